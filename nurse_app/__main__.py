@@ -1,0 +1,3 @@
+from nurse_app.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,63 @@
+"""The ``nurse-app`` command.
+
+With no sub-command it opens the GUI.  Sub-commands run headless; each lives in
+its own module in this package and registers itself through ``register``.
+Every error a person can cause ends with a one-line message on stderr and exit
+status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from nurse_app import __version__
+from nurse_app.core.errors import NurseAppError
+
+# Modules in nurse_app.cli that add sub-commands.  Each defines
+# ``register(subparsers)`` and sets ``func`` (args -> exit code) on its parsers.
+COMMAND_MODULES = ("calc", "catalogue", "selftest")
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (exit 2)."""
+
+    def error(self, message: str):  # noqa: D401 - argparse API
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="nurse-app",
+        description="IVIG home-infusion nurse companion. Without a command, opens the app.",
+    )
+    parser.add_argument("--version", action="version", version=f"nurse-app {__version__}")
+    parser.add_argument("--selftest", action="store_true",
+                        help="validate all content, build the window offscreen, run one calculation")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"nurse_app.cli.{name}").register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.selftest:
+            from nurse_app.cli.selftest import run_selftest
+            return run_selftest()
+        if args.command is None:
+            from nurse_app.ui.app import run_gui
+            return run_gui(args)
+        return int(args.func(args) or 0)
+    except NurseAppError as exc:
+        print(f"nurse-app: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0

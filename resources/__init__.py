@@ -1,0 +1,1 @@
+"""Packaged clinical content (products, regimens, limits, guides, checklists)."""
