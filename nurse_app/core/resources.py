@@ -11,14 +11,27 @@ from __future__ import annotations
 import tomllib
 from importlib import resources as _ilr
 from importlib.resources.abc import Traversable
+from pathlib import Path
 from typing import Any, Iterator
 
 from nurse_app.core.errors import ResourceError
 
 
 def resource_root() -> Traversable:
-    """The ``resources`` folder, wherever the package is installed."""
-    return _ilr.files("nurse_app.resources")
+    """The ``resources`` folder, wherever the package is installed.
+
+    Installed (wheel or editable), it is the ``nurse_app.resources`` package.
+    Run from a source checkout (``python -m nurse_app`` or pytest in the repository
+    folder, where the plain ``nurse_app/`` folder shadows the installed mapping),
+    it is the ``resources/`` folder beside ``nurse_app/``.
+    """
+    try:
+        return _ilr.files("nurse_app.resources")
+    except ModuleNotFoundError:
+        checkout = Path(__file__).resolve().parents[2] / "resources"
+        if checkout.is_dir():
+            return checkout
+        raise ResourceError("The app's content folder (resources) is missing from the installation.")
 
 
 def resource_path(relative: str) -> Traversable:

@@ -1,0 +1,321 @@
+"""The IVIG dose and infusion-rate engine.
+
+``calculate(DoseRequest) -> DoseResult``.  Pure Python: no Qt, no SQLite.
+
+* Hard limits (``limits.toml``) raise :class:`HardLimitError`; soft limits and other
+  things the nurse must look at come back as :class:`Warning` objects with
+  ``needs_ack=True``; the GUI asks for an explicit acknowledgement and the visit
+  record stores it.
+* The ordered dose is never rounded: the vial plan shows what is dispensed and the
+  difference, and an optional rounding *option* is shown beside the ordered dose.
+* Rates use the dosing weight (never more than the actual weight), and the label row
+  chosen by the regimen's indication (or the most conservative row when the label does
+  not cover it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from nurse_app.core.catalogue import (CONFIRM_WITH_INSERT, Catalogue, Product, RateRow, Range,
+                                      Regimen, load_catalogue)
+from nurse_app.core.errors import HardLimitError, InputError
+from nurse_app.core.formatting import fmt_minutes, fmt_number, fmt_qty
+from nurse_app.core.rates import RateStep, build_schedule, infusion_minutes, ml_per_hour
+from nurse_app.core.vials import VialPlan, plan_vials
+from nurse_app.core.weights import DosingWeight, choose_dosing_weight
+
+RISKS = ("renal", "thrombosis", "first-infusion")
+
+
+@dataclass(frozen=True)
+class DoseRequest:
+    product_id: str
+    weight_kg: float
+    height_cm: float | None = None
+    sex: str | None = None
+    regimen_id: str | None = None
+    dose_g_per_kg: float | None = None     # per course; overrides the regimen's usual dose
+    days: int | None = None                # overrides the regimen's usual days
+    indication: str | None = None          # used when no regimen is given
+    weight_basis: str = "auto"
+    max_rate_mg_kg_min: float | None = None
+    risks: frozenset[str] = frozenset()
+    offer_vial_rounding: bool = True
+
+
+@dataclass(frozen=True)
+class Warning:  # noqa: A001 - deliberately our own, not the builtin category
+    code: str
+    message: str
+    needs_ack: bool = True
+
+
+@dataclass(frozen=True)
+class DoseResult:
+    request: DoseRequest
+    product: Product
+    regimen: Regimen | None
+    indication: str | None
+    rate_row: RateRow
+    rate_row_on_label: bool
+    weight: DosingWeight
+    dose_g_per_kg: float
+    days: int
+    total_dose_g: float
+    daily_dose_g: float
+    daily_volume_ml: float
+    vial_plan: VialPlan | None
+    rounding_option: VialPlan | None
+    rate_ceiling_mg_kg_min: float
+    rate_ceiling_reason: str
+    rate_steps: tuple[RateStep, ...]
+    infusion_minutes_per_day: float
+    warnings: tuple[Warning, ...]
+    notes: tuple[str, ...]
+    formulas: tuple[str, ...] = field(default=())
+
+    @property
+    def rates_verified(self) -> bool:
+        return self.rate_row.verified
+
+    def to_dict(self) -> dict:
+        """JSON-able snapshot (numbers unrounded) used by ``calc --json`` and visit records."""
+        w = self.weight
+        plan = self.vial_plan
+        return {
+            "product": self.product.id,
+            "product_brand": self.product.brand,
+            "concentration_percent": self.product.concentration_percent,
+            "regimen": self.regimen.id if self.regimen else None,
+            "indication": self.indication,
+            "dose_g_per_kg": self.dose_g_per_kg,
+            "daily_dose_g_per_kg": self.dose_g_per_kg / self.days,
+            "days": self.days,
+            "actual_weight_kg": w.actual_kg,
+            "height_cm": w.height_cm,
+            "sex": w.sex,
+            "bmi": w.bmi,
+            "ideal_weight_kg": w.ideal_kg,
+            "adjusted_weight_kg": w.adjusted_kg,
+            "requested_weight_basis": w.requested_basis,
+            "weight_basis": w.basis,
+            "weight_basis_reason": w.reason,
+            "dosing_weight_kg": w.dosing_kg,
+            "rate_weight_kg": w.dosing_kg,
+            "total_dose_g": self.total_dose_g,
+            "daily_dose_g": self.daily_dose_g,
+            "daily_volume_ml": self.daily_volume_ml,
+            "vials": [{"size_g": v.grams, "size_ml": v.ml, "count": n, "verified": v.verified}
+                      for v, n in plan.counts] if plan else [],
+            "dispensed_g_per_day": plan.dispensed_g if plan else None,
+            "dispensed_difference_g_per_day": plan.difference_g if plan else None,
+            "vial_sizes_verified": self.product.vials_verified,
+            "rounding_option_g_per_day": self.rounding_option.dispensed_g if self.rounding_option else None,
+            "rate_row_indications": list(self.rate_row.indications),
+            "rate_row_on_label": self.rate_row_on_label,
+            "rates_verified": self.rate_row.verified,
+            "rate_ceiling_mg_per_kg_min": self.rate_ceiling_mg_kg_min,
+            "rate_ceiling_reason": self.rate_ceiling_reason,
+            "rate_steps": [{"start_min": s.start_min, "mg_per_kg_min": s.mg_per_kg_min,
+                            "ml_per_kg_min": s.ml_per_kg_min, "ml_per_h": s.ml_per_h}
+                           for s in self.rate_steps],
+            "infusion_minutes_per_day": self.infusion_minutes_per_day,
+            "risks": sorted(self.request.risks),
+            "warnings": [x.message for x in self.warnings],
+            "warning_details": [{"code": x.code, "message": x.message, "needs_acknowledgement": x.needs_ack}
+                                for x in self.warnings],
+            "notes": list(self.notes),
+            "formulas": list(self.formulas),
+        }
+
+
+# --------------------------------------------------------------------------- checks
+
+def _check_range(value: float, rng: Range, what: str, unit: str, field_name: str,
+                 warnings: list[Warning], code: str) -> None:
+    shown = fmt_qty(value, unit)
+    if rng.hard_min is not None and value < rng.hard_min:
+        raise HardLimitError(f"{what} {shown} is below the lowest value the calculator accepts "
+                             f"({fmt_qty(rng.hard_min, unit)}). Check the number and its unit.",
+                             field=field_name)
+    if rng.hard_max is not None and value > rng.hard_max:
+        raise HardLimitError(f"{what} {shown} is above the highest value the calculator accepts "
+                             f"({fmt_qty(rng.hard_max, unit)}). Check the number and its unit.",
+                             field=field_name)
+    if rng.soft_min is not None and value < rng.soft_min:
+        warnings.append(Warning(code, f"{what} {shown} is unusually low (below {fmt_qty(rng.soft_min, unit)}): "
+                                      f"confirm it is right."))
+    if rng.soft_max is not None and value > rng.soft_max:
+        warnings.append(Warning(code, f"{what} {shown} is unusually high (above {fmt_qty(rng.soft_max, unit)}): "
+                                      f"confirm it is right."))
+
+
+def _resolve_course(req: DoseRequest, cat: Catalogue, regimen: Regimen | None,
+                    warnings: list[Warning]) -> tuple[float, int]:
+    dose = req.dose_g_per_kg if req.dose_g_per_kg is not None else (regimen.course_g_per_kg if regimen else None)
+    if dose is None:
+        if regimen is not None:
+            lo, hi = regimen.dose_range_g_per_kg
+            raise InputError(f"Regimen {regimen.id!r} has no fixed dose (usual range {fmt_number(lo)} to "
+                             f"{fmt_qty(hi, 'g/kg')}): enter the ordered dose in g/kg.", field="dose")
+        raise InputError("Enter a regimen, or the ordered dose in g/kg and the number of days.", field="dose")
+    if dose <= 0:
+        raise InputError("The dose must be more than 0 g/kg.", field="dose")
+    days = req.days if req.days is not None else (regimen.days if regimen else None)
+    if days is None:
+        raise InputError("Enter the number of days the course is divided over.", field="days")
+    if int(days) != days:
+        raise InputError(f"Days must be a whole number, not {fmt_number(days)}.", field="days")
+    days = int(days)
+    lim = cat.limits
+    _check_range(days, lim.days, "A course divided over", "days", "days", warnings, "days")
+    _check_range(dose, lim.course_dose_g_per_kg, "Course dose", "g/kg", "dose", warnings, "course-dose")
+    _check_range(dose / days, lim.daily_dose_g_per_kg, "Daily dose", "g/kg/day", "dose", warnings, "daily-dose")
+    if regimen is not None:
+        rng = regimen.dose_range_g_per_kg
+        if rng and not rng[0] <= dose <= rng[1]:
+            warnings.append(Warning("regimen-dose", f"{fmt_qty(dose, 'g/kg')} is outside the usual range for "
+                                    f"{regimen.name} ({fmt_number(rng[0])} to {fmt_qty(rng[1], 'g/kg')})."))
+        if not regimen.days_min <= days <= regimen.days_max:
+            span = (f"{regimen.days_min}" if regimen.days_min == regimen.days_max
+                    else f"{regimen.days_min} to {regimen.days_max}")
+            warnings.append(Warning("regimen-days", f"{days} days is outside the usual spread for this regimen "
+                                    f"({span} days)."))
+    return dose, days
+
+
+def _rate_ceiling(req: DoseRequest, product: Product, row: RateRow, cat: Catalogue,
+                  warnings: list[Warning], notes: list[str]) -> tuple[float, str]:
+    ceiling = row.max_mg_kg_min
+    reason = f"label maximum, {'/'.join(row.indications).upper()} row"
+    at_risk = {"renal", "thrombosis"} & set(req.risks)
+    if at_risk:
+        risk_text = " and ".join(sorted(at_risk))
+        if product.at_risk_max_mg_kg_min is not None:
+            if product.at_risk_max_mg_kg_min < ceiling:
+                ceiling = product.at_risk_max_mg_kg_min
+                reason = f"label ceiling for patients at {risk_text} risk"
+            notes.append(f"{product.brand} label: in patients at {risk_text} risk do not exceed "
+                         f"{fmt_qty(product.at_risk_max_mg_kg_min, 'mg/kg/min')}.")
+        else:
+            warnings.append(Warning("at-risk-no-ceiling",
+                                    f"Patient at {risk_text} risk: the {product.brand} label gives no numeric rate "
+                                    f"ceiling; it asks for the minimum dose and rate practicable. Keep the rate as "
+                                    f"low as the order allows and make sure the patient is well hydrated."))
+    if req.max_rate_mg_kg_min is not None:
+        cap = req.max_rate_mg_kg_min
+        _check_range(cap, cat.limits.user_max_rate_mg_kg_min, "Maximum rate", "mg/kg/min", "max_rate",
+                     warnings, "user-max-rate")
+        if cap < ceiling:
+            ceiling, reason = cap, "maximum rate entered (order)"
+            if cap < row.initial_mg_kg_min:
+                warnings.append(Warning("user-cap-below-initial",
+                                        f"The maximum rate entered ({fmt_qty(cap, 'mg/kg/min')}) is below the "
+                                        f"label's initial rate ({fmt_qty(row.initial_mg_kg_min, 'mg/kg/min')}): "
+                                        f"the whole infusion runs at {fmt_qty(cap, 'mg/kg/min')}."))
+        elif cap > ceiling:
+            warnings.append(Warning("user-cap-above-label",
+                                    f"The maximum rate entered ({fmt_qty(cap, 'mg/kg/min')}) is above the "
+                                    f"{reason} ({fmt_qty(ceiling, 'mg/kg/min')}); the lower value is used."))
+    return ceiling, reason
+
+
+def calculate(req: DoseRequest, catalogue: Catalogue | None = None) -> DoseResult:
+    cat = catalogue or load_catalogue()
+    product = cat.product(req.product_id)
+    regimen = cat.regimen(req.regimen_id) if req.regimen_id else None
+    unknown_risks = set(req.risks) - set(RISKS)
+    if unknown_risks:
+        raise InputError(f"Unknown risk flag(s): {', '.join(sorted(unknown_risks))}. "
+                         f"Use {', '.join(RISKS)}.", field="risks")
+    indication = regimen.indication if regimen else req.indication
+    if indication is not None and indication not in cat.indications:
+        raise InputError(f"Unknown indication {indication!r}. Known: {', '.join(sorted(cat.indications))}.",
+                         field="indication")
+
+    warnings: list[Warning] = []
+    notes: list[str] = []
+    lim = cat.limits
+    _check_range(req.weight_kg, lim.weight_kg, "Weight", "kg", "weight", warnings, "weight")
+    if req.height_cm is not None:
+        _check_range(req.height_cm, lim.height_cm, "Height", "cm", "height", warnings, "height")
+    weight = choose_dosing_weight(req.weight_kg, req.height_cm, req.sex, req.weight_basis, lim.dosing_weight)
+    dose, days = _resolve_course(req, cat, regimen, warnings)
+
+    total = dose * weight.dosing_kg
+    daily = total / days
+    volume = daily * 1000 / product.concentration_mg_per_ml
+
+    # Vials.
+    plan, option = plan_vials(daily, product.vials, lim.vial_rounding_tolerance_percent
+                              if req.offer_vial_rounding else None)
+    if plan is None:
+        warnings.append(Warning("no-vial-sizes", f"{product.brand}: vial sizes are not confirmed in the catalogue "
+                                                 f"({CONFIRM_WITH_INSERT}). No vial plan is proposed."))
+    elif not plan.verified:
+        warnings.append(Warning("vials-unverified", f"{product.brand}: the vial sizes used in the plan are not "
+                                                    f"confirmed for the US ({CONFIRM_WITH_INSERT})."))
+    if option is not None:
+        dev = (option.dispensed_g - daily) / daily * 100
+        notes.append(f"Rounding option (not applied): {fmt_qty(option.dispensed_g, 'g')} per day in whole vials, "
+                     f"{'+' if dev >= 0 else ''}{fmt_number(dev, 1)} % from the ordered "
+                     f"{fmt_qty(daily, 'g')}. Only the prescriber can change the ordered dose.")
+
+    # Rate row and ceiling.
+    row, on_label = product.rate_row_for(indication)
+    if not on_label:
+        what = cat.indications.get(indication, indication) if indication else None
+        if what:
+            warnings.append(Warning("off-label-rates",
+                                    f"{product.brand} has no label rates for {what} (off-label use): using its most "
+                                    f"conservative labelled rates ({', '.join(row.indications).upper()} row)."))
+        else:
+            warnings.append(Warning("no-indication",
+                                    f"No indication given: using the lowest labelled maximum rate of {product.brand} "
+                                    f"({', '.join(row.indications).upper()} row)."))
+    if not row.verified:
+        warnings.append(Warning("rates-unverified", f"{product.brand} infusion rates are not confirmed against the "
+                                                    f"label ({CONFIRM_WITH_INSERT})."))
+    step_text = fmt_qty(lim.titration_step_minutes, "min")
+    if row.steps_mg_kg_min is None and row.increment_mg_kg_min is None:
+        notes.append(f"The label gives no step ladder ('increase as tolerated'): the proposed steps double the rate "
+                     f"every {step_text} (local policy default). Follow the order.")
+    elif row.initial_minutes is None or row.step_minutes is None:
+        notes.append(f"The label does not state the step timing: {step_text} between steps is a local policy "
+                     f"default. Follow the order.")
+    ceiling, ceiling_reason = _rate_ceiling(req, product, row, cat, warnings, notes)
+    if "first-infusion" in req.risks:
+        notes.append(f"First infusion or brand switch: start at the label's initial rate "
+                     f"({fmt_qty(row.initial_mg_kg_min, 'mg/kg/min')}) and go up only as tolerated; "
+                     f"do not start at a rate tolerated on another product.")
+    steps = build_schedule(row, ceiling, weight.dosing_kg, product.concentration_mg_per_ml,
+                           lim.titration_method, lim.titration_step_minutes)
+    minutes = infusion_minutes(steps, volume)
+    if regimen is not None and regimen.infusion_hours is not None:
+        lo, hi = regimen.infusion_hours
+        notes.append(f"{regimen.name}: over {fmt_number(lo)} to {fmt_number(hi)} h the average rate is "
+                     f"{fmt_qty(volume / hi, 'mL/h')} to {fmt_qty(volume / lo, 'mL/h')}.")
+    if weight.dosing_kg != weight.actual_kg:
+        notes.append(f"Rates use the dosing weight ({fmt_qty(weight.dosing_kg, 'kg')}).")
+    if regimen is not None and regimen.label_status == "off-label":
+        notes.append(f"IVIG for {cat.indications[regimen.indication]} is off-label for the US products listed.")
+
+    formulas = weight.formulas + (
+        f"Total = {fmt_qty(dose, 'g/kg')} × {fmt_qty(weight.dosing_kg, 'kg')} = {fmt_qty(total, 'g')}",
+        f"Daily = {fmt_qty(total, 'g')} ÷ {days} = {fmt_qty(daily, 'g')}",
+        f"Volume = {fmt_qty(daily, 'g')} ÷ {fmt_qty(product.concentration_percent, '%')} "
+        f"({fmt_number(product.concentration_mg_per_ml)} mg/mL) = {fmt_qty(volume, 'mL')}",
+        f"mL/h = mg/kg/min × {fmt_qty(weight.dosing_kg, 'kg')} × 60 ÷ "
+        f"{fmt_number(product.concentration_mg_per_ml)} mg/mL "
+        f"(e.g. {fmt_qty(steps[-1].mg_per_kg_min, 'mg/kg/min')} = "
+        f"{fmt_qty(ml_per_hour(steps[-1].mg_per_kg_min, weight.dosing_kg, product.concentration_mg_per_ml), 'mL/h')})",
+        f"Estimated time per day on this ladder: {fmt_minutes(minutes)}",
+    )
+    return DoseResult(
+        request=req, product=product, regimen=regimen, indication=indication, rate_row=row,
+        rate_row_on_label=on_label, weight=weight, dose_g_per_kg=dose, days=days, total_dose_g=total,
+        daily_dose_g=daily, daily_volume_ml=volume, vial_plan=plan, rounding_option=option,
+        rate_ceiling_mg_kg_min=ceiling, rate_ceiling_reason=ceiling_reason, rate_steps=tuple(steps),
+        infusion_minutes_per_day=minutes, warnings=tuple(warnings), notes=tuple(notes), formulas=formulas,
+    )

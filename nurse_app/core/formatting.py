@@ -1,0 +1,98 @@
+"""The one place that turns a clinical number into text (ISMP rules).
+
+ISMP's list of error-prone notations asks for:
+
+* a leading zero before a decimal point: ``0.5``, never ``.5``;
+* no trailing zero after a decimal point: ``5``, never ``5.0`` (misread as 50);
+* commas in numbers of 1,000 and more: ``1,250``;
+* the unit always written, with a space, in safe notation: ``mL`` not ``cc``,
+  ``mcg`` not ``µg``.
+
+Every dose, volume, weight and rate shown in the GUI, the CLI and the PDFs goes
+through :func:`fmt_qty` (or :func:`fmt_number` where the unit is a column header).
+The value itself is never changed: only its text is limited to ``decimals``
+places, chosen per unit below to be finer than any measuring device used in a home.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import ROUND_HALF_UP, Decimal
+
+# Display precision per unit: far finer than a pump (0.1 mL/h) or a scale (0.1 kg).
+DEFAULT_DECIMALS = {
+    "g": 2,
+    "g/kg": 3,
+    "g/kg/day": 3,
+    "mg/kg/min": 2,
+    "mL/kg/min": 4,
+    "mL": 1,
+    "mL/h": 1,
+    "kg": 1,
+    "lb": 1,
+    "cm": 1,
+    "in": 1,
+    "kg/m²": 1,
+    "%": 1,
+    "min": 0,
+    "h": 1,
+    "days": 0,
+    "day": 0,
+    "vials": 0,
+    "°C": 1,
+    "/min": 0,
+    "mmHg": 0,
+}
+
+# Notations ISMP lists as error-prone, mapped to the safe form.
+UNSAFE_UNITS = {"cc": "mL", "µg": "mcg", "μg": "mcg", "ug": "mcg", "mL/hr": "mL/h", "ml": "mL",
+                "ml/h": "mL/h", "ml/hr": "mL/h"}
+
+
+def fmt_number(value: float | int | Decimal, decimals: int = 2) -> str:
+    """``0.5``, ``5``, ``1,250``, ``-0.25``; rounds half up at ``decimals`` places.
+
+    Raises ``ValueError`` for NaN or infinity: such a number must never reach a screen.
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"not a finite number: {value!r}")
+    quantum = Decimal(1).scaleb(-decimals)
+    d = Decimal(str(value)).quantize(quantum, rounding=ROUND_HALF_UP)
+    if d == 0:
+        d = Decimal(0)  # no "-0"
+    text = f"{d:,f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def fmt_qty(value: float | int | Decimal, unit: str, decimals: int | None = None) -> str:
+    """A number with its unit: ``fmt_qty(0.5, "g") == "0.5 g"``, ``fmt_qty(336.0, "mL/h") == "336 mL/h"``."""
+    if unit in UNSAFE_UNITS:
+        raise ValueError(f"unit {unit!r} is an error-prone abbreviation; use {UNSAFE_UNITS[unit]!r}")
+    if decimals is None:
+        decimals = DEFAULT_DECIMALS.get(unit, 2)
+    number = fmt_number(value, decimals)
+    if unit == "%":
+        return f"{number} %"
+    return f"{number} {unit}"
+
+
+def fmt_range(low: float, high: float, unit: str, decimals: int | None = None) -> str:
+    """``fmt_range(2, 4, "weeks") == "2 to 4 weeks"`` (a dash can be misread as a minus)."""
+    if decimals is None:
+        decimals = DEFAULT_DECIMALS.get(unit, 2)
+    return f"{fmt_number(low, decimals)} to {fmt_qty(high, unit, decimals)}"
+
+
+def fmt_minutes(minutes: float) -> str:
+    """Duration for people: ``95`` -> ``"1 h 35 min"``; ``40`` -> ``"40 min"``."""
+    if not math.isfinite(minutes) or minutes < 0:
+        raise ValueError(f"not a duration: {minutes!r}")
+    total = int(Decimal(str(minutes)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    hours, mins = divmod(total, 60)
+    if hours and mins:
+        return f"{hours} h {mins} min"
+    if hours:
+        return f"{hours} h"
+    return f"{mins} min"

@@ -1,0 +1,87 @@
+"""The command line, run as a real subprocess."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+JSON_KEYS = {"product", "dose_g_per_kg", "days", "actual_weight_kg", "ideal_weight_kg", "adjusted_weight_kg",
+             "weight_basis", "dosing_weight_kg", "total_dose_g", "daily_dose_g", "daily_volume_ml", "vials",
+             "dispensed_g_per_day", "rate_steps", "infusion_minutes_per_day", "warnings"}
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "nurse_app", *args], capture_output=True, text=True, timeout=60)
+
+
+def test_calc_json_keys_and_values():
+    p = run("calc", "--product", "privigen", "--weight", "154lb", "--height", "69in", "--sex", "male",
+            "--regimen", "pemphigus", "--json")
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    assert JSON_KEYS <= set(d)
+    assert d["actual_weight_kg"] == pytest.approx(154 * 0.45359237)
+    assert d["total_dose_g"] == pytest.approx(2 * d["dosing_weight_kg"])
+    assert d["vials"] and {"size_g", "count"} <= set(d["vials"][0])
+    assert {"start_min", "mg_per_kg_min", "ml_per_h"} <= set(d["rate_steps"][0])
+    assert isinstance(d["warnings"], list)
+
+
+def test_calc_explicit_dose_with_indication_and_cap():
+    p = run("calc", "--product", "gamunex-c", "--weight", "70kg", "--dose-g-per-kg", "0.4", "--days", "1",
+            "--indication", "pi", "--weight-basis", "actual", "--max-rate", "4", "--risk", "first-infusion",
+            "--json")
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    assert d["total_dose_g"] == pytest.approx(28)
+    assert d["rate_steps"][-1]["mg_per_kg_min"] == 4
+    assert d["ideal_weight_kg"] is None and d["adjusted_weight_kg"] is None
+
+
+def test_calc_human_table():
+    p = run("calc", "--product", "octagam-10", "--weight", "70kg", "--regimen", "dermatomyositis")
+    assert p.returncode == 0, p.stderr
+    assert "Each day    28 g = 280 mL" in p.stdout
+    assert "mg/kg/min" in p.stdout and "mL/h" in p.stdout
+    assert ".0 " not in p.stdout   # no trailing zeros
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--weight", "seventy", "--regimen", "pemphigus"], "is not a number"),
+    (["--weight=-70kg", "--regimen", "pemphigus"], "cannot be negative"),
+    (["--weight", "70stone", "--regimen", "pemphigus"], "unknown unit 'stone'"),
+    (["--weight", "70", "--regimen", "pemphigus"], "needs a unit"),
+    (["--weight", "400kg", "--regimen", "pemphigus"], "above the highest value"),
+    (["--weight", "70kg", "--regimen", "nope"], "Unknown regimen 'nope'"),
+    (["--weight", "70kg", "--dose-g-per-kg", "1"], "needs --days"),
+    (["--weight", "70kg", "--dose-g-per-kg", "1", "--days", "1.5"], "whole number"),
+    (["--weight", "70kg", "--regimen", "pemphigus", "--risk", "smoking"], "Unknown risk flag"),
+    (["--weight", "70kg", "--regimen", "pemphigus", "--height", "150cm", "--sex", "female",
+      "--weight-basis", "ideal"], "not defined below 152.4 cm"),
+])
+def test_bad_input_exits_2_with_one_line(args, message):
+    p = run("calc", "--product", "privigen", *args)
+    assert p.returncode == 2
+    assert message in p.stderr
+    assert "Traceback" not in p.stderr and len(p.stderr.strip().splitlines()) == 1
+
+
+def test_unknown_product_exits_2():
+    p = run("calc", "--product", "ivig-x", "--weight", "70kg", "--regimen", "pemphigus")
+    assert p.returncode == 2 and "Unknown product 'ivig-x'" in p.stderr
+
+
+@pytest.mark.parametrize("command, key", [("products", "brand"), ("regimens", "course_g_per_kg")])
+def test_catalogue_listings(command, key):
+    text = run(command)
+    assert text.returncode == 0 and text.stdout.strip()
+    js = run(command, "--json")
+    assert js.returncode == 0
+    data = json.loads(js.stdout)
+    assert data and key in data[0]
+
+
+def test_version():
+    p = run("--version")
+    assert p.returncode == 0 and p.stdout.startswith("nurse-app ")

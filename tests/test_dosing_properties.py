@@ -1,0 +1,143 @@
+"""Property tests for the calculator (hypothesis)."""
+
+import math
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from nurse_app.core.catalogue import load_catalogue
+from nurse_app.core.dosing import RISKS, DoseRequest, calculate
+from nurse_app.core.errors import HardLimitError, InputError
+from nurse_app.core.rates import ml_per_hour
+
+CAT = load_catalogue()
+LIM = CAT.limits
+PRODUCTS = sorted(CAT.products)
+REGIMENS = sorted(r for r, reg in CAT.regimens.items() if reg.course_g_per_kg is not None)
+
+weights = st.floats(min_value=LIM.weight_kg.hard_min, max_value=LIM.weight_kg.hard_max,
+                    allow_nan=False, allow_infinity=False)
+heights = st.one_of(st.none(), st.floats(min_value=LIM.height_cm.hard_min, max_value=LIM.height_cm.hard_max))
+sexes = st.one_of(st.none(), st.sampled_from(["female", "male"]))
+bases = st.sampled_from(["actual", "ideal", "adjusted", "auto"])
+risks = st.frozensets(st.sampled_from(RISKS))
+caps = st.one_of(st.none(), st.floats(min_value=0.1, max_value=20))
+
+
+def finite_numbers(obj):
+    if isinstance(obj, float):
+        yield obj
+    elif isinstance(obj, dict):
+        for v in obj.values():
+            yield from finite_numbers(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from finite_numbers(v)
+
+
+@settings(max_examples=300, deadline=None)
+@given(product=st.sampled_from(PRODUCTS), regimen=st.sampled_from(REGIMENS), weight=weights,
+       height=heights, sex=sexes, basis=bases, risk=risks, cap=caps)
+def test_never_crashes_and_never_nan(product, regimen, weight, height, sex, basis, risk, cap):
+    req = DoseRequest(product_id=product, weight_kg=weight, height_cm=height, sex=sex, regimen_id=regimen,
+                      weight_basis=basis, risks=risk, max_rate_mg_kg_min=cap)
+    try:
+        result = calculate(req)
+    except InputError as exc:   # includes HardLimitError: a refusal with a message, never a crash
+        assert str(exc)
+        return
+    d = result.to_dict()
+    assert all(math.isfinite(x) for x in finite_numbers(d))
+    assert result.weight.dosing_kg <= weight + 1e-9          # never above the actual weight
+    assert result.total_dose_g > 0 and result.daily_volume_ml > 0
+    assert result.infusion_minutes_per_day > 0
+    steps = result.rate_steps
+    assert all(a.mg_per_kg_min < b.mg_per_kg_min for a, b in zip(steps, steps[1:]))
+    assert all(a.start_min < b.start_min for a, b in zip(steps, steps[1:]))
+    assert steps[-1].mg_per_kg_min <= result.rate_row.max_mg_kg_min + 1e-9
+    if cap is not None:
+        assert steps[-1].mg_per_kg_min <= cap + 1e-9
+    if result.vial_plan is not None:
+        assert result.vial_plan.dispensed_g >= result.daily_dose_g - 1e-6
+
+
+@settings(max_examples=200, deadline=None)
+@given(product=st.sampled_from(PRODUCTS), regimen=st.sampled_from(REGIMENS), w1=weights, w2=weights,
+       height=st.floats(min_value=153, max_value=210), sex=st.sampled_from(["female", "male"]),
+       basis=st.sampled_from(["actual", "ideal", "adjusted"]))
+def test_dose_grows_with_weight(product, regimen, w1, w2, height, sex, basis):
+    """For a fixed basis the dose never falls as weight rises (``auto`` may switch basis at BMI 30)."""
+    lo, hi = sorted((w1, w2))
+    try:
+        small = calculate(DoseRequest(product, lo, height, sex, regimen, weight_basis=basis))
+        large = calculate(DoseRequest(product, hi, height, sex, regimen, weight_basis=basis))
+    except InputError:
+        return
+    assert large.total_dose_g >= small.total_dose_g - 1e-9
+
+
+@settings(max_examples=200, deadline=None)
+@given(product=st.sampled_from(PRODUCTS), weight=st.one_of(
+    st.floats(min_value=-1e6, max_value=LIM.weight_kg.hard_min, exclude_max=True),
+    st.floats(min_value=LIM.weight_kg.hard_max, max_value=1e6, exclude_min=True)))
+def test_hard_weight_limits_always_refuse(product, weight):
+    with pytest.raises(HardLimitError):
+        calculate(DoseRequest(product, weight, regimen_id="pemphigus", weight_basis="actual"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(product=st.sampled_from(PRODUCTS), dose=st.floats(min_value=0.01, max_value=10),
+       days=st.integers(min_value=1, max_value=5))
+def test_dose_hard_limits_always_refuse(product, dose, days):
+    over = dose > LIM.course_dose_g_per_kg.hard_max or dose / days > LIM.daily_dose_g_per_kg.hard_max
+    req = DoseRequest(product, 70, dose_g_per_kg=dose, days=days, indication="pi", weight_basis="actual")
+    if over:
+        with pytest.raises(HardLimitError):
+            calculate(req)
+    else:
+        assert calculate(req).total_dose_g == pytest.approx(dose * 70)
+
+
+@settings(max_examples=200, deadline=None)
+@given(product=st.sampled_from(PRODUCTS), regimen=st.sampled_from(REGIMENS), weight=weights)
+def test_ml_per_hour_consistent_with_mg_per_kg_min(product, regimen, weight):
+    try:
+        r = calculate(DoseRequest(product, weight, regimen_id=regimen, weight_basis="actual"))
+    except InputError:
+        return
+    conc = r.product.concentration_mg_per_ml
+    for s in r.rate_steps:
+        assert s.ml_per_h == pytest.approx(ml_per_hour(s.mg_per_kg_min, r.weight.dosing_kg, conc))
+        # back-conversion: mL/h -> mg/kg/min
+        assert s.ml_per_h * conc / (60 * r.weight.dosing_kg) == pytest.approx(s.mg_per_kg_min)
+
+
+def _reachable_totals_mg(sizes_mg, limit_mg):
+    """Independent oracle: every whole-vial total up to limit (set-based, not the engine's DP)."""
+    totals = {0}
+    frontier = {0}
+    while frontier:
+        frontier = {t + s for t in frontier for s in sizes_mg if t + s <= limit_mg} - totals
+        totals |= frontier
+    return totals
+
+
+@settings(max_examples=100, deadline=None)
+@given(daily=st.floats(min_value=0.5, max_value=120), product=st.sampled_from(
+    [p for p in PRODUCTS if CAT.products[p].vials]))
+def test_vial_plan_covers_with_least_waste_then_fewest_vials(daily, product):
+    from nurse_app.core.vials import plan_vials
+    vials = CAT.products[product].vials
+    plan, _ = plan_vials(daily, vials)
+    sizes = [round(v.grams * 1000) for v in vials]
+    dose_mg = daily * 1000
+    totals = _reachable_totals_mg(sizes, int(dose_mg) + max(sizes) + 1)
+    best = min(t for t in totals if t >= dose_mg - 1e-6)
+    assert round(plan.dispensed_g * 1000) == best
+    assert sum(v.grams * n for v, n in plan.counts) == pytest.approx(plan.dispensed_g)
+    # fewest vials for that total: no combination with fewer vials reaches it
+    fewer = {0}
+    for _ in range(plan.vial_count - 1):
+        fewer = fewer | {t + s for t in fewer for s in sizes}
+    assert best not in fewer
