@@ -1,0 +1,107 @@
+"""Small reusable widgets: an input with an inline error line, a section box, a value tile.
+
+Colours come from the palette (light or dark system theme) except the two accents for
+"invalid" and "needs attention", which are chosen to read on both.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QComboBox, QFrame, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QSizePolicy,
+                               QVBoxLayout, QWidget)
+
+ERROR_COLOUR = "#d32f2f"
+ATTENTION_COLOUR = "#e65100"
+OK_COLOUR = "#2e7d32"
+
+
+class FieldWithError(QWidget):
+    """An editor (line edit, optionally with a unit combo) and a one-line inline error below it."""
+
+    changed = Signal()
+
+    def __init__(self, name: str, placeholder: str = "", units: tuple[str, ...] = (), parent=None):
+        super().__init__(parent)
+        self.setObjectName(f"field_{name}")
+        self.edit = QLineEdit(self)
+        self.edit.setObjectName(f"{name}_edit")
+        self.edit.setPlaceholderText(placeholder)
+        self.edit.setAccessibleName(name.replace("_", " "))
+        self.edit.textChanged.connect(self.changed)
+        self.unit: QComboBox | None = None
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.edit, 1)
+        if units:
+            self.unit = QComboBox(self)
+            self.unit.setObjectName(f"{name}_unit")
+            self.unit.addItems(list(units))
+            self.unit.setAccessibleName(f"{name.replace('_', ' ')} unit")
+            self.unit.currentIndexChanged.connect(self.changed)
+            row.addWidget(self.unit)
+        self.error = QLabel(self)
+        self.error.setObjectName(f"{name}_error")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet(f"color: {ERROR_COLOUR};")
+        self.error.hide()
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(2)
+        box.addLayout(row)
+        box.addWidget(self.error)
+
+    def text(self) -> str:
+        return self.edit.text().strip()
+
+    def unit_text(self) -> str | None:
+        return self.unit.currentText() if self.unit else None
+
+    def set_error(self, message: str | None) -> None:
+        if message:
+            self.error.setText(message)
+            self.error.show()
+            self.edit.setStyleSheet(f"QLineEdit {{ border: 2px solid {ERROR_COLOUR}; border-radius: 3px; }}")
+            self.edit.setToolTip(message)
+        else:
+            self.error.hide()
+            self.edit.setStyleSheet("")
+            self.edit.setToolTip("")
+
+
+class Section(QGroupBox):
+    def __init__(self, title: str, parent=None):
+        super().__init__(title, parent)
+        self.body = QVBoxLayout(self)
+        self.body.setSpacing(6)
+
+
+class Tile(QFrame):
+    """A headline figure: small caption, large value, small detail."""
+
+    def __init__(self, name: str, caption: str, parent=None):
+        super().__init__(parent)
+        self.setObjectName(f"tile_{name}")
+        self.setFrameShape(QFrame.StyledPanel)
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
+        self.caption = QLabel(caption, self)
+        self.value = QLabel("–", self)
+        self.value.setObjectName(f"{name}_value")
+        self.value.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        font = self.value.font()
+        font.setPointSizeF(font.pointSizeF() * 1.6)
+        font.setBold(True)
+        self.value.setFont(font)
+        self.detail = QLabel("", self)
+        self.detail.setObjectName(f"{name}_detail")
+        self.detail.setWordWrap(True)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(10, 6, 10, 6)
+        box.setSpacing(0)
+        box.addWidget(self.caption)
+        box.addWidget(self.value)
+        box.addWidget(self.detail)
+
+    def set(self, value: str, detail: str = "") -> None:
+        self.value.setText(value)
+        self.detail.setText(detail)
+        self.setAccessibleName(f"{self.caption.text()}: {value} {detail}".strip())
