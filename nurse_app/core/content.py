@@ -21,6 +21,10 @@ class ContentSet:
 CONTENT_SETS: tuple[ContentSet, ...] = (
     ContentSet("IVIG catalogue (products, regimens, limits)", "nurse_app.core.catalogue:load_catalogue",
                lambda c: f"{len(c.products)} products, {len(c.regimens)} regimens"),
+    ContentSet("Reaction guidance", "nurse_app.core.reactions:load_reactions",
+               lambda r: f"{len(r.kinds)} kinds, {len(r.severities)} severities"),
+    ContentSet("Vital-signs timing", "nurse_app.core.monitoring:load_monitoring",
+               lambda m: f"every {m.at_max_rate_every_minutes:g} min at the maximum rate"),
 )
 
 

@@ -300,7 +300,7 @@ class CalculatorPage(QWidget):
             self.days.edit.setPlaceholderText("days (required)")
         else:
             r = self.catalogue.regimens[regimen_id]
-            self.regimen_detail.setText(f"{r.name}. {r.repeat_note} ({r.label_status})")
+            self.regimen_detail.setText(f"{r.repeat_note} ({r.label_status})")
             self.dose.edit.setPlaceholderText(
                 f"usual {fmt_qty(r.course_g_per_kg, 'g/kg')}" if r.course_g_per_kg is not None else
                 f"required: {fmt_number(r.dose_range_g_per_kg[0])} to {fmt_qty(r.dose_range_g_per_kg[1], 'g/kg')}")
