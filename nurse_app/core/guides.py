@@ -1,0 +1,535 @@
+"""Condition guides: load, validate and render ``resources/guides/<id>.md``.
+
+A guide is Markdown with TOML front matter between ``+++`` lines (the contract is
+in the team's GUIDE_FORMAT).  Loading validates every rule that keeps a guide safe
+to show a nurse or hand to a patient -- required sections in order and non-empty,
+sources present and every ``[S1]`` citation resolving, the "Call your nurse or
+doctor if" list in the patient handout, ``guide:`` and ``regimen:`` links pointing
+at something real -- and raises :class:`ResourceError` naming the file and the
+problem, so a broken guide never reaches a screen.
+
+Markdown is parsed with markdown-it-py (CommonMark, raw HTML disabled), never by
+hand: the same token stream gives the section split, the links to check, the
+plain text for the search index, the HTML for the guide viewer and the blocks for
+the patient handout.  Nothing here knows about Qt or SQLite.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Iterable, Iterator, Mapping
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from nurse_app.core.errors import ResourceError
+from nurse_app.core.resources import Fields, resource_path
+
+REQUIRED_SECTIONS = (
+    "What it is",
+    "Signs and symptoms",
+    "Causes and risk factors",
+    "Usual treatment",
+    "Role of IVIG and typical regimen",
+    "What the nurse monitors",
+    "Patient handout",
+)
+HANDOUT_SECTION = "Patient handout"
+CALL_HEADING = "Call your nurse or doctor if"
+
+FRONT_MATTER_KEYS = {"id", "title", "aliases", "icd10", "last_reviewed", "regimens", "related",
+                     "sources"}
+SOURCE_KEYS = {"key", "citation", "url"}
+
+GUIDE_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SOURCE_KEY = re.compile(r"^[A-Z]{1,3}\d{1,3}$")
+# ICD-10 / ICD-10-CM shape: letter, two characters, optional dot and 1 to 4 more.
+ICD10 = re.compile(r"^[A-Z]\d[0-9A-Z](?:\.[0-9A-Z]{1,4})?$")
+# "[S1]", "[S1, S2]" or "[S1; S3]" -- not followed by "(" (that would be a link).
+CITATION = re.compile(r"\[((?:[A-Z]{1,3}\d{1,3})(?:\s*[,;]\s*[A-Z]{1,3}\d{1,3})*)\](?!\()")
+_CITATION_AND_SPACE = re.compile(r"\s*" + CITATION.pattern)
+CITATION_KEY = re.compile(r"[A-Z]{1,3}\d{1,3}")
+WEB_SCHEMES = ("http://", "https://", "mailto:")
+
+_MD = MarkdownIt("commonmark", {"html": False})
+
+
+# --------------------------------------------------------------------------- model
+
+@dataclass(frozen=True)
+class Source:
+    key: str
+    citation: str
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    markdown: str
+    line: int  # 1-based line of the heading in the file, for error messages
+
+    @property
+    def text(self) -> str:
+        """Plain text (no Markdown syntax, no citation marks), for search and terminals."""
+        return markdown_to_text(self.markdown)
+
+
+@dataclass(frozen=True)
+class Block:
+    """One block of simplified Markdown for print layouts (handout PDF and print).
+
+    ``html`` and ``items`` hold inline markup limited to ``<b>``, ``<i>`` and
+    escaped text, which both reportlab paragraphs and Qt rich text understand.
+    ``urgent`` marks the "Call your nurse or doctor if" heading and every block under it.
+    """
+
+    kind: str  # "heading" | "paragraph" | "bullets" | "numbers" | "call"
+    html: str = ""
+    items: tuple[str, ...] = ()
+    urgent: bool = False
+    children: tuple["Block", ...] = ()  # kind "call": the blocks under the call heading
+
+
+@dataclass(frozen=True)
+class HandoutParts:
+    intro: tuple[Block, ...]   # text before the first heading ("For parents and carers")
+    calls: tuple[Block, ...]   # the "call" blocks
+    body: tuple[Block, ...]    # everything else, in the guide's order
+
+
+@dataclass(frozen=True)
+class Guide:
+    """One validated guide; ``file`` is the name used in error messages."""
+
+    id: str
+    title: str
+    aliases: tuple[str, ...]
+    icd10: tuple[str, ...]
+    last_reviewed: _dt.date
+    regimens: tuple[str, ...]
+    related: tuple[str, ...]
+    sources: tuple[Source, ...]
+    sections: tuple[Section, ...]
+    file: str
+
+    def section(self, title: str) -> Section:
+        for section in self.sections:
+            if section.title == title:
+                return section
+        raise KeyError(title)
+
+    @property
+    def handout(self) -> Section:
+        return self.section(HANDOUT_SECTION)
+
+    def handout_blocks(self) -> list[Block]:
+        """The handout for print layouts: the "Call your nurse or doctor if" heading and
+        everything under it (up to the next heading) become one ``call`` block."""
+        blocks: list[Block] = []
+        for block in markdown_blocks(self.handout.markdown):
+            if block.urgent and block.kind == "heading":
+                blocks.append(Block("call", html=block.html, urgent=True))
+            elif block.urgent and blocks and blocks[-1].kind == "call":
+                call = blocks[-1]
+                blocks[-1] = Block("call", html=call.html, urgent=True,
+                                   children=call.children + (block,))
+            else:
+                blocks.append(block)
+        return blocks
+
+    def handout_parts(self) -> HandoutParts:
+        """The handout in print order: opening text, the call box(es), then the rest.
+
+        Print layouts put the urgent list (and the care team's numbers) right under the
+        title so a patient finds it fast; the other blocks keep the guide's order.
+        """
+        blocks = self.handout_blocks()
+        n = 0
+        while n < len(blocks) and blocks[n].kind not in ("heading", "call"):
+            n += 1
+        return HandoutParts(intro=tuple(blocks[:n]),
+                            calls=tuple(b for b in blocks if b.kind == "call"),
+                            body=tuple(b for b in blocks[n:] if b.kind != "call"))
+
+    def handout_sources(self) -> tuple[Source, ...]:
+        """Sources cited in the patient handout (all sources if it cites none)."""
+        keys = cited_keys(self.handout.markdown)
+        return tuple(s for s in self.sources if s.key in keys) or self.sources
+
+    def call_list(self) -> tuple[str, ...]:
+        """The urgent "Call your nurse or doctor if" items, as inline markup."""
+        for block in self.handout_blocks():
+            if block.kind == "call":
+                return tuple(item for child in block.children for item in child.items)
+        return ()
+
+    @property
+    def reviewed_text(self) -> str:
+        return format_date(self.last_reviewed)
+
+
+def format_date(day: _dt.date) -> str:
+    """``24 November 2026``: unambiguous for readers of either day/month order."""
+    return f"{day.day} {day:%B %Y}"
+
+
+# --------------------------------------------------------------------------- Markdown helpers
+
+def _inline_text(token: Token) -> str:
+    parts = []
+    for child in token.children or ():
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+        elif child.type == "image":
+            parts.append(child.content)
+    return "".join(parts)
+
+
+def cited_keys(markdown: str) -> set[str]:
+    """Source keys cited in a Markdown fragment."""
+    return {key for match in CITATION.finditer(markdown) for key in CITATION_KEY.findall(match.group(1))}
+
+
+def strip_citations(text: str) -> str:
+    """Remove ``[S1]`` marks and the space before them."""
+    return _CITATION_AND_SPACE.sub("", text) if "[" in text else text
+
+
+def markdown_to_text(markdown: str) -> str:
+    """Plain text of a Markdown fragment: one line per block, no citation marks."""
+    lines = []
+    for token in _MD.parse(markdown):
+        if token.type == "inline":
+            lines.append(strip_citations(_inline_text(token)).strip())
+    return "\n".join(line for line in lines if line)
+
+
+def _inline_markup(token: Token) -> str:
+    """Inline content as minimal markup (``<b>``, ``<i>``, escaped text); links keep their text."""
+    out = []
+    tags = {"strong_open": "<b>", "strong_close": "</b>", "em_open": "<i>", "em_close": "</i>"}
+    for child in token.children or ():
+        if child.type in tags:
+            out.append(tags[child.type])
+        elif child.type in ("text", "code_inline"):
+            out.append(html.escape(child.content, quote=False))
+        elif child.type == "softbreak":
+            out.append(" ")
+        elif child.type == "hardbreak":
+            out.append("<br/>")
+    return re.sub(r"\s+", " ", strip_citations("".join(out))).strip()
+
+
+def markdown_blocks(markdown: str) -> list[Block]:
+    """Headings, paragraphs and lists of a Markdown fragment (nested lists are flattened)."""
+    tokens = _MD.parse(markdown)
+    blocks: list[Block] = []
+    urgent = False
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if token.type == "heading_open":
+            text = _inline_markup(tokens[i + 1])
+            urgent = _is_call_heading(_inline_text(tokens[i + 1]))
+            blocks.append(Block("heading", html=text, urgent=urgent))
+            i += 3
+            continue
+        if token.type in ("bullet_list_open", "ordered_list_open"):
+            end = _closing(tokens, i)
+            items = _list_items(tokens[i:end + 1])
+            kind = "bullets" if token.type == "bullet_list_open" else "numbers"
+            blocks.append(Block(kind, items=tuple(items), urgent=urgent))
+            i = end + 1
+            continue
+        if token.type == "paragraph_open":  # top level or in a block quote (lists are consumed above)
+            blocks.append(Block("paragraph", html=_inline_markup(tokens[i + 1]), urgent=urgent))
+            i += 3
+            continue
+        i += 1
+    return blocks
+
+
+def _closing(tokens: list[Token], start: int) -> int:
+    """Index of the token closing ``tokens[start]`` (same level, nesting -1)."""
+    level = tokens[start].level
+    for j in range(start + 1, len(tokens)):
+        if tokens[j].nesting == -1 and tokens[j].level == level:
+            return j
+    return len(tokens) - 1
+
+
+def _list_items(tokens: list[Token]) -> list[str]:
+    top = tokens[0].level + 1
+    items: list[list[str]] = []
+    for token in tokens[1:]:
+        if token.type == "list_item_open" and token.level == top:
+            items.append([])
+        elif token.type == "inline" and items:
+            items[-1].append(_inline_markup(token))
+    return [" ".join(part for part in item if part) for item in items]
+
+
+def _is_call_heading(text: str) -> bool:
+    return text.strip().rstrip(".:…").strip() == CALL_HEADING
+
+
+# --------------------------------------------------------------------------- HTML for the viewer
+
+def _link_citations(markdown: str) -> str:
+    """``[S1, S2]`` -> ``\\[[S1](#source-S1), [S2](#source-S2)\\]`` so citations jump to the source."""
+    def repl(match: re.Match) -> str:
+        keys = CITATION_KEY.findall(match.group(1))
+        return "\\[" + ", ".join(f"[{k}](#source-{k})" for k in keys) + "\\]"
+    return CITATION.sub(repl, markdown)
+
+
+def section_anchor(title: str) -> str:
+    return "section-" + re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+
+
+def guide_html(guide: Guide, *, guide_titles: Mapping[str, str] | None = None,
+               regimen_names: Mapping[str, str] | None = None) -> str:
+    """The whole guide as HTML for a rich-text viewer (Qt's QTextBrowser subset).
+
+    Links keep their ``guide:`` and ``regimen:`` targets for the viewer to route;
+    citations link to ``#source-<key>`` anchors in the Sources list at the end.
+    """
+    titles = guide_titles or {}
+    names = regimen_names or {}
+    esc = html.escape
+    parts = [f"<h1>{esc(guide.title)}</h1>"]
+    facts = []
+    if guide.aliases:
+        facts.append(f"<b>Also called:</b> {esc(', '.join(guide.aliases))}")
+    facts.append(f"<b>ICD-10:</b> {esc(', '.join(guide.icd10))}")
+    facts.append(f"<b>Last reviewed:</b> {esc(guide.reviewed_text)}")
+    parts.append("<p>" + "<br/>".join(facts) + "</p>")
+    if guide.regimens:
+        links = ", ".join(f'<a href="regimen:{esc(r)}">{esc(names.get(r, r))}</a>'
+                          for r in guide.regimens)
+        parts.append(f"<p><b>Dose calculator:</b> {links}</p>")
+    if guide.related:
+        links = ", ".join(f'<a href="guide:{esc(g)}">{esc(titles.get(g, g))}</a>'
+                          for g in guide.related)
+        parts.append(f"<p><b>See also:</b> {links}</p>")
+    for section in guide.sections:
+        parts.append(f'<h2><a name="{section_anchor(section.title)}"></a>{esc(section.title)}</h2>')
+        parts.append(_MD.render(_link_citations(section.markdown)))
+    parts.append('<h2><a name="sources"></a>Sources</h2>')
+    for source in guide.sources:
+        url = (f' <a href="{esc(source.url)}">{esc(source.url)}</a>' if source.url else "")
+        parts.append(f'<p><a name="source-{esc(source.key)}"></a><b>[{esc(source.key)}]</b> '
+                     f"{esc(source.citation)}{url}</p>")
+    return "\n".join(parts)
+
+
+# --------------------------------------------------------------------------- loading
+
+def _split_front_matter(text: str, name: str) -> tuple[str, str, int]:
+    """(front matter TOML, body, line number where the body starts)."""
+    lines = text.lstrip("\ufeff").split("\n")
+    if not lines or lines[0].strip() != "+++":
+        raise ResourceError(f"{name}: must start with a '+++' line opening the TOML front matter.")
+    for i in range(1, len(lines)):
+        if lines[i].strip() == "+++":
+            return "\n".join(lines[1:i]), "\n".join(lines[i + 1:]), i + 2
+    raise ResourceError(f"{name}: the front matter opened with '+++' is never closed.")
+
+
+def _split_sections(body: str, first_line: int, name: str) -> list[Section]:
+    tokens = _MD.parse(body)
+    lines = body.split("\n")
+    heads = [(t.map[0], t.map[1], t.tag, _inline_text(tokens[k + 1]).strip())
+             for k, t in enumerate(tokens)
+             if t.type == "heading_open" and t.tag in ("h1", "h2") and t.level == 0]
+    for start, _, tag, title in heads:
+        if tag == "h1":
+            raise ResourceError(f"{name}: line {first_line + start}: level-1 heading '# {title}' "
+                                "is not allowed (the title comes from the front matter).")
+    if "\n".join(lines[:heads[0][0]] if heads else lines).strip():
+        raise ResourceError(f"{name}: text before the first '## What it is' heading.")
+    sections = []
+    for n, (start, body_start, _, title) in enumerate(heads):
+        end = heads[n + 1][0] if n + 1 < len(heads) else len(lines)
+        sections.append(Section(title, "\n".join(lines[body_start:end]).strip("\n"),
+                                first_line + start))
+    return sections
+
+
+def _check_sections(sections: list[Section], name: str) -> None:
+    titles = [s.title for s in sections]
+    for title in titles:
+        if title not in REQUIRED_SECTIONS:
+            raise ResourceError(f"{name}: unexpected section '## {title}' (allowed: "
+                                f"{', '.join(REQUIRED_SECTIONS)}).")
+    for title in REQUIRED_SECTIONS:
+        if title not in titles:
+            raise ResourceError(f"{name}: required section '## {title}' is missing.")
+    if len(set(titles)) != len(titles):
+        dup = next(t for t in titles if titles.count(t) > 1)
+        raise ResourceError(f"{name}: section '## {dup}' appears more than once.")
+    if tuple(titles) != REQUIRED_SECTIONS:
+        raise ResourceError(f"{name}: sections are out of order; expected "
+                            f"{' / '.join(REQUIRED_SECTIONS)}.")
+    for section in sections:
+        if not section.text.strip():
+            raise ResourceError(f"{name}: line {section.line}: section '## {section.title}' is empty.")
+
+
+def _check_call_list(handout: Section, name: str) -> None:
+    tokens = _MD.parse(handout.markdown)
+    for k, token in enumerate(tokens):
+        if token.type == "heading_open" and token.tag == "h3" and _is_call_heading(
+                _inline_text(tokens[k + 1])):
+            following = tokens[k + 3] if k + 3 < len(tokens) else None
+            if following is None or following.type != "bullet_list_open":
+                raise ResourceError(f"{name}: '### {CALL_HEADING}' must be followed directly by a "
+                                    "bullet list of urgent signs.")
+            return
+    raise ResourceError(f"{name}: the '## {HANDOUT_SECTION}' section has no "
+                        f"'### {CALL_HEADING}' heading with a bullet list.")
+
+
+def _links(markdown: str) -> Iterator[str]:
+    for token in _MD.parse(markdown):
+        for child in token.children or ():
+            if child.type == "link_open":
+                yield str(child.attrGet("href") or "")
+
+
+def _front_matter(top: Fields, name: str) -> dict:
+    top.unknown_keys(FRONT_MATTER_KEYS)
+    reviewed = top.data.get("last_reviewed")
+    if not isinstance(reviewed, _dt.date) or isinstance(reviewed, _dt.datetime):
+        top.fail(f"expected a TOML date such as 2026-11-24, got {reviewed!r}", "last_reviewed")
+    icd10 = top.text_list("icd10")
+    for code in icd10:
+        if not ICD10.match(code):
+            top.fail(f"{code!r} does not look like an ICD-10 code (e.g. M33.10)", "icd10")
+    sources = []
+    for f in top.tables("sources"):
+        f.unknown_keys(SOURCE_KEYS)
+        key = f.text("key")
+        if not SOURCE_KEY.match(key):
+            f.fail(f"expected a short key such as S1, got {key!r}", "key")
+        if any(s.key == key for s in sources):
+            f.fail(f"source key {key!r} is used twice", "key")
+        sources.append(Source(key, f.text("citation"), f.text("url", None)))
+    return dict(id=top.text("id"), title=top.text("title"),
+                aliases=tuple(top.text_list("aliases", [], non_empty=False)),
+                icd10=tuple(icd10), last_reviewed=reviewed,
+                regimens=tuple(top.text_list("regimens", [], non_empty=False)),
+                related=tuple(top.text_list("related", [], non_empty=False)),
+                sources=tuple(sources))
+
+
+def parse_guide(text: str, name: str, file_id: str, regimen_ids: Iterable[str]) -> Guide:
+    """Parse and validate one guide file (cross-guide links are checked by :func:`load_guides`)."""
+    regimen_ids = set(regimen_ids)
+    front, body, body_line = _split_front_matter(text, name)
+    try:
+        data = tomllib.loads(front)
+    except tomllib.TOMLDecodeError as exc:
+        raise ResourceError(f"{name}: front matter is not valid TOML ({exc}).") from exc
+    fields = _front_matter(Fields(data, name), name)
+    if fields["id"] != file_id:
+        raise ResourceError(f"{name}: id {fields['id']!r} must equal the file name ({file_id!r}).")
+    if not GUIDE_ID.match(file_id):
+        raise ResourceError(f"{name}: id {file_id!r} must be lowercase letters, digits and hyphens.")
+    sections = _split_sections(body, body_line, name)
+    _check_sections(sections, name)
+
+    keys = {s.key for s in fields["sources"]}
+    cited = set()
+    for section in sections:
+        for key in sorted(cited_keys(section.markdown)):
+            if key not in keys:
+                raise ResourceError(f"{name}: section '## {section.title}' cites [{key}], "
+                                    f"which is not in the sources (have {', '.join(sorted(keys))}).")
+            cited.add(key)
+    if not cited:
+        raise ResourceError(f"{name}: the text cites none of its sources (add [S1]-style citations).")
+
+    _check_call_list(sections[-1], name)
+
+    for regimen in fields["regimens"]:
+        if regimen not in regimen_ids:
+            raise ResourceError(f"{name}: regimens: unknown regimen id {regimen!r} "
+                                f"(known: {', '.join(sorted(regimen_ids))}).")
+    for section in sections:
+        for href in _links(section.markdown):
+            if href.startswith("regimen:"):
+                if href[len("regimen:"):] not in regimen_ids:
+                    raise ResourceError(f"{name}: section '## {section.title}' links to unknown "
+                                        f"regimen {href!r} (known: {', '.join(sorted(regimen_ids))}).")
+            elif not href.startswith("guide:") and not href.startswith(WEB_SCHEMES):
+                raise ResourceError(f"{name}: section '## {section.title}' has link {href!r}; use "
+                                    "guide:<id>, regimen:<id> or a web address.")
+    return Guide(sections=tuple(sections), file=name, **fields)
+
+
+def guide_links(guide: Guide) -> set[str]:
+    """Ids of guides this guide links to (``guide:`` links in the body)."""
+    return {href[len("guide:"):] for s in guide.sections for href in _links(s.markdown)
+            if href.startswith("guide:")}
+
+
+def known_regimen_ids() -> frozenset[str]:
+    """Regimen ids of the dose catalogue (the targets of ``regimen:`` links)."""
+    from nurse_app.core.catalogue import load_catalogue
+    return frozenset(load_catalogue().regimens)
+
+
+def load_guides(folder: Path | Traversable | None = None, *,
+                regimen_ids: Iterable[str] | None = None) -> dict[str, Guide]:
+    """Every ``*.md`` guide in ``folder`` (default: the packaged ``resources/guides``), by id.
+
+    Raises :class:`ResourceError` for the first broken guide, naming its file.
+    ``regimen_ids`` defaults to the dose catalogue's regimens.
+    """
+    if folder is None and regimen_ids is None:
+        return dict(_bundled_guides())
+    return _load(folder, regimen_ids)
+
+
+@lru_cache(maxsize=1)
+def _bundled_guides() -> tuple[tuple[str, Guide], ...]:
+    return tuple(_load(None, None).items())
+
+
+def _load(folder, regimen_ids) -> dict[str, Guide]:
+    if folder is None:
+        folder, prefix = resource_path("guides"), "resources/guides/"
+    else:
+        prefix = f"{folder}/"
+    if not folder.is_dir():
+        raise ResourceError(f"{prefix.rstrip('/')}: the guides folder is missing.")
+    ids = known_regimen_ids() if regimen_ids is None else frozenset(regimen_ids)
+    guides: dict[str, Guide] = {}
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".md") or not entry.is_file():
+            continue
+        name = prefix + entry.name
+        try:
+            text = entry.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise ResourceError(f"{name}: not UTF-8 text ({exc}).") from exc
+        guides[entry.name[:-3]] = parse_guide(text, name, entry.name[:-3], ids)
+    if not guides:
+        raise ResourceError(f"{prefix.rstrip('/')}: no guides (*.md files) found.")
+    for guide in guides.values():
+        for other in sorted(set(guide.related) | guide_links(guide)):
+            if other not in guides:
+                raise ResourceError(f"{guide.file}: refers to guide {other!r}, which does not exist "
+                                    f"(have {', '.join(sorted(guides))}).")
+    return guides

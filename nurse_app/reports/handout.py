@@ -1,0 +1,304 @@
+"""Patient handout PDF for one condition guide (reportlab).
+
+What a patient keeps on the fridge: the guide's title; first, kept whole, the
+"Call your nurse or doctor if" list in a box that stands out, with the agency and
+nurse contact details under it (blank lines to write them in when unset); then the
+rest of the plain-language "Patient handout" section in large type (12 pt body);
+then the sources the handout cites.  Every page has a footer with the review date,
+the title and "Page x of y".  The text is real PDF text (searchable, readable by
+screen readers), never an image.
+
+Font: a TrueType font is embedded so accented names ("José Müller", "Zoë") print.
+DejaVu Sans is used when present -- ``packaging/install-system-deps.sh`` installs
+``fonts-dejavu-core`` on every Debian/Ubuntu machine the app runs on, because Qt
+needs it too -- so no font file is copied into the repository.  Elsewhere the
+Bitstream Vera fonts bundled inside reportlab are used: DejaVu is derived from
+Vera, looks the same, and Vera covers Western European accents (Latin-1), though
+not Central European letters such as "ł" or "č".
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from pathlib import Path
+from typing import Mapping
+
+import reportlab
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_LEFT
+from reportlab.lib.pagesizes import LETTER
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import inch
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen import canvas as rl_canvas
+from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from nurse_app.core.errors import InputError
+from nurse_app.core.guides import Block, Guide
+
+# Contact block rows: settings key -> printed label.  Unset keys print a blank line.
+CONTACT_FIELDS = (
+    ("agency", "Infusion agency"),
+    ("nurse", "Your nurse"),
+    ("phone", "Phone"),
+    ("after_hours", "After hours"),
+)
+CALL_TITLE = "Call your nurse or doctor if…"
+SUBTITLE = "Information for you and your family"
+CARE_TEAM = "Your care team"
+SOURCES_TITLE = "Where this information comes from"
+REVIEWED_NOTE = "Last reviewed {date}. This handout does not replace advice from your own doctor or nurse."
+BODY_PT = 12
+FONT = "HandoutSans"
+
+_DEJAVU_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu",
+                "/usr/share/fonts/dejavu-sans-fonts", "/usr/share/fonts/TTF",
+                "/usr/local/share/fonts", "/Library/Fonts", os.path.expanduser("~/.fonts"))
+_DEJAVU = {"": "DejaVuSans.ttf", "-Bold": "DejaVuSans-Bold.ttf",
+           "-Oblique": "DejaVuSans-Oblique.ttf", "-BoldOblique": "DejaVuSans-BoldOblique.ttf"}
+_VERA = {"": "Vera.ttf", "-Bold": "VeraBd.ttf", "-Oblique": "VeraIt.ttf", "-BoldOblique": "VeraBI.ttf"}
+
+_ACCENT = colors.HexColor("#1f4e79")
+_URGENT = colors.HexColor("#a4262c")
+_URGENT_BG = colors.HexColor("#fdf3f3")
+_GREY = colors.HexColor("#555555")
+
+
+def _font_files() -> dict[str, str]:
+    """Regular/bold/italic files: DejaVu if installed, else reportlab's own Vera."""
+    for folder in _DEJAVU_DIRS:
+        regular = Path(folder, _DEJAVU[""])
+        if regular.is_file():
+            found = {suffix: Path(folder, name) for suffix, name in _DEJAVU.items()}
+            # fonts-dejavu-core has no oblique faces: italics fall back to upright.
+            return {s: str(p if p.is_file() else found["" if "Bold" not in s else "-Bold"])
+                    for s, p in found.items()}
+    vera = Path(reportlab.__file__).parent / "fonts"
+    return {suffix: str(vera / name) for suffix, name in _VERA.items()}
+
+
+def handout_font_file() -> str:
+    """The regular font file the handout embeds (for the record and the tests)."""
+    return _font_files()[""]
+
+
+def _register_fonts() -> None:
+    if FONT in pdfmetrics.getRegisteredFontNames():
+        return
+    for suffix, path in _font_files().items():
+        pdfmetrics.registerFont(TTFont(FONT + suffix, path))
+    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=FONT + "-Bold",
+                                  italic=FONT + "-Oblique", boldItalic=FONT + "-BoldOblique")
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    body = ParagraphStyle("body", fontName=FONT, fontSize=BODY_PT, leading=BODY_PT * 1.35,
+                          spaceAfter=6, alignment=TA_LEFT)
+    return {
+        "title": ParagraphStyle("title", parent=body, fontName=FONT + "-Bold", fontSize=24,
+                                leading=29, textColor=_ACCENT, spaceAfter=4),
+        "subtitle": ParagraphStyle("subtitle", parent=body, fontSize=14, leading=18,
+                                   textColor=_GREY, spaceAfter=14),
+        "heading": ParagraphStyle("heading", parent=body, fontName=FONT + "-Bold", fontSize=16,
+                                  leading=20, textColor=_ACCENT, spaceBefore=12, spaceAfter=6,
+                                  keepWithNext=1),
+        "body": body,
+        "bullet": ParagraphStyle("bullet", parent=body, spaceAfter=4, leftIndent=22, bulletIndent=6,
+                                 bulletFontName=FONT, bulletFontSize=BODY_PT),
+        "call_title": ParagraphStyle("call_title", parent=body, fontName=FONT + "-Bold",
+                                     fontSize=16, leading=21, textColor=_URGENT, spaceAfter=2),
+        "call_item": ParagraphStyle("call_item", parent=body, fontName=FONT + "-Bold",
+                                    leftIndent=18, bulletIndent=2, spaceAfter=2,
+                                    bulletFontName=FONT, bulletFontSize=BODY_PT),
+        "call_note": ParagraphStyle("call_note", parent=body, fontName=FONT + "-Bold",
+                                    spaceBefore=4, spaceAfter=2),
+        "contact_label": ParagraphStyle("contact_label", parent=body, fontName=FONT + "-Bold"),
+        "sources_title": ParagraphStyle("sources_title", parent=body, fontName=FONT + "-Bold",
+                                        fontSize=12, leading=15, spaceBefore=16, textColor=_GREY),
+        "source": ParagraphStyle("source", parent=body, fontSize=8.5, leading=11, spaceAfter=3,
+                                 textColor=_GREY, splitLongWords=1),
+    }
+
+
+def _marks(block: Block) -> list[str]:
+    if block.kind == "numbers":
+        return [f"{n}." for n in range(1, len(block.items) + 1)]
+    return ["•"] * len(block.items)
+
+
+def _list(block: Block, style: ParagraphStyle) -> list[Paragraph]:
+    """List items as bulleted paragraphs: a heading's keepWithNext then holds its first item
+    (reportlab will not keep a heading with a ListFlowable)."""
+    return [Paragraph(item, style, bulletText=mark) for item, mark in zip(block.items, _marks(block))]
+
+
+def _call_box(blocks: tuple[Block, ...], st: dict[str, ParagraphStyle]) -> Table:
+    """The urgent subsection as a boxed table, one row per sign or note."""
+    rows = [[Paragraph(CALL_TITLE, st["call_title"])]]
+    for block in blocks:
+        if block.kind == "paragraph":
+            rows.append([Paragraph(block.html, st["call_note"])])
+        else:
+            rows += [[item] for item in _list(block, st["call_item"])]
+    table = Table(rows, colWidths=["100%"], repeatRows=1)
+    table.setStyle(TableStyle([
+        ("BOX", (0, 0), (-1, -1), 2.5, _URGENT),
+        ("BACKGROUND", (0, 0), (-1, -1), _URGENT_BG),
+        ("LEFTPADDING", (0, 0), (-1, -1), 12),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 12),
+        ("TOPPADDING", (0, 0), (-1, 0), 10),
+        ("BOTTOMPADDING", (0, -1), (-1, -1), 10),
+    ]))
+    return table
+
+
+def _contact_block(contact: Mapping[str, str], st: dict[str, ParagraphStyle]) -> KeepTogether:
+    """Care-team details; a missing value becomes a ruled blank line to write on."""
+    fields = list(CONTACT_FIELDS)
+    known = {key for key, _ in fields}
+    fields += [(key, key.replace("_", " ").capitalize()) for key in contact if key not in known]
+    rows, blanks = [], []
+    for n, (key, label) in enumerate(fields):
+        value = str(contact.get(key) or "").strip()
+        rows.append([Paragraph(label, st["contact_label"]), Paragraph(_escape(value), st["body"])])
+        if not value:
+            blanks.append(n)
+    table = Table(rows, colWidths=[1.9 * inch, None], rowHeights=[BODY_PT * 2.2] * len(rows))
+    style = [("VALIGN", (0, 0), (-1, -1), "BOTTOM"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]
+    style += [("LINEBELOW", (1, n), (1, n), 0.8, colors.black) for n in blanks]
+    table.setStyle(TableStyle(style))
+    return KeepTogether([Paragraph(CARE_TEAM, st["heading"]), table, Spacer(1, 8)])
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _story(guide: Guide, contact: Mapping[str, str]) -> list:
+    """Title and any opening line; then the boxed urgent list with the care team's numbers
+    under it -- what a patient must find fast, kept whole on page 1; then the rest of the
+    handout in the guide's order; then its sources."""
+    st = _styles()
+    story: list = [Paragraph(_escape(guide.title), st["title"]), Paragraph(SUBTITLE, st["subtitle"])]
+    parts = guide.handout_parts()
+    story += _flowables(parts.intro, st)
+    for call in parts.calls:
+        story += [KeepTogether(_call_box(call.children, st)), Spacer(1, 4)]
+    story.append(_contact_block(contact, st))
+    story += _flowables(parts.body, st)
+    story.append(Paragraph(SOURCES_TITLE, st["sources_title"]))
+    for source in guide.handout_sources():
+        url = f" {_escape(source.url)}" if source.url else ""
+        story.append(Paragraph(f"[{_escape(source.key)}] {_escape(source.citation)}{url}", st["source"]))
+    story.append(Paragraph(REVIEWED_NOTE.format(date=guide.reviewed_text), st["source"]))
+    return story
+
+
+def _flowables(blocks: tuple[Block, ...], st: dict[str, ParagraphStyle]) -> list:
+    """Headings, paragraphs and lists (``call`` blocks are placed by :func:`_story`)."""
+    story: list = []
+    for block in blocks:
+        if block.kind == "heading":
+            story.append(Paragraph(block.html, st["heading"]))
+        elif block.kind == "paragraph":
+            story.append(Paragraph(block.html, st["body"]))
+        elif block.kind in ("bullets", "numbers"):
+            story += _list(block, st["bullet"])
+    return story
+
+
+def _fit(text: str, width: float, size: float) -> str:
+    """``text`` shortened with an ellipsis so it fits ``width`` points."""
+    if pdfmetrics.stringWidth(text, FONT, size) <= width:
+        return text
+    while text and pdfmetrics.stringWidth(text + "…", FONT, size) > width:
+        text = text[:-1]
+    return text.rstrip() + "…"
+
+
+def _numbered_canvas(footer_lines: tuple[str, ...], result: dict):
+    """A canvas class that knows the page total when it writes each footer."""
+
+    class NumberedCanvas(rl_canvas.Canvas):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._pages: list[dict] = []
+
+        def showPage(self):
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self):
+            total = len(self._pages)
+            result["pages"] = total
+            for state in self._pages:
+                self.__dict__.update(state)
+                self._footer(total)
+                super().showPage()
+            super().save()
+
+        def _footer(self, total: int) -> None:
+            width, _ = self._pagesize
+            self.saveState()
+            self.setStrokeColor(_GREY)
+            self.setLineWidth(0.5)
+            self.line(_MARGIN, 0.72 * inch, width - _MARGIN, 0.72 * inch)
+            self.setFillColor(_GREY)
+            self.setFont(FONT + "-Bold", 10)
+            self.drawRightString(width - _MARGIN, 0.52 * inch, f"Page {self._pageNumber} of {total}")
+            room = width - 2 * _MARGIN - 1.2 * inch
+            self.setFont(FONT, 9)
+            for n, text in enumerate(footer_lines):
+                self.drawString(_MARGIN, (0.52 - 0.17 * n) * inch, _fit(text, room, 9))
+            self.restoreState()
+
+    return NumberedCanvas
+
+
+_MARGIN = 0.75 * inch
+
+
+def handout_pdf_bytes(guide: Guide, contact: Mapping[str, str] | None = None,
+                      *, pagesize=LETTER) -> tuple[bytes, int]:
+    """The handout as PDF bytes and its page count."""
+    _register_fonts()
+    contact = dict(contact or {})
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer, pagesize=pagesize, leftMargin=_MARGIN, rightMargin=_MARGIN,
+        topMargin=0.7 * inch, bottomMargin=0.95 * inch,
+        title=f"{guide.title}: patient information", subject=SUBTITLE,
+        author=str(contact.get("agency") or "nurse-app"), creator="nurse-app",
+    )
+    result: dict = {}
+    footer = (f"Last reviewed {guide.reviewed_text} · {guide.title}",
+              "Sources are listed at the end of this handout.")
+    doc.build(_story(guide, contact), canvasmaker=_numbered_canvas(footer, result))
+    return buffer.getvalue(), result["pages"]
+
+
+def write_handout_pdf(guide: Guide, out: str | os.PathLike, contact: Mapping[str, str] | None = None,
+                      **kwargs) -> int:
+    """Write the handout to ``out`` and return its page count.
+
+    Written to a temporary file beside ``out`` and renamed into place, so a full disk
+    or a crash never leaves a half-written PDF where a good one was.
+    """
+    data, pages = handout_pdf_bytes(guide, contact, **kwargs)
+    target = Path(out)
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".handout-", suffix=".pdf", dir=target.parent)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except OSError as exc:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        raise InputError(f"Could not save the handout to {target}: {exc.strerror or exc}.",
+                         field="out") from exc
+    return pages

@@ -1,0 +1,418 @@
+"""The Guides page: instant search, the rendered guide, and the patient handout.
+
+Typing searches as you go (the FTS5 index answers in about a millisecond; a
+100 ms debounce only avoids redrawing the list on every keystroke).  Enter opens
+the first result, Down moves into the list.  The guide is shown in a
+QTextBrowser from HTML that markdown-it-py renders in core; ``guide:`` links open
+another guide, ``regimen:`` links emit :attr:`GuidesPage.open_calculator`, and
+citations jump to the sources at the end.
+
+The handout PDF is made by reportlab on a QThreadPool worker (a busy bar shows
+meanwhile), so the window never freezes.  "Print handout…" prints a QTextDocument
+of the same handout content through QPrintDialog: PySide6-Essentials has no QtPdf
+to rasterise the PDF, and a text document prints sharp at any printer resolution
+with real text, where page images would not.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+from typing import Mapping
+
+from PySide6.QtCore import QObject, QRunnable, QSize, Qt, QThreadPool, QTimer, QUrl, Signal
+from PySide6.QtGui import QAbstractTextDocumentLayout, QDesktopServices, QKeyEvent, QPalette, QTextDocument
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+from PySide6.QtWidgets import (QApplication, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QListWidget,
+                               QListWidgetItem, QMessageBox, QProgressBar, QPushButton, QSplitter,
+                               QStyle, QStyledItemDelegate, QStyleOptionViewItem, QTextBrowser,
+                               QVBoxLayout, QWidget)
+
+from nurse_app.core.errors import NurseAppError
+from nurse_app.core.guides import Block, Guide, guide_html, load_guides, section_anchor
+from nurse_app.reports.handout import (CALL_TITLE, CARE_TEAM, CONTACT_FIELDS, REVIEWED_NOTE,
+                                       SOURCES_TITLE, SUBTITLE, write_handout_pdf)
+from nurse_app.store.guide_index import ALIASES_LABEL, GuideIndex
+
+GUIDE_ID_ROLE = Qt.ItemDataRole.UserRole
+SECTION_ROLE = Qt.ItemDataRole.UserRole + 1
+HTML_ROLE = Qt.ItemDataRole.UserRole + 2
+SEARCH_DELAY_MS = 100
+
+
+def _regimen_names() -> dict[str, str]:
+    from nurse_app.core.catalogue import load_catalogue
+    return {rid: regimen.name for rid, regimen in load_catalogue().regimens.items()}
+
+
+def _block_html(block: Block) -> str:
+    if block.kind == "heading":
+        return f"<h3>{block.html}</h3>"
+    if block.kind == "paragraph":
+        return f"<p>{block.html}</p>"
+    tag = "ul" if block.kind == "bullets" else "ol"
+    return f"<{tag}>" + "".join(f"<li>{item}</li>" for item in block.items) + f"</{tag}>"
+
+
+def handout_html(guide: Guide, contact: Mapping[str, str] | None = None) -> str:
+    """The patient handout as Qt rich text for printing: same content and order as the PDF."""
+    contact = contact or {}
+    handout = guide.handout_parts()
+    html = [f"<h1>{escape(guide.title)}</h1>", f'<p style="color:#555555; margin-bottom:12px">{SUBTITLE}</p>']
+    html += [_block_html(b) for b in handout.intro]
+    for call in handout.calls:
+        inner = '<div style="font-weight:600">' + "".join(map(_block_html, call.children)) + "</div>"
+        html.append('<table border="2" cellpadding="10" cellspacing="0" width="100%" '
+                    'style="border-color:#a4262c; border-style:solid; background-color:#fdf3f3">'
+                    f'<tr><td><h3 style="color:#a4262c">{escape(CALL_TITLE)}</h3>{inner}</td></tr></table>')
+    rows = "".join(f"<tr><td><b>{escape(label)}</b></td>"
+                   f"<td>{escape(str(contact.get(key) or '').strip()) or '_' * 36}</td></tr>"
+                   for key, label in CONTACT_FIELDS)
+    html.append(f'<h3>{CARE_TEAM}</h3><table cellpadding="6">{rows}</table>')
+    html += [_block_html(b) for b in handout.body]
+    sources = "".join(f"<p>[{escape(s.key)}] {escape(s.citation)} {escape(s.url or '')}</p>"
+                      for s in guide.handout_sources())
+    html.append(f'<div style="font-size:small; color:#555555"><p><b>{SOURCES_TITLE}</b></p>{sources}'
+                f"<p>{escape(REVIEWED_NOTE.format(date=guide.reviewed_text))}</p></div>")
+    return "\n".join(html)
+
+
+class _SearchBox(QLineEdit):
+    """A line edit that reports the Down arrow (to move into the results)."""
+
+    down_pressed = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt API
+        if event.key() == Qt.Key.Key_Down:
+            self.down_pressed.emit()
+            return
+        super().keyPressEvent(event)
+
+
+class _HitDelegate(QStyledItemDelegate):
+    """Paints a result's rich text (title, section, snippet with the match in bold)."""
+
+    def _document(self, option: QStyleOptionViewItem, index) -> QTextDocument:
+        doc = QTextDocument()
+        doc.setDefaultFont(option.font)
+        doc.setDocumentMargin(4)
+        doc.setHtml(index.data(HTML_ROLE) or escape(index.data() or ""))
+        doc.setTextWidth(max(option.rect.width(), 120))
+        return doc
+
+    def paint(self, painter, option, index) -> None:
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        opt.text = ""
+        style = opt.widget.style() if opt.widget else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
+        doc = self._document(opt, index)
+        context = QAbstractTextDocumentLayout.PaintContext()
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+        role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+        context.palette.setColor(QPalette.ColorRole.Text, opt.palette.color(role))
+        painter.save()
+        painter.translate(opt.rect.topLeft())
+        painter.setClipRect(0, 0, opt.rect.width(), opt.rect.height())
+        doc.documentLayout().draw(painter, context)
+        painter.restore()
+
+    def sizeHint(self, option, index) -> QSize:  # noqa: N802 - Qt API
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        doc = self._document(opt, index)
+        return QSize(int(doc.idealWidth()), int(doc.size().height()) + 2)
+
+
+class _HandoutSignals(QObject):
+    done = Signal(str, int)   # path, pages
+    failed = Signal(str)
+
+
+class _HandoutJob(QRunnable):
+    """Writes one handout PDF on a pool thread; reports back through signals."""
+
+    def __init__(self, guide: Guide, path: str, contact: Mapping[str, str]):
+        super().__init__()
+        self.setAutoDelete(False)  # Python owns it (GuidesPage._jobs) until it reports back
+        self.signals = _HandoutSignals()
+        self._guide, self._path, self._contact = guide, path, dict(contact)
+
+    def run(self) -> None:
+        try:
+            pages = write_handout_pdf(self._guide, self._path, self._contact)
+        except NurseAppError as exc:
+            self.signals.failed.emit(str(exc))
+        except Exception as exc:  # a PDF failure must reach the nurse as a message, not a crash
+            self.signals.failed.emit(f"Could not create the handout: {exc}")
+        else:
+            self.signals.done.emit(self._path, pages)
+
+
+class GuidesPage(QWidget):
+    """Search the condition guides, read one, save or print its patient handout."""
+
+    open_calculator = Signal(str)   # regimen id, from a regimen: link
+    guide_opened = Signal(str)      # guide id
+    handout_saved = Signal(str)     # path of the PDF written
+    handout_failed = Signal(str)    # message for the nurse
+
+    def __init__(self, parent: QWidget | None = None, settings_contact: dict | None = None,
+                 guides_folder: Path | None = None):
+        super().__init__(parent)
+        self.setObjectName("GuidesPage")
+        self.load_error = None
+        try:
+            self.guides = load_guides(guides_folder)
+            self.index = GuideIndex(self.guides)
+        except NurseAppError as exc:  # a broken content file: say so here, keep the app running
+            self.load_error = str(exc)
+            self.guides = {}
+            self.index = GuideIndex({})
+        self.contact = dict(settings_contact or {})
+        self.current: Guide | None = None
+        self._titles = {gid: g.title for gid, g in self.guides.items()}
+        try:
+            self._regimen_names = _regimen_names()
+        except NurseAppError:
+            self._regimen_names = {}
+        self._jobs: set[_HandoutJob] = set()
+        self._pool = QThreadPool.globalInstance()
+        self._build()
+        self.show_results("")
+        if self.load_error:
+            self.search_box.setEnabled(False)
+            self.viewer.setPlainText(f"The condition guides could not be loaded.\n\n{self.load_error}")
+
+    def set_contact(self, contact: Mapping[str, str] | None) -> None:
+        """New agency/nurse details from settings, used by the next handout."""
+        self.contact = dict(contact or {})
+
+    # ------------------------------------------------------------------ layout
+    def _build(self) -> None:
+        self.search_box = _SearchBox()
+        self.search_box.setPlaceholderText("Search conditions, symptoms, side effects… (e.g. DM, blisters)")
+        self.search_box.setAccessibleName("Search guides")
+        self.search_box.setAccessibleDescription("Results update as you type. Enter opens the first "
+                                                 "result; Down arrow moves to the results.")
+        self.search_box.setClearButtonEnabled(True)
+
+        self.results = QListWidget()
+        self.results.setAccessibleName("Search results")
+        self.results.setItemDelegate(_HitDelegate(self.results))
+        self.results.setWordWrap(True)
+        self.results.setUniformItemSizes(False)
+        self.results.setResizeMode(QListWidget.ResizeMode.Adjust)  # re-wrap snippets on resize
+        self.results.setMinimumWidth(260)
+
+        self.viewer = QTextBrowser()
+        self.viewer.setAccessibleName("Guide")
+        self.viewer.setOpenLinks(False)
+        self.viewer.document().setDefaultStyleSheet(
+            "h1 { color: #1f4e79; } h2 { color: #1f4e79; margin-top: 14px; } a { color: #0b5cad; }")
+        self.viewer.setPlaceholderText("Choose a guide on the left.")
+
+        self.save_button = QPushButton("Save handout as PDF…")
+        self.save_button.setAccessibleName("Save patient handout as PDF")
+        self.print_button = QPushButton("Print handout…")
+        self.print_button.setAccessibleName("Print patient handout")
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)
+        self.busy.setMaximumWidth(120)
+        self.busy.setAccessibleName("Creating handout")
+        self.busy.hide()
+        self.status = QLabel()
+        self.status.setAccessibleName("Handout status")
+        self.status.setWordWrap(True)
+
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.search_box)
+        left_layout.addWidget(self.results)
+
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.save_button)
+        buttons.addWidget(self.print_button)
+        buttons.addWidget(self.busy)
+        buttons.addWidget(self.status, 1)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.viewer)
+        right_layout.addLayout(buttons)
+
+        splitter = QSplitter()
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 3)
+        splitter.setSizes([320, 880])
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(SEARCH_DELAY_MS)
+        self._timer.timeout.connect(self._search_now)
+        self.search_box.textChanged.connect(lambda _text: self._timer.start())
+        self.search_box.returnPressed.connect(self.open_first_result)
+        self.search_box.down_pressed.connect(self._enter_results)
+        self.results.currentItemChanged.connect(self._on_current_changed)
+        self.results.itemActivated.connect(self._on_current_changed)
+        self.viewer.anchorClicked.connect(self._on_link)
+        self.save_button.clicked.connect(self.save_handout)
+        self.print_button.clicked.connect(self.print_handout)
+        self._update_buttons()
+
+    # ------------------------------------------------------------------ search
+    def _search_now(self) -> None:
+        self.show_results(self.search_box.text())
+
+    def show_results(self, query: str) -> None:
+        """Fill the list for ``query`` (all guides, alphabetically, when blank)."""
+        self.results.blockSignals(True)
+        self.results.clear()
+        if query.strip():
+            entries = [(h.guide_id, h.section, h.title,
+                        f"<b>{escape(h.title)}</b><br/><i>{escape(h.section)}:</i> {h.snippet_html()}",
+                        f"{h.title}. {h.section}: {h.snippet_plain()}")
+                       for h in self.index.search(query)]
+        else:
+            entries = [(g.id, None, g.title,
+                        f"<b>{escape(g.title)}</b>" + (f"<br/><i>{ALIASES_LABEL}:</i> "
+                                                       f"{escape(', '.join(g.aliases[:3]))}"
+                                                       if g.aliases else ""),
+                        g.title)
+                       for g in sorted(self.guides.values(), key=lambda g: g.title.lower())]
+        for guide_id, section, _title, html, plain in entries:
+            item = QListWidgetItem(plain)
+            item.setData(GUIDE_ID_ROLE, guide_id)
+            item.setData(SECTION_ROLE, section)
+            item.setData(HTML_ROLE, html)
+            item.setToolTip(plain)
+            self.results.addItem(item)
+        if not entries:
+            item = QListWidgetItem(f"No guide matches “{query.strip()}”." if query.strip()
+                                   else "No guides available.")
+            item.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.results.addItem(item)
+        self.results.blockSignals(False)
+
+    def _first_hit(self) -> QListWidgetItem | None:
+        item = self.results.item(0)
+        return item if item is not None and item.data(GUIDE_ID_ROLE) else None
+
+    def open_first_result(self) -> None:
+        self._timer.stop()
+        self._search_now()
+        item = self._first_hit()
+        if item is not None:
+            self.results.setCurrentItem(item)  # opens it through currentItemChanged
+
+    def _enter_results(self) -> None:
+        if self._timer.isActive():
+            self._timer.stop()
+            self._search_now()
+        item = self._first_hit()
+        if item is not None:
+            self.results.setFocus(Qt.FocusReason.TabFocusReason)
+            self.results.setCurrentItem(item)
+
+    def _on_current_changed(self, item: QListWidgetItem | None, _previous=None) -> None:
+        if item is not None and item.data(GUIDE_ID_ROLE):
+            self.open_guide(item.data(GUIDE_ID_ROLE), item.data(SECTION_ROLE))
+
+    # ------------------------------------------------------------------ viewer
+    def open_guide(self, guide_id: str, section: str | None = None) -> None:
+        guide = self.guides.get(guide_id)
+        if guide is None:
+            self.status.setText(f"No guide called “{guide_id}”.")
+            return
+        self.current = guide
+        self.viewer.setHtml(guide_html(guide, guide_titles=self._titles,
+                                       regimen_names=self._regimen_names))
+        if section and section in {s.title for s in guide.sections}:
+            self.viewer.scrollToAnchor(section_anchor(section))
+        else:
+            self.viewer.verticalScrollBar().setValue(0)
+        self.status.clear()
+        self._update_buttons()
+        self.guide_opened.emit(guide_id)
+
+    def _on_link(self, url: QUrl) -> None:
+        scheme = url.scheme()
+        if scheme == "guide":
+            self.open_guide(url.path())
+        elif scheme == "regimen":
+            self.open_calculator.emit(url.path())
+        elif not scheme and url.hasFragment():
+            self.viewer.scrollToAnchor(url.fragment())
+        elif scheme in ("http", "https", "mailto"):
+            QDesktopServices.openUrl(url)
+
+    # ------------------------------------------------------------------ handout
+    def _update_buttons(self) -> None:
+        idle = not self._jobs
+        self.save_button.setEnabled(self.current is not None and idle)
+        self.print_button.setEnabled(self.current is not None)
+
+    def save_handout(self) -> None:
+        if self.current is None:
+            return
+        path, _filter = QFileDialog.getSaveFileName(
+            self, "Save patient handout", f"{self.current.id}-handout.pdf", "PDF files (*.pdf)")
+        if path:
+            if not path.lower().endswith(".pdf"):
+                path += ".pdf"
+            self.save_handout_to(path)
+
+    def save_handout_to(self, path: str) -> None:
+        """Write the current guide's handout to ``path`` on a worker thread."""
+        if self.current is None or self._jobs:
+            return
+        job = _HandoutJob(self.current, path, self.contact)
+        job.signals.done.connect(lambda p, pages, j=job: self._job_done(j, p, pages))
+        job.signals.failed.connect(lambda message, j=job: self._job_failed(j, message))
+        self._jobs.add(job)
+        self.busy.show()
+        self.status.setText("Creating the handout…")
+        self._update_buttons()
+        self._pool.start(job)
+
+    def _job_finished(self, job: _HandoutJob) -> None:
+        self._jobs.discard(job)
+        self.busy.hide()
+        self._update_buttons()
+
+    def _job_done(self, job: _HandoutJob, path: str, pages: int) -> None:
+        self._job_finished(job)
+        self.status.setText(f"Saved {path} ({pages} page{'s' if pages != 1 else ''}).")
+        self.handout_saved.emit(path)
+
+    def _job_failed(self, job: _HandoutJob, message: str) -> None:
+        self._job_finished(job)
+        self.status.setText(message)
+        self.handout_failed.emit(message)
+        if self.isVisible():
+            QMessageBox.warning(self, "Handout not saved", message)
+
+    def print_handout(self) -> None:
+        if self.current is None:
+            return
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        dialog = QPrintDialog(printer, self)
+        dialog.setWindowTitle("Print patient handout")
+        if dialog.exec() == QPrintDialog.DialogCode.Accepted:
+            self.print_handout_to(printer)
+
+    def print_handout_to(self, printer: QPrinter) -> None:
+        """Print the current guide's handout (rich text, page numbers at the foot)."""
+        if self.current is None:
+            return
+        document = QTextDocument()
+        font = document.defaultFont()
+        font.setPointSize(12)
+        document.setDefaultFont(font)
+        document.setHtml(handout_html(self.current, self.contact))
+        document.print_(printer)
+        self.status.setText("Handout sent to the printer.")
