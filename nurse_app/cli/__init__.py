@@ -17,7 +17,7 @@ from nurse_app.core.errors import NurseAppError
 
 # Modules in nurse_app.cli that add sub-commands.  Each defines
 # ``register(subparsers)`` and sets ``func`` (args -> exit code) on its parsers.
-COMMAND_MODULES = ("calc", "catalogue", "guides_cmds")
+COMMAND_MODULES = ("calc", "catalogue", "guides_cmds", "store_cmds", "visit_cmds")
 
 EXIT_USAGE = 2
 
@@ -35,6 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="IVIG home-infusion nurse companion. Without a command, opens the app.",
     )
     parser.add_argument("--version", action="version", version=f"nurse-app {__version__}")
+    parser.add_argument("--db", metavar="PATH",
+                        help="the patient record file (default: $NURSE_APP_DB, else nurse-app.db "
+                             "in the user data folder)")
     parser.add_argument("--selftest", action="store_true",
                         help="validate all content, build the window offscreen, run one calculation")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)

@@ -52,12 +52,16 @@ UNSAFE_UNITS = {"cc": "mL", "µg": "mcg", "μg": "mcg", "ug": "mcg", "mL/hr": "m
 def fmt_number(value: float | int | Decimal, decimals: int = 2) -> str:
     """``0.5``, ``5``, ``1,250``, ``-0.25``; rounds half up at ``decimals`` places.
 
-    Raises ``ValueError`` for NaN or infinity: such a number must never reach a screen.
+    Raises ``ValueError`` for NaN, infinity or magnitudes of 10**15 and more: such a
+    number must never reach a screen (callers show the raw text in their error message).
     """
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"not a finite number: {value!r}")
     quantum = Decimal(1).scaleb(-decimals)
-    d = Decimal(str(value)).quantize(quantum, rounding=ROUND_HALF_UP)
+    d = Decimal(str(value))
+    if abs(d) >= Decimal(10) ** 15:
+        raise ValueError(f"not a plausible clinical number: {value!r}")
+    d = d.quantize(quantum, rounding=ROUND_HALF_UP)
     if d == 0:
         d = Decimal(0)  # no "-0"
     text = f"{d:,f}"

@@ -8,36 +8,29 @@ then the sources the handout cites.  Every page has a footer with the review dat
 the title and "Page x of y".  The text is real PDF text (searchable, readable by
 screen readers), never an image.
 
-Font: a TrueType font is embedded so accented names ("José Müller", "Zoë") print.
-DejaVu Sans is used when present -- ``packaging/install-system-deps.sh`` installs
-``fonts-dejavu-core`` on every Debian/Ubuntu machine the app runs on, because Qt
-needs it too -- so no font file is copied into the repository.  Elsewhere the
-Bitstream Vera fonts bundled inside reportlab are used: DejaVu is derived from
-Vera, looks the same, and Vera covers Western European accents (Latin-1), though
-not Central European letters such as "ł" or "č".
+Fonts, page numbering and safe saving are shared with the other reports
+(:mod:`nurse_app.reports.common`): a TrueType font (DejaVu Sans, else reportlab's
+Vera) is embedded so accented names ("José Müller", "Zoë") print.
 """
 
 from __future__ import annotations
 
 import io
 import os
-import tempfile
-from pathlib import Path
 from typing import Mapping
 
-import reportlab
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.pagesizes import LETTER
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import inch
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.pdfgen import canvas as rl_canvas
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from nurse_app.core.errors import InputError
 from nurse_app.core.guides import Block, Guide
+from nurse_app.reports.common import FONT, decorated_canvas, font_files, write_atomically
+from nurse_app.reports.common import escape as _escape
+from nurse_app.reports.common import fit as _fit
+from nurse_app.reports.common import register_fonts as _register_fonts
 
 # Contact block rows: settings key -> printed label.  Unset keys print a blank line.
 CONTACT_FIELDS = (
@@ -52,14 +45,6 @@ CARE_TEAM = "Your care team"
 SOURCES_TITLE = "Where this information comes from"
 REVIEWED_NOTE = "Last reviewed {date}. This handout does not replace advice from your own doctor or nurse."
 BODY_PT = 12
-FONT = "HandoutSans"
-
-_DEJAVU_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu",
-                "/usr/share/fonts/dejavu-sans-fonts", "/usr/share/fonts/TTF",
-                "/usr/local/share/fonts", "/Library/Fonts", os.path.expanduser("~/.fonts"))
-_DEJAVU = {"": "DejaVuSans.ttf", "-Bold": "DejaVuSans-Bold.ttf",
-           "-Oblique": "DejaVuSans-Oblique.ttf", "-BoldOblique": "DejaVuSans-BoldOblique.ttf"}
-_VERA = {"": "Vera.ttf", "-Bold": "VeraBd.ttf", "-Oblique": "VeraIt.ttf", "-BoldOblique": "VeraBI.ttf"}
 
 _ACCENT = colors.HexColor("#1f4e79")
 _URGENT = colors.HexColor("#a4262c")
@@ -67,31 +52,9 @@ _URGENT_BG = colors.HexColor("#fdf3f3")
 _GREY = colors.HexColor("#555555")
 
 
-def _font_files() -> dict[str, str]:
-    """Regular/bold/italic files: DejaVu if installed, else reportlab's own Vera."""
-    for folder in _DEJAVU_DIRS:
-        regular = Path(folder, _DEJAVU[""])
-        if regular.is_file():
-            found = {suffix: Path(folder, name) for suffix, name in _DEJAVU.items()}
-            # fonts-dejavu-core has no oblique faces: italics fall back to upright.
-            return {s: str(p if p.is_file() else found["" if "Bold" not in s else "-Bold"])
-                    for s, p in found.items()}
-    vera = Path(reportlab.__file__).parent / "fonts"
-    return {suffix: str(vera / name) for suffix, name in _VERA.items()}
-
-
 def handout_font_file() -> str:
     """The regular font file the handout embeds (for the record and the tests)."""
-    return _font_files()[""]
-
-
-def _register_fonts() -> None:
-    if FONT in pdfmetrics.getRegisteredFontNames():
-        return
-    for suffix, path in _font_files().items():
-        pdfmetrics.registerFont(TTFont(FONT + suffix, path))
-    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=FONT + "-Bold",
-                                  italic=FONT + "-Oblique", boldItalic=FONT + "-BoldOblique")
+    return font_files()[""]
 
 
 def _styles() -> dict[str, ParagraphStyle]:
@@ -173,10 +136,6 @@ def _contact_block(contact: Mapping[str, str], st: dict[str, ParagraphStyle]) ->
     return KeepTogether([Paragraph(CARE_TEAM, st["heading"]), table, Spacer(1, 8)])
 
 
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def _story(guide: Guide, contact: Mapping[str, str]) -> list:
     """Title and any opening line; then the boxed urgent list with the care team's numbers
     under it -- what a patient must find fast, kept whole on page 1; then the rest of the
@@ -210,52 +169,23 @@ def _flowables(blocks: tuple[Block, ...], st: dict[str, ParagraphStyle]) -> list
     return story
 
 
-def _fit(text: str, width: float, size: float) -> str:
-    """``text`` shortened with an ellipsis so it fits ``width`` points."""
-    if pdfmetrics.stringWidth(text, FONT, size) <= width:
-        return text
-    while text and pdfmetrics.stringWidth(text + "…", FONT, size) > width:
-        text = text[:-1]
-    return text.rstrip() + "…"
-
-
 def _numbered_canvas(footer_lines: tuple[str, ...], result: dict):
     """A canvas class that knows the page total when it writes each footer."""
 
-    class NumberedCanvas(rl_canvas.Canvas):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self._pages: list[dict] = []
+    def footer(canvas, page: int, total: int) -> None:
+        width, _ = canvas._pagesize
+        canvas.setStrokeColor(_GREY)
+        canvas.setLineWidth(0.5)
+        canvas.line(_MARGIN, 0.72 * inch, width - _MARGIN, 0.72 * inch)
+        canvas.setFillColor(_GREY)
+        canvas.setFont(FONT + "-Bold", 10)
+        canvas.drawRightString(width - _MARGIN, 0.52 * inch, f"Page {page} of {total}")
+        room = width - 2 * _MARGIN - 1.2 * inch
+        canvas.setFont(FONT, 9)
+        for n, text in enumerate(footer_lines):
+            canvas.drawString(_MARGIN, (0.52 - 0.17 * n) * inch, _fit(text, room, 9))
 
-        def showPage(self):
-            self._pages.append(dict(self.__dict__))
-            self._startPage()
-
-        def save(self):
-            total = len(self._pages)
-            result["pages"] = total
-            for state in self._pages:
-                self.__dict__.update(state)
-                self._footer(total)
-                super().showPage()
-            super().save()
-
-        def _footer(self, total: int) -> None:
-            width, _ = self._pagesize
-            self.saveState()
-            self.setStrokeColor(_GREY)
-            self.setLineWidth(0.5)
-            self.line(_MARGIN, 0.72 * inch, width - _MARGIN, 0.72 * inch)
-            self.setFillColor(_GREY)
-            self.setFont(FONT + "-Bold", 10)
-            self.drawRightString(width - _MARGIN, 0.52 * inch, f"Page {self._pageNumber} of {total}")
-            room = width - 2 * _MARGIN - 1.2 * inch
-            self.setFont(FONT, 9)
-            for n, text in enumerate(footer_lines):
-                self.drawString(_MARGIN, (0.52 - 0.17 * n) * inch, _fit(text, room, 9))
-            self.restoreState()
-
-    return NumberedCanvas
+    return decorated_canvas(footer, result)
 
 
 _MARGIN = 0.75 * inch
@@ -288,17 +218,5 @@ def write_handout_pdf(guide: Guide, out: str | os.PathLike, contact: Mapping[str
     or a crash never leaves a half-written PDF where a good one was.
     """
     data, pages = handout_pdf_bytes(guide, contact, **kwargs)
-    target = Path(out)
-    tmp = None
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".handout-", suffix=".pdf", dir=target.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except OSError as exc:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
-        raise InputError(f"Could not save the handout to {target}: {exc.strerror or exc}.",
-                         field="out") from exc
+    write_atomically(data, out, "handout")
     return pages

@@ -34,10 +34,50 @@ def run_gui(args) -> int:
         QMessageBox.critical(None, "IVIG Nurse Companion cannot start",
                              f"The app's clinical content failed its checks, so it will not open:\n\n{exc}")
         return 1
+    store = open_record(getattr(args, "db", None))
+    if store is None:
+        return 1
     from nurse_app.ui.main_window import MainWindow
-    window = MainWindow()
+    window = MainWindow(store=store)
     window.show()
-    return app.exec()
+    if store.nurse_profile() is None:
+        from nurse_app.ui.profile_dialog import NurseProfileDialog
+        QMessageBox.information(window, "Welcome", "Welcome. Before the first visit, enter your name and "
+                                "credentials: they stamp every entry and signature, and your agency's "
+                                "contact details go on patient handouts.")
+        window.edit_profile()
+    try:
+        return app.exec()
+    finally:
+        store.close()
+
+
+def open_record(path):
+    """Open the record file, or explain in a message box why not (and offer a backup)."""
+    from nurse_app.store import CorruptDatabaseError, Store, restore_backup
+    try:
+        return Store.open(path)
+    except CorruptDatabaseError as exc:
+        backups = exc.backups
+        if not backups:
+            QMessageBox.critical(None, "The record cannot be opened", str(exc))
+            return None
+        newest = backups[0]
+        answer = QMessageBox.question(
+            None, "The record cannot be opened",
+            f"{exc}\n\nRestore the newest backup ({newest.path.name}, {newest.created_at})? The damaged file is "
+            f"kept beside it, unchanged.", QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
+        if answer != QMessageBox.Yes:
+            return None
+        try:
+            restore_backup(exc.path, newest.path)
+            return Store.open(exc.path)
+        except NurseAppError as again:
+            QMessageBox.critical(None, "Restore failed", str(again))
+            return None
+    except NurseAppError as exc:
+        QMessageBox.critical(None, "The record cannot be opened", str(exc))
+        return None
 
 
 def selftest_window() -> str:

@@ -347,6 +347,30 @@ class CalculatorPage(QWidget):
             self.days.edit.setText(days)
         self.recalculate()
 
+    def lock_order(self, *, product: str, regimen: str | None, dose: float | None, days: int | None,
+                   indication: str | None, height_cm: float | None, sex: str | None) -> None:
+        """Visit mode: the order and the patient's height and sex come from the record and
+        cannot be changed here; only today's weight (and risk flags) are typed."""
+        self.product.setCurrentIndex(self.product.findData(product))
+        self.regimen.setCurrentIndex(self.regimen.findData(regimen if regimen else CUSTOM))
+        self.dose.edit.setText(fmt_number(dose, 4) if dose is not None else "")
+        self.days.edit.setText(str(days) if days is not None else "")
+        if indication is not None:
+            self.indication.setCurrentIndex(max(self.indication.findData(indication), 0))
+        self.height.edit.setText(fmt_number(height_cm, 1) if height_cm else "")
+        self.height.unit.setCurrentText("cm")
+        self.sex.setCurrentIndex(max(self.sex.findData(sex), 0))
+        for widget in (self.product, self.regimen, self.dose.edit, self.days.edit, self.indication,
+                       self.height.edit, self.height.unit, self.sex):
+            widget.setEnabled(False)
+        self.recalculate()
+
+    def restore_acknowledgements(self, acknowledgements: list[dict]) -> None:
+        """Re-apply acknowledgements saved with a visit (same warning text only)."""
+        for a in acknowledgements:
+            self._acks[(a["code"], a["message"])] = a["acknowledged_at"]
+        self._show_warnings(self.result.warnings if self.result else ())
+
     def _request(self) -> tuple[DoseRequest | None, dict[str, str]]:
         """The request, or None with errors (invalid values) and self._missing (empty required fields)."""
         errors: dict[str, str] = {}

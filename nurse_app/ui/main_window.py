@@ -16,8 +16,11 @@ from nurse_app.ui.calculator_page import CalculatorPage
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, settings: QSettings | None = None, parent=None):
+    """``store`` None: only the calculator and guides (self-test, no record file)."""
+
+    def __init__(self, store=None, settings: QSettings | None = None, parent=None):
         super().__init__(parent)
+        self.store = store
         self.settings = settings or QSettings()
         self.setWindowTitle("IVIG Nurse Companion")
         self.setObjectName("main_window")
@@ -41,10 +44,13 @@ class MainWindow(QMainWindow):
         self.pages: dict[str, QWidget] = {}
         self._go_menu = None
         self._build_menus()
+        if store is not None:
+            self._add_record_pages()
         self.calculator = CalculatorPage()
         self.add_page("calculator", "Calculator", self.calculator)
         self._add_optional_pages()
-        self.statusBar().showMessage("Offline: everything stays on this computer.")
+        where = f"Record: {store.path}" if store is not None else "No record file open"
+        self.statusBar().showMessage(f"Offline: everything stays on this computer. {where}")
         self._restore()
 
     # ------------------------------------------------------------------ pages
@@ -61,12 +67,76 @@ class MainWindow(QMainWindow):
         action.triggered.connect(lambda: self.show_page(key))
         self._go_menu.addAction(action)
 
+    def _add_record_pages(self) -> None:
+        from nurse_app.ui.patients_page import PatientsPage
+        from nurse_app.ui.visit import VisitPage
+        self.patients = PatientsPage(self.store)
+        self.visit_page = VisitPage(self.store)
+        self.add_page("patients", "Patients", self.patients)
+        self.add_page("visit", "Visit", self.visit_page)
+        self.patients.start_visit_requested.connect(self.start_visit)
+        self.patients.open_visit_requested.connect(self.open_visit)
+        self.patients.load_demo_requested.connect(self.load_demo_data)
+        self.patients.status_message.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        self.visit_page.visit_opened.connect(lambda vid: self.settings.setValue("visit/current", vid))
+
+    def start_visit(self, patient_id: int) -> None:
+        from nurse_app.core.errors import NurseAppError
+        try:
+            self.visit_page.start_for_patient(patient_id)
+        except NurseAppError as exc:
+            QMessageBox.warning(self, "Cannot start the visit", str(exc))
+            return
+        self.show_page("visit")
+
+    def open_visit(self, visit_id: int) -> None:
+        self.visit_page.open_visit(visit_id)
+        self.show_page("visit")
+
+    def load_demo_data(self) -> None:
+        from nurse_app.store import Store
+        from nurse_app.store.demo import generate
+        from nurse_app.ui.tasks import run_in_background
+        path = self.store.path
+
+        def work(progress):
+            with Store.open(path) as other:
+                return generate(other, patients=25, seed=1, progress=progress)
+
+        def done(_summary):
+            self.patients.refresh()
+            self.show_page("patients")
+            self.statusBar().showMessage("Demo patients loaded.", 5000)
+        run_in_background(self, "Load demo data", "Creating demo patients, orders and visits…", work, done)
+
+    def back_up(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+        from nurse_app.store import backup_now
+        from nurse_app.ui.tasks import run_in_background
+        target, _ = QFileDialog.getSaveFileName(self, "Back up the record to", "nurse-app-backup.db",
+                                                "Record backups (*.db)")
+        if not target:
+            return
+        path = self.store.path
+        run_in_background(self, "Back up", "Copying the record…", lambda _p: backup_now(path, target),
+                          lambda _r: self.statusBar().showMessage(f"Backed up to {target}.", 8000))
+
+    def edit_profile(self) -> None:
+        from nurse_app.ui.profile_dialog import NurseProfileDialog, handout_contact
+        if NurseProfileDialog(self.store, self).exec() and hasattr(self, "guides"):
+            self.guides.set_contact(handout_contact(self.store))
+
     def _add_optional_pages(self) -> None:
         try:
             from nurse_app.ui.guides_page import GuidesPage
         except ImportError:
             return
-        guides = GuidesPage()
+        contact = None
+        if self.store is not None:
+            from nurse_app.ui.profile_dialog import handout_contact
+            contact = handout_contact(self.store)
+        guides = GuidesPage(settings_contact=contact)
+        self.guides = guides
         guides.open_calculator.connect(self.open_calculator_with_regimen)
         self.add_page("guides", "Guides", guides)
 
@@ -90,6 +160,26 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ menus
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
+        if self.store is not None:
+            for text, shortcut, slot in (("&New patient…", "Ctrl+N", lambda: self._on_patients("new_patient")),
+                                         ("Load &demo data", None, self.load_demo_data),
+                                         ("&Back up now…", None, self.back_up),
+                                         ("Nurse &profile and agency…", None, self.edit_profile)):
+                action = QAction(text, self)
+                if shortcut:
+                    action.setShortcut(QKeySequence(shortcut))
+                action.triggered.connect(slot)
+                file_menu.addAction(action)
+            file_menu.addSeparator()
+        print_action = QAction("&Print…", self)
+        print_action.setShortcut(QKeySequence("Ctrl+P"))
+        print_action.triggered.connect(self.print_current)
+        file_menu.addAction(print_action)
+        find_action = QAction("&Find", self)
+        find_action.setShortcut(QKeySequence("Ctrl+F"))
+        find_action.triggered.connect(self.find_current)
+        file_menu.addAction(find_action)
+        file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence("Ctrl+Q"))
         quit_action.setShortcutContext(Qt.ApplicationShortcut)
@@ -100,6 +190,31 @@ class MainWindow(QMainWindow):
         about = QAction("&About", self)
         about.triggered.connect(self._about)
         help_menu.addAction(about)
+
+    def _on_patients(self, method: str) -> None:
+        self.show_page("patients")
+        getattr(self.patients, method)()
+
+    def print_current(self) -> None:
+        page = self.pages.get(self.current_page())
+        if self.current_page() == "visit" and self.visit_page.visit_id is not None:
+            self.visit_page.export("print")
+        elif hasattr(page, "print_handout"):
+            page.print_handout()
+
+    def find_current(self) -> None:
+        page = self.pages.get(self.current_page())
+        if hasattr(page, "search_box"):
+            page.search_box.setFocus()
+            page.search_box.selectAll()
+            return
+        for name in ("focus_search", "focus_filter"):
+            if hasattr(page, name):
+                getattr(page, name)()
+                return
+        if "patients" in self.pages:
+            self.show_page("patients")
+            self.patients.focus_search()
 
     def _about(self) -> None:
         QMessageBox.about(self, "About IVIG Nurse Companion",
@@ -113,9 +228,21 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1280, 760)
-        self.show_page(str(self.settings.value("window/page", "calculator")))
+        if self.store is not None:
+            self._reopen_visit()
+        self.show_page(str(self.settings.value("window/page", "patients" if self.store else "calculator")))
         if self.nav.currentRow() < 0:
             self.nav.setCurrentRow(0)
+
+    def _reopen_visit(self) -> None:
+        """Closing mid-visit and reopening returns to the same visit."""
+        from nurse_app.core.errors import NurseAppError
+        visit_id = self.settings.value("visit/current")
+        try:
+            if visit_id is not None:
+                self.visit_page.open_visit(int(visit_id))
+        except (NurseAppError, ValueError, TypeError):
+            self.settings.remove("visit/current")
 
     def closeEvent(self, event) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())

@@ -105,3 +105,29 @@ class Tile(QFrame):
         self.value.setText(value)
         self.detail.setText(detail)
         self.setAccessibleName(f"{self.caption.text()}: {value} {detail}".strip())
+
+
+class WithError(QWidget):
+    """Any editor (combo box, text box, check box) with the same inline error line as
+    :class:`FieldWithError`, so every field of a form reports problems in one way."""
+
+    def __init__(self, name: str, editor: QWidget, parent=None):
+        super().__init__(parent)
+        self.setObjectName(f"field_{name}")
+        self.editor = editor
+        editor.setParent(self)
+        self.error = QLabel(self)
+        self.error.setObjectName(f"{name}_error")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet(f"color: {ERROR_COLOUR};")
+        self.error.hide()
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(2)
+        box.addWidget(editor)
+        box.addWidget(self.error)
+
+    def set_error(self, message: str | None) -> None:
+        self.error.setText(message or "")
+        self.error.setVisible(bool(message))
+        self.editor.setToolTip(message or "")

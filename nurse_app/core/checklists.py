@@ -1,0 +1,170 @@
+"""Visit checklist templates from ``resources/checklists/*.toml``.
+
+A template is versioned: a visit records the template id and version it started with
+and every answer keeps a copy of the item's text, so changing the content later never
+rewrites what a nurse documented.  Released versions are never edited in place; a new
+version is a new file (``<id>-v<version>.toml``) and old files stay, so an old visit can
+still be shown against the template it used.
+
+Everything is validated on load (types, unique ids, known source keys, UNVERIFIED items
+without sources) and a broken file raises :class:`ResourceError` naming the file and
+the field.  Nothing here knows about Qt or SQLite.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from nurse_app.core.errors import InputError, ResourceError
+from nurse_app.core.resources import Fields, load_toml, resource_path
+
+FOLDER = "checklists"
+DEFAULT_TEMPLATE_ID = "ivig-home-visit"
+_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+# Answers a nurse can give to an item.  Unanswered items have no answer at all.
+DONE, NOT_DONE, NOT_APPLICABLE = "done", "not_done", "not_applicable"
+ANSWERS = (DONE, NOT_DONE, NOT_APPLICABLE)
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    id: str
+    text: str
+    required: bool
+    help: str
+    sources: tuple[str, ...]
+    unverified: bool
+    phase_id: str
+
+
+@dataclass(frozen=True)
+class ChecklistPhase:
+    id: str
+    title: str
+    items: tuple[ChecklistItem, ...]
+
+
+@dataclass(frozen=True)
+class ChecklistTemplate:
+    id: str
+    version: int
+    title: str
+    phases: tuple[ChecklistPhase, ...]
+    sources: dict[str, str]
+    file: str
+
+    @property
+    def items(self) -> tuple[ChecklistItem, ...]:
+        return tuple(item for phase in self.phases for item in phase.items)
+
+    @property
+    def required_items(self) -> tuple[ChecklistItem, ...]:
+        return tuple(item for item in self.items if item.required)
+
+    def item(self, item_id: str) -> ChecklistItem:
+        for item in self.items:
+            if item.id == item_id:
+                return item
+        raise InputError(f"The checklist {self.title!r} (version {self.version}) has no item "
+                         f"{item_id!r}.", field="item_id")
+
+    def phase(self, phase_id: str) -> ChecklistPhase:
+        for phase in self.phases:
+            if phase.id == phase_id:
+                return phase
+        raise InputError(f"The checklist {self.title!r} has no phase {phase_id!r}.", field="phase")
+
+
+def _slug(f: Fields, key: str) -> str:
+    value = f.text(key)
+    if not _ID.match(value):
+        f.fail(f"expected lower-case letters, digits and dashes, got {value!r}", key)
+    return value
+
+
+def _item(f: Fields, phase_id: str, sources: dict[str, str]) -> ChecklistItem:
+    f.unknown_keys({"id", "text", "required", "help", "sources", "unverified"})
+    keys = f.text_list("sources", non_empty=False)
+    for key in keys:
+        if key not in sources:
+            f.fail(f"source {key!r} is not listed in [sources]", "sources")
+    unverified = f.boolean("unverified", False)
+    if not keys and not unverified:
+        f.fail("an item without sources must be marked unverified = true", "sources")
+    help_text = f.text("help")
+    if unverified and "UNVERIFIED" not in help_text:
+        f.fail("an unverified item must say UNVERIFIED in its help text", "help")
+    return ChecklistItem(id=_slug(f, "id"), text=f.text("text"), required=f.boolean("required"),
+                         help=help_text, sources=tuple(keys), unverified=unverified,
+                         phase_id=phase_id)
+
+
+def _parse(relative: str) -> ChecklistTemplate:
+    data, file = load_toml(relative)
+    top = Fields(data, file)
+    top.unknown_keys({"schema_version", "id", "version", "title", "released", "sources", "phase"})
+    top.integer("schema_version", minimum=1, maximum=1)
+    source_table = top.table("sources")
+    sources = {key: source_table.text(key) for key in source_table.data}
+    template_id = _slug(top, "id")
+    version = top.integer("version", minimum=1)
+    expected_name = f"{template_id}-v{version}.toml"
+    if not relative.endswith("/" + expected_name):
+        top.fail(f"the file must be named {expected_name} (id and version)")
+    phases = []
+    seen_items: set[str] = set()
+    seen_phases: set[str] = set()
+    for pf in top.tables("phase"):
+        pf.unknown_keys({"id", "title", "item"})
+        phase_id = _slug(pf, "id")
+        if phase_id in seen_phases:
+            pf.fail(f"phase id {phase_id!r} appears twice", "id")
+        seen_phases.add(phase_id)
+        items = []
+        for itf in pf.tables("item"):
+            item = _item(itf, phase_id, sources)
+            if item.id in seen_items:
+                itf.fail(f"item id {item.id!r} appears twice in the template", "id")
+            seen_items.add(item.id)
+            items.append(item)
+        phases.append(ChecklistPhase(id=phase_id, title=pf.text("title"), items=tuple(items)))
+    return ChecklistTemplate(id=template_id, version=version, title=top.text("title"),
+                             phases=tuple(phases), sources=sources, file=file)
+
+
+@lru_cache(maxsize=1)
+def _all_templates() -> dict[tuple[str, int], ChecklistTemplate]:
+    folder = resource_path(FOLDER)
+    if not folder.is_dir():
+        raise ResourceError(f"resources/{FOLDER}: folder is missing from the installation.")
+    templates: dict[tuple[str, int], ChecklistTemplate] = {}
+    for node in sorted(folder.iterdir(), key=lambda n: n.name):
+        if node.name.endswith(".toml"):
+            template = _parse(f"{FOLDER}/{node.name}")
+            templates[(template.id, template.version)] = template
+    if not templates:
+        raise ResourceError(f"resources/{FOLDER}: no checklist template found.")
+    return templates
+
+
+def list_templates() -> list[ChecklistTemplate]:
+    """Every template version shipped, sorted by id then version."""
+    return [t for _, t in sorted(_all_templates().items())]
+
+
+def load_template(template_id: str = DEFAULT_TEMPLATE_ID, version: int | None = None
+                  ) -> ChecklistTemplate:
+    """One template; ``version=None`` gives the newest version (used for new visits)."""
+    versions = {v: t for (tid, v), t in _all_templates().items() if tid == template_id}
+    if not versions:
+        raise InputError(f"There is no checklist called {template_id!r}.", field="template")
+    if version is None:
+        return versions[max(versions)]
+    if version not in versions:
+        raise ResourceError(
+            f"Checklist {template_id!r} version {version} is not part of this installation "
+            f"(available: {', '.join(str(v) for v in sorted(versions))}).")
+    return versions[version]

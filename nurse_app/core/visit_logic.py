@@ -1,0 +1,159 @@
+"""Visit workflow rules that need neither Qt nor SQLite.
+
+* which day of the course a new visit is (``course_day``);
+* the dose request for today's visit from the patient's order (``request_from_order``);
+* dispensed lots compared with the day's vial plan (``compare_lots``);
+* where the infusion stands from its recorded events (``infusion_progress``): the
+  current rate, the current step of the plan, when the next increase is due, and the
+  :class:`~nurse_app.core.monitoring.InfusionState` that decides whether vitals are due.
+
+Times come in as aware ``datetime`` objects; the functions work in minutes from the
+infusion start so they are easy to test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Mapping, Sequence
+
+from nurse_app.core.catalogue import load_catalogue
+from nurse_app.core.dosing import DoseRequest
+from nurse_app.core.formatting import fmt_qty
+from nurse_app.core.monitoring import InfusionState
+
+# Infusion event kinds, in the order a nurse meets them.
+START, RATE_CHANGE, PAUSE, RESUME, STOP, END = "start", "rate_change", "pause", "resume", "stop", "end"
+EVENT_KINDS = (START, RATE_CHANGE, PAUSE, RESUME, STOP, END)
+EVENT_LABELS = {START: "Infusion started", RATE_CHANGE: "Rate changed", PAUSE: "Paused",
+                RESUME: "Resumed", STOP: "Stopped", END: "Infusion finished"}
+
+
+def course_day(previous_visits_on_order: int, course_days: int) -> int:
+    """Day n of an N-day course: visits on the same order cycle 1..N, 1..N, ..."""
+    if course_days < 1:
+        raise ValueError("course_days must be at least 1")
+    return previous_visits_on_order % course_days + 1
+
+
+def request_from_order(order: Mapping, patient: Mapping, weight_kg: float) -> DoseRequest:
+    """Today's dose request: the order (product, regimen or g/kg and days) and today's weight.
+
+    Without a regimen on the order, the patient's indication (a regimen id) selects the
+    label rate row through that regimen's indication.
+    """
+    indication = None
+    if not order.get("regimen_id") and patient.get("indication"):
+        regimen = load_catalogue().regimens.get(patient["indication"])
+        indication = regimen.indication if regimen else None
+    return DoseRequest(
+        product_id=order["product_id"],
+        weight_kg=weight_kg,
+        height_cm=patient.get("height_cm"),
+        sex=patient.get("sex") if patient.get("sex") in ("female", "male") else None,
+        regimen_id=order.get("regimen_id"),
+        dose_g_per_kg=order.get("dose_g_per_kg"),
+        days=order.get("course_days"),
+        indication=indication,
+        weight_basis=order.get("weight_basis") or "auto",
+        max_rate_mg_kg_min=order.get("max_rate_mg_kg_min"),
+    )
+
+
+@dataclass(frozen=True)
+class LotComparison:
+    dispensed_g: float
+    planned_g: float | None
+    ordered_g: float | None
+    matches_plan: bool
+    message: str
+
+
+def compare_lots(lots: Sequence[Mapping], calculation: Mapping | None) -> LotComparison:
+    """Grams in the recorded lots against the day's vial plan and ordered dose."""
+    dispensed = sum(float(l["vial_size_g"]) * int(l["vial_count"]) for l in lots)
+    planned = calculation.get("dispensed_g_per_day") if calculation else None
+    ordered = calculation.get("daily_dose_g") if calculation else None
+    if not lots:
+        return LotComparison(0, planned, ordered, False, "No lots recorded yet.")
+    if ordered is None:
+        return LotComparison(dispensed, planned, ordered, False,
+                             f"{fmt_qty(dispensed, 'g')} recorded; no dose calculation for this visit yet.")
+    if dispensed + 1e-9 < ordered:
+        return LotComparison(dispensed, planned, ordered, False,
+                             f"Only {fmt_qty(dispensed, 'g')} recorded: {fmt_qty(ordered - dispensed, 'g')} short "
+                             f"of today's dose of {fmt_qty(ordered, 'g')}.")
+    if planned is not None and abs(dispensed - planned) > 1e-9:
+        return LotComparison(dispensed, planned, ordered, False,
+                             f"{fmt_qty(dispensed, 'g')} recorded; the vial plan was {fmt_qty(planned, 'g')} "
+                             f"for today's dose of {fmt_qty(ordered, 'g')}. Check the vials.")
+    return LotComparison(dispensed, planned, ordered, True,
+                         f"{fmt_qty(dispensed, 'g')} recorded: matches the vial plan for today's dose of "
+                         f"{fmt_qty(ordered, 'g')}.")
+
+
+@dataclass(frozen=True)
+class InfusionProgress:
+    started: bool
+    running: bool                 # started, not paused/stopped/ended
+    ended: bool
+    elapsed_min: float | None
+    current_rate_ml_h: float | None
+    current_step: int | None      # index into the plan's rate steps matching the current rate
+    next_step: int | None
+    next_increase_in_min: float | None   # negative: overdue
+    state: InfusionState
+
+
+def _minutes(a: datetime, b: datetime) -> float:
+    return (b - a).total_seconds() / 60
+
+
+def _step_for_rate(rate: float | None, steps: Sequence[Mapping]) -> int | None:
+    if rate is None or not steps:
+        return None
+    best = min(range(len(steps)), key=lambda i: abs(steps[i]["ml_per_h"] - rate))
+    return best if abs(steps[best]["ml_per_h"] - rate) <= max(0.5, 0.02 * rate) else None
+
+
+def infusion_progress(events: Sequence[Mapping], vitals_times: Sequence[datetime],
+                      steps: Sequence[Mapping], now: datetime) -> InfusionProgress:
+    """Where the infusion stands.  ``events`` have ``kind``, ``at`` (datetime) and ``rate_ml_h``."""
+    events = sorted(events, key=lambda e: e["at"])
+    start = next((e["at"] for e in events if e["kind"] == START), None)
+    if start is None:
+        state = InfusionState(None, tuple(-1.0 for _ in vitals_times), ())
+        return InfusionProgress(False, False, False, None, None, None, 0 if steps else None, None, state)
+    rate, last_change, running, ended_at, at_max_since = None, start, True, None, None
+    changes = []
+    for e in events:
+        if e["kind"] in (START, RATE_CHANGE, RESUME) and e.get("rate_ml_h") is not None:
+            rate = float(e["rate_ml_h"])
+            last_change = e["at"]
+            if e["kind"] == RATE_CHANGE:
+                changes.append(_minutes(start, e["at"]))
+        if e["kind"] in (START, RESUME):
+            running = True
+        elif e["kind"] in (PAUSE, STOP):
+            running = False
+        elif e["kind"] == END:
+            running, ended_at = False, e["at"]
+    step = _step_for_rate(rate, steps)
+    if step is not None and step == len(steps) - 1:
+        at_max_since = _minutes(start, last_change)
+    next_step = step + 1 if step is not None and step + 1 < len(steps) else None
+    next_in = next_at = None
+    if next_step is not None and running:
+        hold = steps[next_step]["start_min"] - steps[step]["start_min"]
+        next_at = _minutes(start, last_change) + hold
+        next_in = next_at - _minutes(start, now)
+    state = InfusionState(
+        now_min=_minutes(start, now),
+        vitals_at_min=tuple(_minutes(start, t) for t in vitals_times),
+        rate_changes_at_min=tuple(changes),
+        at_max_since_min=at_max_since,
+        ended_at_min=_minutes(start, ended_at) if ended_at else None,
+        next_increase_at_min=next_at,
+    )
+    return InfusionProgress(True, running, ended_at is not None, _minutes(start, now), rate, step, next_step,
+                            next_in, state)

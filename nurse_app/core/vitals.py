@@ -1,0 +1,185 @@
+"""Plausible ranges and abnormal-value flags for vital signs (``resources/vitals.toml``).
+
+Two different questions, kept apart on purpose:
+
+* :func:`check_plausible` - *can* this value be right?  A value outside the plausible
+  range is a typing or unit mistake and the record refuses it (:class:`InputError`).
+* :func:`flag_value` / :func:`flag_reading` - *is* this value worrying?  An abnormal
+  value is stored as typed and returned as a :class:`VitalFlag` so the screen and the
+  visit summary can warn.
+
+Nothing here knows about Qt or SQLite.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Mapping
+
+from nurse_app.core.errors import InputError
+from nurse_app.core.formatting import fmt_qty, fmt_range
+from nurse_app.core.resources import Fields, load_toml
+
+LOCAL_POLICY = "local policy default"
+# The record depends on these measures; the file must define every one.
+MEASURE_IDS = ("temperature", "heart_rate", "systolic", "diastolic", "respiratory_rate", "spo2",
+               "weight", "height", "infusion_rate")
+
+
+@dataclass(frozen=True)
+class Measure:
+    id: str
+    label: str
+    unit: str
+    minimum: float
+    maximum: float
+    range_basis: str                 # "sourced" or "local policy default"
+    range_sources: tuple[str, ...]
+    flag_low: float | None
+    flag_high: float | None
+    flag_change: float | None        # absolute change from baseline, either direction
+    flag_change_percent: float | None
+    flag_basis: str
+    flag_sources: tuple[str, ...]
+    note: str
+
+    def describe(self, value: float) -> str:
+        try:
+            shown = fmt_qty(value, self.unit)
+        except (ValueError, ArithmeticError):  # absurd typed values such as 1e27
+            shown = f"{value:g} {self.unit}"
+        return f"{self.label} {shown}"
+
+
+@dataclass(frozen=True)
+class VitalFlag:
+    measure: str
+    value: float
+    kind: str          # "low", "high" or "change"
+    message: str
+
+
+def _measure(f: Fields, sources: dict[str, str]) -> Measure:
+    f.unknown_keys({"id", "label", "unit", "min", "max", "range_basis", "range_sources",
+                    "range_note", "flag_low", "flag_high", "flag_change", "flag_change_percent",
+                    "flag_basis", "flag_sources", "flag_note"})
+
+    def source_keys(key: str) -> tuple[str, ...]:
+        keys = f.text_list(key, [], non_empty=False)
+        for k in keys:
+            if k not in sources:
+                f.fail(f"source {k!r} is not listed in [sources]", key)
+        return tuple(keys)
+
+    lo, hi = f.number("min"), f.number("max")
+    if not lo < hi:
+        f.fail("min must be below max", "min")
+    range_sources = source_keys("range_sources")
+    range_basis = f.text("range_basis", "sourced", choices=(LOCAL_POLICY,)) if f.has(
+        "range_basis") else "sourced"
+    if not range_sources and range_basis != LOCAL_POLICY:
+        f.fail(f'the range needs range_sources or range_basis = "{LOCAL_POLICY}"')
+    flags = {k: f.number(k, None) for k in ("flag_low", "flag_high")}
+    for key, value in flags.items():
+        if value is not None and not lo <= value <= hi:
+            f.fail("a flag threshold must lie inside min..max", key)
+    change = f.number("flag_change", None, minimum=0, exclusive_minimum=True)
+    change_pct = f.number("flag_change_percent", None, minimum=0, exclusive_minimum=True)
+    flag_sources = source_keys("flag_sources")
+    has_flags = any(v is not None for v in (*flags.values(), change, change_pct))
+    flag_basis = "sourced"
+    if f.has("flag_basis"):
+        flag_basis = f.text("flag_basis", choices=(LOCAL_POLICY,))
+    if has_flags and not flag_sources and flag_basis != LOCAL_POLICY:
+        f.fail(f'flags need flag_sources or flag_basis = "{LOCAL_POLICY}"')
+    return Measure(
+        id=f.text("id", choices=MEASURE_IDS), label=f.text("label"), unit=f.text("unit"),
+        minimum=lo, maximum=hi, range_basis=range_basis, range_sources=range_sources,
+        flag_low=flags["flag_low"], flag_high=flags["flag_high"], flag_change=change,
+        flag_change_percent=change_pct, flag_basis=flag_basis, flag_sources=flag_sources,
+        note=" ".join(n for n in (f.text("range_note", ""), f.text("flag_note", "")) if n),
+    )
+
+
+@lru_cache(maxsize=1)
+def vital_measures() -> dict[str, Measure]:
+    """All measures from ``resources/vitals.toml``, validated (cached for the process)."""
+    data, file = load_toml("vitals.toml")
+    top = Fields(data, file)
+    top.unknown_keys({"schema_version", "sources", "measure"})
+    top.integer("schema_version", minimum=1, maximum=1)
+    source_table = top.table("sources")
+    sources = {key: source_table.text(key) for key in source_table.data}
+    measures: dict[str, Measure] = {}
+    for mf in top.tables("measure"):
+        m = _measure(mf, sources)
+        if m.id in measures:
+            mf.fail(f"measure {m.id!r} appears twice", "id")
+        measures[m.id] = m
+    missing = [m for m in MEASURE_IDS if m not in measures]
+    if missing:
+        top.fail(f"missing measure(s) {', '.join(missing)}", "measure")
+    return measures
+
+
+def measure(measure_id: str) -> Measure:
+    return vital_measures()[measure_id]
+
+
+def check_plausible(measure_id: str, value: Any, field: str | None = None) -> float:
+    """``value`` as a float, or :class:`InputError` if it is not a possible value.
+
+    The message names the measure and the accepted range, e.g. "SpO2 120 % is not
+    possible: enter a value from 0 to 100 %."
+    """
+    m = measure(measure_id)
+    field = field or measure_id
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InputError(f"{m.label} must be a number, not {value!r}.", field=field)
+    value = float(value)
+    if not math.isfinite(value):
+        raise InputError(f"{m.label} must be a finite number.", field=field)
+    if not m.minimum <= value <= m.maximum:
+        raise InputError(f"{m.describe(value)} is not possible: enter a value from "
+                         f"{fmt_range(m.minimum, m.maximum, m.unit)}.", field=field)
+    return value
+
+
+def flag_value(measure_id: str, value: float, baseline: float | None = None) -> list[VitalFlag]:
+    """Warnings for one value (empty when unremarkable)."""
+    m = measure(measure_id)
+    flags = []
+    if m.flag_low is not None and value < m.flag_low:
+        flags.append(VitalFlag(m.id, value, "low",
+                               f"{m.describe(value)} is low (below {fmt_qty(m.flag_low, m.unit)})."))
+    if m.flag_high is not None and value > m.flag_high:
+        flags.append(VitalFlag(m.id, value, "high",
+                               f"{m.describe(value)} is high (above {fmt_qty(m.flag_high, m.unit)})."))
+    if baseline is not None:
+        change = value - baseline
+        limit = m.flag_change
+        if m.flag_change_percent is not None and baseline:
+            limit = abs(baseline) * m.flag_change_percent / 100
+        # A tiny tolerance so 37.8 - 36.8 (0.99999...) still counts as a change of 1.
+        if limit is not None and abs(change) >= limit - 1e-9:
+            direction = "up" if change > 0 else "down"
+            flags.append(VitalFlag(m.id, value, "change",
+                                   f"{m.describe(value)} is {direction} "
+                                   f"{fmt_qty(abs(change), m.unit)} from the baseline "
+                                   f"{fmt_qty(baseline, m.unit)}."))
+    return flags
+
+
+def flag_reading(reading: Mapping[str, float | None],
+                 baseline: Mapping[str, float | None] | None = None) -> list[VitalFlag]:
+    """Warnings for a set of values keyed by measure id (missing or None values skipped)."""
+    flags: list[VitalFlag] = []
+    for measure_id in MEASURE_IDS:
+        value = reading.get(measure_id)
+        if value is None:
+            continue
+        base = baseline.get(measure_id) if baseline else None
+        flags.extend(flag_value(measure_id, value, base))
+    return flags

@@ -1,0 +1,130 @@
+"""What every PDF report shares: fonts, "Page x of y" decoration, text fitting, safe saving.
+
+Fonts: a TrueType font is embedded so accented names ("José Müller", "Zoë", "Łucja")
+print.  DejaVu Sans is used when present -- ``packaging/install-system-deps.sh``
+installs ``fonts-dejavu-core`` on every Debian/Ubuntu machine the app runs on,
+because Qt needs it too -- so no font file is copied into the repository.
+Elsewhere the Bitstream Vera fonts bundled inside reportlab are used: DejaVu is
+derived from Vera, looks the same, and Vera covers Western European accents
+(Latin-1), though not Central European letters such as "ł" or "č".
+
+Page numbers: reportlab only knows the page total once the whole story is laid
+out, so :func:`decorated_canvas` keeps every page until ``save`` and then lets the
+report draw its header/footer/watermark on each one with the total known.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+import reportlab
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen import canvas as rl_canvas
+
+from nurse_app.core.errors import InputError
+
+FONT = "NurseSans"
+BOLD = FONT + "-Bold"
+
+_DEJAVU_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu",
+                "/usr/share/fonts/dejavu-sans-fonts", "/usr/share/fonts/TTF",
+                "/usr/local/share/fonts", "/Library/Fonts", os.path.expanduser("~/.fonts"))
+_DEJAVU = {"": "DejaVuSans.ttf", "-Bold": "DejaVuSans-Bold.ttf",
+           "-Oblique": "DejaVuSans-Oblique.ttf", "-BoldOblique": "DejaVuSans-BoldOblique.ttf"}
+_VERA = {"": "Vera.ttf", "-Bold": "VeraBd.ttf", "-Oblique": "VeraIt.ttf", "-BoldOblique": "VeraBI.ttf"}
+
+# decorate(canvas, page_number, page_total), called once per page when the PDF is saved.
+Decorator = Callable[[rl_canvas.Canvas, int, int], None]
+
+
+def font_files() -> dict[str, str]:
+    """Regular/bold/italic files: DejaVu if installed, else reportlab's own Vera."""
+    for folder in _DEJAVU_DIRS:
+        regular = Path(folder, _DEJAVU[""])
+        if regular.is_file():
+            found = {suffix: Path(folder, name) for suffix, name in _DEJAVU.items()}
+            # fonts-dejavu-core has no oblique faces: italics fall back to upright.
+            return {s: str(p if p.is_file() else found["" if "Bold" not in s else "-Bold"])
+                    for s, p in found.items()}
+    vera = Path(reportlab.__file__).parent / "fonts"
+    return {suffix: str(vera / name) for suffix, name in _VERA.items()}
+
+
+def register_fonts() -> None:
+    """Register the report font family once per process (``FONT``, ``BOLD``...)."""
+    if FONT in pdfmetrics.getRegisteredFontNames():
+        return
+    for suffix, path in font_files().items():
+        pdfmetrics.registerFont(TTFont(FONT + suffix, path))
+    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD,
+                                  italic=FONT + "-Oblique", boldItalic=FONT + "-BoldOblique")
+
+
+def escape(text: str) -> str:
+    """Text made safe for a reportlab Paragraph (which reads a small XML markup)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def fit(text: str, width: float, size: float, font: str = FONT) -> str:
+    """``text`` shortened with an ellipsis so it fits ``width`` points."""
+    if pdfmetrics.stringWidth(text, font, size) <= width:
+        return text
+    while text and pdfmetrics.stringWidth(text + "…", font, size) > width:
+        text = text[:-1]
+    return text.rstrip() + "…"
+
+
+def decorated_canvas(decorate: Decorator, result: dict) -> type[rl_canvas.Canvas]:
+    """A canvas class that calls ``decorate`` on every page once the page total is known.
+
+    Pass it as ``doc.build(story, canvasmaker=...)``; ``result["pages"]`` is set to
+    the page count.  The decoration is drawn over the page content.
+    """
+
+    class DecoratedCanvas(rl_canvas.Canvas):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._pages: list[dict] = []
+
+        def showPage(self):  # noqa: N802 - reportlab API
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self):
+            total = len(self._pages)
+            result["pages"] = total
+            for state in self._pages:
+                self.__dict__.update(state)
+                self.saveState()
+                decorate(self, self._pageNumber, total)
+                self.restoreState()
+                super().showPage()
+            super().save()
+
+    return DecoratedCanvas
+
+
+def write_atomically(data: bytes, out: str | os.PathLike, what: str) -> Path:
+    """Write ``data`` to ``out`` through a temporary file renamed into place.
+
+    A full disk or a crash never leaves a half-written file where a good one was.
+    Failure raises :class:`InputError` "Could not save the {what} to {out}: reason."
+    """
+    target = Path(out)
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".nurse-app-", suffix=target.suffix, dir=target.parent)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except OSError as exc:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        raise InputError(f"Could not save the {what} to {target}: {exc.strerror or exc}.",
+                         field="out") from exc
+    return target

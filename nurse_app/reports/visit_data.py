@@ -1,0 +1,684 @@
+"""The visit summary's data step: store -> :class:`VisitSummary` (no drawing).
+
+:func:`load_visit` reads everything about one visit from the store in one go
+(:class:`VisitRecord`, raw rows); :func:`summarize` turns it into a
+:class:`VisitSummary` of plain, display-ready text: every number through the ISMP
+formatter of :mod:`nurse_app.core.formatting`, every time in the laptop's local
+time with the month in letters, abnormal vital signs flagged by
+:mod:`nurse_app.core.vitals`, lots compared with the day's vial plan.
+
+Why a separate step: the PDF (:mod:`nurse_app.reports.visit_summary`), the printed
+page (``nurse_app.ui.visit_export``) and anything else that shows a visit lay out
+the *same* summary, so they cannot disagree; the FHIR export
+(:mod:`nurse_app.reports.fhir`) builds on the same :class:`VisitRecord`.
+
+Agency details come from the settings the patient handout uses (``agency``,
+``phone``, ``after_hours``: see :data:`nurse_app.reports.handout.CONTACT_FIELDS`),
+plus ``agency_address``.  The nurse is the one who documented the visit, else the
+``nurse`` setting, else the nurse profile.  A partial or missing calculation
+snapshot (older records) leaves the missing parts out instead of failing.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from nurse_app.core import checklists
+from nurse_app.core.catalogue import CONFIRM_WITH_INSERT, Catalogue, load_catalogue
+from nurse_app.core.errors import NurseAppError
+from nurse_app.core.formatting import DEFAULT_DECIMALS, fmt_minutes, fmt_number, fmt_qty
+from nurse_app.core.vitals import LOCAL_POLICY, flag_value, vital_measures
+from nurse_app.reports.handout import CONTACT_FIELDS
+from nurse_app.store import Store, to_local
+from nurse_app.store.fields import VITAL_MEASURES
+
+TITLE = "IVIG visit summary"
+DRAFT_MARK = "DRAFT"
+ADDRESS_SETTING = "agency_address"
+MRN_SYSTEM_SETTING = "fhir_mrn_system"     # the agency's identifier system for MRNs (FHIR)
+# The same agency/nurse settings as the patient handout's contact block.
+CONTACT_KEYS = tuple(key for key, _label in CONTACT_FIELDS)
+_SETTING_KEYS = (*CONTACT_KEYS, ADDRESS_SETTING, MRN_SYSTEM_SETTING)
+NO_VALUE = "—"
+MARK_HIGH, MARK_LOW, MARK_CHANGE = "H", "L", "Δ"
+STATUS_LABELS = {checklists.DONE: "Done", checklists.NOT_DONE: "Not done",
+                 checklists.NOT_APPLICABLE: "Not applicable"}
+VITALS_HEADERS = ("Time", "Temp °C", "Pulse /min", "BP mmHg", "Resp /min", "SpO2 %",
+                  "Rate mL/h", "Note")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+# Allergies written as "none" in some form: nothing to list.
+_NO_ALLERGY = re.compile(r"^\s*(none( known)?|nka|nkda|no known( drug)? allergies|nil)\s*\.?\s*$",
+                         re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class VisitRecord:
+    """Everything stored about one visit, read from the store in one go (raw rows)."""
+
+    visit: dict
+    patient: dict
+    order: dict | None
+    checklist: list[dict]
+    vitals: list[dict]
+    reactions: list[dict]
+    lots: list[dict]
+    addenda: list[dict]
+    settings: dict[str, str]
+    profile_nurse: str | None
+    seal_ok: bool | None               # None for a draft
+    signing_problems: list[str]
+
+    @property
+    def signed(self) -> bool:
+        return self.visit["status"] == "signed"
+
+    @property
+    def calculation(self) -> dict:
+        return self.visit.get("calculation") or {}
+
+    @property
+    def nurse(self) -> str:
+        return (self.visit.get("nurse_name") or self.settings.get("nurse")
+                or self.profile_nurse or "")
+
+    def allergy_list(self) -> list[str]:
+        """The patient's allergies as separate entries (split on ; , and new lines,
+        never inside brackets: "Penicillin (rash, hives)" stays whole)."""
+        text = (self.patient.get("allergies") or "").strip()
+        if not text or _NO_ALLERGY.match(text):
+            return []
+        parts, depth, current = [], 0, ""
+        for ch in text:
+            if ch in "([":
+                depth += 1
+            elif ch in ")]":
+                depth = max(depth - 1, 0)
+            if ch in ",;\n" and depth == 0:
+                parts.append(current)
+                current = ""
+            else:
+                current += ch
+        parts.append(current)
+        return [p.strip() for p in parts if p.strip() and not _NO_ALLERGY.match(p)]
+
+
+def load_visit(store: Store, visit_id: int) -> VisitRecord:
+    """Read one visit and all it refers to (raises the store's ``NotFoundError``)."""
+    visit = store.get_visit(visit_id)
+    children = store.visit_children(visit_id)
+    signed = visit["status"] == "signed"
+    profile = store.nurse_profile()
+    settings = {}
+    for key in _SETTING_KEYS:
+        value = store.get_setting(key)
+        if value not in (None, ""):
+            settings[key] = str(value).strip()
+    return VisitRecord(
+        visit=visit,
+        patient=store.get_patient(visit["patient_id"]),
+        order=store.get_order(visit["order_id"]) if visit.get("order_id") else None,
+        checklist=store.visit_checklist(visit_id),
+        vitals=children["vitals"],
+        reactions=children["reactions"],
+        lots=children["lots"],
+        addenda=children["addenda"],
+        settings=settings,
+        profile_nurse=profile["display"] if profile else None,
+        seal_ok=store.verify_visit(visit_id) if signed else None,
+        signing_problems=[] if signed else store.signing_problems(visit_id),
+    )
+
+
+@dataclass(frozen=True)
+class TableData:
+    """A table of display text.  ``flagged`` holds the (row, column) of abnormal values;
+    ``total`` is an optional closing row."""
+
+    headers: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    flagged: frozenset[tuple[int, int]] = frozenset()
+    total: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class DoseSection:
+    """The dose calculation exactly as saved with the visit."""
+
+    weights: tuple[tuple[str, str], ...]
+    dose: tuple[tuple[str, str], ...]
+    formulas: tuple[str, ...]
+    vial_plan: TableData | None
+    rates: TableData | None
+    rate_note: str
+    warnings: tuple[str, ...]
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ChecklistPhase:
+    title: str
+    table: TableData
+
+
+@dataclass(frozen=True)
+class ReactionEntry:
+    when: str
+    kind: str
+    severity: str
+    rate_at_onset: str
+    action: str
+    outcome: str
+    note: str
+
+
+@dataclass(frozen=True)
+class AddendumEntry:
+    when: str
+    author: str
+    text: str
+
+
+@dataclass(frozen=True)
+class VisitSummary:
+    """A visit as display text: what every rendering of the summary shows."""
+
+    visit_id: int
+    draft: bool
+    title: str
+    agency_lines: tuple[str, ...]          # name, address, phone line (only those set)
+    nurse: str
+    when: str                              # visit date and time range
+    patient_line: str                      # name and MRN, for the running header
+    status_line: str
+    patient: tuple[tuple[str, str], ...]
+    order: tuple[tuple[str, str], ...]
+    dose: DoseSection | None               # None when no calculation was saved
+    lots: TableData | None                 # None when no lot was recorded
+    lots_check: str                        # lots against the vial plan and the daily dose
+    lots_alert: bool                       # ... and the nurse should look again
+    checklist: tuple[ChecklistPhase, ...]
+    vitals: TableData
+    vitals_legend: tuple[str, ...]
+    vital_flags: tuple[str, ...]           # one sentence per abnormal value
+    reactions: tuple[ReactionEntry, ...]
+    notes: str
+    addenda: tuple[AddendumEntry, ...]
+    signature: tuple[tuple[str, str], ...]
+    signature_alert: str | None            # seal broken, or what stops signing
+    generated: str
+    footer: str = field(default="")
+
+
+def reactions_table(summary: VisitSummary) -> TableData:
+    """The reactions as one table (time, reaction, severity, rate at onset, action, outcome)."""
+    return TableData(("Time", "Reaction", "Severity", "Rate at onset", "Action taken", "Outcome"),
+                     tuple((r.when, r.kind + (f" ({r.note})" if r.note else ""), r.severity,
+                            r.rate_at_onset, r.action, r.outcome) for r in summary.reactions))
+
+
+def visit_summary(store: Store, visit_id: int, now: _dt.datetime | None = None) -> VisitSummary:
+    """The summary of one visit, straight from the store."""
+    return summarize(load_visit(store, visit_id), now=now)
+
+
+# --------------------------------------------------------------------------- text helpers
+
+def _local(moment: str | None) -> _dt.datetime | None:
+    return to_local(moment) if moment else None
+
+
+def _date_text(day: _dt.date) -> str:
+    """``17 May 1962``: month in letters, never a 05/06 that reads two ways."""
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def _day_text(moment: _dt.datetime) -> str:
+    return f"{_DAYS[moment.weekday()]} {_date_text(moment.date())}"
+
+
+def _clock(moment: _dt.datetime) -> str:
+    return f"{moment:%H:%M}"
+
+
+def _stamp(moment: _dt.datetime) -> str:
+    """``24 Nov 2026 19:10 CET``."""
+    return f"{_date_text(moment.date())} {_clock(moment)} {moment.tzname() or ''}".rstrip()
+
+
+def _time_on(moment_text: str | None, day: _dt.date | None) -> str:
+    """Clock time; with the date in front when it is not the visit's day."""
+    moment = _local(moment_text)
+    if moment is None:
+        return NO_VALUE
+    if day is None or moment.date() != day:
+        return f"{moment.day} {_MONTHS[moment.month - 1]} {_clock(moment)}"
+    return _clock(moment)
+
+
+def _iso_date(text: str | None) -> str:
+    if not text:
+        return NO_VALUE
+    try:
+        return _date_text(_dt.date.fromisoformat(text))
+    except ValueError:
+        return text
+
+
+def _qty(value: Any, unit: str, decimals: int | None = None) -> str:
+    return NO_VALUE if value is None else fmt_qty(value, unit, decimals)
+
+
+def _num(value: Any, decimals: int) -> str:
+    return "" if value is None else fmt_number(value, decimals)
+
+
+def _plural(n: int | float, word: str) -> str:
+    return f"{fmt_number(n, 0)} {word}{'' if n == 1 else 's'}"
+
+
+def _catalogue() -> Catalogue | None:
+    """The product/regimen catalogue for names, or None if it cannot be loaded (the
+    summary then shows the stored ids: a broken resource file must not stop a summary)."""
+    try:
+        return load_catalogue()
+    except NurseAppError:
+        return None
+
+
+def _product_text(product_id: str | None, calc: Mapping[str, Any], catalogue) -> str:
+    if not product_id:
+        return NO_VALUE
+    product = catalogue.products.get(product_id) if catalogue else None
+    if product is not None:
+        strength = "" if "%" in product.brand else f" {fmt_qty(product.concentration_percent, '%')}"
+        return f"{product.brand}{strength} ({product.manufacturer})"
+    if calc.get("product") == product_id and calc.get("product_brand"):
+        text = calc["product_brand"]
+        if calc.get("concentration_percent") is not None:
+            text += f" {fmt_qty(calc['concentration_percent'], '%')}"
+        return text
+    return product_id
+
+
+def _regimen_text(regimen_id: str | None, catalogue) -> str:
+    if not regimen_id:
+        return NO_VALUE
+    regimen = catalogue.regimens.get(regimen_id) if catalogue else None
+    return regimen.name if regimen is not None else regimen_id
+
+
+# --------------------------------------------------------------------------- blocks
+
+def _header(record: VisitRecord) -> tuple[tuple[str, ...], str]:
+    s = record.settings
+    lines = [s[k] for k in ("agency", ADDRESS_SETTING) if s.get(k)]
+    phones = [f"{label} {s[k]}" for k, label in (("phone", "Phone"), ("after_hours", "After hours"))
+              if s.get(k)]
+    if phones:
+        lines.append(" · ".join(phones))
+    visit = record.visit
+    start = _local(visit.get("started_at"))
+    end = _local(visit.get("ended_at"))
+    if start is None:
+        scheduled = _local(visit.get("scheduled_at"))
+        when = (f"{_day_text(scheduled)}, scheduled {_clock(scheduled)} {scheduled.tzname() or ''}"
+                if scheduled else "Not started")
+    elif end is None:
+        when = f"{_day_text(start)}, {_clock(start)} to (not ended) {start.tzname() or ''}"
+    elif end.date() == start.date():
+        when = f"{_day_text(start)}, {_clock(start)} to {_clock(end)} {end.tzname() or ''}"
+    else:
+        when = f"{_day_text(start)} {_clock(start)} to {_day_text(end)} {_clock(end)} {end.tzname() or ''}"
+    return tuple(lines), when.rstrip()
+
+
+def _visit_day(record: VisitRecord) -> _dt.date | None:
+    moment = _local(record.visit.get("started_at") or record.visit.get("scheduled_at"))
+    return moment.date() if moment else None
+
+
+def _age(born: str, on: _dt.date) -> str:
+    try:
+        birth = _dt.date.fromisoformat(born)
+    except (TypeError, ValueError):
+        return ""
+    years = on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+    return f" (age {fmt_number(years, 0)})"
+
+
+def _patient_block(record: VisitRecord, catalogue) -> tuple[tuple[str, str], ...]:
+    p = record.patient
+    day = _visit_day(record) or _dt.date.today()
+    allergies = record.allergy_list()
+    indication = p.get("indication")
+    return (
+        ("Name", p["name"]),
+        ("MRN", p["mrn"]),
+        ("Date of birth", _iso_date(p.get("date_of_birth")) + _age(p.get("date_of_birth"), day)),
+        ("Sex", (p.get("sex") or NO_VALUE).capitalize()),
+        ("Height", _qty(p.get("height_cm"), "cm")),
+        ("Allergies", "; ".join(allergies) if allergies else
+         (p.get("allergies") or "").strip() or "None recorded"),
+        ("Indication", _regimen_text(indication, catalogue) if indication else NO_VALUE),
+    )
+
+
+def _order_block(record: VisitRecord, catalogue) -> tuple[tuple[str, str], ...]:
+    visit, order, calc = record.visit, record.order, record.calculation
+    course = f"Day {fmt_number(visit['course_day'], 0)} of {fmt_number(visit['course_days'], 0)}"
+    if order is None:
+        product = _product_text(calc.get("product"), calc, catalogue)
+        return (("Order", "No order linked to this visit"), ("Product", product),
+                ("This visit", course))
+    regimen = catalogue.regimens.get(order["regimen_id"]) if catalogue and order.get("regimen_id") \
+        else None
+    dose = order.get("dose_g_per_kg")
+    if dose is None:
+        dose = calc.get("dose_g_per_kg") or (regimen.course_g_per_kg if regimen else None)
+    days = order.get("course_days") or calc.get("days") or (regimen.days if regimen else None)
+    interval = order.get("interval_days")
+    return (
+        ("Product", _product_text(order["product_id"], calc, catalogue)),
+        ("Regimen", _regimen_text(order.get("regimen_id"), catalogue)),
+        ("Dose", f"{_qty(dose, 'g/kg')} per course" if dose is not None else NO_VALUE),
+        ("Days", _plural(days, "day") if days else NO_VALUE),
+        ("Interval", f"every {_plural(interval, 'day')}" if interval else NO_VALUE),
+        ("Start date", _iso_date(order.get("start_date"))),
+        ("Prescriber", order.get("prescriber") or NO_VALUE),
+        ("This visit", course),
+    )
+
+
+def _dose_section(record: VisitRecord) -> DoseSection | None:
+    """The saved calculation.  Tolerates a partial snapshot: what is missing is left out."""
+    calc = record.calculation
+    if not calc:
+        return None
+    g = calc.get
+    basis = g("weight_basis")
+    dosing = _qty(g("dosing_weight_kg"), "kg")
+    weights = [("Weight at visit", _qty(record.visit.get("weight_kg"), "kg")),
+               ("Actual weight", _qty(g("actual_weight_kg"), "kg")),
+               ("Height", _qty(g("height_cm"), "cm")),
+               ("BMI", _qty(g("bmi"), "kg/m²")),
+               ("Ideal weight", _qty(g("ideal_weight_kg"), "kg")),
+               ("Adjusted weight", _qty(g("adjusted_weight_kg"), "kg")),
+               ("Dosing weight", f"{dosing} ({basis})" if basis else dosing)]
+    if g("weight_basis_reason"):
+        weights.append(("Basis", g("weight_basis_reason")))
+    days = g("days")
+    dose = []
+    if g("dose_g_per_kg") is not None:
+        over = f" over {_plural(days, 'day')}" if days else ""
+        daily = (f" ({fmt_qty(g('daily_dose_g_per_kg'), 'g/kg/day')})"
+                 if g("daily_dose_g_per_kg") is not None else "")
+        dose.append(("Ordered", f"{fmt_qty(g('dose_g_per_kg'), 'g/kg')}{over}{daily}"))
+    dose += [("Course total", _qty(g("total_dose_g"), "g")),
+             ("Daily dose", _qty(g("daily_dose_g"), "g")),
+             ("Daily volume", _qty(g("daily_volume_ml"), "mL") + (
+                 f" of {fmt_qty(g('concentration_percent'), '%')} solution"
+                 if g("concentration_percent") is not None and g("daily_volume_ml") is not None
+                 else ""))]
+    if g("infusion_minutes_per_day") is not None:
+        dose.append(("Infusion time", f"about {fmt_minutes(g('infusion_minutes_per_day'))}"))
+    return DoseSection(
+        weights=tuple((k, v) for k, v in weights if v != NO_VALUE),
+        dose=tuple((k, v) for k, v in dose if v != NO_VALUE),
+        formulas=tuple(g("formulas") or ()),
+        vial_plan=_vial_plan(calc),
+        rates=_rates(calc),
+        rate_note=_rate_note(calc),
+        warnings=tuple(g("warnings") or ()),
+        notes=tuple(g("notes") or ()),
+    )
+
+
+def _vial_plan(calc: Mapping[str, Any]) -> TableData | None:
+    vials = calc.get("vials") or []
+    if not vials:
+        return None
+    rows = tuple((fmt_qty(v["size_g"], "g"), _qty(v.get("size_ml"), "mL"), _num(v["count"], 0),
+                  fmt_qty(v["size_g"] * v["count"], "g")) for v in vials)
+    dispensed = calc.get("dispensed_g_per_day")
+    if dispensed is None:
+        dispensed = sum(v["size_g"] * v["count"] for v in vials)
+    count = sum(v["count"] for v in vials)
+    return TableData(("Vial size", "Volume", "Vials", "Grams"), rows,
+                     total=("Total per day", "", _num(count, 0), fmt_qty(dispensed, "g")))
+
+
+def _rates(calc: Mapping[str, Any]) -> TableData | None:
+    steps = calc.get("rate_steps") or []
+    if not steps:
+        return None
+    rows = tuple((f"from {fmt_minutes(s['start_min'])}", _num(s.get("mg_per_kg_min"), 2),
+                  _num(s.get("ml_per_kg_min"), 4), _num(s.get("ml_per_h"), 1)) for s in steps)
+    return TableData(("Step", "mg/kg/min", "mL/kg/min", "mL/h"), rows)
+
+
+def _rate_note(calc: Mapping[str, Any]) -> str:
+    parts = []
+    if calc.get("rate_weight_kg") is not None:
+        parts.append(f"Rates for {fmt_qty(calc['rate_weight_kg'], 'kg')}")
+    if calc.get("rate_ceiling_mg_per_kg_min") is not None:
+        reason = f" ({calc['rate_ceiling_reason']})" if calc.get("rate_ceiling_reason") else ""
+        parts.append(f"not above {fmt_qty(calc['rate_ceiling_mg_per_kg_min'], 'mg/kg/min')}{reason}")
+    text = ", ".join(parts) + ("." if parts else "")
+    if calc.get("rates_verified") is False:
+        text += f" {CONFIRM_WITH_INSERT}."
+    return text.strip()
+
+
+def _lots(record: VisitRecord, catalogue) -> tuple[TableData | None, str, bool]:
+    """Lots dispensed, how they compare with the day's vial plan and dose, and whether
+    that comparison needs the nurse's attention."""
+    lots = record.lots
+    calc = record.calculation
+    if not lots:
+        return None, "No product lots recorded for this visit.", bool(calc)
+    rows = tuple((lot["lot_number"], _iso_date(lot["expiry_date"]), fmt_qty(lot["vial_size_g"], "g"),
+                  _num(lot["vial_count"], 0), fmt_qty(lot["vial_size_g"] * lot["vial_count"], "g"))
+                 for lot in lots)
+    total_g = sum(lot["vial_size_g"] * lot["vial_count"] for lot in lots)
+    total = ("Total", "", "", _num(sum(lot["vial_count"] for lot in lots), 0), fmt_qty(total_g, "g"))
+    table = TableData(("Lot", "Expiry", "Vial size", "Vials", "Grams"), rows, total=total)
+    checks, alert = [], False
+    planned = calc.get("dispensed_g_per_day")
+    if planned is None and calc.get("vials"):
+        planned = sum(v["size_g"] * v["count"] for v in calc["vials"])
+    if planned is None:
+        checks.append("No vial plan was saved to compare the lots with.")
+    else:
+        diff = total_g - planned
+        if abs(diff) < 1e-6:
+            checks.append(f"Lots dispensed match the vial plan ({fmt_qty(total_g, 'g')}).")
+        else:
+            alert = True
+            checks.append(f"Lots dispensed total {fmt_qty(total_g, 'g')}: "
+                          f"{fmt_qty(abs(diff), 'g')} {'more' if diff > 0 else 'less'} than the "
+                          f"vial plan ({fmt_qty(planned, 'g')}).")
+    daily = calc.get("daily_dose_g")
+    if daily is not None and total_g + 1e-6 < daily:
+        alert = True
+        checks.append(f"Less than the daily dose of {fmt_qty(daily, 'g')}: check the lots.")
+    other = [lot for lot in lots if calc.get("product") and lot["product_id"] != calc["product"]]
+    if other:
+        alert = True
+        names = ", ".join(f"{lot['lot_number']} ({_product_text(lot['product_id'], {}, catalogue)})"
+                          for lot in other)
+        checks.append(f"Not the product of the calculation: lot {names}. Check the lots.")
+    return table, " ".join(checks), alert
+
+
+def _checklist(record: VisitRecord) -> tuple[ChecklistPhase, ...]:
+    day = _visit_day(record)
+    nurse = record.visit.get("nurse_name")
+    phases: dict[str, tuple[str, list, set]] = {}
+    for item in record.checklist:
+        title, rows, flagged = phases.setdefault(item["phase_id"], (item["phase_title"], [], set()))
+        status = item["status"]
+        if status is None:
+            label = "Not answered (required)" if item["required"] else "Not answered"
+        else:
+            label = STATUS_LABELS.get(status, status)
+        note = item.get("note") or ""
+        if item.get("recorded_by") and nurse and item["recorded_by"] != nurse:
+            note = f"{note} (by {item['recorded_by']})".strip()
+        if status == checklists.NOT_DONE or (status is None and item["required"]):
+            flagged.add((len(rows), 1))
+        rows.append((item["text"], label, _time_on(item.get("answered_at"), day) if status else "",
+                     note))
+    return tuple(ChecklistPhase(title, TableData(("Item", "Status", "Time", "Note"), tuple(rows),
+                                                 frozenset(flagged)))
+                 for title, rows, flagged in phases.values())
+
+
+# Vitals table columns holding one measure: column -> store column.
+_SIMPLE_VITALS = {1: "temperature_c", 2: "heart_rate", 4: "respiratory_rate", 5: "spo2_percent"}
+_MARKS = {"high": MARK_HIGH, "low": MARK_LOW, "change": MARK_CHANGE}
+
+
+def _vitals(record: VisitRecord) -> tuple[TableData, tuple[str, ...]]:
+    """The flowsheet with abnormal values marked, and one sentence per abnormal value.
+
+    The baseline for "changed" flags is the first reading that has the value (the
+    store keeps readings in time order).
+    """
+    day = _visit_day(record)
+    measures = vital_measures()
+    baseline: dict[str, float] = {}
+    rows, flagged, messages = [], set(), []
+
+    def cell(reading: Mapping[str, Any], column: str) -> tuple[str, bool]:
+        value = reading.get(column)
+        if value is None:
+            return "", False
+        measure_id = VITAL_MEASURES[column]
+        flags = flag_value(measure_id, value, baseline.get(measure_id))
+        baseline.setdefault(measure_id, value)
+        for flag in flags:
+            messages.append(f"{_time_on(reading['recorded_at'], day)}: {flag.message}")
+        marks = "".join(dict.fromkeys(_MARKS[f.kind] for f in flags))
+        text = fmt_number(value, _decimals(measures[measure_id].unit))
+        return (f"{text} {marks}" if marks else text), bool(flags)
+
+    for n, reading in enumerate(record.vitals):
+        row = [_time_on(reading["recorded_at"], day), "", "", "", "", "", "", reading.get("note") or ""]
+        for col, column in _SIMPLE_VITALS.items():
+            row[col], bad = cell(reading, column)
+            if bad:
+                flagged.add((n, col))
+        systolic, bad_s = cell(reading, "systolic_mmhg")
+        diastolic, bad_d = cell(reading, "diastolic_mmhg")
+        if systolic or diastolic:
+            row[3] = f"{systolic or '?'}/{diastolic or '?'}"
+        if bad_s or bad_d:
+            flagged.add((n, 3))
+        rate = reading.get("infusion_rate_ml_h")
+        row[6] = _num(rate, 1)
+        if reading.get("recorded_by") and reading["recorded_by"] != record.visit.get("nurse_name"):
+            row[7] = f"{row[7]} (by {reading['recorded_by']})".strip()
+        rows.append(tuple(row))
+    return TableData(VITALS_HEADERS, tuple(rows), frozenset(flagged)), tuple(messages)
+
+
+def _decimals(unit: str) -> int:
+    return DEFAULT_DECIMALS.get(unit, 1)
+
+
+def _vitals_legend() -> tuple[str, ...]:
+    """What the marks mean, with the limits in force (from resources/vitals.toml)."""
+    measures = vital_measures()
+    limits = []
+    for measure_id in ("temperature", "heart_rate", "systolic", "diastolic", "respiratory_rate",
+                       "spo2"):
+        m = measures[measure_id]
+        parts = []
+        if m.flag_low is not None:
+            parts.append(f"below {fmt_qty(m.flag_low, m.unit)}")
+        if m.flag_high is not None:
+            parts.append(f"above {fmt_qty(m.flag_high, m.unit)}")
+        if m.flag_change is not None:
+            parts.append(f"{MARK_CHANGE} {fmt_qty(m.flag_change, m.unit)}")
+        elif m.flag_change_percent is not None:
+            parts.append(f"{MARK_CHANGE} {fmt_qty(m.flag_change_percent, '%')}")
+        if parts:
+            limits.append(f"{m.label} {', '.join(parts)}")
+    local = any(measures[k].flag_basis == LOCAL_POLICY for k in ("temperature", "heart_rate"))
+    return (f"Marks: {MARK_HIGH} above and {MARK_LOW} below the flag limit; {MARK_CHANGE} changed "
+            f"from the first reading by the flag amount or more. Marked values are in bold.",
+            "Flag limits" + (" (local policy defaults: confirm with your educator)" if local else "")
+            + ": " + "; ".join(limits) + ".")
+
+
+def _reactions(record: VisitRecord) -> tuple[ReactionEntry, ...]:
+    day = _visit_day(record)
+    return tuple(ReactionEntry(
+        when=_time_on(r["occurred_at"], day), kind=r["kind"], severity=r["severity"].capitalize(),
+        rate_at_onset=_qty(r.get("rate_at_onset_ml_h"), "mL/h"),
+        action=r.get("action_taken") or NO_VALUE, outcome=r.get("outcome") or NO_VALUE,
+        note=r.get("note") or "") for r in record.reactions)
+
+
+def _signature(record: VisitRecord) -> tuple[tuple[tuple[str, str], ...], str | None]:
+    v = record.visit
+    if record.signed:
+        rows = (("Signed by", v["signed_by"]), ("Signed at", _stamp(to_local(v["signed_at"]))),
+                ("Content hash", v["content_hash"]))
+        if record.seal_ok is False:
+            return rows, ("WARNING: the record no longer matches this hash. It was changed "
+                          "outside the app after signing; do not rely on this summary.")
+        return rows + (("Seal check", "The record matches the hash (addenda are written after "
+                                      "signing and are not covered by it)."),), None
+    rows = (("Status", "Not signed: this summary is a DRAFT and may still change."),)
+    if record.signing_problems:
+        return rows, "Before signing: " + "; ".join(record.signing_problems) + "."
+    return rows, None
+
+
+def summarize(record: VisitRecord, now: _dt.datetime | None = None) -> VisitSummary:
+    """Turn a :class:`VisitRecord` into display text (no I/O)."""
+    catalogue = _catalogue()
+    agency, when = _header(record)
+    vitals, flags = _vitals(record)
+    lots, lots_check, lots_alert = _lots(record, catalogue)
+    signature, alert = _signature(record)
+    now = (now or _dt.datetime.now(_dt.timezone.utc)).astimezone()
+    patient = record.patient
+    visit = record.visit
+    if record.signed:
+        status = f"Signed by {visit['signed_by']}, {_stamp(to_local(visit['signed_at']))}"
+    else:
+        status = "Draft: not signed"
+    return VisitSummary(
+        visit_id=visit["id"],
+        draft=not record.signed,
+        title=TITLE,
+        agency_lines=agency,
+        nurse=record.nurse,
+        when=when,
+        patient_line=f"{patient['name']} · MRN {patient['mrn']}",
+        status_line=status,
+        patient=_patient_block(record, catalogue),
+        order=_order_block(record, catalogue),
+        dose=_dose_section(record),
+        lots=lots,
+        lots_check=lots_check,
+        lots_alert=lots_alert,
+        checklist=_checklist(record),
+        vitals=vitals,
+        vitals_legend=_vitals_legend(),
+        vital_flags=flags,
+        reactions=_reactions(record),
+        notes=(visit.get("notes") or "").strip(),
+        addenda=tuple(AddendumEntry(_stamp(to_local(a["written_at"])), a["author"], a["text"])
+                      for a in record.addenda),
+        signature=signature,
+        signature_alert=alert,
+        generated=_stamp(now),
+        footer=f"Visit {visit['id']} · {status} · printed {_stamp(now)} by nurse-app",
+    )

@@ -1,0 +1,720 @@
+"""The record API: :class:`Store`.  See the package docstring for the overview.
+
+Every public method that changes something runs in its own transaction and has
+committed when it returns (there is no Save button to forget).  Inside
+``with store.transaction():`` several calls commit together instead.
+
+Rows come back as plain dicts with the stored values: dates ``YYYY-MM-DD``, times
+ISO-8601 UTC text (see :mod:`nurse_app.store.times` to show them in local time),
+booleans as ``bool`` and a visit's ``calculation`` as the dict it was given.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import json
+import sqlite3
+import unicodedata
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+import sqlite_utils
+
+from nurse_app.core import checklists, vitals
+from nurse_app.core.errors import InputError, ResourceError
+from nurse_app.store import fields, schema
+from nurse_app.store.database import open_connection, translated
+from nurse_app.store.errors import (NoNurseProfileError, NotFoundError, RecordValueError,
+                                    SignedVisitError, StoreError)
+from nurse_app.store.hashing import content_hash
+from nurse_app.store.location import resolve_db_path
+from nurse_app.store.times import now_text, parse_utc, today_local
+from nurse_app.store.validation import clean
+from nurse_app.store.validation import text as text_rule
+
+_BOOLEAN_COLUMNS = {"archived", "active", "required"}
+_WHAT = {"patients": "Patient", "patient_weights": "Weight entry", "orders": "Order",
+         "visits": "Visit", "checklist_entries": "Checklist answer", "vitals": "Vital signs reading",
+         "reactions": "Reaction", "product_lots": "Product lot", "addenda": "Addendum",
+         "infusion_events": "Infusion event"}
+# Child tables edited through the generic helpers: rules, cross-check, sort column.
+_CHILDREN = {
+    "vitals": (fields.VITALS, fields.check_vitals, "recorded_at"),
+    "reactions": (fields.REACTION, None, "occurred_at"),
+    "product_lots": (fields.LOT, None, "id"),
+    "infusion_events": (fields.INFUSION_EVENT, fields.check_infusion_event, "occurred_at"),
+}
+_name_text = text_rule(200)
+
+
+def _fold(value: str | None) -> str:
+    """Case- and accent-insensitive form for searching names (SQLite's LIKE is ASCII-only)."""
+    if value is None:
+        return ""
+    decomposed = unicodedata.normalize("NFKD", value.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+class Store:
+    """One open record file.  Create with :meth:`Store.open`; close with :meth:`close`."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, migrated: list[int],
+                 migration_backup: Path | None):
+        self.path = path
+        self.migrated_versions = migrated
+        self.migration_backup = migration_backup
+        conn.create_function("nurse_fold", 1, _fold, deterministic=True)
+        self.db = sqlite_utils.Database(conn, execute_plugins=False)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @classmethod
+    def open(cls, path: str | Path | None = None, *, create_folder: bool | None = None) -> "Store":
+        """Open (creating or migrating if needed) the record at ``path``.
+
+        ``path=None`` uses ``NURSE_APP_DB`` or the default user data location, whose
+        folder is created on first use.  Raises :class:`CorruptDatabaseError`,
+        :class:`DatabaseNewerError` or :class:`DatabaseLocationError` with a message for
+        the nurse; the file is never overwritten in those cases.
+        """
+        path, is_default = resolve_db_path(path)
+        conn, migrated, backup = open_connection(
+            path, create_folder=is_default if create_folder is None else create_folder)
+        return cls(conn, path, migrated, backup)
+
+    def close(self) -> None:
+        """Close the connection (the last connection to close folds the WAL into the file)."""
+        self.db.conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        return self.db.conn.execute("PRAGMA user_version").fetchone()[0]
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator["Store"]:
+        """Group several calls into one commit (all or nothing); nests with savepoints."""
+        conn = self.db.conn
+        with translated(self.path):
+            if conn.in_transaction:
+                with self.db.atomic():
+                    yield self
+                return
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            try:
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[None]:
+        with translated(self.path):
+            yield
+
+    # ------------------------------------------------------------------ helpers
+
+    def _decode(self, row: dict | None) -> dict | None:
+        if row is None:
+            return None
+        for key in _BOOLEAN_COLUMNS & row.keys():
+            row[key] = bool(row[key])
+        if row.get("calculation") is not None:
+            row["calculation"] = json.loads(row["calculation"])
+        return row
+
+    def _raw(self, table: str, row_id: int) -> dict:
+        if isinstance(row_id, bool) or not isinstance(row_id, int):
+            raise NotFoundError(f"{_WHAT[table]} id must be a whole number, not {row_id!r}.")
+        rows = list(self.db.query(f"SELECT * FROM {table} WHERE id = ?", [row_id]))
+        if not rows:
+            raise NotFoundError(f"{_WHAT[table]} {row_id} does not exist (it may have been "
+                                f"deleted).")
+        return rows[0]
+
+    def _get(self, table: str, row_id: int) -> dict:
+        with self._reading():
+            return self._decode(self._raw(table, row_id))
+
+    def _list(self, sql: str, params: list) -> list[dict]:
+        with self._reading():
+            return [self._decode(row) for row in self.db.query(sql, params)]
+
+    def _author(self) -> str:
+        profile = self.nurse_profile()
+        if profile is None:
+            raise NoNurseProfileError()
+        return profile["display"]
+
+    def _insert(self, table: str, row: dict) -> int:
+        return self.db[table].insert(row).last_pk
+
+    @staticmethod
+    def _template(template_id: str, version: int | None) -> checklists.ChecklistTemplate:
+        try:
+            return checklists.load_template(template_id, version)
+        except InputError as exc:
+            raise RecordValueError(str(exc), field="template_id") from None
+
+    @staticmethod
+    def _item(template: checklists.ChecklistTemplate, item_id: str) -> checklists.ChecklistItem:
+        try:
+            return template.item(item_id)
+        except InputError as exc:
+            raise RecordValueError(str(exc), field="item_id") from None
+
+    def _draft_visit(self, visit_id: int) -> dict:
+        visit = self._raw("visits", visit_id)
+        if visit["status"] == "signed":
+            raise SignedVisitError(
+                f"Visit {visit_id} was signed by {visit['signed_by']} at {visit['signed_at']} "
+                f"and is read-only; write an addendum to correct or add to it.")
+        return visit
+
+    # ------------------------------------------------------------------ nurse profile, settings
+
+    def nurse_profile(self) -> dict | None:
+        """``{"name", "credentials", "display", "updated_at"}`` or None if not set up."""
+        with self._reading():
+            rows = list(self.db.query("SELECT name, credentials, updated_at FROM nurse_profile"))
+        if not rows:
+            return None
+        row = rows[0]
+        row["display"] = f"{row['name']}, {row['credentials']}" if row["credentials"] else row["name"]
+        return row
+
+    def set_nurse_profile(self, name: str, credentials: str = "") -> dict:
+        """Set who is documenting; stamps every entry, signature, addendum and audit row."""
+        clean_name = _name_text("name", "Your name", name) if name is not None else ""
+        if not clean_name:
+            raise RecordValueError("Your name is required.", field="name")
+        clean_credentials = text_rule(50)("credentials", "Credentials", credentials or "")
+        with self.transaction():
+            self.db["nurse_profile"].upsert(
+                {"id": 1, "name": clean_name, "credentials": clean_credentials,
+                 "updated_at": now_text()}, pk="id")
+        return self.nurse_profile()
+
+    def get_setting(self, key: str, default: Any = None) -> Any:
+        with self._reading():
+            rows = list(self.db.query("SELECT value FROM settings WHERE key = ?", [key]))
+        return json.loads(rows[0]["value"]) if rows else default
+
+    def set_setting(self, key: str, value: Any) -> None:
+        """Store a JSON-able preference (units, site policy choices...)."""
+        key = text_rule(100)("key", "Setting name", key)
+        try:
+            encoded = json.dumps(value, ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise RecordValueError(f"The setting {key!r} cannot be stored: {exc}.",
+                                   field=key) from None
+        with self.transaction():
+            self.db["settings"].upsert({"key": key, "value": encoded}, pk="key")
+
+    # ------------------------------------------------------------------ patients
+
+    def create_patient(self, **values: Any) -> int:
+        """New patient; fields in :data:`fields.PATIENT` (mrn, name, date_of_birth, sex...)."""
+        row = clean(fields.PATIENT, values, creating=True)
+        with self.transaction():
+            stamp = now_text()
+            row.update(created_at=stamp, updated_at=stamp, created_by=self._author())
+            return self._insert("patients", row)
+
+    def update_patient(self, patient_id: int, **changes: Any) -> dict:
+        row = clean(fields.PATIENT, changes, creating=False)
+        with self.transaction():
+            self._raw("patients", patient_id)
+            self._author()
+            self.db["patients"].update(patient_id, {**row, "updated_at": now_text()})
+        return self.get_patient(patient_id)
+
+    def get_patient(self, patient_id: int) -> dict:
+        return self._get("patients", patient_id)
+
+    def find_patients(self, query: str = "", *, include_archived: bool = False,
+                      limit: int = 200) -> list[dict]:
+        """Patients whose name or MRN contains ``query`` (ignoring case and accents)."""
+        needle = _fold(query.strip()).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        sql = ("SELECT * FROM patients WHERE (nurse_fold(name) LIKE ? ESCAPE '\\' "
+               "OR nurse_fold(mrn) LIKE ? ESCAPE '\\')")
+        if not include_archived:
+            sql += " AND archived = 0"
+        sql += " ORDER BY name COLLATE NOCASE, id LIMIT ?"
+        pattern = f"%{needle}%"
+        return self._list(sql, [pattern, pattern, limit])
+
+    def delete_patient(self, patient_id: int) -> None:
+        """Delete a patient entered by mistake (refused once any visit exists: archive instead)."""
+        with self.transaction():
+            self._raw("patients", patient_id)
+            if self.db.execute("SELECT 1 FROM visits WHERE patient_id = ? LIMIT 1",
+                               [patient_id]).fetchone():
+                raise StoreError("This patient has visits on record and cannot be deleted; "
+                                 "archive the patient instead.")
+            self._author()
+            self.db["patients"].delete(patient_id)
+
+    # ------------------------------------------------------------------ weights
+
+    def add_weight(self, patient_id: int, weight_kg: float, measured_on: Any = None,
+                   note: str = "") -> int:
+        row = clean(fields.WEIGHT, {"weight_kg": weight_kg, "note": note,
+                                    "measured_on": measured_on or today_local()}, creating=True)
+        with self.transaction():
+            self._raw("patients", patient_id)
+            row.update(patient_id=patient_id, recorded_at=now_text(), recorded_by=self._author())
+            return self._insert("patient_weights", row)
+
+    def patient_weights(self, patient_id: int) -> list[dict]:
+        """Weight history, newest first."""
+        return self._list("SELECT * FROM patient_weights WHERE patient_id = ? "
+                          "ORDER BY measured_on DESC, id DESC", [patient_id])
+
+    def delete_weight(self, weight_id: int) -> None:
+        with self.transaction():
+            self._raw("patient_weights", weight_id)
+            self._author()
+            self.db["patient_weights"].delete(weight_id)
+
+    # ------------------------------------------------------------------ orders
+
+    def create_order(self, patient_id: int, **values: Any) -> int:
+        """New order: product_id, regimen_id or dose_g_per_kg + course_days, interval_days,
+        start_date, prescriber, active, notes."""
+        row = clean(fields.ORDER, values, creating=True)
+        fields.check_order(row)
+        with self.transaction():
+            self._raw("patients", patient_id)
+            stamp = now_text()
+            row.update(patient_id=patient_id, created_at=stamp, updated_at=stamp,
+                       created_by=self._author())
+            return self._insert("orders", row)
+
+    def update_order(self, order_id: int, **changes: Any) -> dict:
+        row = clean(fields.ORDER, changes, creating=False)
+        with self.transaction():
+            fields.check_order({**self._raw("orders", order_id), **row})
+            self._author()
+            self.db["orders"].update(order_id, {**row, "updated_at": now_text()})
+        return self.get_order(order_id)
+
+    def get_order(self, order_id: int) -> dict:
+        return self._get("orders", order_id)
+
+    def patient_orders(self, patient_id: int, *, active_only: bool = False) -> list[dict]:
+        sql = "SELECT * FROM orders WHERE patient_id = ?"
+        if active_only:
+            sql += " AND active = 1"
+        return self._list(sql + " ORDER BY start_date DESC, id DESC", [patient_id])
+
+    def delete_order(self, order_id: int) -> None:
+        """Delete an order entered by mistake (refused once a visit uses it: deactivate it)."""
+        with self.transaction():
+            self._raw("orders", order_id)
+            if self.db.execute("SELECT 1 FROM visits WHERE order_id = ? LIMIT 1",
+                               [order_id]).fetchone():
+                raise StoreError("Visits were documented under this order, so it cannot be "
+                                 "deleted; set it inactive instead.")
+            self._author()
+            self.db["orders"].delete(order_id)
+
+    # ------------------------------------------------------------------ visits
+
+    def create_visit(self, patient_id: int, *, template_id: str = checklists.DEFAULT_TEMPLATE_ID,
+                     template_version: int | None = None, **values: Any) -> int:
+        """New draft visit.  Fields: order_id, scheduled_at, started_at, ended_at,
+        course_day, course_days, weight_kg, calculation (the dose engine's
+        ``DoseResult.to_dict()``), notes.  The checklist template's newest version is
+        used unless ``template_version`` is given, and stays with the visit."""
+        row = clean(fields.VISIT, values, creating=True)
+        fields.check_visit(row)
+        template = self._template(template_id, template_version)
+        with self.transaction():
+            self._raw("patients", patient_id)
+            self._check_order_belongs(row.get("order_id"), patient_id)
+            stamp = now_text()
+            row.update(patient_id=patient_id, nurse_name=self._author(), status="draft",
+                       checklist_template_id=template.id,
+                       checklist_template_version=template.version,
+                       created_at=stamp, updated_at=stamp)
+            return self._insert("visits", row)
+
+    def _check_order_belongs(self, order_id: int | None, patient_id: int) -> None:
+        if order_id is not None and self._raw("orders", order_id)["patient_id"] != patient_id:
+            raise RecordValueError(f"Order {order_id} belongs to another patient.",
+                                   field="order_id")
+
+    def update_visit(self, visit_id: int, **changes: Any) -> dict:
+        """Change a draft visit (refused with :class:`SignedVisitError` once signed)."""
+        row = clean(fields.VISIT, changes, creating=False)
+        with self.transaction():
+            visit = self._draft_visit(visit_id)
+            fields.check_visit({**visit, **row})
+            self._check_order_belongs(row.get("order_id"), visit["patient_id"])
+            self._author()
+            self.db["visits"].update(visit_id, {**row, "updated_at": now_text()})
+        return self.get_visit(visit_id)
+
+    def get_visit(self, visit_id: int) -> dict:
+        return self._get("visits", visit_id)
+
+    def patient_visits(self, patient_id: int) -> list[dict]:
+        """The patient's visits, newest first, without the calculation snapshot."""
+        columns = ", ".join(c for c in self.db["visits"].columns_dict if c != "calculation")
+        return self._list(
+            f"SELECT {columns} FROM visits WHERE patient_id = ? "
+            f"ORDER BY COALESCE(started_at, scheduled_at, created_at) DESC, id DESC", [patient_id])
+
+    def delete_visit(self, visit_id: int) -> None:
+        """Delete a draft visit opened by mistake, with its entries (signed: refused)."""
+        with self.transaction():
+            self._draft_visit(visit_id)
+            self._author()
+            self.db["visits"].delete(visit_id)
+
+    def visit_children(self, visit_id: int) -> dict[str, list[dict]]:
+        """Everything recorded on a visit: checklist answers, vitals, reactions, lots,
+        infusion events and addenda."""
+        with self._reading():
+            self._raw("visits", visit_id)
+            return {
+                "checklist": self._list("SELECT * FROM checklist_entries WHERE visit_id = ? "
+                                        "ORDER BY id", [visit_id]),
+                "vitals": self.visit_vitals(visit_id),
+                "reactions": self.visit_reactions(visit_id),
+                "lots": self.visit_lots(visit_id),
+                "infusion_events": self.visit_infusion_events(visit_id),
+                "addenda": self.visit_addenda(visit_id),
+            }
+
+    def _visit_day(self, visit: Mapping[str, Any]) -> _dt.date:
+        moment = visit.get("started_at") or visit.get("scheduled_at")
+        return parse_utc(moment).astimezone().date() if moment else today_local()
+
+    # ------------------------------------------------------------------ checklist
+
+    def visit_template(self, visit_id: int) -> checklists.ChecklistTemplate:
+        visit = self._get("visits", visit_id)
+        return self._template(visit["checklist_template_id"], visit["checklist_template_version"])
+
+    def visit_checklist(self, visit_id: int) -> list[dict]:
+        """Every item of the visit's own template version, in order, with its answer.
+
+        Unanswered items have ``status`` None.  Answers keep the item text they were
+        given against, which is what is shown if it differs from the template.
+        """
+        answers = {e["item_id"]: e for e in self._list(
+            "SELECT * FROM checklist_entries WHERE visit_id = ? ORDER BY id", [visit_id])}
+        try:
+            template = self.visit_template(visit_id)
+        except ResourceError:
+            # That template version is no longer installed: show what was recorded.
+            return [{"phase_id": e["phase_id"], "phase_title": e["phase_id"],
+                     "item_id": e["item_id"], "text": e["item_text"], "required": e["required"],
+                     "help": "", "sources": [], "unverified": False, "status": e["status"],
+                     "note": e["note"], "answered_at": e["answered_at"],
+                     "recorded_by": e["recorded_by"], "entry_id": e["id"]} for e in answers.values()]
+        result = []
+        for phase in template.phases:
+            for item in phase.items:
+                entry = answers.get(item.id, {})
+                result.append({
+                    "phase_id": phase.id, "phase_title": phase.title, "item_id": item.id,
+                    "text": entry.get("item_text", item.text), "required": item.required,
+                    "help": item.help, "sources": list(item.sources),
+                    "unverified": item.unverified, "status": entry.get("status"),
+                    "note": entry.get("note", ""), "answered_at": entry.get("answered_at"),
+                    "recorded_by": entry.get("recorded_by"), "entry_id": entry.get("id"),
+                })
+        return result
+
+    def set_checklist_item(self, visit_id: int, item_id: str, status: str, note: str = "",
+                           at: Any = None) -> int:
+        """Answer (or re-answer) an item: done, not_done (a note saying why is required)
+        or not_applicable.  Returns the entry id."""
+        row = clean(fields.CHECKLIST_ANSWER,
+                    {"status": status, "note": note, "answered_at": at or _dt.datetime.now(_dt.timezone.utc)},
+                    creating=True)
+        if row["status"] == checklists.NOT_DONE and not row["note"]:
+            raise RecordValueError("Say why the item was not done (a note is required).",
+                                   field="note")
+        with self.transaction():
+            self._draft_visit(visit_id)
+            item = self._item(self.visit_template(visit_id), item_id)
+            row.update(visit_id=visit_id, phase_id=item.phase_id, item_id=item.id,
+                       item_text=item.text, required=int(item.required),
+                       recorded_by=self._author())
+            self._upsert_answers([row])
+            return self.db.execute("SELECT id FROM checklist_entries WHERE visit_id = ? AND "
+                                   "item_id = ?", [visit_id, item.id]).fetchone()[0]
+
+    def set_checklist_items(self, visit_id: int, answers: Mapping[str, str | tuple[str, str]],
+                            at: Any = None) -> None:
+        """Answer several items at once (``{item_id: status}`` or ``{item_id: (status, note)}``),
+        e.g. "mark this phase done"; items already answered are re-answered."""
+        for item_id, answer in answers.items():
+            status, note = (answer, "") if isinstance(answer, str) else answer
+            if status == checklists.NOT_DONE and not (note or "").strip():
+                raise RecordValueError(f"Say why {item_id!r} was not done (a note is required).",
+                                       field="note")
+        with self.transaction():
+            self._draft_visit(visit_id)
+            template = self.visit_template(visit_id)
+            author = self._author()
+            stamp = clean(fields.CHECKLIST_ANSWER, {"status": checklists.DONE, "answered_at":
+                          at or _dt.datetime.now(_dt.timezone.utc)}, creating=True)["answered_at"]
+            rows = []
+            for item_id, answer in answers.items():
+                status, note = (answer, "") if isinstance(answer, str) else answer
+                item = self._item(template, item_id)
+                row = clean(fields.CHECKLIST_ANSWER, {"status": status, "note": note,
+                                                      "answered_at": stamp}, creating=True)
+                rows.append({**row, "visit_id": visit_id, "phase_id": item.phase_id,
+                             "item_id": item.id, "item_text": item.text,
+                             "required": int(item.required), "recorded_by": author})
+            self._upsert_answers(rows)
+
+    def _upsert_answers(self, rows: list[dict]) -> None:
+        """Insert answers, or update the existing answer to the same item (audited as update)."""
+        if not rows:
+            return
+        columns = list(rows[0])
+        updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in ("visit_id", "item_id"))
+        self.db.conn.executemany(
+            f"INSERT INTO checklist_entries ({', '.join(columns)}) VALUES "
+            f"({', '.join('?' * len(columns))}) ON CONFLICT (visit_id, item_id) DO UPDATE SET {updates}",
+            [[r[c] for c in columns] for r in rows])
+
+    def clear_checklist_item(self, visit_id: int, item_id: str) -> None:
+        """Withdraw an answer on a draft visit (the audit log keeps what it was)."""
+        with self.transaction():
+            self._draft_visit(visit_id)
+            self._author()
+            self.db.execute("DELETE FROM checklist_entries WHERE visit_id = ? AND item_id = ?",
+                            [visit_id, item_id])
+
+    def unanswered_required_items(self, visit_id: int) -> list[dict]:
+        return [i for i in self.visit_checklist(visit_id) if i["required"] and i["status"] is None]
+
+    # ------------------------------------------------------------------ vitals, reactions, lots
+
+    def _add_child(self, table: str, visit_id: int, values: dict) -> int:
+        rules, cross_check, _ = _CHILDREN[table]
+        row = clean(rules, values, creating=True)
+        if cross_check:
+            cross_check(row)
+        with self.transaction():
+            visit = self._draft_visit(visit_id)
+            if table == "product_lots":
+                fields.check_lot(row, self._visit_day(visit))
+            row.update(visit_id=visit_id, recorded_by=self._author())
+            return self._insert(table, row)
+
+    def _update_child(self, table: str, row_id: int, changes: dict) -> dict:
+        rules, cross_check, _ = _CHILDREN[table]
+        row = clean(rules, changes, creating=False)
+        with self.transaction():
+            existing = self._raw(table, row_id)
+            visit = self._draft_visit(existing["visit_id"])
+            merged = {**existing, **row}
+            if cross_check:
+                cross_check(merged)
+            if table == "product_lots":
+                fields.check_lot(merged, self._visit_day(visit))
+            self.db[table].update(row_id, {**row, "recorded_by": self._author()})
+        return self._get(table, row_id)
+
+    def _delete_child(self, table: str, row_id: int) -> None:
+        with self.transaction():
+            self._draft_visit(self._raw(table, row_id)["visit_id"])
+            self._author()
+            self.db[table].delete(row_id)
+
+    def _children(self, table: str, visit_id: int) -> list[dict]:
+        order = _CHILDREN[table][2]
+        return self._list(f"SELECT * FROM {table} WHERE visit_id = ? ORDER BY {order}, id",
+                          [visit_id])
+
+    def add_vitals(self, visit_id: int, *, recorded_at: Any = None, temperature_c: float | None = None,
+                   heart_rate: float | None = None, systolic_mmhg: float | None = None,
+                   diastolic_mmhg: float | None = None, respiratory_rate: float | None = None,
+                   spo2_percent: float | None = None, infusion_rate_ml_h: float | None = None,
+                   note: str = "") -> int:
+        """Record one reading (any subset of values; time defaults to now)."""
+        values = dict(locals())
+        del values["self"], values["visit_id"]
+        values["recorded_at"] = recorded_at or _dt.datetime.now(_dt.timezone.utc)
+        return self._add_child("vitals", visit_id, values)
+
+    def update_vitals(self, vitals_id: int, **changes: Any) -> dict:
+        return self._update_child("vitals", vitals_id, changes)
+
+    def delete_vitals(self, vitals_id: int) -> None:
+        self._delete_child("vitals", vitals_id)
+
+    def visit_vitals(self, visit_id: int) -> list[dict]:
+        """Readings in time order (the first is the baseline for flags)."""
+        return self._children("vitals", visit_id)
+
+    def visit_vital_flags(self, visit_id: int) -> dict[int, list[vitals.VitalFlag]]:
+        """Warnings per reading id: abnormal values, and changes from the first reading."""
+        readings = self.visit_vitals(visit_id)
+        as_measures = [{m: r[col] for col, m in fields.VITAL_MEASURES.items()} for r in readings]
+        baseline = as_measures[0] if as_measures else None
+        return {r["id"]: vitals.flag_reading(m, None if i == 0 else baseline)
+                for i, (r, m) in enumerate(zip(readings, as_measures))}
+
+    def add_reaction(self, visit_id: int, *, kind: str, severity: str, occurred_at: Any = None,
+                     rate_at_onset_ml_h: float | None = None, action_taken: str = "",
+                     outcome: str = "", note: str = "") -> int:
+        """Record a reaction: kind (free text), severity mild/moderate/severe, what was done."""
+        values = dict(locals())
+        del values["self"], values["visit_id"]
+        values["occurred_at"] = occurred_at or _dt.datetime.now(_dt.timezone.utc)
+        return self._add_child("reactions", visit_id, values)
+
+    def update_reaction(self, reaction_id: int, **changes: Any) -> dict:
+        return self._update_child("reactions", reaction_id, changes)
+
+    def delete_reaction(self, reaction_id: int) -> None:
+        self._delete_child("reactions", reaction_id)
+
+    def visit_reactions(self, visit_id: int) -> list[dict]:
+        return self._children("reactions", visit_id)
+
+    def add_lot(self, visit_id: int, *, product_id: str, lot_number: str, expiry_date: Any,
+                vial_size_g: float, vial_count: int) -> int:
+        """Record the lot of vials given (refused if expired before the visit day)."""
+        values = dict(locals())
+        del values["self"], values["visit_id"]
+        return self._add_child("product_lots", visit_id, values)
+
+    def update_lot(self, lot_id: int, **changes: Any) -> dict:
+        return self._update_child("product_lots", lot_id, changes)
+
+    def delete_lot(self, lot_id: int) -> None:
+        self._delete_child("product_lots", lot_id)
+
+    def visit_lots(self, visit_id: int) -> list[dict]:
+        return self._children("product_lots", visit_id)
+
+    def add_infusion_event(self, visit_id: int, *, kind: str, rate_ml_h: float | None = None,
+                           occurred_at: Any = None, note: str = "") -> int:
+        """Record a moment of the infusion timeline: start, rate_change, pause, resume,
+        stop or end (time defaults to now; start, rate_change and resume need the rate)."""
+        values = dict(locals())
+        del values["self"], values["visit_id"]
+        values["occurred_at"] = occurred_at or _dt.datetime.now(_dt.timezone.utc)
+        return self._add_child("infusion_events", visit_id, values)
+
+    def update_infusion_event(self, event_id: int, **changes: Any) -> dict:
+        return self._update_child("infusion_events", event_id, changes)
+
+    def delete_infusion_event(self, event_id: int) -> None:
+        self._delete_child("infusion_events", event_id)
+
+    def visit_infusion_events(self, visit_id: int) -> list[dict]:
+        """The infusion timeline in time order."""
+        return self._children("infusion_events", visit_id)
+
+    def find_lot(self, lot_number: str) -> list[dict]:
+        """Visits that used a lot (for a recall): lot rows joined with patient and visit."""
+        return self._list(
+            "SELECT l.*, v.patient_id, v.started_at, v.scheduled_at, p.name AS patient_name, "
+            "p.mrn FROM product_lots l JOIN visits v ON v.id = l.visit_id "
+            "JOIN patients p ON p.id = v.patient_id WHERE l.lot_number = ? ORDER BY l.id",
+            [lot_number.strip()])
+
+    # ------------------------------------------------------------------ signing, addenda
+
+    def signing_problems(self, visit_id: int) -> list[str]:
+        """What still stops the visit from being signed (empty list: ready)."""
+        visit = self._get("visits", visit_id)
+        problems = []
+        if visit["status"] == "signed":
+            return [f"it was already signed by {visit['signed_by']}"]
+        if visit["started_at"] is None:
+            problems.append("the start time is not recorded")
+        if visit["ended_at"] is None:
+            problems.append("the end time is not recorded")
+        missing = self.unanswered_required_items(visit_id)
+        if missing:
+            listed = "; ".join(f"\u201c{m['text']}\u201d" for m in missing[:3])
+            more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+            problems.append(f"{len(missing)} required checklist item(s) are not answered: "
+                            f"{listed}{more}")
+        return problems
+
+    def sign_visit(self, visit_id: int) -> dict:
+        """Sign: stamps signer and time and seals the content with a hash.
+
+        From then on the visit and its entries are read-only (API and SQL triggers);
+        only addenda can be added.  Returns the signed visit.
+        """
+        with self.transaction():
+            visit = self._draft_visit(visit_id)
+            problems = self.signing_problems(visit_id)
+            if problems:
+                raise StoreError("This visit cannot be signed yet: " + "; ".join(problems) + ".")
+            seal = {"signed_by": self._author(), "signed_at": now_text()}
+            seal["content_hash"] = content_hash({**visit, **seal}, self._raw_children(visit_id))
+            self.db["visits"].update(visit_id, {**seal, "status": "signed",
+                                                "updated_at": seal["signed_at"]})
+        return self.get_visit(visit_id)
+
+    def _raw_children(self, visit_id: int) -> dict[str, list[dict]]:
+        return {table: list(self.db.query(f"SELECT * FROM {table} WHERE visit_id = ?", [visit_id]))
+                for table in schema.existing_tables(self.db.conn, schema.VISIT_CHILD_TABLES)}
+
+    def verify_visit(self, visit_id: int) -> bool | None:
+        """True if a signed visit's content still matches its hash; None for a draft."""
+        with self._reading():
+            visit = self._raw("visits", visit_id)
+            if visit["status"] != "signed":
+                return None
+            return content_hash(visit, self._raw_children(visit_id)) == visit["content_hash"]
+
+    def add_addendum(self, visit_id: int, text: str) -> int:
+        """Append a correction or late entry to a signed visit (append-only)."""
+        row = clean(fields.ADDENDUM, {"text": text}, creating=True)
+        with self.transaction():
+            visit = self._raw("visits", visit_id)
+            if visit["status"] != "signed":
+                raise StoreError("This visit is still a draft: change it directly. Addenda are "
+                                 "for visits that are already signed.")
+            row.update(visit_id=visit_id, author=self._author(), written_at=now_text())
+            return self._insert("addenda", row)
+
+    def visit_addenda(self, visit_id: int) -> list[dict]:
+        return self._list("SELECT * FROM addenda WHERE visit_id = ? ORDER BY written_at, id",
+                          [visit_id])
+
+    # ------------------------------------------------------------------ audit
+
+    def audit_entries(self, table: str | None = None, row_id: int | None = None, *,
+                      limit: int = 500) -> list[dict]:
+        """Audit rows, newest first; ``before``/``after`` decoded from JSON."""
+        sql, params = "SELECT * FROM audit_log WHERE 1 = 1", []
+        if table is not None:
+            sql, params = sql + " AND table_name = ?", params + [table]
+        if row_id is not None:
+            sql, params = sql + " AND row_id = ?", params + [row_id]
+        rows = self._list(sql + " ORDER BY id DESC LIMIT ?", params + [limit])
+        for row in rows:
+            for key in ("before", "after"):
+                row[key] = json.loads(row[key]) if row[key] is not None else None
+        return rows

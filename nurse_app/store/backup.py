@@ -1,0 +1,106 @@
+"""Backup copies of the record file, made with SQLite's online backup API.
+
+The backup API copies a consistent snapshot page by page while the app keeps running
+(a plain file copy of a WAL database can catch it half-written).  A copy is written to
+a ``.partial`` name and renamed only when complete, so a crash or a full disk never
+leaves something that looks like a good backup.  The copy is switched to the classic
+rollback journal so it is one self-contained file that can be mailed or archived.
+
+Automatic backups (before a migration, before a restore) go to a ``backups`` folder
+beside the record, named ``<record name>-<UTC time>-<reason>.db``;
+:func:`list_backups` finds them for the "restore a backup?" offer.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import re
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from nurse_app.store.times import UTC, utc_text
+
+BACKUP_FOLDER = "backups"
+_STAMP_FORMAT = "%Y%m%dT%H%M%S%fZ"
+_NAME = re.compile(r"^(?P<stem>.+)-(?P<stamp>\d{8}T\d{12}Z)-(?P<reason>[a-z0-9-]+)\.db$")
+
+
+@dataclass(frozen=True)
+class BackupInfo:
+    path: Path
+    created_at: str     # ISO-8601 UTC text
+    reason: str         # e.g. "before-migration-v1", "before-restore", "manual"
+    size_bytes: int
+
+
+def backups_folder(db_path: Path) -> Path:
+    return Path(db_path).parent / BACKUP_FOLDER
+
+
+def new_backup_path(db_path: Path, reason: str) -> Path:
+    """A fresh, unused name in the backups folder (created if needed)."""
+    folder = backups_folder(db_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = _dt.datetime.now(UTC).strftime(_STAMP_FORMAT)
+    candidate = folder / f"{Path(db_path).stem}-{stamp}-{reason}.db"
+    counter = 1
+    while candidate.exists():  # two backups in the same microsecond
+        candidate = folder / f"{Path(db_path).stem}-{stamp}-{reason}-{counter}.db"
+        counter += 1
+    return candidate
+
+
+def list_backups(db_path: Path) -> list[BackupInfo]:
+    """Automatic and manual backups of ``db_path`` in its backups folder, newest first."""
+    folder = backups_folder(db_path)
+    if not folder.is_dir():
+        return []
+    found = []
+    stem = Path(db_path).stem
+    for entry in folder.iterdir():
+        match = _NAME.match(entry.name)
+        if not match or match["stem"] != stem or not entry.is_file():
+            continue
+        moment = _dt.datetime.strptime(match["stamp"], _STAMP_FORMAT).replace(tzinfo=UTC)
+        found.append(BackupInfo(entry, utc_text(moment), match["reason"], entry.stat().st_size))
+    return sorted(found, key=lambda b: b.created_at, reverse=True)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename durable (POSIX); harmless where folders cannot be opened."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def copy_database(source: sqlite3.Connection, dest: Path) -> Path:
+    """Snapshot ``source`` into a new single-file database at ``dest`` (must not exist)."""
+    dest = Path(dest)
+    if dest.exists():
+        raise FileExistsError(dest)
+    partial = dest.with_name(dest.name + ".partial")
+    partial.unlink(missing_ok=True)
+    target = sqlite3.connect(partial, isolation_level=None)
+    try:
+        source.backup(target)
+        target.execute("PRAGMA journal_mode=DELETE")
+        target.execute("PRAGMA synchronous=FULL")
+    except BaseException:
+        target.close()
+        partial.unlink(missing_ok=True)
+        raise
+    target.close()
+    with open(partial, "rb+") as handle:
+        os.fsync(handle.fileno())
+    os.replace(partial, dest)
+    _fsync_folder(dest.parent)
+    return dest

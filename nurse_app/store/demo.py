@@ -1,0 +1,212 @@
+"""Realistic generated patients for demos, tests and benchmarks (``nurse-app demo-data``).
+
+Everything goes through the public :class:`Store` API, so demo records obey the same
+validation, audit and signing rules as real ones, and every visit's calculation is a
+real snapshot from the dose engine (:func:`nurse_app.core.dosing.calculate`).
+
+Deterministic: the same ``seed`` and patient count give the same patients, orders,
+visits, values and lots (only the record-keeping times - created, signed, audited -
+are the real clock).  The visit history ends on :data:`DEMO_ANCHOR`, a fixed date, so
+it does not move from one day to the next.  Only home-infusion regimens are used
+(Kawasaki disease and Guillain-Barré syndrome are treated in hospital).
+
+MRNs start with ``DEMO-`` and the command refuses a record that already holds
+patients, so demo data never mixes with real patients.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import random
+from dataclasses import dataclass
+from typing import Callable
+
+from nurse_app.core import checklists
+from nurse_app.core.dosing import DoseRequest, calculate
+from nurse_app.store.api import Store
+from nurse_app.store.errors import StoreError
+from nurse_app.store.times import UTC
+
+DEMO_ANCHOR = _dt.datetime(2025, 1, 31, 17, 0, tzinfo=UTC)
+MRN_PREFIX = "DEMO-"
+PATIENTS_PER_TRANSACTION = 25
+
+# (regimen id, relative frequency, ordered g/kg when the regimen has no fixed dose)
+_REGIMENS = (
+    ("pi-replacement", 30, (0.3, 0.4, 0.5, 0.6)),
+    ("cidp-maintenance", 18, None),
+    ("cidp-loading", 4, None),
+    ("dermatomyositis", 10, None),
+    ("pemphigus", 6, None),
+    ("pemphigoid", 6, None),
+    ("mmn", 8, (1, 1.5, 2)),
+    ("mg", 5, None),
+    ("itp-2day", 5, None),
+)
+_PRODUCTS = ("privigen", "gamunex-c", "octagam-10", "panzyga", "gammagard-liquid")
+_NURSES = (("Maria Santos", "RN"), ("David Okafor", "RN, IgCN"), ("Aoife Ní Bhriain", "RN"),
+           ("Tomasz Wójcik", "LPN"))
+_GIVEN = {"female": ("Anna", "Zoë", "Siobhán", "María José", "Chloé", "Ayşe", "Mei", "Fatima",
+                     "Ingrid", "Priya", "Olga", "Grace", "Nguyễn Thị", "Łucja", "Amélie", "Hana"),
+          "male": ("James", "José", "Søren", "Łukasz", "Mohammed", "Kenji", "Đorđe", "Björn",
+                   "Rahul", "Seán", "Pedro", "Ivan", "Luis", "Omar", "Tomás", "Wei")}
+_FAMILY = ("Smith", "García", "O'Brien", "Müller", "Nguyễn", "Kowalski", "Andersson", "Rossi",
+           "Patel", "Yılmaz", "Dubois", "Tanaka", "Ivanova", "Haddad", "MacLeod", "Fernández",
+           "Papadopoulos", "Novák", "Okonkwo", "Lefèvre")
+_PRESCRIBERS = ("Dr. R. Patel", "Dr. L. Moreau", "Dr. S. Kim", "Dr. H. Adeyemi")
+_ALLERGIES = ("", "", "", "Penicillin (rash)", "Latex", "Sulfonamides", "Shellfish")
+_REACTION = ("Headache and chills", "Flushing and mild nausea", "Back pain", "Itching")
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    patients: int
+    orders: int
+    visits: int
+    signed_visits: int
+    vitals: int
+
+
+class _Counter:
+    def __init__(self):
+        self.orders = self.visits = self.signed = self.vitals = 0
+
+
+def generate(store: Store, patients: int, seed: int = 1,
+             progress: Callable[[int, int], None] | None = None) -> DemoSummary:
+    """Add ``patients`` demo patients with their orders and visit history."""
+    if not 1 <= patients <= 100_000:
+        raise StoreError("The number of demo patients must be from 1 to 100,000.")
+    if store.db.execute("SELECT 1 FROM patients LIMIT 1").fetchone():
+        raise StoreError(f"{store.path} already holds patients; demo data goes into a new, empty "
+                         f"record file (use --db NEW_FILE).")
+    previous_profile = store.nurse_profile()
+    count = _Counter()
+    for first in range(0, patients, PATIENTS_PER_TRANSACTION):
+        with store.transaction():
+            for index in range(first, min(first + PATIENTS_PER_TRANSACTION, patients)):
+                _patient(store, random.Random(f"{seed}/{index}"), index, count)
+        if progress:
+            progress(min(first + PATIENTS_PER_TRANSACTION, patients), patients)
+    name, credentials = (previous_profile["name"], previous_profile["credentials"]) \
+        if previous_profile else ("Demo Nurse", "RN")
+    store.set_nurse_profile(name, credentials)
+    return DemoSummary(patients, count.orders, count.visits, count.signed, count.vitals)
+
+
+def _patient(store: Store, rng: random.Random, index: int, count: _Counter) -> None:
+    store.set_nurse_profile(*rng.choice(_NURSES))
+    regimen_id, _, doses = rng.choices(_REGIMENS, weights=[r[1] for r in _REGIMENS])[0]
+    sex = rng.choice(("female", "male"))
+    age = rng.randint(19, 88)
+    height = round(rng.gauss(163 if sex == "female" else 177, 7), 1)
+    weight = round(min(max(rng.uniform(19.5, 36) * (height / 100) ** 2, 40), 180), 1)
+    born = DEMO_ANCHOR.date() - _dt.timedelta(days=age * 365 + rng.randint(0, 364))
+    patient_id = store.create_patient(
+        mrn=f"{MRN_PREFIX}{index + 1:06d}",
+        name=f"{rng.choice(_GIVEN[sex])} {rng.choice(_FAMILY)}",
+        date_of_birth=born, sex=sex, height_cm=height, allergies=rng.choice(_ALLERGIES),
+        indication=regimen_id, prescriber=rng.choice(_PRESCRIBERS))
+    product = "octagam-10" if regimen_id == "dermatomyositis" else rng.choice(_PRODUCTS)
+    dose = rng.choice(doses) if doses else None
+    regimen = _regimen(regimen_id)
+    interval = regimen.repeat_min_days or 28
+    courses = rng.randint(1, 3)
+    first_day = DEMO_ANCHOR.date() - _dt.timedelta(days=interval * (courses - 1) + regimen.days)
+    order_id = store.create_order(
+        patient_id, product_id=product, regimen_id=regimen_id, dose_g_per_kg=dose,
+        course_days=regimen.days, interval_days=interval, start_date=first_day,
+        prescriber=rng.choice(_PRESCRIBERS))
+    count.orders += 1
+    store.add_weight(patient_id, weight, measured_on=first_day)
+    in_progress = rng.random() < 0.1
+    for course in range(courses):
+        course_weight = round(weight + rng.uniform(-1.5, 1.5), 1)
+        calc = calculate(DoseRequest(product_id=product, weight_kg=course_weight, height_cm=height,
+                                     sex=sex, regimen_id=regimen_id, dose_g_per_kg=dose)).to_dict()
+        for day in range(regimen.days):
+            date = first_day + _dt.timedelta(days=course * interval + day)
+            last = course == courses - 1 and day == regimen.days - 1
+            _visit(store, rng, patient_id, order_id, date, day + 1, regimen.days, course_weight,
+                   calc, sign=not (last and in_progress), count=count)
+
+
+def _regimen(regimen_id: str):
+    from nurse_app.core.catalogue import load_catalogue
+    return load_catalogue().regimen(regimen_id)
+
+
+def _visit(store: Store, rng: random.Random, patient_id: int, order_id: int, date: _dt.date,
+           course_day: int, course_days: int, weight: float, calc: dict, *, sign: bool,
+           count: _Counter) -> None:
+    start = _dt.datetime.combine(date, _dt.time(rng.randint(13, 16), rng.choice((0, 15, 30, 45))),
+                                 tzinfo=UTC)
+    visit_id = store.create_visit(
+        patient_id, order_id=order_id, scheduled_at=start, started_at=start,
+        course_day=course_day, course_days=course_days, weight_kg=weight, calculation=calc)
+    count.visits += 1
+    infusion_start = start + _dt.timedelta(minutes=30)
+    minutes = calc["infusion_minutes_per_day"]
+    base = {"temperature_c": round(rng.uniform(36.3, 37.1), 1), "heart_rate": rng.randint(60, 90),
+            "systolic_mmhg": rng.randint(108, 142), "diastolic_mmhg": rng.randint(64, 88),
+            "respiratory_rate": rng.randint(12, 18), "spo2_percent": rng.randint(95, 99)}
+    reaction_step = rng.randrange(1, len(calc["rate_steps"])) if (
+        len(calc["rate_steps"]) > 1 and rng.random() < 0.06) else None
+    readings = [(infusion_start - _dt.timedelta(minutes=5), 0.0)]
+    for index, step in enumerate(calc["rate_steps"]):
+        if step["start_min"] >= minutes:
+            break
+        at, rate = infusion_start + _dt.timedelta(minutes=step["start_min"]), round(step["ml_per_h"], 1)
+        readings.append((at, rate))
+        store.add_infusion_event(visit_id, kind="start" if index == 0 else "rate_change",
+                                 rate_ml_h=rate, occurred_at=at)
+        if index == reaction_step:
+            onset, lower = at + _dt.timedelta(minutes=10), readings[-2][1]
+            store.add_reaction(
+                visit_id, occurred_at=onset, kind=rng.choice(_REACTION), severity="mild",
+                rate_at_onset_ml_h=rate,
+                action_taken="Rate reduced to the previous step; acetaminophen given as ordered.",
+                outcome="Settled within 30 minutes; infusion completed at the lower rate.")
+            store.add_infusion_event(visit_id, kind="rate_change", rate_ml_h=lower,
+                                     occurred_at=onset + _dt.timedelta(minutes=2),
+                                     note="Reduced after a mild reaction.")
+            readings.append((onset, lower))
+            break  # no further increases after a reaction
+    end = infusion_start + _dt.timedelta(minutes=minutes)
+    hour = readings[-1][0] + _dt.timedelta(hours=1)
+    while hour < end:
+        readings.append((hour, readings[-1][1]))
+        hour += _dt.timedelta(hours=1)
+    readings += [(end, 0.0), (end + _dt.timedelta(minutes=30), 0.0)]
+    if sign:  # an unsigned last visit is still running
+        store.add_infusion_event(visit_id, kind="end", occurred_at=end)
+    for at, rate in readings:
+        values = {k: v + (rng.choice((-1, 0, 1)) if k != "temperature_c" else
+                          round(rng.uniform(-0.2, 0.2), 1)) for k, v in base.items()}
+        values["spo2_percent"] = min(values["spo2_percent"], 100)
+        store.add_vitals(visit_id, recorded_at=at, infusion_rate_ml_h=rate, **values)
+        count.vitals += 1
+    for vial in calc["vials"]:
+        store.add_lot(visit_id, product_id=calc["product"],
+                      lot_number=f"{calc['product'][:2].upper()}{rng.randint(100000, 999999)}",
+                      expiry_date=date + _dt.timedelta(days=rng.randint(120, 700)),
+                      vial_size_g=vial["size_g"], vial_count=vial["count"])
+    answers = {item_id: answer for item_id, (answer, required) in
+               _answers(calc, reaction_step is not None).items() if required or rng.random() < 0.5}
+    store.set_checklist_items(visit_id, answers, at=start)
+    if sign:
+        store.update_visit(visit_id, ended_at=end + _dt.timedelta(minutes=30))
+        store.sign_visit(visit_id)
+        count.signed += 1
+
+
+def _answers(calc: dict, reacted: bool) -> dict[str, tuple[str, bool]]:
+    """``{item: (answer, required)}``: everything done, except what does not apply."""
+    not_applicable = {"iv-prehydration", "in-line-filter", "spiking-pooling"}
+    if not calc["product"].startswith("octagam"):
+        not_applicable |= {"glucose-meter", "octagam-glucose-warning"}
+    if not reacted:
+        not_applicable.add("reaction-response")
+    template = checklists.load_template()
+    return {item.id: (checklists.NOT_APPLICABLE if item.id in not_applicable else checklists.DONE,
+                      item.required) for item in template.items}

@@ -1,0 +1,68 @@
+"""Errors of the patient record, each with a message a nurse can act on.
+
+All derive from :class:`StoreError` (a :class:`NurseAppError`), so the CLI prints one
+line and the GUI shows a dialog.  Invalid field values raise :class:`RecordValueError`,
+which is also an :class:`InputError` carrying the field name for inline marking.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nurse_app.core.errors import InputError, NurseAppError
+
+
+class StoreError(NurseAppError):
+    """Something went wrong with the record file or a record operation."""
+
+
+class RecordValueError(StoreError, InputError):
+    """A value for a record field was refused (``field`` names it)."""
+
+    def __init__(self, message: str, field: str | None = None):
+        InputError.__init__(self, message, field)
+
+
+class NotFoundError(StoreError):
+    """The record asked for does not exist (deleted, or a wrong id)."""
+
+
+class SignedVisitError(StoreError):
+    """The visit is signed: it and its entries are read-only; corrections go in addenda."""
+
+
+class NoNurseProfileError(StoreError):
+    """Clinical entries are stamped with the nurse's name, so a profile must exist first."""
+
+    def __init__(self):
+        super().__init__("Enter your name and credentials in the nurse profile (Settings) "
+                         "before recording: every entry is stamped with them.")
+
+
+class DatabaseLocationError(StoreError):
+    """The folder for the record file is missing, read-only, or the path is unusable."""
+
+
+class DatabaseBusyError(StoreError):
+    """Another nurse-app window or command holds the record file for too long."""
+
+
+class _FileProblem(StoreError):
+    """A problem with an existing file; keeps the path and the backups one could restore."""
+
+    def __init__(self, message: str, path: Path, backups: list | None = None):
+        super().__init__(message)
+        self.path = Path(path)
+        self.backups = list(backups or [])
+
+
+class DatabaseNewerError(_FileProblem):
+    """The file was written by a newer nurse-app; it is left untouched."""
+
+
+class CorruptDatabaseError(_FileProblem):
+    """The file is damaged, truncated, empty or not a nurse-app database.
+
+    It is never overwritten.  ``backups`` lists :class:`~nurse_app.store.backup.BackupInfo`
+    entries the user can be offered to restore (newest first).
+    """

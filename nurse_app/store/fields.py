@@ -1,0 +1,168 @@
+"""The fields a caller may set on each record, with their rules, and cross-field checks.
+
+Column names here are the names used by the store API (``add_vitals(spo2_percent=...)``)
+and in the returned row dicts.  Columns the store fills itself (ids, who and when,
+status, signature) are not listed and cannot be set by a caller.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any, Mapping
+
+from nurse_app.core.checklists import ANSWERS
+from nurse_app.store.errors import RecordValueError
+from nurse_app.store.validation import (Rule, boolean, choice, date, integer, json_object,
+                                        measure, moment, positive_number, shown, slug, text)
+
+SEXES = ("female", "male", "other", "unknown")
+SEVERITIES = ("mild", "moderate", "severe")
+_ROW_ID = integer(1, 2**62)
+
+PATIENT = {
+    "mrn": Rule("Medical record number (MRN)", text(64), required=True),
+    "name": Rule("Name", text(200), required=True),
+    "date_of_birth": Rule("Date of birth", date(not_future=True), required=True),
+    "sex": Rule("Sex", choice(*SEXES), required=True),
+    "height_cm": Rule("Height", measure("height")),
+    "allergies": Rule("Allergies", text(2000, multiline=True), default=""),
+    "indication": Rule("Indication (regimen id)", slug),
+    "prescriber": Rule("Prescriber", text(200), default=""),
+    "notes": Rule("Notes", text(10000, multiline=True), default=""),
+    "archived": Rule("Archived", boolean, default=False),
+}
+
+WEIGHT = {
+    "weight_kg": Rule("Weight", measure("weight"), required=True),
+    "measured_on": Rule("Date weighed", date(not_future=True), required=True),
+    "note": Rule("Note", text(2000, multiline=True), default=""),
+}
+
+ORDER = {
+    "product_id": Rule("Product", slug, required=True),
+    "regimen_id": Rule("Regimen", slug),
+    "dose_g_per_kg": Rule("Dose per course", positive_number(1000, "g/kg")),
+    "course_days": Rule("Days per course", integer(1, 31)),
+    "interval_days": Rule("Repeat interval (days)", integer(1, 366)),
+    "start_date": Rule("Start date", date(), required=True),
+    "prescriber": Rule("Prescriber", text(200), required=True),
+    "active": Rule("Active", boolean, default=True),
+    "notes": Rule("Notes", text(10000, multiline=True), default=""),
+}
+
+VISIT = {
+    "order_id": Rule("Order", _ROW_ID),
+    "scheduled_at": Rule("Scheduled time", moment()),
+    "started_at": Rule("Start time", moment(not_future=True)),
+    "ended_at": Rule("End time", moment(not_future=True)),
+    "course_day": Rule("Course day", integer(1, 31), default=1),
+    "course_days": Rule("Days in course", integer(1, 31), default=1),
+    "weight_kg": Rule("Weight used", measure("weight")),
+    "calculation": Rule("Calculation", json_object),
+    "notes": Rule("Notes", text(10000, multiline=True), default=""),
+}
+
+CHECKLIST_ANSWER = {
+    "status": Rule("Answer", choice(*ANSWERS), required=True),
+    "note": Rule("Note", text(2000, multiline=True), default=""),
+    "answered_at": Rule("Time", moment(not_future=True), required=True),
+}
+
+VITALS = {
+    "recorded_at": Rule("Time of the reading", moment(not_future=True), required=True),
+    "temperature_c": Rule("Temperature", measure("temperature")),
+    "heart_rate": Rule("Heart rate", measure("heart_rate")),
+    "systolic_mmhg": Rule("Systolic blood pressure", measure("systolic")),
+    "diastolic_mmhg": Rule("Diastolic blood pressure", measure("diastolic")),
+    "respiratory_rate": Rule("Respiratory rate", measure("respiratory_rate")),
+    "spo2_percent": Rule("SpO2", measure("spo2")),
+    "infusion_rate_ml_h": Rule("Infusion rate", measure("infusion_rate")),
+    "note": Rule("Note", text(2000, multiline=True), default=""),
+}
+VITAL_VALUES = ("temperature_c", "heart_rate", "systolic_mmhg", "diastolic_mmhg",
+                "respiratory_rate", "spo2_percent", "infusion_rate_ml_h")
+# Store column -> measure id in resources/vitals.toml (for flagging).
+VITAL_MEASURES = {"temperature_c": "temperature", "heart_rate": "heart_rate",
+                  "systolic_mmhg": "systolic", "diastolic_mmhg": "diastolic",
+                  "respiratory_rate": "respiratory_rate", "spo2_percent": "spo2",
+                  "infusion_rate_ml_h": "infusion_rate"}
+
+REACTION = {
+    "occurred_at": Rule("Time of onset", moment(not_future=True), required=True),
+    "kind": Rule("Kind of reaction", text(200), required=True),
+    "severity": Rule("Severity", choice(*SEVERITIES), required=True),
+    "rate_at_onset_ml_h": Rule("Rate at onset", measure("infusion_rate")),
+    "action_taken": Rule("Action taken", text(4000, multiline=True), default=""),
+    "outcome": Rule("Outcome", text(4000, multiline=True), default=""),
+    "note": Rule("Note", text(4000, multiline=True), default=""),
+}
+
+LOT = {
+    "product_id": Rule("Product", slug, required=True),
+    "lot_number": Rule("Lot number", text(64), required=True),
+    "expiry_date": Rule("Expiry date", date(), required=True),
+    "vial_size_g": Rule("Vial size", positive_number(1000, "g"), required=True),
+    "vial_count": Rule("Number of vials", integer(1, 1000), required=True),
+}
+
+# Stored vocabulary of the infusion timeline (same values as the CHECK in the schema and
+# nurse_app.core.visit_logic.EVENT_KINDS, which interprets them).
+INFUSION_EVENT_KINDS = ("start", "rate_change", "pause", "resume", "stop", "end")
+RATE_SETTING_EVENTS = ("start", "rate_change", "resume")
+
+INFUSION_EVENT = {
+    "occurred_at": Rule("Time", moment(not_future=True), required=True),
+    "kind": Rule("Event", choice(*INFUSION_EVENT_KINDS), required=True),
+    "rate_ml_h": Rule("Rate", measure("infusion_rate")),
+    "note": Rule("Note", text(2000, multiline=True), default=""),
+}
+
+ADDENDUM = {
+    "text": Rule("Addendum", text(20000, multiline=True), required=True),
+}
+
+
+# ----------------------------------------------------------------------- cross-field checks
+
+def check_order(row: Mapping[str, Any]) -> None:
+    if row.get("regimen_id") is None and (row.get("dose_g_per_kg") is None
+                                          or row.get("course_days") is None):
+        raise RecordValueError("An order needs a regimen, or a dose in g/kg with the number of "
+                               "days per course.", field="regimen_id")
+
+
+def check_visit(row: Mapping[str, Any]) -> None:
+    if row["course_day"] > row["course_days"]:
+        raise RecordValueError(f"Course day {row['course_day']} is beyond the "
+                               f"{row['course_days']} days of the course.", field="course_day")
+    if row.get("ended_at") is not None:
+        if row.get("started_at") is None:
+            raise RecordValueError("Record the start time before the end time.", field="ended_at")
+        if row["ended_at"] < row["started_at"]:
+            raise RecordValueError("The end time is before the start time.", field="ended_at")
+
+
+def check_vitals(row: Mapping[str, Any]) -> None:
+    if all(row.get(k) is None for k in VITAL_VALUES) and not row.get("note"):
+        raise RecordValueError("A vital signs reading needs at least one value or a note.",
+                               field="temperature_c")
+    sys_bp, dia_bp = row.get("systolic_mmhg"), row.get("diastolic_mmhg")
+    if sys_bp is not None and dia_bp is not None and sys_bp <= dia_bp:
+        raise RecordValueError(f"The systolic pressure ({shown(sys_bp, 'mmHg')}) must be higher "
+                               f"than the diastolic ({shown(dia_bp, 'mmHg')}): check the order of "
+                               f"the two numbers.",
+                               field="systolic_mmhg")
+
+
+def check_infusion_event(row: Mapping[str, Any]) -> None:
+    if row["kind"] in RATE_SETTING_EVENTS and row.get("rate_ml_h") is None:
+        raise RecordValueError("Enter the pump rate (mL/h) set at this moment.", field="rate_ml_h")
+
+
+def check_lot(row: Mapping[str, Any], visit_day: _dt.date) -> None:
+    expiry = _dt.date.fromisoformat(row["expiry_date"])
+    if expiry < visit_day:
+        raise RecordValueError(
+            f"Lot {row['lot_number']} expired on {expiry.isoformat()}, before this visit "
+            f"({visit_day.isoformat()}): expired product must not be given.",
+            field="expiry_date")

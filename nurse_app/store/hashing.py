@@ -1,0 +1,40 @@
+"""The content hash that seals a signed visit.
+
+The hash covers the visit row (including who signed and when) and every checklist
+answer, vital-sign reading, reaction, product lot and infusion event, as canonical
+JSON: keys sorted, rows in id order, NULL fields and empty tables left out.  Leaving
+those out keeps old signatures valid when a later schema version adds a column
+(existing rows get NULL there) or a child table (old visits have no rows in it).
+Addenda are not covered: they are written after signing, and are append-only.
+
+A mismatch on :func:`content_hash` recomputation means the signed content was changed
+outside the app (the triggers stop ordinary SQL; this also catches someone who dropped
+them), and ``check-db`` reports it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Iterable, Mapping
+
+PREFIX = "sha256:"
+# Visit columns that change at signing time or are the seal itself.
+_VISIT_EXCLUDED = {"status", "content_hash", "updated_at"}
+
+
+def _canonical_row(row: Mapping[str, Any], excluded: set[str] = frozenset()) -> dict:
+    return {k: v for k, v in row.items() if v is not None and k not in excluded}
+
+
+def content_hash(visit: Mapping[str, Any], children: Mapping[str, Iterable[Mapping[str, Any]]]
+                 ) -> str:
+    """``sha256:<hex>`` of a visit row (as stored) and its child rows by table name."""
+    document = {
+        "visit": _canonical_row(visit, _VISIT_EXCLUDED),
+        "children": {table: [_canonical_row(r) for r in sorted(rows, key=lambda r: r["id"])]
+                     for table, rows in sorted(children.items()) if rows},
+    }
+    text = json.dumps(document, sort_keys=True, ensure_ascii=False, allow_nan=False,
+                      separators=(",", ":"))
+    return PREFIX + hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -1,0 +1,70 @@
+"""Where the record file lives, and whether the folder can hold it.
+
+Order of precedence: ``--db PATH`` on the command line, then the ``NURSE_APP_DB``
+environment variable, then ``nurse-app.db`` in the user data folder from platformdirs
+(e.g. ``~/.local/share/nurse-app`` on Linux).  Only the default folder is created
+automatically; an explicitly chosen folder that does not exist is reported (a typo in
+a path must not silently start an empty record somewhere else).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from platformdirs import user_data_dir
+
+from nurse_app.store.errors import DatabaseLocationError
+
+APP_NAME = "nurse-app"
+DB_FILENAME = "nurse-app.db"
+ENV_VAR = "NURSE_APP_DB"
+_CHOOSE = f"Choose another file with --db PATH or the {ENV_VAR} environment variable."
+
+
+def default_db_path() -> Path:
+    return Path(user_data_dir(APP_NAME, appauthor=False)) / DB_FILENAME
+
+
+def resolve_db_path(cli_value: str | os.PathLike | None = None) -> tuple[Path, bool]:
+    """The record file to use and whether it is the default location."""
+    for value in (cli_value, os.environ.get(ENV_VAR)):
+        if value is not None and str(value).strip():
+            return Path(os.path.expanduser(str(value).strip())).absolute(), False
+    return default_db_path(), True
+
+
+def ensure_folder(path: Path, *, create: bool) -> None:
+    """Raise :class:`DatabaseLocationError` unless ``path``'s folder exists and is writable.
+
+    SQLite needs to create companion files (``-wal``, ``-shm``) beside the record, so
+    the folder itself must be writable, not just the file.
+    """
+    folder = path.parent
+    if path.is_dir():
+        raise DatabaseLocationError(f"{path} is a folder, not a record file. {_CHOOSE}")
+    if not folder.exists():
+        if not create:
+            raise DatabaseLocationError(
+                f"The folder {folder} for the record file does not exist. Create it first, or "
+                f"check the path for a typing mistake. {_CHOOSE}")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseLocationError(
+                f"The folder {folder} for the record file cannot be created ({exc.strerror}). "
+                f"{_CHOOSE}") from None
+    if not folder.is_dir():
+        raise DatabaseLocationError(f"{folder} is not a folder. {_CHOOSE}")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise read_only_error(path)
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        raise DatabaseLocationError(
+            f"The record file {path} is read-only (or not readable) for this user, so nothing "
+            f"could be saved. Ask for write permission, or {_CHOOSE[0].lower()}{_CHOOSE[1:]}")
+
+
+def read_only_error(path: Path) -> DatabaseLocationError:
+    return DatabaseLocationError(
+        f"The folder {path.parent} is read-only, so nurse-app cannot save the record there "
+        f"(it needs to write the file and its companion files). {_CHOOSE}")

@@ -1,0 +1,358 @@
+"""The schema of the record file and its numbered migrations.
+
+``PRAGMA user_version`` holds the schema version.  :data:`MIGRATIONS` maps each
+version to the step that brings a file from the previous version to it; opening a
+file runs the missing steps in order, each in its own transaction, after a backup
+(see :mod:`nurse_app.store.database`).  A released step is NEVER edited: files in the
+field were made by it.  Change the schema by appending a new step.
+
+``PRAGMA application_id`` marks the file as a nurse-app record, so another program's
+SQLite file is refused instead of being "migrated".
+
+Rules enforced by SQLite itself, so that they hold for raw SQL too:
+
+* a signed visit and its checklist answers, vital signs, reactions and product lots
+  cannot be inserted, updated or deleted (triggers ``*_signed_*``);
+* addenda and the audit log are append-only;
+* every insert, update and delete on a clinical table writes an audit row with the
+  author taken from the nurse profile (triggers ``audit_*``, regenerated from the
+  table's columns whenever a migration changes a clinical table).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Callable
+
+APPLICATION_ID = int.from_bytes(b"NURS", "big")
+
+# Tables holding clinical information: audited, and part of the record's meaning.
+CLINICAL_TABLES = ("patients", "patient_weights", "orders", "visits", "checklist_entries",
+                   "vitals", "reactions", "product_lots", "addenda", "infusion_events")
+# Children of a visit that freeze when the visit is signed (and are sealed by its hash).
+_V1_CHILD_TABLES = ("checklist_entries", "vitals", "reactions", "product_lots")  # frozen
+VISIT_CHILD_TABLES = (*_V1_CHILD_TABLES, "infusion_events")
+
+# Columns holding JSON text.
+JSON_COLUMNS = {"calculation"}
+
+# Messages raised by triggers.  The store recognises the prefix before the colon and
+# turns it into the matching error class; a raw SQL user reads the sentence.
+SIGNED_MESSAGE = "SIGNED: This visit is signed and read-only; write an addendum to correct it."
+ADDENDUM_MESSAGE = "APPEND-ONLY: Addenda cannot be changed or deleted; write a new addendum."
+AUDIT_MESSAGE = "APPEND-ONLY: The audit log cannot be changed or deleted."
+
+# The author of an audit row: the nurse profile at the moment of the change.
+AUTHOR_SQL = ("COALESCE((SELECT name || CASE WHEN credentials <> '' THEN ', ' || credentials "
+              "ELSE '' END FROM nurse_profile WHERE id = 1), '(no nurse profile)')")
+NOW_SQL = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+
+
+def run_script(conn: sqlite3.Connection, script: str) -> None:
+    """Execute several statements inside the caller's transaction.
+
+    (``Connection.executescript`` would COMMIT the open transaction first.)
+    """
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            conn.execute(statement)
+            statement = ""
+    if statement.strip():
+        raise ValueError(f"incomplete SQL statement: {statement.strip()[:60]}")
+
+
+def _v1_tables(conn: sqlite3.Connection) -> None:
+    """Version 1: the clinical tables, settings, and signed-visit protection."""
+    run_script(conn, """
+    CREATE TABLE nurse_profile (
+        id          INTEGER PRIMARY KEY CHECK (id = 1),
+        name        TEXT NOT NULL,
+        credentials TEXT NOT NULL DEFAULT '',
+        updated_at  TEXT NOT NULL
+    );
+    CREATE TABLE settings (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL              -- JSON
+    );
+    CREATE TABLE patients (
+        id            INTEGER PRIMARY KEY,
+        mrn           TEXT NOT NULL UNIQUE,
+        name          TEXT NOT NULL,
+        date_of_birth TEXT NOT NULL,     -- YYYY-MM-DD
+        sex           TEXT NOT NULL CHECK (sex IN ('female', 'male', 'other', 'unknown')),
+        height_cm     REAL CHECK (height_cm > 0),
+        allergies     TEXT NOT NULL DEFAULT '',
+        indication    TEXT,              -- a regimen id from resources/regimens.toml
+        prescriber    TEXT NOT NULL DEFAULT '',
+        notes         TEXT NOT NULL DEFAULT '',
+        archived      INTEGER NOT NULL DEFAULT 0 CHECK (archived IN (0, 1)),
+        created_at    TEXT NOT NULL,
+        created_by    TEXT NOT NULL,
+        updated_at    TEXT NOT NULL
+    );
+    CREATE TABLE patient_weights (
+        id          INTEGER PRIMARY KEY,
+        patient_id  INTEGER NOT NULL REFERENCES patients(id) ON DELETE CASCADE,
+        measured_on TEXT NOT NULL,       -- YYYY-MM-DD
+        weight_kg   REAL NOT NULL CHECK (weight_kg > 0),
+        note        TEXT NOT NULL DEFAULT '',
+        recorded_at TEXT NOT NULL,
+        recorded_by TEXT NOT NULL
+    );
+    CREATE TABLE orders (
+        id            INTEGER PRIMARY KEY,
+        patient_id    INTEGER NOT NULL REFERENCES patients(id) ON DELETE CASCADE,
+        product_id    TEXT NOT NULL,
+        regimen_id    TEXT,
+        dose_g_per_kg REAL CHECK (dose_g_per_kg > 0),
+        course_days   INTEGER CHECK (course_days >= 1),
+        interval_days INTEGER CHECK (interval_days >= 1),
+        start_date    TEXT NOT NULL,     -- YYYY-MM-DD
+        prescriber    TEXT NOT NULL,
+        active        INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+        notes         TEXT NOT NULL DEFAULT '',
+        created_at    TEXT NOT NULL,
+        created_by    TEXT NOT NULL,
+        updated_at    TEXT NOT NULL,
+        CHECK (regimen_id IS NOT NULL OR (dose_g_per_kg IS NOT NULL AND course_days IS NOT NULL))
+    );
+    CREATE TABLE visits (
+        id                         INTEGER PRIMARY KEY,
+        patient_id                 INTEGER NOT NULL REFERENCES patients(id) ON DELETE RESTRICT,
+        order_id                   INTEGER REFERENCES orders(id) ON DELETE RESTRICT,
+        scheduled_at               TEXT,
+        started_at                 TEXT,
+        ended_at                   TEXT,
+        course_day                 INTEGER NOT NULL DEFAULT 1,
+        course_days                INTEGER NOT NULL DEFAULT 1,
+        weight_kg                  REAL CHECK (weight_kg > 0),
+        nurse_name                 TEXT NOT NULL,
+        status                     TEXT NOT NULL DEFAULT 'draft'
+                                   CHECK (status IN ('draft', 'signed')),
+        calculation                TEXT,  -- the dose engine's result, JSON, frozen
+        checklist_template_id      TEXT NOT NULL,
+        checklist_template_version INTEGER NOT NULL,
+        notes                      TEXT NOT NULL DEFAULT '',
+        signed_by                  TEXT,
+        signed_at                  TEXT,
+        content_hash               TEXT,
+        created_at                 TEXT NOT NULL,
+        updated_at                 TEXT NOT NULL,
+        CHECK (course_day BETWEEN 1 AND course_days),
+        CHECK ((status = 'signed') = (signed_by IS NOT NULL AND signed_at IS NOT NULL
+                                      AND content_hash IS NOT NULL))
+    );
+    CREATE TABLE checklist_entries (
+        id          INTEGER PRIMARY KEY,
+        visit_id    INTEGER NOT NULL REFERENCES visits(id) ON DELETE CASCADE,
+        phase_id    TEXT NOT NULL,
+        item_id     TEXT NOT NULL,
+        item_text   TEXT NOT NULL,       -- copy of the template text the nurse answered
+        required    INTEGER NOT NULL CHECK (required IN (0, 1)),
+        status      TEXT NOT NULL CHECK (status IN ('done', 'not_done', 'not_applicable')),
+        note        TEXT NOT NULL DEFAULT '',
+        answered_at TEXT NOT NULL,
+        recorded_by TEXT NOT NULL,
+        UNIQUE (visit_id, item_id)
+    );
+    CREATE TABLE vitals (
+        id                 INTEGER PRIMARY KEY,
+        visit_id           INTEGER NOT NULL REFERENCES visits(id) ON DELETE CASCADE,
+        recorded_at        TEXT NOT NULL,
+        temperature_c      REAL,
+        heart_rate         REAL,
+        systolic_mmhg      REAL,
+        diastolic_mmhg     REAL,
+        respiratory_rate   REAL,
+        spo2_percent       REAL CHECK (spo2_percent BETWEEN 0 AND 100),
+        infusion_rate_ml_h REAL CHECK (infusion_rate_ml_h >= 0),
+        note               TEXT NOT NULL DEFAULT '',
+        recorded_by        TEXT NOT NULL
+    );
+    CREATE TABLE reactions (
+        id           INTEGER PRIMARY KEY,
+        visit_id     INTEGER NOT NULL REFERENCES visits(id) ON DELETE CASCADE,
+        occurred_at  TEXT NOT NULL,
+        kind         TEXT NOT NULL,
+        severity     TEXT NOT NULL CHECK (severity IN ('mild', 'moderate', 'severe')),
+        action_taken TEXT NOT NULL DEFAULT '',
+        outcome      TEXT NOT NULL DEFAULT '',
+        note         TEXT NOT NULL DEFAULT '',
+        recorded_by  TEXT NOT NULL
+    );
+    CREATE TABLE product_lots (
+        id          INTEGER PRIMARY KEY,
+        visit_id    INTEGER NOT NULL REFERENCES visits(id) ON DELETE CASCADE,
+        product_id  TEXT NOT NULL,
+        lot_number  TEXT NOT NULL,
+        expiry_date TEXT NOT NULL,       -- YYYY-MM-DD
+        vial_size_g REAL NOT NULL CHECK (vial_size_g > 0),
+        vial_count  INTEGER NOT NULL CHECK (vial_count >= 1),
+        recorded_by TEXT NOT NULL
+    );
+    CREATE TABLE addenda (
+        id         INTEGER PRIMARY KEY,
+        visit_id   INTEGER NOT NULL REFERENCES visits(id) ON DELETE RESTRICT,
+        author     TEXT NOT NULL,
+        written_at TEXT NOT NULL,
+        text       TEXT NOT NULL
+    );
+    """)
+    conn.execute(f"""CREATE TRIGGER visits_signed_no_update BEFORE UPDATE ON visits
+        WHEN OLD.status = 'signed' BEGIN SELECT RAISE(ABORT, '{SIGNED_MESSAGE}'); END""")
+    conn.execute(f"""CREATE TRIGGER visits_signed_no_delete BEFORE DELETE ON visits
+        WHEN OLD.status = 'signed' BEGIN SELECT RAISE(ABORT, '{SIGNED_MESSAGE}'); END""")
+    for table in _V1_CHILD_TABLES:
+        _freeze_with_visit(conn, table)
+    for action in ("UPDATE", "DELETE"):
+        conn.execute(f"""CREATE TRIGGER addenda_no_{action.lower()} BEFORE {action} ON addenda
+            BEGIN SELECT RAISE(ABORT, '{ADDENDUM_MESSAGE}'); END""")
+
+
+def _freeze_with_visit(conn: sqlite3.Connection, table: str) -> None:
+    """Triggers refusing any insert, update or delete of ``table`` rows of a signed visit."""
+    signed = "(SELECT status FROM visits WHERE id = {}.visit_id) = 'signed'"
+    conn.execute(f"""CREATE TRIGGER {table}_signed_no_insert BEFORE INSERT ON {table}
+        WHEN {signed.format('NEW')} BEGIN SELECT RAISE(ABORT, '{SIGNED_MESSAGE}'); END""")
+    conn.execute(f"""CREATE TRIGGER {table}_signed_no_update BEFORE UPDATE ON {table}
+        WHEN {signed.format('OLD')} OR {signed.format('NEW')}
+        BEGIN SELECT RAISE(ABORT, '{SIGNED_MESSAGE}'); END""")
+    conn.execute(f"""CREATE TRIGGER {table}_signed_no_delete BEFORE DELETE ON {table}
+        WHEN {signed.format('OLD')} BEGIN SELECT RAISE(ABORT, '{SIGNED_MESSAGE}'); END""")
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
+    return [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
+
+
+def existing_tables(conn: sqlite3.Connection, names: tuple[str, ...]) -> list[str]:
+    """Those of ``names`` present in this file (an older schema lacks later tables)."""
+    present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    return [n for n in names if n in present]
+
+
+def install_audit_triggers(conn: sqlite3.Connection) -> None:
+    """(Re)create the audit triggers of every clinical table from its current columns.
+
+    An insert stores the whole new row (``after``), a delete the whole old row
+    (``before``), an update only the columns that changed, before and after: a
+    visit's calculation snapshot is several kB and must not be copied on every edit.
+    Generated rather than written out so that a column added by a later migration is
+    never silently missing: every migration that changes a clinical table calls this.
+    """
+    for table in existing_tables(conn, CLINICAL_TABLES):
+        cols = _columns(conn, table)
+
+        def value(ref: str, col: str) -> str:
+            # JSON columns are embedded as JSON, not as a quoted string.
+            return f"json({ref}.{col})" if col in JSON_COLUMNS else f"{ref}.{col}"
+
+        def image(ref: str) -> str:
+            return "json_object(" + ", ".join(f"'{c}', {value(ref, c)}" for c in cols) + ")"
+
+        def changed(ref: str) -> str:
+            selects = " UNION ALL ".join(
+                f"SELECT '{c}', {ref}.{c} WHERE OLD.{c} IS NOT NEW.{c}" for c in cols)
+            return f"(SELECT json_group_object(k, v) FROM (SELECT NULL AS k, NULL AS v " \
+                   f"WHERE 0 UNION ALL {selects}))"
+
+        for action, row_ref, before, after in (
+                ("insert", "NEW", "NULL", image("NEW")),
+                ("update", "NEW", changed("OLD"), changed("NEW")),
+                ("delete", "OLD", image("OLD"), "NULL")):
+            name = f"audit_{table}_{action}"
+            conn.execute(f"DROP TRIGGER IF EXISTS {name}")
+            conn.execute(f"""CREATE TRIGGER {name} AFTER {action.upper()} ON {table} BEGIN
+                INSERT INTO audit_log (at, author, table_name, row_id, action, before, after)
+                VALUES ({NOW_SQL}, {AUTHOR_SQL}, '{table}', {row_ref}.id, '{action}',
+                        {before}, {after});
+                END""")
+
+
+def _v2_audit_and_indexes(conn: sqlite3.Connection) -> None:
+    """Version 2: audit log, rate at onset of a reaction, indexes for the visit screens."""
+    run_script(conn, """
+    CREATE TABLE audit_log (
+        id         INTEGER PRIMARY KEY,
+        at         TEXT NOT NULL,
+        author     TEXT NOT NULL,
+        table_name TEXT NOT NULL,
+        row_id     INTEGER NOT NULL,
+        action     TEXT NOT NULL CHECK (action IN ('insert', 'update', 'delete')),
+        before     TEXT,                 -- JSON image of the row before (NULL for insert)
+        after      TEXT                  -- JSON image after (NULL for delete)
+    );
+    CREATE INDEX audit_log_row ON audit_log (table_name, row_id);
+    ALTER TABLE reactions ADD COLUMN rate_at_onset_ml_h REAL CHECK (rate_at_onset_ml_h >= 0);
+    CREATE INDEX visits_patient ON visits (patient_id, scheduled_at);
+    CREATE INDEX orders_patient ON orders (patient_id);
+    CREATE INDEX weights_patient ON patient_weights (patient_id, measured_on);
+    CREATE INDEX vitals_visit ON vitals (visit_id, recorded_at);
+    CREATE INDEX reactions_visit ON reactions (visit_id);
+    CREATE INDEX lots_visit ON product_lots (visit_id);
+    CREATE INDEX lots_lot ON product_lots (lot_number);
+    CREATE INDEX addenda_visit ON addenda (visit_id);
+    """)
+    for action in ("UPDATE", "DELETE"):
+        conn.execute(f"""CREATE TRIGGER audit_log_no_{action.lower()} BEFORE {action} ON audit_log
+            BEGIN SELECT RAISE(ABORT, '{AUDIT_MESSAGE}'); END""")
+    install_audit_triggers(conn)
+
+
+def _v3_infusion_events(conn: sqlite3.Connection) -> None:
+    """Version 3: the infusion timeline (start, rate changes, pauses, stop, end)."""
+    run_script(conn, """
+    CREATE TABLE infusion_events (
+        id          INTEGER PRIMARY KEY,
+        visit_id    INTEGER NOT NULL REFERENCES visits(id) ON DELETE CASCADE,
+        occurred_at TEXT NOT NULL,
+        kind        TEXT NOT NULL CHECK (kind IN ('start', 'rate_change', 'pause', 'resume',
+                                                   'stop', 'end')),
+        rate_ml_h   REAL CHECK (rate_ml_h >= 0),
+        note        TEXT NOT NULL DEFAULT '',
+        recorded_by TEXT NOT NULL
+    );
+    CREATE INDEX infusion_events_visit ON infusion_events (visit_id, occurred_at);
+    """)
+    _freeze_with_visit(conn, "infusion_events")
+    install_audit_triggers(conn)
+
+
+# version -> step bringing the file from version - 1 to version.  Append only.
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    1: _v1_tables,
+    2: _v2_audit_and_indexes,
+    3: _v3_infusion_events,
+}
+CURRENT_VERSION = max(MIGRATIONS)
+
+
+def migrate(conn: sqlite3.Connection, target: int = CURRENT_VERSION) -> list[int]:
+    """Run the missing steps up to ``target``; returns the versions applied.
+
+    Each step runs inside ``BEGIN IMMEDIATE`` and re-reads ``user_version`` inside the
+    transaction, so two windows opening an old file at once cannot both migrate it.
+    ``conn`` must be in autocommit mode (``isolation_level=None``).
+    """
+    applied = []
+    for version in range(1, target + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            current = conn.execute("PRAGMA user_version").fetchone()[0]
+            if current >= version:
+                conn.execute("ROLLBACK")
+                continue
+            if current != version - 1:
+                raise RuntimeError(f"schema version {current} cannot be migrated to {version}")
+            MIGRATIONS[version](conn)
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.execute(f"PRAGMA user_version = {version}")
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        applied.append(version)
+    return applied

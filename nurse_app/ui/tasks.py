@@ -1,0 +1,69 @@
+"""Running long work (demo data, backups) off the GUI thread with a progress dialog.
+
+SQLite connections cannot cross threads, so the work function receives what it needs
+to open its own connection (e.g. the record's path), never a live Store.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
+
+from nurse_app.core.errors import NurseAppError
+
+
+class _Signals(QObject):
+    progress = Signal(int, int)
+    finished = Signal(object)
+    failed = Signal(str)
+
+
+class _Job(QRunnable):
+    def __init__(self, work: Callable[[Callable[[int, int], None]], Any]):
+        super().__init__()
+        self.work = work
+        self.signals = _Signals()
+
+    def run(self) -> None:
+        try:
+            result = self.work(lambda done, total: self.signals.progress.emit(done, total))
+        except NurseAppError as exc:
+            self.signals.failed.emit(str(exc))
+        except Exception as exc:  # shown to the nurse as a sentence, never a traceback
+            self.signals.failed.emit(f"{type(exc).__name__}: {exc}")
+        else:
+            self.signals.finished.emit(result)
+
+
+def run_in_background(parent: QWidget, title: str, label: str,
+                      work: Callable[[Callable[[int, int], None]], Any],
+                      on_done: Callable[[Any], None] | None = None) -> _Job:
+    """Run ``work(progress)`` on the thread pool; a modal progress dialog shows meanwhile."""
+    dialog = QProgressDialog(label, None, 0, 0, parent)
+    dialog.setWindowTitle(title)
+    dialog.setWindowModality(Qt.WindowModal)
+    dialog.setMinimumDuration(200)
+    dialog.setAutoClose(False)
+    job = _Job(work)
+
+    def progress(done: int, total: int) -> None:
+        dialog.setMaximum(total)
+        dialog.setValue(done)
+
+    def finished(result: Any) -> None:
+        dialog.close()
+        if on_done:
+            on_done(result)
+
+    def failed(message: str) -> None:
+        dialog.close()
+        QMessageBox.warning(parent, title, message)
+
+    job.signals.progress.connect(progress)
+    job.signals.finished.connect(finished)
+    job.signals.failed.connect(failed)
+    parent._background_job = job   # keep the signals object alive until it reports
+    QThreadPool.globalInstance().start(job)
+    return job

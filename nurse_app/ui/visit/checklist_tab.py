@@ -1,0 +1,213 @@
+"""Checklist tab: the visit's template by phase; each answer is saved and time-stamped at once."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QFont
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton,
+                               QSplitter, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
+
+from nurse_app.core.checklists import DONE, NOT_APPLICABLE, NOT_DONE
+from nurse_app.ui.visit.common import VisitContext, attempt, error_label, local_time
+from nurse_app.ui.widgets import ATTENTION_COLOUR, Section
+
+STATUS_TEXT = {DONE: "Done", NOT_APPLICABLE: "Not applicable", NOT_DONE: "Not done", None: ""}
+ITEM_ROLE = Qt.UserRole
+
+
+class ChecklistTab(QWidget):
+    def __init__(self, ctx: VisitContext, parent=None):
+        super().__init__(parent)
+        self.setObjectName("checklist_tab")
+        self.ctx = ctx
+        self._updating = False
+        self.tree = QTreeWidget()
+        self.tree.setObjectName("checklist_tree")
+        self.tree.setAccessibleName("Visit checklist")
+        self.tree.setHeaderLabels(["Item", "Answer", "Time", "Note"])
+        self.tree.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.tree.setWordWrap(True)
+        self.tree.setUniformRowHeights(False)
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeToContents)
+        header.setSectionResizeMode(3, QHeaderView.Interactive)
+        header.resizeSection(3, 160)
+        self.tree.itemChanged.connect(self._checked)
+        self.tree.currentItemChanged.connect(self._selected)
+
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        self.progress = QLabel()
+        self.progress.setObjectName("checklist_progress")
+        self.progress.setWordWrap(True)
+        side_layout.addWidget(self.progress)
+        details = Section("Selected item")
+        self.item_text = QLabel("Select an item on the left.")
+        self.item_text.setWordWrap(True)
+        self.help_text = QLabel()
+        self.help_text.setObjectName("checklist_help")
+        self.help_text.setWordWrap(True)
+        self.help_text.setTextFormat(Qt.RichText)
+        self.note = QLineEdit()
+        self.note.setObjectName("checklist_note")
+        self.note.setAccessibleName("Reason or note for the selected item")
+        self.note.setPlaceholderText("Reason or note (required for 'not done')")
+        buttons = QHBoxLayout()
+        self.buttons = {}
+        for status, label in ((DONE, "&Done"), (NOT_APPLICABLE, "Not a&pplicable"), (NOT_DONE, "&Not done")):
+            b = QPushButton(label)
+            b.setObjectName(f"answer_{status}")
+            b.clicked.connect(lambda _=False, s=status: self._answer(s))
+            buttons.addWidget(b)
+            self.buttons[status] = b
+        self.clear_button = QPushButton("&Clear")
+        self.clear_button.setObjectName("answer_clear")
+        self.clear_button.clicked.connect(self._clear)
+        buttons.addWidget(self.clear_button)
+        self.phase_button = QPushButton("Mark the rest of this &phase done")
+        self.phase_button.setObjectName("phase_done")
+        self.phase_button.clicked.connect(self._phase_done)
+        self.error = error_label("checklist_error")
+        for w in (self.item_text, self.help_text, self.note):
+            details.body.addWidget(w)
+        details.body.addLayout(buttons)
+        details.body.addWidget(self.phase_button)
+        details.body.addWidget(self.error)
+        side_layout.addWidget(details)
+        side_layout.addStretch(1)
+
+        splitter = QSplitter(Qt.Horizontal)
+        splitter.addWidget(self.tree)
+        splitter.addWidget(side)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+        ctx.changed.connect(lambda what: self.refresh() if what == "visit" else None)
+        self.refresh()
+
+    # ------------------------------------------------------------------ display
+    def refresh(self) -> None:
+        selected = self._selected_item_id()
+        self._updating = True
+        self.tree.clear()
+        items = self.ctx.store.visit_checklist(self.ctx.visit_id)
+        self._items = {i["item_id"]: i for i in items}
+        phases: dict[str, QTreeWidgetItem] = {}
+        bold = QFont()
+        bold.setBold(True)
+        for i in items:
+            phase = phases.get(i["phase_id"])
+            if phase is None:
+                phase = QTreeWidgetItem([i["phase_title"]])
+                phase.setFont(0, bold)
+                phase.setFlags(Qt.ItemIsEnabled)
+                phases[i["phase_id"]] = phase
+                self.tree.addTopLevelItem(phase)
+            text = ("* " if i["required"] else "") + i["text"]
+            row = QTreeWidgetItem([text, STATUS_TEXT[i["status"]], local_time(i["answered_at"]), i["note"] or ""])
+            row.setData(0, ITEM_ROLE, i["item_id"])
+            row.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable | Qt.ItemIsUserCheckable)
+            row.setCheckState(0, Qt.Checked if i["status"] == DONE else Qt.Unchecked)
+            row.setToolTip(0, i["text"])
+            if i["required"] and i["status"] is None:
+                row.setForeground(1, QBrush(Qt.GlobalColor.darkYellow))
+                row.setText(1, "Required")
+            phase.addChild(row)
+            if i["item_id"] == selected:
+                self.tree.setCurrentItem(row)
+        self.tree.expandAll()
+        self._updating = False
+        required = [i for i in items if i["required"]]
+        open_required = [i for i in required if i["status"] is None]
+        answered = sum(1 for i in items if i["status"] is not None)
+        colour = ATTENTION_COLOUR if open_required else "inherit"
+        self.progress.setText(f"{answered} of {len(items)} items answered. "
+                              f"<span style='color:{colour}'>{len(open_required)} required item"
+                              f"{'s' if len(open_required) != 1 else ''} still open</span> (marked *).")
+        self.set_read_only(self.ctx.signed)
+
+    def _selected_item_id(self) -> str | None:
+        current = self.tree.currentItem() if hasattr(self, "tree") else None
+        return current.data(0, ITEM_ROLE) if current else None
+
+    def _selected(self, current, _previous=None) -> None:
+        item_id = current.data(0, ITEM_ROLE) if current else None
+        info = self._items.get(item_id) if item_id else None
+        if info is None:
+            self.item_text.setText("Select an item on the left.")
+            self.help_text.setText("")
+            return
+        self.item_text.setText(f"<b>{info['text']}</b>{' (required)' if info['required'] else ''}")
+        help_text = info["help"] or ""
+        if info["unverified"]:
+            help_text += " <i>(UNVERIFIED: not confirmed in a source; follow agency policy.)</i>"
+        if info["recorded_by"]:
+            help_text += f"<br><small>Answered by {info['recorded_by']} at {local_time(info['answered_at'], True)}</small>"
+        self.help_text.setText(help_text)
+        self.note.setText(info["note"] or "")
+
+    # ------------------------------------------------------------------ answers
+    def _save(self, item_id: str, status: str, note: str) -> None:
+        if attempt(self.error, lambda: self.ctx.store.set_checklist_item(self.ctx.visit_id, item_id, status,
+                                                                          note=note)):
+            self.ctx.changed.emit("checklist")
+        self.refresh()
+
+    def _checked(self, row: QTreeWidgetItem, column: int) -> None:
+        if self._updating or column != 0 or row.data(0, ITEM_ROLE) is None:
+            return
+        item_id = row.data(0, ITEM_ROLE)
+        self.tree.setCurrentItem(row)
+        if row.checkState(0) == Qt.Checked:
+            self._save(item_id, DONE, self._items[item_id]["note"] or "")
+        else:
+            self._clear()
+
+    def _answer(self, status: str) -> None:
+        item_id = self._selected_item_id()
+        if item_id is None:
+            self.error.setText("Select an item first.")
+            self.error.show()
+            return
+        note = self.note.text().strip()
+        if status == NOT_APPLICABLE and not note:
+            self.error.setText("Give the reason it does not apply in the note box, then press Not applicable.")
+            self.error.show()
+            self.note.setFocus()
+            return
+        self._save(item_id, status, note)
+
+    def _clear(self) -> None:
+        item_id = self._selected_item_id()
+        if item_id and attempt(self.error, lambda: self.ctx.store.clear_checklist_item(self.ctx.visit_id, item_id)):
+            self.ctx.changed.emit("checklist")
+        self.refresh()
+
+    def _phase_done(self) -> None:
+        item_id = self._selected_item_id()
+        if item_id is None:
+            return
+        phase = self._items[item_id]["phase_id"]
+        answers = {i["item_id"]: DONE for i in self._items.values()
+                   if i["phase_id"] == phase and i["status"] is None}
+        if answers and attempt(self.error, lambda: self.ctx.store.set_checklist_items(self.ctx.visit_id, answers)):
+            self.ctx.changed.emit("checklist")
+        self.refresh()
+
+    def set_read_only(self, read_only: bool) -> None:
+        for b in (*self.buttons.values(), self.clear_button, self.phase_button):
+            b.setEnabled(not read_only)
+        self.note.setReadOnly(read_only)
+        self._updating = True          # setFlags emits itemChanged: not an answer
+        for i in range(self.tree.topLevelItemCount()):
+            phase = self.tree.topLevelItem(i)
+            for j in range(phase.childCount()):
+                child = phase.child(j)
+                flags = Qt.ItemIsEnabled | Qt.ItemIsSelectable
+                child.setFlags(flags if read_only else flags | Qt.ItemIsUserCheckable)
+        self._updating = False

@@ -1,0 +1,64 @@
+"""Shared pieces of the visit tabs: the context object, time formatting, error display."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QLabel
+
+from nurse_app.core.errors import NurseAppError
+from nurse_app.store import Store, to_local
+from nurse_app.ui.widgets import ERROR_COLOUR
+
+
+class VisitContext(QObject):
+    """The open visit, shared by every tab.  ``changed`` tells the others to refresh."""
+
+    changed = Signal(str)     # what changed: "visit", "checklist", "vitals", "lots", "reactions", "events"
+
+    def __init__(self, store: Store, visit_id: int):
+        super().__init__()
+        self.store = store
+        self.visit_id = visit_id
+
+    @property
+    def visit(self) -> dict:
+        return self.store.get_visit(self.visit_id)
+
+    @property
+    def signed(self) -> bool:
+        return self.visit["status"] == "signed"
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def local_time(text: str | None, with_date: bool = False) -> str:
+    """Stored UTC text as local wall-clock time, e.g. ``09:42`` or ``24 Nov 2026 09:42``."""
+    if not text:
+        return ""
+    moment = to_local(text)
+    return moment.strftime("%d %b %Y %H:%M" if with_date else "%H:%M")
+
+
+def error_label(name: str) -> QLabel:
+    label = QLabel()
+    label.setObjectName(name)
+    label.setWordWrap(True)
+    label.setStyleSheet(f"color: {ERROR_COLOUR};")
+    label.hide()
+    return label
+
+
+def attempt(label: QLabel, action) -> bool:
+    """Run a store call; show its message in ``label`` instead of raising. True on success."""
+    try:
+        action()
+    except NurseAppError as exc:
+        label.setText(str(exc))
+        label.show()
+        return False
+    label.hide()
+    return True

@@ -1,0 +1,69 @@
+"""Dose tab: today's weight, the calculation from the active order, saved with the visit."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from nurse_app.core.formatting import fmt_number
+from nurse_app.ui.calculator_page import CalculatorPage
+from nurse_app.ui.visit.common import VisitContext, attempt, error_label
+
+
+class DoseTab(QWidget):
+    def __init__(self, ctx: VisitContext, parent=None):
+        super().__init__(parent)
+        self.setObjectName("dose_tab")
+        self.ctx = ctx
+        self.intro = QLabel()
+        self.intro.setWordWrap(True)
+        self.error = error_label("dose_error")
+        self.calculator = CalculatorPage()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.intro)
+        layout.addWidget(self.error)
+        layout.addWidget(self.calculator, 1)
+        self._loading = True
+        self._load()
+        self._loading = False
+        self.calculator.result_changed.connect(self._save)
+        self.calculator.acknowledgements_changed.connect(lambda: self._save(self.calculator.result))
+
+    def _load(self) -> None:
+        store, visit = self.ctx.store, self.ctx.visit
+        patient = store.get_patient(visit["patient_id"])
+        order = store.get_order(visit["order_id"]) if visit["order_id"] else None
+        if order is None:
+            self.intro.setText("This visit has no IVIG order: the calculator below is free to use, "
+                               "but its result is not saved with the visit.")
+            return
+        regimen_indication = None
+        if not order.get("regimen_id") and patient.get("indication"):
+            regimen = self.calculator.catalogue.regimens.get(patient["indication"])
+            regimen_indication = regimen.indication if regimen else None
+        self.calculator.lock_order(product=order["product_id"], regimen=order.get("regimen_id"),
+                                   dose=order.get("dose_g_per_kg"), days=order.get("course_days"),
+                                   indication=regimen_indication, height_cm=patient.get("height_cm"),
+                                   sex=patient.get("sex") if patient.get("sex") in ("female", "male") else None)
+        self.intro.setText("Weigh the patient and type today's weight: the dose from the order is worked out and "
+                           "saved with this visit as you type. Acknowledge every warning.")
+        if visit.get("weight_kg"):
+            self.calculator.weight.edit.setText(fmt_number(visit["weight_kg"], 2))
+            self.calculator.recalculate()
+        snapshot = visit.get("calculation") or {}
+        if snapshot.get("acknowledgements"):
+            self.calculator.restore_acknowledgements(snapshot["acknowledgements"])
+        self.set_read_only(self.ctx.signed)
+
+    def _save(self, result) -> None:
+        if self._loading or self.ctx.signed or result is None or not self.ctx.visit.get("order_id"):
+            return
+        snapshot = result.to_dict()
+        snapshot["acknowledgements"] = self.calculator.acknowledgements()
+        snapshot["pending_warnings"] = [w.message for w in self.calculator.pending_warnings()]
+        if attempt(self.error, lambda: self.ctx.store.update_visit(
+                self.ctx.visit_id, weight_kg=result.weight.actual_kg, calculation=snapshot)):
+            self.ctx.changed.emit("visit")
+
+    def set_read_only(self, read_only: bool) -> None:
+        self.calculator.setEnabled(not read_only)

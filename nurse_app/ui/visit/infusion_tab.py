@@ -1,0 +1,323 @@
+"""Infusion tab: the rate plan with the current step, a running clock, rate-change buttons,
+vital-signs prompts, and the vitals flowsheet with quick entry."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (QAbstractItemView, QDoubleSpinBox, QGridLayout, QHBoxLayout, QHeaderView, QLabel,
+                               QLineEdit, QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout,
+                               QWidget)
+
+from nurse_app.core.errors import InputError
+from nurse_app.core.formatting import fmt_minutes, fmt_number, fmt_qty
+from nurse_app.core.monitoring import load_monitoring, vitals_due
+from nurse_app.core.units import parse_number
+from nurse_app.core.visit_logic import (END, EVENT_LABELS, PAUSE, RATE_CHANGE, RESUME, START, STOP,
+                                        infusion_progress)
+from nurse_app.core.vitals import flag_reading
+from nurse_app.store import to_local
+from nurse_app.ui.visit.common import VisitContext, attempt, error_label, local_time, now_utc
+from nurse_app.ui.widgets import ATTENTION_COLOUR, ERROR_COLOUR, OK_COLOUR, Section
+
+# Flowsheet columns: (store field, vitals.toml measure id, header)
+VITAL_FIELDS = (
+    ("temperature_c", "temperature", "Temp °C"),
+    ("heart_rate", "heart_rate", "HR /min"),
+    ("systolic_mmhg", "systolic", "BP sys"),
+    ("diastolic_mmhg", "diastolic", "BP dia"),
+    ("respiratory_rate", "respiratory_rate", "RR /min"),
+    ("spo2_percent", "spo2", "SpO2 %"),
+    ("infusion_rate_ml_h", "infusion_rate", "Rate mL/h"),
+)
+
+
+def _reading(row: dict) -> dict:
+    return {measure: row.get(field) for field, measure, _ in VITAL_FIELDS}
+
+
+class InfusionTab(QWidget):
+    def __init__(self, ctx: VisitContext, parent=None):
+        super().__init__(parent)
+        self.setObjectName("infusion_tab")
+        self.ctx = ctx
+        self.rules = load_monitoring()
+
+        # --- left: plan, clock, controls
+        self.status = QLabel()
+        self.status.setObjectName("infusion_status")
+        self.status.setWordWrap(True)
+        font = self.status.font()
+        font.setPointSizeF(font.pointSizeF() * 1.25)
+        font.setBold(True)
+        self.status.setFont(font)
+        self.due = QLabel()
+        self.due.setObjectName("vitals_due")
+        self.due.setWordWrap(True)
+        self.due.setStyleSheet(f"background: {ATTENTION_COLOUR}; color: white; padding: 6px; border-radius: 4px;")
+        self.due.hide()
+        self.plan = QTableWidget(0, 4)
+        self.plan.setObjectName("rate_plan")
+        self.plan.setAccessibleName("Rate plan")
+        self.plan.setHorizontalHeaderLabels(["From", "mg/kg/min", "mL/h", ""])
+        self.plan.verticalHeader().hide()
+        self.plan.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.plan.setSelectionMode(QAbstractItemView.NoSelection)
+        self.plan.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
+        self.new_rate = QDoubleSpinBox()
+        self.new_rate.setObjectName("new_rate")
+        self.new_rate.setAccessibleName("New rate in mL/h")
+        self.new_rate.setDecimals(1)
+        self.new_rate.setRange(0.1, 2000)
+        self.new_rate.setSuffix(" mL/h")
+        self.buttons: dict[str, QPushButton] = {}
+        controls = QGridLayout()
+        for i, (kind, label) in enumerate(((START, "&Start infusion"), (RATE_CHANGE, "&Rate changed"),
+                                           (PAUSE, "Pa&use"), (RESUME, "Res&ume"), (STOP, "S&top (reaction)"),
+                                           (END, "&Finish infusion"))):
+            b = QPushButton(label)
+            b.setObjectName(f"event_{kind}")
+            b.setMinimumHeight(36)
+            b.clicked.connect(lambda _=False, k=kind: self._event(k))
+            self.buttons[kind] = b
+            controls.addWidget(b, i // 2, i % 2)
+        self.events_label = QLabel()
+        self.events_label.setObjectName("events_label")
+        self.events_label.setWordWrap(True)
+        self.event_error = error_label("event_error")
+
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.setContentsMargins(0, 0, 0, 0)
+        lv.addWidget(self.status)
+        lv.addWidget(self.due)
+        plan_box = Section("Rate plan (from this visit's calculation)")
+        plan_box.body.addWidget(self.plan)
+        lv.addWidget(plan_box, 1)
+        rate_row = QHBoxLayout()
+        rate_row.addWidget(QLabel("New rate:"))
+        rate_row.addWidget(self.new_rate, 1)
+        control_box = Section("Infusion")
+        control_box.body.addLayout(rate_row)
+        control_box.body.addLayout(controls)
+        control_box.body.addWidget(self.event_error)
+        control_box.body.addWidget(self.events_label)
+        self.control_box = control_box
+        lv.addWidget(control_box)
+
+        # --- right: vitals flowsheet
+        self.sheet = QTableWidget(0, len(VITAL_FIELDS) + 2)
+        self.sheet.setObjectName("vitals_table")
+        self.sheet.setAccessibleName("Vital signs flowsheet")
+        self.sheet.setHorizontalHeaderLabels(["Time"] + [h for _, _, h in VITAL_FIELDS] + ["Note"])
+        self.sheet.verticalHeader().hide()
+        self.sheet.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.sheet.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.sheet.horizontalHeader().setStretchLastSection(True)
+        self.inputs: dict[str, QLineEdit] = {}
+        entry = QGridLayout()
+        for col, (field, _measure, header) in enumerate(VITAL_FIELDS):
+            edit = QLineEdit()
+            edit.setObjectName(f"vital_{field}")
+            edit.setAccessibleName(header)
+            edit.setPlaceholderText(header)
+            edit.returnPressed.connect(self._add_vitals)
+            self.inputs[field] = edit
+            entry.addWidget(QLabel(header), 0, col)
+            entry.addWidget(edit, 1, col)
+        self.vital_note = QLineEdit()
+        self.vital_note.setObjectName("vital_note")
+        self.vital_note.setPlaceholderText("Note (optional)")
+        self.vital_note.returnPressed.connect(self._add_vitals)
+        self.add_vitals_button = QPushButton("&Add reading")
+        self.add_vitals_button.setObjectName("add_vitals")
+        self.add_vitals_button.clicked.connect(self._add_vitals)
+        note_row = QHBoxLayout()
+        note_row.addWidget(self.vital_note, 1)
+        note_row.addWidget(self.add_vitals_button)
+        self.vitals_error = error_label("vitals_error")
+        self.flags_label = QLabel()
+        self.flags_label.setObjectName("vitals_flags")
+        self.flags_label.setWordWrap(True)
+        self.flags_label.setStyleSheet(f"color: {ERROR_COLOUR};")
+        sheet_box = Section("Vital signs")
+        sheet_box.body.addWidget(self.sheet, 1)
+        self.entry_box = QWidget()
+        eb = QVBoxLayout(self.entry_box)
+        eb.setContentsMargins(0, 0, 0, 0)
+        eb.addLayout(entry)
+        eb.addLayout(note_row)
+        sheet_box.body.addWidget(self.entry_box)
+        sheet_box.body.addWidget(self.vitals_error)
+        sheet_box.body.addWidget(self.flags_label)
+        timing = QLabel(f"<small>When: {self.rules.note}</small>")
+        timing.setWordWrap(True)
+        sheet_box.body.addWidget(timing)
+
+        splitter = QSplitter(Qt.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(sheet_box)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+
+        self.clock = QTimer(self, interval=1000)
+        self.clock.timeout.connect(self._tick)
+        self.clock.start()
+        ctx.changed.connect(lambda what: self.refresh() if what in ("visit", "vitals", "events", "reactions") else None)
+        self.refresh()
+
+    # ------------------------------------------------------------------ data
+    def _steps(self) -> list[dict]:
+        calc = self.ctx.visit.get("calculation") or {}
+        return calc.get("rate_steps") or []
+
+    def _events(self) -> list[dict]:
+        return [{**e, "at": to_local(e["occurred_at"])} for e in self.ctx.store.visit_infusion_events(self.ctx.visit_id)]
+
+    def refresh(self) -> None:
+        self._vitals = self.ctx.store.visit_vitals(self.ctx.visit_id)
+        self._event_rows = self._events()
+        steps = self._steps()
+        self.plan.setRowCount(len(steps))
+        for i, s in enumerate(steps):
+            for col, text in enumerate([fmt_qty(s["start_min"], "min"), fmt_number(s["mg_per_kg_min"], 2),
+                                        fmt_number(s["ml_per_h"], 1), ""]):
+                item = QTableWidgetItem(text)
+                item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
+                self.plan.setItem(i, col, item)
+        self._fill_sheet()
+        lines = [f"{local_time(e['occurred_at'])}  {EVENT_LABELS[e['kind']]}"
+                 + (f" at {fmt_qty(e['rate_ml_h'], 'mL/h')}" if e.get("rate_ml_h") else "")
+                 + (f": {e['note']}" if e.get("note") else "") for e in self._event_rows]
+        self.events_label.setText("<br>".join(lines[-6:]) if lines else "No infusion events yet.")
+        self._tick()
+        self.set_read_only(self.ctx.signed)
+
+    def _fill_sheet(self) -> None:
+        self.sheet.setRowCount(len(self._vitals))
+        baseline = _reading(self._vitals[0]) if self._vitals else None
+        for r, row in enumerate(self._vitals):
+            reading = _reading(row)
+            flags = flag_reading(reading, baseline if r else None)
+            flagged = {f.measure: f.message for f in flags}
+            self.sheet.setItem(r, 0, QTableWidgetItem(local_time(row["recorded_at"])))
+            for c, (field, measure, _) in enumerate(VITAL_FIELDS, start=1):
+                value = row.get(field)
+                item = QTableWidgetItem("" if value is None else fmt_number(value, 1))
+                item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
+                if measure in flagged:
+                    item.setBackground(QBrush(QColor(ERROR_COLOUR)))
+                    item.setForeground(QBrush(QColor("white")))
+                    item.setToolTip(flagged[measure])
+                    item.setData(Qt.AccessibleDescriptionRole, "abnormal")
+                self.sheet.setItem(r, c, item)
+            self.sheet.setItem(r, len(VITAL_FIELDS) + 1, QTableWidgetItem(row.get("note") or ""))
+        if self._vitals:
+            self.sheet.scrollToBottom()
+
+    def progress(self):
+        return infusion_progress(self._event_rows, [to_local(v["recorded_at"]) for v in self._vitals],
+                                 self._steps(), now_utc())
+
+    def _tick(self) -> None:
+        p = self.progress()
+        steps = self._steps()
+        for i in range(self.plan.rowCount()):
+            marker = ""
+            if p.current_step == i:
+                marker = "◀ now"
+            elif p.next_step == i and p.started:
+                marker = "next"
+            item = self.plan.item(i, 3)
+            if item:
+                item.setText(marker)
+            for c in range(4):
+                cell = self.plan.item(i, c)
+                if cell:
+                    cell.setBackground(QBrush(QColor(OK_COLOUR)) if p.current_step == i else QBrush())
+                    cell.setForeground(QBrush(QColor("white")) if p.current_step == i else QBrush())
+        if not p.started:
+            self.status.setText("Not started. Take baseline vital signs, then press Start infusion.")
+        elif p.ended:
+            self.status.setText(f"Infusion finished after {fmt_minutes(p.state.ended_at_min)}.")
+        else:
+            state = "Running" if p.running else "Paused or stopped"
+            rate = fmt_qty(p.current_rate_ml_h, "mL/h") if p.current_rate_ml_h else "no rate"
+            text = f"{state} for {fmt_minutes(p.elapsed_min)} at {rate}."
+            if p.current_step is None and p.current_rate_ml_h:
+                text += " (Not a step of the plan.)"
+            if p.next_increase_in_min is not None and p.next_step is not None:
+                target = fmt_qty(steps[p.next_step]["ml_per_h"], "mL/h")
+                if p.next_increase_in_min > 0:
+                    text += f" Next step to {target} in {fmt_minutes(p.next_increase_in_min)}, if tolerated."
+                else:
+                    text += f" Step to {target} is due now, if tolerated."
+            self.status.setText(text)
+        if not self.new_rate.hasFocus():
+            target = None
+            if not p.started and steps:
+                target = steps[0]["ml_per_h"]
+            elif p.next_step is not None:
+                target = steps[p.next_step]["ml_per_h"]
+            if target:
+                self.new_rate.setValue(round(target, 1))
+        message = None if self.ctx.signed else vitals_due(p.state, self.rules)
+        self.due.setText(f"⏱ {message}" if message else "")
+        self.due.setVisible(bool(message))
+        self.buttons[START].setEnabled(not self.ctx.signed and not p.started)
+        for kind in (RATE_CHANGE, PAUSE, STOP, END):
+            self.buttons[kind].setEnabled(not self.ctx.signed and p.started and not p.ended)
+        self.buttons[RESUME].setEnabled(not self.ctx.signed and p.started and not p.running and not p.ended)
+
+    # ------------------------------------------------------------------ actions
+    def _event(self, kind: str) -> None:
+        rate = self.new_rate.value() if kind in (START, RATE_CHANGE, RESUME) else None
+        store, vid = self.ctx.store, self.ctx.visit_id
+
+        def record():
+            with store.transaction():
+                store.add_infusion_event(vid, kind=kind, rate_ml_h=rate)
+                visit = store.get_visit(vid)
+                if kind == START and not visit["started_at"]:
+                    store.update_visit(vid, started_at=now_utc())
+        if attempt(self.event_error, record):
+            self.ctx.changed.emit("events")
+            if kind in (RATE_CHANGE, RESUME, END):
+                # Prompt for a reading at every rate change: the entry row is ready, rate filled in.
+                self.inputs["infusion_rate_ml_h"].setText(fmt_number(rate, 1) if rate else "")
+                self.inputs["temperature_c"].setFocus()
+
+    def _add_vitals(self) -> None:
+        values = {}
+        try:
+            for field, _measure, header in VITAL_FIELDS:
+                text = self.inputs[field].text().strip()
+                if text:
+                    values[field] = parse_number(text, field, header)
+        except InputError as exc:
+            self.vitals_error.setText(str(exc))
+            self.vitals_error.show()
+            return
+        if not values:
+            self.vitals_error.setText("Type at least one value.")
+            self.vitals_error.show()
+            return
+        p = self.progress()
+        if "infusion_rate_ml_h" not in values and p.running and p.current_rate_ml_h:
+            values["infusion_rate_ml_h"] = p.current_rate_ml_h
+        note = self.vital_note.text().strip()
+        if attempt(self.vitals_error, lambda: self.ctx.store.add_vitals(self.ctx.visit_id, note=note, **values)):
+            for edit in self.inputs.values():
+                edit.clear()
+            self.vital_note.clear()
+            self.ctx.changed.emit("vitals")
+            baseline = _reading(self._vitals[0]) if len(self._vitals) > 1 else None
+            flags = flag_reading(_reading(self._vitals[-1]), baseline)
+            self.flags_label.setText(" ".join(f.message for f in flags))
+            self.inputs["temperature_c"].setFocus()
+
+    def set_read_only(self, read_only: bool) -> None:
+        self.entry_box.setEnabled(not read_only)
+        self.new_rate.setEnabled(not read_only)

@@ -1,0 +1,136 @@
+"""Product lots: lot number, expiry, vial size and count; compared with the day's vial plan."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDateEdit, QFormLayout, QHBoxLayout, QHeaderView,
+                               QLabel, QLineEdit, QPushButton, QSpinBox, QTableWidget, QTableWidgetItem,
+                               QVBoxLayout, QWidget)
+
+from nurse_app.core.catalogue import CONFIRM_WITH_INSERT, load_catalogue
+from nurse_app.core.formatting import fmt_qty
+from nurse_app.core.visit_logic import compare_lots
+from nurse_app.ui.visit.common import VisitContext, attempt, error_label
+from nurse_app.ui.widgets import ATTENTION_COLOUR, OK_COLOUR, Section
+
+
+class LotsTab(QWidget):
+    def __init__(self, ctx: VisitContext, parent=None):
+        super().__init__(parent)
+        self.setObjectName("lots_tab")
+        self.ctx = ctx
+        layout = QVBoxLayout(self)
+
+        self.form_box = Section("Add a lot (check the expiry date and the storage history first)")
+        form = QFormLayout()
+        self.lot_number = QLineEdit()
+        self.lot_number.setObjectName("lot_number")
+        self.lot_number.setAccessibleName("Lot number")
+        self.expiry = QDateEdit()
+        self.expiry.setObjectName("lot_expiry")
+        self.expiry.setAccessibleName("Expiry date")
+        self.expiry.setCalendarPopup(True)
+        self.expiry.setDisplayFormat("dd MMM yyyy")
+        self.expiry.setDate(QDate.currentDate().addMonths(6))
+        self.vial_size = QComboBox()
+        self.vial_size.setObjectName("lot_vial_size")
+        self.vial_size.setAccessibleName("Vial size")
+        self.count = QSpinBox()
+        self.count.setObjectName("lot_count")
+        self.count.setAccessibleName("Number of vials")
+        self.count.setRange(1, 99)
+        self.add_button = QPushButton("&Add lot")
+        self.add_button.setObjectName("add_lot")
+        self.add_button.clicked.connect(self._add)
+        self.lot_number.returnPressed.connect(self._add)
+        form.addRow("&Lot number", self.lot_number)
+        form.addRow("&Expiry", self.expiry)
+        form.addRow("&Vial size", self.vial_size)
+        form.addRow("&Count", self.count)
+        self.form_box.body.addLayout(form)
+        self.error = error_label("lot_error")
+        self.form_box.body.addWidget(self.error)
+        self.form_box.body.addWidget(self.add_button, 0, Qt.AlignLeft)
+
+        self.table = QTableWidget(0, 5)
+        self.table.setObjectName("lots_table")
+        self.table.setHorizontalHeaderLabels(["Lot", "Expiry", "Vial size", "Count", "Grams"])
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
+        self.remove_button = QPushButton("&Remove selected lot")
+        self.remove_button.setObjectName("remove_lot")
+        self.remove_button.clicked.connect(self._remove)
+        self.comparison = QLabel()
+        self.comparison.setObjectName("lot_comparison")
+        self.comparison.setWordWrap(True)
+
+        top = QHBoxLayout()
+        top.addWidget(self.form_box, 1)
+        recorded = Section("Lots given today")
+        recorded.body.addWidget(self.table)
+        recorded.body.addWidget(self.comparison)
+        recorded.body.addWidget(self.remove_button, 0, Qt.AlignLeft)
+        top.addWidget(recorded, 2)
+        layout.addLayout(top)
+        layout.addStretch(1)
+        ctx.changed.connect(lambda what: self.refresh() if what in ("visit", "lots") else None)
+        self.refresh()
+
+    def _product(self):
+        calc = self.ctx.visit.get("calculation") or {}
+        order = self.ctx.store.get_order(self.ctx.visit["order_id"]) if self.ctx.visit["order_id"] else None
+        product_id = calc.get("product") or (order["product_id"] if order else None)
+        return load_catalogue().products.get(product_id) if product_id else None
+
+    def refresh(self) -> None:
+        product = self._product()
+        current = self.vial_size.currentData()
+        self.vial_size.clear()
+        if product:
+            for v in product.vials:
+                mark = "" if v.verified else f" ({CONFIRM_WITH_INSERT})"
+                self.vial_size.addItem(f"{fmt_qty(v.grams, 'g')} / {fmt_qty(v.ml, 'mL')}{mark}", v.grams)
+        if self.vial_size.count() == 0:
+            self.vial_size.addItem("Size not in catalogue: confirm with the package insert", None)
+        if current is not None and self.vial_size.findData(current) >= 0:
+            self.vial_size.setCurrentIndex(self.vial_size.findData(current))
+        lots = self.ctx.store.visit_lots(self.ctx.visit_id)
+        self._lot_ids = [l["id"] for l in lots]
+        self.table.setRowCount(len(lots))
+        for row, lot in enumerate(lots):
+            cells = [lot["lot_number"], str(lot["expiry_date"]), fmt_qty(lot["vial_size_g"], "g"),
+                     str(lot["vial_count"]), fmt_qty(lot["vial_size_g"] * lot["vial_count"], "g")]
+            for col, text in enumerate(cells):
+                self.table.setItem(row, col, QTableWidgetItem(text))
+        result = compare_lots(lots, self.ctx.visit.get("calculation"))
+        colour = OK_COLOUR if result.matches_plan else ATTENTION_COLOUR
+        self.comparison.setText(f"<span style='color:{colour}'>{result.message}</span>")
+        self.set_read_only(self.ctx.signed)
+
+    def _add(self) -> None:
+        product = self._product()
+        size = self.vial_size.currentData()
+        if product is None or size is None:
+            self.error.setText("Start from an order with a product whose vial sizes are known.")
+            self.error.show()
+            return
+        expiry = self.expiry.date().toPython()
+        if attempt(self.error, lambda: self.ctx.store.add_lot(
+                self.ctx.visit_id, product_id=product.id, lot_number=self.lot_number.text(),
+                expiry_date=expiry, vial_size_g=size, vial_count=self.count.value())):
+            self.lot_number.clear()
+            self.count.setValue(1)
+            self.ctx.changed.emit("lots")
+            self.lot_number.setFocus()
+
+    def _remove(self) -> None:
+        row = self.table.currentRow()
+        if 0 <= row < len(self._lot_ids):
+            if attempt(self.error, lambda: self.ctx.store.delete_lot(self._lot_ids[row])):
+                self.ctx.changed.emit("lots")
+
+    def set_read_only(self, read_only: bool) -> None:
+        self.form_box.setEnabled(not read_only)
+        self.remove_button.setEnabled(not read_only)

@@ -1,0 +1,159 @@
+"""The Visit page: a header for the patient and order, and a tab per stage of the visit."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QStackedWidget, QTabWidget, QVBoxLayout, QWidget)
+
+from nurse_app.core.catalogue import load_catalogue
+from nurse_app.core.visit_logic import course_day
+from nurse_app.store import Store
+from nurse_app.ui.visit.checklist_tab import ChecklistTab
+from nurse_app.ui.visit.common import VisitContext, local_time, now_utc
+from nurse_app.ui.visit.dose_tab import DoseTab
+from nurse_app.ui.visit.infusion_tab import InfusionTab
+from nurse_app.ui.visit.lots_tab import LotsTab
+from nurse_app.ui.visit.reactions_tab import ReactionsTab
+from nurse_app.ui.visit.sign_tab import SignTab
+from nurse_app.ui.widgets import ERROR_COLOUR, OK_COLOUR
+
+
+def start_visit(store: Store, patient_id: int) -> int:
+    """Create today's draft visit from the patient's active order (course day worked out)."""
+    orders = store.patient_orders(patient_id, active_only=True)
+    order = orders[0] if orders else None
+    course_days, day = 1, 1
+    if order is not None:
+        course_days = order.get("course_days") or (
+            load_catalogue().regimens[order["regimen_id"]].days if order.get("regimen_id") else 1)
+        previous = [v for v in store.patient_visits(patient_id) if v.get("order_id") == order["id"]]
+        day = course_day(len(previous), course_days)
+    return store.create_visit(patient_id, order_id=order["id"] if order else None, started_at=now_utc(),
+                              course_day=day, course_days=course_days)
+
+
+class VisitPage(QWidget):
+    visit_opened = Signal(int)
+
+    def __init__(self, store: Store, parent=None):
+        super().__init__(parent)
+        self.setObjectName("visit_page")
+        self.store = store
+        self.ctx: VisitContext | None = None
+        self.stack = QStackedWidget()
+        empty = QLabel("<h2>No visit open</h2><p>Choose a patient on the <b>Patients</b> page and press "
+                       "<b>Start visit</b>, or open one of their visits.</p>")
+        empty.setObjectName("visit_empty")
+        empty.setAlignment(Qt.AlignCenter)
+        empty.setWordWrap(True)
+        self.stack.addWidget(empty)
+        self.body = QWidget()
+        self.stack.addWidget(self.body)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.addWidget(self.stack)
+
+        self.title = QLabel()
+        self.title.setObjectName("visit_title")
+        font = self.title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        font.setBold(True)
+        self.title.setFont(font)
+        self.subtitle = QLabel()
+        self.subtitle.setObjectName("visit_subtitle")
+        self.subtitle.setWordWrap(True)
+        self.allergies = QLabel()
+        self.allergies.setObjectName("visit_allergies")
+        self.allergies.setWordWrap(True)
+        self.status = QLabel()
+        self.status.setObjectName("visit_status")
+        self.export_buttons: dict[str, QPushButton] = {}
+        header = QHBoxLayout()
+        text = QVBoxLayout()
+        text.addWidget(self.title)
+        text.addWidget(self.subtitle)
+        text.addWidget(self.allergies)
+        header.addLayout(text, 1)
+        header.addWidget(self.status, 0, Qt.AlignTop)
+        for key, label in (("pdf", "Save summary as PDF…"), ("print", "Print…"), ("fhir", "Export FHIR…")):
+            b = QPushButton(label)
+            b.setObjectName(f"export_{key}")
+            b.clicked.connect(lambda _=False, k=key: self.export(k))
+            header.addWidget(b, 0, Qt.AlignTop)
+            self.export_buttons[key] = b
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("visit_tabs")
+        body = QVBoxLayout(self.body)
+        body.setContentsMargins(0, 0, 0, 0)
+        body.addLayout(header)
+        body.addWidget(self.tabs, 1)
+
+    # ------------------------------------------------------------------ opening
+    @property
+    def visit_id(self) -> int | None:
+        return self.ctx.visit_id if self.ctx else None
+
+    def start_for_patient(self, patient_id: int) -> int:
+        visit_id = start_visit(self.store, patient_id)
+        self.open_visit(visit_id)
+        return visit_id
+
+    def open_visit(self, visit_id: int) -> None:
+        self.ctx = VisitContext(self.store, visit_id)
+        self.ctx.changed.connect(lambda _what: self._update_header())
+        while self.tabs.count():
+            widget = self.tabs.widget(0)
+            self.tabs.removeTab(0)
+            widget.deleteLater()
+        self.dose_tab = DoseTab(self.ctx)
+        self.lots_tab = LotsTab(self.ctx)
+        self.checklist_tab = ChecklistTab(self.ctx)
+        self.infusion_tab = InfusionTab(self.ctx)
+        self.reactions_tab = ReactionsTab(
+            self.ctx, rate_now=lambda: self.infusion_tab.progress().current_rate_ml_h)
+        self.sign_tab = SignTab(self.ctx)
+        for title, tab in (("&1 Dose", self.dose_tab), ("&2 Lots", self.lots_tab), ("&3 Checklist", self.checklist_tab),
+                           ("&4 Infusion and vitals", self.infusion_tab), ("&5 Reactions", self.reactions_tab),
+                           ("&6 Sign", self.sign_tab)):
+            self.tabs.addTab(tab, title)
+        self.sign_tab.signed.connect(self._after_signing)
+        self._update_header()
+        self.stack.setCurrentIndex(1)
+        self.visit_opened.emit(visit_id)
+
+    def _update_header(self) -> None:
+        store, visit = self.store, self.ctx.visit
+        patient = store.get_patient(visit["patient_id"])
+        order = store.get_order(visit["order_id"]) if visit["order_id"] else None
+        self.title.setText(f"{patient['name']}  ·  MRN {patient['mrn']}")
+        parts = [f"Born {patient['date_of_birth']}"]
+        if order:
+            cat = load_catalogue()
+            product = cat.products.get(order["product_id"])
+            parts.append(product.brand if product else order["product_id"])
+            if order.get("regimen_id") and order["regimen_id"] in cat.regimens:
+                parts.append(cat.regimens[order["regimen_id"]].name.split(":")[0])
+        parts.append(f"day {visit['course_day']} of {visit['course_days']}")
+        parts.append(f"started {local_time(visit['started_at'], True)}" if visit["started_at"] else "not started")
+        self.subtitle.setText("  ·  ".join(parts))
+        allergies = (patient.get("allergies") or "").strip()
+        self.allergies.setText(f"<b style='color:{ERROR_COLOUR}'>Allergies: {allergies}</b>" if allergies
+                               else "Allergies: none recorded")
+        signed = visit["status"] == "signed"
+        colour = OK_COLOUR if signed else "#757575"
+        self.status.setText(f"<span style='background:{colour}; color:white; padding:4px 10px; "
+                            f"border-radius:4px'><b>{'SIGNED' if signed else 'DRAFT'}</b></span>")
+
+    def _after_signing(self) -> None:
+        for tab in (self.dose_tab, self.lots_tab, self.checklist_tab, self.infusion_tab, self.reactions_tab):
+            tab.set_read_only(True)
+        self._update_header()
+
+    # ------------------------------------------------------------------ exports
+    def export(self, kind: str) -> None:
+        if self.ctx is None:
+            return
+        from nurse_app.ui import visit_export
+        action = {"pdf": visit_export.save_summary_pdf, "print": visit_export.print_summary,
+                  "fhir": visit_export.export_fhir}[kind]
+        action(self, str(self.store.path), self.ctx.visit_id)

@@ -1,0 +1,143 @@
+"""Reactions tab: record kind and severity; the guidance for that severity is shown at once."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QComboBox, QFormLayout, QHBoxLayout, QHeaderView,
+                               QLabel, QLineEdit, QPushButton, QRadioButton, QTableWidget, QTableWidgetItem,
+                               QVBoxLayout, QWidget)
+
+from nurse_app.core.formatting import fmt_qty
+from nurse_app.core.reactions import load_reactions
+from nurse_app.ui.visit.common import VisitContext, attempt, error_label, local_time
+from nurse_app.ui.widgets import ATTENTION_COLOUR, ERROR_COLOUR, Section
+
+
+class ReactionsTab(QWidget):
+    def __init__(self, ctx: VisitContext, rate_now=lambda: None, parent=None):
+        super().__init__(parent)
+        self.setObjectName("reactions_tab")
+        self.ctx = ctx
+        self.guide = load_reactions()
+        self.rate_now = rate_now
+
+        self.kind = QComboBox()
+        self.kind.setObjectName("reaction_kind")
+        self.kind.setAccessibleName("Kind of reaction")
+        for k in self.guide.kinds.values():
+            self.kind.addItem(k.title, k.id)
+        self.kind.currentIndexChanged.connect(self._show_guidance)
+        self.severity_group = QButtonGroup(self)
+        sev_row = QHBoxLayout()
+        self.severity_buttons = {}
+        for s in self.guide.severities.values():
+            b = QRadioButton(s.title)
+            b.setObjectName(f"severity_{s.id}")
+            self.severity_group.addButton(b)
+            self.severity_buttons[s.id] = b
+            b.toggled.connect(self._show_guidance)
+            sev_row.addWidget(b)
+        self.action = QLineEdit()
+        self.action.setObjectName("reaction_action")
+        self.action.setPlaceholderText("What you did (e.g. slowed to 42 mL/h, gave acetaminophen as ordered)")
+        self.outcome = QLineEdit()
+        self.outcome.setObjectName("reaction_outcome")
+        self.outcome.setPlaceholderText("Outcome (e.g. settled after 20 min, resumed)")
+        self.note = QLineEdit()
+        self.note.setObjectName("reaction_note")
+        self.add_button = QPushButton("&Record reaction")
+        self.add_button.setObjectName("add_reaction")
+        self.add_button.clicked.connect(self._add)
+        self.error = error_label("reaction_error")
+        form = QFormLayout()
+        form.addRow("&Kind", self.kind)
+        form.addRow("Severity", sev_row)
+        form.addRow("&Action taken", self.action)
+        form.addRow("&Outcome", self.outcome)
+        form.addRow("N&ote", self.note)
+        self.form_box = Section("Record a reaction")
+        self.form_box.body.addLayout(form)
+        self.form_box.body.addWidget(self.error)
+        self.form_box.body.addWidget(self.add_button, 0, Qt.AlignLeft)
+
+        self.guidance = QLabel()
+        self.guidance.setObjectName("reaction_guidance")
+        self.guidance.setWordWrap(True)
+        self.guidance.setTextFormat(Qt.RichText)
+        guidance_box = Section("What to do")
+        guidance_box.body.addWidget(self.guidance)
+        guidance_box.body.addStretch(1)
+
+        self.table = QTableWidget(0, 6)
+        self.table.setObjectName("reactions_table")
+        self.table.setHorizontalHeaderLabels(["Time", "Kind", "Severity", "Rate at onset", "Action", "Outcome"])
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+
+        top = QHBoxLayout()
+        top.addWidget(self.form_box, 3)
+        top.addWidget(guidance_box, 2)
+        recorded = Section("Reactions this visit")
+        recorded.body.addWidget(self.table)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(recorded, 1)
+        ctx.changed.connect(lambda what: self.refresh() if what in ("visit", "reactions") else None)
+        self._show_guidance()
+        self.refresh()
+
+    def _severity(self) -> str | None:
+        return next((sid for sid, b in self.severity_buttons.items() if b.isChecked()), None)
+
+    def _show_guidance(self, *_) -> None:
+        kind = self.guide.kinds[self.kind.currentData()]
+        sid = self._severity()
+        parts = [f"<p><b>{kind.title}</b>: {kind.signs}</p>"]
+        if sid is None:
+            parts.append("<p>Choose the severity to see what to do.</p>")
+        else:
+            s = self.guide.severities[sid]
+            colour = ERROR_COLOUR if s.call_emergency else ATTENTION_COLOUR if s.stop_infusion else "inherit"
+            parts.append(f"<p style='color:{colour}'><b>{s.title}</b>: {s.examples}</p><ol>"
+                         + "".join(f"<li>{a}</li>" for a in s.actions) + "</ol>")
+            if s.stop_infusion:
+                parts.append("<p><b>Press Stop on the Infusion tab</b> so the record shows when it stopped.</p>")
+        if not self.guide.grading_verified:
+            parts.append(f"<p><small><i>{self.guide.grading_note}</i></small></p>")
+        self.guidance.setText("".join(parts))
+
+    def refresh(self) -> None:
+        rows = self.ctx.store.visit_reactions(self.ctx.visit_id)
+        self.table.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            kind = self.guide.kinds.get(row["kind"])
+            cells = [local_time(row["occurred_at"]), kind.title if kind else row["kind"], row["severity"].capitalize(),
+                     fmt_qty(row["rate_at_onset_ml_h"], "mL/h") if row.get("rate_at_onset_ml_h") else "",
+                     row.get("action_taken") or "", row.get("outcome") or ""]
+            for c, text in enumerate(cells):
+                self.table.setItem(r, c, QTableWidgetItem(text))
+        self.form_box.setEnabled(not self.ctx.signed)
+
+    def _add(self) -> None:
+        sid = self._severity()
+        if sid is None:
+            self.error.setText("Choose the severity.")
+            self.error.show()
+            return
+        if not self.action.text().strip():
+            self.error.setText("Record the action taken (what you did).")
+            self.error.show()
+            self.action.setFocus()
+            return
+        if attempt(self.error, lambda: self.ctx.store.add_reaction(
+                self.ctx.visit_id, kind=self.kind.currentData(), severity=sid, rate_at_onset_ml_h=self.rate_now(),
+                action_taken=self.action.text().strip(), outcome=self.outcome.text().strip(),
+                note=self.note.text().strip())):
+            for w in (self.action, self.outcome, self.note):
+                w.clear()
+            self.ctx.changed.emit("reactions")
+
+    def set_read_only(self, read_only: bool) -> None:
+        self.form_box.setEnabled(not read_only)

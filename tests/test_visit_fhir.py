@@ -1,0 +1,191 @@
+"""The FHIR R4 export, parsed back with fhir.resources (R4B models): resources, codes,
+counts, values, references and stable ids."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fhir.resources.R4B.bundle import Bundle
+from visit_export_helpers import ACCENTED_NAME, make_visit, open_record, toronto_time  # noqa: F401
+
+from nurse_app.reports.fhir import (LOT_EXTENSION, bundle_json, counts_text, resource_counts,
+                                    visit_bundle)
+from nurse_app.reports.visit_data import load_visit
+
+VITAL_LOINC = {"8310-5", "8867-4", "9279-1", "59408-5", "85354-9"}
+
+
+@pytest.fixture
+def store(tmp_path, toronto_time):
+    with open_record(tmp_path / "record.db") as s:
+        yield s
+
+
+def export(store, visit) -> Bundle:
+    """Build, serialise, and parse back: what the agency's system would read."""
+    return Bundle.model_validate_json(bundle_json(visit_bundle(load_visit(store, visit))))
+
+
+def of_type(bundle: Bundle, kind: str) -> list:
+    return [e.resource for e in bundle.entry if e.resource.get_resource_type() == kind]
+
+
+def codes(concept) -> set[tuple[str, str]]:
+    return {(c.system, c.code) for c in concept.coding or ()}
+
+
+def test_bundle_counts_and_types(store):
+    visit = make_visit(store, readings=6, sign=True)
+    bundle = export(store, visit)
+    assert bundle.type == "collection"
+    counts = resource_counts(bundle)
+    # 6 readings x (temperature, pulse, breathing, SpO2, blood pressure) + the weight used.
+    assert dict(counts) == {"Patient": 1, "Encounter": 1, "MedicationAdministration": 1,
+                            "Observation": 6 * 5 + 1, "AllergyIntolerance": 2, "AdverseEvent": 1}
+    assert counts_text(counts).startswith("1 Patient, 1 Encounter, 1 MedicationAdministration, 31 Observation")
+
+
+def test_patient_and_encounter(store):
+    visit = make_visit(store, readings=2, sign=True)
+    bundle = export(store, visit)
+    (patient,) = of_type(bundle, "Patient")
+    assert patient.name[0].text == ACCENTED_NAME
+    assert patient.gender == "female" and str(patient.birthDate) == "1961-08-23"
+    assert patient.identifier[0].value == "MRN-0042"
+    assert ("http://terminology.hl7.org/CodeSystem/v2-0203", "MR") in codes(patient.identifier[0].type)
+    (encounter,) = of_type(bundle, "Encounter")
+    assert encounter.status == "finished"
+    assert (encounter.class_fhir.system, encounter.class_fhir.code) == (
+        "http://terminology.hl7.org/CodeSystem/v3-ActCode", "HH")
+    assert encounter.period.start.isoformat().startswith("2025-03-04T14:00:00")
+    assert encounter.participant[0].individual.display == "Siobhán Ní Bhriain, RN"
+    assert encounter.serviceProvider.display == "Lakeside Home Infusion"
+    store.set_setting("fhir_mrn_system", "urn:oid:2.16.840.1.113883.3.9999.1")
+    assert of_type(export(store, visit), "Patient")[0].identifier[0].system == \
+        "urn:oid:2.16.840.1.113883.3.9999.1"
+
+
+def test_medication_administration_dose_route_and_lots(store):
+    visit = make_visit(store, readings=2, sign=True)
+    calc = store.get_visit(visit)["calculation"]
+    lots = store.visit_lots(visit)
+    assert len(lots) >= 2
+    bundle = export(store, visit)
+    (given,) = of_type(bundle, "MedicationAdministration")
+    assert given.status == "completed"
+    dose = given.dosage.dose
+    assert (dose.system, dose.code, float(dose.value)) == ("http://unitsofmeasure.org", "g",
+                                                          round(calc["daily_dose_g"], 2))
+    assert float(dose.value) == pytest.approx(25.68)   # 2 g/kg x 64.2 kg / 5 days
+    assert codes(given.dosage.route) == {("http://snomed.info/sct", "47625008")}
+    (medication,) = given.contained
+    assert given.medicationReference.reference == f"#{medication.id}"
+    assert codes(medication.code) == {("urn:nurse-app:product", "octagam-10")}
+    assert medication.batch is None  # several lots: listed in the extension instead
+    listed = []
+    for ext in given.dosage.extension:
+        assert ext.url == LOT_EXTENSION
+        parts = {e.url: e for e in ext.extension}
+        listed.append((parts["lotNumber"].valueString, str(parts["expirationDate"].valueDate),
+                       float(parts["vialSize"].valueQuantity.value), parts["vialCount"].valueInteger))
+    assert listed == [(lot["lot_number"], lot["expiry_date"], lot["vial_size_g"], lot["vial_count"])
+                      for lot in lots]
+    assert all(lot["lot_number"] in given.note[0].text for lot in lots)
+
+
+def test_a_single_lot_is_the_medication_batch(store):
+    visit = make_visit(store, readings=1)
+    for lot in store.visit_lots(visit)[1:]:
+        store.delete_lot(lot["id"])
+    (given,) = of_type(export(store, visit), "MedicationAdministration")
+    batch = given.contained[0].batch
+    assert (batch.lotNumber, str(batch.expirationDate)) == ("M2417A", "2026-01-31")
+    assert given.status == "in-progress"  # the visit has not ended
+
+
+def test_vital_sign_observations_are_loinc_coded_with_values(store):
+    visit = make_visit(store, readings=5, sign=True)
+    readings = store.visit_vitals(visit)
+    bundle = export(store, visit)
+    observations = of_type(bundle, "Observation")
+    by_code: dict[str, list] = {}
+    for obs in observations:
+        assert obs.status == "final"
+        assert ("http://terminology.hl7.org/CodeSystem/observation-category", "vital-signs") in \
+            codes(obs.category[0])
+        loinc = {code for system, code in codes(obs.code) if system == "http://loinc.org"}
+        by_code.setdefault(min(loinc - {"2708-6"}), []).append(obs)
+    assert {k: len(v) for k, v in by_code.items()} == {**{c: 5 for c in VITAL_LOINC}, "29463-7": 1}
+    spo2 = by_code["59408-5"][0]
+    assert {c for _, c in codes(spo2.code)} == {"59408-5", "2708-6"}
+    temps = [(float(o.valueQuantity.value), o.valueQuantity.code) for o in by_code["8310-5"]]
+    assert temps == [(r["temperature_c"], "Cel") for r in readings]
+    fever = by_code["8310-5"][3]
+    assert float(fever.valueQuantity.value) == 38.4
+    assert codes(fever.interpretation[0]) == {
+        ("http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", "H")}
+    low = by_code["59408-5"][4]
+    assert float(low.valueQuantity.value) == 91 and low.valueQuantity.code == "%"
+    assert {c for _, c in codes(low.interpretation[0])} == {"L"}
+    assert by_code["8310-5"][0].interpretation is None
+    for panel, reading in zip(by_code["85354-9"], readings):
+        parts = {next(iter(codes(c.code)))[1]: c.valueQuantity for c in panel.component}
+        assert float(parts["8480-6"].value) == reading["systolic_mmhg"]
+        assert float(parts["8462-4"].value) == reading["diastolic_mmhg"]
+        assert parts["8480-6"].code == "mm[Hg]"
+    assert by_code["8867-4"][0].valueQuantity.code == "/min"
+    assert float(by_code["29463-7"][0].valueQuantity.value) == 64.2
+    assert by_code["8310-5"][3].note[0].text == "Chills, rate reduced"
+
+
+def test_allergies_and_adverse_events(store):
+    visit = make_visit(store, readings=2)
+    bundle = export(store, visit)
+    assert sorted(a.code.text for a in of_type(bundle, "AllergyIntolerance")) == [
+        "Latex", "Penicillin (rash, hives)"]
+    (event,) = of_type(bundle, "AdverseEvent")
+    (given,) = of_type(bundle, "MedicationAdministration")
+    assert event.actuality == "actual" and event.event.text == "Chills and fever"
+    assert codes(event.severity) == {("http://terminology.hl7.org/CodeSystem/adverse-event-severity", "mild")}
+    assert event.outcome.text == "Settled within 30 minutes; infusion completed."
+    assert "Action taken: Infusion paused 15 minutes" in event.text.div
+    assert "Rate at onset: 77 mL/h." in event.text.div
+    assert event.suspectEntity[0].instance.reference == f"urn:uuid:{given.id}"
+    # A draft visit's observations are preliminary.
+    assert {o.status for o in of_type(bundle, "Observation")} == {"preliminary"}
+
+
+def test_no_allergies_no_reactions_no_resources(store):
+    patient = store.create_patient(mrn="Q1", name="Kim Lee", date_of_birth="1990-01-01", sex="other",
+                                   allergies="NKDA")
+    visit = store.create_visit(patient)
+    counts = resource_counts(export(store, visit))
+    assert dict(counts) == {"Patient": 1, "Encounter": 1, "MedicationAdministration": 1}
+
+
+def test_every_reference_resolves_and_ids_are_stable_urn_uuids(store):
+    first = make_visit(store, readings=3, sign=True)
+    second = make_visit(store, mrn="MRN-0042-B", readings=3)
+    one, again, other = export(store, first), export(store, first), export(store, second)
+    urls = [e.fullUrl for e in one.entry]
+    assert urls == [e.fullUrl for e in again.entry], "same visit, same ids"
+    assert not set(urls) & {e.fullUrl for e in other.entry}
+    assert all(u.startswith("urn:uuid:") and u[9:] == e.resource.id for u, e in zip(urls, one.entry))
+    assert len(set(urls)) == len(urls)
+    data = json.loads(bundle_json(one))
+    references = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if isinstance(node.get("reference"), str):
+                references.append(node["reference"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+    walk(data)
+    assert references
+    for reference in references:
+        assert reference in urls or reference == "#medication", reference

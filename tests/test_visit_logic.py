@@ -1,0 +1,71 @@
+"""Visit workflow rules: course day, lots against the plan, infusion progress."""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from nurse_app.core.dosing import calculate
+from nurse_app.core.visit_logic import (END, PAUSE, RATE_CHANGE, START, compare_lots, course_day,
+                                        infusion_progress, request_from_order)
+
+T0 = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
+STEPS = [{"start_min": 0, "ml_per_h": 42}, {"start_min": 30, "ml_per_h": 84},
+         {"start_min": 60, "ml_per_h": 168}, {"start_min": 90, "ml_per_h": 336}]
+
+
+def at(minutes):
+    return T0 + timedelta(minutes=minutes)
+
+
+@pytest.mark.parametrize("previous, days, expected", [(0, 5, 1), (1, 5, 2), (4, 5, 5), (5, 5, 1), (0, 1, 1), (3, 2, 2)])
+def test_course_day(previous, days, expected):
+    assert course_day(previous, days) == expected
+
+
+def test_request_from_order_uses_patient_and_todays_weight():
+    order = {"product_id": "gamunex-c", "regimen_id": "pemphigus", "dose_g_per_kg": None, "course_days": None}
+    patient = {"height_cm": 170, "sex": "female", "indication": "pemphigus"}
+    result = calculate(request_from_order(order, patient, 70))
+    assert result.daily_dose_g == pytest.approx(28)
+    custom = {"product_id": "privigen", "regimen_id": None, "dose_g_per_kg": 1, "course_days": 2}
+    r2 = calculate(request_from_order(custom, {"indication": "itp-2day"}, 70))
+    assert r2.rate_ceiling_mg_kg_min == 4          # ITP row picked through the patient's regimen
+
+
+def test_compare_lots():
+    calc = {"daily_dose_g": 27.94, "dispensed_g_per_day": 30}
+    assert not compare_lots([], calc).matches_plan
+    short = compare_lots([{"vial_size_g": 20, "vial_count": 1}], calc)
+    assert not short.matches_plan and "short" in short.message
+    ok = compare_lots([{"vial_size_g": 20, "vial_count": 1}, {"vial_size_g": 10, "vial_count": 1}], calc)
+    assert ok.matches_plan and ok.dispensed_g == 30
+    over = compare_lots([{"vial_size_g": 20, "vial_count": 2}], calc)
+    assert not over.matches_plan and "vial plan was 30 g" in over.message
+
+
+def test_infusion_not_started():
+    p = infusion_progress([], [], STEPS, at(0))
+    assert not p.started and p.state.now_min is None
+
+
+def test_infusion_progress_through_steps():
+    events = [{"kind": START, "at": at(0), "rate_ml_h": 42}]
+    p = infusion_progress(events, [at(-5)], STEPS, at(20))
+    assert p.running and p.current_step == 0 and p.next_step == 1
+    assert p.next_increase_in_min == pytest.approx(10)
+    events.append({"kind": RATE_CHANGE, "at": at(32), "rate_ml_h": 84})
+    p = infusion_progress(events, [at(-5), at(15), at(29)], STEPS, at(40))
+    assert p.current_step == 1 and p.next_increase_in_min == pytest.approx(22)   # 32 + 30 - 40
+    assert p.state.rate_changes_at_min == (32,)
+    events.append({"kind": PAUSE, "at": at(45), "rate_ml_h": None})
+    p = infusion_progress(events, [], STEPS, at(50))
+    assert not p.running and p.next_increase_in_min is None
+    events.append({"kind": END, "at": at(200), "rate_ml_h": None})
+    p = infusion_progress(events, [], STEPS, at(201))
+    assert p.ended and p.state.ended_at_min == 200
+
+
+def test_at_max_rate_tracked():
+    events = [{"kind": START, "at": at(0), "rate_ml_h": 42}, {"kind": RATE_CHANGE, "at": at(95), "rate_ml_h": 336}]
+    p = infusion_progress(events, [], STEPS, at(100))
+    assert p.current_step == 3 and p.next_step is None and p.state.at_max_since_min == 95
