@@ -48,11 +48,17 @@ _CHILDREN = {
 _name_text = text_rule(200)
 
 
+# Letters that Unicode does not decompose into a base letter plus an accent.
+_UNDECOMPOSED = str.maketrans({"ø": "o", "æ": "ae", "œ": "oe", "ł": "l", "đ": "d", "ð": "d", "þ": "th",
+                               "ı": "i"})
+
+
 def _fold(value: str | None) -> str:
-    """Case- and accent-insensitive form for searching names (SQLite's LIKE is ASCII-only)."""
+    """Case- and accent-insensitive form for searching names (SQLite's LIKE is ASCII-only):
+    "Ødegård" and "Łucja" are found by typing "odegard" and "lucja"."""
     if value is None:
         return ""
-    decomposed = unicodedata.normalize("NFKD", value.casefold())
+    decomposed = unicodedata.normalize("NFKD", value.casefold().translate(_UNDECOMPOSED))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
