@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QFont
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton,
+from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtGui import QBrush, QFont, QFontMetrics
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QStyledItemDelegate, QHeaderView, QLabel, QLineEdit, QPushButton,
                                QSplitter, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from nurse_app.core.checklists import DONE, NOT_APPLICABLE, NOT_DONE
 from nurse_app.ui.visit.common import VisitContext, attempt, error_label, local_time
 from nurse_app.ui.widgets import ATTENTION_COLOUR, Section
+
+class _WrapDelegate(QStyledItemDelegate):
+    """Item text wraps to the column width (QTreeView's own row heights ignore wrapping)."""
+
+    def __init__(self, tree: QTreeWidget):
+        super().__init__(tree)
+        self.tree = tree
+
+    def sizeHint(self, option, index):  # noqa: N802 - Qt API
+        size = super().sizeHint(option, index)
+        if index.column() != 0 or not index.parent().isValid():
+            return size
+        depth_indent = self.tree.indentation() * 2
+        width = max(80, self.tree.columnWidth(0) - depth_indent - 28)   # 28: check box and margins
+        text = index.data(Qt.DisplayRole) or ""
+        rect = QFontMetrics(option.font).boundingRect(QRect(0, 0, width, 10_000), Qt.TextWordWrap, text)
+        return QSize(size.width(), max(size.height(), rect.height() + 6))
+
 
 STATUS_TEXT = {DONE: "Done", NOT_APPLICABLE: "Not applicable", NOT_DONE: "Not done", None: ""}
 ITEM_ROLE = Qt.UserRole
@@ -27,6 +45,8 @@ class ChecklistTab(QWidget):
         self.tree.setHeaderLabels(["Item", "Answer", "Time", "Note"])
         self.tree.setSelectionMode(QAbstractItemView.SingleSelection)
         self.tree.setWordWrap(True)
+        self.tree.setTextElideMode(Qt.ElideNone)   # the nurse must read the whole item: wrap, never cut
+        self.tree.setItemDelegate(_WrapDelegate(self.tree))
         self.tree.setUniformRowHeights(False)
         header = self.tree.header()
         header.setStretchLastSection(False)
@@ -34,7 +54,9 @@ class ChecklistTab(QWidget):
         header.setSectionResizeMode(1, QHeaderView.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeToContents)
         header.setSectionResizeMode(3, QHeaderView.Interactive)
-        header.resizeSection(3, 160)
+        header.resizeSection(3, 130)
+        # Row heights of wrapped text depend on the column width: re-lay out when it changes.
+        header.sectionResized.connect(lambda *_: self.tree.scheduleDelayedItemsLayout())
         self.tree.itemChanged.connect(self._checked)
         self.tree.currentItemChanged.connect(self._selected)
 
@@ -84,7 +106,8 @@ class ChecklistTab(QWidget):
         splitter.addWidget(self.tree)
         splitter.addWidget(side)
         splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([820, 340])
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
         ctx.changed.connect(lambda what: self.refresh() if what == "visit" else None)
@@ -114,6 +137,7 @@ class ChecklistTab(QWidget):
             row.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable | Qt.ItemIsUserCheckable)
             row.setCheckState(0, Qt.Checked if i["status"] == DONE else Qt.Unchecked)
             row.setToolTip(0, i["text"])
+            row.setTextAlignment(0, Qt.AlignLeft | Qt.AlignTop)
             if i["required"] and i["status"] is None:
                 row.setForeground(1, QBrush(Qt.GlobalColor.darkYellow))
                 row.setText(1, "Required")

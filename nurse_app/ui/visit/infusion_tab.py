@@ -63,7 +63,8 @@ class InfusionTab(QWidget):
         self.plan.verticalHeader().hide()
         self.plan.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.plan.setSelectionMode(QAbstractItemView.NoSelection)
-        self.plan.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
+        self.plan.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.plan.horizontalHeader().setStretchLastSection(True)
         self.new_rate = QDoubleSpinBox()
         self.new_rate.setObjectName("new_rate")
         self.new_rate.setAccessibleName("New rate in mL/h")
@@ -159,6 +160,7 @@ class InfusionTab(QWidget):
         splitter.addWidget(sheet_box)
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
+        splitter.setSizes([440, 720])
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
 
@@ -226,7 +228,9 @@ class InfusionTab(QWidget):
         steps = self._steps()
         for i in range(self.plan.rowCount()):
             marker = ""
-            if p.current_step == i:
+            if p.ended:
+                pass
+            elif p.current_step == i:
                 marker = "◀ now"
             elif p.next_step == i and p.started:
                 marker = "next"
@@ -236,8 +240,9 @@ class InfusionTab(QWidget):
             for c in range(4):
                 cell = self.plan.item(i, c)
                 if cell:
-                    cell.setBackground(QBrush(QColor(OK_COLOUR)) if p.current_step == i else QBrush())
-                    cell.setForeground(QBrush(QColor("white")) if p.current_step == i else QBrush())
+                    current = p.current_step == i and not p.ended
+                    cell.setBackground(QBrush(QColor(OK_COLOUR)) if current else QBrush())
+                    cell.setForeground(QBrush(QColor("white")) if current else QBrush())
         if not p.started:
             self.status.setText("Not started. Take baseline vital signs, then press Start infusion.")
         elif p.ended:
