@@ -189,6 +189,8 @@ def test_whole_visit_end_to_end(qtbot, record, tmp_path, monkeypatch):
     first_item = tree.topLevelItem(0).child(0)
     first_id = first_item.data(0, Qt.UserRole)
     first_item.setCheckState(0, Qt.Checked)                            # tick one by hand
+    qtbot.waitUntil(lambda: {i["item_id"]: i["status"] for i in store.visit_checklist(visit_id)}[first_id] == DONE,
+                    timeout=2000)
     entry = {i["item_id"]: i for i in store.visit_checklist(visit_id)}[first_id]
     assert entry["status"] == DONE and entry["answered_at"] and entry["recorded_by"] == "Maria Santos, RN"
     education = [i for i in store.visit_checklist(visit_id) if "8 to 10 days" in i["text"] + i["help"]]

@@ -33,6 +33,7 @@ from nurse_app.core.guides import Block, Guide, guide_html, load_guides, section
 from nurse_app.reports.handout import (CALL_TITLE, CARE_TEAM, CONTACT_FIELDS, REVIEWED_NOTE,
                                        SOURCES_TITLE, SUBTITLE, write_handout_pdf)
 from nurse_app.store.guide_index import ALIASES_LABEL, GuideIndex
+from nurse_app.ui.tasks import start_job
 
 GUIDE_ID_ROLE = Qt.ItemDataRole.UserRole
 SECTION_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -377,7 +378,7 @@ class GuidesPage(QWidget):
         self.busy.show()
         self.status.setText("Creating the handout…")
         self._update_buttons()
-        self._pool.start(job)
+        start_job(job)   # collects garbage on the GUI thread first
 
     def _job_finished(self, job: _HandoutJob) -> None:
         self._jobs.discard(job)

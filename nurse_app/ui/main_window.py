@@ -245,6 +245,8 @@ class MainWindow(QMainWindow):
             self.settings.remove("visit/current")
 
     def closeEvent(self, event) -> None:
+        if self.store is not None:
+            self.visit_page.shutdown()
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/page", self.current_page())
         self.settings.sync()

@@ -6,6 +6,7 @@ to open its own connection (e.g. the record's path), never a live Store.
 
 from __future__ import annotations
 
+import gc
 from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
@@ -37,6 +38,17 @@ class _Job(QRunnable):
             self.signals.finished.emit(result)
 
 
+def start_job(job: QRunnable) -> None:
+    """Start ``job`` on the global pool after collecting garbage on the GUI thread.
+
+    Python's cycle collector runs on whichever thread happens to allocate: if it ran on
+    a worker while deleted widgets were waiting in reference cycles, it would destroy Qt
+    widgets off the GUI thread and crash. Collecting here first leaves it nothing to do.
+    """
+    gc.collect()
+    QThreadPool.globalInstance().start(job)
+
+
 def run_in_background(parent: QWidget, title: str, label: str,
                       work: Callable[[Callable[[int, int], None]], Any],
                       on_done: Callable[[Any], None] | None = None) -> _Job:
@@ -65,5 +77,5 @@ def run_in_background(parent: QWidget, title: str, label: str,
     job.signals.finished.connect(finished)
     job.signals.failed.connect(failed)
     parent._background_job = job   # keep the signals object alive until it reports
-    QThreadPool.globalInstance().start(job)
+    start_job(job)
     return job

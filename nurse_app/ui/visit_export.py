@@ -29,6 +29,7 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox, QProgressDialog
 
 from nurse_app.core.errors import NurseAppError
 from nurse_app.reports.visit_data import DRAFT_MARK, TableData, VisitSummary, reactions_table
+from nurse_app.ui.tasks import start_job
 
 _ACCENT = "#1f4e79"
 _ALERT = "#a4262c"
@@ -134,7 +135,7 @@ def _start(parent: QWidget | None, busy_text: str, error_title: str, failure: st
     job.signals.failed.connect(task._failed)
     task._job = job
     _RUNNING.add(task)
-    QThreadPool.globalInstance().start(job)
+    start_job(job)   # collects garbage on the GUI thread first
     return task
 
 

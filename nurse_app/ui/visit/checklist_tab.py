@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtCore import QRect, QSize, Qt, QTimer
 from PySide6.QtGui import QBrush, QFont, QFontMetrics
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QStyledItemDelegate, QHeaderView, QLabel, QLineEdit, QPushButton,
                                QSplitter, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
@@ -186,11 +186,25 @@ class ChecklistTab(QWidget):
         if self._updating or column != 0 or row.data(0, ITEM_ROLE) is None:
             return
         item_id = row.data(0, ITEM_ROLE)
-        self.tree.setCurrentItem(row)
-        if row.checkState(0) == Qt.Checked:
+        checked = row.checkState(0) == Qt.Checked
+        # Saving rebuilds the tree, which deletes ``row`` while Qt is still inside its
+        # itemChanged signal (a crash): finish the signal first, then save.
+        QTimer.singleShot(0, lambda: self._apply_check(item_id, checked))
+
+    def _apply_check(self, item_id: str, checked: bool) -> None:
+        self._select(item_id)
+        if checked:
             self._save(item_id, DONE, self._items[item_id]["note"] or "")
         else:
             self._clear()
+
+    def _select(self, item_id: str) -> None:
+        for i in range(self.tree.topLevelItemCount()):
+            phase = self.tree.topLevelItem(i)
+            for j in range(phase.childCount()):
+                if phase.child(j).data(0, ITEM_ROLE) == item_id:
+                    self.tree.setCurrentItem(phase.child(j))
+                    return
 
     def _answer(self, status: str) -> None:
         item_id = self._selected_item_id()

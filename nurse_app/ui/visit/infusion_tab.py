@@ -165,7 +165,7 @@ class InfusionTab(QWidget):
         layout.addWidget(splitter)
 
         self.clock = QTimer(self, interval=1000)
-        self.clock.timeout.connect(self._tick)
+        self.clock.timeout.connect(lambda: self._tick() if self.isVisible() else None)
         self.clock.start()
         ctx.changed.connect(lambda what: self.refresh() if what in ("visit", "vitals", "events", "reactions") else None)
         self.refresh()
@@ -322,6 +322,10 @@ class InfusionTab(QWidget):
             flags = flag_reading(_reading(self._vitals[-1]), baseline)
             self.flags_label.setText(" ".join(f.message for f in flags))
             self.inputs["temperature_c"].setFocus()
+
+    def stop(self) -> None:
+        """Stop the clock (the window is closing and the record is about to close)."""
+        self.clock.stop()
 
     def set_read_only(self, read_only: bool) -> None:
         self.entry_box.setEnabled(not read_only)

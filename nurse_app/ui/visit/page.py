@@ -98,7 +98,13 @@ class VisitPage(QWidget):
         self.open_visit(visit_id)
         return visit_id
 
+    def shutdown(self) -> None:
+        """Stop timers before the record closes (window closing)."""
+        if self.ctx is not None:
+            self.infusion_tab.stop()
+
     def open_visit(self, visit_id: int) -> None:
+        self.shutdown()
         self.ctx = VisitContext(self.store, visit_id)
         self.ctx.changed.connect(lambda _what: self._update_header())
         while self.tabs.count():
