@@ -21,6 +21,11 @@ class ContentSet:
 CONTENT_SETS: tuple[ContentSet, ...] = (
     ContentSet("IVIG catalogue (products, regimens, limits)", "nurse_app.core.catalogue:load_catalogue",
                lambda c: f"{len(c.products)} products, {len(c.regimens)} regimens"),
+    ContentSet("Condition guides", "nurse_app.core.guides:load_guides", lambda g: f"{len(g)} guides"),
+    ContentSet("Visit checklist templates", "nurse_app.core.checklists:list_templates",
+               lambda t: ", ".join(f"{x.id} v{x.version} ({len(x.items)} items)" for x in t)),
+    ContentSet("Vital-sign ranges and flags", "nurse_app.core.vitals:vital_measures",
+               lambda m: f"{len(m)} measures"),
     ContentSet("Reaction guidance", "nurse_app.core.reactions:load_reactions",
                lambda r: f"{len(r.kinds)} kinds, {len(r.severities)} severities"),
     ContentSet("Vital-signs timing", "nurse_app.core.monitoring:load_monitoring",
