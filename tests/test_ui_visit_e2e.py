@@ -6,7 +6,6 @@ record a mild reaction, sign, try to edit (refused), add an addendum; then a fre
 over the same record file shows the same visit.
 """
 
-import datetime as dt
 
 import pytest
 from PySide6.QtCore import QSettings, Qt, QTimer

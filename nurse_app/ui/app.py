@@ -41,7 +41,6 @@ def run_gui(args) -> int:
     window = MainWindow(store=store)
     window.show()
     if store.nurse_profile() is None:
-        from nurse_app.ui.profile_dialog import NurseProfileDialog
         QMessageBox.information(window, "Welcome", "Welcome. Before the first visit, enter your name and "
                                 "credentials: they stamp every entry and signature, and your agency's "
                                 "contact details go on patient handouts.")

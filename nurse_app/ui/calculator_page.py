@@ -8,20 +8,20 @@ recorded acknowledgement (``acknowledgements()``), which the visit record stores
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFormLayout, QFrame, QGridLayout,
                                QHBoxLayout, QHeaderView, QLabel, QScrollArea, QSizePolicy, QSplitter,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
+from nurse_app.core.acknowledgements import AcknowledgementLog
 from nurse_app.core.calc_text import vial_plan_text
 from nurse_app.core.catalogue import CONFIRM_WITH_INSERT, Catalogue, load_catalogue
 from nurse_app.core.dosing import DoseRequest, DoseResult, calculate
 from nurse_app.core.errors import InputError
 from nurse_app.core.formatting import fmt_minutes, fmt_number, fmt_qty
 from nurse_app.core.units import height_to_cm, parse_number, weight_to_kg
-from nurse_app.ui.widgets import ATTENTION_COLOUR, ERROR_COLOUR, OK_COLOUR, FieldWithError, Section, Tile
+from nurse_app.ui.widgets import (ATTENTION_COLOUR, ERROR_COLOUR, OK_COLOUR, FieldWithError, Section, Tile,
+                                  error_label, read_only_table)
 
 CUSTOM = "__custom__"
 BASIS_LABELS = {
@@ -45,14 +45,7 @@ def _item(text: str, align=Qt.AlignRight | Qt.AlignVCenter) -> QTableWidgetItem:
 
 
 def _table(name: str, headers: list[str]) -> QTableWidget:
-    table = QTableWidget(0, len(headers))
-    table.setObjectName(name)
-    table.setAccessibleName(name.replace("_", " "))
-    table.setHorizontalHeaderLabels(headers)
-    table.verticalHeader().hide()
-    table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-    table.setSelectionMode(QAbstractItemView.NoSelection)
-    table.setFocusPolicy(Qt.NoFocus)
+    table = read_only_table(name, headers)
     table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
     table.setSizeAdjustPolicy(QAbstractItemView.AdjustToContents)
     table.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
@@ -77,7 +70,8 @@ class CalculatorPage(QWidget):
         self.setObjectName("calculator_page")
         self.catalogue = catalogue or load_catalogue()
         self.result: DoseResult | None = None
-        self._acks: dict[tuple[str, str], str] = {}   # (code, message) -> ISO time acknowledged
+        self._acks = AcknowledgementLog()
+        self._current_warnings: list = []
         self._timer = QTimer(self, singleShot=True, interval=120)
         self._timer.timeout.connect(self.recalculate)
         self._build()
@@ -115,11 +109,7 @@ class CalculatorPage(QWidget):
         combo.view().setTextElideMode(Qt.ElideNone)
         combo.currentIndexChanged.connect(lambda *_: combo.setToolTip(combo.currentText()))
         combo.setAccessibleName(name.replace("_", " "))
-        error = QLabel()
-        error.setObjectName(f"{name}_error")
-        error.setWordWrap(True)
-        error.setStyleSheet(f"color: {ERROR_COLOUR};")
-        error.hide()
+        error = error_label(f"{name}_error")
         holder = QWidget()
         box = QVBoxLayout(holder)
         box.setContentsMargins(0, 0, 0, 0)
@@ -367,8 +357,7 @@ class CalculatorPage(QWidget):
 
     def restore_acknowledgements(self, acknowledgements: list[dict]) -> None:
         """Re-apply acknowledgements saved with a visit (same warning text only)."""
-        for a in acknowledgements:
-            self._acks[(a["code"], a["message"])] = a["acknowledged_at"]
+        self._acks.restore(acknowledgements)
         self._show_warnings(self.result.warnings if self.result else ())
 
     def _request(self) -> tuple[DoseRequest | None, dict[str, str]]:
@@ -544,7 +533,7 @@ class CalculatorPage(QWidget):
             box = QCheckBox("Acknowledged")
             box.setObjectName(f"ack_{w.code}")
             box.setAccessibleName(f"Acknowledge: {w.message}")
-            box.setChecked((w.code, w.message) in self._acks)
+            box.setChecked(self._acks.is_acknowledged(w))
             box.toggled.connect(lambda checked, w=w: self._acknowledge(w, checked))
             text = QLabel(w.message)
             text.setWordWrap(True)
@@ -555,25 +544,20 @@ class CalculatorPage(QWidget):
         self._update_banner()
 
     def _acknowledge(self, warning, checked: bool) -> None:
-        key = (warning.code, warning.message)
-        if checked:
-            self._acks.setdefault(key, datetime.now(timezone.utc).isoformat(timespec="seconds"))
-        else:
-            self._acks.pop(key, None)
+        self._acks.set(warning, checked)
         self._update_banner()
         self.acknowledgements_changed.emit()
 
     def pending_warnings(self) -> list:
-        return [w for w in getattr(self, "_current_warnings", []) if (w.code, w.message) not in self._acks]
+        return self._acks.pending(self._current_warnings)
 
     def acknowledgements(self) -> list[dict]:
         """Acknowledged warnings of the current result, with the time each was acknowledged (UTC)."""
-        return [{"code": w.code, "message": w.message, "acknowledged_at": self._acks[(w.code, w.message)]}
-                for w in getattr(self, "_current_warnings", []) if (w.code, w.message) in self._acks]
+        return self._acks.records(self._current_warnings)
 
     def _update_banner(self) -> None:
         pending = len(self.pending_warnings())
-        total = len(getattr(self, "_current_warnings", []))
+        total = len(self._current_warnings)
         if pending:
             self.banner.setText(f"⚠ {pending} warning{'s' if pending != 1 else ''} below need"
                                 f"{'s' if pending == 1 else ''} acknowledgement before this calculation is used.")

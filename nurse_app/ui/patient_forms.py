@@ -11,12 +11,12 @@ order means before saving it.  No clinical number lives here.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialogButtonBox, QHBoxLayout, QLabel, QSizePolicy,
                                QVBoxLayout, QWidget)
 
+from nurse_app.core.acknowledgements import AcknowledgementLog
 from nurse_app.core.catalogue import Catalogue, Regimen, load_catalogue
 from nurse_app.core.dosing import DoseRequest, DoseResult, calculate
 from nurse_app.core.errors import InputError, NurseAppError
@@ -228,7 +228,7 @@ class OrderDialog(FormDialog):
         weights = store.patient_weights(patient_id)
         self.latest_weight = weights[0] if weights else None
         self.result: DoseResult | None = None
-        self._acks: dict[tuple[str, str], str] = {}
+        self._acks = AcknowledgementLog()
         self._current_warnings: list = []
         self._timer = QTimer(self, singleShot=True, interval=150)
         self._timer.timeout.connect(self.recalculate)
@@ -479,7 +479,7 @@ class OrderDialog(FormDialog):
             box = QCheckBox("Acknowledged")
             box.setObjectName(f"ack_{w.code}")
             box.setAccessibleName(f"Acknowledge: {w.message}")
-            box.setChecked((w.code, w.message) in self._acks)
+            box.setChecked(self._acks.is_acknowledged(w))
             box.toggled.connect(lambda checked, w=w: self._acknowledge(w, checked))
             h.addWidget(text, 1)
             h.addWidget(box, 0, Qt.AlignTop)
@@ -495,20 +495,15 @@ class OrderDialog(FormDialog):
             QTimer.singleShot(0, self.grow_to_fit)
 
     def _acknowledge(self, warning, checked: bool) -> None:
-        key = (warning.code, warning.message)
-        if checked:
-            self._acks.setdefault(key, datetime.now(timezone.utc).isoformat(timespec="seconds"))
-        else:
-            self._acks.pop(key, None)
+        self._acks.set(warning, checked)
         self._update_save_state()
 
     def pending_warnings(self) -> list:
-        return [w for w in self._current_warnings if (w.code, w.message) not in self._acks]
+        return self._acks.pending(self._current_warnings)
 
     def acknowledgements(self) -> list[dict]:
         """Acknowledged warnings of the current check, with when each was ticked (UTC)."""
-        return [{"code": w.code, "message": w.message, "acknowledged_at": self._acks[(w.code, w.message)]}
-                for w in self._current_warnings if (w.code, w.message) in self._acks]
+        return self._acks.records(self._current_warnings)
 
     def _update_save_state(self) -> None:
         pending = len(self.pending_warnings())

@@ -36,7 +36,7 @@ from nurse_app.store.times import today_local
 from nurse_app.ui.forms import MessageBanner
 from nurse_app.ui.patient_forms import SEX_LABELS, OrderDialog, PatientDialog, days_text, indication_text
 from nurse_app.ui.profile_dialog import NurseProfileDialog
-from nurse_app.ui.widgets import ATTENTION_COLOUR, ERROR_COLOUR, OK_COLOUR, FieldWithError, Section
+from nurse_app.ui.widgets import ATTENTION_COLOUR, ERROR_COLOUR, OK_COLOUR, FieldWithError, Section, read_only_table
 
 LIST_LIMIT = 1000
 ID_ROLE = Qt.UserRole + 1
@@ -459,14 +459,7 @@ class PatientsPage(QWidget):
 
     @staticmethod
     def _small_table(name: str, headers: list[str]) -> QTableWidget:
-        table = QTableWidget(0, len(headers))
-        table.setObjectName(name)
-        table.setAccessibleName(name.replace("_", " "))
-        table.setHorizontalHeaderLabels(headers)
-        table.verticalHeader().hide()
-        table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        table.setSelectionMode(QAbstractItemView.NoSelection)
-        table.setFocusPolicy(Qt.NoFocus)
+        table = read_only_table(name, headers)
         table.setTabKeyNavigation(False)
         table.setWordWrap(False)
         table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)

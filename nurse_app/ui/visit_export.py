@@ -22,7 +22,7 @@ from html import escape
 from typing import Callable
 
 import shiboken6
-from PySide6.QtCore import QObject, QRectF, QRunnable, Qt, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QRectF, QRunnable, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QFont, QPainter, QTextDocument
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox, QProgressDialog, QWidget

@@ -7,12 +7,35 @@ Colours come from the palette (light or dark system theme) except the two accent
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QFrame, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QSizePolicy,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFrame, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
+                               QSizePolicy, QTableWidget, QVBoxLayout, QWidget)
 
 ERROR_COLOUR = "#d32f2f"
 ATTENTION_COLOUR = "#e65100"
 OK_COLOUR = "#2e7d32"
+
+
+def error_label(name: str, parent: QWidget | None = None) -> QLabel:
+    """The one-line inline error shown under a field (hidden until there is a message)."""
+    label = QLabel(parent)
+    label.setObjectName(name)
+    label.setWordWrap(True)
+    label.setStyleSheet(f"color: {ERROR_COLOUR};")
+    label.hide()
+    return label
+
+
+def read_only_table(name: str, headers: list[str]) -> QTableWidget:
+    """A display-only table: no editing, no selection, no focus stop, no row numbers."""
+    table = QTableWidget(0, len(headers))
+    table.setObjectName(name)
+    table.setAccessibleName(name.replace("_", " "))
+    table.setHorizontalHeaderLabels(headers)
+    table.verticalHeader().hide()
+    table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+    table.setSelectionMode(QAbstractItemView.NoSelection)
+    table.setFocusPolicy(Qt.NoFocus)
+    return table
 
 
 class FieldWithError(QWidget):
@@ -39,11 +62,7 @@ class FieldWithError(QWidget):
             self.unit.setAccessibleName(f"{name.replace('_', ' ')} unit")
             self.unit.currentIndexChanged.connect(self.changed)
             row.addWidget(self.unit)
-        self.error = QLabel(self)
-        self.error.setObjectName(f"{name}_error")
-        self.error.setWordWrap(True)
-        self.error.setStyleSheet(f"color: {ERROR_COLOUR};")
-        self.error.hide()
+        self.error = error_label(f"{name}_error", self)
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.setSpacing(2)
@@ -116,11 +135,7 @@ class WithError(QWidget):
         self.setObjectName(f"field_{name}")
         self.editor = editor
         editor.setParent(self)
-        self.error = QLabel(self)
-        self.error.setObjectName(f"{name}_error")
-        self.error.setWordWrap(True)
-        self.error.setStyleSheet(f"color: {ERROR_COLOUR};")
-        self.error.hide()
+        self.error = error_label(f"{name}_error", self)
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.setSpacing(2)

@@ -9,7 +9,9 @@ from PySide6.QtWidgets import QLabel
 
 from nurse_app.core.errors import NurseAppError
 from nurse_app.store import Store, to_local
-from nurse_app.ui.widgets import ERROR_COLOUR
+from nurse_app.ui.widgets import error_label
+
+__all__ = ["VisitContext", "attempt", "error_label", "local_time", "now_utc"]
 
 
 class VisitContext(QObject):
@@ -41,15 +43,6 @@ def local_time(text: str | None, with_date: bool = False) -> str:
         return ""
     moment = to_local(text)
     return moment.strftime("%d %b %Y %H:%M" if with_date else "%H:%M")
-
-
-def error_label(name: str) -> QLabel:
-    label = QLabel()
-    label.setObjectName(name)
-    label.setWordWrap(True)
-    label.setStyleSheet(f"color: {ERROR_COLOUR};")
-    label.hide()
-    return label
 
 
 def attempt(label: QLabel, action) -> bool:

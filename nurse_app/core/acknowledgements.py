@@ -1,0 +1,41 @@
+"""Which calculation warnings the nurse has acknowledged, and when (UTC).
+
+Keyed by the warning's code *and* text: if a new weight changes a warning's message,
+it needs acknowledging again.  Shared by the calculator page and the order form.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Iterable
+
+
+class AcknowledgementLog:
+    def __init__(self) -> None:
+        self._at: dict[tuple[str, str], str] = {}
+
+    @staticmethod
+    def _key(warning) -> tuple[str, str]:
+        return warning.code, warning.message
+
+    def set(self, warning, acknowledged: bool) -> None:
+        if acknowledged:
+            self._at.setdefault(self._key(warning), datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        else:
+            self._at.pop(self._key(warning), None)
+
+    def is_acknowledged(self, warning) -> bool:
+        return self._key(warning) in self._at
+
+    def restore(self, records: Iterable[dict]) -> None:
+        """Re-apply records saved earlier (``{"code", "message", "acknowledged_at"}``)."""
+        for r in records:
+            self._at[(r["code"], r["message"])] = r["acknowledged_at"]
+
+    def pending(self, warnings: Iterable) -> list:
+        return [w for w in warnings if not self.is_acknowledged(w)]
+
+    def records(self, warnings: Iterable) -> list[dict]:
+        """The acknowledged ones among ``warnings``, with their time, for the record."""
+        return [{"code": w.code, "message": w.message, "acknowledged_at": self._at[self._key(w)]}
+                for w in warnings if self.is_acknowledged(w)]
