@@ -431,6 +431,11 @@ def test_order_hard_limit_refused_inline_and_soft_limit_needs_acknowledgement(qt
     assert (order["product_id"], order["regimen_id"], order["dose_g_per_kg"], order["course_days"],
             order["interval_days"], order["prescriber"], order["active"]) == (
         "octagam-10", "dermatomyositis", 2.2, 5, 28, "Dr. S. Kim", True)
+    # The acknowledgements are recorded with the order (and so in the audit log).
+    recorded = order["acknowledgements"]
+    assert {a["code"] for a in recorded["warnings"]} == {c.removeprefix("ack_") for c in boxes}
+    assert all(a["acknowledged_at"].endswith("+00:00") for a in recorded["warnings"])
+    assert recorded["weight_kg"] == 70
 
 
 def test_order_store_errors_shown_on_their_field(qtbot, store, weighed):

@@ -138,8 +138,9 @@ class Store:
             return None
         for key in _BOOLEAN_COLUMNS & row.keys():
             row[key] = bool(row[key])
-        if row.get("calculation") is not None:
-            row["calculation"] = json.loads(row["calculation"])
+        for key in schema.JSON_COLUMNS & row.keys():
+            if row[key] is not None:
+                row[key] = json.loads(row[key])
         return row
 
     def _raw(self, table: str, row_id: int) -> dict:

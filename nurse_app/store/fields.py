@@ -48,6 +48,9 @@ ORDER = {
     "prescriber": Rule("Prescriber", text(200), required=True),
     "active": Rule("Active", boolean, default=True),
     "notes": Rule("Notes", text(10000, multiline=True), default=""),
+    # {"warnings": [{"code", "message", "acknowledged_at"}], "weight_kg": ...}: the soft-limit
+    # warnings the nurse acknowledged when entering the order, and the weight checked.
+    "acknowledgements": Rule("Acknowledged warnings", json_object),
 }
 
 VISIT = {

@@ -34,7 +34,7 @@ _V1_CHILD_TABLES = ("checklist_entries", "vitals", "reactions", "product_lots") 
 VISIT_CHILD_TABLES = (*_V1_CHILD_TABLES, "infusion_events")
 
 # Columns holding JSON text.
-JSON_COLUMNS = {"calculation"}
+JSON_COLUMNS = {"calculation", "acknowledgements"}
 
 # Messages raised by triggers.  The store recognises the prefix before the colon and
 # turns it into the matching error class; a raw SQL user reads the sentence.
@@ -320,11 +320,18 @@ def _v3_infusion_events(conn: sqlite3.Connection) -> None:
     install_audit_triggers(conn)
 
 
+def _v4_order_acknowledgements(conn: sqlite3.Connection) -> None:
+    """Version 4: the soft-limit warnings acknowledged when an order was entered (JSON)."""
+    conn.execute("ALTER TABLE orders ADD COLUMN acknowledgements TEXT")
+    install_audit_triggers(conn)
+
+
 # version -> step bringing the file from version - 1 to version.  Append only.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _v1_tables,
     2: _v2_audit_and_indexes,
     3: _v3_infusion_events,
+    4: _v4_order_acknowledgements,
 }
 CURRENT_VERSION = max(MIGRATIONS)
 

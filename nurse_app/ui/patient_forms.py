@@ -533,6 +533,8 @@ class OrderDialog(FormDialog):
             "start_date": self.start_date.text() or None,
             "prescriber": self.prescriber.text(),
             "notes": _text_of(self.notes),
+            "acknowledgements": {"warnings": self.acknowledgements(),
+                                 "weight_kg": self.result.weight.actual_kg},
         }
 
     def save(self) -> bool:
