@@ -23,7 +23,7 @@ from nurse_app.core.errors import InputError, NurseAppError
 from nurse_app.core.formatting import fmt_number, fmt_qty
 from nurse_app.core.units import height_to_cm, parse_number, weight_to_kg
 from nurse_app.core.weights import SEXES as DOSING_SEXES
-from nurse_app.store import RecordValueError, Store
+from nurse_app.store import Store
 from nurse_app.store.fields import PATIENT, SEXES
 from nurse_app.store.times import today_local
 from nurse_app.store.validation import clean
@@ -198,11 +198,8 @@ class PatientDialog(FormDialog):
                 changes = {k: v for k, v in values.items() if cleaned[k] != stored[k]}
                 if changes:
                     self.store.update_patient(self.patient_id, **changes)
-        except RecordValueError as exc:
+        except NurseAppError as exc:   # show_error marks the named field, else the banner
             self.show_error(exc)
-            return False
-        except NurseAppError as exc:
-            self.banner.show_message(str(exc))
             return False
         return True
 
@@ -552,11 +549,8 @@ class OrderDialog(FormDialog):
                     for order in self.store.patient_orders(self.patient_id, active_only=True):
                         self.store.update_order(order["id"], active=False)
                     self.order_id = self.store.create_order(self.patient_id, **values)
-        except InputError as exc:
+        except NurseAppError as exc:   # show_error marks the named field, else the banner
             self.show_error(exc)
-            return False
-        except NurseAppError as exc:
-            self.banner.show_message(str(exc))
             return False
         return True
 

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QFormLayout, QLabel
 
 from nurse_app.core.errors import NurseAppError
 from nurse_app.reports.handout import CONTACT_FIELDS
-from nurse_app.store import RecordValueError, Store
+from nurse_app.store import Store
 from nurse_app.ui.forms import FormDialog
 from nurse_app.ui.widgets import FieldWithError, Section
 
@@ -104,11 +104,8 @@ class NurseProfileDialog(FormDialog):
             with self.store.transaction():
                 self.store.set_nurse_profile(self.name.text(), self.credentials.text())
                 self.store.set_setting(HANDOUT_CONTACT_SETTING, self.contact())
-        except RecordValueError as exc:
+        except NurseAppError as exc:   # show_error marks the named field, else the banner
             self.show_error(exc)
-            return False
-        except NurseAppError as exc:
-            self.banner.show_message(str(exc))
             return False
         return True
 
