@@ -7,10 +7,11 @@ are read back from the widgets and from the store.
 import datetime as dt
 
 import pytest
-from PySide6.QtCore import QEvent, QPoint, Qt, QTimer
+from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication, QCheckBox, QMessageBox
 
+from qt_helpers import run_in_dialog
 from nurse_app.core.formatting import fmt_qty
 from nurse_app.core.units import KG_PER_LB
 from nurse_app.reports.handout import CONTACT_FIELDS
@@ -87,22 +88,6 @@ def select(combo, data):
 
 def shown_names(page):
     return [page.model.index(r, 0).data() for r in range(page.model.rowCount())]
-
-
-def run_in_dialog(qtbot, action):
-    """Run ``action(dialog)`` on the next modal dialog (opened with exec()); never leave it hanging."""
-    seen = {}
-
-    def run():
-        dialog = QApplication.activeModalWidget()
-        seen["dialog"] = dialog
-        try:
-            action(dialog)
-        finally:
-            if dialog is not None and dialog.isVisible():
-                dialog.reject()
-    QTimer.singleShot(0, run)
-    return seen
 
 
 # ---------------------------------------------------------------------------------- empty state

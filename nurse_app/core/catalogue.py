@@ -181,16 +181,11 @@ class Catalogue:
 
 # --------------------------------------------------------------------------- loading
 
-def _sources(top: Fields) -> dict[str, str]:
-    table = top.table("sources")
-    return {key: table.text(key) for key in table.data}
-
-
-def _check_sources(f: Fields, key: str, keys: list[str], known: dict[str, str]) -> tuple[str, ...]:
-    for k in keys:
-        if k not in known:
-            f.fail(f"source {k!r} is not listed in [sources]", key)
-    return tuple(keys)
+def _source_key(f: Fields, known: dict[str, str]) -> str:
+    key = f.text("source")
+    if key not in known:
+        f.fail(f"source {key!r} is not listed in [sources]", "source")
+    return key
 
 
 def _to_mg_kg_min(value: float, unit: str, conc_mg_ml: float) -> float:
@@ -233,7 +228,7 @@ def _rate_row(f: Fields, conc_mg_ml: float, sources: dict[str, str], indications
         steps_mg_kg_min=None if steps is None else tuple(_to_mg_kg_min(s, unit, conc_mg_ml) for s in steps),
         increment_mg_kg_min=None if increment is None else _to_mg_kg_min(increment, unit, conc_mg_ml),
         verified=status == LABEL,
-        sources=_check_sources(f, "sources", f.text_list("sources"), sources),
+        sources=f.source_keys("sources", sources),
         note=f.text("note", ""),
     )
 
@@ -250,18 +245,18 @@ def _product(f: Fields, sources: dict[str, str], indications: dict) -> Product:
         ml = v.number("ml", minimum=0, exclusive_minimum=True)
         if abs(grams * 1000 / ml - conc_mg_ml) > 0.01 * conc_mg_ml:
             v.fail(f"{grams} g in {ml} mL does not match the {conc} % concentration")
-        vials.append(VialSize(grams, ml, _check_sources(v, "source", [v.text("source")], sources)[0],
+        vials.append(VialSize(grams, ml, _source_key(v, sources),
                               v.boolean("verified", True)))
     cautions = []
     for c in f.tables("cautions", non_empty=False) if f.has("cautions") else ():
         c.unknown_keys({"kind", "text", "sources", "verified"})
         cautions.append(Caution(c.text("kind", choices=CAUTION_KINDS), c.text("text"),
-                                _check_sources(c, "sources", c.text_list("sources"), sources),
+                                c.source_keys("sources", sources),
                                 c.boolean("verified", True)))
     at_risk = f.number("at_risk_max_mg_kg_min", None, minimum=0, exclusive_minimum=True)
     at_risk_sources = ()
     if at_risk is not None:
-        at_risk_sources = _check_sources(f, "at_risk_sources", f.text_list("at_risk_sources"), sources)
+        at_risk_sources = f.source_keys("at_risk_sources", sources)
     label_inds = f.text_list("label_indications")
     for ind in label_inds:
         if ind not in indications:
@@ -276,7 +271,7 @@ def _product(f: Fields, sources: dict[str, str], indications: dict) -> Product:
         vials=tuple(sorted(vials, key=lambda v: v.grams)),
         rates=tuple(_rate_row(r, conc_mg_ml, sources, indications) for r in f.tables("rate")),
         cautions=tuple(cautions),
-        sources=_check_sources(f, "sources", f.text_list("sources"), sources),
+        sources=f.source_keys("sources", sources),
         at_risk_max_mg_kg_min=at_risk,
         at_risk_sources=at_risk_sources,
     )
@@ -325,7 +320,7 @@ def _regimen(f: Fields, sources: dict[str, str], indications: dict, products: di
         repeat_note=f.text("repeat_note", ""),
         label_status=f.text("label_status", choices=("on-label", "off-label")),
         label_products=tuple(label_products),
-        sources=_check_sources(f, "sources", f.text_list("sources"), sources),
+        sources=f.source_keys("sources", sources),
         infusion_hours=hours,
     )
 
@@ -346,7 +341,7 @@ def _limits(top: Fields, sources: dict[str, str]) -> Limits:
     for name in ("daily_dose_g_per_kg", "course_dose_g_per_kg", "dosing_weight", "vial_rounding"):
         t = top.table(name)
         if t.has("sources"):
-            _check_sources(t, "sources", t.text_list("sources"), sources)
+            t.source_keys("sources", sources)
     dw = top.table("dosing_weight")
     vr = top.table("vial_rounding")
     td = top.table("titration_default")
@@ -391,17 +386,17 @@ def load_catalogue() -> Catalogue:
 
     prod_data, prod_file = load_toml("products.toml")
     prod_top = Fields(prod_data, prod_file)
-    prod_sources = _sources(prod_top)
+    prod_sources = prod_top.sources_table()
     products = _unique((_product(f, prod_sources, indications) for f in prod_top.tables("product")),
                        "product", prod_file)
 
-    reg_sources = _sources(reg_top)
+    reg_sources = reg_top.sources_table()
     regimens = _unique((_regimen(f, reg_sources, indications, products)
                         for f in reg_top.tables("regimen")), "regimen", reg_file)
 
     lim_data, lim_file = load_toml("limits.toml")
     lim_top = Fields(lim_data, lim_file)
-    limits = _limits(lim_top, _sources(lim_top))
+    limits = _limits(lim_top, lim_top.sources_table())
 
     return Catalogue(products=products, regimens=regimens, indications=indications,
                      limits=limits, sources={**prod_sources, **reg_sources})

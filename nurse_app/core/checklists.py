@@ -87,10 +87,7 @@ def _slug(f: Fields, key: str) -> str:
 
 def _item(f: Fields, phase_id: str, sources: dict[str, str]) -> ChecklistItem:
     f.unknown_keys({"id", "text", "required", "help", "sources", "unverified"})
-    keys = f.text_list("sources", non_empty=False)
-    for key in keys:
-        if key not in sources:
-            f.fail(f"source {key!r} is not listed in [sources]", "sources")
+    keys = f.source_keys("sources", sources, non_empty=False)
     unverified = f.boolean("unverified", False)
     if not keys and not unverified:
         f.fail("an item without sources must be marked unverified = true", "sources")
@@ -107,8 +104,7 @@ def _parse(relative: str) -> ChecklistTemplate:
     top = Fields(data, file)
     top.unknown_keys({"schema_version", "id", "version", "title", "released", "sources", "phase"})
     top.integer("schema_version", minimum=1, maximum=1)
-    source_table = top.table("sources")
-    sources = {key: source_table.text(key) for key in source_table.data}
+    sources = top.sources_table()
     template_id = _slug(top, "id")
     version = top.integer("version", minimum=1)
     expected_name = f"{template_id}-v{version}.toml"

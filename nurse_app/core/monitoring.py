@@ -21,6 +21,7 @@ class MonitoringRules:
     at_max_rate_every_minutes: float
     at_end: bool
     after_end_minutes: tuple[float, float]
+    window_minutes: float
     observation_minutes: float
     observation_first_infusion_minutes: float
     verified: bool
@@ -31,13 +32,11 @@ class MonitoringRules:
 def load_monitoring() -> MonitoringRules:
     data, name = load_toml("monitoring.toml")
     top = Fields(data, name)
-    sources = top.table("sources")
+    sources = top.sources_table()
     v = top.table("vitals")
     o = top.table("observation")
     for table in (v, o):
-        for key in table.text_list("sources"):
-            if key not in sources.data:
-                table.fail(f"source {key!r} is not listed in [sources]", "sources")
+        table.source_keys("sources", sources)
     after_end = v.number_list("after_end_minutes", minimum=0)
     if len(after_end) != 2 or after_end[0] > after_end[1]:
         v.fail("expected [earliest, latest]", "after_end_minutes")
@@ -48,6 +47,7 @@ def load_monitoring() -> MonitoringRules:
         at_max_rate_every_minutes=v.number("at_max_rate_every_minutes", minimum=5),
         at_end=v.boolean("at_end"),
         after_end_minutes=(after_end[0], after_end[1]),
+        window_minutes=v.number("window_minutes", minimum=0, maximum=30),
         observation_minutes=o.number("minutes", minimum=0),
         observation_first_infusion_minutes=o.number("first_infusion_minutes", minimum=0),
         verified=top.boolean("verified"),
@@ -67,8 +67,9 @@ class InfusionState:
     next_increase_at_min: float | None = None   # planned next step from the schedule
 
 
-def vitals_due(state: InfusionState, rules: MonitoringRules, lead_minutes: float = 5) -> str | None:
+def vitals_due(state: InfusionState, rules: MonitoringRules) -> str | None:
     """A sentence saying why a vital-signs reading is due now, or None."""
+    lead_minutes = rules.window_minutes
     readings = sorted(state.vitals_at_min)
     if state.now_min is None:
         if rules.baseline and not readings:

@@ -37,27 +37,18 @@ class ReactionGuide:
     sources: dict[str, str]
 
 
-def _sources(f: Fields, key: str, known: dict[str, str]) -> tuple[str, ...]:
-    keys = f.text_list(key)
-    for k in keys:
-        if k not in known:
-            f.fail(f"source {k!r} is not listed in [sources]", key)
-    return tuple(keys)
-
-
 @lru_cache(maxsize=1)
 def load_reactions() -> ReactionGuide:
     data, name = load_toml("reactions.toml")
     top = Fields(data, name)
-    src_table = top.table("sources")
-    sources = {k: src_table.text(k) for k in src_table.data}
+    sources = top.sources_table()
     severities = {}
     for f in top.tables("severity"):
         f.unknown_keys({"id", "title", "examples", "actions", "stop_infusion", "call_prescriber",
                         "call_emergency", "sources"})
         s = Severity(f.text("id"), f.text("title"), f.text("examples"), tuple(f.text_list("actions")),
                      f.boolean("stop_infusion"), f.boolean("call_prescriber"), f.boolean("call_emergency"),
-                     _sources(f, "sources", sources))
+                     f.source_keys("sources", sources))
         severities[s.id] = s
     for required in ("mild", "moderate", "severe"):
         if required not in severities:
@@ -65,6 +56,6 @@ def load_reactions() -> ReactionGuide:
     kinds = {}
     for f in top.tables("kind"):
         f.unknown_keys({"id", "title", "signs", "sources"})
-        k = ReactionKind(f.text("id"), f.text("title"), f.text("signs"), _sources(f, "sources", sources))
+        k = ReactionKind(f.text("id"), f.text("title"), f.text("signs"), f.source_keys("sources", sources))
         kinds[k.id] = k
     return ReactionGuide(severities, kinds, top.boolean("grading_verified"), top.text("grading_note"), sources)

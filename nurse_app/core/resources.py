@@ -185,6 +185,20 @@ class Fields:
         for i, item in enumerate(value):
             yield Fields(item, self.file, f"{self.where(key)}[{i}]")
 
+    def sources_table(self, key: str = "sources") -> dict[str, str]:
+        """The file's ``[sources]`` table: citation key -> full citation."""
+        table = self.table(key)
+        return {k: table.text(k) for k in table.data}
+
+    def source_keys(self, key: str, known: dict[str, str], default: Any = _MISSING, *,
+                    non_empty: bool = True) -> tuple[str, ...]:
+        """A list of citation keys, each of which must be listed in ``known`` ([sources])."""
+        keys = self.text_list(key, default, non_empty=non_empty)
+        for k in keys:
+            if k not in known:
+                self.fail(f"source {k!r} is not listed in [sources]", key)
+        return tuple(keys)
+
     def unknown_keys(self, allowed: set[str]) -> None:
         extra = sorted(set(self.data) - allowed)
         if extra:

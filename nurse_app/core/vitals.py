@@ -67,11 +67,7 @@ def _measure(f: Fields, sources: dict[str, str]) -> Measure:
                     "flag_basis", "flag_sources", "flag_note"})
 
     def source_keys(key: str) -> tuple[str, ...]:
-        keys = f.text_list(key, [], non_empty=False)
-        for k in keys:
-            if k not in sources:
-                f.fail(f"source {k!r} is not listed in [sources]", key)
-        return tuple(keys)
+        return f.source_keys(key, sources, [], non_empty=False)
 
     lo, hi = f.number("min"), f.number("max")
     if not lo < hi:
@@ -110,8 +106,7 @@ def vital_measures() -> dict[str, Measure]:
     top = Fields(data, file)
     top.unknown_keys({"schema_version", "sources", "measure"})
     top.integer("schema_version", minimum=1, maximum=1)
-    source_table = top.table("sources")
-    sources = {key: source_table.text(key) for key in source_table.data}
+    sources = top.sources_table()
     measures: dict[str, Measure] = {}
     for mf in top.tables("measure"):
         m = _measure(mf, sources)

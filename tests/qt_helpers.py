@@ -1,0 +1,24 @@
+"""Helpers shared by the pytest-qt tests."""
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+
+def run_in_dialog(qtbot, action):
+    """Run ``action(dialog)`` on the next modal dialog (opened with exec()); never leave it hanging.
+
+    An exception in ``action`` surfaces through pytest-qt's Qt-event-loop check and fails the test.
+    Returns a dict that holds the dialog under ``"dialog"`` once it has run.
+    """
+    seen = {}
+
+    def run():
+        dialog = QApplication.activeModalWidget()
+        seen["dialog"] = dialog
+        try:
+            action(dialog)
+        finally:
+            if dialog is not None and dialog.isVisible():
+                dialog.reject()
+    QTimer.singleShot(0, run)
+    return seen
