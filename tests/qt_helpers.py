@@ -1,6 +1,6 @@
 """Helpers shared by the pytest-qt tests."""
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 
@@ -22,3 +22,14 @@ def run_in_dialog(qtbot, action):
                 dialog.reject()
     QTimer.singleShot(0, run)
     return seen
+
+
+def click_when_shown(qtbot, widget, **kwargs):
+    """Click ``widget`` once Qt has shown it.
+
+    A widget added to a visible layout is shown by a queued call, so a box built by the recalculation
+    that a wait just observed may still be hidden; a click on it would be lost (as it would for a
+    nurse, who cannot click what is not on the screen).
+    """
+    qtbot.waitUntil(widget.isVisible, timeout=2000)
+    qtbot.mouseClick(widget, Qt.LeftButton, **kwargs)

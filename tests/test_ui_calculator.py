@@ -6,6 +6,8 @@ from PySide6.QtCore import QSettings, Qt
 from nurse_app.ui.calculator_page import CalculatorPage
 from nurse_app.ui.main_window import MainWindow
 
+from qt_helpers import click_when_shown
+
 
 @pytest.fixture
 def page(qtbot):
@@ -90,7 +92,7 @@ def test_warnings_need_visible_acknowledgement(qtbot, page):
     assert "need" in page.banner.text()
     for w in pending:
         box = page.findChild(type(page.risk_boxes["renal"]), f"ack_{w.code}")
-        qtbot.mouseClick(box, Qt.LeftButton)
+        click_when_shown(qtbot, box)
     assert page.pending_warnings() == []
     assert "All" in page.banner.text()
     acks = page.acknowledgements()

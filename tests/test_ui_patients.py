@@ -11,7 +11,7 @@ from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication, QCheckBox, QMessageBox
 
-from qt_helpers import run_in_dialog
+from qt_helpers import click_when_shown, run_in_dialog
 from nurse_app.core.formatting import fmt_qty
 from nurse_app.core.units import KG_PER_LB
 from nurse_app.reports.handout import CONTACT_FIELDS
@@ -402,10 +402,10 @@ def test_order_hard_limit_refused_inline_and_soft_limit_needs_acknowledgement(qt
     assert "Tick" in dialog.preview_banner.text()
     for name, box in boxes.items():
         if name != "ack_course-dose":
-            qtbot.mouseClick(box, Qt.LeftButton, pos=QPoint(5, box.height() // 2))
+            click_when_shown(qtbot, box, pos=QPoint(5, box.height() // 2))
     assert not dialog.save_button.isEnabled()                 # one warning still unread
     course = boxes["ack_course-dose"]
-    qtbot.mouseClick(course, Qt.LeftButton, pos=QPoint(5, course.height() // 2))
+    click_when_shown(qtbot, course, pos=QPoint(5, course.height() // 2))
     assert dialog.save_button.isEnabled()
     assert {a["code"] for a in dialog.acknowledgements()} == set(c.removeprefix("ack_") for c in boxes)
 
