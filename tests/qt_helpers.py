@@ -1,6 +1,7 @@
 """Helpers shared by the pytest-qt tests."""
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication
 
 
@@ -33,3 +34,14 @@ def click_when_shown(qtbot, widget, **kwargs):
     """
     qtbot.waitUntil(widget.isVisible, timeout=2000)
     qtbot.mouseClick(widget, Qt.LeftButton, **kwargs)
+
+
+def type_text(qtbot, widget, text):
+    """Type like a keyboard would; QTest cannot click non-ASCII keys, so those are sent as key
+    events carrying the character (what an input method delivers)."""
+    for ch in text:
+        if ch.isascii():
+            qtbot.keyClick(widget, ch)
+        else:
+            for kind in (QEvent.KeyPress, QEvent.KeyRelease):
+                QApplication.sendEvent(widget, QKeyEvent(kind, Qt.Key_unknown, Qt.NoModifier, ch))

@@ -7,18 +7,18 @@ are read back from the widgets and from the store.
 import datetime as dt
 
 import pytest
-from PySide6.QtCore import QEvent, QPoint, Qt
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication, QCheckBox, QMessageBox
 
-from qt_helpers import click_when_shown, run_in_dialog
+from qt_helpers import click_when_shown, run_in_dialog, type_text
 from nurse_app.core.formatting import fmt_qty
 from nurse_app.core.units import KG_PER_LB
 from nurse_app.reports.handout import CONTACT_FIELDS
 from nurse_app.store import Store
 from nurse_app.ui.patient_forms import OrderDialog, PatientDialog
 from nurse_app.ui.patients_page import PatientsPage
-from nurse_app.ui.profile_dialog import HANDOUT_CONTACT_SETTING, NurseProfileDialog, handout_contact
+from nurse_app.reports.agency import AGENCY_SETTING, agency_details, handout_contact
+from nurse_app.ui.profile_dialog import NurseProfileDialog
 
 
 @pytest.fixture
@@ -62,17 +62,6 @@ def show_active(qtbot, window):
     window.show()
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow, timeout=2000)
-
-
-def type_text(qtbot, widget, text):
-    """Type like a keyboard would; QTest cannot click non-ASCII keys, so those are sent as key
-    events carrying the character (what an input method delivers)."""
-    for ch in text:
-        if ch.isascii():
-            qtbot.keyClick(widget, ch)
-        else:
-            for kind in (QEvent.KeyPress, QEvent.KeyRelease):
-                QApplication.sendEvent(widget, QKeyEvent(kind, Qt.Key_unknown, Qt.NoModifier, ch))
 
 
 def type_into(qtbot, field, text):
@@ -547,20 +536,30 @@ def test_profile_dialog_saves_profile_and_handout_contact(qtbot, bare_store):
     type_into(qtbot, dialog.contact_fields["agency"], "Soins à domicile Éloïse")
     type_into(qtbot, dialog.contact_fields["phone"], "+1 555 0100")
     type_into(qtbot, dialog.contact_fields["after_hours"], "+1 555 0199")
-    qtbot.keyClick(dialog.contact_fields["after_hours"].edit, Qt.Key_Return)
+    type_into(qtbot, dialog.contact_fields["address"], "4 rue du Lac, Québec")
+    type_into(qtbot, dialog.contact_fields["mrn_system"], "not a uri")
+    qtbot.keyClick(dialog.contact_fields["mrn_system"].edit, Qt.Key_Return)
+    assert dialog.isVisible()                                   # refused inline, on that field
+    assert "must be a URI" in dialog.contact_fields["mrn_system"].error.text()
+    assert bare_store.nurse_profile() is None                   # nothing half-saved
+    type_into(qtbot, dialog.contact_fields["mrn_system"], "urn:oid:2.16.840.1.113883.3.9999.1")
+    qtbot.keyClick(dialog.contact_fields["mrn_system"].edit, Qt.Key_Return)
     assert dialog.result() == NurseProfileDialog.Accepted
     assert bare_store.nurse_profile()["display"] == "Aoife Ní Bhriain, RN, IgCN"
     contact = handout_contact(bare_store)
     assert contact == {"agency": "Soins à domicile Éloïse", "phone": "+1 555 0100",
                        "after_hours": "+1 555 0199"}
     assert set(contact) <= {key for key, _ in CONTACT_FIELDS}   # the keys the handout prints
-    assert bare_store.get_setting(HANDOUT_CONTACT_SETTING)["agency"] == "Soins à domicile Éloïse"
+    assert bare_store.get_setting(AGENCY_SETTING)["agency"] == "Soins à domicile Éloïse"
+    assert agency_details(bare_store)["address"] == "4 rue du Lac, Québec"
+    assert agency_details(bare_store)["mrn_system"] == "urn:oid:2.16.840.1.113883.3.9999.1"
 
     again = NurseProfileDialog(bare_store)                      # reopening shows what was saved
     qtbot.addWidget(again)
     assert again.name.text() == "Aoife Ní Bhriain"
     assert again.contact_fields["agency"].text() == "Soins à domicile Éloïse"
     assert again.contact_fields["nurse"].text() == "Aoife Ní Bhriain, RN, IgCN"   # suggested
+    assert again.contact_fields["address"].text() == "4 rue du Lac, Québec"
 
 
 def test_profile_credentials_too_long_marked_inline(qtbot, bare_store):

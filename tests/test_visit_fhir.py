@@ -7,8 +7,9 @@ import json
 
 import pytest
 from fhir.resources.R4B.bundle import Bundle
-from visit_export_helpers import ACCENTED_NAME, make_visit, open_record, toronto_time  # noqa: F401
+from visit_export_helpers import ACCENTED_NAME, AGENCY, make_visit, open_record, toronto_time  # noqa: F401
 
+from nurse_app.reports.agency import save_agency_details
 from nurse_app.reports.fhir import (LOT_EXTENSION, bundle_json, counts_text, resource_counts,
                                     visit_bundle)
 from nurse_app.reports.visit_data import load_visit
@@ -61,7 +62,7 @@ def test_patient_and_encounter(store):
     assert encounter.period.start.isoformat().startswith("2025-03-04T14:00:00")
     assert encounter.participant[0].individual.display == "Siobhán Ní Bhriain, RN"
     assert encounter.serviceProvider.display == "Lakeside Home Infusion"
-    store.set_setting("fhir_mrn_system", "urn:oid:2.16.840.1.113883.3.9999.1")
+    save_agency_details(store, {**AGENCY, "mrn_system": "urn:oid:2.16.840.1.113883.3.9999.1"})
     assert of_type(export(store, visit), "Patient")[0].identifier[0].system == \
         "urn:oid:2.16.840.1.113883.3.9999.1"
 

@@ -31,7 +31,7 @@ def test_visit_times_are_local_and_unambiguous(store):
     # 14:00Z to 16:50Z on 4 March 2025 is 09:00 to 11:50 in Toronto (EST).
     assert summary.when == "Tue 4 Mar 2025, 09:00 to 11:50 EST"
     assert summary.vitals.rows[0][0] == "09:25"
-    assert summary.agency_lines == (AGENCY["agency"], AGENCY["agency_address"],
+    assert summary.agency_lines == (AGENCY["agency"], AGENCY["address"],
                                     f"Phone {AGENCY['phone']} · After hours {AGENCY['after_hours']}")
     assert summary.nurse == f"{NURSE[0]}, {NURSE[1]}"
 

@@ -52,7 +52,7 @@ def test_page_header_and_numbering_on_every_page_of_a_multi_page_visit(made):
     for number, text in enumerate(texts, 1):
         page = flat(text)
         assert f"Page {number} of {pages}" in page
-        assert AGENCY["agency"] in page and AGENCY["agency_address"] in page
+        assert AGENCY["agency"] in page and AGENCY["address"] in page
         assert f"Phone {AGENCY['phone']} · After hours {AGENCY['after_hours']}" in page
         assert f"Nurse: {NURSE[0]}, {NURSE[1]}" in page
         assert "IVIG visit summary" in page

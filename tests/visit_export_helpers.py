@@ -15,12 +15,13 @@ from pathlib import Path
 import pytest
 
 from nurse_app.core.dosing import DoseRequest, calculate
+from nurse_app.reports.agency import save_agency_details
 from nurse_app.store import Store
 
 UTC = dt.timezone.utc
 ACCENTED_NAME = "Zoë Ødegård-Müller"
 NURSE = ("Siobhán Ní Bhriain", "RN")
-AGENCY = {"agency": "Lakeside Home Infusion", "agency_address": "12 Harbour Road, Kingston ON K7L 1A1",
+AGENCY = {"agency": "Lakeside Home Infusion", "address": "12 Harbour Road, Kingston ON K7L 1A1",
           "phone": "555-0142", "after_hours": "555-0199"}
 VISIT_START = dt.datetime(2025, 3, 4, 14, 0, tzinfo=UTC)   # 09:00 in Toronto (EST)
 WEIGHT_KG = 64.2
@@ -29,8 +30,7 @@ WEIGHT_KG = 64.2
 def open_record(path: Path) -> Store:
     store = Store.open(path)
     store.set_nurse_profile(*NURSE)
-    for key, value in AGENCY.items():
-        store.set_setting(key, value)
+    save_agency_details(store, AGENCY)
     return store
 
 

@@ -10,8 +10,8 @@ Observation, AllergyIntolerance, AdverseEvent, Bundle), so the JSON is FHIR R4.
 
 The Bundle (type ``collection``) holds:
 
-* **Patient** -- MRN (identifier type MR; system from the ``fhir_mrn_system``
-  setting, else ``urn:nurse-app:mrn``), name, sex, date of birth.
+* **Patient** -- MRN (identifier type MR; system from the agency's ``mrn_system``
+  detail (:mod:`nurse_app.reports.agency`), else ``urn:nurse-app:mrn``), name, sex, date of birth.
 * **Encounter** -- a home-health visit (v3 ActCode HH) with its time period and nurse.
 * **MedicationAdministration** -- the day's dose in grams (UCUM ``g``), route
   intravenous (SNOMED CT 47625008).  The product is a contained Medication.  FHIR R4
@@ -66,7 +66,8 @@ from nurse_app.core.catalogue import load_catalogue
 from nurse_app.core.errors import NurseAppError
 from nurse_app.core.formatting import fmt_qty
 from nurse_app.core.vitals import flag_value
-from nurse_app.reports.visit_data import MRN_SYSTEM_SETTING, VisitRecord
+from nurse_app.reports.agency import MRN_SYSTEM
+from nurse_app.reports.visit_data import VisitRecord
 from nurse_app.store.fields import VITAL_MEASURES
 from nurse_app.store.times import now_text
 
@@ -149,7 +150,7 @@ class _Builder:
 
     def _patient(self) -> Patient:
         p = self.record.patient
-        system = self.record.settings.get(MRN_SYSTEM_SETTING) or DEFAULT_MRN_SYSTEM
+        system = self.record.settings.get(MRN_SYSTEM) or DEFAULT_MRN_SYSTEM
         return Patient(
             id=_uuid("patient", system, p["mrn"]),
             identifier=[Identifier(

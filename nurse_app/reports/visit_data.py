@@ -12,9 +12,8 @@ page (``nurse_app.ui.visit_export``) and anything else that shows a visit lay ou
 the *same* summary, so they cannot disagree; the FHIR export
 (:mod:`nurse_app.reports.fhir`) builds on the same :class:`VisitRecord`.
 
-Agency details come from the settings the patient handout uses (``agency``,
-``phone``, ``after_hours``: see :data:`nurse_app.reports.handout.CONTACT_FIELDS`),
-plus ``agency_address``.  The nurse is the one who documented the visit, else the
+Agency details (name, address, phones) are the ones the patient handout uses, read
+through :func:`nurse_app.reports.agency.agency_details`.  The nurse is the one who documented the visit, else the
 ``nurse`` setting, else the nurse profile.  A partial or missing calculation
 snapshot (older records) leaves the missing parts out instead of failing.
 """
@@ -31,17 +30,12 @@ from nurse_app.core.catalogue import CONFIRM_WITH_INSERT, Catalogue, load_catalo
 from nurse_app.core.errors import NurseAppError
 from nurse_app.core.formatting import DEFAULT_DECIMALS, fmt_minutes, fmt_number, fmt_qty
 from nurse_app.core.vitals import LOCAL_POLICY, flag_value, vital_measures
-from nurse_app.reports.handout import CONTACT_FIELDS
+from nurse_app.reports.agency import ADDRESS, agency_details
 from nurse_app.store import Store, to_local
 from nurse_app.store.fields import VITAL_MEASURES
 
 TITLE = "IVIG visit summary"
 DRAFT_MARK = "DRAFT"
-ADDRESS_SETTING = "agency_address"
-MRN_SYSTEM_SETTING = "fhir_mrn_system"     # the agency's identifier system for MRNs (FHIR)
-# The same agency/nurse settings as the patient handout's contact block.
-CONTACT_KEYS = tuple(key for key, _label in CONTACT_FIELDS)
-_SETTING_KEYS = (*CONTACT_KEYS, ADDRESS_SETTING, MRN_SYSTEM_SETTING)
 NO_VALUE = "—"
 MARK_HIGH, MARK_LOW, MARK_CHANGE = "H", "L", "Δ"
 STATUS_LABELS = {checklists.DONE: "Done", checklists.NOT_DONE: "Not done",
@@ -112,11 +106,6 @@ def load_visit(store: Store, visit_id: int) -> VisitRecord:
     children = store.visit_children(visit_id)
     signed = visit["status"] == "signed"
     profile = store.nurse_profile()
-    settings = {}
-    for key in _SETTING_KEYS:
-        value = store.get_setting(key)
-        if value not in (None, ""):
-            settings[key] = str(value).strip()
     return VisitRecord(
         visit=visit,
         patient=store.get_patient(visit["patient_id"]),
@@ -126,7 +115,7 @@ def load_visit(store: Store, visit_id: int) -> VisitRecord:
         reactions=children["reactions"],
         lots=children["lots"],
         addenda=children["addenda"],
-        settings=settings,
+        settings=agency_details(store),
         profile_nurse=profile["display"] if profile else None,
         seal_ok=store.verify_visit(visit_id) if signed else None,
         signing_problems=[] if signed else store.signing_problems(visit_id),
@@ -315,7 +304,7 @@ def _regimen_text(regimen_id: str | None, catalogue) -> str:
 
 def _header(record: VisitRecord) -> tuple[tuple[str, ...], str]:
     s = record.settings
-    lines = [s[k] for k in ("agency", ADDRESS_SETTING) if s.get(k)]
+    lines = [s[k] for k in ("agency", ADDRESS) if s.get(k)]
     phones = [f"{label} {s[k]}" for k, label in (("phone", "Phone"), ("after_hours", "After hours"))
               if s.get(k)]
     if phones:

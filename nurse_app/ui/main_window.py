@@ -122,7 +122,8 @@ class MainWindow(QMainWindow):
                           lambda _r: self.statusBar().showMessage(f"Backed up to {target}.", 8000))
 
     def edit_profile(self) -> None:
-        from nurse_app.ui.profile_dialog import NurseProfileDialog, handout_contact
+        from nurse_app.reports.agency import handout_contact
+        from nurse_app.ui.profile_dialog import NurseProfileDialog
         if NurseProfileDialog(self.store, self).exec() and hasattr(self, "guides"):
             self.guides.set_contact(handout_contact(self.store))
 
@@ -133,7 +134,7 @@ class MainWindow(QMainWindow):
             return
         contact = None
         if self.store is not None:
-            from nurse_app.ui.profile_dialog import handout_contact
+            from nurse_app.reports.agency import handout_contact
             contact = handout_contact(self.store)
         guides = GuidesPage(settings_contact=contact)
         self.guides = guides

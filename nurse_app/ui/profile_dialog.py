@@ -1,11 +1,11 @@
-"""The nurse profile: who is documenting, and the contact block printed on handouts.
+"""The nurse profile: who is documenting, and the agency details documents print.
 
 Why it exists: every clinical entry, signature and audit row is stamped with the
 nurse's name and credentials, so the store refuses writes until a profile is set
 (:class:`~nurse_app.store.NoNurseProfileError`).  The same form keeps the agency
-contact details that patient handouts print (the keys of
-:data:`nurse_app.reports.handout.CONTACT_FIELDS`), stored as one setting so the
-guides page and the handout read exactly what the nurse typed here.
+details (:mod:`nurse_app.reports.agency`): the contact block patient handouts
+print, the address on visit summaries and the MRN identifier system of FHIR
+exports, so every document reads exactly what the nurse typed here.
 """
 
 from __future__ import annotations
@@ -13,30 +13,27 @@ from __future__ import annotations
 from PySide6.QtWidgets import QFormLayout, QLabel
 
 from nurse_app.core.errors import NurseAppError
+from nurse_app.reports.agency import (ADDRESS, AGENCY_FIELDS, MAX_LENGTH, MRN_SYSTEM, agency_details,
+                                      save_agency_details)
 from nurse_app.reports.handout import CONTACT_FIELDS
 from nurse_app.store import Store
 from nurse_app.ui.forms import FormDialog
 from nurse_app.ui.widgets import FieldWithError, Section
 
-# Settings key of the handout contact block: {"agency": ..., "nurse": ..., "phone": ..., "after_hours": ...}.
-HANDOUT_CONTACT_SETTING = "handout_contact"
-CONTACT_MAX_LENGTH = 200
-# Form label (with mnemonic) and placeholder per contact key; any key without one uses its handout label.
-_CONTACT_FORM = {
-    "agency": ("Infusion &agency", "as printed on handouts"),
+# Form label (with mnemonic) and placeholder per agency detail; any key without one uses its label.
+_DETAIL_FORM = {
+    "agency": ("Infusion &agency", "as printed on handouts and summaries"),
     "nurse": ("Nurse on &handouts", "e.g. Maria Santos, RN"),
     "phone": ("&Phone", "the number patients call"),
-    "after_hours": ("After &hours", "number or instructions out of hours"),
+    "after_hours": ("After hou&rs", "number or instructions out of hours"),
+    ADDRESS: ("Agency a&ddress", "street, town, postcode (visit summary header)"),
+    MRN_SYSTEM: ("&MRN system", "e.g. urn:oid:… from the agency's records team"),
 }
-
-
-def handout_contact(store: Store) -> dict[str, str]:
-    """The contact block for handouts, keyed as :data:`CONTACT_FIELDS` (unset keys left out)."""
-    stored = store.get_setting(HANDOUT_CONTACT_SETTING, {}) or {}
-    if not isinstance(stored, dict):
-        return {}
-    return {key: str(stored[key]).strip() for key, _ in CONTACT_FIELDS
-            if str(stored.get(key) or "").strip()}
+# (object name, title, detail keys) of the form's sections.
+_SECTIONS = (
+    ("contact_section", "On patient handouts", [key for key, _ in CONTACT_FIELDS]),
+    ("records_section", "On visit summaries and record exports", [ADDRESS, MRN_SYSTEM]),
+)
 
 
 class NurseProfileDialog(FormDialog):
@@ -56,24 +53,26 @@ class NurseProfileDialog(FormDialog):
         self.add_row("Your &name", "name", self.name)
         self.add_row("&Credentials", "credentials", self.credentials)
 
-        contact = Section("On patient handouts")
-        contact.setObjectName("contact_section")
+        labels = dict(AGENCY_FIELDS)
         self.contact_fields: dict[str, FieldWithError] = {}
-        form = QFormLayout()
-        form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
-        contact.body.addLayout(form)
-        for key, label in CONTACT_FIELDS:
-            caption, placeholder = _CONTACT_FORM.get(key, (label, ""))
-            field = FieldWithError(f"contact_{key}", placeholder)
-            field.edit.setMaxLength(CONTACT_MAX_LENGTH)
-            field.edit.setAccessibleName(caption.replace("&", ""))
-            label_widget = QLabel(caption)
-            label_widget.setBuddy(field.edit)
-            form.addRow(label_widget, field)
-            self.contact_fields[key] = field
-            self.fields[f"contact_{key}"] = field
-            self.watch(field)
-        self.layout_.addWidget(contact)
+        for object_name, title, keys in _SECTIONS:
+            section = Section(title)
+            section.setObjectName(object_name)
+            form = QFormLayout()
+            form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
+            section.body.addLayout(form)
+            for key in keys:
+                caption, placeholder = _DETAIL_FORM.get(key, (labels[key], ""))
+                field = FieldWithError(f"contact_{key}", placeholder)
+                field.edit.setMaxLength(MAX_LENGTH)
+                field.edit.setAccessibleName(caption.replace("&", ""))
+                label_widget = QLabel(caption)
+                label_widget.setBuddy(field.edit)
+                form.addRow(label_widget, field)
+                self.contact_fields[key] = field
+                self.fields[key] = field
+                self.watch(field)
+            self.layout_.addWidget(section)
         self.finish_layout()
         self.setMinimumWidth(460)
         self._load()
@@ -84,14 +83,14 @@ class NurseProfileDialog(FormDialog):
         if profile:
             self.name.edit.setText(profile["name"])
             self.credentials.edit.setText(profile["credentials"])
-        contact = handout_contact(self.store)
+        contact = agency_details(self.store)
         for key, field in self.contact_fields.items():
             field.edit.setText(contact.get(key, ""))
         if "nurse" in self.contact_fields and not contact.get("nurse") and profile:
             self.contact_fields["nurse"].edit.setText(profile["display"])
 
     def contact(self) -> dict[str, str]:
-        """The contact block as typed (empty fields left out)."""
+        """The agency details as typed (empty fields left out)."""
         return {key: field.text() for key, field in self.contact_fields.items() if field.text()}
 
     def save(self) -> bool:
@@ -103,8 +102,8 @@ class NurseProfileDialog(FormDialog):
         try:
             with self.store.transaction():
                 self.store.set_nurse_profile(self.name.text(), self.credentials.text())
-                self.store.set_setting(HANDOUT_CONTACT_SETTING, self.contact())
-        except NurseAppError as exc:   # show_error marks the named field, else the banner
+                save_agency_details(self.store, self.contact())
+        except NurseAppError as exc:   # show_error marks the named field (agency details too), else the banner
             self.show_error(exc)
             return False
         return True
