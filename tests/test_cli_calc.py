@@ -57,6 +57,8 @@ def test_calc_human_table():
     (["--weight", "70kg", "--dose-g-per-kg", "1"], "needs --days"),
     (["--weight", "70kg", "--dose-g-per-kg", "1", "--days", "1.5"], "whole number"),
     (["--weight", "70kg", "--regimen", "pemphigus", "--risk", "smoking"], "Unknown risk flag"),
+    (["--weight", "70kg", "--regimen", "pemphigus", "--baseline-weight", "0kg"], "Baseline weight 0 kg is below"),
+    (["--weight", "70kg", "--regimen", "pemphigus", "--baseline-weight", "70"], "needs a unit"),
     (["--weight", "70kg", "--regimen", "pemphigus", "--height", "150cm", "--sex", "female",
       "--weight-basis", "ideal"], "not defined below 152.4 cm"),
 ])
@@ -65,6 +67,18 @@ def test_bad_input_exits_2_with_one_line(args, message):
     assert p.returncode == 2
     assert message in p.stderr
     assert "Traceback" not in p.stderr and len(p.stderr.strip().splitlines()) == 1
+
+
+def test_calc_baseline_weight_warns_in_table_and_json():
+    args = ("calc", "--product", "privigen", "--weight", "154lb", "--baseline-weight", "140lb",
+            "--regimen", "pemphigus")
+    table = run(*args)
+    assert table.returncode == 0, table.stderr
+    assert "is 10 % more than the baseline 63.5 kg. Tell the prescriber" in table.stdout
+    data = json.loads(run(*args, "--json").stdout)
+    assert data["baseline_weight_kg"] == pytest.approx(140 * 0.45359237)
+    assert data["weight_change_percent"] == pytest.approx(10)
+    assert any("baseline" in w for w in data["warnings"])
 
 
 def test_unknown_product_exits_2():

@@ -4,6 +4,7 @@ Each expected number is worked out by hand in the comment beside it, from the re
 formulas and label figures, not by running the engine.
 """
 
+import dataclasses
 import math
 
 import pytest
@@ -247,3 +248,50 @@ def test_catalogue_has_every_required_regimen():
                 "cidp-maintenance", "itp-2day", "kawasaki", "gbs", "mmn", "mg"):
         assert rid in regimens
     assert regimens["pemphigoid"].course_g_per_kg == 2 and regimens["pemphigoid"].days == 5
+
+
+# ------------------------------------------------------------- weight change from the baseline
+
+def _weight_change(weight_kg, baseline_kg, **extra):
+    r = calculate(DoseRequest(product_id="gamunex-c", weight_kg=weight_kg, regimen_id="pemphigus",
+                              baseline_weight_kg=baseline_kg, **extra))
+    return r, [w for w in r.warnings if w.code == "weight-change"]
+
+
+def test_weight_gain_of_ten_percent_tells_the_prescriber():
+    r, (warning,) = _weight_change(77, 70, baseline_weighed_on="2025-01-06")
+    assert warning.needs_ack
+    assert warning.message.startswith("Weight 77 kg is 10 % more than the baseline 70 kg (weighed 2025-01-06).")
+    assert "Tell the prescriber" in warning.message
+    assert r.total_dose_g == 2 * 77                         # the dose is for today's weight, not changed
+    snapshot = r.to_dict()
+    assert snapshot["baseline_weight_kg"] == 70
+    assert snapshot["baseline_weighed_on"] == "2025-01-06"
+    assert snapshot["weight_change_percent"] == pytest.approx(10)
+
+
+def test_weight_loss_over_ten_percent_warns_with_one_decimal():
+    _, (warning,) = _weight_change(62, 70)
+    assert "11.4 % less than the baseline 70 kg" in warning.message
+
+
+def test_weight_change_under_ten_percent_is_quiet():
+    _, warned = _weight_change(76.9, 70)                    # 9.9 %
+    assert warned == []
+    r = calculate(DoseRequest(product_id="gamunex-c", weight_kg=70, regimen_id="pemphigus"))
+    assert r.to_dict()["baseline_weight_kg"] is None and r.to_dict()["weight_change_percent"] is None
+
+
+def test_threshold_comes_from_limits():
+    cat = load_catalogue()
+    strict = dataclasses.replace(cat, limits=dataclasses.replace(cat.limits, weight_change_notify_percent=5))
+    r = calculate(DoseRequest(product_id="gamunex-c", weight_kg=74, regimen_id="pemphigus",
+                              baseline_weight_kg=70), strict)
+    assert any(w.code == "weight-change" and "5 % or more" in w.message for w in r.warnings)
+
+
+@pytest.mark.parametrize("baseline", [0, -70, 400, float("nan")])
+def test_implausible_baseline_refused(baseline):
+    with pytest.raises(InputError) as caught:
+        _weight_change(70, baseline)
+    assert caught.value.field == "baseline_weight"

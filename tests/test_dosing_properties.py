@@ -141,3 +141,20 @@ def test_vial_plan_covers_with_least_waste_then_fewest_vials(daily, product):
     for _ in range(plan.vial_count - 1):
         fewer = fewer | {t + s for t in fewer for s in sizes}
     assert best not in fewer
+
+
+@settings(max_examples=200, deadline=None)
+@given(product=st.sampled_from(PRODUCTS), regimen=st.sampled_from(REGIMENS), weight=weights, baseline=weights)
+def test_baseline_weight_warns_at_the_threshold_and_never_changes_the_dose(product, regimen, weight, baseline):
+    plain = calculate(DoseRequest(product_id=product, weight_kg=weight, regimen_id=regimen))
+    checked = calculate(DoseRequest(product_id=product, weight_kg=weight, regimen_id=regimen,
+                                    baseline_weight_kg=baseline))
+    assert checked.total_dose_g == plain.total_dose_g
+    assert checked.rate_steps == plain.rate_steps
+    change = abs(weight - baseline) / baseline * 100
+    warned = [w for w in checked.warnings if w.code == "weight-change"]
+    if change >= LIM.weight_change_notify_percent:
+        assert len(warned) == 1 and warned[0].needs_ack
+    elif change < LIM.weight_change_notify_percent - 0.05:   # the shown figure has one decimal
+        assert warned == []
+    assert [w for w in checked.warnings if w.code != "weight-change"] == list(plain.warnings)

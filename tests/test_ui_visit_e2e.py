@@ -234,3 +234,33 @@ def test_closing_mid_visit_reopens_the_same_draft(qtbot, record, tmp_path):
     assert again.visit_page.infusion_tab.sheet.rowCount() == 1
     again.close()
     store2.close()
+
+
+def test_weight_change_from_the_order_baseline_needs_acknowledgement(qtbot, record, tmp_path):
+    with Store.open(record) as store:
+        pid = store.create_patient(mrn="M2", name="Ben Ode", date_of_birth="1966-02-02", sex="male",
+                                   height_cm=175, indication="pemphigus")
+        store.add_weight(pid, 60, measured_on="2025-12-20")          # the order was written for 60 kg
+        store.add_weight(pid, 90, measured_on="2026-03-01")          # after the start: not the baseline
+        store.create_order(pid, product_id="gamunex-c", regimen_id="pemphigus", start_date="2026-01-01",
+                           prescriber="Dr. B")
+    window, store = open_window(qtbot, record, tmp_path)
+    window.start_visit(pid)
+    vid = window.visit_page.visit_id
+    calc = window.visit_page.dose_tab.calculator
+    type_into(qtbot, calc.weight.edit, "67")
+    qtbot.waitUntil(lambda: store.get_visit(vid)["weight_kg"] == 67, timeout=3000)
+    assert "Baseline" in calc.weights_label.text() and "2025-12-20, +11.7 %" in calc.weights_label.text()
+    assert "weight-change" in [w.code for w in calc.pending_warnings()]
+    box = calc.findChild(QCheckBox, "ack_weight-change")
+    qtbot.waitUntil(box.isVisible, timeout=2000)
+    assert "11.7 % more than the baseline 60 kg (weighed 2025-12-20)" in box.accessibleName()
+    snapshot = store.get_visit(vid)["calculation"]
+    assert snapshot["baseline_weight_kg"] == 60 and snapshot["weight_change_percent"] == pytest.approx(700 / 60)
+    assert any("baseline" in text for text in snapshot["pending_warnings"])
+    assert snapshot["daily_dose_g"] == pytest.approx(2 * 67 / 5)     # today's weight; the dose is not changed
+    box.setChecked(True)
+    qtbot.waitUntil(lambda: not any("baseline" in t for t in store.get_visit(vid)["calculation"]["pending_warnings"]),
+                    timeout=3000)
+    window.close()
+    store.close()

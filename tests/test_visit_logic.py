@@ -5,8 +5,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from nurse_app.core.dosing import calculate
-from nurse_app.core.visit_logic import (END, PAUSE, RATE_CHANGE, START, compare_lots, course_day,
-                                        infusion_progress, request_from_order)
+from nurse_app.core.visit_logic import (END, PAUSE, RATE_CHANGE, START, BaselineWeight, baseline_weight,
+                                        compare_lots, course_day, infusion_progress, request_from_order)
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
 STEPS = [{"start_min": 0, "ml_per_h": 42}, {"start_min": 30, "ml_per_h": 84},
@@ -30,6 +30,26 @@ def test_request_from_order_uses_patient_and_todays_weight():
     custom = {"product_id": "privigen", "regimen_id": None, "dose_g_per_kg": 1, "course_days": 2}
     r2 = calculate(request_from_order(custom, {"indication": "itp-2day"}, 70))
     assert r2.rate_ceiling_mg_kg_min == 4          # ITP row picked through the patient's regimen
+
+
+WEIGHTS = [{"id": 3, "weight_kg": 74, "measured_on": "2025-06-01"},      # newest first, as the store lists
+           {"id": 2, "weight_kg": 71, "measured_on": "2025-03-01"},
+           {"id": 1, "weight_kg": 70, "measured_on": "2025-01-06"}]
+
+
+@pytest.mark.parametrize("order_start, expected", [
+    ("2025-03-01", BaselineWeight(71, "2025-03-01")),    # weighed on the start day
+    ("2025-04-15", BaselineWeight(71, "2025-03-01")),    # last weighing before the start
+    ("2026-01-01", BaselineWeight(74, "2025-06-01")),
+    ("2024-12-01", BaselineWeight(70, "2025-01-06")),    # every weighing later: the first on record
+    (None, BaselineWeight(70, "2025-01-06")),
+])
+def test_baseline_weight_is_the_weight_the_order_was_written_for(order_start, expected):
+    assert baseline_weight(WEIGHTS, order_start) == expected
+
+
+def test_no_weights_no_baseline():
+    assert baseline_weight([], "2025-01-01") is None
 
 
 def test_compare_lots():

@@ -29,6 +29,8 @@ def register(subparsers) -> None:
     p.add_argument("--max-rate", metavar="MG_PER_KG_MIN", help="prescriber's maximum rate in mg/kg/min")
     p.add_argument("--risk", metavar=",".join(RISKS), default="",
                    help="comma-separated risk flags: " + ", ".join(RISKS))
+    p.add_argument("--baseline-weight", metavar="70kg|154lb",
+                   help="the weight the order was written for: a change of 10 %% or more warns (tell the prescriber)")
     p.add_argument("--no-rounding-option", action="store_true", help="do not offer a whole-vial rounding option")
     p.add_argument("--json", action="store_true", help="print one JSON object (numbers unrounded)")
     p.set_defaults(func=run)
@@ -62,6 +64,8 @@ def request_from_args(args: argparse.Namespace) -> DoseRequest:
                             if args.max_rate is not None else None),
         risks=risks,
         offer_vial_rounding=not args.no_rounding_option,
+        baseline_weight_kg=(parse_weight_kg(args.baseline_weight, default_unit=None)
+                            if args.baseline_weight else None),
     )
 
 

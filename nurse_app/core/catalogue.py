@@ -141,6 +141,7 @@ class DosingWeightRules:
 @dataclass(frozen=True)
 class Limits:
     weight_kg: Range
+    weight_change_notify_percent: float     # change from the baseline weight that the prescriber must hear of
     height_cm: Range
     daily_dose_g_per_kg: Range
     course_dose_g_per_kg: Range
@@ -338,15 +339,20 @@ def _range(f: Fields) -> Range:
 
 
 def _limits(top: Fields, sources: dict[str, str]) -> Limits:
-    for name in ("daily_dose_g_per_kg", "course_dose_g_per_kg", "dosing_weight", "vial_rounding"):
+    for name in ("daily_dose_g_per_kg", "course_dose_g_per_kg", "dosing_weight", "vial_rounding",
+                 "weight_change"):
         t = top.table(name)
         if t.has("sources"):
             t.source_keys("sources", sources)
     dw = top.table("dosing_weight")
     vr = top.table("vial_rounding")
     td = top.table("titration_default")
+    wc = top.table("weight_change")
+    wc.unknown_keys({"notify_prescriber_percent", "sources", "note"})
     return Limits(
         weight_kg=_range(top.table("weight_kg")),
+        weight_change_notify_percent=wc.number("notify_prescriber_percent", minimum=0, exclusive_minimum=True,
+                                               maximum=100),
         height_cm=_range(top.table("height_cm")),
         daily_dose_g_per_kg=_range(top.table("daily_dose_g_per_kg")),
         course_dose_g_per_kg=_range(top.table("course_dose_g_per_kg")),

@@ -15,9 +15,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, replace
 
-from nurse_app.core.catalogue import (CONFIRM_WITH_INSERT, Catalogue, Product, RateRow, Range,
+from nurse_app.core.catalogue import (CONFIRM_WITH_INSERT, Catalogue, Limits, Product, RateRow, Range,
                                       Regimen, load_catalogue)
 from nurse_app.core.errors import HardLimitError, InputError
 from nurse_app.core.formatting import fmt_minutes, fmt_number, fmt_qty
@@ -42,6 +43,10 @@ class DoseRequest:
     max_rate_mg_kg_min: float | None = None
     risks: frozenset[str] = frozenset()
     offer_vial_rounding: bool = True
+    # The weight the order was written for (see visit_logic.baseline_weight): a change of
+    # limits.weight_change_notify_percent or more warns "tell the prescriber".  Never changes the dose.
+    baseline_weight_kg: float | None = None
+    baseline_weighed_on: str | None = None  # ISO date, shown in the warning
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,9 @@ class DoseResult:
             "height_cm": w.height_cm,
             "sex": w.sex,
             "bmi": w.bmi,
+            "baseline_weight_kg": self.request.baseline_weight_kg,
+            "baseline_weighed_on": self.request.baseline_weighed_on,
+            "weight_change_percent": weight_change_percent(w.actual_kg, self.request.baseline_weight_kg),
             "ideal_weight_kg": w.ideal_kg,
             "adjusted_weight_kg": w.adjusted_kg,
             "requested_weight_basis": w.requested_basis,
@@ -149,6 +157,36 @@ def _check_range(value: float, rng: Range, what: str, unit: str, field_name: str
     if rng.soft_max is not None and value > rng.soft_max:
         warnings.append(Warning(code, f"{what} {shown} is unusually high (above {fmt_qty(rng.soft_max, unit)}): "
                                       f"confirm it is right."))
+
+
+def weight_change_percent(weight_kg: float, baseline_kg: float | None) -> float | None:
+    """Change from the baseline weight in percent (unrounded; None without a baseline)."""
+    if baseline_kg is None:
+        return None
+    return (weight_kg - baseline_kg) / baseline_kg * 100
+
+
+def _check_weight_change(req: DoseRequest, lim: Limits, warnings: list[Warning]) -> None:
+    if req.baseline_weight_kg is None:
+        return
+    if not math.isfinite(req.baseline_weight_kg):
+        raise InputError("Baseline weight is not a number.", field="baseline_weight")
+    # The same hard limits as today's weight; its soft limits were checked when it was recorded.
+    _check_range(req.baseline_weight_kg, replace(lim.weight_kg, soft_min=None, soft_max=None),
+                 "Baseline weight", "kg", "baseline_weight", warnings, "baseline-weight")
+    notify_percent = lim.weight_change_notify_percent
+    change = weight_change_percent(req.weight_kg, req.baseline_weight_kg)
+    # Compare on the shown figure (1 decimal) so the warning never says "9.96 % ... 10 % or more".
+    if round(abs(change), 1) < notify_percent:
+        return
+    when = f" (weighed {req.baseline_weighed_on})" if req.baseline_weighed_on else ""
+    direction = "more" if change > 0 else "less"
+    warnings.append(Warning(
+        "weight-change",
+        f"Weight {fmt_qty(req.weight_kg, 'kg')} is {fmt_qty(abs(change), '%', 1)} {direction} than the "
+        f"baseline {fmt_qty(req.baseline_weight_kg, 'kg')}{when}. Tell the prescriber: the dose is "
+        f"weight-based and a change of {fmt_qty(notify_percent, '%')} or more may need a new order. "
+        f"The ordered dose is not changed here."))
 
 
 def _resolve_course(req: DoseRequest, cat: Catalogue, regimen: Regimen | None,
@@ -238,6 +276,7 @@ def calculate(req: DoseRequest, catalogue: Catalogue | None = None) -> DoseResul
     notes: list[str] = []
     lim = cat.limits
     _check_range(req.weight_kg, lim.weight_kg, "Weight", "kg", "weight", warnings, "weight")
+    _check_weight_change(req, lim, warnings)
     if req.height_cm is not None:
         _check_range(req.height_cm, lim.height_cm, "Height", "cm", "height", warnings, "height")
     weight = choose_dosing_weight(req.weight_kg, req.height_cm, req.sex, req.weight_basis, lim.dosing_weight)

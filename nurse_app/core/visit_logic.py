@@ -2,6 +2,8 @@
 
 * which day of the course a new visit is (``course_day``);
 * the dose request for today's visit from the patient's order (``request_from_order``);
+* the baseline weight the order was written for (``baseline_weight``), against which
+  today's weight is checked (a change of 10 % or more is reported to the prescriber);
 * dispensed lots compared with the day's vial plan (``compare_lots``);
 * where the infusion stands from its recorded events (``infusion_progress``): the
   current rate, the current step of the plan, when the next increase is due, and the
@@ -58,6 +60,27 @@ def request_from_order(order: Mapping, patient: Mapping, weight_kg: float) -> Do
         weight_basis=order.get("weight_basis") or "auto",
         max_rate_mg_kg_min=order.get("max_rate_mg_kg_min"),
     )
+
+
+@dataclass(frozen=True)
+class BaselineWeight:
+    weight_kg: float
+    measured_on: str          # ISO date
+
+
+def baseline_weight(weights: Sequence[Mapping], order_start: str | None) -> BaselineWeight | None:
+    """The weight the order was written for: the last weighing on or before the order's
+    start date; when every weighing is later, the first one on record; None without any.
+
+    ``weights`` are weight-history rows (``weight_kg``, ``measured_on`` as an ISO date).
+    """
+    dated = sorted((w for w in weights if w.get("weight_kg") and w.get("measured_on")),
+                   key=lambda w: (str(w["measured_on"]), w.get("id") or 0))
+    if not dated:
+        return None
+    before = [w for w in dated if order_start and str(w["measured_on"]) <= str(order_start)]
+    chosen = before[-1] if before else dated[0]
+    return BaselineWeight(float(chosen["weight_kg"]), str(chosen["measured_on"]))
 
 
 @dataclass(frozen=True)

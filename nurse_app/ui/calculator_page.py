@@ -16,10 +16,11 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFormLay
 from nurse_app.core.acknowledgements import AcknowledgementLog
 from nurse_app.core.calc_text import vial_plan_text
 from nurse_app.core.catalogue import CONFIRM_WITH_INSERT, Catalogue, load_catalogue
-from nurse_app.core.dosing import DoseRequest, DoseResult, calculate
+from nurse_app.core.dosing import DoseRequest, DoseResult, calculate, weight_change_percent
 from nurse_app.core.errors import InputError
 from nurse_app.core.formatting import fmt_minutes, fmt_number, fmt_qty
 from nurse_app.core.units import height_to_cm, parse_number, weight_to_kg
+from nurse_app.core.visit_logic import BaselineWeight
 from nurse_app.ui.widgets import (ATTENTION_COLOUR, ERROR_COLOUR, OK_COLOUR, FieldWithError, Section, Tile,
                                   error_label, read_only_table)
 
@@ -71,6 +72,7 @@ class CalculatorPage(QWidget):
         self.catalogue = catalogue or load_catalogue()
         self.result: DoseResult | None = None
         self._acks = AcknowledgementLog()
+        self._baseline: BaselineWeight | None = None   # set in visit mode (lock_order)
         self._current_warnings: list = []
         self._timer = QTimer(self, singleShot=True, interval=120)
         self._timer.timeout.connect(self.recalculate)
@@ -338,9 +340,12 @@ class CalculatorPage(QWidget):
         self.recalculate()
 
     def lock_order(self, *, product: str, regimen: str | None, dose: float | None, days: int | None,
-                   indication: str | None, height_cm: float | None, sex: str | None) -> None:
+                   indication: str | None, height_cm: float | None, sex: str | None,
+                   baseline: BaselineWeight | None = None) -> None:
         """Visit mode: the order and the patient's height and sex come from the record and
-        cannot be changed here; only today's weight (and risk flags) are typed."""
+        cannot be changed here; only today's weight (and risk flags) are typed.  Today's
+        weight is checked against ``baseline`` (the weight the order was written for)."""
+        self._baseline = baseline
         self.product.setCurrentIndex(self.product.findData(product))
         self.regimen.setCurrentIndex(self.regimen.findData(regimen if regimen else CUSTOM))
         self.dose.edit.setText(fmt_number(dose, 4) if dose is not None else "")
@@ -413,6 +418,8 @@ class CalculatorPage(QWidget):
             weight_basis=self.basis.currentData(),
             max_rate_mg_kg_min=max_rate,
             risks=frozenset(k for k, box in self.risk_boxes.items() if box.isChecked()),
+            baseline_weight_kg=self._baseline.weight_kg if self._baseline else None,
+            baseline_weighed_on=self._baseline.measured_on if self._baseline else None,
         ), {}
 
     def _show_errors(self, errors: dict[str, str]) -> None:
@@ -511,12 +518,21 @@ class CalculatorPage(QWidget):
             f"<tr><td>Ideal</td><td align='right'>{kg(w.ideal_kg)}</td></tr>"
             f"<tr><td>Adjusted</td><td align='right'>{kg(w.adjusted_kg)}</td></tr>"
             f"<tr><td>BMI</td><td align='right'>{bmi}</td></tr>"
+            f"{self._baseline_row(w.actual_kg)}"
             f"<tr><td><b>Dose on</b></td><td align='right'><b>{kg(w.dosing_kg)}</b></td></tr></table>"
             f"<p>{w.reason}</p>")
         notes = "".join(f"<li>{n}</li>" for n in r.notes)
         formulas = "".join(f"<li>{f}</li>" for f in r.formulas)
         self.notes_label.setText(f"<ul style='margin-left:-20px'>{notes}{formulas}</ul>")
         self._show_warnings(r.warnings)
+
+    def _baseline_row(self, actual_kg: float) -> str:
+        if self._baseline is None:
+            return ""
+        change = weight_change_percent(actual_kg, self._baseline.weight_kg)
+        sign = "+" if change > 0 else ("−" if change < 0 else "")
+        return (f"<tr><td>Baseline</td><td align='right'>{fmt_qty(self._baseline.weight_kg, 'kg')} "
+                f"({self._baseline.measured_on}, {sign}{fmt_qty(abs(change), '%', 1)})</td></tr>")
 
     def _show_warnings(self, warnings) -> None:
         while self.warning_rows.count():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from nurse_app.core.formatting import fmt_number
+from nurse_app.core.visit_logic import baseline_weight
 from nurse_app.ui.calculator_page import CalculatorPage
 from nurse_app.ui.visit.common import VisitContext, attempt, error_label
 
@@ -44,9 +45,12 @@ class DoseTab(QWidget):
         self.calculator.lock_order(product=order["product_id"], regimen=order.get("regimen_id"),
                                    dose=order.get("dose_g_per_kg"), days=order.get("course_days"),
                                    indication=regimen_indication, height_cm=patient.get("height_cm"),
-                                   sex=patient.get("sex") if patient.get("sex") in ("female", "male") else None)
+                                   sex=patient.get("sex") if patient.get("sex") in ("female", "male") else None,
+                                   baseline=baseline_weight(store.patient_weights(patient["id"]),
+                                                            order.get("start_date")))
         self.intro.setText("Weigh the patient and type today's weight: the dose from the order is worked out and "
-                           "saved with this visit as you type. Acknowledge every warning.")
+                           "saved with this visit as you type, and the weight is compared with the baseline the "
+                           "order was written for. Acknowledge every warning.")
         if visit.get("weight_kg"):
             self.calculator.weight.edit.setText(fmt_number(visit["weight_kg"], 2))
             self.calculator.recalculate()
