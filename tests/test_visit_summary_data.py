@@ -161,3 +161,18 @@ def test_unknown_visit_and_unwritable_target_are_clear_errors(store, tmp_path):
         write_summary_pdf(summary, tmp_path / "nowhere" / "x.pdf")
     assert write_summary_pdf(summary, tmp_path / "ok.pdf") >= 1
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".pdf") == ["ok.pdf"]
+
+
+def test_baseline_weight_and_its_change_are_shown_with_the_weights(store):
+    visit = make_visit(store, readings=1)
+    calc = store.get_visit(visit)["calculation"]
+    calc.update(baseline_weight_kg=57.5, baseline_weighed_on="2025-02-03",
+                weight_change_percent=(64.2 - 57.5) / 57.5 * 100)
+    store.update_visit(visit, calculation=calc)
+    weights = dict(visit_summary(store, visit).dose.weights)
+    assert weights["Baseline weight"] == "57.5 kg (3 Feb 2025; change +11.7 %)"
+    assert "Baseline weight 57.5 kg (3 Feb 2025; change +11.7 %)" in flat("\n".join(read_pdf(_pdf(
+        visit_summary(store, visit)))))
+    calc.pop("baseline_weight_kg")
+    store.update_visit(visit, calculation=calc)
+    assert "Baseline weight" not in dict(visit_summary(store, visit).dose.weights)

@@ -399,6 +399,12 @@ def _dose_section(record: VisitRecord) -> DoseSection | None:
                ("Dosing weight", f"{dosing} ({basis})" if basis else dosing)]
     if g("weight_basis_reason"):
         weights.append(("Basis", g("weight_basis_reason")))
+    if g("baseline_weight_kg") is not None:
+        change = g("weight_change_percent")
+        sign = "+" if change and change > 0 else ("−" if change and change < 0 else "")
+        when = f"{_iso_date(g('baseline_weighed_on'))}; " if g("baseline_weighed_on") else ""
+        shown = f" ({when}change {sign}{fmt_qty(abs(change), '%', 1)})" if change is not None else ""
+        weights.insert(2, ("Baseline weight", f"{_qty(g('baseline_weight_kg'), 'kg')}{shown}"))
     days = g("days")
     dose = []
     if g("dose_g_per_kg") is not None:

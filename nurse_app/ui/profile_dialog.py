@@ -55,6 +55,7 @@ class NurseProfileDialog(FormDialog):
 
         labels = dict(AGENCY_FIELDS)
         self.contact_fields: dict[str, FieldWithError] = {}
+        captions = []
         for object_name, title, keys in _SECTIONS:
             section = Section(title)
             section.setObjectName(object_name)
@@ -68,11 +69,15 @@ class NurseProfileDialog(FormDialog):
                 field.edit.setAccessibleName(caption.replace("&", ""))
                 label_widget = QLabel(caption)
                 label_widget.setBuddy(field.edit)
+                captions.append(label_widget)
                 form.addRow(label_widget, field)
                 self.contact_fields[key] = field
                 self.fields[key] = field
                 self.watch(field)
             self.layout_.addWidget(section)
+        widest = max(label.sizeHint().width() for label in captions)
+        for label in captions:            # the sections' fields line up
+            label.setMinimumWidth(widest)
         self.finish_layout()
         self.setMinimumWidth(460)
         self._load()
