@@ -22,7 +22,7 @@ from nurse_app.core.formatting import fmt_minutes, fmt_number, fmt_qty
 from nurse_app.core.units import height_to_cm, parse_number, weight_to_kg
 from nurse_app.core.visit_logic import BaselineWeight
 from nurse_app.ui.widgets import (ATTENTION_COLOUR, ERROR_COLOUR, OK_COLOUR, FieldWithError, Section, Tile,
-                                  error_label, read_only_table)
+                                  error_label, read_only_table, text_colour)
 
 CUSTOM = "__custom__"
 BASIS_LABELS = {
@@ -215,7 +215,7 @@ class CalculatorPage(QWidget):
         self.error_banner = QLabel()
         self.error_banner.setObjectName("error_banner")
         self.error_banner.setWordWrap(True)
-        self.error_banner.setStyleSheet(f"color: {ERROR_COLOUR}; font-weight: bold;")
+        self.error_banner.setStyleSheet(f"color: {text_colour(ERROR_COLOUR)}; font-weight: bold;")
         self.error_banner.hide()
         layout.addWidget(self.error_banner)
 
@@ -476,7 +476,7 @@ class CalculatorPage(QWidget):
                              f"{fmt_qty(r.dose_g_per_kg, 'g/kg')} over {r.days} day{'s' if r.days != 1 else ''}")
         self.tile_time.set(fmt_minutes(r.infusion_minutes_per_day), "if every step is tolerated")
 
-        unverified = "" if r.rates_verified else f" <b style='color:{ATTENTION_COLOUR}'>{CONFIRM_WITH_INSERT}.</b>"
+        unverified = "" if r.rates_verified else f" <b style='color:{text_colour(ATTENTION_COLOUR)}'>{CONFIRM_WITH_INSERT}.</b>"
         self.rate_caption.setText(
             f"For {fmt_qty(w.dosing_kg, 'kg')}, {r.product.brand}; up to "
             f"{fmt_qty(r.rate_ceiling_mg_kg_min, 'mg/kg/min')} ({r.rate_ceiling_reason}).{unverified}")
@@ -506,7 +506,7 @@ class CalculatorPage(QWidget):
                         f"per day in whole vials; only the prescriber can change the dose.")
         if plan and not plan.verified:
             summary = summary.replace(f" [{CONFIRM_WITH_INSERT}]", "")
-            summary += f"<br><span style='color:{ATTENTION_COLOUR}'>* {CONFIRM_WITH_INSERT} (vial size)</span>"
+            summary += f"<br><span style='color:{text_colour(ATTENTION_COLOUR)}'>* {CONFIRM_WITH_INSERT} (vial size)</span>"
         self.vial_summary.setText(summary)
 
         def kg(value):

@@ -20,7 +20,7 @@ from html import escape
 from pathlib import Path
 from typing import Mapping
 
-from PySide6.QtCore import QObject, QRunnable, QSize, Qt, QThreadPool, QTimer, QUrl, Signal
+from PySide6.QtCore import QEvent, QObject, QRunnable, QSize, Qt, QThreadPool, QTimer, QUrl, Signal
 from PySide6.QtGui import QAbstractTextDocumentLayout, QDesktopServices, QKeyEvent, QPalette, QTextDocument
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (QApplication, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QListWidget,
@@ -34,10 +34,14 @@ from nurse_app.reports.handout import (CALL_TITLE, CARE_TEAM, CONTACT_FIELDS, RE
                                        SOURCES_TITLE, SUBTITLE, write_handout_pdf)
 from nurse_app.store.guide_index import ALIASES_LABEL, GuideIndex
 from nurse_app.ui.tasks import start_job
+from nurse_app.ui.widgets import is_dark
 
 GUIDE_ID_ROLE = Qt.ItemDataRole.UserRole
 SECTION_ROLE = Qt.ItemDataRole.UserRole + 1
 HTML_ROLE = Qt.ItemDataRole.UserRole + 2
+# Guide viewer (heading, link) colours: navy reads on a light palette but is under 2:1 contrast on
+# a dark one, where light tints of the same blues are used.
+_VIEWER_COLOURS = {False: ("#1f4e79", "#0b5cad"), True: ("#9cc3e6", "#7db8f0")}
 SEARCH_DELAY_MS = 100
 
 
@@ -209,8 +213,7 @@ class GuidesPage(QWidget):
         self.viewer = QTextBrowser()
         self.viewer.setAccessibleName("Guide")
         self.viewer.setOpenLinks(False)
-        self.viewer.document().setDefaultStyleSheet(
-            "h1 { color: #1f4e79; } h2 { color: #1f4e79; margin-top: 14px; } a { color: #0b5cad; }")
+        self._style_viewer()
         self.viewer.setPlaceholderText("Choose a guide on the left.")
 
         self.save_button = QPushButton("Save handout as PDF…")
@@ -330,8 +333,7 @@ class GuidesPage(QWidget):
             self.status.setText(f"No guide called “{guide_id}”.")
             return
         self.current = guide
-        self.viewer.setHtml(guide_html(guide, guide_titles=self._titles,
-                                       regimen_names=self._regimen_names))
+        self.viewer.setHtml(self._guide_html(guide))
         if section and section in {s.title for s in guide.sections}:
             self.viewer.scrollToAnchor(section_anchor(section))
         else:
@@ -339,6 +341,28 @@ class GuidesPage(QWidget):
         self.status.clear()
         self._update_buttons()
         self.guide_opened.emit(guide_id)
+
+    def _guide_html(self, guide: Guide) -> str:
+        return guide_html(guide, guide_titles=self._titles, regimen_names=self._regimen_names)
+
+    def _style_viewer(self) -> None:
+        """Heading and link colours for the current palette (light or dark system theme)."""
+        heading, link = _VIEWER_COLOURS[is_dark(self.palette())]
+        css = f"h1 {{ color: {heading}; }} h2 {{ color: {heading}; margin-top: 14px; }} a {{ color: {link}; }}"
+        document = self.viewer.document()
+        if css == document.defaultStyleSheet():
+            return
+        document.setDefaultStyleSheet(css)
+        if self.current is not None:   # a default style sheet applies only to HTML set after it
+            scroll = self.viewer.verticalScrollBar().value()
+            self.viewer.setHtml(self._guide_html(self.current))
+            self.viewer.verticalScrollBar().setValue(scroll)
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        """The system switched between light and dark: recolour the open guide."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and hasattr(self, "viewer"):
+            self._style_viewer()
 
     def _on_link(self, url: QUrl) -> None:
         scheme = url.scheme()

@@ -36,7 +36,8 @@ from nurse_app.store.times import today_local
 from nurse_app.ui.forms import MessageBanner
 from nurse_app.ui.patient_forms import SEX_LABELS, OrderDialog, PatientDialog, days_text, indication_text
 from nurse_app.ui.profile_dialog import NurseProfileDialog
-from nurse_app.ui.widgets import ATTENTION_COLOUR, ERROR_COLOUR, OK_COLOUR, FieldWithError, Section, read_only_table
+from nurse_app.ui.widgets import (ATTENTION_COLOUR, ERROR_COLOUR, OK_COLOUR, FieldWithError, Section, read_only_table,
+                                  text_colour)
 
 LIST_LIMIT = 1000
 ID_ROLE = Qt.UserRole + 1
@@ -437,7 +438,7 @@ class PatientsPage(QWidget):
         self.draft_label = QLabel()
         self.draft_label.setObjectName("draft_label")
         self.draft_label.setWordWrap(True)
-        self.draft_label.setStyleSheet(f"color: {ATTENTION_COLOUR}; font-weight: bold;")
+        self.draft_label.setStyleSheet(f"color: {text_colour(ATTENTION_COLOUR)}; font-weight: bold;")
         self.resume_button = QPushButton("&Resume open visit")
         self.resume_button.setObjectName("resume_visit")
         self.resume_button.clicked.connect(self._resume_visit)
@@ -590,7 +591,7 @@ class PatientsPage(QWidget):
         if query.strip() and not shown:
             self.count_label.setText(f"No patient matches “{query.strip()}”. Check the spelling, try "
                                      f"part of the name or the MRN, or add a New patient.")
-            self.count_label.setStyleSheet(f"color: {ATTENTION_COLOUR};")
+            self.count_label.setStyleSheet(f"color: {text_colour(ATTENTION_COLOUR)};")
         else:
             more = f" (first {LIST_LIMIT}: type to narrow)" if shown >= LIST_LIMIT else ""
             what = "match" if query.strip() else "on record"
@@ -684,6 +685,7 @@ class PatientsPage(QWidget):
             message, colour = f"Allergies: {text}", OK_COLOUR
         else:
             message, colour = f"⚠ ALLERGIES: {text}", ERROR_COLOUR
+        colour = text_colour(colour)
         self.allergy_label.setText(message)
         self.allergy_label.setAccessibleName(message)
         self.allergy_label.setStyleSheet(
@@ -698,7 +700,7 @@ class PatientsPage(QWidget):
             self.order_summary.setText("No active IVIG order. Add the order as the prescriber wrote it "
                                        "before the first visit: the dose is checked against the "
                                        "calculator's limits.")
-            self.order_summary.setStyleSheet(f"color: {ATTENTION_COLOUR};")
+            self.order_summary.setStyleSheet(f"color: {text_colour(ATTENTION_COLOUR)};")
             return
         product = self.catalogue.products.get(order["product_id"])
         regimen = self.catalogue.regimens.get(order["regimen_id"] or "")
@@ -733,7 +735,7 @@ class PatientsPage(QWidget):
                 regimen_id=order["regimen_id"], dose_g_per_kg=order["dose_g_per_kg"],
                 days=order["course_days"]), self.catalogue)
         except NurseAppError as exc:
-            return f"<span style='color:{ERROR_COLOUR}'>This order cannot be worked out: {escape(str(exc))}</span>"
+            return f"<span style='color:{text_colour(ERROR_COLOUR)}'>This order cannot be worked out: {escape(str(exc))}</span>"
         per_day = "" if r.days == 1 else f" ({fmt_qty(r.daily_dose_g, 'g')} a day)"
         return (f"At {fmt_qty(latest_weight['weight_kg'], 'kg')} (weighed {latest_weight['measured_on']}): "
                 f"<b>{fmt_qty(r.total_dose_g, 'g')} per course</b>{per_day}, "
@@ -771,7 +773,7 @@ class PatientsPage(QWidget):
                 item = QTableWidgetItem(text)
                 item.setData(ID_ROLE, v["id"])
                 if v["status"] != "signed":
-                    item.setForeground(QBrush(QColor(ATTENTION_COLOUR)))
+                    item.setForeground(QBrush(QColor(text_colour(ATTENTION_COLOUR))))
                 self.visit_table.setItem(row, col, item)
         if visits:
             self.visit_table.setCurrentCell(0, 0)

@@ -23,7 +23,7 @@ from typing import Callable
 
 import shiboken6
 from PySide6.QtCore import QObject, QRectF, QRunnable, Qt, Signal, Slot
-from PySide6.QtGui import QColor, QFont, QPainter, QTextDocument
+from PySide6.QtGui import QAbstractTextDocumentLayout, QColor, QFont, QPainter, QPalette, QTextDocument
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox, QProgressDialog, QWidget
 
@@ -232,6 +232,10 @@ def print_to(summary: VisitSummary, printer: QPrinter) -> int:
     document.setHtml(summary_html(summary))
     document.setPageSize(body.size())
     total = document.pageCount()
+    # Body text in black: paper is white whatever the screen's theme (drawContents() would take
+    # the application palette's text colour, which is white under a dark system theme).
+    context = QAbstractTextDocumentLayout.PaintContext()
+    context.palette.setColor(QPalette.ColorRole.Text, QColor("black"))
     painter = QPainter()
     if not painter.begin(printer):
         raise NurseAppError("The printer could not be started; check that it is connected and "
@@ -246,7 +250,8 @@ def print_to(summary: VisitSummary, printer: QPrinter) -> int:
             painter.translate(0, header_h - index * body.height())
             clip = QRectF(0, index * body.height(), body.width(), body.height())
             painter.setClipRect(clip)
-            document.drawContents(painter, clip)
+            context.clip = clip
+            document.documentLayout().draw(painter, context)
             painter.restore()
     finally:
         painter.end()

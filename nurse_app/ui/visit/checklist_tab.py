@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QRect, QSize, Qt, QTimer
-from PySide6.QtGui import QBrush, QFont, QFontMetrics
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPalette
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QStyledItemDelegate, QHeaderView, QLabel, QLineEdit, QPushButton,
                                QSplitter, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from nurse_app.core.checklists import DONE, NOT_APPLICABLE, NOT_DONE
 from nurse_app.ui.visit.common import VisitContext, attempt, error_label, local_time
-from nurse_app.ui.widgets import ATTENTION_COLOUR, Section
+from nurse_app.ui.widgets import ATTENTION_COLOUR, Section, is_dark, text_colour
 
 class _WrapDelegate(QStyledItemDelegate):
     """Item text wraps to the column width (QTreeView's own row heights ignore wrapping)."""
@@ -114,7 +114,23 @@ class ChecklistTab(QWidget):
         self.refresh()
 
     # ------------------------------------------------------------------ display
+    def _outline_empty_boxes(self) -> None:
+        """Fusion outlines a tick box a shade darker than the window: on a dark palette's base it
+        vanishes, and an open item shows no box at all.  There, draw empty boxes with a border
+        halfway between the text and base colours (ticked items keep their tick)."""
+        css = ""
+        palette = self.tree.palette()
+        if is_dark(palette):
+            text, base = palette.color(QPalette.ColorRole.Text), palette.color(QPalette.ColorRole.Base)
+            border = QColor((text.red() + base.red()) // 2, (text.green() + base.green()) // 2,
+                            (text.blue() + base.blue()) // 2)
+            css = (f"QTreeView::indicator:unchecked {{ border: 1px solid {border.name()}; border-radius: 2px; "
+                   "background: palette(base); width: 12px; height: 12px; }")
+        if self.tree.styleSheet() != css:
+            self.tree.setStyleSheet(css)
+
     def refresh(self) -> None:
+        self._outline_empty_boxes()
         selected = self._selected_item_id()
         self._updating = True
         self.tree.clear()
@@ -139,7 +155,8 @@ class ChecklistTab(QWidget):
             row.setToolTip(0, i["text"])
             row.setTextAlignment(0, Qt.AlignLeft | Qt.AlignTop)
             if i["required"] and i["status"] is None:
-                row.setForeground(1, QBrush(Qt.GlobalColor.darkYellow))
+                row.setForeground(1, QBrush(QColor(text_colour(ATTENTION_COLOUR)) if is_dark()
+                                            else Qt.GlobalColor.darkYellow))
                 row.setText(1, "Required")
             phase.addChild(row)
             if i["item_id"] == selected:
@@ -149,9 +166,10 @@ class ChecklistTab(QWidget):
         required = [i for i in items if i["required"]]
         open_required = [i for i in required if i["status"] is None]
         answered = sum(1 for i in items if i["status"] is not None)
-        colour = ATTENTION_COLOUR if open_required else "inherit"
+        # Nothing open: no colour at all, so the palette's text colour applies (Qt has no "inherit").
+        style = f" style='color:{text_colour(ATTENTION_COLOUR)}'" if open_required else ""
         self.progress.setText(f"{answered} of {len(items)} items answered. "
-                              f"<span style='color:{colour}'>{len(open_required)} required item"
+                              f"<span{style}>{len(open_required)} required item"
                               f"{'s' if len(open_required) != 1 else ''} still open</span> (marked *).")
         self.set_read_only(self.ctx.signed)
 

@@ -18,7 +18,7 @@ from nurse_app.core.visit_logic import (END, EVENT_LABELS, PAUSE, RATE_CHANGE, R
 from nurse_app.core.vitals import flag_reading
 from nurse_app.store import to_local
 from nurse_app.ui.visit.common import VisitContext, attempt, error_label, local_time, now_utc
-from nurse_app.ui.widgets import ATTENTION_COLOUR, ERROR_COLOUR, OK_COLOUR, Section
+from nurse_app.ui.widgets import ATTENTION_COLOUR, ERROR_COLOUR, OK_COLOUR, Section, text_colour
 
 # Flowsheet columns: (store field, vitals.toml measure id, header)
 VITAL_FIELDS = (
@@ -140,7 +140,7 @@ class InfusionTab(QWidget):
         self.flags_label = QLabel()
         self.flags_label.setObjectName("vitals_flags")
         self.flags_label.setWordWrap(True)
-        self.flags_label.setStyleSheet(f"color: {ERROR_COLOUR};")
+        self.flags_label.setStyleSheet(f"color: {text_colour(ERROR_COLOUR)};")
         sheet_box = Section("Vital signs")
         sheet_box.body.addWidget(self.sheet, 1)
         self.entry_box = QWidget()

@@ -11,7 +11,7 @@ from nurse_app.core.catalogue import CONFIRM_WITH_INSERT, load_catalogue
 from nurse_app.core.formatting import fmt_qty
 from nurse_app.core.visit_logic import compare_lots
 from nurse_app.ui.visit.common import VisitContext, attempt, error_label
-from nurse_app.ui.widgets import ATTENTION_COLOUR, OK_COLOUR, Section
+from nurse_app.ui.widgets import ATTENTION_COLOUR, OK_COLOUR, Section, text_colour
 
 
 class LotsTab(QWidget):
@@ -105,7 +105,7 @@ class LotsTab(QWidget):
             for col, text in enumerate(cells):
                 self.table.setItem(row, col, QTableWidgetItem(text))
         result = compare_lots(lots, self.ctx.visit.get("calculation"))
-        colour = OK_COLOUR if result.matches_plan else ATTENTION_COLOUR
+        colour = text_colour(OK_COLOUR if result.matches_plan else ATTENTION_COLOUR)
         self.comparison.setText(f"<span style='color:{colour}'>{result.message}</span>")
         self.set_read_only(self.ctx.signed)
 

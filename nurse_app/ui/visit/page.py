@@ -15,7 +15,7 @@ from nurse_app.ui.visit.infusion_tab import InfusionTab
 from nurse_app.ui.visit.lots_tab import LotsTab
 from nurse_app.ui.visit.reactions_tab import ReactionsTab
 from nurse_app.ui.visit.sign_tab import SignTab
-from nurse_app.ui.widgets import ERROR_COLOUR, OK_COLOUR
+from nurse_app.ui.widgets import ERROR_COLOUR, OK_COLOUR, text_colour
 
 
 def start_visit(store: Store, patient_id: int) -> int:
@@ -143,7 +143,7 @@ class VisitPage(QWidget):
         parts.append(f"started {local_time(visit['started_at'], True)}" if visit["started_at"] else "not started")
         self.subtitle.setText("  ·  ".join(parts))
         allergies = (patient.get("allergies") or "").strip()
-        self.allergies.setText(f"<b style='color:{ERROR_COLOUR}'>Allergies: {allergies}</b>" if allergies
+        self.allergies.setText(f"<b style='color:{text_colour(ERROR_COLOUR)}'>Allergies: {allergies}</b>" if allergies
                                else "Allergies: none recorded")
         signed = visit["status"] == "signed"
         colour = OK_COLOUR if signed else "#757575"

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QComboBox, QForm
 from nurse_app.core.formatting import fmt_qty
 from nurse_app.core.reactions import load_reactions
 from nurse_app.ui.visit.common import VisitContext, attempt, error_label, local_time
-from nurse_app.ui.widgets import ATTENTION_COLOUR, ERROR_COLOUR, Section
+from nurse_app.ui.widgets import ATTENTION_COLOUR, ERROR_COLOUR, Section, text_colour
 
 
 class ReactionsTab(QWidget):
@@ -99,8 +99,10 @@ class ReactionsTab(QWidget):
             parts.append("<p>Choose the severity to see what to do.</p>")
         else:
             s = self.guide.severities[sid]
-            colour = ERROR_COLOUR if s.call_emergency else ATTENTION_COLOUR if s.stop_infusion else "inherit"
-            parts.append(f"<p style='color:{colour}'><b>{s.title}</b>: {s.examples}</p><ol>"
+            # No colour for a mild reaction: the palette's text colour (Qt rich text has no "inherit").
+            colour = ERROR_COLOUR if s.call_emergency else ATTENTION_COLOUR if s.stop_infusion else None
+            style = f" style='color:{text_colour(colour)}'" if colour else ""
+            parts.append(f"<p{style}><b>{s.title}</b>: {s.examples}</p><ol>"
                          + "".join(f"<li>{a}</li>" for a in s.actions) + "</ol>")
             if s.stop_infusion:
                 parts.append("<p><b>Press Stop on the Infusion tab</b> so the record shows when it stopped.</p>")

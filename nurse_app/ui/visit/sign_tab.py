@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMessageBox, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget)
 
 from nurse_app.ui.visit.common import VisitContext, attempt, error_label, local_time, now_utc
-from nurse_app.ui.widgets import ATTENTION_COLOUR, OK_COLOUR, Section
+from nurse_app.ui.widgets import ATTENTION_COLOUR, OK_COLOUR, Section, text_colour
 
 
 class SignTab(QWidget):
@@ -78,7 +78,7 @@ class SignTab(QWidget):
             ok = store.verify_visit(vid)
             seal = "content verified against its hash" if ok else "WARNING: content does not match its hash"
             self.signature.setText(
-                f"<p style='color:{OK_COLOUR}'><b>Signed</b> by {visit['signed_by']} on "
+                f"<p style='color:{text_colour(OK_COLOUR)}'><b>Signed</b> by {visit['signed_by']} on "
                 f"{local_time(visit['signed_at'], True)}. This visit is read-only; corrections are addenda.</p>"
                 f"<p><small>Content hash {visit['content_hash']} ({seal}).</small></p>")
             addenda = store.visit_addenda(vid)
@@ -95,9 +95,10 @@ class SignTab(QWidget):
         if not calc and visit.get("order_id"):
             items.append("<li>No dose calculation saved: enter today's weight on the Dose tab.</li>")
         if items:
-            self.problems.setText(f"<p style='color:{ATTENTION_COLOUR}'><b>Still to do:</b></p><ul>{''.join(items)}</ul>")
+            self.problems.setText(f"<p style='color:{text_colour(ATTENTION_COLOUR)}'><b>Still to do:</b></p>"
+                                  f"<ul>{''.join(items)}</ul>")
         else:
-            self.problems.setText(f"<p style='color:{OK_COLOUR}'><b>Ready to sign.</b> Check the patient education "
+            self.problems.setText(f"<p style='color:{text_colour(OK_COLOUR)}'><b>Ready to sign.</b> Check the patient education "
                                   f"items, including the itchy blistering rash that can appear 8 to 10 days after "
                                   f"IVIG.</p>")
         self.end_button.setEnabled(not visit.get("ended_at"))
