@@ -185,3 +185,71 @@ def test_closing_the_page_mid_export_still_finishes_the_file(qtbot, monkeypatch,
     assert page_alive == [False]
     assert finished.args == [True, str(tmp_path / "late.pdf")]
     assert ACCENTED_NAME in read_pdf(tmp_path / "late.pdf")[0]
+
+
+def _root_headings(document):
+    block = document.begin()
+    while block.isValid():
+        if block.blockFormat().headingLevel() and document.frameAt(block.position()).parentFrame() is None:
+            yield block
+        block = block.next()
+
+
+def _page_of(document, block) -> int:
+    return int(document.documentLayout().blockBoundingRect(block).top() // document.pageSize().height())
+
+
+def _room_below(document, block) -> float:
+    """Space between the bottom of ``block`` and the end of its page (None at a page top)."""
+    height = document.pageSize().height()
+    rect = document.documentLayout().blockBoundingRect(block)
+    top_on_page = rect.top() % height
+    return None if top_on_page == 0 else height - top_on_page - rect.height()
+
+
+def test_a_heading_never_ends_a_printed_page(qapp):
+    from PySide6.QtCore import QSizeF
+    from PySide6.QtGui import QTextDocument
+    room = 60.0
+
+    def document_with(lines: int) -> QTextDocument:
+        document = QTextDocument()
+        document.setDocumentMargin(0)
+        filler = "".join(f"<p>line {n}</p>" for n in range(lines))
+        document.setHtml(f"{filler}<h2>Checklist</h2><p>first row</p><p>second row</p>{filler}"
+                         f"<h3>Vital signs</h3><p>row</p>")
+        document.setPageSize(QSizeF(400, 400))
+        return document
+
+    # The first filler length that leaves the heading with less room than it needs.
+    document = next(d for d in map(document_with, range(1, 80))
+                    if 0 <= (_room_below(d, next(_root_headings(d))) or room) < room)
+    checklist = next(_root_headings(document))
+    page_before = _page_of(document, checklist)
+    assert visit_export.keep_headings_with_next(document, room) >= 1
+    assert _page_of(document, checklist) == page_before + 1               # moved to the next page
+    assert _room_below(document, checklist) > document.pageSize().height() - room
+    for block in _root_headings(document):
+        assert block.layout().lineCount(), block.text()                     # still prints
+        assert (_room_below(document, block) or room) >= room, block.text()
+    assert visit_export.keep_headings_with_next(document, room) == 0        # settled
+
+
+def test_printed_summary_keeps_each_heading_with_its_table(qapp, record, toronto_time):
+    from nurse_app.reports.visit_data import visit_summary
+    from nurse_app.store import Store
+    path, _draft, signed = record
+    with Store.open(path) as store:
+        summary = visit_summary(store, signed)
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    document, _header, _footer = visit_export.summary_document(summary, printer)
+    room = visit_export.HEADING_ROOM_INCHES * printer.resolution()
+    headings = list(_root_headings(document))
+    titles = [b.text() for b in headings]
+    assert len(summary.checklist) >= 7
+    for phase in summary.checklist:                               # every phase title is still there
+        assert phase.title in titles
+    for block in headings:
+        assert block.layout().lineCount(), block.text()
+        room_below = _room_below(document, block)
+        assert room_below is None or room_below >= room, block.text()

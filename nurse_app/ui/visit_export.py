@@ -13,17 +13,20 @@ the file written (or "printed") on success, the error message otherwise.
 Printing: PySide6-Essentials has no QtPdf to rasterise the PDF, so "Print…" lays
 out an HTML rendering of the *same* :class:`VisitSummary` in a QTextDocument and
 paints it page by page with the same header ("Page x of y"), footer and DRAFT
-watermark as the PDF.  Table header rows repeat on every page (``<thead>``).
+watermark as the PDF.  Table header rows repeat on every page (``<thead>``), and a
+heading that would end a page moves to the next one (:func:`keep_headings_with_next`).
 """
 
 from __future__ import annotations
 
+import math
 from html import escape
 from typing import Callable
 
 import shiboken6
-from PySide6.QtCore import QObject, QRectF, QRunnable, Qt, Signal, Slot
-from PySide6.QtGui import QAbstractTextDocumentLayout, QColor, QFont, QPainter, QPalette, QTextDocument
+from PySide6.QtCore import QObject, QPointF, QRectF, QRunnable, QSizeF, Qt, Signal, Slot
+from PySide6.QtGui import (QAbstractTextDocumentLayout, QColor, QFont, QPainter, QPalette, QTextCursor,
+                           QTextDocument, QTextFormat)
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox, QProgressDialog, QWidget
 
@@ -40,6 +43,9 @@ _CSS = (f"h2 {{ color: {_ACCENT}; font-size: 12pt; margin-top: 14px; margin-bott
         f"th {{ background-color: #e8eef5; color: {_ACCENT}; text-align: left; }}"
         f".flag {{ color: {_ALERT}; font-weight: bold; }} .alert {{ color: {_ALERT}; font-weight: bold; }}"
         ".small { color: #555555; font-size: 7pt; } td.label { color: #555555; font-weight: bold; }")
+
+# Space a heading needs below it on its page (a few table rows), or it moves to the next page.
+HEADING_ROOM_INCHES = 0.6
 
 # Tasks still running (kept alive here until they report back).
 _RUNNING: set["ExportTask"] = set()
@@ -216,12 +222,14 @@ def print_summary(parent: QWidget | None, store_path, visit_id: int) -> ExportTa
                   lambda: _load_summary(str(store_path), visit_id), on_done)
 
 
-def print_to(summary: VisitSummary, printer: QPrinter) -> int:
-    """Paint the summary on ``printer`` (GUI thread) and return the page count."""
+def summary_document(summary: VisitSummary, printer: QPrinter) -> tuple[QTextDocument, float, float]:
+    """The summary laid out in ``printer`` units, paginated to the body area of its pages.
+
+    Returns the document and the header and footer heights left around the body.
+    """
     dpi = printer.resolution()
     page = printer.pageLayout().paintRectPixels(dpi)
     header_h, footer_h = 0.95 * dpi, 0.35 * dpi
-    body = QRectF(0, 0, page.width(), page.height() - header_h - footer_h)
     document = QTextDocument()
     document.documentLayout().setPaintDevice(printer)  # lay out in printer units
     font = QFont("DejaVu Sans")
@@ -230,7 +238,17 @@ def print_to(summary: VisitSummary, printer: QPrinter) -> int:
     document.setDefaultStyleSheet(_CSS)
     document.setDocumentMargin(0)
     document.setHtml(summary_html(summary))
-    document.setPageSize(body.size())
+    document.setPageSize(QSizeF(page.width(), page.height() - header_h - footer_h))
+    keep_headings_with_next(document, HEADING_ROOM_INCHES * dpi)
+    return document, header_h, footer_h
+
+
+def print_to(summary: VisitSummary, printer: QPrinter) -> int:
+    """Paint the summary on ``printer`` (GUI thread) and return the page count."""
+    dpi = printer.resolution()
+    page = printer.pageLayout().paintRectPixels(dpi)
+    document, header_h, footer_h = summary_document(summary, printer)
+    body = QRectF(QPointF(0, 0), document.pageSize())
     total = document.pageCount()
     # Body text in black: paper is white whatever the screen's theme (drawContents() would take
     # the application palette's text colour, which is white under a dark system theme).
@@ -256,6 +274,39 @@ def print_to(summary: VisitSummary, printer: QPrinter) -> int:
     finally:
         painter.end()
     return total
+
+
+def keep_headings_with_next(document: QTextDocument, room: float) -> int:
+    """Move a heading that would end a page to the next one; return how many moved.
+
+    A heading with less than ``room`` (document units) between its bottom and the end of its
+    page would print alone with its table on the next page (reportlab's keepWithNext does this
+    for the PDF).  Each such heading gets a page break before it; a move shifts everything after
+    it, so passes repeat until nothing moves.  Headings inside table cells are left alone.
+    """
+    height = document.pageSize().height()
+    layout = document.documentLayout()
+    moved = 0
+    for _ in range(document.blockCount()):
+        block, pushed = document.begin(), False
+        while block.isValid():
+            fmt = block.blockFormat()
+            if (fmt.headingLevel() and document.frameAt(block.position()).parentFrame() is None
+                    and not fmt.pageBreakPolicy() & QTextFormat.PageBreakFlag.PageBreak_AlwaysBefore):
+                rect = layout.blockBoundingRect(block)
+                top_on_page = rect.top() - math.floor(rect.top() / height) * height
+                if top_on_page > 0 and height - (top_on_page + rect.height()) < room:
+                    fmt.setPageBreakPolicy(QTextFormat.PageBreakFlag.PageBreak_AlwaysBefore)
+                    QTextCursor(block).setBlockFormat(fmt)
+                    # Lay the rest out again now: Qt's incremental relayout can otherwise leave
+                    # later blocks without lines (they would not print).
+                    document.markContentsDirty(block.position(), document.characterCount() - block.position())
+                    moved, pushed = moved + 1, True
+                    break           # the layout below this heading has changed: start again
+            block = block.next()
+        if not pushed:
+            return moved
+    return moved
 
 
 def _page_furniture(painter: QPainter, s: VisitSummary, page: int, total: int, width: float,
