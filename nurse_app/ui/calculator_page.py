@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFormLayout, QFrame, QGridLayout,
-                               QHBoxLayout, QHeaderView, QLabel, QScrollArea, QSizePolicy, QSplitter,
+                               QHBoxLayout, QHeaderView, QLabel, QLineEdit, QScrollArea, QSizePolicy, QSplitter,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from nurse_app.core.acknowledgements import AcknowledgementLog
@@ -52,6 +52,19 @@ def _table(name: str, headers: list[str]) -> QTableWidget:
     table.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
     table.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
     return table
+
+
+def _point_labels_at_inputs(form: QFormLayout) -> None:
+    """A label's mnemonic (Alt+W for Weight...) focuses the input itself: a row's field is a holder
+    (input plus error line) that cannot take focus, so Qt's own buddy did nothing."""
+    for row in range(form.rowCount()):
+        label = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+        field = form.itemAt(row, QFormLayout.ItemRole.FieldRole)
+        if label is None or field is None or field.widget() is None or not isinstance(label.widget(), QLabel):
+            continue
+        editor = field.widget().findChild(QLineEdit) or field.widget().findChild(QComboBox)
+        if editor is not None:
+            label.widget().setBuddy(editor)
 
 
 def _fit_height(table: QTableWidget) -> None:
@@ -100,6 +113,7 @@ class CalculatorPage(QWidget):
         area.setWidget(widget)
         area.setMinimumWidth(min_width)
         area.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        area.setFocusPolicy(Qt.NoFocus)     # no empty Tab stop; it still scrolls to the focused field
         return area
 
     def _combo_with_error(self, name: str) -> tuple[QComboBox, QLabel, QWidget]:
@@ -157,6 +171,7 @@ class CalculatorPage(QWidget):
         form.addRow("&Indication", holder)
         self.max_rate = FieldWithError("max_rate", "optional, from the order")
         form.addRow("&Max rate (mg/kg/min)", self.max_rate)
+        _point_labels_at_inputs(form)
         layout.addWidget(order)
 
         patient = Section("Patient")
@@ -166,7 +181,7 @@ class CalculatorPage(QWidget):
         self.weight = FieldWithError("weight", "today's weight", units=("kg", "lb"))
         self.height = FieldWithError("height", "needed for BMI and ideal weight", units=("cm", "in"))
         pform.addRow("&Weight", self.weight)
-        pform.addRow("&Height", self.height)
+        pform.addRow("H&eight", self.height)     # Alt+H is the Help menu
         self.sex, self.sex_error, holder = self._combo_with_error("sex")
         self.sex.addItem("Not given", None)
         self.sex.addItem("Female", "female")
@@ -176,6 +191,7 @@ class CalculatorPage(QWidget):
         for key, label in BASIS_LABELS.items():
             self.basis.addItem(label, key)
         pform.addRow("Weight &basis", holder)
+        _point_labels_at_inputs(pform)
         self.risk_boxes: dict[str, QCheckBox] = {}
         for key, label in RISK_LABELS.items():
             box = QCheckBox(label)
@@ -530,9 +546,11 @@ class CalculatorPage(QWidget):
         if self._baseline is None:
             return ""
         change = weight_change_percent(actual_kg, self._baseline.weight_kg)
-        sign = "+" if change > 0 else ("−" if change < 0 else "")
+        shown = fmt_qty(abs(change), "%", 1)
+        # A change that rounds to 0 % gets no sign ("−0 %" reads like an error).
+        sign = "" if shown == fmt_qty(0, "%", 1) else ("+" if change > 0 else "−")
         return (f"<tr><td>Baseline</td><td align='right'>{fmt_qty(self._baseline.weight_kg, 'kg')} "
-                f"({self._baseline.measured_on}, {sign}{fmt_qty(abs(change), '%', 1)})</td></tr>")
+                f"({self._baseline.measured_on}, {sign}{shown})</td></tr>")
 
     def _show_warnings(self, warnings) -> None:
         while self.warning_rows.count():
@@ -581,7 +599,8 @@ class CalculatorPage(QWidget):
                                       f"border-radius: 4px; font-weight: bold;")
             self.banner.show()
         elif total:
-            self.banner.setText(f"✓ All {total} warning{'s' if total != 1 else ''} acknowledged.")
+            self.banner.setText("✓ The warning is acknowledged." if total == 1
+                                else f"✓ All {total} warnings acknowledged.")
             self.banner.setStyleSheet(f"background: {OK_COLOUR}; color: white; padding: 6px; border-radius: 4px;")
             self.banner.show()
         else:

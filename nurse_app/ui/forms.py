@@ -10,7 +10,7 @@ the top of the form.  Esc on a form with typing in it asks before discarding it.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
                                QMessageBox, QPlainTextEdit, QVBoxLayout, QWidget)
@@ -74,7 +74,10 @@ class FormDialog(QDialog):
         self.form = QFormLayout()
         self.form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
         self.form.setRowWrapPolicy(QFormLayout.DontWrapRows)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.Save | QDialogButtonBox.Cancel)
+        # Parented at once: Save registers as the dialog's default only inside the dialog.  Without
+        # that, the first button to get focus (Cancel, when Save is still disabled or the nurse
+        # Shift+Tabs from the first field) became the default, and Enter closed the form.
+        self.buttons = QDialogButtonBox(QDialogButtonBox.Save | QDialogButtonBox.Cancel, self)
         self.save_button = self.buttons.button(QDialogButtonBox.Save)
         self.save_button.setText("&Save")
         self.save_button.setObjectName("save_button")
@@ -165,6 +168,10 @@ class FormDialog(QDialog):
         if field is None or not hasattr(field, "set_error"):
             return False
         field.set_error(message)
+        if message and self.isVisible():
+            # A long message wraps over several lines; the dialog does not grow for wrapped text
+            # by itself, so the message would be cut off.
+            QTimer.singleShot(0, self.grow_to_fit)
         return True
 
     def clear_errors(self) -> None:

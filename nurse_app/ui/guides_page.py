@@ -216,9 +216,10 @@ class GuidesPage(QWidget):
         self._style_viewer()
         self.viewer.setPlaceholderText("Choose a guide on the left.")
 
-        self.save_button = QPushButton("Save handout as PDF…")
+        # Mnemonics: Tab walks every citation link of the guide before it reaches these buttons.
+        self.save_button = QPushButton("&Save handout as PDF…")
         self.save_button.setAccessibleName("Save patient handout as PDF")
-        self.print_button = QPushButton("Print handout…")
+        self.print_button = QPushButton("&Print handout…")
         self.print_button.setAccessibleName("Print patient handout")
         self.busy = QProgressBar()
         self.busy.setRange(0, 0)

@@ -79,6 +79,7 @@ class MainWindow(QMainWindow):
         self.patients.load_demo_requested.connect(self.load_demo_data)
         self.patients.status_message.connect(lambda text: self.statusBar().showMessage(text, 5000))
         self.visit_page.visit_opened.connect(lambda vid: self.settings.setValue("visit/current", vid))
+        self.visit_page.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
 
     def start_visit(self, patient_id: int) -> None:
         from nurse_app.core.errors import NurseAppError
@@ -88,6 +89,10 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Cannot start the visit", str(exc))
             return
         self.show_page("visit")
+        visit = self.visit_page.ctx.visit
+        self.statusBar().showMessage(f"Visit started: day {visit['course_day']} of {visit['course_days']}. "
+                                     f"Type today's weight first.", 8000)
+        self.visit_page.focus_first_step()
 
     def open_visit(self, visit_id: int) -> None:
         self.visit_page.open_visit(visit_id)
@@ -124,7 +129,10 @@ class MainWindow(QMainWindow):
     def edit_profile(self) -> None:
         from nurse_app.reports.agency import handout_contact
         from nurse_app.ui.profile_dialog import NurseProfileDialog
-        if NurseProfileDialog(self.store, self).exec() and hasattr(self, "guides"):
+        if not NurseProfileDialog(self.store, self).exec():
+            return
+        self.patients.refresh()      # the empty page no longer asks for the profile
+        if hasattr(self, "guides"):
             self.guides.set_contact(handout_contact(self.store))
 
     def _add_optional_pages(self) -> None:

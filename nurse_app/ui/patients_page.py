@@ -335,6 +335,7 @@ class PatientsPage(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        scroll.setFocusPolicy(Qt.NoFocus)   # no empty Tab stop; it still scrolls to the focused field
         scroll.setWidget(body)
         self.detail_stack.addWidget(scroll)
         self.detail_stack.setMinimumWidth(560)

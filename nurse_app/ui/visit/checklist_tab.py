@@ -80,7 +80,7 @@ class ChecklistTab(QWidget):
         self.note.setPlaceholderText("Reason or note (required for 'not done')")
         buttons = QHBoxLayout()
         self.buttons = {}
-        for status, label in ((DONE, "&Done"), (NOT_APPLICABLE, "Not a&pplicable"), (NOT_DONE, "&Not done")):
+        for status, label in ((DONE, "&Done"), (NOT_APPLICABLE, "Not &applicable"), (NOT_DONE, "&Not done")):
             b = QPushButton(label)
             b.setObjectName(f"answer_{status}")
             b.clicked.connect(lambda _=False, s=status: self._answer(s))
@@ -231,8 +231,11 @@ class ChecklistTab(QWidget):
             self.error.show()
             return
         note = self.note.text().strip()
-        if status == NOT_APPLICABLE and not note:
-            self.error.setText("Give the reason it does not apply in the note box, then press Not applicable.")
+        needs_reason = {
+            NOT_APPLICABLE: "Give the reason it does not apply in the note box, then press Not applicable.",
+            NOT_DONE: "Give the reason it was not done in the note box, then press Not done."}
+        if status in needs_reason and not note:
+            self.error.setText(needs_reason[status])
             self.error.show()
             self.note.setFocus()
             return

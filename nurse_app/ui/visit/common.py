@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QLabel
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 from nurse_app.core.errors import NurseAppError
 from nurse_app.store import Store, to_local
 from nurse_app.ui.widgets import error_label
 
-__all__ = ["VisitContext", "attempt", "error_label", "local_time", "now_utc"]
+__all__ = ["VisitContext", "attempt", "enter_pressed_in", "error_label", "local_time", "now_utc"]
 
 
 class VisitContext(QObject):
@@ -55,3 +56,11 @@ def attempt(label: QLabel, action) -> bool:
         return False
     label.hide()
     return True
+
+
+def enter_pressed_in(event: QKeyEvent, form: QWidget) -> bool:
+    """True for Enter pressed in a field of ``form``, seen by the form's page: line edits, spin boxes,
+    date edits, combo boxes and buttons pass Enter on to their parent, so one handler on the page
+    makes Enter submit from any field, as it does in a dialog."""
+    focus = QApplication.focusWidget()
+    return event.key() in (Qt.Key_Return, Qt.Key_Enter) and focus is not None and form.isAncestorOf(focus)

@@ -32,6 +32,21 @@ VITAL_FIELDS = (
 )
 
 
+# What each value is called in a message ("Heart rate '7a' is not a number", not "HR /min ...").
+VITAL_NAMES = {
+    "temperature_c": "Temperature", "heart_rate": "Heart rate", "systolic_mmhg": "Systolic blood pressure",
+    "diastolic_mmhg": "Diastolic blood pressure", "respiratory_rate": "Respiratory rate",
+    "spo2_percent": "SpO2", "infusion_rate_ml_h": "Infusion rate",
+}
+
+
+class RateBox(QDoubleSpinBox):
+    """The new-rate box shows ``42 mL/h``, never ``42.0 mL/h`` (ISMP: no trailing zero)."""
+
+    def textFromValue(self, value: float) -> str:  # noqa: N802 - Qt API
+        return fmt_number(value, self.decimals()).replace(",", "")   # no thousands separator to type over
+
+
 def _reading(row: dict) -> dict:
     return {measure: row.get(field) for field, measure, _ in VITAL_FIELDS}
 
@@ -63,9 +78,10 @@ class InfusionTab(QWidget):
         self.plan.verticalHeader().hide()
         self.plan.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.plan.setSelectionMode(QAbstractItemView.NoSelection)
+        self.plan.setFocusPolicy(Qt.NoFocus)          # display only: no Tab stop (it trapped Tab in its cells)
         self.plan.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
         self.plan.horizontalHeader().setStretchLastSection(True)
-        self.new_rate = QDoubleSpinBox()
+        self.new_rate = RateBox()
         self.new_rate.setObjectName("new_rate")
         self.new_rate.setAccessibleName("New rate in mL/h")
         self.new_rate.setDecimals(1)
@@ -74,8 +90,8 @@ class InfusionTab(QWidget):
         self.buttons: dict[str, QPushButton] = {}
         controls = QGridLayout()
         for i, (kind, label) in enumerate(((START, "&Start infusion"), (RATE_CHANGE, "&Rate changed"),
-                                           (PAUSE, "Pa&use"), (RESUME, "Res&ume"), (STOP, "S&top (reaction)"),
-                                           (END, "&Finish infusion"))):
+                                           (PAUSE, "Pa&use"), (RESUME, "Resu&me"), (STOP, "S&top (reaction)"),
+                                           (END, "F&inish infusion"))):
             b = QPushButton(label)
             b.setObjectName(f"event_{kind}")
             b.setMinimumHeight(36)
@@ -113,6 +129,7 @@ class InfusionTab(QWidget):
         self.sheet.setHorizontalHeaderLabels(["Time"] + [h for _, _, h in VITAL_FIELDS] + ["Note"])
         self.sheet.verticalHeader().hide()
         self.sheet.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.sheet.setTabKeyNavigation(False)         # Tab leaves the flowsheet (arrows move in it)
         self.sheet.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
         self.sheet.horizontalHeader().setStretchLastSection(True)
         self.inputs: dict[str, QLineEdit] = {}
@@ -164,6 +181,13 @@ class InfusionTab(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
 
+        # The box is filled with the plan's next rate, but never over a rate the nurse typed: the clock
+        # used to refill it every second, so a typed rate became the plan's as soon as she tabbed to
+        # "Rate changed", and that was recorded.
+        self._suggested_rate: float | None = None
+        self._rate_typed = False
+        self._filling_rate = False
+        self.new_rate.valueChanged.connect(self._rate_edited)
         self.clock = QTimer(self, interval=1000)
         self.clock.timeout.connect(lambda: self._tick() if self.isVisible() else None)
         self.clock.start()
@@ -266,8 +290,11 @@ class InfusionTab(QWidget):
                 target = steps[0]["ml_per_h"]
             elif p.next_step is not None:
                 target = steps[p.next_step]["ml_per_h"]
-            if target:
+            if target and target != self._suggested_rate and not self._rate_typed:
+                self._suggested_rate = target
+                self._filling_rate = True
                 self.new_rate.setValue(round(target, 1))
+                self._filling_rate = False
         message = None if self.ctx.signed else vitals_due(p.state, self.rules)
         self.due.setText(f"⏱ {message}" if message else "")
         self.due.setVisible(bool(message))
@@ -288,22 +315,29 @@ class InfusionTab(QWidget):
                 if kind == START and not visit["started_at"]:
                     store.update_visit(vid, started_at=now_utc())
         if attempt(self.event_error, record):
+            self._rate_typed = False          # recorded: the box may show the plan's next rate again
             self.ctx.changed.emit("events")
             if kind in (RATE_CHANGE, RESUME, END):
                 # Prompt for a reading at every rate change: the entry row is ready, rate filled in.
                 self.inputs["infusion_rate_ml_h"].setText(fmt_number(rate, 1) if rate else "")
                 self.inputs["temperature_c"].setFocus()
 
+    def _rate_edited(self, _value: float) -> None:
+        if not self._filling_rate:
+            self._rate_typed = True
+
     def _add_vitals(self) -> None:
         values = {}
         try:
-            for field, _measure, header in VITAL_FIELDS:
+            for field, _measure, _header in VITAL_FIELDS:
                 text = self.inputs[field].text().strip()
                 if text:
-                    values[field] = parse_number(text, field, header)
+                    values[field] = parse_number(text, field, VITAL_NAMES[field])
         except InputError as exc:
             self.vitals_error.setText(str(exc))
             self.vitals_error.show()
+            self.inputs[exc.field].setFocus()          # straight to the value to correct
+            self.inputs[exc.field].selectAll()
             return
         if not values:
             self.vitals_error.setText("Type at least one value.")

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QDate, Qt
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDateEdit, QFormLayout, QHBoxLayout, QHeaderView,
-                               QLabel, QLineEdit, QPushButton, QSpinBox, QTableWidget, QTableWidgetItem,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDateEdit, QFormLayout, QHBoxLayout,
+                               QHeaderView, QLabel, QLineEdit, QPushButton, QSpinBox, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
 
 from nurse_app.core.catalogue import CONFIRM_WITH_INSERT, load_catalogue
 from nurse_app.core.formatting import fmt_qty
 from nurse_app.core.visit_logic import compare_lots
-from nurse_app.ui.visit.common import VisitContext, attempt, error_label
+from nurse_app.ui.visit.common import VisitContext, attempt, enter_pressed_in, error_label
 from nurse_app.ui.widgets import ATTENTION_COLOUR, OK_COLOUR, Section, text_colour
 
 
@@ -41,8 +41,7 @@ class LotsTab(QWidget):
         self.count.setRange(1, 99)
         self.add_button = QPushButton("&Add lot")
         self.add_button.setObjectName("add_lot")
-        self.add_button.clicked.connect(self._add)
-        self.lot_number.returnPressed.connect(self._add)
+        self.add_button.clicked.connect(self._add)      # Enter in any field of the form adds too (keyPressEvent)
         form.addRow("&Lot number", self.lot_number)
         form.addRow("&Expiry", self.expiry)
         form.addRow("&Vial size", self.vial_size)
@@ -58,6 +57,7 @@ class LotsTab(QWidget):
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.table.setTabKeyNavigation(False)         # Tab leaves the table (arrows choose the lot)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
         self.remove_button = QPushButton("&Remove selected lot")
         self.remove_button.setObjectName("remove_lot")
@@ -124,6 +124,14 @@ class LotsTab(QWidget):
             self.count.setValue(1)
             self.ctx.changed.emit("lots")
             self.lot_number.setFocus()
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt API
+        """Enter in the add-lot form (lot number, expiry, vial size, count) adds the lot (only the lot
+        number did before)."""
+        if enter_pressed_in(event, self.form_box):
+            self._add()
+            return
+        super().keyPressEvent(event)
 
     def _remove(self) -> None:
         row = self.table.currentRow()

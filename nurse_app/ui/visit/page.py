@@ -34,6 +34,7 @@ def start_visit(store: Store, patient_id: int) -> int:
 
 class VisitPage(QWidget):
     visit_opened = Signal(int)
+    status_message = Signal(str)     # for the status bar (an export finished)
 
     def __init__(self, store: Store, parent=None):
         super().__init__(parent)
@@ -150,6 +151,15 @@ class VisitPage(QWidget):
         self.status.setText(f"<span style='background:{colour}; color:white; padding:4px 10px; "
                             f"border-radius:4px'><b>{'SIGNED' if signed else 'DRAFT'}</b></span>")
 
+    def focus_first_step(self) -> None:
+        """A new visit starts on the Dose tab with the cursor in today's weight (if still editable)."""
+        if self.ctx is None:
+            return
+        self.tabs.setCurrentWidget(self.dose_tab)
+        weight = self.dose_tab.calculator.weight.edit
+        if weight.isEnabled() and self.dose_tab.calculator.isEnabled():
+            weight.setFocus()
+
     def _after_signing(self) -> None:
         for tab in (self.dose_tab, self.lots_tab, self.checklist_tab, self.infusion_tab, self.reactions_tab):
             tab.set_read_only(True)
@@ -162,4 +172,7 @@ class VisitPage(QWidget):
         from nurse_app.ui import visit_export
         action = {"pdf": visit_export.save_summary_pdf, "print": visit_export.print_summary,
                   "fhir": visit_export.export_fhir}[kind]
-        action(self, str(self.store.path), self.ctx.visit_id)
+        done = {"pdf": "Visit summary saved to {}.", "print": "{}", "fhir": "Visit exported to {}."}[kind]
+        task = action(self, str(self.store.path), self.ctx.visit_id)
+        if task is not None:     # None: the nurse cancelled; a failure shows its own message box
+            task.finished.connect(lambda ok, text: self.status_message.emit(done.format(text)) if ok else None)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QComboBox, QFormLayout, QHBoxLayout, QHeaderView,
-                               QLabel, QLineEdit, QPushButton, QRadioButton, QTableWidget, QTableWidgetItem,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QComboBox, QFormLayout, QHBoxLayout,
+                               QHeaderView, QLabel, QLineEdit, QPushButton, QRadioButton, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
 
 from nurse_app.core.formatting import fmt_qty
 from nurse_app.core.reactions import load_reactions
-from nurse_app.ui.visit.common import VisitContext, attempt, error_label, local_time
+from nurse_app.ui.visit.common import VisitContext, attempt, enter_pressed_in, error_label, local_time
 from nurse_app.ui.widgets import ATTENTION_COLOUR, ERROR_COLOUR, Section, text_colour
 
 
@@ -54,7 +54,7 @@ class ReactionsTab(QWidget):
         form.addRow("Severity", sev_row)
         form.addRow("&Action taken", self.action)
         form.addRow("&Outcome", self.outcome)
-        form.addRow("N&ote", self.note)
+        form.addRow("No&te", self.note)        # Alt+O is Outcome
         self.form_box = Section("Record a reaction")
         self.form_box.body.addLayout(form)
         self.form_box.body.addWidget(self.error)
@@ -73,6 +73,7 @@ class ReactionsTab(QWidget):
         self.table.setHorizontalHeaderLabels(["Time", "Kind", "Severity", "Rate at onset", "Action", "Outcome"])
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.table.setTabKeyNavigation(False)         # Tab leaves the table
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
 
@@ -140,6 +141,14 @@ class ReactionsTab(QWidget):
             for w in (self.action, self.outcome, self.note):
                 w.clear()
             self.ctx.changed.emit("reactions")
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt API
+        """Enter in the form (kind, severity, action, outcome, note) records the reaction, as in the
+        other entry forms of the visit."""
+        if enter_pressed_in(event, self.form_box):
+            self._add()
+            return
+        super().keyPressEvent(event)
 
     def set_read_only(self, read_only: bool) -> None:
         self.form_box.setEnabled(not read_only)

@@ -26,7 +26,9 @@ class SignTab(QWidget):
         self.sign_button = QPushButton("&Sign visit")
         self.sign_button.setObjectName("sign_visit")
         self.sign_button.setMinimumHeight(40)
-        self.sign_button.clicked.connect(self._sign)
+        # Not connect(self._sign): clicked(bool) would pass checked=False as ``confirm`` and sign
+        # without asking.
+        self.sign_button.clicked.connect(lambda: self._sign())
         self.error = error_label("sign_error")
         self.signature = QLabel()
         self.signature.setObjectName("signature")
@@ -52,6 +54,7 @@ class SignTab(QWidget):
         self.addendum_text.setAccessibleName("Addendum text")
         self.addendum_text.setPlaceholderText("Write the correction or late entry here.")
         self.addendum_text.setMaximumHeight(90)
+        self.addendum_text.setTabChangesFocus(True)   # Tab moves on to Add addendum, no tab character
         self.addendum_button = QPushButton("&Add addendum")
         self.addendum_button.setObjectName("add_addendum")
         self.addendum_button.clicked.connect(self._add_addendum)
@@ -107,6 +110,8 @@ class SignTab(QWidget):
     def _set_end(self) -> None:
         if attempt(self.error, lambda: self.ctx.store.update_visit(self.ctx.visit_id, ended_at=now_utc())):
             self.ctx.changed.emit("visit")
+            if self.sign_button.isEnabled():    # this button is now disabled: focus fell out to the page list
+                self.sign_button.setFocus()
 
     def _sign(self, confirm: bool = True) -> None:
         if confirm:

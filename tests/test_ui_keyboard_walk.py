@@ -1,0 +1,480 @@
+"""pytest-qt: defects found walking a whole IVIG home visit by keyboard, each driven the way the nurse
+met it (real key presses to the focused widget of the real main window) and checked fixed.
+
+Enter in a form never means Cancel; long inline errors are not cut off; a new visit puts the cursor
+in today's weight; labels' Alt+letter shortcuts focus their inputs and never collide on a page; Tab
+leaves every table; a typed infusion rate is recorded as typed (the clock used to overwrite it); the
+Sign button asks before signing; exports say where the file went.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import (QAbstractButton, QApplication, QCheckBox, QLabel, QMessageBox, QTabWidget,
+                               QTableWidget, QWidget)
+
+from qt_helpers import run_in_dialog, type_text
+from nurse_app.core.checklists import DONE
+from nurse_app.core.visit_logic import BaselineWeight
+from nurse_app.store import Store
+from nurse_app.ui import visit_export
+from nurse_app.ui.calculator_page import CalculatorPage
+from nurse_app.ui.main_window import MainWindow
+from nurse_app.ui.patient_forms import OrderDialog
+from nurse_app.ui.profile_dialog import NurseProfileDialog
+from nurse_app.ui.visit.infusion_tab import RateBox
+
+
+# ------------------------------------------------------------------ helpers
+
+def focus() -> QWidget:
+    widget = QApplication.focusWidget()
+    assert widget is not None, "nothing has the keyboard focus (is the window active?)"
+    return widget
+
+
+def press(qtbot, key, modifier=Qt.NoModifier):
+    """A key press where the keyboard sends it: to the focused widget."""
+    qtbot.keyClick(focus(), key, modifier)
+
+
+def type_here(qtbot, text):
+    type_text(qtbot, focus(), text)
+
+
+def show_active(qtbot, widget):
+    widget.show()
+    widget.activateWindow()
+    qtbot.waitUntil(widget.isActiveWindow, timeout=2000)
+
+
+def focused_name() -> str:
+    widget = QApplication.focusWidget()
+    return widget.objectName() if widget is not None else ""
+
+
+@pytest.fixture
+def record(tmp_path):
+    """A patient weighed 70 kg with a Gamunex-C pemphigus order (28 g a day over 5 days)."""
+    path = tmp_path / "record.db"
+    with Store.open(path) as store:
+        store.set_nurse_profile("Maria Santos", "RN")
+        pid = store.create_patient(mrn="MRN-4242", name="Zoë Ødegård", date_of_birth="1958-03-14", sex="female",
+                                   height_cm=168, allergies="Penicillin (rash)", indication="pemphigus",
+                                   prescriber="Dr. A. Lind")
+        store.add_weight(pid, 70, measured_on="2026-01-05")
+        store.create_order(pid, product_id="gamunex-c", regimen_id="pemphigus", start_date="2026-01-06",
+                           prescriber="Dr. A. Lind")
+    return path, pid
+
+
+def open_window(qtbot, path, tmp_path):
+    store = Store.open(path)
+    window = MainWindow(store=store, settings=QSettings(str(tmp_path / "ui.ini"), QSettings.IniFormat))
+    qtbot.addWidget(window)
+    window.resize(1366, 768)
+    show_active(qtbot, window)
+    return window, store
+
+
+@pytest.fixture
+def visit(qtbot, record, tmp_path):
+    """The main window with today's visit started from the Patients page (Alt+V)."""
+    path, pid = record
+    window, store = open_window(qtbot, path, tmp_path)
+    window.patients.table.setFocus()
+    press(qtbot, Qt.Key_V, Qt.AltModifier)
+    qtbot.waitUntil(lambda: window.current_page() == "visit", timeout=2000)
+    yield window, store, window.visit_page
+    window.close()
+    store.close()
+
+
+def weigh(qtbot, store, vp, text="70"):
+    """Today's weight typed on the Dose tab, and every warning ticked with the Space bar."""
+    calc = vp.dose_tab.calculator
+    calc.weight.edit.setFocus()
+    type_here(qtbot, text)
+    qtbot.waitUntil(lambda: (store.get_visit(vp.visit_id).get("calculation") or {}).get("daily_dose_g") == 28,
+                    timeout=3000)
+    for code in [w.code for w in calc.pending_warnings()]:
+        box = calc.findChild(QCheckBox, f"ack_{code}")
+        qtbot.waitUntil(box.isVisible, timeout=2000)
+        box.setFocus()
+        press(qtbot, Qt.Key_Space)
+    qtbot.waitUntil(lambda: not store.get_visit(vp.visit_id)["calculation"]["pending_warnings"], timeout=3000)
+
+
+def mnemonic(text: str) -> str | None:
+    match = re.search(r"&([^&])", text.replace("&&", ""))
+    return match.group(1).lower() if match else None
+
+
+def visible_mnemonics(window: QWidget, page: QWidget) -> list[tuple[str, str]]:
+    """(letter, text) of every Alt+letter that is live on ``page`` (enabled buttons, labels with a buddy)
+    and in the window's menu bar."""
+    found = [(mnemonic(a.text()), a.text()) for a in window.menuBar().actions() if mnemonic(a.text())]
+    for widget in page.findChildren(QWidget):
+        if not widget.isVisibleTo(window):
+            continue
+        if isinstance(widget, QAbstractButton) and widget.isEnabled() and mnemonic(widget.text()):
+            found.append((mnemonic(widget.text()), widget.text()))
+        elif isinstance(widget, QLabel) and widget.buddy() is not None and mnemonic(widget.text()):
+            found.append((mnemonic(widget.text()), widget.text()))
+    return found
+
+
+def clashes(found: list[tuple[str, str]]) -> dict[str, list[str]]:
+    letters: dict[str, list[str]] = {}
+    for letter, text in found:
+        letters.setdefault(letter, []).append(text)
+    return {k: v for k, v in letters.items() if len(v) > 1}
+
+
+# ------------------------------------------------------------------ forms
+
+def test_enter_saves_the_order_even_after_tab_passed_cancel(qtbot, record):
+    """Save is disabled until the warning is ticked, so Tab went to Cancel first; Cancel then stayed the
+    default button and Enter after ticking asked 'Discard what you typed?' instead of saving."""
+    path, pid = record
+    with Store.open(path) as store:
+        dialog = OrderDialog(store, pid)
+        qtbot.addWidget(dialog)
+        show_active(qtbot, dialog)
+        dialog.recalculate()
+        assert dialog.pending_warnings() and not dialog.save_button.isEnabled()
+        boxes = [b for b in dialog.findChildren(QCheckBox) if b.objectName().startswith("ack_")]
+        qtbot.waitUntil(lambda: all(b.isVisible() for b in boxes), timeout=2000)   # shown by a queued call
+        dialog.notes.editor.setFocus()
+        press(qtbot, Qt.Key_Tab)
+        ack = QApplication.focusWidget()
+        assert isinstance(ack, QCheckBox) and ack.objectName().startswith("ack_")
+        press(qtbot, Qt.Key_Tab)
+        assert QApplication.focusWidget() is dialog.buttons.button(dialog.buttons.StandardButton.Cancel)
+        press(qtbot, Qt.Key_Tab)                 # on round the form, then back to the warning
+        ack.setFocus()
+        press(qtbot, Qt.Key_Space)
+        assert dialog.save_button.isEnabled() and dialog.save_button.isDefault()
+        press(qtbot, Qt.Key_Return)
+        assert not dialog.isVisible(), "Enter saved and closed the form"
+        [order] = store.patient_orders(pid, active_only=True)
+        assert order["id"] == dialog.order_id
+
+
+def test_a_long_inline_error_is_shown_whole(qtbot, tmp_path):
+    """The MRN-system message wraps over three lines; the profile form did not grow and cut it off."""
+    with Store.open(tmp_path / "r.db") as store:
+        dialog = NurseProfileDialog(store)
+        qtbot.addWidget(dialog)
+        show_active(qtbot, dialog)
+        dialog.name.edit.setFocus()
+        type_here(qtbot, "Maria Santos")
+        dialog.contact_fields["mrn_system"].edit.setFocus()
+        type_here(qtbot, "not a uri")
+        press(qtbot, Qt.Key_Return)
+        error = dialog.contact_fields["mrn_system"].error
+        assert error.isVisible() and "must be a URI" in error.text()
+        assert error.heightForWidth(error.width()) > 2 * error.fontMetrics().height(), "the message wraps"
+        qtbot.waitUntil(lambda: error.height() >= error.heightForWidth(error.width()), timeout=2000)
+        assert store.nurse_profile() is None
+
+
+def test_first_start_profile_updates_the_empty_patients_page(qtbot, tmp_path):
+    with Store.open(tmp_path / "r.db") as store:
+        window = MainWindow(store=store, settings=QSettings(str(tmp_path / "ui.ini"), QSettings.IniFormat))
+        qtbot.addWidget(window)
+        show_active(qtbot, window)
+        assert "asked for your name" in window.patients.empty_text.text()
+
+        def fill(dialog):
+            show_active(qtbot, dialog)
+            dialog.name.edit.setFocus()
+            type_here(qtbot, "Maria Santos")
+            press(qtbot, Qt.Key_Return)
+        run_in_dialog(qtbot, fill)
+        window.edit_profile()
+        assert store.nurse_profile()["name"] == "Maria Santos"
+        assert "asked for your name" not in window.patients.empty_text.text()
+        window.close()
+
+
+# ------------------------------------------------------------------ starting the visit, dose
+
+def test_a_new_visit_starts_in_todays_weight_and_says_so(qtbot, visit):
+    window, store, vp = visit
+    assert vp.tabs.currentWidget() is vp.dose_tab
+    assert QApplication.focusWidget() is vp.dose_tab.calculator.weight.edit
+    assert "Visit started: day 1 of 5" in window.statusBar().currentMessage()
+    type_here(qtbot, "70")                                            # typing goes straight in
+    qtbot.waitUntil(lambda: store.get_visit(vp.visit_id)["weight_kg"] == 70, timeout=3000)
+
+
+def test_calculator_labels_focus_their_inputs_and_never_clash(qtbot, visit):
+    window, _store, _vp = visit
+    window.show_page("calculator")
+    page = window.calculator
+    page.product.setFocus()
+    for key, widget in ((Qt.Key_W, page.weight.edit), (Qt.Key_E, page.height.edit), (Qt.Key_D, page.dose.edit),
+                        (Qt.Key_R, page.regimen), (Qt.Key_B, page.basis), (Qt.Key_P, page.product)):
+        press(qtbot, key, Qt.AltModifier)
+        assert QApplication.focusWidget() is widget, (key, focused_name())
+    assert clashes(visible_mnemonics(window, page)) == {}
+    press(qtbot, Qt.Key_Tab)                             # no silent Tab stop on a scroll area
+    assert "QScrollArea" not in type(QApplication.focusWidget()).__name__
+
+
+def test_baseline_change_that_rounds_to_zero_has_no_sign_and_one_warning_reads_right(qtbot):
+    page = CalculatorPage()
+    qtbot.addWidget(page)
+    show_active(qtbot, page)
+    page.lock_order(product="gamunex-c", regimen="pemphigus", dose=None, days=None, indication=None,
+                    height_cm=168, sex="female", baseline=BaselineWeight(70, "2026-01-05"))
+    page.set_inputs(weight="154.3", weight_unit="lb")            # 69.99 kg: 0.01 % under the baseline
+    assert "(2026-01-05, 0 %)" in page.weights_label.text()
+    assert "−0" not in page.weights_label.text()
+    [warning] = page.pending_warnings()
+    box = page.findChild(QCheckBox, f"ack_{warning.code}")
+    qtbot.waitUntil(box.isVisible, timeout=2000)
+    box.setFocus()
+    press(qtbot, Qt.Key_Space)
+    assert page.banner.text() == "✓ The warning is acknowledged."
+
+
+# ------------------------------------------------------------------ visit tabs
+
+def test_no_alt_letter_clashes_on_any_visit_tab(qtbot, visit):
+    window, store, vp = visit
+    weigh(qtbot, store, vp)
+    tabs = vp.findChild(QTabWidget, "visit_tabs")
+    for index in range(tabs.count()):
+        tabs.setCurrentIndex(index)
+        assert clashes(visible_mnemonics(window, window.visit_page)) == {}, tabs.tabText(index)
+    tabs.setCurrentWidget(vp.infusion_tab)               # Pause and Resume are both live while paused
+    inf = vp.infusion_tab
+    inf.buttons["start"].click()
+    inf.buttons["pause"].click()
+    assert inf.buttons["pause"].isEnabled() and inf.buttons["resume"].isEnabled()
+    assert clashes(visible_mnemonics(window, window.visit_page)) == {}
+    inf.inputs["temperature_c"].setFocus()
+
+    def kinds():
+        return [e["kind"] for e in store.visit_infusion_events(vp.visit_id)]
+    press(qtbot, Qt.Key_M, Qt.AltModifier)               # a button's Alt+letter clicks it after a short flash
+    qtbot.waitUntil(lambda: kinds() == ["start", "pause", "resume"], timeout=2000)
+    press(qtbot, Qt.Key_I, Qt.AltModifier)               # Alt+F opens the File menu, so Finish is Alt+I
+    qtbot.waitUntil(lambda: kinds() == ["start", "pause", "resume", "end"], timeout=2000)
+
+
+def test_tab_leaves_every_table_of_the_visit(qtbot, visit):
+    _window, store, vp = visit
+    weigh(qtbot, store, vp)
+    vp.infusion_tab.inputs["heart_rate"].setText("72")
+    vp.infusion_tab._add_vitals()
+    for table in vp.findChildren(QTableWidget):
+        if not table.focusPolicy() & Qt.TabFocus:
+            continue
+        assert not table.tabKeyNavigation(), table.objectName()
+    assert not vp.infusion_tab.plan.focusPolicy() & Qt.TabFocus, "the rate plan is display-only"
+    vp.tabs.setCurrentWidget(vp.infusion_tab)
+    vp.infusion_tab.sheet.setFocus()
+    press(qtbot, Qt.Key_Tab)
+    assert QApplication.focusWidget() is not vp.infusion_tab.sheet
+
+
+def test_the_rate_box_shows_no_trailing_zero(qtbot, visit):
+    _window, store, vp = visit
+    weigh(qtbot, store, vp)
+    inf = vp.infusion_tab
+    assert isinstance(inf.new_rate, RateBox)
+    assert inf.new_rate.text() == "42 mL/h"              # not "42.0 mL/h"
+    inf.new_rate.setValue(335.9)
+    assert inf.new_rate.text() == "335.9 mL/h"
+    inf.new_rate.setValue(1250)
+    assert inf.new_rate.text() == "1250 mL/h" and inf.new_rate.valueFromText(inf.new_rate.text()) == 1250
+
+
+def test_a_typed_rate_is_recorded_as_typed(qtbot, visit):
+    _window, store, vp = visit
+    weigh(qtbot, store, vp)
+    vp.tabs.setCurrentWidget(vp.infusion_tab)
+    inf = vp.infusion_tab
+    inf.new_rate.setFocus()                              # in the box when she starts: its value is kept
+    inf.buttons["start"].click()
+    assert inf.new_rate.value() == 42
+    press(qtbot, Qt.Key_Tab)
+    inf._tick()
+    assert inf.new_rate.value() == 84                    # once she leaves it, the plan's next step
+    inf.new_rate.setFocus()
+    press(qtbot, Qt.Key_A, Qt.ControlModifier)
+    type_here(qtbot, "60")
+    press(qtbot, Qt.Key_Tab)
+    assert QApplication.focusWidget() is inf.buttons["rate_change"]
+    for _ in range(3):                                   # the clock ticks while she reaches the button
+        inf._tick()
+    qtbot.wait(1100)
+    assert inf.new_rate.value() == 60
+    press(qtbot, Qt.Key_Space)
+    assert store.visit_infusion_events(vp.visit_id)[-1]["rate_ml_h"] == 60
+
+
+def test_a_bad_vital_sign_names_the_value_and_takes_the_cursor_there(qtbot, visit):
+    _window, store, vp = visit
+    vp.tabs.setCurrentWidget(vp.infusion_tab)
+    inf = vp.infusion_tab
+    inf.inputs["temperature_c"].setFocus()
+    type_here(qtbot, "36.8")
+    press(qtbot, Qt.Key_Tab)
+    type_here(qtbot, "7a")
+    for _ in range(4):
+        press(qtbot, Qt.Key_Tab)
+    type_here(qtbot, "98")
+    press(qtbot, Qt.Key_Return)
+    assert inf.vitals_error.text() == "Heart rate '7a' is not a number."
+    assert QApplication.focusWidget() is inf.inputs["heart_rate"]
+    assert inf.inputs["heart_rate"].selectedText() == "7a"
+    type_here(qtbot, "72")                                 # typing replaces the mistake
+    press(qtbot, Qt.Key_Return)
+    [reading] = store.visit_vitals(vp.visit_id)
+    assert (reading["temperature_c"], reading["heart_rate"], reading["spo2_percent"]) == (36.8, 72, 98)
+
+
+def test_enter_in_any_field_of_the_lot_form_adds_the_lot_once(qtbot, visit):
+    _window, store, vp = visit
+    weigh(qtbot, store, vp)
+    vp.tabs.setCurrentWidget(vp.lots_tab)
+    lots = vp.lots_tab
+    lots.lot_number.setFocus()
+    type_here(qtbot, "A123")
+    press(qtbot, Qt.Key_C, Qt.AltModifier)                 # to Count, then Enter
+    assert QApplication.focusWidget() is lots.count
+    press(qtbot, Qt.Key_Return)
+    assert [lot["lot_number"] for lot in store.visit_lots(vp.visit_id)] == ["A123"]
+    assert QApplication.focusWidget() is lots.lot_number and lots.error.isHidden()
+    type_here(qtbot, "B456")
+    press(qtbot, Qt.Key_Return)                            # Enter in the lot number: one lot, no second try
+    assert [lot["lot_number"] for lot in store.visit_lots(vp.visit_id)] == ["A123", "B456"]
+    assert lots.error.isHidden()
+
+
+def test_checklist_not_done_asks_for_the_reason_in_the_note(qtbot, visit):
+    _window, store, vp = visit
+    vp.tabs.setCurrentWidget(vp.checklist_tab)
+    checklist = vp.checklist_tab
+    checklist.tree.setFocus()
+    press(qtbot, Qt.Key_Down)
+    item_id = checklist.tree.currentItem().data(0, Qt.UserRole)
+    press(qtbot, Qt.Key_N, Qt.AltModifier)
+    qtbot.waitUntil(lambda: "reason it was not done" in checklist.error.text(), timeout=2000)
+    assert QApplication.focusWidget() is checklist.note
+    type_here(qtbot, "Patient declined")
+
+    def answers():
+        return {i["item_id"]: i for i in store.visit_checklist(vp.visit_id)}
+    press(qtbot, Qt.Key_N, Qt.AltModifier)
+    qtbot.waitUntil(lambda: answers()[item_id]["status"] == "not_done", timeout=2000)
+    assert answers()[item_id]["note"] == "Patient declined"
+    phase = answers()[item_id]["phase_id"]
+    checklist.tree.setFocus()
+    press(qtbot, Qt.Key_P, Qt.AltModifier)                 # Alt+P is the phase button alone now
+    qtbot.waitUntil(lambda: all(i["status"] for i in answers().values() if i["phase_id"] == phase), timeout=2000)
+    assert {i["status"] for i in answers().values() if i["phase_id"] == phase} == {DONE, "not_done"}
+
+
+def test_enter_records_the_reaction(qtbot, visit):
+    _window, store, vp = visit
+    vp.tabs.setCurrentWidget(vp.reactions_tab)
+    rx = vp.reactions_tab
+    rx.kind.setFocus()
+    press(qtbot, Qt.Key_Tab)
+    press(qtbot, Qt.Key_Space)                             # Mild
+    press(qtbot, Qt.Key_A, Qt.AltModifier)
+    type_here(qtbot, "Slowed to 84 mL/h")
+    press(qtbot, Qt.Key_T, Qt.AltModifier)                 # Note (Alt+O is Outcome)
+    assert QApplication.focusWidget() is rx.note
+    type_here(qtbot, "mild headache")
+    press(qtbot, Qt.Key_Return)
+    [reaction] = store.visit_reactions(vp.visit_id)
+    assert (reaction["severity"], reaction["action_taken"], reaction["note"]) == \
+        ("mild", "Slowed to 84 mL/h", "mild headache")
+
+
+# ------------------------------------------------------------------ signing and after
+
+def finish_for_signing(store, vp):
+    store.set_checklist_items(vp.visit_id, {i["item_id"]: DONE for i in store.visit_checklist(vp.visit_id)})
+    vp.ctx.changed.emit("visit")
+
+
+def test_the_sign_button_asks_first(qtbot, visit, monkeypatch):
+    _window, store, vp = visit
+    weigh(qtbot, store, vp)
+    finish_for_signing(store, vp)
+    vp.tabs.setCurrentWidget(vp.sign_tab)
+    sign = vp.sign_tab
+    sign.end_button.click()
+    sign.sign_button.setFocus()
+    asked = []
+    answer = {"value": QMessageBox.No}
+
+    def question(*args, **kwargs):
+        asked.append(args[1])
+        return answer["value"]
+    monkeypatch.setattr(QMessageBox, "question", question)
+    press(qtbot, Qt.Key_Space)
+    assert asked == ["Sign this visit?"] and store.get_visit(vp.visit_id)["status"] == "draft"
+    answer["value"] = QMessageBox.Yes
+    press(qtbot, Qt.Key_S, Qt.AltModifier)
+    qtbot.waitUntil(lambda: store.get_visit(vp.visit_id)["status"] == "signed", timeout=2000)
+    assert len(asked) == 2
+
+    sign.addendum_text.setFocus()                          # Tab leaves the addendum box
+    type_here(qtbot, "Lot count confirmed by phone.")
+    press(qtbot, Qt.Key_Tab)
+    assert QApplication.focusWidget() is sign.addendum_button
+    assert sign.addendum_text.toPlainText() == "Lot count confirmed by phone."
+    press(qtbot, Qt.Key_Space)
+    assert [a["text"] for a in store.visit_addenda(vp.visit_id)] == ["Lot count confirmed by phone."]
+
+
+def test_after_setting_the_end_time_the_cursor_is_on_sign(qtbot, visit):
+    _window, store, vp = visit
+    weigh(qtbot, store, vp)
+    finish_for_signing(store, vp)
+    vp.tabs.setCurrentWidget(vp.sign_tab)
+    sign = vp.sign_tab
+    sign.end_button.setFocus()
+    press(qtbot, Qt.Key_Space)
+    assert store.get_visit(vp.visit_id)["ended_at"] and not sign.end_button.isEnabled()
+    assert QApplication.focusWidget() is sign.sign_button, "not thrown out to the page list"
+
+
+def test_saving_the_summary_says_where_it_went(qtbot, visit, monkeypatch, tmp_path):
+    window, store, vp = visit
+    target = tmp_path / "summary.pdf"
+    monkeypatch.setattr(visit_export.QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *args: (str(target), "PDF files (*.pdf)")))
+    vp.export_buttons["pdf"].setFocus()
+    press(qtbot, Qt.Key_Space)
+    qtbot.waitUntil(lambda: "Visit summary saved to" in window.statusBar().currentMessage(), timeout=20_000)
+    assert str(target) in window.statusBar().currentMessage() and target.stat().st_size > 0
+
+
+def test_handout_buttons_have_alt_letters(qtbot, visit, monkeypatch):
+    window, _store, _vp = visit
+    window.show_page("guides")
+    guides = window.guides
+    guides.search_box.setFocus()
+    type_here(qtbot, "pemphigus")
+    qtbot.waitUntil(lambda: guides.results.count() > 0, timeout=2000)
+    press(qtbot, Qt.Key_Return)
+    qtbot.waitUntil(guides.save_button.isEnabled, timeout=2000)
+    asked = []
+    monkeypatch.setattr("nurse_app.ui.guides_page.QFileDialog.getSaveFileName",
+                        staticmethod(lambda *args, **kwargs: asked.append(args[1]) or ("", "")))
+    press(qtbot, Qt.Key_S, Qt.AltModifier)
+    qtbot.waitUntil(lambda: bool(asked), timeout=2000)
+    assert asked == ["Save patient handout"]
+    assert clashes(visible_mnemonics(window, guides)) == {}
