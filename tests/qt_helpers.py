@@ -1,6 +1,6 @@
 """Helpers shared by the pytest-qt tests."""
 
-from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtCore import QEvent, QPoint, Qt, QTimer
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication
 
@@ -25,15 +25,16 @@ def run_in_dialog(qtbot, action):
     return seen
 
 
-def click_when_shown(qtbot, widget, **kwargs):
-    """Click ``widget`` once Qt has shown it.
+def click_when_shown(qtbot, widget, *, near_left_edge: bool = False):
+    """Click ``widget`` once Qt has shown it (at its centre, or 5 px in from its left edge).
 
     A widget added to a visible layout is shown by a queued call, so a box built by the recalculation
-    that a wait just observed may still be hidden; a click on it would be lost (as it would for a
-    nurse, who cannot click what is not on the screen).
+    that a wait just observed may still be hidden, with no final geometry yet; a click on it would be
+    lost (as it would for a nurse, who cannot click what is not on the screen).
     """
     qtbot.waitUntil(widget.isVisible, timeout=2000)
-    qtbot.mouseClick(widget, Qt.LeftButton, **kwargs)
+    pos = QPoint(5, widget.height() // 2) if near_left_edge else widget.rect().center()
+    qtbot.mouseClick(widget, Qt.LeftButton, pos=pos)
 
 
 def type_text(qtbot, widget, text):

@@ -391,10 +391,10 @@ def test_order_hard_limit_refused_inline_and_soft_limit_needs_acknowledgement(qt
     assert "Tick" in dialog.preview_banner.text()
     for name, box in boxes.items():
         if name != "ack_course-dose":
-            click_when_shown(qtbot, box, pos=QPoint(5, box.height() // 2))
+            click_when_shown(qtbot, box, near_left_edge=True)
     assert not dialog.save_button.isEnabled()                 # one warning still unread
     course = boxes["ack_course-dose"]
-    click_when_shown(qtbot, course, pos=QPoint(5, course.height() // 2))
+    click_when_shown(qtbot, course, near_left_edge=True)
     assert dialog.save_button.isEnabled()
     assert {a["code"] for a in dialog.acknowledgements()} == set(c.removeprefix("ack_") for c in boxes)
 
