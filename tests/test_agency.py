@@ -70,6 +70,14 @@ def test_handout_contact_is_the_printed_subset(store):
     assert agency_details(store)["address"] == "12 Harbour Road"
 
 
+def test_handout_names_the_profile_nurse_until_another_is_set(store):
+    assert handout_contact(store) == {}
+    store.set_nurse_profile("Maria Santos", "RN")
+    assert handout_contact(store) == {"nurse": "Maria Santos, RN"}
+    save_agency_details(store, {"nurse": "Infusion team, Lakeside"})
+    assert handout_contact(store)["nurse"] == "Infusion team, Lakeside"
+
+
 def test_a_damaged_setting_reads_as_no_details(store):
     store.set_setting(AGENCY_SETTING, ["not", "a", "dict"])
     assert agency_details(store) == {}

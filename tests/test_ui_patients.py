@@ -548,7 +548,8 @@ def test_profile_dialog_saves_profile_and_handout_contact(qtbot, bare_store):
     assert bare_store.nurse_profile()["display"] == "Aoife Ní Bhriain, RN, IgCN"
     contact = handout_contact(bare_store)
     assert contact == {"agency": "Soins à domicile Éloïse", "phone": "+1 555 0100",
-                       "after_hours": "+1 555 0199"}
+                       "after_hours": "+1 555 0199",
+                       "nurse": "Aoife Ní Bhriain, RN, IgCN"}      # the profile, as no other nurse was typed
     assert set(contact) <= {key for key, _ in CONTACT_FIELDS}   # the keys the handout prints
     assert bare_store.get_setting(AGENCY_SETTING)["agency"] == "Soins à domicile Éloïse"
     assert agency_details(bare_store)["address"] == "4 rue du Lac, Québec"

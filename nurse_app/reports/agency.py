@@ -48,8 +48,16 @@ def agency_details(store) -> dict[str, str]:
 
 
 def handout_contact(store) -> dict[str, str]:
-    """The subset the patient handout prints (:data:`CONTACT_FIELDS`)."""
+    """The subset the patient handout prints (:data:`CONTACT_FIELDS`).
+
+    Without a "nurse on handouts" detail the nurse profile's name and credentials are used,
+    so a handout never prints an empty "Your nurse" line once the nurse is known.
+    """
     details = agency_details(store)
+    if "nurse" not in details:
+        profile = store.nurse_profile()
+        if profile:
+            details["nurse"] = profile["display"]
     return {key: details[key] for key, _ in CONTACT_FIELDS if key in details}
 
 
