@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nurse_app.core.formatting import fmt_minutes, fmt_number, fmt_qty, fmt_range
+from nurse_app.core.formatting import fmt_change, fmt_minutes, fmt_number, fmt_qty, fmt_range
 
 
 @pytest.mark.parametrize("value, unit, expected", [
@@ -49,3 +49,11 @@ def test_no_trailing_zero_no_bare_point(x):
 def test_absurd_magnitudes_refused_not_crashing():
     with pytest.raises(ValueError):
         fmt_number(1e27)
+
+
+@pytest.mark.parametrize("value, unit, decimals, expected", [
+    (11.666, "%", 1, "+11.7 %"), (-3.24, "kg", None, "−3.24 kg"), (-0.01, "%", 1, "0 %"),
+    (0.004, "kg", None, "0 kg"), (0, "%", 1, "0 %"), (0.5, "kg", None, "+0.5 kg"),
+])
+def test_changes_carry_a_sign_unless_they_round_to_zero(value, unit, decimals, expected):
+    assert fmt_change(value, unit, decimals) == expected

@@ -335,7 +335,7 @@ def test_add_weight_in_pounds_is_converted_to_kg(qtbot, store, three):
     assert weight["weight_kg"] == pytest.approx(154 * KG_PER_LB)
     assert weight["measured_on"] == dt.date.today().isoformat()
     assert page.weight_table.rowCount() == 1
-    assert page.weight_table.item(0, 1).text() == "69.9 kg"
+    assert page.weight_table.item(0, 1).text() == "69.85 kg"
     assert page.new_weight.text() == ""                      # ready for the next entry
 
     type_into(qtbot, page.new_weight, "72")

@@ -13,7 +13,7 @@ def vial_plan_text(result: DoseResult) -> str:
         return f"no vial sizes in the catalogue ({CONFIRM_WITH_INSERT})"
     parts = " + ".join(f"{n} × {fmt_qty(v.grams, 'g')}" for v, n in plan.counts)
     diff = plan.difference_g
-    extra = "exactly the daily dose" if abs(diff) < 1e-9 else f"{fmt_qty(diff, 'g')} more than the daily dose"
+    extra = "exactly the daily dose" if abs(diff) < 1e-9 else f"{fmt_qty(diff, 'g', 3)} more than the daily dose"
     text = f"{parts} = {fmt_qty(plan.dispensed_g, 'g')} ({extra})"
     if not plan.verified:
         text += f" [{CONFIRM_WITH_INSERT}]"

@@ -28,7 +28,7 @@ DEFAULT_DECIMALS = {
     "mL/kg/min": 4,
     "mL": 1,
     "mL/h": 1,
-    "kg": 1,
+    "kg": 2,
     "lb": 1,
     "cm": 1,
     "in": 1,
@@ -80,6 +80,14 @@ def fmt_qty(value: float | int | Decimal, unit: str, decimals: int | None = None
     if unit == "%":
         return f"{number} %"
     return f"{number} {unit}"
+
+
+def fmt_change(value: float | int | Decimal, unit: str, decimals: int | None = None) -> str:
+    """A change with its sign: ``+11.7 %``, ``−3.2 kg``; one that rounds to zero has none (``0 %``)."""
+    shown = fmt_qty(abs(value), unit, decimals)
+    if shown == fmt_qty(0, unit, decimals):
+        return shown
+    return ("+" if value > 0 else "−") + shown
 
 
 def fmt_range(low: float, high: float, unit: str, decimals: int | None = None) -> str:

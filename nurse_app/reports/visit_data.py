@@ -28,7 +28,7 @@ from typing import Any, Mapping
 from nurse_app.core import checklists
 from nurse_app.core.catalogue import CONFIRM_WITH_INSERT, Catalogue, load_catalogue
 from nurse_app.core.errors import NurseAppError
-from nurse_app.core.formatting import DEFAULT_DECIMALS, fmt_minutes, fmt_number, fmt_qty
+from nurse_app.core.formatting import DEFAULT_DECIMALS, fmt_change, fmt_minutes, fmt_number, fmt_qty
 from nurse_app.core.vitals import LOCAL_POLICY, flag_value, vital_measures
 from nurse_app.reports.agency import ADDRESS, agency_details
 from nurse_app.store import Store, to_local
@@ -401,9 +401,8 @@ def _dose_section(record: VisitRecord) -> DoseSection | None:
         weights.append(("Basis", g("weight_basis_reason")))
     if g("baseline_weight_kg") is not None:
         change = g("weight_change_percent")
-        sign = "+" if change and change > 0 else ("−" if change and change < 0 else "")
         when = f"{_iso_date(g('baseline_weighed_on'))}; " if g("baseline_weighed_on") else ""
-        shown = f" ({when}change {sign}{fmt_qty(abs(change), '%', 1)})" if change is not None else ""
+        shown = f" ({when}change {fmt_change(change, '%', 1)})" if change is not None else ""
         weights.insert(2, ("Baseline weight", f"{_qty(g('baseline_weight_kg'), 'kg')}{shown}"))
     days = g("days")
     dose = []

@@ -18,7 +18,7 @@ from nurse_app.core.calc_text import vial_plan_text
 from nurse_app.core.catalogue import CONFIRM_WITH_INSERT, Catalogue, load_catalogue
 from nurse_app.core.dosing import DoseRequest, DoseResult, calculate, weight_change_percent
 from nurse_app.core.errors import InputError
-from nurse_app.core.formatting import fmt_minutes, fmt_number, fmt_qty
+from nurse_app.core.formatting import fmt_change, fmt_minutes, fmt_number, fmt_qty
 from nurse_app.core.units import height_to_cm, parse_number, weight_to_kg
 from nurse_app.core.visit_logic import BaselineWeight
 from nurse_app.ui.widgets import (ATTENTION_COLOUR, ERROR_COLOUR, OK_COLOUR, FieldWithError, Section, Tile,
@@ -545,12 +545,9 @@ class CalculatorPage(QWidget):
     def _baseline_row(self, actual_kg: float) -> str:
         if self._baseline is None:
             return ""
-        change = weight_change_percent(actual_kg, self._baseline.weight_kg)
-        shown = fmt_qty(abs(change), "%", 1)
-        # A change that rounds to 0 % gets no sign ("−0 %" reads like an error).
-        sign = "" if shown == fmt_qty(0, "%", 1) else ("+" if change > 0 else "−")
+        change = fmt_change(weight_change_percent(actual_kg, self._baseline.weight_kg), "%", 1)
         return (f"<tr><td>Baseline</td><td align='right'>{fmt_qty(self._baseline.weight_kg, 'kg')} "
-                f"({self._baseline.measured_on}, {sign}{shown})</td></tr>")
+                f"({self._baseline.measured_on}, {change})</td></tr>")
 
     def _show_warnings(self, warnings) -> None:
         while self.warning_rows.count():

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QDialog, QFormLayout, QFrame, 
 from nurse_app.core.catalogue import Catalogue, load_catalogue
 from nurse_app.core.dosing import DoseRequest, calculate
 from nurse_app.core.errors import InputError, NurseAppError
-from nurse_app.core.formatting import fmt_qty
+from nurse_app.core.formatting import fmt_change, fmt_qty
 from nurse_app.core.units import parse_number, weight_to_kg
 from nurse_app.core.weights import SEXES as DOSING_SEXES
 from nurse_app.store import Store, to_local
@@ -749,7 +749,7 @@ class PatientsPage(QWidget):
             change = ""
             if previous is not None:
                 delta = w["weight_kg"] - previous
-                change = ("+" if delta > 0 else "") + fmt_qty(delta, "kg")
+                change = fmt_change(delta, "kg")
             cells = [w["measured_on"], fmt_qty(w["weight_kg"], "kg"), change]
             tip = f"Recorded by {w['recorded_by']}" + (f": {w['note']}" if w["note"] else "")
             for col, text in enumerate(cells):
