@@ -159,5 +159,5 @@ def test_check_db_reports_a_broken_seal_with_exit_1(demo_db, tmp_path):
     raw.close()
     done = run("--db", str(work), "check-db")
     assert done.returncode == 1
-    assert "CONTENT CHANGED AFTER SIGNING in visit(s) 1" in done.stdout
+    assert "CONTENT CHANGED AFTER SIGNING in visit 1" in done.stdout
     assert "Result: PROBLEMS FOUND" in done.stdout

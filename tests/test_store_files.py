@@ -165,7 +165,7 @@ def test_damage_message_offers_the_newest_backup(tmp_path):
     with pytest.raises(CorruptDatabaseError) as info:
         Store.open(path)
     assert [b.path for b in info.value.backups] == [second, first]
-    assert f"2 backup(s) found; the newest is {second}" in str(info.value)
+    assert f"2 backups found; the newest is {second}" in str(info.value)
 
 
 # --------------------------------------------------------------------------- location

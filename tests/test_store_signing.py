@@ -29,7 +29,7 @@ def test_signing_is_refused_until_the_visit_is_complete(store):
     problems = store.signing_problems(visit)
     assert problems[0] == "the start time is not recorded"
     assert problems[1] == "the end time is not recorded"
-    assert "required checklist item(s) are not answered" in problems[2]
+    assert "required checklist items are not answered" in problems[2]
     assert "Patient identity confirmed with two identifiers" in problems[2]
     with pytest.raises(StoreError, match="cannot be signed yet: the start time"):
         store.sign_visit(visit)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from nurse_app.core.catalogue import (CONFIRM_WITH_INSERT, Catalogue, Limits, Product, RateRow, Range,
                                       Regimen, load_catalogue)
 from nurse_app.core.errors import HardLimitError, InputError
-from nurse_app.core.formatting import fmt_minutes, fmt_number, fmt_qty
+from nurse_app.core.formatting import fmt_count, fmt_minutes, fmt_number, fmt_qty
 from nurse_app.core.rates import RateStep, build_schedule, infusion_minutes, ml_per_hour
 from nurse_app.core.vials import VialPlan, plan_vials
 from nurse_app.core.weights import DosingWeight, choose_dosing_weight
@@ -216,10 +216,10 @@ def _resolve_course(req: DoseRequest, cat: Catalogue, regimen: Regimen | None,
             warnings.append(Warning("regimen-dose", f"{fmt_qty(dose, 'g/kg')} is outside the usual range for "
                                     f"{regimen.name} ({fmt_number(rng[0])} to {fmt_qty(rng[1], 'g/kg')})."))
         if not regimen.days_min <= days <= regimen.days_max:
-            span = (f"{regimen.days_min}" if regimen.days_min == regimen.days_max
-                    else f"{regimen.days_min} to {regimen.days_max}")
-            warnings.append(Warning("regimen-days", f"{days} days is outside the usual spread for this regimen "
-                                    f"({span} days)."))
+            span = (fmt_count(regimen.days_min, "day") if regimen.days_min == regimen.days_max
+                    else f"{regimen.days_min} to {regimen.days_max} days")
+            warnings.append(Warning("regimen-days", f"{fmt_count(days, 'day')} is outside the usual spread for "
+                                    f"this regimen ({span})."))
     return dose, days
 
 

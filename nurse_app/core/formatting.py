@@ -90,6 +90,11 @@ def fmt_change(value: float | int | Decimal, unit: str, decimals: int | None = N
     return ("+" if value > 0 else "−") + shown
 
 
+def fmt_count(n: int | float, word: str, plural: str | None = None) -> str:
+    """A count with its noun: ``fmt_count(1, "day") == "1 day"``, ``fmt_count(3, "day") == "3 days"``."""
+    return f"{fmt_number(n, 0)} {word if n == 1 else (plural or word + 's')}"
+
+
 def fmt_range(low: float, high: float, unit: str, decimals: int | None = None) -> str:
     """``fmt_range(2, 4, "weeks") == "2 to 4 weeks"`` (a dash can be misread as a minus)."""
     if decimals is None:

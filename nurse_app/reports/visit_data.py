@@ -28,7 +28,7 @@ from typing import Any, Mapping
 from nurse_app.core import checklists
 from nurse_app.core.catalogue import CONFIRM_WITH_INSERT, Catalogue, load_catalogue
 from nurse_app.core.errors import NurseAppError
-from nurse_app.core.formatting import DEFAULT_DECIMALS, fmt_change, fmt_minutes, fmt_number, fmt_qty
+from nurse_app.core.formatting import DEFAULT_DECIMALS, fmt_change, fmt_count, fmt_minutes, fmt_number, fmt_qty
 from nurse_app.core.vitals import LOCAL_POLICY, flag_value, vital_measures
 from nurse_app.reports.agency import ADDRESS, agency_details
 from nurse_app.store import Store, to_local
@@ -265,10 +265,6 @@ def _num(value: Any, decimals: int) -> str:
     return "" if value is None else fmt_number(value, decimals)
 
 
-def _plural(n: int | float, word: str) -> str:
-    return f"{fmt_number(n, 0)} {word}{'' if n == 1 else 's'}"
-
-
 def _catalogue() -> Catalogue | None:
     """The product/regimen catalogue for names, or None if it cannot be loaded (the
     summary then shows the stored ids: a broken resource file must not stop a summary)."""
@@ -374,8 +370,8 @@ def _order_block(record: VisitRecord, catalogue) -> tuple[tuple[str, str], ...]:
         ("Product", _product_text(order["product_id"], calc, catalogue)),
         ("Regimen", _regimen_text(order.get("regimen_id"), catalogue)),
         ("Dose", f"{_qty(dose, 'g/kg')} per course" if dose is not None else NO_VALUE),
-        ("Days", _plural(days, "day") if days else NO_VALUE),
-        ("Interval", f"every {_plural(interval, 'day')}" if interval else NO_VALUE),
+        ("Days", fmt_count(days, "day") if days else NO_VALUE),
+        ("Interval", f"every {fmt_count(interval, 'day')}" if interval else NO_VALUE),
         ("Start date", _iso_date(order.get("start_date"))),
         ("Prescriber", order.get("prescriber") or NO_VALUE),
         ("This visit", course),
@@ -407,7 +403,7 @@ def _dose_section(record: VisitRecord) -> DoseSection | None:
     days = g("days")
     dose = []
     if g("dose_g_per_kg") is not None:
-        over = f" over {_plural(days, 'day')}" if days else ""
+        over = f" over {fmt_count(days, 'day')}" if days else ""
         daily = (f" ({fmt_qty(g('daily_dose_g_per_kg'), 'g/kg/day')})"
                  if g("daily_dose_g_per_kg") is not None else "")
         dose.append(("Ordered", f"{fmt_qty(g('dose_g_per_kg'), 'g/kg')}{over}{daily}"))

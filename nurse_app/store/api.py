@@ -23,6 +23,7 @@ import sqlite_utils
 
 from nurse_app.core import checklists, vitals
 from nurse_app.core.errors import InputError, ResourceError
+from nurse_app.core.formatting import fmt_count
 from nurse_app.store import fields, schema
 from nurse_app.store.database import open_connection, translated
 from nurse_app.store.errors import (NoNurseProfileError, NotFoundError, RecordValueError,
@@ -662,7 +663,8 @@ class Store:
         if missing:
             listed = "; ".join(f"\u201c{m['text']}\u201d" for m in missing[:3])
             more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
-            problems.append(f"{len(missing)} required checklist item(s) are not answered: "
+            verb = "is" if len(missing) == 1 else "are"
+            problems.append(f"{fmt_count(len(missing), 'required checklist item')} {verb} not answered: "
                             f"{listed}{more}")
         return problems
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+from nurse_app.core.formatting import fmt_count
 from nurse_app.store import schema
 from nurse_app.store.backup import copy_database, list_backups, new_backup_path
 from nurse_app.store.errors import (CorruptDatabaseError, DatabaseBusyError, DatabaseLocationError,
@@ -45,7 +46,7 @@ def backup_offer(path: Path) -> str:
     if not backups:
         return (f"No automatic backup was found in {path.parent / 'backups'}; if you have a "
                 f"backup file, restore it with: nurse-app restore FILE.")
-    return (f"{len(backups)} backup(s) found; the newest is {backups[0].path} "
+    return (f"{fmt_count(len(backups), 'backup')} found; the newest is {backups[0].path} "
             f"({backups[0].created_at}). Restore one with: nurse-app restore FILE.")
 
 

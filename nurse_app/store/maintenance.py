@@ -152,7 +152,8 @@ class CheckReport:
                f"Foreign key problems: {self.foreign_key_problems}"]
         out += [f"{table}: {count:,}" for table, count in self.counts.items()]
         seals = ("all intact" if not self.broken_seals else
-                 f"CONTENT CHANGED AFTER SIGNING in visit(s) {', '.join(map(str, self.broken_seals))}")
+                 f"CONTENT CHANGED AFTER SIGNING in {'visit' if len(self.broken_seals) == 1 else 'visits'} "
+                 f"{', '.join(map(str, self.broken_seals))}")
         out.append(f"Signed visits: {self.signed_visits:,} ({seals})")
         out.append(f"Backups in {backups_folder(self.path)}: {len(self.backups)}"
                    + (f", newest {self.backups[0].path.name}" if self.backups else ""))
