@@ -148,6 +148,8 @@ def test_weight_and_height_ranges_agree_with_the_calculator_limits():
     ("weight", -70, "Weight -70 kg is not possible: enter a value from 2 to 250 kg."),
     ("heart_rate", 1e300, "Heart rate 1e+300 /min is not possible"),
     ("height", "tall", "Height must be a number, not 'tall'."),
+    ("height", 1.68, "Height 1.68 cm is not possible: enter a value from 45 to 250 cm. For 1.68 m, type 168."),
+    ("spo2", 100.004, "SpO2 100.004 % is not possible"),          # shown as typed, not rounded to 100
 ])
 def test_implausible_values_are_refused_with_the_range(measure, value, message):
     with pytest.raises(InputError) as info:

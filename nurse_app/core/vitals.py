@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Any, Mapping
 
 from nurse_app.core.errors import InputError
-from nurse_app.core.formatting import fmt_qty, fmt_range
+from nurse_app.core.formatting import fmt_number, fmt_qty, fmt_range
 from nurse_app.core.resources import Fields, load_toml
 
 LOCAL_POLICY = "local policy default"
@@ -45,9 +45,9 @@ class Measure:
     flag_sources: tuple[str, ...]
     note: str
 
-    def describe(self, value: float) -> str:
+    def describe(self, value: float, decimals: int | None = None) -> str:
         try:
-            shown = fmt_qty(value, self.unit)
+            shown = fmt_qty(value, self.unit, decimals)
         except (ValueError, ArithmeticError):  # absurd typed values such as 1e27
             shown = f"{value:g} {self.unit}"
         return f"{self.label} {shown}"
@@ -137,8 +137,12 @@ def check_plausible(measure_id: str, value: Any, field: str | None = None) -> fl
     if not math.isfinite(value):
         raise InputError(f"{m.label} must be a finite number.", field=field)
     if not m.minimum <= value <= m.maximum:
-        raise InputError(f"{m.describe(value)} is not possible: enter a value from "
-                         f"{fmt_range(m.minimum, m.maximum, m.unit)}.", field=field)
+        # Up to 3 decimals: the refused value as typed, not rounded into something else.
+        message = (f"{m.describe(value, 3)} is not possible: enter a value from "
+                   f"{fmt_range(m.minimum, m.maximum, m.unit)}.")
+        if m.unit == "cm" and m.minimum <= value * 100 <= m.maximum:
+            message += f" For {fmt_qty(value, 'm', 3)}, type {fmt_number(value * 100, 1)}."
+        raise InputError(message, field=field)
     return value
 
 
