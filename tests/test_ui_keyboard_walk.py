@@ -252,11 +252,13 @@ def test_no_alt_letter_clashes_on_any_visit_tab(qtbot, visit):
     for index in range(tabs.count()):
         tabs.setCurrentIndex(index)
         assert clashes(visible_mnemonics(window, window.visit_page)) == {}, tabs.tabText(index)
-    tabs.setCurrentWidget(vp.infusion_tab)               # Pause and Resume are both live while paused
+    tabs.setCurrentWidget(vp.infusion_tab)               # paused: Resume is live, a second Pause is not
     inf = vp.infusion_tab
     inf.buttons["start"].click()
     inf.buttons["pause"].click()
-    assert inf.buttons["pause"].isEnabled() and inf.buttons["resume"].isEnabled()
+    inf._tick()
+    assert not inf.buttons["pause"].isEnabled() and not inf.buttons["rate_change"].isEnabled()
+    assert inf.buttons["resume"].isEnabled() and inf.buttons["stop"].isEnabled()
     assert clashes(visible_mnemonics(window, window.visit_page)) == {}
     inf.inputs["temperature_c"].setFocus()
 
@@ -318,6 +320,34 @@ def test_a_typed_rate_is_recorded_as_typed(qtbot, visit):
     assert inf.new_rate.value() == 60
     press(qtbot, Qt.Key_Space)
     assert store.visit_infusion_events(vp.visit_id)[-1]["rate_ml_h"] == 60
+
+
+def test_resume_offers_the_rate_before_the_pause_and_a_stop_the_first_step(qtbot, visit):
+    _window, store, vp = visit
+    weigh(qtbot, store, vp)
+    vp.tabs.setCurrentWidget(vp.infusion_tab)
+    inf = vp.infusion_tab
+    inf.buttons["start"].click()                         # 42 mL/h
+    inf.inputs["temperature_c"].setFocus()               # the cursor is away from the rate box
+    inf._tick()
+    assert inf.new_rate.value() == 84
+    inf.buttons["rate_change"].click()                   # 84 mL/h
+    inf.inputs["temperature_c"].setFocus()
+    inf._tick()
+    assert inf.new_rate.value() == 168                   # running: the plan's next step
+    inf.buttons["pause"].click()
+    inf.inputs["temperature_c"].setFocus()
+    inf._tick()
+    assert inf.new_rate.value() == 84                    # paused: not the higher next step
+    assert inf.status.text().startswith("Paused")
+    inf.buttons["resume"].click()
+    assert store.visit_infusion_events(vp.visit_id)[-1]["rate_ml_h"] == 84
+    inf.buttons["stop"].click()
+    inf.inputs["temperature_c"].setFocus()
+    inf._tick()
+    assert inf.status.text().startswith("Stopped")
+    assert inf.new_rate.value() == 42                    # after a stop: back to the first step
+    assert not inf.buttons["stop"].isEnabled() and inf.buttons["resume"].isEnabled()
 
 
 def test_a_bad_vital_sign_names_the_value_and_takes_the_cursor_there(qtbot, visit):

@@ -5,8 +5,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from nurse_app.core.dosing import calculate
-from nurse_app.core.visit_logic import (END, PAUSE, RATE_CHANGE, START, BaselineWeight, baseline_weight,
-                                        compare_lots, course_day, infusion_progress, request_from_order)
+from nurse_app.core.visit_logic import (END, PAUSE, RATE_CHANGE, RESUME, START, STOP, BaselineWeight,
+                                        baseline_weight, compare_lots, course_day, infusion_progress,
+                                        request_from_order, suggested_rate_ml_h)
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
 STEPS = [{"start_min": 0, "ml_per_h": 42}, {"start_min": 30, "ml_per_h": 84},
@@ -89,3 +90,27 @@ def test_at_max_rate_tracked():
     events = [{"kind": START, "at": at(0), "rate_ml_h": 42}, {"kind": RATE_CHANGE, "at": at(95), "rate_ml_h": 336}]
     p = infusion_progress(events, [], STEPS, at(100))
     assert p.current_step == 3 and p.next_step is None and p.state.at_max_since_min == 95
+
+
+def test_suggested_rate_never_above_what_was_tolerated():
+    def suggested(events, minute):
+        return suggested_rate_ml_h(infusion_progress(events, [], STEPS, at(minute)), STEPS)
+    assert suggested([], 0) == 42                                          # start at the first step
+    events = [{"kind": START, "at": at(0), "rate_ml_h": 42},
+              {"kind": RATE_CHANGE, "at": at(30), "rate_ml_h": 84}]
+    assert suggested(events, 40) == 168                                    # running: the next step
+    events.append({"kind": PAUSE, "at": at(45), "rate_ml_h": None})
+    p = infusion_progress(events, [], STEPS, at(50))
+    assert p.halted_by == PAUSE and not p.running
+    assert suggested(events, 50) == 84                                     # paused: resume where it was
+    events.append({"kind": RESUME, "at": at(55), "rate_ml_h": 84})
+    assert infusion_progress(events, [], STEPS, at(56)).halted_by is None
+    events.append({"kind": STOP, "at": at(60), "rate_ml_h": None})
+    assert infusion_progress(events, [], STEPS, at(61)).halted_by == STOP
+    assert suggested(events, 61) == 42                                     # stopped: back to the first step
+    events.append({"kind": RESUME, "at": at(90), "rate_ml_h": 42})
+    events.append({"kind": RATE_CHANGE, "at": at(120), "rate_ml_h": 336})
+    assert suggested(events, 125) is None                                  # at the top of the plan
+    events.append({"kind": END, "at": at(200), "rate_ml_h": None})
+    assert suggested(events, 201) is None
+    assert suggested_rate_ml_h(infusion_progress([], [], [], at(0)), []) is None

@@ -126,6 +126,28 @@ class InfusionProgress:
     next_step: int | None
     next_increase_in_min: float | None   # negative: overdue
     state: InfusionState
+    halted_by: str | None = None  # PAUSE or STOP while the infusion is halted, else None
+
+
+def suggested_rate_ml_h(progress: InfusionProgress, steps: Sequence[Mapping]) -> float | None:
+    """The rate to offer for the next event, never above what the patient last tolerated.
+
+    Before the start: the plan's first step.  Running: the next step of the plan (None at
+    the top).  Paused: the rate it was running at.  Stopped (a reaction): the plan's first
+    step, since a restart needs an order and a lower rate.  Ended: None.
+    """
+    if progress.ended or not steps:
+        return None
+    first = float(steps[0]["ml_per_h"])
+    if not progress.started:
+        return first
+    if not progress.running:
+        if progress.halted_by == PAUSE and progress.current_rate_ml_h:
+            return progress.current_rate_ml_h
+        return min(first, progress.current_rate_ml_h or first)
+    if progress.next_step is not None:
+        return float(steps[progress.next_step]["ml_per_h"])
+    return None
 
 
 def _minutes(a: datetime, b: datetime) -> float:
@@ -147,7 +169,7 @@ def infusion_progress(events: Sequence[Mapping], vitals_times: Sequence[datetime
     if start is None:
         state = InfusionState(None, tuple(-1.0 for _ in vitals_times), ())
         return InfusionProgress(False, False, False, None, None, None, 0 if steps else None, None, state)
-    rate, last_change, running, ended_at, at_max_since = None, start, True, None, None
+    rate, last_change, running, ended_at, at_max_since, halted_by = None, start, True, None, None, None
     changes = []
     for e in events:
         if e["kind"] in (START, RATE_CHANGE, RESUME) and e.get("rate_ml_h") is not None:
@@ -156,11 +178,11 @@ def infusion_progress(events: Sequence[Mapping], vitals_times: Sequence[datetime
             if e["kind"] == RATE_CHANGE:
                 changes.append(_minutes(start, e["at"]))
         if e["kind"] in (START, RESUME):
-            running = True
+            running, halted_by = True, None
         elif e["kind"] in (PAUSE, STOP):
-            running = False
+            running, halted_by = False, e["kind"]
         elif e["kind"] == END:
-            running, ended_at = False, e["at"]
+            running, ended_at, halted_by = False, e["at"], None
     step = _step_for_rate(rate, steps)
     if step is not None and step == len(steps) - 1:
         at_max_since = _minutes(start, last_change)
@@ -179,4 +201,4 @@ def infusion_progress(events: Sequence[Mapping], vitals_times: Sequence[datetime
         next_increase_at_min=next_at,
     )
     return InfusionProgress(True, running, ended_at is not None, _minutes(start, now), rate, step, next_step,
-                            next_in, state)
+                            next_in, state, halted_by)

@@ -14,7 +14,7 @@ from nurse_app.core.formatting import fmt_minutes, fmt_number, fmt_qty
 from nurse_app.core.monitoring import load_monitoring, vitals_due
 from nurse_app.core.units import parse_number
 from nurse_app.core.visit_logic import (END, EVENT_LABELS, PAUSE, RATE_CHANGE, RESUME, START, STOP,
-                                        infusion_progress)
+                                        infusion_progress, suggested_rate_ml_h)
 from nurse_app.core.vitals import flag_reading
 from nurse_app.store import to_local
 from nurse_app.ui.visit.common import VisitContext, attempt, error_label, local_time, now_utc
@@ -272,7 +272,7 @@ class InfusionTab(QWidget):
         elif p.ended:
             self.status.setText(f"Infusion finished after {fmt_minutes(p.state.ended_at_min)}.")
         else:
-            state = "Running" if p.running else "Paused or stopped"
+            state = "Running" if p.running else ("Stopped" if p.halted_by == STOP else "Paused")
             rate = fmt_qty(p.current_rate_ml_h, "mL/h") if p.current_rate_ml_h else "no rate"
             text = f"{state} for {fmt_minutes(p.elapsed_min)} at {rate}."
             if p.current_step is None and p.current_rate_ml_h:
@@ -285,11 +285,7 @@ class InfusionTab(QWidget):
                     text += f" Step to {target} is due now, if tolerated."
             self.status.setText(text)
         if not self.new_rate.hasFocus():
-            target = None
-            if not p.started and steps:
-                target = steps[0]["ml_per_h"]
-            elif p.next_step is not None:
-                target = steps[p.next_step]["ml_per_h"]
+            target = suggested_rate_ml_h(p, steps)
             if target and target != self._suggested_rate and not self._rate_typed:
                 self._suggested_rate = target
                 self._filling_rate = True
@@ -299,9 +295,12 @@ class InfusionTab(QWidget):
         self.due.setText(f"⏱ {message}" if message else "")
         self.due.setVisible(bool(message))
         self.buttons[START].setEnabled(not self.ctx.signed and not p.started)
-        for kind in (RATE_CHANGE, PAUSE, STOP, END):
-            self.buttons[kind].setEnabled(not self.ctx.signed and p.started and not p.ended)
-        self.buttons[RESUME].setEnabled(not self.ctx.signed and p.started and not p.running and not p.ended)
+        live = not self.ctx.signed and p.started and not p.ended
+        for kind in (RATE_CHANGE, PAUSE):            # only while it runs: no second pause
+            self.buttons[kind].setEnabled(live and p.running)
+        self.buttons[STOP].setEnabled(live and p.halted_by != STOP)
+        self.buttons[END].setEnabled(live)
+        self.buttons[RESUME].setEnabled(live and not p.running)
 
     # ------------------------------------------------------------------ actions
     def _event(self, kind: str) -> None:
