@@ -459,6 +459,8 @@ def test_the_sign_button_asks_first(qtbot, visit, monkeypatch):
     press(qtbot, Qt.Key_S, Qt.AltModifier)
     qtbot.waitUntil(lambda: store.get_visit(vp.visit_id)["status"] == "signed", timeout=2000)
     assert len(asked) == 2
+    for removal in (vp.infusion_tab.vitals_removal, vp.lots_tab.removal, vp.reactions_tab.removal):
+        assert not removal.shortcut.isEnabled() and not removal.button.isEnabled()   # signed: read-only
 
     sign.addendum_text.setFocus()                          # Tab leaves the addendum box
     type_here(qtbot, "Lot count confirmed by phone.")
@@ -508,3 +510,59 @@ def test_handout_buttons_have_alt_letters(qtbot, visit, monkeypatch):
     qtbot.waitUntil(lambda: bool(asked), timeout=2000)
     assert asked == ["Save patient handout"]
     assert clashes(visible_mnemonics(window, guides)) == {}
+
+
+def test_a_mistyped_reading_lot_or_reaction_can_be_removed_from_a_draft(qtbot, visit, monkeypatch):
+    _window, store, vp = visit
+    weigh(qtbot, store, vp)
+    asked = []
+    answer = {"value": QMessageBox.No}
+
+    def question(parent, title, text, *args):
+        asked.append(text)
+        return answer["value"]
+    monkeypatch.setattr(QMessageBox, "question", question)
+
+    vp.tabs.setCurrentWidget(vp.infusion_tab)
+    inf = vp.infusion_tab
+    for pulse in ("72", "720"):                          # the second one is a typo (refused: fix below)
+        inf.inputs["heart_rate"].setText(pulse)
+        inf._add_vitals()
+    inf.inputs["heart_rate"].setText("27")               # a plausible but wrong reading
+    inf._add_vitals()
+    readings = store.visit_vitals(vp.visit_id)
+    assert [r["heart_rate"] for r in readings] == [72, 27]
+    assert not inf.remove_vitals_button.isEnabled()      # nothing selected yet
+    inf.sheet.setFocus()
+    inf.sheet.selectRow(1)
+    assert inf.remove_vitals_button.isEnabled()
+    press(qtbot, Qt.Key_Delete)                          # asks first; No keeps it
+    assert len(asked) == 1 and "the reading taken at" in asked[0] and "audit log" in asked[0]
+    assert len(store.visit_vitals(vp.visit_id)) == 2
+    answer["value"] = QMessageBox.Yes
+    press(qtbot, Qt.Key_Delete)
+    assert [r["heart_rate"] for r in store.visit_vitals(vp.visit_id)] == [72]
+    assert inf.sheet.rowCount() == 1
+    deleted = [e for e in store.audit_entries("vitals") if e["action"] == "delete"]
+    assert deleted and deleted[0]["before"]["heart_rate"] == 27 and deleted[0]["author"].startswith("Maria Santos")
+
+    vp.tabs.setCurrentWidget(vp.reactions_tab)
+    rx = vp.reactions_tab
+    rx.severity_buttons["mild"].setChecked(True)
+    rx.action.setText("Slowed the rate")
+    rx._add()
+    assert len(store.visit_reactions(vp.visit_id)) == 1
+    rx.table.selectRow(0)
+    rx.remove_button.click()
+    assert "the reaction recorded at" in asked[-1]
+    assert store.visit_reactions(vp.visit_id) == []
+
+    vp.tabs.setCurrentWidget(vp.lots_tab)
+    lots = vp.lots_tab
+    store.add_lot(vp.visit_id, product_id="gamunex-c", lot_number="A1", expiry_date="2099-01-01",
+                  vial_size_g=20, vial_count=1)
+    vp.ctx.changed.emit("lots")
+    lots.table.selectRow(0)
+    lots.remove_button.click()
+    assert "lot A1 (1 × 20 g)" in asked[-1]
+    assert store.visit_lots(vp.visit_id) == []

@@ -1,18 +1,19 @@
-"""Shared pieces of the visit tabs: the context object, time formatting, error display."""
+"""Shared pieces of the visit tabs: the context object, time formatting, error display, row removal."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Callable
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QApplication, QLabel, QWidget
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QPushButton, QTableWidget, QWidget
 
 from nurse_app.core.errors import NurseAppError
 from nurse_app.store import Store, to_local
 from nurse_app.ui.widgets import error_label
 
-__all__ = ["VisitContext", "attempt", "enter_pressed_in", "error_label", "local_time", "now_utc"]
+__all__ = ["VisitContext", "RowRemoval", "attempt", "enter_pressed_in", "error_label", "local_time", "now_utc"]
 
 
 class VisitContext(QObject):
@@ -64,3 +65,53 @@ def enter_pressed_in(event: QKeyEvent, form: QWidget) -> bool:
     makes Enter submit from any field, as it does in a dialog."""
     focus = QApplication.focusWidget()
     return event.key() in (Qt.Key_Return, Qt.Key_Enter) and focus is not None and form.isAncestorOf(focus)
+
+
+class RowRemoval(QObject):
+    """Remove the selected row of a draft visit's table: a button, and the Delete key in the table.
+
+    A mistyped reading, lot or reaction must be removable while the visit is a draft; the nurse is
+    asked first (No is the default), and the store keeps the removal in the audit log.  Signed
+    visits are read-only: the store refuses, and :meth:`set_enabled` turns the controls off.
+    ``describe(row)`` names the entry in the question; ``delete(row)`` removes it from the store.
+    """
+
+    def __init__(self, ctx: VisitContext, table: QTableWidget, button: QPushButton, error: QLabel,
+                 changed: str, describe: Callable[[int], str], delete: Callable[[int], None]):
+        super().__init__(table)
+        self.ctx, self.table, self.button, self.error = ctx, table, button, error
+        self.changed, self.describe, self.delete = changed, describe, delete
+        button.clicked.connect(self.remove_selected)
+        self.shortcut = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), table,
+                                  context=Qt.ShortcutContext.WidgetShortcut)
+        self.shortcut.activated.connect(self.remove_selected)
+        table.itemSelectionChanged.connect(self._update)
+        self._update()
+
+    def _selected_row(self) -> int:
+        rows = {index.row() for index in self.table.selectionModel().selectedRows()} or \
+            ({self.table.currentRow()} if self.table.currentItem() is not None else set())
+        return next(iter(rows)) if len(rows) == 1 else -1
+
+    def _update(self) -> None:
+        self.button.setEnabled(self.shortcut.isEnabled() and self._selected_row() >= 0)
+
+    def set_enabled(self, enabled: bool) -> None:
+        self.shortcut.setEnabled(enabled)
+        self._update()
+
+    def remove_selected(self) -> bool:
+        row = self._selected_row()
+        if row < 0 or not self.shortcut.isEnabled():
+            return False
+        answer = QMessageBox.question(
+            self.table.window(), "Remove entry",
+            f"Remove {self.describe(row)}?\n\nUse this for an entry made by mistake; the record's audit "
+            f"log keeps what was removed, by whom and when.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+        if answer != QMessageBox.StandardButton.Yes:
+            return False
+        if attempt(self.error, lambda: self.delete(row)):
+            self.ctx.changed.emit(self.changed)
+            return True
+        return False

@@ -17,7 +17,7 @@ from nurse_app.core.visit_logic import (END, EVENT_LABELS, PAUSE, RATE_CHANGE, R
                                         infusion_progress, suggested_rate_ml_h)
 from nurse_app.core.vitals import flag_reading
 from nurse_app.store import to_local
-from nurse_app.ui.visit.common import VisitContext, attempt, error_label, local_time, now_utc
+from nurse_app.ui.visit.common import RowRemoval, VisitContext, attempt, error_label, local_time, now_utc
 from nurse_app.ui.widgets import ATTENTION_COLOUR, ERROR_COLOUR, OK_COLOUR, Section, text_colour
 
 # Flowsheet columns: (store field, vitals.toml measure id, header)
@@ -130,6 +130,7 @@ class InfusionTab(QWidget):
         self.sheet.verticalHeader().hide()
         self.sheet.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.sheet.setTabKeyNavigation(False)         # Tab leaves the flowsheet (arrows move in it)
+        self.sheet.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.sheet.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
         self.sheet.horizontalHeader().setStretchLastSection(True)
         self.inputs: dict[str, QLineEdit] = {}
@@ -160,6 +161,10 @@ class InfusionTab(QWidget):
         self.flags_label.setStyleSheet(f"color: {text_colour(ERROR_COLOUR)};")
         sheet_box = Section("Vital signs")
         sheet_box.body.addWidget(self.sheet, 1)
+        self.remove_vitals_button = QPushButton("Remove selected reading…")
+        self.remove_vitals_button.setObjectName("remove_vitals")
+        self.remove_vitals_button.setToolTip("For a reading entered by mistake (or press Delete in the flowsheet)")
+        sheet_box.body.addWidget(self.remove_vitals_button, 0, Qt.AlignRight)
         self.entry_box = QWidget()
         eb = QVBoxLayout(self.entry_box)
         eb.setContentsMargins(0, 0, 0, 0)
@@ -191,6 +196,10 @@ class InfusionTab(QWidget):
         self.clock = QTimer(self, interval=1000)
         self.clock.timeout.connect(lambda: self._tick() if self.isVisible() else None)
         self.clock.start()
+        self.vitals_removal = RowRemoval(
+            ctx, self.sheet, self.remove_vitals_button, self.vitals_error, "vitals",
+            describe=lambda row: f"the reading taken at {local_time(self._vitals[row]['recorded_at'])}",
+            delete=lambda row: ctx.store.delete_vitals(self._vitals[row]["id"]))
         ctx.changed.connect(lambda what: self.refresh() if what in ("visit", "vitals", "events", "reactions") else None)
         self.refresh()
 
@@ -292,7 +301,7 @@ class InfusionTab(QWidget):
                 self.new_rate.setValue(round(target, 1))
                 self._filling_rate = False
         message = None if self.ctx.signed else vitals_due(p.state, self.rules)
-        self.due.setText(f"⏱ {message}" if message else "")
+        self.due.setText(message or "")   # no emoji: not every laptop font has one
         self.due.setVisible(bool(message))
         self.buttons[START].setEnabled(not self.ctx.signed and not p.started)
         live = not self.ctx.signed and p.started and not p.ended
@@ -363,3 +372,4 @@ class InfusionTab(QWidget):
     def set_read_only(self, read_only: bool) -> None:
         self.entry_box.setEnabled(not read_only)
         self.new_rate.setEnabled(not read_only)
+        self.vitals_removal.set_enabled(not read_only)

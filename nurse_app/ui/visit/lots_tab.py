@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDateEdit, QFormLay
 from nurse_app.core.catalogue import CONFIRM_WITH_INSERT, load_catalogue
 from nurse_app.core.formatting import fmt_qty
 from nurse_app.core.visit_logic import compare_lots
-from nurse_app.ui.visit.common import VisitContext, attempt, enter_pressed_in, error_label
+from nurse_app.ui.visit.common import RowRemoval, VisitContext, attempt, enter_pressed_in, error_label
 from nurse_app.ui.widgets import ATTENTION_COLOUR, OK_COLOUR, Section, text_colour
 
 
@@ -59,9 +59,8 @@ class LotsTab(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.table.setTabKeyNavigation(False)         # Tab leaves the table (arrows choose the lot)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
-        self.remove_button = QPushButton("&Remove selected lot")
+        self.remove_button = QPushButton("&Remove selected lot…")
         self.remove_button.setObjectName("remove_lot")
-        self.remove_button.clicked.connect(self._remove)
         self.comparison = QLabel()
         self.comparison.setObjectName("lot_comparison")
         self.comparison.setWordWrap(True)
@@ -75,6 +74,12 @@ class LotsTab(QWidget):
         top.addWidget(recorded, 2)
         layout.addLayout(top)
         layout.addStretch(1)
+        self._lots: list[dict] = []
+        self.removal = RowRemoval(
+            ctx, self.table, self.remove_button, self.error, "lots",
+            describe=lambda row: f"lot {self._lots[row]['lot_number']} ({self._lots[row]['vial_count']} × "
+                                 f"{fmt_qty(self._lots[row]['vial_size_g'], 'g')})",
+            delete=lambda row: ctx.store.delete_lot(self._lots[row]["id"]))
         ctx.changed.connect(lambda what: self.refresh() if what in ("visit", "lots") else None)
         self.refresh()
 
@@ -97,7 +102,7 @@ class LotsTab(QWidget):
         if current is not None and self.vial_size.findData(current) >= 0:
             self.vial_size.setCurrentIndex(self.vial_size.findData(current))
         lots = self.ctx.store.visit_lots(self.ctx.visit_id)
-        self._lot_ids = [l["id"] for l in lots]
+        self._lots = lots
         self.table.setRowCount(len(lots))
         for row, lot in enumerate(lots):
             cells = [lot["lot_number"], str(lot["expiry_date"]), fmt_qty(lot["vial_size_g"], "g"),
@@ -133,12 +138,6 @@ class LotsTab(QWidget):
             return
         super().keyPressEvent(event)
 
-    def _remove(self) -> None:
-        row = self.table.currentRow()
-        if 0 <= row < len(self._lot_ids):
-            if attempt(self.error, lambda: self.ctx.store.delete_lot(self._lot_ids[row])):
-                self.ctx.changed.emit("lots")
-
     def set_read_only(self, read_only: bool) -> None:
         self.form_box.setEnabled(not read_only)
-        self.remove_button.setEnabled(not read_only)
+        self.removal.set_enabled(not read_only)

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QComboBox, QForm
 
 from nurse_app.core.formatting import fmt_qty
 from nurse_app.core.reactions import load_reactions
-from nurse_app.ui.visit.common import VisitContext, attempt, enter_pressed_in, error_label, local_time
+from nurse_app.ui.visit.common import RowRemoval, VisitContext, attempt, enter_pressed_in, error_label, local_time
 from nurse_app.ui.widgets import ATTENTION_COLOUR, ERROR_COLOUR, Section, text_colour
 
 
@@ -74,6 +74,7 @@ class ReactionsTab(QWidget):
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.table.setTabKeyNavigation(False)         # Tab leaves the table
+        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
 
@@ -82,6 +83,15 @@ class ReactionsTab(QWidget):
         top.addWidget(guidance_box, 2)
         recorded = Section("Reactions this visit")
         recorded.body.addWidget(self.table)
+        self.remove_button = QPushButton("Remove selected reaction…")
+        self.remove_button.setObjectName("remove_reaction")
+        self.remove_button.setToolTip("For a reaction recorded by mistake (or press Delete in the table)")
+        recorded.body.addWidget(self.remove_button, 0, Qt.AlignLeft)
+        self._rows: list[dict] = []
+        self.removal = RowRemoval(
+            ctx, self.table, self.remove_button, self.error, "reactions",
+            describe=lambda row: f"the reaction recorded at {local_time(self._rows[row]['occurred_at'])}",
+            delete=lambda row: ctx.store.delete_reaction(self._rows[row]["id"]))
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(recorded, 1)
@@ -112,7 +122,7 @@ class ReactionsTab(QWidget):
         self.guidance.setText("".join(parts))
 
     def refresh(self) -> None:
-        rows = self.ctx.store.visit_reactions(self.ctx.visit_id)
+        rows = self._rows = self.ctx.store.visit_reactions(self.ctx.visit_id)
         self.table.setRowCount(len(rows))
         for r, row in enumerate(rows):
             kind = self.guide.kinds.get(row["kind"])
@@ -121,7 +131,7 @@ class ReactionsTab(QWidget):
                      row.get("action_taken") or "", row.get("outcome") or ""]
             for c, text in enumerate(cells):
                 self.table.setItem(r, c, QTableWidgetItem(text))
-        self.form_box.setEnabled(not self.ctx.signed)
+        self.set_read_only(self.ctx.signed)
 
     def _add(self) -> None:
         sid = self._severity()
@@ -152,3 +162,4 @@ class ReactionsTab(QWidget):
 
     def set_read_only(self, read_only: bool) -> None:
         self.form_box.setEnabled(not read_only)
+        self.removal.set_enabled(not read_only)
