@@ -566,3 +566,17 @@ def test_a_mistyped_reading_lot_or_reaction_can_be_removed_from_a_draft(qtbot, v
     lots.remove_button.click()
     assert "lot A1 (1 × 20 g)" in asked[-1]
     assert store.visit_lots(vp.visit_id) == []
+
+
+def test_course_day_can_be_corrected_when_a_day_was_given_elsewhere(qtbot, visit):
+    window, store, vp = visit
+    dose = vp.dose_tab
+    assert dose.course_day.value() == 1 and dose.course_day.maximum() == 5
+    assert "day 1 of 5" in vp.subtitle.text()
+    press(qtbot, Qt.Key_C, Qt.AltModifier)               # Alt+C: the course day
+    assert QApplication.focusWidget() is dose.course_day
+    press(qtbot, Qt.Key_Up)                              # day 1 was given in clinic: today is day 2
+    qtbot.waitUntil(lambda: store.get_visit(vp.visit_id)["course_day"] == 2, timeout=2000)
+    assert "day 2 of 5" in vp.subtitle.text()
+    dose.course_day.setValue(9)                          # the spin box keeps it within the course
+    assert dose.course_day.value() == 5

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from nurse_app.core.formatting import fmt_number
 from nurse_app.core.visit_logic import baseline_weight
@@ -18,20 +18,39 @@ class DoseTab(QWidget):
         self.intro = QLabel()
         self.intro.setWordWrap(True)
         self.error = error_label("dose_error")
+        # Course day: worked out from earlier visits on the order, correctable (e.g. day 1 given in clinic).
+        self.course_day = QSpinBox()
+        self.course_day.setObjectName("course_day")
+        self.course_day.setAccessibleName("Course day")
+        self.course_day.setKeyboardTracking(False)    # saved once the number is complete
+        day_label = QLabel("&Course day")
+        day_label.setBuddy(self.course_day)
+        self.course_days_label = QLabel()
+        day_row = QHBoxLayout()
+        day_row.addWidget(day_label)
+        day_row.addWidget(self.course_day)
+        day_row.addWidget(self.course_days_label)
+        day_row.addStretch(1)
         self.calculator = CalculatorPage()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.intro)
+        layout.addLayout(day_row)
         layout.addWidget(self.error)
         layout.addWidget(self.calculator, 1)
         self._loading = True
         self._load()
         self._loading = False
+        self.course_day.valueChanged.connect(self._save_course_day)
         self.calculator.result_changed.connect(self._save)
         self.calculator.acknowledgements_changed.connect(lambda: self._save(self.calculator.result))
 
     def _load(self) -> None:
         store, visit = self.ctx.store, self.ctx.visit
+        self.course_day.setRange(1, visit["course_days"])
+        self.course_day.setValue(visit["course_day"])
+        self.course_days_label.setText(f"of {visit['course_days']} (worked out from earlier visits on this order; "
+                                       f"correct it if a day was given elsewhere)")
         patient = store.get_patient(visit["patient_id"])
         order = store.get_order(visit["order_id"]) if visit["order_id"] else None
         if order is None:
@@ -69,5 +88,12 @@ class DoseTab(QWidget):
                 self.ctx.visit_id, weight_kg=result.weight.actual_kg, calculation=snapshot)):
             self.ctx.changed.emit("visit")
 
+    def _save_course_day(self, day: int) -> None:
+        if self._loading or self.ctx.signed or day == self.ctx.visit["course_day"]:
+            return
+        if attempt(self.error, lambda: self.ctx.store.update_visit(self.ctx.visit_id, course_day=day)):
+            self.ctx.changed.emit("visit")
+
     def set_read_only(self, read_only: bool) -> None:
         self.calculator.setEnabled(not read_only)
+        self.course_day.setEnabled(not read_only)
