@@ -79,6 +79,8 @@ def test_every_prefix_while_typing_keeps_the_guide_on_top(index):
     ("coronary artery", "kawasaki-disease"),
     ("mouth sores blisters", "pemphigus"),
     ("delayed eczematous reaction", "ivig-therapy"),
+    ("late rash", "ivig-therapy"),                    # how a nurse asks for the 8-10 day teaching point
+    ("rash 8 days later", "ivig-therapy"),
     ("plasmapheresis compared", "ivig-therapy"),
     ("antibody replacement", "primary-immunodeficiency"),
     ("inflammatory demyelinating nerves", "cidp"),
