@@ -330,6 +330,9 @@ def test_infusion_timeline_is_kept_in_time_order(store):
     with pytest.raises(RecordValueError, match="pump rate") as info:
         store.add_infusion_event(visit, kind="resume")
     assert info.value.field == "rate_ml_h"
+    with pytest.raises(RecordValueError, match="A rate of 0 mL/h is not running") as info:
+        store.add_infusion_event(visit, kind="rate_change", rate_ml_h=0)
+    assert info.value.field == "rate_ml_h"
     with pytest.raises(RecordValueError, match="one of start, rate_change"):
         store.add_infusion_event(visit, kind="faster", rate_ml_h=50)
     assert store.update_infusion_event(step, rate_ml_h=40)["rate_ml_h"] == 40

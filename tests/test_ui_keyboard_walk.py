@@ -580,3 +580,27 @@ def test_course_day_can_be_corrected_when_a_day_was_given_elsewhere(qtbot, visit
     assert "day 2 of 5" in vp.subtitle.text()
     dose.course_day.setValue(9)                          # the spin box keeps it within the course
     assert dose.course_day.value() == 5
+
+
+def test_an_impossible_rate_is_refused_with_a_message_not_silently(qtbot, visit):
+    _window, store, vp = visit
+    weigh(qtbot, store, vp)
+    vp.tabs.setCurrentWidget(vp.infusion_tab)
+    inf = vp.infusion_tab
+    inf.new_rate.setFocus()
+    press(qtbot, Qt.Key_A, Qt.ControlModifier)
+    type_here(qtbot, "5000")                             # every digit is kept, none refused silently
+    assert inf.new_rate.value() == 5000
+    inf.buttons["start"].click()
+    assert "Infusion rate 5,000 mL/h is not possible: enter a value from 0 to 1,000 mL/h." == inf.event_error.text()
+    assert not inf.event_error.isHidden()
+    inf.new_rate.setFocus()
+    press(qtbot, Qt.Key_A, Qt.ControlModifier)
+    type_here(qtbot, "0")
+    inf.buttons["start"].click()
+    assert "A rate of 0 mL/h is not running" in inf.event_error.text()
+    assert store.visit_infusion_events(vp.visit_id) == []
+    inf.new_rate.setValue(42)
+    inf.buttons["start"].click()
+    assert inf.event_error.isHidden()
+    assert [e["rate_ml_h"] for e in store.visit_infusion_events(vp.visit_id)] == [42]

@@ -160,6 +160,9 @@ def check_vitals(row: Mapping[str, Any]) -> None:
 def check_infusion_event(row: Mapping[str, Any]) -> None:
     if row["kind"] in RATE_SETTING_EVENTS and row.get("rate_ml_h") is None:
         raise RecordValueError("Enter the pump rate (mL/h) set at this moment.", field="rate_ml_h")
+    if row["kind"] in RATE_SETTING_EVENTS and row["rate_ml_h"] == 0:
+        raise RecordValueError("A rate of 0 mL/h is not running: enter the pump rate, or press Pause "
+                               "or Stop instead.", field="rate_ml_h")
 
 
 def check_lot(row: Mapping[str, Any], visit_day: _dt.date) -> None:

@@ -85,7 +85,9 @@ class InfusionTab(QWidget):
         self.new_rate.setObjectName("new_rate")
         self.new_rate.setAccessibleName("New rate in mL/h")
         self.new_rate.setDecimals(1)
-        self.new_rate.setRange(0.1, 2000)
+        # Any typed number is kept and checked by the store against resources/vitals.toml (with a message):
+        # a tight spin-box range would silently refuse keystrokes or revert the value instead.
+        self.new_rate.setRange(0, 99999)
         self.new_rate.setSuffix(" mL/h")
         self.buttons: dict[str, QPushButton] = {}
         controls = QGridLayout()
