@@ -543,6 +543,7 @@ def test_profile_dialog_saves_profile_and_handout_contact(qtbot, bare_store):
     assert "must be a URI" in dialog.contact_fields["mrn_system"].error.text()
     assert bare_store.nurse_profile() is None                   # nothing half-saved
     type_into(qtbot, dialog.contact_fields["mrn_system"], "urn:oid:2.16.840.1.113883.3.9999.1")
+    assert dialog.contact_fields["mrn_system"].error.isHidden()   # corrected: the red message goes
     qtbot.keyClick(dialog.contact_fields["mrn_system"].edit, Qt.Key_Return)
     assert dialog.result() == NurseProfileDialog.Accepted
     assert bare_store.nurse_profile()["display"] == "Aoife Ní Bhriain, RN, IgCN"

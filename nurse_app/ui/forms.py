@@ -135,6 +135,8 @@ class FormDialog(QDialog):
             getattr(editor, name) for name in ("textChanged", "currentIndexChanged", "toggled")
             if hasattr(editor, name))
         signal.connect(self._mark_modified)
+        if hasattr(field, "set_error"):   # a red message goes once the nurse corrects the field
+            signal.connect(lambda *_: field.set_error(None))
         self._modified = False
 
     def _mark_modified(self, *_) -> None:
