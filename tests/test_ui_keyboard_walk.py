@@ -562,6 +562,7 @@ def test_a_mistyped_reading_lot_or_reaction_can_be_removed_from_a_draft(qtbot, v
     store.add_lot(vp.visit_id, product_id="gamunex-c", lot_number="A1", expiry_date="2099-01-01",
                   vial_size_g=20, vial_count=1)
     vp.ctx.changed.emit("lots")
+    assert lots.table.item(0, 1).text() == "01 Jan 2099"   # as the expiry field shows dates, not ISO
     lots.table.selectRow(0)
     lots.remove_button.click()
     assert "lot A1 (1 × 20 g)" in asked[-1]

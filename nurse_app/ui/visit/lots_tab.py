@@ -105,7 +105,9 @@ class LotsTab(QWidget):
         self._lots = lots
         self.table.setRowCount(len(lots))
         for row, lot in enumerate(lots):
-            cells = [lot["lot_number"], str(lot["expiry_date"]), fmt_qty(lot["vial_size_g"], "g"),
+            expiry = QDate.fromString(str(lot["expiry_date"]), Qt.ISODate)
+            cells = [lot["lot_number"], expiry.toString(self.expiry.displayFormat()) if expiry.isValid()
+                     else str(lot["expiry_date"]), fmt_qty(lot["vial_size_g"], "g"),
                      str(lot["vial_count"]), fmt_qty(lot["vial_size_g"] * lot["vial_count"], "g")]
             for col, text in enumerate(cells):
                 self.table.setItem(row, col, QTableWidgetItem(text))
