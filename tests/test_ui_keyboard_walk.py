@@ -605,3 +605,26 @@ def test_an_impossible_rate_is_refused_with_a_message_not_silently(qtbot, visit)
     inf.buttons["start"].click()
     assert inf.event_error.isHidden()
     assert [e["rate_ml_h"] for e in store.visit_infusion_events(vp.visit_id)] == [42]
+
+
+def test_menus_have_unique_letters_and_shortcuts_and_export_the_open_visit(qtbot, record, tmp_path, monkeypatch):
+    path, pid = record
+    window, store = open_window(qtbot, path, tmp_path)
+    shortcuts = []
+    for menu_action in window.menuBar().actions():
+        actions = [a for a in menu_action.menu().actions() if not a.isSeparator()]
+        letters = [re.search(r"&(\w)", a.text()).group(1).lower() for a in actions if "&" in a.text()]
+        assert len(letters) == len(set(letters)), (menu_action.text(), letters)
+        shortcuts += [a.shortcut().toString() for a in actions if not a.shortcut().isEmpty()]
+    assert len(shortcuts) == len(set(shortcuts)), shortcuts
+    exported = []
+    window.export_visit("pdf")                           # no visit open: says what to do, exports nothing
+    assert "Open a visit first" in window.statusBar().currentMessage()
+    window.start_visit(pid)
+    monkeypatch.setattr(window.visit_page, "export", exported.append)
+    window.show_page("patients")
+    press(qtbot, Qt.Key_E, Qt.ControlModifier)
+    press(qtbot, Qt.Key_S, Qt.ControlModifier | Qt.ShiftModifier)
+    assert exported == ["fhir", "pdf"] and window.current_page() == "visit"
+    window.close()
+    store.close()

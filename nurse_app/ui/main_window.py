@@ -173,7 +173,7 @@ class MainWindow(QMainWindow):
             for text, shortcut, slot in (("&New patient…", "Ctrl+N", lambda: self._on_patients("new_patient")),
                                          ("Load &demo data", None, self.load_demo_data),
                                          ("&Back up now…", None, self.back_up),
-                                         ("Nurse &profile and agency…", None, self.edit_profile)):
+                                         ("Nurse profile and a&gency…", None, self.edit_profile)):
                 action = QAction(text, self)
                 if shortcut:
                     action.setShortcut(QKeySequence(shortcut))
@@ -184,6 +184,12 @@ class MainWindow(QMainWindow):
         print_action.setShortcut(QKeySequence("Ctrl+P"))
         print_action.triggered.connect(self.print_current)
         file_menu.addAction(print_action)
+        for text, keys, kind in (("&Save visit summary as PDF…", "Ctrl+Shift+S", "pdf"),
+                                 ("&Export visit for the agency (FHIR)…", "Ctrl+E", "fhir")):
+            action = QAction(text, self)
+            action.setShortcut(QKeySequence(keys))
+            action.triggered.connect(lambda _=False, kind=kind: self.export_visit(kind))
+            file_menu.addAction(action)
         find_action = QAction("&Find", self)
         find_action.setShortcut(QKeySequence("Ctrl+F"))
         find_action.triggered.connect(self.find_current)
@@ -210,6 +216,14 @@ class MainWindow(QMainWindow):
             self.visit_page.export("print")
         elif hasattr(page, "print_handout"):
             page.print_handout()
+
+    def export_visit(self, kind: str) -> None:
+        """File menu: save or export the open visit (the same as the buttons in its header)."""
+        if self.visit_page.visit_id is None:
+            self.statusBar().showMessage("Open a visit first: select a patient, then Start or Resume visit.", 8000)
+            return
+        self.show_page("visit")
+        self.visit_page.export(kind)
 
     def find_current(self) -> None:
         page = self.pages.get(self.current_page())
