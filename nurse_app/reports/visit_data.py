@@ -372,6 +372,9 @@ def _order_block(record: VisitRecord, catalogue) -> tuple[tuple[str, str], ...]:
         ("Dose", f"{_qty(dose, 'g/kg')} per course" if dose is not None else NO_VALUE),
         ("Days", fmt_count(days, "day") if days else NO_VALUE),
         ("Interval", f"every {fmt_count(interval, 'day')}" if interval else NO_VALUE),
+        *((("Weight basis", order["weight_basis"]),) if order.get("weight_basis") not in (None, "auto") else ()),
+        *((("Maximum rate", _qty(order["max_rate_mg_kg_min"], "mg/kg/min")),)
+          if order.get("max_rate_mg_kg_min") is not None else ()),
         ("Start date", _iso_date(order.get("start_date"))),
         ("Prescriber", order.get("prescriber") or NO_VALUE),
         ("This visit", course),

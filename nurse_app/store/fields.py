@@ -11,6 +11,7 @@ import datetime as _dt
 from typing import Any, Mapping
 
 from nurse_app.core.checklists import ANSWERS
+from nurse_app.core.weights import BASES
 from nurse_app.store.errors import RecordValueError
 from nurse_app.store.validation import (Rule, boolean, choice, date, integer, json_object,
                                         measure, moment, positive_number, shown, slug, text)
@@ -51,6 +52,8 @@ ORDER = {
     # {"warnings": [{"code", "message", "acknowledged_at"}], "weight_kg": ...}: the soft-limit
     # warnings the nurse acknowledged when entering the order, and the weight checked.
     "acknowledgements": Rule("Acknowledged warnings", json_object),
+    "weight_basis": Rule("Weight basis", choice(*BASES), default="auto"),
+    "max_rate_mg_kg_min": Rule("Maximum rate", positive_number(100, "mg/kg/min")),
 }
 
 VISIT = {

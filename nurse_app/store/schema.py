@@ -326,12 +326,22 @@ def _v4_order_acknowledgements(conn: sqlite3.Connection) -> None:
     install_audit_triggers(conn)
 
 
+def _v5_order_weight_basis_and_rate_cap(conn: sqlite3.Connection) -> None:
+    """Version 5: the order's weight basis and the prescriber's maximum rate, so a visit
+    takes both from the order instead of letting them be changed at the bedside."""
+    conn.execute("ALTER TABLE orders ADD COLUMN weight_basis TEXT NOT NULL DEFAULT 'auto' "
+                 "CHECK (weight_basis IN ('actual', 'ideal', 'adjusted', 'auto'))")
+    conn.execute("ALTER TABLE orders ADD COLUMN max_rate_mg_kg_min REAL CHECK (max_rate_mg_kg_min > 0)")
+    install_audit_triggers(conn)
+
+
 # version -> step bringing the file from version - 1 to version.  Append only.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _v1_tables,
     2: _v2_audit_and_indexes,
     3: _v3_infusion_events,
     4: _v4_order_acknowledgements,
+    5: _v5_order_weight_basis_and_rate_cap,
 }
 CURRENT_VERSION = max(MIGRATIONS)
 

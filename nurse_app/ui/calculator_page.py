@@ -357,9 +357,11 @@ class CalculatorPage(QWidget):
 
     def lock_order(self, *, product: str, regimen: str | None, dose: float | None, days: int | None,
                    indication: str | None, height_cm: float | None, sex: str | None,
-                   baseline: BaselineWeight | None = None) -> None:
-        """Visit mode: the order and the patient's height and sex come from the record and
-        cannot be changed here; only today's weight (and risk flags) are typed.  Today's
+                   baseline: BaselineWeight | None = None, weight_basis: str = "auto",
+                   max_rate: float | None = None) -> None:
+        """Visit mode: the order (with its weight basis and rate cap) and the patient's height and
+        sex come from the record and cannot be changed here; only today's weight (and risk flags)
+        are typed.  Today's
         weight is checked against ``baseline`` (the weight the order was written for)."""
         self._baseline = baseline
         self.product.setCurrentIndex(self.product.findData(product))
@@ -371,8 +373,11 @@ class CalculatorPage(QWidget):
         self.height.edit.setText(fmt_number(height_cm, 1) if height_cm else "")
         self.height.unit.setCurrentText("cm")
         self.sex.setCurrentIndex(max(self.sex.findData(sex), 0))
+        self.basis.setCurrentIndex(max(self.basis.findData(weight_basis), 0))
+        self.max_rate.edit.setText(fmt_number(max_rate, 2) if max_rate is not None else "")
+        self.max_rate.edit.setPlaceholderText("none in the order")
         for widget in (self.product, self.regimen, self.dose.edit, self.days.edit, self.indication,
-                       self.height.edit, self.height.unit, self.sex):
+                       self.height.edit, self.height.unit, self.sex, self.basis, self.max_rate.edit):
             widget.setEnabled(False)
         self.recalculate()
 

@@ -27,6 +27,7 @@ from nurse_app.store import Store
 from nurse_app.store.fields import PATIENT, SEXES
 from nurse_app.store.times import today_local
 from nurse_app.store.validation import clean
+from nurse_app.ui.calculator_page import BASIS_LABELS
 from nurse_app.ui.forms import FormDialog, MessageBanner, editor_of, notes_box
 from nurse_app.ui.widgets import FieldWithError, Section, Tile, WithError
 
@@ -258,6 +259,10 @@ class OrderDialog(FormDialog):
         self.regimen_detail.setEnabled(False)      # secondary text colour in both themes
         self.dose = FieldWithError("dose", "g/kg per course")
         self.days = FieldWithError("days", "days the course is divided over")
+        self.basis = _combo("weight_basis")
+        for key, label in BASIS_LABELS.items():
+            self.basis.addItem(label, key)
+        self.max_rate = FieldWithError("max_rate", "optional: the prescriber's cap")
         self.interval = FieldWithError("interval", "repeat every … days")
         self.prescriber = FieldWithError("prescriber", "who signed the order")
         self.start_date = FieldWithError("start_date", "YYYY-MM-DD")
@@ -268,6 +273,8 @@ class OrderDialog(FormDialog):
         self.form.addRow("", self.regimen_detail)
         self.add_row("&Dose (g/kg per course)", "dose_g_per_kg", self.dose)
         self.add_row("Da&ys per course", "course_days", self.days)
+        self.add_row("Weight &basis", "weight_basis", WithError("weight_basis", self.basis))
+        self.add_row("&Max rate (mg/kg/min)", "max_rate_mg_kg_min", self.max_rate)
         self.add_row("Repeat &interval (days)", "interval_days", self.interval)
         self.add_row("Pres&criber", "prescriber", self.prescriber)
         self.add_row("S&tart date", "start_date", self.start_date)
@@ -278,6 +285,7 @@ class OrderDialog(FormDialog):
         self.fields["product"] = self.fields["product_id"]
         self.fields["regimen"] = self.fields["regimen_id"]
         self.fields["indication"] = self.fields["regimen_id"]
+        self.fields["max_rate"] = self.max_rate
 
         self.weight: FieldWithError | None = None
         if self.latest_weight is None:
@@ -293,8 +301,9 @@ class OrderDialog(FormDialog):
         self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 150)
 
         self.product.currentIndexChanged.connect(self._schedule)
+        self.basis.currentIndexChanged.connect(self._schedule)
         self.regimen.currentIndexChanged.connect(self._regimen_changed)
-        for field in (self.dose, self.days):
+        for field in (self.dose, self.days, self.max_rate):
             field.changed.connect(self._schedule)
         for name in ("interval_days", "prescriber", "start_date"):
             self.fields[name].changed.connect(lambda n=name: self.set_field_error(n, None))
@@ -335,6 +344,9 @@ class OrderDialog(FormDialog):
             self.days.edit.setText(str(order["course_days"]))
         if order["interval_days"] is not None:
             self.interval.edit.setText(str(order["interval_days"]))
+        _select_or_keep(self.basis, order.get("weight_basis") or "auto")
+        if order.get("max_rate_mg_kg_min") is not None:
+            self.max_rate.edit.setText(fmt_number(order["max_rate_mg_kg_min"], 2))
         self.prescriber.edit.setText(order["prescriber"])
         self.start_date.edit.setText(order["start_date"])
         self.notes.editor.setPlainText(order["notes"])
@@ -414,7 +426,8 @@ class OrderDialog(FormDialog):
             regimen_id=regimen.id if regimen else None,
             dose_g_per_kg=self._number(self.dose, "dose", "Dose"),
             days=self._number(self.days, "days", "Days", whole=True),
-            indication=indication)
+            indication=indication, weight_basis=self.basis.currentData(),
+            max_rate_mg_kg_min=self._number(self.max_rate, "max_rate", "Maximum rate"))
 
     def recalculate(self) -> None:
         """Run the dose engine; mark hard-limit errors inline, list warnings to acknowledge."""
@@ -526,6 +539,8 @@ class OrderDialog(FormDialog):
             "regimen_id": regimen.id if regimen else None,
             "dose_g_per_kg": self.result.dose_g_per_kg,
             "course_days": self.result.days,
+            "weight_basis": self.basis.currentData(),
+            "max_rate_mg_kg_min": self.result.request.max_rate_mg_kg_min,
             "interval_days": self._number(self.interval, "interval_days", "Repeat interval", whole=True),
             "start_date": self.start_date.text() or None,
             "prescriber": self.prescriber.text(),

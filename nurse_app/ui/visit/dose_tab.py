@@ -66,7 +66,9 @@ class DoseTab(QWidget):
                                    indication=regimen_indication, height_cm=patient.get("height_cm"),
                                    sex=patient.get("sex") if patient.get("sex") in ("female", "male") else None,
                                    baseline=baseline_weight(store.patient_weights(patient["id"]),
-                                                            order.get("start_date")))
+                                                            order.get("start_date")),
+                                   weight_basis=order.get("weight_basis") or "auto",
+                                   max_rate=order.get("max_rate_mg_kg_min"))
         self.intro.setText("Weigh the patient and type today's weight: the dose from the order is worked out and "
                            "saved with this visit as you type, and the weight is compared with the baseline the "
                            "order was written for. Acknowledge every warning.")
