@@ -13,7 +13,7 @@ from nurse_app.core.errors import NurseAppError
 from nurse_app.store import Store, to_local
 from nurse_app.ui.widgets import error_label
 
-__all__ = ["VisitContext", "RowRemoval", "attempt", "enter_pressed_in", "error_label", "local_time", "now_utc"]
+__all__ = ["EntryFormTab", "VisitContext", "RowRemoval", "attempt", "enter_pressed_in", "error_label", "local_time", "now_utc"]
 
 
 class VisitContext(QObject):
@@ -115,3 +115,25 @@ class RowRemoval(QObject):
             self.ctx.changed.emit(self.changed)
             return True
         return False
+
+
+class EntryFormTab(QWidget):
+    """A visit tab with an entry form (``form_box``, submitted by ``_add``) above a table of the
+    entries made (``removal``, a :class:`RowRemoval`): Enter in any field of the form submits it,
+    as in a dialog, and a signed visit turns both off."""
+
+    form_box: QWidget
+    removal: RowRemoval
+
+    def _add(self) -> None:  # pragma: no cover - every tab defines it
+        raise NotImplementedError
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if enter_pressed_in(event, self.form_box):
+            self._add()
+            return
+        super().keyPressEvent(event)
+
+    def set_read_only(self, read_only: bool) -> None:
+        self.form_box.setEnabled(not read_only)
+        self.removal.set_enabled(not read_only)

@@ -5,16 +5,16 @@ from __future__ import annotations
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDateEdit, QFormLayout, QHBoxLayout,
                                QHeaderView, QLabel, QLineEdit, QPushButton, QSpinBox, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+                               QTableWidgetItem, QVBoxLayout)
 
 from nurse_app.core.catalogue import CONFIRM_WITH_INSERT, load_catalogue
 from nurse_app.core.formatting import fmt_qty
 from nurse_app.core.visit_logic import compare_lots
-from nurse_app.ui.visit.common import RowRemoval, VisitContext, attempt, enter_pressed_in, error_label
+from nurse_app.ui.visit.common import EntryFormTab, RowRemoval, VisitContext, attempt, error_label
 from nurse_app.ui.widgets import ATTENTION_COLOUR, OK_COLOUR, Section, text_colour
 
 
-class LotsTab(QWidget):
+class LotsTab(EntryFormTab):
     def __init__(self, ctx: VisitContext, parent=None):
         super().__init__(parent)
         self.setObjectName("lots_tab")
@@ -41,7 +41,7 @@ class LotsTab(QWidget):
         self.count.setRange(1, 99)
         self.add_button = QPushButton("&Add lot")
         self.add_button.setObjectName("add_lot")
-        self.add_button.clicked.connect(self._add)      # Enter in any field of the form adds too (keyPressEvent)
+        self.add_button.clicked.connect(self._add)      # Enter in any field of the form adds too (EntryFormTab)
         form.addRow("&Lot number", self.lot_number)
         form.addRow("&Expiry", self.expiry)
         form.addRow("&Vial size", self.vial_size)
@@ -132,14 +132,3 @@ class LotsTab(QWidget):
             self.ctx.changed.emit("lots")
             self.lot_number.setFocus()
 
-    def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt API
-        """Enter in the add-lot form (lot number, expiry, vial size, count) adds the lot (only the lot
-        number did before)."""
-        if enter_pressed_in(event, self.form_box):
-            self._add()
-            return
-        super().keyPressEvent(event)
-
-    def set_read_only(self, read_only: bool) -> None:
-        self.form_box.setEnabled(not read_only)
-        self.removal.set_enabled(not read_only)

@@ -5,15 +5,15 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QComboBox, QFormLayout, QHBoxLayout,
                                QHeaderView, QLabel, QLineEdit, QPushButton, QRadioButton, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+                               QTableWidgetItem, QVBoxLayout)
 
 from nurse_app.core.formatting import fmt_qty
 from nurse_app.core.reactions import load_reactions
-from nurse_app.ui.visit.common import RowRemoval, VisitContext, attempt, enter_pressed_in, error_label, local_time
+from nurse_app.ui.visit.common import EntryFormTab, RowRemoval, VisitContext, attempt, error_label, local_time
 from nurse_app.ui.widgets import ATTENTION_COLOUR, ERROR_COLOUR, Section, text_colour
 
 
-class ReactionsTab(QWidget):
+class ReactionsTab(EntryFormTab):
     def __init__(self, ctx: VisitContext, rate_now=lambda: None, parent=None):
         super().__init__(parent)
         self.setObjectName("reactions_tab")
@@ -152,14 +152,3 @@ class ReactionsTab(QWidget):
                 w.clear()
             self.ctx.changed.emit("reactions")
 
-    def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt API
-        """Enter in the form (kind, severity, action, outcome, note) records the reaction, as in the
-        other entry forms of the visit."""
-        if enter_pressed_in(event, self.form_box):
-            self._add()
-            return
-        super().keyPressEvent(event)
-
-    def set_read_only(self, read_only: bool) -> None:
-        self.form_box.setEnabled(not read_only)
-        self.removal.set_enabled(not read_only)
