@@ -20,7 +20,7 @@ from html import escape
 from PySide6.QtCore import QAbstractTableModel, QCollator, QEvent, QLocale, QModelIndex, QObject, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QAbstractItemView, QDialog, QFormLayout, QFrame, QHBoxLayout, QHeaderView,
-                               QLabel, QLineEdit, QPushButton, QScrollArea, QSizePolicy, QSplitter,
+                               QLabel, QLineEdit, QPushButton, QScrollArea, QSizePolicy,
                                QStackedWidget, QTableView, QTableWidget, QTableWidgetItem, QVBoxLayout,
                                QWidget)
 
@@ -37,7 +37,7 @@ from nurse_app.ui.forms import MessageBanner
 from nurse_app.ui.patient_forms import SEX_LABELS, OrderDialog, PatientDialog, days_text, indication_text
 from nurse_app.ui.profile_dialog import NurseProfileDialog
 from nurse_app.ui.widgets import (ATTENTION_COLOUR, ERROR_COLOUR, OK_COLOUR, FieldWithError, Section, read_only_table,
-                                  text_colour)
+                                  text_colour, two_panes)
 
 LIST_LIMIT = 1000
 ID_ROLE = Qt.UserRole + 1
@@ -183,13 +183,8 @@ class PatientsPage(QWidget):
         self.stack = QStackedWidget()
         self.empty_state = self._build_empty_state()
         self.stack.addWidget(self.empty_state)
-        splitter = QSplitter(Qt.Horizontal)
+        splitter = two_panes(self._build_list(), self._build_detail(), stretch=(0, 1), sizes=(540, 660))
         splitter.setChildrenCollapsible(False)
-        splitter.addWidget(self._build_list())
-        splitter.addWidget(self._build_detail())
-        splitter.setStretchFactor(0, 0)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([540, 660])
         self.splitter = splitter
         self.stack.addWidget(splitter)
         outer = QVBoxLayout(self)

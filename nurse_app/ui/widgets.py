@@ -11,7 +11,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (QAbstractItemView, QApplication, QComboBox, QFrame, QGroupBox, QHBoxLayout, QLabel,
-                               QLineEdit, QSizePolicy, QTableWidget, QVBoxLayout, QWidget)
+                               QLineEdit, QSizePolicy, QSplitter, QTableWidget, QVBoxLayout, QWidget)
 
 ERROR_COLOUR = "#d32f2f"
 ATTENTION_COLOUR = "#e65100"
@@ -169,3 +169,15 @@ class WithError(QWidget):
         self.error.setText(message or "")
         self.error.setVisible(bool(message))
         self.editor.setToolTip(message or "")
+
+
+def two_panes(left: QWidget, right: QWidget, stretch: tuple[int, int], sizes: tuple[int, int]) -> QSplitter:
+    """Left and right panes the nurse can resize: ``stretch`` shares extra width, ``sizes`` is
+    the split at 1366 px wide."""
+    splitter = QSplitter(Qt.Horizontal)
+    splitter.addWidget(left)
+    splitter.addWidget(right)
+    for index, factor in enumerate(stretch):
+        splitter.setStretchFactor(index, factor)
+    splitter.setSizes(list(sizes))
+    return splitter

@@ -5,11 +5,11 @@ from __future__ import annotations
 from PySide6.QtCore import QRect, QSize, Qt, QTimer
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPalette
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QStyledItemDelegate, QHeaderView, QLabel, QLineEdit, QPushButton,
-                               QSplitter, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
+                               QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from nurse_app.core.checklists import DONE, NOT_APPLICABLE, NOT_DONE
 from nurse_app.ui.visit.common import VisitContext, attempt, error_label, local_time
-from nurse_app.ui.widgets import ATTENTION_COLOUR, Section, is_dark, text_colour
+from nurse_app.ui.widgets import ATTENTION_COLOUR, Section, is_dark, text_colour, two_panes
 
 class _WrapDelegate(QStyledItemDelegate):
     """Item text wraps to the column width (QTreeView's own row heights ignore wrapping)."""
@@ -102,14 +102,8 @@ class ChecklistTab(QWidget):
         side_layout.addWidget(details)
         side_layout.addStretch(1)
 
-        splitter = QSplitter(Qt.Horizontal)
-        splitter.addWidget(self.tree)
-        splitter.addWidget(side)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([820, 340])
         layout = QVBoxLayout(self)
-        layout.addWidget(splitter)
+        layout.addWidget(two_panes(self.tree, side, stretch=(3, 1), sizes=(820, 340)))
         ctx.changed.connect(lambda what: self.refresh() if what == "visit" else None)
         self.refresh()
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QAbstractItemView, QDoubleSpinBox, QGridLayout, QHBoxLayout, QHeaderView, QLabel,
-                               QLineEdit, QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout,
+                               QLineEdit, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout,
                                QWidget)
 
 from nurse_app.core.errors import InputError
@@ -18,7 +18,7 @@ from nurse_app.core.visit_logic import (END, EVENT_LABELS, PAUSE, RATE_CHANGE, R
 from nurse_app.core.vitals import flag_reading
 from nurse_app.store import to_local
 from nurse_app.ui.visit.common import RowRemoval, VisitContext, attempt, error_label, local_time, now_utc
-from nurse_app.ui.widgets import ATTENTION_COLOUR, ERROR_COLOUR, OK_COLOUR, Section, text_colour
+from nurse_app.ui.widgets import ATTENTION_COLOUR, ERROR_COLOUR, OK_COLOUR, Section, text_colour, two_panes
 
 # Flowsheet columns: (store field, vitals.toml measure id, header)
 VITAL_FIELDS = (
@@ -179,14 +179,8 @@ class InfusionTab(QWidget):
         timing.setWordWrap(True)
         sheet_box.body.addWidget(timing)
 
-        splitter = QSplitter(Qt.Horizontal)
-        splitter.addWidget(left)
-        splitter.addWidget(sheet_box)
-        splitter.setStretchFactor(0, 2)
-        splitter.setStretchFactor(1, 3)
-        splitter.setSizes([440, 720])
         layout = QVBoxLayout(self)
-        layout.addWidget(splitter)
+        layout.addWidget(two_panes(left, sheet_box, stretch=(2, 3), sizes=(440, 720)))
 
         # The box is filled with the plan's next rate, but never over a rate the nurse typed: the clock
         # used to refill it every second, so a typed rate became the plan's as soon as she tabbed to
