@@ -38,8 +38,8 @@ def ready_visit(store: Store, mrn: str = "MRN-1") -> int:
     store.add_vitals(visit, recorded_at="2024-06-01T09:05:00+00:00", temperature_c=36.8,
                      heart_rate=72, systolic_mmhg=122, diastolic_mmhg=78, respiratory_rate=14,
                      spo2_percent=98, infusion_rate_ml_h=0)
-    store.add_reaction(visit, occurred_at="2024-06-01T10:10:00+00:00", kind="Headache",
-                       severity="mild", rate_at_onset_ml_h=84.6, action_taken="Rate reduced")
+    store.add_reaction(visit, occurred_at="2024-06-01T10:10:00+00:00", kind="infusion-reaction",
+                       note="Headache", severity="mild", rate_at_onset_ml_h=84.6, action_taken="Rate reduced")
     store.add_lot(visit, product_id="privigen", lot_number="P4471", expiry_date="2026-03-31",
                   vial_size_g=20, vial_count=3)
     store.add_infusion_event(visit, kind="start", rate_ml_h=21.2,

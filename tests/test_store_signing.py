@@ -61,7 +61,7 @@ def _first(store, visit, kind):
     lambda s, v: s.add_vitals(v, heart_rate=80),
     lambda s, v: s.update_vitals(_first(s, v, "vitals"), heart_rate=80),
     lambda s, v: s.delete_vitals(_first(s, v, "vitals")),
-    lambda s, v: s.add_reaction(v, kind="Chills", severity="mild"),
+    lambda s, v: s.add_reaction(v, kind="infusion-reaction", severity="mild"),
     lambda s, v: s.update_reaction(_first(s, v, "reactions"), severity="severe"),
     lambda s, v: s.delete_reaction(_first(s, v, "reactions")),
     lambda s, v: s.add_lot(v, product_id="privigen", lot_number="X1", expiry_date="2030-01-01",

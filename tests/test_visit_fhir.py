@@ -147,7 +147,9 @@ def test_allergies_and_adverse_events(store):
         "Latex", "Penicillin (rash, hives)"]
     (event,) = of_type(bundle, "AdverseEvent")
     (given,) = of_type(bundle, "MedicationAdministration")
-    assert event.actuality == "actual" and event.event.text == "Chills and fever"
+    # The kind's human title, not its id; the nurse's description is in the narrative.
+    assert event.actuality == "actual" and event.event.text == "Infusion (rate-related) reaction"
+    assert "Note: Chills and fever" in event.text.div
     assert codes(event.severity) == {("http://terminology.hl7.org/CodeSystem/adverse-event-severity", "mild")}
     assert event.outcome.text == "Settled within 30 minutes; infusion completed."
     assert "Action taken: Infusion paused 15 minutes" in event.text.div

@@ -141,7 +141,9 @@ def test_reactions_notes_addenda_and_signature(made):
     row = store.get_visit(visit)
     text = all_text(made, "signed")
     reactions = text[text.index("Reactions Time"):text.index("Notes Patient")]
-    assert "09:56 Chills and fever Mild 77 mL/h Infusion paused 15 minutes" in reactions
+    # The kind prints as its title (never an id such as "infusion-reaction"), the nurse's words after it.
+    assert "09:56 Infusion (rate-related) reaction (Chills and fever) Mild 77 mL/h Infusion paused 15 minutes" in reactions
+    assert "infusion-reaction" not in reactions
     assert "acetaminophen 650 mg by mouth" in reactions
     assert "Settled within 30 minutes; infusion completed." in reactions
     assert "Notes Patient tolerated the infusion well. Left forearm 22 G, site clean and dry" in text

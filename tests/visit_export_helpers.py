@@ -65,8 +65,8 @@ def make_visit(store: Store, *, mrn: str = "MRN-0042", name: str = ACCENTED_NAME
             systolic_mmhg=124 - n % 4, diastolic_mmhg=78, respiratory_rate=14,
             spo2_percent=91 if n == 4 else 98, infusion_rate_ml_h=0 if n == 0 else round(step["ml_per_h"], 1),
             note="Chills, rate reduced" if n == 3 else ("Baseline before infusion" if n == 0 else ""))
-    store.add_reaction(visit, occurred_at=VISIT_START + dt.timedelta(minutes=56), kind="Chills and fever",
-                       severity="mild", rate_at_onset_ml_h=round(steps[min(1, len(steps) - 1)]["ml_per_h"], 1),
+    store.add_reaction(visit, occurred_at=VISIT_START + dt.timedelta(minutes=56), kind="infusion-reaction",
+                       note="Chills and fever", severity="mild", rate_at_onset_ml_h=round(steps[min(1, len(steps) - 1)]["ml_per_h"], 1),
                        action_taken="Infusion paused 15 minutes, acetaminophen 650 mg by mouth as ordered, "
                                     "restarted at the previous rate.",
                        outcome="Settled within 30 minutes; infusion completed.")

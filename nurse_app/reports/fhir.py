@@ -65,6 +65,7 @@ from fhir.resources.R4B.reference import Reference
 from nurse_app.core.catalogue import load_catalogue
 from nurse_app.core.errors import NurseAppError
 from nurse_app.core.formatting import fmt_qty
+from nurse_app.core.reactions import kind_label, severity_label
 from nurse_app.core.vitals import flag_value
 from nurse_app.reports.agency import MRN_SYSTEM
 from nurse_app.reports.visit_data import VisitRecord
@@ -322,7 +323,7 @@ class _Builder:
         events = []
         for r in self.record.reactions:
             rate = r.get("rate_at_onset_ml_h")
-            lines = [f"Reaction: {r['kind']} ({r['severity']}).",
+            lines = [f"Reaction: {kind_label(r['kind'])} ({severity_label(r['kind'], r['severity']).lower()}).",
                      f"Rate at onset: {fmt_qty(rate, 'mL/h')}." if rate is not None else "",
                      f"Action taken: {r['action_taken']}" if r.get("action_taken") else "",
                      f"Outcome: {r['outcome']}" if r.get("outcome") else "",
@@ -331,7 +332,7 @@ class _Builder:
                 id=self.id("reaction", r["id"]),
                 text=_narrative(lines),
                 actuality="actual",
-                event=CodeableConcept(text=r["kind"]),
+                event=CodeableConcept(text=kind_label(r["kind"])),
                 subject=_ref(self.patient),
                 encounter=_ref(self.encounter),
                 date=r["occurred_at"],

@@ -29,6 +29,7 @@ from nurse_app.core import checklists
 from nurse_app.core.catalogue import CONFIRM_WITH_INSERT, Catalogue, load_catalogue
 from nurse_app.core.errors import NurseAppError
 from nurse_app.core.formatting import DEFAULT_DECIMALS, fmt_change, fmt_count, fmt_minutes, fmt_number, fmt_qty
+from nurse_app.core.reactions import kind_label, severity_label
 from nurse_app.core.vitals import LOCAL_POLICY, flag_value, vital_measures
 from nurse_app.reports.agency import ADDRESS, agency_details
 from nurse_app.store import Store, to_local
@@ -611,7 +612,8 @@ def _vitals_legend() -> tuple[str, ...]:
 def _reactions(record: VisitRecord) -> tuple[ReactionEntry, ...]:
     day = _visit_day(record)
     return tuple(ReactionEntry(
-        when=_time_on(r["occurred_at"], day), kind=r["kind"], severity=r["severity"].capitalize(),
+        when=_time_on(r["occurred_at"], day), kind=kind_label(r["kind"]),
+        severity=severity_label(r["kind"], r["severity"]),
         rate_at_onset=_qty(r.get("rate_at_onset_ml_h"), "mL/h"),
         action=r.get("action_taken") or NO_VALUE, outcome=r.get("outcome") or NO_VALUE,
         note=r.get("note") or "") for r in record.reactions)

@@ -21,7 +21,7 @@ from typing import Any, Iterator, Mapping
 
 import sqlite_utils
 
-from nurse_app.core import checklists, vitals
+from nurse_app.core import checklists, reactions, vitals
 from nurse_app.core.errors import InputError, ResourceError
 from nurse_app.core.formatting import fmt_count
 from nurse_app.store import fields, schema
@@ -42,11 +42,20 @@ _WHAT = {"patients": "Patient", "patient_weights": "Weight entry", "orders": "Or
 # Child tables edited through the generic helpers: rules, cross-check, sort column.
 _CHILDREN = {
     "vitals": (fields.VITALS, fields.check_vitals, "recorded_at"),
-    "reactions": (fields.REACTION, None, "occurred_at"),
+    "reactions": (fields.REACTION, lambda row: _check_reaction(row), "occurred_at"),
     "product_lots": (fields.LOT, None, "id"),
     "infusion_events": (fields.INFUSION_EVENT, fields.check_infusion_event, "occurred_at"),
 }
 _name_text = text_rule(200)
+
+
+def _check_reaction(row: dict) -> None:
+    """The kind decides the severities that fit (core.reactions): anaphylaxis is never mild.
+    The kind is stored as its id."""
+    try:
+        row["kind"] = reactions.check_reaction(row["kind"], row["severity"])
+    except InputError as exc:
+        raise RecordValueError(str(exc), field=exc.field) from None
 
 
 # Letters that Unicode does not decompose into a base letter plus an accent.
@@ -589,7 +598,9 @@ class Store:
     def add_reaction(self, visit_id: int, *, kind: str, severity: str, occurred_at: Any = None,
                      rate_at_onset_ml_h: float | None = None, action_taken: str = "",
                      outcome: str = "", note: str = "") -> int:
-        """Record a reaction: kind (free text), severity mild/moderate/severe, what was done."""
+        """Record a reaction: kind (an id or title from resources/reactions.toml), severity
+        mild/moderate/severe (only the tiers that fit the kind: anaphylaxis is always severe),
+        what was done."""
         values = dict(locals())
         del values["self"], values["visit_id"]
         values["occurred_at"] = occurred_at or _dt.datetime.now(_dt.timezone.utc)

@@ -163,7 +163,8 @@ def _visit(store: Store, rng: random.Random, patient_id: int, order_id: int, dat
         if index == reaction_step:
             onset, lower = at + _dt.timedelta(minutes=10), readings[-2][1]
             store.add_reaction(
-                visit_id, occurred_at=onset, kind=rng.choice(_REACTION), severity="mild",
+                visit_id, occurred_at=onset, kind="infusion-reaction", note=rng.choice(_REACTION),
+                severity="mild",
                 rate_at_onset_ml_h=rate,
                 action_taken="Rate reduced to the previous step; acetaminophen given as ordered.",
                 outcome="Settled within 30 minutes; infusion completed at the lower rate.")

@@ -1,4 +1,8 @@
-"""Reactions tab: record kind and severity; the guidance for that severity is shown at once."""
+"""Reactions tab: record kind and severity; the guidance for that severity is shown at once.
+
+The kind decides the severities on offer (:func:`nurse_app.core.reactions.tiers_for`):
+tiers that do not fit are disabled, a kind with one tier (anaphylaxis, TRALI, clot or
+stroke signs: always severe) selects and locks it, and the tab says why."""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QComboBox, QForm
                                QTableWidgetItem, QVBoxLayout)
 
 from nurse_app.core.formatting import fmt_qty
-from nurse_app.core.reactions import load_reactions
+from nurse_app.core.reactions import kind_label, load_reactions, severity_label, tiers_for
 from nurse_app.ui.visit.common import EntryFormTab, RowRemoval, VisitContext, attempt, error_label, local_time
 from nurse_app.ui.widgets import ATTENTION_COLOUR, ERROR_COLOUR, Section, text_colour
 
@@ -26,7 +30,7 @@ class ReactionsTab(EntryFormTab):
         self.kind.setAccessibleName("Kind of reaction")
         for k in self.guide.kinds.values():
             self.kind.addItem(k.title, k.id)
-        self.kind.currentIndexChanged.connect(self._show_guidance)
+        self.kind.currentIndexChanged.connect(self._kind_changed)
         self.severity_group = QButtonGroup(self)
         sev_row = QHBoxLayout()
         self.severity_buttons = {}
@@ -37,6 +41,9 @@ class ReactionsTab(EntryFormTab):
             self.severity_buttons[s.id] = b
             b.toggled.connect(self._show_guidance)
             sev_row.addWidget(b)
+        self.tier_reason = QLabel()
+        self.tier_reason.setObjectName("reaction_tier_reason")
+        self.tier_reason.setWordWrap(True)
         self.action = QLineEdit()
         self.action.setObjectName("reaction_action")
         self.action.setPlaceholderText("What you did (e.g. slowed to 42 mL/h, gave acetaminophen as ordered)")
@@ -52,6 +59,7 @@ class ReactionsTab(EntryFormTab):
         form = QFormLayout()
         form.addRow("&Kind", self.kind)
         form.addRow("Severity", sev_row)
+        form.addRow("", self.tier_reason)
         form.addRow("&Action taken", self.action)
         form.addRow("&Outcome", self.outcome)
         form.addRow("No&te", self.note)        # Alt+O is Outcome
@@ -96,11 +104,34 @@ class ReactionsTab(EntryFormTab):
         layout.addLayout(top)
         layout.addWidget(recorded, 1)
         ctx.changed.connect(lambda what: self.refresh() if what in ("visit", "reactions") else None)
-        self._show_guidance()
+        self._kind_changed()
         self.refresh()
 
     def _severity(self) -> str | None:
         return next((sid for sid, b in self.severity_buttons.items() if b.isChecked()), None)
+
+    def _kind_changed(self, *_) -> None:
+        """Offer only the severities that fit the kind; a forced one is selected and locked."""
+        rule = tiers_for(self.kind.currentData(), self.guide)
+        chosen = self._severity()
+        if rule.forced is not None:
+            chosen = rule.forced
+        elif chosen not in rule.allowed:
+            chosen = None
+        self.severity_group.setExclusive(False)      # so no tier need stay checked
+        for sid, button in self.severity_buttons.items():
+            button.blockSignals(True)
+            button.setChecked(sid == chosen)
+            button.setEnabled(sid in rule.allowed and rule.forced is None)
+            button.setToolTip("" if sid in rule.allowed else
+                              f"Does not fit this kind of reaction. {rule.reason}")
+            button.blockSignals(False)
+        self.severity_group.setExclusive(True)
+        if rule.forced is not None:
+            self.tier_reason.setText(f"<b>Always {rule.forced} for this kind.</b> {rule.reason}")
+        else:
+            self.tier_reason.setText(f"Fits this kind: {', '.join(rule.allowed)}. {rule.reason}")
+        self._show_guidance()
 
     def _show_guidance(self, *_) -> None:
         kind = self.guide.kinds[self.kind.currentData()]
@@ -115,6 +146,9 @@ class ReactionsTab(EntryFormTab):
             style = f" style='color:{text_colour(colour)}'" if colour else ""
             parts.append(f"<p{style}><b>{s.title}</b>: {s.examples}</p><ol>"
                          + "".join(f"<li>{a}</li>" for a in s.actions) + "</ol>")
+            if kind.actions:
+                parts.append(f"<p><b>For {kind.title.lower()}:</b></p><ul>"
+                             + "".join(f"<li>{a}</li>" for a in kind.actions) + "</ul>")
             if s.stop_infusion:
                 parts.append("<p><b>Press Stop on the Infusion tab</b> so the record shows when it stopped.</p>")
         if not self.guide.grading_verified:
@@ -125,8 +159,8 @@ class ReactionsTab(EntryFormTab):
         rows = self._rows = self.ctx.store.visit_reactions(self.ctx.visit_id)
         self.table.setRowCount(len(rows))
         for r, row in enumerate(rows):
-            kind = self.guide.kinds.get(row["kind"])
-            cells = [local_time(row["occurred_at"]), kind.title if kind else row["kind"], row["severity"].capitalize(),
+            cells = [local_time(row["occurred_at"]), kind_label(row["kind"], self.guide),
+                     severity_label(row["kind"], row["severity"], self.guide),
                      fmt_qty(row["rate_at_onset_ml_h"], "mL/h") if row.get("rate_at_onset_ml_h") else "",
                      row.get("action_taken") or "", row.get("outcome") or ""]
             for c, text in enumerate(cells):
