@@ -43,8 +43,8 @@ def test_sample_guide_parses_all_fields():
     assert guide.sources[1].url == "https://example.org/vecchietti-2006"
     assert tuple(s.title for s in guide.sections) == REQUIRED_SECTIONS
     assert guide.file.endswith("dermatomyositis.md")
-    assert guide.call_list() == ("You find it hard to breathe or swallow.",
-                                 "You get small itchy blisters on your hands or feet.")
+    assert guide.emergency_list() == ("You find it hard to breathe or swallow.",)
+    assert guide.call_list() == ("You get small itchy blisters on your hands or feet.",)
     # The handout lists the sources its own section cites (here both).
     assert [s.key for s in guide.handout_sources()] == ["S1", "S2"]
 
@@ -52,10 +52,12 @@ def test_sample_guide_parses_all_fields():
 def test_handout_blocks_group_the_call_list():
     guide = load_guides(FIXTURES, regimen_ids=REGIMENS)["dermatomyositis"]
     kinds = [b.kind for b in guide.handout_blocks()]
-    assert kinds == ["heading", "paragraph", "call"]
-    call = guide.handout_blocks()[-1]
-    assert call.html == "Call your nurse or doctor if"
+    assert kinds == ["heading", "paragraph", "call", "call"]
+    emergency, call = guide.handout_blocks()[-2:]
+    assert (emergency.html, emergency.emergency) == ("Call 911 if", True)
+    assert (call.html, call.emergency) == ("Call your nurse or doctor if", False)
     assert call.children[0].kind == "bullets"
+    assert guide.handout_parts().calls == (emergency, call)
 
 
 def test_plain_text_drops_markdown_and_citations():
@@ -143,8 +145,24 @@ BROKEN = {
                                                           "### When to get help"),
                                    "has no '### Call your nurse or doctor if' heading"),
     "call heading without a list": (lambda t: replace_once(
-        t, "### Call your nurse or doctor if\n\n- You find", "### Call your nurse or doctor if\n\nYou find"),
+        t, "### Call your nurse or doctor if\n\n- You get", "### Call your nurse or doctor if\n\nYou get"),
         "must be followed directly by a bullet list"),
+    # Issue 9: trouble breathing, throat or lip swelling go under "Call 911 if", never the nurse list.
+    "no call-911 heading": (lambda t: replace_once(t, "### Call 911 if\n\n- You find it hard to breathe or "
+                                                      "swallow.\n\n", ""),
+                            "has no '### Call 911 if' heading"),
+    "breathing under call your nurse": (lambda t: replace_once(
+        t, "- You get small itchy blisters", "- You find it hard to breathe.\n- You get small itchy blisters"),
+        "'breathe' belongs under '### Call 911 if'"),
+    "lip swelling under call your nurse": (lambda t: replace_once(
+        t, "- You get small itchy blisters", "- Your lips swell.\n- You get small itchy blisters"),
+        "'lips' belongs under '### Call 911 if'"),
+    "call 911 told under call your nurse": (lambda t: t + "\nIf your throat feels tight, call 911 first.\n",
+                                            "belongs under '### Call 911 if'"),
+    "911 list after the nurse list": (lambda t: replace_once(
+        t, "### Call 911 if\n\n- You find it hard to breathe or swallow.\n\n", "") +
+        "\n### Call 911 if\n\n- You find it hard to breathe or swallow.\n",
+        "must come before"),
     "call list outside the handout": (lambda t: replace_once(
         replace_once(t, "### Call your nurse or doctor if", "### Danger signs"),
         "## What the nurse monitors\n", "## What the nurse monitors\n\n### Call your nurse or doctor if\n\n"

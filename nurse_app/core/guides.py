@@ -3,8 +3,9 @@
 A guide is Markdown with TOML front matter between ``+++`` lines (the contract is
 in the team's GUIDE_FORMAT).  Loading validates every rule that keeps a guide safe
 to show a nurse or hand to a patient -- required sections in order and non-empty,
-sources present and every ``[S1]`` citation resolving, the "Call your nurse or
-doctor if" list in the patient handout, ``guide:`` and ``regimen:`` links pointing
+sources present and every ``[S1]`` citation resolving, the "Call 911 if" list
+followed by the "Call your nurse or doctor if" list in the patient handout (and no
+trouble breathing or throat, lip or tongue swelling in the nurse list), ``guide:`` and ``regimen:`` links pointing
 at something real -- and raises :class:`ResourceError` naming the file and the
 problem, so a broken guide never reaches a screen.
 
@@ -43,6 +44,10 @@ REQUIRED_SECTIONS = (
 )
 HANDOUT_SECTION = "Patient handout"
 CALL_HEADING = "Call your nurse or doctor if"
+EMERGENCY_HEADING = "Call 911 if"
+# Signs that belong under "Call 911 if", never under "Call your nurse or doctor if"
+# (issue 9: trouble breathing, throat or lip swelling; an item that says "call 911").
+EMERGENCY_SIGNS = re.compile(r"\b(breath\w*|throat|lips?|tongue|911)\b", re.IGNORECASE)
 
 FRONT_MATTER_KEYS = {"id", "title", "aliases", "icd10", "last_reviewed", "regimens", "related",
                      "sources"}
@@ -88,7 +93,8 @@ class Block:
 
     ``html`` and ``items`` hold inline markup limited to ``<b>``, ``<i>`` and
     escaped text, which both reportlab paragraphs and Qt rich text understand.
-    ``urgent`` marks the "Call your nurse or doctor if" heading and every block under it.
+    ``urgent`` marks a call heading ("Call 911 if", "Call your nurse or doctor if") and every
+    block under it; ``emergency`` marks the "Call 911 if" one and its blocks.
     """
 
     kind: str  # "heading" | "paragraph" | "bullets" | "numbers" | "call"
@@ -96,12 +102,13 @@ class Block:
     items: tuple[str, ...] = ()
     urgent: bool = False
     children: tuple["Block", ...] = ()  # kind "call": the blocks under the call heading
+    emergency: bool = False
 
 
 @dataclass(frozen=True)
 class HandoutParts:
     intro: tuple[Block, ...]   # text before the first heading ("For parents and carers")
-    calls: tuple[Block, ...]   # the "call" blocks
+    calls: tuple[Block, ...]   # the "call" blocks: "Call 911 if" first, then "Call your nurse..."
     body: tuple[Block, ...]    # everything else, in the guide's order
 
 
@@ -131,15 +138,15 @@ class Guide:
         return self.section(HANDOUT_SECTION)
 
     def handout_blocks(self) -> list[Block]:
-        """The handout for print layouts: the "Call your nurse or doctor if" heading and
-        everything under it (up to the next heading) become one ``call`` block."""
+        """The handout for print layouts: each call heading ("Call 911 if", "Call your nurse
+        or doctor if") and everything under it (up to the next heading) become one ``call`` block."""
         blocks: list[Block] = []
         for block in markdown_blocks(self.handout.markdown):
             if block.urgent and block.kind == "heading":
-                blocks.append(Block("call", html=block.html, urgent=True))
+                blocks.append(Block("call", html=block.html, urgent=True, emergency=block.emergency))
             elif block.urgent and blocks and blocks[-1].kind == "call":
                 call = blocks[-1]
-                blocks[-1] = Block("call", html=call.html, urgent=True,
+                blocks[-1] = Block("call", html=call.html, urgent=True, emergency=call.emergency,
                                    children=call.children + (block,))
             else:
                 blocks.append(block)
@@ -166,8 +173,15 @@ class Guide:
 
     def call_list(self) -> tuple[str, ...]:
         """The urgent "Call your nurse or doctor if" items, as inline markup."""
+        return self._call_items(emergency=False)
+
+    def emergency_list(self) -> tuple[str, ...]:
+        """The "Call 911 if" items, as inline markup."""
+        return self._call_items(emergency=True)
+
+    def _call_items(self, *, emergency: bool) -> tuple[str, ...]:
         for block in self.handout_blocks():
-            if block.kind == "call":
+            if block.kind == "call" and block.emergency == emergency:
                 return tuple(item for child in block.children for item in child.items)
         return ()
 
@@ -234,25 +248,27 @@ def markdown_blocks(markdown: str) -> list[Block]:
     """Headings, paragraphs and lists of a Markdown fragment (nested lists are flattened)."""
     tokens = _MD.parse(markdown)
     blocks: list[Block] = []
-    urgent = False
+    urgent = emergency = False
     i = 0
     while i < len(tokens):
         token = tokens[i]
         if token.type == "heading_open":
             text = _inline_markup(tokens[i + 1])
             urgent = _is_call_heading(_inline_text(tokens[i + 1]))
-            blocks.append(Block("heading", html=text, urgent=urgent))
+            emergency = _is_emergency_heading(_inline_text(tokens[i + 1]))
+            blocks.append(Block("heading", html=text, urgent=urgent, emergency=emergency))
             i += 3
             continue
         if token.type in ("bullet_list_open", "ordered_list_open"):
             end = _closing(tokens, i)
             items = _list_items(tokens[i:end + 1])
             kind = "bullets" if token.type == "bullet_list_open" else "numbers"
-            blocks.append(Block(kind, items=tuple(items), urgent=urgent))
+            blocks.append(Block(kind, items=tuple(items), urgent=urgent, emergency=emergency))
             i = end + 1
             continue
         if token.type == "paragraph_open":  # top level or in a block quote (lists are consumed above)
-            blocks.append(Block("paragraph", html=_inline_markup(tokens[i + 1]), urgent=urgent))
+            blocks.append(Block("paragraph", html=_inline_markup(tokens[i + 1]), urgent=urgent,
+                                emergency=emergency))
             i += 3
             continue
         i += 1
@@ -279,8 +295,17 @@ def _list_items(tokens: list[Token]) -> list[str]:
     return [" ".join(part for part in item if part) for item in items]
 
 
+def _heading_words(text: str) -> str:
+    return text.strip().rstrip(".:…").strip()
+
+
 def _is_call_heading(text: str) -> bool:
-    return text.strip().rstrip(".:…").strip() == CALL_HEADING
+    """A heading that opens an urgent list: "Call 911 if" or "Call your nurse or doctor if"."""
+    return _heading_words(text) in (CALL_HEADING, EMERGENCY_HEADING)
+
+
+def _is_emergency_heading(text: str) -> bool:
+    return _heading_words(text) == EMERGENCY_HEADING
 
 
 # --------------------------------------------------------------------------- HTML for the viewer
@@ -387,17 +412,36 @@ def _check_sections(sections: list[Section], name: str) -> None:
 
 
 def _check_call_list(handout: Section, name: str) -> None:
+    """Both urgent lists, 911 first; nothing that needs 911 in the call-your-nurse list."""
     tokens = _MD.parse(handout.markdown)
+    found: dict[str, int] = {}
     for k, token in enumerate(tokens):
-        if token.type == "heading_open" and token.tag == "h3" and _is_call_heading(
-                _inline_text(tokens[k + 1])):
-            following = tokens[k + 3] if k + 3 < len(tokens) else None
-            if following is None or following.type != "bullet_list_open":
-                raise ResourceError(f"{name}: '### {CALL_HEADING}' must be followed directly by a "
-                                    "bullet list of urgent signs.")
-            return
-    raise ResourceError(f"{name}: the '## {HANDOUT_SECTION}' section has no "
-                        f"'### {CALL_HEADING}' heading with a bullet list.")
+        if token.type != "heading_open" or token.tag != "h3":
+            continue
+        words = _heading_words(_inline_text(tokens[k + 1]))
+        if words not in (CALL_HEADING, EMERGENCY_HEADING):
+            continue
+        following = tokens[k + 3] if k + 3 < len(tokens) else None
+        if following is None or following.type != "bullet_list_open":
+            raise ResourceError(f"{name}: '### {words}' must be followed directly by a "
+                                "bullet list of urgent signs.")
+        found.setdefault(words, k)
+    for heading in (CALL_HEADING, EMERGENCY_HEADING):
+        if heading not in found:
+            raise ResourceError(f"{name}: the '## {HANDOUT_SECTION}' section has no "
+                                f"'### {heading}' heading with a bullet list.")
+    if found[EMERGENCY_HEADING] > found[CALL_HEADING]:
+        raise ResourceError(f"{name}: '### {EMERGENCY_HEADING}' must come before "
+                            f"'### {CALL_HEADING}' (the most urgent list first).")
+    for block in markdown_blocks(handout.markdown):
+        if block.urgent and not block.emergency and block.kind != "heading":
+            for text in block.items or (block.html,):
+                match = EMERGENCY_SIGNS.search(text)
+                if match:
+                    raise ResourceError(
+                        f"{name}: '### {CALL_HEADING}' lists {html.unescape(text)!r}: "
+                        f"'{match.group(0)}' belongs under '### {EMERGENCY_HEADING}' (trouble "
+                        "breathing and throat, lip or tongue swelling need 911, not a call to the nurse).")
 
 
 def _links(markdown: str) -> Iterator[str]:

@@ -1,7 +1,7 @@
 """Patient handout PDF for one condition guide (reportlab).
 
-What a patient keeps on the fridge: the guide's title; first, kept whole, the
-"Call your nurse or doctor if" list in a box that stands out, with the agency and
+What a patient keeps on the fridge: the guide's title; first, each kept whole, the
+"Call 911 if" list and the "Call your nurse or doctor if" list in boxes that stand out, with the agency and
 nurse contact details under it (blank lines to write them in when unset); then the
 rest of the plain-language "Patient handout" section in large type (12 pt body);
 then the sources the handout cites.  Every page has a footer with the review date,
@@ -40,6 +40,7 @@ CONTACT_FIELDS = (
     ("after_hours", "After hours"),
 )
 CALL_TITLE = "Call your nurse or doctor if…"
+EMERGENCY_TITLE = "Call 911 if…"
 SUBTITLE = "Information for you and your family"
 CARE_TEAM = "Your care team"
 SOURCES_TITLE = "Where this information comes from"
@@ -98,10 +99,15 @@ def _list(block: Block, style: ParagraphStyle) -> list[Paragraph]:
     return [Paragraph(item, style, bulletText=mark) for item, mark in zip(block.items, _marks(block))]
 
 
-def _call_box(blocks: tuple[Block, ...], st: dict[str, ParagraphStyle]) -> Table:
-    """The urgent subsection as a boxed table, one row per sign or note."""
-    rows = [[Paragraph(CALL_TITLE, st["call_title"])]]
-    for block in blocks:
+def call_title(call: Block) -> str:
+    """The printed title of a ``call`` block: "Call 911 if…" or "Call your nurse or doctor if…"."""
+    return EMERGENCY_TITLE if call.emergency else CALL_TITLE
+
+
+def _call_box(call: Block, st: dict[str, ParagraphStyle]) -> Table:
+    """An urgent subsection as a boxed table, one row per sign or note."""
+    rows = [[Paragraph(call_title(call), st["call_title"])]]
+    for block in call.children:
         if block.kind == "paragraph":
             rows.append([Paragraph(block.html, st["call_note"])])
         else:
@@ -145,7 +151,7 @@ def _story(guide: Guide, contact: Mapping[str, str]) -> list:
     parts = guide.handout_parts()
     story += _flowables(parts.intro, st)
     for call in parts.calls:
-        story += [KeepTogether(_call_box(call.children, st)), Spacer(1, 4)]
+        story += [KeepTogether(_call_box(call, st)), Spacer(1, 4)]
     story.append(_contact_block(contact, st))
     story += _flowables(parts.body, st)
     story.append(Paragraph(SOURCES_TITLE, st["sources_title"]))

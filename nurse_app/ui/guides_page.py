@@ -30,8 +30,8 @@ from PySide6.QtWidgets import (QApplication, QFileDialog, QHBoxLayout, QLabel, Q
 
 from nurse_app.core.errors import NurseAppError
 from nurse_app.core.guides import Block, Guide, guide_html, load_guides, section_anchor
-from nurse_app.reports.handout import (CALL_TITLE, CARE_TEAM, CONTACT_FIELDS, REVIEWED_NOTE,
-                                       SOURCES_TITLE, SUBTITLE, write_handout_pdf)
+from nurse_app.reports.handout import (CARE_TEAM, CONTACT_FIELDS, REVIEWED_NOTE, SOURCES_TITLE,
+                                       SUBTITLE, call_title, write_handout_pdf)
 from nurse_app.store.guide_index import ALIASES_LABEL, GuideIndex
 from nurse_app.ui.tasks import start_job
 from nurse_app.ui.widgets import is_dark
@@ -69,7 +69,7 @@ def handout_html(guide: Guide, contact: Mapping[str, str] | None = None) -> str:
         inner = '<div style="font-weight:600">' + "".join(map(_block_html, call.children)) + "</div>"
         html.append('<table border="2" cellpadding="10" cellspacing="0" width="100%" '
                     'style="border-color:#a4262c; border-style:solid; background-color:#fdf3f3">'
-                    f'<tr><td><h3 style="color:#a4262c">{escape(CALL_TITLE)}</h3>{inner}</td></tr></table>')
+                    f'<tr><td><h3 style="color:#a4262c">{escape(call_title(call))}</h3>{inner}</td></tr></table>')
     rows = "".join(f"<tr><td><b>{escape(label)}</b></td>"
                    f"<td>{escape(str(contact.get(key) or '').strip()) or '_' * 36}</td></tr>"
                    for key, label in CONTACT_FIELDS)
