@@ -235,3 +235,35 @@ def test_reactions_tab_forces_severe_for_anaphylaxis_and_records_it(qtbot, visit
     assert buttons["moderate"].isEnabled() and buttons["severe"].isEnabled()
     rx.kind.setCurrentIndex(rx.kind.findData("infusion-reaction"))
     assert all(b.isEnabled() for b in buttons.values())
+
+
+# ------------------------------------------------------------------ the record in the documents
+
+def test_summary_pdf_and_fhir_show_the_kind_title_and_that_the_kind_forced_severe(tmp_path):
+    from fhir.resources.R4B.bundle import Bundle
+    from pypdf import PdfReader
+
+    from nurse_app.reports.fhir import bundle_json, visit_bundle
+    from nurse_app.reports.visit_data import load_visit, visit_summary
+    from nurse_app.reports.visit_summary import write_summary_pdf
+
+    with Store.open(tmp_path / "record.db") as store:
+        store.set_nurse_profile("Maria Santos", "RN")
+        pid = store.create_patient(mrn="MRN-7", name="Ann Smith", date_of_birth="1960-01-01", sex="female",
+                                   height_cm=165, indication="pi")
+        visit = store.create_visit(pid, weight_kg=70, course_day=1, course_days=1)
+        store.add_reaction(visit, kind="anaphylaxis", severity="severe", action_taken="Stopped; 911 called")
+        store.add_reaction(visit, kind="infusion-reaction", severity="mild", action_taken="Slowed")
+        write_summary_pdf(visit_summary(store, visit), tmp_path / "summary.pdf")
+        bundle = Bundle.model_validate_json(bundle_json(visit_bundle(load_visit(store, visit))))
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(str(tmp_path / "summary.pdf")).pages).split())
+    section = text[text.index("Reactions Time"):]
+    assert "Anaphylaxis or severe hypersensitivity" in section and "infusion-reaction" not in section
+    assert "Severe (always severe for this kind)" in section
+    assert "Infusion (rate-related) reaction Mild" in section
+    events = [e.resource for e in bundle.entry if e.resource.get_resource_type() == "AdverseEvent"]
+    by_kind = {e.event.text: e for e in events}
+    anaphylaxis = by_kind["Anaphylaxis or severe hypersensitivity"]
+    assert [c.code for c in anaphylaxis.severity.coding] == ["severe"]
+    assert "always severe for this kind" in anaphylaxis.text.div
+    assert "always" not in by_kind["Infusion (rate-related) reaction"].text.div
