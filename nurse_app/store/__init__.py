@@ -69,7 +69,9 @@ Vitals
 Reactions
     ``add_reaction(visit_id, kind, severity, occurred_at=now, rate_at_onset_ml_h=None,
     action_taken="", outcome="", note="")``, ``update_reaction``, ``delete_reaction``,
-    ``visit_reactions``.
+    ``visit_reactions``.  The kind is an id (or title) from ``resources/reactions.toml`` and
+    decides the severities that fit it (anaphylaxis is always severe; see
+    :mod:`nurse_app.core.reactions`): a forbidden pair or an unknown kind is refused.
 Infusion timeline
     ``add_infusion_event(visit_id, kind, rate_ml_h=None, occurred_at=now, note="")`` with
     kind ``start | rate_change | pause | resume | stop | end`` (the first three need the
