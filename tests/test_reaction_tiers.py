@@ -231,6 +231,8 @@ def test_reactions_tab_forces_severe_for_anaphylaxis_and_records_it(qtbot, visit
 
     # Back to a kind the nurse grades: the tiers that fit are offered again, and only those.
     rx.kind.setCurrentIndex(rx.kind.findData("haemolysis"))
+    assert rx._severity() is None, "the severe that anaphylaxis forced is not carried over as a choice"
+    assert "Choose the severity" in rx.guidance.text()
     assert not buttons["mild"].isEnabled()
     assert buttons["moderate"].isEnabled() and buttons["severe"].isEnabled()
     rx.kind.setCurrentIndex(rx.kind.findData("infusion-reaction"))

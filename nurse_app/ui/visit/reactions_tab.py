@@ -7,9 +7,9 @@ stroke signs: always severe) selects and locks it, and the tab says why."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QComboBox, QFormLayout, QHBoxLayout,
-                               QHeaderView, QLabel, QLineEdit, QPushButton, QRadioButton, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout)
+from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QComboBox, QFormLayout, QFrame, QHBoxLayout,
+                               QHeaderView, QLabel, QLineEdit, QPushButton, QRadioButton, QScrollArea,
+                               QTableWidget, QTableWidgetItem, QVBoxLayout)
 
 from nurse_app.core.formatting import fmt_qty
 from nurse_app.core.reactions import kind_label, load_reactions, severity_label, tiers_for
@@ -24,6 +24,7 @@ class ReactionsTab(EntryFormTab):
         self.ctx = ctx
         self.guide = load_reactions()
         self.rate_now = rate_now
+        self._forced_selection = False     # the checked tier was set by the kind, not chosen
 
         self.kind = QComboBox()
         self.kind.setObjectName("reaction_kind")
@@ -72,9 +73,15 @@ class ReactionsTab(EntryFormTab):
         self.guidance.setObjectName("reaction_guidance")
         self.guidance.setWordWrap(True)
         self.guidance.setTextFormat(Qt.RichText)
+        self.guidance.setAlignment(Qt.AlignTop | Qt.AlignLeft)
+        # Scrolls rather than clips: the anaphylaxis steps are long and none may be cut off.
+        guidance_scroll = QScrollArea()
+        guidance_scroll.setObjectName("reaction_guidance_scroll")
+        guidance_scroll.setWidgetResizable(True)
+        guidance_scroll.setFrameShape(QFrame.NoFrame)
+        guidance_scroll.setWidget(self.guidance)
         guidance_box = Section("What to do")
-        guidance_box.body.addWidget(self.guidance)
-        guidance_box.body.addStretch(1)
+        guidance_box.body.addWidget(guidance_scroll, 1)
 
         self.table = QTableWidget(0, 6)
         self.table.setObjectName("reactions_table")
@@ -101,7 +108,7 @@ class ReactionsTab(EntryFormTab):
             describe=lambda row: f"the reaction recorded at {local_time(self._rows[row]['occurred_at'])}",
             delete=lambda row: ctx.store.delete_reaction(self._rows[row]["id"]))
         layout = QVBoxLayout(self)
-        layout.addLayout(top)
+        layout.addLayout(top, 2)
         layout.addWidget(recorded, 1)
         ctx.changed.connect(lambda what: self.refresh() if what in ("visit", "reactions") else None)
         self._kind_changed()
@@ -116,8 +123,9 @@ class ReactionsTab(EntryFormTab):
         chosen = self._severity()
         if rule.forced is not None:
             chosen = rule.forced
-        elif chosen not in rule.allowed:
-            chosen = None
+        elif chosen not in rule.allowed or self._forced_selection:
+            chosen = None       # a tier the previous kind forced is not the nurse's choice
+        self._forced_selection = rule.forced is not None
         self.severity_group.setExclusive(False)      # so no tier need stay checked
         for sid, button in self.severity_buttons.items():
             button.blockSignals(True)
@@ -146,11 +154,11 @@ class ReactionsTab(EntryFormTab):
             style = f" style='color:{text_colour(colour)}'" if colour else ""
             parts.append(f"<p{style}><b>{s.title}</b>: {s.examples}</p><ol>"
                          + "".join(f"<li>{a}</li>" for a in s.actions) + "</ol>")
+            if s.stop_infusion:
+                parts.append("<p><b>Press Stop on the Infusion tab</b> so the record shows when it stopped.</p>")
             if kind.actions:
                 parts.append(f"<p><b>For {kind.title.lower()}:</b></p><ul>"
                              + "".join(f"<li>{a}</li>" for a in kind.actions) + "</ul>")
-            if s.stop_infusion:
-                parts.append("<p><b>Press Stop on the Infusion tab</b> so the record shows when it stopped.</p>")
         if not self.guide.grading_verified:
             parts.append(f"<p><small><i>{self.guide.grading_note}</i></small></p>")
         self.guidance.setText("".join(parts))
