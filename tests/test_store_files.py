@@ -58,9 +58,14 @@ def test_version_1_fixture_is_backed_up_and_migrated_with_its_data(tmp_path):
         draft = [v for v in store.patient_visits(store.find_patients("kenji")[0]["id"])][0]
         store.update_visit(draft["id"], notes="Rescheduled")
         audit = store.audit_entries()
+        # (The oldest entry anchors the visit signed before the audit log existed in the
+        # audit chain, made by the version 6 upgrade.)
         assert [(a["table_name"], a["action"]) for a in audit] == [("visits", "update"),
-                                                                   ("addenda", "insert")]
+                                                                   ("addenda", "insert"),
+                                                                   ("visits", "update")]
         assert audit[0]["author"] == "Ana Núñez, RN"
+        assert audit[2]["row_id"] == visit["id"] and audit[2]["after"]["status"] == "signed"
+        assert audit[2]["author"] == "(nurse-app record upgrade to version 6)"
     with Store.open(path) as again:
         assert again.migrated_versions == [] and again.migration_backup is None
     assert file_digest(V1_FIXTURE) == fixture_digest  # the checked-in fixture is never touched

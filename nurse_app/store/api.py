@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import json
+import logging
 import sqlite3
 import unicodedata
 from pathlib import Path
@@ -24,7 +25,7 @@ import sqlite_utils
 from nurse_app.core import checklists, vitals
 from nurse_app.core.errors import InputError, ResourceError
 from nurse_app.core.formatting import fmt_count
-from nurse_app.store import fields, schema
+from nurse_app.store import audit_chain, fields, schema
 from nurse_app.store.database import open_connection, translated
 from nurse_app.store.errors import (NoNurseProfileError, NotFoundError, RecordValueError,
                                     SignedVisitError, StoreError)
@@ -47,6 +48,12 @@ _CHILDREN = {
     "infusion_events": (fields.INFUSION_EVENT, fields.check_infusion_event, "occurred_at"),
 }
 _name_text = text_rule(200)
+# The signing snapshot (see :meth:`Store.sign_visit`).
+SNAPSHOT_VERSION = 1
+SNAPSHOT_PATIENT_FIELDS = ("id", "mrn", "name", "date_of_birth", "sex", "height_cm", "allergies",
+                           "indication", "prescriber")
+_SNAPSHOT_ORDER_EXCLUDED = {"created_at", "created_by", "updated_at"}
+_log = logging.getLogger("nurse_app.store")
 
 
 # Letters that Unicode does not decompose into a base letter plus an accent.
@@ -71,6 +78,8 @@ class Store:
         self.path = path
         self.migrated_versions = migrated
         self.migration_backup = migration_backup
+        # Own triggers/views found missing or altered and reinstalled by :meth:`open`.
+        self.repaired_objects = schema.ObjectDifferences()
         conn.create_function("nurse_fold", 1, _fold, deterministic=True)
         self.db = sqlite_utils.Database(conn, execute_plugins=False)
 
@@ -88,7 +97,18 @@ class Store:
         path, is_default = resolve_db_path(path)
         conn, migrated, backup = open_connection(
             path, create_folder=is_default if create_folder is None else create_folder)
-        return cls(conn, path, migrated, backup)
+        try:
+            with translated(path):
+                repaired = schema.reinstall_own_objects(conn)
+        except BaseException:
+            conn.close()
+            raise
+        store = cls(conn, path, migrated, backup)
+        store.repaired_objects = repaired
+        if repaired.missing or repaired.altered:
+            _log.warning("Record %s: reinstalled the app's own triggers/views that were %s.",
+                         path, "; ".join(repaired.lines()[:2]))
+        return store
 
     def close(self) -> None:
         """Close the connection (the last connection to close folds the WAL into the file)."""
@@ -121,6 +141,9 @@ class Store:
                     conn.execute("ROLLBACK")
                 raise
             try:
+                # Chain the audit entries this transaction's triggers wrote (and any an
+                # outside tool wrote since the last save) before they are committed.
+                audit_chain.seal(conn)
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
@@ -500,12 +523,19 @@ class Store:
         """Insert answers, or update the existing answer to the same item (audited as update)."""
         if not rows:
             return
+        # Update-then-insert rather than ON CONFLICT: the schema refuses any insert that
+        # collides with an existing answer, so that no REPLACE can delete one unaudited.
         columns = list(rows[0])
-        updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in ("visit_id", "item_id"))
-        self.db.conn.executemany(
-            f"INSERT INTO checklist_entries ({', '.join(columns)}) VALUES "
-            f"({', '.join('?' * len(columns))}) ON CONFLICT (visit_id, item_id) DO UPDATE SET {updates}",
-            [[r[c] for c in columns] for r in rows])
+        changing = [c for c in columns if c not in ("visit_id", "item_id")]
+        conn = self.db.conn
+        for r in rows:
+            updated = conn.execute(
+                f"UPDATE checklist_entries SET {', '.join(f'{c} = ?' for c in changing)} "
+                f"WHERE visit_id = ? AND item_id = ?",
+                [r[c] for c in changing] + [r["visit_id"], r["item_id"]]).rowcount
+            if not updated:
+                conn.execute(f"INSERT INTO checklist_entries ({', '.join(columns)}) VALUES "
+                             f"({', '.join('?' * len(columns))})", [r[c] for c in columns])
 
     def clear_checklist_item(self, visit_id: int, item_id: str) -> None:
         """Withdraw an answer on a draft visit (the audit log keeps what it was)."""
@@ -680,10 +710,29 @@ class Store:
             if problems:
                 raise StoreError("This visit cannot be signed yet: " + "; ".join(problems) + ".")
             seal = {"signed_by": self._author(), "signed_at": now_text()}
+            seal["signed_snapshot"] = json.dumps(self._signing_snapshot(visit, seal["signed_by"]),
+                                                 sort_keys=True, ensure_ascii=False,
+                                                 allow_nan=False)
             seal["content_hash"] = content_hash({**visit, **seal}, self._raw_children(visit_id))
             self.db["visits"].update(visit_id, {**seal, "status": "signed",
                                                 "updated_at": seal["signed_at"]})
         return self.get_visit(visit_id)
+
+    def _signing_snapshot(self, visit: Mapping[str, Any], signer: str) -> dict:
+        """What the signed summary shows that lives outside the visit row: the patient
+        (identity, allergies...) and the order as they are now, and the nurse.  Stored
+        in the visit (``signed_snapshot``) and so covered by its content hash; the
+        calculation is already frozen in the visit row."""
+        patient = self._raw("patients", visit["patient_id"])
+        order = self._raw("orders", visit["order_id"]) if visit.get("order_id") else None
+        return {
+            "version": SNAPSHOT_VERSION,
+            "patient": {k: patient[k] for k in SNAPSHOT_PATIENT_FIELDS if k in patient},
+            "order": None if order is None else self._decode(
+                {k: v for k, v in order.items() if k not in _SNAPSHOT_ORDER_EXCLUDED}),
+            "nurse": visit.get("nurse_name"),
+            "signed_by": signer,
+        }
 
     def _raw_children(self, visit_id: int) -> dict[str, list[dict]]:
         return {table: list(self.db.query(f"SELECT * FROM {table} WHERE visit_id = ?", [visit_id]))
