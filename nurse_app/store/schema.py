@@ -540,9 +540,11 @@ def reinstall_own_objects(conn: sqlite3.Connection) -> ObjectDifferences:
     conn.execute("BEGIN IMMEDIATE")
     try:
         for name in (*differences.altered, *differences.missing):
-            kind, sql = expected[name]
-            conn.execute(f"DROP {kind.upper()} IF EXISTS \"{name}\"")
-            conn.execute(sql)
+            present = conn.execute("SELECT type FROM sqlite_master WHERE name = ?",
+                                   [name]).fetchone()
+            if present is not None and present[0] in ("trigger", "view"):
+                conn.execute(f"DROP {present[0].upper()} \"{name}\"")
+            conn.execute(expected[name][1])
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
