@@ -27,8 +27,8 @@ from nurse_app.core.errors import InputError, ResourceError
 from nurse_app.core.formatting import fmt_count
 from nurse_app.store import audit_chain, fields, schema
 from nurse_app.store.database import open_connection, translated
-from nurse_app.store.errors import (NoNurseProfileError, NotFoundError, RecordValueError,
-                                    SignedVisitError, StoreError)
+from nurse_app.store.errors import (ConflictError, NoNurseProfileError, NotFoundError,
+                                    RecordValueError, SignedVisitError, StoreError)
 from nurse_app.store.hashing import content_hash
 from nurse_app.store.location import resolve_db_path
 from nurse_app.store.times import now_text, parse_utc, today_local
@@ -184,6 +184,48 @@ class Store:
         with self._reading():
             return [self._decode(row) for row in self.db.query(sql, params)]
 
+    def _check_unchanged(self, table: str, row: Mapping[str, Any],
+                         expected: Mapping[str, Any] | None) -> None:
+        """Optimistic concurrency: refuse if any field in ``expected`` (the values this
+        window read) no longer holds that value (another window or program saved since)."""
+        if not expected:
+            return
+        current = self._decode(dict(row))
+        unknown = [k for k in expected if k not in current]
+        if unknown:
+            raise RecordValueError(f"Unknown field {unknown[0]!r} in if_unchanged.",
+                                   field=unknown[0])
+        changed = [k for k, v in expected.items() if current[k] != v]
+        if changed:
+            what = _WHAT[table].lower()
+            raise ConflictError(
+                f"This {what} was changed in another window or program since you opened it "
+                f"({', '.join(c.replace('_', ' ') for c in changed)}); your change was not "
+                f"saved. Reload it to see the other change, then make yours again.")
+
+    def _append_note(self, table: str, row_id: int, rules: Mapping, text: str,
+                     *, draft_visit: bool = False) -> dict:
+        """Append ``text`` as a new line of ``notes``.  Read and written under the write
+        lock (``BEGIN IMMEDIATE``), so concurrent appends from other windows all land."""
+        line = clean(rules, {"notes": text}, creating=False)["notes"]
+        if not line:
+            raise RecordValueError("The note to add is empty.", field="notes")
+        with self.transaction():
+            current = (self._draft_visit(row_id) if draft_visit else self._raw(table, row_id))["notes"]
+            combined = clean(rules, {"notes": f"{current}\n{line}" if current else line},
+                             creating=False)
+            self._author()
+            self.db[table].update(row_id, {**combined, "updated_at": now_text()})
+        return self._get(table, row_id)
+
+    def append_visit_note(self, visit_id: int, text: str) -> dict:
+        """Add a line to a draft visit's notes (atomic: never loses another window's line)."""
+        return self._append_note("visits", visit_id, fields.VISIT, text, draft_visit=True)
+
+    def append_patient_note(self, patient_id: int, text: str) -> dict:
+        """Add a line to a patient's notes (atomic: never loses another window's line)."""
+        return self._append_note("patients", patient_id, fields.PATIENT, text)
+
     def _author(self) -> str:
         profile = self.nurse_profile()
         if profile is None:
@@ -265,10 +307,11 @@ class Store:
             row.update(created_at=stamp, updated_at=stamp, created_by=self._author())
             return self._insert("patients", row)
 
-    def update_patient(self, patient_id: int, **changes: Any) -> dict:
+    def update_patient(self, patient_id: int, *, if_unchanged: Mapping[str, Any] | None = None,
+                       **changes: Any) -> dict:
         row = clean(fields.PATIENT, changes, creating=False)
         with self.transaction():
-            self._raw("patients", patient_id)
+            self._check_unchanged("patients", self._raw("patients", patient_id), if_unchanged)
             self._author()
             self.db["patients"].update(patient_id, {**row, "updated_at": now_text()})
         return self.get_patient(patient_id)
@@ -335,10 +378,13 @@ class Store:
                        created_by=self._author())
             return self._insert("orders", row)
 
-    def update_order(self, order_id: int, **changes: Any) -> dict:
+    def update_order(self, order_id: int, *, if_unchanged: Mapping[str, Any] | None = None,
+                     **changes: Any) -> dict:
         row = clean(fields.ORDER, changes, creating=False)
         with self.transaction():
-            fields.check_order({**self._raw("orders", order_id), **row})
+            existing = self._raw("orders", order_id)
+            self._check_unchanged("orders", existing, if_unchanged)
+            fields.check_order({**existing, **row})
             self._author()
             self.db["orders"].update(order_id, {**row, "updated_at": now_text()})
         return self.get_order(order_id)
@@ -389,11 +435,16 @@ class Store:
             raise RecordValueError(f"Order {order_id} belongs to another patient.",
                                    field="order_id")
 
-    def update_visit(self, visit_id: int, **changes: Any) -> dict:
-        """Change a draft visit (refused with :class:`SignedVisitError` once signed)."""
+    def update_visit(self, visit_id: int, *, if_unchanged: Mapping[str, Any] | None = None,
+                     **changes: Any) -> dict:
+        """Change a draft visit (refused with :class:`SignedVisitError` once signed).
+
+        ``if_unchanged``: fields as this window read them; :class:`ConflictError` if another
+        window or program has changed any of them since (nothing is saved)."""
         row = clean(fields.VISIT, changes, creating=False)
         with self.transaction():
             visit = self._draft_visit(visit_id)
+            self._check_unchanged("visits", visit, if_unchanged)
             fields.check_visit({**visit, **row})
             self._check_order_belongs(row.get("order_id"), visit["patient_id"])
             self._author()
@@ -564,10 +615,12 @@ class Store:
 
     def _update_child(self, table: str, row_id: int, changes: dict) -> dict:
         rules, cross_check, _ = _CHILDREN[table]
+        expected = changes.pop("if_unchanged", None)
         row = clean(rules, changes, creating=False)
         with self.transaction():
             existing = self._raw(table, row_id)
             visit = self._draft_visit(existing["visit_id"])
+            self._check_unchanged(table, existing, expected)
             merged = {**existing, **row}
             if cross_check:
                 cross_check(merged)
