@@ -16,7 +16,17 @@ Rules enforced by SQLite itself, so that they hold for raw SQL too:
 * addenda and the audit log are append-only;
 * every insert, update and delete on a clinical table writes an audit row with the
   author taken from the nurse profile (triggers ``audit_*``, regenerated from the
-  table's columns whenever a migration changes a clinical table).
+  table's columns whenever a migration changes a clinical table);
+* the replacing forms (``INSERT OR REPLACE``, ``REPLACE``, ``UPDATE OR REPLACE``), which
+  delete the row they collide with without firing its delete triggers unless the writing
+  connection turned ``recursive_triggers`` on, are refused on every audited and
+  protected table by ``*_no_replace`` / ``*_no_id_change`` guards (version 6), so this
+  holds for any program's connection, not only the app's;
+* the audit log is a hash chain (version 6, see :mod:`nurse_app.store.audit_chain`).
+
+:func:`expected_objects` gives the app's own triggers and views for a version (by running
+the steps on an empty database); ``check-db`` compares a file with them and opening the
+record reinstalls any that are missing or altered (logged).
 """
 
 from __future__ import annotations
