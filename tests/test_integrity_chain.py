@@ -277,10 +277,10 @@ def test_check_db_command_reports_a_rehashed_signed_visit(record, capsys):
 
 # --------------------------------------------------------------------------- migration
 
-def _version_5_file(path):
-    """A record as version 5 made it: audited entries, a signed visit, no chain."""
+def _file_before_the_chain(path):
+    """A record as the version before the chain made it: audited entries, a signed visit."""
     conn = sqlite3.connect(path, isolation_level=None)
-    schema.migrate(conn, 5)
+    schema.migrate(conn, schema.INTEGRITY_VERSION - 1)
     conn.execute("INSERT INTO nurse_profile VALUES (1, 'Ana Núñez', 'RN', '2024-01-01')")
     conn.execute("INSERT INTO patients (mrn, name, date_of_birth, sex, created_at, created_by, "
                  "updated_at) VALUES ('M5', 'Old Patient', '1950-01-01', 'male', 'x', 'y', 'z')")
@@ -304,12 +304,13 @@ def _version_5_file(path):
 
 def test_migration_builds_the_chain_over_existing_entries(tmp_path):
     path = tmp_path / "record.db"
-    existing = _version_5_file(path)
+    existing = _file_before_the_chain(path)
     report = check_database(path)
     assert report.chain_entries is None and report.ok
     assert "Audit chain: not built yet" in "\n".join(report.lines())
     with Store.open(path) as store:
-        assert store.migrated_versions[0] == 6 and store.migration_backup is not None
+        assert store.migrated_versions[0] == schema.INTEGRITY_VERSION
+        assert store.migration_backup is not None
         assert store.verify_visit(1) is True
     conn = _raw(path)
     entries = _entries(conn)
@@ -317,3 +318,20 @@ def test_migration_builds_the_chain_over_existing_entries(tmp_path):
     assert len(entries) == existing and all(e["entry_hash"] for e in entries)
     report = check_database(path)
     assert report.ok and report.chain_entries == existing and report.broken_seals == []
+
+
+def test_the_summary_of_a_rehashed_visit_warns(record, tmp_path):
+    """The visit's own SHA-256 matches again after the attacker recomputed it, but not the
+    one its signing entry recorded: the app (and the PDF) no longer call it intact."""
+    path, signed, _ = record
+    conn = _raw(path)
+    _rewrite_signed_visit_and_recompute_its_hash(conn, signed)
+    conn.close()
+    with Store.open(path) as store:
+        assert store.verify_visit(signed) is False
+        assert store.seal_problem(signed) == ("does not match the content hash recorded in the "
+                                              "audit chain when it was signed")
+    from visit_export_helpers import flat, read_pdf
+    out = tmp_path / "summary.pdf"
+    assert cli_main(["--db", str(path), "visit-pdf", str(signed), "--out", str(out)]) == 0
+    assert "WARNING: the record no longer matches this hash" in flat(" ".join(read_pdf(out)))

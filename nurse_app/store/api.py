@@ -792,12 +792,28 @@ class Store:
                 for table in schema.existing_tables(self.db.conn, schema.VISIT_CHILD_TABLES)}
 
     def verify_visit(self, visit_id: int) -> bool | None:
-        """True if a signed visit's content still matches its hash; None for a draft."""
+        """True if a signed visit's seal holds (:meth:`seal_problem`); None for a draft."""
+        with self._reading():
+            if self._raw("visits", visit_id)["status"] != "signed":
+                return None
+        return self.seal_problem(visit_id) is None
+
+    def seal_problem(self, visit_id: int) -> str | None:
+        """Why a signed visit's seal does not hold, or None (also None for a draft).
+
+        The content must match its own hash, and that hash must be the one recorded by the
+        visit's signing entry in the audit chain: recomputing the visit's SHA-256 after
+        changing it does not match the chain.
+        """
         with self._reading():
             visit = self._raw("visits", visit_id)
             if visit["status"] != "signed":
                 return None
-            return content_hash(visit, self._raw_children(visit_id)) == visit["content_hash"]
+            if content_hash(visit, self._raw_children(visit_id)) != visit["content_hash"]:
+                return "its content no longer matches its own hash"
+            if audit_chain.has_chain(self.db.conn):
+                return audit_chain.signing_problem(self.db.conn, visit_id, visit["content_hash"])
+            return None
 
     def add_addendum(self, visit_id: int, text: str) -> int:
         """Append a correction or late entry to a signed visit (append-only)."""

@@ -77,6 +77,22 @@ class ChainReport:
         return None
 
 
+def signing_problem(conn: sqlite3.Connection, visit_id: int, content_hash: str | None
+                    ) -> str | None:
+    """Quick check of one signed visit against its signing entry (not the whole chain):
+    exactly one chained signing entry, intact, recording this content hash."""
+    cursor = conn.execute(f"{_SELECT} WHERE table_name = 'visits' AND row_id = ? AND "
+                          f"action = 'update' AND entry_hash IS NOT NULL ORDER BY id", [visit_id])
+    rows = [_row(cursor, values) for values in cursor.fetchall()]
+    signings = [r for r in rows if _signing_hash(r) is not None]
+    report = ChainReport(signings={visit_id: [_signing_hash(r) for r in signings]})
+    problem = report.visit_problem(visit_id, content_hash)
+    if problem is None and audit_entry_hash(signings[0], signings[0]["prev_hash"]) != \
+            signings[0]["entry_hash"]:
+        problem = "has a signing entry that was changed after it was written"
+    return problem
+
+
 def _signing_hash(row: dict) -> str | None:
     """The content hash a visits audit entry records as signed, if it is a signing entry."""
     if row["table_name"] != "visits" or row["action"] != "update" or not row["after"]:

@@ -205,8 +205,7 @@ def check_database(db_path: Path) -> CheckReport:
                       for t in (*schema.CLINICAL_TABLES, "audit_log") if t in tables}
             signed = [r[0] for r in conn.execute("SELECT id FROM visits WHERE status = 'signed'")] \
                 if "visits" in tables else []
-            details = {vid: "its content no longer matches its own hash"
-                       for vid in signed if not store.verify_visit(vid)}
+            details = {vid: why for vid in signed if (why := store.seal_problem(vid))}
             objects = schema.object_differences(conn, found.version).lines() \
                 if 0 < found.version <= schema.CURRENT_VERSION else []
             chain = audit_chain.verify(conn) if "audit_log" in tables and \

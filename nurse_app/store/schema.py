@@ -403,6 +403,10 @@ def _replace_guards(conn: sqlite3.Connection) -> None:
         BEGIN SELECT RAISE(ABORT, '{REPLACE_MESSAGE}'); END""")
 
 
+# The version whose step adds the REPLACE guards, the signing snapshot and the audit chain
+# (renumber here, in MIGRATIONS and nowhere else if another step lands before it).
+INTEGRITY_VERSION = 6
+UPGRADE_AUTHOR = f"(nurse-app record upgrade to version {INTEGRITY_VERSION})"
 _V6_AUDIT_CONTENT = ("id", "at", "author", "table_name", "row_id", "action", "before", "after")
 
 
@@ -431,7 +435,7 @@ def _v6_integrity(conn: sqlite3.Connection) -> None:
     install_audit_triggers(conn)
     conn.execute(f"""
         INSERT INTO audit_log (at, author, table_name, row_id, action, before, after)
-        SELECT {NOW_SQL}, '(nurse-app record upgrade to version 6)', 'visits', v.id, 'update',
+        SELECT {NOW_SQL}, '{UPGRADE_AUTHOR}', 'visits', v.id, 'update',
                NULL, json_object('status', 'signed', 'signed_by', v.signed_by,
                                  'signed_at', v.signed_at, 'content_hash', v.content_hash)
         FROM visits v WHERE v.status = 'signed' AND NOT EXISTS (
@@ -448,7 +452,7 @@ MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     3: _v3_infusion_events,
     4: _v4_order_acknowledgements,
     5: _v5_order_weight_basis_and_rate_cap,
-    6: _v6_integrity,
+    INTEGRITY_VERSION: _v6_integrity,
 }
 CURRENT_VERSION = max(MIGRATIONS)
 
