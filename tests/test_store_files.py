@@ -15,6 +15,7 @@ import pytest
 from nurse_app.store import (CorruptDatabaseError, DatabaseBusyError, DatabaseLocationError,
                              DatabaseNewerError, SignedVisitError, Store, StoreError, backup_now,
                              list_backups, resolve_db_path, restore_backup)
+from nurse_app.store import schema
 from nurse_app.store.schema import CURRENT_VERSION, migrate
 from store_helpers import (V1_FIXTURE, file_digest, new_patient, open_store, raw_connection,
                            ready_visit)
@@ -58,9 +59,14 @@ def test_version_1_fixture_is_backed_up_and_migrated_with_its_data(tmp_path):
         draft = [v for v in store.patient_visits(store.find_patients("kenji")[0]["id"])][0]
         store.update_visit(draft["id"], notes="Rescheduled")
         audit = store.audit_entries()
+        # (The oldest entry anchors the visit signed before the audit log existed in the
+        # audit chain, made by the upgrade that added the chain.)
         assert [(a["table_name"], a["action"]) for a in audit] == [("visits", "update"),
-                                                                   ("addenda", "insert")]
+                                                                   ("addenda", "insert"),
+                                                                   ("visits", "update")]
         assert audit[0]["author"] == "Ana Núñez, RN"
+        assert audit[2]["row_id"] == visit["id"] and audit[2]["after"]["status"] == "signed"
+        assert audit[2]["author"] == schema.UPGRADE_AUTHOR
     with Store.open(path) as again:
         assert again.migrated_versions == [] and again.migration_backup is None
     assert file_digest(V1_FIXTURE) == fixture_digest  # the checked-in fixture is never touched

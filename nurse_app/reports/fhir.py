@@ -240,8 +240,15 @@ class _Builder:
             performer=[MedicationAdministrationPerformer(actor=self.nurse)] if self.nurse else None,
             reasonCode=[CodeableConcept(text=regimen.name if regimen else indication)] if indication else None,
             dosage=dosage,
-            note=[Annotation(text=f"Lots: {lot_text}.")] if lots else None,
+            note=([Annotation(text=f"Lots: {lot_text}.")] if lots else []) + self._changed_notes()
+            or None,
         )
+
+    def _changed_notes(self) -> list[Annotation]:
+        """A signed visit exports the patient and order as signed; later edits are notes."""
+        return [Annotation(text=f"Changed since signing: {where} {label} is now {now} (the "
+                                f"signed value is exported).")
+                for where, label, now in self.record.changed_since_signing]
 
     @staticmethod
     def _lot_extension(lot: dict) -> Extension:

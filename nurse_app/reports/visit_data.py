@@ -66,6 +66,9 @@ class VisitRecord:
     profile_nurse: str | None
     seal_ok: bool | None               # None for a draft
     signing_problems: list[str]
+    # Signed visits with a signing snapshot: ``patient`` and ``order`` above are as they
+    # were at signing; these are the fields changed since: (section, label, value now).
+    changed_since_signing: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def signed(self) -> bool:
@@ -107,10 +110,18 @@ def load_visit(store: Store, visit_id: int) -> VisitRecord:
     children = store.visit_children(visit_id)
     signed = visit["status"] == "signed"
     profile = store.nurse_profile()
+    patient = store.get_patient(visit["patient_id"])
+    order = store.get_order(visit["order_id"]) if visit.get("order_id") else None
+    changes: tuple[tuple[str, str, str], ...] = ()
+    if signed and visit.get("signed_snapshot"):
+        # Signed -> use the snapshot: the summary shows what was signed; later edits of
+        # the patient or order appear only as "changed since signing" notes.
+        patient, order, changes = _as_signed(visit["signed_snapshot"], patient, order)
     return VisitRecord(
         visit=visit,
-        patient=store.get_patient(visit["patient_id"]),
-        order=store.get_order(visit["order_id"]) if visit.get("order_id") else None,
+        patient=patient,
+        order=order,
+        changed_since_signing=changes,
         checklist=store.visit_checklist(visit_id),
         vitals=children["vitals"],
         reactions=children["reactions"],
@@ -121,6 +132,52 @@ def load_visit(store: Store, visit_id: int) -> VisitRecord:
         seal_ok=store.verify_visit(visit_id) if signed else None,
         signing_problems=[] if signed else store.signing_problems(visit_id),
     )
+
+
+CHANGED_SINCE_SIGNING = "Changed since signing"
+_SNAPSHOT_LABELS = {
+    "patient": {"mrn": "MRN", "name": "Name", "date_of_birth": "Date of birth", "sex": "Sex",
+                "height_cm": "Height (cm)", "allergies": "Allergies", "indication": "Indication",
+                "prescriber": "Prescriber"},
+    "order": {"product_id": "Product", "regimen_id": "Regimen", "dose_g_per_kg": "Dose (g/kg)",
+              "course_days": "Days", "interval_days": "Interval (days)",
+              "start_date": "Start date", "prescriber": "Prescriber", "active": "Active",
+              "notes": "Order notes", "weight_basis": "Weight basis",
+              "max_rate_mg_kg_min": "Maximum rate (mg/kg/min)",
+              "acknowledgements": "Acknowledged warnings"},
+}
+
+
+def _shown(value: Any) -> str:
+    if value is None or value == "":
+        return NO_VALUE
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (int, float)):
+        return fmt_number(value, 4)
+    return str(value)
+
+
+def _as_signed(snapshot: Mapping[str, Any], patient: dict, order: dict | None
+               ) -> tuple[dict, dict | None, tuple[tuple[str, str, str], ...]]:
+    """The patient and order as signed, and what differs now (section, label, now)."""
+    changes = []
+    signed_patient = {**patient, **(snapshot.get("patient") or {})}
+    for key, label in _SNAPSHOT_LABELS["patient"].items():
+        if key in (snapshot.get("patient") or {}) and patient.get(key) != signed_patient.get(key):
+            changes.append(("patient", label, _shown(patient.get(key))))
+    signed_order = order
+    if snapshot.get("order") is not None:
+        signed_order = {**(order or {}), **snapshot["order"]}
+        for key, label in _SNAPSHOT_LABELS["order"].items():
+            if order is not None and key in snapshot["order"] and order.get(key) != signed_order.get(key):
+                changes.append(("order", label, _shown(order.get(key))))
+    return signed_patient, signed_order, tuple(changes)
+
+
+def _changed_rows(record: "VisitRecord", section: str) -> tuple[tuple[str, str], ...]:
+    return tuple((CHANGED_SINCE_SIGNING, f"{label} is now {now} (the signed value is shown above)")
+                 for where, label, now in record.changed_since_signing if where == section)
 
 
 @dataclass(frozen=True)
@@ -350,6 +407,7 @@ def _patient_block(record: VisitRecord, catalogue) -> tuple[tuple[str, str], ...
         ("Allergies", "; ".join(allergies) if allergies else
          (p.get("allergies") or "").strip() or "None recorded"),
         ("Indication", _regimen_text(indication, catalogue) if indication else NO_VALUE),
+        *_changed_rows(record, "patient"),
     )
 
 
@@ -379,6 +437,7 @@ def _order_block(record: VisitRecord, catalogue) -> tuple[tuple[str, str], ...]:
         ("Start date", _iso_date(order.get("start_date"))),
         ("Prescriber", order.get("prescriber") or NO_VALUE),
         ("This visit", course),
+        *_changed_rows(record, "order"),
     )
 
 

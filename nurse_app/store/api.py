@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import json
+import logging
 import sqlite3
 import unicodedata
 from pathlib import Path
@@ -24,10 +25,10 @@ import sqlite_utils
 from nurse_app.core import checklists, reactions, vitals
 from nurse_app.core.errors import InputError, ResourceError
 from nurse_app.core.formatting import fmt_count
-from nurse_app.store import fields, schema
+from nurse_app.store import audit_chain, fields, schema
 from nurse_app.store.database import open_connection, translated
-from nurse_app.store.errors import (NoNurseProfileError, NotFoundError, RecordValueError,
-                                    SignedVisitError, StoreError)
+from nurse_app.store.errors import (ConflictError, NoNurseProfileError, NotFoundError,
+                                    RecordValueError, SignedVisitError, StoreError)
 from nurse_app.store.hashing import content_hash
 from nurse_app.store.location import resolve_db_path
 from nurse_app.store.times import now_text, parse_utc, today_local
@@ -47,6 +48,12 @@ _CHILDREN = {
     "infusion_events": (fields.INFUSION_EVENT, fields.check_infusion_event, "occurred_at"),
 }
 _name_text = text_rule(200)
+# The signing snapshot (see :meth:`Store.sign_visit`).
+SNAPSHOT_VERSION = 1
+SNAPSHOT_PATIENT_FIELDS = ("id", "mrn", "name", "date_of_birth", "sex", "height_cm", "allergies",
+                           "indication", "prescriber")
+_SNAPSHOT_ORDER_EXCLUDED = {"created_at", "created_by", "updated_at"}
+_log = logging.getLogger("nurse_app.store")
 
 
 def _check_reaction(row: dict) -> None:
@@ -80,6 +87,8 @@ class Store:
         self.path = path
         self.migrated_versions = migrated
         self.migration_backup = migration_backup
+        # Own triggers/views found missing or altered and reinstalled by :meth:`open`.
+        self.repaired_objects = schema.ObjectDifferences()
         conn.create_function("nurse_fold", 1, _fold, deterministic=True)
         self.db = sqlite_utils.Database(conn, execute_plugins=False)
 
@@ -97,7 +106,18 @@ class Store:
         path, is_default = resolve_db_path(path)
         conn, migrated, backup = open_connection(
             path, create_folder=is_default if create_folder is None else create_folder)
-        return cls(conn, path, migrated, backup)
+        try:
+            with translated(path):
+                repaired = schema.reinstall_own_objects(conn)
+        except BaseException:
+            conn.close()
+            raise
+        store = cls(conn, path, migrated, backup)
+        store.repaired_objects = repaired
+        if repaired.missing or repaired.altered:
+            _log.warning("Record %s: reinstalled the app's own triggers/views that were %s.",
+                         path, "; ".join(repaired.lines()[:2]))
+        return store
 
     def close(self) -> None:
         """Close the connection (the last connection to close folds the WAL into the file)."""
@@ -130,6 +150,9 @@ class Store:
                     conn.execute("ROLLBACK")
                 raise
             try:
+                # Chain the audit entries this transaction's triggers wrote (and any an
+                # outside tool wrote since the last save) before they are committed.
+                audit_chain.seal(conn)
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
@@ -169,6 +192,48 @@ class Store:
     def _list(self, sql: str, params: list) -> list[dict]:
         with self._reading():
             return [self._decode(row) for row in self.db.query(sql, params)]
+
+    def _check_unchanged(self, table: str, row: Mapping[str, Any],
+                         expected: Mapping[str, Any] | None) -> None:
+        """Optimistic concurrency: refuse if any field in ``expected`` (the values this
+        window read) no longer holds that value (another window or program saved since)."""
+        if not expected:
+            return
+        current = self._decode(dict(row))
+        unknown = [k for k in expected if k not in current]
+        if unknown:
+            raise RecordValueError(f"Unknown field {unknown[0]!r} in if_unchanged.",
+                                   field=unknown[0])
+        changed = [k for k, v in expected.items() if current[k] != v]
+        if changed:
+            what = _WHAT[table].lower()
+            raise ConflictError(
+                f"This {what} was changed in another window or program since you opened it "
+                f"({', '.join(c.replace('_', ' ') for c in changed)}); your change was not "
+                f"saved. Reload it to see the other change, then make yours again.")
+
+    def _append_note(self, table: str, row_id: int, rules: Mapping, text: str,
+                     *, draft_visit: bool = False) -> dict:
+        """Append ``text`` as a new line of ``notes``.  Read and written under the write
+        lock (``BEGIN IMMEDIATE``), so concurrent appends from other windows all land."""
+        line = clean(rules, {"notes": text}, creating=False)["notes"]
+        if not line:
+            raise RecordValueError("The note to add is empty.", field="notes")
+        with self.transaction():
+            current = (self._draft_visit(row_id) if draft_visit else self._raw(table, row_id))["notes"]
+            combined = clean(rules, {"notes": f"{current}\n{line}" if current else line},
+                             creating=False)
+            self._author()
+            self.db[table].update(row_id, {**combined, "updated_at": now_text()})
+        return self._get(table, row_id)
+
+    def append_visit_note(self, visit_id: int, text: str) -> dict:
+        """Add a line to a draft visit's notes (atomic: never loses another window's line)."""
+        return self._append_note("visits", visit_id, fields.VISIT, text, draft_visit=True)
+
+    def append_patient_note(self, patient_id: int, text: str) -> dict:
+        """Add a line to a patient's notes (atomic: never loses another window's line)."""
+        return self._append_note("patients", patient_id, fields.PATIENT, text)
 
     def _author(self) -> str:
         profile = self.nurse_profile()
@@ -251,10 +316,11 @@ class Store:
             row.update(created_at=stamp, updated_at=stamp, created_by=self._author())
             return self._insert("patients", row)
 
-    def update_patient(self, patient_id: int, **changes: Any) -> dict:
+    def update_patient(self, patient_id: int, *, if_unchanged: Mapping[str, Any] | None = None,
+                       **changes: Any) -> dict:
         row = clean(fields.PATIENT, changes, creating=False)
         with self.transaction():
-            self._raw("patients", patient_id)
+            self._check_unchanged("patients", self._raw("patients", patient_id), if_unchanged)
             self._author()
             self.db["patients"].update(patient_id, {**row, "updated_at": now_text()})
         return self.get_patient(patient_id)
@@ -321,10 +387,13 @@ class Store:
                        created_by=self._author())
             return self._insert("orders", row)
 
-    def update_order(self, order_id: int, **changes: Any) -> dict:
+    def update_order(self, order_id: int, *, if_unchanged: Mapping[str, Any] | None = None,
+                     **changes: Any) -> dict:
         row = clean(fields.ORDER, changes, creating=False)
         with self.transaction():
-            fields.check_order({**self._raw("orders", order_id), **row})
+            existing = self._raw("orders", order_id)
+            self._check_unchanged("orders", existing, if_unchanged)
+            fields.check_order({**existing, **row})
             self._author()
             self.db["orders"].update(order_id, {**row, "updated_at": now_text()})
         return self.get_order(order_id)
@@ -375,11 +444,16 @@ class Store:
             raise RecordValueError(f"Order {order_id} belongs to another patient.",
                                    field="order_id")
 
-    def update_visit(self, visit_id: int, **changes: Any) -> dict:
-        """Change a draft visit (refused with :class:`SignedVisitError` once signed)."""
+    def update_visit(self, visit_id: int, *, if_unchanged: Mapping[str, Any] | None = None,
+                     **changes: Any) -> dict:
+        """Change a draft visit (refused with :class:`SignedVisitError` once signed).
+
+        ``if_unchanged``: fields as this window read them; :class:`ConflictError` if another
+        window or program has changed any of them since (nothing is saved)."""
         row = clean(fields.VISIT, changes, creating=False)
         with self.transaction():
             visit = self._draft_visit(visit_id)
+            self._check_unchanged("visits", visit, if_unchanged)
             fields.check_visit({**visit, **row})
             self._check_order_belongs(row.get("order_id"), visit["patient_id"])
             self._author()
@@ -509,12 +583,19 @@ class Store:
         """Insert answers, or update the existing answer to the same item (audited as update)."""
         if not rows:
             return
+        # Update-then-insert rather than ON CONFLICT: the schema refuses any insert that
+        # collides with an existing answer, so that no REPLACE can delete one unaudited.
         columns = list(rows[0])
-        updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in ("visit_id", "item_id"))
-        self.db.conn.executemany(
-            f"INSERT INTO checklist_entries ({', '.join(columns)}) VALUES "
-            f"({', '.join('?' * len(columns))}) ON CONFLICT (visit_id, item_id) DO UPDATE SET {updates}",
-            [[r[c] for c in columns] for r in rows])
+        changing = [c for c in columns if c not in ("visit_id", "item_id")]
+        conn = self.db.conn
+        for r in rows:
+            updated = conn.execute(
+                f"UPDATE checklist_entries SET {', '.join(f'{c} = ?' for c in changing)} "
+                f"WHERE visit_id = ? AND item_id = ?",
+                [r[c] for c in changing] + [r["visit_id"], r["item_id"]]).rowcount
+            if not updated:
+                conn.execute(f"INSERT INTO checklist_entries ({', '.join(columns)}) VALUES "
+                             f"({', '.join('?' * len(columns))})", [r[c] for c in columns])
 
     def clear_checklist_item(self, visit_id: int, item_id: str) -> None:
         """Withdraw an answer on a draft visit (the audit log keeps what it was)."""
@@ -543,10 +624,12 @@ class Store:
 
     def _update_child(self, table: str, row_id: int, changes: dict) -> dict:
         rules, cross_check, _ = _CHILDREN[table]
+        expected = changes.pop("if_unchanged", None)
         row = clean(rules, changes, creating=False)
         with self.transaction():
             existing = self._raw(table, row_id)
             visit = self._draft_visit(existing["visit_id"])
+            self._check_unchanged(table, existing, expected)
             merged = {**existing, **row}
             if cross_check:
                 cross_check(merged)
@@ -691,22 +774,57 @@ class Store:
             if problems:
                 raise StoreError("This visit cannot be signed yet: " + "; ".join(problems) + ".")
             seal = {"signed_by": self._author(), "signed_at": now_text()}
+            seal["signed_snapshot"] = json.dumps(self._signing_snapshot(visit, seal["signed_by"]),
+                                                 sort_keys=True, ensure_ascii=False,
+                                                 allow_nan=False)
             seal["content_hash"] = content_hash({**visit, **seal}, self._raw_children(visit_id))
             self.db["visits"].update(visit_id, {**seal, "status": "signed",
                                                 "updated_at": seal["signed_at"]})
         return self.get_visit(visit_id)
+
+    def _signing_snapshot(self, visit: Mapping[str, Any], signer: str) -> dict:
+        """What the signed summary shows that lives outside the visit row: the patient
+        (identity, allergies...) and the order as they are now, and the nurse.  Stored
+        in the visit (``signed_snapshot``) and so covered by its content hash; the
+        calculation is already frozen in the visit row."""
+        patient = self._raw("patients", visit["patient_id"])
+        order = self._raw("orders", visit["order_id"]) if visit.get("order_id") else None
+        return {
+            "version": SNAPSHOT_VERSION,
+            "patient": {k: patient[k] for k in SNAPSHOT_PATIENT_FIELDS if k in patient},
+            "order": None if order is None else self._decode(
+                {k: v for k, v in order.items() if k not in _SNAPSHOT_ORDER_EXCLUDED}),
+            "nurse": visit.get("nurse_name"),
+            "signed_by": signer,
+        }
 
     def _raw_children(self, visit_id: int) -> dict[str, list[dict]]:
         return {table: list(self.db.query(f"SELECT * FROM {table} WHERE visit_id = ?", [visit_id]))
                 for table in schema.existing_tables(self.db.conn, schema.VISIT_CHILD_TABLES)}
 
     def verify_visit(self, visit_id: int) -> bool | None:
-        """True if a signed visit's content still matches its hash; None for a draft."""
+        """True if a signed visit's seal holds (:meth:`seal_problem`); None for a draft."""
+        with self._reading():
+            if self._raw("visits", visit_id)["status"] != "signed":
+                return None
+        return self.seal_problem(visit_id) is None
+
+    def seal_problem(self, visit_id: int) -> str | None:
+        """Why a signed visit's seal does not hold, or None (also None for a draft).
+
+        The content must match its own hash, and that hash must be the one recorded by the
+        visit's signing entry in the audit chain: recomputing the visit's SHA-256 after
+        changing it does not match the chain.
+        """
         with self._reading():
             visit = self._raw("visits", visit_id)
             if visit["status"] != "signed":
                 return None
-            return content_hash(visit, self._raw_children(visit_id)) == visit["content_hash"]
+            if content_hash(visit, self._raw_children(visit_id)) != visit["content_hash"]:
+                return "its content no longer matches its own hash"
+            if audit_chain.has_chain(self.db.conn):
+                return audit_chain.signing_problem(self.db.conn, visit_id, visit["content_hash"])
+            return None
 
     def add_addendum(self, visit_id: int, text: str) -> int:
         """Append a correction or late entry to a signed visit (append-only)."""

@@ -168,6 +168,9 @@ def connect(path: Path) -> sqlite3.Connection:
                     f"{mode!r}); put it on a local disk, not a network share.")
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = ON")
+            # A REPLACE's implicit delete then fires the delete triggers (audit, signed).
+            # Per connection only: the schema's own guards hold for other programs too.
+            conn.execute("PRAGMA recursive_triggers = ON")
     except BaseException:
         conn.close()
         raise
@@ -212,7 +215,7 @@ def translated(path: Path) -> Iterator[None]:
             raise StoreError(
                 f"The last change could not be saved to {path} ({message}). Free disk space or "
                 f"check the drive; everything saved before is safe.") from None
-        if message.startswith(("SIGNED:", "APPEND-ONLY:")):
+        if message.startswith(("SIGNED:", "APPEND-ONLY:", "REPLACE:", "DUPLICATE-MRN:")):
             raise _integrity_error(message) from None
         raise StoreError(f"The record file {path} could not be used ({message}).") from None
     except sqlite3.DatabaseError as exc:
@@ -224,6 +227,10 @@ def _integrity_error(message: str) -> StoreError:
         return SignedVisitError(message.removeprefix("SIGNED:").strip())
     if message.startswith("APPEND-ONLY:"):
         return StoreError(message.removeprefix("APPEND-ONLY:").strip())
+    if message.startswith("REPLACE:"):
+        return StoreError(message.removeprefix("REPLACE:").strip())
+    if message.startswith("DUPLICATE-MRN:"):
+        return RecordValueError(message.removeprefix("DUPLICATE-MRN:").strip(), field="mrn")
     if "UNIQUE constraint failed: patients.mrn" in message:
         return RecordValueError("A patient with this medical record number (MRN) already "
                                 "exists.", field="mrn")

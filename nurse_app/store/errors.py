@@ -31,6 +31,11 @@ class SignedVisitError(StoreError):
     """The visit is signed: it and its entries are read-only; corrections go in addenda."""
 
 
+class ConflictError(StoreError):
+    """The record was changed elsewhere (another window or program) since it was read:
+    the change was not saved, so that neither edit silently overwrites the other."""
+
+
 class NoNurseProfileError(StoreError):
     """Clinical entries are stamped with the nurse's name, so a profile must exist first."""
 

@@ -38,3 +38,34 @@ def content_hash(visit: Mapping[str, Any], children: Mapping[str, Iterable[Mappi
     text = json.dumps(document, sort_keys=True, ensure_ascii=False, allow_nan=False,
                       separators=(",", ":"))
     return PREFIX + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# --------------------------------------------------------------------------- audit chain
+#
+# Each audit entry carries ``prev_hash`` (the ``entry_hash`` of the entry before it in id
+# order; GENESIS for the first) and ``entry_hash`` over its own content plus ``prev_hash``.
+# Deleting, reordering or rewriting an entry breaks the chain at that point.  A signed
+# visit is in the chain too: its signing entry (the audit row of the update that signed it)
+# records the visit's content hash, so rewriting a signed visit and recomputing its own
+# hash no longer matches the chain.
+#
+# Plain SHA-256 can still be recomputed by someone who rewrites every entry from the
+# point of change onwards.  Seam for the keyed MAC (PHI/encryption issue): when the record
+# has a key, :func:`_chain_digest` becomes HMAC-SHA256 with a key derived from it and the
+# prefix changes (e.g. ``hmac-sha256:``), so entries chained before stay verifiable.
+# There is deliberately no key here until there is a real one.
+
+CHAIN_GENESIS = "genesis"
+AUDIT_ENTRY_FIELDS = ("id", "at", "author", "table_name", "row_id", "action", "before", "after")
+
+
+def _chain_digest(data: bytes) -> str:
+    return PREFIX + hashlib.sha256(data).hexdigest()
+
+
+def audit_entry_hash(entry: Mapping[str, Any], prev_hash: str) -> str:
+    """The ``entry_hash`` of an audit row (as stored: ``before``/``after`` JSON text)."""
+    document = {"entry": {k: entry[k] for k in AUDIT_ENTRY_FIELDS}, "prev": prev_hash}
+    text = json.dumps(document, sort_keys=True, ensure_ascii=False, allow_nan=False,
+                      separators=(",", ":"))
+    return _chain_digest(text.encode("utf-8"))

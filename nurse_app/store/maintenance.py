@@ -13,7 +13,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nurse_app.store import schema
+from nurse_app.store import audit_chain, schema
 from nurse_app.store.api import Store
 from nurse_app.store.backup import (BackupInfo, backups_folder, copy_database, list_backups,
                                     new_backup_path)
@@ -137,10 +137,19 @@ class CheckReport:
     signed_visits: int
     broken_seals: list[int]
     backups: list[BackupInfo] = field(default_factory=list)
+    # The app's own triggers and views compared with this file's ("missing: ...").
+    object_problems: list[str] = field(default_factory=list)
+    # The audit hash chain (None: the file predates it, version 5 or older).
+    chain_entries: int | None = None
+    chain_unchained: int = 0
+    chain_problems: list[str] = field(default_factory=list)
+    seal_details: dict[int, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
-        return self.integrity == ["ok"] and not self.foreign_key_problems and not self.broken_seals
+        return (self.integrity == ["ok"] and not self.foreign_key_problems
+                and not self.broken_seals and not self.object_problems
+                and not self.chain_problems)
 
     def lines(self) -> list[str]:
         current = schema.CURRENT_VERSION
@@ -155,6 +164,24 @@ class CheckReport:
                  f"CONTENT CHANGED AFTER SIGNING in {'visit' if len(self.broken_seals) == 1 else 'visits'} "
                  f"{', '.join(map(str, self.broken_seals))}")
         out.append(f"Signed visits: {self.signed_visits:,} ({seals})")
+        out += [f"  visit {vid}: {why}" for vid, why in list(self.seal_details.items())[:10]]
+        if self.chain_entries is None:
+            out.append("Audit chain: not built yet (it is built when nurse-app opens the file)")
+        elif not self.chain_problems:
+            out.append(f"Audit chain: intact ({self.chain_entries:,} entries)")
+        else:
+            out.append(f"Audit chain: BROKEN ({len(self.chain_problems):,} "
+                       f"{'problem' if len(self.chain_problems) == 1 else 'problems'})")
+            out += [f"  {p}" for p in self.chain_problems[:10]]
+        if self.chain_unchained:
+            out.append(f"  {self.chain_unchained:,} audit "
+                       f"{'entry was' if self.chain_unchained == 1 else 'entries were'} written "
+                       f"by another program since nurse-app last saved (chained at its next save)")
+        if self.object_problems:
+            out.append("Triggers and views: DIFFER FROM THE APP'S OWN (" + "; ".join(
+                self.object_problems) + "); nurse-app reinstalls its own when it opens the file")
+        else:
+            out.append("Triggers and views: as the app installs them")
         out.append(f"Backups in {backups_folder(self.path)}: {len(self.backups)}"
                    + (f", newest {self.backups[0].path.name}" if self.backups else ""))
         out.append("Result: OK" if self.ok else "Result: PROBLEMS FOUND")
@@ -178,11 +205,25 @@ def check_database(db_path: Path) -> CheckReport:
                       for t in (*schema.CLINICAL_TABLES, "audit_log") if t in tables}
             signed = [r[0] for r in conn.execute("SELECT id FROM visits WHERE status = 'signed'")] \
                 if "visits" in tables else []
-            broken = [vid for vid in signed if not store.verify_visit(vid)]
+            details = {vid: why for vid in signed if (why := store.seal_problem(vid))}
+            objects = schema.object_differences(conn, found.version).lines() \
+                if 0 < found.version <= schema.CURRENT_VERSION else []
+            chain = audit_chain.verify(conn) if "audit_log" in tables and \
+                audit_chain.has_chain(conn) else None
+            if chain is not None:
+                for vid, seal in conn.execute(
+                        "SELECT id, content_hash FROM visits WHERE status = 'signed'"):
+                    why = chain.visit_problem(vid, seal)
+                    if why and vid not in details:
+                        details[vid] = why
     finally:
         conn.close()
     return CheckReport(path=db_path, size_bytes=db_path.stat().st_size,
                        schema_version=found.version, integrity=integrity,
                        foreign_key_problems=fk_problems, counts=counts,
-                       signed_visits=len(signed), broken_seals=broken,
-                       backups=list_backups(db_path))
+                       signed_visits=len(signed), broken_seals=sorted(details),
+                       backups=list_backups(db_path), object_problems=objects,
+                       chain_entries=chain.entries if chain else None,
+                       chain_unchained=chain.unchained_tail if chain else 0,
+                       chain_problems=chain.problems if chain else [],
+                       seal_details=dict(sorted(details.items())))

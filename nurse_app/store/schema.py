@@ -16,12 +16,24 @@ Rules enforced by SQLite itself, so that they hold for raw SQL too:
 * addenda and the audit log are append-only;
 * every insert, update and delete on a clinical table writes an audit row with the
   author taken from the nurse profile (triggers ``audit_*``, regenerated from the
-  table's columns whenever a migration changes a clinical table).
+  table's columns whenever a migration changes a clinical table);
+* the replacing forms (``INSERT OR REPLACE``, ``REPLACE``, ``UPDATE OR REPLACE``), which
+  delete the row they collide with without firing its delete triggers unless the writing
+  connection turned ``recursive_triggers`` on, are refused on every audited and
+  protected table by ``*_no_replace`` / ``*_no_id_change`` guards (version 6), so this
+  holds for any program's connection, not only the app's;
+* the audit log is a hash chain (version 6, see :mod:`nurse_app.store.audit_chain`).
+
+:func:`expected_objects` gives the app's own triggers and views for a version (by running
+the steps on an empty database); ``check-db`` compares a file with them and opening the
+record reinstalls any that are missing or altered (logged).
 """
 
 from __future__ import annotations
 
+import functools
 import sqlite3
+from dataclasses import dataclass
 from typing import Callable
 
 APPLICATION_ID = int.from_bytes(b"NURS", "big")
@@ -34,13 +46,22 @@ _V1_CHILD_TABLES = ("checklist_entries", "vitals", "reactions", "product_lots") 
 VISIT_CHILD_TABLES = (*_V1_CHILD_TABLES, "infusion_events")
 
 # Columns holding JSON text.
-JSON_COLUMNS = {"calculation", "acknowledgements"}
+JSON_COLUMNS = {"calculation", "acknowledgements", "signed_snapshot"}
 
 # Messages raised by triggers.  The store recognises the prefix before the colon and
 # turns it into the matching error class; a raw SQL user reads the sentence.
 SIGNED_MESSAGE = "SIGNED: This visit is signed and read-only; write an addendum to correct it."
 ADDENDUM_MESSAGE = "APPEND-ONLY: Addenda cannot be changed or deleted; write a new addendum."
 AUDIT_MESSAGE = "APPEND-ONLY: The audit log cannot be changed or deleted."
+# INSERT OR REPLACE / REPLACE / UPDATE OR REPLACE would delete the old row without firing
+# its delete triggers (unless the writer set recursive_triggers): refused on every audited
+# or frozen table, whatever the writing connection's settings.
+REPLACE_MESSAGE = ("REPLACE: A row with this id already exists; change it with UPDATE (a "
+                   "replacing insert would delete it without an audit entry).")
+ID_MESSAGE = "REPLACE: The id of a record cannot be changed."
+MRN_MESSAGE = "DUPLICATE-MRN: A patient with this medical record number (MRN) already exists."
+# Tables whose rows a signed visit freezes or that are append-only: guarded most strictly.
+PROTECTED_TABLES = ("visits", *VISIT_CHILD_TABLES, "addenda", "audit_log")
 
 # The author of an audit row: the nurse profile at the moment of the change.
 AUTHOR_SQL = ("COALESCE((SELECT name || CASE WHEN credentials <> '' THEN ', ' || credentials "
@@ -335,6 +356,95 @@ def _v5_order_weight_basis_and_rate_cap(conn: sqlite3.Connection) -> None:
     install_audit_triggers(conn)
 
 
+def _replace_guards(conn: sqlite3.Connection) -> None:
+    """Triggers that hold whatever the writing connection's settings.
+
+    ``INSERT OR REPLACE``, ``REPLACE`` and ``UPDATE OR REPLACE`` delete the row they
+    collide with without firing its delete triggers (unless that connection turned
+    ``recursive_triggers`` on, which an outside tool does not), so the signed-visit and
+    audit triggers never saw it.  Refused here at the insert or update itself: an insert
+    whose id (or unique key) is taken, an update that changes an id, and an insert of a
+    visit that is already signed (a visit is signed only by updating its draft).
+    """
+    signed_row = ("EXISTS (SELECT 1 FROM {t} x JOIN visits v ON v.id = x.visit_id "
+                  "WHERE x.id = NEW.id AND v.status = 'signed')")
+    for table in (*CLINICAL_TABLES, "audit_log"):
+        conn.execute(f"""CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table}
+            WHEN EXISTS (SELECT 1 FROM {table} WHERE id = NEW.id)
+            BEGIN SELECT RAISE(ABORT, '{REPLACE_MESSAGE}'); END""")
+        if table in VISIT_CHILD_TABLES:
+            conn.execute(f"""CREATE TRIGGER {table}_signed_no_replace BEFORE INSERT ON {table}
+                WHEN {signed_row.format(t=table)}
+                BEGIN SELECT RAISE(ABORT, '{SIGNED_MESSAGE}'); END""")
+        if table not in ("audit_log", "addenda"):   # those refuse every update already
+            conn.execute(f"""CREATE TRIGGER {table}_no_id_change BEFORE UPDATE ON {table}
+                WHEN NEW.id IS NOT OLD.id BEGIN SELECT RAISE(ABORT, '{ID_MESSAGE}'); END""")
+    conn.execute(f"""CREATE TRIGGER visits_signed_no_insert BEFORE INSERT ON visits
+        WHEN NEW.status = 'signed' OR EXISTS (SELECT 1 FROM visits WHERE id = NEW.id
+                                              AND status = 'signed')
+        BEGIN SELECT RAISE(ABORT, '{SIGNED_MESSAGE}'); END""")
+    conn.execute(f"""CREATE TRIGGER patients_no_replace_mrn BEFORE INSERT ON patients
+        WHEN EXISTS (SELECT 1 FROM patients WHERE mrn = NEW.mrn)
+        BEGIN SELECT RAISE(ABORT, '{MRN_MESSAGE}'); END""")
+    conn.execute(f"""CREATE TRIGGER patients_no_replace_mrn_update BEFORE UPDATE ON patients
+        WHEN NEW.mrn IS NOT OLD.mrn AND EXISTS (SELECT 1 FROM patients WHERE mrn = NEW.mrn
+                                                AND id IS NOT OLD.id)
+        BEGIN SELECT RAISE(ABORT, '{MRN_MESSAGE}'); END""")
+    conn.execute(f"""CREATE TRIGGER checklist_entries_no_replace_item BEFORE INSERT
+        ON checklist_entries
+        WHEN EXISTS (SELECT 1 FROM checklist_entries WHERE visit_id = NEW.visit_id
+                     AND item_id = NEW.item_id)
+        BEGIN SELECT RAISE(ABORT, '{REPLACE_MESSAGE}'); END""")
+    conn.execute(f"""CREATE TRIGGER checklist_entries_no_replace_item_update BEFORE UPDATE
+        ON checklist_entries
+        WHEN (NEW.visit_id IS NOT OLD.visit_id OR NEW.item_id IS NOT OLD.item_id)
+             AND EXISTS (SELECT 1 FROM checklist_entries WHERE visit_id = NEW.visit_id
+                         AND item_id = NEW.item_id AND id IS NOT OLD.id)
+        BEGIN SELECT RAISE(ABORT, '{REPLACE_MESSAGE}'); END""")
+
+
+# The version whose step adds the REPLACE guards, the signing snapshot and the audit chain
+# (renumber here, in MIGRATIONS and nowhere else if another step lands before it).
+INTEGRITY_VERSION = 6
+UPGRADE_AUTHOR = f"(nurse-app record upgrade to version {INTEGRITY_VERSION})"
+_V6_AUDIT_CONTENT = ("id", "at", "author", "table_name", "row_id", "action", "before", "after")
+
+
+def _v6_integrity(conn: sqlite3.Connection) -> None:
+    """Version 6: REPLACE guards, the signing snapshot, and the audit log as a hash chain.
+
+    * triggers refusing the REPLACE forms that deleted protected rows unseen;
+    * ``visits.signed_snapshot``: the patient, order and nurse as they were at signing
+      (JSON, covered by the content hash);
+    * ``audit_log.prev_hash``/``entry_hash``, built here over every existing entry; a
+      signed visit whose signing predates the audit log gets a signing entry recording
+      its existing seal, so every signed visit is anchored in the chain.
+    """
+    from nurse_app.store import audit_chain
+
+    conn.execute("ALTER TABLE visits ADD COLUMN signed_snapshot TEXT")
+    conn.execute("ALTER TABLE audit_log ADD COLUMN prev_hash TEXT")
+    conn.execute("ALTER TABLE audit_log ADD COLUMN entry_hash TEXT")
+    conn.execute("DROP TRIGGER audit_log_no_update")
+    unchanged = " AND ".join(f"NEW.{c} IS OLD.{c}" for c in _V6_AUDIT_CONTENT)
+    conn.execute(f"""CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        WHEN NOT (OLD.entry_hash IS NULL AND OLD.prev_hash IS NULL
+                  AND NEW.entry_hash IS NOT NULL AND NEW.prev_hash IS NOT NULL AND {unchanged})
+        BEGIN SELECT RAISE(ABORT, '{AUDIT_MESSAGE}'); END""")
+    _replace_guards(conn)
+    install_audit_triggers(conn)
+    conn.execute(f"""
+        INSERT INTO audit_log (at, author, table_name, row_id, action, before, after)
+        SELECT {NOW_SQL}, '{UPGRADE_AUTHOR}', 'visits', v.id, 'update',
+               NULL, json_object('status', 'signed', 'signed_by', v.signed_by,
+                                 'signed_at', v.signed_at, 'content_hash', v.content_hash)
+        FROM visits v WHERE v.status = 'signed' AND NOT EXISTS (
+            SELECT 1 FROM audit_log a WHERE a.table_name = 'visits' AND a.row_id = v.id
+            AND a.action = 'update' AND json_extract(a.after, '$.status') = 'signed')
+        ORDER BY v.id""")
+    audit_chain.seal(conn)
+
+
 # version -> step bringing the file from version - 1 to version.  Append only.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _v1_tables,
@@ -342,6 +452,7 @@ MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     3: _v3_infusion_events,
     4: _v4_order_acknowledgements,
     5: _v5_order_weight_basis_and_rate_cap,
+    INTEGRITY_VERSION: _v6_integrity,
 }
 CURRENT_VERSION = max(MIGRATIONS)
 
@@ -373,3 +484,84 @@ def migrate(conn: sqlite3.Connection, target: int = CURRENT_VERSION) -> list[int
             raise
         applied.append(version)
     return applied
+
+
+# --------------------------------------------------------------------------- own objects
+
+def _normalised(sql: str | None) -> str:
+    return " ".join((sql or "").split())
+
+
+@functools.lru_cache(maxsize=None)
+def expected_objects(version: int = CURRENT_VERSION) -> dict[str, tuple[str, str]]:
+    """The app's own triggers and views at ``version``: name -> (type, SQL as created).
+
+    Built by running the migrations on an empty in-memory database, so it is exactly
+    what opening a file creates (the definitions live once, in the steps above).
+    """
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        migrate(conn, version)
+        return {name: (kind, sql) for kind, name, sql in conn.execute(
+            "SELECT type, name, sql FROM sqlite_master WHERE type IN ('trigger', 'view')")}
+    finally:
+        conn.close()
+
+
+@dataclass(frozen=True)
+class ObjectDifferences:
+    missing: tuple[str, ...] = ()
+    altered: tuple[str, ...] = ()
+    extra: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.missing or self.altered or self.extra)
+
+    def lines(self) -> list[str]:
+        out = []
+        for label, names in (("missing", self.missing), ("altered", self.altered),
+                             ("not the app's own", self.extra)):
+            if names:
+                out.append(f"{label}: {', '.join(names)}")
+        return out
+
+
+def object_differences(conn: sqlite3.Connection, version: int) -> ObjectDifferences:
+    """Triggers and views of the file compared with the app's own at ``version``."""
+    expected = expected_objects(version)
+    found = {name: (kind, sql) for kind, name, sql in conn.execute(
+        "SELECT type, name, sql FROM sqlite_master WHERE type IN ('trigger', 'view')")}
+    missing = tuple(sorted(n for n in expected if n not in found))
+    altered = tuple(sorted(n for n in expected if n in found and (
+        found[n][0] != expected[n][0] or _normalised(found[n][1]) != _normalised(expected[n][1]))))
+    extra = tuple(sorted(n for n in found if n not in expected))
+    return ObjectDifferences(missing, altered, extra)
+
+
+def reinstall_own_objects(conn: sqlite3.Connection) -> ObjectDifferences:
+    """Recreate the app's missing or altered triggers and views (one transaction).
+
+    Objects that are not the app's own are left for the schema validation to judge and
+    are only reported.  ``conn`` must be in autocommit mode.  Returns what was found.
+    """
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version != CURRENT_VERSION:
+        return ObjectDifferences()
+    differences = object_differences(conn, version)
+    if not (differences.missing or differences.altered):
+        return differences
+    expected = expected_objects(version)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for name in (*differences.altered, *differences.missing):
+            present = conn.execute("SELECT type FROM sqlite_master WHERE name = ?",
+                                   [name]).fetchone()
+            if present is not None and present[0] in ("trigger", "view"):
+                conn.execute(f"DROP {present[0].upper()} \"{name}\"")
+            conn.execute(expected[name][1])
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return differences

@@ -129,8 +129,11 @@ class PatientDialog(FormDialog):
             field.edit.editingFinished.connect(lambda n=name: self._check_if_filled(n))
             field.changed.connect(lambda n=name: self._recheck_if_marked(n))
         self.sex.currentIndexChanged.connect(lambda *_: self._recheck_if_marked("sex"))
-        if patient_id is not None:
-            self._load(store.get_patient(patient_id))
+        # The record as this form showed it: saving changes only what the nurse changed,
+        # and only if no other window saved those fields meanwhile (else "changed elsewhere").
+        self.loaded = store.get_patient(patient_id) if patient_id is not None else None
+        if self.loaded is not None:
+            self._load(self.loaded)
         self.mark_unmodified()
 
     def _load(self, row: dict) -> None:
@@ -194,11 +197,12 @@ class PatientDialog(FormDialog):
             if self.patient_id is None:
                 self.patient_id = self.store.create_patient(**values)
             else:
-                stored = self.store.get_patient(self.patient_id)
+                shown = self.loaded
                 cleaned = clean(PATIENT, values, creating=False)
-                changes = {k: v for k, v in values.items() if cleaned[k] != stored[k]}
+                changes = {k: v for k, v in values.items() if cleaned[k] != shown[k]}
                 if changes:
-                    self.store.update_patient(self.patient_id, **changes)
+                    self.store.update_patient(self.patient_id, **changes,
+                                              if_unchanged={k: shown[k] for k in changes})
         except NurseAppError as exc:   # show_error marks the named field, else the banner
             self.show_error(exc)
             return False
