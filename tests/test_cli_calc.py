@@ -35,8 +35,14 @@ def test_calc_explicit_dose_with_indication_and_cap():
     assert p.returncode == 0, p.stderr
     d = json.loads(p.stdout)
     assert d["total_dose_g"] == pytest.approx(28)
-    assert d["rate_steps"][-1]["mg_per_kg_min"] == 4
+    # Issue 9: first infusion holds at the initial rate (1 mg/kg/min = 42 mL/h at 70 kg); it used to
+    # climb to the cap of 4 mg/kg/min like a maintenance infusion (the old assertion was the bug).
+    assert [s["mg_per_kg_min"] for s in d["rate_steps"]] == [1]
+    assert d["rate_steps"][0]["ml_per_h"] == pytest.approx(42)
     assert d["ideal_weight_kg"] is None and d["adjusted_weight_kg"] is None
+    p = run("calc", "--product", "gamunex-c", "--weight", "70kg", "--dose-g-per-kg", "0.4", "--days", "1",
+            "--indication", "pi", "--weight-basis", "actual", "--max-rate", "4", "--json")
+    assert json.loads(p.stdout)["rate_steps"][-1]["mg_per_kg_min"] == 4
 
 
 def test_calc_human_table():

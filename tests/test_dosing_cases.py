@@ -179,8 +179,9 @@ def test_pemphigus_day_two_of_five_at_70kg():
 
 
 def test_rounding_option_is_offered_never_applied():
-    # Privigen sizes 5/10/20/40 g; a 41 g day is covered by 45 g; 40 g lies 2.4 % below (within 5 %).
-    r = calc(product_id="privigen", weight_kg=41, dose_g_per_kg=1, days=1, indication="pi",
+    # Bivigam sizes 5/10 g; a 41 g day is covered by 45 g; 40 g lies 2.4 % below (within 5 %).
+    # (Was Privigen: its EU 2.5 g vial, now in the catalogue, covers 41 g with 42.5 g.)
+    r = calc(product_id="bivigam", weight_kg=41, dose_g_per_kg=1, days=1, indication="pi",
              weight_basis="actual")
     assert r.daily_dose_g == pytest.approx(41)
     assert r.vial_plan.dispensed_g == 45

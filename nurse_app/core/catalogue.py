@@ -17,6 +17,9 @@ from nurse_app.core.resources import Fields, load_toml
 RATE_UNITS = ("mg/kg/min", "mL/kg/min", "mL/kg/h")
 CAUTION_KINDS = ("renal-sucrose", "iga", "sodium", "glucose-meter", "thrombosis", "allergy",
                  "administration", "storage", "other")
+# Contraindications (products.toml [[product.contraindications]] and [[common_contraindication]]).
+CONTRAINDICATION_KINDS = ("hereditary-fructose-intolerance", "hyperprolinaemia", "iga-deficiency-antibodies",
+                          "anaphylaxis-to-immune-globulin")
 LABEL = "label"
 UNVERIFIED = "unverified"
 CONFIRM_WITH_INSERT = "UNVERIFIED: confirm with the package insert"
@@ -24,6 +27,14 @@ CONFIRM_WITH_INSERT = "UNVERIFIED: confirm with the package insert"
 
 @dataclass(frozen=True)
 class Caution:
+    kind: str
+    text: str
+    sources: tuple[str, ...]
+    verified: bool = True
+
+
+@dataclass(frozen=True)
+class Contraindication:
     kind: str
     text: str
     sources: tuple[str, ...]
@@ -55,6 +66,13 @@ class RateRow:
     verified: bool
     sources: tuple[str, ...]
     note: str
+    # The figures as the label prints them (e.g. "0.5 mL/kg/h for 30 min → 5 mL/kg/h").
+    label_text: str = ""
+    # First infusion / brand switch: the label's own ceiling (mg/kg/min), its sources and wording.
+    # None: the label gives no first-infusion schedule (the engine holds at the initial rate).
+    first_infusion_max_mg_kg_min: float | None = None
+    first_infusion_sources: tuple[str, ...] = ()
+    first_infusion_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -71,6 +89,13 @@ class Product:
     sources: tuple[str, ...]
     at_risk_max_mg_kg_min: float | None = None
     at_risk_sources: tuple[str, ...] = ()
+    contraindications: tuple[Contraindication, ...] = ()
+
+    def risk_kinds(self) -> frozenset[str]:
+        """Every caution and contraindication kind of this product (e.g. ``glucose-meter`` for a
+        maltose product, ``iga``, ``hereditary-fructose-intolerance``): what product-specific
+        checklist items are chosen by."""
+        return frozenset(c.kind for c in self.cautions) | frozenset(c.kind for c in self.contraindications)
 
     @property
     def concentration_mg_per_ml(self) -> float:
@@ -113,6 +138,9 @@ class Regimen:
     label_products: tuple[str, ...]
     sources: tuple[str, ...]
     infusion_hours: tuple[float, float] | None = None
+    infusion_hours_sources: tuple[str, ...] = ()
+    days_note: str = ""                 # how the label divides the course (named in the days warning)
+    population: str = "any"             # "children": a paediatric regimen (Kawasaki)
 
 
 @dataclass(frozen=True)
@@ -136,6 +164,26 @@ class DosingWeightRules:
     adjusted_factor: float
     obesity_bmi_threshold: float
     obesity_threshold_inclusive: bool
+    # Indications dosed on actual weight in "auto" (Ontario: PID/SID titrated to IgG levels).
+    actual_weight_indications: tuple[str, ...] = ()
+    actual_weight_reason: str = ""
+    pregnancy_note: str = ""
+
+
+@dataclass(frozen=True)
+class AgeRules:
+    adult_years: float               # from this age on the patient is an adult
+    renal_risk_over_years: float     # older than this: renal-risk prompt (boxed-warning risk factor)
+    adult_sources: tuple[str, ...]
+    renal_sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FluidLoad:
+    soft_max_ml_per_kg_day: float
+    applies_up_to_kg: float          # "small patients": at or below this weight (or any child)
+    basis: str
+    note: str
 
 
 @dataclass(frozen=True)
@@ -151,6 +199,11 @@ class Limits:
     vial_rounding_tolerance_percent: float
     titration_method: str
     titration_step_minutes: float
+    pump_max_ml_per_h: float = 1000.0
+    pump_note: str = ""
+    first_infusion_policy_note: str = ""
+    age: AgeRules | None = None
+    fluid_load: FluidLoad | None = None
 
 
 @dataclass(frozen=True)
@@ -199,7 +252,8 @@ def _to_mg_kg_min(value: float, unit: str, conc_mg_ml: float) -> float:
 
 def _rate_row(f: Fields, conc_mg_ml: float, sources: dict[str, str], indications: dict) -> RateRow:
     f.unknown_keys({"indications", "rate_unit", "initial", "max", "initial_minutes", "step_minutes",
-                    "steps", "increment", "status", "sources", "note"})
+                    "steps", "increment", "status", "sources", "note", "label_text",
+                    "first_infusion_max", "first_infusion_sources", "first_infusion_note"})
     inds = f.text_list("indications")
     for ind in inds:
         if ind not in indications:
@@ -217,6 +271,12 @@ def _rate_row(f: Fields, conc_mg_ml: float, sources: dict[str, str], indications
         if steps != sorted(steps) or steps[0] <= initial or steps[-1] > maximum:
             f.fail("steps must rise, start above the initial rate and stay at or below max", "steps")
     status = f.text("status", LABEL, choices=(LABEL, UNVERIFIED))
+    first_max = f.number("first_infusion_max", None, minimum=0, exclusive_minimum=True)
+    first_sources: tuple[str, ...] = ()
+    if first_max is not None:
+        if not initial <= first_max <= maximum:
+            f.fail("first_infusion_max must lie between initial and max", "first_infusion_max")
+        first_sources = f.source_keys("first_infusion_sources", sources)
     return RateRow(
         indications=tuple(inds),
         label_unit=unit,
@@ -231,12 +291,27 @@ def _rate_row(f: Fields, conc_mg_ml: float, sources: dict[str, str], indications
         verified=status == LABEL,
         sources=f.source_keys("sources", sources),
         note=f.text("note", ""),
+        label_text=f.text("label_text", ""),
+        first_infusion_max_mg_kg_min=None if first_max is None else _to_mg_kg_min(first_max, unit, conc_mg_ml),
+        first_infusion_sources=first_sources,
+        first_infusion_note=f.text("first_infusion_note", ""),
     )
 
 
-def _product(f: Fields, sources: dict[str, str], indications: dict) -> Product:
+def _contraindications(f: Fields, key: str, sources: dict[str, str]) -> list[Contraindication]:
+    result = []
+    for c in f.tables(key, non_empty=False) if f.has(key) else ():
+        c.unknown_keys({"kind", "text", "sources", "verified"})
+        result.append(Contraindication(c.text("kind", choices=CONTRAINDICATION_KINDS), c.text("text"),
+                                       c.source_keys("sources", sources), c.boolean("verified", True)))
+    return result
+
+
+def _product(f: Fields, sources: dict[str, str], indications: dict,
+             common: tuple[Contraindication, ...] = ()) -> Product:
     f.unknown_keys({"id", "brand", "manufacturer", "concentration_percent", "form", "label_indications",
-                    "sources", "cautions", "vial", "rate", "at_risk_max_mg_kg_min", "at_risk_sources"})
+                    "sources", "cautions", "vial", "rate", "at_risk_max_mg_kg_min", "at_risk_sources",
+                    "contraindications"})
     conc = f.number("concentration_percent", minimum=0, exclusive_minimum=True, maximum=30)
     conc_mg_ml = conc * 10
     vials = []
@@ -275,6 +350,7 @@ def _product(f: Fields, sources: dict[str, str], indications: dict) -> Product:
         sources=f.source_keys("sources", sources),
         at_risk_max_mg_kg_min=at_risk,
         at_risk_sources=at_risk_sources,
+        contraindications=tuple(common) + tuple(_contraindications(f, "contraindications", sources)),
     )
 
 
@@ -291,7 +367,7 @@ def _regimen(f: Fields, sources: dict[str, str], indications: dict, products: di
     f.unknown_keys({"id", "name", "indication", "course_g_per_kg", "dose_range_g_per_kg", "days",
                     "days_min", "days_max", "repeat_min_days", "repeat_max_days", "repeat_note",
                     "label_status", "label_products", "sources", "infusion_hours_min",
-                    "infusion_hours_max"})
+                    "infusion_hours_max", "infusion_hours_sources", "days_note", "population"})
     indication = f.text("indication")
     if indication not in indications:
         f.fail(f"unknown indication {indication!r}", "indication")
@@ -309,9 +385,13 @@ def _regimen(f: Fields, sources: dict[str, str], indications: dict, products: di
         if pid not in products:
             f.fail(f"unknown product {pid!r}", "label_products")
     hours = None
+    hours_sources: tuple[str, ...] = ()
     if f.has("infusion_hours_min"):
         hours = (f.number("infusion_hours_min", minimum=0, exclusive_minimum=True),
                  f.number("infusion_hours_max", minimum=0, exclusive_minimum=True))
+        if hours[0] > hours[1]:
+            f.fail("infusion_hours_min is above infusion_hours_max", "infusion_hours_min")
+        hours_sources = f.source_keys("infusion_hours_sources", sources)
     return Regimen(
         id=f.text("id"), name=f.text("name"), indication=indication,
         course_g_per_kg=course, dose_range_g_per_kg=dose_range,
@@ -323,6 +403,9 @@ def _regimen(f: Fields, sources: dict[str, str], indications: dict, products: di
         label_products=tuple(label_products),
         sources=f.source_keys("sources", sources),
         infusion_hours=hours,
+        infusion_hours_sources=hours_sources,
+        days_note=f.text("days_note", ""),
+        population=f.text("population", "any", choices=("any", "children")),
     )
 
 
@@ -338,9 +421,10 @@ def _range(f: Fields) -> Range:
     return Range(**values, basis=f.text("basis", "sourced"), note=f.text("note", ""))
 
 
-def _limits(top: Fields, sources: dict[str, str]) -> Limits:
+def _limits(top: Fields, sources: dict[str, str], indications: dict | None = None) -> Limits:
+    indications = indications or {}
     for name in ("daily_dose_g_per_kg", "course_dose_g_per_kg", "dosing_weight", "vial_rounding",
-                 "weight_change"):
+                 "weight_change", "pump", "first_infusion", "fluid_load"):
         t = top.table(name)
         if t.has("sources"):
             t.source_keys("sources", sources)
@@ -349,6 +433,26 @@ def _limits(top: Fields, sources: dict[str, str]) -> Limits:
     td = top.table("titration_default")
     wc = top.table("weight_change")
     wc.unknown_keys({"notify_prescriber_percent", "sources", "note"})
+    pump = top.table("pump")
+    pump.unknown_keys({"max_rate_ml_per_h", "basis", "sources", "note"})
+    if not pump.has("basis") and not pump.has("sources"):
+        pump.fail("needs sources or basis = \"local policy default\"")
+    fi = top.table("first_infusion")
+    fi.unknown_keys({"basis", "sources", "note"})
+    age = top.table("age")
+    age.unknown_keys({"adult_years", "adult_sources", "renal_risk_over_years", "renal_sources", "note"})
+    fl = top.table("fluid_load")
+    fl.unknown_keys({"soft_max_ml_per_kg_day", "applies_up_to_kg", "basis", "sources", "note"})
+    if not fl.has("basis") and not fl.has("sources"):
+        fl.fail("needs sources or basis = \"local policy default\"")
+    exempt = dw.text_list("actual_weight_indications", [], non_empty=False)
+    for ind in exempt:
+        if ind not in indications:
+            dw.fail(f"unknown indication {ind!r}", "actual_weight_indications")
+    if exempt or dw.has("actual_weight_sources"):
+        dw.source_keys("actual_weight_sources", sources)
+    if dw.has("pregnancy_sources"):
+        dw.source_keys("pregnancy_sources", sources)
     return Limits(
         weight_kg=_range(top.table("weight_kg")),
         weight_change_notify_percent=wc.number("notify_prescriber_percent", minimum=0, exclusive_minimum=True,
@@ -366,10 +470,28 @@ def _limits(top: Fields, sources: dict[str, str]) -> Limits:
             adjusted_factor=dw.number("adjusted_factor", minimum=0, maximum=1),
             obesity_bmi_threshold=dw.number("obesity_bmi_threshold", minimum=15, maximum=60),
             obesity_threshold_inclusive=dw.boolean("obesity_threshold_inclusive"),
+            actual_weight_indications=tuple(exempt),
+            actual_weight_reason=dw.text("actual_weight_reason", ""),
+            pregnancy_note=dw.text("pregnancy_note", ""),
         ),
         vial_rounding_tolerance_percent=vr.number("tolerance_percent", minimum=0, maximum=50),
         titration_method=td.text("method", choices=("double",)),
         titration_step_minutes=td.number("step_minutes", minimum=1),
+        pump_max_ml_per_h=pump.number("max_rate_ml_per_h", minimum=0, exclusive_minimum=True),
+        pump_note=pump.text("note", ""),
+        first_infusion_policy_note=fi.text("note"),
+        age=AgeRules(
+            adult_years=age.number("adult_years", minimum=1, maximum=30),
+            renal_risk_over_years=age.number("renal_risk_over_years", minimum=18, maximum=120),
+            adult_sources=age.source_keys("adult_sources", sources),
+            renal_sources=age.source_keys("renal_sources", sources),
+        ),
+        fluid_load=FluidLoad(
+            soft_max_ml_per_kg_day=fl.number("soft_max_ml_per_kg_day", minimum=0, exclusive_minimum=True),
+            applies_up_to_kg=fl.number("applies_up_to_kg", minimum=0, exclusive_minimum=True),
+            basis=fl.text("basis", "sourced"),
+            note=fl.text("note", ""),
+        ),
     )
 
 
@@ -393,7 +515,8 @@ def load_catalogue() -> Catalogue:
     prod_data, prod_file = load_toml("products.toml")
     prod_top = Fields(prod_data, prod_file)
     prod_sources = prod_top.sources_table()
-    products = _unique((_product(f, prod_sources, indications) for f in prod_top.tables("product")),
+    common = tuple(_contraindications(prod_top, "common_contraindication", prod_sources))
+    products = _unique((_product(f, prod_sources, indications, common) for f in prod_top.tables("product")),
                        "product", prod_file)
 
     reg_sources = reg_top.sources_table()
@@ -402,7 +525,7 @@ def load_catalogue() -> Catalogue:
 
     lim_data, lim_file = load_toml("limits.toml")
     lim_top = Fields(lim_data, lim_file)
-    limits = _limits(lim_top, lim_top.sources_table())
+    limits = _limits(lim_top, lim_top.sources_table(), indications)
 
     return Catalogue(products=products, regimens=regimens, indications=indications,
                      limits=limits, sources={**prod_sources, **reg_sources})

@@ -47,6 +47,9 @@ class DoseRequest:
     # limits.weight_change_notify_percent or more warns "tell the prescriber".  Never changes the dose.
     baseline_weight_kg: float | None = None
     baseline_weighed_on: str | None = None  # ISO date, shown in the warning
+    # Age in years (from the date of birth): child vs adult limits, over-65 renal prompt,
+    # fluid load in small patients.  None: unknown (the age rules are not applied).
+    age_years: float | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,7 @@ class DoseResult:
     warnings: tuple[Warning, ...]
     notes: tuple[str, ...]
     formulas: tuple[str, ...] = field(default=())
+    pump_max_ml_per_h: float | None = None
 
     @property
     def rates_verified(self) -> bool:
@@ -130,6 +134,16 @@ class DoseResult:
                            for s in self.rate_steps],
             "infusion_minutes_per_day": self.infusion_minutes_per_day,
             "risks": sorted(self.request.risks),
+            "age_years": self.request.age_years,
+            "label_rate_text": self.rate_row.label_text,
+            "label_rate_unit": self.rate_row.label_unit,
+            "label_rate_initial": self.rate_row.label_initial,
+            "label_rate_max": self.rate_row.label_max,
+            "pump_max_ml_per_h": self.pump_max_ml_per_h,
+            "cautions": [{"kind": c.kind, "text": c.text, "sources": list(c.sources), "verified": c.verified}
+                         for c in self.product.cautions],
+            "contraindications": [{"kind": c.kind, "text": c.text, "sources": list(c.sources),
+                                   "verified": c.verified} for c in self.product.contraindications],
             "warnings": [x.message for x in self.warnings],
             "warning_details": [{"code": x.code, "message": x.message, "needs_acknowledgement": x.needs_ack}
                                 for x in self.warnings],
@@ -190,7 +204,7 @@ def _check_weight_change(req: DoseRequest, lim: Limits, warnings: list[Warning])
 
 
 def _resolve_course(req: DoseRequest, cat: Catalogue, regimen: Regimen | None,
-                    warnings: list[Warning]) -> tuple[float, int]:
+                    warnings: list[Warning], notes: list[str]) -> tuple[float, int]:
     dose = req.dose_g_per_kg if req.dose_g_per_kg is not None else (regimen.course_g_per_kg if regimen else None)
     if dose is None:
         if regimen is not None:
@@ -209,18 +223,60 @@ def _resolve_course(req: DoseRequest, cat: Catalogue, regimen: Regimen | None,
     lim = cat.limits
     _check_range(days, lim.days, "A course divided over", "days", "days", warnings, "days")
     _check_range(dose, lim.course_dose_g_per_kg, "Course dose", "g/kg", "dose", warnings, "course-dose")
-    _check_range(dose / days, lim.daily_dose_g_per_kg, "Daily dose", "g/kg/day", "dose", warnings, "daily-dose")
+    _check_daily_dose(req, dose, days, regimen, lim, warnings, notes)
     if regimen is not None:
         rng = regimen.dose_range_g_per_kg
         if rng and not rng[0] <= dose <= rng[1]:
             warnings.append(Warning("regimen-dose", f"{fmt_qty(dose, 'g/kg')} is outside the usual range for "
                                     f"{regimen.name} ({fmt_number(rng[0])} to {fmt_qty(rng[1], 'g/kg')})."))
         if not regimen.days_min <= days <= regimen.days_max:
-            span = (fmt_count(regimen.days_min, "day") if regimen.days_min == regimen.days_max
+            span = (f"exactly {fmt_count(regimen.days_min, 'day')}" if regimen.days_min == regimen.days_max
                     else f"{regimen.days_min} to {regimen.days_max} days")
-            warnings.append(Warning("regimen-days", f"{fmt_count(days, 'day')} is outside the usual spread for "
-                                    f"this regimen ({span})."))
+            how = regimen.days_note or f"over {span}"
+            warnings.append(Warning(
+                "regimen-days",
+                f"The order divides the course over {fmt_count(days, 'day')}, but {regimen.name.split(':')[0]} "
+                f"is given as {how} ({span}). Over {fmt_count(days, 'day')} each day is "
+                f"{fmt_qty(dose / days, 'g/kg/day')}. Confirm the number of days with the prescriber "
+                f"before giving; acknowledge only once the prescriber has confirmed it."))
     return dose, days
+
+
+def _is_child(req: DoseRequest, lim: Limits) -> bool | None:
+    """True/False when the age is known, None when it is not."""
+    if req.age_years is None or lim.age is None:
+        return None
+    return req.age_years < lim.age.adult_years
+
+
+def _check_daily_dose(req: DoseRequest, dose: float, days: int, regimen: Regimen | None, lim: Limits,
+                      warnings: list[Warning], notes: list[str]) -> None:
+    """Hard and soft limits on g/kg/day, with the child/adult rules.
+
+    Only Kawasaki disease (a childhood regimen) has a sourced 2 g/kg single-day course: a child
+    on it gets no "unusually high" warning; an adult on a 1-day course above the soft limit is
+    questioned by name (needs acknowledgement).
+    """
+    daily = dose / days
+    rng = lim.daily_dose_g_per_kg
+    child = _is_child(req, lim)
+    paediatric = regimen is not None and regimen.population == "children"
+    soft_exceeded = rng.soft_max is not None and daily > rng.soft_max
+    if child is True and paediatric and soft_exceeded:
+        _check_range(daily, replace(rng, soft_max=None), "Daily dose", "g/kg/day", "dose", warnings, "daily-dose")
+        notes.append(f"{regimen.name.split(':')[0]}: {fmt_qty(daily, 'g/kg/day')} in one day is the sourced "
+                     f"regimen for a child (age {fmt_qty(req.age_years, 'years', 1)}).")
+        return
+    if child is False and days == 1 and soft_exceeded:
+        _check_range(daily, replace(rng, soft_max=None), "Daily dose", "g/kg/day", "dose", warnings, "daily-dose")
+        warnings.append(Warning(
+            "adult-single-day",
+            f"Adult patient (age {fmt_qty(req.age_years, 'years', 1)}) on a 1-day course of "
+            f"{fmt_qty(daily, 'g/kg')}: the only sourced single-day course above "
+            f"{fmt_qty(rng.soft_max, 'g/kg/day')} is Kawasaki disease in children. Adult courses of this size "
+            f"are divided over 2 to 5 days. Confirm the order with the prescriber."))
+        return
+    _check_range(daily, rng, "Daily dose", "g/kg/day", "dose", warnings, "daily-dose")
 
 
 def _rate_ceiling(req: DoseRequest, product: Product, row: RateRow, cat: Catalogue,
@@ -259,6 +315,126 @@ def _rate_ceiling(req: DoseRequest, product: Product, row: RateRow, cat: Catalog
     return ceiling, reason
 
 
+def _contraindication_warnings(product: Product) -> list[Warning]:
+    """Each contraindication is a warning to acknowledge before the order or calculation is used."""
+    result = []
+    for c in product.contraindications:
+        mark = "" if c.verified else f" ({CONFIRM_WITH_INSERT})"
+        result.append(Warning(f"contraindication-{c.kind}",
+                              f"Contraindication ({product.brand}): {c.text}{mark} Confirm the patient does not "
+                              f"have this before the order is accepted."))
+    return result
+
+
+def _check_age(req: DoseRequest, regimen: Regimen | None, lim: Limits, warnings: list[Warning]) -> None:
+    if req.age_years is None or lim.age is None:
+        return
+    age_text = fmt_qty(req.age_years, "years", 1)
+    if regimen is not None and regimen.population == "children" and req.age_years >= lim.age.adult_years:
+        warnings.append(Warning(
+            "paediatric-regimen",
+            f"{regimen.name.split(':')[0]} is a childhood regimen; this patient is {age_text} old. "
+            f"Confirm the regimen with the prescriber."))
+    if req.age_years > lim.age.renal_risk_over_years and "renal" not in req.risks:
+        warnings.append(Warning(
+            "age-renal-risk",
+            f"Age {age_text} is over {fmt_qty(lim.age.renal_risk_over_years, 'years')}, a risk factor for kidney "
+            f"failure and thrombosis in the IVIG boxed warning. Tick the renal risk flag if it applies, use the "
+            f"minimum dose and rate practicable and make sure the patient is well hydrated."))
+
+
+def _check_fluid_load(req: DoseRequest, volume_ml: float, lim: Limits, warnings: list[Warning]) -> None:
+    fl = lim.fluid_load
+    if fl is None:
+        return
+    small = req.weight_kg <= fl.applies_up_to_kg or _is_child(req, lim) is True
+    per_kg = volume_ml / req.weight_kg
+    if small and per_kg > fl.soft_max_ml_per_kg_day:
+        warnings.append(Warning(
+            "fluid-load",
+            f"Fluid load: {fmt_qty(volume_ml, 'mL')} in one day is {fmt_qty(per_kg, 'mL/kg', 1)} for "
+            f"{fmt_qty(req.weight_kg, 'kg')}, above {fmt_qty(fl.soft_max_ml_per_kg_day, 'mL/kg')} "
+            f"(local policy default — confirm with your agency). Watch for volume overload (breathlessness, "
+            f"raised blood pressure, swelling) and confirm the volume with the prescriber."))
+
+
+def _first_infusion(req: DoseRequest, product: Product, row: RateRow, weight_kg: float, lim: Limits,
+                    ceiling: float, reason: str, notes: list[str]) -> tuple[float, str]:
+    """First infusion or brand switch: the ladder holds at the label's first-infusion rate, or at
+    the initial rate where the label gives no first-infusion schedule."""
+    if "first-infusion" not in req.risks:
+        return ceiling, reason
+    if row.first_infusion_max_mg_kg_min is not None:
+        hold = row.first_infusion_max_mg_kg_min
+        why = f"{row.first_infusion_note} [{', '.join(row.first_infusion_sources)}]"
+        what = "the label's first-infusion rate"
+    else:
+        hold = row.initial_mg_kg_min
+        why = lim.first_infusion_policy_note
+        what = "the initial rate (the label gives no first-infusion schedule)"
+    if hold < ceiling:
+        ceiling, reason = hold, f"first infusion or brand switch: {what}"
+    mlh = ml_per_hour(ceiling, weight_kg, product.concentration_mg_per_ml)
+    notes.append(f"First infusion or brand switch: the ladder holds at {fmt_qty(ceiling, 'mg/kg/min')} "
+                 f"({fmt_qty(min(mlh, lim.pump_max_ml_per_h), 'mL/h')}), {what}, for the whole infusion; it does not "
+                 f"climb as a maintenance infusion would. {why}")
+    return ceiling, reason
+
+
+def _pump_cap(product: Product, row: RateRow, weight_kg: float, lim: Limits, ceiling: float,
+              reason: str, notes: list[str]) -> tuple[float, str]:
+    """One limit, one source: no step above the pump/record maximum (limits.toml [pump])."""
+    pump = lim.pump_max_ml_per_h
+    top_mlh = ml_per_hour(ceiling, weight_kg, product.concentration_mg_per_ml)
+    if top_mlh <= pump:
+        return ceiling, reason
+    cap = pump * product.concentration_mg_per_ml / (weight_kg * 60)
+    notes.append(f"{fmt_qty(ceiling, 'mg/kg/min')} ({reason}) would be {fmt_qty(top_mlh, 'mL/h')} for "
+                 f"{fmt_qty(weight_kg, 'kg')}, above the pump and record maximum of {fmt_qty(pump, 'mL/h')}: the "
+                 f"ladder stops at {fmt_qty(pump, 'mL/h')} ({fmt_qty(cap, 'mg/kg/min')}). {lim.pump_note}")
+    return cap, f"pump and record maximum {fmt_qty(pump, 'mL/h')}"
+
+
+def _titration_note(row: RateRow, lim: Limits, notes: list[str]) -> None:
+    """Say which parts of the ladder are the label's and which are local policy, with the
+    interval the ladder actually uses."""
+    policy = fmt_qty(lim.titration_step_minutes, "min")
+    if row.steps_mg_kg_min is None and row.increment_mg_kg_min is None:
+        if row.step_minutes is not None:
+            every = f"every {fmt_qty(row.step_minutes, 'min')} (the label's step interval)"
+        else:
+            every = f"every {policy} (local policy default)"
+        notes.append(f"The label gives no step ladder ('increase as tolerated'): the proposed steps double the "
+                     f"rate {every}; doubling is a local policy default. Follow the order.")
+    elif row.initial_minutes is None or row.step_minutes is None:
+        notes.append(f"The label does not state the step timing: {policy} between steps is a local policy "
+                     f"default. Follow the order.")
+
+
+def _check_duration(regimen: Regimen, product: Product, weight_kg: float, volume_ml: float, minutes: float,
+                    warnings: list[Warning], notes: list[str]) -> None:
+    """A regimen with a stated infusion time (Kawasaki: over 10 to 12 h) warns when the ladder
+    would run the volume faster, and gives the rate that meets the stated time."""
+    lo, hi = regimen.infusion_hours
+    fast, slow = volume_ml / lo, volume_ml / hi
+    conc = product.concentration_mg_per_ml
+
+    def mg(mlh: float) -> str:
+        return fmt_qty(mlh * conc / (weight_kg * 60), "mg/kg/min")
+
+    stated = f"over {fmt_number(lo)} to {fmt_qty(hi, 'h')}"
+    sources = f" [{', '.join(regimen.infusion_hours_sources)}]" if regimen.infusion_hours_sources else ""
+    if minutes < lo * 60:
+        warnings.append(Warning(
+            "infusion-duration",
+            f"{regimen.name.split(':')[0]} is given {stated}{sources}, but this ladder would run "
+            f"{fmt_qty(volume_ml, 'mL')} in {fmt_minutes(minutes)}. To meet the stated time the average rate is "
+            f"{fmt_qty(slow, 'mL/h')} to {fmt_qty(fast, 'mL/h')} ({mg(slow)} to {mg(fast)}). Follow the order."))
+    else:
+        notes.append(f"{regimen.name.split(':')[0]}: {stated} the average rate is {fmt_qty(slow, 'mL/h')} to "
+                     f"{fmt_qty(fast, 'mL/h')}{sources}.")
+
+
 def calculate(req: DoseRequest, catalogue: Catalogue | None = None) -> DoseResult:
     cat = catalogue or load_catalogue()
     product = cat.product(req.product_id)
@@ -279,12 +455,21 @@ def calculate(req: DoseRequest, catalogue: Catalogue | None = None) -> DoseResul
     _check_weight_change(req, lim, warnings)
     if req.height_cm is not None:
         _check_range(req.height_cm, lim.height_cm, "Height", "cm", "height", warnings, "height")
-    weight = choose_dosing_weight(req.weight_kg, req.height_cm, req.sex, req.weight_basis, lim.dosing_weight)
-    dose, days = _resolve_course(req, cat, regimen, warnings)
+    if req.age_years is not None:
+        if isinstance(req.age_years, bool) or not isinstance(req.age_years, (int, float)) \
+                or not math.isfinite(req.age_years) or not 0 <= req.age_years <= 130:
+            raise InputError(f"Age {req.age_years!r} is not possible: enter an age from 0 to 130 years.",
+                             field="age")
+    weight = choose_dosing_weight(req.weight_kg, req.height_cm, req.sex, req.weight_basis, lim.dosing_weight,
+                                  indication)
+    notes.extend(weight.notes)
+    dose, days = _resolve_course(req, cat, regimen, warnings, notes)
+    _check_age(req, regimen, lim, warnings)
 
     total = dose * weight.dosing_kg
     daily = total / days
     volume = daily * 1000 / product.concentration_mg_per_ml
+    _check_fluid_load(req, volume, lim, warnings)
 
     # Vials.
     plan, option = plan_vials(daily, product.vials, lim.vial_rounding_tolerance_percent
@@ -316,25 +501,19 @@ def calculate(req: DoseRequest, catalogue: Catalogue | None = None) -> DoseResul
     if not row.verified:
         warnings.append(Warning("rates-unverified", f"{product.brand} infusion rates are not confirmed against the "
                                                     f"label ({CONFIRM_WITH_INSERT})."))
-    step_text = fmt_qty(lim.titration_step_minutes, "min")
-    if row.steps_mg_kg_min is None and row.increment_mg_kg_min is None:
-        notes.append(f"The label gives no step ladder ('increase as tolerated'): the proposed steps double the rate "
-                     f"every {step_text} (local policy default). Follow the order.")
-    elif row.initial_minutes is None or row.step_minutes is None:
-        notes.append(f"The label does not state the step timing: {step_text} between steps is a local policy "
-                     f"default. Follow the order.")
     ceiling, ceiling_reason = _rate_ceiling(req, product, row, cat, warnings, notes)
-    if "first-infusion" in req.risks:
-        notes.append(f"First infusion or brand switch: start at the label's initial rate "
-                     f"({fmt_qty(row.initial_mg_kg_min, 'mg/kg/min')}) and go up only as tolerated; "
-                     f"do not start at a rate tolerated on another product.")
+    ceiling, ceiling_reason = _first_infusion(req, product, row, weight.dosing_kg, lim, ceiling, ceiling_reason,
+                                              notes)
+    ceiling, ceiling_reason = _pump_cap(product, row, weight.dosing_kg, lim, ceiling, ceiling_reason, notes)
     steps = build_schedule(row, ceiling, weight.dosing_kg, product.concentration_mg_per_ml,
                            lim.titration_method, lim.titration_step_minutes)
+    # The top step is at most the pump/record maximum (never 1,000.0000001 mL/h by float error).
+    steps = [replace(s, ml_per_h=min(s.ml_per_h, lim.pump_max_ml_per_h)) for s in steps]
+    if len(steps) > 1:
+        _titration_note(row, lim, notes)
     minutes = infusion_minutes(steps, volume)
     if regimen is not None and regimen.infusion_hours is not None:
-        lo, hi = regimen.infusion_hours
-        notes.append(f"{regimen.name}: over {fmt_number(lo)} to {fmt_number(hi)} h the average rate is "
-                     f"{fmt_qty(volume / hi, 'mL/h')} to {fmt_qty(volume / lo, 'mL/h')}.")
+        _check_duration(regimen, product, weight.dosing_kg, volume, minutes, warnings, notes)
     if weight.dosing_kg != weight.actual_kg:
         notes.append(f"Rates use the dosing weight ({fmt_qty(weight.dosing_kg, 'kg')}).")
     if regimen is not None and regimen.label_status == "off-label":
@@ -356,5 +535,6 @@ def calculate(req: DoseRequest, catalogue: Catalogue | None = None) -> DoseResul
         rate_row_on_label=on_label, weight=weight, dose_g_per_kg=dose, days=days, total_dose_g=total,
         daily_dose_g=daily, daily_volume_ml=volume, vial_plan=plan, rounding_option=option,
         rate_ceiling_mg_kg_min=ceiling, rate_ceiling_reason=ceiling_reason, rate_steps=tuple(steps),
-        infusion_minutes_per_day=minutes, warnings=tuple(warnings), notes=tuple(notes), formulas=formulas,
+        infusion_minutes_per_day=minutes, warnings=tuple(_contraindication_warnings(product) + warnings),
+        notes=tuple(notes), formulas=formulas, pump_max_ml_per_h=lim.pump_max_ml_per_h,
     )

@@ -70,6 +70,16 @@ def fmt_number(value: float | int | Decimal, decimals: int = 2) -> str:
     return text
 
 
+def round_as_shown(value: float, decimals: int) -> float:
+    """``value`` rounded exactly as :func:`fmt_number` shows it (half up at ``decimals`` places).
+
+    A rule that compares a displayed figure with a threshold (BMI 30.0 is not over 30) compares
+    this, so a float such as 30.000000000000004 never decides differently from what is shown.
+    """
+    quantum = Decimal(1).scaleb(-decimals)
+    return float(Decimal(str(value)).quantize(quantum, rounding=ROUND_HALF_UP))
+
+
 def fmt_qty(value: float | int | Decimal, unit: str, decimals: int | None = None) -> str:
     """A number with its unit: ``fmt_qty(0.5, "g") == "0.5 g"``, ``fmt_qty(336.0, "mL/h") == "336 mL/h"``."""
     if unit in UNSAFE_UNITS:

@@ -23,6 +23,7 @@ from nurse_app.core.formatting import fmt_number, fmt_qty, fmt_range
 from nurse_app.core.resources import Fields, load_toml
 
 LOCAL_POLICY = "local policy default"
+PUMP_MAX_FROM = "limits.toml pump.max_rate_ml_per_h"
 # The record depends on these measures; the file must define every one.
 MEASURE_IDS = ("temperature", "heart_rate", "systolic", "diastolic", "respiratory_rate", "spo2",
                "weight", "height", "infusion_rate")
@@ -64,12 +65,22 @@ class VitalFlag:
 def _measure(f: Fields, sources: dict[str, str]) -> Measure:
     f.unknown_keys({"id", "label", "unit", "min", "max", "range_basis", "range_sources",
                     "range_note", "flag_low", "flag_high", "flag_change", "flag_change_percent",
-                    "flag_basis", "flag_sources", "flag_note"})
+                    "flag_basis", "flag_sources", "flag_note", "max_from"})
 
     def source_keys(key: str) -> tuple[str, ...]:
         return f.source_keys(key, sources, [], non_empty=False)
 
-    lo, hi = f.number("min"), f.number("max")
+    lo = f.number("min")
+    if f.has("max_from"):
+        # One limit, one source: the pump/record maximum rate lives in limits.toml [pump], which
+        # the dose engine's ladder is capped at, so the record accepts every rate the plan proposes.
+        f.text("max_from", choices=(PUMP_MAX_FROM,))
+        if f.has("max"):
+            f.fail("give max or max_from, not both", "max")
+        from nurse_app.core.catalogue import load_catalogue
+        hi = load_catalogue().limits.pump_max_ml_per_h
+    else:
+        hi = f.number("max")
     if not lo < hi:
         f.fail("min must be below max", "min")
     range_sources = source_keys("range_sources")

@@ -9,7 +9,12 @@ Rules (constants from ``resources/limits.toml`` [dosing_weight]):
 * The dose is never based on a weight above the actual weight: when actual < IBW,
   the ideal and adjusted bases both give the actual weight, and the result says so.
 * ``auto``: adjusted weight when BMI is over the obesity threshold (Ontario: BMI > 30),
-  otherwise actual weight; the reason is returned with the choice.
+  otherwise actual weight; the reason is returned with the choice.  The BMI is compared
+  as shown (one decimal, half up): BMI 30.0 is not over 30.  Indications listed in
+  ``actual_weight_indications`` (primary/secondary immunodeficiency: dose titrated to IgG
+  trough levels) use actual weight in ``auto``, and say why.
+* Pregnancy: the dosing weight is the pre-pregnancy weight; the rule is returned as a
+  note wherever the basis is auto/ideal/adjusted and the patient may be female.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from dataclasses import dataclass
 
 from nurse_app.core.catalogue import DosingWeightRules
 from nurse_app.core.errors import InputError
-from nurse_app.core.formatting import fmt_number, fmt_qty
+from nurse_app.core.formatting import fmt_number, fmt_qty, round_as_shown
 from nurse_app.core.units import CM_PER_IN
 
 BASES = ("actual", "ideal", "adjusted", "auto")
@@ -38,6 +43,7 @@ class DosingWeight:
     dosing_kg: float
     reason: str         # one sentence a nurse reads: which weight and why
     formulas: tuple[str, ...]
+    notes: tuple[str, ...] = ()
 
 
 def bmi(actual_kg: float, height_cm: float) -> float:
@@ -58,14 +64,19 @@ def adjusted_body_weight(actual_kg: float, ideal_kg: float, rules: DosingWeightR
     return ideal_kg + rules.adjusted_factor * (actual_kg - ideal_kg)
 
 
+BMI_DECIMALS = 1  # as shown everywhere (fmt_qty(..., "kg/m²"))
+
+
 def _is_obese(bmi_value: float, rules: DosingWeightRules) -> bool:
+    """The obesity rule on the BMI *as shown* (one decimal): 30.04 shows 30 and is not over 30."""
+    bmi_value = round_as_shown(bmi_value, BMI_DECIMALS)
     if rules.obesity_threshold_inclusive:
         return bmi_value >= rules.obesity_bmi_threshold
     return bmi_value > rules.obesity_bmi_threshold
 
 
 def choose_dosing_weight(actual_kg: float, height_cm: float | None, sex: str | None,
-                         basis: str, rules: DosingWeightRules) -> DosingWeight:
+                         basis: str, rules: DosingWeightRules, indication: str | None = None) -> DosingWeight:
     if basis not in BASES:
         raise InputError(f"Weight basis {basis!r} is not one of {', '.join(BASES)}.", field="weight_basis")
     if sex is not None and sex not in SEXES:
@@ -107,7 +118,12 @@ def choose_dosing_weight(actual_kg: float, height_cm: float | None, sex: str | N
             raise InputError(f"Sex is needed to work out {what} body weight (the Devine formula "
                              f"differs for men and women).", field="sex")
 
-    if basis == "auto":
+    exempt = indication is not None and indication in rules.actual_weight_indications
+    if basis == "auto" and exempt:
+        chosen, reason = "actual", f"Actual weight: {rules.actual_weight_reason}."
+        if bmi_value is not None and _is_obese(bmi_value, rules):
+            reason += f" (BMI {fmt_number(bmi_value, BMI_DECIMALS)} is {threshold}; the exemption applies.)"
+    elif basis == "auto":
         if bmi_value is None:
             chosen, reason = "actual", "Actual weight: no height given, so the obesity rule (BMI) could not be checked."
         elif not _is_obese(bmi_value, rules):
@@ -132,6 +148,10 @@ def choose_dosing_weight(actual_kg: float, height_cm: float | None, sex: str | N
                    f"so the actual weight is used: the dose is never based on more than the patient weighs.")
         weight = actual_kg
         chosen = "actual"
+    notes = []
+    if rules.pregnancy_note and sex != "male" and (basis in ("ideal", "adjusted")
+                                                         or (basis == "auto" and not exempt)):
+        notes.append(rules.pregnancy_note)
     return DosingWeight(actual_kg=actual_kg, height_cm=height_cm, sex=sex, bmi=bmi_value, ideal_kg=ideal,
                         adjusted_kg=adjusted, requested_basis=basis, basis=chosen, dosing_kg=weight,
-                        reason=reason, formulas=tuple(formulas))
+                        reason=reason, formulas=tuple(formulas), notes=tuple(notes))
