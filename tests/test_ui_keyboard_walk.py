@@ -149,14 +149,17 @@ def test_enter_saves_the_order_even_after_tab_passed_cancel(qtbot, record):
         boxes = [b for b in dialog.findChildren(QCheckBox) if b.objectName().startswith("ack_")]
         qtbot.waitUntil(lambda: all(b.isVisible() for b in boxes), timeout=2000)   # shown by a queued call
         dialog.notes.editor.setFocus()
-        press(qtbot, Qt.Key_Tab)
-        ack = QApplication.focusWidget()
-        assert isinstance(ack, QCheckBox) and ack.objectName().startswith("ack_")
+        # Every warning box in turn (issue 9: the product's contraindications are warnings too), then Cancel.
+        for _ in boxes:
+            press(qtbot, Qt.Key_Tab)
+            ack = QApplication.focusWidget()
+            assert isinstance(ack, QCheckBox) and ack.objectName().startswith("ack_")
         press(qtbot, Qt.Key_Tab)
         assert QApplication.focusWidget() is dialog.buttons.button(dialog.buttons.StandardButton.Cancel)
-        press(qtbot, Qt.Key_Tab)                 # on round the form, then back to the warning
-        ack.setFocus()
-        press(qtbot, Qt.Key_Space)
+        press(qtbot, Qt.Key_Tab)                 # on round the form, then back to the warnings
+        for ack in boxes:
+            ack.setFocus()
+            press(qtbot, Qt.Key_Space)
         assert dialog.save_button.isEnabled() and dialog.save_button.isDefault()
         press(qtbot, Qt.Key_Return)
         assert not dialog.isVisible(), "Enter saved and closed the form"
@@ -235,12 +238,17 @@ def test_baseline_change_that_rounds_to_zero_has_no_sign_and_one_warning_reads_r
     page.set_inputs(weight="154.3", weight_unit="lb")            # 69.99 kg: 0.01 % under the baseline
     assert "(2026-01-05, 0 %)" in page.weights_label.text()
     assert "−0" not in page.weights_label.text()
+    # Issue 9: the product's contraindications come first as warnings; tick them, then the one left.
+    for w in page.pending_warnings():
+        if w.code.startswith("contraindication-"):
+            page.findChild(QCheckBox, f"ack_{w.code}").setChecked(True)
     [warning] = page.pending_warnings()
+    assert page.banner.text() == "⚠ 1 warning below needs acknowledgement before this calculation is used."
     box = page.findChild(QCheckBox, f"ack_{warning.code}")
     qtbot.waitUntil(box.isVisible, timeout=2000)
     box.setFocus()
     press(qtbot, Qt.Key_Space)
-    assert page.banner.text() == "✓ The warning is acknowledged."
+    assert page.banner.text() == f"✓ All {len(page.acknowledgements())} warnings acknowledged."
 
 
 # ------------------------------------------------------------------ visit tabs

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import datetime as _dt
 import json
 
-from nurse_app.core.dosing import RISKS, DoseRequest, DoseResult, calculate
+from nurse_app.core.dosing import RISKS, DoseRequest, DoseResult, age_in_years, calculate
 from nurse_app.core.errors import InputError
 from nurse_app.core.calc_text import result_lines
 from nurse_app.core.units import parse_height_cm, parse_number, parse_weight_kg
@@ -31,6 +32,9 @@ def register(subparsers) -> None:
                    help="comma-separated risk flags: " + ", ".join(RISKS))
     p.add_argument("--baseline-weight", metavar="70kg|154lb",
                    help="the weight the order was written for: a change of 10 %% or more warns (tell the prescriber)")
+    p.add_argument("--age", metavar="YEARS", help="age in years (child vs adult limits, over-65 renal prompt, "
+                                                  "fluid load in small patients)")
+    p.add_argument("--dob", metavar="YYYY-MM-DD", help="date of birth (gives the age today; not with --age)")
     p.add_argument("--no-rounding-option", action="store_true", help="do not offer a whole-vial rounding option")
     p.add_argument("--json", action="store_true", help="print one JSON object (numbers unrounded)")
     p.set_defaults(func=run)
@@ -50,6 +54,17 @@ def request_from_args(args: argparse.Namespace) -> DoseRequest:
             raise InputError(f"Days must be a whole number, not {args.days}.")
         days = int(days_value)
     risks = frozenset(r.strip() for r in args.risk.split(",") if r.strip())
+    age = None
+    if args.age is not None and args.dob is not None:
+        raise InputError("Give --age or --dob, not both.")
+    if args.age is not None:
+        age = parse_number(args.age, "age", "Age")
+    elif args.dob is not None:
+        try:
+            born = _dt.date.fromisoformat(args.dob)
+        except ValueError:
+            raise InputError(f"Date of birth {args.dob!r} is not a real date: use YYYY-MM-DD.") from None
+        age = age_in_years(born, _dt.date.today())
     return DoseRequest(
         product_id=args.product,
         weight_kg=parse_weight_kg(args.weight, default_unit=None),
@@ -66,6 +81,7 @@ def request_from_args(args: argparse.Namespace) -> DoseRequest:
         offer_vial_rounding=not args.no_rounding_option,
         baseline_weight_kg=(parse_weight_kg(args.baseline_weight, default_unit=None)
                             if args.baseline_weight else None),
+        age_years=age,
     )
 
 

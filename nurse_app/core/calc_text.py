@@ -40,14 +40,26 @@ def result_lines(result: DoseResult) -> list[str]:
     if result.rounding_option:
         lines.append(f"  Option      {fmt_qty(result.rounding_option.dispensed_g, 'g')} per day in whole vials "
                      f"(not applied; the prescriber decides)")
+    if result.rate_row.label_text:
+        lines += ["", f"Label rates ({'/'.join(result.rate_row.indications).upper()} row, as the label prints them): "
+                      f"{result.rate_row.label_text} [{', '.join(result.rate_row.sources)}]"]
     rates_mark = "" if result.rates_verified else f"  [{CONFIRM_WITH_INSERT}]"
     lines += ["", f"Rates (for {fmt_qty(w.dosing_kg, 'kg')}; up to {fmt_qty(result.rate_ceiling_mg_kg_min, 'mg/kg/min')}: "
                   f"{result.rate_ceiling_reason}){rates_mark}"]
-    lines.append(f"  {'Start':>8}  {'mg/kg/min':>10}  {'mL/h':>8}")
+    label_unit = result.rate_row.label_unit
+    extra = label_unit != "mg/kg/min"   # also show the label's own unit (e.g. Gammagard mL/kg/h)
+    lines.append(f"  {'Start':>8}  {'mg/kg/min':>10}  {'mL/h':>8}" + (f"  {label_unit:>10}" if extra else ""))
     for s in result.rate_steps:
         lines.append(f"  {fmt_number(s.start_min, 0) + ' min':>8}  {fmt_number(s.mg_per_kg_min, 2):>10}  "
-                     f"{fmt_number(s.ml_per_h, 1):>8}")
+                     f"{fmt_number(s.ml_per_h, 1):>8}"
+                     + (f"  {fmt_number(result.in_label_unit(s.mg_per_kg_min), 3):>10}" if extra else ""))
     lines.append(f"  Estimated infusion time per day: {fmt_minutes(result.infusion_minutes_per_day)}")
+    lines += ["", "Contraindications (confirm before the order is accepted)"]
+    lines += [f"  x {c.text}{'' if c.verified else f' [{CONFIRM_WITH_INSERT}]'} [{', '.join(c.sources)}]"
+              for c in p.contraindications] or ["  None listed."]
+    lines += ["", "Cautions"]
+    lines += [f"  * {c.text}{'' if c.verified else f' [{CONFIRM_WITH_INSERT}]'} [{', '.join(c.sources)}]"
+              for c in p.cautions] or ["  None listed."]
     if result.warnings:
         lines += ["", "Warnings (each must be acknowledged)"]
         lines += [f"  ! {x.message}" for x in result.warnings]

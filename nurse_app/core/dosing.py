@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 import math
 from dataclasses import dataclass, field, replace
 
@@ -84,6 +85,16 @@ class DoseResult:
     formulas: tuple[str, ...] = field(default=())
     pump_max_ml_per_h: float | None = None
 
+    def in_label_unit(self, mg_per_kg_min: float) -> float:
+        """A rate in the unit the label prints (mg/kg/min, mL/kg/min or mL/kg/h)."""
+        unit = self.rate_row.label_unit
+        conc = self.product.concentration_mg_per_ml
+        if unit == "mL/kg/min":
+            return mg_per_kg_min / conc
+        if unit == "mL/kg/h":
+            return mg_per_kg_min * 60 / conc
+        return mg_per_kg_min
+
     @property
     def rates_verified(self) -> bool:
         return self.rate_row.verified
@@ -130,7 +141,8 @@ class DoseResult:
             "rate_ceiling_mg_per_kg_min": self.rate_ceiling_mg_kg_min,
             "rate_ceiling_reason": self.rate_ceiling_reason,
             "rate_steps": [{"start_min": s.start_min, "mg_per_kg_min": s.mg_per_kg_min,
-                            "ml_per_kg_min": s.ml_per_kg_min, "ml_per_h": s.ml_per_h}
+                            "ml_per_kg_min": s.ml_per_kg_min, "ml_per_h": s.ml_per_h,
+                            "label_unit_value": self.in_label_unit(s.mg_per_kg_min)}
                            for s in self.rate_steps],
             "infusion_minutes_per_day": self.infusion_minutes_per_day,
             "risks": sorted(self.request.risks),
@@ -150,6 +162,23 @@ class DoseResult:
             "notes": list(self.notes),
             "formulas": list(self.formulas),
         }
+
+
+def age_in_years(born: _dt.date, on: _dt.date) -> float:
+    """Age on ``on``: completed years plus the fraction of the current year (18 on the 18th birthday)."""
+    if born > on:
+        raise InputError(f"Date of birth {born.isoformat()} is after {on.isoformat()}.", field="dob")
+
+    def birthday(year: int) -> _dt.date:
+        try:
+            return born.replace(year=year)
+        except ValueError:  # 29 February in a common year
+            return _dt.date(year, 3, 1)
+
+    years = on.year - born.year - (1 if birthday(on.year) > on else 0)
+    last = birthday(born.year + years)
+    following = birthday(born.year + years + 1)
+    return years + (on - last).days / (following - last).days
 
 
 # --------------------------------------------------------------------------- checks
@@ -374,6 +403,8 @@ def _first_infusion(req: DoseRequest, product: Product, row: RateRow, weight_kg:
         what = "the initial rate (the label gives no first-infusion schedule)"
     if hold < ceiling:
         ceiling, reason = hold, f"first infusion or brand switch: {what}"
+    else:
+        what = reason
     mlh = ml_per_hour(ceiling, weight_kg, product.concentration_mg_per_ml)
     notes.append(f"First infusion or brand switch: the ladder holds at {fmt_qty(ceiling, 'mg/kg/min')} "
                  f"({fmt_qty(min(mlh, lim.pump_max_ml_per_h), 'mL/h')}), {what}, for the whole infusion; it does not "

@@ -8,6 +8,8 @@ recorded acknowledgement (``acknowledgements()``), which the visit record stores
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFormLayout, QFrame, QGridLayout,
                                QHBoxLayout, QHeaderView, QLabel, QLineEdit, QScrollArea, QSizePolicy, QSplitter,
@@ -182,6 +184,8 @@ class CalculatorPage(QWidget):
         self.height = FieldWithError("height", "needed for BMI and ideal weight", units=("cm", "in"))
         pform.addRow("&Weight", self.weight)
         pform.addRow("H&eight", self.height)     # Alt+H is the Help menu
+        self.age = FieldWithError("age", "optional: child/adult limits, over-65 renal prompt")
+        pform.addRow("&Age (years)", self.age)
         self.sex, self.sex_error, holder = self._combo_with_error("sex")
         self.sex.addItem("Not given", None)
         self.sex.addItem("Female", "female")
@@ -205,12 +209,12 @@ class CalculatorPage(QWidget):
         self.product_cautions.setObjectName("product_cautions")
         self.product_cautions.setWordWrap(True)
         self.product_cautions.setTextFormat(Qt.RichText)
-        cautions = Section("Product cautions")
+        cautions = Section("Product contraindications and cautions")
         cautions.body.addWidget(self.product_cautions)
         layout.addWidget(cautions)
         layout.addStretch(1)
 
-        for field in (self.dose, self.days, self.max_rate, self.weight, self.height):
+        for field in (self.dose, self.days, self.max_rate, self.weight, self.height, self.age):
             field.changed.connect(self._schedule)
         self.product.currentIndexChanged.connect(self._show_cautions)
         self._regimen_changed()
@@ -319,11 +323,17 @@ class CalculatorPage(QWidget):
 
     def _show_cautions(self, *_):
         product = self.catalogue.products[self.product.currentData()]
-        items = []
-        for c in product.cautions:
-            text = c.text if c.verified else f"{c.text} <i>({CONFIRM_WITH_INSERT})</i>"
-            items.append(f"<li>{text}</li>")
-        self.product_cautions.setText(f"<ul style='margin-left:-20px'>{''.join(items)}</ul>" if items else "None listed.")
+
+        def listed(entries) -> str:
+            items = []
+            for c in entries:
+                text = html.escape(c.text) if c.verified else (f"{html.escape(c.text)} "
+                                                               f"<i>({CONFIRM_WITH_INSERT})</i>")
+                items.append(f"<li>{text}</li>")
+            return f"<ul style='margin-left:-20px'>{''.join(items)}</ul>" if items else "<p>None listed.</p>"
+
+        self.product_cautions.setText(f"<b>Contraindications</b>{listed(product.contraindications)}"
+                                      f"<b>Cautions</b>{listed(product.cautions)}")
 
     def load_regimen(self, regimen_id: str) -> None:
         """Select a regimen (e.g. from a guide's link); leaves patient fields as they are."""
@@ -358,7 +368,7 @@ class CalculatorPage(QWidget):
     def lock_order(self, *, product: str, regimen: str | None, dose: float | None, days: int | None,
                    indication: str | None, height_cm: float | None, sex: str | None,
                    baseline: BaselineWeight | None = None, weight_basis: str = "auto",
-                   max_rate: float | None = None) -> None:
+                   max_rate: float | None = None, age_years: float | None = None) -> None:
         """Visit mode: the order (with its weight basis and rate cap) and the patient's height and
         sex come from the record and cannot be changed here; only today's weight (and risk flags)
         are typed.  Today's
@@ -376,6 +386,8 @@ class CalculatorPage(QWidget):
         self.basis.setCurrentIndex(max(self.basis.findData(weight_basis), 0))
         self.max_rate.edit.setText(fmt_number(max_rate, 2) if max_rate is not None else "")
         self.max_rate.edit.setPlaceholderText("none in the order")
+        if age_years is not None:
+            self.age.edit.setText(fmt_number(age_years, 1))
         for widget in (self.product, self.regimen, self.dose.edit, self.days.edit, self.indication,
                        self.height.edit, self.height.unit, self.sex, self.basis, self.max_rate.edit):
             widget.setEnabled(False)
@@ -422,6 +434,9 @@ class CalculatorPage(QWidget):
             self._missing.append("the number of days")
         if not custom and dose is None and self.catalogue.regimens[regimen_id].course_g_per_kg is None:
             self._missing.append("the ordered dose in g/kg")
+        age = None
+        if self.age.text():
+            age = read("age", lambda: parse_number(self.age.text(), "age", "Age"))
         max_rate = None
         if self.max_rate.text():
             max_rate = read("max_rate", lambda: parse_number(self.max_rate.text(), "max_rate", "Maximum rate"))
@@ -441,11 +456,12 @@ class CalculatorPage(QWidget):
             risks=frozenset(k for k, box in self.risk_boxes.items() if box.isChecked()),
             baseline_weight_kg=self._baseline.weight_kg if self._baseline else None,
             baseline_weighed_on=self._baseline.measured_on if self._baseline else None,
+            age_years=age,
         ), {}
 
     def _show_errors(self, errors: dict[str, str]) -> None:
         fields = {"weight": self.weight, "height": self.height, "dose": self.dose, "days": self.days,
-                  "max_rate": self.max_rate}
+                  "max_rate": self.max_rate, "age": self.age}
         for name, field in fields.items():
             field.set_error(errors.get(name))
         labels = {"product": self.product_error, "regimen": self.regimen_error, "sex": self.sex_error,
@@ -500,7 +516,8 @@ class CalculatorPage(QWidget):
         unverified = "" if r.rates_verified else f" <b style='color:{text_colour(ATTENTION_COLOUR)}'>{CONFIRM_WITH_INSERT}.</b>"
         self.rate_caption.setText(
             f"For {fmt_qty(w.dosing_kg, 'kg')}, {r.product.brand}; up to "
-            f"{fmt_qty(r.rate_ceiling_mg_kg_min, 'mg/kg/min')} ({r.rate_ceiling_reason}).{unverified}")
+            f"{fmt_qty(r.rate_ceiling_mg_kg_min, 'mg/kg/min')} ({r.rate_ceiling_reason}).{unverified}"
+            + (f"<br>Label, as printed: {html.escape(r.rate_row.label_text)}" if r.rate_row.label_text else ""))
         self.rate_table.setRowCount(len(r.rate_steps))
         for i, s in enumerate(r.rate_steps):
             cells = [fmt_qty(s.start_min, "min"), fmt_number(s.mg_per_kg_min, 2),
