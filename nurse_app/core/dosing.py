@@ -538,8 +538,11 @@ def calculate(req: DoseRequest, catalogue: Catalogue | None = None) -> DoseResul
     ceiling, ceiling_reason = _pump_cap(product, row, weight.dosing_kg, lim, ceiling, ceiling_reason, notes)
     steps = build_schedule(row, ceiling, weight.dosing_kg, product.concentration_mg_per_ml,
                            lim.titration_method, lim.titration_step_minutes)
-    # The top step is at most the pump/record maximum (never 1,000.0000001 mL/h by float error).
-    steps = [replace(s, ml_per_h=min(s.ml_per_h, lim.pump_max_ml_per_h)) for s in steps]
+    # A step capped at the pump/record maximum runs at exactly that rate (never 1,000.0000001 or
+    # 999.9999999 mL/h by float error).
+    steps = [replace(s, ml_per_h=lim.pump_max_ml_per_h)
+             if math.isclose(s.ml_per_h, lim.pump_max_ml_per_h, rel_tol=1e-9) or s.ml_per_h > lim.pump_max_ml_per_h
+             else s for s in steps]
     if len(steps) > 1:
         _titration_note(row, lim, notes)
     minutes = infusion_minutes(steps, volume)
