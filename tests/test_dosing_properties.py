@@ -158,3 +158,58 @@ def test_baseline_weight_warns_at_the_threshold_and_never_changes_the_dose(produ
     elif change < LIM.weight_change_notify_percent - 0.05:   # the shown figure has one decimal
         assert warned == []
     assert [w for w in checked.warnings if w.code != "weight-change"] == list(plain.warnings)
+
+
+# ---------------------------------------------------------------- issue 9 properties
+
+@settings(max_examples=200, deadline=None)
+@given(product=st.sampled_from(PRODUCTS), regimen=st.sampled_from(REGIMENS), weight=weights, risk=risks,
+       cap=caps)
+def test_every_step_within_the_pump_maximum_and_accepted_by_the_store(product, regimen, weight, risk, cap):
+    """Issue 9: one limit, one source. Every proposed rate is at most limits.toml [pump] and the
+    store's rate validation (resources/vitals.toml -> the same value) accepts it."""
+    from nurse_app.store.validation import measure as store_measure
+    try:
+        r = calculate(DoseRequest(product_id=product, weight_kg=weight, regimen_id=regimen, weight_basis="actual",
+                                  risks=risk, max_rate_mg_kg_min=cap))
+    except InputError:
+        return
+    check = store_measure("infusion_rate")
+    for s in r.rate_steps:
+        assert s.ml_per_h <= LIM.pump_max_ml_per_h
+        assert check("rate_ml_h", "Rate", s.ml_per_h) == s.ml_per_h
+
+
+@settings(max_examples=200, deadline=None)
+@given(product=st.sampled_from(PRODUCTS), regimen=st.sampled_from(REGIMENS), weight=weights, risk=risks)
+def test_first_infusion_never_climbs(product, regimen, weight, risk):
+    """Issue 9: with first-infusion the ladder is one step, at or below the label's first-infusion
+    rate (or its initial rate), and never faster than the same request without the flag."""
+    base = DoseRequest(product_id=product, weight_kg=weight, regimen_id=regimen, weight_basis="actual",
+                       risks=frozenset(risk - {"first-infusion"}))
+    try:
+        plain = calculate(base)
+    except InputError:
+        return
+    first = calculate(DoseRequest(**{**base.__dict__, "risks": base.risks | {"first-infusion"}}))
+    row = first.rate_row
+    assert len(first.rate_steps) == 1
+    assert first.rate_steps[0].mg_per_kg_min <= (row.first_infusion_max_mg_kg_min or row.initial_mg_kg_min) + 1e-9
+    assert first.rate_steps[0].ml_per_h <= plain.rate_steps[-1].ml_per_h + 1e-9
+
+
+@settings(max_examples=300, deadline=None)
+@given(weight=st.floats(min_value=40, max_value=200), height=st.floats(min_value=153, max_value=210),
+       sex=st.sampled_from(["female", "male"]))
+def test_auto_basis_follows_the_bmi_as_shown(weight, height, sex):
+    """Issue 9: the obesity rule agrees with the BMI the nurse sees (one decimal)."""
+    from nurse_app.core.formatting import fmt_number
+    r = calculate(DoseRequest(product_id="privigen", weight_kg=weight, height_cm=height, sex=sex,
+                              regimen_id="pemphigus", weight_basis="auto"))
+    shown = float(fmt_number(r.weight.bmi, 1).replace(",", ""))
+    obese = shown > LIM.dosing_weight.obesity_bmi_threshold
+    assert (r.weight.requested_basis == "auto")
+    assert ("Adjusted weight: BMI" in r.weight.reason) == obese
+    pi = calculate(DoseRequest(product_id="privigen", weight_kg=weight, height_cm=height, sex=sex,
+                               regimen_id="pi-replacement", dose_g_per_kg=0.4, weight_basis="auto"))
+    assert pi.weight.dosing_kg == weight                       # PI: actual weight whatever the BMI
