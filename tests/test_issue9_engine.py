@@ -153,6 +153,34 @@ def test_itp_over_one_day_needs_an_acknowledgement_naming_the_regimen_days():
     assert "each day is 2 g/kg/day" in w.message and "prescriber" in w.message
 
 
+@pytest.mark.parametrize("regimen_id", sorted(load_catalogue().regimens))
+def test_every_regimen_names_its_days_when_the_order_differs(regimen_id):
+    regimen = load_catalogue().regimens[regimen_id]
+    dose = regimen.course_g_per_kg or regimen.dose_range_g_per_kg[0]
+    checked = 0
+    for days in range(1, 6):
+        try:
+            r = calc(product_id="gamunex-c", weight_kg=70, regimen_id=regimen_id, dose_g_per_kg=dose, days=days)
+        except InputError:          # a hard limit (e.g. more than 2 g/kg/day) refuses outright
+            continue
+        found = [w for w in r.warnings if w.code == "regimen-days"]
+        if regimen.days_min <= days <= regimen.days_max:
+            assert not found
+        else:
+            checked += 1
+            [w] = found
+            assert regimen.days_note in w.message and w.needs_ack
+    assert checked or (regimen.days_min, regimen.days_max) == (1, 5)   # MMN: every 1 to 5 days allowed
+
+
+def test_products_command_prints_label_units_and_contraindications(capsys):
+    assert cli_main(["products"]) == 0
+    out = capsys.readouterr().out
+    gammagard = out.split("gammagard-liquid", 1)[1].split("gammagard-sd-5")[0]
+    assert "PI: 0.5 mL/kg/h up to 5 mL/kg/h" in gammagard            # not "0.83 mg/kg/min"
+    assert "contraindication: Hyperprolinaemia" in out.split("privigen", 1)[1].split("octagam-5")[0]
+
+
 # Checked against ivig-dosing.md section 1 (days the label/guideline divides the course over).
 EXPECTED_DAYS = {
     "dermatomyositis": (2, 5), "pemphigus": (2, 5), "pemphigoid": (2, 5), "pi-replacement": (1, 1),

@@ -29,9 +29,14 @@ def run_products(args: argparse.Namespace) -> int:
             "rates": [{"indications": list(r.indications), "initial_mg_per_kg_min": r.initial_mg_kg_min,
                        "max_mg_per_kg_min": r.max_mg_kg_min, "label_unit": r.label_unit,
                        "label_initial": r.label_initial, "label_max": r.label_max,
+                       "label_text": r.label_text,
+                       "first_infusion_max_mg_per_kg_min": r.first_infusion_max_mg_kg_min,
+                       "first_infusion_sources": list(r.first_infusion_sources),
                        "verified": r.verified, "sources": list(r.sources)} for r in p.rates],
             "at_risk_max_mg_per_kg_min": p.at_risk_max_mg_kg_min,
             "cautions": [{"kind": c.kind, "text": c.text, "verified": c.verified} for c in p.cautions],
+            "contraindications": [{"kind": c.kind, "text": c.text, "verified": c.verified}
+                                  for c in p.contraindications],
         } for p in cat.products.values()]
         print(json.dumps(out, indent=2, ensure_ascii=False))
         return 0
@@ -43,8 +48,12 @@ def run_products(args: argparse.Namespace) -> int:
         print(f"{'':<20} vials: {vials}")
         for r in p.rates:
             mark = "" if r.verified else f"  [{CONFIRM_WITH_INSERT}]"
-            print(f"{'':<20} {', '.join(r.indications).upper()}: {fmt_qty(r.initial_mg_kg_min, 'mg/kg/min')} "
-                  f"up to {fmt_qty(r.max_mg_kg_min, 'mg/kg/min')}{mark}")
+            # As the label prints it (label's unit and figures), e.g. Gammagard Liquid in mL/kg/h.
+            print(f"{'':<20} {', '.join(r.indications).upper()}: {fmt_qty(r.label_initial, r.label_unit)} "
+                  f"up to {fmt_qty(r.label_max, r.label_unit)}{mark}")
+        for c in p.contraindications:
+            mark = "" if c.verified else f"  [{CONFIRM_WITH_INSERT}]"
+            print(f"{'':<20} contraindication: {c.text}{mark}")
     return 0
 
 
