@@ -108,6 +108,10 @@ def test_pi_auto_uses_actual_weight_and_says_why():
               dose_g_per_kg=0.4, weight_basis="auto")
     assert pi.weight.basis == "actual" and pi.total_dose_g == pytest.approx(48)
     assert "IgG trough" in pi.weight.reason and "immunodeficiency" in pi.weight.reason
+    # Secondary immunodeficiency (a custom order) too: 0.4 g/kg x 120 kg = 48 g.
+    sid = calc(product_id="privigen", weight_kg=120, height_cm=160, sex="female", indication="sid",
+               dose_g_per_kg=0.4, days=1, weight_basis="auto")
+    assert sid.weight.basis == "actual" and sid.total_dose_g == pytest.approx(48)
     # An explicit basis is still honoured for PI (the prescriber's choice): adjusted 79.43 kg.
     pi_adj = calc(product_id="privigen", weight_kg=120, height_cm=160, sex="female", regimen_id="pi-replacement",
                   dose_g_per_kg=0.4, weight_basis="adjusted")
