@@ -213,3 +213,22 @@ def test_auto_basis_follows_the_bmi_as_shown(weight, height, sex):
     pi = calculate(DoseRequest(product_id="privigen", weight_kg=weight, height_cm=height, sex=sex,
                                regimen_id="pi-replacement", dose_g_per_kg=0.4, weight_basis="auto"))
     assert pi.weight.dosing_kg == weight                       # PI: actual weight whatever the BMI
+
+
+@settings(max_examples=200, deadline=None)
+@given(product=st.sampled_from(PRODUCTS), regimen=st.sampled_from(REGIMENS), weight=weights,
+       age=st.floats(min_value=0, max_value=130), risk=risks)
+def test_age_rules_never_crash_and_prompt_exactly_over_the_threshold(product, regimen, weight, age, risk):
+    """Issue 9: any possible age is accepted; the renal prompt appears exactly when the age is over
+    limits.toml [age] renal_risk_over_years and the renal flag is not ticked."""
+    try:
+        r = calculate(DoseRequest(product_id=product, weight_kg=weight, regimen_id=regimen, weight_basis="actual",
+                                  age_years=age, risks=risk))
+    except HardLimitError as exc:
+        assert str(exc)
+        return
+    prompted = "age-renal-risk" in [w.code for w in r.warnings]
+    assert prompted == (age > LIM.age.renal_risk_over_years and "renal" not in risk)
+    child = age < LIM.age.adult_years
+    if CAT.regimens[regimen].population == "children" and child:
+        assert "daily-dose" not in [w.code for w in r.warnings]

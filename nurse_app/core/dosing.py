@@ -11,6 +11,17 @@
 * Rates use the dosing weight (never more than the actual weight), and the label row
   chosen by the regimen's indication (or the most conservative row when the label does
   not cover it).
+* The ladder stops at the lowest of: label maximum, at-risk ceiling, prescriber's cap,
+  first-infusion hold (the label's first-infusion rate, else the initial rate), and the
+  pump/record maximum in ``limits.toml [pump]`` (the flowsheet validates against the same
+  value, so it accepts every rate proposed here).
+* A course divided over other days than the regimen's label/guideline days is not refused
+  (the prescriber's order wins, and e.g. EU product information allows ITP 0.8 to 1 g/kg on
+  one day) but needs an acknowledgement whose text names the regimen's days.
+* The product's contraindications come first among the warnings: each must be acknowledged
+  before the order or the calculation is used.
+* Age (when known): child vs adult single-day courses, the over-65 renal prompt, and the
+  fluid load in mL/kg for small patients.
 """
 
 from __future__ import annotations
