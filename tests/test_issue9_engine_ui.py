@@ -44,6 +44,7 @@ def test_order_dialog_shows_privigen_contraindications_before_the_order_is_accep
     assert contra == {"ack_contraindication-anaphylaxis-to-immune-globulin",
                       "ack_contraindication-iga-deficiency-antibodies", "ack_contraindication-hyperprolinaemia"}
     assert not dialog.save_button.isEnabled()
+    assert boxes["ack_contraindication-hyperprolinaemia"].text() == "Checked: not present"
     for name, box in boxes.items():
         if name != "ack_contraindication-hyperprolinaemia":
             click_when_shown(qtbot, box, near_left_edge=True)

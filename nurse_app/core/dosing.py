@@ -355,12 +355,21 @@ def _rate_ceiling(req: DoseRequest, product: Product, row: RateRow, cat: Catalog
     return ceiling, reason
 
 
+CONTRAINDICATION_CODE = "contraindication-"
+CONTRAINDICATION_ACK = "Checked: not present"
+
+
+def ack_label(warning: Warning) -> str:
+    """What ticking the box means: a contraindication is screened for, a warning acknowledged."""
+    return CONTRAINDICATION_ACK if warning.code.startswith(CONTRAINDICATION_CODE) else "Acknowledged"
+
+
 def _contraindication_warnings(product: Product) -> list[Warning]:
     """Each contraindication is a warning to acknowledge before the order or calculation is used."""
     result = []
     for c in product.contraindications:
         mark = "" if c.verified else f" ({CONFIRM_WITH_INSERT})"
-        result.append(Warning(f"contraindication-{c.kind}",
+        result.append(Warning(f"{CONTRAINDICATION_CODE}{c.kind}",
                               f"Contraindication ({product.brand}): {c.text}{mark} Confirm the patient does not "
                               f"have this before the order is accepted."))
     return result

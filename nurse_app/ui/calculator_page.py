@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFormLay
 from nurse_app.core.acknowledgements import AcknowledgementLog
 from nurse_app.core.calc_text import vial_plan_text
 from nurse_app.core.catalogue import CONFIRM_WITH_INSERT, Catalogue, load_catalogue
-from nurse_app.core.dosing import DoseRequest, DoseResult, calculate, weight_change_percent
+from nurse_app.core.dosing import DoseRequest, DoseResult, ack_label, calculate, weight_change_percent
 from nurse_app.core.errors import InputError
 from nurse_app.core.formatting import fmt_change, fmt_minutes, fmt_number, fmt_qty
 from nurse_app.core.units import height_to_cm, parse_number, weight_to_kg
@@ -583,7 +583,7 @@ class CalculatorPage(QWidget):
             row.setObjectName(f"warning_{i}")
             h = QHBoxLayout(row)
             h.setContentsMargins(0, 0, 0, 0)
-            box = QCheckBox("Acknowledged")
+            box = QCheckBox(ack_label(w))
             box.setObjectName(f"ack_{w.code}")
             box.setAccessibleName(f"Acknowledge: {w.message}")
             box.setChecked(self._acks.is_acknowledged(w))

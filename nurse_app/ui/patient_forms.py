@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialogButtonBox, QHBoxLayo
 
 from nurse_app.core.acknowledgements import AcknowledgementLog
 from nurse_app.core.catalogue import Catalogue, Regimen, load_catalogue
-from nurse_app.core.dosing import DoseRequest, DoseResult, calculate
+from nurse_app.core.dosing import DoseRequest, DoseResult, ack_label, calculate
 from nurse_app.core.errors import InputError, NurseAppError
 from nurse_app.core.formatting import fmt_number, fmt_qty
 from nurse_app.core.units import height_to_cm, parse_number, weight_to_kg
@@ -490,7 +490,7 @@ class OrderDialog(FormDialog):
             text = QLabel(f"⚠ {w.message}")
             text.setWordWrap(True)
             text.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
-            box = QCheckBox("Acknowledged")
+            box = QCheckBox(ack_label(w))   # contraindications: "Checked: not present"
             box.setObjectName(f"ack_{w.code}")
             box.setAccessibleName(f"Acknowledge: {w.message}")
             box.setChecked(self._acks.is_acknowledged(w))
