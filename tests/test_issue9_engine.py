@@ -268,13 +268,13 @@ def test_doubling_note_names_the_interval_the_ladder_uses(product_id):
     starts = [s.start_min for s in r.rate_steps]
     assert starts[:3] == [0, 15, 30]                           # the ladder steps every 15 min
     [note] = [n for n in r.notes if "double the rate" in n]
-    assert "every 15 min (the label's step interval)" in note and "30 min" not in note
+    assert "every 15 min (the label's step interval" in note and "30 min" not in note
 
 
 def test_privigen_doubling_note_keeps_the_policy_interval():
     r = calc(product_id="privigen", weight_kg=70, regimen_id="pi-replacement", dose_g_per_kg=0.4)
     [note] = [n for n in r.notes if "double the rate" in n]
-    assert "every 30 min (local policy default)" in note
+    assert "every 30 min (doubling and interval are local policy defaults)" in note
 
 
 def test_label_rates_are_printed_as_the_label_prints_them(capsys):
@@ -328,7 +328,7 @@ def test_contraindications_are_their_own_list_not_cautions():
             assert "contraindicat" not in c.text.lower() and "fructose" not in c.text.lower(), p.id
             assert "hyperprolin" not in c.text.lower(), p.id
     prol = next(c for c in products["privigen"].contraindications if c.kind == "hyperprolinaemia")
-    assert not prol.verified and "UNVERIFIED" in prol.text      # the reference could not confirm it
+    assert not prol.verified                                    # the reference could not confirm it
 
 
 def test_contraindications_come_back_first_as_warnings_to_acknowledge():
@@ -338,7 +338,9 @@ def test_contraindications_come_back_first_as_warnings_to_acknowledge():
                                        "contraindication-iga-deficiency-antibodies",
                                        "contraindication-hyperprolinaemia"]
     assert all(w.needs_ack for w in first)
-    assert "Hyperprolinaemia" in first[2].message and "confirm with the package insert" in first[2].message
+    assert "Hyperprolinaemia" in first[2].message
+    assert "UNVERIFIED: confirm with the package insert" in first[2].message
+    assert first[2].message.count("UNVERIFIED") == 1
 
 
 def test_product_risk_kinds_cover_cautions_and_contraindications():
@@ -353,6 +355,8 @@ def test_product_risk_kinds_cover_cautions_and_contraindications():
 def test_kawasaki_child_may_get_2_g_per_kg_in_one_day():
     child = calc(product_id="gamunex-c", weight_kg=20, regimen_id="kawasaki", age_years=4)
     assert "daily-dose" not in codes(child) and "adult-single-day" not in codes(child)
+    assert "weight" not in codes(child)                        # 20 kg is not "unusually low" for a child of 4
+    assert "weight" in codes(calc(product_id="gamunex-c", weight_kg=20, regimen_id="kawasaki", age_years=40))
     unknown = calc(product_id="gamunex-c", weight_kg=20, regimen_id="kawasaki")
     assert "daily-dose" in codes(unknown)                      # no age: the generic question stays
 

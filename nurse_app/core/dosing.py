@@ -452,11 +452,12 @@ def _titration_note(row: RateRow, lim: Limits, notes: list[str]) -> None:
     policy = fmt_qty(lim.titration_step_minutes, "min")
     if row.steps_mg_kg_min is None and row.increment_mg_kg_min is None:
         if row.step_minutes is not None:
-            every = f"every {fmt_qty(row.step_minutes, 'min')} (the label's step interval)"
+            every = (f"every {fmt_qty(row.step_minutes, 'min')} (the label's step interval; doubling is a "
+                     f"local policy default)")
         else:
-            every = f"every {policy} (local policy default)"
+            every = f"every {policy} (doubling and interval are local policy defaults)"
         notes.append(f"The label gives no step ladder ('increase as tolerated'): the proposed steps double the "
-                     f"rate {every}; doubling is a local policy default. Follow the order.")
+                     f"rate {every}. Follow the order.")
     elif row.initial_minutes is None or row.step_minutes is None:
         notes.append(f"The label does not state the step timing: {policy} between steps is a local policy "
                      f"default. Follow the order.")
@@ -502,15 +503,17 @@ def calculate(req: DoseRequest, catalogue: Catalogue | None = None) -> DoseResul
     warnings: list[Warning] = []
     notes: list[str] = []
     lim = cat.limits
-    _check_range(req.weight_kg, lim.weight_kg, "Weight", "kg", "weight", warnings, "weight")
-    _check_weight_change(req, lim, warnings)
-    if req.height_cm is not None:
-        _check_range(req.height_cm, lim.height_cm, "Height", "cm", "height", warnings, "height")
     if req.age_years is not None:
         if isinstance(req.age_years, bool) or not isinstance(req.age_years, (int, float)) \
                 or not math.isfinite(req.age_years) or not 0 <= req.age_years <= 130:
             raise InputError(f"Age {req.age_years!r} is not possible: enter an age from 0 to 130 years.",
                              field="age")
+    # A known child is not "unusually light" below the adult plausibility range (hard limits still apply).
+    weight_range = replace(lim.weight_kg, soft_min=None) if _is_child(req, lim) else lim.weight_kg
+    _check_range(req.weight_kg, weight_range, "Weight", "kg", "weight", warnings, "weight")
+    _check_weight_change(req, lim, warnings)
+    if req.height_cm is not None:
+        _check_range(req.height_cm, lim.height_cm, "Height", "cm", "height", warnings, "height")
     weight = choose_dosing_weight(req.weight_kg, req.height_cm, req.sex, req.weight_basis, lim.dosing_weight,
                                   indication)
     notes.extend(weight.notes)
