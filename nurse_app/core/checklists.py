@@ -30,6 +30,49 @@ ANSWERS = (DONE, NOT_DONE, NOT_APPLICABLE)
 
 
 @dataclass(frozen=True)
+class VisitContext:
+    """What makes product- and risk-specific items appear on a visit's checklist.
+
+    ``product_kinds``: the kinds of the product's cautions AND contraindications
+    (``products.toml``), e.g. "glucose-meter" (maltose), "iga", "hereditary-fructose-intolerance"
+    (sorbitol).  ``risks``: the order's risk flags (renal, thrombosis, first-infusion).
+    ``known=False`` when the product could not be looked up: every conditional item is then
+    shown (more to check is safer than a screening item silently missing).
+    """
+
+    product_kinds: frozenset[str] = frozenset()
+    risks: frozenset[str] = frozenset()
+    known: bool = True
+
+
+def visit_context(product, risks=()) -> VisitContext:
+    """The context of a visit with ``product`` (a catalogue Product, or None when unknown)."""
+    if product is None:
+        return VisitContext(frozenset(), frozenset(risks), known=False)
+    kinds = {c.kind for c in product.cautions}
+    kinds |= {c.kind for c in getattr(product, "contraindications", ())}
+    return VisitContext(frozenset(kinds), frozenset(risks))
+
+
+@dataclass(frozen=True)
+class Condition:
+    """When an item appears: the product has ANY of ``product_kinds``, or the order has ANY
+    of ``risks``.  Written in the template as ``[phase.item.when]``."""
+
+    product_kinds: tuple[str, ...] = ()
+    risks: tuple[str, ...] = ()
+
+    def holds(self, context: VisitContext) -> bool:
+        if not context.known:
+            return True
+        return bool(set(self.product_kinds) & context.product_kinds or set(self.risks) & context.risks)
+
+    def describe(self) -> str:
+        parts = [f"product {k}" for k in self.product_kinds] + [f"{r} risk" for r in self.risks]
+        return " or ".join(parts)
+
+
+@dataclass(frozen=True)
 class ChecklistItem:
     id: str
     text: str
@@ -38,6 +81,11 @@ class ChecklistItem:
     sources: tuple[str, ...]
     unverified: bool
     phase_id: str
+    when: Condition | None = None
+
+    def applies(self, context: VisitContext | None) -> bool:
+        """Shown on a visit with this context (always, for an item without a condition)."""
+        return self.when is None or context is None or self.when.holds(context)
 
 
 @dataclass(frozen=True)
@@ -64,6 +112,10 @@ class ChecklistTemplate:
     def required_items(self) -> tuple[ChecklistItem, ...]:
         return tuple(item for item in self.items if item.required)
 
+    def items_for(self, context: VisitContext | None) -> tuple[ChecklistItem, ...]:
+        """The items a visit with ``context`` shows (conditional ones only when they apply)."""
+        return tuple(item for item in self.items if item.applies(context))
+
     def item(self, item_id: str) -> ChecklistItem:
         for item in self.items:
             if item.id == item_id:
@@ -85,8 +137,35 @@ def _slug(f: Fields, key: str) -> str:
     return value
 
 
+def _product_kinds() -> frozenset[str]:
+    """Kinds a condition may name: caution and contraindication kinds of the catalogue."""
+    from nurse_app.core import catalogue
+    kinds = set(catalogue.CAUTION_KINDS) | set(getattr(catalogue, "CONTRAINDICATION_KINDS", ()))
+    # Sorbitol products: a contraindication kind in products.toml (listed here as well so the
+    # template validates whichever catalogue version is installed).
+    kinds.add("hereditary-fructose-intolerance")
+    return frozenset(kinds)
+
+
+def _condition(f: Fields) -> Condition:
+    from nurse_app.core.dosing import RISKS
+    f.unknown_keys({"product_kinds", "risks"})
+    kinds = tuple(f.text_list("product_kinds", [], non_empty=False))
+    risks = tuple(f.text_list("risks", [], non_empty=False))
+    known = _product_kinds()
+    for kind in kinds:
+        if kind not in known:
+            f.fail(f"unknown product kind {kind!r}; expected one of {', '.join(sorted(known))}", "product_kinds")
+    for risk in risks:
+        if risk not in RISKS:
+            f.fail(f"unknown risk {risk!r}; expected one of {', '.join(RISKS)}", "risks")
+    if not kinds and not risks:
+        f.fail("a condition needs product_kinds or risks")
+    return Condition(kinds, risks)
+
+
 def _item(f: Fields, phase_id: str, sources: dict[str, str]) -> ChecklistItem:
-    f.unknown_keys({"id", "text", "required", "help", "sources", "unverified"})
+    f.unknown_keys({"id", "text", "required", "help", "sources", "unverified", "when"})
     keys = f.source_keys("sources", sources, non_empty=False)
     unverified = f.boolean("unverified", False)
     if not keys and not unverified:
@@ -96,7 +175,7 @@ def _item(f: Fields, phase_id: str, sources: dict[str, str]) -> ChecklistItem:
         f.fail("an unverified item must say UNVERIFIED in its help text", "help")
     return ChecklistItem(id=_slug(f, "id"), text=f.text("text"), required=f.boolean("required"),
                          help=help_text, sources=tuple(keys), unverified=unverified,
-                         phase_id=phase_id)
+                         phase_id=phase_id, when=_condition(f.table("when")) if f.has("when") else None)
 
 
 def _parse(relative: str) -> ChecklistTemplate:

@@ -4,7 +4,8 @@
 * the dose request for today's visit from the patient's order (``request_from_order``);
 * the baseline weight the order was written for (``baseline_weight``), against which
   today's weight is checked (a change of 10 % or more is reported to the prescriber);
-* dispensed lots compared with the day's vial plan (``compare_lots``);
+* the age at the visit (``age_years``), the order's risk flags and first infusion of a
+  product (``visit_risks``), the interval between courses (``course_interval_warning``);
 * where the infusion stands from its recorded events (``infusion_progress``): the
   current rate, the current step of the plan, when the next increase is due, and the
   :class:`~nurse_app.core.monitoring.InfusionState` that decides whether vitals are due.
@@ -16,12 +17,12 @@ infusion start so they are easy to test.
 from __future__ import annotations
 
 from dataclasses import dataclass
+import datetime as _dt
 from datetime import datetime
-from typing import Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
 from nurse_app.core.catalogue import load_catalogue
-from nurse_app.core.dosing import DoseRequest
-from nurse_app.core.formatting import fmt_qty
+from nurse_app.core.dosing import RISKS, DoseRequest
 from nurse_app.core.monitoring import InfusionState
 
 # Infusion event kinds, in the order a nurse meets them.
@@ -38,11 +39,66 @@ def course_day(previous_visits_on_order: int, course_days: int) -> int:
     return previous_visits_on_order % course_days + 1
 
 
-def request_from_order(order: Mapping, patient: Mapping, weight_kg: float) -> DoseRequest:
-    """Today's dose request: the order (product, regimen or g/kg and days) and today's weight.
+def age_years(date_of_birth: str | _dt.date | None, on: _dt.date) -> float | None:
+    """Age on ``on`` in years, as a decimal (the engine's ``age_years``): whole years since
+    the last birthday plus the part of the year since then.  ``int()`` of it is the age a
+    nurse says ("62 years").  None when the date of birth is missing, not a date, or after
+    ``on``.  The one age rule for the engine, the Patients page and the visit summary.
+    """
+    if date_of_birth is None:
+        return None
+    try:
+        born = date_of_birth if isinstance(date_of_birth, _dt.date) else _dt.date.fromisoformat(str(date_of_birth))
+    except ValueError:
+        return None
+    if born > on:
+        return None
+    years = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
-    Without a regimen on the order, the patient's indication (a regimen id) selects the
-    label rate row through that regimen's indication.
+    def birthday(year: int) -> _dt.date:
+        try:
+            return born.replace(year=year)
+        except ValueError:          # 29 February in a common year
+            return _dt.date(year, 3, 1)
+    last, following = birthday(born.year + years), birthday(born.year + years + 1)
+    return years + (on - last).days / (following - last).days
+
+
+def order_risks(order: Mapping | None) -> frozenset[str]:
+    """The risk flags saved on an order (``orders.risks``), as a set of ``dosing.RISKS``."""
+    stored = (order or {}).get("risks") or ()
+    return frozenset(r for r in stored if r in RISKS)
+
+
+def first_infusion_of_product(product_id: str, earlier_visits: Sequence[Mapping]) -> bool:
+    """True when none of ``earlier_visits`` gave ``product_id``: the first infusion of this
+    product for the patient (new to IVIG, or a brand switch).
+
+    ``earlier_visits`` are the patient's other visits that happened before this one, each
+    with ``product_id`` (the order's product) and ``status``.  Only SIGNED visits count as
+    given: a draft may be a visit opened by mistake and never infused, and treating a real
+    earlier infusion as a first one only slows the ladder, never the other way round.
+    """
+    return not any(v.get("product_id") == product_id and v.get("status") == "signed" for v in earlier_visits)
+
+
+def visit_risks(order: Mapping | None, first_infusion: bool) -> frozenset[str]:
+    """The risks a visit's dose is worked out with: the order's, plus first-infusion when this
+    is the patient's first infusion of the order's product."""
+    return order_risks(order) | ({"first-infusion"} if first_infusion else frozenset())
+
+
+def request_from_order(order: Mapping, patient: Mapping, weight_kg: float, *,
+                       on: _dt.date | None = None, risks: Iterable[str] | None = None,
+                       baseline: "BaselineWeight | None" = None) -> DoseRequest:
+    """THE dose request for an order: every screen, the visit summary and FHIR build it here.
+
+    The order gives the product, regimen or g/kg and days, the weight basis, the maximum
+    rate and the risk flags; the patient gives height, sex and (with ``on``, the visit or
+    order date) the age; ``weight_kg`` is the weight the dose is for.  Without a regimen
+    on the order, the patient's indication (a regimen id) selects the label rate row
+    through that regimen's indication.  ``risks`` replaces the order's own flags (a visit
+    passes :func:`visit_risks`); ``baseline`` is the weight the order was written for.
     """
     indication = None
     if not order.get("regimen_id") and patient.get("indication"):
@@ -59,7 +115,53 @@ def request_from_order(order: Mapping, patient: Mapping, weight_kg: float) -> Do
         indication=indication,
         weight_basis=order.get("weight_basis") or "auto",
         max_rate_mg_kg_min=order.get("max_rate_mg_kg_min"),
+        risks=frozenset(risks) if risks is not None else order_risks(order),
+        baseline_weight_kg=baseline.weight_kg if baseline else None,
+        baseline_weighed_on=baseline.measured_on if baseline else None,
+        age_years=age_years(patient.get("date_of_birth"), on) if on is not None else None,
     )
+
+
+@dataclass(frozen=True)
+class IntervalWarning:
+    code: str
+    message: str
+    days_since: int
+    minimum_days: int
+    previous_start: str          # ISO date of the previous course's first day
+
+
+def minimum_interval_days(order: Mapping) -> tuple[int, str] | None:
+    """The shortest gap between courses for an order, and where it comes from: the order's
+    own interval, else the regimen's minimum repeat interval (``regimens.toml``)."""
+    if order.get("interval_days"):
+        return int(order["interval_days"]), "the order's interval"
+    regimen = load_catalogue().regimens.get(order.get("regimen_id") or "")
+    if regimen is not None and regimen.repeat_min_days:
+        return int(regimen.repeat_min_days), f"the shortest repeat interval for {regimen.name.split(':')[0]}"
+    return None
+
+
+def course_interval_warning(order: Mapping, new_day: int, today: _dt.date,
+                            course_starts: Sequence[_dt.date]) -> IntervalWarning | None:
+    """A warning when a visit starting a NEW course (``new_day == 1``) comes sooner than the
+    order's interval after the previous course's first day (``course_starts``: the days
+    earlier courses under this order started).  None when it is not too soon."""
+    if new_day != 1 or not course_starts:
+        return None
+    minimum = minimum_interval_days(order)
+    if minimum is None:
+        return None
+    days, why = minimum
+    previous = max(course_starts)
+    since = (today - previous).days
+    if since >= days:
+        return None
+    return IntervalWarning(
+        "course-interval",
+        f"This visit starts a new course {since} day{'s' if since != 1 else ''} after the previous course "
+        f"began ({previous.isoformat()}); {why} is {days} days. Check the order with the prescriber "
+        f"before giving the next course early.", since, days, previous.isoformat())
 
 
 @dataclass(frozen=True)
@@ -81,38 +183,6 @@ def baseline_weight(weights: Sequence[Mapping], order_start: str | None) -> Base
     before = [w for w in dated if order_start and str(w["measured_on"]) <= str(order_start)]
     chosen = before[-1] if before else dated[0]
     return BaselineWeight(float(chosen["weight_kg"]), str(chosen["measured_on"]))
-
-
-@dataclass(frozen=True)
-class LotComparison:
-    dispensed_g: float
-    planned_g: float | None
-    ordered_g: float | None
-    matches_plan: bool
-    message: str
-
-
-def compare_lots(lots: Sequence[Mapping], calculation: Mapping | None) -> LotComparison:
-    """Grams in the recorded lots against the day's vial plan and ordered dose."""
-    dispensed = sum(float(l["vial_size_g"]) * int(l["vial_count"]) for l in lots)
-    planned = calculation.get("dispensed_g_per_day") if calculation else None
-    ordered = calculation.get("daily_dose_g") if calculation else None
-    if not lots:
-        return LotComparison(0, planned, ordered, False, "No lots recorded yet.")
-    if ordered is None:
-        return LotComparison(dispensed, planned, ordered, False,
-                             f"{fmt_qty(dispensed, 'g')} recorded; no dose calculation for this visit yet.")
-    if dispensed + 1e-9 < ordered:
-        return LotComparison(dispensed, planned, ordered, False,
-                             f"Only {fmt_qty(dispensed, 'g')} recorded: {fmt_qty(ordered - dispensed, 'g')} short "
-                             f"of today's dose of {fmt_qty(ordered, 'g')}.")
-    if planned is not None and abs(dispensed - planned) > 1e-9:
-        return LotComparison(dispensed, planned, ordered, False,
-                             f"{fmt_qty(dispensed, 'g')} recorded; the vial plan was {fmt_qty(planned, 'g')} "
-                             f"for today's dose of {fmt_qty(ordered, 'g')}. Check the vials.")
-    return LotComparison(dispensed, planned, ordered, True,
-                         f"{fmt_qty(dispensed, 'g')} recorded: matches the vial plan for today's dose of "
-                         f"{fmt_qty(ordered, 'g')}.")
 
 
 @dataclass(frozen=True)

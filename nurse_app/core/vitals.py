@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from nurse_app.core.errors import InputError
 from nurse_app.core.formatting import fmt_number, fmt_qty, fmt_range
@@ -193,3 +193,42 @@ def flag_reading(reading: Mapping[str, float | None],
         base = baseline.get(measure_id) if baseline else None
         flags.extend(flag_value(measure_id, value, base))
     return flags
+
+
+def vital_baselines(readings: Sequence[Mapping[str, float | None]]) -> dict[str, float]:
+    """The baseline of each measure: its value in the FIRST reading that has that value.
+
+    This is the one baseline rule for the flowsheet, the store, the visit summary and FHIR.
+    Per value, not "the first reading", because a home visit's first reading is often
+    partial (a temperature and pulse taken at the door, the blood pressure or SpO2 a few
+    minutes later, the pulse oximeter only suggested by the checklist): with the
+    first-reading rule a measure missing from it would never be compared with anything,
+    and a fall in blood pressure or SpO2 during the infusion would go unflagged.  The
+    first value the nurse charted for a measure is the pre-infusion value it is
+    compared with.  ``readings`` are keyed by measure id and in time order.
+    """
+    baseline: dict[str, float] = {}
+    for reading in readings:
+        for measure_id in MEASURE_IDS:
+            value = reading.get(measure_id)
+            if value is not None and measure_id not in baseline:
+                baseline[measure_id] = value
+    return baseline
+
+
+def flag_series(readings: Sequence[Mapping[str, float | None]]) -> list[list[VitalFlag]]:
+    """Warnings for each reading of a visit (in time order), abnormal values and changes
+    from the baseline of :func:`vital_baselines`.  A baseline value is never compared
+    with itself: a measure's first value only gets the low/high flags."""
+    seen: dict[str, float] = {}
+    result: list[list[VitalFlag]] = []
+    for reading in readings:
+        flags: list[VitalFlag] = []
+        for measure_id in MEASURE_IDS:
+            value = reading.get(measure_id)
+            if value is None:
+                continue
+            flags.extend(flag_value(measure_id, value, seen.get(measure_id)))
+            seen.setdefault(measure_id, value)
+        result.append(flags)
+    return result

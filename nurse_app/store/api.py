@@ -22,7 +22,8 @@ from typing import Any, Iterator, Mapping
 
 import sqlite_utils
 
-from nurse_app.core import checklists, reactions, vitals
+from nurse_app.core import checklists, lots, reactions, vitals
+from nurse_app.core.catalogue import load_catalogue
 from nurse_app.core.errors import InputError, ResourceError
 from nurse_app.core.formatting import fmt_count
 from nurse_app.store import audit_chain, fields, schema
@@ -63,6 +64,15 @@ def _check_reaction(row: dict) -> None:
         row["kind"] = reactions.check_reaction(row["kind"], row["severity"])
     except InputError as exc:
         raise RecordValueError(str(exc), field=exc.field) from None
+
+
+def lots_product_name(product_id: str) -> str:
+    """A product's brand for a lot message (the id when the catalogue does not know it)."""
+    try:
+        product = load_catalogue().products.get(product_id)
+    except ResourceError:
+        product = None
+    return product.brand if product else product_id
 
 
 # Letters that Unicode does not decompose into a base letter plus an accent.
@@ -519,9 +529,12 @@ class Store:
                      "help": "", "sources": [], "unverified": False, "status": e["status"],
                      "note": e["note"], "answered_at": e["answered_at"],
                      "recorded_by": e["recorded_by"], "entry_id": e["id"]} for e in answers.values()]
+        context = self._checklist_context(self._raw("visits", visit_id))
         result = []
         for phase in template.phases:
             for item in phase.items:
+                if not item.applies(context) and item.id not in answers:
+                    continue
                 entry = answers.get(item.id, {})
                 result.append({
                     "phase_id": phase.id, "phase_title": phase.title, "item_id": item.id,
@@ -532,6 +545,23 @@ class Store:
                     "recorded_by": entry.get("recorded_by"), "entry_id": entry.get("id"),
                 })
         return result
+
+    def _checklist_context(self, visit: Mapping[str, Any]) -> checklists.VisitContext:
+        """What decides the visit's product- and risk-specific items: the order's product
+        (its caution and contraindication kinds) and the order's risk flags."""
+        order = self._decode(self._raw("orders", visit["order_id"])) if visit.get("order_id") else None
+        if order is None:
+            calc = json.loads(visit["calculation"]) if visit.get("calculation") else {}
+            product_id, risks = calc.get("product"), calc.get("risks") or ()
+        else:
+            product_id, risks = order["product_id"], order.get("risks") or ()
+        try:
+            product = load_catalogue().products.get(product_id) if product_id else None
+        except ResourceError:
+            product = None
+        if product is None and not product_id:
+            return checklists.VisitContext(frozenset(), frozenset(risks))   # no product: nothing product-specific
+        return checklists.visit_context(product, risks)
 
     def set_checklist_item(self, visit_id: int, item_id: str, status: str, note: str = "",
                            at: Any = None) -> int:
@@ -671,12 +701,20 @@ class Store:
         return self._children("vitals", visit_id)
 
     def visit_vital_flags(self, visit_id: int) -> dict[int, list[vitals.VitalFlag]]:
-        """Warnings per reading id: abnormal values, and changes from the first reading."""
+        """Warnings per reading id: abnormal values, and changes from each measure's baseline
+        (:func:`nurse_app.core.vitals.flag_series`)."""
         readings = self.visit_vitals(visit_id)
-        as_measures = [{m: r[col] for col, m in fields.VITAL_MEASURES.items()} for r in readings]
-        baseline = as_measures[0] if as_measures else None
-        return {r["id"]: vitals.flag_reading(m, None if i == 0 else baseline)
-                for i, (r, m) in enumerate(zip(readings, as_measures))}
+        flags = vitals.flag_series([fields.reading_measures(r) for r in readings])
+        return {r["id"]: f for r, f in zip(readings, flags)}
+
+    def visit_lot_check(self, visit_id: int) -> lots.LotCheck:
+        """The visit's lots checked against its product, the day's vial plan and dose, and
+        the visit day (:func:`nurse_app.core.lots.check_lots`)."""
+        visit = self._get("visits", visit_id)
+        order = self.get_order(visit["order_id"]) if visit.get("order_id") else None
+        return lots.check_lots(self.visit_lots(visit_id), visit.get("calculation"),
+                               product_id=order["product_id"] if order else None,
+                               visit_day=self._visit_day(visit), product_name=lots_product_name)
 
     def add_reaction(self, visit_id: int, *, kind: str, severity: str, occurred_at: Any = None,
                      rate_at_onset_ml_h: float | None = None, action_taken: str = "",

@@ -8,15 +8,28 @@ status, signature) are not listed and cannot be set by a caller.
 from __future__ import annotations
 
 import datetime as _dt
+import json
 from typing import Any, Mapping
 
 from nurse_app.core.checklists import ANSWERS
+from nurse_app.core.dosing import RISKS
 from nurse_app.core.weights import BASES
 from nurse_app.store.errors import RecordValueError
 from nurse_app.store.validation import (Rule, boolean, choice, date, integer, json_object,
                                         measure, moment, positive_number, shown, slug, text)
 
 SEXES = ("female", "male", "other", "unknown")
+
+
+def risk_flags(field: str, label: str, value: Any) -> str:
+    """A collection of risk flags from ``dosing.RISKS``, stored as a sorted JSON list."""
+    if isinstance(value, str) or not isinstance(value, (list, tuple, set, frozenset)):
+        raise RecordValueError(f"{label} must be a list of {', '.join(RISKS)}, not {value!r}.", field=field)
+    unknown = sorted(str(v) for v in value if v not in RISKS)
+    if unknown:
+        raise RecordValueError(f"{label}: unknown flag(s) {', '.join(unknown)}; use {', '.join(RISKS)}.",
+                               field=field)
+    return json.dumps(sorted(set(value)))
 SEVERITIES = ("mild", "moderate", "severe")
 _ROW_ID = integer(1, 2**62)
 
@@ -54,6 +67,8 @@ ORDER = {
     "acknowledgements": Rule("Acknowledged warnings", json_object),
     "weight_basis": Rule("Weight basis", choice(*BASES), default="auto"),
     "max_rate_mg_kg_min": Rule("Maximum rate", positive_number(100, "mg/kg/min")),
+    # The patient's risk flags the order was written with (renal, thrombosis, first-infusion).
+    "risks": Rule("Risk flags", risk_flags, default=()),
 }
 
 VISIT = {
@@ -66,6 +81,9 @@ VISIT = {
     "weight_kg": Rule("Weight used", measure("weight")),
     "calculation": Rule("Calculation", json_object),
     "notes": Rule("Notes", text(10000, multiline=True), default=""),
+    # {"warnings": [{"code", "message", "acknowledged_at"}]}: what the nurse acknowledged when
+    # the visit started (a new course sooner than the order's interval).
+    "start_acknowledgements": Rule("Acknowledged start warnings", json_object),
 }
 
 CHECKLIST_ANSWER = {
@@ -92,6 +110,13 @@ VITAL_MEASURES = {"temperature_c": "temperature", "heart_rate": "heart_rate",
                   "systolic_mmhg": "systolic", "diastolic_mmhg": "diastolic",
                   "respiratory_rate": "respiratory_rate", "spo2_percent": "spo2",
                   "infusion_rate_ml_h": "infusion_rate"}
+
+
+
+def reading_measures(row: Mapping[str, Any]) -> dict[str, float | None]:
+    """A stored vitals row keyed by measure id (for :mod:`nurse_app.core.vitals`)."""
+    return {measure_id: row.get(column) for column, measure_id in VITAL_MEASURES.items()}
+
 
 REACTION = {
     "occurred_at": Rule("Time of onset", moment(not_future=True), required=True),

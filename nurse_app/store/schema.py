@@ -46,7 +46,7 @@ _V1_CHILD_TABLES = ("checklist_entries", "vitals", "reactions", "product_lots") 
 VISIT_CHILD_TABLES = (*_V1_CHILD_TABLES, "infusion_events")
 
 # Columns holding JSON text.
-JSON_COLUMNS = {"calculation", "acknowledgements", "signed_snapshot"}
+JSON_COLUMNS = {"calculation", "acknowledgements", "signed_snapshot", "risks", "start_acknowledgements"}
 
 # Messages raised by triggers.  The store recognises the prefix before the colon and
 # turns it into the matching error class; a raw SQL user reads the sentence.
@@ -445,6 +445,22 @@ def _v6_integrity(conn: sqlite3.Connection) -> None:
     audit_chain.seal(conn)
 
 
+# The version whose step adds the order's risk flags and the visit's start acknowledgements.
+ORDER_RISKS_VERSION = INTEGRITY_VERSION + 1
+
+
+def _v7_order_risks_and_start_acknowledgements(conn: sqlite3.Connection) -> None:
+    """Version 7: the order's risk flags (renal, thrombosis, first-infusion; a JSON list) so
+    every visit takes them from the order instead of having them ticked again, and the
+    warnings a nurse acknowledged when starting a visit (e.g. a course sooner than the
+    order's interval; JSON)."""
+    conn.execute("ALTER TABLE orders ADD COLUMN risks TEXT NOT NULL DEFAULT '[]' "
+                 "CHECK (json_valid(risks) AND json_type(risks) = 'array')")
+    conn.execute("ALTER TABLE visits ADD COLUMN start_acknowledgements TEXT "
+                 "CHECK (start_acknowledgements IS NULL OR json_valid(start_acknowledgements))")
+    install_audit_triggers(conn)
+
+
 # version -> step bringing the file from version - 1 to version.  Append only.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _v1_tables,
@@ -453,6 +469,7 @@ MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     4: _v4_order_acknowledgements,
     5: _v5_order_weight_basis_and_rate_cap,
     INTEGRITY_VERSION: _v6_integrity,
+    ORDER_RISKS_VERSION: _v7_order_risks_and_start_acknowledgements,
 }
 CURRENT_VERSION = max(MIGRATIONS)
 
