@@ -121,7 +121,7 @@ def test_whole_visit_end_to_end(qtbot, record, tmp_path, monkeypatch):
         lots.count.setValue(count)
         qtbot.mouseClick(lots.add_button, Qt.LeftButton)
     assert len(store.visit_lots(visit_id)) == 3
-    assert "matches the vial plan" in lots.comparison.text()
+    assert "Lots dispensed match the vial plan (28 g)" in lots.comparison.text()
 
     # --- infusion: baseline vitals, start, three readings at rate changes
     inf = vp.infusion_tab

@@ -160,11 +160,25 @@ def test_allergies_and_adverse_events(store):
 
 
 def test_no_allergies_no_reactions_no_resources(store):
+    # Allergies never recorded: no AllergyIntolerance (nobody asked: not the same as "none").
     patient = store.create_patient(mrn="Q1", name="Kim Lee", date_of_birth="1990-01-01", sex="other",
-                                   allergies="NKDA")
+                                   allergies="")
     visit = store.create_visit(patient)
     counts = resource_counts(export(store, visit))
     assert dict(counts) == {"Patient": 1, "Encounter": 1, "MedicationAdministration": 1}
+
+
+@pytest.mark.parametrize("typed", ["NKDA", "none known.", "No known drug allergies", "Nil"])
+def test_no_known_allergies_is_one_coded_allergy_intolerance(store, typed):
+    """core.allergies decides "none known" for FHIR as for the screens and the PDF: one
+    AllergyIntolerance coded SNOMED CT 716186003, never a text "allergy" called NKDA."""
+    patient = store.create_patient(mrn="Q2", name="Kim Lee", date_of_birth="1990-01-01", sex="other",
+                                   allergies=typed)
+    visit = store.create_visit(patient)
+    [allergy] = of_type(export(store, visit), "AllergyIntolerance")
+    assert allergy.code.coding[0].system == "http://snomed.info/sct"
+    assert allergy.code.coding[0].code == "716186003"
+    assert allergy.code.text == "No known allergies"
 
 
 def test_every_reference_resolves_and_ids_are_stable_urn_uuids(store):

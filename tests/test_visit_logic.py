@@ -5,8 +5,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from nurse_app.core.dosing import calculate
+from nurse_app.core.lots import check_lots
 from nurse_app.core.visit_logic import (END, PAUSE, RATE_CHANGE, RESUME, START, STOP, BaselineWeight,
-                                        baseline_weight, compare_lots, course_day, infusion_progress,
+                                        baseline_weight, course_day, infusion_progress,
                                         request_from_order, suggested_rate_ml_h)
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
@@ -53,15 +54,19 @@ def test_no_weights_no_baseline():
     assert baseline_weight([], "2025-01-01") is None
 
 
-def test_compare_lots():
-    calc = {"daily_dose_g": 27.94, "dispensed_g_per_day": 30}
-    assert not compare_lots([], calc).matches_plan
-    short = compare_lots([{"vial_size_g": 20, "vial_count": 1}], calc)
-    assert not short.matches_plan and "short" in short.message
-    ok = compare_lots([{"vial_size_g": 20, "vial_count": 1}, {"vial_size_g": 10, "vial_count": 1}], calc)
-    assert ok.matches_plan and ok.dispensed_g == 30
-    over = compare_lots([{"vial_size_g": 20, "vial_count": 2}], calc)
-    assert not over.matches_plan and "vial plan was 30 g" in over.message
+def test_check_lots_against_the_plan_and_dose():
+    calc = {"product": "privigen", "daily_dose_g": 27.94, "dispensed_g_per_day": 30}
+
+    def lot(size, count, product="privigen"):
+        return {"product_id": product, "lot_number": "L1", "expiry_date": "2099-01-01",
+                "vial_size_g": size, "vial_count": count}
+    assert not check_lots([], calc).matches_plan
+    short = check_lots([lot(20, 1)], calc)
+    assert not short.matches_plan and short.alert and "short" in short.message
+    ok = check_lots([lot(20, 1), lot(10, 1)], calc)
+    assert ok.matches_plan and ok.dispensed_g == 30 and "match the vial plan" in ok.message
+    over = check_lots([lot(20, 2)], calc)
+    assert not over.matches_plan and "10 g more than the vial plan (30 g)" in over.message
 
 
 def test_infusion_not_started():

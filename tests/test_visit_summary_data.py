@@ -57,7 +57,10 @@ def test_allergies_split_into_entries(store, typed, expected):
     record = load_visit(store, visit)
     assert record.allergy_list() == expected
     shown = dict(visit_summary(store, visit).patient)["Allergies"]
-    assert shown == ("; ".join(expected) if expected else (typed.strip() or "None recorded"))
+    # One wording (core.allergies): "No known allergies" for every way of typing it; an empty
+    # entry is "not recorded", a prompt to ask, never read as "none".
+    assert shown == ("; ".join(expected) if expected else
+                     ("No known allergies" if typed.strip() else "Not recorded: ask the patient and record them"))
 
 
 def test_abnormal_vitals_are_flagged_against_the_first_reading_of_each_measure(store):
@@ -108,7 +111,7 @@ def test_lots_that_do_not_match_the_vial_plan_are_called_out(store):
     assert summary.lots_alert
     assert "Lots dispensed total 25 g: 1 g less than the vial plan (26 g)." in summary.lots_check
     assert "Less than the daily dose of 25.68 g" in summary.lots_check
-    assert "Not the product of the calculation: lot P9 (Privigen 10 %" in summary.lots_check
+    assert "Not the product of this visit (Octagam 10% (Octapharma)): lot P9 (Privigen 10 %" in summary.lots_check
     text = flat("\n".join(read_pdf(_pdf(summary))))
     assert "Lots dispensed total 25 g" in text and "P9" in text
 

@@ -111,8 +111,8 @@ def test_checklist_by_phase_with_status_time_and_note(made):
     assert positions == sorted(positions), "phases in template order"
     assert "Item Status Time Note" in checklist
     assert "Patient identity confirmed with two identifiers Done 09:05" in checklist
-    assert ("Diabetic patient on Octagam (contains maltose): glucose meter type checked Not done 09:05 "
-            "Patient has no glucose meter at home") in checklist
+    assert ("This product makes some glucose meters read falsely high: meter type checked (glucose-specific "
+            "method only) and the patient warned Not done 09:05 Patient has no glucose meter at home") in checklist
 
 
 def test_vitals_table_marks_abnormal_values_and_repeats_its_header(made):

@@ -64,6 +64,10 @@ def age_years(date_of_birth: str | _dt.date | None, on: _dt.date) -> float | Non
     return years + (on - last).days / (following - last).days
 
 
+RISK_LABELS = {"renal": "Renal risk", "thrombosis": "Thrombosis risk",
+               "first-infusion": "First infusion or brand switch"}
+
+
 def order_risks(order: Mapping | None) -> frozenset[str]:
     """The risk flags saved on an order (``orders.risks``), as a set of ``dosing.RISKS``."""
     stored = (order or {}).get("risks") or ()

@@ -25,7 +25,9 @@ The Bundle (type ``collection``) holds:
   systolic 8480-6 and diastolic 8462-4 components, and the weight used (29463-7).
   Abnormal values carry an interpretation (H, L, or A for a change from baseline).
   ``final`` on a signed visit, ``preliminary`` on a draft.
-* **AllergyIntolerance** -- one per allergy recorded for the patient.
+* **AllergyIntolerance** -- one per allergy recorded for the patient; "no known allergies"
+  (:mod:`nurse_app.core.allergies`) is one entry coded SNOMED CT 716186003; allergies
+  never recorded send none.
 * **AdverseEvent** -- one per reaction, with severity, outcome, and the action
   taken in its narrative (R4 AdverseEvent has no field for it).
 
@@ -65,11 +67,12 @@ from fhir.resources.R4B.reference import Reference
 from nurse_app.core.catalogue import load_catalogue
 from nurse_app.core.errors import NurseAppError
 from nurse_app.core.formatting import fmt_qty
+from nurse_app.core.allergies import NONE_KNOWN, NONE_KNOWN_TEXT
 from nurse_app.core.reactions import kind_label, severity_label
-from nurse_app.core.vitals import flag_value
+from nurse_app.core.vitals import flag_series
 from nurse_app.reports.agency import MRN_SYSTEM
 from nurse_app.reports.visit_data import VisitRecord
-from nurse_app.store.fields import VITAL_MEASURES
+from nurse_app.store.fields import VITAL_MEASURES, reading_measures
 from nurse_app.store.times import now_text
 
 FHIR_VERSION = "4.0.1"
@@ -88,6 +91,8 @@ _INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpret
 _INTERPRETATIONS = {"high": ("H", "High"), "low": ("L", "Low"), "change": ("A", "Abnormal")}
 _ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 _ALLERGY_CLINICAL = "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical"
+_ALLERGY_VERIFICATION = "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification"
+NO_KNOWN_ALLERGY = ("716186003", "No known allergy")
 _AE_SEVERITY = "http://terminology.hl7.org/CodeSystem/adverse-event-severity"
 _XHTML = "http://www.w3.org/1999/xhtml"
 
@@ -281,16 +286,15 @@ class _Builder:
         return [_concept(_INTERPRETATION, codes[:1])] if codes else None
 
     def observations(self) -> list[Observation]:
-        """One Observation per vital sign per reading (blood pressure as one panel)."""
-        result, baseline = [], {}
+        """One Observation per vital sign per reading (blood pressure as one panel); flags
+        from :func:`nurse_app.core.vitals.flag_series`, as on the flowsheet and the PDF."""
+        result = []
+        series = flag_series([reading_measures(r) for r in self.record.vitals])
 
-        def flags(column: str, value: float):
-            measure = VITAL_MEASURES[column]
-            found = flag_value(measure, value, baseline.get(measure))
-            baseline.setdefault(measure, value)
-            return found
+        for reading, reading_flags in zip(self.record.vitals, series):
+            def flags(column: str, value: float, reading_flags=reading_flags):
+                return [f for f in reading_flags if f.measure == VITAL_MEASURES[column]]
 
-        for reading in self.record.vitals:
             when, note, rid = reading["recorded_at"], reading.get("note") or "", reading["id"]
             for column, (codes, ucum, unit) in VITAL_CODES.items():
                 value = reading.get(column)
@@ -320,11 +324,20 @@ class _Builder:
     # ------------------------------------------------------------------ allergies, reactions
 
     def allergies(self) -> list[AllergyIntolerance]:
+        """One per allergy listed; "no known allergies" as the single SNOMED CT 716186003
+        entry (so the receiver can tell it from "never asked", which sends nothing)."""
         clinical = _concept(_ALLERGY_CLINICAL, [("active", "Active")])
+        state = self.record.allergies
+        if state.state == NONE_KNOWN:
+            return [AllergyIntolerance(
+                id=_uuid(self.patient.id, "allergy", "no-known-allergy"),
+                clinicalStatus=clinical,
+                verificationStatus=_concept(_ALLERGY_VERIFICATION, [("confirmed", "Confirmed")]),
+                code=_concept(SNOMED, [NO_KNOWN_ALLERGY], text=NONE_KNOWN_TEXT), patient=_ref(self.patient))]
         return [AllergyIntolerance(
             id=_uuid(self.patient.id, "allergy", text.casefold()),
             clinicalStatus=clinical, code=CodeableConcept(text=text), patient=_ref(self.patient))
-            for text in self.record.allergy_list()]
+            for text in state.entries]
 
     def adverse_events(self, administration: MedicationAdministration) -> list[AdverseEvent]:
         events = []

@@ -21,7 +21,6 @@ snapshot (older records) leaves the missing parts out instead of failing.
 from __future__ import annotations
 
 import datetime as _dt
-import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -29,11 +28,14 @@ from nurse_app.core import checklists
 from nurse_app.core.catalogue import CONFIRM_WITH_INSERT, Catalogue, load_catalogue
 from nurse_app.core.errors import NurseAppError
 from nurse_app.core.formatting import DEFAULT_DECIMALS, fmt_change, fmt_count, fmt_minutes, fmt_number, fmt_qty
+from nurse_app.core.allergies import Allergies, allergies
+from nurse_app.core.lots import check_lots
 from nurse_app.core.reactions import kind_label, severity_label
-from nurse_app.core.vitals import LOCAL_POLICY, flag_value, vital_measures
+from nurse_app.core.visit_logic import RISK_LABELS, age_years, order_risks
+from nurse_app.core.vitals import LOCAL_POLICY, flag_series, vital_measures
 from nurse_app.reports.agency import ADDRESS, agency_details
 from nurse_app.store import Store, to_local
-from nurse_app.store.fields import VITAL_MEASURES
+from nurse_app.store.fields import VITAL_MEASURES, reading_measures
 
 TITLE = "IVIG visit summary"
 DRAFT_MARK = "DRAFT"
@@ -45,9 +47,6 @@ VITALS_HEADERS = ("Time", "Temp °C", "Pulse /min", "BP mmHg", "Resp /min", "SpO
                   "Rate mL/h", "Note")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-# Allergies written as "none" in some form: nothing to list.
-_NO_ALLERGY = re.compile(r"^\s*(none( known)?|nka|nkda|no known( drug)? allergies|nil)\s*\.?\s*$",
-                         re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -83,25 +82,19 @@ class VisitRecord:
         return (self.visit.get("nurse_name") or self.settings.get("nurse")
                 or self.profile_nurse or "")
 
+    @property
+    def allergies(self) -> Allergies:
+        """The patient's allergies as the one core rule reads them."""
+        return allergies(self.patient.get("allergies"))
+
     def allergy_list(self) -> list[str]:
-        """The patient's allergies as separate entries (split on ; , and new lines,
-        never inside brackets: "Penicillin (rash, hives)" stays whole)."""
-        text = (self.patient.get("allergies") or "").strip()
-        if not text or _NO_ALLERGY.match(text):
-            return []
-        parts, depth, current = [], 0, ""
-        for ch in text:
-            if ch in "([":
-                depth += 1
-            elif ch in ")]":
-                depth = max(depth - 1, 0)
-            if ch in ",;\n" and depth == 0:
-                parts.append(current)
-                current = ""
-            else:
-                current += ch
-        parts.append(current)
-        return [p.strip() for p in parts if p.strip() and not _NO_ALLERGY.match(p)]
+        """The patient's allergies as separate entries (empty for none known or not recorded)."""
+        return list(self.allergies.entries)
+
+    @property
+    def visit_day(self) -> _dt.date | None:
+        moment = self.visit.get("started_at") or self.visit.get("scheduled_at")
+        return to_local(moment).date() if moment else None
 
 
 def load_visit(store: Store, visit_id: int) -> VisitRecord:
@@ -385,18 +378,13 @@ def _visit_day(record: VisitRecord) -> _dt.date | None:
 
 
 def _age(born: str, on: _dt.date) -> str:
-    try:
-        birth = _dt.date.fromisoformat(born)
-    except (TypeError, ValueError):
-        return ""
-    years = on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
-    return f" (age {fmt_number(years, 0)})"
+    years = age_years(born, on)
+    return "" if years is None else f" (age {fmt_number(int(years), 0)})"
 
 
 def _patient_block(record: VisitRecord, catalogue) -> tuple[tuple[str, str], ...]:
     p = record.patient
     day = _visit_day(record) or _dt.date.today()
-    allergies = record.allergy_list()
     indication = p.get("indication")
     return (
         ("Name", p["name"]),
@@ -404,8 +392,7 @@ def _patient_block(record: VisitRecord, catalogue) -> tuple[tuple[str, str], ...
         ("Date of birth", _iso_date(p.get("date_of_birth")) + _age(p.get("date_of_birth"), day)),
         ("Sex", (p.get("sex") or NO_VALUE).capitalize()),
         ("Height", _qty(p.get("height_cm"), "cm")),
-        ("Allergies", "; ".join(allergies) if allergies else
-         (p.get("allergies") or "").strip() or "None recorded"),
+        ("Allergies", record.allergies.text),
         ("Indication", _regimen_text(indication, catalogue) if indication else NO_VALUE),
         *_changed_rows(record, "patient"),
     )
@@ -425,6 +412,7 @@ def _order_block(record: VisitRecord, catalogue) -> tuple[tuple[str, str], ...]:
         dose = calc.get("dose_g_per_kg") or (regimen.course_g_per_kg if regimen else None)
     days = order.get("course_days") or calc.get("days") or (regimen.days if regimen else None)
     interval = order.get("interval_days")
+    start_warnings = (visit.get("start_acknowledgements") or {}).get("warnings") or []
     return (
         ("Product", _product_text(order["product_id"], calc, catalogue)),
         ("Regimen", _regimen_text(order.get("regimen_id"), catalogue)),
@@ -434,9 +422,13 @@ def _order_block(record: VisitRecord, catalogue) -> tuple[tuple[str, str], ...]:
         *((("Weight basis", order["weight_basis"]),) if order.get("weight_basis") not in (None, "auto") else ()),
         *((("Maximum rate", _qty(order["max_rate_mg_kg_min"], "mg/kg/min")),)
           if order.get("max_rate_mg_kg_min") is not None else ()),
+        *((("Risk flags", ", ".join(RISK_LABELS[r] for r in sorted(order_risks(order)))),)
+          if order_risks(order) else ()),
         ("Start date", _iso_date(order.get("start_date"))),
         ("Prescriber", order.get("prescriber") or NO_VALUE),
         ("This visit", course),
+        *((("Started early", "; ".join(f"{w['message']} Acknowledged {_stamp(to_local(w['acknowledged_at']))}."
+                                       for w in start_warnings)),) if start_warnings else ()),
         *_changed_rows(record, "order"),
     )
 
@@ -539,32 +531,10 @@ def _lots(record: VisitRecord, catalogue) -> tuple[TableData | None, str, bool]:
     total_g = sum(lot["vial_size_g"] * lot["vial_count"] for lot in lots)
     total = ("Total", "", "", _num(sum(lot["vial_count"] for lot in lots), 0), fmt_qty(total_g, "g"))
     table = TableData(("Lot", "Expiry", "Vial size", "Vials", "Grams"), rows, total=total)
-    checks, alert = [], False
-    planned = calc.get("dispensed_g_per_day")
-    if planned is None and calc.get("vials"):
-        planned = sum(v["size_g"] * v["count"] for v in calc["vials"])
-    if planned is None:
-        checks.append("No vial plan was saved to compare the lots with.")
-    else:
-        diff = total_g - planned
-        if abs(diff) < 1e-6:
-            checks.append(f"Lots dispensed match the vial plan ({fmt_qty(total_g, 'g')}).")
-        else:
-            alert = True
-            checks.append(f"Lots dispensed total {fmt_qty(total_g, 'g')}: "
-                          f"{fmt_qty(abs(diff), 'g')} {'more' if diff > 0 else 'less'} than the "
-                          f"vial plan ({fmt_qty(planned, 'g')}).")
-    daily = calc.get("daily_dose_g")
-    if daily is not None and total_g + 1e-6 < daily:
-        alert = True
-        checks.append(f"Less than the daily dose of {fmt_qty(daily, 'g')}: check the lots.")
-    other = [lot for lot in lots if calc.get("product") and lot["product_id"] != calc["product"]]
-    if other:
-        alert = True
-        names = ", ".join(f"{lot['lot_number']} ({_product_text(lot['product_id'], {}, catalogue)})"
-                          for lot in other)
-        checks.append(f"Not the product of the calculation: lot {names}. Check the lots.")
-    return table, " ".join(checks), alert
+    check = check_lots(lots, calc, product_id=(record.order or {}).get("product_id"),
+                       visit_day=record.visit_day,
+                       product_name=lambda pid: _product_text(pid, {}, catalogue))
+    return table, check.message, check.alert
 
 
 def _checklist(record: VisitRecord) -> tuple[ChecklistPhase, ...]:
@@ -598,21 +568,21 @@ _MARKS = {"high": MARK_HIGH, "low": MARK_LOW, "change": MARK_CHANGE}
 def _vitals(record: VisitRecord) -> tuple[TableData, tuple[str, ...]]:
     """The flowsheet with abnormal values marked, and one sentence per abnormal value.
 
-    The baseline for "changed" flags is the first reading that has the value (the
-    store keeps readings in time order).
+    Flags come from :func:`nurse_app.core.vitals.flag_series` (the one rule: each measure's
+    baseline is the first reading that has that value), as on the flowsheet and in FHIR.
     """
     day = _visit_day(record)
     measures = vital_measures()
-    baseline: dict[str, float] = {}
+    series = flag_series([reading_measures(r) for r in record.vitals])
     rows, flagged, messages = [], set(), []
+    current: list = []
 
     def cell(reading: Mapping[str, Any], column: str) -> tuple[str, bool]:
         value = reading.get(column)
         if value is None:
             return "", False
         measure_id = VITAL_MEASURES[column]
-        flags = flag_value(measure_id, value, baseline.get(measure_id))
-        baseline.setdefault(measure_id, value)
+        flags = [f for f in current if f.measure == measure_id]
         for flag in flags:
             messages.append(f"{_time_on(reading['recorded_at'], day)}: {flag.message}")
         marks = "".join(dict.fromkeys(_MARKS[f.kind] for f in flags))
@@ -620,6 +590,7 @@ def _vitals(record: VisitRecord) -> tuple[TableData, tuple[str, ...]]:
         return (f"{text} {marks}" if marks else text), bool(flags)
 
     for n, reading in enumerate(record.vitals):
+        current = series[n]
         row = [_time_on(reading["recorded_at"], day), "", "", "", "", "", "", reading.get("note") or ""]
         for col, column in _SIMPLE_VITALS.items():
             row[col], bad = cell(reading, column)
@@ -663,7 +634,7 @@ def _vitals_legend() -> tuple[str, ...]:
             limits.append(f"{m.label} {', '.join(parts)}")
     local = any(measures[k].flag_basis == LOCAL_POLICY for k in ("temperature", "heart_rate"))
     return (f"Marks: {MARK_HIGH} above and {MARK_LOW} below the flag limit; {MARK_CHANGE} changed "
-            f"from the first reading by the flag amount or more. Marked values are in bold.",
+            f"from the measure's first recorded value (its baseline) by the flag amount or more. Marked values are in bold.",
             "Flag limits" + (" (local policy defaults: confirm with your educator)" if local else "")
             + ": " + "; ".join(limits) + ".")
 

@@ -480,6 +480,18 @@ class Store:
             f"SELECT {columns} FROM visits WHERE patient_id = ? "
             f"ORDER BY COALESCE(started_at, scheduled_at, created_at) DESC, id DESC", [patient_id])
 
+    def earlier_visits(self, patient_id: int, before_visit_id: int | None = None) -> list[dict]:
+        """The patient's visits before ``before_visit_id`` (all of them when None), oldest first,
+        each with ``id``, ``status``, ``course_day``, ``order_id``, the order's ``product_id``
+        and the visit's ``started_at``/``created_at``."""
+        sql = ("SELECT v.id, v.status, v.course_day, v.order_id, v.started_at, v.scheduled_at, v.created_at, "
+               "o.product_id FROM visits v LEFT JOIN orders o ON o.id = v.order_id WHERE v.patient_id = ?")
+        params: list = [patient_id]
+        if before_visit_id is not None:
+            sql += " AND v.id < ?"
+            params.append(before_visit_id)
+        return self._list(sql + " ORDER BY COALESCE(v.started_at, v.scheduled_at, v.created_at), v.id", params)
+
     def delete_visit(self, visit_id: int) -> None:
         """Delete a draft visit opened by mistake, with its entries (signed: refused)."""
         with self.transaction():

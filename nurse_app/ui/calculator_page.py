@@ -9,6 +9,7 @@ recorded acknowledgement (``acknowledgements()``), which the visit record stores
 from __future__ import annotations
 
 import html
+from dataclasses import replace
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFormLayout, QFrame, QGridLayout,
@@ -88,6 +89,7 @@ class CalculatorPage(QWidget):
         self.result: DoseResult | None = None
         self._acks = AcknowledgementLog()
         self._baseline: BaselineWeight | None = None   # set in visit mode (lock_order)
+        self._locked: DoseRequest | None = None         # visit mode: the order's request (lock_request)
         self._current_warnings: list = []
         self._timer = QTimer(self, singleShot=True, interval=120)
         self._timer.timeout.connect(self.recalculate)
@@ -393,6 +395,25 @@ class CalculatorPage(QWidget):
             widget.setEnabled(False)
         self.recalculate()
 
+    def lock_request(self, request: DoseRequest) -> None:
+        """Visit mode from THE order request (``visit_logic.request_from_order``): it is used as
+        it is, never turned into field text and parsed back (no rounding of the dose or the
+        rate cap on the way); only today's weight is typed.  The fields and risk boxes show the
+        order, disabled."""
+        self._locked = request
+        baseline = (BaselineWeight(request.baseline_weight_kg, request.baseline_weighed_on or "")
+                    if request.baseline_weight_kg is not None else None)
+        for key, box in self.risk_boxes.items():
+            box.blockSignals(True)
+            box.setChecked(key in request.risks)
+            box.blockSignals(False)
+            box.setEnabled(False)
+        self.lock_order(product=request.product_id, regimen=request.regimen_id, dose=request.dose_g_per_kg,
+                        days=request.days, indication=request.indication, height_cm=request.height_cm,
+                        sex=request.sex, baseline=baseline, weight_basis=request.weight_basis,
+                        max_rate=request.max_rate_mg_kg_min, age_years=request.age_years)
+        self.age.edit.setEnabled(False)        # from the date of birth, on the visit day
+
     def restore_acknowledgements(self, acknowledgements: list[dict]) -> None:
         """Re-apply acknowledgements saved with a visit (same warning text only)."""
         self._acks.restore(acknowledgements)
@@ -409,6 +430,14 @@ class CalculatorPage(QWidget):
             except InputError as exc:
                 errors[field] = str(exc)
                 return None
+
+        if self._locked is not None:      # visit mode: the order's request, today's weight
+            if not self.weight.text():
+                self._missing.append("today's weight")
+                return None, errors
+            weight = read("weight", lambda: weight_to_kg(parse_number(self.weight.text(), "weight", "Weight"),
+                                                         self.weight.unit_text()))
+            return (None, errors) if weight is None else (replace(self._locked, weight_kg=weight), {})
 
         weight = None
         if not self.weight.text():

@@ -5,9 +5,26 @@ from __future__ import annotations
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from nurse_app.core.formatting import fmt_number
-from nurse_app.core.visit_logic import baseline_weight
+from nurse_app.core.visit_logic import (RISK_LABELS, baseline_weight, first_infusion_of_product, order_risks,
+                                        request_from_order, visit_risks)
+from nurse_app.store import to_local
+from nurse_app.store.times import today_local
 from nurse_app.ui.calculator_page import CalculatorPage
 from nurse_app.ui.visit.common import VisitContext, attempt, error_label
+
+
+def visit_request(store, visit: dict, patient: dict, order: dict):
+    """The visit's dose request (the one builder, ``request_from_order``): the order, the
+    patient's age on the visit day, the order's risks plus first-infusion when no earlier
+    signed visit gave this product, and the baseline weight.  Returns (request, first)."""
+    earlier = store.earlier_visits(patient["id"], visit["id"])
+    first = first_infusion_of_product(order["product_id"], earlier)
+    moment = visit.get("started_at") or visit.get("scheduled_at")
+    day = to_local(moment).date() if moment else today_local()
+    request = request_from_order(order, patient, 0.0, on=day, risks=visit_risks(order, first),
+                                 baseline=baseline_weight(store.patient_weights(patient["id"]),
+                                                          order.get("start_date")))
+    return request, first
 
 
 class DoseTab(QWidget):
@@ -16,6 +33,7 @@ class DoseTab(QWidget):
         self.setObjectName("dose_tab")
         self.ctx = ctx
         self.intro = QLabel()
+        self.intro.setObjectName("dose_intro")
         self.intro.setWordWrap(True)
         self.error = error_label("dose_error")
         # Course day: worked out from earlier visits on the order, correctable (e.g. day 1 given in clinic).
@@ -57,21 +75,16 @@ class DoseTab(QWidget):
             self.intro.setText("This visit has no IVIG order: the calculator below is free to use, "
                                "but its result is not saved with the visit.")
             return
-        regimen_indication = None
-        if not order.get("regimen_id") and patient.get("indication"):
-            regimen = self.calculator.catalogue.regimens.get(patient["indication"])
-            regimen_indication = regimen.indication if regimen else None
-        self.calculator.lock_order(product=order["product_id"], regimen=order.get("regimen_id"),
-                                   dose=order.get("dose_g_per_kg"), days=order.get("course_days"),
-                                   indication=regimen_indication, height_cm=patient.get("height_cm"),
-                                   sex=patient.get("sex") if patient.get("sex") in ("female", "male") else None,
-                                   baseline=baseline_weight(store.patient_weights(patient["id"]),
-                                                            order.get("start_date")),
-                                   weight_basis=order.get("weight_basis") or "auto",
-                                   max_rate=order.get("max_rate_mg_kg_min"))
+        request, first = visit_request(store, visit, patient, order)
+        self.calculator.lock_request(request)
+        risks = ", ".join(RISK_LABELS[r] for r in sorted(order_risks(order))) or "none"
+        first_text = ("<br><b>First infusion of this product for the patient</b> (no earlier signed visit with "
+                      "it): first-infusion is set automatically." if first else "")
         self.intro.setText("Weigh the patient and type today's weight: the dose from the order is worked out and "
                            "saved with this visit as you type, and the weight is compared with the baseline the "
-                           "order was written for. Acknowledge every warning.")
+                           "order was written for. Acknowledge every warning."
+                           f"<br>Risk flags from the order: <b>{risks}</b> (change them in the order, not here)."
+                           + first_text)
         if visit.get("weight_kg"):
             self.calculator.weight.edit.setText(fmt_number(visit["weight_kg"], 2))
             self.calculator.recalculate()

@@ -15,7 +15,7 @@ from nurse_app.core.monitoring import load_monitoring, vitals_due
 from nurse_app.core.units import parse_number
 from nurse_app.core.visit_logic import (END, EVENT_LABELS, PAUSE, RATE_CHANGE, RESUME, START, STOP,
                                         infusion_progress, suggested_rate_ml_h)
-from nurse_app.core.vitals import flag_reading
+from nurse_app.core.vitals import flag_series
 from nurse_app.store import to_local
 from nurse_app.ui.visit.common import RowRemoval, VisitContext, attempt, error_label, local_time, now_utc
 from nurse_app.ui.widgets import ATTENTION_COLOUR, ERROR_COLOUR, OK_COLOUR, Section, text_colour, two_panes
@@ -228,11 +228,11 @@ class InfusionTab(QWidget):
 
     def _fill_sheet(self) -> None:
         self.sheet.setRowCount(len(self._vitals))
-        baseline = _reading(self._vitals[0]) if self._vitals else None
+        series = flag_series([_reading(row) for row in self._vitals])      # the one baseline rule
         for r, row in enumerate(self._vitals):
-            reading = _reading(row)
-            flags = flag_reading(reading, baseline if r else None)
-            flagged = {f.measure: f.message for f in flags}
+            flagged = {}
+            for f in series[r]:
+                flagged[f.measure] = f"{flagged[f.measure]} {f.message}" if f.measure in flagged else f.message
             self.sheet.setItem(r, 0, QTableWidgetItem(local_time(row["recorded_at"])))
             for c, (field, measure, _) in enumerate(VITAL_FIELDS, start=1):
                 value = row.get(field)
@@ -356,8 +356,7 @@ class InfusionTab(QWidget):
                 edit.clear()
             self.vital_note.clear()
             self.ctx.changed.emit("vitals")
-            baseline = _reading(self._vitals[0]) if len(self._vitals) > 1 else None
-            flags = flag_reading(_reading(self._vitals[-1]), baseline)
+            flags = flag_series([_reading(row) for row in self._vitals])[-1] if self._vitals else []
             self.flags_label.setText(" ".join(f.message for f in flags))
             self.inputs["temperature_c"].setFocus()
 

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QDate, Qt
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDateEdit, QFormLayout, QHBoxLayout,
                                QHeaderView, QLabel, QLineEdit, QPushButton, QSpinBox, QTableWidget,
                                QTableWidgetItem, QVBoxLayout)
 
 from nurse_app.core.catalogue import CONFIRM_WITH_INSERT, load_catalogue
 from nurse_app.core.formatting import fmt_qty
-from nurse_app.core.visit_logic import compare_lots
 from nurse_app.ui.visit.common import EntryFormTab, RowRemoval, VisitContext, attempt, error_label
-from nurse_app.ui.widgets import ATTENTION_COLOUR, OK_COLOUR, Section, text_colour
+from nurse_app.core.lots import OTHER_PRODUCT
+from nurse_app.ui.widgets import ATTENTION_COLOUR, ERROR_COLOUR, OK_COLOUR, Section, text_colour
 
 
 class LotsTab(EntryFormTab):
@@ -83,10 +84,14 @@ class LotsTab(EntryFormTab):
         ctx.changed.connect(lambda what: self.refresh() if what in ("visit", "lots") else None)
         self.refresh()
 
-    def _product(self):
+    def _product_id(self) -> str | None:
+        """The visit's product: the order's (else the calculation's)."""
         calc = self.ctx.visit.get("calculation") or {}
         order = self.ctx.store.get_order(self.ctx.visit["order_id"]) if self.ctx.visit["order_id"] else None
-        product_id = calc.get("product") or (order["product_id"] if order else None)
+        return order["product_id"] if order else calc.get("product")
+
+    def _product(self):
+        product_id = self._product_id()
         return load_catalogue().products.get(product_id) if product_id else None
 
     def refresh(self) -> None:
@@ -111,9 +116,17 @@ class LotsTab(EntryFormTab):
                      str(lot["vial_count"]), fmt_qty(lot["vial_size_g"] * lot["vial_count"], "g")]
             for col, text in enumerate(cells):
                 self.table.setItem(row, col, QTableWidgetItem(text))
-        result = compare_lots(lots, self.ctx.visit.get("calculation"))
-        colour = text_colour(OK_COLOUR if result.matches_plan else ATTENTION_COLOUR)
-        self.comparison.setText(f"<span style='color:{colour}'>{result.message}</span>")
+        result = self.ctx.store.visit_lot_check(self.ctx.visit_id)     # core.lots: the one lot check
+        colour = text_colour(ERROR_COLOUR if result.alert else OK_COLOUR if result.matches_plan else ATTENTION_COLOUR)
+        self.comparison.setText(f"<span style='color:{colour}'>{'⚠ ' if result.alert else ''}{result.message}</span>")
+        self.comparison.setAccessibleName(result.message)
+        bad = {lot["lot_number"] for lot in lots
+               if result.has(OTHER_PRODUCT) and lot["product_id"] != self._product_id()}
+        for row, lot in enumerate(lots):
+            if lot["lot_number"] in bad:
+                for col in range(self.table.columnCount()):
+                    self.table.item(row, col).setForeground(QBrush(QColor(text_colour(ERROR_COLOUR))))
+                    self.table.item(row, col).setToolTip("Not the product of this visit")
         self.set_read_only(self.ctx.signed)
 
     def _add(self) -> None:
