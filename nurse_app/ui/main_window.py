@@ -84,7 +84,8 @@ class MainWindow(QMainWindow):
     def start_visit(self, patient_id: int) -> None:
         from nurse_app.core.errors import NurseAppError
         try:
-            self.visit_page.start_for_patient(patient_id)
+            if self.visit_page.start_for_patient(patient_id) is None:
+                return            # the nurse did not acknowledge a start warning
         except NurseAppError as exc:
             QMessageBox.warning(self, "Cannot start the visit", str(exc))
             return

@@ -12,7 +12,7 @@ order means before saving it.  No clinical number lives here.
 from __future__ import annotations
 
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialogButtonBox, QHBoxLayout, QLabel, QSizePolicy,
                                QVBoxLayout, QWidget)
 
@@ -22,7 +22,7 @@ from nurse_app.core.dosing import DoseRequest, DoseResult, ack_label, calculate
 from nurse_app.core.errors import InputError, NurseAppError
 from nurse_app.core.formatting import fmt_number, fmt_qty
 from nurse_app.core.units import height_to_cm, parse_number, weight_to_kg
-from nurse_app.core.weights import SEXES as DOSING_SEXES
+from nurse_app.core.visit_logic import RISK_LABELS, order_risks, request_from_order
 from nurse_app.store import Store
 from nurse_app.store.fields import PATIENT, SEXES
 from nurse_app.store.times import today_local
@@ -211,6 +211,29 @@ class PatientDialog(FormDialog):
 
 # =============================================================================== order
 
+class _RiskBoxes(QWidget):
+    """The order's risk flags, one tick box each; ``changed`` when any is ticked or cleared."""
+
+    changed = Signal()
+
+    def __init__(self):
+        super().__init__()
+        self.setObjectName("order_risks")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        self.boxes: dict[str, QCheckBox] = {}
+        for key, label in RISK_LABELS.items():
+            box = QCheckBox(label)
+            box.setObjectName(f"order_risk_{key.replace('-', '_')}")
+            box.setToolTip("Saved with the order and used for every visit under it: the rate ceiling, the "
+                           "first-infusion ladder and the checklist items depend on it.")
+            box.toggled.connect(lambda *_: self.changed.emit())
+            self.boxes[key] = box
+            layout.addWidget(box)
+        self.setFocusProxy(next(iter(self.boxes.values())))
+
+
 class OrderDialog(FormDialog):
     """Add (``order_id=None``) or edit the patient's IVIG order, checked by the dose engine.
 
@@ -267,6 +290,10 @@ class OrderDialog(FormDialog):
         for key, label in BASIS_LABELS.items():
             self.basis.addItem(label, key)
         self.max_rate = FieldWithError("max_rate", "optional: the prescriber's cap")
+        # The patient's risk flags, saved on the order and carried into every visit.
+        risk_row = _RiskBoxes()
+        self.risk_boxes = risk_row.boxes
+        risk_row.changed.connect(self._schedule)
         self.interval = FieldWithError("interval", "repeat every … days")
         self.prescriber = FieldWithError("prescriber", "who signed the order")
         self.start_date = FieldWithError("start_date", "YYYY-MM-DD")
@@ -279,6 +306,7 @@ class OrderDialog(FormDialog):
         self.add_row("Da&ys per course", "course_days", self.days)
         self.add_row("Weight &basis", "weight_basis", WithError("weight_basis", self.basis))
         self.add_row("&Max rate (mg/kg/min)", "max_rate_mg_kg_min", self.max_rate)
+        self.add_row("Risk fla&gs", "risks", risk_row)
         self.add_row("Repeat &interval (days)", "interval_days", self.interval)
         self.add_row("Pres&criber", "prescriber", self.prescriber)
         self.add_row("S&tart date", "start_date", self.start_date)
@@ -351,6 +379,8 @@ class OrderDialog(FormDialog):
         _select_or_keep(self.basis, order.get("weight_basis") or "auto")
         if order.get("max_rate_mg_kg_min") is not None:
             self.max_rate.edit.setText(fmt_number(order["max_rate_mg_kg_min"], 2))
+        for key, box in self.risk_boxes.items():
+            box.setChecked(key in order_risks(order))
         self.prescriber.edit.setText(order["prescriber"])
         self.start_date.edit.setText(order["start_date"])
         self.notes.editor.setPlainText(order["notes"])
@@ -412,26 +442,23 @@ class OrderDialog(FormDialog):
             raise InputError(f"{label} must be a whole number of days.", field=name)
         return int(value) if whole else value
 
+    def risks(self) -> frozenset[str]:
+        return frozenset(k for k, box in self.risk_boxes.items() if box.isChecked())
+
     def request(self) -> DoseRequest:
-        """The dose engine request for the order as typed (raises InputError)."""
+        """The dose engine request for the order as typed (raises InputError), built by the one
+        builder every visit uses (``visit_logic.request_from_order``)."""
         regimen = self._regimen()
-        indication = None
-        if regimen is None:
-            patient_regimen = self.catalogue.regimens.get(self.patient["indication"] or "")
-            indication = patient_regimen.indication if patient_regimen else None
         weight = self._weight_kg()
         if weight is None:
             raise InputError("Enter the patient's weight: the dose limits are checked against it.",
                              field="weight")
-        sex = self.patient["sex"]
-        return DoseRequest(
-            product_id=self.product.currentData(), weight_kg=weight,
-            height_cm=self.patient["height_cm"], sex=sex if sex in DOSING_SEXES else None,
-            regimen_id=regimen.id if regimen else None,
-            dose_g_per_kg=self._number(self.dose, "dose", "Dose"),
-            days=self._number(self.days, "days", "Days", whole=True),
-            indication=indication, weight_basis=self.basis.currentData(),
-            max_rate_mg_kg_min=self._number(self.max_rate, "max_rate", "Maximum rate"))
+        order = {"product_id": self.product.currentData(), "regimen_id": regimen.id if regimen else None,
+                 "dose_g_per_kg": self._number(self.dose, "dose", "Dose"),
+                 "course_days": self._number(self.days, "days", "Days", whole=True),
+                 "weight_basis": self.basis.currentData(),
+                 "max_rate_mg_kg_min": self._number(self.max_rate, "max_rate", "Maximum rate")}
+        return request_from_order(order, self.patient, weight, on=today_local(), risks=self.risks())
 
     def recalculate(self) -> None:
         """Run the dose engine; mark hard-limit errors inline, list warnings to acknowledge."""
@@ -545,6 +572,7 @@ class OrderDialog(FormDialog):
             "course_days": self.result.days,
             "weight_basis": self.basis.currentData(),
             "max_rate_mg_kg_min": self.result.request.max_rate_mg_kg_min,
+            "risks": sorted(self.risks()),
             "interval_days": self._number(self.interval, "interval_days", "Repeat interval", whole=True),
             "start_date": self.start_date.text() or None,
             "prescriber": self.prescriber.text(),

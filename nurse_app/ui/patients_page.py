@@ -13,7 +13,6 @@ through :mod:`nurse_app.core.dosing`, and every number through
 
 from __future__ import annotations
 
-import datetime as _dt
 from functools import cmp_to_key
 from html import escape
 
@@ -25,11 +24,13 @@ from PySide6.QtWidgets import (QAbstractItemView, QDialog, QFormLayout, QFrame, 
                                QWidget)
 
 from nurse_app.core.catalogue import Catalogue, load_catalogue
-from nurse_app.core.dosing import DoseRequest, calculate
+from nurse_app.core.allergies import NONE_KNOWN, NOT_RECORDED, allergies
+from nurse_app.core.dosing import calculate
 from nurse_app.core.errors import InputError, NurseAppError
 from nurse_app.core.formatting import fmt_change, fmt_qty
 from nurse_app.core.units import parse_number, weight_to_kg
-from nurse_app.core.weights import SEXES as DOSING_SEXES
+from nurse_app.core.visit_logic import (RISK_LABELS, age_years, first_infusion_of_product, request_from_order,
+                                        visit_risks)
 from nurse_app.store import Store, to_local
 from nurse_app.store.demo import MRN_PREFIX
 from nurse_app.store.times import today_local
@@ -41,21 +42,11 @@ from nurse_app.ui.widgets import (ATTENTION_COLOUR, ERROR_COLOUR, OK_COLOUR, Fie
 
 LIST_LIMIT = 1000
 ID_ROLE = Qt.UserRole + 1
-# Allergy entries that say "nothing known" (shown calmly, not as an alarm).
-NO_KNOWN_ALLERGY = {"none", "none known", "no known allergies", "nka", "nkda"}
 
 
 def _visit_day(visit: dict) -> str:
     moment = visit.get("started_at") or visit.get("scheduled_at") or visit.get("created_at")
     return to_local(moment).date().isoformat() if moment else ""
-
-
-def _age(born: str, today: _dt.date) -> int | None:
-    try:
-        day = _dt.date.fromisoformat(born)
-    except (TypeError, ValueError):
-        return None
-    return today.year - day.year - ((today.month, today.day) < (day.month, day.day))
 
 
 class _KeyFilter(QObject):
@@ -655,9 +646,9 @@ class PatientsPage(QWidget):
         self.patient_selected.emit(patient_id)
 
     def _show_demographics(self, p: dict) -> None:
-        age = _age(p["date_of_birth"], today_local())
+        age = age_years(p["date_of_birth"], today_local())
         parts = [f"MRN {p['mrn']}",
-                 f"born {p['date_of_birth']}" + (f" ({age} years)" if age is not None else ""),
+                 f"born {p['date_of_birth']}" + (f" ({int(age)} years)" if age is not None else ""),
                  SEX_LABELS.get(p["sex"], p["sex"])]
         if p["height_cm"] is not None:
             parts.append(fmt_qty(p["height_cm"], "cm"))
@@ -673,14 +664,14 @@ class PatientsPage(QWidget):
             clinical.append(f"<b>Notes:</b> {escape(p['notes'])}")
         self.clinical_label.setText("<br>".join(clinical))
 
-    def _show_allergies(self, allergies: str) -> None:
-        text = allergies.strip()
-        if not text:
-            message, colour = "No allergies recorded: ask the patient and record them (Edit patient).", ATTENTION_COLOUR
-        elif text.casefold().strip(" .") in NO_KNOWN_ALLERGY:
-            message, colour = f"Allergies: {text}", OK_COLOUR
+    def _show_allergies(self, typed: str) -> None:
+        state = allergies(typed)          # core.allergies: the one "none known" rule and wording
+        if state.state == NOT_RECORDED:
+            message, colour = f"Allergies: {state.text} (Edit patient).", ATTENTION_COLOUR
+        elif state.state == NONE_KNOWN:
+            message, colour = f"Allergies: {state.text}", OK_COLOUR
         else:
-            message, colour = f"⚠ ALLERGIES: {text}", ERROR_COLOUR
+            message, colour = f"⚠ ALLERGIES: {state.text}", ERROR_COLOUR
         colour = text_colour(colour)
         self.allergy_label.setText(message)
         self.allergy_label.setAccessibleName(message)
@@ -723,19 +714,26 @@ class PatientsPage(QWidget):
         """What the order comes to at the latest weight (or why it cannot be worked out)."""
         if latest_weight is None:
             return "Add a weight to see what this order comes to in grams."
-        sex = patient["sex"]
         try:
-            r = calculate(DoseRequest(
-                product_id=order["product_id"], weight_kg=latest_weight["weight_kg"],
-                height_cm=patient["height_cm"], sex=sex if sex in DOSING_SEXES else None,
-                regimen_id=order["regimen_id"], dose_g_per_kg=order["dose_g_per_kg"],
-                days=order["course_days"]), self.catalogue)
+            # The one builder, as the next visit will call it: the order's basis, rate cap and
+            # risks, the age today, first-infusion when no signed visit gave this product yet.
+            first = first_infusion_of_product(order["product_id"], self.store.earlier_visits(patient["id"]))
+            r = calculate(request_from_order(order, patient, latest_weight["weight_kg"], on=today_local(),
+                                             risks=visit_risks(order, first)), self.catalogue)
         except NurseAppError as exc:
             return f"<span style='color:{text_colour(ERROR_COLOUR)}'>This order cannot be worked out: {escape(str(exc))}</span>"
         per_day = "" if r.days == 1 else f" ({fmt_qty(r.daily_dose_g, 'g')} a day)"
+        steps = r.rate_steps
+        rates = (f"rate {fmt_qty(steps[0].ml_per_h, 'mL/h')} rising to {fmt_qty(steps[-1].ml_per_h, 'mL/h')}"
+                 if len(steps) > 1 else f"rate {fmt_qty(steps[0].ml_per_h, 'mL/h')}")
+        risks = ", ".join(RISK_LABELS[k] for k in sorted(r.request.risks))
+        first_text = " First infusion of this product for the patient." if first else ""
         return (f"At {fmt_qty(latest_weight['weight_kg'], 'kg')} (weighed {latest_weight['measured_on']}): "
                 f"<b>{fmt_qty(r.total_dose_g, 'g')} per course</b>{per_day}, "
-                f"{fmt_qty(r.daily_volume_ml, 'mL')} a day. The visit recalculates with the day's weight.")
+                f"{fmt_qty(r.daily_volume_ml, 'mL')} a day, {rates}"
+                f" (dosing weight {fmt_qty(r.weight.dosing_kg, 'kg')}, {r.weight.basis})."
+                + (f" Risks: {escape(risks)}." if risks else "") + first_text
+                + " The visit recalculates with the day's weight.")
 
     def _show_weights(self, weights: list[dict]) -> None:
         self.weight_table.setRowCount(len(weights))

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QStackedWidget, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMessageBox, QPushButton, QStackedWidget, QTabWidget, QVBoxLayout,
+                               QWidget)
 
+from html import escape
+
+from nurse_app.core.allergies import NOT_RECORDED, allergies
 from nurse_app.core.catalogue import load_catalogue
-from nurse_app.core.visit_logic import course_day
-from nurse_app.store import Store
+from nurse_app.core.visit_logic import course_day, course_interval_warning
+from nurse_app.store import Store, to_local
+from nurse_app.store.times import today_local
 from nurse_app.ui.visit.checklist_tab import ChecklistTab
 from nurse_app.ui.visit.common import VisitContext, local_time, now_utc
 from nurse_app.ui.visit.dose_tab import DoseTab
@@ -15,21 +20,34 @@ from nurse_app.ui.visit.infusion_tab import InfusionTab
 from nurse_app.ui.visit.lots_tab import LotsTab
 from nurse_app.ui.visit.reactions_tab import ReactionsTab
 from nurse_app.ui.visit.sign_tab import SignTab
-from nurse_app.ui.widgets import ERROR_COLOUR, OK_COLOUR, text_colour
+from nurse_app.ui.widgets import ATTENTION_COLOUR, ERROR_COLOUR, OK_COLOUR, text_colour
 
 
-def start_visit(store: Store, patient_id: int) -> int:
-    """Create today's draft visit from the patient's active order (course day worked out)."""
+def plan_visit(store: Store, patient_id: int):
+    """Today's new visit from the patient's active order: (order, course day, course days,
+    interval warning or None).  The warning is core's ``course_interval_warning``: a new course
+    (day 1) sooner than the order's interval after the previous course began."""
     orders = store.patient_orders(patient_id, active_only=True)
     order = orders[0] if orders else None
-    course_days, day = 1, 1
+    course_days, day, warning = 1, 1, None
     if order is not None:
         course_days = order.get("course_days") or (
             load_catalogue().regimens[order["regimen_id"]].days if order.get("regimen_id") else 1)
         previous = [v for v in store.patient_visits(patient_id) if v.get("order_id") == order["id"]]
         day = course_day(len(previous), course_days)
+        starts = [to_local(v.get("started_at") or v.get("scheduled_at") or v["created_at"]).date()
+                  for v in previous if v.get("course_day") == 1]
+        warning = course_interval_warning(order, day, today_local(), starts)
+    return order, day, course_days, warning
+
+
+def start_visit(store: Store, patient_id: int, acknowledged: list[dict] | None = None) -> int:
+    """Create today's draft visit from the patient's active order (course day worked out);
+    ``acknowledged`` start warnings are recorded with the visit."""
+    order, day, course_days, _warning = plan_visit(store, patient_id)
+    extra = {"start_acknowledgements": {"warnings": acknowledged}} if acknowledged else {}
     return store.create_visit(patient_id, order_id=order["id"] if order else None, started_at=now_utc(),
-                              course_day=day, course_days=course_days)
+                              course_day=day, course_days=course_days, **extra)
 
 
 class VisitPage(QWidget):
@@ -94,8 +112,25 @@ class VisitPage(QWidget):
     def visit_id(self) -> int | None:
         return self.ctx.visit_id if self.ctx else None
 
-    def start_for_patient(self, patient_id: int) -> int:
-        visit_id = start_visit(self.store, patient_id)
+    def start_for_patient(self, patient_id: int) -> int | None:
+        """Start today's visit.  A new course sooner than the order's interval asks first: the
+        nurse must acknowledge the warning (recorded with the visit) or the visit is not started."""
+        _order, _day, _days, warning = plan_visit(self.store, patient_id)
+        acknowledged = None
+        if warning is not None:
+            box = QMessageBox(QMessageBox.Icon.Warning, "New course sooner than the order's interval",
+                              warning.message, parent=self)
+            box.setObjectName("interval_warning")
+            go = box.addButton("Acknowledge and start the visit", QMessageBox.ButtonRole.AcceptRole)
+            go.setObjectName("acknowledge_interval")
+            box.addButton(QMessageBox.StandardButton.Cancel)
+            box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+            box.exec()
+            if box.clickedButton() is not go:
+                self.status_message.emit("Visit not started: the new course would be sooner than the order's interval.")
+                return None
+            acknowledged = [{"code": warning.code, "message": warning.message, "acknowledged_at": now_utc().isoformat()}]
+        visit_id = start_visit(self.store, patient_id, acknowledged)
         self.open_visit(visit_id)
         return visit_id
 
@@ -143,9 +178,13 @@ class VisitPage(QWidget):
         parts.append(f"day {visit['course_day']} of {visit['course_days']}")
         parts.append(f"started {local_time(visit['started_at'], True)}" if visit["started_at"] else "not started")
         self.subtitle.setText("  ·  ".join(parts))
-        allergies = (patient.get("allergies") or "").strip()
-        self.allergies.setText(f"<b style='color:{text_colour(ERROR_COLOUR)}'>Allergies: {allergies}</b>" if allergies
-                               else "Allergies: none recorded")
+        state = allergies(patient.get("allergies"))      # core.allergies: the one rule and wording
+        if state.listed:
+            self.allergies.setText(f"<b style='color:{text_colour(ERROR_COLOUR)}'>Allergies: {escape(state.text)}</b>")
+        elif state.state == NOT_RECORDED:
+            self.allergies.setText(f"<b style='color:{text_colour(ATTENTION_COLOUR)}'>Allergies: {state.text}</b>")
+        else:
+            self.allergies.setText(f"Allergies: {state.text}")
         signed = visit["status"] == "signed"
         colour = OK_COLOUR if signed else "#757575"
         self.status.setText(f"<span style='background:{colour}; color:white; padding:4px 10px; "
