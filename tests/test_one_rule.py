@@ -420,3 +420,23 @@ def test_checklist_conditions_are_validated():
                          ({"risk": ["renal"]}, "unknown field")):
         with pytest.raises(ResourceError, match=message):
             checklists._condition(Fields(bad, "resources/checklists/x.toml", "phase[0].item[0].when"))
+
+
+def test_the_summary_says_when_the_order_changed_after_the_dose_was_worked_out(qtbot, store, tmp_path):
+    """The summary re-works the order with the one builder: a draft whose order was edited after
+    the Dose tab ran says so instead of printing the old dose as if it were the order's."""
+    pid = new_patient(store)
+    store.add_weight(pid, 70, measured_on="2026-01-02")
+    order = store.create_order(pid, product_id="octagam-10", dose_g_per_kg=1, course_days=2,
+                               start_date="2026-01-05", prescriber="Dr. K. Ito")
+    window = window_for(qtbot, store, tmp_path)
+    window.start_visit(pid)
+    calc = window.visit_page.dose_tab.calculator
+    calc.weight.edit.setText("70")
+    calc.recalculate()
+    visit = window.visit_page.visit_id
+    assert not any("changed since" in w for w in visit_summary(store, visit).dose.warnings)
+    store.update_order(order, dose_g_per_kg=2)
+    [first, *_] = visit_summary(store, visit).dose.warnings
+    assert first.startswith("The order has changed since this calculation: it now comes to 70 g a day")
+    window.close()

@@ -30,8 +30,9 @@ from nurse_app.core.errors import NurseAppError
 from nurse_app.core.formatting import DEFAULT_DECIMALS, fmt_change, fmt_count, fmt_minutes, fmt_number, fmt_qty
 from nurse_app.core.allergies import Allergies, allergies
 from nurse_app.core.lots import check_lots
+from nurse_app.core.dosing import calculate
 from nurse_app.core.reactions import kind_label, severity_label
-from nurse_app.core.visit_logic import RISK_LABELS, age_years, order_risks
+from nurse_app.core.visit_logic import RISK_LABELS, age_years, order_risks, request_from_order
 from nurse_app.core.vitals import LOCAL_POLICY, flag_series, vital_measures
 from nurse_app.reports.agency import ADDRESS, agency_details
 from nurse_app.store import Store, to_local
@@ -433,6 +434,28 @@ def _order_block(record: VisitRecord, catalogue) -> tuple[tuple[str, str], ...]:
     )
 
 
+def order_mismatch(record: VisitRecord) -> str | None:
+    """On a draft, whether the saved calculation still matches the order as it stands, worked
+    out again with the one builder (``request_from_order``) at the same weight and risks: an
+    order edited after the Dose tab ran must not go unnoticed into the signed record."""
+    calc = record.calculation
+    if record.signed or not calc or record.order is None or calc.get("actual_weight_kg") is None:
+        return None
+    try:
+        now = calculate(request_from_order(record.order, record.patient, calc["actual_weight_kg"],
+                                           on=record.visit_day or _dt.date.today(),
+                                           risks=calc.get("risks") or ()))
+    except NurseAppError as exc:
+        return f"The order as it stands can no longer be worked out ({exc}). Check the order and the Dose tab."
+    saved_rates = [s.get("ml_per_h") for s in calc.get("rate_steps") or []]
+    if (calc.get("daily_dose_g") is not None and abs(now.daily_dose_g - calc["daily_dose_g"]) < 1e-9
+            and saved_rates == [s.ml_per_h for s in now.rate_steps]):
+        return None
+    return (f"The order has changed since this calculation: it now comes to {fmt_qty(now.daily_dose_g, 'g')} a day, "
+            f"rate up to {fmt_qty(now.rate_steps[-1].ml_per_h, 'mL/h')}. Open the Dose tab to recalculate "
+            f"before signing.")
+
+
 def _dose_section(record: VisitRecord) -> DoseSection | None:
     """The saved calculation.  Tolerates a partial snapshot: what is missing is left out."""
     calc = record.calculation
@@ -477,7 +500,7 @@ def _dose_section(record: VisitRecord) -> DoseSection | None:
         vial_plan=_vial_plan(calc),
         rates=_rates(calc),
         rate_note=_rate_note(calc),
-        warnings=tuple(g("warnings") or ()),
+        warnings=tuple(x for x in (order_mismatch(record),) if x) + tuple(g("warnings") or ()),
         notes=tuple(g("notes") or ()),
     )
 
