@@ -439,4 +439,6 @@ def test_the_summary_says_when_the_order_changed_after_the_dose_was_worked_out(q
     store.update_order(order, dose_g_per_kg=2)
     [first, *_] = visit_summary(store, visit).dose.warnings
     assert first.startswith("The order has changed since this calculation: it now comes to 70 g a day")
+    [given] = of_type(visit_bundle(load_visit(store, visit)), "MedicationAdministration")
+    assert any(n.text == first for n in given.note)
     window.close()

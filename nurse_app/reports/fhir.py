@@ -71,7 +71,7 @@ from nurse_app.core.allergies import NONE_KNOWN, NONE_KNOWN_TEXT
 from nurse_app.core.reactions import kind_label, severity_label
 from nurse_app.core.vitals import flag_series
 from nurse_app.reports.agency import MRN_SYSTEM
-from nurse_app.reports.visit_data import VisitRecord
+from nurse_app.reports.visit_data import VisitRecord, order_mismatch
 from nurse_app.store.fields import VITAL_MEASURES, reading_measures
 from nurse_app.store.times import now_text
 
@@ -245,7 +245,8 @@ class _Builder:
             performer=[MedicationAdministrationPerformer(actor=self.nurse)] if self.nurse else None,
             reasonCode=[CodeableConcept(text=regimen.name if regimen else indication)] if indication else None,
             dosage=dosage,
-            note=([Annotation(text=f"Lots: {lot_text}.")] if lots else []) + self._changed_notes()
+            note=[Annotation(text=t) for t in (f"Lots: {lot_text}." if lots else None, order_mismatch(record)) if t]
+            + self._changed_notes()
             or None,
         )
 

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from nurse_app.core import checklists
-from nurse_app.core.dosing import DoseRequest, calculate
+from nurse_app.core.dosing import calculate
+from nurse_app.core.visit_logic import request_from_order, visit_risks
 from nurse_app.store.api import Store
 from nurse_app.store.errors import StoreError
 from nurse_app.store.times import UTC
@@ -120,12 +121,15 @@ def _patient(store: Store, rng: random.Random, index: int, count: _Counter) -> N
     count.orders += 1
     store.add_weight(patient_id, weight, measured_on=first_day)
     in_progress = rng.random() < 0.1
+    order, patient = store.get_order(order_id), store.get_patient(patient_id)
     for course in range(courses):
         course_weight = round(weight + rng.uniform(-1.5, 1.5), 1)
-        calc = calculate(DoseRequest(product_id=product, weight_kg=course_weight, height_cm=height,
-                                     sex=sex, regimen_id=regimen_id, dose_g_per_kg=dose)).to_dict()
         for day in range(regimen.days):
             date = first_day + _dt.timedelta(days=course * interval + day)
+            # The one builder the visits use: the order, the age on the day, first infusion on the first visit.
+            calc = calculate(request_from_order(
+                order, patient, course_weight, on=date,
+                risks=visit_risks(order, first_infusion=course == 0 and day == 0))).to_dict()
             last = course == courses - 1 and day == regimen.days - 1
             _visit(store, rng, patient_id, order_id, date, day + 1, regimen.days, course_weight,
                    calc, sign=not (last and in_progress), count=count)
