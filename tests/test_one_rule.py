@@ -27,6 +27,7 @@ from nurse_app.reports.fhir import visit_bundle
 from nurse_app.reports.visit_data import load_visit, visit_summary
 from nurse_app.reports.visit_summary import write_summary_pdf
 from nurse_app.store import Store
+from nurse_app.store.schema import ORDER_RISKS_VERSION
 from nurse_app.store.times import today_local
 from nurse_app.ui.main_window import MainWindow
 from nurse_app.ui.patient_forms import OrderDialog
@@ -57,6 +58,16 @@ def new_patient(store, mrn="P-1", **extra) -> int:
     return store.create_patient(**values)
 
 
+def given_before(store, pid, order_id, days_ago=40):
+    """A signed earlier visit under the order: the product has been given before (so the next
+    visit is not a first infusion, whose ladder the engine holds at the initial rate)."""
+    start = dt.datetime.now(UTC) - dt.timedelta(days=days_ago)
+    visit = store.create_visit(pid, order_id=order_id, started_at=start, ended_at=start + dt.timedelta(hours=3))
+    store.set_checklist_items(visit, {i["item_id"]: "done" for i in store.visit_checklist(visit) if i["required"]})
+    store.sign_visit(visit)
+    return visit
+
+
 def of_type(bundle, kind):
     return [e.resource for e in bundle.entry if e.resource.get_resource_type() == kind]
 
@@ -85,8 +96,9 @@ def test_patients_page_shows_the_dose_of_the_orders_weight_basis(qtbot, store, t
 def test_patients_page_applies_the_orders_maximum_rate(qtbot, store, tmp_path):
     pid = new_patient(store)
     store.add_weight(pid, 70, measured_on="2026-01-02")
-    store.create_order(pid, product_id="octagam-10", regimen_id="dermatomyositis", max_rate_mg_kg_min=2,
-                       start_date="2026-01-05", prescriber="Dr. K. Ito")
+    order = store.create_order(pid, product_id="octagam-10", regimen_id="dermatomyositis", max_rate_mg_kg_min=2,
+                               start_date="2026-01-05", prescriber="Dr. K. Ito")
+    given_before(store, pid, order)
     window = window_for(qtbot, store, tmp_path)
     window.patients._select(pid)
     # 2 mg/kg/min at 70 kg of a 10 % product = 84 mL/h: the top of the ladder shown there.
@@ -99,8 +111,9 @@ def test_the_dose_tab_uses_the_order_as_stored_not_rounded_field_text(qtbot, sto
     1.23456 g/kg became 1.2346 and a cap of 2.345 mg/kg/min became 2.35."""
     pid = new_patient(store)
     store.add_weight(pid, 70, measured_on="2026-01-02")
-    store.create_order(pid, product_id="octagam-10", dose_g_per_kg=1.23456, course_days=2,
-                       max_rate_mg_kg_min=2.345, start_date="2026-01-05", prescriber="Dr. K. Ito")
+    order = store.create_order(pid, product_id="octagam-10", dose_g_per_kg=1.23456, course_days=2,
+                               max_rate_mg_kg_min=2.345, start_date="2026-01-05", prescriber="Dr. K. Ito")
+    given_before(store, pid, order)
     window = window_for(qtbot, store, tmp_path)
     window.start_visit(pid)
     calc = window.visit_page.dose_tab.calculator
@@ -221,7 +234,7 @@ def test_a_version_1_record_migrates_to_orders_without_risk_flags(tmp_path):
     path = tmp_path / "old.db"
     shutil.copy(V1_FIXTURE, path)
     with Store.open(path) as old:
-        assert 6 in old.migrated_versions and old.migration_backup is not None
+        assert ORDER_RISKS_VERSION in old.migrated_versions and old.migration_backup is not None
         orders = [o for p in old.find_patients("") for o in old.patient_orders(p["id"])]
         assert orders and all(o["risks"] == [] for o in orders)
         visits = [v for p in old.find_patients("") for v in old.patient_visits(p["id"])]
@@ -405,11 +418,13 @@ def test_iga_and_sorbitol_items_follow_the_product_kinds():
     ids = {i.id for i in template.items_for(checklists.visit_context(iga_products[0]))}
     assert "iga-history" in ids
 
-    class Sorbitol:        # a product whose contraindications list hereditary fructose intolerance
-        cautions = ()
-        contraindications = (type("C", (), {"kind": "hereditary-fructose-intolerance"})(),)
-    ids = {i.id for i in template.items_for(checklists.visit_context(Sorbitol()))}
-    assert "fructose-intolerance" in ids and "iga-history" not in ids
+    sorbitol = [p for p in cat.products.values()
+                if any(c.kind == "hereditary-fructose-intolerance" for c in p.contraindications)]
+    assert sorbitol                     # Flebogamma (products.toml contraindications)
+    ids = {i.id for i in template.items_for(checklists.visit_context(sorbitol[0]))}
+    assert "fructose-intolerance" in ids
+    octagam = {i.id for i in template.items_for(checklists.visit_context(cat.products["octagam-10"]))}
+    assert "fructose-intolerance" not in octagam
     # Unknown product: every conditional item is shown (safer than one silently missing).
     assert len(template.items_for(checklists.visit_context(None))) == len(template.items)
 

@@ -86,9 +86,15 @@ def test_order_form_checks_and_saves_the_basis_and_cap(qtbot, store, patient):
 
 
 def test_a_visit_takes_basis_and_cap_from_the_order_and_locks_them(qtbot, store, patient, tmp_path):
-    store.create_order(patient, product_id="octagam-10", regimen_id="dermatomyositis",
-                       start_date="2026-01-05", prescriber="Dr. K. Ito", weight_basis="ideal",
-                       max_rate_mg_kg_min=2)
+    order = store.create_order(patient, product_id="octagam-10", regimen_id="dermatomyositis",
+                               start_date="2026-01-05", prescriber="Dr. K. Ito", weight_basis="ideal",
+                               max_rate_mg_kg_min=2)
+    # Octagam given before (a signed visit): not a first infusion, whose ladder holds at the initial rate.
+    earlier = store.create_visit(patient, order_id=order, started_at="2026-01-05T09:00:00+00:00",
+                                 ended_at="2026-01-05T13:00:00+00:00")
+    store.set_checklist_items(earlier, {i["item_id"]: "done" for i in store.visit_checklist(earlier)
+                                        if i["required"]})
+    store.sign_visit(earlier)
     window = MainWindow(store=store, settings=QSettings(str(tmp_path / "ui.ini"), QSettings.IniFormat))
     qtbot.addWidget(window)
     window.start_visit(patient)

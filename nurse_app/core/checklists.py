@@ -50,7 +50,7 @@ def visit_context(product, risks=()) -> VisitContext:
     if product is None:
         return VisitContext(frozenset(), frozenset(risks), known=False)
     kinds = {c.kind for c in product.cautions}
-    kinds |= {c.kind for c in getattr(product, "contraindications", ())}
+    kinds |= {c.kind for c in product.contraindications}
     return VisitContext(frozenset(kinds), frozenset(risks))
 
 
@@ -140,11 +140,7 @@ def _slug(f: Fields, key: str) -> str:
 def _product_kinds() -> frozenset[str]:
     """Kinds a condition may name: caution and contraindication kinds of the catalogue."""
     from nurse_app.core import catalogue
-    kinds = set(catalogue.CAUTION_KINDS) | set(getattr(catalogue, "CONTRAINDICATION_KINDS", ()))
-    # Sorbitol products: a contraindication kind in products.toml (listed here as well so the
-    # template validates whichever catalogue version is installed).
-    kinds.add("hereditary-fructose-intolerance")
-    return frozenset(kinds)
+    return frozenset(catalogue.CAUTION_KINDS) | frozenset(catalogue.CONTRAINDICATION_KINDS)
 
 
 def _condition(f: Fields) -> Condition:
