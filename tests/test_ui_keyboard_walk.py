@@ -66,6 +66,15 @@ def record(tmp_path):
                                    height_cm=168, allergies="Penicillin (rash)", indication="pemphigus",
                                    prescriber="Dr. A. Lind")
         store.add_weight(pid, 70, measured_on="2026-01-05")
+        # Gamunex-C given before under an earlier order (a signed visit): today is not a first
+        # infusion, whose ladder the engine holds at the initial rate.
+        earlier = store.create_order(pid, product_id="gamunex-c", regimen_id="pemphigus", start_date="2025-11-03",
+                                     prescriber="Dr. A. Lind", active=False)
+        given = store.create_visit(pid, order_id=earlier, started_at="2025-11-03T14:00:00+00:00",
+                                   ended_at="2025-11-03T18:00:00+00:00")
+        store.set_checklist_items(given, {i["item_id"]: "done" for i in store.visit_checklist(given)
+                                          if i["required"]})
+        store.sign_visit(given)
         store.create_order(pid, product_id="gamunex-c", regimen_id="pemphigus", start_date="2026-01-06",
                            prescriber="Dr. A. Lind")
     return path, pid

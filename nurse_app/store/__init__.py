@@ -41,20 +41,24 @@ Weights
     ``patient_weights(patient_id)`` (newest first), ``delete_weight(id)``.
 Orders
     ``create_order(patient_id, product_id, regimen_id=None, dose_g_per_kg=None,
-    course_days=None, interval_days=None, start_date, prescriber, active=True, notes="")``,
-    ``update_order``, ``get_order``, ``patient_orders(patient_id, active_only=False)``,
-    ``delete_order`` (only if no visit uses it).
+    course_days=None, interval_days=None, start_date, prescriber, active=True, notes="",
+    weight_basis="auto", max_rate_mg_kg_min=None, risks=())`` (risks: renal, thrombosis,
+    first-infusion; carried into every visit), ``update_order``, ``get_order``,
+    ``patient_orders(patient_id, active_only=False)``, ``delete_order`` (only if no visit uses it).
 Visits
     ``create_visit(patient_id, order_id=None, scheduled_at=None, started_at=None,
     ended_at=None, course_day=1, course_days=1, weight_kg=None, calculation=None,
-    notes="", template_id="ivig-home-visit", template_version=None)`` -> id.
+    notes="", start_acknowledgements=None, template_id="ivig-home-visit", template_version=None)`` -> id.
     ``calculation`` is the dose engine's ``DoseResult.to_dict()``, stored as JSON and
     returned as the same dict, so later resource changes never rewrite history.
     ``update_visit``, ``get_visit``, ``patient_visits(patient_id)`` (newest first, no
     calculation), ``delete_visit`` (drafts only), ``visit_children(visit_id)`` ->
-    ``{"checklist", "vitals", "reactions", "lots", "infusion_events", "addenda"}``.
+    ``{"checklist", "vitals", "reactions", "lots", "infusion_events", "addenda"}``;
+    ``earlier_visits(patient_id, before_visit_id=None)`` (with the order's product: first
+    infusion of a product, course interval).
 Checklist (template from ``resources/checklists``, version fixed per visit)
-    ``visit_checklist(visit_id)`` (every template item with its answer or None),
+    ``visit_checklist(visit_id)`` (every template item that applies to the visit's product
+    and order risks, with its answer or None),
     ``set_checklist_item(visit_id, item_id, status, note="", at=None)`` with status
     ``done | not_done | not_applicable`` (not_done needs a note),
     ``set_checklist_items(visit_id, {item_id: status or (status, note)})``,
@@ -65,7 +69,8 @@ Vitals
     ``update_vitals``, ``delete_vitals``, ``visit_vitals`` (time order).  Implausible
     values are refused (ranges in ``resources/vitals.toml``); abnormal ones are stored
     and flagged: ``visit_vital_flags(visit_id)`` -> ``{reading_id: [VitalFlag]}``
-    (limits, and change from the first reading; see :mod:`nurse_app.core.vitals`).
+    (limits, and change from each measure's baseline, the first reading that has it; see
+    :func:`nurse_app.core.vitals.flag_series`).
 Reactions
     ``add_reaction(visit_id, kind, severity, occurred_at=now, rate_at_onset_ml_h=None,
     action_taken="", outcome="", note="")``, ``update_reaction``, ``delete_reaction``,
@@ -79,6 +84,7 @@ Infusion timeline
 Product lots
     ``add_lot(visit_id, product_id, lot_number, expiry_date, vial_size_g, vial_count)``
     (expired lots refused), ``update_lot``, ``delete_lot``, ``visit_lots``,
+    ``visit_lot_check`` (:func:`nurse_app.core.lots.check_lots`: product, expiry, grams against the plan),
     ``find_lot(lot_number)`` (recall look-up).
 Signing and addenda
     ``signing_problems(visit_id)`` (start/end time, unanswered required items),

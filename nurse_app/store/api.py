@@ -562,6 +562,9 @@ class Store:
         """What decides the visit's product- and risk-specific items: the order's product
         (its caution and contraindication kinds) and the order's risk flags."""
         order = self._decode(self._raw("orders", visit["order_id"])) if visit.get("order_id") else None
+        if visit.get("status") == "signed" and visit.get("signed_snapshot"):
+            # A signed visit keeps the items of the order as it was signed under.
+            order = json.loads(visit["signed_snapshot"]).get("order") or order
         if order is None:
             calc = json.loads(visit["calculation"]) if visit.get("calculation") else {}
             product_id, risks = calc.get("product"), calc.get("risks") or ()
