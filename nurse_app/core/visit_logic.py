@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Iterable, Mapping, Sequence
 
 from nurse_app.core.catalogue import load_catalogue
-from nurse_app.core.dosing import RISKS, DoseRequest
+from nurse_app.core.dosing import RISKS, DoseRequest, age_in_years
 from nurse_app.core.monitoring import InfusionState
 
 # Infusion event kinds, in the order a nurse meets them.
@@ -40,28 +40,17 @@ def course_day(previous_visits_on_order: int, course_days: int) -> int:
 
 
 def age_years(date_of_birth: str | _dt.date | None, on: _dt.date) -> float | None:
-    """Age on ``on`` in years, as a decimal (the engine's ``age_years``): whole years since
-    the last birthday plus the part of the year since then.  ``int()`` of it is the age a
-    nurse says ("62 years").  None when the date of birth is missing, not a date, or after
-    ``on``.  The one age rule for the engine, the Patients page and the visit summary.
-    """
+    """Age on ``on`` from a patient's stored date of birth, for the engine's ``age_years``, the
+    Patients page and the visit summary (``int()`` of it is the age a nurse says).  The
+    arithmetic is the engine's one rule (:func:`nurse_app.core.dosing.age_in_years`); None when
+    the date of birth is missing, not a date, or after ``on``."""
     if date_of_birth is None:
         return None
     try:
         born = date_of_birth if isinstance(date_of_birth, _dt.date) else _dt.date.fromisoformat(str(date_of_birth))
     except ValueError:
         return None
-    if born > on:
-        return None
-    years = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
-
-    def birthday(year: int) -> _dt.date:
-        try:
-            return born.replace(year=year)
-        except ValueError:          # 29 February in a common year
-            return _dt.date(year, 3, 1)
-    last, following = birthday(born.year + years), birthday(born.year + years + 1)
-    return years + (on - last).days / (following - last).days
+    return None if born > on else age_in_years(born, on)
 
 
 RISK_LABELS = {"renal": "Renal risk", "thrombosis": "Thrombosis risk",

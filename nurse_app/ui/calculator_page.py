@@ -23,7 +23,7 @@ from nurse_app.core.dosing import DoseRequest, DoseResult, ack_label, calculate,
 from nurse_app.core.errors import InputError
 from nurse_app.core.formatting import fmt_change, fmt_minutes, fmt_number, fmt_qty
 from nurse_app.core.units import height_to_cm, parse_number, weight_to_kg
-from nurse_app.core.visit_logic import BaselineWeight
+from nurse_app.core.visit_logic import RISK_LABELS, BaselineWeight  # risk names: one list in core
 from nurse_app.ui.widgets import (ATTENTION_COLOUR, ERROR_COLOUR, OK_COLOUR, FieldWithError, Section, Tile,
                                   error_label, read_only_table, text_colour)
 
@@ -33,11 +33,6 @@ BASIS_LABELS = {
     "actual": "Actual weight",
     "ideal": "Ideal body weight",
     "adjusted": "Adjusted body weight",
-}
-RISK_LABELS = {
-    "renal": "Renal risk",
-    "thrombosis": "Thrombosis risk",
-    "first-infusion": "First infusion or brand switch",
 }
 
 
