@@ -457,3 +457,14 @@ def test_the_summary_says_when_the_order_changed_after_the_dose_was_worked_out(q
     [given] = of_type(visit_bundle(load_visit(store, visit)), "MedicationAdministration")
     assert any(n.text == first for n in given.note)
     window.close()
+
+
+def test_interval_falls_back_to_the_regimens_minimum_and_only_warns_on_a_new_course():
+    from nurse_app.core.visit_logic import course_interval_warning
+    today = dt.date(2026, 3, 1)
+    order = {"regimen_id": "pi-replacement", "interval_days": None}      # regimens.toml: every 21 days at least
+    warning = course_interval_warning(order, 1, today, [today - dt.timedelta(days=14)])
+    assert warning is not None and warning.minimum_days == 21 and "shortest repeat interval" in warning.message
+    assert course_interval_warning(order, 1, today, [today - dt.timedelta(days=21)]) is None
+    assert course_interval_warning(order, 2, today, [today - dt.timedelta(days=1)]) is None    # same course
+    assert course_interval_warning({"regimen_id": "kawasaki"}, 1, today, [today]) is None        # no minimum known
