@@ -12,7 +12,7 @@ import shutil
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QCheckBox, QMessageBox
+from PySide6.QtWidgets import QCheckBox
 from store_helpers import V1_FIXTURE
 from visit_export_helpers import flat, read_pdf
 
