@@ -468,3 +468,26 @@ def test_interval_falls_back_to_the_regimens_minimum_and_only_warns_on_a_new_cou
     assert course_interval_warning(order, 1, today, [today - dt.timedelta(days=21)]) is None
     assert course_interval_warning(order, 2, today, [today - dt.timedelta(days=1)]) is None    # same course
     assert course_interval_warning({"regimen_id": "kawasaki"}, 1, today, [today]) is None        # no minimum known
+
+
+def test_a_signed_visits_dose_tab_shows_the_order_it_was_signed_under(qtbot, store, tmp_path):
+    pid = new_patient(store)
+    store.add_weight(pid, 70, measured_on="2026-01-02")
+    order = store.create_order(pid, product_id="octagam-10", dose_g_per_kg=1, course_days=2,
+                               start_date="2026-01-05", prescriber="Dr. K. Ito", risks=["renal"])
+    window = window_for(qtbot, store, tmp_path)
+    window.start_visit(pid)
+    visit = window.visit_page.visit_id
+    calc = window.visit_page.dose_tab.calculator
+    calc.weight.edit.setText("70")
+    calc.recalculate()
+    now = dt.datetime.now(UTC)
+    store.update_visit(visit, started_at=now - dt.timedelta(hours=3), ended_at=now - dt.timedelta(hours=1))
+    store.set_checklist_items(visit, {i["item_id"]: "done" for i in store.visit_checklist(visit) if i["required"]})
+    store.sign_visit(visit)
+    store.update_order(order, dose_g_per_kg=2, risks=[])          # edited after signing
+    window.open_visit(visit)
+    tab = window.visit_page.dose_tab
+    assert tab.calculator.result.total_dose_g == 70                # 1 g/kg x 70 kg, as signed
+    assert tab.calculator.risk_boxes["renal"].isChecked()
+    window.close()

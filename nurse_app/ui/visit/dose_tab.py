@@ -71,6 +71,11 @@ class DoseTab(QWidget):
                                        f"correct it if a day was given elsewhere)")
         patient = store.get_patient(visit["patient_id"])
         order = store.get_order(visit["order_id"]) if visit["order_id"] else None
+        snapshot_at_signing = visit.get("signed_snapshot") or {}
+        if self.ctx.signed and snapshot_at_signing.get("order"):
+            # A signed visit shows the order and patient as they were signed, not as edited since.
+            order = snapshot_at_signing["order"]
+            patient = {**patient, **(snapshot_at_signing.get("patient") or {})}
         if order is None:
             self.intro.setText("This visit has no IVIG order: the calculator below is free to use, "
                                "but its result is not saved with the visit.")
