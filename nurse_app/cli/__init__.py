@@ -40,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "in the user data folder)")
     parser.add_argument("--selftest", action="store_true",
                         help="validate all content, build the window offscreen, run one calculation")
+    parser.add_argument("--smoke-test", action="store_true",
+                        help="start the app as usual, wait until the first page is painted, print the "
+                             "time to ready and exit (0 = ready)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMAND_MODULES:
         importlib.import_module(f"nurse_app.cli.{name}").register(subparsers)
@@ -53,8 +56,18 @@ def main(argv: list[str] | None = None) -> int:
         if args.selftest:
             from nurse_app.cli.selftest import run_selftest
             return run_selftest()
+        if args.smoke_test and args.command is not None:
+            parser.error("--smoke-test starts the window; it takes no command")
         if args.command is None:
             from nurse_app.ui.app import run_gui
+            if args.smoke_test:
+                try:
+                    return run_gui(args)
+                except NurseAppError:
+                    raise
+                except Exception as exc:  # the smoke test reports any failure as one line
+                    print(f"nurse-app: smoke test failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+                    return 1
             return run_gui(args)
         return int(args.func(args) or 0)
     except NurseAppError as exc:

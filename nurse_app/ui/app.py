@@ -1,10 +1,20 @@
-"""Starting the GUI: the QApplication, content validation at start, the main window."""
+"""Starting the GUI: the QApplication, content validation at start, the main window.
+
+``nurse-app --smoke-test`` goes through exactly the same start (options, environment,
+record, settings) but, instead of waiting for the nurse, waits until the first page is
+painted and the event loop is idle, prints the time to ready and exits (0 on success;
+one line on stderr and a non-zero status on any failure).  Modal prompts that would wait
+for a person (the first-run welcome, "restore a backup?") are not shown in that mode:
+the message they would show is the failure line instead.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
+import time
 
-from PySide6.QtCore import QCoreApplication, QSettings
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from nurse_app import __version__
@@ -25,21 +35,82 @@ def get_app() -> QApplication:
     return app
 
 
+SMOKE_TIMEOUT_S = 60
+
+
+def process_age() -> float:
+    """Seconds since this process started (from /proc on Linux; else since Python started)."""
+    try:
+        with open("/proc/self/stat", "rb") as f:
+            stat = f.read()
+        start_ticks = int(stat[stat.rindex(b")") + 2:].split()[19])
+        with open("/proc/uptime", "rb") as f:
+            uptime = float(f.read().split()[0])
+        return max(0.0, uptime - start_ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError, AttributeError):
+        return time.perf_counter() - _IMPORTED_AT + _IMPORT_AGE
+
+
+_IMPORTED_AT = time.perf_counter()
+_IMPORT_AGE = time.process_time()   # a lower bound of the time spent before this import
+
+
+class ReadyProbe(QObject):
+    """Calls ``on_ready`` once ``widget`` has been painted and the event loop then runs idle."""
+
+    def __init__(self, widget, on_ready, on_timeout, timeout_s: float = SMOKE_TIMEOUT_S):
+        super().__init__(widget)
+        self._widget = widget
+        self._on_ready = on_ready
+        self._painted = False
+        widget.installEventFilter(self)
+        self._deadline = QTimer(self)
+        self._deadline.setSingleShot(True)
+        self._deadline.timeout.connect(on_timeout)
+        self._deadline.start(int(timeout_s * 1000))
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
+        if obj is self._widget and event.type() == QEvent.Paint and not self._painted:
+            self._painted = True
+            # A zero timer fires once every pending event has been processed: idle.
+            QTimer.singleShot(0, self._idle)
+        return False
+
+    def _idle(self) -> None:
+        self._deadline.stop()
+        self._widget.removeEventFilter(self)
+        self._on_ready()
+
+
+def _fail(smoke: bool, title: str, text: str) -> int:
+    if smoke:
+        print(f"nurse-app: smoke test failed: {title}: {' '.join(text.split())}", file=sys.stderr)
+    else:
+        QMessageBox.critical(None, title, text)
+    return 1
+
+
 def run_gui(args) -> int:
+    smoke = bool(getattr(args, "smoke_test", False))
     app = get_app()
     from nurse_app.core.content import validate_all
     try:
         validate_all()
     except NurseAppError as exc:
-        QMessageBox.critical(None, "IVIG Nurse Companion cannot start",
-                             f"The app's clinical content failed its checks, so it will not open:\n\n{exc}")
-        return 1
-    store = open_record(getattr(args, "db", None))
+        return _fail(smoke, "IVIG Nurse Companion cannot start",
+                     f"The app's clinical content failed its checks, so it will not open:\n\n{exc}")
+    store = open_record(getattr(args, "db", None), smoke=smoke)
     if store is None:
         return 1
-    from nurse_app.ui.main_window import MainWindow
-    window = MainWindow(store=store)
-    window.show()
+    try:
+        from nurse_app.ui.main_window import MainWindow
+        window = MainWindow(store=store)
+        window.show()
+        if smoke:
+            return _smoke_wait(app, window)
+    except BaseException:
+        store.close()
+        raise
     if store.nurse_profile() is None:
         QMessageBox.information(window, "Welcome", "Welcome. Before the first visit, enter your name and "
                                 "credentials: they stamp every entry and signature, and your agency's "
@@ -51,13 +122,42 @@ def run_gui(args) -> int:
         store.close()
 
 
-def open_record(path):
+def _smoke_wait(app: QApplication, window) -> int:
+    """Run the event loop until the first page is painted and the loop is idle; report."""
+    outcome: dict[str, object] = {}
+
+    def ready() -> None:
+        outcome["ready"] = process_age()
+        app.exit(0)
+
+    def timeout() -> None:
+        outcome["error"] = f"the window was not painted within {SMOKE_TIMEOUT_S} s"
+        app.exit(1)
+
+    page = window.stack.currentWidget() or window
+    ReadyProbe(page, ready, timeout)
+    try:
+        app.exec()
+    finally:
+        window.store.close()
+    if "ready" not in outcome:
+        print(f"nurse-app: smoke test failed: {outcome.get('error', 'the event loop stopped early')}",
+              file=sys.stderr)
+        return 1
+    print(f"ready in {outcome['ready']:.3f} s (page {window.current_page()}, record {window.store.path})")
+    return 0
+
+
+def open_record(path, smoke: bool = False):
     """Open the record file, or explain in a message box why not (and offer a backup)."""
     from nurse_app.store import CorruptDatabaseError, Store, restore_backup
     try:
         return Store.open(path)
     except CorruptDatabaseError as exc:
         backups = exc.backups
+        if smoke:
+            _fail(smoke, "The record cannot be opened", str(exc))
+            return None
         if not backups:
             QMessageBox.critical(None, "The record cannot be opened", str(exc))
             return None
@@ -75,7 +175,7 @@ def open_record(path):
             QMessageBox.critical(None, "Restore failed", str(again))
             return None
     except NurseAppError as exc:
-        QMessageBox.critical(None, "The record cannot be opened", str(exc))
+        _fail(smoke, "The record cannot be opened", str(exc))
         return None
 
 

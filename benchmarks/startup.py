@@ -1,0 +1,104 @@
+"""Start-up benchmark: ``nurse-app --smoke-test`` against a bare PySide6 QMainWindow.
+
+Every run is a new process (cold interpreter; the OS file cache is whatever the previous
+run left, the same for both).  Runs of the contenders are interleaved so machine load hits
+them alike.  Time to ready is measured from spawning the process to the line it prints
+once its first page is painted and the event loop is idle (both use the same rule, see
+``bare_window.py`` and ``nurse_app.ui.app.ReadyProbe``).  CPU time and peak RSS come from
+``wait4`` on the child.  The app opens a demo record (25 patients) made for the run, with
+fresh settings in a temporary XDG folder.
+
+    python benchmarks/startup.py [--runs 7] [--frozen dist/nurse-app/nurse-app] [--no-frozen]
+
+The frozen build is included when it exists (``make package``).  Goal: ready <= 1.5x bare.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+GOAL = 1.5
+
+
+def run_once(cmd: list[str], env: dict[str, str], cwd: str) -> tuple[float, float, float]:
+    """(seconds to the ready line, CPU seconds, peak RSS in MB) of one fresh process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd)
+    ready = None
+    for line in proc.stdout:
+        if line.startswith(b"ready"):
+            ready = time.perf_counter() - start
+    err = proc.stderr.read().decode(errors="replace").strip()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0 or ready is None:
+        raise SystemExit(f"{' '.join(cmd)} failed (exit {proc.returncode}): {err or 'no ready line'}")
+    return ready, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=7, help="cold runs of each (at least 5; default 7)")
+    parser.add_argument("--frozen", default=str(ROOT / "dist" / "nurse-app" / "nurse-app"),
+                        help="the frozen program (default dist/nurse-app/nurse-app, if built)")
+    parser.add_argument("--no-frozen", action="store_true", help="leave the frozen build out")
+    args = parser.parse_args(argv)
+    if args.runs < 5:
+        parser.error("--runs must be 5 or more")
+
+    work = Path(tempfile.mkdtemp(prefix="nurse-startup-"))
+    try:
+        env = {"HOME": str(work), "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+               "XDG_CONFIG_HOME": str(work / "config"), "XDG_DATA_HOME": str(work / "data"),
+               "XDG_RUNTIME_DIR": str(work / "run"), "QT_QPA_PLATFORM": "offscreen", "LANG": "C.UTF-8"}
+        (work / "run").mkdir(mode=0o700)
+        db = work / "record.db"
+        subprocess.run([sys.executable, "-m", "nurse_app", "--db", str(db), "demo-data", "--patients", "25",
+                        "--seed", "1"], env={**env, "PYTHONPATH": os.environ.get("PYTHONPATH", "")},
+                       cwd=work, check=True, stdout=subprocess.DEVNULL)
+        contenders = {
+            "bare PySide6 QMainWindow": [sys.executable, str(HERE / "bare_window.py")],
+            "nurse-app --smoke-test": [sys.executable, "-m", "nurse_app", "--db", str(db), "--smoke-test"],
+        }
+        frozen = Path(args.frozen)
+        if not args.no_frozen and frozen.is_file():
+            contenders["frozen nurse-app --smoke-test"] = [str(frozen), "--db", str(db), "--smoke-test"]
+        # One warm-up each (fills the OS file cache the same way for all), then the measured runs.
+        for cmd in contenders.values():
+            run_once(cmd, env, str(work))
+        results: dict[str, list[tuple[float, float, float]]] = {name: [] for name in contenders}
+        for _ in range(args.runs):
+            for name, cmd in contenders.items():
+                results[name].append(run_once(cmd, env, str(work)))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    base = statistics.median(r[0] for r in results["bare PySide6 QMainWindow"])
+    base_cpu = statistics.median(r[1] for r in results["bare PySide6 QMainWindow"])
+    print(f"Start-up, medians of {args.runs} cold runs each ({os.cpu_count()} CPUs, "
+          f"load {os.getloadavg()[0]:.1f}); goal: ready <= {GOAL:g}x bare")
+    print(f"{'':32} {'ready s':>8} {'ratio':>6} {'CPU s':>6} {'ratio':>6} {'peak RSS MB':>12}")
+    worst = 0.0
+    for name, rows in results.items():
+        ready = statistics.median(r[0] for r in rows)
+        cpu = statistics.median(r[1] for r in rows)
+        rss = statistics.median(r[2] for r in rows)
+        if name != "bare PySide6 QMainWindow":
+            worst = max(worst, ready / base)
+        print(f"{name:32} {ready:8.3f} {ready / base:5.2f}x {cpu:6.3f} {cpu / base_cpu:5.2f}x {rss:12.1f}")
+    print(f"worst ratio {worst:.2f}x: {'meets' if worst <= GOAL else 'misses'} the {GOAL:g}x goal")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
