@@ -29,10 +29,11 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _global_parser(**kwargs) -> argparse.ArgumentParser:
     parser = _Parser(
         prog="nurse-app",
         description="IVIG home-infusion nurse companion. Without a command, opens the app.",
+        **kwargs,
     )
     parser.add_argument("--version", action="version", version=f"nurse-app {__version__}")
     parser.add_argument("--db", metavar="PATH",
@@ -43,15 +44,36 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--smoke-test", action="store_true",
                         help="start the app as usual, wait until the first page is painted, print the "
                              "time to ready and exit (0 = ready)")
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser, with every sub-command (imports each command module)."""
+    parser = _global_parser()
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMAND_MODULES:
         importlib.import_module(f"nurse_app.cli.{name}").register(subparsers)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parse(argv: list[str] | None) -> tuple[argparse.ArgumentParser, argparse.Namespace]:
+    """Parse the command line; opening the window does not import the headless commands.
+
+    The global options alone are tried first: when nothing is left over (no command, no
+    --help), that is the answer, and start-up skips importing every command module (and
+    what they import: reports, the guide index...).  Anything else goes to the full parser.
+    """
+    quick = _global_parser(add_help=False)
+    args, rest = quick.parse_known_args(argv)
+    if not rest:
+        args.command = None
+        return quick, args
     parser = build_parser()
-    args = parser.parse_args(argv)
+    return parser, parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser, args = _parse(argv)
     try:
         if args.selftest:
             from nurse_app.cli.selftest import run_selftest

@@ -7,7 +7,7 @@ import sys
 
 from nurse_app.core.errors import InputError
 from nurse_app.core.guides import Guide, load_guides
-from nurse_app.reports.handout import CONTACT_FIELDS, write_handout_pdf
+from nurse_app.reports.handout_text import CONTACT_FIELDS
 from nurse_app.store.guide_index import GuideIndex
 
 
@@ -91,6 +91,7 @@ def run_show(args) -> int:
 def run_handout(args) -> int:
     guide = find_guide(args.id)
     contact = {key: getattr(args, key) for key, _ in CONTACT_FIELDS if getattr(args, key)}
+    from nurse_app.reports.handout import write_handout_pdf  # reportlab: only for this command
     pages = write_handout_pdf(guide, args.out, contact)
     print(f"Wrote {args.out} ({pages} page{'s' if pages != 1 else ''}).")
     return 0

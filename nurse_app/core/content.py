@@ -41,3 +41,115 @@ def load(content: ContentSet) -> Any:
 def validate_all() -> list[str]:
     """Load every content set; returns one line per set. Raises ResourceError on the first broken one."""
     return [f"{c.name}: {c.describe(load(c))}" for c in CONTENT_SETS]
+
+
+# ---------------------------------------------------------------- start-up check
+#
+# Full validation (above) parses every file (all guides through markdown-it): ~0.25 s.
+# The content only changes when the app is installed or updated, so start-up checks a
+# fingerprint of it instead: when the fingerprint matches one recorded after a full
+# validation passed (the frozen build records one at build time; otherwise the first
+# start records one in the user cache folder), validation is skipped.  Any change to
+# any content file, or to the app version (and, from a source checkout, to the loaders'
+# code), changes the fingerprint, and that start validates in full again.  --selftest
+# and the test suite always validate in full.
+
+STAMP_NAME = "content-validated.sha256"
+_CONTENT_SUFFIXES = (".toml", ".md")
+
+
+def _content_files(node, prefix: str = ""):
+    for entry in sorted(node.iterdir(), key=lambda e: e.name):
+        if entry.is_dir():
+            if not entry.name.startswith(("_", ".")):
+                yield from _content_files(entry, f"{prefix}{entry.name}/")
+        elif entry.name.endswith(_CONTENT_SUFFIXES):
+            yield f"{prefix}{entry.name}", entry
+
+
+def _loader_sources() -> list[bytes]:
+    """Source of the modules that validate content (absent in a frozen build)."""
+    import importlib.util
+    sources = []
+    for content in CONTENT_SETS:
+        spec = importlib.util.find_spec(content.loader.split(":")[0])
+        origin = getattr(spec, "origin", None)
+        if origin and origin.endswith(".py"):
+            try:
+                with open(origin, "rb") as f:
+                    sources.append(f.read())
+            except OSError:
+                pass
+    return sources
+
+
+def content_fingerprint(*, with_code: bool | None = None) -> str:
+    """SHA-256 over the app version, every content file (path and bytes) and the loaders' code.
+
+    ``with_code`` None: include the loaders' source when the app runs from source
+    (not frozen).  The frozen build records its fingerprint with ``with_code=False``.
+    """
+    import hashlib
+    import sys
+
+    from nurse_app import __version__
+    from nurse_app.core.resources import resource_root
+
+    if with_code is None:
+        with_code = not getattr(sys, "frozen", False)
+    digest = hashlib.sha256(f"nurse-app {__version__}\0".encode())
+    for name, entry in _content_files(resource_root()):
+        data = entry.read_bytes()
+        digest.update(f"{name}\0{len(data)}\0".encode())
+        digest.update(data)
+    if with_code:
+        for source in _loader_sources():
+            digest.update(source)
+    return digest.hexdigest()
+
+
+def _stamp_files() -> list:
+    from pathlib import Path
+
+    from platformdirs import user_cache_dir
+
+    from nurse_app.core.resources import resource_root
+    stamps = []
+    root = resource_root()
+    if isinstance(root, Path):
+        stamps.append(root / STAMP_NAME)           # written into the frozen build
+    stamps.append(Path(user_cache_dir("nurse-app", appauthor=False)) / STAMP_NAME)
+    return stamps
+
+
+def check_content() -> bool:
+    """Start-up check: validate in full unless this exact content already passed.
+
+    Returns True when a full validation ran (and passed).  Raises ResourceError as
+    :func:`validate_all` does.  Recording the fingerprint is best effort (a read-only
+    cache folder only means the next start validates again).
+    """
+    fingerprint = content_fingerprint()
+    stamps = _stamp_files()
+    for stamp in stamps:
+        try:
+            if stamp.read_text(encoding="ascii").strip() == fingerprint:
+                return False
+        except (OSError, UnicodeDecodeError):
+            continue
+    validate_all()
+    record_fingerprint(stamps[-1], fingerprint)
+    return True
+
+
+def record_fingerprint(stamp, fingerprint: str) -> None:
+    import os
+    import tempfile
+    try:
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=stamp.parent, prefix=".stamp-")
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(fingerprint + "\n")
+        os.replace(tmp, stamp)
+    except OSError:
+        pass

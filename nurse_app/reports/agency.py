@@ -18,7 +18,7 @@ import re
 from typing import Any, Mapping
 
 from nurse_app.core.errors import InputError
-from nurse_app.reports.handout import CONTACT_FIELDS
+from nurse_app.reports.handout_text import CONTACT_FIELDS
 
 # One settings entry holds every agency detail (its historic name, kept so existing records keep theirs).
 AGENCY_SETTING = "handout_contact"

@@ -32,19 +32,11 @@ from nurse_app.reports.common import escape as _escape
 from nurse_app.reports.common import fit as _fit
 from nurse_app.reports.common import register_fonts as _register_fonts
 
-# Contact block rows: settings key -> printed label.  Unset keys print a blank line.
-CONTACT_FIELDS = (
-    ("agency", "Infusion agency"),
-    ("nurse", "Your nurse"),
-    ("phone", "Phone"),
-    ("after_hours", "After hours"),
-)
-CALL_TITLE = "Call your nurse or doctor if…"
-EMERGENCY_TITLE = "Call 911 if…"
-SUBTITLE = "Information for you and your family"
-CARE_TEAM = "Your care team"
-SOURCES_TITLE = "Where this information comes from"
-REVIEWED_NOTE = "Last reviewed {date}. This handout does not replace advice from your own doctor or nurse."
+# The wording lives in handout_text (no reportlab) so forms can use it without loading reportlab.
+from nurse_app.reports.handout_text import (CALL_TITLE, CARE_TEAM, CONTACT_FIELDS,  # noqa: E402,F401
+                                            EMERGENCY_TITLE, REVIEWED_NOTE, SOURCES_TITLE, SUBTITLE,
+                                            call_title)
+
 BODY_PT = 12
 
 _ACCENT = colors.HexColor("#1f4e79")
@@ -97,11 +89,6 @@ def _list(block: Block, style: ParagraphStyle) -> list[Paragraph]:
     """List items as bulleted paragraphs: a heading's keepWithNext then holds its first item
     (reportlab will not keep a heading with a ListFlowable)."""
     return [Paragraph(item, style, bulletText=mark) for item, mark in zip(block.items, _marks(block))]
-
-
-def call_title(call: Block) -> str:
-    """The printed title of a ``call`` block: "Call 911 if…" or "Call your nurse or doctor if…"."""
-    return EMERGENCY_TITLE if call.emergency else CALL_TITLE
 
 
 def _call_box(call: Block, st: dict[str, ParagraphStyle]) -> Table:

@@ -93,9 +93,9 @@ def _fail(smoke: bool, title: str, text: str) -> int:
 def run_gui(args) -> int:
     smoke = bool(getattr(args, "smoke_test", False))
     app = get_app()
-    from nurse_app.core.content import validate_all
+    from nurse_app.core.content import check_content
     try:
-        validate_all()
+        check_content()
     except NurseAppError as exc:
         return _fail(smoke, "IVIG Nurse Companion cannot start",
                      f"The app's clinical content failed its checks, so it will not open:\n\n{exc}")

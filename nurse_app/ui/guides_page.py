@@ -30,8 +30,8 @@ from PySide6.QtWidgets import (QApplication, QFileDialog, QHBoxLayout, QLabel, Q
 
 from nurse_app.core.errors import NurseAppError
 from nurse_app.core.guides import Block, Guide, guide_html, load_guides, section_anchor
-from nurse_app.reports.handout import (CARE_TEAM, CONTACT_FIELDS, REVIEWED_NOTE, SOURCES_TITLE,
-                                       SUBTITLE, call_title, write_handout_pdf)
+from nurse_app.reports.handout_text import (CARE_TEAM, CONTACT_FIELDS, REVIEWED_NOTE, SOURCES_TITLE,
+                                            SUBTITLE, call_title)
 from nurse_app.store.guide_index import ALIASES_LABEL, GuideIndex
 from nurse_app.ui.tasks import start_job
 from nurse_app.ui.widgets import is_dark
@@ -145,6 +145,7 @@ class _HandoutJob(QRunnable):
 
     def run(self) -> None:
         try:
+            from nurse_app.reports.handout import write_handout_pdf  # reportlab: loaded on first print
             pages = write_handout_pdf(self._guide, self._path, self._contact)
         except NurseAppError as exc:
             self.signals.failed.emit(str(exc))

@@ -2,9 +2,16 @@
 
 Pages are added with :meth:`MainWindow.add_page`; geometry and the last page are kept
 in QSettings.  Later features (patients, visit) add pages here.
+
+Pages are built the first time they are shown (or used: ``window.calculator``,
+``window.guides``, ``window.patients``, ``window.visit_page`` build theirs on first
+access), so start-up builds only the page the window opens on; the Guides page, which
+parses every guide and indexes them, costs nothing until the nurse opens it.
 """
 
 from __future__ import annotations
+
+from typing import Callable
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt
 from PySide6.QtGui import QAction, QKeySequence
@@ -12,7 +19,6 @@ from PySide6.QtWidgets import (QHBoxLayout, QListWidget, QListWidgetItem, QMainW
                                QStackedWidget, QWidget)
 
 from nurse_app import __version__
-from nurse_app.ui.calculator_page import CalculatorPage
 
 
 class MainWindow(QMainWindow):
@@ -42,19 +48,23 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         self.pages: dict[str, QWidget] = {}
+        self._factories: dict[str, Callable[[], QWidget]] = {}
         self._go_menu = None
         self._build_menus()
         if store is not None:
             self._add_record_pages()
-        self.calculator = CalculatorPage()
-        self.add_page("calculator", "Calculator", self.calculator)
+        self.add_page("calculator", "Calculator", self._make_calculator)
         self._add_optional_pages()
         where = f"Record: {store.path}" if store is not None else "No record file open"
         self.statusBar().showMessage(f"Offline: everything stays on this computer. {where}")
         self._restore()
 
     # ------------------------------------------------------------------ pages
-    def add_page(self, key: str, title: str, widget: QWidget) -> None:
+    def add_page(self, key: str, title: str, widget: QWidget | Callable[[], QWidget]) -> None:
+        """Add a page: a widget, or a function that builds it when the page is first shown."""
+        if not isinstance(widget, QWidget):
+            self._factories[key] = widget
+            widget = QWidget()          # placeholder until first shown
         self.pages[key] = widget
         self.stack.addWidget(widget)
         item = QListWidgetItem(title)
@@ -67,19 +77,52 @@ class MainWindow(QMainWindow):
         action.triggered.connect(lambda: self.show_page(key))
         self._go_menu.addAction(action)
 
+    def page(self, key: str) -> QWidget:
+        """The page ``key``, built now if it has not been shown yet."""
+        factory = self._factories.pop(key, None)
+        if factory is not None:
+            placeholder = self.pages[key]
+            widget = factory()
+            self.pages[key] = widget
+            current = self.stack.currentWidget()
+            self.stack.insertWidget(self.stack.indexOf(placeholder), widget)
+            if current is placeholder:
+                self.stack.setCurrentWidget(widget)
+            self.stack.removeWidget(placeholder)
+            placeholder.deleteLater()
+        return self.pages[key]
+
+    def is_built(self, key: str) -> bool:
+        return key in self.pages and key not in self._factories
+
+    calculator = property(lambda self: self.page("calculator"))
+    patients = property(lambda self: self.page("patients"))
+    visit_page = property(lambda self: self.page("visit"))
+    guides = property(lambda self: self.page("guides"))
+
+    def _make_calculator(self) -> QWidget:
+        from nurse_app.ui.calculator_page import CalculatorPage
+        return CalculatorPage()
+
     def _add_record_pages(self) -> None:
+        self.add_page("patients", "Patients", self._make_patients)
+        self.add_page("visit", "Visit", self._make_visit)
+
+    def _make_patients(self) -> QWidget:
         from nurse_app.ui.patients_page import PatientsPage
+        patients = PatientsPage(self.store)
+        patients.start_visit_requested.connect(self.start_visit)
+        patients.open_visit_requested.connect(self.open_visit)
+        patients.load_demo_requested.connect(self.load_demo_data)
+        patients.status_message.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        return patients
+
+    def _make_visit(self) -> QWidget:
         from nurse_app.ui.visit import VisitPage
-        self.patients = PatientsPage(self.store)
-        self.visit_page = VisitPage(self.store)
-        self.add_page("patients", "Patients", self.patients)
-        self.add_page("visit", "Visit", self.visit_page)
-        self.patients.start_visit_requested.connect(self.start_visit)
-        self.patients.open_visit_requested.connect(self.open_visit)
-        self.patients.load_demo_requested.connect(self.load_demo_data)
-        self.patients.status_message.connect(lambda text: self.statusBar().showMessage(text, 5000))
-        self.visit_page.visit_opened.connect(lambda vid: self.settings.setValue("visit/current", vid))
-        self.visit_page.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        visit_page = VisitPage(self.store)
+        visit_page.visit_opened.connect(lambda vid: self.settings.setValue("visit/current", vid))
+        visit_page.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        return visit_page
 
     def start_visit(self, patient_id: int) -> None:
         from nurse_app.core.errors import NurseAppError
@@ -110,7 +153,8 @@ class MainWindow(QMainWindow):
                 return generate(other, patients=25, seed=1, progress=progress)
 
         def done(_summary):
-            self.patients.refresh()
+            if self.is_built("patients"):
+                self.patients.refresh()
             self.show_page("patients")
             self.statusBar().showMessage("Demo patients loaded.", 5000)
         run_in_background(self, "Load demo data", "Creating demo patients, orders and visits…", work, done)
@@ -132,23 +176,23 @@ class MainWindow(QMainWindow):
         from nurse_app.ui.profile_dialog import NurseProfileDialog
         if not NurseProfileDialog(self.store, self).exec():
             return
-        self.patients.refresh()      # the empty page no longer asks for the profile
-        if hasattr(self, "guides"):
+        if self.is_built("patients"):
+            self.patients.refresh()      # the empty page no longer asks for the profile
+        if self.is_built("guides"):
             self.guides.set_contact(handout_contact(self.store))
 
     def _add_optional_pages(self) -> None:
-        try:
-            from nurse_app.ui.guides_page import GuidesPage
-        except ImportError:
-            return
+        self.add_page("guides", "Guides", self._make_guides)
+
+    def _make_guides(self) -> QWidget:
+        from nurse_app.ui.guides_page import GuidesPage
         contact = None
         if self.store is not None:
             from nurse_app.reports.agency import handout_contact
             contact = handout_contact(self.store)
         guides = GuidesPage(settings_contact=contact)
-        self.guides = guides
         guides.open_calculator.connect(self.open_calculator_with_regimen)
-        self.add_page("guides", "Guides", guides)
+        return guides
 
     def show_page(self, key: str) -> None:
         keys = list(self.pages)
@@ -160,6 +204,7 @@ class MainWindow(QMainWindow):
 
     def _show_row(self, row: int) -> None:
         if row >= 0:
+            self.page(list(self.pages)[row])
             self.stack.setCurrentIndex(row)
 
     def open_calculator_with_regimen(self, regimen_id: str) -> None:
@@ -269,7 +314,7 @@ class MainWindow(QMainWindow):
             self.settings.remove("visit/current")
 
     def closeEvent(self, event) -> None:
-        if self.store is not None:
+        if self.is_built("visit"):
             self.visit_page.shutdown()
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/page", self.current_page())

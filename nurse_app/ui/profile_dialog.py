@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QFormLayout, QLabel
 from nurse_app.core.errors import NurseAppError
 from nurse_app.reports.agency import (ADDRESS, AGENCY_FIELDS, MAX_LENGTH, MRN_SYSTEM, agency_details,
                                       save_agency_details)
-from nurse_app.reports.handout import CONTACT_FIELDS
+from nurse_app.reports.handout_text import CONTACT_FIELDS
 from nurse_app.store import Store
 from nurse_app.ui.forms import FormDialog
 from nurse_app.ui.widgets import FieldWithError, Section
