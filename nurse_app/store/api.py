@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import functools
 import json
 import logging
 import sqlite3
 import unicodedata
 from pathlib import Path
 from typing import Any, Iterator, Mapping
-
-import sqlite_utils
 
 from nurse_app.core import checklists, lots, reactions, vitals
 from nurse_app.core.catalogue import load_catalogue
@@ -100,7 +99,20 @@ class Store:
         # Own triggers/views found missing or altered and reinstalled by :meth:`open`.
         self.repaired_objects = schema.ObjectDifferences()
         conn.create_function("nurse_fold", 1, _fold, deterministic=True)
-        self.db = sqlite_utils.Database(conn, execute_plugins=False)
+        conn.execute("PRAGMA recursive_triggers=on")   # as sqlite_utils.Database sets it
+        self.conn = conn
+
+    def _query(self, sql: str, params=()) -> list[dict]:
+        """Rows of a SELECT as dicts (what ``db.query`` gives, without loading sqlite-utils)."""
+        cursor = self.conn.execute(sql, params)
+        keys = [d[0] for d in cursor.description]
+        return [dict(zip(keys, row)) for row in cursor]
+
+    @functools.cached_property
+    def db(self):
+        """sqlite-utils over the connection; imported on first use (~45 ms), not at start-up."""
+        import sqlite_utils
+        return sqlite_utils.Database(self.conn, execute_plugins=False)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -131,7 +143,7 @@ class Store:
 
     def close(self) -> None:
         """Close the connection (the last connection to close folds the WAL into the file)."""
-        self.db.conn.close()
+        self.conn.close()
 
     def __enter__(self) -> "Store":
         return self
@@ -141,12 +153,12 @@ class Store:
 
     @property
     def schema_version(self) -> int:
-        return self.db.conn.execute("PRAGMA user_version").fetchone()[0]
+        return self.conn.execute("PRAGMA user_version").fetchone()[0]
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator["Store"]:
         """Group several calls into one commit (all or nothing); nests with savepoints."""
-        conn = self.db.conn
+        conn = self.conn
         with translated(self.path):
             if conn.in_transaction:
                 with self.db.atomic():
@@ -189,7 +201,7 @@ class Store:
     def _raw(self, table: str, row_id: int) -> dict:
         if isinstance(row_id, bool) or not isinstance(row_id, int):
             raise NotFoundError(f"{_WHAT[table]} id must be a whole number, not {row_id!r}.")
-        rows = list(self.db.query(f"SELECT * FROM {table} WHERE id = ?", [row_id]))
+        rows = self._query(f"SELECT * FROM {table} WHERE id = ?", [row_id])
         if not rows:
             raise NotFoundError(f"{_WHAT[table]} {row_id} does not exist (it may have been "
                                 f"deleted).")
@@ -201,7 +213,7 @@ class Store:
 
     def _list(self, sql: str, params: list) -> list[dict]:
         with self._reading():
-            return [self._decode(row) for row in self.db.query(sql, params)]
+            return [self._decode(row) for row in self._query(sql, params)]
 
     def _check_unchanged(self, table: str, row: Mapping[str, Any],
                          expected: Mapping[str, Any] | None) -> None:
@@ -281,7 +293,7 @@ class Store:
     def nurse_profile(self) -> dict | None:
         """``{"name", "credentials", "display", "updated_at"}`` or None if not set up."""
         with self._reading():
-            rows = list(self.db.query("SELECT name, credentials, updated_at FROM nurse_profile"))
+            rows = self._query("SELECT name, credentials, updated_at FROM nurse_profile")
         if not rows:
             return None
         row = rows[0]
@@ -302,7 +314,7 @@ class Store:
 
     def get_setting(self, key: str, default: Any = None) -> Any:
         with self._reading():
-            rows = list(self.db.query("SELECT value FROM settings WHERE key = ?", [key]))
+            rows = self._query("SELECT value FROM settings WHERE key = ?", [key])
         return json.loads(rows[0]["value"]) if rows else default
 
     def set_setting(self, key: str, value: Any) -> None:
@@ -475,7 +487,8 @@ class Store:
 
     def patient_visits(self, patient_id: int) -> list[dict]:
         """The patient's visits, newest first, without the calculation snapshot."""
-        columns = ", ".join(c for c in self.db["visits"].columns_dict if c != "calculation")
+        columns = ", ".join(row[1] for row in self.conn.execute("PRAGMA table_info(visits)")
+                            if row[1] != "calculation")
         return self._list(
             f"SELECT {columns} FROM visits WHERE patient_id = ? "
             f"ORDER BY COALESCE(started_at, scheduled_at, created_at) DESC, id DESC", [patient_id])
@@ -632,7 +645,7 @@ class Store:
         # collides with an existing answer, so that no REPLACE can delete one unaudited.
         columns = list(rows[0])
         changing = [c for c in columns if c not in ("visit_id", "item_id")]
-        conn = self.db.conn
+        conn = self.conn
         for r in rows:
             updated = conn.execute(
                 f"UPDATE checklist_entries SET {', '.join(f'{c} = ?' for c in changing)} "
@@ -852,8 +865,8 @@ class Store:
         }
 
     def _raw_children(self, visit_id: int) -> dict[str, list[dict]]:
-        return {table: list(self.db.query(f"SELECT * FROM {table} WHERE visit_id = ?", [visit_id]))
-                for table in schema.existing_tables(self.db.conn, schema.VISIT_CHILD_TABLES)}
+        return {table: self._query(f"SELECT * FROM {table} WHERE visit_id = ?", [visit_id])
+                for table in schema.existing_tables(self.conn, schema.VISIT_CHILD_TABLES)}
 
     def verify_visit(self, visit_id: int) -> bool | None:
         """True if a signed visit's seal holds (:meth:`seal_problem`); None for a draft."""
@@ -875,8 +888,8 @@ class Store:
                 return None
             if content_hash(visit, self._raw_children(visit_id)) != visit["content_hash"]:
                 return "its content no longer matches its own hash"
-            if audit_chain.has_chain(self.db.conn):
-                return audit_chain.signing_problem(self.db.conn, visit_id, visit["content_hash"])
+            if audit_chain.has_chain(self.conn):
+                return audit_chain.signing_problem(self.conn, visit_id, visit["content_hash"])
             return None
 
     def add_addendum(self, visit_id: int, text: str) -> int:
