@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test setup sysdeps bench screenshots clean
+.PHONY: run test setup sysdeps bench package screenshots clean
 
 run: setup
 	$(BIN)/nurse-app
@@ -28,5 +28,15 @@ $(STAMP): pyproject.toml
 bench: setup
 	$(BIN)/python benchmarks/run_all.py
 
+# The desktop build: dist/nurse-app/ and dist/nurse-app-VERSION-linux-x86_64.tar.gz
+# (PyInstaller is installed into .venv on first use; see packaging/README.md).
+package: setup $(VENV)/.package-tools
+	@bash packaging/install-system-deps.sh --package
+	$(BIN)/python packaging/build.py
+
+$(VENV)/.package-tools: pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[test,package]'
+	@touch $@
+
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache
+	rm -rf $(VENV) .venv-lowest build dist *.egg-info .pytest_cache

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu libraries Qt needs (for the real window and for
 # offscreen tests), but only the ones that are missing, so a second run is instant.
+#   --package   also what the desktop build needs (make package): binutils (objdump, used
+#               by PyInstaller), Xvfb to check the built program on a real X server, and
+#               desktop-file-utils to validate the menu entry.
 set -euo pipefail
 
 packages=(
@@ -8,6 +11,9 @@ packages=(
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-randr0 libxcb-render-util0
   libxcb-image0 libxcb-xinerama0 libxcb-xkb1 fonts-dejavu-core
 )
+if [ "${1:-}" = "--package" ]; then
+  packages+=(binutils xvfb xauth desktop-file-utils)
+fi
 
 if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
   echo "install-system-deps: not a Debian/Ubuntu system; install Qt's X11/EGL libraries yourself." >&2

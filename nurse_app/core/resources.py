@@ -203,3 +203,16 @@ class Fields:
         extra = sorted(set(self.data) - allowed)
         if extra:
             self.fail(f"unknown field(s) {', '.join(extra)} (typo?)")
+
+
+def resource_file(relative: str) -> Path:
+    """A packaged file as a filesystem path (fonts and icons are handed to reportlab and Qt by name).
+
+    Every supported installation (checkout, wheel, frozen build) keeps the package on disk;
+    a missing file is reported as a broken installation.
+    """
+    node = resource_path(relative)
+    path = Path(str(node))
+    if not path.is_file():
+        raise ResourceError(f"resources/{relative}: file is missing from the installation.")
+    return path

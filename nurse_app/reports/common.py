@@ -1,12 +1,10 @@
 """What every PDF report shares: fonts, "Page x of y" decoration, text fitting, safe saving.
 
-Fonts: a TrueType font is embedded so accented names ("José Müller", "Zoë", "Łucja")
-print.  DejaVu Sans is used when present -- ``packaging/install-system-deps.sh``
-installs ``fonts-dejavu-core`` on every Debian/Ubuntu machine the app runs on,
-because Qt needs it too -- so no font file is copied into the repository.
-Elsewhere the Bitstream Vera fonts bundled inside reportlab are used: DejaVu is
-derived from Vera, looks the same, and Vera covers Western European accents
-(Latin-1), though not Central European letters such as "ł" or "č".
+Fonts: a TrueType font is embedded so accented names ("José Müller", "Zoë", "Łucja
+Wójcik") print.  The app ships DejaVu Sans (with its licence) in ``resources/fonts``
+and registers it from there, so a PDF looks the same on every computer and never
+depends on the fonts installed on it (Windows and macOS have no DejaVu; reportlab's
+own Vera has no "ł").
 
 Page numbers: reportlab only knows the page total once the whole story is laid
 out, so :func:`decorated_canvas` keeps every page until ``save`` and then lets the
@@ -20,38 +18,26 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
-import reportlab
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas as rl_canvas
 
 from nurse_app.core.errors import InputError
+from nurse_app.core.resources import resource_file
 
 FONT = "NurseSans"
 BOLD = FONT + "-Bold"
 
-_DEJAVU_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu",
-                "/usr/share/fonts/dejavu-sans-fonts", "/usr/share/fonts/TTF",
-                "/usr/local/share/fonts", "/Library/Fonts", os.path.expanduser("~/.fonts"))
-_DEJAVU = {"": "DejaVuSans.ttf", "-Bold": "DejaVuSans-Bold.ttf",
-           "-Oblique": "DejaVuSans-Oblique.ttf", "-BoldOblique": "DejaVuSans-BoldOblique.ttf"}
-_VERA = {"": "Vera.ttf", "-Bold": "VeraBd.ttf", "-Oblique": "VeraIt.ttf", "-BoldOblique": "VeraBI.ttf"}
+_FONT_FILES = {"": "DejaVuSans.ttf", "-Bold": "DejaVuSans-Bold.ttf",
+               "-Oblique": "DejaVuSans-Oblique.ttf", "-BoldOblique": "DejaVuSans-BoldOblique.ttf"}
 
 # decorate(canvas, page_number, page_total), called once per page when the PDF is saved.
 Decorator = Callable[[rl_canvas.Canvas, int, int], None]
 
 
 def font_files() -> dict[str, str]:
-    """Regular/bold/italic files: DejaVu if installed, else reportlab's own Vera."""
-    for folder in _DEJAVU_DIRS:
-        regular = Path(folder, _DEJAVU[""])
-        if regular.is_file():
-            found = {suffix: Path(folder, name) for suffix, name in _DEJAVU.items()}
-            # fonts-dejavu-core has no oblique faces: italics fall back to upright.
-            return {s: str(p if p.is_file() else found["" if "Bold" not in s else "-Bold"])
-                    for s, p in found.items()}
-    vera = Path(reportlab.__file__).parent / "fonts"
-    return {suffix: str(vera / name) for suffix, name in _VERA.items()}
+    """Regular/bold/italic files of the packaged DejaVu Sans (``resources/fonts``)."""
+    return {suffix: str(resource_file(f"fonts/{name}")) for suffix, name in _FONT_FILES.items()}
 
 
 def register_fonts() -> None:
@@ -87,6 +73,10 @@ def decorated_canvas(decorate: Decorator, result: dict) -> type[rl_canvas.Canvas
 
     class DecoratedCanvas(rl_canvas.Canvas):
         def __init__(self, *args, **kwargs):
+            if not kwargs.get("initialFontName"):
+                # reportlab's default, Helvetica, is not embedded and has no "ł": never reference it.
+                register_fonts()
+                kwargs["initialFontName"] = FONT
             super().__init__(*args, **kwargs)
             self._pages: list[dict] = []
 

@@ -9,8 +9,8 @@ the title and "Page x of y".  The text is real PDF text (searchable, readable by
 screen readers), never an image.
 
 Fonts, page numbering and safe saving are shared with the other reports
-(:mod:`nurse_app.reports.common`): a TrueType font (DejaVu Sans, else reportlab's
-Vera) is embedded so accented names ("José Müller", "Zoë") print.
+(:mod:`nurse_app.reports.common`): the packaged DejaVu Sans is embedded so accented
+names ("José Müller", "Zoë", "Łucja") print.
 """
 
 from __future__ import annotations
@@ -101,6 +101,7 @@ def _call_box(call: Block, st: dict[str, ParagraphStyle]) -> Table:
             rows += [[item] for item in _list(block, st["call_item"])]
     table = Table(rows, colWidths=["100%"], repeatRows=1)
     table.setStyle(TableStyle([
+        ("FONT", (0, 0), (-1, -1), FONT),          # not reportlab's Helvetica (unembedded, no "ł")
         ("BOX", (0, 0), (-1, -1), 2.5, _URGENT),
         ("BACKGROUND", (0, 0), (-1, -1), _URGENT_BG),
         ("LEFTPADDING", (0, 0), (-1, -1), 12),
@@ -123,7 +124,8 @@ def _contact_block(contact: Mapping[str, str], st: dict[str, ParagraphStyle]) ->
         if not value:
             blanks.append(n)
     table = Table(rows, colWidths=[1.9 * inch, None], rowHeights=[BODY_PT * 2.2] * len(rows))
-    style = [("VALIGN", (0, 0), (-1, -1), "BOTTOM"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]
+    style = [("FONT", (0, 0), (-1, -1), FONT),
+             ("VALIGN", (0, 0), (-1, -1), "BOTTOM"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]
     style += [("LINEBELOW", (1, n), (1, n), 0.8, colors.black) for n in blanks]
     table.setStyle(TableStyle(style))
     return KeepTogether([Paragraph(CARE_TEAM, st["heading"]), table, Spacer(1, 8)])

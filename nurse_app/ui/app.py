@@ -32,6 +32,10 @@ def get_app() -> QApplication:
         QCoreApplication.setApplicationVersion(__version__)
         app = QApplication(sys.argv[:1])
         app.setApplicationDisplayName("IVIG Nurse Companion")
+        app.setDesktopFileName(APP_NAME)          # matches nurse-app.desktop (Wayland task bars)
+        from nurse_app.ui.assets import app_icon, register_fonts
+        register_fonts()
+        app.setWindowIcon(app_icon())
     return app
 
 

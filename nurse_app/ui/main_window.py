@@ -29,6 +29,8 @@ class MainWindow(QMainWindow):
         self.store = store
         self.settings = settings or QSettings()
         self.setWindowTitle("IVIG Nurse Companion")
+        from nurse_app.ui.assets import app_icon
+        self.setWindowIcon(app_icon())
         self.setObjectName("main_window")
         self.setMinimumSize(QSize(1000, 640))
 
