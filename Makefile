@@ -38,5 +38,9 @@ $(VENV)/.package-tools: pyproject.toml $(STAMP)
 	$(BIN)/python -m pip install -q -e '.[test,package]'
 	@touch $@
 
+# docs/main-window.png for the README, from the real window on a demo record (offscreen).
+screenshots: setup
+	QT_QPA_PLATFORM=offscreen $(BIN)/python packaging/screenshot.py
+
 clean:
 	rm -rf $(VENV) .venv-lowest build dist *.egg-info .pytest_cache
