@@ -5,6 +5,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# setuptools warns on every editable install that nurse_app/ in the checkout shadows the
+# installed mapping: that is intended here (resources/ is found either way), so it is hushed.
+PIP    := PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip
 
 .PHONY: run test setup sysdeps bench package screenshots clean
 
@@ -21,8 +24,8 @@ sysdeps:
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e '.[test]'
 	@touch $(STAMP)
 
 bench: setup
@@ -35,7 +38,7 @@ package: setup $(VENV)/.package-tools
 	$(BIN)/python packaging/build.py
 
 $(VENV)/.package-tools: pyproject.toml $(STAMP)
-	$(BIN)/python -m pip install -q -e '.[test,package]'
+	$(PIP) install -q -e '.[test,package]'
 	@touch $@
 
 # docs/main-window.png for the README, from the real window on a demo record (offscreen).

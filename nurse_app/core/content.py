@@ -145,6 +145,7 @@ def check_content() -> bool:
 def record_fingerprint(stamp, fingerprint: str) -> None:
     import os
     import tempfile
+    tmp = None
     try:
         stamp.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=stamp.parent, prefix=".stamp-")
@@ -152,4 +153,8 @@ def record_fingerprint(stamp, fingerprint: str) -> None:
             f.write(fingerprint + "\n")
         os.replace(tmp, stamp)
     except OSError:
-        pass
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
