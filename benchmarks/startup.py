@@ -9,6 +9,10 @@ once its first page is painted and the event loop is idle (both use the same rul
 fresh settings in a temporary XDG folder.
 
     python benchmarks/startup.py [--runs 7] [--frozen dist/nurse-app/nurse-app] [--no-frozen]
+                                 [--compare OTHER_CHECKOUT]
+
+``--compare`` adds the app from another checkout of the repository (e.g. a ``git worktree``
+of an older commit, run with this environment's packages), for before/after tables.
 
 The frozen build is included when it exists (``make package``).  Goal: ready <= 1.5x bare.
 """
@@ -32,6 +36,8 @@ GOAL = 1.5
 
 def run_once(cmd: list[str], env: dict[str, str], cwd: str) -> tuple[float, float, float]:
     """(seconds to the ready line, CPU seconds, peak RSS in MB) of one fresh process."""
+    if cmd[0] == "PYTHONPATH":                   # ["PYTHONPATH", path, *command]
+        env, cmd = {**env, "PYTHONPATH": cmd[1]}, cmd[2:]
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd)
     ready = None
@@ -52,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frozen", default=str(ROOT / "dist" / "nurse-app" / "nurse-app"),
                         help="the frozen program (default dist/nurse-app/nurse-app, if built)")
     parser.add_argument("--no-frozen", action="store_true", help="leave the frozen build out")
+    parser.add_argument("--compare", metavar="CHECKOUT", help="also time the app of another checkout")
     args = parser.parse_args(argv)
     if args.runs < 5:
         parser.error("--runs must be 5 or more")
@@ -70,6 +77,10 @@ def main(argv: list[str] | None = None) -> int:
             "bare PySide6 QMainWindow": [sys.executable, str(HERE / "bare_window.py")],
             "nurse-app --smoke-test": [sys.executable, "-m", "nurse_app", "--db", str(db), "--smoke-test"],
         }
+        if args.compare:
+            other = str(Path(args.compare).resolve())
+            contenders[f"--compare {Path(other).name}"] = ["PYTHONPATH", other, sys.executable, "-m", "nurse_app",
+                                                           "--db", str(db), "--smoke-test"]
         frozen = Path(args.frozen)
         if not args.no_frozen and frozen.is_file():
             contenders["frozen nurse-app --smoke-test"] = [str(frozen), "--db", str(db), "--smoke-test"]
@@ -93,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         ready = statistics.median(r[0] for r in rows)
         cpu = statistics.median(r[1] for r in rows)
         rss = statistics.median(r[2] for r in rows)
-        if name != "bare PySide6 QMainWindow":
+        if name != "bare PySide6 QMainWindow" and not name.startswith("--compare"):
             worst = max(worst, ready / base)
         print(f"{name:32} {ready:8.3f} {ready / base:5.2f}x {cpu:6.3f} {cpu / base_cpu:5.2f}x {rss:12.1f}")
     print(f"worst ratio {worst:.2f}x: {'meets' if worst <= GOAL else 'misses'} the {GOAL:g}x goal")
