@@ -79,8 +79,18 @@ def main(argv: list[str] | None = None) -> int:
         }
         if args.compare:
             other = str(Path(args.compare).resolve())
-            contenders[f"--compare {Path(other).name}"] = ["PYTHONPATH", other, sys.executable, "-m", "nurse_app",
-                                                           "--db", str(db), "--smoke-test"]
+            # -S: without site's .pth files the editable install's mapping of nurse_app.resources
+            # (to this checkout's resources/) is off, so the other checkout reads its own content;
+            # this environment's packages come in through PYTHONPATH.  (Skipping site makes that
+            # start a few ms quicker: the comparison errs in the other checkout's favour.)
+            import sysconfig
+            path = os.pathsep.join([other, sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]])
+            other_db = work / "record-compare.db"        # its own record (its schema version)
+            subprocess.run([sys.executable, "-S", "-m", "nurse_app", "--db", str(other_db), "demo-data",
+                            "--patients", "25", "--seed", "1"], env={**env, "PYTHONPATH": path}, cwd=work,
+                           check=True, stdout=subprocess.DEVNULL)
+            contenders[f"--compare {Path(other).name}"] = ["PYTHONPATH", path, sys.executable, "-S", "-m",
+                                                           "nurse_app", "--db", str(other_db), "--smoke-test"]
         frozen = Path(args.frozen)
         if not args.no_frozen and frozen.is_file():
             contenders["frozen nurse-app --smoke-test"] = [str(frozen), "--db", str(db), "--smoke-test"]
