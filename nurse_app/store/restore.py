@@ -127,20 +127,35 @@ def _author(conn: sqlite3.Connection) -> str | None:
 def _carry_audit(dest: sqlite3.Connection, previous: list[tuple], author: str | None,
                  event: dict) -> int:
     """Append the previous record's audit entries missing from the restored log, then one
-    entry recording the restore; returns how many entries were carried."""
+    entry recording the restore; returns how many entries were carried.
+
+    A carried entry is kept whole, with its time and author, inside an entry of the
+    audit log itself (``table_name`` "audit_log", ``after`` = the original entry marked
+    ``carried_by_restore``): it describes rows the restore took back, so it must not
+    pass for a change of the restored rows (a signing entry of a visit that no longer
+    exists would contradict the restored visit of the same id).  Carried entries and the
+    restore event join the hash chain like any other entry.
+    """
     restored = set(_audit_rows(dest))
     carried = [row for row in previous if row not in restored]
     placeholders = ", ".join("?" * len(_AUDIT_COLUMNS))
+    insert = f"INSERT INTO audit_log ({', '.join(_AUDIT_COLUMNS)}) VALUES ({placeholders})"
     dest.execute("BEGIN IMMEDIATE")
     try:
-        dest.executemany(f"INSERT INTO audit_log ({', '.join(_AUDIT_COLUMNS)}) "
-                         f"VALUES ({placeholders})", carried)
+        for number, row in enumerate(carried, 1):
+            original = dict(zip(_AUDIT_COLUMNS, row))
+            for key in ("before", "after"):
+                if original[key] is not None:
+                    original[key] = json.loads(original[key])
+            dest.execute(insert, [original["at"], original["author"], "audit_log", number,
+                                  "insert", None, json.dumps(
+                                      {"carried_by_restore": True, **original},
+                                      ensure_ascii=False, sort_keys=True)])
         event["carried_audit_entries"] = len(carried)
         next_id = dest.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM audit_log").fetchone()[0]
-        dest.execute(f"INSERT INTO audit_log ({', '.join(_AUDIT_COLUMNS)}) VALUES "
-                     f"(?, ?, 'audit_log', ?, 'insert', NULL, ?)",
-                     [now_text(), author or _author(dest) or "(no nurse profile)", next_id,
-                      json.dumps(event, ensure_ascii=False, sort_keys=True)])
+        dest.execute(insert, [now_text(), author or _author(dest) or "(no nurse profile)",
+                              "audit_log", next_id, "insert", None,
+                              json.dumps(event, ensure_ascii=False, sort_keys=True)])
         if audit_chain.has_chain(dest):
             audit_chain.seal(dest)      # the carried entries and the restore join the chain
         dest.execute("COMMIT")
