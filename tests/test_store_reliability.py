@@ -613,3 +613,33 @@ def test_check_db_ok_if_and_only_if_the_record_opens(tmp_path, case, capsys):
     finally:
         if case == "read-only-folder" and os.geteuid() == 0:
             subprocess.run(["umount", "-l", str(path.parent)], capture_output=True)
+
+
+_HOT_JOURNAL_CHILD = r"""
+import os, signal, sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("PRAGMA journal_mode = DELETE")
+conn.execute("PRAGMA cache_size = 1")   # spill pages to the file before the commit
+conn.execute("BEGIN IMMEDIATE")
+conn.execute("UPDATE patients SET notes = ? ", ["x" * 3000])
+conn.execute("INSERT INTO settings VALUES ('big', ?)", ['"' + "y" * 200000 + '"'])
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_change_interrupted_in_rollback_journal_mode_is_undone_not_refused(tmp_path, capsys):
+    """A kill mid-write in rollback-journal mode leaves a hot -journal: every command must
+    still read the record (as it was before that change), not call it damaged."""
+    record = _genuine_record(tmp_path / "record.db")
+    before = _mrns_readonly(record)
+    done = subprocess.run([sys.executable, "-c", _HOT_JOURNAL_CHILD, str(record)],
+                          capture_output=True, timeout=60)
+    assert done.returncode == -signal.SIGKILL
+    journal = Path(f"{record}-journal")
+    assert journal.exists() and journal.stat().st_size > 0
+    assert cli_main(["--db", str(record), "check-db"]) == 0, capsys.readouterr().err
+    capsys.readouterr()
+    with Store.open(record) as store:
+        assert store.get_setting("big") is None
+        assert all(p["notes"] == "" for p in store.find_patients())
+    assert _mrns_readonly(record) == before

@@ -90,6 +90,34 @@ def _check_header(path: Path) -> None:
                            "interrupted copy or a full disk")
 
 
+def _roll_back_hot_journal(path: Path) -> None:
+    """Finish what SQLite itself does on the next normal open: roll back a change that a
+    crash interrupted (a non-empty ``-journal``), so the read-only checks see the file as
+    it was before that change.  Without it a read-only look cannot read the file at all."""
+    journal = path.with_name(path.name + "-journal")
+    try:
+        if not journal.exists() or journal.stat().st_size == 0:
+            return
+    except OSError:
+        return
+    try:
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        kind = error_kind(exc)
+        if kind in ("full", "io"):
+            raise io_error(path, exc, kind) from None
+        if kind == "readonly":
+            raise DatabaseLocationError(
+                f"The record file {path} has an unfinished change from an interrupted save "
+                f"(its -journal file) that SQLite must undo, and its folder is read-only. Open "
+                f"it once where it can be written.") from None
+        # anything else: the checks that follow report it
+
+
 def read_only_connection(path: Path) -> sqlite3.Connection:
     """Read without writing anything, not even the ``-wal``/``-shm`` companions.
 
@@ -175,6 +203,7 @@ def diagnose(path: Path, *, full_check: bool = False, genuine_check: bool = True
         _check_header(path)
     except OSError as exc:
         raise UnusableFile(f"cannot be read ({exc.strerror or exc})") from None
+    _roll_back_hot_journal(path)
     try:
         conn = read_only_connection(path)
     except sqlite3.Error as exc:
@@ -282,10 +311,10 @@ def _create_new(path: Path) -> None:
     try:
         conn = sqlite3.connect(tmp, isolation_level=None)
         try:
-            conn.execute("PRAGMA journal_mode = DELETE")
+            conn.execute("PRAGMA journal_mode = WAL")   # as the record will be used
             schema.migrate(conn)
         finally:
-            conn.close()
+            conn.close()                                # folds the WAL into the file
         crash_point("create-before-rename")
         fsync_file(tmp)
         try:

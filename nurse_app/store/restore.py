@@ -227,6 +227,10 @@ def restore_backup(db_path: Path, source: Path, *, create_folder: bool = False) 
                      "previous_record_kept_as": str(kept) if kept else None,
                      "previous_record_damaged": damaged}
             carried = _carry_audit(dest, previous_audit, author, event)
+            # Already in WAL mode when it takes the record's name: the first open then has
+            # no journal-mode change to make (that change, interrupted, would leave a hot
+            # journal beside the record).  Closing folds the WAL back into the file.
+            dest.execute("PRAGMA journal_mode = WAL")
         finally:
             dest.close()
             src.close()
