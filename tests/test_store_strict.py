@@ -106,9 +106,11 @@ def test_a_regimen_order_still_passes(store, patient):
 
 
 def test_unknown_indication_is_refused(store):
-    with pytest.raises(RecordValueError, match="Unknown regimen 'nosuch'") as info:
+    with pytest.raises(RecordValueError, match="Unknown indication 'nosuch'") as info:
         new_patient(store, "MRN-2", indication="nosuch")
     assert info.value.field == "indication"
+    for known in ("pi", "cidp-maintenance"):      # an indication id or a regimen id
+        assert store.get_patient(new_patient(store, f"MRN-{known}", indication=known))["indication"] == known
 
 
 def test_lot_vial_size_must_be_a_catalogue_size(store, patient):

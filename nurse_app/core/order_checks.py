@@ -61,6 +61,15 @@ def check_regimen(regimen_id: str, catalogue: Catalogue | None = None, field: st
         raise InputError(str(exc), field=field) from None
 
 
+def check_indication(indication: str, catalogue: Catalogue | None = None,
+                     field: str = "indication") -> None:
+    """A patient's indication: a regimen id, or an indication id of regimens.toml."""
+    cat = catalogue or load_catalogue()
+    if indication not in cat.regimens and indication not in cat.indications:
+        known = ", ".join(sorted({*cat.regimens, *cat.indications}))
+        raise InputError(f"Unknown indication {indication!r}. Known: {known}.", field=field)
+
+
 def check_order(product_id: str, regimen_id: str | None, dose_g_per_kg: float | None,
                 course_days: int | None, catalogue: Catalogue | None = None) -> None:
     """Refuse (InputError naming the field) an order the dose engine would refuse."""

@@ -216,7 +216,7 @@ def _catalogue_check(check, *args) -> None:
 
 def check_catalogue_patient(row: Mapping[str, Any]) -> None:
     if row.get("indication") is not None:
-        _catalogue_check(order_checks.check_regimen, row["indication"], None, "indication")
+        _catalogue_check(order_checks.check_indication, row["indication"])
 
 
 def check_catalogue_order(row: Mapping[str, Any]) -> None:
