@@ -607,5 +607,5 @@ def check_course(dose_g_per_kg: float | None, days: int | None, regimen_id: str 
     warnings: list[Warning] = []
     request = DoseRequest(product_id="", weight_kg=0.0, regimen_id=regimen_id,
                           dose_g_per_kg=dose_g_per_kg, days=days)
-    dose, resolved_days = _resolve_course(request, cat, regimen, warnings)
+    dose, resolved_days = _resolve_course(request, cat, regimen, warnings, [])
     return dose, resolved_days, warnings
