@@ -283,10 +283,12 @@ def _file_before_the_chain(path):
     schema.migrate(conn, schema.INTEGRITY_VERSION - 1)
     conn.execute("INSERT INTO nurse_profile VALUES (1, 'Ana Núñez', 'RN', '2024-01-01')")
     conn.execute("INSERT INTO patients (mrn, name, date_of_birth, sex, created_at, created_by, "
-                 "updated_at) VALUES ('M5', 'Old Patient', '1950-01-01', 'male', 'x', 'y', 'z')")
+                 "updated_at) VALUES ('M5', 'Old Patient', '1950-01-01', 'male', '2024-01-01T09:00:00.000Z', "
+                 "'Ana Núñez, RN', '2024-01-01T09:00:00.000Z')")
     conn.execute("INSERT INTO visits (patient_id, nurse_name, checklist_template_id, "
                  "checklist_template_version, created_at, updated_at, weight_kg) VALUES "
-                 "(1, 'Ana Núñez, RN', 'ivig-home-visit', 1, 'a', 'b', 70)")
+                 "(1, 'Ana Núñez, RN', 'ivig-home-visit', 1, '2024-01-01T09:30:00.000Z', "
+                 "'2024-01-01T09:30:00.000Z', 70)")
     conn.execute("INSERT INTO vitals (visit_id, recorded_at, heart_rate, recorded_by) VALUES "
                  "(1, '2024-01-01T10:00:00.000Z', 72, 'Ana Núñez, RN')")
     cursor = conn.execute("SELECT * FROM visits WHERE id = 1")

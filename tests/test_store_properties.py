@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from nurse_app.core.vitals import vital_measures
 from nurse_app.store import RecordValueError
+from nurse_app.store.validation import BIDI_CONTROLS
 from store_helpers import UTC, open_store
 
 SETTINGS = settings(max_examples=100, deadline=None,
@@ -23,6 +24,12 @@ _ids = itertools.count(1)
 # combining marks, spaces; no control characters or line separators.
 one_line = st.text(st.characters(exclude_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1,
                    max_size=60).filter(lambda s: s.strip())
+# An identifier (MRN, lot number) as printed: no invisible characters (zero-width, joiners,
+# soft hyphen, combining marks on their own, spaces other than the plain space).
+identifier = st.text(st.characters(exclude_categories=("Cc", "Cs", "Zl", "Zp", "Cf", "Mn", "Me",
+                                                       "Zs"), exclude_characters="\u115f\u1160\u3164\uffa0",
+                                   include_characters=" "), min_size=1, max_size=60
+                     ).filter(lambda s: s.strip())
 multi_line = st.text(st.characters(exclude_categories=("Cc", "Cs"), include_characters="\n\t"),
                      max_size=300)
 past_dates = st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date.today())
@@ -35,7 +42,9 @@ json_values = st.recursive(
 
 
 def expected_text(value: str) -> str:
-    return unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n")).strip()
+    """NFC, line ends unified, bidi embedding/override/isolate controls removed, trimmed."""
+    value = unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n"))
+    return "".join(ch for ch in value if ch not in BIDI_CONTROLS).strip()
 
 
 def measure_values(measure_id: str):
@@ -57,13 +66,14 @@ def visit(store):
 
 
 @SETTINGS
-@given(name=one_line, mrn=one_line, born=past_dates,
+@given(name=one_line, mrn=identifier, born=past_dates,
        sex=st.sampled_from(("female", "male", "other", "unknown")),
        height=st.none() | measure_values("height") | st.sampled_from((45, 250)),
        allergies=multi_line, notes=multi_line, prescriber=one_line)
 def test_patients_round_trip(store, name, mrn, born, sex, height, allergies, notes, prescriber):
     mrn = f"{next(_ids)}-{mrn}"
     assume(len(expected_text(name)) <= 200 and len(expected_text(mrn)) <= 64)
+    assume(expected_text(name) and expected_text(prescriber))
     patient = store.create_patient(mrn=mrn, name=name, date_of_birth=born, sex=sex,
                                    height_cm=height, allergies=allergies, notes=notes,
                                    prescriber=prescriber)
@@ -147,3 +157,17 @@ def test_only_real_dates_are_accepted(store, year, month, day):
         with pytest.raises(RecordValueError, match="not a real date|in the future") as info:
             store.create_patient(**patient_values)
         assert info.value.field == "date_of_birth"
+
+
+@SETTINGS
+@given(mrn=identifier, hidden=st.sampled_from(["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff",
+                                                "\u00ad", "\u00a0", "\u3000", "\u180e", "\u2063"]),
+       at=st.integers(0, 60))
+def test_invisible_characters_in_an_mrn_are_refused(store, mrn, hidden, at):
+    """A zero-width space would make "MRN-1" and "MRN-\u200b1" two patients."""
+    mrn = f"Z{next(_ids)}-{mrn}"
+    spot = 1 + at % (len(mrn) - 1)     # inside: surrounding white space is simply trimmed
+    with pytest.raises(RecordValueError) as info:
+        store.create_patient(mrn=mrn[:spot] + hidden + mrn[spot:], name="Hidden", sex="other",
+                             date_of_birth="1980-01-01")
+    assert info.value.field == "mrn" and f"U+{ord(hidden):04X}" in str(info.value)

@@ -615,8 +615,11 @@ def test_order_acknowledgements_come_before_save_in_tab_order(qtbot, store, weig
 
 
 def test_order_with_a_product_no_longer_in_the_catalogue_is_kept_and_refused(qtbot, store, weighed):
-    order = store.create_order(weighed, product_id="retired-brand", regimen_id="dermatomyositis",
+    order = store.create_order(weighed, product_id="octagam-10", regimen_id="dermatomyositis",
                                start_date="2024-01-01", prescriber="Dr. S. Kim")
+    # The order was entered while the catalogue still listed the product (the store now
+    # refuses unknown products, so the older record is made as an older version left it).
+    store.db.conn.execute("UPDATE orders SET product_id = 'retired-brand' WHERE id = ?", [order])
     dialog = OrderDialog(store, weighed, order)
     qtbot.addWidget(dialog)
     dialog.show()

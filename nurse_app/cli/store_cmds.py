@@ -10,6 +10,8 @@ import argparse
 import sys
 import time
 
+from nurse_app.core.errors import InputError
+from nurse_app.core.units import ascii_digits
 from nurse_app.store import (Store, backup_now, check_database, resolve_db_path,
                              restore_backup)
 
@@ -18,7 +20,9 @@ MAX_DEMO_PATIENTS = 100_000
 
 def _patient_count(text: str) -> int:
     try:
-        value = int(text)
+        value = int(ascii_digits(text, "patients", "Number of patients"))
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number of patients, got {text!r}") from None
     if not 1 <= value <= MAX_DEMO_PATIENTS:

@@ -12,16 +12,21 @@ import sys
 from pathlib import Path
 
 from nurse_app.core.errors import InputError
+from nurse_app.core.units import ascii_digits
 from nurse_app.store import Store, resolve_db_path
 
 
 def _visit_id(text: str) -> int:
     try:
-        value = int(text)
+        value = int(ascii_digits(text, "visit", "Visit id"))
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
     except ValueError:
         raise argparse.ArgumentTypeError(f"a visit id is a whole number, not {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"a visit id is 1 or more, not {value}")
+    if value >= 2**63:
+        raise argparse.ArgumentTypeError(f"no visit has an id as large as {text}")
     return value
 
 
@@ -49,9 +54,9 @@ def register(subparsers) -> None:
 def open_existing(db: str | None) -> Store:
     """The record at ``db`` (or the default); refuses to create one that is not there."""
     path, _ = resolve_db_path(db)
-    if not Path(path).is_file():
+    if not Path(path).exists():
         raise InputError(f"There is no patient record at {path}; check --db or NURSE_APP_DB.")
-    return Store.open(path)
+    return Store.open_read_only(path)
 
 
 def run_visit_pdf(args) -> int:

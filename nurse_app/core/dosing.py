@@ -595,3 +595,17 @@ def calculate(req: DoseRequest, catalogue: Catalogue | None = None) -> DoseResul
         infusion_minutes_per_day=minutes, warnings=tuple(_contraindication_warnings(product) + warnings),
         notes=tuple(notes), formulas=formulas, pump_max_ml_per_h=lim.pump_max_ml_per_h,
     )
+
+
+def check_course(dose_g_per_kg: float | None, days: int | None, regimen_id: str | None = None,
+                 catalogue: Catalogue | None = None) -> tuple[float, int, list[Warning]]:
+    """The course an order resolves to (dose in g/kg, days), checked against the same hard
+    limits as :func:`calculate` (raises InputError), without needing a weight: used by the
+    store so an order saved through any door (form, CLI, demo data) meets them."""
+    cat = catalogue or load_catalogue()
+    regimen = cat.regimen(regimen_id) if regimen_id else None
+    warnings: list[Warning] = []
+    request = DoseRequest(product_id="", weight_kg=0.0, regimen_id=regimen_id,
+                          dose_g_per_kg=dose_g_per_kg, days=days)
+    dose, resolved_days = _resolve_course(request, cat, regimen, warnings, [])
+    return dose, resolved_days, warnings

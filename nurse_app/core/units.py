@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 
 from nurse_app.core.errors import InputError
 
@@ -17,15 +18,46 @@ CM_PER_IN = 2.54
 WEIGHT_UNITS = {"kg": 1.0, "lb": KG_PER_LB, "lbs": KG_PER_LB}
 HEIGHT_UNITS = {"cm": 1.0, "in": CM_PER_IN, "inch": CM_PER_IN, "inches": CM_PER_IN}
 
-_QUANTITY = re.compile(r"^\s*([+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+))\s*([a-zA-Z]*)\s*$")
+_QUANTITY = re.compile(r"^\s*([+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+))\s*([a-zA-Z]*)\s*$", re.ASCII)
+
+
+def ascii_digits(text: str, field: str, label: str) -> str:
+    """``text`` with decimal digits of any one script made ASCII ("٧٠" -> "70").
+
+    Decided rule, the same in every number field of the GUI and the CLI: a number typed
+    with the digits of one script (Arabic-Indic, Persian, Devanagari, full-width...) is
+    read as that number and always shown back with 0-9; a number that mixes digits of
+    two scripts ("7٠") is refused, since it is a typing slip or a spoof, never a number
+    a nurse meant.
+    """
+    scripts = set()
+    out = []
+    for ch in text:
+        if ch.isdigit() and not ("0" <= ch <= "9"):
+            try:
+                digit = unicodedata.decimal(ch)
+            except ValueError:      # superscripts, circled digits: not plain digits
+                raise InputError(f"{label} {text.strip()!r} is not a number: use plain digits.",
+                                 field=field) from None
+            scripts.add(ord(ch) - digit)    # each script's 0-9 are consecutive code points
+            out.append(str(digit))
+        else:
+            if "0" <= ch <= "9":
+                scripts.add(ord("0"))
+            out.append("." if ch == "\u066b" else ch)   # Arabic decimal separator
+    if len(scripts) > 1:
+        raise InputError(f"{label} {text.strip()!r} mixes digits of different scripts: type it "
+                         f"again with one kind of digits.", field=field)
+    return "".join(out)
 
 
 def parse_number(text: str | float | int, field: str, label: str) -> float:
-    """A plain positive-or-zero decimal number, accepting a decimal comma."""
+    """A plain positive-or-zero decimal number, accepting a decimal comma (and the digits
+    of one script, see :func:`ascii_digits`)."""
     if isinstance(text, (int, float)) and not isinstance(text, bool):
         value = float(text)
     else:
-        cleaned = str(text).strip().replace(",", ".")
+        cleaned = ascii_digits(str(text), field, label).strip().replace(",", ".")
         if not cleaned:
             raise InputError(f"{label} is empty: type a number.", field=field)
         try:
@@ -42,7 +74,8 @@ def parse_number(text: str | float | int, field: str, label: str) -> float:
 def parse_quantity(text: str, units: dict[str, float], default_unit: str | None,
                    field: str, label: str) -> tuple[float, str]:
     """``"154lb"`` -> ``(154.0, "lb")``; a bare number takes ``default_unit``."""
-    match = _QUANTITY.match(str(text))
+    text = ascii_digits(str(text), field, label)
+    match = _QUANTITY.match(text)
     if not match:
         if not str(text).strip():
             raise InputError(f"{label} is empty: type a number.", field=field)

@@ -13,6 +13,7 @@ report draw its header/footer/watermark on each one with the total known.
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from pathlib import Path
@@ -115,6 +116,8 @@ def write_atomically(data: bytes, out: str | os.PathLike, what: str) -> Path:
     except OSError as exc:
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)
-        raise InputError(f"Could not save the {what} to {target}: {exc.strerror or exc}.",
+        reason = ("the disk is full, so nothing was saved; free some space or choose another "
+                  "place" if exc.errno == errno.ENOSPC else exc.strerror or exc)
+        raise InputError(f"Could not save the {what} to {target}: {reason}.",
                          field="out") from exc
     return target

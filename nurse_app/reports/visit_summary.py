@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import io
 import os
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import LETTER
@@ -43,6 +43,10 @@ _TOP = 1.3 * inch          # room for the page header
 _BOTTOM = 0.7 * inch
 BODY_PT = 9
 TABLE_PT = 8.5
+# Blocks taller than this are stacked instead of placed side by side (half a page body).
+_STACK_ABOVE = 4.5 * inch
+# A table cell longer than this (characters) may be taller than a page: its row may split.
+_LONG_CELL = 500
 
 
 def _styles() -> dict[str, ParagraphStyle]:
@@ -67,10 +71,15 @@ def _styles() -> dict[str, ParagraphStyle]:
 
 
 def _grid(data: list[list], widths: Sequence[float | None], *, header: bool = True,
-          repeat: bool = True, total: bool = False, extra: Iterable = ()) -> Table:
-    """A ruled table: light header band, thin horizontal rules, optional total row."""
+          repeat: bool = True, total: bool = False, extra: Iterable = (),
+          split_rows: bool = False) -> Table:
+    """A ruled table: light header band, thin horizontal rules, optional total row.
+
+    ``split_rows``: a row may split across pages (needed when a cell holds text that can
+    be taller than a page, e.g. a 4,000-character reaction note; otherwise rows stay whole).
+    """
     table = Table(data, colWidths=list(widths), repeatRows=1 if header and repeat else 0,
-                  hAlign="LEFT")
+                  hAlign="LEFT", splitInRow=1 if split_rows else 0)
     style = [("FONTNAME", (0, 0), (-1, -1), FONT), ("FONTSIZE", (0, 0), (-1, -1), TABLE_PT),
              ("LEADING", (0, 0), (-1, -1), TABLE_PT * 1.25),
              ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -104,28 +113,52 @@ def _table(data: TableData, widths: Sequence[float | None], st, *, wrap: Iterabl
     for r, c in data.flagged:
         extra += [("FONTNAME", (c, r + 1), (c, r + 1), BOLD),
                   ("TEXTCOLOR", (c, r + 1), (c, r + 1), _ALERT)]
-    return _grid(rows, widths, total=data.total is not None, extra=extra)
+    return _grid(rows, widths, total=data.total is not None, extra=extra,
+                 split_rows=_has_long_text(row[c] for row in data.rows for c in wrap))
 
 
 def _pairs(pairs: Sequence[tuple[str, str]], width: float, st, label_width: float = 1.2 * inch
            ) -> Table:
     rows = [[Paragraph(escape(k), st["label"]), Paragraph(escape(v), st["cell"])] for k, v in pairs]
-    return _grid(rows, [label_width, width - label_width], header=False)
+    return _grid(rows, [label_width, width - label_width], header=False,
+                 split_rows=_has_long_text(v for _, v in pairs))
 
 
-def _side_by_side(left, right, width: float, gap: float = 0.2 * inch, split: float = 0.5) -> Table:
+def _has_long_text(cells: Iterable) -> bool:
+    return any(isinstance(c, str) and len(c) > _LONG_CELL for c in cells)
+
+
+def _height(flowables, width: float) -> float:
+    return sum(f.wrap(width, 1e9)[1] for f in (flowables if isinstance(flowables, list) else [flowables]))
+
+
+def _side_by_side(left: Callable[[float], list], right: Callable[[float], list], width: float,
+                  gap: float = 0.2 * inch, split: float = 0.5) -> list:
+    """Two blocks side by side, each built for its column width; stacked at full width
+    instead when either is too tall to sit beside the other (a 2,000-character allergy
+    list, 50 lots): a table row cannot split across pages, and must never crash the
+    summary."""
     lw = (width - gap) * split
+    rw = width - gap - lw
+    left_block, right_block = left(lw), right(rw)
+    if max(_height(left_block, lw), _height(right_block, rw)) > _STACK_ABOVE:
+        return [*left(width), Spacer(1, 4), *right(width)]
+    left, right = left_block, right_block
     table = Table([[left, "", right]], colWidths=[lw, gap, width - gap - lw])
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("FONTNAME", (0, 0), (-1, -1), FONT),
                                ("LEFTPADDING", (0, 0), (-1, -1), 0),
                                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
                                ("TOPPADDING", (0, 0), (-1, -1), 0),
                                ("BOTTOMPADDING", (0, 0), (-1, -1), 0)]))
-    return table
+    return [table]
 
 
 def _titled(title: str, flowable, st) -> list:
     return [Paragraph(escape(title), st["h2"]), flowable]
+
+
+def _titled_pairs(title: str, pairs, st) -> Callable[[float], list]:
+    return lambda w: _titled(title, _pairs(pairs, w, st), st)
 
 
 def _banner(text: str, st, width: float) -> Table:
@@ -157,14 +190,13 @@ def _lines(text: str, st, empty: str) -> list:
 
 
 def _dose_story(s: VisitSummary, width: float, st) -> list:
-    half = (width - 0.2 * inch) / 2
     story = _heading("Dose calculation as used", st)
     d = s.dose
     if d is None:
         story.append(Paragraph("No dose calculation was saved with this visit.", st["body"]))
     else:
-        story.append(_side_by_side(_titled("Weights", _pairs(d.weights, half, st), st),
-                                   _titled("Dose", _pairs(d.dose, half, st), st), width))
+        story += _side_by_side(_titled_pairs("Weights", d.weights, st),
+                               _titled_pairs("Dose", d.dose, st), width)
         for title, lines, mark in (("How it was worked out", d.formulas, "•"),
                                    ("Warnings at calculation", d.warnings, "!"),
                                    ("Notes on the calculation", d.notes, "•")):
@@ -173,11 +205,11 @@ def _dose_story(s: VisitSummary, width: float, st) -> list:
     plan = (_table(d.vial_plan, [None] * 4, st, right=(2, 3)) if d and d.vial_plan
             else Paragraph("No vial plan.", st["body"]))
     lots = (_table(s.lots, [None, 0.95 * inch, 0.8 * inch, 0.55 * inch, 0.7 * inch], st,
-                   right=(2, 3, 4)) if s.lots else Paragraph("No lots recorded.", st["body"]))
+                   wrap=(0,), right=(2, 3, 4)) if s.lots else Paragraph("No lots recorded.", st["body"]))
     story.append(Spacer(1, 4))
     story.append(KeepTogether([
-        _side_by_side(_titled("Vial plan (per day)", plan, st), _titled("Lots dispensed", lots, st),
-                      width, split=0.37),
+        *_side_by_side(lambda w: _titled("Vial plan (per day)", plan, st),
+                       lambda w: _titled("Lots dispensed", lots, st), width, split=0.37),
         Spacer(1, 3),
         Paragraph(escape(s.lots_check), st["alert"] if s.lots_alert else st["body"])]))
     if d and d.rates:
@@ -190,13 +222,12 @@ def _dose_story(s: VisitSummary, width: float, st) -> list:
 
 def _story(s: VisitSummary, width: float) -> list:
     st = _styles()
-    half = (width - 0.2 * inch) / 2
     story: list = []
     if s.draft:
         story += [_banner(f"{DRAFT_MARK}: this visit is not signed. The summary may still change "
                           f"and is not the signed record.", st, width), Spacer(1, 6)]
-    story.append(_side_by_side(_titled("Patient", _pairs(s.patient, half, st), st),
-                               _titled("Order", _pairs(s.order, half, st), st), width))
+    story += _side_by_side(_titled_pairs("Patient", s.patient, st),
+                           _titled_pairs("Order", s.order, st), width)
     story += _dose_story(s, width, st)
 
     story += _heading("Checklist", st, room=1.6 * inch)

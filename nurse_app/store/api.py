@@ -26,7 +26,7 @@ from nurse_app.core.catalogue import load_catalogue
 from nurse_app.core.errors import InputError, ResourceError
 from nurse_app.core.formatting import fmt_count
 from nurse_app.store import audit_chain, fields, schema
-from nurse_app.store.database import open_connection, translated
+from nurse_app.store.database import open_connection, open_read_only, translated
 from nurse_app.store.errors import (ConflictError, NoNurseProfileError, NotFoundError,
                                     RecordValueError, SignedVisitError, StoreError)
 from nurse_app.store.hashing import content_hash
@@ -141,6 +141,17 @@ class Store:
                          path, "; ".join(repaired.lines()[:2]))
         return store
 
+    @classmethod
+    def open_read_only(cls, path: str | Path | None = None) -> "Store":
+        """Open an existing record for reading only (exports, checks, backups).
+
+        Nothing is written to the file or beside it; an older record format is upgraded
+        in a memory copy.  Every write method then fails.  Raises the same errors as
+        :meth:`open`, and :class:`DatabaseLocationError` when there is no record.
+        """
+        path, _ = resolve_db_path(path)
+        return cls(open_read_only(path), path, [], None)
+
     def close(self) -> None:
         """Close the connection (the last connection to close folds the WAL into the file)."""
         self.conn.close()
@@ -201,6 +212,8 @@ class Store:
     def _raw(self, table: str, row_id: int) -> dict:
         if isinstance(row_id, bool) or not isinstance(row_id, int):
             raise NotFoundError(f"{_WHAT[table]} id must be a whole number, not {row_id!r}.")
+        if not 1 <= row_id < 2**63:  # SQLite ids are 64-bit; a bigger number is no row
+            raise NotFoundError(f"{_WHAT[table]} {row_id} does not exist.")
         rows = self._query(f"SELECT * FROM {table} WHERE id = ?", [row_id])
         if not rows:
             raise NotFoundError(f"{_WHAT[table]} {row_id} does not exist (it may have been "
@@ -333,6 +346,7 @@ class Store:
     def create_patient(self, **values: Any) -> int:
         """New patient; fields in :data:`fields.PATIENT` (mrn, name, date_of_birth, sex...)."""
         row = clean(fields.PATIENT, values, creating=True)
+        fields.check_catalogue_patient(row)
         with self.transaction():
             stamp = now_text()
             row.update(created_at=stamp, updated_at=stamp, created_by=self._author())
@@ -341,6 +355,7 @@ class Store:
     def update_patient(self, patient_id: int, *, if_unchanged: Mapping[str, Any] | None = None,
                        **changes: Any) -> dict:
         row = clean(fields.PATIENT, changes, creating=False)
+        fields.check_catalogue_patient(row)
         with self.transaction():
             self._check_unchanged("patients", self._raw("patients", patient_id), if_unchanged)
             self._author()
@@ -402,6 +417,7 @@ class Store:
         start_date, prescriber, active, notes."""
         row = clean(fields.ORDER, values, creating=True)
         fields.check_order(row)
+        fields.check_catalogue_order(row)
         with self.transaction():
             self._raw("patients", patient_id)
             stamp = now_text()
@@ -415,7 +431,10 @@ class Store:
         with self.transaction():
             existing = self._raw("orders", order_id)
             self._check_unchanged("orders", existing, if_unchanged)
-            fields.check_order({**existing, **row})
+            merged = {**existing, **row}
+            fields.check_order(merged)
+            if row.keys() & {"product_id", "regimen_id", "dose_g_per_kg", "course_days"}:
+                fields.check_catalogue_order(merged)
             self._author()
             self.db["orders"].update(order_id, {**row, "updated_at": now_text()})
         return self.get_order(order_id)
@@ -673,6 +692,8 @@ class Store:
         row = clean(rules, values, creating=True)
         if cross_check:
             cross_check(row)
+        if table == "product_lots":
+            fields.check_catalogue_lot(row)
         with self.transaction():
             visit = self._draft_visit(visit_id)
             if table == "product_lots":
@@ -693,6 +714,8 @@ class Store:
                 cross_check(merged)
             if table == "product_lots":
                 fields.check_lot(merged, self._visit_day(visit))
+                if row.keys() & {"product_id", "vial_size_g"}:
+                    fields.check_catalogue_lot(merged)
             self.db[table].update(row_id, {**row, "recorded_by": self._author()})
         return self._get(table, row_id)
 

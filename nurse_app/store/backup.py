@@ -68,7 +68,7 @@ def list_backups(db_path: Path) -> list[BackupInfo]:
     return sorted(found, key=lambda b: b.created_at, reverse=True)
 
 
-def _fsync_folder(folder: Path) -> None:
+def fsync_folder(folder: Path) -> None:
     """Make a rename durable (POSIX); harmless where folders cannot be opened."""
     try:
         fd = os.open(folder, os.O_RDONLY)
@@ -80,6 +80,45 @@ def _fsync_folder(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+CRASH_ENV = "NURSE_APP_TEST_CRASH_AT"
+
+
+def crash_point(name: str) -> None:
+    """Test hook: ``NURSE_APP_TEST_CRASH_AT=<name>`` kills the process here with SIGKILL.
+
+    Lets the reliability tests stop a restore, a migration or a record creation at each
+    named step exactly, as a power cut would.  Does nothing unless the variable is set.
+    """
+    if os.environ.get(CRASH_ENV) == name:
+        import signal
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def remove_stale_temporaries(db_path: Path) -> None:
+    """Remove half-made files (``.<name>.creating-<pid>``, ``.<name>.restoring-<pid>``) that a
+    process killed mid-way left beside the record; files of a still-running process stay."""
+    db_path = Path(db_path)
+    pattern = re.compile(rf"^\.{re.escape(db_path.name)}\.(creating|restoring)-(\d+)(-journal|-wal|-shm)?$")
+    try:
+        entries = list(db_path.parent.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        match = pattern.match(entry.name)
+        if not match:
+            continue
+        pid = int(match[2])
+        try:
+            if pid != os.getpid():
+                os.kill(pid, 0)
+                continue            # that process is still at work
+        except ProcessLookupError:
+            pass
+        except OSError:
+            continue
+        entry.unlink(missing_ok=True)
 
 
 def copy_database(source: sqlite3.Connection, dest: Path) -> Path:
@@ -102,5 +141,5 @@ def copy_database(source: sqlite3.Connection, dest: Path) -> Path:
     with open(partial, "rb+") as handle:
         os.fsync(handle.fileno())
     os.replace(partial, dest)
-    _fsync_folder(dest.parent)
+    fsync_folder(dest.parent)
     return dest

@@ -16,14 +16,18 @@ Opening never damages a file it does not understand:
 from __future__ import annotations
 
 import contextlib
+import errno
+import os
+import shutil
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 from nurse_app.core.formatting import fmt_count
-from nurse_app.store import schema
-from nurse_app.store.backup import copy_database, list_backups, new_backup_path
+from nurse_app.store import genuine, schema
+from nurse_app.store.backup import (copy_database, crash_point, fsync_folder, list_backups,
+                                    new_backup_path, remove_stale_temporaries)
 from nurse_app.store.errors import (CorruptDatabaseError, DatabaseBusyError, DatabaseLocationError,
                                     DatabaseNewerError, RecordValueError, SignedVisitError,
                                     StoreError)
@@ -86,6 +90,34 @@ def _check_header(path: Path) -> None:
                            "interrupted copy or a full disk")
 
 
+def _roll_back_hot_journal(path: Path) -> None:
+    """Finish what SQLite itself does on the next normal open: roll back a change that a
+    crash interrupted (a non-empty ``-journal``), so the read-only checks see the file as
+    it was before that change.  Without it a read-only look cannot read the file at all."""
+    journal = path.with_name(path.name + "-journal")
+    try:
+        if not journal.exists() or journal.stat().st_size == 0:
+            return
+    except OSError:
+        return
+    try:
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        kind = error_kind(exc)
+        if kind in ("full", "io"):
+            raise io_error(path, exc, kind) from None
+        if kind == "readonly":
+            raise DatabaseLocationError(
+                f"The record file {path} has an unfinished change from an interrupted save "
+                f"(its -journal file) that SQLite must undo, and its folder is read-only. Open "
+                f"it once where it can be written.") from None
+        # anything else: the checks that follow report it
+
+
 def read_only_connection(path: Path) -> sqlite3.Connection:
     """Read without writing anything, not even the ``-wal``/``-shm`` companions.
 
@@ -101,19 +133,82 @@ def read_only_connection(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def diagnose(path: Path, *, full_check: bool = False) -> Inspection:
+def error_kind(exc: sqlite3.Error) -> str:
+    """"full", "io", "corrupt", "busy", "readonly" or "other" for an sqlite3 error.
+
+    A full disk or a failing drive is not a damaged record: the file itself may be
+    perfectly healthy, and advice to restore a backup would be wrong.
+    """
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    message = str(exc)
+    if name.startswith("SQLITE_FULL") or "disk is full" in message:
+        return "full"
+    if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or "malformed" in message \
+            or "not a database" in message:
+        return "corrupt"
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in message or "busy" in message:
+        return "busy"
+    if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN")) or "readonly" in message:
+        return "readonly"
+    if name.startswith("SQLITE_IOERR") or "disk I/O" in message:
+        return "io"
+    return "other"
+
+
+def _disk_full(path: Path) -> bool:
+    """SQLite reports some writes on a full disk (the ``-shm`` map) as a plain I/O error."""
+    try:
+        return shutil.disk_usage(path.parent).free < 64 * 1024
+    except OSError:
+        return False
+
+
+def io_error(path: Path, exc: BaseException, kind: str, *, creating: bool = False) -> StoreError:
+    """A full disk or a drive error, said as such (the record is not called damaged)."""
+    if kind == "io" and _disk_full(path):
+        kind = "full"
+    if creating:
+        what = "the disk is full" if kind == "full" else f"the drive reported an error ({exc})"
+        return StoreError(f"A new record file could not be created at {path}: {what}. Nothing "
+                          f"was left there; free some disk space (or check the drive) and try again.")
+    if kind == "full":
+        return StoreError(f"The disk holding {path} is full, so nothing could be saved there "
+                          f"({exc}). Free some disk space and try again; the record file itself "
+                          f"is fine and everything saved before is safe.")
+    return StoreError(f"The drive holding {path} reported a read or write error ({exc}). Check "
+                      f"the drive (or free space), then try again; the record file itself was "
+                      f"not found to be faulty.")
+
+
+def diagnose(path: Path, *, full_check: bool = False, genuine_check: bool = True,
+             strict: bool = False) -> Inspection:
     """Check ``path`` without writing to it.
 
-    Raises :class:`UnusableFile` (damaged, empty, foreign...), :class:`DatabaseNewerError`
-    or :class:`DatabaseBusyError`.  ``full_check`` runs ``integrity_check`` instead of the
-    faster ``quick_check``.
+    Raises :class:`UnusableFile` (damaged, empty, foreign, or a schema that is not exactly
+    the app's own for its version), :class:`DatabaseNewerError`,
+    :class:`DatabaseBusyError`, or :class:`StoreError` for a full disk or drive error.
+    ``full_check`` runs ``integrity_check`` instead of the faster ``quick_check``.
+
+    Any table, index, trigger or view that is not the app's own refuses the file.  The
+    app's own triggers and views found missing or altered are let through for opening,
+    which reinstalls them (:func:`schema.reinstall_own_objects`, logged); ``strict``
+    (a backup about to be restored) refuses those too.
     """
+    if path.is_dir():
+        raise DatabaseLocationError(f"{path} is a folder, not a record file. Choose the record "
+                                    f"file itself with --db PATH or NURSE_APP_DB.")
     if not path.exists():
         return Inspection(exists=False, version=0, is_new=True)
-    _check_header(path)
+    try:
+        _check_header(path)
+    except OSError as exc:
+        raise UnusableFile(f"cannot be read ({exc.strerror or exc})") from None
+    _roll_back_hot_journal(path)
     try:
         conn = read_only_connection(path)
     except sqlite3.Error as exc:
+        if error_kind(exc) in ("full", "io"):
+            raise io_error(path, exc, error_kind(exc)) from None
         raise UnusableFile(f"cannot be read ({exc})") from None
     try:
         app_id = conn.execute("PRAGMA application_id").fetchone()[0]
@@ -121,12 +216,25 @@ def diagnose(path: Path, *, full_check: bool = False) -> Inspection:
         tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
         check = conn.execute("PRAGMA integrity_check(1)" if full_check
                              else "PRAGMA quick_check(1)").fetchone()[0]
-    except sqlite3.OperationalError as exc:
-        if "locked" in str(exc) or "busy" in str(exc):
+        if (check == "ok" and genuine_check and app_id == schema.APPLICATION_ID
+                and 0 < version <= schema.CURRENT_VERSION):
+            diffs = genuine.schema_differences(conn, version)
+            if not strict:
+                diffs = [d for d in diffs if not genuine.reinstalled_on_open(d)]
+            if diffs:
+                raise UnusableFile("is not a genuine nurse-app record: its schema "
+                                   + genuine.describe(diffs))
+            bad = genuine.quick_content_problems(conn)
+            if bad:
+                raise UnusableFile("holds values the app would refuse, written by another "
+                                   "program: " + "; ".join(bad[:3]))
+    except sqlite3.Error as exc:
+        kind = error_kind(exc)
+        if kind == "busy":
             raise DatabaseBusyError(
                 f"The record file {path} is busy in another nurse-app window; try again.") from None
-        raise UnusableFile(f"is damaged ({exc})") from None
-    except sqlite3.DatabaseError as exc:
+        if kind in ("full", "io"):
+            raise io_error(path, exc, kind) from None
         raise UnusableFile(f"is damaged ({exc})") from None
     finally:
         conn.close()
@@ -141,13 +249,16 @@ def diagnose(path: Path, *, full_check: bool = False) -> Inspection:
             f"The record file {path} was written by a newer version of nurse-app (record "
             f"format {version}; this version reads up to {schema.CURRENT_VERSION}). It has not "
             f"been changed. Update nurse-app to open it.", path, list_backups(path))
+    if version == 0:
+        raise UnusableFile("is not a genuine nurse-app record: it is marked as one but holds "
+                           "no record format version")
     return Inspection(exists=True, version=version, is_new=False)
 
 
-def inspect(path: Path, *, full_check: bool = False) -> Inspection:
+def inspect(path: Path, *, full_check: bool = False, genuine_check: bool = True) -> Inspection:
     """:func:`diagnose` for the record itself: problems become :class:`CorruptDatabaseError`."""
     try:
-        return diagnose(path, full_check=full_check)
+        return diagnose(path, full_check=full_check, genuine_check=genuine_check)
     except UnusableFile as exc:
         raise corrupt_error(path, exc.problem) from None
 
@@ -177,18 +288,72 @@ def connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def _side_files(path: Path) -> list[Path]:
+    return [path.with_name(path.name + s) for s in ("-wal", "-shm", "-journal")]
+
+
+def fsync_file(path: Path) -> None:
+    with open(path, "rb+") as handle:
+        os.fsync(handle.fileno())
+
+
+def _create_new(path: Path) -> None:
+    """Build a new, empty record beside ``path`` and move it into place in one step.
+
+    A full disk or a crash half-way leaves no file at ``path`` (never a 0-byte or
+    half-made record that every later start would refuse), only a temporary file that
+    is removed on failure.  If another window created the record meanwhile, theirs is kept.
+    """
+    remove_stale_temporaries(path)
+    tmp = path.with_name(f".{path.name}.creating-{os.getpid()}")
+    for leftover in (tmp, *_side_files(tmp)):
+        leftover.unlink(missing_ok=True)
+    try:
+        conn = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")   # as the record will be used
+            schema.migrate(conn)
+        finally:
+            conn.close()                                # folds the WAL into the file
+        crash_point("create-before-rename")
+        fsync_file(tmp)
+        try:
+            os.link(tmp, path)          # fails if the record appeared meanwhile: keep that one
+        except FileExistsError:
+            pass
+        except OSError:                 # a file system without hard links
+            if not path.exists():
+                os.replace(tmp, path)
+        fsync_folder(path.parent)
+    except sqlite3.Error as exc:
+        kind = error_kind(exc)
+        raise (io_error(path, exc, kind, creating=True) if kind in ("full", "io", "other")
+               else read_only_error(path)) from None
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise io_error(path, exc, "full", creating=True) from None
+        raise DatabaseLocationError(f"A new record file could not be created at {path} "
+                                    f"({exc.strerror or exc}).") from None
+    finally:
+        for leftover in (tmp, *_side_files(tmp)):
+            leftover.unlink(missing_ok=True)
+
+
 def open_connection(path: Path, *, create_folder: bool = False
                     ) -> tuple[sqlite3.Connection, list[int], Path | None]:
     """Inspect, connect and migrate; returns (connection, versions applied, backup made)."""
     path = Path(path)
     ensure_folder(path, create=create_folder)
     found = inspect(path)
+    if not found.exists:
+        _create_new(path)
     conn = connect(path)
     backup = None
     try:
         with translated(path):
             if 0 < found.version < schema.CURRENT_VERSION:
                 backup = copy_database(conn, new_backup_path(path, f"before-migration-v{found.version}"))
+                crash_point("migrate-after-backup")
             applied = schema.migrate(conn)
     except BaseException:
         conn.close()
@@ -211,15 +376,47 @@ def translated(path: Path) -> Iterator[None]:
                 "last change was not saved yet; try again in a moment.") from None
         if "readonly" in message or "unable to open" in message:
             raise read_only_error(path) from None
-        if "disk is full" in message or "disk I/O" in message:
-            raise StoreError(
-                f"The last change could not be saved to {path} ({message}). Free disk space or "
-                f"check the drive; everything saved before is safe.") from None
+        if error_kind(exc) in ("full", "io"):
+            raise io_error(path, exc, error_kind(exc)) from None
         if message.startswith(("SIGNED:", "APPEND-ONLY:", "REPLACE:", "DUPLICATE-MRN:")):
             raise _integrity_error(message) from None
         raise StoreError(f"The record file {path} could not be used ({message}).") from None
     except sqlite3.DatabaseError as exc:
+        if error_kind(exc) in ("full", "io"):
+            raise io_error(path, exc, error_kind(exc)) from None
         raise corrupt_error(path, f"is damaged ({exc})") from None
+
+
+def open_read_only(path: Path) -> sqlite3.Connection:
+    """A query-only connection for commands that only read (check-db, backup, exports).
+
+    Nothing is written beside the record (no ``-wal``/``-shm`` when none exist) and an
+    older record format is not migrated in place: a copy is upgraded in memory instead.
+    """
+    path = Path(path)
+    found = inspect(path)
+    if not found.exists or found.is_new:
+        raise DatabaseLocationError(f"There is no patient record at {path}; check --db or "
+                                    f"NURSE_APP_DB.")
+    try:
+        conn = read_only_connection(path)
+    except sqlite3.Error as exc:
+        raise io_error(path, exc, error_kind(exc)) from None
+    try:
+        with translated(path):
+            if found.version < schema.CURRENT_VERSION:
+                memory = sqlite3.connect(":memory:", isolation_level=None)
+                conn.backup(memory)
+                conn.close()
+                conn = memory
+                schema.migrate(conn)
+            conn.execute("PRAGMA query_only = ON")
+            conn.execute("PRAGMA foreign_keys = ON")
+    except BaseException:
+        conn.close()
+        raise
+    conn.isolation_level = None
+    return conn
 
 
 def _integrity_error(message: str) -> StoreError:

@@ -11,8 +11,10 @@ import datetime as _dt
 import json
 from typing import Any, Mapping
 
+from nurse_app.core import order_checks
 from nurse_app.core.checklists import ANSWERS
 from nurse_app.core.dosing import RISKS
+from nurse_app.core.errors import InputError
 from nurse_app.core.weights import BASES
 from nurse_app.store.errors import RecordValueError
 from nurse_app.store.validation import (Rule, boolean, choice, date, integer, json_object,
@@ -34,7 +36,7 @@ SEVERITIES = ("mild", "moderate", "severe")
 _ROW_ID = integer(1, 2**62)
 
 PATIENT = {
-    "mrn": Rule("Medical record number (MRN)", text(64), required=True),
+    "mrn": Rule("Medical record number (MRN)", text(64, identifier=True), required=True),
     "name": Rule("Name", text(200), required=True),
     "date_of_birth": Rule("Date of birth", date(not_future=True), required=True),
     "sex": Rule("Sex", choice(*SEXES), required=True),
@@ -130,7 +132,7 @@ REACTION = {
 
 LOT = {
     "product_id": Rule("Product", slug, required=True),
-    "lot_number": Rule("Lot number", text(64), required=True),
+    "lot_number": Rule("Lot number", text(64, identifier=True), required=True),
     "expiry_date": Rule("Expiry date", date(), required=True),
     "vial_size_g": Rule("Vial size", positive_number(1000, "g"), required=True),
     "vial_count": Rule("Number of vials", integer(1, 1000), required=True),
@@ -200,3 +202,29 @@ def check_lot(row: Mapping[str, Any], visit_day: _dt.date) -> None:
             f"Lot {row['lot_number']} expired on {expiry.isoformat()}, before this visit "
             f"({visit_day.isoformat()}): expired product must not be given.",
             field="expiry_date")
+
+
+# ----------------------------------------------------------------------- catalogue checks
+# New input only: a record written under an older catalogue stays readable and restorable.
+
+def _catalogue_check(check, *args) -> None:
+    try:
+        check(*args)
+    except InputError as exc:
+        raise RecordValueError(str(exc), field=exc.field) from None
+
+
+def check_catalogue_patient(row: Mapping[str, Any]) -> None:
+    if row.get("indication") is not None:
+        _catalogue_check(order_checks.check_indication, row["indication"])
+
+
+def check_catalogue_order(row: Mapping[str, Any]) -> None:
+    """Product and regimen exist; the course passes the dose engine's hard limits and floor."""
+    _catalogue_check(order_checks.check_order, row["product_id"], row.get("regimen_id"),
+                     row.get("dose_g_per_kg"), row.get("course_days"))
+
+
+def check_catalogue_lot(row: Mapping[str, Any]) -> None:
+    """The product exists and the vial size is one of its catalogue sizes."""
+    _catalogue_check(order_checks.check_lot, row["product_id"], row["vial_size_g"])

@@ -1,34 +1,36 @@
 """Backup, restore and health check of the record file (the ``nurse-app`` store commands).
 
-Restoring never destroys anything: the backup is validated first (SQLite header,
-full ``integrity_check``, nurse-app application id, not from a newer version), and
-the current file is kept - as a proper backup when it is healthy, or moved aside
-unchanged (with its ``-wal``/``-shm`` companions) when it is damaged.
+Restoring (:mod:`nurse_app.store.restore`) never destroys anything: only a genuine
+record is accepted, the current file is kept, and the swap is one atomic rename.
 """
 
 from __future__ import annotations
 
-import os
+import errno
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nurse_app.store import audit_chain, schema
+from nurse_app.store import audit_chain, genuine, schema
 from nurse_app.store.api import Store
 from nurse_app.store.backup import (BackupInfo, backups_folder, copy_database, list_backups,
                                     new_backup_path)
-from nurse_app.store.database import (BUSY_TIMEOUT_MS, UnusableFile, diagnose, inspect,
+from nurse_app.store.database import (UnusableFile, diagnose, error_kind, inspect, io_error,
                                       read_only_connection, translated)
-from nurse_app.store.errors import (CorruptDatabaseError, DatabaseBusyError, DatabaseNewerError,
-                                    StoreError)
+from nurse_app.store.errors import StoreError
 from nurse_app.store.location import ensure_folder
+from nurse_app.store.restore import RestoreResult, restore_backup  # noqa: F401 - re-exported
 
 _SIDE_FILES = ("-wal", "-shm")
 
 
 def backup_now(db_path: Path, dest: Path | None = None) -> Path:
-    """Copy the record (backup API) to ``dest`` or the backups folder; verify the copy."""
-    db_path = Path(db_path)
+    """Copy the record (backup API) to ``dest`` or the backups folder; verify the copy.
+
+    The record is only read (no ``-wal``/``-shm`` left behind, no migration).  A failure
+    to write the copy (full disk, read-only folder) names the backup file, not the record.
+    """
+    db_path = Path(db_path).absolute()
     if dest is not None:
         dest = Path(dest).absolute()
         if dest.exists():
@@ -38,14 +40,32 @@ def backup_now(db_path: Path, dest: Path | None = None) -> Path:
                              f"another place for the backup.")
     if not db_path.exists():
         raise StoreError(f"There is no record file at {db_path} to back up.")
-    with Store.open(db_path) as store:
-        target = dest or new_backup_path(db_path, "manual")
+    found = inspect(db_path)
+    if found.is_new:
+        raise StoreError(f"The record file {db_path} holds no records yet; there is nothing to "
+                         f"back up.")
+    try:
+        conn = read_only_connection(db_path)
+    except sqlite3.Error as exc:
+        raise io_error(db_path, exc, error_kind(exc)) from None
+    folder_was_there = backups_folder(db_path).is_dir()
+    try:
         try:
-            with translated(db_path):
-                copy_database(store.db.conn, target)
+            target = dest or new_backup_path(db_path, "manual")
         except OSError as exc:
-            raise StoreError(f"The backup could not be written to {target} "
-                             f"({exc.strerror or exc}).") from None
+            raise StoreError(f"The backups folder beside {db_path} cannot be created "
+                             f"({exc.strerror or exc}); choose a place with --to FILE.") from None
+        try:
+            copy_database(conn, target)
+        except (OSError, sqlite3.Error) as exc:
+            if dest is None and not folder_was_there:
+                try:
+                    backups_folder(db_path).rmdir()  # leave no empty folder behind
+                except OSError:
+                    pass
+            raise _target_error(target, exc) from None
+    finally:
+        conn.close()
     try:
         diagnose(target, full_check=True)
     except UnusableFile as exc:
@@ -54,76 +74,21 @@ def backup_now(db_path: Path, dest: Path | None = None) -> Path:
     return target
 
 
-@dataclass(frozen=True)
-class RestoreResult:
-    restored_from: Path
-    kept_previous: Path | None      # backup of (or the set-aside) file that was replaced
-    previous_was_damaged: bool
-
-
-def _validate_backup(source: Path) -> None:
-    if not source.is_file():
-        raise StoreError(f"The backup file {source} does not exist.")
-    try:
-        found = diagnose(source, full_check=True)
-    except UnusableFile as exc:
-        raise StoreError(f"{source} cannot be restored: it {exc.problem}.") from None
-    except DatabaseNewerError:
-        raise StoreError(f"{source} cannot be restored: it was written by a newer version of "
-                         f"nurse-app.") from None
-    if found.is_new:
-        raise StoreError(f"{source} cannot be restored: it is an empty database, not a "
-                         f"nurse-app backup.")
-
-
-def _set_aside(db_path: Path) -> Path:
-    """Move a damaged record and its companions into the backups folder, unchanged."""
-    target = new_backup_path(db_path, "set-aside").with_suffix(".db.unusable")
-    os.replace(db_path, target)
-    for suffix in _SIDE_FILES:
-        side = db_path.with_name(db_path.name + suffix)
-        if side.exists():
-            os.replace(side, target.with_name(target.name + suffix))
-    return target
-
-
-def restore_backup(db_path: Path, source: Path, *, create_folder: bool = False) -> RestoreResult:
-    """Replace the record at ``db_path`` with the backup ``source`` (validated first).
-
-    Refused while another window has the record open (it would keep writing to the
-    old content).  The restored file is then opened normally, which upgrades an older
-    backup's schema.  ``create_folder``: create a missing folder (the default location
-    on a new laptop).
-    """
-    db_path, source = Path(db_path).absolute(), Path(source).absolute()
-    _validate_backup(source)
-    if db_path.exists() and source.samefile(db_path):
-        raise StoreError("The backup to restore is the record file itself; choose a backup copy.")
-    ensure_folder(db_path, create=create_folder)
-    kept, damaged = None, False
-    if db_path.exists():
-        try:
-            inspect(db_path)
-        except (CorruptDatabaseError, DatabaseNewerError):
-            kept, damaged = _set_aside(db_path), True
-        else:
-            with Store.open(db_path) as current:
-                kept = copy_database(current.db.conn, new_backup_path(db_path, "before-restore"))
-    src = read_only_connection(source)
-    dest = sqlite3.connect(db_path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
-    try:
-        with translated(db_path):
-            # Leaving WAL mode needs the file to ourselves: this fails while it is open elsewhere.
-            mode = dest.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
-            if mode.lower() != "delete":
-                raise DatabaseBusyError("Close every nurse-app window using the record, then "
-                                        "restore again.")
-            src.backup(dest)
-    finally:
-        dest.close()
-        src.close()
-    Store.open(db_path).close()
-    return RestoreResult(restored_from=source, kept_previous=kept, previous_was_damaged=damaged)
+def _target_error(target: Path, exc: BaseException) -> StoreError:
+    """Why the backup file could not be written, about the backup file (the record is fine)."""
+    full = (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or \
+        (isinstance(exc, sqlite3.Error) and error_kind(exc) == "full")
+    read_only = (isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EROFS, errno.EPERM)) or \
+        (isinstance(exc, sqlite3.Error) and error_kind(exc) == "readonly")
+    if full:
+        why = "the disk it is on is full"
+    elif read_only:
+        why = "that place is read-only"
+    else:
+        why = getattr(exc, "strerror", None) or str(exc)
+    return StoreError(f"The backup could not be written to {target}: {why}. Nothing was saved "
+                      f"there; the record file itself is unchanged and fine. Choose another place "
+                      f"with --to FILE.")
 
 
 @dataclass
@@ -144,12 +109,18 @@ class CheckReport:
     chain_unchained: int = 0
     chain_problems: list[str] = field(default_factory=list)
     seal_details: dict[int, str] = field(default_factory=dict)
+    # Tables, columns and indexes compared with the app's own schema for this version
+    # (triggers and views: object_problems above).
+    schema_differences: list[str] = field(default_factory=list)
+    content_problems: list[str] = field(default_factory=list)     # values the API would refuse
+    cannot_open: str | None = None    # why the app could not open it for editing here
 
     @property
     def ok(self) -> bool:
         return (self.integrity == ["ok"] and not self.foreign_key_problems
                 and not self.broken_seals and not self.object_problems
-                and not self.chain_problems)
+                and not self.chain_problems and not self.schema_differences
+                and not self.content_problems and self.cannot_open is None)
 
     def lines(self) -> list[str]:
         current = schema.CURRENT_VERSION
@@ -182,6 +153,13 @@ class CheckReport:
                 self.object_problems) + "); nurse-app reinstalls its own when it opens the file")
         else:
             out.append("Triggers and views: as the app installs them")
+        out.append("Tables and indexes: " + ("as the app creates them" if not self.schema_differences
+                                             else "NOT the app's own: " + "; ".join(self.schema_differences)))
+        out.append("Stored values: " + ("all pass the record's field rules" if not self.content_problems
+                                        else "REFUSED BY THE FIELD RULES: "
+                                        + "; ".join(self.content_problems)))
+        out.append("Opens for editing here: " + ("yes" if self.cannot_open is None
+                                                  else f"NO: {self.cannot_open}"))
         out.append(f"Backups in {backups_folder(self.path)}: {len(self.backups)}"
                    + (f", newest {self.backups[0].path.name}" if self.backups else ""))
         out.append("Result: OK" if self.ok else "Result: PROBLEMS FOUND")
@@ -193,11 +171,21 @@ def check_database(db_path: Path) -> CheckReport:
     db_path = Path(db_path).absolute()
     if not db_path.exists():
         raise StoreError(f"There is no record file at {db_path}.")
-    found = inspect(db_path)
+    found = inspect(db_path, genuine_check=False)
+    try:   # the same checks as opening the record, so "OK" here means it opens
+        ensure_folder(db_path, create=False)
+        inspect(db_path)
+        cannot_open = None
+    except StoreError as exc:
+        cannot_open = str(exc).split(". ")[0].rstrip(".")
     conn = read_only_connection(db_path)
     store = Store(conn, db_path, [], None)
     try:
         with translated(db_path):
+            conn.execute("PRAGMA query_only = ON")
+            differences = [str(d) for d in genuine.schema_differences(conn, found.version)
+                           if d.kind in ("table", "index")]
+            content = genuine.content_problems(conn, limit=10)
             integrity = [r[0] for r in conn.execute("PRAGMA integrity_check")]
             fk_problems = len(conn.execute("PRAGMA foreign_key_check").fetchall())
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -226,4 +214,6 @@ def check_database(db_path: Path) -> CheckReport:
                        chain_entries=chain.entries if chain else None,
                        chain_unchained=chain.unchained_tail if chain else 0,
                        chain_problems=chain.problems if chain else [],
-                       seal_details=dict(sorted(details.items())))
+                       seal_details=dict(sorted(details.items())),
+                       schema_differences=differences, content_problems=content,
+                       cannot_open=cannot_open)

@@ -36,6 +36,8 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Callable
 
+from nurse_app.store.backup import crash_point
+
 APPLICATION_ID = int.from_bytes(b"NURS", "big")
 
 # Tables holding clinical information: audited, and part of the record's meaning.
@@ -494,6 +496,7 @@ def migrate(conn: sqlite3.Connection, target: int = CURRENT_VERSION) -> list[int
             MIGRATIONS[version](conn)
             conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             conn.execute(f"PRAGMA user_version = {version}")
+            crash_point(f"migrate-v{version}-before-commit")
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:

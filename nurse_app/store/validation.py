@@ -59,22 +59,49 @@ def shown(value: float, unit: str | None = None) -> str:
 
 # ----------------------------------------------------------------------- converters
 
-def text(max_length: int, multiline: bool = False) -> Callable[[str, str, Any], str]:
+# Bidirectional embedding/override/isolate controls: pasted from web pages or used to
+# make "evil.exe" read "exe.live"; they are removed from stored text.
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+                          "\u2066\u2067\u2068\u2069")
+
+
+def _invisible(ch: str) -> bool:
+    """A character that shows nothing (zero-width space, joiners, BOM, soft hyphen, fillers)
+    or looks like a plain space without being one: refused in identifiers such as the MRN,
+    where "MRN-1" and "MRN-\u200b1" would otherwise be two different patients."""
+    category = unicodedata.category(ch)
+    return category in ("Cf", "Mn", "Me") or (category == "Zs" and ch != " ") or \
+        ch in "\u115f\u1160\u3164\uffa0"
+
+
+def text(max_length: int, multiline: bool = False,
+         identifier: bool = False) -> Callable[[str, str, Any], str]:
+    """Text stored in NFC form, trimmed, without bidi controls; control characters refused.
+
+    ``identifier``: also refuse invisible characters (an MRN or a lot number must be
+    exactly what is printed on the wristband or the vial).
+    """
     def convert(field: str, label: str, value: Any) -> str:
         if not isinstance(value, str):
             raise _fail(field, f"{label} must be text, not {type(value).__name__}.")
         value = unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n"))
-        value = value.strip()
+        value = "".join(ch for ch in value if ch not in BIDI_CONTROLS).strip()
         refused = ("Cc", "Cs") if multiline else ("Cc", "Cs", "Zl", "Zp")
         for ch in value:
             if unicodedata.category(ch) in refused and not (
                     multiline and ch in _CONTROL_OK_MULTILINE):
                 what = "a line break" if ch == "\n" else f"the control character U+{ord(ch):04X}"
                 raise _fail(field, f"{label} cannot contain {what}.")
+            if identifier and _invisible(ch):
+                raise _fail(field, f"{label} cannot contain the invisible character "
+                                   f"U+{ord(ch):04X} ({unicodedata.name(ch, 'unnamed')}): type "
+                                   f"it exactly as printed.")
         if len(value) > max_length:
             raise _fail(field, f"{label} is too long ({len(value)} characters; at most "
                                f"{max_length}).")
         return value
+    convert.max_length = max_length  # type: ignore[attr-defined]  # for the quick file check
+    convert.multiline = multiline  # type: ignore[attr-defined]
     return convert
 
 
@@ -157,6 +184,8 @@ def date(not_future: bool = False) -> Callable[[str, str, Any], str]:
             raise _fail(field, f"{label} {day.isoformat()} is in the future." if not_future
                         else f"{label} {day.isoformat()} is too far in the future.")
         return day.isoformat()
+    if not_future:
+        convert.stored = date()  # type: ignore[attr-defined]  # re-checking a stored value
     return convert
 
 
@@ -182,6 +211,8 @@ def moment(not_future: bool = False) -> Callable[[str, str, Any], str]:
         if not_future and aware > now_utc() + FUTURE_TOLERANCE:
             raise _fail(field, f"{label} is in the future; enter when it actually happened.")
         return utc_text(aware)
+    if not_future:
+        convert.stored = moment()  # type: ignore[attr-defined]  # re-checking a stored value
     return convert
 
 
