@@ -1,0 +1,465 @@
+"""The course calendar and the follow-ups it brings: pure rules, no Qt, no SQL.
+
+Input: an order (start date, days per course, repeat interval, tolerance) and the visits
+actually given on it (local date, course day, status, partial).  Output: every course
+from the order's start up to a horizon, with its planned dates, the days given, its due
+window and its state, and the follow-up items (rash check call, response review, lab
+checks) that the rules in ``resources/followups.toml`` attach to the courses.
+
+Rules of the calendar:
+
+* the visits on an order are grouped into courses in date order: a visit whose course
+  day is not after the previous one's starts a new course;
+* course 1 is due on the order's start date; each later course is due one interval after
+  the first day of the previous course as actually given (a past visit never moves; the
+  plan follows it), or after the previous course's due date when that course was missed;
+* a course is due from ``due - tolerance`` to ``due + tolerance``; visits starting before
+  the next course's window opens belong to it (given late, they still count);
+* voided visits count as not given; a visit whose infusion was stopped before finishing
+  counts as given but partial (:mod:`nurse_app.core.infusion_record`);
+* a changed or replaced order is recomputed from its start with the same visits.
+
+States: ``planned`` (not yet due), ``due`` (in its window, or in progress), ``done``
+(every day given), ``partial`` (a day stopped early, or the course closed with days
+missing), ``late`` (past its window, still not given), ``missed`` (the next course came
+due without it).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from typing import Any, Iterable, Mapping, Sequence
+
+from nurse_app.core.errors import InputError
+from nurse_app.core.resources import Fields, load_toml
+
+PLANNED, DUE, DONE, PARTIAL, LATE, MISSED = "planned", "due", "done", "partial", "late", "missed"
+STATUSES = (PLANNED, DUE, DONE, PARTIAL, LATE, MISSED)
+OPEN_STATUSES = (PLANNED, DUE, LATE)          # still to do
+COURSE_DAY = "course-day"
+ANCHORS = ("course-last-day", "first-course-start", "next-course-start")
+SIGNED, DRAFT, VOIDED = "signed", "draft", "voided"
+_MAX_COURSES = 2000
+
+
+# --------------------------------------------------------------------------- the rules
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    text: str
+    answer: str = "yes-no"          # "yes-no" or "text"
+
+
+@dataclass(frozen=True)
+class FollowupRule:
+    id: str
+    kind: str
+    title: str
+    anchor: str
+    start_days: int
+    end_days: int
+    every_course: bool
+    indications: tuple[str, ...]
+    risk: str | None
+    why: str
+    questions: tuple[Question, ...]
+    advice: str
+    escalate_if: tuple[str, ...]
+    note: str
+    unverified: bool
+    sources: tuple[str, ...]
+    enabled: bool = True
+
+    def applies_to(self, indication: str | None, risks: Iterable[str]) -> bool:
+        if not self.enabled:
+            return False
+        if self.indications and indication not in self.indications:
+            return False
+        return self.risk is None or self.risk in set(risks)
+
+    def question(self, question_id: str) -> Question | None:
+        return next((q for q in self.questions if q.id == question_id), None)
+
+
+@dataclass(frozen=True)
+class FollowupSettings:
+    tolerance_days: int
+    tolerance_note: str
+    overdue_lookback_days: int
+    rules: tuple[FollowupRule, ...]
+    sources: dict[str, str]
+
+    def rule(self, rule_id: str) -> FollowupRule | None:
+        return next((r for r in self.rules if r.id == rule_id), None)
+
+
+def parse_followups(data: dict[str, Any], name: str) -> FollowupSettings:
+    """Validate the parsed followups file; raises ``ResourceError`` naming the field."""
+    top = Fields(data, name)
+    top.unknown_keys({"schema_version", "sources", "schedule", "rule"})
+    sources = top.sources_table()
+    sched = top.table("schedule")
+    sched.unknown_keys({"tolerance_days", "tolerance_note", "overdue_lookback_days"})
+    rules: list[FollowupRule] = []
+    for f in top.tables("rule"):
+        f.unknown_keys({"id", "kind", "title", "anchor", "start_days", "end_days", "every_course",
+                        "indications", "risk", "why", "questions", "advice", "escalate_if",
+                        "note", "unverified", "sources"})
+        rule_id = f.text("id")
+        if any(r.id == rule_id for r in rules):
+            f.fail(f"rule {rule_id!r} is listed twice", "id")
+        start, end = f.integer("start_days", minimum=-366, maximum=366), \
+            f.integer("end_days", minimum=-366, maximum=366)
+        if end < start:
+            f.fail("end_days is before start_days", "end_days")
+        questions = []
+        for q in f.tables("questions"):
+            q.unknown_keys({"id", "text", "answer"})
+            questions.append(Question(q.text("id"), q.text("text"),
+                                      q.text("answer", "yes-no", choices=("yes-no", "text"))))
+        ids = [q.id for q in questions]
+        if len(set(ids)) != len(ids):
+            f.fail("a question id is listed twice", "questions")
+        escalate = tuple(f.text_list("escalate_if", [], non_empty=False))
+        for e in escalate:
+            if e not in ids:
+                f.fail(f"escalate_if names {e!r}, which is not one of the questions", "escalate_if")
+        kind = f.text("kind")
+        if kind == COURSE_DAY:
+            f.fail(f"kind {COURSE_DAY!r} is the course itself, not a follow-up", "kind")
+        rules.append(FollowupRule(
+            rule_id, kind, f.text("title"), f.text("anchor", choices=ANCHORS), start, end,
+            f.boolean("every_course"), tuple(f.text_list("indications", [], non_empty=False)),
+            f.text("risk", None), f.text("why"), tuple(questions), f.text("advice"), escalate,
+            f.text("note", ""), f.boolean("unverified", False), f.source_keys("sources", sources)))
+    return FollowupSettings(sched.integer("tolerance_days", minimum=0, maximum=30),
+                            sched.text("tolerance_note"),
+                            sched.integer("overdue_lookback_days", minimum=1, maximum=366),
+                            tuple(rules), sources)
+
+
+@lru_cache(maxsize=1)
+def load_followups() -> FollowupSettings:
+    data, name = load_toml("followups.toml")
+    return parse_followups(data, name)
+
+
+def apply_overrides(rules: Sequence[FollowupRule],
+                    overrides: Mapping[str, Mapping[str, Any]] | None) -> tuple[FollowupRule, ...]:
+    """The rules with an agency's changes: ``{rule_id: {"enabled": bool, "start_days": n,
+    "end_days": n}}``.  An unknown rule id or field, or a window that ends before it
+    starts, is refused with a message (never silently ignored).
+
+    This is the seam for the agency policy file: its loader passes its table here.
+    """
+    if not overrides:
+        return tuple(rules)
+    by_id = {r.id: r for r in rules}
+    for rule_id, change in overrides.items():
+        if rule_id not in by_id:
+            raise InputError(f"Follow-up rule {rule_id!r} in the agency policy is unknown "
+                             f"(known: {', '.join(by_id)}).", field="followups")
+        unknown = set(change) - {"enabled", "start_days", "end_days"}
+        if unknown:
+            raise InputError(f"Follow-up rule {rule_id!r}: unknown setting(s) "
+                             f"{', '.join(sorted(unknown))} (use enabled, start_days, end_days).",
+                             field="followups")
+        values = {}
+        if "enabled" in change:
+            if not isinstance(change["enabled"], bool):
+                raise InputError(f"Follow-up rule {rule_id!r}: enabled is true or false.",
+                                 field="followups")
+            values["enabled"] = change["enabled"]
+        for key in ("start_days", "end_days"):
+            if key in change:
+                v = change[key]
+                if isinstance(v, bool) or not isinstance(v, int) or not -366 <= v <= 366:
+                    raise InputError(f"Follow-up rule {rule_id!r}: {key} is a whole number of "
+                                     f"days (-366 to 366), not {v!r}.", field="followups")
+                values[key] = v
+        updated = replace(by_id[rule_id], **values)
+        if updated.end_days < updated.start_days:
+            raise InputError(f"Follow-up rule {rule_id!r}: the window ends before it starts.",
+                             field="followups")
+        by_id[rule_id] = updated
+    return tuple(by_id[r.id] for r in rules)
+
+
+# --------------------------------------------------------------------------- the calendar
+
+@dataclass(frozen=True)
+class OrderPlan:
+    order_id: int
+    course_days: int
+    interval_days: int | None      # None: a single course, repeated only when given again
+    start_date: _dt.date
+    tolerance_days: int
+
+
+def order_plan(order: Mapping[str, Any], *, default_tolerance: int | None = None,
+               regimen: Any = None) -> OrderPlan:
+    """The calendar parameters of an order row: its own days and interval, else the
+    regimen's (``regimen``: a catalogue Regimen or None); its tolerance, else the default."""
+    days = order.get("course_days") or (regimen.days if regimen is not None else None) or 1
+    interval = order.get("interval_days") or (regimen.repeat_min_days if regimen is not None
+                                              else None)
+    tolerance = order.get("tolerance_days")
+    if tolerance is None:
+        tolerance = load_followups().tolerance_days if default_tolerance is None else default_tolerance
+    return OrderPlan(int(order["id"]), int(days), int(interval) if interval else None,
+                     as_date(order["start_date"]), int(tolerance))
+
+
+@dataclass(frozen=True)
+class GivenVisit:
+    visit_id: int
+    date: _dt.date
+    course_day: int
+    status: str                 # signed / draft (voided ones are left out)
+    partial: bool = False
+
+
+@dataclass(frozen=True)
+class CourseDay:
+    day: int
+    date: _dt.date
+    status: str
+    visit: GivenVisit | None = None
+
+
+@dataclass(frozen=True)
+class Course:
+    number: int                 # 1-based, on this order
+    course_days: int
+    due: _dt.date               # planned first day
+    window_start: _dt.date
+    window_end: _dt.date
+    days: tuple[CourseDay, ...]
+    state: str
+
+    @property
+    def started(self) -> bool:
+        return any(d.visit is not None for d in self.days)
+
+    @property
+    def first_date(self) -> _dt.date:
+        return self.days[0].date
+
+    @property
+    def last_date(self) -> _dt.date:
+        """The last day given (a closed partial course) or planned."""
+        if self.state == PARTIAL and any(d.visit is None for d in self.days):
+            return max(d.date for d in self.days if d.visit is not None)
+        return self.days[-1].date
+
+    @property
+    def given_days(self) -> int:
+        return sum(1 for d in self.days if d.visit is not None)
+
+
+def as_date(value: Any) -> _dt.date:
+    if isinstance(value, _dt.datetime):
+        return value.date()
+    if isinstance(value, _dt.date):
+        return value
+    return _dt.date.fromisoformat(str(value)[:10])
+
+
+def _given(visits: Iterable[Mapping[str, Any] | GivenVisit]) -> list[GivenVisit]:
+    out = []
+    for v in visits:
+        if not isinstance(v, GivenVisit):
+            if v.get("status") == VOIDED:
+                continue
+            v = GivenVisit(int(v["id"]), as_date(v["date"]), int(v["course_day"]),
+                           str(v.get("status") or DRAFT), bool(v.get("partial")))
+        if v.status != VOIDED:
+            out.append(v)
+    return sorted(out, key=lambda v: (v.date, v.course_day, v.visit_id))
+
+
+def _groups(visits: list[GivenVisit]) -> list[list[GivenVisit]]:
+    groups: list[list[GivenVisit]] = []
+    for v in visits:
+        if groups and v.course_day > groups[-1][-1].course_day:
+            groups[-1].append(v)
+        else:
+            groups.append([v])
+    return groups
+
+
+def _day_status(visit: GivenVisit | None, date: _dt.date, today: _dt.date, closed: bool) -> str:
+    if visit is not None:
+        if visit.partial:
+            return PARTIAL
+        return DONE if visit.status == SIGNED else DUE
+    if date > today:
+        return PLANNED
+    if date == today:
+        return DUE
+    return MISSED if closed else LATE
+
+
+def _course(number: int, plan: OrderPlan, due: _dt.date, group: list[GivenVisit] | None,
+            today: _dt.date, closed: bool) -> Course:
+    n, tol = plan.course_days, plan.tolerance_days
+    w_start, w_end = due - _dt.timedelta(days=tol), due + _dt.timedelta(days=tol)
+    if not group:
+        if today < w_start:
+            state = PLANNED
+        elif today <= w_end:
+            state = DUE
+        else:
+            state = MISSED if closed else LATE
+        days = tuple(CourseDay(d, due + _dt.timedelta(days=d - 1),
+                               state if d == 1 or state in (LATE, MISSED) else PLANNED)
+                     for d in range(1, n + 1))
+        return Course(number, n, due, w_start, w_end, days, state)
+    by_day: dict[int, GivenVisit] = {}
+    for v in group:
+        by_day.setdefault(min(v.course_day, n), v)
+    given_days = sorted(by_day)
+    days = []
+    for d in range(1, n + 1):
+        visit = by_day.get(d)
+        if visit is not None:
+            date = visit.date
+        else:
+            before = [g for g in given_days if g < d]
+            ref = before[-1] if before else given_days[0]
+            date = by_day[ref].date + _dt.timedelta(days=d - ref)
+        days.append(CourseDay(d, date, _day_status(visit, date, today, closed), visit))
+    statuses = [d.status for d in days]
+    if all(d.visit is not None for d in days):
+        state = PARTIAL if PARTIAL in statuses else (DONE if all(s == DONE for s in statuses) else DUE)
+    elif closed:
+        state = PARTIAL
+    elif LATE in statuses:
+        state = LATE
+    else:
+        state = DUE
+    return Course(number, n, due, w_start, w_end, tuple(days), state)
+
+
+def course_calendar(plan: OrderPlan, visits: Iterable[Mapping[str, Any] | GivenVisit],
+                    today: _dt.date, until: _dt.date | None = None) -> list[Course]:
+    """Every course of the order from its start until ``until`` (default: today), plus
+    any course given later and the first course due after ``until``.  ``visits``: the visits on this order, as dicts with ``id``,
+    ``date`` (local date), ``course_day``, ``status`` and ``partial``, or GivenVisit."""
+    until = max(until or today, today)
+    groups = _groups(_given(visits))
+    courses: list[Course] = []
+    due, gi = plan.start_date, 0
+    tol = _dt.timedelta(days=plan.tolerance_days)
+    while len(courses) < _MAX_COURSES:
+        number = len(courses) + 1
+        if plan.interval_days is None:
+            if gi < len(groups) and number > 1:
+                due = groups[gi][0].date
+            elif number > 1:
+                break
+            next_opens = None
+        else:
+            next_opens = due + _dt.timedelta(days=plan.interval_days) - tol
+        group = None
+        if gi < len(groups) and (next_opens is None or groups[gi][0].date < next_opens):
+            group, gi = groups[gi], gi + 1
+        closed = (gi < len(groups)) or (next_opens is not None and today >= next_opens)
+        course = _course(number, plan, due, group, today, closed)
+        courses.append(course)
+        if group is None and gi >= len(groups) and course.window_start > until:
+            break       # the next course beyond the horizon: its due window is shown
+        if plan.interval_days is None:
+            if gi >= len(groups):
+                break
+            continue
+        base = course.days[0].date if group else due
+        due = base + _dt.timedelta(days=plan.interval_days)
+    return courses
+
+
+def next_course(courses: Sequence[Course]) -> Course | None:
+    """The first course not yet started and not missed (its due window is the next one)."""
+    return next((c for c in courses if not c.started and c.state != MISSED), None)
+
+
+# --------------------------------------------------------------------------- follow-ups
+
+@dataclass(frozen=True)
+class FollowupDue:
+    rule: FollowupRule
+    course_number: int
+    start: _dt.date
+    end: _dt.date
+    status: str
+    call_id: int | None = None
+    reached: bool | None = None
+
+
+def followups_due(courses: Sequence[Course], rules: Iterable[FollowupRule], *,
+                  indication: str | None, risks: Iterable[str],
+                  calls: Iterable[Mapping[str, Any]], today: _dt.date) -> list[FollowupDue]:
+    """The follow-ups the rules attach to these courses, with their state.
+
+    ``calls``: the follow-up records on this order (``id``, ``rule_id``, ``course_number``,
+    ``status`` signed/draft, ``reached``).  A signed record makes its item done; a draft
+    keeps it open with the record's id to reopen.
+    """
+    risks = set(risks)
+    recorded: dict[tuple[str, int], Mapping[str, Any]] = {}
+    for call in sorted(calls, key=lambda c: (c.get("status") == SIGNED, c["id"])):
+        recorded[(call["rule_id"], int(call["course_number"] or 1))] = call   # signed wins
+    out: list[FollowupDue] = []
+    live = [c for c in courses if c.state != MISSED]
+    for rule in rules:
+        if not rule.applies_to(indication, risks):
+            continue
+        anchors: list[tuple[int, _dt.date, _dt.date | None]] = []   # course, anchor, closes
+        if rule.anchor == "first-course-start":
+            if courses and courses[0].state != MISSED:
+                anchors.append((1, courses[0].first_date, None))
+            elif live:
+                anchors.append((live[0].number, live[0].first_date, None))
+        elif rule.anchor == "course-last-day":
+            for i, c in enumerate(live):
+                later = live[i + 1] if i + 1 < len(live) else None
+                closes = later.first_date if later is not None and later.started else None
+                anchors.append((c.number, c.last_date, closes))
+        else:   # next-course-start: before each course after the first
+            for i, c in enumerate(live):
+                if i == 0 and c.number == 1:
+                    continue
+                anchors.append((c.number, c.due if not c.started else c.first_date,
+                                c.first_date if c.started else None))
+        if not rule.every_course:
+            anchors = anchors[:1]
+        for number, anchor, closes in anchors:
+            start = anchor + _dt.timedelta(days=rule.start_days)
+            end = anchor + _dt.timedelta(days=rule.end_days)
+            call = recorded.get((rule.id, number))
+            if call is not None and call.get("status") == SIGNED:
+                status = DONE
+            elif today < start:
+                status = PLANNED
+            elif today <= end:
+                status = DUE
+            elif closes is not None and today >= closes:
+                status = MISSED     # the next course (or, for a trough, this one) has begun
+            else:
+                status = LATE
+            out.append(FollowupDue(rule, number, start, end, status,
+                                   call["id"] if call is not None else None,
+                                   None if call is None or call.get("reached") is None
+                                   else bool(call.get("reached"))))
+    return out
+
+
+def escalation_needed(rule: FollowupRule, answers: Mapping[str, Any]) -> list[str]:
+    """The rule's questions answered "yes" that call for telling the prescriber."""
+    return [q.text for q in rule.questions
+            if q.id in rule.escalate_if and str((answers.get(q.id) or {}).get("answer", "")
+                                                if isinstance(answers.get(q.id), Mapping)
+                                                else answers.get(q.id) or "").lower() == "yes"]
