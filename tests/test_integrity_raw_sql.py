@@ -38,6 +38,9 @@ def template(tmp_path_factory):
         store.add_addendum(signed, "Second addendum.")
         draft = ready_visit(store, "MRN-2")
         store.add_weight(store.get_visit(draft)["patient_id"], 70)
+        for _ in range(2):   # follow-up call records (issue 16) are audited too
+            store.create_followup_call(store.get_visit(draft)["patient_id"],
+                                       rule_id="rash-check-call", notes="Left a message.")
         ids = {"signed": signed, "draft": draft}
     return path, ids
 

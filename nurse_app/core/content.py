@@ -30,6 +30,8 @@ CONTENT_SETS: tuple[ContentSet, ...] = (
                lambda r: f"{len(r.kinds)} kinds, {len(r.severities)} severities"),
     ContentSet("Vital-signs timing", "nurse_app.core.monitoring:load_monitoring",
                lambda m: f"every {m.at_max_rate_every_minutes:g} min at the maximum rate"),
+    ContentSet("Schedule and follow-up rules", "nurse_app.core.schedule:load_followups",
+               lambda f: f"{len(f.rules)} rules, tolerance {f.tolerance_days} days"),
 )
 
 

@@ -27,6 +27,7 @@ from nurse_app.core.errors import InputError, ResourceError
 from nurse_app.core.formatting import fmt_count
 from nurse_app.store import audit_chain, fields, schema
 from nurse_app.store.database import open_connection, open_read_only, translated
+from nurse_app.store.followups import FollowupStore
 from nurse_app.store.errors import (ConflictError, NoNurseProfileError, NotFoundError,
                                     RecordValueError, SignedVisitError, StoreError)
 from nurse_app.store.hashing import content_hash
@@ -39,7 +40,7 @@ _BOOLEAN_COLUMNS = {"archived", "active", "required"}
 _WHAT = {"patients": "Patient", "patient_weights": "Weight entry", "orders": "Order",
          "visits": "Visit", "checklist_entries": "Checklist answer", "vitals": "Vital signs reading",
          "reactions": "Reaction", "product_lots": "Product lot", "addenda": "Addendum",
-         "infusion_events": "Infusion event"}
+         "infusion_events": "Infusion event", "followup_calls": "Follow-up call"}
 # Child tables edited through the generic helpers: rules, cross-check, sort column.
 _CHILDREN = {
     "vitals": (fields.VITALS, fields.check_vitals, "recorded_at"),
@@ -88,7 +89,7 @@ def _fold(value: str | None) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-class Store:
+class Store(FollowupStore):
     """One open record file.  Create with :meth:`Store.open`; close with :meth:`close`."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path, migrated: list[int],

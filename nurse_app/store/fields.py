@@ -71,6 +71,8 @@ ORDER = {
     "max_rate_mg_kg_min": Rule("Maximum rate", positive_number(100, "mg/kg/min")),
     # The patient's risk flags the order was written with (renal, thrombosis, first-infusion).
     "risks": Rule("Risk flags", risk_flags, default=()),
+    # days a course may start before or after its due date (None: resources/followups.toml)
+    "tolerance_days": Rule("Due-date tolerance (days)", integer(0, 30)),
 }
 
 VISIT = {

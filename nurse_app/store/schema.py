@@ -42,17 +42,21 @@ APPLICATION_ID = int.from_bytes(b"NURS", "big")
 
 # Tables holding clinical information: audited, and part of the record's meaning.
 CLINICAL_TABLES = ("patients", "patient_weights", "orders", "visits", "checklist_entries",
-                   "vitals", "reactions", "product_lots", "addenda", "infusion_events")
+                   "vitals", "reactions", "product_lots", "addenda", "infusion_events",
+                   "followup_calls")
 # Children of a visit that freeze when the visit is signed (and are sealed by its hash).
 _V1_CHILD_TABLES = ("checklist_entries", "vitals", "reactions", "product_lots")  # frozen
 VISIT_CHILD_TABLES = (*_V1_CHILD_TABLES, "infusion_events")
 
 # Columns holding JSON text.
-JSON_COLUMNS = {"calculation", "acknowledgements", "signed_snapshot", "risks", "start_acknowledgements"}
+JSON_COLUMNS = {"calculation", "acknowledgements", "signed_snapshot", "risks", "start_acknowledgements",
+                "answers"}
 
 # Messages raised by triggers.  The store recognises the prefix before the colon and
 # turns it into the matching error class; a raw SQL user reads the sentence.
 SIGNED_MESSAGE = "SIGNED: This visit is signed and read-only; write an addendum to correct it."
+CALL_SIGNED_MESSAGE = ("SIGNED: This follow-up call record is signed and read-only; record a new "
+                       "call to add to it.")
 ADDENDUM_MESSAGE = "APPEND-ONLY: Addenda cannot be changed or deleted; write a new addendum."
 AUDIT_MESSAGE = "APPEND-ONLY: The audit log cannot be changed or deleted."
 # INSERT OR REPLACE / REPLACE / UPDATE OR REPLACE would delete the old row without firing
@@ -358,6 +362,16 @@ def _v5_order_weight_basis_and_rate_cap(conn: sqlite3.Connection) -> None:
     install_audit_triggers(conn)
 
 
+def _no_replace_guards(conn: sqlite3.Connection, table: str) -> None:
+    """Refuse an insert that collides with an existing id, and an update of the id."""
+    conn.execute(f"""CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table}
+            WHEN EXISTS (SELECT 1 FROM {table} WHERE id = NEW.id)
+            BEGIN SELECT RAISE(ABORT, '{REPLACE_MESSAGE}'); END""")
+    if table not in ("audit_log", "addenda"):   # those refuse every update already
+        conn.execute(f"""CREATE TRIGGER {table}_no_id_change BEFORE UPDATE ON {table}
+                WHEN NEW.id IS NOT OLD.id BEGIN SELECT RAISE(ABORT, '{ID_MESSAGE}'); END""")
+
+
 def _replace_guards(conn: sqlite3.Connection) -> None:
     """Triggers that hold whatever the writing connection's settings.
 
@@ -370,17 +384,13 @@ def _replace_guards(conn: sqlite3.Connection) -> None:
     """
     signed_row = ("EXISTS (SELECT 1 FROM {t} x JOIN visits v ON v.id = x.visit_id "
                   "WHERE x.id = NEW.id AND v.status = 'signed')")
-    for table in (*CLINICAL_TABLES, "audit_log"):
-        conn.execute(f"""CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table}
-            WHEN EXISTS (SELECT 1 FROM {table} WHERE id = NEW.id)
-            BEGIN SELECT RAISE(ABORT, '{REPLACE_MESSAGE}'); END""")
+    # (the tables present at this version: a table added later gets its guards in its step)
+    for table in existing_tables(conn, (*CLINICAL_TABLES, "audit_log")):
+        _no_replace_guards(conn, table)
         if table in VISIT_CHILD_TABLES:
             conn.execute(f"""CREATE TRIGGER {table}_signed_no_replace BEFORE INSERT ON {table}
                 WHEN {signed_row.format(t=table)}
                 BEGIN SELECT RAISE(ABORT, '{SIGNED_MESSAGE}'); END""")
-        if table not in ("audit_log", "addenda"):   # those refuse every update already
-            conn.execute(f"""CREATE TRIGGER {table}_no_id_change BEFORE UPDATE ON {table}
-                WHEN NEW.id IS NOT OLD.id BEGIN SELECT RAISE(ABORT, '{ID_MESSAGE}'); END""")
     conn.execute(f"""CREATE TRIGGER visits_signed_no_insert BEFORE INSERT ON visits
         WHEN NEW.status = 'signed' OR EXISTS (SELECT 1 FROM visits WHERE id = NEW.id
                                               AND status = 'signed')
@@ -463,6 +473,56 @@ def _v7_order_risks_and_start_acknowledgements(conn: sqlite3.Connection) -> None
     install_audit_triggers(conn)
 
 
+# The version whose step adds the follow-up call records (issue 16).
+SCHEDULE_VERSION = ORDER_RISKS_VERSION + 1
+
+
+def _v8_followup_calls(conn: sqlite3.Connection) -> None:
+    """Version 8: follow-up call records (rash check call, response review, lab check) and
+    each order's own tolerance for a course's due date.
+
+    A call record is autosaved as a draft, audited like every clinical table, and signed
+    like a visit note: once signed, triggers refuse any change or deletion.
+    """
+    run_script(conn, """
+    CREATE TABLE followup_calls (
+        id            INTEGER PRIMARY KEY,
+        patient_id    INTEGER NOT NULL REFERENCES patients(id) ON DELETE RESTRICT,
+        order_id      INTEGER REFERENCES orders(id) ON DELETE RESTRICT,
+        rule_id       TEXT NOT NULL,     -- a rule id from resources/followups.toml
+        course_number INTEGER CHECK (course_number >= 1),
+        due_date      TEXT,              -- YYYY-MM-DD: first day of the rule's window
+        called_at     TEXT,
+        reached       INTEGER CHECK (reached IN (0, 1)),
+        answers       TEXT,              -- JSON {question id: {"answer", "note", "text"}}
+        advice        TEXT NOT NULL DEFAULT '',
+        escalated_to  TEXT NOT NULL DEFAULT '',
+        escalated_at  TEXT,
+        notes         TEXT NOT NULL DEFAULT '',
+        nurse_name    TEXT NOT NULL,
+        status        TEXT NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'signed')),
+        signed_by     TEXT,
+        signed_at     TEXT,
+        content_hash  TEXT,
+        created_at    TEXT NOT NULL,
+        updated_at    TEXT NOT NULL,
+        CHECK ((status = 'signed') = (signed_by IS NOT NULL AND signed_at IS NOT NULL
+                                      AND content_hash IS NOT NULL))
+    );
+    CREATE INDEX followup_calls_order ON followup_calls (order_id, rule_id, course_number);
+    CREATE INDEX followup_calls_patient ON followup_calls (patient_id, called_at);
+    ALTER TABLE orders ADD COLUMN tolerance_days INTEGER CHECK (tolerance_days BETWEEN 0 AND 30);
+    """)
+    conn.execute(f"""CREATE TRIGGER followup_calls_signed_no_update BEFORE UPDATE ON followup_calls
+        WHEN OLD.status = 'signed' BEGIN SELECT RAISE(ABORT, '{CALL_SIGNED_MESSAGE}'); END""")
+    conn.execute(f"""CREATE TRIGGER followup_calls_signed_no_delete BEFORE DELETE ON followup_calls
+        WHEN OLD.status = 'signed' BEGIN SELECT RAISE(ABORT, '{CALL_SIGNED_MESSAGE}'); END""")
+    conn.execute(f"""CREATE TRIGGER followup_calls_signed_no_insert BEFORE INSERT ON followup_calls
+        WHEN NEW.status = 'signed' BEGIN SELECT RAISE(ABORT, '{CALL_SIGNED_MESSAGE}'); END""")
+    _no_replace_guards(conn, "followup_calls")
+    install_audit_triggers(conn)
+
+
 # version -> step bringing the file from version - 1 to version.  Append only.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _v1_tables,
@@ -472,6 +532,7 @@ MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     5: _v5_order_weight_basis_and_rate_cap,
     INTEGRITY_VERSION: _v6_integrity,
     ORDER_RISKS_VERSION: _v7_order_risks_and_start_acknowledgements,
+    SCHEDULE_VERSION: _v8_followup_calls,
 }
 CURRENT_VERSION = max(MIGRATIONS)
 

@@ -1,0 +1,96 @@
+"""Follow-up call records in the store: migration, autosave, audit, signing, triggers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+
+import pytest
+
+from nurse_app.store import Store
+from nurse_app.store.errors import RecordValueError, SignedVisitError, StoreError
+from nurse_app.store.schema import CURRENT_VERSION, SCHEDULE_VERSION
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store.open(tmp_path / "r.db")
+    s.set_nurse_profile("Maria Santos", "RN")
+    yield s
+    s.close()
+
+
+def _patient_order(store):
+    pid = store.create_patient(mrn="M1", name="Ann Lee", date_of_birth="1970-01-01", sex="female",
+                               indication="dermatomyositis")
+    oid = store.create_order(pid, product_id="octagam-10", regimen_id="dermatomyositis",
+                             course_days=5, interval_days=28, start_date="2025-01-06",
+                             prescriber="Dr. K")
+    return pid, oid
+
+
+def test_schema_has_the_call_table_and_order_tolerance(store):
+    assert store.schema_version == CURRENT_VERSION >= SCHEDULE_VERSION
+    pid, oid = _patient_order(store)
+    assert store.update_order(oid, tolerance_days=2)["tolerance_days"] == 2
+    with pytest.raises(RecordValueError):
+        store.update_order(oid, tolerance_days=45)
+
+
+def test_call_autosaves_is_audited_and_signs_read_only(store, tmp_path):
+    pid, oid = _patient_order(store)
+    cid = store.create_followup_call(pid, order_id=oid, rule_id="rash-check-call", course_number=1,
+                                     due_date="2025-01-18")
+    store.update_followup_call(cid, called_at=dt.datetime(2025, 1, 18, 10, tzinfo=dt.timezone.utc),
+                               reached=True)
+    with pytest.raises(StoreError, match="not answered"):
+        store.sign_followup_call(cid)
+    answers = {"new-itchy-rash": "yes", "blisters": {"answer": "yes", "note": "palms"},
+               "spreading": "no", "fever": "no", "where": {"text": "both palms"}}
+    store.update_followup_call(cid, answers=answers)
+    with pytest.raises(StoreError, match="prescriber"):
+        store.sign_followup_call(cid)
+    store.update_followup_call(cid, escalated_to="Dr. K",
+                               escalated_at=dt.datetime(2025, 1, 18, 10, 20, tzinfo=dt.timezone.utc))
+    signed = store.sign_followup_call(cid)
+    assert signed["status"] == "signed" and signed["signed_by"] == "Maria Santos, RN"
+    assert signed["answers"]["blisters"] == {"answer": "yes", "note": "palms"}
+    assert store.followup_call_intact(cid) is True
+    with pytest.raises(SignedVisitError):
+        store.update_followup_call(cid, notes="late change")
+    with pytest.raises(SignedVisitError):
+        store.delete_followup_call(cid)
+    actions = [e["action"] for e in store.audit_entries("followup_calls", cid)]
+    assert actions.count("update") >= 4 and "insert" in actions
+    # raw SQL from another program cannot change or delete it either
+    raw = sqlite3.connect(store.path, isolation_level=None)
+    try:
+        with pytest.raises(sqlite3.IntegrityError, match="signed"):
+            raw.execute("UPDATE followup_calls SET notes = 'x' WHERE id = ?", [cid])
+        with pytest.raises(sqlite3.IntegrityError):
+            raw.execute("DELETE FROM followup_calls WHERE id = ?", [cid])
+        with pytest.raises(sqlite3.IntegrityError):
+            raw.execute("INSERT OR REPLACE INTO followup_calls SELECT * FROM followup_calls "
+                        "WHERE id = ?", [cid])
+    finally:
+        raw.close()
+    from nurse_app.store.maintenance import check_database
+    report = check_database(store.path)
+    assert report.ok, report.lines()
+
+
+def test_unknown_rule_and_bad_answer_are_refused(store):
+    pid, oid = _patient_order(store)
+    with pytest.raises(RecordValueError, match="Unknown follow-up"):
+        store.create_followup_call(pid, rule_id="nope")
+    with pytest.raises(RecordValueError, match="yes, no or unknown"):
+        store.create_followup_call(pid, rule_id="rash-check-call", answers={"fever": "maybe"})
+
+
+def test_not_reached_call_signs_without_answers(store):
+    pid, oid = _patient_order(store)
+    cid = store.create_followup_call(pid, order_id=oid, rule_id="rash-check-call", course_number=1,
+                                     called_at="2025-01-18T10:00:00+00:00", reached=False,
+                                     notes="No answer; left a message.")
+    assert store.sign_followup_call(cid)["reached"] is False
+    assert [c["id"] for c in store.calls_since(pid, None)] == [cid]
