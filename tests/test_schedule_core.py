@@ -218,3 +218,11 @@ def test_every_rule_cites_known_sources_and_a_broken_file_is_refused():
     bad["rule"][0].update(end_days=9, sources=["B"])
     with pytest.raises(ResourceError, match="not listed"):
         S.parse_followups(bad, "followups.toml")
+
+
+def test_no_rash_call_for_a_course_that_is_late_and_not_given():
+    courses = S.course_calendar(plan(), course_of(1, "2025-01-06"), today=D(2025, 2, 14))
+    assert courses[1].state == S.LATE
+    calls = [f for f in S.followups_due(courses, rules(), indication="cidp", risks=(), calls=[],
+                                        today=D(2025, 2, 14)) if f.rule.id == "rash-check-call"]
+    assert [f.course_number for f in calls] == [1]

@@ -105,7 +105,8 @@ def run_demo(args) -> int:
 
     started = time.perf_counter()
     with Store.open(path, create_folder=is_default) as store:
-        summary = demo.generate(store, args.patients, seed=args.seed, progress=progress)
+        summary = demo.generate(store, args.patients, seed=args.seed, progress=progress,
+                                week_examples=True)
     if show_progress:
         print(file=sys.stderr)
     print(f"Added {summary.patients:,} demo patients, {summary.orders:,} orders, "

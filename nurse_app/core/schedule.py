@@ -425,6 +425,8 @@ def followups_due(courses: Sequence[Course], rules: Iterable[FollowupRule], *,
                 anchors.append((live[0].number, live[0].first_date, None))
         elif rule.anchor == "course-last-day":
             for i, c in enumerate(live):
+                if not c.started and c.state not in (PLANNED, DUE):
+                    continue        # a late course: no call until it is given
                 later = live[i + 1] if i + 1 < len(live) else None
                 closes = later.first_date if later is not None and later.started else None
                 anchors.append((c.number, c.last_date, closes))

@@ -26,7 +26,7 @@ from nurse_app.core.dosing import calculate
 from nurse_app.core.visit_logic import request_from_order, visit_risks
 from nurse_app.store.api import Store
 from nurse_app.store.errors import StoreError
-from nurse_app.store.times import UTC
+from nurse_app.store.times import UTC, today_local
 
 DEMO_ANCHOR = _dt.datetime(2025, 1, 31, 17, 0, tzinfo=UTC)
 MRN_PREFIX = "DEMO-"
@@ -74,8 +74,13 @@ class _Counter:
 
 
 def generate(store: Store, patients: int, seed: int = 1,
-             progress: Callable[[int, int], None] | None = None) -> DemoSummary:
-    """Add ``patients`` demo patients with their orders and visit history."""
+             progress: Callable[[int, int], None] | None = None, *,
+             week_examples: bool = False, today: _dt.date | None = None) -> DemoSummary:
+    """Add ``patients`` demo patients with their orders and visit history.
+
+    ``week_examples``: also add the few patients of :func:`add_week_examples`, whose
+    dates are relative to ``today`` (default: today) so that the Week page has something
+    to show: mid-course, a missed course, a rash check call due and one done."""
     if not 1 <= patients <= 100_000:
         raise StoreError("The number of demo patients must be from 1 to 100,000.")
     if store.db.execute("SELECT 1 FROM patients LIMIT 1").fetchone():
@@ -89,6 +94,11 @@ def generate(store: Store, patients: int, seed: int = 1,
                 _patient(store, random.Random(f"{seed}/{index}"), index, count)
         if progress:
             progress(min(first + PATIENTS_PER_TRANSACTION, patients), patients)
+    if week_examples:
+        with store.transaction():
+            extra = add_week_examples(store, today or today_local(), first_index=patients,
+                                      count=count)
+        patients += extra
     name, credentials = (previous_profile["name"], previous_profile["credentials"]) \
         if previous_profile else ("Demo Nurse", "RN")
     store.set_nurse_profile(name, credentials)
@@ -135,6 +145,58 @@ def _patient(store: Store, rng: random.Random, index: int, count: _Counter) -> N
                    calc, sign=not (last and in_progress), count=count)
 
 
+# (name, sex, regimen, product, weight, first day as days before today, courses given as
+#  (days before today of day 1, days given, day stopped early or 0), rash call signed)
+_WEEK_EXAMPLES = (
+    ("Hana Novák", "female", "dermatomyositis", "octagam-10", 64.0, 2, ((2, 2, 0),), False),
+    ("Luis Fernández", "male", "cidp-maintenance", "gamunex-c", 81.0, 50, ((50, 1, 0),), False),
+    ("Grace MacLeod", "female", "pemphigus", "privigen", 70.5, 14, ((14, 5, 0),), True),
+    ("Omar Haddad", "male", "pemphigoid", "panzyga", 77.0, 13, ((13, 5, 4),), False),
+)
+
+
+def add_week_examples(store: Store, today: _dt.date, *, first_index: int = 0,
+                      count: "_Counter | None" = None) -> int:
+    """Patients whose schedule this week shows each state: mid-course (day 3 due today),
+    a missed course (and the next one late), a rash check call done and signed, a rash
+    check call due after a course with a day stopped early.  Returns how many."""
+    count = count or _Counter()
+    for n, (name, sex, regimen_id, product, weight, first, courses, called) in enumerate(_WEEK_EXAMPLES):
+        rng = random.Random(f"week/{n}")
+        regimen = _regimen(regimen_id)
+        first_day = today - _dt.timedelta(days=first)
+        patient_id = store.create_patient(
+            mrn=f"{MRN_PREFIX}{first_index + n + 1:06d}", name=name,
+            date_of_birth=today - _dt.timedelta(days=365 * (40 + 7 * n)), sex=sex,
+            height_cm=165.0 if sex == "female" else 178.0, indication=regimen_id,
+            prescriber="Dr. L. Moreau")
+        order_id = store.create_order(
+            patient_id, product_id=product, regimen_id=regimen_id, course_days=regimen.days,
+            interval_days=regimen.repeat_min_days or 28, start_date=first_day,
+            prescriber="Dr. L. Moreau")
+        count.orders += 1
+        store.add_weight(patient_id, weight, measured_on=first_day)
+        calc = calculate(DoseRequest(product_id=product, weight_kg=weight, height_cm=165.0,
+                                     sex=sex, regimen_id=regimen_id)).to_dict()
+        last_day = first_day
+        for before, given, stopped in courses:
+            for day in range(given):
+                last_day = today - _dt.timedelta(days=before - day)
+                _visit(store, rng, patient_id, order_id, last_day, day + 1, regimen.days, weight,
+                       calc, sign=True, count=count, stop_early=(day + 1 == stopped))
+        if called:
+            call_day = last_day + _dt.timedelta(days=8)
+            call_at = _dt.datetime.combine(min(call_day, today - _dt.timedelta(days=1)),
+                                           _dt.time(10, 0), tzinfo=UTC)
+            call_id = store.create_followup_call(
+                patient_id, order_id=order_id, rule_id="rash-check-call", course_number=1,
+                due_date=call_day, called_at=call_at, reached=True,
+                answers={"new-itchy-rash": "no", "blisters": "no", "spreading": "no", "fever": "no"},
+                advice="Told to call if an itchy rash or small blisters appear on the palms or soles.")
+            store.sign_followup_call(call_id)
+    return len(_WEEK_EXAMPLES)
+
+
 def _regimen(regimen_id: str):
     from nurse_app.core.catalogue import load_catalogue
     return load_catalogue().regimen(regimen_id)
@@ -142,7 +204,7 @@ def _regimen(regimen_id: str):
 
 def _visit(store: Store, rng: random.Random, patient_id: int, order_id: int, date: _dt.date,
            course_day: int, course_days: int, weight: float, calc: dict, *, sign: bool,
-           count: _Counter) -> None:
+           count: _Counter, stop_early: bool = False) -> None:
     start = _dt.datetime.combine(date, _dt.time(rng.randint(13, 16), rng.choice((0, 15, 30, 45))),
                                  tzinfo=UTC)
     visit_id = store.create_visit(
@@ -183,7 +245,12 @@ def _visit(store: Store, rng: random.Random, patient_id: int, order_id: int, dat
         readings.append((hour, readings[-1][1]))
         hour += _dt.timedelta(hours=1)
     readings += [(end, 0.0), (end + _dt.timedelta(minutes=30), 0.0)]
-    if sign:  # an unsigned last visit is still running
+    if stop_early:  # a day stopped before finishing (counts as partly given)
+        end = infusion_start + _dt.timedelta(minutes=minutes / 2)
+        readings = [r for r in readings if r[0] < end] + [(end, 0.0)]
+        store.add_infusion_event(visit_id, kind="stop", occurred_at=end,
+                                 note="Stopped before finishing: patient unwell.")
+    elif sign:  # an unsigned last visit is still running
         store.add_infusion_event(visit_id, kind="end", occurred_at=end)
     for at, rate in readings:
         values = {k: v + (rng.choice((-1, 0, 1)) if k != "temperature_c" else

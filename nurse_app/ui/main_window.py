@@ -152,7 +152,7 @@ class MainWindow(QMainWindow):
 
         def work(progress):
             with Store.open(path) as other:
-                return generate(other, patients=25, seed=1, progress=progress)
+                return generate(other, patients=25, seed=1, progress=progress, week_examples=True)
 
         def done(_summary):
             if self.is_built("patients"):
