@@ -227,3 +227,15 @@ def test_no_rash_call_for_a_course_that_is_late_and_not_given():
                                         today=D(2025, 2, 14)) if f.rule.id == "rash-check-call"]
     assert 2 not in [f.course_number for f in calls]
     assert calls[0].course_number == 1
+
+
+def test_a_long_run_of_missed_courses_before_since_is_counted_not_listed():
+    visits = course_of(1, "2024-01-08")
+    today = D(2025, 1, 20)
+    full = S.course_calendar(plan(start="2024-01-08"), visits, today=today)
+    short = S.course_calendar(plan(start="2024-01-08"), visits, today=today, since=D(2024, 12, 16))
+    assert len(short) <= 5 < len(full)
+    assert short[0].number == 1 and short[0].state == S.DONE
+    tail = {c.number: c for c in full if c.number >= short[1].number}
+    assert all(tail[c.number] == c for c in short[1:])        # same numbers, dates, states
+    assert [c.state for c in full[1:-2]] == [S.MISSED] * (len(full) - 3)

@@ -239,10 +239,7 @@ class Course:
     window_end: _dt.date
     days: tuple[CourseDay, ...]
     state: str
-
-    @property
-    def started(self) -> bool:
-        return any(d.visit is not None for d in self.days)
+    started: bool = False       # at least one day given
 
     @property
     def first_date(self) -> _dt.date:
@@ -317,7 +314,7 @@ def _course(number: int, plan: OrderPlan, due: _dt.date, group: list[GivenVisit]
         days = tuple(CourseDay(d, due + _dt.timedelta(days=d - 1),
                                state if d == 1 or state in (LATE, MISSED) else PLANNED)
                      for d in range(1, n + 1))
-        return Course(number, n, due, w_start, w_end, days, state)
+        return Course(number, n, due, w_start, w_end, days, state, False)
     by_day: dict[int, GivenVisit] = {}
     for v in group:
         by_day.setdefault(min(v.course_day, n), v)
@@ -341,21 +338,38 @@ def _course(number: int, plan: OrderPlan, due: _dt.date, group: list[GivenVisit]
         state = LATE
     else:
         state = DUE
-    return Course(number, n, due, w_start, w_end, tuple(days), state)
+    return Course(number, n, due, w_start, w_end, tuple(days), state, True)
 
 
 def course_calendar(plan: OrderPlan, visits: Iterable[Mapping[str, Any] | GivenVisit],
-                    today: _dt.date, until: _dt.date | None = None) -> list[Course]:
+                    today: _dt.date, until: _dt.date | None = None, *,
+                    since: _dt.date | None = None) -> list[Course]:
     """Every course of the order from its start until ``until`` (default: today), plus
-    any course given later and the first course due after ``until``.  ``visits``: the visits on this order, as dicts with ``id``,
-    ``date`` (local date), ``course_day``, ``status`` and ``partial``, or GivenVisit."""
+    any course given later and the first course due after ``until``.  ``visits``: the
+    visits on this order, as dicts with ``id``, ``date`` (local date), ``course_day``,
+    ``status`` and ``partial``, or GivenVisit.
+
+    ``since``: a run of courses missed after the last visit whose next window opened
+    before ``since`` is counted (course numbers stay right) but not listed, so an order
+    left active for months without visits costs no more than one that is kept up."""
     until = max(until or today, today)
     groups = _groups(_given(visits))
     courses: list[Course] = []
-    due, gi = plan.start_date, 0
+    due, gi, number = plan.start_date, 0, 0
     tol = _dt.timedelta(days=plan.tolerance_days)
     while len(courses) < _MAX_COURSES:
-        number = len(courses) + 1
+        number += 1
+        if (since is not None and plan.interval_days and gi >= len(groups) and number > 1):
+            # whole intervals whose course closed (next window opened) before ``since``
+            interval = plan.interval_days
+            # course j from here closes on due + (j + 1) * interval - tol: skip those that
+            # closed before ``since`` (and by today)
+            closes = due + _dt.timedelta(days=interval) - tol
+            limit = min(since, today + _dt.timedelta(days=1))
+            skip = max(0, ((limit - closes).days + interval - 1) // interval)
+            if skip:
+                number += skip
+                due += _dt.timedelta(days=skip * interval)
         if plan.interval_days is None:
             if gi < len(groups) and number > 1:
                 due = groups[gi][0].date

@@ -111,7 +111,7 @@ def kind_title(kind: str, rules: Iterable[core.FollowupRule] | None = None) -> s
 
 
 def _local_date(moment: str) -> _dt.date:
-    return parse_utc(moment).astimezone().date()
+    return _dt.datetime.fromisoformat(moment).astimezone().date()
 
 
 class _Doses:
@@ -176,7 +176,8 @@ def build_schedule(store, start: _dt.date | None = None, days: int = DEFAULT_DAY
     for v in visits:
         visits_by_order.setdefault(v["order_id"], []).append(
             {"id": v["id"], "date": _local_date(v["moment"]), "course_day": v["course_day"],
-             "status": v["status"], "partial": outcome_from_kinds(v["event_kinds"]).partial})
+             "status": v["status"],
+             "partial": bool(v["event_kinds"]) and outcome_from_kinds(v["event_kinds"]).partial})
     calls_by_order: dict[int, list[dict]] = {}
     for c in calls:
         calls_by_order.setdefault(c["order_id"], []).append(c)
@@ -186,7 +187,7 @@ def build_schedule(store, start: _dt.date | None = None, days: int = DEFAULT_DAY
         regimen = catalogue.regimens.get(order.get("regimen_id") or "")
         plan = core.order_plan(order, default_tolerance=settings.tolerance_days, regimen=regimen)
         courses = core.course_calendar(plan, visits_by_order.get(order["id"], []), today,
-                                       until=max(end, today))
+                                       until=max(end, today), since=lookback)
         product = catalogue.products.get(order["product_id"])
         base = {"patient_id": order["patient_id"], "order_id": order["id"],
                 "patient_name": order["patient_name"], "mrn": order["patient_mrn"],

@@ -197,12 +197,13 @@ class FollowupStore:
     # ------------------------------------------------------------------ schedule reads
 
     def schedule_rows(self) -> tuple[list[dict], list[dict], list[dict]]:
-        """Everything the schedule needs, for the whole record, in three queries:
+        """Everything the schedule needs, for the whole record, in four queries:
 
         * active orders of patients not archived, with the patient's name, MRN,
           indication, height, sex, date of birth and latest weight;
-        * every visit on those orders (``status``, ``course_day``, its moment, and the
-          kinds of its start/resume/stop/end infusion events in time order);
+        * every visit on those orders (``status``, ``course_day``, its moment) and, for
+          the visits with a stop event, the kinds of their start/resume/stop/end events
+          in time order (``event_kinds``; empty for the others);
         * every follow-up call record on those orders.
         """
         conn = self.db.conn
@@ -218,16 +219,21 @@ class FollowupStore:
             names = [d[0] for d in cur.description]
             orders = [self._decode(dict(zip(names, r))) for r in cur]
             visits = [{"id": r[0], "patient_id": r[1], "order_id": r[2], "status": r[3],
-                       "course_day": r[4], "course_days": r[5], "moment": r[6],
-                       "event_kinds": r[7].split(",") if r[7] else []}
+                       "course_day": r[4], "moment": r[5], "event_kinds": []}
                       for r in conn.execute(
-                "SELECT v.id, v.patient_id, v.order_id, v.status, v.course_day, v.course_days, "
-                "COALESCE(v.started_at, v.scheduled_at, v.created_at), "
-                "(SELECT group_concat(kind) FROM (SELECT e.kind FROM infusion_events e "
-                " WHERE e.visit_id = v.id AND e.kind IN ('start', 'resume', 'stop', 'end') "
-                " ORDER BY e.occurred_at, e.id)) "
-                "FROM visits v JOIN orders o ON o.id = v.order_id "
-                "WHERE o.active = 1")]
+                "SELECT v.id, v.patient_id, v.order_id, v.status, v.course_day, "
+                "COALESCE(v.started_at, v.scheduled_at, v.created_at) "
+                "FROM orders o JOIN visits v ON v.order_id = o.id WHERE o.active = 1")]
+            # Only a visit with a stop event can have been stopped before finishing; the
+            # rule (core.infusion_record) reads the kinds of those visits' events.
+            by_id = {v["id"]: v for v in visits}
+            for visit_id, kind in conn.execute(
+                    "SELECT e.visit_id, e.kind FROM infusion_events e WHERE e.visit_id IN "
+                    "(SELECT visit_id FROM infusion_events WHERE kind = 'stop') "
+                    "AND e.kind IN ('start', 'resume', 'stop', 'end') "
+                    "ORDER BY e.visit_id, e.occurred_at, e.id"):
+                if visit_id in by_id:
+                    by_id[visit_id]["event_kinds"].append(kind)
             calls = [{"id": r[0], "patient_id": r[1], "order_id": r[2], "rule_id": r[3],
                       "course_number": r[4], "status": r[5], "reached": r[6]}
                      for r in conn.execute(

@@ -512,6 +512,11 @@ def _v8_followup_calls(conn: sqlite3.Connection) -> None:
     CREATE INDEX followup_calls_order ON followup_calls (order_id, rule_id, course_number);
     CREATE INDEX followup_calls_patient ON followup_calls (patient_id, called_at);
     ALTER TABLE orders ADD COLUMN tolerance_days INTEGER CHECK (tolerance_days BETWEEN 0 AND 30);
+    -- the schedule reads every visit of the active orders: a covering index keeps it off
+    -- the wide visit rows (calculation snapshots); and the few visits that were stopped
+    CREATE INDEX visits_schedule ON visits (order_id, course_day, status, started_at,
+                                            scheduled_at, created_at, patient_id);
+    CREATE INDEX infusion_events_kind ON infusion_events (kind, visit_id);
     """)
     conn.execute(f"""CREATE TRIGGER followup_calls_signed_no_update BEFORE UPDATE ON followup_calls
         WHEN OLD.status = 'signed' BEGIN SELECT RAISE(ABORT, '{CALL_SIGNED_MESSAGE}'); END""")
