@@ -163,8 +163,9 @@ class FollowupCallDialog(QDialog):
         self.escalated_at.setDateTime(self._qt(c.get("escalated_at")) or QDateTime.currentDateTime())
         self.notes.setPlainText(c.get("notes") or "")
         signed = c["status"] == "signed"
-        for w in self.findChildren((QComboBox, QLineEdit, QDateTimeEdit, QCheckBox)):
-            w.setEnabled(not signed)
+        for kind in (QComboBox, QLineEdit, QDateTimeEdit, QCheckBox):
+            for w in self.findChildren(kind):
+                w.setEnabled(not signed)
         for w in (self.advice, self.notes):
             w.setReadOnly(signed)
         self.sign_button.setEnabled(not signed)
