@@ -48,6 +48,7 @@ from fhir.resources.R4B.allergyintolerance import AllergyIntolerance
 from fhir.resources.R4B.annotation import Annotation
 from fhir.resources.R4B.bundle import Bundle, BundleEntry
 from fhir.resources.R4B.codeableconcept import CodeableConcept
+from fhir.resources.R4B.communication import Communication, CommunicationPayload
 from fhir.resources.R4B.coding import Coding
 from fhir.resources.R4B.encounter import Encounter, EncounterParticipant
 from fhir.resources.R4B.extension import Extension
@@ -365,12 +366,40 @@ class _Builder:
         return events
 
 
+    # ------------------------------------------------------------------ follow-up calls
+
+    def communications(self) -> list[Communication]:
+        """Signed follow-up calls since the previous visit (rash check call, reviews) as
+        Communications by telephone with the patient."""
+        from nurse_app.services.schedule import call_rule, call_summary_lines
+        result = []
+        for call in self.record.followup_calls:
+            rule = call_rule(call)
+            lines = call_summary_lines(call)
+            result.append(Communication(
+                id=self.id("followup-call", call["id"]),
+                text=_narrative(lines),
+                status="completed",
+                category=[CodeableConcept(text=rule.title if rule else call["rule_id"])],
+                medium=[_concept(_PARTICIPATION_MODE, [("PHONE", "telephone")])],
+                subject=_ref(self.patient),
+                sent=call.get("called_at") or call.get("signed_at"),
+                sender=Reference(display=call.get("signed_by") or call.get("nurse_name")),
+                recipient=[_ref(self.patient)],
+                payload=[CommunicationPayload(contentString="\n".join(l.strip() for l in lines))],
+            ))
+        return result
+
+
+_PARTICIPATION_MODE = "http://terminology.hl7.org/CodeSystem/v3-ParticipationMode"
+
+
 def visit_bundle(record: VisitRecord, timestamp: str | None = None) -> Bundle:
     """The visit as a FHIR R4 ``collection`` Bundle (every part validated on creation)."""
     b = _Builder(record)
     administration = b.administration()
     resources = [b.patient, b.encounter, administration, *b.observations(), *b.allergies(),
-                 *b.adverse_events(administration)]
+                 *b.adverse_events(administration), *b.communications()]
     bundle_id = b.id("bundle")
     return Bundle(
         id=bundle_id,

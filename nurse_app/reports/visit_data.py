@@ -35,6 +35,7 @@ from nurse_app.core.reactions import kind_label, severity_label
 from nurse_app.core.visit_logic import RISK_LABELS, age_years, order_risks, request_from_order
 from nurse_app.core.vitals import LOCAL_POLICY, flag_series, vital_measures
 from nurse_app.reports.agency import ADDRESS, agency_details
+from nurse_app.services.schedule import call_summary_lines
 from nurse_app.store import Store, to_local
 from nurse_app.store.fields import VITAL_MEASURES, reading_measures
 
@@ -69,6 +70,8 @@ class VisitRecord:
     # Signed visits with a signing snapshot: ``patient`` and ``order`` above are as they
     # were at signing; these are the fields changed since: (section, label, value now).
     changed_since_signing: tuple[tuple[str, str, str], ...] = ()
+    # Signed follow-up call records made since the patient's previous visit (issue 16).
+    followup_calls: tuple[dict, ...] = ()
 
     @property
     def signed(self) -> bool:
@@ -125,7 +128,18 @@ def load_visit(store: Store, visit_id: int) -> VisitRecord:
         profile_nurse=profile["display"] if profile else None,
         seal_ok=store.verify_visit(visit_id) if signed else None,
         signing_problems=[] if signed else store.signing_problems(visit_id),
+        followup_calls=_calls_before(store, visit),
     )
+
+
+def _calls_before(store: Store, visit: Mapping[str, Any]) -> tuple[dict, ...]:
+    """Signed follow-up calls of the patient after the previous visit and up to this one."""
+    def moment(v):
+        return v.get("started_at") or v.get("scheduled_at") or v.get("created_at")
+    this = moment(visit)
+    earlier = [moment(v) for v in store.patient_visits(visit["patient_id"])
+               if v["id"] != visit["id"] and moment(v) and this and moment(v) < this]
+    return tuple(store.calls_since(visit["patient_id"], max(earlier) if earlier else None, this))
 
 
 CHANGED_SINCE_SIGNING = "Changed since signing"
@@ -252,6 +266,8 @@ class VisitSummary:
     signature_alert: str | None            # seal broken, or what stops signing
     generated: str
     footer: str = field(default="")
+    # Follow-up calls since the previous visit, each as lines of text.
+    followup_calls: tuple[tuple[str, ...], ...] = ()
 
 
 def reactions_table(summary: VisitSummary) -> TableData:
@@ -729,4 +745,5 @@ def summarize(record: VisitRecord, now: _dt.datetime | None = None) -> VisitSumm
         signature_alert=alert,
         generated=_stamp(now),
         footer=f"Visit {visit['id']} · {status} · printed {_stamp(now)} by nurse-app",
+        followup_calls=tuple(tuple(call_summary_lines(c)) for c in record.followup_calls),
     )
