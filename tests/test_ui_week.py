@@ -154,3 +154,19 @@ def test_calendar_export_warns_and_uses_initials(qtbot, record, tmp_path, monkey
     summaries = [str(e["summary"]) for e in cal.walk("VEVENT")]
     assert len(summaries) == len(page.schedule.items)
     assert not any("Hana Novák" in s for s in summaries) and any("H.N." in s for s in summaries)
+
+
+def test_patient_page_lists_the_calls_and_opens_one(qtbot, record, tmp_path):
+    window, store = open_window(qtbot, record, tmp_path)
+    grace = store.find_patients("Grace MacLeod")[0]
+    window.show_page("patients")
+    window.patients._show_patient(grace["id"])
+    table = window.patients.call_table
+    assert table.rowCount() == 1
+    assert table.item(0, 1).text() == "Rash check call" and table.item(0, 2).text() == "yes"
+    assert table.item(0, 3).text().startswith("signed by")
+    table.setCurrentCell(0, 0)
+    seen = run_in_dialog(qtbot, lambda d: None)
+    window.patients._open_selected_call()
+    assert isinstance(seen["dialog"], FollowupCallDialog)
+    assert seen["dialog"].call_id == store.patient_followup_calls(grace["id"])[0]["id"]

@@ -323,6 +323,7 @@ class PatientsPage(QWidget):
         row.addWidget(self._build_weight_section(), 1)
         row.addWidget(self._build_visit_section(), 1)
         layout.addLayout(row)
+        layout.addWidget(self._build_call_section())
         layout.addStretch(1)
 
         scroll = QScrollArea()
@@ -452,6 +453,42 @@ class PatientsPage(QWidget):
         section.body.addWidget(label)
         section.body.addWidget(self.visit_table)
         return section
+
+    def _build_call_section(self) -> Section:
+        """Follow-up calls (rash check call, reviews; issue 16): double-click opens the form."""
+        section = Section("Follow-up calls")
+        self.call_table = self._small_table("call_table", ["Call time", "Follow-up", "Reached",
+                                                           "Status"])
+        self.call_table.setMinimumHeight(90)
+        self.call_table.setFocusPolicy(Qt.StrongFocus)
+        self.call_table.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.call_table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.call_table.setToolTip("Double-click a call, or select it and press Enter, to open it.")
+        self.call_table.doubleClicked.connect(lambda *_: self._open_selected_call())
+        _on_enter(self.call_table, self._open_selected_call)
+        section.body.addWidget(self.call_table)
+        return section
+
+    def _show_calls(self, patient_id: int) -> None:
+        from nurse_app.services.schedule import call_rule
+        calls = self.store.patient_followup_calls(patient_id)
+        self._calls = calls
+        self.call_table.setRowCount(len(calls))
+        for r, call in enumerate(calls):
+            rule = call_rule(call)
+            when = to_local(call["called_at"]).strftime("%Y-%m-%d %H:%M") if call["called_at"] else "—"
+            reached = {True: "yes", False: "no", None: "—"}[call["reached"]]
+            status = f"signed by {call['signed_by']}" if call["status"] == "signed" else "draft"
+            for c, text in enumerate((when, rule.title if rule else call["rule_id"], reached, status)):
+                self.call_table.setItem(r, c, QTableWidgetItem(text))
+
+    def _open_selected_call(self) -> None:
+        from nurse_app.ui.followup_call_dialog import FollowupCallDialog
+        row = self.call_table.currentRow()
+        if 0 <= row < len(getattr(self, "_calls", [])):
+            FollowupCallDialog(self.store, self._calls[row]["id"], self).exec()
+            if self._patient is not None:
+                self._show_calls(self._patient["id"])
 
     @staticmethod
     def _small_table(name: str, headers: list[str]) -> QTableWidget:
@@ -648,6 +685,7 @@ class PatientsPage(QWidget):
         self._show_order(patient, self._order, weights[0] if weights else None)
         self._show_weights(weights)
         self._show_visits(visits)
+        self._show_calls(patient_id)
         self._last_visit[patient_id] = _visit_day(visits[0]) if visits else ""
         if not self.weighed_on.text():
             self.weighed_on.edit.setText(today_local().isoformat())
