@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 from typing import Any, Mapping
 
-from nurse_app.core.errors import InputError
 from nurse_app.core.schedule import escalation_needed, load_followups
 from nurse_app.store.errors import RecordValueError, SignedVisitError, StoreError
 from nurse_app.store.hashing import content_hash
@@ -242,4 +241,3 @@ class FollowupStore:
         return orders, visits, calls
 
 
-__all__ = ["FOLLOWUP_CALL", "FollowupStore", "InputError"]
