@@ -91,6 +91,14 @@ Signing and addenda
     ``sign_visit(visit_id)`` (signer, time, ``sha256:`` content hash; afterwards every
     change raises :class:`SignedVisitError`), ``verify_visit(visit_id)``,
     ``add_addendum(visit_id, text)`` (signed visits; append-only), ``visit_addenda``.
+Follow-up calls (issue 16; :mod:`nurse_app.store.followups`)
+    ``create_followup_call(patient_id, rule_id, order_id, course_number, due_date,
+    called_at, reached, answers, advice, escalated_to, escalated_at, notes)``,
+    ``update_followup_call`` (autosave of a draft), ``followup_call_problems``,
+    ``sign_followup_call`` (read-only afterwards, API and triggers),
+    ``followup_call_intact``, ``patient_followup_calls``, ``calls_since``,
+    ``delete_followup_call`` (drafts).  ``schedule_rows()``: what the week's schedule
+    needs for the whole record in four queries.
 Audit
     ``audit_entries(table=None, row_id=None, limit=500)``: newest first; ``before`` /
     ``after`` are the whole row for insert/delete, the changed columns for update.
