@@ -190,6 +190,7 @@ def visit_page(qtbot, tmp_path):
     window.show()
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    window.show_page("patients")      # the Week page opens first (issue 16)
     window.patients.table.setFocus()
     qtbot.keyClick(QApplication.focusWidget(), Qt.Key_V, Qt.AltModifier)      # start today's visit
     qtbot.waitUntil(lambda: window.current_page() == "visit", timeout=2000)

@@ -86,6 +86,7 @@ def open_window(qtbot, path, tmp_path):
     qtbot.addWidget(window)
     window.resize(1366, 768)
     show_active(qtbot, window)
+    window.show_page("patients")      # the Week page opens first (issue 16)
     return window, store
 
 

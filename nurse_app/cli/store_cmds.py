@@ -60,6 +60,10 @@ def register(subparsers) -> None:
                       help="how many patients")
     demo.add_argument("--seed", type=int, default=1, metavar="S",
                       help="the same seed gives the same data (default 1)")
+    demo.add_argument("--week-examples", action="store_true",
+                      help="also add four patients dated from today for the Week page and "
+                           "`schedule`: mid-course, a missed course, a rash check call done "
+                           "and one due (not deterministic: they move with the date)")
     demo.set_defaults(func=run_demo)
 
 
@@ -106,7 +110,7 @@ def run_demo(args) -> int:
     started = time.perf_counter()
     with Store.open(path, create_folder=is_default) as store:
         summary = demo.generate(store, args.patients, seed=args.seed, progress=progress,
-                                week_examples=True)
+                                week_examples=args.week_examples)
     if show_progress:
         print(file=sys.stderr)
     print(f"Added {summary.patients:,} demo patients, {summary.orders:,} orders, "
