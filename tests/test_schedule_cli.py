@@ -150,3 +150,13 @@ def test_visit_date_is_the_local_day_across_a_dst_change(tmp_path, monkeypatch):
     finally:
         monkeypatch.delenv("TZ")
         time.tzset()
+
+
+def test_demo_data_week_examples_show_on_the_schedule(tmp_path, capsys):
+    db = tmp_path / "demo.db"
+    assert main(["--db", str(db), "demo-data", "--patients", "2", "--week-examples"]) == 0
+    capsys.readouterr()
+    items = run_json(db, capsys)
+    statuses = {(i["kind"], i["status"]) for i in items}
+    assert ("course-day", "due") in statuses and ("course-day", "missed") in statuses
+    assert ("rash-check-call", "done") in statuses
