@@ -239,3 +239,9 @@ def test_a_long_run_of_missed_courses_before_since_is_counted_not_listed():
     tail = {c.number: c for c in full if c.number >= short[1].number}
     assert all(tail[c.number] == c for c in short[1:])        # same numbers, dates, states
     assert [c.state for c in full[1:-2]] == [S.MISSED] * (len(full) - 3)
+
+
+def test_escalation_reads_plain_and_recorded_answers():
+    rash = S.load_followups().rule("rash-check-call")
+    assert S.escalation_needed(rash, {"fever": "yes", "blisters": {"answer": "no"}}) == ["Any fever?"]
+    assert S.escalation_needed(rash, {"where": "yes"}) == []      # not an escalating question

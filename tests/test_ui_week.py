@@ -170,3 +170,17 @@ def test_patient_page_lists_the_calls_and_opens_one(qtbot, record, tmp_path):
     window.patients._open_selected_call()
     assert isinstance(seen["dialog"], FollowupCallDialog)
     assert seen["dialog"].call_id == store.patient_followup_calls(grace["id"])[0]["id"]
+
+
+def test_double_click_starts_one_visit(qtbot, record, tmp_path):
+    window, store = open_window(qtbot, record, tmp_path)
+    page = window.week
+    row = row_of(page, "Hana Novák", "course-day", TODAY)
+    pid = page.shown[row].patient_id
+    before = len(store.patient_visits(pid))
+    rect = page.table.visualRect(page.table.model().index(row, 3))
+    page.table.scrollToItem(page.table.item(row, 3))
+    rect = page.table.visualRect(page.table.model().index(row, 3))
+    qtbot.mouseDClick(page.table.viewport(), Qt.LeftButton, pos=rect.center())
+    qtbot.waitUntil(lambda: window.current_page() == "visit", timeout=3000)
+    assert len(store.patient_visits(pid)) == before + 1

@@ -474,8 +474,11 @@ def followups_due(courses: Sequence[Course], rules: Iterable[FollowupRule], *,
 
 
 def escalation_needed(rule: FollowupRule, answers: Mapping[str, Any]) -> list[str]:
-    """The rule's questions answered "yes" that call for telling the prescriber."""
-    return [q.text for q in rule.questions
-            if q.id in rule.escalate_if and str((answers.get(q.id) or {}).get("answer", "")
-                                                if isinstance(answers.get(q.id), Mapping)
-                                                else answers.get(q.id) or "").lower() == "yes"]
+    """The rule's questions answered "yes" that call for telling the prescriber.
+    ``answers``: ``{question_id: "yes"}`` or ``{question_id: {"answer": "yes", ...}}``."""
+    def answer(qid: str) -> str:
+        value = answers.get(qid)
+        if isinstance(value, Mapping):
+            value = value.get("answer")
+        return str(value or "").lower()
+    return [q.text for q in rule.questions if q.id in rule.escalate_if and answer(q.id) == "yes"]

@@ -25,7 +25,6 @@ from nurse_app.core.visit_logic import request_from_order
 from nurse_app.store.times import parse_utc, today_local
 
 DEFAULT_DAYS = 8            # today and the next 7 days
-KIND_LABELS = {core.COURSE_DAY: "Visit"}
 STATUS_LABELS = {core.PLANNED: "planned", core.DUE: "due", core.DONE: "done",
                  core.PARTIAL: "partly given", core.LATE: "late", core.MISSED: "missed"}
 _SORT_STATUS = {core.MISSED: 0, core.LATE: 1, core.DUE: 2, core.PARTIAL: 3, core.PLANNED: 4,
@@ -100,14 +99,6 @@ def rules_in_force(overrides: Mapping[str, Mapping[str, Any]] | None = None
 
 def load_followups_rules() -> tuple[core.FollowupRule, ...]:
     return core.load_followups().rules
-
-
-def kind_title(kind: str, rules: Iterable[core.FollowupRule] | None = None) -> str:
-    if kind == core.COURSE_DAY:
-        return "Visits"
-    names = {"rash-check-call": "Rash check calls", "response-review": "Response reviews",
-             "lab": "Lab checks"}
-    return names.get(kind, kind.replace("-", " ").capitalize())
 
 
 def _local_date(moment: str) -> _dt.date:

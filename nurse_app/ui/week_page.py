@@ -81,7 +81,8 @@ class WeekPage(QWidget):
         for col in range(len(_COLUMNS)):
             header.setSectionResizeMode(col, QHeaderView.ResizeToContents)
         header.setSectionResizeMode(4, QHeaderView.Stretch)
-        self.table.itemActivated.connect(lambda item: self.activate_row(item.row()))
+        # Double-click and Enter, each handled once (not also through itemActivated, which
+        # some platforms emit for the same click or key).
         self.table.cellDoubleClicked.connect(lambda row, _col: self.activate_row(row))
         for key in (Qt.Key_Return, Qt.Key_Enter):
             shortcut = QShortcut(QKeySequence(key), self.table)
