@@ -178,9 +178,10 @@ def test_double_click_starts_one_visit(qtbot, record, tmp_path):
     row = row_of(page, "Hana Novák", "course-day", TODAY)
     pid = page.shown[row].patient_id
     before = len(store.patient_visits(pid))
-    rect = page.table.visualRect(page.table.model().index(row, 3))
     page.table.scrollToItem(page.table.item(row, 3))
     rect = page.table.visualRect(page.table.model().index(row, 3))
+    # a real double-click: press, release, then the double-click event
+    qtbot.mouseClick(page.table.viewport(), Qt.LeftButton, pos=rect.center())
     qtbot.mouseDClick(page.table.viewport(), Qt.LeftButton, pos=rect.center())
     qtbot.waitUntil(lambda: window.current_page() == "visit", timeout=3000)
     assert len(store.patient_visits(pid)) == before + 1
