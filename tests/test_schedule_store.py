@@ -94,3 +94,25 @@ def test_not_reached_call_signs_without_answers(store):
                                      notes="No answer; left a message.")
     assert store.sign_followup_call(cid)["reached"] is False
     assert [c["id"] for c in store.calls_since(pid, None)] == [cid]
+
+
+def test_a_version_6_record_upgrades_with_a_backup_and_passes_check_db(tmp_path):
+    from store_helpers import ready_visit
+    from nurse_app.store.maintenance import check_database
+    from nurse_app.store.schema import INTEGRITY_VERSION, migrate
+    path = tmp_path / "v6.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    migrate(conn, target=INTEGRITY_VERSION)
+    conn.close()
+    with Store.open(path) as store:
+        assert store.migrated_versions == [SCHEDULE_VERSION]
+        assert store.migration_backup is not None and store.migration_backup.exists()
+        store.set_nurse_profile("Maria Santos", "RN")
+        visit = ready_visit(store)
+        store.sign_visit(visit)
+        assert store.verify_visit(visit) is True
+        pid = store.get_visit(visit)["patient_id"]
+        store.sign_followup_call(store.create_followup_call(
+            pid, rule_id="rash-check-call", called_at="2024-06-10T10:00:00+00:00", reached=False))
+    report = check_database(path)
+    assert report.ok and report.broken_seals == [], report.lines()
