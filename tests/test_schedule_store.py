@@ -96,13 +96,13 @@ def test_not_reached_call_signs_without_answers(store):
     assert [c["id"] for c in store.calls_since(pid, None)] == [cid]
 
 
-def test_a_version_6_record_upgrades_with_a_backup_and_passes_check_db(tmp_path):
+def test_the_previous_version_upgrades_with_a_backup_and_passes_check_db(tmp_path):
     from store_helpers import ready_visit
     from nurse_app.store.maintenance import check_database
-    from nurse_app.store.schema import INTEGRITY_VERSION, migrate
-    path = tmp_path / "v6.db"
+    from nurse_app.store.schema import migrate
+    path = tmp_path / "previous.db"
     conn = sqlite3.connect(path, isolation_level=None)
-    migrate(conn, target=INTEGRITY_VERSION)
+    migrate(conn, target=SCHEDULE_VERSION - 1)
     conn.close()
     with Store.open(path) as store:
         assert store.migrated_versions == [SCHEDULE_VERSION]
@@ -116,3 +116,18 @@ def test_a_version_6_record_upgrades_with_a_backup_and_passes_check_db(tmp_path)
             pid, rule_id="rash-check-call", called_at="2024-06-10T10:00:00+00:00", reached=False))
     report = check_database(path)
     assert report.ok and report.broken_seals == [], report.lines()
+
+
+def test_an_order_with_the_renal_flag_gets_the_kidney_check_after_each_course(store):
+    from nurse_app.services.schedule import build_schedule
+    pid = store.create_patient(mrn="R1", name="Rita Cole", date_of_birth="1950-01-01", sex="female")
+    plain = store.create_order(pid, product_id="privigen", regimen_id="cidp-maintenance",
+                               start_date="2025-01-06", prescriber="Dr. K", active=False)
+    renal = store.create_order(pid, product_id="privigen", regimen_id="cidp-maintenance",
+                               start_date="2025-01-06", prescriber="Dr. K", risks=["renal"])
+    store.create_visit(pid, order_id=renal, started_at="2025-01-06T10:00:00+00:00")
+    items = build_schedule(store, dt.date(2025, 1, 6), days=5, today=dt.date(2025, 1, 6),
+                           with_doses=False).items
+    lab = [i for i in items if i.kind == "lab"]
+    assert [(i.order_id, i.rule_id, i.date) for i in lab] == [(renal, "renal-check", dt.date(2025, 1, 7))]
+    assert all(i.order_id != plain for i in items)        # inactive orders are not scheduled

@@ -176,12 +176,14 @@ def add_week_examples(store: Store, today: _dt.date, *, first_index: int = 0,
             prescriber="Dr. L. Moreau")
         count.orders += 1
         store.add_weight(patient_id, weight, measured_on=first_day)
-        calc = calculate(DoseRequest(product_id=product, weight_kg=weight, height_cm=165.0,
-                                     sex=sex, regimen_id=regimen_id)).to_dict()
+        order, patient = store.get_order(order_id), store.get_patient(patient_id)
         last_day = first_day
         for before, given, stopped in courses:
             for day in range(given):
                 last_day = today - _dt.timedelta(days=before - day)
+                calc = calculate(request_from_order(
+                    order, patient, weight, on=last_day,
+                    risks=visit_risks(order, first_infusion=day == 0))).to_dict()
                 _visit(store, rng, patient_id, order_id, last_day, day + 1, regimen.days, weight,
                        calc, sign=True, count=count, stop_early=(day + 1 == stopped))
         if called:
