@@ -37,7 +37,7 @@ def test_smoke_test_opens_the_record_and_reports_time_to_ready(tmp_path):
     p = run(["--db", str(record), "--smoke-test"], tmp_path)
     assert p.returncode == 0, p.stdout + p.stderr
     line = p.stdout.strip()
-    assert line.startswith("ready in ") and " s (page patients, record " in line
+    assert line.startswith("ready in ") and " s (page week, record " in line      # Week opens first
     assert 0 < float(line.split()[2]) < 60
     # A normal start records nothing different: the record is intact and still opens.
     p = run(["--db", str(record), "check-db"], tmp_path)
@@ -93,9 +93,9 @@ def test_pages_are_built_when_first_shown(qtbot, tmp_path):
     window = MainWindow(store=store, settings=QSettings(str(tmp_path / "ui.ini"), QSettings.IniFormat))
     qtbot.addWidget(window)
     window.show()
-    assert window.current_page() == "patients"
-    assert window.is_built("patients")
-    assert not any(window.is_built(k) for k in ("visit", "calculator", "guides"))
+    assert window.current_page() == "week"          # the Week page opens first (issue 16)
+    assert window.is_built("week")
+    assert not any(window.is_built(k) for k in ("patients", "visit", "calculator", "guides"))
     window.show_page("guides")
     assert window.is_built("guides") and window.stack.currentWidget() is window.guides
     assert window.guides.objectName() != "" or window.guides.layout() is not None

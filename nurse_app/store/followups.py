@@ -205,7 +205,7 @@ class FollowupStore:
           in time order (``event_kinds``; empty for the others);
         * every follow-up call record on those orders.
         """
-        conn = self.db.conn
+        conn = self.conn          # (not self.db: no sqlite-utils import at start-up)
         with self._reading():
             cur = conn.execute(
                 "SELECT o.*, p.name AS patient_name, p.mrn AS patient_mrn, "

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from PySide6.QtCore import QByteArray, QSettings, QSize, Qt
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QHBoxLayout, QListWidget, QListWidgetItem, QMainWindow, QMessageBox,
                                QStackedWidget, QWidget)
@@ -107,8 +107,41 @@ class MainWindow(QMainWindow):
         return CalculatorPage()
 
     def _add_record_pages(self) -> None:
+        self.add_page("week", "Week", self._make_week)
         self.add_page("patients", "Patients", self._make_patients)
         self.add_page("visit", "Visit", self._make_visit)
+        # The sidebar's late count, also when the window opens on another page.
+        QTimer.singleShot(0, self._count_late_if_not_built)
+
+    week = property(lambda self: self.page("week"))
+
+    def _make_week(self) -> QWidget:
+        from nurse_app.ui.week_page import WeekPage
+        week = WeekPage(self.store)
+        week.start_visit_requested.connect(self.start_visit)
+        week.open_visit_requested.connect(self.open_visit)
+        week.late_count_changed.connect(self._show_late_count)
+        week.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self._show_late_count(week.schedule.late_count if week.schedule else 0)
+        return week
+
+    def _count_late_if_not_built(self) -> None:
+        if self.store is None or self.is_built("week"):
+            return
+        from nurse_app.core.errors import NurseAppError
+        from nurse_app.services.schedule import build_schedule
+        try:
+            self._show_late_count(build_schedule(self.store, with_doses=False).late_count)
+        except NurseAppError:
+            pass
+
+    def _show_late_count(self, count: int) -> None:
+        """The Week entry of the sidebar says how many items are late or missed."""
+        item = self.nav.item(0)
+        if item is None or item.data(Qt.UserRole) != "week":
+            return
+        item.setText(f"Week ({count} late)" if count else "Week")
+        item.setToolTip(f"{count} visits, calls or reviews late or missed" if count else "")
 
     def _make_patients(self) -> QWidget:
         from nurse_app.ui.patients_page import PatientsPage
@@ -157,6 +190,10 @@ class MainWindow(QMainWindow):
         def done(_summary):
             if self.is_built("patients"):
                 self.patients.refresh()
+            if self.is_built("week"):
+                self.week.refresh()
+            else:
+                self._count_late_if_not_built()
             self.show_page("patients")
             self.statusBar().showMessage("Demo patients loaded.", 5000)
         run_in_background(self, "Load demo data", "Creating demo patients, orders and visits…", work, done)
@@ -206,8 +243,12 @@ class MainWindow(QMainWindow):
 
     def _show_row(self, row: int) -> None:
         if row >= 0:
-            self.page(list(self.pages)[row])
+            key = list(self.pages)[row]
+            built = self.is_built(key)
+            self.page(key)
             self.stack.setCurrentIndex(row)
+            if key == "week" and built:
+                self.week.refresh()     # visits signed and calls made since count now
 
     def open_calculator_with_regimen(self, regimen_id: str) -> None:
         self.calculator.load_regimen(regimen_id)
@@ -301,7 +342,7 @@ class MainWindow(QMainWindow):
             self.resize(1280, 760)
         if self.store is not None:
             self._reopen_visit()
-        self.show_page(str(self.settings.value("window/page", "patients" if self.store else "calculator")))
+        self.show_page(str(self.settings.value("window/page", "week" if self.store else "calculator")))
         if self.nav.currentRow() < 0:
             self.nav.setCurrentRow(0)
 
