@@ -45,8 +45,10 @@ def test_sample_guide_parses_all_fields():
     assert guide.file.endswith("dermatomyositis.md")
     assert guide.emergency_list() == ("You find it hard to breathe or swallow.",)
     assert guide.call_list() == ("You get small itchy blisters on your hands or feet.",)
-    # The handout lists the sources its own section cites (here both).
-    assert [s.key for s in guide.handout_sources()] == ["S1", "S2"]
+    # The handout lists the sources its own section cites (both here), but never a secondary
+    # one: S1 (a provider's seed page) is "secondary", S2 (a journal paper) "peer-reviewed".
+    assert [(s.key, s.source_class) for s in guide.sources] == [("S1", "secondary"), ("S2", "peer-reviewed")]
+    assert [s.key for s in guide.handout_sources()] == ["S2"]
 
 
 def test_handout_blocks_group_the_call_list():
@@ -113,6 +115,10 @@ BROKEN = {
     "source without citation": (lambda t: replace_once(
         t, 'citation = "Home infusion provider, Dermatomyositis and IVIG (seed document), n.d."\n', ""),
         "sources[0].citation: required field is missing"),
+    "source without class": (lambda t: replace_once(t, 'class = "secondary"\n', ""),
+                             "sources[0].class: required field is missing"),
+    "source with an unknown class": (lambda t: replace_once(t, 'class = "secondary"', 'class = "blog"'),
+                                     "sources[0].class: expected one of label, guideline"),
     "duplicate source key": (lambda t: replace_once(t, 'key = "S2"', 'key = "S1"'), "'S1' is used twice"),
     "citation of an unknown source": (lambda t: replace_once(t, "weakness [S1].", "weakness [S7]."),
                                       "cites [S7], which is not in the sources"),

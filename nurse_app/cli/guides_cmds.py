@@ -79,7 +79,8 @@ def guide_markdown(guide: Guide) -> str:
     for section in guide.sections:
         lines += ["", f"## {section.title}", "", section.markdown]
     lines += ["", "## Sources", ""]
-    lines += [f"- [{s.key}] {s.citation}" + (f" {s.url}" if s.url else "") for s in guide.sources]
+    lines += [f"- [{s.key}] {s.citation}" + (f" {s.url}" if s.url else "") + f" ({s.class_name})"
+              for s in guide.sources]
     return "\n".join(lines)
 
 

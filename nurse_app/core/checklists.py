@@ -177,7 +177,7 @@ def _item(f: Fields, phase_id: str, sources: dict[str, str]) -> ChecklistItem:
 def _parse(relative: str) -> ChecklistTemplate:
     data, file = load_toml(relative)
     top = Fields(data, file)
-    top.unknown_keys({"schema_version", "id", "version", "title", "released", "sources", "phase"})
+    top.unknown_keys({"schema_version", "id", "version", "title", "released", "sources", "source_class", "phase"})
     top.integer("schema_version", minimum=1, maximum=1)
     sources = top.sources_table()
     template_id = _slug(top, "id")

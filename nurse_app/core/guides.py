@@ -31,7 +31,8 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from nurse_app.core.errors import ResourceError
-from nurse_app.core.resources import Fields, resource_path
+from nurse_app.core.resources import (PATIENT_SOURCE_CLASSES, SOURCE_CLASS_NAMES, SOURCE_CLASSES, Fields,
+                                       resource_path)
 
 REQUIRED_SECTIONS = (
     "What it is",
@@ -51,7 +52,7 @@ EMERGENCY_SIGNS = re.compile(r"\b(breath\w*|throat|lips?|tongue|911)\b", re.IGNO
 
 FRONT_MATTER_KEYS = {"id", "title", "aliases", "icd10", "last_reviewed", "regimens", "related",
                      "sources"}
-SOURCE_KEYS = {"key", "citation", "url"}
+SOURCE_KEYS = {"key", "class", "citation", "url"}
 
 GUIDE_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SOURCE_KEY = re.compile(r"^[A-Z]{1,3}\d{1,3}$")
@@ -73,6 +74,15 @@ class Source:
     key: str
     citation: str
     url: str | None = None
+    source_class: str = "secondary"   # one of resources.SOURCE_CLASSES (required in the file)
+
+    @property
+    def class_name(self) -> str:
+        return SOURCE_CLASS_NAMES[self.source_class]
+
+    @property
+    def fit_for_patients(self) -> bool:
+        return self.source_class in PATIENT_SOURCE_CLASSES
 
 
 @dataclass(frozen=True)
@@ -167,9 +177,12 @@ class Guide:
                             body=tuple(b for b in blocks[n:] if b.kind != "call"))
 
     def handout_sources(self) -> tuple[Source, ...]:
-        """Sources cited in the patient handout (all sources if it cites none)."""
+        """Sources a patient handout prints: those cited in the handout (all the guide's sources
+        if it cites none), keeping only label, guideline, peer-reviewed and patient-organisation
+        ones -- a secondary source or an AI summary is never printed for a patient."""
         keys = cited_keys(self.handout.markdown)
-        return tuple(s for s in self.sources if s.key in keys) or self.sources
+        cited = tuple(s for s in self.sources if s.key in keys) or self.sources
+        return tuple(s for s in cited if s.fit_for_patients)
 
     def call_list(self) -> tuple[str, ...]:
         """The urgent "Call your nurse or doctor if" items, as inline markup."""
@@ -351,9 +364,13 @@ def guide_html(guide: Guide, *, guide_titles: Mapping[str, str] | None = None,
         parts.append(f'<h2><a name="{section_anchor(section.title)}"></a>{esc(section.title)}</h2>')
         parts.append(_MD.render(_link_citations(section.markdown)))
     parts.append('<h2><a name="sources"></a>Sources</h2>')
+    parts.append("<p><i>Each source shows its class. Patient handouts print only label, guideline, "
+                 "peer-reviewed and patient-organisation sources.</i></p>")
     for source in guide.sources:
         url = (f' <a href="{esc(source.url)}">{esc(source.url)}</a>' if source.url else "")
+        colour = "#555555" if source.fit_for_patients else "#a4262c"
         parts.append(f'<p><a name="source-{esc(source.key)}"></a><b>[{esc(source.key)}]</b> '
+                     f'<span style="color:{colour}">[{esc(source.class_name)}]</span> '
                      f"{esc(source.citation)}{url}</p>")
     return "\n".join(parts)
 
@@ -468,7 +485,8 @@ def _front_matter(top: Fields, name: str) -> dict:
             f.fail(f"expected a short key such as S1, got {key!r}", "key")
         if any(s.key == key for s in sources):
             f.fail(f"source key {key!r} is used twice", "key")
-        sources.append(Source(key, f.text("citation"), f.text("url", None)))
+        sources.append(Source(key, f.text("citation"), f.text("url", None),
+                              f.text("class", choices=SOURCE_CLASSES)))
     return dict(id=top.text("id"), title=top.text("title"),
                 aliases=tuple(top.text_list("aliases", [], non_empty=False)),
                 icd10=tuple(icd10), last_reviewed=reviewed,

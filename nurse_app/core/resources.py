@@ -57,6 +57,20 @@ def load_toml(relative: str) -> tuple[dict[str, Any], str]:
 
 _MISSING = object()
 
+# Every source in resources/ carries one of these classes (issue 15).  The rule for choosing
+# one is written at the top of each resource file; when unsure a source is "secondary".
+SOURCE_CLASSES = ("label", "guideline", "peer-reviewed", "patient-org", "agency-policy", "secondary")
+SOURCE_CLASS_NAMES = {
+    "label": "FDA label / manufacturer prescribing information",
+    "guideline": "professional guideline or consensus",
+    "peer-reviewed": "peer-reviewed paper",
+    "patient-org": "patient organisation",
+    "agency-policy": "agency policy default",
+    "secondary": "secondary / unverified",
+}
+# What a patient handout may print: never secondary sources or AI summaries, nor the app's defaults.
+PATIENT_SOURCE_CLASSES = ("label", "guideline", "peer-reviewed", "patient-org")
+
 
 class Fields:
     """Typed, range-checked access to one table of a resource file.
@@ -186,9 +200,30 @@ class Fields:
             yield Fields(item, self.file, f"{self.where(key)}[{i}]")
 
     def sources_table(self, key: str = "sources") -> dict[str, str]:
-        """The file's ``[sources]`` table: citation key -> full citation."""
+        """The file's ``[sources]`` table: citation key -> full citation.
+
+        Every key must also have a class in the ``[source_class]`` table (one of
+        :data:`SOURCE_CLASSES`); a source without one is refused.
+        """
         table = self.table(key)
-        return {k: table.text(k) for k in table.data}
+        sources = {k: table.text(k) for k in table.data}
+        self.source_classes(sources)
+        return sources
+
+    def source_classes(self, sources: dict[str, str]) -> dict[str, str]:
+        """The ``[source_class]`` table, checked against ``sources``: key -> class."""
+        if "source_class" not in self.data:
+            self.fail("the [source_class] table is missing (every source needs a class: "
+                      + ", ".join(SOURCE_CLASSES) + ")")
+        classes = self.table("source_class")
+        for k in sources:
+            if k not in classes.data:
+                classes.fail(f"source {k!r} has no class (one of {', '.join(SOURCE_CLASSES)})")
+            classes.text(k, choices=SOURCE_CLASSES)
+        extra = sorted(set(classes.data) - set(sources))
+        if extra:
+            classes.fail(f"{', '.join(extra)}: not listed in [sources]")
+        return {k: classes.data[k] for k in sources}
 
     def source_keys(self, key: str, known: dict[str, str], default: Any = _MISSING, *,
                     non_empty: bool = True) -> tuple[str, ...]:

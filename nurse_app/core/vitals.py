@@ -115,7 +115,7 @@ def vital_measures() -> dict[str, Measure]:
     """All measures from ``resources/vitals.toml``, validated (cached for the process)."""
     data, file = load_toml("vitals.toml")
     top = Fields(data, file)
-    top.unknown_keys({"schema_version", "sources", "measure"})
+    top.unknown_keys({"schema_version", "sources", "source_class", "measure"})
     top.integer("schema_version", minimum=1, maximum=1)
     sources = top.sources_table()
     measures: dict[str, Measure] = {}

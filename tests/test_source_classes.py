@@ -1,0 +1,147 @@
+"""Issue 15 §1: every source carries a class; handouts never print a secondary one; nurses
+see the class beside each citation."""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+
+import pytest
+from pypdf import PdfReader
+
+from nurse_app.core import catalogue, checklists, monitoring, reactions, vitals
+from nurse_app.core.errors import ResourceError
+from nurse_app.core.guides import load_guides
+from nurse_app.core.resources import (PATIENT_SOURCE_CLASSES, SOURCE_CLASS_NAMES, SOURCE_CLASSES, load_toml,
+                                      resource_root)
+from nurse_app.reports.handout import write_handout_pdf
+
+GUIDES = load_guides()
+
+
+def toml_files() -> list[str]:
+    root = resource_root()
+    names = [e.name for e in root.iterdir() if e.name.endswith(".toml")]
+    names += [f"checklists/{e.name}" for e in (root / "checklists").iterdir() if e.name.endswith(".toml")]
+    return sorted(n for n in names if "sources" in load_toml(n)[0])
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+@pytest.mark.parametrize("name", toml_files())
+def test_every_source_in_every_resource_file_has_a_class(name):
+    data, _ = load_toml(name)
+    assert set(data["source_class"]) == set(data["sources"])
+    assert set(data["source_class"].values()) <= set(SOURCE_CLASSES)
+    text = (resource_root() / name).read_text(encoding="utf-8")
+    assert text.startswith("# Source classes"), "the classification rule is documented at the top"
+
+
+def test_every_guide_source_has_a_class():
+    for guide in GUIDES.values():
+        for source in guide.sources:
+            assert source.source_class in SOURCE_CLASSES
+    # An AI summary and a staging copy are secondary, never authoritative.
+    ai = [s for g in GUIDES.values() for s in g.sources
+          if "AI-generated" in s.citation or "staging." in (s.url or "")]
+    assert ai and all(s.source_class == "secondary" for s in ai)
+
+
+# (module with the loader, the loader's cache-holding function, file it reads)
+LOADERS = [
+    (catalogue, lambda: catalogue.load_catalogue, "products.toml"),
+    (catalogue, lambda: catalogue.load_catalogue, "regimens.toml"),
+    (catalogue, lambda: catalogue.load_catalogue, "limits.toml"),
+    (vitals, lambda: vitals.vital_measures, "vitals.toml"),
+    (monitoring, lambda: monitoring.load_monitoring, "monitoring.toml"),
+    (reactions, lambda: reactions.load_reactions, "reactions.toml"),
+    (checklists, lambda: checklists._all_templates, "checklists/ivig-home-visit-v1.toml"),
+]
+
+
+@pytest.mark.parametrize("module,loader,target", LOADERS, ids=[t for _, _, t in LOADERS])
+@pytest.mark.parametrize("fault", ["no class", "unknown class", "no table"])
+def test_a_source_without_a_valid_class_is_refused(monkeypatch, module, loader, target, fault):
+    real = module.load_toml
+
+    def edited(name):
+        data, display = real(name)
+        if name != target:
+            return data, display
+        data = copy.deepcopy(data)
+        key = next(iter(data["sources"]))
+        if fault == "no class":
+            del data["source_class"][key]
+        elif fault == "unknown class":
+            data["source_class"][key] = "blog"
+        else:
+            del data["source_class"]
+        return data, display
+
+    monkeypatch.setattr(module, "load_toml", edited)
+    fn = loader()
+    fn.cache_clear()
+    try:
+        with pytest.raises(ResourceError) as info:
+            fn()
+    finally:
+        monkeypatch.undo()
+        fn.cache_clear()
+    message = str(info.value)
+    assert f"resources/{target}" in message
+    assert {"no class": "has no class", "unknown class": "expected one of label",
+            "no table": "[source_class] table is missing"}[fault] in message
+
+
+@pytest.fixture(scope="module")
+def handout_texts(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("handouts")
+    texts = {}
+    for guide_id, guide in GUIDES.items():
+        path = folder / f"{guide_id}.pdf"
+        write_handout_pdf(guide, path, {"nurse": "A Nurse", "phone": "555-0100"})
+        texts[guide_id] = flat(" ".join(p.extract_text() for p in PdfReader(str(path)).pages))
+    return texts
+
+
+@pytest.mark.parametrize("guide_id", sorted(GUIDES))
+def test_handout_pdf_never_prints_a_secondary_source(handout_texts, guide_id):
+    guide = GUIDES[guide_id]
+    text = handout_texts[guide_id]
+    printed = guide.handout_sources()
+    assert printed, "every handout still cites at least one source fit for patients"
+    for source in guide.sources:
+        marker = f"[{source.key}] {flat(source.citation)[:40]}"
+        if source.source_class in PATIENT_SOURCE_CLASSES:
+            if source in printed:
+                assert marker in text
+        else:
+            assert marker not in text and f"[{source.key}]" not in text
+            assert flat(source.citation)[:60] not in text
+    assert "droracle" not in text and "AI-generated" not in text and "staging." not in text
+
+
+def test_the_handout_filter_has_something_to_remove():
+    """Before issue 15 the handouts printed secondary sources (AI summaries, practice blogs)."""
+    removed = [s for g in GUIDES.values() for s in g.sources
+               if not s.fit_for_patients and s.key in {k for k in _cited(g)}]
+    assert removed
+
+
+def _cited(guide):
+    from nurse_app.core.guides import cited_keys
+    return cited_keys(guide.handout.markdown)
+
+
+def test_guides_page_shows_the_class_beside_each_citation(qtbot):
+    from nurse_app.ui.guides_page import GuidesPage
+    page = GuidesPage()
+    qtbot.addWidget(page)
+    guide = GUIDES["guillain-barre-syndrome"]
+    page.open_guide(guide.id)
+    shown = flat(page.viewer.toPlainText())
+    for source in guide.sources:
+        assert f"[{source.key}] [{SOURCE_CLASS_NAMES[source.source_class]}] {flat(source.citation)[:30]}" in shown
+    assert "[secondary / unverified]" in shown  # GBS cites AI summaries: shown to nurses as such
