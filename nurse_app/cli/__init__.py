@@ -17,7 +17,8 @@ from nurse_app.core.errors import NurseAppError
 
 # Modules in nurse_app.cli that add sub-commands.  Each defines
 # ``register(subparsers)`` and sets ``func`` (args -> exit code) on its parsers.
-COMMAND_MODULES = ("calc", "catalogue", "guides_cmds", "store_cmds", "visit_cmds", "schedule_cmds")
+COMMAND_MODULES = ("calc", "catalogue", "guides_cmds", "store_cmds", "visit_cmds", "schedule_cmds",
+                   "content_cmds")
 
 EXIT_USAGE = 2
 
@@ -39,6 +40,9 @@ def _global_parser(**kwargs) -> argparse.ArgumentParser:
     parser.add_argument("--db", metavar="PATH",
                         help="the patient record file (default: $NURSE_APP_DB, else nurse-app.db "
                              "in the user data folder)")
+    parser.add_argument("--policy", metavar="FILE",
+                        help="the agency policy file (default: $NURSE_APP_POLICY, else policy.toml in the "
+                             "user data folder, if present)")
     parser.add_argument("--selftest", action="store_true",
                         help="validate all content, build the window offscreen, run one calculation")
     parser.add_argument("--smoke-test", action="store_true",
@@ -74,6 +78,7 @@ def _parse(argv: list[str] | None) -> tuple[argparse.ArgumentParser, argparse.Na
 
 def main(argv: list[str] | None = None) -> int:
     parser, args = _parse(argv)
+    previous_policy = _set_policy(args.policy) if args.policy is not None else _KEEP
     try:
         if args.selftest:
             from nurse_app.cli.selftest import run_selftest
@@ -99,3 +104,17 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    finally:
+        if previous_policy is not _KEEP:
+            _set_policy(previous_policy)
+
+
+_KEEP = object()
+
+
+def _set_policy(path):
+    """Use the agency policy file ``path`` (``--policy FILE``) for this run; returns the one it replaced."""
+    from nurse_app.core import policy
+    previous = policy.explicit_policy_path()
+    policy.set_policy_path(path)
+    return previous

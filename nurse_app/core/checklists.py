@@ -82,6 +82,7 @@ class ChecklistItem:
     unverified: bool
     phase_id: str
     when: Condition | None = None
+    agency_policy: bool = False      # added by the agency policy file (no packaged source)
 
     def applies(self, context: VisitContext | None) -> bool:
         """Shown on a visit with this context (always, for an item without a condition)."""
@@ -161,17 +162,19 @@ def _condition(f: Fields) -> Condition:
 
 
 def _item(f: Fields, phase_id: str, sources: dict[str, str]) -> ChecklistItem:
-    f.unknown_keys({"id", "text", "required", "help", "sources", "unverified", "when"})
+    f.unknown_keys({"id", "text", "required", "help", "sources", "unverified", "when", "agency_policy"})
     keys = f.source_keys("sources", sources, non_empty=False)
     unverified = f.boolean("unverified", False)
-    if not keys and not unverified:
+    agency_policy = f.boolean("agency_policy", False)
+    if not keys and not unverified and not agency_policy:
         f.fail("an item without sources must be marked unverified = true", "sources")
     help_text = f.text("help")
     if unverified and "UNVERIFIED" not in help_text:
         f.fail("an unverified item must say UNVERIFIED in its help text", "help")
     return ChecklistItem(id=_slug(f, "id"), text=f.text("text"), required=f.boolean("required"),
                          help=help_text, sources=tuple(keys), unverified=unverified,
-                         phase_id=phase_id, when=_condition(f.table("when")) if f.has("when") else None)
+                         phase_id=phase_id, when=_condition(f.table("when")) if f.has("when") else None,
+                         agency_policy=agency_policy)
 
 
 def _parse(relative: str) -> ChecklistTemplate:

@@ -42,7 +42,16 @@ def resource_path(relative: str) -> Traversable:
 
 
 def load_toml(relative: str) -> tuple[dict[str, Any], str]:
-    """Parse ``resources/<relative>``; returns the data and a display name."""
+    """Parse ``resources/<relative>`` with the agency policy applied (see :mod:`nurse_app.core.policy`);
+    returns the data and a display name.  Every content loader reads through here, so every
+    screen, PDF and CLI sees the same values."""
+    data, name = read_toml(relative)
+    from nurse_app.core import policy
+    return policy.apply(relative, data), name
+
+
+def read_toml(relative: str) -> tuple[dict[str, Any], str]:
+    """Parse ``resources/<relative>`` as packaged (no agency policy)."""
     name = f"resources/{relative}"
     node = resource_path(relative)
     if not node.is_file():

@@ -40,7 +40,8 @@ _BOOLEAN_COLUMNS = {"archived", "active", "required"}
 _WHAT = {"patients": "Patient", "patient_weights": "Weight entry", "orders": "Order",
          "visits": "Visit", "checklist_entries": "Checklist answer", "vitals": "Vital signs reading",
          "reactions": "Reaction", "product_lots": "Product lot", "addenda": "Addendum",
-         "infusion_events": "Infusion event", "followup_calls": "Follow-up call"}
+         "infusion_events": "Infusion event", "followup_calls": "Follow-up call",
+         "content_approvals": "Content approval"}
 # Child tables edited through the generic helpers: rules, cross-check, sort column.
 _CHILDREN = {
     "vitals": (fields.VITALS, fields.check_vitals, "recorded_at"),
@@ -341,6 +342,47 @@ class Store(FollowupStore):
                                    field=key) from None
         with self.transaction():
             self.db["settings"].upsert({"key": key, "value": encoded}, pk="key")
+
+    # ------------------------------------------------------------------ clinical content approval
+
+    def record_content_approval(self, content_version: str, approver_name: str,
+                                approver_credentials: str = "", approved_on: str | None = None, *,
+                                items: Mapping[str, str], policy_file: str = "") -> dict:
+        """Record the educator's approval of a clinical content version (issue 15).
+
+        ``items`` is the approved value of every content item (id -> fingerprint) so a later
+        report can mark what changed.  Append only; written to the audit log by its trigger.
+        """
+        name = _name_text("approver_name", "Approver's name", approver_name) if approver_name else ""
+        if not name:
+            raise RecordValueError("The approver's name is required.", field="approver_name")
+        credentials = text_rule(50)("approver_credentials", "Credentials", approver_credentials or "")
+        version = str(content_version or "").strip()
+        if not 6 <= len(version) <= 64:
+            raise RecordValueError("The content version to approve is missing.", field="content_version")
+        day = approved_on or today_local().isoformat()
+        try:
+            day = _dt.date.fromisoformat(str(day)).isoformat()
+        except ValueError:
+            raise RecordValueError(f"The approval date {approved_on!r} is not a date (YYYY-MM-DD).",
+                                   field="approved_on") from None
+        if not isinstance(items, Mapping) or not items:
+            raise RecordValueError("The approved content items are missing.", field="items")
+        with self.transaction():
+            author = self._author()
+            row_id = self._insert("content_approvals", {
+                "content_version": version, "approver_name": name, "approver_credentials": credentials,
+                "approved_on": day, "policy_file": str(policy_file or ""),
+                "approved_items": json.dumps(dict(items), ensure_ascii=False, sort_keys=True),
+                "recorded_at": now_text(), "recorded_by": author})
+        return self._get("content_approvals", row_id)
+
+    def latest_content_approval(self) -> dict | None:
+        """The most recent approval (with ``approved_items`` decoded), or None."""
+        if "content_approvals" not in self.db.table_names():
+            return None
+        rows = self._list("SELECT * FROM content_approvals ORDER BY id DESC LIMIT 1", [])
+        return rows[0] if rows else None
 
     # ------------------------------------------------------------------ patients
 

@@ -43,14 +43,15 @@ APPLICATION_ID = int.from_bytes(b"NURS", "big")
 # Tables holding clinical information: audited, and part of the record's meaning.
 CLINICAL_TABLES = ("patients", "patient_weights", "orders", "visits", "checklist_entries",
                    "vitals", "reactions", "product_lots", "addenda", "infusion_events",
-                   "followup_calls")
+                   "followup_calls", "content_approvals")
 # Children of a visit that freeze when the visit is signed (and are sealed by its hash).
 _V1_CHILD_TABLES = ("checklist_entries", "vitals", "reactions", "product_lots")  # frozen
 VISIT_CHILD_TABLES = (*_V1_CHILD_TABLES, "infusion_events")
 
 # Columns holding JSON text.
 JSON_COLUMNS = {"calculation", "acknowledgements", "signed_snapshot", "risks", "start_acknowledgements",
-                "answers"}
+                "answers",
+                "approved_items"}
 
 # Messages raised by triggers.  The store recognises the prefix before the colon and
 # turns it into the matching error class; a raw SQL user reads the sentence.
@@ -528,6 +529,43 @@ def _v8_followup_calls(conn: sqlite3.Connection) -> None:
     install_audit_triggers(conn)
 
 
+# The version whose step adds the clinical-content approvals (issue 15); renumber here and in
+# MIGRATIONS only, if another step lands before it.
+CONTENT_APPROVALS_VERSION = SCHEDULE_VERSION + 1
+APPROVAL_MESSAGE = ("APPEND-ONLY: A clinical content approval is never changed or deleted; record a new "
+                    "approval instead.")
+
+
+def _v9_content_approvals(conn: sqlite3.Connection) -> None:
+    """Version 9: the nurse educator's approvals of a clinical content version (issue 15).
+
+    Append only: an approval is never edited or deleted (a newer one supersedes it).  The
+    approved items' values (JSON: item id -> value, sources, status) let a later report
+    mark what changed since.  Every insert is written to the audit log by the generated
+    audit trigger, like every clinical table.
+    """
+    run_script(conn, """
+    CREATE TABLE content_approvals (
+        id                   INTEGER PRIMARY KEY,
+        content_version      TEXT NOT NULL CHECK (length(content_version) BETWEEN 6 AND 64),
+        approver_name        TEXT NOT NULL CHECK (length(trim(approver_name)) > 0),
+        approver_credentials TEXT NOT NULL DEFAULT '',
+        approved_on          TEXT NOT NULL CHECK (approved_on GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'),
+        policy_file          TEXT NOT NULL DEFAULT '',
+        approved_items       TEXT NOT NULL CHECK (json_valid(approved_items)),
+        recorded_at          TEXT NOT NULL,
+        recorded_by          TEXT NOT NULL
+    );
+    """)
+    for action in ("UPDATE", "DELETE"):
+        conn.execute(f"""CREATE TRIGGER content_approvals_no_{action.lower()} BEFORE {action}
+            ON content_approvals BEGIN SELECT RAISE(ABORT, '{APPROVAL_MESSAGE}'); END""")
+    conn.execute(f"""CREATE TRIGGER content_approvals_no_replace BEFORE INSERT ON content_approvals
+        WHEN EXISTS (SELECT 1 FROM content_approvals WHERE id = NEW.id)
+        BEGIN SELECT RAISE(ABORT, '{REPLACE_MESSAGE}'); END""")
+    install_audit_triggers(conn)
+
+
 # version -> step bringing the file from version - 1 to version.  Append only.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _v1_tables,
@@ -538,6 +576,7 @@ MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     INTEGRITY_VERSION: _v6_integrity,
     ORDER_RISKS_VERSION: _v7_order_risks_and_start_acknowledgements,
     SCHEDULE_VERSION: _v8_followup_calls,
+    CONTENT_APPROVALS_VERSION: _v9_content_approvals,
 }
 CURRENT_VERSION = max(MIGRATIONS)
 

@@ -1,0 +1,45 @@
+"""``nurse-app content-report``: every clinical figure and statement, for the educator's sign-off."""
+
+from __future__ import annotations
+
+import json
+
+from nurse_app.core.content_report import build_report
+from nurse_app.core.errors import InputError
+
+
+def register(subparsers) -> None:
+    report = subparsers.add_parser(
+        "content-report", help="the clinical content report (PDF or JSON) for the educator's sign-off",
+        description="List every clinical figure and statement the app uses, with its value, unit, source, "
+                    "source class and status, and the content version (a hash of the content and the agency "
+                    "policy file). With a record file that holds an approval, items changed since the "
+                    "approved version are marked.")
+    report.add_argument("--out", metavar="FILE.pdf", help="write the report as PDF")
+    report.add_argument("--json", action="store_true", help="print the report as JSON")
+    report.set_defaults(func=run_content_report)
+
+
+def _approval(args) -> dict | None:
+    """The latest approval in the record file, if one exists (the report never creates a record)."""
+    from nurse_app.store import Store, resolve_db_path
+    path, _default = resolve_db_path(getattr(args, "db", None))
+    if not path.is_file():
+        return None
+    with Store.open(path) as store:
+        return store.latest_content_approval()
+
+
+def run_content_report(args) -> int:
+    if not args.out and not args.json:
+        raise InputError("Say where the report goes: --out FILE.pdf and/or --json.")
+    report = build_report(_approval(args))
+    if args.out:
+        from nurse_app.reports.content_report import write_content_report_pdf
+        pages = write_content_report_pdf(report, args.out)
+        if not args.json:
+            print(f"Wrote {args.out} ({pages} page{'s' if pages != 1 else ''}); content version {report.version}, "
+                  f"{len(report.items)} items.")
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+    return 0
