@@ -91,7 +91,9 @@ def run_show(args) -> int:
 
 def run_handout(args) -> int:
     guide = find_guide(args.id)
-    contact = {key: getattr(args, key) for key, _ in CONTACT_FIELDS if getattr(args, key)}
+    from nurse_app.core.policy import policy_contacts
+    contact = {key: value for key, value in policy_contacts().items() if key in dict(CONTACT_FIELDS)}
+    contact.update({key: getattr(args, key) for key, _ in CONTACT_FIELDS if getattr(args, key)})
     from nurse_app.reports.handout import write_handout_pdf  # reportlab: only for this command
     pages = write_handout_pdf(guide, args.out, contact)
     print(f"Wrote {args.out} ({pages} page{'s' if pages != 1 else ''}).")

@@ -487,8 +487,8 @@ class ContentReport:
 def build_report(approval: dict | None = None, today: _dt.date | None = None) -> ContentReport:
     """The report of the content in force; ``approval`` is the latest recorded one (with its
     ``items`` values) to mark what changed since."""
+    pol = _policy.validate_policy()      # every loader accepts the content with the policy applied
     items = content_items()
-    pol = _policy.load_policy()
     counts: dict[str, dict[str, int]] = {}
     for it in items:
         group = counts.setdefault(it.group, {VERIFIED: 0, UNVERIFIED: 0, AGENCY_POLICY: 0})

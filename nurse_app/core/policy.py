@@ -447,7 +447,7 @@ def _apply_checklist(policy: Policy, data: dict) -> None:
             raise _fail(path, f"checklist.add[{i}].id", f"item {add['id']!r} already exists")
         phases[add["phase"]].setdefault("item", []).append({
             "id": add["id"], "text": add["text"], "required": add.get("required", False),
-            "help": add.get("help") or "Agency policy item.", "agency_policy": True})
+            "help": add.get("help") or "Agency policy item.", "sources": [], "agency_policy": True})
 
 
 # ----------------------------------------------------------------------------- what is in force
@@ -513,10 +513,25 @@ def policy_contacts() -> dict[str, str]:
 
 
 def validate_policy() -> Policy:
-    """Load the policy and apply it to every file it touches (start-up / --selftest)."""
+    """Load the policy and every content set with it applied (start-up, --selftest, the report).
+
+    A value the loaders refuse once the policy is applied (a flag outside the plausible range,
+    a soft limit above the hard one...) is reported as the policy's error, naming its file.
+    """
     policy = load_policy()
-    if policy.active:
-        from nurse_app.core.resources import load_toml
-        for file in sorted({s.file for s in _settings() if s.key in policy.values}):
-            load_toml(file)
+    from nurse_app.core.content import CONTENT_SETS, load
+    for content in CONTENT_SETS:
+        try:
+            load(content)
+        except ResourceError as exc:
+            if policy.active and not str(exc).startswith("agency policy"):
+                raise ResourceError(f"agency policy {policy.path}: with this policy applied, {exc}") from None
+            raise
     return policy
+
+
+def help_text(prefix: str) -> str:
+    """Help text (tooltip / status tip) for the settings under ``prefix``, e.g. "vitals.heart_rate"
+    or "rates.step_interval_minutes": each value in force and where it came from."""
+    lines = [s.help for s in settings_in_force() if s.key == prefix or s.key.startswith(prefix + ".")]
+    return "\n".join(lines)

@@ -54,6 +54,9 @@ def handout_contact(store) -> dict[str, str]:
     so a handout never prints an empty "Your nurse" line once the nurse is known.
     """
     details = agency_details(store)
+    from nurse_app.core.policy import policy_contacts
+    for key, value in policy_contacts().items():     # the agency policy file fills what is left blank
+        details.setdefault(key, value)
     if "nurse" not in details:
         profile = store.nurse_profile()
         if profile:

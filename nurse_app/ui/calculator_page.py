@@ -252,6 +252,11 @@ class CalculatorPage(QWidget):
         self.rate_caption.setObjectName("rate_caption")
         self.rate_caption.setWordWrap(True)
         self.rate_table = _table("rate_table", ["Start", "mg/kg/min", "mL/kg/min", "mL/h"])
+        from nurse_app.core.policy import help_text
+        step_help = "\n".join(t for t in (help_text("rates.step_interval_minutes"),
+                                           help_text("pump.max_rate_ml_per_h")) if t)
+        self.rate_table.setToolTip(step_help)      # where the label gives no ladder: the interval in force
+        self.rate_table.setStatusTip(step_help.replace("\n", "; "))
         rates.body.addWidget(self.rate_caption)
         rates.body.addWidget(self.rate_table)
         rates.body.addStretch(1)

@@ -137,11 +137,16 @@ class InfusionTab(QWidget):
         self.sheet.horizontalHeader().setStretchLastSection(True)
         self.inputs: dict[str, QLineEdit] = {}
         entry = QGridLayout()
+        from nurse_app.core.policy import help_text
         for col, (field, _measure, header) in enumerate(VITAL_FIELDS):
             edit = QLineEdit()
             edit.setObjectName(f"vital_{field}")
             edit.setAccessibleName(header)
             edit.setPlaceholderText(header)
+            flags_help = help_text(f"vitals.{_measure}")   # the flag thresholds in force and their origin
+            if flags_help:
+                edit.setToolTip(flags_help)
+                edit.setStatusTip(flags_help.replace("\n", "; "))
             edit.returnPressed.connect(self._add_vitals)
             self.inputs[field] = edit
             entry.addWidget(QLabel(header), 0, col)
