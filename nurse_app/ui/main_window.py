@@ -46,7 +46,7 @@ class MainWindow(QMainWindow):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.nav)
-        layout.addWidget(self.stack, 1)
+        layout.addLayout(self._with_content_banner(self.stack), 1)
         self.setCentralWidget(central)
 
         self.pages: dict[str, QWidget] = {}
@@ -59,6 +59,7 @@ class MainWindow(QMainWindow):
         self._add_optional_pages()
         where = f"Record: {store.path}" if store is not None else "No record file open"
         self.statusBar().showMessage(f"Offline: everything stays on this computer. {where}")
+        self.refresh_content_banner()
         self._restore()
 
     # ------------------------------------------------------------------ pages
@@ -210,6 +211,47 @@ class MainWindow(QMainWindow):
         run_in_background(self, "Back up", "Copying the record…", lambda _p: backup_now(path, target),
                           lambda _r: self.statusBar().showMessage(f"Backed up to {target}.", 8000))
 
+    def _with_content_banner(self, widget: QWidget):
+        """A quiet line above the pages while the clinical content lacks the agency's approval."""
+        from PySide6.QtWidgets import QLabel, QVBoxLayout
+        box = QVBoxLayout()
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(0)
+        self.content_banner = QLabel()
+        self.content_banner.setObjectName("content_banner")
+        self.content_banner.setStyleSheet("padding: 4px 10px; color: palette(window-text); "
+                                          "background: palette(alternate-base);")
+        self.content_banner.setTextFormat(Qt.RichText)
+        self.content_banner.linkActivated.connect(lambda _link: self.review_content())
+        self.content_banner.hide()
+        box.addWidget(self.content_banner)
+        box.addWidget(widget, 1)
+        return box
+
+    def refresh_content_banner(self) -> None:
+        if self.store is None:
+            return
+        from nurse_app.ui.content_dialog import approval_state
+        try:
+            approved, text = approval_state(self.store)
+        except Exception as exc:  # noqa: BLE001 - a banner must never stop the window opening
+            approved, text = False, f"Clinical content could not be checked ({exc})"
+        self.content_banner.setText(f'{text}. <a href="review">Review…</a>' if text else "")
+        self.content_banner.setAccessibleName(text)
+        self.content_banner.setVisible(not approved)
+
+    def review_content(self) -> None:
+        from nurse_app.ui.content_dialog import ContentDialog
+        try:
+            dialog = ContentDialog(self.store, self)
+        except Exception as exc:  # noqa: BLE001 - shown, never a traceback
+            QMessageBox.warning(self, "Clinical content", str(exc))
+            return
+        dialog.approved.connect(lambda version: self.statusBar().showMessage(
+            f"Approval of clinical content version {version} recorded.", 8000))
+        dialog.exec()
+        self.refresh_content_banner()
+
     def edit_profile(self) -> None:
         from nurse_app.reports.agency import handout_contact
         from nurse_app.ui.profile_dialog import NurseProfileDialog
@@ -262,7 +304,8 @@ class MainWindow(QMainWindow):
             for text, shortcut, slot in (("&New patient…", "Ctrl+N", lambda: self._on_patients("new_patient")),
                                          ("Load &demo data", None, self.load_demo_data),
                                          ("&Back up now…", None, self.back_up),
-                                         ("Nurse profile and a&gency…", None, self.edit_profile)):
+                                         ("Nurse profile and a&gency…", None, self.edit_profile),
+                                         ("C&linical content…", None, self.review_content)):
                 action = QAction(text, self)
                 if shortcut:
                     action.setShortcut(QKeySequence(shortcut))
