@@ -41,6 +41,8 @@ def template(tmp_path_factory):
         for _ in range(2):   # follow-up call records (issue 16) are audited too
             store.create_followup_call(store.get_visit(draft)["patient_id"],
                                        rule_id="rash-check-call", notes="Left a message.")
+        for version in ("aaaaaa111111", "bbbbbb222222"):   # content approvals (issue 15) are audited too
+            store.record_content_approval(version, "Dana Educator", "RN", items={"x": "1"})
         ids = {"signed": signed, "draft": draft}
     return path, ids
 

@@ -145,3 +145,30 @@ def test_guides_page_shows_the_class_beside_each_citation(qtbot):
     for source in guide.sources:
         assert f"[{source.key}] [{SOURCE_CLASS_NAMES[source.source_class]}] {flat(source.citation)[:30]}" in shown
     assert "[secondary / unverified]" in shown  # GBS cites AI summaries: shown to nurses as such
+
+
+def test_verification_record_of_the_reference_pack_unverified_items():
+    """resources/verification.toml: every re-checked item has a status; a confirmation names a
+    primary source with its class; a data change names the resource, and the data carry it."""
+    from nurse_app.core.catalogue import load_catalogue
+    from nurse_app.core.content_report import build_report
+    from nurse_app.core.resources import read_toml
+    data, _ = read_toml("verification.toml")
+    items = data["item"]
+    assert len({i["id"] for i in items}) == len(items) >= 40
+    for item in items:
+        assert item["status"] in ("confirmed", "partly", "unverified") and item["pack"]
+        if item["status"] != "unverified":
+            assert item["source"] and item["source_class"] in ("label", "guideline", "peer-reviewed")
+        if item.get("changed"):
+            assert item["resource"]
+    catalogue = load_catalogue()
+    classes = read_toml("products.toml")[0]["source_class"]
+    for item in (i for i in items if i.get("changed") and i["resource"].startswith("products.toml product ")):
+        product = catalogue.products[item["resource"].split()[2].rstrip(":")]
+        confirmed = [v for v in product.vials if v.verified and classes[v.source] == "label"
+                     and v.source in {"P49", "P50", "P51", "P52", "P53", "P54"}]
+        assert confirmed, item["id"]
+    assert [(v.grams, v.ml) for v in catalogue.products["gammaplex-5"].vials] == [(5, 100), (10, 200)]
+    counts = build_report().verification
+    assert counts["items"] == len(items) and counts["partly"] + counts["confirmed"] == counts["data_changed"] == 5

@@ -460,6 +460,7 @@ class ContentReport:
     approval: dict | None = None           # latest approval (name, credentials, date, version)
     changes: Changes | None = None         # since that approval (None: none recorded)
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    verification: dict[str, int] = field(default_factory=dict)   # reference-pack UNVERIFIED items re-checked
 
     @property
     def approved(self) -> bool:
@@ -479,7 +480,7 @@ class ContentReport:
             "content_version": self.version, "generated_on": self.generated_on,
             "agency_policy_file": self.policy_file or None, "agency": self.agency or None,
             "approved": self.approved, "approval": self.approval, "changes_since_approval": changes,
-            "counts": self.counts, "source_classes": SOURCE_CLASS_NAMES,
+            "counts": self.counts, "verification": self.verification, "source_classes": SOURCE_CLASS_NAMES,
             "items": [dict(it.to_json(), changed=it.id in self.changed_ids()) for it in self.items],
         }
 
@@ -501,4 +502,20 @@ def build_report(approval: dict | None = None, today: _dt.date | None = None) ->
         public = {k: approval.get(k) for k in ("approver_name", "approver_credentials", "approved_on",
                                                "content_version", "recorded_by", "recorded_at")}
     return ContentReport(content_version(), (today or _dt.date.today()).isoformat(),
-                         str(pol.path) if pol.path else "", pol.agency_name, items, public, changes, counts)
+                         str(pol.path) if pol.path else "", pol.agency_name, items, public, changes, counts,
+                         verification_counts())
+
+
+def verification_counts() -> dict[str, int]:
+    """How the reference pack's UNVERIFIED items fared when re-checked (resources/verification.toml)."""
+    from nurse_app.core.resources import read_toml
+    try:
+        data, _ = read_toml("verification.toml")
+    except Exception:  # noqa: BLE001 - an installation without the record simply has no counts
+        return {}
+    entries = data.get("item", [])
+    counts = {"items": len(entries), "confirmed": 0, "partly": 0, "unverified": 0, "data_changed": 0}
+    for e in entries:
+        counts[e.get("status", "unverified")] = counts.get(e.get("status", "unverified"), 0) + 1
+        counts["data_changed"] += bool(e.get("changed"))
+    return counts

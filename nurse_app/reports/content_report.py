@@ -100,6 +100,11 @@ def _story(report: ContentReport, width: float) -> list:
             facts.append(f"<b>Changed since the approved version:</b> {len(c.changed)} changed, {len(c.added)} new, "
                          f"{len(c.removed)} removed (rows marked {CHANGED})"
                          + (f"; removed: {escape(', '.join(c.removed))}" if c.removed else ""))
+    v = report.verification
+    if v:
+        facts.append(f"<b>Reference-pack UNVERIFIED items re-checked against primary sources:</b> {v['items']}; "
+                     f"confirmed {v['confirmed']}, partly confirmed {v['partly']}, still unverified {v['unverified']}; "
+                     f"data changed for {v['data_changed']} (resources/verification.toml)")
     story += [Paragraph("<br/>".join(facts), st["body"]), Spacer(1, 6), Paragraph(STATUS_RULE, st["small"]),
               Spacer(1, 6)]
     count_rows = [["Group", "Items", "Verified", "Unverified", "Agency policy"]]
