@@ -216,3 +216,16 @@ def test_flowsheet_flags_by_the_policy_threshold(qtbot, use_policy, tmp_path):
     flags, tip = run("policy.db")
     assert "Heart rate 95 /min is high" in flags
     assert "90 /min (agency policy; the app's value is 100 /min)" in tip
+
+
+def test_calculator_rate_table_help_names_the_step_interval_and_its_origin(qtbot, use_policy):
+    from nurse_app.ui.calculator_page import CalculatorPage
+    page = CalculatorPage()
+    qtbot.addWidget(page)
+    assert "Rate-step interval where the label gives none: 30 min (app default" in page.rate_table.toolTip()
+    use_policy("[rates]\nstep_interval_minutes = 20\n")
+    page = CalculatorPage()
+    qtbot.addWidget(page)
+    tip = page.rate_table.toolTip()
+    assert "Rate-step interval where the label gives none: 20 min (agency policy; the app's value is 30 min)" in tip
+    assert "Pump / record maximum rate" in tip and page.rate_table.statusTip()

@@ -49,7 +49,10 @@ def test_unverified_figures_carry_the_mark():
     assert not cat.products["gammagard-sd-5"].rates[0].verified
     assert not cat.products["privigen"].vials_verified        # US list unverified
     assert cat.products["gamunex-c"].vials_verified
-    assert cat.products["gammaplex-5"].vials == ()
+    assert cat.products["gammaplex-10"].vials == ()
+    # Issue 15: the FDA NDC Directory confirmed two Gammaplex 5% sizes (resources/verification.toml).
+    assert [(v.grams, v.source, v.verified) for v in cat.products["gammaplex-5"].vials] == [
+        (5, "P54", True), (10, "P54", True)]
 
 
 @pytest.mark.parametrize("file, edit, expected", [

@@ -191,6 +191,8 @@ def test_main_window_banner_approval_dialog_and_reset(qtbot, tmp_path):
         dialog.name.setText("Dana Educator")
         qtbot.keyClicks(dialog.credentials, "RN, MSN")
         dialog.date.setDate(QDate(2026, 11, 20))
+        pages = dialog.save_report_to(str(tmp_path / "from the dialog.pdf"))
+        assert pages == len(PdfReader(str(tmp_path / "from the dialog.pdf")).pages) > 3
         qtbot.mouseClick(dialog.approve_button, Qt.LeftButton)
     seen = run_in_dialog(qtbot, approve)
     action = next(a for a in window.menuBar().actions()[0].menu().actions() if a.text().replace("&", "").startswith("Clinical content"))

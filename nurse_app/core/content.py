@@ -41,8 +41,15 @@ def load(content: ContentSet) -> Any:
 
 
 def validate_all() -> list[str]:
-    """Load every content set; returns one line per set. Raises ResourceError on the first broken one."""
-    return [f"{c.name}: {c.describe(load(c))}" for c in CONTENT_SETS]
+    """Load every content set (with the agency policy applied); returns one line per set.
+    Raises ResourceError on the first broken one."""
+    from nurse_app.core import policy
+    active = policy.validate_policy()
+    lines = [f"{c.name}: {c.describe(load(c))}" for c in CONTENT_SETS]
+    if active.active:
+        lines.append(f"Agency policy: {active.path} ({len(active.values)} settings, "
+                     f"{len(active.checklist_required) + len(active.checklist_added)} checklist changes)")
+    return lines
 
 
 # ---------------------------------------------------------------- start-up check
