@@ -279,7 +279,10 @@ def _reactions(f: _File) -> list[ContentItem]:
 
 
 def _followups(f: _File) -> list[ContentItem]:
+    """Follow-up rules (resources/followups.toml), with the agency policy's [followups] changes
+    (on/off, window) shown as the schedule applies them (core.schedule.apply_overrides)."""
     out = []
+    overrides = _policy.load_policy().followups
     for name, value in f.data.items():
         if name in _SKIP_KEYS:
             continue
@@ -289,9 +292,15 @@ def _followups(f: _File) -> list[ContentItem]:
                 continue
             rid = rule.get("id", i)
             path = f"{name}[{i}]" if isinstance(value, list) else name
-            out.append(_item(f, "Follow-up rules", f"followups/{name}/{rid}",
-                             str(rule.get("title", rule.get("name", rid))),
-                             _scalars(rule, skip=("id", "title")), "", path, rule))
+            change = overrides.get(rid) if name == "rule" else None
+            shown = {**rule, **change} if isinstance(change, dict) else rule
+            it = _item(f, "Follow-up rules", f"followups/{name}/{rid}", str(rule.get("title", rule.get("name", rid))),
+                       _scalars(shown, skip=("id", "title", "questions", "escalate_if", "why", "advice")), "days",
+                       path, rule, str(rule.get("why", "")))
+            if change:
+                it = ContentItem(it.id, it.group, it.title, it.value, it.unit, AGENCY_POLICY, _policy.AGENCY,
+                                 it.file, it.path, it.sources, it.note)
+            out.append(it)
     return out
 
 

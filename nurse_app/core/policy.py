@@ -197,8 +197,8 @@ def parse_policy(data: dict[str, Any], path: Path | str, digest: str = "") -> Po
         if not isinstance(value, str) or not value.strip():
             raise _fail(path, f"contacts.{key}", "expected text")
     followups = data.pop("followups", {})
-    if not isinstance(followups, dict):
-        raise _fail(path, "followups", "expected a table of follow-up rule ids")
+    if not isinstance(followups, dict) or not all(isinstance(v, dict) for v in followups.values()):
+        raise _fail(path, "followups", "expected [followups.<rule id>] tables (enabled, start_days, end_days)")
     values: dict[str, Any] = {}
 
     def flatten(prefix: str, table: dict) -> None:
