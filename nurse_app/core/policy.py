@@ -79,7 +79,7 @@ _LOADER_CACHES = (
     "nurse_app.core.reactions:load_reactions",
     "nurse_app.core.checklists:_all_templates",
     "nurse_app.core.security:policy",
-    "nurse_app.core.schedule:load_rules",
+    "nurse_app.core.schedule:load_followups",
 )
 
 
@@ -403,7 +403,9 @@ def apply(relative: str, data: dict[str, Any]) -> dict[str, Any]:
         return data
     path = policy.path
     touched = [s for s in _settings() if s.file == relative and s.key in policy.values]
-    is_checklist = relative.startswith("checklists/")
+    # Checklist changes go into the current version of each template only: a visit keeps the
+    # template version it started with, so an older visit's checklist never changes under it.
+    is_checklist = relative in _current_checklists() and bool(policy.checklist_required or policy.checklist_added)
     if not touched and not is_checklist:
         return data
     data = copy.deepcopy(data)
@@ -431,12 +433,28 @@ def apply(relative: str, data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _current_checklists() -> set[str]:
+    """The newest version file of each checklist template ("checklists/<id>-v<N>.toml")."""
+    import re
+    from nurse_app.core.resources import resource_path
+    newest: dict[str, tuple[int, str]] = {}
+    folder = resource_path("checklists")
+    if not folder.is_dir():
+        return set()
+    for entry in folder.iterdir():
+        m = re.fullmatch(r"(.+)-v(\d+)\.toml", entry.name)
+        if m and int(m.group(2)) > newest.get(m.group(1), (0, ""))[0]:
+            newest[m.group(1)] = (int(m.group(2)), f"checklists/{entry.name}")
+    return {name for _, name in newest.values()}
+
+
 def _apply_checklist(policy: Policy, data: dict) -> None:
     path = policy.path
     items = {item.get("id"): item for phase in data.get("phase", []) for item in phase.get("item", [])}
     for item_id in policy.checklist_required:
         if item_id not in items:
-            raise _fail(path, "checklist.required", f"no checklist item {item_id!r} in {data.get('id')}")
+            raise _fail(path, "checklist.required", f"no checklist item {item_id!r} in the current "
+                                                   f"{data.get('id')} checklist (version {data.get('version')})")
         items[item_id]["required"] = True
     phases = {phase.get("id"): phase for phase in data.get("phase", [])}
     for i, add in enumerate(policy.checklist_added):
