@@ -13,7 +13,6 @@ from nurse_app import cli
 from nurse_app.core import policy
 from nurse_app.core.catalogue import load_catalogue
 from nurse_app.core.checklists import load_template
-from nurse_app.core.errors import ResourceError
 from nurse_app.core.monitoring import load_monitoring
 from nurse_app.core.vitals import flag_value, vital_measures
 from nurse_app.store import Store

@@ -4,7 +4,6 @@ see the class beside each citation."""
 from __future__ import annotations
 
 import copy
-import tomllib
 
 import pytest
 from pypdf import PdfReader

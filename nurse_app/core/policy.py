@@ -426,6 +426,13 @@ def apply(relative: str, data: dict[str, Any]) -> dict[str, Any]:
                                            f"{setting.unit}".rstrip() + "; a policy may only raise it")
         if "__product__" in container:
             _cap_product(path, setting.key, container["__product__"], value)
+        elif setting.key == "security.idle_lock_minutes":
+            # The agency's idle lock is the default and the longest a nurse may choose.
+            low, high = container.get("min_minutes", 1), container.get("max_minutes", value)
+            if not low <= value <= high:
+                raise _fail(path, setting.key, f"expected {_num(low)} to {_num(high)} minutes, got {_num(value)}")
+            container[field] = value
+            container["max_minutes"] = value
         else:
             container[field] = value
     if is_checklist:
