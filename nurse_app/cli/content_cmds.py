@@ -19,6 +19,17 @@ def register(subparsers) -> None:
     report.add_argument("--json", action="store_true", help="print the report as JSON")
     report.set_defaults(func=run_content_report)
 
+    approve = subparsers.add_parser(
+        "content-approve", help="record the educator's approval of the clinical content version in force",
+        description="Record in the record file (and its audit log) that the agency's educator approved the "
+                    "clinical content version in force. --version must match it: approve what you reviewed.")
+    approve.add_argument("--name", required=True, metavar="TEXT", help="the educator's name")
+    approve.add_argument("--credentials", default="", metavar="TEXT", help="e.g. RN, MSN, nurse educator")
+    approve.add_argument("--date", metavar="YYYY-MM-DD", help="the date reviewed (default: today)")
+    approve.add_argument("--version", required=True, metavar="VERSION",
+                         help="the content version printed on the report that was reviewed")
+    approve.set_defaults(func=run_content_approve)
+
 
 def _approval(args) -> dict | None:
     """The latest approval in the record file, if one exists (the report never creates a record)."""
@@ -42,4 +53,20 @@ def run_content_report(args) -> int:
                   f"{len(report.items)} items.")
     if args.json:
         print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+    return 0
+
+
+def run_content_approve(args) -> int:
+    from nurse_app.core.content_report import approval_values
+    from nurse_app.store import Store, resolve_db_path
+    report = build_report()
+    if args.version.strip() != report.version:
+        raise InputError(f"The content in force is version {report.version}, not {args.version.strip()}: "
+                         f"review the current report (nurse-app content-report) before approving it.")
+    path, is_default = resolve_db_path(getattr(args, "db", None))
+    with Store.open(path, create_folder=is_default) as store:
+        row = store.record_content_approval(report.version, args.name, args.credentials, args.date,
+                                            items=approval_values(report.items), policy_file=report.policy_file)
+    who = ", ".join(x for x in (row["approver_name"], row["approver_credentials"]) if x)
+    print(f"Recorded: clinical content version {row['content_version']} approved by {who} on {row['approved_on']}.")
     return 0
