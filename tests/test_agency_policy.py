@@ -228,3 +228,18 @@ def test_calculator_rate_table_help_names_the_step_interval_and_its_origin(qtbot
     tip = page.rate_table.toolTip()
     assert "Rate-step interval where the label gives none: 20 min (agency policy; the app's value is 30 min)" in tip
     assert "Pump / record maximum rate" in tip and page.rate_table.statusTip()
+
+
+def test_start_up_fingerprint_covers_the_policy_file(use_policy, tmp_path, monkeypatch):
+    """A fingerprint recorded without (or with another) policy never lets a broken policy through."""
+    from nurse_app.core import content
+    stamp = tmp_path / "cache" / content.STAMP_NAME
+    monkeypatch.setattr(content, "_stamp_files", lambda: [stamp])
+    policy.set_policy_path(None)
+    assert content.check_content() is True            # validated, stamp recorded
+    assert content.check_content() is False           # same content: fingerprint matched
+    use_policy("[vitals.heart_rate]\nflag_high = 90\n")
+    assert content.check_content() is True            # a policy is content: validated again
+    use_policy("[vitals.heart_rate]\nflag_high = 400\n", name="broken.toml")
+    with pytest.raises(Exception, match="agency policy .*broken.toml"):
+        content.check_content()

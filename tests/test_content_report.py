@@ -225,15 +225,15 @@ def test_content_approve_cli_records_only_the_version_in_force(tmp_path, capsys)
     with Store.open(db) as store:
         store.set_nurse_profile("Maria Santos", "RN")
     version = content_version()
-    assert cli.main(["--db", str(db), "content-approve", "--name", "Dana Educator", "--version", "abcdef123456"]) == 2
+    assert cli.main(["--db", str(db), "content-approve", "--name", "Dana Educator", "--content-version", "abcdef123456"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and f"version {version}, not abcdef123456" in err[0]
     assert cli.main(["--db", str(db), "content-approve", "--name", "Dana Educator", "--credentials", "RN, MSN",
-                     "--date", "2026-11-21", "--version", version]) == 0
+                     "--date", "2026-11-21", "--content-version", version]) == 0
     assert f"version {version} approved by Dana Educator, RN, MSN on 2026-11-21" in capsys.readouterr().out
     assert cli.main(["--db", str(db), "content-report", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["approved"] and data["approval"]["approver_name"] == "Dana Educator"
     assert cli.main(["--db", str(db), "content-approve", "--name", "X", "--date", "21/11/2026",
-                     "--version", version]) == 2
+                     "--content-version", version]) == 2
     assert "not a date" in capsys.readouterr().err

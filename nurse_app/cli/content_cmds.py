@@ -22,11 +22,12 @@ def register(subparsers) -> None:
     approve = subparsers.add_parser(
         "content-approve", help="record the educator's approval of the clinical content version in force",
         description="Record in the record file (and its audit log) that the agency's educator approved the "
-                    "clinical content version in force. --version must match it: approve what you reviewed.")
+                    "clinical content version in force. --content-version must match it: approve what you "
+                    "reviewed.")
     approve.add_argument("--name", required=True, metavar="TEXT", help="the educator's name")
     approve.add_argument("--credentials", default="", metavar="TEXT", help="e.g. RN, MSN, nurse educator")
     approve.add_argument("--date", metavar="YYYY-MM-DD", help="the date reviewed (default: today)")
-    approve.add_argument("--version", required=True, metavar="VERSION",
+    approve.add_argument("--content-version", required=True, metavar="VERSION",
                          help="the content version printed on the report that was reviewed")
     approve.set_defaults(func=run_content_approve)
 
@@ -60,8 +61,8 @@ def run_content_approve(args) -> int:
     from nurse_app.core.content_report import approval_values
     from nurse_app.store import Store, resolve_db_path
     report = build_report()
-    if args.version.strip() != report.version:
-        raise InputError(f"The content in force is version {report.version}, not {args.version.strip()}: "
+    if args.content_version.strip() != report.version:
+        raise InputError(f"The content in force is version {report.version}, not {args.content_version.strip()}: "
                          f"review the current report (nurse-app content-report) before approving it.")
     path, is_default = resolve_db_path(getattr(args, "db", None))
     with Store.open(path, create_folder=is_default) as store:

@@ -139,6 +139,11 @@ def check_content() -> bool:
     cache folder only means the next start validates again).
     """
     fingerprint = content_fingerprint()
+    from nurse_app.core.policy import load_policy
+    policy_digest = load_policy().digest          # an agency policy file is content too (issue 15)
+    if policy_digest:
+        import hashlib
+        fingerprint = hashlib.sha256(f"{fingerprint}\0policy\0{policy_digest}".encode()).hexdigest()
     stamps = _stamp_files()
     for stamp in stamps:
         try:

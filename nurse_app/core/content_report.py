@@ -408,27 +408,11 @@ def _mark_policy(items: list[ContentItem]) -> None:
 
 # ----------------------------------------------------------------------------- version and changes
 
-def _resources_digest() -> str:
-    """SHA-256 over every content file in resources/ (path and bytes)."""
-    digest = hashlib.sha256()
-
-    def walk(node, prefix=""):
-        for entry in sorted(node.iterdir(), key=lambda e: e.name):
-            if entry.is_dir():
-                if not entry.name.startswith(("_", ".")):
-                    yield from walk(entry, f"{prefix}{entry.name}/")
-            elif entry.name.endswith((".toml", ".md")):
-                yield f"{prefix}{entry.name}", entry
-    for name, entry in walk(resource_root()):
-        data = entry.read_bytes()
-        digest.update(f"{name}\0{len(data)}\0".encode())
-        digest.update(data)
-    return digest.hexdigest()
-
-
 def content_version() -> str:
-    """A short hash of resources/ plus the agency policy file in force ("a1b2c3d4e5f6")."""
-    digest = hashlib.sha256(_resources_digest().encode())
+    """A short hash of resources/ (the start-up content fingerprint: every content file and the
+    app version) plus the agency policy file in force, e.g. "a1b2c3d4e5f6"."""
+    from nurse_app.core.content import content_fingerprint
+    digest = hashlib.sha256(content_fingerprint(with_code=False).encode())
     digest.update(b"\0policy\0" + _policy.load_policy().digest.encode())
     return digest.hexdigest()[:12]
 

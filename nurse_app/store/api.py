@@ -379,7 +379,7 @@ class Store(FollowupStore):
 
     def latest_content_approval(self) -> dict | None:
         """The most recent approval (with ``approved_items`` decoded), or None."""
-        if "content_approvals" not in self.db.table_names():
+        if not schema.existing_tables(self.conn, ("content_approvals",)):
             return None
         rows = self._list("SELECT * FROM content_approvals ORDER BY id DESC LIMIT 1", [])
         return rows[0] if rows else None
