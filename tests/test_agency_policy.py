@@ -243,3 +243,24 @@ def test_start_up_fingerprint_covers_the_policy_file(use_policy, tmp_path, monke
     use_policy("[vitals.heart_rate]\nflag_high = 400\n", name="broken.toml")
     with pytest.raises(Exception, match="agency policy .*broken.toml"):
         content.check_content()
+
+
+def test_follow_up_rules_switched_off_or_moved_by_the_policy(use_policy, capsys):
+    from nurse_app.core.schedule import load_followups
+    rules = load_followups().rules
+    first = rules[0]
+    assert first.enabled
+    path = use_policy(f"[followups.{first.id}]\nenabled = false\nstart_days = {first.start_days}\n"
+                      f"end_days = {first.end_days + 2}\n")
+    changed = load_followups().rule(first.id)
+    assert not changed.enabled and changed.end_days == first.end_days + 2
+    policy.set_policy_path(None)
+    assert cli.main(["--policy", str(path), "content-report", "--json"]) == 0
+    items = {i["id"]: i for i in json.loads(capsys.readouterr().out)["items"]}
+    row = items[f"followups/rule/{first.id}"]
+    assert row["status"] == "agency policy" and "enabled no" in row["value"]
+    bad = use_policy("[followups.no-such-rule]\nenabled = false\n", name="bad.toml")
+    policy.set_policy_path(None)
+    assert cli.main(["--policy", str(bad), "content-report", "--json"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "bad.toml" in err[0] and "no-such-rule" in err[0]

@@ -208,7 +208,7 @@ def test_every_rule_cites_known_sources_and_a_broken_file_is_refused():
     assert settings.tolerance_days >= 0 and "confirm" in settings.tolerance_note
     for rule in settings.rules:
         assert rule.sources and all(s in settings.sources for s in rule.sources)
-    bad = {"sources": {"A": "a"}, "schedule": {"tolerance_days": 3, "tolerance_note": "x",
+    bad = {"sources": {"A": "a"}, "source_class": {"A": "secondary"}, "schedule": {"tolerance_days": 3, "tolerance_note": "x",
                                                 "overdue_lookback_days": 30},
            "rule": [{"id": "x", "kind": "lab", "title": "t", "anchor": "course-last-day",
                      "start_days": 5, "end_days": 2, "every_course": True, "why": "w",

@@ -301,6 +301,11 @@ def _followups(f: _File) -> list[ContentItem]:
                 it = ContentItem(it.id, it.group, it.title, it.value, it.unit, AGENCY_POLICY, _policy.AGENCY,
                                  it.file, it.path, it.sources, it.note)
             out.append(it)
+            for j, q in enumerate(rule.get("questions", []) if isinstance(rule.get("questions"), list) else []):
+                if isinstance(q, dict):
+                    out.append(_item(f, "Follow-up rules", f"followups/{name}/{rid}/question/{q.get('id', j)}",
+                                     f"{rule.get('title', rid)}: question", str(q.get("text", "")), "",
+                                     f"{path}.questions[{j}]", {**q, "sources": rule.get("sources", [])}))
     return out
 
 

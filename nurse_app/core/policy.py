@@ -545,9 +545,14 @@ def validate_policy() -> Policy:
     """
     policy = load_policy()
     from nurse_app.core.content import CONTENT_SETS, load
+    from nurse_app.core.errors import InputError
     for content in CONTENT_SETS:
         try:
             load(content)
+        except InputError as exc:      # e.g. the schedule's follow-up overrides (core.schedule.apply_overrides)
+            if not policy.active:
+                raise
+            raise ResourceError(f"agency policy {policy.path}: followups: {exc}") from None
         except ResourceError as exc:
             if policy.active and not str(exc).startswith("agency policy"):
                 raise ResourceError(f"agency policy {policy.path}: with this policy applied, {exc}") from None

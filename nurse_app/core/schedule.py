@@ -99,7 +99,7 @@ class FollowupSettings:
 def parse_followups(data: dict[str, Any], name: str) -> FollowupSettings:
     """Validate the parsed followups file; raises ``ResourceError`` naming the field."""
     top = Fields(data, name)
-    top.unknown_keys({"schema_version", "sources", "schedule", "rule"})
+    top.unknown_keys({"schema_version", "sources", "source_class", "schedule", "rule"})
     sources = top.sources_table()
     sched = top.table("schedule")
     sched.unknown_keys({"tolerance_days", "tolerance_note", "overdue_lookback_days"})
@@ -143,8 +143,16 @@ def parse_followups(data: dict[str, Any], name: str) -> FollowupSettings:
 
 @lru_cache(maxsize=1)
 def load_followups() -> FollowupSettings:
+    """The follow-up rules with the agency policy file's [followups] changes applied."""
+    from dataclasses import replace as _replace
+
+    from nurse_app.core.policy import load_policy
     data, name = load_toml("followups.toml")
-    return parse_followups(data, name)
+    settings = parse_followups(data, name)
+    overrides = load_policy().followups
+    if not overrides:
+        return settings
+    return _replace(settings, rules=apply_overrides(settings.rules, overrides))
 
 
 def apply_overrides(rules: Sequence[FollowupRule],
