@@ -622,15 +622,12 @@ def expected_objects(version: int = CURRENT_VERSION) -> dict[str, tuple[str, str
     """The app's own triggers and views at ``version``: name -> (type, SQL as created).
 
     Built by running the migrations on an empty in-memory database, so it is exactly
-    what opening a file creates (the definitions live once, in the steps above).
+    what opening a file creates (the definitions live once, in the steps above); the
+    current version's comes from the snapshot of that run (:mod:`.expected_schema`).
     """
-    conn = sqlite3.connect(":memory:", isolation_level=None)
-    try:
-        migrate(conn, version)
-        return {name: (kind, sql) for kind, name, sql in conn.execute(
-            "SELECT type, name, sql FROM sqlite_master WHERE type IN ('trigger', 'view')")}
-    finally:
-        conn.close()
+    from nurse_app.store import expected_schema      # (a committed snapshot: no run at start)
+    return {name: (kind, sql) for kind, name, _table, sql in expected_schema.objects(version)
+            if kind in ("trigger", "view")}
 
 
 @dataclass(frozen=True)

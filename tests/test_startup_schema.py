@@ -1,0 +1,99 @@
+"""Start-up: opening a record compares its schema with a snapshot, not a fresh in-memory run.
+
+The genuineness check (``genuine.schema_differences``) and the own-objects check
+(``schema.object_differences``) stay exactly as strict: they compare with the rows the
+migrations build.  Only *when* those rows are built changes: once per ``schema.py``
+(``nurse_app/store/_schema_snapshot.py``), not at every start.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from nurse_app.store import Store, expected_schema, genuine, schema
+from nurse_app.store import _schema_snapshot as snap
+
+
+def _clear_caches() -> None:
+    expected_schema.objects.cache_clear()
+    schema.expected_objects.cache_clear()
+    genuine.expected_objects.cache_clear()
+
+
+@pytest.fixture
+def fresh_caches():
+    _clear_caches()
+    yield
+    _clear_caches()
+
+
+def _in_memory(conn: sqlite3.Connection) -> bool:
+    return all(not row[2] for row in conn.execute("PRAGMA database_list"))
+
+
+def test_snapshot_is_up_to_date_with_schema_py():
+    """Fails when schema.py changed (e.g. a new migration) and the snapshot was not regenerated:
+    run ``python -m nurse_app.store.expected_schema --write``."""
+    assert snap.VERSION == schema.CURRENT_VERSION
+    assert snap.SCHEMA_SHA256 == expected_schema.schema_source_sha256(), \
+        "stale: python -m nurse_app.store.expected_schema --write"
+    assert expected_schema.SNAPSHOT_FILE.read_text(encoding="utf-8") == expected_schema.render()
+    assert expected_schema.snapshot() == expected_schema.build(schema.CURRENT_VERSION)
+
+
+def test_opening_a_record_runs_no_migration_in_memory(tmp_path, monkeypatch, fresh_caches):
+    path = tmp_path / "record.db"
+    Store.open(path).close()                          # created (and migrated) on disk
+    _clear_caches()
+    runs: list[bool] = []
+    real_migrate = schema.migrate
+
+    def spy(conn, target=schema.CURRENT_VERSION):
+        runs.append(_in_memory(conn))
+        return real_migrate(conn, target)
+
+    monkeypatch.setattr(schema, "migrate", spy)
+    store = Store.open(path)
+    try:
+        assert store.schema_version == schema.CURRENT_VERSION
+    finally:
+        store.close()
+    assert True not in runs, "the expected schema was rebuilt in memory at open"
+
+
+def test_open_still_refuses_a_foreign_trigger_with_the_snapshot(tmp_path, fresh_caches):
+    """The snapshot is as strict as the in-memory run: an extra trigger is still found."""
+    path = tmp_path / "record.db"
+    Store.open(path).close()
+    raw = sqlite3.connect(path)
+    raw.execute("CREATE TRIGGER sneaky AFTER INSERT ON vitals BEGIN DELETE FROM vitals; END")
+    raw.commit()
+    diffs = genuine.schema_differences(raw, schema.CURRENT_VERSION)
+    raw.close()
+    assert [str(d) for d in diffs] == ["has an extra trigger 'sneaky'"]
+
+
+def test_a_stale_snapshot_is_not_trusted(monkeypatch, fresh_caches):
+    """schema.py edited without regenerating: the app builds the schema in memory, as before."""
+    monkeypatch.setattr(snap, "SCHEMA_SHA256", "0" * 64)
+    assert expected_schema.snapshot() is None
+    built: list[int] = []
+    real_build = expected_schema.build
+    monkeypatch.setattr(expected_schema, "build", lambda v: built.append(v) or real_build(v))
+    rows = expected_schema.objects(schema.CURRENT_VERSION)
+    assert built == [schema.CURRENT_VERSION] and rows == real_build(schema.CURRENT_VERSION)
+
+
+def test_a_snapshot_of_another_version_is_not_used(monkeypatch, fresh_caches):
+    monkeypatch.setattr(snap, "VERSION", schema.CURRENT_VERSION - 1)
+    assert expected_schema.snapshot() is None
+
+
+def test_older_versions_are_still_built_from_the_migrations(fresh_caches):
+    old = schema.CURRENT_VERSION - 1
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    schema.migrate(conn, old)
+    assert genuine.schema_differences(conn, old) == []
+    conn.close()
