@@ -97,3 +97,15 @@ def test_older_versions_are_still_built_from_the_migrations(fresh_caches):
     schema.migrate(conn, old)
     assert genuine.schema_differences(conn, old) == []
     conn.close()
+
+
+def test_benchmark_reference_window_with_a_table_is_ready(tmp_path):
+    """benchmarks/bare_window.py --table (the benchmark's reference row) paints and reports."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "bare_window.py"
+    p = subprocess.run([sys.executable, str(script), "--table"], capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path)})
+    assert p.returncode == 0 and p.stdout.strip() == "ready", p.stdout + p.stderr
