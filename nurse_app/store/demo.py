@@ -84,8 +84,10 @@ def generate(store: Store, patients: int, seed: int = 1,
     if not 1 <= patients <= 100_000:
         raise StoreError("The number of demo patients must be from 1 to 100,000.")
     if store.db.execute("SELECT 1 FROM patients LIMIT 1").fetchone():
-        raise StoreError(f"{store.path} already holds patients; demo data goes into a new, empty "
-                         f"record file (use --db NEW_FILE).")
+        error = StoreError(f"{store.path} already holds patients; demo data goes only into a new, "
+                           f"empty record file.")
+        error.cli_hint = "Name a new file with --db NEW_FILE."
+        raise error
     previous_profile = store.nurse_profile()
     count = _Counter()
     for first in range(0, patients, PATIENTS_PER_TRANSACTION):
