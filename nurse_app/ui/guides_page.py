@@ -386,9 +386,12 @@ class GuidesPage(QWidget):
     def save_handout(self) -> None:
         if self.current is None:
             return
+        from nurse_app.ui.file_dialogs import remember_folder, start_path
         path, _filter = QFileDialog.getSaveFileName(
-            self, "Save patient handout", f"{self.current.id}-handout.pdf", "PDF files (*.pdf)")
+            self, "Save patient handout", start_path(self, "handout", f"{self.current.id}-handout.pdf"),
+            "PDF files (*.pdf)")
         if path:
+            remember_folder(self, "handout", path)
             if not path.lower().endswith(".pdf"):
                 path += ".pdf"
             self.save_handout_to(path)

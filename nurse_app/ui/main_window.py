@@ -203,10 +203,13 @@ class MainWindow(QMainWindow):
         from PySide6.QtWidgets import QFileDialog
         from nurse_app.store import backup_now
         from nurse_app.ui.tasks import run_in_background
-        target, _ = QFileDialog.getSaveFileName(self, "Back up the record to", "nurse-app-backup.db",
+        from nurse_app.ui.file_dialogs import HEALTH_INFORMATION, remember_folder, start_path
+        target, _ = QFileDialog.getSaveFileName(self, f"Back up the record to (a backup {HEALTH_INFORMATION})",
+                                                start_path(self, "backup", "nurse-app-backup.db"),
                                                 "Record backups (*.db)")
         if not target:
             return
+        remember_folder(self, "backup", target)
         path = self.store.path
         run_in_background(self, "Back up", "Copying the record…", lambda _p: backup_now(path, target),
                           lambda _r: self.statusBar().showMessage(f"Backed up to {target}.", 8000))

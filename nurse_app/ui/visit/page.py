@@ -212,6 +212,11 @@ class VisitPage(QWidget):
         action = {"pdf": visit_export.save_summary_pdf, "print": visit_export.print_summary,
                   "fhir": visit_export.export_fhir}[kind]
         done = {"pdf": "Visit summary saved to {}.", "print": "{}", "fhir": "Visit exported to {}."}[kind]
-        task = action(self, str(self.store.path), self.ctx.visit_id)
+        if kind == "print":
+            task = action(self, str(self.store.path), self.ctx.visit_id)
+        else:   # visit-2026-11-26-day2-summary.pdf: date and course day, never the patient's name
+            from nurse_app.ui.file_dialogs import visit_file_name
+            name = visit_file_name(self.ctx.visit, *{"pdf": ("summary", "pdf"), "fhir": ("fhir", "json")}[kind])
+            task = action(self, str(self.store.path), self.ctx.visit_id, suggested_name=name)
         if task is not None:     # None: the nurse cancelled; a failure shows its own message box
             task.finished.connect(lambda ok, text: self.status_message.emit(done.format(text)) if ok else None)
