@@ -95,11 +95,14 @@ class CalculatorPage(QWidget):
     def _build(self) -> None:
         splitter = QSplitter(Qt.Horizontal, self)
         splitter.setChildrenCollapsible(False)
-        splitter.addWidget(self._scroll(self._build_inputs(), 360))
+        inputs = self._scroll(self._build_inputs(), 360)
+        splitter.addWidget(inputs)
         splitter.addWidget(self._scroll(self._build_results(), 520))
         splitter.setStretchFactor(0, 0)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([400, 800])
+        # The form as wide as its fields and hints need (no field cut off at 1280×720).
+        needed = inputs.widget().minimumSizeHint().width() + inputs.verticalScrollBar().sizeHint().width() + 4
+        splitter.setSizes([max(400, needed), 800])
         outer = QVBoxLayout(self)
         outer.setContentsMargins(8, 8, 8, 8)
         outer.addWidget(splitter)
@@ -111,7 +114,7 @@ class CalculatorPage(QWidget):
         area.setFrameShape(QFrame.NoFrame)
         area.setWidget(widget)
         area.setMinimumWidth(min_width)
-        area.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        area.setHorizontalScrollBarPolicy(Qt.ScrollBarAsNeeded)    # never cut off without a way to see it
         area.setFocusPolicy(Qt.NoFocus)     # no empty Tab stop; it still scrolls to the focused field
         return area
 

@@ -34,7 +34,7 @@ from nurse_app.reports.handout_text import (CARE_TEAM, CONTACT_FIELDS, REVIEWED_
                                             SUBTITLE, call_title)
 from nurse_app.store.guide_index import ALIASES_LABEL, GuideIndex
 from nurse_app.ui.tasks import start_job
-from nurse_app.ui.widgets import is_dark
+from nurse_app.ui.widgets import fit_placeholder, is_dark
 
 GUIDE_ID_ROLE = Qt.ItemDataRole.UserRole
 SECTION_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -198,6 +198,7 @@ class GuidesPage(QWidget):
     def _build(self) -> None:
         self.search_box = _SearchBox()
         self.search_box.setPlaceholderText("Search conditions, symptoms, side effects… (e.g. DM, blisters)")
+        fit_placeholder(self.search_box)
         self.search_box.setAccessibleName("Search guides")
         self.search_box.setAccessibleDescription("Results update as you type. Enter opens the first "
                                                  "result; Down arrow moves to the results.")

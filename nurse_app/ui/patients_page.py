@@ -182,7 +182,8 @@ class PatientsPage(QWidget):
         self.stack = QStackedWidget()
         self.empty_state = self._build_empty_state()
         self.stack.addWidget(self.empty_state)
-        splitter = two_panes(self._build_list(), self._build_detail(), stretch=(0, 1), sizes=(540, 660))
+        # The list grows with the window too (2 : 3), so names and indications are not cut short.
+        splitter = two_panes(self._build_list(), self._build_detail(), stretch=(2, 3), sizes=(540, 660))
         splitter.setChildrenCollapsible(False)
         self.splitter = splitter
         self.stack.addWidget(splitter)
@@ -279,8 +280,8 @@ class PatientsPage(QWidget):
         # when the list is loaded (not on every selection: that would re-measure every row).
         header.setSectionResizeMode(QHeaderView.Interactive)
         header.setSectionResizeMode(0, QHeaderView.Stretch)
+        header.setSectionResizeMode(3, QHeaderView.Stretch)     # name and indication share the room
         header.setResizeContentsPrecision(200)
-        header.resizeSection(3, self.fontMetrics().averageCharWidth() * 18)
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
         header.setHighlightSections(False)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)

@@ -60,6 +60,12 @@ def read_only_table(name: str, headers: list[str]) -> QTableWidget:
     return table
 
 
+def fit_placeholder(edit: QLineEdit) -> None:
+    """Never narrower than its hint text: a placeholder cut to "w…" tells the nurse nothing."""
+    if edit.placeholderText():
+        edit.setMinimumWidth(edit.fontMetrics().horizontalAdvance(edit.placeholderText()) + 14)
+
+
 class FieldWithError(QWidget):
     """An editor (line edit, optionally with a unit combo) and a one-line inline error below it."""
 
@@ -71,6 +77,7 @@ class FieldWithError(QWidget):
         self.edit = QLineEdit(self)
         self.edit.setObjectName(f"{name}_edit")
         self.edit.setPlaceholderText(placeholder)
+        fit_placeholder(self.edit)
         self.edit.setAccessibleName(name.replace("_", " "))
         self.edit.textChanged.connect(self.changed)
         self.unit: QComboBox | None = None
@@ -124,7 +131,11 @@ class Tile(QFrame):
         super().__init__(parent)
         self.setObjectName(f"tile_{name}")
         self.setFrameShape(QFrame.StyledPanel)
-        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
+        # As high as its wrapped detail needs at its width (a fixed height cut the second line off
+        # at 1280×720).
+        policy = QSizePolicy(QSizePolicy.Expanding, QSizePolicy.Minimum)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
         self.caption = QLabel(caption, self)
         self.value = QLabel("–", self)
         self.value.setObjectName(f"{name}_value")
