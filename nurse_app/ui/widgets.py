@@ -192,3 +192,30 @@ def two_panes(left: QWidget, right: QWidget, stretch: tuple[int, int], sizes: tu
         splitter.setStretchFactor(index, factor)
     splitter.setSizes(list(sizes))
     return splitter
+
+
+def readable_when_read_only(widget: QWidget, read_only: bool) -> None:
+    """A signed (read-only) record in normal contrast, not disabled grey on grey.
+
+    Its fields stay refused for editing (disabled), but their text, labels, tick boxes and
+    selections are painted with the normal colours; only buttons keep the greyed text that says
+    "not available now".  Turning it off returns to the application's palette.
+    """
+    if not read_only:
+        widget.setPalette(QPalette())
+        widget.setAttribute(Qt.WidgetAttribute.WA_SetPalette, False)
+        return
+    palette = QPalette(widget.palette())
+    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.WindowText, QPalette.ColorRole.Base,
+                 QPalette.ColorRole.Window, QPalette.ColorRole.HighlightedText, QPalette.ColorRole.Highlight,
+                 QPalette.ColorRole.PlaceholderText):
+        palette.setColor(QPalette.ColorGroup.Disabled, role,
+                         palette.color(QPalette.ColorGroup.Active, role))
+    widget.setPalette(palette)
+    # Drop-down lists and table headers draw their text as "button text": readable too.
+    from PySide6.QtWidgets import QHeaderView
+    for child in [*widget.findChildren(QComboBox), *widget.findChildren(QHeaderView)]:
+        own = QPalette(child.palette())
+        own.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.ButtonText,
+                     own.color(QPalette.ColorGroup.Active, QPalette.ColorRole.ButtonText))
+        child.setPalette(own)

@@ -159,6 +159,7 @@ class VisitPage(QWidget):
                            ("&6 Sign", self.sign_tab)):
             self.tabs.addTab(tab, title)
         self.sign_tab.signed.connect(self._after_signing)
+        self._show_read_only(self.ctx.signed)
         self._update_header()
         self.stack.setCurrentIndex(1)
         self.visit_opened.emit(visit_id)
@@ -202,7 +203,14 @@ class VisitPage(QWidget):
     def _after_signing(self) -> None:
         for tab in (self.dose_tab, self.lots_tab, self.checklist_tab, self.infusion_tab, self.reactions_tab):
             tab.set_read_only(True)
+        self._show_read_only(True)
         self._update_header()
+
+    def _show_read_only(self, signed: bool) -> None:
+        """A signed visit reads in normal contrast (its fields refuse edits, not legibility)."""
+        from nurse_app.ui.widgets import readable_when_read_only
+        for index in range(self.tabs.count()):
+            readable_when_read_only(self.tabs.widget(index), signed)
 
     # ------------------------------------------------------------------ exports
     def export(self, kind: str) -> None:
