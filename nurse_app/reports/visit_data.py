@@ -289,8 +289,10 @@ def _local(moment: str | None) -> _dt.datetime | None:
 
 
 def _date_text(day: _dt.date) -> str:
-    """``17 May 1962``: month in letters, never a 05/06 that reads two ways."""
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+    """``17 May 1962``: month in letters, never a 05/06 that reads two ways (the one format of
+    core.formatting.fmt_date, shared with every screen)."""
+    from nurse_app.core.formatting import fmt_date
+    return fmt_date(day)
 
 
 def _day_text(moment: _dt.datetime) -> str:

@@ -21,7 +21,7 @@ from nurse_app.core.calc_text import vial_plan_text
 from nurse_app.core.catalogue import CONFIRM_WITH_INSERT, Catalogue, load_catalogue
 from nurse_app.core.dosing import DoseRequest, DoseResult, ack_label, calculate, weight_change_percent
 from nurse_app.core.errors import InputError
-from nurse_app.core.formatting import fmt_change, fmt_minutes, fmt_number, fmt_qty
+from nurse_app.core.formatting import fmt_change, fmt_minutes, fmt_number, fmt_qty, fmt_date
 from nurse_app.core.units import height_to_cm, parse_number, weight_to_kg
 from nurse_app.core.visit_logic import RISK_LABELS, BaselineWeight  # risk names: one list in core
 from nurse_app.ui.widgets import (ATTENTION_COLOUR, ERROR_COLOUR, OK_COLOUR, FieldWithError, Section, Tile,
@@ -601,7 +601,7 @@ class CalculatorPage(QWidget):
             return ""
         change = fmt_change(weight_change_percent(actual_kg, self._baseline.weight_kg), "%", 1)
         return (f"<tr><td>Baseline</td><td align='right'>{fmt_qty(self._baseline.weight_kg, 'kg')} "
-                f"({self._baseline.measured_on}, {change})</td></tr>")
+                f"({fmt_date(self._baseline.measured_on)}, {change})</td></tr>")
 
     def _show_warnings(self, warnings) -> None:
         while self.warning_rows.count():

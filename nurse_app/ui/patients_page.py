@@ -27,7 +27,7 @@ from nurse_app.core.catalogue import Catalogue, load_catalogue
 from nurse_app.core.allergies import NONE_KNOWN, NOT_RECORDED, allergies
 from nurse_app.core.dosing import calculate
 from nurse_app.core.errors import InputError, NurseAppError
-from nurse_app.core.formatting import fmt_change, fmt_qty
+from nurse_app.core.formatting import fmt_change, fmt_qty, fmt_date
 from nurse_app.core.units import parse_number, weight_to_kg
 from nurse_app.core.visit_logic import (RISK_LABELS, age_years, first_infusion_of_product, request_from_order,
                                         visit_risks)
@@ -143,6 +143,8 @@ class PatientTableModel(QAbstractTableModel):
             return row["id"]
         key = self.COLUMNS[index.column()][0]
         if role in _TEXT_ROLES:
+            if key in ("date_of_birth", "last_visit"):      # sorted by the ISO value, shown as 4 Mar 2025
+                return fmt_date(row[key]) or ("none yet" if key == "last_visit" else "")
             return row[key] or ("none yet" if key == "last_visit" else "")
         if role == _TOOLTIP and key == "indication":
             return row["indication_full"]
@@ -695,7 +697,7 @@ class PatientsPage(QWidget):
     def _show_demographics(self, p: dict) -> None:
         age = age_years(p["date_of_birth"], today_local())
         parts = [f"MRN {p['mrn']}",
-                 f"born {p['date_of_birth']}" + (f" ({int(age)} years)" if age is not None else ""),
+                 f"born {fmt_date(p['date_of_birth'])}" + (f" ({int(age)} years)" if age is not None else ""),
                  SEX_LABELS.get(p["sex"], p["sex"])]
         if p["height_cm"] is not None:
             parts.append(fmt_qty(p["height_cm"], "cm"))
@@ -753,7 +755,7 @@ class PatientsPage(QWidget):
         v["interval"].setText(f"every {days_text(order['interval_days'])}"
                               if order["interval_days"] else "no fixed interval")
         v["prescriber"].setText(order["prescriber"])
-        v["start_date"].setText(order["start_date"])
+        v["start_date"].setText(fmt_date(order["start_date"]))
         self.order_summary.setStyleSheet("")
         self.order_summary.setText(self._order_meaning(patient, order, latest_weight))
 
@@ -775,7 +777,7 @@ class PatientsPage(QWidget):
                  if len(steps) > 1 else f"rate {fmt_qty(steps[0].ml_per_h, 'mL/h')}")
         risks = ", ".join(RISK_LABELS[k] for k in sorted(r.request.risks))
         first_text = " First infusion of this product for the patient." if first else ""
-        return (f"At {fmt_qty(latest_weight['weight_kg'], 'kg')} (weighed {latest_weight['measured_on']}): "
+        return (f"At {fmt_qty(latest_weight['weight_kg'], 'kg')} (weighed {fmt_date(latest_weight['measured_on'])}): "
                 f"<b>{fmt_qty(r.total_dose_g, 'g')} per course</b>{per_day}, "
                 f"{fmt_qty(r.daily_volume_ml, 'mL')} a day, {rates}"
                 f" (dosing weight {fmt_qty(r.weight.dosing_kg, 'kg')}, {r.weight.basis})."
@@ -790,7 +792,7 @@ class PatientsPage(QWidget):
             if previous is not None:
                 delta = w["weight_kg"] - previous
                 change = fmt_change(delta, "kg")
-            cells = [w["measured_on"], fmt_qty(w["weight_kg"], "kg"), change]
+            cells = [fmt_date(w["measured_on"]), fmt_qty(w["weight_kg"], "kg"), change]
             tip = f"Recorded by {w['recorded_by']}" + (f": {w['note']}" if w["note"] else "")
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
@@ -805,10 +807,10 @@ class PatientsPage(QWidget):
         self.draft_label.setVisible(bool(drafts))
         self.resume_button.setVisible(bool(drafts))
         if drafts:
-            self.draft_label.setText(f"A visit of {_visit_day(drafts[0])} is still open (not signed).")
+            self.draft_label.setText(f"A visit of {fmt_date(_visit_day(drafts[0]))} is still open (not signed).")
         self.visit_table.setRowCount(len(visits))
         for row, v in enumerate(visits):
-            cells = [_visit_day(v), f"Day {v['course_day']} of {v['course_days']}",
+            cells = [fmt_date(_visit_day(v)), f"Day {v['course_day']} of {v['course_days']}",
                      "Signed" if v["status"] == "signed" else "Draft"]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)

@@ -13,6 +13,7 @@ from nurse_app.core.catalogue import load_catalogue
 from nurse_app.core.visit_logic import course_day, course_interval_warning
 from nurse_app.store import Store, to_local
 from nurse_app.store.times import today_local
+from nurse_app.core.formatting import fmt_date
 from nurse_app.ui.visit.checklist_tab import ChecklistTab
 from nurse_app.ui.visit.common import VisitContext, local_time, now_utc
 from nurse_app.ui.visit.dose_tab import DoseTab
@@ -169,7 +170,7 @@ class VisitPage(QWidget):
         patient = store.get_patient(visit["patient_id"])
         order = store.get_order(visit["order_id"]) if visit["order_id"] else None
         self.title.setText(f"{patient['name']}  ·  MRN {patient['mrn']}")
-        parts = [f"Born {patient['date_of_birth']}"]
+        parts = [f"Born {fmt_date(patient['date_of_birth'])}"]
         if order:
             cat = load_catalogue()
             product = cat.products.get(order["product_id"])

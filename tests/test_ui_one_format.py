@@ -1,0 +1,106 @@
+"""Issue 11 §4: one date format everywhere (core.formatting.fmt_date) and human labels, never ids
+or ISO dates, on every page and visit tab of the demo record and in its visit summary PDF."""
+
+import io
+import re
+
+import pytest
+from pypdf import PdfReader
+from PySide6.QtCore import QModelIndex, QSettings
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QLabel
+
+from nurse_app.core.catalogue import load_catalogue
+from nurse_app.core.formatting import fmt_date
+from nurse_app.reports.visit_data import visit_summary
+from nurse_app.reports.visit_summary import summary_pdf_bytes
+from nurse_app.store import Store
+from nurse_app.store.demo import generate
+from nurse_app.ui.main_window import MainWindow
+
+ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+
+
+def ids() -> set[str]:
+    """Machine ids a nurse must never read: products, regimens, reaction kinds."""
+    from nurse_app.core import reactions
+    cat = load_catalogue()
+    found = {i for i in [*cat.products, *cat.regimens] if "-" in i}
+    rules = reactions.load_reactions() if hasattr(reactions, "load_reactions") else None
+    kinds = getattr(rules, "kinds", None) or {}
+    found |= {k for k in kinds if "-" in k} | {"infusion-reaction", "aseptic-meningitis"}
+    return found
+
+
+def test_fmt_date_is_the_one_format():
+    import datetime as dt
+    assert fmt_date("2025-03-04") == "4 Mar 2025"
+    assert fmt_date(dt.date(1961, 8, 23)) == "23 Aug 1961"
+    assert fmt_date("2025-03-04T14:00:00Z") == "4 Mar 2025"
+    assert fmt_date(None) == "" and fmt_date("not a date") == "not a date"
+
+
+def _texts(window):
+    for label in window.findChildren(QLabel):
+        if label.isVisible():
+            yield f"label {label.objectName()}", label.text()
+    for view in window.findChildren(QAbstractItemView):
+        if not view.isVisible() or view.model() is None or not hasattr(view, "horizontalHeader"):
+            continue
+        model = view.model()
+        for row in range(min(model.rowCount(QModelIndex()), 40)):
+            for col in range(view.horizontalHeader().count()):
+                yield f"cell {view.objectName()}", str(model.index(row, col).data() or "")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    path = tmp_path_factory.mktemp("fmt") / "demo.db"
+    with Store.open(path) as store:
+        generate(store, patients=6, seed=1)
+    return path
+
+
+def test_no_page_or_visit_tab_shows_an_iso_date_or_an_id(qtbot, tmp_path, demo):
+    store = Store.open(demo)
+    window = MainWindow(store=store, settings=QSettings(str(tmp_path / "ui.ini"), QSettings.IniFormat))
+    qtbot.addWidget(window)
+    window.resize(1366, 768)
+    window.show()
+    bad_ids = ids()
+    found = []
+    try:
+        window.show_page("patients")
+        QApplication.processEvents()
+        seen = list(_texts(window))
+        visits = [r[0] for r in store.db.execute("SELECT id FROM visits ORDER BY id LIMIT 3")]
+        for visit in visits:
+            window.open_visit(visit)
+            for index in range(window.visit_page.tabs.count()):
+                window.visit_page.tabs.setCurrentIndex(index)
+                QApplication.processEvents()
+                seen += list(_texts(window))
+        for where, text in seen:
+            if ISO_DATE.search(text):
+                found.append(f"{where}: ISO date in {text[:90]!r}")
+            for i in bad_ids:
+                if re.search(rf"(?<![\w-]){re.escape(i)}(?![\w-])", text):
+                    found.append(f"{where}: id {i!r} in {text[:90]!r}")
+        assert any("Born" in t or "born" in t for _w, t in seen)
+    finally:
+        window.close()
+        store.close()
+    assert found == [], "\n".join(found)
+
+
+def test_the_summary_pdf_has_no_iso_date_or_id(demo):
+    bad_ids = ids()
+    with Store.open(demo) as store:
+        visits = [r[0] for r in store.db.execute(
+            "SELECT DISTINCT v.id FROM visits v JOIN reactions r ON r.visit_id = v.id LIMIT 2")] or [1]
+        visits.append(1)
+        for visit in visits:
+            data, _pages = summary_pdf_bytes(visit_summary(store, visit))
+            text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
+            assert not ISO_DATE.search(text), ISO_DATE.search(text)
+            for i in bad_ids:
+                assert not re.search(rf"(?<![\w-]){re.escape(i)}(?![\w-])", text), i
