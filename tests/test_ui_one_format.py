@@ -104,3 +104,67 @@ def test_the_summary_pdf_has_no_iso_date_or_id(demo):
             assert not ISO_DATE.search(text), ISO_DATE.search(text)
             for i in bad_ids:
                 assert not re.search(rf"(?<![\w-]){re.escape(i)}(?![\w-])", text), i
+
+
+def _colour_of(html_or_sheet: str) -> str:
+    match = re.search(r"color:\s*(#[0-9a-fA-F]{6})", html_or_sheet)
+    return match.group(1).lower() if match else ""
+
+
+@pytest.mark.parametrize("typed", ["none known", "NKDA", "Penicillin (rash)", ""])
+def test_the_allergy_line_has_one_colour_on_every_page(qtbot, tmp_path, typed):
+    store = Store.open(tmp_path / "r.db")
+    store.set_nurse_profile("Maria Santos", "RN")
+    patient = store.create_patient(mrn="M-1", name="Ana Lima", date_of_birth="1970-01-01", sex="female",
+                                   height_cm=160.0, allergies=typed)
+    store.create_order(patient, product_id="privigen", regimen_id="cidp-maintenance", course_days=1,
+                       interval_days=21, start_date="2025-03-02", prescriber="Dr. L. Moreau") \
+        if "privigen" in load_catalogue().products else None
+    window = MainWindow(store=store, settings=QSettings(str(tmp_path / "ui.ini"), QSettings.IniFormat))
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        window.patients.select_patient(patient)
+        on_patients = _colour_of(window.patients.allergy_label.styleSheet())
+        visit = store.create_visit(patient, course_day=1, course_days=1)
+        window.open_visit(visit)
+        in_visit = _colour_of(window.visit_page.allergies.text())
+    finally:
+        window.close()
+        store.close()
+    assert on_patients and on_patients == in_visit, (on_patients, in_visit)
+
+
+def test_one_display_name_per_product_on_every_page_and_the_pdf(qtbot, tmp_path):
+    cat = load_catalogue()
+    product = next(p for p in cat.products.values() if "%" not in p.brand)   # e.g. Privigen
+    name = product.display_name
+    assert product.brand in name and "%" in name
+    store = Store.open(tmp_path / "r.db")
+    store.set_nurse_profile("Maria Santos", "RN")
+    patient = store.create_patient(mrn="M-1", name="Ana Lima", date_of_birth="1970-01-01", sex="female",
+                                   height_cm=160.0, allergies="none known")
+    regimen = next(iter(cat.regimens))
+    store.create_order(patient, product_id=product.id, regimen_id=regimen, course_days=1, interval_days=21,
+                       start_date="2025-03-02", prescriber="Dr. L. Moreau")
+    visit = store.create_visit(patient, course_day=1, course_days=1,
+                               order_id=store.db.execute("SELECT id FROM orders").fetchone()[0])
+    window = MainWindow(store=store, settings=QSettings(str(tmp_path / "ui.ini"), QSettings.IniFormat))
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        window.patients.select_patient(patient)
+        texts = {"patients": window.patients.findChild(QLabel, "order_product").text()
+                 if window.patients.findChild(QLabel, "order_product") else
+                 " ".join(lbl.text() for lbl in window.patients.findChildren(QLabel))}
+        window.open_visit(visit)
+        texts["visit header"] = window.visit_page.subtitle.text()
+        combo = window.calculator.product
+        texts["calculator"] = combo.itemText(combo.findData(product.id))
+        data, _pages = summary_pdf_bytes(visit_summary(store, visit))
+        texts["pdf"] = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
+    finally:
+        window.close()
+        store.close()
+    for where, text in texts.items():
+        assert name in text, (where, text[:200])

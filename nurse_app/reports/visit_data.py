@@ -349,8 +349,7 @@ def _product_text(product_id: str | None, calc: Mapping[str, Any], catalogue) ->
         return NO_VALUE
     product = catalogue.products.get(product_id) if catalogue else None
     if product is not None:
-        strength = "" if "%" in product.brand else f" {fmt_qty(product.concentration_percent, '%')}"
-        return f"{product.brand}{strength} ({product.manufacturer})"
+        return f"{product.display_name} ({product.manufacturer})"
     if calc.get("product") == product_id and calc.get("product_brand"):
         text = calc["product_brand"]
         if calc.get("concentration_percent") is not None:

@@ -148,7 +148,7 @@ class CalculatorPage(QWidget):
         order.body.addLayout(form)
         self.product, self.product_error, holder = self._combo_with_error("product")
         for p in sorted(self.catalogue.products.values(), key=lambda p: p.brand.lower()):
-            label = p.brand if "%" in p.brand else f"{p.brand} ({fmt_qty(p.concentration_percent, '%')})"
+            label = p.display_name
             self.product.addItem(label, p.id)
         form.addRow("&Product", holder)
         self.regimen, self.regimen_error, holder = self._combo_with_error("regimen")
@@ -540,7 +540,7 @@ class CalculatorPage(QWidget):
         w = r.weight
         self.tile_daily.set(fmt_qty(r.daily_dose_g, "g"),
                             f"{fmt_qty(r.dose_g_per_kg / r.days, 'g/kg')} × {fmt_qty(w.dosing_kg, 'kg')}")
-        self.tile_volume.set(fmt_qty(r.daily_volume_ml, "mL"), f"of {r.product.brand}")
+        self.tile_volume.set(fmt_qty(r.daily_volume_ml, "mL"), f"of {r.product.display_name}")
         self.tile_course.set(fmt_qty(r.total_dose_g, "g"),
                              f"{fmt_qty(r.dose_g_per_kg, 'g/kg')} over {r.days} day{'s' if r.days != 1 else ''}")
         self.tile_time.set(fmt_minutes(r.infusion_minutes_per_day), "if every step is tolerated")

@@ -37,7 +37,7 @@ from nurse_app.store.times import today_local
 from nurse_app.ui.forms import MessageBanner
 from nurse_app.ui.patient_forms import SEX_LABELS, OrderDialog, PatientDialog, days_text, indication_text
 from nurse_app.ui.profile_dialog import NurseProfileDialog
-from nurse_app.ui.widgets import (ATTENTION_COLOUR, ERROR_COLOUR, OK_COLOUR, FieldWithError, Section, read_only_table,
+from nurse_app.ui.widgets import (allergy_colour, ATTENTION_COLOUR, ERROR_COLOUR, FieldWithError, Section, read_only_table,
                                   text_colour, two_panes)
 
 LIST_LIMIT = 1000
@@ -716,12 +716,12 @@ class PatientsPage(QWidget):
     def _show_allergies(self, typed: str) -> None:
         state = allergies(typed)          # core.allergies: the one "none known" rule and wording
         if state.state == NOT_RECORDED:
-            message, colour = f"Allergies: {state.text} (Edit patient).", ATTENTION_COLOUR
+            message = f"Allergies: {state.text} (Edit patient)."
         elif state.state == NONE_KNOWN:
-            message, colour = f"Allergies: {state.text}", OK_COLOUR
+            message = f"Allergies: {state.text}"
         else:
-            message, colour = f"⚠ ALLERGIES: {state.text}", ERROR_COLOUR
-        colour = text_colour(colour)
+            message = f"⚠ ALLERGIES: {state.text}"
+        colour = allergy_colour(state)          # the same colour as the visit header
         self.allergy_label.setText(message)
         self.allergy_label.setAccessibleName(message)
         self.allergy_label.setStyleSheet(
@@ -741,7 +741,7 @@ class PatientsPage(QWidget):
         product = self.catalogue.products.get(order["product_id"])
         regimen = self.catalogue.regimens.get(order["regimen_id"] or "")
         v = self.order_values
-        v["product"].setText(product.brand if product else order["product_id"])
+        v["product"].setText(product.display_name if product else order["product_id"])
         v["regimen"].setText(regimen.name if regimen else (order["regimen_id"] or "Other (as written)"))
         dose = []
         if order["dose_g_per_kg"] is not None:

@@ -219,3 +219,11 @@ def readable_when_read_only(widget: QWidget, read_only: bool) -> None:
         own.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.ButtonText,
                      own.color(QPalette.ColorGroup.Active, QPalette.ColorRole.ButtonText))
         child.setPalette(own)
+
+
+def allergy_colour(state, palette: QPalette | None = None) -> str:
+    """The one colour of an allergy line on every page (core.allergies decides the state):
+    listed allergies red, not recorded orange, "none known" green; readable on the theme."""
+    from nurse_app.core.allergies import NONE_KNOWN, NOT_RECORDED
+    accent = {NOT_RECORDED: ATTENTION_COLOUR, NONE_KNOWN: OK_COLOUR}.get(state.state, ERROR_COLOUR)
+    return text_colour(accent, palette)

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMessageBox, QPushButton, QS
 
 from html import escape
 
-from nurse_app.core.allergies import NOT_RECORDED, allergies
+from nurse_app.core.allergies import allergies
 from nurse_app.core.catalogue import load_catalogue
 from nurse_app.core.visit_logic import course_day, course_interval_warning
 from nurse_app.store import Store, to_local
@@ -21,7 +21,7 @@ from nurse_app.ui.visit.infusion_tab import InfusionTab
 from nurse_app.ui.visit.lots_tab import LotsTab
 from nurse_app.ui.visit.reactions_tab import ReactionsTab
 from nurse_app.ui.visit.sign_tab import SignTab
-from nurse_app.ui.widgets import ATTENTION_COLOUR, ERROR_COLOUR, OK_COLOUR, text_colour
+from nurse_app.ui.widgets import OK_COLOUR, allergy_colour
 
 
 def plan_visit(store: Store, patient_id: int):
@@ -174,19 +174,15 @@ class VisitPage(QWidget):
         if order:
             cat = load_catalogue()
             product = cat.products.get(order["product_id"])
-            parts.append(product.brand if product else order["product_id"])
+            parts.append(product.display_name if product else order["product_id"])
             if order.get("regimen_id") and order["regimen_id"] in cat.regimens:
                 parts.append(cat.regimens[order["regimen_id"]].name.split(":")[0])
         parts.append(f"day {visit['course_day']} of {visit['course_days']}")
         parts.append(f"started {local_time(visit['started_at'], True)}" if visit["started_at"] else "not started")
         self.subtitle.setText("  ·  ".join(parts))
         state = allergies(patient.get("allergies"))      # core.allergies: the one rule and wording
-        if state.listed:
-            self.allergies.setText(f"<b style='color:{text_colour(ERROR_COLOUR)}'>Allergies: {escape(state.text)}</b>")
-        elif state.state == NOT_RECORDED:
-            self.allergies.setText(f"<b style='color:{text_colour(ATTENTION_COLOUR)}'>Allergies: {state.text}</b>")
-        else:
-            self.allergies.setText(f"Allergies: {state.text}")
+        # One colour per state on every page (ui.widgets.allergy_colour): "none known" green here too.
+        self.allergies.setText(f"<b style='color:{allergy_colour(state)}'>Allergies: {escape(state.text)}</b>")
         signed = visit["status"] == "signed"
         colour = OK_COLOUR if signed else "#757575"
         self.status.setText(f"<span style='background:{colour}; color:white; padding:4px 10px; "
