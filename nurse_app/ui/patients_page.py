@@ -281,8 +281,10 @@ class PatientsPage(QWidget):
         # The name gets whatever room is left.  The short columns are fitted to their contents
         # when the list is loaded (not on every selection: that would re-measure every row).
         header.setSectionResizeMode(QHeaderView.Interactive)
-        header.setSectionResizeMode(0, QHeaderView.Stretch)
-        header.setSectionResizeMode(3, QHeaderView.Stretch)     # name and indication share the room
+        # Names are never cut ("Am…"): the name column fits the longest name (sampled, see the
+        # precision below); the indication takes the rest and shows in full as a tooltip.
+        header.setSectionResizeMode(0, QHeaderView.ResizeToContents)
+        header.setSectionResizeMode(3, QHeaderView.Stretch)
         header.setResizeContentsPrecision(200)
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
         header.setHighlightSections(False)
