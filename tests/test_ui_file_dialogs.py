@@ -75,3 +75,21 @@ def test_backup_and_handout_dialogs_remember_their_folders(qtbot, window, monkey
     settings = window.settings
     assert settings.value("folders/backup") == str(backups)
     assert settings.value("folders/summary") is None       # each kind keeps its own folder
+
+
+def test_handout_dialog_starts_in_its_own_last_folder(qtbot, window, monkeypatch, tmp_path):
+    handouts = tmp_path / "handouts"
+    handouts.mkdir()
+    asked = save_as(monkeypatch, [handouts / "h.pdf"])
+    window.show_page("guides")
+    guides = window.guides
+    guides.search_box.setText("pemphigus")
+    qtbot.waitUntil(lambda: guides.results.count() > 0, timeout=5000)
+    guides.results.setCurrentRow(0)
+    qtbot.waitUntil(guides.save_button.isEnabled, timeout=5000)
+    guides.save_handout()
+    qtbot.waitUntil(lambda: (handouts / "h.pdf").exists(), timeout=20_000)
+    qtbot.waitUntil(guides.save_button.isEnabled, timeout=20_000)
+    guides.save_handout()                           # cancelled: only where it starts is checked
+    assert os.path.dirname(asked[1][1]) == str(handouts)
+    assert window.settings.value("folders/handout") == str(handouts)
