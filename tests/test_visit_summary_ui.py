@@ -7,7 +7,6 @@ in PDF format, read back with pypdf.
 from __future__ import annotations
 
 import os
-import re
 import threading
 
 import pytest
@@ -15,6 +14,7 @@ import shiboken6
 from fhir.resources.R4B.bundle import Bundle
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
+from pdf_compare import differs as _differs, render as _render
 from visit_export_helpers import (ACCENTED_NAME, flat, make_visit, open_record, read_pdf,  # noqa: F401
                                   toronto_time)
 
@@ -123,44 +123,6 @@ class FakePrintDialog:
 
     def exec(self):
         return QPrintDialog.DialogCode.Accepted if self.accept else QPrintDialog.DialogCode.Rejected
-
-
-def _render(source, index: int, dpi: int = 40, via: int | None = None):
-    """Page ``index`` of a PDF (path or bytes) in grey levels at ``dpi`` (pdfium): (width, height,
-    rows of bytes, page size in points).  ``via``: rendered at that resolution first and scaled
-    down, as a printed raster is."""
-    import pypdfium2 as pdfium
-    from PySide6.QtCore import Qt
-    from PySide6.QtGui import QImage
-    document = pdfium.PdfDocument(str(source) if not isinstance(source, bytes) else source)
-    page = document[index]
-    size_pt = page.get_size()
-    bitmap = page.render(scale=(via or dpi) / 72, grayscale=True)
-    image = QImage(bytes(bitmap.buffer), bitmap.width, bitmap.height, bitmap.stride,
-                   QImage.Format.Format_Grayscale8).copy()
-    document.close()
-    if via:
-        image = image.scaled(round(size_pt[0] * dpi / 72), round(size_pt[1] * dpi / 72),
-                             Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation)
-    width, height = image.width(), image.height()
-    data, stride = bytes(image.constBits()), image.bytesPerLine()
-    return width, height, [data[r * stride:r * stride + width] for r in range(height)], size_pt
-
-
-def _differs(a, b, block: int = 5) -> float:
-    """Mean absolute difference (0 to 255) of the grey level of ``block``-pixel squares of two
-    renderings of the same size: the same layout gives a small number whether its text was
-    drawn as vectors or as a printed raster; another page gives a large one."""
-    assert (a[0], a[1]) == (b[0], b[1])
-    width, height = a[0], a[1]
-    total = count = 0
-    for top in range(0, height - block + 1, block):
-        for left in range(0, width - block + 1, block):
-            sa = sum(a[2][y][x] for y in range(top, top + block) for x in range(left, left + block))
-            sb = sum(b[2][y][x] for y in range(top, top + block) for x in range(left, left + block))
-            total += abs(sa - sb) / block ** 2
-            count += 1
-    return total / count
 
 
 @pytest.mark.parametrize("which, locale, paper", [("draft", "en_US", (612, 792)),

@@ -430,20 +430,23 @@ class GuidesPage(QWidget):
     def print_handout(self) -> None:
         if self.current is None:
             return
+        from nurse_app.ui.visit_export import locale_page_size
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        if not printer.printerName():          # no configured printer: the locale's paper
+            printer.setPageSize(locale_page_size())
         dialog = QPrintDialog(printer, self)
         dialog.setWindowTitle("Print patient handout")
         if dialog.exec() == QPrintDialog.DialogCode.Accepted:
             self.print_handout_to(printer)
 
     def print_handout_to(self, printer: QPrinter) -> None:
-        """Print the current guide's handout (rich text, page numbers at the foot)."""
+        """Print the current guide's handout: the same reportlab PDF as "Save handout as PDF"
+        (one layout), on the printer's paper."""
         if self.current is None:
             return
-        document = QTextDocument()
-        font = document.defaultFont()
-        font.setPointSize(12)
-        document.setDefaultFont(font)
-        document.setHtml(handout_html(self.current, self.contact))
-        document.print_(printer)
+        from nurse_app.reports.handout import handout_pdf_bytes
+        from nurse_app.ui.visit_export import print_pdf, reportlab_page_size
+        data, _pages = handout_pdf_bytes(self.current, self.contact,
+                                         pagesize=reportlab_page_size(printer.pageLayout().pageSize()))
+        print_pdf(data, printer)
         self.status.setText("Handout sent to the printer.")
