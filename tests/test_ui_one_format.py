@@ -168,3 +168,31 @@ def test_one_display_name_per_product_on_every_page_and_the_pdf(qtbot, tmp_path)
         store.close()
     for where, text in texts.items():
         assert name in text, (where, text[:200])
+
+
+def test_fhir_display_text_has_no_ids(demo):
+    """Human labels in the FHIR export too: every "display" and "text" a reader sees."""
+    import json
+    from nurse_app.reports.fhir import bundle_json, visit_bundle
+    from nurse_app.reports.visit_data import load_visit
+    bad_ids = ids()
+    shown = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("display", "text") and isinstance(value, str):
+                    shown.append(value)
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+    with Store.open(demo) as store:
+        visits = [r[0] for r in store.db.execute(
+            "SELECT DISTINCT visit_id FROM reactions ORDER BY visit_id LIMIT 2")] + [1]
+        for visit in visits:
+            walk(json.loads(bundle_json(visit_bundle(load_visit(store, visit)))))
+    assert shown
+    for text in shown:
+        for i in bad_ids:
+            assert not re.search(rf"(?<![\w-]){re.escape(i)}(?![\w-])", text), (i, text[:120])
