@@ -69,9 +69,13 @@ def test_no_page_or_visit_tab_shows_an_iso_date_or_an_id(qtbot, tmp_path, demo):
     bad_ids = ids()
     found = []
     try:
-        window.show_page("patients")
-        QApplication.processEvents()
-        seen = list(_texts(window))
+        seen = []
+        for key in list(window.pages):          # every page (the visit is opened below)
+            if key == "visit":
+                continue
+            window.show_page(key)
+            QApplication.processEvents()
+            seen += [(f"{key} {w}", t) for w, t in _texts(window)]
         visits = [r[0] for r in store.db.execute("SELECT id FROM visits ORDER BY id LIMIT 3")]
         for visit in visits:
             window.open_visit(visit)
