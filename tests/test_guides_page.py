@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import io
 import pytest
 from pypdf import PdfReader
 from PySide6.QtCore import Qt
@@ -169,19 +170,24 @@ def test_failed_save_reports_a_message(qtbot, tmp_path):
 
 
 def test_print_handout_prints_the_same_content(qtbot, page, tmp_path):
+    """Print and Save as PDF are one layout: the printed pages are the handout PDF's pages."""
+    from pdf_compare import differs, render
+    from nurse_app.reports.handout import handout_pdf_bytes
     page.open_guide("kawasaki-disease")
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
     printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
     target = tmp_path / "printed.pdf"
     printer.setOutputFileName(str(target))
     page.print_handout_to(printer)
-    text = " ".join(" ".join(p.extract_text() for p in PdfReader(str(target)).pages).split())
+    size = printer.pageLayout().pageSize()
+    from nurse_app.ui.visit_export import reportlab_page_size
+    reference, pages = handout_pdf_bytes(page.current, page.contact, pagesize=reportlab_page_size(size))
+    assert len(PdfReader(str(target)).pages) == pages
+    for index in range(pages):
+        assert differs(render(target, index), render(reference, index, via=300)) < 4
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(reference)).pages).split())
     guide = load_guides()["kawasaki-disease"]
-    assert guide.title in text
-    assert CALL_TITLE in text
-    for item in guide.call_list():
-        words = item.replace("<b>", "").replace("</b>", "").split()
-        assert " ".join(words[:4]) in text
+    assert guide.title in text and CALL_TITLE in text
     assert "Zoë Ødegård-Müller" in text
 
 

@@ -420,16 +420,28 @@ def pdf_text_fill_colours(path) -> set[tuple[float, ...]]:
 
 
 def test_printed_visit_summary_stays_dark_on_white_paper(qtbot, dark, tmp_path):
+    """Print paints the reportlab PDF (the paper is what "Save as PDF" writes, whatever the
+    screen's theme): its text inks are dark on white, and the printed sheet is white paper."""
+    import pypdfium2 as pdfium
+    from nurse_app.reports.visit_summary import summary_pdf_bytes
     with open_record(tmp_path / "record.db") as store:
         summary = visit_summary(store, make_visit(store))
+    data, pages = summary_pdf_bytes(summary)
+    (tmp_path / "saved.pdf").write_bytes(data)
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
     printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
     printer.setOutputFileName(str(tmp_path / "printed.pdf"))
-    assert visit_export.print_to(summary, printer) >= 1
-    assert ACCENTED_NAME in flat(" ".join(read_pdf(tmp_path / "printed.pdf")))
-    colours = pdf_text_fill_colours(tmp_path / "printed.pdf")
+    assert visit_export.print_pdf(data, printer) == pages >= 1
+    assert ACCENTED_NAME in flat(" ".join(read_pdf(tmp_path / "saved.pdf")))
+    colours = pdf_text_fill_colours(tmp_path / "saved.pdf")
     assert colours
     paper = QColor("white")
     for r, g, b in colours:
         ink = QColor.fromRgbF(r, g, b)
         assert contrast(ink, paper) >= TEXT, f"printed text in {ink.name()} on white paper"
+    document = pdfium.PdfDocument(str(tmp_path / "printed.pdf"))
+    bitmap = document[0].render(scale=30 / 72, grayscale=True)
+    grey = bytes(bitmap.buffer)
+    document.close()
+    assert Counter(v >= 250 for v in grey)[True] > 0.6 * len(grey), "white paper (not the dark theme's window colour)"
+    assert min(grey) < 60, "dark ink"

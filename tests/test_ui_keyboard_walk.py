@@ -246,7 +246,7 @@ def test_baseline_change_that_rounds_to_zero_has_no_sign_and_one_warning_reads_r
     page.lock_order(product="gamunex-c", regimen="pemphigus", dose=None, days=None, indication=None,
                     height_cm=168, sex="female", baseline=BaselineWeight(70, "2026-01-05"))
     page.set_inputs(weight="154.3", weight_unit="lb")            # 69.99 kg: 0.01 % under the baseline
-    assert "(2026-01-05, 0 %)" in page.weights_label.text()
+    assert "(5 Jan 2026, 0 %)" in page.weights_label.text()
     assert "−0" not in page.weights_label.text()
     # Issue 9: the product's contraindications come first as warnings; tick them, then the one left.
     for w in page.pending_warnings():
@@ -580,7 +580,7 @@ def test_a_mistyped_reading_lot_or_reaction_can_be_removed_from_a_draft(qtbot, v
     store.add_lot(vp.visit_id, product_id="gamunex-c", lot_number="A1", expiry_date="2099-01-01",
                   vial_size_g=20, vial_count=1)
     vp.ctx.changed.emit("lots")
-    assert lots.table.item(0, 1).text() == "01 Jan 2099"   # as the expiry field shows dates, not ISO
+    assert lots.table.item(0, 1).text() == "1 Jan 2099"   # fmt_date, as every page shows dates, not ISO
     lots.table.selectRow(0)
     lots.remove_button.click()
     assert "lot A1 (1 × 20 g)" in asked[-1]

@@ -437,7 +437,7 @@ def test_new_order_replaces_the_active_one_and_page_shows_it(qtbot, store, weigh
                              start_date="2024-01-01", prescriber="Dr. S. Kim")
     page = make_page(qtbot, store)
     page.select_patient(weighed)
-    assert page.order_values["product"].text() == "Privigen"
+    assert page.order_values["product"].text() == "Privigen 10 %"   # the catalogue display name (brand + concentration)
     assert "140 g per course" in page.order_summary.text()      # 2 g/kg x 70 kg
 
     def new_order(dialog):
@@ -456,7 +456,7 @@ def test_new_order_replaces_the_active_one_and_page_shows_it(qtbot, store, weigh
     assert [o["active"] for o in orders if o["id"] == old] == [False]
     [active] = store.patient_orders(weighed, active_only=True)
     assert (active["product_id"], active["dose_g_per_kg"], active["course_days"]) == ("gamunex-c", 1.0, 2)
-    assert page.order_values["product"].text() == "Gamunex-C"
+    assert page.order_values["product"].text() == "Gamunex-C 10 %"
     assert "70 g per course" in page.order_summary.text()
     assert "35 g a day" in page.order_summary.text()
 

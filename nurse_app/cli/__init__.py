@@ -98,7 +98,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_gui(args)
         return int(args.func(args) or 0)
     except NurseAppError as exc:
-        print(f"nurse-app: {exc}", file=sys.stderr)
+        hint = getattr(exc, "cli_hint", "")
+        print(f"nurse-app: {exc}{' ' + hint if hint else ''}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

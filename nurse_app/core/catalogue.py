@@ -91,6 +91,16 @@ class Product:
     at_risk_sources: tuple[str, ...] = ()
     contraindications: tuple[Contraindication, ...] = ()
 
+    @property
+    def display_name(self) -> str:
+        """The one name a nurse reads for this product on every page, PDF and export: the brand
+        with its concentration (``Privigen 10 %``; a brand that already says it, ``Octagam 10%``,
+        stays as printed on the carton)."""
+        from nurse_app.core.formatting import fmt_qty
+        if "%" in self.brand:
+            return self.brand
+        return f"{self.brand} {fmt_qty(self.concentration_percent, '%')}"
+
     def risk_kinds(self) -> frozenset[str]:
         """Every caution and contraindication kind of this product (e.g. ``glucose-meter`` for a
         maltose product, ``iga``, ``hereditary-fructose-intolerance``): what product-specific

@@ -8,7 +8,13 @@ The CLI and the GUI show ``str(error)`` and never a traceback.
 
 
 class NurseAppError(Exception):
-    """Base class: ``str(error)`` is a complete sentence a nurse can act on."""
+    """Base class: ``str(error)`` is a complete sentence a nurse can act on.
+
+    ``cli_hint`` (optional) is a sentence for the command line only (it may name a flag such as
+    ``--db``); the GUI shows ``str(error)`` alone, which never mentions command-line flags.
+    """
+
+    cli_hint: str = ""
 
 
 class InputError(NurseAppError):

@@ -123,3 +123,23 @@ def fmt_minutes(minutes: float) -> str:
     if hours:
         return f"{hours} h"
     return f"{mins} min"
+
+
+# Month abbreviations in English whatever the system locale (``%b`` would follow it): the record,
+# the PDF and the screens read the same.
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def fmt_date(value) -> str:
+    """The one date format of every page, PDF and dialog: ``4 Mar 2025`` (no day/month order to
+    misread).  Takes a ``date``/``datetime`` or ISO text (``2025-03-04``, with or without a time);
+    empty for None or ""; text that is not a date is returned unchanged."""
+    import datetime as _dt
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            value = _dt.date.fromisoformat(value.strip()[:10])
+        except ValueError:
+            return value
+    return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"

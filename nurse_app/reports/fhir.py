@@ -198,7 +198,7 @@ class _Builder:
         calc = self.record.calculation
         product = self.catalogue.products.get(product_id) if self.catalogue else None
         if product is not None:
-            return product.brand
+            return product.display_name
         return calc.get("product_brand") if calc.get("product") == product_id else product_id
 
     def administration(self) -> MedicationAdministration:

@@ -289,8 +289,10 @@ def _local(moment: str | None) -> _dt.datetime | None:
 
 
 def _date_text(day: _dt.date) -> str:
-    """``17 May 1962``: month in letters, never a 05/06 that reads two ways."""
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+    """``17 May 1962``: month in letters, never a 05/06 that reads two ways (the one format of
+    core.formatting.fmt_date, shared with every screen)."""
+    from nurse_app.core.formatting import fmt_date
+    return fmt_date(day)
 
 
 def _day_text(moment: _dt.datetime) -> str:
@@ -347,8 +349,7 @@ def _product_text(product_id: str | None, calc: Mapping[str, Any], catalogue) ->
         return NO_VALUE
     product = catalogue.products.get(product_id) if catalogue else None
     if product is not None:
-        strength = "" if "%" in product.brand else f" {fmt_qty(product.concentration_percent, '%')}"
-        return f"{product.brand}{strength} ({product.manufacturer})"
+        return f"{product.display_name} ({product.manufacturer})"
     if calc.get("product") == product_id and calc.get("product_brand"):
         text = calc["product_brand"]
         if calc.get("concentration_percent") is not None:

@@ -39,8 +39,9 @@ _RULE = colors.HexColor("#b8c4d0")
 _HEAD_BG = colors.HexColor("#e8eef5")
 _TOTAL_BG = colors.HexColor("#f4f6f8")
 _MARGIN = 0.6 * inch
-_TOP = 1.3 * inch          # room for the page header
-_BOTTOM = 0.7 * inch
+# Header and footer stay at least 0.5 in from the paper's edges (printers cannot print nearer).
+_TOP = 1.45 * inch         # room for the page header
+_BOTTOM = 0.85 * inch
 BODY_PT = 9
 TABLE_PT = 8.5
 # Blocks taller than this are stacked instead of placed side by side (half a page body).
@@ -284,7 +285,7 @@ def _decorate(s: VisitSummary):
         width, height = canvas._pagesize
         left, right = _MARGIN, width - _MARGIN
         half = (right - left) / 2 - 6
-        top = height - 0.45 * inch
+        top = height - 0.7 * inch      # the 14 pt title's ascent stays below 0.5 in
         # Left: agency and nurse.
         canvas.setFillColor(colors.black)
         y = top
@@ -316,12 +317,12 @@ def _decorate(s: VisitSummary):
         # Footer.
         canvas.setStrokeColor(_GREY)
         canvas.setLineWidth(0.4)
-        canvas.line(left, 0.5 * inch, right, 0.5 * inch)
+        canvas.line(left, 0.7 * inch, right, 0.7 * inch)
         canvas.setFillColor(_ALERT if s.draft else _GREY)
         canvas.setFont(FONT, 7.5)
-        canvas.drawString(left, 0.36 * inch, fit(s.footer, right - left - 60, 7.5))
+        canvas.drawString(left, 0.56 * inch, fit(s.footer, right - left - 60, 7.5))
         canvas.setFillColor(_GREY)
-        canvas.drawRightString(right, 0.36 * inch, f"Page {page} of {total}")
+        canvas.drawRightString(right, 0.56 * inch, f"Page {page} of {total}")
         if s.draft:
             canvas.saveState()
             canvas.setFillColor(_ALERT)

@@ -15,6 +15,7 @@ import datetime as _dt
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
+from nurse_app.core.formatting import fmt_date
 from nurse_app.core import schedule as core
 from nurse_app.core.catalogue import load_catalogue
 from nurse_app.core.dosing import calculate
@@ -182,7 +183,7 @@ def build_schedule(store, start: _dt.date | None = None, days: int = DEFAULT_DAY
         product = catalogue.products.get(order["product_id"])
         base = {"patient_id": order["patient_id"], "order_id": order["id"],
                 "patient_name": order["patient_name"], "mrn": order["patient_mrn"],
-                "product": product.brand if product else order["product_id"]}
+                "product": product.display_name if product else order["product_id"]}
         who = f"{order['patient_name']} ({order['patient_mrn']})"
         if wanted is None or core.COURSE_DAY in wanted:
             items.extend(_course_items(courses, order, base, who, start, end, lookback, doses,
@@ -197,8 +198,8 @@ def build_schedule(store, start: _dt.date | None = None, days: int = DEFAULT_DAY
             overdue = f.status in (core.LATE, core.MISSED) and f.end >= lookback and f.start < end
             if not (in_range or overdue):
                 continue
-            window = (f"{f.start.isoformat()}" if f.start == f.end
-                      else f"{f.start.isoformat()} to {f.end.isoformat()}")
+            window = (fmt_date(f.start) if f.start == f.end
+                      else f"{fmt_date(f.start)} to {fmt_date(f.end)}")
             after = {"course-last-day": f"after course {f.course_number}",
                      "first-course-start": "after the first course",
                      "next-course-start": f"before course {f.course_number}"}[f.rule.anchor]
@@ -226,8 +227,8 @@ def _course_items(courses, order, base, who, start, end, lookback, doses, with_d
             if not (in_range or overdue):
                 continue
             if not_started and course.state in (core.LATE, core.MISSED):
-                what = (f"course {course.number} not started (due {course.window_start.isoformat()}"
-                        f" to {course.window_end.isoformat()})")
+                what = (f"course {course.number} not started (due {fmt_date(course.window_start)}"
+                        f" to {fmt_date(course.window_end)})")
             else:
                 what = f"day {day.day} of {course.course_days}, course {course.number}"
             dose = doses.text(order) if with_doses and day.status not in (core.DONE, core.PARTIAL) \

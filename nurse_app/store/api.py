@@ -73,7 +73,7 @@ def lots_product_name(product_id: str) -> str:
         product = load_catalogue().products.get(product_id)
     except ResourceError:
         product = None
-    return product.brand if product else product_id
+    return product.display_name if product else product_id
 
 
 # Letters that Unicode does not decompose into a base letter plus an accent.

@@ -84,8 +84,10 @@ def generate(store: Store, patients: int, seed: int = 1,
     if not 1 <= patients <= 100_000:
         raise StoreError("The number of demo patients must be from 1 to 100,000.")
     if store.db.execute("SELECT 1 FROM patients LIMIT 1").fetchone():
-        raise StoreError(f"{store.path} already holds patients; demo data goes into a new, empty "
-                         f"record file (use --db NEW_FILE).")
+        error = StoreError(f"{store.path} already holds patients; demo data goes only into a new, "
+                           f"empty record file.")
+        error.cli_hint = "Name a new file with --db NEW_FILE."
+        raise error
     previous_profile = store.nurse_profile()
     count = _Counter()
     for first in range(0, patients, PATIENTS_PER_TRANSACTION):
@@ -137,12 +139,17 @@ def _patient(store: Store, rng: random.Random, index: int, count: _Counter) -> N
         for day in range(regimen.days):
             date = first_day + _dt.timedelta(days=course * interval + day)
             # The one builder the visits use: the order, the age on the day, first infusion on the first visit.
-            calc = calculate(request_from_order(
+            result = calculate(request_from_order(
                 order, patient, course_weight, on=date,
-                risks=visit_risks(order, first_infusion=course == 0 and day == 0))).to_dict()
+                risks=visit_risks(order, first_infusion=course == 0 and day == 0)))
+            calc = result.to_dict()
             last = course == courses - 1 and day == regimen.days - 1
+            sign = not (last and in_progress)
+            if sign:    # a signed visit's warnings were acknowledged before signing (as the Dose tab records them)
+                calc["acknowledgements"] = [{"code": w.code, "message": w.message, "acknowledged_at": None}
+                                            for w in result.warnings if getattr(w, "needs_ack", False)]
             _visit(store, rng, patient_id, order_id, date, day + 1, regimen.days, course_weight,
-                   calc, sign=not (last and in_progress), count=count)
+                   calc, sign=sign, count=count)
 
 
 # (name, sex, regimen, product, weight, first day as days before today, courses given as
@@ -209,6 +216,8 @@ def _visit(store: Store, rng: random.Random, patient_id: int, order_id: int, dat
            count: _Counter, stop_early: bool = False) -> None:
     start = _dt.datetime.combine(date, _dt.time(rng.randint(13, 16), rng.choice((0, 15, 30, 45))),
                                  tzinfo=UTC)
+    for ack in calc.get("acknowledgements", ()):
+        ack["acknowledged_at"] = (start + _dt.timedelta(minutes=5)).isoformat(timespec="seconds")
     visit_id = store.create_visit(
         patient_id, order_id=order_id, scheduled_at=start, started_at=start,
         course_day=course_day, course_days=course_days, weight_kg=weight, calculation=calc)

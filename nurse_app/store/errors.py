@@ -47,6 +47,8 @@ class NoNurseProfileError(StoreError):
 class DatabaseLocationError(StoreError):
     """The folder for the record file is missing, read-only, or the path is unusable."""
 
+    cli_hint = "Choose the record file with --db PATH or the NURSE_APP_DB environment variable."
+
 
 class DatabaseBusyError(StoreError):
     """Another nurse-app window or command holds the record file for too long."""

@@ -19,7 +19,8 @@ from nurse_app.store.errors import DatabaseLocationError
 APP_NAME = "nurse-app"
 DB_FILENAME = "nurse-app.db"
 ENV_VAR = "NURSE_APP_DB"
-_CHOOSE = f"Choose another file with --db PATH or the {ENV_VAR} environment variable."
+# Shown in the GUI too, so no command-line flag here; the CLI adds DatabaseLocationError.cli_hint.
+_CHOOSE = "Use a record file in a folder you can write to."
 
 
 def default_db_path() -> Path:

@@ -109,7 +109,7 @@ def run_gui(args) -> int:
     try:
         from nurse_app.ui.main_window import MainWindow
         window = MainWindow(store=store)
-        window.show()
+        window.show_window()       # maximised the first time on this screen
         if smoke:
             return _smoke_wait(app, window)
     except BaseException:

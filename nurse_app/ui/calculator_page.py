@@ -21,7 +21,7 @@ from nurse_app.core.calc_text import vial_plan_text
 from nurse_app.core.catalogue import CONFIRM_WITH_INSERT, Catalogue, load_catalogue
 from nurse_app.core.dosing import DoseRequest, DoseResult, ack_label, calculate, weight_change_percent
 from nurse_app.core.errors import InputError
-from nurse_app.core.formatting import fmt_change, fmt_minutes, fmt_number, fmt_qty
+from nurse_app.core.formatting import fmt_change, fmt_minutes, fmt_number, fmt_qty, fmt_date
 from nurse_app.core.units import height_to_cm, parse_number, weight_to_kg
 from nurse_app.core.visit_logic import RISK_LABELS, BaselineWeight  # risk names: one list in core
 from nurse_app.ui.widgets import (ATTENTION_COLOUR, ERROR_COLOUR, OK_COLOUR, FieldWithError, Section, Tile,
@@ -95,11 +95,14 @@ class CalculatorPage(QWidget):
     def _build(self) -> None:
         splitter = QSplitter(Qt.Horizontal, self)
         splitter.setChildrenCollapsible(False)
-        splitter.addWidget(self._scroll(self._build_inputs(), 360))
+        inputs = self._scroll(self._build_inputs(), 360)
+        splitter.addWidget(inputs)
         splitter.addWidget(self._scroll(self._build_results(), 520))
         splitter.setStretchFactor(0, 0)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([400, 800])
+        # The form as wide as its fields and hints need (no field cut off at 1280×720).
+        needed = inputs.widget().minimumSizeHint().width() + inputs.verticalScrollBar().sizeHint().width() + 4
+        splitter.setSizes([max(400, needed), 800])
         outer = QVBoxLayout(self)
         outer.setContentsMargins(8, 8, 8, 8)
         outer.addWidget(splitter)
@@ -111,7 +114,7 @@ class CalculatorPage(QWidget):
         area.setFrameShape(QFrame.NoFrame)
         area.setWidget(widget)
         area.setMinimumWidth(min_width)
-        area.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        area.setHorizontalScrollBarPolicy(Qt.ScrollBarAsNeeded)    # never cut off without a way to see it
         area.setFocusPolicy(Qt.NoFocus)     # no empty Tab stop; it still scrolls to the focused field
         return area
 
@@ -145,7 +148,7 @@ class CalculatorPage(QWidget):
         order.body.addLayout(form)
         self.product, self.product_error, holder = self._combo_with_error("product")
         for p in sorted(self.catalogue.products.values(), key=lambda p: p.brand.lower()):
-            label = p.brand if "%" in p.brand else f"{p.brand} ({fmt_qty(p.concentration_percent, '%')})"
+            label = p.display_name
             self.product.addItem(label, p.id)
         form.addRow("&Product", holder)
         self.regimen, self.regimen_error, holder = self._combo_with_error("regimen")
@@ -537,7 +540,7 @@ class CalculatorPage(QWidget):
         w = r.weight
         self.tile_daily.set(fmt_qty(r.daily_dose_g, "g"),
                             f"{fmt_qty(r.dose_g_per_kg / r.days, 'g/kg')} × {fmt_qty(w.dosing_kg, 'kg')}")
-        self.tile_volume.set(fmt_qty(r.daily_volume_ml, "mL"), f"of {r.product.brand}")
+        self.tile_volume.set(fmt_qty(r.daily_volume_ml, "mL"), f"of {r.product.display_name}")
         self.tile_course.set(fmt_qty(r.total_dose_g, "g"),
                              f"{fmt_qty(r.dose_g_per_kg, 'g/kg')} over {r.days} day{'s' if r.days != 1 else ''}")
         self.tile_time.set(fmt_minutes(r.infusion_minutes_per_day), "if every step is tolerated")
@@ -598,7 +601,7 @@ class CalculatorPage(QWidget):
             return ""
         change = fmt_change(weight_change_percent(actual_kg, self._baseline.weight_kg), "%", 1)
         return (f"<tr><td>Baseline</td><td align='right'>{fmt_qty(self._baseline.weight_kg, 'kg')} "
-                f"({self._baseline.measured_on}, {change})</td></tr>")
+                f"({fmt_date(self._baseline.measured_on)}, {change})</td></tr>")
 
     def _show_warnings(self, warnings) -> None:
         while self.warning_rows.count():

@@ -34,7 +34,7 @@ from nurse_app.reports.handout_text import (CARE_TEAM, CONTACT_FIELDS, REVIEWED_
                                             SUBTITLE, call_title)
 from nurse_app.store.guide_index import ALIASES_LABEL, GuideIndex
 from nurse_app.ui.tasks import start_job
-from nurse_app.ui.widgets import is_dark
+from nurse_app.ui.widgets import fit_placeholder, is_dark
 
 GUIDE_ID_ROLE = Qt.ItemDataRole.UserRole
 SECTION_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -198,6 +198,7 @@ class GuidesPage(QWidget):
     def _build(self) -> None:
         self.search_box = _SearchBox()
         self.search_box.setPlaceholderText("Search conditions, symptoms, side effects… (e.g. DM, blisters)")
+        fit_placeholder(self.search_box)
         self.search_box.setAccessibleName("Search guides")
         self.search_box.setAccessibleDescription("Results update as you type. Enter opens the first "
                                                  "result; Down arrow moves to the results.")
@@ -386,9 +387,12 @@ class GuidesPage(QWidget):
     def save_handout(self) -> None:
         if self.current is None:
             return
+        from nurse_app.ui.file_dialogs import remember_folder, start_path
         path, _filter = QFileDialog.getSaveFileName(
-            self, "Save patient handout", f"{self.current.id}-handout.pdf", "PDF files (*.pdf)")
+            self, "Save patient handout", start_path(self, "handout", f"{self.current.id}-handout.pdf"),
+            "PDF files (*.pdf)")
         if path:
+            remember_folder(self, "handout", path)
             if not path.lower().endswith(".pdf"):
                 path += ".pdf"
             self.save_handout_to(path)
@@ -426,20 +430,23 @@ class GuidesPage(QWidget):
     def print_handout(self) -> None:
         if self.current is None:
             return
+        from nurse_app.ui.visit_export import locale_page_size
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        if not printer.printerName():          # no configured printer: the locale's paper
+            printer.setPageSize(locale_page_size())
         dialog = QPrintDialog(printer, self)
         dialog.setWindowTitle("Print patient handout")
         if dialog.exec() == QPrintDialog.DialogCode.Accepted:
             self.print_handout_to(printer)
 
     def print_handout_to(self, printer: QPrinter) -> None:
-        """Print the current guide's handout (rich text, page numbers at the foot)."""
+        """Print the current guide's handout: the same reportlab PDF as "Save handout as PDF"
+        (one layout), on the printer's paper."""
         if self.current is None:
             return
-        document = QTextDocument()
-        font = document.defaultFont()
-        font.setPointSize(12)
-        document.setDefaultFont(font)
-        document.setHtml(handout_html(self.current, self.contact))
-        document.print_(printer)
+        from nurse_app.reports.handout import handout_pdf_bytes
+        from nurse_app.ui.visit_export import print_pdf, reportlab_page_size
+        data, _pages = handout_pdf_bytes(self.current, self.contact,
+                                         pagesize=reportlab_page_size(printer.pageLayout().pageSize()))
+        print_pdf(data, printer)
         self.status.setText("Handout sent to the printer.")

@@ -1,7 +1,7 @@
 """The main window: a sidebar of pages, menus with standard shortcuts, a status bar.
 
-Pages are added with :meth:`MainWindow.add_page`; geometry and the last page are kept
-in QSettings.  Later features (patients, visit) add pages here.
+Pages are added with :meth:`MainWindow.add_page`; geometry (per screen) and the last page
+are kept in QSettings; the first start on a screen opens maximised.  Later features (patients, visit) add pages here.
 
 Pages are built the first time they are shown (or used: ``window.calculator``,
 ``window.guides``, ``window.patients``, ``window.visit_page`` build theirs on first
@@ -11,10 +11,11 @@ parses every guide and indexes them, costs nothing until the nurse opens it.
 
 from __future__ import annotations
 
+import re
 from typing import Callable
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (QHBoxLayout, QListWidget, QListWidgetItem, QMainWindow, QMessageBox,
                                QStackedWidget, QWidget)
 
@@ -33,6 +34,7 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(app_icon())
         self.setObjectName("main_window")
         self.setMinimumSize(QSize(1000, 640))
+        self.first_start = True
 
         self.nav = QListWidget()
         self.nav.setObjectName("navigation")
@@ -203,10 +205,13 @@ class MainWindow(QMainWindow):
         from PySide6.QtWidgets import QFileDialog
         from nurse_app.store import backup_now
         from nurse_app.ui.tasks import run_in_background
-        target, _ = QFileDialog.getSaveFileName(self, "Back up the record to", "nurse-app-backup.db",
+        from nurse_app.ui.file_dialogs import HEALTH_INFORMATION, remember_folder, start_path
+        target, _ = QFileDialog.getSaveFileName(self, f"Back up the record to (a backup {HEALTH_INFORMATION})",
+                                                start_path(self, "backup", "nurse-app-backup.db"),
                                                 "Record backups (*.db)")
         if not target:
             return
+        remember_folder(self, "backup", target)
         path = self.store.path
         run_in_background(self, "Back up", "Copying the record…", lambda _p: backup_now(path, target),
                           lambda _r: self.statusBar().showMessage(f"Backed up to {target}.", 8000))
@@ -377,12 +382,36 @@ class MainWindow(QMainWindow):
                           f"infusion nurses. The prescriber's order always wins: this app checks and converts.")
 
     # ------------------------------------------------------------------ settings
-    def _restore(self) -> None:
-        geometry = self.settings.value("window/geometry")
-        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
-            self.restoreGeometry(geometry)
+    def _geometry_key(self) -> str:
+        """``window/geometry/<screen name>-<width>x<height>``: each screen (laptop panel, big
+        monitor at the office) keeps the window where the nurse last put it on that screen."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        size = screen.size()
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", screen.name() or "screen")
+        return f"window/geometry/{name}-{size.width()}x{size.height()}"
+
+    def _restore_geometry(self) -> None:
+        """The geometry saved for this screen; on first start the window fills the available
+        screen (and :meth:`show_window` shows it maximised)."""
+        geometry = self.settings.value(self._geometry_key())
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty() and self.restoreGeometry(geometry):
+            self.first_start = False
+            return
+        self.first_start = True
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        available = screen.availableGeometry()
+        self.setGeometry(available.x(), available.y(), max(available.width(), self.minimumWidth()),
+                         max(available.height(), self.minimumHeight()))
+
+    def show_window(self) -> None:
+        """Show as the nurse left it on this screen; the first time on a screen, maximised."""
+        if self.first_start:
+            self.showMaximized()
         else:
-            self.resize(1280, 760)
+            self.show()
+
+    def _restore(self) -> None:
+        self._restore_geometry()
         if self.store is not None:
             self._reopen_visit()
         self.show_page(str(self.settings.value("window/page", "week" if self.store else "calculator")))
@@ -402,7 +431,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         if self.is_built("visit"):
             self.visit_page.shutdown()
-        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue(self._geometry_key(), self.saveGeometry())
         self.settings.setValue("window/page", self.current_page())
         self.settings.sync()
         super().closeEvent(event)

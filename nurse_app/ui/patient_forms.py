@@ -274,7 +274,7 @@ class OrderDialog(FormDialog):
     def _build(self) -> None:
         self.product = _combo("product")
         for p in sorted(self.catalogue.products.values(), key=lambda p: p.brand.lower()):
-            label = p.brand if "%" in p.brand else f"{p.brand} ({fmt_qty(p.concentration_percent, '%')})"
+            label = p.display_name
             self.product.addItem(label, p.id)
         self.regimen = _combo("regimen")
         for r in self.catalogue.regimens.values():
@@ -498,7 +498,7 @@ class OrderDialog(FormDialog):
         self.tile_course.set(fmt_qty(r.total_dose_g, "g"),
                              f"{fmt_qty(r.dose_g_per_kg, 'g/kg')} over {days_text(r.days)}")
         self.tile_daily.set(fmt_qty(r.daily_dose_g, "g"), f"× {days_text(r.days)}")
-        self.tile_volume.set(fmt_qty(r.daily_volume_ml, "mL"), f"of {r.product.brand}")
+        self.tile_volume.set(fmt_qty(r.daily_volume_ml, "mL"), f"of {r.product.display_name}")
         self._show_warnings(r.warnings)
 
     def _show_warnings(self, warnings) -> None:

@@ -27,7 +27,7 @@ from nurse_app.core.catalogue import Catalogue, load_catalogue
 from nurse_app.core.allergies import NONE_KNOWN, NOT_RECORDED, allergies
 from nurse_app.core.dosing import calculate
 from nurse_app.core.errors import InputError, NurseAppError
-from nurse_app.core.formatting import fmt_change, fmt_qty
+from nurse_app.core.formatting import fmt_change, fmt_qty, fmt_date
 from nurse_app.core.units import parse_number, weight_to_kg
 from nurse_app.core.visit_logic import (RISK_LABELS, age_years, first_infusion_of_product, request_from_order,
                                         visit_risks)
@@ -37,7 +37,7 @@ from nurse_app.store.times import today_local
 from nurse_app.ui.forms import MessageBanner
 from nurse_app.ui.patient_forms import SEX_LABELS, OrderDialog, PatientDialog, days_text, indication_text
 from nurse_app.ui.profile_dialog import NurseProfileDialog
-from nurse_app.ui.widgets import (ATTENTION_COLOUR, ERROR_COLOUR, OK_COLOUR, FieldWithError, Section, read_only_table,
+from nurse_app.ui.widgets import (allergy_colour, ATTENTION_COLOUR, ERROR_COLOUR, FieldWithError, Section, read_only_table,
                                   text_colour, two_panes)
 
 LIST_LIMIT = 1000
@@ -143,6 +143,8 @@ class PatientTableModel(QAbstractTableModel):
             return row["id"]
         key = self.COLUMNS[index.column()][0]
         if role in _TEXT_ROLES:
+            if key in ("date_of_birth", "last_visit"):      # sorted by the ISO value, shown as 4 Mar 2025
+                return fmt_date(row[key]) or ("none yet" if key == "last_visit" else "")
             return row[key] or ("none yet" if key == "last_visit" else "")
         if role == _TOOLTIP and key == "indication":
             return row["indication_full"]
@@ -182,7 +184,8 @@ class PatientsPage(QWidget):
         self.stack = QStackedWidget()
         self.empty_state = self._build_empty_state()
         self.stack.addWidget(self.empty_state)
-        splitter = two_panes(self._build_list(), self._build_detail(), stretch=(0, 1), sizes=(540, 660))
+        # The list grows with the window too (2 : 3), so names and indications are not cut short.
+        splitter = two_panes(self._build_list(), self._build_detail(), stretch=(2, 3), sizes=(540, 660))
         splitter.setChildrenCollapsible(False)
         self.splitter = splitter
         self.stack.addWidget(splitter)
@@ -278,9 +281,11 @@ class PatientsPage(QWidget):
         # The name gets whatever room is left.  The short columns are fitted to their contents
         # when the list is loaded (not on every selection: that would re-measure every row).
         header.setSectionResizeMode(QHeaderView.Interactive)
-        header.setSectionResizeMode(0, QHeaderView.Stretch)
+        # Names are never cut ("Am…"): the name column fits the longest name (sampled, see the
+        # precision below); the indication takes the rest and shows in full as a tooltip.
+        header.setSectionResizeMode(0, QHeaderView.ResizeToContents)
+        header.setSectionResizeMode(3, QHeaderView.Stretch)
         header.setResizeContentsPrecision(200)
-        header.resizeSection(3, self.fontMetrics().averageCharWidth() * 18)
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
         header.setHighlightSections(False)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
@@ -694,7 +699,7 @@ class PatientsPage(QWidget):
     def _show_demographics(self, p: dict) -> None:
         age = age_years(p["date_of_birth"], today_local())
         parts = [f"MRN {p['mrn']}",
-                 f"born {p['date_of_birth']}" + (f" ({int(age)} years)" if age is not None else ""),
+                 f"born {fmt_date(p['date_of_birth'])}" + (f" ({int(age)} years)" if age is not None else ""),
                  SEX_LABELS.get(p["sex"], p["sex"])]
         if p["height_cm"] is not None:
             parts.append(fmt_qty(p["height_cm"], "cm"))
@@ -713,12 +718,12 @@ class PatientsPage(QWidget):
     def _show_allergies(self, typed: str) -> None:
         state = allergies(typed)          # core.allergies: the one "none known" rule and wording
         if state.state == NOT_RECORDED:
-            message, colour = f"Allergies: {state.text} (Edit patient).", ATTENTION_COLOUR
+            message = f"Allergies: {state.text} (Edit patient)."
         elif state.state == NONE_KNOWN:
-            message, colour = f"Allergies: {state.text}", OK_COLOUR
+            message = f"Allergies: {state.text}"
         else:
-            message, colour = f"⚠ ALLERGIES: {state.text}", ERROR_COLOUR
-        colour = text_colour(colour)
+            message = f"⚠ ALLERGIES: {state.text}"
+        colour = allergy_colour(state)          # the same colour as the visit header
         self.allergy_label.setText(message)
         self.allergy_label.setAccessibleName(message)
         self.allergy_label.setStyleSheet(
@@ -738,7 +743,7 @@ class PatientsPage(QWidget):
         product = self.catalogue.products.get(order["product_id"])
         regimen = self.catalogue.regimens.get(order["regimen_id"] or "")
         v = self.order_values
-        v["product"].setText(product.brand if product else order["product_id"])
+        v["product"].setText(product.display_name if product else order["product_id"])
         v["regimen"].setText(regimen.name if regimen else (order["regimen_id"] or "Other (as written)"))
         dose = []
         if order["dose_g_per_kg"] is not None:
@@ -752,7 +757,7 @@ class PatientsPage(QWidget):
         v["interval"].setText(f"every {days_text(order['interval_days'])}"
                               if order["interval_days"] else "no fixed interval")
         v["prescriber"].setText(order["prescriber"])
-        v["start_date"].setText(order["start_date"])
+        v["start_date"].setText(fmt_date(order["start_date"]))
         self.order_summary.setStyleSheet("")
         self.order_summary.setText(self._order_meaning(patient, order, latest_weight))
 
@@ -774,7 +779,7 @@ class PatientsPage(QWidget):
                  if len(steps) > 1 else f"rate {fmt_qty(steps[0].ml_per_h, 'mL/h')}")
         risks = ", ".join(RISK_LABELS[k] for k in sorted(r.request.risks))
         first_text = " First infusion of this product for the patient." if first else ""
-        return (f"At {fmt_qty(latest_weight['weight_kg'], 'kg')} (weighed {latest_weight['measured_on']}): "
+        return (f"At {fmt_qty(latest_weight['weight_kg'], 'kg')} (weighed {fmt_date(latest_weight['measured_on'])}): "
                 f"<b>{fmt_qty(r.total_dose_g, 'g')} per course</b>{per_day}, "
                 f"{fmt_qty(r.daily_volume_ml, 'mL')} a day, {rates}"
                 f" (dosing weight {fmt_qty(r.weight.dosing_kg, 'kg')}, {r.weight.basis})."
@@ -789,7 +794,7 @@ class PatientsPage(QWidget):
             if previous is not None:
                 delta = w["weight_kg"] - previous
                 change = fmt_change(delta, "kg")
-            cells = [w["measured_on"], fmt_qty(w["weight_kg"], "kg"), change]
+            cells = [fmt_date(w["measured_on"]), fmt_qty(w["weight_kg"], "kg"), change]
             tip = f"Recorded by {w['recorded_by']}" + (f": {w['note']}" if w["note"] else "")
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
@@ -804,10 +809,10 @@ class PatientsPage(QWidget):
         self.draft_label.setVisible(bool(drafts))
         self.resume_button.setVisible(bool(drafts))
         if drafts:
-            self.draft_label.setText(f"A visit of {_visit_day(drafts[0])} is still open (not signed).")
+            self.draft_label.setText(f"A visit of {fmt_date(_visit_day(drafts[0]))} is still open (not signed).")
         self.visit_table.setRowCount(len(visits))
         for row, v in enumerate(visits):
-            cells = [_visit_day(v), f"Day {v['course_day']} of {v['course_days']}",
+            cells = [fmt_date(_visit_day(v)), f"Day {v['course_day']} of {v['course_days']}",
                      "Signed" if v["status"] == "signed" else "Draft"]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)

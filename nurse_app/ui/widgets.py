@@ -60,6 +60,12 @@ def read_only_table(name: str, headers: list[str]) -> QTableWidget:
     return table
 
 
+def fit_placeholder(edit: QLineEdit) -> None:
+    """Never narrower than its hint text: a placeholder cut to "w…" tells the nurse nothing."""
+    if edit.placeholderText():
+        edit.setMinimumWidth(edit.fontMetrics().horizontalAdvance(edit.placeholderText()) + 14)
+
+
 class FieldWithError(QWidget):
     """An editor (line edit, optionally with a unit combo) and a one-line inline error below it."""
 
@@ -71,6 +77,7 @@ class FieldWithError(QWidget):
         self.edit = QLineEdit(self)
         self.edit.setObjectName(f"{name}_edit")
         self.edit.setPlaceholderText(placeholder)
+        fit_placeholder(self.edit)
         self.edit.setAccessibleName(name.replace("_", " "))
         self.edit.textChanged.connect(self.changed)
         self.unit: QComboBox | None = None
@@ -124,7 +131,11 @@ class Tile(QFrame):
         super().__init__(parent)
         self.setObjectName(f"tile_{name}")
         self.setFrameShape(QFrame.StyledPanel)
-        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
+        # As high as its wrapped detail needs at its width (a fixed height cut the second line off
+        # at 1280×720).
+        policy = QSizePolicy(QSizePolicy.Expanding, QSizePolicy.Minimum)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
         self.caption = QLabel(caption, self)
         self.value = QLabel("–", self)
         self.value.setObjectName(f"{name}_value")
@@ -181,3 +192,38 @@ def two_panes(left: QWidget, right: QWidget, stretch: tuple[int, int], sizes: tu
         splitter.setStretchFactor(index, factor)
     splitter.setSizes(list(sizes))
     return splitter
+
+
+def readable_when_read_only(widget: QWidget, read_only: bool) -> None:
+    """A signed (read-only) record in normal contrast, not disabled grey on grey.
+
+    Its fields stay refused for editing (disabled), but their text, labels, tick boxes and
+    selections are painted with the normal colours; only buttons keep the greyed text that says
+    "not available now".  Turning it off returns to the application's palette.
+    """
+    if not read_only:
+        widget.setPalette(QPalette())
+        widget.setAttribute(Qt.WidgetAttribute.WA_SetPalette, False)
+        return
+    palette = QPalette(widget.palette())
+    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.WindowText, QPalette.ColorRole.Base,
+                 QPalette.ColorRole.Window, QPalette.ColorRole.HighlightedText, QPalette.ColorRole.Highlight,
+                 QPalette.ColorRole.PlaceholderText):
+        palette.setColor(QPalette.ColorGroup.Disabled, role,
+                         palette.color(QPalette.ColorGroup.Active, role))
+    widget.setPalette(palette)
+    # Drop-down lists and table headers draw their text as "button text": readable too.
+    from PySide6.QtWidgets import QHeaderView
+    for child in [*widget.findChildren(QComboBox), *widget.findChildren(QHeaderView)]:
+        own = QPalette(child.palette())
+        own.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.ButtonText,
+                     own.color(QPalette.ColorGroup.Active, QPalette.ColorRole.ButtonText))
+        child.setPalette(own)
+
+
+def allergy_colour(state, palette: QPalette | None = None) -> str:
+    """The one colour of an allergy line on every page (core.allergies decides the state):
+    listed allergies red, not recorded orange, "none known" green; readable on the theme."""
+    from nurse_app.core.allergies import NONE_KNOWN, NOT_RECORDED
+    accent = {NOT_RECORDED: ATTENTION_COLOUR, NONE_KNOWN: OK_COLOUR}.get(state.state, ERROR_COLOUR)
+    return text_colour(accent, palette)

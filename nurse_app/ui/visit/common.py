@@ -44,7 +44,8 @@ def local_time(text: str | None, with_date: bool = False) -> str:
     if not text:
         return ""
     moment = to_local(text)
-    return moment.strftime("%d %b %Y %H:%M" if with_date else "%H:%M")
+    from nurse_app.core.formatting import fmt_date
+    return f"{fmt_date(moment)} {moment:%H:%M}" if with_date else moment.strftime("%H:%M")
 
 
 def attempt(label: QLabel, action) -> bool:

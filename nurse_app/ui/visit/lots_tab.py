@@ -9,7 +9,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDateEdit, QFormLay
                                QTableWidgetItem, QVBoxLayout)
 
 from nurse_app.core.catalogue import CONFIRM_WITH_INSERT, load_catalogue
-from nurse_app.core.formatting import fmt_qty
+from nurse_app.core.formatting import fmt_qty, fmt_date
 from nurse_app.ui.visit.common import EntryFormTab, RowRemoval, VisitContext, attempt, error_label
 from nurse_app.core.lots import OTHER_PRODUCT
 from nurse_app.ui.widgets import ATTENTION_COLOUR, ERROR_COLOUR, OK_COLOUR, Section, text_colour
@@ -31,7 +31,7 @@ class LotsTab(EntryFormTab):
         self.expiry.setObjectName("lot_expiry")
         self.expiry.setAccessibleName("Expiry date")
         self.expiry.setCalendarPopup(True)
-        self.expiry.setDisplayFormat("dd MMM yyyy")
+        self.expiry.setDisplayFormat("d MMM yyyy")   # as core.formatting.fmt_date shows dates
         self.expiry.setDate(QDate.currentDate().addMonths(6))
         self.vial_size = QComboBox()
         self.vial_size.setObjectName("lot_vial_size")
@@ -110,9 +110,7 @@ class LotsTab(EntryFormTab):
         self._lots = lots
         self.table.setRowCount(len(lots))
         for row, lot in enumerate(lots):
-            expiry = QDate.fromString(str(lot["expiry_date"]), Qt.ISODate)
-            cells = [lot["lot_number"], expiry.toString(self.expiry.displayFormat()) if expiry.isValid()
-                     else str(lot["expiry_date"]), fmt_qty(lot["vial_size_g"], "g"),
+            cells = [lot["lot_number"], fmt_date(lot["expiry_date"]), fmt_qty(lot["vial_size_g"], "g"),
                      str(lot["vial_count"]), fmt_qty(lot["vial_size_g"] * lot["vial_count"], "g")]
             for col, text in enumerate(cells):
                 self.table.setItem(row, col, QTableWidgetItem(text))

@@ -8,11 +8,12 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMessageBox, QPushButton, QS
 
 from html import escape
 
-from nurse_app.core.allergies import NOT_RECORDED, allergies
+from nurse_app.core.allergies import allergies
 from nurse_app.core.catalogue import load_catalogue
 from nurse_app.core.visit_logic import course_day, course_interval_warning
 from nurse_app.store import Store, to_local
 from nurse_app.store.times import today_local
+from nurse_app.core.formatting import fmt_date
 from nurse_app.ui.visit.checklist_tab import ChecklistTab
 from nurse_app.ui.visit.common import VisitContext, local_time, now_utc
 from nurse_app.ui.visit.dose_tab import DoseTab
@@ -20,7 +21,7 @@ from nurse_app.ui.visit.infusion_tab import InfusionTab
 from nurse_app.ui.visit.lots_tab import LotsTab
 from nurse_app.ui.visit.reactions_tab import ReactionsTab
 from nurse_app.ui.visit.sign_tab import SignTab
-from nurse_app.ui.widgets import ATTENTION_COLOUR, ERROR_COLOUR, OK_COLOUR, text_colour
+from nurse_app.ui.widgets import OK_COLOUR, allergy_colour
 
 
 def plan_visit(store: Store, patient_id: int):
@@ -159,6 +160,7 @@ class VisitPage(QWidget):
                            ("&6 Sign", self.sign_tab)):
             self.tabs.addTab(tab, title)
         self.sign_tab.signed.connect(self._after_signing)
+        self._show_read_only(self.ctx.signed)
         self._update_header()
         self.stack.setCurrentIndex(1)
         self.visit_opened.emit(visit_id)
@@ -168,23 +170,19 @@ class VisitPage(QWidget):
         patient = store.get_patient(visit["patient_id"])
         order = store.get_order(visit["order_id"]) if visit["order_id"] else None
         self.title.setText(f"{patient['name']}  ·  MRN {patient['mrn']}")
-        parts = [f"Born {patient['date_of_birth']}"]
+        parts = [f"Born {fmt_date(patient['date_of_birth'])}"]
         if order:
             cat = load_catalogue()
             product = cat.products.get(order["product_id"])
-            parts.append(product.brand if product else order["product_id"])
+            parts.append(product.display_name if product else order["product_id"])
             if order.get("regimen_id") and order["regimen_id"] in cat.regimens:
                 parts.append(cat.regimens[order["regimen_id"]].name.split(":")[0])
         parts.append(f"day {visit['course_day']} of {visit['course_days']}")
         parts.append(f"started {local_time(visit['started_at'], True)}" if visit["started_at"] else "not started")
         self.subtitle.setText("  ·  ".join(parts))
         state = allergies(patient.get("allergies"))      # core.allergies: the one rule and wording
-        if state.listed:
-            self.allergies.setText(f"<b style='color:{text_colour(ERROR_COLOUR)}'>Allergies: {escape(state.text)}</b>")
-        elif state.state == NOT_RECORDED:
-            self.allergies.setText(f"<b style='color:{text_colour(ATTENTION_COLOUR)}'>Allergies: {state.text}</b>")
-        else:
-            self.allergies.setText(f"Allergies: {state.text}")
+        # One colour per state on every page (ui.widgets.allergy_colour): "none known" green here too.
+        self.allergies.setText(f"<b style='color:{allergy_colour(state)}'>Allergies: {escape(state.text)}</b>")
         signed = visit["status"] == "signed"
         colour = OK_COLOUR if signed else "#757575"
         self.status.setText(f"<span style='background:{colour}; color:white; padding:4px 10px; "
@@ -202,7 +200,14 @@ class VisitPage(QWidget):
     def _after_signing(self) -> None:
         for tab in (self.dose_tab, self.lots_tab, self.checklist_tab, self.infusion_tab, self.reactions_tab):
             tab.set_read_only(True)
+        self._show_read_only(True)
         self._update_header()
+
+    def _show_read_only(self, signed: bool) -> None:
+        """A signed visit reads in normal contrast (its fields refuse edits, not legibility)."""
+        from nurse_app.ui.widgets import readable_when_read_only
+        for index in range(self.tabs.count()):
+            readable_when_read_only(self.tabs.widget(index), signed)
 
     # ------------------------------------------------------------------ exports
     def export(self, kind: str) -> None:
@@ -212,6 +217,11 @@ class VisitPage(QWidget):
         action = {"pdf": visit_export.save_summary_pdf, "print": visit_export.print_summary,
                   "fhir": visit_export.export_fhir}[kind]
         done = {"pdf": "Visit summary saved to {}.", "print": "{}", "fhir": "Visit exported to {}."}[kind]
-        task = action(self, str(self.store.path), self.ctx.visit_id)
+        if kind == "print":
+            task = action(self, str(self.store.path), self.ctx.visit_id)
+        else:   # visit-2026-11-26-day2-summary.pdf: date and course day, never the patient's name
+            from nurse_app.ui.file_dialogs import visit_file_name
+            name = visit_file_name(self.ctx.visit, *{"pdf": ("summary", "pdf"), "fhir": ("fhir", "json")}[kind])
+            task = action(self, str(self.store.path), self.ctx.visit_id, suggested_name=name)
         if task is not None:     # None: the nurse cancelled; a failure shows its own message box
             task.finished.connect(lambda ok, text: self.status_message.emit(done.format(text)) if ok else None)
