@@ -97,3 +97,29 @@ def test_the_next_test_starts_with_nothing_of_the_previous_one(qapp):
     qapp.processEvents()
     assert len(_left_behind["fired"]) == count, "a timer of a deleted window still fires"
     _left_behind.clear()
+
+
+def test_replaced_calculator_warning_rows_are_deleted_at_once_not_later(qtbot):
+    """A deferred delete (deleteLater) of the replaced warning rows segfaulted PySide6 in
+    QWidget::~QWidget about one run in four of the issue 9 age test; they are deleted at once."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+    from PySide6.QtWidgets import QCheckBox
+    from nurse_app.ui.calculator_page import CalculatorPage
+    page = CalculatorPage()
+    qtbot.addWidget(page)
+    page.show()
+    page.product.setCurrentIndex(page.product.findData("privigen"))
+    page.regimen.setCurrentIndex(page.regimen.findData("pemphigus"))
+    page.set_inputs(weight="70")
+    page.age.edit.setText("72")
+    page.recalculate()
+    assert page.result is not None
+    old_rows = [page.warning_rows.itemAt(i).widget() for i in range(page.warning_rows.count())]
+    old_boxes = page.warnings_box.findChildren(QCheckBox)
+    assert old_rows and old_boxes
+    page.age.edit.setText("abc")
+    page.recalculate()                    # no result: every row goes
+    assert page.result is None and not page.age.error.isHidden()
+    assert not any(shiboken6.isValid(w) for w in old_rows + old_boxes), "rows left for a deferred delete"
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)   # nothing stale left to delete
+    assert page.warnings_box.findChildren(QCheckBox) == []
