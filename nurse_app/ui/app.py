@@ -36,6 +36,8 @@ def get_app() -> QApplication:
         from nurse_app.ui.assets import app_icon, register_fonts
         register_fonts()
         app.setWindowIcon(app_icon())
+        from nurse_app.ui import gc_guard
+        gc_guard.install(app)   # widgets in garbage cycles are freed on the GUI thread, never a worker's
     return app
 
 
@@ -77,7 +79,7 @@ class ReadyProbe(QObject):
         if obj is self._widget and event.type() == QEvent.Paint and not self._painted:
             self._painted = True
             # A zero timer fires once every pending event has been processed: idle.
-            QTimer.singleShot(0, self._idle)
+            QTimer.singleShot(0, self, self._idle)
         return False
 
     def _idle(self) -> None:

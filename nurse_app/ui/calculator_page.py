@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 from dataclasses import replace
 
+import shiboken6
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFormLayout, QFrame, QGridLayout,
                                QHBoxLayout, QHeaderView, QLabel, QLineEdit, QScrollArea, QSizePolicy, QSplitter,
@@ -605,9 +606,14 @@ class CalculatorPage(QWidget):
 
     def _show_warnings(self, warnings) -> None:
         while self.warning_rows.count():
-            item = self.warning_rows.takeAt(0)
-            if item.widget():
-                item.widget().deleteLater()
+            widget = self.warning_rows.takeAt(0).widget()
+            if widget is not None:
+                # Deleted now, never with deleteLater(): the deferred delete of these rows (run
+                # by the next processEvents) crashed PySide6 now and then, a segmentation fault in
+                # QWidget::~QWidget (tests/test_issue9_engine_ui.py, age test). Safe here: this runs
+                # from a recalculation, never from a signal of a widget inside a row.
+                widget.hide()
+                shiboken6.delete(widget)
         self._current_warnings = [w for w in warnings if w.needs_ack]
         self.warnings_box.setVisible(bool(self._current_warnings))
         for i, w in enumerate(self._current_warnings):

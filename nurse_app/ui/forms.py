@@ -173,7 +173,7 @@ class FormDialog(QDialog):
         if message and self.isVisible():
             # A long message wraps over several lines; the dialog does not grow for wrapped text
             # by itself, so the message would be cut off.
-            QTimer.singleShot(0, self.grow_to_fit)
+            QTimer.singleShot(0, self, self.grow_to_fit)
         return True
 
     def clear_errors(self) -> None:

@@ -114,7 +114,7 @@ class MainWindow(QMainWindow):
         self.add_page("patients", "Patients", self._make_patients)
         self.add_page("visit", "Visit", self._make_visit)
         # The sidebar's late count, also when the window opens on another page.
-        QTimer.singleShot(0, self._count_late_if_not_built)
+        QTimer.singleShot(0, self, self._count_late_if_not_built)
 
     week = property(lambda self: self.page("week"))
 

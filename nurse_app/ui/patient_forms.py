@@ -533,7 +533,7 @@ class OrderDialog(FormDialog):
             QWidget.setTabOrder(first, second)
         self._update_save_state()
         if self.isVisible():
-            QTimer.singleShot(0, self.grow_to_fit)
+            QTimer.singleShot(0, self, self.grow_to_fit)
 
     def _acknowledge(self, warning, checked: bool) -> None:
         self._acks.set(warning, checked)

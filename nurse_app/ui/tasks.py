@@ -9,10 +9,13 @@ from __future__ import annotations
 import gc
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
 from nurse_app.core.errors import NurseAppError
+
+
+_RUNNING: set = set()   # jobs started by run_in_background that have not reported yet
 
 
 class _Signals(QObject):
@@ -24,6 +27,9 @@ class _Signals(QObject):
 class _Job(QRunnable):
     def __init__(self, work: Callable[[Callable[[int, int], None]], Any]):
         super().__init__()
+        # Python owns the job until it has reported back on the GUI thread: the pool must not
+        # delete it on the worker (its signals object belongs to the GUI thread).
+        self.setAutoDelete(False)
         self.work = work
         self.signals = _Signals()
 
@@ -64,18 +70,24 @@ def run_in_background(parent: QWidget, title: str, label: str,
         dialog.setMaximum(total)
         dialog.setValue(done)
 
-    def finished(result: Any) -> None:
+    def release() -> None:   # on the GUI thread, once the job has reported
         dialog.close()
+        dialog.deleteLater()
+        # Let go of the job after this slot has returned (never while its signal is delivered).
+        QTimer.singleShot(0, lambda: _RUNNING.discard(job))
+
+    def finished(result: Any) -> None:
+        release()
         if on_done:
             on_done(result)
 
     def failed(message: str) -> None:
-        dialog.close()
+        release()
         QMessageBox.warning(parent, title, message)
 
     job.signals.progress.connect(progress)
     job.signals.finished.connect(finished)
     job.signals.failed.connect(failed)
-    parent._background_job = job   # keep the signals object alive until it reports
+    _RUNNING.add(job)   # keep the job and its signals object alive until it has reported
     start_job(job)
     return job

@@ -201,7 +201,7 @@ class ChecklistTab(QWidget):
         checked = row.checkState(0) == Qt.Checked
         # Saving rebuilds the tree, which deletes ``row`` while Qt is still inside its
         # itemChanged signal (a crash): finish the signal first, then save.
-        QTimer.singleShot(0, lambda: self._apply_check(item_id, checked))
+        QTimer.singleShot(0, self, lambda: self._apply_check(item_id, checked))  # dropped if the tab is gone
 
     def _apply_check(self, item_id: str, checked: bool) -> None:
         self._select(item_id)
