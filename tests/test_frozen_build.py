@@ -100,7 +100,7 @@ def test_frozen_selftest_and_smoke_test_from_another_folder(frozen_app, clean):
     assert p.returncode == 0, p.stderr
     p = clean(str(frozen_app), "--db", str(record), "--smoke-test")
     assert p.returncode == 0, p.stdout + p.stderr
-    assert p.stdout.startswith("ready in ") and "page patients" in p.stdout
+    assert p.stdout.startswith("ready in ") and "page week" in p.stdout
 
     p = clean(str(frozen_app), "--db", str(clean.tmp / "missing" / "x.db"), "--smoke-test")
     assert p.returncode != 0
