@@ -46,3 +46,20 @@ def type_text(qtbot, widget, text):
         else:
             for kind in (QEvent.KeyPress, QEvent.KeyRelease):
                 QApplication.sendEvent(widget, QKeyEvent(kind, Qt.Key_unknown, Qt.NoModifier, ch))
+
+
+def open_main_window(qtbot, path, tmp_path):
+    """The real main window on the record at ``path`` (1366×768, active), and its store."""
+    from PySide6.QtCore import QSettings
+
+    from nurse_app.store import Store
+    from nurse_app.ui.main_window import MainWindow
+
+    store = Store.open(path)
+    window = MainWindow(store=store, settings=QSettings(str(tmp_path / "ui.ini"), QSettings.IniFormat))
+    qtbot.addWidget(window)
+    window.resize(1366, 768)
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    return window, store

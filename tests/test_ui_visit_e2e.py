@@ -8,13 +8,12 @@ over the same record file shows the same visit.
 
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QMessageBox
 
-from qt_helpers import run_in_dialog
+from qt_helpers import open_main_window as open_window, run_in_dialog
 from nurse_app.core.checklists import DONE
 from nurse_app.store import SignedVisitError, Store
-from nurse_app.ui.main_window import MainWindow
 from nurse_app.ui.patient_forms import OrderDialog, PatientDialog
 
 
@@ -35,17 +34,6 @@ def record(tmp_path):
     with Store.open(path) as store:
         store.set_nurse_profile("Maria Santos", "RN")
     return path
-
-
-def open_window(qtbot, path, tmp_path):
-    store = Store.open(path)
-    window = MainWindow(store=store, settings=QSettings(str(tmp_path / "ui.ini"), QSettings.IniFormat))
-    qtbot.addWidget(window)
-    window.resize(1366, 768)
-    window.show()
-    window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
-    return window, store
 
 
 def test_whole_visit_end_to_end(qtbot, record, tmp_path, monkeypatch):

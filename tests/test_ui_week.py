@@ -5,15 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-from qt_helpers import run_in_dialog
+from qt_helpers import open_main_window as open_window, run_in_dialog
 from nurse_app.services.schedule import build_schedule
 from nurse_app.store import Store
 from nurse_app.store import demo
 from nurse_app.ui.followup_call_dialog import FollowupCallDialog
-from nurse_app.ui.main_window import MainWindow
 
 TODAY = dt.date.today()
 
@@ -25,17 +24,6 @@ def record(tmp_path):
         store.set_nurse_profile("Maria Santos", "RN")
         demo.add_week_examples(store, TODAY)
     return path
-
-
-def open_window(qtbot, path, tmp_path):
-    store = Store.open(path)
-    window = MainWindow(store=store, settings=QSettings(str(tmp_path / "ui.ini"), QSettings.IniFormat))
-    qtbot.addWidget(window)
-    window.resize(1366, 768)
-    window.show()
-    window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
-    return window, store
 
 
 def row_of(page, name, kind, date=None):
