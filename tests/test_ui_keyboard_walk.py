@@ -426,9 +426,14 @@ def test_checklist_not_done_asks_for_the_reason_in_the_note(qtbot, visit):
     assert answers()[item_id]["note"] == "Patient declined"
     phase = answers()[item_id]["phase_id"]
     checklist.tree.setFocus()
+    seen = run_in_dialog(qtbot, lambda dialog: press(qtbot, Qt.Key_Y, Qt.AltModifier))   # Yes, from the keyboard
     press(qtbot, Qt.Key_P, Qt.AltModifier)                 # Alt+P is the phase button alone now
-    qtbot.waitUntil(lambda: all(i["status"] for i in answers().values() if i["phase_id"] == phase), timeout=2000)
-    assert {i["status"] for i in answers().values() if i["phase_id"] == phase} == {DONE, "not_done"}
+    assert "dialog" in seen, "marking the rest done asks first"
+    qtbot.waitUntil(lambda: all(i["status"] for i in answers().values() if i["phase_id"] == phase and i["required"]),
+                    timeout=2000)
+    assert {i["status"] for i in answers().values() if i["phase_id"] == phase and i["required"]} == {DONE, "not_done"}
+    assert all(i["status"] is None for i in answers().values()
+               if i["phase_id"] == phase and not i["required"] and i["item_id"] != item_id)   # optional stay open
 
 
 def test_enter_records_the_reaction(qtbot, visit):
