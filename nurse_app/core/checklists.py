@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any, Mapping, Sequence
 
@@ -290,6 +290,11 @@ def load_template(template_id: str = DEFAULT_TEMPLATE_ID, version: int | None = 
 
 
 # --------------------------------------------------------------------------- time-gated items
+
+
+def clock() -> datetime:
+    """Now, in UTC: the moment a time gate is checked against (one place to read the clock)."""
+    return datetime.now(timezone.utc)
 
 
 def _when(event: Mapping[str, Any]) -> datetime:

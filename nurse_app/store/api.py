@@ -650,7 +650,7 @@ class Store(FollowupStore):
         if visit.get("status") != "draft" or not any(i.unlock for i in template.items):
             return {}
         events = self.visit_infusion_events(visit["id"])
-        now = _dt.datetime.now(_dt.timezone.utc)
+        now = checklists.clock()
         locks = {}
         for item in template.items:
             lock = checklists.item_lock(item, context, events, now)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from PySide6.QtCore import QRect, QSize, Qt, QTimer
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QStyledItemDelegate, QHeaderView, QLabel, QLineEdit,
                                QMessageBox, QPushButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
-from nurse_app.core.checklists import DONE, NOT_APPLICABLE, NOT_DONE, rest_to_mark_done
+from nurse_app.core.checklists import DONE, NOT_APPLICABLE, NOT_DONE, clock, rest_to_mark_done
 from nurse_app.ui.visit.common import VisitContext, attempt, error_label, local_time
 from nurse_app.ui.widgets import ATTENTION_COLOUR, Section, is_dark, text_colour, two_panes
 
@@ -194,7 +192,7 @@ class ChecklistTab(QWidget):
         if not times:
             self.unlock_timer.stop()
             return
-        wait_ms = (min(times) - datetime.now(timezone.utc)).total_seconds() * 1000
+        wait_ms = (min(times) - clock()).total_seconds() * 1000
         self.unlock_timer.start(max(0, min(int(wait_ms) + 250, 60_000)))   # re-check at least every minute
 
     def _rebuild(self, items: list[dict]) -> None:
