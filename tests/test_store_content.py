@@ -102,6 +102,7 @@ def test_a_new_version_is_used_for_new_visits_and_old_visits_keep_theirs(fake_re
     _edit(v2, "\nversion = 1", f"\nversion = {newest + 1}")
     _edit(v2, "Patient identity confirmed with two identifiers",
           "Identity checked with two identifiers (name and date of birth)")
+    checklists._all_templates.cache_clear()
     with open_store(tmp_path / "r.db") as store:
         patient = new_patient(store)
         old_visit = store.create_visit(patient, template_version=1)
@@ -128,7 +129,9 @@ def test_the_unlock_key_is_validated_on_load(fake_resources):
             ('minutes = "observation"', 'minutes = "later"', "expected a number of minutes or 'observation'"),
             ('minutes = "observation"', 'minutes = 20', "needs the source of its minutes"),
             ('minutes = "observation"', 'minutes = "observation"\nsoon = true', "soon")):
-        newest.write_text(text.replace(old, new, 1), encoding="utf-8")
+        newest.write_text(text.replace("[phase.item.unlock]\n" + old, "[phase.item.unlock]\n" + new, 1)
+                          if old.startswith("after") else text.replace("\n" + old + "\n", "\n" + new + "\n", 1),
+                          encoding="utf-8")
         checklists._all_templates.cache_clear()
         with pytest.raises(ResourceError, match=message):
             checklists.load_template()

@@ -197,7 +197,7 @@ def _unlock(f: Fields, sources: dict[str, str]) -> Unlock:
     if isinstance(raw, str):
         f.fail(f"expected a number of minutes or {OBSERVATION!r}, got {raw!r}", "minutes")
     minutes = f.number("minutes", minimum=1, maximum=24 * 60)
-    keys = f.source_keys("sources", sources, non_empty=False)
+    keys = f.source_keys("sources", sources, non_empty=False) if f.has("sources") else []
     if not keys:
         f.fail("a time gate needs the source of its minutes (a [sources] key)", "sources")
     return Unlock(after, minutes, tuple(keys))
