@@ -135,7 +135,8 @@ def test_the_unlock_key_is_validated_on_load(fake_resources):
         checklists._all_templates.cache_clear()
         with pytest.raises(ResourceError, match=message):
             checklists.load_template()
-    newest.write_text(text.replace('minutes = "observation"', 'minutes = 30\nsources = ["N37"]', 1), encoding="utf-8")
+    newest.write_text(text.replace('\nminutes = "observation"\n', '\nminutes = 30\nsources = ["N37"]\n', 1),
+                      encoding="utf-8")
     checklists._all_templates.cache_clear()
     assert checklists.load_template().item("observation").unlock.minutes == 30
     checklists._all_templates.cache_clear()
