@@ -18,7 +18,6 @@ from qt_helpers import open_main_window, run_in_dialog, type_text
 
 from nurse_app.core import checklists
 from nurse_app.core.checklists import DONE, NOT_APPLICABLE, NOT_DONE
-from nurse_app.core.resources import NURSE_UNVERIFIED
 from nurse_app.store import Store
 from nurse_app.store.errors import RecordValueError
 
@@ -44,6 +43,9 @@ def visit(qtbot, tmp_path):
     yield window, store, vp.checklist_tab
     window.close()
     store.close()
+
+
+NURSE_UNVERIFIED = "unverified \u2014 follow agency policy"
 
 
 def answers(store, tab):
@@ -207,4 +209,5 @@ def test_source_classes_read_as_unverified_follow_agency_policy(qtbot, visit):
         assert not any(w in shown for w in author_words), (item_id, shown)
     tab.tree.setCurrentItem(row_of(tab, "premedication-as-ordered"))   # rests on an AI summary (N31)
     assert f"Sources: " in tab.help_text.text() and NURSE_UNVERIFIED in tab.help_text.text()
-    assert NURSE_UNVERIFIED == "unverified \u2014 follow agency policy"
+    from nurse_app.core.resources import nurse_source_wording
+    assert nurse_source_wording("secondary") == NURSE_UNVERIFIED
