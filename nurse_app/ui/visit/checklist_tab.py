@@ -157,7 +157,7 @@ class ChecklistTab(QWidget):
         self._shape = shape
         self._show_progress(items)
         self.set_read_only(self.ctx.signed)
-        self._selected(self.tree.currentItem())
+        self._selected(self.tree.currentItem(), keep_typing=True)
         self._arm_unlock_timer(items)
 
     def _rows(self):
@@ -236,7 +236,9 @@ class ChecklistTab(QWidget):
         current = self.tree.currentItem() if hasattr(self, "tree") else None
         return current.data(0, ITEM_ROLE) if current else None
 
-    def _selected(self, current, _previous=None) -> None:
+    def _selected(self, current, _previous=None, keep_typing: bool = False) -> None:
+        """Show the selected item.  ``keep_typing``: a refresh (an answer saved, a time gate
+        opening) leaves a reason the nurse is typing in the note box alone."""
         item_id = current.data(0, ITEM_ROLE) if current else None
         info = self._items.get(item_id) if item_id else None
         if item_id != getattr(self, "_pending_item", None):
@@ -262,7 +264,8 @@ class ChecklistTab(QWidget):
         if info["recorded_by"]:
             help_text += f"<br><small>Answered by {info['recorded_by']} at {local_time(info['answered_at'], True)}</small>"
         self.help_text.setText(help_text)
-        self.note.setText(info["note"] or "")
+        if not (keep_typing and self.note.isModified() and self.note.hasFocus()):
+            self.note.setText(info["note"] or "")
 
     # ------------------------------------------------------------------ answers
     def _save(self, item_id: str, status: str, note: str) -> None:
