@@ -7,11 +7,14 @@ over the same record file shows the same visit.
 """
 
 
+import datetime as dt
+
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QMessageBox
 
 from qt_helpers import open_main_window as open_window, run_in_dialog
+from nurse_app.core import checklists
 from nurse_app.core.checklists import DONE
 from nurse_app.store import SignedVisitError, Store
 from nurse_app.ui.patient_forms import OrderDialog, PatientDialog
@@ -162,6 +165,12 @@ def test_whole_visit_end_to_end(qtbot, record, tmp_path, monkeypatch):
     assert entry["status"] == DONE and entry["answered_at"] and entry["recorded_by"] == "Maria Santos, RN"
     education = [i for i in store.visit_checklist(visit_id) if "8 to 10 days" in i["text"] + i["help"]]
     assert education, "the delayed skin reaction is taught and ticked like any other item"
+    # The observation after the infusion waits for its period after the finish; then it unlocks.
+    assert {i["item_id"]: i for i in store.visit_checklist(visit_id)}["observation"]["locked"]
+    later = checklists.clock() + dt.timedelta(hours=2)
+    monkeypatch.setattr(checklists, "clock", lambda: later)             # the nurse stayed and observed
+    vp.checklist_tab.refresh()
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Yes)   # "Mark N required items done?"
     for i in range(tree.topLevelItemCount()):                          # then phase by phase
         phase = vp.checklist_tab.tree.topLevelItem(i)
         vp.checklist_tab.tree.setCurrentItem(phase.child(0))

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
+from typing import Any, Mapping, Sequence
 
 from nurse_app.core.errors import InputError, ResourceError
 from nurse_app.core.resources import Fields, load_toml, resource_path
@@ -72,6 +74,26 @@ class Condition:
         return " or ".join(parts)
 
 
+# What a time-gated item waits for (``[phase.item.unlock] after``).
+INFUSION_END = "infusion-end"
+UNLOCK_AFTER = (INFUSION_END,)
+# ``minutes = "observation"``: the observation period of resources/monitoring.toml
+# ([observation] minutes, first_infusion_minutes; sourced there, an agency policy may lengthen it).
+OBSERVATION = "observation"
+
+
+@dataclass(frozen=True)
+class Unlock:
+    """A time-gated item: it can be answered "done" only ``minutes`` after ``after``.
+
+    ``minutes`` is a number (then ``sources`` are its source keys) or ``"observation"``
+    (the observation period in ``resources/monitoring.toml``, one number for every screen)."""
+
+    after: str
+    minutes: float | str
+    sources: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class ChecklistItem:
     id: str
@@ -83,6 +105,7 @@ class ChecklistItem:
     phase_id: str
     when: Condition | None = None
     agency_policy: bool = False      # added by the agency policy file (no packaged source)
+    unlock: Unlock | None = None     # time-gated: answerable "done" only after this
 
     def applies(self, context: VisitContext | None) -> bool:
         """Shown on a visit with this context (always, for an item without a condition)."""
@@ -104,6 +127,7 @@ class ChecklistTemplate:
     phases: tuple[ChecklistPhase, ...]
     sources: dict[str, str]
     file: str
+    source_classes: Mapping[str, str] = None  # type: ignore[assignment]   # key -> class
 
     @property
     def items(self) -> tuple[ChecklistItem, ...]:
@@ -161,8 +185,27 @@ def _condition(f: Fields) -> Condition:
     return Condition(kinds, risks)
 
 
+def _unlock(f: Fields, sources: dict[str, str]) -> Unlock:
+    f.unknown_keys({"after", "minutes", "sources"})
+    after = f.text("after", choices=UNLOCK_AFTER)
+    raw = f.data.get("minutes")
+    if raw == OBSERVATION:
+        if f.has("sources"):
+            f.fail("the observation period is sourced in resources/monitoring.toml; give no sources here",
+                   "sources")
+        return Unlock(after, OBSERVATION)
+    if isinstance(raw, str):
+        f.fail(f"expected a number of minutes or {OBSERVATION!r}, got {raw!r}", "minutes")
+    minutes = f.number("minutes", minimum=1, maximum=24 * 60)
+    keys = f.source_keys("sources", sources, non_empty=False) if f.has("sources") else []
+    if not keys:
+        f.fail("a time gate needs the source of its minutes (a [sources] key)", "sources")
+    return Unlock(after, minutes, tuple(keys))
+
+
 def _item(f: Fields, phase_id: str, sources: dict[str, str]) -> ChecklistItem:
-    f.unknown_keys({"id", "text", "required", "help", "sources", "unverified", "when", "agency_policy"})
+    f.unknown_keys({"id", "text", "required", "help", "sources", "unverified", "when", "agency_policy",
+                    "unlock"})
     keys = f.source_keys("sources", sources, non_empty=False)
     unverified = f.boolean("unverified", False)
     agency_policy = f.boolean("agency_policy", False)
@@ -174,7 +217,8 @@ def _item(f: Fields, phase_id: str, sources: dict[str, str]) -> ChecklistItem:
     return ChecklistItem(id=_slug(f, "id"), text=f.text("text"), required=f.boolean("required"),
                          help=help_text, sources=tuple(keys), unverified=unverified,
                          phase_id=phase_id, when=_condition(f.table("when")) if f.has("when") else None,
-                         agency_policy=agency_policy)
+                         agency_policy=agency_policy,
+                         unlock=_unlock(f.table("unlock"), sources) if f.has("unlock") else None)
 
 
 def _parse(relative: str) -> ChecklistTemplate:
@@ -206,7 +250,8 @@ def _parse(relative: str) -> ChecklistTemplate:
             items.append(item)
         phases.append(ChecklistPhase(id=phase_id, title=pf.text("title"), items=tuple(items)))
     return ChecklistTemplate(id=template_id, version=version, title=top.text("title"),
-                             phases=tuple(phases), sources=sources, file=file)
+                             phases=tuple(phases), sources=sources, file=file,
+                             source_classes=top.source_classes(sources))
 
 
 @lru_cache(maxsize=1)
@@ -242,3 +287,98 @@ def load_template(template_id: str = DEFAULT_TEMPLATE_ID, version: int | None = 
             f"Checklist {template_id!r} version {version} is not part of this installation "
             f"(available: {', '.join(str(v) for v in sorted(versions))}).")
     return versions[version]
+
+
+# --------------------------------------------------------------------------- time-gated items
+
+
+def clock() -> datetime:
+    """Now, in UTC: the moment a time gate is checked against (one place to read the clock)."""
+    return datetime.now(timezone.utc)
+
+
+def _when(event: Mapping[str, Any]) -> datetime:
+    at = event.get("at", event.get("occurred_at"))
+    moment = at if isinstance(at, datetime) else datetime.fromisoformat(str(at))
+    return moment if moment.tzinfo else moment.astimezone()
+
+
+def infusion_ended_at(events: Sequence[Mapping[str, Any]]) -> datetime | None:
+    """When the visit's infusion finished or was stopped (the closing event of the timeline
+    read by :func:`nurse_app.core.infusion_record.infusion_outcome`); None while it has not
+    started or still runs.  Events struck through by a correction do not count."""
+    from nurse_app.core import infusion_record
+    from nurse_app.core.visit_logic import END, STOP
+    counting = [e for e in events if not e.get("corrected_at")]
+    outcome = infusion_record.infusion_outcome(counting)
+    if outcome.status not in (infusion_record.COMPLETED, infusion_record.STOPPED):
+        return None
+    closing = [_when(e) for e in counting if e.get("kind") in (STOP, END)]
+    return max(closing) if closing else None
+
+
+def unlock_minutes(unlock: Unlock, context: VisitContext | None) -> float:
+    """The minutes a time-gated item waits: its own sourced number, or the observation period
+    of ``resources/monitoring.toml`` (the longer first-infusion period on a first infusion)."""
+    if unlock.minutes != OBSERVATION:
+        return float(unlock.minutes)
+    from nurse_app.core.monitoring import load_monitoring
+    rules = load_monitoring()
+    if context is not None and "first-infusion" in context.risks:
+        return max(rules.observation_minutes, rules.observation_first_infusion_minutes)
+    return rules.observation_minutes
+
+
+def _minutes_text(minutes: float) -> str:
+    from nurse_app.core.formatting import fmt_number
+    return f"{fmt_number(minutes, 1)} min"
+
+
+@dataclass(frozen=True)
+class ItemLock:
+    """A time-gated item that cannot be answered "done" yet."""
+
+    minutes: float
+    available_at: datetime | None          # None: the infusion has not ended yet
+
+    @property
+    def text(self) -> str:
+        """"available at 11:40 (20 min after the infusion ended)" in local time."""
+        wait = _minutes_text(self.minutes)
+        if self.available_at is None:
+            return f"available {wait} after the infusion ends"
+        return f"available at {self.available_at.astimezone():%H:%M} ({wait} after the infusion ended)"
+
+
+def item_lock(item: ChecklistItem, context: VisitContext | None,
+              events: Sequence[Mapping[str, Any]], now: datetime) -> ItemLock | None:
+    """The lock on ``item`` at ``now`` (None when it can be answered).  The one rule: the
+    checklist screen, the store and the CLI all ask this.  A visit without any infusion event
+    (the timeline not kept in the app) has nothing to wait for; once the infusion is started the
+    item waits for its finish or stop, then for the minutes."""
+    if item.unlock is None:
+        return None
+    if not any(not e.get("corrected_at") for e in events):
+        return None     # no infusion timeline kept on this visit: nothing to wait for
+    minutes = unlock_minutes(item.unlock, context)
+    ended = infusion_ended_at(events)
+    if ended is None:
+        return ItemLock(minutes, None)
+    available = ended + timedelta(minutes=minutes)
+    return ItemLock(minutes, available) if now < available else None
+
+
+def refuse_locked_answer(item_text: str, status: str, lock: ItemLock | None) -> str | None:
+    """Why ``status`` cannot be recorded on a locked item (None when it can).  "Done" waits for
+    the time; "not done" and "not applicable" (with their reason) stay possible, e.g. when the
+    infusion was never given or the patient could not stay."""
+    if lock is None or status != DONE:
+        return None
+    return f"{item_text!r} cannot be marked done yet: {lock.text}."
+
+
+def rest_to_mark_done(items: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """What "mark the rest done" marks among ``items`` (rows of the store's visit checklist):
+    required items that are unanswered and not locked.  Optional items stay open for the
+    nurse to answer one by one."""
+    return [i for i in items if i["required"] and i["status"] is None and not i.get("locked")]

@@ -25,6 +25,7 @@ from nurse_app.core import checklists, lots, reactions, vitals
 from nurse_app.core.catalogue import load_catalogue
 from nurse_app.core.errors import InputError, ResourceError
 from nurse_app.core.formatting import fmt_count
+from nurse_app.core.resources import nurse_source_wording
 from nurse_app.store import audit_chain, fields, schema
 from nurse_app.store.database import open_connection, open_read_only, translated
 from nurse_app.store.followups import FollowupStore
@@ -616,13 +617,17 @@ class Store(FollowupStore):
                      "help": "", "sources": [], "unverified": False, "status": e["status"],
                      "note": e["note"], "answered_at": e["answered_at"],
                      "recorded_by": e["recorded_by"], "entry_id": e["id"]} for e in answers.values()]
-        context = self._checklist_context(self._raw("visits", visit_id))
+        visit = self._raw("visits", visit_id)
+        context = self._checklist_context(visit)
+        locks = self._checklist_locks(visit, template, context)
+        classes = template.source_classes or {}
         result = []
         for phase in template.phases:
             for item in phase.items:
                 if not item.applies(context) and item.id not in answers:
                     continue
                 entry = answers.get(item.id, {})
+                lock = locks.get(item.id)
                 result.append({
                     "phase_id": phase.id, "phase_title": phase.title, "item_id": item.id,
                     "text": entry.get("item_text", item.text), "required": item.required,
@@ -630,8 +635,39 @@ class Store(FollowupStore):
                     "unverified": item.unverified, "status": entry.get("status"),
                     "note": entry.get("note", ""), "answered_at": entry.get("answered_at"),
                     "recorded_by": entry.get("recorded_by"), "entry_id": entry.get("id"),
+                    "source_wording": list(dict.fromkeys(
+                        nurse_source_wording(classes.get(k, "secondary")) for k in item.sources)),
+                    "locked": lock is not None, "lock_text": lock.text if lock else "",
+                    "unlocks_at": lock.available_at if lock else None,
+                    "time_gated": item.unlock is not None,
                 })
         return result
+
+    def _checklist_locks(self, visit: Mapping[str, Any], template: checklists.ChecklistTemplate,
+                         context: checklists.VisitContext) -> dict[str, checklists.ItemLock]:
+        """Time-gated items of a draft visit that cannot be answered "done" yet
+        (:func:`nurse_app.core.checklists.item_lock`)."""
+        if visit.get("status") != "draft" or not any(i.unlock for i in template.items):
+            return {}
+        events = self.visit_infusion_events(visit["id"])
+        now = checklists.clock()
+        locks = {}
+        for item in template.items:
+            lock = checklists.item_lock(item, context, events, now)
+            if lock is not None:
+                locks[item.id] = lock
+        return locks
+
+    def _refuse_locked(self, visit_id: int, template: checklists.ChecklistTemplate,
+                       answers: Mapping[str, str]) -> None:
+        """Refuse "done" on a time-gated item before its time (one rule in core)."""
+        visit = self._raw("visits", visit_id)
+        locks = self._checklist_locks(visit, template, self._checklist_context(visit))
+        for item_id, status in answers.items():
+            refused = checklists.refuse_locked_answer(
+                self._item(template, item_id).text, status, locks.get(item_id))
+            if refused:
+                raise RecordValueError(refused, field="status")
 
     def _checklist_context(self, visit: Mapping[str, Any]) -> checklists.VisitContext:
         """What decides the visit's product- and risk-specific items: the order's product
@@ -665,7 +701,9 @@ class Store(FollowupStore):
                                    field="note")
         with self.transaction():
             self._draft_visit(visit_id)
-            item = self._item(self.visit_template(visit_id), item_id)
+            template = self.visit_template(visit_id)
+            item = self._item(template, item_id)
+            self._refuse_locked(visit_id, template, {item.id: row["status"]})
             row.update(visit_id=visit_id, phase_id=item.phase_id, item_id=item.id,
                        item_text=item.text, required=int(item.required),
                        recorded_by=self._author())
@@ -685,6 +723,8 @@ class Store(FollowupStore):
         with self.transaction():
             self._draft_visit(visit_id)
             template = self.visit_template(visit_id)
+            self._refuse_locked(visit_id, template, {
+                item_id: (a if isinstance(a, str) else a[0]) for item_id, a in answers.items()})
             author = self._author()
             stamp = clean(fields.CHECKLIST_ANSWER, {"status": checklists.DONE, "answered_at":
                           at or _dt.datetime.now(_dt.timezone.utc)}, creating=True)["answered_at"]

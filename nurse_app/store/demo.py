@@ -276,6 +276,9 @@ def _visit(store: Store, rng: random.Random, patient_id: int, order_id: int, dat
                       vial_size_g=vial["size_g"], vial_count=vial["count"])
     answers = {item_id: answer for item_id, (answer, required) in
                _answers(calc, reaction_step is not None).items() if required or rng.random() < 0.5}
+    # A visit still running leaves its time-gated items (observation after the infusion) open.
+    locked = {i["item_id"] for i in store.visit_checklist(visit_id) if i["locked"]}
+    answers = {k: a for k, a in answers.items() if k not in locked}
     store.set_checklist_items(visit_id, answers, at=start)
     if sign:
         store.update_visit(visit_id, ended_at=end + _dt.timedelta(minutes=30))
