@@ -29,11 +29,12 @@ from nurse_app.store import audit_chain, fields, schema
 from nurse_app.store.database import open_connection, open_read_only, translated
 from nurse_app.store.followups import FollowupStore
 from nurse_app.store.errors import (ConflictError, NoNurseProfileError, NotFoundError,
-                                    RecordValueError, SignedVisitError, StoreError)
+                                    RecordValueError, SignedVisitError, StoreError,
+                                    VoidedVisitError)
 from nurse_app.store.hashing import content_hash
 from nurse_app.store.location import resolve_db_path
 from nurse_app.store.times import now_text, parse_utc, today_local
-from nurse_app.store.validation import clean
+from nurse_app.store.validation import Rule, clean
 from nurse_app.store.validation import text as text_rule
 
 _BOOLEAN_COLUMNS = {"archived", "active", "required"}
@@ -301,6 +302,10 @@ class Store(FollowupStore):
             raise SignedVisitError(
                 f"Visit {visit_id} was signed by {visit['signed_by']} at {visit['signed_at']} "
                 f"and is read-only; write an addendum to correct or add to it.")
+        if visit["status"] == "voided":
+            raise VoidedVisitError(
+                f"Visit {visit_id} was voided by {visit['voided_by']} at {visit['voided_at']} "
+                f"({visit['void_reason']}) and is read-only; start a new visit instead.")
         return visit
 
     # ------------------------------------------------------------------ nurse profile, settings
@@ -522,6 +527,20 @@ class Store(FollowupStore):
                        checklist_template_version=template.version,
                        created_at=stamp, updated_at=stamp)
             return self._insert("visits", row)
+
+    def void_visit(self, visit_id: int, reason: str) -> dict:
+        """Void a draft entered by mistake: it is kept (with its entries) and audited, but
+        becomes read-only and no longer counts as a course day.  A signed visit cannot be
+        voided (an addendum corrects it); a reason is required."""
+        reason = clean({"reason": Rule("Reason for voiding", text_rule(500), required=True)},
+                       {"reason": reason}, creating=True)["reason"]
+        with self.transaction():
+            self._draft_visit(visit_id)
+            stamp = now_text()
+            self.db["visits"].update(visit_id, {"status": "voided", "voided_at": stamp,
+                                                "voided_by": self._author(),
+                                                "void_reason": reason, "updated_at": stamp})
+        return self.get_visit(visit_id)
 
     def _check_order_belongs(self, order_id: int | None, patient_id: int) -> None:
         if order_id is not None and self._raw("orders", order_id)["patient_id"] != patient_id:

@@ -88,6 +88,7 @@ VISIT = {
     # {"warnings": [{"code", "message", "acknowledged_at"}]}: what the nurse acknowledged when
     # the visit started (a new course sooner than the order's interval).
     "start_acknowledgements": Rule("Acknowledged start warnings", json_object),
+    "same_day_reason": Rule("Reason for another visit the same day", text(500)),
 }
 
 CHECKLIST_ANSWER = {

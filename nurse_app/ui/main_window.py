@@ -19,6 +19,8 @@ from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (QHBoxLayout, QListWidget, QListWidgetItem, QMainWindow, QMessageBox,
                                QStackedWidget, QWidget)
 
+from pathlib import Path
+
 from nurse_app import __version__
 
 
@@ -158,26 +160,36 @@ class MainWindow(QMainWindow):
     def _make_visit(self) -> QWidget:
         from nurse_app.ui.visit import VisitPage
         visit_page = VisitPage(self.store)
-        visit_page.visit_opened.connect(lambda vid: self.settings.setValue("visit/current", vid))
+        visit_page.visit_opened.connect(lambda vid: self.settings.setValue(self._visit_key(), vid))
         visit_page.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        visit_page.record_changed.connect(self._visit_changed)
         return visit_page
 
     def start_visit(self, patient_id: int) -> None:
         from nurse_app.core.errors import NurseAppError
         try:
             if self.visit_page.start_for_patient(patient_id) is None:
-                return            # the nurse did not acknowledge a start warning
+                return            # cancelled: a start warning or a same-day reason
         except NurseAppError as exc:
             QMessageBox.warning(self, "Cannot start the visit", str(exc))
             return
         self.show_page("visit")
         visit = self.visit_page.ctx.visit
+        if self.visit_page.reopened:
+            self.statusBar().showMessage(f"Today's visit reopened: day {visit['course_day']} of "
+                                         f"{visit['course_days']}.", 8000)
+            return
         self.statusBar().showMessage(f"Visit started: day {visit['course_day']} of {visit['course_days']}. "
                                      f"Type today's weight first.", 8000)
         self.visit_page.focus_first_step()
 
     def open_visit(self, visit_id: int) -> None:
-        self.visit_page.open_visit(visit_id)
+        from nurse_app.core.errors import NurseAppError
+        try:
+            self.visit_page.open_visit(visit_id)
+        except NurseAppError as exc:
+            QMessageBox.warning(self, "Cannot open the visit", str(exc))
+            return
         self.show_page("visit")
 
     def load_demo_data(self) -> None:
@@ -296,6 +308,20 @@ class MainWindow(QMainWindow):
             self.stack.setCurrentIndex(row)
             if key == "week" and built:
                 self.week.refresh()     # visits signed and calls made since count now
+            if key == "patients" and getattr(self, "_patients_stale", False):
+                self._refresh_patients()
+
+    def _visit_changed(self) -> None:
+        """A visit saved something: the Patients page rereads the record when it is next shown
+        (now, if it is showing), so its visits, course days and weights are never stale."""
+        self._patients_stale = True
+        if self.is_built("patients") and self.stack.currentWidget() is self.pages["patients"]:
+            self._refresh_patients()
+
+    def _refresh_patients(self) -> None:
+        self._patients_stale = False
+        if self.is_built("patients"):
+            self.patients.refresh(self.patients.current_patient_id())
 
     def open_calculator_with_regimen(self, regimen_id: str) -> None:
         self.calculator.load_regimen(regimen_id)
@@ -418,15 +444,24 @@ class MainWindow(QMainWindow):
         if self.nav.currentRow() < 0:
             self.nav.setCurrentRow(0)
 
+    def _visit_key(self) -> str:
+        """The open visit is remembered per record file (a visit id means nothing in another)."""
+        import hashlib
+        digest = hashlib.sha256(str(Path(self.store.path).resolve()).encode("utf-8")).hexdigest()[:16]
+        return f"visit/current/{digest}"
+
     def _reopen_visit(self) -> None:
-        """Closing mid-visit and reopening returns to the same visit."""
+        """Closing mid-visit and reopening returns to the same visit (of this record file)."""
         from nurse_app.core.errors import NurseAppError
-        visit_id = self.settings.value("visit/current")
+        key = self._visit_key()
+        visit_id = self.settings.value(key)
+        if visit_id is None:
+            return
         try:
-            if visit_id is not None:
-                self.visit_page.open_visit(int(visit_id))
+            self.visit_page.open_visit(int(visit_id))
         except (NurseAppError, ValueError, TypeError):
-            self.settings.remove("visit/current")
+            self.settings.remove(key)
+            self.visit_page.close_visit()
 
     def closeEvent(self, event) -> None:
         if self.is_built("visit"):
