@@ -248,3 +248,37 @@ def test_unexpected_error_is_logged_and_shown_never_swallowed(qtbot, record, tmp
         store.close()
     finally:
         hook.uninstall()
+
+
+# ---------------------------------------------------------------- patients page, weight history
+
+def test_patients_page_follows_visit_changes_and_the_visit_weight_enters_the_history(qtbot, record, tmp_path):
+    window, store = open_window(qtbot, record, tmp_path)
+    pid = only_patient(store)
+    page = window.patients
+    page.select_patient(pid)
+    assert page.visit_table.rowCount() == 0
+    qtbot.mouseClick(page.start_button, Qt.LeftButton)
+    vid = window.visit_page.visit_id
+    calc = window.visit_page.dose_tab.calculator
+    calc.weight.edit.clear()
+    qtbot.keyClicks(calc.weight.edit, "61")
+    qtbot.waitUntil(lambda: store.get_visit(vid)["weight_kg"] == 61, timeout=3000)
+    from_visit = [w for w in store.patient_weights(pid) if w["visit_id"] == vid]
+    assert [w["weight_kg"] for w in from_visit] == [61]
+    calc.weight.edit.clear()                                  # corrected in the draft
+    qtbot.keyClicks(calc.weight.edit, "62.5")
+    qtbot.waitUntil(lambda: store.get_visit(vid)["weight_kg"] == 62.5, timeout=3000)
+    assert [w["weight_kg"] for w in store.patient_weights(pid) if w["visit_id"] == vid] == [62.5]
+    window.visit_page.dose_tab.course_day.setValue(3)         # the course day changed on the visit
+    qtbot.waitUntil(lambda: store.get_visit(vid)["course_day"] == 3, timeout=3000)
+    window.show_page("patients")                              # no manual refresh
+    assert page.visit_table.rowCount() == 1
+    assert page.visit_table.item(0, 1).text() == "Day 3 of 5"
+    assert page.visit_table.item(0, 2).text() == "Draft"
+    weights = [page.weight_table.item(r, 1).text() for r in range(page.weight_table.rowCount())]
+    assert weights[0] == "62.5 kg" and "61 kg" not in weights
+    # the baseline the order was written for is not replaced by the visit's own weight
+    assert "2025-12-20" in calc.weights_label.text()
+    window.close()
+    store.close()

@@ -526,7 +526,10 @@ class Store(FollowupStore):
                        checklist_template_id=template.id,
                        checklist_template_version=template.version,
                        created_at=stamp, updated_at=stamp)
-            return self._insert("visits", row)
+            visit_id = self._insert("visits", row)
+            if row.get("weight_kg") is not None:
+                self._visit_weight({**row, "id": visit_id})
+            return visit_id
 
     def void_visit(self, visit_id: int, reason: str) -> dict:
         """Void a draft entered by mistake: it is kept (with its entries) and audited, but
@@ -535,7 +538,8 @@ class Store(FollowupStore):
         reason = clean({"reason": Rule("Reason for voiding", text_rule(500), required=True)},
                        {"reason": reason}, creating=True)["reason"]
         with self.transaction():
-            self._draft_visit(visit_id)
+            visit = self._draft_visit(visit_id)
+            self._visit_weight({**visit, "weight_kg": None})   # not a weighing of this patient
             stamp = now_text()
             self.db["visits"].update(visit_id, {"status": "voided", "voided_at": stamp,
                                                 "voided_by": self._author(),
@@ -561,7 +565,26 @@ class Store(FollowupStore):
             self._check_order_belongs(row.get("order_id"), visit["patient_id"])
             self._author()
             self.db["visits"].update(visit_id, {**row, "updated_at": now_text()})
+            if "weight_kg" in row:
+                self._visit_weight({**visit, **row})
         return self.get_visit(visit_id)
+
+    def _visit_weight(self, visit: Mapping[str, Any]) -> None:
+        """The weight typed at a visit goes into the patient's weight history once: the
+        entry follows a correction in the draft and goes when the weight is cleared."""
+        existing = self.db.execute("SELECT id FROM patient_weights WHERE visit_id = ?",
+                                   [visit["id"]]).fetchone()
+        if visit.get("weight_kg") is None:
+            if existing:
+                self.db["patient_weights"].delete(existing[0])
+            return
+        values = {"weight_kg": visit["weight_kg"], "measured_on": self._visit_day(visit).isoformat(),
+                  "recorded_at": now_text(), "recorded_by": self._author()}
+        if existing:
+            self.db["patient_weights"].update(existing[0], values)
+        else:
+            self._insert("patient_weights", {**values, "patient_id": visit["patient_id"],
+                                             "visit_id": visit["id"], "note": "Weighed at the visit"})
 
     def get_visit(self, visit_id: int) -> dict:
         return self._get("visits", visit_id)

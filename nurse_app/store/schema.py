@@ -585,6 +585,7 @@ def _v10_visit_lifecycle(conn: sqlite3.Connection) -> None:
       procedure for such changes: ``writable_schema`` and a schema version bump) instead of
       rebuilding the table under its foreign keys, triggers and audit chain;
     * ``voided_at``, ``voided_by``, ``void_reason``; ``same_day_reason``;
+    * ``patient_weights.visit_id``: the weight typed at a visit, kept in the history once;
     * triggers refusing any change to a voided visit and to its entries.
     """
     (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' "
@@ -602,6 +603,11 @@ def _v10_visit_lifecycle(conn: sqlite3.Connection) -> None:
         conn.execute("PRAGMA writable_schema = OFF")
     for column in ("voided_at", "voided_by", "void_reason", "same_day_reason"):
         conn.execute(f"ALTER TABLE visits ADD COLUMN {column} TEXT")
+    # the weight taken at a visit is the patient's weight history entry of that day (one)
+    conn.execute("ALTER TABLE patient_weights ADD COLUMN visit_id INTEGER "
+                 "REFERENCES visits(id) ON DELETE CASCADE")
+    conn.execute("CREATE UNIQUE INDEX patient_weights_visit ON patient_weights (visit_id) "
+                 "WHERE visit_id IS NOT NULL")
     conn.execute(f"""CREATE TRIGGER visits_voided_no_update BEFORE UPDATE ON visits
         WHEN OLD.status = 'voided' BEGIN SELECT RAISE(ABORT, '{VOIDED_MESSAGE}'); END""")
     conn.execute(f"""CREATE TRIGGER visits_voided_no_delete BEFORE DELETE ON visits
