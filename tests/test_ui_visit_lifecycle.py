@@ -161,7 +161,7 @@ def test_a_visit_missing_from_the_record_leaves_the_visit_page_working(qtbot, re
     assert warnings and "9999" in warnings[-1] or "not" in warnings[-1].lower()
     window.start_visit(pid)                     # raised AttributeError 'infusion_tab' before
     assert window.visit_page.visit_id is not None
-    assert window.visit_page.tabs.count() == 6
+    assert window.visit_page.tabs.count() == 7
     window.close()
     store.close()
 
@@ -208,9 +208,9 @@ def test_load_demo_data_into_a_new_record_then_open_a_visit(qtbot, record, tmp_p
     patient = store.find_patients("")[0]["id"]
     visit = store.patient_visits(patient)[0]["id"]
     window.open_visit(visit)
-    assert window.visit_page.visit_id == visit and window.visit_page.tabs.count() == 6
+    assert window.visit_page.visit_id == visit and window.visit_page.tabs.count() == 7
     window.start_visit(patient)
-    assert window.visit_page.tabs.count() == 6 and window.current_page() == "visit"
+    assert window.visit_page.tabs.count() == 7 and window.current_page() == "visit"
     window.close()
     store.close()
 
@@ -280,5 +280,34 @@ def test_patients_page_follows_visit_changes_and_the_visit_weight_enters_the_his
     assert weights[0] == "62.5 kg" and "61 kg" not in weights
     # the baseline the order was written for is not replaced by the visit's own weight
     assert "2025-12-20" in calc.weights_label.text()
+    window.close()
+    store.close()
+
+
+# ---------------------------------------------------------------- visit notes
+
+def test_visit_notes_autosave_survive_close_and_print_on_the_summary(qtbot, record, tmp_path):
+    import io
+
+    from visit_export_helpers import flat, read_pdf
+    from nurse_app.reports.visit_data import load_visit, summarize
+    from nurse_app.reports.visit_summary import summary_pdf_bytes
+    window, store = open_window(qtbot, record, tmp_path)
+    window.start_visit(only_patient(store))
+    vid = window.visit_page.visit_id
+    notes = window.visit_page.notes_tab
+    window.visit_page.tabs.setCurrentWidget(notes)
+    qtbot.keyClicks(notes.editor, "Dog kept in the yard.")
+    qtbot.waitUntil(lambda: store.get_visit(vid)["notes"] == "Dog kept in the yard.", timeout=3000)
+    qtbot.keyClick(notes.editor, Qt.Key_Return)
+    qtbot.keyClicks(notes.editor, "Daughter present")
+    window.close()                                  # closed before the pause: saved anyway
+    store.close()
+    window, store = open_window(qtbot, record, tmp_path)
+    assert window.visit_page.visit_id == vid
+    assert window.visit_page.notes_tab.editor.toPlainText() == "Dog kept in the yard.\nDaughter present"
+    pdf, _pages = summary_pdf_bytes(summarize(load_visit(store, vid)))
+    text = flat(" ".join(read_pdf(io.BytesIO(pdf))))
+    assert "Dog kept in the yard." in text and "Daughter present" in text
     window.close()
     store.close()

@@ -717,8 +717,14 @@ def summarize(record: VisitRecord, now: _dt.datetime | None = None) -> VisitSumm
     visit = record.visit
     if record.signed:
         status = f"Signed by {visit['signed_by']}, {_stamp(to_local(visit['signed_at']))}"
+    elif visit["status"] == "voided":
+        status = (f"VOIDED (entered by mistake) by {visit.get('voided_by')}, "
+                  f"{_stamp(to_local(visit['voided_at']))}: {visit.get('void_reason')}")
     else:
         status = "Draft: not signed"
+    notes = (visit.get("notes") or "").strip()
+    if visit.get("same_day_reason"):
+        notes = f"Second visit this day: {visit['same_day_reason']}\n{notes}".strip()
     return VisitSummary(
         visit_id=visit["id"],
         draft=not record.signed,
@@ -739,7 +745,7 @@ def summarize(record: VisitRecord, now: _dt.datetime | None = None) -> VisitSumm
         vitals_legend=_vitals_legend(),
         vital_flags=flags,
         reactions=_reactions(record),
-        notes=(visit.get("notes") or "").strip(),
+        notes=notes,
         addenda=tuple(AddendumEntry(_stamp(to_local(a["written_at"])), a["author"], a["text"])
                       for a in record.addenda),
         signature=signature,

@@ -18,6 +18,7 @@ from nurse_app.ui.visit.common import VisitContext, local_time, now_utc
 from nurse_app.ui.visit.dose_tab import DoseTab
 from nurse_app.ui.visit.infusion_tab import InfusionTab
 from nurse_app.ui.visit.lots_tab import LotsTab
+from nurse_app.ui.visit.notes_tab import NotesTab
 from nurse_app.ui.visit.reactions_tab import ReactionsTab
 from nurse_app.ui.visit.sign_tab import SignTab
 from nurse_app.ui.widgets import ERROR_COLOUR, OK_COLOUR, allergy_colour
@@ -120,6 +121,9 @@ class VisitPage(QWidget):
 
     def shutdown(self) -> None:
         """Stop timers before the record closes (window closing)."""
+        notes = getattr(self, "notes_tab", None)
+        if notes is not None:
+            notes.save()                 # typed notes are never lost on close
         tab = getattr(self, "infusion_tab", None)
         if tab is not None:
             tab.stop()
@@ -136,7 +140,8 @@ class VisitPage(QWidget):
             widget = self.tabs.widget(0)
             self.tabs.removeTab(0)
             widget.deleteLater()
-        for name in ("dose_tab", "lots_tab", "checklist_tab", "infusion_tab", "reactions_tab", "sign_tab"):
+        for name in ("dose_tab", "lots_tab", "checklist_tab", "infusion_tab", "reactions_tab", "sign_tab",
+                     "notes_tab"):
             self.__dict__.pop(name, None)
 
     def open_visit(self, visit_id: int) -> None:
@@ -156,14 +161,16 @@ class VisitPage(QWidget):
             self.reactions_tab = ReactionsTab(
                 self.ctx, rate_now=lambda: self.infusion_tab.progress().current_rate_ml_h)
             self.sign_tab = SignTab(self.ctx)
+            self.notes_tab = NotesTab(self.ctx)
         except BaseException:
             self.close_visit()
             raise
         for title, tab in (("&1 Dose", self.dose_tab), ("&2 Lots", self.lots_tab), ("&3 Checklist", self.checklist_tab),
                            ("&4 Infusion and vitals", self.infusion_tab), ("&5 Reactions", self.reactions_tab),
-                           ("&6 Sign", self.sign_tab)):
+                           ("&6 Sign", self.sign_tab), ("&7 Notes", self.notes_tab)):
             self.tabs.addTab(tab, title)
         self.sign_tab.signed.connect(self._after_signing)
+        self.sign_tab.sign_button.pressed.connect(self.notes_tab.save)   # signed with the notes typed
         self._show_read_only(self.ctx.signed)
         if self.ctx.visit["status"] == visits.VOIDED:
             self._set_read_only()
@@ -194,7 +201,9 @@ class VisitPage(QWidget):
         return True
 
     def _set_read_only(self) -> None:
-        for tab in (self.dose_tab, self.lots_tab, self.checklist_tab, self.infusion_tab, self.reactions_tab):
+        self.notes_tab.save()
+        for tab in (self.dose_tab, self.lots_tab, self.checklist_tab, self.infusion_tab, self.reactions_tab,
+                    self.notes_tab):
             tab.set_read_only(True)
         self.sign_tab.setEnabled(False)
         self._show_read_only(True)
@@ -235,7 +244,8 @@ class VisitPage(QWidget):
             weight.setFocus()
 
     def _after_signing(self) -> None:
-        for tab in (self.dose_tab, self.lots_tab, self.checklist_tab, self.infusion_tab, self.reactions_tab):
+        for tab in (self.dose_tab, self.lots_tab, self.checklist_tab, self.infusion_tab, self.reactions_tab,
+                    self.notes_tab):
             tab.set_read_only(True)
         self._show_read_only(True)
         self._update_header()
