@@ -1,0 +1,94 @@
+"""Issue 11 §3: forms that work with one hand busy, through the real main window.
+
+* every dialog opens with the cursor in its first field: typing right away fills it
+  (typing "María López" into New patient lost "María " and the Space pressed Save);
+* Alt+letter shortcuts never type their letter into a field;
+* lot expiry is typed in the forms printed on cartons; °F temperatures are accepted.
+"""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QApplication, QLineEdit
+
+from qt_helpers import run_in_dialog, type_text
+from nurse_app.store import Store
+from nurse_app.ui.main_window import MainWindow
+
+
+@pytest.fixture
+def record(tmp_path):
+    path = tmp_path / "record.db"
+    with Store.open(path) as store:
+        store.set_nurse_profile("Maria Santos", "RN")
+        pid = store.create_patient(mrn="M1", name="Ann Lee", date_of_birth="1970-01-01", sex="female",
+                                   height_cm=160, indication="pemphigus")
+        store.add_weight(pid, 60, measured_on="2025-12-20")
+        store.create_order(pid, product_id="privigen", regimen_id="pemphigus", start_date="2026-01-01",
+                           prescriber="Dr. B")
+    return path
+
+
+def open_window(qtbot, path, tmp_path):
+    store = Store.open(path)
+    window = MainWindow(store=store, settings=QSettings(str(tmp_path / "ui.ini"), QSettings.IniFormat))
+    qtbot.addWidget(window)
+    window.resize(1366, 768)
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    return window, store
+
+
+def typed_into_first_field(qtbot, open_dialog, text="María López"):
+    """Open a dialog, type ``text`` at once into whatever has focus; return what the focused
+    field holds and whether the dialog is still open (Space must not have pressed a button)."""
+    seen = {}
+
+    def act(dialog):
+        qtbot.waitUntil(dialog.isActiveWindow, timeout=2000)   # as soon as it is on the screen
+        focus = QApplication.focusWidget()
+        seen["focus"] = focus.objectName() if focus else None
+        first = dialog.first_field() if hasattr(dialog, "first_field") else dialog.findChild(QLineEdit)
+        seen["first"] = focus is first
+        type_text(qtbot, focus, text)
+        seen["visible"] = dialog.isVisible()
+        seen["text"] = focus.text() if isinstance(focus, QLineEdit) else (
+            focus.toPlainText() if hasattr(focus, "toPlainText") else None)
+        dialog.close()
+    result = run_in_dialog(qtbot, act)
+    open_dialog()
+    assert "dialog" in result, "the dialog opened"
+    return seen
+
+
+def test_new_patient_dialog_takes_typing_in_the_name_at_once(qtbot, record, tmp_path):
+    window, store = open_window(qtbot, record, tmp_path)
+    seen = typed_into_first_field(qtbot, lambda: qtbot.keyClick(window, Qt.Key_N, Qt.ControlModifier))
+    assert seen["visible"], "Space did not press a button"
+    assert seen["text"] == "María López" and seen["focus"] == "name_edit", seen
+    window.close()
+    store.close()
+
+
+def test_every_dialog_opens_with_focus_in_its_first_field(qtbot, record, tmp_path):
+    window, store = open_window(qtbot, record, tmp_path)
+    page = window.patients
+    page.select_patient(store.find_patients("")[0]["id"])
+    openers = {
+        "edit patient": page.edit_patient,
+        "order": lambda: page.edit_order(new=True),
+        "nurse profile": window.edit_profile,
+    }
+    for name, opener in openers.items():
+        seen = typed_into_first_field(qtbot, opener, "Ab 12")
+        assert seen["visible"] and seen["first"], (name, seen)
+        if seen["text"] is not None:                     # a line edit (the order starts with a list)
+            assert seen["text"].endswith("Ab 12"), (name, seen)
+    # the dialogs of the visit: a second visit the same day asks a reason, voiding asks a reason
+    window.start_visit(store.find_patients("")[0]["id"])
+    seen = typed_into_first_field(qtbot, window.visit_page.void_current, "wrong chart")
+    assert seen["visible"] and seen["first"] and seen["text"] == "wrong chart", seen
+    window.close()
+    store.close()
