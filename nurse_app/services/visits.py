@@ -45,10 +45,13 @@ def _local_day(visit: dict) -> _dt.date:
 
 
 def todays_visits(store, patient_id: int, now: _dt.datetime | None = None) -> list[dict]:
-    """The patient's visits (not voided) of today's local date, newest first."""
+    """The patient's visits (not voided) of today's local date under the active order (a
+    visit under an order replaced since is not today's visit of the new order), newest first."""
     today = (now or _now()).astimezone().date()
+    orders = store.patient_orders(patient_id, active_only=True)
+    order_id = orders[0]["id"] if orders else None
     return [v for v in store.patient_visits(patient_id)
-            if counts_as_course_day(v) and _local_day(v) == today]
+            if counts_as_course_day(v) and _local_day(v) == today and v.get("order_id") == order_id]
 
 
 def plan_visit(store, patient_id: int, now: _dt.datetime | None = None):
@@ -71,13 +74,14 @@ def plan_visit(store, patient_id: int, now: _dt.datetime | None = None):
 
 def start_or_reopen(store, patient_id: int, *, same_day_reason: str | None = None,
                     acknowledged: list[dict] | None = None,
-                    now: _dt.datetime | None = None) -> VisitStart:
+                    now: _dt.datetime | None = None, dry_run: bool = False) -> VisitStart | None:
     """Today's visit for the patient.
 
     Without ``same_day_reason``: today's draft is reopened if there is one; if today's visit
     is already signed, :class:`SameDayVisitError` asks for a reason.  With a reason (not
     blank): a new draft is created, the reason recorded with it.  ``acknowledged`` start
-    warnings (see :func:`plan_visit`) are recorded with a new visit.
+    warnings (see :func:`plan_visit`) are recorded with a new visit.  ``dry_run``: only
+    say what would happen (today's draft, or None for a new visit; the error as above).
     """
     reason = (same_day_reason or "").strip()
     today = todays_visits(store, patient_id, now)
@@ -88,6 +92,8 @@ def start_or_reopen(store, patient_id: int, *, same_day_reason: str | None = Non
         raise SameDayVisitError(
             "This patient already has a signed visit today. Another visit the same day needs a "
             "reason (for example: infusion restarted after a pump failure).", today[0])
+    if dry_run:
+        return None
     order, day, days, _warning = plan_visit(store, patient_id, now)
     values: dict[str, Any] = dict(order_id=order["id"] if order else None,
                                   started_at=now or _now(), course_day=day, course_days=days)

@@ -104,16 +104,38 @@ class VisitPage(QWidget):
         return self.ctx.visit_id if self.ctx else None
 
     def start_for_patient(self, patient_id: int) -> int | None:
-        """Reopen today's draft, or start a visit; a second visit the same day asks for a
-        reason first.  None: the nurse cancelled."""
+        """Reopen today's draft, or start a visit.  A second visit the same day asks for a
+        reason; a new course sooner than the order's interval asks for an acknowledgement
+        (recorded with the visit).  None: the nurse cancelled."""
+        reason = None
         try:
-            started = visits.start_or_reopen(self.store, patient_id)
+            started = visits.start_or_reopen(self.store, patient_id, dry_run=True)
         except visits.SameDayVisitError as exc:
             reason, ok = QInputDialog.getText(self, "Another visit today", f"{exc}\n\nReason:",
                                               QLineEdit.Normal, "")
             if not ok or not reason.strip():
                 return None
-            started = visits.start_or_reopen(self.store, patient_id, same_day_reason=reason)
+            started = None
+        acknowledged = None
+        if started is None or not started.reopened:          # a new visit: check the interval
+            _order, _day, _days, warning = visits.plan_visit(self.store, patient_id)
+            if warning is not None:
+                box = QMessageBox(QMessageBox.Icon.Warning, "New course sooner than the order's interval",
+                                  warning.message, parent=self)
+                box.setObjectName("interval_warning")
+                go = box.addButton("Acknowledge and start the visit", QMessageBox.ButtonRole.AcceptRole)
+                go.setObjectName("acknowledge_interval")
+                box.addButton(QMessageBox.StandardButton.Cancel)
+                box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+                box.exec()
+                if box.clickedButton() is not go:
+                    self.status_message.emit("Visit not started: the new course would be sooner than the "
+                                             "order's interval.")
+                    return None
+                acknowledged = [{"code": warning.code, "message": warning.message,
+                                 "acknowledged_at": now_utc().isoformat()}]
+        started = visits.start_or_reopen(self.store, patient_id, same_day_reason=reason,
+                                         acknowledged=acknowledged)
         self.open_visit(started.visit_id)
         self.reopened = started.reopened
         self.record_changed.emit()
