@@ -97,14 +97,15 @@ def test_whole_visit_end_to_end(qtbot, record, tmp_path, monkeypatch):
     # --- lots: an expired lot is refused, then a good one matches the plan (28 g = 20 + 5 + 3 x 1)
     lots = vp.lots_tab
     type_into(qtbot, lots.lot_number, "EXP-1")
-    lots.expiry.setDate(lots.expiry.date().currentDate().addDays(-1))
+    import datetime as _dt
+    type_into(qtbot, lots.expiry, (_dt.date.today() - _dt.timedelta(days=1)).isoformat())
     qtbot.mouseClick(lots.add_button, Qt.LeftButton)
     assert not lots.error.isHidden() and "expir" in lots.error.text().lower()
     assert store.visit_lots(visit_id) == []
-    future = lots.expiry.date().currentDate().addMonths(8)
+    future = (_dt.date.today() + _dt.timedelta(days=240)).strftime("%d %b %Y")
     for lot, size, count in (("A123", 20, 1), ("B456", 5, 1), ("C789", 1, 3)):
         type_into(qtbot, lots.lot_number, lot)
-        lots.expiry.setDate(future)
+        type_into(qtbot, lots.expiry, future)
         select(lots.vial_size, size)
         lots.count.setValue(count)
         qtbot.mouseClick(lots.add_button, Qt.LeftButton)
