@@ -73,3 +73,29 @@ def test_anything_typed_gives_a_date_or_an_input_error(text):
         parse_expiry(text)
     except InputError:
         pass
+
+
+# ---------------------------------------------------------------- °F temperatures (core.units)
+
+from nurse_app.core.units import fahrenheit_to_celsius, parse_temperature  # noqa: E402
+
+
+@pytest.mark.parametrize("text, celsius, said", [
+    ("100.4F", 38.0, "100.4 °F = 38 °C"), ("100.4 °F", 38.0, "100.4 °F = 38 °C"),
+    ("98.6", 37.0, "98.6 °F = 37 °C"),          # a bare number above 45 cannot be °C
+    ("38.2", 38.2, None), ("38,2 C", 38.2, None), ("37 °C", 37.0, None),
+])
+def test_temperature_forms(text, celsius, said):
+    assert parse_temperature(text) == (pytest.approx(celsius), said)
+
+
+def test_temperature_refusals():
+    for text in ("", "hot", "38 K"):
+        with pytest.raises(InputError):
+            parse_temperature(text)
+
+
+@given(st.floats(min_value=86, max_value=113, allow_nan=False))
+def test_fahrenheit_conversion_matches_the_definition(f):
+    c, said = parse_temperature(f"{f:.1f}F")
+    assert abs(c - fahrenheit_to_celsius(round(f, 1))) <= 0.05 + 1e-9 and said.endswith("°C")

@@ -134,3 +134,25 @@ def test_lot_expiry_is_typed_as_on_the_carton_never_prefilled_and_vial_size_from
     assert str(store.visit_lots(vid)[-1]["expiry_date"]) == f"{year}-03-31"
     window.close()
     store.close()
+
+
+def test_temperature_typed_in_fahrenheit_is_accepted_and_shown_in_celsius(qtbot, record, tmp_path):
+    window, store = open_window(qtbot, record, tmp_path)
+    window.start_visit(store.find_patients("")[0]["id"])
+    vid = window.visit_page.visit_id
+    inf = window.visit_page.infusion_tab
+    window.visit_page.tabs.setCurrentWidget(inf)
+    qtbot.keyClicks(inf.inputs["temperature_c"], "100.4F")
+    assert inf.temperature_understood.text() == "100.4 °F = 38 °C"
+    qtbot.keyClicks(inf.inputs["heart_rate"], "80")
+    qtbot.keyClick(inf.inputs["heart_rate"], Qt.Key_Return)
+    assert inf.vitals_error.isHidden(), inf.vitals_error.text()
+    [reading] = store.visit_vitals(vid)
+    assert reading["temperature_c"] == pytest.approx(38.0) and reading["heart_rate"] == 80
+    assert inf.sheet.item(0, 1).text() == "38"
+    qtbot.keyClicks(inf.inputs["temperature_c"], "101.5 °F")       # 38.6 °C: flagged like any high value
+    qtbot.keyClick(inf.inputs["temperature_c"], Qt.Key_Return)
+    assert store.visit_vitals(vid)[-1]["temperature_c"] == pytest.approx(38.6)
+    assert "38.6 °C" in inf.flags_label.text()
+    window.close()
+    store.close()

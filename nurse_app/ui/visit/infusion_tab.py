@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QDoubleSpinBox, QGridLayout, Q
 from nurse_app.core.errors import InputError
 from nurse_app.core.formatting import fmt_minutes, fmt_number, fmt_qty
 from nurse_app.core.monitoring import load_monitoring, vitals_due
-from nurse_app.core.units import parse_number
+from nurse_app.core.units import parse_number, parse_temperature
 from nurse_app.core.visit_logic import (END, EVENT_LABELS, PAUSE, RATE_CHANGE, RESUME, START, STOP,
                                         infusion_progress, suggested_rate_ml_h)
 from nurse_app.core.vitals import flag_series
@@ -149,6 +149,13 @@ class InfusionTab(QWidget):
                 edit.setStatusTip(flags_help.replace("\n", "; "))
             edit.returnPressed.connect(self._add_vitals)
             self.inputs[field] = edit
+            if field == "temperature_c":             # °F accepted: "100.4F" (core.units)
+                edit.setPlaceholderText("°C or °F")
+                edit.setToolTip("Type °C (38.2) or °F (100.4F); °F is converted to °C.")
+                edit.textChanged.connect(self._temperature_typed)
+                self.temperature_understood = QLabel()
+                self.temperature_understood.setObjectName("temperature_understood")
+                entry.addWidget(self.temperature_understood, 2, col, 1, 3)
             entry.addWidget(QLabel(header), 0, col)
             entry.addWidget(edit, 1, col)
         self.vital_note = QLineEdit()
@@ -335,12 +342,23 @@ class InfusionTab(QWidget):
         if not self._filling_rate:
             self._rate_typed = True
 
+    def _temperature_typed(self, text: str) -> None:
+        """A °F temperature shows its °C value as it is typed."""
+        try:
+            _celsius, converted = parse_temperature(text) if text.strip() else (None, None)
+        except InputError:
+            converted = None
+        self.inputs["temperature_c"].setToolTip(converted or "Type °C (38.2) or °F (100.4F); °F is converted to °C.")
+        self.temperature_understood.setText(converted or "")
+
     def _add_vitals(self) -> None:
         values = {}
         try:
             for field, _measure, _header in VITAL_FIELDS:
                 text = self.inputs[field].text().strip()
-                if text:
+                if text and field == "temperature_c":
+                    values[field] = parse_temperature(text, field, VITAL_NAMES[field])[0]
+                elif text:
                     values[field] = parse_number(text, field, VITAL_NAMES[field])
         except InputError as exc:
             self.vitals_error.setText(str(exc))
