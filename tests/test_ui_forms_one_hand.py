@@ -156,3 +156,73 @@ def test_temperature_typed_in_fahrenheit_is_accepted_and_shown_in_celsius(qtbot,
     assert "38.6 °C" in inf.flags_label.text()
     window.close()
     store.close()
+
+
+# ---------------------------------------------------------------- Alt+letter
+
+def _mnemonics(root) -> set[str]:
+    """Letters used as Alt+letter mnemonics by labels, buttons, tabs and menus under ``root``."""
+    import re
+
+    from PySide6.QtWidgets import QAbstractButton, QLabel, QMenuBar, QTabWidget
+    texts = [w.text() for w in root.findChildren(QLabel)] + [w.text() for w in root.findChildren(QAbstractButton)]
+    for tabs in root.findChildren(QTabWidget):
+        texts += [tabs.tabText(i) for i in range(tabs.count())]
+    for bar in root.findChildren(QMenuBar):
+        texts += [a.text() for a in bar.actions()]
+    return {m.lower() for t in texts for m in re.findall(r"&([A-Za-z0-9])", t.replace("&&", ""))}
+
+
+def test_alt_letters_never_type_into_a_field_on_any_page(qtbot, record, tmp_path):
+    import string
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QPlainTextEdit
+    window, store = open_window(qtbot, record, tmp_path)
+    pid = store.find_patients("")[0]["id"]
+    window.start_visit(pid)
+    vp = window.visit_page
+
+    def close_what_opened():          # a mnemonic may press a button that opens a dialog or a menu
+        for widget in (QApplication.activePopupWidget(), QApplication.activeModalWidget()):
+            if widget is not None:
+                widget.close()
+    watchdog = QTimer()
+    watchdog.timeout.connect(close_what_opened)
+    watchdog.start(30)
+
+    fields = {
+        "calculator weight": ("calculator", None, lambda: window.calculator.weight.edit),
+        "patients search": ("patients", None, lambda: window.patients.search),
+        "visit weight": ("visit", lambda: vp.dose_tab, lambda: vp.dose_tab.calculator.weight.edit),
+        "lot number": ("visit", lambda: vp.lots_tab, lambda: vp.lots_tab.lot_number),
+        "lot expiry": ("visit", lambda: vp.lots_tab, lambda: vp.lots_tab.expiry),
+        "temperature": ("visit", lambda: vp.infusion_tab, lambda: vp.infusion_tab.inputs["temperature_c"]),
+        "notes": ("visit", lambda: vp.notes_tab, lambda: vp.notes_tab.editor),
+    }
+    tested = 0
+    try:
+        for name, (page, tab, field) in fields.items():
+            letters = _mnemonics(window) | set("xqzjk")      # every mnemonic, and letters that are none
+            for letter in sorted(letters & set(string.ascii_lowercase)):
+                close_what_opened()
+                window.show_page(page)
+                if tab is not None:
+                    vp.tabs.setCurrentWidget(tab())
+                edit = field()
+                if not edit.isEnabled() or not edit.isVisible():
+                    continue
+                edit.setFocus()
+                before = edit.toPlainText() if isinstance(edit, QPlainTextEdit) else edit.text()
+                qtbot.keyClick(edit, getattr(Qt, f"Key_{letter.upper()}"), Qt.AltModifier)
+                after = edit.toPlainText() if isinstance(edit, QPlainTextEdit) else edit.text()
+                assert after == before, (name, letter, before, after)
+                tested += 1
+                qtbot.wait(150)          # a mnemonic clicks its button after a short animation
+    finally:
+        qtbot.wait(200)
+        watchdog.stop()
+        close_what_opened()
+    assert tested > 100
+    window.close()
+    store.close()

@@ -37,6 +37,8 @@ class MainWindow(QMainWindow):
         self.setObjectName("main_window")
         self.setMinimumSize(QSize(1000, 640))
         self.first_start = True
+        from nurse_app.ui.keyboard import install_alt_letter_guard
+        install_alt_letter_guard()           # Alt+letter never types into a field
 
         self.nav = QListWidget()
         self.nav.setObjectName("navigation")
