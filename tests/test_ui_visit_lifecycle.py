@@ -311,3 +311,16 @@ def test_visit_notes_autosave_survive_close_and_print_on_the_summary(qtbot, reco
     assert "Dog kept in the yard." in text and "Daughter present" in text
     window.close()
     store.close()
+
+
+def test_cli_visit_void_calls_the_same_use_case(record, capsys):
+    from nurse_app.cli import main
+    with Store.open(record) as store:
+        vid = visit_service.start_or_reopen(store, only_patient(store)).visit_id
+    assert main(["--db", str(record), "visit-void", str(vid), "--reason", "wrong patient"]) == 0
+    assert "voided" in capsys.readouterr().out
+    with Store.open(record) as store:
+        assert store.get_visit(vid)["status"] == "voided"
+    assert main(["--db", str(record), "visit-void", str(vid), "--reason", "again"]) != 0   # one line, no traceback
+    err = capsys.readouterr().err
+    assert "voided" in err and "Traceback" not in err
