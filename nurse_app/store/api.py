@@ -19,9 +19,9 @@ import logging
 import sqlite3
 import unicodedata
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterator, Mapping, Sequence
 
-from nurse_app.core import checklists, lots, reactions, vitals
+from nurse_app.core import checklists, infusion_record, lots, reactions, vitals
 from nurse_app.core.catalogue import load_catalogue
 from nurse_app.core.errors import InputError, ResourceError
 from nurse_app.core.formatting import fmt_count
@@ -889,19 +889,49 @@ class Store(FollowupStore):
         return self._children("product_lots", visit_id)
 
     def add_infusion_event(self, visit_id: int, *, kind: str, rate_ml_h: float | None = None,
-                           occurred_at: Any = None, note: str = "") -> int:
+                           occurred_at: Any = None, note: str = "",
+                           acknowledgements: Sequence[str] = (), volume_ml: float | None = None,
+                           reason: str | None = None) -> int:
         """Record a moment of the infusion timeline: start, rate_change, pause, resume,
-        stop or end (time defaults to now; start, rate_change and resume need the rate)."""
+        stop or end (time defaults to now; start, rate_change and resume need the rate).
+
+        A rate above the hard limit of the visit's calculation (label maximum, the order's
+        cap, the pump maximum: :func:`nurse_app.core.infusion_record.hard_limit`) is refused.
+        ``acknowledgements``: the rate warnings the nurse acknowledged.  On stop/end,
+        ``volume_ml`` is the volume infused (pump reading) and ``reason`` why it is less than
+        planned."""
         values = dict(locals())
         del values["self"], values["visit_id"]
         values["occurred_at"] = occurred_at or _dt.datetime.now(_dt.timezone.utc)
-        return self._add_child("infusion_events", visit_id, values)
+        values["acknowledgements"] = list(acknowledgements)
+        with self.transaction():
+            visit = self._draft_visit(visit_id)
+            calculation = self._decode(dict(visit)).get("calculation")
+            refused = infusion_record.hard_limit_message(rate_ml_h, calculation)
+            if refused:
+                raise RecordValueError(refused, field="rate_ml_h")
+            return self._add_child("infusion_events", visit_id, values)
 
     def update_infusion_event(self, event_id: int, **changes: Any) -> dict:
         return self._update_child("infusion_events", event_id, changes)
 
     def delete_infusion_event(self, event_id: int) -> None:
         self._delete_child("infusion_events", event_id)
+
+    def correct_infusion_event(self, event_id: int, reason: str) -> dict:
+        """Strike through a mistaken event: it stays on the timeline with who, when and why,
+        and no longer counts (rates, volume, outcome).  Once struck it cannot change."""
+        why = text_rule(2000)("correction_reason", "Reason for the correction", reason or "")
+        if not why:
+            raise RecordValueError("Say why this event is struck through.", field="correction_reason")
+        with self.transaction():
+            existing = self._raw("infusion_events", event_id)
+            self._draft_visit(existing["visit_id"])
+            if existing.get("corrected_at"):
+                raise RecordValueError("This event is already struck through.", field="correction_reason")
+            self.db["infusion_events"].update(event_id, {
+                "corrected_at": now_text(), "corrected_by": self._author(), "correction_reason": why})
+        return self._get("infusion_events", event_id)
 
     def visit_infusion_events(self, visit_id: int) -> list[dict]:
         """The infusion timeline in time order."""

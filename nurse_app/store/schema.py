@@ -628,6 +628,38 @@ def _v10_visit_lifecycle(conn: sqlite3.Connection) -> None:
     install_audit_triggers(conn)
 
 
+# The version whose step makes the infusion record true (issue 11 §1): renumber here, in
+# MIGRATIONS and nowhere else if another step lands before it.
+INFUSION_RECORD_VERSION = LIFECYCLE_VERSION + 1
+CORRECTED_EVENT_MESSAGE = ("APPEND-ONLY: This infusion event was struck through by a correction; "
+                           "it cannot be changed or deleted.")
+
+
+def _v11_infusion_record(conn: sqlite3.Connection) -> None:
+    """Version 11: what each infusion event says beyond its rate.
+
+    * ``acknowledgements``: the rate warnings acknowledged when it was recorded (JSON list);
+    * ``volume_ml`` and ``reason``: on a stop or finish, the volume given (pump reading) and
+      why it was less than planned;
+    * ``corrected_at``/``corrected_by``/``correction_reason``: a mistaken event is struck
+      through, never deleted; once struck, triggers refuse any change or deletion of it.
+    All new columns are NULL on existing rows, so signed visits keep their content hash.
+    """
+    run_script(conn, """
+    ALTER TABLE infusion_events ADD COLUMN acknowledgements TEXT;
+    ALTER TABLE infusion_events ADD COLUMN volume_ml REAL CHECK (volume_ml IS NULL OR volume_ml >= 0);
+    ALTER TABLE infusion_events ADD COLUMN reason TEXT;
+    ALTER TABLE infusion_events ADD COLUMN corrected_at TEXT;
+    ALTER TABLE infusion_events ADD COLUMN corrected_by TEXT;
+    ALTER TABLE infusion_events ADD COLUMN correction_reason TEXT;
+    """)
+    conn.execute(f"""CREATE TRIGGER infusion_events_corrected_no_update BEFORE UPDATE ON infusion_events
+        WHEN OLD.corrected_at IS NOT NULL BEGIN SELECT RAISE(ABORT, '{CORRECTED_EVENT_MESSAGE}'); END""")
+    conn.execute(f"""CREATE TRIGGER infusion_events_corrected_no_delete BEFORE DELETE ON infusion_events
+        WHEN OLD.corrected_at IS NOT NULL BEGIN SELECT RAISE(ABORT, '{CORRECTED_EVENT_MESSAGE}'); END""")
+    install_audit_triggers(conn)
+
+
 # version -> step bringing the file from version - 1 to version.  Append only.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _v1_tables,
@@ -640,6 +672,7 @@ MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     SCHEDULE_VERSION: _v8_followup_calls,
     CONTENT_APPROVALS_VERSION: _v9_content_approvals,
     LIFECYCLE_VERSION: _v10_visit_lifecycle,
+    INFUSION_RECORD_VERSION: _v11_infusion_record,
 }
 CURRENT_VERSION = max(MIGRATIONS)
 

@@ -16,8 +16,8 @@ from typing import Callable
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import (QHBoxLayout, QListWidget, QListWidgetItem, QMainWindow, QMessageBox,
-                               QStackedWidget, QWidget)
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow, QMessageBox,
+                               QStackedWidget, QVBoxLayout, QWidget)
 
 from pathlib import Path
 
@@ -47,13 +47,26 @@ class MainWindow(QMainWindow):
         self.nav.setSpacing(2)
         self.stack = QStackedWidget()
         self.nav.currentRowChanged.connect(self._show_row)
+        # Vital signs due: a strip over every page and tab (and "!" in the title), not only
+        # a banner inside the Infusion tab.
+        self.due_strip = QLabel()
+        self.due_strip.setObjectName("vitals_due_strip")
+        self.due_strip.setWordWrap(True)
+        self.due_strip.setStyleSheet("background: #b35900; color: white; padding: 6px; font-weight: bold;")
+        self.due_strip.hide()
         central = QWidget()
-        layout = QHBoxLayout(central)
+        outer = QVBoxLayout(central)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        outer.addWidget(self.due_strip)
+        layout = QHBoxLayout()
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.nav)
         layout.addLayout(self._with_content_banner(self.stack), 1)
+        outer.addLayout(layout, 1)
         self.setCentralWidget(central)
+        self._title = "IVIG Nurse Companion"
 
         self.pages: dict[str, QWidget] = {}
         self._factories: dict[str, Callable[[], QWidget]] = {}
@@ -67,6 +80,24 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Offline: everything stays on this computer. {where}")
         self.refresh_content_banner()
         self._restore()
+        self.due_clock = QTimer(self, interval=1000)
+        self.due_clock.timeout.connect(self.update_due)
+        self.due_clock.start()
+        self.update_due()
+
+    def update_due(self) -> None:
+        """Show when vital signs are due, whatever page or tab is showing."""
+        tab = getattr(self.visit_page, "infusion_tab", None) if self.is_built("visit") else None
+        message, since = (None, None)
+        if tab is not None and self.visit_page.visit_id is not None:
+            try:
+                message, since = tab.due_message()
+            except Exception:   # a closing record: no strip rather than an error every second
+                message = None
+        if message:
+            self.due_strip.setText(f"Vital signs due since {since.astimezone().strftime('%H:%M')}: {message}")
+        self.due_strip.setVisible(bool(message))
+        self.setWindowTitle(("! " if message else "") + self._title)
 
     # ------------------------------------------------------------------ pages
     def add_page(self, key: str, title: str, widget: QWidget | Callable[[], QWidget]) -> None:
@@ -465,7 +496,21 @@ class MainWindow(QMainWindow):
             self.settings.remove(key)
             self.visit_page.close_visit()
 
+    def infusion_running(self) -> bool:
+        tab = getattr(self.visit_page, "infusion_tab", None) if self.is_built("visit") else None
+        return bool(tab is not None and self.visit_page.visit_id is not None and tab.running())
+
     def closeEvent(self, event) -> None:
+        if self.store is not None and self.infusion_running():
+            answer = QMessageBox.question(
+                self, "An infusion is running",
+                "An infusion is running on the open visit. Quit anyway?\n\nEverything recorded is saved, and "
+                "the infusion clock is worked out from the recorded events, so it carries on when you reopen "
+                "the record.", QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
+            if answer != QMessageBox.Yes:
+                event.ignore()
+                return
+        self.due_clock.stop()
         if self.is_built("visit"):
             self.visit_page.shutdown()
         self.settings.setValue(self._geometry_key(), self.saveGeometry())

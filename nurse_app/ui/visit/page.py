@@ -181,7 +181,8 @@ class VisitPage(QWidget):
             self.checklist_tab = ChecklistTab(self.ctx)
             self.infusion_tab = InfusionTab(self.ctx)
             self.reactions_tab = ReactionsTab(
-                self.ctx, rate_now=lambda: self.infusion_tab.progress().current_rate_ml_h)
+                self.ctx, rate_now=lambda: self.infusion_tab.progress().current_rate_ml_h,
+                infusion_event=lambda kind, rate, note: self.infusion_tab.record_event(kind, rate, note))
             self.sign_tab = SignTab(self.ctx)
             self.notes_tab = NotesTab(self.ctx)
         except BaseException:
