@@ -127,7 +127,7 @@ def test_an_early_step_up_needs_an_acknowledgement_recorded_with_the_event(qtbot
     step = store.visit_infusion_events(vid)[-1]
     assert step["rate_ml_h"] == 90
     assert any("earlier than the plan" in a for a in step["acknowledgements"])
-    assert "acknowledged: 90 mL/h (2 mg/kg/min) is earlier than the plan" in inf.events_table.item(1, 1).text()
+    assert "Acknowledged: 90 mL/h (2 mg/kg/min) is earlier than the plan" in inf.events_table.item(1, 1).text()
     window.close()
     store.close()
 
@@ -189,7 +189,7 @@ def test_a_mistaken_event_is_struck_through_not_deleted(qtbot, record, tmp_path)
     assert len(events) == 2                                                  # kept
     assert events[1]["corrected_by"] == "Maria Santos, RN" and events[1]["correction_reason"] == "Pressed Pause by mistake"
     assert inf.events_table.item(1, 1).font().strikeOut()
-    assert "struck through by Maria Santos, RN" in inf.events_table.item(1, 1).text()
+    assert "Struck through by Maria Santos, RN" in inf.events_table.item(1, 1).text()
     assert inf.buttons["rate_change"].isEnabled()                            # it no longer counts: running
     actions = [a["action"] for a in store.audit_entries("infusion_events", events[1]["id"])]
     assert sorted(actions) == ["insert", "update"]                           # audited
@@ -295,8 +295,16 @@ def test_demo_data_includes_a_visit_stopped_for_a_reaction_and_the_window_shows_
     window.open_visit(vid)
     inf = window.visit_page.infusion_tab
     labels = [inf.events_table.item(r, 1).text() for r in range(inf.events_table.rowCount())]
-    assert labels[-1].startswith("Stopped\nvolume given")
+    assert labels[-1].startswith("Stopped\nVolume given")
     inf._tick()
     assert inf.status.text().startswith("Stopped after") and "planned" in inf.status.text()
+    # a stopped infusion has no "now"/"next" step on its plan
+    assert [inf.plan.item(r, 3).text() for r in range(inf.plan.rowCount())] == [""] * inf.plan.rowCount()
+    # the narrowest window: the stop's reason wraps onto more lines instead of being cut to "…"
+    window.resize(1280, 720)
+    window.visit_page.tabs.setCurrentWidget(inf)
+    qtbot.waitUntil(lambda: inf.events_table.isVisible(), timeout=2000)
+    last = inf.events_table.rowCount() - 1
+    qtbot.waitUntil(lambda: inf.events_table.rowHeight(last) >= inf.events_table.sizeHintForRow(last), timeout=2000)
     window.close()
     store.close()

@@ -356,10 +356,11 @@ def timeline(events: Sequence[Mapping[str, Any]], calc: Mapping[str, Any] | None
             parts.append(f"acknowledged: {ack}")
         corrected = ""
         if e.get("corrected_at"):
-            corrected = (f"struck through by {e.get('corrected_by') or 'unknown'} at "
+            corrected = (f"Struck through by {e.get('corrected_by') or 'unknown'} at "
                          f"{time_text(_parse(e['corrected_at']))}: {e.get('correction_reason') or ''}")
         minute = (at - start).total_seconds() / 60 if start else None
-        rows.append(TimelineRow(at, minute, label, "; ".join(parts), corrected))
+        detail = "; ".join(parts)
+        rows.append(TimelineRow(at, minute, label, detail[:1].upper() + detail[1:], corrected))
     return rows
 
 

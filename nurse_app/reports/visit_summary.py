@@ -254,7 +254,7 @@ def _story(s: VisitSummary, width: float) -> list:
 
     story += _heading("Infusion timeline", st, room=1.4 * inch)
     if s.infusion:
-        story.append(_table(s.infusion, [0.6 * inch, 0.85 * inch, 2.5 * inch, None], st, wrap=(2, 3)))
+        story.append(_table(s.infusion, [0.6 * inch, 0.8 * inch, 3.1 * inch, None], st, wrap=(2, 3)))
         story.append(Spacer(1, 3))
     else:
         story.append(Paragraph("No infusion events recorded.", st["body"]))

@@ -203,6 +203,8 @@ class InfusionTab(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeToContents)
         header.setStretchLastSection(True)
         self.events_table.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)   # details wrap instead
+        # rows grow when the window narrows the Event column (a reason is never cut to "…")
+        self.events_table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
         self.correct_button = QPushButton("Stri&ke through selected event…")
         self.correct_button.setObjectName("correct_event")
         self.correct_button.setToolTip("For an event recorded by mistake: it stays on the record, struck through, "
@@ -403,9 +405,10 @@ class InfusionTab(QWidget):
     def _tick(self) -> None:
         p = self.progress()
         steps = self._steps()
+        closed = p.ended or p.halted_by == STOP        # no "now"/"next" once it was stopped or finished
         for i in range(self.plan.rowCount()):
             marker = ""
-            if p.ended:
+            if closed:
                 pass
             elif p.current_step == i:
                 marker = "◀ now"
@@ -417,7 +420,7 @@ class InfusionTab(QWidget):
             for c in range(4):
                 cell = self.plan.item(i, c)
                 if cell:
-                    current = p.current_step == i and not p.ended
+                    current = p.current_step == i and not closed
                     cell.setBackground(QBrush(QColor(OK_COLOUR)) if current else QBrush())
                     cell.setForeground(QBrush(QColor("white")) if current else QBrush())
         calc = self._calc()
