@@ -74,6 +74,35 @@ def pytest_runtest_call(item):
     yield
 
 
+QUIT_DURING_INFUSION = "An infusion is running"   # the main window's question (ui/main_window.py)
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_teardown(item):
+    """The test is over: a main window that pytest-qt or a fixture closes now, with an infusion
+    still running on its open visit, is quit (its "Quit anyway?" question answered Yes).
+    Only that question: any other dialog in teardown is left to the unanswered-dialog guard.
+    Tests of the question itself answer it in the test body (tests/test_ui_infusion_record.py)."""
+    if "PySide6.QtWidgets" not in sys.modules:
+        yield
+        return
+    import inspect
+    from PySide6.QtWidgets import QMessageBox
+    saved = inspect.getattr_static(QMessageBox, "question")    # the real one, or a test's own patch
+    original = QMessageBox.question
+
+    def question(parent, title, *args, **kwargs):
+        if title == QUIT_DURING_INFUSION:
+            return QMessageBox.StandardButton.Yes
+        return original(parent, title, *args, **kwargs)
+    QMessageBox.question = question
+    try:
+        yield
+    finally:   # a test's monkeypatch, undone during teardown, restored the real one itself
+        if inspect.getattr_static(QMessageBox, "question") is question:
+            setattr(QMessageBox, "question", saved)
+
+
 def _finish_qt_work() -> None:
     """Run on the GUI thread after a test (and after pytest-qt closed and deleteLater'd its widgets).
 

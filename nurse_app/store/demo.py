@@ -254,7 +254,8 @@ def _visit(store: Store, rng: random.Random, patient_id: int, order_id: int, dat
             store.add_infusion_event(visit_id, kind="stop", occurred_at=stop_at, volume_ml=given,
                                      reason="Stopped for a moderate infusion reaction; prescriber informed.",
                                      note="For a reaction: Infusion (rate-related) reaction")
-            readings.append((onset, 0.0))
+            # the reading at onset shows what the reaction note says, at the rate then running
+            readings.append((onset, rate, {"temperature_c": 38.2, "heart_rate": 112}))
             break
         if index == reaction_step:
             onset, lower = at + _dt.timedelta(minutes=10), readings[-2][1]
@@ -290,10 +291,11 @@ def _visit(store: Store, rng: random.Random, patient_id: int, order_id: int, dat
     elif sign:  # an unsigned last visit is still running
         store.add_infusion_event(visit_id, kind="end", occurred_at=end,
                                  volume_ml=round(calc["daily_volume_ml"]))
-    for at, rate in readings:
+    for at, rate, *observed in readings:
         values = {k: v + (rng.choice((-1, 0, 1)) if k != "temperature_c" else
                           round(rng.uniform(-0.2, 0.2), 1)) for k, v in base.items()}
         values["spo2_percent"] = min(values["spo2_percent"], 100)
+        values.update(*observed)
         store.add_vitals(visit_id, recorded_at=at, infusion_rate_ml_h=rate, **values)
         count.vitals += 1
     for vial in calc["vials"]:

@@ -497,8 +497,13 @@ class MainWindow(QMainWindow):
             self.visit_page.close_visit()
 
     def infusion_running(self) -> bool:
+        """An infusion is running on the open visit (False when the record can no longer say)."""
+        from nurse_app.core.errors import NurseAppError
         tab = getattr(self.visit_page, "infusion_tab", None) if self.is_built("visit") else None
-        return bool(tab is not None and self.visit_page.visit_id is not None and tab.running())
+        try:
+            return bool(tab is not None and self.visit_page.visit_id is not None and tab.running())
+        except NurseAppError:       # the record was closed under the window: nothing to ask about
+            return False
 
     def closeEvent(self, event) -> None:
         if self.store is not None and self.infusion_running():

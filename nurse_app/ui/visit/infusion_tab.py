@@ -32,6 +32,11 @@ VITAL_FIELDS = (
     ("infusion_rate_ml_h", "infusion_rate", "Rate mL/h"),
 )
 
+# The unit shown inside each empty field (its label above already names the measure; a
+# placeholder repeating it no longer fits the field in a 1280×720 window).
+VITAL_UNITS = {"temperature_c": "°C or °F", "heart_rate": "/min", "systolic_mmhg": "mmHg",
+               "diastolic_mmhg": "mmHg", "respiratory_rate": "/min", "spo2_percent": "%",
+               "infusion_rate_ml_h": "mL/h"}
 
 # What each value is called in a message ("Heart rate '7a' is not a number", not "HR /min ...").
 VITAL_NAMES = {
@@ -252,7 +257,7 @@ class InfusionTab(QWidget):
             edit = QLineEdit()
             edit.setObjectName(f"vital_{field}")
             edit.setAccessibleName(header)
-            edit.setPlaceholderText(header)
+            edit.setPlaceholderText(VITAL_UNITS[field])     # the label above names the measure
             flags_help = help_text(f"vitals.{_measure}")   # the flag thresholds in force and their origin
             if flags_help:
                 edit.setToolTip(flags_help)

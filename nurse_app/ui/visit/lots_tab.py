@@ -33,7 +33,9 @@ class LotsTab(EntryFormTab):
         self.expiry = QLineEdit()
         self.expiry.setObjectName("lot_expiry")
         self.expiry.setAccessibleName("Expiry date")
-        self.expiry.setPlaceholderText("as on the carton: 2027-03-15, 15 Mar 2027, 03/2027, MAR 2027")
+        self.expiry.setPlaceholderText("as on the carton, e.g. 15 Mar 2027")
+        self.expiry.setToolTip("Type the expiry as printed on the carton: 2027-03-15, 15 Mar 2027, 03/2027 or "
+                               "MAR 2027 (a month alone means its last day).")
         self.expiry_understood = QLabel()
         self.expiry_understood.setObjectName("lot_expiry_understood")
         self.expiry.textChanged.connect(self._expiry_typed)
