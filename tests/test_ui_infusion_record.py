@@ -224,6 +224,34 @@ def test_flagged_vital_signs_hold_the_titration(qtbot, record, tmp_path):
     store.close()
 
 
+def test_a_reaction_that_slows_the_infusion_writes_the_rate_change_into_the_timeline(qtbot, record, tmp_path):
+    window, store = open_window(qtbot, record, tmp_path)
+    vp, vid = start_visit(qtbot, window, store)
+    store.add_vitals(vid, recorded_at=_ago(40), temperature_c=36.8, heart_rate=72)
+    store.add_infusion_event(vid, kind="start", rate_ml_h=45, occurred_at=_ago(35))
+    store.add_infusion_event(vid, kind="rate_change", rate_ml_h=90, occurred_at=_ago(5))
+    vp.infusion_tab.refresh()
+    rx = vp.reactions_tab
+    vp.tabs.setCurrentWidget(rx)
+    rx.kind.setCurrentIndex(rx.kind.findData("infusion-reaction"))
+    rx.severity_buttons["mild"].setChecked(True)
+    rx.action.setText("Slowed to the last tolerated rate")
+    rx.infusion.setCurrentIndex(rx.infusion.findData("rate_change"))
+    assert rx.slowed_rate.isEnabled()
+    rx.slowed_rate.setValue(45)
+    qtbot.mouseClick(rx.add_button, Qt.LeftButton)
+    [reaction] = store.visit_reactions(vid)
+    assert reaction["rate_at_onset_ml_h"] == 90
+    slowed = store.visit_infusion_events(vid)[-1]
+    assert slowed["kind"] == "rate_change" and slowed["rate_ml_h"] == 45
+    assert slowed["note"].startswith("For a reaction: Infusion (rate-related) reaction")
+    inf = vp.infusion_tab
+    last = inf.events_table.item(inf.events_table.rowCount() - 1, 1).text()
+    assert last.startswith("Rate changed at 45 mL/h (1 mg/kg/min)") and "For a reaction" in last
+    window.close()
+    store.close()
+
+
 def test_vital_signs_due_shows_on_every_page_and_in_the_title(qtbot, record, tmp_path):
     window, store = open_window(qtbot, record, tmp_path)
     vp, vid = start_visit(qtbot, window, store)
