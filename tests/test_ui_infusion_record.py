@@ -239,6 +239,7 @@ def test_a_reaction_that_slows_the_infusion_writes_the_rate_change_into_the_time
     rx.infusion.setCurrentIndex(rx.infusion.findData("rate_change"))
     assert rx.slowed_rate.isEnabled()
     rx.slowed_rate.setValue(45)
+    assert rx.slowed_rate.text() == "45 mL/h"                  # never 45.0 (ISMP: no trailing zero)
     qtbot.mouseClick(rx.add_button, Qt.LeftButton)
     [reaction] = store.visit_reactions(vid)
     assert reaction["rate_at_onset_ml_h"] == 90
@@ -334,5 +335,9 @@ def test_demo_data_includes_a_visit_stopped_for_a_reaction_and_the_window_shows_
     qtbot.waitUntil(lambda: inf.events_table.isVisible(), timeout=2000)
     last = inf.events_table.rowCount() - 1
     qtbot.waitUntil(lambda: inf.events_table.rowHeight(last) >= inf.events_table.sizeHintForRow(last), timeout=2000)
+    rx = window.visit_page.reactions_tab                      # the reaction's outcome is not cut to "…" either
+    window.visit_page.tabs.setCurrentWidget(rx)
+    qtbot.waitUntil(lambda: rx.table.isVisible(), timeout=2000)
+    qtbot.waitUntil(lambda: rx.table.rowHeight(0) >= rx.table.sizeHintForRow(0), timeout=2000)
     window.close()
     store.close()

@@ -7,7 +7,7 @@ stroke signs: always severe) selects and locks it, and the tab says why."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QComboBox, QDoubleSpinBox, QFormLayout, QFrame, QHBoxLayout,
+from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QComboBox, QFormLayout, QFrame, QHBoxLayout,
                                QHeaderView, QLabel, QLineEdit, QPushButton, QRadioButton, QScrollArea,
                                QTableWidget, QTableWidgetItem, QVBoxLayout)
 
@@ -61,7 +61,8 @@ class ReactionsTab(EntryFormTab):
         for text, data in (("Rate unchanged", ""), ("Slowed to the rate given", "rate_change"),
                            ("Paused", "pause"), ("Stopped", "stop")):
             self.infusion.addItem(text, data)
-        self.slowed_rate = QDoubleSpinBox()
+        from nurse_app.ui.visit.infusion_tab import RateBox
+        self.slowed_rate = RateBox()                    # 42 mL/h, never 42.0 mL/h (ISMP)
         self.slowed_rate.setObjectName("reaction_slowed_rate")
         self.slowed_rate.setAccessibleName("Slowed to, mL/h")
         self.slowed_rate.setRange(0, 99999)
@@ -113,6 +114,9 @@ class ReactionsTab(EntryFormTab):
         self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setWordWrap(True)
+        # rows grow to their text: an outcome is never cut to "…"
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
 
         top = QHBoxLayout()
         top.addWidget(self.form_box, 3)
