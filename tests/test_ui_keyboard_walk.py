@@ -263,6 +263,25 @@ def test_baseline_change_that_rounds_to_zero_has_no_sign_and_one_warning_reads_r
 
 # ------------------------------------------------------------------ visit tabs
 
+def when_a_dialog_opens(action):
+    """Run ``action(dialog)`` on the next modal dialog, however long its button's flash takes."""
+    seen = {}
+
+    def poll():
+        dialog = QApplication.activeModalWidget()
+        if dialog is None:
+            QTimer.singleShot(20, poll)
+            return
+        seen["dialog"] = dialog
+        try:
+            action(dialog)
+        finally:
+            if dialog.isVisible():
+                dialog.reject()                          # never left hanging
+    QTimer.singleShot(0, poll)
+    return seen
+
+
 def test_no_alt_letter_clashes_on_any_visit_tab(qtbot, visit):
     window, store, vp = visit
     weigh(qtbot, store, vp)
@@ -284,8 +303,13 @@ def test_no_alt_letter_clashes_on_any_visit_tab(qtbot, visit):
         return [e["kind"] for e in store.visit_infusion_events(vp.visit_id)]
     press(qtbot, Qt.Key_M, Qt.AltModifier)               # a button's Alt+letter clicks it after a short flash
     qtbot.waitUntil(lambda: kinds() == ["start", "pause", "resume"], timeout=2000)
+    def record_the_volume(dialog):                       # Finish asks for the volume given (and why less)
+        dialog.reason.setText("Patient asked to stop")
+        dialog.ok_button.click()
+    seen = when_a_dialog_opens(record_the_volume)
     press(qtbot, Qt.Key_I, Qt.AltModifier)               # Alt+F opens the File menu, so Finish is Alt+I
     qtbot.waitUntil(lambda: kinds() == ["start", "pause", "resume", "end"], timeout=2000)
+    assert seen["dialog"].windowTitle() == "Finish the infusion"
 
 
 def test_tab_leaves_every_table_of_the_visit(qtbot, visit):
@@ -336,7 +360,11 @@ def test_a_typed_rate_is_recorded_as_typed(qtbot, visit):
         inf._tick()
     qtbot.wait(1100)
     assert inf.new_rate.value() == 60
+    seen = when_a_dialog_opens(                          # a step-up at minute 0 is early: acknowledged
+        lambda box: next(b for b in box.buttons() if b.text() == "Acknowledge and record").click())
     press(qtbot, Qt.Key_Space)
+    qtbot.waitUntil(lambda: "dialog" in seen, timeout=2000)
+    assert seen["dialog"].objectName() == "rate_ack"
     assert store.visit_infusion_events(vp.visit_id)[-1]["rate_ml_h"] == 60
 
 
