@@ -377,7 +377,10 @@ def test_resume_offers_the_rate_before_the_pause_and_a_stop_the_first_step(qtbot
     inf.inputs["temperature_c"].setFocus()               # the cursor is away from the rate box
     inf._tick()
     assert inf.new_rate.value() == 84
+    seen = when_a_dialog_opens(                          # a step-up at minute 0 is early: acknowledged
+        lambda box: next(b for b in box.buttons() if b.text() == "Acknowledge and record").click())
     inf.buttons["rate_change"].click()                   # 84 mL/h
+    assert seen["dialog"].objectName() == "rate_ack"
     inf.inputs["temperature_c"].setFocus()
     inf._tick()
     assert inf.new_rate.value() == 168                   # running: the plan's next step
@@ -388,7 +391,10 @@ def test_resume_offers_the_rate_before_the_pause_and_a_stop_the_first_step(qtbot
     assert inf.status.text().startswith("Paused")
     inf.buttons["resume"].click()
     assert store.visit_infusion_events(vp.visit_id)[-1]["rate_ml_h"] == 84
-    inf.buttons["stop"].click()
+    seen = when_a_dialog_opens(lambda dialog: (dialog.reason.setText("Patient asked to stop"),
+                                               dialog.ok_button.click()))
+    inf.buttons["stop"].click()                          # Stop asks for the volume given and why less
+    assert seen["dialog"].windowTitle() == "Stop the infusion"
     inf.inputs["temperature_c"].setFocus()
     inf._tick()
     assert inf.status.text().startswith("Stopped")
@@ -422,6 +428,8 @@ def test_enter_in_any_field_of_the_lot_form_adds_the_lot_once(qtbot, visit):
     weigh(qtbot, store, vp)
     vp.tabs.setCurrentWidget(vp.lots_tab)
     lots = vp.lots_tab
+    lots.expiry.setFocus()                                 # the expiry is typed, never prefilled
+    type_here(qtbot, "2027-03-15")
     lots.lot_number.setFocus()
     type_here(qtbot, "A123")
     press(qtbot, Qt.Key_C, Qt.AltModifier)                 # to Count, then Enter
@@ -429,7 +437,11 @@ def test_enter_in_any_field_of_the_lot_form_adds_the_lot_once(qtbot, visit):
     press(qtbot, Qt.Key_Return)
     assert [lot["lot_number"] for lot in store.visit_lots(vp.visit_id)] == ["A123"]
     assert QApplication.focusWidget() is lots.lot_number and lots.error.isHidden()
+    assert lots.expiry.text() == ""                        # never the previous lot's expiry
     type_here(qtbot, "B456")
+    lots.expiry.setFocus()
+    type_here(qtbot, "03/2027")
+    lots.lot_number.setFocus()
     press(qtbot, Qt.Key_Return)                            # Enter in the lot number: one lot, no second try
     assert [lot["lot_number"] for lot in store.visit_lots(vp.visit_id)] == ["A123", "B456"]
     assert lots.error.isHidden()
@@ -655,7 +667,9 @@ def test_an_impossible_rate_is_refused_with_a_message_not_silently(qtbot, visit)
     type_here(qtbot, "5000")                             # every digit is kept, none refused silently
     assert inf.new_rate.value() == 5000
     inf.buttons["start"].click()
-    assert "Infusion rate 5,000 mL/h is not possible: enter a value from 0 to 1,000 mL/h." == inf.event_error.text()
+    message = inf.event_error.text()                     # the hard limit, in both units (issue 11 §1)
+    assert message.startswith("5,000 mL/h (") and "mg/kg/min) is above the label maximum" in message
+    assert message.endswith("refused. Set the pump at or below 336 mL/h.")
     assert not inf.event_error.isHidden()
     inf.new_rate.setFocus()
     press(qtbot, Qt.Key_A, Qt.ControlModifier)
