@@ -181,3 +181,105 @@ def pytest_unconfigure(config):
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session):
     session.config._nurse_app_session = session
+
+
+# ----------------------------------------------------------------------------- shared fixtures
+
+@pytest.fixture
+def bare_store(tmp_path):
+    """A new record file with no nurse profile yet (the first start)."""
+    from nurse_app.store import Store
+    with Store.open(tmp_path / "record.db") as store:
+        yield store
+
+
+@pytest.fixture
+def store(bare_store):
+    """A new record file whose nurse profile is set ("Ana Núñez, RN"): what most tests need."""
+    from store_helpers import NURSE_NAME, NURSE_CREDENTIALS
+    bare_store.set_nurse_profile(NURSE_NAME, NURSE_CREDENTIALS)
+    return bare_store
+
+
+@pytest.fixture(scope="module")
+def module_store(tmp_path_factory):
+    """One record (nurse profile set) shared by a module's tests: for property tests that
+    add their own rows and never rely on the record being empty."""
+    from store_helpers import open_store
+    with open_store(tmp_path_factory.mktemp("record") / "record.db") as store:
+        yield store
+
+
+@pytest.fixture
+def toronto_time(monkeypatch):
+    """Local time is America/Toronto (EST in March 2025: UTC-5) for the test."""
+    import time
+    monkeypatch.setenv("TZ", "America/Toronto")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.fixture
+def export_store(tmp_path, toronto_time):
+    """A record with the export nurse profile and agency details (visit_export_helpers), in
+    Toronto local time: for the visit summary and FHIR tests."""
+    from visit_export_helpers import open_record
+    with open_record(tmp_path / "record.db") as store:
+        yield store
+
+
+# ----------------------------------------------------------------------------- the command line
+
+class CliResult:
+    """What one ``nurse-app`` run left: exit status, stdout and stderr (like CompletedProcess)."""
+
+    def __init__(self, returncode: int, stdout: str, stderr: str):
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+    def __repr__(self) -> str:
+        return f"CliResult(returncode={self.returncode!r}, stdout={self.stdout!r}, stderr={self.stderr!r})"
+
+
+# Environment variables the command reads; an in-process run starts without them unless given.
+CLI_ENV = ("NURSE_APP_DB", "NURSE_APP_POLICY")
+
+
+@pytest.fixture
+def cli(capsys, monkeypatch):
+    """Run ``nurse-app ARGS`` in this process through ``nurse_app.cli.main`` (the entry point).
+
+    ``cli("calc", "--product", ..., env={"NURSE_APP_DB": path}, stdin="text")`` returns a
+    ``CliResult``; the exit status is main's return value or the code of the SystemExit that
+    argparse raises (usage errors, --version, --help).  The environment variables the command
+    reads are cleared first, and the agency policy caches are reset after the run, so one test's
+    command line leaves nothing for the next.
+    """
+    import io
+
+    from nurse_app.cli import main
+    from nurse_app.core import policy
+
+    def run(*args, env: dict | None = None, stdin: str | None = None) -> CliResult:
+        for name in CLI_ENV:
+            monkeypatch.delenv(name, raising=False)
+        for name, value in (env or {}).items():
+            monkeypatch.setenv(name, str(value))
+        if stdin is not None:
+            monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+        capsys.readouterr()                       # only this run's output
+        policy.reload()
+        try:
+            code = main([str(a) for a in args])
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+            if isinstance(exc.code, str):
+                print(exc.code, file=sys.stderr)
+        finally:
+            policy.reload()
+        out = capsys.readouterr()
+        return CliResult(int(code), out.out, out.err)
+
+    yield run
+    policy.reload()

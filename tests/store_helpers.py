@@ -12,9 +12,10 @@ from nurse_app.store import Store
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 V1_FIXTURE = FIXTURES / "store_v1.db"
 UTC = dt.timezone.utc
+NURSE_NAME, NURSE_CREDENTIALS = "Ana Núñez", "RN"    # the profile of the shared ``store`` fixture
 
 
-def open_store(path: Path, name: str = "Ana Núñez", credentials: str = "RN") -> Store:
+def open_store(path: Path, name: str = NURSE_NAME, credentials: str = NURSE_CREDENTIALS) -> Store:
     store = Store.open(path)
     store.set_nurse_profile(name, credentials)
     return store

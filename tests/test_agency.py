@@ -22,15 +22,7 @@ from nurse_app.reports.fhir import bundle_json, visit_bundle
 from nurse_app.reports.handout import CONTACT_FIELDS
 from nurse_app.reports.visit_data import load_visit, summarize
 from nurse_app.reports.visit_summary import summary_pdf_bytes
-from nurse_app.store import Store
 from nurse_app.ui.profile_dialog import NurseProfileDialog
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = Store.open(tmp_path / "agency.db")
-    yield s
-    s.close()
 
 
 def test_clean_details_strips_and_drops_empty():
@@ -62,30 +54,30 @@ def test_unknown_and_too_long_details_refused():
     assert caught.value.field == "address"
 
 
-def test_handout_contact_is_the_printed_subset(store):
-    save_agency_details(store, {"agency": "Lakeside", "address": "12 Harbour Road",
+def test_handout_contact_is_the_printed_subset(bare_store):
+    save_agency_details(bare_store, {"agency": "Lakeside", "address": "12 Harbour Road",
                                 "mrn_system": "urn:oid:1.2.3", "phone": "555-0142"})
-    assert handout_contact(store) == {"agency": "Lakeside", "phone": "555-0142"}
-    assert set(handout_contact(store)) <= {key for key, _ in CONTACT_FIELDS}
-    assert agency_details(store)["address"] == "12 Harbour Road"
+    assert handout_contact(bare_store) == {"agency": "Lakeside", "phone": "555-0142"}
+    assert set(handout_contact(bare_store)) <= {key for key, _ in CONTACT_FIELDS}
+    assert agency_details(bare_store)["address"] == "12 Harbour Road"
 
 
-def test_handout_names_the_profile_nurse_until_another_is_set(store):
-    assert handout_contact(store) == {}
-    store.set_nurse_profile("Maria Santos", "RN")
-    assert handout_contact(store) == {"nurse": "Maria Santos, RN"}
-    save_agency_details(store, {"nurse": "Infusion team, Lakeside"})
-    assert handout_contact(store)["nurse"] == "Infusion team, Lakeside"
+def test_handout_names_the_profile_nurse_until_another_is_set(bare_store):
+    assert handout_contact(bare_store) == {}
+    bare_store.set_nurse_profile("Maria Santos", "RN")
+    assert handout_contact(bare_store) == {"nurse": "Maria Santos, RN"}
+    save_agency_details(bare_store, {"nurse": "Infusion team, Lakeside"})
+    assert handout_contact(bare_store)["nurse"] == "Infusion team, Lakeside"
 
 
-def test_a_damaged_setting_reads_as_no_details(store):
-    store.set_setting(AGENCY_SETTING, ["not", "a", "dict"])
-    assert agency_details(store) == {}
-    assert handout_contact(store) == {}
+def test_a_damaged_setting_reads_as_no_details(bare_store):
+    bare_store.set_setting(AGENCY_SETTING, ["not", "a", "dict"])
+    assert agency_details(bare_store) == {}
+    assert handout_contact(bare_store) == {}
 
 
-def test_details_typed_in_the_profile_reach_every_document(qtbot, store):
-    dialog = NurseProfileDialog(store)
+def test_details_typed_in_the_profile_reach_every_document(qtbot, bare_store):
+    dialog = NurseProfileDialog(bare_store)
     qtbot.addWidget(dialog)
     dialog.show()
     typed = {"agency": "Soins à domicile Éloïse", "address": "4 rue du Lac, Québec QC G1R 4P5",
@@ -99,8 +91,8 @@ def test_details_typed_in_the_profile_reach_every_document(qtbot, store):
     qtbot.keyClick(dialog.name.edit, Qt.Key_Return)
     assert dialog.result() == NurseProfileDialog.Accepted
 
-    visit = make_visit(store, readings=2)
-    record = load_visit(store, visit)
+    visit = make_visit(bare_store, readings=2)
+    record = load_visit(bare_store, visit)
     summary = summarize(record)
     assert summary.agency_lines[:2] == (typed["agency"], typed["address"])
     assert "418-555-0100" in summary.agency_lines[2] and "418-555-0199" in summary.agency_lines[2]

@@ -10,7 +10,7 @@ import sqlite3
 
 import pytest
 from fhir.resources.R4B.bundle import Bundle
-from visit_export_helpers import flat, make_visit, open_record, read_pdf, toronto_time  # noqa: F401
+from visit_export_helpers import flat, make_visit, open_record, read_pdf
 
 from nurse_app.cli import main as cli_main
 from nurse_app.store import check_database, schema

@@ -5,17 +5,8 @@ import pytest
 from PySide6.QtWidgets import QCheckBox
 
 from qt_helpers import click_when_shown, type_text
-from nurse_app.store import Store
 from nurse_app.ui.calculator_page import CalculatorPage
 from nurse_app.ui.patient_forms import OrderDialog
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = Store.open(tmp_path / "t.db")
-    s.set_nurse_profile("Maria Santos", "RN")
-    yield s
-    s.close()
 
 
 @pytest.fixture

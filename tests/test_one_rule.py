@@ -37,13 +37,6 @@ from qt_helpers import run_in_dialog
 UTC = dt.timezone.utc
 
 
-@pytest.fixture
-def store(tmp_path):
-    with Store.open(tmp_path / "record.db") as s:
-        s.set_nurse_profile("Maria Santos", "RN")
-        yield s
-
-
 def window_for(qtbot, store, tmp_path) -> MainWindow:
     window = MainWindow(store=store, settings=QSettings(str(tmp_path / "ui.ini"), QSettings.IniFormat))
     qtbot.addWidget(window)

@@ -20,13 +20,6 @@ from nurse_app.ui.patient_forms import OrderDialog
 
 
 @pytest.fixture
-def store(tmp_path):
-    with Store.open(tmp_path / "record.db") as s:
-        s.set_nurse_profile("Maria Santos", "RN")
-        yield s
-
-
-@pytest.fixture
 def patient(store):
     pid = store.create_patient(mrn="M-77", name="Ida Berg", date_of_birth="1960-04-04", sex="female",
                                height_cm=160, indication="dermatomyositis", prescriber="Dr. K. Ito")

@@ -12,14 +12,6 @@ from nurse_app.store.errors import RecordValueError, SignedVisitError, StoreErro
 from nurse_app.store.schema import CURRENT_VERSION, SCHEDULE_VERSION
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = Store.open(tmp_path / "r.db")
-    s.set_nurse_profile("Maria Santos", "RN")
-    yield s
-    s.close()
-
-
 def _patient_order(store):
     pid = store.create_patient(mrn="M1", name="Ann Lee", date_of_birth="1970-01-01", sex="female",
                                indication="dermatomyositis")
@@ -53,7 +45,7 @@ def test_call_autosaves_is_audited_and_signs_read_only(store, tmp_path):
     store.update_followup_call(cid, escalated_to="Dr. K",
                                escalated_at=dt.datetime(2025, 1, 18, 10, 20, tzinfo=dt.timezone.utc))
     signed = store.sign_followup_call(cid)
-    assert signed["status"] == "signed" and signed["signed_by"] == "Maria Santos, RN"
+    assert signed["status"] == "signed" and signed["signed_by"] == "Ana Núñez, RN"
     assert signed["answers"]["blisters"] == {"answer": "yes", "note": "palms"}
     assert store.followup_call_intact(cid) is True
     with pytest.raises(SignedVisitError):

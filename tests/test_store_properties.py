@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from nurse_app.core.vitals import vital_measures
 from nurse_app.store import RecordValueError
 from nurse_app.store.validation import BIDI_CONTROLS
-from store_helpers import UTC, open_store
+from store_helpers import UTC
 
 SETTINGS = settings(max_examples=100, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -53,16 +53,10 @@ def measure_values(measure_id: str):
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    with open_store(tmp_path_factory.mktemp("props") / "record.db") as s:
-        yield s
-
-
-@pytest.fixture(scope="module")
-def visit(store):
-    patient = store.create_patient(mrn="VISITS", name="Visit Holder", date_of_birth="1970-01-01",
+def visit(module_store):
+    patient = module_store.create_patient(mrn="VISITS", name="Visit Holder", date_of_birth="1970-01-01",
                                    sex="unknown")
-    return store.create_visit(patient)
+    return module_store.create_visit(patient)
 
 
 @SETTINGS
@@ -70,21 +64,21 @@ def visit(store):
        sex=st.sampled_from(("female", "male", "other", "unknown")),
        height=st.none() | measure_values("height") | st.sampled_from((45, 250)),
        allergies=multi_line, notes=multi_line, prescriber=one_line)
-def test_patients_round_trip(store, name, mrn, born, sex, height, allergies, notes, prescriber):
+def test_patients_round_trip(module_store, name, mrn, born, sex, height, allergies, notes, prescriber):
     mrn = f"{next(_ids)}-{mrn}"
     assume(len(expected_text(name)) <= 200 and len(expected_text(mrn)) <= 64)
     assume(expected_text(name) and expected_text(prescriber))
-    patient = store.create_patient(mrn=mrn, name=name, date_of_birth=born, sex=sex,
+    patient = module_store.create_patient(mrn=mrn, name=name, date_of_birth=born, sex=sex,
                                    height_cm=height, allergies=allergies, notes=notes,
                                    prescriber=prescriber)
-    got = store.get_patient(patient)
+    got = module_store.get_patient(patient)
     assert got["name"] == expected_text(name)
     assert got["mrn"] == expected_text(mrn)
     assert got["date_of_birth"] == born.isoformat()
     assert (got["sex"], got["height_cm"]) == (sex, height)
     assert got["allergies"] == expected_text(allergies) and got["notes"] == expected_text(notes)
     assert got["prescriber"] == expected_text(prescriber)
-    assert store.audit_entries("patients", patient)[0]["after"]["name"] == got["name"]
+    assert module_store.audit_entries("patients", patient)[0]["after"]["name"] == got["name"]
 
 
 @SETTINGS
@@ -96,12 +90,12 @@ def test_patients_round_trip(store, name, mrn, born, sex, height, allergies, not
     note=multi_line,
     at=st.datetimes(min_value=dt.datetime(1900, 1, 2), max_value=dt.datetime(2024, 12, 31),
                     timezones=st.just(UTC)))
-def test_vital_signs_round_trip_including_extremes(store, visit, values, note, at):
+def test_vital_signs_round_trip_including_extremes(module_store, visit, values, note, at):
     if "systolic_mmhg" in values and "diastolic_mmhg" in values:
         assume(values["systolic_mmhg"] > values["diastolic_mmhg"])
     assume(values or expected_text(note))
-    reading = store.add_vitals(visit, recorded_at=at, note=note, **values)
-    got = [r for r in store.visit_vitals(visit) if r["id"] == reading][0]
+    reading = module_store.add_vitals(visit, recorded_at=at, note=note, **values)
+    got = [r for r in module_store.visit_vitals(visit) if r["id"] == reading][0]
     for key, value in values.items():
         assert got[key] == value
     assert got["note"] == expected_text(note)
@@ -112,12 +106,12 @@ def test_vital_signs_round_trip_including_extremes(store, visit, values, note, a
 @SETTINGS
 @given(snapshot=st.dictionaries(st.text(max_size=12), json_values, max_size=8),
        weight=measure_values("weight"), day=st.integers(1, 31), extra=st.integers(0, 30))
-def test_visits_keep_any_calculation_snapshot(store, snapshot, weight, day, extra):
-    patient = store.create_patient(mrn=f"V{next(_ids)}", name="Snapshot", date_of_birth="1980-01-01",
+def test_visits_keep_any_calculation_snapshot(module_store, snapshot, weight, day, extra):
+    patient = module_store.create_patient(mrn=f"V{next(_ids)}", name="Snapshot", date_of_birth="1980-01-01",
                                    sex="female")
-    visit = store.create_visit(patient, calculation=snapshot, weight_kg=weight, course_day=day,
+    visit = module_store.create_visit(patient, calculation=snapshot, weight_kg=weight, course_day=day,
                                course_days=min(day + extra, 31))
-    got = store.get_visit(visit)
+    got = module_store.get_visit(visit)
     assert got["calculation"] == snapshot and got["weight_kg"] == weight
     assert got["course_day"] == day
 
@@ -125,26 +119,26 @@ def test_visits_keep_any_calculation_snapshot(store, snapshot, weight, day, extr
 @SETTINGS
 @given(weight=st.floats(allow_nan=True, allow_infinity=True).filter(
     lambda w: not (2 <= w <= 250)))
-def test_impossible_weights_are_refused(store, weight):
-    patient = store.create_patient(mrn=f"W{next(_ids)}", name="Weights", date_of_birth="1980-01-01",
+def test_impossible_weights_are_refused(module_store, weight):
+    patient = module_store.create_patient(mrn=f"W{next(_ids)}", name="Weights", date_of_birth="1980-01-01",
                                    sex="male")
     with pytest.raises(RecordValueError) as info:
-        store.add_weight(patient, weight)
+        module_store.add_weight(patient, weight)
     assert info.value.field == "weight_kg"
-    assert store.patient_weights(patient) == []
+    assert module_store.patient_weights(patient) == []
 
 
 @SETTINGS
 @given(spo2=st.floats(min_value=100, exclude_min=True) | st.floats(max_value=0, exclude_max=True))
-def test_spo2_outside_0_to_100_is_refused(store, visit, spo2):
+def test_spo2_outside_0_to_100_is_refused(module_store, visit, spo2):
     assume(not math.isnan(spo2))
     with pytest.raises(RecordValueError, match="SpO2"):
-        store.add_vitals(visit, spo2_percent=spo2)
+        module_store.add_vitals(visit, spo2_percent=spo2)
 
 
 @SETTINGS
 @given(year=st.integers(1900, 2100), month=st.integers(1, 12), day=st.integers(1, 31))
-def test_only_real_dates_are_accepted(store, year, month, day):
+def test_only_real_dates_are_accepted(module_store, year, month, day):
     text = f"{year:04d}-{month:02d}-{day:02d}"
     try:
         real = dt.date(year, month, day) <= dt.date.today()
@@ -152,10 +146,10 @@ def test_only_real_dates_are_accepted(store, year, month, day):
         real = False
     patient_values = dict(mrn=f"D{next(_ids)}", name="Dates", sex="female", date_of_birth=text)
     if real:
-        assert store.get_patient(store.create_patient(**patient_values))["date_of_birth"] == text
+        assert module_store.get_patient(module_store.create_patient(**patient_values))["date_of_birth"] == text
     else:
         with pytest.raises(RecordValueError, match="not a real date|in the future") as info:
-            store.create_patient(**patient_values)
+            module_store.create_patient(**patient_values)
         assert info.value.field == "date_of_birth"
 
 
@@ -163,11 +157,11 @@ def test_only_real_dates_are_accepted(store, year, month, day):
 @given(mrn=identifier, hidden=st.sampled_from(["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff",
                                                 "\u00ad", "\u00a0", "\u3000", "\u180e", "\u2063"]),
        at=st.integers(0, 60))
-def test_invisible_characters_in_an_mrn_are_refused(store, mrn, hidden, at):
+def test_invisible_characters_in_an_mrn_are_refused(module_store, mrn, hidden, at):
     """A zero-width space would make "MRN-1" and "MRN-\u200b1" two patients."""
     mrn = f"Z{next(_ids)}-{mrn}"
     spot = 1 + at % (len(mrn) - 1)     # inside: surrounding white space is simply trimmed
     with pytest.raises(RecordValueError) as info:
-        store.create_patient(mrn=mrn[:spot] + hidden + mrn[spot:], name="Hidden", sex="other",
+        module_store.create_patient(mrn=mrn[:spot] + hidden + mrn[spot:], name="Hidden", sex="other",
                              date_of_birth="1980-01-01")
     assert info.value.field == "mrn" and f"U+{ord(hidden):04X}" in str(info.value)

@@ -10,13 +10,7 @@ import pytest
 from nurse_app.core.dosing import DoseRequest, calculate
 from nurse_app.store import NoNurseProfileError, NotFoundError, RecordValueError, Store, StoreError
 from nurse_app.store.schema import CURRENT_VERSION
-from store_helpers import new_patient, open_store, raw_connection, ready_visit
-
-
-@pytest.fixture
-def store(tmp_path):
-    with open_store(tmp_path / "record.db") as s:
-        yield s
+from store_helpers import new_patient, raw_connection, ready_visit
 
 
 def test_new_file_uses_wal_foreign_keys_busy_timeout_and_full_sync(store):

@@ -7,13 +7,7 @@ import sqlite3
 import pytest
 
 from nurse_app.store import SignedVisitError, StoreError, check_database
-from store_helpers import new_patient, open_store, raw_connection, ready_visit
-
-
-@pytest.fixture
-def store(tmp_path):
-    with open_store(tmp_path / "record.db") as s:
-        yield s
+from store_helpers import new_patient, raw_connection, ready_visit
 
 
 @pytest.fixture

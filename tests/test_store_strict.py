@@ -12,13 +12,7 @@ from nurse_app.core.catalogue import load_catalogue
 from nurse_app.core.order_checks import dose_floor
 from nurse_app.core.resources import load_toml
 from nurse_app.store import RecordValueError
-from store_helpers import new_patient, open_store
-
-
-@pytest.fixture
-def store(tmp_path):
-    with open_store(tmp_path / "record.db") as s:
-        yield s
+from store_helpers import new_patient
 
 
 @pytest.fixture

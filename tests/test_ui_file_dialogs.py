@@ -7,7 +7,7 @@ import os
 import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog
-from visit_export_helpers import ACCENTED_NAME, make_visit, open_record, toronto_time  # noqa: F401
+from visit_export_helpers import ACCENTED_NAME, make_visit, open_record
 
 from nurse_app.ui import visit_export
 from nurse_app.ui.main_window import MainWindow

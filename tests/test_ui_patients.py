@@ -14,24 +14,10 @@ from qt_helpers import click_when_shown, run_in_dialog, type_text
 from nurse_app.core.formatting import fmt_qty
 from nurse_app.core.units import KG_PER_LB
 from nurse_app.reports.handout import CONTACT_FIELDS
-from nurse_app.store import Store
 from nurse_app.ui.patient_forms import OrderDialog, PatientDialog
 from nurse_app.ui.patients_page import PatientsPage
 from nurse_app.reports.agency import AGENCY_SETTING, agency_details, handout_contact
 from nurse_app.ui.profile_dialog import NurseProfileDialog
-
-
-@pytest.fixture
-def bare_store(tmp_path):
-    store = Store.open(tmp_path / "t.db")
-    yield store
-    store.close()
-
-
-@pytest.fixture
-def store(bare_store):
-    bare_store.set_nurse_profile("Maria Santos", "RN")
-    return bare_store
 
 
 def add_patient(store, name, mrn, born="1970-05-01", sex="female", height_cm=165.0, **extra):

@@ -5,7 +5,7 @@ import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication
-from visit_export_helpers import make_visit, open_record, toronto_time  # noqa: F401
+from visit_export_helpers import make_visit, open_record
 
 from nurse_app.ui.main_window import MainWindow
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 from fhir.resources.R4B.bundle import Bundle
-from visit_export_helpers import ACCENTED_NAME, AGENCY, make_visit, open_record, toronto_time  # noqa: F401
+from visit_export_helpers import ACCENTED_NAME, AGENCY, make_visit
 
 from nurse_app.reports.agency import save_agency_details
 from nurse_app.reports.fhir import (LOT_EXTENSION, bundle_json, counts_text, resource_counts,
@@ -17,15 +17,9 @@ from nurse_app.reports.visit_data import load_visit
 VITAL_LOINC = {"8310-5", "8867-4", "9279-1", "59408-5", "85354-9"}
 
 
-@pytest.fixture
-def store(tmp_path, toronto_time):
-    with open_record(tmp_path / "record.db") as s:
-        yield s
-
-
-def export(store, visit) -> Bundle:
+def export(export_store, visit) -> Bundle:
     """Build, serialise, and parse back: what the agency's system would read."""
-    return Bundle.model_validate_json(bundle_json(visit_bundle(load_visit(store, visit))))
+    return Bundle.model_validate_json(bundle_json(visit_bundle(load_visit(export_store, visit))))
 
 
 def of_type(bundle: Bundle, kind: str) -> list:
@@ -36,9 +30,9 @@ def codes(concept) -> set[tuple[str, str]]:
     return {(c.system, c.code) for c in concept.coding or ()}
 
 
-def test_bundle_counts_and_types(store):
-    visit = make_visit(store, readings=6, sign=True)
-    bundle = export(store, visit)
+def test_bundle_counts_and_types(export_store):
+    visit = make_visit(export_store, readings=6, sign=True)
+    bundle = export(export_store, visit)
     assert bundle.type == "collection"
     counts = resource_counts(bundle)
     # 6 readings x (temperature, pulse, breathing, SpO2, blood pressure) + the weight used.
@@ -47,9 +41,9 @@ def test_bundle_counts_and_types(store):
     assert counts_text(counts).startswith("1 Patient, 1 Encounter, 1 MedicationAdministration, 31 Observation")
 
 
-def test_patient_and_encounter(store):
-    visit = make_visit(store, readings=2, sign=True)
-    bundle = export(store, visit)
+def test_patient_and_encounter(export_store):
+    visit = make_visit(export_store, readings=2, sign=True)
+    bundle = export(export_store, visit)
     (patient,) = of_type(bundle, "Patient")
     assert patient.name[0].text == ACCENTED_NAME
     assert patient.gender == "female" and str(patient.birthDate) == "1961-08-23"
@@ -62,17 +56,17 @@ def test_patient_and_encounter(store):
     assert encounter.period.start.isoformat().startswith("2025-03-04T14:00:00")
     assert encounter.participant[0].individual.display == "Siobhán Ní Bhriain, RN"
     assert encounter.serviceProvider.display == "Lakeside Home Infusion"
-    save_agency_details(store, {**AGENCY, "mrn_system": "urn:oid:2.16.840.1.113883.3.9999.1"})
-    assert of_type(export(store, visit), "Patient")[0].identifier[0].system == \
+    save_agency_details(export_store, {**AGENCY, "mrn_system": "urn:oid:2.16.840.1.113883.3.9999.1"})
+    assert of_type(export(export_store, visit), "Patient")[0].identifier[0].system == \
         "urn:oid:2.16.840.1.113883.3.9999.1"
 
 
-def test_medication_administration_dose_route_and_lots(store):
-    visit = make_visit(store, readings=2, sign=True)
-    calc = store.get_visit(visit)["calculation"]
-    lots = store.visit_lots(visit)
+def test_medication_administration_dose_route_and_lots(export_store):
+    visit = make_visit(export_store, readings=2, sign=True)
+    calc = export_store.get_visit(visit)["calculation"]
+    lots = export_store.visit_lots(visit)
     assert len(lots) >= 2
-    bundle = export(store, visit)
+    bundle = export(export_store, visit)
     (given,) = of_type(bundle, "MedicationAdministration")
     assert given.status == "completed"
     dose = given.dosage.dose
@@ -95,20 +89,20 @@ def test_medication_administration_dose_route_and_lots(store):
     assert all(lot["lot_number"] in given.note[0].text for lot in lots)
 
 
-def test_a_single_lot_is_the_medication_batch(store):
-    visit = make_visit(store, readings=1)
-    for lot in store.visit_lots(visit)[1:]:
-        store.delete_lot(lot["id"])
-    (given,) = of_type(export(store, visit), "MedicationAdministration")
+def test_a_single_lot_is_the_medication_batch(export_store):
+    visit = make_visit(export_store, readings=1)
+    for lot in export_store.visit_lots(visit)[1:]:
+        export_store.delete_lot(lot["id"])
+    (given,) = of_type(export(export_store, visit), "MedicationAdministration")
     batch = given.contained[0].batch
     assert (batch.lotNumber, str(batch.expirationDate)) == ("M2417A", "2026-01-31")
     assert given.status == "in-progress"  # the visit has not ended
 
 
-def test_vital_sign_observations_are_loinc_coded_with_values(store):
-    visit = make_visit(store, readings=5, sign=True)
-    readings = store.visit_vitals(visit)
-    bundle = export(store, visit)
+def test_vital_sign_observations_are_loinc_coded_with_values(export_store):
+    visit = make_visit(export_store, readings=5, sign=True)
+    readings = export_store.visit_vitals(visit)
+    bundle = export(export_store, visit)
     observations = of_type(bundle, "Observation")
     by_code: dict[str, list] = {}
     for obs in observations:
@@ -140,9 +134,9 @@ def test_vital_sign_observations_are_loinc_coded_with_values(store):
     assert by_code["8310-5"][3].note[0].text == "Chills, rate reduced"
 
 
-def test_allergies_and_adverse_events(store):
-    visit = make_visit(store, readings=2)
-    bundle = export(store, visit)
+def test_allergies_and_adverse_events(export_store):
+    visit = make_visit(export_store, readings=2)
+    bundle = export(export_store, visit)
     assert sorted(a.code.text for a in of_type(bundle, "AllergyIntolerance")) == [
         "Latex", "Penicillin (rash, hives)"]
     (event,) = of_type(bundle, "AdverseEvent")
@@ -159,32 +153,32 @@ def test_allergies_and_adverse_events(store):
     assert {o.status for o in of_type(bundle, "Observation")} == {"preliminary"}
 
 
-def test_no_allergies_no_reactions_no_resources(store):
+def test_no_allergies_no_reactions_no_resources(export_store):
     # Allergies never recorded: no AllergyIntolerance (nobody asked: not the same as "none").
-    patient = store.create_patient(mrn="Q1", name="Kim Lee", date_of_birth="1990-01-01", sex="other",
+    patient = export_store.create_patient(mrn="Q1", name="Kim Lee", date_of_birth="1990-01-01", sex="other",
                                    allergies="")
-    visit = store.create_visit(patient)
-    counts = resource_counts(export(store, visit))
+    visit = export_store.create_visit(patient)
+    counts = resource_counts(export(export_store, visit))
     assert dict(counts) == {"Patient": 1, "Encounter": 1, "MedicationAdministration": 1}
 
 
 @pytest.mark.parametrize("typed", ["NKDA", "none known.", "No known drug allergies", "Nil"])
-def test_no_known_allergies_is_one_coded_allergy_intolerance(store, typed):
+def test_no_known_allergies_is_one_coded_allergy_intolerance(export_store, typed):
     """core.allergies decides "none known" for FHIR as for the screens and the PDF: one
     AllergyIntolerance coded SNOMED CT 716186003, never a text "allergy" called NKDA."""
-    patient = store.create_patient(mrn="Q2", name="Kim Lee", date_of_birth="1990-01-01", sex="other",
+    patient = export_store.create_patient(mrn="Q2", name="Kim Lee", date_of_birth="1990-01-01", sex="other",
                                    allergies=typed)
-    visit = store.create_visit(patient)
-    [allergy] = of_type(export(store, visit), "AllergyIntolerance")
+    visit = export_store.create_visit(patient)
+    [allergy] = of_type(export(export_store, visit), "AllergyIntolerance")
     assert allergy.code.coding[0].system == "http://snomed.info/sct"
     assert allergy.code.coding[0].code == "716186003"
     assert allergy.code.text == "No known allergies"
 
 
-def test_every_reference_resolves_and_ids_are_stable_urn_uuids(store):
-    first = make_visit(store, readings=3, sign=True)
-    second = make_visit(store, mrn="MRN-0042-B", readings=3)
-    one, again, other = export(store, first), export(store, first), export(store, second)
+def test_every_reference_resolves_and_ids_are_stable_urn_uuids(export_store):
+    first = make_visit(export_store, readings=3, sign=True)
+    second = make_visit(export_store, mrn="MRN-0042-B", readings=3)
+    one, again, other = export(export_store, first), export(export_store, first), export(export_store, second)
     urls = [e.fullUrl for e in one.entry]
     assert urls == [e.fullUrl for e in again.entry], "same visit, same ids"
     assert not set(urls) & {e.fullUrl for e in other.entry}

@@ -15,8 +15,7 @@ from fhir.resources.R4B.bundle import Bundle
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 from pdf_compare import differs as _differs, render as _render
-from visit_export_helpers import (ACCENTED_NAME, flat, make_visit, open_record, read_pdf,  # noqa: F401
-                                  toronto_time)
+from visit_export_helpers import ACCENTED_NAME, flat, make_visit, open_record, read_pdf
 
 import nurse_app.reports.visit_summary as visit_summary_module
 from nurse_app.ui import visit_export

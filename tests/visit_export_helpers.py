@@ -9,10 +9,7 @@ flowsheet, a mild reaction, two lots, a checklist item not done, and notes.
 from __future__ import annotations
 
 import datetime as dt
-import time
 from pathlib import Path
-
-import pytest
 
 from nurse_app.core.dosing import DoseRequest, calculate
 from nurse_app.reports.agency import save_agency_details
@@ -86,24 +83,6 @@ def make_visit(store: Store, *, mrn: str = "MRN-0042", name: str = ACCENTED_NAME
         for text in addenda:
             store.add_addendum(visit, text)
     return visit
-
-
-@pytest.fixture
-def toronto_time(monkeypatch):
-    """Local time is America/Toronto (EST in March 2025: UTC-5) for the test."""
-    monkeypatch.setenv("TZ", "America/Toronto")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
-
-
-@pytest.fixture
-def record_path(tmp_path) -> Path:
-    """A record file with the nurse profile and the agency settings, closed."""
-    path = tmp_path / "record.db"
-    open_record(path).close()
-    return path
 
 
 def read_pdf(source) -> list[str]:
