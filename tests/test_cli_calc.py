@@ -1,8 +1,7 @@
-"""The command line, run as a real subprocess."""
+"""``nurse-app calc | products | regimens | --version`` through the entry point ``cli.main``, in process
+(tests/test_cli_smoke.py runs the real ``python -m nurse_app`` process)."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 
@@ -11,12 +10,8 @@ JSON_KEYS = {"product", "dose_g_per_kg", "days", "actual_weight_kg", "ideal_weig
              "dispensed_g_per_day", "rate_steps", "infusion_minutes_per_day", "warnings"}
 
 
-def run(*args):
-    return subprocess.run([sys.executable, "-m", "nurse_app", *args], capture_output=True, text=True, timeout=60)
-
-
-def test_calc_json_keys_and_values():
-    p = run("calc", "--product", "privigen", "--weight", "154lb", "--height", "69in", "--sex", "male",
+def test_calc_json_keys_and_values(cli):
+    p = cli("calc", "--product", "privigen", "--weight", "154lb", "--height", "69in", "--sex", "male",
             "--regimen", "pemphigus", "--json")
     assert p.returncode == 0, p.stderr
     d = json.loads(p.stdout)
@@ -28,8 +23,8 @@ def test_calc_json_keys_and_values():
     assert isinstance(d["warnings"], list)
 
 
-def test_calc_explicit_dose_with_indication_and_cap():
-    p = run("calc", "--product", "gamunex-c", "--weight", "70kg", "--dose-g-per-kg", "0.4", "--days", "1",
+def test_calc_explicit_dose_with_indication_and_cap(cli):
+    p = cli("calc", "--product", "gamunex-c", "--weight", "70kg", "--dose-g-per-kg", "0.4", "--days", "1",
             "--indication", "pi", "--weight-basis", "actual", "--max-rate", "4", "--risk", "first-infusion",
             "--json")
     assert p.returncode == 0, p.stderr
@@ -40,13 +35,13 @@ def test_calc_explicit_dose_with_indication_and_cap():
     assert [s["mg_per_kg_min"] for s in d["rate_steps"]] == [1]
     assert d["rate_steps"][0]["ml_per_h"] == pytest.approx(42)
     assert d["ideal_weight_kg"] is None and d["adjusted_weight_kg"] is None
-    p = run("calc", "--product", "gamunex-c", "--weight", "70kg", "--dose-g-per-kg", "0.4", "--days", "1",
+    p = cli("calc", "--product", "gamunex-c", "--weight", "70kg", "--dose-g-per-kg", "0.4", "--days", "1",
             "--indication", "pi", "--weight-basis", "actual", "--max-rate", "4", "--json")
     assert json.loads(p.stdout)["rate_steps"][-1]["mg_per_kg_min"] == 4
 
 
-def test_calc_human_table():
-    p = run("calc", "--product", "octagam-10", "--weight", "70kg", "--regimen", "dermatomyositis")
+def test_calc_human_table(cli):
+    p = cli("calc", "--product", "octagam-10", "--weight", "70kg", "--regimen", "dermatomyositis")
     assert p.returncode == 0, p.stderr
     assert "Each day    28 g = 280 mL" in p.stdout
     assert "mg/kg/min" in p.stdout and "mL/h" in p.stdout
@@ -68,40 +63,40 @@ def test_calc_human_table():
     (["--weight", "70kg", "--regimen", "pemphigus", "--height", "150cm", "--sex", "female",
       "--weight-basis", "ideal"], "not defined below 152.4 cm"),
 ])
-def test_bad_input_exits_2_with_one_line(args, message):
-    p = run("calc", "--product", "privigen", *args)
+def test_bad_input_exits_2_with_one_line(cli, args, message):
+    p = cli("calc", "--product", "privigen", *args)
     assert p.returncode == 2
     assert message in p.stderr
     assert "Traceback" not in p.stderr and len(p.stderr.strip().splitlines()) == 1
 
 
-def test_calc_baseline_weight_warns_in_table_and_json():
+def test_calc_baseline_weight_warns_in_table_and_json(cli):
     args = ("calc", "--product", "privigen", "--weight", "154lb", "--baseline-weight", "140lb",
             "--regimen", "pemphigus")
-    table = run(*args)
+    table = cli(*args)
     assert table.returncode == 0, table.stderr
     assert "is 10 % more than the baseline 63.5 kg. Tell the prescriber" in table.stdout
-    data = json.loads(run(*args, "--json").stdout)
+    data = json.loads(cli(*args, "--json").stdout)
     assert data["baseline_weight_kg"] == pytest.approx(140 * 0.45359237)
     assert data["weight_change_percent"] == pytest.approx(10)
     assert any("baseline" in w for w in data["warnings"])
 
 
-def test_unknown_product_exits_2():
-    p = run("calc", "--product", "ivig-x", "--weight", "70kg", "--regimen", "pemphigus")
+def test_unknown_product_exits_2(cli):
+    p = cli("calc", "--product", "ivig-x", "--weight", "70kg", "--regimen", "pemphigus")
     assert p.returncode == 2 and "Unknown product 'ivig-x'" in p.stderr
 
 
 @pytest.mark.parametrize("command, key", [("products", "brand"), ("regimens", "course_g_per_kg")])
-def test_catalogue_listings(command, key):
-    text = run(command)
+def test_catalogue_listings(cli, command, key):
+    text = cli(command)
     assert text.returncode == 0 and text.stdout.strip()
-    js = run(command, "--json")
+    js = cli(command, "--json")
     assert js.returncode == 0
     data = json.loads(js.stdout)
     assert data and key in data[0]
 
 
-def test_version():
-    p = run("--version")
+def test_version(cli):
+    p = cli("--version")
     assert p.returncode == 0 and p.stdout.startswith("nurse-app ")

@@ -1,29 +1,16 @@
-"""``nurse-app guides search|show`` and ``nurse-app handout``, run as a user would (subprocess)."""
+"""``nurse-app guides search|show`` and ``nurse-app handout`` through the entry point ``cli.main``."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 
 from nurse_app.core.guides import load_guides
 
-REPO = Path(__file__).resolve().parents[1]
-
-
-def nurse_app(*args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONIOENCODING="utf-8")
-    return subprocess.run([sys.executable, "-m", "nurse_app", *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, encoding="utf-8", timeout=120)
-
-
-def test_search_json_puts_the_abbreviated_guide_first():
-    result = nurse_app("guides", "search", "PV", "--json")
+def test_search_json_puts_the_abbreviated_guide_first(cli):
+    result = cli("guides", "search", "PV", "--json")
     assert result.returncode == 0, result.stderr
     hits = json.loads(result.stdout)
     assert hits[0]["id"] == "pemphigus"
@@ -31,8 +18,8 @@ def test_search_json_puts_the_abbreviated_guide_first():
     assert "[" in hits[0]["snippet_marked"] and "\x02" not in hits[0]["snippet"]
 
 
-def test_search_text_output_names_guide_section_and_match():
-    result = nurse_app("guides", "search", "delayed", "eczematous", "reaction")
+def test_search_text_output_names_guide_section_and_match(cli):
+    result = cli("guides", "search", "delayed", "eczematous", "reaction")
     assert result.returncode == 0, result.stderr
     first, second = result.stdout.splitlines()[:2]
     assert first == "ivig-therapy: IVIG therapy"
@@ -41,24 +28,24 @@ def test_search_text_output_names_guide_section_and_match():
     assert "[delayed" in snippet.lower() and "eczematous]" in snippet.lower()
 
 
-def test_search_without_matches_exits_1_with_a_message():
-    result = nurse_app("guides", "search", "zzqxv")
+def test_search_without_matches_exits_1_with_a_message(cli):
+    result = cli("guides", "search", "zzqxv")
     assert result.returncode == 1
     assert result.stdout == ""
     assert result.stderr.strip() == "No guide matches."
 
 
 @pytest.mark.parametrize("query", ['"((', "NEAR(", "*", "-", "title:DM"])
-def test_search_with_hostile_text_never_crashes(query):
-    result = nurse_app("guides", "search", "--json", "--", query)
+def test_search_with_hostile_text_never_crashes(cli, query):
+    result = cli("guides", "search", "--json", "--", query)
     assert result.returncode == 0, result.stderr
     assert isinstance(json.loads(result.stdout), list)
     assert "Traceback" not in result.stderr
 
 
-def test_show_prints_the_whole_guide():
+def test_show_prints_the_whole_guide(cli):
     guide = load_guides()["pemphigus"]
-    result = nurse_app("guides", "show", "pemphigus")
+    result = cli("guides", "show", "pemphigus")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(f"# {guide.title}\n")
     for section in guide.sections:
@@ -68,9 +55,9 @@ def test_show_prints_the_whole_guide():
         assert f"[{source.key}] {source.citation}" in result.stdout
 
 
-def test_handout_writes_a_pdf_with_the_contact(tmp_path):
+def test_handout_writes_a_pdf_with_the_contact(cli, tmp_path):
     out = tmp_path / "pemphigoid handout.pdf"
-    result = nurse_app("handout", "pemphigoid", "--out", str(out), "--nurse", "Zoë Ødegård-Müller",
+    result = cli("handout", "pemphigoid", "--out", str(out), "--nurse", "Zoë Ødegård-Müller",
                        "--phone", "555-0142")
     assert result.returncode == 0, result.stderr
     pages = len(PdfReader(str(out)).pages)
@@ -84,8 +71,8 @@ def test_handout_writes_a_pdf_with_the_contact(tmp_path):
     ("guides", "show", "lupus"),
     ("handout", "lupus", "--out", "x.pdf"),
 ])
-def test_unknown_guide_id_exits_2_with_one_line(args):
-    result = nurse_app(*args)
+def test_unknown_guide_id_exits_2_with_one_line(cli, args):
+    result = cli(*args)
     assert result.returncode == 2
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
@@ -93,16 +80,16 @@ def test_unknown_guide_id_exits_2_with_one_line(args):
     assert "No guide called 'lupus'" in lines[0] and "pemphigus" in lines[0]
 
 
-def test_handout_to_an_unwritable_place_exits_2_with_one_line(tmp_path):
-    result = nurse_app("handout", "itp", "--out", str(tmp_path / "no-such-folder" / "itp.pdf"))
+def test_handout_to_an_unwritable_place_exits_2_with_one_line(cli, tmp_path):
+    result = cli("handout", "itp", "--out", str(tmp_path / "no-such-folder" / "itp.pdf"))
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "Could not save the handout" in lines[0]
 
 
 @pytest.mark.parametrize("args", [("guides",), ("handout", "itp"), ("guides", "search", "DM", "--limit", "0")])
-def test_usage_errors_exit_2_without_traceback(args):
-    result = nurse_app(*args)
+def test_usage_errors_exit_2_without_traceback(cli, args):
+    result = cli(*args)
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.stderr

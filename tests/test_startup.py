@@ -6,12 +6,16 @@ against a bare QMainWindow); these tests pin down the mechanisms that make it so
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
+
+from nurse_app.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("reportlab", "fhir", "pydantic", "markdown_it")
@@ -26,9 +30,10 @@ def run(args: list[str], tmp_path: Path, code: str | None = None) -> subprocess.
 
 
 def demo_record(tmp_path: Path) -> Path:
+    """A small demo record, made in this process (the start-up runs below are the real processes)."""
     record = tmp_path / "record.db"
-    p = run(["--db", str(record), "demo-data", "--patients", "4", "--seed", "2"], tmp_path)
-    assert p.returncode == 0, p.stderr
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(["--db", str(record), "demo-data", "--patients", "4", "--seed", "2"]) == 0
     return record
 
 

@@ -1,31 +1,22 @@
-"""``nurse-app backup | restore | check-db | demo-data`` run as a user would: a subprocess."""
+"""``nurse-app backup | restore | check-db | demo-data`` through the entry point ``cli.main``
+(tests/test_cli_smoke.py runs the installed ``nurse-app`` script as a real process)."""
 
 from __future__ import annotations
 
-import os
+import contextlib
+import io
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from nurse_app.cli import main
 from nurse_app.store import Store
 from nurse_app.store.schema import CURRENT_VERSION
 from store_helpers import file_digest, raw_connection
 
-NURSE_APP = Path(sys.executable).parent / "nurse-app"
 
-
-def run(*args: str, env_db: str | None = None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "NURSE_APP_DB"}
-    if env_db is not None:
-        env["NURSE_APP_DB"] = env_db
-    return subprocess.run([str(NURSE_APP), *args], capture_output=True, text=True, env=env,
-                          timeout=120)
-
-
-def assert_one_line_error(done: subprocess.CompletedProcess, *fragments: str) -> None:
+def assert_one_line_error(done, *fragments: str) -> None:
     assert done.returncode == 2, done
     assert "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
@@ -36,14 +27,15 @@ def assert_one_line_error(done: subprocess.CompletedProcess, *fragments: str) ->
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("cli") / "demo.db"
-    done = run("--db", str(path), "demo-data", "--patients", "12", "--seed", "7")
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("Added 12 demo patients")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):     # module scope: capsys (per test) is not available here
+        assert main(["--db", str(path), "demo-data", "--patients", "12", "--seed", "7"]) == 0
+    assert out.getvalue().startswith("Added 12 demo patients")
     return path
 
 
-def test_demo_data_is_realistic_signed_and_passes_check_db(demo_db):
-    done = run("--db", str(demo_db), "check-db")
+def test_demo_data_is_realistic_signed_and_passes_check_db(cli, demo_db):
+    done = cli("--db", str(demo_db), "check-db")
     assert done.returncode == 0, done.stderr
     assert "Integrity check: ok" in done.stdout
     assert f"Schema version: {CURRENT_VERSION}" in done.stdout
@@ -75,18 +67,18 @@ def _clinical_content(path: Path) -> list:
     return rows
 
 
-def test_demo_data_is_deterministic_with_a_seed(demo_db, tmp_path):
+def test_demo_data_is_deterministic_with_a_seed(cli, demo_db, tmp_path):
     again = tmp_path / "again.db"
-    assert run("--db", str(again), "demo-data", "--patients", "12", "--seed", "7").returncode == 0
+    assert cli("--db", str(again), "demo-data", "--patients", "12", "--seed", "7").returncode == 0
     assert _clinical_content(again) == _clinical_content(demo_db)
     other = tmp_path / "other.db"
-    assert run("--db", str(other), "demo-data", "--patients", "12", "--seed", "8").returncode == 0
+    assert cli("--db", str(other), "demo-data", "--patients", "12", "--seed", "8").returncode == 0
     assert _clinical_content(other) != _clinical_content(demo_db)
 
 
-def test_demo_data_refuses_a_record_with_patients(demo_db):
+def test_demo_data_refuses_a_record_with_patients(cli, demo_db):
     digest = file_digest(demo_db)
-    done = run("--db", str(demo_db), "demo-data", "--patients", "2")
+    done = cli("--db", str(demo_db), "demo-data", "--patients", "2")
     assert_one_line_error(done, "already holds patients")
     assert file_digest(demo_db) == digest
 
@@ -94,24 +86,24 @@ def test_demo_data_refuses_a_record_with_patients(demo_db):
 @pytest.mark.parametrize("value, message", [("abc", "expected a whole number"),
                                             ("0", "from 1 to 100,000"),
                                             ("-3", "from 1 to 100,000")])
-def test_bad_patient_count_is_one_line_exit_2(tmp_path, value, message):
-    done = run("--db", str(tmp_path / "x.db"), "demo-data", "--patients", value)
+def test_bad_patient_count_is_one_line_exit_2(cli, tmp_path, value, message):
+    done = cli("--db", str(tmp_path / "x.db"), "demo-data", "--patients", value)
     assert_one_line_error(done, message)
     assert not (tmp_path / "x.db").exists()
 
 
-def test_backup_and_restore_round_trip(demo_db, tmp_path):
+def test_backup_and_restore_round_trip(cli, demo_db, tmp_path):
     work = tmp_path / "work.db"
     backup = tmp_path / "saved.db"
-    assert run("--db", str(demo_db), "backup", "--to", str(work)).returncode == 0
-    done = run("--db", str(work), "backup", "--to", str(backup))
+    assert cli("--db", str(demo_db), "backup", "--to", str(work)).returncode == 0
+    done = cli("--db", str(work), "backup", "--to", str(backup))
     assert done.returncode == 0 and "integrity check ok" in done.stdout
-    assert_one_line_error(run("--db", str(work), "backup", "--to", str(backup)), "already exists")
+    assert_one_line_error(cli("--db", str(work), "backup", "--to", str(backup)), "already exists")
     with Store.open(work) as store:
         store.set_nurse_profile("Maria Santos", "RN")
         store.create_patient(mrn="REAL-1", name="Added After Backup", date_of_birth="1990-01-01",
                              sex="female")
-    done = run("--db", str(work), "restore", str(backup))
+    done = cli("--db", str(work), "restore", str(backup))
     assert done.returncode == 0, done.stderr
     assert f"Restored {work} from {backup}" in done.stdout and "kept as" in done.stdout
     with Store.open(work) as store:
@@ -119,45 +111,45 @@ def test_backup_and_restore_round_trip(demo_db, tmp_path):
         assert len(store.find_patients("DEMO-")) == 12
 
 
-def test_environment_variable_chooses_the_record(demo_db, tmp_path):
-    done = run("check-db", env_db=str(demo_db))
+def test_environment_variable_chooses_the_record(cli, demo_db, tmp_path):
+    done = cli("check-db", env={"NURSE_APP_DB": str(demo_db)})
     assert done.returncode == 0 and str(demo_db) in done.stdout
-    done = run("--db", str(tmp_path / "missing.db"), "check-db", env_db=str(demo_db))
+    done = cli("--db", str(tmp_path / "missing.db"), "check-db", env={"NURSE_APP_DB": str(demo_db)})
     assert_one_line_error(done, "There is no record file at", "missing.db")
 
 
 @pytest.mark.parametrize("content, fragment", [(b"", "is empty"),
                                                (b"PK\x03\x04 not a database", "not an SQLite database")])
-def test_damaged_file_is_one_line_exit_2_and_untouched(tmp_path, content, fragment):
+def test_damaged_file_is_one_line_exit_2_and_untouched(cli, tmp_path, content, fragment):
     path = tmp_path / "record.db"
     path.write_bytes(content)
     for command in (["check-db"], ["backup"], ["demo-data", "--patients", "1"]):
-        assert_one_line_error(run("--db", str(path), *command), fragment, "nurse-app restore FILE")
+        assert_one_line_error(cli("--db", str(path), *command), fragment, "nurse-app restore FILE")
     assert path.read_bytes() == content
 
 
-def test_newer_file_is_refused(tmp_path):
+def test_newer_file_is_refused(cli, tmp_path):
     path = tmp_path / "record.db"
     Store.open(path).close()
     raw = raw_connection(path)
     raw.execute("PRAGMA user_version = 999")
     raw.close()
-    assert_one_line_error(run("--db", str(path), "check-db"), "newer version of nurse-app")
+    assert_one_line_error(cli("--db", str(path), "check-db"), "newer version of nurse-app")
 
 
-def test_missing_folder_is_one_line_exit_2(tmp_path):
-    done = run("--db", str(tmp_path / "nowhere" / "r.db"), "demo-data", "--patients", "1")
+def test_missing_folder_is_one_line_exit_2(cli, tmp_path):
+    done = cli("--db", str(tmp_path / "nowhere" / "r.db"), "demo-data", "--patients", "1")
     assert_one_line_error(done, "does not exist")
 
 
-def test_check_db_reports_a_broken_seal_with_exit_1(demo_db, tmp_path):
+def test_check_db_reports_a_broken_seal_with_exit_1(cli, demo_db, tmp_path):
     work = tmp_path / "work.db"
-    assert run("--db", str(demo_db), "backup", "--to", str(work)).returncode == 0
+    assert cli("--db", str(demo_db), "backup", "--to", str(work)).returncode == 0
     raw = raw_connection(work)
     raw.execute("DROP TRIGGER vitals_signed_no_update")
     raw.execute("UPDATE vitals SET heart_rate = 61 WHERE id = 1")
     raw.close()
-    done = run("--db", str(work), "check-db")
+    done = cli("--db", str(work), "check-db")
     assert done.returncode == 1
     assert "CONTENT CHANGED AFTER SIGNING in visit 1" in done.stdout
     assert "Result: PROBLEMS FOUND" in done.stdout

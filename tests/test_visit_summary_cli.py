@@ -1,14 +1,13 @@
-"""``nurse-app visit-pdf`` and ``nurse-app visit-fhir``, run as a user would (subprocess)."""
+"""``nurse-app visit-pdf`` and ``nurse-app visit-fhir`` through the entry point ``cli.main``, in
+Toronto local time."""
 
 from __future__ import annotations
-
-import os
-import subprocess
-import sys
 
 import pytest
 from fhir.resources.R4B.bundle import Bundle
 from visit_export_helpers import ACCENTED_NAME, flat, make_visit, open_record, read_pdf
+
+pytestmark = pytest.mark.usefixtures("toronto_time")
 
 
 @pytest.fixture(scope="module")
@@ -21,17 +20,10 @@ def record(tmp_path_factory):
     return path, draft, signed
 
 
-def nurse_app(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "TZ": "America/Toronto", "QT_QPA_PLATFORM": "offscreen"}
-    env.pop("NURSE_APP_DB", None)
-    return subprocess.run([sys.executable, "-m", "nurse_app", *args], capture_output=True, text=True,
-                          env=env, timeout=120)
-
-
-def test_visit_pdf_writes_the_summary(record, tmp_path):
+def test_visit_pdf_writes_the_summary(cli, record, tmp_path):
     path, draft, signed = record
     out = tmp_path / "visit summary.pdf"
-    result = nurse_app("--db", str(path), "visit-pdf", str(signed), "--out", str(out))
+    result = cli("--db", str(path), "visit-pdf", str(signed), "--out", str(out))
     assert result.returncode == 0, result.stderr
     texts = read_pdf(out)
     assert result.stdout.strip() == f"Wrote {out}: visit {signed} (signed), {len(texts)} pages."
@@ -40,15 +32,15 @@ def test_visit_pdf_writes_the_summary(record, tmp_path):
     assert "Tue 4 Mar 2025, 09:00 to" in text and f"Page 1 of {len(texts)}" in text
     assert "DRAFT" not in text
     draft_out = tmp_path / "draft.pdf"
-    result = nurse_app("--db", str(path), "visit-pdf", str(draft), "--out", str(draft_out))
+    result = cli("--db", str(path), "visit-pdf", str(draft), "--out", str(draft_out))
     assert result.returncode == 0 and "(DRAFT, not signed)" in result.stdout
     assert all("DRAFT" in page for page in read_pdf(draft_out))
 
 
-def test_visit_fhir_writes_a_valid_bundle(record, tmp_path):
+def test_visit_fhir_writes_a_valid_bundle(cli, record, tmp_path):
     path, _, signed = record
     out = tmp_path / "visit.json"
-    result = nurse_app("--db", str(path), "visit-fhir", str(signed), "--out", str(out))
+    result = cli("--db", str(path), "visit-fhir", str(signed), "--out", str(out))
     assert result.returncode == 0, result.stderr
     bundle = Bundle.model_validate_json(out.read_text(encoding="utf-8"))
     assert len(bundle.entry) == 1 + 1 + 1 + 4 * 5 + 1 + 2 + 1
@@ -56,16 +48,16 @@ def test_visit_fhir_writes_a_valid_bundle(record, tmp_path):
         f"Wrote {out}: FHIR R4 Bundle for visit {signed} with 1 Patient, 1 Encounter, "
         f"1 MedicationAdministration, 21 Observation, 2 AllergyIntolerance, 1 AdverseEvent.")
     assert ACCENTED_NAME in out.read_text(encoding="utf-8")  # UTF-8, not \u escapes
-    stdout = nurse_app("--db", str(path), "visit-fhir", str(signed), "--out", "-")
+    stdout = cli("--db", str(path), "visit-fhir", str(signed), "--out", "-")
     assert stdout.returncode == 0
     assert Bundle.model_validate_json(stdout.stdout).entry[0].fullUrl == bundle.entry[0].fullUrl
 
 
 @pytest.mark.parametrize("command", ["visit-pdf", "visit-fhir"])
-def test_unknown_visit_is_one_line_and_exit_2(record, tmp_path, command):
+def test_unknown_visit_is_one_line_and_exit_2(cli, record, tmp_path, command):
     path, _, _ = record
     out = tmp_path / "out.file"
-    result = nurse_app("--db", str(path), command, "999", "--out", str(out))
+    result = cli("--db", str(path), command, "999", "--out", str(out))
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == ["nurse-app: Visit 999 does not exist (it may have been deleted)."]
     assert not out.exists()
@@ -76,24 +68,24 @@ def test_unknown_visit_is_one_line_and_exit_2(record, tmp_path, command):
     (("visit-pdf", "0", "--out", "x.pdf"), "a visit id is 1 or more"),
     (("visit-fhir", "1"), "the following arguments are required: --out"),
 ])
-def test_usage_errors_are_one_line(record, args, message):
-    result = nurse_app("--db", str(record[0]), *args)
+def test_usage_errors_are_one_line(cli, record, args, message):
+    result = cli("--db", str(record[0]), *args)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], result.stderr
 
 
-def test_missing_record_file_is_not_created(tmp_path):
+def test_missing_record_file_is_not_created(cli, tmp_path):
     missing = tmp_path / "no-such.db"
-    result = nurse_app("--db", str(missing), "visit-pdf", "1", "--out", str(tmp_path / "x.pdf"))
+    result = cli("--db", str(missing), "visit-pdf", "1", "--out", str(tmp_path / "x.pdf"))
     assert result.returncode == 2
     assert result.stderr.strip() == f"nurse-app: There is no patient record at {missing}; check --db or NURSE_APP_DB."
     assert list(tmp_path.iterdir()) == []
 
 
-def test_unwritable_output_is_one_line(record, tmp_path):
+def test_unwritable_output_is_one_line(cli, record, tmp_path):
     target = tmp_path / "missing-folder" / "x.json"
-    result = nurse_app("--db", str(record[0]), "visit-fhir", "1", "--out", str(target))
+    result = cli("--db", str(record[0]), "visit-fhir", "1", "--out", str(target))
     assert result.returncode == 2
     assert result.stderr.startswith(f"nurse-app: Could not save the FHIR export to {target}")
     assert len(result.stderr.strip().splitlines()) == 1
