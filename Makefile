@@ -14,8 +14,10 @@ PIP    := PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip
 run: setup
 	$(BIN)/nurse-app
 
+# On every core (pytest-xdist): each worker is its own process with its own QApplication, temporary
+# folders and user folders; a test file stays on one worker (its module fixtures are made once).
 test: setup
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -n auto --dist loadfile
 
 setup: sysdeps $(STAMP)
 

@@ -8,8 +8,18 @@ Qt at all). See ``_finish_qt_work`` for the order of the steps.
 """
 
 import os
+import shutil
+import tempfile
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# The user's config, cache and data folders (QSettings, the content fingerprint stamp, the default
+# record and policy paths) are this test process's own: nothing a test saves there reaches the
+# developer's real settings, another test run, or another pytest-xdist worker (each worker is its
+# own process with its own folders).  Child processes the tests start inherit them.
+_USER_DIRS = tempfile.mkdtemp(prefix="nurse-app-tests-")
+for _var, _sub in (("XDG_CONFIG_HOME", "config"), ("XDG_CACHE_HOME", "cache"), ("XDG_DATA_HOME", "data")):
+    os.environ[_var] = os.path.join(_USER_DIRS, _sub)
 
 import gc
 import sys
@@ -169,6 +179,7 @@ def pytest_unconfigure(config):
     already decided, so exit with it directly: stdout/stderr are flushed first and the exit
     status is pytest's own. A run that never imported Qt exits normally.
     """
+    shutil.rmtree(_USER_DIRS, ignore_errors=True)
     if "PySide6.QtWidgets" not in sys.modules:
         return
     session = getattr(config, "_nurse_app_session", None)

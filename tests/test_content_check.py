@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 
 from nurse_app.core.content import CONTENT_SETS, validate_all
-
-ROOT = Path(__file__).resolve().parents[1]
+from repo_paths import ROOT
 
 CHECK = """
 import pathlib, sys

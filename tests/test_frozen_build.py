@@ -32,12 +32,12 @@ import pytest
 
 from pdf_fonts import embedded_fonts, pdf_text
 from visit_export_helpers import make_visit, open_record
+from repo_paths import ROOT
 
 pytestmark = [pytest.mark.frozen,
               pytest.mark.skipif(find_spec("PyInstaller") is None,
                                  reason="PyInstaller is not installed (make package installs it)")]
 
-ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "dist" / "nurse-app"
 EXE = APP / "nurse-app"
 NAME = "Łucja Wójcik"

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QFileDialog
 from nurse_app.core.guides import load_guides
 from nurse_app.reports.handout import CALL_TITLE
 from nurse_app.ui.guides_page import GUIDE_ID_ROLE, SECTION_ROLE, GuidesPage
+from repo_paths import GUIDE_FIXTURES
 
 CONTACT = {"nurse": "Zoë Ødegård-Müller", "phone": "555-0142"}
 
@@ -192,7 +193,7 @@ def test_print_handout_prints_the_same_content(qtbot, page, tmp_path):
 
 
 def test_broken_guide_file_is_reported_on_the_page_not_a_crash(qtbot, tmp_path):
-    fixture = Path(__file__).parent / "fixtures" / "guides" / "dermatomyositis.md"
+    fixture = GUIDE_FIXTURES / "dermatomyositis.md"
     (tmp_path / "dermatomyositis.md").write_text(
         fixture.read_text(encoding="utf-8").replace("## Usual treatment", "## Treatment"), encoding="utf-8")
     widget = GuidesPage(guides_folder=tmp_path)
@@ -205,7 +206,7 @@ def test_broken_guide_file_is_reported_on_the_page_not_a_crash(qtbot, tmp_path):
 
 
 def test_page_can_show_a_fixture_folder(qtbot):
-    widget = GuidesPage(guides_folder=Path(__file__).parent / "fixtures" / "guides")
+    widget = GuidesPage(guides_folder=GUIDE_FIXTURES)
     qtbot.addWidget(widget)
     assert result_ids(widget) == ["dermatomyositis"]
     type_query(qtbot, widget, "JDM")

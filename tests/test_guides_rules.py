@@ -15,8 +15,9 @@ import pytest
 from nurse_app.core.errors import ResourceError
 from nurse_app.core.guides import (REQUIRED_SECTIONS, guide_html, load_guides, markdown_to_text,
                                    section_anchor)
+from repo_paths import GUIDE_FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures" / "guides"
+FIXTURES = GUIDE_FIXTURES
 SAMPLE = (FIXTURES / "dermatomyositis.md").read_text(encoding="utf-8")
 REGIMENS = {"dermatomyositis", "pemphigus"}
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -11,8 +9,9 @@ from hypothesis import strategies as st
 from nurse_app.core.guides import REQUIRED_SECTIONS, load_guides
 from nurse_app.store.guide_index import (ALIASES_LABEL, CODES_LABEL, HIT_END, HIT_START, GuideIndex,
                                          SearchHit)
+from repo_paths import GUIDE_FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures" / "guides"
+FIXTURES = GUIDE_FIXTURES
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ comments; the tests go through ``calculate`` and the real ``calc`` command."""
 
 import json
 import tomllib
-from pathlib import Path
 
 import pytest
 
@@ -14,8 +13,9 @@ from nurse_app.core.dosing import DoseRequest, age_in_years, calculate
 from nurse_app.core.errors import InputError
 from nurse_app.core.vitals import measure
 from nurse_app.store.validation import measure as store_measure
+from repo_paths import ROOT
 
-RESOURCES = Path(__file__).resolve().parents[1] / "resources"
+RESOURCES = ROOT / "resources"
 
 
 def calc(**kw):

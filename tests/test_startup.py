@@ -17,7 +17,6 @@ from PySide6.QtCore import QSettings
 
 from nurse_app.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("reportlab", "fhir", "pydantic", "markdown_it")
 
 

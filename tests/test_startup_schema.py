@@ -14,6 +14,7 @@ import pytest
 
 from nurse_app.store import Store, expected_schema, genuine, schema
 from nurse_app.store import _schema_snapshot as snap
+from repo_paths import ROOT
 
 
 def _clear_caches() -> None:
@@ -104,8 +105,7 @@ def test_benchmark_reference_window_with_a_table_is_ready(tmp_path):
     import os
     import subprocess
     import sys
-    from pathlib import Path
-    script = Path(__file__).resolve().parents[1] / "benchmarks" / "bare_window.py"
+    script = ROOT / "benchmarks" / "bare_window.py"
     p = subprocess.run([sys.executable, str(script), "--table"], capture_output=True, text=True, timeout=120,
                        env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path)})
     assert p.returncode == 0 and p.stdout.strip() == "ready", p.stdout + p.stderr

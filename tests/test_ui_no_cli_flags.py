@@ -16,8 +16,9 @@ from nurse_app.store import Store
 from nurse_app.store.errors import DatabaseLocationError
 from nurse_app.store.location import ensure_folder
 from nurse_app.ui.main_window import MainWindow
+from repo_paths import ROOT
 
-UI = Path(__file__).resolve().parents[1] / "nurse_app" / "ui"
+UI = ROOT / "nurse_app" / "ui"
 # "--db", "--db NEW_FILE", "--patients N": two hyphens and a lower-case word (not "—" or "---").
 FLAG = re.compile(r"(?<![-\w])--[a-z][a-z0-9-]*")
 
