@@ -100,3 +100,15 @@ def test_catalogue_listings(cli, command, key):
 def test_version(cli):
     p = cli("--version")
     assert p.returncode == 0 and p.stdout.startswith("nurse-app ")
+
+
+def test_an_in_process_run_leaves_no_policy_behind(cli, tmp_path):
+    """main() is called many times in one test process: --policy lasts one run only."""
+    from nurse_app.core import policy
+    before = policy.explicit_policy_path()
+    p = cli("--policy", tmp_path / "no-such-policy.toml", "calc", "--product", "privigen", "--weight", "70kg",
+            "--regimen", "pemphigus")
+    assert p.returncode == 2 and "no-such-policy.toml" in p.stderr and "Traceback" not in p.stderr
+    assert policy.explicit_policy_path() == before
+    p = cli("calc", "--product", "privigen", "--weight", "70kg", "--regimen", "pemphigus")
+    assert p.returncode == 0, p.stderr
