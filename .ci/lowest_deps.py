@@ -67,7 +67,8 @@ def main() -> int:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     env.pop("PYTHONPATH", None)
     tests = sorted({str(p.relative_to(ROOT)) for pattern in TESTS for p in ROOT.glob(pattern)})
-    run(py, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests, cwd=ROOT, env=env)
+    run(py, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "auto", "--dist", "loadfile", *tests,
+        cwd=ROOT, env=env)
     # The installed copy (not the checkout) from another folder: imports, content, window.
     elsewhere = VENV / "elsewhere"
     elsewhere.mkdir(exist_ok=True)
