@@ -1,4 +1,4 @@
-"""Worker processes for tests/test_integrity_concurrency.py (importable by a spawned child)."""
+"""Worker processes for tests/reliability/test_integrity_concurrency.py (importable by a spawned child)."""
 
 from __future__ import annotations
 

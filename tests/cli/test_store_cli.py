@@ -1,5 +1,5 @@
 """``nurse-app backup | restore | check-db | demo-data`` through the entry point ``cli.main``
-(tests/test_cli_smoke.py runs the installed ``nurse-app`` script as a real process)."""
+(tests/cli/test_cli_smoke.py runs the installed ``nurse-app`` script as a real process)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """``nurse-app calc | products | regimens | --version`` through the entry point ``cli.main``, in process
-(tests/test_cli_smoke.py runs the real ``python -m nurse_app`` process)."""
+(tests/cli/test_cli_smoke.py runs the real ``python -m nurse_app`` process)."""
 
 import json
 
