@@ -61,6 +61,33 @@ def age_years(date_of_birth: str | _dt.date | None, on: _dt.date) -> float | Non
     return None if born > on else age_in_years(born, on)
 
 
+def whole_years(date_of_birth: str | _dt.date | None, on: _dt.date) -> int | None:
+    """The age a nurse says (whole years) on ``on``: ``int`` of :func:`age_years`."""
+    years = age_years(date_of_birth, on)
+    return None if years is None else int(years)
+
+
+def visit_moment(visit: Mapping[str, object], *, created: bool = True) -> str | None:
+    """When a visit happened, as stored UTC text: started, else scheduled, else (``created``)
+    when it was entered; None when there is no such time."""
+    for key in ("started_at", "scheduled_at", "created_at") if created else ("started_at", "scheduled_at"):
+        value = visit.get(key)
+        if value:
+            return str(value)
+    return None
+
+
+def local_day(moment: str) -> _dt.date:
+    """The laptop's local calendar day of a stored UTC time (``2025-03-01T23:30:00.000Z``)."""
+    return _dt.datetime.fromisoformat(moment).astimezone().date()
+
+
+def visit_day(visit: Mapping[str, object], *, created: bool = True) -> _dt.date | None:
+    """The local day of the visit (see :func:`visit_moment`); None without a time."""
+    moment = visit_moment(visit, created=created)
+    return local_day(moment) if moment else None
+
+
 RISK_LABELS = {"renal": "Renal risk", "thrombosis": "Thrombosis risk",
                "first-infusion": "First infusion or brand switch"}
 

@@ -35,7 +35,9 @@ Patients
     indication=None, prescriber="", notes="", archived=False)`` -> id;
     ``update_patient(id, **changes)``, ``get_patient(id)``,
     ``find_patients(query="", include_archived=False, limit=200)`` (name or MRN, ignores
-    case and accents), ``delete_patient(id)`` (only without visits: archive instead).
+    case and accents), ``find_patients_with_last_visit(...)`` (the same, each with
+    ``last_visit_at``, in one query), ``delete_patient(id)`` (only without visits: archive
+    instead).
 Weights
     ``add_weight(patient_id, weight_kg, measured_on=today, note="")``,
     ``patient_weights(patient_id)`` (newest first), ``delete_weight(id)``.

@@ -414,17 +414,36 @@ class Store(FollowupStore):
     def get_patient(self, patient_id: int) -> dict:
         return self._get("patients", patient_id)
 
+    @staticmethod
+    def _patient_filter(query: str, include_archived: bool) -> tuple[str, list]:
+        """The WHERE clause (over ``p``) and parameters of the patient search."""
+        needle = _fold(query.strip()).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        clauses, params = [], []
+        if needle:      # no search text: every patient (name and MRN are never NULL)
+            clauses.append("(nurse_fold(p.name) LIKE ? ESCAPE '\\' OR nurse_fold(p.mrn) LIKE ? ESCAPE '\\')")
+            params += [f"%{needle}%"] * 2
+        if not include_archived:
+            clauses.append("p.archived = 0")
+        return " AND ".join(clauses) or "1", params
+
     def find_patients(self, query: str = "", *, include_archived: bool = False,
                       limit: int = 200) -> list[dict]:
         """Patients whose name or MRN contains ``query`` (ignoring case and accents)."""
-        needle = _fold(query.strip()).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        sql = ("SELECT * FROM patients WHERE (nurse_fold(name) LIKE ? ESCAPE '\\' "
-               "OR nurse_fold(mrn) LIKE ? ESCAPE '\\')")
-        if not include_archived:
-            sql += " AND archived = 0"
-        sql += " ORDER BY name COLLATE NOCASE, id LIMIT ?"
-        pattern = f"%{needle}%"
-        return self._list(sql, [pattern, pattern, limit])
+        where, params = self._patient_filter(query, include_archived)
+        return self._list(f"SELECT p.* FROM patients p WHERE {where} "
+                          f"ORDER BY p.name COLLATE NOCASE, p.id LIMIT ?", [*params, limit])
+
+    def find_patients_with_last_visit(self, query: str = "", *, include_archived: bool = False,
+                                      limit: int = 200) -> list[dict]:
+        """:meth:`find_patients`, each patient with ``last_visit_at``: the latest stored moment
+        (started, else scheduled, else created) of any of their visits, None without one.
+        One query (a GROUP BY over visits), not one per patient."""
+        where, params = self._patient_filter(query, include_archived)
+        return self._list(
+            "SELECT p.*, lv.last_visit_at FROM patients p LEFT JOIN ("
+            "SELECT patient_id, MAX(COALESCE(started_at, scheduled_at, created_at)) AS last_visit_at "
+            "FROM visits GROUP BY patient_id) AS lv ON lv.patient_id = p.id "
+            f"WHERE {where} ORDER BY p.name COLLATE NOCASE, p.id LIMIT ?", [*params, limit])
 
     def delete_patient(self, patient_id: int) -> None:
         """Delete a patient entered by mistake (refused once any visit exists: archive instead)."""

@@ -30,9 +30,10 @@ from nurse_app.core.errors import InputError, NurseAppError
 from nurse_app.core.formatting import fmt_change, fmt_qty, fmt_date
 from nurse_app.core.units import parse_number, weight_to_kg
 from nurse_app.core.visit_logic import (RISK_LABELS, age_years, first_infusion_of_product, request_from_order,
-                                        visit_risks)
+                                        visit_day, visit_risks)
 from nurse_app.store import Store, to_local
 from nurse_app.store.demo import MRN_PREFIX
+from nurse_app.services.patients import LIST_LIMIT, PatientListRow, has_patients, patient_list
 from nurse_app.store.times import today_local
 from nurse_app.ui.forms import MessageBanner
 from nurse_app.ui.patient_forms import SEX_LABELS, OrderDialog, PatientDialog, days_text, indication_text
@@ -40,13 +41,7 @@ from nurse_app.ui.profile_dialog import NurseProfileDialog
 from nurse_app.ui.widgets import (allergy_colour, ATTENTION_COLOUR, ERROR_COLOUR, FieldWithError, Section, read_only_table,
                                   text_colour, two_panes)
 
-LIST_LIMIT = 1000
 ID_ROLE = Qt.UserRole + 1
-
-
-def _visit_day(visit: dict) -> str:
-    moment = visit.get("started_at") or visit.get("scheduled_at") or visit.get("created_at")
-    return to_local(moment).date().isoformat() if moment else ""
 
 
 class _KeyFilter(QObject):
@@ -170,7 +165,6 @@ class PatientsPage(QWidget):
         self.setObjectName("patients_page")
         self.store = store
         self.catalogue = catalogue or load_catalogue()
-        self._last_visit: dict[int, str] = {}   # patient id -> last visit date (cached per refresh)
         self._patient: dict | None = None
         self._order: dict | None = None
         self._draft_visit_id: int | None = None
@@ -509,7 +503,6 @@ class PatientsPage(QWidget):
     # ================================================================== public
     def refresh(self, select_id: int | None = None) -> None:
         """Reload from the store (after demo data, a restore, or another window's change)."""
-        self._last_visit.clear()
         self._columns_fitted = False
         self._apply_filter(select_id)
 
@@ -595,8 +588,8 @@ class PatientsPage(QWidget):
         keep = select_id if select_id is not None else self.current_patient_id()
         query = self.search.text()
         try:
-            has_any = bool(self.store.find_patients("", include_archived=True, limit=1))
-            rows = self.store.find_patients(query, limit=LIST_LIMIT) if has_any else []
+            has_any = has_patients(self.store)
+            rows = patient_list(self.store, query, limit=LIST_LIMIT) if has_any else []
             self.model.set_rows([self._list_row(p) for p in rows])
         except NurseAppError as exc:
             self.banner.show_message(str(exc))
@@ -614,15 +607,12 @@ class PatientsPage(QWidget):
         if not self.model.rowCount():
             self._show_patient(None)
 
-    def _list_row(self, patient: dict) -> dict:
-        if patient["id"] not in self._last_visit:
-            visits = self.store.patient_visits(patient["id"])
-            self._last_visit[patient["id"]] = _visit_day(visits[0]) if visits else ""
-        return {"id": patient["id"], "name": patient["name"], "mrn": patient["mrn"],
-                "date_of_birth": patient["date_of_birth"],
-                "indication": indication_text(self.catalogue, patient["indication"], short=True),
-                "indication_full": indication_text(self.catalogue, patient["indication"]),
-                "last_visit": self._last_visit[patient["id"]]}
+    def _list_row(self, patient: PatientListRow) -> dict:
+        return {"id": patient.id, "name": patient.name, "mrn": patient.mrn,
+                "date_of_birth": patient.date_of_birth,
+                "indication": indication_text(self.catalogue, patient.indication, short=True),
+                "indication_full": indication_text(self.catalogue, patient.indication),
+                "last_visit": patient.last_visit_day.isoformat() if patient.last_visit_day else ""}
 
     def _update_count(self, shown: int, query: str) -> None:
         if query.strip() and not shown:
@@ -691,7 +681,6 @@ class PatientsPage(QWidget):
         self._show_weights(weights)
         self._show_visits(visits)
         self._show_calls(patient_id)
-        self._last_visit[patient_id] = _visit_day(visits[0]) if visits else ""
         if not self.weighed_on.text():
             self.weighed_on.edit.setText(today_local().isoformat())
         self.patient_selected.emit(patient_id)
@@ -809,10 +798,10 @@ class PatientsPage(QWidget):
         self.draft_label.setVisible(bool(drafts))
         self.resume_button.setVisible(bool(drafts))
         if drafts:
-            self.draft_label.setText(f"A visit of {fmt_date(_visit_day(drafts[0]))} is still open (not signed).")
+            self.draft_label.setText(f"A visit of {fmt_date(visit_day(drafts[0]))} is still open (not signed).")
         self.visit_table.setRowCount(len(visits))
         for row, v in enumerate(visits):
-            cells = [fmt_date(_visit_day(v)), f"Day {v['course_day']} of {v['course_days']}",
+            cells = [fmt_date(visit_day(v)), f"Day {v['course_day']} of {v['course_days']}",
                      v["status"].capitalize()]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
