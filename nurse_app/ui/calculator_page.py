@@ -84,7 +84,7 @@ class CalculatorPage(QWidget):
         self.catalogue = catalogue or load_catalogue()
         self.result: DoseResult | None = None
         self._acks = AcknowledgementLog()
-        self._baseline: BaselineWeight | None = None   # set in visit mode (lock_order)
+        self._baseline: BaselineWeight | None = None   # set in visit mode (lock_request)
         self._locked: DoseRequest | None = None         # visit mode: the order's request (lock_request)
         self._current_warnings: list = []
         self._timer = QTimer(self, singleShot=True, interval=120)
@@ -371,52 +371,41 @@ class CalculatorPage(QWidget):
             self.days.edit.setText(days)
         self.recalculate()
 
-    def lock_order(self, *, product: str, regimen: str | None, dose: float | None, days: int | None,
-                   indication: str | None, height_cm: float | None, sex: str | None,
-                   baseline: BaselineWeight | None = None, weight_basis: str = "auto",
-                   max_rate: float | None = None, age_years: float | None = None) -> None:
-        """Visit mode: the order (with its weight basis and rate cap) and the patient's height and
-        sex come from the record and cannot be changed here; only today's weight (and risk flags)
-        are typed.  Today's
-        weight is checked against ``baseline`` (the weight the order was written for)."""
-        self._baseline = baseline
-        self.product.setCurrentIndex(self.product.findData(product))
-        self.regimen.setCurrentIndex(self.regimen.findData(regimen if regimen else CUSTOM))
-        self.dose.edit.setText(fmt_number(dose, 4) if dose is not None else "")
-        self.days.edit.setText(str(days) if days is not None else "")
-        if indication is not None:
-            self.indication.setCurrentIndex(max(self.indication.findData(indication), 0))
-        self.height.edit.setText(fmt_number(height_cm, 1) if height_cm else "")
-        self.height.unit.setCurrentText("cm")
-        self.sex.setCurrentIndex(max(self.sex.findData(sex), 0))
-        self.basis.setCurrentIndex(max(self.basis.findData(weight_basis), 0))
-        self.max_rate.edit.setText(fmt_number(max_rate, 2) if max_rate is not None else "")
-        self.max_rate.edit.setPlaceholderText("none in the order")
-        if age_years is not None:
-            self.age.edit.setText(fmt_number(age_years, 1))
-        for widget in (self.product, self.regimen, self.dose.edit, self.days.edit, self.indication,
-                       self.height.edit, self.height.unit, self.sex, self.basis, self.max_rate.edit):
-            widget.setEnabled(False)
-        self.recalculate()
-
     def lock_request(self, request: DoseRequest) -> None:
-        """Visit mode from THE order request (``visit_logic.request_from_order``): it is used as
+        """Visit mode from THE order request (``services.orders.visit_dose_plan``): it is used as
         it is, never turned into field text and parsed back (no rounding of the dose or the
-        rate cap on the way); only today's weight is typed.  The fields and risk boxes show the
-        order, disabled."""
+        rate cap on the way); only today's weight is typed and checked against the request's
+        baseline (the weight the order was written for).  The order's fields, the patient's
+        height, sex and age and the risk boxes show the request, disabled: they are display
+        only, never read back."""
         self._locked = request
-        baseline = (BaselineWeight(request.baseline_weight_kg, request.baseline_weighed_on or "")
-                    if request.baseline_weight_kg is not None else None)
+        self._baseline = (BaselineWeight(request.baseline_weight_kg, request.baseline_weighed_on or "")
+                          if request.baseline_weight_kg is not None else None)
         for key, box in self.risk_boxes.items():
             box.blockSignals(True)
             box.setChecked(key in request.risks)
             box.blockSignals(False)
             box.setEnabled(False)
-        self.lock_order(product=request.product_id, regimen=request.regimen_id, dose=request.dose_g_per_kg,
-                        days=request.days, indication=request.indication, height_cm=request.height_cm,
-                        sex=request.sex, baseline=baseline, weight_basis=request.weight_basis,
-                        max_rate=request.max_rate_mg_kg_min, age_years=request.age_years)
-        self.age.edit.setEnabled(False)        # from the date of birth, on the visit day
+        self.product.setCurrentIndex(self.product.findData(request.product_id))
+        self.regimen.setCurrentIndex(self.regimen.findData(request.regimen_id or CUSTOM))
+        self.dose.edit.setText(fmt_number(request.dose_g_per_kg, 4) if request.dose_g_per_kg is not None else "")
+        self.days.edit.setText(str(request.days) if request.days is not None else "")
+        if request.indication is not None:
+            self.indication.setCurrentIndex(max(self.indication.findData(request.indication), 0))
+        self.height.edit.setText(fmt_number(request.height_cm, 1) if request.height_cm else "")
+        self.height.unit.setCurrentText("cm")
+        self.sex.setCurrentIndex(max(self.sex.findData(request.sex), 0))
+        self.basis.setCurrentIndex(max(self.basis.findData(request.weight_basis), 0))
+        self.max_rate.edit.setText(fmt_number(request.max_rate_mg_kg_min, 2)
+                                   if request.max_rate_mg_kg_min is not None else "")
+        self.max_rate.edit.setPlaceholderText("none in the order")
+        if request.age_years is not None:
+            self.age.edit.setText(fmt_number(request.age_years, 1))
+        for widget in (self.product, self.regimen, self.dose.edit, self.days.edit, self.indication,
+                       self.height.edit, self.height.unit, self.sex, self.basis, self.max_rate.edit,
+                       self.age.edit):
+            widget.setEnabled(False)
+        self.recalculate()
 
     def restore_acknowledgements(self, acknowledgements: list[dict]) -> None:
         """Re-apply acknowledgements saved with a visit (same warning text only)."""

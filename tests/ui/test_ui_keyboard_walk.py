@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QAbstractButton, QApplication, QCheckBox, QLabel,
 
 from qt_helpers import run_in_dialog, type_text
 from nurse_app.core.checklists import DONE
-from nurse_app.core.visit_logic import BaselineWeight
+from nurse_app.core.dosing import DoseRequest
 from nurse_app.store import Store
 from nurse_app.ui import visit_export
 from nurse_app.ui.calculator_page import CalculatorPage
@@ -243,8 +243,9 @@ def test_baseline_change_that_rounds_to_zero_has_no_sign_and_one_warning_reads_r
     page = CalculatorPage()
     qtbot.addWidget(page)
     show_active(qtbot, page)
-    page.lock_order(product="gamunex-c", regimen="pemphigus", dose=None, days=None, indication=None,
-                    height_cm=168, sex="female", baseline=BaselineWeight(70, "2026-01-05"))
+    page.lock_request(DoseRequest(product_id="gamunex-c", weight_kg=0.0, regimen_id="pemphigus",
+                                  height_cm=168, sex="female", baseline_weight_kg=70,
+                                  baseline_weighed_on="2026-01-05"))
     page.set_inputs(weight="154.3", weight_unit="lb")            # 69.99 kg: 0.01 % under the baseline
     assert "(5 Jan 2026, 0 %)" in page.weights_label.text()
     assert "−0" not in page.weights_label.text()
