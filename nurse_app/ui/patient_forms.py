@@ -23,6 +23,7 @@ from nurse_app.core.errors import InputError, NurseAppError
 from nurse_app.core.formatting import fmt_number, fmt_qty
 from nurse_app.core.units import height_to_cm, parse_number, weight_to_kg
 from nurse_app.core.visit_logic import RISK_LABELS, order_risks, request_from_order
+from nurse_app.services.orders import save_order
 from nurse_app.store import Store
 from nurse_app.store.fields import PATIENT, SEXES
 from nurse_app.store.times import today_local
@@ -587,15 +588,8 @@ class OrderDialog(FormDialog):
             return False
         try:
             values = self.values()
-            with self.store.transaction():
-                if self.weight is not None:
-                    self.store.add_weight(self.patient_id, self._weight_kg())
-                if self.order_id is not None:
-                    self.store.update_order(self.order_id, **values)
-                else:
-                    for order in self.store.patient_orders(self.patient_id, active_only=True):
-                        self.store.update_order(order["id"], active=False)
-                    self.order_id = self.store.create_order(self.patient_id, **values)
+            self.order_id = save_order(self.store, self.patient_id, values, order_id=self.order_id,
+                                       weight_kg=self._weight_kg() if self.weight is not None else None)
         except NurseAppError as exc:   # show_error marks the named field, else the banner
             self.show_error(exc)
             return False

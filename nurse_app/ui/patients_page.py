@@ -25,14 +25,13 @@ from PySide6.QtWidgets import (QAbstractItemView, QDialog, QFormLayout, QFrame, 
 
 from nurse_app.core.catalogue import Catalogue, load_catalogue
 from nurse_app.core.allergies import NONE_KNOWN, NOT_RECORDED, allergies
-from nurse_app.core.dosing import calculate
 from nurse_app.core.errors import InputError, NurseAppError
 from nurse_app.core.formatting import fmt_change, fmt_qty, fmt_date
 from nurse_app.core.units import parse_number, weight_to_kg
-from nurse_app.core.visit_logic import (RISK_LABELS, age_years, first_infusion_of_product, request_from_order,
-                                        visit_day, visit_risks)
+from nurse_app.core.visit_logic import RISK_LABELS, visit_day, whole_years
 from nurse_app.store import Store, to_local
 from nurse_app.store.demo import MRN_PREFIX
+from nurse_app.services.orders import order_dose_summary
 from nurse_app.services.patients import LIST_LIMIT, PatientListRow, has_patients, patient_list
 from nurse_app.store.times import today_local
 from nurse_app.ui.forms import MessageBanner
@@ -677,7 +676,7 @@ class PatientsPage(QWidget):
         self.name_label.setText(patient["name"])
         self._show_demographics(patient)
         self._show_allergies(patient["allergies"])
-        self._show_order(patient, self._order, weights[0] if weights else None)
+        self._show_order(patient, self._order)
         self._show_weights(weights)
         self._show_visits(visits)
         self._show_calls(patient_id)
@@ -686,9 +685,9 @@ class PatientsPage(QWidget):
         self.patient_selected.emit(patient_id)
 
     def _show_demographics(self, p: dict) -> None:
-        age = age_years(p["date_of_birth"], today_local())
+        age = whole_years(p["date_of_birth"], today_local())
         parts = [f"MRN {p['mrn']}",
-                 f"born {fmt_date(p['date_of_birth'])}" + (f" ({int(age)} years)" if age is not None else ""),
+                 f"born {fmt_date(p['date_of_birth'])}" + (f" ({age} years)" if age is not None else ""),
                  SEX_LABELS.get(p["sex"], p["sex"])]
         if p["height_cm"] is not None:
             parts.append(fmt_qty(p["height_cm"], "cm"))
@@ -719,7 +718,7 @@ class PatientsPage(QWidget):
             f"QLabel {{ border: 2px solid {colour}; border-radius: 4px; padding: 6px; color: {colour}; "
             f"font-weight: bold; font-size: 115%; }}")
 
-    def _show_order(self, patient: dict, order: dict | None, latest_weight: dict | None) -> None:
+    def _show_order(self, patient: dict, order: dict | None) -> None:
         self.order_holder.setVisible(order is not None)
         self.new_order_button.setVisible(order is not None)
         self.order_button.setText("Edit &order…" if order else "Add &order…")
@@ -748,27 +747,26 @@ class PatientsPage(QWidget):
         v["prescriber"].setText(order["prescriber"])
         v["start_date"].setText(fmt_date(order["start_date"]))
         self.order_summary.setStyleSheet("")
-        self.order_summary.setText(self._order_meaning(patient, order, latest_weight))
+        self.order_summary.setText(self._order_meaning(patient, order))
 
-    def _order_meaning(self, patient: dict, order: dict, latest_weight: dict | None) -> str:
+    def _order_meaning(self, patient: dict, order: dict) -> str:
         """What the order comes to at the latest weight (or why it cannot be worked out)."""
-        if latest_weight is None:
-            return "Add a weight to see what this order comes to in grams."
         try:
-            # The one builder, as the next visit will call it: the order's basis, rate cap and
+            # The service works it out as the next visit will: the order's basis, rate cap and
             # risks, the age today, first-infusion when no signed visit gave this product yet.
-            first = first_infusion_of_product(order["product_id"], self.store.earlier_visits(patient["id"]))
-            r = calculate(request_from_order(order, patient, latest_weight["weight_kg"], on=today_local(),
-                                             risks=visit_risks(order, first)), self.catalogue)
+            summary = order_dose_summary(self.store, patient["id"], order, catalogue=self.catalogue)
         except NurseAppError as exc:
             return f"<span style='color:{text_colour(ERROR_COLOUR)}'>This order cannot be worked out: {escape(str(exc))}</span>"
+        if summary is None:
+            return "Add a weight to see what this order comes to in grams."
+        r, first = summary.result, summary.first_infusion
         per_day = "" if r.days == 1 else f" ({fmt_qty(r.daily_dose_g, 'g')} a day)"
         steps = r.rate_steps
         rates = (f"rate {fmt_qty(steps[0].ml_per_h, 'mL/h')} rising to {fmt_qty(steps[-1].ml_per_h, 'mL/h')}"
                  if len(steps) > 1 else f"rate {fmt_qty(steps[0].ml_per_h, 'mL/h')}")
         risks = ", ".join(RISK_LABELS[k] for k in sorted(r.request.risks))
         first_text = " First infusion of this product for the patient." if first else ""
-        return (f"At {fmt_qty(latest_weight['weight_kg'], 'kg')} (weighed {fmt_date(latest_weight['measured_on'])}): "
+        return (f"At {fmt_qty(summary.weight_kg, 'kg')} (weighed {fmt_date(summary.weighed_on)}): "
                 f"<b>{fmt_qty(r.total_dose_g, 'g')} per course</b>{per_day}, "
                 f"{fmt_qty(r.daily_volume_ml, 'mL')} a day, {rates}"
                 f" (dosing weight {fmt_qty(r.weight.dosing_kg, 'kg')}, {r.weight.basis})."

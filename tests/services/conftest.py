@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from nurse_app.store import Store
+from store_helpers import open_store
 
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     """A new record file with a nurse profile (every entry is stamped with it)."""
-    with Store.open(tmp_path / "record.db") as s:
-        s.set_nurse_profile("Ana Núñez", "RN")
+    with open_store(tmp_path / "record.db") as s:
         yield s

@@ -5,28 +5,10 @@ from __future__ import annotations
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from nurse_app.core.formatting import fmt_number
-from nurse_app.core.visit_logic import (RISK_LABELS, baseline_weight, first_infusion_of_product, order_risks,
-                                        request_from_order, visit_risks)
-from nurse_app.store import to_local
-from nurse_app.store.times import today_local
+from nurse_app.core.visit_logic import RISK_LABELS
+from nurse_app.services.orders import visit_dose_plan
 from nurse_app.ui.calculator_page import CalculatorPage
 from nurse_app.ui.visit.common import VisitContext, attempt, error_label
-
-
-def visit_request(store, visit: dict, patient: dict, order: dict):
-    """The visit's dose request (the one builder, ``request_from_order``): the order, the
-    patient's age on the visit day, the order's risks plus first-infusion when no earlier
-    signed visit gave this product, and the baseline weight.  Returns (request, first)."""
-    earlier = store.earlier_visits(patient["id"], visit["id"])
-    first = first_infusion_of_product(order["product_id"], earlier)
-    moment = visit.get("started_at") or visit.get("scheduled_at")
-    day = to_local(moment).date() if moment else today_local()
-    request = request_from_order(order, patient, 0.0, on=day, risks=visit_risks(order, first),
-                                 baseline=baseline_weight(
-                                     [w for w in store.patient_weights(patient["id"])
-                                      if w.get("visit_id") != visit["id"]],     # not its own weight
-                                     order.get("start_date")))
-    return request, first
 
 
 class DoseTab(QWidget):
@@ -71,20 +53,14 @@ class DoseTab(QWidget):
         self.course_day.setValue(visit["course_day"])
         self.course_days_label.setText(f"of {visit['course_days']} (worked out from earlier visits on this order; "
                                        f"correct it if a day was given elsewhere)")
-        patient = store.get_patient(visit["patient_id"])
-        order = store.get_order(visit["order_id"]) if visit["order_id"] else None
-        snapshot_at_signing = visit.get("signed_snapshot") or {}
-        if self.ctx.signed and snapshot_at_signing.get("order"):
-            # A signed visit shows the order and patient as they were signed, not as edited since.
-            order = snapshot_at_signing["order"]
-            patient = {**patient, **(snapshot_at_signing.get("patient") or {})}
-        if order is None:
+        plan = visit_dose_plan(store, self.ctx.visit_id)     # a signed visit: the order as signed
+        if plan.request is None:
             self.intro.setText("This visit has no IVIG order: the calculator below is free to use, "
                                "but its result is not saved with the visit.")
             return
-        request, first = visit_request(store, visit, patient, order)
-        self.calculator.lock_request(request)
-        risks = ", ".join(RISK_LABELS[r] for r in sorted(order_risks(order))) or "none"
+        first = plan.first_infusion
+        self.calculator.lock_request(plan.request)
+        risks = ", ".join(RISK_LABELS[r] for r in sorted(plan.order_risks)) or "none"
         first_text = ("<br><b>First infusion of this product for the patient</b> (no earlier signed visit with "
                       "it): first-infusion is set automatically." if first else "")
         self.intro.setText("Weigh the patient and type today's weight: the dose from the order is worked out and "
