@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Callable
 
 from PySide6.QtCore import QObject, Qt, Signal
@@ -11,6 +10,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QPushButton, QT
 
 from nurse_app.core.errors import NurseAppError
 from nurse_app.store import Store, to_local
+from nurse_app.store.times import now_utc   # the one clock of the record (re-exported for the tabs)
 from nurse_app.ui.widgets import error_label
 
 __all__ = ["EntryFormTab", "VisitContext", "RowRemoval", "attempt", "enter_pressed_in", "error_label", "local_time", "now_utc"]
@@ -34,10 +34,6 @@ class VisitContext(QObject):
     def signed(self) -> bool:
         """Read-only: signed, or voided (entered by mistake; kept as it was)."""
         return self.visit["status"] != "draft"
-
-
-def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def local_time(text: str | None, with_date: bool = False) -> str:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMessageBox, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget)
 
-from nurse_app.ui.visit.common import VisitContext, attempt, error_label, local_time, now_utc
+from nurse_app.services.signing import add_addendum, sign_visit, signing_state
+from nurse_app.store.times import now_utc
+from nurse_app.ui.visit.common import VisitContext, attempt, error_label, local_time
 from nurse_app.ui.widgets import ATTENTION_COLOUR, OK_COLOUR, Section, text_colour
 
 
@@ -90,12 +92,10 @@ class SignTab(QWidget):
                 or "No addenda.")
             return
         self.signature.setText("")
-        problems = store.signing_problems(vid)
-        calc = visit.get("calculation") or {}
-        pending = calc.get("pending_warnings") or []
-        items = [f"<li>{p[0].upper() + p[1:]}</li>" for p in problems]
-        items += [f"<li>Calculation warning not acknowledged: {w}</li>" for w in pending]
-        if not calc and visit.get("order_id"):
+        state = signing_state(store, vid, visit)
+        items = [f"<li>{p[0].upper() + p[1:]}</li>" for p in state.problems]
+        items += [f"<li>Calculation warning not acknowledged: {w}</li>" for w in state.pending_warnings]
+        if state.missing_calculation:
             items.append("<li>No dose calculation saved: enter today's weight on the Dose tab.</li>")
         if items:
             self.problems.setText(f"<p style='color:{text_colour(ATTENTION_COLOUR)}'><b>Still to do:</b></p>"
@@ -105,7 +105,7 @@ class SignTab(QWidget):
                                   f"items, including the itchy blistering rash that can appear 8 to 10 days after "
                                   f"IVIG.</p>")
         self.end_button.setEnabled(not visit.get("ended_at"))
-        self.sign_button.setEnabled(not problems and not pending)
+        self.sign_button.setEnabled(state.can_sign)
 
     def _set_end(self) -> None:
         if attempt(self.error, lambda: self.ctx.store.update_visit(self.ctx.visit_id, ended_at=now_utc())):
@@ -120,17 +120,13 @@ class SignTab(QWidget):
                 "Corrections are added as addenda.\n\nSign now?", QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
             if answer != QMessageBox.Yes:
                 return
-        if attempt(self.error, lambda: self.ctx.store.sign_visit(self.ctx.visit_id)):
+        if attempt(self.error, lambda: sign_visit(self.ctx.store, self.ctx.visit_id)):
             self.ctx.changed.emit("visit")
             self.signed.emit()
 
     def _add_addendum(self) -> None:
-        text = self.addendum_text.toPlainText().strip()
-        if not text:
-            self.addendum_error.setText("Write the addendum first.")
-            self.addendum_error.show()
-            return
-        if attempt(self.addendum_error, lambda: self.ctx.store.add_addendum(self.ctx.visit_id, text)):
+        text = self.addendum_text.toPlainText()
+        if attempt(self.addendum_error, lambda: add_addendum(self.ctx.store, self.ctx.visit_id, text)):
             self.addendum_text.clear()
             self.ctx.changed.emit("addenda")
 
