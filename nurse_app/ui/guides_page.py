@@ -20,7 +20,8 @@ from html import escape
 from pathlib import Path
 from typing import Mapping
 
-from PySide6.QtCore import QEvent, QObject, QRunnable, QSize, Qt, QThreadPool, QTimer, QUrl, Signal
+import shiboken6
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAbstractTextDocumentLayout, QDesktopServices, QKeyEvent, QPalette, QTextDocument
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (QApplication, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QListWidget,
@@ -33,7 +34,7 @@ from nurse_app.core.guides import Block, Guide, guide_html, load_guides, section
 from nurse_app.reports.handout_text import (CARE_TEAM, CONTACT_FIELDS, REVIEWED_NOTE, SOURCES_TITLE,
                                             SUBTITLE, call_title)
 from nurse_app.store.guide_index import ALIASES_LABEL, GuideIndex
-from nurse_app.ui.tasks import start_job
+from nurse_app.ui.tasks import run_job
 from nurse_app.ui.widgets import fit_placeholder, is_dark
 
 GUIDE_ID_ROLE = Qt.ItemDataRole.UserRole
@@ -129,32 +130,6 @@ class _HitDelegate(QStyledItemDelegate):
         return QSize(int(doc.idealWidth()), int(doc.size().height()) + 2)
 
 
-class _HandoutSignals(QObject):
-    done = Signal(str, int)   # path, pages
-    failed = Signal(str)
-
-
-class _HandoutJob(QRunnable):
-    """Writes one handout PDF on a pool thread; reports back through signals."""
-
-    def __init__(self, guide: Guide, path: str, contact: Mapping[str, str]):
-        super().__init__()
-        self.setAutoDelete(False)  # Python owns it (GuidesPage._jobs) until it reports back
-        self.signals = _HandoutSignals()
-        self._guide, self._path, self._contact = guide, path, dict(contact)
-
-    def run(self) -> None:
-        try:
-            from nurse_app.reports.handout import write_handout_pdf  # reportlab: loaded on first print
-            pages = write_handout_pdf(self._guide, self._path, self._contact)
-        except NurseAppError as exc:
-            self.signals.failed.emit(str(exc))
-        except Exception as exc:  # a PDF failure must reach the nurse as a message, not a crash
-            self.signals.failed.emit(f"Could not create the handout: {exc}")
-        else:
-            self.signals.done.emit(self._path, pages)
-
-
 class GuidesPage(QWidget):
     """Search the condition guides, read one, save or print its patient handout."""
 
@@ -182,8 +157,7 @@ class GuidesPage(QWidget):
             self._regimen_names = _regimen_names()
         except NurseAppError:
             self._regimen_names = {}
-        self._jobs: set[_HandoutJob] = set()
-        self._pool = QThreadPool.globalInstance()
+        self._jobs: set[object] = set()   # the handout being written (one at a time)
         self._build()
         self.show_results("")
         if self.load_error:
@@ -401,27 +375,40 @@ class GuidesPage(QWidget):
         """Write the current guide's handout to ``path`` on a worker thread."""
         if self.current is None or self._jobs:
             return
-        job = _HandoutJob(self.current, path, self.contact)
-        job.signals.done.connect(lambda p, pages, j=job: self._job_done(j, p, pages))
-        job.signals.failed.connect(lambda message, j=job: self._job_failed(j, message))
-        self._jobs.add(job)
+        guide, contact = self.current, dict(self.contact)
+
+        def work(_progress) -> int:
+            from nurse_app.reports.handout import write_handout_pdf  # reportlab: loaded on first print
+            return write_handout_pdf(guide, path, contact)
+
+        token = object()        # this handout, until it reports
+        self._jobs.add(token)
         self.busy.show()
         self.status.setText("Creating the handout…")
         self._update_buttons()
-        start_job(job)   # collects garbage on the GUI thread first
+        # The one job helper keeps the job until it reports; the callbacks run on the GUI thread.
+        run_job(work, failure="Could not create the handout",
+                on_done=lambda pages: self._job_done(token, path, pages),
+                on_failed=lambda message: self._job_failed(token, message))
 
-    def _job_finished(self, job: _HandoutJob) -> None:
-        self._jobs.discard(job)
+    def _job_finished(self, token: object) -> bool:
+        """Forget the handout job; False when the page itself is gone (closed meanwhile)."""
+        self._jobs.discard(token)
+        if not shiboken6.isValid(self):
+            return False
         self.busy.hide()
         self._update_buttons()
+        return True
 
-    def _job_done(self, job: _HandoutJob, path: str, pages: int) -> None:
-        self._job_finished(job)
+    def _job_done(self, token: object, path: str, pages: int) -> None:
+        if not self._job_finished(token):
+            return
         self.status.setText(f"Saved {path} ({pages} page{'s' if pages != 1 else ''}).")
         self.handout_saved.emit(path)
 
-    def _job_failed(self, job: _HandoutJob, message: str) -> None:
-        self._job_finished(job)
+    def _job_failed(self, token: object, message: str) -> None:
+        if not self._job_finished(token):
+            return
         self.status.setText(message)
         self.handout_failed.emit(message)
         if self.isVisible():

@@ -21,24 +21,20 @@ import os
 from typing import Callable
 
 import shiboken6
-from PySide6.QtCore import QLocale, QObject, QRectF, QRunnable, Qt, Signal, Slot
+from PySide6.QtCore import QLocale, QObject, QRectF, Qt, Signal, Slot
 from PySide6.QtGui import QImage, QPageSize, QPainter
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox, QProgressDialog, QWidget
 
 from nurse_app.core.errors import NurseAppError
 from nurse_app.reports.visit_data import VisitSummary
-from nurse_app.ui.tasks import start_job
-
-# Tasks still running (kept alive here until they report back).
-_RUNNING: set["ExportTask"] = set()
-
+from nurse_app.ui.tasks import Job, run_job
 
 class ExportTask(QObject):
     """One save, export or print in progress; ``finished(ok, text)`` fires once.
 
-    It lives on the GUI thread, so the worker's signals reach its slots queued, on
-    the GUI thread, where the result is handled and any message box is shown.
+    The job helper (:func:`nurse_app.ui.tasks.run_job`) calls its slots on the GUI thread,
+    where the result is handled and any message box is shown.
     After a failure ``message_box`` is the (non-blocking) warning shown to the nurse.
     """
 
@@ -50,7 +46,7 @@ class ExportTask(QObject):
         self.message_box: QMessageBox | None = None
         self._parent, self._error_title, self._failure = parent, error_title, failure
         self._on_done, self._progress = on_done, progress
-        self._job: _Job | None = None
+        self._job: Job | None = None
 
     @Slot(object)
     def _done(self, result: object) -> None:
@@ -71,8 +67,7 @@ class ExportTask(QObject):
         if shiboken6.isValid(self._progress):  # gone with its parent if the page was closed
             self._progress.close()
             self._progress.deleteLater()
-        _RUNNING.discard(self)
-        self._job = None
+        self._job = None   # the job helper keeps the job (and so this task) until it has reported
         if not ok:
             parent = self._parent if self._parent is not None and shiboken6.isValid(self._parent) else None
             box = QMessageBox(QMessageBox.Icon.Warning, self._error_title, text,
@@ -81,31 +76,6 @@ class ExportTask(QObject):
             box.open()  # not exec(): never blocks, and tests can find and close it
             self.message_box = box
         self.finished.emit(ok, text)
-
-
-class _Signals(QObject):
-    done = Signal(object)
-    failed = Signal(str)
-
-
-class _Job(QRunnable):
-    """Runs ``work`` on a pool thread; the result or error comes back through signals."""
-
-    def __init__(self, work: Callable[[], object], failure: str):
-        super().__init__()
-        self.setAutoDelete(False)  # Python owns it until it reports back
-        self.signals = _Signals()
-        self._work, self._failure = work, failure
-
-    def run(self) -> None:
-        try:
-            result = self._work()
-        except NurseAppError as exc:
-            self.signals.failed.emit(str(exc))
-        except Exception as exc:  # noqa: BLE001 - the nurse gets a sentence, not a crash
-            self.signals.failed.emit(f"{self._failure}: {exc}")
-        else:
-            self.signals.done.emit(result)
 
 
 def _start(parent: QWidget | None, busy_text: str, error_title: str, failure: str,
@@ -119,12 +89,9 @@ def _start(parent: QWidget | None, busy_text: str, error_title: str, failure: st
     progress.setAutoClose(False)
     progress.show()
     task = ExportTask(parent, error_title, failure, on_done, progress)
-    job = _Job(work, failure)
-    job.signals.done.connect(task._done)
-    job.signals.failed.connect(task._failed)
-    task._job = job
-    _RUNNING.add(task)
-    start_job(job)   # collects garbage on the GUI thread first
+    # The one job helper: results come back on the GUI thread, to the task's slots.
+    task._job = run_job(lambda _progress: work(), on_done=task._done, on_failed=task._failed,
+                        failure=failure)
     return task
 
 

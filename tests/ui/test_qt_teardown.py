@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
 from nurse_app.ui import gc_guard
 from nurse_app.ui.app import get_app
-from nurse_app.ui.tasks import start_job, _Job
+from nurse_app.ui.tasks import Job, start_job
 
 _left_behind: dict = {}
 
@@ -40,7 +40,7 @@ def test_the_app_collects_garbage_on_the_gui_thread_while_a_worker_allocates(qtb
         allocated.append(len([[] for _ in range(20 * gc.get_threshold()[0])]))
         return None
 
-    job = _Job(work)
+    job = Job(work)
     start_job(job)
     _Node(freed_on)          # garbage made on the GUI thread while the job runs
     garbage_made.set()
