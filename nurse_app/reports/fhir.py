@@ -77,8 +77,6 @@ from nurse_app.reports.visit_data import VisitRecord, order_mismatch
 from nurse_app.store.fields import VITAL_MEASURES, reading_measures
 from nurse_app.store.times import now_text
 
-FHIR_VERSION = "4.0.1"
-
 
 def _status(outcome, end) -> str:
     """MedicationAdministration.status from the infusion outcome (core.infusion_record)."""
@@ -89,6 +87,8 @@ def _status(outcome, end) -> str:
     if outcome.status == infusion_record.NOT_STARTED:
         return "completed" if end else "in-progress"
     return "in-progress"
+
+
 # Fixed namespace for our UUID v5 ids (never change it: ids would change with it).
 NAMESPACE = uuid.UUID("5d1f3c3e-8a7b-5b8e-9c61-2f0e4a6b7c10")
 DEFAULT_MRN_SYSTEM = "urn:nurse-app:mrn"

@@ -8,7 +8,7 @@ time with the month in letters, abnormal vital signs flagged by
 :mod:`nurse_app.core.vitals`, lots compared with the day's vial plan.
 
 Why a separate step: the PDF (:mod:`nurse_app.reports.visit_summary`), the printed
-page (``nurse_app.ui.visit_export``) and anything else that shows a visit lay out
+page (``nurse_app.ui.visit.export``) and anything else that shows a visit lay out
 the *same* summary, so they cannot disagree; the FHIR export
 (:mod:`nurse_app.reports.fhir`) builds on the same :class:`VisitRecord`.
 

@@ -59,10 +59,7 @@ def schema_source_sha256() -> str | None:
 
 def snapshot() -> tuple[Row, ...] | None:
     """The committed snapshot of the current schema, if it matches the running code."""
-    try:
-        from nurse_app.store import _schema_snapshot as snap
-    except ImportError:
-        return None
+    from nurse_app.store import _schema_snapshot as snap   # generated and committed with schema.py
     if getattr(snap, "VERSION", None) != schema.CURRENT_VERSION:
         return None
     source = schema_source_sha256()

@@ -7,11 +7,10 @@ QTextBrowser from HTML that markdown-it-py renders in core; ``guide:`` links ope
 another guide, ``regimen:`` links emit :attr:`GuidesPage.open_calculator`, and
 citations jump to the sources at the end.
 
-The handout PDF is made by reportlab on a QThreadPool worker (a busy bar shows
-meanwhile), so the window never freezes.  "Print handout…" prints a QTextDocument
-of the same handout content through QPrintDialog: PySide6-Essentials has no QtPdf
-to rasterise the PDF, and a text document prints sharp at any printer resolution
-with real text, where page images would not.
+The handout PDF is made by reportlab off the GUI thread (the one job helper,
+:mod:`nurse_app.ui.tasks`; a busy bar shows meanwhile), so the window never freezes.
+"Print handout…" prints the same reportlab PDF (:func:`nurse_app.ui.printing.print_pdf`),
+so the paper shows what "Save handout as PDF" writes.
 """
 
 from __future__ import annotations
@@ -30,9 +29,7 @@ from PySide6.QtWidgets import (QApplication, QFileDialog, QHBoxLayout, QLabel, Q
                                QVBoxLayout, QWidget)
 
 from nurse_app.core.errors import NurseAppError
-from nurse_app.core.guides import Block, Guide, guide_html, load_guides, section_anchor
-from nurse_app.reports.handout_text import (CARE_TEAM, CONTACT_FIELDS, REVIEWED_NOTE, SOURCES_TITLE,
-                                            SUBTITLE, call_title)
+from nurse_app.core.guides import Guide, guide_html, load_guides, section_anchor
 from nurse_app.store.guide_index import ALIASES_LABEL, GuideIndex
 from nurse_app.ui.tasks import run_job
 from nurse_app.ui.widgets import fit_placeholder, is_dark
@@ -49,38 +46,6 @@ SEARCH_DELAY_MS = 100
 def _regimen_names() -> dict[str, str]:
     from nurse_app.core.catalogue import load_catalogue
     return {rid: regimen.name for rid, regimen in load_catalogue().regimens.items()}
-
-
-def _block_html(block: Block) -> str:
-    if block.kind == "heading":
-        return f"<h3>{block.html}</h3>"
-    if block.kind == "paragraph":
-        return f"<p>{block.html}</p>"
-    tag = "ul" if block.kind == "bullets" else "ol"
-    return f"<{tag}>" + "".join(f"<li>{item}</li>" for item in block.items) + f"</{tag}>"
-
-
-def handout_html(guide: Guide, contact: Mapping[str, str] | None = None) -> str:
-    """The patient handout as Qt rich text for printing: same content and order as the PDF."""
-    contact = contact or {}
-    handout = guide.handout_parts()
-    html = [f"<h1>{escape(guide.title)}</h1>", f'<p style="color:#555555; margin-bottom:12px">{SUBTITLE}</p>']
-    html += [_block_html(b) for b in handout.intro]
-    for call in handout.calls:
-        inner = '<div style="font-weight:600">' + "".join(map(_block_html, call.children)) + "</div>"
-        html.append('<table border="2" cellpadding="10" cellspacing="0" width="100%" '
-                    'style="border-color:#a4262c; border-style:solid; background-color:#fdf3f3">'
-                    f'<tr><td><h3 style="color:#a4262c">{escape(call_title(call))}</h3>{inner}</td></tr></table>')
-    rows = "".join(f"<tr><td><b>{escape(label)}</b></td>"
-                   f"<td>{escape(str(contact.get(key) or '').strip()) or '_' * 36}</td></tr>"
-                   for key, label in CONTACT_FIELDS)
-    html.append(f'<h3>{CARE_TEAM}</h3><table cellpadding="6">{rows}</table>')
-    html += [_block_html(b) for b in handout.body]
-    sources = "".join(f"<p>[{escape(s.key)}] {escape(s.citation)} {escape(s.url or '')}</p>"
-                      for s in guide.handout_sources())
-    html.append(f'<div style="font-size:small; color:#555555"><p><b>{SOURCES_TITLE}</b></p>{sources}'
-                f"<p>{escape(REVIEWED_NOTE.format(date=guide.reviewed_text))}</p></div>")
-    return "\n".join(html)
 
 
 class _SearchBox(QLineEdit):
@@ -417,7 +382,7 @@ class GuidesPage(QWidget):
     def print_handout(self) -> None:
         if self.current is None:
             return
-        from nurse_app.ui.visit_export import locale_page_size
+        from nurse_app.ui.printing import locale_page_size
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         if not printer.printerName():          # no configured printer: the locale's paper
             printer.setPageSize(locale_page_size())
@@ -432,7 +397,7 @@ class GuidesPage(QWidget):
         if self.current is None:
             return
         from nurse_app.reports.handout import handout_pdf_bytes
-        from nurse_app.ui.visit_export import print_pdf, reportlab_page_size
+        from nurse_app.ui.printing import print_pdf, reportlab_page_size
         data, _pages = handout_pdf_bytes(self.current, self.contact,
                                          pagesize=reportlab_page_size(printer.pageLayout().pageSize()))
         print_pdf(data, printer)

@@ -141,11 +141,6 @@ def run_job(work: Work, *, on_done: Callable[[Any], Any] | None = None,
                          failure=failure))
 
 
-def running_jobs() -> int:
-    """How many jobs have started and not yet been released."""
-    return len(_RUNNING)
-
-
 def run_in_background(parent: QWidget, title: str, label: str, work: Work,
                       on_done: Callable[[Any], None] | None = None) -> Job:
     """Run ``work(progress)`` on the thread pool; a modal progress dialog shows meanwhile."""

@@ -19,7 +19,6 @@ from pypdf import PdfReader
 from nurse_app.core.guides import load_guides, markdown_to_text
 from nurse_app.core.resources import resource_path
 from nurse_app.reports.handout import CALL_TITLE, CARE_TEAM, EMERGENCY_TITLE, write_handout_pdf
-from nurse_app.ui.guides_page import handout_html
 
 GUIDES = load_guides()
 REGIMENS = {r["id"]: r for r in tomllib.loads(
@@ -79,12 +78,25 @@ def test_handout_pdf_prints_the_911_box_first_with_the_breathing_signs(tmp_path,
     assert not NEEDS_911.search(box_nurse.replace(CALL_TITLE, "")), box_nurse
 
 
-def test_printed_handout_from_the_guides_page_has_the_911_box_first():
-    html = handout_html(GUIDES["primary-immunodeficiency"])
-    start_911, start_nurse = html.index(EMERGENCY_TITLE), html.index(CALL_TITLE)
+def test_printed_handout_from_the_guides_page_has_the_911_box_first(qtbot, monkeypatch):
+    """"Print handout…" prints the handout PDF itself (one layout): the pages sent to the printer
+    have the Call 911 box first, with the breathing and swelling signs."""
+    from PySide6.QtPrintSupport import QPrinter
+    from nurse_app.ui import printing
+    from nurse_app.ui.guides_page import GuidesPage
+    printed: list[bytes] = []
+    monkeypatch.setattr(printing, "print_pdf", lambda data, printer: printed.append(data) or 1)
+    page = GuidesPage()
+    qtbot.addWidget(page)
+    page.open_guide("primary-immunodeficiency")
+    page.print_handout_to(QPrinter())
+    [data] = printed
+    import io
+    text = flat(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages))
+    start_911, start_nurse = text.index(EMERGENCY_TITLE), text.index(CALL_TITLE)
     assert start_911 < start_nurse
-    assert "throat swell" in html[start_911:start_nurse]
-    assert not NEEDS_911.search(plain(html[start_nurse:html.index(CARE_TEAM)]).replace(CALL_TITLE, ""))
+    assert "throat" in text[start_911:start_nurse]
+    assert not NEEDS_911.search(text[start_nurse:text.index(CARE_TEAM)].replace(CALL_TITLE, ""))
 
 
 # ------------------------------------------------------------------ regimen figures match the data

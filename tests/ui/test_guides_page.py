@@ -181,7 +181,7 @@ def test_print_handout_prints_the_same_content(qtbot, page, tmp_path):
     printer.setOutputFileName(str(target))
     page.print_handout_to(printer)
     size = printer.pageLayout().pageSize()
-    from nurse_app.ui.visit_export import reportlab_page_size
+    from nurse_app.ui.printing import reportlab_page_size
     reference, pages = handout_pdf_bytes(page.current, page.contact, pagesize=reportlab_page_size(size))
     assert len(PdfReader(str(target)).pages) == pages
     for index in range(pages):

@@ -29,7 +29,8 @@ from nurse_app.core.checklists import DONE
 from nurse_app.reports.visit_data import visit_summary
 from nurse_app.store import Store
 from nurse_app.store.demo import generate
-from nurse_app.ui import visit_export
+from nurse_app.ui.visit import export as visit_export
+from nurse_app.ui import printing
 from nurse_app.ui.main_window import MainWindow
 
 TEXT = 4.5        # WCAG 2 AA, normal text
@@ -436,7 +437,7 @@ def test_printed_visit_summary_stays_dark_on_white_paper(qtbot, dark, tmp_path):
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
     printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
     printer.setOutputFileName(str(tmp_path / "printed.pdf"))
-    assert visit_export.print_pdf(data, printer) == pages >= 1
+    assert printing.print_pdf(data, printer) == pages >= 1
     assert ACCENTED_NAME in flat(" ".join(read_pdf(tmp_path / "saved.pdf")))
     colours = pdf_text_fill_colours(tmp_path / "saved.pdf")
     assert colours

@@ -20,7 +20,7 @@ from qt_helpers import run_in_dialog, type_text
 from nurse_app.core.checklists import DONE
 from nurse_app.core.dosing import DoseRequest
 from nurse_app.store import Store
-from nurse_app.ui import visit_export
+from nurse_app.ui.visit import export as visit_export
 from nurse_app.ui.calculator_page import CalculatorPage
 from nurse_app.ui.main_window import MainWindow
 from nurse_app.ui.patient_forms import OrderDialog

@@ -18,7 +18,7 @@ from pdf_compare import differs as _differs, render as _render
 from visit_export_helpers import ACCENTED_NAME, flat, make_visit, open_record, read_pdf
 
 import nurse_app.reports.visit_summary as visit_summary_module
-from nurse_app.ui import visit_export
+from nurse_app.ui.visit import export as visit_export
 
 WAIT_MS = 20_000
 pytestmark = pytest.mark.usefixtures("toronto_time")

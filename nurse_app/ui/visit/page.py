@@ -284,7 +284,7 @@ class VisitPage(QWidget):
     def export(self, kind: str) -> None:
         if self.ctx is None:
             return
-        from nurse_app.ui import visit_export
+        from nurse_app.ui.visit import export as visit_export
         action = {"pdf": visit_export.save_summary_pdf, "print": visit_export.print_summary,
                   "fhir": visit_export.export_fhir}[kind]
         done = {"pdf": "Visit summary saved to {}.", "print": "{}", "fhir": "Visit exported to {}."}[kind]
