@@ -12,7 +12,7 @@ import datetime as dt
 from pathlib import Path
 
 from nurse_app.core.dosing import DoseRequest, calculate
-from nurse_app.reports.agency import save_agency_details
+from nurse_app.services.agency import save_agency_details
 from nurse_app.store import Store
 
 UTC = dt.timezone.utc

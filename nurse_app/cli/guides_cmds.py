@@ -7,7 +7,7 @@ import sys
 
 from nurse_app.core.errors import InputError
 from nurse_app.core.guides import Guide, load_guides
-from nurse_app.reports.handout_text import CONTACT_FIELDS
+from nurse_app.core.agency import CONTACT_FIELDS
 from nurse_app.store.guide_index import GuideIndex
 
 

@@ -11,7 +11,7 @@ Observation, AllergyIntolerance, AdverseEvent, Bundle), so the JSON is FHIR R4.
 The Bundle (type ``collection``) holds:
 
 * **Patient** -- MRN (identifier type MR; system from the agency's ``mrn_system``
-  detail (:mod:`nurse_app.reports.agency`), else ``urn:nurse-app:mrn``), name, sex, date of birth.
+  detail (:mod:`nurse_app.core.agency`), else ``urn:nurse-app:mrn``), name, sex, date of birth.
 * **Encounter** -- a home-health visit (v3 ActCode HH) with its time period and nurse.
 * **MedicationAdministration** -- the day's dose in grams (UCUM ``g``), route
   intravenous (SNOMED CT 47625008).  The product is a contained Medication.  FHIR R4
@@ -72,7 +72,7 @@ from nurse_app.core.formatting import fmt_qty
 from nurse_app.core.allergies import NONE_KNOWN, NONE_KNOWN_TEXT
 from nurse_app.core.reactions import kind_label, severity_label
 from nurse_app.core.vitals import flag_series
-from nurse_app.reports.agency import MRN_SYSTEM
+from nurse_app.core.agency import MRN_SYSTEM
 from nurse_app.reports.visit_data import VisitRecord, order_mismatch
 from nurse_app.store.fields import VITAL_MEASURES, reading_measures
 from nurse_app.store.times import now_text

@@ -5,13 +5,8 @@ so the nurse-profile form, the agency details and the Guides page can use the co
 fields and headings without importing reportlab at start-up.
 """
 
-# Contact block rows: settings key -> printed label.  Unset keys print a blank line.
-CONTACT_FIELDS = (
-    ("agency", "Infusion agency"),
-    ("nurse", "Your nurse"),
-    ("phone", "Phone"),
-    ("after_hours", "After hours"),
-)
+from nurse_app.core.agency import CONTACT_FIELDS  # noqa: F401 - the contact block rows (agency details)
+
 CALL_TITLE = "Call your nurse or doctor if…"
 EMERGENCY_TITLE = "Call 911 if…"
 SUBTITLE = "Information for you and your family"

@@ -13,7 +13,7 @@ the *same* summary, so they cannot disagree; the FHIR export
 (:mod:`nurse_app.reports.fhir`) builds on the same :class:`VisitRecord`.
 
 Agency details (name, address, phones) are the ones the patient handout uses, read
-through :func:`nurse_app.reports.agency.agency_details`.  The nurse is the one who documented the visit, else the
+through :func:`nurse_app.core.agency.details_from_setting`.  The nurse is the one who documented the visit, else the
 ``nurse`` setting, else the nurse profile.  A partial or missing calculation
 snapshot (older records) leaves the missing parts out instead of failing.
 """
@@ -34,7 +34,7 @@ from nurse_app.core.dosing import calculate
 from nurse_app.core.reactions import kind_label, severity_label
 from nurse_app.core.visit_logic import RISK_LABELS, age_years, order_risks, request_from_order
 from nurse_app.core.vitals import LOCAL_POLICY, flag_series, vital_measures
-from nurse_app.reports.agency import ADDRESS, agency_details
+from nurse_app.core.agency import ADDRESS, AGENCY_SETTING, details_from_setting
 from nurse_app.services.schedule import call_summary_lines
 from nurse_app.store import Store, to_local
 from nurse_app.store.fields import VITAL_MEASURES, reading_measures
@@ -132,7 +132,7 @@ def load_visit(store: Store, visit_id: int) -> VisitRecord:
         lots=children["lots"],
         addenda=children["addenda"],
         infusion_events=tuple(children["infusion_events"]),
-        settings=agency_details(store),
+        settings=details_from_setting(store.get_setting(AGENCY_SETTING, {})),
         profile_nurse=profile["display"] if profile else None,
         seal_ok=store.verify_visit(visit_id) if signed else None,
         signing_problems=[] if signed else store.signing_problems(visit_id),

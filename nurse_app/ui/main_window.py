@@ -303,7 +303,7 @@ class MainWindow(QMainWindow):
         self.refresh_content_banner()
 
     def edit_profile(self) -> None:
-        from nurse_app.reports.agency import handout_contact
+        from nurse_app.services.agency import handout_contact
         from nurse_app.ui.profile_dialog import NurseProfileDialog
         if not NurseProfileDialog(self.store, self).exec():
             return
@@ -319,7 +319,7 @@ class MainWindow(QMainWindow):
         from nurse_app.ui.guides_page import GuidesPage
         contact = None
         if self.store is not None:
-            from nurse_app.reports.agency import handout_contact
+            from nurse_app.services.agency import handout_contact
             contact = handout_contact(self.store)
         guides = GuidesPage(settings_contact=contact)
         guides.open_calculator.connect(self.open_calculator_with_regimen)

@@ -3,7 +3,7 @@
 Why it exists: every clinical entry, signature and audit row is stamped with the
 nurse's name and credentials, so the store refuses writes until a profile is set
 (:class:`~nurse_app.store.NoNurseProfileError`).  The same form keeps the agency
-details (:mod:`nurse_app.reports.agency`): the contact block patient handouts
+details (:mod:`nurse_app.services.agency`): the contact block patient handouts
 print, the address on visit summaries and the MRN identifier system of FHIR
 exports, so every document reads exactly what the nurse typed here.
 """
@@ -13,9 +13,8 @@ from __future__ import annotations
 from PySide6.QtWidgets import QFormLayout, QLabel
 
 from nurse_app.core.errors import NurseAppError
-from nurse_app.reports.agency import (ADDRESS, AGENCY_FIELDS, MAX_LENGTH, MRN_SYSTEM, agency_details,
-                                      save_agency_details)
-from nurse_app.reports.handout_text import CONTACT_FIELDS
+from nurse_app.core.agency import ADDRESS, AGENCY_FIELDS, CONTACT_FIELDS, MAX_LENGTH, MRN_SYSTEM
+from nurse_app.services.agency import agency_details, save_agency_details
 from nurse_app.store import Store
 from nurse_app.ui.forms import FormDialog
 from nurse_app.ui.widgets import FieldWithError, Section

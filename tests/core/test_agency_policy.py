@@ -155,7 +155,7 @@ def test_checklist_items_added_or_made_required(use_policy):
 
 
 def test_policy_contacts_fill_the_handout_contact(use_policy, tmp_path):
-    from nurse_app.reports.agency import handout_contact
+    from nurse_app.services.agency import handout_contact
     use_policy("[contacts]\nagency = \"Example Home Infusion\"\nafter_hours = \"555-0199\"\n")
     with Store.open(tmp_path / "r.db") as store:
         store.set_nurse_profile("Maria Santos", "RN")

@@ -9,7 +9,7 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 from visit_export_helpers import ACCENTED_NAME, AGENCY, make_visit
 
-from nurse_app.reports.agency import save_agency_details
+from nurse_app.services.agency import save_agency_details
 from nurse_app.reports.fhir import (LOT_EXTENSION, bundle_json, counts_text, resource_counts,
                                     visit_bundle)
 from nurse_app.reports.visit_data import load_visit

@@ -16,7 +16,8 @@ from nurse_app.core.units import KG_PER_LB
 from nurse_app.reports.handout import CONTACT_FIELDS
 from nurse_app.ui.patient_forms import OrderDialog, PatientDialog
 from nurse_app.ui.patients_page import PatientsPage
-from nurse_app.reports.agency import AGENCY_SETTING, agency_details, handout_contact
+from nurse_app.core.agency import AGENCY_SETTING
+from nurse_app.services.agency import agency_details, handout_contact
 from nurse_app.ui.profile_dialog import NurseProfileDialog
 
 

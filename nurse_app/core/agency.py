@@ -1,4 +1,4 @@
-"""The agency's details that documents print: one setting, one reader, one writer.
+"""The agency's details that documents print: the fields, the setting's key and the rules.
 
 Why it exists: the patient handout (contact block), the visit summary (header) and
 the FHIR export (Patient identifier system, Encounter service provider) all show
@@ -7,9 +7,13 @@ and the validation here means those documents cannot read different settings
 (an earlier version stored the contact block as one setting while the visit
 summary looked for separate keys, so its header stayed blank).
 
-Keys of the stored dict: those of :data:`nurse_app.reports.handout.CONTACT_FIELDS`
-(``agency``, ``nurse``, ``phone``, ``after_hours``) plus ``address`` and
-``mrn_system``.  Empty values are left out.
+Keys of the stored dict: those of :data:`CONTACT_FIELDS` (``agency``, ``nurse``, ``phone``,
+``after_hours``: the handout's contact block) plus ``address`` and ``mrn_system``.  Empty
+values are left out.
+
+This module is pure (no store): :mod:`nurse_app.services.agency` reads and writes the
+setting (the profile dialog, the Guides page, the CLI); documents built from a store read it
+with :func:`details_from_setting`.
 """
 
 from __future__ import annotations
@@ -18,7 +22,14 @@ import re
 from typing import Any, Mapping
 
 from nurse_app.core.errors import InputError
-from nurse_app.reports.handout_text import CONTACT_FIELDS
+
+# The handout's contact block: settings key -> printed label.  Unset keys print a blank line.
+CONTACT_FIELDS: tuple[tuple[str, str], ...] = (
+    ("agency", "Infusion agency"),
+    ("nurse", "Your nurse"),
+    ("phone", "Phone"),
+    ("after_hours", "After hours"),
+)
 
 # One settings entry holds every agency detail (its historic name, kept so existing records keep theirs).
 AGENCY_SETTING = "handout_contact"
@@ -38,30 +49,25 @@ class AgencyDetailError(InputError):
     """A detail the documents cannot use; ``field`` names it (a key of :data:`AGENCY_FIELDS`)."""
 
 
-def agency_details(store) -> dict[str, str]:
-    """Every agency detail that is set, keyed as :data:`AGENCY_FIELDS`."""
-    stored = store.get_setting(AGENCY_SETTING, {}) or {}
+def details_from_setting(stored: object) -> dict[str, str]:
+    """Every agency detail that is set in the stored setting, keyed as :data:`AGENCY_FIELDS`
+    (anything else in the setting is ignored; a setting that is not a mapping gives none)."""
     if not isinstance(stored, Mapping):
         return {}
     return {key: str(stored[key]).strip() for key, _ in AGENCY_FIELDS
             if str(stored.get(key) or "").strip()}
 
 
-def handout_contact(store) -> dict[str, str]:
-    """The subset the patient handout prints (:data:`CONTACT_FIELDS`).
-
-    Without a "nurse on handouts" detail the nurse profile's name and credentials are used,
-    so a handout never prints an empty "Your nurse" line once the nurse is known.
-    """
-    details = agency_details(store)
-    from nurse_app.core.policy import policy_contacts
-    for key, value in policy_contacts().items():     # the agency policy file fills what is left blank
-        details.setdefault(key, value)
-    if "nurse" not in details:
-        profile = store.nurse_profile()
-        if profile:
-            details["nurse"] = profile["display"]
-    return {key: details[key] for key, _ in CONTACT_FIELDS if key in details}
+def handout_contact_from(details: Mapping[str, str], policy_contacts: Mapping[str, str],
+                         nurse_display: str | None) -> dict[str, str]:
+    """The handout's contact block: the agency details, then the agency policy file's contacts
+    for what is left blank, then the nurse profile's name for "Your nurse"."""
+    merged = dict(details)
+    for key, value in policy_contacts.items():
+        merged.setdefault(key, value)
+    if "nurse" not in merged and nurse_display:
+        merged["nurse"] = nurse_display
+    return {key: merged[key] for key, _ in CONTACT_FIELDS if key in merged}
 
 
 def clean_details(details: Mapping[str, Any]) -> dict[str, str]:
@@ -83,11 +89,4 @@ def clean_details(details: Mapping[str, Any]) -> dict[str, str]:
                 "https://records.example-agency.org/mrn (ask the agency's records team).",
                 field=key)
         cleaned[key] = text
-    return cleaned
-
-
-def save_agency_details(store, details: Mapping[str, Any]) -> dict[str, str]:
-    """Replace the stored details with ``details`` (validated first); returns what was stored."""
-    cleaned = clean_details(details)
-    store.set_setting(AGENCY_SETTING, cleaned)
     return cleaned
