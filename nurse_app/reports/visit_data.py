@@ -32,7 +32,7 @@ from nurse_app.core.allergies import Allergies, allergies
 from nurse_app.core.lots import check_lots
 from nurse_app.core.dosing import calculate
 from nurse_app.core.reactions import kind_label, severity_label
-from nurse_app.core.visit_logic import RISK_LABELS, age_years, order_risks, request_from_order
+from nurse_app.core.visit_logic import RISK_LABELS, order_risks, request_from_order, visit_day, whole_years
 from nurse_app.core.vitals import LOCAL_POLICY, flag_series, vital_measures
 from nurse_app.core.agency import ADDRESS, AGENCY_SETTING, details_from_setting
 from nurse_app.services.schedule import call_summary_lines
@@ -401,13 +401,12 @@ def _header(record: VisitRecord) -> tuple[tuple[str, ...], str]:
 
 
 def _visit_day(record: VisitRecord) -> _dt.date | None:
-    moment = _local(record.visit.get("started_at") or record.visit.get("scheduled_at"))
-    return moment.date() if moment else None
+    return visit_day(record.visit, created=False)
 
 
 def _age(born: str, on: _dt.date) -> str:
-    years = age_years(born, on)
-    return "" if years is None else f" (age {fmt_number(int(years), 0)})"
+    years = whole_years(born, on)
+    return "" if years is None else f" (age {years})"
 
 
 def _patient_block(record: VisitRecord, catalogue) -> tuple[tuple[str, str], ...]:

@@ -22,19 +22,13 @@ from nurse_app.core.calc_text import vial_plan_text
 from nurse_app.core.catalogue import CONFIRM_WITH_INSERT, Catalogue, load_catalogue
 from nurse_app.core.dosing import DoseRequest, DoseResult, ack_label, calculate, weight_change_percent
 from nurse_app.core.errors import InputError
+from nurse_app.core.labels import BASIS_LABELS
 from nurse_app.core.formatting import fmt_change, fmt_minutes, fmt_number, fmt_qty, fmt_date
 from nurse_app.core.units import height_to_cm, parse_number, weight_to_kg
 from nurse_app.core.visit_logic import RISK_LABELS, BaselineWeight  # risk names: one list in core
-from nurse_app.ui.widgets import (ATTENTION_COLOUR, ERROR_COLOUR, OK_COLOUR, FieldWithError, Section, Tile,
+from nurse_app.ui.widgets import (CUSTOM_REGIMEN, ATTENTION_COLOUR, ERROR_COLOUR, OK_COLOUR, FieldWithError, Section, Tile,
                                   error_label, read_only_table, text_colour)
 
-CUSTOM = "__custom__"
-BASIS_LABELS = {
-    "auto": "Automatic (obesity rule)",
-    "actual": "Actual weight",
-    "ideal": "Ideal body weight",
-    "adjusted": "Adjusted body weight",
-}
 
 
 def _item(text: str, align=Qt.AlignRight | Qt.AlignVCenter) -> QTableWidgetItem:
@@ -155,7 +149,7 @@ class CalculatorPage(QWidget):
         self.regimen, self.regimen_error, holder = self._combo_with_error("regimen")
         for r in self.catalogue.regimens.values():
             self.regimen.addItem(r.name, r.id)
-        self.regimen.addItem("Other order: enter g/kg, days and indication", CUSTOM)
+        self.regimen.addItem("Other order: enter g/kg, days and indication", CUSTOM_REGIMEN)
         self.regimen.currentIndexChanged.connect(self._regimen_changed)
         form.addRow("&Regimen", holder)
         self.regimen_detail = QLabel()
@@ -310,7 +304,7 @@ class CalculatorPage(QWidget):
 
     def _regimen_changed(self, *_):
         regimen_id = self.regimen.currentData()
-        custom = regimen_id == CUSTOM
+        custom = regimen_id == CUSTOM_REGIMEN
         self.indication.setEnabled(custom)
         if custom:
             self.regimen_detail.setText("Enter the order as written: g/kg per course, days, indication.")
@@ -387,7 +381,7 @@ class CalculatorPage(QWidget):
             box.blockSignals(False)
             box.setEnabled(False)
         self.product.setCurrentIndex(self.product.findData(request.product_id))
-        self.regimen.setCurrentIndex(self.regimen.findData(request.regimen_id or CUSTOM))
+        self.regimen.setCurrentIndex(self.regimen.findData(request.regimen_id or CUSTOM_REGIMEN))
         self.dose.edit.setText(fmt_number(request.dose_g_per_kg, 4) if request.dose_g_per_kg is not None else "")
         self.days.edit.setText(str(request.days) if request.days is not None else "")
         if request.indication is not None:
@@ -443,7 +437,7 @@ class CalculatorPage(QWidget):
             height = read("height", lambda: (parse_number(self.height.text(), "height", "Height"),
                                              self.height.unit_text()))
         regimen_id = self.regimen.currentData()
-        custom = regimen_id == CUSTOM
+        custom = regimen_id == CUSTOM_REGIMEN
         dose = read("dose", lambda: parse_number(self.dose.text(), "dose", "Dose")) if self.dose.text() else None
         days = None
         if self.days.text():

@@ -28,32 +28,9 @@ from nurse_app.store import Store
 from nurse_app.store.fields import PATIENT, SEXES
 from nurse_app.store.times import today_local
 from nurse_app.store.validation import clean
-from nurse_app.ui.calculator_page import BASIS_LABELS
+from nurse_app.core.labels import BASIS_LABELS, SEX_LABELS, days_text, indication_text, regimen_short_name
 from nurse_app.ui.forms import FormDialog, MessageBanner, editor_of, notes_box
-from nurse_app.ui.widgets import FieldWithError, Section, Tile, WithError
-
-SEX_LABELS = {"female": "Female", "male": "Male", "other": "Other", "unknown": "Not known"}
-CUSTOM = "__custom__"
-
-
-def regimen_short_name(regimen: Regimen) -> str:
-    """``"Pemphigus: 0.4 g/kg/day..."`` -> ``"Pemphigus"`` (lists have no room for the rest)."""
-    return regimen.name.split(":", 1)[0].strip()
-
-
-def indication_text(catalogue: Catalogue, indication: str | None, short: bool = False) -> str:
-    """What a patient's indication (a regimen id) is called; unknown ids are shown as stored."""
-    if not indication:
-        return ""
-    regimen = catalogue.regimens.get(indication)
-    if regimen is not None:
-        return regimen_short_name(regimen) if short else regimen.name
-    return catalogue.indications.get(indication, indication)
-
-
-def days_text(days: int) -> str:
-    return fmt_qty(days, "day" if days == 1 else "days")
-
+from nurse_app.ui.widgets import CUSTOM_REGIMEN, FieldWithError, Section, Tile, WithError
 
 def _combo(name: str) -> QComboBox:
     combo = QComboBox()
@@ -280,7 +257,7 @@ class OrderDialog(FormDialog):
         self.regimen = _combo("regimen")
         for r in self.catalogue.regimens.values():
             self.regimen.addItem(r.name, r.id)
-        self.regimen.addItem("Other order: enter g/kg and days", CUSTOM)
+        self.regimen.addItem("Other order: enter g/kg and days", CUSTOM_REGIMEN)
         self.regimen_detail = QLabel()
         self.regimen_detail.setObjectName("regimen_detail")
         self.regimen_detail.setWordWrap(True)
@@ -370,7 +347,7 @@ class OrderDialog(FormDialog):
         if order["regimen_id"]:
             _select_or_keep(self.regimen, order["regimen_id"])
         else:
-            self.regimen.setCurrentIndex(self.regimen.findData(CUSTOM))
+            self.regimen.setCurrentIndex(self.regimen.findData(CUSTOM_REGIMEN))
         if order["dose_g_per_kg"] is not None:
             self.dose.edit.setText(fmt_number(order["dose_g_per_kg"], 3))
         if order["course_days"] is not None:
@@ -393,7 +370,7 @@ class OrderDialog(FormDialog):
     def _regimen(self) -> Regimen | None:
         """The chosen regimen; None for an order written out in g/kg and days."""
         regimen_id = self.regimen.currentData()
-        if regimen_id in (None, CUSTOM):
+        if regimen_id in (None, CUSTOM_REGIMEN):
             return None
         return self.catalogue.regimen(regimen_id)     # InputError if no longer in the catalogue
 

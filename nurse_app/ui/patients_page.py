@@ -35,7 +35,8 @@ from nurse_app.services.orders import order_dose_summary
 from nurse_app.services.patients import LIST_LIMIT, PatientListRow, has_patients, patient_list
 from nurse_app.store.times import today_local
 from nurse_app.ui.forms import MessageBanner
-from nurse_app.ui.patient_forms import SEX_LABELS, OrderDialog, PatientDialog, days_text, indication_text
+from nurse_app.core.labels import SEX_LABELS, days_text, indication_text
+from nurse_app.ui.patient_forms import OrderDialog, PatientDialog
 from nurse_app.ui.profile_dialog import NurseProfileDialog
 from nurse_app.ui.widgets import (allergy_colour, ATTENTION_COLOUR, ERROR_COLOUR, FieldWithError, Section, read_only_table,
                                   text_colour, two_panes)

@@ -13,6 +13,9 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (QAbstractItemView, QApplication, QComboBox, QFrame, QGroupBox, QHBoxLayout, QLabel,
                                QLineEdit, QSizePolicy, QSplitter, QTableWidget, QVBoxLayout, QWidget)
 
+# The regimen combo boxes' "Other order" entry (the calculator and the order form).
+CUSTOM_REGIMEN = "__custom__"
+
 ERROR_COLOUR = "#d32f2f"
 ATTENTION_COLOUR = "#e65100"
 OK_COLOUR = "#2e7d32"
