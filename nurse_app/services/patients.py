@@ -46,7 +46,7 @@ def patient_list(store: Store, query: str = "", *, limit: int = LIST_LIMIT,
                  include_archived: bool = False) -> list[PatientListRow]:
     """Patients whose name or MRN contains ``query``, sorted by name, with their last visit's
     day; one query whatever the number of patients."""
-    rows: list[Mapping[str, Any]] = store.find_patients_with_last_visit(
+    rows: list[dict[str, Any]] = store.find_patients_with_last_visit(
         query, include_archived=include_archived, limit=limit)
     return [_row(patient) for patient in rows]
 

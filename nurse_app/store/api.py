@@ -415,10 +415,11 @@ class Store(FollowupStore):
         return self._get("patients", patient_id)
 
     @staticmethod
-    def _patient_filter(query: str, include_archived: bool) -> tuple[str, list]:
+    def _patient_filter(query: str, include_archived: bool) -> tuple[str, list[str]]:
         """The WHERE clause (over ``p``) and parameters of the patient search."""
         needle = _fold(query.strip()).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        clauses, params = [], []
+        clauses: list[str] = []
+        params: list[str] = []
         if needle:      # no search text: every patient (name and MRN are never NULL)
             clauses.append("(nurse_fold(p.name) LIKE ? ESCAPE '\\' OR nurse_fold(p.mrn) LIKE ? ESCAPE '\\')")
             params += [f"%{needle}%"] * 2
@@ -434,7 +435,7 @@ class Store(FollowupStore):
                           f"ORDER BY p.name COLLATE NOCASE, p.id LIMIT ?", [*params, limit])
 
     def find_patients_with_last_visit(self, query: str = "", *, include_archived: bool = False,
-                                      limit: int = 200) -> list[dict]:
+                                      limit: int = 200) -> list[dict[str, Any]]:
         """:meth:`find_patients`, each patient with ``last_visit_at``: the latest stored moment
         (started, else scheduled, else created) of any of their visits, None without one.
         One query (a GROUP BY over visits), not one per patient."""
