@@ -17,7 +17,7 @@ from nurse_app.core.errors import NurseAppError
 
 # Modules in nurse_app.cli that add sub-commands.  Each defines
 # ``register(subparsers)`` and sets ``func`` (args -> exit code) on its parsers.
-COMMAND_MODULES = ("calc", "catalogue", "guides_cmds", "store_cmds", "visit_cmds", "schedule_cmds",
+COMMAND_MODULES = ("calc", "catalogue", "guides_cmds", "store_cmds", "visit_cmds", "schedule_cmds", "record_cmds",
                    "content_cmds")
 
 EXIT_USAGE = 2
