@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 
+from store_helpers import new_patient, open_store, ready_visit
+
 from nurse_app import cli
 from nurse_app.services.orders import order_dose_summary
 from nurse_app.services.patients import patient_list
 from nurse_app.store import Store
-from store_helpers import new_patient, open_store, ready_visit
 
 
 def _record(tmp_path):

@@ -19,7 +19,8 @@ with :func:`details_from_setting`.
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from nurse_app.core.errors import InputError
 

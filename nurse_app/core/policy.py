@@ -526,13 +526,6 @@ def settings_in_force() -> list[InForce]:
     return out
 
 
-def in_force(key: str) -> InForce | None:
-    for item in settings_in_force():
-        if item.key == key:
-            return item
-    return None
-
-
 def policy_contacts() -> dict[str, str]:
     return dict(load_policy().contacts)
 

@@ -27,7 +27,7 @@ from reportlab.lib.units import inch
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from nurse_app.core.guides import Block, Guide
-from nurse_app.reports.common import FONT, decorated_canvas, font_files, write_atomically
+from nurse_app.reports.common import FONT, decorated_canvas, write_atomically
 from nurse_app.reports.common import escape as _escape
 from nurse_app.reports.common import fit as _fit
 from nurse_app.reports.common import register_fonts as _register_fonts
@@ -43,11 +43,6 @@ _ACCENT = colors.HexColor("#1f4e79")
 _URGENT = colors.HexColor("#a4262c")
 _URGENT_BG = colors.HexColor("#fdf3f3")
 _GREY = colors.HexColor("#555555")
-
-
-def handout_font_file() -> str:
-    """The regular font file the handout embeds (for the record and the tests)."""
-    return font_files()[""]
 
 
 def _styles() -> dict[str, ParagraphStyle]:

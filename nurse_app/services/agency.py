@@ -7,10 +7,10 @@ in the profile dialog; the fields and rules are :mod:`nurse_app.core.agency`.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
-from nurse_app.core.agency import (AGENCY_SETTING, clean_details, details_from_setting,
-                                   handout_contact_from)
+from nurse_app.core.agency import AGENCY_SETTING, clean_details, details_from_setting, handout_contact_from
 from nurse_app.core.policy import policy_contacts
 from nurse_app.store import Store
 

@@ -13,13 +13,20 @@
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from nurse_app.core.catalogue import Catalogue, load_catalogue
 from nurse_app.core.dosing import DoseRequest, DoseResult, calculate
-from nurse_app.core.visit_logic import (baseline_weight, first_infusion_of_product, order_risks,
-                                        request_from_order, visit_day, visit_risks)
+from nurse_app.core.visit_logic import (
+    baseline_weight,
+    first_infusion_of_product,
+    order_risks,
+    request_from_order,
+    visit_day,
+    visit_risks,
+)
 from nurse_app.store import Store
 from nurse_app.store.times import today_local
 

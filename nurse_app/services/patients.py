@@ -9,8 +9,9 @@ for 1,000 patients that was 2,001 SQL statements (see ``benchmarks/bench_patient
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from nurse_app.core.visit_logic import local_day
 from nurse_app.store import Store

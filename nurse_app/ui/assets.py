@@ -9,7 +9,7 @@ of its own still shows text.  The icon is drawn for the project
 
 from __future__ import annotations
 
-from PySide6.QtGui import QFont, QFontDatabase, QIcon
+from PySide6.QtGui import QFontDatabase, QIcon
 
 from nurse_app.core.resources import resource_file
 
@@ -29,14 +29,6 @@ def register_fonts() -> list[str]:
                 raise RuntimeError(f"Qt could not load the packaged font resources/fonts/{name}")
             _registered.extend(f for f in QFontDatabase.applicationFontFamilies(font_id) if f not in _registered)
     return list(_registered)
-
-
-def packaged_font(point_size: float | None = None) -> QFont:
-    register_fonts()
-    font = QFont(FONT_FAMILY)
-    if point_size:
-        font.setPointSizeF(point_size)
-    return font
 
 
 def app_icon() -> QIcon:

@@ -28,7 +28,7 @@ from nurse_app.store import Store
 from nurse_app.store.fields import PATIENT, SEXES
 from nurse_app.store.times import today_local
 from nurse_app.store.validation import clean
-from nurse_app.core.labels import BASIS_LABELS, SEX_LABELS, days_text, indication_text, regimen_short_name
+from nurse_app.core.labels import BASIS_LABELS, SEX_LABELS, days_text
 from nurse_app.ui.forms import FormDialog, MessageBanner, editor_of, notes_box
 from nurse_app.ui.widgets import CUSTOM_REGIMEN, FieldWithError, Section, Tile, WithError
 

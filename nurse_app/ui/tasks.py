@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import gc
 import itertools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal, Slot
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
@@ -39,7 +40,7 @@ from nurse_app.core.errors import NurseAppError
 Progress = Callable[[int, int], None]
 Work = Callable[[Progress], Any]
 
-_RUNNING: dict[int, "Job"] = {}    # jobs started that have not reported yet (by key)
+_RUNNING: dict[int, Job] = {}    # jobs started that have not reported yet (by key)
 _keys = itertools.count(1)
 
 

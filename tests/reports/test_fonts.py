@@ -51,9 +51,11 @@ def test_handout_prints_lucja_wojcik_in_the_packaged_font(tmp_path, capsys):
 
 
 def test_qt_registers_the_packaged_font(qapp):
-    from PySide6.QtGui import QFontDatabase, QFontInfo
+    from PySide6.QtGui import QFont, QFontDatabase, QFontInfo
 
-    from nurse_app.ui.assets import FONT_FAMILY, packaged_font, register_fonts
+    from nurse_app.ui.assets import FONT_FAMILY, register_fonts
     assert FONT_FAMILY in register_fonts()
     assert FONT_FAMILY in QFontDatabase.families()
-    assert QFontInfo(packaged_font(10)).family() == FONT_FAMILY
+    font = QFont(FONT_FAMILY)
+    font.setPointSizeF(10)
+    assert QFontInfo(font).family() == FONT_FAMILY

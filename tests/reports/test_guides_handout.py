@@ -11,8 +11,8 @@ from pypdf import PdfReader
 
 from nurse_app.core.errors import InputError
 from nurse_app.core.guides import load_guides
-from nurse_app.reports.handout import (CALL_TITLE, CARE_TEAM, CONTACT_FIELDS, SOURCES_TITLE,
-                                       handout_font_file, write_handout_pdf)
+from nurse_app.reports.common import font_files
+from nurse_app.reports.handout import CALL_TITLE, CARE_TEAM, CONTACT_FIELDS, SOURCES_TITLE, write_handout_pdf
 
 GUIDES = load_guides()
 CONTACT = {"agency": "Clinique Sainte-Anne Home Infusion", "nurse": "Zoë Ødegård-Müller, RN",
@@ -111,7 +111,7 @@ def test_fonts_are_embedded_truetype_with_accents(pdfs):
             if font["/Subtype"] == "/TrueType":
                 assert "/FontFile2" in font["/FontDescriptor"].get_object()
                 used.add(str(font["/BaseFont"]).split("+")[-1])
-    expected = Path(handout_font_file()).stem.replace("-", "")
+    expected = Path(font_files()[""]).stem.replace("-", "")      # the regular font the handout embeds
     assert any(name.replace("-", "").startswith(expected) for name in used), used
 
 

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from store_helpers import open_store
 
 from nurse_app.store import Store
-from store_helpers import open_store
 
 
 @pytest.fixture

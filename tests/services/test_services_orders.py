@@ -5,14 +5,19 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from store_helpers import new_patient, ready_visit
 
 from nurse_app.core.catalogue import load_catalogue
 from nurse_app.core.dosing import calculate
 from nurse_app.core.errors import NurseAppError
 from nurse_app.core.visit_logic import request_from_order, visit_risks
-from nurse_app.services.orders import (active_order, order_dose_summary, replace_order, save_order,
-                                       visit_dose_plan)
-from store_helpers import new_patient, ready_visit
+from nurse_app.services.orders import (
+    active_order,
+    order_dose_summary,
+    replace_order,
+    save_order,
+    visit_dose_plan,
+)
 
 ORDER = dict(product_id="privigen", regimen_id="cidp-maintenance", start_date="2024-01-02",
              prescriber="Dr. L. Moreau")

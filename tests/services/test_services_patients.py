@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from store_helpers import new_patient as add_patient
+
 from nurse_app.services.patients import has_patients, patient_list
 from nurse_app.store import Store, to_local
-
-from store_helpers import new_patient as add_patient
 
 
 def _statements(store: Store, run) -> tuple[list[str], object]:

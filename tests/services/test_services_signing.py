@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from store_helpers import new_patient, ready_visit
 
 from nurse_app.core.errors import InputError, NurseAppError
 from nurse_app.services.signing import add_addendum, sign_visit, signing_state
-from store_helpers import new_patient, ready_visit
 
 
 def test_a_ready_visit_signs_and_then_takes_addenda(store):
