@@ -71,6 +71,7 @@ from nurse_app.core.errors import NurseAppError
 from nurse_app.core.formatting import fmt_qty
 from nurse_app.core.allergies import NONE_KNOWN, NONE_KNOWN_TEXT
 from nurse_app.core.reactions import kind_label, severity_label
+from nurse_app.core.visit_logic import visit_moment
 from nurse_app.core.vitals import flag_series
 from nurse_app.core.agency import MRN_SYSTEM
 from nurse_app.reports.visit_data import VisitRecord, order_mismatch
@@ -201,8 +202,7 @@ class _Builder:
         )
 
     def _when(self) -> str:
-        visit = self.record.visit
-        return visit.get("started_at") or visit.get("scheduled_at") or visit["created_at"]
+        return visit_moment(self.record.visit) or self.record.visit["created_at"]
 
     # ------------------------------------------------------------------ medication
 

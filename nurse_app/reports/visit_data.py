@@ -32,7 +32,8 @@ from nurse_app.core.allergies import Allergies, allergies
 from nurse_app.core.lots import check_lots
 from nurse_app.core.dosing import calculate
 from nurse_app.core.reactions import kind_label, severity_label
-from nurse_app.core.visit_logic import RISK_LABELS, order_risks, request_from_order, visit_day, whole_years
+from nurse_app.core import visit_logic
+from nurse_app.core.visit_logic import RISK_LABELS, order_risks, request_from_order, whole_years
 from nurse_app.core.vitals import LOCAL_POLICY, flag_series, vital_measures
 from nurse_app.core.agency import ADDRESS, AGENCY_SETTING, details_from_setting
 from nurse_app.services.schedule import call_summary_lines
@@ -104,8 +105,8 @@ class VisitRecord:
 
     @property
     def visit_day(self) -> _dt.date | None:
-        moment = self.visit.get("started_at") or self.visit.get("scheduled_at")
-        return to_local(moment).date() if moment else None
+        """The local day of the visit (started, else scheduled); None without either."""
+        return visit_logic.visit_day(self.visit, created=False)
 
 
 def load_visit(store: Store, visit_id: int) -> VisitRecord:
@@ -142,8 +143,7 @@ def load_visit(store: Store, visit_id: int) -> VisitRecord:
 
 def _calls_before(store: Store, visit: Mapping[str, Any]) -> tuple[dict, ...]:
     """Signed follow-up calls of the patient after the previous visit and up to this one."""
-    def moment(v):
-        return v.get("started_at") or v.get("scheduled_at") or v.get("created_at")
+    moment = visit_logic.visit_moment
     this = moment(visit)
     earlier = [moment(v) for v in store.patient_visits(visit["patient_id"])
                if v["id"] != visit["id"] and moment(v) and this and moment(v) < this]
@@ -400,10 +400,6 @@ def _header(record: VisitRecord) -> tuple[tuple[str, ...], str]:
     return tuple(lines), when.rstrip()
 
 
-def _visit_day(record: VisitRecord) -> _dt.date | None:
-    return visit_day(record.visit, created=False)
-
-
 def _age(born: str, on: _dt.date) -> str:
     years = whole_years(born, on)
     return "" if years is None else f" (age {years})"
@@ -411,7 +407,7 @@ def _age(born: str, on: _dt.date) -> str:
 
 def _patient_block(record: VisitRecord, catalogue) -> tuple[tuple[str, str], ...]:
     p = record.patient
-    day = _visit_day(record) or _dt.date.today()
+    day = record.visit_day or _dt.date.today()
     indication = p.get("indication")
     return (
         ("Name", p["name"]),
@@ -587,7 +583,7 @@ def _lots(record: VisitRecord, catalogue) -> tuple[TableData | None, str, bool]:
 
 
 def _checklist(record: VisitRecord) -> tuple[ChecklistPhase, ...]:
-    day = _visit_day(record)
+    day = record.visit_day
     nurse = record.visit.get("nurse_name")
     phases: dict[str, tuple[str, list, set]] = {}
     for item in record.checklist:
@@ -620,7 +616,7 @@ def _vitals(record: VisitRecord) -> tuple[TableData, tuple[str, ...]]:
     Flags come from :func:`nurse_app.core.vitals.flag_series` (the one rule: each measure's
     baseline is the first reading that has that value), as on the flowsheet and in FHIR.
     """
-    day = _visit_day(record)
+    day = record.visit_day
     measures = vital_measures()
     series = flag_series([reading_measures(r) for r in record.vitals])
     rows, flagged, messages = [], set(), []
@@ -689,7 +685,7 @@ def _vitals_legend() -> tuple[str, ...]:
 
 
 def _reactions(record: VisitRecord) -> tuple[ReactionEntry, ...]:
-    day = _visit_day(record)
+    day = record.visit_day
     return tuple(ReactionEntry(
         when=_time_on(r["occurred_at"], day), kind=kind_label(r["kind"]),
         severity=severity_label(r["kind"], r["severity"]),

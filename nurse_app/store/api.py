@@ -26,6 +26,7 @@ from nurse_app.core.catalogue import load_catalogue
 from nurse_app.core.errors import InputError, ResourceError
 from nurse_app.core.formatting import fmt_count
 from nurse_app.core.resources import nurse_source_wording
+from nurse_app.core.visit_logic import visit_day
 from nurse_app.store import audit_chain, fields, schema
 from nurse_app.store.database import open_connection, open_read_only, translated
 from nurse_app.store.followups import FollowupStore
@@ -34,7 +35,7 @@ from nurse_app.store.errors import (ConflictError, NoNurseProfileError, NotFound
                                     VoidedVisitError)
 from nurse_app.store.hashing import content_hash
 from nurse_app.store.location import resolve_db_path
-from nurse_app.store.times import now_text, parse_utc, today_local
+from nurse_app.store.times import now_text, today_local
 from nurse_app.store.validation import Rule, clean
 from nurse_app.store.validation import text as text_rule
 
@@ -653,8 +654,7 @@ class Store(FollowupStore):
             }
 
     def _visit_day(self, visit: Mapping[str, Any]) -> _dt.date:
-        moment = visit.get("started_at") or visit.get("scheduled_at")
-        return parse_utc(moment).astimezone().date() if moment else today_local()
+        return visit_day(visit, created=False) or today_local()
 
     # ------------------------------------------------------------------ checklist
 
