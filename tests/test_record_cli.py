@@ -34,7 +34,7 @@ def test_patients_lists_each_patient_with_the_last_visit_as_the_page_does(tmp_pa
         (r.mrn, r.name, r.last_visit_day.isoformat() if r.last_visit_day else None) for r in rows]
     assert listed[0]["last_visit"] is None and listed[1]["last_visit"] == "2024-06-01"
     assert listed[0]["order"] == "no active order, or no weight"
-    assert listed[1]["order"].startswith("at 70.5 kg (weighed 1 Jun 2024): ")
+    assert listed[1]["order"].startswith("At 70.5 kg (weighed 1 Jun 2024): ")
     assert f"{summary.result.total_dose_g:g} g per course" in listed[1]["order"]
 
 

@@ -42,16 +42,12 @@ def register(subparsers) -> None:
 
 
 def _order_text(summary) -> str:
-    from nurse_app.core.formatting import fmt_date, fmt_qty
-    r = summary.result
-    per_day = "" if r.days == 1 else f" ({fmt_qty(r.daily_dose_g, 'g')} a day)"
-    steps = r.rate_steps
-    rates = (f"rate {fmt_qty(steps[0].ml_per_h, 'mL/h')} rising to {fmt_qty(steps[-1].ml_per_h, 'mL/h')}"
-             if len(steps) > 1 else f"rate {fmt_qty(steps[0].ml_per_h, 'mL/h')}")
-    first = "; first infusion of this product" if summary.first_infusion else ""
-    return (f"at {fmt_qty(summary.weight_kg, 'kg')} (weighed {fmt_date(summary.weighed_on)}): "
-            f"{fmt_qty(r.total_dose_g, 'g')} per course{per_day}, {fmt_qty(r.daily_volume_ml, 'mL')} "
-            f"a day, {rates}{first}")
+    """The Patients page's order summary as plain text (the same wording, from the service)."""
+    risks = ", ".join(summary.risk_labels)
+    return (f"{summary.weighed_text}: {summary.course_text}{summary.per_day_text}, "
+            f"{summary.volume_text}, {summary.rates_text} ({summary.dosing_weight_text})."
+            + (f" Risks: {risks}." if risks else "")
+            + (" First infusion of this product for the patient." if summary.first_infusion else ""))
 
 
 def run_patients(args) -> int:

@@ -19,7 +19,8 @@ from typing import Any
 
 from nurse_app.core.catalogue import Catalogue, load_catalogue
 from nurse_app.core.dosing import DoseRequest, DoseResult, calculate
-from nurse_app.core.visit_logic import (
+from nurse_app.core.formatting import fmt_date, fmt_qty
+from nurse_app.core.visit_logic import (RISK_LABELS, 
     baseline_weight,
     first_infusion_of_product,
     order_risks,
@@ -76,6 +77,45 @@ class OrderDoseSummary:
     weighed_on: str             # YYYY-MM-DD
     first_infusion: bool        # no signed visit has given this product to the patient yet
     result: DoseResult          # the dose engine's answer (grams, volume, rate steps, risks)
+
+    # The wording the Patients page and ``nurse-app patients --order`` share.
+    @property
+    def weighed_text(self) -> str:
+        """``At 70.4 kg (weighed 1 Jun 2024)``"""
+        return f"At {fmt_qty(self.weight_kg, 'kg')} (weighed {fmt_date(self.weighed_on)})"
+
+    @property
+    def course_text(self) -> str:
+        """``70.4 g per course``"""
+        return f"{fmt_qty(self.result.total_dose_g, 'g')} per course"
+
+    @property
+    def per_day_text(self) -> str:
+        """`` (35.2 g a day)`` over several days, else empty."""
+        r = self.result
+        return "" if r.days == 1 else f" ({fmt_qty(r.daily_dose_g, 'g')} a day)"
+
+    @property
+    def volume_text(self) -> str:
+        """``352 mL a day``"""
+        return f"{fmt_qty(self.result.daily_volume_ml, 'mL')} a day"
+
+    @property
+    def rates_text(self) -> str:
+        """``rate 42 mL/h rising to 336 mL/h`` (or one rate)."""
+        steps = self.result.rate_steps
+        if len(steps) > 1:
+            return f"rate {fmt_qty(steps[0].ml_per_h, 'mL/h')} rising to {fmt_qty(steps[-1].ml_per_h, 'mL/h')}"
+        return f"rate {fmt_qty(steps[0].ml_per_h, 'mL/h')}"
+
+    @property
+    def dosing_weight_text(self) -> str:
+        """``dosing weight 70.4 kg, actual weight ...`` (the basis the engine chose, and why)."""
+        return f"dosing weight {fmt_qty(self.result.weight.dosing_kg, 'kg')}, {self.result.weight.basis}"
+
+    @property
+    def risk_labels(self) -> tuple[str, ...]:
+        return tuple(RISK_LABELS[k] for k in sorted(self.result.request.risks))
 
 
 def order_dose_summary(store: Store, patient_id: int, order: Mapping[str, Any] | None = None, *,

@@ -28,7 +28,7 @@ from nurse_app.core.allergies import NONE_KNOWN, NOT_RECORDED, allergies
 from nurse_app.core.errors import InputError, NurseAppError
 from nurse_app.core.formatting import fmt_change, fmt_qty, fmt_date
 from nurse_app.core.units import parse_number, weight_to_kg
-from nurse_app.core.visit_logic import RISK_LABELS, visit_day, whole_years
+from nurse_app.core.visit_logic import visit_day, whole_years
 from nurse_app.store import Store, to_local
 from nurse_app.store.demo import MRN_PREFIX
 from nurse_app.services.orders import order_dose_summary
@@ -760,17 +760,10 @@ class PatientsPage(QWidget):
             return f"<span style='color:{text_colour(ERROR_COLOUR)}'>This order cannot be worked out: {escape(str(exc))}</span>"
         if summary is None:
             return "Add a weight to see what this order comes to in grams."
-        r, first = summary.result, summary.first_infusion
-        per_day = "" if r.days == 1 else f" ({fmt_qty(r.daily_dose_g, 'g')} a day)"
-        steps = r.rate_steps
-        rates = (f"rate {fmt_qty(steps[0].ml_per_h, 'mL/h')} rising to {fmt_qty(steps[-1].ml_per_h, 'mL/h')}"
-                 if len(steps) > 1 else f"rate {fmt_qty(steps[0].ml_per_h, 'mL/h')}")
-        risks = ", ".join(RISK_LABELS[k] for k in sorted(r.request.risks))
-        first_text = " First infusion of this product for the patient." if first else ""
-        return (f"At {fmt_qty(summary.weight_kg, 'kg')} (weighed {fmt_date(summary.weighed_on)}): "
-                f"<b>{fmt_qty(r.total_dose_g, 'g')} per course</b>{per_day}, "
-                f"{fmt_qty(r.daily_volume_ml, 'mL')} a day, {rates}"
-                f" (dosing weight {fmt_qty(r.weight.dosing_kg, 'kg')}, {r.weight.basis})."
+        risks = ", ".join(summary.risk_labels)
+        first_text = " First infusion of this product for the patient." if summary.first_infusion else ""
+        return (f"{summary.weighed_text}: <b>{summary.course_text}</b>{summary.per_day_text}, "
+                f"{summary.volume_text}, {summary.rates_text} ({summary.dosing_weight_text})."
                 + (f" Risks: {escape(risks)}." if risks else "") + first_text
                 + " The visit recalculates with the day's weight.")
 
