@@ -88,7 +88,7 @@ def run_patients(args) -> int:
         print(f"{item['mrn']}  {item['name']}  born {fmt_date(item['date_of_birth'])}  "
               f"{item.pop('indication_short') or 'no indication'}  last visit {last}")
         if args.order:
-            print(f"    order {item['order']}")
+            print(f"    order: {item['order']}")
     print(f"{len(out)} patient{'s' if len(out) != 1 else ''}.")
     return 0
 
