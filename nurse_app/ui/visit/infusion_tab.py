@@ -17,7 +17,9 @@ from nurse_app.core.units import parse_number, parse_temperature
 from nurse_app.core.visit_logic import (END, EVENT_LABELS, PAUSE, RATE_CHANGE, RESUME, START, STOP,
                                         infusion_progress, suggested_rate_ml_h)
 from nurse_app.core.vitals import flag_series
+from nurse_app.services.infusion import check_rate, latest_flags, record_infusion_event
 from nurse_app.store import to_local
+from nurse_app.store.fields import reading_measures
 from nurse_app.ui.visit.common import RowRemoval, VisitContext, attempt, error_label, local_time, now_utc
 from nurse_app.ui.widgets import ATTENTION_COLOUR, ERROR_COLOUR, OK_COLOUR, Section, text_colour, two_panes
 
@@ -51,17 +53,6 @@ class RateBox(QDoubleSpinBox):
 
     def textFromValue(self, value: float) -> str:  # noqa: N802 - Qt API
         return fmt_number(value, self.decimals()).replace(",", "")   # no thousands separator to type over
-
-
-def _reading(row: dict) -> dict:
-    return {measure: row.get(field) for field, measure, _ in VITAL_FIELDS}
-
-
-def latest_flags(vitals_rows: list[dict]) -> list:
-    """The core vital flags of the latest reading (core.vitals.flag_series: the one baseline rule)."""
-    if not vitals_rows:
-        return []
-    return flag_series([_reading(row) for row in vitals_rows])[-1]
 
 
 class VolumeDialog(QDialog):
@@ -360,7 +351,7 @@ class InfusionTab(QWidget):
 
     def _fill_sheet(self) -> None:
         self.sheet.setRowCount(len(self._vitals))
-        series = flag_series([_reading(row) for row in self._vitals])      # the one baseline rule
+        series = flag_series([reading_measures(row) for row in self._vitals])      # the one baseline rule
         for r, row in enumerate(self._vitals):
             flagged = {}
             for f in series[r]:
@@ -520,11 +511,10 @@ class InfusionTab(QWidget):
         if rate is None:
             rate = self.new_rate.value() if kind in (START, RATE_CHANGE, RESUME) else None
         store, vid = self.ctx.store, self.ctx.visit_id
-        calc = self._calc()
-        extra: dict = {"note": note} if note else {}
+        acknowledged: tuple[str, ...] = ()
+        volume = reason = None
         if rate is not None:
-            p = self.progress()
-            check = record.check_rate(kind, rate, calc, p, self.held_flags() if p.started else [])
+            check = check_rate(store, vid, kind, rate)      # the service's checks, before asking
             if check.refused:
                 self.event_error.setText(check.refused)
                 self.event_error.show()
@@ -533,23 +523,18 @@ class InfusionTab(QWidget):
             if check.warnings:
                 if not self._acknowledge(check.warnings):
                     return False
-                extra["acknowledgements"] = list(check.warnings)
+                acknowledged = check.warnings
         elif kind in (STOP, END):
             estimate = record.estimated_volume_ml(self._live(), until=now_utc())
-            dialog = VolumeDialog(kind, estimate, calc, self)
+            dialog = VolumeDialog(kind, estimate, self._calc(), self)
             if dialog.exec() != QDialog.Accepted:
                 return False
-            extra["volume_ml"] = dialog.volume_ml
-            if dialog.reason.text().strip():
-                extra["reason"] = dialog.reason.text().strip()
+            volume = dialog.volume_ml
+            reason = dialog.reason.text().strip() or None
 
-        def record_it():
-            with store.transaction():
-                store.add_infusion_event(vid, kind=kind, rate_ml_h=rate, **extra)
-                visit = store.get_visit(vid)
-                if kind == START and not visit["started_at"]:
-                    store.update_visit(vid, started_at=now_utc())
-        if attempt(self.event_error, record_it):
+        if attempt(self.event_error, lambda: record_infusion_event(
+                store, vid, kind, rate_ml_h=rate, acknowledged=acknowledged, note=note,
+                volume_ml=volume, reason=reason)):
             self._rate_typed = False          # recorded: the box may show the plan's next rate again
             self.ctx.changed.emit("events")
             if kind in (RATE_CHANGE, RESUME, END):
@@ -633,7 +618,7 @@ class InfusionTab(QWidget):
                 edit.clear()
             self.vital_note.clear()
             self.ctx.changed.emit("vitals")
-            flags = flag_series([_reading(row) for row in self._vitals])[-1] if self._vitals else []
+            flags = latest_flags(self._vitals)
             self.flags_label.setText(" ".join(f.message for f in flags))
             self.inputs["temperature_c"].setFocus()
 
