@@ -32,6 +32,7 @@ from nurse_app.store.errors import (CorruptDatabaseError, DatabaseBusyError, Dat
                                     DatabaseNewerError, RecordValueError, SignedVisitError,
                                     StoreError, VoidedVisitError)
 from nurse_app.store.location import ensure_folder, read_only_error
+from nurse_app.store.private import create_private_file, tighten
 
 BUSY_TIMEOUT_MS = 5000
 _MAGIC = b"SQLite format 3\x00"
@@ -265,6 +266,7 @@ def inspect(path: Path, *, full_check: bool = False, genuine_check: bool = True)
 
 def connect(path: Path) -> sqlite3.Connection:
     """A connection with the record's settings (autocommit: every statement commits)."""
+    create_private_file(path)   # new: 0600 before SQLite writes; old: its mode tightened
     try:
         conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
     except sqlite3.OperationalError:
@@ -282,6 +284,7 @@ def connect(path: Path) -> sqlite3.Connection:
             # A REPLACE's implicit delete then fires the delete triggers (audit, signed).
             # Per connection only: the schema's own guards hold for other programs too.
             conn.execute("PRAGMA recursive_triggers = ON")
+        tighten(path)   # -wal/-shm left by an older version
     except BaseException:
         conn.close()
         raise

@@ -159,7 +159,8 @@ def _load_summary(store_path: str, visit_id: int) -> VisitSummary:
 def save_summary_pdf(parent: QWidget | None, store_path, visit_id: int,
                      suggested_name: str | None = None) -> ExportTask | None:
     """Ask where to save, then write the visit summary PDF off the GUI thread."""
-    path = _ask_path(parent, "Save visit summary", suggested_name or f"visit-{visit_id}-summary.pdf",
+    path = _ask_path(parent, "Save visit summary (contains patient health information; "
+                             "the file is readable by you only)", suggested_name or f"visit-{visit_id}-summary.pdf",
                      "PDF files (*.pdf)", ".pdf")
     if path is None:
         return None
@@ -180,7 +181,8 @@ def save_summary_pdf(parent: QWidget | None, store_path, visit_id: int,
 def export_fhir(parent: QWidget | None, store_path, visit_id: int,
                 suggested_name: str | None = None) -> ExportTask | None:
     """Ask where to save, then write the visit as a FHIR R4 Bundle (JSON)."""
-    path = _ask_path(parent, "Export visit for the agency record (FHIR)",
+    path = _ask_path(parent, "Export visit for the agency record (FHIR; contains patient health "
+                             "information; the file is readable by you only)",
                      suggested_name or f"visit-{visit_id}-fhir.json", "FHIR JSON (*.json)", ".json")
     if path is None:
         return None
