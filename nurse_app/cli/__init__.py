@@ -13,6 +13,7 @@ import importlib
 import sys
 
 from nurse_app import __version__
+from nurse_app.cli.passphrase import RECORD_COMMANDS, unlock
 from nurse_app.core.errors import NurseAppError
 
 # Modules in nurse_app.cli that add sub-commands.  Each defines
@@ -96,6 +97,9 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"nurse-app: smoke test failed: {type(exc).__name__}: {exc}", file=sys.stderr)
                     return 1
             return run_gui(args)
+        if args.command in RECORD_COMMANDS:
+            from nurse_app.store import resolve_db_path
+            unlock(resolve_db_path(args.db)[0])
         return int(args.func(args) or 0)
     except NurseAppError as exc:
         hint = getattr(exc, "cli_hint", "")

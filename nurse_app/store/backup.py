@@ -20,6 +20,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from nurse_app.store import crypto
 from nurse_app.store.private import create_private_file, private_folder
 from nurse_app.store.times import UTC, utc_text
 
@@ -130,7 +131,7 @@ def copy_database(source: sqlite3.Connection, dest: Path) -> Path:
     partial = dest.with_name(dest.name + ".partial")
     partial.unlink(missing_ok=True)
     create_private_file(partial)   # 0600 before any page is written
-    target = sqlite3.connect(partial, isolation_level=None)
+    target = crypto.connect_like(source, partial, isolation_level=None)  # same key as the record
     try:
         source.backup(target)
         target.execute("PRAGMA journal_mode=DELETE")

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Iterator
 
 from nurse_app.core.formatting import fmt_count
-from nurse_app.store import genuine, schema
+from nurse_app.store import crypto, encryption, genuine, schema
 from nurse_app.store.backup import (copy_database, crash_point, fsync_folder, list_backups,
                                     new_backup_path, remove_stale_temporaries)
 from nurse_app.store.errors import (CorruptDatabaseError, DatabaseBusyError, DatabaseLocationError,
@@ -75,6 +75,8 @@ def _check_header(path: Path) -> None:
         raise UnusableFile("is empty (0 bytes), so it holds no records")
     with open(path, "rb") as handle:
         header = handle.read(100)
+    if not header.startswith(_MAGIC) and size % 512 == 0 and any(header[:16]):
+        return  # encrypted (SQLCipher): the key, then SQLCipher's page checks, tell the rest
     if len(header) < 100 or not header.startswith(_MAGIC):
         raise UnusableFile("is not a nurse-app record file (it is not an SQLite database)")
     page_size = int.from_bytes(header[16:18], "big")
@@ -102,7 +104,8 @@ def _roll_back_hot_journal(path: Path) -> None:
     except OSError:
         return
     try:
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
+        conn = (sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000) if crypto.is_plain(path)
+                else crypto.connect(path, timeout=BUSY_TIMEOUT_MS / 1000))
         try:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         finally:
@@ -128,6 +131,11 @@ def read_only_connection(path: Path) -> sqlite3.Connection:
     """
     side = [path.with_name(path.name + s) for s in ("-wal", "-journal")]
     quiet = "&immutable=1" if not any(p.exists() for p in side) else ""
+    if not crypto.is_plain(path):
+        conn = crypto.connect(path, target=f"{path.resolve().as_uri()}?mode=ro{quiet}", uri=True,
+                              timeout=BUSY_TIMEOUT_MS / 1000)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        return conn
     conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro{quiet}", uri=True,
                            timeout=BUSY_TIMEOUT_MS / 1000)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -211,7 +219,10 @@ def diagnose(path: Path, *, full_check: bool = False, genuine_check: bool = True
         if error_kind(exc) in ("full", "io"):
             raise io_error(path, exc, error_kind(exc)) from None
         raise UnusableFile(f"cannot be read ({exc})") from None
+    except UnusableFile:
+        raise
     try:
+        crypto.check_length(path, conn)
         app_id = conn.execute("PRAGMA application_id").fetchone()[0]
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
@@ -268,7 +279,7 @@ def connect(path: Path) -> sqlite3.Connection:
     """A connection with the record's settings (autocommit: every statement commits)."""
     create_private_file(path)   # new: 0600 before SQLite writes; old: its mode tightened
     try:
-        conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+        conn = crypto.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
     except sqlite3.OperationalError:
         raise read_only_error(path) from None
     try:
@@ -312,7 +323,7 @@ def _create_new(path: Path) -> None:
     for leftover in (tmp, *_side_files(tmp)):
         leftover.unlink(missing_ok=True)
     try:
-        conn = sqlite3.connect(tmp, isolation_level=None)
+        conn = crypto.connect(tmp, isolation_level=None)   # encrypted from the first page
         try:
             conn.execute("PRAGMA journal_mode = WAL")   # as the record will be used
             schema.migrate(conn)
@@ -350,6 +361,7 @@ def open_connection(path: Path, *, create_folder: bool = False
     found = inspect(path)
     if not found.exists:
         _create_new(path)
+    encryption.ensure_encrypted(path)   # a plain record of an older version, and its backups
     conn = connect(path)
     backup = None
     try:

@@ -1,0 +1,61 @@
+"""The record's passphrase for headless commands: environment variable, or a hidden prompt.
+
+Never a command-line argument (other users can read a process's arguments).  The
+passphrase stays in this process's memory only.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from pathlib import Path
+
+from nurse_app.core.errors import InputError
+
+ENV_VAR = "NURSE_APP_PASSPHRASE"
+BACKUP_ENV_VAR = "NURSE_APP_BACKUP_PASSPHRASE"
+# Commands that read or write the record.
+RECORD_COMMANDS = frozenset({"backup", "restore", "check-db", "demo-data", "visit-pdf",
+                             "visit-fhir", "change-passphrase"})
+
+
+def _prompt(question: str) -> str:
+    return getpass.getpass(question)
+
+
+def unlock(record: Path) -> None:
+    """Make the record's passphrase available: ``NURSE_APP_PASSPHRASE`` or a prompt.
+
+    For a record that does not exist yet, or a plain one about to be encrypted, the
+    passphrase must pass the rules for a new passphrase (and is asked twice at a prompt).
+    """
+    from nurse_app.core.security import passphrase_problem
+    from nurse_app.store import crypto, keys
+    new = not Path(record).exists() or crypto.is_plain(Path(record))
+    value = os.environ.get(ENV_VAR)
+    if not value:
+        if keys.is_unlocked():
+            return
+        if not sys.stdin.isatty():
+            raise InputError(f"The record is encrypted: set {ENV_VAR} or run the command in a "
+                             f"terminal to be asked for the passphrase.")
+        value = _prompt("New passphrase for the record: " if new else "Record passphrase: ")
+        if new and value != _prompt("Type the new passphrase again: "):
+            raise InputError("The two passphrases differ; nothing was changed.")
+    if new:
+        problem = passphrase_problem(value)
+        if problem:
+            raise InputError(f"The passphrase for the new record is refused: {problem}")
+    keys.unlock(value)
+
+
+def backup_passphrase(backup: Path) -> str:
+    """The passphrase of a backup the record's passphrase does not open."""
+    from nurse_app.store import crypto
+    value = os.environ.get(BACKUP_ENV_VAR)
+    if value:
+        return value
+    if not sys.stdin.isatty():
+        raise crypto.WrongPassphraseError(backup)
+    return _prompt(f"Passphrase of the backup {Path(backup).name}: ")
