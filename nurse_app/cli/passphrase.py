@@ -59,3 +59,24 @@ def backup_passphrase(backup: Path) -> str:
     if not sys.stdin.isatty():
         raise crypto.WrongPassphraseError(backup)
     return _prompt(f"Passphrase of the backup {Path(backup).name}: ")
+
+
+def unlock_backup(backup: str | Path) -> None:
+    """Before a restore: if the record's passphrase does not open ``backup``, ask for its own.
+
+    ``NURSE_APP_BACKUP_PASSPHRASE`` or a hidden prompt; the restored record is then
+    re-encrypted with the record's passphrase.
+    """
+    from nurse_app.store import crypto, keys
+    from nurse_app.store.database import read_only_connection
+    backup = Path(backup).absolute()
+    if not backup.is_file() or crypto.is_plain(backup):
+        return
+    for attempt in range(2):
+        try:
+            read_only_connection(backup).close()
+            return
+        except crypto.WrongPassphraseError:
+            if attempt:
+                raise
+            keys.add_alternate(backup_passphrase(backup))
