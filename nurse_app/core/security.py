@@ -82,11 +82,11 @@ def strength(passphrase: str) -> tuple[int, str]:
 def throttle_delay(failures: int) -> float:
     """Seconds to wait before the next attempt after ``failures`` wrong ones in a row.
 
-    None for the first few; then doubling from ``first_delay_s`` up to ``max_delay_s``.
-    Never infinite: the nurse can always try again.
+    Nothing for the first ``free_attempts``; then doubling from ``first_delay_s`` up to
+    ``max_delay_s``.  Never infinite: the nurse can always try again.
     """
     rules = policy()
-    extra = failures - rules.free_attempts
+    extra = failures - rules.free_attempts - 1
     if extra < 0:
         return 0.0
     return min(rules.max_delay_s, rules.first_delay_s * (2 ** extra))
