@@ -316,3 +316,20 @@ def test_restore_of_a_backup_made_under_another_passphrase_asks_for_it(tmp_path)
     assert done.returncode == 0, done.stderr
     with Store.open(path) as store:                  # the record's own passphrase opens it
         assert store.find_patients(MRN)
+
+
+def test_cli_change_passphrase_reads_the_new_one_from_the_environment(tmp_path):
+    path = tmp_path / "record.db"
+    make_record(path)
+    backup = backup_now(path)
+    weak = run_cli("--db", str(path), "change-passphrase", NURSE_APP_NEW_PASSPHRASE="short")
+    assert weak.returncode == 2 and "refused" in weak.stderr
+    new = "four quiet owls at dawn"
+    done = run_cli("--db", str(path), "change-passphrase", NURSE_APP_NEW_PASSPHRASE=new)
+    assert done.returncode == 0, done.stderr
+    assert new not in done.stdout + done.stderr
+    for file in (path, backup):
+        with pytest.raises(crypto.WrongPassphraseError):
+            crypto.connect(file, passphrases=[TEST_PASSPHRASE])
+        crypto.connect(file, passphrases=[new]).close()
+    assert run_cli("--db", str(path), "check-db", passphrase=new).returncode == 0

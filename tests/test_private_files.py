@@ -96,3 +96,26 @@ def test_the_save_dialogs_say_the_export_holds_health_information(qtbot, monkeyp
     assert visit_export.save_summary_pdf(parent, tmp_path / "r.db", 1) is None
     assert visit_export.export_fhir(parent, tmp_path / "r.db", 1) is None
     assert len(asked) == 2 and all("health information" in title for title in asked)
+
+
+def test_the_printer_queue_shows_no_patient_detail(qtbot, monkeypatch, tmp_path):
+    from PySide6.QtWidgets import QDialog, QWidget
+
+    from nurse_app.ui import visit_export
+
+    seen = []
+
+    class Cancelled:
+        def __init__(self, printer, parent):
+            seen.append(printer.docName())
+
+        def setWindowTitle(self, title):  # noqa: N802 - Qt API
+            pass
+
+        def exec(self):
+            return QDialog.DialogCode.Rejected
+    monkeypatch.setattr(visit_export, "QPrintDialog", Cancelled)
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    assert visit_export.print_summary(parent, tmp_path / "r.db", 1) is None
+    assert seen == ["nurse-app visit summary"]

@@ -19,7 +19,7 @@ from nurse_app.core.errors import NurseAppError
 # Modules in nurse_app.cli that add sub-commands.  Each defines
 # ``register(subparsers)`` and sets ``func`` (args -> exit code) on its parsers.
 COMMAND_MODULES = ("calc", "catalogue", "guides_cmds", "store_cmds", "visit_cmds", "schedule_cmds",
-                   "content_cmds")
+                   "content_cmds", "security_cmds")
 
 EXIT_USAGE = 2
 

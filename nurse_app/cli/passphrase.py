@@ -17,7 +17,7 @@ ENV_VAR = "NURSE_APP_PASSPHRASE"
 BACKUP_ENV_VAR = "NURSE_APP_BACKUP_PASSPHRASE"
 # Commands that read or write the record.
 RECORD_COMMANDS = frozenset({"backup", "restore", "check-db", "demo-data", "visit-pdf",
-                             "visit-fhir", "change-passphrase"})
+                             "visit-fhir", "change-passphrase", "schedule"})
 
 
 def _prompt(question: str) -> str:

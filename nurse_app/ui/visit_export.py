@@ -230,6 +230,7 @@ def reportlab_page_size(page_size: QPageSize) -> tuple[float, float]:
 
 # Rendering resolution for printing (pdfium renders the reportlab PDF to the printer).
 PRINT_DPI_MAX = 300
+PRINT_JOB_NAME = "nurse-app visit summary"
 
 
 def print_summary(parent: QWidget | None, store_path, visit_id: int) -> ExportTask | None:
@@ -238,6 +239,7 @@ def print_summary(parent: QWidget | None, store_path, visit_id: int) -> ExportTa
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
     if not printer.printerName():          # no configured printer to say: the locale's paper
         printer.setPageSize(locale_page_size())
+    printer.setDocName(PRINT_JOB_NAME)   # what the printer queue shows: no patient detail
     dialog = QPrintDialog(printer, parent)
     dialog.setWindowTitle("Print visit summary")
     if dialog.exec() != QDialog.DialogCode.Accepted:
