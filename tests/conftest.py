@@ -152,11 +152,19 @@ def _unlocked_with_the_test_passphrase():
     The key is derived with SQLCipher's full KDF once per file salt in this process and
     kept in memory (nurse_app.store.keys), as the app does after unlocking.
     """
+    _reset_keys()
+    yield
+    _reset_keys()            # also before a module/session fixture of the next test
+
+
+def _reset_keys() -> None:
     from nurse_app.store import keys
     if keys._passphrase != TEST_PASSPHRASE or keys._alternates:
         keys.lock()
         keys.unlock(TEST_PASSPHRASE)
-    yield
+
+
+_reset_keys()
 
 
 @pytest.fixture(autouse=True)

@@ -54,6 +54,15 @@ def file_digest(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def outside_connection(path: Path) -> sqlite3.Connection:
+    """Another program's connection given the passphrase: SQLite defaults, autocommit.
+
+    The record is encrypted, so "another program" is an SQLCipher tool with the key.
+    """
+    from nurse_app.store import crypto
+    return crypto.connect(Path(path), isolation_level=None)
+
+
 def raw_connection(path: Path) -> sqlite3.Connection:
     """A raw connection, as an outside SQL tool given the passphrase would use (foreign keys
     on, autocommit); the record is encrypted, so it is a SQLCipher connection."""

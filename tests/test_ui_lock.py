@@ -22,7 +22,6 @@ from nurse_app.store import Store, crypto, keys
 from nurse_app.ui import lock as lock_module
 from nurse_app.ui.lock import VITALS_DUE, PassphraseForm, StartDialog, UnlockScreen
 from nurse_app.ui.main_window import MainWindow
-from nurse_app.ui.visit import common as visit_common
 
 NAME, MRN, ALLERGY, DIAGNOSIS = "Philippa Wintergreen", "MRN-55012", "Amoxicillin", "pemphigus"
 UTC = dt.timezone.utc

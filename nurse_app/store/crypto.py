@@ -390,9 +390,9 @@ def rekey_file(path: Path, old: str, new: str) -> None:
 def check_length(path: Path, conn) -> None:
     """Raise the store's "truncated" problem if an encrypted file is shorter than it says.
 
-    The plain header check cannot read an encrypted header, so this compares the page
-    count SQLCipher decrypted from it with the file's length (unless pages may still be
-    in the WAL).
+    The plain header check cannot read an encrypted header: a length that is not whole
+    pages, or a decrypted header counting more pages than the file has, is a truncation
+    (unless pages may still be in the WAL).
     """
     from nurse_app.store.database import UnusableFile
     if is_plain(path):
@@ -402,10 +402,13 @@ def check_length(path: Path, conn) -> None:
         return
     size = path.stat().st_size
     try:
-        pages = conn.execute("PRAGMA page_count").fetchone()[0]
-    except sqlite3.DatabaseError:
-        pages = 0     # schema pages unreadable: reported as damage by the caller's checks
-    if size % CIPHER_PAGE_SIZE or size < pages * CIPHER_PAGE_SIZE:
+        # Reads page 1 only.  Page 1 decrypted (the key is right), so SQLite calling it
+        # malformed here means the header's page count is more than the file holds.
+        conn.execute("PRAGMA freelist_count").fetchone()
+        short = False
+    except sqlite3.DatabaseError as exc:
+        short = "malformed" in str(exc)
+    if size % CIPHER_PAGE_SIZE or short:
         raise UnusableFile("is truncated (shorter than its own header says), probably by an "
                            "interrupted copy or a full disk")
 
