@@ -10,7 +10,10 @@
    a patient search, loading a visit with 60 vital signs (visit, entries, checklist),
    and writing one vital-signs reading (a committed transaction, synchronous=FULL).
 
-Goal (issue 13): every operation within 1.3x of plain; unlock under 1 s.
+Goal (issue 13): every operation within 1.3x of plain; unlock under 1 s.  Opening runs
+``quick_check`` over the whole file (the store's open-time damage check), and on an
+encrypted file that decrypts and authenticates every page: opening a large record costs
+several times the plain open (see the figures in the report of issue 13).
 
 Run:  .venv/bin/python benchmarks/bench_encryption.py [--patients 2000] [--repeat 40]
 """
@@ -118,12 +121,16 @@ def main() -> int:
         print(f"{args.patients} demo patients: encrypted {encrypted.stat().st_size / 1e6:.1f} MB, "
               f"plain {plain.stat().st_size / 1e6:.1f} MB")
 
+        start = time.perf_counter()
+        keys.derive(PASSPHRASE, os.urandom(keys.SALT_BYTES))
+        derive_s = time.perf_counter() - start
         keys.lock()
         keys.unlock(PASSPHRASE)
         start = time.perf_counter()
         Store.open(encrypted).close()          # key derivation + first open
         unlock_s = time.perf_counter() - start
-        rows = [("unlock: derive the key + first open", unlock_s * 1000, None)]
+        rows = [("key derivation (PBKDF2-SHA512, 256,000)", derive_s * 1000, None),
+                ("unlock: derive the key + first open", unlock_s * 1000, None)]
         reopen = median_ms(lambda: Store.open(encrypted).close(), 10)
         plain_open = median_ms(lambda: open_plain(plain).close(), 10)
         rows.append(("open (key in memory) vs plain open", reopen, plain_open))
@@ -147,7 +154,8 @@ def main() -> int:
             ratio = ms / plain_ms if plain_ms else float("inf")
             worst = max(worst, ratio)
             print(f"{name:<42} {ms:9.2f} ms {plain_ms:8.2f} ms {ratio:6.2f}x")
-        print(f"unlock {unlock_s:.2f} s (goal < 1 s): {'OK' if unlock_s < 1 else 'OVER'}; "
+        print(f"key derivation {derive_s:.2f} s, unlock with first open {unlock_s:.2f} s (goal < 1 s): "
+              f"{'OK' if unlock_s < 1 else 'OVER'}; "
               f"worst record operation {worst:.2f}x (goal <= {GOAL}x): "
               f"{'OK' if worst <= GOAL else 'OVER'}")
     return 0
