@@ -246,3 +246,31 @@ def test_a_profile_name_change_is_audited_under_the_previous_name(tmp_path):
         assert len(entries) == 1
         assert entries[0]["author"] == "Maria Santos, RN"
         assert "Someone Else" in str(entries[0]["after"]) and "Maria Santos" in str(entries[0]["before"])
+
+
+def test_start_encrypts_a_plain_record_with_the_passphrase_chosen(qtbot, tmp_path, monkeypatch):
+    """run_gui's first step on a record of an older version: choose a passphrase, encrypt."""
+    from nurse_app.ui import app
+
+    plain = tmp_path / "record.db"
+    shutil.copy(__import__("store_helpers").V1_FIXTURE, plain)
+    keys.lock()
+    chosen = "mossy garden gate at noon"
+
+    def fill(dialog):
+        assert dialog.mode == "encrypt"
+        dialog.form.first.setText(chosen)
+        dialog.form.second.setText(chosen)
+        dialog.form.submit()
+        return dialog.result()
+    monkeypatch.setattr(StartDialog, "exec", fill)
+    assert app.unlock_at_start(str(plain)) == []
+    store = app.open_record(str(plain))
+    try:
+        assert store.find_patients("zoe")
+    finally:
+        store.close()
+    assert not crypto.is_plain(plain)
+    with pytest.raises(crypto.WrongPassphraseError):
+        crypto.connect(plain, passphrases=[TEST_PASSPHRASE])
+    crypto.connect(plain, passphrases=[chosen]).close()
