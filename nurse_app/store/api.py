@@ -370,7 +370,9 @@ class Store(FollowupStore):
         finally:
             conn, _, _ = open_connection(self.path)
             conn.create_function("nurse_fold", 1, _fold, deterministic=True)
-            self.db = sqlite_utils.Database(conn, execute_plugins=False)
+            conn.execute("PRAGMA recursive_triggers=on")
+            self.conn = conn
+            self.__dict__.pop("db", None)      # sqlite-utils over the new connection
 
     def get_setting(self, key: str, default: Any = None) -> Any:
         with self._reading():

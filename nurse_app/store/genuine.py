@@ -130,7 +130,10 @@ _TABLE_RULES: dict[str, dict[str, Rule]] = {
     "product_lots": fields.LOT,
     "infusion_events": fields.INFUSION_EVENT,
     "addenda": fields.ADDENDUM,
-    "audit_log": {"table_name": Rule("Audited table", choice(*schema.CLINICAL_TABLES, "audit_log")),
+    # "nurse_profile" (a change of the documenting nurse's name) and "security" (wrong
+    # passphrase attempts) are written by the store itself (issue 13).
+    "audit_log": {"table_name": Rule("Audited table", choice(*schema.CLINICAL_TABLES, "audit_log",
+                                                             "nurse_profile", "security")),
                   "action": Rule("Audit action", choice("insert", "update", "delete"))},
 }
 # Columns holding JSON text (decoded before the rule sees them, or just parsed).
