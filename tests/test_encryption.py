@@ -100,10 +100,11 @@ def test_sqlite_cannot_read_it_and_sqlcipher_with_the_passphrase_can(tmp_path):
     tool.close()
 
 
-def test_a_wrong_passphrase_is_refused_and_the_file_is_untouched(tmp_path):
+def test_a_wrong_passphrase_is_refused_and_the_file_is_untouched(tmp_path, monkeypatch):
     path = tmp_path / "record.db"
     make_record(path)
     digest = file_digest(path)
+    monkeypatch.delenv("NURSE_APP_PASSPHRASE")
     keys.lock()
     with pytest.raises(crypto.RecordLockedError):
         Store.open(path)

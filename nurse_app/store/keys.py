@@ -21,6 +21,7 @@ import hashlib
 import os
 import threading
 
+ENV_VAR = "NURSE_APP_PASSPHRASE"   # the headless way to give it (never an argument)
 KDF_ITERATIONS = 256_000          # SQLCipher 4 default (kdf_iter)
 KDF_HASH = "sha512"               # SQLCipher 4 default (PBKDF2_HMAC_SHA512)
 KEY_BYTES = 32
@@ -87,6 +88,8 @@ def current() -> str:
 
 def candidates() -> list[str]:
     """Passphrases to try on an existing file: the unlocked one first."""
+    if _passphrase is None and os.environ.get(ENV_VAR):
+        unlock(os.environ[ENV_VAR])      # headless use of the store (scripts, workers)
     with _lock:
         if _passphrase is None:
             raise Locked()
