@@ -13,7 +13,7 @@ import importlib
 import sys
 
 from nurse_app import __version__
-from nurse_app.cli.passphrase import RECORD_COMMANDS, unlock
+from nurse_app.cli.passphrase import RECORD_COMMANDS, RECORD_IF_PRESENT_COMMANDS, unlock
 from nurse_app.core.errors import NurseAppError
 
 # Modules in nurse_app.cli that add sub-commands.  Each defines
@@ -100,6 +100,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in RECORD_COMMANDS:
             from nurse_app.store import resolve_db_path
             unlock(resolve_db_path(args.db)[0])
+        elif args.command in RECORD_IF_PRESENT_COMMANDS:
+            from nurse_app.store import resolve_db_path
+            record = resolve_db_path(args.db)[0]
+            if record.is_file():
+                unlock(record)
         return int(args.func(args) or 0)
     except NurseAppError as exc:
         hint = getattr(exc, "cli_hint", "")

@@ -17,7 +17,9 @@ ENV_VAR = "NURSE_APP_PASSPHRASE"
 BACKUP_ENV_VAR = "NURSE_APP_BACKUP_PASSPHRASE"
 # Commands that read or write the record.
 RECORD_COMMANDS = frozenset({"backup", "restore", "check-db", "demo-data", "visit-pdf",
-                             "visit-fhir", "change-passphrase", "schedule"})
+                             "visit-fhir", "change-passphrase", "schedule", "content-approve"})
+# Commands that read the record only when it exists (no passphrase needed without one).
+RECORD_IF_PRESENT_COMMANDS = frozenset({"content-report"})
 
 
 def _prompt(question: str) -> str:
