@@ -80,7 +80,14 @@ def is_unlocked() -> bool:
     return _passphrase is not None
 
 
+def _unlock_from_environment() -> None:
+    """Headless use of the store (scripts, worker processes): NURSE_APP_PASSPHRASE."""
+    if _passphrase is None and os.environ.get(ENV_VAR):
+        unlock(os.environ[ENV_VAR])
+
+
 def current() -> str:
+    _unlock_from_environment()           # e.g. encrypting a plain record opened by a script
     if _passphrase is None:
         raise Locked()
     return _passphrase
@@ -88,8 +95,7 @@ def current() -> str:
 
 def candidates() -> list[str]:
     """Passphrases to try on an existing file: the unlocked one first."""
-    if _passphrase is None and os.environ.get(ENV_VAR):
-        unlock(os.environ[ENV_VAR])      # headless use of the store (scripts, workers)
+    _unlock_from_environment()
     with _lock:
         if _passphrase is None:
             raise Locked()
