@@ -401,6 +401,9 @@ class LockController(QObject):
     # ---------------------------------------------------------------- infusion
     def infusion_notice(self) -> tuple[str, bool] | None:
         """("An infusion is running…", vital signs due?) without any patient detail."""
+        is_built = getattr(self.window, "is_built", None)
+        if is_built is not None and not is_built("visit"):
+            return None     # the Visit page was never opened: no infusion (and don't build it)
         page = getattr(self.window, "visit_page", None)
         if page is None or getattr(page, "ctx", None) is None or page.ctx.signed:
             return None
