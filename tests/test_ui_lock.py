@@ -111,7 +111,7 @@ def test_ctrl_l_and_the_file_menu_lock_now(qtbot, window):
     assert window.locker.locked
     window.locker.unlock()
     file_menu = window.menuBar().actions()[0].menu()
-    [action] = [a for a in file_menu.actions() if a.text() == "&Lock now"]
+    [action] = [a for a in file_menu.actions() if a.text() == "Loc&k now"]
     assert action.shortcut().toString() == "Ctrl+L"
     action.trigger()
     assert window.locker.locked and NAME not in visible_text(window)
