@@ -188,6 +188,80 @@ def test_unlock_derivation_is_under_a_second_and_reopening_is_fast(tmp_path):
     assert again < first / 2
 
 
+# --------------------------------------------------------------------------- open reads little
+
+def _bytes_read() -> int:
+    """Bytes this process has read from files so far (read/pread calls, cache hits too)."""
+    with open("/proc/self/io") as io:
+        return int(next(line for line in io if line.startswith("rchar:")).split()[1])
+
+
+def _large_record(path: Path, patients: int = 300) -> None:
+    with open_store(path) as store, store.transaction():
+        for number in range(patients):
+            store.create_patient(mrn=f"BIG-{number}", name=f"Patient {number}",
+                                 date_of_birth="1960-01-01", sex="female", notes="n" * 3000)
+
+
+@pytest.mark.skipif(not Path("/proc/self/io").exists(), reason="needs Linux /proc/self/io")
+def test_opening_an_encrypted_record_reads_a_small_part_of_it_not_every_page(tmp_path):
+    """Every page of an encrypted record is decrypted and HMAC-checked when read, so the
+    old open-time quick_check and scan of every stored text made a large record open
+    several times slower than the plain one (issue 13 §4 benchmark)."""
+    path = tmp_path / "record.db"
+    _large_record(path)
+    size = path.stat().st_size
+    assert size > 2_000_000
+    Store.open(path).close()                        # the key derived, the WAL folded in
+    before = _bytes_read()
+    Store.open(path).close()
+    read = _bytes_read() - before
+    assert read < size / 10, f"opening read {read} bytes of a {size}-byte record"
+
+
+def test_damage_that_opening_does_not_read_is_reported_when_read_and_by_check_db(tmp_path, capsys):
+    """Opening no longer reads every page; a damaged page is still never used silently:
+    SQLCipher's HMAC refuses it at its first read, said as damage (the file unchanged)."""
+    from nurse_app.cli import main as cli_main
+    from nurse_app.store import CorruptDatabaseError
+    path = tmp_path / "record.db"
+    with open_store(path):
+        pass
+    grown_from = path.stat().st_size
+    _large_record(path)
+    data = bytearray(path.read_bytes())
+    page = crypto.CIPHER_PAGE_SIZE
+    start = -(-grown_from // page) * page            # the patients' pages, after the schema's
+    data[start:len(data) - 4 * page] = os.urandom(len(data) - 4 * page - start)
+    path.write_bytes(bytes(data))
+    digest = file_digest(path)
+    with pytest.raises(CorruptDatabaseError, match="is damaged"):
+        with Store.open(path) as store:              # either at open, or at the first read
+            store.find_patients("Patient", include_archived=True)
+    assert file_digest(path) == digest
+    assert cli_main(["--db", str(path), "check-db"]) != 0
+    out, err = capsys.readouterr()
+    assert "damaged" in out + err and "Traceback" not in out + err
+    assert file_digest(path) == digest
+
+
+def test_values_written_by_another_program_are_refused_at_open(tmp_path):
+    """Found without reading every row: the audit log's unchained tail names the rows
+    written outside the app since its last save (and every row is read when any of the
+    app's own triggers is missing, as they would not have logged the change)."""
+    from nurse_app.store import CorruptDatabaseError
+    for drop in (False, True):
+        path = tmp_path / f"record-{drop}.db"
+        _large_record(path, patients=50)
+        raw = raw_connection(path)
+        if drop:
+            raw.execute("DROP TRIGGER audit_patients_update")
+        raw.execute("UPDATE patients SET notes = 'ok\x01\x1b[2J' WHERE mrn = 'BIG-3'")
+        raw.close()
+        with pytest.raises(CorruptDatabaseError, match="values the app would refuse"):
+            Store.open(path)
+
+
 # --------------------------------------------------------------------------- plain records
 
 

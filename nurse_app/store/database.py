@@ -189,6 +189,21 @@ def io_error(path: Path, exc: BaseException, kind: str, *, creating: bool = Fals
                       f"not found to be faulty.")
 
 
+def _whole_file_checks(path: Path, full_check: bool, version: int) -> bool:
+    """Whether opening reads the whole file: SQLite's page check and every stored value.
+
+    Done for ``full_check`` (check-db, restore), before a migration (the one time an older
+    record is rewritten) and for a plain file (an older version's record, about to be
+    encrypted).  An encrypted record's every page carries an HMAC that SQLCipher checks
+    whenever the page is read, so a damaged page is reported as damage the first time
+    anything reads it (:func:`translated`), and the values another program wrote are found
+    through the audit log's tail (:func:`genuine.outside_changes`); neither needs every
+    page decrypted at each start, which made opening a large record several times slower
+    than the plain file.  ``check-db`` still runs everything.
+    """
+    return full_check or crypto.is_plain(path) or 0 < version < schema.CURRENT_VERSION
+
+
 def diagnose(path: Path, *, full_check: bool = False, genuine_check: bool = True,
              strict: bool = False) -> Inspection:
     """Check ``path`` without writing to it.
@@ -196,7 +211,8 @@ def diagnose(path: Path, *, full_check: bool = False, genuine_check: bool = True
     Raises :class:`UnusableFile` (damaged, empty, foreign, or a schema that is not exactly
     the app's own for its version), :class:`DatabaseNewerError`,
     :class:`DatabaseBusyError`, or :class:`StoreError` for a full disk or drive error.
-    ``full_check`` runs ``integrity_check`` instead of the faster ``quick_check``.
+    ``full_check`` runs ``integrity_check`` instead of the faster ``quick_check``; an
+    encrypted record at the current version runs neither (see :func:`_whole_file_checks`).
 
     Any table, index, trigger or view that is not the app's own refuses the file.  The
     app's own triggers and views found missing or altered are let through for opening,
@@ -226,17 +242,21 @@ def diagnose(path: Path, *, full_check: bool = False, genuine_check: bool = True
         app_id = conn.execute("PRAGMA application_id").fetchone()[0]
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        # What reads the whole file is done only where it is needed (see _whole_file_checks).
+        whole = _whole_file_checks(path, full_check, version)
         check = conn.execute("PRAGMA integrity_check(1)" if full_check
-                             else "PRAGMA quick_check(1)").fetchone()[0]
+                             else "PRAGMA quick_check(1)").fetchone()[0] if whole else "ok"
         if (check == "ok" and genuine_check and app_id == schema.APPLICATION_ID
                 and 0 < version <= schema.CURRENT_VERSION):
-            diffs = genuine.schema_differences(conn, version)
-            if not strict:
-                diffs = [d for d in diffs if not genuine.reinstalled_on_open(d)]
+            found = genuine.schema_differences(conn, version)
+            diffs = found if strict else [d for d in found if not genuine.reinstalled_on_open(d)]
             if diffs:
                 raise UnusableFile("is not a genuine nurse-app record: its schema "
                                    + genuine.describe(diffs))
-            bad = genuine.quick_content_problems(conn)
+            # With the app's own triggers in place every outside change is in the audit
+            # log's unchained tail; with any of them missing, every row is checked.
+            only = None if whole or found else genuine.outside_changes(conn)
+            bad = genuine.quick_content_problems(conn, only=only)
             if bad:
                 raise UnusableFile("holds values the app would refuse, written by another "
                                    "program: " + "; ".join(bad[:3]))
