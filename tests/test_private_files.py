@@ -119,3 +119,58 @@ def test_the_printer_queue_shows_no_patient_detail(qtbot, monkeypatch, tmp_path)
     qtbot.addWidget(parent)
     assert visit_export.print_summary(parent, tmp_path / "r.db", 1) is None
     assert seen == ["nurse-app visit summary"]
+
+
+def test_printing_and_exporting_leave_no_patient_data_in_temporary_files(qtbot, monkeypatch, tmp_path):
+    """Issue 13 §3: the print job and the exports go through memory or a temporary file
+    renamed into place; once done (and the window closed) nothing with patient data is
+    left in the temporary folder or beside the exported files."""
+    import tempfile
+
+    from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+    from PySide6.QtWidgets import QWidget
+    from visit_export_helpers import ACCENTED_NAME
+
+    from nurse_app.ui import visit_export
+
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temp))           # Qt's and Python's temporary folder
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    record = tmp_path / "record" / "record.db"
+    record.parent.mkdir()
+    with open_record(record) as store:
+        visit = make_visit(store, mrn="MRN-55107", readings=4)
+    out = tmp_path / "out"
+    out.mkdir()
+    printed = out / "printed.pdf"
+
+    class ToPdf:
+        def __init__(self, printer: QPrinter, parent=None):
+            printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+            printer.setOutputFileName(str(printed))
+
+        def setWindowTitle(self, title):  # noqa: N802 - Qt API
+            pass
+
+        def exec(self):
+            return QPrintDialog.DialogCode.Accepted
+    monkeypatch.setattr(visit_export, "QPrintDialog", ToPdf)
+    answers = iter([out / "summary.pdf", out / "visit.json"])
+    monkeypatch.setattr(visit_export.QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *args: (str(next(answers)), "")))
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    parent.show()
+    for start in (visit_export.print_summary, visit_export.save_summary_pdf, visit_export.export_fhir):
+        task = start(parent, record, visit)
+        with qtbot.waitSignal(task.finished, timeout=20_000) as finished:
+            pass
+        assert finished.args[0] is True, finished.args
+    parent.close()
+    assert sorted(p.name for p in out.iterdir()) == ["printed.pdf", "summary.pdf", "visit.json"]
+    secrets = [ACCENTED_NAME.encode(), "MRN-55107".encode()]
+    left = [p for p in temp.rglob("*") if p.is_file()
+            and (p.name.startswith(".nurse-app") or any(s in p.read_bytes() for s in secrets))]
+    assert left == []
+    assert sorted(p.name for p in record.parent.iterdir() if not p.name.startswith("record.db")) == []
