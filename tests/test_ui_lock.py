@@ -13,6 +13,7 @@ import shutil
 
 import pytest
 from conftest import TEST_PASSPHRASE
+from qt_helpers import run_in_dialog
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import (QAbstractButton, QLabel, QLineEdit, QPlainTextEdit, QTableWidget,
                                QTextEdit, QWidget)
@@ -105,16 +106,76 @@ def test_idle_lock_hides_the_patient_keeps_typing_and_the_infusion_runs(qtbot, w
     assert NAME in visible_text(window)
 
 
-def test_ctrl_l_and_the_file_menu_lock_now(qtbot, window):
+def _answer_lock_question(qtbot, answer: str) -> dict:
+    """Answer the "an infusion is running" question with its Lock or Cancel button."""
+    from PySide6.QtWidgets import QMessageBox
+
+    def act(box):
+        assert box is not None and box.objectName() == "lock_question"
+        assert NAME not in box.text() and MRN not in box.text()     # no patient detail
+        assert "infusion carries on" in box.text()
+        if answer == "enter":          # Lock is the default button
+            qtbot.keyClick(box, Qt.Key_Return)
+            return
+        [button] = [b for b in box.buttons() if b.text().replace("&", "") == answer]
+        button.click()
+    return run_in_dialog(qtbot, act)
+
+
+def test_ctrl_l_and_the_file_menu_lock_now_asking_first_during_a_running_infusion(qtbot, window):
+    """issue 11: "Quitting or locking during a running infusion asks first"; the infusion
+    carries on while locked (its clock and the vital-signs prompt on the lock screen)."""
     window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    asked = _answer_lock_question(qtbot, "Cancel")
     qtbot.keyClick(window, Qt.Key_L, Qt.ControlModifier)
-    assert window.locker.locked
+    assert asked["dialog"] is not None and not window.locker.locked
+    assert NAME in visible_text(window)
+    window.activateWindow()                          # back from the question
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    asked = _answer_lock_question(qtbot, "enter")
+    qtbot.keyClick(window, Qt.Key_L, Qt.ControlModifier)
+    assert asked["dialog"] is not None and window.locker.locked
+    assert window.visit_page.infusion_tab.clock.isActive()
+    assert window.locker.screen.infusion.text().startswith("An infusion is running")
     window.locker.unlock()
     file_menu = window.menuBar().actions()[0].menu()
     [action] = [a for a in file_menu.actions() if a.text() == "Loc&k now"]
     assert action.shortcut().toString() == "Ctrl+L"
+    _answer_lock_question(qtbot, "Lock")
     action.trigger()
     assert window.locker.locked and NAME not in visible_text(window)
+
+
+def test_lock_now_without_an_infusion_locks_at_once(qtbot, tmp_path):
+    path = tmp_path / "r.db"
+    with Store.open(path) as store:
+        store.set_nurse_profile("Maria Santos", "RN")
+    store = Store.open(path)
+    win = MainWindow(store=store, settings=QSettings(str(tmp_path / "ui.ini"), QSettings.IniFormat))
+    qtbot.addWidget(win)
+    win.show()
+    assert win.locker.request_lock() and win.locker.locked
+    win.close()
+    store.close()
+
+
+def test_the_idle_lock_never_waits_for_the_question(qtbot, window):
+    """Nobody may be there to answer: the idle lock locks and closes an unanswered question."""
+    from PySide6.QtWidgets import QApplication
+
+    def idle_meanwhile(box):
+        assert box is not None and box.objectName() == "lock_question"
+        window.locker.idle.set_interval_ms(50)
+        qtbot.waitUntil(lambda: window.locker.locked, timeout=3000)
+        assert not box.isVisible()
+    seen = run_in_dialog(qtbot, idle_meanwhile)
+    window.locker.idle.set_interval_ms(60_000)
+    assert window.locker.request_lock() is True
+    assert seen["dialog"] is not None and window.locker.locked
+    assert QApplication.activeModalWidget() is None
+    window.locker.unlock()
+    assert not window.locker._hidden and not seen["dialog"].isVisible()
 
 
 def test_no_infusion_no_notice(qtbot, tmp_path):

@@ -31,6 +31,9 @@ FORGOTTEN = ("A forgotten passphrase cannot be recovered: nobody, not even your 
              "the record without it. Visits you exported or handed over are the only copies outside "
              "the record. Write it down and keep it somewhere safe, away from this laptop.")
 VITALS_DUE = "Vital signs due for the running infusion — unlock to record"
+LOCK_QUESTION = ("An infusion is running. Lock the window now?\n\nThe infusion carries on while the "
+                 "window is locked: its clock keeps running, and the lock screen says when vital signs "
+                 "are due (without any patient detail). Unlock to record them.")
 IDLE_SETTING = "security/idle_lock_minutes"
 
 
@@ -320,6 +323,7 @@ class LockController(QObject):
         self.store = window.store
         self.locked = False
         self._hidden: list[QWidget] = []
+        self._asking = None         # the "an infusion is running" question, while it is open
         content = window.takeCentralWidget()
         self.screens = QStackedWidget()
         self.screens.setObjectName("lock_stack")
@@ -333,9 +337,42 @@ class LockController(QObject):
         self._record_failures(start_failures or [])
 
     # ---------------------------------------------------------------- state
+    def request_lock(self) -> bool:
+        """Lock now (Ctrl+L, File menu).  During a running infusion the nurse is asked first
+        (as when quitting), with Lock as the default answer; returns whether it locked.
+
+        Idle auto-lock never asks (nobody is there to answer): it calls :meth:`lock_now`,
+        which also closes this question if it is still open.
+        """
+        if self.locked:
+            return True
+        if self.infusion_in_progress():
+            from PySide6.QtWidgets import QMessageBox
+            box = QMessageBox(QMessageBox.Icon.Question, "An infusion is running", LOCK_QUESTION,
+                              QMessageBox.StandardButton.NoButton, self.window)
+            box.setObjectName("lock_question")
+            lock = box.addButton("&Lock", QMessageBox.ButtonRole.AcceptRole)
+            box.addButton(QMessageBox.StandardButton.Cancel)
+            box.setDefaultButton(lock)
+            self._asking = box
+            try:
+                box.exec()
+            finally:
+                self._asking = None
+            if box.clickedButton() is not lock:
+                return self.locked        # cancelled (or the idle lock came first)
+        self.lock_now()
+        return True
+
+    def infusion_in_progress(self) -> bool:
+        """Started and not stopped or finished (running or paused) on the open draft visit."""
+        return self.infusion_notice() is not None
+
     def lock_now(self) -> None:
         if self.locked:
             return
+        if self._asking is not None:
+            self._asking.reject()     # the idle lock came while the question was open
         self.locked = True
         self.idle.timer.stop()
         app = QApplication.instance()

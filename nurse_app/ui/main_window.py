@@ -379,7 +379,7 @@ class MainWindow(QMainWindow):
                                          ("&Back up now…", None, self.back_up),
                                          ("Nurse profile and a&gency…", None, self.edit_profile),
                                          ("C&linical content…", None, self.review_content),
-                                         ("Loc&k now", "Ctrl+L", lambda: self.locker.lock_now()),
+                                         ("Loc&k now", "Ctrl+L", lambda: self.locker.request_lock()),
                                          ("Securit&y and passphrase…", None, self.edit_security)):
                 action = QAction(text, self)
                 if shortcut:
