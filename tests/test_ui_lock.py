@@ -221,6 +221,13 @@ def test_wrong_attempts_are_throttled_never_locked_out_and_audited(qtbot, window
     assert "wrong passphrase attempts" in str(entry["after"]) and str(len(waits)) in str(entry["after"])
 
 
+def test_a_wrong_guess_leaves_no_derived_key_in_memory():
+    salt = b"0123456789abcdef"
+    assert not lock_module.passphrase_matches("wrong guess, nearly it", TEST_PASSPHRASE, salt)
+    assert lock_module.passphrase_matches(TEST_PASSPHRASE, TEST_PASSPHRASE, salt)
+    assert {p for p, _ in keys._derived} == {TEST_PASSPHRASE}
+
+
 def test_throttle_delays_grow_and_are_capped():
     rules = security.policy()
     delays = [security.throttle_delay(n) for n in range(1, 30)]

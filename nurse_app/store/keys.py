@@ -38,13 +38,18 @@ class Locked(Exception):
     """Internal: no passphrase is unlocked in this process."""
 
 
+def derive_once(passphrase: str, salt: bytes) -> bytes:
+    """SQLCipher 4's key for ``passphrase`` and ``salt``, not kept (a typed guess)."""
+    return hashlib.pbkdf2_hmac(KDF_HASH, passphrase.encode("utf-8"), salt, KDF_ITERATIONS,
+                               KEY_BYTES)
+
+
 def derive(passphrase: str, salt: bytes) -> bytes:
     """SQLCipher 4's key for ``passphrase`` and a file's ``salt`` (cached in memory)."""
     with _lock:
         found = _derived.get((passphrase, salt))
     if found is None:
-        found = hashlib.pbkdf2_hmac(KDF_HASH, passphrase.encode("utf-8"), salt, KDF_ITERATIONS,
-                                    KEY_BYTES)
+        found = derive_once(passphrase, salt)
         with _lock:
             _derived[(passphrase, salt)] = found
     return found

@@ -203,9 +203,10 @@ class UnlockScreen(QWidget):
 
 
 def passphrase_matches(typed: str, current: str, salt: bytes) -> bool:
-    """Compare by derived key (constant time), so the check costs a full key derivation."""
+    """Compare by derived key (constant time), so every try costs a full key derivation; the
+    typed guess's key is not kept in memory (wrong guesses are often near the real one)."""
     from nurse_app.store import keys
-    return hmac.compare_digest(keys.derive(typed, salt), keys.derive(current, salt))
+    return hmac.compare_digest(keys.derive_once(typed, salt), keys.derive(current, salt))
 
 
 # --------------------------------------------------------------------------- idle
