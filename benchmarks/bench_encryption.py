@@ -12,7 +12,7 @@
 
 Each pair is timed alternately (encrypted, plain, plain, encrypted, ...) and the medians
 compared, so the load of a shared machine falls on both alike.  The plain copy is opened
-by the same code as Store.open (the same open-time checks).
+by Store.open itself with the standard library's sqlite3 in place of SQLCipher.
 
 Goal (issue 13): every operation within 1.3x of plain; unlock under 1 s.  (Opening used to
 run ``quick_check`` and a scan of every stored text at each start; on an encrypted file that
@@ -25,6 +25,7 @@ Run:  .venv/bin/python benchmarks/bench_encryption.py [--patients 2000] [--repea
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import shutil
@@ -42,35 +43,36 @@ sys.path.insert(0, str(ROOT))
 
 from nurse_app.store import Store, crypto, keys  # noqa: E402
 from nurse_app.store import schema  # noqa: E402
-from nurse_app.store import database  # noqa: E402
-from nurse_app.store.database import BUSY_TIMEOUT_MS, diagnose  # noqa: E402
+from nurse_app.store import database, encryption  # noqa: E402
 
 PASSPHRASE = os.environ.setdefault("NURSE_APP_PASSPHRASE", "benchmark passphrase, not a secret")
 NURSE_APP = Path(sys.executable).parent / "nurse-app"
 GOAL = 1.3
 
 
-def open_plain(path: Path) -> Store:
-    """The plain copy opened by the same code as Store.open: the same checks (the cheap
-    open-time ones, as for a record at the current version), connect, migrate, reinstall.
+@contextlib.contextmanager
+def sqlite_instead_of_sqlcipher():
+    """Store.open's own code, with the standard library's sqlite3 where it uses SQLCipher
+    (and no encryption of the plain file): the same checks, files and settings."""
+    saved = crypto.connect, encryption.ensure_encrypted, database._whole_file_checks
 
-    Store.open itself would encrypt a plain file, so the connection is made here."""
-    real = database._whole_file_checks
-    database._whole_file_checks = lambda p, full, version: real(p, full, version) \
-        and (full or 0 < version < schema.CURRENT_VERSION)       # as for an encrypted file
+    def plain_connect(path, *, isolation_level="", timeout=5.0, **_):
+        return sqlite3.connect(path, isolation_level=isolation_level, timeout=timeout)
+
+    def same_checks(path, full_check, version):     # as for an encrypted record
+        return full_check or 0 < version < schema.CURRENT_VERSION
+    crypto.connect, encryption.ensure_encrypted = plain_connect, lambda path: []
+    database._whole_file_checks = same_checks
     try:
-        diagnose(path)
+        yield
     finally:
-        database._whole_file_checks = real
-    conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = FULL")
-    conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute("PRAGMA recursive_triggers = ON")
-    schema.migrate(conn)
-    schema.reinstall_own_objects(conn)
-    return Store(conn, path, [], None)
+        crypto.connect, encryption.ensure_encrypted, database._whole_file_checks = saved
+
+
+def open_plain(path: Path) -> Store:
+    """The plain copy opened by Store.open itself (see :func:`sqlite_instead_of_sqlcipher`)."""
+    with sqlite_instead_of_sqlcipher():
+        return Store.open(path)
 
 
 def plain_copy(encrypted: Path, plain: Path) -> None:
@@ -98,16 +100,20 @@ def prepare_visit(store: Store) -> tuple[int, int]:
     return patient, visit
 
 
-def paired_ms(encrypted, plain, repeat: int) -> tuple[float, float]:
-    """Medians of the two, timed alternately (the machine's load hits both alike)."""
-    times: tuple[list[float], list[float]] = ([], [])
+def paired_ms(encrypted, plain, repeat: int) -> tuple[float, float, float, float]:
+    """Medians of the two (wall clock, then CPU time of this process), timed alternately in
+    ABBA order so the load of a shared machine falls on both alike."""
+    wall: tuple[list[float], list[float]] = ([], [])
+    cpu: tuple[list[float], list[float]] = ([], [])
     for index in range(repeat * 2):
-        which = index % 2 if (index // 2) % 2 == 0 else 1 - index % 2   # ABBA order
+        which = index % 2 if (index // 2) % 2 == 0 else 1 - index % 2
         function = (encrypted, plain)[which]
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         function()
-        times[which].append((time.perf_counter() - start) * 1000)
-    return statistics.median(times[0]), statistics.median(times[1])
+        wall[which].append((time.perf_counter() - start) * 1000)
+        cpu[which].append((time.process_time() - start_cpu) * 1000)
+    return (statistics.median(wall[0]), statistics.median(wall[1]),
+            statistics.median(cpu[0]), statistics.median(cpu[1]))
 
 
 def operations(store: Store, patient: int, visit: int) -> dict[str, Callable[[], object]]:
@@ -169,11 +175,11 @@ def main() -> int:
         start = time.perf_counter()
         Store.open(encrypted).close()          # key derivation + first open
         unlock_s = time.perf_counter() - start
-        rows = [("key derivation (PBKDF2-SHA512, 256,000)", derive_s * 1000, None),
-                ("unlock: derive the key + first open", unlock_s * 1000, None)]
-        reopen, plain_open = paired_ms(lambda: Store.open(encrypted).close(),
-                                       lambda: open_plain(plain).close(), 15)
-        rows.append(("open (key in memory) vs plain open", reopen, plain_open))
+        rows = [("key derivation (PBKDF2-SHA512, 256,000)", derive_s * 1000, None, None, None),
+                ("unlock: derive the key + first open", unlock_s * 1000, None, None, None)]
+        rows.append(("open (key in memory) vs plain open",
+                     *paired_ms(lambda: Store.open(encrypted).close(),
+                                lambda: open_plain(plain).close(), max(15, args.repeat // 2))))
 
         with Store.open(encrypted) as store:
             patient, visit = prepare_visit(store)
@@ -186,14 +192,15 @@ def main() -> int:
                 rows.append((name, *paired_ms(enc[name], base[name], args.repeat)))
 
         worst = 0.0
-        print(f"{'operation':<42} {'encrypted':>11} {'plain':>11} {'ratio':>7}")
-        for name, ms, plain_ms in rows:
+        print(f"{'operation':<42} {'encrypted':>11} {'plain':>11} {'ratio':>7} {'CPU ratio':>10}")
+        for name, ms, plain_ms, cpu_ms, cpu_plain_ms in rows:
             if plain_ms is None:
-                print(f"{name:<42} {ms:9.1f} ms {'':>11} {'':>7}")
+                print(f"{name:<42} {ms:9.1f} ms")
                 continue
             ratio = ms / plain_ms if plain_ms else float("inf")
+            cpu_ratio = cpu_ms / cpu_plain_ms if cpu_plain_ms else float("nan")
             worst = max(worst, ratio)
-            print(f"{name:<42} {ms:9.2f} ms {plain_ms:8.2f} ms {ratio:6.2f}x")
+            print(f"{name:<42} {ms:9.2f} ms {plain_ms:8.2f} ms {ratio:6.2f}x {cpu_ratio:9.2f}x")
         print(f"key derivation {derive_s:.2f} s, unlock with first open {unlock_s:.2f} s (goal < 1 s): "
               f"{'OK' if unlock_s < 1 else 'OVER'}; "
               f"worst record operation {worst:.2f}x (goal <= {GOAL}x): "
