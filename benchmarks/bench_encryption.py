@@ -163,6 +163,15 @@ def main() -> int:
                 for side in ("-wal", "-shm"):
                     Path(f"{name}{side}").unlink(missing_ok=True)
                 shutil.copy(name.with_suffix(".fresh"), name)
+            keys.unlock(PASSPHRASE)
+            migrated = False
+            for name, opener in ((encrypted, Store.open), (plain, open_plain)):
+                with opener(name) as store:       # kept from an older record format: upgraded once
+                    migrated = migrated or bool(store.migrated_versions)
+            if migrated:
+                for name in (encrypted, plain):
+                    shutil.copy(name, name.with_suffix(".fresh"))
+                shutil.rmtree(folder / "backups", ignore_errors=True)
         keys.unlock(PASSPHRASE)
         print(f"{args.patients} demo patients: encrypted {encrypted.stat().st_size / 1e6:.1f} MB, "
               f"plain {plain.stat().st_size / 1e6:.1f} MB")
