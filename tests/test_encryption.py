@@ -209,14 +209,15 @@ def test_opening_an_encrypted_record_reads_a_small_part_of_it_not_every_page(tmp
     old open-time quick_check and scan of every stored text made a large record open
     several times slower than the plain one (issue 13 §4 benchmark)."""
     path = tmp_path / "record.db"
-    _large_record(path)
+    _large_record(path, patients=600)
     size = path.stat().st_size
-    assert size > 2_000_000
+    assert size > 5_000_000
     Store.open(path).close()                        # the key derived, the WAL folded in
     before = _bytes_read()
     Store.open(path).close()
     read = _bytes_read() - before
-    assert read < size / 10, f"opening read {read} bytes of a {size}-byte record"
+    # the schema (read by the check and by the connection), the audit log's tail, a few pages
+    assert read < size / 4, f"opening read {read} bytes of a {size}-byte record"
 
 
 def test_damage_that_opening_does_not_read_is_reported_when_read_and_by_check_db(tmp_path, capsys):
