@@ -263,6 +263,32 @@ def test_values_written_by_another_program_are_refused_at_open(tmp_path):
             Store.open(path)
 
 
+def test_a_read_only_command_upgrades_an_older_encrypted_record_in_memory_only(tmp_path, capsys):
+    """Exports and checks of a record of an older format (made before an update) read an
+    upgraded copy in memory; SQLite's backup API cannot copy an encrypted database into a
+    plain memory one (it was a TypeError traceback), so the copy is sqlcipher_export's."""
+    from nurse_app.cli import main as cli_main
+    from nurse_app.store import audit_chain, schema
+    path = tmp_path / "older.db"
+    conn = crypto.connect(path, isolation_level=None)
+    schema.migrate(conn, target=CURRENT_VERSION - 1)
+    conn.execute("BEGIN IMMEDIATE")
+    conn.execute("INSERT INTO patients (mrn, name, date_of_birth, sex, created_at, created_by, "
+                 "updated_at) VALUES (?, ?, '1950-03-04', 'male', '2026-01-05T10:00:00Z', 'Ana', "
+                 "'2026-01-05T10:00:00Z')", [MRN, NAME])
+    audit_chain.seal(conn)                      # as the older version saved it
+    conn.execute("COMMIT")
+    conn.close()
+    digest = file_digest(path)
+    with Store.open_read_only(path) as store:
+        assert store.schema_version == CURRENT_VERSION
+        assert [p["mrn"] for p in store.find_patients()] == [MRN]
+    assert cli_main(["--db", str(path), "check-db"]) == 0, capsys.readouterr()
+    assert file_digest(path) == digest
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["older.db"]
+    assert not leaks(path)
+
+
 # --------------------------------------------------------------------------- plain records
 
 

@@ -258,6 +258,29 @@ def connect_like(source: Any, dest: Path, **kwargs):
     return CipherConnection(conn, source.salt, source.passphrase)
 
 
+def memory_copy(source: "CipherConnection", target: str) -> "CipherConnection":
+    """An unencrypted in-memory copy of the encrypted record ``target`` (a URI; read-only,
+    as ``source`` opened it), for upgrading an older record format in memory only.
+
+    SQLite's backup API cannot copy between an encrypted and a plain database, so the
+    copy is made with ``sqlcipher_export`` into the memory database; nothing is written to
+    the file or beside it.
+    """
+    mem = _raw_connect("file::memory:", uri=True, isolation_level=None)
+    try:
+        mem.execute(f'ATTACH DATABASE ? AS enc KEY "{keys.raw_key(source.passphrase, source.salt)}"',
+                    (target,))
+        mem.execute("SELECT sqlcipher_export('main', 'enc')")
+        for pragma in ("user_version", "application_id"):
+            value = int(mem.execute(f"PRAGMA enc.{pragma}").fetchone()[0])
+            mem.execute(f"PRAGMA main.{pragma} = {value}")
+        mem.execute("DETACH DATABASE enc")
+    except _sc.Error as exc:
+        mem.close()
+        raise _translate(exc) from None
+    return CipherConnection(mem, b"", "")
+
+
 # ----------------------------------------------------------------- plain -> encrypted
 
 def _tables(conn) -> list[str]:

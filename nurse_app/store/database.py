@@ -122,6 +122,13 @@ def _roll_back_hot_journal(path: Path) -> None:
         # anything else: the checks that follow report it
 
 
+def _read_only_target(path: Path) -> str:
+    """The URI that reads ``path`` without writing anything, not even companions."""
+    side = [path.with_name(path.name + s) for s in ("-wal", "-journal")]
+    quiet = "&immutable=1" if not any(p.exists() for p in side) else ""
+    return f"{path.resolve().as_uri()}?mode=ro{quiet}"
+
+
 def read_only_connection(path: Path) -> sqlite3.Connection:
     """Read without writing anything, not even the ``-wal``/``-shm`` companions.
 
@@ -129,15 +136,12 @@ def read_only_connection(path: Path) -> sqlite3.Connection:
     so it is opened ``immutable`` (SQLite then creates no side files).  Otherwise a
     plain read-only connection reads the pending WAL content too.
     """
-    side = [path.with_name(path.name + s) for s in ("-wal", "-journal")]
-    quiet = "&immutable=1" if not any(p.exists() for p in side) else ""
+    target = _read_only_target(path)
     if not crypto.is_plain(path):
-        conn = crypto.connect(path, target=f"{path.resolve().as_uri()}?mode=ro{quiet}", uri=True,
-                              timeout=BUSY_TIMEOUT_MS / 1000)
+        conn = crypto.connect(path, target=target, uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         return conn
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro{quiet}", uri=True,
-                           timeout=BUSY_TIMEOUT_MS / 1000)
+    conn = sqlite3.connect(target, uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     return conn
 
@@ -440,8 +444,11 @@ def open_read_only(path: Path) -> sqlite3.Connection:
     try:
         with translated(path):
             if found.version < schema.CURRENT_VERSION:
-                memory = sqlite3.connect(":memory:", isolation_level=None)
-                conn.backup(memory)
+                if isinstance(conn, crypto.CipherConnection):   # (no backup API across keys)
+                    memory = crypto.memory_copy(conn, _read_only_target(path))
+                else:
+                    memory = sqlite3.connect(":memory:", isolation_level=None)
+                    conn.backup(memory)
                 conn.close()
                 conn = memory
                 schema.migrate(conn)
