@@ -225,7 +225,8 @@ def test_a_wrong_guess_leaves_no_derived_key_in_memory():
     salt = b"0123456789abcdef"
     assert not lock_module.passphrase_matches("wrong guess, nearly it", TEST_PASSPHRASE, salt)
     assert lock_module.passphrase_matches(TEST_PASSPHRASE, TEST_PASSPHRASE, salt)
-    assert {p for p, _ in keys._derived} == {TEST_PASSPHRASE}
+    kept = {p for p, _ in keys._derived}
+    assert TEST_PASSPHRASE in kept and "wrong guess, nearly it" not in kept
 
 
 def test_throttle_delays_grow_and_are_capped():
