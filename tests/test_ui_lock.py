@@ -178,6 +178,30 @@ def test_the_idle_lock_never_waits_for_the_question(qtbot, window):
     assert not window.locker._hidden and not seen["dialog"].isVisible()
 
 
+def test_the_title_stays_locked_while_vital_signs_are_due(qtbot, window):
+    """The window's vital-signs title ("! " every second) never puts back the unlocked title,
+    and the strip over the pages is hidden with them; the lock screen says it instead."""
+    window.locker.lock_now()
+    qtbot.wait(1300)                                   # the window's due clock ticks
+    assert window.windowTitle() == "! " + lock_module.LOCKED_TITLE
+    assert not window.due_strip.isVisible() and window.locker.screen.due.isVisible()
+    window.locker.unlock()
+    window.update_due()
+    assert window.windowTitle().startswith("! ") and "locked" not in window.windowTitle()
+    assert window.due_strip.isVisible()
+
+
+def test_lock_now_asks_exactly_when_quitting_would(qtbot, window, record):
+    """Stopped for a reaction the infusion is no longer running (the quit question does not
+    ask): Lock now locks at once, and the lock screen says it is stopped."""
+    _, visit = record
+    window.store.add_infusion_event(visit, kind="stop", volume_ml=20, reason="reaction")
+    window.visit_page.infusion_tab.refresh()
+    assert not window.infusion_running()
+    assert window.locker.request_lock() and window.locker.locked
+    assert window.locker.screen.infusion.text().startswith("An infusion is stopped")
+
+
 def test_no_infusion_no_notice(qtbot, tmp_path):
     path = tmp_path / "r.db"
     with Store.open(path) as store:

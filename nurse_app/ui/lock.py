@@ -31,10 +31,12 @@ FORGOTTEN = ("A forgotten passphrase cannot be recovered: nobody, not even your 
              "the record without it. Visits you exported or handed over are the only copies outside "
              "the record. Write it down and keep it somewhere safe, away from this laptop.")
 VITALS_DUE = "Vital signs due for the running infusion — unlock to record"
+VITALS_DUE_VISIT = "Vital signs due for the open visit — unlock to record"   # (infusion ended)
 LOCK_QUESTION = ("An infusion is running. Lock the window now?\n\nThe infusion carries on while the "
                  "window is locked: its clock keeps running, and the lock screen says when vital signs "
                  "are due (without any patient detail). Unlock to record them.")
 IDLE_SETTING = "security/idle_lock_minutes"
+LOCKED_TITLE = f"{APP_TITLE} — locked"
 
 
 def _password_field(name: str, accessible: str) -> QLineEdit:
@@ -199,6 +201,7 @@ class UnlockScreen(QWidget):
             running, due = self._notice() or (None, False)
             self.infusion.setText(running or "")
             self.infusion.setVisible(bool(running))
+            self.due.setText(VITALS_DUE if running else VITALS_DUE_VISIT)
             self.due.setVisible(bool(due))
 
 
@@ -366,7 +369,11 @@ class LockController(QObject):
         return True
 
     def infusion_in_progress(self) -> bool:
-        """Started and not stopped or finished (running or paused) on the open draft visit."""
+        """What the quit question asks about (the main window's ``infusion_running``: started,
+        not finished, not stopped for a reaction), so quitting and locking agree."""
+        running = getattr(self.window, "infusion_running", None)
+        if running is not None:
+            return bool(running())
         return self.infusion_notice() is not None
 
     def lock_now(self) -> None:
@@ -382,7 +389,8 @@ class LockController(QObject):
         for other in self._hidden:
             other.hide()
         self._title = self.window.windowTitle()
-        self.window.setWindowTitle(f"{APP_TITLE} — locked")
+        self.window.setWindowTitle(LOCKED_TITLE)
+        self._refresh_window_title()
         self.window.menuBar().hide()
         self.window.menuBar().setEnabled(False)   # no shortcut (print, export...) while locked
         self.window.statusBar().clearMessage()
@@ -398,6 +406,7 @@ class LockController(QObject):
         self.locked = False
         self.screens.setCurrentWidget(self.content)
         self.window.setWindowTitle(self._title)
+        self._refresh_window_title()
         self.window.menuBar().setEnabled(True)
         self.window.menuBar().show()
         self.window.statusBar().show()
@@ -407,6 +416,12 @@ class LockController(QObject):
         self._record_failures(self.screen.take_failures())
         self.idle.restart()
         self.locked_changed.emit(False)
+
+    def _refresh_window_title(self) -> None:
+        """The window's own title rule ("!" while vital signs are due), locked or not."""
+        update = getattr(self.window, "update_due", None)
+        if update is not None:
+            update()
 
     def _check(self, typed: str) -> bool:
         from nurse_app.store import crypto, keys
@@ -437,8 +452,10 @@ class LockController(QObject):
         return minutes
 
     # ---------------------------------------------------------------- infusion
-    def infusion_notice(self) -> tuple[str, bool] | None:
-        """("An infusion is running…", vital signs due?) without any patient detail."""
+    def infusion_notice(self) -> tuple[str | None, bool] | None:
+        """("An infusion is running…" or None, vital signs due?) without any patient detail;
+        None when there is nothing to say.  "Due" is what the window's vital-signs strip says
+        (the infusion tab's ``due_message``), also after the infusion has ended."""
         is_built = getattr(self.window, "is_built", None)
         if is_built is not None and not is_built("visit"):
             return None     # the Visit page was never opened: no infusion (and don't build it)
@@ -446,14 +463,18 @@ class LockController(QObject):
         if page is None or getattr(page, "ctx", None) is None or page.ctx.signed:
             return None
         from nurse_app.core.formatting import fmt_minutes
-        from nurse_app.core.monitoring import vitals_due
         tab = page.infusion_tab
         progress = tab.progress()
-        if not progress.started or progress.ended:
+        text = None
+        if progress.started and not progress.ended:
+            from nurse_app.core.visit_logic import STOP
+            state = ("running" if progress.running else
+                     "stopped" if progress.halted_by == STOP else "paused")
+            text = f"An infusion is {state}: {fmt_minutes(progress.elapsed_min)} since the start."
+        due = bool(tab.due_message(progress)[0])
+        if text is None and not due:
             return None
-        state = "running" if progress.running else "paused"
-        text = f"An infusion is {state}: {fmt_minutes(progress.elapsed_min)} since the start."
-        return text, bool(vitals_due(progress.state, tab.rules))
+        return text, due
 
     def shutdown(self) -> None:
         self.idle.stop()

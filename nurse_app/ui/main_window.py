@@ -102,7 +102,10 @@ class MainWindow(QMainWindow):
         if message:
             self.due_strip.setText(f"Vital signs due since {since.astimezone().strftime('%H:%M')}: {message}")
         self.due_strip.setVisible(bool(message))
-        self.setWindowTitle(("! " if message else "") + self._title)
+        locker = getattr(self, "locker", None)
+        locked = locker is not None and locker.locked
+        from nurse_app.ui.lock import LOCKED_TITLE
+        self.setWindowTitle(("! " if message else "") + (LOCKED_TITLE if locked else self._title))
 
     # ------------------------------------------------------------------ pages
     def add_page(self, key: str, title: str, widget: QWidget | Callable[[], QWidget]) -> None:
