@@ -14,6 +14,7 @@ Run:  .venv/bin/python benchmarks/bench_store.py [--patients 5000] [--repeat 50]
 from __future__ import annotations
 
 import argparse
+import os
 import datetime as dt
 import statistics
 import subprocess
@@ -25,7 +26,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from nurse_app.store import Store  # noqa: E402
+from nurse_app.store import Store, keys  # noqa: E402
+
+# The record is encrypted (issue 13): the demo-data subprocess and this process use the
+# same benchmark passphrase (NURSE_APP_PASSPHRASE if set).
+os.environ.setdefault("NURSE_APP_PASSPHRASE", "benchmark passphrase, not a secret")
+keys.unlock(os.environ["NURSE_APP_PASSPHRASE"])
 
 NURSE_APP = Path(sys.executable).parent / "nurse-app"
 

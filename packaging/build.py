@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import platform
+import secrets
 import shutil
 import subprocess
 import sys
@@ -76,7 +77,10 @@ def check() -> None:
     with tempfile.TemporaryDirectory(prefix="nurse-app-check-") as tmp:
         runtime = Path(tmp, "run")
         runtime.mkdir(mode=0o700)
-        env = {"HOME": tmp, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": str(runtime), "LANG": "C.UTF-8"}
+        # The record is encrypted (SQLCipher): the smoke test creates one with a throwaway
+        # passphrase, given in the environment (never on the command line).
+        env = {"HOME": tmp, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": str(runtime), "LANG": "C.UTF-8",
+               "NURSE_APP_PASSPHRASE": "build check " + secrets.token_urlsafe(18)}
         exe = str(APP / "nurse-app")
         for args in (["--selftest"], ["--db", str(Path(tmp, "check.db")), "--smoke-test"]):
             p = subprocess.run([exe, *args], cwd=tmp, env=env, capture_output=True, text=True, timeout=300)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
 THINK_SECONDS = 0.002   # between reading the field and saving it, as a form does
 
-from nurse_app.store import ConflictError, Store
+from nurse_app.store import ConflictError, Store, keys
+
+# The record is encrypted: a spawned worker unlocks it with the suite's passphrase
+# (tests/conftest.py puts it in the environment the children inherit).
+keys.unlock(os.environ["NURSE_APP_PASSPHRASE"])
 
 
 def read_modify_write(path: str, visit_id: int, tag: str, count: int, start, results) -> None:

@@ -12,6 +12,10 @@ import shutil
 import tempfile
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Every record in the suite is encrypted (issue 13) with this test passphrase; commands
+# run as subprocesses read it from the environment, like a nurse's script would.
+TEST_PASSPHRASE = "test-suite passphrase 4 records"
+os.environ["NURSE_APP_PASSPHRASE"] = TEST_PASSPHRASE
 
 # The user's config, cache and data folders (QSettings, the content fingerprint stamp, the default
 # record and policy paths) are this test process's own: nothing a test saves there reaches the
@@ -149,6 +153,28 @@ def _finish_qt_work() -> None:
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         gc.collect()
         app.processEvents()
+
+
+@pytest.fixture(autouse=True)
+def _unlocked_with_the_test_passphrase():
+    """Records open with the suite's passphrase (a test that locks or changes it is undone).
+
+    The key is derived with SQLCipher's full KDF once per file salt in this process and
+    kept in memory (nurse_app.store.keys), as the app does after unlocking.
+    """
+    _reset_keys()
+    yield
+    _reset_keys()            # also before a module/session fixture of the next test
+
+
+def _reset_keys() -> None:
+    from nurse_app.store import keys
+    if keys._passphrase != TEST_PASSPHRASE or keys._alternates:
+        keys.lock()
+        keys.unlock(TEST_PASSPHRASE)
+
+
+_reset_keys()
 
 
 @pytest.fixture(autouse=True)

@@ -55,8 +55,19 @@ def file_digest(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def outside_connection(path: Path) -> sqlite3.Connection:
+    """Another program's connection given the passphrase: SQLite defaults, autocommit.
+
+    The record is encrypted, so "another program" is an SQLCipher tool with the key.
+    """
+    from nurse_app.store import crypto
+    return crypto.connect(Path(path), isolation_level=None)
+
+
 def raw_connection(path: Path) -> sqlite3.Connection:
-    """A plain connection, as an outside SQL tool would use (foreign keys on, autocommit)."""
-    conn = sqlite3.connect(path, isolation_level=None, timeout=5)
+    """A raw connection, as an outside SQL tool given the passphrase would use (foreign keys
+    on, autocommit); the record is encrypted, so it is a SQLCipher connection."""
+    from nurse_app.store import crypto
+    conn = crypto.connect(Path(path), isolation_level=None, timeout=5)
     conn.execute("PRAGMA foreign_keys = ON")
     return conn

@@ -13,12 +13,13 @@ import importlib
 import sys
 
 from nurse_app import __version__
+from nurse_app.cli.passphrase import RECORD_COMMANDS, RECORD_IF_PRESENT_COMMANDS, unlock
 from nurse_app.core.errors import NurseAppError
 
 # Modules in nurse_app.cli that add sub-commands.  Each defines
 # ``register(subparsers)`` and sets ``func`` (args -> exit code) on its parsers.
 COMMAND_MODULES = ("calc", "catalogue", "guides_cmds", "store_cmds", "visit_cmds", "schedule_cmds", "record_cmds",
-                   "content_cmds")
+                   "content_cmds", "security_cmds")
 
 EXIT_USAGE = 2
 
@@ -96,6 +97,14 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"nurse-app: smoke test failed: {type(exc).__name__}: {exc}", file=sys.stderr)
                     return 1
             return run_gui(args)
+        if args.command in RECORD_COMMANDS:
+            from nurse_app.store import resolve_db_path
+            unlock(resolve_db_path(args.db)[0])
+        elif args.command in RECORD_IF_PRESENT_COMMANDS:
+            from nurse_app.store import resolve_db_path
+            record = resolve_db_path(args.db)[0]
+            if record.is_file():
+                unlock(record)
         return int(args.func(args) or 0)
     except NurseAppError as exc:
         hint = getattr(exc, "cli_hint", "")

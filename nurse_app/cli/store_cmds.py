@@ -10,6 +10,7 @@ import argparse
 import sys
 import time
 
+from nurse_app.cli.passphrase import unlock_backup
 from nurse_app.core.errors import InputError
 from nurse_app.core.units import ascii_digits
 from nurse_app.store import (Store, backup_now, check_database, resolve_db_path,
@@ -80,6 +81,7 @@ def run_backup(args) -> int:
 
 def run_restore(args) -> int:
     path, is_default = _db(args)
+    unlock_backup(args.file)   # an encrypted backup under another passphrase: ask for it
     result = restore_backup(path, args.file, create_folder=is_default)
     print(f"Restored {path} from {result.restored_from}.")
     if result.kept_previous is not None:

@@ -99,8 +99,13 @@ def decorated_canvas(decorate: Decorator, result: dict) -> type[rl_canvas.Canvas
     return DecoratedCanvas
 
 
-def write_atomically(data: bytes, out: str | os.PathLike, what: str) -> Path:
+def write_atomically(data: bytes, out: str | os.PathLike, what: str, *,
+                     private: bool = True) -> Path:
     """Write ``data`` to ``out`` through a temporary file renamed into place.
+
+    ``private`` (the default, for anything with patient data: visit summaries, FHIR
+    exports): the file is readable by this user only (0600), whatever the umask.
+    ``private=False`` (patient handouts: no patient data) gives the usual 0644.
 
     A full disk or a crash never leaves a half-written file where a good one was.
     Failure raises :class:`InputError` "Could not save the {what} to {out}: reason."
@@ -111,7 +116,7 @@ def write_atomically(data: bytes, out: str | os.PathLike, what: str) -> Path:
         fd, tmp = tempfile.mkstemp(prefix=".nurse-app-", suffix=target.suffix, dir=target.parent)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, 0o600 if private else 0o644)
         os.replace(tmp, target)
     except OSError as exc:
         if tmp is not None:

@@ -208,5 +208,5 @@ def write_handout_pdf(guide: Guide, out: str | os.PathLike, contact: Mapping[str
     or a crash never leaves a half-written PDF where a good one was.
     """
     data, pages = handout_pdf_bytes(guide, contact, **kwargs)
-    write_atomically(data, out, "handout")
+    write_atomically(data, out, "handout", private=False)
     return pages

@@ -328,11 +328,52 @@ class Store(FollowupStore):
         if not clean_name:
             raise RecordValueError("Your name is required.", field="name")
         clean_credentials = text_rule(50)("credentials", "Credentials", credentials or "")
+        before = self.nurse_profile()
         with self.transaction():
+            if before and (before["name"], before["credentials"]) != (clean_name, clean_credentials):
+                # Who documents is part of the record: a change of name is itself audited,
+                # under the name in use until now.
+                self.db.execute(
+                    "INSERT INTO audit_log (at, author, table_name, row_id, action, before, after) "
+                    "VALUES (?, ?, 'nurse_profile', 1, 'update', ?, ?)",
+                    [now_text(), before["display"],
+                     json.dumps({"name": before["name"], "credentials": before["credentials"]},
+                                ensure_ascii=False),
+                     json.dumps({"name": clean_name, "credentials": clean_credentials},
+                                ensure_ascii=False)])
             self.db["nurse_profile"].upsert(
                 {"id": 1, "name": clean_name, "credentials": clean_credentials,
                  "updated_at": now_text()}, pk="id")
         return self.nurse_profile()
+
+    def record_security_event(self, event: str, details: Mapping[str, Any]) -> None:
+        """An audit-log entry that is not a row change (e.g. wrong passphrase attempts),
+        stamped with the nurse who has the record unlocked."""
+        profile = self.nurse_profile()
+        author = profile["display"] if profile else "(no nurse profile yet)"
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO audit_log (at, author, table_name, row_id, action, before, after) "
+                "VALUES (?, ?, 'security', 0, 'insert', NULL, ?)",
+                [now_text(), author, json.dumps({"event": event, **details}, ensure_ascii=False)])
+
+    def change_passphrase(self, old: str, new: str) -> list:
+        """Rekey the record and its backups (see :mod:`nurse_app.store.encryption`).
+
+        The connection is closed for the rekey and opened again with the new key;
+        returns the backups left under an older passphrase, as ``(path, problem)``.
+        """
+        from nurse_app.store.database import open_connection
+        from nurse_app.store.encryption import change_passphrase
+        self.close()
+        try:
+            return change_passphrase(self.path, old, new)
+        finally:
+            conn, _, _ = open_connection(self.path)
+            conn.create_function("nurse_fold", 1, _fold, deterministic=True)
+            conn.execute("PRAGMA recursive_triggers=on")
+            self.conn = conn
+            self.__dict__.pop("db", None)      # sqlite-utils over the new connection
 
     def get_setting(self, key: str, default: Any = None) -> Any:
         with self._reading():

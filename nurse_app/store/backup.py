@@ -20,6 +20,8 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from nurse_app.store import crypto
+from nurse_app.store.private import create_private_file, private_folder
 from nurse_app.store.times import UTC, utc_text
 
 BACKUP_FOLDER = "backups"
@@ -42,7 +44,7 @@ def backups_folder(db_path: Path) -> Path:
 def new_backup_path(db_path: Path, reason: str) -> Path:
     """A fresh, unused name in the backups folder (created if needed)."""
     folder = backups_folder(db_path)
-    folder.mkdir(parents=True, exist_ok=True)
+    private_folder(folder)
     stamp = _dt.datetime.now(UTC).strftime(_STAMP_FORMAT)
     candidate = folder / f"{Path(db_path).stem}-{stamp}-{reason}.db"
     counter = 1
@@ -128,7 +130,8 @@ def copy_database(source: sqlite3.Connection, dest: Path) -> Path:
         raise FileExistsError(dest)
     partial = dest.with_name(dest.name + ".partial")
     partial.unlink(missing_ok=True)
-    target = sqlite3.connect(partial, isolation_level=None)
+    create_private_file(partial)   # 0600 before any page is written
+    target = crypto.connect_like(source, partial, isolation_level=None)  # same key as the record
     try:
         source.backup(target)
         target.execute("PRAGMA journal_mode=DELETE")

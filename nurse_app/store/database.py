@@ -25,13 +25,14 @@ from pathlib import Path
 from typing import Iterator
 
 from nurse_app.core.formatting import fmt_count
-from nurse_app.store import genuine, schema
+from nurse_app.store import crypto, encryption, genuine, schema
 from nurse_app.store.backup import (copy_database, crash_point, fsync_folder, list_backups,
                                     new_backup_path, remove_stale_temporaries)
 from nurse_app.store.errors import (CorruptDatabaseError, DatabaseBusyError, DatabaseLocationError,
                                     DatabaseNewerError, RecordValueError, SignedVisitError,
                                     StoreError, VoidedVisitError)
 from nurse_app.store.location import ensure_folder, read_only_error
+from nurse_app.store.private import create_private_file, tighten
 
 BUSY_TIMEOUT_MS = 5000
 _MAGIC = b"SQLite format 3\x00"
@@ -74,6 +75,8 @@ def _check_header(path: Path) -> None:
         raise UnusableFile("is empty (0 bytes), so it holds no records")
     with open(path, "rb") as handle:
         header = handle.read(100)
+    if not header.startswith(_MAGIC) and size % 512 == 0 and any(header[:16]):
+        return  # encrypted (SQLCipher): the key, then SQLCipher's page checks, tell the rest
     if len(header) < 100 or not header.startswith(_MAGIC):
         raise UnusableFile("is not a nurse-app record file (it is not an SQLite database)")
     page_size = int.from_bytes(header[16:18], "big")
@@ -101,7 +104,8 @@ def _roll_back_hot_journal(path: Path) -> None:
     except OSError:
         return
     try:
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
+        conn = (sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000) if crypto.is_plain(path)
+                else crypto.connect(path, timeout=BUSY_TIMEOUT_MS / 1000))
         try:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         finally:
@@ -118,6 +122,13 @@ def _roll_back_hot_journal(path: Path) -> None:
         # anything else: the checks that follow report it
 
 
+def _read_only_target(path: Path) -> str:
+    """The URI that reads ``path`` without writing anything, not even companions."""
+    side = [path.with_name(path.name + s) for s in ("-wal", "-journal")]
+    quiet = "&immutable=1" if not any(p.exists() for p in side) else ""
+    return f"{path.resolve().as_uri()}?mode=ro{quiet}"
+
+
 def read_only_connection(path: Path) -> sqlite3.Connection:
     """Read without writing anything, not even the ``-wal``/``-shm`` companions.
 
@@ -125,10 +136,12 @@ def read_only_connection(path: Path) -> sqlite3.Connection:
     so it is opened ``immutable`` (SQLite then creates no side files).  Otherwise a
     plain read-only connection reads the pending WAL content too.
     """
-    side = [path.with_name(path.name + s) for s in ("-wal", "-journal")]
-    quiet = "&immutable=1" if not any(p.exists() for p in side) else ""
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro{quiet}", uri=True,
-                           timeout=BUSY_TIMEOUT_MS / 1000)
+    target = _read_only_target(path)
+    if not crypto.is_plain(path):
+        conn = crypto.connect(path, target=target, uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        return conn
+    conn = sqlite3.connect(target, uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     return conn
 
@@ -180,6 +193,21 @@ def io_error(path: Path, exc: BaseException, kind: str, *, creating: bool = Fals
                       f"not found to be faulty.")
 
 
+def _whole_file_checks(path: Path, full_check: bool, version: int) -> bool:
+    """Whether opening reads the whole file: SQLite's page check and every stored value.
+
+    Done for ``full_check`` (check-db, restore), before a migration (the one time an older
+    record is rewritten) and for a plain file (an older version's record, about to be
+    encrypted).  An encrypted record's every page carries an HMAC that SQLCipher checks
+    whenever the page is read, so a damaged page is reported as damage the first time
+    anything reads it (:func:`translated`), and the values another program wrote are found
+    through the audit log's tail (:func:`genuine.outside_changes`); neither needs every
+    page decrypted at each start, which made opening a large record several times slower
+    than the plain file.  ``check-db`` still runs everything.
+    """
+    return full_check or crypto.is_plain(path) or 0 < version < schema.CURRENT_VERSION
+
+
 def diagnose(path: Path, *, full_check: bool = False, genuine_check: bool = True,
              strict: bool = False) -> Inspection:
     """Check ``path`` without writing to it.
@@ -187,7 +215,8 @@ def diagnose(path: Path, *, full_check: bool = False, genuine_check: bool = True
     Raises :class:`UnusableFile` (damaged, empty, foreign, or a schema that is not exactly
     the app's own for its version), :class:`DatabaseNewerError`,
     :class:`DatabaseBusyError`, or :class:`StoreError` for a full disk or drive error.
-    ``full_check`` runs ``integrity_check`` instead of the faster ``quick_check``.
+    ``full_check`` runs ``integrity_check`` instead of the faster ``quick_check``; an
+    encrypted record at the current version runs neither (see :func:`_whole_file_checks`).
 
     Any table, index, trigger or view that is not the app's own refuses the file.  The
     app's own triggers and views found missing or altered are let through for opening,
@@ -210,21 +239,28 @@ def diagnose(path: Path, *, full_check: bool = False, genuine_check: bool = True
         if error_kind(exc) in ("full", "io"):
             raise io_error(path, exc, error_kind(exc)) from None
         raise UnusableFile(f"cannot be read ({exc})") from None
+    except UnusableFile:
+        raise
     try:
+        crypto.check_length(path, conn)
         app_id = conn.execute("PRAGMA application_id").fetchone()[0]
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        # What reads the whole file is done only where it is needed (see _whole_file_checks).
+        whole = _whole_file_checks(path, full_check, version)
         check = conn.execute("PRAGMA integrity_check(1)" if full_check
-                             else "PRAGMA quick_check(1)").fetchone()[0]
+                             else "PRAGMA quick_check(1)").fetchone()[0] if whole else "ok"
         if (check == "ok" and genuine_check and app_id == schema.APPLICATION_ID
                 and 0 < version <= schema.CURRENT_VERSION):
-            diffs = genuine.schema_differences(conn, version)
-            if not strict:
-                diffs = [d for d in diffs if not genuine.reinstalled_on_open(d)]
+            found = genuine.schema_differences(conn, version)
+            diffs = found if strict else [d for d in found if not genuine.reinstalled_on_open(d)]
             if diffs:
                 raise UnusableFile("is not a genuine nurse-app record: its schema "
                                    + genuine.describe(diffs))
-            bad = genuine.quick_content_problems(conn)
+            # With the app's own triggers in place every outside change is in the audit
+            # log's unchained tail; with any of them missing, every row is checked.
+            only = None if whole or found else genuine.outside_changes(conn)
+            bad = genuine.quick_content_problems(conn, only=only)
             if bad:
                 raise UnusableFile("holds values the app would refuse, written by another "
                                    "program: " + "; ".join(bad[:3]))
@@ -265,8 +301,9 @@ def inspect(path: Path, *, full_check: bool = False, genuine_check: bool = True)
 
 def connect(path: Path) -> sqlite3.Connection:
     """A connection with the record's settings (autocommit: every statement commits)."""
+    create_private_file(path)   # new: 0600 before SQLite writes; old: its mode tightened
     try:
-        conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+        conn = crypto.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
     except sqlite3.OperationalError:
         raise read_only_error(path) from None
     try:
@@ -282,6 +319,7 @@ def connect(path: Path) -> sqlite3.Connection:
             # A REPLACE's implicit delete then fires the delete triggers (audit, signed).
             # Per connection only: the schema's own guards hold for other programs too.
             conn.execute("PRAGMA recursive_triggers = ON")
+        tighten(path)   # -wal/-shm left by an older version
     except BaseException:
         conn.close()
         raise
@@ -309,7 +347,7 @@ def _create_new(path: Path) -> None:
     for leftover in (tmp, *_side_files(tmp)):
         leftover.unlink(missing_ok=True)
     try:
-        conn = sqlite3.connect(tmp, isolation_level=None)
+        conn = crypto.connect(tmp, isolation_level=None)   # encrypted from the first page
         try:
             conn.execute("PRAGMA journal_mode = WAL")   # as the record will be used
             schema.migrate(conn)
@@ -347,6 +385,7 @@ def open_connection(path: Path, *, create_folder: bool = False
     found = inspect(path)
     if not found.exists:
         _create_new(path)
+    encryption.ensure_encrypted(path)   # a plain record of an older version, and its backups
     conn = connect(path)
     backup = None
     try:
@@ -405,8 +444,11 @@ def open_read_only(path: Path) -> sqlite3.Connection:
     try:
         with translated(path):
             if found.version < schema.CURRENT_VERSION:
-                memory = sqlite3.connect(":memory:", isolation_level=None)
-                conn.backup(memory)
+                if isinstance(conn, crypto.CipherConnection):   # (no backup API across keys)
+                    memory = crypto.memory_copy(conn, _read_only_target(path))
+                else:
+                    memory = sqlite3.connect(":memory:", isolation_level=None)
+                    conn.backup(memory)
                 conn.close()
                 conn = memory
                 schema.migrate(conn)

@@ -130,21 +130,66 @@ _TABLE_RULES: dict[str, dict[str, Rule]] = {
     "product_lots": fields.LOT,
     "infusion_events": fields.INFUSION_EVENT,
     "addenda": fields.ADDENDUM,
-    "audit_log": {"table_name": Rule("Audited table", choice(*schema.CLINICAL_TABLES, "audit_log")),
+    # "nurse_profile" (a change of the documenting nurse's name) and "security" (wrong
+    # passphrase attempts) are written by the store itself (issue 13).
+    "audit_log": {"table_name": Rule("Audited table", choice(*schema.CLINICAL_TABLES, "audit_log",
+                                                             "nurse_profile", "security")),
                   "action": Rule("Audit action", choice("insert", "update", "delete"))},
 }
 # Columns holding JSON text (decoded before the rule sees them, or just parsed).
 _JSON_TEXT = {"value", "before", "after"}
 
 
-def quick_content_problems(conn: sqlite3.Connection, limit: int = MAX_LISTED) -> list[str]:
+# More rows than this changed by another program: the whole tables are checked instead.
+MAX_OUTSIDE_ROWS = 2000
+
+
+def outside_changes(conn: sqlite3.Connection) -> dict[str, set[int]] | None:
+    """The rows of the audited tables written by another program since the app last saved.
+
+    Every insert or update of a clinical table writes an audit entry through the app's own
+    triggers (their presence is checked first, see :func:`schema_differences`), and the app
+    chains every entry when it saves (:func:`audit_chain.seal`).  So the entries after the
+    last chained one are the changes made outside the app since then: reading them walks
+    the end of the audit log only, however large the record.  ``None`` when that cannot be
+    told cheaply (a record without the chain, or a very large outside change): the caller
+    then checks every row.
+    """
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(audit_log)")}
+    if "entry_hash" not in columns:
+        return None
+    last = conn.execute("SELECT id FROM audit_log WHERE entry_hash IS NOT NULL "
+                        "ORDER BY id DESC LIMIT 1").fetchone()
+    rows = conn.execute("SELECT table_name, row_id FROM audit_log WHERE id > ? "
+                        "AND entry_hash IS NULL AND action <> 'delete' LIMIT ?",
+                        [last[0] if last else 0, MAX_OUTSIDE_ROWS + 1]).fetchall()
+    if len(rows) > MAX_OUTSIDE_ROWS:
+        return None
+    changed: dict[str, set[int]] = {}
+    for table, row_id in rows:
+        changed.setdefault(table, set()).add(int(row_id))
+    return changed
+
+
+def quick_content_problems(conn: sqlite3.Connection, limit: int = MAX_LISTED, *,
+                           only: dict[str, set[int]] | None = None) -> list[str]:
     """The cheap part of :func:`content_problems`, in SQL, for every open: text columns that
-    are not text, longer than their rule allows, or hold control characters."""
+    are not text, longer than their rule allows, or hold control characters.
+
+    ``only`` (from :func:`outside_changes`) limits the audited clinical tables to the rows
+    named there; the small tables the store writes itself are always read in full.
+    """
     problems: list[str] = []
     present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     for table, api_rules in _TABLE_RULES.items():
         if table not in present:
             continue
+        restrict = ""
+        if only is not None and table in schema.CLINICAL_TABLES:
+            ids = sorted(only.get(table, ()))
+            if not ids:
+                continue
+            restrict = f" AND rowid IN ({', '.join(str(int(i)) for i in ids)})"
         columns = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
         tests, labels = [], []
         for column, rule in api_rules.items():  # the fields people type (speed: every open)
@@ -160,7 +205,7 @@ def quick_content_problems(conn: sqlite3.Connection, limit: int = MAX_LISTED) ->
         if not tests:
             continue
         for row in conn.execute(f"SELECT rowid, {', '.join(c for c, _, _ in labels)} FROM {table} "
-                                f"WHERE {' OR '.join(tests)} LIMIT {int(limit)}"):
+                                f"WHERE ({' OR '.join(tests)}){restrict} LIMIT {int(limit)}"):
             for (column, label, maximum), value in zip(labels, row[1:]):
                 problem = _value_problem(table, column, value, api_rules)
                 if problem:

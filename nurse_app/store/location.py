@@ -15,6 +15,7 @@ from pathlib import Path
 from platformdirs import user_data_dir
 
 from nurse_app.store.errors import DatabaseLocationError
+from nurse_app.store.private import make_folder
 
 APP_NAME = "nurse-app"
 DB_FILENAME = "nurse-app.db"
@@ -55,7 +56,7 @@ def ensure_folder(path: Path, *, create: bool) -> None:
                 f"The folder {folder} for the record file does not exist. Create it first, or "
                 f"check the path for a typing mistake. {_CHOOSE}")
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            make_folder(folder)   # 0700: the record is health information
         except OSError as exc:
             raise DatabaseLocationError(
                 f"The folder {folder} for the record file cannot be created ({exc.strerror}). "

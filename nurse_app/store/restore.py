@@ -24,7 +24,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from nurse_app.store import audit_chain, genuine, schema
+from nurse_app.store import audit_chain, crypto, genuine, schema
 from nurse_app.store.backup import (copy_database, crash_point, fsync_folder, new_backup_path,
                                     remove_stale_temporaries)
 from nurse_app.store.database import (BUSY_TIMEOUT_MS, UnusableFile, diagnose, error_kind,
@@ -100,7 +100,9 @@ def _leave_wal_mode(db_path: Path) -> None:
     file).  Leaving WAL mode needs the file to ourselves, so this also refuses while
     another window has the record open.
     """
-    conn = sqlite3.connect(db_path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    conn = (sqlite3.connect(db_path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+            if crypto.is_plain(db_path) else
+            crypto.connect(db_path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000))
     try:
         with translated(db_path):
             mode = conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
@@ -214,9 +216,10 @@ def restore_backup(db_path: Path, source: Path, *, create_folder: bool = False) 
         leftover.unlink(missing_ok=True)
     try:
         src = read_only_connection(source)
-        dest = sqlite3.connect(tmp, isolation_level=None)
+        dest = crypto.connect_like(src, tmp, isolation_level=None)   # same key as the backup
         try:
             src.backup(dest)
+            crypto.rekey_to_current(dest)   # a backup made under another passphrase
             crash_point("restore-after-copy")
             dest.execute("PRAGMA journal_mode = DELETE")
             dest.execute("PRAGMA synchronous = FULL")

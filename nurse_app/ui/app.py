@@ -108,12 +108,15 @@ def run_gui(args) -> int:
     except NurseAppError as exc:
         return _fail(smoke, "IVIG Nurse Companion cannot start",
                      f"The app's clinical content failed its checks, so it will not open:\n\n{exc}")
+    failures = _unlock_headless() if smoke else unlock_at_start(getattr(args, "db", None))
+    if failures is None:
+        return 1
     store = open_record(getattr(args, "db", None), smoke=smoke)
     if store is None:
         return 1
     try:
         from nurse_app.ui.main_window import MainWindow
-        window = MainWindow(store=store)
+        window = MainWindow(store=store, unlock_failures=failures)
         window.show_window()       # maximised the first time on this screen
         if smoke:
             return _smoke_wait(app, window)
@@ -155,6 +158,35 @@ def _smoke_wait(app: QApplication, window) -> int:
         return 1
     print(f"ready in {outcome['ready']:.3f} s (page {window.current_page()}, record {window.store.path})")
     return 0
+
+
+def unlock_at_start(db) -> list[float] | None:
+    """Ask for the record's passphrase (or a new one) before anything reads the record.
+
+    Returns the times of wrong attempts (for the audit log once unlocked), or None if
+    the nurse closed the window.
+    """
+    from nurse_app.store import keys, resolve_db_path
+    from nurse_app.ui.lock import StartDialog
+    dialog = StartDialog(resolve_db_path(db)[0])
+    if not dialog.exec() or not dialog.passphrase:
+        return None
+    keys.unlock(dialog.passphrase)
+    dialog.passphrase = None
+    return dialog.form.take_failures() if dialog.mode == "unlock" else []
+
+
+def _unlock_headless() -> list[float] | None:
+    """--smoke-test has no one to ask: the passphrase comes from NURSE_APP_PASSPHRASE."""
+    import os
+    from nurse_app.store import keys
+    value = os.environ.get("NURSE_APP_PASSPHRASE")
+    if not value:
+        print("nurse-app: smoke test needs the record's passphrase in NURSE_APP_PASSPHRASE",
+              file=sys.stderr)
+        return None
+    keys.unlock(value)
+    return []
 
 
 def open_record(path, smoke: bool = False):

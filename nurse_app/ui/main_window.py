@@ -27,7 +27,8 @@ from nurse_app import __version__
 class MainWindow(QMainWindow):
     """``store`` None: only the calculator and guides (self-test, no record file)."""
 
-    def __init__(self, store=None, settings: QSettings | None = None, parent=None):
+    def __init__(self, store=None, settings: QSettings | None = None, parent=None,
+                 unlock_failures: list[float] | None = None):
         super().__init__(parent)
         self.store = store
         self.settings = settings or QSettings()
@@ -80,6 +81,10 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Offline: everything stays on this computer. {where}")
         self.refresh_content_banner()
         self._restore()
+        self.locker = None
+        if store is not None:
+            from nurse_app.ui.lock import LockController
+            self.locker = LockController(self, start_failures=unlock_failures)
         self.due_clock = QTimer(self, interval=1000)
         self.due_clock.timeout.connect(self.update_due)
         self.due_clock.start()
@@ -97,7 +102,10 @@ class MainWindow(QMainWindow):
         if message:
             self.due_strip.setText(f"Vital signs due since {since.astimezone().strftime('%H:%M')}: {message}")
         self.due_strip.setVisible(bool(message))
-        self.setWindowTitle(("! " if message else "") + self._title)
+        locker = getattr(self, "locker", None)
+        locked = locker is not None and locker.locked
+        from nurse_app.ui.lock import LOCKED_TITLE
+        self.setWindowTitle(("! " if message else "") + (LOCKED_TITLE if locked else self._title))
 
     # ------------------------------------------------------------------ pages
     def add_page(self, key: str, title: str, widget: QWidget | Callable[[], QWidget]) -> None:
@@ -312,6 +320,10 @@ class MainWindow(QMainWindow):
         if self.is_built("guides"):
             self.guides.set_contact(handout_contact(self.store))
 
+    def edit_security(self) -> None:
+        from nurse_app.ui.lock import SecurityDialog
+        SecurityDialog(self.locker, self).exec()
+
     def _add_optional_pages(self) -> None:
         self.add_page("guides", "Guides", self._make_guides)
 
@@ -369,7 +381,9 @@ class MainWindow(QMainWindow):
                                          ("Load &demo data", None, self.load_demo_data),
                                          ("&Back up now…", None, self.back_up),
                                          ("Nurse profile and a&gency…", None, self.edit_profile),
-                                         ("C&linical content…", None, self.review_content)):
+                                         ("C&linical content…", None, self.review_content),
+                                         ("Loc&k now", "Ctrl+L", lambda: self.locker.request_lock()),
+                                         ("Securit&y and passphrase…", None, self.edit_security)):
                 action = QAction(text, self)
                 if shortcut:
                     action.setShortcut(QKeySequence(shortcut))
@@ -518,6 +532,8 @@ class MainWindow(QMainWindow):
         self.due_clock.stop()
         if self.is_built("visit"):
             self.visit_page.shutdown()
+        if self.locker is not None:
+            self.locker.shutdown()
         self.settings.setValue(self._geometry_key(), self.saveGeometry())
         self.settings.setValue("window/page", self.current_page())
         self.settings.sync()

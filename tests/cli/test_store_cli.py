@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -57,7 +60,7 @@ def test_demo_data_is_realistic_signed_and_passes_check_db(cli, demo_db):
 
 
 def _clinical_content(path: Path) -> list:
-    conn = sqlite3.connect(path)
+    conn = raw_connection(path)
     rows = [conn.execute("SELECT mrn, name, date_of_birth, sex, height_cm FROM patients "
                          "ORDER BY id").fetchall(),
             conn.execute("SELECT recorded_at, heart_rate, spo2_percent, infusion_rate_ml_h FROM vitals "

@@ -1,11 +1,13 @@
 """The desktop build (PyInstaller, ``make package``) works on its own.
 
 Runs the built program in ``dist/nurse-app/`` from a temporary folder outside the
-repository with a clean environment (``env -i``: only HOME, QT_QPA_PLATFORM=offscreen
-and a private XDG runtime folder; no virtual environment on PATH, no PYTHONPATH), so
-nothing from the checkout or the development environment can help it:
+repository with a clean environment (nothing inherited: only HOME, QT_QPA_PLATFORM=offscreen,
+a private XDG runtime folder and the record's passphrase in NURSE_APP_PASSPHRASE; no virtual
+environment on PATH, no PYTHONPATH), so nothing from the checkout or the development
+environment can help it:
 
-* ``--selftest`` and ``--smoke-test`` pass;
+* ``--selftest`` and ``--smoke-test`` pass (the smoke test unlocks the encrypted record with
+  NURSE_APP_PASSPHRASE, which needs the bundled SQLCipher);
 * a visit summary and a handout for "Łucja Wójcik" print with the bundled DejaVu Sans,
   and do so with fontconfig shown no system fonts at all;
 * the FHIR export works (the bundled fhir.resources/pydantic models);
@@ -30,6 +32,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import TEST_PASSPHRASE
 from pdf_fonts import embedded_fonts, pdf_text
 from visit_export_helpers import make_visit, open_record
 from repo_paths import ROOT
@@ -63,7 +66,11 @@ def frozen_app() -> Path:
 
 @pytest.fixture
 def clean(tmp_path):
-    """Runs a command in a folder outside the repository with ``env -i`` and a minimal environment."""
+    """Runs a command in a folder outside the repository with a minimal environment, inheriting nothing.
+
+    The environment is given to the process directly rather than as ``env -i NAME=value``
+    arguments, so the passphrase never appears on a command line.
+    """
     home = tmp_path / "home"
     runtime = tmp_path / "xdg-runtime"
     work = tmp_path / "work"
@@ -73,9 +80,10 @@ def clean(tmp_path):
     assert ROOT not in work.parents
 
     def run(*args: str, extra_env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
-        env = ["HOME=" + str(home), "QT_QPA_PLATFORM=offscreen", "XDG_RUNTIME_DIR=" + str(runtime)]
-        env += [f"{k}={v}" for k, v in (extra_env or {}).items()]
-        return subprocess.run(["env", "-i", *env, *args], cwd=work, capture_output=True, text=True,
+        env = {"HOME": str(home), "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": str(runtime),
+               "NURSE_APP_PASSPHRASE": TEST_PASSPHRASE}
+        env.update(extra_env or {})
+        return subprocess.run(list(args), env=env, cwd=work, capture_output=True, text=True,
                               timeout=timeout)
 
     run.home, run.work, run.tmp = home, work, tmp_path
@@ -100,7 +108,7 @@ def test_frozen_selftest_and_smoke_test_from_another_folder(frozen_app, clean):
     assert p.returncode == 0, p.stderr
     p = clean(str(frozen_app), "--db", str(record), "--smoke-test")
     assert p.returncode == 0, p.stdout + p.stderr
-    assert p.stdout.startswith("ready in ") and "page week" in p.stdout
+    assert p.stdout.startswith("ready in ") and "page week" in p.stdout      # the Week page opens first
 
     p = clean(str(frozen_app), "--db", str(clean.tmp / "missing" / "x.db"), "--smoke-test")
     assert p.returncode != 0

@@ -17,7 +17,7 @@ import pytest
 from nurse_app.cli import main as cli_main
 from nurse_app.store import Store, check_database, schema
 from nurse_app.store.hashing import CHAIN_GENESIS, audit_entry_hash, content_hash
-from store_helpers import open_store, ready_visit
+from store_helpers import open_store, outside_connection, ready_visit
 
 pytestmark = pytest.mark.reliability
 
@@ -43,7 +43,7 @@ def record(template, tmp_path):
 
 
 def _raw(path) -> sqlite3.Connection:
-    return sqlite3.connect(path, isolation_level=None)
+    return outside_connection(path)   # the record is encrypted: an SQLCipher tool with the key
 
 
 class _Lifted:

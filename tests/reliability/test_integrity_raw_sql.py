@@ -18,7 +18,7 @@ import pytest
 
 from nurse_app.store import Store, check_database
 from nurse_app.store.schema import CLINICAL_TABLES, PROTECTED_TABLES
-from store_helpers import open_store, ready_visit
+from store_helpers import open_store, outside_connection, ready_visit
 
 pytestmark = pytest.mark.reliability
 
@@ -57,7 +57,7 @@ def record(template, tmp_path):
 
 def _raw(path) -> sqlite3.Connection:
     """An outside program's connection: SQLite defaults, autocommit."""
-    return sqlite3.connect(path, isolation_level=None)
+    return outside_connection(path)   # the record is encrypted: an SQLCipher tool with the key
 
 
 def _dump(path) -> dict[str, list[tuple]]:

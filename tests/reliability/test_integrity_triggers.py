@@ -11,7 +11,7 @@ import pytest
 
 from nurse_app.cli import main as cli_main
 from nurse_app.store import SignedVisitError, Store, check_database, schema
-from store_helpers import open_store, ready_visit
+from store_helpers import open_store, outside_connection, ready_visit
 
 pytestmark = pytest.mark.reliability
 
@@ -37,7 +37,7 @@ def record(template, tmp_path):
 
 
 def _raw(path):
-    return sqlite3.connect(path, isolation_level=None)
+    return outside_connection(path)   # the record is encrypted: an SQLCipher tool with the key
 
 
 def _sql_of(path, name):

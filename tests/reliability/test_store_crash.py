@@ -23,9 +23,10 @@ from nurse_app.store import Store
 ROUNDS = 20
 
 CHILD = r"""
-import sys
-from nurse_app.store import Store
+import os, sys
+from nurse_app.store import Store, keys
 
+keys.unlock(os.environ["NURSE_APP_PASSPHRASE"])   # the encrypted record's passphrase
 path, round_no = sys.argv[1], int(sys.argv[2])
 store = Store.open(path)
 if store.nurse_profile() is None:

@@ -337,8 +337,9 @@ def test_sigkill_during_migration_leaves_an_openable_record(tmp_path, step):
     expected = _mrns_readonly(record)
     done = subprocess.run([sys.executable, "-c", _OPEN_CHILD, str(record)],
                           env={**os.environ, CRASH_ENV: step}, capture_output=True, timeout=60)
-    assert done.returncode == -signal.SIGKILL
-    raw = sqlite3.connect(record)
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    from nurse_app.store import crypto
+    raw = sqlite3.connect(record) if crypto.is_plain(record) else raw_connection(record)
     version = raw.execute("PRAGMA user_version").fetchone()[0]
     raw.close()
     assert version < schema.CURRENT_VERSION     # the step in flight was not committed
@@ -349,7 +350,11 @@ def test_sigkill_during_migration_leaves_an_openable_record(tmp_path, step):
 
 
 def _mrns_readonly(path: Path) -> list[str]:
-    raw = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    from nurse_app.store import crypto
+    if crypto.is_plain(path):       # an old plain record (the v1 fixture)
+        raw = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    else:                           # an encrypted record: SQLCipher with its key
+        raw = crypto.connect(path, target=f"{path.as_uri()}?mode=ro", uri=True)
     try:
         return sorted(r[0] for r in raw.execute("SELECT mrn FROM patients"))
     finally:
@@ -561,9 +566,8 @@ def test_a_folder_given_as_db_is_one_line_exit_2(tmp_path, command, capsys, monk
 
 def _newer(tmp_path: Path) -> Path:
     path = _genuine_record(tmp_path / "newer.db")
-    raw = sqlite3.connect(path)
+    raw = raw_connection(path)       # the record is encrypted: SQLCipher with its key
     raw.execute(f"PRAGMA user_version = {schema.CURRENT_VERSION + 1}")
-    raw.commit()
     raw.close()
     return path
 
@@ -616,8 +620,11 @@ def test_check_db_ok_if_and_only_if_the_record_opens(tmp_path, case, capsys):
 
 
 _HOT_JOURNAL_CHILD = r"""
-import os, signal, sqlite3, sys
-conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+import os, signal, sys
+from pathlib import Path
+from nurse_app.store import crypto
+# The record is encrypted: an outside program with the passphrase (NURSE_APP_PASSPHRASE).
+conn = crypto.connect(Path(sys.argv[1]), isolation_level=None)
 conn.execute("PRAGMA journal_mode = DELETE")
 conn.execute("PRAGMA cache_size = 1")   # spill pages to the file before the commit
 conn.execute("BEGIN IMMEDIATE")
@@ -634,7 +641,7 @@ def test_a_change_interrupted_in_rollback_journal_mode_is_undone_not_refused(tmp
     before = _mrns_readonly(record)
     done = subprocess.run([sys.executable, "-c", _HOT_JOURNAL_CHILD, str(record)],
                           capture_output=True, timeout=60)
-    assert done.returncode == -signal.SIGKILL
+    assert done.returncode == -signal.SIGKILL, done.stderr
     journal = Path(f"{record}-journal")
     assert journal.exists() and journal.stat().st_size > 0
     assert cli_main(["--db", str(record), "check-db"]) == 0, capsys.readouterr().err

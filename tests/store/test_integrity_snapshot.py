@@ -6,10 +6,10 @@ only as "changed since signing" notes."""
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pytest
 from fhir.resources.R4B.bundle import Bundle
+from store_helpers import outside_connection
 from visit_export_helpers import flat, make_visit, open_record, read_pdf
 
 from nurse_app.cli import main as cli_main
@@ -90,7 +90,7 @@ def test_a_draft_shows_the_patient_and_order_as_they_are(tmp_path, toronto_time)
 def test_tampering_with_the_snapshot_breaks_the_seal(signed_then_edited):
     path, visit, snapshot = signed_then_edited
     snapshot["patient"]["allergies"] = "None known"
-    conn = sqlite3.connect(path, isolation_level=None)
+    conn = outside_connection(path)   # the record is encrypted: an SQLCipher tool with the key
     conn.execute("DROP TRIGGER visits_signed_no_update")
     conn.execute("UPDATE visits SET signed_snapshot = ? WHERE id = ?",
                  [json.dumps(snapshot, sort_keys=True), visit])

@@ -10,6 +10,7 @@ import pytest
 from nurse_app.store import Store
 from nurse_app.store.errors import RecordValueError, SignedVisitError, StoreError
 from nurse_app.store.schema import CURRENT_VERSION, SCHEDULE_VERSION
+from store_helpers import outside_connection
 
 
 def _patient_order(store):
@@ -55,7 +56,7 @@ def test_call_autosaves_is_audited_and_signs_read_only(store, tmp_path):
     actions = [e["action"] for e in store.audit_entries("followup_calls", cid)]
     assert actions.count("update") >= 4 and "insert" in actions
     # raw SQL from another program cannot change or delete it either
-    raw = sqlite3.connect(store.path, isolation_level=None)
+    raw = outside_connection(store.path)   # the record is encrypted: an SQLCipher tool with the key
     try:
         with pytest.raises(sqlite3.IntegrityError, match="signed"):
             raw.execute("UPDATE followup_calls SET notes = 'x' WHERE id = ?", [cid])

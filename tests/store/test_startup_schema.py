@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from store_helpers import raw_connection
 
 from nurse_app.store import Store, expected_schema, genuine, schema
 from nurse_app.store import _schema_snapshot as snap
@@ -68,9 +69,8 @@ def test_open_still_refuses_a_foreign_trigger_with_the_snapshot(tmp_path, fresh_
     """The snapshot is as strict as the in-memory run: an extra trigger is still found."""
     path = tmp_path / "record.db"
     Store.open(path).close()
-    raw = sqlite3.connect(path)
+    raw = raw_connection(path)       # the record is encrypted: SQLCipher with its key
     raw.execute("CREATE TRIGGER sneaky AFTER INSERT ON vitals BEGIN DELETE FROM vitals; END")
-    raw.commit()
     diffs = genuine.schema_differences(raw, schema.CURRENT_VERSION)
     raw.close()
     assert [str(d) for d in diffs] == ["has an extra trigger 'sneaky'"]

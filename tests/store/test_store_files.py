@@ -34,7 +34,7 @@ def test_version_1_fixture_is_backed_up_and_migrated_with_its_data(tmp_path):
         backup = store.migration_backup
         assert backup is not None and backup.parent == tmp_path / "backups"
         assert "before-migration-v1" in backup.name
-        old = sqlite3.connect(backup)
+        old = raw_connection(backup)   # encrypted like the record
         assert old.execute("PRAGMA user_version").fetchone()[0] == 1
         assert old.execute("SELECT count(*) FROM visits").fetchone()[0] == 2
         old.close()
@@ -91,7 +91,7 @@ def test_every_older_schema_version_upgrades_to_the_current_one(tmp_path, versio
 
 
 def _schema(path: Path) -> list:
-    conn = sqlite3.connect(path)
+    conn = raw_connection(path)
     rows = conn.execute("SELECT type, name, tbl_name FROM sqlite_master ORDER BY name").fetchall()
     columns = {name: conn.execute(f"PRAGMA table_info({name})").fetchall()
                for kind, name, _table in rows if kind == "table"}
@@ -125,7 +125,7 @@ def _valid_file(path: Path) -> bytes:
 
 
 def _corrupt_middle(data: bytes) -> bytes:
-    page = int.from_bytes(data[16:18], "big")
+    page = 4096   # the page size (an encrypted file's header is not readable)
     return data[:page] + os.urandom(len(data) - 2 * page) + data[-page:]
 
 
@@ -252,7 +252,7 @@ def test_backup_is_a_checked_single_file_copy(tmp_path):
         patient = new_patient(store)
         target = backup_now(path, tmp_path / "copy.db")  # while the record is open
         store.update_patient(patient, notes="after the backup")
-    copy = sqlite3.connect(target)
+    copy = raw_connection(target)
     assert copy.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
     assert copy.execute("SELECT notes FROM patients").fetchall() == [("",)]
     copy.close()

@@ -127,7 +127,8 @@ def _load_summary(store_path: str, visit_id: int) -> VisitSummary:
 def save_summary_pdf(parent: QWidget | None, store_path, visit_id: int,
                      suggested_name: str | None = None) -> ExportTask | None:
     """Ask where to save, then write the visit summary PDF off the GUI thread."""
-    path = _ask_path(parent, "Save visit summary", suggested_name or f"visit-{visit_id}-summary.pdf",
+    path = _ask_path(parent, "Save visit summary (contains patient health information; "
+                             "the file is readable by you only)", suggested_name or f"visit-{visit_id}-summary.pdf",
                      "PDF files (*.pdf)", ".pdf")
     if path is None:
         return None
@@ -148,7 +149,8 @@ def save_summary_pdf(parent: QWidget | None, store_path, visit_id: int,
 def export_fhir(parent: QWidget | None, store_path, visit_id: int,
                 suggested_name: str | None = None) -> ExportTask | None:
     """Ask where to save, then write the visit as a FHIR R4 Bundle (JSON)."""
-    path = _ask_path(parent, "Export visit for the agency record (FHIR)",
+    path = _ask_path(parent, "Export visit for the agency record (FHIR; contains patient health "
+                             "information; the file is readable by you only)",
                      suggested_name or f"visit-{visit_id}-fhir.json", "FHIR JSON (*.json)", ".json")
     if path is None:
         return None
@@ -169,12 +171,17 @@ def export_fhir(parent: QWidget | None, store_path, visit_id: int,
 
 # --------------------------------------------------------------------------- print
 
+# What the printer queue shows: no patient detail.
+PRINT_JOB_NAME = "nurse-app visit summary"
+
+
 def print_summary(parent: QWidget | None, store_path, visit_id: int) -> ExportTask | None:
     """Ask for a printer (QPrintDialog), then print the *same* reportlab PDF as "Save as PDF",
     laid out on the printer's paper (Letter or A4 from the printer or the locale)."""
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
     if not printer.printerName():          # no configured printer to say: the locale's paper
         printer.setPageSize(locale_page_size())
+    printer.setDocName(PRINT_JOB_NAME)   # what the printer queue shows: no patient detail
     dialog = QPrintDialog(printer, parent)
     dialog.setWindowTitle("Print visit summary")
     if dialog.exec() != QDialog.DialogCode.Accepted:
