@@ -83,7 +83,7 @@ def test_visit_exports_are_private_and_handouts_are_not(tmp_path, umask, monkeyp
 def test_the_save_dialogs_say_the_export_holds_health_information(qtbot, monkeypatch, tmp_path):
     from PySide6.QtWidgets import QWidget
 
-    from nurse_app.ui import visit_export
+    from nurse_app.ui.visit import export as visit_export
 
     asked = []
 
@@ -101,7 +101,7 @@ def test_the_save_dialogs_say_the_export_holds_health_information(qtbot, monkeyp
 def test_the_printer_queue_shows_no_patient_detail(qtbot, monkeypatch, tmp_path):
     from PySide6.QtWidgets import QDialog, QWidget
 
-    from nurse_app.ui import visit_export
+    from nurse_app.ui.visit import export as visit_export
 
     seen = []
 
@@ -131,7 +131,7 @@ def test_printing_and_exporting_leave_no_patient_data_in_temporary_files(qtbot, 
     from PySide6.QtWidgets import QWidget
     from visit_export_helpers import ACCENTED_NAME
 
-    from nurse_app.ui import visit_export
+    from nurse_app.ui.visit import export as visit_export
 
     temp = tmp_path / "tmp"
     temp.mkdir()
