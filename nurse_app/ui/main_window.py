@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow, QMessageBox,
                                QStackedWidget, QVBoxLayout, QWidget)
@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem
 from pathlib import Path
 
 from nurse_app import __version__
+from nurse_app.ui.timers import call_soon
 
 
 class MainWindow(QMainWindow):
@@ -149,7 +150,7 @@ class MainWindow(QMainWindow):
         self.add_page("patients", "Patients", self._make_patients)
         self.add_page("visit", "Visit", self._make_visit)
         # The sidebar's late count, also when the window opens on another page.
-        QTimer.singleShot(0, self, self._count_late_if_not_built)
+        call_soon(self, self._count_late_if_not_built)
 
     week = property(lambda self: self.page("week"))
 

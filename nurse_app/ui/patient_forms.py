@@ -30,6 +30,7 @@ from nurse_app.store.validation import clean
 from nurse_app.ui.calculator_page import BASIS_LABELS
 from nurse_app.ui.forms import FormDialog, MessageBanner, editor_of, notes_box
 from nurse_app.ui.widgets import FieldWithError, Section, Tile, WithError
+from nurse_app.ui.timers import call_soon
 
 SEX_LABELS = {"female": "Female", "male": "Male", "other": "Other", "unknown": "Not known"}
 CUSTOM = "__custom__"
@@ -533,7 +534,7 @@ class OrderDialog(FormDialog):
             QWidget.setTabOrder(first, second)
         self._update_save_state()
         if self.isVisible():
-            QTimer.singleShot(0, self, self.grow_to_fit)
+            call_soon(self, self.grow_to_fit)
 
     def _acknowledge(self, warning, checked: bool) -> None:
         self._acks.set(warning, checked)
