@@ -1,13 +1,13 @@
 """call_soon: the PySide6-6.6-compatible form of QTimer.singleShot(0, context, callable)."""
 
 import ast
-from pathlib import Path
 
 from PySide6.QtCore import QObject
+from repo_paths import ROOT
 
 from nurse_app.ui.timers import call_soon
 
-UI = Path(__file__).resolve().parents[1] / "nurse_app" / "ui"
+UI = ROOT / "nurse_app" / "ui"
 
 
 def test_call_soon_runs_once_when_idle(qtbot):
