@@ -4,7 +4,10 @@ Reads ``[project].dependencies`` from pyproject.toml, pins each one to its floor
 (``name>=X`` becomes ``name==X``), installs those pins into a separate virtual
 environment (``.venv-lowest``) together with the test tools, installs the app itself
 without dependencies, and runs the headless core, store and report tests plus
-``nurse-app --selftest`` (which builds the main window offscreen) there.
+``nurse-app --selftest`` (which builds the main window offscreen) there, then the GUI on the
+floor PySide6: ``nurse-app --smoke-test`` offscreen (the real start-up: window shown, painted,
+event loop idle) and a small slice of the pytest-qt UI tests (``UI_TESTS``).  The test tools
+(the ``test`` extra) are pinned to their floors too, so their lower bounds are tested as well.
 
     python3 .ci/lowest_deps.py [--python python3]
 
@@ -27,10 +30,18 @@ ROOT = Path(__file__).resolve().parents[1]
 VENV = ROOT / ".venv-lowest"
 # Headless tests of the layers below the UI, by folder (core, store, reports, CLI, reliability).
 TESTS = ["tests/core", "tests/store", "tests/reports", "tests/cli", "tests/reliability"]
+# The GUI on the floor PySide6/pytest-qt: a small real slice (about a minute), not the whole UI
+# suite.  Globs under tests/ by file name (any sub-folder), so a move into tests/<area>/ keeps them.
+UI_TESTS = ["tests/**/test_ui_visit_e2e.py", "tests/**/test_ui_layout_sizes.py",
+            "tests/**/test_ui_timers.py",
+            # pypdfium2's floor: the print path renders the visit summary PDF to a QPrinter.
+            "tests/**/test_ui_dark_palette.py::test_printed_visit_summary_stays_dark_on_white_paper"]
 
 
-def floors() -> list[str]:
-    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+def floors(extra: str | None = None) -> list[str]:
+    """``name==floor`` for every dependency (``extra``: of that optional-dependencies group)."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    deps = project["optional-dependencies"][extra] if extra else project["dependencies"]
     pins = []
     for dep in deps:
         m = re.fullmatch(r"\s*([A-Za-z0-9_.\-\[\]]+)\s*>=\s*([0-9][^,;\s]*)\s*", dep)
@@ -50,25 +61,42 @@ def main() -> int:
     parser.add_argument("--python", default=sys.executable, help="interpreter for the environment")
     args = parser.parse_args()
     pins = floors()
+    test_tools = floors("test")
     print("lowest allowed versions:", ", ".join(pins), flush=True)
+    print("lowest test tools:", ", ".join(test_tools), flush=True)
     shutil.rmtree(VENV, ignore_errors=True)
     run(args.python, "-m", "venv", str(VENV))
     py = str(VENV / "bin" / "python")
     run(py, "-m", "pip", "install", "-q", "--upgrade", "pip")
-    test_tools = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["test"]
     run(py, "-m", "pip", "install", "-q", *pins, *test_tools)
     run(py, "-m", "pip", "install", "-q", "--no-deps", str(ROOT))
     run(py, "-m", "pip", "check")
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    env.pop("PYTHONPATH", None)
-    tests = sorted({str(p.relative_to(ROOT)) for pattern in TESTS for p in ROOT.glob(pattern)})
-    run(py, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "auto", "--dist", "loadfile", *tests,
-        cwd=ROOT, env=env)
-    # The installed copy (not the checkout) from another folder: imports, content, window.
     elsewhere = VENV / "elsewhere"
     elsewhere.mkdir(exist_ok=True)
+    # Settings and the record file of --smoke-test go inside the venv, not the user's own.
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen",
+           "XDG_DATA_HOME": str(elsewhere / "data"), "XDG_CONFIG_HOME": str(elsewhere / "config")}
+    env.pop("PYTHONPATH", None)
+    run(py, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "auto", "--dist", "loadfile",
+        *globbed(TESTS), cwd=ROOT, env=env)
+    # The installed copy (not the checkout) from another folder: imports, content, window.
     run(str(VENV / "bin" / "nurse-app"), "--selftest", cwd=elsewhere, env=env)
+    # The GUI on the floor PySide6: the real start (shown, painted, idle), then pytest-qt tests.
+    run(str(VENV / "bin" / "nurse-app"), "--smoke-test", cwd=elsewhere, env=env)
+    run(py, "-m", "pytest", "-q", "-p", "no:cacheprovider", *globbed(UI_TESTS), cwd=ROOT, env=env)
     return 0
+
+
+def globbed(patterns: list[str]) -> list[str]:
+    """The test files the patterns name; a pattern that names none fails (a stale path)."""
+    files = set()
+    for entry in patterns:
+        pattern, sep, test = entry.partition("::")       # "file glob::test name" runs one test
+        found = {str(p.relative_to(ROOT)) + sep + test for p in ROOT.glob(pattern)}
+        if not found:
+            raise SystemExit(f"lowest_deps: no test file matches {entry!r} (renamed? update the list)")
+        files |= found
+    return sorted(files)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from nurse_app import __version__
 from nurse_app.core.errors import NurseAppError
+from nurse_app.ui.timers import call_soon
 
 APP_NAME = "nurse-app"
 ORG_NAME = "IVIG Nurse Companion"
@@ -79,7 +80,7 @@ class ReadyProbe(QObject):
         if obj is self._widget and event.type() == QEvent.Paint and not self._painted:
             self._painted = True
             # A zero timer fires once every pending event has been processed: idle.
-            QTimer.singleShot(0, self, self._idle)
+            call_soon(self, self._idle)
         return False
 
     def _idle(self) -> None:

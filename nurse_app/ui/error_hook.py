@@ -19,7 +19,7 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import QtMsgType, QTimer, qInstallMessageHandler
+from PySide6.QtCore import QObject, Qt, QtMsgType, Signal, Slot, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 TITLE = "Something went wrong"
@@ -40,6 +40,24 @@ def scrubbed_traceback(kind: type[BaseException], exc: BaseException,
             f"{kind.__module__}.{kind.__qualname__}\n" + "".join(c + "\n" for c in chain))
 
 
+class _MainThreadCall(QObject):
+    """Runs ``fn`` on the thread that made this object (the GUI thread), from any thread.
+
+    A queued signal: portable to PySide6 6.6 (the floor), which has no
+    ``QTimer.singleShot(msec, context, callable)``.
+    """
+    requested = Signal()
+
+    def __init__(self, fn):
+        super().__init__()
+        self._fn = fn
+        self.requested.connect(self._run, Qt.QueuedConnection)
+
+    @Slot()
+    def _run(self) -> None:
+        self._fn()
+
+
 class ErrorHook:
     def __init__(self, log_path: Path):
         self.log_path = Path(log_path)
@@ -50,6 +68,7 @@ class ErrorHook:
         self._previous = None
         self._previous_thread = None
         self._showing = False
+        self._in_gui_thread: _MainThreadCall | None = None
         self.count = 0          # errors seen (tests and the status bar)
 
     # ------------------------------------------------------------------ logging
@@ -75,6 +94,7 @@ class ErrorHook:
     def install(self) -> "ErrorHook":
         self._previous = sys.excepthook
         self._previous_thread = threading.excepthook
+        self._in_gui_thread = _MainThreadCall(lambda: self.show())   # made here, on the GUI thread
         sys.excepthook = self.handle
         threading.excepthook = lambda args: self.handle(args.exc_type, args.exc_value, args.exc_traceback)
         qInstallMessageHandler(self.qt_message)
@@ -101,7 +121,7 @@ class ErrorHook:
         if threading.current_thread() is threading.main_thread():
             self.show()
         elif QApplication.instance() is not None:
-            QTimer.singleShot(0, QApplication.instance(), self.show)
+            self._in_gui_thread.requested.emit()
 
     def qt_message(self, mode, context, message) -> None:
         if mode in (QtMsgType.QtCriticalMsg, QtMsgType.QtFatalMsg):

@@ -10,13 +10,14 @@ the top of the form.  Esc on a form with typing in it asks before discarding it.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
                                QMessageBox, QPlainTextEdit, QVBoxLayout, QWidget)
 
 from nurse_app.core.errors import InputError, NurseAppError
 from nurse_app.ui.widgets import ATTENTION_COLOUR, ERROR_COLOUR, FieldWithError, WithError
+from nurse_app.ui.timers import call_soon
 
 
 class MessageBanner(QLabel):
@@ -190,7 +191,7 @@ class FormDialog(QDialog):
         if message and self.isVisible():
             # A long message wraps over several lines; the dialog does not grow for wrapped text
             # by itself, so the message would be cut off.
-            QTimer.singleShot(0, self, self.grow_to_fit)
+            call_soon(self, self.grow_to_fit)
         return True
 
     def clear_errors(self) -> None:

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem
 from pathlib import Path
 
 from nurse_app import __version__
+from nurse_app.ui.timers import call_soon
 
 
 class MainWindow(QMainWindow):
@@ -157,7 +158,7 @@ class MainWindow(QMainWindow):
         self.add_page("patients", "Patients", self._make_patients)
         self.add_page("visit", "Visit", self._make_visit)
         # The sidebar's late count, also when the window opens on another page.
-        QTimer.singleShot(0, self, self._count_late_if_not_built)
+        call_soon(self, self._count_late_if_not_built)
 
     week = property(lambda self: self.page("week"))
 

@@ -31,6 +31,7 @@ from nurse_app.store.validation import clean
 from nurse_app.core.labels import BASIS_LABELS, SEX_LABELS, days_text
 from nurse_app.ui.forms import FormDialog, MessageBanner, editor_of, notes_box
 from nurse_app.ui.widgets import CUSTOM_REGIMEN, FieldWithError, Section, Tile, WithError
+from nurse_app.ui.timers import call_soon
 
 def _combo(name: str) -> QComboBox:
     combo = QComboBox()
@@ -511,7 +512,7 @@ class OrderDialog(FormDialog):
             QWidget.setTabOrder(first, second)
         self._update_save_state()
         if self.isVisible():
-            QTimer.singleShot(0, self, self.grow_to_fit)
+            call_soon(self, self.grow_to_fit)
 
     def _acknowledge(self, warning, checked: bool) -> None:
         self._acks.set(warning, checked)

@@ -8,8 +8,10 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QStyledItemDelega
                                QMessageBox, QPushButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from nurse_app.core.checklists import DONE, NOT_APPLICABLE, NOT_DONE, clock, rest_to_mark_done
+from nurse_app.ui.timers import call_soon
 from nurse_app.ui.visit.common import VisitContext, attempt, error_label, local_time
 from nurse_app.ui.widgets import ATTENTION_COLOUR, Section, is_dark, text_colour, two_panes
+
 
 class _WrapDelegate(QStyledItemDelegate):
     """Item text wraps to the column width (QTreeView's own row heights ignore wrapping)."""
@@ -304,7 +306,7 @@ class ChecklistTab(QWidget):
         checked = row.checkState(0) == Qt.Checked
         # Saving rebuilds the tree, which deletes ``row`` while Qt is still inside its
         # itemChanged signal (a crash): finish the signal first, then save.
-        QTimer.singleShot(0, self, lambda: self._apply_check(item_id, checked))  # dropped if the tab is gone
+        call_soon(self, lambda: self._apply_check(item_id, checked))  # dropped if the tab is gone
 
     def _apply_check(self, item_id: str, checked: bool) -> None:
         self._select(item_id)
