@@ -80,8 +80,10 @@ def _loader_sources() -> list[bytes]:
     """Source of the modules that validate content (absent in a frozen build)."""
     import importlib.util
     sources = []
-    for content in CONTENT_SETS:
-        spec = importlib.util.find_spec(content.loader.split(":")[0])
+    modules = [content.loader.split(":")[0] for content in CONTENT_SETS]
+    modules += ["nurse_app.core.resource_models", "nurse_app.core.resources", "nurse_app.core.policy"]
+    for module in modules:
+        spec = importlib.util.find_spec(module)
         origin = getattr(spec, "origin", None)
         if origin and origin.endswith(".py"):
             try:
@@ -144,10 +146,14 @@ def check_content() -> bool:
     if policy_digest:
         import hashlib
         fingerprint = hashlib.sha256(f"{fingerprint}\0policy\0{policy_digest}".encode()).hexdigest()
+    from nurse_app.core.resources import trust_validated_content
     stamps = _stamp_files()
     for stamp in stamps:
         try:
             if stamp.read_text(encoding="ascii").strip() == fingerprint:
+                # The loaders skip their per-file validation for this content (and this policy):
+                # a normal start never imports the validation models.
+                trust_validated_content(policy_digest)
                 return False
         except (OSError, UnicodeDecodeError):
             continue
