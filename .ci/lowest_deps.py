@@ -31,7 +31,8 @@ TESTS = ["tests/test_dosing_cases.py", "tests/test_dosing_properties.py", "tests
          "tests/test_guides_content.py", "tests/test_guides_rules.py", "tests/test_guides_search.py",
          "tests/test_guides_handout.py", "tests/test_agency.py", "tests/test_visit_fhir.py",
          "tests/test_visit_summary_data.py", "tests/test_visit_summary_pdf.py", "tests/test_cli_calc.py",
-         "tests/test_store_*.py", "tests/test_fonts.py", "tests/test_content_check.py"]
+         "tests/test_store_*.py", "tests/test_fonts.py", "tests/test_content_check.py",
+         "tests/test_resource_models.py"]
 
 
 def floors() -> list[str]:
