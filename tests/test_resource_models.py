@@ -237,6 +237,13 @@ RULES = [
     ("followups.toml", edit("schedule.tolerance_days", 31), "schedule.tolerance_days: Input should be less than or equal to 30"),
     ("followups.toml", edit("schedule.overdue_lookback_days", 0),
      "schedule.overdue_lookback_days: Input should be greater than or equal to 1"),
+    # verification.toml (had no validator: the content report counted whatever it found)
+    ("verification.toml", edit("item.0.status", "done"), "item[0].status: Input should be 'confirmed', 'partly' or 'unverified'"),
+    ("verification.toml", edit("item.0.status", "confirmed"), "item[0].source: a confirmed item names its primary source"),
+    ("verification.toml", lambda d: next(i for i in d["item"] if i.get("changed")).pop("resource"),
+     ".resource: a changed item names the resource that was changed"),
+    ("verification.toml", copy_from("item.1.id", "item.0.id"), "item[1].id: item id"),
+    ("verification.toml", edit("searched_on", "yesterday"), "searched_on: expected a TOML date such as 2026-11-24"),
 ]
 
 

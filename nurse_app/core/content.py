@@ -32,6 +32,8 @@ CONTENT_SETS: tuple[ContentSet, ...] = (
                lambda m: f"every {m.at_max_rate_every_minutes:g} min at the maximum rate"),
     ContentSet("Schedule and follow-up rules", "nurse_app.core.schedule:load_followups",
                lambda f: f"{len(f.rules)} rules, tolerance {f.tolerance_days} days"),
+    ContentSet("Verification record", "nurse_app.core.content_report:verification_counts",
+               lambda v: f"{v.get('items', 0)} re-checked items" if v else "none in this installation"),
 )
 
 

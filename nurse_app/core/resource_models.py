@@ -729,6 +729,43 @@ class GuideFrontMatter(Model):
         return self
 
 
+# --------------------------------------------------------------------------- verification.toml
+
+class VerificationItem(Model):
+    id: Text
+    pack: Text = Field(description="the reference pack's UNVERIFIED item (file: what)")
+    status: Literal["confirmed", "partly", "unverified"]
+    source: Optional[Text] = None
+    source_class: Optional[Literal["label", "guideline", "peer-reviewed"]] = None
+    url: Optional[Text] = None
+    changed: bool = Field(False, description="the content was changed after this check")
+    resource: Optional[Text] = Field(None, description="where the content was changed")
+    note: Optional[Text] = None
+
+    @model_validator(mode="after")
+    def _rules(self) -> "VerificationItem":
+        if self.status != "unverified":
+            for key in ("source", "source_class"):
+                if getattr(self, key) is None:
+                    raise Problem(f"a {self.status} item names its primary source and its class", key)
+        if self.changed and self.resource is None:
+            raise Problem("a changed item names the resource that was changed", "resource")
+        return self
+
+
+class VerificationFile(Model):
+    """resources/verification.toml: how the reference pack's UNVERIFIED items fared when re-checked."""
+
+    schema_version: Literal[1] = 1
+    searched_on: _dt.date
+    item: Annotated[list[VerificationItem], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _rules(self) -> "VerificationFile":
+        _unique(self.item, "item", field="item")
+        return self
+
+
 # --------------------------------------------------------------------------- checking
 
 # file kind -> (model, schema file name in resources/schema/)
@@ -742,6 +779,7 @@ MODELS: dict[str, type[Model]] = {
     "monitoring.toml": MonitoringFile,
     "followups.toml": FollowupsFile,
     "guide": GuideFrontMatter,
+    "verification.toml": VerificationFile,
 }
 
 

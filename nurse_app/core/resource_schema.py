@@ -31,6 +31,7 @@ SCHEMA_FILES = {
     "monitoring.toml": "monitoring.schema.json",
     "followups.toml": "followups.schema.json",
     "guide": "guide-front-matter.schema.json",
+    "verification.toml": "verification.schema.json",
 }
 
 
