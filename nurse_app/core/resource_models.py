@@ -23,25 +23,33 @@ content authors (``resources/schema/``); a test keeps them equal to these models
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal
 
-from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo,
-                      field_validator, model_validator)
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import ErrorDetails
 
+# The vocabularies (kinds, units, ids) live once, in the module that uses them at run time:
+# imported here, not copied.
+from nurse_app.core.catalogue import CAUTION_KINDS, CONTRAINDICATION_KINDS, RATE_UNITS
+from nurse_app.core.dosing import RISKS
 from nurse_app.core.errors import ResourceError
+from nurse_app.core.reactions import SEVERITY_ORDER
 from nurse_app.core.resources import SOURCE_CLASSES
+from nurse_app.core.schedule import ANCHORS, COURSE_DAY
+from nurse_app.core.vitals import LOCAL_POLICY, MEASURE_IDS, PUMP_MAX_FROM
 
-# --------------------------------------------------------------------------- vocabularies
-# Each list lives once, in the module that uses it at run time (imported here, not copied).
-from nurse_app.core.catalogue import CAUTION_KINDS, CONTRAINDICATION_KINDS, RATE_UNITS  # noqa: E402
-from nurse_app.core.dosing import RISKS  # noqa: E402
-from nurse_app.core.reactions import SEVERITY_ORDER  # noqa: E402
-from nurse_app.core.schedule import ANCHORS, COURSE_DAY  # noqa: E402
-from nurse_app.core.vitals import LOCAL_POLICY, MEASURE_IDS, PUMP_MAX_FROM  # noqa: E402
-
-SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"          # checklist, phase and item ids
-SOURCE_KEY_PATTERN = r"^[A-Z]{1,3}\d{1,3}$"           # guide source keys (S1)
-ICD10_PATTERN = r"^[A-Z]\d[0-9A-Z](?:\.[0-9A-Z]{1,4})?$"   # letter, two characters, optional dot and 1-4 more
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"  # checklist, phase and item ids
+SOURCE_KEY_PATTERN = r"^[A-Z]{1,3}\d{1,3}$"  # guide source keys (S1)
+ICD10_PATTERN = r"^[A-Z]\d[0-9A-Z](?:\.[0-9A-Z]{1,4})?$"  # letter, two characters, optional dot and 1-4 more
 _TEXT_PATTERN = r"\S"
 _PATTERN_MESSAGES = {
     _TEXT_PATTERN: "expected non-empty text",
@@ -61,7 +69,8 @@ class Problem(ValueError):
 
 # --------------------------------------------------------------------------- field types
 
-def _context(info: ValidationInfo, key: str):
+
+def _context(info: ValidationInfo, key: str) -> Any:
     return (info.context or {}).get(key)
 
 
@@ -92,7 +101,7 @@ SourceKey = Annotated[str, Field(pattern=_TEXT_PATTERN), AfterValidator(_known_s
 Indication = Annotated[str, Field(pattern=_TEXT_PATTERN), AfterValidator(_known_indication)]
 ProductId = Annotated[str, Field(pattern=_TEXT_PATTERN), AfterValidator(_known_product)]
 Positive = Annotated[float, Field(gt=0)]
-Sources = Annotated[list[SourceKey], Field(min_length=1)]          # at least one citation key
+Sources = Annotated[list[SourceKey], Field(min_length=1)]  # at least one citation key
 OptionalSources = list[SourceKey]
 Texts = Annotated[list[Text], Field(min_length=1)]
 
@@ -109,7 +118,8 @@ class SourcedFile(Model):
     schema_version: Literal[1] = 1
     sources: dict[str, Text] = Field(description="citation key -> full citation")
     source_class: dict[str, Literal[SOURCE_CLASSES]] = Field(  # type: ignore[valid-type]
-        description="one class per [sources] key; when unsure, secondary")
+        description="one class per [sources] key; when unsure, secondary"
+    )
 
     @field_validator("source_class")
     @classmethod
@@ -126,9 +136,9 @@ class SourcedFile(Model):
         return classes
 
 
-def _unique(items: list, what: str, key: str = "id", field: str | None = None) -> None:
+def _unique(items: list[Any], what: str, key: str = "id", field: str | None = None) -> None:
     """Refuse an id listed twice; the error points at the second entry."""
-    seen: set = set()
+    seen: set[Any] = set()
     for i, item in enumerate(items):
         value = getattr(item, key)
         if value in seen:
@@ -142,6 +152,7 @@ def _needs_basis_or_sources(model: Any, message: str | None = None) -> None:
 
 
 # --------------------------------------------------------------------------- products.toml
+
 
 class Caution(Model):
     kind: Literal[CAUTION_KINDS]  # type: ignore[valid-type]
@@ -171,21 +182,22 @@ class RateRow(Model):
     rate_unit: Literal[RATE_UNITS]  # type: ignore[valid-type]
     initial: Positive
     max: Positive
-    initial_minutes: Optional[Annotated[float, Field(ge=1)]] = None
-    step_minutes: Optional[Annotated[float, Field(ge=1)]] = None
-    steps: Optional[Annotated[list[Positive], Field(min_length=1)]] = Field(
-        None, description="explicit ladder after the initial rate (rising, at most max)")
-    increment: Optional[Positive] = None
+    initial_minutes: Annotated[float, Field(ge=1)] | None = None
+    step_minutes: Annotated[float, Field(ge=1)] | None = None
+    steps: Annotated[list[Positive], Field(min_length=1)] | None = Field(
+        None, description="explicit ladder after the initial rate (rising, at most max)"
+    )
+    increment: Positive | None = None
     status: Literal["label", "unverified"] = "label"
     sources: Sources
-    note: Optional[Text] = None
-    label_text: Optional[Text] = None
-    first_infusion_max: Optional[Positive] = None
-    first_infusion_sources: Optional[Sources] = None
-    first_infusion_note: Optional[Text] = None
+    note: Text | None = None
+    label_text: Text | None = None
+    first_infusion_max: Positive | None = None
+    first_infusion_sources: Sources | None = None
+    first_infusion_note: Text | None = None
 
     @model_validator(mode="after")
-    def _rules(self) -> "RateRow":
+    def _rules(self) -> RateRow:
         if self.max < self.initial:
             raise Problem(f"max ({self.max:g}) is below initial ({self.initial:g})", "max")
         if self.steps is not None and self.increment is not None:
@@ -193,7 +205,9 @@ class RateRow(Model):
         if self.steps is not None:
             s = self.steps
             if s != sorted(s) or s[0] <= self.initial or s[-1] > self.max:
-                raise Problem("steps must rise, start above the initial rate and stay at or below max", "steps")
+                raise Problem(
+                    "steps must rise, start above the initial rate and stay at or below max", "steps"
+                )
         if self.first_infusion_max is not None:
             if not self.initial <= self.first_infusion_max <= self.max:
                 raise Problem("first_infusion_max must lie between initial and max", "first_infusion_max")
@@ -214,16 +228,20 @@ class Product(Model):
     contraindications: list[Contraindication] = []
     vial: list[Vial] = []
     rate: Annotated[list[RateRow], Field(min_length=1)]
-    at_risk_max_mg_kg_min: Optional[Positive] = None
-    at_risk_sources: Optional[Sources] = None
+    at_risk_max_mg_kg_min: Positive | None = None
+    at_risk_sources: Sources | None = None
 
     @model_validator(mode="after")
-    def _rules(self) -> "Product":
+    def _rules(self) -> Product:
         conc_mg_ml = self.concentration_percent * 10
         for i, v in enumerate(self.vial):
             if abs(v.grams * 1000 / v.ml - conc_mg_ml) > 0.01 * conc_mg_ml:
-                raise Problem(f"{v.grams:g} g in {v.ml:g} mL does not match the "
-                              f"{self.concentration_percent:g} % concentration", "vial", i)
+                raise Problem(
+                    f"{v.grams:g} g in {v.ml:g} mL does not match the "
+                    f"{self.concentration_percent:g} % concentration",
+                    "vial",
+                    i,
+                )
         if self.at_risk_max_mg_kg_min is not None and self.at_risk_sources is None:
             raise Problem("required with at_risk_max_mg_kg_min", "at_risk_sources")
         return self
@@ -236,36 +254,37 @@ class ProductsFile(SourcedFile):
     product: Annotated[list[Product], Field(min_length=1)]
 
     @model_validator(mode="after")
-    def _unique_ids(self) -> "ProductsFile":
+    def _unique_ids(self) -> ProductsFile:
         _unique(self.product, "product", field="product")
         return self
 
 
 # --------------------------------------------------------------------------- regimens.toml
 
+
 class Regimen(Model):
     id: Text
     name: Text
     indication: Indication
-    course_g_per_kg: Optional[Positive] = None
-    dose_range_g_per_kg: Optional[list[Positive]] = Field(None, description="[low, high]")
+    course_g_per_kg: Positive | None = None
+    dose_range_g_per_kg: list[Positive] | None = Field(None, description="[low, high]")
     days: Annotated[int, Field(ge=1)]
-    days_min: Optional[Annotated[int, Field(ge=1)]] = None
-    days_max: Optional[Annotated[int, Field(ge=1)]] = None
-    days_note: Optional[Text] = None
-    repeat_min_days: Optional[Annotated[int, Field(ge=1)]] = None
-    repeat_max_days: Optional[Annotated[int, Field(ge=1)]] = None
-    repeat_note: Optional[Text] = None
+    days_min: Annotated[int, Field(ge=1)] | None = None
+    days_max: Annotated[int, Field(ge=1)] | None = None
+    days_note: Text | None = None
+    repeat_min_days: Annotated[int, Field(ge=1)] | None = None
+    repeat_max_days: Annotated[int, Field(ge=1)] | None = None
+    repeat_note: Text | None = None
     label_status: Literal["on-label", "off-label"]
     label_products: list[ProductId] = []
     sources: Sources
-    infusion_hours_min: Optional[Positive] = None
-    infusion_hours_max: Optional[Positive] = None
-    infusion_hours_sources: Optional[Sources] = None
+    infusion_hours_min: Positive | None = None
+    infusion_hours_max: Positive | None = None
+    infusion_hours_sources: Sources | None = None
     population: Literal["any", "children"] = "any"
 
     @model_validator(mode="after")
-    def _rules(self) -> "Regimen":
+    def _rules(self) -> Regimen:
         pair = self.dose_range_g_per_kg
         if pair is not None and (len(pair) != 2 or pair[0] > pair[1]):
             raise Problem("expected [low, high]", "dose_range_g_per_kg")
@@ -275,12 +294,12 @@ class Regimen(Model):
         days_max = self.days if self.days_max is None else self.days_max
         if not days_min <= self.days <= days_max:
             raise Problem("days must lie between days_min and days_max", "days")
-        hours = (self.infusion_hours_min, self.infusion_hours_max)
-        if hours != (None, None):
-            for key, value in zip(("infusion_hours_min", "infusion_hours_max"), hours):
-                if value is None:
-                    raise Problem("give infusion_hours_min and infusion_hours_max together", key)
-            if hours[0] > hours[1]:
+        low, high = self.infusion_hours_min, self.infusion_hours_max
+        if low is not None or high is not None:
+            if low is None or high is None:
+                missing = "infusion_hours_min" if low is None else "infusion_hours_max"
+                raise Problem("give infusion_hours_min and infusion_hours_max together", missing)
+            if low > high:
                 raise Problem("infusion_hours_min is above infusion_hours_max", "infusion_hours_min")
             if self.infusion_hours_sources is None:
                 raise Problem("required with infusion_hours_min", "infusion_hours_sources")
@@ -294,26 +313,27 @@ class RegimensFile(SourcedFile):
     regimen: Annotated[list[Regimen], Field(min_length=1)]
 
     @model_validator(mode="after")
-    def _unique_ids(self) -> "RegimensFile":
+    def _unique_ids(self) -> RegimensFile:
         _unique(self.regimen, "regimen", field="regimen")
         return self
 
 
 # --------------------------------------------------------------------------- limits.toml
 
+
 class Range(Model):
     """A limit pair: outside hard_* is refused, outside soft_* warns (soft inside hard)."""
 
-    hard_min: Optional[float] = None
-    hard_max: Optional[float] = None
-    soft_min: Optional[float] = None
-    soft_max: Optional[float] = None
-    basis: Optional[Text] = None
-    sources: Optional[Sources] = None
-    note: Optional[Text] = None
+    hard_min: float | None = None
+    hard_max: float | None = None
+    soft_min: float | None = None
+    soft_max: float | None = None
+    basis: Text | None = None
+    sources: Sources | None = None
+    note: Text | None = None
 
     @model_validator(mode="after")
-    def _rules(self) -> "Range":
+    def _rules(self) -> Range:
         _needs_basis_or_sources(self, 'each limit needs sources or basis = "local policy default"')
         lo, hi = self.hard_min, self.hard_max
         for key in ("soft_min", "soft_max"):
@@ -324,15 +344,15 @@ class Range(Model):
 
 
 class Noted(Model):
-    basis: Optional[Text] = None
-    sources: Optional[Sources] = None
-    note: Optional[Text] = None
+    basis: Text | None = None
+    sources: Sources | None = None
+    note: Text | None = None
 
 
 class WeightChange(Model):
     notify_prescriber_percent: Annotated[float, Field(gt=0, le=100)]
-    sources: Optional[Sources] = None
-    note: Optional[Text] = None
+    sources: Sources | None = None
+    note: Text | None = None
 
 
 class DosingWeight(Noted):
@@ -343,16 +363,17 @@ class DosingWeight(Noted):
     adjusted_factor: Annotated[float, Field(ge=0, le=1)]
     obesity_bmi_threshold: Annotated[float, Field(ge=15, le=60)]
     obesity_threshold_inclusive: bool
-    obesity_sources: Optional[Sources] = None
+    obesity_sources: Sources | None = None
     actual_weight_indications: list[Indication] = Field(
-        [], description="indications dosed on actual weight in the 'auto' basis")
-    actual_weight_sources: Optional[Sources] = None
-    actual_weight_reason: Optional[Text] = None
-    pregnancy_note: Optional[Text] = None
-    pregnancy_sources: Optional[Sources] = None
+        [], description="indications dosed on actual weight in the 'auto' basis"
+    )
+    actual_weight_sources: Sources | None = None
+    actual_weight_reason: Text | None = None
+    pregnancy_note: Text | None = None
+    pregnancy_sources: Sources | None = None
 
     @model_validator(mode="after")
-    def _rules(self) -> "DosingWeight":
+    def _rules(self) -> DosingWeight:
         if self.actual_weight_indications and self.actual_weight_sources is None:
             raise Problem("required with actual_weight_indications", "actual_weight_sources")
         return self
@@ -371,7 +392,7 @@ class Pump(Noted):
     max_rate_ml_per_h: Positive
 
     @model_validator(mode="after")
-    def _rules(self) -> "Pump":
+    def _rules(self) -> Pump:
         _needs_basis_or_sources(self)
         return self
 
@@ -385,7 +406,7 @@ class Age(Model):
     adult_sources: Sources
     renal_risk_over_years: Annotated[float, Field(ge=18, le=120)]
     renal_sources: Sources
-    note: Optional[Text] = None
+    note: Text | None = None
 
 
 class FluidLoad(Noted):
@@ -393,7 +414,7 @@ class FluidLoad(Noted):
     applies_up_to_kg: Positive
 
     @model_validator(mode="after")
-    def _rules(self) -> "FluidLoad":
+    def _rules(self) -> FluidLoad:
         _needs_basis_or_sources(self)
         return self
 
@@ -402,9 +423,10 @@ class OrderDoseFloor(Noted):
     min_g_per_kg: Positive
 
     @model_validator(mode="after")
-    def _rules(self) -> "OrderDoseFloor":
+    def _rules(self) -> OrderDoseFloor:
         _needs_basis_or_sources(
-            self, 'needs sources or a basis such as "local policy default — confirm with your agency"')
+            self, 'needs sources or a basis such as "local policy default — confirm with your agency"'
+        )
         return self
 
 
@@ -430,6 +452,7 @@ class LimitsFile(SourcedFile):
 
 # --------------------------------------------------------------------------- checklists/*.toml
 
+
 class Condition(Model):
     """When an item appears: the product has ANY of product_kinds, or the order has ANY of risks."""
 
@@ -437,7 +460,7 @@ class Condition(Model):
     risks: list[Literal[RISKS]] = []  # type: ignore[valid-type]
 
     @model_validator(mode="after")
-    def _rules(self) -> "Condition":
+    def _rules(self) -> Condition:
         if not self.product_kinds and not self.risks:
             raise Problem("a condition needs product_kinds or risks")
         return self
@@ -451,10 +474,10 @@ class ChecklistItem(Model):
     sources: OptionalSources = []
     unverified: bool = False
     agency_policy: bool = Field(False, description="added by the agency policy file (no packaged source)")
-    when: Optional[Condition] = None
+    when: Condition | None = None
 
     @model_validator(mode="after")
-    def _rules(self) -> "ChecklistItem":
+    def _rules(self) -> ChecklistItem:
         if not self.sources and not self.unverified and not self.agency_policy:
             raise Problem("an item without sources must be marked unverified = true", "sources")
         if self.unverified and "UNVERIFIED" not in self.help:
@@ -474,11 +497,11 @@ class ChecklistFile(SourcedFile):
     id: Slug
     version: Annotated[int, Field(ge=1)]
     title: Text
-    released: Optional[Text] = Field(None, description="release date, YYYY-MM-DD")
+    released: Text | None = Field(None, description="release date, YYYY-MM-DD")
     phase: Annotated[list[ChecklistPhase], Field(min_length=1)]
 
     @model_validator(mode="after")
-    def _rules(self, info: ValidationInfo) -> "ChecklistFile":
+    def _rules(self, info: ValidationInfo) -> ChecklistFile:
         name = _context(info, "file_name")
         expected = f"{self.id}-v{self.version}.toml"
         if name is not None and name != expected:
@@ -488,12 +511,15 @@ class ChecklistFile(SourcedFile):
         for p, phase in enumerate(self.phase):
             for i, item in enumerate(phase.item):
                 if item.id in seen:
-                    raise Problem(f"item id {item.id!r} appears twice in the template", "phase", p, "item", i, "id")
+                    raise Problem(
+                        f"item id {item.id!r} appears twice in the template", "phase", p, "item", i, "id"
+                    )
                 seen.add(item.id)
         return self
 
 
 # --------------------------------------------------------------------------- reactions.toml
+
 
 class Severity(Model):
     id: Literal[SEVERITY_ORDER]  # type: ignore[valid-type]
@@ -510,14 +536,18 @@ class ReactionKind(Model):
     id: Text
     title: Text
     signs: Text
-    tiers: Annotated[list[Literal[SEVERITY_ORDER]], Field(  # type: ignore[valid-type]
-        min_length=1, description="the severities that fit this kind (one: always that severity)")]
+    tiers: Annotated[
+        list[Literal[SEVERITY_ORDER]],
+        Field(  # type: ignore[valid-type]
+            min_length=1, description="the severities that fit this kind (one: always that severity)"
+        ),
+    ]
     tier_reason: Text
     actions: list[Text] = []
     sources: Sources
 
     @model_validator(mode="after")
-    def _rules(self) -> "ReactionKind":
+    def _rules(self) -> ReactionKind:
         if len(set(self.tiers)) != len(self.tiers):
             raise Problem("a severity is listed twice", "tiers")
         return self
@@ -532,7 +562,7 @@ class ReactionsFile(SourcedFile):
     kind: Annotated[list[ReactionKind], Field(min_length=1)]
 
     @model_validator(mode="after")
-    def _rules(self) -> "ReactionsFile":
+    def _rules(self) -> ReactionsFile:
         found = {s.id for s in self.severity}
         for required in SEVERITY_ORDER:
             if required not in found:
@@ -543,27 +573,29 @@ class ReactionsFile(SourcedFile):
 
 # --------------------------------------------------------------------------- vitals.toml
 
+
 class Measure(Model):
     id: Literal[MEASURE_IDS]  # type: ignore[valid-type]
     label: Text
     unit: Text
     min: float
-    max: Optional[float] = None
-    max_from: Optional[Literal[PUMP_MAX_FROM]] = Field(  # type: ignore[valid-type]
-        None, description="take max from limits.toml (instead of max)")
-    range_basis: Optional[Literal[LOCAL_POLICY]] = None  # type: ignore[valid-type]
+    max: float | None = None
+    max_from: Literal[PUMP_MAX_FROM] | None = Field(  # type: ignore[valid-type]
+        None, description="take max from limits.toml (instead of max)"
+    )
+    range_basis: Literal[LOCAL_POLICY] | None = None  # type: ignore[valid-type]
     range_sources: OptionalSources = []
-    range_note: Optional[Text] = None
-    flag_low: Optional[float] = None
-    flag_high: Optional[float] = None
-    flag_change: Optional[Positive] = None
-    flag_change_percent: Optional[Positive] = None
-    flag_basis: Optional[Literal[LOCAL_POLICY]] = None  # type: ignore[valid-type]
+    range_note: Text | None = None
+    flag_low: float | None = None
+    flag_high: float | None = None
+    flag_change: Positive | None = None
+    flag_change_percent: Positive | None = None
+    flag_basis: Literal[LOCAL_POLICY] | None = None  # type: ignore[valid-type]
     flag_sources: OptionalSources = []
-    flag_note: Optional[Text] = None
+    flag_note: Text | None = None
 
     @model_validator(mode="after")
-    def _rules(self, info: ValidationInfo) -> "Measure":
+    def _rules(self, info: ValidationInfo) -> Measure:
         if self.max_from is not None:
             if self.max is not None:
                 raise Problem("give max or max_from, not both", "max")
@@ -580,8 +612,9 @@ class Measure(Model):
             v = getattr(self, key)
             if v is not None and hi is not None and not self.min <= v <= hi:
                 raise Problem("a flag threshold must lie inside min..max", key)
-        has_flags = any(v is not None for v in (self.flag_low, self.flag_high, self.flag_change,
-                                                self.flag_change_percent))
+        has_flags = any(
+            v is not None for v in (self.flag_low, self.flag_high, self.flag_change, self.flag_change_percent)
+        )
         if has_flags and not self.flag_sources and self.flag_basis is None:
             raise Problem(f'flags need flag_sources or flag_basis = "{LOCAL_POLICY}"')
         return self
@@ -593,7 +626,7 @@ class VitalsFile(SourcedFile):
     measure: Annotated[list[Measure], Field(min_length=1)]
 
     @model_validator(mode="after")
-    def _rules(self) -> "VitalsFile":
+    def _rules(self) -> VitalsFile:
         _unique(self.measure, "measure", field="measure")
         found = {m.id for m in self.measure}
         missing = [m for m in MEASURE_IDS if m not in found]
@@ -604,6 +637,7 @@ class VitalsFile(SourcedFile):
 
 # --------------------------------------------------------------------------- monitoring.toml
 
+
 class VitalsTiming(Model):
     baseline: bool
     after_start_minutes: Annotated[float, Field(ge=1)]
@@ -613,11 +647,11 @@ class VitalsTiming(Model):
     after_end_minutes: list[Annotated[float, Field(ge=0)]] = Field(description="[earliest, latest]")
     window_minutes: Annotated[float, Field(ge=0, le=30)]
     sources: Sources
-    verified: Optional[bool] = None
-    note: Optional[Text] = None
+    verified: bool | None = None
+    note: Text | None = None
 
     @model_validator(mode="after")
-    def _rules(self) -> "VitalsTiming":
+    def _rules(self) -> VitalsTiming:
         pair = self.after_end_minutes
         if len(pair) != 2 or pair[0] > pair[1]:
             raise Problem("expected [earliest, latest]", "after_end_minutes")
@@ -628,8 +662,8 @@ class Observation(Model):
     minutes: Annotated[float, Field(ge=0)]
     first_infusion_minutes: Annotated[float, Field(ge=0)]
     sources: Sources
-    verified: Optional[bool] = None
-    note: Optional[Text] = None
+    verified: bool | None = None
+    note: Text | None = None
 
 
 class MonitoringFile(SourcedFile):
@@ -642,6 +676,7 @@ class MonitoringFile(SourcedFile):
 
 
 # --------------------------------------------------------------------------- followups.toml
+
 
 class Question(Model):
     id: Text
@@ -658,17 +693,17 @@ class FollowupRule(Model):
     end_days: Annotated[int, Field(ge=-366, le=366)]
     every_course: bool
     indications: list[Text] = []
-    risk: Optional[Text] = None
+    risk: Text | None = None
     why: Text
     questions: Annotated[list[Question], Field(min_length=1)]
     advice: Text
     escalate_if: list[Text] = Field([], description="question ids whose answer escalates")
-    note: Optional[Text] = None
+    note: Text | None = None
     unverified: bool = False
     sources: Sources
 
     @model_validator(mode="after")
-    def _rules(self) -> "FollowupRule":
+    def _rules(self) -> FollowupRule:
         if self.end_days < self.start_days:
             raise Problem("end_days is before start_days", "end_days")
         ids = [q.id for q in self.questions]
@@ -695,12 +730,13 @@ class FollowupsFile(SourcedFile):
     rule: Annotated[list[FollowupRule], Field(min_length=1)]
 
     @model_validator(mode="after")
-    def _rules(self) -> "FollowupsFile":
+    def _rules(self) -> FollowupsFile:
         _unique(self.rule, "rule", field="rule")
         return self
 
 
 # --------------------------------------------------------------------------- guides/*.md front matter
+
 
 class GuideSource(Model):
     model_config = ConfigDict(populate_by_name=True)
@@ -708,7 +744,7 @@ class GuideSource(Model):
     key: Annotated[str, Field(pattern=SOURCE_KEY_PATTERN)]
     source_class: Literal[SOURCE_CLASSES] = Field(alias="class")  # type: ignore[valid-type]
     citation: Text
-    url: Optional[Text] = None
+    url: Text | None = None
 
 
 class GuideFrontMatter(Model):
@@ -724,26 +760,27 @@ class GuideFrontMatter(Model):
     sources: Annotated[list[GuideSource], Field(min_length=1)]
 
     @model_validator(mode="after")
-    def _rules(self) -> "GuideFrontMatter":
+    def _rules(self) -> GuideFrontMatter:
         _unique(self.sources, "source", key="key", field="sources")
         return self
 
 
 # --------------------------------------------------------------------------- verification.toml
 
+
 class VerificationItem(Model):
     id: Text
     pack: Text = Field(description="the reference pack's UNVERIFIED item (file: what)")
     status: Literal["confirmed", "partly", "unverified"]
-    source: Optional[Text] = None
-    source_class: Optional[Literal["label", "guideline", "peer-reviewed"]] = None
-    url: Optional[Text] = None
+    source: Text | None = None
+    source_class: Literal["label", "guideline", "peer-reviewed"] | None = None
+    url: Text | None = None
     changed: bool = Field(False, description="the content was changed after this check")
-    resource: Optional[Text] = Field(None, description="where the content was changed")
-    note: Optional[Text] = None
+    resource: Text | None = Field(None, description="where the content was changed")
+    note: Text | None = None
 
     @model_validator(mode="after")
-    def _rules(self) -> "VerificationItem":
+    def _rules(self) -> VerificationItem:
         if self.status != "unverified":
             for key in ("source", "source_class"):
                 if getattr(self, key) is None:
@@ -761,7 +798,7 @@ class VerificationFile(Model):
     item: Annotated[list[VerificationItem], Field(min_length=1)]
 
     @model_validator(mode="after")
-    def _rules(self) -> "VerificationFile":
+    def _rules(self) -> VerificationFile:
         _unique(self.item, "item", field="item")
         return self
 
@@ -785,12 +822,13 @@ MODELS: dict[str, type[Model]] = {
 
 _MISSING_MESSAGES = {
     "source_class": "the [source_class] table is missing (every source needs a class: "
-                    + ", ".join(SOURCE_CLASSES) + ")",
+    + ", ".join(SOURCE_CLASSES)
+    + ")",
     "tiers": "every kind must list the severities that fit it (tiers = [...])",
 }
 
 
-def _path(loc: tuple) -> str:
+def _path(loc: tuple[str | int, ...]) -> str:
     out = ""
     for part in loc:
         if isinstance(part, int):
@@ -805,7 +843,7 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def describe(error: dict) -> tuple[str, str]:
+def describe(error: ErrorDetails) -> tuple[str, str]:
     """(field path, message) of one pydantic error, in the words a content author reads."""
     kind, ctx, loc = error["type"], error.get("ctx") or {}, tuple(error["loc"])
     if kind == "value_error":
@@ -822,7 +860,7 @@ def describe(error: dict) -> tuple[str, str]:
     if kind == "extra_forbidden":
         return _path(loc), "unknown field (typo?)"
     if kind == "string_pattern_mismatch":
-        message = _PATTERN_MESSAGES.get(ctx.get("pattern"), error["msg"])
+        message = _PATTERN_MESSAGES.get(str(ctx.get("pattern")), error["msg"])
         return _path(loc), f"{message}, got {_shown(error.get('input'))}"
     return _path(loc), f"{error['msg']}, got {_shown(error.get('input'))}"
 
@@ -835,5 +873,9 @@ def check(kind: str, data: Any, file: str, **context: Any) -> None:
     except ValidationError as exc:
         errors = exc.errors()
         where, message = describe(errors[0])
-        more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
+        more = (
+            f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+            if len(errors) > 1
+            else ""
+        )
         raise ResourceError(f"{file}: {where}: {message}{more}") from None

@@ -37,12 +37,14 @@ SCHEMA_FILES = {
 
 def schema_dir() -> Path:
     from nurse_app.core.resources import resource_root
+
     return Path(str(resource_root())) / "schema"
 
 
 def render(kind: str) -> str:
     """The schema text of one kind of file (stable: sorted keys, two-space indent, final newline)."""
     from nurse_app.core.resource_models import MODELS
+
     schema = MODELS[kind].model_json_schema(by_alias=True, mode="validation")
     schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
     return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
@@ -84,8 +86,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     out_of_date = stale()
     if out_of_date:
-        print(f"out of date: {', '.join(out_of_date)} (python -m nurse_app.core.resource_schema --write)",
-              file=sys.stderr)
+        print(
+            f"out of date: {', '.join(out_of_date)} (python -m nurse_app.core.resource_schema --write)",
+            file=sys.stderr,
+        )
         return 1
     print("schemas match the models")
     return 0
