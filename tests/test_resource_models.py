@@ -219,6 +219,8 @@ RULES = [
     ("products.toml", edit("source_class.ZZ9", "label"), "source_class: ZZ9: not listed in [sources]"),
     ("products.toml", edit("source_class", delete=True), "source_class: the [source_class] table is missing"),
     ("products.toml", edit("schema_version", 2), "schema_version: Input should be 1"),
+    ("checklist", edit("schema_version", delete=True), "schema_version: required field is missing"),
+    ("vitals.toml", edit("schema_version", delete=True), "schema_version: required field is missing"),
     ("products.toml", edit("product.0.concentraton", 10), "product[0].concentraton: unknown field (typo?)"),
     # regimens.toml
     ("regimens.toml", edit("regimen.0.indication", "flu"), "regimen[0].indication: unknown indication 'flu'"),

@@ -115,7 +115,7 @@ class Model(BaseModel):
 class SourcedFile(Model):
     """A file's ``[sources]`` (key -> citation) and ``[source_class]`` (key -> class) tables."""
 
-    schema_version: Literal[1] = 1
+    schema_version: Literal[1] = Field(description="the file format version (1)")
     sources: dict[str, Text] = Field(description="citation key -> full citation")
     source_class: dict[str, Literal[SOURCE_CLASSES]] = Field(  # type: ignore[valid-type]
         description="one class per [sources] key; when unsure, secondary"
@@ -793,7 +793,7 @@ class VerificationItem(Model):
 class VerificationFile(Model):
     """resources/verification.toml: how the reference pack's UNVERIFIED items fared when re-checked."""
 
-    schema_version: Literal[1] = 1
+    schema_version: Literal[1] = Field(description="the file format version (1)")
     searched_on: _dt.date
     item: Annotated[list[VerificationItem], Field(min_length=1)]
 
