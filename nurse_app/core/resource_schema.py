@@ -19,6 +19,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 # kind (resource_models.MODELS) -> schema file name
 SCHEMA_FILES = {
@@ -41,12 +42,27 @@ def schema_dir() -> Path:
     return Path(str(resource_root())) / "schema"
 
 
+def _plain_numbers(node: Any) -> Any:
+    """The same schema text from every supported pydantic: whole floats as integers (``0`` not
+    ``0.0``; older releases write a float field's bounds as floats) and a one-value Literal as
+    ``const`` alone (older releases add the same value as a one-item ``enum``)."""
+    if isinstance(node, dict):
+        if "const" in node and node.get("enum") == [node["const"]]:
+            node = {k: v for k, v in node.items() if k != "enum"}
+        return {k: _plain_numbers(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain_numbers(v) for v in node]
+    if isinstance(node, float) and node.is_integer():
+        return int(node)
+    return node
+
+
 def render(kind: str) -> str:
     """The schema text of one kind of file (stable: sorted keys, two-space indent, final newline)."""
     from nurse_app.core.resource_models import MODELS
 
     schema = MODELS[kind].model_json_schema(by_alias=True, mode="validation")
-    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
+    schema = _plain_numbers({"$schema": "https://json-schema.org/draft/2020-12/schema", **schema})
     return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
