@@ -7,8 +7,9 @@ version is a new file (``<id>-v<version>.toml``) and old files stay, so an old v
 still be shown against the template it used.
 
 Everything is validated on load against :class:`nurse_app.core.resource_models.ChecklistFile`
-(types, unique ids, known source keys, UNVERIFIED items without sources) and a broken file raises :class:`ResourceError` naming the file and
-the field.  Nothing here knows about Qt or SQLite.
+(types, unique ids, known source keys, UNVERIFIED items without sources) and a broken file
+raises :class:`ResourceError` naming the file and the field.  Nothing here knows about Qt or
+SQLite.
 """
 
 from __future__ import annotations
