@@ -115,7 +115,7 @@ class Model(BaseModel):
 class SourcedFile(Model):
     """A file's ``[sources]`` (key -> citation) and ``[source_class]`` (key -> class) tables."""
 
-    schema_version: Literal[1] = Field(description="the file format version (1)")
+    schema_version: Literal[1] = Field(1, description="the file format version (1)")
     sources: dict[str, Text] = Field(description="citation key -> full citation")
     source_class: dict[str, Literal[SOURCE_CLASSES]] = Field(  # type: ignore[valid-type]
         description="one class per [sources] key; when unsure, secondary"
@@ -494,6 +494,8 @@ class ChecklistPhase(Model):
 class ChecklistFile(SourcedFile):
     """resources/checklists/<id>-v<version>.toml: one released version of a visit checklist."""
 
+    schema_version: Literal[1] = Field(description="the file format version (1)")
+
     id: Slug
     version: Annotated[int, Field(ge=1)]
     title: Text
@@ -622,6 +624,8 @@ class Measure(Model):
 
 class VitalsFile(SourcedFile):
     """resources/vitals.toml: plausible ranges and abnormal-value flags of the vital signs."""
+
+    schema_version: Literal[1] = Field(description="the file format version (1)")
 
     measure: Annotated[list[Measure], Field(min_length=1)]
 
@@ -793,7 +797,7 @@ class VerificationItem(Model):
 class VerificationFile(Model):
     """resources/verification.toml: how the reference pack's UNVERIFIED items fared when re-checked."""
 
-    schema_version: Literal[1] = Field(description="the file format version (1)")
+    schema_version: Literal[1] = Field(1, description="the file format version (1)")
     searched_on: _dt.date
     item: Annotated[list[VerificationItem], Field(min_length=1)]
 
