@@ -17,6 +17,90 @@ import sys
 import pytest
 
 POOL_WAIT_MS = 30_000   # a handout/summary PDF started by a test finishes well within this
+UNANSWERED_DIALOG_S = 20  # a modal dialog nobody answers within this is closed and fails the test
+
+
+class _UnansweredDialogGuard:
+    """Never let a test wait forever on a modal dialog nobody answers (for example the "An
+    infusion is running. Quit anyway?" question when a window closes mid-infusion).
+
+    A timer, running in the dialog's own event loop, rejects a modal dialog still open after
+    ``UNANSWERED_DIALOG_S`` seconds and remembers its title; the test then fails with it.
+    """
+
+    def __init__(self):
+        self.timer = None
+        self.seen = {}          # id(dialog) -> first seen (monotonic)
+        self.closed: list[str] = []
+
+    def start(self) -> None:
+        from PySide6.QtCore import QTimer
+        from PySide6.QtWidgets import QApplication
+        if QApplication.instance() is None:
+            return
+        if self.timer is None:
+            self.timer = QTimer()
+            self.timer.setInterval(500)
+            self.timer.timeout.connect(self._check)
+        self.timer.start()
+
+    def stop(self) -> list[str]:
+        if self.timer is not None:
+            self.timer.stop()
+        closed, self.closed, self.seen = self.closed, [], {}
+        return closed
+
+    def _check(self) -> None:
+        import time
+        from PySide6.QtWidgets import QApplication
+        dialog = QApplication.activeModalWidget()
+        if dialog is None:
+            self.seen.clear()
+            return
+        first = self.seen.setdefault(id(dialog), time.monotonic())
+        if time.monotonic() - first > UNANSWERED_DIALOG_S:
+            self.closed.append(dialog.windowTitle() or type(dialog).__name__)
+            self.seen.pop(id(dialog), None)
+            dialog.reject()
+
+
+_dialog_guard = _UnansweredDialogGuard()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    if "PySide6.QtWidgets" in sys.modules:
+        _dialog_guard.start()
+    yield
+
+
+QUIT_DURING_INFUSION = "An infusion is running"   # the main window's question (ui/main_window.py)
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_teardown(item):
+    """The test is over: a main window that pytest-qt or a fixture closes now, with an infusion
+    still running on its open visit, is quit (its "Quit anyway?" question answered Yes).
+    Only that question: any other dialog in teardown is left to the unanswered-dialog guard.
+    Tests of the question itself answer it in the test body (tests/test_ui_infusion_record.py)."""
+    if "PySide6.QtWidgets" not in sys.modules:
+        yield
+        return
+    import inspect
+    from PySide6.QtWidgets import QMessageBox
+    saved = inspect.getattr_static(QMessageBox, "question")    # the real one, or a test's own patch
+    original = QMessageBox.question
+
+    def question(parent, title, *args, **kwargs):
+        if title == QUIT_DURING_INFUSION:
+            return QMessageBox.StandardButton.Yes
+        return original(parent, title, *args, **kwargs)
+    QMessageBox.question = question
+    try:
+        yield
+    finally:   # a test's monkeypatch, undone during teardown, restored the real one itself
+        if inspect.getattr_static(QMessageBox, "question") is question:
+            setattr(QMessageBox, "question", saved)
 
 
 def _finish_qt_work() -> None:
@@ -43,6 +127,7 @@ def _finish_qt_work() -> None:
         return
     from nurse_app.ui import gc_guard
     gc_guard.install(app)
+    _dialog_guard.start()
     QThreadPool.globalInstance().waitForDone(POOL_WAIT_MS)
     app.processEvents()
     for widget in QApplication.topLevelWidgets():
@@ -67,6 +152,10 @@ def _deterministic_qt_teardown():
     yield
     _finish_qt_work()
     gc.collect()
+    unanswered = _dialog_guard.stop()
+    if unanswered:
+        pytest.fail(f"modal dialog(s) left unanswered for {UNANSWERED_DIALOG_S} s and closed: "
+                    f"{unanswered} (a test that opens one must answer it, e.g. with qt_helpers.run_in_dialog)")
 
 
 @pytest.hookimpl(trylast=True)

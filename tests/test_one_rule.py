@@ -282,7 +282,8 @@ def test_first_visit_of_a_new_product_sets_first_infusion_automatically(qtbot, s
     first = window.visit_page.visit_id
     # Once a visit with Octagam is signed, the next visit under it is not a first infusion ...
     now = dt.datetime.now(UTC)
-    store.update_visit(first, started_at=now - dt.timedelta(hours=3), ended_at=now - dt.timedelta(hours=1))
+    # (yesterday's: a second visit the same day would ask for a reason, issue 11)
+    store.update_visit(first, started_at=now - dt.timedelta(hours=27), ended_at=now - dt.timedelta(hours=25))
     store.set_checklist_items(first, {i["item_id"]: "done" for i in store.visit_checklist(first) if i["required"]})
     store.sign_visit(first)
     window.start_visit(pid)

@@ -12,7 +12,7 @@ from nurse_app.core import catalogue, checklists, monitoring, reactions, vitals
 from nurse_app.core.errors import ResourceError
 from nurse_app.core.guides import load_guides
 from nurse_app.core.resources import (PATIENT_SOURCE_CLASSES, SOURCE_CLASS_NAMES, SOURCE_CLASSES, load_toml,
-                                      resource_root)
+                                      nurse_source_wording, resource_root)
 from nurse_app.reports.handout import write_handout_pdf
 
 GUIDES = load_guides()
@@ -142,8 +142,9 @@ def test_guides_page_shows_the_class_beside_each_citation(qtbot):
     page.open_guide(guide.id)
     shown = flat(page.viewer.toPlainText())
     for source in guide.sources:
-        assert f"[{source.key}] [{SOURCE_CLASS_NAMES[source.source_class]}] {flat(source.citation)[:30]}" in shown
-    assert "[secondary / unverified]" in shown  # GBS cites AI summaries: shown to nurses as such
+        assert f"[{source.key}] [{nurse_source_wording(source.source_class)}] {flat(source.citation)[:30]}" in shown
+    # GBS cites AI summaries: a nurse reads what that means for her, not the authors' class name.
+    assert "[unverified \u2014 follow agency policy]" in shown and "[secondary / unverified]" not in shown
 
 
 def test_verification_record_of_the_reference_pack_unverified_items():

@@ -96,16 +96,18 @@ def test_broken_template_names_file_and_field(fake_resources, old, new, message)
 def test_a_new_version_is_used_for_new_visits_and_old_visits_keep_theirs(fake_resources, tmp_path):
     from store_helpers import new_patient, open_store
     folder = fake_resources / "checklists"
-    v2 = folder / "ivig-home-visit-v2.toml"
+    newest = max(t.version for t in checklists.list_templates())
+    v2 = folder / f"ivig-home-visit-v{newest + 1}.toml"          # a release after every shipped one
     shutil.copy(folder / "ivig-home-visit-v1.toml", v2)
-    _edit(v2, "\nversion = 1", "\nversion = 2")
+    _edit(v2, "\nversion = 1", f"\nversion = {newest + 1}")
     _edit(v2, "Patient identity confirmed with two identifiers",
           "Identity checked with two identifiers (name and date of birth)")
+    checklists._all_templates.cache_clear()
     with open_store(tmp_path / "r.db") as store:
         patient = new_patient(store)
         old_visit = store.create_visit(patient, template_version=1)
         new_visit = store.create_visit(patient)
-        assert store.get_visit(new_visit)["checklist_template_version"] == 2
+        assert store.get_visit(new_visit)["checklist_template_version"] == newest + 1
         texts = {v: {i["item_id"]: i["text"] for i in store.visit_checklist(v)}
                  for v in (old_visit, new_visit)}
         assert texts[old_visit]["two-identifiers"] == "Patient identity confirmed with two identifiers"
@@ -117,6 +119,28 @@ def test_a_new_version_is_used_for_new_visits_and_old_visits_keep_theirs(fake_re
         shown = store.visit_checklist(old_visit)
         assert [(i["item_id"], i["text"], i["status"]) for i in shown] == [
             ("two-identifiers", "Patient identity confirmed with two identifiers", "done")]
+
+
+def test_the_unlock_key_is_validated_on_load(fake_resources):
+    newest = max((fake_resources / "checklists").glob("ivig-home-visit-v*.toml"), key=lambda p: int(p.stem.split("v")[-1]))
+    text = newest.read_text(encoding="utf-8")
+    for old, new, message in (
+            ('after = "infusion-end"', 'after = "infusion-start"', r"unlock\.after: Input should be 'infusion-end'"),
+            ('minutes = "observation"', 'minutes = "later"', r"unlock\.minutes: expected a number of minutes or 'observation'"),
+            ('minutes = "observation"', 'minutes = 20', r"unlock\.sources: a time gate needs the source of its minutes"),
+            ('minutes = "observation"', 'minutes = "observation"\nsoon = true', r"unlock\.soon: unknown field")):
+        newest.write_text(text.replace("[phase.item.unlock]\n" + old, "[phase.item.unlock]\n" + new, 1)
+                          if old.startswith("after") else text.replace("\n" + old + "\n", "\n" + new + "\n", 1),
+                          encoding="utf-8")
+        checklists._all_templates.cache_clear()
+        with pytest.raises(ResourceError, match=message):
+            checklists.load_template()
+    newest.write_text(text.replace('\nminutes = "observation"\n', '\nminutes = 30\nsources = ["N37"]\n', 1),
+                      encoding="utf-8")
+    checklists._all_templates.cache_clear()
+    assert checklists.load_template().item("observation").unlock.minutes == 30
+    checklists._all_templates.cache_clear()
+
 
 
 # --------------------------------------------------------------------------- vital signs

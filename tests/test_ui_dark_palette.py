@@ -314,8 +314,13 @@ def test_checklist_open_items_show_a_tick_box_and_readable_progress_on_dark(qtbo
 def test_checklist_progress_without_open_items_uses_the_palette_text_colour(qtbot, dark, window):
     """Nothing left open: the count is plain text (Qt's rich text once drew "inherit" as black)."""
     store, page = window.store, window.visit_page
+    # The demo's draft is still infusing: only its time-gated observation item is open (locked).
     draft = next(v for p in store.find_patients("") for v in store.patient_visits(p["id"])
-                 if v["status"] != "signed" and not store.unanswered_required_items(v["id"]))
+                 if v["status"] != "signed" and all(i["locked"] for i in store.visit_checklist(v["id"])
+                                                    if i["required"] and i["status"] is None))
+    for item in store.visit_checklist(draft["id"]):
+        if item["required"] and item["status"] is None:
+            store.set_checklist_item(draft["id"], item["item_id"], "not_done", note="Patient left early")
     window.open_visit(draft["id"])
     show_tab(qtbot, window, page.checklist_tab)
     assert "0 required items still open" in page.checklist_tab.progress.text()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import (QAbstractButton, QApplication, QCheckBox, QLabel, QMessageBox, QTabWidget,
                                QTableWidget, QWidget)
 
@@ -263,6 +263,25 @@ def test_baseline_change_that_rounds_to_zero_has_no_sign_and_one_warning_reads_r
 
 # ------------------------------------------------------------------ visit tabs
 
+def when_a_dialog_opens(action):
+    """Run ``action(dialog)`` on the next modal dialog, however long its button's flash takes."""
+    seen = {}
+
+    def poll():
+        dialog = QApplication.activeModalWidget()
+        if dialog is None:
+            QTimer.singleShot(20, poll)
+            return
+        seen["dialog"] = dialog
+        try:
+            action(dialog)
+        finally:
+            if dialog.isVisible():
+                dialog.reject()                          # never left hanging
+    QTimer.singleShot(0, poll)
+    return seen
+
+
 def test_no_alt_letter_clashes_on_any_visit_tab(qtbot, visit):
     window, store, vp = visit
     weigh(qtbot, store, vp)
@@ -284,8 +303,13 @@ def test_no_alt_letter_clashes_on_any_visit_tab(qtbot, visit):
         return [e["kind"] for e in store.visit_infusion_events(vp.visit_id)]
     press(qtbot, Qt.Key_M, Qt.AltModifier)               # a button's Alt+letter clicks it after a short flash
     qtbot.waitUntil(lambda: kinds() == ["start", "pause", "resume"], timeout=2000)
+    def record_the_volume(dialog):                       # Finish asks for the volume given (and why less)
+        dialog.reason.setText("Patient asked to stop")
+        dialog.ok_button.click()
+    seen = when_a_dialog_opens(record_the_volume)
     press(qtbot, Qt.Key_I, Qt.AltModifier)               # Alt+F opens the File menu, so Finish is Alt+I
     qtbot.waitUntil(lambda: kinds() == ["start", "pause", "resume", "end"], timeout=2000)
+    assert seen["dialog"].windowTitle() == "Finish the infusion"
 
 
 def test_tab_leaves_every_table_of_the_visit(qtbot, visit):
@@ -336,7 +360,11 @@ def test_a_typed_rate_is_recorded_as_typed(qtbot, visit):
         inf._tick()
     qtbot.wait(1100)
     assert inf.new_rate.value() == 60
+    seen = when_a_dialog_opens(                          # a step-up at minute 0 is early: acknowledged
+        lambda box: next(b for b in box.buttons() if b.text() == "Acknowledge and record").click())
     press(qtbot, Qt.Key_Space)
+    qtbot.waitUntil(lambda: "dialog" in seen, timeout=2000)
+    assert seen["dialog"].objectName() == "rate_ack"
     assert store.visit_infusion_events(vp.visit_id)[-1]["rate_ml_h"] == 60
 
 
@@ -349,7 +377,10 @@ def test_resume_offers_the_rate_before_the_pause_and_a_stop_the_first_step(qtbot
     inf.inputs["temperature_c"].setFocus()               # the cursor is away from the rate box
     inf._tick()
     assert inf.new_rate.value() == 84
+    seen = when_a_dialog_opens(                          # a step-up at minute 0 is early: acknowledged
+        lambda box: next(b for b in box.buttons() if b.text() == "Acknowledge and record").click())
     inf.buttons["rate_change"].click()                   # 84 mL/h
+    assert seen["dialog"].objectName() == "rate_ack"
     inf.inputs["temperature_c"].setFocus()
     inf._tick()
     assert inf.new_rate.value() == 168                   # running: the plan's next step
@@ -360,7 +391,10 @@ def test_resume_offers_the_rate_before_the_pause_and_a_stop_the_first_step(qtbot
     assert inf.status.text().startswith("Paused")
     inf.buttons["resume"].click()
     assert store.visit_infusion_events(vp.visit_id)[-1]["rate_ml_h"] == 84
-    inf.buttons["stop"].click()
+    seen = when_a_dialog_opens(lambda dialog: (dialog.reason.setText("Patient asked to stop"),
+                                               dialog.ok_button.click()))
+    inf.buttons["stop"].click()                          # Stop asks for the volume given and why less
+    assert seen["dialog"].windowTitle() == "Stop the infusion"
     inf.inputs["temperature_c"].setFocus()
     inf._tick()
     assert inf.status.text().startswith("Stopped")
@@ -394,6 +428,8 @@ def test_enter_in_any_field_of_the_lot_form_adds_the_lot_once(qtbot, visit):
     weigh(qtbot, store, vp)
     vp.tabs.setCurrentWidget(vp.lots_tab)
     lots = vp.lots_tab
+    lots.expiry.setFocus()                                 # the expiry is typed, never prefilled
+    type_here(qtbot, "2027-03-15")
     lots.lot_number.setFocus()
     type_here(qtbot, "A123")
     press(qtbot, Qt.Key_C, Qt.AltModifier)                 # to Count, then Enter
@@ -401,7 +437,11 @@ def test_enter_in_any_field_of_the_lot_form_adds_the_lot_once(qtbot, visit):
     press(qtbot, Qt.Key_Return)
     assert [lot["lot_number"] for lot in store.visit_lots(vp.visit_id)] == ["A123"]
     assert QApplication.focusWidget() is lots.lot_number and lots.error.isHidden()
+    assert lots.expiry.text() == ""                        # never the previous lot's expiry
     type_here(qtbot, "B456")
+    lots.expiry.setFocus()
+    type_here(qtbot, "03/2027")
+    lots.lot_number.setFocus()
     press(qtbot, Qt.Key_Return)                            # Enter in the lot number: one lot, no second try
     assert [lot["lot_number"] for lot in store.visit_lots(vp.visit_id)] == ["A123", "B456"]
     assert lots.error.isHidden()
@@ -426,9 +466,25 @@ def test_checklist_not_done_asks_for_the_reason_in_the_note(qtbot, visit):
     assert answers()[item_id]["note"] == "Patient declined"
     phase = answers()[item_id]["phase_id"]
     checklist.tree.setFocus()
+    seen = {}
+
+    def yes_from_the_keyboard():                           # a mnemonic clicks after a short animation
+        dialog = QApplication.activeModalWidget()
+        if dialog is None:
+            QTimer.singleShot(20, yes_from_the_keyboard)
+            return
+        seen["dialog"] = dialog
+        qtbot.keyClick(dialog.button(QMessageBox.Yes), Qt.Key_Space)        # Yes, from the keyboard
+        if dialog.isVisible():
+            dialog.reject()                                                 # never left hanging
+    QTimer.singleShot(0, yes_from_the_keyboard)
     press(qtbot, Qt.Key_P, Qt.AltModifier)                 # Alt+P is the phase button alone now
-    qtbot.waitUntil(lambda: all(i["status"] for i in answers().values() if i["phase_id"] == phase), timeout=2000)
-    assert {i["status"] for i in answers().values() if i["phase_id"] == phase} == {DONE, "not_done"}
+    qtbot.waitUntil(lambda: "dialog" in seen, timeout=2000)   # marking the rest done asks first
+    qtbot.waitUntil(lambda: all(i["status"] for i in answers().values() if i["phase_id"] == phase and i["required"]),
+                    timeout=2000)
+    assert {i["status"] for i in answers().values() if i["phase_id"] == phase and i["required"]} == {DONE, "not_done"}
+    assert all(i["status"] is None for i in answers().values()
+               if i["phase_id"] == phase and not i["required"] and i["item_id"] != item_id)   # optional stay open
 
 
 def test_enter_records_the_reaction(qtbot, visit):
@@ -611,7 +667,9 @@ def test_an_impossible_rate_is_refused_with_a_message_not_silently(qtbot, visit)
     type_here(qtbot, "5000")                             # every digit is kept, none refused silently
     assert inf.new_rate.value() == 5000
     inf.buttons["start"].click()
-    assert "Infusion rate 5,000 mL/h is not possible: enter a value from 0 to 1,000 mL/h." == inf.event_error.text()
+    message = inf.event_error.text()                     # the hard limit, in both units (issue 11 §1)
+    assert message.startswith("5,000 mL/h (") and "mg/kg/min) is above the label maximum" in message
+    assert message.endswith("refused. Set the pump at or below 336 mL/h.")
     assert not inf.event_error.isHidden()
     inf.new_rate.setFocus()
     press(qtbot, Qt.Key_A, Qt.ControlModifier)

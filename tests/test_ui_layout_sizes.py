@@ -7,7 +7,7 @@ shown in the real main window at each size and checked with :func:`layout_check.
 
 import pytest
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from layout_check import problems
 from nurse_app.store import Store
@@ -37,8 +37,10 @@ def settle(qtbot):
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_nothing_is_clipped_on_any_page_or_visit_tab(qtbot, tmp_path, demo, size):
+def test_nothing_is_clipped_on_any_page_or_visit_tab(qtbot, tmp_path, demo, size, monkeypatch):
     path, signed, draft = demo
+    # the demo's draft has a running infusion: closing the window asks "Quit anyway?" — Yes
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     store = Store.open(path)
     window = MainWindow(store=store, settings=QSettings(str(tmp_path / "ui.ini"), QSettings.IniFormat))
     qtbot.addWidget(window)

@@ -7,11 +7,14 @@ over the same record file shows the same visit.
 """
 
 
+import datetime as dt
+
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QMessageBox
 
 from qt_helpers import open_main_window as open_window, run_in_dialog
+from nurse_app.core import checklists
 from nurse_app.core.checklists import DONE
 from nurse_app.store import SignedVisitError, Store
 from nurse_app.ui.patient_forms import OrderDialog, PatientDialog
@@ -26,6 +29,13 @@ def select(combo, data):
     index = combo.findData(data)
     assert index >= 0, data
     combo.setCurrentIndex(index)
+
+
+@pytest.fixture(autouse=True)
+def quit_anyway(monkeypatch):
+    """A window closed with a running infusion asks first (tests/test_ui_infusion_record.py):
+    a test that fails mid-infusion must still close its window."""
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Yes)
 
 
 @pytest.fixture
@@ -97,14 +107,15 @@ def test_whole_visit_end_to_end(qtbot, record, tmp_path, monkeypatch):
     # --- lots: an expired lot is refused, then a good one matches the plan (28 g = 20 + 5 + 3 x 1)
     lots = vp.lots_tab
     type_into(qtbot, lots.lot_number, "EXP-1")
-    lots.expiry.setDate(lots.expiry.date().currentDate().addDays(-1))
+    import datetime as _dt
+    type_into(qtbot, lots.expiry, (_dt.date.today() - _dt.timedelta(days=1)).isoformat())
     qtbot.mouseClick(lots.add_button, Qt.LeftButton)
     assert not lots.error.isHidden() and "expir" in lots.error.text().lower()
     assert store.visit_lots(visit_id) == []
-    future = lots.expiry.date().currentDate().addMonths(8)
+    future = (_dt.date.today() + _dt.timedelta(days=240)).strftime("%d %b %Y")
     for lot, size, count in (("A123", 20, 1), ("B456", 5, 1), ("C789", 1, 3)):
         type_into(qtbot, lots.lot_number, lot)
-        lots.expiry.setDate(future)
+        type_into(qtbot, lots.expiry, future)
         select(lots.vial_size, size)
         lots.count.setValue(count)
         qtbot.mouseClick(lots.add_button, Qt.LeftButton)
@@ -124,10 +135,17 @@ def test_whole_visit_end_to_end(qtbot, record, tmp_path, monkeypatch):
     reading("36.8", "72", "124", "78", "98")
     qtbot.mouseClick(inf.buttons["start"], Qt.LeftButton)
     assert store.visit_infusion_events(visit_id)[0]["rate_ml_h"] == pytest.approx(42)   # 1 mg/kg/min at 70 kg
+    def acknowledge(dialog):
+        # A first infusion: the plan holds at 42 mL/h, so each step-up is outside it (acknowledged)
+        assert "above the plan's top rate of 42 mL/h (1 mg/kg/min)" in dialog.text()
+        [button] = [b for b in dialog.buttons() if b.text() == "Acknowledge and record"]
+        button.click()
     for rate, values in ((84, ("36.9", "76", "126", "80", "98")), (168, ("37", "80", "128", "80", "97")),
                          (336, ("38.4", "112", "130", "82", "97"))):
         inf.new_rate.setValue(rate)
+        run_in_dialog(qtbot, acknowledge)
         qtbot.mouseClick(inf.buttons["rate_change"], Qt.LeftButton)
+        assert store.visit_infusion_events(visit_id)[-1]["acknowledgements"]
         assert inf.inputs["infusion_rate_ml_h"].text() == str(rate)    # the prompt is ready with the rate
         reading(*values)
     vitals = store.visit_vitals(visit_id)
@@ -136,17 +154,30 @@ def test_whole_visit_end_to_end(qtbot, record, tmp_path, monkeypatch):
     last_row = inf.sheet.rowCount() - 1
     assert inf.sheet.item(last_row, 1).toolTip()                       # highlighted cell explains itself
 
-    # --- a mild reaction with the guidance shown
+    # --- flagged vital signs hold the titration: nothing above the current rate is offered
+    assert "Titration held" in inf.status.text()
+
+    # --- a reaction that stops the infusion: the stop, with the volume given, goes into the timeline
     rx = vp.reactions_tab
     select(rx.kind, "infusion-reaction")
     rx.severity_buttons["mild"].setChecked(True)
     assert "Slow to the last tolerated rate" in rx.guidance.text()
-    type_into(qtbot, rx.action, "Slowed to 168 mL/h, acetaminophen as ordered")
-    type_into(qtbot, rx.outcome, "Settled in 20 min")
+    type_into(qtbot, rx.action, "Stopped, acetaminophen as ordered")
+    type_into(qtbot, rx.outcome, "Settled in 20 min; prescriber informed")
+    select(rx.infusion, "stop")
+
+    def volume(dialog):
+        assert dialog.objectName() == "volume_dialog"
+        dialog.volume.setText("120")
+        dialog.reason.setText("Stopped for a reaction: fever and fast heart rate")
+        dialog.ok_button.click()
+    run_in_dialog(qtbot, volume)
     qtbot.mouseClick(rx.add_button, Qt.LeftButton)
     [reaction] = store.visit_reactions(visit_id)
     assert reaction["severity"] == "mild" and reaction["rate_at_onset_ml_h"] == 336
-    qtbot.mouseClick(inf.buttons["end"], Qt.LeftButton)
+    stop = store.visit_infusion_events(visit_id)[-1]
+    assert stop["kind"] == "stop" and stop["volume_ml"] == 120 and stop["note"] == "For a reaction: Infusion (rate-related) reaction"
+    assert not inf.buttons["rate_change"].isEnabled()
 
     # --- checklist: signing is blocked until the required items are answered
     sign = vp.sign_tab
@@ -162,6 +193,12 @@ def test_whole_visit_end_to_end(qtbot, record, tmp_path, monkeypatch):
     assert entry["status"] == DONE and entry["answered_at"] and entry["recorded_by"] == "Maria Santos, RN"
     education = [i for i in store.visit_checklist(visit_id) if "8 to 10 days" in i["text"] + i["help"]]
     assert education, "the delayed skin reaction is taught and ticked like any other item"
+    # The observation after the infusion waits for its period after the finish; then it unlocks.
+    assert {i["item_id"]: i for i in store.visit_checklist(visit_id)}["observation"]["locked"]
+    later = checklists.clock() + dt.timedelta(hours=2)
+    monkeypatch.setattr(checklists, "clock", lambda: later)             # the nurse stayed and observed
+    vp.checklist_tab.refresh()
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Yes)   # "Mark N required items done?"
     for i in range(tree.topLevelItemCount()):                          # then phase by phase
         phase = vp.checklist_tab.tree.topLevelItem(i)
         vp.checklist_tab.tree.setCurrentItem(phase.child(0))
@@ -176,6 +213,27 @@ def test_whole_visit_end_to_end(qtbot, record, tmp_path, monkeypatch):
     assert store.get_visit(visit_id)["status"] == "signed"
     assert "SIGNED" in vp.status.text()
     assert not inf.entry_box.isEnabled() and not lots.form_box.isEnabled()
+
+    # --- the signed summary prints the infusion timeline; FHIR says what was given
+    import io
+    import json
+
+    from pypdf import PdfReader
+    from nurse_app.reports.fhir import bundle_json, visit_bundle
+    from nurse_app.reports.visit_data import load_visit, visit_summary
+    from nurse_app.reports.visit_summary import summary_pdf_bytes
+    pdf, _pages = summary_pdf_bytes(visit_summary(store, visit_id))
+    text = " ".join(" ".join((page.extract_text() or "").split()) for page in PdfReader(io.BytesIO(pdf)).pages)
+    for expected in ("Infusion timeline", "Infusion started at 42 mL/h (1 mg/kg/min)",
+                     "Rate changed at 336 mL/h (8 mg/kg/min)", "Stopped", "Volume given: 120 mL of 280 mL planned",
+                     "(12 g of 28 g)", "Reason less than planned: Stopped for a reaction", "Total time:",
+                     "Infusion: stopped before finishing"):
+        assert expected in text, expected
+    bundle = json.loads(bundle_json(visit_bundle(load_visit(store, visit_id))))
+    [admin] = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "MedicationAdministration"]
+    assert admin["status"] == "stopped"
+    assert admin["statusReason"][0]["text"].startswith("Stopped for a reaction")
+    assert admin["dosage"]["dose"]["value"] == 12 and admin["dosage"]["dose"]["unit"] == "g"
 
     # --- editing is refused; an addendum is allowed
     with pytest.raises(SignedVisitError):

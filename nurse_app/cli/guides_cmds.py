@@ -79,7 +79,7 @@ def guide_markdown(guide: Guide) -> str:
     for section in guide.sections:
         lines += ["", f"## {section.title}", "", section.markdown]
     lines += ["", "## Sources", ""]
-    lines += [f"- [{s.key}] {s.citation}" + (f" {s.url}" if s.url else "") + f" ({s.class_name})"
+    lines += [f"- [{s.key}] {s.citation}" + (f" {s.url}" if s.url else "") + f" ({s.nurse_wording})"
               for s in guide.sources]
     return "\n".join(lines)
 

@@ -50,6 +50,15 @@ def register(subparsers) -> None:
                       help="where to write the JSON (- for standard output)")
     fhir.set_defaults(func=run_visit_fhir)
 
+    void = subparsers.add_parser(
+        "visit-void", help="void a draft visit entered by mistake",
+        description="Void a draft visit entered by mistake: it stays in the record (read-only, "
+                    "with who, when and why in the audit log) and no longer counts as a course "
+                    "day. A signed visit cannot be voided; write an addendum instead.")
+    void.add_argument("visit", type=_visit_id, metavar="VISIT_ID", help="the visit's number")
+    void.add_argument("--reason", required=True, help="why it is voided (recorded)")
+    void.set_defaults(func=run_visit_void)
+
 
 def open_existing(db: str | None) -> Store:
     """The record at ``db`` (or the default); refuses to create one that is not there."""
@@ -86,4 +95,17 @@ def run_visit_fhir(args) -> int:
     write_atomically(text.encode("utf-8"), args.out, "FHIR export")
     print(f"Wrote {args.out}: FHIR R4 Bundle for visit {args.visit} with "
           f"{counts_text(resource_counts(bundle))}.")
+    return 0
+
+
+def run_visit_void(args) -> int:
+    from nurse_app.services.visits import void_draft
+
+    path, _ = resolve_db_path(args.db)
+    if not Path(path).exists():
+        raise InputError(f"There is no patient record at {path}; check --db or NURSE_APP_DB.")
+    with Store.open(path) as store:
+        visit = void_draft(store, args.visit, args.reason)
+    print(f"Visit {args.visit} voided by {visit['voided_by']}: kept in the record, read-only, "
+          f"not a course day.")
     return 0

@@ -15,7 +15,9 @@ SQLite.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
+from typing import Any, Mapping, Sequence
 
 from nurse_app.core.errors import InputError, ResourceError
 from nurse_app.core.resources import load_toml, resource_path, validate
@@ -71,6 +73,26 @@ class Condition:
         return " or ".join(parts)
 
 
+# What a time-gated item waits for (``[phase.item.unlock] after``).
+INFUSION_END = "infusion-end"
+UNLOCK_AFTER = (INFUSION_END,)
+# ``minutes = "observation"``: the observation period of resources/monitoring.toml
+# ([observation] minutes, first_infusion_minutes; sourced there, an agency policy may lengthen it).
+OBSERVATION = "observation"
+
+
+@dataclass(frozen=True)
+class Unlock:
+    """A time-gated item: it can be answered "done" only ``minutes`` after ``after``.
+
+    ``minutes`` is a number (then ``sources`` are its source keys) or ``"observation"``
+    (the observation period in ``resources/monitoring.toml``, one number for every screen)."""
+
+    after: str
+    minutes: float | str
+    sources: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class ChecklistItem:
     id: str
@@ -82,6 +104,7 @@ class ChecklistItem:
     phase_id: str
     when: Condition | None = None
     agency_policy: bool = False      # added by the agency policy file (no packaged source)
+    unlock: Unlock | None = None     # time-gated: answerable "done" only after this
 
     def applies(self, context: VisitContext | None) -> bool:
         """Shown on a visit with this context (always, for an item without a condition)."""
@@ -103,6 +126,7 @@ class ChecklistTemplate:
     phases: tuple[ChecklistPhase, ...]
     sources: dict[str, str]
     file: str
+    source_classes: Mapping[str, str] = None  # type: ignore[assignment]   # key -> class
 
     @property
     def items(self) -> tuple[ChecklistItem, ...]:
@@ -130,6 +154,12 @@ class ChecklistTemplate:
         raise InputError(f"The checklist {self.title!r} has no phase {phase_id!r}.", field="phase")
 
 
+def _unlock(u: dict | None) -> Unlock | None:
+    if u is None:
+        return None
+    return Unlock(u["after"], u["minutes"], tuple(u.get("sources", ())))
+
+
 def _item(it: dict, phase_id: str) -> ChecklistItem:
     when = it.get("when")
     return ChecklistItem(id=it["id"], text=it["text"], required=it["required"], help=it["help"],
@@ -137,7 +167,7 @@ def _item(it: dict, phase_id: str) -> ChecklistItem:
                          phase_id=phase_id,
                          when=None if when is None else Condition(tuple(when.get("product_kinds", ())),
                                                                   tuple(when.get("risks", ()))),
-                         agency_policy=it.get("agency_policy", False))
+                         agency_policy=it.get("agency_policy", False), unlock=_unlock(it.get("unlock")))
 
 
 def _parse(relative: str) -> ChecklistTemplate:
@@ -147,7 +177,8 @@ def _parse(relative: str) -> ChecklistTemplate:
                                   items=tuple(_item(it, p["id"]) for it in p["item"]))
                    for p in data["phase"])
     return ChecklistTemplate(id=data["id"], version=data["version"], title=data["title"],
-                             phases=phases, sources=dict(data["sources"]), file=file)
+                             phases=phases, sources=dict(data["sources"]), file=file,
+                             source_classes=dict(data["source_class"]))
 
 
 @lru_cache(maxsize=1)
@@ -183,3 +214,98 @@ def load_template(template_id: str = DEFAULT_TEMPLATE_ID, version: int | None = 
             f"Checklist {template_id!r} version {version} is not part of this installation "
             f"(available: {', '.join(str(v) for v in sorted(versions))}).")
     return versions[version]
+
+
+# --------------------------------------------------------------------------- time-gated items
+
+
+def clock() -> datetime:
+    """Now, in UTC: the moment a time gate is checked against (one place to read the clock)."""
+    return datetime.now(timezone.utc)
+
+
+def _when(event: Mapping[str, Any]) -> datetime:
+    at = event.get("at", event.get("occurred_at"))
+    moment = at if isinstance(at, datetime) else datetime.fromisoformat(str(at))
+    return moment if moment.tzinfo else moment.astimezone()
+
+
+def infusion_ended_at(events: Sequence[Mapping[str, Any]]) -> datetime | None:
+    """When the visit's infusion finished or was stopped (the closing event of the timeline
+    read by :func:`nurse_app.core.infusion_record.infusion_outcome`); None while it has not
+    started or still runs.  Events struck through by a correction do not count."""
+    from nurse_app.core import infusion_record
+    from nurse_app.core.visit_logic import END, STOP
+    counting = [e for e in events if not e.get("corrected_at")]
+    outcome = infusion_record.infusion_outcome(counting)
+    if outcome.status not in (infusion_record.COMPLETED, infusion_record.STOPPED):
+        return None
+    closing = [_when(e) for e in counting if e.get("kind") in (STOP, END)]
+    return max(closing) if closing else None
+
+
+def unlock_minutes(unlock: Unlock, context: VisitContext | None) -> float:
+    """The minutes a time-gated item waits: its own sourced number, or the observation period
+    of ``resources/monitoring.toml`` (the longer first-infusion period on a first infusion)."""
+    if unlock.minutes != OBSERVATION:
+        return float(unlock.minutes)
+    from nurse_app.core.monitoring import load_monitoring
+    rules = load_monitoring()
+    if context is not None and "first-infusion" in context.risks:
+        return max(rules.observation_minutes, rules.observation_first_infusion_minutes)
+    return rules.observation_minutes
+
+
+def _minutes_text(minutes: float) -> str:
+    from nurse_app.core.formatting import fmt_number
+    return f"{fmt_number(minutes, 1)} min"
+
+
+@dataclass(frozen=True)
+class ItemLock:
+    """A time-gated item that cannot be answered "done" yet."""
+
+    minutes: float
+    available_at: datetime | None          # None: the infusion has not ended yet
+
+    @property
+    def text(self) -> str:
+        """"available at 11:40 (20 min after the infusion ended)" in local time."""
+        wait = _minutes_text(self.minutes)
+        if self.available_at is None:
+            return f"available {wait} after the infusion ends"
+        return f"available at {self.available_at.astimezone():%H:%M} ({wait} after the infusion ended)"
+
+
+def item_lock(item: ChecklistItem, context: VisitContext | None,
+              events: Sequence[Mapping[str, Any]], now: datetime) -> ItemLock | None:
+    """The lock on ``item`` at ``now`` (None when it can be answered).  The one rule: the
+    checklist screen, the store and the CLI all ask this.  A visit without any infusion event
+    (the timeline not kept in the app) has nothing to wait for; once the infusion is started the
+    item waits for its finish or stop, then for the minutes."""
+    if item.unlock is None:
+        return None
+    if not any(not e.get("corrected_at") for e in events):
+        return None     # no infusion timeline kept on this visit: nothing to wait for
+    minutes = unlock_minutes(item.unlock, context)
+    ended = infusion_ended_at(events)
+    if ended is None:
+        return ItemLock(minutes, None)
+    available = ended + timedelta(minutes=minutes)
+    return ItemLock(minutes, available) if now < available else None
+
+
+def refuse_locked_answer(item_text: str, status: str, lock: ItemLock | None) -> str | None:
+    """Why ``status`` cannot be recorded on a locked item (None when it can).  "Done" waits for
+    the time; "not done" and "not applicable" (with their reason) stay possible, e.g. when the
+    infusion was never given or the patient could not stay."""
+    if lock is None or status != DONE:
+        return None
+    return f"{item_text!r} cannot be marked done yet: {lock.text}."
+
+
+def rest_to_mark_done(items: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """What "mark the rest done" marks among ``items`` (rows of the store's visit checklist):
+    required items that are unanswered and not locked.  Optional items stay open for the
+    nurse to answer one by one."""
+    return [i for i in items if i["required"] and i["status"] is None and not i.get("locked")]

@@ -107,6 +107,14 @@ class DoseResult:
         return mg_per_kg_min
 
     @property
+    def label_max_mg_kg_min(self) -> float:
+        """The label's maximum for this row, lowered by the label's at-risk ceiling when it applies."""
+        top = self.rate_row.max_mg_kg_min
+        if {"renal", "thrombosis"} & set(self.request.risks) and self.product.at_risk_max_mg_kg_min is not None:
+            top = min(top, self.product.at_risk_max_mg_kg_min)
+        return top
+
+    @property
     def rates_verified(self) -> bool:
         return self.rate_row.verified
 
@@ -151,6 +159,9 @@ class DoseResult:
             "rates_verified": self.rate_row.verified,
             "rate_ceiling_mg_per_kg_min": self.rate_ceiling_mg_kg_min,
             "rate_ceiling_reason": self.rate_ceiling_reason,
+            # The hard limits a recorded rate is checked against (core.infusion_record.hard_limit).
+            "label_max_mg_per_kg_min": self.label_max_mg_kg_min,
+            "order_max_rate_mg_per_kg_min": self.request.max_rate_mg_kg_min,
             "rate_steps": [{"start_min": s.start_min, "mg_per_kg_min": s.mg_per_kg_min,
                             "ml_per_kg_min": s.ml_per_kg_min, "ml_per_h": s.ml_per_h,
                             "label_unit_value": self.in_label_unit(s.mg_per_kg_min)}

@@ -31,7 +31,8 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from nurse_app.core.errors import ResourceError
-from nurse_app.core.resources import PATIENT_SOURCE_CLASSES, SOURCE_CLASS_NAMES, resource_path, validate
+from nurse_app.core.resources import (PATIENT_SOURCE_CLASSES, SOURCE_CLASS_NAMES, nurse_source_wording, resource_path,
+                                      validate)
 
 REQUIRED_SECTIONS = (
     "What it is",
@@ -72,7 +73,13 @@ class Source:
 
     @property
     def class_name(self) -> str:
+        """The class as the resources' authors read it (content report)."""
         return SOURCE_CLASS_NAMES[self.source_class]
+
+    @property
+    def nurse_wording(self) -> str:
+        """The class as a nurse reads it (:func:`nurse_app.core.resources.nurse_source_wording`)."""
+        return nurse_source_wording(self.source_class)
 
     @property
     def fit_for_patients(self) -> bool:
@@ -364,7 +371,7 @@ def guide_html(guide: Guide, *, guide_titles: Mapping[str, str] | None = None,
         url = (f' <a href="{esc(source.url)}">{esc(source.url)}</a>' if source.url else "")
         colour = "#555555" if source.fit_for_patients else "#a4262c"
         parts.append(f'<p><a name="source-{esc(source.key)}"></a><b>[{esc(source.key)}]</b> '
-                     f'<span style="color:{colour}">[{esc(source.class_name)}]</span> '
+                     f'<span style="color:{colour}">[{esc(source.nurse_wording)}]</span> '
                      f"{esc(source.citation)}{url}</p>")
     return "\n".join(parts)
 

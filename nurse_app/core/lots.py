@@ -123,3 +123,16 @@ def check_lots(lots: Sequence[Mapping], calculation: Mapping | None, *, product_
     else:
         message = " ".join(p.message for p in problems)
     return LotCheck(dispensed, planned, ordered, tuple(problems), message)
+
+
+def next_vials_from_plan(calculation: Mapping | None, lots: Sequence[Mapping]) -> tuple[float, int] | None:
+    """The vial size (g) and count the next lot most likely is: the first size of the day's
+    vial plan not yet covered by the recorded lots, with the vials still missing.  None
+    without a plan or when every size of the plan is recorded."""
+    plan = (calculation or {}).get("vials") or []
+    for entry in plan:
+        size, wanted = float(entry["size_g"]), int(entry["count"])
+        recorded = sum(int(lot["vial_count"]) for lot in lots if float(lot["vial_size_g"]) == size)
+        if recorded < wanted:
+            return size, wanted - recorded
+    return None

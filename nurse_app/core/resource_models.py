@@ -40,6 +40,7 @@ from pydantic_core import ErrorDetails
 # The vocabularies (kinds, units, ids) live once, in the module that uses them at run time:
 # imported here, not copied.
 from nurse_app.core.catalogue import CAUTION_KINDS, CONTRAINDICATION_KINDS, RATE_UNITS
+from nurse_app.core.checklists import OBSERVATION, UNLOCK_AFTER
 from nurse_app.core.dosing import RISKS
 from nurse_app.core.errors import ResourceError
 from nurse_app.core.reactions import SEVERITY_ORDER
@@ -466,6 +467,34 @@ class Condition(Model):
         return self
 
 
+class Unlock(Model):
+    """A time-gated item: answerable "done" only ``minutes`` after ``after``."""
+
+    after: Literal[UNLOCK_AFTER]  # type: ignore[valid-type]
+    minutes: Annotated[float, Field(ge=1, le=24 * 60)] | Literal["observation"] = Field(
+        description='minutes, or "observation" (the observation period of monitoring.toml)'
+    )
+    sources: OptionalSources = []
+
+    @field_validator("minutes", mode="before")
+    @classmethod
+    def _number_or_observation(cls, value: Any) -> Any:
+        if isinstance(value, str) and value != OBSERVATION:
+            raise Problem(f"expected a number of minutes or {OBSERVATION!r}, got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _rules(self) -> Unlock:
+        if self.minutes == OBSERVATION:
+            if self.sources:
+                raise Problem(
+                    "the observation period is sourced in resources/monitoring.toml; give no sources here", "sources"
+                )
+        elif not self.sources:
+            raise Problem("a time gate needs the source of its minutes (a [sources] key)", "sources")
+        return self
+
+
 class ChecklistItem(Model):
     id: Slug
     text: Text
@@ -475,6 +504,7 @@ class ChecklistItem(Model):
     unverified: bool = False
     agency_policy: bool = Field(False, description="added by the agency policy file (no packaged source)")
     when: Condition | None = None
+    unlock: Unlock | None = Field(None, description="time-gated: answerable done only after this")
 
     @model_validator(mode="after")
     def _rules(self) -> ChecklistItem:

@@ -78,6 +78,17 @@ SOURCE_CLASS_NAMES = {
 }
 # What a patient handout may print: never secondary sources or AI summaries, nor the app's defaults.
 PATIENT_SOURCE_CLASSES = ("label", "guideline", "peer-reviewed", "patient-org")
+# What a nurse sees for a source's class.  "secondary" (compendia, provider pages, forums, AI
+# summaries...) is a note for the resources' authors (the content report keeps it); at the
+# bedside it means one thing: not confirmed, so follow agency policy.
+NURSE_UNVERIFIED = "unverified \u2014 follow agency policy"
+
+
+def nurse_source_wording(source_class: str) -> str:
+    """The words a nurse-facing screen, PDF or CLI shows for a source of ``source_class``."""
+    if source_class == "secondary" or source_class not in SOURCE_CLASS_NAMES:
+        return NURSE_UNVERIFIED
+    return SOURCE_CLASS_NAMES[source_class]
 
 
 # The content fingerprint that passed in this process (resource root, policy digest), set by

@@ -11,6 +11,7 @@ import re
 import unicodedata
 
 from nurse_app.core.errors import InputError
+from nurse_app.core.formatting import fmt_number
 
 KG_PER_LB = 0.45359237
 CM_PER_IN = 2.54
@@ -111,3 +112,39 @@ def parse_weight_kg(text: str, default_unit: str | None = "kg") -> float:
 def parse_height_cm(text: str, default_unit: str | None = "cm") -> float:
     value, unit = parse_quantity(text, HEIGHT_UNITS, default_unit, "height", "Height")
     return height_to_cm(value, unit)
+
+
+# Temperatures: °C is stored.  °F is converted by definition (°C = (°F - 32) × 5/9).
+TEMPERATURE_UNITS = {"c": "C", "°c": "C", "degc": "C", "f": "F", "°f": "F", "degf": "F"}
+# A bare number above this cannot be a body temperature in °C, so it was typed in °F.
+_HIGHEST_CELSIUS = 45.0
+_TEMPERATURE = re.compile(r"^\s*([+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+))\s*(°?\s*[a-zA-Z]*)\s*$")
+
+
+def fahrenheit_to_celsius(value: float) -> float:
+    return (value - 32.0) * 5.0 / 9.0
+
+
+def parse_temperature(text: str, field: str = "temperature_c",
+                      label: str = "Temperature") -> tuple[float, str | None]:
+    """``"38.2"``, ``"38.2C"``, ``"100.4F"``, ``"100.4 °F"`` -> (°C to 0.1, how it was read).
+
+    The second value says what was converted (``"100.4 °F = 38 °C"``) or is None for °C.
+    A bare number above 45 cannot be °C and is read as °F (and said so).
+    """
+    match = _TEMPERATURE.match(str(text))
+    if not match:
+        if not str(text).strip():
+            raise InputError(f"{label} is empty: type a number.", field=field)
+        raise InputError(f"{label} {str(text).strip()!r} is not a temperature (for example 38.2 or "
+                         f"100.4F).", field=field)
+    number, unit = match.groups()
+    value = parse_number(number, field, label)
+    key = unit.replace(" ", "").lower()
+    if key and key not in TEMPERATURE_UNITS:
+        raise InputError(f"{label}: unknown unit {unit.strip()!r}; use C or F.", field=field)
+    scale = TEMPERATURE_UNITS.get(key) or ("F" if value > _HIGHEST_CELSIUS else "C")
+    if scale == "C":
+        return round(value, 1), None
+    celsius = round(fahrenheit_to_celsius(value), 1)
+    return celsius, f"{fmt_number(value, 1)} °F = {fmt_number(celsius, 1)} °C"

@@ -32,6 +32,14 @@ EVENT_LABELS = {START: "Infusion started", RATE_CHANGE: "Rate changed", PAUSE: "
                 RESUME: "Resumed", STOP: "Stopped", END: "Infusion finished"}
 
 
+VOIDED = "voided"     # a draft entered by mistake: kept, read-only, not a course day
+
+
+def counts_as_course_day(visit: Mapping) -> bool:
+    """A voided visit (entered by mistake) was not given and is not a day of the course."""
+    return visit.get("status") != VOIDED
+
+
 def course_day(previous_visits_on_order: int, course_days: int) -> int:
     """Day n of an N-day course: visits on the same order cycle 1..N, 1..N, ..."""
     if course_days < 1:

@@ -65,6 +65,7 @@ from fhir.resources.R4B.period import Period
 from fhir.resources.R4B.quantity import Quantity
 from fhir.resources.R4B.reference import Reference
 
+from nurse_app.core import infusion_record
 from nurse_app.core.catalogue import load_catalogue
 from nurse_app.core.errors import NurseAppError
 from nurse_app.core.formatting import fmt_qty
@@ -77,6 +78,17 @@ from nurse_app.store.fields import VITAL_MEASURES, reading_measures
 from nurse_app.store.times import now_text
 
 FHIR_VERSION = "4.0.1"
+
+
+def _status(outcome, end) -> str:
+    """MedicationAdministration.status from the infusion outcome (core.infusion_record)."""
+    if outcome.status == infusion_record.STOPPED:
+        return "stopped"
+    if outcome.status == infusion_record.COMPLETED:
+        return "completed"
+    if outcome.status == infusion_record.NOT_STARTED:
+        return "completed" if end else "in-progress"
+    return "in-progress"
 # Fixed namespace for our UUID v5 ids (never change it: ids would change with it).
 NAMESPACE = uuid.UUID("5d1f3c3e-8a7b-5b8e-9c61-2f0e4a6b7c10")
 DEFAULT_MRN_SYSTEM = "urn:nurse-app:mrn"
@@ -225,10 +237,17 @@ class _Builder:
         steps = [s["ml_per_h"] for s in calc.get("rate_steps") or []]
         if steps:
             dose_text.append(f"rate {fmt_qty(min(steps), 'mL/h')} rising to {fmt_qty(max(steps), 'mL/h')}")
+        # The dose is what was given (the volume infused at stop/finish), not what was planned.
+        outcome = record.outcome
+        given_g = infusion_record.grams_given(outcome.volume_ml, calc)
+        if given_g is not None:
+            dose_text.insert(0, f"given {fmt_qty(given_g, 'g', 2)} in {fmt_qty(outcome.volume_ml, 'mL', 0)} "
+                                f"({outcome.label}); planned")
+        dose_g = given_g if given_g is not None else calc.get("daily_dose_g")
         dosage = MedicationAdministrationDosage(
             text=", ".join(dose_text) or None,
             route=_concept(SNOMED, [IV_ROUTE]),
-            dose=_quantity(calc["daily_dose_g"], "g", "g") if calc.get("daily_dose_g") is not None else None,
+            dose=_quantity(round(dose_g, 2), "g", "g") if dose_g is not None else None,
             extension=[self._lot_extension(lot) for lot in lots] or None,
         )
         start, end = visit.get("started_at"), visit.get("ended_at")
@@ -237,7 +256,9 @@ class _Builder:
         return MedicationAdministration(
             id=self.id("administration"),
             contained=[medication],
-            status="completed" if end else "in-progress",
+            status=_status(outcome, end),
+            statusReason=[CodeableConcept(text=outcome.reason or "Stopped before the planned volume was given")]
+            if outcome.partial else None,
             medicationReference=Reference(reference="#medication", display=name),
             subject=_ref(self.patient),
             context=_ref(self.encounter),

@@ -24,7 +24,7 @@ import datetime as _dt
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from nurse_app.core import checklists
+from nurse_app.core import checklists, infusion_record
 from nurse_app.core.catalogue import CONFIRM_WITH_INSERT, Catalogue, load_catalogue
 from nurse_app.core.errors import NurseAppError
 from nurse_app.core.formatting import DEFAULT_DECIMALS, fmt_change, fmt_count, fmt_minutes, fmt_number, fmt_qty
@@ -72,6 +72,13 @@ class VisitRecord:
     changed_since_signing: tuple[tuple[str, str, str], ...] = ()
     # Signed follow-up call records made since the patient's previous visit (issue 16).
     followup_calls: tuple[dict, ...] = ()
+    infusion_events: tuple[dict, ...] = ()
+
+    @property
+    def outcome(self):
+        """The infusion's outcome with the volume given (core.infusion_record, the one rule)."""
+        return infusion_record.infusion_outcome(self.infusion_events,
+                                                infusion_record.planned_volume_ml(self.visit.get("calculation")))
 
     @property
     def signed(self) -> bool:
@@ -124,6 +131,7 @@ def load_visit(store: Store, visit_id: int) -> VisitRecord:
         reactions=children["reactions"],
         lots=children["lots"],
         addenda=children["addenda"],
+        infusion_events=tuple(children["infusion_events"]),
         settings=agency_details(store),
         profile_nurse=profile["display"] if profile else None,
         seal_ok=store.verify_visit(visit_id) if signed else None,
@@ -268,6 +276,8 @@ class VisitSummary:
     footer: str = field(default="")
     # Follow-up calls since the previous visit, each as lines of text.
     followup_calls: tuple[tuple[str, ...], ...] = ()
+    infusion: TableData | None = None      # the timeline: every event, rates in mL/h and mg/kg/min
+    infusion_lines: tuple[str, ...] = ()   # outcome, volume given, total time
 
 
 def reactions_table(summary: VisitSummary) -> TableData:
@@ -717,8 +727,14 @@ def summarize(record: VisitRecord, now: _dt.datetime | None = None) -> VisitSumm
     visit = record.visit
     if record.signed:
         status = f"Signed by {visit['signed_by']}, {_stamp(to_local(visit['signed_at']))}"
+    elif visit["status"] == "voided":
+        status = (f"VOIDED (entered by mistake) by {visit.get('voided_by')}, "
+                  f"{_stamp(to_local(visit['voided_at']))}: {visit.get('void_reason')}")
     else:
         status = "Draft: not signed"
+    notes = (visit.get("notes") or "").strip()
+    if visit.get("same_day_reason"):
+        notes = f"Second visit this day: {visit['same_day_reason']}\n{notes}".strip()
     return VisitSummary(
         visit_id=visit["id"],
         draft=not record.signed,
@@ -739,7 +755,7 @@ def summarize(record: VisitRecord, now: _dt.datetime | None = None) -> VisitSumm
         vitals_legend=_vitals_legend(),
         vital_flags=flags,
         reactions=_reactions(record),
-        notes=(visit.get("notes") or "").strip(),
+        notes=notes,
         addenda=tuple(AddendumEntry(_stamp(to_local(a["written_at"])), a["author"], a["text"])
                       for a in record.addenda),
         signature=signature,
@@ -747,4 +763,44 @@ def summarize(record: VisitRecord, now: _dt.datetime | None = None) -> VisitSumm
         generated=_stamp(now),
         footer=f"Visit {visit['id']} · {status} · printed {_stamp(now)} by nurse-app",
         followup_calls=tuple(tuple(call_summary_lines(c)) for c in record.followup_calls),
+        infusion=_infusion_table(record),
+        infusion_lines=_infusion_lines(record),
     )
+
+
+def _infusion_table(record: VisitRecord) -> TableData | None:
+    rows = infusion_record.timeline(record.infusion_events, record.calculation,
+                                    time_text=lambda at: _clock(at.astimezone()))
+    if not rows:
+        return None
+    out = []
+    for r in rows:
+        minute = fmt_minutes(r.minute) if r.minute is not None and r.minute >= 0 else ""
+        label = f"[struck through] {r.label}" if r.corrected else r.label
+        out.append((_clock(r.at.astimezone()), minute, label,
+                    "; ".join(t for t in (r.detail, r.corrected) if t)))
+    return TableData(("Time", "From start", "Event", "Details"), tuple(out))
+
+
+def _infusion_lines(record: VisitRecord) -> tuple[str, ...]:
+    events = record.infusion_events
+    if not events:
+        return ()
+    outcome = record.outcome
+    calc = record.calculation
+    lines = [f"Infusion: {outcome.label}."]
+    if outcome.volume_ml is not None:
+        grams = infusion_record.grams_given(outcome.volume_ml, calc)
+        planned = f" of {fmt_qty(outcome.planned_ml, 'mL', 0)} planned" if outcome.planned_ml else ""
+        lines.append(f"Volume given: {fmt_qty(outcome.volume_ml, 'mL', 0)}{planned}"
+                     + (f" ({fmt_qty(grams, 'g', 2)} of {fmt_qty(calc['daily_dose_g'], 'g')})"
+                        if grams is not None and calc.get("daily_dose_g") else "") + ".")
+    if outcome.reason:
+        lines.append(f"Reason less than planned: {outcome.reason.rstrip('.')}.")
+    total = infusion_record.total_minutes(events)
+    if total is not None:
+        lines.append(f"Total time: {fmt_minutes(total)}.")
+    struck = sum(1 for e in events if not infusion_record.counts(e))
+    if struck:
+        lines.append(f"{struck} event{'s' if struck > 1 else ''} struck through by correction (shown, not counted).")
+    return tuple(lines)

@@ -252,6 +252,14 @@ def _story(s: VisitSummary, width: float) -> list:
         story += _heading(f"Abnormal values ({fmt_number(len(s.vital_flags), 0)})", st, "h2", 0.6 * inch)
         story += _bullets(s.vital_flags, st)
 
+    story += _heading("Infusion timeline", st, room=1.4 * inch)
+    if s.infusion:
+        story.append(_table(s.infusion, [0.6 * inch, 0.8 * inch, 3.1 * inch, None], st, wrap=(2, 3)))
+        story.append(Spacer(1, 3))
+    else:
+        story.append(Paragraph("No infusion events recorded.", st["body"]))
+    story += [Paragraph(escape(line), st["body"]) for line in s.infusion_lines]
+
     story += _heading("Reactions", st)
     if s.reactions:
         story.append(_table(reactions_table(s), [0.65 * inch, 1.3 * inch, 0.65 * inch, 0.75 * inch, None, None], st,

@@ -116,7 +116,8 @@ from nurse_app.store.api import Store
 from nurse_app.store.backup import BackupInfo, list_backups
 from nurse_app.store.errors import (ConflictError, CorruptDatabaseError, DatabaseBusyError,
                                     DatabaseLocationError, DatabaseNewerError, NoNurseProfileError,
-                                    NotFoundError, RecordValueError, SignedVisitError, StoreError)
+                                    NotFoundError, RecordValueError, SignedVisitError, StoreError,
+                                    VoidedVisitError)
 from nurse_app.store.location import default_db_path, resolve_db_path
 from nurse_app.store.maintenance import (CheckReport, RestoreResult, backup_now, check_database,
                                          restore_backup)
@@ -125,6 +126,6 @@ from nurse_app.store.times import to_local
 __all__ = [
     "Store", "BackupInfo", "list_backups", "ConflictError", "CorruptDatabaseError", "DatabaseBusyError",
     "DatabaseLocationError", "DatabaseNewerError", "NoNurseProfileError", "NotFoundError",
-    "RecordValueError", "SignedVisitError", "StoreError", "default_db_path", "resolve_db_path",
+    "RecordValueError", "SignedVisitError", "StoreError", "VoidedVisitError", "default_db_path", "resolve_db_path",
     "CheckReport", "RestoreResult", "backup_now", "check_database", "restore_backup", "to_local",
 ]

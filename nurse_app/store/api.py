@@ -19,21 +19,23 @@ import logging
 import sqlite3
 import unicodedata
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterator, Mapping, Sequence
 
-from nurse_app.core import checklists, lots, reactions, vitals
+from nurse_app.core import checklists, infusion_record, lots, reactions, vitals
 from nurse_app.core.catalogue import load_catalogue
 from nurse_app.core.errors import InputError, ResourceError
 from nurse_app.core.formatting import fmt_count
+from nurse_app.core.resources import nurse_source_wording
 from nurse_app.store import audit_chain, fields, schema
 from nurse_app.store.database import open_connection, open_read_only, translated
 from nurse_app.store.followups import FollowupStore
 from nurse_app.store.errors import (ConflictError, NoNurseProfileError, NotFoundError,
-                                    RecordValueError, SignedVisitError, StoreError)
+                                    RecordValueError, SignedVisitError, StoreError,
+                                    VoidedVisitError)
 from nurse_app.store.hashing import content_hash
 from nurse_app.store.location import resolve_db_path
 from nurse_app.store.times import now_text, parse_utc, today_local
-from nurse_app.store.validation import clean
+from nurse_app.store.validation import Rule, clean
 from nurse_app.store.validation import text as text_rule
 
 _BOOLEAN_COLUMNS = {"archived", "active", "required"}
@@ -301,6 +303,10 @@ class Store(FollowupStore):
             raise SignedVisitError(
                 f"Visit {visit_id} was signed by {visit['signed_by']} at {visit['signed_at']} "
                 f"and is read-only; write an addendum to correct or add to it.")
+        if visit["status"] == "voided":
+            raise VoidedVisitError(
+                f"Visit {visit_id} was voided by {visit['voided_by']} at {visit['voided_at']} "
+                f"({visit['void_reason']}) and is read-only; start a new visit instead.")
         return visit
 
     # ------------------------------------------------------------------ nurse profile, settings
@@ -521,7 +527,25 @@ class Store(FollowupStore):
                        checklist_template_id=template.id,
                        checklist_template_version=template.version,
                        created_at=stamp, updated_at=stamp)
-            return self._insert("visits", row)
+            visit_id = self._insert("visits", row)
+            if row.get("weight_kg") is not None:
+                self._visit_weight({**row, "id": visit_id})
+            return visit_id
+
+    def void_visit(self, visit_id: int, reason: str) -> dict:
+        """Void a draft entered by mistake: it is kept (with its entries) and audited, but
+        becomes read-only and no longer counts as a course day.  A signed visit cannot be
+        voided (an addendum corrects it); a reason is required."""
+        reason = clean({"reason": Rule("Reason for voiding", text_rule(500), required=True)},
+                       {"reason": reason}, creating=True)["reason"]
+        with self.transaction():
+            visit = self._draft_visit(visit_id)
+            self._visit_weight({**visit, "weight_kg": None})   # not a weighing of this patient
+            stamp = now_text()
+            self.db["visits"].update(visit_id, {"status": "voided", "voided_at": stamp,
+                                                "voided_by": self._author(),
+                                                "void_reason": reason, "updated_at": stamp})
+        return self.get_visit(visit_id)
 
     def _check_order_belongs(self, order_id: int | None, patient_id: int) -> None:
         if order_id is not None and self._raw("orders", order_id)["patient_id"] != patient_id:
@@ -542,7 +566,26 @@ class Store(FollowupStore):
             self._check_order_belongs(row.get("order_id"), visit["patient_id"])
             self._author()
             self.db["visits"].update(visit_id, {**row, "updated_at": now_text()})
+            if "weight_kg" in row:
+                self._visit_weight({**visit, **row})
         return self.get_visit(visit_id)
+
+    def _visit_weight(self, visit: Mapping[str, Any]) -> None:
+        """The weight typed at a visit goes into the patient's weight history once: the
+        entry follows a correction in the draft and goes when the weight is cleared."""
+        existing = self.db.execute("SELECT id FROM patient_weights WHERE visit_id = ?",
+                                   [visit["id"]]).fetchone()
+        if visit.get("weight_kg") is None:
+            if existing:
+                self.db["patient_weights"].delete(existing[0])
+            return
+        values = {"weight_kg": visit["weight_kg"], "measured_on": self._visit_day(visit).isoformat(),
+                  "recorded_at": now_text(), "recorded_by": self._author()}
+        if existing:
+            self.db["patient_weights"].update(existing[0], values)
+        else:
+            self._insert("patient_weights", {**values, "patient_id": visit["patient_id"],
+                                             "visit_id": visit["id"], "note": "Weighed at the visit"})
 
     def get_visit(self, visit_id: int) -> dict:
         return self._get("visits", visit_id)
@@ -616,13 +659,17 @@ class Store(FollowupStore):
                      "help": "", "sources": [], "unverified": False, "status": e["status"],
                      "note": e["note"], "answered_at": e["answered_at"],
                      "recorded_by": e["recorded_by"], "entry_id": e["id"]} for e in answers.values()]
-        context = self._checklist_context(self._raw("visits", visit_id))
+        visit = self._raw("visits", visit_id)
+        context = self._checklist_context(visit)
+        locks = self._checklist_locks(visit, template, context)
+        classes = template.source_classes or {}
         result = []
         for phase in template.phases:
             for item in phase.items:
                 if not item.applies(context) and item.id not in answers:
                     continue
                 entry = answers.get(item.id, {})
+                lock = locks.get(item.id)
                 result.append({
                     "phase_id": phase.id, "phase_title": phase.title, "item_id": item.id,
                     "text": entry.get("item_text", item.text), "required": item.required,
@@ -630,8 +677,39 @@ class Store(FollowupStore):
                     "unverified": item.unverified, "status": entry.get("status"),
                     "note": entry.get("note", ""), "answered_at": entry.get("answered_at"),
                     "recorded_by": entry.get("recorded_by"), "entry_id": entry.get("id"),
+                    "source_wording": list(dict.fromkeys(
+                        nurse_source_wording(classes.get(k, "secondary")) for k in item.sources)),
+                    "locked": lock is not None, "lock_text": lock.text if lock else "",
+                    "unlocks_at": lock.available_at if lock else None,
+                    "time_gated": item.unlock is not None,
                 })
         return result
+
+    def _checklist_locks(self, visit: Mapping[str, Any], template: checklists.ChecklistTemplate,
+                         context: checklists.VisitContext) -> dict[str, checklists.ItemLock]:
+        """Time-gated items of a draft visit that cannot be answered "done" yet
+        (:func:`nurse_app.core.checklists.item_lock`)."""
+        if visit.get("status") != "draft" or not any(i.unlock for i in template.items):
+            return {}
+        events = self.visit_infusion_events(visit["id"])
+        now = checklists.clock()
+        locks = {}
+        for item in template.items:
+            lock = checklists.item_lock(item, context, events, now)
+            if lock is not None:
+                locks[item.id] = lock
+        return locks
+
+    def _refuse_locked(self, visit_id: int, template: checklists.ChecklistTemplate,
+                       answers: Mapping[str, str]) -> None:
+        """Refuse "done" on a time-gated item before its time (one rule in core)."""
+        visit = self._raw("visits", visit_id)
+        locks = self._checklist_locks(visit, template, self._checklist_context(visit))
+        for item_id, status in answers.items():
+            refused = checklists.refuse_locked_answer(
+                self._item(template, item_id).text, status, locks.get(item_id))
+            if refused:
+                raise RecordValueError(refused, field="status")
 
     def _checklist_context(self, visit: Mapping[str, Any]) -> checklists.VisitContext:
         """What decides the visit's product- and risk-specific items: the order's product
@@ -665,7 +743,9 @@ class Store(FollowupStore):
                                    field="note")
         with self.transaction():
             self._draft_visit(visit_id)
-            item = self._item(self.visit_template(visit_id), item_id)
+            template = self.visit_template(visit_id)
+            item = self._item(template, item_id)
+            self._refuse_locked(visit_id, template, {item.id: row["status"]})
             row.update(visit_id=visit_id, phase_id=item.phase_id, item_id=item.id,
                        item_text=item.text, required=int(item.required),
                        recorded_by=self._author())
@@ -685,6 +765,8 @@ class Store(FollowupStore):
         with self.transaction():
             self._draft_visit(visit_id)
             template = self.visit_template(visit_id)
+            self._refuse_locked(visit_id, template, {
+                item_id: (a if isinstance(a, str) else a[0]) for item_id, a in answers.items()})
             author = self._author()
             stamp = clean(fields.CHECKLIST_ANSWER, {"status": checklists.DONE, "answered_at":
                           at or _dt.datetime.now(_dt.timezone.utc)}, creating=True)["answered_at"]
@@ -847,19 +929,49 @@ class Store(FollowupStore):
         return self._children("product_lots", visit_id)
 
     def add_infusion_event(self, visit_id: int, *, kind: str, rate_ml_h: float | None = None,
-                           occurred_at: Any = None, note: str = "") -> int:
+                           occurred_at: Any = None, note: str = "",
+                           acknowledgements: Sequence[str] = (), volume_ml: float | None = None,
+                           reason: str | None = None) -> int:
         """Record a moment of the infusion timeline: start, rate_change, pause, resume,
-        stop or end (time defaults to now; start, rate_change and resume need the rate)."""
+        stop or end (time defaults to now; start, rate_change and resume need the rate).
+
+        A rate above the hard limit of the visit's calculation (label maximum, the order's
+        cap, the pump maximum: :func:`nurse_app.core.infusion_record.hard_limit`) is refused.
+        ``acknowledgements``: the rate warnings the nurse acknowledged.  On stop/end,
+        ``volume_ml`` is the volume infused (pump reading) and ``reason`` why it is less than
+        planned."""
         values = dict(locals())
         del values["self"], values["visit_id"]
         values["occurred_at"] = occurred_at or _dt.datetime.now(_dt.timezone.utc)
-        return self._add_child("infusion_events", visit_id, values)
+        values["acknowledgements"] = list(acknowledgements)
+        with self.transaction():
+            visit = self._draft_visit(visit_id)
+            calculation = self._decode(dict(visit)).get("calculation")
+            refused = infusion_record.hard_limit_message(rate_ml_h, calculation)
+            if refused:
+                raise RecordValueError(refused, field="rate_ml_h")
+            return self._add_child("infusion_events", visit_id, values)
 
     def update_infusion_event(self, event_id: int, **changes: Any) -> dict:
         return self._update_child("infusion_events", event_id, changes)
 
     def delete_infusion_event(self, event_id: int) -> None:
         self._delete_child("infusion_events", event_id)
+
+    def correct_infusion_event(self, event_id: int, reason: str) -> dict:
+        """Strike through a mistaken event: it stays on the timeline with who, when and why,
+        and no longer counts (rates, volume, outcome).  Once struck it cannot change."""
+        why = text_rule(2000)("correction_reason", "Reason for the correction", reason or "")
+        if not why:
+            raise RecordValueError("Say why this event is struck through.", field="correction_reason")
+        with self.transaction():
+            existing = self._raw("infusion_events", event_id)
+            self._draft_visit(existing["visit_id"])
+            if existing.get("corrected_at"):
+                raise RecordValueError("This event is already struck through.", field="correction_reason")
+            self.db["infusion_events"].update(event_id, {
+                "corrected_at": now_text(), "corrected_by": self._author(), "correction_reason": why})
+        return self._get("infusion_events", event_id)
 
     def visit_infusion_events(self, visit_id: int) -> list[dict]:
         """The infusion timeline in time order."""

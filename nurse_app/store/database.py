@@ -30,7 +30,7 @@ from nurse_app.store.backup import (copy_database, crash_point, fsync_folder, li
                                     new_backup_path, remove_stale_temporaries)
 from nurse_app.store.errors import (CorruptDatabaseError, DatabaseBusyError, DatabaseLocationError,
                                     DatabaseNewerError, RecordValueError, SignedVisitError,
-                                    StoreError)
+                                    StoreError, VoidedVisitError)
 from nurse_app.store.location import ensure_folder, read_only_error
 
 BUSY_TIMEOUT_MS = 5000
@@ -378,7 +378,7 @@ def translated(path: Path) -> Iterator[None]:
             raise read_only_error(path) from None
         if error_kind(exc) in ("full", "io"):
             raise io_error(path, exc, error_kind(exc)) from None
-        if message.startswith(("SIGNED:", "APPEND-ONLY:", "REPLACE:", "DUPLICATE-MRN:")):
+        if message.startswith(("SIGNED:", "VOIDED:", "APPEND-ONLY:", "REPLACE:", "DUPLICATE-MRN:")):
             raise _integrity_error(message) from None
         raise StoreError(f"The record file {path} could not be used ({message}).") from None
     except sqlite3.DatabaseError as exc:
@@ -420,6 +420,8 @@ def open_read_only(path: Path) -> sqlite3.Connection:
 
 
 def _integrity_error(message: str) -> StoreError:
+    if message.startswith("VOIDED:"):
+        return VoidedVisitError(message.removeprefix("VOIDED:").strip())
     if message.startswith("SIGNED:"):
         return SignedVisitError(message.removeprefix("SIGNED:").strip())
     if message.startswith("APPEND-ONLY:"):

@@ -21,7 +21,7 @@ import random
 from dataclasses import dataclass
 from typing import Callable
 
-from nurse_app.core import checklists
+from nurse_app.core import checklists, infusion_record
 from nurse_app.core.dosing import calculate
 from nurse_app.core.visit_logic import request_from_order, visit_risks
 from nurse_app.store.api import Store
@@ -229,6 +229,10 @@ def _visit(store: Store, rng: random.Random, patient_id: int, order_id: int, dat
             "respiratory_rate": rng.randint(12, 18), "spo2_percent": rng.randint(95, 99)}
     reaction_step = rng.randrange(1, len(calc["rate_steps"])) if (
         len(calc["rate_steps"]) > 1 and rng.random() < 0.06) else None
+    # The second visit of the demo is a partly given day: stopped for a reaction (issue 11).
+    stopped_for_reaction = count.visits == 2 and sign and len(calc["rate_steps"]) > 1
+    if stopped_for_reaction:
+        reaction_step = 1
     readings = [(infusion_start - _dt.timedelta(minutes=5), 0.0)]
     for index, step in enumerate(calc["rate_steps"]):
         if step["start_min"] >= minutes:
@@ -237,6 +241,22 @@ def _visit(store: Store, rng: random.Random, patient_id: int, order_id: int, dat
         readings.append((at, rate))
         store.add_infusion_event(visit_id, kind="start" if index == 0 else "rate_change",
                                  rate_ml_h=rate, occurred_at=at)
+        if index == reaction_step and stopped_for_reaction:
+            onset = at + _dt.timedelta(minutes=10)
+            store.add_reaction(
+                visit_id, occurred_at=onset, kind="infusion-reaction", note="Chills, temperature 38.2 °C, HR 112.",
+                severity="moderate", rate_at_onset_ml_h=rate,
+                action_taken="Infusion stopped; acetaminophen given as ordered; prescriber called.",
+                outcome="Settled within 45 minutes; not restarted today on the prescriber's advice.")
+            stop_at = onset + _dt.timedelta(minutes=1)
+            given = round(infusion_record.estimated_volume_ml(
+                store.visit_infusion_events(visit_id) + [{"kind": "stop", "occurred_at": stop_at.isoformat()}]))
+            store.add_infusion_event(visit_id, kind="stop", occurred_at=stop_at, volume_ml=given,
+                                     reason="Stopped for a moderate infusion reaction; prescriber informed.",
+                                     note="For a reaction: Infusion (rate-related) reaction")
+            # the reading at onset shows what the reaction note says, at the rate then running
+            readings.append((onset, rate, {"temperature_c": 38.2, "heart_rate": 112}))
+            break
         if index == reaction_step:
             onset, lower = at + _dt.timedelta(minutes=10), readings[-2][1]
             store.add_reaction(
@@ -251,22 +271,31 @@ def _visit(store: Store, rng: random.Random, patient_id: int, order_id: int, dat
             readings.append((onset, lower))
             break  # no further increases after a reaction
     end = infusion_start + _dt.timedelta(minutes=minutes)
+    if stopped_for_reaction:
+        end = readings[-1][0] + _dt.timedelta(minutes=1)
     hour = readings[-1][0] + _dt.timedelta(hours=1)
     while hour < end:
         readings.append((hour, readings[-1][1]))
         hour += _dt.timedelta(hours=1)
     readings += [(end, 0.0), (end + _dt.timedelta(minutes=30), 0.0)]
-    if stop_early:  # a day stopped before finishing (counts as partly given)
+    if stopped_for_reaction:
+        pass  # the stop, with the volume given, was recorded with the reaction
+    elif stop_early:  # a day stopped before finishing (counts as partly given)
         end = infusion_start + _dt.timedelta(minutes=minutes / 2)
         readings = [r for r in readings if r[0] < end] + [(end, 0.0)]
-        store.add_infusion_event(visit_id, kind="stop", occurred_at=end,
+        given = round(infusion_record.estimated_volume_ml(
+            store.visit_infusion_events(visit_id) + [{"kind": "stop", "occurred_at": end.isoformat()}]))
+        store.add_infusion_event(visit_id, kind="stop", occurred_at=end, volume_ml=given,
+                                 reason="Patient unwell; prescriber informed.",
                                  note="Stopped before finishing: patient unwell.")
     elif sign:  # an unsigned last visit is still running
-        store.add_infusion_event(visit_id, kind="end", occurred_at=end)
-    for at, rate in readings:
+        store.add_infusion_event(visit_id, kind="end", occurred_at=end,
+                                 volume_ml=round(calc["daily_volume_ml"]))
+    for at, rate, *observed in readings:
         values = {k: v + (rng.choice((-1, 0, 1)) if k != "temperature_c" else
                           round(rng.uniform(-0.2, 0.2), 1)) for k, v in base.items()}
         values["spo2_percent"] = min(values["spo2_percent"], 100)
+        values.update(*observed)
         store.add_vitals(visit_id, recorded_at=at, infusion_rate_ml_h=rate, **values)
         count.vitals += 1
     for vial in calc["vials"]:
@@ -276,6 +305,9 @@ def _visit(store: Store, rng: random.Random, patient_id: int, order_id: int, dat
                       vial_size_g=vial["size_g"], vial_count=vial["count"])
     answers = {item_id: answer for item_id, (answer, required) in
                _answers(calc, reaction_step is not None).items() if required or rng.random() < 0.5}
+    # A visit still running leaves its time-gated items (observation after the infusion) open.
+    locked = {i["item_id"] for i in store.visit_checklist(visit_id) if i["locked"]}
+    answers = {k: a for k, a in answers.items() if k not in locked}
     store.set_checklist_items(visit_id, answers, at=start)
     if sign:
         store.update_visit(visit_id, ended_at=end + _dt.timedelta(minutes=30))

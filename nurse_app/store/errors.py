@@ -31,6 +31,11 @@ class SignedVisitError(StoreError):
     """The visit is signed: it and its entries are read-only; corrections go in addenda."""
 
 
+class VoidedVisitError(SignedVisitError):
+    """The visit was voided (entered by mistake): kept and audited, but read-only like a
+    signed one (so every caller that handles a read-only visit handles it too)."""
+
+
 class ConflictError(StoreError):
     """The record was changed elsewhere (another window or program) since it was read:
     the change was not saved, so that neither edit silently overwrites the other."""

@@ -88,6 +88,7 @@ VISIT = {
     # {"warnings": [{"code", "message", "acknowledged_at"}]}: what the nurse acknowledged when
     # the visit started (a new course sooner than the order's interval).
     "start_acknowledgements": Rule("Acknowledged start warnings", json_object),
+    "same_day_reason": Rule("Reason for another visit the same day", text(500)),
 }
 
 CHECKLIST_ANSWER = {
@@ -145,11 +146,36 @@ LOT = {
 INFUSION_EVENT_KINDS = ("start", "rate_change", "pause", "resume", "stop", "end")
 RATE_SETTING_EVENTS = ("start", "rate_change", "resume")
 
+CLOSING_EVENTS = ("stop", "end")
+# A day's IVIG volume is well under this; above it is a typing slip (e.g. 2980 for 298).
+_MAX_VOLUME_ML = 5000
+
+
+def _volume(field: str, label: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        raise RecordValueError(f"{label} must be a number of mL, not {value!r}.", field=field)
+    if value < 0 or value > _MAX_VOLUME_ML:
+        raise RecordValueError(f"{label} {shown(value, 'mL')} cannot be right: enter the pump's "
+                               f"volume infused (0 to {shown(_MAX_VOLUME_ML, 'mL')}).", field=field)
+    return float(value)
+
+
+def _text_list(field: str, label: str, value: Any) -> str | None:
+    """A list of sentences (the warnings acknowledged), stored as JSON text; empty: NULL."""
+    import json
+    if isinstance(value, str) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise RecordValueError(f"{label} must be a list of sentences.", field=field)
+    return json.dumps([v.strip() for v in value], ensure_ascii=False) if value else None
+
+
 INFUSION_EVENT = {
     "occurred_at": Rule("Time", moment(not_future=True), required=True),
     "kind": Rule("Event", choice(*INFUSION_EVENT_KINDS), required=True),
     "rate_ml_h": Rule("Rate", measure("infusion_rate")),
     "note": Rule("Note", text(2000, multiline=True), default=""),
+    "acknowledgements": Rule("Acknowledged warnings", _text_list),
+    "volume_ml": Rule("Volume infused", _volume),
+    "reason": Rule("Reason", text(2000, multiline=True)),
 }
 
 ADDENDUM = {
@@ -190,6 +216,9 @@ def check_vitals(row: Mapping[str, Any]) -> None:
 
 
 def check_infusion_event(row: Mapping[str, Any]) -> None:
+    if row.get("volume_ml") is not None and row["kind"] not in CLOSING_EVENTS:
+        raise RecordValueError("The volume infused is recorded when the infusion stops or finishes.",
+                               field="volume_ml")
     if row["kind"] in RATE_SETTING_EVENTS and row.get("rate_ml_h") is None:
         raise RecordValueError("Enter the pump rate (mL/h) set at this moment.", field="rate_ml_h")
     if row["kind"] in RATE_SETTING_EVENTS and row["rate_ml_h"] == 0:

@@ -27,6 +27,11 @@ def default_db_path() -> Path:
     return Path(user_data_dir(APP_NAME, appauthor=False)) / DB_FILENAME
 
 
+def error_log_path() -> Path:
+    """Where unexpected errors are logged (tracebacks only, never field values)."""
+    return Path(user_data_dir(APP_NAME, appauthor=False)) / "logs" / "errors.log"
+
+
 def resolve_db_path(cli_value: str | os.PathLike | None = None) -> tuple[Path, bool]:
     """The record file to use and whether it is the default location."""
     for value in (cli_value, os.environ.get(ENV_VAR)):

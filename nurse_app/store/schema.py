@@ -32,6 +32,7 @@ record reinstalls any that are missing or altered (logged).
 from __future__ import annotations
 
 import functools
+import re
 import sqlite3
 from dataclasses import dataclass
 from typing import Callable
@@ -566,6 +567,99 @@ def _v9_content_approvals(conn: sqlite3.Connection) -> None:
     install_audit_triggers(conn)
 
 
+# The version whose step adds voided visits and the visit lifecycle columns (issue 11 §2;
+# renumber here only if another step lands before it).
+LIFECYCLE_VERSION = CONTENT_APPROVALS_VERSION + 1
+VOIDED_MESSAGE = ("VOIDED: This visit was voided (entered by mistake) and is read-only; "
+                  "start a new visit instead.")
+_OLD_STATUS_CHECK = r"CHECK\s*\(\s*status\s+IN\s*\(\s*'draft',\s*'signed'\s*\)\s*\)"
+_NEW_STATUS_CHECK = "CHECK (status IN ('draft', 'signed', 'voided'))"
+
+
+def _v10_visit_lifecycle(conn: sqlite3.Connection) -> None:
+    """Version 10: a draft entered by mistake is voided (kept, audited, read-only, not a
+    course day) rather than left behind; a second visit on the same day records why.
+
+    * ``visits.status`` also allows ``'voided'``.  Widening a CHECK constraint does not
+      change any stored row, so the table's SQL text is edited in place (SQLite's documented
+      procedure for such changes: ``writable_schema`` and a schema version bump) instead of
+      rebuilding the table under its foreign keys, triggers and audit chain;
+    * ``voided_at``, ``voided_by``, ``void_reason``; ``same_day_reason``;
+    * ``patient_weights.visit_id``: the weight typed at a visit, kept in the history once;
+    * triggers refusing any change to a voided visit and to its entries.
+    """
+    (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' "
+                          "AND name = 'visits'").fetchone()
+    widened = re.sub(_OLD_STATUS_CHECK, _NEW_STATUS_CHECK, sql, count=1)
+    if widened == sql:
+        raise RuntimeError("the visits table's status check is not the app's own")
+    version = conn.execute("PRAGMA schema_version").fetchone()[0]
+    conn.execute("PRAGMA writable_schema = ON")
+    try:
+        conn.execute("UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'visits'",
+                     [widened])
+        conn.execute(f"PRAGMA schema_version = {version + 1}")
+    finally:
+        conn.execute("PRAGMA writable_schema = OFF")
+    for column in ("voided_at", "voided_by", "void_reason", "same_day_reason"):
+        conn.execute(f"ALTER TABLE visits ADD COLUMN {column} TEXT")
+    # the weight taken at a visit is the patient's weight history entry of that day (one)
+    conn.execute("ALTER TABLE patient_weights ADD COLUMN visit_id INTEGER "
+                 "REFERENCES visits(id) ON DELETE CASCADE")
+    conn.execute("CREATE UNIQUE INDEX patient_weights_visit ON patient_weights (visit_id) "
+                 "WHERE visit_id IS NOT NULL")
+    conn.execute(f"""CREATE TRIGGER visits_voided_no_update BEFORE UPDATE ON visits
+        WHEN OLD.status = 'voided' BEGIN SELECT RAISE(ABORT, '{VOIDED_MESSAGE}'); END""")
+    conn.execute(f"""CREATE TRIGGER visits_voided_no_delete BEFORE DELETE ON visits
+        WHEN OLD.status = 'voided' BEGIN SELECT RAISE(ABORT, '{VOIDED_MESSAGE}'); END""")
+    conn.execute(f"""CREATE TRIGGER visits_voided_no_insert BEFORE INSERT ON visits
+        WHEN NEW.status = 'voided' BEGIN SELECT RAISE(ABORT, '{VOIDED_MESSAGE}'); END""")
+    voided = "(SELECT status FROM visits WHERE id = {}.visit_id) = 'voided'"
+    for table in existing_tables(conn, (*VISIT_CHILD_TABLES, "addenda")):
+        conn.execute(f"""CREATE TRIGGER {table}_voided_no_insert BEFORE INSERT ON {table}
+            WHEN {voided.format('NEW')} BEGIN SELECT RAISE(ABORT, '{VOIDED_MESSAGE}'); END""")
+        if table == "addenda":      # addenda refuse every update and delete already
+            continue
+        conn.execute(f"""CREATE TRIGGER {table}_voided_no_update BEFORE UPDATE ON {table}
+            WHEN {voided.format('OLD')} OR {voided.format('NEW')}
+            BEGIN SELECT RAISE(ABORT, '{VOIDED_MESSAGE}'); END""")
+        conn.execute(f"""CREATE TRIGGER {table}_voided_no_delete BEFORE DELETE ON {table}
+            WHEN {voided.format('OLD')} BEGIN SELECT RAISE(ABORT, '{VOIDED_MESSAGE}'); END""")
+    install_audit_triggers(conn)
+
+
+# The version whose step makes the infusion record true (issue 11 §1): renumber here, in
+# MIGRATIONS and nowhere else if another step lands before it.
+INFUSION_RECORD_VERSION = LIFECYCLE_VERSION + 1
+CORRECTED_EVENT_MESSAGE = ("APPEND-ONLY: This infusion event was struck through by a correction; "
+                           "it cannot be changed or deleted.")
+
+
+def _v11_infusion_record(conn: sqlite3.Connection) -> None:
+    """Version 11: what each infusion event says beyond its rate.
+
+    * ``acknowledgements``: the rate warnings acknowledged when it was recorded (JSON list);
+    * ``volume_ml`` and ``reason``: on a stop or finish, the volume given (pump reading) and
+      why it was less than planned;
+    * ``corrected_at``/``corrected_by``/``correction_reason``: a mistaken event is struck
+      through, never deleted; once struck, triggers refuse any change or deletion of it.
+    All new columns are NULL on existing rows, so signed visits keep their content hash.
+    """
+    run_script(conn, """
+    ALTER TABLE infusion_events ADD COLUMN acknowledgements TEXT;
+    ALTER TABLE infusion_events ADD COLUMN volume_ml REAL CHECK (volume_ml IS NULL OR volume_ml >= 0);
+    ALTER TABLE infusion_events ADD COLUMN reason TEXT;
+    ALTER TABLE infusion_events ADD COLUMN corrected_at TEXT;
+    ALTER TABLE infusion_events ADD COLUMN corrected_by TEXT;
+    ALTER TABLE infusion_events ADD COLUMN correction_reason TEXT;
+    """)
+    conn.execute(f"""CREATE TRIGGER infusion_events_corrected_no_update BEFORE UPDATE ON infusion_events
+        WHEN OLD.corrected_at IS NOT NULL BEGIN SELECT RAISE(ABORT, '{CORRECTED_EVENT_MESSAGE}'); END""")
+    conn.execute(f"""CREATE TRIGGER infusion_events_corrected_no_delete BEFORE DELETE ON infusion_events
+        WHEN OLD.corrected_at IS NOT NULL BEGIN SELECT RAISE(ABORT, '{CORRECTED_EVENT_MESSAGE}'); END""")
+    install_audit_triggers(conn)
+
+
 # version -> step bringing the file from version - 1 to version.  Append only.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _v1_tables,
@@ -577,6 +671,8 @@ MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     ORDER_RISKS_VERSION: _v7_order_risks_and_start_acknowledgements,
     SCHEDULE_VERSION: _v8_followup_calls,
     CONTENT_APPROVALS_VERSION: _v9_content_approvals,
+    LIFECYCLE_VERSION: _v10_visit_lifecycle,
+    INFUSION_RECORD_VERSION: _v11_infusion_record,
 }
 CURRENT_VERSION = max(MIGRATIONS)
 

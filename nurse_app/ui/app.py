@@ -99,6 +99,9 @@ def _fail(smoke: bool, title: str, text: str) -> int:
 def run_gui(args) -> int:
     smoke = bool(getattr(args, "smoke_test", False))
     app = get_app()
+    if not smoke:
+        from nurse_app.ui import error_hook
+        error_hook.install()         # an unexpected error is logged and shown, never swallowed
     from nurse_app.core.content import check_content
     try:
         check_content()

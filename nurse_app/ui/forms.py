@@ -104,6 +104,23 @@ class FormDialog(QDialog):
         self.layout_.addStretch(1)
         self.layout_.addWidget(self.buttons)
 
+    def first_field(self) -> QWidget | None:
+        """The input of the first row that can take typing (what the cursor starts in)."""
+        for field in self.fields.values():
+            editor = editor_of(field)
+            if editor.isEnabled() and editor.focusPolicy() != Qt.NoFocus:
+                return editor
+        return None
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt API
+        """Open with the cursor in the first field, never on a button: typing at once fills
+        the field, and a Space typed in a name does not press Save."""
+        super().showEvent(event)
+        first = self.first_field()
+        if first is not None and not event.spontaneous():
+            self.activateWindow()
+            first.setFocus(Qt.ActiveWindowFocusReason)
+
     def grow_to_fit(self) -> None:
         """Grow (never shrink) to the content after messages appear, within the screen."""
         self.layout_.activate()

@@ -16,8 +16,10 @@ from typing import Callable
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import (QHBoxLayout, QListWidget, QListWidgetItem, QMainWindow, QMessageBox,
-                               QStackedWidget, QWidget)
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow, QMessageBox,
+                               QStackedWidget, QVBoxLayout, QWidget)
+
+from pathlib import Path
 
 from nurse_app import __version__
 
@@ -35,6 +37,8 @@ class MainWindow(QMainWindow):
         self.setObjectName("main_window")
         self.setMinimumSize(QSize(1000, 640))
         self.first_start = True
+        from nurse_app.ui.keyboard import install_alt_letter_guard
+        install_alt_letter_guard()           # Alt+letter never types into a field
 
         self.nav = QListWidget()
         self.nav.setObjectName("navigation")
@@ -43,13 +47,26 @@ class MainWindow(QMainWindow):
         self.nav.setSpacing(2)
         self.stack = QStackedWidget()
         self.nav.currentRowChanged.connect(self._show_row)
+        # Vital signs due: a strip over every page and tab (and "!" in the title), not only
+        # a banner inside the Infusion tab.
+        self.due_strip = QLabel()
+        self.due_strip.setObjectName("vitals_due_strip")
+        self.due_strip.setWordWrap(True)
+        self.due_strip.setStyleSheet("background: #b35900; color: white; padding: 6px; font-weight: bold;")
+        self.due_strip.hide()
         central = QWidget()
-        layout = QHBoxLayout(central)
+        outer = QVBoxLayout(central)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        outer.addWidget(self.due_strip)
+        layout = QHBoxLayout()
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.nav)
         layout.addLayout(self._with_content_banner(self.stack), 1)
+        outer.addLayout(layout, 1)
         self.setCentralWidget(central)
+        self._title = "IVIG Nurse Companion"
 
         self.pages: dict[str, QWidget] = {}
         self._factories: dict[str, Callable[[], QWidget]] = {}
@@ -63,6 +80,24 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Offline: everything stays on this computer. {where}")
         self.refresh_content_banner()
         self._restore()
+        self.due_clock = QTimer(self, interval=1000)
+        self.due_clock.timeout.connect(self.update_due)
+        self.due_clock.start()
+        self.update_due()
+
+    def update_due(self) -> None:
+        """Show when vital signs are due, whatever page or tab is showing."""
+        tab = getattr(self.visit_page, "infusion_tab", None) if self.is_built("visit") else None
+        message, since = (None, None)
+        if tab is not None and self.visit_page.visit_id is not None:
+            try:
+                message, since = tab.due_message()
+            except Exception:   # a closing record: no strip rather than an error every second
+                message = None
+        if message:
+            self.due_strip.setText(f"Vital signs due since {since.astimezone().strftime('%H:%M')}: {message}")
+        self.due_strip.setVisible(bool(message))
+        self.setWindowTitle(("! " if message else "") + self._title)
 
     # ------------------------------------------------------------------ pages
     def add_page(self, key: str, title: str, widget: QWidget | Callable[[], QWidget]) -> None:
@@ -158,26 +193,36 @@ class MainWindow(QMainWindow):
     def _make_visit(self) -> QWidget:
         from nurse_app.ui.visit import VisitPage
         visit_page = VisitPage(self.store)
-        visit_page.visit_opened.connect(lambda vid: self.settings.setValue("visit/current", vid))
+        visit_page.visit_opened.connect(lambda vid: self.settings.setValue(self._visit_key(), vid))
         visit_page.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        visit_page.record_changed.connect(self._visit_changed)
         return visit_page
 
     def start_visit(self, patient_id: int) -> None:
         from nurse_app.core.errors import NurseAppError
         try:
             if self.visit_page.start_for_patient(patient_id) is None:
-                return            # the nurse did not acknowledge a start warning
+                return            # cancelled: a start warning or a same-day reason
         except NurseAppError as exc:
             QMessageBox.warning(self, "Cannot start the visit", str(exc))
             return
         self.show_page("visit")
         visit = self.visit_page.ctx.visit
+        if self.visit_page.reopened:
+            self.statusBar().showMessage(f"Today's visit reopened: day {visit['course_day']} of "
+                                         f"{visit['course_days']}.", 8000)
+            return
         self.statusBar().showMessage(f"Visit started: day {visit['course_day']} of {visit['course_days']}. "
                                      f"Type today's weight first.", 8000)
         self.visit_page.focus_first_step()
 
     def open_visit(self, visit_id: int) -> None:
-        self.visit_page.open_visit(visit_id)
+        from nurse_app.core.errors import NurseAppError
+        try:
+            self.visit_page.open_visit(visit_id)
+        except NurseAppError as exc:
+            QMessageBox.warning(self, "Cannot open the visit", str(exc))
+            return
         self.show_page("visit")
 
     def load_demo_data(self) -> None:
@@ -296,6 +341,20 @@ class MainWindow(QMainWindow):
             self.stack.setCurrentIndex(row)
             if key == "week" and built:
                 self.week.refresh()     # visits signed and calls made since count now
+            if key == "patients" and getattr(self, "_patients_stale", False):
+                self._refresh_patients()
+
+    def _visit_changed(self) -> None:
+        """A visit saved something: the Patients page rereads the record when it is next shown
+        (now, if it is showing), so its visits, course days and weights are never stale."""
+        self._patients_stale = True
+        if self.is_built("patients") and self.stack.currentWidget() is self.pages["patients"]:
+            self._refresh_patients()
+
+    def _refresh_patients(self) -> None:
+        self._patients_stale = False
+        if self.is_built("patients"):
+            self.patients.refresh(self.patients.current_patient_id())
 
     def open_calculator_with_regimen(self, regimen_id: str) -> None:
         self.calculator.load_regimen(regimen_id)
@@ -418,17 +477,45 @@ class MainWindow(QMainWindow):
         if self.nav.currentRow() < 0:
             self.nav.setCurrentRow(0)
 
+    def _visit_key(self) -> str:
+        """The open visit is remembered per record file (a visit id means nothing in another)."""
+        import hashlib
+        digest = hashlib.sha256(str(Path(self.store.path).resolve()).encode("utf-8")).hexdigest()[:16]
+        return f"visit/current/{digest}"
+
     def _reopen_visit(self) -> None:
-        """Closing mid-visit and reopening returns to the same visit."""
+        """Closing mid-visit and reopening returns to the same visit (of this record file)."""
         from nurse_app.core.errors import NurseAppError
-        visit_id = self.settings.value("visit/current")
+        key = self._visit_key()
+        visit_id = self.settings.value(key)
+        if visit_id is None:
+            return
         try:
-            if visit_id is not None:
-                self.visit_page.open_visit(int(visit_id))
+            self.visit_page.open_visit(int(visit_id))
         except (NurseAppError, ValueError, TypeError):
-            self.settings.remove("visit/current")
+            self.settings.remove(key)
+            self.visit_page.close_visit()
+
+    def infusion_running(self) -> bool:
+        """An infusion is running on the open visit (False when the record can no longer say)."""
+        from nurse_app.core.errors import NurseAppError
+        tab = getattr(self.visit_page, "infusion_tab", None) if self.is_built("visit") else None
+        try:
+            return bool(tab is not None and self.visit_page.visit_id is not None and tab.running())
+        except NurseAppError:       # the record was closed under the window: nothing to ask about
+            return False
 
     def closeEvent(self, event) -> None:
+        if self.store is not None and self.infusion_running():
+            answer = QMessageBox.question(
+                self, "An infusion is running",
+                "An infusion is running on the open visit. Quit anyway?\n\nEverything recorded is saved, and "
+                "the infusion clock is worked out from the recorded events, so it carries on when you reopen "
+                "the record.", QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
+            if answer != QMessageBox.Yes:
+                event.ignore()
+                return
+        self.due_clock.stop()
         if self.is_built("visit"):
             self.visit_page.shutdown()
         self.settings.setValue(self._geometry_key(), self.saveGeometry())

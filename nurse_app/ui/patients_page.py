@@ -804,7 +804,7 @@ class PatientsPage(QWidget):
                 self.weight_table.setItem(row, col, item)
 
     def _show_visits(self, visits: list[dict]) -> None:
-        drafts = [v for v in visits if v["status"] != "signed"]
+        drafts = [v for v in visits if v["status"] == "draft"]
         self._draft_visit_id = drafts[0]["id"] if drafts else None
         self.draft_label.setVisible(bool(drafts))
         self.resume_button.setVisible(bool(drafts))
@@ -813,11 +813,11 @@ class PatientsPage(QWidget):
         self.visit_table.setRowCount(len(visits))
         for row, v in enumerate(visits):
             cells = [fmt_date(_visit_day(v)), f"Day {v['course_day']} of {v['course_days']}",
-                     "Signed" if v["status"] == "signed" else "Draft"]
+                     v["status"].capitalize()]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setData(ID_ROLE, v["id"])
-                if v["status"] != "signed":
+                if v["status"] == "draft":
                     item.setForeground(QBrush(QColor(text_colour(ATTENTION_COLOUR))))
                 self.visit_table.setItem(row, col, item)
         if visits:

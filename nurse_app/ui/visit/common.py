@@ -32,7 +32,8 @@ class VisitContext(QObject):
 
     @property
     def signed(self) -> bool:
-        return self.visit["status"] == "signed"
+        """Read-only: signed, or voided (entered by mistake; kept as it was)."""
+        return self.visit["status"] != "draft"
 
 
 def now_utc() -> datetime:

@@ -22,8 +22,10 @@ def visit_request(store, visit: dict, patient: dict, order: dict):
     moment = visit.get("started_at") or visit.get("scheduled_at")
     day = to_local(moment).date() if moment else today_local()
     request = request_from_order(order, patient, 0.0, on=day, risks=visit_risks(order, first),
-                                 baseline=baseline_weight(store.patient_weights(patient["id"]),
-                                                          order.get("start_date")))
+                                 baseline=baseline_weight(
+                                     [w for w in store.patient_weights(patient["id"])
+                                      if w.get("visit_id") != visit["id"]],     # not its own weight
+                                     order.get("start_date")))
     return request, first
 
 

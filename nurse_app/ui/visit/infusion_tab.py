@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QAbstractItemView, QDoubleSpinBox, QGridLayout, QHBoxLayout, QHeaderView, QLabel,
-                               QLineEdit, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout,
+                               QGridLayout, QHBoxLayout, QHeaderView, QInputDialog, QLabel, QLineEdit,
+                               QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from nurse_app.core.errors import InputError
+from nurse_app.core import infusion_record as record
 from nurse_app.core.formatting import fmt_minutes, fmt_number, fmt_qty
 from nurse_app.core.monitoring import load_monitoring, vitals_due
-from nurse_app.core.units import parse_number
+from nurse_app.core.units import parse_number, parse_temperature
 from nurse_app.core.visit_logic import (END, EVENT_LABELS, PAUSE, RATE_CHANGE, RESUME, START, STOP,
                                         infusion_progress, suggested_rate_ml_h)
 from nurse_app.core.vitals import flag_series
@@ -31,6 +32,11 @@ VITAL_FIELDS = (
     ("infusion_rate_ml_h", "infusion_rate", "Rate mL/h"),
 )
 
+# The unit shown inside each empty field (its label above already names the measure; a
+# placeholder repeating it no longer fits the field in a 1280×720 window).
+VITAL_UNITS = {"temperature_c": "°C or °F", "heart_rate": "/min", "systolic_mmhg": "mmHg",
+               "diastolic_mmhg": "mmHg", "respiratory_rate": "/min", "spo2_percent": "%",
+               "infusion_rate_ml_h": "mL/h"}
 
 # What each value is called in a message ("Heart rate '7a' is not a number", not "HR /min ...").
 VITAL_NAMES = {
@@ -49,6 +55,90 @@ class RateBox(QDoubleSpinBox):
 
 def _reading(row: dict) -> dict:
     return {measure: row.get(field) for field, measure, _ in VITAL_FIELDS}
+
+
+def latest_flags(vitals_rows: list[dict]) -> list:
+    """The core vital flags of the latest reading (core.vitals.flag_series: the one baseline rule)."""
+    if not vitals_rows:
+        return []
+    return flag_series([_reading(row) for row in vitals_rows])[-1]
+
+
+class VolumeDialog(QDialog):
+    """Stop or Finish: the volume infused (pump reading, prefilled from the timeline's
+    estimate) and, when it is less than planned, why."""
+
+    def __init__(self, kind: str, estimate_ml: float, calc: dict | None, parent=None):
+        super().__init__(parent)
+        self.setObjectName("volume_dialog")
+        self.calc = calc
+        self.setWindowTitle("Stop the infusion" if kind == STOP else "Finish the infusion")
+        planned = record.planned_volume_ml(calc)
+        intro = QLabel(f"Enter the volume infused as the pump shows it. Estimated from the rates and times "
+                       f"recorded: {fmt_qty(estimate_ml, 'mL', 0)}"
+                       + (f" of {fmt_qty(planned, 'mL', 0)} planned." if planned else "."))
+        intro.setWordWrap(True)
+        self.volume = QLineEdit(fmt_number(round(estimate_ml), 0).replace(",", ""))
+        self.volume.setObjectName("volume_ml")
+        self.volume.setAccessibleName("Volume infused in mL")
+        self.grams = QLabel()
+        self.grams.setObjectName("volume_grams")
+        self.reason = QLineEdit()
+        self.reason.setObjectName("volume_reason")
+        self.reason.setAccessibleName("Reason less than planned was given")
+        self.reason.setPlaceholderText("e.g. stopped for a reaction; patient declined the rest")
+        self.error = error_label("volume_error")
+        form = QFormLayout()
+        form.addRow("&Volume infused (mL)", self.volume)
+        form.addRow("", self.grams)
+        form.addRow("&Reason if less than planned", self.reason)
+        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        self.ok_button = buttons.button(QDialogButtonBox.Ok)
+        self.ok_button.setText("Record" if kind == END else "Record stop")
+        self.ok_button.setAutoDefault(False)
+        buttons.accepted.connect(self._accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+        self.volume.textChanged.connect(self._update)
+        self.volume.setFocus()
+        self.volume.selectAll()
+        self.resize(460, self.sizeHint().height())
+        self._update()
+        self.volume_ml: float | None = None
+
+    def _parsed(self) -> float:
+        return parse_number(self.volume.text(), "volume_ml", "Volume infused")
+
+    def _update(self, *_) -> None:
+        try:
+            volume = self._parsed()
+        except InputError:
+            self.grams.setText("")
+            return
+        grams = record.grams_given(volume, self.calc)
+        short = record.needs_reason(volume, self.calc)
+        self.grams.setText((f"= {fmt_qty(grams, 'g', 2)} given" if grams is not None else "")
+                           + (" (less than planned: say why)" if short else ""))
+        self.error.hide()
+
+    def _accept(self) -> None:
+        try:
+            volume = self._parsed()
+        except InputError as exc:
+            self.error.setText(str(exc))
+            self.error.show()
+            return
+        if record.needs_reason(volume, self.calc) and not self.reason.text().strip():
+            self.error.setText("Less than the planned volume was given: enter the reason.")
+            self.error.show()
+            self.reason.setFocus()
+            return
+        self.volume_ml = volume
+        self.accept()
 
 
 class InfusionTab(QWidget):
@@ -99,11 +189,32 @@ class InfusionTab(QWidget):
             b.setMinimumHeight(36)
             b.clicked.connect(lambda _=False, k=kind: self._event(k))
             self.buttons[kind] = b
-            controls.addWidget(b, i // 2, i % 2)
-        self.events_label = QLabel()
-        self.events_label.setObjectName("events_label")
-        self.events_label.setWordWrap(True)
+            controls.addWidget(b, i // 3, i % 3)       # three across: the timeline gets the height
+        self.rate_hint = QLabel()
+        self.rate_hint.setObjectName("rate_hint")          # the typed rate in mg/kg/min
         self.event_error = error_label("event_error")
+        self.events_table = QTableWidget(0, 2)
+        self.events_table.setObjectName("events_table")
+        self.events_table.setAccessibleName("Infusion timeline")
+        self.events_table.setHorizontalHeaderLabels(["Time", "Event"])
+        self.events_table.verticalHeader().hide()
+        self.events_table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.events_table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.events_table.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.events_table.setTabKeyNavigation(False)
+        self.events_table.setWordWrap(True)
+        self.events_table.setMinimumHeight(120)
+        header = self.events_table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeToContents)
+        header.setStretchLastSection(True)
+        self.events_table.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)   # details wrap instead
+        # rows grow when the window narrows the Event column (a reason is never cut to "…")
+        self.events_table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.correct_button = QPushButton("Stri&ke through selected event…")
+        self.correct_button.setObjectName("correct_event")
+        self.correct_button.setToolTip("For an event recorded by mistake: it stays on the record, struck through, "
+                                       "with who, when and why")
+        self.correct_button.clicked.connect(self._correct_selected)
 
         left = QWidget()
         lv = QVBoxLayout(left)
@@ -116,13 +227,17 @@ class InfusionTab(QWidget):
         rate_row = QHBoxLayout()
         rate_row.addWidget(QLabel("New rate:"))
         rate_row.addWidget(self.new_rate, 1)
+        rate_row.addWidget(self.rate_hint)
         control_box = Section("Infusion")
         control_box.body.addLayout(rate_row)
         control_box.body.addLayout(controls)
         control_box.body.addWidget(self.event_error)
-        control_box.body.addWidget(self.events_label)
         self.control_box = control_box
         lv.addWidget(control_box)
+        timeline_box = Section("Infusion timeline")
+        timeline_box.body.addWidget(self.events_table, 1)
+        timeline_box.body.addWidget(self.correct_button, 0, Qt.AlignRight)
+        lv.addWidget(timeline_box, 1)
 
         # --- right: vitals flowsheet
         self.sheet = QTableWidget(0, len(VITAL_FIELDS) + 2)
@@ -142,13 +257,20 @@ class InfusionTab(QWidget):
             edit = QLineEdit()
             edit.setObjectName(f"vital_{field}")
             edit.setAccessibleName(header)
-            edit.setPlaceholderText(header)
+            edit.setPlaceholderText(VITAL_UNITS[field])     # the label above names the measure
             flags_help = help_text(f"vitals.{_measure}")   # the flag thresholds in force and their origin
             if flags_help:
                 edit.setToolTip(flags_help)
                 edit.setStatusTip(flags_help.replace("\n", "; "))
             edit.returnPressed.connect(self._add_vitals)
             self.inputs[field] = edit
+            if field == "temperature_c":             # °F accepted: "100.4F" (core.units)
+                edit.setPlaceholderText("°C or °F")
+                edit.setToolTip("Type °C (38.2) or °F (100.4F); °F is converted to °C.")
+                edit.textChanged.connect(self._temperature_typed)
+                self.temperature_understood = QLabel()
+                self.temperature_understood.setObjectName("temperature_understood")
+                entry.addWidget(self.temperature_understood, 2, col, 1, 3)
             entry.addWidget(QLabel(header), 0, col)
             entry.addWidget(edit, 1, col)
         self.vital_note = QLineEdit()
@@ -185,7 +307,7 @@ class InfusionTab(QWidget):
         sheet_box.body.addWidget(timing)
 
         layout = QVBoxLayout(self)
-        layout.addWidget(two_panes(left, sheet_box, stretch=(2, 3), sizes=(440, 720)))
+        layout.addWidget(two_panes(left, sheet_box, stretch=(1, 1), sizes=(560, 600)))
 
         # The box is filled with the plan's next rate, but never over a rate the nurse typed: the clock
         # used to refill it every second, so a typed rate became the plan's as soon as she tabbed to
@@ -210,7 +332,15 @@ class InfusionTab(QWidget):
         return calc.get("rate_steps") or []
 
     def _events(self) -> list[dict]:
+        """Every event, struck-through ones included (the timeline shows them)."""
         return [{**e, "at": to_local(e["occurred_at"])} for e in self.ctx.store.visit_infusion_events(self.ctx.visit_id)]
+
+    def _live(self) -> list[dict]:
+        """The events that count (not struck through)."""
+        return [e for e in self._event_rows if record.counts(e)]
+
+    def _calc(self) -> dict | None:
+        return self.ctx.visit.get("calculation")
 
     def refresh(self) -> None:
         self._vitals = self.ctx.store.visit_vitals(self.ctx.visit_id)
@@ -224,10 +354,7 @@ class InfusionTab(QWidget):
                 item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
                 self.plan.setItem(i, col, item)
         self._fill_sheet()
-        lines = [f"{local_time(e['occurred_at'])}  {EVENT_LABELS[e['kind']]}"
-                 + (f" at {fmt_qty(e['rate_ml_h'], 'mL/h')}" if e.get("rate_ml_h") else "")
-                 + (f": {e['note']}" if e.get("note") else "") for e in self._event_rows]
-        self.events_label.setText("<br>".join(lines[-6:]) if lines else "No infusion events yet.")
+        self._fill_timeline()
         self._tick()
         self.set_read_only(self.ctx.signed)
 
@@ -253,16 +380,40 @@ class InfusionTab(QWidget):
         if self._vitals:
             self.sheet.scrollToBottom()
 
+    def _fill_timeline(self) -> None:
+        rows = record.timeline(self._event_rows, self._calc(), time_text=lambda at: at.astimezone().strftime("%H:%M"))
+        self.events_table.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            details = "; ".join(t for t in (row.detail, row.corrected) if t)
+            texts = [row.at.astimezone().strftime("%H:%M"), row.label + (f"\n{details}" if details else "")]
+            for c, text in enumerate(texts):
+                item = QTableWidgetItem(text)
+                if row.corrected:
+                    font = item.font()
+                    font.setStrikeOut(True)
+                    item.setFont(font)
+                    item.setToolTip(row.corrected)
+                    item.setData(Qt.AccessibleDescriptionRole, "struck through")
+                self.events_table.setItem(r, c, item)
+        self.events_table.resizeRowsToContents()
+        if rows:
+            self.events_table.scrollToBottom()
+
     def progress(self):
-        return infusion_progress(self._event_rows, [to_local(v["recorded_at"]) for v in self._vitals],
+        return infusion_progress(self._live(), [to_local(v["recorded_at"]) for v in self._vitals],
                                  self._steps(), now_utc())
+
+    def held_flags(self) -> list:
+        """The flags of the latest reading while the infusion runs: the titration is held."""
+        return latest_flags(self._vitals) if self._vitals else []
 
     def _tick(self) -> None:
         p = self.progress()
         steps = self._steps()
+        closed = p.ended or p.halted_by == STOP        # no "now"/"next" once it was stopped or finished
         for i in range(self.plan.rowCount()):
             marker = ""
-            if p.ended:
+            if closed:
                 pass
             elif p.current_step == i:
                 marker = "◀ now"
@@ -274,36 +425,57 @@ class InfusionTab(QWidget):
             for c in range(4):
                 cell = self.plan.item(i, c)
                 if cell:
-                    current = p.current_step == i and not p.ended
+                    current = p.current_step == i and not closed
                     cell.setBackground(QBrush(QColor(OK_COLOUR)) if current else QBrush())
                     cell.setForeground(QBrush(QColor("white")) if current else QBrush())
+        calc = self._calc()
+        held = self.held_flags() if p.started and not p.ended else []
         if not p.started:
             self.status.setText("Not started. Take baseline vital signs, then press Start infusion.")
-        elif p.ended:
-            self.status.setText(f"Infusion finished after {fmt_minutes(p.state.ended_at_min)}.")
+        elif p.ended or p.halted_by == STOP:
+            outcome = record.infusion_outcome(self._live(), record.planned_volume_ml(calc))
+            total = record.total_minutes(self._live())
+            text = (f"Infusion finished after {fmt_minutes(total)}." if p.ended
+                    else f"Stopped after {fmt_minutes(total)} at {record.rate_text(p.current_rate_ml_h, calc)}.")
+            if outcome.volume_ml is not None:
+                grams = record.grams_given(outcome.volume_ml, calc)
+                text += f" Given: {fmt_qty(outcome.volume_ml, 'mL', 0)}" + (
+                    f" ({fmt_qty(grams, 'g', 2)})" if grams is not None else "") + (
+                    f" of {fmt_qty(outcome.planned_ml, 'mL', 0)} planned." if outcome.planned_ml else ".")
+            self.status.setText(text)
         else:
             state = "Running" if p.running else ("Stopped" if p.halted_by == STOP else "Paused")
-            rate = fmt_qty(p.current_rate_ml_h, "mL/h") if p.current_rate_ml_h else "no rate"
+            rate = record.rate_text(p.current_rate_ml_h, calc) if p.current_rate_ml_h else "no rate"
             text = f"{state} for {fmt_minutes(p.elapsed_min)} at {rate}."
             if p.current_step is None and p.current_rate_ml_h:
                 text += " (Not a step of the plan.)"
-            if p.next_increase_in_min is not None and p.next_step is not None:
-                target = fmt_qty(steps[p.next_step]["ml_per_h"], "mL/h")
+            if held:
+                text += f" Titration held: the last vital signs are flagged ({record.flagged_text(held)})."
+            elif p.next_increase_in_min is not None and p.next_step is not None:
+                target = record.rate_text(steps[p.next_step]["ml_per_h"], calc)
                 if p.next_increase_in_min > 0:
                     text += f" Next step to {target} in {fmt_minutes(p.next_increase_in_min)}, if tolerated."
                 else:
                     text += f" Step to {target} is due now, if tolerated."
             self.status.setText(text)
+        self._show_rate_hint()
         if not self.new_rate.hasFocus():
             target = suggested_rate_ml_h(p, steps)
+            if held and p.running:
+                target = None                  # flagged vital signs: the next step is not offered
+                if not self._rate_typed and p.current_rate_ml_h:
+                    self._filling_rate = True
+                    self.new_rate.setValue(round(p.current_rate_ml_h, 1))
+                    self._filling_rate = False
+                    self._suggested_rate = None
             if target and target != self._suggested_rate and not self._rate_typed:
                 self._suggested_rate = target
                 self._filling_rate = True
                 self.new_rate.setValue(round(target, 1))
                 self._filling_rate = False
-        message = None if self.ctx.signed else vitals_due(p.state, self.rules)
-        self.due.setText(message or "")   # no emoji: not every laptop font has one
-        self.due.setVisible(bool(message))
+        message, since = self.due_message(p)
+        self.due.setText(f"{message} (due since {since.astimezone().strftime('%H:%M')})" if message else "")
+        self.due.setVisible(bool(message))   # no emoji: not every laptop font has one
         self.buttons[START].setEnabled(not self.ctx.signed and not p.started)
         live = not self.ctx.signed and p.started and not p.ended
         for kind in (RATE_CHANGE, PAUSE):            # only while it runs: no second pause
@@ -312,35 +484,135 @@ class InfusionTab(QWidget):
         self.buttons[END].setEnabled(live)
         self.buttons[RESUME].setEnabled(live and not p.running)
 
-    # ------------------------------------------------------------------ actions
-    def _event(self, kind: str) -> None:
-        rate = self.new_rate.value() if kind in (START, RATE_CHANGE, RESUME) else None
-        store, vid = self.ctx.store, self.ctx.visit_id
+    def due_message(self, p=None):
+        """(sentence, since when) if vital signs are due now (core.monitoring), else (None, None).
 
-        def record():
+        Shown here and in the main window's header strip and title, wherever the nurse is."""
+        if self.ctx.signed:
+            return None, None
+        p = p or self.progress()
+        message = vitals_due(p.state, self.rules)
+        if not message:
+            self._due_key = None
+            return None, None
+        if getattr(self, "_due_key", None) != message:
+            self._due_key, self._due_at = message, now_utc()
+        return message, self._due_at
+
+    def running(self) -> bool:
+        """Started and not finished or stopped (the quit question)."""
+        if self.ctx.signed:
+            return False
+        p = self.progress()
+        return p.started and not p.ended and p.halted_by != STOP
+
+    def _show_rate_hint(self) -> None:
+        mg = record.mg_per_kg_min(self.new_rate.value(), self._calc())
+        self.rate_hint.setText(f"= {fmt_number(mg, 2)} mg/kg/min" if mg is not None else "")
+
+    # ------------------------------------------------------------------ actions
+    def record_event(self, kind: str, rate: float | None = None, note: str = "") -> bool:
+        """Record an event from elsewhere (the Reactions tab: slowed, paused or stopped for a
+        reaction) with the same checks as the buttons here; True when recorded."""
+        return self._event(kind, rate=rate, note=note)
+
+    def _event(self, kind: str, rate: float | None = None, note: str = "") -> bool:
+        if rate is None:
+            rate = self.new_rate.value() if kind in (START, RATE_CHANGE, RESUME) else None
+        store, vid = self.ctx.store, self.ctx.visit_id
+        calc = self._calc()
+        extra: dict = {"note": note} if note else {}
+        if rate is not None:
+            p = self.progress()
+            check = record.check_rate(kind, rate, calc, p, self.held_flags() if p.started else [])
+            if check.refused:
+                self.event_error.setText(check.refused)
+                self.event_error.show()
+                self.new_rate.setFocus()
+                return False
+            if check.warnings:
+                if not self._acknowledge(check.warnings):
+                    return False
+                extra["acknowledgements"] = list(check.warnings)
+        elif kind in (STOP, END):
+            estimate = record.estimated_volume_ml(self._live(), until=now_utc())
+            dialog = VolumeDialog(kind, estimate, calc, self)
+            if dialog.exec() != QDialog.Accepted:
+                return False
+            extra["volume_ml"] = dialog.volume_ml
+            if dialog.reason.text().strip():
+                extra["reason"] = dialog.reason.text().strip()
+
+        def record_it():
             with store.transaction():
-                store.add_infusion_event(vid, kind=kind, rate_ml_h=rate)
+                store.add_infusion_event(vid, kind=kind, rate_ml_h=rate, **extra)
                 visit = store.get_visit(vid)
                 if kind == START and not visit["started_at"]:
                     store.update_visit(vid, started_at=now_utc())
-        if attempt(self.event_error, record):
+        if attempt(self.event_error, record_it):
             self._rate_typed = False          # recorded: the box may show the plan's next rate again
             self.ctx.changed.emit("events")
             if kind in (RATE_CHANGE, RESUME, END):
                 # Prompt for a reading at every rate change: the entry row is ready, rate filled in.
                 self.inputs["infusion_rate_ml_h"].setText(fmt_number(rate, 1) if rate else "")
                 self.inputs["temperature_c"].setFocus()
+            return True
+        return False
+
+    def _acknowledge(self, warnings) -> bool:
+        """A soft limit: recorded only after an explicit acknowledgement (kept with the event)."""
+        from PySide6.QtWidgets import QMessageBox
+        box = QMessageBox(QMessageBox.Warning, "Check this rate",
+                          "This rate is outside the plan:\n\n" + "\n".join(f"• {w}" for w in warnings)
+                          + "\n\nRecord it anyway? Your acknowledgement is kept with the event.", parent=self)
+        box.setObjectName("rate_ack")
+        ack = box.addButton("Acknowledge and record", QMessageBox.AcceptRole)
+        cancel = box.addButton("Cancel", QMessageBox.RejectRole)
+        box.setDefaultButton(cancel)
+        box.exec()
+        return box.clickedButton() is ack
+
+    def _correct_selected(self) -> None:
+        row = self.events_table.currentRow()
+        if row < 0 or row >= len(self._event_rows):
+            self.event_error.setText("Select the event to strike through in the timeline first.")
+            self.event_error.show()
+            return
+        event = self._event_rows[row]
+        if event.get("corrected_at"):
+            self.event_error.setText("That event is already struck through.")
+            self.event_error.show()
+            return
+        what = f"{EVENT_LABELS[event['kind']]} at {local_time(event['occurred_at'])}"
+        reason, ok = QInputDialog.getText(self, "Strike through an event",
+                                          f"Why is \u201c{what}\u201d wrong? It stays on the record, struck through.")
+        if not ok:
+            return
+        if attempt(self.event_error, lambda: self.ctx.store.correct_infusion_event(event["id"], reason)):
+            self.ctx.changed.emit("events")
 
     def _rate_edited(self, _value: float) -> None:
+        self._show_rate_hint()
         if not self._filling_rate:
             self._rate_typed = True
+
+    def _temperature_typed(self, text: str) -> None:
+        """A °F temperature shows its °C value as it is typed."""
+        try:
+            _celsius, converted = parse_temperature(text) if text.strip() else (None, None)
+        except InputError:
+            converted = None
+        self.inputs["temperature_c"].setToolTip(converted or "Type °C (38.2) or °F (100.4F); °F is converted to °C.")
+        self.temperature_understood.setText(converted or "")
 
     def _add_vitals(self) -> None:
         values = {}
         try:
             for field, _measure, _header in VITAL_FIELDS:
                 text = self.inputs[field].text().strip()
-                if text:
+                if text and field == "temperature_c":
+                    values[field] = parse_temperature(text, field, VITAL_NAMES[field])[0]
+                elif text:
                     values[field] = parse_number(text, field, VITAL_NAMES[field])
         except InputError as exc:
             self.vitals_error.setText(str(exc))
@@ -372,4 +644,5 @@ class InfusionTab(QWidget):
     def set_read_only(self, read_only: bool) -> None:
         self.entry_box.setEnabled(not read_only)
         self.new_rate.setEnabled(not read_only)
+        self.correct_button.setEnabled(not read_only)
         self.vitals_removal.set_enabled(not read_only)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDateEdit, QFormLayout, QHBoxLayout,
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFormLayout, QHBoxLayout,
                                QHeaderView, QLabel, QLineEdit, QPushButton, QSpinBox, QTableWidget,
                                QTableWidgetItem, QVBoxLayout)
 
 from nurse_app.core.catalogue import CONFIRM_WITH_INSERT, load_catalogue
 from nurse_app.core.formatting import fmt_qty, fmt_date
 from nurse_app.ui.visit.common import EntryFormTab, RowRemoval, VisitContext, attempt, error_label
-from nurse_app.core.lots import OTHER_PRODUCT
+from nurse_app.core.dates import parse_expiry
+from nurse_app.core.errors import InputError
+from nurse_app.core.lots import OTHER_PRODUCT, next_vials_from_plan
 from nurse_app.ui.widgets import ATTENTION_COLOUR, ERROR_COLOUR, OK_COLOUR, Section, text_colour
 
 
@@ -27,12 +29,16 @@ class LotsTab(EntryFormTab):
         self.lot_number = QLineEdit()
         self.lot_number.setObjectName("lot_number")
         self.lot_number.setAccessibleName("Lot number")
-        self.expiry = QDateEdit()
+        # typed as printed on the carton (core.dates), never prefilled nor copied from the last lot
+        self.expiry = QLineEdit()
         self.expiry.setObjectName("lot_expiry")
         self.expiry.setAccessibleName("Expiry date")
-        self.expiry.setCalendarPopup(True)
-        self.expiry.setDisplayFormat("d MMM yyyy")   # as core.formatting.fmt_date shows dates
-        self.expiry.setDate(QDate.currentDate().addMonths(6))
+        self.expiry.setPlaceholderText("as on the carton, e.g. 15 Mar 2027")
+        self.expiry.setToolTip("Type the expiry as printed on the carton: 2027-03-15, 15 Mar 2027, 03/2027 or "
+                               "MAR 2027 (a month alone means its last day).")
+        self.expiry_understood = QLabel()
+        self.expiry_understood.setObjectName("lot_expiry_understood")
+        self.expiry.textChanged.connect(self._expiry_typed)
         self.vial_size = QComboBox()
         self.vial_size.setObjectName("lot_vial_size")
         self.vial_size.setAccessibleName("Vial size")
@@ -45,10 +51,15 @@ class LotsTab(EntryFormTab):
         self.add_button.clicked.connect(self._add)      # Enter in any field of the form adds too (EntryFormTab)
         form.addRow("&Lot number", self.lot_number)
         form.addRow("&Expiry", self.expiry)
+        form.addRow("", self.expiry_understood)
         form.addRow("&Vial size", self.vial_size)
         form.addRow("&Count", self.count)
         self.form_box.body.addLayout(form)
         self.error = error_label("lot_error")
+        for edit in (self.lot_number, self.expiry):     # the message goes once the nurse corrects
+            edit.textChanged.connect(lambda _t: self.error.hide())
+        self.vial_size.currentIndexChanged.connect(lambda _i: self.error.hide())
+        self.count.valueChanged.connect(lambda _v: self.error.hide())
         self.form_box.body.addWidget(self.error)
         self.form_box.body.addWidget(self.add_button, 0, Qt.AlignLeft)
 
@@ -104,10 +115,16 @@ class LotsTab(EntryFormTab):
                 self.vial_size.addItem(f"{fmt_qty(v.grams, 'g')} / {fmt_qty(v.ml, 'mL')}{mark}", v.grams)
         if self.vial_size.count() == 0:
             self.vial_size.addItem("Size not in catalogue: confirm with the package insert", None)
-        if current is not None and self.vial_size.findData(current) >= 0:
-            self.vial_size.setCurrentIndex(self.vial_size.findData(current))
         lots = self.ctx.store.visit_lots(self.ctx.visit_id)
         self._lots = lots
+        planned = next_vials_from_plan(self.ctx.visit.get("calculation"), lots)
+        changed = planned != getattr(self, "_planned", None)    # not on every save elsewhere
+        self._planned = planned
+        if changed and planned is not None and self.vial_size.findData(planned[0]) >= 0:
+            self.vial_size.setCurrentIndex(self.vial_size.findData(planned[0]))   # from the vial plan
+            self.count.setValue(planned[1])
+        elif current is not None and self.vial_size.findData(current) >= 0:
+            self.vial_size.setCurrentIndex(self.vial_size.findData(current))
         self.table.setRowCount(len(lots))
         for row, lot in enumerate(lots):
             cells = [lot["lot_number"], fmt_date(lot["expiry_date"]), fmt_qty(lot["vial_size_g"], "g"),
@@ -127,6 +144,16 @@ class LotsTab(EntryFormTab):
                     self.table.item(row, col).setToolTip("Not the product of this visit")
         self.set_read_only(self.ctx.signed)
 
+    def _expiry_typed(self, text: str) -> None:
+        """Show what the typed expiry was understood as (or nothing while it is not a date)."""
+        if not text.strip():
+            self.expiry_understood.setText("")
+            return
+        try:
+            self.expiry_understood.setText(f"Understood as {parse_expiry(text).shown}")
+        except InputError:
+            self.expiry_understood.setText("Not a date yet")
+
     def _add(self) -> None:
         product = self._product()
         size = self.vial_size.currentData()
@@ -134,11 +161,18 @@ class LotsTab(EntryFormTab):
             self.error.setText("Start from an order with a product whose vial sizes are known.")
             self.error.show()
             return
-        expiry = self.expiry.date().toPython()
+        try:
+            expiry = parse_expiry(self.expiry.text()).day
+        except InputError as exc:
+            self.error.setText(str(exc))
+            self.error.show()
+            self.expiry.setFocus()
+            return
         if attempt(self.error, lambda: self.ctx.store.add_lot(
                 self.ctx.visit_id, product_id=product.id, lot_number=self.lot_number.text(),
                 expiry_date=expiry, vial_size_g=size, vial_count=self.count.value())):
             self.lot_number.clear()
+            self.expiry.clear()                      # each lot's own expiry is typed, never copied
             self.count.setValue(1)
             self.ctx.changed.emit("lots")
             self.lot_number.setFocus()

@@ -3,63 +3,47 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMessageBox, QPushButton, QStackedWidget, QTabWidget, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QHBoxLayout, QInputDialog, QLabel, QLineEdit, QMessageBox, QPushButton,
+                               QStackedWidget, QTabWidget, QVBoxLayout, QWidget)
 
 from html import escape
 
 from nurse_app.core.allergies import allergies
 from nurse_app.core.catalogue import load_catalogue
-from nurse_app.core.visit_logic import course_day, course_interval_warning
-from nurse_app.store import Store, to_local
-from nurse_app.store.times import today_local
 from nurse_app.core.formatting import fmt_date
+from nurse_app.services import visits
+from nurse_app.store import Store
 from nurse_app.ui.visit.checklist_tab import ChecklistTab
 from nurse_app.ui.visit.common import VisitContext, local_time, now_utc
 from nurse_app.ui.visit.dose_tab import DoseTab
 from nurse_app.ui.visit.infusion_tab import InfusionTab
 from nurse_app.ui.visit.lots_tab import LotsTab
+from nurse_app.ui.visit.notes_tab import NotesTab
 from nurse_app.ui.visit.reactions_tab import ReactionsTab
 from nurse_app.ui.visit.sign_tab import SignTab
-from nurse_app.ui.widgets import OK_COLOUR, allergy_colour
+from nurse_app.ui.widgets import ERROR_COLOUR, OK_COLOUR, allergy_colour
 
 
-def plan_visit(store: Store, patient_id: int):
-    """Today's new visit from the patient's active order: (order, course day, course days,
-    interval warning or None).  The warning is core's ``course_interval_warning``: a new course
-    (day 1) sooner than the order's interval after the previous course began."""
-    orders = store.patient_orders(patient_id, active_only=True)
-    order = orders[0] if orders else None
-    course_days, day, warning = 1, 1, None
-    if order is not None:
-        course_days = order.get("course_days") or (
-            load_catalogue().regimens[order["regimen_id"]].days if order.get("regimen_id") else 1)
-        previous = [v for v in store.patient_visits(patient_id) if v.get("order_id") == order["id"]]
-        day = course_day(len(previous), course_days)
-        starts = [to_local(v.get("started_at") or v.get("scheduled_at") or v["created_at"]).date()
-                  for v in previous if v.get("course_day") == 1]
-        warning = course_interval_warning(order, day, today_local(), starts)
-    return order, day, course_days, warning
-
-
-def start_visit(store: Store, patient_id: int, acknowledged: list[dict] | None = None) -> int:
-    """Create today's draft visit from the patient's active order (course day worked out);
-    ``acknowledged`` start warnings are recorded with the visit."""
-    order, day, course_days, _warning = plan_visit(store, patient_id)
-    extra = {"start_acknowledgements": {"warnings": acknowledged}} if acknowledged else {}
-    return store.create_visit(patient_id, order_id=order["id"] if order else None, started_at=now_utc(),
-                              course_day=day, course_days=course_days, **extra)
+def start_visit(store: Store, patient_id: int, acknowledged: list[dict] | None = None,
+                same_day_reason: str | None = None) -> int:
+    """Today's visit for the patient: today's draft reopened, else a new draft (see
+    :func:`nurse_app.services.visits.start_or_reopen`); ``acknowledged`` start warnings are
+    recorded with a new visit."""
+    return visits.start_or_reopen(store, patient_id, same_day_reason=same_day_reason,
+                                  acknowledged=acknowledged).visit_id
 
 
 class VisitPage(QWidget):
     visit_opened = Signal(int)
     status_message = Signal(str)     # for the status bar (an export finished)
+    record_changed = Signal()        # anything saved on the open visit (other pages refresh)
 
     def __init__(self, store: Store, parent=None):
         super().__init__(parent)
         self.setObjectName("visit_page")
         self.store = store
         self.ctx: VisitContext | None = None
+        self.reopened = False            # the last Start visit reopened today's draft
         self.stack = QStackedWidget()
         empty = QLabel("<h2>No visit open</h2><p>Choose a patient on the <b>Patients</b> page and press "
                        "<b>Start visit</b>, or open one of their visits.</p>")
@@ -101,6 +85,12 @@ class VisitPage(QWidget):
             b.clicked.connect(lambda _=False, k=key: self.export(k))
             header.addWidget(b, 0, Qt.AlignTop)
             self.export_buttons[key] = b
+        self.void_button = QPushButton("Void draft…")
+        self.void_button.setObjectName("void_visit")
+        self.void_button.setToolTip("A visit entered by mistake: keep it in the record, read-only, "
+                                    "and no longer a day of the course.")
+        self.void_button.clicked.connect(self.void_current)
+        header.addWidget(self.void_button, 0, Qt.AlignTop)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("visit_tabs")
         body = QVBoxLayout(self.body)
@@ -114,56 +104,132 @@ class VisitPage(QWidget):
         return self.ctx.visit_id if self.ctx else None
 
     def start_for_patient(self, patient_id: int) -> int | None:
-        """Start today's visit.  A new course sooner than the order's interval asks first: the
-        nurse must acknowledge the warning (recorded with the visit) or the visit is not started."""
-        _order, _day, _days, warning = plan_visit(self.store, patient_id)
-        acknowledged = None
-        if warning is not None:
-            box = QMessageBox(QMessageBox.Icon.Warning, "New course sooner than the order's interval",
-                              warning.message, parent=self)
-            box.setObjectName("interval_warning")
-            go = box.addButton("Acknowledge and start the visit", QMessageBox.ButtonRole.AcceptRole)
-            go.setObjectName("acknowledge_interval")
-            box.addButton(QMessageBox.StandardButton.Cancel)
-            box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-            box.exec()
-            if box.clickedButton() is not go:
-                self.status_message.emit("Visit not started: the new course would be sooner than the order's interval.")
+        """Reopen today's draft, or start a visit.  A second visit the same day asks for a
+        reason; a new course sooner than the order's interval asks for an acknowledgement
+        (recorded with the visit).  None: the nurse cancelled."""
+        reason = None
+        try:
+            started = visits.start_or_reopen(self.store, patient_id, dry_run=True)
+        except visits.SameDayVisitError as exc:
+            reason, ok = QInputDialog.getText(self, "Another visit today", f"{exc}\n\nReason:",
+                                              QLineEdit.Normal, "")
+            if not ok or not reason.strip():
                 return None
-            acknowledged = [{"code": warning.code, "message": warning.message, "acknowledged_at": now_utc().isoformat()}]
-        visit_id = start_visit(self.store, patient_id, acknowledged)
-        self.open_visit(visit_id)
-        return visit_id
+            started = None
+        acknowledged = None
+        if started is None or not started.reopened:          # a new visit: check the interval
+            _order, _day, _days, warning = visits.plan_visit(self.store, patient_id)
+            if warning is not None:
+                box = QMessageBox(QMessageBox.Icon.Warning, "New course sooner than the order's interval",
+                                  warning.message, parent=self)
+                box.setObjectName("interval_warning")
+                go = box.addButton("Acknowledge and start the visit", QMessageBox.ButtonRole.AcceptRole)
+                go.setObjectName("acknowledge_interval")
+                box.addButton(QMessageBox.StandardButton.Cancel)
+                box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+                box.exec()
+                if box.clickedButton() is not go:
+                    self.status_message.emit("Visit not started: the new course would be sooner than the "
+                                             "order's interval.")
+                    return None
+                acknowledged = [{"code": warning.code, "message": warning.message,
+                                 "acknowledged_at": now_utc().isoformat()}]
+        started = visits.start_or_reopen(self.store, patient_id, same_day_reason=reason,
+                                         acknowledged=acknowledged)
+        self.open_visit(started.visit_id)
+        self.reopened = started.reopened
+        self.record_changed.emit()
+        return started.visit_id
 
     def shutdown(self) -> None:
         """Stop timers before the record closes (window closing)."""
-        if self.ctx is not None:
-            self.infusion_tab.stop()
+        notes = getattr(self, "notes_tab", None)
+        if notes is not None:
+            notes.save()                 # typed notes are never lost on close
+        tab = getattr(self, "infusion_tab", None)
+        if tab is not None:
+            tab.stop()
 
-    def open_visit(self, visit_id: int) -> None:
+    def close_visit(self) -> None:
+        """Back to the empty page (the open visit no longer exists in this record)."""
         self.shutdown()
-        self.ctx = VisitContext(self.store, visit_id)
-        self.ctx.changed.connect(lambda _what: self._update_header())
+        self.ctx = None
+        self._clear_tabs()
+        self.stack.setCurrentIndex(0)
+
+    def _clear_tabs(self) -> None:
         while self.tabs.count():
             widget = self.tabs.widget(0)
             self.tabs.removeTab(0)
             widget.deleteLater()
-        self.dose_tab = DoseTab(self.ctx)
-        self.lots_tab = LotsTab(self.ctx)
-        self.checklist_tab = ChecklistTab(self.ctx)
-        self.infusion_tab = InfusionTab(self.ctx)
-        self.reactions_tab = ReactionsTab(
-            self.ctx, rate_now=lambda: self.infusion_tab.progress().current_rate_ml_h)
-        self.sign_tab = SignTab(self.ctx)
+        for name in ("dose_tab", "lots_tab", "checklist_tab", "infusion_tab", "reactions_tab", "sign_tab",
+                     "notes_tab"):
+            self.__dict__.pop(name, None)
+
+    def open_visit(self, visit_id: int) -> None:
+        """Open ``visit_id``; a visit that is not in this record raises NotFoundError and
+        leaves the page as it was (never half-built)."""
+        self.store.get_visit(visit_id)           # NotFoundError before anything changes
+        self.shutdown()
+        self.ctx = VisitContext(self.store, visit_id)
+        self.ctx.changed.connect(lambda _what: self._update_header())
+        self.ctx.changed.connect(lambda _what: self.record_changed.emit())
+        self._clear_tabs()
+        try:
+            self.dose_tab = DoseTab(self.ctx)
+            self.lots_tab = LotsTab(self.ctx)
+            self.checklist_tab = ChecklistTab(self.ctx)
+            self.infusion_tab = InfusionTab(self.ctx)
+            self.reactions_tab = ReactionsTab(
+                self.ctx, rate_now=lambda: self.infusion_tab.progress().current_rate_ml_h,
+                infusion_event=lambda kind, rate, note: self.infusion_tab.record_event(kind, rate, note))
+            self.sign_tab = SignTab(self.ctx)
+            self.notes_tab = NotesTab(self.ctx)
+        except BaseException:
+            self.close_visit()
+            raise
         for title, tab in (("&1 Dose", self.dose_tab), ("&2 Lots", self.lots_tab), ("&3 Checklist", self.checklist_tab),
                            ("&4 Infusion and vitals", self.infusion_tab), ("&5 Reactions", self.reactions_tab),
-                           ("&6 Sign", self.sign_tab)):
+                           ("&6 Sign", self.sign_tab), ("&7 Notes", self.notes_tab)):
             self.tabs.addTab(tab, title)
         self.sign_tab.signed.connect(self._after_signing)
+        self.sign_tab.sign_button.pressed.connect(self.notes_tab.save)   # signed with the notes typed
         self._show_read_only(self.ctx.signed)
+        if self.ctx.visit["status"] == visits.VOIDED:
+            self._set_read_only()
         self._update_header()
         self.stack.setCurrentIndex(1)
         self.visit_opened.emit(visit_id)
+
+    def void_current(self) -> bool:
+        """Void the open draft (asks for the reason); True when voided."""
+        if self.ctx is None or self.ctx.visit["status"] != visits.DRAFT:
+            return False
+        reason, ok = QInputDialog.getText(
+            self, "Void this draft visit",
+            "Void a visit entered by mistake. It stays in the record (read-only, with who, when "
+            "and why) and no longer counts as a day of the course.\n\nReason:", QLineEdit.Normal, "")
+        if not ok:
+            return False
+        from nurse_app.core.errors import NurseAppError
+        try:
+            visits.void_draft(self.store, self.ctx.visit_id, reason)
+        except NurseAppError as exc:
+            QMessageBox.warning(self, "Not voided", str(exc))
+            return False
+        self._set_read_only()
+        self._update_header()
+        self.ctx.changed.emit("visit")
+        self.status_message.emit("Visit voided: kept in the record, read-only, not a course day.")
+        return True
+
+    def _set_read_only(self) -> None:
+        self.notes_tab.save()
+        for tab in (self.dose_tab, self.lots_tab, self.checklist_tab, self.infusion_tab, self.reactions_tab,
+                    self.notes_tab):
+            tab.set_read_only(True)
+        self.sign_tab.setEnabled(False)
+        self._show_read_only(True)
 
     def _update_header(self) -> None:
         store, visit = self.store, self.ctx.visit
@@ -183,10 +249,13 @@ class VisitPage(QWidget):
         state = allergies(patient.get("allergies"))      # core.allergies: the one rule and wording
         # One colour per state on every page (ui.widgets.allergy_colour): "none known" green here too.
         self.allergies.setText(f"<b style='color:{allergy_colour(state)}'>Allergies: {escape(state.text)}</b>")
-        signed = visit["status"] == "signed"
-        colour = OK_COLOUR if signed else "#757575"
+        status = visit["status"]
+        colour = {"signed": OK_COLOUR, visits.VOIDED: ERROR_COLOUR}.get(status, "#757575")
         self.status.setText(f"<span style='background:{colour}; color:white; padding:4px 10px; "
-                            f"border-radius:4px'><b>{'SIGNED' if signed else 'DRAFT'}</b></span>")
+                            f"border-radius:4px'><b>{status.upper()}</b></span>")
+        if status == visits.VOIDED:
+            self.status.setToolTip(f"Voided by {visit['voided_by']}: {visit['void_reason']}")
+        self.void_button.setVisible(status == visits.DRAFT)
 
     def focus_first_step(self) -> None:
         """A new visit starts on the Dose tab with the cursor in today's weight (if still editable)."""
@@ -198,10 +267,12 @@ class VisitPage(QWidget):
             weight.setFocus()
 
     def _after_signing(self) -> None:
-        for tab in (self.dose_tab, self.lots_tab, self.checklist_tab, self.infusion_tab, self.reactions_tab):
+        for tab in (self.dose_tab, self.lots_tab, self.checklist_tab, self.infusion_tab, self.reactions_tab,
+                    self.notes_tab):
             tab.set_read_only(True)
         self._show_read_only(True)
         self._update_header()
+        self.record_changed.emit()
 
     def _show_read_only(self, signed: bool) -> None:
         """A signed visit reads in normal contrast (its fields refuse edits, not legibility)."""

@@ -18,8 +18,10 @@ from nurse_app.ui.widgets import ATTENTION_COLOUR, ERROR_COLOUR, Section, text_c
 
 
 class ReactionsTab(EntryFormTab):
-    def __init__(self, ctx: VisitContext, rate_now=lambda: None, parent=None):
+    def __init__(self, ctx: VisitContext, rate_now=lambda: None, infusion_event=None, parent=None):
         super().__init__(parent)
+        # infusion_event(kind, rate, note) -> bool: writes the rate change into the timeline.
+        self.infusion_event = infusion_event
         self.setObjectName("reactions_tab")
         self.ctx = ctx
         self.guide = load_reactions()
@@ -53,6 +55,25 @@ class ReactionsTab(EntryFormTab):
         self.outcome.setPlaceholderText("Outcome (e.g. settled after 20 min, resumed)")
         self.note = QLineEdit()
         self.note.setObjectName("reaction_note")
+        self.infusion = QComboBox()
+        self.infusion.setObjectName("reaction_infusion")
+        self.infusion.setAccessibleName("What happened to the infusion")
+        for text, data in (("Rate unchanged", ""), ("Slowed to the rate given", "rate_change"),
+                           ("Paused", "pause"), ("Stopped", "stop")):
+            self.infusion.addItem(text, data)
+        from nurse_app.ui.visit.infusion_tab import RateBox
+        self.slowed_rate = RateBox()                    # 42 mL/h, never 42.0 mL/h (ISMP)
+        self.slowed_rate.setObjectName("reaction_slowed_rate")
+        self.slowed_rate.setAccessibleName("Slowed to, mL/h")
+        self.slowed_rate.setRange(0, 99999)
+        self.slowed_rate.setDecimals(1)
+        self.slowed_rate.setSuffix(" mL/h")
+        self.slowed_rate.setEnabled(False)
+        self.infusion.currentIndexChanged.connect(
+            lambda *_: self.slowed_rate.setEnabled(self.infusion.currentData() == "rate_change"))
+        infusion_row = QHBoxLayout()
+        infusion_row.addWidget(self.infusion, 1)
+        infusion_row.addWidget(self.slowed_rate)
         self.add_button = QPushButton("&Record reaction")
         self.add_button.setObjectName("add_reaction")
         self.add_button.clicked.connect(self._add)
@@ -62,6 +83,7 @@ class ReactionsTab(EntryFormTab):
         form.addRow("Severity", sev_row)
         form.addRow("", self.tier_reason)
         form.addRow("&Action taken", self.action)
+        form.addRow("Infusion", infusion_row)
         form.addRow("&Outcome", self.outcome)
         form.addRow("No&te", self.note)        # Alt+O is Outcome
         self.form_box = Section("Record a reaction")
@@ -92,6 +114,9 @@ class ReactionsTab(EntryFormTab):
         self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setWordWrap(True)
+        # rows grow to their text: an outcome is never cut to "…"
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
 
         top = QHBoxLayout()
         top.addWidget(self.form_box, 3)
@@ -193,4 +218,14 @@ class ReactionsTab(EntryFormTab):
             for w in (self.action, self.outcome, self.note):
                 w.clear()
             self.ctx.changed.emit("reactions")
+            self._infusion_change()
+
+    def _infusion_change(self) -> None:
+        """A reaction that slows, pauses or stops the infusion writes that into the timeline."""
+        kind = self.infusion.currentData()
+        if not kind or self.infusion_event is None:
+            return
+        rate = self.slowed_rate.value() if kind == "rate_change" else None
+        if self.infusion_event(kind, rate, f"For a reaction: {self.kind.currentText()}"):
+            self.infusion.setCurrentIndex(0)
 

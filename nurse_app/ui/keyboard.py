@@ -1,0 +1,43 @@
+"""Alt+letter never types its letter into a field.
+
+Why it did: Qt delivers Alt+letter to the focused widget as a key press carrying the
+letter's text when no shortcut takes it (a letter that is no button's or label's
+mnemonic, e.g. Alt+X on the calculator).  Text inputs accept any key press with text
+unless Ctrl is held, so "x" landed in the weight.  Mnemonics and menu shortcuts are
+matched before that (as shortcut overrides), so swallowing the leftover key press in
+text inputs loses nothing.  macOS is left alone: there Option+letter types accented
+characters on purpose.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QComboBox, QLineEdit, QPlainTextEdit, QTextEdit
+
+_TEXT_INPUTS = (QLineEdit, QPlainTextEdit, QTextEdit, QAbstractSpinBox, QComboBox)
+
+
+class AltLetterGuard(QObject):
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
+        if event.type() == QEvent.Type.KeyPress and isinstance(obj, _TEXT_INPUTS):
+            mods = event.modifiers()
+            if (mods & Qt.KeyboardModifier.AltModifier and not mods & Qt.KeyboardModifier.ControlModifier
+                    and event.text() and event.text().isprintable()):
+                QApplication.beep()          # a mnemonic that does not exist here: nothing typed
+                return True
+        return False
+
+
+_guard: AltLetterGuard | None = None
+
+
+def install_alt_letter_guard() -> None:
+    """Install once for the application (idempotent)."""
+    global _guard
+    app = QApplication.instance()
+    if app is None or _guard is not None or sys.platform == "darwin":
+        return
+    _guard = AltLetterGuard(app)
+    app.installEventFilter(_guard)
