@@ -128,6 +128,10 @@ def test_the_unlock_key_is_validated_on_load(fake_resources):
             ('after = "infusion-end"', 'after = "infusion-start"', r"unlock\.after: Input should be 'infusion-end'"),
             ('minutes = "observation"', 'minutes = "later"', r"unlock\.minutes: expected a number of minutes or 'observation'"),
             ('minutes = "observation"', 'minutes = 20', r"unlock\.sources: a time gate needs the source of its minutes"),
+            ('minutes = "observation"', 'minutes = "observation"\nsources = ["N37"]',
+             r"unlock\.sources: the observation period is sourced in resources/monitoring\.toml"),
+            ('minutes = "observation"', 'minutes = 0\nsources = ["N37"]',
+             r"unlock\.minutes: expected 1 to 1440 minutes, got 0$"),
             ('minutes = "observation"', 'minutes = "observation"\nsoon = true', r"unlock\.soon: unknown field")):
         newest.write_text(text.replace("[phase.item.unlock]\n" + old, "[phase.item.unlock]\n" + new, 1)
                           if old.startswith("after") else text.replace("\n" + old + "\n", "\n" + new + "\n", 1),

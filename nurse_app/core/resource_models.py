@@ -467,11 +467,14 @@ class Condition(Model):
         return self
 
 
+_UNLOCK_MINUTES = (1, 24 * 60)  # a time gate waits at least a minute, at most a day
+
+
 class Unlock(Model):
     """A time-gated item: answerable "done" only ``minutes`` after ``after``."""
 
     after: Literal[UNLOCK_AFTER]  # type: ignore[valid-type]
-    minutes: Annotated[float, Field(ge=1, le=24 * 60)] | Literal["observation"] = Field(
+    minutes: Annotated[float, Field(ge=_UNLOCK_MINUTES[0], le=_UNLOCK_MINUTES[1])] | Literal["observation"] = Field(
         description='minutes, or "observation" (the observation period of monitoring.toml)'
     )
     sources: OptionalSources = []
@@ -479,8 +482,14 @@ class Unlock(Model):
     @field_validator("minutes", mode="before")
     @classmethod
     def _number_or_observation(cls, value: Any) -> Any:
-        if isinstance(value, str) and value != OBSERVATION:
-            raise Problem(f"expected a number of minutes or {OBSERVATION!r}, got {value!r}")
+        # One clear message instead of one error per branch of the union.
+        if value == OBSERVATION:
+            return value
+        low, high = _UNLOCK_MINUTES
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise Problem(f"expected a number of minutes or {OBSERVATION!r}, got {_shown(value)}")
+        if not low <= value <= high:
+            raise Problem(f"expected {low} to {high} minutes, got {value:g}")
         return value
 
     @model_validator(mode="after")
