@@ -1,9 +1,9 @@
 """The clinical catalogue: IVIG products, regimens and calculator limits.
 
 Loaded once from ``resources/products.toml``, ``regimens.toml`` and ``limits.toml``,
-validated field by field (a broken file raises :class:`ResourceError` naming the
-file and the field) and cross-checked (every source key, indication and product id
-referred to must exist).  Nothing here knows about Qt or SQLite.
+validated against their models in :mod:`nurse_app.core.resource_models` (a broken file
+raises :class:`ResourceError` naming the file and the field path) and cross-checked
+(every source key, indication and product id referred to must exist).  Nothing here knows about Qt or SQLite.
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from nurse_app.core.errors import ResourceError
-from nurse_app.core.resources import Fields, load_toml
+from typing import Any
+
+from nurse_app.core.resources import load_toml, validate
 
 RATE_UNITS = ("mg/kg/min", "mL/kg/min", "mL/kg/h")
 CAUTION_KINDS = ("renal-sucrose", "iga", "sodium", "glucose-meter", "thrombosis", "allergy",
@@ -244,13 +245,11 @@ class Catalogue:
 
 
 # --------------------------------------------------------------------------- loading
-
-def _source_key(f: Fields, known: dict[str, str]) -> str:
-    key = f.text("source")
-    if key not in known:
-        f.fail(f"source {key!r} is not listed in [sources]", "source")
-    return key
-
+#
+# Each file is checked against its model (nurse_app.core.resource_models: types, ranges, unknown
+# keys, source keys, cross-field rules) by resources.validate, then built here from the plain
+# data.  The defaults below are the models' defaults (tests/test_resource_models.py builds the
+# catalogue from the models' own output and compares).
 
 def _to_mg_kg_min(value: float, unit: str, conc_mg_ml: float) -> float:
     if unit == "mg/kg/min":
@@ -260,282 +259,156 @@ def _to_mg_kg_min(value: float, unit: str, conc_mg_ml: float) -> float:
     return value * conc_mg_ml / 60  # mL/kg/h
 
 
-def _rate_row(f: Fields, conc_mg_ml: float, sources: dict[str, str], indications: dict) -> RateRow:
-    f.unknown_keys({"indications", "rate_unit", "initial", "max", "initial_minutes", "step_minutes",
-                    "steps", "increment", "status", "sources", "note", "label_text",
-                    "first_infusion_max", "first_infusion_sources", "first_infusion_note"})
-    inds = f.text_list("indications")
-    for ind in inds:
-        if ind not in indications:
-            f.fail(f"unknown indication {ind!r} (see [indications] in regimens.toml)", "indications")
-    unit = f.text("rate_unit", choices=RATE_UNITS)
-    initial = f.number("initial", exclusive_minimum=True, minimum=0)
-    maximum = f.number("max", exclusive_minimum=True, minimum=0)
-    if maximum < initial:
-        f.fail(f"max ({maximum}) is below initial ({initial})", "max")
-    steps = f.number_list("steps", None, minimum=0, exclusive_minimum=True)
-    increment = f.number("increment", None, minimum=0, exclusive_minimum=True)
-    if steps is not None and increment is not None:
-        f.fail("give either steps or increment, not both")
-    if steps is not None:
-        if steps != sorted(steps) or steps[0] <= initial or steps[-1] > maximum:
-            f.fail("steps must rise, start above the initial rate and stay at or below max", "steps")
-    status = f.text("status", LABEL, choices=(LABEL, UNVERIFIED))
-    first_max = f.number("first_infusion_max", None, minimum=0, exclusive_minimum=True)
-    first_sources: tuple[str, ...] = ()
-    if first_max is not None:
-        if not initial <= first_max <= maximum:
-            f.fail("first_infusion_max must lie between initial and max", "first_infusion_max")
-        first_sources = f.source_keys("first_infusion_sources", sources)
+def _rate_row(r: dict, conc_mg_ml: float) -> RateRow:
+    unit = r["rate_unit"]
+
+    def mg(value):
+        return None if value is None else _to_mg_kg_min(value, unit, conc_mg_ml)
+    steps = r.get("steps")
     return RateRow(
-        indications=tuple(inds),
+        indications=tuple(r["indications"]),
         label_unit=unit,
-        label_initial=initial,
-        label_max=maximum,
-        initial_mg_kg_min=_to_mg_kg_min(initial, unit, conc_mg_ml),
-        max_mg_kg_min=_to_mg_kg_min(maximum, unit, conc_mg_ml),
-        initial_minutes=f.number("initial_minutes", None, minimum=1),
-        step_minutes=f.number("step_minutes", None, minimum=1),
-        steps_mg_kg_min=None if steps is None else tuple(_to_mg_kg_min(s, unit, conc_mg_ml) for s in steps),
-        increment_mg_kg_min=None if increment is None else _to_mg_kg_min(increment, unit, conc_mg_ml),
-        verified=status == LABEL,
-        sources=f.source_keys("sources", sources),
-        note=f.text("note", ""),
-        label_text=f.text("label_text", ""),
-        first_infusion_max_mg_kg_min=None if first_max is None else _to_mg_kg_min(first_max, unit, conc_mg_ml),
-        first_infusion_sources=first_sources,
-        first_infusion_note=f.text("first_infusion_note", ""),
+        label_initial=r["initial"],
+        label_max=r["max"],
+        initial_mg_kg_min=mg(r["initial"]),
+        max_mg_kg_min=mg(r["max"]),
+        initial_minutes=r.get("initial_minutes"),
+        step_minutes=r.get("step_minutes"),
+        steps_mg_kg_min=None if steps is None else tuple(mg(x) for x in steps),
+        increment_mg_kg_min=mg(r.get("increment")),
+        verified=r.get("status", LABEL) == LABEL,
+        sources=tuple(r["sources"]),
+        note=r.get("note", ""),
+        label_text=r.get("label_text", ""),
+        first_infusion_max_mg_kg_min=mg(r.get("first_infusion_max")),
+        first_infusion_sources=tuple(r.get("first_infusion_sources", ())) if "first_infusion_max" in r else (),
+        first_infusion_note=r.get("first_infusion_note", ""),
     )
 
 
-def _contraindications(f: Fields, key: str, sources: dict[str, str]) -> list[Contraindication]:
-    result = []
-    for c in f.tables(key, non_empty=False) if f.has(key) else ():
-        c.unknown_keys({"kind", "text", "sources", "verified"})
-        result.append(Contraindication(c.text("kind", choices=CONTRAINDICATION_KINDS), c.text("text"),
-                                       c.source_keys("sources", sources), c.boolean("verified", True)))
-    return result
+def _contraindications(items: list[dict]) -> tuple[Contraindication, ...]:
+    return tuple(Contraindication(c["kind"], c["text"], tuple(c["sources"]), c.get("verified", True))
+                 for c in items)
 
 
-def _product(f: Fields, sources: dict[str, str], indications: dict,
-             common: tuple[Contraindication, ...] = ()) -> Product:
-    f.unknown_keys({"id", "brand", "manufacturer", "concentration_percent", "form", "label_indications",
-                    "sources", "cautions", "vial", "rate", "at_risk_max_mg_kg_min", "at_risk_sources",
-                    "contraindications"})
-    conc = f.number("concentration_percent", minimum=0, exclusive_minimum=True, maximum=30)
-    conc_mg_ml = conc * 10
-    vials = []
-    for v in f.tables("vial", non_empty=False):
-        v.unknown_keys({"grams", "ml", "source", "verified"})
-        grams = v.number("grams", minimum=0, exclusive_minimum=True)
-        ml = v.number("ml", minimum=0, exclusive_minimum=True)
-        if abs(grams * 1000 / ml - conc_mg_ml) > 0.01 * conc_mg_ml:
-            v.fail(f"{grams} g in {ml} mL does not match the {conc} % concentration")
-        vials.append(VialSize(grams, ml, _source_key(v, sources),
-                              v.boolean("verified", True)))
-    cautions = []
-    for c in f.tables("cautions", non_empty=False) if f.has("cautions") else ():
-        c.unknown_keys({"kind", "text", "sources", "verified"})
-        cautions.append(Caution(c.text("kind", choices=CAUTION_KINDS), c.text("text"),
-                                c.source_keys("sources", sources),
-                                c.boolean("verified", True)))
-    at_risk = f.number("at_risk_max_mg_kg_min", None, minimum=0, exclusive_minimum=True)
-    at_risk_sources = ()
-    if at_risk is not None:
-        at_risk_sources = f.source_keys("at_risk_sources", sources)
-    label_inds = f.text_list("label_indications")
-    for ind in label_inds:
-        if ind not in indications:
-            f.fail(f"unknown indication {ind!r}", "label_indications")
+def _product(p: dict, common: tuple[Contraindication, ...] = ()) -> Product:
+    conc = p["concentration_percent"]
+    vials = [VialSize(v["grams"], v["ml"], v["source"], v.get("verified", True)) for v in p.get("vial", ())]
+    at_risk = p.get("at_risk_max_mg_kg_min")
     return Product(
-        id=f.text("id"),
-        brand=f.text("brand"),
-        manufacturer=f.text("manufacturer"),
+        id=p["id"],
+        brand=p["brand"],
+        manufacturer=p["manufacturer"],
         concentration_percent=conc,
-        form=f.text("form", choices=("liquid", "lyophilised")),
-        label_indications=tuple(label_inds),
+        form=p["form"],
+        label_indications=tuple(p["label_indications"]),
         vials=tuple(sorted(vials, key=lambda v: v.grams)),
-        rates=tuple(_rate_row(r, conc_mg_ml, sources, indications) for r in f.tables("rate")),
-        cautions=tuple(cautions),
-        sources=f.source_keys("sources", sources),
+        rates=tuple(_rate_row(r, conc * 10) for r in p["rate"]),
+        cautions=tuple(Caution(c["kind"], c["text"], tuple(c["sources"]), c.get("verified", True))
+                       for c in p.get("cautions", ())),
+        sources=tuple(p["sources"]),
         at_risk_max_mg_kg_min=at_risk,
-        at_risk_sources=at_risk_sources,
-        contraindications=tuple(common) + tuple(_contraindications(f, "contraindications", sources)),
+        at_risk_sources=tuple(p["at_risk_sources"]) if at_risk is not None else (),
+        contraindications=tuple(common) + _contraindications(p.get("contraindications", ())),
     )
 
 
-def _pair(f: Fields, key: str) -> tuple[float, float] | None:
-    values = f.number_list(key, None, minimum=0, exclusive_minimum=True)
-    if values is None:
-        return None
-    if len(values) != 2 or values[0] > values[1]:
-        f.fail("expected [low, high]", key)
-    return values[0], values[1]
-
-
-def _regimen(f: Fields, sources: dict[str, str], indications: dict, products: dict) -> Regimen:
-    f.unknown_keys({"id", "name", "indication", "course_g_per_kg", "dose_range_g_per_kg", "days",
-                    "days_min", "days_max", "repeat_min_days", "repeat_max_days", "repeat_note",
-                    "label_status", "label_products", "sources", "infusion_hours_min",
-                    "infusion_hours_max", "infusion_hours_sources", "days_note", "population"})
-    indication = f.text("indication")
-    if indication not in indications:
-        f.fail(f"unknown indication {indication!r}", "indication")
-    course = f.number("course_g_per_kg", None, minimum=0, exclusive_minimum=True)
-    dose_range = _pair(f, "dose_range_g_per_kg")
-    if course is None and dose_range is None:
-        f.fail("give course_g_per_kg, dose_range_g_per_kg or both")
-    days = f.integer("days", minimum=1)
-    days_min = f.integer("days_min", days, minimum=1)
-    days_max = f.integer("days_max", days, minimum=1)
-    if not days_min <= days <= days_max:
-        f.fail("days must lie between days_min and days_max", "days")
-    label_products = f.text_list("label_products", [], non_empty=False)
-    for pid in label_products:
-        if pid not in products:
-            f.fail(f"unknown product {pid!r}", "label_products")
+def _regimen(r: dict) -> Regimen:
+    days = r["days"]
+    pair = r.get("dose_range_g_per_kg")
     hours = None
-    hours_sources: tuple[str, ...] = ()
-    if f.has("infusion_hours_min"):
-        hours = (f.number("infusion_hours_min", minimum=0, exclusive_minimum=True),
-                 f.number("infusion_hours_max", minimum=0, exclusive_minimum=True))
-        if hours[0] > hours[1]:
-            f.fail("infusion_hours_min is above infusion_hours_max", "infusion_hours_min")
-        hours_sources = f.source_keys("infusion_hours_sources", sources)
+    if "infusion_hours_min" in r:
+        hours = (r["infusion_hours_min"], r["infusion_hours_max"])
     return Regimen(
-        id=f.text("id"), name=f.text("name"), indication=indication,
-        course_g_per_kg=course, dose_range_g_per_kg=dose_range,
-        days=days, days_min=days_min, days_max=days_max,
-        repeat_min_days=f.integer("repeat_min_days", None, minimum=1),
-        repeat_max_days=f.integer("repeat_max_days", None, minimum=1),
-        repeat_note=f.text("repeat_note", ""),
-        label_status=f.text("label_status", choices=("on-label", "off-label")),
-        label_products=tuple(label_products),
-        sources=f.source_keys("sources", sources),
+        id=r["id"], name=r["name"], indication=r["indication"],
+        course_g_per_kg=r.get("course_g_per_kg"),
+        dose_range_g_per_kg=None if pair is None else (pair[0], pair[1]),
+        days=days, days_min=r.get("days_min", days), days_max=r.get("days_max", days),
+        repeat_min_days=r.get("repeat_min_days"),
+        repeat_max_days=r.get("repeat_max_days"),
+        repeat_note=r.get("repeat_note", ""),
+        label_status=r["label_status"],
+        label_products=tuple(r.get("label_products", ())),
+        sources=tuple(r["sources"]),
         infusion_hours=hours,
-        infusion_hours_sources=hours_sources,
-        days_note=f.text("days_note", ""),
-        population=f.text("population", "any", choices=("any", "children")),
+        infusion_hours_sources=tuple(r["infusion_hours_sources"]) if hours else (),
+        days_note=r.get("days_note", ""),
+        population=r.get("population", "any"),
     )
 
 
-def _range(f: Fields) -> Range:
-    values = {k: f.number(k, None) for k in ("hard_min", "hard_max", "soft_min", "soft_max")}
-    if not f.has("basis") and not f.has("sources"):
-        f.fail("each limit needs sources or basis = \"local policy default\"")
-    lo, hi = values["hard_min"], values["hard_max"]
-    for k in ("soft_min", "soft_max"):
-        v = values[k]
-        if v is not None and ((lo is not None and v < lo) or (hi is not None and v > hi)):
-            f.fail("soft limit lies outside the hard limits", k)
-    return Range(**values, basis=f.text("basis", "sourced"), note=f.text("note", ""))
+def _range(t: dict) -> Range:
+    return Range(hard_min=t.get("hard_min"), hard_max=t.get("hard_max"), soft_min=t.get("soft_min"),
+                 soft_max=t.get("soft_max"), basis=t.get("basis", "sourced"), note=t.get("note", ""))
 
 
-def _limits(top: Fields, sources: dict[str, str], indications: dict | None = None) -> Limits:
-    indications = indications or {}
-    for name in ("daily_dose_g_per_kg", "course_dose_g_per_kg", "dosing_weight", "vial_rounding",
-                 "weight_change", "pump", "first_infusion", "fluid_load"):
-        t = top.table(name)
-        if t.has("sources"):
-            t.source_keys("sources", sources)
-    dw = top.table("dosing_weight")
-    vr = top.table("vial_rounding")
-    td = top.table("titration_default")
-    wc = top.table("weight_change")
-    wc.unknown_keys({"notify_prescriber_percent", "sources", "note"})
-    pump = top.table("pump")
-    pump.unknown_keys({"max_rate_ml_per_h", "basis", "sources", "note"})
-    if not pump.has("basis") and not pump.has("sources"):
-        pump.fail("needs sources or basis = \"local policy default\"")
-    fi = top.table("first_infusion")
-    fi.unknown_keys({"basis", "sources", "note"})
-    age = top.table("age")
-    age.unknown_keys({"adult_years", "adult_sources", "renal_risk_over_years", "renal_sources", "note"})
-    fl = top.table("fluid_load")
-    fl.unknown_keys({"soft_max_ml_per_kg_day", "applies_up_to_kg", "basis", "sources", "note"})
-    if not fl.has("basis") and not fl.has("sources"):
-        fl.fail("needs sources or basis = \"local policy default\"")
-    exempt = dw.text_list("actual_weight_indications", [], non_empty=False)
-    for ind in exempt:
-        if ind not in indications:
-            dw.fail(f"unknown indication {ind!r}", "actual_weight_indications")
-    if exempt or dw.has("actual_weight_sources"):
-        dw.source_keys("actual_weight_sources", sources)
-    if dw.has("pregnancy_sources"):
-        dw.source_keys("pregnancy_sources", sources)
+def _limits(top: dict) -> Limits:
+    dw, pump, age, fl = top["dosing_weight"], top["pump"], top["age"], top["fluid_load"]
     return Limits(
-        weight_kg=_range(top.table("weight_kg")),
-        weight_change_notify_percent=wc.number("notify_prescriber_percent", minimum=0, exclusive_minimum=True,
-                                               maximum=100),
-        height_cm=_range(top.table("height_cm")),
-        daily_dose_g_per_kg=_range(top.table("daily_dose_g_per_kg")),
-        course_dose_g_per_kg=_range(top.table("course_dose_g_per_kg")),
-        days=_range(top.table("days")),
-        user_max_rate_mg_kg_min=_range(top.table("user_max_rate_mg_kg_min")),
+        weight_kg=_range(top["weight_kg"]),
+        weight_change_notify_percent=top["weight_change"]["notify_prescriber_percent"],
+        height_cm=_range(top["height_cm"]),
+        daily_dose_g_per_kg=_range(top["daily_dose_g_per_kg"]),
+        course_dose_g_per_kg=_range(top["course_dose_g_per_kg"]),
+        days=_range(top["days"]),
+        user_max_rate_mg_kg_min=_range(top["user_max_rate_mg_kg_min"]),
         dosing_weight=DosingWeightRules(
-            ibw_base_height_in=dw.number("ibw_base_height_in", minimum=0, exclusive_minimum=True),
-            ibw_male_base_kg=dw.number("ibw_male_base_kg", minimum=0, exclusive_minimum=True),
-            ibw_female_base_kg=dw.number("ibw_female_base_kg", minimum=0, exclusive_minimum=True),
-            ibw_kg_per_inch=dw.number("ibw_kg_per_inch", minimum=0, exclusive_minimum=True),
-            adjusted_factor=dw.number("adjusted_factor", minimum=0, maximum=1),
-            obesity_bmi_threshold=dw.number("obesity_bmi_threshold", minimum=15, maximum=60),
-            obesity_threshold_inclusive=dw.boolean("obesity_threshold_inclusive"),
-            actual_weight_indications=tuple(exempt),
-            actual_weight_reason=dw.text("actual_weight_reason", ""),
-            pregnancy_note=dw.text("pregnancy_note", ""),
+            ibw_base_height_in=dw["ibw_base_height_in"],
+            ibw_male_base_kg=dw["ibw_male_base_kg"],
+            ibw_female_base_kg=dw["ibw_female_base_kg"],
+            ibw_kg_per_inch=dw["ibw_kg_per_inch"],
+            adjusted_factor=dw["adjusted_factor"],
+            obesity_bmi_threshold=dw["obesity_bmi_threshold"],
+            obesity_threshold_inclusive=dw["obesity_threshold_inclusive"],
+            actual_weight_indications=tuple(dw.get("actual_weight_indications", ())),
+            actual_weight_reason=dw.get("actual_weight_reason", ""),
+            pregnancy_note=dw.get("pregnancy_note", ""),
         ),
-        vial_rounding_tolerance_percent=vr.number("tolerance_percent", minimum=0, maximum=50),
-        titration_method=td.text("method", choices=("double",)),
-        titration_step_minutes=td.number("step_minutes", minimum=1),
-        pump_max_ml_per_h=pump.number("max_rate_ml_per_h", minimum=0, exclusive_minimum=True),
-        pump_note=pump.text("note", ""),
-        first_infusion_policy_note=fi.text("note"),
+        vial_rounding_tolerance_percent=top["vial_rounding"]["tolerance_percent"],
+        titration_method=top["titration_default"]["method"],
+        titration_step_minutes=top["titration_default"]["step_minutes"],
+        pump_max_ml_per_h=pump["max_rate_ml_per_h"],
+        pump_note=pump.get("note", ""),
+        first_infusion_policy_note=top["first_infusion"]["note"],
         age=AgeRules(
-            adult_years=age.number("adult_years", minimum=1, maximum=30),
-            renal_risk_over_years=age.number("renal_risk_over_years", minimum=18, maximum=120),
-            adult_sources=age.source_keys("adult_sources", sources),
-            renal_sources=age.source_keys("renal_sources", sources),
+            adult_years=age["adult_years"],
+            renal_risk_over_years=age["renal_risk_over_years"],
+            adult_sources=tuple(age["adult_sources"]),
+            renal_sources=tuple(age["renal_sources"]),
         ),
         fluid_load=FluidLoad(
-            soft_max_ml_per_kg_day=fl.number("soft_max_ml_per_kg_day", minimum=0, exclusive_minimum=True),
-            applies_up_to_kg=fl.number("applies_up_to_kg", minimum=0, exclusive_minimum=True),
-            basis=fl.text("basis", "sourced"),
-            note=fl.text("note", ""),
+            soft_max_ml_per_kg_day=fl["soft_max_ml_per_kg_day"],
+            applies_up_to_kg=fl["applies_up_to_kg"],
+            basis=fl.get("basis", "sourced"),
+            note=fl.get("note", ""),
         ),
     )
 
 
-def _unique(items, what: str, file: str) -> dict:
-    result = {}
-    for item in items:
-        if item.id in result:
-            raise ResourceError(f"{file}: {what} id {item.id!r} appears twice")
-        result[item.id] = item
-    return result
+def _ids(data: Any, table: str) -> set[str]:
+    """The ids of a file's [[table]] entries (for the other files' rules; never fails)."""
+    items = data.get(table) if isinstance(data, dict) else None
+    return {x.get("id") for x in items if isinstance(x, dict)} if isinstance(items, list) else set()
+
+
+def _keys(data: Any, table: str) -> set[str]:
+    found = data.get(table) if isinstance(data, dict) else None
+    return set(found) if isinstance(found, dict) else set()
 
 
 @lru_cache(maxsize=1)
 def load_catalogue() -> Catalogue:
     """Load and validate products, regimens and limits (cached for the process)."""
-    reg_data, reg_file = load_toml("regimens.toml")
-    reg_top = Fields(reg_data, reg_file)
-    indications_table = reg_top.table("indications")
-    indications = {k: indications_table.text(k) for k in indications_table.data}
+    reg, reg_file = load_toml("regimens.toml")
+    prod, prod_file = load_toml("products.toml")
+    lim, lim_file = load_toml("limits.toml")
+    known = {"indications": _keys(reg, "indications"), "products": _ids(prod, "product")}
+    validate("products.toml", prod, prod_file, **known)
+    validate("regimens.toml", reg, reg_file, **known)
+    validate("limits.toml", lim, lim_file, **known)
 
-    prod_data, prod_file = load_toml("products.toml")
-    prod_top = Fields(prod_data, prod_file)
-    prod_sources = prod_top.sources_table()
-    common = tuple(_contraindications(prod_top, "common_contraindication", prod_sources))
-    products = _unique((_product(f, prod_sources, indications, common) for f in prod_top.tables("product")),
-                       "product", prod_file)
-
-    reg_sources = reg_top.sources_table()
-    regimens = _unique((_regimen(f, reg_sources, indications, products)
-                        for f in reg_top.tables("regimen")), "regimen", reg_file)
-
-    lim_data, lim_file = load_toml("limits.toml")
-    lim_top = Fields(lim_data, lim_file)
-    limits = _limits(lim_top, lim_top.sources_table(), indications)
-
-    return Catalogue(products=products, regimens=regimens, indications=indications,
-                     limits=limits, sources={**prod_sources, **reg_sources})
+    common = _contraindications(prod.get("common_contraindication", ()))
+    products = {p["id"]: _product(p, common) for p in prod["product"]}
+    regimens = {r["id"]: _regimen(r) for r in reg["regimen"]}
+    return Catalogue(products=products, regimens=regimens, indications=dict(reg["indications"]),
+                     limits=_limits(lim), sources={**prod["sources"], **reg["sources"]})

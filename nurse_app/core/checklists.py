@@ -6,25 +6,24 @@ rewrites what a nurse documented.  Released versions are never edited in place; 
 version is a new file (``<id>-v<version>.toml``) and old files stay, so an old visit can
 still be shown against the template it used.
 
-Everything is validated on load (types, unique ids, known source keys, UNVERIFIED items
-without sources) and a broken file raises :class:`ResourceError` naming the file and
-the field.  Nothing here knows about Qt or SQLite.
+Everything is validated on load against :class:`nurse_app.core.resource_models.ChecklistFile`
+(types, unique ids, known source keys, UNVERIFIED items without sources) and a broken file
+raises :class:`ResourceError` naming the file and the field.  Nothing here knows about Qt or
+SQLite.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any, Mapping, Sequence
 
 from nurse_app.core.errors import InputError, ResourceError
-from nurse_app.core.resources import Fields, load_toml, resource_path
+from nurse_app.core.resources import load_toml, resource_path, validate
 
 FOLDER = "checklists"
 DEFAULT_TEMPLATE_ID = "ivig-home-visit"
-_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 # Answers a nurse can give to an item.  Unanswered items have no answer at all.
 DONE, NOT_DONE, NOT_APPLICABLE = "done", "not_done", "not_applicable"
@@ -155,103 +154,31 @@ class ChecklistTemplate:
         raise InputError(f"The checklist {self.title!r} has no phase {phase_id!r}.", field="phase")
 
 
-def _slug(f: Fields, key: str) -> str:
-    value = f.text(key)
-    if not _ID.match(value):
-        f.fail(f"expected lower-case letters, digits and dashes, got {value!r}", key)
-    return value
+def _unlock(u: dict | None) -> Unlock | None:
+    if u is None:
+        return None
+    return Unlock(u["after"], u["minutes"], tuple(u.get("sources", ())))
 
 
-def _product_kinds() -> frozenset[str]:
-    """Kinds a condition may name: caution and contraindication kinds of the catalogue."""
-    from nurse_app.core import catalogue
-    return frozenset(catalogue.CAUTION_KINDS) | frozenset(catalogue.CONTRAINDICATION_KINDS)
-
-
-def _condition(f: Fields) -> Condition:
-    from nurse_app.core.dosing import RISKS
-    f.unknown_keys({"product_kinds", "risks"})
-    kinds = tuple(f.text_list("product_kinds", [], non_empty=False))
-    risks = tuple(f.text_list("risks", [], non_empty=False))
-    known = _product_kinds()
-    for kind in kinds:
-        if kind not in known:
-            f.fail(f"unknown product kind {kind!r}; expected one of {', '.join(sorted(known))}", "product_kinds")
-    for risk in risks:
-        if risk not in RISKS:
-            f.fail(f"unknown risk {risk!r}; expected one of {', '.join(RISKS)}", "risks")
-    if not kinds and not risks:
-        f.fail("a condition needs product_kinds or risks")
-    return Condition(kinds, risks)
-
-
-def _unlock(f: Fields, sources: dict[str, str]) -> Unlock:
-    f.unknown_keys({"after", "minutes", "sources"})
-    after = f.text("after", choices=UNLOCK_AFTER)
-    raw = f.data.get("minutes")
-    if raw == OBSERVATION:
-        if f.has("sources"):
-            f.fail("the observation period is sourced in resources/monitoring.toml; give no sources here",
-                   "sources")
-        return Unlock(after, OBSERVATION)
-    if isinstance(raw, str):
-        f.fail(f"expected a number of minutes or {OBSERVATION!r}, got {raw!r}", "minutes")
-    minutes = f.number("minutes", minimum=1, maximum=24 * 60)
-    keys = f.source_keys("sources", sources, non_empty=False) if f.has("sources") else []
-    if not keys:
-        f.fail("a time gate needs the source of its minutes (a [sources] key)", "sources")
-    return Unlock(after, minutes, tuple(keys))
-
-
-def _item(f: Fields, phase_id: str, sources: dict[str, str]) -> ChecklistItem:
-    f.unknown_keys({"id", "text", "required", "help", "sources", "unverified", "when", "agency_policy",
-                    "unlock"})
-    keys = f.source_keys("sources", sources, non_empty=False)
-    unverified = f.boolean("unverified", False)
-    agency_policy = f.boolean("agency_policy", False)
-    if not keys and not unverified and not agency_policy:
-        f.fail("an item without sources must be marked unverified = true", "sources")
-    help_text = f.text("help")
-    if unverified and "UNVERIFIED" not in help_text:
-        f.fail("an unverified item must say UNVERIFIED in its help text", "help")
-    return ChecklistItem(id=_slug(f, "id"), text=f.text("text"), required=f.boolean("required"),
-                         help=help_text, sources=tuple(keys), unverified=unverified,
-                         phase_id=phase_id, when=_condition(f.table("when")) if f.has("when") else None,
-                         agency_policy=agency_policy,
-                         unlock=_unlock(f.table("unlock"), sources) if f.has("unlock") else None)
+def _item(it: dict, phase_id: str) -> ChecklistItem:
+    when = it.get("when")
+    return ChecklistItem(id=it["id"], text=it["text"], required=it["required"], help=it["help"],
+                         sources=tuple(it.get("sources", ())), unverified=it.get("unverified", False),
+                         phase_id=phase_id,
+                         when=None if when is None else Condition(tuple(when.get("product_kinds", ())),
+                                                                  tuple(when.get("risks", ()))),
+                         agency_policy=it.get("agency_policy", False), unlock=_unlock(it.get("unlock")))
 
 
 def _parse(relative: str) -> ChecklistTemplate:
     data, file = load_toml(relative)
-    top = Fields(data, file)
-    top.unknown_keys({"schema_version", "id", "version", "title", "released", "sources", "source_class", "phase"})
-    top.integer("schema_version", minimum=1, maximum=1)
-    sources = top.sources_table()
-    template_id = _slug(top, "id")
-    version = top.integer("version", minimum=1)
-    expected_name = f"{template_id}-v{version}.toml"
-    if not relative.endswith("/" + expected_name):
-        top.fail(f"the file must be named {expected_name} (id and version)")
-    phases = []
-    seen_items: set[str] = set()
-    seen_phases: set[str] = set()
-    for pf in top.tables("phase"):
-        pf.unknown_keys({"id", "title", "item"})
-        phase_id = _slug(pf, "id")
-        if phase_id in seen_phases:
-            pf.fail(f"phase id {phase_id!r} appears twice", "id")
-        seen_phases.add(phase_id)
-        items = []
-        for itf in pf.tables("item"):
-            item = _item(itf, phase_id, sources)
-            if item.id in seen_items:
-                itf.fail(f"item id {item.id!r} appears twice in the template", "id")
-            seen_items.add(item.id)
-            items.append(item)
-        phases.append(ChecklistPhase(id=phase_id, title=pf.text("title"), items=tuple(items)))
-    return ChecklistTemplate(id=template_id, version=version, title=top.text("title"),
-                             phases=tuple(phases), sources=sources, file=file,
-                             source_classes=top.source_classes(sources))
+    validate("checklist", data, file, file_name=relative.rsplit("/", 1)[-1])
+    phases = tuple(ChecklistPhase(id=p["id"], title=p["title"],
+                                  items=tuple(_item(it, p["id"]) for it in p["item"]))
+                   for p in data["phase"])
+    return ChecklistTemplate(id=data["id"], version=data["version"], title=data["title"],
+                             phases=phases, sources=dict(data["sources"]), file=file,
+                             source_classes=dict(data["source_class"]))
 
 
 @lru_cache(maxsize=1)

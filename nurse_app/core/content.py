@@ -32,6 +32,8 @@ CONTENT_SETS: tuple[ContentSet, ...] = (
                lambda m: f"every {m.at_max_rate_every_minutes:g} min at the maximum rate"),
     ContentSet("Schedule and follow-up rules", "nurse_app.core.schedule:load_followups",
                lambda f: f"{len(f.rules)} rules, tolerance {f.tolerance_days} days"),
+    ContentSet("Verification record", "nurse_app.core.content_report:verification_counts",
+               lambda v: f"{v.get('items', 0)} re-checked items" if v else "none in this installation"),
 )
 
 
@@ -80,8 +82,10 @@ def _loader_sources() -> list[bytes]:
     """Source of the modules that validate content (absent in a frozen build)."""
     import importlib.util
     sources = []
-    for content in CONTENT_SETS:
-        spec = importlib.util.find_spec(content.loader.split(":")[0])
+    modules = [content.loader.split(":")[0] for content in CONTENT_SETS]
+    modules += ["nurse_app.core.resource_models", "nurse_app.core.resources", "nurse_app.core.policy"]
+    for module in modules:
+        spec = importlib.util.find_spec(module)
         origin = getattr(spec, "origin", None)
         if origin and origin.endswith(".py"):
             try:
@@ -144,10 +148,14 @@ def check_content() -> bool:
     if policy_digest:
         import hashlib
         fingerprint = hashlib.sha256(f"{fingerprint}\0policy\0{policy_digest}".encode()).hexdigest()
+    from nurse_app.core.resources import trust_validated_content
     stamps = _stamp_files()
     for stamp in stamps:
         try:
             if stamp.read_text(encoding="ascii").strip() == fingerprint:
+                # The loaders skip their per-file validation for this content (and this policy):
+                # a normal start never imports the validation models.
+                trust_validated_content(policy_digest)
                 return False
         except (OSError, UnicodeDecodeError):
             continue

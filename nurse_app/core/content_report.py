@@ -506,12 +506,12 @@ def build_report(approval: dict | None = None, today: _dt.date | None = None) ->
 
 def verification_counts() -> dict[str, int]:
     """How the reference pack's UNVERIFIED items fared when re-checked (resources/verification.toml)."""
-    from nurse_app.core.resources import read_toml
-    try:
-        data, _ = read_toml("verification.toml")
-    except Exception:  # noqa: BLE001 - an installation without the record simply has no counts
-        return {}
-    entries = data.get("item", [])
+    from nurse_app.core.resources import read_toml, resource_path, validate
+    if not resource_path("verification.toml").is_file():
+        return {}                      # an installation without the record simply has no counts
+    data, name = read_toml("verification.toml")
+    validate("verification.toml", data, name)
+    entries = data["item"]
     counts = {"items": len(entries), "confirmed": 0, "partly": 0, "unverified": 0, "data_changed": 0}
     for e in entries:
         counts[e.get("status", "unverified")] = counts.get(e.get("status", "unverified"), 0) + 1

@@ -31,8 +31,8 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from nurse_app.core.errors import ResourceError
-from nurse_app.core.resources import (PATIENT_SOURCE_CLASSES, SOURCE_CLASS_NAMES, SOURCE_CLASSES, Fields,
-                                      nurse_source_wording, resource_path)
+from nurse_app.core.resources import (PATIENT_SOURCE_CLASSES, SOURCE_CLASS_NAMES, nurse_source_wording, resource_path,
+                                      validate)
 
 REQUIRED_SECTIONS = (
     "What it is",
@@ -50,14 +50,9 @@ EMERGENCY_HEADING = "Call 911 if"
 # (issue 9: trouble breathing, throat or lip swelling; an item that says "call 911").
 EMERGENCY_SIGNS = re.compile(r"\b(breath\w*|throat|lips?|tongue|911)\b", re.IGNORECASE)
 
-FRONT_MATTER_KEYS = {"id", "title", "aliases", "icd10", "last_reviewed", "regimens", "related",
-                     "sources"}
-SOURCE_KEYS = {"key", "class", "citation", "url"}
-
+# The front matter's fields (keys, ICD-10 and source-key shapes) are checked by
+# nurse_app.core.resource_models.GuideFrontMatter.
 GUIDE_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-SOURCE_KEY = re.compile(r"^[A-Z]{1,3}\d{1,3}$")
-# ICD-10 / ICD-10-CM shape: letter, two characters, optional dot and 1 to 4 more.
-ICD10 = re.compile(r"^[A-Z]\d[0-9A-Z](?:\.[0-9A-Z]{1,4})?$")
 # "[S1]", "[S1, S2]" or "[S1; S3]" -- not followed by "(" (that would be a link).
 CITATION = re.compile(r"\[((?:[A-Z]{1,3}\d{1,3})(?:\s*[,;]\s*[A-Z]{1,3}\d{1,3})*)\](?!\()")
 _CITATION_AND_SPACE = re.compile(r"\s*" + CITATION.pattern)
@@ -474,31 +469,15 @@ def _links(markdown: str) -> Iterator[str]:
                 yield str(child.attrGet("href") or "")
 
 
-def _front_matter(top: Fields, name: str) -> dict:
-    top.unknown_keys(FRONT_MATTER_KEYS)
-    reviewed = top.data.get("last_reviewed")
-    if not isinstance(reviewed, _dt.date) or isinstance(reviewed, _dt.datetime):
-        top.fail(f"expected a TOML date such as 2026-11-24, got {reviewed!r}", "last_reviewed")
-    icd10 = top.text_list("icd10")
-    for code in icd10:
-        if not ICD10.match(code):
-            top.fail(f"{code!r} does not look like an ICD-10 code (e.g. M33.10)", "icd10")
-    sources = []
-    for f in top.tables("sources"):
-        f.unknown_keys(SOURCE_KEYS)
-        key = f.text("key")
-        if not SOURCE_KEY.match(key):
-            f.fail(f"expected a short key such as S1, got {key!r}", "key")
-        if any(s.key == key for s in sources):
-            f.fail(f"source key {key!r} is used twice", "key")
-        sources.append(Source(key, f.text("citation"), f.text("url", None),
-                              f.text("class", choices=SOURCE_CLASSES)))
-    return dict(id=top.text("id"), title=top.text("title"),
-                aliases=tuple(top.text_list("aliases", [], non_empty=False)),
-                icd10=tuple(icd10), last_reviewed=reviewed,
-                regimens=tuple(top.text_list("regimens", [], non_empty=False)),
-                related=tuple(top.text_list("related", [], non_empty=False)),
-                sources=tuple(sources))
+def _front_matter(data: dict, name: str) -> dict:
+    validate("guide", data, name)
+    sources = tuple(Source(f["key"], f["citation"], f.get("url"), f["class"]) for f in data["sources"])
+    return dict(id=data["id"], title=data["title"],
+                aliases=tuple(data.get("aliases", ())),
+                icd10=tuple(data["icd10"]), last_reviewed=data["last_reviewed"],
+                regimens=tuple(data.get("regimens", ())),
+                related=tuple(data.get("related", ())),
+                sources=sources)
 
 
 def parse_guide(text: str, name: str, file_id: str, regimen_ids: Iterable[str]) -> Guide:
@@ -509,7 +488,7 @@ def parse_guide(text: str, name: str, file_id: str, regimen_ids: Iterable[str]) 
         data = tomllib.loads(front)
     except tomllib.TOMLDecodeError as exc:
         raise ResourceError(f"{name}: front matter is not valid TOML ({exc}).") from exc
-    fields = _front_matter(Fields(data, name), name)
+    fields = _front_matter(data, name)
     if fields["id"] != file_id:
         raise ResourceError(f"{name}: id {fields['id']!r} must equal the file name ({file_id!r}).")
     if not GUIDE_ID.match(file_id):

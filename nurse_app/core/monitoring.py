@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from nurse_app.core.resources import Fields, load_toml
+from nurse_app.core.resources import load_toml, validate
 
 
 @dataclass(frozen=True)
@@ -31,27 +31,21 @@ class MonitoringRules:
 @lru_cache(maxsize=1)
 def load_monitoring() -> MonitoringRules:
     data, name = load_toml("monitoring.toml")
-    top = Fields(data, name)
-    sources = top.sources_table()
-    v = top.table("vitals")
-    o = top.table("observation")
-    for table in (v, o):
-        table.source_keys("sources", sources)
-    after_end = v.number_list("after_end_minutes", minimum=0)
-    if len(after_end) != 2 or after_end[0] > after_end[1]:
-        v.fail("expected [earliest, latest]", "after_end_minutes")
+    validate("monitoring.toml", data, name)
+    v, o = data["vitals"], data["observation"]
+    lo, hi = v["after_end_minutes"]
     return MonitoringRules(
-        baseline=v.boolean("baseline"),
-        after_start_minutes=v.number("after_start_minutes", minimum=1),
-        before_each_rate_increase=v.boolean("before_each_rate_increase"),
-        at_max_rate_every_minutes=v.number("at_max_rate_every_minutes", minimum=5),
-        at_end=v.boolean("at_end"),
-        after_end_minutes=(after_end[0], after_end[1]),
-        window_minutes=v.number("window_minutes", minimum=0, maximum=30),
-        observation_minutes=o.number("minutes", minimum=0),
-        observation_first_infusion_minutes=o.number("first_infusion_minutes", minimum=0),
-        verified=top.boolean("verified"),
-        note=top.text("note"),
+        baseline=v["baseline"],
+        after_start_minutes=v["after_start_minutes"],
+        before_each_rate_increase=v["before_each_rate_increase"],
+        at_max_rate_every_minutes=v["at_max_rate_every_minutes"],
+        at_end=v["at_end"],
+        after_end_minutes=(lo, hi),
+        window_minutes=v["window_minutes"],
+        observation_minutes=o["minutes"],
+        observation_first_infusion_minutes=o["first_infusion_minutes"],
+        verified=data["verified"],
+        note=data["note"],
     )
 
 

@@ -23,7 +23,7 @@ from nurse_app.core import dosing
 from nurse_app.core.catalogue import Catalogue, load_catalogue
 from nurse_app.core.errors import InputError
 from nurse_app.core.formatting import fmt_number, fmt_qty
-from nurse_app.core.resources import Fields, load_toml
+from nurse_app.core.resources import load_toml
 
 
 @dataclass(frozen=True)
@@ -35,14 +35,12 @@ class DoseFloor:
 
 @lru_cache(maxsize=1)
 def dose_floor() -> DoseFloor:
-    """``[order_dose_floor]`` of ``resources/limits.toml`` (validated)."""
-    data, file = load_toml("limits.toml")
-    table = Fields(data, file).table("order_dose_floor")
-    table.unknown_keys({"min_g_per_kg", "basis", "sources", "note"})
-    if not table.has("basis") and not table.has("sources"):
-        table.fail("needs sources or a basis such as \"local policy default — confirm with your agency\"")
-    return DoseFloor(min_g_per_kg=table.number("min_g_per_kg", minimum=0, exclusive_minimum=True),
-                     basis=table.text("basis", "sourced"), note=table.text("note", ""))
+    """``[order_dose_floor]`` of ``resources/limits.toml`` (validated with the catalogue)."""
+    load_catalogue()                      # validates limits.toml, this table included
+    data, _file = load_toml("limits.toml")
+    table = data["order_dose_floor"]
+    return DoseFloor(min_g_per_kg=table["min_g_per_kg"], basis=table.get("basis", "sourced"),
+                     note=table.get("note", ""))
 
 
 def check_product(product_id: str, catalogue: Catalogue | None = None, field: str = "product_id"):

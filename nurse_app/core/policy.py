@@ -113,7 +113,10 @@ def policy_path() -> tuple[Path | None, bool]:
 def reload() -> None:
     """Forget the cached policy and every cached content loader (after the policy changes)."""
     import importlib
+
+    from nurse_app.core.resources import trust_validated_content
     load_policy.cache_clear()
+    trust_validated_content(None)        # content validated under another policy is not trusted
     for target in _LOADER_CACHES:
         module, name = target.split(":")
         try:

@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from nurse_app.core.errors import InputError
-from nurse_app.core.resources import Fields, load_toml
+from nurse_app.core.resources import load_toml, validate
 
 SEVERITY_ORDER = ("mild", "moderate", "severe")
 
@@ -68,39 +68,19 @@ class ReactionGuide:
 
 def parse_reactions(data: dict[str, Any], name: str) -> ReactionGuide:
     """Validate the parsed reactions file; raises ``ResourceError`` naming the file and field."""
-    top = Fields(data, name)
-    sources = top.sources_table()
+    validate("reactions.toml", data, name)
     severities = {}
-    for f in top.tables("severity"):
-        f.unknown_keys({"id", "title", "examples", "actions", "stop_infusion", "call_prescriber",
-                        "call_emergency", "sources"})
-        s = Severity(f.text("id", choices=SEVERITY_ORDER), f.text("title"), f.text("examples"),
-                     tuple(f.text_list("actions")), f.boolean("stop_infusion"),
-                     f.boolean("call_prescriber"), f.boolean("call_emergency"),
-                     f.source_keys("sources", sources))
-        severities[s.id] = s
-    for required in SEVERITY_ORDER:
-        if required not in severities:
-            top.fail(f"severity {required!r} is missing", "severity")
+    for s in data["severity"]:
+        severities[s["id"]] = Severity(s["id"], s["title"], s["examples"], tuple(s["actions"]),
+                                       s["stop_infusion"], s["call_prescriber"], s["call_emergency"],
+                                       tuple(s["sources"]))
     kinds = {}
-    for f in top.tables("kind"):
-        f.unknown_keys({"id", "title", "signs", "tiers", "tier_reason", "actions", "sources"})
-        kind_id = f.text("id")
-        if kind_id in kinds:
-            f.fail(f"kind {kind_id!r} is listed twice", "id")
-        if not f.has("tiers"):
-            f.fail("every kind must list the severities that fit it (tiers = [...])", "tiers")
-        tiers = f.text_list("tiers")
-        for tier in tiers:
-            if tier not in SEVERITY_ORDER:
-                f.fail(f"unknown severity {tier!r} (known: {', '.join(SEVERITY_ORDER)})", "tiers")
-        if len(set(tiers)) != len(tiers):
-            f.fail("a severity is listed twice", "tiers")
-        kinds[kind_id] = ReactionKind(
-            kind_id, f.text("title"), f.text("signs"), f.source_keys("sources", sources),
-            tuple(t for t in SEVERITY_ORDER if t in tiers), f.text("tier_reason"),
-            tuple(f.text_list("actions", [], non_empty=False)))
-    return ReactionGuide(severities, kinds, top.boolean("grading_verified"), top.text("grading_note"), sources)
+    for k in data["kind"]:
+        kinds[k["id"]] = ReactionKind(
+            k["id"], k["title"], k["signs"], tuple(k["sources"]),
+            tuple(t for t in SEVERITY_ORDER if t in k["tiers"]), k["tier_reason"],
+            tuple(k.get("actions", ())))
+    return ReactionGuide(severities, kinds, data["grading_verified"], data["grading_note"], dict(data["sources"]))
 
 
 @lru_cache(maxsize=1)

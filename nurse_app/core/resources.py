@@ -2,8 +2,9 @@
 
 The content ships inside the installed package as ``nurse_app.resources`` (see
 ``pyproject.toml``), so the same code works from a checkout, an editable install
-and a wheel.  :class:`Fields` wraps one TOML table and checks types and ranges,
-raising :class:`ResourceError` messages that name the file and the field path.
+and a wheel.  :func:`validate` checks a parsed file against its pydantic model
+(:mod:`nurse_app.core.resource_models`), raising :class:`ResourceError` messages that name
+the file and the field path.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import tomllib
 from importlib import resources as _ilr
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from nurse_app.core.errors import ResourceError
 
@@ -64,8 +65,6 @@ def read_toml(relative: str) -> tuple[dict[str, Any], str]:
         raise ResourceError(f"{name}: not UTF-8 text ({exc}).") from exc
 
 
-_MISSING = object()
-
 # Every source in resources/ carries one of these classes (issue 15).  The rule for choosing
 # one is written at the top of each resource file; when unsure a source is "secondary".
 SOURCE_CLASSES = ("label", "guideline", "peer-reviewed", "patient-org", "agency-policy", "secondary")
@@ -92,172 +91,38 @@ def nurse_source_wording(source_class: str) -> str:
     return SOURCE_CLASS_NAMES[source_class]
 
 
-class Fields:
-    """Typed, range-checked access to one table of a resource file.
+# The content fingerprint that passed in this process (resource root, policy digest), set by
+# the start-up check when it matched a recorded one: files with that content need no second
+# validation, so a normal start never imports the validation models (pydantic).
+_trusted: tuple[str, str] | None = None
 
-    ``Fields(data, "resources/products.toml", "product[3]")`` then
-    ``f.number("max_mg_kg_min", minimum=0)`` returns the value or raises a
-    :class:`ResourceError` such as ``resources/products.toml: product[3].max_mg_kg_min:
-    expected a number greater than 0, got "fast"``.
-    """
 
-    def __init__(self, data: Any, file: str, path: str = ""):
-        self.file = file
-        self.path = path
-        if not isinstance(data, dict):
-            self.fail("expected a table")
-        self.data: dict[str, Any] = data
+def trust_validated_content(policy_digest: str | None) -> None:
+    """Mark the content in ``resource_root()`` (with the policy of ``policy_digest``) as validated;
+    None forgets it (the policy changed, or a test points at other content)."""
+    global _trusted
+    _trusted = None if policy_digest is None else (str(resource_root()), policy_digest)
 
-    def where(self, key: str | None = None) -> str:
-        if key is None:
-            return self.path or "(top level)"
-        return f"{self.path}.{key}" if self.path else key
 
-    def fail(self, message: str, key: str | None = None) -> None:
-        raise ResourceError(f"{self.file}: {self.where(key)}: {message}")
+def _is_trusted() -> bool:
+    if _trusted is None or _trusted[0] != str(resource_root()):
+        return False
+    from nurse_app.core.policy import load_policy
+    return load_policy().digest == _trusted[1]
 
-    def has(self, key: str) -> bool:
-        return key in self.data
 
-    def _get(self, key: str, default: Any) -> Any:
-        if key in self.data:
-            return self.data[key]
-        if default is _MISSING:
-            self.fail("required field is missing", key)
-        return default
-
-    def text(self, key: str, default: Any = _MISSING, *, choices: tuple[str, ...] | None = None) -> Any:
-        value = self._get(key, default)
-        if value is default and key not in self.data:
-            return value
-        if not isinstance(value, str) or not value.strip():
-            self.fail(f"expected non-empty text, got {value!r}", key)
-        if choices is not None and value not in choices:
-            self.fail(f"expected one of {', '.join(choices)}, got {value!r}", key)
-        return value
-
-    def number(
-        self,
-        key: str,
-        default: Any = _MISSING,
-        *,
-        minimum: float | None = None,
-        maximum: float | None = None,
-        exclusive_minimum: bool = False,
-    ) -> Any:
-        value = self._get(key, default)
-        if value is default and key not in self.data:
-            return value
-        return self.check_number(value, key, minimum=minimum, maximum=maximum,
-                                 exclusive_minimum=exclusive_minimum)
-
-    def check_number(self, value: Any, key: str, *, minimum=None, maximum=None,
-                     exclusive_minimum: bool = False) -> float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            self.fail(f"expected a number, got {value!r}", key)
-        if value != value:  # NaN
-            self.fail("expected a number, got NaN", key)
-        if minimum is not None:
-            if exclusive_minimum and not value > minimum:
-                self.fail(f"expected a number greater than {minimum}, got {value!r}", key)
-            if not exclusive_minimum and not value >= minimum:
-                self.fail(f"expected a number of at least {minimum}, got {value!r}", key)
-        if maximum is not None and not value <= maximum:
-            self.fail(f"expected a number of at most {maximum}, got {value!r}", key)
-        return value
-
-    def integer(self, key: str, default: Any = _MISSING, *, minimum: int | None = None,
-                maximum: int | None = None) -> Any:
-        value = self._get(key, default)
-        if value is default and key not in self.data:
-            return value
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.fail(f"expected a whole number, got {value!r}", key)
-        return self.check_number(value, key, minimum=minimum, maximum=maximum)
-
-    def boolean(self, key: str, default: Any = _MISSING) -> Any:
-        value = self._get(key, default)
-        if value is default and key not in self.data:
-            return value
-        if not isinstance(value, bool):
-            self.fail(f"expected true or false, got {value!r}", key)
-        return value
-
-    def text_list(self, key: str, default: Any = _MISSING, *, non_empty: bool = True) -> Any:
-        value = self._get(key, default)
-        if value is default and key not in self.data:
-            return value
-        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-            self.fail(f"expected a list of texts, got {value!r}", key)
-        if non_empty and not value:
-            self.fail("expected at least one entry", key)
-        return list(value)
-
-    def number_list(self, key: str, default: Any = _MISSING, *, minimum: float | None = None,
-                    exclusive_minimum: bool = False) -> Any:
-        value = self._get(key, default)
-        if value is default and key not in self.data:
-            return value
-        if not isinstance(value, list) or not value:
-            self.fail(f"expected a non-empty list of numbers, got {value!r}", key)
-        return [self.check_number(v, f"{key}[{i}]", minimum=minimum,
-                                  exclusive_minimum=exclusive_minimum)
-                for i, v in enumerate(value)]
-
-    def table(self, key: str, default: Any = _MISSING) -> Any:
-        value = self._get(key, default)
-        if value is default and key not in self.data:
-            return value
-        return Fields(value, self.file, self.where(key))
-
-    def tables(self, key: str, *, non_empty: bool = True) -> Iterator["Fields"]:
-        value = self._get(key, _MISSING)
-        if not isinstance(value, list):
-            self.fail("expected a list of tables ([[...]])", key)
-        if non_empty and not value:
-            self.fail("expected at least one entry", key)
-        for i, item in enumerate(value):
-            yield Fields(item, self.file, f"{self.where(key)}[{i}]")
-
-    def sources_table(self, key: str = "sources") -> dict[str, str]:
-        """The file's ``[sources]`` table: citation key -> full citation.
-
-        Every key must also have a class in the ``[source_class]`` table (one of
-        :data:`SOURCE_CLASSES`); a source without one is refused.
-        """
-        table = self.table(key)
-        sources = {k: table.text(k) for k in table.data}
-        self.source_classes(sources)
-        return sources
-
-    def source_classes(self, sources: dict[str, str]) -> dict[str, str]:
-        """The ``[source_class]`` table, checked against ``sources``: key -> class."""
-        if "source_class" not in self.data:
-            self.fail("the [source_class] table is missing (every source needs a class: "
-                      + ", ".join(SOURCE_CLASSES) + ")")
-        classes = self.table("source_class")
-        for k in sources:
-            if k not in classes.data:
-                classes.fail(f"source {k!r} has no class (one of {', '.join(SOURCE_CLASSES)})")
-            classes.text(k, choices=SOURCE_CLASSES)
-        extra = sorted(set(classes.data) - set(sources))
-        if extra:
-            classes.fail(f"{', '.join(extra)}: not listed in [sources]")
-        return {k: classes.data[k] for k in sources}
-
-    def source_keys(self, key: str, known: dict[str, str], default: Any = _MISSING, *,
-                    non_empty: bool = True) -> tuple[str, ...]:
-        """A list of citation keys, each of which must be listed in ``known`` ([sources])."""
-        keys = self.text_list(key, default, non_empty=non_empty)
-        for k in keys:
-            if k not in known:
-                self.fail(f"source {k!r} is not listed in [sources]", key)
-        return tuple(keys)
-
-    def unknown_keys(self, allowed: set[str]) -> None:
-        extra = sorted(set(self.data) - allowed)
-        if extra:
-            self.fail(f"unknown field(s) {', '.join(extra)} (typo?)")
+def validate(kind: str, data: Any, file: str, **context: Any) -> None:
+    """Check one parsed content file against its model (:mod:`nurse_app.core.resource_models`);
+    raises :class:`ResourceError` naming the file and the field path.  ``context`` carries what
+    the rules need from other files (``indications``, ``products``, ``pump_max``...); the file's
+    own ``[sources]`` keys are added here.  Skipped when the start-up check already found this
+    content validated."""
+    if _is_trusted():
+        return
+    from nurse_app.core import resource_models
+    if isinstance(data, dict) and isinstance(data.get("sources"), dict):
+        context.setdefault("sources", set(data["sources"]))
+    resource_models.check(kind, data, file, **context)
 
 
 def resource_file(relative: str) -> Path:

@@ -33,7 +33,7 @@ from functools import lru_cache
 from typing import Any, Iterable, Mapping, Sequence
 
 from nurse_app.core.errors import InputError
-from nurse_app.core.resources import Fields, load_toml
+from nurse_app.core.resources import load_toml, validate
 
 PLANNED, DUE, DONE, PARTIAL, LATE, MISSED = "planned", "due", "done", "partial", "late", "missed"
 STATUSES = (PLANNED, DUE, DONE, PARTIAL, LATE, MISSED)
@@ -98,47 +98,16 @@ class FollowupSettings:
 
 def parse_followups(data: dict[str, Any], name: str) -> FollowupSettings:
     """Validate the parsed followups file; raises ``ResourceError`` naming the field."""
-    top = Fields(data, name)
-    top.unknown_keys({"schema_version", "sources", "source_class", "schedule", "rule"})
-    sources = top.sources_table()
-    sched = top.table("schedule")
-    sched.unknown_keys({"tolerance_days", "tolerance_note", "overdue_lookback_days"})
-    rules: list[FollowupRule] = []
-    for f in top.tables("rule"):
-        f.unknown_keys({"id", "kind", "title", "anchor", "start_days", "end_days", "every_course",
-                        "indications", "risk", "why", "questions", "advice", "escalate_if",
-                        "note", "unverified", "sources"})
-        rule_id = f.text("id")
-        if any(r.id == rule_id for r in rules):
-            f.fail(f"rule {rule_id!r} is listed twice", "id")
-        start, end = f.integer("start_days", minimum=-366, maximum=366), \
-            f.integer("end_days", minimum=-366, maximum=366)
-        if end < start:
-            f.fail("end_days is before start_days", "end_days")
-        questions = []
-        for q in f.tables("questions"):
-            q.unknown_keys({"id", "text", "answer"})
-            questions.append(Question(q.text("id"), q.text("text"),
-                                      q.text("answer", "yes-no", choices=("yes-no", "text"))))
-        ids = [q.id for q in questions]
-        if len(set(ids)) != len(ids):
-            f.fail("a question id is listed twice", "questions")
-        escalate = tuple(f.text_list("escalate_if", [], non_empty=False))
-        for e in escalate:
-            if e not in ids:
-                f.fail(f"escalate_if names {e!r}, which is not one of the questions", "escalate_if")
-        kind = f.text("kind")
-        if kind == COURSE_DAY:
-            f.fail(f"kind {COURSE_DAY!r} is the course itself, not a follow-up", "kind")
-        rules.append(FollowupRule(
-            rule_id, kind, f.text("title"), f.text("anchor", choices=ANCHORS), start, end,
-            f.boolean("every_course"), tuple(f.text_list("indications", [], non_empty=False)),
-            f.text("risk", None), f.text("why"), tuple(questions), f.text("advice"), escalate,
-            f.text("note", ""), f.boolean("unverified", False), f.source_keys("sources", sources)))
-    return FollowupSettings(sched.integer("tolerance_days", minimum=0, maximum=30),
-                            sched.text("tolerance_note"),
-                            sched.integer("overdue_lookback_days", minimum=1, maximum=366),
-                            tuple(rules), sources)
+    validate("followups.toml", data, name)
+    rules = tuple(FollowupRule(
+        r["id"], r["kind"], r["title"], r["anchor"], r["start_days"], r["end_days"], r["every_course"],
+        tuple(r.get("indications", ())), r.get("risk"), r["why"],
+        tuple(Question(q["id"], q["text"], q.get("answer", "yes-no")) for q in r["questions"]),
+        r["advice"], tuple(r.get("escalate_if", ())), r.get("note", ""), r.get("unverified", False),
+        tuple(r["sources"])) for r in data["rule"])
+    sched = data["schedule"]
+    return FollowupSettings(sched["tolerance_days"], sched["tolerance_note"], sched["overdue_lookback_days"],
+                            rules, dict(data["sources"]))
 
 
 @lru_cache(maxsize=1)

@@ -20,7 +20,7 @@ from typing import Any, Mapping, Sequence
 
 from nurse_app.core.errors import InputError
 from nurse_app.core.formatting import fmt_number, fmt_qty, fmt_range
-from nurse_app.core.resources import Fields, load_toml
+from nurse_app.core.resources import load_toml, validate
 
 LOCAL_POLICY = "local policy default"
 PUMP_MAX_FROM = "limits.toml pump.max_rate_ml_per_h"
@@ -62,51 +62,16 @@ class VitalFlag:
     message: str
 
 
-def _measure(f: Fields, sources: dict[str, str]) -> Measure:
-    f.unknown_keys({"id", "label", "unit", "min", "max", "range_basis", "range_sources",
-                    "range_note", "flag_low", "flag_high", "flag_change", "flag_change_percent",
-                    "flag_basis", "flag_sources", "flag_note", "max_from"})
-
-    def source_keys(key: str) -> tuple[str, ...]:
-        return f.source_keys(key, sources, [], non_empty=False)
-
-    lo = f.number("min")
-    if f.has("max_from"):
-        # One limit, one source: the pump/record maximum rate lives in limits.toml [pump], which
-        # the dose engine's ladder is capped at, so the record accepts every rate the plan proposes.
-        f.text("max_from", choices=(PUMP_MAX_FROM,))
-        if f.has("max"):
-            f.fail("give max or max_from, not both", "max")
-        from nurse_app.core.catalogue import load_catalogue
-        hi = load_catalogue().limits.pump_max_ml_per_h
-    else:
-        hi = f.number("max")
-    if not lo < hi:
-        f.fail("min must be below max", "min")
-    range_sources = source_keys("range_sources")
-    range_basis = f.text("range_basis", "sourced", choices=(LOCAL_POLICY,)) if f.has(
-        "range_basis") else "sourced"
-    if not range_sources and range_basis != LOCAL_POLICY:
-        f.fail(f'the range needs range_sources or range_basis = "{LOCAL_POLICY}"')
-    flags = {k: f.number(k, None) for k in ("flag_low", "flag_high")}
-    for key, value in flags.items():
-        if value is not None and not lo <= value <= hi:
-            f.fail("a flag threshold must lie inside min..max", key)
-    change = f.number("flag_change", None, minimum=0, exclusive_minimum=True)
-    change_pct = f.number("flag_change_percent", None, minimum=0, exclusive_minimum=True)
-    flag_sources = source_keys("flag_sources")
-    has_flags = any(v is not None for v in (*flags.values(), change, change_pct))
-    flag_basis = "sourced"
-    if f.has("flag_basis"):
-        flag_basis = f.text("flag_basis", choices=(LOCAL_POLICY,))
-    if has_flags and not flag_sources and flag_basis != LOCAL_POLICY:
-        f.fail(f'flags need flag_sources or flag_basis = "{LOCAL_POLICY}"')
+def _measure(m: dict, pump_max: float | None) -> Measure:
+    flag_sources = tuple(m.get("flag_sources", ()))
     return Measure(
-        id=f.text("id", choices=MEASURE_IDS), label=f.text("label"), unit=f.text("unit"),
-        minimum=lo, maximum=hi, range_basis=range_basis, range_sources=range_sources,
-        flag_low=flags["flag_low"], flag_high=flags["flag_high"], flag_change=change,
-        flag_change_percent=change_pct, flag_basis=flag_basis, flag_sources=flag_sources,
-        note=" ".join(n for n in (f.text("range_note", ""), f.text("flag_note", "")) if n),
+        id=m["id"], label=m["label"], unit=m["unit"],
+        minimum=m["min"], maximum=pump_max if "max_from" in m else m["max"],
+        range_basis=m.get("range_basis", "sourced"), range_sources=tuple(m.get("range_sources", ())),
+        flag_low=m.get("flag_low"), flag_high=m.get("flag_high"), flag_change=m.get("flag_change"),
+        flag_change_percent=m.get("flag_change_percent"), flag_basis=m.get("flag_basis", "sourced"),
+        flag_sources=flag_sources,
+        note=" ".join(n for n in (m.get("range_note", ""), m.get("flag_note", "")) if n),
     )
 
 
@@ -114,20 +79,15 @@ def _measure(f: Fields, sources: dict[str, str]) -> Measure:
 def vital_measures() -> dict[str, Measure]:
     """All measures from ``resources/vitals.toml``, validated (cached for the process)."""
     data, file = load_toml("vitals.toml")
-    top = Fields(data, file)
-    top.unknown_keys({"schema_version", "sources", "source_class", "measure"})
-    top.integer("schema_version", minimum=1, maximum=1)
-    sources = top.sources_table()
-    measures: dict[str, Measure] = {}
-    for mf in top.tables("measure"):
-        m = _measure(mf, sources)
-        if m.id in measures:
-            mf.fail(f"measure {m.id!r} appears twice", "id")
-        measures[m.id] = m
-    missing = [m for m in MEASURE_IDS if m not in measures]
-    if missing:
-        top.fail(f"missing measure(s) {', '.join(missing)}", "measure")
-    return measures
+    measures = data.get("measure") if isinstance(data, dict) else None
+    pump_max = None
+    if isinstance(measures, list) and any(isinstance(m, dict) and "max_from" in m for m in measures):
+        # One limit, one source: the pump/record maximum rate lives in limits.toml [pump], which
+        # the dose engine's ladder is capped at, so the record accepts every rate the plan proposes.
+        from nurse_app.core.catalogue import load_catalogue
+        pump_max = load_catalogue().limits.pump_max_ml_per_h
+    validate("vitals.toml", data, file, pump_max=pump_max)
+    return {m["id"]: _measure(m, pump_max) for m in data["measure"]}
 
 
 def measure(measure_id: str) -> Measure:

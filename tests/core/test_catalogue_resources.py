@@ -57,17 +57,17 @@ def test_unverified_figures_carry_the_mark():
 
 @pytest.mark.parametrize("file, edit, expected", [
     ("products.toml", lambda d: d["product"][0].__setitem__("concentration_percent", "ten"),
-     "resources/products.toml: product[0].concentration_percent: expected a number, got 'ten'"),
+     "resources/products.toml: product[0].concentration_percent: Input should be a valid number, got 'ten'"),
     ("products.toml", lambda d: d["product"][2]["rate"][0].__setitem__("max", -1),
-     "resources/products.toml: product[2].rate[0].max: expected a number greater than 0"),
+     "resources/products.toml: product[2].rate[0].max: Input should be greater than 0, got -1"),
     ("products.toml", lambda d: d["product"][0]["rate"][0].__setitem__("sources", ["P999"]),
-     "product[0].rate[0].sources: source 'P999' is not listed in [sources]"),
+     "product[0].rate[0].sources[0]: source 'P999' is not listed in [sources]"),
     ("products.toml", lambda d: d["product"][0]["vial"][0].__setitem__("ml", 99),
      "product[0].vial[0]: 1 g in 99 mL does not match the 10 % concentration"),
     ("products.toml", lambda d: d["product"][0].__setitem__("concentraton", 10),
-     "unknown field(s) concentraton (typo?)"),
+     "product[0].concentraton: unknown field (typo?)"),
     ("products.toml", lambda d: d["product"][1].__setitem__("id", "gamunex-c"),
-     "product id 'gamunex-c' appears twice"),
+     "product[1].id: product id 'gamunex-c' appears twice"),
     ("regimens.toml", lambda d: d["regimen"][0].__setitem__("indication", "flu"),
      "resources/regimens.toml: regimen[0].indication: unknown indication 'flu'"),
     ("regimens.toml", lambda d: d["regimen"][0].pop("days"),
@@ -75,7 +75,7 @@ def test_unverified_figures_carry_the_mark():
     ("limits.toml", lambda d: d["weight_kg"].__setitem__("soft_max", 500),
      "resources/limits.toml: weight_kg.soft_max: soft limit lies outside the hard limits"),
     ("limits.toml", lambda d: d["dosing_weight"].__setitem__("obesity_bmi_threshold", 3),
-     "dosing_weight.obesity_bmi_threshold: expected a number of at least 15"),
+     "dosing_weight.obesity_bmi_threshold: Input should be greater than or equal to 15, got 3"),
 ])
 def test_broken_file_names_file_and_field(broken, file, edit, expected):
     assert expected in broken(file, edit)

@@ -90,7 +90,7 @@ def test_a_source_without_a_valid_class_is_refused(monkeypatch, module, loader, 
         fn.cache_clear()
     message = str(info.value)
     assert f"resources/{target}" in message
-    assert {"no class": "has no class", "unknown class": "expected one of label",
+    assert {"no class": "has no class", "unknown class": "Input should be 'label', 'guideline'",
             "no table": "[source_class] table is missing"}[fault] in message
 
 

@@ -78,13 +78,13 @@ def _edit(path: Path, old: str, new: str) -> None:
 
 @pytest.mark.parametrize("old, new, message", [
     ('id = "two-identifiers"', 'id = "orders-reviewed"', "item id 'orders-reviewed' appears twice"),
-    ('sources = ["N6"]', 'sources = ["N999"]', "phase[1].item[0].sources: source 'N999' is not listed"),
+    ('sources = ["N6"]', 'sources = ["N999"]', "phase[1].item[0].sources[0]: source 'N999' is not listed"),
     ('sources = ["N6"]', "sources = []", "phase[1].item[0].sources: an item without sources must"),
-    ("required = true", 'required = "yes"', "phase[0].item[0].required: expected true or false"),
+    ("required = true", 'required = "yes"', "phase[0].item[0].required: Input should be a valid boolean, got 'yes'"),
     ("\nversion = 1", "\nversion = 2", "must be named ivig-home-visit-v2.toml"),
     ('help = "UNVERIFIED: the reference gives no source for this item; follow agency policy. The',
      'help = "The', "must say UNVERIFIED"),
-    ('title = "IV access"', 'title = "IV access"\ncolour = "red"', "unknown field(s) colour"),
+    ('title = "IV access"', 'title = "IV access"\ncolour = "red"', "colour: unknown field (typo?)"),
 ])
 def test_broken_template_names_file_and_field(fake_resources, old, new, message):
     _edit(fake_resources / "checklists" / "ivig-home-visit-v1.toml", old, new)
@@ -125,10 +125,14 @@ def test_the_unlock_key_is_validated_on_load(fake_resources):
     newest = max((fake_resources / "checklists").glob("ivig-home-visit-v*.toml"), key=lambda p: int(p.stem.split("v")[-1]))
     text = newest.read_text(encoding="utf-8")
     for old, new, message in (
-            ('after = "infusion-end"', 'after = "infusion-start"', "expected one of infusion-end"),
-            ('minutes = "observation"', 'minutes = "later"', "expected a number of minutes or 'observation'"),
-            ('minutes = "observation"', 'minutes = 20', "needs the source of its minutes"),
-            ('minutes = "observation"', 'minutes = "observation"\nsoon = true', "soon")):
+            ('after = "infusion-end"', 'after = "infusion-start"', r"unlock\.after: Input should be 'infusion-end'"),
+            ('minutes = "observation"', 'minutes = "later"', r"unlock\.minutes: expected a number of minutes or 'observation'"),
+            ('minutes = "observation"', 'minutes = 20', r"unlock\.sources: a time gate needs the source of its minutes"),
+            ('minutes = "observation"', 'minutes = "observation"\nsources = ["N37"]',
+             r"unlock\.sources: the observation period is sourced in resources/monitoring\.toml"),
+            ('minutes = "observation"', 'minutes = 0\nsources = ["N37"]',
+             r"unlock\.minutes: expected 1 to 1440 minutes, got 0$"),
+            ('minutes = "observation"', 'minutes = "observation"\nsoon = true', r"unlock\.soon: unknown field")):
         newest.write_text(text.replace("[phase.item.unlock]\n" + old, "[phase.item.unlock]\n" + new, 1)
                           if old.startswith("after") else text.replace("\n" + old + "\n", "\n" + new + "\n", 1),
                           encoding="utf-8")
@@ -198,7 +202,7 @@ def test_abnormal_values_are_flagged_against_limits_and_baseline():
 
 
 @pytest.mark.parametrize("old, new, message", [
-    ('id = "spo2"', 'id = "oxygen"', "expected one of"),
+    ('id = "spo2"', 'id = "oxygen"', "measure[5].id: Input should be 'temperature'"),
     ("flag_low = 92", "flag_low = 120", "a flag threshold must lie inside min..max"),
     ('range_basis = "local policy default"\nflag_low = 50', 'flag_low = 50',
      "the range needs range_sources"),

@@ -20,7 +20,6 @@ from visit_export_helpers import flat, read_pdf
 from nurse_app.core import checklists, lots
 from nurse_app.core.allergies import LISTED, NONE_KNOWN, NOT_RECORDED, allergies
 from nurse_app.core.catalogue import load_catalogue
-from nurse_app.core.resources import Fields
 from nurse_app.core.visit_logic import age_years
 from nurse_app.core.vitals import flag_series
 from nurse_app.core.errors import ResourceError
@@ -425,11 +424,18 @@ def test_iga_and_sorbitol_items_follow_the_product_kinds():
 
 
 def test_checklist_conditions_are_validated():
-    for bad, message in (({"product_kinds": ["maltose"]}, "unknown product kind"),
-                         ({"risks": ["kidney"]}, "unknown risk"), ({}, "needs product_kinds or risks"),
-                         ({"risk": ["renal"]}, "unknown field")):
-        with pytest.raises(ResourceError, match=message):
-            checklists._condition(Fields(bad, "resources/checklists/x.toml", "phase[0].item[0].when"))
+    import copy
+
+    from nurse_app.core.resources import read_toml, validate
+    data, file = read_toml("checklists/ivig-home-visit-v2.toml")
+    for bad, message in (({"product_kinds": ["maltose"]}, r"\.product_kinds\[0\]: Input should be 'renal-sucrose'"),
+                         ({"risks": ["kidney"]}, r"\.risks\[0\]: Input should be 'renal', 'thrombosis'"),
+                         ({}, ": a condition needs product_kinds or risks"),
+                         ({"risk": ["renal"]}, r"\.risk: unknown field")):
+        broken = copy.deepcopy(data)
+        broken["phase"][0]["item"][0]["when"] = bad
+        with pytest.raises(ResourceError, match=r"ivig-home-visit-v2.toml: phase\[0\]\.item\[0\]\.when" + message):
+            validate("checklist", broken, file, file_name="ivig-home-visit-v2.toml")
 
 
 def test_the_summary_says_when_the_order_changed_after_the_dose_was_worked_out(qtbot, store, tmp_path):
