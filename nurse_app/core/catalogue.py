@@ -248,7 +248,7 @@ class Catalogue:
 #
 # Each file is checked against its model (nurse_app.core.resource_models: types, ranges, unknown
 # keys, source keys, cross-field rules) by resources.validate, then built here from the plain
-# data.  The defaults below are the models' defaults (tests/test_resource_models.py builds the
+# data.  The defaults below are the models' defaults (tests/core/test_resource_models.py builds the
 # catalogue from the models' own output and compares).
 
 def _to_mg_kg_min(value: float, unit: str, conc_mg_ml: float) -> float:

@@ -10,7 +10,7 @@ from regimens.toml) are checked by the app: run ``nurse-app --selftest``.
     python -m nurse_app.core.resource_schema --write   # regenerate after changing a model
     python -m nurse_app.core.resource_schema --check   # exit 1 when a file is out of date
 
-``tests/test_resource_models.py`` fails when a checked-in schema differs from the models.
+``tests/core/test_resource_models.py`` fails when a checked-in schema differs from the models.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from nurse_app.core import resource_models, resource_schema
 from nurse_app.core.errors import ResourceError
 from nurse_app.core.resources import read_toml, resource_root
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 REAL = Path(str(resource_root()))
 
 
