@@ -219,3 +219,38 @@ def test_a_signed_visit_shows_no_empty_entry_form_on_the_lots_reactions_and_infu
         store.close()
     assert {k: v for k, v in shown.items() if k[0] == "signed" and v} == {}
     assert all(v for k, v in shown.items() if k[0] == "draft"), shown     # the draft keeps its forms
+
+
+def test_a_signed_visit_s_checklist_and_notes_do_not_invite_typing(qtbot, tmp_path, demo, monkeypatch):
+    """The signed checklist showed a row of grey answer buttons under "Reason or note (required
+    for 'not done')"; the signed notes said "saved as you type" over "Anything else about this visit…"."""
+    from PySide6.QtWidgets import QLabel, QPushButton
+    path, signed, draft = demo
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    store = Store.open(path)
+    window = MainWindow(store=store, settings=QSettings(str(tmp_path / "ui.ini"), QSettings.IniFormat))
+    qtbot.addWidget(window)
+    window.resize(1280, 720)
+    window.show()
+    seen = {}
+    try:
+        for label, visit in (("signed", signed), ("draft", draft)):
+            window.open_visit(visit)
+            page = window.visit_page
+            page.tabs.setCurrentWidget(page.checklist_tab)
+            settle(qtbot)
+            checklist = page.checklist_tab
+            seen[label, "buttons"] = sorted(b.text() for b in checklist.findChildren(QPushButton) if b.isVisible())
+            seen[label, "checklist note"] = checklist.note.placeholderText()
+            page.tabs.setCurrentWidget(page.notes_tab)
+            settle(qtbot)
+            notes = page.notes_tab
+            seen[label, "notes"] = (notes.editor.placeholderText(),
+                                    *(text.text() for text in notes.findChildren(QLabel) if text.isVisible()))
+    finally:
+        window.close()
+        store.close()
+    assert seen["signed", "buttons"] == [], seen
+    assert "required" not in seen["signed", "checklist note"]
+    assert not any("as you type" in t or "Anything else" in t for t in seen["signed", "notes"]), seen
+    assert "&Done" in seen["draft", "buttons"] and any("as you type" in t for t in seen["draft", "notes"])    # the draft's form

@@ -388,7 +388,9 @@ class ChecklistTab(QWidget):
     def set_read_only(self, read_only: bool) -> None:
         for b in (*self.buttons.values(), self.clear_button, self.phase_button):
             b.setEnabled(not read_only)
+            b.setVisible(not read_only)       # a signed checklist is a record, not a form with grey buttons
         self.note.setReadOnly(read_only)
+        self.note.setPlaceholderText("No note" if read_only else "Reason or note (required for 'not done')")
         self.note_keys.setVisible(not read_only)
         self._updating = True          # setFlags emits itemChanged: not an answer
         for child in self._rows():
