@@ -7,7 +7,7 @@ shown in the real main window at each size and checked with :func:`layout_check.
 
 import pytest
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from layout_check import problems
 from nurse_app.store import Store
@@ -133,3 +133,124 @@ def test_the_patient_list_grows_with_the_window(qtbot, tmp_path, demo):
         store.close()
     assert widths[(1920, 1080)] >= widths[(1280, 720)] + 200, widths
     assert cut == [], "names (or, at 1920×1080, indications) cut short"
+
+
+def _running_draft(store, signed_visit: int) -> int:
+    """A draft started an hour ago with its infusion running (the plan's first two steps given)."""
+    import datetime as dt
+    order = store.get_order(store.get_visit(signed_visit)["order_id"])
+    calc = store.get_visit(signed_visit)["calculation"]
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    visit = store.create_visit(order["patient_id"], order_id=order["id"], started_at=now - dt.timedelta(minutes=75),
+                               course_day=1, course_days=order["course_days"], weight_kg=70, calculation=calc)
+    for index, step in enumerate(calc["rate_steps"][:2]):
+        at = now - dt.timedelta(minutes=60) + dt.timedelta(minutes=step["start_min"])
+        store.add_infusion_event(visit, kind="start" if index == 0 else "rate_change",
+                                 rate_ml_h=round(step["ml_per_h"], 1), occurred_at=at)
+        store.add_vitals(visit, recorded_at=at, temperature_c=36.8, heart_rate=74, systolic_mmhg=124,
+                         diastolic_mmhg=78, respiratory_rate=16, spo2_percent=98,
+                         infusion_rate_ml_h=round(step["ml_per_h"], 1))
+    return visit
+
+
+def test_at_1280x720_the_infusion_tab_shows_every_plan_step_and_the_whole_vitals_sheet(
+        qtbot, tmp_path, demo, monkeypatch):
+    """The last look: the rate plan showed 2½ rows and scrolled, the flowsheet needed a
+    horizontal scroll bar (screens-2026-11-26)."""
+    import shutil
+    path, signed, _draft = demo
+    path = shutil.copy(path, tmp_path / "demo.db")          # the shared demo stays as it was
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    store = Store.open(path)
+    window = MainWindow(store=store, settings=QSettings(str(tmp_path / "ui.ini"), QSettings.IniFormat))
+    qtbot.addWidget(window)
+    try:
+        # the demo's signed visit stopped for a reaction (four plan steps), and a running draft on its order
+        signed = store.db.execute(
+            "SELECT v.id FROM visits v JOIN infusion_events e ON e.visit_id = v.id "
+            "WHERE v.status = 'signed' AND e.kind = 'stop' ORDER BY v.id LIMIT 1").fetchone()[0]
+        draft = _running_draft(store, signed)
+        window.resize(1280, 720)
+        window.show()
+        for visit in (draft, signed):
+            window.open_visit(visit)
+            tab = window.visit_page.infusion_tab
+            window.visit_page.tabs.setCurrentWidget(tab)
+            settle(qtbot)
+            plan, sheet = tab.plan, tab.sheet
+            assert plan.rowCount() >= 3
+            last = plan.visualRect(plan.model().index(min(plan.rowCount(), 6) - 1, 0))
+            assert last.bottom() <= plan.viewport().height(), \
+                f"visit {visit}: rate plan shows {plan.viewport().height()} px of {last.bottom()}"
+            assert sheet.horizontalScrollBar().maximum() == 0, f"visit {visit}: the vitals sheet scrolls sideways"
+    finally:
+        window.close()
+        store.close()
+
+
+def test_a_signed_visit_shows_no_empty_entry_form_on_the_lots_reactions_and_infusion_tabs(
+        qtbot, tmp_path, demo, monkeypatch):
+    """Read-only in normal contrast must not read as "fill me in": the signed visit's Reactions tab
+    showed the whole "Record a reaction" form (white fields, 0 mL/h), Lots an empty lot form, the
+    Infusion tab the rate controls and an empty vital-signs row."""
+    from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QLineEdit
+    path, signed, draft = demo
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    store = Store.open(path)
+    window = MainWindow(store=store, settings=QSettings(str(tmp_path / "ui.ini"), QSettings.IniFormat))
+    qtbot.addWidget(window)
+    window.resize(1280, 720)
+    window.show()
+    shown = {}
+    try:
+        for label, visit in (("signed", signed), ("draft", draft)):
+            window.open_visit(visit)
+            page = window.visit_page
+            for tab in (page.lots_tab, page.reactions_tab, page.infusion_tab):
+                page.tabs.setCurrentWidget(tab)
+                settle(qtbot)
+                shown[label, tab.objectName() or type(tab).__name__] = [
+                    w.objectName() or type(w).__name__
+                    for w in tab.findChildren(QWidget) if w.isVisible()
+                    and isinstance(w, (QLineEdit, QAbstractSpinBox, QComboBox))
+                    and not isinstance(w.parentWidget(), (QAbstractSpinBox, QComboBox))]
+    finally:
+        window.close()
+        store.close()
+    assert {k: v for k, v in shown.items() if k[0] == "signed" and v} == {}
+    assert all(v for k, v in shown.items() if k[0] == "draft"), shown     # the draft keeps its forms
+
+
+def test_a_signed_visit_s_checklist_and_notes_do_not_invite_typing(qtbot, tmp_path, demo, monkeypatch):
+    """The signed checklist showed a row of grey answer buttons under "Reason or note (required
+    for 'not done')"; the signed notes said "saved as you type" over "Anything else about this visit…"."""
+    from PySide6.QtWidgets import QLabel, QPushButton
+    path, signed, draft = demo
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    store = Store.open(path)
+    window = MainWindow(store=store, settings=QSettings(str(tmp_path / "ui.ini"), QSettings.IniFormat))
+    qtbot.addWidget(window)
+    window.resize(1280, 720)
+    window.show()
+    seen = {}
+    try:
+        for label, visit in (("signed", signed), ("draft", draft)):
+            window.open_visit(visit)
+            page = window.visit_page
+            page.tabs.setCurrentWidget(page.checklist_tab)
+            settle(qtbot)
+            checklist = page.checklist_tab
+            seen[label, "buttons"] = sorted(b.text() for b in checklist.findChildren(QPushButton) if b.isVisible())
+            seen[label, "checklist note"] = checklist.note.placeholderText()
+            page.tabs.setCurrentWidget(page.notes_tab)
+            settle(qtbot)
+            notes = page.notes_tab
+            seen[label, "notes"] = (notes.editor.placeholderText(),
+                                    *(text.text() for text in notes.findChildren(QLabel) if text.isVisible()))
+    finally:
+        window.close()
+        store.close()
+    assert seen["signed", "buttons"] == [], seen
+    assert "required" not in seen["signed", "checklist note"]
+    assert not any("as you type" in t or "Anything else" in t for t in seen["signed", "notes"]), seen
+    assert "&Done" in seen["draft", "buttons"] and any("as you type" in t for t in seen["draft", "notes"])    # the draft's form

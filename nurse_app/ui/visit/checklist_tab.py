@@ -79,7 +79,12 @@ class ChecklistTab(QWidget):
         self.note = QLineEdit()
         self.note.setObjectName("checklist_note")
         self.note.setAccessibleName("Reason or note for the selected item")
-        self.note.setPlaceholderText("Reason or note (required for 'not done'); Enter saves, Esc cancels")
+        # The keys are said beside the field, not in the placeholder: it was cut to "Enter saves, Es…"
+        # at 1280×720 and 1366×768.
+        self.note.setPlaceholderText("Reason or note (required for 'not done')")
+        self.note.setToolTip("Enter saves; Esc puts the saved note back")
+        self.note_keys = QLabel("<small>Enter saves · Esc cancels</small>")
+        self.note_keys.setObjectName("checklist_note_keys")
         # Enter saves the answer the reason is for; Escape puts the saved note back (one hand).
         self._pending: str | None = None        # the answer waiting for its reason
         self.note.returnPressed.connect(self._note_entered)
@@ -107,6 +112,7 @@ class ChecklistTab(QWidget):
         self.lock_text.setWordWrap(True)
         # Everything of variable height (the item's own text, its lock, its help) comes after them.
         details.body.addWidget(self.note)
+        details.body.addWidget(self.note_keys)
         details.body.addLayout(buttons)
         details.body.addWidget(self.phase_button)
         details.body.addWidget(self.error)
@@ -384,7 +390,10 @@ class ChecklistTab(QWidget):
     def set_read_only(self, read_only: bool) -> None:
         for b in (*self.buttons.values(), self.clear_button, self.phase_button):
             b.setEnabled(not read_only)
+            b.setVisible(not read_only)       # a signed checklist is a record, not a form with grey buttons
         self.note.setReadOnly(read_only)
+        self.note.setPlaceholderText("No note" if read_only else "Reason or note (required for 'not done')")
+        self.note_keys.setVisible(not read_only)
         self._updating = True          # setFlags emits itemChanged: not an answer
         for child in self._rows():
             flags = Qt.ItemIsEnabled | Qt.ItemIsSelectable

@@ -133,5 +133,7 @@ class EntryFormTab(QWidget):
         super().keyPressEvent(event)
 
     def set_read_only(self, read_only: bool) -> None:
+        # A signed visit shows what was recorded, not an empty form that looks fillable.
         self.form_box.setEnabled(not read_only)
+        self.form_box.setVisible(not read_only)
         self.removal.set_enabled(not read_only)

@@ -162,6 +162,8 @@ class InfusionTab(QWidget):
         self.plan.setFocusPolicy(Qt.NoFocus)          # display only: no Tab stop (it trapped Tab in its cells)
         self.plan.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
         self.plan.horizontalHeader().setStretchLastSection(True)
+        self.plan.verticalHeader().setDefaultSectionSize(self.plan.fontMetrics().height() + 6)
+        self.plan.verticalHeader().setSectionResizeMode(QHeaderView.Fixed)
         self.new_rate = RateBox()
         self.new_rate.setObjectName("new_rate")
         self.new_rate.setAccessibleName("New rate in mL/h")
@@ -234,7 +236,9 @@ class InfusionTab(QWidget):
         self.sheet = QTableWidget(0, len(VITAL_FIELDS) + 2)
         self.sheet.setObjectName("vitals_table")
         self.sheet.setAccessibleName("Vital signs flowsheet")
-        self.sheet.setHorizontalHeaderLabels(["Time"] + [h for _, _, h in VITAL_FIELDS] + ["Note"])
+        # "Temp\n°C": two-line headers, so the nine columns fit the pane at 1280×720 (no sideways scrolling)
+        self.sheet.setHorizontalHeaderLabels(["Time"] + [h.replace(" ", "\n", 1) for _, _, h in VITAL_FIELDS]
+                                             + ["Note"])
         self.sheet.verticalHeader().hide()
         self.sheet.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.sheet.setTabKeyNavigation(False)         # Tab leaves the flowsheet (arrows move in it)
@@ -344,10 +348,19 @@ class InfusionTab(QWidget):
                 item = QTableWidgetItem(text)
                 item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
                 self.plan.setItem(i, col, item)
+        self._fit_plan()
         self._fill_sheet()
         self._fill_timeline()
         self._tick()
         self.set_read_only(self.ctx.signed)
+
+    def _fit_plan(self) -> None:
+        """The rate plan asks for the height of all its steps (up to six), so at 1280×720 it is
+        not squeezed to two rows and a scroll bar beside the timeline."""
+        rows = min(self.plan.rowCount(), 6)
+        self.plan.setMinimumHeight(self.plan.horizontalHeader().sizeHint().height()
+                                   + rows * self.plan.verticalHeader().defaultSectionSize()
+                                   + 2 * self.plan.frameWidth())
 
     def _fill_sheet(self) -> None:
         self.sheet.setRowCount(len(self._vitals))
@@ -627,6 +640,10 @@ class InfusionTab(QWidget):
         self.clock.stop()
 
     def set_read_only(self, read_only: bool) -> None:
+        # A signed visit shows its record (plan, timeline, flowsheet), not controls and an empty
+        # reading form that look usable; hiding them also gives the plan and the sheet the room.
+        self.entry_box.setVisible(not read_only)
+        self.control_box.setVisible(not read_only)
         self.entry_box.setEnabled(not read_only)
         self.new_rate.setEnabled(not read_only)
         self.correct_button.setEnabled(not read_only)

@@ -16,6 +16,9 @@ SAVE_DELAY_MS = 500     # a short pause in typing saves
 
 
 class NotesTab(QWidget):
+    PROMPT = "Anything else about this visit: access, how the patient felt, what was agreed, who was called…"
+    INTRO = "Visit notes are saved as you type and printed on the visit summary."
+
     def __init__(self, ctx: VisitContext, parent=None):
         super().__init__(parent)
         self.setObjectName("notes_tab")
@@ -23,13 +26,12 @@ class NotesTab(QWidget):
         self.editor = QPlainTextEdit()
         self.editor.setObjectName("visit_notes")
         self.editor.setAccessibleName("Visit notes")
-        self.editor.setPlaceholderText("Anything else about this visit: access, how the patient felt, "
-                                       "what was agreed, who was called…")
+        self.editor.setPlaceholderText(self.PROMPT)
         self.editor.setTabChangesFocus(True)
         self.state = QLabel()
         self.state.setObjectName("notes_state")
         self.error = error_label("notes_error")
-        intro = QLabel("Visit notes are saved as you type and printed on the visit summary.")
+        intro = self.intro = QLabel(self.INTRO)
         intro.setWordWrap(True)
         intro.setBuddy(self.editor)
         layout = QVBoxLayout(self)
@@ -67,5 +69,9 @@ class NotesTab(QWidget):
 
     def set_read_only(self, read_only: bool) -> None:
         self.editor.setReadOnly(read_only)
+        # A signed visit's notes do not invite typing ("saved as you type", "Anything else…").
+        self.editor.setPlaceholderText("No visit notes were written." if read_only else self.PROMPT)
+        self.intro.setText("Visit notes, as signed (printed on the visit summary); corrections are "
+                           "addenda on the Sign tab." if read_only else self.INTRO)
         if read_only:
             self.state.setText("Read-only.")

@@ -102,7 +102,7 @@ class ReactionsTab(EntryFormTab):
         guidance_scroll.setWidgetResizable(True)
         guidance_scroll.setFrameShape(QFrame.NoFrame)
         guidance_scroll.setWidget(self.guidance)
-        guidance_box = Section("What to do")
+        guidance_box = self.guidance_box = Section("What to do")
         guidance_box.body.addWidget(guidance_scroll, 1)
 
         self.table = QTableWidget(0, 6)
@@ -138,6 +138,11 @@ class ReactionsTab(EntryFormTab):
         ctx.changed.connect(lambda what: self.refresh() if what in ("visit", "reactions") else None)
         self._kind_changed()
         self.refresh()
+
+    def set_read_only(self, read_only: bool) -> None:
+        super().set_read_only(read_only)
+        self.guidance_box.setVisible(not read_only)    # guidance for a new entry: none on a signed visit
+        self.layout().setStretch(0, 0 if read_only else 2)   # the reactions recorded take the page
 
     def _severity(self) -> str | None:
         return next((sid for sid, b in self.severity_buttons.items() if b.isChecked()), None)
