@@ -64,7 +64,8 @@ def main() -> int:
             for label, today in (("demo's last day", demo.DEMO_ANCHOR.date()), ("today", None)):
                 for doses in (False, True):
                     first, median, cpu, schedule = timed(
-                        lambda: build_schedule(store, today=today, with_doses=doses), args.repeat)
+                        lambda today=today, doses=doses: build_schedule(store, today=today, with_doses=doses),
+                        args.repeat)
                     if label == "demo's last day":
                         worst = max(worst, median)
                     what = "with expected doses" if doses else "calendar + follow-ups"

@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
                     return run_gui(args)
                 except NurseAppError:
                     raise
-                except Exception as exc:  # the smoke test reports any failure as one line
+                except Exception as exc:  # noqa: BLE001 - the smoke test reports any failure as one line
                     print(f"nurse-app: smoke test failed: {type(exc).__name__}: {exc}", file=sys.stderr)
                     return 1
             return run_gui(args)

@@ -6,6 +6,7 @@ file and returns the loaded content; ``describe`` says what was found.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -176,7 +177,5 @@ def record_fingerprint(stamp, fingerprint: str) -> None:
         os.replace(tmp, stamp)
     except OSError:
         if tmp is not None:
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(tmp)
-            except OSError:
-                pass

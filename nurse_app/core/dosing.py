@@ -514,11 +514,11 @@ def calculate(req: DoseRequest, catalogue: Catalogue | None = None) -> DoseResul
     warnings: list[Warning] = []
     notes: list[str] = []
     lim = cat.limits
-    if req.age_years is not None:
-        if isinstance(req.age_years, bool) or not isinstance(req.age_years, (int, float)) \
-                or not math.isfinite(req.age_years) or not 0 <= req.age_years <= 130:
-            raise InputError(f"Age {req.age_years!r} is not possible: enter an age from 0 to 130 years.",
-                             field="age")
+    if req.age_years is not None and (
+            isinstance(req.age_years, bool) or not isinstance(req.age_years, (int, float))
+            or not math.isfinite(req.age_years) or not 0 <= req.age_years <= 130):
+        raise InputError(f"Age {req.age_years!r} is not possible: enter an age from 0 to 130 years.",
+                         field="age")
     # A known child is not "unusually light" below the adult plausibility range (hard limits still apply).
     weight_range = replace(lim.weight_kg, soft_min=None) if _is_child(req, lim) else lim.weight_kg
     _check_range(req.weight_kg, weight_range, "Weight", "kg", "weight", warnings, "weight")
@@ -587,7 +587,8 @@ def calculate(req: DoseRequest, catalogue: Catalogue | None = None) -> DoseResul
     if regimen is not None and regimen.label_status == "off-label":
         notes.append(f"IVIG for {cat.indications[regimen.indication]} is off-label for the US products listed.")
 
-    formulas = weight.formulas + (
+    formulas = (
+        *weight.formulas,
         f"Total = {fmt_qty(dose, 'g/kg')} × {fmt_qty(weight.dosing_kg, 'kg')} = {fmt_qty(total, 'g')}",
         f"Daily = {fmt_qty(total, 'g')} ÷ {days} = {fmt_qty(daily, 'g')}",
         f"Volume = {fmt_qty(daily, 'g')} ÷ {fmt_qty(product.concentration_percent, '%')} "

@@ -158,7 +158,7 @@ class Guide:
             elif block.urgent and blocks and blocks[-1].kind == "call":
                 call = blocks[-1]
                 blocks[-1] = Block("call", html=call.html, urgent=True, emergency=call.emergency,
-                                   children=call.children + (block,))
+                                   children=(*call.children, block))
             else:
                 blocks.append(block)
         return blocks

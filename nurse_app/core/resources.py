@@ -32,7 +32,7 @@ def resource_root() -> Traversable:
         checkout = Path(__file__).resolve().parents[2] / "resources"
         if checkout.is_dir():
             return checkout
-        raise ResourceError("The app's content folder (resources) is missing from the installation.")
+        raise ResourceError("The app's content folder (resources) is missing from the installation.") from None
 
 
 def resource_path(relative: str) -> Traversable:

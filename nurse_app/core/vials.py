@@ -35,7 +35,7 @@ class VialPlan:
 
 
 def _mg(grams: float) -> int:
-    return int(round(grams * 1000))
+    return round(grams * 1000)
 
 
 def _best_counts(sizes_u: list[int], limit: int) -> list[int | None]:
@@ -65,7 +65,7 @@ def _compose(total: int, sizes_u: list[int], fewest: list[int | None]) -> dict[i
 
 def _plan(total_u: int, unit_mg: int, sizes: list[VialSize], sizes_u: list[int],
           fewest: list[int | None], ordered_g: float) -> VialPlan:
-    by_units = dict(zip(sizes_u, sizes))
+    by_units = dict(zip(sizes_u, sizes, strict=True))
     counts = _compose(total_u, sizes_u, fewest)
     ordered = tuple((by_units[s], n) for s, n in sorted(counts.items(), reverse=True))
     return VialPlan(counts=ordered, dispensed_g=total_u * unit_mg / 1000, ordered_g=ordered_g)

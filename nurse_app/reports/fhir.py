@@ -314,7 +314,7 @@ class _Builder:
         result = []
         series = flag_series([reading_measures(r) for r in self.record.vitals])
 
-        for reading, reading_flags in zip(self.record.vitals, series):
+        for reading, reading_flags in zip(self.record.vitals, series, strict=True):
             def flags(column: str, value: float, reading_flags=reading_flags):
                 return [f for f in reading_flags if f.measure == VITAL_MEASURES[column]]
 
@@ -407,7 +407,7 @@ class _Builder:
                 sent=call.get("called_at") or call.get("signed_at"),
                 sender=Reference(display=call.get("signed_by") or call.get("nurse_name")),
                 recipient=[_ref(self.patient)],
-                payload=[CommunicationPayload(contentString="\n".join(l.strip() for l in lines))],
+                payload=[CommunicationPayload(contentString="\n".join(line.strip() for line in lines))],
             ))
         return result
 

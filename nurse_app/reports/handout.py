@@ -83,7 +83,7 @@ def _marks(block: Block) -> list[str]:
 def _list(block: Block, style: ParagraphStyle) -> list[Paragraph]:
     """List items as bulleted paragraphs: a heading's keepWithNext then holds its first item
     (reportlab will not keep a heading with a ListFlowable)."""
-    return [Paragraph(item, style, bulletText=mark) for item, mark in zip(block.items, _marks(block))]
+    return [Paragraph(item, style, bulletText=mark) for item, mark in zip(block.items, _marks(block), strict=True)]
 
 
 def _call_box(call: Block, st: dict[str, ParagraphStyle]) -> Table:

@@ -587,7 +587,7 @@ def _checklist(record: VisitRecord) -> tuple[ChecklistPhase, ...]:
     nurse = record.visit.get("nurse_name")
     phases: dict[str, tuple[str, list, set]] = {}
     for item in record.checklist:
-        title, rows, flagged = phases.setdefault(item["phase_id"], (item["phase_title"], [], set()))
+        _title, rows, flagged = phases.setdefault(item["phase_id"], (item["phase_title"], [], set()))
         status = item["status"]
         if status is None:
             label = "Not answered (required)" if item["required"] else "Not answered"
@@ -702,8 +702,8 @@ def _signature(record: VisitRecord) -> tuple[tuple[tuple[str, str], ...], str | 
         if record.seal_ok is False:
             return rows, ("WARNING: the record no longer matches this hash. It was changed "
                           "outside the app after signing; do not rely on this summary.")
-        return rows + (("Seal check", "The record matches the hash (addenda are written after "
-                                      "signing and are not covered by it)."),), None
+        return (*rows, ("Seal check", "The record matches the hash (addenda are written after "
+                                      "signing and are not covered by it).")), None
     rows = (("Status", "Not signed: this summary is a DRAFT and may still change."),)
     if record.signing_problems:
         return rows, "Before signing: " + "; ".join(record.signing_problems) + "."

@@ -272,7 +272,7 @@ def _story(s: VisitSummary, width: float) -> list:
         story += _heading("Follow-up calls since the previous visit", st, room=0.8 * inch)
         for lines in s.followup_calls:
             story.append(KeepTogether([Paragraph(escape(lines[0]), st["h2"]),
-                                       *_lines("\n".join(l.strip() for l in lines[1:]), st, "")]))
+                                       *_lines("\n".join(line.strip() for line in lines[1:]), st, "")]))
     if s.addenda:
         story += _heading("Addenda", st)
         for n, a in enumerate(s.addenda, 1):

@@ -11,6 +11,7 @@ The Week page, the week sheet PDF, the .ics export and ``nurse-app schedule`` al
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
@@ -277,11 +278,9 @@ def call_summary_lines(call: Mapping[str, Any]) -> list[str]:
     rule = call_rule(call)
     title = rule.title if rule else call.get("rule_id", "Follow-up call")
     when = call.get("called_at") or "time not recorded"
-    try:
+    with contextlib.suppress(TypeError, ValueError):  # an unreadable time is shown as recorded
         when = parse_utc(call["called_at"]).astimezone().strftime("%Y-%m-%d %H:%M") \
             if call.get("called_at") else when
-    except (TypeError, ValueError):
-        pass
     reached = {True: "reached", False: "not reached", None: "reached: not recorded"}[call.get("reached")]
     state = f"signed by {call['signed_by']}" if call.get("status") == "signed" else "DRAFT, not signed"
     lines = [f"{title} ({when}, {reached}; {state})"]

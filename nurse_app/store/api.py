@@ -111,7 +111,7 @@ class Store(FollowupStore):
         """Rows of a SELECT as dicts (what ``db.query`` gives, without loading sqlite-utils)."""
         cursor = self.conn.execute(sql, params)
         keys = [d[0] for d in cursor.description]
-        return [dict(zip(keys, row)) for row in cursor]
+        return [dict(zip(keys, row, strict=True)) for row in cursor]
 
     @functools.cached_property
     def db(self):
@@ -942,7 +942,7 @@ class Store(FollowupStore):
         (:func:`nurse_app.core.vitals.flag_series`)."""
         readings = self.visit_vitals(visit_id)
         flags = vitals.flag_series([fields.reading_measures(r) for r in readings])
-        return {r["id"]: f for r, f in zip(readings, flags)}
+        return {r["id"]: f for r, f in zip(readings, flags, strict=True)}
 
     def visit_lot_check(self, visit_id: int) -> lots.LotCheck:
         """The visit's lots checked against its product, the day's vial plan and dose, and
@@ -1153,10 +1153,10 @@ class Store(FollowupStore):
         """Audit rows, newest first; ``before``/``after`` decoded from JSON."""
         sql, params = "SELECT * FROM audit_log WHERE 1 = 1", []
         if table is not None:
-            sql, params = sql + " AND table_name = ?", params + [table]
+            sql, params = sql + " AND table_name = ?", [*params, table]
         if row_id is not None:
-            sql, params = sql + " AND row_id = ?", params + [row_id]
-        rows = self._list(sql + " ORDER BY id DESC LIMIT ?", params + [limit])
+            sql, params = sql + " AND row_id = ?", [*params, row_id]
+        rows = self._list(sql + " ORDER BY id DESC LIMIT ?", [*params, limit])
         for row in rows:
             for key in ("before", "after"):
                 row[key] = json.loads(row[key]) if row[key] is not None else None

@@ -30,7 +30,7 @@ def has_chain(conn: sqlite3.Connection) -> bool:
 
 
 def _row(cursor: sqlite3.Cursor, values: tuple) -> dict:
-    return {d[0]: v for d, v in zip(cursor.description, values)}
+    return {d[0]: v for d, v in zip(cursor.description, values, strict=True)}
 
 
 def seal(conn: sqlite3.Connection) -> int:

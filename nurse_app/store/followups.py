@@ -188,9 +188,9 @@ class FollowupStore:
         sql = "SELECT * FROM followup_calls WHERE patient_id = ? AND status = 'signed'"
         params: list[Any] = [patient_id]
         if since:
-            sql, params = sql + " AND COALESCE(called_at, signed_at) > ?", params + [since]
+            sql, params = sql + " AND COALESCE(called_at, signed_at) > ?", [*params, since]
         if until:
-            sql, params = sql + " AND COALESCE(called_at, signed_at) <= ?", params + [until]
+            sql, params = sql + " AND COALESCE(called_at, signed_at) <= ?", [*params, until]
         return [self._call_row(r) for r in self._list(sql + " ORDER BY called_at, id", params)]
 
     # ------------------------------------------------------------------ schedule reads
@@ -216,7 +216,7 @@ class FollowupStore:
                 "FROM orders o JOIN patients p ON p.id = o.patient_id "
                 "WHERE o.active = 1 AND p.archived = 0 ORDER BY p.name COLLATE NOCASE, o.id")
             names = [d[0] for d in cur.description]
-            orders = [self._decode(dict(zip(names, r))) for r in cur]
+            orders = [self._decode(dict(zip(names, r, strict=True))) for r in cur]
             visits = [{"id": r[0], "patient_id": r[1], "order_id": r[2], "status": r[3],
                        "course_day": r[4], "moment": r[5], "event_kinds": []}
                       for r in conn.execute(

@@ -206,7 +206,7 @@ def quick_content_problems(conn: sqlite3.Connection, limit: int = MAX_LISTED, *,
             continue
         for row in conn.execute(f"SELECT rowid, {', '.join(c for c, _, _ in labels)} FROM {table} "
                                 f"WHERE ({' OR '.join(tests)}){restrict} LIMIT {int(limit)}"):
-            for (column, label, maximum), value in zip(labels, row[1:]):
+            for (column, _label, _maximum), value in zip(labels, row[1:], strict=True):
                 problem = _value_problem(table, column, value, api_rules)
                 if problem:
                     problems.append(f"{table} {row[0]!r}: {problem}")
@@ -241,7 +241,7 @@ def content_problems(conn: sqlite3.Connection, limit: int = MAX_LISTED) -> list[
         cursor = conn.execute(f"SELECT * FROM {table}")
         columns = [d[0] for d in cursor.description]
         for row in cursor:
-            for column, value in zip(columns, row):
+            for column, value in zip(columns, row, strict=True):
                 problem = _value_problem(table, column, value, api_rules)
                 if problem:
                     key = row[columns.index("id")] if "id" in columns else row[0]

@@ -44,7 +44,7 @@ ALIASES_LABEL = "Also called"
 CODES_LABEL = "ICD-10"
 
 # Column order of the FTS table and the bm25 weight of each column.
-_FIELDS = ("title", "aliases", "codes") + tuple(f"s{i}" for i in range(len(REQUIRED_SECTIONS)))
+_FIELDS = ("title", "aliases", "codes", *(f"s{i}" for i in range(len(REQUIRED_SECTIONS))))
 _WEIGHTS = (12.0, 8.0, 4.0, 1.5) + (1.0,) * (len(REQUIRED_SECTIONS) - 1)
 _SNIPPET_TOKENS = 12
 _COMPLETIONS = 8          # whole-word completions added for the word being typed

@@ -6,6 +6,7 @@ record is accepted, the current file is kept, and the swap is one atomic rename.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import sqlite3
 from dataclasses import dataclass, field
@@ -59,10 +60,8 @@ def backup_now(db_path: Path, dest: Path | None = None) -> Path:
             copy_database(conn, target)
         except (OSError, sqlite3.Error) as exc:
             if dest is None and not folder_was_there:
-                try:
+                with contextlib.suppress(OSError):
                     backups_folder(db_path).rmdir()  # leave no empty folder behind
-                except OSError:
-                    pass
             raise _target_error(target, exc) from None
     finally:
         conn.close()

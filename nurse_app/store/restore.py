@@ -145,7 +145,7 @@ def _carry_audit(dest: sqlite3.Connection, previous: list[tuple], author: str | 
     dest.execute("BEGIN IMMEDIATE")
     try:
         for number, row in enumerate(carried, 1):
-            original = dict(zip(_AUDIT_COLUMNS, row))
+            original = dict(zip(_AUDIT_COLUMNS, row, strict=True))
             for key in ("before", "after"):
                 if original[key] is not None:
                     original[key] = json.loads(original[key])

@@ -278,10 +278,10 @@ def install_audit_triggers(conn: sqlite3.Connection) -> None:
             # JSON columns are embedded as JSON, not as a quoted string.
             return f"json({ref}.{col})" if col in JSON_COLUMNS else f"{ref}.{col}"
 
-        def image(ref: str) -> str:
+        def image(ref: str, cols: list[str] = cols) -> str:
             return "json_object(" + ", ".join(f"'{c}', {value(ref, c)}" for c in cols) + ")"
 
-        def changed(ref: str) -> str:
+        def changed(ref: str, cols: list[str] = cols) -> str:
             selects = " UNION ALL ".join(
                 f"SELECT '{c}', {ref}.{c} WHERE OLD.{c} IS NOT NEW.{c}" for c in cols)
             return f"(SELECT json_group_object(k, v) FROM (SELECT NULL AS k, NULL AS v " \

@@ -10,6 +10,8 @@ the top of the form.  Esc on a form with typing in it asks before discarding it.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
@@ -23,7 +25,7 @@ from nurse_app.ui.timers import call_soon
 class MessageBanner(QLabel):
     """A coloured, wrapped message line; hidden while empty."""
 
-    COLOURS = {"error": ERROR_COLOUR, "attention": ATTENTION_COLOUR}
+    COLOURS: ClassVar[dict[str, str]] = {"error": ERROR_COLOUR, "attention": ATTENTION_COLOUR}
 
     def __init__(self, name: str, parent=None):
         super().__init__(parent)

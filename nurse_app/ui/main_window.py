@@ -11,6 +11,7 @@ parses every guide and indexes them, costs nothing until the nurse opens it.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from typing import Callable
 
@@ -177,10 +178,8 @@ class MainWindow(QMainWindow):
             return
         from nurse_app.core.errors import NurseAppError
         from nurse_app.services.schedule import build_schedule
-        try:
+        with contextlib.suppress(NurseAppError):  # the count is a hint; the Week page shows the error
             self._show_late_count(build_schedule(self.store, with_doses=False).late_count)
-        except NurseAppError:
-            pass
 
     def _show_late_count(self, count: int) -> None:
         """The Week entry of the sidebar says how many items are late or missed."""

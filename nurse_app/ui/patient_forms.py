@@ -11,6 +11,7 @@ order means before saving it.  No clinical number lives here.
 
 from __future__ import annotations
 
+import itertools
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialogButtonBox, QHBoxLayout, QLabel, QSizePolicy,
@@ -508,7 +509,7 @@ class OrderDialog(FormDialog):
         # Tab goes from the last field through the acknowledgements to Save, not past Cancel.
         last_field = self.weight.edit if self.weight is not None else self.notes.editor
         chain = [last_field, *boxes, self.save_button, self.buttons.button(QDialogButtonBox.Cancel)]
-        for first, second in zip(chain, chain[1:]):
+        for first, second in itertools.pairwise(chain):
             QWidget.setTabOrder(first, second)
         self._update_save_state()
         if self.isVisible():

@@ -116,7 +116,7 @@ class PatientTableModel(QAbstractTableModel):
         self.rows = self._sorted(self.rows, column, order)
         where = {row["id"]: number for number, row in enumerate(self.rows)}
         self.changePersistentIndexList(
-            persistent, [self.index(where[i], index.column()) for i, index in zip(ids, persistent)])
+            persistent, [self.index(where[i], index.column()) for i, index in zip(ids, persistent, strict=True)])
         self.layoutChanged.emit()
 
     def rowCount(self, parent=QModelIndex()) -> int:
