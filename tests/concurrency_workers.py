@@ -6,9 +6,9 @@ import os
 import time
 from pathlib import Path
 
-THINK_SECONDS = 0.002   # between reading the field and saving it, as a form does
-
 from nurse_app.store import ConflictError, Store, keys
+
+THINK_SECONDS = 0.002   # between reading the field and saving it, as a form does
 
 # The record is encrypted: a spawned worker unlocks it with the suite's passphrase
 # (tests/conftest.py puts it in the environment the children inherit).

@@ -241,7 +241,7 @@ def test_start_up_fingerprint_covers_the_policy_file(use_policy, tmp_path, monke
     use_policy("[vitals.heart_rate]\nflag_high = 90\n")
     assert content.check_content() is True            # a policy is content: validated again
     use_policy("[vitals.heart_rate]\nflag_high = 400\n", name="broken.toml")
-    with pytest.raises(Exception, match="agency policy .*broken.toml"):
+    with pytest.raises(Exception, match=r"agency policy .*broken\.toml"):
         content.check_content()
 
 

@@ -52,7 +52,7 @@ def content_copy(tmp_path):
 
 
 def test_start_up_validates_once_then_checks_the_fingerprint(content_copy):
-    copy, start = content_copy
+    _copy, start = content_copy
     assert start() == "validated"
     assert start() == "fingerprint matched"
     assert start() == "fingerprint matched"

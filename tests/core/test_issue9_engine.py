@@ -221,7 +221,7 @@ def test_one_limit_one_source_for_the_maximum_rate():
 def _every_regimen_dose(regimen):
     if regimen.course_g_per_kg is not None:
         return None
-    lo, hi = regimen.dose_range_g_per_kg
+    _lo, hi = regimen.dose_range_g_per_kg
     return min(hi, 2 * regimen.days)       # the highest the calculator accepts over the usual days
 
 

@@ -76,16 +76,15 @@ def test_partial_flag_comes_from_the_infusion_events():
     events = [{"kind": "start", "occurred_at": "2025-01-06T10:00:00Z"},
               {"kind": "stop", "occurred_at": "2025-01-06T11:00:00Z"}]
     assert infusion_outcome(events).partial
-    assert infusion_outcome(events + [{"kind": "resume", "occurred_at": "2025-01-06T11:30:00Z"},
-                                      {"kind": "end", "occurred_at": "2025-01-06T13:00:00Z"}]
-                            ).status == "completed"
+    assert infusion_outcome([*events, {"kind": "resume", "occurred_at": "2025-01-06T11:30:00Z"},
+                             {"kind": "end", "occurred_at": "2025-01-06T13:00:00Z"}]).status == "completed"
     assert infusion_outcome([]).status == "not-started"
     assert infusion_outcome([{"kind": "start", "occurred_at": "x"},
                              {"kind": "pause", "occurred_at": "y"}]).status == "running"
 
 
 def test_voided_visits_do_not_count():
-    visits = course_of(1, "2025-01-06")[:2] + [visit(9, D(2025, 1, 8), 3, status="voided")]
+    visits = [*course_of(1, "2025-01-06")[:2], visit(9, D(2025, 1, 8), 3, status="voided")]
     course = S.course_calendar(plan(), visits, today=D(2025, 1, 8))[0]
     assert course.given_days == 2
     assert course.days[2].visit is None and course.days[2].status == S.DUE

@@ -125,7 +125,7 @@ def test_handout_pdf_never_prints_a_secondary_source(handout_texts, guide_id):
 def test_the_handout_filter_has_something_to_remove():
     """Before issue 15 the handouts printed secondary sources (AI summaries, practice blogs)."""
     removed = [s for g in GUIDES.values() for s in g.sources
-               if not s.fit_for_patients and s.key in {k for k in _cited(g)}]
+               if not s.fit_for_patients and s.key in set(_cited(g))]
     assert removed
 
 

@@ -64,17 +64,17 @@ class _Lifted:
 
 def _entries(conn) -> list[dict]:
     cursor = conn.execute("SELECT * FROM audit_log ORDER BY id")
-    return [dict(zip([d[0] for d in cursor.description], row)) for row in cursor]
+    return [dict(zip([d[0] for d in cursor.description], row, strict=True)) for row in cursor]
 
 
 def _rehash_visit(conn, visit_id) -> str:
     """What an attacker does after changing a signed visit: recompute its own hash."""
     cursor = conn.execute("SELECT * FROM visits WHERE id = ?", [visit_id])
-    visit = dict(zip([d[0] for d in cursor.description], cursor.fetchone()))
+    visit = dict(zip([d[0] for d in cursor.description], cursor.fetchone(), strict=True))
     children = {}
     for table in schema.VISIT_CHILD_TABLES:
         c = conn.execute(f"SELECT * FROM {table} WHERE visit_id = ?", [visit_id])
-        children[table] = [dict(zip([d[0] for d in c.description], r)) for r in c]
+        children[table] = [dict(zip([d[0] for d in c.description], r, strict=True)) for r in c]
     new_hash = content_hash(visit, children)
     conn.execute("UPDATE visits SET content_hash = ? WHERE id = ?", [new_hash, visit_id])
     return new_hash
@@ -292,10 +292,10 @@ def _file_before_the_chain(path):
     conn.execute("INSERT INTO vitals (visit_id, recorded_at, heart_rate, recorded_by) VALUES "
                  "(1, '2024-01-01T10:00:00.000Z', 72, 'Ana Núñez, RN')")
     cursor = conn.execute("SELECT * FROM visits WHERE id = 1")
-    visit = dict(zip([d[0] for d in cursor.description], cursor.fetchone()))
+    visit = dict(zip([d[0] for d in cursor.description], cursor.fetchone(), strict=True))
     visit.update(signed_by="Ana Núñez, RN", signed_at="2024-01-01T12:00:00.000Z")
     c = conn.execute("SELECT * FROM vitals")
-    vitals = [dict(zip([d[0] for d in c.description], r)) for r in c]
+    vitals = [dict(zip([d[0] for d in c.description], r, strict=True)) for r in c]
     seal = content_hash(visit, {"vitals": vitals})
     conn.execute("UPDATE visits SET signed_by = ?, signed_at = ?, content_hash = ?, "
                  "status = 'signed' WHERE id = 1", [visit["signed_by"], visit["signed_at"], seal])

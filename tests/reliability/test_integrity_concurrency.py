@@ -57,7 +57,7 @@ def test_two_processes_editing_the_same_notes_lose_nothing(record):
     assert sorted(tokens) == sorted(expected)              # every save landed, none twice
     assert len(updates) == 2 * count                       # one audited update per save
     assert sum(conflicts for _, conflicts, _ in out) > 0    # they did collide, and were told
-    for _, conflicts, messages in out:
+    for _, _conflicts, messages in out:
         for message in messages:
             assert "changed in another window or program" in message and "Reload" in message
 
@@ -120,7 +120,7 @@ def test_append_refuses_notes_beyond_the_field_limit(record):
     path, visit = record
     with open_store(path) as store:
         store.update_visit(visit, notes="x" * 9_990)
-        with pytest.raises(Exception, match="10,?000|too long|at most"):
+        with pytest.raises(Exception, match=r"10,?000|too long|at most"):
             store.append_visit_note(visit, "y" * 20)
         assert len(store.get_visit(visit)["notes"]) == 9_990
 

@@ -141,7 +141,7 @@ def test_replacing_forms_cannot_touch_protected_rows(record, table, form):
 def test_replacing_an_audited_row_cannot_delete_it_without_an_audit_entry(record, table):
     """Patients, weights and orders are editable, but every change is audited: a REPLACE
     would delete the old row unseen, so it is refused too (update them instead)."""
-    path, ids = record
+    path, _ids = record
     before = _dump(path)
     conn = _raw(path)
     try:
@@ -226,7 +226,7 @@ def test_the_app_still_reanswers_checklist_items(record):
         item = store.visit_checklist(ids["draft"])[0]["item_id"]
         store.set_checklist_item(ids["draft"], item, "not_applicable")
         store.set_checklist_items(ids["draft"], {item: ("not_done", "patient declined")})
-        entry = [e for e in store.visit_checklist(ids["draft"]) if e["item_id"] == item][0]
+        entry = next(e for e in store.visit_checklist(ids["draft"]) if e["item_id"] == item)
         assert entry["status"] == "not_done" and entry["note"] == "patient declined"
         audit = store.audit_entries("checklist_entries", entry["entry_id"])
         assert [a["action"] for a in audit[:2]] == ["update", "update"]

@@ -94,7 +94,7 @@ def test_an_altered_trigger_is_reported_then_reinstalled_and_protects_again(reco
 
 
 def test_every_trigger_dropped_at_once_is_all_reinstalled(record, caplog):
-    path, visit = record
+    path, _visit = record
     conn = _raw(path)
     for name in TRIGGERS:
         conn.execute(f"DROP TRIGGER {name}")

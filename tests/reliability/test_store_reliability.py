@@ -417,7 +417,7 @@ def _record_on(disk: Path) -> tuple[Path, int]:
 def test_new_record_on_a_full_disk_leaves_no_file(small_disk):
     filler = _fill(small_disk)
     record = small_disk / "new.db"
-    with pytest.raises(StoreError, match="could not be created at .*: the disk is full") as refused:
+    with pytest.raises(StoreError, match=r"could not be created at .*: the disk is full") as refused:
         Store.open(record)
     assert "damaged" not in str(refused.value).replace(str(small_disk), "<disk>")
     assert not record.exists()

@@ -148,7 +148,7 @@ def test_write_replaces_an_existing_file(tmp_path):
 
 def test_unwritable_destination_is_a_clear_error_and_leaves_nothing(tmp_path):
     target = tmp_path / "missing-folder" / "out.pdf"
-    with pytest.raises(InputError, match="Could not save the handout to .*out.pdf"):
+    with pytest.raises(InputError, match=r"Could not save the handout to .*out\.pdf"):
         write_handout_pdf(GUIDES["kawasaki-disease"], target)
     assert list(tmp_path.iterdir()) == []
     directory = tmp_path / "a-folder.pdf"

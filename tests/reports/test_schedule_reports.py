@@ -26,8 +26,8 @@ def _record(tmp_path):
         order = store.patient_orders(grace["id"])[0]
         visit = store.create_visit(grace["id"], order_id=order["id"], started_at=now_utc(),
                                    course_day=1, course_days=5)
-        previous = [v["id"] for v in store.patient_visits(grace["id"]) if v["id"] != visit][0]
-        other = [v["id"] for v in store.patient_visits(omar["id"])][0]
+        previous = next(v["id"] for v in store.patient_visits(grace["id"]) if v["id"] != visit)
+        other = store.patient_visits(omar["id"])[0]["id"]
     return path, visit, previous, other, call
 
 
@@ -46,7 +46,7 @@ def test_next_visit_summary_prints_the_signed_call(tmp_path, capsys):
 
 
 def test_fhir_export_has_a_communication_for_the_call(tmp_path, capsys):
-    path, visit, _, other, call = _record(tmp_path)
+    path, visit, _, other, _call = _record(tmp_path)
     assert main(["--db", str(path), "visit-fhir", str(visit), "--out", "-"]) == 0
     bundle = json.loads(capsys.readouterr().out)
     comms = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Communication"]

@@ -124,7 +124,7 @@ def test_vital_sign_observations_are_loinc_coded_with_values(export_store):
     assert float(low.valueQuantity.value) == 91 and low.valueQuantity.code == "%"
     assert {c for _, c in codes(low.interpretation[0])} == {"L"}
     assert by_code["8310-5"][0].interpretation is None
-    for panel, reading in zip(by_code["85354-9"], readings):
+    for panel, reading in zip(by_code["85354-9"], readings, strict=True):
         parts = {next(iter(codes(c.code)))[1]: c.valueQuantity for c in panel.component}
         assert float(parts["8480-6"].value) == reading["systolic_mmhg"]
         assert float(parts["8462-4"].value) == reading["diastolic_mmhg"]
@@ -182,7 +182,7 @@ def test_every_reference_resolves_and_ids_are_stable_urn_uuids(export_store):
     urls = [e.fullUrl for e in one.entry]
     assert urls == [e.fullUrl for e in again.entry], "same visit, same ids"
     assert not set(urls) & {e.fullUrl for e in other.entry}
-    assert all(u.startswith("urn:uuid:") and u[9:] == e.resource.id for u, e in zip(urls, one.entry))
+    assert all(u.startswith("urn:uuid:") and u[9:] == e.resource.id for u, e in zip(urls, one.entry, strict=True))
     assert len(set(urls)) == len(urls)
     data = json.loads(bundle_json(one))
     references = []

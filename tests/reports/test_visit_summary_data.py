@@ -153,7 +153,7 @@ def test_unknown_visit_and_unwritable_target_are_clear_errors(export_store, tmp_
     with pytest.raises(NotFoundError, match="Visit 404 does not exist"):
         visit_summary(export_store, 404)
     summary = visit_summary(export_store, make_visit(export_store, readings=1))
-    with pytest.raises(InputError, match="Could not save the visit summary to .*nowhere"):
+    with pytest.raises(InputError, match=r"Could not save the visit summary to .*nowhere"):
         write_summary_pdf(summary, tmp_path / "nowhere" / "x.pdf")
     assert write_summary_pdf(summary, tmp_path / "ok.pdf") >= 1
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".pdf") == ["ok.pdf"]

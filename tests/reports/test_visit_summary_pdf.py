@@ -148,7 +148,7 @@ def test_reactions_notes_addenda_and_signature(made):
     assert "Settled within 30 minutes; infusion completed." in reactions
     assert "Notes Patient tolerated the infusion well. Left forearm 22 G, site clean and dry" in text
     addenda = text[text.index("Addenda Addendum 1"):text.index("Signature Signed by")]
-    for n, (addendum, stored) in enumerate(zip(ADDENDA, store.visit_addenda(visit)), 1):
+    for n, (addendum, stored) in enumerate(zip(ADDENDA, store.visit_addenda(visit), strict=True), 1):
         assert f"Addendum {n}: " in addenda and addendum in addenda
         assert stored["author"] == f"{NURSE[0]}, {NURSE[1]}" and stored["author"] in addenda
     signature = text[text.index("Signature Signed by"):]
@@ -172,7 +172,7 @@ def test_unsigned_visit_has_a_diagonal_draft_watermark_on_every_page(made):
     path, pages, texts = made["draft"]
     marks = _draft_marks(path)
     assert [page for page, _ in marks] == list(range(1, pages + 1))
-    for _, (a, b, c, d, _e, _f) in marks:  # rotated 45 degrees: cos = sin = 0.707
+    for _, (a, b, _c, _d, _e, _f) in marks:  # rotated 45 degrees: cos = sin = 0.707
         assert a == pytest.approx(0.7071, abs=1e-3) and b == pytest.approx(0.7071, abs=1e-3)
     assert "DRAFT: this visit is not signed" in flat(texts[0])
     assert "Not signed: this summary is a DRAFT" in all_text(made, "draft")

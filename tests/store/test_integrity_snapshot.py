@@ -33,7 +33,7 @@ def signed_then_edited(tmp_path, toronto_time):
 
 
 def test_signing_freezes_patient_order_and_nurse_into_the_hashed_content(signed_then_edited):
-    path, visit, snapshot = signed_then_edited
+    path, _visit, snapshot = signed_then_edited
     assert snapshot["patient"]["allergies"] == SIGNED_ALLERGIES
     assert snapshot["patient"]["mrn"] == "MRN-0042"
     assert snapshot["order"]["dose_g_per_kg"] is None          # the regimen's dose was used

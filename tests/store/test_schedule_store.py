@@ -24,7 +24,7 @@ def _patient_order(store):
 
 def test_schema_has_the_call_table_and_order_tolerance(store):
     assert store.schema_version == CURRENT_VERSION >= SCHEDULE_VERSION
-    pid, oid = _patient_order(store)
+    _pid, oid = _patient_order(store)
     assert store.update_order(oid, tolerance_days=2)["tolerance_days"] == 2
     with pytest.raises(RecordValueError):
         store.update_order(oid, tolerance_days=45)
@@ -73,7 +73,7 @@ def test_call_autosaves_is_audited_and_signs_read_only(store, tmp_path):
 
 
 def test_unknown_rule_and_bad_answer_are_refused(store):
-    pid, oid = _patient_order(store)
+    pid, _oid = _patient_order(store)
     with pytest.raises(RecordValueError, match="Unknown follow-up"):
         store.create_followup_call(pid, rule_id="nope")
     with pytest.raises(RecordValueError, match="yes, no or unknown"):

@@ -56,7 +56,7 @@ def test_version_1_fixture_is_backed_up_and_migrated_with_its_data(tmp_path):
             raw.execute("DELETE FROM vitals WHERE visit_id = ?", [visit["id"]])
         raw.close()
         store.add_addendum(visit["id"], "Reviewed after the upgrade.")
-        draft = [v for v in store.patient_visits(store.find_patients("kenji")[0]["id"])][0]
+        draft = store.patient_visits(store.find_patients("kenji")[0]["id"])[0]
         store.update_visit(draft["id"], notes="Rescheduled")
         audit = store.audit_entries()
         # (The oldest entry anchors the visit signed before the audit log existed in the
@@ -313,6 +313,6 @@ def test_restore_is_refused_while_the_record_is_open_elsewhere(tmp_path):
     _valid_file(path)
     backup = backup_now(path)
     with Store.open(path) as open_window:
-        with pytest.raises(DatabaseBusyError, match="Close every nurse-app window|busy"):
+        with pytest.raises(DatabaseBusyError, match=r"Close every nurse-app window|busy"):
             restore_backup(path, backup)
         assert len(open_window.find_patients()) == 30

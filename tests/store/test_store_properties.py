@@ -95,7 +95,7 @@ def test_vital_signs_round_trip_including_extremes(module_store, visit, values, 
         assume(values["systolic_mmhg"] > values["diastolic_mmhg"])
     assume(values or expected_text(note))
     reading = module_store.add_vitals(visit, recorded_at=at, note=note, **values)
-    got = [r for r in module_store.visit_vitals(visit) if r["id"] == reading][0]
+    got = next(r for r in module_store.visit_vitals(visit) if r["id"] == reading)
     for key, value in values.items():
         assert got[key] == value
     assert got["note"] == expected_text(note)
@@ -148,7 +148,7 @@ def test_only_real_dates_are_accepted(module_store, year, month, day):
     if real:
         assert module_store.get_patient(module_store.create_patient(**patient_values))["date_of_birth"] == text
     else:
-        with pytest.raises(RecordValueError, match="not a real date|in the future") as info:
+        with pytest.raises(RecordValueError, match=r"not a real date|in the future") as info:
             module_store.create_patient(**patient_values)
         assert info.value.field == "date_of_birth"
 

@@ -120,7 +120,7 @@ def test_addenda_are_allowed_after_signing_and_append_only(store, signed):
     first = store.add_addendum(signed, "Late entry: patient phoned at 20:00 with a mild headache.")
     store.add_addendum(signed, "Correction: lot P4471 was 2 vials of 20 g, not 3.")
     addenda = store.visit_addenda(signed)
-    assert [a["id"] for a in addenda][0] == first
+    assert addenda[0]["id"] == first
     assert addenda[0]["author"] == "Maria Santos, RN" and addenda[0]["written_at"].endswith("Z")
     assert store.visit_children(signed)["addenda"] == addenda
     assert store.verify_visit(signed) is True  # addenda do not break the seal

@@ -93,7 +93,7 @@ def open_window(qtbot, path, tmp_path):
 @pytest.fixture
 def visit(qtbot, record, tmp_path):
     """The main window with today's visit started from the Patients page (Alt+V)."""
-    path, pid = record
+    path, _pid = record
     window, store = open_window(qtbot, path, tmp_path)
     window.patients.table.setFocus()
     press(qtbot, Qt.Key_V, Qt.AltModifier)
@@ -559,7 +559,7 @@ def test_after_setting_the_end_time_the_cursor_is_on_sign(qtbot, visit):
 
 
 def test_saving_the_summary_says_where_it_went(qtbot, visit, monkeypatch, tmp_path):
-    window, store, vp = visit
+    window, _store, vp = visit
     target = tmp_path / "summary.pdf"
     monkeypatch.setattr(visit_export.QFileDialog, "getSaveFileName",
                         staticmethod(lambda *args: (str(target), "PDF files (*.pdf)")))
@@ -645,7 +645,7 @@ def test_a_mistyped_reading_lot_or_reaction_can_be_removed_from_a_draft(qtbot, v
 
 
 def test_course_day_can_be_corrected_when_a_day_was_given_elsewhere(qtbot, visit):
-    window, store, vp = visit
+    _window, store, vp = visit
     dose = vp.dose_tab
     assert dose.course_day.value() == 1 and dose.course_day.maximum() == 5
     assert "day 1 of 5" in vp.subtitle.text()

@@ -109,7 +109,7 @@ def test_first_start_fills_the_screen_then_the_geometry_is_remembered_per_screen
 
 
 def test_the_patient_list_grows_with_the_window(qtbot, tmp_path, demo):
-    path, signed, _draft = demo
+    path, _signed, _draft = demo
     store = Store.open(path)
     window = MainWindow(store=store, settings=QSettings(str(tmp_path / "ui.ini"), QSettings.IniFormat))
     qtbot.addWidget(window)

@@ -383,7 +383,7 @@ def test_order_hard_limit_refused_inline_and_soft_limit_needs_acknowledgement(qt
     course = boxes["ack_course-dose"]
     click_when_shown(qtbot, course, near_left_edge=True)
     assert dialog.save_button.isEnabled()
-    assert {a["code"] for a in dialog.acknowledgements()} == set(c.removeprefix("ack_") for c in boxes)
+    assert {a["code"] for a in dialog.acknowledgements()} == {c.removeprefix("ack_") for c in boxes}
 
     type_into(qtbot, dialog.interval, "28")
     qtbot.keyClick(dialog.interval.edit, Qt.Key_Return)

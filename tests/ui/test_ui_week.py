@@ -128,7 +128,7 @@ def test_call_form_autosaves_signs_and_is_read_only_after(qtbot, record, tmp_pat
 
 def test_calendar_export_warns_and_uses_initials(qtbot, record, tmp_path, monkeypatch):
     import icalendar
-    window, store = open_window(qtbot, record, tmp_path)
+    window, _store = open_window(qtbot, record, tmp_path)
     page = window.week
     target = tmp_path / "week.ics"
     monkeypatch.setattr(page, "_ask_file", lambda *a: str(target))
