@@ -7,7 +7,19 @@ it needs acknowledging again.  Shared by the calculator page and the order form.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Iterable
+from typing import Any, Iterable, Protocol, TypeVar
+
+
+class _Warning(Protocol):
+    """What a calculation warning has (``dosing.Warning``, the order checks' warnings)."""
+
+    @property
+    def code(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+
+
+_W = TypeVar("_W", bound=_Warning)
 
 
 class AcknowledgementLog:
@@ -15,27 +27,27 @@ class AcknowledgementLog:
         self._at: dict[tuple[str, str], str] = {}
 
     @staticmethod
-    def _key(warning) -> tuple[str, str]:
+    def _key(warning: _Warning) -> tuple[str, str]:
         return warning.code, warning.message
 
-    def set(self, warning, acknowledged: bool) -> None:
+    def set(self, warning: _Warning, acknowledged: bool) -> None:
         if acknowledged:
             self._at.setdefault(self._key(warning), datetime.now(timezone.utc).isoformat(timespec="seconds"))
         else:
             self._at.pop(self._key(warning), None)
 
-    def is_acknowledged(self, warning) -> bool:
+    def is_acknowledged(self, warning: _Warning) -> bool:
         return self._key(warning) in self._at
 
-    def restore(self, records: Iterable[dict]) -> None:
+    def restore(self, records: Iterable[dict[str, Any]]) -> None:
         """Re-apply records saved earlier (``{"code", "message", "acknowledged_at"}``)."""
         for r in records:
             self._at[(r["code"], r["message"])] = r["acknowledged_at"]
 
-    def pending(self, warnings: Iterable) -> list:
+    def pending(self, warnings: Iterable[_W]) -> list[_W]:
         return [w for w in warnings if not self.is_acknowledged(w)]
 
-    def records(self, warnings: Iterable) -> list[dict]:
+    def records(self, warnings: Iterable[_Warning]) -> list[dict[str, Any]]:
         """The acknowledged ones among ``warnings``, with their time, for the record."""
         return [{"code": w.code, "message": w.message, "acknowledged_at": self._at[self._key(w)]}
                 for w in warnings if self.is_acknowledged(w)]

@@ -9,7 +9,11 @@ from __future__ import annotations
 import contextlib
 import importlib
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterator
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+    from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,7 @@ STAMP_NAME = "content-validated.sha256"
 _CONTENT_SUFFIXES = (".toml", ".md")
 
 
-def _content_files(node, prefix: str = ""):
+def _content_files(node: Traversable, prefix: str = "") -> Iterator[tuple[str, Traversable]]:
     for entry in sorted(node.iterdir(), key=lambda e: e.name):
         if entry.is_dir():
             if not entry.name.startswith(("_", ".")):
@@ -122,7 +126,7 @@ def content_fingerprint(*, with_code: bool | None = None) -> str:
     return digest.hexdigest()
 
 
-def _stamp_files() -> list:
+def _stamp_files() -> list[Path]:
     from pathlib import Path
 
     from platformdirs import user_cache_dir
@@ -165,7 +169,7 @@ def check_content() -> bool:
     return True
 
 
-def record_fingerprint(stamp, fingerprint: str) -> None:
+def record_fingerprint(stamp: Path, fingerprint: str) -> None:
     import os
     import tempfile
     tmp = None

@@ -84,7 +84,7 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def _source_keys(table: dict) -> list[str]:
+def _source_keys(table: dict[str, Any]) -> list[str]:
     keys: list[str] = []
     for name, value in table.items():
         if name.endswith("sources") and isinstance(value, list):
@@ -96,7 +96,7 @@ def _source_keys(table: dict) -> list[str]:
     return list(dict.fromkeys(keys))
 
 
-def _texts(table: dict) -> Iterable[str]:
+def _texts(table: dict[str, Any]) -> Iterable[str]:
     for value in table.values():
         if isinstance(value, str):
             yield value
@@ -106,7 +106,7 @@ def _texts(table: dict) -> Iterable[str]:
             yield from _texts(value)
 
 
-def _scalars(table: dict, skip: Iterable[str] = ()) -> str:
+def _scalars(table: dict[str, Any], skip: Iterable[str] = ()) -> str:
     skip = set(skip)
     parts = []
     for name, value in table.items():
@@ -131,7 +131,7 @@ class _File:
         return tuple(Source(k, self.classes.get(k, "secondary"), self.citations.get(k, "")) for k in keys)
 
 
-def _status(table: dict, sources: tuple[Source, ...]) -> tuple[str, str]:
+def _status(table: dict[str, Any], sources: tuple[Source, ...]) -> tuple[str, str]:
     """(status, origin) for an item from its own markings and its sources' classes."""
     texts = " ".join(_texts(table))
     unverified = (table.get("verified") is False or table.get("unverified") is True
@@ -153,7 +153,7 @@ def _status(table: dict, sources: tuple[Source, ...]) -> tuple[str, str]:
 
 
 def _item(f: _File, group: str, item_id: str, title: str, value: str, unit: str, path: str,
-          table: dict, note: str = "") -> ContentItem:
+          table: dict[str, Any], note: str = "") -> ContentItem:
     sources = f.sources(_source_keys(table))
     status, origin = _status(table, sources)
     return ContentItem(item_id, group, title, value, unit, status, origin, f.name, path, sources,
@@ -455,7 +455,7 @@ class ContentReport:
     policy_file: str
     agency: str
     items: list[ContentItem]
-    approval: dict | None = None           # latest approval (name, credentials, date, version)
+    approval: dict[str, Any] | None = None           # latest approval (name, credentials, date, version)
     changes: Changes | None = None         # since that approval (None: none recorded)
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     verification: dict[str, int] = field(default_factory=dict)   # reference-pack UNVERIFIED items re-checked
@@ -483,7 +483,7 @@ class ContentReport:
         }
 
 
-def build_report(approval: dict | None = None, today: _dt.date | None = None) -> ContentReport:
+def build_report(approval: dict[str, Any] | None = None, today: _dt.date | None = None) -> ContentReport:
     """The report of the content in force; ``approval`` is the latest recorded one (with its
     ``items`` values) to mark what changed since."""
     pol = _policy.validate_policy()      # every loader accepts the content with the policy applied

@@ -29,6 +29,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 from dataclasses import dataclass, field, replace
+from typing import Any, overload
 
 from nurse_app.core.catalogue import (CONFIRM_WITH_INSERT, Catalogue, Limits, Product, RateRow, Range,
                                       Regimen, load_catalogue)
@@ -118,7 +119,7 @@ class DoseResult:
     def rates_verified(self) -> bool:
         return self.rate_row.verified
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """JSON-able snapshot (numbers unrounded) used by ``calc --json`` and visit records."""
         w = self.weight
         plan = self.vial_plan
@@ -224,6 +225,10 @@ def _check_range(value: float, rng: Range, what: str, unit: str, field_name: str
                                       f"confirm it is right."))
 
 
+@overload
+def weight_change_percent(weight_kg: float, baseline_kg: float) -> float: ...
+@overload
+def weight_change_percent(weight_kg: float, baseline_kg: None) -> None: ...
 def weight_change_percent(weight_kg: float, baseline_kg: float | None) -> float | None:
     """Change from the baseline weight in percent (unrounded; None without a baseline)."""
     if baseline_kg is None:
@@ -258,7 +263,7 @@ def _resolve_course(req: DoseRequest, cat: Catalogue, regimen: Regimen | None,
                     warnings: list[Warning], notes: list[str]) -> tuple[float, int]:
     dose = req.dose_g_per_kg if req.dose_g_per_kg is not None else (regimen.course_g_per_kg if regimen else None)
     if dose is None:
-        if regimen is not None:
+        if regimen is not None and regimen.dose_range_g_per_kg is not None:
             lo, hi = regimen.dose_range_g_per_kg
             raise InputError(f"Regimen {regimen.id!r} has no fixed dose (usual range {fmt_number(lo)} to "
                              f"{fmt_qty(hi, 'g/kg')}): enter the ordered dose in g/kg.", field="dose")
@@ -310,21 +315,22 @@ def _check_daily_dose(req: DoseRequest, dose: float, days: int, regimen: Regimen
     """
     daily = dose / days
     rng = lim.daily_dose_g_per_kg
-    child = _is_child(req, lim)
-    paediatric = regimen is not None and regimen.population == "children"
-    soft_exceeded = rng.soft_max is not None and daily > rng.soft_max
-    if child is True and paediatric and soft_exceeded:
+    child = _is_child(req, lim)          # True/False only when the age is known
+    age, soft_max = req.age_years, rng.soft_max
+    soft_exceeded = soft_max is not None and daily > soft_max
+    if child is True and age is not None and regimen is not None and regimen.population == "children" \
+            and soft_exceeded:
         _check_range(daily, replace(rng, soft_max=None), "Daily dose", "g/kg/day", "dose", warnings, "daily-dose")
         notes.append(f"{regimen.name.split(':')[0]}: {fmt_qty(daily, 'g/kg/day')} in one day is the sourced "
-                     f"regimen for a child (age {fmt_qty(req.age_years, 'years', 1)}).")
+                     f"regimen for a child (age {fmt_qty(age, 'years', 1)}).")
         return
-    if child is False and days == 1 and soft_exceeded:
+    if child is False and age is not None and days == 1 and soft_max is not None and daily > soft_max:
         _check_range(daily, replace(rng, soft_max=None), "Daily dose", "g/kg/day", "dose", warnings, "daily-dose")
         warnings.append(Warning(
             "adult-single-day",
-            f"Adult patient (age {fmt_qty(req.age_years, 'years', 1)}) on a 1-day course of "
+            f"Adult patient (age {fmt_qty(age, 'years', 1)}) on a 1-day course of "
             f"{fmt_qty(daily, 'g/kg')}: the only sourced single-day course above "
-            f"{fmt_qty(rng.soft_max, 'g/kg/day')} is Kawasaki disease in children. Adult courses of this size "
+            f"{fmt_qty(soft_max, 'g/kg/day')} is Kawasaki disease in children. Adult courses of this size "
             f"are divided over 2 to 5 days. Confirm the order with the prescriber."))
         return
     _check_range(daily, rng, "Daily dose", "g/kg/day", "dose", warnings, "daily-dose")
@@ -478,6 +484,8 @@ def _check_duration(regimen: Regimen, product: Product, weight_kg: float, volume
                     warnings: list[Warning], notes: list[str]) -> None:
     """A regimen with a stated infusion time (Kawasaki: over 10 to 12 h) warns when the ladder
     would run the volume faster, and gives the rate that meets the stated time."""
+    if regimen.infusion_hours is None:
+        return
     lo, hi = regimen.infusion_hours
     fast, slow = volume_ml / lo, volume_ml / hi
     conc = product.concentration_mg_per_ml

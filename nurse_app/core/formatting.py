@@ -18,6 +18,10 @@ from __future__ import annotations
 
 import math
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import datetime as _dt
 
 # Display precision per unit: far finer than a pump (0.1 mL/h) or a scale (0.1 kg).
 DEFAULT_DECIMALS = {
@@ -94,7 +98,7 @@ def fmt_qty(value: float | int | Decimal, unit: str, decimals: int | None = None
 
 def fmt_change(value: float | int | Decimal, unit: str, decimals: int | None = None) -> str:
     """A change with its sign: ``+11.7 %``, ``−3.2 kg``; one that rounds to zero has none (``0 %``)."""
-    shown = fmt_qty(abs(value), unit, decimals)
+    shown = fmt_qty(-value if value < 0 else value, unit, decimals)
     if shown == fmt_qty(0, unit, decimals):
         return shown
     return ("+" if value > 0 else "−") + shown
@@ -130,7 +134,7 @@ def fmt_minutes(minutes: float) -> str:
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
-def fmt_date(value) -> str:
+def fmt_date(value: _dt.date | str | None) -> str:
     """The one date format of every page, PDF and dialog: ``4 Mar 2025`` (no day/month order to
     misread).  Takes a ``date``/``datetime`` or ISO text (``2025-03-04``, with or without a time);
     empty for None or ""; text that is not a date is returned unchanged."""
@@ -138,8 +142,9 @@ def fmt_date(value) -> str:
     if value is None or value == "":
         return ""
     if isinstance(value, str):
+        text = value
         try:
-            value = _dt.date.fromisoformat(value.strip()[:10])
+            value = _dt.date.fromisoformat(text.strip()[:10])
         except ValueError:
-            return value
+            return text
     return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"

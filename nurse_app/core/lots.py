@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from nurse_app.core.formatting import fmt_qty
 
@@ -57,7 +57,7 @@ class LotCheck:
         return any(p.code == code for p in self.problems)
 
 
-def _as_date(value) -> _dt.date | None:
+def _as_date(value: object) -> _dt.date | None:
     if isinstance(value, _dt.date):
         return value
     try:
@@ -66,7 +66,7 @@ def _as_date(value) -> _dt.date | None:
         return None
 
 
-def planned_grams(calculation: Mapping | None) -> float | None:
+def planned_grams(calculation: Mapping[str, Any] | None) -> float | None:
     """Grams per day of the saved vial plan (None without one)."""
     if not calculation:
         return None
@@ -76,7 +76,7 @@ def planned_grams(calculation: Mapping | None) -> float | None:
     return planned
 
 
-def check_lots(lots: Sequence[Mapping], calculation: Mapping | None, *, product_id: str | None = None,
+def check_lots(lots: Sequence[Mapping[str, Any]], calculation: Mapping[str, Any] | None, *, product_id: str | None = None,
                visit_day: _dt.date | None = None,
                product_name: Callable[[str], str] = str) -> LotCheck:
     """Every check of the visit's lots.
@@ -107,7 +107,7 @@ def check_lots(lots: Sequence[Mapping], calculation: Mapping | None, *, product_
                                           f"{fmt_qty(ordered - dispensed, 'g')} short. Check the lots."))
     expected = product_id or calc.get("product")
     other = [lot for lot in lots if expected and lot["product_id"] != expected]
-    if other:
+    if expected and other:
         names = ", ".join(f"{lot['lot_number']} ({product_name(lot['product_id'])})" for lot in other)
         problems.append(LotProblem(OTHER_PRODUCT, f"Not the product of this visit ({product_name(expected)}): "
                                                   f"lot {names}. One brand only in an infusion: check the lots."))

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from nurse_app.core import dosing
-from nurse_app.core.catalogue import Catalogue, load_catalogue
+from nurse_app.core.catalogue import Catalogue, Product, Regimen, load_catalogue
 from nurse_app.core.errors import InputError
 from nurse_app.core.formatting import fmt_number, fmt_qty
 from nurse_app.core.resources import load_toml
@@ -43,7 +43,7 @@ def dose_floor() -> DoseFloor:
                      note=table.get("note", ""))
 
 
-def check_product(product_id: str, catalogue: Catalogue | None = None, field: str = "product_id"):
+def check_product(product_id: str, catalogue: Catalogue | None = None, field: str = "product_id") -> Product:
     cat = catalogue or load_catalogue()
     try:
         return cat.product(product_id)
@@ -51,7 +51,7 @@ def check_product(product_id: str, catalogue: Catalogue | None = None, field: st
         raise InputError(str(exc), field=field) from None
 
 
-def check_regimen(regimen_id: str, catalogue: Catalogue | None = None, field: str = "regimen_id"):
+def check_regimen(regimen_id: str, catalogue: Catalogue | None = None, field: str = "regimen_id") -> Regimen:
     cat = catalogue or load_catalogue()
     try:
         return cat.regimen(regimen_id)

@@ -55,6 +55,7 @@ Example::
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import os
 import tomllib
@@ -83,7 +84,7 @@ _LOADER_CACHES = (
 )
 
 
-def set_policy_path(path: str | os.PathLike | None) -> None:
+def set_policy_path(path: str | os.PathLike[str] | None) -> None:
     """Use this policy file (``--policy FILE``); None goes back to the environment / data folder."""
     global _explicit
     _explicit = None if path is None else Path(os.path.expanduser(str(path))).absolute()
@@ -134,7 +135,7 @@ class Policy:
     path: Path | None
     values: dict[str, Any]           # flattened "section.key" -> value (settings only)
     checklist_required: tuple[str, ...]
-    checklist_added: tuple[dict, ...]
+    checklist_added: tuple[dict[str, Any], ...]
     contacts: dict[str, str]
     followups: dict[str, Any]
     agency_name: str
@@ -204,7 +205,7 @@ def parse_policy(data: dict[str, Any], path: Path | str, digest: str = "") -> Po
         raise _fail(path, "followups", "expected [followups.<rule id>] tables (enabled, start_days, end_days)")
     values: dict[str, Any] = {}
 
-    def flatten(prefix: str, table: dict) -> None:
+    def flatten(prefix: str, table: dict[str, Any]) -> None:
         for key, value in table.items():
             full = f"{prefix}.{key}" if prefix else key
             if isinstance(value, dict):
@@ -232,12 +233,12 @@ class Setting:
     title: str
     unit: str
     file: str                  # resource file (relative to resources/)
-    locate: Callable[[dict], tuple[dict, str] | None]   # -> (container, field) in the raw data
+    locate: Callable[[dict[str, Any]], tuple[dict[str, Any], str] | None]   # -> (container, field) in the raw data
     direction: str = "any"     # "any" | "down" (may only be lowered) | "up" (may only be raised)
     base: str = APP_DEFAULT    # where the packaged value comes from: "label" or "app default"
     kind: str = "number"       # "number" | "bool" | "pair"
 
-    def check_type(self, path, value) -> None:
+    def check_type(self, path: Path | str, value: object) -> None:
         if self.kind == "bool":
             if not isinstance(value, bool):
                 raise _fail(path, self.key, f"expected true or false, got {value!r}")
@@ -250,7 +251,7 @@ class Setting:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
             raise _fail(path, self.key, f"expected a number, got {value!r}")
 
-    def packaged(self, data: dict) -> Any:
+    def packaged(self, data: dict[str, Any]) -> Any:
         found = self.locate(data)
         if found is None:
             return None
@@ -258,11 +259,11 @@ class Setting:
         return container.get(field)
 
 
-def _table(*path: str) -> Callable[[dict], tuple[dict, str] | None]:
+def _table(*path: str) -> Callable[[dict[str, Any]], tuple[dict[str, Any], str] | None]:
     *tables, field = path
 
-    def locate(data: dict):
-        node = data
+    def locate(data: dict[str, Any]) -> tuple[dict[str, Any], str] | None:
+        node: Any = data
         for t in tables:
             node = node.get(t)
             if not isinstance(node, dict):
@@ -271,8 +272,8 @@ def _table(*path: str) -> Callable[[dict], tuple[dict, str] | None]:
     return locate
 
 
-def _measure(measure_id: str, field: str) -> Callable[[dict], tuple[dict, str] | None]:
-    def locate(data: dict):
+def _measure(measure_id: str, field: str) -> Callable[[dict[str, Any]], tuple[dict[str, Any], str] | None]:
+    def locate(data: dict[str, Any]) -> tuple[dict[str, Any], str] | None:
         for m in data.get("measure", []):
             if m.get("id") == measure_id:
                 return m, field
@@ -280,7 +281,7 @@ def _measure(measure_id: str, field: str) -> Callable[[dict], tuple[dict, str] |
     return locate
 
 
-def _raw(relative: str) -> dict | None:
+def _raw(relative: str) -> dict[str, Any] | None:
     from nurse_app.core.resources import read_toml
     try:
         return read_toml(relative)[0]
@@ -337,7 +338,7 @@ def _settings_cached() -> tuple[Setting, ...]:
     products = _raw("products.toml") or {}
     for p in products.get("product", []):
         out.append(Setting(f"products.{p['id']}.max_rate_mg_kg_min", f"{p.get('brand', p['id'])}: maximum rate",
-                           "mg/kg/min", "products.toml", lambda data, pid=p["id"]: _product_max(data, pid),
+                           "mg/kg/min", "products.toml", functools.partial(_product_max, product_id=p["id"]),
                            direction="down", base=LABEL))
     security = _raw("security.toml")
     if security is not None and "idle_lock" in security:
@@ -350,7 +351,7 @@ def _settings() -> tuple[Setting, ...]:
     return _settings_cached()
 
 
-def _conc(product: dict) -> float:
+def _conc(product: dict[str, Any]) -> float:
     return float(product.get("concentration_percent", 10)) * 10  # mg/mL
 
 
@@ -359,7 +360,7 @@ def _to_mg(value: float, unit: str, conc: float) -> float:
     return _to_mg_kg_min(value, unit, conc)
 
 
-def _product_max(data: dict, product_id: str):
+def _product_max(data: dict[str, Any], product_id: str) -> tuple[dict[str, Any], str] | None:
     """A synthetic container holding the product's highest label maximum in mg/kg/min."""
     for p in data.get("product", []):
         if p.get("id") == product_id:
@@ -375,7 +376,7 @@ def _num(v: float) -> str:
     return f"{v:g}" if isinstance(v, (int, float)) else str(v)
 
 
-def _cap_product(path, key: str, product: dict, cap: float) -> None:
+def _cap_product(path: Path | str, key: str, product: dict[str, Any], cap: float) -> None:
     """Lower every rate row of the product to at most ``cap`` mg/kg/min (label units kept)."""
     conc = _conc(product)
     for row in product.get("rate", []):
@@ -402,9 +403,9 @@ def _cap_product(path, key: str, product: dict, cap: float) -> None:
 def apply(relative: str, data: dict[str, Any]) -> dict[str, Any]:
     """The resource file's data with the agency policy applied (unchanged without a policy)."""
     policy = load_policy()
-    if not policy.active:
-        return data
     path = policy.path
+    if path is None:              # no policy active
+        return data
     touched = [s for s in _settings() if s.file == relative and s.key in policy.values]
     # Checklist changes go into the current version of each template only: a visit keeps the
     # template version it started with, so an older visit's checklist never changes under it.
@@ -458,8 +459,8 @@ def _current_checklists() -> set[str]:
     return {name for _, name in newest.values()}
 
 
-def _apply_checklist(policy: Policy, data: dict) -> None:
-    path = policy.path
+def _apply_checklist(policy: Policy, data: dict[str, Any]) -> None:
+    path = policy.path or "(none)"
     items = {item.get("id"): item for phase in data.get("phase", []) for item in phase.get("item", [])}
     for item_id in policy.checklist_required:
         if item_id not in items:

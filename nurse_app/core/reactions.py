@@ -105,13 +105,17 @@ def tiers_for(kind: str, guide: ReactionGuide | None = None) -> KindTiers:
 
     Raises :class:`InputError` for a kind that is not in the list.
     """
-    guide = guide or load_reactions()
+    found = _known_kind(kind, guide or load_reactions())
+    return KindTiers(found.tiers, found.forced_tier, found.tier_reason)
+
+
+def _known_kind(kind: str, guide: ReactionGuide) -> ReactionKind:
     found = find_kind(kind, guide)
     if found is None:
         raise InputError(f"Unknown kind of reaction {kind!r}: choose one of "
                          f"{', '.join(k.title for k in guide.kinds.values())} "
                          "(use Other and describe it in the note).", field="kind")
-    return KindTiers(found.tiers, found.forced_tier, found.tier_reason)
+    return found
 
 
 def check_reaction(kind: str, severity: str, guide: ReactionGuide | None = None) -> str:
@@ -121,7 +125,7 @@ def check_reaction(kind: str, severity: str, guide: ReactionGuide | None = None)
     """
     guide = guide or load_reactions()
     rule = tiers_for(kind, guide)
-    found = find_kind(kind, guide)
+    found = _known_kind(kind, guide)
     if severity not in rule.allowed:
         allowed = " or ".join(rule.allowed)
         raise InputError(f"{found.title} cannot be recorded as {severity}: it is {allowed}. "

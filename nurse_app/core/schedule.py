@@ -144,7 +144,7 @@ def apply_overrides(rules: Sequence[FollowupRule],
             raise InputError(f"Follow-up rule {rule_id!r}: unknown setting(s) "
                              f"{', '.join(sorted(unknown))} (use enabled, start_days, end_days).",
                              field="followups")
-        values = {}
+        values: dict[str, Any] = {}
         if "enabled" in change:
             if not isinstance(change["enabled"], bool):
                 raise InputError(f"Follow-up rule {rule_id!r}: enabled is true or false.",
@@ -296,7 +296,7 @@ def _course(number: int, plan: OrderPlan, due: _dt.date, group: list[GivenVisit]
     for v in group:
         by_day.setdefault(min(v.course_day, n), v)
     given_days = sorted(by_day)
-    days = []
+    day_list: list[CourseDay] = []
     for d in range(1, n + 1):
         visit = by_day.get(d)
         if visit is not None:
@@ -305,9 +305,9 @@ def _course(number: int, plan: OrderPlan, due: _dt.date, group: list[GivenVisit]
             before = [g for g in given_days if g < d]
             ref = before[-1] if before else given_days[0]
             date = by_day[ref].date + _dt.timedelta(days=d - ref)
-        days.append(CourseDay(d, date, _day_status(visit, date, today, closed), visit))
-    statuses = [d.status for d in days]
-    if all(d.visit is not None for d in days):
+        day_list.append(CourseDay(d, date, _day_status(visit, date, today, closed), visit))
+    statuses = [d.status for d in day_list]
+    if all(d.visit is not None for d in day_list):
         state = PARTIAL if PARTIAL in statuses else (DONE if all(s == DONE for s in statuses) else DUE)
     elif closed:
         state = PARTIAL
@@ -315,7 +315,7 @@ def _course(number: int, plan: OrderPlan, due: _dt.date, group: list[GivenVisit]
         state = LATE
     else:
         state = DUE
-    return Course(number, n, due, w_start, w_end, tuple(days), state, True)
+    return Course(number, n, due, w_start, w_end, tuple(day_list), state, True)
 
 
 def course_calendar(plan: OrderPlan, visits: Iterable[Mapping[str, Any] | GivenVisit],
@@ -432,8 +432,8 @@ def followups_due(courses: Sequence[Course], rules: Iterable[FollowupRule], *,
         for number, anchor, closes in anchors:
             start = anchor + _dt.timedelta(days=rule.start_days)
             end = anchor + _dt.timedelta(days=rule.end_days)
-            call = recorded.get((rule.id, number))
-            if call is not None and call.get("status") == SIGNED:
+            record = recorded.get((rule.id, number))
+            if record is not None and record.get("status") == SIGNED:
                 status = DONE
             elif today < start:
                 status = PLANNED
@@ -444,9 +444,9 @@ def followups_due(courses: Sequence[Course], rules: Iterable[FollowupRule], *,
             else:
                 status = LATE
             out.append(FollowupDue(rule, number, start, end, status,
-                                   call["id"] if call is not None else None,
-                                   None if call is None or call.get("reached") is None
-                                   else bool(call.get("reached"))))
+                                   record["id"] if record is not None else None,
+                                   None if record is None or record.get("reached") is None
+                                   else bool(record.get("reached"))))
     return out
 
 

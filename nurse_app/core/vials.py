@@ -43,10 +43,11 @@ def _best_counts(sizes_u: list[int], limit: int) -> list[int | None]:
     fewest: list[int | None] = [None] * (limit + 1)
     fewest[0] = 0
     for t in range(1, limit + 1):
-        best = None
+        best: int | None = None
         for s in sizes_u:
-            if s <= t and fewest[t - s] is not None and (best is None or fewest[t - s] + 1 < best):
-                best = fewest[t - s] + 1
+            rest = fewest[t - s] if s <= t else None
+            if rest is not None and (best is None or rest + 1 < best):
+                best = rest + 1
         fewest[t] = best
     return fewest
 
@@ -56,7 +57,8 @@ def _compose(total: int, sizes_u: list[int], fewest: list[int | None]) -> dict[i
     t = total
     while t > 0:
         for s in sorted(sizes_u, reverse=True):   # prefer the larger vial among equal counts
-            if s <= t and fewest[t - s] is not None and fewest[t - s] == fewest[t] - 1:
+            rest, here = (fewest[t - s] if s <= t else None), fewest[t]
+            if rest is not None and here is not None and rest == here - 1:
                 counts[s] = counts.get(s, 0) + 1
                 t -= s
                 break

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 import datetime as _dt
 from datetime import datetime
-from typing import Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from nurse_app.core.catalogue import load_catalogue
 from nurse_app.core.dosing import RISKS, DoseRequest, age_in_years
@@ -92,13 +92,13 @@ RISK_LABELS = {"renal": "Renal risk", "thrombosis": "Thrombosis risk",
                "first-infusion": "First infusion or brand switch"}
 
 
-def order_risks(order: Mapping | None) -> frozenset[str]:
+def order_risks(order: Mapping[str, Any] | None) -> frozenset[str]:
     """The risk flags saved on an order (``orders.risks``), as a set of ``dosing.RISKS``."""
     stored = (order or {}).get("risks") or ()
     return frozenset(r for r in stored if r in RISKS)
 
 
-def first_infusion_of_product(product_id: str, earlier_visits: Sequence[Mapping]) -> bool:
+def first_infusion_of_product(product_id: str, earlier_visits: Sequence[Mapping[str, Any]]) -> bool:
     """True when none of ``earlier_visits`` gave ``product_id``: the first infusion of this
     product for the patient (new to IVIG, or a brand switch).
 
@@ -110,13 +110,13 @@ def first_infusion_of_product(product_id: str, earlier_visits: Sequence[Mapping]
     return not any(v.get("product_id") == product_id and v.get("status") == "signed" for v in earlier_visits)
 
 
-def visit_risks(order: Mapping | None, first_infusion: bool) -> frozenset[str]:
+def visit_risks(order: Mapping[str, Any] | None, first_infusion: bool) -> frozenset[str]:
     """The risks a visit's dose is worked out with: the order's, plus first-infusion when this
     is the patient's first infusion of the order's product."""
     return order_risks(order) | ({"first-infusion"} if first_infusion else frozenset())
 
 
-def request_from_order(order: Mapping, patient: Mapping, weight_kg: float, *,
+def request_from_order(order: Mapping[str, Any], patient: Mapping[str, Any], weight_kg: float, *,
                        on: _dt.date | None = None, risks: Iterable[str] | None = None,
                        baseline: "BaselineWeight | None" = None) -> DoseRequest:
     """THE dose request for an order: every screen, the visit summary and FHIR build it here.
@@ -159,7 +159,7 @@ class IntervalWarning:
     previous_start: str          # ISO date of the previous course's first day
 
 
-def minimum_interval_days(order: Mapping) -> tuple[int, str] | None:
+def minimum_interval_days(order: Mapping[str, Any]) -> tuple[int, str] | None:
     """The shortest gap between courses for an order, and where it comes from: the order's
     own interval, else the regimen's minimum repeat interval (``regimens.toml``)."""
     if order.get("interval_days"):
@@ -170,7 +170,7 @@ def minimum_interval_days(order: Mapping) -> tuple[int, str] | None:
     return None
 
 
-def course_interval_warning(order: Mapping, new_day: int, today: _dt.date,
+def course_interval_warning(order: Mapping[str, Any], new_day: int, today: _dt.date,
                             course_starts: Sequence[_dt.date]) -> IntervalWarning | None:
     """A warning when a visit starting a NEW course (``new_day == 1``) comes sooner than the
     order's interval after the previous course's first day (``course_starts``: the days
@@ -198,7 +198,7 @@ class BaselineWeight:
     measured_on: str          # ISO date
 
 
-def baseline_weight(weights: Sequence[Mapping], order_start: str | None) -> BaselineWeight | None:
+def baseline_weight(weights: Sequence[Mapping[str, Any]], order_start: str | None) -> BaselineWeight | None:
     """The weight the order was written for: the last weighing on or before the order's
     start date; when every weighing is later, the first one on record; None without any.
 
@@ -227,7 +227,7 @@ class InfusionProgress:
     halted_by: str | None = None  # PAUSE or STOP while the infusion is halted, else None
 
 
-def suggested_rate_ml_h(progress: InfusionProgress, steps: Sequence[Mapping]) -> float | None:
+def suggested_rate_ml_h(progress: InfusionProgress, steps: Sequence[Mapping[str, Any]]) -> float | None:
     """The rate to offer for the next event, never above what the patient last tolerated.
 
     Before the start: the plan's first step.  Running: the next step of the plan (None at
@@ -252,15 +252,15 @@ def _minutes(a: datetime, b: datetime) -> float:
     return (b - a).total_seconds() / 60
 
 
-def _step_for_rate(rate: float | None, steps: Sequence[Mapping]) -> int | None:
+def _step_for_rate(rate: float | None, steps: Sequence[Mapping[str, Any]]) -> int | None:
     if rate is None or not steps:
         return None
     best = min(range(len(steps)), key=lambda i: abs(steps[i]["ml_per_h"] - rate))
     return best if abs(steps[best]["ml_per_h"] - rate) <= max(0.5, 0.02 * rate) else None
 
 
-def infusion_progress(events: Sequence[Mapping], vitals_times: Sequence[datetime],
-                      steps: Sequence[Mapping], now: datetime) -> InfusionProgress:
+def infusion_progress(events: Sequence[Mapping[str, Any]], vitals_times: Sequence[datetime],
+                      steps: Sequence[Mapping[str, Any]], now: datetime) -> InfusionProgress:
     """Where the infusion stands.  ``events`` have ``kind``, ``at`` (datetime) and ``rate_ml_h``."""
     events = sorted(events, key=lambda e: e["at"])
     start = next((e["at"] for e in events if e["kind"] == START), None)
@@ -286,7 +286,7 @@ def infusion_progress(events: Sequence[Mapping], vitals_times: Sequence[datetime
         at_max_since = _minutes(start, last_change)
     next_step = step + 1 if step is not None and step + 1 < len(steps) else None
     next_in = next_at = None
-    if next_step is not None and running:
+    if step is not None and next_step is not None and running:
         hold = steps[next_step]["start_min"] - steps[step]["start_min"]
         next_at = _minutes(start, last_change) + hold
         next_in = next_at - _minutes(start, now)

@@ -104,17 +104,17 @@ def check_plausible(measure_id: str, value: Any, field: str | None = None) -> fl
     field = field or measure_id
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InputError(f"{m.label} must be a number, not {value!r}.", field=field)
-    value = float(value)
-    if not math.isfinite(value):
+    number = float(value)
+    if not math.isfinite(number):
         raise InputError(f"{m.label} must be a finite number.", field=field)
-    if not m.minimum <= value <= m.maximum:
+    if not m.minimum <= number <= m.maximum:
         # Up to 3 decimals: the refused value as typed, not rounded into something else.
-        message = (f"{m.describe(value, 3)} is not possible: enter a value from "
+        message = (f"{m.describe(number, 3)} is not possible: enter a value from "
                    f"{fmt_range(m.minimum, m.maximum, m.unit)}.")
-        if m.unit == "cm" and m.minimum <= value * 100 <= m.maximum:
-            message += f" For {fmt_qty(value, 'm', 3)}, type {fmt_number(value * 100, 1)}."
+        if m.unit == "cm" and m.minimum <= number * 100 <= m.maximum:
+            message += f" For {fmt_qty(number, 'm', 3)}, type {fmt_number(number * 100, 1)}."
         raise InputError(message, field=field)
-    return value
+    return number
 
 
 def flag_value(measure_id: str, value: float, baseline: float | None = None) -> list[VitalFlag]:

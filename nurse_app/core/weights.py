@@ -99,7 +99,7 @@ def choose_dosing_weight(actual_kg: float, height_cm: float | None, sex: str | N
                 f"Adjusted = ideal + {fmt_number(rules.adjusted_factor)} × (actual − ideal) = "
                 f"{fmt_qty(ideal, 'kg')} + {fmt_number(rules.adjusted_factor)} × "
                 f"({fmt_qty(actual_kg, 'kg')} − {fmt_qty(ideal, 'kg')}) = {fmt_qty(adjusted, 'kg')}")
-    if bmi_value is not None:
+    if bmi_value is not None and height_cm is not None:
         formulas.append(f"BMI = {fmt_qty(actual_kg, 'kg')} / ({fmt_number(height_cm / 100, 2)} m)² = "
                         f"{fmt_qty(bmi_value, 'kg/m²')}")
 
@@ -143,6 +143,7 @@ def choose_dosing_weight(actual_kg: float, height_cm: float | None, sex: str | N
         chosen, reason = basis, f"{basis.capitalize()} weight, as chosen."
 
     weight = {"actual": actual_kg, "ideal": ideal, "adjusted": adjusted}[chosen]
+    assert weight is not None, "need() refuses a basis whose weight could not be worked out"
     if weight > actual_kg:
         reason += (f" The {chosen} weight ({fmt_qty(weight, 'kg')}) is above the actual weight, "
                    f"so the actual weight is used: the dose is never based on more than the patient weighs.")

@@ -14,17 +14,20 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from nurse_app.core.formatting import fmt_date
 from nurse_app.core import schedule as core
-from nurse_app.core.catalogue import load_catalogue
+from nurse_app.core.catalogue import Catalogue, load_catalogue
 from nurse_app.core.dosing import calculate
-from nurse_app.core.errors import NurseAppError
+from nurse_app.core.errors import InputError, NurseAppError
 from nurse_app.core.formatting import fmt_qty
 from nurse_app.core.infusion_record import outcome_from_kinds
 from nurse_app.core.visit_logic import request_from_order
 from nurse_app.store.times import parse_utc, today_local
+
+if TYPE_CHECKING:
+    from nurse_app.store.api import Store
 
 DEFAULT_DAYS = 8            # today and the next 7 days
 STATUS_LABELS = {core.PLANNED: "planned", core.DUE: "due", core.DONE: "done",
@@ -110,7 +113,7 @@ def _local_date(moment: str) -> _dt.date:
 class _Doses:
     """The expected daily dose of an order from the dose engine (one calculation per order)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._cache: dict[int, str] = {}
 
     def text(self, order: Mapping[str, Any]) -> str:
@@ -132,7 +135,7 @@ class _Doses:
         return text
 
 
-def _indication(order: Mapping[str, Any], catalogue) -> str | None:
+def _indication(order: Mapping[str, Any], catalogue: Catalogue) -> str | None:
     regimen = catalogue.regimens.get(order.get("regimen_id") or "") or \
         catalogue.regimens.get(order.get("patient_indication") or "")
     return regimen.indication if regimen else None
@@ -147,7 +150,7 @@ def _risks(order: Mapping[str, Any]) -> tuple[str, ...]:
     return ()
 
 
-def build_schedule(store, start: _dt.date | None = None, days: int = DEFAULT_DAYS, *,
+def build_schedule(store: Store, start: _dt.date | None = None, days: int = DEFAULT_DAYS, *,
                    today: _dt.date | None = None, kinds: Iterable[str] | None = None,
                    rules: Iterable[core.FollowupRule] | None = None,
                    with_doses: bool = True) -> Schedule:
@@ -155,7 +158,7 @@ def build_schedule(store, start: _dt.date | None = None, days: int = DEFAULT_DAY
     with the late and missed items of the last weeks before it (lookback from
     ``resources/followups.toml``).  Three queries for the whole record."""
     if not 1 <= days <= 366:
-        raise core.InputError("The number of days is from 1 to 366.", field="days")
+        raise InputError("The number of days is from 1 to 366.", field="days")
     today = today or today_local()
     start = start or today
     end = start + _dt.timedelta(days=days)
@@ -165,13 +168,13 @@ def build_schedule(store, start: _dt.date | None = None, days: int = DEFAULT_DAY
     wanted = set(kinds) if kinds is not None else None
     catalogue = load_catalogue()
     orders, visits, calls = store.schedule_rows()
-    visits_by_order: dict[int, list[dict]] = {}
+    visits_by_order: dict[int, list[dict[str, Any]]] = {}
     for v in visits:
         visits_by_order.setdefault(v["order_id"], []).append(
             {"id": v["id"], "date": _local_date(v["moment"]), "course_day": v["course_day"],
              "status": v["status"],
              "partial": bool(v["event_kinds"]) and outcome_from_kinds(v["event_kinds"]).partial})
-    calls_by_order: dict[int, list[dict]] = {}
+    calls_by_order: dict[int, list[dict[str, Any]]] = {}
     for c in calls:
         calls_by_order.setdefault(c["order_id"], []).append(c)
     doses = _Doses()
@@ -216,7 +219,9 @@ def build_schedule(store, start: _dt.date | None = None, days: int = DEFAULT_DAY
     return Schedule(start, days, today, items)
 
 
-def _course_items(courses, order, base, who, start, end, lookback, doses, with_doses):
+def _course_items(courses: Iterable[core.Course], order: Mapping[str, Any], base: dict[str, Any], who: str,
+                  start: _dt.date, end: _dt.date, lookback: _dt.date, doses: _Doses,
+                  with_doses: bool) -> list[ScheduleItem]:
     out = []
     for course in courses:
         not_started = not course.started
@@ -248,7 +253,7 @@ def _course_items(courses, order, base, who, start, end, lookback, doses, with_d
 
 # --------------------------------------------------------------------------- call records
 
-def start_call(store, item: ScheduleItem) -> int:
+def start_call(store: Store, item: ScheduleItem) -> int:
     """The call record for a schedule item: the existing draft or signed one, else a new
     draft with the rule's advice filled in."""
     if item.call_id is not None:
@@ -260,12 +265,12 @@ def start_call(store, item: ScheduleItem) -> int:
         advice=rule.advice if rule else "")
 
 
-def save_call(store, call_id: int, **changes: Any) -> dict:
+def save_call(store: Store, call_id: int, **changes: Any) -> dict[str, Any]:
     """Autosave: store the changed fields of a draft call record."""
     return store.update_followup_call(call_id, **changes)
 
 
-def sign_call(store, call_id: int) -> dict:
+def sign_call(store: Store, call_id: int) -> dict[str, Any]:
     return store.sign_followup_call(call_id)
 
 

@@ -121,8 +121,8 @@ from nurse_app.store.errors import (ConflictError, CorruptDatabaseError, Databas
                                     NotFoundError, RecordValueError, SignedVisitError, StoreError,
                                     VoidedVisitError)
 from nurse_app.store.location import default_db_path, resolve_db_path
-from nurse_app.store.maintenance import (CheckReport, RestoreResult, backup_now, check_database,
-                                         restore_backup)
+from nurse_app.store.maintenance import CheckReport, backup_now, check_database
+from nurse_app.store.restore import RestoreResult, restore_backup
 from nurse_app.store.times import to_local
 
 __all__ = [

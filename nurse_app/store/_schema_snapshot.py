@@ -4,7 +4,7 @@ The sqlite_master rows (type, name, tbl_name, sql) the migrations in schema.py b
 at VERSION; SCHEMA_SHA256 is the hash of the schema.py they were built from."""
 
 VERSION = 11
-SCHEMA_SHA256 = 'a1c40bfd7f53a99ebe12bf44fcc4a5b8b4cc1e12138875aed208cffb6bb5e450'
+SCHEMA_SHA256 = '9d7629f76c3b4a275909f5603f75eec7536456df595af9464f03bb457e2c21be'
 OBJECTS = (
     ('table', 'nurse_profile', 'nurse_profile', "CREATE TABLE nurse_profile (\n        id          INTEGER PRIMARY KEY CHECK (id = 1),\n        name        TEXT NOT NULL,\n        credentials TEXT NOT NULL DEFAULT '',\n        updated_at  TEXT NOT NULL\n    )"),
     ('table', 'settings', 'settings', 'CREATE TABLE settings (\n        key   TEXT PRIMARY KEY,\n        value TEXT NOT NULL              -- JSON\n    )'),

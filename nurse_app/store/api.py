@@ -19,7 +19,7 @@ import logging
 import sqlite3
 import unicodedata
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence, overload
 
 from nurse_app.core import checklists, infusion_record, lots, reactions, vitals
 from nurse_app.core.catalogue import load_catalogue
@@ -38,6 +38,9 @@ from nurse_app.store.location import resolve_db_path
 from nurse_app.store.times import now_text, today_local
 from nurse_app.store.validation import Rule, clean
 from nurse_app.store.validation import text as text_rule
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 _BOOLEAN_COLUMNS = {"archived", "active", "required"}
 _WHAT = {"patients": "Patient", "patient_weights": "Weight entry", "orders": "Order",
@@ -61,7 +64,7 @@ _SNAPSHOT_ORDER_EXCLUDED = {"created_at", "created_by", "updated_at"}
 _log = logging.getLogger("nurse_app.store")
 
 
-def _check_reaction(row: dict) -> None:
+def _check_reaction(row: dict[str, Any]) -> None:
     """The kind decides the severities that fit (core.reactions): anaphylaxis is never mild.
     The kind is stored as its id."""
     try:
@@ -107,14 +110,14 @@ class Store(FollowupStore):
         conn.execute("PRAGMA recursive_triggers=on")   # as sqlite_utils.Database sets it
         self.conn = conn
 
-    def _query(self, sql: str, params=()) -> list[dict]:
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """Rows of a SELECT as dicts (what ``db.query`` gives, without loading sqlite-utils)."""
         cursor = self.conn.execute(sql, params)
         keys = [d[0] for d in cursor.description]
         return [dict(zip(keys, row, strict=True)) for row in cursor]
 
     @functools.cached_property
-    def db(self):
+    def db(self) -> sqlite_utils.Database:
         """sqlite-utils over the connection; imported on first use (~45 ms), not at start-up."""
         import sqlite_utils
         return sqlite_utils.Database(self.conn, execute_plugins=False)
@@ -169,7 +172,8 @@ class Store(FollowupStore):
 
     @property
     def schema_version(self) -> int:
-        return self.conn.execute("PRAGMA user_version").fetchone()[0]
+        version: int = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        return version
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator["Store"]:
@@ -204,7 +208,11 @@ class Store(FollowupStore):
 
     # ------------------------------------------------------------------ helpers
 
-    def _decode(self, row: dict | None) -> dict | None:
+    @overload
+    def _decode(self, row: dict[str, Any]) -> dict[str, Any]: ...
+    @overload
+    def _decode(self, row: None) -> None: ...
+    def _decode(self, row: dict[str, Any] | None) -> dict[str, Any] | None:
         if row is None:
             return None
         for key in _BOOLEAN_COLUMNS & row.keys():
@@ -214,7 +222,7 @@ class Store(FollowupStore):
                 row[key] = json.loads(row[key])
         return row
 
-    def _raw(self, table: str, row_id: int) -> dict:
+    def _raw(self, table: str, row_id: int) -> dict[str, Any]:
         if isinstance(row_id, bool) or not isinstance(row_id, int):
             raise NotFoundError(f"{_WHAT[table]} id must be a whole number, not {row_id!r}.")
         if not 1 <= row_id < 2**63:  # SQLite ids are 64-bit; a bigger number is no row
@@ -225,11 +233,11 @@ class Store(FollowupStore):
                                 f"deleted).")
         return rows[0]
 
-    def _get(self, table: str, row_id: int) -> dict:
+    def _get(self, table: str, row_id: int) -> dict[str, Any]:
         with self._reading():
             return self._decode(self._raw(table, row_id))
 
-    def _list(self, sql: str, params: list) -> list[dict]:
+    def _list(self, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
         with self._reading():
             return [self._decode(row) for row in self._query(sql, params)]
 
@@ -252,8 +260,8 @@ class Store(FollowupStore):
                 f"({', '.join(c.replace('_', ' ') for c in changed)}); your change was not "
                 f"saved. Reload it to see the other change, then make yours again.")
 
-    def _append_note(self, table: str, row_id: int, rules: Mapping, text: str,
-                     *, draft_visit: bool = False) -> dict:
+    def _append_note(self, table: str, row_id: int, rules: Mapping[str, Any], text: str,
+                     *, draft_visit: bool = False) -> dict[str, Any]:
         """Append ``text`` as a new line of ``notes``.  Read and written under the write
         lock (``BEGIN IMMEDIATE``), so concurrent appends from other windows all land."""
         line = clean(rules, {"notes": text}, creating=False)["notes"]
@@ -264,14 +272,14 @@ class Store(FollowupStore):
             combined = clean(rules, {"notes": f"{current}\n{line}" if current else line},
                              creating=False)
             self._author()
-            self.db[table].update(row_id, {**combined, "updated_at": now_text()})
+            self.db.table(table).update(row_id, {**combined, "updated_at": now_text()})
         return self._get(table, row_id)
 
-    def append_visit_note(self, visit_id: int, text: str) -> dict:
+    def append_visit_note(self, visit_id: int, text: str) -> dict[str, Any]:
         """Add a line to a draft visit's notes (atomic: never loses another window's line)."""
         return self._append_note("visits", visit_id, fields.VISIT, text, draft_visit=True)
 
-    def append_patient_note(self, patient_id: int, text: str) -> dict:
+    def append_patient_note(self, patient_id: int, text: str) -> dict[str, Any]:
         """Add a line to a patient's notes (atomic: never loses another window's line)."""
         return self._append_note("patients", patient_id, fields.PATIENT, text)
 
@@ -279,10 +287,13 @@ class Store(FollowupStore):
         profile = self.nurse_profile()
         if profile is None:
             raise NoNurseProfileError()
-        return profile["display"]
+        display: str = profile["display"]
+        return display
 
-    def _insert(self, table: str, row: dict) -> int:
-        return self.db[table].insert(row).last_pk
+    def _insert(self, table: str, row: dict[str, Any]) -> int:
+        row_id = self.db.table(table).insert(row).last_pk
+        assert isinstance(row_id, int), "every table has an INTEGER PRIMARY KEY id"
+        return row_id
 
     @staticmethod
     def _template(template_id: str, version: int | None) -> checklists.ChecklistTemplate:
@@ -298,7 +309,7 @@ class Store(FollowupStore):
         except InputError as exc:
             raise RecordValueError(str(exc), field="item_id") from None
 
-    def _draft_visit(self, visit_id: int) -> dict:
+    def _draft_visit(self, visit_id: int) -> dict[str, Any]:
         visit = self._raw("visits", visit_id)
         if visit["status"] == "signed":
             raise SignedVisitError(
@@ -312,7 +323,7 @@ class Store(FollowupStore):
 
     # ------------------------------------------------------------------ nurse profile, settings
 
-    def nurse_profile(self) -> dict | None:
+    def nurse_profile(self) -> dict[str, Any] | None:
         """``{"name", "credentials", "display", "updated_at"}`` or None if not set up."""
         with self._reading():
             rows = self._query("SELECT name, credentials, updated_at FROM nurse_profile")
@@ -322,7 +333,7 @@ class Store(FollowupStore):
         row["display"] = f"{row['name']}, {row['credentials']}" if row["credentials"] else row["name"]
         return row
 
-    def set_nurse_profile(self, name: str, credentials: str = "") -> dict:
+    def set_nurse_profile(self, name: str, credentials: str = "") -> dict[str, Any]:
         """Set who is documenting; stamps every entry, signature, addendum and audit row."""
         clean_name = _name_text("name", "Your name", name) if name is not None else ""
         if not clean_name:
@@ -341,10 +352,12 @@ class Store(FollowupStore):
                                 ensure_ascii=False),
                      json.dumps({"name": clean_name, "credentials": clean_credentials},
                                 ensure_ascii=False)])
-            self.db["nurse_profile"].upsert(
+            self.db.table("nurse_profile").upsert(
                 {"id": 1, "name": clean_name, "credentials": clean_credentials,
                  "updated_at": now_text()}, pk="id")
-        return self.nurse_profile()
+        profile = self.nurse_profile()
+        assert profile is not None, "the profile was written just above"
+        return profile
 
     def record_security_event(self, event: str, details: Mapping[str, Any]) -> None:
         """An audit-log entry that is not a row change (e.g. wrong passphrase attempts),
@@ -389,13 +402,13 @@ class Store(FollowupStore):
             raise RecordValueError(f"The setting {key!r} cannot be stored: {exc}.",
                                    field=key) from None
         with self.transaction():
-            self.db["settings"].upsert({"key": key, "value": encoded}, pk="key")
+            self.db.table("settings").upsert({"key": key, "value": encoded}, pk="key")
 
     # ------------------------------------------------------------------ clinical content approval
 
     def record_content_approval(self, content_version: str, approver_name: str,
                                 approver_credentials: str = "", approved_on: str | None = None, *,
-                                items: Mapping[str, str], policy_file: str = "") -> dict:
+                                items: Mapping[str, str], policy_file: str = "") -> dict[str, Any]:
         """Record the educator's approval of a clinical content version (issue 15).
 
         ``items`` is the approved value of every content item (id -> fingerprint) so a later
@@ -425,7 +438,7 @@ class Store(FollowupStore):
                 "recorded_at": now_text(), "recorded_by": author})
         return self._get("content_approvals", row_id)
 
-    def latest_content_approval(self) -> dict | None:
+    def latest_content_approval(self) -> dict[str, Any] | None:
         """The most recent approval (with ``approved_items`` decoded), or None."""
         if not schema.existing_tables(self.conn, ("content_approvals",)):
             return None
@@ -444,16 +457,16 @@ class Store(FollowupStore):
             return self._insert("patients", row)
 
     def update_patient(self, patient_id: int, *, if_unchanged: Mapping[str, Any] | None = None,
-                       **changes: Any) -> dict:
+                       **changes: Any) -> dict[str, Any]:
         row = clean(fields.PATIENT, changes, creating=False)
         fields.check_catalogue_patient(row)
         with self.transaction():
             self._check_unchanged("patients", self._raw("patients", patient_id), if_unchanged)
             self._author()
-            self.db["patients"].update(patient_id, {**row, "updated_at": now_text()})
+            self.db.table("patients").update(patient_id, {**row, "updated_at": now_text()})
         return self.get_patient(patient_id)
 
-    def get_patient(self, patient_id: int) -> dict:
+    def get_patient(self, patient_id: int) -> dict[str, Any]:
         return self._get("patients", patient_id)
 
     @staticmethod
@@ -470,7 +483,7 @@ class Store(FollowupStore):
         return " AND ".join(clauses) or "1", params
 
     def find_patients(self, query: str = "", *, include_archived: bool = False,
-                      limit: int = 200) -> list[dict]:
+                      limit: int = 200) -> list[dict[str, Any]]:
         """Patients whose name or MRN contains ``query`` (ignoring case and accents)."""
         where, params = self._patient_filter(query, include_archived)
         return self._list(f"SELECT p.* FROM patients p WHERE {where} "
@@ -497,7 +510,7 @@ class Store(FollowupStore):
                 raise StoreError("This patient has visits on record and cannot be deleted; "
                                  "archive the patient instead.")
             self._author()
-            self.db["patients"].delete(patient_id)
+            self.db.table("patients").delete(patient_id)
 
     # ------------------------------------------------------------------ weights
 
@@ -510,7 +523,7 @@ class Store(FollowupStore):
             row.update(patient_id=patient_id, recorded_at=now_text(), recorded_by=self._author())
             return self._insert("patient_weights", row)
 
-    def patient_weights(self, patient_id: int) -> list[dict]:
+    def patient_weights(self, patient_id: int) -> list[dict[str, Any]]:
         """Weight history, newest first."""
         return self._list("SELECT * FROM patient_weights WHERE patient_id = ? "
                           "ORDER BY measured_on DESC, id DESC", [patient_id])
@@ -519,7 +532,7 @@ class Store(FollowupStore):
         with self.transaction():
             self._raw("patient_weights", weight_id)
             self._author()
-            self.db["patient_weights"].delete(weight_id)
+            self.db.table("patient_weights").delete(weight_id)
 
     # ------------------------------------------------------------------ orders
 
@@ -537,7 +550,7 @@ class Store(FollowupStore):
             return self._insert("orders", row)
 
     def update_order(self, order_id: int, *, if_unchanged: Mapping[str, Any] | None = None,
-                     **changes: Any) -> dict:
+                     **changes: Any) -> dict[str, Any]:
         row = clean(fields.ORDER, changes, creating=False)
         with self.transaction():
             existing = self._raw("orders", order_id)
@@ -547,13 +560,13 @@ class Store(FollowupStore):
             if row.keys() & {"product_id", "regimen_id", "dose_g_per_kg", "course_days"}:
                 fields.check_catalogue_order(merged)
             self._author()
-            self.db["orders"].update(order_id, {**row, "updated_at": now_text()})
+            self.db.table("orders").update(order_id, {**row, "updated_at": now_text()})
         return self.get_order(order_id)
 
-    def get_order(self, order_id: int) -> dict:
+    def get_order(self, order_id: int) -> dict[str, Any]:
         return self._get("orders", order_id)
 
-    def patient_orders(self, patient_id: int, *, active_only: bool = False) -> list[dict]:
+    def patient_orders(self, patient_id: int, *, active_only: bool = False) -> list[dict[str, Any]]:
         sql = "SELECT * FROM orders WHERE patient_id = ?"
         if active_only:
             sql += " AND active = 1"
@@ -568,7 +581,7 @@ class Store(FollowupStore):
                 raise StoreError("Visits were documented under this order, so it cannot be "
                                  "deleted; set it inactive instead.")
             self._author()
-            self.db["orders"].delete(order_id)
+            self.db.table("orders").delete(order_id)
 
     # ------------------------------------------------------------------ visits
 
@@ -604,7 +617,7 @@ class Store(FollowupStore):
             visit = self._draft_visit(visit_id)
             self._visit_weight({**visit, "weight_kg": None})   # not a weighing of this patient
             stamp = now_text()
-            self.db["visits"].update(visit_id, {"status": "voided", "voided_at": stamp,
+            self.db.table("visits").update(visit_id, {"status": "voided", "voided_at": stamp,
                                                 "voided_by": self._author(),
                                                 "void_reason": reason, "updated_at": stamp})
         return self.get_visit(visit_id)
@@ -615,7 +628,7 @@ class Store(FollowupStore):
                                    field="order_id")
 
     def update_visit(self, visit_id: int, *, if_unchanged: Mapping[str, Any] | None = None,
-                     **changes: Any) -> dict:
+                     **changes: Any) -> dict[str, Any]:
         """Change a draft visit (refused with :class:`SignedVisitError` once signed).
 
         ``if_unchanged``: fields as this window read them; :class:`ConflictError` if another
@@ -627,7 +640,7 @@ class Store(FollowupStore):
             fields.check_visit({**visit, **row})
             self._check_order_belongs(row.get("order_id"), visit["patient_id"])
             self._author()
-            self.db["visits"].update(visit_id, {**row, "updated_at": now_text()})
+            self.db.table("visits").update(visit_id, {**row, "updated_at": now_text()})
             if "weight_kg" in row:
                 self._visit_weight({**visit, **row})
         return self.get_visit(visit_id)
@@ -639,12 +652,12 @@ class Store(FollowupStore):
                                    [visit["id"]]).fetchone()
         if visit.get("weight_kg") is None:
             if existing:
-                self.db["patient_weights"].delete(existing[0])
+                self.db.table("patient_weights").delete(existing[0])
             return
         values = {"weight_kg": visit["weight_kg"], "measured_on": self._visit_day(visit).isoformat(),
                   "recorded_at": now_text(), "recorded_by": self._author()}
         if existing:
-            self.db["patient_weights"].update(existing[0], values)
+            self.db.table("patient_weights").update(existing[0], values)
         else:
             self._insert("patient_weights", {**values, "patient_id": visit["patient_id"],
                                              "visit_id": visit["id"], "note": "Weighed at the visit"})
@@ -652,7 +665,7 @@ class Store(FollowupStore):
     def get_visit(self, visit_id: int) -> dict:
         return self._get("visits", visit_id)
 
-    def patient_visits(self, patient_id: int) -> list[dict]:
+    def patient_visits(self, patient_id: int) -> list[dict[str, Any]]:
         """The patient's visits, newest first, without the calculation snapshot."""
         columns = ", ".join(row[1] for row in self.conn.execute("PRAGMA table_info(visits)")
                             if row[1] != "calculation")
@@ -660,13 +673,13 @@ class Store(FollowupStore):
             f"SELECT {columns} FROM visits WHERE patient_id = ? "
             f"ORDER BY COALESCE(started_at, scheduled_at, created_at) DESC, id DESC", [patient_id])
 
-    def earlier_visits(self, patient_id: int, before_visit_id: int | None = None) -> list[dict]:
+    def earlier_visits(self, patient_id: int, before_visit_id: int | None = None) -> list[dict[str, Any]]:
         """The patient's visits before ``before_visit_id`` (all of them when None), oldest first,
         each with ``id``, ``status``, ``course_day``, ``order_id``, the order's ``product_id``
         and the visit's ``started_at``/``created_at``."""
         sql = ("SELECT v.id, v.status, v.course_day, v.order_id, v.started_at, v.scheduled_at, v.created_at, "
                "o.product_id FROM visits v LEFT JOIN orders o ON o.id = v.order_id WHERE v.patient_id = ?")
-        params: list = [patient_id]
+        params: list[Any] = [patient_id]
         if before_visit_id is not None:
             sql += " AND v.id < ?"
             params.append(before_visit_id)
@@ -677,9 +690,9 @@ class Store(FollowupStore):
         with self.transaction():
             self._draft_visit(visit_id)
             self._author()
-            self.db["visits"].delete(visit_id)
+            self.db.table("visits").delete(visit_id)
 
-    def visit_children(self, visit_id: int) -> dict[str, list[dict]]:
+    def visit_children(self, visit_id: int) -> dict[str, list[dict[str, Any]]]:
         """Everything recorded on a visit: checklist answers, vitals, reactions, lots,
         infusion events and addenda."""
         with self._reading():
@@ -703,7 +716,7 @@ class Store(FollowupStore):
         visit = self._get("visits", visit_id)
         return self._template(visit["checklist_template_id"], visit["checklist_template_version"])
 
-    def visit_checklist(self, visit_id: int) -> list[dict]:
+    def visit_checklist(self, visit_id: int) -> list[dict[str, Any]]:
         """Every item of the visit's own template version, in order, with its answer.
 
         Unanswered items have ``status`` None.  Answers keep the item text they were
@@ -811,8 +824,9 @@ class Store(FollowupStore):
                        item_text=item.text, required=int(item.required),
                        recorded_by=self._author())
             self._upsert_answers([row])
-            return self.db.execute("SELECT id FROM checklist_entries WHERE visit_id = ? AND "
-                                   "item_id = ?", [visit_id, item.id]).fetchone()[0]
+            entry_id: int = self.db.execute("SELECT id FROM checklist_entries WHERE visit_id = ? AND "
+                                            "item_id = ?", [visit_id, item.id]).fetchone()[0]
+            return entry_id
 
     def set_checklist_items(self, visit_id: int, answers: Mapping[str, str | tuple[str, str]],
                             at: Any = None) -> None:
@@ -842,7 +856,7 @@ class Store(FollowupStore):
                              "required": int(item.required), "recorded_by": author})
             self._upsert_answers(rows)
 
-    def _upsert_answers(self, rows: list[dict]) -> None:
+    def _upsert_answers(self, rows: list[dict[str, Any]]) -> None:
         """Insert answers, or update the existing answer to the same item (audited as update)."""
         if not rows:
             return
@@ -868,12 +882,12 @@ class Store(FollowupStore):
             self.db.execute("DELETE FROM checklist_entries WHERE visit_id = ? AND item_id = ?",
                             [visit_id, item_id])
 
-    def unanswered_required_items(self, visit_id: int) -> list[dict]:
+    def unanswered_required_items(self, visit_id: int) -> list[dict[str, Any]]:
         return [i for i in self.visit_checklist(visit_id) if i["required"] and i["status"] is None]
 
     # ------------------------------------------------------------------ vitals, reactions, lots
 
-    def _add_child(self, table: str, visit_id: int, values: dict) -> int:
+    def _add_child(self, table: str, visit_id: int, values: dict[str, Any]) -> int:
         rules, cross_check, _ = _CHILDREN[table]
         row = clean(rules, values, creating=True)
         if cross_check:
@@ -887,7 +901,7 @@ class Store(FollowupStore):
             row.update(visit_id=visit_id, recorded_by=self._author())
             return self._insert(table, row)
 
-    def _update_child(self, table: str, row_id: int, changes: dict) -> dict:
+    def _update_child(self, table: str, row_id: int, changes: dict[str, Any]) -> dict[str, Any]:
         rules, cross_check, _ = _CHILDREN[table]
         expected = changes.pop("if_unchanged", None)
         row = clean(rules, changes, creating=False)
@@ -902,16 +916,16 @@ class Store(FollowupStore):
                 fields.check_lot(merged, self._visit_day(visit))
                 if row.keys() & {"product_id", "vial_size_g"}:
                     fields.check_catalogue_lot(merged)
-            self.db[table].update(row_id, {**row, "recorded_by": self._author()})
+            self.db.table(table).update(row_id, {**row, "recorded_by": self._author()})
         return self._get(table, row_id)
 
     def _delete_child(self, table: str, row_id: int) -> None:
         with self.transaction():
             self._draft_visit(self._raw(table, row_id)["visit_id"])
             self._author()
-            self.db[table].delete(row_id)
+            self.db.table(table).delete(row_id)
 
-    def _children(self, table: str, visit_id: int) -> list[dict]:
+    def _children(self, table: str, visit_id: int) -> list[dict[str, Any]]:
         order = _CHILDREN[table][2]
         return self._list(f"SELECT * FROM {table} WHERE visit_id = ? ORDER BY {order}, id",
                           [visit_id])
@@ -927,13 +941,13 @@ class Store(FollowupStore):
         values["recorded_at"] = recorded_at or _dt.datetime.now(_dt.timezone.utc)
         return self._add_child("vitals", visit_id, values)
 
-    def update_vitals(self, vitals_id: int, **changes: Any) -> dict:
+    def update_vitals(self, vitals_id: int, **changes: Any) -> dict[str, Any]:
         return self._update_child("vitals", vitals_id, changes)
 
     def delete_vitals(self, vitals_id: int) -> None:
         self._delete_child("vitals", vitals_id)
 
-    def visit_vitals(self, visit_id: int) -> list[dict]:
+    def visit_vitals(self, visit_id: int) -> list[dict[str, Any]]:
         """Readings in time order (the first is the baseline for flags)."""
         return self._children("vitals", visit_id)
 
@@ -964,13 +978,13 @@ class Store(FollowupStore):
         values["occurred_at"] = occurred_at or _dt.datetime.now(_dt.timezone.utc)
         return self._add_child("reactions", visit_id, values)
 
-    def update_reaction(self, reaction_id: int, **changes: Any) -> dict:
+    def update_reaction(self, reaction_id: int, **changes: Any) -> dict[str, Any]:
         return self._update_child("reactions", reaction_id, changes)
 
     def delete_reaction(self, reaction_id: int) -> None:
         self._delete_child("reactions", reaction_id)
 
-    def visit_reactions(self, visit_id: int) -> list[dict]:
+    def visit_reactions(self, visit_id: int) -> list[dict[str, Any]]:
         return self._children("reactions", visit_id)
 
     def add_lot(self, visit_id: int, *, product_id: str, lot_number: str, expiry_date: Any,
@@ -980,13 +994,13 @@ class Store(FollowupStore):
         del values["self"], values["visit_id"]
         return self._add_child("product_lots", visit_id, values)
 
-    def update_lot(self, lot_id: int, **changes: Any) -> dict:
+    def update_lot(self, lot_id: int, **changes: Any) -> dict[str, Any]:
         return self._update_child("product_lots", lot_id, changes)
 
     def delete_lot(self, lot_id: int) -> None:
         self._delete_child("product_lots", lot_id)
 
-    def visit_lots(self, visit_id: int) -> list[dict]:
+    def visit_lots(self, visit_id: int) -> list[dict[str, Any]]:
         return self._children("product_lots", visit_id)
 
     def add_infusion_event(self, visit_id: int, *, kind: str, rate_ml_h: float | None = None,
@@ -1013,7 +1027,7 @@ class Store(FollowupStore):
                 raise RecordValueError(refused, field="rate_ml_h")
             return self._add_child("infusion_events", visit_id, values)
 
-    def update_infusion_event(self, event_id: int, **changes: Any) -> dict:
+    def update_infusion_event(self, event_id: int, **changes: Any) -> dict[str, Any]:
         return self._update_child("infusion_events", event_id, changes)
 
     def delete_infusion_event(self, event_id: int) -> None:
@@ -1030,7 +1044,7 @@ class Store(FollowupStore):
             self._draft_visit(existing["visit_id"])
             if existing.get("corrected_at"):
                 raise RecordValueError("This event is already struck through.", field="correction_reason")
-            self.db["infusion_events"].update(event_id, {
+            self.db.table("infusion_events").update(event_id, {
                 "corrected_at": now_text(), "corrected_by": self._author(), "correction_reason": why})
         return self._get("infusion_events", event_id)
 
@@ -1038,7 +1052,7 @@ class Store(FollowupStore):
         """The infusion timeline in time order."""
         return self._children("infusion_events", visit_id)
 
-    def find_lot(self, lot_number: str) -> list[dict]:
+    def find_lot(self, lot_number: str) -> list[dict[str, Any]]:
         """Visits that used a lot (for a recall): lot rows joined with patient and visit."""
         return self._list(
             "SELECT l.*, v.patient_id, v.started_at, v.scheduled_at, p.name AS patient_name, "
@@ -1067,7 +1081,7 @@ class Store(FollowupStore):
                             f"{listed}{more}")
         return problems
 
-    def sign_visit(self, visit_id: int) -> dict:
+    def sign_visit(self, visit_id: int) -> dict[str, Any]:
         """Sign: stamps signer and time and seals the content with a hash.
 
         From then on the visit and its entries are read-only (API and SQL triggers);
@@ -1083,11 +1097,11 @@ class Store(FollowupStore):
                                                  sort_keys=True, ensure_ascii=False,
                                                  allow_nan=False)
             seal["content_hash"] = content_hash({**visit, **seal}, self._raw_children(visit_id))
-            self.db["visits"].update(visit_id, {**seal, "status": "signed",
+            self.db.table("visits").update(visit_id, {**seal, "status": "signed",
                                                 "updated_at": seal["signed_at"]})
         return self.get_visit(visit_id)
 
-    def _signing_snapshot(self, visit: Mapping[str, Any], signer: str) -> dict:
+    def _signing_snapshot(self, visit: Mapping[str, Any], signer: str) -> dict[str, Any]:
         """What the signed summary shows that lives outside the visit row: the patient
         (identity, allergies...) and the order as they are now, and the nurse.  Stored
         in the visit (``signed_snapshot``) and so covered by its content hash; the
@@ -1103,7 +1117,7 @@ class Store(FollowupStore):
             "signed_by": signer,
         }
 
-    def _raw_children(self, visit_id: int) -> dict[str, list[dict]]:
+    def _raw_children(self, visit_id: int) -> dict[str, list[dict[str, Any]]]:
         return {table: self._query(f"SELECT * FROM {table} WHERE visit_id = ?", [visit_id])
                 for table in schema.existing_tables(self.conn, schema.VISIT_CHILD_TABLES)}
 
@@ -1142,16 +1156,17 @@ class Store(FollowupStore):
             row.update(visit_id=visit_id, author=self._author(), written_at=now_text())
             return self._insert("addenda", row)
 
-    def visit_addenda(self, visit_id: int) -> list[dict]:
+    def visit_addenda(self, visit_id: int) -> list[dict[str, Any]]:
         return self._list("SELECT * FROM addenda WHERE visit_id = ? ORDER BY written_at, id",
                           [visit_id])
 
     # ------------------------------------------------------------------ audit
 
     def audit_entries(self, table: str | None = None, row_id: int | None = None, *,
-                      limit: int = 500) -> list[dict]:
+                      limit: int = 500) -> list[dict[str, Any]]:
         """Audit rows, newest first; ``before``/``after`` decoded from JSON."""
-        sql, params = "SELECT * FROM audit_log WHERE 1 = 1", []
+        sql = "SELECT * FROM audit_log WHERE 1 = 1"
+        params: list[Any] = []
         if table is not None:
             sql, params = sql + " AND table_name = ?", [*params, table]
         if row_id is not None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass, field
+from typing import Any
 
 from nurse_app.store.hashing import AUDIT_ENTRY_FIELDS, CHAIN_GENESIS, audit_entry_hash
 
@@ -29,7 +30,7 @@ def has_chain(conn: sqlite3.Connection) -> bool:
     return any(row[1] == "entry_hash" for row in conn.execute("PRAGMA table_info(audit_log)"))
 
 
-def _row(cursor: sqlite3.Cursor, values: tuple) -> dict:
+def _row(cursor: sqlite3.Cursor, values: tuple[Any, ...]) -> dict[str, Any]:
     return {d[0]: v for d, v in zip(cursor.description, values, strict=True)}
 
 
@@ -85,7 +86,7 @@ def signing_problem(conn: sqlite3.Connection, visit_id: int, content_hash: str |
                           f"action = 'update' AND entry_hash IS NOT NULL ORDER BY id", [visit_id])
     rows = [_row(cursor, values) for values in cursor.fetchall()]
     signings = [r for r in rows if _signing_hash(r) is not None]
-    report = ChainReport(signings={visit_id: [_signing_hash(r) for r in signings]})
+    report = ChainReport(signings={visit_id: [h for h in map(_signing_hash, signings) if h is not None]})
     problem = report.visit_problem(visit_id, content_hash)
     if problem is None and audit_entry_hash(signings[0], signings[0]["prev_hash"]) != \
             signings[0]["entry_hash"]:
@@ -93,7 +94,7 @@ def signing_problem(conn: sqlite3.Connection, visit_id: int, content_hash: str |
     return problem
 
 
-def _signing_hash(row: dict) -> str | None:
+def _signing_hash(row: dict[str, Any]) -> str | None:
     """The content hash a visits audit entry records as signed, if it is a signing entry."""
     if row["table_name"] != "visits" or row["action"] != "update" or not row["after"]:
         return None

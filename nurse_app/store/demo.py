@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as _dt
 import random
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from nurse_app.core import checklists, infusion_record
 from nurse_app.core.dosing import calculate
@@ -27,6 +27,9 @@ from nurse_app.core.visit_logic import request_from_order, visit_risks
 from nurse_app.store.api import Store
 from nurse_app.store.errors import StoreError
 from nurse_app.store.times import UTC, today_local
+
+if TYPE_CHECKING:
+    from nurse_app.core.catalogue import Regimen
 
 DEMO_ANCHOR = _dt.datetime(2025, 1, 31, 17, 0, tzinfo=UTC)
 MRN_PREFIX = "DEMO-"
@@ -69,7 +72,7 @@ class DemoSummary:
 
 
 class _Counter:
-    def __init__(self):
+    def __init__(self) -> None:
         self.orders = self.visits = self.signed = self.vitals = 0
 
 
@@ -206,13 +209,13 @@ def add_week_examples(store: Store, today: _dt.date, *, first_index: int = 0,
     return len(_WEEK_EXAMPLES)
 
 
-def _regimen(regimen_id: str):
+def _regimen(regimen_id: str) -> Regimen:
     from nurse_app.core.catalogue import load_catalogue
     return load_catalogue().regimen(regimen_id)
 
 
 def _visit(store: Store, rng: random.Random, patient_id: int, order_id: int, date: _dt.date,
-           course_day: int, course_days: int, weight: float, calc: dict, *, sign: bool,
+           course_day: int, course_days: int, weight: float, calc: dict[str, Any], *, sign: bool,
            count: _Counter, stop_early: bool = False) -> None:
     start = _dt.datetime.combine(date, _dt.time(rng.randint(13, 16), rng.choice((0, 15, 30, 45))),
                                  tzinfo=UTC)
@@ -292,7 +295,7 @@ def _visit(store: Store, rng: random.Random, patient_id: int, order_id: int, dat
         store.add_infusion_event(visit_id, kind="end", occurred_at=end,
                                  volume_ml=round(calc["daily_volume_ml"]))
     for at, rate, *observed in readings:
-        values = {k: v + (rng.choice((-1, 0, 1)) if k != "temperature_c" else
+        values: dict[str, Any] = {k: v + (rng.choice((-1, 0, 1)) if k != "temperature_c" else
                           round(rng.uniform(-0.2, 0.2), 1)) for k, v in base.items()}
         values["spo2_percent"] = min(values["spo2_percent"], 100)
         values.update(*observed)
@@ -315,7 +318,7 @@ def _visit(store: Store, rng: random.Random, patient_id: int, order_id: int, dat
         count.signed += 1
 
 
-def _answers(calc: dict, reacted: bool) -> dict[str, tuple[str, bool]]:
+def _answers(calc: dict[str, Any], reacted: bool) -> dict[str, tuple[str, bool]]:
     """``{item: (answer, required)}``: everything done, except what does not apply."""
     not_applicable = {"iv-prehydration", "in-line-filter", "spiking-pooling"}
     if not calc["product"].startswith("octagam"):

@@ -8,6 +8,7 @@ which is also an :class:`InputError` carrying the field name for inline marking.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from nurse_app.core.errors import InputError, NurseAppError
 
@@ -44,7 +45,7 @@ class ConflictError(StoreError):
 class NoNurseProfileError(StoreError):
     """Clinical entries are stamped with the nurse's name, so a profile must exist first."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__("Enter your name and credentials in the nurse profile (Settings) "
                          "before recording: every entry is stamped with them.")
 
@@ -62,7 +63,7 @@ class DatabaseBusyError(StoreError):
 class _FileProblem(StoreError):
     """A problem with an existing file; keeps the path and the backups one could restore."""
 
-    def __init__(self, message: str, path: Path, backups: list | None = None):
+    def __init__(self, message: str, path: Path, backups: list[Any] | None = None) -> None:
         super().__init__(message)
         self.path = Path(path)
         self.backups = list(backups or [])

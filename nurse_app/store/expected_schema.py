@@ -65,7 +65,7 @@ def snapshot() -> tuple[Row, ...] | None:
     source = schema_source_sha256()
     if source is not None and source != getattr(snap, "SCHEMA_SHA256", None):
         return None
-    return tuple(tuple(row) for row in snap.OBJECTS)
+    return tuple((kind, name, table, sql) for kind, name, table, sql in snap.OBJECTS)
 
 
 @functools.lru_cache(maxsize=None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from nurse_app.core import order_checks
 from nurse_app.core.checklists import ANSWERS
@@ -238,7 +238,7 @@ def check_lot(row: Mapping[str, Any], visit_day: _dt.date) -> None:
 # ----------------------------------------------------------------------- catalogue checks
 # New input only: a record written under an older catalogue stays readable and restorable.
 
-def _catalogue_check(check, *args) -> None:
+def _catalogue_check(check: Callable[..., object], *args: Any) -> None:
     try:
         check(*args)
     except InputError as exc:

@@ -12,13 +12,22 @@ queries for the whole record (not one per patient).
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from nurse_app.core.schedule import escalation_needed, load_followups
 from nurse_app.store.errors import RecordValueError, SignedVisitError, StoreError
 from nurse_app.store.hashing import content_hash
 from nurse_app.store.times import now_text
 from nurse_app.store.validation import Rule, boolean, clean, date, integer, moment, text
+
+if TYPE_CHECKING:
+    import contextlib
+    import sqlite3
+    from collections.abc import Iterator, Sequence
+
+    import sqlite_utils
+
+    from nurse_app.core.schedule import FollowupRule
 
 _ROW_ID = integer(1, 2**62)
 _ANSWERS = ("yes", "no", "unknown")
@@ -66,15 +75,32 @@ FOLLOWUP_CALL = {
 class FollowupStore:
     """Mixed into :class:`nurse_app.store.api.Store`."""
 
+    if TYPE_CHECKING:  # what this mixin uses of Store (defined there)
+        conn: sqlite3.Connection
+
+        @property
+        def db(self) -> sqlite_utils.Database: ...
+        def transaction(self) -> contextlib.AbstractContextManager[object]: ...
+        def _reading(self) -> contextlib.AbstractContextManager[None]: ...
+        def _decode(self, row: dict[str, Any]) -> dict[str, Any]: ...
+        def _raw(self, table: str, row_id: int) -> dict[str, Any]: ...
+        def _get(self, table: str, row_id: int) -> dict[str, Any]: ...
+        def _list(self, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]: ...
+        def _check_unchanged(self, table: str, row: Mapping[str, Any],
+                             expected: Mapping[str, Any] | None) -> None: ...
+        def _author(self) -> str: ...
+        def _insert(self, table: str, row: dict[str, Any]) -> int: ...
+        def _check_order_belongs(self, order_id: int | None, patient_id: int) -> None: ...
+
     # ------------------------------------------------------------------ call records
 
-    def _check_rule(self, rule_id: str):
+    def _check_rule(self, rule_id: str) -> FollowupRule:
         rule = load_followups().rule(rule_id)
         if rule is None:
             raise RecordValueError(f"Unknown follow-up {rule_id!r}.", field="rule_id")
         return rule
 
-    def _draft_call(self, call_id: int) -> dict:
+    def _draft_call(self, call_id: int) -> dict[str, Any]:
         call = self._raw("followup_calls", call_id)
         if call["status"] == "signed":
             raise SignedVisitError(
@@ -99,7 +125,7 @@ class FollowupStore:
             return self._insert("followup_calls", row)
 
     def update_followup_call(self, call_id: int, *, if_unchanged: Mapping[str, Any] | None = None,
-                             **changes: Any) -> dict:
+                             **changes: Any) -> dict[str, Any]:
         """Change a draft call record (autosave); refused once signed."""
         row = clean(FOLLOWUP_CALL, changes, creating=False)
         if row.get("reached") is not None:
@@ -111,14 +137,14 @@ class FollowupStore:
             self._check_unchanged("followup_calls", call, if_unchanged)
             self._check_order_belongs(row.get("order_id"), call["patient_id"])
             self._author()
-            self.db["followup_calls"].update(call_id, {**row, "updated_at": now_text()})
+            self.db.table("followup_calls").update(call_id, {**row, "updated_at": now_text()})
         return self.get_followup_call(call_id)
 
-    def get_followup_call(self, call_id: int) -> dict:
+    def get_followup_call(self, call_id: int) -> dict[str, Any]:
         return self._call_row(self._get("followup_calls", call_id))
 
     @staticmethod
-    def _call_row(row: dict) -> dict:
+    def _call_row(row: dict[str, Any]) -> dict[str, Any]:
         if row.get("reached") is not None:
             row["reached"] = bool(row["reached"])
         row["answers"] = row.get("answers") or {}
@@ -129,9 +155,9 @@ class FollowupStore:
         with self.transaction():
             self._draft_call(call_id)
             self._author()
-            self.db["followup_calls"].delete(call_id)
+            self.db.table("followup_calls").delete(call_id)
 
-    def patient_followup_calls(self, patient_id: int) -> list[dict]:
+    def patient_followup_calls(self, patient_id: int) -> list[dict[str, Any]]:
         """The patient's call records, newest first."""
         return [self._call_row(r) for r in self._list(
             "SELECT * FROM followup_calls WHERE patient_id = ? "
@@ -159,7 +185,7 @@ class FollowupStore:
                 problems.append("an answer calls for the prescriber: record who was told and when")
         return problems
 
-    def sign_followup_call(self, call_id: int) -> dict:
+    def sign_followup_call(self, call_id: int) -> dict[str, Any]:
         """Sign the call record: stamps signer and time and seals it with a hash; from then
         on it is read-only (API and triggers)."""
         with self.transaction():
@@ -169,7 +195,7 @@ class FollowupStore:
                 raise StoreError("This call record cannot be signed yet: " + "; ".join(problems) + ".")
             seal = {"signed_by": self._author(), "signed_at": now_text()}
             seal["content_hash"] = content_hash({**call, **seal}, {})
-            self.db["followup_calls"].update(call_id, {**seal, "status": "signed",
+            self.db.table("followup_calls").update(call_id, {**seal, "status": "signed",
                                                        "updated_at": seal["signed_at"]})
         return self.get_followup_call(call_id)
 
@@ -179,10 +205,10 @@ class FollowupStore:
             call = self._raw("followup_calls", call_id)
         if call["status"] != "signed":
             return None
-        return content_hash(call, {}) == call["content_hash"]
+        return bool(content_hash(call, {}) == call["content_hash"])
 
     def calls_since(self, patient_id: int, since: str | None, until: str | None = None
-                    ) -> list[dict]:
+                    ) -> list[dict[str, Any]]:
         """Signed call records of a patient made after ``since`` (UTC text; None: all) and
         up to ``until``: what the next visit summary prints."""
         sql = "SELECT * FROM followup_calls WHERE patient_id = ? AND status = 'signed'"
@@ -195,7 +221,7 @@ class FollowupStore:
 
     # ------------------------------------------------------------------ schedule reads
 
-    def schedule_rows(self) -> tuple[list[dict], list[dict], list[dict]]:
+    def schedule_rows(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
         """Everything the schedule needs, for the whole record, in four queries:
 
         * active orders of patients not archived, with the patient's name, MRN,

@@ -196,7 +196,7 @@ def quick_content_problems(conn: sqlite3.Connection, limit: int = MAX_LISTED, *,
             maximum = getattr(rule.convert, "max_length", None)
             if column not in columns or maximum is None:
                 continue
-            allowed = {9, 10} if rule.convert.multiline else set()
+            allowed = {9, 10} if getattr(rule.convert, "multiline", False) else set()
             controls = "".join(chr(c) for c in range(1, 32) if c not in allowed) + "\x7f"
             tests.append(f"({column} IS NOT NULL AND (typeof({column}) <> 'text' OR "
                          f"length({column}) > {int(maximum)} OR {column} GLOB '*[{controls}]*' "

@@ -32,7 +32,7 @@ from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass
 from html import escape
-from typing import Mapping
+from typing import Any, Mapping
 
 import sqlite_utils
 
@@ -99,7 +99,7 @@ class GuideIndex:
         with self._db.conn:
             self._db.conn.executemany(f"INSERT INTO guide_fts(rowid, {columns}) VALUES ({marks})", rows)
         self._aliases = self._alias_map()
-        counts = Counter(_fold(w) for row in rows for text in row[1:] for w in _WORD.findall(text))
+        counts = Counter(_fold(w) for row in rows for text in row[1:] for w in _WORD.findall(str(text)))
         self._vocabulary = sorted(counts)
         self._frequency = counts
         snippets = ", ".join(f"snippet(guide_fts, {i}, char(2), char(3), '…', {_SNIPPET_TOKENS})"
@@ -177,7 +177,7 @@ class GuideIndex:
             return []  # cannot happen with quoted words; never let search text crash the app
         return [self._hit(row) for row in rows]
 
-    def _hit(self, row: tuple) -> SearchHit:
+    def _hit(self, row: tuple[Any, ...]) -> SearchHit:
         rowid, score, aliases, codes, *sections = row
         guide = self._guides[rowid]
         counts = [s.count(HIT_START) for s in sections]

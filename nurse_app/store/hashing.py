@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Iterable, Mapping
+from typing import AbstractSet, Any, Iterable, Mapping
 
 PREFIX = "sha256:"
 # Visit columns that change at signing time or are the seal itself.
 _VISIT_EXCLUDED = {"status", "content_hash", "updated_at"}
 
 
-def _canonical_row(row: Mapping[str, Any], excluded: set[str] = frozenset()) -> dict:
+def _canonical_row(row: Mapping[str, Any], excluded: AbstractSet[str] = frozenset()) -> dict[str, Any]:
     return {k: v for k, v in row.items() if v is not None and k not in excluded}
 
 

@@ -33,7 +33,7 @@ def error_log_path() -> Path:
     return Path(user_data_dir(APP_NAME, appauthor=False)) / "logs" / "errors.log"
 
 
-def resolve_db_path(cli_value: str | os.PathLike | None = None) -> tuple[Path, bool]:
+def resolve_db_path(cli_value: str | os.PathLike[str] | None = None) -> tuple[Path, bool]:
     """The record file to use and whether it is the default location."""
     for value in (cli_value, os.environ.get(ENV_VAR)):
         if value is not None and str(value).strip():

@@ -23,6 +23,7 @@ import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from nurse_app.store import audit_chain, crypto, genuine, schema
 from nurse_app.store.backup import (copy_database, crash_point, fsync_folder, new_backup_path,
@@ -113,7 +114,7 @@ def _leave_wal_mode(db_path: Path) -> None:
                                 "again.")
 
 
-def _audit_rows(conn: sqlite3.Connection) -> list[tuple]:
+def _audit_rows(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
     if not schema.existing_tables(conn, ("audit_log",)):
         return []
     return conn.execute(f"SELECT {', '.join(_AUDIT_COLUMNS)} FROM audit_log ORDER BY id").fetchall()
@@ -126,8 +127,8 @@ def _author(conn: sqlite3.Connection) -> str | None:
     return f"{row[0]}, {row[1]}" if row[1] else row[0]
 
 
-def _carry_audit(dest: sqlite3.Connection, previous: list[tuple], author: str | None,
-                 event: dict) -> int:
+def _carry_audit(dest: sqlite3.Connection, previous: list[tuple[Any, ...]], author: str | None,
+                 event: dict[str, Any]) -> int:
     """Append the previous record's audit entries missing from the restored log, then one
     entry recording the restore; returns how many entries were carried.
 

@@ -723,7 +723,7 @@ def expected_objects(version: int = CURRENT_VERSION) -> dict[str, tuple[str, str
     """
     from nurse_app.store import expected_schema      # (a committed snapshot: no run at start)
     return {name: (kind, sql) for kind, name, _table, sql in expected_schema.objects(version)
-            if kind in ("trigger", "view")}
+            if kind in ("trigger", "view") and sql is not None}
 
 
 @dataclass(frozen=True)

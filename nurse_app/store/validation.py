@@ -84,10 +84,10 @@ def text(max_length: int, multiline: bool = False,
     def convert(field: str, label: str, value: Any) -> str:
         if not isinstance(value, str):
             raise _fail(field, f"{label} must be text, not {type(value).__name__}.")
-        value = unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n"))
-        value = "".join(ch for ch in value if ch not in BIDI_CONTROLS).strip()
+        cleaned = unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n"))
+        cleaned = "".join(ch for ch in cleaned if ch not in BIDI_CONTROLS).strip()
         refused = ("Cc", "Cs") if multiline else ("Cc", "Cs", "Zl", "Zp")
-        for ch in value:
+        for ch in cleaned:
             if unicodedata.category(ch) in refused and not (
                     multiline and ch in _CONTROL_OK_MULTILINE):
                 what = "a line break" if ch == "\n" else f"the control character U+{ord(ch):04X}"
@@ -96,10 +96,10 @@ def text(max_length: int, multiline: bool = False,
                 raise _fail(field, f"{label} cannot contain the invisible character "
                                    f"U+{ord(ch):04X} ({unicodedata.name(ch, 'unnamed')}): type "
                                    f"it exactly as printed.")
-        if len(value) > max_length:
-            raise _fail(field, f"{label} is too long ({len(value)} characters; at most "
+        if len(cleaned) > max_length:
+            raise _fail(field, f"{label} is too long ({len(cleaned)} characters; at most "
                                f"{max_length}).")
-        return value
+        return cleaned
     convert.max_length = max_length  # type: ignore[attr-defined]  # for the quick file check
     convert.multiline = multiline  # type: ignore[attr-defined]
     return convert
@@ -114,7 +114,7 @@ def slug(field: str, label: str, value: Any) -> str:
 
 def choice(*values: str) -> Callable[[str, str, Any], str]:
     def convert(field: str, label: str, value: Any) -> str:
-        if value not in values:
+        if not isinstance(value, str) or value not in values:
             raise _fail(field, f"{label} must be one of {', '.join(values)}, not {value!r}.")
         return value
     return convert
@@ -229,7 +229,7 @@ def json_object(field: str, label: str, value: Any) -> str:
 
 # ----------------------------------------------------------------------- applying rules
 
-def clean(rules: Mapping[str, Rule], values: Mapping[str, Any], *, creating: bool) -> dict:
+def clean(rules: Mapping[str, Rule], values: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
     """Check ``values`` against ``rules``; returns the columns to store.
 
     Creating: missing fields take their defaults and required ones must be present.
