@@ -71,7 +71,11 @@ def run_regimens(args: argparse.Namespace) -> int:
         print(json.dumps(out, indent=2, ensure_ascii=False))
         return 0
     for r in cat.regimens.values():
-        dose = (fmt_qty(r.course_g_per_kg, "g/kg") if r.course_g_per_kg is not None
-                else f"{fmt_number(r.dose_range_g_per_kg[0])} to {fmt_qty(r.dose_range_g_per_kg[1], 'g/kg')}")
+        if r.course_g_per_kg is not None:
+            dose = fmt_qty(r.course_g_per_kg, "g/kg")
+        elif r.dose_range_g_per_kg is not None:
+            dose = f"{fmt_number(r.dose_range_g_per_kg[0])} to {fmt_qty(r.dose_range_g_per_kg[1], 'g/kg')}"
+        else:  # the catalogue refuses a regimen with neither
+            dose = "dose as ordered"
         print(f"{r.id:<18} {dose} over {r.days} day{'s' if r.days != 1 else ''} ({r.label_status})  {r.name}")
     return 0

@@ -83,7 +83,7 @@ def decorated_canvas(decorate: Decorator, result: dict) -> type[rl_canvas.Canvas
 
         def showPage(self):  # noqa: N802 - reportlab API
             self._pages.append(dict(self.__dict__))
-            self._startPage()
+            self._startPage()  # type: ignore[attr-defined]  # reportlab's page reset, missing from its stubs
 
         def save(self):
             total = len(self._pages)
@@ -91,7 +91,7 @@ def decorated_canvas(decorate: Decorator, result: dict) -> type[rl_canvas.Canvas
             for state in self._pages:
                 self.__dict__.update(state)
                 self.saveState()
-                decorate(self, self._pageNumber, total)
+                decorate(self, self._pageNumber, total)  # type: ignore[attr-defined]  # as above
                 self.restoreState()
                 super().showPage()
             super().save()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import os
+from typing import Any
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import LETTER, landscape
@@ -55,7 +56,7 @@ def _sources_text(item) -> str:
 def _group_table(items, st, changed: set[str], width: float) -> LongTable:
     header = ["Item", "Value", "Unit", "Sources (class)", "Status / from"]
     rows = [[Paragraph(h, st["cellb"]) for h in header]]
-    style = [("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+    style: list[tuple[Any, ...]] = [("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
              ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8e8e8")),
              ("VALIGN", (0, 0), (-1, -1), "TOP"),
              ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3)]
@@ -109,9 +110,10 @@ def _story(report: ContentReport, width: float) -> list:
               Spacer(1, 6)]
     count_rows = [["Group", "Items", "Verified", "Unverified", "Agency policy"]]
     for group in GROUPS:
-        c = report.counts.get(group)
-        if c:
-            count_rows.append([group, sum(c.values()), c["verified"], c["unverified"], c["agency policy"]])
+        tally = report.counts.get(group)
+        if tally:
+            count_rows.append([group, str(sum(tally.values())), str(tally["verified"]), str(tally["unverified"]),
+                               str(tally["agency policy"])])
     counts = Table(count_rows, hAlign="LEFT")
     counts.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), FONT, 8), ("FONT", (0, 0), (-1, 0), BOLD, 8),
                                 ("GRID", (0, 0), (-1, -1), 0.25, colors.grey)]))

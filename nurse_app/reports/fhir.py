@@ -66,7 +66,7 @@ from fhir.resources.R4B.quantity import Quantity
 from fhir.resources.R4B.reference import Reference
 
 from nurse_app.core import infusion_record
-from nurse_app.core.catalogue import load_catalogue
+from nurse_app.core.catalogue import Catalogue, load_catalogue
 from nurse_app.core.errors import NurseAppError
 from nurse_app.core.formatting import fmt_qty
 from nurse_app.core.allergies import NONE_KNOWN, NONE_KNOWN_TEXT
@@ -158,6 +158,7 @@ class _Builder:
         self.patient = self._patient()
         self.encounter = self._encounter()
         self.nurse = Reference(display=record.nurse) if record.nurse else None
+        self.catalogue: Catalogue | None
         try:
             self.catalogue = load_catalogue()
         except NurseAppError:  # names then fall back to the stored ids
@@ -211,7 +212,8 @@ class _Builder:
         product = self.catalogue.products.get(product_id) if self.catalogue else None
         if product is not None:
             return product.display_name
-        return calc.get("product_brand") if calc.get("product") == product_id else product_id
+        brand = calc.get("product_brand") if calc.get("product") == product_id else None
+        return str(brand or product_id)
 
     def administration(self) -> MedicationAdministration:
         record, visit, calc = self.record, self.record.visit, self.record.calculation
@@ -440,7 +442,7 @@ def bundle_json(bundle: Bundle) -> str:
 
 def resource_counts(bundle: Bundle) -> Counter:
     """How many resources of each type the Bundle holds."""
-    return Counter(entry.resource.get_resource_type() for entry in bundle.entry or ())
+    return Counter(entry.resource.get_resource_type() for entry in bundle.entry or () if entry.resource)
 
 
 def counts_text(counts: Counter) -> str:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import io
 import os
-from typing import Mapping
+from typing import Any, Mapping
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_LEFT
@@ -119,7 +119,7 @@ def _contact_block(contact: Mapping[str, str], st: dict[str, ParagraphStyle]) ->
         if not value:
             blanks.append(n)
     table = Table(rows, colWidths=[1.9 * inch, None], rowHeights=[BODY_PT * 2.2] * len(rows))
-    style = [("FONT", (0, 0), (-1, -1), FONT),
+    style: list[tuple[Any, ...]] = [("FONT", (0, 0), (-1, -1), FONT),
              ("VALIGN", (0, 0), (-1, -1), "BOTTOM"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]
     style += [("LINEBELOW", (1, n), (1, n), 0.8, colors.black) for n in blanks]
     table.setStyle(TableStyle(style))

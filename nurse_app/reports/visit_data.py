@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from nurse_app.core import checklists, infusion_record
 from nurse_app.core.catalogue import CONFIRM_WITH_INSERT, Catalogue, load_catalogue
@@ -400,8 +400,8 @@ def _header(record: VisitRecord) -> tuple[tuple[str, ...], str]:
     return tuple(lines), when.rstrip()
 
 
-def _age(born: str, on: _dt.date) -> str:
-    years = whole_years(born, on)
+def _age(born: str | None, on: _dt.date) -> str:
+    years = whole_years(born, on) if born else None
     return "" if years is None else f" (age {years})"
 
 
@@ -483,7 +483,7 @@ def _dose_section(record: VisitRecord) -> DoseSection | None:
     calc = record.calculation
     if not calc:
         return None
-    g = calc.get
+    g: Callable[[str], Any] = calc.get
     basis = g("weight_basis")
     dosing = _qty(g("dosing_weight_kg"), "kg")
     weights = [("Weight at visit", _qty(record.visit.get("weight_kg"), "kg")),
@@ -696,6 +696,7 @@ def _reactions(record: VisitRecord) -> tuple[ReactionEntry, ...]:
 
 def _signature(record: VisitRecord) -> tuple[tuple[tuple[str, str], ...], str | None]:
     v = record.visit
+    rows: tuple[tuple[str, str], ...]
     if record.signed:
         rows = (("Signed by", v["signed_by"]), ("Signed at", _stamp(to_local(v["signed_at"]))),
                 ("Content hash", v["content_hash"]))

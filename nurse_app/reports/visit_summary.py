@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import io
 import os
-from typing import Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import LETTER
@@ -81,7 +81,7 @@ def _grid(data: list[list], widths: Sequence[float | None], *, header: bool = Tr
     """
     table = Table(data, colWidths=list(widths), repeatRows=1 if header and repeat else 0,
                   hAlign="LEFT", splitInRow=1 if split_rows else 0)
-    style = [("FONTNAME", (0, 0), (-1, -1), FONT), ("FONTSIZE", (0, 0), (-1, -1), TABLE_PT),
+    style: list[tuple[Any, ...]] = [("FONTNAME", (0, 0), (-1, -1), FONT), ("FONTSIZE", (0, 0), (-1, -1), TABLE_PT),
              ("LEADING", (0, 0), (-1, -1), TABLE_PT * 1.25),
              ("VALIGN", (0, 0), (-1, -1), "TOP"),
              ("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
@@ -104,13 +104,14 @@ def _table(data: TableData, widths: Sequence[float | None], st, *, wrap: Iterabl
     (only those: plain string cells are what keeps rendering fast).  With
     ``two_line_headers`` a header breaks at its first space ("Temp" over "°C")."""
     wrap, right = set(wrap), set(right)
-    rows = [[h.replace(" ", "\n", 1) if two_line_headers else h for h in data.headers]]
+    rows: list[list[str | Paragraph]] = [[h.replace(" ", "\n", 1) if two_line_headers else h
+                                          for h in data.headers]]
     for row in data.rows:
         rows.append([Paragraph(escape(text), st["cell"]) if c in wrap and text else text
                      for c, text in enumerate(row)])
     if data.total:
         rows.append(list(data.total))
-    extra = [("ALIGN", (c, 0), (c, -1), "RIGHT") for c in right]
+    extra: list[tuple[Any, ...]] = [("ALIGN", (c, 0), (c, -1), "RIGHT") for c in right]
     for r, c in data.flagged:
         extra += [("FONTNAME", (c, r + 1), (c, r + 1), BOLD),
                   ("TEXTCOLOR", (c, r + 1), (c, r + 1), _ALERT)]
@@ -144,8 +145,7 @@ def _side_by_side(left: Callable[[float], list], right: Callable[[float], list],
     left_block, right_block = left(lw), right(rw)
     if max(_height(left_block, lw), _height(right_block, rw)) > _STACK_ABOVE:
         return [*left(width), Spacer(1, 4), *right(width)]
-    left, right = left_block, right_block
-    table = Table([[left, "", right]], colWidths=[lw, gap, width - gap - lw])
+    table = Table([[left_block, "", right_block]], colWidths=[lw, gap, width - gap - lw])
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("FONTNAME", (0, 0), (-1, -1), FONT),
                                ("LEFTPADDING", (0, 0), (-1, -1), 0),
                                ("RIGHTPADDING", (0, 0), (-1, -1), 0),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import os
 from itertools import groupby
+from typing import Any
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import LETTER, landscape
@@ -65,15 +66,15 @@ def _story(schedule, width: float) -> list:
         return story
     cols = [0.3 * inch, 0.75 * inch, 1.5 * inch, 0.8 * inch]
     cols.append(width - sum(cols))
-    for day, items in groupby(schedule.items, key=lambda i: i.date):
-        items = list(items)
+    for day, group in groupby(schedule.items, key=lambda i: i.date):
+        items = list(group)
         title = f"{day:%A %d %B %Y}"
         if day < schedule.start:
             title += " (overdue from before this week)"
         elif day == schedule.today:
             title += " (today)"
-        rows = [["", "Status", "Patient", "What", "Details"]]
-        styles = [("FONT", (0, 0), (-1, 0), BOLD, 8), ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
+        rows: list[list[str | Paragraph]] = [["", "Status", "Patient", "What", "Details"]]
+        styles: list[tuple[Any, ...]] = [("FONT", (0, 0), (-1, 0), BOLD, 8), ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
                   ("VALIGN", (0, 0), (-1, -1), "TOP"),
                   ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef5"))]
         for n, item in enumerate(items, start=1):
