@@ -1,6 +1,6 @@
 # Two commands on a fresh Debian/Ubuntu machine with Python 3.11+:
 #   make run    set everything up and open the app
-#   make test   set everything up and run the whole test suite
+#   make test   set everything up, run the linters (make lint) and the whole test suite
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -9,15 +9,23 @@ STAMP  := $(VENV)/.installed
 # installed mapping: that is intended here (resources/ is found either way), so it is hushed.
 PIP    := PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip
 
-.PHONY: run test setup sysdeps bench package screenshots clean
+.PHONY: run test lint setup sysdeps bench package screenshots clean
 
 run: setup
 	$(BIN)/nurse-app
 
 # On every core (pytest-xdist): each worker is its own process with its own QApplication, temporary
 # folders and user folders; a test file stays on one worker (its module fixtures are made once).
-test: setup
+test: setup lint
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -n auto --dist loadfile
+
+# Lint, format check and types (configured in pyproject.toml; CONTRIBUTING.md says how to
+# fix what they find).  Each step prints its time; mypy keeps an incremental cache in
+# .mypy_cache, so a second run checks only what changed.
+lint: setup
+	@bash -c 'TIMEFORMAT="ruff check: %1R s"; time $(BIN)/ruff check --quiet .'
+	@bash -c 'TIMEFORMAT="ruff format --check: %1R s"; time $(BIN)/ruff format --check --quiet .'
+	@bash -c 'TIMEFORMAT="mypy: %1R s"; time $(BIN)/mypy'
 
 setup: sysdeps $(STAMP)
 
@@ -27,7 +35,7 @@ sysdeps:
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -e '.[test]'
+	$(PIP) install -q -e '.[dev]'
 	@touch $(STAMP)
 
 bench: setup
@@ -40,7 +48,7 @@ package: setup $(VENV)/.package-tools
 	$(BIN)/python packaging/build.py
 
 $(VENV)/.package-tools: pyproject.toml $(STAMP)
-	$(PIP) install -q -e '.[test,package]'
+	$(PIP) install -q -e '.[dev,package]'
 	@touch $@
 
 # docs/main-window.png for the README, from the real window on a demo record (offscreen).
@@ -48,4 +56,4 @@ screenshots: setup
 	QT_QPA_PLATFORM=offscreen $(BIN)/python packaging/screenshot.py
 
 clean:
-	rm -rf $(VENV) .venv-lowest build dist *.egg-info .pytest_cache
+	rm -rf $(VENV) .venv-lowest build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
