@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import AbstractSet, Any, Iterable, Mapping
+from collections.abc import Set as AbstractSet
+from typing import Any, Iterable, Mapping
 
 PREFIX = "sha256:"
 # Visit columns that change at signing time or are the seal itself.
