@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").is_file())
 DOCS = ("ARCHITECTURE.md", "CONTRIBUTING.md")
 TOP = ("nurse_app", "tests", "resources", "packaging", "docs", ".ci", "benchmarks")
 LAYERS = ("core", "store", "services", "reports", "ui", "cli")

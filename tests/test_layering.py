@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[1] / "nurse_app"
+ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").is_file())
+PACKAGE = ROOT / "nurse_app"
 
 QT = {"PySide6"}
 SQL = {"sqlite3", "sqlite_utils"}
