@@ -27,8 +27,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
+from nurse_app.core.errors import InputError
 from nurse_app.core.formatting import fmt_minutes, fmt_number, fmt_qty
 from nurse_app.core.visit_logic import (END, EVENT_LABELS, PAUSE, RATE_CHANGE, RESUME, START, STOP,
                                         InfusionProgress)
@@ -136,7 +137,16 @@ def mg_per_kg_min(rate_ml_h: float | None, calc: Mapping[str, Any] | None) -> fl
 
 
 def ml_per_h(mg_kg_min: float, calc: Mapping[str, Any]) -> float:
-    return mg_kg_min * _weight(calc) * 60 / _conc_mg_per_ml(calc)
+    weight, conc = _weight(calc), _conc_mg_per_ml(calc)
+    if not weight or not conc:
+        raise InputError("The saved calculation has no dosing weight or concentration: "
+                         "recalculate the dose.", field="calculation")
+    return mg_kg_min * weight * 60 / conc
+
+
+def _for_weight(calc: Mapping[str, Any] | None) -> str:
+    weight = _weight(calc) if calc else None
+    return f" for {fmt_qty(weight, 'kg')}" if weight else ""
 
 
 def rate_text(rate_ml_h: float | None, calc: Mapping[str, Any] | None) -> str:
@@ -205,7 +215,7 @@ def hard_limit_message(rate_ml_h: float | None, calc: Mapping[str, Any] | None) 
     if rate_ml_h <= round(limit.ml_per_h, 1) + RATE_TOLERANCE_ML_H:
         return None
     return (f"{rate_text(rate_ml_h, calc)} is above {limit.reason} "
-            f"({rate_text(limit.ml_per_h, calc)} for {fmt_qty(_weight(calc), 'kg')}): refused. "
+            f"({rate_text(limit.ml_per_h, calc)}{_for_weight(calc)}): refused. "
             f"Set the pump at or below {fmt_qty(limit.ml_per_h, 'mL/h', 1)}.")
 
 
@@ -304,9 +314,10 @@ def estimated_volume_ml(events: Sequence[Mapping[str, Any]], until: datetime | N
 
 def grams_given(volume_ml: float | None, calc: Mapping[str, Any] | None) -> float | None:
     """Grams in ``volume_ml`` of this product (mg/mL × mL ÷ 1000)."""
-    if volume_ml is None or not calc or not _conc_mg_per_ml(calc):
+    conc = _conc_mg_per_ml(calc) if calc else None
+    if volume_ml is None or not conc:
         return None
-    return volume_ml * _conc_mg_per_ml(calc) / 1000
+    return volume_ml * conc / 1000
 
 
 def planned_volume_ml(calc: Mapping[str, Any] | None) -> float | None:
@@ -331,7 +342,7 @@ class TimelineRow:
 
 
 def timeline(events: Sequence[Mapping[str, Any]], calc: Mapping[str, Any] | None,
-             time_text=lambda at: at.strftime("%H:%M")) -> list[TimelineRow]:
+             time_text: Callable[[datetime], str] = lambda at: at.strftime("%H:%M")) -> list[TimelineRow]:
     """The infusion timeline as people read it: every event with its rate in mL/h and
     mg/kg/min, the acknowledged warnings, the volume given, and corrections."""
     ordered = sorted(events, key=lambda e: str(_moment(e)))
@@ -339,7 +350,7 @@ def timeline(events: Sequence[Mapping[str, Any]], calc: Mapping[str, Any] | None
     rows = []
     for e in ordered:
         at = _parse(_moment(e))
-        kind = e.get("kind")
+        kind = str(e.get("kind"))
         label = EVENT_LABELS.get(kind, kind)
         if e.get("rate_ml_h") is not None:
             label += f" at {rate_text(e['rate_ml_h'], calc)}"

@@ -125,7 +125,7 @@ def check_lots(lots: Sequence[Mapping[str, Any]], calculation: Mapping[str, Any]
     return LotCheck(dispensed, planned, ordered, tuple(problems), message)
 
 
-def next_vials_from_plan(calculation: Mapping | None, lots: Sequence[Mapping]) -> tuple[float, int] | None:
+def next_vials_from_plan(calculation: Mapping[str, Any] | None, lots: Sequence[Mapping[str, Any]]) -> tuple[float, int] | None:
     """The vial size (g) and count the next lot most likely is: the first size of the day's
     vial plan not yet covered by the recorded lots, with the vials still missing.  None
     without a plan or when every size of the plan is recorded."""

@@ -35,7 +35,7 @@ EVENT_LABELS = {START: "Infusion started", RATE_CHANGE: "Rate changed", PAUSE: "
 VOIDED = "voided"     # a draft entered by mistake: kept, read-only, not a course day
 
 
-def counts_as_course_day(visit: Mapping) -> bool:
+def counts_as_course_day(visit: Mapping[str, Any]) -> bool:
     """A voided visit (entered by mistake) was not given and is not a day of the course."""
     return visit.get("status") != VOIDED
 

@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nurse_app.core.catalogue import load_catalogue
 from nurse_app.core.errors import InputError
 from nurse_app.core.visit_logic import counts_as_course_day, course_day, course_interval_warning
+
+if TYPE_CHECKING:
+    from nurse_app.core.visit_logic import IntervalWarning
+    from nurse_app.store.api import Store
 
 DRAFT, SIGNED, VOIDED = "draft", "signed", "voided"
 
@@ -24,7 +28,7 @@ DRAFT, SIGNED, VOIDED = "draft", "signed", "voided"
 class SameDayVisitError(InputError):
     """The patient already has a visit today: another one needs a reason."""
 
-    def __init__(self, message: str, visit: dict):
+    def __init__(self, message: str, visit: dict[str, Any]):
         super().__init__(message, "same_day_reason")
         self.visit = visit
 
@@ -39,12 +43,12 @@ def _now() -> _dt.datetime:
     return _dt.datetime.now(_dt.timezone.utc)
 
 
-def _local_day(visit: dict) -> _dt.date:
+def _local_day(visit: dict[str, Any]) -> _dt.date:
     moment = visit.get("started_at") or visit.get("scheduled_at") or visit["created_at"]
     return _dt.datetime.fromisoformat(moment).astimezone().date()
 
 
-def todays_visits(store, patient_id: int, now: _dt.datetime | None = None) -> list[dict]:
+def todays_visits(store: Store, patient_id: int, now: _dt.datetime | None = None) -> list[dict[str, Any]]:
     """The patient's visits (not voided) of today's local date under the active order (a
     visit under an order replaced since is not today's visit of the new order), newest first."""
     today = (now or _now()).astimezone().date()
@@ -54,7 +58,8 @@ def todays_visits(store, patient_id: int, now: _dt.datetime | None = None) -> li
             if counts_as_course_day(v) and _local_day(v) == today and v.get("order_id") == order_id]
 
 
-def plan_visit(store, patient_id: int, now: _dt.datetime | None = None):
+def plan_visit(store: Store, patient_id: int, now: _dt.datetime | None = None
+               ) -> tuple[dict[str, Any] | None, int, int, IntervalWarning | None]:
     """Today's new visit from the patient's active order: (order, course day, course days,
     interval warning or None).  Voided visits are not course days; the warning is core's
     ``course_interval_warning`` (a new course sooner than the order's interval)."""
@@ -72,8 +77,8 @@ def plan_visit(store, patient_id: int, now: _dt.datetime | None = None):
     return order, day, days, course_interval_warning(order, day, today, starts)
 
 
-def start_or_reopen(store, patient_id: int, *, same_day_reason: str | None = None,
-                    acknowledged: list[dict] | None = None,
+def start_or_reopen(store: Store, patient_id: int, *, same_day_reason: str | None = None,
+                    acknowledged: list[dict[str, Any]] | None = None,
                     now: _dt.datetime | None = None, dry_run: bool = False) -> VisitStart | None:
     """Today's visit for the patient.
 
@@ -104,7 +109,7 @@ def start_or_reopen(store, patient_id: int, *, same_day_reason: str | None = Non
     return VisitStart(store.create_visit(patient_id, **values), False)
 
 
-def void_draft(store, visit_id: int, reason: str) -> dict:
+def void_draft(store: Store, visit_id: int, reason: str) -> dict[str, Any]:
     """Void a draft entered by mistake (a reason is required; a signed visit is refused)."""
     if not (reason or "").strip():
         raise InputError("Say why this visit is voided (for example: opened for the wrong "

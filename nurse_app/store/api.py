@@ -607,7 +607,7 @@ class Store(FollowupStore):
                 self._visit_weight({**row, "id": visit_id})
             return visit_id
 
-    def void_visit(self, visit_id: int, reason: str) -> dict:
+    def void_visit(self, visit_id: int, reason: str) -> dict[str, Any]:
         """Void a draft entered by mistake: it is kept (with its entries) and audited, but
         becomes read-only and no longer counts as a course day.  A signed visit cannot be
         voided (an addendum corrects it); a reason is required."""
@@ -662,7 +662,7 @@ class Store(FollowupStore):
             self._insert("patient_weights", {**values, "patient_id": visit["patient_id"],
                                              "visit_id": visit["id"], "note": "Weighed at the visit"})
 
-    def get_visit(self, visit_id: int) -> dict:
+    def get_visit(self, visit_id: int) -> dict[str, Any]:
         return self._get("visits", visit_id)
 
     def patient_visits(self, patient_id: int) -> list[dict[str, Any]]:
@@ -1033,7 +1033,7 @@ class Store(FollowupStore):
     def delete_infusion_event(self, event_id: int) -> None:
         self._delete_child("infusion_events", event_id)
 
-    def correct_infusion_event(self, event_id: int, reason: str) -> dict:
+    def correct_infusion_event(self, event_id: int, reason: str) -> dict[str, Any]:
         """Strike through a mistaken event: it stays on the timeline with who, when and why,
         and no longer counts (rates, volume, outcome).  Once struck it cannot change."""
         why = text_rule(2000)("correction_reason", "Reason for the correction", reason or "")
@@ -1048,7 +1048,7 @@ class Store(FollowupStore):
                 "corrected_at": now_text(), "corrected_by": self._author(), "correction_reason": why})
         return self._get("infusion_events", event_id)
 
-    def visit_infusion_events(self, visit_id: int) -> list[dict]:
+    def visit_infusion_events(self, visit_id: int) -> list[dict[str, Any]]:
         """The infusion timeline in time order."""
         return self._children("infusion_events", visit_id)
 
