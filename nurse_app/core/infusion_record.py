@@ -166,7 +166,7 @@ def _label_max(calc: Mapping[str, Any]) -> float | None:
     try:
         from nurse_app.core.catalogue import load_catalogue
         product = load_catalogue().products[calc["product"]]
-    except (KeyError, Exception):   # an unknown product: no label limit to apply
+    except Exception:  # noqa: BLE001 - an unknown product: no label limit to apply
         return None
     rows = [r for r in product.rates if list(r.indications) == list(calc.get("rate_row_indications") or [])]
     if not rows:

@@ -253,7 +253,7 @@ def _visit(store: Store, rng: random.Random, patient_id: int, order_id: int, dat
                 outcome="Settled within 45 minutes; not restarted today on the prescriber's advice.")
             stop_at = onset + _dt.timedelta(minutes=1)
             given = round(infusion_record.estimated_volume_ml(
-                store.visit_infusion_events(visit_id) + [{"kind": "stop", "occurred_at": stop_at.isoformat()}]))
+                [*store.visit_infusion_events(visit_id), {"kind": "stop", "occurred_at": stop_at.isoformat()}]))
             store.add_infusion_event(visit_id, kind="stop", occurred_at=stop_at, volume_ml=given,
                                      reason="Stopped for a moderate infusion reaction; prescriber informed.",
                                      note="For a reaction: Infusion (rate-related) reaction")
@@ -287,7 +287,7 @@ def _visit(store: Store, rng: random.Random, patient_id: int, order_id: int, dat
         end = infusion_start + _dt.timedelta(minutes=minutes / 2)
         readings = [r for r in readings if r[0] < end] + [(end, 0.0)]
         given = round(infusion_record.estimated_volume_ml(
-            store.visit_infusion_events(visit_id) + [{"kind": "stop", "occurred_at": end.isoformat()}]))
+            [*store.visit_infusion_events(visit_id), {"kind": "stop", "occurred_at": end.isoformat()}]))
         store.add_infusion_event(visit_id, kind="stop", occurred_at=end, volume_ml=given,
                                  reason="Patient unwell; prescriber informed.",
                                  note="Stopped before finishing: patient unwell.")

@@ -99,7 +99,7 @@ class MainWindow(QMainWindow):
         if tab is not None and self.visit_page.visit_id is not None:
             try:
                 message, since = tab.due_message()
-            except Exception:   # a closing record: no strip rather than an error every second
+            except Exception:  # noqa: BLE001 - a closing record: no strip rather than an error every second
                 message = None
         if message:
             self.due_strip.setText(f"Vital signs due since {since.astimezone().strftime('%H:%M')}: {message}")

@@ -309,7 +309,7 @@ def test_demo_data_includes_a_visit_stopped_for_a_reaction_and_the_window_shows_
     with Store.open(path) as store:
         store.set_nurse_profile("Maria Santos", "RN")
         generate(store, patients=3, seed=1)
-        stopped = [v for v in store.db.execute("SELECT visit_id FROM infusion_events WHERE kind = 'stop'").fetchall()]
+        stopped = store.db.execute("SELECT visit_id FROM infusion_events WHERE kind = 'stop'").fetchall()
         assert stopped, "the demo has a day stopped for a reaction"
         vid = stopped[0][0]
         visit = store.get_visit(vid)
