@@ -236,7 +236,8 @@ def _visit(store: Store, rng: random.Random, patient_id: int, order_id: int, dat
     stopped_for_reaction = count.visits == 2 and sign and len(calc["rate_steps"]) > 1
     if stopped_for_reaction:
         reaction_step = 1
-    readings = [(infusion_start - _dt.timedelta(minutes=5), 0.0)]
+    # (time, pump rate, any observed values): a reading at the onset of a reaction shows it
+    readings: list[tuple[Any, ...]] = [(infusion_start - _dt.timedelta(minutes=5), 0.0)]
     for index, step in enumerate(calc["rate_steps"]):
         if step["start_min"] >= minutes:
             break

@@ -58,7 +58,7 @@ def row_of(tab, item_id):
 
 def button_places(tab):
     return {name: b.mapTo(tab, QPoint(0, 0)) for name, b in
-            {**{s: b for s, b in tab.buttons.items()}, "clear": tab.clear_button,
+            {**dict(tab.buttons.items()), "clear": tab.clear_button,
              "phase": tab.phase_button}.items()}
 
 
@@ -83,7 +83,8 @@ def test_answering_keeps_the_scroll_position_and_the_rows_and_buttons_still(qtbo
         if status != DONE:
             tab.note.setText("Patient declined" if status == NOT_DONE else "None ordered")
         qtbot.mouseClick(tab.buttons[status], Qt.LeftButton)
-        qtbot.waitUntil(lambda: answers(store, tab)[item_id]["status"] == status, timeout=2000)
+        qtbot.waitUntil(lambda item_id=item_id, status=status: answers(store, tab)[item_id]["status"] == status,
+                        timeout=2000)
         qtbot.wait(50)
         assert bar.value() == scrolled, f"answering {status!r} jumped the list"
         assert tree.visualItemRect(following) == before_next, "the next item moved"
@@ -178,7 +179,7 @@ def test_locked_item_can_be_recorded_not_done_with_a_reason(qtbot, visit):
 
 def test_enter_in_the_reason_box_saves_and_escape_cancels(qtbot, visit):
     _window, store, tab = visit
-    first, second = [r for r in tab._rows()][:2]
+    first, second = list(tab._rows())[:2]
     tab.tree.setCurrentItem(first)
     qtbot.mouseClick(tab.buttons[NOT_DONE], Qt.LeftButton)
     assert "reason it was not done" in tab.error.text()
@@ -203,7 +204,7 @@ def test_source_classes_read_as_unverified_follow_agency_policy(qtbot, visit):
     _window, store, tab = visit
     items = answers(store, tab)
     author_words = ("AI-generated", "secondary", "non-authoritative", "Secondary")
-    for item_id, info in items.items():
+    for item_id in items:
         tab.tree.setCurrentItem(row_of(tab, item_id))
         shown = tab.help_text.text() + tab.item_text.text()
         assert not any(w in shown for w in author_words), (item_id, shown)
