@@ -7,9 +7,13 @@ deleteLater) lives on into the next test, where it would be destroyed or fire at
 Qt at all). See ``_finish_qt_work`` for the order of the steps.
 """
 
+import gc
 import os
 import shutil
+import sys
 import tempfile
+
+import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Every record in the suite is encrypted (issue 13) with this test passphrase; commands
@@ -24,11 +28,6 @@ os.environ["NURSE_APP_PASSPHRASE"] = TEST_PASSPHRASE
 _USER_DIRS = tempfile.mkdtemp(prefix="nurse-app-tests-")
 for _var, _sub in (("XDG_CONFIG_HOME", "config"), ("XDG_CACHE_HOME", "cache"), ("XDG_DATA_HOME", "data")):
     os.environ[_var] = os.path.join(_USER_DIRS, _sub)
-
-import gc
-import sys
-
-import pytest
 
 POOL_WAIT_MS = 30_000   # a handout/summary PDF started by a test finishes well within this
 UNANSWERED_DIALOG_S = 20  # a modal dialog nobody answers within this is closed and fails the test
