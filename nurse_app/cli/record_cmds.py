@@ -10,6 +10,8 @@ The same use cases as the app's screens (:mod:`nurse_app.services`): the Patient
 
 from __future__ import annotations
 
+from typing import Any
+
 import json
 from pathlib import Path
 
@@ -62,7 +64,7 @@ def run_patients(args) -> int:
     out = []
     with open_existing(args.db) as store:
         for row in patient_list(store, args.query, include_archived=args.archived):
-            item = {"id": row.id, "mrn": row.mrn, "name": row.name, "date_of_birth": row.date_of_birth,
+            item: dict[str, Any] = {"id": row.id, "mrn": row.mrn, "name": row.name, "date_of_birth": row.date_of_birth,
                     "indication": indication_text(catalogue, row.indication),
                     "indication_short": indication_text(catalogue, row.indication, short=True),
                     "last_visit": row.last_visit_day.isoformat() if row.last_visit_day else None}

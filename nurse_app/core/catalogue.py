@@ -259,10 +259,10 @@ def _to_mg_kg_min(value: float, unit: str, conc_mg_ml: float) -> float:
     return value * conc_mg_ml / 60  # mL/kg/h
 
 
-def _rate_row(r: dict, conc_mg_ml: float) -> RateRow:
+def _rate_row(r: dict[str, Any], conc_mg_ml: float) -> RateRow:
     unit = r["rate_unit"]
 
-    def mg(value):
+    def mg(value: float | None) -> float | None:
         return None if value is None else _to_mg_kg_min(value, unit, conc_mg_ml)
     steps = r.get("steps")
     return RateRow(
@@ -270,11 +270,11 @@ def _rate_row(r: dict, conc_mg_ml: float) -> RateRow:
         label_unit=unit,
         label_initial=r["initial"],
         label_max=r["max"],
-        initial_mg_kg_min=mg(r["initial"]),
-        max_mg_kg_min=mg(r["max"]),
+        initial_mg_kg_min=_to_mg_kg_min(r["initial"], unit, conc_mg_ml),
+        max_mg_kg_min=_to_mg_kg_min(r["max"], unit, conc_mg_ml),
         initial_minutes=r.get("initial_minutes"),
         step_minutes=r.get("step_minutes"),
-        steps_mg_kg_min=None if steps is None else tuple(mg(x) for x in steps),
+        steps_mg_kg_min=None if steps is None else tuple(_to_mg_kg_min(x, unit, conc_mg_ml) for x in steps),
         increment_mg_kg_min=mg(r.get("increment")),
         verified=r.get("status", LABEL) == LABEL,
         sources=tuple(r["sources"]),
@@ -286,12 +286,12 @@ def _rate_row(r: dict, conc_mg_ml: float) -> RateRow:
     )
 
 
-def _contraindications(items: list[dict]) -> tuple[Contraindication, ...]:
+def _contraindications(items: list[dict[str, Any]]) -> tuple[Contraindication, ...]:
     return tuple(Contraindication(c["kind"], c["text"], tuple(c["sources"]), c.get("verified", True))
                  for c in items)
 
 
-def _product(p: dict, common: tuple[Contraindication, ...] = ()) -> Product:
+def _product(p: dict[str, Any], common: tuple[Contraindication, ...] = ()) -> Product:
     conc = p["concentration_percent"]
     vials = [VialSize(v["grams"], v["ml"], v["source"], v.get("verified", True)) for v in p.get("vial", ())]
     at_risk = p.get("at_risk_max_mg_kg_min")
@@ -313,7 +313,7 @@ def _product(p: dict, common: tuple[Contraindication, ...] = ()) -> Product:
     )
 
 
-def _regimen(r: dict) -> Regimen:
+def _regimen(r: dict[str, Any]) -> Regimen:
     days = r["days"]
     pair = r.get("dose_range_g_per_kg")
     hours = None
@@ -337,12 +337,12 @@ def _regimen(r: dict) -> Regimen:
     )
 
 
-def _range(t: dict) -> Range:
+def _range(t: dict[str, Any]) -> Range:
     return Range(hard_min=t.get("hard_min"), hard_max=t.get("hard_max"), soft_min=t.get("soft_min"),
                  soft_max=t.get("soft_max"), basis=t.get("basis", "sourced"), note=t.get("note", ""))
 
 
-def _limits(top: dict) -> Limits:
+def _limits(top: dict[str, Any]) -> Limits:
     dw, pump, age, fl = top["dosing_weight"], top["pump"], top["age"], top["fluid_load"]
     return Limits(
         weight_kg=_range(top["weight_kg"]),
@@ -388,7 +388,7 @@ def _limits(top: dict) -> Limits:
 def _ids(data: Any, table: str) -> set[str]:
     """The ids of a file's [[table]] entries (for the other files' rules; never fails)."""
     items = data.get(table) if isinstance(data, dict) else None
-    return {x.get("id") for x in items if isinstance(x, dict)} if isinstance(items, list) else set()
+    return {str(x["id"]) for x in items if isinstance(x, dict) and "id" in x} if isinstance(items, list) else set()
 
 
 def _keys(data: Any, table: str) -> set[str]:

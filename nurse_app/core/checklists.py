@@ -17,10 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from nurse_app.core.errors import InputError, ResourceError
 from nurse_app.core.resources import load_toml, resource_path, validate
+
+if TYPE_CHECKING:
+    from nurse_app.core.catalogue import Product
 
 FOLDER = "checklists"
 DEFAULT_TEMPLATE_ID = "ivig-home-visit"
@@ -46,7 +49,7 @@ class VisitContext:
     known: bool = True
 
 
-def visit_context(product, risks=()) -> VisitContext:
+def visit_context(product: Product | None, risks: Iterable[str] = ()) -> VisitContext:
     """The context of a visit with ``product`` (a catalogue Product, or None when unknown)."""
     if product is None:
         return VisitContext(frozenset(), frozenset(risks), known=False)
@@ -154,13 +157,13 @@ class ChecklistTemplate:
         raise InputError(f"The checklist {self.title!r} has no phase {phase_id!r}.", field="phase")
 
 
-def _unlock(u: dict | None) -> Unlock | None:
+def _unlock(u: dict[str, Any] | None) -> Unlock | None:
     if u is None:
         return None
     return Unlock(u["after"], u["minutes"], tuple(u.get("sources", ())))
 
 
-def _item(it: dict, phase_id: str) -> ChecklistItem:
+def _item(it: dict[str, Any], phase_id: str) -> ChecklistItem:
     when = it.get("when")
     return ChecklistItem(id=it["id"], text=it["text"], required=it["required"], help=it["help"],
                          sources=tuple(it.get("sources", ())), unverified=it.get("unverified", False),

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Iterable, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -326,7 +326,7 @@ def _is_emergency_heading(text: str) -> bool:
 
 def _link_citations(markdown: str) -> str:
     """``[S1, S2]`` -> ``\\[[S1](#source-S1), [S2](#source-S2)\\]`` so citations jump to the source."""
-    def repl(match: re.Match) -> str:
+    def repl(match: re.Match[str]) -> str:
         keys = CITATION_KEY.findall(match.group(1))
         return "\\[" + ", ".join(f"[{k}](#source-{k})" for k in keys) + "\\]"
     return CITATION.sub(repl, markdown)
@@ -394,7 +394,7 @@ def _split_sections(body: str, first_line: int, name: str) -> list[Section]:
     lines = body.split("\n")
     heads = [(t.map[0], t.map[1], t.tag, _inline_text(tokens[k + 1]).strip())
              for k, t in enumerate(tokens)
-             if t.type == "heading_open" and t.tag in ("h1", "h2") and t.level == 0]
+             if t.map is not None and t.type == "heading_open" and t.tag in ("h1", "h2") and t.level == 0]
     for start, _, tag, title in heads:
         if tag == "h1":
             raise ResourceError(f"{name}: line {first_line + start}: level-1 heading '# {title}' "
@@ -469,7 +469,7 @@ def _links(markdown: str) -> Iterator[str]:
                 yield str(child.attrGet("href") or "")
 
 
-def _front_matter(data: dict, name: str) -> dict:
+def _front_matter(data: dict[str, Any], name: str) -> dict[str, Any]:
     validate("guide", data, name)
     sources = tuple(Source(f["key"], f["citation"], f.get("url"), f["class"]) for f in data["sources"])
     return dict(id=data["id"], title=data["title"],
@@ -554,7 +554,7 @@ def _bundled_guides() -> tuple[tuple[str, Guide], ...]:
     return tuple(_load(None, None).items())
 
 
-def _load(folder, regimen_ids) -> dict[str, Guide]:
+def _load(folder: Path | Traversable | None, regimen_ids: Iterable[str] | None) -> dict[str, Guide]:
     if folder is None:
         folder, prefix = resource_path("guides"), "resources/guides/"
     else:

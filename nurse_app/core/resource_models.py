@@ -578,8 +578,8 @@ class ReactionKind(Model):
     title: Text
     signs: Text
     tiers: Annotated[
-        list[Literal[SEVERITY_ORDER]],
-        Field(  # type: ignore[valid-type]
+        list[Literal[SEVERITY_ORDER]],  # type: ignore[valid-type]
+        Field(
             min_length=1, description="the severities that fit this kind (one: always that severity)"
         ),
     ]

@@ -7,6 +7,7 @@ applies the same rule to a passphrase for a new record; the lock screen waits
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from functools import lru_cache
@@ -57,7 +58,7 @@ def passphrase_problem(passphrase: str, *, name: str = "") -> str | None:
 
 
 def _is_sequence(text: str) -> bool:
-    steps = {ord(b) - ord(a) for a, b in zip(text, text[1:])}
+    steps = {ord(b) - ord(a) for a, b in itertools.pairwise(text)}
     return len(steps) == 1 and steps <= {1, -1}
 
 
@@ -89,7 +90,7 @@ def throttle_delay(failures: int) -> float:
     extra = failures - rules.free_attempts - 1
     if extra < 0:
         return 0.0
-    return min(rules.max_delay_s, rules.first_delay_s * (2 ** extra))
+    return min(rules.max_delay_s, rules.first_delay_s * 2.0 ** extra)
 
 
 def clamp_idle_minutes(value: int | None) -> int:

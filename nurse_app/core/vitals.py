@@ -62,11 +62,11 @@ class VitalFlag:
     message: str
 
 
-def _measure(m: dict, pump_max: float | None) -> Measure:
+def _measure(m: dict[str, Any], pump_max: float | None) -> Measure:
     flag_sources = tuple(m.get("flag_sources", ()))
     return Measure(
         id=m["id"], label=m["label"], unit=m["unit"],
-        minimum=m["min"], maximum=pump_max if "max_from" in m else m["max"],
+        minimum=m["min"], maximum=pump_max if "max_from" in m and pump_max is not None else m["max"],
         range_basis=m.get("range_basis", "sourced"), range_sources=tuple(m.get("range_sources", ())),
         flag_low=m.get("flag_low"), flag_high=m.get("flag_high"), flag_change=m.get("flag_change"),
         flag_change_percent=m.get("flag_change_percent"), flag_basis=m.get("flag_basis", "sourced"),

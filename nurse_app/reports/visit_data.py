@@ -145,8 +145,8 @@ def _calls_before(store: Store, visit: Mapping[str, Any]) -> tuple[dict, ...]:
     """Signed follow-up calls of the patient after the previous visit and up to this one."""
     moment = visit_logic.visit_moment
     this = moment(visit)
-    earlier = [moment(v) for v in store.patient_visits(visit["patient_id"])
-               if v["id"] != visit["id"] and moment(v) and this and moment(v) < this]
+    others = (moment(v) for v in store.patient_visits(visit["patient_id"]) if v["id"] != visit["id"])
+    earlier = [m for m in others if m and this and m < this]
     return tuple(store.calls_since(visit["patient_id"], max(earlier) if earlier else None, this))
 
 

@@ -370,7 +370,7 @@ class Store(FollowupStore):
                 "VALUES (?, ?, 'security', 0, 'insert', NULL, ?)",
                 [now_text(), author, json.dumps({"event": event, **details}, ensure_ascii=False)])
 
-    def change_passphrase(self, old: str, new: str) -> list:
+    def change_passphrase(self, old: str, new: str) -> list[tuple[Path, str]]:
         """Rekey the record and its backups (see :mod:`nurse_app.store.encryption`).
 
         The connection is closed for the rekey and opened again with the new key;

@@ -20,13 +20,17 @@ import hashlib
 import os
 import sqlite3
 from pathlib import Path
-from typing import Any, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, ParamSpec, TypeVar, cast
 
 import sqlcipher3.dbapi2 as _sc
 
 from nurse_app.store import keys
 from nurse_app.store.errors import StoreError
 from nurse_app.store.private import create_private_file
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 CIPHER_PAGE_SIZE = 4096     # SQLCipher 4 default (cipher_page_size)
@@ -45,7 +49,7 @@ class WrongPassphraseError(StoreError):
 class RecordLockedError(StoreError):
     """No passphrase has been given in this process, so no record can be read."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__("The record is locked: give its passphrase first (in the app's unlock "
                          "screen, or NURSE_APP_PASSPHRASE / the prompt for commands).")
 
@@ -58,7 +62,7 @@ def _translate(exc: BaseException) -> BaseException:
                  "InternalError", "DataError", "InterfaceError", "DatabaseError", "Warning",
                  "Error"):
         if isinstance(exc, getattr(_sc, name)):
-            new = getattr(sqlite3, name)(*exc.args)
+            new: BaseException = getattr(sqlite3, name)(*exc.args)
             for attr in ("sqlite_errorcode", "sqlite_errorname"):
                 if hasattr(exc, attr):
                     setattr(new, attr, getattr(exc, attr))
@@ -69,7 +73,7 @@ def _translate(exc: BaseException) -> BaseException:
 class _Translating:
     __slots__ = ()
 
-    def _call(self, fn, *args, **kwargs):
+    def _call(self, fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
         try:
             return fn(*args, **kwargs)
         except _sc.Error as exc:
@@ -77,39 +81,43 @@ class _Translating:
 
 
 class CipherCursor(_Translating):
+    """A ``sqlcipher3`` cursor that raises ``sqlite3`` errors (``_cur``: the untyped original)."""
+
     __slots__ = ("_cur",)
 
-    def __init__(self, cursor):
+    def __init__(self, cursor: Any):
         self._cur = cursor
 
-    def execute(self, *args, **kwargs):
+    def execute(self, *args: Any, **kwargs: Any) -> CipherCursor:
         self._call(self._cur.execute, *args, **kwargs)
         return self
 
-    def executemany(self, *args, **kwargs):
+    def executemany(self, *args: Any, **kwargs: Any) -> CipherCursor:
         self._call(self._cur.executemany, *args, **kwargs)
         return self
 
-    def executescript(self, *args, **kwargs):
+    def executescript(self, *args: Any, **kwargs: Any) -> CipherCursor:
         self._call(self._cur.executescript, *args, **kwargs)
         return self
 
-    def fetchone(self):
+    def fetchone(self) -> Any:
         return self._call(self._cur.fetchone)
 
-    def fetchall(self):
-        return self._call(self._cur.fetchall)
+    def fetchall(self) -> list[Any]:
+        rows: list[Any] = self._call(self._cur.fetchall)
+        return rows
 
-    def fetchmany(self, *args):
-        return self._call(self._cur.fetchmany, *args)
+    def fetchmany(self, *args: Any) -> list[Any]:
+        rows: list[Any] = self._call(self._cur.fetchmany, *args)
+        return rows
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         return self
 
-    def __next__(self):
+    def __next__(self) -> Any:
         return self._call(next, self._cur)
 
-    def close(self):
+    def close(self) -> None:
         self._cur.close()
 
     def __getattr__(self, name: str) -> Any:
@@ -123,55 +131,69 @@ class CipherConnection(_Translating):
     """
 
     __slots__ = ("raw", "salt", "passphrase")
+    raw: Any            # the sqlcipher3 connection (the package ships no types)
+    salt: bytes
+    passphrase: str
 
-    def __init__(self, raw, salt: bytes, passphrase: str):
+    def __init__(self, raw: Any, salt: bytes, passphrase: str):
         object.__setattr__(self, "raw", raw)
         object.__setattr__(self, "salt", salt)
         object.__setattr__(self, "passphrase", passphrase)
 
-    def execute(self, *args, **kwargs):
+    def execute(self, *args: Any, **kwargs: Any) -> CipherCursor:
         return CipherCursor(self._call(self.raw.execute, *args, **kwargs))
 
-    def executemany(self, *args, **kwargs):
+    def executemany(self, *args: Any, **kwargs: Any) -> CipherCursor:
         return CipherCursor(self._call(self.raw.executemany, *args, **kwargs))
 
-    def executescript(self, *args, **kwargs):
+    def executescript(self, *args: Any, **kwargs: Any) -> CipherCursor:
         return CipherCursor(self._call(self.raw.executescript, *args, **kwargs))
 
-    def cursor(self, *args, **kwargs):
+    def cursor(self, *args: Any, **kwargs: Any) -> CipherCursor:
         return CipherCursor(self._call(self.raw.cursor, *args, **kwargs))
 
-    def commit(self):
+    def commit(self) -> None:
         self._call(self.raw.commit)
 
-    def rollback(self):
+    def rollback(self) -> None:
         self._call(self.raw.rollback)
 
-    def close(self):
+    def close(self) -> None:
         self.raw.close()
 
-    def backup(self, target, *args, **kwargs):
+    def backup(self, target: Any, *args: Any, **kwargs: Any) -> None:
         target = getattr(target, "raw", target)
         self._call(self.raw.backup, target, *args, **kwargs)
 
-    def iterdump(self):
-        return self.raw.iterdump()
+    def iterdump(self) -> Iterator[str]:
+        lines: Iterator[str] = self.raw.iterdump()
+        return lines
 
-    def __enter__(self):
+    def __enter__(self) -> CipherConnection:
         self.raw.__enter__()
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> bool | None:
         try:
-            return self.raw.__exit__(*exc)
+            result: bool | None = self.raw.__exit__(*exc)
         except _sc.Error as error:
             raise _translate(error) from None
+        return result
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.raw, name)
 
     def __setattr__(self, name: str, value: Any) -> None:
         setattr(self.raw, name, value)
+
+
+def as_sqlite(conn: CipherConnection) -> sqlite3.Connection:
+    """``conn`` where the store, sqlite-utils and the migrations take a ``sqlite3.Connection``.
+
+    The proxy is a drop-in for one (same methods, same exceptions), not a subclass: a
+    C-level ``sqlite3.Connection`` cannot wrap a ``sqlcipher3`` one.
+    """
+    return cast(sqlite3.Connection, conn)
 
 
 # ----------------------------------------------------------------- opening
@@ -195,20 +217,20 @@ def file_salt(path: Path) -> bytes | None:
     return head if len(head) == keys.SALT_BYTES else None
 
 
-def _raw_connect(target: str, *, uri: bool = False, **kwargs):
+def _raw_connect(target: str, *, uri: bool = False, **kwargs: Any) -> Any:
     conn = _sc.connect(target, uri=uri, check_same_thread=kwargs.pop("check_same_thread", True),
                        **kwargs)
     conn.execute("PRAGMA cipher_log_level = NONE")
     return conn
 
 
-def _key(conn, passphrase: str, salt: bytes, schema: str = "main") -> None:
+def _key(conn: Any, passphrase: str, salt: bytes, schema: str = "main") -> None:
     prefix = "" if schema == "main" else f"{schema}."
     conn.execute(f'PRAGMA {prefix}key = "{keys.raw_key(passphrase, salt)}"')
 
 
 def connect(path: Path, *, target: str | None = None, uri: bool = False,
-            passphrases: Iterable[str] | None = None, **kwargs) -> CipherConnection:
+            passphrases: Iterable[str] | None = None, **kwargs: Any) -> CipherConnection:
     """Open the record file ``path`` (``target``: a URI for it) with the unlocked key.
 
     A new or empty file gets this process's salt.  An existing one is tried with each
@@ -245,20 +267,21 @@ def connect(path: Path, *, target: str | None = None, uri: bool = False,
     raise WrongPassphraseError(path)
 
 
-def connect_like(source: Any, dest: Path, **kwargs):
+def connect_like(source: Any, dest: Path, **kwargs: Any) -> sqlite3.Connection:
     """A connection for a new copy of ``source`` at ``dest``, keyed like ``source``.
 
     SQLite's backup API copies pages as they are, so the copy must use the same key.
     A plain ``source`` gives a plain ``sqlite3`` connection.
     """
     if not isinstance(source, CipherConnection):
-        return sqlite3.connect(dest, **kwargs)
+        plain: sqlite3.Connection = sqlite3.connect(dest, **kwargs)
+        return plain
     conn = _raw_connect(str(dest), **kwargs)
     _key(conn, source.passphrase, source.salt)
-    return CipherConnection(conn, source.salt, source.passphrase)
+    return as_sqlite(CipherConnection(conn, source.salt, source.passphrase))
 
 
-def memory_copy(source: "CipherConnection", target: str) -> "CipherConnection":
+def memory_copy(source: CipherConnection, target: str) -> CipherConnection:
     """An unencrypted in-memory copy of the encrypted record ``target`` (a URI; read-only,
     as ``source`` opened it), for upgrading an older record format in memory only.
 
@@ -283,13 +306,13 @@ def memory_copy(source: "CipherConnection", target: str) -> "CipherConnection":
 
 # ----------------------------------------------------------------- plain -> encrypted
 
-def _tables(conn) -> list[str]:
+def _tables(conn: sqlite3.Connection | CipherConnection) -> list[str]:
     return [r[0] for r in conn.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
         "ORDER BY name")]
 
 
-def content_digest(conn) -> dict[str, tuple[int, str]]:
+def content_digest(conn: sqlite3.Connection | CipherConnection) -> dict[str, tuple[int, str]]:
     """Row count and a SHA-256 over every row of every table (rowid order).
 
     Equal digests mean the copy holds exactly the same data -- every signed visit, its
@@ -410,7 +433,7 @@ def rekey_file(path: Path, old: str, new: str) -> None:
         conn.close()
 
 
-def check_length(path: Path, conn) -> None:
+def check_length(path: Path, conn: sqlite3.Connection | CipherConnection) -> None:
     """Raise the store's "truncated" problem if an encrypted file is shorter than it says.
 
     The plain header check cannot read an encrypted header: a length that is not whole
@@ -436,7 +459,7 @@ def check_length(path: Path, conn) -> None:
                            "interrupted copy or a full disk")
 
 
-def rekey_to_current(conn) -> None:
+def rekey_to_current(conn: object) -> None:
     """Re-encrypt the file of ``conn`` (a copy just made) with the unlocked passphrase,
     if it was made under another one (restoring an older backup)."""
     if not isinstance(conn, CipherConnection) or conn.passphrase == keys.current():

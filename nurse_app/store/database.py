@@ -138,7 +138,7 @@ def read_only_connection(path: Path) -> sqlite3.Connection:
     """
     target = _read_only_target(path)
     if not crypto.is_plain(path):
-        conn = crypto.connect(path, target=target, uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+        conn = crypto.as_sqlite(crypto.connect(path, target=target, uri=True, timeout=BUSY_TIMEOUT_MS / 1000))
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         return conn
     conn = sqlite3.connect(target, uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
@@ -303,7 +303,7 @@ def connect(path: Path) -> sqlite3.Connection:
     """A connection with the record's settings (autocommit: every statement commits)."""
     create_private_file(path)   # new: 0600 before SQLite writes; old: its mode tightened
     try:
-        conn = crypto.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+        conn = crypto.as_sqlite(crypto.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000))
     except sqlite3.OperationalError:
         raise read_only_error(path) from None
     try:
@@ -347,7 +347,7 @@ def _create_new(path: Path) -> None:
     for leftover in (tmp, *_side_files(tmp)):
         leftover.unlink(missing_ok=True)
     try:
-        conn = crypto.connect(tmp, isolation_level=None)   # encrypted from the first page
+        conn = crypto.as_sqlite(crypto.connect(tmp, isolation_level=None))   # encrypted from the first page
         try:
             conn.execute("PRAGMA journal_mode = WAL")   # as the record will be used
             schema.migrate(conn)

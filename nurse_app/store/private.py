@@ -13,6 +13,7 @@ already private there.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -22,10 +23,9 @@ COMPANIONS = ("-wal", "-shm", "-journal")
 
 
 def _chmod(path: Path, mode: int) -> None:
-    try:
+    # Not ours to change (another user's folder, a read-only mount): leave as is.
+    with contextlib.suppress(OSError, NotImplementedError):
         os.chmod(path, mode)
-    except (OSError, NotImplementedError):
-        pass   # not ours to change (another user's folder, a read-only mount): leave as is
 
 
 def make_folder(folder: Path) -> None:

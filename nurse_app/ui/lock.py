@@ -14,10 +14,11 @@ The passphrase is never stored: not in QSettings, logs or messages.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, ClassVar
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QApplication, QDialog, QFormLayout, QLabel, QLineEdit, QPushButton,
@@ -217,8 +218,8 @@ def passphrase_matches(typed: str, current: str, salt: bytes) -> bool:
 class IdleWatcher(QObject):
     """Calls ``on_idle`` after ``interval_ms`` without keyboard or mouse input in the app."""
 
-    INPUT = {QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove,
-             QEvent.Type.Wheel, QEvent.Type.TouchBegin}
+    INPUT: ClassVar[frozenset[QEvent.Type]] = frozenset({QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove,
+             QEvent.Type.Wheel, QEvent.Type.TouchBegin})
 
     def __init__(self, on_idle: Callable[[], None], interval_ms: int, parent=None):
         super().__init__(parent)
@@ -439,11 +440,9 @@ class LockController(QObject):
         from nurse_app.store.times import utc_text
         import datetime as _dt
         stamp = lambda t: utc_text(_dt.datetime.fromtimestamp(t, _dt.timezone.utc))  # noqa: E731
-        try:
+        with contextlib.suppress(NurseAppError):   # the record is busy: the lock itself is what matters
             self.store.record_security_event("wrong passphrase attempts", {
                 "count": len(failures), "first_at": stamp(failures[0]), "last_at": stamp(failures[-1])})
-        except NurseAppError:
-            pass   # the record is busy: the lock itself is what matters
 
     def set_idle_minutes(self, minutes: int) -> int:
         minutes = security.clamp_idle_minutes(minutes)

@@ -236,9 +236,9 @@ def test_damage_that_opening_does_not_read_is_reported_when_read_and_by_check_db
     data[start:len(data) - 4 * page] = os.urandom(len(data) - 4 * page - start)
     path.write_bytes(bytes(data))
     digest = file_digest(path)
-    with pytest.raises(CorruptDatabaseError, match="is damaged"):
-        with Store.open(path) as store:              # either at open, or at the first read
-            store.find_patients("Patient", include_archived=True)
+    # Either at open, or at the first read.
+    with pytest.raises(CorruptDatabaseError, match="is damaged"), Store.open(path) as store:
+        store.find_patients("Patient", include_archived=True)
     assert file_digest(path) == digest
     assert cli_main(["--db", str(path), "check-db"]) != 0
     out, err = capsys.readouterr()

@@ -223,7 +223,7 @@ def test_wrong_attempts_are_throttled_never_locked_out_and_audited(qtbot, window
     window.locker.lock_now()
     rules = security.policy()
     waits = []
-    for attempt in range(rules.free_attempts + 4):
+    for _attempt in range(rules.free_attempts + 4):
         screen.field.setText("wrong passphrase!")
         assert screen.attempt() is False
         waits.append(screen.seconds_to_wait())
