@@ -17,16 +17,16 @@ from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QTableView
 
 
 class TableModel(QAbstractTableModel):
-    def rowCount(self, parent=None):  # noqa: N802 - Qt API
+    def rowCount(self, parent=None):
         return 25
 
-    def columnCount(self, parent=None):  # noqa: N802 - Qt API
+    def columnCount(self, parent=None):
         return 4
 
     def data(self, index, role=0):
         return f"row {index.row()} col {index.column()}" if role == 0 else None
 
-    def headerData(self, section, orientation, role=0):  # noqa: N802 - Qt API
+    def headerData(self, section, orientation, role=0):
         return f"column {section}" if role == 0 else None
 
 
@@ -36,7 +36,7 @@ class Probe(QObject):
         self.widget, self.app, self.painted = widget, app, False
         widget.installEventFilter(self)
 
-    def eventFilter(self, obj, event):  # noqa: N802 - Qt API
+    def eventFilter(self, obj, event):
         if obj is self.widget and event.type() == QEvent.Paint and not self.painted:
             self.painted = True
             QTimer.singleShot(0, self.ready)

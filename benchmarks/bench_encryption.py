@@ -35,15 +35,20 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from nurse_app.store import Store, crypto, keys  # noqa: E402
-from nurse_app.store import schema  # noqa: E402
-from nurse_app.store import database, encryption  # noqa: E402
+from nurse_app.store import (
+    Store,
+    crypto,
+    database,
+    encryption,
+    keys,
+    schema,
+)
 
 PASSPHRASE = os.environ.setdefault("NURSE_APP_PASSPHRASE", "benchmark passphrase, not a secret")
 NURSE_APP = Path(sys.executable).parent / "nurse-app"
@@ -93,7 +98,7 @@ def prepare_visit(store: Store) -> tuple[int, int]:
     visit = store.create_visit(patient, started_at="2025-02-03T09:00:00+00:00")
     with store.transaction():
         for minute in range(0, 300, 5):
-            store.add_vitals(visit, recorded_at=dt.datetime(2025, 2, 3, 9, tzinfo=dt.timezone.utc)
+            store.add_vitals(visit, recorded_at=dt.datetime(2025, 2, 3, 9, tzinfo=dt.UTC)
                              + dt.timedelta(minutes=minute), temperature_c=36.9, heart_rate=72,
                              systolic_mmhg=124, diastolic_mmhg=78, respiratory_rate=14,
                              spo2_percent=98, infusion_rate_ml_h=120)

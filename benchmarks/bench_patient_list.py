@@ -26,8 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from nurse_app.store import Store, to_local  # noqa: E402
-from nurse_app.store.demo import generate  # noqa: E402
+from nurse_app.store import Store, to_local
+from nurse_app.store.demo import generate
 
 LIST_LIMIT = 1000        # the Patients page's limit
 

@@ -25,9 +25,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from nurse_app.services.schedule import build_schedule  # noqa: E402
-from nurse_app.store import Store  # noqa: E402
-from nurse_app.store import demo  # noqa: E402
+from nurse_app.services.schedule import build_schedule
+from nurse_app.store import (
+    Store,
+    demo,
+)
 
 TARGET_MS = 100.0
 

@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from nurse_app.core.guides import load_guides  # noqa: E402
-from nurse_app.store.guide_index import GuideIndex  # noqa: E402
+from nurse_app.core.guides import load_guides
+from nurse_app.store.guide_index import GuideIndex
 
 QUERIES = [
     "DM", "PV", "CIDP", "bullous pemphigoid", "dermatomyositis rash", "blistering",

@@ -14,8 +14,8 @@ Run:  .venv/bin/python benchmarks/bench_store.py [--patients 5000] [--repeat 50]
 from __future__ import annotations
 
 import argparse
-import os
 import datetime as dt
+import os
 import statistics
 import subprocess
 import sys
@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from nurse_app.store import Store, keys  # noqa: E402
+from nurse_app.store import Store, keys
 
 # The record is encrypted (issue 13): the demo-data subprocess and this process use the
 # same benchmark passphrase (NURSE_APP_PASSPHRASE if set).
@@ -85,7 +85,7 @@ def main() -> int:
                                        ["calculation"])
             with store.transaction():
                 for minute in range(0, 60 * 5, 5):
-                    store.add_vitals(visit, recorded_at=dt.datetime(2025, 2, 3, 9, tzinfo=dt.timezone.utc)
+                    store.add_vitals(visit, recorded_at=dt.datetime(2025, 2, 3, 9, tzinfo=dt.UTC)
                                      + dt.timedelta(minutes=minute), temperature_c=36.9,
                                      heart_rate=72, systolic_mmhg=124, diastolic_mmhg=78,
                                      respiratory_rate=14, spo2_percent=98, infusion_rate_ml_h=120)

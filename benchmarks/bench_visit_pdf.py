@@ -26,11 +26,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from visit_export_helpers import make_visit, open_record  # noqa: E402
+from visit_export_helpers import make_visit, open_record
 
-from nurse_app.reports.visit_data import visit_summary  # noqa: E402
-from nurse_app.reports.visit_summary import summary_pdf_bytes  # noqa: E402
-from nurse_app.store import keys  # noqa: E402
+from nurse_app.reports.visit_data import visit_summary
+from nurse_app.reports.visit_summary import summary_pdf_bytes
+from nurse_app.store import keys
 
 keys.unlock("benchmark passphrase, not a secret")   # the record is encrypted (issue 13)
 

@@ -65,6 +65,7 @@ class _UnansweredDialogGuard:
 
     def _check(self) -> None:
         import time
+
         from PySide6.QtWidgets import QApplication
         dialog = QApplication.activeModalWidget()
         if dialog is None:
@@ -100,6 +101,7 @@ def pytest_runtest_teardown(item):
         yield
         return
     import inspect
+
     from PySide6.QtWidgets import QMessageBox
     saved = inspect.getattr_static(QMessageBox, "question")    # the real one, or a test's own patch
     original = QMessageBox.question
@@ -113,7 +115,7 @@ def pytest_runtest_teardown(item):
         yield
     finally:   # a test's monkeypatch, undone during teardown, restored the real one itself
         if inspect.getattr_static(QMessageBox, "question") is question:
-            setattr(QMessageBox, "question", saved)
+            QMessageBox.question = saved
 
 
 def _finish_qt_work() -> None:
@@ -232,7 +234,7 @@ def bare_store(tmp_path):
 @pytest.fixture
 def store(bare_store):
     """A new record file whose nurse profile is set ("Ana Núñez, RN"): what most tests need."""
-    from store_helpers import NURSE_NAME, NURSE_CREDENTIALS
+    from store_helpers import NURSE_CREDENTIALS, NURSE_NAME
     bare_store.set_nurse_profile(NURSE_NAME, NURSE_CREDENTIALS)
     return bare_store
 

@@ -4,8 +4,16 @@ lists or logs whose content overflows without a scroll bar (issue 11 §4)."""
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, QRect, Qt
-from PySide6.QtWidgets import (QAbstractScrollArea, QCheckBox, QLabel, QLineEdit, QPushButton, QScrollArea,
-                               QTabBar, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractScrollArea,
+    QCheckBox,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QTabBar,
+    QWidget,
+)
 
 
 def _inside_scroll_area(widget: QWidget, top: QWidget) -> bool:

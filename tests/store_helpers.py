@@ -11,7 +11,7 @@ from nurse_app.store import Store
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 V1_FIXTURE = FIXTURES / "store_v1.db"
-UTC = dt.timezone.utc
+UTC = dt.UTC
 NURSE_NAME, NURSE_CREDENTIALS = "Ana Núñez", "RN"    # the profile of the shared ``store`` fixture
 
 

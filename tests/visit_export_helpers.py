@@ -15,7 +15,7 @@ from nurse_app.core.dosing import DoseRequest, calculate
 from nurse_app.services.agency import save_agency_details
 from nurse_app.store import Store
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 ACCENTED_NAME = "Zoë Ødegård-Müller"
 NURSE = ("Siobhán Ní Bhriain", "RN")
 AGENCY = {"agency": "Lakeside Home Infusion", "address": "12 Harbour Road, Kingston ON K7L 1A1",

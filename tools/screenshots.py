@@ -46,7 +46,7 @@ def _running_draft(store) -> int:
     weight = 70.0
     calc = calculate(request_from_order(order, patient, weight, on=dt.date.today(),
                                         risks=visit_risks(order, first_infusion=False))).to_dict()
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     start = now - dt.timedelta(minutes=75)
     done = store.db.execute("SELECT COUNT(*) FROM visits WHERE order_id = ? AND status = 'signed'",
                             (order_id,)).fetchone()[0]
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [tuple(int(n) for n in s.split("x")) for s in args.sizes]
 
     from PySide6.QtCore import QSettings
-    from PySide6.QtWidgets import QApplication, QMessageBox
+    from PySide6.QtWidgets import QMessageBox
 
     from nurse_app.store import Store
     from nurse_app.store.demo import generate

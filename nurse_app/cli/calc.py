@@ -6,9 +6,9 @@ import argparse
 import datetime as _dt
 import json
 
+from nurse_app.core.calc_text import result_lines
 from nurse_app.core.dosing import RISKS, DoseRequest, DoseResult, age_in_years, calculate
 from nurse_app.core.errors import InputError
-from nurse_app.core.calc_text import result_lines
 from nurse_app.core.units import parse_height_cm, parse_number, parse_weight_kg
 from nurse_app.core.weights import BASES, SEXES
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import sys
 
+from nurse_app.core.agency import CONTACT_FIELDS
 from nurse_app.core.errors import InputError
 from nurse_app.core.guides import Guide, load_guides
-from nurse_app.core.agency import CONTACT_FIELDS
 from nurse_app.store.guide_index import GuideIndex
 
 

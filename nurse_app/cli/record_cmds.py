@@ -10,10 +10,9 @@ The same use cases as the app's screens (:mod:`nurse_app.services`): the Patient
 
 from __future__ import annotations
 
-from typing import Any
-
 import json
 from pathlib import Path
+from typing import Any
 
 from nurse_app.core.errors import InputError, NurseAppError
 

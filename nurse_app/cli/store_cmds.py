@@ -13,8 +13,7 @@ import time
 from nurse_app.cli.passphrase import unlock_backup
 from nurse_app.core.errors import InputError
 from nurse_app.core.units import ascii_digits
-from nurse_app.store import (Store, backup_now, check_database, resolve_db_path,
-                             restore_backup)
+from nurse_app.store import Store, backup_now, check_database, resolve_db_path, restore_backup
 
 MAX_DEMO_PATIENTS = 100_000
 

@@ -6,8 +6,9 @@ it needs acknowledging again.  Shared by the calculator page and the order form.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Any, Iterable, Protocol, TypeVar
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any, Protocol, TypeVar
 
 
 class _Warning(Protocol):
@@ -32,7 +33,7 @@ class AcknowledgementLog:
 
     def set(self, warning: _Warning, acknowledged: bool) -> None:
         if acknowledged:
-            self._at.setdefault(self._key(warning), datetime.now(timezone.utc).isoformat(timespec="seconds"))
+            self._at.setdefault(self._key(warning), datetime.now(UTC).isoformat(timespec="seconds"))
         else:
             self._at.pop(self._key(warning), None)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-
 from typing import Any
 
 from nurse_app.core.resources import load_toml, validate

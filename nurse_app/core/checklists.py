@@ -14,10 +14,11 @@ SQLite.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from nurse_app.core.errors import InputError, ResourceError
 from nurse_app.core.resources import load_toml, resource_path, validate
@@ -224,7 +225,7 @@ def load_template(template_id: str = DEFAULT_TEMPLATE_ID, version: int | None = 
 
 def clock() -> datetime:
     """Now, in UTC: the moment a time gate is checked against (one place to read the clock)."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _when(event: Mapping[str, Any]) -> datetime:

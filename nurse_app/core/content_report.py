@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from nurse_app.core import policy as _policy
 from nurse_app.core.resources import SOURCE_CLASS_NAMES, load_toml, resource_root

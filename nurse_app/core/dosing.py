@@ -31,8 +31,16 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Any, overload
 
-from nurse_app.core.catalogue import (CONFIRM_WITH_INSERT, Catalogue, Limits, Product, RateRow, Range,
-                                      Regimen, load_catalogue)
+from nurse_app.core.catalogue import (
+    CONFIRM_WITH_INSERT,
+    Catalogue,
+    Limits,
+    Product,
+    Range,
+    RateRow,
+    Regimen,
+    load_catalogue,
+)
 from nurse_app.core.errors import HardLimitError, InputError
 from nurse_app.core.formatting import fmt_count, fmt_minutes, fmt_number, fmt_qty
 from nurse_app.core.rates import RateStep, build_schedule, infusion_minutes, ml_per_hour
@@ -66,7 +74,7 @@ class DoseRequest:
 
 
 @dataclass(frozen=True)
-class Warning:  # noqa: A001 - deliberately our own, not the builtin category
+class Warning:
     code: str
     message: str
     needs_ack: bool = True

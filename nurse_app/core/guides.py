@@ -21,18 +21,24 @@ import datetime as _dt
 import html
 import re
 import tomllib
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from nurse_app.core.errors import ResourceError
-from nurse_app.core.resources import (PATIENT_SOURCE_CLASSES, SOURCE_CLASS_NAMES, nurse_source_wording, resource_path,
-                                      validate)
+from nurse_app.core.resources import (
+    PATIENT_SOURCE_CLASSES,
+    SOURCE_CLASS_NAMES,
+    nurse_source_wording,
+    resource_path,
+    validate,
+)
 
 REQUIRED_SECTIONS = (
     "What it is",
@@ -112,7 +118,7 @@ class Block:
     html: str = ""
     items: tuple[str, ...] = ()
     urgent: bool = False
-    children: tuple["Block", ...] = ()  # kind "call": the blocks under the call heading
+    children: tuple[Block, ...] = ()  # kind "call": the blocks under the call heading
     emergency: bool = False
 
 

@@ -25,14 +25,23 @@ This module also holds the rules for the record itself (issue 11 §1):
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from nurse_app.core.errors import InputError
 from nurse_app.core.formatting import fmt_minutes, fmt_number, fmt_qty
-from nurse_app.core.visit_logic import (END, EVENT_LABELS, PAUSE, RATE_CHANGE, RESUME, START, STOP,
-                                        InfusionProgress)
+from nurse_app.core.visit_logic import (
+    END,
+    EVENT_LABELS,
+    PAUSE,
+    RATE_CHANGE,
+    RESUME,
+    START,
+    STOP,
+    InfusionProgress,
+)
 
 NOT_STARTED, RUNNING, COMPLETED, STOPPED = "not-started", "running", "completed", "stopped"
 OUTCOMES = (NOT_STARTED, RUNNING, COMPLETED, STOPPED)

@@ -18,8 +18,9 @@ Pure Python: lots are mappings with ``product_id``, ``lot_number``, ``expiry_dat
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from nurse_app.core.formatting import fmt_qty
 

@@ -59,10 +59,11 @@ import functools
 import hashlib
 import os
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from nurse_app.core.errors import ResourceError
 
@@ -447,6 +448,7 @@ def apply(relative: str, data: dict[str, Any]) -> dict[str, Any]:
 def _current_checklists() -> set[str]:
     """The newest version file of each checklist template ("checklists/<id>-v<N>.toml")."""
     import re
+
     from nurse_app.core.resources import resource_path
     newest: dict[str, tuple[int, str]] = {}
     folder = resource_path("checklists")

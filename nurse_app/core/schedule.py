@@ -28,9 +28,10 @@ due without it).
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from nurse_app.core.errors import InputError
 from nurse_app.core.resources import load_toml, validate

@@ -16,10 +16,11 @@ infusion start so they are easy to test.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 import datetime as _dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from nurse_app.core.catalogue import load_catalogue
 from nurse_app.core.dosing import RISKS, DoseRequest, age_in_years
@@ -118,7 +119,7 @@ def visit_risks(order: Mapping[str, Any] | None, first_infusion: bool) -> frozen
 
 def request_from_order(order: Mapping[str, Any], patient: Mapping[str, Any], weight_kg: float, *,
                        on: _dt.date | None = None, risks: Iterable[str] | None = None,
-                       baseline: "BaselineWeight | None" = None) -> DoseRequest:
+                       baseline: BaselineWeight | None = None) -> DoseRequest:
     """THE dose request for an order: every screen, the visit summary and FHIR build it here.
 
     The order gives the product, regimen or g/kg and days, the weight basis, the maximum

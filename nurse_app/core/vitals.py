@@ -14,9 +14,10 @@ Nothing here knows about Qt or SQLite.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from nurse_app.core.errors import InputError
 from nurse_app.core.formatting import fmt_number, fmt_qty, fmt_range

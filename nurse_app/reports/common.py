@@ -16,8 +16,8 @@ from __future__ import annotations
 import errno
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
@@ -81,7 +81,7 @@ def decorated_canvas(decorate: Decorator, result: dict) -> type[rl_canvas.Canvas
             super().__init__(*args, **kwargs)
             self._pages: list[dict] = []
 
-        def showPage(self):  # noqa: N802 - reportlab API
+        def showPage(self):
             self._pages.append(dict(self.__dict__))
             self._startPage()  # type: ignore[attr-defined]  # reportlab's page reset, missing from its stubs
 

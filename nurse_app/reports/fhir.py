@@ -41,23 +41,26 @@ from __future__ import annotations
 import html
 import uuid
 from collections import Counter
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from fhir.resources.R4B.adverseevent import AdverseEvent, AdverseEventSuspectEntity
 from fhir.resources.R4B.allergyintolerance import AllergyIntolerance
 from fhir.resources.R4B.annotation import Annotation
 from fhir.resources.R4B.bundle import Bundle, BundleEntry
 from fhir.resources.R4B.codeableconcept import CodeableConcept
-from fhir.resources.R4B.communication import Communication, CommunicationPayload
 from fhir.resources.R4B.coding import Coding
+from fhir.resources.R4B.communication import Communication, CommunicationPayload
 from fhir.resources.R4B.encounter import Encounter, EncounterParticipant
 from fhir.resources.R4B.extension import Extension
 from fhir.resources.R4B.humanname import HumanName
 from fhir.resources.R4B.identifier import Identifier
 from fhir.resources.R4B.medication import Medication, MedicationBatch
-from fhir.resources.R4B.medicationadministration import (MedicationAdministration,
-                                                         MedicationAdministrationDosage,
-                                                         MedicationAdministrationPerformer)
+from fhir.resources.R4B.medicationadministration import (
+    MedicationAdministration,
+    MedicationAdministrationDosage,
+    MedicationAdministrationPerformer,
+)
 from fhir.resources.R4B.narrative import Narrative
 from fhir.resources.R4B.observation import Observation, ObservationComponent
 from fhir.resources.R4B.patient import Patient
@@ -66,14 +69,14 @@ from fhir.resources.R4B.quantity import Quantity
 from fhir.resources.R4B.reference import Reference
 
 from nurse_app.core import infusion_record
+from nurse_app.core.agency import MRN_SYSTEM
+from nurse_app.core.allergies import NONE_KNOWN, NONE_KNOWN_TEXT
 from nurse_app.core.catalogue import Catalogue, load_catalogue
 from nurse_app.core.errors import NurseAppError
 from nurse_app.core.formatting import fmt_qty
-from nurse_app.core.allergies import NONE_KNOWN, NONE_KNOWN_TEXT
 from nurse_app.core.reactions import kind_label, severity_label
 from nurse_app.core.visit_logic import visit_moment
 from nurse_app.core.vitals import flag_series
-from nurse_app.core.agency import MRN_SYSTEM
 from nurse_app.reports.visit_data import VisitRecord, order_mismatch
 from nurse_app.store.fields import VITAL_MEASURES, reading_measures
 from nurse_app.store.times import now_text

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import io
 import os
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_LEFT
@@ -33,9 +34,16 @@ from nurse_app.reports.common import fit as _fit
 from nurse_app.reports.common import register_fonts as _register_fonts
 
 # The wording lives in handout_text (no reportlab) so forms can use it without loading reportlab.
-from nurse_app.reports.handout_text import (CALL_TITLE, CARE_TEAM, CONTACT_FIELDS,  # noqa: E402,F401
-                                            EMERGENCY_TITLE, REVIEWED_NOTE, SOURCES_TITLE, SUBTITLE,
-                                            call_title)
+from nurse_app.reports.handout_text import (  # noqa: F401
+    CALL_TITLE,
+    CARE_TEAM,
+    CONTACT_FIELDS,
+    EMERGENCY_TITLE,
+    REVIEWED_NOTE,
+    SOURCES_TITLE,
+    SUBTITLE,
+    call_title,
+)
 
 BODY_PT = 12
 

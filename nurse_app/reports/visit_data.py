@@ -21,21 +21,28 @@ snapshot (older records) leaves the missing parts out instead of failing.
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
-from nurse_app.core import checklists, infusion_record
-from nurse_app.core.catalogue import CONFIRM_WITH_INSERT, Catalogue, load_catalogue
-from nurse_app.core.errors import NurseAppError
-from nurse_app.core.formatting import DEFAULT_DECIMALS, fmt_change, fmt_count, fmt_minutes, fmt_number, fmt_qty
+from nurse_app.core import checklists, infusion_record, visit_logic
+from nurse_app.core.agency import ADDRESS, AGENCY_SETTING, details_from_setting
 from nurse_app.core.allergies import Allergies, allergies
-from nurse_app.core.lots import check_lots
+from nurse_app.core.catalogue import CONFIRM_WITH_INSERT, Catalogue, load_catalogue
 from nurse_app.core.dosing import calculate
+from nurse_app.core.errors import NurseAppError
+from nurse_app.core.formatting import (
+    DEFAULT_DECIMALS,
+    fmt_change,
+    fmt_count,
+    fmt_minutes,
+    fmt_number,
+    fmt_qty,
+)
+from nurse_app.core.lots import check_lots
 from nurse_app.core.reactions import kind_label, severity_label
-from nurse_app.core import visit_logic
 from nurse_app.core.visit_logic import RISK_LABELS, order_risks, request_from_order, whole_years
 from nurse_app.core.vitals import LOCAL_POLICY, flag_series, vital_measures
-from nurse_app.core.agency import ADDRESS, AGENCY_SETTING, details_from_setting
 from nurse_app.services.schedule import call_summary_lines
 from nurse_app.store import Store, to_local
 from nurse_app.store.fields import VITAL_MEASURES, reading_measures
@@ -191,7 +198,7 @@ def _as_signed(snapshot: Mapping[str, Any], patient: dict, order: dict | None
     return signed_patient, signed_order, tuple(changes)
 
 
-def _changed_rows(record: "VisitRecord", section: str) -> tuple[tuple[str, str], ...]:
+def _changed_rows(record: VisitRecord, section: str) -> tuple[tuple[str, str], ...]:
     return tuple((CHANGED_SINCE_SIGNING, f"{label} is now {now} (the signed value is shown above)")
                  for where, label, now in record.changed_since_signing if where == section)
 
@@ -718,7 +725,7 @@ def summarize(record: VisitRecord, now: _dt.datetime | None = None) -> VisitSumm
     vitals, flags = _vitals(record)
     lots, lots_check, lots_alert = _lots(record, catalogue)
     signature, alert = _signature(record)
-    now = (now or _dt.datetime.now(_dt.timezone.utc)).astimezone()
+    now = (now or _dt.datetime.now(_dt.UTC)).astimezone()
     patient = record.patient
     visit = record.visit
     if record.signed:

@@ -17,18 +17,35 @@ from __future__ import annotations
 
 import io
 import os
-from typing import Any, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import LETTER
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import inch
-from reportlab.platypus import (BaseDocTemplate, CondPageBreak, Frame, KeepTogether, PageTemplate,
-                                Paragraph, Spacer, Table, TableStyle)
+from reportlab.platypus import (
+    BaseDocTemplate,
+    CondPageBreak,
+    Frame,
+    KeepTogether,
+    PageTemplate,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
 from nurse_app.core.formatting import fmt_number
-from nurse_app.reports.common import BOLD, FONT, decorated_canvas, escape, fit, register_fonts
-from nurse_app.reports.common import write_atomically
+from nurse_app.reports.common import (
+    BOLD,
+    FONT,
+    decorated_canvas,
+    escape,
+    fit,
+    register_fonts,
+    write_atomically,
+)
 from nurse_app.reports.visit_data import DRAFT_MARK, NO_VALUE, TableData, VisitSummary, reactions_table
 
 _ACCENT = colors.HexColor("#1f4e79")

@@ -48,7 +48,7 @@ def calendar_bytes(schedule, *, full_names: bool = False,
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("x-wr-calname", "IVIG visits and calls")
-    stamp = stamp or _dt.datetime.now(_dt.timezone.utc)
+    stamp = stamp or _dt.datetime.now(_dt.UTC)
     for item in schedule.items:
         event = icalendar.Event()
         key = (f"{item.kind}-{item.order_id}-{item.course_number}-{item.course_day or 0}-"

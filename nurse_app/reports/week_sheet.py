@@ -16,11 +16,26 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import LETTER, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import inch
-from reportlab.platypus import (BaseDocTemplate, Frame, KeepTogether, PageTemplate, Paragraph,
-                                Spacer, Table, TableStyle)
+from reportlab.platypus import (
+    BaseDocTemplate,
+    Frame,
+    KeepTogether,
+    PageTemplate,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
-from nurse_app.reports.common import (BOLD, FONT, decorated_canvas, escape, fit, register_fonts,
-                                      write_atomically)
+from nurse_app.reports.common import (
+    BOLD,
+    FONT,
+    decorated_canvas,
+    escape,
+    fit,
+    register_fonts,
+    write_atomically,
+)
 
 WARNING = "Contains patient information: keep it with you and shred it when done."
 _MARGIN = 0.5 * inch

@@ -20,7 +20,8 @@ from typing import Any
 from nurse_app.core.catalogue import Catalogue, load_catalogue
 from nurse_app.core.dosing import DoseRequest, DoseResult, calculate
 from nurse_app.core.formatting import fmt_date, fmt_qty
-from nurse_app.core.visit_logic import (RISK_LABELS, 
+from nurse_app.core.visit_logic import (
+    RISK_LABELS,
     baseline_weight,
     first_infusion_of_product,
     order_risks,

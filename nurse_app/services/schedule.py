@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
-from nurse_app.core.formatting import fmt_date
 from nurse_app.core import schedule as core
 from nurse_app.core.catalogue import Catalogue, load_catalogue
 from nurse_app.core.dosing import calculate
 from nurse_app.core.errors import InputError, NurseAppError
-from nurse_app.core.formatting import fmt_qty
+from nurse_app.core.formatting import fmt_date, fmt_qty
 from nurse_app.core.infusion_record import outcome_from_kinds
 from nurse_app.core.visit_logic import request_from_order
 from nurse_app.store.times import parse_utc, today_local

@@ -40,7 +40,7 @@ class VisitStart:
 
 
 def _now() -> _dt.datetime:
-    return _dt.datetime.now(_dt.timezone.utc)
+    return _dt.datetime.now(_dt.UTC)
 
 
 def _local_day(visit: dict[str, Any]) -> _dt.date:

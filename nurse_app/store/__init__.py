@@ -116,18 +116,45 @@ Times are ISO-8601 UTC text; :func:`to_local` converts one for display.
 
 from nurse_app.store.api import Store
 from nurse_app.store.backup import BackupInfo, list_backups
-from nurse_app.store.errors import (ConflictError, CorruptDatabaseError, DatabaseBusyError,
-                                    DatabaseLocationError, DatabaseNewerError, NoNurseProfileError,
-                                    NotFoundError, RecordValueError, SignedVisitError, StoreError,
-                                    VoidedVisitError)
+from nurse_app.store.errors import (
+                                    ConflictError,
+                                    CorruptDatabaseError,
+                                    DatabaseBusyError,
+                                    DatabaseLocationError,
+                                    DatabaseNewerError,
+                                    NoNurseProfileError,
+                                    NotFoundError,
+                                    RecordValueError,
+                                    SignedVisitError,
+                                    StoreError,
+                                    VoidedVisitError,
+)
 from nurse_app.store.location import default_db_path, resolve_db_path
 from nurse_app.store.maintenance import CheckReport, backup_now, check_database
 from nurse_app.store.restore import RestoreResult, restore_backup
 from nurse_app.store.times import to_local
 
 __all__ = [
-    "Store", "BackupInfo", "list_backups", "ConflictError", "CorruptDatabaseError", "DatabaseBusyError",
-    "DatabaseLocationError", "DatabaseNewerError", "NoNurseProfileError", "NotFoundError",
-    "RecordValueError", "SignedVisitError", "StoreError", "VoidedVisitError", "default_db_path", "resolve_db_path",
-    "CheckReport", "RestoreResult", "backup_now", "check_database", "restore_backup", "to_local",
+                                    "BackupInfo",
+                                    "CheckReport",
+                                    "ConflictError",
+                                    "CorruptDatabaseError",
+                                    "DatabaseBusyError",
+                                    "DatabaseLocationError",
+                                    "DatabaseNewerError",
+                                    "NoNurseProfileError",
+                                    "NotFoundError",
+                                    "RecordValueError",
+                                    "RestoreResult",
+                                    "SignedVisitError",
+                                    "Store",
+                                    "StoreError",
+                                    "VoidedVisitError",
+                                    "backup_now",
+                                    "check_database",
+                                    "default_db_path",
+                                    "list_backups",
+                                    "resolve_db_path",
+                                    "restore_backup",
+                                    "to_local",
 ]

@@ -18,8 +18,9 @@ import json
 import logging
 import sqlite3
 import unicodedata
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from nurse_app.core import checklists, infusion_record, lots, reactions, vitals
 from nurse_app.core.catalogue import load_catalogue
@@ -29,10 +30,16 @@ from nurse_app.core.resources import nurse_source_wording
 from nurse_app.core.visit_logic import visit_day
 from nurse_app.store import audit_chain, fields, schema
 from nurse_app.store.database import open_connection, open_read_only, translated
+from nurse_app.store.errors import (
+    ConflictError,
+    NoNurseProfileError,
+    NotFoundError,
+    RecordValueError,
+    SignedVisitError,
+    StoreError,
+    VoidedVisitError,
+)
 from nurse_app.store.followups import FollowupStore
-from nurse_app.store.errors import (ConflictError, NoNurseProfileError, NotFoundError,
-                                    RecordValueError, SignedVisitError, StoreError,
-                                    VoidedVisitError)
 from nurse_app.store.hashing import content_hash
 from nurse_app.store.location import resolve_db_path
 from nurse_app.store.times import now_text, today_local
@@ -125,7 +132,7 @@ class Store(FollowupStore):
     # ------------------------------------------------------------------ lifecycle
 
     @classmethod
-    def open(cls, path: str | Path | None = None, *, create_folder: bool | None = None) -> "Store":
+    def open(cls, path: str | Path | None = None, *, create_folder: bool | None = None) -> Store:
         """Open (creating or migrating if needed) the record at ``path``.
 
         ``path=None`` uses ``NURSE_APP_DB`` or the default user data location, whose
@@ -150,7 +157,7 @@ class Store(FollowupStore):
         return store
 
     @classmethod
-    def open_read_only(cls, path: str | Path | None = None) -> "Store":
+    def open_read_only(cls, path: str | Path | None = None) -> Store:
         """Open an existing record for reading only (exports, checks, backups).
 
         Nothing is written to the file or beside it; an older record format is upgraded
@@ -164,7 +171,7 @@ class Store(FollowupStore):
         """Close the connection (the last connection to close folds the WAL into the file)."""
         self.conn.close()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -176,7 +183,7 @@ class Store(FollowupStore):
         return version
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator["Store"]:
+    def transaction(self) -> Iterator[Store]:
         """Group several calls into one commit (all or nothing); nests with savepoints."""
         conn = self.conn
         with translated(self.path):
@@ -810,7 +817,7 @@ class Store(FollowupStore):
         """Answer (or re-answer) an item: done, not_done (a note saying why is required)
         or not_applicable.  Returns the entry id."""
         row = clean(fields.CHECKLIST_ANSWER,
-                    {"status": status, "note": note, "answered_at": at or _dt.datetime.now(_dt.timezone.utc)},
+                    {"status": status, "note": note, "answered_at": at or _dt.datetime.now(_dt.UTC)},
                     creating=True)
         if row["status"] == checklists.NOT_DONE and not row["note"]:
             raise RecordValueError("Say why the item was not done (a note is required).",
@@ -844,7 +851,7 @@ class Store(FollowupStore):
                 item_id: (a if isinstance(a, str) else a[0]) for item_id, a in answers.items()})
             author = self._author()
             stamp = clean(fields.CHECKLIST_ANSWER, {"status": checklists.DONE, "answered_at":
-                          at or _dt.datetime.now(_dt.timezone.utc)}, creating=True)["answered_at"]
+                          at or _dt.datetime.now(_dt.UTC)}, creating=True)["answered_at"]
             rows = []
             for item_id, answer in answers.items():
                 status, note = (answer, "") if isinstance(answer, str) else answer
@@ -938,7 +945,7 @@ class Store(FollowupStore):
         """Record one reading (any subset of values; time defaults to now)."""
         values = dict(locals())
         del values["self"], values["visit_id"]
-        values["recorded_at"] = recorded_at or _dt.datetime.now(_dt.timezone.utc)
+        values["recorded_at"] = recorded_at or _dt.datetime.now(_dt.UTC)
         return self._add_child("vitals", visit_id, values)
 
     def update_vitals(self, vitals_id: int, **changes: Any) -> dict[str, Any]:
@@ -975,7 +982,7 @@ class Store(FollowupStore):
         what was done."""
         values = dict(locals())
         del values["self"], values["visit_id"]
-        values["occurred_at"] = occurred_at or _dt.datetime.now(_dt.timezone.utc)
+        values["occurred_at"] = occurred_at or _dt.datetime.now(_dt.UTC)
         return self._add_child("reactions", visit_id, values)
 
     def update_reaction(self, reaction_id: int, **changes: Any) -> dict[str, Any]:
@@ -1017,7 +1024,7 @@ class Store(FollowupStore):
         planned."""
         values = dict(locals())
         del values["self"], values["visit_id"]
-        values["occurred_at"] = occurred_at or _dt.datetime.now(_dt.timezone.utc)
+        values["occurred_at"] = occurred_at or _dt.datetime.now(_dt.UTC)
         values["acknowledgements"] = list(acknowledgements)
         with self.transaction():
             visit = self._draft_visit(visit_id)

@@ -19,8 +19,8 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
-from pathlib import Path
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any, ParamSpec, TypeVar, cast
 
 import sqlcipher3.dbapi2 as _sc
@@ -130,7 +130,7 @@ class CipherConnection(_Translating):
     ``salt``/``passphrase`` tell which key opened it (used to key copies of it).
     """
 
-    __slots__ = ("raw", "salt", "passphrase")
+    __slots__ = ("passphrase", "raw", "salt")
     raw: Any            # the sqlcipher3 connection (the package ships no types)
     salt: bytes
     passphrase: str

@@ -20,17 +20,30 @@ import errno
 import os
 import shutil
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from nurse_app.core.formatting import fmt_count
 from nurse_app.store import crypto, encryption, genuine, schema
-from nurse_app.store.backup import (copy_database, crash_point, fsync_folder, list_backups,
-                                    new_backup_path, remove_stale_temporaries)
-from nurse_app.store.errors import (CorruptDatabaseError, DatabaseBusyError, DatabaseLocationError,
-                                    DatabaseNewerError, RecordValueError, SignedVisitError,
-                                    StoreError, VoidedVisitError)
+from nurse_app.store.backup import (
+    copy_database,
+    crash_point,
+    fsync_folder,
+    list_backups,
+    new_backup_path,
+    remove_stale_temporaries,
+)
+from nurse_app.store.errors import (
+    CorruptDatabaseError,
+    DatabaseBusyError,
+    DatabaseLocationError,
+    DatabaseNewerError,
+    RecordValueError,
+    SignedVisitError,
+    StoreError,
+    VoidedVisitError,
+)
 from nurse_app.store.location import ensure_folder, read_only_error
 from nurse_app.store.private import create_private_file, tighten
 

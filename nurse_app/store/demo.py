@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from nurse_app.core import checklists, infusion_record
 from nurse_app.core.dosing import calculate
@@ -166,7 +167,7 @@ _WEEK_EXAMPLES = (
 
 
 def add_week_examples(store: Store, today: _dt.date, *, first_index: int = 0,
-                      count: "_Counter | None" = None) -> int:
+                      count: _Counter | None = None) -> int:
     """Patients whose schedule this week shows each state: mid-course (day 3 due today),
     a missed course (and the next one late), a rash check call done and signed, a rash
     check call due after a course with a day stopped early.  Returns how many."""

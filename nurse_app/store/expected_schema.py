@@ -59,7 +59,7 @@ def schema_source_sha256() -> str | None:
 
 def snapshot() -> tuple[Row, ...] | None:
     """The committed snapshot of the current schema, if it matches the running code."""
-    from nurse_app.store import _schema_snapshot as snap   # generated and committed with schema.py
+    from nurse_app.store import _schema_snapshot as snap  # generated and committed with schema.py
     if getattr(snap, "VERSION", None) != schema.CURRENT_VERSION:
         return None
     source = schema_source_sha256()
@@ -68,7 +68,7 @@ def snapshot() -> tuple[Row, ...] | None:
     return tuple((kind, name, table, sql) for kind, name, table, sql in snap.OBJECTS)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def objects(version: int) -> tuple[Row, ...]:
     """``sqlite_master`` rows of the schema the migrations build for ``version``."""
     if version == schema.CURRENT_VERSION:

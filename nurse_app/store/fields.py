@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from nurse_app.core import order_checks
 from nurse_app.core.checklists import ANSWERS
@@ -17,8 +18,20 @@ from nurse_app.core.dosing import RISKS
 from nurse_app.core.errors import InputError
 from nurse_app.core.weights import BASES
 from nurse_app.store.errors import RecordValueError
-from nurse_app.store.validation import (Rule, boolean, choice, date, integer, json_object,
-                                        measure, moment, positive_number, shown, slug, text)
+from nurse_app.store.validation import (
+    Rule,
+    boolean,
+    choice,
+    date,
+    integer,
+    json_object,
+    measure,
+    moment,
+    positive_number,
+    shown,
+    slug,
+    text,
+)
 
 SEXES = ("female", "male", "other", "unknown")
 

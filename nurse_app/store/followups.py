@@ -12,7 +12,8 @@ queries for the whole record (not one per patient).
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from nurse_app.core.schedule import escalation_needed, load_followups
 from nurse_app.store.errors import RecordValueError, SignedVisitError, StoreError
@@ -23,7 +24,7 @@ from nurse_app.store.validation import Rule, boolean, clean, date, integer, mome
 if TYPE_CHECKING:
     import contextlib
     import sqlite3
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Sequence
 
     import sqlite_utils
 

@@ -18,9 +18,10 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any, Callable
+from functools import cache
+from typing import Any
 
 from nurse_app.store import fields, schema
 from nurse_app.store.errors import RecordValueError
@@ -46,10 +47,10 @@ def schema_objects(conn: sqlite3.Connection) -> dict[tuple[str, str], str]:
     return {(kind, name): f"{tbl} {normalised_sql(sql)}" for kind, name, tbl, sql in rows}
 
 
-@lru_cache(maxsize=None)
+@cache
 def expected_objects(version: int) -> dict[tuple[str, str], str]:
     """The schema the app's own migrations build for ``version`` (built in memory once)."""
-    from nurse_app.store import expected_schema      # (a committed snapshot: no run at start)
+    from nurse_app.store import expected_schema  # (a committed snapshot: no run at start)
     return {(kind, name): f"{table} {normalised_sql(sql)}"
             for kind, name, table, sql in expected_schema.objects(version)
             if not name.lower().startswith("sqlite_")}   # as schema_objects' NOT LIKE 'sqlite\_%'

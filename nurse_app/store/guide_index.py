@@ -30,9 +30,10 @@ import sqlite3
 import unicodedata
 from bisect import bisect_left
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from html import escape
-from typing import Any, Mapping
+from typing import Any
 
 import sqlite_utils
 

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 PREFIX = "sha256:"
 # Visit columns that change at signing time or are the seal itself.

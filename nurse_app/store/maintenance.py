@@ -14,10 +14,16 @@ from pathlib import Path
 
 from nurse_app.store import audit_chain, genuine, schema
 from nurse_app.store.api import Store
-from nurse_app.store.backup import (BackupInfo, backups_folder, copy_database, list_backups,
-                                    new_backup_path)
-from nurse_app.store.database import (UnusableFile, diagnose, error_kind, inspect, io_error,
-                                      read_only_connection, translated)
+from nurse_app.store.backup import BackupInfo, backups_folder, copy_database, list_backups, new_backup_path
+from nurse_app.store.database import (
+    UnusableFile,
+    diagnose,
+    error_kind,
+    inspect,
+    io_error,
+    read_only_connection,
+    translated,
+)
 from nurse_app.store.errors import StoreError
 from nurse_app.store.location import ensure_folder
 from nurse_app.store.restore import RestoreResult, restore_backup  # noqa: F401 - re-exported

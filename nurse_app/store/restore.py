@@ -26,13 +26,25 @@ from pathlib import Path
 from typing import Any
 
 from nurse_app.store import audit_chain, crypto, genuine, schema
-from nurse_app.store.backup import (copy_database, crash_point, fsync_folder, new_backup_path,
-                                    remove_stale_temporaries)
-from nurse_app.store.database import (BUSY_TIMEOUT_MS, UnusableFile, diagnose, error_kind,
-                                      fsync_file, inspect, io_error, read_only_connection,
-                                      translated)
-from nurse_app.store.errors import (CorruptDatabaseError, DatabaseBusyError, DatabaseNewerError,
-                                    StoreError)
+from nurse_app.store.backup import (
+    copy_database,
+    crash_point,
+    fsync_folder,
+    new_backup_path,
+    remove_stale_temporaries,
+)
+from nurse_app.store.database import (
+    BUSY_TIMEOUT_MS,
+    UnusableFile,
+    diagnose,
+    error_kind,
+    fsync_file,
+    inspect,
+    io_error,
+    read_only_connection,
+    translated,
+)
+from nurse_app.store.errors import CorruptDatabaseError, DatabaseBusyError, DatabaseNewerError, StoreError
 from nurse_app.store.location import ensure_folder
 from nurse_app.store.times import now_text
 

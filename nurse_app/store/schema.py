@@ -34,8 +34,8 @@ from __future__ import annotations
 import functools
 import re
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from nurse_app.store.backup import crash_point
 
@@ -713,7 +713,7 @@ def _normalised(sql: str | None) -> str:
     return " ".join((sql or "").split())
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def expected_objects(version: int = CURRENT_VERSION) -> dict[str, tuple[str, str]]:
     """The app's own triggers and views at ``version``: name -> (type, SQL as created).
 
@@ -721,7 +721,7 @@ def expected_objects(version: int = CURRENT_VERSION) -> dict[str, tuple[str, str
     what opening a file creates (the definitions live once, in the steps above); the
     current version's comes from the snapshot of that run (:mod:`.expected_schema`).
     """
-    from nurse_app.store import expected_schema      # (a committed snapshot: no run at start)
+    from nurse_app.store import expected_schema  # (a committed snapshot: no run at start)
     return {name: (kind, sql) for kind, name, _table, sql in expected_schema.objects(version)
             if kind in ("trigger", "view") and sql is not None}
 

@@ -17,8 +17,9 @@ import json
 import math
 import re
 import unicodedata
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from nurse_app.core import vitals
 from nurse_app.core.errors import InputError

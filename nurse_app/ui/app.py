@@ -76,7 +76,7 @@ class ReadyProbe(QObject):
         self._deadline.timeout.connect(on_timeout)
         self._deadline.start(int(timeout_s * 1000))
 
-    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
+    def eventFilter(self, obj, event) -> bool:
         if obj is self._widget and event.type() == QEvent.Paint and not self._painted:
             self._painted = True
             # A zero timer fires once every pending event has been processed: idle.
@@ -180,6 +180,7 @@ def unlock_at_start(db) -> list[float] | None:
 def _unlock_headless() -> list[float] | None:
     """--smoke-test has no one to ask: the passphrase comes from NURSE_APP_PASSPHRASE."""
     import os
+
     from nurse_app.store import keys
     value = os.environ.get("NURSE_APP_PASSPHRASE")
     if not value:

@@ -13,22 +13,47 @@ from dataclasses import replace
 
 import shiboken6
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFormLayout, QFrame, QGridLayout,
-                               QHBoxLayout, QHeaderView, QLabel, QLineEdit, QScrollArea, QSizePolicy, QSplitter,
-                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QScrollArea,
+    QSizePolicy,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from nurse_app.core.acknowledgements import AcknowledgementLog
 from nurse_app.core.calc_text import vial_plan_text
 from nurse_app.core.catalogue import CONFIRM_WITH_INSERT, Catalogue, load_catalogue
 from nurse_app.core.dosing import DoseRequest, DoseResult, ack_label, calculate, weight_change_percent
 from nurse_app.core.errors import InputError
+from nurse_app.core.formatting import fmt_change, fmt_date, fmt_minutes, fmt_number, fmt_qty
 from nurse_app.core.labels import BASIS_LABELS
-from nurse_app.core.formatting import fmt_change, fmt_minutes, fmt_number, fmt_qty, fmt_date
 from nurse_app.core.units import height_to_cm, parse_number, weight_to_kg
 from nurse_app.core.visit_logic import RISK_LABELS, BaselineWeight  # risk names: one list in core
-from nurse_app.ui.widgets import (CUSTOM_REGIMEN, ATTENTION_COLOUR, ERROR_COLOUR, OK_COLOUR, FieldWithError, Section, Tile,
-                                  error_label, read_only_table, text_colour)
-
+from nurse_app.ui.widgets import (
+    ATTENTION_COLOUR,
+    CUSTOM_REGIMEN,
+    ERROR_COLOUR,
+    OK_COLOUR,
+    FieldWithError,
+    Section,
+    Tile,
+    error_label,
+    read_only_table,
+    text_colour,
+)
 
 
 def _item(text: str, align=Qt.AlignRight | Qt.AlignVCenter) -> QTableWidgetItem:

@@ -91,7 +91,7 @@ class ErrorHook:
             sys.stderr.write(text + "\n")
 
     # ------------------------------------------------------------------ hooks
-    def install(self) -> "ErrorHook":
+    def install(self) -> ErrorHook:
         self._previous = sys.excepthook
         self._previous_thread = threading.excepthook
         self._in_gui_thread = _MainThreadCall(lambda: self.show())   # made here, on the GUI thread

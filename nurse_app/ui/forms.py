@@ -14,12 +14,22 @@ from typing import ClassVar
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
-                               QMessageBox, QPlainTextEdit, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
 
 from nurse_app.core.errors import InputError, NurseAppError
-from nurse_app.ui.widgets import ATTENTION_COLOUR, ERROR_COLOUR, FieldWithError, WithError
 from nurse_app.ui.timers import call_soon
+from nurse_app.ui.widgets import ATTENTION_COLOUR, ERROR_COLOUR, FieldWithError, WithError
 
 
 class MessageBanner(QLabel):
@@ -115,7 +125,7 @@ class FormDialog(QDialog):
                 return editor
         return None
 
-    def showEvent(self, event) -> None:  # noqa: N802 - Qt API
+    def showEvent(self, event) -> None:
         """Open with the cursor in the first field, never on a button: typing at once fills
         the field, and a Space typed in a name does not press Save."""
         super().showEvent(event)

@@ -17,12 +17,21 @@ from __future__ import annotations
 import contextlib
 import hmac
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, ClassVar
+from typing import ClassVar
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import (QApplication, QDialog, QFormLayout, QLabel, QLineEdit, QPushButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from nurse_app.core import security
 from nurse_app.ui.widgets import ATTENTION_COLOUR, error_label
@@ -242,7 +251,7 @@ class IdleWatcher(QObject):
         if app is not None:
             app.removeEventFilter(self)
 
-    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt API
+    def eventFilter(self, watched, event) -> bool:
         if event.type() in self.INPUT and self.timer.isActive():
             self.timer.start()
         return False
@@ -291,9 +300,8 @@ class StartDialog(QDialog):
         layout.addWidget(self.form)
 
     def _check(self, typed: str) -> bool:
-        from nurse_app.store import crypto
+        from nurse_app.store import crypto, keys
         from nurse_app.store.database import read_only_connection
-        from nurse_app.store import keys
         keys.unlock(typed)
         try:
             read_only_connection(self.record).close()
@@ -436,10 +444,11 @@ class LockController(QObject):
     def _record_failures(self, failures: list[float]) -> None:
         if not failures:
             return
+        import datetime as _dt
+
         from nurse_app.core.errors import NurseAppError
         from nurse_app.store.times import utc_text
-        import datetime as _dt
-        stamp = lambda t: utc_text(_dt.datetime.fromtimestamp(t, _dt.timezone.utc))  # noqa: E731
+        stamp = lambda t: utc_text(_dt.datetime.fromtimestamp(t, _dt.UTC))  # noqa: E731
         with contextlib.suppress(NurseAppError):   # the record is busy: the lock itself is what matters
             self.store.record_security_event("wrong passphrase attempts", {
                 "count": len(failures), "first_at": stamp(failures[0]), "last_at": stamp(failures[-1])})

@@ -13,14 +13,22 @@ from __future__ import annotations
 
 import contextlib
 import re
-from typing import Callable
+from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow, QMessageBox,
-                               QStackedWidget, QVBoxLayout, QWidget)
-
-from pathlib import Path
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from nurse_app import __version__
 from nurse_app.ui.timers import call_soon
@@ -256,9 +264,10 @@ class MainWindow(QMainWindow):
 
     def back_up(self) -> None:
         from PySide6.QtWidgets import QFileDialog
+
         from nurse_app.store import backup_now
-        from nurse_app.ui.tasks import run_in_background
         from nurse_app.ui.file_dialogs import HEALTH_INFORMATION, remember_folder, start_path
+        from nurse_app.ui.tasks import run_in_background
         target, _ = QFileDialog.getSaveFileName(self, f"Back up the record to (a backup {HEALTH_INFORMATION})",
                                                 start_path(self, "backup", "nurse-app-backup.db"),
                                                 "Record backups (*.db)")

@@ -14,14 +14,23 @@ from __future__ import annotations
 import itertools
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialogButtonBox, QHBoxLayout, QLabel, QSizePolicy,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from nurse_app.core.acknowledgements import AcknowledgementLog
 from nurse_app.core.catalogue import Catalogue, Regimen, load_catalogue
 from nurse_app.core.dosing import DoseRequest, DoseResult, ack_label, calculate
 from nurse_app.core.errors import InputError, NurseAppError
 from nurse_app.core.formatting import fmt_number, fmt_qty
+from nurse_app.core.labels import BASIS_LABELS, SEX_LABELS, days_text
 from nurse_app.core.units import height_to_cm, parse_number, weight_to_kg
 from nurse_app.core.visit_logic import RISK_LABELS, order_risks, request_from_order
 from nurse_app.services.orders import save_order
@@ -29,10 +38,10 @@ from nurse_app.store import Store
 from nurse_app.store.fields import PATIENT, SEXES
 from nurse_app.store.times import today_local
 from nurse_app.store.validation import clean
-from nurse_app.core.labels import BASIS_LABELS, SEX_LABELS, days_text
 from nurse_app.ui.forms import FormDialog, MessageBanner, editor_of, notes_box
-from nurse_app.ui.widgets import CUSTOM_REGIMEN, FieldWithError, Section, Tile, WithError
 from nurse_app.ui.timers import call_soon
+from nurse_app.ui.widgets import CUSTOM_REGIMEN, FieldWithError, Section, Tile, WithError
+
 
 def _combo(name: str) -> QComboBox:
     combo = QComboBox()

@@ -18,28 +18,51 @@ from html import escape
 
 from PySide6.QtCore import QAbstractTableModel, QCollator, QEvent, QLocale, QModelIndex, QObject, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QAbstractItemView, QDialog, QFormLayout, QFrame, QHBoxLayout, QHeaderView,
-                               QLabel, QLineEdit, QPushButton, QScrollArea, QSizePolicy,
-                               QStackedWidget, QTableView, QTableWidget, QTableWidgetItem, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QStackedWidget,
+    QTableView,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
-from nurse_app.core.catalogue import Catalogue, load_catalogue
 from nurse_app.core.allergies import NONE_KNOWN, NOT_RECORDED, allergies
+from nurse_app.core.catalogue import Catalogue, load_catalogue
 from nurse_app.core.errors import InputError, NurseAppError
-from nurse_app.core.formatting import fmt_change, fmt_qty, fmt_date
+from nurse_app.core.formatting import fmt_change, fmt_date, fmt_qty
+from nurse_app.core.labels import SEX_LABELS, days_text, indication_text
 from nurse_app.core.units import parse_number, weight_to_kg
 from nurse_app.core.visit_logic import visit_day, whole_years
-from nurse_app.store import Store, to_local
-from nurse_app.store.demo import MRN_PREFIX
 from nurse_app.services.orders import order_dose_summary
 from nurse_app.services.patients import LIST_LIMIT, PatientListRow, has_patients, patient_list
+from nurse_app.store import Store, to_local
+from nurse_app.store.demo import MRN_PREFIX
 from nurse_app.store.times import today_local
 from nurse_app.ui.forms import MessageBanner
-from nurse_app.core.labels import SEX_LABELS, days_text, indication_text
 from nurse_app.ui.patient_forms import OrderDialog, PatientDialog
 from nurse_app.ui.profile_dialog import NurseProfileDialog
-from nurse_app.ui.widgets import (allergy_colour, ATTENTION_COLOUR, ERROR_COLOUR, FieldWithError, Section, read_only_table,
-                                  text_colour, two_panes)
+from nurse_app.ui.widgets import (
+    ATTENTION_COLOUR,
+    ERROR_COLOUR,
+    FieldWithError,
+    Section,
+    allergy_colour,
+    read_only_table,
+    text_colour,
+    two_panes,
+)
 
 ID_ROLE = Qt.UserRole + 1
 

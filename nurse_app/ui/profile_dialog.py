@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QFormLayout, QLabel
 
-from nurse_app.core.errors import NurseAppError
 from nurse_app.core.agency import ADDRESS, AGENCY_FIELDS, CONTACT_FIELDS, MAX_LENGTH, MRN_SYSTEM
+from nurse_app.core.errors import NurseAppError
 from nurse_app.services.agency import agency_details, save_agency_details
 from nurse_app.store import Store
 from nurse_app.ui.forms import FormDialog

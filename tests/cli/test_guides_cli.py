@@ -9,6 +9,7 @@ from pypdf import PdfReader
 
 from nurse_app.core.guides import load_guides
 
+
 def test_search_json_puts_the_abbreviated_guide_first(cli):
     result = cli("guides", "search", "PV", "--json")
     assert result.returncode == 0, result.stderr

@@ -13,8 +13,7 @@ from pypdf import PdfReader
 
 from nurse_app.cli import main
 from nurse_app.services.schedule import build_schedule
-from nurse_app.store import Store
-from nurse_app.store import demo
+from nurse_app.store import Store, demo
 
 TODAY = dt.date.today()
 

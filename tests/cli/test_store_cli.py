@@ -5,18 +5,14 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
-import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from store_helpers import file_digest, raw_connection
 
 from nurse_app.cli import main
 from nurse_app.store import Store
 from nurse_app.store.schema import CURRENT_VERSION
-from store_helpers import file_digest, raw_connection
 
 
 def assert_one_line_error(done, *fragments: str) -> None:

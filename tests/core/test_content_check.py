@@ -10,12 +10,11 @@ import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from repo_paths import ROOT
 
 from nurse_app.core.content import CONTENT_SETS, validate_all
-from repo_paths import ROOT
 
 CHECK = """
 import pathlib, sys

@@ -6,7 +6,8 @@ import contextlib
 import datetime as dt
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from nurse_app.core.dates import format_day, parse_expiry
 from nurse_app.core.errors import InputError

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from nurse_app.core.guides import (REQUIRED_SECTIONS, guide_links, known_regimen_ids, load_guides,
-                                   parse_guide)
+from nurse_app.core.guides import REQUIRED_SECTIONS, guide_links, known_regimen_ids, load_guides, parse_guide
 from nurse_app.core.resources import resource_path
 
 GUIDE_DIR = Path(str(resource_path("guides")))

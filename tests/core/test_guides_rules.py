@@ -11,11 +11,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from repo_paths import GUIDE_FIXTURES
 
 from nurse_app.core.errors import ResourceError
-from nurse_app.core.guides import (REQUIRED_SECTIONS, guide_html, load_guides, markdown_to_text,
-                                   section_anchor)
-from repo_paths import GUIDE_FIXTURES
+from nurse_app.core.guides import REQUIRED_SECTIONS, guide_html, load_guides, markdown_to_text, section_anchor
 
 FIXTURES = GUIDE_FIXTURES
 SAMPLE = (FIXTURES / "dermatomyositis.md").read_text(encoding="utf-8")

@@ -5,11 +5,10 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from repo_paths import GUIDE_FIXTURES
 
 from nurse_app.core.guides import REQUIRED_SECTIONS, load_guides
-from nurse_app.store.guide_index import (ALIASES_LABEL, CODES_LABEL, HIT_END, HIT_START, GuideIndex,
-                                         SearchHit)
-from repo_paths import GUIDE_FIXTURES
+from nurse_app.store.guide_index import ALIASES_LABEL, CODES_LABEL, HIT_END, HIT_START, GuideIndex, SearchHit
 
 FIXTURES = GUIDE_FIXTURES
 

@@ -6,6 +6,7 @@ import json
 import tomllib
 
 import pytest
+from repo_paths import ROOT
 
 from nurse_app.cli import main as cli_main
 from nurse_app.core.catalogue import load_catalogue
@@ -13,7 +14,6 @@ from nurse_app.core.dosing import DoseRequest, age_in_years, calculate
 from nurse_app.core.errors import InputError
 from nurse_app.core.vitals import measure
 from nurse_app.store.validation import measure as store_measure
-from repo_paths import ROOT
 
 RESOURCES = ROOT / "resources"
 

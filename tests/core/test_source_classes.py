@@ -11,8 +11,13 @@ from pypdf import PdfReader
 from nurse_app.core import catalogue, checklists, monitoring, reactions, vitals
 from nurse_app.core.errors import ResourceError
 from nurse_app.core.guides import load_guides
-from nurse_app.core.resources import (PATIENT_SOURCE_CLASSES, SOURCE_CLASS_NAMES, SOURCE_CLASSES, load_toml,
-                                      nurse_source_wording, resource_root)
+from nurse_app.core.resources import (
+    PATIENT_SOURCE_CLASSES,
+    SOURCE_CLASSES,
+    load_toml,
+    nurse_source_wording,
+    resource_root,
+)
 from nurse_app.reports.handout import write_handout_pdf
 
 GUIDES = load_guides()

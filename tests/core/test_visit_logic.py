@@ -1,16 +1,27 @@
 """Visit workflow rules: course day, lots against the plan, infusion progress."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from nurse_app.core.dosing import calculate
 from nurse_app.core.lots import check_lots
-from nurse_app.core.visit_logic import (END, PAUSE, RATE_CHANGE, RESUME, START, STOP, BaselineWeight,
-                                        baseline_weight, course_day, infusion_progress,
-                                        request_from_order, suggested_rate_ml_h)
+from nurse_app.core.visit_logic import (
+    END,
+    PAUSE,
+    RATE_CHANGE,
+    RESUME,
+    START,
+    STOP,
+    BaselineWeight,
+    baseline_weight,
+    course_day,
+    infusion_progress,
+    request_from_order,
+    suggested_rate_ml_h,
+)
 
-T0 = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 STEPS = [{"start_min": 0, "ml_per_h": 42}, {"start_min": 30, "ml_per_h": 84},
          {"start_min": 60, "ml_per_h": 168}, {"start_min": 90, "ml_per_h": 336}]
 

@@ -31,11 +31,10 @@ from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
-
 from conftest import TEST_PASSPHRASE
 from pdf_fonts import embedded_fonts, pdf_text
-from visit_export_helpers import make_visit, open_record
 from repo_paths import ROOT
+from visit_export_helpers import make_visit, open_record
 
 pytestmark = [pytest.mark.frozen,
               pytest.mark.skipif(find_spec("PyInstaller") is None,

@@ -11,11 +11,9 @@ import subprocess
 import sys
 import sysconfig
 import venv
-from pathlib import Path
 
 import pytest
 from repo_paths import ROOT
-
 
 
 @pytest.fixture(scope="module")

@@ -13,11 +13,11 @@ import shutil
 import sqlite3
 
 import pytest
+from store_helpers import open_store, outside_connection, ready_visit
 
 from nurse_app.cli import main as cli_main
 from nurse_app.store import Store, check_database, schema
 from nurse_app.store.hashing import CHAIN_GENESIS, audit_entry_hash, content_hash
-from store_helpers import open_store, outside_connection, ready_visit
 
 pytestmark = pytest.mark.reliability
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import multiprocessing
 
+import concurrency_workers as workers
 import pytest
 from PySide6.QtCore import Qt
+from store_helpers import new_patient, open_store
 
-import concurrency_workers as workers
 from nurse_app.store import ConflictError
 from nurse_app.ui.patient_forms import PatientDialog
-from store_helpers import new_patient, open_store
 
 CTX = multiprocessing.get_context("spawn")
 

@@ -15,10 +15,10 @@ import shutil
 import sqlite3
 
 import pytest
+from store_helpers import open_store, outside_connection, ready_visit
 
 from nurse_app.store import Store, check_database
 from nurse_app.store.schema import CLINICAL_TABLES, PROTECTED_TABLES
-from store_helpers import open_store, outside_connection, ready_visit
 
 pytestmark = pytest.mark.reliability
 

@@ -8,10 +8,10 @@ import shutil
 import sqlite3
 
 import pytest
+from store_helpers import open_store, outside_connection, ready_visit
 
 from nurse_app.cli import main as cli_main
 from nurse_app.store import SignedVisitError, Store, check_database, schema
-from store_helpers import open_store, outside_connection, ready_visit
 
 pytestmark = pytest.mark.reliability
 
@@ -65,9 +65,8 @@ def test_a_dropped_trigger_is_reported_then_reinstalled_on_open(record, name, ca
     conn.close()
     report = check_database(path)
     assert not report.ok and report.object_problems == [f"missing: {name}"]
-    with caplog.at_level(logging.WARNING, logger="nurse_app.store"):
-        with Store.open(path) as store:
-            assert store.repaired_objects.missing == (name,)
+    with caplog.at_level(logging.WARNING, logger="nurse_app.store"), Store.open(path) as store:
+        assert store.repaired_objects.missing == (name,)
     assert any(name in r.getMessage() and "reinstalled" in r.getMessage() for r in caplog.records)
     assert _sql_of(path, name) == OWN[name][1]
     assert check_database(path).ok
@@ -81,11 +80,10 @@ def test_an_altered_trigger_is_reported_then_reinstalled_and_protects_again(reco
                  "BEGIN SELECT RAISE(ABORT, 'never'); END")
     conn.close()
     assert check_database(path).object_problems == ["altered: visits_signed_no_update"]
-    with caplog.at_level(logging.WARNING, logger="nurse_app.store"):
-        with Store.open(path) as store:
-            assert store.repaired_objects.altered == ("visits_signed_no_update",)
-            with pytest.raises(SignedVisitError):
-                store.update_visit(visit, notes="after signing")
+    with caplog.at_level(logging.WARNING, logger="nurse_app.store"), Store.open(path) as store:
+        assert store.repaired_objects.altered == ("visits_signed_no_update",)
+        with pytest.raises(SignedVisitError):
+            store.update_visit(visit, notes="after signing")
     assert "visits_signed_no_update" in caplog.text
     conn = _raw(path)
     with pytest.raises(sqlite3.IntegrityError, match="signed"):

@@ -18,12 +18,19 @@ import time
 from pathlib import Path
 
 import pytest
+from store_helpers import V1_FIXTURE, file_digest, new_patient, open_store, raw_connection, ready_visit
 
 from nurse_app.cli import main as cli_main
-from nurse_app.store import (CorruptDatabaseError, Store, StoreError, backup_now, check_database,
-                             restore_backup, schema)
+from nurse_app.store import (
+    CorruptDatabaseError,
+    Store,
+    StoreError,
+    backup_now,
+    check_database,
+    restore_backup,
+    schema,
+)
 from nurse_app.store.backup import CRASH_ENV
-from store_helpers import V1_FIXTURE, file_digest, new_patient, open_store, raw_connection, ready_visit
 
 pytestmark = pytest.mark.reliability
 

@@ -15,13 +15,13 @@ from PySide6.QtCore import Qt
 from qt_helpers import type_text
 from visit_export_helpers import make_visit
 
-from nurse_app.core.errors import InputError
 from nurse_app.core.agency import AGENCY_SETTING, AgencyDetailError, clean_details
-from nurse_app.services.agency import agency_details, handout_contact, save_agency_details
+from nurse_app.core.errors import InputError
 from nurse_app.reports.fhir import bundle_json, visit_bundle
 from nurse_app.reports.handout import CONTACT_FIELDS
 from nurse_app.reports.visit_data import load_visit, summarize
 from nurse_app.reports.visit_summary import summary_pdf_bytes
+from nurse_app.services.agency import agency_details, handout_contact, save_agency_details
 from nurse_app.ui.profile_dialog import NurseProfileDialog
 
 

@@ -7,17 +7,24 @@ import json
 import re
 
 import pytest
-from PySide6.QtCore import QDate, QSettings, Qt
 from pypdf import PdfReader
+from PySide6.QtCore import QDate, QSettings, Qt
+from qt_helpers import run_in_dialog
 
 from nurse_app import cli
 from nurse_app.core import policy
-from nurse_app.core.content_report import (AGENCY_POLICY, UNVERIFIED, VERIFIED, approval_values, build_report,
-                                           content_version, resource_files)
+from nurse_app.core.content_report import (
+    AGENCY_POLICY,
+    UNVERIFIED,
+    VERIFIED,
+    approval_values,
+    build_report,
+    content_version,
+    resource_files,
+)
 from nurse_app.core.guides import load_guides
 from nurse_app.core.resources import read_toml
 from nurse_app.store import Store
-from qt_helpers import run_in_dialog
 
 SKIP = {"sources", "source_class", "schema_version"}
 

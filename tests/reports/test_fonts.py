@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pdf_fonts import embedded_fonts, pdf_text
+from visit_export_helpers import make_visit, open_record
+
 from nurse_app.cli import main as cli
 from nurse_app.core.resources import resource_root
 from nurse_app.reports.common import font_files
-from pdf_fonts import embedded_fonts, pdf_text
-from visit_export_helpers import make_visit, open_record
 
 NAME = "Łucja Wójcik"
 FONT_DIR = Path(str(resource_root())) / "fonts"

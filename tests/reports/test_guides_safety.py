@@ -82,6 +82,7 @@ def test_printed_handout_from_the_guides_page_has_the_911_box_first(qtbot, monke
     """"Print handout…" prints the handout PDF itself (one layout): the pages sent to the printer
     have the Call 911 box first, with the breathing and swelling signs."""
     from PySide6.QtPrintSupport import QPrinter
+
     from nurse_app.ui import printing
     from nurse_app.ui.guides_page import GuidesPage
     printed: list[bytes] = []

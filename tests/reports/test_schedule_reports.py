@@ -8,8 +8,7 @@ import json
 from pypdf import PdfReader
 
 from nurse_app.cli import main
-from nurse_app.store import Store
-from nurse_app.store import demo
+from nurse_app.store import Store, demo
 from nurse_app.store.times import now_utc
 
 TODAY = dt.date.today()

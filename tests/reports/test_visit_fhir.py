@@ -9,10 +9,9 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 from visit_export_helpers import ACCENTED_NAME, AGENCY, make_visit
 
-from nurse_app.services.agency import save_agency_details
-from nurse_app.reports.fhir import (LOT_EXTENSION, bundle_json, counts_text, resource_counts,
-                                    visit_bundle)
+from nurse_app.reports.fhir import LOT_EXTENSION, bundle_json, counts_text, resource_counts, visit_bundle
 from nurse_app.reports.visit_data import load_visit
+from nurse_app.services.agency import save_agency_details
 
 VITAL_LOINC = {"8310-5", "8867-4", "9279-1", "59408-5", "85354-9"}
 
@@ -111,7 +110,7 @@ def test_vital_sign_observations_are_loinc_coded_with_values(export_store):
             codes(obs.category[0])
         loinc = {code for system, code in codes(obs.code) if system == "http://loinc.org"}
         by_code.setdefault(min(loinc - {"2708-6"}), []).append(obs)
-    assert {k: len(v) for k, v in by_code.items()} == {**{c: 5 for c in VITAL_LOINC}, "29463-7": 1}
+    assert {k: len(v) for k, v in by_code.items()} == {**dict.fromkeys(VITAL_LOINC, 5), "29463-7": 1}
     spo2 = by_code["59408-5"][0]
     assert {c for _, c in codes(spo2.code)} == {"59408-5", "2708-6"}
     temps = [(float(o.valueQuantity.value), o.valueQuantity.code) for o in by_code["8310-5"]]

@@ -15,7 +15,7 @@ from nurse_app.reports.visit_data import MARK_CHANGE, load_visit, visit_summary
 from nurse_app.reports.visit_summary import summary_pdf_bytes, write_summary_pdf
 from nurse_app.store import NotFoundError, Store
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def test_visit_times_are_local_and_unambiguous(export_store):

@@ -8,8 +8,7 @@ import time
 
 import pypdf
 import pytest
-from visit_export_helpers import (ACCENTED_NAME, AGENCY, NURSE, flat, make_visit, open_record,
-                                  read_pdf)
+from visit_export_helpers import ACCENTED_NAME, AGENCY, NURSE, flat, make_visit, open_record, read_pdf
 
 from nurse_app.core.formatting import fmt_qty
 from nurse_app.reports.common import font_files

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from store_helpers import ready_visit
 
 from nurse_app.core.catalogue import load_catalogue
 from nurse_app.core.dosing import calculate
@@ -13,7 +14,6 @@ from nurse_app.core.errors import InputError
 from nurse_app.core.visit_logic import PAUSE, RATE_CHANGE, START
 from nurse_app.services.infusion import check_rate, infusion_status, record_infusion_event
 from nurse_app.services.orders import visit_dose_plan
-from store_helpers import ready_visit
 
 
 @pytest.fixture

@@ -109,7 +109,7 @@ def test_the_printer_queue_shows_no_patient_detail(qtbot, monkeypatch, tmp_path)
         def __init__(self, printer, parent):
             seen.append(printer.docName())
 
-        def setWindowTitle(self, title):  # noqa: N802 - Qt API
+        def setWindowTitle(self, title):
             pass
 
         def exec(self):
@@ -150,7 +150,7 @@ def test_printing_and_exporting_leave_no_patient_data_in_temporary_files(qtbot, 
             printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
             printer.setOutputFileName(str(printed))
 
-        def setWindowTitle(self, title):  # noqa: N802 - Qt API
+        def setWindowTitle(self, title):
             pass
 
         def exec(self):
@@ -169,7 +169,7 @@ def test_printing_and_exporting_leave_no_patient_data_in_temporary_files(qtbot, 
         assert finished.args[0] is True, finished.args
     parent.close()
     assert sorted(p.name for p in out.iterdir()) == ["printed.pdf", "summary.pdf", "visit.json"]
-    secrets = [ACCENTED_NAME.encode(), "MRN-55107".encode()]
+    secrets = [ACCENTED_NAME.encode(), b"MRN-55107"]
     left = [p for p in temp.rglob("*") if p.is_file()
             and (p.name.startswith(".nurse-app") or any(s in p.read_bytes() for s in secrets))]
     assert left == []

@@ -6,11 +6,11 @@ import datetime as dt
 import sqlite3
 
 import pytest
+from store_helpers import outside_connection
 
 from nurse_app.store import Store
 from nurse_app.store.errors import RecordValueError, SignedVisitError, StoreError
 from nurse_app.store.schema import CURRENT_VERSION, SCHEDULE_VERSION
-from store_helpers import outside_connection
 
 
 def _patient_order(store):
@@ -34,7 +34,7 @@ def test_call_autosaves_is_audited_and_signs_read_only(store, tmp_path):
     pid, oid = _patient_order(store)
     cid = store.create_followup_call(pid, order_id=oid, rule_id="rash-check-call", course_number=1,
                                      due_date="2025-01-18")
-    store.update_followup_call(cid, called_at=dt.datetime(2025, 1, 18, 10, tzinfo=dt.timezone.utc),
+    store.update_followup_call(cid, called_at=dt.datetime(2025, 1, 18, 10, tzinfo=dt.UTC),
                                reached=True)
     with pytest.raises(StoreError, match="not answered"):
         store.sign_followup_call(cid)
@@ -44,7 +44,7 @@ def test_call_autosaves_is_audited_and_signs_read_only(store, tmp_path):
     with pytest.raises(StoreError, match="prescriber"):
         store.sign_followup_call(cid)
     store.update_followup_call(cid, escalated_to="Dr. K",
-                               escalated_at=dt.datetime(2025, 1, 18, 10, 20, tzinfo=dt.timezone.utc))
+                               escalated_at=dt.datetime(2025, 1, 18, 10, 20, tzinfo=dt.UTC))
     signed = store.sign_followup_call(cid)
     assert signed["status"] == "signed" and signed["signed_by"] == "Ana Núñez, RN"
     assert signed["answers"]["blisters"] == {"answer": "yes", "note": "palms"}
@@ -91,6 +91,7 @@ def test_not_reached_call_signs_without_answers(store):
 
 def test_the_previous_version_upgrades_with_a_backup_and_passes_check_db(tmp_path):
     from store_helpers import ready_visit
+
     from nurse_app.store.maintenance import check_database
     from nurse_app.store.schema import migrate
     path = tmp_path / "previous.db"

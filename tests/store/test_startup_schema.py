@@ -11,11 +11,11 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from repo_paths import ROOT
 from store_helpers import raw_connection
 
 from nurse_app.store import Store, expected_schema, genuine, schema
 from nurse_app.store import _schema_snapshot as snap
-from repo_paths import ROOT
 
 
 def _clear_caches() -> None:
@@ -39,7 +39,7 @@ def test_snapshot_is_up_to_date_with_schema_py():
     """Fails when schema.py changed (e.g. a new migration) and the snapshot was not regenerated:
     run ``python -m nurse_app.store.expected_schema --write``."""
     assert snap.VERSION == schema.CURRENT_VERSION
-    assert snap.SCHEMA_SHA256 == expected_schema.schema_source_sha256(), \
+    assert expected_schema.schema_source_sha256() == snap.SCHEMA_SHA256, \
         "stale: python -m nurse_app.store.expected_schema --write"
     assert expected_schema.SNAPSHOT_FILE.read_text(encoding="utf-8") == expected_schema.render()
     assert expected_schema.snapshot() == expected_schema.build(schema.CURRENT_VERSION)

@@ -11,14 +11,23 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from store_helpers import V1_FIXTURE, file_digest, new_patient, open_store, raw_connection, ready_visit
 
-from nurse_app.store import (CorruptDatabaseError, DatabaseBusyError, DatabaseLocationError,
-                             DatabaseNewerError, SignedVisitError, Store, StoreError, backup_now,
-                             list_backups, resolve_db_path, restore_backup)
-from nurse_app.store import schema
+from nurse_app.store import (
+    CorruptDatabaseError,
+    DatabaseBusyError,
+    DatabaseLocationError,
+    DatabaseNewerError,
+    SignedVisitError,
+    Store,
+    StoreError,
+    backup_now,
+    list_backups,
+    resolve_db_path,
+    restore_backup,
+    schema,
+)
 from nurse_app.store.schema import CURRENT_VERSION, migrate
-from store_helpers import (V1_FIXTURE, file_digest, new_patient, open_store, raw_connection,
-                           ready_visit)
 
 # --------------------------------------------------------------------------- migration
 

@@ -10,11 +10,11 @@ import unicodedata
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from store_helpers import UTC
 
 from nurse_app.core.vitals import vital_measures
 from nurse_app.store import RecordValueError
 from nurse_app.store.validation import BIDI_CONTROLS
-from store_helpers import UTC
 
 SETTINGS = settings(max_examples=100, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -7,11 +7,11 @@ import re
 import sqlite3
 
 import pytest
+from store_helpers import new_patient, raw_connection, ready_visit
 
 from nurse_app.core.dosing import DoseRequest, calculate
 from nurse_app.store import NoNurseProfileError, NotFoundError, RecordValueError, Store, StoreError
 from nurse_app.store.schema import CURRENT_VERSION
-from store_helpers import new_patient, raw_connection, ready_visit
 
 
 def test_new_file_uses_wal_foreign_keys_busy_timeout_and_full_sync(store):
@@ -94,7 +94,7 @@ def test_duplicate_mrn_is_refused_with_the_field_named(store):
     ("vitals", {}, "temperature_c", "at least one value"),
     ("vitals", {"heart_rate": 70, "recorded_at": "2024-13-01T10:00"}, "recorded_at",
      "not a real date and time"),
-    ("vitals", {"heart_rate": 70, "recorded_at": dt.datetime.now(dt.timezone.utc)
+    ("vitals", {"heart_rate": 70, "recorded_at": dt.datetime.now(dt.UTC)
                 + dt.timedelta(hours=3)}, "recorded_at", "in the future"),
     ("vitals", {"heart_rate": 70, "note": "bad \x00 byte"}, "note", "control character"),
 ])
@@ -180,7 +180,7 @@ def test_naive_times_are_local_and_stored_as_utc(store):
     local = dt.datetime(2024, 6, 1, 9, 30)
     stored = store.update_visit(visit, started_at=local)["started_at"]
     assert stored.endswith("Z")
-    assert dt.datetime.fromisoformat(stored) == local.astimezone(dt.timezone.utc)
+    assert dt.datetime.fromisoformat(stored) == local.astimezone(dt.UTC)
 
 
 def test_visit_list_is_newest_first(store):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from store_helpers import new_patient, raw_connection, ready_visit
 
 from nurse_app.store import SignedVisitError, StoreError, check_database
-from store_helpers import new_patient, raw_connection, ready_visit
 
 
 @pytest.fixture

@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from store_helpers import new_patient
 
 from nurse_app.cli import main as cli_main
 from nurse_app.core.catalogue import load_catalogue
 from nurse_app.core.order_checks import dose_floor
 from nurse_app.core.resources import load_toml
 from nurse_app.store import RecordValueError
-from store_helpers import new_patient
 
 
 @pytest.fixture

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
-import io
 import pytest
 from pypdf import PdfReader
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextCursor
 from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import QFileDialog
+from repo_paths import GUIDE_FIXTURES
 
 from nurse_app.core.guides import load_guides
 from nurse_app.reports.handout import CALL_TITLE
 from nurse_app.ui.guides_page import GUIDE_ID_ROLE, SECTION_ROLE, GuidesPage
-from repo_paths import GUIDE_FIXTURES
 
 CONTACT = {"nurse": "Zoë Ødegård-Müller", "phone": "555-0142"}
 
@@ -173,6 +173,7 @@ def test_failed_save_reports_a_message(qtbot, tmp_path):
 def test_print_handout_prints_the_same_content(qtbot, page, tmp_path):
     """Print and Save as PDF are one layout: the printed pages are the handout PDF's pages."""
     from pdf_compare import differs, render
+
     from nurse_app.reports.handout import handout_pdf_bytes
     page.open_guide("kawasaki-disease")
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)

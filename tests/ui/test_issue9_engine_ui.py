@@ -3,8 +3,8 @@ contraindications are shown, and must be acknowledged, before the order or calcu
 
 import pytest
 from PySide6.QtWidgets import QCheckBox
-
 from qt_helpers import click_when_shown, type_text
+
 from nurse_app.ui.calculator_page import CalculatorPage
 from nurse_app.ui.patient_forms import OrderDialog
 

@@ -7,22 +7,23 @@ store, the visit summary (data and PDF) and the FHIR export must say the same th
 
 from __future__ import annotations
 
-import re
 import datetime as dt
+import re
 import shutil
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QCheckBox
+from qt_helpers import run_in_dialog
 from store_helpers import V1_FIXTURE
 from visit_export_helpers import flat, read_pdf
 
 from nurse_app.core import checklists, lots
 from nurse_app.core.allergies import LISTED, NONE_KNOWN, NOT_RECORDED, allergies
 from nurse_app.core.catalogue import load_catalogue
+from nurse_app.core.errors import ResourceError
 from nurse_app.core.visit_logic import age_years
 from nurse_app.core.vitals import flag_series
-from nurse_app.core.errors import ResourceError
 from nurse_app.reports.fhir import visit_bundle
 from nurse_app.reports.visit_data import load_visit, visit_summary
 from nurse_app.reports.visit_summary import write_summary_pdf
@@ -31,9 +32,8 @@ from nurse_app.store.schema import ORDER_RISKS_VERSION
 from nurse_app.store.times import today_local
 from nurse_app.ui.main_window import MainWindow
 from nurse_app.ui.patient_forms import OrderDialog
-from qt_helpers import run_in_dialog
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def window_for(qtbot, store, tmp_path) -> MainWindow:

@@ -104,6 +104,7 @@ def test_replaced_calculator_warning_rows_are_deleted_at_once_not_later(qtbot):
     QWidget::~QWidget about one run in four of the issue 9 age test; they are deleted at once."""
     from PySide6.QtCore import QCoreApplication, QEvent
     from PySide6.QtWidgets import QCheckBox
+
     from nurse_app.ui.calculator_page import CalculatorPage
     page = CalculatorPage()
     qtbot.addWidget(page)

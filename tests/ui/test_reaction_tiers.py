@@ -14,11 +14,16 @@ import tomllib
 import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication
-
 from qt_helpers import click_when_shown
+
 from nurse_app.core.errors import InputError, ResourceError
-from nurse_app.core.reactions import (check_reaction, load_reactions, parse_reactions, severity_label,
-                                      tiers_for)
+from nurse_app.core.reactions import (
+    check_reaction,
+    load_reactions,
+    parse_reactions,
+    severity_label,
+    tiers_for,
+)
 from nurse_app.core.resources import resource_path
 from nurse_app.store import RecordValueError, Store
 from nurse_app.store.demo import generate

@@ -1,12 +1,11 @@
 """pytest-qt: typing into the calculator page and reading its result widgets."""
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings
+from qt_helpers import click_when_shown
 
 from nurse_app.ui.calculator_page import CalculatorPage
 from nurse_app.ui.main_window import MainWindow
-
-from qt_helpers import click_when_shown
 
 
 @pytest.fixture

@@ -137,7 +137,7 @@ def test_observation_unlocks_at_its_time_after_the_infusion_ended_and_not_before
     assert item.unlock is not None and item.unlock.after == checklists.INFUSION_END
     minutes = checklists.unlock_minutes(item.unlock, None)
     assert minutes == 20                                   # monitoring.toml [observation], source N37
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     store.add_infusion_event(visit_id, kind="start", rate_ml_h=42, occurred_at=now - dt.timedelta(minutes=90))
     tab.ctx.changed.emit("events")                        # what the Infusion tab says after recording
     row = row_of(tab, "observation")
@@ -209,6 +209,6 @@ def test_source_classes_read_as_unverified_follow_agency_policy(qtbot, visit):
         shown = tab.help_text.text() + tab.item_text.text()
         assert not any(w in shown for w in author_words), (item_id, shown)
     tab.tree.setCurrentItem(row_of(tab, "premedication-as-ordered"))   # rests on an AI summary (N31)
-    assert f"Sources: " in tab.help_text.text() and NURSE_UNVERIFIED in tab.help_text.text()
+    assert "Sources: " in tab.help_text.text() and NURSE_UNVERIFIED in tab.help_text.text()
     from nurse_app.core.resources import nurse_source_wording
     assert nurse_source_wording("secondary") == NURSE_UNVERIFIED

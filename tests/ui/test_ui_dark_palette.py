@@ -20,7 +20,7 @@ import pytest
 from pypdf import PdfReader
 from PySide6.QtCore import QPoint, QRect, QSettings, Qt
 from PySide6.QtGui import QColor, QPalette, QTextDocument, QTextFormat
-from PySide6.QtGui import Qt as GuiQt   # Qt.mightBeRichText lives in QtGui's Qt namespace
+from PySide6.QtGui import Qt as GuiQt  # Qt.mightBeRichText lives in QtGui's Qt namespace
 from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import QLabel, QStyle, QStyleOptionViewItem, QTextEdit, QWidget
 from visit_export_helpers import ACCENTED_NAME, flat, make_visit, open_record, read_pdf
@@ -29,7 +29,6 @@ from nurse_app.core.checklists import DONE
 from nurse_app.reports.visit_data import visit_summary
 from nurse_app.store import Store
 from nurse_app.store.demo import generate
-from nurse_app.ui.visit import export as visit_export
 from nurse_app.ui import printing
 from nurse_app.ui.main_window import MainWindow
 
@@ -429,6 +428,7 @@ def test_printed_visit_summary_stays_dark_on_white_paper(qtbot, dark, tmp_path):
     """Print paints the reportlab PDF (the paper is what "Save as PDF" writes, whatever the
     screen's theme): its text inks are dark on white, and the printed sheet is white paper."""
     import pypdfium2 as pdfium
+
     from nurse_app.reports.visit_summary import summary_pdf_bytes
     with open_record(tmp_path / "record.db") as store:
         summary = visit_summary(store, make_visit(store))

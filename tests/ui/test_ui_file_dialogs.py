@@ -9,8 +9,8 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog
 from visit_export_helpers import ACCENTED_NAME, make_visit, open_record
 
-from nurse_app.ui.visit import export as visit_export
 from nurse_app.ui.main_window import MainWindow
+from nurse_app.ui.visit import export as visit_export
 
 pytestmark = pytest.mark.usefixtures("toronto_time")
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication, QLineEdit
-
 from qt_helpers import run_in_dialog, type_text
+
 from nurse_app.store import Store
 from nurse_app.ui.main_window import MainWindow
 

@@ -11,13 +11,13 @@ import datetime as dt
 import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QCheckBox, QMessageBox, QPushButton
-
 from qt_helpers import run_in_dialog
+
 from nurse_app.core import infusion_record
 from nurse_app.store import RecordValueError, Store
 from nurse_app.ui.main_window import MainWindow
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def _ago(minutes: float) -> str:
@@ -158,6 +158,7 @@ def test_stop_asks_for_the_volume_and_reason_and_fhir_says_stopped(qtbot, record
     assert outcome.status == "stopped" and outcome.partial
 
     import json
+
     from nurse_app.reports.fhir import bundle_json, visit_bundle
     from nurse_app.reports.visit_data import load_visit
     bundle = json.loads(bundle_json(visit_bundle(load_visit(store, vid))))
@@ -301,10 +302,11 @@ def test_quitting_a_running_infusion_asks_and_the_clock_survives_a_restart(qtbot
 
 
 def test_demo_data_includes_a_visit_stopped_for_a_reaction_and_the_window_shows_it(qtbot, tmp_path):
+    import json
+
     from nurse_app.reports.fhir import bundle_json, visit_bundle
     from nurse_app.reports.visit_data import load_visit
     from nurse_app.store.demo import generate
-    import json
     path = tmp_path / "demo.db"
     with Store.open(path) as store:
         store.set_nurse_profile("Maria Santos", "RN")

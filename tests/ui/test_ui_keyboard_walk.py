@@ -13,20 +13,27 @@ import re
 
 import pytest
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtWidgets import (QAbstractButton, QApplication, QCheckBox, QLabel, QMessageBox, QTabWidget,
-                               QTableWidget, QWidget)
-
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QCheckBox,
+    QLabel,
+    QMessageBox,
+    QTableWidget,
+    QTabWidget,
+    QWidget,
+)
 from qt_helpers import run_in_dialog, type_text
+
 from nurse_app.core.checklists import DONE
 from nurse_app.core.dosing import DoseRequest
 from nurse_app.store import Store
-from nurse_app.ui.visit import export as visit_export
 from nurse_app.ui.calculator_page import CalculatorPage
 from nurse_app.ui.main_window import MainWindow
 from nurse_app.ui.patient_forms import OrderDialog
 from nurse_app.ui.profile_dialog import NurseProfileDialog
+from nurse_app.ui.visit import export as visit_export
 from nurse_app.ui.visit.infusion_tab import RateBox
-
 
 # ------------------------------------------------------------------ helpers
 
@@ -130,9 +137,7 @@ def visible_mnemonics(window: QWidget, page: QWidget) -> list[tuple[str, str]]:
     for widget in page.findChildren(QWidget):
         if not widget.isVisibleTo(window):
             continue
-        if isinstance(widget, QAbstractButton) and widget.isEnabled() and mnemonic(widget.text()):
-            found.append((mnemonic(widget.text()), widget.text()))
-        elif isinstance(widget, QLabel) and widget.buddy() is not None and mnemonic(widget.text()):
+        if (isinstance(widget, QAbstractButton) and widget.isEnabled() and mnemonic(widget.text())) or (isinstance(widget, QLabel) and widget.buddy() is not None and mnemonic(widget.text())):
             found.append((mnemonic(widget.text()), widget.text()))
     return found
 

@@ -6,10 +6,10 @@ shown in the real main window at each size and checked with :func:`layout_check.
 """
 
 import pytest
+from layout_check import problems
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
-from layout_check import problems
 from nurse_app.store import Store
 from nurse_app.store.demo import generate
 from nurse_app.ui.main_window import MainWindow
@@ -140,7 +140,7 @@ def _running_draft(store, signed_visit: int) -> int:
     import datetime as dt
     order = store.get_order(store.get_visit(signed_visit)["order_id"])
     calc = store.get_visit(signed_visit)["calculation"]
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     visit = store.create_visit(order["patient_id"], order_id=order["id"], started_at=now - dt.timedelta(minutes=75),
                                course_day=1, course_days=order["course_days"], weight_kg=70, calculation=calc)
     for index, step in enumerate(calc["rate_steps"][:2]):

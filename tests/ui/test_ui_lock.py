@@ -13,10 +13,17 @@ import shutil
 
 import pytest
 from conftest import TEST_PASSPHRASE
-from qt_helpers import run_in_dialog
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import (QAbstractButton, QLabel, QLineEdit, QPlainTextEdit, QTableWidget,
-                               QTextEdit, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QTableWidget,
+    QTextEdit,
+    QWidget,
+)
+from qt_helpers import run_in_dialog
 
 from nurse_app.core import security
 from nurse_app.store import Store, crypto, keys
@@ -25,7 +32,7 @@ from nurse_app.ui.lock import VITALS_DUE, PassphraseForm, StartDialog, UnlockScr
 from nurse_app.ui.main_window import MainWindow
 
 NAME, MRN, ALLERGY, DIAGNOSIS = "Philippa Wintergreen", "MRN-55012", "Amoxicillin", "pemphigus"
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 @pytest.fixture
@@ -108,7 +115,6 @@ def test_idle_lock_hides_the_patient_keeps_typing_and_the_infusion_runs(qtbot, w
 
 def _answer_lock_question(qtbot, answer: str) -> dict:
     """Answer the "an infusion is running" question with its Lock or Cancel button."""
-    from PySide6.QtWidgets import QMessageBox
 
     def act(box):
         assert box is not None and box.objectName() == "lock_question"

@@ -11,12 +11,12 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
+from repo_paths import ROOT
 
 from nurse_app.store import Store
 from nurse_app.store.errors import DatabaseLocationError
 from nurse_app.store.location import ensure_folder
 from nurse_app.ui.main_window import MainWindow
-from repo_paths import ROOT
 
 UI = ROOT / "nurse_app" / "ui"
 # "--db", "--db NEW_FILE", "--patients N": two hyphens and a lower-case word (not "—" or "---").

@@ -177,6 +177,7 @@ def test_one_display_name_per_product_on_every_page_and_the_pdf(qtbot, tmp_path)
 def test_fhir_display_text_has_no_ids(demo):
     """Human labels in the FHIR export too: every "display" and "text" a reader sees."""
     import json
+
     from nurse_app.reports.fhir import bundle_json, visit_bundle
     from nurse_app.reports.visit_data import load_visit
     bad_ids = ids()

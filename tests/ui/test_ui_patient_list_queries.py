@@ -3,10 +3,11 @@ page used to ask for every listed patient's visits (two statements each)."""
 
 from __future__ import annotations
 
+from store_helpers import new_patient, open_store
+
 from nurse_app.core.formatting import fmt_date
 from nurse_app.store import to_local
 from nurse_app.ui.patients_page import PatientsPage
-from store_helpers import new_patient, open_store
 
 
 def test_the_list_shows_each_last_visit_without_a_query_per_patient(qtbot, tmp_path):

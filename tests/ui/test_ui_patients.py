@@ -9,15 +9,15 @@ import datetime as dt
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication, QCheckBox, QMessageBox
-
 from qt_helpers import click_when_shown, run_in_dialog, type_text
+
+from nurse_app.core.agency import AGENCY_SETTING
 from nurse_app.core.formatting import fmt_qty
 from nurse_app.core.units import KG_PER_LB
 from nurse_app.reports.handout import CONTACT_FIELDS
+from nurse_app.services.agency import agency_details, handout_contact
 from nurse_app.ui.patient_forms import OrderDialog, PatientDialog
 from nurse_app.ui.patients_page import PatientsPage
-from nurse_app.core.agency import AGENCY_SETTING
-from nurse_app.services.agency import agency_details, handout_contact
 from nurse_app.ui.profile_dialog import NurseProfileDialog
 
 

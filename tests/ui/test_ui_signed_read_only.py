@@ -99,6 +99,7 @@ def test_warnings_acknowledged_before_signing_show_as_acknowledged(qtbot, window
 def test_demo_signed_visits_show_their_warnings_as_acknowledged(qtbot, tmp_path):
     """Load demo data gives signed visits whose warnings were acknowledged before signing."""
     from PySide6.QtCore import QEvent
+
     from nurse_app.store import Store
     from nurse_app.store.demo import generate
     store = Store.open(tmp_path / "demo.db")

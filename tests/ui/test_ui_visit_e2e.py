@@ -12,8 +12,9 @@ import datetime as dt
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QMessageBox
+from qt_helpers import open_main_window as open_window
+from qt_helpers import run_in_dialog
 
-from qt_helpers import open_main_window as open_window, run_in_dialog
 from nurse_app.core import checklists
 from nurse_app.core.checklists import DONE
 from nurse_app.store import SignedVisitError, Store
@@ -219,6 +220,7 @@ def test_whole_visit_end_to_end(qtbot, record, tmp_path, monkeypatch):
     import json
 
     from pypdf import PdfReader
+
     from nurse_app.reports.fhir import bundle_json, visit_bundle
     from nurse_app.reports.visit_data import load_visit, visit_summary
     from nurse_app.reports.visit_summary import summary_pdf_bytes

@@ -14,10 +14,10 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox
-
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QInputDialog, QLineEdit, QMessageBox
 from qt_helpers import run_in_dialog
+
 from nurse_app.services import visits as visit_service
 from nurse_app.store import Store, VoidedVisitError
 from nurse_app.ui.main_window import MainWindow
@@ -158,7 +158,7 @@ def test_a_visit_missing_from_the_record_leaves_the_visit_page_working(qtbot, re
     window, store = open_window(qtbot, record, tmp_path)
     pid = only_patient(store)
     window.open_visit(9999)                     # e.g. remembered from another record
-    assert warnings and "9999" in warnings[-1] or "not" in warnings[-1].lower()
+    assert (warnings and "9999" in warnings[-1]) or "not" in warnings[-1].lower()
     window.start_visit(pid)                     # raised AttributeError 'infusion_tab' before
     assert window.visit_page.visit_id is not None
     assert window.visit_page.tabs.count() == 7
@@ -290,6 +290,7 @@ def test_visit_notes_autosave_survive_close_and_print_on_the_summary(qtbot, reco
     import io
 
     from visit_export_helpers import flat, read_pdf
+
     from nurse_app.reports.visit_data import load_visit, summarize
     from nurse_app.reports.visit_summary import summary_pdf_bytes
     window, store = open_window(qtbot, record, tmp_path)

@@ -7,11 +7,11 @@ import datetime as dt
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
+from qt_helpers import open_main_window as open_window
+from qt_helpers import run_in_dialog
 
-from qt_helpers import open_main_window as open_window, run_in_dialog
 from nurse_app.services.schedule import build_schedule
-from nurse_app.store import Store
-from nurse_app.store import demo
+from nurse_app.store import Store, demo
 from nurse_app.ui.followup_call_dialog import FollowupCallDialog
 
 TODAY = dt.date.today()

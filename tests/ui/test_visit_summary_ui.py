@@ -12,9 +12,10 @@ import threading
 import pytest
 import shiboken6
 from fhir.resources.R4B.bundle import Bundle
+from pdf_compare import differs as _differs
+from pdf_compare import render as _render
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
-from pdf_compare import differs as _differs, render as _render
 from visit_export_helpers import ACCENTED_NAME, flat, make_visit, open_record, read_pdf
 
 import nurse_app.reports.visit_summary as visit_summary_module
@@ -117,7 +118,7 @@ class FakePrintDialog:
         printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
         printer.setOutputFileName(str(self.target))
 
-    def setWindowTitle(self, title):  # noqa: N802 - Qt API
+    def setWindowTitle(self, title):
         self.title = title
 
     def exec(self):
@@ -131,6 +132,7 @@ def test_print_summary_prints_the_reportlab_pdf(qtbot, monkeypatch, parent, reco
     """Print and Save as PDF are one layout: the printed pages are the reportlab PDF's pages, on
     the locale's paper (Letter in the US, A4 in Germany), with margins of at least 0.5 in."""
     from PySide6.QtCore import QLocale
+
     from nurse_app.reports.visit_data import visit_summary
     from nurse_app.reports.visit_summary import summary_pdf_bytes
     from nurse_app.store import Store

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
@@ -10,10 +10,10 @@ from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QPushButton, QT
 
 from nurse_app.core.errors import NurseAppError
 from nurse_app.store import Store, to_local
-from nurse_app.store.times import now_utc   # the one clock of the record (re-exported for the tabs)
+from nurse_app.store.times import now_utc  # the one clock of the record (re-exported for the tabs)
 from nurse_app.ui.widgets import error_label
 
-__all__ = ["EntryFormTab", "VisitContext", "RowRemoval", "attempt", "enter_pressed_in", "error_label", "local_time", "now_utc"]
+__all__ = ["EntryFormTab", "RowRemoval", "VisitContext", "attempt", "enter_pressed_in", "error_label", "local_time", "now_utc"]
 
 
 class VisitContext(QObject):
@@ -126,7 +126,7 @@ class EntryFormTab(QWidget):
     def _add(self) -> None:  # pragma: no cover - every tab defines it
         raise NotImplementedError
 
-    def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt API
+    def keyPressEvent(self, event) -> None:
         if enter_pressed_in(event, self.form_box):
             self._add()
             return

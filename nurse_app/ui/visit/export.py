@@ -18,7 +18,7 @@ as the locale's (US Letter in the US, A4 elsewhere); the PDF's margins are at le
 from __future__ import annotations
 
 import os
-from typing import Callable
+from collections.abc import Callable
 
 import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal, Slot

@@ -5,17 +5,41 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout,
-                               QGridLayout, QHBoxLayout, QHeaderView, QInputDialog, QLabel, QLineEdit,
-                               QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
-from nurse_app.core.errors import InputError
 from nurse_app.core import infusion_record as record
+from nurse_app.core.errors import InputError
 from nurse_app.core.formatting import fmt_minutes, fmt_number, fmt_qty
 from nurse_app.core.monitoring import load_monitoring, vitals_due
 from nurse_app.core.units import parse_number, parse_temperature
-from nurse_app.core.visit_logic import (END, EVENT_LABELS, PAUSE, RATE_CHANGE, RESUME, START, STOP,
-                                        infusion_progress, suggested_rate_ml_h)
+from nurse_app.core.visit_logic import (
+    END,
+    EVENT_LABELS,
+    PAUSE,
+    RATE_CHANGE,
+    RESUME,
+    START,
+    STOP,
+    infusion_progress,
+    suggested_rate_ml_h,
+)
 from nurse_app.core.vitals import flag_series
 from nurse_app.services.infusion import check_rate, latest_flags, record_infusion_event
 from nurse_app.store import to_local
@@ -51,7 +75,7 @@ VITAL_NAMES = {
 class RateBox(QDoubleSpinBox):
     """The new-rate box shows ``42 mL/h``, never ``42.0 mL/h`` (ISMP: no trailing zero)."""
 
-    def textFromValue(self, value: float) -> str:  # noqa: N802 - Qt API
+    def textFromValue(self, value: float) -> str:
         return fmt_number(value, self.decimals()).replace(",", "")   # no thousands separator to type over
 
 
