@@ -32,10 +32,13 @@ VENV = ROOT / ".venv-lowest"
 TESTS = ["tests/core", "tests/store", "tests/reports", "tests/cli", "tests/reliability"]
 # The GUI on the floor PySide6/pytest-qt: a small real slice (about a minute), not the whole UI
 # suite.  Globs under tests/ by file name (any sub-folder), so a move into tests/<area>/ keeps them.
-UI_TESTS = ["tests/**/test_ui_visit_e2e.py", "tests/**/test_ui_layout_sizes.py",
-            "tests/**/test_ui_timers.py",
-            # pypdfium2's floor: the print path renders the visit summary PDF to a QPrinter.
-            "tests/**/test_ui_dark_palette.py::test_printed_visit_summary_stays_dark_on_white_paper"]
+UI_TESTS = [
+    "tests/**/test_ui_visit_e2e.py",
+    "tests/**/test_ui_layout_sizes.py",
+    "tests/**/test_ui_timers.py",
+    # pypdfium2's floor: the print path renders the visit summary PDF to a QPrinter.
+    "tests/**/test_ui_dark_palette.py::test_printed_visit_summary_stays_dark_on_white_paper",
+]
 
 
 def floors(extra: str | None = None) -> list[str]:
@@ -74,11 +77,28 @@ def main() -> int:
     elsewhere = VENV / "elsewhere"
     elsewhere.mkdir(exist_ok=True)
     # Settings and the record file of --smoke-test go inside the venv, not the user's own.
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen",
-           "XDG_DATA_HOME": str(elsewhere / "data"), "XDG_CONFIG_HOME": str(elsewhere / "config")}
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "XDG_DATA_HOME": str(elsewhere / "data"),
+        "XDG_CONFIG_HOME": str(elsewhere / "config"),
+    }
     env.pop("PYTHONPATH", None)
-    run(py, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "auto", "--dist", "loadfile",
-        *globbed(TESTS), cwd=ROOT, env=env)
+    run(
+        py,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-n",
+        "auto",
+        "--dist",
+        "loadfile",
+        *globbed(TESTS),
+        cwd=ROOT,
+        env=env,
+    )
     # The installed copy (not the checkout) from another folder: imports, content, window.
     run(str(VENV / "bin" / "nurse-app"), "--selftest", cwd=elsewhere, env=env)
     # The GUI on the floor PySide6: the real start (shown, painted, idle), then pytest-qt tests.
@@ -91,7 +111,7 @@ def globbed(patterns: list[str]) -> list[str]:
     """The test files the patterns name; a pattern that names none fails (a stale path)."""
     files = set()
     for entry in patterns:
-        pattern, sep, test = entry.partition("::")       # "file glob::test name" runs one test
+        pattern, sep, test = entry.partition("::")  # "file glob::test name" runs one test
         found = {str(p.relative_to(ROOT)) + sep + test for p in ROOT.glob(pattern)}
         if not found:
             raise SystemExit(f"lowest_deps: no test file matches {entry!r} (renamed? update the list)")

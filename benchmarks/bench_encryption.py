@@ -64,8 +64,9 @@ def sqlite_instead_of_sqlcipher():
     def plain_connect(path, *, isolation_level="", timeout=5.0, **_):
         return sqlite3.connect(path, isolation_level=isolation_level, timeout=timeout)
 
-    def same_checks(path, full_check, version):     # as for an encrypted record
+    def same_checks(path, full_check, version):  # as for an encrypted record
         return full_check or 0 < version < schema.CURRENT_VERSION
+
     crypto.connect, encryption.ensure_encrypted = plain_connect, lambda path: []
     database._whole_file_checks = same_checks
     try:
@@ -92,16 +93,24 @@ def plain_copy(encrypted: Path, plain: Path) -> None:
 
 def prepare_visit(store: Store) -> tuple[int, int]:
     """The patient with most visits, and a draft visit of theirs with 60 vital signs."""
-    patient = store.db.execute("SELECT patient_id FROM visits GROUP BY patient_id "
-                               "ORDER BY count(*) DESC, patient_id LIMIT 1").fetchone()[0]
+    patient = store.db.execute(
+        "SELECT patient_id FROM visits GROUP BY patient_id ORDER BY count(*) DESC, patient_id LIMIT 1"
+    ).fetchone()[0]
     store.set_nurse_profile("Bench Nurse", "RN")
     visit = store.create_visit(patient, started_at="2025-02-03T09:00:00+00:00")
     with store.transaction():
         for minute in range(0, 300, 5):
-            store.add_vitals(visit, recorded_at=dt.datetime(2025, 2, 3, 9, tzinfo=dt.UTC)
-                             + dt.timedelta(minutes=minute), temperature_c=36.9, heart_rate=72,
-                             systolic_mmhg=124, diastolic_mmhg=78, respiratory_rate=14,
-                             spo2_percent=98, infusion_rate_ml_h=120)
+            store.add_vitals(
+                visit,
+                recorded_at=dt.datetime(2025, 2, 3, 9, tzinfo=dt.UTC) + dt.timedelta(minutes=minute),
+                temperature_c=36.9,
+                heart_rate=72,
+                systolic_mmhg=124,
+                diastolic_mmhg=78,
+                respiratory_rate=14,
+                spo2_percent=98,
+                infusion_rate_ml_h=120,
+            )
     return patient, visit
 
 
@@ -117,8 +126,12 @@ def paired_ms(encrypted, plain, repeat: int) -> tuple[float, float, float, float
         function()
         wall[which].append((time.perf_counter() - start) * 1000)
         cpu[which].append((time.process_time() - start_cpu) * 1000)
-    return (statistics.median(wall[0]), statistics.median(wall[1]),
-            statistics.median(cpu[0]), statistics.median(cpu[1]))
+    return (
+        statistics.median(wall[0]),
+        statistics.median(wall[1]),
+        statistics.median(cpu[0]),
+        statistics.median(cpu[1]),
+    )
 
 
 def operations(store: Store, patient: int, visit: int) -> dict[str, Callable[[], object]]:
@@ -130,18 +143,24 @@ def operations(store: Store, patient: int, visit: int) -> dict[str, Callable[[],
     def write_vital():
         store.add_vitals(visit, heart_rate=70, spo2_percent=97, note="bench")
 
-    return {"visit list (patient with most visits)": lambda: store.patient_visits(patient),
-            "patient search 'demo-1'": lambda: store.find_patients("demo-1"),
-            "open a visit with 60 vitals": load_visit,
-            "write one vital-signs reading": write_vital}
+    return {
+        "visit list (patient with most visits)": lambda: store.patient_visits(patient),
+        "patient search 'demo-1'": lambda: store.find_patients("demo-1"),
+        "open a visit with 60 vitals": load_visit,
+        "write one vital-signs reading": write_vital,
+    }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=40)
-    parser.add_argument("--keep", metavar="DIR", help="make the two records in DIR once and reuse "
-                        "them on later runs (demo-data of 2,000 patients takes minutes)")
+    parser.add_argument(
+        "--keep",
+        metavar="DIR",
+        help="make the two records in DIR once and reuse "
+        "them on later runs (demo-data of 2,000 patients takes minutes)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(args.keep or tmp)
@@ -151,8 +170,11 @@ def main() -> int:
         if not made.exists():
             for old in folder.glob("*.db*"):
                 old.unlink()
-            done = subprocess.run([str(NURSE_APP), "--db", str(encrypted), "demo-data",
-                                   "--patients", str(args.patients)], capture_output=True, text=True)
+            done = subprocess.run(
+                [str(NURSE_APP), "--db", str(encrypted), "demo-data", "--patients", str(args.patients)],
+                capture_output=True,
+                text=True,
+            )
             if done.returncode:
                 print(done.stderr, file=sys.stderr)
                 return 1
@@ -171,15 +193,17 @@ def main() -> int:
             keys.unlock(PASSPHRASE)
             migrated = False
             for name, opener in ((encrypted, Store.open), (plain, open_plain)):
-                with opener(name) as store:       # kept from an older record format: upgraded once
+                with opener(name) as store:  # kept from an older record format: upgraded once
                     migrated = migrated or bool(store.migrated_versions)
             if migrated:
                 for name in (encrypted, plain):
                     shutil.copy(name, name.with_suffix(".fresh"))
                 shutil.rmtree(folder / "backups", ignore_errors=True)
         keys.unlock(PASSPHRASE)
-        print(f"{args.patients} demo patients: encrypted {encrypted.stat().st_size / 1e6:.1f} MB, "
-              f"plain {plain.stat().st_size / 1e6:.1f} MB")
+        print(
+            f"{args.patients} demo patients: encrypted {encrypted.stat().st_size / 1e6:.1f} MB, "
+            f"plain {plain.stat().st_size / 1e6:.1f} MB"
+        )
 
         start = time.perf_counter()
         keys.derive(PASSPHRASE, os.urandom(keys.SALT_BYTES))
@@ -187,13 +211,22 @@ def main() -> int:
         keys.lock()
         keys.unlock(PASSPHRASE)
         start = time.perf_counter()
-        Store.open(encrypted).close()          # key derivation + first open
+        Store.open(encrypted).close()  # key derivation + first open
         unlock_s = time.perf_counter() - start
-        rows = [("key derivation (PBKDF2-SHA512, 256,000)", derive_s * 1000, None, None, None),
-                ("unlock: derive the key + first open", unlock_s * 1000, None, None, None)]
-        rows.append(("open (key in memory) vs plain open",
-                     *paired_ms(lambda: Store.open(encrypted).close(),
-                                lambda: open_plain(plain).close(), max(15, args.repeat // 2))))
+        rows = [
+            ("key derivation (PBKDF2-SHA512, 256,000)", derive_s * 1000, None, None, None),
+            ("unlock: derive the key + first open", unlock_s * 1000, None, None, None),
+        ]
+        rows.append(
+            (
+                "open (key in memory) vs plain open",
+                *paired_ms(
+                    lambda: Store.open(encrypted).close(),
+                    lambda: open_plain(plain).close(),
+                    max(15, args.repeat // 2),
+                ),
+            )
+        )
 
         with Store.open(encrypted) as store:
             patient, visit = prepare_visit(store)
@@ -215,10 +248,12 @@ def main() -> int:
             cpu_ratio = cpu_ms / cpu_plain_ms if cpu_plain_ms else float("nan")
             worst = max(worst, ratio)
             print(f"{name:<42} {ms:9.2f} ms {plain_ms:8.2f} ms {ratio:6.2f}x {cpu_ratio:9.2f}x")
-        print(f"key derivation {derive_s:.2f} s, unlock with first open {unlock_s:.2f} s (goal < 1 s): "
-              f"{'OK' if unlock_s < 1 else 'OVER'}; "
-              f"worst record operation {worst:.2f}x (goal <= {GOAL}x): "
-              f"{'OK' if worst <= GOAL else 'OVER'}")
+        print(
+            f"key derivation {derive_s:.2f} s, unlock with first open {unlock_s:.2f} s (goal < 1 s): "
+            f"{'OK' if unlock_s < 1 else 'OVER'}; "
+            f"worst record operation {worst:.2f}x (goal <= {GOAL}x): "
+            f"{'OK' if worst <= GOAL else 'OVER'}"
+        )
     return 0
 
 

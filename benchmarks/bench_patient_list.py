@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from nurse_app.store import Store, to_local
 from nurse_app.store.demo import generate
 
-LIST_LIMIT = 1000        # the Patients page's limit
+LIST_LIMIT = 1000  # the Patients page's limit
 
 
 def before(store: Store) -> dict[int, str]:
@@ -38,20 +38,27 @@ def before(store: Store) -> dict[int, str]:
     last = {}
     for patient in rows:
         visits = store.patient_visits(patient["id"])
-        moment = (visits[0].get("started_at") or visits[0].get("scheduled_at")
-                  or visits[0].get("created_at")) if visits else None
+        moment = (
+            (visits[0].get("started_at") or visits[0].get("scheduled_at") or visits[0].get("created_at"))
+            if visits
+            else None
+        )
         last[patient["id"]] = to_local(moment).date().isoformat() if moment else ""
     return last
 
 
 def after(store: Store) -> dict[int, str]:
     from nurse_app.services.patients import patient_list
-    return {row.id: row.last_visit_day.isoformat() if row.last_visit_day else ""
-            for row in patient_list(store, "", limit=LIST_LIMIT)}
+
+    return {
+        row.id: row.last_visit_day.isoformat() if row.last_visit_day else ""
+        for row in patient_list(store, "", limit=LIST_LIMIT)
+    }
 
 
-def measure(store: Store, load: Callable[[Store], dict[int, str]], repeat: int
-            ) -> tuple[int, float, float, dict[int, str]]:
+def measure(
+    store: Store, load: Callable[[Store], dict[int, str]], repeat: int
+) -> tuple[int, float, float, dict[int, str]]:
     """(statements run by one load, first ms, median ms, rows)."""
     statements: list[str] = []
     store.conn.set_trace_callback(statements.append)
@@ -79,20 +86,26 @@ def main() -> int:
             if not store.find_patients("", include_archived=True, limit=1):
                 start = time.perf_counter()
                 summary = generate(store, args.patients, args.seed)
-                print(f"generated {summary.patients:,} patients, {summary.visits:,} visits "
-                      f"in {time.perf_counter() - start:.1f} s")
+                print(
+                    f"generated {summary.patients:,} patients, {summary.visits:,} visits "
+                    f"in {time.perf_counter() - start:.1f} s"
+                )
         with Store.open(path) as store:
             results = {}
-            for label, load in (("before (query per patient)", before),
-                                ("after (services.patients, GROUP BY)", after)):
+            for label, load in (
+                ("before (query per patient)", before),
+                ("after (services.patients, GROUP BY)", after),
+            ):
                 try:
                     count, first, median, rows = measure(store, load, args.repeat)
                 except ImportError:
                     print(f"{label:<38} not available on this checkout")
                     continue
                 results[label] = rows
-                print(f"{label:<38} {count:6,} SQL statements   first {first:8.2f} ms   "
-                      f"median {median:8.2f} ms   ({len(rows):,} patients)")
+                print(
+                    f"{label:<38} {count:6,} SQL statements   first {first:8.2f} ms   "
+                    f"median {median:8.2f} ms   ({len(rows):,} patients)"
+                )
             if len(results) == 2:
                 a, b = results.values()
                 if a != b:

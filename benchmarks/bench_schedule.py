@@ -67,16 +67,21 @@ def main() -> int:
                 for doses in (False, True):
                     first, median, cpu, schedule = timed(
                         lambda today=today, doses=doses: build_schedule(store, today=today, with_doses=doses),
-                        args.repeat)
+                        args.repeat,
+                    )
                     if label == "demo's last day":
                         worst = max(worst, median)
                     what = "with expected doses" if doses else "calendar + follow-ups"
-                    print(f"build_schedule, {label:<16} {what:<22} first {first:7.1f} ms  "
-                          f"median {median:7.1f} ms (CPU {cpu:6.1f} ms)  {len(schedule.items)} items, "
-                          f"{schedule.late_count} late or missed")
+                    print(
+                        f"build_schedule, {label:<16} {what:<22} first {first:7.1f} ms  "
+                        f"median {median:7.1f} ms (CPU {cpu:6.1f} ms)  {len(schedule.items)} items, "
+                        f"{schedule.late_count} late or missed"
+                    )
         verdict = "OK" if worst <= TARGET_MS else "OVER"
-        print(f"target {TARGET_MS:g} ms on the demo's last day: {verdict} (worst median "
-              f"{worst:.1f} ms wall; the machine's load adds to wall time, see CPU)")
+        print(
+            f"target {TARGET_MS:g} ms on the demo's last day: {verdict} (worst median "
+            f"{worst:.1f} ms wall; the machine's load adds to wall time, see CPU)"
+        )
         return 0 if worst <= TARGET_MS else 1
 
 

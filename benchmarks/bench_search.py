@@ -22,11 +22,26 @@ from nurse_app.core.guides import load_guides
 from nurse_app.store.guide_index import GuideIndex
 
 QUERIES = [
-    "DM", "PV", "CIDP", "bullous pemphigoid", "dermatomyositis rash", "blistering",
-    "delayed eczematous reaction", "itchy blisters palms", "headache stiff neck",
-    "aseptic meningitis", "plasmapheresis", "trough IgG", "platelet count", "kawasaki aspirin",
-    "guillain barre breathing", "myasthenia crisis", "thrombosis risk", "kidney failure sucrose",
-    "how often infusion every 4 weeks", "premedication acetaminophen",
+    "DM",
+    "PV",
+    "CIDP",
+    "bullous pemphigoid",
+    "dermatomyositis rash",
+    "blistering",
+    "delayed eczematous reaction",
+    "itchy blisters palms",
+    "headache stiff neck",
+    "aseptic meningitis",
+    "plasmapheresis",
+    "trough IgG",
+    "platelet count",
+    "kawasaki aspirin",
+    "guillain barre breathing",
+    "myasthenia crisis",
+    "thrombosis risk",
+    "kidney failure sucrose",
+    "how often infusion every 4 weeks",
+    "premedication acetaminophen",
 ]
 TARGET_P95_MS = 10.0
 
@@ -62,10 +77,14 @@ def main() -> int:
             timings.append((time.perf_counter() - t0) * 1000)
     timings.sort()
     p95 = percentile(timings, 0.95)
-    print(f"guides: {len(guides)}   load + validate: {(loaded - start) * 1000:.1f} ms   "
-          f"index build: {(built - loaded) * 1000:.1f} ms")
-    print(f"queries: {len(timings)} ({len(mix)} keystroke prefixes of {len(QUERIES)} searches "
-          f"x {args.rounds} rounds)")
+    print(
+        f"guides: {len(guides)}   load + validate: {(loaded - start) * 1000:.1f} ms   "
+        f"index build: {(built - loaded) * 1000:.1f} ms"
+    )
+    print(
+        f"queries: {len(timings)} ({len(mix)} keystroke prefixes of {len(QUERIES)} searches "
+        f"x {args.rounds} rounds)"
+    )
     print(f"p50: {statistics.median(timings):.3f} ms   p95: {p95:.3f} ms   max: {timings[-1]:.3f} ms")
     verdict = "PASS" if p95 < TARGET_P95_MS else "FAIL"
     print(f"{verdict}: p95 target < {TARGET_P95_MS:g} ms")

@@ -62,37 +62,64 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         path = args.keep or Path(tmp) / "bench.db"
         start = time.perf_counter()
-        done = subprocess.run([str(NURSE_APP), "--db", str(path), "demo-data", "--patients",
-                               str(args.patients), "--seed", str(args.seed)],
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            [
+                str(NURSE_APP),
+                "--db",
+                str(path),
+                "demo-data",
+                "--patients",
+                str(args.patients),
+                "--seed",
+                str(args.seed),
+            ],
+            capture_output=True,
+            text=True,
+        )
         elapsed = time.perf_counter() - start
         if done.returncode != 0:
             print(done.stderr, file=sys.stderr)
             return 1
         print(done.stdout.strip())
         size = path.stat().st_size
-        print(f"demo-data --patients {args.patients}: {elapsed:.1f} s wall, file {size / 1e6:.1f} MB "
-              f"({size / args.patients / 1024:.1f} kB per patient)")
+        print(
+            f"demo-data --patients {args.patients}: {elapsed:.1f} s wall, file {size / 1e6:.1f} MB "
+            f"({size / args.patients / 1024:.1f} kB per patient)"
+        )
 
         print(fmt("open the file (inspect, quick_check, WAL)", timed(lambda: Store.open(path).close(), 5)))
         with Store.open(path) as store:
-            patient = store.db.execute("SELECT patient_id FROM visits GROUP BY patient_id "
-                                       "ORDER BY count(*) DESC, patient_id LIMIT 1").fetchone()[0]
+            patient = store.db.execute(
+                "SELECT patient_id FROM visits GROUP BY patient_id ORDER BY count(*) DESC, patient_id LIMIT 1"
+            ).fetchone()[0]
             visits = len(store.patient_visits(patient))
             store.set_nurse_profile("Bench Nurse", "RN")
-            visit = store.create_visit(patient, started_at="2025-02-03T09:00:00+00:00",
-                                       calculation=store.get_visit(store.patient_visits(patient)[0]["id"])
-                                       ["calculation"])
+            visit = store.create_visit(
+                patient,
+                started_at="2025-02-03T09:00:00+00:00",
+                calculation=store.get_visit(store.patient_visits(patient)[0]["id"])["calculation"],
+            )
             with store.transaction():
                 for minute in range(0, 60 * 5, 5):
-                    store.add_vitals(visit, recorded_at=dt.datetime(2025, 2, 3, 9, tzinfo=dt.UTC)
-                                     + dt.timedelta(minutes=minute), temperature_c=36.9,
-                                     heart_rate=72, systolic_mmhg=124, diastolic_mmhg=78,
-                                     respiratory_rate=14, spo2_percent=98, infusion_rate_ml_h=120)
+                    store.add_vitals(
+                        visit,
+                        recorded_at=dt.datetime(2025, 2, 3, 9, tzinfo=dt.UTC) + dt.timedelta(minutes=minute),
+                        temperature_c=36.9,
+                        heart_rate=72,
+                        systolic_mmhg=124,
+                        diastolic_mmhg=78,
+                        respiratory_rate=14,
+                        spo2_percent=98,
+                        infusion_rate_ml_h=120,
+                    )
 
         with Store.open(path) as store:  # a fresh connection: nothing cached by SQLite yet
-            print(fmt(f"visit list of one patient ({visits} visits)",
-                      timed(lambda: store.patient_visits(patient), args.repeat)))
+            print(
+                fmt(
+                    f"visit list of one patient ({visits} visits)",
+                    timed(lambda: store.patient_visits(patient), args.repeat),
+                )
+            )
 
             def load_visit():
                 store.get_visit(visit)

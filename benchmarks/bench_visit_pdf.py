@@ -32,7 +32,7 @@ from nurse_app.reports.visit_data import visit_summary
 from nurse_app.reports.visit_summary import summary_pdf_bytes
 from nurse_app.store import keys
 
-keys.unlock("benchmark passphrase, not a secret")   # the record is encrypted (issue 13)
+keys.unlock("benchmark passphrase, not a secret")  # the record is encrypted (issue 13)
 
 TARGET_MS = 100.0
 READINGS = 60
@@ -50,8 +50,12 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         store = open_record(Path(folder) / "bench.db")
-        visit = make_visit(store, readings=READINGS, sign=True,
-                           addenda=("Lot confirmed with the pharmacy.", "Day-4 phone call: well."))
+        visit = make_visit(
+            store,
+            readings=READINGS,
+            sign=True,
+            addenda=("Lot confirmed with the pharmacy.", "Day-4 phone call: well."),
+        )
         start = time.perf_counter()
         _, pages = summary_pdf_bytes(visit_summary(store, visit))
         first = (time.perf_counter() - start) * 1000
@@ -66,13 +70,20 @@ def main() -> int:
             render_ms.append((t2 - t1) * 1000)
             total_ms.append((t2 - t0) * 1000)
         store.close()
-    print(f"Visit summary: 5-day course, day 3, {READINGS} vital-sign rows, {pages} pages, "
-          f"{len(pdf):,} bytes; {args.runs} runs")
+    print(
+        f"Visit summary: 5-day course, day 3, {READINGS} vital-sign rows, {pages} pages, "
+        f"{len(pdf):,} bytes; {args.runs} runs"
+    )
     print(f"first (cold: fonts, imports)  {first:7.1f} ms")
-    for name, values in (("data   (store -> summary)", data_ms), ("render (summary -> PDF)", render_ms),
-                         ("total", total_ms)):
-        print(f"{name:<28}  median {statistics.median(values):6.1f} ms   "
-              f"p95 {percentile(values, 0.95):6.1f} ms   max {max(values):6.1f} ms")
+    for name, values in (
+        ("data   (store -> summary)", data_ms),
+        ("render (summary -> PDF)", render_ms),
+        ("total", total_ms),
+    ):
+        print(
+            f"{name:<28}  median {statistics.median(values):6.1f} ms   "
+            f"p95 {percentile(values, 0.95):6.1f} ms   max {max(values):6.1f} ms"
+        )
     median = statistics.median(total_ms)
     verdict = "OK" if median < TARGET_MS else "TOO SLOW"
     print(f"target: median total under {TARGET_MS:.0f} ms -> {verdict}")

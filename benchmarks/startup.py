@@ -39,7 +39,7 @@ GOAL = 1.5
 
 def run_once(cmd: list[str], env: dict[str, str], cwd: str) -> tuple[float, float, float]:
     """(seconds to the ready line, CPU seconds, peak RSS in MB) of one fresh process."""
-    if cmd[0] == "PYTHONPATH":                   # ["PYTHONPATH", path, *command]
+    if cmd[0] == "PYTHONPATH":  # ["PYTHONPATH", path, *command]
         env, cmd = {**env, "PYTHONPATH": cmd[1]}, cmd[2:]
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd)
@@ -58,8 +58,11 @@ def run_once(cmd: list[str], env: dict[str, str], cwd: str) -> tuple[float, floa
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=7, help="cold runs of each (at least 5; default 7)")
-    parser.add_argument("--frozen", default=str(ROOT / "dist" / "nurse-app" / "nurse-app"),
-                        help="the frozen program (default dist/nurse-app/nurse-app, if built)")
+    parser.add_argument(
+        "--frozen",
+        default=str(ROOT / "dist" / "nurse-app" / "nurse-app"),
+        help="the frozen program (default dist/nurse-app/nurse-app, if built)",
+    )
     parser.add_argument("--no-frozen", action="store_true", help="leave the frozen build out")
     parser.add_argument("--compare", metavar="CHECKOUT", help="also time the app of another checkout")
     args = parser.parse_args(argv)
@@ -68,14 +71,35 @@ def main(argv: list[str] | None = None) -> int:
 
     work = Path(tempfile.mkdtemp(prefix="nurse-startup-"))
     try:
-        env = {"HOME": str(work), "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-               "XDG_CONFIG_HOME": str(work / "config"), "XDG_DATA_HOME": str(work / "data"),
-               "XDG_RUNTIME_DIR": str(work / "run"), "QT_QPA_PLATFORM": "offscreen", "LANG": "C.UTF-8"}
+        env = {
+            "HOME": str(work),
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "XDG_CONFIG_HOME": str(work / "config"),
+            "XDG_DATA_HOME": str(work / "data"),
+            "XDG_RUNTIME_DIR": str(work / "run"),
+            "QT_QPA_PLATFORM": "offscreen",
+            "LANG": "C.UTF-8",
+        }
         (work / "run").mkdir(mode=0o700)
         db = work / "record.db"
-        subprocess.run([sys.executable, "-m", "nurse_app", "--db", str(db), "demo-data", "--patients", "25",
-                        "--seed", "1"], env={**env, "PYTHONPATH": os.environ.get("PYTHONPATH", "")},
-                       cwd=work, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "nurse_app",
+                "--db",
+                str(db),
+                "demo-data",
+                "--patients",
+                "25",
+                "--seed",
+                "1",
+            ],
+            env={**env, "PYTHONPATH": os.environ.get("PYTHONPATH", "")},
+            cwd=work,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         contenders = {
             "bare PySide6 QMainWindow": [sys.executable, str(HERE / "bare_window.py")],
             # Reference only (not the goal's baseline): a bare window listing a Python table model.
@@ -89,13 +113,41 @@ def main(argv: list[str] | None = None) -> int:
             # this environment's packages come in through PYTHONPATH.  (Skipping site makes that
             # start a few ms quicker: the comparison errs in the other checkout's favour.)
             import sysconfig
-            path = os.pathsep.join([other, sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]])
-            other_db = work / "record-compare.db"        # its own record (its schema version)
-            subprocess.run([sys.executable, "-S", "-m", "nurse_app", "--db", str(other_db), "demo-data",
-                            "--patients", "25", "--seed", "1"], env={**env, "PYTHONPATH": path}, cwd=work,
-                           check=True, stdout=subprocess.DEVNULL)
-            contenders[f"--compare {Path(other).name}"] = ["PYTHONPATH", path, sys.executable, "-S", "-m",
-                                                           "nurse_app", "--db", str(other_db), "--smoke-test"]
+
+            path = os.pathsep.join(
+                [other, sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]
+            )
+            other_db = work / "record-compare.db"  # its own record (its schema version)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-S",
+                    "-m",
+                    "nurse_app",
+                    "--db",
+                    str(other_db),
+                    "demo-data",
+                    "--patients",
+                    "25",
+                    "--seed",
+                    "1",
+                ],
+                env={**env, "PYTHONPATH": path},
+                cwd=work,
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+            contenders[f"--compare {Path(other).name}"] = [
+                "PYTHONPATH",
+                path,
+                sys.executable,
+                "-S",
+                "-m",
+                "nurse_app",
+                "--db",
+                str(other_db),
+                "--smoke-test",
+            ]
         frozen = Path(args.frozen)
         if not args.no_frozen and frozen.is_file():
             contenders["frozen nurse-app --smoke-test"] = [str(frozen), "--db", str(db), "--smoke-test"]
@@ -111,8 +163,10 @@ def main(argv: list[str] | None = None) -> int:
 
     base = statistics.median(r[0] for r in results["bare PySide6 QMainWindow"])
     base_cpu = statistics.median(r[1] for r in results["bare PySide6 QMainWindow"])
-    print(f"Start-up, medians of {args.runs} cold runs each ({os.cpu_count()} CPUs, "
-          f"load {os.getloadavg()[0]:.1f}); goal: ready <= {GOAL:g}x bare")
+    print(
+        f"Start-up, medians of {args.runs} cold runs each ({os.cpu_count()} CPUs, "
+        f"load {os.getloadavg()[0]:.1f}); goal: ready <= {GOAL:g}x bare"
+    )
     print(f"{'':32} {'ready s':>8} {'ratio':>6} {'CPU s':>6} {'ratio':>6} {'peak RSS MB':>12}")
     worst = 0.0
     for name, rows in results.items():
@@ -126,8 +180,10 @@ def main(argv: list[str] | None = None) -> int:
     if table:
         ref = statistics.median(r[0] for r in table)
         app = statistics.median(r[0] for r in results["nurse-app --smoke-test"])
-        print(f"(reference: the app is {app / ref:.2f}x a bare window listing a Python table model, which "
-              f"also creates the Qt namespace's enums; the goal is against the bare label)")
+        print(
+            f"(reference: the app is {app / ref:.2f}x a bare window listing a Python table model, which "
+            f"also creates the Qt namespace's enums; the goal is against the bare label)"
+        )
     print(f"worst ratio {worst:.2f}x: {'meets' if worst <= GOAL else 'misses'} the {GOAL:g}x goal")
     return 0
 

@@ -1,4 +1,3 @@
 """IVIG home-infusion nurse companion."""
 
 __version__ = "0.1.0"
-

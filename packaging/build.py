@@ -36,20 +36,36 @@ ICON_SIZES = (16, 24, 32, 48, 64, 128, 256)
 def version() -> str:
     sys.path.insert(0, str(ROOT))
     from nurse_app import __version__
+
     return __version__
 
 
 def arch_name() -> str:
     system = {"linux": "linux", "darwin": "macos", "win32": "windows"}.get(sys.platform, sys.platform)
     machine = platform.machine().lower()
-    return f"{system}-{ {'amd64': 'x86_64', 'arm64': 'arm64', 'aarch64': 'aarch64'}.get(machine, machine)}"
+    return f"{system}-{ {'amd64': 'x86_64', 'arm64': 'arm64', 'aarch64': 'aarch64'}.get(machine, machine) }"
 
 
 def freeze() -> None:
     shutil.rmtree(APP, ignore_errors=True)
-    subprocess.run([sys.executable, "-m", "PyInstaller", "--noconfirm", "--clean", "--log-level", "ERROR",
-                    "--distpath", str(DIST), "--workpath", str(ROOT / "build" / "pyinstaller"),
-                    str(HERE / "nurse-app.spec")], check=True, cwd=ROOT)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "PyInstaller",
+            "--noconfirm",
+            "--clean",
+            "--log-level",
+            "ERROR",
+            "--distpath",
+            str(DIST),
+            "--workpath",
+            str(ROOT / "build" / "pyinstaller"),
+            str(HERE / "nurse-app.spec"),
+        ],
+        check=True,
+        cwd=ROOT,
+    )
 
 
 def add_desktop_files() -> None:
@@ -69,7 +85,9 @@ def add_desktop_files() -> None:
         "Run without installing:                       ./nurse-app\n"
         "Remove (your record is kept):                 ~/.local/opt/nurse-app/uninstall.sh\n\n"
         "Your record lives in ~/.local/share/nurse-app/nurse-app.db (File > Back up now... copies it).\n"
-        "Fonts: DejaVu Sans, licence in _internal/nurse_app/resources/fonts/LICENSE.\n", encoding="utf-8")
+        "Fonts: DejaVu Sans, licence in _internal/nurse_app/resources/fonts/LICENSE.\n",
+        encoding="utf-8",
+    )
 
 
 def check() -> None:
@@ -79,8 +97,13 @@ def check() -> None:
         runtime.mkdir(mode=0o700)
         # The record is encrypted (SQLCipher): the smoke test creates one with a throwaway
         # passphrase, given in the environment (never on the command line).
-        env = {"HOME": tmp, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": str(runtime), "LANG": "C.UTF-8",
-               "NURSE_APP_PASSPHRASE": "build check " + secrets.token_urlsafe(18)}
+        env = {
+            "HOME": tmp,
+            "QT_QPA_PLATFORM": "offscreen",
+            "XDG_RUNTIME_DIR": str(runtime),
+            "LANG": "C.UTF-8",
+            "NURSE_APP_PASSPHRASE": "build check " + secrets.token_urlsafe(18),
+        }
         exe = str(APP / "nurse-app")
         for args in (["--selftest"], ["--db", str(Path(tmp, "check.db")), "--smoke-test"]):
             p = subprocess.run([exe, *args], cwd=tmp, env=env, capture_output=True, text=True, timeout=300)
@@ -110,8 +133,10 @@ def main() -> int:
     target = archive(ver)
     size = target.stat().st_size / 1e6
     folder = sum(f.stat().st_size for f in APP.rglob("*") if f.is_file() and not f.is_symlink()) / 1e6
-    print(f"Wrote {target.relative_to(ROOT)} ({size:.1f} MB; {folder:.0f} MB unpacked) "
-          f"in {time.monotonic() - started:.0f} s.")
+    print(
+        f"Wrote {target.relative_to(ROOT)} ({size:.1f} MB; {folder:.0f} MB unpacked) "
+        f"in {time.monotonic() - started:.0f} s."
+    )
     return 0
 
 

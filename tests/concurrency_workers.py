@@ -8,7 +8,7 @@ from pathlib import Path
 
 from nurse_app.store import ConflictError, Store, keys
 
-THINK_SECONDS = 0.002   # between reading the field and saving it, as a form does
+THINK_SECONDS = 0.002  # between reading the field and saving it, as a form does
 
 # The record is encrypted: a spawned worker unlocks it with the suite's passphrase
 # (tests/conftest.py puts it in the environment the children inherit).
@@ -27,8 +27,7 @@ def read_modify_write(path: str, visit_id: int, tag: str, count: int, start, res
                 notes = store.get_visit(visit_id)["notes"]
                 time.sleep(THINK_SECONDS)
                 try:
-                    store.update_visit(visit_id, notes=f"{notes}{tag}{i};",
-                                       if_unchanged={"notes": notes})
+                    store.update_visit(visit_id, notes=f"{notes}{tag}{i};", if_unchanged={"notes": notes})
                     break
                 except ConflictError as exc:
                     conflicts += 1

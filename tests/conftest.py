@@ -29,7 +29,7 @@ _USER_DIRS = tempfile.mkdtemp(prefix="nurse-app-tests-")
 for _var, _sub in (("XDG_CONFIG_HOME", "config"), ("XDG_CACHE_HOME", "cache"), ("XDG_DATA_HOME", "data")):
     os.environ[_var] = os.path.join(_USER_DIRS, _sub)
 
-POOL_WAIT_MS = 30_000   # a handout/summary PDF started by a test finishes well within this
+POOL_WAIT_MS = 30_000  # a handout/summary PDF started by a test finishes well within this
 UNANSWERED_DIALOG_S = 20  # a modal dialog nobody answers within this is closed and fails the test
 
 
@@ -43,12 +43,13 @@ class _UnansweredDialogGuard:
 
     def __init__(self):
         self.timer = None
-        self.seen = {}          # id(dialog) -> first seen (monotonic)
+        self.seen = {}  # id(dialog) -> first seen (monotonic)
         self.closed: list[str] = []
 
     def start(self) -> None:
         from PySide6.QtCore import QTimer
         from PySide6.QtWidgets import QApplication
+
         if QApplication.instance() is None:
             return
         if self.timer is None:
@@ -67,6 +68,7 @@ class _UnansweredDialogGuard:
         import time
 
         from PySide6.QtWidgets import QApplication
+
         dialog = QApplication.activeModalWidget()
         if dialog is None:
             self.seen.clear()
@@ -88,7 +90,7 @@ def pytest_runtest_call(item):
     yield
 
 
-QUIT_DURING_INFUSION = "An infusion is running"   # the main window's question (ui/main_window.py)
+QUIT_DURING_INFUSION = "An infusion is running"  # the main window's question (ui/main_window.py)
 
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
@@ -103,17 +105,19 @@ def pytest_runtest_teardown(item):
     import inspect
 
     from PySide6.QtWidgets import QMessageBox
-    saved = inspect.getattr_static(QMessageBox, "question")    # the real one, or a test's own patch
+
+    saved = inspect.getattr_static(QMessageBox, "question")  # the real one, or a test's own patch
     original = QMessageBox.question
 
     def question(parent, title, *args, **kwargs):
         if title == QUIT_DURING_INFUSION:
             return QMessageBox.StandardButton.Yes
         return original(parent, title, *args, **kwargs)
+
     QMessageBox.question = question
     try:
         yield
-    finally:   # a test's monkeypatch, undone during teardown, restored the real one itself
+    finally:  # a test's monkeypatch, undone during teardown, restored the real one itself
         if inspect.getattr_static(QMessageBox, "question") is question:
             QMessageBox.question = saved
 
@@ -132,7 +136,7 @@ def _finish_qt_work() -> None:
     5. collect garbage cycles here, on the GUI thread (a worker thread's collection would destroy
        widgets off the GUI thread), then deliver what the deletions posted.
     """
-    if "PySide6.QtWidgets" not in sys.modules:   # a test without Qt: nothing to finish
+    if "PySide6.QtWidgets" not in sys.modules:  # a test without Qt: nothing to finish
         return
     from PySide6.QtCore import QCoreApplication, QEvent, QThreadPool
     from PySide6.QtWidgets import QApplication
@@ -141,6 +145,7 @@ def _finish_qt_work() -> None:
     if app is None:
         return
     from nurse_app.ui import gc_guard
+
     gc_guard.install(app)
     _dialog_guard.start()
     QThreadPool.globalInstance().waitForDone(POOL_WAIT_MS)
@@ -150,7 +155,7 @@ def _finish_qt_work() -> None:
             widget.close()
         if widget.parent() is None:
             widget.deleteLater()
-    for _ in range(3):   # a deletion can post further deferred deletes (children, dialogs)
+    for _ in range(3):  # a deletion can post further deferred deletes (children, dialogs)
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         gc.collect()
         app.processEvents()
@@ -165,11 +170,12 @@ def _unlocked_with_the_test_passphrase():
     """
     _reset_keys()
     yield
-    _reset_keys()            # also before a module/session fixture of the next test
+    _reset_keys()  # also before a module/session fixture of the next test
 
 
 def _reset_keys() -> None:
     from nurse_app.store import keys
+
     if keys._passphrase != TEST_PASSPHRASE or keys._alternates:
         keys.lock()
         keys.unlock(TEST_PASSPHRASE)
@@ -183,16 +189,20 @@ def _deterministic_qt_teardown():
     """After each test: no Qt object, timer or pool job of it survives (see ``_finish_qt_work``)."""
     if "PySide6.QtWidgets" in sys.modules:
         from PySide6.QtWidgets import QApplication
-        if QApplication.instance() is not None:   # a test that makes the app installs it in teardown
+
+        if QApplication.instance() is not None:  # a test that makes the app installs it in teardown
             from nurse_app.ui import gc_guard
+
             gc_guard.install()
     yield
     _finish_qt_work()
     gc.collect()
     unanswered = _dialog_guard.stop()
     if unanswered:
-        pytest.fail(f"modal dialog(s) left unanswered for {UNANSWERED_DIALOG_S} s and closed: "
-                    f"{unanswered} (a test that opens one must answer it, e.g. with qt_helpers.run_in_dialog)")
+        pytest.fail(
+            f"modal dialog(s) left unanswered for {UNANSWERED_DIALOG_S} s and closed: "
+            f"{unanswered} (a test that opens one must answer it, e.g. with qt_helpers.run_in_dialog)"
+        )
 
 
 @pytest.hookimpl(trylast=True)
@@ -223,10 +233,12 @@ def pytest_sessionstart(session):
 
 # ----------------------------------------------------------------------------- shared fixtures
 
+
 @pytest.fixture
 def bare_store(tmp_path):
     """A new record file with no nurse profile yet (the first start)."""
     from nurse_app.store import Store
+
     with Store.open(tmp_path / "record.db") as store:
         yield store
 
@@ -235,6 +247,7 @@ def bare_store(tmp_path):
 def store(bare_store):
     """A new record file whose nurse profile is set ("Ana Núñez, RN"): what most tests need."""
     from store_helpers import NURSE_CREDENTIALS, NURSE_NAME
+
     bare_store.set_nurse_profile(NURSE_NAME, NURSE_CREDENTIALS)
     return bare_store
 
@@ -244,6 +257,7 @@ def module_store(tmp_path_factory):
     """One record (nurse profile set) shared by a module's tests: for property tests that
     add their own rows and never rely on the record being empty."""
     from store_helpers import open_store
+
     with open_store(tmp_path_factory.mktemp("record") / "record.db") as store:
         yield store
 
@@ -252,6 +266,7 @@ def module_store(tmp_path_factory):
 def toronto_time(monkeypatch):
     """Local time is America/Toronto (EST in March 2025: UTC-5) for the test."""
     import time
+
     monkeypatch.setenv("TZ", "America/Toronto")
     time.tzset()
     yield
@@ -264,11 +279,13 @@ def export_store(tmp_path, toronto_time):
     """A record with the export nurse profile and agency details (visit_export_helpers), in
     Toronto local time: for the visit summary and FHIR tests."""
     from visit_export_helpers import open_record
+
     with open_record(tmp_path / "record.db") as store:
         yield store
 
 
 # ----------------------------------------------------------------------------- the command line
+
 
 class CliResult:
     """What one ``nurse-app`` run left: exit status, stdout and stderr (like CompletedProcess)."""
@@ -306,7 +323,7 @@ def cli(capsys, monkeypatch):
             monkeypatch.setenv(name, str(value))
         if stdin is not None:
             monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-        capsys.readouterr()                       # only this run's output
+        capsys.readouterr()  # only this run's output
         policy.reload()
         try:
             code = main([str(a) for a in args])

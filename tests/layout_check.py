@@ -55,38 +55,54 @@ def problems(top: QWidget) -> list[str]:
         if isinstance(widget, (QPushButton, QCheckBox)):
             if isinstance(widget.parentWidget(), QTabBar):
                 continue
-            hint = widget.minimumSizeHint() if isinstance(widget, QCheckBox) and not widget.text() \
+            hint = (
+                widget.minimumSizeHint()
+                if isinstance(widget, QCheckBox) and not widget.text()
                 else widget.sizeHint()
+            )
             if widget.width() < hint.width() or widget.height() < min(hint.height(), widget.maximumHeight()):
-                found.append(f"{_name(widget)} is {widget.width()}x{widget.height()}, needs "
-                             f"{hint.width()}x{hint.height()}")
+                found.append(
+                    f"{_name(widget)} is {widget.width()}x{widget.height()}, needs "
+                    f"{hint.width()}x{hint.height()}"
+                )
         elif isinstance(widget, QLabel) and (widget.text() or widget.pixmap() is not None):
             if widget.wordWrap():
                 needed = widget.heightForWidth(widget.width())
                 if needed > widget.height() + 1:
                     found.append(f"{_name(widget)} is {widget.height()} px high, its text needs {needed}")
             elif widget.width() < widget.minimumSizeHint().width():
-                found.append(f"{_name(widget)} is {widget.width()} px wide, needs "
-                             f"{widget.minimumSizeHint().width()}")
-        elif isinstance(widget, QLineEdit) and not widget.text() and widget.placeholderText() \
-                and not isinstance(widget.parentWidget(), QAbstractScrollArea.__mro__[0]) \
-                and type(widget.parentWidget()).__name__ not in ("QAbstractSpinBox", "QDoubleSpinBox", "QSpinBox",
-                                                                   "QComboBox", "QDateEdit"):
+                found.append(
+                    f"{_name(widget)} is {widget.width()} px wide, needs {widget.minimumSizeHint().width()}"
+                )
+        elif (
+            isinstance(widget, QLineEdit)
+            and not widget.text()
+            and widget.placeholderText()
+            and not isinstance(widget.parentWidget(), QAbstractScrollArea.__mro__[0])
+            and type(widget.parentWidget()).__name__
+            not in ("QAbstractSpinBox", "QDoubleSpinBox", "QSpinBox", "QComboBox", "QDateEdit")
+        ):
             needed = widget.fontMetrics().horizontalAdvance(widget.placeholderText()) + 12
-            if widget.width() < needed:      # the hint would show as "w…"
-                found.append(f"QLineEdit({widget.objectName() or '-'}: placeholder "
-                             f"{widget.placeholderText()!r}) is {widget.width()} px wide, needs {needed}")
+            if widget.width() < needed:  # the hint would show as "w…"
+                found.append(
+                    f"QLineEdit({widget.objectName() or '-'}: placeholder "
+                    f"{widget.placeholderText()!r}) is {widget.width()} px wide, needs {needed}"
+                )
             continue
         else:
             if isinstance(widget, QAbstractScrollArea):
-                for bar, policy, name in ((widget.verticalScrollBar(), widget.verticalScrollBarPolicy(), "vertical"),
-                                          (widget.horizontalScrollBar(), widget.horizontalScrollBarPolicy(), "horizontal")):
+                for bar, policy, name in (
+                    (widget.verticalScrollBar(), widget.verticalScrollBarPolicy(), "vertical"),
+                    (widget.horizontalScrollBar(), widget.horizontalScrollBarPolicy(), "horizontal"),
+                ):
                     if bar.maximum() > 0 and policy == Qt.ScrollBarPolicy.ScrollBarAlwaysOff:
                         found.append(f"{_name(widget)} overflows with no {name} scroll bar")
             continue
         if not _inside_scroll_area(widget, top):
             seen = _visible_rect(widget, top)
             if seen.width() < widget.width() - 1 or seen.height() < widget.height() - 1:
-                found.append(f"{_name(widget)} is cut off: {seen.width()}x{seen.height()} of "
-                             f"{widget.width()}x{widget.height()} shown")
+                found.append(
+                    f"{_name(widget)} is cut off: {seen.width()}x{seen.height()} of "
+                    f"{widget.width()}x{widget.height()} shown"
+                )
     return found

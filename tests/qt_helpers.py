@@ -21,6 +21,7 @@ def run_in_dialog(qtbot, action):
         finally:
             if dialog is not None and dialog.isVisible():
                 dialog.reject()
+
     QTimer.singleShot(0, run)
     return seen
 

@@ -3,7 +3,7 @@ breaks when a test file moves)."""
 
 from pathlib import Path
 
-TESTS = Path(__file__).resolve().parent      # tests/
-ROOT = TESTS.parent                           # the checkout
+TESTS = Path(__file__).resolve().parent  # tests/
+ROOT = TESTS.parent  # the checkout
 FIXTURES = TESTS / "fixtures"
 GUIDE_FIXTURES = FIXTURES / "guides"

@@ -39,52 +39,92 @@ def _running_draft(store) -> int:
     ago, the next step when the plan says, a reading before the start and at each step."""
     from nurse_app.core.dosing import calculate
     from nurse_app.core.visit_logic import request_from_order, visit_risks
+
     patient_id, order_id = store.db.execute(
         "SELECT p.id, o.id FROM patients p JOIN orders o ON o.patient_id = p.id "
-        "WHERE o.product_id = 'octagam-10' ORDER BY p.id LIMIT 1").fetchone()
+        "WHERE o.product_id = 'octagam-10' ORDER BY p.id LIMIT 1"
+    ).fetchone()
     order, patient = store.get_order(order_id), store.get_patient(patient_id)
     weight = 70.0
-    calc = calculate(request_from_order(order, patient, weight, on=dt.date.today(),
-                                        risks=visit_risks(order, first_infusion=False))).to_dict()
+    calc = calculate(
+        request_from_order(
+            order, patient, weight, on=dt.date.today(), risks=visit_risks(order, first_infusion=False)
+        )
+    ).to_dict()
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     start = now - dt.timedelta(minutes=75)
-    done = store.db.execute("SELECT COUNT(*) FROM visits WHERE order_id = ? AND status = 'signed'",
-                            (order_id,)).fetchone()[0]
-    visit_id = store.create_visit(patient_id, order_id=order_id, scheduled_at=start, started_at=start,
-                                  course_day=min(done + 1, order["course_days"]),
-                                  course_days=order["course_days"], weight_kg=weight, calculation=calc)
+    done = store.db.execute(
+        "SELECT COUNT(*) FROM visits WHERE order_id = ? AND status = 'signed'", (order_id,)
+    ).fetchone()[0]
+    visit_id = store.create_visit(
+        patient_id,
+        order_id=order_id,
+        scheduled_at=start,
+        started_at=start,
+        course_day=min(done + 1, order["course_days"]),
+        course_days=order["course_days"],
+        weight_kg=weight,
+        calculation=calc,
+    )
     infusion_start = start + dt.timedelta(minutes=15)
-    store.add_vitals(visit_id, recorded_at=infusion_start - dt.timedelta(minutes=5), temperature_c=36.8,
-                     heart_rate=74, systolic_mmhg=124, diastolic_mmhg=78, respiratory_rate=16,
-                     spo2_percent=98, infusion_rate_ml_h=0)
+    store.add_vitals(
+        visit_id,
+        recorded_at=infusion_start - dt.timedelta(minutes=5),
+        temperature_c=36.8,
+        heart_rate=74,
+        systolic_mmhg=124,
+        diastolic_mmhg=78,
+        respiratory_rate=16,
+        spo2_percent=98,
+        infusion_rate_ml_h=0,
+    )
     for index, step in enumerate(calc["rate_steps"]):
         at = infusion_start + dt.timedelta(minutes=step["start_min"])
         if at > now - dt.timedelta(minutes=5):
             break
         rate = round(step["ml_per_h"], 1)
-        store.add_infusion_event(visit_id, kind="start" if index == 0 else "rate_change", rate_ml_h=rate,
-                                 occurred_at=at)
-        store.add_vitals(visit_id, recorded_at=at + dt.timedelta(minutes=2), temperature_c=36.9,
-                         heart_rate=76 + index, systolic_mmhg=122, diastolic_mmhg=76, respiratory_rate=16,
-                         spo2_percent=98, infusion_rate_ml_h=rate)
+        store.add_infusion_event(
+            visit_id, kind="start" if index == 0 else "rate_change", rate_ml_h=rate, occurred_at=at
+        )
+        store.add_vitals(
+            visit_id,
+            recorded_at=at + dt.timedelta(minutes=2),
+            temperature_c=36.9,
+            heart_rate=76 + index,
+            systolic_mmhg=122,
+            diastolic_mmhg=76,
+            respiratory_rate=16,
+            spo2_percent=98,
+            infusion_rate_ml_h=rate,
+        )
     for vial in calc["vials"]:
-        store.add_lot(visit_id, product_id=calc["product"], lot_number="A123456",
-                      expiry_date=dt.date.today() + dt.timedelta(days=300), vial_size_g=vial["size_g"],
-                      vial_count=vial["count"])
+        store.add_lot(
+            visit_id,
+            product_id=calc["product"],
+            lot_number="A123456",
+            expiry_date=dt.date.today() + dt.timedelta(days=300),
+            vial_size_g=vial["size_g"],
+            vial_count=vial["count"],
+        )
     return visit_id
 
 
 def _signed_stopped_for_reaction(store) -> int:
     return store.db.execute(
         "SELECT v.id FROM visits v JOIN reactions r ON r.visit_id = v.id JOIN infusion_events e "
-        "ON e.visit_id = v.id WHERE v.status = 'signed' AND e.kind = 'stop' ORDER BY v.id LIMIT 1").fetchone()[0]
+        "ON e.visit_id = v.id WHERE v.status = 'signed' AND e.kind = 'stop' ORDER BY v.id LIMIT 1"
+    ).fetchone()[0]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True, type=Path, help="folder for the PNG files")
-    parser.add_argument("--sizes", nargs="*", default=[f"{w}x{h}" for w, h in SIZES],
-                        help="sizes as WIDTHxHEIGHT (default: the three of issue 11)")
+    parser.add_argument(
+        "--sizes",
+        nargs="*",
+        default=[f"{w}x{h}" for w, h in SIZES],
+        help="sizes as WIDTHxHEIGHT (default: the three of issue 11)",
+    )
     args = parser.parse_args(argv)
     sizes = [tuple(int(n) for n in s.split("x")) for s in args.sizes]
 
@@ -121,8 +161,9 @@ def main(argv: list[str] | None = None) -> int:
 
         for width, height in sizes:
             size = f"{width}x{height}"
-            window = MainWindow(store=store, settings=QSettings(str(Path(tmp) / f"ui-{size}.ini"),
-                                                                QSettings.IniFormat))
+            window = MainWindow(
+                store=store, settings=QSettings(str(Path(tmp) / f"ui-{size}.ini"), QSettings.IniFormat)
+            )
             window.resize(width, height)
             window.show()
             settle()

@@ -18,8 +18,17 @@ from nurse_app.core.errors import NurseAppError
 
 # Modules in nurse_app.cli that add sub-commands.  Each defines
 # ``register(subparsers)`` and sets ``func`` (args -> exit code) on its parsers.
-COMMAND_MODULES = ("calc", "catalogue", "guides_cmds", "store_cmds", "visit_cmds", "schedule_cmds", "record_cmds",
-                   "content_cmds", "security_cmds")
+COMMAND_MODULES = (
+    "calc",
+    "catalogue",
+    "guides_cmds",
+    "store_cmds",
+    "visit_cmds",
+    "schedule_cmds",
+    "record_cmds",
+    "content_cmds",
+    "security_cmds",
+)
 
 EXIT_USAGE = 2
 
@@ -38,17 +47,28 @@ def _global_parser(**kwargs) -> argparse.ArgumentParser:
         **kwargs,
     )
     parser.add_argument("--version", action="version", version=f"nurse-app {__version__}")
-    parser.add_argument("--db", metavar="PATH",
-                        help="the patient record file (default: $NURSE_APP_DB, else nurse-app.db "
-                             "in the user data folder)")
-    parser.add_argument("--policy", metavar="FILE",
-                        help="the agency policy file (default: $NURSE_APP_POLICY, else policy.toml in the "
-                             "user data folder, if present)")
-    parser.add_argument("--selftest", action="store_true",
-                        help="validate all content, build the window offscreen, run one calculation")
-    parser.add_argument("--smoke-test", action="store_true",
-                        help="start the app as usual, wait until the first page is painted, print the "
-                             "time to ready and exit (0 = ready)")
+    parser.add_argument(
+        "--db",
+        metavar="PATH",
+        help="the patient record file (default: $NURSE_APP_DB, else nurse-app.db in the user data folder)",
+    )
+    parser.add_argument(
+        "--policy",
+        metavar="FILE",
+        help="the agency policy file (default: $NURSE_APP_POLICY, else policy.toml in the "
+        "user data folder, if present)",
+    )
+    parser.add_argument(
+        "--selftest",
+        action="store_true",
+        help="validate all content, build the window offscreen, run one calculation",
+    )
+    parser.add_argument(
+        "--smoke-test",
+        action="store_true",
+        help="start the app as usual, wait until the first page is painted, print the "
+        "time to ready and exit (0 = ready)",
+    )
     return parser
 
 
@@ -83,11 +103,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.selftest:
             from nurse_app.cli.selftest import run_selftest
+
             return run_selftest()
         if args.smoke_test and args.command is not None:
             parser.error("--smoke-test starts the window; it takes no command")
         if args.command is None:
             from nurse_app.ui.app import run_gui
+
             if args.smoke_test:
                 try:
                     return run_gui(args)
@@ -99,9 +121,11 @@ def main(argv: list[str] | None = None) -> int:
             return run_gui(args)
         if args.command in RECORD_COMMANDS:
             from nurse_app.store import resolve_db_path
+
             unlock(resolve_db_path(args.db)[0])
         elif args.command in RECORD_IF_PRESENT_COMMANDS:
             from nurse_app.store import resolve_db_path
+
             record = resolve_db_path(args.db)[0]
             if record.is_file():
                 unlock(record)
@@ -125,6 +149,7 @@ _KEEP = object()
 def _set_policy(path):
     """Use the agency policy file ``path`` (``--policy FILE``) for this run; returns the one it replaced."""
     from nurse_app.core import policy
+
     previous = policy.explicit_policy_path()
     policy.set_policy_path(path)
     return previous

@@ -12,13 +12,20 @@ from nurse_app.store.guide_index import GuideIndex
 
 
 def register(subparsers) -> None:
-    guides = subparsers.add_parser("guides", help="search and read the condition guides",
-                                   description="Search and read the condition guides.")
-    sub = guides.add_subparsers(dest="guides_command", metavar="ACTION", required=True,
-                                parser_class=type(guides))
-    search = sub.add_parser("search", help="full-text search (abbreviations, word stems, prefixes)",
-                            description="Search titles, abbreviations and every section of the guides. "
-                                        "Matches are shown in [brackets].")
+    guides = subparsers.add_parser(
+        "guides",
+        help="search and read the condition guides",
+        description="Search and read the condition guides.",
+    )
+    sub = guides.add_subparsers(
+        dest="guides_command", metavar="ACTION", required=True, parser_class=type(guides)
+    )
+    search = sub.add_parser(
+        "search",
+        help="full-text search (abbreviations, word stems, prefixes)",
+        description="Search titles, abbreviations and every section of the guides. "
+        "Matches are shown in [brackets].",
+    )
     search.add_argument("query", nargs="+", metavar="QUERY", help="words to look for, e.g. DM rash")
     search.add_argument("--limit", type=int, default=10, metavar="N", help="at most N results (10)")
     search.add_argument("--json", action="store_true", help="print a JSON list of results")
@@ -29,14 +36,20 @@ def register(subparsers) -> None:
     show.set_defaults(func=run_show)
 
     handout = subparsers.add_parser(
-        "handout", help="write a guide's patient handout as PDF",
+        "handout",
+        help="write a guide's patient handout as PDF",
         description="Write the patient handout of one guide as a PDF. Contact details left out "
-                    "print as blank lines to fill in by hand.")
+        "print as blank lines to fill in by hand.",
+    )
     handout.add_argument("id", metavar="ID", help="guide id, e.g. pemphigus")
     handout.add_argument("--out", required=True, metavar="FILE.pdf", help="where to write the PDF")
     for key, label in CONTACT_FIELDS:
-        handout.add_argument(f"--{key.replace('_', '-')}", dest=key, metavar="TEXT",
-                             help=f"{label.lower()} for the contact block")
+        handout.add_argument(
+            f"--{key.replace('_', '-')}",
+            dest=key,
+            metavar="TEXT",
+            help=f"{label.lower()} for the contact block",
+        )
     handout.set_defaults(func=run_handout)
 
 
@@ -53,9 +66,23 @@ def run_search(args) -> int:
         raise InputError("--limit must be 1 or more.")
     hits = GuideIndex(load_guides()).search(" ".join(args.query), limit=args.limit)
     if args.json:
-        print(json.dumps([{"id": h.guide_id, "title": h.title, "section": h.section,
-                           "snippet": h.snippet_plain(), "snippet_marked": h.snippet_marked(),
-                           "score": round(h.score, 6)} for h in hits], indent=2, ensure_ascii=False))
+        print(
+            json.dumps(
+                [
+                    {
+                        "id": h.guide_id,
+                        "title": h.title,
+                        "section": h.section,
+                        "snippet": h.snippet_plain(),
+                        "snippet_marked": h.snippet_marked(),
+                        "score": round(h.score, 6),
+                    }
+                    for h in hits
+                ],
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
         return 0
     if not hits:
         print("No guide matches.", file=sys.stderr)
@@ -79,8 +106,10 @@ def guide_markdown(guide: Guide) -> str:
     for section in guide.sections:
         lines += ["", f"## {section.title}", "", section.markdown]
     lines += ["", "## Sources", ""]
-    lines += [f"- [{s.key}] {s.citation}" + (f" {s.url}" if s.url else "") + f" ({s.nurse_wording})"
-              for s in guide.sources]
+    lines += [
+        f"- [{s.key}] {s.citation}" + (f" {s.url}" if s.url else "") + f" ({s.nurse_wording})"
+        for s in guide.sources
+    ]
     return "\n".join(lines)
 
 
@@ -92,9 +121,11 @@ def run_show(args) -> int:
 def run_handout(args) -> int:
     guide = find_guide(args.id)
     from nurse_app.core.policy import policy_contacts
+
     contact = {key: value for key, value in policy_contacts().items() if key in dict(CONTACT_FIELDS)}
     contact.update({key: getattr(args, key) for key, _ in CONTACT_FIELDS if getattr(args, key)})
     from nurse_app.reports.handout import write_handout_pdf  # reportlab: only for this command
+
     pages = write_handout_pdf(guide, args.out, contact)
     print(f"Wrote {args.out} ({pages} page{'s' if pages != 1 else ''}).")
     return 0

@@ -16,9 +16,22 @@ from nurse_app.core.errors import InputError
 ENV_VAR = "NURSE_APP_PASSPHRASE"
 BACKUP_ENV_VAR = "NURSE_APP_BACKUP_PASSPHRASE"
 # Commands that read or write the record.
-RECORD_COMMANDS = frozenset({"backup", "restore", "check-db", "demo-data", "visit-pdf",
-                             "visit-fhir", "visit-void", "visit-addendum", "patients",
-                             "change-passphrase", "schedule", "content-approve"})
+RECORD_COMMANDS = frozenset(
+    {
+        "backup",
+        "restore",
+        "check-db",
+        "demo-data",
+        "visit-pdf",
+        "visit-fhir",
+        "visit-void",
+        "visit-addendum",
+        "patients",
+        "change-passphrase",
+        "schedule",
+        "content-approve",
+    }
+)
 # Commands that read the record only when it exists (no passphrase needed without one).
 RECORD_IF_PRESENT_COMMANDS = frozenset({"content-report"})
 
@@ -35,14 +48,17 @@ def unlock(record: Path) -> None:
     """
     from nurse_app.core.security import passphrase_problem
     from nurse_app.store import crypto, keys
+
     new = not Path(record).exists() or crypto.is_plain(Path(record))
     value = os.environ.get(ENV_VAR)
     if not value:
         if keys.is_unlocked():
             return
         if not sys.stdin.isatty():
-            raise InputError(f"The record is encrypted: set {ENV_VAR} or run the command in a "
-                             f"terminal to be asked for the passphrase.")
+            raise InputError(
+                f"The record is encrypted: set {ENV_VAR} or run the command in a "
+                f"terminal to be asked for the passphrase."
+            )
         value = _prompt("New passphrase for the record: " if new else "Record passphrase: ")
         if new and value != _prompt("Type the new passphrase again: "):
             raise InputError("The two passphrases differ; nothing was changed.")
@@ -56,6 +72,7 @@ def unlock(record: Path) -> None:
 def backup_passphrase(backup: Path) -> str:
     """The passphrase of a backup the record's passphrase does not open."""
     from nurse_app.store import crypto
+
     value = os.environ.get(BACKUP_ENV_VAR)
     if value:
         return value
@@ -72,6 +89,7 @@ def unlock_backup(backup: str | Path) -> None:
     """
     from nurse_app.store import crypto, keys
     from nurse_app.store.database import read_only_connection
+
     backup = Path(backup).absolute()
     if not backup.is_file() or crypto.is_plain(backup):
         return

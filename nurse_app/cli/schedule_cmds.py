@@ -35,22 +35,32 @@ def _days(text: str) -> int:
 
 def register(subparsers) -> None:
     from nurse_app.services.schedule import DEFAULT_DAYS
+
     p = subparsers.add_parser(
-        "schedule", help="list the coming visits, calls and reviews (and what is late)",
+        "schedule",
+        help="list the coming visits, calls and reviews (and what is late)",
         description="List course days due, follow-up calls, response reviews and lab checks "
-                    "from a date (default today) for a number of days, with late and missed "
-                    "items of the last weeks, in time order. --ics writes a calendar file and "
-                    "--pdf a printable week sheet; both contain patient information.")
-    p.add_argument("--from", dest="start", type=_day, metavar="YYYY-MM-DD",
-                   help="first day (default: today)")
-    p.add_argument("--days", type=_days, default=DEFAULT_DAYS, metavar="N",
-                   help=f"how many days (default {DEFAULT_DAYS}: today and the next 7)")
+        "from a date (default today) for a number of days, with late and missed "
+        "items of the last weeks, in time order. --ics writes a calendar file and "
+        "--pdf a printable week sheet; both contain patient information.",
+    )
+    p.add_argument("--from", dest="start", type=_day, metavar="YYYY-MM-DD", help="first day (default: today)")
+    p.add_argument(
+        "--days",
+        type=_days,
+        default=DEFAULT_DAYS,
+        metavar="N",
+        help=f"how many days (default {DEFAULT_DAYS}: today and the next 7)",
+    )
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print a JSON list of items")
     out.add_argument("--ics", metavar="FILE", help="write an iCalendar (.ics) file")
     out.add_argument("--pdf", metavar="FILE", help="write the printable week sheet (PDF)")
-    p.add_argument("--full-names", action="store_true",
-                   help="name patients in full in the .ics (default: initials and MRN)")
+    p.add_argument(
+        "--full-names",
+        action="store_true",
+        help="name patients in full in the .ics (default: initials and MRN)",
+    )
     p.set_defaults(func=run_schedule)
 
 
@@ -67,19 +77,25 @@ def run_schedule(args) -> int:
         return 0
     if args.ics:
         from nurse_app.reports.week_calendar import write_calendar
+
         count = write_calendar(schedule, args.ics, full_names=args.full_names)
         names = "full names" if args.full_names else "initials and MRN"
         print(f"Wrote {args.ics}: {count} events ({names}). It contains patient information.")
         return 0
     if args.pdf:
         from nurse_app.reports.week_sheet import write_week_sheet
+
         pages = write_week_sheet(schedule, args.pdf, nurse=nurse)
-        print(f"Wrote {args.pdf}: week sheet, {pages} page{'s' if pages != 1 else ''}. "
-              f"It contains patient information.")
+        print(
+            f"Wrote {args.pdf}: week sheet, {pages} page{'s' if pages != 1 else ''}. "
+            f"It contains patient information."
+        )
         return 0
     last = schedule.end - _dt.timedelta(days=1)
-    print(f"Schedule {schedule.start.isoformat()} to {last.isoformat()}: "
-          f"{len(schedule.items)} items, {schedule.late_count} late or missed.")
+    print(
+        f"Schedule {schedule.start.isoformat()} to {last.isoformat()}: "
+        f"{len(schedule.items)} items, {schedule.late_count} late or missed."
+    )
     for item in schedule.items:
         print(f"{item.date.isoformat()}  {STATUS_LABELS[item.status]:<12} {item.kind:<16} {item.label}")
     return 0

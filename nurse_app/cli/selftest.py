@@ -17,16 +17,25 @@ def run_selftest() -> int:
         for line in validate_all():
             print(f"ok  {line}")
         from nurse_app.store import expected_schema, schema
+
         if expected_schema.objects(schema.CURRENT_VERSION) != expected_schema.build(schema.CURRENT_VERSION):
-            raise NurseAppError("the record schema snapshot does not match the migrations "
-                                "(python -m nurse_app.store.expected_schema --write)")
+            raise NurseAppError(
+                "the record schema snapshot does not match the migrations "
+                "(python -m nurse_app.store.expected_schema --write)"
+            )
         print(f"ok  record schema v{schema.CURRENT_VERSION}: snapshot matches the migrations")
-        result = calculate(DoseRequest(product_id="gamunex-c", weight_kg=70, height_cm=170, sex="female",
-                                       regimen_id="pemphigus"))
-        print(f"ok  calculation: pemphigus day dose {fmt_qty(result.daily_dose_g, 'g')} "
-              f"= {fmt_qty(result.daily_volume_ml, 'mL')}, {len(result.rate_steps)} rate steps")
+        result = calculate(
+            DoseRequest(
+                product_id="gamunex-c", weight_kg=70, height_cm=170, sex="female", regimen_id="pemphigus"
+            )
+        )
+        print(
+            f"ok  calculation: pemphigus day dose {fmt_qty(result.daily_dose_g, 'g')} "
+            f"= {fmt_qty(result.daily_volume_ml, 'mL')}, {len(result.rate_steps)} rate steps"
+        )
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         from nurse_app.ui.app import selftest_window
+
         print(f"ok  main window: {selftest_window()}")
     except NurseAppError as exc:
         print(f"FAIL  {exc}", file=sys.stderr)

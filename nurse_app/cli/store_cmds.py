@@ -26,44 +26,57 @@ def _patient_count(text: str) -> int:
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number of patients, got {text!r}") from None
     if not 1 <= value <= MAX_DEMO_PATIENTS:
-        raise argparse.ArgumentTypeError(f"the number of patients must be from 1 to "
-                                         f"{MAX_DEMO_PATIENTS:,}, got {value}")
+        raise argparse.ArgumentTypeError(
+            f"the number of patients must be from 1 to {MAX_DEMO_PATIENTS:,}, got {value}"
+        )
     return value
 
 
 def register(subparsers) -> None:
     backup = subparsers.add_parser(
-        "backup", help="copy the record to a backup file (safe while the app is open)",
-        description="Copy the record with SQLite's backup API and check the copy.")
-    backup.add_argument("--to", metavar="FILE",
-                        help="the new backup file (default: the backups folder beside the record)")
+        "backup",
+        help="copy the record to a backup file (safe while the app is open)",
+        description="Copy the record with SQLite's backup API and check the copy.",
+    )
+    backup.add_argument(
+        "--to", metavar="FILE", help="the new backup file (default: the backups folder beside the record)"
+    )
     backup.set_defaults(func=run_backup)
 
     restore = subparsers.add_parser(
-        "restore", help="replace the record with a backup (the current one is kept)",
+        "restore",
+        help="replace the record with a backup (the current one is kept)",
         description="Check the backup FILE, keep the current record as a backup (or move a "
-                    "damaged one aside), then restore FILE in its place.")
+        "damaged one aside), then restore FILE in its place.",
+    )
     restore.add_argument("file", metavar="FILE", help="the backup to restore")
     restore.set_defaults(func=run_restore)
 
     check = subparsers.add_parser(
-        "check-db", help="integrity and schema report of the record (read-only)",
+        "check-db",
+        help="integrity and schema report of the record (read-only)",
         description="Report integrity, schema version, record counts, signed-visit seals and "
-                    "backups. Changes nothing. Exit status 1 if problems are found.")
+        "backups. Changes nothing. Exit status 1 if problems are found.",
+    )
     check.set_defaults(func=run_check)
 
     demo = subparsers.add_parser(
-        "demo-data", help="fill a new record with realistic generated patients",
+        "demo-data",
+        help="fill a new record with realistic generated patients",
         description="Add generated patients, orders, visits and vital signs (MRNs DEMO-...) to an "
-                    "empty record, for demonstrations, tests and benchmarks.")
-    demo.add_argument("--patients", type=_patient_count, required=True, metavar="N",
-                      help="how many patients")
-    demo.add_argument("--seed", type=int, default=1, metavar="S",
-                      help="the same seed gives the same data (default 1)")
-    demo.add_argument("--week-examples", action="store_true",
-                      help="also add four patients dated from today for the Week page and "
-                           "`schedule`: mid-course, a missed course, a rash check call done "
-                           "and one due (not deterministic: they move with the date)")
+        "empty record, for demonstrations, tests and benchmarks.",
+    )
+    demo.add_argument("--patients", type=_patient_count, required=True, metavar="N", help="how many patients")
+    demo.add_argument(
+        "--seed", type=int, default=1, metavar="S", help="the same seed gives the same data (default 1)"
+    )
+    demo.add_argument(
+        "--week-examples",
+        action="store_true",
+        help="also add four patients dated from today for the Week page and "
+        "`schedule`: mid-course, a missed course, a rash check call done "
+        "and one due (not deterministic: they move with the date)",
+    )
     demo.set_defaults(func=run_demo)
 
 
@@ -80,12 +93,15 @@ def run_backup(args) -> int:
 
 def run_restore(args) -> int:
     path, is_default = _db(args)
-    unlock_backup(args.file)   # an encrypted backup under another passphrase: ask for it
+    unlock_backup(args.file)  # an encrypted backup under another passphrase: ask for it
     result = restore_backup(path, args.file, create_folder=is_default)
     print(f"Restored {path} from {result.restored_from}.")
     if result.kept_previous is not None:
-        what = ("The previous, damaged file was moved aside unchanged to"
-                if result.previous_was_damaged else "The previous record was kept as")
+        what = (
+            "The previous, damaged file was moved aside unchanged to"
+            if result.previous_was_damaged
+            else "The previous record was kept as"
+        )
         print(f"{what} {result.kept_previous}.")
     return 0
 
@@ -110,11 +126,14 @@ def run_demo(args) -> int:
 
     started = time.perf_counter()
     with Store.open(path, create_folder=is_default) as store:
-        summary = demo.generate(store, args.patients, seed=args.seed, progress=progress,
-                                week_examples=args.week_examples)
+        summary = demo.generate(
+            store, args.patients, seed=args.seed, progress=progress, week_examples=args.week_examples
+        )
     if show_progress:
         print(file=sys.stderr)
-    print(f"Added {summary.patients:,} demo patients, {summary.orders:,} orders, "
-          f"{summary.visits:,} visits ({summary.signed_visits:,} signed) and {summary.vitals:,} "
-          f"vital-sign readings to {path} in {time.perf_counter() - started:.1f} s.")
+    print(
+        f"Added {summary.patients:,} demo patients, {summary.orders:,} orders, "
+        f"{summary.visits:,} visits ({summary.signed_visits:,} signed) and {summary.vitals:,} "
+        f"vital-sign readings to {path} in {time.perf_counter() - started:.1f} s."
+    )
     return 0

@@ -32,29 +32,36 @@ def _visit_id(text: str) -> int:
 
 def register(subparsers) -> None:
     pdf = subparsers.add_parser(
-        "visit-pdf", help="write the summary of one visit as PDF",
+        "visit-pdf",
+        help="write the summary of one visit as PDF",
         description="Write the visit summary (patient, order, dose calculation, lots, checklist, "
-                    "vital signs, reactions, notes, addenda, signature) as a PDF. An unsigned "
-                    "visit is marked DRAFT on every page.")
+        "vital signs, reactions, notes, addenda, signature) as a PDF. An unsigned "
+        "visit is marked DRAFT on every page.",
+    )
     pdf.add_argument("visit", type=_visit_id, metavar="VISIT_ID", help="the visit's number")
     pdf.add_argument("--out", required=True, metavar="FILE.pdf", help="where to write the PDF")
     pdf.set_defaults(func=run_visit_pdf)
 
     fhir = subparsers.add_parser(
-        "visit-fhir", help="export one visit as a FHIR R4 Bundle (JSON)",
+        "visit-fhir",
+        help="export one visit as a FHIR R4 Bundle (JSON)",
         description="Export the visit as a FHIR R4 collection Bundle: Patient, Encounter, "
-                    "MedicationAdministration, vital-sign Observations (LOINC), "
-                    "AllergyIntolerance and AdverseEvent where recorded.")
+        "MedicationAdministration, vital-sign Observations (LOINC), "
+        "AllergyIntolerance and AdverseEvent where recorded.",
+    )
     fhir.add_argument("visit", type=_visit_id, metavar="VISIT_ID", help="the visit's number")
-    fhir.add_argument("--out", required=True, metavar="FILE.json",
-                      help="where to write the JSON (- for standard output)")
+    fhir.add_argument(
+        "--out", required=True, metavar="FILE.json", help="where to write the JSON (- for standard output)"
+    )
     fhir.set_defaults(func=run_visit_fhir)
 
     void = subparsers.add_parser(
-        "visit-void", help="void a draft visit entered by mistake",
+        "visit-void",
+        help="void a draft visit entered by mistake",
         description="Void a draft visit entered by mistake: it stays in the record (read-only, "
-                    "with who, when and why in the audit log) and no longer counts as a course "
-                    "day. A signed visit cannot be voided; write an addendum instead.")
+        "with who, when and why in the audit log) and no longer counts as a course "
+        "day. A signed visit cannot be voided; write an addendum instead.",
+    )
     void.add_argument("visit", type=_visit_id, metavar="VISIT_ID", help="the visit's number")
     void.add_argument("--reason", required=True, help="why it is voided (recorded)")
     void.set_defaults(func=run_visit_void)
@@ -93,8 +100,10 @@ def run_visit_fhir(args) -> int:
         sys.stdout.write(text)
         return 0
     write_atomically(text.encode("utf-8"), args.out, "FHIR export")
-    print(f"Wrote {args.out}: FHIR R4 Bundle for visit {args.visit} with "
-          f"{counts_text(resource_counts(bundle))}.")
+    print(
+        f"Wrote {args.out}: FHIR R4 Bundle for visit {args.visit} with "
+        f"{counts_text(resource_counts(bundle))}."
+    )
     return 0
 
 
@@ -106,6 +115,7 @@ def run_visit_void(args) -> int:
         raise InputError(f"There is no patient record at {path}; check --db or NURSE_APP_DB.")
     with Store.open(path) as store:
         visit = void_draft(store, args.visit, args.reason)
-    print(f"Visit {args.visit} voided by {visit['voided_by']}: kept in the record, read-only, "
-          f"not a course day.")
+    print(
+        f"Visit {args.visit} voided by {visit['voided_by']}: kept in the record, read-only, not a course day."
+    )
     return 0

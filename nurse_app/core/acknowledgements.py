@@ -50,5 +50,8 @@ class AcknowledgementLog:
 
     def records(self, warnings: Iterable[_Warning]) -> list[dict[str, Any]]:
         """The acknowledged ones among ``warnings``, with their time, for the record."""
-        return [{"code": w.code, "message": w.message, "acknowledged_at": self._at[self._key(w)]}
-                for w in warnings if self.is_acknowledged(w)]
+        return [
+            {"code": w.code, "message": w.message, "acknowledged_at": self._at[self._key(w)]}
+            for w in warnings
+            if self.is_acknowledged(w)
+        ]

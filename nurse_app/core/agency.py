@@ -55,12 +55,12 @@ def details_from_setting(stored: object) -> dict[str, str]:
     (anything else in the setting is ignored; a setting that is not a mapping gives none)."""
     if not isinstance(stored, Mapping):
         return {}
-    return {key: str(stored[key]).strip() for key, _ in AGENCY_FIELDS
-            if str(stored.get(key) or "").strip()}
+    return {key: str(stored[key]).strip() for key, _ in AGENCY_FIELDS if str(stored.get(key) or "").strip()}
 
 
-def handout_contact_from(details: Mapping[str, str], policy_contacts: Mapping[str, str],
-                         nurse_display: str | None) -> dict[str, str]:
+def handout_contact_from(
+    details: Mapping[str, str], policy_contacts: Mapping[str, str], nurse_display: str | None
+) -> dict[str, str]:
     """The handout's contact block: the agency details, then the agency policy file's contacts
     for what is left blank, then the nurse profile's name for "Your nurse"."""
     merged = dict(details)
@@ -82,12 +82,14 @@ def clean_details(details: Mapping[str, Any]) -> dict[str, str]:
         if not text:
             continue
         if len(text) > MAX_LENGTH:
-            raise AgencyDetailError(f"{labels[key]} is too long (at most {MAX_LENGTH} characters).",
-                                    field=key)
+            raise AgencyDetailError(
+                f"{labels[key]} is too long (at most {MAX_LENGTH} characters).", field=key
+            )
         if key == MRN_SYSTEM and not _URI.match(text):
             raise AgencyDetailError(
                 "MRN identifier system must be a URI, e.g. urn:oid:2.16.840.1.113883.x.y or "
                 "https://records.example-agency.org/mrn (ask the agency's records team).",
-                field=key)
+                field=key,
+            )
         cleaned[key] = text
     return cleaned

@@ -23,14 +23,17 @@ NOT_RECORDED, NONE_KNOWN, LISTED = "not-recorded", "none-known", "listed"
 NONE_KNOWN_TEXT = "No known allergies"
 NOT_RECORDED_TEXT = "Not recorded: ask the patient and record them"
 
-_NONE = re.compile(r"^\s*(none(\s+known)?|nka|nkda|nil|no\s+allergies|no\s+known(\s+drug)?\s+allergies)"
-                   r"\s*\.?\s*$", re.IGNORECASE)
+_NONE = re.compile(
+    r"^\s*(none(\s+known)?|nka|nkda|nil|no\s+allergies|no\s+known(\s+drug)?\s+allergies)"
+    r"\s*\.?\s*$",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
 class Allergies:
-    state: str                     # NOT_RECORDED, NONE_KNOWN or LISTED
-    entries: tuple[str, ...]       # the allergies, one per entry (empty unless LISTED)
+    state: str  # NOT_RECORDED, NONE_KNOWN or LISTED
+    entries: tuple[str, ...]  # the allergies, one per entry (empty unless LISTED)
 
     @property
     def listed(self) -> bool:

@@ -15,11 +15,24 @@ from typing import Any
 from nurse_app.core.resources import load_toml, validate
 
 RATE_UNITS = ("mg/kg/min", "mL/kg/min", "mL/kg/h")
-CAUTION_KINDS = ("renal-sucrose", "iga", "sodium", "glucose-meter", "thrombosis", "allergy",
-                 "administration", "storage", "other")
+CAUTION_KINDS = (
+    "renal-sucrose",
+    "iga",
+    "sodium",
+    "glucose-meter",
+    "thrombosis",
+    "allergy",
+    "administration",
+    "storage",
+    "other",
+)
 # Contraindications (products.toml [[product.contraindications]] and [[common_contraindication]]).
-CONTRAINDICATION_KINDS = ("hereditary-fructose-intolerance", "hyperprolinaemia", "iga-deficiency-antibodies",
-                          "anaphylaxis-to-immune-globulin")
+CONTRAINDICATION_KINDS = (
+    "hereditary-fructose-intolerance",
+    "hyperprolinaemia",
+    "iga-deficiency-antibodies",
+    "anaphylaxis-to-immune-globulin",
+)
 LABEL = "label"
 UNVERIFIED = "unverified"
 CONFIRM_WITH_INSERT = "UNVERIFIED: confirm with the package insert"
@@ -55,13 +68,13 @@ class RateRow:
 
     indications: tuple[str, ...]
     label_unit: str
-    label_initial: float           # as printed on the label, in label_unit
+    label_initial: float  # as printed on the label, in label_unit
     label_max: float
     initial_mg_kg_min: float
     max_mg_kg_min: float
     initial_minutes: float | None  # None: label silent, local policy default applies
     step_minutes: float | None
-    steps_mg_kg_min: tuple[float, ...] | None   # explicit ladder after the initial rate
+    steps_mg_kg_min: tuple[float, ...] | None  # explicit ladder after the initial rate
     increment_mg_kg_min: float | None
     verified: bool
     sources: tuple[str, ...]
@@ -97,6 +110,7 @@ class Product:
         with its concentration (``Privigen 10 %``; a brand that already says it, ``Octagam 10%``,
         stays as printed on the carton)."""
         from nurse_app.core.formatting import fmt_qty
+
         if "%" in self.brand:
             return self.brand
         return f"{self.brand} {fmt_qty(self.concentration_percent, '%')}"
@@ -149,8 +163,8 @@ class Regimen:
     sources: tuple[str, ...]
     infusion_hours: tuple[float, float] | None = None
     infusion_hours_sources: tuple[str, ...] = ()
-    days_note: str = ""                 # how the label divides the course (named in the days warning)
-    population: str = "any"             # "children": a paediatric regimen (Kawasaki)
+    days_note: str = ""  # how the label divides the course (named in the days warning)
+    population: str = "any"  # "children": a paediatric regimen (Kawasaki)
 
 
 @dataclass(frozen=True)
@@ -182,8 +196,8 @@ class DosingWeightRules:
 
 @dataclass(frozen=True)
 class AgeRules:
-    adult_years: float               # from this age on the patient is an adult
-    renal_risk_over_years: float     # older than this: renal-risk prompt (boxed-warning risk factor)
+    adult_years: float  # from this age on the patient is an adult
+    renal_risk_over_years: float  # older than this: renal-risk prompt (boxed-warning risk factor)
     adult_sources: tuple[str, ...]
     renal_sources: tuple[str, ...]
 
@@ -191,7 +205,7 @@ class AgeRules:
 @dataclass(frozen=True)
 class FluidLoad:
     soft_max_ml_per_kg_day: float
-    applies_up_to_kg: float          # "small patients": at or below this weight (or any child)
+    applies_up_to_kg: float  # "small patients": at or below this weight (or any child)
     basis: str
     note: str
 
@@ -199,7 +213,7 @@ class FluidLoad:
 @dataclass(frozen=True)
 class Limits:
     weight_kg: Range
-    weight_change_notify_percent: float     # change from the baseline weight that the prescriber must hear of
+    weight_change_notify_percent: float  # change from the baseline weight that the prescriber must hear of
     height_cm: Range
     daily_dose_g_per_kg: Range
     course_dose_g_per_kg: Range
@@ -226,21 +240,25 @@ class Catalogue:
 
     def product(self, product_id: str) -> Product:
         from nurse_app.core.errors import InputError
+
         try:
             return self.products[product_id]
         except KeyError:
             known = ", ".join(sorted(self.products))
-            raise InputError(f"Unknown product {product_id!r}. Known products: {known}.",
-                             field="product") from None
+            raise InputError(
+                f"Unknown product {product_id!r}. Known products: {known}.", field="product"
+            ) from None
 
     def regimen(self, regimen_id: str) -> Regimen:
         from nurse_app.core.errors import InputError
+
         try:
             return self.regimens[regimen_id]
         except KeyError:
             known = ", ".join(sorted(self.regimens))
-            raise InputError(f"Unknown regimen {regimen_id!r}. Known regimens: {known}.",
-                             field="regimen") from None
+            raise InputError(
+                f"Unknown regimen {regimen_id!r}. Known regimens: {known}.", field="regimen"
+            ) from None
 
 
 # --------------------------------------------------------------------------- loading
@@ -249,6 +267,7 @@ class Catalogue:
 # keys, source keys, cross-field rules) by resources.validate, then built here from the plain
 # data.  The defaults below are the models' defaults (tests/core/test_resource_models.py builds the
 # catalogue from the models' own output and compares).
+
 
 def _to_mg_kg_min(value: float, unit: str, conc_mg_ml: float) -> float:
     if unit == "mg/kg/min":
@@ -263,6 +282,7 @@ def _rate_row(r: dict[str, Any], conc_mg_ml: float) -> RateRow:
 
     def mg(value: float | None) -> float | None:
         return None if value is None else _to_mg_kg_min(value, unit, conc_mg_ml)
+
     steps = r.get("steps")
     return RateRow(
         indications=tuple(r["indications"]),
@@ -280,14 +300,17 @@ def _rate_row(r: dict[str, Any], conc_mg_ml: float) -> RateRow:
         note=r.get("note", ""),
         label_text=r.get("label_text", ""),
         first_infusion_max_mg_kg_min=mg(r.get("first_infusion_max")),
-        first_infusion_sources=tuple(r.get("first_infusion_sources", ())) if "first_infusion_max" in r else (),
+        first_infusion_sources=tuple(r.get("first_infusion_sources", ()))
+        if "first_infusion_max" in r
+        else (),
         first_infusion_note=r.get("first_infusion_note", ""),
     )
 
 
 def _contraindications(items: list[dict[str, Any]]) -> tuple[Contraindication, ...]:
-    return tuple(Contraindication(c["kind"], c["text"], tuple(c["sources"]), c.get("verified", True))
-                 for c in items)
+    return tuple(
+        Contraindication(c["kind"], c["text"], tuple(c["sources"]), c.get("verified", True)) for c in items
+    )
 
 
 def _product(p: dict[str, Any], common: tuple[Contraindication, ...] = ()) -> Product:
@@ -303,8 +326,10 @@ def _product(p: dict[str, Any], common: tuple[Contraindication, ...] = ()) -> Pr
         label_indications=tuple(p["label_indications"]),
         vials=tuple(sorted(vials, key=lambda v: v.grams)),
         rates=tuple(_rate_row(r, conc * 10) for r in p["rate"]),
-        cautions=tuple(Caution(c["kind"], c["text"], tuple(c["sources"]), c.get("verified", True))
-                       for c in p.get("cautions", ())),
+        cautions=tuple(
+            Caution(c["kind"], c["text"], tuple(c["sources"]), c.get("verified", True))
+            for c in p.get("cautions", ())
+        ),
         sources=tuple(p["sources"]),
         at_risk_max_mg_kg_min=at_risk,
         at_risk_sources=tuple(p["at_risk_sources"]) if at_risk is not None else (),
@@ -319,10 +344,14 @@ def _regimen(r: dict[str, Any]) -> Regimen:
     if "infusion_hours_min" in r:
         hours = (r["infusion_hours_min"], r["infusion_hours_max"])
     return Regimen(
-        id=r["id"], name=r["name"], indication=r["indication"],
+        id=r["id"],
+        name=r["name"],
+        indication=r["indication"],
         course_g_per_kg=r.get("course_g_per_kg"),
         dose_range_g_per_kg=None if pair is None else (pair[0], pair[1]),
-        days=days, days_min=r.get("days_min", days), days_max=r.get("days_max", days),
+        days=days,
+        days_min=r.get("days_min", days),
+        days_max=r.get("days_max", days),
         repeat_min_days=r.get("repeat_min_days"),
         repeat_max_days=r.get("repeat_max_days"),
         repeat_note=r.get("repeat_note", ""),
@@ -337,8 +366,14 @@ def _regimen(r: dict[str, Any]) -> Regimen:
 
 
 def _range(t: dict[str, Any]) -> Range:
-    return Range(hard_min=t.get("hard_min"), hard_max=t.get("hard_max"), soft_min=t.get("soft_min"),
-                 soft_max=t.get("soft_max"), basis=t.get("basis", "sourced"), note=t.get("note", ""))
+    return Range(
+        hard_min=t.get("hard_min"),
+        hard_max=t.get("hard_max"),
+        soft_min=t.get("soft_min"),
+        soft_max=t.get("soft_max"),
+        basis=t.get("basis", "sourced"),
+        note=t.get("note", ""),
+    )
 
 
 def _limits(top: dict[str, Any]) -> Limits:
@@ -387,7 +422,11 @@ def _limits(top: dict[str, Any]) -> Limits:
 def _ids(data: Any, table: str) -> set[str]:
     """The ids of a file's [[table]] entries (for the other files' rules; never fails)."""
     items = data.get(table) if isinstance(data, dict) else None
-    return {str(x["id"]) for x in items if isinstance(x, dict) and "id" in x} if isinstance(items, list) else set()
+    return (
+        {str(x["id"]) for x in items if isinstance(x, dict) and "id" in x}
+        if isinstance(items, list)
+        else set()
+    )
 
 
 def _keys(data: Any, table: str) -> set[str]:
@@ -409,5 +448,10 @@ def load_catalogue() -> Catalogue:
     common = _contraindications(prod.get("common_contraindication", ()))
     products = {p["id"]: _product(p, common) for p in prod["product"]}
     regimens = {r["id"]: _regimen(r) for r in reg["regimen"]}
-    return Catalogue(products=products, regimens=regimens, indications=dict(reg["indications"]),
-                     limits=_limits(lim), sources={**prod["sources"], **reg["sources"]})
+    return Catalogue(
+        products=products,
+        regimens=regimens,
+        indications=dict(reg["indications"]),
+        limits=_limits(lim),
+        sources={**prod["sources"], **reg["sources"]},
+    )

@@ -107,8 +107,8 @@ class ChecklistItem:
     unverified: bool
     phase_id: str
     when: Condition | None = None
-    agency_policy: bool = False      # added by the agency policy file (no packaged source)
-    unlock: Unlock | None = None     # time-gated: answerable "done" only after this
+    agency_policy: bool = False  # added by the agency policy file (no packaged source)
+    unlock: Unlock | None = None  # time-gated: answerable "done" only after this
 
     def applies(self, context: VisitContext | None) -> bool:
         """Shown on a visit with this context (always, for an item without a condition)."""
@@ -148,8 +148,9 @@ class ChecklistTemplate:
         for item in self.items:
             if item.id == item_id:
                 return item
-        raise InputError(f"The checklist {self.title!r} (version {self.version}) has no item "
-                         f"{item_id!r}.", field="item_id")
+        raise InputError(
+            f"The checklist {self.title!r} (version {self.version}) has no item {item_id!r}.", field="item_id"
+        )
 
     def phase(self, phase_id: str) -> ChecklistPhase:
         for phase in self.phases:
@@ -166,23 +167,38 @@ def _unlock(u: dict[str, Any] | None) -> Unlock | None:
 
 def _item(it: dict[str, Any], phase_id: str) -> ChecklistItem:
     when = it.get("when")
-    return ChecklistItem(id=it["id"], text=it["text"], required=it["required"], help=it["help"],
-                         sources=tuple(it.get("sources", ())), unverified=it.get("unverified", False),
-                         phase_id=phase_id,
-                         when=None if when is None else Condition(tuple(when.get("product_kinds", ())),
-                                                                  tuple(when.get("risks", ()))),
-                         agency_policy=it.get("agency_policy", False), unlock=_unlock(it.get("unlock")))
+    return ChecklistItem(
+        id=it["id"],
+        text=it["text"],
+        required=it["required"],
+        help=it["help"],
+        sources=tuple(it.get("sources", ())),
+        unverified=it.get("unverified", False),
+        phase_id=phase_id,
+        when=None
+        if when is None
+        else Condition(tuple(when.get("product_kinds", ())), tuple(when.get("risks", ()))),
+        agency_policy=it.get("agency_policy", False),
+        unlock=_unlock(it.get("unlock")),
+    )
 
 
 def _parse(relative: str) -> ChecklistTemplate:
     data, file = load_toml(relative)
     validate("checklist", data, file, file_name=relative.rsplit("/", 1)[-1])
-    phases = tuple(ChecklistPhase(id=p["id"], title=p["title"],
-                                  items=tuple(_item(it, p["id"]) for it in p["item"]))
-                   for p in data["phase"])
-    return ChecklistTemplate(id=data["id"], version=data["version"], title=data["title"],
-                             phases=phases, sources=dict(data["sources"]), file=file,
-                             source_classes=dict(data["source_class"]))
+    phases = tuple(
+        ChecklistPhase(id=p["id"], title=p["title"], items=tuple(_item(it, p["id"]) for it in p["item"]))
+        for p in data["phase"]
+    )
+    return ChecklistTemplate(
+        id=data["id"],
+        version=data["version"],
+        title=data["title"],
+        phases=phases,
+        sources=dict(data["sources"]),
+        file=file,
+        source_classes=dict(data["source_class"]),
+    )
 
 
 @lru_cache(maxsize=1)
@@ -205,8 +221,7 @@ def list_templates() -> list[ChecklistTemplate]:
     return [t for _, t in sorted(_all_templates().items())]
 
 
-def load_template(template_id: str = DEFAULT_TEMPLATE_ID, version: int | None = None
-                  ) -> ChecklistTemplate:
+def load_template(template_id: str = DEFAULT_TEMPLATE_ID, version: int | None = None) -> ChecklistTemplate:
     """One template; ``version=None`` gives the newest version (used for new visits)."""
     versions = {v: t for (tid, v), t in _all_templates().items() if tid == template_id}
     if not versions:
@@ -216,7 +231,8 @@ def load_template(template_id: str = DEFAULT_TEMPLATE_ID, version: int | None = 
     if version not in versions:
         raise ResourceError(
             f"Checklist {template_id!r} version {version} is not part of this installation "
-            f"(available: {', '.join(str(v) for v in sorted(versions))}).")
+            f"(available: {', '.join(str(v) for v in sorted(versions))})."
+        )
     return versions[version]
 
 
@@ -240,6 +256,7 @@ def infusion_ended_at(events: Sequence[Mapping[str, Any]]) -> datetime | None:
     started or still runs.  Events struck through by a correction do not count."""
     from nurse_app.core import infusion_record
     from nurse_app.core.visit_logic import END, STOP
+
     counting = [e for e in events if not e.get("corrected_at")]
     outcome = infusion_record.infusion_outcome(counting)
     if outcome.status not in (infusion_record.COMPLETED, infusion_record.STOPPED):
@@ -254,6 +271,7 @@ def unlock_minutes(unlock: Unlock, context: VisitContext | None) -> float:
     if unlock.minutes != OBSERVATION:
         return float(unlock.minutes)
     from nurse_app.core.monitoring import load_monitoring
+
     rules = load_monitoring()
     if context is not None and "first-infusion" in context.risks:
         return max(rules.observation_minutes, rules.observation_first_infusion_minutes)
@@ -262,6 +280,7 @@ def unlock_minutes(unlock: Unlock, context: VisitContext | None) -> float:
 
 def _minutes_text(minutes: float) -> str:
     from nurse_app.core.formatting import fmt_number
+
     return f"{fmt_number(minutes, 1)} min"
 
 
@@ -270,19 +289,20 @@ class ItemLock:
     """A time-gated item that cannot be answered "done" yet."""
 
     minutes: float
-    available_at: datetime | None          # None: the infusion has not ended yet
+    available_at: datetime | None  # None: the infusion has not ended yet
 
     @property
     def text(self) -> str:
-        """"available at 11:40 (20 min after the infusion ended)" in local time."""
+        """ "available at 11:40 (20 min after the infusion ended)" in local time."""
         wait = _minutes_text(self.minutes)
         if self.available_at is None:
             return f"available {wait} after the infusion ends"
         return f"available at {self.available_at.astimezone():%H:%M} ({wait} after the infusion ended)"
 
 
-def item_lock(item: ChecklistItem, context: VisitContext | None,
-              events: Sequence[Mapping[str, Any]], now: datetime) -> ItemLock | None:
+def item_lock(
+    item: ChecklistItem, context: VisitContext | None, events: Sequence[Mapping[str, Any]], now: datetime
+) -> ItemLock | None:
     """The lock on ``item`` at ``now`` (None when it can be answered).  The one rule: the
     checklist screen, the store and the CLI all ask this.  A visit without any infusion event
     (the timeline not kept in the app) has nothing to wait for; once the infusion is started the
@@ -290,7 +310,7 @@ def item_lock(item: ChecklistItem, context: VisitContext | None,
     if item.unlock is None:
         return None
     if not any(not e.get("corrected_at") for e in events):
-        return None     # no infusion timeline kept on this visit: nothing to wait for
+        return None  # no infusion timeline kept on this visit: nothing to wait for
     minutes = unlock_minutes(item.unlock, context)
     ended = infusion_ended_at(events)
     if ended is None:

@@ -20,26 +20,45 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class ContentSet:
     name: str
-    loader: str                      # "package.module:function"
+    loader: str  # "package.module:function"
     describe: Callable[[Any], str]
 
 
 CONTENT_SETS: tuple[ContentSet, ...] = (
-    ContentSet("IVIG catalogue (products, regimens, limits)", "nurse_app.core.catalogue:load_catalogue",
-               lambda c: f"{len(c.products)} products, {len(c.regimens)} regimens"),
+    ContentSet(
+        "IVIG catalogue (products, regimens, limits)",
+        "nurse_app.core.catalogue:load_catalogue",
+        lambda c: f"{len(c.products)} products, {len(c.regimens)} regimens",
+    ),
     ContentSet("Condition guides", "nurse_app.core.guides:load_guides", lambda g: f"{len(g)} guides"),
-    ContentSet("Visit checklist templates", "nurse_app.core.checklists:list_templates",
-               lambda t: ", ".join(f"{x.id} v{x.version} ({len(x.items)} items)" for x in t)),
-    ContentSet("Vital-sign ranges and flags", "nurse_app.core.vitals:vital_measures",
-               lambda m: f"{len(m)} measures"),
-    ContentSet("Reaction guidance", "nurse_app.core.reactions:load_reactions",
-               lambda r: f"{len(r.kinds)} kinds, {len(r.severities)} severities"),
-    ContentSet("Vital-signs timing", "nurse_app.core.monitoring:load_monitoring",
-               lambda m: f"every {m.at_max_rate_every_minutes:g} min at the maximum rate"),
-    ContentSet("Schedule and follow-up rules", "nurse_app.core.schedule:load_followups",
-               lambda f: f"{len(f.rules)} rules, tolerance {f.tolerance_days} days"),
-    ContentSet("Verification record", "nurse_app.core.content_report:verification_counts",
-               lambda v: f"{v.get('items', 0)} re-checked items" if v else "none in this installation"),
+    ContentSet(
+        "Visit checklist templates",
+        "nurse_app.core.checklists:list_templates",
+        lambda t: ", ".join(f"{x.id} v{x.version} ({len(x.items)} items)" for x in t),
+    ),
+    ContentSet(
+        "Vital-sign ranges and flags", "nurse_app.core.vitals:vital_measures", lambda m: f"{len(m)} measures"
+    ),
+    ContentSet(
+        "Reaction guidance",
+        "nurse_app.core.reactions:load_reactions",
+        lambda r: f"{len(r.kinds)} kinds, {len(r.severities)} severities",
+    ),
+    ContentSet(
+        "Vital-signs timing",
+        "nurse_app.core.monitoring:load_monitoring",
+        lambda m: f"every {m.at_max_rate_every_minutes:g} min at the maximum rate",
+    ),
+    ContentSet(
+        "Schedule and follow-up rules",
+        "nurse_app.core.schedule:load_followups",
+        lambda f: f"{len(f.rules)} rules, tolerance {f.tolerance_days} days",
+    ),
+    ContentSet(
+        "Verification record",
+        "nurse_app.core.content_report:verification_counts",
+        lambda v: f"{v.get('items', 0)} re-checked items" if v else "none in this installation",
+    ),
 )
 
 
@@ -52,11 +71,14 @@ def validate_all() -> list[str]:
     """Load every content set (with the agency policy applied); returns one line per set.
     Raises ResourceError on the first broken one."""
     from nurse_app.core import policy
+
     active = policy.validate_policy()
     lines = [f"{c.name}: {c.describe(load(c))}" for c in CONTENT_SETS]
     if active.active:
-        lines.append(f"Agency policy: {active.path} ({len(active.values)} settings, "
-                     f"{len(active.checklist_required) + len(active.checklist_added)} checklist changes)")
+        lines.append(
+            f"Agency policy: {active.path} ({len(active.values)} settings, "
+            f"{len(active.checklist_required) + len(active.checklist_added)} checklist changes)"
+        )
     return lines
 
 
@@ -87,6 +109,7 @@ def _content_files(node: Traversable, prefix: str = "") -> Iterator[tuple[str, T
 def _loader_sources() -> list[bytes]:
     """Source of the modules that validate content (absent in a frozen build)."""
     import importlib.util
+
     sources = []
     modules = [content.loader.split(":")[0] for content in CONTENT_SETS]
     modules += ["nurse_app.core.resource_models", "nurse_app.core.resources", "nurse_app.core.policy"]
@@ -133,10 +156,11 @@ def _stamp_files() -> list[Path]:
     from platformdirs import user_cache_dir
 
     from nurse_app.core.resources import resource_root
+
     stamps = []
     root = resource_root()
     if isinstance(root, Path):
-        stamps.append(root / STAMP_NAME)           # written into the frozen build
+        stamps.append(root / STAMP_NAME)  # written into the frozen build
     stamps.append(Path(user_cache_dir("nurse-app", appauthor=False)) / STAMP_NAME)
     return stamps
 
@@ -150,11 +174,14 @@ def check_content() -> bool:
     """
     fingerprint = content_fingerprint()
     from nurse_app.core.policy import load_policy
-    policy_digest = load_policy().digest          # an agency policy file is content too (issue 15)
+
+    policy_digest = load_policy().digest  # an agency policy file is content too (issue 15)
     if policy_digest:
         import hashlib
+
         fingerprint = hashlib.sha256(f"{fingerprint}\0policy\0{policy_digest}".encode()).hexdigest()
     from nurse_app.core.resources import trust_validated_content
+
     stamps = _stamp_files()
     for stamp in stamps:
         try:
@@ -173,6 +200,7 @@ def check_content() -> bool:
 def record_fingerprint(stamp: Path, fingerprint: str) -> None:
     import os
     import tempfile
+
     tmp = None
     try:
         stamp.parent.mkdir(parents=True, exist_ok=True)

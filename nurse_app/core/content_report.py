@@ -35,8 +35,18 @@ AGENCY_POLICY = "agency policy"
 STRONG_CLASSES = ("label", "guideline", "peer-reviewed")
 LOCAL = "local policy default"
 
-GROUPS = ("Agency policy settings", "Products", "Regimens", "Limits", "Vital-sign flags", "Monitoring",
-          "Checklist", "Reactions", "Follow-up rules", "Guides")
+GROUPS = (
+    "Agency policy settings",
+    "Products",
+    "Regimens",
+    "Limits",
+    "Vital-sign flags",
+    "Monitoring",
+    "Checklist",
+    "Reactions",
+    "Follow-up rules",
+    "Guides",
+)
 # Resource files the report walks (followups.toml and security.toml when the installation has them).
 _SKIP_KEYS = {"sources", "source_class", "schema_version"}
 
@@ -50,15 +60,15 @@ class Source:
 
 @dataclass(frozen=True)
 class ContentItem:
-    id: str                      # stable across versions (natural ids, not positions)
+    id: str  # stable across versions (natural ids, not positions)
     group: str
     title: str
     value: str
     unit: str
-    status: str                  # verified | unverified | agency policy
-    origin: str                  # label | guideline | peer-reviewed | patient-org | secondary | app default | agency policy
-    file: str                    # resources/<file>
-    path: str                    # where in the file, e.g. product[2].rate[0]
+    status: str  # verified | unverified | agency policy
+    origin: str  # label | guideline | peer-reviewed | patient-org | secondary | app default | agency policy
+    file: str  # resources/<file>
+    path: str  # where in the file, e.g. product[2].rate[0]
     sources: tuple[Source, ...] = ()
     note: str = ""
 
@@ -74,6 +84,7 @@ class ContentItem:
 
 
 # ----------------------------------------------------------------------------- helpers
+
 
 def _fmt(value: Any) -> str:
     if isinstance(value, bool):
@@ -135,13 +146,18 @@ class _File:
 def _status(table: dict[str, Any], sources: tuple[Source, ...]) -> tuple[str, str]:
     """(status, origin) for an item from its own markings and its sources' classes."""
     texts = " ".join(_texts(table))
-    unverified = (table.get("verified") is False or table.get("unverified") is True
-                  or str(table.get("status", "")).upper() == "UNVERIFIED"
-                  or "UNVERIFIED" in str(table.get("label_status", "")).upper()
-                  or "UNVERIFIED" in texts)
+    unverified = (
+        table.get("verified") is False
+        or table.get("unverified") is True
+        or str(table.get("status", "")).upper() == "UNVERIFIED"
+        or "UNVERIFIED" in str(table.get("label_status", "")).upper()
+        or "UNVERIFIED" in texts
+    )
     local = any(table.get(k) == LOCAL for k in ("basis", "flag_basis", "range_basis")) or LOCAL in texts
     classes = [s.source_class for s in sources]
-    best = next((c for c in (*STRONG_CLASSES, "patient-org", "agency-policy", "secondary") if c in classes), "")
+    best = next(
+        (c for c in (*STRONG_CLASSES, "patient-org", "agency-policy", "secondary") if c in classes), ""
+    )
     if unverified:
         return UNVERIFIED, best or "app default"
     if local and not any(c in STRONG_CLASSES for c in classes):
@@ -153,59 +169,156 @@ def _status(table: dict[str, Any], sources: tuple[Source, ...]) -> tuple[str, st
     return UNVERIFIED, best or "none"
 
 
-def _item(f: _File, group: str, item_id: str, title: str, value: str, unit: str, path: str,
-          table: dict[str, Any], note: str = "") -> ContentItem:
+def _item(
+    f: _File,
+    group: str,
+    item_id: str,
+    title: str,
+    value: str,
+    unit: str,
+    path: str,
+    table: dict[str, Any],
+    note: str = "",
+) -> ContentItem:
     sources = f.sources(_source_keys(table))
     status, origin = _status(table, sources)
-    return ContentItem(item_id, group, title, value, unit, status, origin, f.name, path, sources,
-                       note or str(table.get("note", "") or ""))
+    return ContentItem(
+        item_id,
+        group,
+        title,
+        value,
+        unit,
+        status,
+        origin,
+        f.name,
+        path,
+        sources,
+        note or str(table.get("note", "") or ""),
+    )
 
 
 # ----------------------------------------------------------------------------- per file
 
+
 def _products(f: _File) -> list[ContentItem]:
     out = []
     for i, c in enumerate(f.data.get("common_contraindication", [])):
-        out.append(_item(f, "Products", f"products/common_contraindication/{c.get('kind', i)}",
-                         "All products: contraindication", c.get("text", ""), "", f"common_contraindication[{i}]", c))
+        out.append(
+            _item(
+                f,
+                "Products",
+                f"products/common_contraindication/{c.get('kind', i)}",
+                "All products: contraindication",
+                c.get("text", ""),
+                "",
+                f"common_contraindication[{i}]",
+                c,
+            )
+        )
     for i, p in enumerate(f.data.get("product", [])):
         pid, brand = p["id"], p.get("brand", p["id"])
         base = f"products/product/{pid}"
-        out.append(_item(f, "Products", base, f"{brand}",
-                         f"{p.get('concentration_percent')} % {p.get('form', '')}, {p.get('manufacturer', '')}; "
-                         f"label indications {_fmt(p.get('label_indications', []))}", "",
-                         f"product[{i}]", {k: v for k, v in p.items() if not isinstance(v, list) or k.endswith("sources")
-                                            or k == "label_indications"}))
+        out.append(
+            _item(
+                f,
+                "Products",
+                base,
+                f"{brand}",
+                f"{p.get('concentration_percent')} % {p.get('form', '')}, {p.get('manufacturer', '')}; "
+                f"label indications {_fmt(p.get('label_indications', []))}",
+                "",
+                f"product[{i}]",
+                {
+                    k: v
+                    for k, v in p.items()
+                    if not isinstance(v, list) or k.endswith("sources") or k == "label_indications"
+                },
+            )
+        )
         for j, r in enumerate(p.get("rate", [])):
             unit = r.get("rate_unit", "")
             steps = f"; steps {_fmt(r['steps'])}" if "steps" in r else ""
-            first = f"; first infusion at most {_fmt(r['first_infusion_max'])}" if "first_infusion_max" in r else ""
-            timing = "".join(f"; {k.replace('_', ' ')} {_fmt(r[k])} min" for k in ("initial_minutes", "step_minutes")
-                             if k in r)
-            out.append(_item(f, "Products", f"{base}/rate/{'+'.join(r.get('indications', [str(j)]))}",
-                             f"{brand}: infusion rate ({_fmt(r.get('indications', []))})",
-                             f"initial {_fmt(r['initial'])}, maximum {_fmt(r['max'])}{steps}{timing}{first}",
-                             unit, f"product[{i}].rate[{j}]", r, r.get("label_text", "")))
+            first = (
+                f"; first infusion at most {_fmt(r['first_infusion_max'])}"
+                if "first_infusion_max" in r
+                else ""
+            )
+            timing = "".join(
+                f"; {k.replace('_', ' ')} {_fmt(r[k])} min"
+                for k in ("initial_minutes", "step_minutes")
+                if k in r
+            )
+            out.append(
+                _item(
+                    f,
+                    "Products",
+                    f"{base}/rate/{'+'.join(r.get('indications', [str(j)]))}",
+                    f"{brand}: infusion rate ({_fmt(r.get('indications', []))})",
+                    f"initial {_fmt(r['initial'])}, maximum {_fmt(r['max'])}{steps}{timing}{first}",
+                    unit,
+                    f"product[{i}].rate[{j}]",
+                    r,
+                    r.get("label_text", ""),
+                )
+            )
         for j, v in enumerate(p.get("vial", [])):
-            out.append(_item(f, "Products", f"{base}/vial/{_fmt(v.get('grams'))}g-{_fmt(v.get('ml'))}ml",
-                             f"{brand}: vial", f"{_fmt(v.get('grams'))} g in {_fmt(v.get('ml'))} mL", "",
-                             f"product[{i}].vial[{j}]", v))
+            out.append(
+                _item(
+                    f,
+                    "Products",
+                    f"{base}/vial/{_fmt(v.get('grams'))}g-{_fmt(v.get('ml'))}ml",
+                    f"{brand}: vial",
+                    f"{_fmt(v.get('grams'))} g in {_fmt(v.get('ml'))} mL",
+                    "",
+                    f"product[{i}].vial[{j}]",
+                    v,
+                )
+            )
         for key in ("cautions", "contraindications"):
             for j, c in enumerate(p.get(key, [])):
-                out.append(_item(f, "Products", f"{base}/{key}/{j}-{c.get('kind', '')}",
-                                 f"{brand}: {key[:-1]} ({c.get('kind', '')})", c.get("text", ""), "",
-                                 f"product[{i}].{key}[{j}]", c))
+                out.append(
+                    _item(
+                        f,
+                        "Products",
+                        f"{base}/{key}/{j}-{c.get('kind', '')}",
+                        f"{brand}: {key[:-1]} ({c.get('kind', '')})",
+                        c.get("text", ""),
+                        "",
+                        f"product[{i}].{key}[{j}]",
+                        c,
+                    )
+                )
     return out
 
 
 def _regimens(f: _File) -> list[ContentItem]:
     out = []
     inds = f.data.get("indications", {})
-    out.append(_item(f, "Regimens", "regimens/indications", "Indications",
-                     "; ".join(f"{k} = {v}" for k, v in inds.items()), "", "indications", {"verified": True}))
+    out.append(
+        _item(
+            f,
+            "Regimens",
+            "regimens/indications",
+            "Indications",
+            "; ".join(f"{k} = {v}" for k, v in inds.items()),
+            "",
+            "indications",
+            {"verified": True},
+        )
+    )
     for i, r in enumerate(f.data.get("regimen", [])):
-        out.append(_item(f, "Regimens", f"regimens/regimen/{r['id']}", r.get("name", r["id"]),
-                         _scalars(r, skip=("id", "name")), "", f"regimen[{i}]", r))
+        out.append(
+            _item(
+                f,
+                "Regimens",
+                f"regimens/regimen/{r['id']}",
+                r.get("name", r["id"]),
+                _scalars(r, skip=("id", "name")),
+                "",
+                f"regimen[{i}]",
+                r,
+            )
+        )
     return out
 
 
@@ -214,20 +327,43 @@ def _limits(f: _File) -> list[ContentItem]:
     for name, table in f.data.items():
         if name in _SKIP_KEYS or not isinstance(table, dict):
             continue
-        out.append(_item(f, "Limits", f"limits/{name}", name.replace("_", " ").capitalize(),
-                         _scalars(table), "", name, table))
+        out.append(
+            _item(
+                f,
+                "Limits",
+                f"limits/{name}",
+                name.replace("_", " ").capitalize(),
+                _scalars(table),
+                "",
+                name,
+                table,
+            )
+        )
     return out
 
 
 def _vitals(f: _File) -> list[ContentItem]:
     out = []
     for i, m in enumerate(f.data.get("measure", [])):
-        flags = "; ".join(f"{k.replace('flag_', '').replace('_', ' ')} {_fmt(m[k])}"
-                          for k in ("flag_low", "flag_high", "flag_change", "flag_change_percent") if k in m)
+        flags = "; ".join(
+            f"{k.replace('flag_', '').replace('_', ' ')} {_fmt(m[k])}"
+            for k in ("flag_low", "flag_high", "flag_change", "flag_change_percent")
+            if k in m
+        )
         rng = f"accepted {_fmt(m.get('min'))} to {_fmt(m.get('max', 'pump maximum'))}"
-        out.append(_item(f, "Vital-sign flags", f"vitals/measure/{m['id']}", m.get("label", m["id"]),
-                         f"{rng}; flags: {flags or 'none'}", m.get("unit", ""), f"measure[{i}]", m,
-                         " ".join(str(m.get(k, "")) for k in ("range_note", "flag_note")).strip()))
+        out.append(
+            _item(
+                f,
+                "Vital-sign flags",
+                f"vitals/measure/{m['id']}",
+                m.get("label", m["id"]),
+                f"{rng}; flags: {flags or 'none'}",
+                m.get("unit", ""),
+                f"measure[{i}]",
+                m,
+                " ".join(str(m.get(k, "")) for k in ("range_note", "flag_note")).strip(),
+            )
+        )
     return out
 
 
@@ -238,10 +374,19 @@ def _monitoring(f: _File) -> list[ContentItem]:
         if isinstance(table, dict):
             if name == "vitals" and "verified" not in table:
                 table = {**table, "verified": f.data.get("verified", True)}
-            out.append(_item(f, "Monitoring", f"monitoring/{name}",
-                             "Vital-signs timing" if name == "vitals" else "Observation after the infusion",
-                             _scalars(table), "min", name, table,
-                             table.get("note", "") or (f.data.get("note", "") if name == "vitals" else "")))
+            out.append(
+                _item(
+                    f,
+                    "Monitoring",
+                    f"monitoring/{name}",
+                    "Vital-signs timing" if name == "vitals" else "Observation after the infusion",
+                    _scalars(table),
+                    "min",
+                    name,
+                    table,
+                    table.get("note", "") or (f.data.get("note", "") if name == "vitals" else ""),
+                )
+            )
     return out
 
 
@@ -251,12 +396,31 @@ def _checklist(f: _File) -> list[ContentItem]:
     for i, phase in enumerate(f.data.get("phase", [])):
         for j, item in enumerate(phase.get("item", [])):
             kind = "required" if item.get("required") else "optional"
-            it = _item(f, "Checklist", f"checklists/{stem}/{item['id']}",
-                       f"{phase.get('title', phase.get('id'))}: {item.get('text', '')}",
-                       f"{item.get('text', '')} ({kind})", "", f"phase[{i}].item[{j}]", item, item.get("help", ""))
+            it = _item(
+                f,
+                "Checklist",
+                f"checklists/{stem}/{item['id']}",
+                f"{phase.get('title', phase.get('id'))}: {item.get('text', '')}",
+                f"{item.get('text', '')} ({kind})",
+                "",
+                f"phase[{i}].item[{j}]",
+                item,
+                item.get("help", ""),
+            )
             if item.get("agency_policy"):
-                it = ContentItem(it.id, it.group, it.title, it.value, it.unit, AGENCY_POLICY, _policy.AGENCY,
-                                 it.file, it.path, it.sources, it.note)
+                it = ContentItem(
+                    it.id,
+                    it.group,
+                    it.title,
+                    it.value,
+                    it.unit,
+                    AGENCY_POLICY,
+                    _policy.AGENCY,
+                    it.file,
+                    it.path,
+                    it.sources,
+                    it.note,
+                )
             out.append(it)
     return out
 
@@ -264,18 +428,48 @@ def _checklist(f: _File) -> list[ContentItem]:
 def _reactions(f: _File) -> list[ContentItem]:
     out = []
     grading = {"verified": f.data.get("grading_verified", True), "note": f.data.get("grading_note", "")}
-    out.append(_item(f, "Reactions", "reactions/grading", "Severity grading",
-                     "mild / moderate / severe tiers", "", "grading_verified", grading))
+    out.append(
+        _item(
+            f,
+            "Reactions",
+            "reactions/grading",
+            "Severity grading",
+            "mild / moderate / severe tiers",
+            "",
+            "grading_verified",
+            grading,
+        )
+    )
     for i, s in enumerate(f.data.get("severity", [])):
-        flags = ", ".join(k.replace("_", " ") for k in ("stop_infusion", "call_prescriber", "call_emergency")
-                          if s.get(k))
-        out.append(_item(f, "Reactions", f"reactions/severity/{s['id']}", f"Tier: {s.get('title', s['id'])}",
-                         f"{s.get('examples', '')} Actions: {' '.join(s.get('actions', []))} ({flags or 'no calls'})",
-                         "", f"severity[{i}]", s))
+        flags = ", ".join(
+            k.replace("_", " ") for k in ("stop_infusion", "call_prescriber", "call_emergency") if s.get(k)
+        )
+        out.append(
+            _item(
+                f,
+                "Reactions",
+                f"reactions/severity/{s['id']}",
+                f"Tier: {s.get('title', s['id'])}",
+                f"{s.get('examples', '')} Actions: {' '.join(s.get('actions', []))} ({flags or 'no calls'})",
+                "",
+                f"severity[{i}]",
+                s,
+            )
+        )
     for i, k in enumerate(f.data.get("kind", [])):
-        out.append(_item(f, "Reactions", f"reactions/kind/{k['id']}", f"Kind: {k.get('title', k['id'])}",
-                         f"{k.get('signs', '')} Tiers: {_fmt(k.get('tiers', []))}", "", f"kind[{i}]", k,
-                         k.get("tier_reason", "")))
+        out.append(
+            _item(
+                f,
+                "Reactions",
+                f"reactions/kind/{k['id']}",
+                f"Kind: {k.get('title', k['id'])}",
+                f"{k.get('signs', '')} Tiers: {_fmt(k.get('tiers', []))}",
+                "",
+                f"kind[{i}]",
+                k,
+                k.get("tier_reason", ""),
+            )
+        )
     return out
 
 
@@ -295,38 +489,85 @@ def _followups(f: _File) -> list[ContentItem]:
             path = f"{name}[{i}]" if isinstance(value, list) else name
             change = overrides.get(rid) if name == "rule" else None
             shown = {**rule, **change} if isinstance(change, dict) else rule
-            it = _item(f, "Follow-up rules", f"followups/{name}/{rid}", str(rule.get("title", rule.get("name", rid))),
-                       _scalars(shown, skip=("id", "title", "questions", "escalate_if", "why", "advice")), "days",
-                       path, rule, str(rule.get("why", "")))
+            it = _item(
+                f,
+                "Follow-up rules",
+                f"followups/{name}/{rid}",
+                str(rule.get("title", rule.get("name", rid))),
+                _scalars(shown, skip=("id", "title", "questions", "escalate_if", "why", "advice")),
+                "days",
+                path,
+                rule,
+                str(rule.get("why", "")),
+            )
             if change:
-                it = ContentItem(it.id, it.group, it.title, it.value, it.unit, AGENCY_POLICY, _policy.AGENCY,
-                                 it.file, it.path, it.sources, it.note)
+                it = ContentItem(
+                    it.id,
+                    it.group,
+                    it.title,
+                    it.value,
+                    it.unit,
+                    AGENCY_POLICY,
+                    _policy.AGENCY,
+                    it.file,
+                    it.path,
+                    it.sources,
+                    it.note,
+                )
             out.append(it)
-            for j, q in enumerate(rule.get("questions", []) if isinstance(rule.get("questions"), list) else []):
+            for j, q in enumerate(
+                rule.get("questions", []) if isinstance(rule.get("questions"), list) else []
+            ):
                 if isinstance(q, dict):
-                    out.append(_item(f, "Follow-up rules", f"followups/{name}/{rid}/question/{q.get('id', j)}",
-                                     f"{rule.get('title', rid)}: question", str(q.get("text", "")), "",
-                                     f"{path}.questions[{j}]", {**q, "sources": rule.get("sources", [])}))
+                    out.append(
+                        _item(
+                            f,
+                            "Follow-up rules",
+                            f"followups/{name}/{rid}/question/{q.get('id', j)}",
+                            f"{rule.get('title', rid)}: question",
+                            str(q.get("text", "")),
+                            "",
+                            f"{path}.questions[{j}]",
+                            {**q, "sources": rule.get("sources", [])},
+                        )
+                    )
     return out
 
 
 def _guides() -> list[ContentItem]:
     from nurse_app.core.guides import load_guides
+
     out = []
     for guide in load_guides().values():
         sources = tuple(Source(s.key, s.source_class, s.citation) for s in guide.sources)
         unverified = "UNVERIFIED" in " ".join(s.markdown for s in guide.sections)
         strong = any(s.source_class in STRONG_CLASSES for s in sources)
         status = UNVERIFIED if unverified or not strong else VERIFIED
-        best = next((c for c in (*STRONG_CLASSES, "patient-org", "secondary")
-                     if any(s.source_class == c for s in sources)), "none")
+        best = next(
+            (
+                c
+                for c in (*STRONG_CLASSES, "patient-org", "secondary")
+                if any(s.source_class == c for s in sources)
+            ),
+            "none",
+        )
         handout = ", ".join(s.key for s in guide.handout_sources())
-        out.append(ContentItem(
-            f"guides/{guide.id}", "Guides", guide.title,
-            f"{len(guide.sections)} sections; last reviewed {guide.reviewed_text}; "
-            f"handout prints sources {handout or 'none'}", "", status, best,
-            guide.file.split("resources/")[-1] if "resources/" in guide.file else guide.file, "front matter",
-            sources, "Contains UNVERIFIED statements (marked in the text)." if unverified else ""))
+        out.append(
+            ContentItem(
+                f"guides/{guide.id}",
+                "Guides",
+                guide.title,
+                f"{len(guide.sections)} sections; last reviewed {guide.reviewed_text}; "
+                f"handout prints sources {handout or 'none'}",
+                "",
+                status,
+                best,
+                guide.file.split("resources/")[-1] if "resources/" in guide.file else guide.file,
+                "front matter",
+                sources,
+                "Contains UNVERIFIED statements (marked in the text)." if unverified else "",
+            )
+        )
     return out
 
 
@@ -335,8 +576,21 @@ def _policy_items() -> list[ContentItem]:
     for s in _policy.settings_in_force():
         status = AGENCY_POLICY if s.origin in (_policy.AGENCY, _policy.APP_DEFAULT) else VERIFIED
         note = "" if s.origin != _policy.AGENCY else f"app value {_fmt(s.packaged)}"
-        out.append(ContentItem(f"policy/{s.key}", "Agency policy settings", s.title, s.text.removesuffix(s.unit).strip(),
-                               s.unit, status, s.origin, f"resources/{s.file}", s.key, (), note))
+        out.append(
+            ContentItem(
+                f"policy/{s.key}",
+                "Agency policy settings",
+                s.title,
+                s.text.removesuffix(s.unit).strip(),
+                s.unit,
+                status,
+                s.origin,
+                f"resources/{s.file}",
+                s.key,
+                (),
+                note,
+            )
+        )
     return out
 
 
@@ -404,20 +658,36 @@ def _mark_policy(items: list[ContentItem]) -> None:
     for n, it in enumerate(items):
         if it.group == "Agency policy settings":
             continue
-        hit = any(it.id.startswith(p) if "*" not in p else
-                  (it.id.startswith("checklists/") and it.id.endswith("/" + p.rsplit("/", 1)[1]))
-                  for p in prefixes)
+        hit = any(
+            it.id.startswith(p)
+            if "*" not in p
+            else (it.id.startswith("checklists/") and it.id.endswith("/" + p.rsplit("/", 1)[1]))
+            for p in prefixes
+        )
         if hit:
-            items[n] = ContentItem(it.id, it.group, it.title, it.value, it.unit, AGENCY_POLICY, _policy.AGENCY,
-                                   it.file, it.path, it.sources, it.note)
+            items[n] = ContentItem(
+                it.id,
+                it.group,
+                it.title,
+                it.value,
+                it.unit,
+                AGENCY_POLICY,
+                _policy.AGENCY,
+                it.file,
+                it.path,
+                it.sources,
+                it.note,
+            )
 
 
 # ----------------------------------------------------------------------------- version and changes
+
 
 def content_version() -> str:
     """A short hash of resources/ (the start-up content fingerprint: every content file and the
     app version) plus the agency policy file in force, e.g. "a1b2c3d4e5f6"."""
     from nurse_app.core.content import content_fingerprint
+
     digest = hashlib.sha256(content_fingerprint(with_code=False).encode())
     digest.update(b"\0policy\0" + _policy.load_policy().digest.encode())
     return digest.hexdigest()[:12]
@@ -440,13 +710,16 @@ def approval_values(items: Iterable[ContentItem]) -> dict[str, str]:
     return {it.id: it.fingerprint() for it in items}
 
 
-def changes_since(approved_values: dict[str, str], approved_version: str,
-                  items: Iterable[ContentItem]) -> Changes:
+def changes_since(
+    approved_values: dict[str, str], approved_version: str, items: Iterable[ContentItem]
+) -> Changes:
     now = approval_values(items)
-    return Changes(approved_version,
-                   changed=tuple(k for k in now if k in approved_values and approved_values[k] != now[k]),
-                   added=tuple(k for k in now if k not in approved_values),
-                   removed=tuple(k for k in approved_values if k not in now))
+    return Changes(
+        approved_version,
+        changed=tuple(k for k in now if k in approved_values and approved_values[k] != now[k]),
+        added=tuple(k for k in now if k not in approved_values),
+        removed=tuple(k for k in approved_values if k not in now),
+    )
 
 
 @dataclass
@@ -456,10 +729,10 @@ class ContentReport:
     policy_file: str
     agency: str
     items: list[ContentItem]
-    approval: dict[str, Any] | None = None           # latest approval (name, credentials, date, version)
-    changes: Changes | None = None         # since that approval (None: none recorded)
+    approval: dict[str, Any] | None = None  # latest approval (name, credentials, date, version)
+    changes: Changes | None = None  # since that approval (None: none recorded)
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
-    verification: dict[str, int] = field(default_factory=dict)   # reference-pack UNVERIFIED items re-checked
+    verification: dict[str, int] = field(default_factory=dict)  # reference-pack UNVERIFIED items re-checked
 
     @property
     def approved(self) -> bool:
@@ -473,13 +746,23 @@ class ContentReport:
     def to_json(self) -> dict[str, Any]:
         changes = None
         if self.changes is not None:
-            changes = {"approved_version": self.changes.approved_version, "changed": list(self.changes.changed),
-                       "added": list(self.changes.added), "removed": list(self.changes.removed)}
+            changes = {
+                "approved_version": self.changes.approved_version,
+                "changed": list(self.changes.changed),
+                "added": list(self.changes.added),
+                "removed": list(self.changes.removed),
+            }
         return {
-            "content_version": self.version, "generated_on": self.generated_on,
-            "agency_policy_file": self.policy_file or None, "agency": self.agency or None,
-            "approved": self.approved, "approval": self.approval, "changes_since_approval": changes,
-            "counts": self.counts, "verification": self.verification, "source_classes": SOURCE_CLASS_NAMES,
+            "content_version": self.version,
+            "generated_on": self.generated_on,
+            "agency_policy_file": self.policy_file or None,
+            "agency": self.agency or None,
+            "approved": self.approved,
+            "approval": self.approval,
+            "changes_since_approval": changes,
+            "counts": self.counts,
+            "verification": self.verification,
+            "source_classes": SOURCE_CLASS_NAMES,
             "items": [dict(it.to_json(), changed=it.id in self.changed_ids()) for it in self.items],
         }
 
@@ -487,7 +770,7 @@ class ContentReport:
 def build_report(approval: dict[str, Any] | None = None, today: _dt.date | None = None) -> ContentReport:
     """The report of the content in force; ``approval`` is the latest recorded one (with its
     ``items`` values) to mark what changed since."""
-    pol = _policy.validate_policy()      # every loader accepts the content with the policy applied
+    pol = _policy.validate_policy()  # every loader accepts the content with the policy applied
     items = content_items()
     counts: dict[str, dict[str, int]] = {}
     for it in items:
@@ -496,20 +779,41 @@ def build_report(approval: dict[str, Any] | None = None, today: _dt.date | None 
     changes = None
     public = None
     if approval is not None:
-        changes = changes_since(approval.get("items") or approval.get("approved_items") or {},
-                                approval.get("content_version", ""), items)
-        public = {k: approval.get(k) for k in ("approver_name", "approver_credentials", "approved_on",
-                                               "content_version", "recorded_by", "recorded_at")}
-    return ContentReport(content_version(), (today or _dt.date.today()).isoformat(),
-                         str(pol.path) if pol.path else "", pol.agency_name, items, public, changes, counts,
-                         verification_counts())
+        changes = changes_since(
+            approval.get("items") or approval.get("approved_items") or {},
+            approval.get("content_version", ""),
+            items,
+        )
+        public = {
+            k: approval.get(k)
+            for k in (
+                "approver_name",
+                "approver_credentials",
+                "approved_on",
+                "content_version",
+                "recorded_by",
+                "recorded_at",
+            )
+        }
+    return ContentReport(
+        content_version(),
+        (today or _dt.date.today()).isoformat(),
+        str(pol.path) if pol.path else "",
+        pol.agency_name,
+        items,
+        public,
+        changes,
+        counts,
+        verification_counts(),
+    )
 
 
 def verification_counts() -> dict[str, int]:
     """How the reference pack's UNVERIFIED items fared when re-checked (resources/verification.toml)."""
     from nurse_app.core.resources import read_toml, resource_path, validate
+
     if not resource_path("verification.toml").is_file():
-        return {}                      # an installation without the record simply has no counts
+        return {}  # an installation without the record simply has no counts
     data, name = read_toml("verification.toml")
     validate("verification.toml", data, name)
     entries = data["item"]

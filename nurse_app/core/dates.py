@@ -47,7 +47,7 @@ _HELP = "Type it as on the carton, e.g. 2027-03-15, 15 Mar 2027, 03/2027 or MAR 
 @dataclass(frozen=True)
 class TypedDate:
     day: _dt.date
-    month_only: bool        # the carton gave a month: the day is the last of that month
+    month_only: bool  # the carton gave a month: the day is the last of that month
 
     @property
     def shown(self) -> str:
@@ -58,6 +58,7 @@ class TypedDate:
 def format_day(day: _dt.date) -> str:
     """The app's one date format (core.formatting.fmt_date): ``15 Mar 2027``."""
     from nurse_app.core.formatting import fmt_date
+
     return fmt_date(day)
 
 
@@ -82,8 +83,9 @@ def _day(year: int, month: int, day: int | None, text: str) -> TypedDate:
     try:
         return TypedDate(_dt.date(year, month, day), False)
     except ValueError:
-        raise InputError(f"Expiry {text!r}: {calendar.month_name[month]} {year} has no day {day}.",
-                         FIELD) from None
+        raise InputError(
+            f"Expiry {text!r}: {calendar.month_name[month]} {year} has no day {day}.", FIELD
+        ) from None
 
 
 def parse_expiry(text: str) -> TypedDate:
@@ -114,8 +116,11 @@ def parse_expiry(text: str) -> TypedDate:
             return _day(year, second, first, cleaned)
         if second > 12 >= first:
             return _day(year, first, second, cleaned)
-        raise InputError(f"Expiry {cleaned!r} could be read two ways (day/month or month/day): "
-                         f"type the month as a word, e.g. {first} Mar {year}, or as 2027-03-15.", FIELD)
+        raise InputError(
+            f"Expiry {cleaned!r} could be read two ways (day/month or month/day): "
+            f"type the month as a word, e.g. {first} Mar {year}, or as 2027-03-15.",
+            FIELD,
+        )
     if re.search(r"\b\d{2}$", cleaned) and not re.search(r"\d{4}", cleaned):
         raise InputError(f"Expiry {cleaned!r}: type the year with four digits. {_HELP}", FIELD)
     raise InputError(f"Expiry {cleaned!r} is not a date. {_HELP}", FIELD)

@@ -57,9 +57,9 @@ class DoseRequest:
     height_cm: float | None = None
     sex: str | None = None
     regimen_id: str | None = None
-    dose_g_per_kg: float | None = None     # per course; overrides the regimen's usual dose
-    days: int | None = None                # overrides the regimen's usual days
-    indication: str | None = None          # used when no regimen is given
+    dose_g_per_kg: float | None = None  # per course; overrides the regimen's usual dose
+    days: int | None = None  # overrides the regimen's usual days
+    indication: str | None = None  # used when no regimen is given
     weight_basis: str = "auto"
     max_rate_mg_kg_min: float | None = None
     risks: frozenset[str] = frozenset()
@@ -119,7 +119,9 @@ class DoseResult:
     def label_max_mg_kg_min(self) -> float:
         """The label's maximum for this row, lowered by the label's at-risk ceiling when it applies."""
         top = self.rate_row.max_mg_kg_min
-        if {"renal", "thrombosis"} & set(self.request.risks) and self.product.at_risk_max_mg_kg_min is not None:
+        if {"renal", "thrombosis"} & set(
+            self.request.risks
+        ) and self.product.at_risk_max_mg_kg_min is not None:
             top = min(top, self.product.at_risk_max_mg_kg_min)
         return top
 
@@ -157,8 +159,12 @@ class DoseResult:
             "total_dose_g": self.total_dose_g,
             "daily_dose_g": self.daily_dose_g,
             "daily_volume_ml": self.daily_volume_ml,
-            "vials": [{"size_g": v.grams, "size_ml": v.ml, "count": n, "verified": v.verified}
-                      for v, n in plan.counts] if plan else [],
+            "vials": [
+                {"size_g": v.grams, "size_ml": v.ml, "count": n, "verified": v.verified}
+                for v, n in plan.counts
+            ]
+            if plan
+            else [],
             "dispensed_g_per_day": plan.dispensed_g if plan else None,
             "dispensed_difference_g_per_day": plan.difference_g if plan else None,
             "vial_sizes_verified": self.product.vials_verified,
@@ -171,10 +177,16 @@ class DoseResult:
             # The hard limits a recorded rate is checked against (core.infusion_record.hard_limit).
             "label_max_mg_per_kg_min": self.label_max_mg_kg_min,
             "order_max_rate_mg_per_kg_min": self.request.max_rate_mg_kg_min,
-            "rate_steps": [{"start_min": s.start_min, "mg_per_kg_min": s.mg_per_kg_min,
-                            "ml_per_kg_min": s.ml_per_kg_min, "ml_per_h": s.ml_per_h,
-                            "label_unit_value": self.in_label_unit(s.mg_per_kg_min)}
-                           for s in self.rate_steps],
+            "rate_steps": [
+                {
+                    "start_min": s.start_min,
+                    "mg_per_kg_min": s.mg_per_kg_min,
+                    "ml_per_kg_min": s.ml_per_kg_min,
+                    "ml_per_h": s.ml_per_h,
+                    "label_unit_value": self.in_label_unit(s.mg_per_kg_min),
+                }
+                for s in self.rate_steps
+            ],
             "infusion_minutes_per_day": self.infusion_minutes_per_day,
             "risks": sorted(self.request.risks),
             "age_years": self.request.age_years,
@@ -183,13 +195,19 @@ class DoseResult:
             "label_rate_initial": self.rate_row.label_initial,
             "label_rate_max": self.rate_row.label_max,
             "pump_max_ml_per_h": self.pump_max_ml_per_h,
-            "cautions": [{"kind": c.kind, "text": c.text, "sources": list(c.sources), "verified": c.verified}
-                         for c in self.product.cautions],
-            "contraindications": [{"kind": c.kind, "text": c.text, "sources": list(c.sources),
-                                   "verified": c.verified} for c in self.product.contraindications],
+            "cautions": [
+                {"kind": c.kind, "text": c.text, "sources": list(c.sources), "verified": c.verified}
+                for c in self.product.cautions
+            ],
+            "contraindications": [
+                {"kind": c.kind, "text": c.text, "sources": list(c.sources), "verified": c.verified}
+                for c in self.product.contraindications
+            ],
             "warnings": [x.message for x in self.warnings],
-            "warning_details": [{"code": x.code, "message": x.message, "needs_acknowledgement": x.needs_ack}
-                                for x in self.warnings],
+            "warning_details": [
+                {"code": x.code, "message": x.message, "needs_acknowledgement": x.needs_ack}
+                for x in self.warnings
+            ],
             "notes": list(self.notes),
             "formulas": list(self.formulas),
         }
@@ -214,23 +232,39 @@ def age_in_years(born: _dt.date, on: _dt.date) -> float:
 
 # --------------------------------------------------------------------------- checks
 
-def _check_range(value: float, rng: Range, what: str, unit: str, field_name: str,
-                 warnings: list[Warning], code: str) -> None:
+
+def _check_range(
+    value: float, rng: Range, what: str, unit: str, field_name: str, warnings: list[Warning], code: str
+) -> None:
     shown = fmt_qty(value, unit)
     if rng.hard_min is not None and value < rng.hard_min:
-        raise HardLimitError(f"{what} {shown} is below the lowest value the calculator accepts "
-                             f"({fmt_qty(rng.hard_min, unit)}). Check the number and its unit.",
-                             field=field_name)
+        raise HardLimitError(
+            f"{what} {shown} is below the lowest value the calculator accepts "
+            f"({fmt_qty(rng.hard_min, unit)}). Check the number and its unit.",
+            field=field_name,
+        )
     if rng.hard_max is not None and value > rng.hard_max:
-        raise HardLimitError(f"{what} {shown} is above the highest value the calculator accepts "
-                             f"({fmt_qty(rng.hard_max, unit)}). Check the number and its unit.",
-                             field=field_name)
+        raise HardLimitError(
+            f"{what} {shown} is above the highest value the calculator accepts "
+            f"({fmt_qty(rng.hard_max, unit)}). Check the number and its unit.",
+            field=field_name,
+        )
     if rng.soft_min is not None and value < rng.soft_min:
-        warnings.append(Warning(code, f"{what} {shown} is unusually low (below {fmt_qty(rng.soft_min, unit)}): "
-                                      f"confirm it is right."))
+        warnings.append(
+            Warning(
+                code,
+                f"{what} {shown} is unusually low (below {fmt_qty(rng.soft_min, unit)}): "
+                f"confirm it is right.",
+            )
+        )
     if rng.soft_max is not None and value > rng.soft_max:
-        warnings.append(Warning(code, f"{what} {shown} is unusually high (above {fmt_qty(rng.soft_max, unit)}): "
-                                      f"confirm it is right."))
+        warnings.append(
+            Warning(
+                code,
+                f"{what} {shown} is unusually high (above {fmt_qty(rng.soft_max, unit)}): "
+                f"confirm it is right.",
+            )
+        )
 
 
 @overload
@@ -250,8 +284,15 @@ def _check_weight_change(req: DoseRequest, lim: Limits, warnings: list[Warning])
     if not math.isfinite(req.baseline_weight_kg):
         raise InputError("Baseline weight is not a number.", field="baseline_weight")
     # The same hard limits as today's weight; its soft limits were checked when it was recorded.
-    _check_range(req.baseline_weight_kg, replace(lim.weight_kg, soft_min=None, soft_max=None),
-                 "Baseline weight", "kg", "baseline_weight", warnings, "baseline-weight")
+    _check_range(
+        req.baseline_weight_kg,
+        replace(lim.weight_kg, soft_min=None, soft_max=None),
+        "Baseline weight",
+        "kg",
+        "baseline_weight",
+        warnings,
+        "baseline-weight",
+    )
     notify_percent = lim.weight_change_notify_percent
     change = weight_change_percent(req.weight_kg, req.baseline_weight_kg)
     # Compare on the shown figure (1 decimal) so the warning never says "9.96 % ... 10 % or more".
@@ -259,22 +300,31 @@ def _check_weight_change(req: DoseRequest, lim: Limits, warnings: list[Warning])
         return
     when = f" (weighed {req.baseline_weighed_on})" if req.baseline_weighed_on else ""
     direction = "more" if change > 0 else "less"
-    warnings.append(Warning(
-        "weight-change",
-        f"Weight {fmt_qty(req.weight_kg, 'kg')} is {fmt_qty(abs(change), '%', 1)} {direction} than the "
-        f"baseline {fmt_qty(req.baseline_weight_kg, 'kg')}{when}. Tell the prescriber: the dose is "
-        f"weight-based and a change of {fmt_qty(notify_percent, '%')} or more may need a new order. "
-        f"The ordered dose is not changed here."))
+    warnings.append(
+        Warning(
+            "weight-change",
+            f"Weight {fmt_qty(req.weight_kg, 'kg')} is {fmt_qty(abs(change), '%', 1)} {direction} than the "
+            f"baseline {fmt_qty(req.baseline_weight_kg, 'kg')}{when}. Tell the prescriber: the dose is "
+            f"weight-based and a change of {fmt_qty(notify_percent, '%')} or more may need a new order. "
+            f"The ordered dose is not changed here.",
+        )
+    )
 
 
-def _resolve_course(req: DoseRequest, cat: Catalogue, regimen: Regimen | None,
-                    warnings: list[Warning], notes: list[str]) -> tuple[float, int]:
-    dose = req.dose_g_per_kg if req.dose_g_per_kg is not None else (regimen.course_g_per_kg if regimen else None)
+def _resolve_course(
+    req: DoseRequest, cat: Catalogue, regimen: Regimen | None, warnings: list[Warning], notes: list[str]
+) -> tuple[float, int]:
+    dose = (
+        req.dose_g_per_kg if req.dose_g_per_kg is not None else (regimen.course_g_per_kg if regimen else None)
+    )
     if dose is None:
         if regimen is not None and regimen.dose_range_g_per_kg is not None:
             lo, hi = regimen.dose_range_g_per_kg
-            raise InputError(f"Regimen {regimen.id!r} has no fixed dose (usual range {fmt_number(lo)} to "
-                             f"{fmt_qty(hi, 'g/kg')}): enter the ordered dose in g/kg.", field="dose")
+            raise InputError(
+                f"Regimen {regimen.id!r} has no fixed dose (usual range {fmt_number(lo)} to "
+                f"{fmt_qty(hi, 'g/kg')}): enter the ordered dose in g/kg.",
+                field="dose",
+            )
         raise InputError("Enter a regimen, or the ordered dose in g/kg and the number of days.", field="dose")
     if dose <= 0:
         raise InputError("The dose must be more than 0 g/kg.", field="dose")
@@ -291,18 +341,29 @@ def _resolve_course(req: DoseRequest, cat: Catalogue, regimen: Regimen | None,
     if regimen is not None:
         rng = regimen.dose_range_g_per_kg
         if rng and not rng[0] <= dose <= rng[1]:
-            warnings.append(Warning("regimen-dose", f"{fmt_qty(dose, 'g/kg')} is outside the usual range for "
-                                    f"{regimen.name} ({fmt_number(rng[0])} to {fmt_qty(rng[1], 'g/kg')})."))
+            warnings.append(
+                Warning(
+                    "regimen-dose",
+                    f"{fmt_qty(dose, 'g/kg')} is outside the usual range for "
+                    f"{regimen.name} ({fmt_number(rng[0])} to {fmt_qty(rng[1], 'g/kg')}).",
+                )
+            )
         if not regimen.days_min <= days <= regimen.days_max:
-            span = (f"exactly {fmt_count(regimen.days_min, 'day')}" if regimen.days_min == regimen.days_max
-                    else f"{regimen.days_min} to {regimen.days_max} days")
+            span = (
+                f"exactly {fmt_count(regimen.days_min, 'day')}"
+                if regimen.days_min == regimen.days_max
+                else f"{regimen.days_min} to {regimen.days_max} days"
+            )
             how = regimen.days_note or f"over {span}"
-            warnings.append(Warning(
-                "regimen-days",
-                f"The order divides the course over {fmt_count(days, 'day')}, but {regimen.name.split(':')[0]} "
-                f"is given as {how} ({span}). Over {fmt_count(days, 'day')} each day is "
-                f"{fmt_qty(dose / days, 'g/kg/day')}. Confirm the number of days with the prescriber "
-                f"before giving; acknowledge only once the prescriber has confirmed it."))
+            warnings.append(
+                Warning(
+                    "regimen-days",
+                    f"The order divides the course over {fmt_count(days, 'day')}, but {regimen.name.split(':')[0]} "
+                    f"is given as {how} ({span}). Over {fmt_count(days, 'day')} each day is "
+                    f"{fmt_qty(dose / days, 'g/kg/day')}. Confirm the number of days with the prescriber "
+                    f"before giving; acknowledge only once the prescriber has confirmed it.",
+                )
+            )
     return dose, days
 
 
@@ -313,8 +374,15 @@ def _is_child(req: DoseRequest, lim: Limits) -> bool | None:
     return req.age_years < lim.age.adult_years
 
 
-def _check_daily_dose(req: DoseRequest, dose: float, days: int, regimen: Regimen | None, lim: Limits,
-                      warnings: list[Warning], notes: list[str]) -> None:
+def _check_daily_dose(
+    req: DoseRequest,
+    dose: float,
+    days: int,
+    regimen: Regimen | None,
+    lim: Limits,
+    warnings: list[Warning],
+    notes: list[str],
+) -> None:
     """Hard and soft limits on g/kg/day, with the child/adult rules.
 
     Only Kawasaki disease (a childhood regimen) has a sourced 2 g/kg single-day course: a child
@@ -323,29 +391,49 @@ def _check_daily_dose(req: DoseRequest, dose: float, days: int, regimen: Regimen
     """
     daily = dose / days
     rng = lim.daily_dose_g_per_kg
-    child = _is_child(req, lim)          # True/False only when the age is known
+    child = _is_child(req, lim)  # True/False only when the age is known
     age, soft_max = req.age_years, rng.soft_max
     soft_exceeded = soft_max is not None and daily > soft_max
-    if child is True and age is not None and regimen is not None and regimen.population == "children" \
-            and soft_exceeded:
-        _check_range(daily, replace(rng, soft_max=None), "Daily dose", "g/kg/day", "dose", warnings, "daily-dose")
-        notes.append(f"{regimen.name.split(':')[0]}: {fmt_qty(daily, 'g/kg/day')} in one day is the sourced "
-                     f"regimen for a child (age {fmt_qty(age, 'years', 1)}).")
+    if (
+        child is True
+        and age is not None
+        and regimen is not None
+        and regimen.population == "children"
+        and soft_exceeded
+    ):
+        _check_range(
+            daily, replace(rng, soft_max=None), "Daily dose", "g/kg/day", "dose", warnings, "daily-dose"
+        )
+        notes.append(
+            f"{regimen.name.split(':')[0]}: {fmt_qty(daily, 'g/kg/day')} in one day is the sourced "
+            f"regimen for a child (age {fmt_qty(age, 'years', 1)})."
+        )
         return
     if child is False and age is not None and days == 1 and soft_max is not None and daily > soft_max:
-        _check_range(daily, replace(rng, soft_max=None), "Daily dose", "g/kg/day", "dose", warnings, "daily-dose")
-        warnings.append(Warning(
-            "adult-single-day",
-            f"Adult patient (age {fmt_qty(age, 'years', 1)}) on a 1-day course of "
-            f"{fmt_qty(daily, 'g/kg')}: the only sourced single-day course above "
-            f"{fmt_qty(soft_max, 'g/kg/day')} is Kawasaki disease in children. Adult courses of this size "
-            f"are divided over 2 to 5 days. Confirm the order with the prescriber."))
+        _check_range(
+            daily, replace(rng, soft_max=None), "Daily dose", "g/kg/day", "dose", warnings, "daily-dose"
+        )
+        warnings.append(
+            Warning(
+                "adult-single-day",
+                f"Adult patient (age {fmt_qty(age, 'years', 1)}) on a 1-day course of "
+                f"{fmt_qty(daily, 'g/kg')}: the only sourced single-day course above "
+                f"{fmt_qty(soft_max, 'g/kg/day')} is Kawasaki disease in children. Adult courses of this size "
+                f"are divided over 2 to 5 days. Confirm the order with the prescriber.",
+            )
+        )
         return
     _check_range(daily, rng, "Daily dose", "g/kg/day", "dose", warnings, "daily-dose")
 
 
-def _rate_ceiling(req: DoseRequest, product: Product, row: RateRow, cat: Catalogue,
-                  warnings: list[Warning], notes: list[str]) -> tuple[float, str]:
+def _rate_ceiling(
+    req: DoseRequest,
+    product: Product,
+    row: RateRow,
+    cat: Catalogue,
+    warnings: list[Warning],
+    notes: list[str],
+) -> tuple[float, str]:
     ceiling = row.max_mg_kg_min
     reason = f"label maximum, {'/'.join(row.indications).upper()} row"
     at_risk = {"renal", "thrombosis"} & set(req.risks)
@@ -355,28 +443,49 @@ def _rate_ceiling(req: DoseRequest, product: Product, row: RateRow, cat: Catalog
             if product.at_risk_max_mg_kg_min < ceiling:
                 ceiling = product.at_risk_max_mg_kg_min
                 reason = f"label ceiling for patients at {risk_text} risk"
-            notes.append(f"{product.brand} label: in patients at {risk_text} risk do not exceed "
-                         f"{fmt_qty(product.at_risk_max_mg_kg_min, 'mg/kg/min')}.")
+            notes.append(
+                f"{product.brand} label: in patients at {risk_text} risk do not exceed "
+                f"{fmt_qty(product.at_risk_max_mg_kg_min, 'mg/kg/min')}."
+            )
         else:
-            warnings.append(Warning("at-risk-no-ceiling",
-                                    f"Patient at {risk_text} risk: the {product.brand} label gives no numeric rate "
-                                    f"ceiling; it asks for the minimum dose and rate practicable. Keep the rate as "
-                                    f"low as the order allows and make sure the patient is well hydrated."))
+            warnings.append(
+                Warning(
+                    "at-risk-no-ceiling",
+                    f"Patient at {risk_text} risk: the {product.brand} label gives no numeric rate "
+                    f"ceiling; it asks for the minimum dose and rate practicable. Keep the rate as "
+                    f"low as the order allows and make sure the patient is well hydrated.",
+                )
+            )
     if req.max_rate_mg_kg_min is not None:
         cap = req.max_rate_mg_kg_min
-        _check_range(cap, cat.limits.user_max_rate_mg_kg_min, "Maximum rate", "mg/kg/min", "max_rate",
-                     warnings, "user-max-rate")
+        _check_range(
+            cap,
+            cat.limits.user_max_rate_mg_kg_min,
+            "Maximum rate",
+            "mg/kg/min",
+            "max_rate",
+            warnings,
+            "user-max-rate",
+        )
         if cap < ceiling:
             ceiling, reason = cap, "maximum rate entered (order)"
             if cap < row.initial_mg_kg_min:
-                warnings.append(Warning("user-cap-below-initial",
-                                        f"The maximum rate entered ({fmt_qty(cap, 'mg/kg/min')}) is below the "
-                                        f"label's initial rate ({fmt_qty(row.initial_mg_kg_min, 'mg/kg/min')}): "
-                                        f"the whole infusion runs at {fmt_qty(cap, 'mg/kg/min')}."))
+                warnings.append(
+                    Warning(
+                        "user-cap-below-initial",
+                        f"The maximum rate entered ({fmt_qty(cap, 'mg/kg/min')}) is below the "
+                        f"label's initial rate ({fmt_qty(row.initial_mg_kg_min, 'mg/kg/min')}): "
+                        f"the whole infusion runs at {fmt_qty(cap, 'mg/kg/min')}.",
+                    )
+                )
         elif cap > ceiling:
-            warnings.append(Warning("user-cap-above-label",
-                                    f"The maximum rate entered ({fmt_qty(cap, 'mg/kg/min')}) is above the "
-                                    f"{reason} ({fmt_qty(ceiling, 'mg/kg/min')}); the lower value is used."))
+            warnings.append(
+                Warning(
+                    "user-cap-above-label",
+                    f"The maximum rate entered ({fmt_qty(cap, 'mg/kg/min')}) is above the "
+                    f"{reason} ({fmt_qty(ceiling, 'mg/kg/min')}); the lower value is used.",
+                )
+            )
     return ceiling, reason
 
 
@@ -394,9 +503,13 @@ def _contraindication_warnings(product: Product) -> list[Warning]:
     result = []
     for c in product.contraindications:
         mark = "" if c.verified else f" ({CONFIRM_WITH_INSERT})"
-        result.append(Warning(f"{CONTRAINDICATION_CODE}{c.kind}",
-                              f"Contraindication ({product.brand}): {c.text}{mark} Confirm the patient does not "
-                              f"have this before the order is accepted."))
+        result.append(
+            Warning(
+                f"{CONTRAINDICATION_CODE}{c.kind}",
+                f"Contraindication ({product.brand}): {c.text}{mark} Confirm the patient does not "
+                f"have this before the order is accepted.",
+            )
+        )
     return result
 
 
@@ -405,16 +518,22 @@ def _check_age(req: DoseRequest, regimen: Regimen | None, lim: Limits, warnings:
         return
     age_text = fmt_qty(req.age_years, "years", 1)
     if regimen is not None and regimen.population == "children" and req.age_years >= lim.age.adult_years:
-        warnings.append(Warning(
-            "paediatric-regimen",
-            f"{regimen.name.split(':')[0]} is a childhood regimen; this patient is {age_text} old. "
-            f"Confirm the regimen with the prescriber."))
+        warnings.append(
+            Warning(
+                "paediatric-regimen",
+                f"{regimen.name.split(':')[0]} is a childhood regimen; this patient is {age_text} old. "
+                f"Confirm the regimen with the prescriber.",
+            )
+        )
     if req.age_years > lim.age.renal_risk_over_years and "renal" not in req.risks:
-        warnings.append(Warning(
-            "age-renal-risk",
-            f"Age {age_text} is over {fmt_qty(lim.age.renal_risk_over_years, 'years')}, a risk factor for kidney "
-            f"failure and thrombosis in the IVIG boxed warning. Tick the renal risk flag if it applies, use the "
-            f"minimum dose and rate practicable and make sure the patient is well hydrated."))
+        warnings.append(
+            Warning(
+                "age-renal-risk",
+                f"Age {age_text} is over {fmt_qty(lim.age.renal_risk_over_years, 'years')}, a risk factor for kidney "
+                f"failure and thrombosis in the IVIG boxed warning. Tick the renal risk flag if it applies, use the "
+                f"minimum dose and rate practicable and make sure the patient is well hydrated.",
+            )
+        )
 
 
 def _check_fluid_load(req: DoseRequest, volume_ml: float, lim: Limits, warnings: list[Warning]) -> None:
@@ -424,16 +543,27 @@ def _check_fluid_load(req: DoseRequest, volume_ml: float, lim: Limits, warnings:
     small = req.weight_kg <= fl.applies_up_to_kg or _is_child(req, lim) is True
     per_kg = volume_ml / req.weight_kg
     if small and per_kg > fl.soft_max_ml_per_kg_day:
-        warnings.append(Warning(
-            "fluid-load",
-            f"Fluid load: {fmt_qty(volume_ml, 'mL')} in one day is {fmt_qty(per_kg, 'mL/kg', 1)} for "
-            f"{fmt_qty(req.weight_kg, 'kg')}, above {fmt_qty(fl.soft_max_ml_per_kg_day, 'mL/kg')} "
-            f"(local policy default — confirm with your agency). Watch for volume overload (breathlessness, "
-            f"raised blood pressure, swelling) and confirm the volume with the prescriber."))
+        warnings.append(
+            Warning(
+                "fluid-load",
+                f"Fluid load: {fmt_qty(volume_ml, 'mL')} in one day is {fmt_qty(per_kg, 'mL/kg', 1)} for "
+                f"{fmt_qty(req.weight_kg, 'kg')}, above {fmt_qty(fl.soft_max_ml_per_kg_day, 'mL/kg')} "
+                f"(local policy default — confirm with your agency). Watch for volume overload (breathlessness, "
+                f"raised blood pressure, swelling) and confirm the volume with the prescriber.",
+            )
+        )
 
 
-def _first_infusion(req: DoseRequest, product: Product, row: RateRow, weight_kg: float, lim: Limits,
-                    ceiling: float, reason: str, notes: list[str]) -> tuple[float, str]:
+def _first_infusion(
+    req: DoseRequest,
+    product: Product,
+    row: RateRow,
+    weight_kg: float,
+    lim: Limits,
+    ceiling: float,
+    reason: str,
+    notes: list[str],
+) -> tuple[float, str]:
     """First infusion or brand switch: the ladder holds at the label's first-infusion rate, or at
     the initial rate where the label gives no first-infusion schedule."""
     if "first-infusion" not in req.risks:
@@ -451,23 +581,34 @@ def _first_infusion(req: DoseRequest, product: Product, row: RateRow, weight_kg:
     else:
         what = reason
     mlh = ml_per_hour(ceiling, weight_kg, product.concentration_mg_per_ml)
-    notes.append(f"First infusion or brand switch: the ladder holds at {fmt_qty(ceiling, 'mg/kg/min')} "
-                 f"({fmt_qty(min(mlh, lim.pump_max_ml_per_h), 'mL/h')}), {what}, for the whole infusion; it does not "
-                 f"climb as a maintenance infusion would. {why}")
+    notes.append(
+        f"First infusion or brand switch: the ladder holds at {fmt_qty(ceiling, 'mg/kg/min')} "
+        f"({fmt_qty(min(mlh, lim.pump_max_ml_per_h), 'mL/h')}), {what}, for the whole infusion; it does not "
+        f"climb as a maintenance infusion would. {why}"
+    )
     return ceiling, reason
 
 
-def _pump_cap(product: Product, row: RateRow, weight_kg: float, lim: Limits, ceiling: float,
-              reason: str, notes: list[str]) -> tuple[float, str]:
+def _pump_cap(
+    product: Product,
+    row: RateRow,
+    weight_kg: float,
+    lim: Limits,
+    ceiling: float,
+    reason: str,
+    notes: list[str],
+) -> tuple[float, str]:
     """One limit, one source: no step above the pump/record maximum (limits.toml [pump])."""
     pump = lim.pump_max_ml_per_h
     top_mlh = ml_per_hour(ceiling, weight_kg, product.concentration_mg_per_ml)
     if top_mlh <= pump:
         return ceiling, reason
     cap = pump * product.concentration_mg_per_ml / (weight_kg * 60)
-    notes.append(f"{fmt_qty(ceiling, 'mg/kg/min')} ({reason}) would be {fmt_qty(top_mlh, 'mL/h')} for "
-                 f"{fmt_qty(weight_kg, 'kg')}, above the pump and record maximum of {fmt_qty(pump, 'mL/h')}: the "
-                 f"ladder stops at {fmt_qty(pump, 'mL/h')} ({fmt_qty(cap, 'mg/kg/min')}). {lim.pump_note}")
+    notes.append(
+        f"{fmt_qty(ceiling, 'mg/kg/min')} ({reason}) would be {fmt_qty(top_mlh, 'mL/h')} for "
+        f"{fmt_qty(weight_kg, 'kg')}, above the pump and record maximum of {fmt_qty(pump, 'mL/h')}: the "
+        f"ladder stops at {fmt_qty(pump, 'mL/h')} ({fmt_qty(cap, 'mg/kg/min')}). {lim.pump_note}"
+    )
     return cap, f"pump and record maximum {fmt_qty(pump, 'mL/h')}"
 
 
@@ -477,19 +618,32 @@ def _titration_note(row: RateRow, lim: Limits, notes: list[str]) -> None:
     policy = fmt_qty(lim.titration_step_minutes, "min")
     if row.steps_mg_kg_min is None and row.increment_mg_kg_min is None:
         if row.step_minutes is not None:
-            every = (f"every {fmt_qty(row.step_minutes, 'min')} (the label's step interval; doubling is a "
-                     f"local policy default)")
+            every = (
+                f"every {fmt_qty(row.step_minutes, 'min')} (the label's step interval; doubling is a "
+                f"local policy default)"
+            )
         else:
             every = f"every {policy} (doubling and interval are local policy defaults)"
-        notes.append(f"The label gives no step ladder ('increase as tolerated'): the proposed steps double the "
-                     f"rate {every}. Follow the order.")
+        notes.append(
+            f"The label gives no step ladder ('increase as tolerated'): the proposed steps double the "
+            f"rate {every}. Follow the order."
+        )
     elif row.initial_minutes is None or row.step_minutes is None:
-        notes.append(f"The label does not state the step timing: {policy} between steps is a local policy "
-                     f"default. Follow the order.")
+        notes.append(
+            f"The label does not state the step timing: {policy} between steps is a local policy "
+            f"default. Follow the order."
+        )
 
 
-def _check_duration(regimen: Regimen, product: Product, weight_kg: float, volume_ml: float, minutes: float,
-                    warnings: list[Warning], notes: list[str]) -> None:
+def _check_duration(
+    regimen: Regimen,
+    product: Product,
+    weight_kg: float,
+    volume_ml: float,
+    minutes: float,
+    warnings: list[Warning],
+    notes: list[str],
+) -> None:
     """A regimen with a stated infusion time (Kawasaki: over 10 to 12 h) warns when the ladder
     would run the volume faster, and gives the rate that meets the stated time."""
     if regimen.infusion_hours is None:
@@ -504,14 +658,19 @@ def _check_duration(regimen: Regimen, product: Product, weight_kg: float, volume
     stated = f"over {fmt_number(lo)} to {fmt_qty(hi, 'h')}"
     sources = f" [{', '.join(regimen.infusion_hours_sources)}]" if regimen.infusion_hours_sources else ""
     if minutes < lo * 60:
-        warnings.append(Warning(
-            "infusion-duration",
-            f"{regimen.name.split(':')[0]} is given {stated}{sources}, but this ladder would run "
-            f"{fmt_qty(volume_ml, 'mL')} in {fmt_minutes(minutes)}. To meet the stated time the average rate is "
-            f"{fmt_qty(slow, 'mL/h')} to {fmt_qty(fast, 'mL/h')} ({mg(slow)} to {mg(fast)}). Follow the order."))
+        warnings.append(
+            Warning(
+                "infusion-duration",
+                f"{regimen.name.split(':')[0]} is given {stated}{sources}, but this ladder would run "
+                f"{fmt_qty(volume_ml, 'mL')} in {fmt_minutes(minutes)}. To meet the stated time the average rate is "
+                f"{fmt_qty(slow, 'mL/h')} to {fmt_qty(fast, 'mL/h')} ({mg(slow)} to {mg(fast)}). Follow the order.",
+            )
+        )
     else:
-        notes.append(f"{regimen.name.split(':')[0]}: {stated} the average rate is {fmt_qty(slow, 'mL/h')} to "
-                     f"{fmt_qty(fast, 'mL/h')}{sources}.")
+        notes.append(
+            f"{regimen.name.split(':')[0]}: {stated} the average rate is {fmt_qty(slow, 'mL/h')} to "
+            f"{fmt_qty(fast, 'mL/h')}{sources}."
+        )
 
 
 def calculate(req: DoseRequest, catalogue: Catalogue | None = None) -> DoseResult:
@@ -520,29 +679,38 @@ def calculate(req: DoseRequest, catalogue: Catalogue | None = None) -> DoseResul
     regimen = cat.regimen(req.regimen_id) if req.regimen_id else None
     unknown_risks = set(req.risks) - set(RISKS)
     if unknown_risks:
-        raise InputError(f"Unknown risk flag(s): {', '.join(sorted(unknown_risks))}. "
-                         f"Use {', '.join(RISKS)}.", field="risks")
+        raise InputError(
+            f"Unknown risk flag(s): {', '.join(sorted(unknown_risks))}. Use {', '.join(RISKS)}.",
+            field="risks",
+        )
     indication = regimen.indication if regimen else req.indication
     if indication is not None and indication not in cat.indications:
-        raise InputError(f"Unknown indication {indication!r}. Known: {', '.join(sorted(cat.indications))}.",
-                         field="indication")
+        raise InputError(
+            f"Unknown indication {indication!r}. Known: {', '.join(sorted(cat.indications))}.",
+            field="indication",
+        )
 
     warnings: list[Warning] = []
     notes: list[str] = []
     lim = cat.limits
     if req.age_years is not None and (
-            isinstance(req.age_years, bool) or not isinstance(req.age_years, (int, float))
-            or not math.isfinite(req.age_years) or not 0 <= req.age_years <= 130):
-        raise InputError(f"Age {req.age_years!r} is not possible: enter an age from 0 to 130 years.",
-                         field="age")
+        isinstance(req.age_years, bool)
+        or not isinstance(req.age_years, (int, float))
+        or not math.isfinite(req.age_years)
+        or not 0 <= req.age_years <= 130
+    ):
+        raise InputError(
+            f"Age {req.age_years!r} is not possible: enter an age from 0 to 130 years.", field="age"
+        )
     # A known child is not "unusually light" below the adult plausibility range (hard limits still apply).
     weight_range = replace(lim.weight_kg, soft_min=None) if _is_child(req, lim) else lim.weight_kg
     _check_range(req.weight_kg, weight_range, "Weight", "kg", "weight", warnings, "weight")
     _check_weight_change(req, lim, warnings)
     if req.height_cm is not None:
         _check_range(req.height_cm, lim.height_cm, "Height", "cm", "height", warnings, "height")
-    weight = choose_dosing_weight(req.weight_kg, req.height_cm, req.sex, req.weight_basis, lim.dosing_weight,
-                                  indication)
+    weight = choose_dosing_weight(
+        req.weight_kg, req.height_cm, req.sex, req.weight_basis, lim.dosing_weight, indication
+    )
     notes.extend(weight.notes)
     dose, days = _resolve_course(req, cat, regimen, warnings, notes)
     _check_age(req, regimen, lim, warnings)
@@ -553,46 +721,82 @@ def calculate(req: DoseRequest, catalogue: Catalogue | None = None) -> DoseResul
     _check_fluid_load(req, volume, lim, warnings)
 
     # Vials.
-    plan, option = plan_vials(daily, product.vials, lim.vial_rounding_tolerance_percent
-                              if req.offer_vial_rounding else None)
+    plan, option = plan_vials(
+        daily, product.vials, lim.vial_rounding_tolerance_percent if req.offer_vial_rounding else None
+    )
     if plan is None:
-        warnings.append(Warning("no-vial-sizes", f"{product.brand}: vial sizes are not confirmed in the catalogue "
-                                                 f"({CONFIRM_WITH_INSERT}). No vial plan is proposed."))
+        warnings.append(
+            Warning(
+                "no-vial-sizes",
+                f"{product.brand}: vial sizes are not confirmed in the catalogue "
+                f"({CONFIRM_WITH_INSERT}). No vial plan is proposed.",
+            )
+        )
     elif not plan.verified:
-        warnings.append(Warning("vials-unverified", f"{product.brand}: the vial sizes used in the plan are not "
-                                                    f"confirmed for the US ({CONFIRM_WITH_INSERT})."))
+        warnings.append(
+            Warning(
+                "vials-unverified",
+                f"{product.brand}: the vial sizes used in the plan are not "
+                f"confirmed for the US ({CONFIRM_WITH_INSERT}).",
+            )
+        )
     if option is not None:
         dev = (option.dispensed_g - daily) / daily * 100
-        notes.append(f"Rounding option (not applied): {fmt_qty(option.dispensed_g, 'g')} per day in whole vials, "
-                     f"{'+' if dev >= 0 else ''}{fmt_number(dev, 1)} % from the ordered "
-                     f"{fmt_qty(daily, 'g')}. Only the prescriber can change the ordered dose.")
+        notes.append(
+            f"Rounding option (not applied): {fmt_qty(option.dispensed_g, 'g')} per day in whole vials, "
+            f"{'+' if dev >= 0 else ''}{fmt_number(dev, 1)} % from the ordered "
+            f"{fmt_qty(daily, 'g')}. Only the prescriber can change the ordered dose."
+        )
 
     # Rate row and ceiling.
     row, on_label = product.rate_row_for(indication)
     if not on_label:
         what = cat.indications.get(indication, indication) if indication else None
         if what:
-            warnings.append(Warning("off-label-rates",
-                                    f"{product.brand} has no label rates for {what} (off-label use): using its most "
-                                    f"conservative labelled rates ({', '.join(row.indications).upper()} row)."))
+            warnings.append(
+                Warning(
+                    "off-label-rates",
+                    f"{product.brand} has no label rates for {what} (off-label use): using its most "
+                    f"conservative labelled rates ({', '.join(row.indications).upper()} row).",
+                )
+            )
         else:
-            warnings.append(Warning("no-indication",
-                                    f"No indication given: using the lowest labelled maximum rate of {product.brand} "
-                                    f"({', '.join(row.indications).upper()} row)."))
+            warnings.append(
+                Warning(
+                    "no-indication",
+                    f"No indication given: using the lowest labelled maximum rate of {product.brand} "
+                    f"({', '.join(row.indications).upper()} row).",
+                )
+            )
     if not row.verified:
-        warnings.append(Warning("rates-unverified", f"{product.brand} infusion rates are not confirmed against the "
-                                                    f"label ({CONFIRM_WITH_INSERT})."))
+        warnings.append(
+            Warning(
+                "rates-unverified",
+                f"{product.brand} infusion rates are not confirmed against the "
+                f"label ({CONFIRM_WITH_INSERT}).",
+            )
+        )
     ceiling, ceiling_reason = _rate_ceiling(req, product, row, cat, warnings, notes)
-    ceiling, ceiling_reason = _first_infusion(req, product, row, weight.dosing_kg, lim, ceiling, ceiling_reason,
-                                              notes)
+    ceiling, ceiling_reason = _first_infusion(
+        req, product, row, weight.dosing_kg, lim, ceiling, ceiling_reason, notes
+    )
     ceiling, ceiling_reason = _pump_cap(product, row, weight.dosing_kg, lim, ceiling, ceiling_reason, notes)
-    steps = build_schedule(row, ceiling, weight.dosing_kg, product.concentration_mg_per_ml,
-                           lim.titration_method, lim.titration_step_minutes)
+    steps = build_schedule(
+        row,
+        ceiling,
+        weight.dosing_kg,
+        product.concentration_mg_per_ml,
+        lim.titration_method,
+        lim.titration_step_minutes,
+    )
     # A step capped at the pump/record maximum runs at exactly that rate (never 1,000.0000001 or
     # 999.9999999 mL/h by float error).
-    steps = [replace(s, ml_per_h=lim.pump_max_ml_per_h)
-             if math.isclose(s.ml_per_h, lim.pump_max_ml_per_h, rel_tol=1e-9) or s.ml_per_h > lim.pump_max_ml_per_h
-             else s for s in steps]
+    steps = [
+        replace(s, ml_per_h=lim.pump_max_ml_per_h)
+        if math.isclose(s.ml_per_h, lim.pump_max_ml_per_h, rel_tol=1e-9) or s.ml_per_h > lim.pump_max_ml_per_h
+        else s
+        for s in steps
+    ]
     if len(steps) > 1:
         _titration_note(row, lim, notes)
     minutes = infusion_minutes(steps, volume)
@@ -601,7 +805,9 @@ def calculate(req: DoseRequest, catalogue: Catalogue | None = None) -> DoseResul
     if weight.dosing_kg != weight.actual_kg:
         notes.append(f"Rates use the dosing weight ({fmt_qty(weight.dosing_kg, 'kg')}).")
     if regimen is not None and regimen.label_status == "off-label":
-        notes.append(f"IVIG for {cat.indications[regimen.indication]} is off-label for the US products listed.")
+        notes.append(
+            f"IVIG for {cat.indications[regimen.indication]} is off-label for the US products listed."
+        )
 
     formulas = (
         *weight.formulas,
@@ -616,24 +822,45 @@ def calculate(req: DoseRequest, catalogue: Catalogue | None = None) -> DoseResul
         f"Estimated time per day on this ladder: {fmt_minutes(minutes)}",
     )
     return DoseResult(
-        request=req, product=product, regimen=regimen, indication=indication, rate_row=row,
-        rate_row_on_label=on_label, weight=weight, dose_g_per_kg=dose, days=days, total_dose_g=total,
-        daily_dose_g=daily, daily_volume_ml=volume, vial_plan=plan, rounding_option=option,
-        rate_ceiling_mg_kg_min=ceiling, rate_ceiling_reason=ceiling_reason, rate_steps=tuple(steps),
-        infusion_minutes_per_day=minutes, warnings=tuple(_contraindication_warnings(product) + warnings),
-        notes=tuple(notes), formulas=formulas, pump_max_ml_per_h=lim.pump_max_ml_per_h,
+        request=req,
+        product=product,
+        regimen=regimen,
+        indication=indication,
+        rate_row=row,
+        rate_row_on_label=on_label,
+        weight=weight,
+        dose_g_per_kg=dose,
+        days=days,
+        total_dose_g=total,
+        daily_dose_g=daily,
+        daily_volume_ml=volume,
+        vial_plan=plan,
+        rounding_option=option,
+        rate_ceiling_mg_kg_min=ceiling,
+        rate_ceiling_reason=ceiling_reason,
+        rate_steps=tuple(steps),
+        infusion_minutes_per_day=minutes,
+        warnings=tuple(_contraindication_warnings(product) + warnings),
+        notes=tuple(notes),
+        formulas=formulas,
+        pump_max_ml_per_h=lim.pump_max_ml_per_h,
     )
 
 
-def check_course(dose_g_per_kg: float | None, days: int | None, regimen_id: str | None = None,
-                 catalogue: Catalogue | None = None) -> tuple[float, int, list[Warning]]:
+def check_course(
+    dose_g_per_kg: float | None,
+    days: int | None,
+    regimen_id: str | None = None,
+    catalogue: Catalogue | None = None,
+) -> tuple[float, int, list[Warning]]:
     """The course an order resolves to (dose in g/kg, days), checked against the same hard
     limits as :func:`calculate` (raises InputError), without needing a weight: used by the
     store so an order saved through any door (form, CLI, demo data) meets them."""
     cat = catalogue or load_catalogue()
     regimen = cat.regimen(regimen_id) if regimen_id else None
     warnings: list[Warning] = []
-    request = DoseRequest(product_id="", weight_kg=0.0, regimen_id=regimen_id,
-                          dose_g_per_kg=dose_g_per_kg, days=days)
+    request = DoseRequest(
+        product_id="", weight_kg=0.0, regimen_id=regimen_id, dose_g_per_kg=dose_g_per_kg, days=days
+    )
     dose, resolved_days = _resolve_course(request, cat, regimen, warnings, [])
     return dose, resolved_days, warnings

@@ -49,8 +49,16 @@ DEFAULT_DECIMALS = {
 }
 
 # Notations ISMP lists as error-prone, mapped to the safe form.
-UNSAFE_UNITS = {"cc": "mL", "µg": "mcg", "μg": "mcg", "ug": "mcg", "mL/hr": "mL/h", "ml": "mL",
-                "ml/h": "mL/h", "ml/hr": "mL/h"}
+UNSAFE_UNITS = {
+    "cc": "mL",
+    "µg": "mcg",
+    "μg": "mcg",
+    "ug": "mcg",
+    "mL/hr": "mL/h",
+    "ml": "mL",
+    "ml/h": "mL/h",
+    "ml/hr": "mL/h",
+}
 
 
 def fmt_number(value: float | int | Decimal, decimals: int = 2) -> str:
@@ -139,6 +147,7 @@ def fmt_date(value: _dt.date | str | None) -> str:
     misread).  Takes a ``date``/``datetime`` or ISO text (``2025-03-04``, with or without a time);
     empty for None or ""; text that is not a date is returned unchanged."""
     import datetime as _dt
+
     if value is None or value == "":
         return ""
     if isinstance(value, str):

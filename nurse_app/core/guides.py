@@ -70,12 +70,13 @@ _MD = MarkdownIt("commonmark", {"html": False})
 
 # --------------------------------------------------------------------------- model
 
+
 @dataclass(frozen=True)
 class Source:
     key: str
     citation: str
     url: str | None = None
-    source_class: str = "secondary"   # one of resources.SOURCE_CLASSES (required in the file)
+    source_class: str = "secondary"  # one of resources.SOURCE_CLASSES (required in the file)
 
     @property
     def class_name(self) -> str:
@@ -124,9 +125,9 @@ class Block:
 
 @dataclass(frozen=True)
 class HandoutParts:
-    intro: tuple[Block, ...]   # text before the first heading ("For parents and carers")
-    calls: tuple[Block, ...]   # the "call" blocks: "Call 911 if" first, then "Call your nurse..."
-    body: tuple[Block, ...]    # everything else, in the guide's order
+    intro: tuple[Block, ...]  # text before the first heading ("For parents and carers")
+    calls: tuple[Block, ...]  # the "call" blocks: "Call 911 if" first, then "Call your nurse..."
+    body: tuple[Block, ...]  # everything else, in the guide's order
 
 
 @dataclass(frozen=True)
@@ -163,8 +164,13 @@ class Guide:
                 blocks.append(Block("call", html=block.html, urgent=True, emergency=block.emergency))
             elif block.urgent and blocks and blocks[-1].kind == "call":
                 call = blocks[-1]
-                blocks[-1] = Block("call", html=call.html, urgent=True, emergency=call.emergency,
-                                   children=(*call.children, block))
+                blocks[-1] = Block(
+                    "call",
+                    html=call.html,
+                    urgent=True,
+                    emergency=call.emergency,
+                    children=(*call.children, block),
+                )
             else:
                 blocks.append(block)
         return blocks
@@ -179,9 +185,11 @@ class Guide:
         n = 0
         while n < len(blocks) and blocks[n].kind not in ("heading", "call"):
             n += 1
-        return HandoutParts(intro=tuple(blocks[:n]),
-                            calls=tuple(b for b in blocks if b.kind == "call"),
-                            body=tuple(b for b in blocks[n:] if b.kind != "call"))
+        return HandoutParts(
+            intro=tuple(blocks[:n]),
+            calls=tuple(b for b in blocks if b.kind == "call"),
+            body=tuple(b for b in blocks[n:] if b.kind != "call"),
+        )
 
     def handout_sources(self) -> tuple[Source, ...]:
         """Sources a patient handout prints: those cited in the handout (all the guide's sources
@@ -216,6 +224,7 @@ def format_date(day: _dt.date) -> str:
 
 
 # --------------------------------------------------------------------------- Markdown helpers
+
 
 def _inline_text(token: Token) -> str:
     parts = []
@@ -281,14 +290,15 @@ def markdown_blocks(markdown: str) -> list[Block]:
             continue
         if token.type in ("bullet_list_open", "ordered_list_open"):
             end = _closing(tokens, i)
-            items = _list_items(tokens[i:end + 1])
+            items = _list_items(tokens[i : end + 1])
             kind = "bullets" if token.type == "bullet_list_open" else "numbers"
             blocks.append(Block(kind, items=tuple(items), urgent=urgent, emergency=emergency))
             i = end + 1
             continue
         if token.type == "paragraph_open":  # top level or in a block quote (lists are consumed above)
-            blocks.append(Block("paragraph", html=_inline_markup(tokens[i + 1]), urgent=urgent,
-                                emergency=emergency))
+            blocks.append(
+                Block("paragraph", html=_inline_markup(tokens[i + 1]), urgent=urgent, emergency=emergency)
+            )
             i += 3
             continue
         i += 1
@@ -330,11 +340,14 @@ def _is_emergency_heading(text: str) -> bool:
 
 # --------------------------------------------------------------------------- HTML for the viewer
 
+
 def _link_citations(markdown: str) -> str:
     """``[S1, S2]`` -> ``\\[[S1](#source-S1), [S2](#source-S2)\\]`` so citations jump to the source."""
+
     def repl(match: re.Match[str]) -> str:
         keys = CITATION_KEY.findall(match.group(1))
         return "\\[" + ", ".join(f"[{k}](#source-{k})" for k in keys) + "\\]"
+
     return CITATION.sub(repl, markdown)
 
 
@@ -342,8 +355,12 @@ def section_anchor(title: str) -> str:
     return "section-" + re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
 
 
-def guide_html(guide: Guide, *, guide_titles: Mapping[str, str] | None = None,
-               regimen_names: Mapping[str, str] | None = None) -> str:
+def guide_html(
+    guide: Guide,
+    *,
+    guide_titles: Mapping[str, str] | None = None,
+    regimen_names: Mapping[str, str] | None = None,
+) -> str:
     """The whole guide as HTML for a rich-text viewer (Qt's QTextBrowser subset).
 
     Links keep their ``guide:`` and ``regimen:`` targets for the viewer to route;
@@ -360,29 +377,32 @@ def guide_html(guide: Guide, *, guide_titles: Mapping[str, str] | None = None,
     facts.append(f"<b>Last reviewed:</b> {esc(guide.reviewed_text)}")
     parts.append("<p>" + "<br/>".join(facts) + "</p>")
     if guide.regimens:
-        links = ", ".join(f'<a href="regimen:{esc(r)}">{esc(names.get(r, r))}</a>'
-                          for r in guide.regimens)
+        links = ", ".join(f'<a href="regimen:{esc(r)}">{esc(names.get(r, r))}</a>' for r in guide.regimens)
         parts.append(f"<p><b>Dose calculator:</b> {links}</p>")
     if guide.related:
-        links = ", ".join(f'<a href="guide:{esc(g)}">{esc(titles.get(g, g))}</a>'
-                          for g in guide.related)
+        links = ", ".join(f'<a href="guide:{esc(g)}">{esc(titles.get(g, g))}</a>' for g in guide.related)
         parts.append(f"<p><b>See also:</b> {links}</p>")
     for section in guide.sections:
         parts.append(f'<h2><a name="{section_anchor(section.title)}"></a>{esc(section.title)}</h2>')
         parts.append(_MD.render(_link_citations(section.markdown)))
     parts.append('<h2><a name="sources"></a>Sources</h2>')
-    parts.append("<p><i>Each source shows its class. Patient handouts print only label, guideline, "
-                 "peer-reviewed and patient-organisation sources.</i></p>")
+    parts.append(
+        "<p><i>Each source shows its class. Patient handouts print only label, guideline, "
+        "peer-reviewed and patient-organisation sources.</i></p>"
+    )
     for source in guide.sources:
-        url = (f' <a href="{esc(source.url)}">{esc(source.url)}</a>' if source.url else "")
+        url = f' <a href="{esc(source.url)}">{esc(source.url)}</a>' if source.url else ""
         colour = "#555555" if source.fit_for_patients else "#a4262c"
-        parts.append(f'<p><a name="source-{esc(source.key)}"></a><b>[{esc(source.key)}]</b> '
-                     f'<span style="color:{colour}">[{esc(source.nurse_wording)}]</span> '
-                     f"{esc(source.citation)}{url}</p>")
+        parts.append(
+            f'<p><a name="source-{esc(source.key)}"></a><b>[{esc(source.key)}]</b> '
+            f'<span style="color:{colour}">[{esc(source.nurse_wording)}]</span> '
+            f"{esc(source.citation)}{url}</p>"
+        )
     return "\n".join(parts)
 
 
 # --------------------------------------------------------------------------- loading
+
 
 def _split_front_matter(text: str, name: str) -> tuple[str, str, int]:
     """(front matter TOML, body, line number where the body starts)."""
@@ -391,27 +411,30 @@ def _split_front_matter(text: str, name: str) -> tuple[str, str, int]:
         raise ResourceError(f"{name}: must start with a '+++' line opening the TOML front matter.")
     for i in range(1, len(lines)):
         if lines[i].strip() == "+++":
-            return "\n".join(lines[1:i]), "\n".join(lines[i + 1:]), i + 2
+            return "\n".join(lines[1:i]), "\n".join(lines[i + 1 :]), i + 2
     raise ResourceError(f"{name}: the front matter opened with '+++' is never closed.")
 
 
 def _split_sections(body: str, first_line: int, name: str) -> list[Section]:
     tokens = _MD.parse(body)
     lines = body.split("\n")
-    heads = [(t.map[0], t.map[1], t.tag, _inline_text(tokens[k + 1]).strip())
-             for k, t in enumerate(tokens)
-             if t.map is not None and t.type == "heading_open" and t.tag in ("h1", "h2") and t.level == 0]
+    heads = [
+        (t.map[0], t.map[1], t.tag, _inline_text(tokens[k + 1]).strip())
+        for k, t in enumerate(tokens)
+        if t.map is not None and t.type == "heading_open" and t.tag in ("h1", "h2") and t.level == 0
+    ]
     for start, _, tag, title in heads:
         if tag == "h1":
-            raise ResourceError(f"{name}: line {first_line + start}: level-1 heading '# {title}' "
-                                "is not allowed (the title comes from the front matter).")
-    if "\n".join(lines[:heads[0][0]] if heads else lines).strip():
+            raise ResourceError(
+                f"{name}: line {first_line + start}: level-1 heading '# {title}' "
+                "is not allowed (the title comes from the front matter)."
+            )
+    if "\n".join(lines[: heads[0][0]] if heads else lines).strip():
         raise ResourceError(f"{name}: text before the first '## What it is' heading.")
     sections = []
     for n, (start, body_start, _, title) in enumerate(heads):
         end = heads[n + 1][0] if n + 1 < len(heads) else len(lines)
-        sections.append(Section(title, "\n".join(lines[body_start:end]).strip("\n"),
-                                first_line + start))
+        sections.append(Section(title, "\n".join(lines[body_start:end]).strip("\n"), first_line + start))
     return sections
 
 
@@ -419,8 +442,9 @@ def _check_sections(sections: list[Section], name: str) -> None:
     titles = [s.title for s in sections]
     for title in titles:
         if title not in REQUIRED_SECTIONS:
-            raise ResourceError(f"{name}: unexpected section '## {title}' (allowed: "
-                                f"{', '.join(REQUIRED_SECTIONS)}).")
+            raise ResourceError(
+                f"{name}: unexpected section '## {title}' (allowed: {', '.join(REQUIRED_SECTIONS)})."
+            )
     for title in REQUIRED_SECTIONS:
         if title not in titles:
             raise ResourceError(f"{name}: required section '## {title}' is missing.")
@@ -428,8 +452,7 @@ def _check_sections(sections: list[Section], name: str) -> None:
         dup = next(t for t in titles if titles.count(t) > 1)
         raise ResourceError(f"{name}: section '## {dup}' appears more than once.")
     if tuple(titles) != REQUIRED_SECTIONS:
-        raise ResourceError(f"{name}: sections are out of order; expected "
-                            f"{' / '.join(REQUIRED_SECTIONS)}.")
+        raise ResourceError(f"{name}: sections are out of order; expected {' / '.join(REQUIRED_SECTIONS)}.")
     for section in sections:
         if not section.text.strip():
             raise ResourceError(f"{name}: line {section.line}: section '## {section.title}' is empty.")
@@ -447,16 +470,21 @@ def _check_call_list(handout: Section, name: str) -> None:
             continue
         following = tokens[k + 3] if k + 3 < len(tokens) else None
         if following is None or following.type != "bullet_list_open":
-            raise ResourceError(f"{name}: '### {words}' must be followed directly by a "
-                                "bullet list of urgent signs.")
+            raise ResourceError(
+                f"{name}: '### {words}' must be followed directly by a bullet list of urgent signs."
+            )
         found.setdefault(words, k)
     for heading in (CALL_HEADING, EMERGENCY_HEADING):
         if heading not in found:
-            raise ResourceError(f"{name}: the '## {HANDOUT_SECTION}' section has no "
-                                f"'### {heading}' heading with a bullet list.")
+            raise ResourceError(
+                f"{name}: the '## {HANDOUT_SECTION}' section has no "
+                f"'### {heading}' heading with a bullet list."
+            )
     if found[EMERGENCY_HEADING] > found[CALL_HEADING]:
-        raise ResourceError(f"{name}: '### {EMERGENCY_HEADING}' must come before "
-                            f"'### {CALL_HEADING}' (the most urgent list first).")
+        raise ResourceError(
+            f"{name}: '### {EMERGENCY_HEADING}' must come before "
+            f"'### {CALL_HEADING}' (the most urgent list first)."
+        )
     for block in markdown_blocks(handout.markdown):
         if block.urgent and not block.emergency and block.kind != "heading":
             for text in block.items or (block.html,):
@@ -465,7 +493,8 @@ def _check_call_list(handout: Section, name: str) -> None:
                     raise ResourceError(
                         f"{name}: '### {CALL_HEADING}' lists {html.unescape(text)!r}: "
                         f"'{match.group(0)}' belongs under '### {EMERGENCY_HEADING}' (trouble "
-                        "breathing and throat, lip or tongue swelling need 911, not a call to the nurse).")
+                        "breathing and throat, lip or tongue swelling need 911, not a call to the nurse)."
+                    )
 
 
 def _links(markdown: str) -> Iterator[str]:
@@ -478,12 +507,16 @@ def _links(markdown: str) -> Iterator[str]:
 def _front_matter(data: dict[str, Any], name: str) -> dict[str, Any]:
     validate("guide", data, name)
     sources = tuple(Source(f["key"], f["citation"], f.get("url"), f["class"]) for f in data["sources"])
-    return dict(id=data["id"], title=data["title"],
-                aliases=tuple(data.get("aliases", ())),
-                icd10=tuple(data["icd10"]), last_reviewed=data["last_reviewed"],
-                regimens=tuple(data.get("regimens", ())),
-                related=tuple(data.get("related", ())),
-                sources=sources)
+    return dict(
+        id=data["id"],
+        title=data["title"],
+        aliases=tuple(data.get("aliases", ())),
+        icd10=tuple(data["icd10"]),
+        last_reviewed=data["last_reviewed"],
+        regimens=tuple(data.get("regimens", ())),
+        related=tuple(data.get("related", ())),
+        sources=sources,
+    )
 
 
 def parse_guide(text: str, name: str, file_id: str, regimen_ids: Iterable[str]) -> Guide:
@@ -507,8 +540,10 @@ def parse_guide(text: str, name: str, file_id: str, regimen_ids: Iterable[str]) 
     for section in sections:
         for key in sorted(cited_keys(section.markdown)):
             if key not in keys:
-                raise ResourceError(f"{name}: section '## {section.title}' cites [{key}], "
-                                    f"which is not in the sources (have {', '.join(sorted(keys))}).")
+                raise ResourceError(
+                    f"{name}: section '## {section.title}' cites [{key}], "
+                    f"which is not in the sources (have {', '.join(sorted(keys))})."
+                )
             cited.add(key)
     if not cited:
         raise ResourceError(f"{name}: the text cites none of its sources (add [S1]-style citations).")
@@ -517,34 +552,45 @@ def parse_guide(text: str, name: str, file_id: str, regimen_ids: Iterable[str]) 
 
     for regimen in fields["regimens"]:
         if regimen not in regimen_ids:
-            raise ResourceError(f"{name}: regimens: unknown regimen id {regimen!r} "
-                                f"(known: {', '.join(sorted(regimen_ids))}).")
+            raise ResourceError(
+                f"{name}: regimens: unknown regimen id {regimen!r} (known: {', '.join(sorted(regimen_ids))})."
+            )
     for section in sections:
         for href in _links(section.markdown):
             if href.startswith("regimen:"):
-                if href[len("regimen:"):] not in regimen_ids:
-                    raise ResourceError(f"{name}: section '## {section.title}' links to unknown "
-                                        f"regimen {href!r} (known: {', '.join(sorted(regimen_ids))}).")
+                if href[len("regimen:") :] not in regimen_ids:
+                    raise ResourceError(
+                        f"{name}: section '## {section.title}' links to unknown "
+                        f"regimen {href!r} (known: {', '.join(sorted(regimen_ids))})."
+                    )
             elif not href.startswith("guide:") and not href.startswith(WEB_SCHEMES):
-                raise ResourceError(f"{name}: section '## {section.title}' has link {href!r}; use "
-                                    "guide:<id>, regimen:<id> or a web address.")
+                raise ResourceError(
+                    f"{name}: section '## {section.title}' has link {href!r}; use "
+                    "guide:<id>, regimen:<id> or a web address."
+                )
     return Guide(sections=tuple(sections), file=name, **fields)
 
 
 def guide_links(guide: Guide) -> set[str]:
     """Ids of guides this guide links to (``guide:`` links in the body)."""
-    return {href[len("guide:"):] for s in guide.sections for href in _links(s.markdown)
-            if href.startswith("guide:")}
+    return {
+        href[len("guide:") :]
+        for s in guide.sections
+        for href in _links(s.markdown)
+        if href.startswith("guide:")
+    }
 
 
 def known_regimen_ids() -> frozenset[str]:
     """Regimen ids of the dose catalogue (the targets of ``regimen:`` links)."""
     from nurse_app.core.catalogue import load_catalogue
+
     return frozenset(load_catalogue().regimens)
 
 
-def load_guides(folder: Path | Traversable | None = None, *,
-                regimen_ids: Iterable[str] | None = None) -> dict[str, Guide]:
+def load_guides(
+    folder: Path | Traversable | None = None, *, regimen_ids: Iterable[str] | None = None
+) -> dict[str, Guide]:
     """Every ``*.md`` guide in ``folder`` (default: the packaged ``resources/guides``), by id.
 
     Raises :class:`ResourceError` for the first broken guide, naming its file.
@@ -583,6 +629,8 @@ def _load(folder: Path | Traversable | None, regimen_ids: Iterable[str] | None) 
     for guide in guides.values():
         for other in sorted(set(guide.related) | guide_links(guide)):
             if other not in guides:
-                raise ResourceError(f"{guide.file}: refers to guide {other!r}, which does not exist "
-                                    f"(have {', '.join(sorted(guides))}).")
+                raise ResourceError(
+                    f"{guide.file}: refers to guide {other!r}, which does not exist "
+                    f"(have {', '.join(sorted(guides))})."
+                )
     return guides

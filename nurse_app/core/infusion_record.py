@@ -45,8 +45,12 @@ from nurse_app.core.visit_logic import (
 
 NOT_STARTED, RUNNING, COMPLETED, STOPPED = "not-started", "running", "completed", "stopped"
 OUTCOMES = (NOT_STARTED, RUNNING, COMPLETED, STOPPED)
-OUTCOME_LABELS = {NOT_STARTED: "not started", RUNNING: "running", COMPLETED: "completed",
-                  STOPPED: "stopped before finishing"}
+OUTCOME_LABELS = {
+    NOT_STARTED: "not started",
+    RUNNING: "running",
+    COMPLETED: "completed",
+    STOPPED: "stopped before finishing",
+}
 # Event kinds that change the outcome (rate changes and pauses do not).
 DECISIVE_KINDS = (START, RESUME, STOP, END)
 # Events that close the infusion and carry the volume given.
@@ -70,15 +74,18 @@ def _moment(event: Mapping[str, Any]) -> Any:
 @dataclass(frozen=True)
 class InfusionOutcome:
     status: str
-    volume_ml: float | None = None        # given (pump reading at stop/finish), when recorded
+    volume_ml: float | None = None  # given (pump reading at stop/finish), when recorded
     planned_ml: float | None = None
-    reason: str = ""                      # why less than planned was given
+    reason: str = ""  # why less than planned was given
 
     @property
     def short(self) -> bool:
         """Finished with less than the planned volume."""
-        return (self.volume_ml is not None and self.planned_ml is not None
-                and self.volume_ml < self.planned_ml - VOLUME_TOLERANCE_ML)
+        return (
+            self.volume_ml is not None
+            and self.planned_ml is not None
+            and self.volume_ml < self.planned_ml - VOLUME_TOLERANCE_ML
+        )
 
     @property
     def partial(self) -> bool:
@@ -96,14 +103,14 @@ class InfusionOutcome:
         return OUTCOME_LABELS[self.status]
 
 
-def infusion_outcome(events: Sequence[Mapping[str, Any]],
-                     planned_ml: float | None = None) -> InfusionOutcome:
+def infusion_outcome(events: Sequence[Mapping[str, Any]], planned_ml: float | None = None) -> InfusionOutcome:
     """The outcome of a visit's infusion from its events (``kind`` and ``occurred_at`` or
     ``at``; any order: sorted by time here, ties in the given order).  Events struck through
     by a correction are left out; the closing event's ``volume_ml``/``reason`` are the
     volume given and why it was less than ``planned_ml``."""
-    ordered = sorted(((i, e) for i, e in enumerate(events) if counts(e)),
-                     key=lambda pair: (str(_moment(pair[1])), pair[0]))
+    ordered = sorted(
+        ((i, e) for i, e in enumerate(events) if counts(e)), key=lambda pair: (str(_moment(pair[1])), pair[0])
+    )
     status, volume, reason = NOT_STARTED, None, ""
     for _, event in ordered:
         kind = event.get("kind")
@@ -148,8 +155,10 @@ def mg_per_kg_min(rate_ml_h: float | None, calc: Mapping[str, Any] | None) -> fl
 def ml_per_h(mg_kg_min: float, calc: Mapping[str, Any]) -> float:
     weight, conc = _weight(calc), _conc_mg_per_ml(calc)
     if not weight or not conc:
-        raise InputError("The saved calculation has no dosing weight or concentration: "
-                         "recalculate the dose.", field="calculation")
+        raise InputError(
+            "The saved calculation has no dosing weight or concentration: recalculate the dose.",
+            field="calculation",
+        )
     return mg_kg_min * weight * 60 / conc
 
 
@@ -174,6 +183,7 @@ def _label_max(calc: Mapping[str, Any]) -> float | None:
         return float(calc["label_max_mg_per_kg_min"])
     try:
         from nurse_app.core.catalogue import load_catalogue
+
         product = load_catalogue().products[calc["product"]]
     except Exception:  # noqa: BLE001 - an unknown product: no label limit to apply
         return None
@@ -206,10 +216,16 @@ def hard_limit(calc: Mapping[str, Any] | None) -> HardLimit | None:
     if cap is None and calc.get("rate_ceiling_reason") == "maximum rate entered (order)":
         cap = calc.get("rate_ceiling_mg_per_kg_min")
     if cap is not None:
-        limits.append((ml_per_h(float(cap), calc), f"the order's maximum of {fmt_qty(float(cap), 'mg/kg/min')}"))
+        limits.append(
+            (ml_per_h(float(cap), calc), f"the order's maximum of {fmt_qty(float(cap), 'mg/kg/min')}")
+        )
     if calc.get("pump_max_ml_per_h"):
-        limits.append((float(calc["pump_max_ml_per_h"]),
-                       f"the pump and record maximum of {fmt_qty(calc['pump_max_ml_per_h'], 'mL/h')}"))
+        limits.append(
+            (
+                float(calc["pump_max_ml_per_h"]),
+                f"the pump and record maximum of {fmt_qty(calc['pump_max_ml_per_h'], 'mL/h')}",
+            )
+        )
     if not limits:
         return None
     top, reason = min(limits, key=lambda pair: pair[0])
@@ -223,14 +239,16 @@ def hard_limit_message(rate_ml_h: float | None, calc: Mapping[str, Any] | None) 
         return None
     if rate_ml_h <= round(limit.ml_per_h, 1) + RATE_TOLERANCE_ML_H:
         return None
-    return (f"{rate_text(rate_ml_h, calc)} is above {limit.reason} "
-            f"({rate_text(limit.ml_per_h, calc)}{_for_weight(calc)}): refused. "
-            f"Set the pump at or below {fmt_qty(limit.ml_per_h, 'mL/h', 1)}.")
+    return (
+        f"{rate_text(rate_ml_h, calc)} is above {limit.reason} "
+        f"({rate_text(limit.ml_per_h, calc)}{_for_weight(calc)}): refused. "
+        f"Set the pump at or below {fmt_qty(limit.ml_per_h, 'mL/h', 1)}."
+    )
 
 
 @dataclass(frozen=True)
 class RateCheck:
-    refused: str | None = None                    # hard limit: the event is not recorded
+    refused: str | None = None  # hard limit: the event is not recorded
     warnings: tuple[str, ...] = field(default=())  # soft: recorded only once acknowledged
 
     @property
@@ -243,8 +261,13 @@ def flagged_text(flags: Sequence[Any], at: str = "") -> str:
     return "; ".join(f.message.rstrip(".") for f in flags)
 
 
-def check_rate(kind: str, rate_ml_h: float, calc: Mapping[str, Any] | None,
-               progress: InfusionProgress, flags: Sequence[Any] = ()) -> RateCheck:
+def check_rate(
+    kind: str,
+    rate_ml_h: float,
+    calc: Mapping[str, Any] | None,
+    progress: InfusionProgress,
+    flags: Sequence[Any] = (),
+) -> RateCheck:
     """May ``rate_ml_h`` be set now (``kind``: start, rate_change or resume)?
 
     Refused above the hard limit (:func:`hard_limit`).  Warnings that need an
@@ -274,17 +297,23 @@ def check_rate(kind: str, rate_ml_h: float, calc: Mapping[str, Any] | None,
                 if above(nxt):
                     warnings.append(f"{shown} is above the plan's next step of {rate_text(nxt, calc)}.")
                 if progress.next_increase_in_min is not None and progress.next_increase_in_min > 0.5:
-                    warnings.append(f"{shown} is earlier than the plan: its next step is due in "
-                                    f"{fmt_minutes(progress.next_increase_in_min)}.")
+                    warnings.append(
+                        f"{shown} is earlier than the plan: its next step is due in "
+                        f"{fmt_minutes(progress.next_increase_in_min)}."
+                    )
             if above(top):
                 warnings.append(f"{shown} is above the plan's top rate of {rate_text(top, calc)}.")
         elif kind == RESUME and current is not None and above(current):
-            warnings.append(f"{shown} is above the rate before the {'stop' if progress.halted_by == STOP else 'pause'} "
-                            f"({rate_text(current, calc)}).")
+            warnings.append(
+                f"{shown} is above the rate before the {'stop' if progress.halted_by == STOP else 'pause'} "
+                f"({rate_text(current, calc)})."
+            )
     increase = current is not None and rate_ml_h > current + RATE_TOLERANCE_ML_H
     if flags and (increase or (kind == RESUME and progress.halted_by == STOP)):
-        warnings.append(f"The last vital signs are flagged ({flagged_text(flags)}): the titration is held. "
-                        f"Step up only on purpose.")
+        warnings.append(
+            f"The last vital signs are flagged ({flagged_text(flags)}): the titration is held. "
+            f"Step up only on purpose."
+        )
     return RateCheck(warnings=tuple(warnings))
 
 
@@ -344,14 +373,17 @@ def needs_reason(volume_ml: float, calc: Mapping[str, Any] | None) -> bool:
 @dataclass(frozen=True)
 class TimelineRow:
     at: datetime
-    minute: float | None          # from the start
-    label: str                    # "Rate changed to 84 mL/h (2 mg/kg/min)"
-    detail: str                   # acknowledgements, volume, reason, note
-    corrected: str = ""           # "Struck through by Maria, RN at 10:42: wrong button"
+    minute: float | None  # from the start
+    label: str  # "Rate changed to 84 mL/h (2 mg/kg/min)"
+    detail: str  # acknowledgements, volume, reason, note
+    corrected: str = ""  # "Struck through by Maria, RN at 10:42: wrong button"
 
 
-def timeline(events: Sequence[Mapping[str, Any]], calc: Mapping[str, Any] | None,
-             time_text: Callable[[datetime], str] = lambda at: at.strftime("%H:%M")) -> list[TimelineRow]:
+def timeline(
+    events: Sequence[Mapping[str, Any]],
+    calc: Mapping[str, Any] | None,
+    time_text: Callable[[datetime], str] = lambda at: at.strftime("%H:%M"),
+) -> list[TimelineRow]:
     """The infusion timeline as people read it: every event with its rate in mL/h and
     mg/kg/min, the acknowledged warnings, the volume given, and corrections."""
     ordered = sorted(events, key=lambda e: str(_moment(e)))
@@ -366,8 +398,10 @@ def timeline(events: Sequence[Mapping[str, Any]], calc: Mapping[str, Any] | None
         parts = []
         if e.get("volume_ml") is not None:
             grams = grams_given(e["volume_ml"], calc)
-            parts.append(f"volume given {fmt_qty(e['volume_ml'], 'mL', 0)}"
-                         + (f" ({fmt_qty(grams, 'g', 2)})" if grams is not None else ""))
+            parts.append(
+                f"volume given {fmt_qty(e['volume_ml'], 'mL', 0)}"
+                + (f" ({fmt_qty(grams, 'g', 2)})" if grams is not None else "")
+            )
         if e.get("reason"):
             parts.append(f"reason: {e['reason'].rstrip('.')}")
         if e.get("note"):
@@ -376,8 +410,10 @@ def timeline(events: Sequence[Mapping[str, Any]], calc: Mapping[str, Any] | None
             parts.append(f"acknowledged: {ack}")
         corrected = ""
         if e.get("corrected_at"):
-            corrected = (f"Struck through by {e.get('corrected_by') or 'unknown'} at "
-                         f"{time_text(_parse(e['corrected_at']))}: {e.get('correction_reason') or ''}")
+            corrected = (
+                f"Struck through by {e.get('corrected_by') or 'unknown'} at "
+                f"{time_text(_parse(e['corrected_at']))}: {e.get('correction_reason') or ''}"
+            )
         minute = (at - start).total_seconds() / 60 if start else None
         detail = "; ".join(parts)
         rows.append(TimelineRow(at, minute, label, detail[:1].upper() + detail[1:], corrected))

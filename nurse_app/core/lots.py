@@ -25,7 +25,13 @@ from typing import Any
 from nurse_app.core.formatting import fmt_qty
 
 EXPIRED, OTHER_PRODUCT, SHORT, OFF_PLAN, NO_PLAN, NO_LOTS = (
-    "expired", "other-product", "short-of-dose", "off-plan", "no-plan", "no-lots")
+    "expired",
+    "other-product",
+    "short-of-dose",
+    "off-plan",
+    "no-plan",
+    "no-lots",
+)
 # Problems that need the nurse to look again (NO_PLAN and NO_LOTS are information).
 ALERTS = (EXPIRED, OTHER_PRODUCT, SHORT, OFF_PLAN)
 
@@ -42,7 +48,7 @@ class LotCheck:
     planned_g: float | None
     ordered_g: float | None
     problems: tuple[LotProblem, ...]
-    message: str                      # every finding, one sentence each
+    message: str  # every finding, one sentence each
 
     @property
     def alert(self) -> bool:
@@ -77,9 +83,14 @@ def planned_grams(calculation: Mapping[str, Any] | None) -> float | None:
     return planned
 
 
-def check_lots(lots: Sequence[Mapping[str, Any]], calculation: Mapping[str, Any] | None, *, product_id: str | None = None,
-               visit_day: _dt.date | None = None,
-               product_name: Callable[[str], str] = str) -> LotCheck:
+def check_lots(
+    lots: Sequence[Mapping[str, Any]],
+    calculation: Mapping[str, Any] | None,
+    *,
+    product_id: str | None = None,
+    visit_day: _dt.date | None = None,
+    product_name: Callable[[str], str] = str,
+) -> LotCheck:
     """Every check of the visit's lots.
 
     ``product_id`` is the visit's product (the order's); without it the calculation's
@@ -100,33 +111,54 @@ def check_lots(lots: Sequence[Mapping[str, Any]], calculation: Mapping[str, Any]
         pass
     else:
         diff = dispensed - planned
-        problems.append(LotProblem(OFF_PLAN, f"Lots dispensed total {fmt_qty(dispensed, 'g')}: "
-                                             f"{fmt_qty(abs(diff), 'g')} {'more' if diff > 0 else 'less'} "
-                                             f"than the vial plan ({fmt_qty(planned, 'g')})."))
+        problems.append(
+            LotProblem(
+                OFF_PLAN,
+                f"Lots dispensed total {fmt_qty(dispensed, 'g')}: "
+                f"{fmt_qty(abs(diff), 'g')} {'more' if diff > 0 else 'less'} "
+                f"than the vial plan ({fmt_qty(planned, 'g')}).",
+            )
+        )
     if ordered is not None and dispensed + 1e-6 < ordered:
-        problems.append(LotProblem(SHORT, f"Less than the daily dose of {fmt_qty(ordered, 'g')}: "
-                                          f"{fmt_qty(ordered - dispensed, 'g')} short. Check the lots."))
+        problems.append(
+            LotProblem(
+                SHORT,
+                f"Less than the daily dose of {fmt_qty(ordered, 'g')}: "
+                f"{fmt_qty(ordered - dispensed, 'g')} short. Check the lots.",
+            )
+        )
     expected = product_id or calc.get("product")
     other = [lot for lot in lots if expected and lot["product_id"] != expected]
     if expected and other:
         names = ", ".join(f"{lot['lot_number']} ({product_name(lot['product_id'])})" for lot in other)
-        problems.append(LotProblem(OTHER_PRODUCT, f"Not the product of this visit ({product_name(expected)}): "
-                                                  f"lot {names}. One brand only in an infusion: check the lots."))
+        problems.append(
+            LotProblem(
+                OTHER_PRODUCT,
+                f"Not the product of this visit ({product_name(expected)}): "
+                f"lot {names}. One brand only in an infusion: check the lots.",
+            )
+        )
     if visit_day is not None:
         expired = [lot for lot in lots if (_as_date(lot["expiry_date"]) or visit_day) < visit_day]
         if expired:
             names = ", ".join(f"{lot['lot_number']} (expired {lot['expiry_date']})" for lot in expired)
-            problems.append(LotProblem(EXPIRED, f"Expired before this visit: lot {names}. "
-                                                f"Expired product must not be given."))
+            problems.append(
+                LotProblem(
+                    EXPIRED, f"Expired before this visit: lot {names}. Expired product must not be given."
+                )
+            )
     if not problems:
-        message = (f"Lots dispensed match the vial plan ({fmt_qty(dispensed, 'g')})"
-                   + (f" for today's dose of {fmt_qty(ordered, 'g')}." if ordered is not None else "."))
+        message = f"Lots dispensed match the vial plan ({fmt_qty(dispensed, 'g')})" + (
+            f" for today's dose of {fmt_qty(ordered, 'g')}." if ordered is not None else "."
+        )
     else:
         message = " ".join(p.message for p in problems)
     return LotCheck(dispensed, planned, ordered, tuple(problems), message)
 
 
-def next_vials_from_plan(calculation: Mapping[str, Any] | None, lots: Sequence[Mapping[str, Any]]) -> tuple[float, int] | None:
+def next_vials_from_plan(
+    calculation: Mapping[str, Any] | None, lots: Sequence[Mapping[str, Any]]
+) -> tuple[float, int] | None:
     """The vial size (g) and count the next lot most likely is: the first size of the day's
     vial plan not yet covered by the recorded lots, with the vials still missing.  None
     without a plan or when every size of the plan is recorded."""

@@ -54,11 +54,11 @@ class InfusionState:
     """What has happened so far, in minutes from the infusion start (None: not started)."""
 
     now_min: float | None
-    vitals_at_min: tuple[float, ...]            # readings taken (negative: before the start)
-    rate_changes_at_min: tuple[float, ...]      # rate increases made
+    vitals_at_min: tuple[float, ...]  # readings taken (negative: before the start)
+    rate_changes_at_min: tuple[float, ...]  # rate increases made
     at_max_since_min: float | None = None
     ended_at_min: float | None = None
-    next_increase_at_min: float | None = None   # planned next step from the schedule
+    next_increase_at_min: float | None = None  # planned next step from the schedule
 
 
 def vitals_due(state: InfusionState, rules: MonitoringRules) -> str | None:
@@ -89,7 +89,8 @@ def vitals_due(state: InfusionState, rules: MonitoringRules) -> str | None:
     if rules.before_each_rate_increase and state.next_increase_at_min is not None:
         last_change = max(state.rate_changes_at_min, default=0.0)
         if now >= state.next_increase_at_min - lead_minutes and not has_reading(
-                max(last_change, state.next_increase_at_min - 2 * lead_minutes)):
+            max(last_change, state.next_increase_at_min - 2 * lead_minutes)
+        ):
             return "Take vital signs before the next rate increase."
     if state.at_max_since_min is not None:
         last = max(readings, default=state.at_max_since_min)

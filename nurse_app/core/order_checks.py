@@ -36,11 +36,12 @@ class DoseFloor:
 @lru_cache(maxsize=1)
 def dose_floor() -> DoseFloor:
     """``[order_dose_floor]`` of ``resources/limits.toml`` (validated with the catalogue)."""
-    load_catalogue()                      # validates limits.toml, this table included
+    load_catalogue()  # validates limits.toml, this table included
     data, _file = load_toml("limits.toml")
     table = data["order_dose_floor"]
-    return DoseFloor(min_g_per_kg=table["min_g_per_kg"], basis=table.get("basis", "sourced"),
-                     note=table.get("note", ""))
+    return DoseFloor(
+        min_g_per_kg=table["min_g_per_kg"], basis=table.get("basis", "sourced"), note=table.get("note", "")
+    )
 
 
 def check_product(product_id: str, catalogue: Catalogue | None = None, field: str = "product_id") -> Product:
@@ -59,8 +60,7 @@ def check_regimen(regimen_id: str, catalogue: Catalogue | None = None, field: st
         raise InputError(str(exc), field=field) from None
 
 
-def check_indication(indication: str, catalogue: Catalogue | None = None,
-                     field: str = "indication") -> None:
+def check_indication(indication: str, catalogue: Catalogue | None = None, field: str = "indication") -> None:
     """A patient's indication: a regimen id, or an indication id of regimens.toml."""
     cat = catalogue or load_catalogue()
     if indication not in cat.regimens and indication not in cat.indications:
@@ -68,8 +68,13 @@ def check_indication(indication: str, catalogue: Catalogue | None = None,
         raise InputError(f"Unknown indication {indication!r}. Known: {known}.", field=field)
 
 
-def check_order(product_id: str, regimen_id: str | None, dose_g_per_kg: float | None,
-                course_days: int | None, catalogue: Catalogue | None = None) -> None:
+def check_order(
+    product_id: str,
+    regimen_id: str | None,
+    dose_g_per_kg: float | None,
+    course_days: int | None,
+    catalogue: Catalogue | None = None,
+) -> None:
     """Refuse (InputError naming the field) an order the dose engine would refuse."""
     cat = catalogue or load_catalogue()
     check_product(product_id, cat)
@@ -77,9 +82,12 @@ def check_order(product_id: str, regimen_id: str | None, dose_g_per_kg: float | 
         check_regimen(regimen_id, cat)
     floor = dose_floor()
     if dose_g_per_kg is not None and dose_g_per_kg < floor.min_g_per_kg:
-        raise InputError(f"A course dose of {fmt_number(dose_g_per_kg, 6)} g/kg is below "
-                         f"{fmt_qty(floor.min_g_per_kg, 'g/kg')}, the smallest order accepted "
-                         f"({floor.basis}): check for a typing mistake.", field="dose_g_per_kg")
+        raise InputError(
+            f"A course dose of {fmt_number(dose_g_per_kg, 6)} g/kg is below "
+            f"{fmt_qty(floor.min_g_per_kg, 'g/kg')}, the smallest order accepted "
+            f"({floor.basis}): check for a typing mistake.",
+            field="dose_g_per_kg",
+        )
     try:
         dosing.check_course(dose_g_per_kg, course_days, regimen_id, cat)
     except InputError as exc:
@@ -93,5 +101,8 @@ def check_lot(product_id: str, vial_size_g: float, catalogue: Catalogue | None =
     sizes = sorted({v.grams for v in product.vials})
     if sizes and not any(abs(vial_size_g - s) < 1e-9 for s in sizes):
         listed = ", ".join(fmt_qty(s, "g") for s in sizes)
-        raise InputError(f"{product.brand} does not come in {fmt_qty(vial_size_g, 'g')} vials "
-                         f"(catalogue sizes: {listed}).", field="vial_size_g")
+        raise InputError(
+            f"{product.brand} does not come in {fmt_qty(vial_size_g, 'g')} vials "
+            f"(catalogue sizes: {listed}).",
+            field="vial_size_g",
+        )

@@ -98,6 +98,7 @@ def explicit_policy_path() -> Path | None:
 
 def default_policy_path() -> Path:
     from platformdirs import user_data_dir
+
     return Path(user_data_dir("nurse-app", appauthor=False)) / FILENAME
 
 
@@ -117,8 +118,9 @@ def reload() -> None:
     import importlib
 
     from nurse_app.core.resources import trust_validated_content
+
     load_policy.cache_clear()
-    trust_validated_content(None)        # content validated under another policy is not trusted
+    trust_validated_content(None)  # content validated under another policy is not trusted
     for target in _LOADER_CACHES:
         module, name = target.split(":")
         try:
@@ -131,16 +133,17 @@ def reload() -> None:
 
 # ----------------------------------------------------------------------------- the file
 
+
 @dataclass(frozen=True)
 class Policy:
     path: Path | None
-    values: dict[str, Any]           # flattened "section.key" -> value (settings only)
+    values: dict[str, Any]  # flattened "section.key" -> value (settings only)
     checklist_required: tuple[str, ...]
     checklist_added: tuple[dict[str, Any], ...]
     contacts: dict[str, str]
     followups: dict[str, Any]
     agency_name: str
-    digest: str                      # SHA-256 of the file's bytes ("" without a file)
+    digest: str  # SHA-256 of the file's bytes ("" without a file)
 
     @property
     def active(self) -> bool:
@@ -163,7 +166,9 @@ def load_policy() -> Policy:
     if path is None:
         return NO_POLICY
     if not path.is_file():
-        raise _fail(path, "", "file not found" + (" (named by --policy or NURSE_APP_POLICY)" if explicit else ""))
+        raise _fail(
+            path, "", "file not found" + (" (named by --policy or NURSE_APP_POLICY)" if explicit else "")
+        )
     raw = path.read_bytes()
     try:
         data = tomllib.loads(raw.decode("utf-8"))
@@ -203,7 +208,9 @@ def parse_policy(data: dict[str, Any], path: Path | str, digest: str = "") -> Po
             raise _fail(path, f"contacts.{key}", "expected text")
     followups = data.pop("followups", {})
     if not isinstance(followups, dict) or not all(isinstance(v, dict) for v in followups.values()):
-        raise _fail(path, "followups", "expected [followups.<rule id>] tables (enabled, start_days, end_days)")
+        raise _fail(
+            path, "followups", "expected [followups.<rule id>] tables (enabled, start_days, end_days)"
+        )
     values: dict[str, Any] = {}
 
     def flatten(prefix: str, table: dict[str, Any]) -> None:
@@ -213,31 +220,46 @@ def parse_policy(data: dict[str, Any], path: Path | str, digest: str = "") -> Po
                 flatten(full, value)
             else:
                 values[full] = value
+
     flatten("", data)
     known = {s.key: s for s in _settings()}
     for key, value in values.items():
         if key not in known:
-            raise _fail(path, key, "unknown setting (typo?); see the content report for the settings an agency can set")
+            raise _fail(
+                path,
+                key,
+                "unknown setting (typo?); see the content report for the settings an agency can set",
+            )
         known[key].check_type(path, value)
-    return Policy(Path(path) if path else None, values, tuple(required), tuple(added),
-                  {k: v.strip() for k, v in contacts.items()}, followups,
-                  str(agency.get("name", "")).strip(), digest)
+    return Policy(
+        Path(path) if path else None,
+        values,
+        tuple(required),
+        tuple(added),
+        {k: v.strip() for k, v in contacts.items()},
+        followups,
+        str(agency.get("name", "")).strip(),
+        digest,
+    )
 
 
 # ----------------------------------------------------------------------------- settings
+
 
 @dataclass(frozen=True)
 class Setting:
     """One value an agency may set: where it lives in resources/ and how far it may move."""
 
-    key: str                   # policy key, e.g. "vitals.heart_rate.flag_high"
+    key: str  # policy key, e.g. "vitals.heart_rate.flag_high"
     title: str
     unit: str
-    file: str                  # resource file (relative to resources/)
-    locate: Callable[[dict[str, Any]], tuple[dict[str, Any], str] | None]   # -> (container, field) in the raw data
-    direction: str = "any"     # "any" | "down" (may only be lowered) | "up" (may only be raised)
-    base: str = APP_DEFAULT    # where the packaged value comes from: "label" or "app default"
-    kind: str = "number"       # "number" | "bool" | "pair"
+    file: str  # resource file (relative to resources/)
+    locate: Callable[
+        [dict[str, Any]], tuple[dict[str, Any], str] | None
+    ]  # -> (container, field) in the raw data
+    direction: str = "any"  # "any" | "down" (may only be lowered) | "up" (may only be raised)
+    base: str = APP_DEFAULT  # where the packaged value comes from: "label" or "app default"
+    kind: str = "number"  # "number" | "bool" | "pair"
 
     def check_type(self, path: Path | str, value: object) -> None:
         if self.kind == "bool":
@@ -245,8 +267,11 @@ class Setting:
                 raise _fail(path, self.key, f"expected true or false, got {value!r}")
             return
         if self.kind == "pair":
-            if (not isinstance(value, list) or len(value) != 2
-                    or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)):
+            if (
+                not isinstance(value, list)
+                or len(value) != 2
+                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+            ):
                 raise _fail(path, self.key, f"expected [earliest, latest] minutes, got {value!r}")
             return
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
@@ -270,6 +295,7 @@ def _table(*path: str) -> Callable[[dict[str, Any]], tuple[dict[str, Any], str] 
             if not isinstance(node, dict):
                 return None
         return node, field
+
     return locate
 
 
@@ -279,19 +305,25 @@ def _measure(measure_id: str, field: str) -> Callable[[dict[str, Any]], tuple[di
             if m.get("id") == measure_id:
                 return m, field
         return None
+
     return locate
 
 
 def _raw(relative: str) -> dict[str, Any] | None:
     from nurse_app.core.resources import read_toml
+
     try:
         return read_toml(relative)[0]
     except ResourceError:
         return None
 
 
-_VITAL_FLAGS = (("flag_low", "low flag"), ("flag_high", "high flag"), ("flag_change", "change flag"),
-                ("flag_change_percent", "change flag"))
+_VITAL_FLAGS = (
+    ("flag_low", "low flag"),
+    ("flag_high", "high flag"),
+    ("flag_change", "change flag"),
+    ("flag_change_percent", "change flag"),
+)
 _MONITORING = (
     ("after_start_minutes", "vitals this long after the start", "min", "number"),
     ("before_each_rate_increase", "vitals before each rate increase", "", "bool"),
@@ -311,40 +343,115 @@ def _settings_cached() -> tuple[Setting, ...]:
         for field, what in _VITAL_FLAGS:
             if field in m:
                 unit = "%" if field == "flag_change_percent" else m.get("unit", "")
-                out.append(Setting(f"vitals.{m['id']}.{field}", f"{m.get('label', m['id'])}: {what}", unit,
-                                   "vitals.toml", _measure(m["id"], field)))
+                out.append(
+                    Setting(
+                        f"vitals.{m['id']}.{field}",
+                        f"{m.get('label', m['id'])}: {what}",
+                        unit,
+                        "vitals.toml",
+                        _measure(m["id"], field),
+                    )
+                )
     for field, title, unit, kind in _MONITORING:
-        out.append(Setting(f"monitoring.{field}", title.capitalize(), unit, "monitoring.toml",
-                           _table("vitals", field), kind=kind))
+        out.append(
+            Setting(
+                f"monitoring.{field}",
+                title.capitalize(),
+                unit,
+                "monitoring.toml",
+                _table("vitals", field),
+                kind=kind,
+            )
+        )
     # Observation after the infusion: from a label (EU leaflet "at least"): may only lengthen.
-    out.append(Setting("observation.minutes", "Observation after the infusion", "min", "monitoring.toml",
-                       _table("observation", "minutes"), direction="up", base=LABEL))
-    out.append(Setting("observation.first_infusion_minutes", "Observation after a first infusion", "min",
-                       "monitoring.toml", _table("observation", "first_infusion_minutes"), direction="up",
-                       base=LABEL))
-    out.append(Setting("rates.step_interval_minutes", "Rate-step interval where the label gives none", "min",
-                       "limits.toml", _table("titration_default", "step_minutes")))
-    out.append(Setting("pump.max_rate_ml_per_h", "Pump / record maximum rate", "mL/h", "limits.toml",
-                       _table("pump", "max_rate_ml_per_h"), direction="down"))
+    out.append(
+        Setting(
+            "observation.minutes",
+            "Observation after the infusion",
+            "min",
+            "monitoring.toml",
+            _table("observation", "minutes"),
+            direction="up",
+            base=LABEL,
+        )
+    )
+    out.append(
+        Setting(
+            "observation.first_infusion_minutes",
+            "Observation after a first infusion",
+            "min",
+            "monitoring.toml",
+            _table("observation", "first_infusion_minutes"),
+            direction="up",
+            base=LABEL,
+        )
+    )
+    out.append(
+        Setting(
+            "rates.step_interval_minutes",
+            "Rate-step interval where the label gives none",
+            "min",
+            "limits.toml",
+            _table("titration_default", "step_minutes"),
+        )
+    )
+    out.append(
+        Setting(
+            "pump.max_rate_ml_per_h",
+            "Pump / record maximum rate",
+            "mL/h",
+            "limits.toml",
+            _table("pump", "max_rate_ml_per_h"),
+            direction="down",
+        )
+    )
     limits = _raw("limits.toml") or {}
-    units = {"weight_kg": "kg", "height_cm": "cm", "daily_dose_g_per_kg": "g/kg", "course_dose_g_per_kg": "g/kg",
-             "days": "days"}
+    units = {
+        "weight_kg": "kg",
+        "height_cm": "cm",
+        "daily_dose_g_per_kg": "g/kg",
+        "course_dose_g_per_kg": "g/kg",
+        "days": "days",
+    }
     for name in ("weight_kg", "height_cm", "daily_dose_g_per_kg", "course_dose_g_per_kg", "days"):
         table = limits.get(name, {})
         for field in _LIMIT_KEYS:
             if field in table:
                 direction = {"hard_max": "down", "hard_min": "up"}.get(field, "any")
-                out.append(Setting(f"limits.{name}.{field}", f"{name.replace('_', ' ')}: {field.replace('_', ' ')}",
-                                   units[name], "limits.toml", _table(name, field), direction=direction))
+                out.append(
+                    Setting(
+                        f"limits.{name}.{field}",
+                        f"{name.replace('_', ' ')}: {field.replace('_', ' ')}",
+                        units[name],
+                        "limits.toml",
+                        _table(name, field),
+                        direction=direction,
+                    )
+                )
     products = _raw("products.toml") or {}
     for p in products.get("product", []):
-        out.append(Setting(f"products.{p['id']}.max_rate_mg_kg_min", f"{p.get('brand', p['id'])}: maximum rate",
-                           "mg/kg/min", "products.toml", functools.partial(_product_max, product_id=p["id"]),
-                           direction="down", base=LABEL))
+        out.append(
+            Setting(
+                f"products.{p['id']}.max_rate_mg_kg_min",
+                f"{p.get('brand', p['id'])}: maximum rate",
+                "mg/kg/min",
+                "products.toml",
+                functools.partial(_product_max, product_id=p["id"]),
+                direction="down",
+                base=LABEL,
+            )
+        )
     security = _raw("security.toml")
     if security is not None and "idle_lock" in security:
-        out.append(Setting("security.idle_lock_minutes", "Idle lock", "min", "security.toml",
-                           _table("idle_lock", "default_minutes")))
+        out.append(
+            Setting(
+                "security.idle_lock_minutes",
+                "Idle lock",
+                "min",
+                "security.toml",
+                _table("idle_lock", "default_minutes"),
+            )
+        )
     return tuple(out)
 
 
@@ -358,6 +465,7 @@ def _conc(product: dict[str, Any]) -> float:
 
 def _to_mg(value: float, unit: str, conc: float) -> float:
     from nurse_app.core.catalogue import _to_mg_kg_min
+
     return _to_mg_kg_min(value, unit, conc)
 
 
@@ -373,6 +481,7 @@ def _product_max(data: dict[str, Any], product_id: str) -> tuple[dict[str, Any],
 
 # ----------------------------------------------------------------------------- overlay
 
+
 def _num(v: float) -> str:
     return f"{v:g}" if isinstance(v, (int, float)) else str(v)
 
@@ -382,12 +491,16 @@ def _cap_product(path: Path | str, key: str, product: dict[str, Any], cap: float
     conc = _conc(product)
     for row in product.get("rate", []):
         unit = row["rate_unit"]
-        factor = _to_mg(1, unit, conc)           # mg/kg/min per one label unit
+        factor = _to_mg(1, unit, conc)  # mg/kg/min per one label unit
         if _to_mg(row["max"], unit, conc) <= cap:
             continue
         if _to_mg(row["initial"], unit, conc) > cap:
-            raise _fail(path, key, f"{_num(cap)} mg/kg/min is below the label's initial rate "
-                                   f"({_num(row['initial'])} {unit}); a cap cannot start the infusion")
+            raise _fail(
+                path,
+                key,
+                f"{_num(cap)} mg/kg/min is below the label's initial rate "
+                f"({_num(row['initial'])} {unit}); a cap cannot start the infusion",
+            )
         new_max = cap / factor
         row["max"] = new_max
         if "steps" in row:
@@ -405,12 +518,14 @@ def apply(relative: str, data: dict[str, Any]) -> dict[str, Any]:
     """The resource file's data with the agency policy applied (unchanged without a policy)."""
     policy = load_policy()
     path = policy.path
-    if path is None:              # no policy active
+    if path is None:  # no policy active
         return data
     touched = [s for s in _settings() if s.file == relative and s.key in policy.values]
     # Checklist changes go into the current version of each template only: a visit keeps the
     # template version it started with, so an older visit's checklist never changes under it.
-    is_checklist = relative in _current_checklists() and bool(policy.checklist_required or policy.checklist_added)
+    is_checklist = relative in _current_checklists() and bool(
+        policy.checklist_required or policy.checklist_added
+    )
     if not touched and not is_checklist:
         return data
     data = copy.deepcopy(data)
@@ -423,19 +538,29 @@ def apply(relative: str, data: dict[str, Any]) -> dict[str, Any]:
         current = container.get(field)
         if setting.direction == "down" and current is not None and value > current:
             what = "label maximum" if setting.base == LABEL else "hard limit"
-            raise _fail(path, setting.key, f"{_num(value)} would loosen the {what} of {_num(current)} "
-                                           f"{setting.unit}".rstrip() + "; a policy may only lower it")
+            raise _fail(
+                path,
+                setting.key,
+                f"{_num(value)} would loosen the {what} of {_num(current)} {setting.unit}".rstrip()
+                + "; a policy may only lower it",
+            )
         if setting.direction == "up" and current is not None and value < current:
             what = "label minimum" if setting.base == LABEL else "hard limit"
-            raise _fail(path, setting.key, f"{_num(value)} would loosen the {what} of {_num(current)} "
-                                           f"{setting.unit}".rstrip() + "; a policy may only raise it")
+            raise _fail(
+                path,
+                setting.key,
+                f"{_num(value)} would loosen the {what} of {_num(current)} {setting.unit}".rstrip()
+                + "; a policy may only raise it",
+            )
         if "__product__" in container:
             _cap_product(path, setting.key, container["__product__"], value)
         elif setting.key == "security.idle_lock_minutes":
             # The agency's idle lock is the default and the longest a nurse may choose.
             low, high = container.get("min_minutes", 1), container.get("max_minutes", value)
             if not low <= value <= high:
-                raise _fail(path, setting.key, f"expected {_num(low)} to {_num(high)} minutes, got {_num(value)}")
+                raise _fail(
+                    path, setting.key, f"expected {_num(low)} to {_num(high)} minutes, got {_num(value)}"
+                )
             container[field] = value
             container["max_minutes"] = value
         else:
@@ -450,6 +575,7 @@ def _current_checklists() -> set[str]:
     import re
 
     from nurse_app.core.resources import resource_path
+
     newest: dict[str, tuple[int, str]] = {}
     folder = resource_path("checklists")
     if not folder.is_dir():
@@ -466,22 +592,35 @@ def _apply_checklist(policy: Policy, data: dict[str, Any]) -> None:
     items = {item.get("id"): item for phase in data.get("phase", []) for item in phase.get("item", [])}
     for item_id in policy.checklist_required:
         if item_id not in items:
-            raise _fail(path, "checklist.required", f"no checklist item {item_id!r} in the current "
-                                                   f"{data.get('id')} checklist (version {data.get('version')})")
+            raise _fail(
+                path,
+                "checklist.required",
+                f"no checklist item {item_id!r} in the current "
+                f"{data.get('id')} checklist (version {data.get('version')})",
+            )
         items[item_id]["required"] = True
     phases = {phase.get("id"): phase for phase in data.get("phase", [])}
     for i, add in enumerate(policy.checklist_added):
         if add["phase"] not in phases:
-            raise _fail(path, f"checklist.add[{i}].phase",
-                        f"no phase {add['phase']!r}; phases: {', '.join(phases)}")
+            raise _fail(
+                path, f"checklist.add[{i}].phase", f"no phase {add['phase']!r}; phases: {', '.join(phases)}"
+            )
         if add["id"] in items:
             raise _fail(path, f"checklist.add[{i}].id", f"item {add['id']!r} already exists")
-        phases[add["phase"]].setdefault("item", []).append({
-            "id": add["id"], "text": add["text"], "required": add.get("required", False),
-            "help": add.get("help") or "Agency policy item.", "sources": [], "agency_policy": True})
+        phases[add["phase"]].setdefault("item", []).append(
+            {
+                "id": add["id"],
+                "text": add["text"],
+                "required": add.get("required", False),
+                "help": add.get("help") or "Agency policy item.",
+                "sources": [],
+                "agency_policy": True,
+            }
+        )
 
 
 # ----------------------------------------------------------------------------- what is in force
+
 
 @dataclass(frozen=True)
 class InForce:
@@ -491,7 +630,7 @@ class InForce:
     file: str
     value: Any
     packaged: Any
-    origin: str            # "label" | "app default" | "agency policy"
+    origin: str  # "label" | "app default" | "agency policy"
 
     @property
     def text(self) -> str:
@@ -509,10 +648,19 @@ class InForce:
         """One line for a screen's tooltip: value, origin and the packaged value it replaced."""
         if self.origin == AGENCY:
             packaged = self.packaged
-            was = (" to ".join(_num(v) for v in packaged) if isinstance(packaged, list)
-                   else _num(packaged)) if packaged is not None else "none"
-            return f"{self.title}: {self.text} (agency policy; the app's value is {was} {self.unit})".replace(" )", ")")
-        source = "label" if self.origin == LABEL else "app default - local policy default, confirm with your agency"
+            was = (
+                (" to ".join(_num(v) for v in packaged) if isinstance(packaged, list) else _num(packaged))
+                if packaged is not None
+                else "none"
+            )
+            return f"{self.title}: {self.text} (agency policy; the app's value is {was} {self.unit})".replace(
+                " )", ")"
+            )
+        source = (
+            "label"
+            if self.origin == LABEL
+            else "app default - local policy default, confirm with your agency"
+        )
         return f"{self.title}: {self.text} ({source})"
 
 
@@ -545,10 +693,11 @@ def validate_policy() -> Policy:
     policy = load_policy()
     from nurse_app.core.content import CONTENT_SETS, load
     from nurse_app.core.errors import InputError
+
     for content in CONTENT_SETS:
         try:
             load(content)
-        except InputError as exc:      # e.g. the schedule's follow-up overrides (core.schedule.apply_overrides)
+        except InputError as exc:  # e.g. the schedule's follow-up overrides (core.schedule.apply_overrides)
             if not policy.active:
                 raise
             raise ResourceError(f"agency policy {policy.path}: followups: {exc}") from None

@@ -50,17 +50,28 @@ def ladder_rates(row: RateRow, ceiling: float, policy_method: str) -> list[float
     return values
 
 
-def build_schedule(row: RateRow, ceiling: float, weight_kg: float, conc_mg_per_ml: float,
-                   policy_method: str, policy_step_minutes: float) -> list[RateStep]:
+def build_schedule(
+    row: RateRow,
+    ceiling: float,
+    weight_kg: float,
+    conc_mg_per_ml: float,
+    policy_method: str,
+    policy_step_minutes: float,
+) -> list[RateStep]:
     hold = row.initial_minutes if row.initial_minutes is not None else policy_step_minutes
     step = row.step_minutes if row.step_minutes is not None else policy_step_minutes
     steps, start = [], 0.0
     for i, rate in enumerate(ladder_rates(row, ceiling, policy_method)):
         if i:
             start += hold if i == 1 else step
-        steps.append(RateStep(start_min=start, mg_per_kg_min=rate,
-                              ml_per_kg_min=rate / conc_mg_per_ml,
-                              ml_per_h=ml_per_hour(rate, weight_kg, conc_mg_per_ml)))
+        steps.append(
+            RateStep(
+                start_min=start,
+                mg_per_kg_min=rate,
+                ml_per_kg_min=rate / conc_mg_per_ml,
+                ml_per_h=ml_per_hour(rate, weight_kg, conc_mg_per_ml),
+            )
+        )
     return steps
 
 

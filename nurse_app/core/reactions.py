@@ -38,9 +38,9 @@ class ReactionKind:
     title: str
     signs: str
     sources: tuple[str, ...]
-    tiers: tuple[str, ...] = SEVERITY_ORDER   # the severities that fit this kind, mildest first
-    tier_reason: str = ""                     # why (shown to the nurse)
-    actions: tuple[str, ...] = ()             # steps for this kind, before the tier's steps
+    tiers: tuple[str, ...] = SEVERITY_ORDER  # the severities that fit this kind, mildest first
+    tier_reason: str = ""  # why (shown to the nurse)
+    actions: tuple[str, ...] = ()  # steps for this kind, before the tier's steps
 
     @property
     def forced_tier(self) -> str | None:
@@ -71,16 +71,30 @@ def parse_reactions(data: dict[str, Any], name: str) -> ReactionGuide:
     validate("reactions.toml", data, name)
     severities = {}
     for s in data["severity"]:
-        severities[s["id"]] = Severity(s["id"], s["title"], s["examples"], tuple(s["actions"]),
-                                       s["stop_infusion"], s["call_prescriber"], s["call_emergency"],
-                                       tuple(s["sources"]))
+        severities[s["id"]] = Severity(
+            s["id"],
+            s["title"],
+            s["examples"],
+            tuple(s["actions"]),
+            s["stop_infusion"],
+            s["call_prescriber"],
+            s["call_emergency"],
+            tuple(s["sources"]),
+        )
     kinds = {}
     for k in data["kind"]:
         kinds[k["id"]] = ReactionKind(
-            k["id"], k["title"], k["signs"], tuple(k["sources"]),
-            tuple(t for t in SEVERITY_ORDER if t in k["tiers"]), k["tier_reason"],
-            tuple(k.get("actions", ())))
-    return ReactionGuide(severities, kinds, data["grading_verified"], data["grading_note"], dict(data["sources"]))
+            k["id"],
+            k["title"],
+            k["signs"],
+            tuple(k["sources"]),
+            tuple(t for t in SEVERITY_ORDER if t in k["tiers"]),
+            k["tier_reason"],
+            tuple(k.get("actions", ())),
+        )
+    return ReactionGuide(
+        severities, kinds, data["grading_verified"], data["grading_note"], dict(data["sources"])
+    )
 
 
 @lru_cache(maxsize=1)
@@ -96,8 +110,7 @@ def find_kind(kind: str, guide: ReactionGuide | None = None) -> ReactionKind | N
     if kind in guide.kinds:
         return guide.kinds[kind]
     folded = kind.strip().casefold()
-    return next((k for k in guide.kinds.values()
-                 if folded in (k.id.casefold(), k.title.casefold())), None)
+    return next((k for k in guide.kinds.values() if folded in (k.id.casefold(), k.title.casefold())), None)
 
 
 def tiers_for(kind: str, guide: ReactionGuide | None = None) -> KindTiers:
@@ -112,9 +125,12 @@ def tiers_for(kind: str, guide: ReactionGuide | None = None) -> KindTiers:
 def _known_kind(kind: str, guide: ReactionGuide) -> ReactionKind:
     found = find_kind(kind, guide)
     if found is None:
-        raise InputError(f"Unknown kind of reaction {kind!r}: choose one of "
-                         f"{', '.join(k.title for k in guide.kinds.values())} "
-                         "(use Other and describe it in the note).", field="kind")
+        raise InputError(
+            f"Unknown kind of reaction {kind!r}: choose one of "
+            f"{', '.join(k.title for k in guide.kinds.values())} "
+            "(use Other and describe it in the note).",
+            field="kind",
+        )
     return found
 
 
@@ -128,8 +144,10 @@ def check_reaction(kind: str, severity: str, guide: ReactionGuide | None = None)
     found = _known_kind(kind, guide)
     if severity not in rule.allowed:
         allowed = " or ".join(rule.allowed)
-        raise InputError(f"{found.title} cannot be recorded as {severity}: it is {allowed}. "
-                         f"{rule.reason}", field="severity")
+        raise InputError(
+            f"{found.title} cannot be recorded as {severity}: it is {allowed}. {rule.reason}",
+            field="severity",
+        )
     return found.id
 
 

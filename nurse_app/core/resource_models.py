@@ -474,9 +474,9 @@ class Unlock(Model):
     """A time-gated item: answerable "done" only ``minutes`` after ``after``."""
 
     after: Literal[UNLOCK_AFTER]  # type: ignore[valid-type]
-    minutes: Annotated[float, Field(ge=_UNLOCK_MINUTES[0], le=_UNLOCK_MINUTES[1])] | Literal["observation"] = Field(
-        description='minutes, or "observation" (the observation period of monitoring.toml)'
-    )
+    minutes: (
+        Annotated[float, Field(ge=_UNLOCK_MINUTES[0], le=_UNLOCK_MINUTES[1])] | Literal["observation"]
+    ) = Field(description='minutes, or "observation" (the observation period of monitoring.toml)')
     sources: OptionalSources = []
 
     @field_validator("minutes", mode="before")
@@ -497,7 +497,8 @@ class Unlock(Model):
         if self.minutes == OBSERVATION:
             if self.sources:
                 raise Problem(
-                    "the observation period is sourced in resources/monitoring.toml; give no sources here", "sources"
+                    "the observation period is sourced in resources/monitoring.toml; give no sources here",
+                    "sources",
                 )
         elif not self.sources:
             raise Problem("a time gate needs the source of its minutes (a [sources] key)", "sources")
@@ -579,9 +580,7 @@ class ReactionKind(Model):
     signs: Text
     tiers: Annotated[
         list[Literal[SEVERITY_ORDER]],  # type: ignore[valid-type]
-        Field(
-            min_length=1, description="the severities that fit this kind (one: always that severity)"
-        ),
+        Field(min_length=1, description="the severities that fit this kind (one: always that severity)"),
     ]
     tier_reason: Text
     actions: list[Text] = []

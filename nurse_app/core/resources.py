@@ -32,7 +32,9 @@ def resource_root() -> Traversable:
         checkout = Path(__file__).resolve().parents[2] / "resources"
         if checkout.is_dir():
             return checkout
-        raise ResourceError("The app's content folder (resources) is missing from the installation.") from None
+        raise ResourceError(
+            "The app's content folder (resources) is missing from the installation."
+        ) from None
 
 
 def resource_path(relative: str) -> Traversable:
@@ -48,6 +50,7 @@ def load_toml(relative: str) -> tuple[dict[str, Any], str]:
     screen, PDF and CLI sees the same values."""
     data, name = read_toml(relative)
     from nurse_app.core import policy
+
     return policy.apply(relative, data), name
 
 
@@ -108,6 +111,7 @@ def _is_trusted() -> bool:
     if _trusted is None or _trusted[0] != str(resource_root()):
         return False
     from nurse_app.core.policy import load_policy
+
     return load_policy().digest == _trusted[1]
 
 
@@ -120,6 +124,7 @@ def validate(kind: str, data: Any, file: str, **context: Any) -> None:
     if _is_trusted():
         return
     from nurse_app.core import resource_models
+
     if isinstance(data, dict) and isinstance(data.get("sources"), dict):
         context.setdefault("sources", set(data["sources"]))
     resource_models.check(kind, data, file, **context)

@@ -38,7 +38,7 @@ from nurse_app.core.resources import load_toml, validate
 
 PLANNED, DUE, DONE, PARTIAL, LATE, MISSED = "planned", "due", "done", "partial", "late", "missed"
 STATUSES = (PLANNED, DUE, DONE, PARTIAL, LATE, MISSED)
-OPEN_STATUSES = (PLANNED, DUE, LATE)          # still to do
+OPEN_STATUSES = (PLANNED, DUE, LATE)  # still to do
 COURSE_DAY = "course-day"
 ANCHORS = ("course-last-day", "first-course-start", "next-course-start")
 SIGNED, DRAFT, VOIDED = "signed", "draft", "voided"
@@ -47,11 +47,12 @@ _MAX_COURSES = 2000
 
 # --------------------------------------------------------------------------- the rules
 
+
 @dataclass(frozen=True)
 class Question:
     id: str
     text: str
-    answer: str = "yes-no"          # "yes-no" or "text"
+    answer: str = "yes-no"  # "yes-no" or "text"
 
 
 @dataclass(frozen=True)
@@ -100,15 +101,35 @@ class FollowupSettings:
 def parse_followups(data: dict[str, Any], name: str) -> FollowupSettings:
     """Validate the parsed followups file; raises ``ResourceError`` naming the field."""
     validate("followups.toml", data, name)
-    rules = tuple(FollowupRule(
-        r["id"], r["kind"], r["title"], r["anchor"], r["start_days"], r["end_days"], r["every_course"],
-        tuple(r.get("indications", ())), r.get("risk"), r["why"],
-        tuple(Question(q["id"], q["text"], q.get("answer", "yes-no")) for q in r["questions"]),
-        r["advice"], tuple(r.get("escalate_if", ())), r.get("note", ""), r.get("unverified", False),
-        tuple(r["sources"])) for r in data["rule"])
+    rules = tuple(
+        FollowupRule(
+            r["id"],
+            r["kind"],
+            r["title"],
+            r["anchor"],
+            r["start_days"],
+            r["end_days"],
+            r["every_course"],
+            tuple(r.get("indications", ())),
+            r.get("risk"),
+            r["why"],
+            tuple(Question(q["id"], q["text"], q.get("answer", "yes-no")) for q in r["questions"]),
+            r["advice"],
+            tuple(r.get("escalate_if", ())),
+            r.get("note", ""),
+            r.get("unverified", False),
+            tuple(r["sources"]),
+        )
+        for r in data["rule"]
+    )
     sched = data["schedule"]
-    return FollowupSettings(sched["tolerance_days"], sched["tolerance_note"], sched["overdue_lookback_days"],
-                            rules, dict(data["sources"]))
+    return FollowupSettings(
+        sched["tolerance_days"],
+        sched["tolerance_note"],
+        sched["overdue_lookback_days"],
+        rules,
+        dict(data["sources"]),
+    )
 
 
 @lru_cache(maxsize=1)
@@ -117,6 +138,7 @@ def load_followups() -> FollowupSettings:
     from dataclasses import replace as _replace
 
     from nurse_app.core.policy import load_policy
+
     data, name = load_toml("followups.toml")
     settings = parse_followups(data, name)
     overrides = load_policy().followups
@@ -125,8 +147,9 @@ def load_followups() -> FollowupSettings:
     return _replace(settings, rules=apply_overrides(settings.rules, overrides))
 
 
-def apply_overrides(rules: Sequence[FollowupRule],
-                    overrides: Mapping[str, Mapping[str, Any]] | None) -> tuple[FollowupRule, ...]:
+def apply_overrides(
+    rules: Sequence[FollowupRule], overrides: Mapping[str, Mapping[str, Any]] | None
+) -> tuple[FollowupRule, ...]:
     """The rules with an agency's changes: ``{rule_id: {"enabled": bool, "start_days": n,
     "end_days": n}}``.  An unknown rule id or field, or a window that ends before it
     starts, is refused with a message (never silently ignored).
@@ -138,57 +161,70 @@ def apply_overrides(rules: Sequence[FollowupRule],
     by_id = {r.id: r for r in rules}
     for rule_id, change in overrides.items():
         if rule_id not in by_id:
-            raise InputError(f"Follow-up rule {rule_id!r} in the agency policy is unknown "
-                             f"(known: {', '.join(by_id)}).", field="followups")
+            raise InputError(
+                f"Follow-up rule {rule_id!r} in the agency policy is unknown (known: {', '.join(by_id)}).",
+                field="followups",
+            )
         unknown = set(change) - {"enabled", "start_days", "end_days"}
         if unknown:
-            raise InputError(f"Follow-up rule {rule_id!r}: unknown setting(s) "
-                             f"{', '.join(sorted(unknown))} (use enabled, start_days, end_days).",
-                             field="followups")
+            raise InputError(
+                f"Follow-up rule {rule_id!r}: unknown setting(s) "
+                f"{', '.join(sorted(unknown))} (use enabled, start_days, end_days).",
+                field="followups",
+            )
         values: dict[str, Any] = {}
         if "enabled" in change:
             if not isinstance(change["enabled"], bool):
-                raise InputError(f"Follow-up rule {rule_id!r}: enabled is true or false.",
-                                 field="followups")
+                raise InputError(f"Follow-up rule {rule_id!r}: enabled is true or false.", field="followups")
             values["enabled"] = change["enabled"]
         for key in ("start_days", "end_days"):
             if key in change:
                 v = change[key]
                 if isinstance(v, bool) or not isinstance(v, int) or not -366 <= v <= 366:
-                    raise InputError(f"Follow-up rule {rule_id!r}: {key} is a whole number of "
-                                     f"days (-366 to 366), not {v!r}.", field="followups")
+                    raise InputError(
+                        f"Follow-up rule {rule_id!r}: {key} is a whole number of "
+                        f"days (-366 to 366), not {v!r}.",
+                        field="followups",
+                    )
                 values[key] = v
         updated = replace(by_id[rule_id], **values)
         if updated.end_days < updated.start_days:
-            raise InputError(f"Follow-up rule {rule_id!r}: the window ends before it starts.",
-                             field="followups")
+            raise InputError(
+                f"Follow-up rule {rule_id!r}: the window ends before it starts.", field="followups"
+            )
         by_id[rule_id] = updated
     return tuple(by_id[r.id] for r in rules)
 
 
 # --------------------------------------------------------------------------- the calendar
 
+
 @dataclass(frozen=True)
 class OrderPlan:
     order_id: int
     course_days: int
-    interval_days: int | None      # None: a single course, repeated only when given again
+    interval_days: int | None  # None: a single course, repeated only when given again
     start_date: _dt.date
     tolerance_days: int
 
 
-def order_plan(order: Mapping[str, Any], *, default_tolerance: int | None = None,
-               regimen: Any = None) -> OrderPlan:
+def order_plan(
+    order: Mapping[str, Any], *, default_tolerance: int | None = None, regimen: Any = None
+) -> OrderPlan:
     """The calendar parameters of an order row: its own days and interval, else the
     regimen's (``regimen``: a catalogue Regimen or None); its tolerance, else the default."""
     days = order.get("course_days") or (regimen.days if regimen is not None else None) or 1
-    interval = order.get("interval_days") or (regimen.repeat_min_days if regimen is not None
-                                              else None)
+    interval = order.get("interval_days") or (regimen.repeat_min_days if regimen is not None else None)
     tolerance = order.get("tolerance_days")
     if tolerance is None:
         tolerance = load_followups().tolerance_days if default_tolerance is None else default_tolerance
-    return OrderPlan(int(order["id"]), int(days), int(interval) if interval else None,
-                     as_date(order["start_date"]), int(tolerance))
+    return OrderPlan(
+        int(order["id"]),
+        int(days),
+        int(interval) if interval else None,
+        as_date(order["start_date"]),
+        int(tolerance),
+    )
 
 
 @dataclass(frozen=True)
@@ -196,7 +232,7 @@ class GivenVisit:
     visit_id: int
     date: _dt.date
     course_day: int
-    status: str                 # signed / draft (voided ones are left out)
+    status: str  # signed / draft (voided ones are left out)
     partial: bool = False
 
 
@@ -210,14 +246,14 @@ class CourseDay:
 
 @dataclass(frozen=True)
 class Course:
-    number: int                 # 1-based, on this order
+    number: int  # 1-based, on this order
     course_days: int
-    due: _dt.date               # planned first day
+    due: _dt.date  # planned first day
     window_start: _dt.date
     window_end: _dt.date
     days: tuple[CourseDay, ...]
     state: str
-    started: bool = False       # at least one day given
+    started: bool = False  # at least one day given
 
     @property
     def first_date(self) -> _dt.date:
@@ -249,8 +285,13 @@ def _given(visits: Iterable[Mapping[str, Any] | GivenVisit]) -> list[GivenVisit]
         if not isinstance(v, GivenVisit):
             if v.get("status") == VOIDED:
                 continue
-            v = GivenVisit(int(v["id"]), as_date(v["date"]), int(v["course_day"]),
-                           str(v.get("status") or DRAFT), bool(v.get("partial")))
+            v = GivenVisit(
+                int(v["id"]),
+                as_date(v["date"]),
+                int(v["course_day"]),
+                str(v.get("status") or DRAFT),
+                bool(v.get("partial")),
+            )
         if v.status != VOIDED:
             out.append(v)
     return sorted(out, key=lambda v: (v.date, v.course_day, v.visit_id))
@@ -278,8 +319,9 @@ def _day_status(visit: GivenVisit | None, date: _dt.date, today: _dt.date, close
     return MISSED if closed else LATE
 
 
-def _course(number: int, plan: OrderPlan, due: _dt.date, group: list[GivenVisit] | None,
-            today: _dt.date, closed: bool) -> Course:
+def _course(
+    number: int, plan: OrderPlan, due: _dt.date, group: list[GivenVisit] | None, today: _dt.date, closed: bool
+) -> Course:
     n, tol = plan.course_days, plan.tolerance_days
     w_start, w_end = due - _dt.timedelta(days=tol), due + _dt.timedelta(days=tol)
     if not group:
@@ -289,9 +331,12 @@ def _course(number: int, plan: OrderPlan, due: _dt.date, group: list[GivenVisit]
             state = DUE
         else:
             state = MISSED if closed else LATE
-        days = tuple(CourseDay(d, due + _dt.timedelta(days=d - 1),
-                               state if d == 1 or state in (LATE, MISSED) else PLANNED)
-                     for d in range(1, n + 1))
+        days = tuple(
+            CourseDay(
+                d, due + _dt.timedelta(days=d - 1), state if d == 1 or state in (LATE, MISSED) else PLANNED
+            )
+            for d in range(1, n + 1)
+        )
         return Course(number, n, due, w_start, w_end, days, state, False)
     by_day: dict[int, GivenVisit] = {}
     for v in group:
@@ -319,9 +364,14 @@ def _course(number: int, plan: OrderPlan, due: _dt.date, group: list[GivenVisit]
     return Course(number, n, due, w_start, w_end, tuple(day_list), state, True)
 
 
-def course_calendar(plan: OrderPlan, visits: Iterable[Mapping[str, Any] | GivenVisit],
-                    today: _dt.date, until: _dt.date | None = None, *,
-                    since: _dt.date | None = None) -> list[Course]:
+def course_calendar(
+    plan: OrderPlan,
+    visits: Iterable[Mapping[str, Any] | GivenVisit],
+    today: _dt.date,
+    until: _dt.date | None = None,
+    *,
+    since: _dt.date | None = None,
+) -> list[Course]:
     """Every course of the order from its start until ``until`` (default: today), plus
     any course given later and the first course due after ``until``.  ``visits``: the
     visits on this order, as dicts with ``id``, ``date`` (local date), ``course_day``,
@@ -337,7 +387,7 @@ def course_calendar(plan: OrderPlan, visits: Iterable[Mapping[str, Any] | GivenV
     tol = _dt.timedelta(days=plan.tolerance_days)
     while len(courses) < _MAX_COURSES:
         number += 1
-        if (since is not None and plan.interval_days and gi >= len(groups) and number > 1):
+        if since is not None and plan.interval_days and gi >= len(groups) and number > 1:
             # whole intervals whose course closed (next window opened) before ``since``
             interval = plan.interval_days
             # course j from here closes on due + (j + 1) * interval - tol: skip those that
@@ -363,7 +413,7 @@ def course_calendar(plan: OrderPlan, visits: Iterable[Mapping[str, Any] | GivenV
         course = _course(number, plan, due, group, today, closed)
         courses.append(course)
         if group is None and gi >= len(groups) and course.window_start > until:
-            break       # the next course beyond the horizon: its due window is shown
+            break  # the next course beyond the horizon: its due window is shown
         if plan.interval_days is None:
             if gi >= len(groups):
                 break
@@ -380,6 +430,7 @@ def next_course(courses: Sequence[Course]) -> Course | None:
 
 # --------------------------------------------------------------------------- follow-ups
 
+
 @dataclass(frozen=True)
 class FollowupDue:
     rule: FollowupRule
@@ -391,9 +442,15 @@ class FollowupDue:
     reached: bool | None = None
 
 
-def followups_due(courses: Sequence[Course], rules: Iterable[FollowupRule], *,
-                  indication: str | None, risks: Iterable[str],
-                  calls: Iterable[Mapping[str, Any]], today: _dt.date) -> list[FollowupDue]:
+def followups_due(
+    courses: Sequence[Course],
+    rules: Iterable[FollowupRule],
+    *,
+    indication: str | None,
+    risks: Iterable[str],
+    calls: Iterable[Mapping[str, Any]],
+    today: _dt.date,
+) -> list[FollowupDue]:
     """The follow-ups the rules attach to these courses, with their state.
 
     ``calls``: the follow-up records on this order (``id``, ``rule_id``, ``course_number``,
@@ -403,13 +460,13 @@ def followups_due(courses: Sequence[Course], rules: Iterable[FollowupRule], *,
     risks = set(risks)
     recorded: dict[tuple[str, int], Mapping[str, Any]] = {}
     for call in sorted(calls, key=lambda c: (c.get("status") == SIGNED, c["id"])):
-        recorded[(call["rule_id"], int(call["course_number"] or 1))] = call   # signed wins
+        recorded[(call["rule_id"], int(call["course_number"] or 1))] = call  # signed wins
     out: list[FollowupDue] = []
     live = [c for c in courses if c.state != MISSED]
     for rule in rules:
         if not rule.applies_to(indication, risks):
             continue
-        anchors: list[tuple[int, _dt.date, _dt.date | None]] = []   # course, anchor, closes
+        anchors: list[tuple[int, _dt.date, _dt.date | None]] = []  # course, anchor, closes
         if rule.anchor == "first-course-start":
             if courses and courses[0].state != MISSED:
                 anchors.append((1, courses[0].first_date, None))
@@ -418,16 +475,17 @@ def followups_due(courses: Sequence[Course], rules: Iterable[FollowupRule], *,
         elif rule.anchor == "course-last-day":
             for i, c in enumerate(live):
                 if not c.started and c.state not in (PLANNED, DUE):
-                    continue        # a late course: no call until it is given
+                    continue  # a late course: no call until it is given
                 later = live[i + 1] if i + 1 < len(live) else None
                 closes = later.first_date if later is not None and later.started else None
                 anchors.append((c.number, c.last_date, closes))
-        else:   # next-course-start: before each course after the first
+        else:  # next-course-start: before each course after the first
             for i, c in enumerate(live):
                 if i == 0 and c.number == 1:
                     continue
-                anchors.append((c.number, c.due if not c.started else c.first_date,
-                                c.first_date if c.started else None))
+                anchors.append(
+                    (c.number, c.due if not c.started else c.first_date, c.first_date if c.started else None)
+                )
         if not rule.every_course:
             anchors = anchors[:1]
         for number, anchor, closes in anchors:
@@ -441,22 +499,31 @@ def followups_due(courses: Sequence[Course], rules: Iterable[FollowupRule], *,
             elif today <= end:
                 status = DUE
             elif closes is not None and today >= closes:
-                status = MISSED     # the next course (or, for a trough, this one) has begun
+                status = MISSED  # the next course (or, for a trough, this one) has begun
             else:
                 status = LATE
-            out.append(FollowupDue(rule, number, start, end, status,
-                                   record["id"] if record is not None else None,
-                                   None if record is None or record.get("reached") is None
-                                   else bool(record.get("reached"))))
+            out.append(
+                FollowupDue(
+                    rule,
+                    number,
+                    start,
+                    end,
+                    status,
+                    record["id"] if record is not None else None,
+                    None if record is None or record.get("reached") is None else bool(record.get("reached")),
+                )
+            )
     return out
 
 
 def escalation_needed(rule: FollowupRule, answers: Mapping[str, Any]) -> list[str]:
     """The rule's questions answered "yes" that call for telling the prescriber.
     ``answers``: ``{question_id: "yes"}`` or ``{question_id: {"answer": "yes", ...}}``."""
+
     def answer(qid: str) -> str:
         value = answers.get(qid)
         if isinstance(value, Mapping):
             value = value.get("answer")
         return str(value or "").lower()
+
     return [q.text for q in rule.questions if q.id in rule.escalate_if and answer(q.id) == "yes"]

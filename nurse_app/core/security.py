@@ -34,10 +34,15 @@ def policy() -> SecurityPolicy:
     data, _ = load_toml("security.toml")
     pp, idle, throttle = data["passphrase"], data["idle_lock"], data["unlock_throttle"]
     return SecurityPolicy(
-        min_length=int(pp["min_length"]), refused=frozenset(p.casefold() for p in pp["refused"]),
-        idle_default_minutes=int(idle["default_minutes"]), idle_min_minutes=int(idle["min_minutes"]),
-        idle_max_minutes=int(idle["max_minutes"]), free_attempts=int(throttle["free_attempts"]),
-        first_delay_s=float(throttle["first_delay_s"]), max_delay_s=float(throttle["max_delay_s"]))
+        min_length=int(pp["min_length"]),
+        refused=frozenset(p.casefold() for p in pp["refused"]),
+        idle_default_minutes=int(idle["default_minutes"]),
+        idle_min_minutes=int(idle["min_minutes"]),
+        idle_max_minutes=int(idle["max_minutes"]),
+        free_attempts=int(throttle["free_attempts"]),
+        first_delay_s=float(throttle["first_delay_s"]),
+        max_delay_s=float(throttle["max_delay_s"]),
+    )
 
 
 def passphrase_problem(passphrase: str, *, name: str = "") -> str | None:
@@ -90,7 +95,7 @@ def throttle_delay(failures: int) -> float:
     extra = failures - rules.free_attempts - 1
     if extra < 0:
         return 0.0
-    return min(rules.max_delay_s, rules.first_delay_s * 2.0 ** extra)
+    return min(rules.max_delay_s, rules.first_delay_s * 2.0**extra)
 
 
 def clamp_idle_minutes(value: int | None) -> int:

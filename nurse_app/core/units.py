@@ -37,18 +37,22 @@ def ascii_digits(text: str, field: str, label: str) -> str:
         if ch.isdigit() and not ("0" <= ch <= "9"):
             try:
                 digit = unicodedata.decimal(ch)
-            except ValueError:      # superscripts, circled digits: not plain digits
-                raise InputError(f"{label} {text.strip()!r} is not a number: use plain digits.",
-                                 field=field) from None
-            scripts.add(ord(ch) - digit)    # each script's 0-9 are consecutive code points
+            except ValueError:  # superscripts, circled digits: not plain digits
+                raise InputError(
+                    f"{label} {text.strip()!r} is not a number: use plain digits.", field=field
+                ) from None
+            scripts.add(ord(ch) - digit)  # each script's 0-9 are consecutive code points
             out.append(str(digit))
         else:
             if "0" <= ch <= "9":
                 scripts.add(ord("0"))
-            out.append("." if ch == "\u066b" else ch)   # Arabic decimal separator
+            out.append("." if ch == "\u066b" else ch)  # Arabic decimal separator
     if len(scripts) > 1:
-        raise InputError(f"{label} {text.strip()!r} mixes digits of different scripts: type it "
-                         f"again with one kind of digits.", field=field)
+        raise InputError(
+            f"{label} {text.strip()!r} mixes digits of different scripts: type it "
+            f"again with one kind of digits.",
+            field=field,
+        )
     return "".join(out)
 
 
@@ -72,26 +76,32 @@ def parse_number(text: str | float | int, field: str, label: str) -> float:
     return value
 
 
-def parse_quantity(text: str, units: dict[str, float], default_unit: str | None,
-                   field: str, label: str) -> tuple[float, str]:
+def parse_quantity(
+    text: str, units: dict[str, float], default_unit: str | None, field: str, label: str
+) -> tuple[float, str]:
     """``"154lb"`` -> ``(154.0, "lb")``; a bare number takes ``default_unit``."""
     text = ascii_digits(str(text), field, label)
     match = _QUANTITY.match(text)
     if not match:
         if not str(text).strip():
             raise InputError(f"{label} is empty: type a number.", field=field)
-        raise InputError(f"{label} {str(text).strip()!r} is not a number with a unit "
-                         f"(for example 70kg).", field=field)
+        raise InputError(
+            f"{label} {str(text).strip()!r} is not a number with a unit (for example 70kg).", field=field
+        )
     number, unit = match.groups()
     unit = unit.lower()
     if not unit:
         if default_unit is None:
-            raise InputError(f"{label} needs a unit: {' or '.join(sorted(set(units) & {'kg', 'lb', 'cm', 'in'}))}.",
-                             field=field)
+            raise InputError(
+                f"{label} needs a unit: {' or '.join(sorted(set(units) & {'kg', 'lb', 'cm', 'in'}))}.",
+                field=field,
+            )
         unit = default_unit
     if unit not in units:
-        raise InputError(f"{label}: unknown unit {unit!r}; use {' or '.join(k for k in ('kg', 'lb', 'cm', 'in') if k in units)}.",
-                         field=field)
+        raise InputError(
+            f"{label}: unknown unit {unit!r}; use {' or '.join(k for k in ('kg', 'lb', 'cm', 'in') if k in units)}.",
+            field=field,
+        )
     value = parse_number(number, field, label)
     return value, unit
 
@@ -125,8 +135,9 @@ def fahrenheit_to_celsius(value: float) -> float:
     return (value - 32.0) * 5.0 / 9.0
 
 
-def parse_temperature(text: str, field: str = "temperature_c",
-                      label: str = "Temperature") -> tuple[float, str | None]:
+def parse_temperature(
+    text: str, field: str = "temperature_c", label: str = "Temperature"
+) -> tuple[float, str | None]:
     """``"38.2"``, ``"38.2C"``, ``"100.4F"``, ``"100.4 °F"`` -> (°C to 0.1, how it was read).
 
     The second value says what was converted (``"100.4 °F = 38 °C"``) or is None for °C.
@@ -136,8 +147,9 @@ def parse_temperature(text: str, field: str = "temperature_c",
     if not match:
         if not str(text).strip():
             raise InputError(f"{label} is empty: type a number.", field=field)
-        raise InputError(f"{label} {str(text).strip()!r} is not a temperature (for example 38.2 or "
-                         f"100.4F).", field=field)
+        raise InputError(
+            f"{label} {str(text).strip()!r} is not a temperature (for example 38.2 or 100.4F).", field=field
+        )
     number, unit = match.groups()
     value = parse_number(number, field, label)
     key = unit.replace(" ", "").lower()

@@ -17,7 +17,7 @@ from nurse_app.core.catalogue import VialSize
 
 @dataclass(frozen=True)
 class VialPlan:
-    counts: tuple[tuple[VialSize, int], ...]   # largest vial first
+    counts: tuple[tuple[VialSize, int], ...]  # largest vial first
     dispensed_g: float
     ordered_g: float
 
@@ -56,7 +56,7 @@ def _compose(total: int, sizes_u: list[int], fewest: list[int | None]) -> dict[i
     counts: dict[int, int] = {}
     t = total
     while t > 0:
-        for s in sorted(sizes_u, reverse=True):   # prefer the larger vial among equal counts
+        for s in sorted(sizes_u, reverse=True):  # prefer the larger vial among equal counts
             rest, here = (fewest[t - s] if s <= t else None), fewest[t]
             if rest is not None and here is not None and rest == here - 1:
                 counts[s] = counts.get(s, 0) + 1
@@ -65,16 +65,23 @@ def _compose(total: int, sizes_u: list[int], fewest: list[int | None]) -> dict[i
     return counts
 
 
-def _plan(total_u: int, unit_mg: int, sizes: list[VialSize], sizes_u: list[int],
-          fewest: list[int | None], ordered_g: float) -> VialPlan:
+def _plan(
+    total_u: int,
+    unit_mg: int,
+    sizes: list[VialSize],
+    sizes_u: list[int],
+    fewest: list[int | None],
+    ordered_g: float,
+) -> VialPlan:
     by_units = dict(zip(sizes_u, sizes, strict=True))
     counts = _compose(total_u, sizes_u, fewest)
     ordered = tuple((by_units[s], n) for s, n in sorted(counts.items(), reverse=True))
     return VialPlan(counts=ordered, dispensed_g=total_u * unit_mg / 1000, ordered_g=ordered_g)
 
 
-def plan_vials(daily_dose_g: float, vials: tuple[VialSize, ...],
-               tolerance_percent: float | None = None) -> tuple[VialPlan | None, VialPlan | None]:
+def plan_vials(
+    daily_dose_g: float, vials: tuple[VialSize, ...], tolerance_percent: float | None = None
+) -> tuple[VialPlan | None, VialPlan | None]:
     """``(covering_plan, rounding_option)`` for one day.
 
     ``covering_plan`` has the smallest total at or above the dose, then fewest vials.
@@ -95,8 +102,14 @@ def plan_vials(daily_dose_g: float, vials: tuple[VialSize, ...],
 
     option = None
     if tolerance_percent is not None:
-        below_u = next((t for t in range(min(target_u, limit), 0, -1)
-                        if fewest[t] is not None and t * unit / 1000 <= daily_dose_g), None)
+        below_u = next(
+            (
+                t
+                for t in range(min(target_u, limit), 0, -1)
+                if fewest[t] is not None and t * unit / 1000 <= daily_dose_g
+            ),
+            None,
+        )
         candidates = [cover_u] + ([below_u] if below_u else [])
         nearest_u = min(candidates, key=lambda t: (abs(t * unit / 1000 - daily_dose_g), -t))
         deviation = abs(nearest_u * unit / 1000 - daily_dose_g) / daily_dose_g * 100

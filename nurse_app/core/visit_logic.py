@@ -29,11 +29,17 @@ from nurse_app.core.monitoring import InfusionState
 # Infusion event kinds, in the order a nurse meets them.
 START, RATE_CHANGE, PAUSE, RESUME, STOP, END = "start", "rate_change", "pause", "resume", "stop", "end"
 EVENT_KINDS = (START, RATE_CHANGE, PAUSE, RESUME, STOP, END)
-EVENT_LABELS = {START: "Infusion started", RATE_CHANGE: "Rate changed", PAUSE: "Paused",
-                RESUME: "Resumed", STOP: "Stopped", END: "Infusion finished"}
+EVENT_LABELS = {
+    START: "Infusion started",
+    RATE_CHANGE: "Rate changed",
+    PAUSE: "Paused",
+    RESUME: "Resumed",
+    STOP: "Stopped",
+    END: "Infusion finished",
+}
 
 
-VOIDED = "voided"     # a draft entered by mistake: kept, read-only, not a course day
+VOIDED = "voided"  # a draft entered by mistake: kept, read-only, not a course day
 
 
 def counts_as_course_day(visit: Mapping[str, Any]) -> bool:
@@ -56,7 +62,11 @@ def age_years(date_of_birth: str | _dt.date | None, on: _dt.date) -> float | Non
     if date_of_birth is None:
         return None
     try:
-        born = date_of_birth if isinstance(date_of_birth, _dt.date) else _dt.date.fromisoformat(str(date_of_birth))
+        born = (
+            date_of_birth
+            if isinstance(date_of_birth, _dt.date)
+            else _dt.date.fromisoformat(str(date_of_birth))
+        )
     except ValueError:
         return None
     return None if born > on else age_in_years(born, on)
@@ -89,8 +99,11 @@ def visit_day(visit: Mapping[str, object], *, created: bool = True) -> _dt.date 
     return local_day(moment) if moment else None
 
 
-RISK_LABELS = {"renal": "Renal risk", "thrombosis": "Thrombosis risk",
-               "first-infusion": "First infusion or brand switch"}
+RISK_LABELS = {
+    "renal": "Renal risk",
+    "thrombosis": "Thrombosis risk",
+    "first-infusion": "First infusion or brand switch",
+}
 
 
 def order_risks(order: Mapping[str, Any] | None) -> frozenset[str]:
@@ -117,9 +130,15 @@ def visit_risks(order: Mapping[str, Any] | None, first_infusion: bool) -> frozen
     return order_risks(order) | ({"first-infusion"} if first_infusion else frozenset())
 
 
-def request_from_order(order: Mapping[str, Any], patient: Mapping[str, Any], weight_kg: float, *,
-                       on: _dt.date | None = None, risks: Iterable[str] | None = None,
-                       baseline: BaselineWeight | None = None) -> DoseRequest:
+def request_from_order(
+    order: Mapping[str, Any],
+    patient: Mapping[str, Any],
+    weight_kg: float,
+    *,
+    on: _dt.date | None = None,
+    risks: Iterable[str] | None = None,
+    baseline: BaselineWeight | None = None,
+) -> DoseRequest:
     """THE dose request for an order: every screen, the visit summary and FHIR build it here.
 
     The order gives the product, regimen or g/kg and days, the weight basis, the maximum
@@ -157,7 +176,7 @@ class IntervalWarning:
     message: str
     days_since: int
     minimum_days: int
-    previous_start: str          # ISO date of the previous course's first day
+    previous_start: str  # ISO date of the previous course's first day
 
 
 def minimum_interval_days(order: Mapping[str, Any]) -> tuple[int, str] | None:
@@ -171,8 +190,9 @@ def minimum_interval_days(order: Mapping[str, Any]) -> tuple[int, str] | None:
     return None
 
 
-def course_interval_warning(order: Mapping[str, Any], new_day: int, today: _dt.date,
-                            course_starts: Sequence[_dt.date]) -> IntervalWarning | None:
+def course_interval_warning(
+    order: Mapping[str, Any], new_day: int, today: _dt.date, course_starts: Sequence[_dt.date]
+) -> IntervalWarning | None:
     """A warning when a visit starting a NEW course (``new_day == 1``) comes sooner than the
     order's interval after the previous course's first day (``course_starts``: the days
     earlier courses under this order started).  None when it is not too soon."""
@@ -190,13 +210,17 @@ def course_interval_warning(order: Mapping[str, Any], new_day: int, today: _dt.d
         "course-interval",
         f"This visit starts a new course {since} day{'s' if since != 1 else ''} after the previous course "
         f"began ({previous.isoformat()}); {why} is {days} days. Check the order with the prescriber "
-        f"before giving the next course early.", since, days, previous.isoformat())
+        f"before giving the next course early.",
+        since,
+        days,
+        previous.isoformat(),
+    )
 
 
 @dataclass(frozen=True)
 class BaselineWeight:
     weight_kg: float
-    measured_on: str          # ISO date
+    measured_on: str  # ISO date
 
 
 def baseline_weight(weights: Sequence[Mapping[str, Any]], order_start: str | None) -> BaselineWeight | None:
@@ -205,8 +229,10 @@ def baseline_weight(weights: Sequence[Mapping[str, Any]], order_start: str | Non
 
     ``weights`` are weight-history rows (``weight_kg``, ``measured_on`` as an ISO date).
     """
-    dated = sorted((w for w in weights if w.get("weight_kg") and w.get("measured_on")),
-                   key=lambda w: (str(w["measured_on"]), w.get("id") or 0))
+    dated = sorted(
+        (w for w in weights if w.get("weight_kg") and w.get("measured_on")),
+        key=lambda w: (str(w["measured_on"]), w.get("id") or 0),
+    )
     if not dated:
         return None
     before = [w for w in dated if order_start and str(w["measured_on"]) <= str(order_start)]
@@ -217,13 +243,13 @@ def baseline_weight(weights: Sequence[Mapping[str, Any]], order_start: str | Non
 @dataclass(frozen=True)
 class InfusionProgress:
     started: bool
-    running: bool                 # started, not paused/stopped/ended
+    running: bool  # started, not paused/stopped/ended
     ended: bool
     elapsed_min: float | None
     current_rate_ml_h: float | None
-    current_step: int | None      # index into the plan's rate steps matching the current rate
+    current_step: int | None  # index into the plan's rate steps matching the current rate
     next_step: int | None
-    next_increase_in_min: float | None   # negative: overdue
+    next_increase_in_min: float | None  # negative: overdue
     state: InfusionState
     halted_by: str | None = None  # PAUSE or STOP while the infusion is halted, else None
 
@@ -260,8 +286,12 @@ def _step_for_rate(rate: float | None, steps: Sequence[Mapping[str, Any]]) -> in
     return best if abs(steps[best]["ml_per_h"] - rate) <= max(0.5, 0.02 * rate) else None
 
 
-def infusion_progress(events: Sequence[Mapping[str, Any]], vitals_times: Sequence[datetime],
-                      steps: Sequence[Mapping[str, Any]], now: datetime) -> InfusionProgress:
+def infusion_progress(
+    events: Sequence[Mapping[str, Any]],
+    vitals_times: Sequence[datetime],
+    steps: Sequence[Mapping[str, Any]],
+    now: datetime,
+) -> InfusionProgress:
     """Where the infusion stands.  ``events`` have ``kind``, ``at`` (datetime) and ``rate_ml_h``."""
     events = sorted(events, key=lambda e: e["at"])
     start = next((e["at"] for e in events if e["kind"] == START), None)
@@ -299,5 +329,15 @@ def infusion_progress(events: Sequence[Mapping[str, Any]], vitals_times: Sequenc
         ended_at_min=_minutes(start, ended_at) if ended_at else None,
         next_increase_at_min=next_at,
     )
-    return InfusionProgress(True, running, ended_at is not None, _minutes(start, now), rate, step, next_step,
-                            next_in, state, halted_by)
+    return InfusionProgress(
+        True,
+        running,
+        ended_at is not None,
+        _minutes(start, now),
+        rate,
+        step,
+        next_step,
+        next_in,
+        state,
+        halted_by,
+    )

@@ -26,8 +26,17 @@ from nurse_app.core.resources import load_toml, validate
 LOCAL_POLICY = "local policy default"
 PUMP_MAX_FROM = "limits.toml pump.max_rate_ml_per_h"
 # The record depends on these measures; the file must define every one.
-MEASURE_IDS = ("temperature", "heart_rate", "systolic", "diastolic", "respiratory_rate", "spo2",
-               "weight", "height", "infusion_rate")
+MEASURE_IDS = (
+    "temperature",
+    "heart_rate",
+    "systolic",
+    "diastolic",
+    "respiratory_rate",
+    "spo2",
+    "weight",
+    "height",
+    "infusion_rate",
+)
 
 
 @dataclass(frozen=True)
@@ -37,11 +46,11 @@ class Measure:
     unit: str
     minimum: float
     maximum: float
-    range_basis: str                 # "sourced" or "local policy default"
+    range_basis: str  # "sourced" or "local policy default"
     range_sources: tuple[str, ...]
     flag_low: float | None
     flag_high: float | None
-    flag_change: float | None        # absolute change from baseline, either direction
+    flag_change: float | None  # absolute change from baseline, either direction
     flag_change_percent: float | None
     flag_basis: str
     flag_sources: tuple[str, ...]
@@ -59,18 +68,25 @@ class Measure:
 class VitalFlag:
     measure: str
     value: float
-    kind: str          # "low", "high" or "change"
+    kind: str  # "low", "high" or "change"
     message: str
 
 
 def _measure(m: dict[str, Any], pump_max: float | None) -> Measure:
     flag_sources = tuple(m.get("flag_sources", ()))
     return Measure(
-        id=m["id"], label=m["label"], unit=m["unit"],
-        minimum=m["min"], maximum=pump_max if "max_from" in m and pump_max is not None else m["max"],
-        range_basis=m.get("range_basis", "sourced"), range_sources=tuple(m.get("range_sources", ())),
-        flag_low=m.get("flag_low"), flag_high=m.get("flag_high"), flag_change=m.get("flag_change"),
-        flag_change_percent=m.get("flag_change_percent"), flag_basis=m.get("flag_basis", "sourced"),
+        id=m["id"],
+        label=m["label"],
+        unit=m["unit"],
+        minimum=m["min"],
+        maximum=pump_max if "max_from" in m and pump_max is not None else m["max"],
+        range_basis=m.get("range_basis", "sourced"),
+        range_sources=tuple(m.get("range_sources", ())),
+        flag_low=m.get("flag_low"),
+        flag_high=m.get("flag_high"),
+        flag_change=m.get("flag_change"),
+        flag_change_percent=m.get("flag_change_percent"),
+        flag_basis=m.get("flag_basis", "sourced"),
         flag_sources=flag_sources,
         note=" ".join(n for n in (m.get("range_note", ""), m.get("flag_note", "")) if n),
     )
@@ -86,6 +102,7 @@ def vital_measures() -> dict[str, Measure]:
         # One limit, one source: the pump/record maximum rate lives in limits.toml [pump], which
         # the dose engine's ladder is capped at, so the record accepts every rate the plan proposes.
         from nurse_app.core.catalogue import load_catalogue
+
         pump_max = load_catalogue().limits.pump_max_ml_per_h
     validate("vitals.toml", data, file, pump_max=pump_max)
     return {m["id"]: _measure(m, pump_max) for m in data["measure"]}
@@ -110,8 +127,10 @@ def check_plausible(measure_id: str, value: Any, field: str | None = None) -> fl
         raise InputError(f"{m.label} must be a finite number.", field=field)
     if not m.minimum <= number <= m.maximum:
         # Up to 3 decimals: the refused value as typed, not rounded into something else.
-        message = (f"{m.describe(number, 3)} is not possible: enter a value from "
-                   f"{fmt_range(m.minimum, m.maximum, m.unit)}.")
+        message = (
+            f"{m.describe(number, 3)} is not possible: enter a value from "
+            f"{fmt_range(m.minimum, m.maximum, m.unit)}."
+        )
         if m.unit == "cm" and m.minimum <= number * 100 <= m.maximum:
             message += f" For {fmt_qty(number, 'm', 3)}, type {fmt_number(number * 100, 1)}."
         raise InputError(message, field=field)
@@ -123,11 +142,17 @@ def flag_value(measure_id: str, value: float, baseline: float | None = None) -> 
     m = measure(measure_id)
     flags = []
     if m.flag_low is not None and value < m.flag_low:
-        flags.append(VitalFlag(m.id, value, "low",
-                               f"{m.describe(value)} is low (below {fmt_qty(m.flag_low, m.unit)})."))
+        flags.append(
+            VitalFlag(
+                m.id, value, "low", f"{m.describe(value)} is low (below {fmt_qty(m.flag_low, m.unit)})."
+            )
+        )
     if m.flag_high is not None and value > m.flag_high:
-        flags.append(VitalFlag(m.id, value, "high",
-                               f"{m.describe(value)} is high (above {fmt_qty(m.flag_high, m.unit)})."))
+        flags.append(
+            VitalFlag(
+                m.id, value, "high", f"{m.describe(value)} is high (above {fmt_qty(m.flag_high, m.unit)})."
+            )
+        )
     if baseline is not None:
         change = value - baseline
         limit = m.flag_change
@@ -136,15 +161,22 @@ def flag_value(measure_id: str, value: float, baseline: float | None = None) -> 
         # A tiny tolerance so 37.8 - 36.8 (0.99999...) still counts as a change of 1.
         if limit is not None and abs(change) >= limit - 1e-9:
             direction = "up" if change > 0 else "down"
-            flags.append(VitalFlag(m.id, value, "change",
-                                   f"{m.describe(value)} is {direction} "
-                                   f"{fmt_qty(abs(change), m.unit)} from the baseline "
-                                   f"{fmt_qty(baseline, m.unit)}."))
+            flags.append(
+                VitalFlag(
+                    m.id,
+                    value,
+                    "change",
+                    f"{m.describe(value)} is {direction} "
+                    f"{fmt_qty(abs(change), m.unit)} from the baseline "
+                    f"{fmt_qty(baseline, m.unit)}.",
+                )
+            )
     return flags
 
 
-def flag_reading(reading: Mapping[str, float | None],
-                 baseline: Mapping[str, float | None] | None = None) -> list[VitalFlag]:
+def flag_reading(
+    reading: Mapping[str, float | None], baseline: Mapping[str, float | None] | None = None
+) -> list[VitalFlag]:
     """Warnings for a set of values keyed by measure id (missing or None values skipped)."""
     flags: list[VitalFlag] = []
     for measure_id in MEASURE_IDS:

@@ -39,9 +39,9 @@ class DosingWeight:
     ideal_kg: float | None
     adjusted_kg: float | None
     requested_basis: str
-    basis: str          # actual | ideal | adjusted: what the dose is based on
+    basis: str  # actual | ideal | adjusted: what the dose is based on
     dosing_kg: float
-    reason: str         # one sentence a nurse reads: which weight and why
+    reason: str  # one sentence a nurse reads: which weight and why
     formulas: tuple[str, ...]
     notes: tuple[str, ...] = ()
 
@@ -75,8 +75,14 @@ def _is_obese(bmi_value: float, rules: DosingWeightRules) -> bool:
     return bmi_value > rules.obesity_bmi_threshold
 
 
-def choose_dosing_weight(actual_kg: float, height_cm: float | None, sex: str | None,
-                         basis: str, rules: DosingWeightRules, indication: str | None = None) -> DosingWeight:
+def choose_dosing_weight(
+    actual_kg: float,
+    height_cm: float | None,
+    sex: str | None,
+    basis: str,
+    rules: DosingWeightRules,
+    indication: str | None = None,
+) -> DosingWeight:
     if basis not in BASES:
         raise InputError(f"Weight basis {basis!r} is not one of {', '.join(BASES)}.", field="weight_basis")
     if sex is not None and sex not in SEXES:
@@ -94,17 +100,23 @@ def choose_dosing_weight(actual_kg: float, height_cm: float | None, sex: str | N
             height_in = height_cm / CM_PER_IN
             formulas.append(
                 f"Ideal (Devine, {sex}) = {fmt_qty(base, 'kg')} + {fmt_number(rules.ibw_kg_per_inch)} kg × "
-                f"({fmt_number(height_in, 1)} in − {fmt_number(rules.ibw_base_height_in)} in) = {fmt_qty(ideal, 'kg')}")
+                f"({fmt_number(height_in, 1)} in − {fmt_number(rules.ibw_base_height_in)} in) = {fmt_qty(ideal, 'kg')}"
+            )
             formulas.append(
                 f"Adjusted = ideal + {fmt_number(rules.adjusted_factor)} × (actual − ideal) = "
                 f"{fmt_qty(ideal, 'kg')} + {fmt_number(rules.adjusted_factor)} × "
-                f"({fmt_qty(actual_kg, 'kg')} − {fmt_qty(ideal, 'kg')}) = {fmt_qty(adjusted, 'kg')}")
+                f"({fmt_qty(actual_kg, 'kg')} − {fmt_qty(ideal, 'kg')}) = {fmt_qty(adjusted, 'kg')}"
+            )
     if bmi_value is not None and height_cm is not None:
-        formulas.append(f"BMI = {fmt_qty(actual_kg, 'kg')} / ({fmt_number(height_cm / 100, 2)} m)² = "
-                        f"{fmt_qty(bmi_value, 'kg/m²')}")
+        formulas.append(
+            f"BMI = {fmt_qty(actual_kg, 'kg')} / ({fmt_number(height_cm / 100, 2)} m)² = "
+            f"{fmt_qty(bmi_value, 'kg/m²')}"
+        )
 
     short = height_cm is not None and ideal is None and height_cm < base_cm
-    threshold = f"{'≥' if rules.obesity_threshold_inclusive else 'over'} {fmt_number(rules.obesity_bmi_threshold)}"
+    threshold = (
+        f"{'≥' if rules.obesity_threshold_inclusive else 'over'} {fmt_number(rules.obesity_bmi_threshold)}"
+    )
 
     def need(what: str) -> None:
         if height_cm is None:
@@ -113,10 +125,15 @@ def choose_dosing_weight(actual_kg: float, height_cm: float | None, sex: str | N
             raise InputError(
                 f"{what.capitalize()} body weight is not defined below {fmt_qty(base_cm, 'cm')} "
                 f"({fmt_number(rules.ibw_base_height_in)} in): the Devine formula starts there. "
-                f"Dose on actual weight (weight basis 'actual').", field="weight_basis")
+                f"Dose on actual weight (weight basis 'actual').",
+                field="weight_basis",
+            )
         if sex is None:
-            raise InputError(f"Sex is needed to work out {what} body weight (the Devine formula "
-                             f"differs for men and women).", field="sex")
+            raise InputError(
+                f"Sex is needed to work out {what} body weight (the Devine formula "
+                f"differs for men and women).",
+                field="sex",
+            )
 
     exempt = indication is not None and indication in rules.actual_weight_indications
     if basis == "auto" and exempt:
@@ -125,18 +142,36 @@ def choose_dosing_weight(actual_kg: float, height_cm: float | None, sex: str | N
             reason += f" (BMI {fmt_number(bmi_value, BMI_DECIMALS)} is {threshold}; the exemption applies.)"
     elif basis == "auto":
         if bmi_value is None:
-            chosen, reason = "actual", "Actual weight: no height given, so the obesity rule (BMI) could not be checked."
+            chosen, reason = (
+                "actual",
+                "Actual weight: no height given, so the obesity rule (BMI) could not be checked.",
+            )
         elif not _is_obese(bmi_value, rules):
-            chosen, reason = "actual", (f"Actual weight: BMI {fmt_number(bmi_value, 1)} is not {threshold}, "
-                                        f"so the obesity rule does not apply.")
+            chosen, reason = (
+                "actual",
+                (
+                    f"Actual weight: BMI {fmt_number(bmi_value, 1)} is not {threshold}, "
+                    f"so the obesity rule does not apply."
+                ),
+            )
         elif short:
-            chosen, reason = "actual", (f"Actual weight: BMI {fmt_number(bmi_value, 1)} is {threshold}, but the "
-                                        f"patient is shorter than {fmt_qty(base_cm, 'cm')}, where ideal weight "
-                                        f"is not defined (Ontario uses actual weight).")
+            chosen, reason = (
+                "actual",
+                (
+                    f"Actual weight: BMI {fmt_number(bmi_value, 1)} is {threshold}, but the "
+                    f"patient is shorter than {fmt_qty(base_cm, 'cm')}, where ideal weight "
+                    f"is not defined (Ontario uses actual weight)."
+                ),
+            )
         else:
             need("adjusted")
-            chosen, reason = "adjusted", (f"Adjusted weight: BMI {fmt_number(bmi_value, 1)} is {threshold} "
-                                          f"(obesity rule, Ontario IVIG calculator).")
+            chosen, reason = (
+                "adjusted",
+                (
+                    f"Adjusted weight: BMI {fmt_number(bmi_value, 1)} is {threshold} "
+                    f"(obesity rule, Ontario IVIG calculator)."
+                ),
+            )
     else:
         if basis in ("ideal", "adjusted"):
             need(basis)
@@ -145,14 +180,30 @@ def choose_dosing_weight(actual_kg: float, height_cm: float | None, sex: str | N
     weight = {"actual": actual_kg, "ideal": ideal, "adjusted": adjusted}[chosen]
     assert weight is not None, "need() refuses a basis whose weight could not be worked out"
     if weight > actual_kg:
-        reason += (f" The {chosen} weight ({fmt_qty(weight, 'kg')}) is above the actual weight, "
-                   f"so the actual weight is used: the dose is never based on more than the patient weighs.")
+        reason += (
+            f" The {chosen} weight ({fmt_qty(weight, 'kg')}) is above the actual weight, "
+            f"so the actual weight is used: the dose is never based on more than the patient weighs."
+        )
         weight = actual_kg
         chosen = "actual"
     notes = []
-    if rules.pregnancy_note and sex != "male" and (basis in ("ideal", "adjusted")
-                                                         or (basis == "auto" and not exempt)):
+    if (
+        rules.pregnancy_note
+        and sex != "male"
+        and (basis in ("ideal", "adjusted") or (basis == "auto" and not exempt))
+    ):
         notes.append(rules.pregnancy_note)
-    return DosingWeight(actual_kg=actual_kg, height_cm=height_cm, sex=sex, bmi=bmi_value, ideal_kg=ideal,
-                        adjusted_kg=adjusted, requested_basis=basis, basis=chosen, dosing_kg=weight,
-                        reason=reason, formulas=tuple(formulas), notes=tuple(notes))
+    return DosingWeight(
+        actual_kg=actual_kg,
+        height_cm=height_cm,
+        sex=sex,
+        bmi=bmi_value,
+        ideal_kg=ideal,
+        adjusted_kg=adjusted,
+        requested_basis=basis,
+        basis=chosen,
+        dosing_kg=weight,
+        reason=reason,
+        formulas=tuple(formulas),
+        notes=tuple(notes),
+    )

@@ -29,8 +29,12 @@ from nurse_app.core.resources import resource_file
 FONT = "NurseSans"
 BOLD = FONT + "-Bold"
 
-_FONT_FILES = {"": "DejaVuSans.ttf", "-Bold": "DejaVuSans-Bold.ttf",
-               "-Oblique": "DejaVuSans-Oblique.ttf", "-BoldOblique": "DejaVuSans-BoldOblique.ttf"}
+_FONT_FILES = {
+    "": "DejaVuSans.ttf",
+    "-Bold": "DejaVuSans-Bold.ttf",
+    "-Oblique": "DejaVuSans-Oblique.ttf",
+    "-BoldOblique": "DejaVuSans-BoldOblique.ttf",
+}
 
 # decorate(canvas, page_number, page_total), called once per page when the PDF is saved.
 Decorator = Callable[[rl_canvas.Canvas, int, int], None]
@@ -47,8 +51,9 @@ def register_fonts() -> None:
         return
     for suffix, path in font_files().items():
         pdfmetrics.registerFont(TTFont(FONT + suffix, path))
-    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD,
-                                  italic=FONT + "-Oblique", boldItalic=FONT + "-BoldOblique")
+    pdfmetrics.registerFontFamily(
+        FONT, normal=FONT, bold=BOLD, italic=FONT + "-Oblique", boldItalic=FONT + "-BoldOblique"
+    )
 
 
 def escape(text: str) -> str:
@@ -99,8 +104,7 @@ def decorated_canvas(decorate: Decorator, result: dict) -> type[rl_canvas.Canvas
     return DecoratedCanvas
 
 
-def write_atomically(data: bytes, out: str | os.PathLike, what: str, *,
-                     private: bool = True) -> Path:
+def write_atomically(data: bytes, out: str | os.PathLike, what: str, *, private: bool = True) -> Path:
     """Write ``data`` to ``out`` through a temporary file renamed into place.
 
     ``private`` (the default, for anything with patient data: visit summaries, FHIR
@@ -121,8 +125,10 @@ def write_atomically(data: bytes, out: str | os.PathLike, what: str, *,
     except OSError as exc:
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)
-        reason = ("the disk is full, so nothing was saved; free some space or choose another "
-                  "place" if exc.errno == errno.ENOSPC else exc.strerror or exc)
-        raise InputError(f"Could not save the {what} to {target}: {reason}.",
-                         field="out") from exc
+        reason = (
+            "the disk is full, so nothing was saved; free some space or choose another place"
+            if exc.errno == errno.ENOSPC
+            else exc.strerror or exc
+        )
+        raise InputError(f"Could not save the {what} to {target}: {reason}.", field="out") from exc
     return target

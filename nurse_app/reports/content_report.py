@@ -36,11 +36,13 @@ TITLE = "Clinical content report"
 SIGN_OFF = "Educator sign-off"
 NOT_APPROVED = "Not yet approved by your agency."
 CHANGED = "CHANGED"
-STATUS_RULE = ("Status: <b>verified</b> = backed by at least one FDA label / manufacturer prescribing "
-               "information, guideline or peer-reviewed source; <b>unverified</b> = marked UNVERIFIED in "
-               "the content or supported only by secondary sources; <b>agency policy</b> = set by the "
-               "agency policy file, or an app default (local policy default) for the agency to confirm. "
-               "Source classes: " + "; ".join(f"<b>{k}</b> = {v}" for k, v in SOURCE_CLASS_NAMES.items()) + ".")
+STATUS_RULE = (
+    "Status: <b>verified</b> = backed by at least one FDA label / manufacturer prescribing "
+    "information, guideline or peer-reviewed source; <b>unverified</b> = marked UNVERIFIED in "
+    "the content or supported only by secondary sources; <b>agency policy</b> = set by the "
+    "agency policy file, or an app default (local policy default) for the agency to confirm. "
+    "Source classes: " + "; ".join(f"<b>{k}</b> = {v}" for k, v in SOURCE_CLASS_NAMES.items()) + "."
+)
 
 
 def _styles() -> dict[str, ParagraphStyle]:
@@ -48,8 +50,9 @@ def _styles() -> dict[str, ParagraphStyle]:
     body = ParagraphStyle("body", fontName=FONT, fontSize=9, leading=11.5)
     return {
         "title": ParagraphStyle("title", parent=body, fontName=BOLD, fontSize=18, leading=22, spaceAfter=6),
-        "h2": ParagraphStyle("h2", parent=body, fontName=BOLD, fontSize=13, leading=16, spaceBefore=10,
-                             spaceAfter=4),
+        "h2": ParagraphStyle(
+            "h2", parent=body, fontName=BOLD, fontSize=13, leading=16, spaceBefore=10, spaceAfter=4
+        ),
         "body": body,
         "cell": ParagraphStyle("cell", parent=body, fontSize=7.5, leading=9.2),
         "cellb": ParagraphStyle("cellb", parent=body, fontName=BOLD, fontSize=7.5, leading=9.2),
@@ -64,19 +67,28 @@ def _sources_text(item) -> str:
 def _group_table(items, st, changed: set[str], width: float) -> LongTable:
     header = ["Item", "Value", "Unit", "Sources (class)", "Status / from"]
     rows = [[Paragraph(h, st["cellb"]) for h in header]]
-    style: list[tuple[Any, ...]] = [("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
-             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8e8e8")),
-             ("VALIGN", (0, 0), (-1, -1), "TOP"),
-             ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3)]
+    style: list[tuple[Any, ...]] = [
+        ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8e8e8")),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+    ]
     for n, it in enumerate(items, start=1):
         mark = f"<b>{CHANGED}</b> " if it.id in changed else ""
         value = escape(it.value)
         if it.note:
             value += f"<br/><font size=6.5 color='#555555'>{escape(it.note)}</font>"
         status = f"{escape(it.status)}<br/><font size=6.5>from {escape(it.origin)}</font>"
-        rows.append([Paragraph(mark + escape(it.title), st["cell"]), Paragraph(value, st["cell"]),
-                     Paragraph(escape(it.unit or "-"), st["cell"]), Paragraph(escape(_sources_text(it)), st["cell"]),
-                     Paragraph(status, st["cell"])])
+        rows.append(
+            [
+                Paragraph(mark + escape(it.title), st["cell"]),
+                Paragraph(value, st["cell"]),
+                Paragraph(escape(it.unit or "-"), st["cell"]),
+                Paragraph(escape(_sources_text(it)), st["cell"]),
+                Paragraph(status, st["cell"]),
+            ]
+        )
         if it.id in changed:
             style.append(("BACKGROUND", (0, n), (-1, n), colors.HexColor("#fff4ce")))
         elif it.status == UNVERIFIED:
@@ -92,9 +104,12 @@ def _group_table(items, st, changed: set[str], width: float) -> LongTable:
 def _story(report: ContentReport, width: float) -> list:
     st = _styles()
     story: list = [Paragraph(TITLE, st["title"])]
-    facts = [f"<b>Content version:</b> {escape(report.version)} (a hash of the app's content files and the "
-             f"agency policy file)", f"<b>Generated:</b> {escape(report.generated_on)}",
-             f"<b>Agency policy file:</b> {escape(report.policy_file) or 'none (app defaults in force)'}"]
+    facts = [
+        f"<b>Content version:</b> {escape(report.version)} (a hash of the app's content files and the "
+        f"agency policy file)",
+        f"<b>Generated:</b> {escape(report.generated_on)}",
+        f"<b>Agency policy file:</b> {escape(report.policy_file) or 'none (app defaults in force)'}",
+    ]
     if report.agency:
         facts.append(f"<b>Agency:</b> {escape(report.agency)}")
     if report.approval is None:
@@ -103,28 +118,52 @@ def _story(report: ContentReport, width: float) -> list:
         a = report.approval
         who = ", ".join(x for x in (a.get("approver_name"), a.get("approver_credentials")) if x)
         state = "this version" if report.approved else f"version {a.get('content_version')} (not this one)"
-        facts.append(f"<b>Approval:</b> {escape(who)} on {escape(str(a.get('approved_on')))}, {escape(state)}")
+        facts.append(
+            f"<b>Approval:</b> {escape(who)} on {escape(str(a.get('approved_on')))}, {escape(state)}"
+        )
         if report.changes is not None and report.changes.any:
             c = report.changes
-            facts.append(f"<b>Changed since the approved version:</b> {len(c.changed)} changed, {len(c.added)} new, "
-                         f"{len(c.removed)} removed (rows marked {CHANGED})"
-                         + (f"; removed: {escape(', '.join(c.removed))}" if c.removed else ""))
+            facts.append(
+                f"<b>Changed since the approved version:</b> {len(c.changed)} changed, {len(c.added)} new, "
+                f"{len(c.removed)} removed (rows marked {CHANGED})"
+                + (f"; removed: {escape(', '.join(c.removed))}" if c.removed else "")
+            )
     v = report.verification
     if v:
-        facts.append(f"<b>Reference-pack UNVERIFIED items re-checked against primary sources:</b> {v['items']}; "
-                     f"confirmed {v['confirmed']}, partly confirmed {v['partly']}, still unverified {v['unverified']}; "
-                     f"data changed for {v['data_changed']} (resources/verification.toml)")
-    story += [Paragraph("<br/>".join(facts), st["body"]), Spacer(1, 6), Paragraph(STATUS_RULE, st["small"]),
-              Spacer(1, 6)]
+        facts.append(
+            f"<b>Reference-pack UNVERIFIED items re-checked against primary sources:</b> {v['items']}; "
+            f"confirmed {v['confirmed']}, partly confirmed {v['partly']}, still unverified {v['unverified']}; "
+            f"data changed for {v['data_changed']} (resources/verification.toml)"
+        )
+    story += [
+        Paragraph("<br/>".join(facts), st["body"]),
+        Spacer(1, 6),
+        Paragraph(STATUS_RULE, st["small"]),
+        Spacer(1, 6),
+    ]
     count_rows = [["Group", "Items", "Verified", "Unverified", "Agency policy"]]
     for group in GROUPS:
         tally = report.counts.get(group)
         if tally:
-            count_rows.append([group, str(sum(tally.values())), str(tally["verified"]), str(tally["unverified"]),
-                               str(tally["agency policy"])])
+            count_rows.append(
+                [
+                    group,
+                    str(sum(tally.values())),
+                    str(tally["verified"]),
+                    str(tally["unverified"]),
+                    str(tally["agency policy"]),
+                ]
+            )
     counts = Table(count_rows, hAlign="LEFT")
-    counts.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), FONT, 8), ("FONT", (0, 0), (-1, 0), BOLD, 8),
-                                ("GRID", (0, 0), (-1, -1), 0.25, colors.grey)]))
+    counts.setStyle(
+        TableStyle(
+            [
+                ("FONT", (0, 0), (-1, -1), FONT, 8),
+                ("FONT", (0, 0), (-1, 0), BOLD, 8),
+                ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+            ]
+        )
+    )
     story.append(counts)
     changed = report.changed_ids()
     for group in GROUPS:
@@ -140,16 +179,46 @@ def _story(report: ContentReport, width: float) -> list:
         for s in it.sources:
             seen.setdefault((it.file, s.key), (s.source_class, s.citation))
     for (file, key), (cls, citation) in sorted(seen.items()):
-        story.append(Paragraph(f"<b>{escape(file)} [{escape(key)}]</b> ({escape(cls)}) {escape(citation)}", st["small"]))
+        story.append(
+            Paragraph(
+                f"<b>{escape(file)} [{escape(key)}]</b> ({escape(cls)}) {escape(citation)}", st["small"]
+            )
+        )
     story.append(Spacer(1, 14))
-    lines = [["Content version", report.version], ["Approved by (name)", ""], ["Credentials", ""],
-             ["Signature", ""], ["Date", ""]]
-    sign = Table(lines, colWidths=[1.8 * inch, 4.5 * inch], rowHeights=[0.32 * inch] * len(lines), hAlign="LEFT")
-    sign.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), FONT, 10), ("FONT", (0, 0), (0, -1), BOLD, 10),
-                              ("LINEBELOW", (1, 1), (1, -1), 0.8, colors.black), ("VALIGN", (0, 0), (-1, -1), "BOTTOM")]))
-    story.append(KeepTogether([Paragraph(SIGN_OFF, st["h2"]), Paragraph(
-        "I have reviewed every item in this report for use by our nurses. Record this approval in the app "
-        "(File > Clinical content) with the same content version.", st["body"]), Spacer(1, 6), sign]))
+    lines = [
+        ["Content version", report.version],
+        ["Approved by (name)", ""],
+        ["Credentials", ""],
+        ["Signature", ""],
+        ["Date", ""],
+    ]
+    sign = Table(
+        lines, colWidths=[1.8 * inch, 4.5 * inch], rowHeights=[0.32 * inch] * len(lines), hAlign="LEFT"
+    )
+    sign.setStyle(
+        TableStyle(
+            [
+                ("FONT", (0, 0), (-1, -1), FONT, 10),
+                ("FONT", (0, 0), (0, -1), BOLD, 10),
+                ("LINEBELOW", (1, 1), (1, -1), 0.8, colors.black),
+                ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+            ]
+        )
+    )
+    story.append(
+        KeepTogether(
+            [
+                Paragraph(SIGN_OFF, st["h2"]),
+                Paragraph(
+                    "I have reviewed every item in this report for use by our nurses. Record this approval in the app "
+                    "(File > Clinical content) with the same content version.",
+                    st["body"],
+                ),
+                Spacer(1, 6),
+                sign,
+            ]
+        )
+    )
     return story
 
 
@@ -157,16 +226,27 @@ def content_report_pdf(report: ContentReport) -> tuple[bytes, int]:
     pagesize = landscape(LETTER)
     margin = 0.5 * inch
     buffer = io.BytesIO()
-    doc = SimpleDocTemplate(buffer, pagesize=pagesize, leftMargin=margin, rightMargin=margin,
-                            topMargin=margin, bottomMargin=0.6 * inch, title=TITLE,
-                            author="IVIG Nurse Companion", subject=f"Content version {report.version}")
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=pagesize,
+        leftMargin=margin,
+        rightMargin=margin,
+        topMargin=margin,
+        bottomMargin=0.6 * inch,
+        title=TITLE,
+        author="IVIG Nurse Companion",
+        subject=f"Content version {report.version}",
+    )
     result: dict = {}
 
     def decorate(canvas, page: int, total: int) -> None:
         canvas.setFont(FONT, 7.5)
         canvas.setFillColor(colors.HexColor("#555555"))
-        canvas.drawString(margin, 0.35 * inch, f"{TITLE} - content version {report.version} - "
-                                              f"generated {report.generated_on}")
+        canvas.drawString(
+            margin,
+            0.35 * inch,
+            f"{TITLE} - content version {report.version} - generated {report.generated_on}",
+        )
         canvas.drawRightString(pagesize[0] - margin, 0.35 * inch, f"Page {page} of {total}")
 
     doc.build(_story(report, pagesize[0] - 2 * margin), canvasmaker=decorated_canvas(decorate, result))

@@ -119,12 +119,20 @@ VITAL_CODES: dict[str, tuple[tuple[tuple[str, str], ...], str, str]] = {
     "temperature_c": ((("8310-5", "Body temperature"),), "Cel", "°C"),
     "heart_rate": ((("8867-4", "Heart rate"),), "/min", "/min"),
     "respiratory_rate": ((("9279-1", "Respiratory rate"),), "/min", "/min"),
-    "spo2_percent": ((("59408-5", "Oxygen saturation in Arterial blood by Pulse oximetry"),
-                      ("2708-6", "Oxygen saturation in Arterial blood")), "%", "%"),
+    "spo2_percent": (
+        (
+            ("59408-5", "Oxygen saturation in Arterial blood by Pulse oximetry"),
+            ("2708-6", "Oxygen saturation in Arterial blood"),
+        ),
+        "%",
+        "%",
+    ),
 }
 BP_PANEL = ("85354-9", "Blood pressure panel with all children optional")
-BP_PARTS = {"systolic_mmhg": ("8480-6", "Systolic blood pressure"),
-            "diastolic_mmhg": ("8462-4", "Diastolic blood pressure")}
+BP_PARTS = {
+    "systolic_mmhg": ("8480-6", "Systolic blood pressure"),
+    "diastolic_mmhg": ("8462-4", "Diastolic blood pressure"),
+}
 BODY_WEIGHT = ("29463-7", "Body weight")
 
 
@@ -137,8 +145,7 @@ def _ref(resource) -> Reference:
 
 
 def _concept(system: str, codes: Iterable[tuple[str, str]], text: str | None = None) -> CodeableConcept:
-    return CodeableConcept(coding=[Coding(system=system, code=c, display=d) for c, d in codes],
-                           text=text)
+    return CodeableConcept(coding=[Coding(system=system, code=c, display=d) for c, d in codes], text=text)
 
 
 def _quantity(value: float, ucum: str, unit: str, decimals: int = 2) -> Quantity:
@@ -177,10 +184,16 @@ class _Builder:
         system = self.record.settings.get(MRN_SYSTEM) or DEFAULT_MRN_SYSTEM
         return Patient(
             id=_uuid("patient", system, p["mrn"]),
-            identifier=[Identifier(
-                use="usual", system=system, value=p["mrn"],
-                type=_concept("http://terminology.hl7.org/CodeSystem/v2-0203",
-                              [("MR", "Medical record number")]))],
+            identifier=[
+                Identifier(
+                    use="usual",
+                    system=system,
+                    value=p["mrn"],
+                    type=_concept(
+                        "http://terminology.hl7.org/CodeSystem/v2-0203", [("MR", "Medical record number")]
+                    ),
+                )
+            ],
             name=[HumanName(use="official", text=p["name"])],
             gender=p["sex"] if p["sex"] in ("female", "male", "other", "unknown") else "unknown",
             birthDate=p["date_of_birth"],
@@ -188,19 +201,20 @@ class _Builder:
 
     def _encounter(self) -> Encounter:
         visit = self.record.visit
-        period = Period(start=visit.get("started_at") or visit.get("scheduled_at"),
-                        end=visit.get("ended_at"))
+        period = Period(start=visit.get("started_at") or visit.get("scheduled_at"), end=visit.get("ended_at"))
         agency = self.record.settings.get("agency")
         return Encounter(
             id=self.id("encounter"),
             identifier=[Identifier(system="urn:nurse-app:visit", value=str(visit["id"]))],
-            status="finished" if visit.get("ended_at") else
-            ("in-progress" if visit.get("started_at") else "planned"),
+            status="finished"
+            if visit.get("ended_at")
+            else ("in-progress" if visit.get("started_at") else "planned"),
             class_fhir=Coding(system=_ACT_CODE, code="HH", display="home health"),
             type=[CodeableConcept(text="Home IVIG infusion visit")],
             subject=_ref(self.patient),
             participant=[EncounterParticipant(individual=Reference(display=self.record.nurse))]
-            if self.record.nurse else None,
+            if self.record.nurse
+            else None,
             period=period if period.start else None,
             serviceProvider=Reference(display=agency) if agency else None,
         )
@@ -220,20 +234,28 @@ class _Builder:
 
     def administration(self) -> MedicationAdministration:
         record, visit, calc = self.record, self.record.visit, self.record.calculation
-        product_id = (record.order or {}).get("product_id") or calc.get("product") or (
-            record.lots[0]["product_id"] if record.lots else None)
+        product_id = (
+            (record.order or {}).get("product_id")
+            or calc.get("product")
+            or (record.lots[0]["product_id"] if record.lots else None)
+        )
         name = self._product_name(product_id) if product_id else "Immune globulin"
         lots = record.lots
         medication = Medication(
             id="medication",
             code=CodeableConcept(
                 coding=[Coding(system=PRODUCT_SYSTEM, code=product_id, display=name)] if product_id else None,
-                text=f"{name} (immune globulin intravenous, human)"),
+                text=f"{name} (immune globulin intravenous, human)",
+            ),
             batch=MedicationBatch(lotNumber=lots[0]["lot_number"], expirationDate=lots[0]["expiry_date"])
-            if len({lot["lot_number"] for lot in lots}) == 1 else None,
+            if len({lot["lot_number"] for lot in lots}) == 1
+            else None,
         )
-        lot_text = "; ".join(f"lot {lot['lot_number']} (expires {lot['expiry_date']}): "
-                             f"{lot['vial_count']} × {fmt_qty(lot['vial_size_g'], 'g')}" for lot in lots)
+        lot_text = "; ".join(
+            f"lot {lot['lot_number']} (expires {lot['expiry_date']}): "
+            f"{lot['vial_count']} × {fmt_qty(lot['vial_size_g'], 'g')}"
+            for lot in lots
+        )
         dose_text = []
         if calc.get("daily_dose_g") is not None:
             dose_text.append(f"{fmt_qty(calc['daily_dose_g'], 'g')} intravenous")
@@ -246,8 +268,11 @@ class _Builder:
         outcome = record.outcome
         given_g = infusion_record.grams_given(outcome.volume_ml, calc)
         if given_g is not None:
-            dose_text.insert(0, f"given {fmt_qty(given_g, 'g', 2)} in {fmt_qty(outcome.volume_ml, 'mL', 0)} "
-                                f"({outcome.label}); planned")
+            dose_text.insert(
+                0,
+                f"given {fmt_qty(given_g, 'g', 2)} in {fmt_qty(outcome.volume_ml, 'mL', 0)} "
+                f"({outcome.label}); planned",
+            )
         dose_g = given_g if given_g is not None else calc.get("daily_dose_g")
         dosage = MedicationAdministrationDosage(
             text=", ".join(dose_text) or None,
@@ -262,35 +287,50 @@ class _Builder:
             id=self.id("administration"),
             contained=[medication],
             status=_status(outcome, end),
-            statusReason=[CodeableConcept(text=outcome.reason or "Stopped before the planned volume was given")]
-            if outcome.partial else None,
+            statusReason=[
+                CodeableConcept(text=outcome.reason or "Stopped before the planned volume was given")
+            ]
+            if outcome.partial
+            else None,
             medicationReference=Reference(reference="#medication", display=name),
             subject=_ref(self.patient),
             context=_ref(self.encounter),
             effectivePeriod=Period(start=start, end=end) if start else None,
             effectiveDateTime=None if start else self._when(),
             performer=[MedicationAdministrationPerformer(actor=self.nurse)] if self.nurse else None,
-            reasonCode=[CodeableConcept(text=regimen.name if regimen else indication)] if indication else None,
+            reasonCode=[CodeableConcept(text=regimen.name if regimen else indication)]
+            if indication
+            else None,
             dosage=dosage,
-            note=[Annotation(text=t) for t in (f"Lots: {lot_text}." if lots else None, order_mismatch(record)) if t]
+            note=[
+                Annotation(text=t)
+                for t in (f"Lots: {lot_text}." if lots else None, order_mismatch(record))
+                if t
+            ]
             + self._changed_notes()
             or None,
         )
 
     def _changed_notes(self) -> list[Annotation]:
         """A signed visit exports the patient and order as signed; later edits are notes."""
-        return [Annotation(text=f"Changed since signing: {where} {label} is now {now} (the "
-                                f"signed value is exported).")
-                for where, label, now in self.record.changed_since_signing]
+        return [
+            Annotation(
+                text=f"Changed since signing: {where} {label} is now {now} (the signed value is exported)."
+            )
+            for where, label, now in self.record.changed_since_signing
+        ]
 
     @staticmethod
     def _lot_extension(lot: dict) -> Extension:
-        return Extension(url=LOT_EXTENSION, extension=[
-            Extension(url="lotNumber", valueString=lot["lot_number"]),
-            Extension(url="expirationDate", valueDate=lot["expiry_date"]),
-            Extension(url="vialSize", valueQuantity=_quantity(lot["vial_size_g"], "g", "g")),
-            Extension(url="vialCount", valueInteger=lot["vial_count"]),
-        ])
+        return Extension(
+            url=LOT_EXTENSION,
+            extension=[
+                Extension(url="lotNumber", valueString=lot["lot_number"]),
+                Extension(url="expirationDate", valueDate=lot["expiry_date"]),
+                Extension(url="vialSize", valueQuantity=_quantity(lot["vial_size_g"], "g", "g")),
+                Extension(url="vialCount", valueInteger=lot["vial_count"]),
+            ],
+        )
 
     # ------------------------------------------------------------------ observations
 
@@ -320,6 +360,7 @@ class _Builder:
         series = flag_series([reading_measures(r) for r in self.record.vitals])
 
         for reading, reading_flags in zip(self.record.vitals, series, strict=True):
+
             def flags(column: str, value: float, reading_flags=reading_flags):
                 return [f for f in reading_flags if f.measure == VITAL_MEASURES[column]]
 
@@ -328,25 +369,41 @@ class _Builder:
                 value = reading.get(column)
                 if value is None:
                     continue
-                result.append(self._observation(
-                    ("vitals", rid, column), codes, when, note,
-                    valueQuantity=_quantity(value, ucum, unit, 1),
-                    interpretation=self._interpretation(flags(column, value))))
+                result.append(
+                    self._observation(
+                        ("vitals", rid, column),
+                        codes,
+                        when,
+                        note,
+                        valueQuantity=_quantity(value, ucum, unit, 1),
+                        interpretation=self._interpretation(flags(column, value)),
+                    )
+                )
             parts = []
             for column, code in BP_PARTS.items():
                 value = reading.get(column)
                 if value is not None:
-                    parts.append(ObservationComponent(
-                        code=_concept(LOINC, [code], text=code[1]),
-                        valueQuantity=_quantity(value, "mm[Hg]", "mmHg", 0),
-                        interpretation=self._interpretation(flags(column, value))))
+                    parts.append(
+                        ObservationComponent(
+                            code=_concept(LOINC, [code], text=code[1]),
+                            valueQuantity=_quantity(value, "mm[Hg]", "mmHg", 0),
+                            interpretation=self._interpretation(flags(column, value)),
+                        )
+                    )
             if parts:
-                result.append(self._observation(("vitals", rid, "blood-pressure"), (BP_PANEL,),
-                                                when, note, component=parts))
+                result.append(
+                    self._observation(
+                        ("vitals", rid, "blood-pressure"), (BP_PANEL,), when, note, component=parts
+                    )
+                )
         weight = self.record.visit.get("weight_kg")
         if weight is not None:
-            result.insert(0, self._observation(("weight",), (BODY_WEIGHT,), self._when(),
-                                               valueQuantity=_quantity(weight, "kg", "kg", 1)))
+            result.insert(
+                0,
+                self._observation(
+                    ("weight",), (BODY_WEIGHT,), self._when(), valueQuantity=_quantity(weight, "kg", "kg", 1)
+                ),
+            )
         return result
 
     # ------------------------------------------------------------------ allergies, reactions
@@ -357,40 +414,52 @@ class _Builder:
         clinical = _concept(_ALLERGY_CLINICAL, [("active", "Active")])
         state = self.record.allergies
         if state.state == NONE_KNOWN:
-            return [AllergyIntolerance(
-                id=_uuid(self.patient.id, "allergy", "no-known-allergy"),
+            return [
+                AllergyIntolerance(
+                    id=_uuid(self.patient.id, "allergy", "no-known-allergy"),
+                    clinicalStatus=clinical,
+                    verificationStatus=_concept(_ALLERGY_VERIFICATION, [("confirmed", "Confirmed")]),
+                    code=_concept(SNOMED, [NO_KNOWN_ALLERGY], text=NONE_KNOWN_TEXT),
+                    patient=_ref(self.patient),
+                )
+            ]
+        return [
+            AllergyIntolerance(
+                id=_uuid(self.patient.id, "allergy", text.casefold()),
                 clinicalStatus=clinical,
-                verificationStatus=_concept(_ALLERGY_VERIFICATION, [("confirmed", "Confirmed")]),
-                code=_concept(SNOMED, [NO_KNOWN_ALLERGY], text=NONE_KNOWN_TEXT), patient=_ref(self.patient))]
-        return [AllergyIntolerance(
-            id=_uuid(self.patient.id, "allergy", text.casefold()),
-            clinicalStatus=clinical, code=CodeableConcept(text=text), patient=_ref(self.patient))
-            for text in state.entries]
+                code=CodeableConcept(text=text),
+                patient=_ref(self.patient),
+            )
+            for text in state.entries
+        ]
 
     def adverse_events(self, administration: MedicationAdministration) -> list[AdverseEvent]:
         events = []
         for r in self.record.reactions:
             rate = r.get("rate_at_onset_ml_h")
-            lines = [f"Reaction: {kind_label(r['kind'])} ({severity_label(r['kind'], r['severity']).lower()}).",
-                     f"Rate at onset: {fmt_qty(rate, 'mL/h')}." if rate is not None else "",
-                     f"Action taken: {r['action_taken']}" if r.get("action_taken") else "",
-                     f"Outcome: {r['outcome']}" if r.get("outcome") else "",
-                     f"Note: {r['note']}" if r.get("note") else ""]
-            events.append(AdverseEvent(
-                id=self.id("reaction", r["id"]),
-                text=_narrative(lines),
-                actuality="actual",
-                event=CodeableConcept(text=kind_label(r["kind"])),
-                subject=_ref(self.patient),
-                encounter=_ref(self.encounter),
-                date=r["occurred_at"],
-                severity=_concept(_AE_SEVERITY, [(r["severity"], r["severity"].capitalize())]),
-                outcome=CodeableConcept(text=r["outcome"]) if r.get("outcome") else None,
-                recorder=Reference(display=r["recorded_by"]) if r.get("recorded_by") else None,
-                suspectEntity=[AdverseEventSuspectEntity(instance=_ref(administration))],
-            ))
+            lines = [
+                f"Reaction: {kind_label(r['kind'])} ({severity_label(r['kind'], r['severity']).lower()}).",
+                f"Rate at onset: {fmt_qty(rate, 'mL/h')}." if rate is not None else "",
+                f"Action taken: {r['action_taken']}" if r.get("action_taken") else "",
+                f"Outcome: {r['outcome']}" if r.get("outcome") else "",
+                f"Note: {r['note']}" if r.get("note") else "",
+            ]
+            events.append(
+                AdverseEvent(
+                    id=self.id("reaction", r["id"]),
+                    text=_narrative(lines),
+                    actuality="actual",
+                    event=CodeableConcept(text=kind_label(r["kind"])),
+                    subject=_ref(self.patient),
+                    encounter=_ref(self.encounter),
+                    date=r["occurred_at"],
+                    severity=_concept(_AE_SEVERITY, [(r["severity"], r["severity"].capitalize())]),
+                    outcome=CodeableConcept(text=r["outcome"]) if r.get("outcome") else None,
+                    recorder=Reference(display=r["recorded_by"]) if r.get("recorded_by") else None,
+                    suspectEntity=[AdverseEventSuspectEntity(instance=_ref(administration))],
+                )
+            )
         return events
-
 
     # ------------------------------------------------------------------ follow-up calls
 
@@ -398,22 +467,25 @@ class _Builder:
         """Signed follow-up calls since the previous visit (rash check call, reviews) as
         Communications by telephone with the patient."""
         from nurse_app.services.schedule import call_rule, call_summary_lines
+
         result = []
         for call in self.record.followup_calls:
             rule = call_rule(call)
             lines = call_summary_lines(call)
-            result.append(Communication(
-                id=self.id("followup-call", call["id"]),
-                text=_narrative(lines),
-                status="completed",
-                category=[CodeableConcept(text=rule.title if rule else call["rule_id"])],
-                medium=[_concept(_PARTICIPATION_MODE, [("PHONE", "telephone")])],
-                subject=_ref(self.patient),
-                sent=call.get("called_at") or call.get("signed_at"),
-                sender=Reference(display=call.get("signed_by") or call.get("nurse_name")),
-                recipient=[_ref(self.patient)],
-                payload=[CommunicationPayload(contentString="\n".join(line.strip() for line in lines))],
-            ))
+            result.append(
+                Communication(
+                    id=self.id("followup-call", call["id"]),
+                    text=_narrative(lines),
+                    status="completed",
+                    category=[CodeableConcept(text=rule.title if rule else call["rule_id"])],
+                    medium=[_concept(_PARTICIPATION_MODE, [("PHONE", "telephone")])],
+                    subject=_ref(self.patient),
+                    sent=call.get("called_at") or call.get("signed_at"),
+                    sender=Reference(display=call.get("signed_by") or call.get("nurse_name")),
+                    recipient=[_ref(self.patient)],
+                    payload=[CommunicationPayload(contentString="\n".join(line.strip() for line in lines))],
+                )
+            )
         return result
 
 
@@ -424,8 +496,15 @@ def visit_bundle(record: VisitRecord, timestamp: str | None = None) -> Bundle:
     """The visit as a FHIR R4 ``collection`` Bundle (every part validated on creation)."""
     b = _Builder(record)
     administration = b.administration()
-    resources = [b.patient, b.encounter, administration, *b.observations(), *b.allergies(),
-                 *b.adverse_events(administration), *b.communications()]
+    resources = [
+        b.patient,
+        b.encounter,
+        administration,
+        *b.observations(),
+        *b.allergies(),
+        *b.adverse_events(administration),
+        *b.communications(),
+    ]
     bundle_id = b.id("bundle")
     return Bundle(
         id=bundle_id,

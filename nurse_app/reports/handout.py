@@ -54,31 +54,78 @@ _GREY = colors.HexColor("#555555")
 
 
 def _styles() -> dict[str, ParagraphStyle]:
-    body = ParagraphStyle("body", fontName=FONT, fontSize=BODY_PT, leading=BODY_PT * 1.35,
-                          spaceAfter=6, alignment=TA_LEFT)
+    body = ParagraphStyle(
+        "body", fontName=FONT, fontSize=BODY_PT, leading=BODY_PT * 1.35, spaceAfter=6, alignment=TA_LEFT
+    )
     return {
-        "title": ParagraphStyle("title", parent=body, fontName=FONT + "-Bold", fontSize=24,
-                                leading=29, textColor=_ACCENT, spaceAfter=4),
-        "subtitle": ParagraphStyle("subtitle", parent=body, fontSize=14, leading=18,
-                                   textColor=_GREY, spaceAfter=14),
-        "heading": ParagraphStyle("heading", parent=body, fontName=FONT + "-Bold", fontSize=16,
-                                  leading=20, textColor=_ACCENT, spaceBefore=12, spaceAfter=6,
-                                  keepWithNext=1),
+        "title": ParagraphStyle(
+            "title",
+            parent=body,
+            fontName=FONT + "-Bold",
+            fontSize=24,
+            leading=29,
+            textColor=_ACCENT,
+            spaceAfter=4,
+        ),
+        "subtitle": ParagraphStyle(
+            "subtitle", parent=body, fontSize=14, leading=18, textColor=_GREY, spaceAfter=14
+        ),
+        "heading": ParagraphStyle(
+            "heading",
+            parent=body,
+            fontName=FONT + "-Bold",
+            fontSize=16,
+            leading=20,
+            textColor=_ACCENT,
+            spaceBefore=12,
+            spaceAfter=6,
+            keepWithNext=1,
+        ),
         "body": body,
-        "bullet": ParagraphStyle("bullet", parent=body, spaceAfter=4, leftIndent=22, bulletIndent=6,
-                                 bulletFontName=FONT, bulletFontSize=BODY_PT),
-        "call_title": ParagraphStyle("call_title", parent=body, fontName=FONT + "-Bold",
-                                     fontSize=16, leading=21, textColor=_URGENT, spaceAfter=2),
-        "call_item": ParagraphStyle("call_item", parent=body, fontName=FONT + "-Bold",
-                                    leftIndent=18, bulletIndent=2, spaceAfter=2,
-                                    bulletFontName=FONT, bulletFontSize=BODY_PT),
-        "call_note": ParagraphStyle("call_note", parent=body, fontName=FONT + "-Bold",
-                                    spaceBefore=4, spaceAfter=2),
+        "bullet": ParagraphStyle(
+            "bullet",
+            parent=body,
+            spaceAfter=4,
+            leftIndent=22,
+            bulletIndent=6,
+            bulletFontName=FONT,
+            bulletFontSize=BODY_PT,
+        ),
+        "call_title": ParagraphStyle(
+            "call_title",
+            parent=body,
+            fontName=FONT + "-Bold",
+            fontSize=16,
+            leading=21,
+            textColor=_URGENT,
+            spaceAfter=2,
+        ),
+        "call_item": ParagraphStyle(
+            "call_item",
+            parent=body,
+            fontName=FONT + "-Bold",
+            leftIndent=18,
+            bulletIndent=2,
+            spaceAfter=2,
+            bulletFontName=FONT,
+            bulletFontSize=BODY_PT,
+        ),
+        "call_note": ParagraphStyle(
+            "call_note", parent=body, fontName=FONT + "-Bold", spaceBefore=4, spaceAfter=2
+        ),
         "contact_label": ParagraphStyle("contact_label", parent=body, fontName=FONT + "-Bold"),
-        "sources_title": ParagraphStyle("sources_title", parent=body, fontName=FONT + "-Bold",
-                                        fontSize=12, leading=15, spaceBefore=16, textColor=_GREY),
-        "source": ParagraphStyle("source", parent=body, fontSize=8.5, leading=11, spaceAfter=3,
-                                 textColor=_GREY, splitLongWords=1),
+        "sources_title": ParagraphStyle(
+            "sources_title",
+            parent=body,
+            fontName=FONT + "-Bold",
+            fontSize=12,
+            leading=15,
+            spaceBefore=16,
+            textColor=_GREY,
+        ),
+        "source": ParagraphStyle(
+            "source", parent=body, fontSize=8.5, leading=11, spaceAfter=3, textColor=_GREY, splitLongWords=1
+        ),
     }
 
 
@@ -91,7 +138,9 @@ def _marks(block: Block) -> list[str]:
 def _list(block: Block, style: ParagraphStyle) -> list[Paragraph]:
     """List items as bulleted paragraphs: a heading's keepWithNext then holds its first item
     (reportlab will not keep a heading with a ListFlowable)."""
-    return [Paragraph(item, style, bulletText=mark) for item, mark in zip(block.items, _marks(block), strict=True)]
+    return [
+        Paragraph(item, style, bulletText=mark) for item, mark in zip(block.items, _marks(block), strict=True)
+    ]
 
 
 def _call_box(call: Block, st: dict[str, ParagraphStyle]) -> Table:
@@ -103,15 +152,19 @@ def _call_box(call: Block, st: dict[str, ParagraphStyle]) -> Table:
         else:
             rows += [[item] for item in _list(block, st["call_item"])]
     table = Table(rows, colWidths=["100%"], repeatRows=1)
-    table.setStyle(TableStyle([
-        ("FONT", (0, 0), (-1, -1), FONT),          # not reportlab's Helvetica (unembedded, no "ł")
-        ("BOX", (0, 0), (-1, -1), 2.5, _URGENT),
-        ("BACKGROUND", (0, 0), (-1, -1), _URGENT_BG),
-        ("LEFTPADDING", (0, 0), (-1, -1), 12),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 12),
-        ("TOPPADDING", (0, 0), (-1, 0), 10),
-        ("BOTTOMPADDING", (0, -1), (-1, -1), 10),
-    ]))
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONT", (0, 0), (-1, -1), FONT),  # not reportlab's Helvetica (unembedded, no "ł")
+                ("BOX", (0, 0), (-1, -1), 2.5, _URGENT),
+                ("BACKGROUND", (0, 0), (-1, -1), _URGENT_BG),
+                ("LEFTPADDING", (0, 0), (-1, -1), 12),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 12),
+                ("TOPPADDING", (0, 0), (-1, 0), 10),
+                ("BOTTOMPADDING", (0, -1), (-1, -1), 10),
+            ]
+        )
+    )
     return table
 
 
@@ -127,8 +180,11 @@ def _contact_block(contact: Mapping[str, str], st: dict[str, ParagraphStyle]) ->
         if not value:
             blanks.append(n)
     table = Table(rows, colWidths=[1.9 * inch, None], rowHeights=[BODY_PT * 2.2] * len(rows))
-    style: list[tuple[Any, ...]] = [("FONT", (0, 0), (-1, -1), FONT),
-             ("VALIGN", (0, 0), (-1, -1), "BOTTOM"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]
+    style: list[tuple[Any, ...]] = [
+        ("FONT", (0, 0), (-1, -1), FONT),
+        ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 0),
+    ]
     style += [("LINEBELOW", (1, n), (1, n), 0.8, colors.black) for n in blanks]
     table.setStyle(TableStyle(style))
     return KeepTogether([Paragraph(CARE_TEAM, st["heading"]), table, Spacer(1, 8)])
@@ -189,27 +245,37 @@ def _numbered_canvas(footer_lines: tuple[str, ...], result: dict):
 _MARGIN = 0.75 * inch
 
 
-def handout_pdf_bytes(guide: Guide, contact: Mapping[str, str] | None = None,
-                      *, pagesize=LETTER) -> tuple[bytes, int]:
+def handout_pdf_bytes(
+    guide: Guide, contact: Mapping[str, str] | None = None, *, pagesize=LETTER
+) -> tuple[bytes, int]:
     """The handout as PDF bytes and its page count."""
     _register_fonts()
     contact = dict(contact or {})
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
-        buffer, pagesize=pagesize, leftMargin=_MARGIN, rightMargin=_MARGIN,
-        topMargin=0.7 * inch, bottomMargin=0.95 * inch,
-        title=f"{guide.title}: patient information", subject=SUBTITLE,
-        author=str(contact.get("agency") or "nurse-app"), creator="nurse-app",
+        buffer,
+        pagesize=pagesize,
+        leftMargin=_MARGIN,
+        rightMargin=_MARGIN,
+        topMargin=0.7 * inch,
+        bottomMargin=0.95 * inch,
+        title=f"{guide.title}: patient information",
+        subject=SUBTITLE,
+        author=str(contact.get("agency") or "nurse-app"),
+        creator="nurse-app",
     )
     result: dict = {}
-    footer = (f"Last reviewed {guide.reviewed_text} · {guide.title}",
-              "Sources are listed at the end of this handout.")
+    footer = (
+        f"Last reviewed {guide.reviewed_text} · {guide.title}",
+        "Sources are listed at the end of this handout.",
+    )
     doc.build(_story(guide, contact), canvasmaker=_numbered_canvas(footer, result))
     return buffer.getvalue(), result["pages"]
 
 
-def write_handout_pdf(guide: Guide, out: str | os.PathLike, contact: Mapping[str, str] | None = None,
-                      **kwargs) -> int:
+def write_handout_pdf(
+    guide: Guide, out: str | os.PathLike, contact: Mapping[str, str] | None = None, **kwargs
+) -> int:
     """Write the handout to ``out`` and return its page count.
 
     Written to a temporary file beside ``out`` and renamed into place, so a full disk

@@ -51,10 +51,12 @@ TITLE = "IVIG visit summary"
 DRAFT_MARK = "DRAFT"
 NO_VALUE = "—"
 MARK_HIGH, MARK_LOW, MARK_CHANGE = "H", "L", "Δ"
-STATUS_LABELS = {checklists.DONE: "Done", checklists.NOT_DONE: "Not done",
-                 checklists.NOT_APPLICABLE: "Not applicable"}
-VITALS_HEADERS = ("Time", "Temp °C", "Pulse /min", "BP mmHg", "Resp /min", "SpO2 %",
-                  "Rate mL/h", "Note")
+STATUS_LABELS = {
+    checklists.DONE: "Done",
+    checklists.NOT_DONE: "Not done",
+    checklists.NOT_APPLICABLE: "Not applicable",
+}
+VITALS_HEADERS = ("Time", "Temp °C", "Pulse /min", "BP mmHg", "Resp /min", "SpO2 %", "Rate mL/h", "Note")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -73,7 +75,7 @@ class VisitRecord:
     addenda: list[dict]
     settings: dict[str, str]
     profile_nurse: str | None
-    seal_ok: bool | None               # None for a draft
+    seal_ok: bool | None  # None for a draft
     signing_problems: list[str]
     # Signed visits with a signing snapshot: ``patient`` and ``order`` above are as they
     # were at signing; these are the fields changed since: (section, label, value now).
@@ -85,8 +87,9 @@ class VisitRecord:
     @property
     def outcome(self):
         """The infusion's outcome with the volume given (core.infusion_record, the one rule)."""
-        return infusion_record.infusion_outcome(self.infusion_events,
-                                                infusion_record.planned_volume_ml(self.visit.get("calculation")))
+        return infusion_record.infusion_outcome(
+            self.infusion_events, infusion_record.planned_volume_ml(self.visit.get("calculation"))
+        )
 
     @property
     def signed(self) -> bool:
@@ -98,8 +101,7 @@ class VisitRecord:
 
     @property
     def nurse(self) -> str:
-        return (self.visit.get("nurse_name") or self.settings.get("nurse")
-                or self.profile_nurse or "")
+        return self.visit.get("nurse_name") or self.settings.get("nurse") or self.profile_nurse or ""
 
     @property
     def allergies(self) -> Allergies:
@@ -159,15 +161,30 @@ def _calls_before(store: Store, visit: Mapping[str, Any]) -> tuple[dict, ...]:
 
 CHANGED_SINCE_SIGNING = "Changed since signing"
 _SNAPSHOT_LABELS = {
-    "patient": {"mrn": "MRN", "name": "Name", "date_of_birth": "Date of birth", "sex": "Sex",
-                "height_cm": "Height (cm)", "allergies": "Allergies", "indication": "Indication",
-                "prescriber": "Prescriber"},
-    "order": {"product_id": "Product", "regimen_id": "Regimen", "dose_g_per_kg": "Dose (g/kg)",
-              "course_days": "Days", "interval_days": "Interval (days)",
-              "start_date": "Start date", "prescriber": "Prescriber", "active": "Active",
-              "notes": "Order notes", "weight_basis": "Weight basis",
-              "max_rate_mg_kg_min": "Maximum rate (mg/kg/min)",
-              "acknowledgements": "Acknowledged warnings"},
+    "patient": {
+        "mrn": "MRN",
+        "name": "Name",
+        "date_of_birth": "Date of birth",
+        "sex": "Sex",
+        "height_cm": "Height (cm)",
+        "allergies": "Allergies",
+        "indication": "Indication",
+        "prescriber": "Prescriber",
+    },
+    "order": {
+        "product_id": "Product",
+        "regimen_id": "Regimen",
+        "dose_g_per_kg": "Dose (g/kg)",
+        "course_days": "Days",
+        "interval_days": "Interval (days)",
+        "start_date": "Start date",
+        "prescriber": "Prescriber",
+        "active": "Active",
+        "notes": "Order notes",
+        "weight_basis": "Weight basis",
+        "max_rate_mg_kg_min": "Maximum rate (mg/kg/min)",
+        "acknowledgements": "Acknowledged warnings",
+    },
 }
 
 
@@ -181,8 +198,9 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-def _as_signed(snapshot: Mapping[str, Any], patient: dict, order: dict | None
-               ) -> tuple[dict, dict | None, tuple[tuple[str, str, str], ...]]:
+def _as_signed(
+    snapshot: Mapping[str, Any], patient: dict, order: dict | None
+) -> tuple[dict, dict | None, tuple[tuple[str, str, str], ...]]:
     """The patient and order as signed, and what differs now (section, label, now)."""
     changes = []
     signed_patient = {**patient, **(snapshot.get("patient") or {})}
@@ -199,8 +217,11 @@ def _as_signed(snapshot: Mapping[str, Any], patient: dict, order: dict | None
 
 
 def _changed_rows(record: VisitRecord, section: str) -> tuple[tuple[str, str], ...]:
-    return tuple((CHANGED_SINCE_SIGNING, f"{label} is now {now} (the signed value is shown above)")
-                 for where, label, now in record.changed_since_signing if where == section)
+    return tuple(
+        (CHANGED_SINCE_SIGNING, f"{label} is now {now} (the signed value is shown above)")
+        for where, label, now in record.changed_since_signing
+        if where == section
+    )
 
 
 @dataclass(frozen=True)
@@ -259,39 +280,50 @@ class VisitSummary:
     visit_id: int
     draft: bool
     title: str
-    agency_lines: tuple[str, ...]          # name, address, phone line (only those set)
+    agency_lines: tuple[str, ...]  # name, address, phone line (only those set)
     nurse: str
-    when: str                              # visit date and time range
-    patient_line: str                      # name and MRN, for the running header
+    when: str  # visit date and time range
+    patient_line: str  # name and MRN, for the running header
     status_line: str
     patient: tuple[tuple[str, str], ...]
     order: tuple[tuple[str, str], ...]
-    dose: DoseSection | None               # None when no calculation was saved
-    lots: TableData | None                 # None when no lot was recorded
-    lots_check: str                        # lots against the vial plan and the daily dose
-    lots_alert: bool                       # ... and the nurse should look again
+    dose: DoseSection | None  # None when no calculation was saved
+    lots: TableData | None  # None when no lot was recorded
+    lots_check: str  # lots against the vial plan and the daily dose
+    lots_alert: bool  # ... and the nurse should look again
     checklist: tuple[ChecklistPhase, ...]
     vitals: TableData
     vitals_legend: tuple[str, ...]
-    vital_flags: tuple[str, ...]           # one sentence per abnormal value
+    vital_flags: tuple[str, ...]  # one sentence per abnormal value
     reactions: tuple[ReactionEntry, ...]
     notes: str
     addenda: tuple[AddendumEntry, ...]
     signature: tuple[tuple[str, str], ...]
-    signature_alert: str | None            # seal broken, or what stops signing
+    signature_alert: str | None  # seal broken, or what stops signing
     generated: str
     footer: str = field(default="")
     # Follow-up calls since the previous visit, each as lines of text.
     followup_calls: tuple[tuple[str, ...], ...] = ()
-    infusion: TableData | None = None      # the timeline: every event, rates in mL/h and mg/kg/min
-    infusion_lines: tuple[str, ...] = ()   # outcome, volume given, total time
+    infusion: TableData | None = None  # the timeline: every event, rates in mL/h and mg/kg/min
+    infusion_lines: tuple[str, ...] = ()  # outcome, volume given, total time
 
 
 def reactions_table(summary: VisitSummary) -> TableData:
     """The reactions as one table (time, reaction, severity, rate at onset, action, outcome)."""
-    return TableData(("Time", "Reaction", "Severity", "Rate at onset", "Action taken", "Outcome"),
-                     tuple((r.when, r.kind + (f" ({r.note})" if r.note else ""), r.severity,
-                            r.rate_at_onset, r.action, r.outcome) for r in summary.reactions))
+    return TableData(
+        ("Time", "Reaction", "Severity", "Rate at onset", "Action taken", "Outcome"),
+        tuple(
+            (
+                r.when,
+                r.kind + (f" ({r.note})" if r.note else ""),
+                r.severity,
+                r.rate_at_onset,
+                r.action,
+                r.outcome,
+            )
+            for r in summary.reactions
+        ),
+    )
 
 
 def visit_summary(store: Store, visit_id: int, now: _dt.datetime | None = None) -> VisitSummary:
@@ -301,6 +333,7 @@ def visit_summary(store: Store, visit_id: int, now: _dt.datetime | None = None) 
 
 # --------------------------------------------------------------------------- text helpers
 
+
 def _local(moment: str | None) -> _dt.datetime | None:
     return to_local(moment) if moment else None
 
@@ -309,6 +342,7 @@ def _date_text(day: _dt.date) -> str:
     """``17 May 1962``: month in letters, never a 05/06 that reads two ways (the one format of
     core.formatting.fmt_date, shared with every screen)."""
     from nurse_app.core.formatting import fmt_date
+
     return fmt_date(day)
 
 
@@ -384,11 +418,13 @@ def _regimen_text(regimen_id: str | None, catalogue) -> str:
 
 # --------------------------------------------------------------------------- blocks
 
+
 def _header(record: VisitRecord) -> tuple[tuple[str, ...], str]:
     s = record.settings
     lines = [s[k] for k in ("agency", ADDRESS) if s.get(k)]
-    phones = [f"{label} {s[k]}" for k, label in (("phone", "Phone"), ("after_hours", "After hours"))
-              if s.get(k)]
+    phones = [
+        f"{label} {s[k]}" for k, label in (("phone", "Phone"), ("after_hours", "After hours")) if s.get(k)
+    ]
     if phones:
         lines.append(" · ".join(phones))
     visit = record.visit
@@ -396,8 +432,11 @@ def _header(record: VisitRecord) -> tuple[tuple[str, ...], str]:
     end = _local(visit.get("ended_at"))
     if start is None:
         scheduled = _local(visit.get("scheduled_at"))
-        when = (f"{_day_text(scheduled)}, scheduled {_clock(scheduled)} {scheduled.tzname() or ''}"
-                if scheduled else "Not started")
+        when = (
+            f"{_day_text(scheduled)}, scheduled {_clock(scheduled)} {scheduled.tzname() or ''}"
+            if scheduled
+            else "Not started"
+        )
     elif end is None:
         when = f"{_day_text(start)}, {_clock(start)} to (not ended) {start.tzname() or ''}"
     elif end.date() == start.date():
@@ -433,10 +472,8 @@ def _order_block(record: VisitRecord, catalogue) -> tuple[tuple[str, str], ...]:
     course = f"Day {fmt_number(visit['course_day'], 0)} of {fmt_number(visit['course_days'], 0)}"
     if order is None:
         product = _product_text(calc.get("product"), calc, catalogue)
-        return (("Order", "No order linked to this visit"), ("Product", product),
-                ("This visit", course))
-    regimen = catalogue.regimens.get(order["regimen_id"]) if catalogue and order.get("regimen_id") \
-        else None
+        return (("Order", "No order linked to this visit"), ("Product", product), ("This visit", course))
+    regimen = catalogue.regimens.get(order["regimen_id"]) if catalogue and order.get("regimen_id") else None
     dose = order.get("dose_g_per_kg")
     if dose is None:
         dose = calc.get("dose_g_per_kg") or (regimen.course_g_per_kg if regimen else None)
@@ -449,16 +486,37 @@ def _order_block(record: VisitRecord, catalogue) -> tuple[tuple[str, str], ...]:
         ("Dose", f"{_qty(dose, 'g/kg')} per course" if dose is not None else NO_VALUE),
         ("Days", fmt_count(days, "day") if days else NO_VALUE),
         ("Interval", f"every {fmt_count(interval, 'day')}" if interval else NO_VALUE),
-        *((("Weight basis", order["weight_basis"]),) if order.get("weight_basis") not in (None, "auto") else ()),
-        *((("Maximum rate", _qty(order["max_rate_mg_kg_min"], "mg/kg/min")),)
-          if order.get("max_rate_mg_kg_min") is not None else ()),
-        *((("Risk flags", ", ".join(RISK_LABELS[r] for r in sorted(order_risks(order)))),)
-          if order_risks(order) else ()),
+        *(
+            (("Weight basis", order["weight_basis"]),)
+            if order.get("weight_basis") not in (None, "auto")
+            else ()
+        ),
+        *(
+            (("Maximum rate", _qty(order["max_rate_mg_kg_min"], "mg/kg/min")),)
+            if order.get("max_rate_mg_kg_min") is not None
+            else ()
+        ),
+        *(
+            (("Risk flags", ", ".join(RISK_LABELS[r] for r in sorted(order_risks(order)))),)
+            if order_risks(order)
+            else ()
+        ),
         ("Start date", _iso_date(order.get("start_date"))),
         ("Prescriber", order.get("prescriber") or NO_VALUE),
         ("This visit", course),
-        *((("Started early", "; ".join(f"{w['message']} Acknowledged {_stamp(to_local(w['acknowledged_at']))}."
-                                       for w in start_warnings)),) if start_warnings else ()),
+        *(
+            (
+                (
+                    "Started early",
+                    "; ".join(
+                        f"{w['message']} Acknowledged {_stamp(to_local(w['acknowledged_at']))}."
+                        for w in start_warnings
+                    ),
+                ),
+            )
+            if start_warnings
+            else ()
+        ),
         *_changed_rows(record, "order"),
     )
 
@@ -471,18 +529,31 @@ def order_mismatch(record: VisitRecord) -> str | None:
     if record.signed or not calc or record.order is None or calc.get("actual_weight_kg") is None:
         return None
     try:
-        now = calculate(request_from_order(record.order, record.patient, calc["actual_weight_kg"],
-                                           on=record.visit_day or _dt.date.today(),
-                                           risks=calc.get("risks") or ()))
+        now = calculate(
+            request_from_order(
+                record.order,
+                record.patient,
+                calc["actual_weight_kg"],
+                on=record.visit_day or _dt.date.today(),
+                risks=calc.get("risks") or (),
+            )
+        )
     except NurseAppError as exc:
-        return f"The order as it stands can no longer be worked out ({exc}). Check the order and the Dose tab."
+        return (
+            f"The order as it stands can no longer be worked out ({exc}). Check the order and the Dose tab."
+        )
     saved_rates = [s.get("ml_per_h") for s in calc.get("rate_steps") or []]
-    if (calc.get("daily_dose_g") is not None and abs(now.daily_dose_g - calc["daily_dose_g"]) < 1e-9
-            and saved_rates == [s.ml_per_h for s in now.rate_steps]):
+    if (
+        calc.get("daily_dose_g") is not None
+        and abs(now.daily_dose_g - calc["daily_dose_g"]) < 1e-9
+        and saved_rates == [s.ml_per_h for s in now.rate_steps]
+    ):
         return None
-    return (f"The order has changed since this calculation: it now comes to {fmt_qty(now.daily_dose_g, 'g')} a day, "
-            f"rate up to {fmt_qty(now.rate_steps[-1].ml_per_h, 'mL/h')}. Open the Dose tab to recalculate "
-            f"before signing.")
+    return (
+        f"The order has changed since this calculation: it now comes to {fmt_qty(now.daily_dose_g, 'g')} a day, "
+        f"rate up to {fmt_qty(now.rate_steps[-1].ml_per_h, 'mL/h')}. Open the Dose tab to recalculate "
+        f"before signing."
+    )
 
 
 def _dose_section(record: VisitRecord) -> DoseSection | None:
@@ -493,13 +564,15 @@ def _dose_section(record: VisitRecord) -> DoseSection | None:
     g: Callable[[str], Any] = calc.get
     basis = g("weight_basis")
     dosing = _qty(g("dosing_weight_kg"), "kg")
-    weights = [("Weight at visit", _qty(record.visit.get("weight_kg"), "kg")),
-               ("Actual weight", _qty(g("actual_weight_kg"), "kg")),
-               ("Height", _qty(g("height_cm"), "cm")),
-               ("BMI", _qty(g("bmi"), "kg/m²")),
-               ("Ideal weight", _qty(g("ideal_weight_kg"), "kg")),
-               ("Adjusted weight", _qty(g("adjusted_weight_kg"), "kg")),
-               ("Dosing weight", f"{dosing} ({basis})" if basis else dosing)]
+    weights = [
+        ("Weight at visit", _qty(record.visit.get("weight_kg"), "kg")),
+        ("Actual weight", _qty(g("actual_weight_kg"), "kg")),
+        ("Height", _qty(g("height_cm"), "cm")),
+        ("BMI", _qty(g("bmi"), "kg/m²")),
+        ("Ideal weight", _qty(g("ideal_weight_kg"), "kg")),
+        ("Adjusted weight", _qty(g("adjusted_weight_kg"), "kg")),
+        ("Dosing weight", f"{dosing} ({basis})" if basis else dosing),
+    ]
     if g("weight_basis_reason"):
         weights.append(("Basis", g("weight_basis_reason")))
     if g("baseline_weight_kg") is not None:
@@ -511,15 +584,25 @@ def _dose_section(record: VisitRecord) -> DoseSection | None:
     dose = []
     if g("dose_g_per_kg") is not None:
         over = f" over {fmt_count(days, 'day')}" if days else ""
-        daily = (f" ({fmt_qty(g('daily_dose_g_per_kg'), 'g/kg/day')})"
-                 if g("daily_dose_g_per_kg") is not None else "")
+        daily = (
+            f" ({fmt_qty(g('daily_dose_g_per_kg'), 'g/kg/day')})"
+            if g("daily_dose_g_per_kg") is not None
+            else ""
+        )
         dose.append(("Ordered", f"{fmt_qty(g('dose_g_per_kg'), 'g/kg')}{over}{daily}"))
-    dose += [("Course total", _qty(g("total_dose_g"), "g")),
-             ("Daily dose", _qty(g("daily_dose_g"), "g")),
-             ("Daily volume", _qty(g("daily_volume_ml"), "mL") + (
-                 f" of {fmt_qty(g('concentration_percent'), '%')} solution"
-                 if g("concentration_percent") is not None and g("daily_volume_ml") is not None
-                 else ""))]
+    dose += [
+        ("Course total", _qty(g("total_dose_g"), "g")),
+        ("Daily dose", _qty(g("daily_dose_g"), "g")),
+        (
+            "Daily volume",
+            _qty(g("daily_volume_ml"), "mL")
+            + (
+                f" of {fmt_qty(g('concentration_percent'), '%')} solution"
+                if g("concentration_percent") is not None and g("daily_volume_ml") is not None
+                else ""
+            ),
+        ),
+    ]
     if g("infusion_minutes_per_day") is not None:
         dose.append(("Infusion time", f"about {fmt_minutes(g('infusion_minutes_per_day'))}"))
     return DoseSection(
@@ -538,22 +621,39 @@ def _vial_plan(calc: Mapping[str, Any]) -> TableData | None:
     vials = calc.get("vials") or []
     if not vials:
         return None
-    rows = tuple((fmt_qty(v["size_g"], "g"), _qty(v.get("size_ml"), "mL"), _num(v["count"], 0),
-                  fmt_qty(v["size_g"] * v["count"], "g")) for v in vials)
+    rows = tuple(
+        (
+            fmt_qty(v["size_g"], "g"),
+            _qty(v.get("size_ml"), "mL"),
+            _num(v["count"], 0),
+            fmt_qty(v["size_g"] * v["count"], "g"),
+        )
+        for v in vials
+    )
     dispensed = calc.get("dispensed_g_per_day")
     if dispensed is None:
         dispensed = sum(v["size_g"] * v["count"] for v in vials)
     count = sum(v["count"] for v in vials)
-    return TableData(("Vial size", "Volume", "Vials", "Grams"), rows,
-                     total=("Total per day", "", _num(count, 0), fmt_qty(dispensed, "g")))
+    return TableData(
+        ("Vial size", "Volume", "Vials", "Grams"),
+        rows,
+        total=("Total per day", "", _num(count, 0), fmt_qty(dispensed, "g")),
+    )
 
 
 def _rates(calc: Mapping[str, Any]) -> TableData | None:
     steps = calc.get("rate_steps") or []
     if not steps:
         return None
-    rows = tuple((f"from {fmt_minutes(s['start_min'])}", _num(s.get("mg_per_kg_min"), 2),
-                  _num(s.get("ml_per_kg_min"), 4), _num(s.get("ml_per_h"), 1)) for s in steps)
+    rows = tuple(
+        (
+            f"from {fmt_minutes(s['start_min'])}",
+            _num(s.get("mg_per_kg_min"), 2),
+            _num(s.get("ml_per_kg_min"), 4),
+            _num(s.get("ml_per_h"), 1),
+        )
+        for s in steps
+    )
     return TableData(("Step", "mg/kg/min", "mL/kg/min", "mL/h"), rows)
 
 
@@ -577,15 +677,26 @@ def _lots(record: VisitRecord, catalogue) -> tuple[TableData | None, str, bool]:
     calc = record.calculation
     if not lots:
         return None, "No product lots recorded for this visit.", bool(calc)
-    rows = tuple((lot["lot_number"], _iso_date(lot["expiry_date"]), fmt_qty(lot["vial_size_g"], "g"),
-                  _num(lot["vial_count"], 0), fmt_qty(lot["vial_size_g"] * lot["vial_count"], "g"))
-                 for lot in lots)
+    rows = tuple(
+        (
+            lot["lot_number"],
+            _iso_date(lot["expiry_date"]),
+            fmt_qty(lot["vial_size_g"], "g"),
+            _num(lot["vial_count"], 0),
+            fmt_qty(lot["vial_size_g"] * lot["vial_count"], "g"),
+        )
+        for lot in lots
+    )
     total_g = sum(lot["vial_size_g"] * lot["vial_count"] for lot in lots)
     total = ("Total", "", "", _num(sum(lot["vial_count"] for lot in lots), 0), fmt_qty(total_g, "g"))
     table = TableData(("Lot", "Expiry", "Vial size", "Vials", "Grams"), rows, total=total)
-    check = check_lots(lots, calc, product_id=(record.order or {}).get("product_id"),
-                       visit_day=record.visit_day,
-                       product_name=lambda pid: _product_text(pid, {}, catalogue))
+    check = check_lots(
+        lots,
+        calc,
+        product_id=(record.order or {}).get("product_id"),
+        visit_day=record.visit_day,
+        product_name=lambda pid: _product_text(pid, {}, catalogue),
+    )
     return table, check.message, check.alert
 
 
@@ -605,11 +716,11 @@ def _checklist(record: VisitRecord) -> tuple[ChecklistPhase, ...]:
             note = f"{note} (by {item['recorded_by']})".strip()
         if status == checklists.NOT_DONE or (status is None and item["required"]):
             flagged.add((len(rows), 1))
-        rows.append((item["text"], label, _time_on(item.get("answered_at"), day) if status else "",
-                     note))
-    return tuple(ChecklistPhase(title, TableData(("Item", "Status", "Time", "Note"), tuple(rows),
-                                                 frozenset(flagged)))
-                 for title, rows, flagged in phases.values())
+        rows.append((item["text"], label, _time_on(item.get("answered_at"), day) if status else "", note))
+    return tuple(
+        ChecklistPhase(title, TableData(("Item", "Status", "Time", "Note"), tuple(rows), frozenset(flagged)))
+        for title, rows, flagged in phases.values()
+    )
 
 
 # Vitals table columns holding one measure: column -> store column.
@@ -670,8 +781,7 @@ def _vitals_legend() -> tuple[str, ...]:
     """What the marks mean, with the limits in force (from resources/vitals.toml)."""
     measures = vital_measures()
     limits = []
-    for measure_id in ("temperature", "heart_rate", "systolic", "diastolic", "respiratory_rate",
-                       "spo2"):
+    for measure_id in ("temperature", "heart_rate", "systolic", "diastolic", "respiratory_rate", "spo2"):
         m = measures[measure_id]
         parts = []
         if m.flag_low is not None:
@@ -685,33 +795,54 @@ def _vitals_legend() -> tuple[str, ...]:
         if parts:
             limits.append(f"{m.label} {', '.join(parts)}")
     local = any(measures[k].flag_basis == LOCAL_POLICY for k in ("temperature", "heart_rate"))
-    return (f"Marks: {MARK_HIGH} above and {MARK_LOW} below the flag limit; {MARK_CHANGE} changed "
-            f"from the measure's first recorded value (its baseline) by the flag amount or more. Marked values are in bold.",
-            "Flag limits" + (" (local policy defaults: confirm with your educator)" if local else "")
-            + ": " + "; ".join(limits) + ".")
+    return (
+        f"Marks: {MARK_HIGH} above and {MARK_LOW} below the flag limit; {MARK_CHANGE} changed "
+        f"from the measure's first recorded value (its baseline) by the flag amount or more. Marked values are in bold.",
+        "Flag limits"
+        + (" (local policy defaults: confirm with your educator)" if local else "")
+        + ": "
+        + "; ".join(limits)
+        + ".",
+    )
 
 
 def _reactions(record: VisitRecord) -> tuple[ReactionEntry, ...]:
     day = record.visit_day
-    return tuple(ReactionEntry(
-        when=_time_on(r["occurred_at"], day), kind=kind_label(r["kind"]),
-        severity=severity_label(r["kind"], r["severity"]),
-        rate_at_onset=_qty(r.get("rate_at_onset_ml_h"), "mL/h"),
-        action=r.get("action_taken") or NO_VALUE, outcome=r.get("outcome") or NO_VALUE,
-        note=r.get("note") or "") for r in record.reactions)
+    return tuple(
+        ReactionEntry(
+            when=_time_on(r["occurred_at"], day),
+            kind=kind_label(r["kind"]),
+            severity=severity_label(r["kind"], r["severity"]),
+            rate_at_onset=_qty(r.get("rate_at_onset_ml_h"), "mL/h"),
+            action=r.get("action_taken") or NO_VALUE,
+            outcome=r.get("outcome") or NO_VALUE,
+            note=r.get("note") or "",
+        )
+        for r in record.reactions
+    )
 
 
 def _signature(record: VisitRecord) -> tuple[tuple[tuple[str, str], ...], str | None]:
     v = record.visit
     rows: tuple[tuple[str, str], ...]
     if record.signed:
-        rows = (("Signed by", v["signed_by"]), ("Signed at", _stamp(to_local(v["signed_at"]))),
-                ("Content hash", v["content_hash"]))
+        rows = (
+            ("Signed by", v["signed_by"]),
+            ("Signed at", _stamp(to_local(v["signed_at"]))),
+            ("Content hash", v["content_hash"]),
+        )
         if record.seal_ok is False:
-            return rows, ("WARNING: the record no longer matches this hash. It was changed "
-                          "outside the app after signing; do not rely on this summary.")
-        return (*rows, ("Seal check", "The record matches the hash (addenda are written after "
-                                      "signing and are not covered by it).")), None
+            return rows, (
+                "WARNING: the record no longer matches this hash. It was changed "
+                "outside the app after signing; do not rely on this summary."
+            )
+        return (
+            *rows,
+            (
+                "Seal check",
+                "The record matches the hash (addenda are written after signing and are not covered by it).",
+            ),
+        ), None
     rows = (("Status", "Not signed: this summary is a DRAFT and may still change."),)
     if record.signing_problems:
         return rows, "Before signing: " + "; ".join(record.signing_problems) + "."
@@ -731,8 +862,10 @@ def summarize(record: VisitRecord, now: _dt.datetime | None = None) -> VisitSumm
     if record.signed:
         status = f"Signed by {visit['signed_by']}, {_stamp(to_local(visit['signed_at']))}"
     elif visit["status"] == "voided":
-        status = (f"VOIDED (entered by mistake) by {visit.get('voided_by')}, "
-                  f"{_stamp(to_local(visit['voided_at']))}: {visit.get('void_reason')}")
+        status = (
+            f"VOIDED (entered by mistake) by {visit.get('voided_by')}, "
+            f"{_stamp(to_local(visit['voided_at']))}: {visit.get('void_reason')}"
+        )
     else:
         status = "Draft: not signed"
     notes = (visit.get("notes") or "").strip()
@@ -759,8 +892,9 @@ def summarize(record: VisitRecord, now: _dt.datetime | None = None) -> VisitSumm
         vital_flags=flags,
         reactions=_reactions(record),
         notes=notes,
-        addenda=tuple(AddendumEntry(_stamp(to_local(a["written_at"])), a["author"], a["text"])
-                      for a in record.addenda),
+        addenda=tuple(
+            AddendumEntry(_stamp(to_local(a["written_at"])), a["author"], a["text"]) for a in record.addenda
+        ),
         signature=signature,
         signature_alert=alert,
         generated=_stamp(now),
@@ -772,16 +906,18 @@ def summarize(record: VisitRecord, now: _dt.datetime | None = None) -> VisitSumm
 
 
 def _infusion_table(record: VisitRecord) -> TableData | None:
-    rows = infusion_record.timeline(record.infusion_events, record.calculation,
-                                    time_text=lambda at: _clock(at.astimezone()))
+    rows = infusion_record.timeline(
+        record.infusion_events, record.calculation, time_text=lambda at: _clock(at.astimezone())
+    )
     if not rows:
         return None
     out = []
     for r in rows:
         minute = fmt_minutes(r.minute) if r.minute is not None and r.minute >= 0 else ""
         label = f"[struck through] {r.label}" if r.corrected else r.label
-        out.append((_clock(r.at.astimezone()), minute, label,
-                    "; ".join(t for t in (r.detail, r.corrected) if t)))
+        out.append(
+            (_clock(r.at.astimezone()), minute, label, "; ".join(t for t in (r.detail, r.corrected) if t))
+        )
     return TableData(("Time", "From start", "Event", "Details"), tuple(out))
 
 
@@ -795,9 +931,15 @@ def _infusion_lines(record: VisitRecord) -> tuple[str, ...]:
     if outcome.volume_ml is not None:
         grams = infusion_record.grams_given(outcome.volume_ml, calc)
         planned = f" of {fmt_qty(outcome.planned_ml, 'mL', 0)} planned" if outcome.planned_ml else ""
-        lines.append(f"Volume given: {fmt_qty(outcome.volume_ml, 'mL', 0)}{planned}"
-                     + (f" ({fmt_qty(grams, 'g', 2)} of {fmt_qty(calc['daily_dose_g'], 'g')})"
-                        if grams is not None and calc.get("daily_dose_g") else "") + ".")
+        lines.append(
+            f"Volume given: {fmt_qty(outcome.volume_ml, 'mL', 0)}{planned}"
+            + (
+                f" ({fmt_qty(grams, 'g', 2)} of {fmt_qty(calc['daily_dose_g'], 'g')})"
+                if grams is not None and calc.get("daily_dose_g")
+                else ""
+            )
+            + "."
+        )
     if outcome.reason:
         lines.append(f"Reason less than planned: {outcome.reason.rstrip('.')}.")
     total = infusion_record.total_minutes(events)
@@ -805,5 +947,7 @@ def _infusion_lines(record: VisitRecord) -> tuple[str, ...]:
         lines.append(f"Total time: {fmt_minutes(total)}.")
     struck = sum(1 for e in events if not infusion_record.counts(e))
     if struck:
-        lines.append(f"{struck} event{'s' if struck > 1 else ''} struck through by correction (shown, not counted).")
+        lines.append(
+            f"{struck} event{'s' if struck > 1 else ''} struck through by correction (shown, not counted)."
+        )
     return tuple(lines)

@@ -57,7 +57,7 @@ _HEAD_BG = colors.HexColor("#e8eef5")
 _TOTAL_BG = colors.HexColor("#f4f6f8")
 _MARGIN = 0.6 * inch
 # Header and footer stay at least 0.5 in from the paper's edges (printers cannot print nearer).
-_TOP = 1.45 * inch         # room for the page header
+_TOP = 1.45 * inch  # room for the page header
 _BOTTOM = 0.85 * inch
 BODY_PT = 9
 TABLE_PT = 8.5
@@ -68,79 +68,137 @@ _LONG_CELL = 500
 
 
 def _styles() -> dict[str, ParagraphStyle]:
-    body = ParagraphStyle("body", fontName=FONT, fontSize=BODY_PT, leading=BODY_PT * 1.3,
-                          spaceAfter=3, bulletFontName=FONT)
-    cell = ParagraphStyle("cell", parent=body, fontSize=TABLE_PT, leading=TABLE_PT * 1.25,
-                          spaceAfter=0)
+    body = ParagraphStyle(
+        "body", fontName=FONT, fontSize=BODY_PT, leading=BODY_PT * 1.3, spaceAfter=3, bulletFontName=FONT
+    )
+    cell = ParagraphStyle("cell", parent=body, fontSize=TABLE_PT, leading=TABLE_PT * 1.25, spaceAfter=0)
     return {
         "body": body,
         "cell": cell,
         "label": ParagraphStyle("label", parent=cell, fontName=BOLD, textColor=_GREY),
-        "h1": ParagraphStyle("h1", parent=body, fontName=BOLD, fontSize=12.5, leading=16,
-                             textColor=_ACCENT, spaceBefore=10, spaceAfter=4),
-        "h2": ParagraphStyle("h2", parent=body, fontName=BOLD, fontSize=10, leading=13,
-                             textColor=_ACCENT, spaceBefore=6, spaceAfter=3),
-        "small": ParagraphStyle("small", parent=body, fontSize=7.5, leading=9.5, textColor=_GREY,
-                                spaceAfter=2),
-        "formula": ParagraphStyle("formula", parent=body, fontSize=8, leading=10.5, leftIndent=10,
-                                  bulletIndent=2, spaceAfter=1),
+        "h1": ParagraphStyle(
+            "h1",
+            parent=body,
+            fontName=BOLD,
+            fontSize=12.5,
+            leading=16,
+            textColor=_ACCENT,
+            spaceBefore=10,
+            spaceAfter=4,
+        ),
+        "h2": ParagraphStyle(
+            "h2",
+            parent=body,
+            fontName=BOLD,
+            fontSize=10,
+            leading=13,
+            textColor=_ACCENT,
+            spaceBefore=6,
+            spaceAfter=3,
+        ),
+        "small": ParagraphStyle(
+            "small", parent=body, fontSize=7.5, leading=9.5, textColor=_GREY, spaceAfter=2
+        ),
+        "formula": ParagraphStyle(
+            "formula", parent=body, fontSize=8, leading=10.5, leftIndent=10, bulletIndent=2, spaceAfter=1
+        ),
         "alert": ParagraphStyle("alert", parent=body, fontName=BOLD, textColor=_ALERT),
     }
 
 
-def _grid(data: list[list], widths: Sequence[float | None], *, header: bool = True,
-          repeat: bool = True, total: bool = False, extra: Iterable = (),
-          split_rows: bool = False) -> Table:
+def _grid(
+    data: list[list],
+    widths: Sequence[float | None],
+    *,
+    header: bool = True,
+    repeat: bool = True,
+    total: bool = False,
+    extra: Iterable = (),
+    split_rows: bool = False,
+) -> Table:
     """A ruled table: light header band, thin horizontal rules, optional total row.
 
     ``split_rows``: a row may split across pages (needed when a cell holds text that can
     be taller than a page, e.g. a 4,000-character reaction note; otherwise rows stay whole).
     """
-    table = Table(data, colWidths=list(widths), repeatRows=1 if header and repeat else 0,
-                  hAlign="LEFT", splitInRow=1 if split_rows else 0)
-    style: list[tuple[Any, ...]] = [("FONTNAME", (0, 0), (-1, -1), FONT), ("FONTSIZE", (0, 0), (-1, -1), TABLE_PT),
-             ("LEADING", (0, 0), (-1, -1), TABLE_PT * 1.25),
-             ("VALIGN", (0, 0), (-1, -1), "TOP"),
-             ("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-             ("LEFTPADDING", (0, 0), (-1, -1), 4), ("RIGHTPADDING", (0, 0), (-1, -1), 4),
-             ("LINEBELOW", (0, 0), (-1, -1), 0.25, _RULE)]
+    table = Table(
+        data,
+        colWidths=list(widths),
+        repeatRows=1 if header and repeat else 0,
+        hAlign="LEFT",
+        splitInRow=1 if split_rows else 0,
+    )
+    style: list[tuple[Any, ...]] = [
+        ("FONTNAME", (0, 0), (-1, -1), FONT),
+        ("FONTSIZE", (0, 0), (-1, -1), TABLE_PT),
+        ("LEADING", (0, 0), (-1, -1), TABLE_PT * 1.25),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("TOPPADDING", (0, 0), (-1, -1), 2),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+        ("LEFTPADDING", (0, 0), (-1, -1), 4),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+        ("LINEBELOW", (0, 0), (-1, -1), 0.25, _RULE),
+    ]
     if header:
-        style += [("FONTNAME", (0, 0), (-1, 0), BOLD), ("BACKGROUND", (0, 0), (-1, 0), _HEAD_BG),
-                  ("TEXTCOLOR", (0, 0), (-1, 0), _ACCENT), ("LINEBELOW", (0, 0), (-1, 0), 0.8, _ACCENT)]
+        style += [
+            ("FONTNAME", (0, 0), (-1, 0), BOLD),
+            ("BACKGROUND", (0, 0), (-1, 0), _HEAD_BG),
+            ("TEXTCOLOR", (0, 0), (-1, 0), _ACCENT),
+            ("LINEBELOW", (0, 0), (-1, 0), 0.8, _ACCENT),
+        ]
     if total:
-        style += [("FONTNAME", (0, -1), (-1, -1), BOLD), ("BACKGROUND", (0, -1), (-1, -1), _TOTAL_BG),
-                  ("LINEABOVE", (0, -1), (-1, -1), 0.8, _GREY)]
+        style += [
+            ("FONTNAME", (0, -1), (-1, -1), BOLD),
+            ("BACKGROUND", (0, -1), (-1, -1), _TOTAL_BG),
+            ("LINEABOVE", (0, -1), (-1, -1), 0.8, _GREY),
+        ]
     style += list(extra)
     table.setStyle(TableStyle(style))
     return table
 
 
-def _table(data: TableData, widths: Sequence[float | None], st, *, wrap: Iterable[int] = (),
-           right: Iterable[int] = (), two_line_headers: bool = False) -> Table:
+def _table(
+    data: TableData,
+    widths: Sequence[float | None],
+    st,
+    *,
+    wrap: Iterable[int] = (),
+    right: Iterable[int] = (),
+    two_line_headers: bool = False,
+) -> Table:
     """A :class:`TableData` as a reportlab table; ``wrap`` columns become Paragraphs
     (only those: plain string cells are what keeps rendering fast).  With
     ``two_line_headers`` a header breaks at its first space ("Temp" over "°C")."""
     wrap, right = set(wrap), set(right)
-    rows: list[list[str | Paragraph]] = [[h.replace(" ", "\n", 1) if two_line_headers else h
-                                          for h in data.headers]]
+    rows: list[list[str | Paragraph]] = [
+        [h.replace(" ", "\n", 1) if two_line_headers else h for h in data.headers]
+    ]
     for row in data.rows:
-        rows.append([Paragraph(escape(text), st["cell"]) if c in wrap and text else text
-                     for c, text in enumerate(row)])
+        rows.append(
+            [
+                Paragraph(escape(text), st["cell"]) if c in wrap and text else text
+                for c, text in enumerate(row)
+            ]
+        )
     if data.total:
         rows.append(list(data.total))
     extra: list[tuple[Any, ...]] = [("ALIGN", (c, 0), (c, -1), "RIGHT") for c in right]
     for r, c in data.flagged:
-        extra += [("FONTNAME", (c, r + 1), (c, r + 1), BOLD),
-                  ("TEXTCOLOR", (c, r + 1), (c, r + 1), _ALERT)]
-    return _grid(rows, widths, total=data.total is not None, extra=extra,
-                 split_rows=_has_long_text(row[c] for row in data.rows for c in wrap))
+        extra += [("FONTNAME", (c, r + 1), (c, r + 1), BOLD), ("TEXTCOLOR", (c, r + 1), (c, r + 1), _ALERT)]
+    return _grid(
+        rows,
+        widths,
+        total=data.total is not None,
+        extra=extra,
+        split_rows=_has_long_text(row[c] for row in data.rows for c in wrap),
+    )
 
 
-def _pairs(pairs: Sequence[tuple[str, str]], width: float, st, label_width: float = 1.2 * inch
-           ) -> Table:
+def _pairs(pairs: Sequence[tuple[str, str]], width: float, st, label_width: float = 1.2 * inch) -> Table:
     rows = [[Paragraph(escape(k), st["label"]), Paragraph(escape(v), st["cell"])] for k, v in pairs]
-    return _grid(rows, [label_width, width - label_width], header=False,
-                 split_rows=_has_long_text(v for _, v in pairs))
+    return _grid(
+        rows, [label_width, width - label_width], header=False, split_rows=_has_long_text(v for _, v in pairs)
+    )
 
 
 def _has_long_text(cells: Iterable) -> bool:
@@ -151,8 +209,13 @@ def _height(flowables, width: float) -> float:
     return sum(f.wrap(width, 1e9)[1] for f in (flowables if isinstance(flowables, list) else [flowables]))
 
 
-def _side_by_side(left: Callable[[float], list], right: Callable[[float], list], width: float,
-                  gap: float = 0.2 * inch, split: float = 0.5) -> list:
+def _side_by_side(
+    left: Callable[[float], list],
+    right: Callable[[float], list],
+    width: float,
+    gap: float = 0.2 * inch,
+    split: float = 0.5,
+) -> list:
     """Two blocks side by side, each built for its column width; stacked at full width
     instead when either is too tall to sit beside the other (a 2,000-character allergy
     list, 50 lots): a table row cannot split across pages, and must never crash the
@@ -163,11 +226,18 @@ def _side_by_side(left: Callable[[float], list], right: Callable[[float], list],
     if max(_height(left_block, lw), _height(right_block, rw)) > _STACK_ABOVE:
         return [*left(width), Spacer(1, 4), *right(width)]
     table = Table([[left_block, "", right_block]], colWidths=[lw, gap, width - gap - lw])
-    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("FONTNAME", (0, 0), (-1, -1), FONT),
-                               ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                               ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-                               ("TOPPADDING", (0, 0), (-1, -1), 0),
-                               ("BOTTOMPADDING", (0, 0), (-1, -1), 0)]))
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("FONTNAME", (0, 0), (-1, -1), FONT),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                ("TOPPADDING", (0, 0), (-1, -1), 0),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
+            ]
+        )
+    )
     return [table]
 
 
@@ -181,11 +251,17 @@ def _titled_pairs(title: str, pairs, st) -> Callable[[float], list]:
 
 def _banner(text: str, st, width: float) -> Table:
     table = Table([[Paragraph(escape(text), st["alert"])]], colWidths=[width])
-    table.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 1.2, _ALERT),
-                               ("BACKGROUND", (0, 0), (-1, -1), _ALERT_BG),
-                               ("LEFTPADDING", (0, 0), (-1, -1), 8),
-                               ("TOPPADDING", (0, 0), (-1, -1), 4),
-                               ("BOTTOMPADDING", (0, 0), (-1, -1), 5)]))
+    table.setStyle(
+        TableStyle(
+            [
+                ("BOX", (0, 0), (-1, -1), 1.2, _ALERT),
+                ("BACKGROUND", (0, 0), (-1, -1), _ALERT_BG),
+                ("LEFTPADDING", (0, 0), (-1, -1), 8),
+                ("TOPPADDING", (0, 0), (-1, -1), 4),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
+            ]
+        )
+    )
     return table
 
 
@@ -203,8 +279,9 @@ def _bullets(lines: Iterable[str], st, mark: str = "•") -> list:
 
 
 def _lines(text: str, st, empty: str) -> list:
-    return [Paragraph(escape(line), st["body"]) for line in text.splitlines() if line.strip()] \
-        or [Paragraph(escape(empty), st["body"])]
+    return [Paragraph(escape(line), st["body"]) for line in text.splitlines() if line.strip()] or [
+        Paragraph(escape(empty), st["body"])
+    ]
 
 
 def _dose_story(s: VisitSummary, width: float, st) -> list:
@@ -213,28 +290,54 @@ def _dose_story(s: VisitSummary, width: float, st) -> list:
     if d is None:
         story.append(Paragraph("No dose calculation was saved with this visit.", st["body"]))
     else:
-        story += _side_by_side(_titled_pairs("Weights", d.weights, st),
-                               _titled_pairs("Dose", d.dose, st), width)
-        for title, lines, mark in (("How it was worked out", d.formulas, "•"),
-                                   ("Warnings at calculation", d.warnings, "!"),
-                                   ("Notes on the calculation", d.notes, "•")):
+        story += _side_by_side(
+            _titled_pairs("Weights", d.weights, st), _titled_pairs("Dose", d.dose, st), width
+        )
+        for title, lines, mark in (
+            ("How it was worked out", d.formulas, "•"),
+            ("Warnings at calculation", d.warnings, "!"),
+            ("Notes on the calculation", d.notes, "•"),
+        ):
             if lines:
                 story += _heading(title, st, "h2", 0.6 * inch) + _bullets(lines, st, mark)
-    plan = (_table(d.vial_plan, [None] * 4, st, right=(2, 3)) if d and d.vial_plan
-            else Paragraph("No vial plan.", st["body"]))
-    lots = (_table(s.lots, [None, 0.95 * inch, 0.8 * inch, 0.55 * inch, 0.7 * inch], st,
-                   wrap=(0,), right=(2, 3, 4)) if s.lots else Paragraph("No lots recorded.", st["body"]))
+    plan = (
+        _table(d.vial_plan, [None] * 4, st, right=(2, 3))
+        if d and d.vial_plan
+        else Paragraph("No vial plan.", st["body"])
+    )
+    lots = (
+        _table(
+            s.lots, [None, 0.95 * inch, 0.8 * inch, 0.55 * inch, 0.7 * inch], st, wrap=(0,), right=(2, 3, 4)
+        )
+        if s.lots
+        else Paragraph("No lots recorded.", st["body"])
+    )
     story.append(Spacer(1, 4))
-    story.append(KeepTogether([
-        *_side_by_side(lambda w: _titled("Vial plan (per day)", plan, st),
-                       lambda w: _titled("Lots dispensed", lots, st), width, split=0.37),
-        Spacer(1, 3),
-        Paragraph(escape(s.lots_check), st["alert"] if s.lots_alert else st["body"])]))
+    story.append(
+        KeepTogether(
+            [
+                *_side_by_side(
+                    lambda w: _titled("Vial plan (per day)", plan, st),
+                    lambda w: _titled("Lots dispensed", lots, st),
+                    width,
+                    split=0.37,
+                ),
+                Spacer(1, 3),
+                Paragraph(escape(s.lots_check), st["alert"] if s.lots_alert else st["body"]),
+            ]
+        )
+    )
     if d and d.rates:
-        story.append(KeepTogether([
-            Paragraph("Rate schedule", st["h2"]),
-            _table(d.rates, [1.2 * inch, 0.9 * inch, 0.9 * inch, 0.9 * inch], st, right=(1, 2, 3)),
-            Spacer(1, 2), Paragraph(escape(d.rate_note), st["small"])]))
+        story.append(
+            KeepTogether(
+                [
+                    Paragraph("Rate schedule", st["h2"]),
+                    _table(d.rates, [1.2 * inch, 0.9 * inch, 0.9 * inch, 0.9 * inch], st, right=(1, 2, 3)),
+                    Spacer(1, 2),
+                    Paragraph(escape(d.rate_note), st["small"]),
+                ]
+            )
+        )
     return story
 
 
@@ -242,25 +345,39 @@ def _story(s: VisitSummary, width: float) -> list:
     st = _styles()
     story: list = []
     if s.draft:
-        story += [_banner(f"{DRAFT_MARK}: this visit is not signed. The summary may still change "
-                          f"and is not the signed record.", st, width), Spacer(1, 6)]
-    story += _side_by_side(_titled_pairs("Patient", s.patient, st),
-                           _titled_pairs("Order", s.order, st), width)
+        story += [
+            _banner(
+                f"{DRAFT_MARK}: this visit is not signed. The summary may still change "
+                f"and is not the signed record.",
+                st,
+                width,
+            ),
+            Spacer(1, 6),
+        ]
+    story += _side_by_side(
+        _titled_pairs("Patient", s.patient, st), _titled_pairs("Order", s.order, st), width
+    )
     story += _dose_story(s, width, st)
 
     story += _heading("Checklist", st, room=1.6 * inch)
     for phase in s.checklist:
         story += _heading(phase.title, st, "h2", 0.8 * inch)
-        story.append(_table(phase.table, [width * 0.5, 1.05 * inch, 0.75 * inch, None], st,
-                            wrap=(0, 3)))
+        story.append(_table(phase.table, [width * 0.5, 1.05 * inch, 0.75 * inch, None], st, wrap=(0, 3)))
     if not s.checklist:
         story.append(Paragraph("No checklist.", st["body"]))
 
     story += _heading("Vital signs", st, room=1.6 * inch)
     if s.vitals.rows:
-        story.append(_table(s.vitals, [0.75 * inch, 0.6 * inch, 0.7 * inch, 0.85 * inch,
-                                       0.65 * inch, 0.6 * inch, 0.7 * inch, None], st,
-                            wrap=(7,), right=range(1, 7), two_line_headers=True))
+        story.append(
+            _table(
+                s.vitals,
+                [0.75 * inch, 0.6 * inch, 0.7 * inch, 0.85 * inch, 0.65 * inch, 0.6 * inch, 0.7 * inch, None],
+                st,
+                wrap=(7,),
+                right=range(1, 7),
+                two_line_headers=True,
+            )
+        )
     else:
         story.append(Paragraph("No vital signs recorded.", st["body"]))
     story.append(Spacer(1, 3))
@@ -279,8 +396,15 @@ def _story(s: VisitSummary, width: float) -> list:
 
     story += _heading("Reactions", st)
     if s.reactions:
-        story.append(_table(reactions_table(s), [0.65 * inch, 1.3 * inch, 0.65 * inch, 0.75 * inch, None, None], st,
-                            wrap=(1, 4, 5), two_line_headers=True))
+        story.append(
+            _table(
+                reactions_table(s),
+                [0.65 * inch, 1.3 * inch, 0.65 * inch, 0.75 * inch, None, None],
+                st,
+                wrap=(1, 4, 5),
+                two_line_headers=True,
+            )
+        )
     else:
         story.append(Paragraph("No reactions recorded.", st["body"]))
 
@@ -288,13 +412,25 @@ def _story(s: VisitSummary, width: float) -> list:
     if s.followup_calls:
         story += _heading("Follow-up calls since the previous visit", st, room=0.8 * inch)
         for lines in s.followup_calls:
-            story.append(KeepTogether([Paragraph(escape(lines[0]), st["h2"]),
-                                       *_lines("\n".join(line.strip() for line in lines[1:]), st, "")]))
+            story.append(
+                KeepTogether(
+                    [
+                        Paragraph(escape(lines[0]), st["h2"]),
+                        *_lines("\n".join(line.strip() for line in lines[1:]), st, ""),
+                    ]
+                )
+            )
     if s.addenda:
         story += _heading("Addenda", st)
         for n, a in enumerate(s.addenda, 1):
-            story.append(KeepTogether([Paragraph(escape(f"Addendum {n}: {a.when}, {a.author}"), st["h2"]),
-                                       *_lines(a.text, st, "")]))
+            story.append(
+                KeepTogether(
+                    [
+                        Paragraph(escape(f"Addendum {n}: {a.when}, {a.author}"), st["h2"]),
+                        *_lines(a.text, st, ""),
+                    ]
+                )
+            )
 
     signature: list = [Paragraph("Signature", st["h1"]), _pairs(s.signature, width, st)]
     if s.signature_alert:
@@ -310,7 +446,7 @@ def _decorate(s: VisitSummary):
         width, height = canvas._pagesize
         left, right = _MARGIN, width - _MARGIN
         half = (right - left) / 2 - 6
-        top = height - 0.7 * inch      # the 14 pt title's ascent stays below 0.5 in
+        top = height - 0.7 * inch  # the 14 pt title's ascent stays below 0.5 in
         # Left: agency and nurse.
         canvas.setFillColor(colors.black)
         y = top
@@ -366,15 +502,38 @@ def summary_pdf_bytes(summary: VisitSummary, *, pagesize=LETTER) -> tuple[bytes,
     register_fonts()
     buffer = io.BytesIO()
     doc = BaseDocTemplate(
-        buffer, pagesize=pagesize, leftMargin=_MARGIN, rightMargin=_MARGIN, topMargin=_TOP,
-        bottomMargin=_BOTTOM, title=f"{summary.title}: {summary.patient_line}",
+        buffer,
+        pagesize=pagesize,
+        leftMargin=_MARGIN,
+        rightMargin=_MARGIN,
+        topMargin=_TOP,
+        bottomMargin=_BOTTOM,
+        title=f"{summary.title}: {summary.patient_line}",
         subject=f"Visit {summary.visit_id}, {summary.when}",
-        author=summary.nurse or "nurse-app", creator="nurse-app",
-        initialFontName=FONT)  # no stray Helvetica (not embedded) in the page resources
+        author=summary.nurse or "nurse-app",
+        creator="nurse-app",
+        initialFontName=FONT,
+    )  # no stray Helvetica (not embedded) in the page resources
     # No frame padding: the body lines up with the page header drawn at the margins.
-    doc.addPageTemplates([PageTemplate("page", [Frame(
-        doc.leftMargin, doc.bottomMargin, doc.width, doc.height, leftPadding=0, rightPadding=0,
-        topPadding=0, bottomPadding=0)])])
+    doc.addPageTemplates(
+        [
+            PageTemplate(
+                "page",
+                [
+                    Frame(
+                        doc.leftMargin,
+                        doc.bottomMargin,
+                        doc.width,
+                        doc.height,
+                        leftPadding=0,
+                        rightPadding=0,
+                        topPadding=0,
+                        bottomPadding=0,
+                    )
+                ],
+            )
+        ]
+    )
     result: dict = {}
     doc.build(_story(summary, doc.width), canvasmaker=decorated_canvas(_decorate(summary), result))
     return buffer.getvalue(), result["pages"]

@@ -15,12 +15,13 @@ import icalendar
 from nurse_app.reports.common import write_atomically
 
 PRODID = "-//IVIG Nurse Companion//Week schedule//EN"
-WARNING = ("Contains patient information: keep it on devices your agency allows, and do not "
-           "share the calendar.")
+WARNING = (
+    "Contains patient information: keep it on devices your agency allows, and do not share the calendar."
+)
 
 
 def initials(name: str) -> str:
-    """"Ann-Marie O'Brien" -> "A.O."; accents kept ("Łucja Nowak" -> "Ł.N.")."""
+    """ "Ann-Marie O'Brien" -> "A.O."; accents kept ("Łucja Nowak" -> "Ł.N.")."""
     parts = [p for p in name.replace("-", " ").split() if p[:1].isalpha()]
     if not parts:
         return "?"
@@ -42,8 +43,7 @@ def _summary(item, full_names: bool) -> str:
     return f"{what}: {who(item, full_names)} [{item.status}]"
 
 
-def calendar_bytes(schedule, *, full_names: bool = False,
-                   stamp: _dt.datetime | None = None) -> bytes:
+def calendar_bytes(schedule, *, full_names: bool = False, stamp: _dt.datetime | None = None) -> bytes:
     cal = icalendar.Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -51,8 +51,10 @@ def calendar_bytes(schedule, *, full_names: bool = False,
     stamp = stamp or _dt.datetime.now(_dt.UTC)
     for item in schedule.items:
         event = icalendar.Event()
-        key = (f"{item.kind}-{item.order_id}-{item.course_number}-{item.course_day or 0}-"
-               f"{item.rule_id or ''}-{item.patient_id}")
+        key = (
+            f"{item.kind}-{item.order_id}-{item.course_number}-{item.course_day or 0}-"
+            f"{item.rule_id or ''}-{item.patient_id}"
+        )
         event.add("uid", f"{key}@nurse-app.local")
         event.add("dtstamp", stamp)
         event.add("dtstart", item.date)

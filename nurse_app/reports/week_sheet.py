@@ -41,8 +41,13 @@ WARNING = "Contains patient information: keep it with you and shred it when done
 _MARGIN = 0.5 * inch
 _ACCENT = colors.HexColor("#1f4e79")
 _ALERT = colors.HexColor("#b00020")
-_STATUS_COLOURS = {"late": _ALERT, "missed": _ALERT, "due": colors.HexColor("#8a5a00"),
-                   "done": colors.HexColor("#2e7d32"), "partial": colors.HexColor("#8a5a00")}
+_STATUS_COLOURS = {
+    "late": _ALERT,
+    "missed": _ALERT,
+    "due": colors.HexColor("#8a5a00"),
+    "done": colors.HexColor("#2e7d32"),
+    "partial": colors.HexColor("#8a5a00"),
+}
 
 
 def _decorate(schedule, nurse: str):
@@ -72,8 +77,9 @@ def _decorate(schedule, nurse: str):
 
 
 def _story(schedule, width: float) -> list:
-    heading = ParagraphStyle("day", fontName=BOLD, fontSize=11, leading=14, spaceBefore=8,
-                             spaceAfter=3, textColor=_ACCENT)
+    heading = ParagraphStyle(
+        "day", fontName=BOLD, fontSize=11, leading=14, spaceBefore=8, spaceAfter=3, textColor=_ACCENT
+    )
     cell = ParagraphStyle("cell", fontName=FONT, fontSize=8.5, leading=10.5)
     story: list = []
     if not schedule.items:
@@ -89,14 +95,24 @@ def _story(schedule, width: float) -> list:
         elif day == schedule.today:
             title += " (today)"
         rows: list[list[str | Paragraph]] = [["", "Status", "Patient", "What", "Details"]]
-        styles: list[tuple[Any, ...]] = [("FONT", (0, 0), (-1, 0), BOLD, 8), ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
-                  ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                  ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef5"))]
+        styles: list[tuple[Any, ...]] = [
+            ("FONT", (0, 0), (-1, 0), BOLD, 8),
+            ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef5")),
+        ]
         for n, item in enumerate(items, start=1):
             what = "Visit" if item.kind == "course-day" else (item.title or item.kind)
             detail = item.label.split(": ", 1)[-1]
-            rows.append(["\u2610", item.status, Paragraph(escape(f"{item.patient_name} ({item.mrn})"), cell),
-                         Paragraph(escape(what), cell), Paragraph(escape(detail), cell)])
+            rows.append(
+                [
+                    "\u2610",
+                    item.status,
+                    Paragraph(escape(f"{item.patient_name} ({item.mrn})"), cell),
+                    Paragraph(escape(what), cell),
+                    Paragraph(escape(detail), cell),
+                ]
+            )
             colour = _STATUS_COLOURS.get(item.status)
             if colour is not None:
                 styles.append(("TEXTCOLOR", (1, n), (1, n), colour))
@@ -111,13 +127,37 @@ def _story(schedule, width: float) -> list:
 def week_sheet_bytes(schedule, *, nurse: str = "", pagesize=landscape(LETTER)) -> tuple[bytes, int]:
     register_fonts()
     buffer = io.BytesIO()
-    doc = BaseDocTemplate(buffer, pagesize=pagesize, leftMargin=_MARGIN, rightMargin=_MARGIN,
-                          topMargin=0.95 * inch, bottomMargin=0.55 * inch,
-                          title="Week sheet (contains patient information)",
-                          author=nurse or "nurse-app", creator="nurse-app", initialFontName=FONT)
-    doc.addPageTemplates([PageTemplate("page", [Frame(doc.leftMargin, doc.bottomMargin, doc.width,
-                                                      doc.height, leftPadding=0, rightPadding=0,
-                                                      topPadding=0, bottomPadding=0)])])
+    doc = BaseDocTemplate(
+        buffer,
+        pagesize=pagesize,
+        leftMargin=_MARGIN,
+        rightMargin=_MARGIN,
+        topMargin=0.95 * inch,
+        bottomMargin=0.55 * inch,
+        title="Week sheet (contains patient information)",
+        author=nurse or "nurse-app",
+        creator="nurse-app",
+        initialFontName=FONT,
+    )
+    doc.addPageTemplates(
+        [
+            PageTemplate(
+                "page",
+                [
+                    Frame(
+                        doc.leftMargin,
+                        doc.bottomMargin,
+                        doc.width,
+                        doc.height,
+                        leftPadding=0,
+                        rightPadding=0,
+                        topPadding=0,
+                        bottomPadding=0,
+                    )
+                ],
+            )
+        ]
+    )
     result: dict = {}
     doc.build(_story(schedule, doc.width), canvasmaker=decorated_canvas(_decorate(schedule, nurse), result))
     return buffer.getvalue(), result["pages"]

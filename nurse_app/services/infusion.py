@@ -27,13 +27,13 @@ from nurse_app.store import Store
 from nurse_app.store.fields import reading_measures
 from nurse_app.store.times import now_utc, to_local
 
-RATE_KINDS = (START, RATE_CHANGE, RESUME)      # the events that set a rate
+RATE_KINDS = (START, RATE_CHANGE, RESUME)  # the events that set a rate
 
 
 @dataclass(frozen=True)
 class InfusionStatus:
     progress: InfusionProgress
-    held_flags: tuple[VitalFlag, ...]      # the latest reading's flags (titration held while flagged)
+    held_flags: tuple[VitalFlag, ...]  # the latest reading's flags (titration held while flagged)
     calculation: Mapping[str, Any] | None  # the visit's saved dose calculation
 
 
@@ -48,26 +48,39 @@ def infusion_status(store: Store, visit_id: int, now: _dt.datetime | None = None
     visit: dict[str, Any] = store.get_visit(visit_id)
     calc: Mapping[str, Any] | None = visit.get("calculation")
     steps = list((calc or {}).get("rate_steps") or [])
-    events = [{**e, "at": to_local(e["occurred_at"])} for e in store.visit_infusion_events(visit_id)
-              if record.counts(e)]
+    events = [
+        {**e, "at": to_local(e["occurred_at"])}
+        for e in store.visit_infusion_events(visit_id)
+        if record.counts(e)
+    ]
     vitals: list[dict[str, Any]] = store.visit_vitals(visit_id)
-    progress = infusion_progress(events, [to_local(v["recorded_at"]) for v in vitals], steps,
-                                 now or now_utc())
+    progress = infusion_progress(
+        events, [to_local(v["recorded_at"]) for v in vitals], steps, now or now_utc()
+    )
     return InfusionStatus(progress=progress, held_flags=tuple(latest_flags(vitals)), calculation=calc)
 
 
-def check_rate(store: Store, visit_id: int, kind: str, rate_ml_h: float,
-               now: _dt.datetime | None = None) -> record.RateCheck:
+def check_rate(
+    store: Store, visit_id: int, kind: str, rate_ml_h: float, now: _dt.datetime | None = None
+) -> record.RateCheck:
     """May ``rate_ml_h`` be set now by a ``kind`` event (start, rate_change, resume)?"""
     status = infusion_status(store, visit_id, now)
     flags = status.held_flags if status.progress.started else ()
     return record.check_rate(kind, rate_ml_h, status.calculation, status.progress, flags)
 
 
-def record_infusion_event(store: Store, visit_id: int, kind: str, *, rate_ml_h: float | None = None,
-                          acknowledged: Sequence[str] = (), note: str = "",
-                          volume_ml: float | None = None, reason: str | None = None,
-                          now: _dt.datetime | None = None) -> int:
+def record_infusion_event(
+    store: Store,
+    visit_id: int,
+    kind: str,
+    *,
+    rate_ml_h: float | None = None,
+    acknowledged: Sequence[str] = (),
+    note: str = "",
+    volume_ml: float | None = None,
+    reason: str | None = None,
+    now: _dt.datetime | None = None,
+) -> int:
     """Record an infusion event now; returns its id.
 
     A rate is checked first (:func:`check_rate`): refused above the hard limit; every warning
@@ -82,8 +95,10 @@ def record_infusion_event(store: Store, visit_id: int, kind: str, *, rate_ml_h: 
             raise InputError(check.refused, "rate")
         missing = [w for w in check.warnings if w not in acknowledged]
         if missing:
-            raise InputError("This rate is outside the plan and needs your acknowledgement first: "
-                             + "; ".join(missing), "rate")
+            raise InputError(
+                "This rate is outside the plan and needs your acknowledgement first: " + "; ".join(missing),
+                "rate",
+            )
         if check.warnings:
             extra["acknowledgements"] = list(check.warnings)
     if volume_ml is not None:

@@ -32,7 +32,7 @@ from nurse_app.core.visit_logic import (
 from nurse_app.store import Store
 from nurse_app.store.times import today_local
 
-Row = dict[str, Any]        # a stored row as the store returns it
+Row = dict[str, Any]  # a stored row as the store returns it
 
 
 def active_order(store: Store, patient_id: int) -> Row | None:
@@ -41,8 +41,14 @@ def active_order(store: Store, patient_id: int) -> Row | None:
     return orders[0] if orders else None
 
 
-def save_order(store: Store, patient_id: int, values: Mapping[str, Any], *,
-               order_id: int | None = None, weight_kg: float | None = None) -> int:
+def save_order(
+    store: Store,
+    patient_id: int,
+    values: Mapping[str, Any],
+    *,
+    order_id: int | None = None,
+    weight_kg: float | None = None,
+) -> int:
     """Save the order form: ``order_id`` edits that order; None replaces the active order (see
     :func:`replace_order`).  ``weight_kg`` (the weight typed on the form, if any) is added to the
     weight history in the same transaction.  Returns the order's id."""
@@ -55,8 +61,9 @@ def save_order(store: Store, patient_id: int, values: Mapping[str, Any], *,
         return _replace(store, patient_id, values)
 
 
-def replace_order(store: Store, patient_id: int, values: Mapping[str, Any], *,
-                  weight_kg: float | None = None) -> int:
+def replace_order(
+    store: Store, patient_id: int, values: Mapping[str, Any], *, weight_kg: float | None = None
+) -> int:
     """A new order becomes the patient's active order; every previously active order is set
     inactive in the same transaction (all or nothing).  Returns the new order's id."""
     return save_order(store, patient_id, values, weight_kg=weight_kg)
@@ -74,10 +81,10 @@ def _replace(store: Store, patient_id: int, values: Mapping[str, Any]) -> int:
 class OrderDoseSummary:
     """What an order comes to at the patient's latest weight."""
 
-    weight_kg: float            # the latest weight
-    weighed_on: str             # YYYY-MM-DD
-    first_infusion: bool        # no signed visit has given this product to the patient yet
-    result: DoseResult          # the dose engine's answer (grams, volume, rate steps, risks)
+    weight_kg: float  # the latest weight
+    weighed_on: str  # YYYY-MM-DD
+    first_infusion: bool  # no signed visit has given this product to the patient yet
+    result: DoseResult  # the dose engine's answer (grams, volume, rate steps, risks)
 
     # The wording the Patients page and ``nurse-app patients --order`` share.
     @property
@@ -106,7 +113,9 @@ class OrderDoseSummary:
         """``rate 42 mL/h rising to 336 mL/h`` (or one rate)."""
         steps = self.result.rate_steps
         if len(steps) > 1:
-            return f"rate {fmt_qty(steps[0].ml_per_h, 'mL/h')} rising to {fmt_qty(steps[-1].ml_per_h, 'mL/h')}"
+            return (
+                f"rate {fmt_qty(steps[0].ml_per_h, 'mL/h')} rising to {fmt_qty(steps[-1].ml_per_h, 'mL/h')}"
+            )
         return f"rate {fmt_qty(steps[0].ml_per_h, 'mL/h')}"
 
     @property
@@ -119,9 +128,14 @@ class OrderDoseSummary:
         return tuple(RISK_LABELS[k] for k in sorted(self.result.request.risks))
 
 
-def order_dose_summary(store: Store, patient_id: int, order: Mapping[str, Any] | None = None, *,
-                       on: _dt.date | None = None,
-                       catalogue: Catalogue | None = None) -> OrderDoseSummary | None:
+def order_dose_summary(
+    store: Store,
+    patient_id: int,
+    order: Mapping[str, Any] | None = None,
+    *,
+    on: _dt.date | None = None,
+    catalogue: Catalogue | None = None,
+) -> OrderDoseSummary | None:
     """The order (default: the active one) worked out as the next visit will: the order's basis,
     rate cap and risks, the age on ``on`` (default today), first-infusion when no signed visit
     gave this product yet, at the latest weight.  None when there is no order or no weight;
@@ -137,36 +151,47 @@ def order_dose_summary(store: Store, patient_id: int, order: Mapping[str, Any] |
     patient: Row = store.get_patient(patient_id)
     first = first_infusion_of_product(str(order["product_id"]), store.earlier_visits(patient_id))
     weight_kg = float(latest["weight_kg"])
-    request = request_from_order(order, patient, weight_kg, on=on or today_local(),
-                                 risks=visit_risks(order, first))
+    request = request_from_order(
+        order, patient, weight_kg, on=on or today_local(), risks=visit_risks(order, first)
+    )
     result = calculate(request, catalogue or load_catalogue())
-    return OrderDoseSummary(weight_kg=weight_kg, weighed_on=str(latest["measured_on"]),
-                            first_infusion=first, result=result)
+    return OrderDoseSummary(
+        weight_kg=weight_kg, weighed_on=str(latest["measured_on"]), first_infusion=first, result=result
+    )
 
 
 @dataclass(frozen=True)
 class VisitDosePlan:
     """What the Dose tab works from: the visit's order and the request built from it."""
 
-    order: Row | None           # None: a visit without an order (the calculator is free to use)
+    order: Row | None  # None: a visit without an order (the calculator is free to use)
     request: DoseRequest | None  # the order's request for today's weight (weight_kg is 0 until typed)
     first_infusion: bool
     order_risks: frozenset[str]  # the order's own risk flags (first-infusion is added per visit)
 
 
-def visit_request(store: Store, visit: Mapping[str, Any], patient: Mapping[str, Any],
-                  order: Mapping[str, Any]) -> tuple[DoseRequest, bool]:
+def visit_request(
+    store: Store, visit: Mapping[str, Any], patient: Mapping[str, Any], order: Mapping[str, Any]
+) -> tuple[DoseRequest, bool]:
     """The visit's dose request (the one builder, ``request_from_order``): the order, the
     patient's age on the visit day, the order's risks plus first-infusion when no earlier
     signed visit gave this product, and the baseline weight.  Returns (request, first)."""
     earlier = store.earlier_visits(int(patient["id"]), int(visit["id"]))
     first = first_infusion_of_product(str(order["product_id"]), earlier)
     day = visit_day(visit, created=False) or today_local()
-    request = request_from_order(order, patient, 0.0, on=day, risks=visit_risks(order, first),
-                                 baseline=baseline_weight(
-                                     [w for w in store.patient_weights(int(patient["id"]))
-                                      if w.get("visit_id") != visit["id"]],     # not its own weight
-                                     order.get("start_date")))
+    request = request_from_order(
+        order,
+        patient,
+        0.0,
+        on=day,
+        risks=visit_risks(order, first),
+        baseline=baseline_weight(
+            [
+                w for w in store.patient_weights(int(patient["id"])) if w.get("visit_id") != visit["id"]
+            ],  # not its own weight
+            order.get("start_date"),
+        ),
+    )
     return request, first
 
 

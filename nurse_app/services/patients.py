@@ -16,7 +16,7 @@ from typing import Any
 from nurse_app.core.visit_logic import local_day
 from nurse_app.store import Store
 
-LIST_LIMIT = 1000       # the list shows at most this many; typing narrows it
+LIST_LIMIT = 1000  # the list shows at most this many; typing narrows it
 
 
 @dataclass(frozen=True)
@@ -26,8 +26,8 @@ class PatientListRow:
     id: int
     name: str
     mrn: str
-    date_of_birth: str | None       # YYYY-MM-DD as stored
-    indication: str | None          # a regimen id (or an indication typed as stored)
+    date_of_birth: str | None  # YYYY-MM-DD as stored
+    indication: str | None  # a regimen id (or an indication typed as stored)
     last_visit_day: _dt.date | None  # local day of the newest visit; None: no visit yet
 
 
@@ -37,18 +37,24 @@ def _text(value: Any) -> str | None:
 
 def _row(patient: Mapping[str, Any]) -> PatientListRow:
     last = patient.get("last_visit_at")
-    return PatientListRow(id=int(patient["id"]), name=str(patient["name"]), mrn=str(patient["mrn"]),
-                          date_of_birth=_text(patient.get("date_of_birth")),
-                          indication=_text(patient.get("indication")),
-                          last_visit_day=local_day(str(last)) if last else None)
+    return PatientListRow(
+        id=int(patient["id"]),
+        name=str(patient["name"]),
+        mrn=str(patient["mrn"]),
+        date_of_birth=_text(patient.get("date_of_birth")),
+        indication=_text(patient.get("indication")),
+        last_visit_day=local_day(str(last)) if last else None,
+    )
 
 
-def patient_list(store: Store, query: str = "", *, limit: int = LIST_LIMIT,
-                 include_archived: bool = False) -> list[PatientListRow]:
+def patient_list(
+    store: Store, query: str = "", *, limit: int = LIST_LIMIT, include_archived: bool = False
+) -> list[PatientListRow]:
     """Patients whose name or MRN contains ``query``, sorted by name, with their last visit's
     day; one query whatever the number of patients."""
     rows: list[dict[str, Any]] = store.find_patients_with_last_visit(
-        query, include_archived=include_archived, limit=limit)
+        query, include_archived=include_archived, limit=limit
+    )
     return [_row(patient) for patient in rows]
 
 

@@ -29,17 +29,22 @@ from nurse_app.store.times import parse_utc, today_local
 if TYPE_CHECKING:
     from nurse_app.store.api import Store
 
-DEFAULT_DAYS = 8            # today and the next 7 days
-STATUS_LABELS = {core.PLANNED: "planned", core.DUE: "due", core.DONE: "done",
-                 core.PARTIAL: "partly given", core.LATE: "late", core.MISSED: "missed"}
-_SORT_STATUS = {core.MISSED: 0, core.LATE: 1, core.DUE: 2, core.PARTIAL: 3, core.PLANNED: 4,
-                core.DONE: 5}
+DEFAULT_DAYS = 8  # today and the next 7 days
+STATUS_LABELS = {
+    core.PLANNED: "planned",
+    core.DUE: "due",
+    core.DONE: "done",
+    core.PARTIAL: "partly given",
+    core.LATE: "late",
+    core.MISSED: "missed",
+}
+_SORT_STATUS = {core.MISSED: 0, core.LATE: 1, core.DUE: 2, core.PARTIAL: 3, core.PLANNED: 4, core.DONE: 5}
 
 
 @dataclass(frozen=True)
 class ScheduleItem:
     date: _dt.date
-    kind: str                   # course-day, rash-check-call, response-review, lab
+    kind: str  # course-day, rash-check-call, response-review, lab
     patient_id: int
     order_id: int | None
     visit_id: int | None
@@ -68,9 +73,15 @@ class ScheduleItem:
 
     def to_json(self) -> dict[str, Any]:
         """The CLI's ``--json`` object (the keys the issue specifies)."""
-        return {"date": self.date.isoformat(), "kind": self.kind, "patient_id": self.patient_id,
-                "order_id": self.order_id, "visit_id": self.visit_id, "status": self.status,
-                "label": self.label}
+        return {
+            "date": self.date.isoformat(),
+            "kind": self.kind,
+            "patient_id": self.patient_id,
+            "order_id": self.order_id,
+            "visit_id": self.visit_id,
+            "status": self.status,
+            "label": self.label,
+        }
 
 
 @dataclass
@@ -93,8 +104,7 @@ class Schedule:
         return sorted({i.kind for i in self.items}, key=lambda k: (k != core.COURSE_DAY, k))
 
 
-def rules_in_force(overrides: Mapping[str, Mapping[str, Any]] | None = None
-                   ) -> tuple[core.FollowupRule, ...]:
+def rules_in_force(overrides: Mapping[str, Mapping[str, Any]] | None = None) -> tuple[core.FollowupRule, ...]:
     """The follow-up rules of ``resources/followups.toml`` with the agency's changes.
 
     Seam for the agency policy file: when it exists, its ``[followups]`` table is passed
@@ -123,9 +133,12 @@ class _Doses:
         if not weight:
             text = "no weight on record"
         else:
-            patient = {"height_cm": order.get("patient_height_cm"), "sex": order.get("patient_sex"),
-                       "indication": order.get("patient_indication"),
-                       "date_of_birth": order.get("patient_date_of_birth")}
+            patient = {
+                "height_cm": order.get("patient_height_cm"),
+                "sex": order.get("patient_sex"),
+                "indication": order.get("patient_indication"),
+                "date_of_birth": order.get("patient_date_of_birth"),
+            }
             try:
                 result = calculate(request_from_order(order, patient, float(weight)))
                 text = f"{fmt_qty(result.daily_dose_g, 'g')} a day"
@@ -136,8 +149,9 @@ class _Doses:
 
 
 def _indication(order: Mapping[str, Any], catalogue: Catalogue) -> str | None:
-    regimen = catalogue.regimens.get(order.get("regimen_id") or "") or \
-        catalogue.regimens.get(order.get("patient_indication") or "")
+    regimen = catalogue.regimens.get(order.get("regimen_id") or "") or catalogue.regimens.get(
+        order.get("patient_indication") or ""
+    )
     return regimen.indication if regimen else None
 
 
@@ -150,10 +164,16 @@ def _risks(order: Mapping[str, Any]) -> tuple[str, ...]:
     return ()
 
 
-def build_schedule(store: Store, start: _dt.date | None = None, days: int = DEFAULT_DAYS, *,
-                   today: _dt.date | None = None, kinds: Iterable[str] | None = None,
-                   rules: Iterable[core.FollowupRule] | None = None,
-                   with_doses: bool = True) -> Schedule:
+def build_schedule(
+    store: Store,
+    start: _dt.date | None = None,
+    days: int = DEFAULT_DAYS,
+    *,
+    today: _dt.date | None = None,
+    kinds: Iterable[str] | None = None,
+    rules: Iterable[core.FollowupRule] | None = None,
+    with_doses: bool = True,
+) -> Schedule:
     """The schedule from ``start`` (default: today) for ``days`` days, in time order,
     with the late and missed items of the last weeks before it (lookback from
     ``resources/followups.toml``).  Three queries for the whole record."""
@@ -171,9 +191,14 @@ def build_schedule(store: Store, start: _dt.date | None = None, days: int = DEFA
     visits_by_order: dict[int, list[dict[str, Any]]] = {}
     for v in visits:
         visits_by_order.setdefault(v["order_id"], []).append(
-            {"id": v["id"], "date": _local_date(v["moment"]), "course_day": v["course_day"],
-             "status": v["status"],
-             "partial": bool(v["event_kinds"]) and outcome_from_kinds(v["event_kinds"]).partial})
+            {
+                "id": v["id"],
+                "date": _local_date(v["moment"]),
+                "course_day": v["course_day"],
+                "status": v["status"],
+                "partial": bool(v["event_kinds"]) and outcome_from_kinds(v["event_kinds"]).partial,
+            }
+        )
     calls_by_order: dict[int, list[dict[str, Any]]] = {}
     for c in calls:
         calls_by_order.setdefault(c["order_id"], []).append(c)
@@ -182,19 +207,28 @@ def build_schedule(store: Store, start: _dt.date | None = None, days: int = DEFA
     for order in orders:
         regimen = catalogue.regimens.get(order.get("regimen_id") or "")
         plan = core.order_plan(order, default_tolerance=settings.tolerance_days, regimen=regimen)
-        courses = core.course_calendar(plan, visits_by_order.get(order["id"], []), today,
-                                       until=max(end, today), since=lookback)
+        courses = core.course_calendar(
+            plan, visits_by_order.get(order["id"], []), today, until=max(end, today), since=lookback
+        )
         product = catalogue.products.get(order["product_id"])
-        base = {"patient_id": order["patient_id"], "order_id": order["id"],
-                "patient_name": order["patient_name"], "mrn": order["patient_mrn"],
-                "product": product.display_name if product else order["product_id"]}
+        base = {
+            "patient_id": order["patient_id"],
+            "order_id": order["id"],
+            "patient_name": order["patient_name"],
+            "mrn": order["patient_mrn"],
+            "product": product.display_name if product else order["product_id"],
+        }
         who = f"{order['patient_name']} ({order['patient_mrn']})"
         if wanted is None or core.COURSE_DAY in wanted:
-            items.extend(_course_items(courses, order, base, who, start, end, lookback, doses,
-                                       with_doses))
-        followups = core.followups_due(courses, rules, indication=_indication(order, catalogue),
-                                       risks=_risks(order), calls=calls_by_order.get(order["id"], []),
-                                       today=today)
+            items.extend(_course_items(courses, order, base, who, start, end, lookback, doses, with_doses))
+        followups = core.followups_due(
+            courses,
+            rules,
+            indication=_indication(order, catalogue),
+            risks=_risks(order),
+            calls=calls_by_order.get(order["id"], []),
+            today=today,
+        )
         for f in followups:
             if wanted is not None and f.rule.kind not in wanted:
                 continue
@@ -202,56 +236,95 @@ def build_schedule(store: Store, start: _dt.date | None = None, days: int = DEFA
             overdue = f.status in (core.LATE, core.MISSED) and f.end >= lookback and f.start < end
             if not (in_range or overdue):
                 continue
-            window = (fmt_date(f.start) if f.start == f.end
-                      else f"{fmt_date(f.start)} to {fmt_date(f.end)}")
-            after = {"course-last-day": f"after course {f.course_number}",
-                     "first-course-start": "after the first course",
-                     "next-course-start": f"before course {f.course_number}"}[f.rule.anchor]
+            window = fmt_date(f.start) if f.start == f.end else f"{fmt_date(f.start)} to {fmt_date(f.end)}"
+            after = {
+                "course-last-day": f"after course {f.course_number}",
+                "first-course-start": "after the first course",
+                "next-course-start": f"before course {f.course_number}",
+            }[f.rule.anchor]
             reached = "" if f.reached is None else (" (reached)" if f.reached else " (not reached)")
-            items.append(ScheduleItem(
-                f.start, f.rule.kind, visit_id=None, status=f.status,
-                label=f"{who}: {f.rule.title}, {after}, {window}{reached}",
-                course_number=f.course_number, window_end=f.end, rule_id=f.rule.id,
-                call_id=f.call_id, title=f.rule.title,
-                detail=f.rule.why + (f" {f.rule.note}" if f.rule.note else ""), **base))
-    items.sort(key=lambda i: (i.date, _SORT_STATUS.get(i.status, 9), i.kind != core.COURSE_DAY,
-                              i.patient_name.casefold(), i.course_day or 0, i.order_id or 0))
+            items.append(
+                ScheduleItem(
+                    f.start,
+                    f.rule.kind,
+                    visit_id=None,
+                    status=f.status,
+                    label=f"{who}: {f.rule.title}, {after}, {window}{reached}",
+                    course_number=f.course_number,
+                    window_end=f.end,
+                    rule_id=f.rule.id,
+                    call_id=f.call_id,
+                    title=f.rule.title,
+                    detail=f.rule.why + (f" {f.rule.note}" if f.rule.note else ""),
+                    **base,
+                )
+            )
+    items.sort(
+        key=lambda i: (
+            i.date,
+            _SORT_STATUS.get(i.status, 9),
+            i.kind != core.COURSE_DAY,
+            i.patient_name.casefold(),
+            i.course_day or 0,
+            i.order_id or 0,
+        )
+    )
     return Schedule(start, days, today, items)
 
 
-def _course_items(courses: Iterable[core.Course], order: Mapping[str, Any], base: dict[str, Any], who: str,
-                  start: _dt.date, end: _dt.date, lookback: _dt.date, doses: _Doses,
-                  with_doses: bool) -> list[ScheduleItem]:
+def _course_items(
+    courses: Iterable[core.Course],
+    order: Mapping[str, Any],
+    base: dict[str, Any],
+    who: str,
+    start: _dt.date,
+    end: _dt.date,
+    lookback: _dt.date,
+    doses: _Doses,
+    with_doses: bool,
+) -> list[ScheduleItem]:
     out = []
     for course in courses:
         not_started = not course.started
         for day in course.days:
             if not_started and course.state in (core.LATE, core.MISSED) and day.day > 1:
-                continue          # one line for a course that was never started
+                continue  # one line for a course that was never started
             in_range = start <= day.date < end
             overdue = day.status in (core.LATE, core.MISSED) and lookback <= day.date < end
             if not (in_range or overdue):
                 continue
             if not_started and course.state in (core.LATE, core.MISSED):
-                what = (f"course {course.number} not started (due {fmt_date(course.window_start)}"
-                        f" to {fmt_date(course.window_end)})")
+                what = (
+                    f"course {course.number} not started (due {fmt_date(course.window_start)}"
+                    f" to {fmt_date(course.window_end)})"
+                )
             else:
                 what = f"day {day.day} of {course.course_days}, course {course.number}"
-            dose = doses.text(order) if with_doses and day.status not in (core.DONE, core.PARTIAL) \
-                else ""
+            dose = doses.text(order) if with_doses and day.status not in (core.DONE, core.PARTIAL) else ""
             label = f"{who}: {what}, {base['product']}" + (f", {dose}" if dose else "")
             if day.status == core.PARTIAL:
                 label += " (stopped before finishing)"
-            out.append(ScheduleItem(
-                day.date, core.COURSE_DAY, visit_id=day.visit.visit_id if day.visit else None,
-                status=day.status, label=label, course_number=course.number, course_day=day.day,
-                course_days=course.course_days, expected_dose=dose,
-                window_end=course.window_end if day.day == 1 and not course.started else None,
-                title=f"Day {day.day} of {course.course_days}", **base))
+            out.append(
+                ScheduleItem(
+                    day.date,
+                    core.COURSE_DAY,
+                    visit_id=day.visit.visit_id if day.visit else None,
+                    status=day.status,
+                    label=label,
+                    course_number=course.number,
+                    course_day=day.day,
+                    course_days=course.course_days,
+                    expected_dose=dose,
+                    window_end=course.window_end if day.day == 1 and not course.started else None,
+                    title=f"Day {day.day} of {course.course_days}",
+                    **base,
+                )
+            )
     return out
 
 
 # --------------------------------------------------------------------------- call records
+
 
 def start_call(store: Store, item: ScheduleItem) -> int:
     """The call record for a schedule item: the existing draft or signed one, else a new
@@ -260,9 +333,13 @@ def start_call(store: Store, item: ScheduleItem) -> int:
         return item.call_id
     rule = core.load_followups().rule(item.rule_id or "")
     return store.create_followup_call(
-        item.patient_id, order_id=item.order_id, rule_id=item.rule_id,
-        course_number=item.course_number, due_date=item.date,
-        advice=rule.advice if rule else "")
+        item.patient_id,
+        order_id=item.order_id,
+        rule_id=item.rule_id,
+        course_number=item.course_number,
+        due_date=item.date,
+        advice=rule.advice if rule else "",
+    )
 
 
 def save_call(store: Store, call_id: int, **changes: Any) -> dict[str, Any]:
@@ -284,13 +361,16 @@ def call_summary_lines(call: Mapping[str, Any]) -> list[str]:
     title = rule.title if rule else call.get("rule_id", "Follow-up call")
     when = call.get("called_at") or "time not recorded"
     with contextlib.suppress(TypeError, ValueError):  # an unreadable time is shown as recorded
-        when = parse_utc(call["called_at"]).astimezone().strftime("%Y-%m-%d %H:%M") \
-            if call.get("called_at") else when
+        when = (
+            parse_utc(call["called_at"]).astimezone().strftime("%Y-%m-%d %H:%M")
+            if call.get("called_at")
+            else when
+        )
     reached = {True: "reached", False: "not reached", None: "reached: not recorded"}[call.get("reached")]
     state = f"signed by {call['signed_by']}" if call.get("status") == "signed" else "DRAFT, not signed"
     lines = [f"{title} ({when}, {reached}; {state})"]
     answers = call.get("answers") or {}
-    for q in (rule.questions if rule else ()):
+    for q in rule.questions if rule else ():
         a = answers.get(q.id) or {}
         value = a.get("answer") or a.get("text")
         if value:
@@ -299,8 +379,10 @@ def call_summary_lines(call: Mapping[str, Any]) -> list[str]:
     if call.get("advice"):
         lines.append(f"  Advice given: {call['advice']}")
     if call.get("escalated_to"):
-        lines.append(f"  Escalated to {call['escalated_to']}"
-                     + (f" at {call['escalated_at']}" if call.get("escalated_at") else ""))
+        lines.append(
+            f"  Escalated to {call['escalated_to']}"
+            + (f" at {call['escalated_at']}" if call.get("escalated_at") else "")
+        )
     if call.get("notes"):
         lines.append(f"  Notes: {call['notes']}")
     return lines

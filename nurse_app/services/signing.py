@@ -24,9 +24,9 @@ Row = dict[str, Any]
 @dataclass(frozen=True)
 class SigningState:
     signed: bool
-    problems: tuple[str, ...]              # from the store: times, required checklist items
-    pending_warnings: tuple[str, ...]      # dose warnings saved unacknowledged
-    missing_calculation: bool              # a visit with an order but no saved dose calculation
+    problems: tuple[str, ...]  # from the store: times, required checklist items
+    pending_warnings: tuple[str, ...]  # dose warnings saved unacknowledged
+    missing_calculation: bool  # a visit with an order but no saved dose calculation
 
     @property
     def can_sign(self) -> bool:
@@ -41,8 +41,12 @@ def signing_state(store: Store, visit_id: int, visit: Mapping[str, Any] | None =
     problems: list[str] = [] if signed else store.signing_problems(visit_id)
     calculation: Mapping[str, Any] = row.get("calculation") or {}
     pending = tuple(str(w) for w in calculation.get("pending_warnings") or ())
-    return SigningState(signed=signed, problems=tuple(problems), pending_warnings=pending,
-                        missing_calculation=not calculation and bool(row.get("order_id")))
+    return SigningState(
+        signed=signed,
+        problems=tuple(problems),
+        pending_warnings=pending,
+        missing_calculation=not calculation and bool(row.get("order_id")),
+    )
 
 
 def sign_visit(store: Store, visit_id: int) -> Row:
@@ -51,8 +55,10 @@ def sign_visit(store: Store, visit_id: int) -> Row:
     state = signing_state(store, visit_id)
     if not state.signed and state.pending_warnings:
         count = len(state.pending_warnings)
-        raise StoreError(f"This visit cannot be signed yet: {count} dose warning"
-                         f"{'s are' if count != 1 else ' is'} not acknowledged on the Dose tab.")
+        raise StoreError(
+            f"This visit cannot be signed yet: {count} dose warning"
+            f"{'s are' if count != 1 else ' is'} not acknowledged on the Dose tab."
+        )
     signed: Row = store.sign_visit(visit_id)
     return signed
 

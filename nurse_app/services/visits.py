@@ -36,7 +36,7 @@ class SameDayVisitError(InputError):
 @dataclass(frozen=True)
 class VisitStart:
     visit_id: int
-    reopened: bool          # True: today's draft was reopened, nothing was created
+    reopened: bool  # True: today's draft was reopened, nothing was created
 
 
 def _now() -> _dt.datetime:
@@ -54,12 +54,16 @@ def todays_visits(store: Store, patient_id: int, now: _dt.datetime | None = None
     today = (now or _now()).astimezone().date()
     orders = store.patient_orders(patient_id, active_only=True)
     order_id = orders[0]["id"] if orders else None
-    return [v for v in store.patient_visits(patient_id)
-            if counts_as_course_day(v) and _local_day(v) == today and v.get("order_id") == order_id]
+    return [
+        v
+        for v in store.patient_visits(patient_id)
+        if counts_as_course_day(v) and _local_day(v) == today and v.get("order_id") == order_id
+    ]
 
 
-def plan_visit(store: Store, patient_id: int, now: _dt.datetime | None = None
-               ) -> tuple[dict[str, Any] | None, int, int, IntervalWarning | None]:
+def plan_visit(
+    store: Store, patient_id: int, now: _dt.datetime | None = None
+) -> tuple[dict[str, Any] | None, int, int, IntervalWarning | None]:
     """Today's new visit from the patient's active order: (order, course day, course days,
     interval warning or None).  Voided visits are not course days; the warning is core's
     ``course_interval_warning`` (a new course sooner than the order's interval)."""
@@ -68,18 +72,28 @@ def plan_visit(store: Store, patient_id: int, now: _dt.datetime | None = None
     if order is None:
         return None, 1, 1, None
     days = order.get("course_days") or (
-        load_catalogue().regimens[order["regimen_id"]].days if order.get("regimen_id") else 1)
-    given = [v for v in store.patient_visits(patient_id)
-             if v.get("order_id") == order["id"] and counts_as_course_day(v)]
+        load_catalogue().regimens[order["regimen_id"]].days if order.get("regimen_id") else 1
+    )
+    given = [
+        v
+        for v in store.patient_visits(patient_id)
+        if v.get("order_id") == order["id"] and counts_as_course_day(v)
+    ]
     day = course_day(len(given), days)
     starts = [_local_day(v) for v in given if v.get("course_day") == 1]
     today = (now or _now()).astimezone().date()
     return order, day, days, course_interval_warning(order, day, today, starts)
 
 
-def start_or_reopen(store: Store, patient_id: int, *, same_day_reason: str | None = None,
-                    acknowledged: list[dict[str, Any]] | None = None,
-                    now: _dt.datetime | None = None, dry_run: bool = False) -> VisitStart | None:
+def start_or_reopen(
+    store: Store,
+    patient_id: int,
+    *,
+    same_day_reason: str | None = None,
+    acknowledged: list[dict[str, Any]] | None = None,
+    now: _dt.datetime | None = None,
+    dry_run: bool = False,
+) -> VisitStart | None:
     """Today's visit for the patient.
 
     Without ``same_day_reason``: today's draft is reopened if there is one; if today's visit
@@ -96,12 +110,15 @@ def start_or_reopen(store: Store, patient_id: int, *, same_day_reason: str | Non
             return VisitStart(drafts[0]["id"], True)
         raise SameDayVisitError(
             "This patient already has a signed visit today. Another visit the same day needs a "
-            "reason (for example: infusion restarted after a pump failure).", today[0])
+            "reason (for example: infusion restarted after a pump failure).",
+            today[0],
+        )
     if dry_run:
         return None
     order, day, days, _warning = plan_visit(store, patient_id, now)
-    values: dict[str, Any] = dict(order_id=order["id"] if order else None,
-                                  started_at=now or _now(), course_day=day, course_days=days)
+    values: dict[str, Any] = dict(
+        order_id=order["id"] if order else None, started_at=now or _now(), course_day=day, course_days=days
+    )
     if today:
         values["same_day_reason"] = reason
     if acknowledged:
@@ -112,6 +129,7 @@ def start_or_reopen(store: Store, patient_id: int, *, same_day_reason: str | Non
 def void_draft(store: Store, visit_id: int, reason: str) -> dict[str, Any]:
     """Void a draft entered by mistake (a reason is required; a signed visit is refused)."""
     if not (reason or "").strip():
-        raise InputError("Say why this visit is voided (for example: opened for the wrong "
-                         "patient).", "reason")
+        raise InputError(
+            "Say why this visit is voided (for example: opened for the wrong patient).", "reason"
+        )
     return store.void_visit(visit_id, reason.strip())

@@ -50,11 +50,20 @@ if TYPE_CHECKING:
     import sqlite_utils
 
 _BOOLEAN_COLUMNS = {"archived", "active", "required"}
-_WHAT = {"patients": "Patient", "patient_weights": "Weight entry", "orders": "Order",
-         "visits": "Visit", "checklist_entries": "Checklist answer", "vitals": "Vital signs reading",
-         "reactions": "Reaction", "product_lots": "Product lot", "addenda": "Addendum",
-         "infusion_events": "Infusion event", "followup_calls": "Follow-up call",
-         "content_approvals": "Content approval"}
+_WHAT = {
+    "patients": "Patient",
+    "patient_weights": "Weight entry",
+    "orders": "Order",
+    "visits": "Visit",
+    "checklist_entries": "Checklist answer",
+    "vitals": "Vital signs reading",
+    "reactions": "Reaction",
+    "product_lots": "Product lot",
+    "addenda": "Addendum",
+    "infusion_events": "Infusion event",
+    "followup_calls": "Follow-up call",
+    "content_approvals": "Content approval",
+}
 # Child tables edited through the generic helpers: rules, cross-check, sort column.
 _CHILDREN = {
     "vitals": (fields.VITALS, fields.check_vitals, "recorded_at"),
@@ -65,8 +74,17 @@ _CHILDREN = {
 _name_text = text_rule(200)
 # The signing snapshot (see :meth:`Store.sign_visit`).
 SNAPSHOT_VERSION = 1
-SNAPSHOT_PATIENT_FIELDS = ("id", "mrn", "name", "date_of_birth", "sex", "height_cm", "allergies",
-                           "indication", "prescriber")
+SNAPSHOT_PATIENT_FIELDS = (
+    "id",
+    "mrn",
+    "name",
+    "date_of_birth",
+    "sex",
+    "height_cm",
+    "allergies",
+    "indication",
+    "prescriber",
+)
 _SNAPSHOT_ORDER_EXCLUDED = {"created_at", "created_by", "updated_at"}
 _log = logging.getLogger("nurse_app.store")
 
@@ -90,8 +108,9 @@ def lots_product_name(product_id: str) -> str:
 
 
 # Letters that Unicode does not decompose into a base letter plus an accent.
-_UNDECOMPOSED = str.maketrans({"ø": "o", "æ": "ae", "œ": "oe", "ł": "l", "đ": "d", "ð": "d", "þ": "th",
-                               "ı": "i"})
+_UNDECOMPOSED = str.maketrans(
+    {"ø": "o", "æ": "ae", "œ": "oe", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i"}
+)
 
 
 def _fold(value: str | None) -> str:
@@ -106,15 +125,16 @@ def _fold(value: str | None) -> str:
 class Store(FollowupStore):
     """One open record file.  Create with :meth:`Store.open`; close with :meth:`close`."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path, migrated: list[int],
-                 migration_backup: Path | None):
+    def __init__(
+        self, conn: sqlite3.Connection, path: Path, migrated: list[int], migration_backup: Path | None
+    ):
         self.path = path
         self.migrated_versions = migrated
         self.migration_backup = migration_backup
         # Own triggers/views found missing or altered and reinstalled by :meth:`open`.
         self.repaired_objects = schema.ObjectDifferences()
         conn.create_function("nurse_fold", 1, _fold, deterministic=True)
-        conn.execute("PRAGMA recursive_triggers=on")   # as sqlite_utils.Database sets it
+        conn.execute("PRAGMA recursive_triggers=on")  # as sqlite_utils.Database sets it
         self.conn = conn
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
@@ -127,6 +147,7 @@ class Store(FollowupStore):
     def db(self) -> sqlite_utils.Database:
         """sqlite-utils over the connection; imported on first use (~45 ms), not at start-up."""
         import sqlite_utils
+
         return sqlite_utils.Database(self.conn, execute_plugins=False)
 
     # ------------------------------------------------------------------ lifecycle
@@ -142,7 +163,8 @@ class Store(FollowupStore):
         """
         path, is_default = resolve_db_path(path)
         conn, migrated, backup = open_connection(
-            path, create_folder=is_default if create_folder is None else create_folder)
+            path, create_folder=is_default if create_folder is None else create_folder
+        )
         try:
             with translated(path):
                 repaired = schema.reinstall_own_objects(conn)
@@ -152,8 +174,11 @@ class Store(FollowupStore):
         store = cls(conn, path, migrated, backup)
         store.repaired_objects = repaired
         if repaired.missing or repaired.altered:
-            _log.warning("Record %s: reinstalled the app's own triggers/views that were %s.",
-                         path, "; ".join(repaired.lines()[:2]))
+            _log.warning(
+                "Record %s: reinstalled the app's own triggers/views that were %s.",
+                path,
+                "; ".join(repaired.lines()[:2]),
+            )
         return store
 
     @classmethod
@@ -236,8 +261,7 @@ class Store(FollowupStore):
             raise NotFoundError(f"{_WHAT[table]} {row_id} does not exist.")
         rows = self._query(f"SELECT * FROM {table} WHERE id = ?", [row_id])
         if not rows:
-            raise NotFoundError(f"{_WHAT[table]} {row_id} does not exist (it may have been "
-                                f"deleted).")
+            raise NotFoundError(f"{_WHAT[table]} {row_id} does not exist (it may have been deleted).")
         return rows[0]
 
     def _get(self, table: str, row_id: int) -> dict[str, Any]:
@@ -248,8 +272,9 @@ class Store(FollowupStore):
         with self._reading():
             return [self._decode(row) for row in self._query(sql, params)]
 
-    def _check_unchanged(self, table: str, row: Mapping[str, Any],
-                         expected: Mapping[str, Any] | None) -> None:
+    def _check_unchanged(
+        self, table: str, row: Mapping[str, Any], expected: Mapping[str, Any] | None
+    ) -> None:
         """Optimistic concurrency: refuse if any field in ``expected`` (the values this
         window read) no longer holds that value (another window or program saved since)."""
         if not expected:
@@ -257,18 +282,19 @@ class Store(FollowupStore):
         current = self._decode(dict(row))
         unknown = [k for k in expected if k not in current]
         if unknown:
-            raise RecordValueError(f"Unknown field {unknown[0]!r} in if_unchanged.",
-                                   field=unknown[0])
+            raise RecordValueError(f"Unknown field {unknown[0]!r} in if_unchanged.", field=unknown[0])
         changed = [k for k, v in expected.items() if current[k] != v]
         if changed:
             what = _WHAT[table].lower()
             raise ConflictError(
                 f"This {what} was changed in another window or program since you opened it "
                 f"({', '.join(c.replace('_', ' ') for c in changed)}); your change was not "
-                f"saved. Reload it to see the other change, then make yours again.")
+                f"saved. Reload it to see the other change, then make yours again."
+            )
 
-    def _append_note(self, table: str, row_id: int, rules: Mapping[str, Any], text: str,
-                     *, draft_visit: bool = False) -> dict[str, Any]:
+    def _append_note(
+        self, table: str, row_id: int, rules: Mapping[str, Any], text: str, *, draft_visit: bool = False
+    ) -> dict[str, Any]:
         """Append ``text`` as a new line of ``notes``.  Read and written under the write
         lock (``BEGIN IMMEDIATE``), so concurrent appends from other windows all land."""
         line = clean(rules, {"notes": text}, creating=False)["notes"]
@@ -276,8 +302,7 @@ class Store(FollowupStore):
             raise RecordValueError("The note to add is empty.", field="notes")
         with self.transaction():
             current = (self._draft_visit(row_id) if draft_visit else self._raw(table, row_id))["notes"]
-            combined = clean(rules, {"notes": f"{current}\n{line}" if current else line},
-                             creating=False)
+            combined = clean(rules, {"notes": f"{current}\n{line}" if current else line}, creating=False)
             self._author()
             self.db.table(table).update(row_id, {**combined, "updated_at": now_text()})
         return self._get(table, row_id)
@@ -321,11 +346,13 @@ class Store(FollowupStore):
         if visit["status"] == "signed":
             raise SignedVisitError(
                 f"Visit {visit_id} was signed by {visit['signed_by']} at {visit['signed_at']} "
-                f"and is read-only; write an addendum to correct or add to it.")
+                f"and is read-only; write an addendum to correct or add to it."
+            )
         if visit["status"] == "voided":
             raise VoidedVisitError(
                 f"Visit {visit_id} was voided by {visit['voided_by']} at {visit['voided_at']} "
-                f"({visit['void_reason']}) and is read-only; start a new visit instead.")
+                f"({visit['void_reason']}) and is read-only; start a new visit instead."
+            )
         return visit
 
     # ------------------------------------------------------------------ nurse profile, settings
@@ -354,14 +381,21 @@ class Store(FollowupStore):
                 self.db.execute(
                     "INSERT INTO audit_log (at, author, table_name, row_id, action, before, after) "
                     "VALUES (?, ?, 'nurse_profile', 1, 'update', ?, ?)",
-                    [now_text(), before["display"],
-                     json.dumps({"name": before["name"], "credentials": before["credentials"]},
-                                ensure_ascii=False),
-                     json.dumps({"name": clean_name, "credentials": clean_credentials},
-                                ensure_ascii=False)])
+                    [
+                        now_text(),
+                        before["display"],
+                        json.dumps(
+                            {"name": before["name"], "credentials": before["credentials"]}, ensure_ascii=False
+                        ),
+                        json.dumps(
+                            {"name": clean_name, "credentials": clean_credentials}, ensure_ascii=False
+                        ),
+                    ],
+                )
             self.db.table("nurse_profile").upsert(
-                {"id": 1, "name": clean_name, "credentials": clean_credentials,
-                 "updated_at": now_text()}, pk="id")
+                {"id": 1, "name": clean_name, "credentials": clean_credentials, "updated_at": now_text()},
+                pk="id",
+            )
         profile = self.nurse_profile()
         assert profile is not None, "the profile was written just above"
         return profile
@@ -375,7 +409,8 @@ class Store(FollowupStore):
             self.db.execute(
                 "INSERT INTO audit_log (at, author, table_name, row_id, action, before, after) "
                 "VALUES (?, ?, 'security', 0, 'insert', NULL, ?)",
-                [now_text(), author, json.dumps({"event": event, **details}, ensure_ascii=False)])
+                [now_text(), author, json.dumps({"event": event, **details}, ensure_ascii=False)],
+            )
 
     def change_passphrase(self, old: str, new: str) -> list[tuple[Path, str]]:
         """Rekey the record and its backups (see :mod:`nurse_app.store.encryption`).
@@ -385,6 +420,7 @@ class Store(FollowupStore):
         """
         from nurse_app.store.database import open_connection
         from nurse_app.store.encryption import change_passphrase
+
         self.close()
         try:
             return change_passphrase(self.path, old, new)
@@ -393,7 +429,7 @@ class Store(FollowupStore):
             conn.create_function("nurse_fold", 1, _fold, deterministic=True)
             conn.execute("PRAGMA recursive_triggers=on")
             self.conn = conn
-            self.__dict__.pop("db", None)      # sqlite-utils over the new connection
+            self.__dict__.pop("db", None)  # sqlite-utils over the new connection
 
     def get_setting(self, key: str, default: Any = None) -> Any:
         with self._reading():
@@ -406,16 +442,22 @@ class Store(FollowupStore):
         try:
             encoded = json.dumps(value, ensure_ascii=False, allow_nan=False)
         except (TypeError, ValueError) as exc:
-            raise RecordValueError(f"The setting {key!r} cannot be stored: {exc}.",
-                                   field=key) from None
+            raise RecordValueError(f"The setting {key!r} cannot be stored: {exc}.", field=key) from None
         with self.transaction():
             self.db.table("settings").upsert({"key": key, "value": encoded}, pk="key")
 
     # ------------------------------------------------------------------ clinical content approval
 
-    def record_content_approval(self, content_version: str, approver_name: str,
-                                approver_credentials: str = "", approved_on: str | None = None, *,
-                                items: Mapping[str, str], policy_file: str = "") -> dict[str, Any]:
+    def record_content_approval(
+        self,
+        content_version: str,
+        approver_name: str,
+        approver_credentials: str = "",
+        approved_on: str | None = None,
+        *,
+        items: Mapping[str, str],
+        policy_file: str = "",
+    ) -> dict[str, Any]:
         """Record the educator's approval of a clinical content version (issue 15).
 
         ``items`` is the approved value of every content item (id -> fingerprint) so a later
@@ -432,17 +474,26 @@ class Store(FollowupStore):
         try:
             day = _dt.date.fromisoformat(str(day)).isoformat()
         except ValueError:
-            raise RecordValueError(f"The approval date {approved_on!r} is not a date (YYYY-MM-DD).",
-                                   field="approved_on") from None
+            raise RecordValueError(
+                f"The approval date {approved_on!r} is not a date (YYYY-MM-DD).", field="approved_on"
+            ) from None
         if not isinstance(items, Mapping) or not items:
             raise RecordValueError("The approved content items are missing.", field="items")
         with self.transaction():
             author = self._author()
-            row_id = self._insert("content_approvals", {
-                "content_version": version, "approver_name": name, "approver_credentials": credentials,
-                "approved_on": day, "policy_file": str(policy_file or ""),
-                "approved_items": json.dumps(dict(items), ensure_ascii=False, sort_keys=True),
-                "recorded_at": now_text(), "recorded_by": author})
+            row_id = self._insert(
+                "content_approvals",
+                {
+                    "content_version": version,
+                    "approver_name": name,
+                    "approver_credentials": credentials,
+                    "approved_on": day,
+                    "policy_file": str(policy_file or ""),
+                    "approved_items": json.dumps(dict(items), ensure_ascii=False, sort_keys=True),
+                    "recorded_at": now_text(),
+                    "recorded_by": author,
+                },
+            )
         return self._get("content_approvals", row_id)
 
     def latest_content_approval(self) -> dict[str, Any] | None:
@@ -463,8 +514,9 @@ class Store(FollowupStore):
             row.update(created_at=stamp, updated_at=stamp, created_by=self._author())
             return self._insert("patients", row)
 
-    def update_patient(self, patient_id: int, *, if_unchanged: Mapping[str, Any] | None = None,
-                       **changes: Any) -> dict[str, Any]:
+    def update_patient(
+        self, patient_id: int, *, if_unchanged: Mapping[str, Any] | None = None, **changes: Any
+    ) -> dict[str, Any]:
         row = clean(fields.PATIENT, changes, creating=False)
         fields.check_catalogue_patient(row)
         with self.transaction():
@@ -482,22 +534,26 @@ class Store(FollowupStore):
         needle = _fold(query.strip()).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         clauses: list[str] = []
         params: list[str] = []
-        if needle:      # no search text: every patient (name and MRN are never NULL)
+        if needle:  # no search text: every patient (name and MRN are never NULL)
             clauses.append("(nurse_fold(p.name) LIKE ? ESCAPE '\\' OR nurse_fold(p.mrn) LIKE ? ESCAPE '\\')")
             params += [f"%{needle}%"] * 2
         if not include_archived:
             clauses.append("p.archived = 0")
         return " AND ".join(clauses) or "1", params
 
-    def find_patients(self, query: str = "", *, include_archived: bool = False,
-                      limit: int = 200) -> list[dict[str, Any]]:
+    def find_patients(
+        self, query: str = "", *, include_archived: bool = False, limit: int = 200
+    ) -> list[dict[str, Any]]:
         """Patients whose name or MRN contains ``query`` (ignoring case and accents)."""
         where, params = self._patient_filter(query, include_archived)
-        return self._list(f"SELECT p.* FROM patients p WHERE {where} "
-                          f"ORDER BY p.name COLLATE NOCASE, p.id LIMIT ?", [*params, limit])
+        return self._list(
+            f"SELECT p.* FROM patients p WHERE {where} ORDER BY p.name COLLATE NOCASE, p.id LIMIT ?",
+            [*params, limit],
+        )
 
-    def find_patients_with_last_visit(self, query: str = "", *, include_archived: bool = False,
-                                      limit: int = 200) -> list[dict[str, Any]]:
+    def find_patients_with_last_visit(
+        self, query: str = "", *, include_archived: bool = False, limit: int = 200
+    ) -> list[dict[str, Any]]:
         """:meth:`find_patients`, each patient with ``last_visit_at``: the latest stored moment
         (started, else scheduled, else created) of any of their visits, None without one.
         One query (a GROUP BY over visits), not one per patient."""
@@ -506,25 +562,29 @@ class Store(FollowupStore):
             "SELECT p.*, lv.last_visit_at FROM patients p LEFT JOIN ("
             "SELECT patient_id, MAX(COALESCE(started_at, scheduled_at, created_at)) AS last_visit_at "
             "FROM visits GROUP BY patient_id) AS lv ON lv.patient_id = p.id "
-            f"WHERE {where} ORDER BY p.name COLLATE NOCASE, p.id LIMIT ?", [*params, limit])
+            f"WHERE {where} ORDER BY p.name COLLATE NOCASE, p.id LIMIT ?",
+            [*params, limit],
+        )
 
     def delete_patient(self, patient_id: int) -> None:
         """Delete a patient entered by mistake (refused once any visit exists: archive instead)."""
         with self.transaction():
             self._raw("patients", patient_id)
-            if self.db.execute("SELECT 1 FROM visits WHERE patient_id = ? LIMIT 1",
-                               [patient_id]).fetchone():
-                raise StoreError("This patient has visits on record and cannot be deleted; "
-                                 "archive the patient instead.")
+            if self.db.execute("SELECT 1 FROM visits WHERE patient_id = ? LIMIT 1", [patient_id]).fetchone():
+                raise StoreError(
+                    "This patient has visits on record and cannot be deleted; archive the patient instead."
+                )
             self._author()
             self.db.table("patients").delete(patient_id)
 
     # ------------------------------------------------------------------ weights
 
-    def add_weight(self, patient_id: int, weight_kg: float, measured_on: Any = None,
-                   note: str = "") -> int:
-        row = clean(fields.WEIGHT, {"weight_kg": weight_kg, "note": note,
-                                    "measured_on": measured_on or today_local()}, creating=True)
+    def add_weight(self, patient_id: int, weight_kg: float, measured_on: Any = None, note: str = "") -> int:
+        row = clean(
+            fields.WEIGHT,
+            {"weight_kg": weight_kg, "note": note, "measured_on": measured_on or today_local()},
+            creating=True,
+        )
         with self.transaction():
             self._raw("patients", patient_id)
             row.update(patient_id=patient_id, recorded_at=now_text(), recorded_by=self._author())
@@ -532,8 +592,10 @@ class Store(FollowupStore):
 
     def patient_weights(self, patient_id: int) -> list[dict[str, Any]]:
         """Weight history, newest first."""
-        return self._list("SELECT * FROM patient_weights WHERE patient_id = ? "
-                          "ORDER BY measured_on DESC, id DESC", [patient_id])
+        return self._list(
+            "SELECT * FROM patient_weights WHERE patient_id = ? ORDER BY measured_on DESC, id DESC",
+            [patient_id],
+        )
 
     def delete_weight(self, weight_id: int) -> None:
         with self.transaction():
@@ -552,12 +614,12 @@ class Store(FollowupStore):
         with self.transaction():
             self._raw("patients", patient_id)
             stamp = now_text()
-            row.update(patient_id=patient_id, created_at=stamp, updated_at=stamp,
-                       created_by=self._author())
+            row.update(patient_id=patient_id, created_at=stamp, updated_at=stamp, created_by=self._author())
             return self._insert("orders", row)
 
-    def update_order(self, order_id: int, *, if_unchanged: Mapping[str, Any] | None = None,
-                     **changes: Any) -> dict[str, Any]:
+    def update_order(
+        self, order_id: int, *, if_unchanged: Mapping[str, Any] | None = None, **changes: Any
+    ) -> dict[str, Any]:
         row = clean(fields.ORDER, changes, creating=False)
         with self.transaction():
             existing = self._raw("orders", order_id)
@@ -583,17 +645,24 @@ class Store(FollowupStore):
         """Delete an order entered by mistake (refused once a visit uses it: deactivate it)."""
         with self.transaction():
             self._raw("orders", order_id)
-            if self.db.execute("SELECT 1 FROM visits WHERE order_id = ? LIMIT 1",
-                               [order_id]).fetchone():
-                raise StoreError("Visits were documented under this order, so it cannot be "
-                                 "deleted; set it inactive instead.")
+            if self.db.execute("SELECT 1 FROM visits WHERE order_id = ? LIMIT 1", [order_id]).fetchone():
+                raise StoreError(
+                    "Visits were documented under this order, so it cannot be "
+                    "deleted; set it inactive instead."
+                )
             self._author()
             self.db.table("orders").delete(order_id)
 
     # ------------------------------------------------------------------ visits
 
-    def create_visit(self, patient_id: int, *, template_id: str = checklists.DEFAULT_TEMPLATE_ID,
-                     template_version: int | None = None, **values: Any) -> int:
+    def create_visit(
+        self,
+        patient_id: int,
+        *,
+        template_id: str = checklists.DEFAULT_TEMPLATE_ID,
+        template_version: int | None = None,
+        **values: Any,
+    ) -> int:
         """New draft visit.  Fields: order_id, scheduled_at, started_at, ended_at,
         course_day, course_days, weight_kg, calculation (the dose engine's
         ``DoseResult.to_dict()``), notes.  The checklist template's newest version is
@@ -605,10 +674,15 @@ class Store(FollowupStore):
             self._raw("patients", patient_id)
             self._check_order_belongs(row.get("order_id"), patient_id)
             stamp = now_text()
-            row.update(patient_id=patient_id, nurse_name=self._author(), status="draft",
-                       checklist_template_id=template.id,
-                       checklist_template_version=template.version,
-                       created_at=stamp, updated_at=stamp)
+            row.update(
+                patient_id=patient_id,
+                nurse_name=self._author(),
+                status="draft",
+                checklist_template_id=template.id,
+                checklist_template_version=template.version,
+                created_at=stamp,
+                updated_at=stamp,
+            )
             visit_id = self._insert("visits", row)
             if row.get("weight_kg") is not None:
                 self._visit_weight({**row, "id": visit_id})
@@ -618,24 +692,34 @@ class Store(FollowupStore):
         """Void a draft entered by mistake: it is kept (with its entries) and audited, but
         becomes read-only and no longer counts as a course day.  A signed visit cannot be
         voided (an addendum corrects it); a reason is required."""
-        reason = clean({"reason": Rule("Reason for voiding", text_rule(500), required=True)},
-                       {"reason": reason}, creating=True)["reason"]
+        reason = clean(
+            {"reason": Rule("Reason for voiding", text_rule(500), required=True)},
+            {"reason": reason},
+            creating=True,
+        )["reason"]
         with self.transaction():
             visit = self._draft_visit(visit_id)
-            self._visit_weight({**visit, "weight_kg": None})   # not a weighing of this patient
+            self._visit_weight({**visit, "weight_kg": None})  # not a weighing of this patient
             stamp = now_text()
-            self.db.table("visits").update(visit_id, {"status": "voided", "voided_at": stamp,
-                                                "voided_by": self._author(),
-                                                "void_reason": reason, "updated_at": stamp})
+            self.db.table("visits").update(
+                visit_id,
+                {
+                    "status": "voided",
+                    "voided_at": stamp,
+                    "voided_by": self._author(),
+                    "void_reason": reason,
+                    "updated_at": stamp,
+                },
+            )
         return self.get_visit(visit_id)
 
     def _check_order_belongs(self, order_id: int | None, patient_id: int) -> None:
         if order_id is not None and self._raw("orders", order_id)["patient_id"] != patient_id:
-            raise RecordValueError(f"Order {order_id} belongs to another patient.",
-                                   field="order_id")
+            raise RecordValueError(f"Order {order_id} belongs to another patient.", field="order_id")
 
-    def update_visit(self, visit_id: int, *, if_unchanged: Mapping[str, Any] | None = None,
-                     **changes: Any) -> dict[str, Any]:
+    def update_visit(
+        self, visit_id: int, *, if_unchanged: Mapping[str, Any] | None = None, **changes: Any
+    ) -> dict[str, Any]:
         """Change a draft visit (refused with :class:`SignedVisitError` once signed).
 
         ``if_unchanged``: fields as this window read them; :class:`ConflictError` if another
@@ -655,42 +739,61 @@ class Store(FollowupStore):
     def _visit_weight(self, visit: Mapping[str, Any]) -> None:
         """The weight typed at a visit goes into the patient's weight history once: the
         entry follows a correction in the draft and goes when the weight is cleared."""
-        existing = self.db.execute("SELECT id FROM patient_weights WHERE visit_id = ?",
-                                   [visit["id"]]).fetchone()
+        existing = self.db.execute(
+            "SELECT id FROM patient_weights WHERE visit_id = ?", [visit["id"]]
+        ).fetchone()
         if visit.get("weight_kg") is None:
             if existing:
                 self.db.table("patient_weights").delete(existing[0])
             return
-        values = {"weight_kg": visit["weight_kg"], "measured_on": self._visit_day(visit).isoformat(),
-                  "recorded_at": now_text(), "recorded_by": self._author()}
+        values = {
+            "weight_kg": visit["weight_kg"],
+            "measured_on": self._visit_day(visit).isoformat(),
+            "recorded_at": now_text(),
+            "recorded_by": self._author(),
+        }
         if existing:
             self.db.table("patient_weights").update(existing[0], values)
         else:
-            self._insert("patient_weights", {**values, "patient_id": visit["patient_id"],
-                                             "visit_id": visit["id"], "note": "Weighed at the visit"})
+            self._insert(
+                "patient_weights",
+                {
+                    **values,
+                    "patient_id": visit["patient_id"],
+                    "visit_id": visit["id"],
+                    "note": "Weighed at the visit",
+                },
+            )
 
     def get_visit(self, visit_id: int) -> dict[str, Any]:
         return self._get("visits", visit_id)
 
     def patient_visits(self, patient_id: int) -> list[dict[str, Any]]:
         """The patient's visits, newest first, without the calculation snapshot."""
-        columns = ", ".join(row[1] for row in self.conn.execute("PRAGMA table_info(visits)")
-                            if row[1] != "calculation")
+        columns = ", ".join(
+            row[1] for row in self.conn.execute("PRAGMA table_info(visits)") if row[1] != "calculation"
+        )
         return self._list(
             f"SELECT {columns} FROM visits WHERE patient_id = ? "
-            f"ORDER BY COALESCE(started_at, scheduled_at, created_at) DESC, id DESC", [patient_id])
+            f"ORDER BY COALESCE(started_at, scheduled_at, created_at) DESC, id DESC",
+            [patient_id],
+        )
 
     def earlier_visits(self, patient_id: int, before_visit_id: int | None = None) -> list[dict[str, Any]]:
         """The patient's visits before ``before_visit_id`` (all of them when None), oldest first,
         each with ``id``, ``status``, ``course_day``, ``order_id``, the order's ``product_id``
         and the visit's ``started_at``/``created_at``."""
-        sql = ("SELECT v.id, v.status, v.course_day, v.order_id, v.started_at, v.scheduled_at, v.created_at, "
-               "o.product_id FROM visits v LEFT JOIN orders o ON o.id = v.order_id WHERE v.patient_id = ?")
+        sql = (
+            "SELECT v.id, v.status, v.course_day, v.order_id, v.started_at, v.scheduled_at, v.created_at, "
+            "o.product_id FROM visits v LEFT JOIN orders o ON o.id = v.order_id WHERE v.patient_id = ?"
+        )
         params: list[Any] = [patient_id]
         if before_visit_id is not None:
             sql += " AND v.id < ?"
             params.append(before_visit_id)
-        return self._list(sql + " ORDER BY COALESCE(v.started_at, v.scheduled_at, v.created_at), v.id", params)
+        return self._list(
+            sql + " ORDER BY COALESCE(v.started_at, v.scheduled_at, v.created_at), v.id", params
+        )
 
     def delete_visit(self, visit_id: int) -> None:
         """Delete a draft visit opened by mistake, with its entries (signed: refused)."""
@@ -705,8 +808,9 @@ class Store(FollowupStore):
         with self._reading():
             self._raw("visits", visit_id)
             return {
-                "checklist": self._list("SELECT * FROM checklist_entries WHERE visit_id = ? "
-                                        "ORDER BY id", [visit_id]),
+                "checklist": self._list(
+                    "SELECT * FROM checklist_entries WHERE visit_id = ? ORDER BY id", [visit_id]
+                ),
                 "vitals": self.visit_vitals(visit_id),
                 "reactions": self.visit_reactions(visit_id),
                 "lots": self.visit_lots(visit_id),
@@ -729,17 +833,32 @@ class Store(FollowupStore):
         Unanswered items have ``status`` None.  Answers keep the item text they were
         given against, which is what is shown if it differs from the template.
         """
-        answers = {e["item_id"]: e for e in self._list(
-            "SELECT * FROM checklist_entries WHERE visit_id = ? ORDER BY id", [visit_id])}
+        answers = {
+            e["item_id"]: e
+            for e in self._list("SELECT * FROM checklist_entries WHERE visit_id = ? ORDER BY id", [visit_id])
+        }
         try:
             template = self.visit_template(visit_id)
         except ResourceError:
             # That template version is no longer installed: show what was recorded.
-            return [{"phase_id": e["phase_id"], "phase_title": e["phase_id"],
-                     "item_id": e["item_id"], "text": e["item_text"], "required": e["required"],
-                     "help": "", "sources": [], "unverified": False, "status": e["status"],
-                     "note": e["note"], "answered_at": e["answered_at"],
-                     "recorded_by": e["recorded_by"], "entry_id": e["id"]} for e in answers.values()]
+            return [
+                {
+                    "phase_id": e["phase_id"],
+                    "phase_title": e["phase_id"],
+                    "item_id": e["item_id"],
+                    "text": e["item_text"],
+                    "required": e["required"],
+                    "help": "",
+                    "sources": [],
+                    "unverified": False,
+                    "status": e["status"],
+                    "note": e["note"],
+                    "answered_at": e["answered_at"],
+                    "recorded_by": e["recorded_by"],
+                    "entry_id": e["id"],
+                }
+                for e in answers.values()
+            ]
         visit = self._raw("visits", visit_id)
         context = self._checklist_context(visit)
         locks = self._checklist_locks(visit, template, context)
@@ -751,23 +870,40 @@ class Store(FollowupStore):
                     continue
                 entry = answers.get(item.id, {})
                 lock = locks.get(item.id)
-                result.append({
-                    "phase_id": phase.id, "phase_title": phase.title, "item_id": item.id,
-                    "text": entry.get("item_text", item.text), "required": item.required,
-                    "help": item.help, "sources": list(item.sources),
-                    "unverified": item.unverified, "status": entry.get("status"),
-                    "note": entry.get("note", ""), "answered_at": entry.get("answered_at"),
-                    "recorded_by": entry.get("recorded_by"), "entry_id": entry.get("id"),
-                    "source_wording": list(dict.fromkeys(
-                        nurse_source_wording(classes.get(k, "secondary")) for k in item.sources)),
-                    "locked": lock is not None, "lock_text": lock.text if lock else "",
-                    "unlocks_at": lock.available_at if lock else None,
-                    "time_gated": item.unlock is not None,
-                })
+                result.append(
+                    {
+                        "phase_id": phase.id,
+                        "phase_title": phase.title,
+                        "item_id": item.id,
+                        "text": entry.get("item_text", item.text),
+                        "required": item.required,
+                        "help": item.help,
+                        "sources": list(item.sources),
+                        "unverified": item.unverified,
+                        "status": entry.get("status"),
+                        "note": entry.get("note", ""),
+                        "answered_at": entry.get("answered_at"),
+                        "recorded_by": entry.get("recorded_by"),
+                        "entry_id": entry.get("id"),
+                        "source_wording": list(
+                            dict.fromkeys(
+                                nurse_source_wording(classes.get(k, "secondary")) for k in item.sources
+                            )
+                        ),
+                        "locked": lock is not None,
+                        "lock_text": lock.text if lock else "",
+                        "unlocks_at": lock.available_at if lock else None,
+                        "time_gated": item.unlock is not None,
+                    }
+                )
         return result
 
-    def _checklist_locks(self, visit: Mapping[str, Any], template: checklists.ChecklistTemplate,
-                         context: checklists.VisitContext) -> dict[str, checklists.ItemLock]:
+    def _checklist_locks(
+        self,
+        visit: Mapping[str, Any],
+        template: checklists.ChecklistTemplate,
+        context: checklists.VisitContext,
+    ) -> dict[str, checklists.ItemLock]:
         """Time-gated items of a draft visit that cannot be answered "done" yet
         (:func:`nurse_app.core.checklists.item_lock`)."""
         if visit.get("status") != "draft" or not any(i.unlock for i in template.items):
@@ -781,14 +917,16 @@ class Store(FollowupStore):
                 locks[item.id] = lock
         return locks
 
-    def _refuse_locked(self, visit_id: int, template: checklists.ChecklistTemplate,
-                       answers: Mapping[str, str]) -> None:
+    def _refuse_locked(
+        self, visit_id: int, template: checklists.ChecklistTemplate, answers: Mapping[str, str]
+    ) -> None:
         """Refuse "done" on a time-gated item before its time (one rule in core)."""
         visit = self._raw("visits", visit_id)
         locks = self._checklist_locks(visit, template, self._checklist_context(visit))
         for item_id, status in answers.items():
             refused = checklists.refuse_locked_answer(
-                self._item(template, item_id).text, status, locks.get(item_id))
+                self._item(template, item_id).text, status, locks.get(item_id)
+            )
             if refused:
                 raise RecordValueError(refused, field="status")
 
@@ -809,58 +947,87 @@ class Store(FollowupStore):
         except ResourceError:
             product = None
         if product is None and not product_id:
-            return checklists.VisitContext(frozenset(), frozenset(risks))   # no product: nothing product-specific
+            return checklists.VisitContext(
+                frozenset(), frozenset(risks)
+            )  # no product: nothing product-specific
         return checklists.visit_context(product, risks)
 
-    def set_checklist_item(self, visit_id: int, item_id: str, status: str, note: str = "",
-                           at: Any = None) -> int:
+    def set_checklist_item(
+        self, visit_id: int, item_id: str, status: str, note: str = "", at: Any = None
+    ) -> int:
         """Answer (or re-answer) an item: done, not_done (a note saying why is required)
         or not_applicable.  Returns the entry id."""
-        row = clean(fields.CHECKLIST_ANSWER,
-                    {"status": status, "note": note, "answered_at": at or _dt.datetime.now(_dt.UTC)},
-                    creating=True)
+        row = clean(
+            fields.CHECKLIST_ANSWER,
+            {"status": status, "note": note, "answered_at": at or _dt.datetime.now(_dt.UTC)},
+            creating=True,
+        )
         if row["status"] == checklists.NOT_DONE and not row["note"]:
-            raise RecordValueError("Say why the item was not done (a note is required).",
-                                   field="note")
+            raise RecordValueError("Say why the item was not done (a note is required).", field="note")
         with self.transaction():
             self._draft_visit(visit_id)
             template = self.visit_template(visit_id)
             item = self._item(template, item_id)
             self._refuse_locked(visit_id, template, {item.id: row["status"]})
-            row.update(visit_id=visit_id, phase_id=item.phase_id, item_id=item.id,
-                       item_text=item.text, required=int(item.required),
-                       recorded_by=self._author())
+            row.update(
+                visit_id=visit_id,
+                phase_id=item.phase_id,
+                item_id=item.id,
+                item_text=item.text,
+                required=int(item.required),
+                recorded_by=self._author(),
+            )
             self._upsert_answers([row])
-            entry_id: int = self.db.execute("SELECT id FROM checklist_entries WHERE visit_id = ? AND "
-                                            "item_id = ?", [visit_id, item.id]).fetchone()[0]
+            entry_id: int = self.db.execute(
+                "SELECT id FROM checklist_entries WHERE visit_id = ? AND item_id = ?", [visit_id, item.id]
+            ).fetchone()[0]
             return entry_id
 
-    def set_checklist_items(self, visit_id: int, answers: Mapping[str, str | tuple[str, str]],
-                            at: Any = None) -> None:
+    def set_checklist_items(
+        self, visit_id: int, answers: Mapping[str, str | tuple[str, str]], at: Any = None
+    ) -> None:
         """Answer several items at once (``{item_id: status}`` or ``{item_id: (status, note)}``),
         e.g. "mark this phase done"; items already answered are re-answered."""
         for item_id, answer in answers.items():
             status, note = (answer, "") if isinstance(answer, str) else answer
             if status == checklists.NOT_DONE and not (note or "").strip():
-                raise RecordValueError(f"Say why {item_id!r} was not done (a note is required).",
-                                       field="note")
+                raise RecordValueError(
+                    f"Say why {item_id!r} was not done (a note is required).", field="note"
+                )
         with self.transaction():
             self._draft_visit(visit_id)
             template = self.visit_template(visit_id)
-            self._refuse_locked(visit_id, template, {
-                item_id: (a if isinstance(a, str) else a[0]) for item_id, a in answers.items()})
+            self._refuse_locked(
+                visit_id,
+                template,
+                {item_id: (a if isinstance(a, str) else a[0]) for item_id, a in answers.items()},
+            )
             author = self._author()
-            stamp = clean(fields.CHECKLIST_ANSWER, {"status": checklists.DONE, "answered_at":
-                          at or _dt.datetime.now(_dt.UTC)}, creating=True)["answered_at"]
+            stamp = clean(
+                fields.CHECKLIST_ANSWER,
+                {"status": checklists.DONE, "answered_at": at or _dt.datetime.now(_dt.UTC)},
+                creating=True,
+            )["answered_at"]
             rows = []
             for item_id, answer in answers.items():
                 status, note = (answer, "") if isinstance(answer, str) else answer
                 item = self._item(template, item_id)
-                row = clean(fields.CHECKLIST_ANSWER, {"status": status, "note": note,
-                                                      "answered_at": stamp}, creating=True)
-                rows.append({**row, "visit_id": visit_id, "phase_id": item.phase_id,
-                             "item_id": item.id, "item_text": item.text,
-                             "required": int(item.required), "recorded_by": author})
+                row = clean(
+                    fields.CHECKLIST_ANSWER,
+                    {"status": status, "note": note, "answered_at": stamp},
+                    creating=True,
+                )
+                rows.append(
+                    {
+                        **row,
+                        "visit_id": visit_id,
+                        "phase_id": item.phase_id,
+                        "item_id": item.id,
+                        "item_text": item.text,
+                        "required": int(item.required),
+                        "recorded_by": author,
+                    }
+                )
             self._upsert_answers(rows)
 
     def _upsert_answers(self, rows: list[dict[str, Any]]) -> None:
@@ -876,18 +1043,23 @@ class Store(FollowupStore):
             updated = conn.execute(
                 f"UPDATE checklist_entries SET {', '.join(f'{c} = ?' for c in changing)} "
                 f"WHERE visit_id = ? AND item_id = ?",
-                [r[c] for c in changing] + [r["visit_id"], r["item_id"]]).rowcount
+                [r[c] for c in changing] + [r["visit_id"], r["item_id"]],
+            ).rowcount
             if not updated:
-                conn.execute(f"INSERT INTO checklist_entries ({', '.join(columns)}) VALUES "
-                             f"({', '.join('?' * len(columns))})", [r[c] for c in columns])
+                conn.execute(
+                    f"INSERT INTO checklist_entries ({', '.join(columns)}) VALUES "
+                    f"({', '.join('?' * len(columns))})",
+                    [r[c] for c in columns],
+                )
 
     def clear_checklist_item(self, visit_id: int, item_id: str) -> None:
         """Withdraw an answer on a draft visit (the audit log keeps what it was)."""
         with self.transaction():
             self._draft_visit(visit_id)
             self._author()
-            self.db.execute("DELETE FROM checklist_entries WHERE visit_id = ? AND item_id = ?",
-                            [visit_id, item_id])
+            self.db.execute(
+                "DELETE FROM checklist_entries WHERE visit_id = ? AND item_id = ?", [visit_id, item_id]
+            )
 
     def unanswered_required_items(self, visit_id: int) -> list[dict[str, Any]]:
         return [i for i in self.visit_checklist(visit_id) if i["required"] and i["status"] is None]
@@ -934,14 +1106,22 @@ class Store(FollowupStore):
 
     def _children(self, table: str, visit_id: int) -> list[dict[str, Any]]:
         order = _CHILDREN[table][2]
-        return self._list(f"SELECT * FROM {table} WHERE visit_id = ? ORDER BY {order}, id",
-                          [visit_id])
+        return self._list(f"SELECT * FROM {table} WHERE visit_id = ? ORDER BY {order}, id", [visit_id])
 
-    def add_vitals(self, visit_id: int, *, recorded_at: Any = None, temperature_c: float | None = None,
-                   heart_rate: float | None = None, systolic_mmhg: float | None = None,
-                   diastolic_mmhg: float | None = None, respiratory_rate: float | None = None,
-                   spo2_percent: float | None = None, infusion_rate_ml_h: float | None = None,
-                   note: str = "") -> int:
+    def add_vitals(
+        self,
+        visit_id: int,
+        *,
+        recorded_at: Any = None,
+        temperature_c: float | None = None,
+        heart_rate: float | None = None,
+        systolic_mmhg: float | None = None,
+        diastolic_mmhg: float | None = None,
+        respiratory_rate: float | None = None,
+        spo2_percent: float | None = None,
+        infusion_rate_ml_h: float | None = None,
+        note: str = "",
+    ) -> int:
         """Record one reading (any subset of values; time defaults to now)."""
         values = dict(locals())
         del values["self"], values["visit_id"]
@@ -970,13 +1150,26 @@ class Store(FollowupStore):
         the visit day (:func:`nurse_app.core.lots.check_lots`)."""
         visit = self._get("visits", visit_id)
         order = self.get_order(visit["order_id"]) if visit.get("order_id") else None
-        return lots.check_lots(self.visit_lots(visit_id), visit.get("calculation"),
-                               product_id=order["product_id"] if order else None,
-                               visit_day=self._visit_day(visit), product_name=lots_product_name)
+        return lots.check_lots(
+            self.visit_lots(visit_id),
+            visit.get("calculation"),
+            product_id=order["product_id"] if order else None,
+            visit_day=self._visit_day(visit),
+            product_name=lots_product_name,
+        )
 
-    def add_reaction(self, visit_id: int, *, kind: str, severity: str, occurred_at: Any = None,
-                     rate_at_onset_ml_h: float | None = None, action_taken: str = "",
-                     outcome: str = "", note: str = "") -> int:
+    def add_reaction(
+        self,
+        visit_id: int,
+        *,
+        kind: str,
+        severity: str,
+        occurred_at: Any = None,
+        rate_at_onset_ml_h: float | None = None,
+        action_taken: str = "",
+        outcome: str = "",
+        note: str = "",
+    ) -> int:
         """Record a reaction: kind (an id or title from resources/reactions.toml), severity
         mild/moderate/severe (only the tiers that fit the kind: anaphylaxis is always severe),
         what was done."""
@@ -994,8 +1187,16 @@ class Store(FollowupStore):
     def visit_reactions(self, visit_id: int) -> list[dict[str, Any]]:
         return self._children("reactions", visit_id)
 
-    def add_lot(self, visit_id: int, *, product_id: str, lot_number: str, expiry_date: Any,
-                vial_size_g: float, vial_count: int) -> int:
+    def add_lot(
+        self,
+        visit_id: int,
+        *,
+        product_id: str,
+        lot_number: str,
+        expiry_date: Any,
+        vial_size_g: float,
+        vial_count: int,
+    ) -> int:
         """Record the lot of vials given (refused if expired before the visit day)."""
         values = dict(locals())
         del values["self"], values["visit_id"]
@@ -1010,10 +1211,18 @@ class Store(FollowupStore):
     def visit_lots(self, visit_id: int) -> list[dict[str, Any]]:
         return self._children("product_lots", visit_id)
 
-    def add_infusion_event(self, visit_id: int, *, kind: str, rate_ml_h: float | None = None,
-                           occurred_at: Any = None, note: str = "",
-                           acknowledgements: Sequence[str] = (), volume_ml: float | None = None,
-                           reason: str | None = None) -> int:
+    def add_infusion_event(
+        self,
+        visit_id: int,
+        *,
+        kind: str,
+        rate_ml_h: float | None = None,
+        occurred_at: Any = None,
+        note: str = "",
+        acknowledgements: Sequence[str] = (),
+        volume_ml: float | None = None,
+        reason: str | None = None,
+    ) -> int:
         """Record a moment of the infusion timeline: start, rate_change, pause, resume,
         stop or end (time defaults to now; start, rate_change and resume need the rate).
 
@@ -1051,8 +1260,10 @@ class Store(FollowupStore):
             self._draft_visit(existing["visit_id"])
             if existing.get("corrected_at"):
                 raise RecordValueError("This event is already struck through.", field="correction_reason")
-            self.db.table("infusion_events").update(event_id, {
-                "corrected_at": now_text(), "corrected_by": self._author(), "correction_reason": why})
+            self.db.table("infusion_events").update(
+                event_id,
+                {"corrected_at": now_text(), "corrected_by": self._author(), "correction_reason": why},
+            )
         return self._get("infusion_events", event_id)
 
     def visit_infusion_events(self, visit_id: int) -> list[dict[str, Any]]:
@@ -1065,7 +1276,8 @@ class Store(FollowupStore):
             "SELECT l.*, v.patient_id, v.started_at, v.scheduled_at, p.name AS patient_name, "
             "p.mrn FROM product_lots l JOIN visits v ON v.id = l.visit_id "
             "JOIN patients p ON p.id = v.patient_id WHERE l.lot_number = ? ORDER BY l.id",
-            [lot_number.strip()])
+            [lot_number.strip()],
+        )
 
     # ------------------------------------------------------------------ signing, addenda
 
@@ -1084,8 +1296,9 @@ class Store(FollowupStore):
             listed = "; ".join(f"\u201c{m['text']}\u201d" for m in missing[:3])
             more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
             verb = "is" if len(missing) == 1 else "are"
-            problems.append(f"{fmt_count(len(missing), 'required checklist item')} {verb} not answered: "
-                            f"{listed}{more}")
+            problems.append(
+                f"{fmt_count(len(missing), 'required checklist item')} {verb} not answered: {listed}{more}"
+            )
         return problems
 
     def sign_visit(self, visit_id: int) -> dict[str, Any]:
@@ -1100,12 +1313,16 @@ class Store(FollowupStore):
             if problems:
                 raise StoreError("This visit cannot be signed yet: " + "; ".join(problems) + ".")
             seal = {"signed_by": self._author(), "signed_at": now_text()}
-            seal["signed_snapshot"] = json.dumps(self._signing_snapshot(visit, seal["signed_by"]),
-                                                 sort_keys=True, ensure_ascii=False,
-                                                 allow_nan=False)
+            seal["signed_snapshot"] = json.dumps(
+                self._signing_snapshot(visit, seal["signed_by"]),
+                sort_keys=True,
+                ensure_ascii=False,
+                allow_nan=False,
+            )
             seal["content_hash"] = content_hash({**visit, **seal}, self._raw_children(visit_id))
-            self.db.table("visits").update(visit_id, {**seal, "status": "signed",
-                                                "updated_at": seal["signed_at"]})
+            self.db.table("visits").update(
+                visit_id, {**seal, "status": "signed", "updated_at": seal["signed_at"]}
+            )
         return self.get_visit(visit_id)
 
     def _signing_snapshot(self, visit: Mapping[str, Any], signer: str) -> dict[str, Any]:
@@ -1118,15 +1335,18 @@ class Store(FollowupStore):
         return {
             "version": SNAPSHOT_VERSION,
             "patient": {k: patient[k] for k in SNAPSHOT_PATIENT_FIELDS if k in patient},
-            "order": None if order is None else self._decode(
-                {k: v for k, v in order.items() if k not in _SNAPSHOT_ORDER_EXCLUDED}),
+            "order": None
+            if order is None
+            else self._decode({k: v for k, v in order.items() if k not in _SNAPSHOT_ORDER_EXCLUDED}),
             "nurse": visit.get("nurse_name"),
             "signed_by": signer,
         }
 
     def _raw_children(self, visit_id: int) -> dict[str, list[dict[str, Any]]]:
-        return {table: self._query(f"SELECT * FROM {table} WHERE visit_id = ?", [visit_id])
-                for table in schema.existing_tables(self.conn, schema.VISIT_CHILD_TABLES)}
+        return {
+            table: self._query(f"SELECT * FROM {table} WHERE visit_id = ?", [visit_id])
+            for table in schema.existing_tables(self.conn, schema.VISIT_CHILD_TABLES)
+        }
 
     def verify_visit(self, visit_id: int) -> bool | None:
         """True if a signed visit's seal holds (:meth:`seal_problem`); None for a draft."""
@@ -1158,19 +1378,21 @@ class Store(FollowupStore):
         with self.transaction():
             visit = self._raw("visits", visit_id)
             if visit["status"] != "signed":
-                raise StoreError("This visit is still a draft: change it directly. Addenda are "
-                                 "for visits that are already signed.")
+                raise StoreError(
+                    "This visit is still a draft: change it directly. Addenda are "
+                    "for visits that are already signed."
+                )
             row.update(visit_id=visit_id, author=self._author(), written_at=now_text())
             return self._insert("addenda", row)
 
     def visit_addenda(self, visit_id: int) -> list[dict[str, Any]]:
-        return self._list("SELECT * FROM addenda WHERE visit_id = ? ORDER BY written_at, id",
-                          [visit_id])
+        return self._list("SELECT * FROM addenda WHERE visit_id = ? ORDER BY written_at, id", [visit_id])
 
     # ------------------------------------------------------------------ audit
 
-    def audit_entries(self, table: str | None = None, row_id: int | None = None, *,
-                      limit: int = 500) -> list[dict[str, Any]]:
+    def audit_entries(
+        self, table: str | None = None, row_id: int | None = None, *, limit: int = 500
+    ) -> list[dict[str, Any]]:
         """Audit rows, newest first; ``before``/``after`` decoded from JSON."""
         sql = "SELECT * FROM audit_log WHERE 1 = 1"
         params: list[Any] = []

@@ -39,20 +39,21 @@ def seal(conn: sqlite3.Connection) -> int:
 
     Must run inside the caller's write transaction.
     """
-    last = conn.execute("SELECT id, entry_hash FROM audit_log WHERE entry_hash IS NOT NULL "
-                        "ORDER BY id DESC LIMIT 1").fetchone()
+    last = conn.execute(
+        "SELECT id, entry_hash FROM audit_log WHERE entry_hash IS NOT NULL ORDER BY id DESC LIMIT 1"
+    ).fetchone()
     if last is None:
         cursor = conn.execute(f"{_SELECT} WHERE entry_hash IS NULL ORDER BY id")
         prev = CHAIN_GENESIS
     else:
-        cursor = conn.execute(f"{_SELECT} WHERE entry_hash IS NULL AND id > ? ORDER BY id",
-                              [last[0]])
+        cursor = conn.execute(f"{_SELECT} WHERE entry_hash IS NULL AND id > ? ORDER BY id", [last[0]])
         prev = last[1]
     rows = [_row(cursor, values) for values in cursor.fetchall()]
     for row in rows:
         digest = audit_entry_hash(row, prev)
-        conn.execute("UPDATE audit_log SET prev_hash = ?, entry_hash = ? WHERE id = ?",
-                     [prev, digest, row["id"]])
+        conn.execute(
+            "UPDATE audit_log SET prev_hash = ?, entry_hash = ? WHERE id = ?", [prev, digest, row["id"]]
+        )
         prev = digest
     return len(rows)
 
@@ -60,7 +61,7 @@ def seal(conn: sqlite3.Connection) -> int:
 @dataclass
 class ChainReport:
     entries: int = 0
-    unchained_tail: int = 0                     # written outside the app since its last save
+    unchained_tail: int = 0  # written outside the app since its last save
     problems: list[str] = field(default_factory=list)
     # visit id -> content hashes recorded by its signing entries (in chain order)
     signings: dict[int, list[str]] = field(default_factory=dict)
@@ -73,23 +74,26 @@ class ChainReport:
         if len(recorded) > 1:
             return "has more than one signing entry in the audit chain"
         if recorded[0] != content_hash:
-            return ("does not match the content hash recorded in the audit chain when it "
-                    "was signed")
+            return "does not match the content hash recorded in the audit chain when it was signed"
         return None
 
 
-def signing_problem(conn: sqlite3.Connection, visit_id: int, content_hash: str | None
-                    ) -> str | None:
+def signing_problem(conn: sqlite3.Connection, visit_id: int, content_hash: str | None) -> str | None:
     """Quick check of one signed visit against its signing entry (not the whole chain):
     exactly one chained signing entry, intact, recording this content hash."""
-    cursor = conn.execute(f"{_SELECT} WHERE table_name = 'visits' AND row_id = ? AND "
-                          f"action = 'update' AND entry_hash IS NOT NULL ORDER BY id", [visit_id])
+    cursor = conn.execute(
+        f"{_SELECT} WHERE table_name = 'visits' AND row_id = ? AND "
+        f"action = 'update' AND entry_hash IS NOT NULL ORDER BY id",
+        [visit_id],
+    )
     rows = [_row(cursor, values) for values in cursor.fetchall()]
     signings = [r for r in rows if _signing_hash(r) is not None]
     report = ChainReport(signings={visit_id: [h for h in map(_signing_hash, signings) if h is not None]})
     problem = report.visit_problem(visit_id, content_hash)
-    if problem is None and audit_entry_hash(signings[0], signings[0]["prev_hash"]) != \
-            signings[0]["entry_hash"]:
+    if (
+        problem is None
+        and audit_entry_hash(signings[0], signings[0]["prev_hash"]) != signings[0]["entry_hash"]
+    ):
         problem = "has a signing entry that was changed after it was written"
     return problem
 
@@ -122,13 +126,15 @@ def verify(conn: sqlite3.Connection) -> ChainReport:
             report.problems.append(
                 f"audit {'entry' if len(unchained) == 1 else 'entries'} "
                 f"{', '.join(map(str, unchained[:5]))} {'is' if len(unchained) == 1 else 'are'} "
-                f"not in the chain but come before chained entries (inserted out of order)")
+                f"not in the chain but come before chained entries (inserted out of order)"
+            )
             unchained = []
         after_text = f"entry {prev_id}" if prev_id is not None else "the start of the log"
         if row["prev_hash"] != prev:
             report.problems.append(
                 f"audit entry {row['id']} does not follow {after_text} (an entry was deleted, "
-                f"reordered or rewritten)")
+                f"reordered or rewritten)"
+            )
         if audit_entry_hash(row, row["prev_hash"]) != row["entry_hash"]:
             report.problems.append(f"audit entry {row['id']} was changed after it was written")
         signed_hash = _signing_hash(row)

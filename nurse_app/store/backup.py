@@ -32,8 +32,8 @@ _NAME = re.compile(r"^(?P<stem>.+)-(?P<stamp>\d{8}T\d{12}Z)-(?P<reason>[a-z0-9-]
 @dataclass(frozen=True)
 class BackupInfo:
     path: Path
-    created_at: str     # ISO-8601 UTC text
-    reason: str         # e.g. "before-migration-v1", "before-restore", "manual"
+    created_at: str  # ISO-8601 UTC text
+    reason: str  # e.g. "before-migration-v1", "before-restore", "manual"
     size_bytes: int
 
 
@@ -95,6 +95,7 @@ def crash_point(name: str) -> None:
     """
     if os.environ.get(CRASH_ENV) == name:
         import signal
+
         os.kill(os.getpid(), signal.SIGKILL)
 
 
@@ -115,7 +116,7 @@ def remove_stale_temporaries(db_path: Path) -> None:
         try:
             if pid != os.getpid():
                 os.kill(pid, 0)
-                continue            # that process is still at work
+                continue  # that process is still at work
         except ProcessLookupError:
             pass
         except OSError:
@@ -130,7 +131,7 @@ def copy_database(source: sqlite3.Connection, dest: Path) -> Path:
         raise FileExistsError(dest)
     partial = dest.with_name(dest.name + ".partial")
     partial.unlink(missing_ok=True)
-    create_private_file(partial)   # 0600 before any page is written
+    create_private_file(partial)  # 0600 before any page is written
     target = crypto.connect_like(source, partial, isolation_level=None)  # same key as the record
     try:
         source.backup(target)

@@ -33,7 +33,7 @@ _P = ParamSpec("_P")
 _T = TypeVar("_T")
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
-CIPHER_PAGE_SIZE = 4096     # SQLCipher 4 default (cipher_page_size)
+CIPHER_PAGE_SIZE = 4096  # SQLCipher 4 default (cipher_page_size)
 WRONG_PASSPHRASE = "wrong passphrase, or not a nurse-app record"
 
 
@@ -50,17 +50,29 @@ class RecordLockedError(StoreError):
     """No passphrase has been given in this process, so no record can be read."""
 
     def __init__(self) -> None:
-        super().__init__("The record is locked: give its passphrase first (in the app's unlock "
-                         "screen, or NURSE_APP_PASSPHRASE / the prompt for commands).")
+        super().__init__(
+            "The record is locked: give its passphrase first (in the app's unlock "
+            "screen, or NURSE_APP_PASSPHRASE / the prompt for commands)."
+        )
 
 
 # ----------------------------------------------------------------- sqlite3-compatible proxy
 
+
 def _translate(exc: BaseException) -> BaseException:
     """The ``sqlite3`` exception matching a ``sqlcipher3`` one (same message)."""
-    for name in ("IntegrityError", "OperationalError", "ProgrammingError", "NotSupportedError",
-                 "InternalError", "DataError", "InterfaceError", "DatabaseError", "Warning",
-                 "Error"):
+    for name in (
+        "IntegrityError",
+        "OperationalError",
+        "ProgrammingError",
+        "NotSupportedError",
+        "InternalError",
+        "DataError",
+        "InterfaceError",
+        "DatabaseError",
+        "Warning",
+        "Error",
+    ):
         if isinstance(exc, getattr(_sc, name)):
             new: BaseException = getattr(sqlite3, name)(*exc.args)
             for attr in ("sqlite_errorcode", "sqlite_errorname"):
@@ -131,7 +143,7 @@ class CipherConnection(_Translating):
     """
 
     __slots__ = ("passphrase", "raw", "salt")
-    raw: Any            # the sqlcipher3 connection (the package ships no types)
+    raw: Any  # the sqlcipher3 connection (the package ships no types)
     salt: bytes
     passphrase: str
 
@@ -198,6 +210,7 @@ def as_sqlite(conn: CipherConnection) -> sqlite3.Connection:
 
 # ----------------------------------------------------------------- opening
 
+
 def is_plain(path: Path) -> bool:
     """True if ``path`` is an unencrypted SQLite file (an older version's record)."""
     try:
@@ -218,8 +231,7 @@ def file_salt(path: Path) -> bytes | None:
 
 
 def _raw_connect(target: str, *, uri: bool = False, **kwargs: Any) -> Any:
-    conn = _sc.connect(target, uri=uri, check_same_thread=kwargs.pop("check_same_thread", True),
-                       **kwargs)
+    conn = _sc.connect(target, uri=uri, check_same_thread=kwargs.pop("check_same_thread", True), **kwargs)
     conn.execute("PRAGMA cipher_log_level = NONE")
     return conn
 
@@ -229,8 +241,14 @@ def _key(conn: Any, passphrase: str, salt: bytes, schema: str = "main") -> None:
     conn.execute(f'PRAGMA {prefix}key = "{keys.raw_key(passphrase, salt)}"')
 
 
-def connect(path: Path, *, target: str | None = None, uri: bool = False,
-            passphrases: Iterable[str] | None = None, **kwargs: Any) -> CipherConnection:
+def connect(
+    path: Path,
+    *,
+    target: str | None = None,
+    uri: bool = False,
+    passphrases: Iterable[str] | None = None,
+    **kwargs: Any,
+) -> CipherConnection:
     """Open the record file ``path`` (``target``: a URI for it) with the unlocked key.
 
     A new or empty file gets this process's salt.  An existing one is tried with each
@@ -291,8 +309,9 @@ def memory_copy(source: CipherConnection, target: str) -> CipherConnection:
     """
     mem = _raw_connect("file::memory:", uri=True, isolation_level=None)
     try:
-        mem.execute(f'ATTACH DATABASE ? AS enc KEY "{keys.raw_key(source.passphrase, source.salt)}"',
-                    (target,))
+        mem.execute(
+            f'ATTACH DATABASE ? AS enc KEY "{keys.raw_key(source.passphrase, source.salt)}"', (target,)
+        )
         mem.execute("SELECT sqlcipher_export('main', 'enc')")
         for pragma in ("user_version", "application_id"):
             value = int(mem.execute(f"PRAGMA enc.{pragma}").fetchone()[0])
@@ -306,10 +325,14 @@ def memory_copy(source: CipherConnection, target: str) -> CipherConnection:
 
 # ----------------------------------------------------------------- plain -> encrypted
 
+
 def _tables(conn: sqlite3.Connection | CipherConnection) -> list[str]:
-    return [r[0] for r in conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-        "ORDER BY name")]
+    return [
+        r[0]
+        for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        )
+    ]
 
 
 def content_digest(conn: sqlite3.Connection | CipherConnection) -> dict[str, tuple[int, str]]:
@@ -324,7 +347,7 @@ def content_digest(conn: sqlite3.Connection | CipherConnection) -> dict[str, tup
         count = 0
         try:
             rows = conn.execute(f'SELECT * FROM "{table}" ORDER BY rowid')
-        except sqlite3.OperationalError:     # WITHOUT ROWID / virtual tables
+        except sqlite3.OperationalError:  # WITHOUT ROWID / virtual tables
             rows = conn.execute(f'SELECT * FROM "{table}"')
         for row in rows:
             digest.update(repr(tuple(row)).encode("utf-8"))
@@ -385,16 +408,14 @@ def encrypt_plain_file(path: Path, passphrase: str) -> None:
         before = content_digest(CipherConnection(plain, b"", ""))
         create_private_file(partial)
         salt = keys.new_file_salt(passphrase)
-        plain.execute(f'ATTACH DATABASE ? AS enc KEY "{keys.raw_key(passphrase, salt)}"',
-                      (str(partial),))
+        plain.execute(f'ATTACH DATABASE ? AS enc KEY "{keys.raw_key(passphrase, salt)}"', (str(partial),))
         plain.execute("SELECT sqlcipher_export('enc')")
         plain.execute(f"PRAGMA enc.user_version = {int(version)}")
         plain.execute(f"PRAGMA enc.application_id = {int(app_id)}")
         plain.execute("DETACH DATABASE enc")
     except _sc.Error as exc:
         partial.unlink(missing_ok=True)
-        raise StoreError(f"The record {path} could not be encrypted ({exc}); it was not "
-                         f"changed.") from None
+        raise StoreError(f"The record {path} could not be encrypted ({exc}); it was not changed.") from None
     finally:
         plain.close()
     _step("exported")
@@ -406,8 +427,10 @@ def encrypt_plain_file(path: Path, passphrase: str) -> None:
         check.close()
     if not same:
         partial.unlink(missing_ok=True)
-        raise StoreError(f"The encrypted copy of {path} did not match the original, so the "
-                         f"original was kept unencrypted and unchanged.")
+        raise StoreError(
+            f"The encrypted copy of {path} did not match the original, so the "
+            f"original was kept unencrypted and unchanged."
+        )
     _fsync(partial)
     _step("verified")
     for suffix in ("-wal", "-shm"):
@@ -441,6 +464,7 @@ def check_length(path: Path, conn: sqlite3.Connection | CipherConnection) -> Non
     (unless pages may still be in the WAL).
     """
     from nurse_app.store.database import UnusableFile
+
     if is_plain(path):
         return
     wal = path.with_name(path.name + "-wal")
@@ -455,8 +479,9 @@ def check_length(path: Path, conn: sqlite3.Connection | CipherConnection) -> Non
     except sqlite3.DatabaseError as exc:
         short = "malformed" in str(exc)
     if size % CIPHER_PAGE_SIZE or short:
-        raise UnusableFile("is truncated (shorter than its own header says), probably by an "
-                           "interrupted copy or a full disk")
+        raise UnusableFile(
+            "is truncated (shorter than its own header says), probably by an interrupted copy or a full disk"
+        )
 
 
 def rekey_to_current(conn: object) -> None:

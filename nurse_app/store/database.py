@@ -54,24 +54,30 @@ _MAGIC = b"SQLite format 3\x00"
 @dataclass(frozen=True)
 class Inspection:
     exists: bool
-    version: int        # PRAGMA user_version (0: new or empty)
-    is_new: bool        # no file, or an SQLite file without any table yet
+    version: int  # PRAGMA user_version (0: new or empty)
+    is_new: bool  # no file, or an SQLite file without any table yet
 
 
 def backup_offer(path: Path) -> str:
     """One sentence offering the newest backup, for messages about a damaged file."""
     backups = list_backups(path)
     if not backups:
-        return (f"No automatic backup was found in {path.parent / 'backups'}; if you have a "
-                f"backup file, restore it with: nurse-app restore FILE.")
-    return (f"{fmt_count(len(backups), 'backup')} found; the newest is {backups[0].path} "
-            f"({backups[0].created_at}). Restore one with: nurse-app restore FILE.")
+        return (
+            f"No automatic backup was found in {path.parent / 'backups'}; if you have a "
+            f"backup file, restore it with: nurse-app restore FILE."
+        )
+    return (
+        f"{fmt_count(len(backups), 'backup')} found; the newest is {backups[0].path} "
+        f"({backups[0].created_at}). Restore one with: nurse-app restore FILE."
+    )
 
 
 def corrupt_error(path: Path, problem: str) -> CorruptDatabaseError:
     return CorruptDatabaseError(
-        f"The record file {path} {problem}. It has not been changed or overwritten. "
-        f"{backup_offer(path)}", path, list_backups(path))
+        f"The record file {path} {problem}. It has not been changed or overwritten. {backup_offer(path)}",
+        path,
+        list_backups(path),
+    )
 
 
 class UnusableFile(Exception):
@@ -102,8 +108,9 @@ def _check_header(path: Path) -> None:
     pages = int.from_bytes(header[28:32], "big")
     header_size_valid = header[24:28] == header[92:96] and pages > 0
     if size % page_size or (header_size_valid and size < pages * page_size):
-        raise UnusableFile("is truncated (shorter than its own header says), probably by an "
-                           "interrupted copy or a full disk")
+        raise UnusableFile(
+            "is truncated (shorter than its own header says), probably by an interrupted copy or a full disk"
+        )
 
 
 def _roll_back_hot_journal(path: Path) -> None:
@@ -117,8 +124,11 @@ def _roll_back_hot_journal(path: Path) -> None:
     except OSError:
         return
     try:
-        conn = (sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000) if crypto.is_plain(path)
-                else crypto.connect(path, timeout=BUSY_TIMEOUT_MS / 1000))
+        conn = (
+            sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
+            if crypto.is_plain(path)
+            else crypto.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
+        )
         try:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         finally:
@@ -131,7 +141,8 @@ def _roll_back_hot_journal(path: Path) -> None:
             raise DatabaseLocationError(
                 f"The record file {path} has an unfinished change from an interrupted save "
                 f"(its -journal file) that SQLite must undo, and its folder is read-only. Open "
-                f"it once where it can be written.") from None
+                f"it once where it can be written."
+            ) from None
         # anything else: the checks that follow report it
 
 
@@ -160,7 +171,7 @@ def read_only_connection(path: Path) -> sqlite3.Connection:
 
 
 def error_kind(exc: sqlite3.Error) -> str:
-    """"full", "io", "corrupt", "busy", "readonly" or "other" for an sqlite3 error.
+    """ "full", "io", "corrupt", "busy", "readonly" or "other" for an sqlite3 error.
 
     A full disk or a failing drive is not a damaged record: the file itself may be
     perfectly healthy, and advice to restore a backup would be wrong.
@@ -169,8 +180,11 @@ def error_kind(exc: sqlite3.Error) -> str:
     message = str(exc)
     if name.startswith("SQLITE_FULL") or "disk is full" in message:
         return "full"
-    if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or "malformed" in message \
-            or "not a database" in message:
+    if (
+        name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB"))
+        or "malformed" in message
+        or "not a database" in message
+    ):
         return "corrupt"
     if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in message or "busy" in message:
         return "busy"
@@ -195,15 +209,21 @@ def io_error(path: Path, exc: BaseException, kind: str, *, creating: bool = Fals
         kind = "full"
     if creating:
         what = "the disk is full" if kind == "full" else f"the drive reported an error ({exc})"
-        return StoreError(f"A new record file could not be created at {path}: {what}. Nothing "
-                          f"was left there; free some disk space (or check the drive) and try again.")
+        return StoreError(
+            f"A new record file could not be created at {path}: {what}. Nothing "
+            f"was left there; free some disk space (or check the drive) and try again."
+        )
     if kind == "full":
-        return StoreError(f"The disk holding {path} is full, so nothing could be saved there "
-                          f"({exc}). Free some disk space and try again; the record file itself "
-                          f"is fine and everything saved before is safe.")
-    return StoreError(f"The drive holding {path} reported a read or write error ({exc}). Check "
-                      f"the drive (or free space), then try again; the record file itself was "
-                      f"not found to be faulty.")
+        return StoreError(
+            f"The disk holding {path} is full, so nothing could be saved there "
+            f"({exc}). Free some disk space and try again; the record file itself "
+            f"is fine and everything saved before is safe."
+        )
+    return StoreError(
+        f"The drive holding {path} reported a read or write error ({exc}). Check "
+        f"the drive (or free space), then try again; the record file itself was "
+        f"not found to be faulty."
+    )
 
 
 def _whole_file_checks(path: Path, full_check: bool, version: int) -> bool:
@@ -221,8 +241,9 @@ def _whole_file_checks(path: Path, full_check: bool, version: int) -> bool:
     return full_check or crypto.is_plain(path) or 0 < version < schema.CURRENT_VERSION
 
 
-def diagnose(path: Path, *, full_check: bool = False, genuine_check: bool = True,
-             strict: bool = False) -> Inspection:
+def diagnose(
+    path: Path, *, full_check: bool = False, genuine_check: bool = True, strict: bool = False
+) -> Inspection:
     """Check ``path`` without writing to it.
 
     Raises :class:`UnusableFile` (damaged, empty, foreign, or a schema that is not exactly
@@ -237,8 +258,10 @@ def diagnose(path: Path, *, full_check: bool = False, genuine_check: bool = True
     (a backup about to be restored) refuses those too.
     """
     if path.is_dir():
-        raise DatabaseLocationError(f"{path} is a folder, not a record file. Choose the record "
-                                    f"file itself with --db PATH or NURSE_APP_DB.")
+        raise DatabaseLocationError(
+            f"{path} is a folder, not a record file. Choose the record "
+            f"file itself with --db PATH or NURSE_APP_DB."
+        )
     if not path.exists():
         return Inspection(exists=False, version=0, is_new=True)
     try:
@@ -261,27 +284,35 @@ def diagnose(path: Path, *, full_check: bool = False, genuine_check: bool = True
         tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
         # What reads the whole file is done only where it is needed (see _whole_file_checks).
         whole = _whole_file_checks(path, full_check, version)
-        check = conn.execute("PRAGMA integrity_check(1)" if full_check
-                             else "PRAGMA quick_check(1)").fetchone()[0] if whole else "ok"
-        if (check == "ok" and genuine_check and app_id == schema.APPLICATION_ID
-                and 0 < version <= schema.CURRENT_VERSION):
+        check = (
+            conn.execute("PRAGMA integrity_check(1)" if full_check else "PRAGMA quick_check(1)").fetchone()[0]
+            if whole
+            else "ok"
+        )
+        if (
+            check == "ok"
+            and genuine_check
+            and app_id == schema.APPLICATION_ID
+            and 0 < version <= schema.CURRENT_VERSION
+        ):
             found = genuine.schema_differences(conn, version)
             diffs = found if strict else [d for d in found if not genuine.reinstalled_on_open(d)]
             if diffs:
-                raise UnusableFile("is not a genuine nurse-app record: its schema "
-                                   + genuine.describe(diffs))
+                raise UnusableFile("is not a genuine nurse-app record: its schema " + genuine.describe(diffs))
             # With the app's own triggers in place every outside change is in the audit
             # log's unchained tail; with any of them missing, every row is checked.
             only = None if whole or found else genuine.outside_changes(conn)
             bad = genuine.quick_content_problems(conn, only=only)
             if bad:
-                raise UnusableFile("holds values the app would refuse, written by another "
-                                   "program: " + "; ".join(bad[:3]))
+                raise UnusableFile(
+                    "holds values the app would refuse, written by another program: " + "; ".join(bad[:3])
+                )
     except sqlite3.Error as exc:
         kind = error_kind(exc)
         if kind == "busy":
             raise DatabaseBusyError(
-                f"The record file {path} is busy in another nurse-app window; try again.") from None
+                f"The record file {path} is busy in another nurse-app window; try again."
+            ) from None
         if kind in ("full", "io"):
             raise io_error(path, exc, kind) from None
         raise UnusableFile(f"is damaged ({exc})") from None
@@ -297,10 +328,14 @@ def diagnose(path: Path, *, full_check: bool = False, genuine_check: bool = True
         raise DatabaseNewerError(
             f"The record file {path} was written by a newer version of nurse-app (record "
             f"format {version}; this version reads up to {schema.CURRENT_VERSION}). It has not "
-            f"been changed. Update nurse-app to open it.", path, list_backups(path))
+            f"been changed. Update nurse-app to open it.",
+            path,
+            list_backups(path),
+        )
     if version == 0:
-        raise UnusableFile("is not a genuine nurse-app record: it is marked as one but holds "
-                           "no record format version")
+        raise UnusableFile(
+            "is not a genuine nurse-app record: it is marked as one but holds no record format version"
+        )
     return Inspection(exists=True, version=version, is_new=False)
 
 
@@ -314,7 +349,7 @@ def inspect(path: Path, *, full_check: bool = False, genuine_check: bool = True)
 
 def connect(path: Path) -> sqlite3.Connection:
     """A connection with the record's settings (autocommit: every statement commits)."""
-    create_private_file(path)   # new: 0600 before SQLite writes; old: its mode tightened
+    create_private_file(path)  # new: 0600 before SQLite writes; old: its mode tightened
     try:
         conn = crypto.as_sqlite(crypto.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000))
     except sqlite3.OperationalError:
@@ -326,13 +361,14 @@ def connect(path: Path) -> sqlite3.Connection:
             if mode.lower() != "wal":
                 raise DatabaseLocationError(
                     f"The record file {path} cannot use SQLite's write-ahead log here (got "
-                    f"{mode!r}); put it on a local disk, not a network share.")
+                    f"{mode!r}); put it on a local disk, not a network share."
+                )
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = ON")
             # A REPLACE's implicit delete then fires the delete triggers (audit, signed).
             # Per connection only: the schema's own guards hold for other programs too.
             conn.execute("PRAGMA recursive_triggers = ON")
-        tighten(path)   # -wal/-shm left by an older version
+        tighten(path)  # -wal/-shm left by an older version
     except BaseException:
         conn.close()
         raise
@@ -360,45 +396,50 @@ def _create_new(path: Path) -> None:
     for leftover in (tmp, *_side_files(tmp)):
         leftover.unlink(missing_ok=True)
     try:
-        conn = crypto.as_sqlite(crypto.connect(tmp, isolation_level=None))   # encrypted from the first page
+        conn = crypto.as_sqlite(crypto.connect(tmp, isolation_level=None))  # encrypted from the first page
         try:
-            conn.execute("PRAGMA journal_mode = WAL")   # as the record will be used
+            conn.execute("PRAGMA journal_mode = WAL")  # as the record will be used
             schema.migrate(conn)
         finally:
-            conn.close()                                # folds the WAL into the file
+            conn.close()  # folds the WAL into the file
         crash_point("create-before-rename")
         fsync_file(tmp)
         try:
-            os.link(tmp, path)          # fails if the record appeared meanwhile: keep that one
+            os.link(tmp, path)  # fails if the record appeared meanwhile: keep that one
         except FileExistsError:
             pass
-        except OSError:                 # a file system without hard links
+        except OSError:  # a file system without hard links
             if not path.exists():
                 os.replace(tmp, path)
         fsync_folder(path.parent)
     except sqlite3.Error as exc:
         kind = error_kind(exc)
-        raise (io_error(path, exc, kind, creating=True) if kind in ("full", "io", "other")
-               else read_only_error(path)) from None
+        raise (
+            io_error(path, exc, kind, creating=True)
+            if kind in ("full", "io", "other")
+            else read_only_error(path)
+        ) from None
     except OSError as exc:
         if exc.errno == errno.ENOSPC:
             raise io_error(path, exc, "full", creating=True) from None
-        raise DatabaseLocationError(f"A new record file could not be created at {path} "
-                                    f"({exc.strerror or exc}).") from None
+        raise DatabaseLocationError(
+            f"A new record file could not be created at {path} ({exc.strerror or exc})."
+        ) from None
     finally:
         for leftover in (tmp, *_side_files(tmp)):
             leftover.unlink(missing_ok=True)
 
 
-def open_connection(path: Path, *, create_folder: bool = False
-                    ) -> tuple[sqlite3.Connection, list[int], Path | None]:
+def open_connection(
+    path: Path, *, create_folder: bool = False
+) -> tuple[sqlite3.Connection, list[int], Path | None]:
     """Inspect, connect and migrate; returns (connection, versions applied, backup made)."""
     path = Path(path)
     ensure_folder(path, create=create_folder)
     found = inspect(path)
     if not found.exists:
         _create_new(path)
-    encryption.ensure_encrypted(path)   # a plain record of an older version, and its backups
+    encryption.ensure_encrypted(path)  # a plain record of an older version, and its backups
     conn = connect(path)
     backup = None
     try:
@@ -425,7 +466,8 @@ def translated(path: Path) -> Iterator[None]:
         if "locked" in message or "busy" in message:
             raise DatabaseBusyError(
                 "The record file is busy: another nurse-app window or command is saving. Your "
-                "last change was not saved yet; try again in a moment.") from None
+                "last change was not saved yet; try again in a moment."
+            ) from None
         if "readonly" in message or "unable to open" in message:
             raise read_only_error(path) from None
         if error_kind(exc) in ("full", "io"):
@@ -448,8 +490,7 @@ def open_read_only(path: Path) -> sqlite3.Connection:
     path = Path(path)
     found = inspect(path)
     if not found.exists or found.is_new:
-        raise DatabaseLocationError(f"There is no patient record at {path}; check --db or "
-                                    f"NURSE_APP_DB.")
+        raise DatabaseLocationError(f"There is no patient record at {path}; check --db or NURSE_APP_DB.")
     try:
         conn = read_only_connection(path)
     except sqlite3.Error as exc:
@@ -457,7 +498,7 @@ def open_read_only(path: Path) -> sqlite3.Connection:
     try:
         with translated(path):
             if found.version < schema.CURRENT_VERSION:
-                if isinstance(conn, crypto.CipherConnection):   # (no backup API across keys)
+                if isinstance(conn, crypto.CipherConnection):  # (no backup API across keys)
                     memory = crypto.memory_copy(conn, _read_only_target(path))
                 else:
                     memory = sqlite3.connect(":memory:", isolation_level=None)
@@ -486,13 +527,15 @@ def _integrity_error(message: str) -> StoreError:
     if message.startswith("DUPLICATE-MRN:"):
         return RecordValueError(message.removeprefix("DUPLICATE-MRN:").strip(), field="mrn")
     if "UNIQUE constraint failed: patients.mrn" in message:
-        return RecordValueError("A patient with this medical record number (MRN) already "
-                                "exists.", field="mrn")
+        return RecordValueError(
+            "A patient with this medical record number (MRN) already exists.", field="mrn"
+        )
     if "FOREIGN KEY constraint failed" in message:
-        return StoreError("The change was refused: the record it refers to does not exist, or "
-                          "other records (visits, orders) still depend on it.")
+        return StoreError(
+            "The change was refused: the record it refers to does not exist, or "
+            "other records (visits, orders) still depend on it."
+        )
     if message.startswith("NOT NULL constraint failed:"):
         column = message.rsplit(".", 1)[-1]
-        return RecordValueError(f"{column.replace('_', ' ').capitalize()} is required.",
-                                field=column)
+        return RecordValueError(f"{column.replace('_', ' ').capitalize()} is required.", field=column)
     return RecordValueError(f"A value was refused by the record file's own checks ({message}).")

@@ -46,8 +46,10 @@ class NoNurseProfileError(StoreError):
     """Clinical entries are stamped with the nurse's name, so a profile must exist first."""
 
     def __init__(self) -> None:
-        super().__init__("Enter your name and credentials in the nurse profile (Settings) "
-                         "before recording: every entry is stamped with them.")
+        super().__init__(
+            "Enter your name and credentials in the nurse profile (Settings) "
+            "before recording: every entry is stamped with them."
+        )
 
 
 class DatabaseLocationError(StoreError):

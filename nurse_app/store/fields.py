@@ -42,9 +42,12 @@ def risk_flags(field: str, label: str, value: Any) -> str:
         raise RecordValueError(f"{label} must be a list of {', '.join(RISKS)}, not {value!r}.", field=field)
     unknown = sorted(str(v) for v in value if v not in RISKS)
     if unknown:
-        raise RecordValueError(f"{label}: unknown flag(s) {', '.join(unknown)}; use {', '.join(RISKS)}.",
-                               field=field)
+        raise RecordValueError(
+            f"{label}: unknown flag(s) {', '.join(unknown)}; use {', '.join(RISKS)}.", field=field
+        )
     return json.dumps(sorted(set(value)))
+
+
 SEVERITIES = ("mild", "moderate", "severe")
 _ROW_ID = integer(1, 2**62)
 
@@ -121,14 +124,25 @@ VITALS = {
     "infusion_rate_ml_h": Rule("Infusion rate", measure("infusion_rate")),
     "note": Rule("Note", text(2000, multiline=True), default=""),
 }
-VITAL_VALUES = ("temperature_c", "heart_rate", "systolic_mmhg", "diastolic_mmhg",
-                "respiratory_rate", "spo2_percent", "infusion_rate_ml_h")
+VITAL_VALUES = (
+    "temperature_c",
+    "heart_rate",
+    "systolic_mmhg",
+    "diastolic_mmhg",
+    "respiratory_rate",
+    "spo2_percent",
+    "infusion_rate_ml_h",
+)
 # Store column -> measure id in resources/vitals.toml (for flagging).
-VITAL_MEASURES = {"temperature_c": "temperature", "heart_rate": "heart_rate",
-                  "systolic_mmhg": "systolic", "diastolic_mmhg": "diastolic",
-                  "respiratory_rate": "respiratory_rate", "spo2_percent": "spo2",
-                  "infusion_rate_ml_h": "infusion_rate"}
-
+VITAL_MEASURES = {
+    "temperature_c": "temperature",
+    "heart_rate": "heart_rate",
+    "systolic_mmhg": "systolic",
+    "diastolic_mmhg": "diastolic",
+    "respiratory_rate": "respiratory_rate",
+    "spo2_percent": "spo2",
+    "infusion_rate_ml_h": "infusion_rate",
+}
 
 
 def reading_measures(row: Mapping[str, Any]) -> dict[str, float | None]:
@@ -168,14 +182,18 @@ def _volume(field: str, label: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
         raise RecordValueError(f"{label} must be a number of mL, not {value!r}.", field=field)
     if value < 0 or value > _MAX_VOLUME_ML:
-        raise RecordValueError(f"{label} {shown(value, 'mL')} cannot be right: enter the pump's "
-                               f"volume infused (0 to {shown(_MAX_VOLUME_ML, 'mL')}).", field=field)
+        raise RecordValueError(
+            f"{label} {shown(value, 'mL')} cannot be right: enter the pump's "
+            f"volume infused (0 to {shown(_MAX_VOLUME_ML, 'mL')}).",
+            field=field,
+        )
     return float(value)
 
 
 def _text_list(field: str, label: str, value: Any) -> str | None:
     """A list of sentences (the warnings acknowledged), stored as JSON text; empty: NULL."""
     import json
+
     if isinstance(value, str) or not all(isinstance(v, str) and v.strip() for v in value):
         raise RecordValueError(f"{label} must be a list of sentences.", field=field)
     return json.dumps([v.strip() for v in value], ensure_ascii=False) if value else None
@@ -198,17 +216,21 @@ ADDENDUM = {
 
 # ----------------------------------------------------------------------- cross-field checks
 
+
 def check_order(row: Mapping[str, Any]) -> None:
-    if row.get("regimen_id") is None and (row.get("dose_g_per_kg") is None
-                                          or row.get("course_days") is None):
-        raise RecordValueError("An order needs a regimen, or a dose in g/kg with the number of "
-                               "days per course.", field="regimen_id")
+    if row.get("regimen_id") is None and (row.get("dose_g_per_kg") is None or row.get("course_days") is None):
+        raise RecordValueError(
+            "An order needs a regimen, or a dose in g/kg with the number of days per course.",
+            field="regimen_id",
+        )
 
 
 def check_visit(row: Mapping[str, Any]) -> None:
     if row["course_day"] > row["course_days"]:
-        raise RecordValueError(f"Course day {row['course_day']} is beyond the "
-                               f"{row['course_days']} days of the course.", field="course_day")
+        raise RecordValueError(
+            f"Course day {row['course_day']} is beyond the {row['course_days']} days of the course.",
+            field="course_day",
+        )
     if row.get("ended_at") is not None:
         if row.get("started_at") is None:
             raise RecordValueError("Record the start time before the end time.", field="ended_at")
@@ -218,25 +240,31 @@ def check_visit(row: Mapping[str, Any]) -> None:
 
 def check_vitals(row: Mapping[str, Any]) -> None:
     if all(row.get(k) is None for k in VITAL_VALUES) and not row.get("note"):
-        raise RecordValueError("A vital signs reading needs at least one value or a note.",
-                               field="temperature_c")
+        raise RecordValueError(
+            "A vital signs reading needs at least one value or a note.", field="temperature_c"
+        )
     sys_bp, dia_bp = row.get("systolic_mmhg"), row.get("diastolic_mmhg")
     if sys_bp is not None and dia_bp is not None and sys_bp <= dia_bp:
-        raise RecordValueError(f"The systolic pressure ({shown(sys_bp, 'mmHg')}) must be higher "
-                               f"than the diastolic ({shown(dia_bp, 'mmHg')}): check the order of "
-                               f"the two numbers.",
-                               field="systolic_mmhg")
+        raise RecordValueError(
+            f"The systolic pressure ({shown(sys_bp, 'mmHg')}) must be higher "
+            f"than the diastolic ({shown(dia_bp, 'mmHg')}): check the order of "
+            f"the two numbers.",
+            field="systolic_mmhg",
+        )
 
 
 def check_infusion_event(row: Mapping[str, Any]) -> None:
     if row.get("volume_ml") is not None and row["kind"] not in CLOSING_EVENTS:
-        raise RecordValueError("The volume infused is recorded when the infusion stops or finishes.",
-                               field="volume_ml")
+        raise RecordValueError(
+            "The volume infused is recorded when the infusion stops or finishes.", field="volume_ml"
+        )
     if row["kind"] in RATE_SETTING_EVENTS and row.get("rate_ml_h") is None:
         raise RecordValueError("Enter the pump rate (mL/h) set at this moment.", field="rate_ml_h")
     if row["kind"] in RATE_SETTING_EVENTS and row["rate_ml_h"] == 0:
-        raise RecordValueError("A rate of 0 mL/h is not running: enter the pump rate, or press Pause "
-                               "or Stop instead.", field="rate_ml_h")
+        raise RecordValueError(
+            "A rate of 0 mL/h is not running: enter the pump rate, or press Pause or Stop instead.",
+            field="rate_ml_h",
+        )
 
 
 def check_lot(row: Mapping[str, Any], visit_day: _dt.date) -> None:
@@ -245,11 +273,13 @@ def check_lot(row: Mapping[str, Any], visit_day: _dt.date) -> None:
         raise RecordValueError(
             f"Lot {row['lot_number']} expired on {expiry.isoformat()}, before this visit "
             f"({visit_day.isoformat()}): expired product must not be given.",
-            field="expiry_date")
+            field="expiry_date",
+        )
 
 
 # ----------------------------------------------------------------------- catalogue checks
 # New input only: a record written under an older catalogue stays readable and restorable.
+
 
 def _catalogue_check(check: Callable[..., object], *args: Any) -> None:
     try:
@@ -265,8 +295,13 @@ def check_catalogue_patient(row: Mapping[str, Any]) -> None:
 
 def check_catalogue_order(row: Mapping[str, Any]) -> None:
     """Product and regimen exist; the course passes the dose engine's hard limits and floor."""
-    _catalogue_check(order_checks.check_order, row["product_id"], row.get("regimen_id"),
-                     row.get("dose_g_per_kg"), row.get("course_days"))
+    _catalogue_check(
+        order_checks.check_order,
+        row["product_id"],
+        row.get("regimen_id"),
+        row.get("dose_g_per_kg"),
+        row.get("course_days"),
+    )
 
 
 def check_catalogue_lot(row: Mapping[str, Any]) -> None:

@@ -44,12 +44,12 @@ def _answers(field: str, label: str, value: Any) -> str:
             entry = {"answer": entry}
         unknown = set(entry) - {"answer", "note", "text"}
         if unknown:
-            raise RecordValueError(f"{label}: unknown part(s) {', '.join(sorted(unknown))}.",
-                                   field=field)
+            raise RecordValueError(f"{label}: unknown part(s) {', '.join(sorted(unknown))}.", field=field)
         answer = entry.get("answer")
         if answer not in (None, "", *_ANSWERS):
-            raise RecordValueError(f"{label}: the answer to {key!r} is yes, no or unknown, not "
-                                   f"{answer!r}.", field=field)
+            raise RecordValueError(
+                f"{label}: the answer to {key!r} is yes, no or unknown, not {answer!r}.", field=field
+            )
         clean_entry = {"answer": answer or None}
         for part in ("note", "text"):
             if entry.get(part):
@@ -87,8 +87,9 @@ class FollowupStore:
         def _raw(self, table: str, row_id: int) -> dict[str, Any]: ...
         def _get(self, table: str, row_id: int) -> dict[str, Any]: ...
         def _list(self, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]: ...
-        def _check_unchanged(self, table: str, row: Mapping[str, Any],
-                             expected: Mapping[str, Any] | None) -> None: ...
+        def _check_unchanged(
+            self, table: str, row: Mapping[str, Any], expected: Mapping[str, Any] | None
+        ) -> None: ...
         def _author(self) -> str: ...
         def _insert(self, table: str, row: dict[str, Any]) -> int: ...
         def _check_order_belongs(self, order_id: int | None, patient_id: int) -> None: ...
@@ -106,7 +107,8 @@ class FollowupStore:
         if call["status"] == "signed":
             raise SignedVisitError(
                 f"Follow-up call {call_id} was signed by {call['signed_by']} at "
-                f"{call['signed_at']} and is read-only; record a new call to add to it.")
+                f"{call['signed_at']} and is read-only; record a new call to add to it."
+            )
         return call
 
     def create_followup_call(self, patient_id: int, **values: Any) -> int:
@@ -121,12 +123,18 @@ class FollowupStore:
             self._raw("patients", patient_id)
             self._check_order_belongs(row.get("order_id"), patient_id)
             stamp = now_text()
-            row.update(patient_id=patient_id, nurse_name=self._author(), status="draft",
-                       created_at=stamp, updated_at=stamp)
+            row.update(
+                patient_id=patient_id,
+                nurse_name=self._author(),
+                status="draft",
+                created_at=stamp,
+                updated_at=stamp,
+            )
             return self._insert("followup_calls", row)
 
-    def update_followup_call(self, call_id: int, *, if_unchanged: Mapping[str, Any] | None = None,
-                             **changes: Any) -> dict[str, Any]:
+    def update_followup_call(
+        self, call_id: int, *, if_unchanged: Mapping[str, Any] | None = None, **changes: Any
+    ) -> dict[str, Any]:
         """Change a draft call record (autosave); refused once signed."""
         row = clean(FOLLOWUP_CALL, changes, creating=False)
         if row.get("reached") is not None:
@@ -160,9 +168,14 @@ class FollowupStore:
 
     def patient_followup_calls(self, patient_id: int) -> list[dict[str, Any]]:
         """The patient's call records, newest first."""
-        return [self._call_row(r) for r in self._list(
-            "SELECT * FROM followup_calls WHERE patient_id = ? "
-            "ORDER BY COALESCE(called_at, created_at) DESC, id DESC", [patient_id])]
+        return [
+            self._call_row(r)
+            for r in self._list(
+                "SELECT * FROM followup_calls WHERE patient_id = ? "
+                "ORDER BY COALESCE(called_at, created_at) DESC, id DESC",
+                [patient_id],
+            )
+        ]
 
     def followup_call_problems(self, call_id: int) -> list[str]:
         """What still stops the call record from being signed (empty: ready)."""
@@ -176,13 +189,20 @@ class FollowupStore:
         if call["reached"] is None:
             problems.append("say whether the patient was reached")
         if call["reached"] and rule is not None:
-            missing = [q.text for q in rule.questions if q.answer == "yes-no"
-                       and not (call["answers"].get(q.id) or {}).get("answer")]
+            missing = [
+                q.text
+                for q in rule.questions
+                if q.answer == "yes-no" and not (call["answers"].get(q.id) or {}).get("answer")
+            ]
             if missing:
-                problems.append("not answered: " + "; ".join(f"\u201c{m}\u201d" for m in missing[:3])
-                                + (f" and {len(missing) - 3} more" if len(missing) > 3 else ""))
+                problems.append(
+                    "not answered: "
+                    + "; ".join(f"\u201c{m}\u201d" for m in missing[:3])
+                    + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+                )
             if escalation_needed(rule, call["answers"]) and not (
-                    call["escalated_to"] and call["escalated_at"]):
+                call["escalated_to"] and call["escalated_at"]
+            ):
                 problems.append("an answer calls for the prescriber: record who was told and when")
         return problems
 
@@ -196,8 +216,9 @@ class FollowupStore:
                 raise StoreError("This call record cannot be signed yet: " + "; ".join(problems) + ".")
             seal = {"signed_by": self._author(), "signed_at": now_text()}
             seal["content_hash"] = content_hash({**call, **seal}, {})
-            self.db.table("followup_calls").update(call_id, {**seal, "status": "signed",
-                                                       "updated_at": seal["signed_at"]})
+            self.db.table("followup_calls").update(
+                call_id, {**seal, "status": "signed", "updated_at": seal["signed_at"]}
+            )
         return self.get_followup_call(call_id)
 
     def followup_call_intact(self, call_id: int) -> bool | None:
@@ -208,8 +229,9 @@ class FollowupStore:
             return None
         return bool(content_hash(call, {}) == call["content_hash"])
 
-    def calls_since(self, patient_id: int, since: str | None, until: str | None = None
-                    ) -> list[dict[str, Any]]:
+    def calls_since(
+        self, patient_id: int, since: str | None, until: str | None = None
+    ) -> list[dict[str, Any]]:
         """Signed call records of a patient made after ``since`` (UTC text; None: all) and
         up to ``until``: what the next visit summary prints."""
         sql = "SELECT * FROM followup_calls WHERE patient_id = ? AND status = 'signed'"
@@ -232,7 +254,7 @@ class FollowupStore:
           in time order (``event_kinds``; empty for the others);
         * every follow-up call record on those orders.
         """
-        conn = self.conn          # (not self.db: no sqlite-utils import at start-up)
+        conn = self.conn  # (not self.db: no sqlite-utils import at start-up)
         with self._reading():
             cur = conn.execute(
                 "SELECT o.*, p.name AS patient_name, p.mrn AS patient_mrn, "
@@ -241,30 +263,50 @@ class FollowupStore:
                 "(SELECT w.weight_kg FROM patient_weights w WHERE w.patient_id = p.id "
                 " ORDER BY w.measured_on DESC, w.id DESC LIMIT 1) AS patient_weight_kg "
                 "FROM orders o JOIN patients p ON p.id = o.patient_id "
-                "WHERE o.active = 1 AND p.archived = 0 ORDER BY p.name COLLATE NOCASE, o.id")
+                "WHERE o.active = 1 AND p.archived = 0 ORDER BY p.name COLLATE NOCASE, o.id"
+            )
             names = [d[0] for d in cur.description]
             orders = [self._decode(dict(zip(names, r, strict=True))) for r in cur]
-            visits = [{"id": r[0], "patient_id": r[1], "order_id": r[2], "status": r[3],
-                       "course_day": r[4], "moment": r[5], "event_kinds": []}
-                      for r in conn.execute(
-                "SELECT v.id, v.patient_id, v.order_id, v.status, v.course_day, "
-                "COALESCE(v.started_at, v.scheduled_at, v.created_at) "
-                "FROM orders o JOIN visits v ON v.order_id = o.id WHERE o.active = 1")]
+            visits = [
+                {
+                    "id": r[0],
+                    "patient_id": r[1],
+                    "order_id": r[2],
+                    "status": r[3],
+                    "course_day": r[4],
+                    "moment": r[5],
+                    "event_kinds": [],
+                }
+                for r in conn.execute(
+                    "SELECT v.id, v.patient_id, v.order_id, v.status, v.course_day, "
+                    "COALESCE(v.started_at, v.scheduled_at, v.created_at) "
+                    "FROM orders o JOIN visits v ON v.order_id = o.id WHERE o.active = 1"
+                )
+            ]
             # Only a visit with a stop event can have been stopped before finishing; the
             # rule (core.infusion_record) reads the kinds of those visits' events.
             by_id = {v["id"]: v for v in visits}
             for visit_id, kind in conn.execute(
-                    "SELECT e.visit_id, e.kind FROM infusion_events e WHERE e.visit_id IN "
-                    "(SELECT visit_id FROM infusion_events WHERE kind = 'stop') "
-                    "AND e.kind IN ('start', 'resume', 'stop', 'end') "
-                    "ORDER BY e.visit_id, e.occurred_at, e.id"):
+                "SELECT e.visit_id, e.kind FROM infusion_events e WHERE e.visit_id IN "
+                "(SELECT visit_id FROM infusion_events WHERE kind = 'stop') "
+                "AND e.kind IN ('start', 'resume', 'stop', 'end') "
+                "ORDER BY e.visit_id, e.occurred_at, e.id"
+            ):
                 if visit_id in by_id:
                     by_id[visit_id]["event_kinds"].append(kind)
-            calls = [{"id": r[0], "patient_id": r[1], "order_id": r[2], "rule_id": r[3],
-                      "course_number": r[4], "status": r[5], "reached": r[6]}
-                     for r in conn.execute(
-                "SELECT id, patient_id, order_id, rule_id, course_number, status, reached "
-                "FROM followup_calls WHERE order_id IS NOT NULL")]
+            calls = [
+                {
+                    "id": r[0],
+                    "patient_id": r[1],
+                    "order_id": r[2],
+                    "rule_id": r[3],
+                    "course_number": r[4],
+                    "status": r[5],
+                    "reached": r[6],
+                }
+                for r in conn.execute(
+                    "SELECT id, patient_id, order_id, rule_id, course_number, status, reached "
+                    "FROM followup_calls WHERE order_id IS NOT NULL"
+                )
+            ]
         return orders, visits, calls
-
-

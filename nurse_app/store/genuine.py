@@ -42,8 +42,9 @@ def schema_objects(conn: sqlite3.Connection) -> dict[tuple[str, str], str]:
     SQLite's internal objects (``sqlite_autoindex_*``, ``sqlite_sequence``,
     ``sqlite_stat*``) are SQLite's own bookkeeping, not rules, and are left out.
     """
-    rows = conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master "
-                        "WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'").fetchall()
+    rows = conn.execute(
+        "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+    ).fetchall()
     return {(kind, name): f"{tbl} {normalised_sql(sql)}" for kind, name, tbl, sql in rows}
 
 
@@ -51,16 +52,19 @@ def schema_objects(conn: sqlite3.Connection) -> dict[tuple[str, str], str]:
 def expected_objects(version: int) -> dict[tuple[str, str], str]:
     """The schema the app's own migrations build for ``version`` (built in memory once)."""
     from nurse_app.store import expected_schema  # (a committed snapshot: no run at start)
-    return {(kind, name): f"{table} {normalised_sql(sql)}"
-            for kind, name, table, sql in expected_schema.objects(version)
-            if not name.lower().startswith("sqlite_")}   # as schema_objects' NOT LIKE 'sqlite\_%'
+
+    return {
+        (kind, name): f"{table} {normalised_sql(sql)}"
+        for kind, name, table, sql in expected_schema.objects(version)
+        if not name.lower().startswith("sqlite_")
+    }  # as schema_objects' NOT LIKE 'sqlite\_%'
 
 
 @dataclass(frozen=True)
 class Difference:
-    kind: str       # "table", "index", "trigger", "view"
+    kind: str  # "table", "index", "trigger", "view"
     name: str
-    problem: str    # "extra", "missing", "altered"
+    problem: str  # "extra", "missing", "altered"
 
     def __str__(self) -> str:
         what = {"extra": "has an extra", "missing": "lacks the", "altered": "has an altered"}
@@ -74,8 +78,11 @@ def schema_differences(conn: sqlite3.Connection, version: int) -> list[Differenc
     found, expected = schema_objects(conn), expected_objects(version)
     diffs = [Difference(k, n, "extra") for k, n in sorted(found.keys() - expected.keys())]
     diffs += [Difference(k, n, "missing") for k, n in sorted(expected.keys() - found.keys())]
-    diffs += [Difference(k, n, "altered") for k, n in sorted(found.keys() & expected.keys())
-              if found[(k, n)] != expected[(k, n)]]
+    diffs += [
+        Difference(k, n, "altered")
+        for k, n in sorted(found.keys() & expected.keys())
+        if found[(k, n)] != expected[(k, n)]
+    ]
     order = {"table": 0, "view": 1, "trigger": 2, "index": 3}  # the weightiest named first
     return sorted(diffs, key=lambda d: (order.get(d.kind, 9), d.name))
 
@@ -87,7 +94,7 @@ def reinstalled_on_open(diff: Difference) -> bool:
 
 
 def describe(diffs: list[Difference]) -> str:
-    """"has an extra trigger 'x'; lacks the trigger 'y' (and 3 more differences)"."""
+    """ "has an extra trigger 'x'; lacks the trigger 'y' (and 3 more differences)"."""
     shown = "; ".join(str(d) for d in diffs[:MAX_LISTED])
     more = len(diffs) - MAX_LISTED
     return shown + (f" (and {more} more difference{'s' if more != 1 else ''})" if more > 0 else "")
@@ -101,10 +108,22 @@ _STAMP = Rule("Author", text(300))
 _WHEN = Rule("Time stamp", moment())
 _ID = Rule("Row id", integer(1, 2**62))
 _SELF_FILLED = {
-    "id": _ID, "patient_id": _ID, "visit_id": _ID, "order_id": _ID, "row_id": _ID,
-    "created_at": _WHEN, "updated_at": _WHEN, "recorded_at": _WHEN, "signed_at": _WHEN,
-    "written_at": _WHEN, "answered_at": _WHEN, "at": _WHEN,
-    "created_by": _STAMP, "recorded_by": _STAMP, "nurse_name": _STAMP, "signed_by": _STAMP,
+    "id": _ID,
+    "patient_id": _ID,
+    "visit_id": _ID,
+    "order_id": _ID,
+    "row_id": _ID,
+    "created_at": _WHEN,
+    "updated_at": _WHEN,
+    "recorded_at": _WHEN,
+    "signed_at": _WHEN,
+    "written_at": _WHEN,
+    "answered_at": _WHEN,
+    "at": _WHEN,
+    "created_by": _STAMP,
+    "recorded_by": _STAMP,
+    "nurse_name": _STAMP,
+    "signed_by": _STAMP,
     "author": _STAMP,
     "status": Rule("Status", choice("draft", "signed")),
     "content_hash": Rule("Content hash", text(200)),
@@ -118,8 +137,7 @@ _SELF_FILLED = {
 
 # Table -> the API's field rules for it (stored values must pass them unchanged).
 _TABLE_RULES: dict[str, dict[str, Rule]] = {
-    "nurse_profile": {"name": Rule("Nurse name", text(200)),
-                      "credentials": Rule("Credentials", text(50))},
+    "nurse_profile": {"name": Rule("Nurse name", text(200)), "credentials": Rule("Credentials", text(50))},
     "settings": {"key": Rule("Setting name", text(100))},
     "patients": fields.PATIENT,
     "patient_weights": fields.WEIGHT,
@@ -133,9 +151,12 @@ _TABLE_RULES: dict[str, dict[str, Rule]] = {
     "addenda": fields.ADDENDUM,
     # "nurse_profile" (a change of the documenting nurse's name) and "security" (wrong
     # passphrase attempts) are written by the store itself (issue 13).
-    "audit_log": {"table_name": Rule("Audited table", choice(*schema.CLINICAL_TABLES, "audit_log",
-                                                             "nurse_profile", "security")),
-                  "action": Rule("Audit action", choice("insert", "update", "delete"))},
+    "audit_log": {
+        "table_name": Rule(
+            "Audited table", choice(*schema.CLINICAL_TABLES, "audit_log", "nurse_profile", "security")
+        ),
+        "action": Rule("Audit action", choice("insert", "update", "delete")),
+    },
 }
 # Columns holding JSON text (decoded before the rule sees them, or just parsed).
 _JSON_TEXT = {"value", "before", "after"}
@@ -159,11 +180,14 @@ def outside_changes(conn: sqlite3.Connection) -> dict[str, set[int]] | None:
     columns = {r[1] for r in conn.execute("PRAGMA table_info(audit_log)")}
     if "entry_hash" not in columns:
         return None
-    last = conn.execute("SELECT id FROM audit_log WHERE entry_hash IS NOT NULL "
-                        "ORDER BY id DESC LIMIT 1").fetchone()
-    rows = conn.execute("SELECT table_name, row_id FROM audit_log WHERE id > ? "
-                        "AND entry_hash IS NULL AND action <> 'delete' LIMIT ?",
-                        [last[0] if last else 0, MAX_OUTSIDE_ROWS + 1]).fetchall()
+    last = conn.execute(
+        "SELECT id FROM audit_log WHERE entry_hash IS NOT NULL ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    rows = conn.execute(
+        "SELECT table_name, row_id FROM audit_log WHERE id > ? "
+        "AND entry_hash IS NULL AND action <> 'delete' LIMIT ?",
+        [last[0] if last else 0, MAX_OUTSIDE_ROWS + 1],
+    ).fetchall()
     if len(rows) > MAX_OUTSIDE_ROWS:
         return None
     changed: dict[str, set[int]] = {}
@@ -172,8 +196,9 @@ def outside_changes(conn: sqlite3.Connection) -> dict[str, set[int]] | None:
     return changed
 
 
-def quick_content_problems(conn: sqlite3.Connection, limit: int = MAX_LISTED, *,
-                           only: dict[str, set[int]] | None = None) -> list[str]:
+def quick_content_problems(
+    conn: sqlite3.Connection, limit: int = MAX_LISTED, *, only: dict[str, set[int]] | None = None
+) -> list[str]:
     """The cheap part of :func:`content_problems`, in SQL, for every open: text columns that
     are not text, longer than their rule allows, or hold control characters.
 
@@ -199,14 +224,18 @@ def quick_content_problems(conn: sqlite3.Connection, limit: int = MAX_LISTED, *,
                 continue
             allowed = {9, 10} if getattr(rule.convert, "multiline", False) else set()
             controls = "".join(chr(c) for c in range(1, 32) if c not in allowed) + "\x7f"
-            tests.append(f"({column} IS NOT NULL AND (typeof({column}) <> 'text' OR "
-                         f"length({column}) > {int(maximum)} OR {column} GLOB '*[{controls}]*' "
-                         f"OR instr({column}, char(0)) > 0))")
+            tests.append(
+                f"({column} IS NOT NULL AND (typeof({column}) <> 'text' OR "
+                f"length({column}) > {int(maximum)} OR {column} GLOB '*[{controls}]*' "
+                f"OR instr({column}, char(0)) > 0))"
+            )
             labels.append((column, rule.label, maximum))
         if not tests:
             continue
-        for row in conn.execute(f"SELECT rowid, {', '.join(c for c, _, _ in labels)} FROM {table} "
-                                f"WHERE ({' OR '.join(tests)}){restrict} LIMIT {int(limit)}"):
+        for row in conn.execute(
+            f"SELECT rowid, {', '.join(c for c, _, _ in labels)} FROM {table} "
+            f"WHERE ({' OR '.join(tests)}){restrict} LIMIT {int(limit)}"
+        ):
             for (column, _label, _maximum), value in zip(labels, row[1:], strict=True):
                 problem = _value_problem(table, column, value, api_rules)
                 if problem:
@@ -278,4 +307,4 @@ def _value_problem(table: str, column: str, value: Any, api_rules: dict[str, Rul
 
 
 def _shorten(message: str, limit: int = 160) -> str:
-    return message if len(message) <= limit else message[:limit - 1] + "\u2026"
+    return message if len(message) <= limit else message[: limit - 1] + "\u2026"

@@ -48,10 +48,10 @@ CODES_LABEL = "ICD-10"
 _FIELDS = ("title", "aliases", "codes", *(f"s{i}" for i in range(len(REQUIRED_SECTIONS))))
 _WEIGHTS = (12.0, 8.0, 4.0, 1.5) + (1.0,) * (len(REQUIRED_SECTIONS) - 1)
 _SNIPPET_TOKENS = 12
-_COMPLETIONS = 8          # whole-word completions added for the word being typed
+_COMPLETIONS = 8  # whole-word completions added for the word being typed
 _MIN_COMPLETION_PREFIX = 3
-_PHRASE_BOOST = 2.0       # bm25 multiplier for a guide holding the query as an exact phrase
-_RANKED = 100             # rows ranked before the limit is applied (far more than guides exist)
+_PHRASE_BOOST = 2.0  # bm25 multiplier for a guide holding the query as an exact phrase
+_RANKED = 100  # rows ranked before the limit is applied (far more than guides exist)
 
 _WORD = re.compile(r"[^\W_]+")
 
@@ -66,9 +66,9 @@ def _fold(word: str) -> str:
 class SearchHit:
     guide_id: str
     title: str
-    section: str      # the section the snippet comes from, or "Also called" / "ICD-10"
-    snippet: str      # text with matches between HIT_START and HIT_END
-    score: float      # bm25: lower is better
+    section: str  # the section the snippet comes from, or "Also called" / "ICD-10"
+    snippet: str  # text with matches between HIT_START and HIT_END
+    score: float  # bm25: lower is better
 
     def snippet_marked(self, start: str = "[", end: str = "]") -> str:
         return self.snippet.replace(HIT_START, start).replace(HIT_END, end)
@@ -88,14 +88,18 @@ class GuideIndex:
         self._db = sqlite_utils.Database(memory=True)
         columns = ", ".join(_FIELDS)
         try:
-            self._db.execute(f"CREATE VIRTUAL TABLE guide_fts USING fts5({columns}, "
-                             "tokenize='porter unicode61', prefix='2 3')")
+            self._db.execute(
+                f"CREATE VIRTUAL TABLE guide_fts USING fts5({columns}, "
+                "tokenize='porter unicode61', prefix='2 3')"
+            )
         except sqlite3.OperationalError as exc:
-            raise ResourceError(f"Guide search needs SQLite with FTS5, which this Python lacks ({exc}).") \
-                from exc
-        rows = [(rowid, g.title, ", ".join(g.aliases), " ".join(g.icd10),
-                 *(s.text for s in g.sections))
-                for rowid, g in enumerate(self._guides)]
+            raise ResourceError(
+                f"Guide search needs SQLite with FTS5, which this Python lacks ({exc})."
+            ) from exc
+        rows = [
+            (rowid, g.title, ", ".join(g.aliases), " ".join(g.icd10), *(s.text for s in g.sections))
+            for rowid, g in enumerate(self._guides)
+        ]
         marks = ", ".join("?" * (len(_FIELDS) + 1))
         with self._db.conn:
             self._db.conn.executemany(f"INSERT INTO guide_fts(rowid, {columns}) VALUES ({marks})", rows)
@@ -103,11 +107,15 @@ class GuideIndex:
         counts = Counter(_fold(w) for row in rows for text in row[1:] for w in _WORD.findall(str(text)))
         self._vocabulary = sorted(counts)
         self._frequency = counts
-        snippets = ", ".join(f"snippet(guide_fts, {i}, char(2), char(3), '…', {_SNIPPET_TOKENS})"
-                             for i in range(1, len(_FIELDS)))
+        snippets = ", ".join(
+            f"snippet(guide_fts, {i}, char(2), char(3), '…', {_SNIPPET_TOKENS})"
+            for i in range(1, len(_FIELDS))
+        )
         weights = ", ".join(str(w) for w in _WEIGHTS)
-        self._sql = (f"SELECT rowid, bm25(guide_fts, {weights}) AS score, {snippets} "
-                     "FROM guide_fts WHERE guide_fts MATCH ? ORDER BY score LIMIT ?")
+        self._sql = (
+            f"SELECT rowid, bm25(guide_fts, {weights}) AS score, {snippets} "
+            "FROM guide_fts WHERE guide_fts MATCH ? ORDER BY score LIMIT ?"
+        )
 
     def _alias_map(self) -> dict[str, set[str]]:
         """One-word alias ("DM") -> names it stands for (guide titles without their bracketed part)."""

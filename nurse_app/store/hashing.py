@@ -29,16 +29,17 @@ def _canonical_row(row: Mapping[str, Any], excluded: AbstractSet[str] = frozense
     return {k: v for k, v in row.items() if v is not None and k not in excluded}
 
 
-def content_hash(visit: Mapping[str, Any], children: Mapping[str, Iterable[Mapping[str, Any]]]
-                 ) -> str:
+def content_hash(visit: Mapping[str, Any], children: Mapping[str, Iterable[Mapping[str, Any]]]) -> str:
     """``sha256:<hex>`` of a visit row (as stored) and its child rows by table name."""
     document = {
         "visit": _canonical_row(visit, _VISIT_EXCLUDED),
-        "children": {table: [_canonical_row(r) for r in sorted(rows, key=lambda r: r["id"])]
-                     for table, rows in sorted(children.items()) if rows},
+        "children": {
+            table: [_canonical_row(r) for r in sorted(rows, key=lambda r: r["id"])]
+            for table, rows in sorted(children.items())
+            if rows
+        },
     }
-    text = json.dumps(document, sort_keys=True, ensure_ascii=False, allow_nan=False,
-                      separators=(",", ":"))
+    text = json.dumps(document, sort_keys=True, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     return PREFIX + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -68,6 +69,5 @@ def _chain_digest(data: bytes) -> str:
 def audit_entry_hash(entry: Mapping[str, Any], prev_hash: str) -> str:
     """The ``entry_hash`` of an audit row (as stored: ``before``/``after`` JSON text)."""
     document = {"entry": {k: entry[k] for k in AUDIT_ENTRY_FIELDS}, "prev": prev_hash}
-    text = json.dumps(document, sort_keys=True, ensure_ascii=False, allow_nan=False,
-                      separators=(",", ":"))
+    text = json.dumps(document, sort_keys=True, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     return _chain_digest(text.encode("utf-8"))

@@ -21,15 +21,15 @@ import hashlib
 import os
 import threading
 
-ENV_VAR = "NURSE_APP_PASSPHRASE"   # the headless way to give it (never an argument)
-KDF_ITERATIONS = 256_000          # SQLCipher 4 default (kdf_iter)
-KDF_HASH = "sha512"               # SQLCipher 4 default (PBKDF2_HMAC_SHA512)
+ENV_VAR = "NURSE_APP_PASSPHRASE"  # the headless way to give it (never an argument)
+KDF_ITERATIONS = 256_000  # SQLCipher 4 default (kdf_iter)
+KDF_HASH = "sha512"  # SQLCipher 4 default (PBKDF2_HMAC_SHA512)
 KEY_BYTES = 32
 SALT_BYTES = 16
 
 _lock = threading.Lock()
 _passphrase: str | None = None
-_alternates: list[str] = []       # older passphrases the nurse gave (old backups)
+_alternates: list[str] = []  # older passphrases the nurse gave (old backups)
 _derived: dict[tuple[str, bytes], bytes] = {}
 _new_salts: dict[str, bytes] = {}
 
@@ -40,8 +40,7 @@ class Locked(Exception):
 
 def derive_once(passphrase: str, salt: bytes) -> bytes:
     """SQLCipher 4's key for ``passphrase`` and ``salt``, not kept (a typed guess)."""
-    return hashlib.pbkdf2_hmac(KDF_HASH, passphrase.encode("utf-8"), salt, KDF_ITERATIONS,
-                               KEY_BYTES)
+    return hashlib.pbkdf2_hmac(KDF_HASH, passphrase.encode("utf-8"), salt, KDF_ITERATIONS, KEY_BYTES)
 
 
 def derive(passphrase: str, salt: bytes) -> bytes:
@@ -92,7 +91,7 @@ def _unlock_from_environment() -> None:
 
 
 def current() -> str:
-    _unlock_from_environment()           # e.g. encrypting a plain record opened by a script
+    _unlock_from_environment()  # e.g. encrypting a plain record opened by a script
     if _passphrase is None:
         raise Locked()
     return _passphrase

@@ -54,13 +54,14 @@ def ensure_folder(path: Path, *, create: bool) -> None:
         if not create:
             raise DatabaseLocationError(
                 f"The folder {folder} for the record file does not exist. Create it first, or "
-                f"check the path for a typing mistake. {_CHOOSE}")
+                f"check the path for a typing mistake. {_CHOOSE}"
+            )
         try:
-            make_folder(folder)   # 0700: the record is health information
+            make_folder(folder)  # 0700: the record is health information
         except OSError as exc:
             raise DatabaseLocationError(
-                f"The folder {folder} for the record file cannot be created ({exc.strerror}). "
-                f"{_CHOOSE}") from None
+                f"The folder {folder} for the record file cannot be created ({exc.strerror}). {_CHOOSE}"
+            ) from None
     if not folder.is_dir():
         raise DatabaseLocationError(f"{folder} is not a folder. {_CHOOSE}")
     if not os.access(folder, os.W_OK | os.X_OK):
@@ -68,10 +69,12 @@ def ensure_folder(path: Path, *, create: bool) -> None:
     if path.exists() and not os.access(path, os.R_OK | os.W_OK):
         raise DatabaseLocationError(
             f"The record file {path} is read-only (or not readable) for this user, so nothing "
-            f"could be saved. Ask for write permission, or {_CHOOSE[0].lower()}{_CHOOSE[1:]}")
+            f"could be saved. Ask for write permission, or {_CHOOSE[0].lower()}{_CHOOSE[1:]}"
+        )
 
 
 def read_only_error(path: Path) -> DatabaseLocationError:
     return DatabaseLocationError(
         f"The folder {path.parent} is read-only, so nurse-app cannot save the record there "
-        f"(it needs to write the file and its companion files). {_CHOOSE}")
+        f"(it needs to write the file and its companion files). {_CHOOSE}"
+    )

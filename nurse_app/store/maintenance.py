@@ -43,14 +43,14 @@ def backup_now(db_path: Path, dest: Path | None = None) -> Path:
         if dest.exists():
             raise StoreError(f"{dest} already exists; choose a new file name for the backup.")
         if not dest.parent.is_dir():
-            raise StoreError(f"The folder {dest.parent} does not exist; create it or choose "
-                             f"another place for the backup.")
+            raise StoreError(
+                f"The folder {dest.parent} does not exist; create it or choose another place for the backup."
+            )
     if not db_path.exists():
         raise StoreError(f"There is no record file at {db_path} to back up.")
     found = inspect(db_path)
     if found.is_new:
-        raise StoreError(f"The record file {db_path} holds no records yet; there is nothing to "
-                         f"back up.")
+        raise StoreError(f"The record file {db_path} holds no records yet; there is nothing to back up.")
     try:
         conn = read_only_connection(db_path)
     except sqlite3.Error as exc:
@@ -60,8 +60,10 @@ def backup_now(db_path: Path, dest: Path | None = None) -> Path:
         try:
             target = dest or new_backup_path(db_path, "manual")
         except OSError as exc:
-            raise StoreError(f"The backups folder beside {db_path} cannot be created "
-                             f"({exc.strerror or exc}); choose a place with --to FILE.") from None
+            raise StoreError(
+                f"The backups folder beside {db_path} cannot be created "
+                f"({exc.strerror or exc}); choose a place with --to FILE."
+            ) from None
         try:
             copy_database(conn, target)
         except (OSError, sqlite3.Error) as exc:
@@ -74,26 +76,31 @@ def backup_now(db_path: Path, dest: Path | None = None) -> Path:
     try:
         diagnose(target, full_check=True)
     except UnusableFile as exc:
-        raise StoreError(f"The backup written to {target} failed its check ({exc.problem}); "
-                         f"do not rely on it.") from None
+        raise StoreError(
+            f"The backup written to {target} failed its check ({exc.problem}); do not rely on it."
+        ) from None
     return target
 
 
 def _target_error(target: Path, exc: BaseException) -> StoreError:
     """Why the backup file could not be written, about the backup file (the record is fine)."""
-    full = (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or \
-        (isinstance(exc, sqlite3.Error) and error_kind(exc) == "full")
-    read_only = (isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EROFS, errno.EPERM)) or \
-        (isinstance(exc, sqlite3.Error) and error_kind(exc) == "readonly")
+    full = (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or (
+        isinstance(exc, sqlite3.Error) and error_kind(exc) == "full"
+    )
+    read_only = (isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EROFS, errno.EPERM)) or (
+        isinstance(exc, sqlite3.Error) and error_kind(exc) == "readonly"
+    )
     if full:
         why = "the disk it is on is full"
     elif read_only:
         why = "that place is read-only"
     else:
         why = getattr(exc, "strerror", None) or str(exc)
-    return StoreError(f"The backup could not be written to {target}: {why}. Nothing was saved "
-                      f"there; the record file itself is unchanged and fine. Choose another place "
-                      f"with --to FILE.")
+    return StoreError(
+        f"The backup could not be written to {target}: {why}. Nothing was saved "
+        f"there; the record file itself is unchanged and fine. Choose another place "
+        f"with --to FILE."
+    )
 
 
 @dataclass
@@ -117,28 +124,42 @@ class CheckReport:
     # Tables, columns and indexes compared with the app's own schema for this version
     # (triggers and views: object_problems above).
     schema_differences: list[str] = field(default_factory=list)
-    content_problems: list[str] = field(default_factory=list)     # values the API would refuse
-    cannot_open: str | None = None    # why the app could not open it for editing here
+    content_problems: list[str] = field(default_factory=list)  # values the API would refuse
+    cannot_open: str | None = None  # why the app could not open it for editing here
 
     @property
     def ok(self) -> bool:
-        return (self.integrity == ["ok"] and not self.foreign_key_problems
-                and not self.broken_seals and not self.object_problems
-                and not self.chain_problems and not self.schema_differences
-                and not self.content_problems and self.cannot_open is None)
+        return (
+            self.integrity == ["ok"]
+            and not self.foreign_key_problems
+            and not self.broken_seals
+            and not self.object_problems
+            and not self.chain_problems
+            and not self.schema_differences
+            and not self.content_problems
+            and self.cannot_open is None
+        )
 
     def lines(self) -> list[str]:
         current = schema.CURRENT_VERSION
-        upgrade = "" if self.schema_version == current else \
-            f" (this app uses {current}; the file is upgraded, after a backup, when opened)"
-        out = [f"Record file: {self.path} ({self.size_bytes:,} bytes)",
-               f"Schema version: {self.schema_version}{upgrade}",
-               "Integrity check: " + "; ".join(self.integrity[:5]),
-               f"Foreign key problems: {self.foreign_key_problems}"]
+        upgrade = (
+            ""
+            if self.schema_version == current
+            else f" (this app uses {current}; the file is upgraded, after a backup, when opened)"
+        )
+        out = [
+            f"Record file: {self.path} ({self.size_bytes:,} bytes)",
+            f"Schema version: {self.schema_version}{upgrade}",
+            "Integrity check: " + "; ".join(self.integrity[:5]),
+            f"Foreign key problems: {self.foreign_key_problems}",
+        ]
         out += [f"{table}: {count:,}" for table, count in self.counts.items()]
-        seals = ("all intact" if not self.broken_seals else
-                 f"CONTENT CHANGED AFTER SIGNING in {'visit' if len(self.broken_seals) == 1 else 'visits'} "
-                 f"{', '.join(map(str, self.broken_seals))}")
+        seals = (
+            "all intact"
+            if not self.broken_seals
+            else f"CONTENT CHANGED AFTER SIGNING in {'visit' if len(self.broken_seals) == 1 else 'visits'} "
+            f"{', '.join(map(str, self.broken_seals))}"
+        )
         out.append(f"Signed visits: {self.signed_visits:,} ({seals})")
         out += [f"  visit {vid}: {why}" for vid, why in list(self.seal_details.items())[:10]]
         if self.chain_entries is None:
@@ -146,27 +167,48 @@ class CheckReport:
         elif not self.chain_problems:
             out.append(f"Audit chain: intact ({self.chain_entries:,} entries)")
         else:
-            out.append(f"Audit chain: BROKEN ({len(self.chain_problems):,} "
-                       f"{'problem' if len(self.chain_problems) == 1 else 'problems'})")
+            out.append(
+                f"Audit chain: BROKEN ({len(self.chain_problems):,} "
+                f"{'problem' if len(self.chain_problems) == 1 else 'problems'})"
+            )
             out += [f"  {p}" for p in self.chain_problems[:10]]
         if self.chain_unchained:
-            out.append(f"  {self.chain_unchained:,} audit "
-                       f"{'entry was' if self.chain_unchained == 1 else 'entries were'} written "
-                       f"by another program since nurse-app last saved (chained at its next save)")
+            out.append(
+                f"  {self.chain_unchained:,} audit "
+                f"{'entry was' if self.chain_unchained == 1 else 'entries were'} written "
+                f"by another program since nurse-app last saved (chained at its next save)"
+            )
         if self.object_problems:
-            out.append("Triggers and views: DIFFER FROM THE APP'S OWN (" + "; ".join(
-                self.object_problems) + "); nurse-app reinstalls its own when it opens the file")
+            out.append(
+                "Triggers and views: DIFFER FROM THE APP'S OWN ("
+                + "; ".join(self.object_problems)
+                + "); nurse-app reinstalls its own when it opens the file"
+            )
         else:
             out.append("Triggers and views: as the app installs them")
-        out.append("Tables and indexes: " + ("as the app creates them" if not self.schema_differences
-                                             else "NOT the app's own: " + "; ".join(self.schema_differences)))
-        out.append("Stored values: " + ("all pass the record's field rules" if not self.content_problems
-                                        else "REFUSED BY THE FIELD RULES: "
-                                        + "; ".join(self.content_problems)))
-        out.append("Opens for editing here: " + ("yes" if self.cannot_open is None
-                                                  else f"NO: {self.cannot_open}"))
-        out.append(f"Backups in {backups_folder(self.path)}: {len(self.backups)}"
-                   + (f", newest {self.backups[0].path.name}" if self.backups else ""))
+        out.append(
+            "Tables and indexes: "
+            + (
+                "as the app creates them"
+                if not self.schema_differences
+                else "NOT the app's own: " + "; ".join(self.schema_differences)
+            )
+        )
+        out.append(
+            "Stored values: "
+            + (
+                "all pass the record's field rules"
+                if not self.content_problems
+                else "REFUSED BY THE FIELD RULES: " + "; ".join(self.content_problems)
+            )
+        )
+        out.append(
+            "Opens for editing here: " + ("yes" if self.cannot_open is None else f"NO: {self.cannot_open}")
+        )
+        out.append(
+            f"Backups in {backups_folder(self.path)}: {len(self.backups)}"
+            + (f", newest {self.backups[0].path.name}" if self.backups else "")
+        )
         out.append("Result: OK" if self.ok else "Result: PROBLEMS FOUND")
         return out
 
@@ -177,7 +219,7 @@ def check_database(db_path: Path) -> CheckReport:
     if not db_path.exists():
         raise StoreError(f"There is no record file at {db_path}.")
     found = inspect(db_path, genuine_check=False)
-    try:   # the same checks as opening the record, so "OK" here means it opens
+    try:  # the same checks as opening the record, so "OK" here means it opens
         ensure_folder(db_path, create=False)
         inspect(db_path)
         cannot_open = None
@@ -188,37 +230,57 @@ def check_database(db_path: Path) -> CheckReport:
     try:
         with translated(db_path):
             conn.execute("PRAGMA query_only = ON")
-            differences = [str(d) for d in genuine.schema_differences(conn, found.version)
-                           if d.kind in ("table", "index")]
+            differences = [
+                str(d)
+                for d in genuine.schema_differences(conn, found.version)
+                if d.kind in ("table", "index")
+            ]
             content = genuine.content_problems(conn, limit=10)
             integrity = [r[0] for r in conn.execute("PRAGMA integrity_check")]
             fk_problems = len(conn.execute("PRAGMA foreign_key_check").fetchall())
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            counts = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                      for t in (*schema.CLINICAL_TABLES, "audit_log") if t in tables}
-            signed = [r[0] for r in conn.execute("SELECT id FROM visits WHERE status = 'signed'")] \
-                if "visits" in tables else []
+            counts = {
+                t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                for t in (*schema.CLINICAL_TABLES, "audit_log")
+                if t in tables
+            }
+            signed = (
+                [r[0] for r in conn.execute("SELECT id FROM visits WHERE status = 'signed'")]
+                if "visits" in tables
+                else []
+            )
             details = {vid: why for vid in signed if (why := store.seal_problem(vid))}
-            objects = schema.object_differences(conn, found.version).lines() \
-                if 0 < found.version <= schema.CURRENT_VERSION else []
-            chain = audit_chain.verify(conn) if "audit_log" in tables and \
-                audit_chain.has_chain(conn) else None
+            objects = (
+                schema.object_differences(conn, found.version).lines()
+                if 0 < found.version <= schema.CURRENT_VERSION
+                else []
+            )
+            chain = (
+                audit_chain.verify(conn) if "audit_log" in tables and audit_chain.has_chain(conn) else None
+            )
             if chain is not None:
-                for vid, seal in conn.execute(
-                        "SELECT id, content_hash FROM visits WHERE status = 'signed'"):
+                for vid, seal in conn.execute("SELECT id, content_hash FROM visits WHERE status = 'signed'"):
                     why = chain.visit_problem(vid, seal)
                     if why and vid not in details:
                         details[vid] = why
     finally:
         conn.close()
-    return CheckReport(path=db_path, size_bytes=db_path.stat().st_size,
-                       schema_version=found.version, integrity=integrity,
-                       foreign_key_problems=fk_problems, counts=counts,
-                       signed_visits=len(signed), broken_seals=sorted(details),
-                       backups=list_backups(db_path), object_problems=objects,
-                       chain_entries=chain.entries if chain else None,
-                       chain_unchained=chain.unchained_tail if chain else 0,
-                       chain_problems=chain.problems if chain else [],
-                       seal_details=dict(sorted(details.items())),
-                       schema_differences=differences, content_problems=content,
-                       cannot_open=cannot_open)
+    return CheckReport(
+        path=db_path,
+        size_bytes=db_path.stat().st_size,
+        schema_version=found.version,
+        integrity=integrity,
+        foreign_key_problems=fk_problems,
+        counts=counts,
+        signed_visits=len(signed),
+        broken_seals=sorted(details),
+        backups=list_backups(db_path),
+        object_problems=objects,
+        chain_entries=chain.entries if chain else None,
+        chain_unchained=chain.unchained_tail if chain else 0,
+        chain_problems=chain.problems if chain else [],
+        seal_details=dict(sorted(details.items())),
+        schema_differences=differences,
+        content_problems=content,
+        cannot_open=cannot_open,
+    )

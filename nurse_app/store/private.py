@@ -34,7 +34,7 @@ def make_folder(folder: Path) -> None:
     existed = folder.exists()
     folder.mkdir(parents=True, exist_ok=True, mode=FOLDER_MODE)
     if not existed:
-        _chmod(folder, FOLDER_MODE)   # mkdir's mode is filtered by the umask; make it exact
+        _chmod(folder, FOLDER_MODE)  # mkdir's mode is filtered by the umask; make it exact
 
 
 def private_folder(folder: Path) -> None:

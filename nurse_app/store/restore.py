@@ -56,7 +56,7 @@ RESTORE_EVENT = "restore"
 @dataclass(frozen=True)
 class RestoreResult:
     restored_from: Path
-    kept_previous: Path | None      # backup of (or the copy set aside of) the replaced file
+    kept_previous: Path | None  # backup of (or the copy set aside of) the replaced file
     previous_was_damaged: bool
     carried_audit_entries: int = 0  # audit entries made after the backup, kept in the log
 
@@ -68,14 +68,13 @@ def validate_backup(source: Path) -> int:
     try:
         found = diagnose(source, full_check=True, strict=True)
     except UnusableFile as exc:
-        raise StoreError(f"{source} cannot be restored: it {exc.problem}. Nothing was "
-                         f"changed.") from None
+        raise StoreError(f"{source} cannot be restored: it {exc.problem}. Nothing was changed.") from None
     except DatabaseNewerError:
-        raise StoreError(f"{source} cannot be restored: it was written by a newer version of "
-                         f"nurse-app.") from None
+        raise StoreError(
+            f"{source} cannot be restored: it was written by a newer version of nurse-app."
+        ) from None
     if found.is_new:
-        raise StoreError(f"{source} cannot be restored: it is an empty database, not a "
-                         f"nurse-app backup.")
+        raise StoreError(f"{source} cannot be restored: it is an empty database, not a nurse-app backup.")
     conn = read_only_connection(source)
     try:
         problems = genuine.content_problems(conn)
@@ -84,9 +83,12 @@ def validate_backup(source: Path) -> int:
     finally:
         conn.close()
     if problems:
-        raise StoreError(f"{source} cannot be restored: it holds values the app would refuse: "
-                         + "; ".join(problems[:3]) + (" (and more)" if len(problems) > 3 else "")
-                         + ". Nothing was changed.")
+        raise StoreError(
+            f"{source} cannot be restored: it holds values the app would refuse: "
+            + "; ".join(problems[:3])
+            + (" (and more)" if len(problems) > 3 else "")
+            + ". Nothing was changed."
+        )
     return found.version
 
 
@@ -113,17 +115,18 @@ def _leave_wal_mode(db_path: Path) -> None:
     file).  Leaving WAL mode needs the file to ourselves, so this also refuses while
     another window has the record open.
     """
-    conn = (sqlite3.connect(db_path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
-            if crypto.is_plain(db_path) else
-            crypto.connect(db_path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000))
+    conn = (
+        sqlite3.connect(db_path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+        if crypto.is_plain(db_path)
+        else crypto.connect(db_path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    )
     try:
         with translated(db_path):
             mode = conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
     finally:
         conn.close()
     if mode.lower() != "delete":
-        raise DatabaseBusyError("Close every nurse-app window using the record, then restore "
-                                "again.")
+        raise DatabaseBusyError("Close every nurse-app window using the record, then restore again.")
 
 
 def _audit_rows(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
@@ -139,8 +142,9 @@ def _author(conn: sqlite3.Connection) -> str | None:
     return f"{row[0]}, {row[1]}" if row[1] else row[0]
 
 
-def _carry_audit(dest: sqlite3.Connection, previous: list[tuple[Any, ...]], author: str | None,
-                 event: dict[str, Any]) -> int:
+def _carry_audit(
+    dest: sqlite3.Connection, previous: list[tuple[Any, ...]], author: str | None, event: dict[str, Any]
+) -> int:
     """Append the previous record's audit entries missing from the restored log, then one
     entry recording the restore; returns how many entries were carried.
 
@@ -162,17 +166,34 @@ def _carry_audit(dest: sqlite3.Connection, previous: list[tuple[Any, ...]], auth
             for key in ("before", "after"):
                 if original[key] is not None:
                     original[key] = json.loads(original[key])
-            dest.execute(insert, [original["at"], original["author"], "audit_log", number,
-                                  "insert", None, json.dumps(
-                                      {"carried_by_restore": True, **original},
-                                      ensure_ascii=False, sort_keys=True)])
+            dest.execute(
+                insert,
+                [
+                    original["at"],
+                    original["author"],
+                    "audit_log",
+                    number,
+                    "insert",
+                    None,
+                    json.dumps({"carried_by_restore": True, **original}, ensure_ascii=False, sort_keys=True),
+                ],
+            )
         event["carried_audit_entries"] = len(carried)
         next_id = dest.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM audit_log").fetchone()[0]
-        dest.execute(insert, [now_text(), author or _author(dest) or "(no nurse profile)",
-                              "audit_log", next_id, "insert", None,
-                              json.dumps(event, ensure_ascii=False, sort_keys=True)])
+        dest.execute(
+            insert,
+            [
+                now_text(),
+                author or _author(dest) or "(no nurse profile)",
+                "audit_log",
+                next_id,
+                "insert",
+                None,
+                json.dumps(event, ensure_ascii=False, sort_keys=True),
+            ],
+        )
         if audit_chain.has_chain(dest):
-            audit_chain.seal(dest)      # the carried entries and the restore join the chain
+            audit_chain.seal(dest)  # the carried entries and the restore join the chain
         dest.execute("COMMIT")
     except BaseException:
         if dest.in_transaction:
@@ -217,8 +238,10 @@ def restore_backup(db_path: Path, source: Path, *, create_folder: bool = False) 
                 try:
                     kept = copy_database(current.db.conn, new_backup_path(db_path, "before-restore"))
                 except (OSError, sqlite3.Error) as exc:
-                    raise StoreError(f"The current record could not be kept as a backup before "
-                                     f"restoring ({exc}); nothing was changed.") from None
+                    raise StoreError(
+                        f"The current record could not be kept as a backup before "
+                        f"restoring ({exc}); nothing was changed."
+                    ) from None
             crash_point("restore-after-keeping-old")
             _leave_wal_mode(db_path)
     crash_point("restore-before-building")
@@ -229,19 +252,22 @@ def restore_backup(db_path: Path, source: Path, *, create_folder: bool = False) 
         leftover.unlink(missing_ok=True)
     try:
         src = read_only_connection(source)
-        dest = crypto.connect_like(src, tmp, isolation_level=None)   # same key as the backup
+        dest = crypto.connect_like(src, tmp, isolation_level=None)  # same key as the backup
         try:
             src.backup(dest)
-            crypto.rekey_to_current(dest)   # a backup made under another passphrase
+            crypto.rekey_to_current(dest)  # a backup made under another passphrase
             crash_point("restore-after-copy")
             dest.execute("PRAGMA journal_mode = DELETE")
             dest.execute("PRAGMA synchronous = FULL")
             schema.migrate(dest)
             crash_point("restore-after-upgrade")
-            event = {"event": RESTORE_EVENT, "restored_from": str(source),
-                     "restored_file_sha256": _sha256(source),
-                     "previous_record_kept_as": str(kept) if kept else None,
-                     "previous_record_damaged": damaged}
+            event = {
+                "event": RESTORE_EVENT,
+                "restored_from": str(source),
+                "restored_file_sha256": _sha256(source),
+                "previous_record_kept_as": str(kept) if kept else None,
+                "previous_record_damaged": damaged,
+            }
             carried = _carry_audit(dest, previous_audit, author, event)
             # Already in WAL mode when it takes the record's name: the first open then has
             # no journal-mode change to make (that change, interrupted, would leave a hot
@@ -259,16 +285,23 @@ def restore_backup(db_path: Path, source: Path, *, create_folder: bool = False) 
         fsync_folder(db_path.parent)
     except sqlite3.Error as exc:
         kind = error_kind(exc)
-        raise (io_error(db_path, exc, kind) if kind in ("full", "io")
-               else StoreError(f"The restore could not be completed ({exc}); the record at "
-                               f"{db_path} was not replaced.")) from None
+        raise (
+            io_error(db_path, exc, kind)
+            if kind in ("full", "io")
+            else StoreError(
+                f"The restore could not be completed ({exc}); the record at {db_path} was not replaced."
+            )
+        ) from None
     except OSError as exc:
-        raise StoreError(f"The restore could not be completed ({exc.strerror or exc}); the "
-                         f"record at {db_path} was not replaced.") from None
+        raise StoreError(
+            f"The restore could not be completed ({exc.strerror or exc}); the "
+            f"record at {db_path} was not replaced."
+        ) from None
     finally:
         for leftover in leftovers:
             leftover.unlink(missing_ok=True)
     crash_point("restore-after-rename")
     Store.open(db_path).close()
-    return RestoreResult(restored_from=source, kept_previous=kept, previous_was_damaged=damaged,
-                         carried_audit_entries=carried)
+    return RestoreResult(
+        restored_from=source, kept_previous=kept, previous_was_damaged=damaged, carried_audit_entries=carried
+    )

@@ -42,38 +42,60 @@ from nurse_app.store.backup import crash_point
 APPLICATION_ID = int.from_bytes(b"NURS", "big")
 
 # Tables holding clinical information: audited, and part of the record's meaning.
-CLINICAL_TABLES = ("patients", "patient_weights", "orders", "visits", "checklist_entries",
-                   "vitals", "reactions", "product_lots", "addenda", "infusion_events",
-                   "followup_calls", "content_approvals")
+CLINICAL_TABLES = (
+    "patients",
+    "patient_weights",
+    "orders",
+    "visits",
+    "checklist_entries",
+    "vitals",
+    "reactions",
+    "product_lots",
+    "addenda",
+    "infusion_events",
+    "followup_calls",
+    "content_approvals",
+)
 # Children of a visit that freeze when the visit is signed (and are sealed by its hash).
 _V1_CHILD_TABLES = ("checklist_entries", "vitals", "reactions", "product_lots")  # frozen
 VISIT_CHILD_TABLES = (*_V1_CHILD_TABLES, "infusion_events")
 
 # Columns holding JSON text.
-JSON_COLUMNS = {"calculation", "acknowledgements", "signed_snapshot", "risks", "start_acknowledgements",
-                "answers",
-                "approved_items"}
+JSON_COLUMNS = {
+    "calculation",
+    "acknowledgements",
+    "signed_snapshot",
+    "risks",
+    "start_acknowledgements",
+    "answers",
+    "approved_items",
+}
 
 # Messages raised by triggers.  The store recognises the prefix before the colon and
 # turns it into the matching error class; a raw SQL user reads the sentence.
 SIGNED_MESSAGE = "SIGNED: This visit is signed and read-only; write an addendum to correct it."
-CALL_SIGNED_MESSAGE = ("SIGNED: This follow-up call record is signed and read-only; record a new "
-                       "call to add to it.")
+CALL_SIGNED_MESSAGE = (
+    "SIGNED: This follow-up call record is signed and read-only; record a new call to add to it."
+)
 ADDENDUM_MESSAGE = "APPEND-ONLY: Addenda cannot be changed or deleted; write a new addendum."
 AUDIT_MESSAGE = "APPEND-ONLY: The audit log cannot be changed or deleted."
 # INSERT OR REPLACE / REPLACE / UPDATE OR REPLACE would delete the old row without firing
 # its delete triggers (unless the writer set recursive_triggers): refused on every audited
 # or frozen table, whatever the writing connection's settings.
-REPLACE_MESSAGE = ("REPLACE: A row with this id already exists; change it with UPDATE (a "
-                   "replacing insert would delete it without an audit entry).")
+REPLACE_MESSAGE = (
+    "REPLACE: A row with this id already exists; change it with UPDATE (a "
+    "replacing insert would delete it without an audit entry)."
+)
 ID_MESSAGE = "REPLACE: The id of a record cannot be changed."
 MRN_MESSAGE = "DUPLICATE-MRN: A patient with this medical record number (MRN) already exists."
 # Tables whose rows a signed visit freezes or that are append-only: guarded most strictly.
 PROTECTED_TABLES = ("visits", *VISIT_CHILD_TABLES, "addenda", "audit_log")
 
 # The author of an audit row: the nurse profile at the moment of the change.
-AUTHOR_SQL = ("COALESCE((SELECT name || CASE WHEN credentials <> '' THEN ', ' || credentials "
-              "ELSE '' END FROM nurse_profile WHERE id = 1), '(no nurse profile)')")
+AUTHOR_SQL = (
+    "COALESCE((SELECT name || CASE WHEN credentials <> '' THEN ', ' || credentials "
+    "ELSE '' END FROM nurse_profile WHERE id = 1), '(no nurse profile)')"
+)
 NOW_SQL = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 
 
@@ -94,7 +116,9 @@ def run_script(conn: sqlite3.Connection, script: str) -> None:
 
 def _v1_tables(conn: sqlite3.Connection) -> None:
     """Version 1: the clinical tables, settings, and signed-visit protection."""
-    run_script(conn, """
+    run_script(
+        conn,
+        """
     CREATE TABLE nurse_profile (
         id          INTEGER PRIMARY KEY CHECK (id = 1),
         name        TEXT NOT NULL,
@@ -228,7 +252,8 @@ def _v1_tables(conn: sqlite3.Connection) -> None:
         written_at TEXT NOT NULL,
         text       TEXT NOT NULL
     );
-    """)
+    """,
+    )
     conn.execute(f"""CREATE TRIGGER visits_signed_no_update BEFORE UPDATE ON visits
         WHEN OLD.status = 'signed' BEGIN SELECT RAISE(ABORT, '{SIGNED_MESSAGE}'); END""")
     conn.execute(f"""CREATE TRIGGER visits_signed_no_delete BEFORE DELETE ON visits
@@ -244,12 +269,12 @@ def _freeze_with_visit(conn: sqlite3.Connection, table: str) -> None:
     """Triggers refusing any insert, update or delete of ``table`` rows of a signed visit."""
     signed = "(SELECT status FROM visits WHERE id = {}.visit_id) = 'signed'"
     conn.execute(f"""CREATE TRIGGER {table}_signed_no_insert BEFORE INSERT ON {table}
-        WHEN {signed.format('NEW')} BEGIN SELECT RAISE(ABORT, '{SIGNED_MESSAGE}'); END""")
+        WHEN {signed.format("NEW")} BEGIN SELECT RAISE(ABORT, '{SIGNED_MESSAGE}'); END""")
     conn.execute(f"""CREATE TRIGGER {table}_signed_no_update BEFORE UPDATE ON {table}
-        WHEN {signed.format('OLD')} OR {signed.format('NEW')}
+        WHEN {signed.format("OLD")} OR {signed.format("NEW")}
         BEGIN SELECT RAISE(ABORT, '{SIGNED_MESSAGE}'); END""")
     conn.execute(f"""CREATE TRIGGER {table}_signed_no_delete BEFORE DELETE ON {table}
-        WHEN {signed.format('OLD')} BEGIN SELECT RAISE(ABORT, '{SIGNED_MESSAGE}'); END""")
+        WHEN {signed.format("OLD")} BEGIN SELECT RAISE(ABORT, '{SIGNED_MESSAGE}'); END""")
 
 
 def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
@@ -283,14 +308,18 @@ def install_audit_triggers(conn: sqlite3.Connection) -> None:
 
         def changed(ref: str, cols: list[str] = cols) -> str:
             selects = " UNION ALL ".join(
-                f"SELECT '{c}', {ref}.{c} WHERE OLD.{c} IS NOT NEW.{c}" for c in cols)
-            return f"(SELECT json_group_object(k, v) FROM (SELECT NULL AS k, NULL AS v " \
-                   f"WHERE 0 UNION ALL {selects}))"
+                f"SELECT '{c}', {ref}.{c} WHERE OLD.{c} IS NOT NEW.{c}" for c in cols
+            )
+            return (
+                f"(SELECT json_group_object(k, v) FROM (SELECT NULL AS k, NULL AS v "
+                f"WHERE 0 UNION ALL {selects}))"
+            )
 
         for action, row_ref, before, after in (
-                ("insert", "NEW", "NULL", image("NEW")),
-                ("update", "NEW", changed("OLD"), changed("NEW")),
-                ("delete", "OLD", image("OLD"), "NULL")):
+            ("insert", "NEW", "NULL", image("NEW")),
+            ("update", "NEW", changed("OLD"), changed("NEW")),
+            ("delete", "OLD", image("OLD"), "NULL"),
+        ):
             name = f"audit_{table}_{action}"
             conn.execute(f"DROP TRIGGER IF EXISTS {name}")
             conn.execute(f"""CREATE TRIGGER {name} AFTER {action.upper()} ON {table} BEGIN
@@ -302,7 +331,9 @@ def install_audit_triggers(conn: sqlite3.Connection) -> None:
 
 def _v2_audit_and_indexes(conn: sqlite3.Connection) -> None:
     """Version 2: audit log, rate at onset of a reaction, indexes for the visit screens."""
-    run_script(conn, """
+    run_script(
+        conn,
+        """
     CREATE TABLE audit_log (
         id         INTEGER PRIMARY KEY,
         at         TEXT NOT NULL,
@@ -323,7 +354,8 @@ def _v2_audit_and_indexes(conn: sqlite3.Connection) -> None:
     CREATE INDEX lots_visit ON product_lots (visit_id);
     CREATE INDEX lots_lot ON product_lots (lot_number);
     CREATE INDEX addenda_visit ON addenda (visit_id);
-    """)
+    """,
+    )
     for action in ("UPDATE", "DELETE"):
         conn.execute(f"""CREATE TRIGGER audit_log_no_{action.lower()} BEFORE {action} ON audit_log
             BEGIN SELECT RAISE(ABORT, '{AUDIT_MESSAGE}'); END""")
@@ -332,7 +364,9 @@ def _v2_audit_and_indexes(conn: sqlite3.Connection) -> None:
 
 def _v3_infusion_events(conn: sqlite3.Connection) -> None:
     """Version 3: the infusion timeline (start, rate changes, pauses, stop, end)."""
-    run_script(conn, """
+    run_script(
+        conn,
+        """
     CREATE TABLE infusion_events (
         id          INTEGER PRIMARY KEY,
         visit_id    INTEGER NOT NULL REFERENCES visits(id) ON DELETE CASCADE,
@@ -344,7 +378,8 @@ def _v3_infusion_events(conn: sqlite3.Connection) -> None:
         recorded_by TEXT NOT NULL
     );
     CREATE INDEX infusion_events_visit ON infusion_events (visit_id, occurred_at);
-    """)
+    """,
+    )
     _freeze_with_visit(conn, "infusion_events")
     install_audit_triggers(conn)
 
@@ -358,8 +393,10 @@ def _v4_order_acknowledgements(conn: sqlite3.Connection) -> None:
 def _v5_order_weight_basis_and_rate_cap(conn: sqlite3.Connection) -> None:
     """Version 5: the order's weight basis and the prescriber's maximum rate, so a visit
     takes both from the order instead of letting them be changed at the bedside."""
-    conn.execute("ALTER TABLE orders ADD COLUMN weight_basis TEXT NOT NULL DEFAULT 'auto' "
-                 "CHECK (weight_basis IN ('actual', 'ideal', 'adjusted', 'auto'))")
+    conn.execute(
+        "ALTER TABLE orders ADD COLUMN weight_basis TEXT NOT NULL DEFAULT 'auto' "
+        "CHECK (weight_basis IN ('actual', 'ideal', 'adjusted', 'auto'))"
+    )
     conn.execute("ALTER TABLE orders ADD COLUMN max_rate_mg_kg_min REAL CHECK (max_rate_mg_kg_min > 0)")
     install_audit_triggers(conn)
 
@@ -369,7 +406,7 @@ def _no_replace_guards(conn: sqlite3.Connection, table: str) -> None:
     conn.execute(f"""CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table}
             WHEN EXISTS (SELECT 1 FROM {table} WHERE id = NEW.id)
             BEGIN SELECT RAISE(ABORT, '{REPLACE_MESSAGE}'); END""")
-    if table not in ("audit_log", "addenda"):   # those refuse every update already
+    if table not in ("audit_log", "addenda"):  # those refuse every update already
         conn.execute(f"""CREATE TRIGGER {table}_no_id_change BEFORE UPDATE ON {table}
                 WHEN NEW.id IS NOT OLD.id BEGIN SELECT RAISE(ABORT, '{ID_MESSAGE}'); END""")
 
@@ -384,8 +421,10 @@ def _replace_guards(conn: sqlite3.Connection) -> None:
     whose id (or unique key) is taken, an update that changes an id, and an insert of a
     visit that is already signed (a visit is signed only by updating its draft).
     """
-    signed_row = ("EXISTS (SELECT 1 FROM {t} x JOIN visits v ON v.id = x.visit_id "
-                  "WHERE x.id = NEW.id AND v.status = 'signed')")
+    signed_row = (
+        "EXISTS (SELECT 1 FROM {t} x JOIN visits v ON v.id = x.visit_id "
+        "WHERE x.id = NEW.id AND v.status = 'signed')"
+    )
     # (the tables present at this version: a table added later gets its guards in its step)
     for table in existing_tables(conn, (*CLINICAL_TABLES, "audit_log")):
         _no_replace_guards(conn, table)
@@ -468,10 +507,14 @@ def _v7_order_risks_and_start_acknowledgements(conn: sqlite3.Connection) -> None
     every visit takes them from the order instead of having them ticked again, and the
     warnings a nurse acknowledged when starting a visit (e.g. a course sooner than the
     order's interval; JSON)."""
-    conn.execute("ALTER TABLE orders ADD COLUMN risks TEXT NOT NULL DEFAULT '[]' "
-                 "CHECK (json_valid(risks) AND json_type(risks) = 'array')")
-    conn.execute("ALTER TABLE visits ADD COLUMN start_acknowledgements TEXT "
-                 "CHECK (start_acknowledgements IS NULL OR json_valid(start_acknowledgements))")
+    conn.execute(
+        "ALTER TABLE orders ADD COLUMN risks TEXT NOT NULL DEFAULT '[]' "
+        "CHECK (json_valid(risks) AND json_type(risks) = 'array')"
+    )
+    conn.execute(
+        "ALTER TABLE visits ADD COLUMN start_acknowledgements TEXT "
+        "CHECK (start_acknowledgements IS NULL OR json_valid(start_acknowledgements))"
+    )
     install_audit_triggers(conn)
 
 
@@ -486,7 +529,9 @@ def _v8_followup_calls(conn: sqlite3.Connection) -> None:
     A call record is autosaved as a draft, audited like every clinical table, and signed
     like a visit note: once signed, triggers refuse any change or deletion.
     """
-    run_script(conn, """
+    run_script(
+        conn,
+        """
     CREATE TABLE followup_calls (
         id            INTEGER PRIMARY KEY,
         patient_id    INTEGER NOT NULL REFERENCES patients(id) ON DELETE RESTRICT,
@@ -519,7 +564,8 @@ def _v8_followup_calls(conn: sqlite3.Connection) -> None:
     CREATE INDEX visits_schedule ON visits (order_id, course_day, status, started_at,
                                             scheduled_at, created_at, patient_id);
     CREATE INDEX infusion_events_kind ON infusion_events (kind, visit_id);
-    """)
+    """,
+    )
     conn.execute(f"""CREATE TRIGGER followup_calls_signed_no_update BEFORE UPDATE ON followup_calls
         WHEN OLD.status = 'signed' BEGIN SELECT RAISE(ABORT, '{CALL_SIGNED_MESSAGE}'); END""")
     conn.execute(f"""CREATE TRIGGER followup_calls_signed_no_delete BEFORE DELETE ON followup_calls
@@ -533,8 +579,9 @@ def _v8_followup_calls(conn: sqlite3.Connection) -> None:
 # The version whose step adds the clinical-content approvals (issue 15); renumber here and in
 # MIGRATIONS only, if another step lands before it.
 CONTENT_APPROVALS_VERSION = SCHEDULE_VERSION + 1
-APPROVAL_MESSAGE = ("APPEND-ONLY: A clinical content approval is never changed or deleted; record a new "
-                    "approval instead.")
+APPROVAL_MESSAGE = (
+    "APPEND-ONLY: A clinical content approval is never changed or deleted; record a new approval instead."
+)
 
 
 def _v9_content_approvals(conn: sqlite3.Connection) -> None:
@@ -545,7 +592,9 @@ def _v9_content_approvals(conn: sqlite3.Connection) -> None:
     mark what changed since.  Every insert is written to the audit log by the generated
     audit trigger, like every clinical table.
     """
-    run_script(conn, """
+    run_script(
+        conn,
+        """
     CREATE TABLE content_approvals (
         id                   INTEGER PRIMARY KEY,
         content_version      TEXT NOT NULL CHECK (length(content_version) BETWEEN 6 AND 64),
@@ -557,7 +606,8 @@ def _v9_content_approvals(conn: sqlite3.Connection) -> None:
         recorded_at          TEXT NOT NULL,
         recorded_by          TEXT NOT NULL
     );
-    """)
+    """,
+    )
     for action in ("UPDATE", "DELETE"):
         conn.execute(f"""CREATE TRIGGER content_approvals_no_{action.lower()} BEFORE {action}
             ON content_approvals BEGIN SELECT RAISE(ABORT, '{APPROVAL_MESSAGE}'); END""")
@@ -570,8 +620,9 @@ def _v9_content_approvals(conn: sqlite3.Connection) -> None:
 # The version whose step adds voided visits and the visit lifecycle columns (issue 11 §2;
 # renumber here only if another step lands before it).
 LIFECYCLE_VERSION = CONTENT_APPROVALS_VERSION + 1
-VOIDED_MESSAGE = ("VOIDED: This visit was voided (entered by mistake) and is read-only; "
-                  "start a new visit instead.")
+VOIDED_MESSAGE = (
+    "VOIDED: This visit was voided (entered by mistake) and is read-only; start a new visit instead."
+)
 _OLD_STATUS_CHECK = r"CHECK\s*\(\s*status\s+IN\s*\(\s*'draft',\s*'signed'\s*\)\s*\)"
 _NEW_STATUS_CHECK = "CHECK (status IN ('draft', 'signed', 'voided'))"
 
@@ -588,26 +639,26 @@ def _v10_visit_lifecycle(conn: sqlite3.Connection) -> None:
     * ``patient_weights.visit_id``: the weight typed at a visit, kept in the history once;
     * triggers refusing any change to a voided visit and to its entries.
     """
-    (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' "
-                          "AND name = 'visits'").fetchone()
+    (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'visits'").fetchone()
     widened = re.sub(_OLD_STATUS_CHECK, _NEW_STATUS_CHECK, sql, count=1)
     if widened == sql:
         raise RuntimeError("the visits table's status check is not the app's own")
     version = conn.execute("PRAGMA schema_version").fetchone()[0]
     conn.execute("PRAGMA writable_schema = ON")
     try:
-        conn.execute("UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'visits'",
-                     [widened])
+        conn.execute("UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'visits'", [widened])
         conn.execute(f"PRAGMA schema_version = {version + 1}")
     finally:
         conn.execute("PRAGMA writable_schema = OFF")
     for column in ("voided_at", "voided_by", "void_reason", "same_day_reason"):
         conn.execute(f"ALTER TABLE visits ADD COLUMN {column} TEXT")
     # the weight taken at a visit is the patient's weight history entry of that day (one)
-    conn.execute("ALTER TABLE patient_weights ADD COLUMN visit_id INTEGER "
-                 "REFERENCES visits(id) ON DELETE CASCADE")
-    conn.execute("CREATE UNIQUE INDEX patient_weights_visit ON patient_weights (visit_id) "
-                 "WHERE visit_id IS NOT NULL")
+    conn.execute(
+        "ALTER TABLE patient_weights ADD COLUMN visit_id INTEGER REFERENCES visits(id) ON DELETE CASCADE"
+    )
+    conn.execute(
+        "CREATE UNIQUE INDEX patient_weights_visit ON patient_weights (visit_id) WHERE visit_id IS NOT NULL"
+    )
     conn.execute(f"""CREATE TRIGGER visits_voided_no_update BEFORE UPDATE ON visits
         WHEN OLD.status = 'voided' BEGIN SELECT RAISE(ABORT, '{VOIDED_MESSAGE}'); END""")
     conn.execute(f"""CREATE TRIGGER visits_voided_no_delete BEFORE DELETE ON visits
@@ -617,22 +668,23 @@ def _v10_visit_lifecycle(conn: sqlite3.Connection) -> None:
     voided = "(SELECT status FROM visits WHERE id = {}.visit_id) = 'voided'"
     for table in existing_tables(conn, (*VISIT_CHILD_TABLES, "addenda")):
         conn.execute(f"""CREATE TRIGGER {table}_voided_no_insert BEFORE INSERT ON {table}
-            WHEN {voided.format('NEW')} BEGIN SELECT RAISE(ABORT, '{VOIDED_MESSAGE}'); END""")
-        if table == "addenda":      # addenda refuse every update and delete already
+            WHEN {voided.format("NEW")} BEGIN SELECT RAISE(ABORT, '{VOIDED_MESSAGE}'); END""")
+        if table == "addenda":  # addenda refuse every update and delete already
             continue
         conn.execute(f"""CREATE TRIGGER {table}_voided_no_update BEFORE UPDATE ON {table}
-            WHEN {voided.format('OLD')} OR {voided.format('NEW')}
+            WHEN {voided.format("OLD")} OR {voided.format("NEW")}
             BEGIN SELECT RAISE(ABORT, '{VOIDED_MESSAGE}'); END""")
         conn.execute(f"""CREATE TRIGGER {table}_voided_no_delete BEFORE DELETE ON {table}
-            WHEN {voided.format('OLD')} BEGIN SELECT RAISE(ABORT, '{VOIDED_MESSAGE}'); END""")
+            WHEN {voided.format("OLD")} BEGIN SELECT RAISE(ABORT, '{VOIDED_MESSAGE}'); END""")
     install_audit_triggers(conn)
 
 
 # The version whose step makes the infusion record true (issue 11 §1): renumber here, in
 # MIGRATIONS and nowhere else if another step lands before it.
 INFUSION_RECORD_VERSION = LIFECYCLE_VERSION + 1
-CORRECTED_EVENT_MESSAGE = ("APPEND-ONLY: This infusion event was struck through by a correction; "
-                           "it cannot be changed or deleted.")
+CORRECTED_EVENT_MESSAGE = (
+    "APPEND-ONLY: This infusion event was struck through by a correction; it cannot be changed or deleted."
+)
 
 
 def _v11_infusion_record(conn: sqlite3.Connection) -> None:
@@ -645,14 +697,17 @@ def _v11_infusion_record(conn: sqlite3.Connection) -> None:
       through, never deleted; once struck, triggers refuse any change or deletion of it.
     All new columns are NULL on existing rows, so signed visits keep their content hash.
     """
-    run_script(conn, """
+    run_script(
+        conn,
+        """
     ALTER TABLE infusion_events ADD COLUMN acknowledgements TEXT;
     ALTER TABLE infusion_events ADD COLUMN volume_ml REAL CHECK (volume_ml IS NULL OR volume_ml >= 0);
     ALTER TABLE infusion_events ADD COLUMN reason TEXT;
     ALTER TABLE infusion_events ADD COLUMN corrected_at TEXT;
     ALTER TABLE infusion_events ADD COLUMN corrected_by TEXT;
     ALTER TABLE infusion_events ADD COLUMN correction_reason TEXT;
-    """)
+    """,
+    )
     conn.execute(f"""CREATE TRIGGER infusion_events_corrected_no_update BEFORE UPDATE ON infusion_events
         WHEN OLD.corrected_at IS NOT NULL BEGIN SELECT RAISE(ABORT, '{CORRECTED_EVENT_MESSAGE}'); END""")
     conn.execute(f"""CREATE TRIGGER infusion_events_corrected_no_delete BEFORE DELETE ON infusion_events
@@ -709,6 +764,7 @@ def migrate(conn: sqlite3.Connection, target: int = CURRENT_VERSION) -> list[int
 
 # --------------------------------------------------------------------------- own objects
 
+
 def _normalised(sql: str | None) -> str:
     return " ".join((sql or "").split())
 
@@ -722,8 +778,12 @@ def expected_objects(version: int = CURRENT_VERSION) -> dict[str, tuple[str, str
     current version's comes from the snapshot of that run (:mod:`.expected_schema`).
     """
     from nurse_app.store import expected_schema  # (a committed snapshot: no run at start)
-    return {name: (kind, sql) for kind, name, _table, sql in expected_schema.objects(version)
-            if kind in ("trigger", "view") and sql is not None}
+
+    return {
+        name: (kind, sql)
+        for kind, name, _table, sql in expected_schema.objects(version)
+        if kind in ("trigger", "view") and sql is not None
+    }
 
 
 @dataclass(frozen=True)
@@ -737,8 +797,11 @@ class ObjectDifferences:
 
     def lines(self) -> list[str]:
         out = []
-        for label, names in (("missing", self.missing), ("altered", self.altered),
-                             ("not the app's own", self.extra)):
+        for label, names in (
+            ("missing", self.missing),
+            ("altered", self.altered),
+            ("not the app's own", self.extra),
+        ):
             if names:
                 out.append(f"{label}: {', '.join(names)}")
         return out
@@ -747,11 +810,21 @@ class ObjectDifferences:
 def object_differences(conn: sqlite3.Connection, version: int) -> ObjectDifferences:
     """Triggers and views of the file compared with the app's own at ``version``."""
     expected = expected_objects(version)
-    found = {name: (kind, sql) for kind, name, sql in conn.execute(
-        "SELECT type, name, sql FROM sqlite_master WHERE type IN ('trigger', 'view')")}
+    found = {
+        name: (kind, sql)
+        for kind, name, sql in conn.execute(
+            "SELECT type, name, sql FROM sqlite_master WHERE type IN ('trigger', 'view')"
+        )
+    }
     missing = tuple(sorted(n for n in expected if n not in found))
-    altered = tuple(sorted(n for n in expected if n in found and (
-        found[n][0] != expected[n][0] or _normalised(found[n][1]) != _normalised(expected[n][1]))))
+    altered = tuple(
+        sorted(
+            n
+            for n in expected
+            if n in found
+            and (found[n][0] != expected[n][0] or _normalised(found[n][1]) != _normalised(expected[n][1]))
+        )
+    )
     extra = tuple(sorted(n for n in found if n not in expected))
     return ObjectDifferences(missing, altered, extra)
 
@@ -772,10 +845,9 @@ def reinstall_own_objects(conn: sqlite3.Connection) -> ObjectDifferences:
     conn.execute("BEGIN IMMEDIATE")
     try:
         for name in (*differences.altered, *differences.missing):
-            present = conn.execute("SELECT type FROM sqlite_master WHERE name = ?",
-                                   [name]).fetchone()
+            present = conn.execute("SELECT type FROM sqlite_master WHERE name = ?", [name]).fetchone()
             if present is not None and present[0] in ("trigger", "view"):
-                conn.execute(f"DROP {present[0].upper()} \"{name}\"")
+                conn.execute(f'DROP {present[0].upper()} "{name}"')
             conn.execute(expected[name][1])
         conn.execute("COMMIT")
     except BaseException:

@@ -62,8 +62,7 @@ def shown(value: float, unit: str | None = None) -> str:
 
 # Bidirectional embedding/override/isolate controls: pasted from web pages or used to
 # make "evil.exe" read "exe.live"; they are removed from stored text.
-BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
-                          "\u2066\u2067\u2068\u2069")
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def _invisible(ch: str) -> bool:
@@ -71,17 +70,20 @@ def _invisible(ch: str) -> bool:
     or looks like a plain space without being one: refused in identifiers such as the MRN,
     where "MRN-1" and "MRN-\u200b1" would otherwise be two different patients."""
     category = unicodedata.category(ch)
-    return category in ("Cf", "Mn", "Me") or (category == "Zs" and ch != " ") or \
-        ch in "\u115f\u1160\u3164\uffa0"
+    return (
+        category in ("Cf", "Mn", "Me") or (category == "Zs" and ch != " ") or ch in "\u115f\u1160\u3164\uffa0"
+    )
 
 
-def text(max_length: int, multiline: bool = False,
-         identifier: bool = False) -> Callable[[str, str, Any], str]:
+def text(
+    max_length: int, multiline: bool = False, identifier: bool = False
+) -> Callable[[str, str, Any], str]:
     """Text stored in NFC form, trimmed, without bidi controls; control characters refused.
 
     ``identifier``: also refuse invisible characters (an MRN or a lot number must be
     exactly what is printed on the wristband or the vial).
     """
+
     def convert(field: str, label: str, value: Any) -> str:
         if not isinstance(value, str):
             raise _fail(field, f"{label} must be text, not {type(value).__name__}.")
@@ -89,18 +91,20 @@ def text(max_length: int, multiline: bool = False,
         cleaned = "".join(ch for ch in cleaned if ch not in BIDI_CONTROLS).strip()
         refused = ("Cc", "Cs") if multiline else ("Cc", "Cs", "Zl", "Zp")
         for ch in cleaned:
-            if unicodedata.category(ch) in refused and not (
-                    multiline and ch in _CONTROL_OK_MULTILINE):
+            if unicodedata.category(ch) in refused and not (multiline and ch in _CONTROL_OK_MULTILINE):
                 what = "a line break" if ch == "\n" else f"the control character U+{ord(ch):04X}"
                 raise _fail(field, f"{label} cannot contain {what}.")
             if identifier and _invisible(ch):
-                raise _fail(field, f"{label} cannot contain the invisible character "
-                                   f"U+{ord(ch):04X} ({unicodedata.name(ch, 'unnamed')}): type "
-                                   f"it exactly as printed.")
+                raise _fail(
+                    field,
+                    f"{label} cannot contain the invisible character "
+                    f"U+{ord(ch):04X} ({unicodedata.name(ch, 'unnamed')}): type "
+                    f"it exactly as printed.",
+                )
         if len(cleaned) > max_length:
-            raise _fail(field, f"{label} is too long ({len(cleaned)} characters; at most "
-                               f"{max_length}).")
+            raise _fail(field, f"{label} is too long ({len(cleaned)} characters; at most {max_length}).")
         return cleaned
+
     convert.max_length = max_length  # type: ignore[attr-defined]  # for the quick file check
     convert.multiline = multiline  # type: ignore[attr-defined]
     return convert
@@ -108,8 +112,11 @@ def text(max_length: int, multiline: bool = False,
 
 def slug(field: str, label: str, value: Any) -> str:
     if not isinstance(value, str) or not _SLUG.match(value):
-        raise _fail(field, f"{label} must be an id such as 'privigen' (lower-case letters, "
-                           f"digits and dashes), not {value!r}.")
+        raise _fail(
+            field,
+            f"{label} must be an id such as 'privigen' (lower-case letters, "
+            f"digits and dashes), not {value!r}.",
+        )
     return value
 
 
@@ -118,6 +125,7 @@ def choice(*values: str) -> Callable[[str, str, Any], str]:
         if not isinstance(value, str) or value not in values:
             raise _fail(field, f"{label} must be one of {', '.join(values)}, not {value!r}.")
         return value
+
     return convert
 
 
@@ -134,30 +142,38 @@ def integer(minimum: int, maximum: int) -> Callable[[str, str, Any], int]:
         if not minimum <= value <= maximum:
             raise _fail(field, f"{label} must be from {minimum} to {maximum}, not {value}.")
         return value
+
     return convert
 
 
 def positive_number(maximum: float, unit: str) -> Callable[[str, str, Any], float]:
     """A quantity that must be more than zero; ``maximum`` only catches typing slips."""
+
     def convert(field: str, label: str, value: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise _fail(field, f"{label} must be a number, not {value!r}.")
         if value <= 0:
             raise _fail(field, f"{label} must be more than 0, not {shown(value, unit)}.")
         if value > maximum:
-            raise _fail(field, f"{label} {shown(value, unit)} cannot be right (more than "
-                               f"{shown(maximum, unit)}): check for a typing mistake.")
+            raise _fail(
+                field,
+                f"{label} {shown(value, unit)} cannot be right (more than "
+                f"{shown(maximum, unit)}): check for a typing mistake.",
+            )
         return float(value)
+
     return convert
 
 
 def measure(measure_id: str) -> Callable[[str, str, Any], float]:
     """A vital sign or body measure checked against ``resources/vitals.toml``."""
+
     def convert(field: str, label: str, value: Any) -> float:
         try:
             return vitals.check_plausible(measure_id, value, field=field)
         except InputError as exc:
             raise _fail(field, str(exc)) from None
+
     return convert
 
 
@@ -171,8 +187,7 @@ def _parse_date(field: str, label: str, value: Any) -> _dt.date:
     try:
         return _dt.date.fromisoformat(value)
     except ValueError:
-        raise _fail(field, f"{label} {value!r} is not a real date (check the day and "
-                           f"month).") from None
+        raise _fail(field, f"{label} {value!r} is not a real date (check the day and month).") from None
 
 
 def date(not_future: bool = False) -> Callable[[str, str, Any], str]:
@@ -182,9 +197,14 @@ def date(not_future: bool = False) -> Callable[[str, str, Any], str]:
         if day < EARLIEST_DATE:
             raise _fail(field, f"{label} {day.isoformat()} is before {EARLIEST_DATE.year}.")
         if day > latest:
-            raise _fail(field, f"{label} {day.isoformat()} is in the future." if not_future
-                        else f"{label} {day.isoformat()} is too far in the future.")
+            raise _fail(
+                field,
+                f"{label} {day.isoformat()} is in the future."
+                if not_future
+                else f"{label} {day.isoformat()} is too far in the future.",
+            )
         return day.isoformat()
+
     if not_future:
         convert.stored = date()  # type: ignore[attr-defined]  # re-checking a stored value
     return convert
@@ -192,13 +212,15 @@ def date(not_future: bool = False) -> Callable[[str, str, Any], str]:
 
 def moment(not_future: bool = False) -> Callable[[str, str, Any], str]:
     """A point in time: an aware or naive (= local) datetime, or ISO-8601 text."""
+
     def convert(field: str, label: str, value: Any) -> str:
         if isinstance(value, str):
             try:
                 value = _dt.datetime.fromisoformat(value)
             except ValueError:
-                raise _fail(field, f"{label} {value!r} is not a real date and time "
-                                   f"(use YYYY-MM-DDTHH:MM).") from None
+                raise _fail(
+                    field, f"{label} {value!r} is not a real date and time (use YYYY-MM-DDTHH:MM)."
+                ) from None
         if not isinstance(value, _dt.datetime):
             raise _fail(field, f"{label} must be a date and time, not {value!r}.")
         try:
@@ -207,11 +229,13 @@ def moment(not_future: bool = False) -> Callable[[str, str, Any], str]:
         except (OverflowError, ValueError, OSError):
             raise _fail(field, f"{label} is outside the range of dates the record keeps.") from None
         if not EARLIEST_DATE <= aware.date() <= LATEST_DATE:
-            raise _fail(field, f"{label} {aware.date().isoformat()} is outside the range of "
-                               f"dates the record keeps.")
+            raise _fail(
+                field, f"{label} {aware.date().isoformat()} is outside the range of dates the record keeps."
+            )
         if not_future and aware > now_utc() + FUTURE_TOLERANCE:
             raise _fail(field, f"{label} is in the future; enter when it actually happened.")
         return utc_text(aware)
+
     if not_future:
         convert.stored = moment()  # type: ignore[attr-defined]  # re-checking a stored value
     return convert
@@ -220,8 +244,7 @@ def moment(not_future: bool = False) -> Callable[[str, str, Any], str]:
 def json_object(field: str, label: str, value: Any) -> str:
     """A JSON-able dict (the dose engine's result), stored as canonical JSON text."""
     if not isinstance(value, Mapping):
-        raise _fail(field, f"{label} must be a mapping (the calculation result), not "
-                           f"{type(value).__name__}.")
+        raise _fail(field, f"{label} must be a mapping (the calculation result), not {type(value).__name__}.")
     try:
         return json.dumps(value, ensure_ascii=False, allow_nan=False, sort_keys=True)
     except (TypeError, ValueError) as exc:
@@ -229,6 +252,7 @@ def json_object(field: str, label: str, value: Any) -> str:
 
 
 # ----------------------------------------------------------------------- applying rules
+
 
 def clean(rules: Mapping[str, Rule], values: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
     """Check ``values`` against ``rules``; returns the columns to store.

@@ -13,6 +13,7 @@ import sys
 
 def _fast_feature_check() -> None:
     import PySide6  # noqa: F401 - loads shiboken's support modules (not Qt itself)
+
     feature = sys.modules.get("shibokensupport.feature")
     original = getattr(feature, "_mod_uses_pyside", None)
     if original is None or getattr(original, "fast_nurse_app", False):

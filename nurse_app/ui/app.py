@@ -33,12 +33,14 @@ def get_app() -> QApplication:
         QCoreApplication.setApplicationVersion(__version__)
         app = QApplication(sys.argv[:1])
         app.setApplicationDisplayName("IVIG Nurse Companion")
-        app.setDesktopFileName(APP_NAME)          # matches nurse-app.desktop (Wayland task bars)
+        app.setDesktopFileName(APP_NAME)  # matches nurse-app.desktop (Wayland task bars)
         from nurse_app.ui.assets import app_icon, register_fonts
+
         register_fonts()
         app.setWindowIcon(app_icon())
         from nurse_app.ui import gc_guard
-        gc_guard.install(app)   # widgets in garbage cycles are freed on the GUI thread, never a worker's
+
+        gc_guard.install(app)  # widgets in garbage cycles are freed on the GUI thread, never a worker's
     return app
 
 
@@ -50,7 +52,7 @@ def process_age() -> float:
     try:
         with open("/proc/self/stat", "rb") as f:
             stat = f.read()
-        start_ticks = int(stat[stat.rindex(b")") + 2:].split()[19])
+        start_ticks = int(stat[stat.rindex(b")") + 2 :].split()[19])
         with open("/proc/uptime", "rb") as f:
             uptime = float(f.read().split()[0])
         return max(0.0, uptime - start_ticks / os.sysconf("SC_CLK_TCK"))
@@ -59,7 +61,7 @@ def process_age() -> float:
 
 
 _IMPORTED_AT = time.perf_counter()
-_IMPORT_AGE = time.process_time()   # a lower bound of the time spent before this import
+_IMPORT_AGE = time.process_time()  # a lower bound of the time spent before this import
 
 
 class ReadyProbe(QObject):
@@ -102,13 +104,18 @@ def run_gui(args) -> int:
     app = get_app()
     if not smoke:
         from nurse_app.ui import error_hook
-        error_hook.install()         # an unexpected error is logged and shown, never swallowed
+
+        error_hook.install()  # an unexpected error is logged and shown, never swallowed
     from nurse_app.core.content import check_content
+
     try:
         check_content()
     except NurseAppError as exc:
-        return _fail(smoke, "IVIG Nurse Companion cannot start",
-                     f"The app's clinical content failed its checks, so it will not open:\n\n{exc}")
+        return _fail(
+            smoke,
+            "IVIG Nurse Companion cannot start",
+            f"The app's clinical content failed its checks, so it will not open:\n\n{exc}",
+        )
     failures = _unlock_headless() if smoke else unlock_at_start(getattr(args, "db", None))
     if failures is None:
         return 1
@@ -117,17 +124,22 @@ def run_gui(args) -> int:
         return 1
     try:
         from nurse_app.ui.main_window import MainWindow
+
         window = MainWindow(store=store, unlock_failures=failures)
-        window.show_window()       # maximised the first time on this screen
+        window.show_window()  # maximised the first time on this screen
         if smoke:
             return _smoke_wait(app, window)
     except BaseException:
         store.close()
         raise
     if store.nurse_profile() is None:
-        QMessageBox.information(window, "Welcome", "Welcome. Before the first visit, enter your name and "
-                                "credentials: they stamp every entry and signature, and your agency's "
-                                "contact details go on patient handouts.")
+        QMessageBox.information(
+            window,
+            "Welcome",
+            "Welcome. Before the first visit, enter your name and "
+            "credentials: they stamp every entry and signature, and your agency's "
+            "contact details go on patient handouts.",
+        )
         window.edit_profile()
     try:
         return app.exec()
@@ -154,8 +166,10 @@ def _smoke_wait(app: QApplication, window) -> int:
     finally:
         window.store.close()
     if "ready" not in outcome:
-        print(f"nurse-app: smoke test failed: {outcome.get('error', 'the event loop stopped early')}",
-              file=sys.stderr)
+        print(
+            f"nurse-app: smoke test failed: {outcome.get('error', 'the event loop stopped early')}",
+            file=sys.stderr,
+        )
         return 1
     print(f"ready in {outcome['ready']:.3f} s (page {window.current_page()}, record {window.store.path})")
     return 0
@@ -169,6 +183,7 @@ def unlock_at_start(db) -> list[float] | None:
     """
     from nurse_app.store import keys, resolve_db_path
     from nurse_app.ui.lock import StartDialog
+
     dialog = StartDialog(resolve_db_path(db)[0])
     if not dialog.exec() or not dialog.passphrase:
         return None
@@ -182,10 +197,10 @@ def _unlock_headless() -> list[float] | None:
     import os
 
     from nurse_app.store import keys
+
     value = os.environ.get("NURSE_APP_PASSPHRASE")
     if not value:
-        print("nurse-app: smoke test needs the record's passphrase in NURSE_APP_PASSPHRASE",
-              file=sys.stderr)
+        print("nurse-app: smoke test needs the record's passphrase in NURSE_APP_PASSPHRASE", file=sys.stderr)
         return None
     keys.unlock(value)
     return []
@@ -194,6 +209,7 @@ def _unlock_headless() -> list[float] | None:
 def open_record(path, smoke: bool = False):
     """Open the record file, or explain in a message box why not (and offer a backup)."""
     from nurse_app.store import CorruptDatabaseError, Store, restore_backup
+
     try:
         return Store.open(path)
     except CorruptDatabaseError as exc:
@@ -206,9 +222,13 @@ def open_record(path, smoke: bool = False):
             return None
         newest = backups[0]
         answer = QMessageBox.question(
-            None, "The record cannot be opened",
+            None,
+            "The record cannot be opened",
             f"{exc}\n\nRestore the newest backup ({newest.path.name}, {newest.created_at})? The damaged file is "
-            f"kept beside it, unchanged.", QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
+            f"kept beside it, unchanged.",
+            QMessageBox.Yes | QMessageBox.No,
+            QMessageBox.No,
+        )
         if answer != QMessageBox.Yes:
             return None
         try:
@@ -226,6 +246,7 @@ def selftest_window() -> str:
     """Build the main window offscreen, run one calculation through the calculator page."""
     from nurse_app.core.formatting import fmt_qty
     from nurse_app.ui.main_window import MainWindow
+
     get_app()
     settings = QSettings(QSettings.IniFormat, QSettings.UserScope, ORG_NAME, "selftest")
     window = MainWindow(settings=settings)

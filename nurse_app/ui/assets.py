@@ -27,7 +27,9 @@ def register_fonts() -> list[str]:
             font_id = QFontDatabase.addApplicationFont(str(resource_file(f"fonts/{name}")))
             if font_id < 0:
                 raise RuntimeError(f"Qt could not load the packaged font resources/fonts/{name}")
-            _registered.extend(f for f in QFontDatabase.applicationFontFamilies(font_id) if f not in _registered)
+            _registered.extend(
+                f for f in QFontDatabase.applicationFontFamilies(font_id) if f not in _registered
+            )
     return list(_registered)
 
 

@@ -94,7 +94,7 @@ def _fit_height(table: QTableWidget) -> None:
 class CalculatorPage(QWidget):
     """Dose & rate calculator.  ``result`` is the last valid result (or None)."""
 
-    result_changed = Signal(object)           # DoseResult | None
+    result_changed = Signal(object)  # DoseResult | None
     acknowledgements_changed = Signal()
 
     def __init__(self, catalogue: Catalogue | None = None, parent=None):
@@ -103,8 +103,8 @@ class CalculatorPage(QWidget):
         self.catalogue = catalogue or load_catalogue()
         self.result: DoseResult | None = None
         self._acks = AcknowledgementLog()
-        self._baseline: BaselineWeight | None = None   # set in visit mode (lock_request)
-        self._locked: DoseRequest | None = None         # visit mode: the order's request (lock_request)
+        self._baseline: BaselineWeight | None = None  # set in visit mode (lock_request)
+        self._locked: DoseRequest | None = None  # visit mode: the order's request (lock_request)
         self._current_warnings: list = []
         self._timer = QTimer(self, singleShot=True, interval=120)
         self._timer.timeout.connect(self.recalculate)
@@ -134,8 +134,8 @@ class CalculatorPage(QWidget):
         area.setFrameShape(QFrame.NoFrame)
         area.setWidget(widget)
         area.setMinimumWidth(min_width)
-        area.setHorizontalScrollBarPolicy(Qt.ScrollBarAsNeeded)    # never cut off without a way to see it
-        area.setFocusPolicy(Qt.NoFocus)     # no empty Tab stop; it still scrolls to the focused field
+        area.setHorizontalScrollBarPolicy(Qt.ScrollBarAsNeeded)  # never cut off without a way to see it
+        area.setFocusPolicy(Qt.NoFocus)  # no empty Tab stop; it still scrolls to the focused field
         return area
 
     def _combo_with_error(self, name: str) -> tuple[QComboBox, QLabel, QWidget]:
@@ -180,7 +180,7 @@ class CalculatorPage(QWidget):
         self.regimen_detail = QLabel()
         self.regimen_detail.setObjectName("regimen_detail")
         self.regimen_detail.setWordWrap(True)
-        self.regimen_detail.setEnabled(False)   # secondary text colour in light and dark themes
+        self.regimen_detail.setEnabled(False)  # secondary text colour in light and dark themes
         form.addRow("", self.regimen_detail)
         self.dose = FieldWithError("dose", "g/kg per course")
         self.days = FieldWithError("days", "days")
@@ -203,7 +203,7 @@ class CalculatorPage(QWidget):
         self.weight = FieldWithError("weight", "today's weight", units=("kg", "lb"))
         self.height = FieldWithError("height", "needed for BMI and ideal weight", units=("cm", "in"))
         pform.addRow("&Weight", self.weight)
-        pform.addRow("H&eight", self.height)     # Alt+H is the Help menu
+        pform.addRow("H&eight", self.height)  # Alt+H is the Help menu
         self.age = FieldWithError("age", "optional: child/adult limits, over-65 renal prompt")
         pform.addRow("&Age (years)", self.age)
         self.sex, self.sex_error, holder = self._combo_with_error("sex")
@@ -276,9 +276,11 @@ class CalculatorPage(QWidget):
         self.rate_caption.setWordWrap(True)
         self.rate_table = _table("rate_table", ["Start", "mg/kg/min", "mL/kg/min", "mL/h"])
         from nurse_app.core.policy import help_text
-        step_help = "\n".join(t for t in (help_text("rates.step_interval_minutes"),
-                                           help_text("pump.max_rate_ml_per_h")) if t)
-        self.rate_table.setToolTip(step_help)      # where the label gives no ladder: the interval in force
+
+        step_help = "\n".join(
+            t for t in (help_text("rates.step_interval_minutes"), help_text("pump.max_rate_ml_per_h")) if t
+        )
+        self.rate_table.setToolTip(step_help)  # where the label gives no ladder: the interval in force
         self.rate_table.setStatusTip(step_help.replace("\n", "; "))
         rates.body.addWidget(self.rate_caption)
         rates.body.addWidget(self.rate_table)
@@ -339,8 +341,10 @@ class CalculatorPage(QWidget):
             r = self.catalogue.regimens[regimen_id]
             self.regimen_detail.setText(f"{r.repeat_note} ({r.label_status})")
             self.dose.edit.setPlaceholderText(
-                f"usual {fmt_qty(r.course_g_per_kg, 'g/kg')}" if r.course_g_per_kg is not None else
-                f"required: {fmt_number(r.dose_range_g_per_kg[0])} to {fmt_qty(r.dose_range_g_per_kg[1], 'g/kg')}")
+                f"usual {fmt_qty(r.course_g_per_kg, 'g/kg')}"
+                if r.course_g_per_kg is not None
+                else f"required: {fmt_number(r.dose_range_g_per_kg[0])} to {fmt_qty(r.dose_range_g_per_kg[1], 'g/kg')}"
+            )
             self.days.edit.setPlaceholderText(f"usual {r.days}")
             index = self.indication.findData(r.indication)
             self.indication.setCurrentIndex(max(index, 0))
@@ -352,13 +356,18 @@ class CalculatorPage(QWidget):
         def listed(entries) -> str:
             items = []
             for c in entries:
-                text = html.escape(c.text) if c.verified else (f"{html.escape(c.text)} "
-                                                               f"<i>({CONFIRM_WITH_INSERT})</i>")
+                text = (
+                    html.escape(c.text)
+                    if c.verified
+                    else (f"{html.escape(c.text)} <i>({CONFIRM_WITH_INSERT})</i>")
+                )
                 items.append(f"<li>{text}</li>")
             return f"<ul style='margin-left:-20px'>{''.join(items)}</ul>" if items else "<p>None listed.</p>"
 
-        self.product_cautions.setText(f"<b>Contraindications</b>{listed(product.contraindications)}"
-                                      f"<b>Cautions</b>{listed(product.cautions)}")
+        self.product_cautions.setText(
+            f"<b>Contraindications</b>{listed(product.contraindications)}"
+            f"<b>Cautions</b>{listed(product.cautions)}"
+        )
 
     def load_regimen(self, regimen_id: str) -> None:
         """Select a regimen (e.g. from a guide's link); leaves patient fields as they are."""
@@ -368,9 +377,19 @@ class CalculatorPage(QWidget):
             self.dose.edit.clear()
             self.days.edit.clear()
 
-    def set_inputs(self, *, product: str | None = None, regimen: str | None = None, weight: str | None = None,
-                   weight_unit: str = "kg", height: str | None = None, height_unit: str = "cm",
-                   sex: str | None = None, dose: str | None = None, days: str | None = None) -> None:
+    def set_inputs(
+        self,
+        *,
+        product: str | None = None,
+        regimen: str | None = None,
+        weight: str | None = None,
+        weight_unit: str = "kg",
+        height: str | None = None,
+        height_unit: str = "cm",
+        sex: str | None = None,
+        dose: str | None = None,
+        days: str | None = None,
+    ) -> None:
         """Fill fields programmatically (self-test, visit workflow); recalculates at once."""
         if product is not None:
             self.product.setCurrentIndex(self.product.findData(product))
@@ -398,8 +417,11 @@ class CalculatorPage(QWidget):
         height, sex and age and the risk boxes show the request, disabled: they are display
         only, never read back."""
         self._locked = request
-        self._baseline = (BaselineWeight(request.baseline_weight_kg, request.baseline_weighed_on or "")
-                          if request.baseline_weight_kg is not None else None)
+        self._baseline = (
+            BaselineWeight(request.baseline_weight_kg, request.baseline_weighed_on or "")
+            if request.baseline_weight_kg is not None
+            else None
+        )
         for key, box in self.risk_boxes.items():
             box.blockSignals(True)
             box.setChecked(key in request.risks)
@@ -407,7 +429,9 @@ class CalculatorPage(QWidget):
             box.setEnabled(False)
         self.product.setCurrentIndex(self.product.findData(request.product_id))
         self.regimen.setCurrentIndex(self.regimen.findData(request.regimen_id or CUSTOM_REGIMEN))
-        self.dose.edit.setText(fmt_number(request.dose_g_per_kg, 4) if request.dose_g_per_kg is not None else "")
+        self.dose.edit.setText(
+            fmt_number(request.dose_g_per_kg, 4) if request.dose_g_per_kg is not None else ""
+        )
         self.days.edit.setText(str(request.days) if request.days is not None else "")
         if request.indication is not None:
             self.indication.setCurrentIndex(max(self.indication.findData(request.indication), 0))
@@ -415,14 +439,25 @@ class CalculatorPage(QWidget):
         self.height.unit.setCurrentText("cm")
         self.sex.setCurrentIndex(max(self.sex.findData(request.sex), 0))
         self.basis.setCurrentIndex(max(self.basis.findData(request.weight_basis), 0))
-        self.max_rate.edit.setText(fmt_number(request.max_rate_mg_kg_min, 2)
-                                   if request.max_rate_mg_kg_min is not None else "")
+        self.max_rate.edit.setText(
+            fmt_number(request.max_rate_mg_kg_min, 2) if request.max_rate_mg_kg_min is not None else ""
+        )
         self.max_rate.edit.setPlaceholderText("none in the order")
         if request.age_years is not None:
             self.age.edit.setText(fmt_number(request.age_years, 1))
-        for widget in (self.product, self.regimen, self.dose.edit, self.days.edit, self.indication,
-                       self.height.edit, self.height.unit, self.sex, self.basis, self.max_rate.edit,
-                       self.age.edit):
+        for widget in (
+            self.product,
+            self.regimen,
+            self.dose.edit,
+            self.days.edit,
+            self.indication,
+            self.height.edit,
+            self.height.unit,
+            self.sex,
+            self.basis,
+            self.max_rate.edit,
+            self.age.edit,
+        ):
             widget.setEnabled(False)
         self.recalculate()
 
@@ -443,27 +478,37 @@ class CalculatorPage(QWidget):
                 errors[field] = str(exc)
                 return None
 
-        if self._locked is not None:      # visit mode: the order's request, today's weight
+        if self._locked is not None:  # visit mode: the order's request, today's weight
             if not self.weight.text():
                 self._missing.append("today's weight")
                 return None, errors
-            weight = read("weight", lambda: weight_to_kg(parse_number(self.weight.text(), "weight", "Weight"),
-                                                         self.weight.unit_text()))
+            weight = read(
+                "weight",
+                lambda: weight_to_kg(
+                    parse_number(self.weight.text(), "weight", "Weight"), self.weight.unit_text()
+                ),
+            )
             return (None, errors) if weight is None else (replace(self._locked, weight_kg=weight), {})
 
         weight = None
         if not self.weight.text():
             self._missing.append("today's weight")
         else:
-            weight = read("weight", lambda: (parse_number(self.weight.text(), "weight", "Weight"),
-                                             self.weight.unit_text()))
+            weight = read(
+                "weight",
+                lambda: (parse_number(self.weight.text(), "weight", "Weight"), self.weight.unit_text()),
+            )
         height = None
         if self.height.text():
-            height = read("height", lambda: (parse_number(self.height.text(), "height", "Height"),
-                                             self.height.unit_text()))
+            height = read(
+                "height",
+                lambda: (parse_number(self.height.text(), "height", "Height"), self.height.unit_text()),
+            )
         regimen_id = self.regimen.currentData()
         custom = regimen_id == CUSTOM_REGIMEN
-        dose = read("dose", lambda: parse_number(self.dose.text(), "dose", "Dose")) if self.dose.text() else None
+        dose = (
+            read("dose", lambda: parse_number(self.dose.text(), "dose", "Dose")) if self.dose.text() else None
+        )
         days = None
         if self.days.text():
             days = read("days", lambda: parse_number(self.days.text(), "days", "Days"))
@@ -480,7 +525,9 @@ class CalculatorPage(QWidget):
             age = read("age", lambda: parse_number(self.age.text(), "age", "Age"))
         max_rate = None
         if self.max_rate.text():
-            max_rate = read("max_rate", lambda: parse_number(self.max_rate.text(), "max_rate", "Maximum rate"))
+            max_rate = read(
+                "max_rate", lambda: parse_number(self.max_rate.text(), "max_rate", "Maximum rate")
+            )
         if errors or self._missing:
             return None, errors
         return DoseRequest(
@@ -501,12 +548,23 @@ class CalculatorPage(QWidget):
         ), {}
 
     def _show_errors(self, errors: dict[str, str]) -> None:
-        fields = {"weight": self.weight, "height": self.height, "dose": self.dose, "days": self.days,
-                  "max_rate": self.max_rate, "age": self.age}
+        fields = {
+            "weight": self.weight,
+            "height": self.height,
+            "dose": self.dose,
+            "days": self.days,
+            "max_rate": self.max_rate,
+            "age": self.age,
+        }
         for name, field in fields.items():
             field.set_error(errors.get(name))
-        labels = {"product": self.product_error, "regimen": self.regimen_error, "sex": self.sex_error,
-                  "weight_basis": self.weight_basis_error, "indication": self.indication_error}
+        labels = {
+            "product": self.product_error,
+            "regimen": self.regimen_error,
+            "sex": self.sex_error,
+            "weight_basis": self.weight_basis_error,
+            "indication": self.indication_error,
+        }
         for name, label in labels.items():
             label.setText(errors.get(name, ""))
             label.setVisible(name in errors)
@@ -547,22 +605,39 @@ class CalculatorPage(QWidget):
             self._show_warnings(())
             return
         w = r.weight
-        self.tile_daily.set(fmt_qty(r.daily_dose_g, "g"),
-                            f"{fmt_qty(r.dose_g_per_kg / r.days, 'g/kg')} × {fmt_qty(w.dosing_kg, 'kg')}")
+        self.tile_daily.set(
+            fmt_qty(r.daily_dose_g, "g"),
+            f"{fmt_qty(r.dose_g_per_kg / r.days, 'g/kg')} × {fmt_qty(w.dosing_kg, 'kg')}",
+        )
         self.tile_volume.set(fmt_qty(r.daily_volume_ml, "mL"), f"of {r.product.display_name}")
-        self.tile_course.set(fmt_qty(r.total_dose_g, "g"),
-                             f"{fmt_qty(r.dose_g_per_kg, 'g/kg')} over {r.days} day{'s' if r.days != 1 else ''}")
+        self.tile_course.set(
+            fmt_qty(r.total_dose_g, "g"),
+            f"{fmt_qty(r.dose_g_per_kg, 'g/kg')} over {r.days} day{'s' if r.days != 1 else ''}",
+        )
         self.tile_time.set(fmt_minutes(r.infusion_minutes_per_day), "if every step is tolerated")
 
-        unverified = "" if r.rates_verified else f" <b style='color:{text_colour(ATTENTION_COLOUR)}'>{CONFIRM_WITH_INSERT}.</b>"
+        unverified = (
+            ""
+            if r.rates_verified
+            else f" <b style='color:{text_colour(ATTENTION_COLOUR)}'>{CONFIRM_WITH_INSERT}.</b>"
+        )
         self.rate_caption.setText(
             f"For {fmt_qty(w.dosing_kg, 'kg')}, {r.product.brand}; up to "
             f"{fmt_qty(r.rate_ceiling_mg_kg_min, 'mg/kg/min')} ({r.rate_ceiling_reason}).{unverified}"
-            + (f"<br>Label, as printed: {html.escape(r.rate_row.label_text)}" if r.rate_row.label_text else ""))
+            + (
+                f"<br>Label, as printed: {html.escape(r.rate_row.label_text)}"
+                if r.rate_row.label_text
+                else ""
+            )
+        )
         self.rate_table.setRowCount(len(r.rate_steps))
         for i, s in enumerate(r.rate_steps):
-            cells = [fmt_qty(s.start_min, "min"), fmt_number(s.mg_per_kg_min, 2),
-                     fmt_number(s.ml_per_kg_min, 4), fmt_number(s.ml_per_h, 1)]
+            cells = [
+                fmt_qty(s.start_min, "min"),
+                fmt_number(s.mg_per_kg_min, 2),
+                fmt_number(s.ml_per_kg_min, 4),
+                fmt_number(s.ml_per_h, 1),
+            ]
             for col, text in enumerate(cells):
                 item = _item(text)
                 if not r.rates_verified:
@@ -575,14 +650,17 @@ class CalculatorPage(QWidget):
         self.vial_table.setRowCount(len(plan.counts) if plan else 0)
         if plan:
             for i, (v, n) in enumerate(plan.counts):
-                for col, text in enumerate([fmt_qty(v.grams, "g") + ("" if v.verified else " *"), str(n),
-                                            fmt_qty(v.ml * n, "mL")]):
+                for col, text in enumerate(
+                    [fmt_qty(v.grams, "g") + ("" if v.verified else " *"), str(n), fmt_qty(v.ml * n, "mL")]
+                ):
                     self.vial_table.setItem(i, col, _item(text))
         _fit_height(self.vial_table)
         summary = vial_plan_text(r)
         if r.rounding_option:
-            summary += (f"<br>Rounding option (not applied): {fmt_qty(r.rounding_option.dispensed_g, 'g')} "
-                        f"per day in whole vials; only the prescriber can change the dose.")
+            summary += (
+                f"<br>Rounding option (not applied): {fmt_qty(r.rounding_option.dispensed_g, 'g')} "
+                f"per day in whole vials; only the prescriber can change the dose."
+            )
         if plan and not plan.verified:
             summary = summary.replace(f" [{CONFIRM_WITH_INSERT}]", "")
             summary += f"<br><span style='color:{text_colour(ATTENTION_COLOUR)}'>* {CONFIRM_WITH_INSERT} (vial size)</span>"
@@ -590,6 +668,7 @@ class CalculatorPage(QWidget):
 
         def kg(value):
             return fmt_qty(value, "kg") if value is not None else "not computable"
+
         bmi = fmt_qty(w.bmi, "kg/m²") if w.bmi is not None else "needs height"
         self.weights_label.setText(
             f"<table cellspacing='2'>"
@@ -599,7 +678,8 @@ class CalculatorPage(QWidget):
             f"<tr><td>BMI</td><td align='right'>{bmi}</td></tr>"
             f"{self._baseline_row(w.actual_kg)}"
             f"<tr><td><b>Dose on</b></td><td align='right'><b>{kg(w.dosing_kg)}</b></td></tr></table>"
-            f"<p>{w.reason}</p>")
+            f"<p>{w.reason}</p>"
+        )
         notes = "".join(f"<li>{n}</li>" for n in r.notes)
         formulas = "".join(f"<li>{f}</li>" for f in r.formulas)
         self.notes_label.setText(f"<ul style='margin-left:-20px'>{notes}{formulas}</ul>")
@@ -609,8 +689,10 @@ class CalculatorPage(QWidget):
         if self._baseline is None:
             return ""
         change = fmt_change(weight_change_percent(actual_kg, self._baseline.weight_kg), "%", 1)
-        return (f"<tr><td>Baseline</td><td align='right'>{fmt_qty(self._baseline.weight_kg, 'kg')} "
-                f"({fmt_date(self._baseline.measured_on)}, {change})</td></tr>")
+        return (
+            f"<tr><td>Baseline</td><td align='right'>{fmt_qty(self._baseline.weight_kg, 'kg')} "
+            f"({fmt_date(self._baseline.measured_on)}, {change})</td></tr>"
+        )
 
     def _show_warnings(self, warnings) -> None:
         while self.warning_rows.count():
@@ -658,15 +740,22 @@ class CalculatorPage(QWidget):
         pending = len(self.pending_warnings())
         total = len(self._current_warnings)
         if pending:
-            self.banner.setText(f"⚠ {pending} warning{'s' if pending != 1 else ''} below need"
-                                f"{'s' if pending == 1 else ''} acknowledgement before this calculation is used.")
-            self.banner.setStyleSheet(f"background: {ATTENTION_COLOUR}; color: white; padding: 6px; "
-                                      f"border-radius: 4px; font-weight: bold;")
+            self.banner.setText(
+                f"⚠ {pending} warning{'s' if pending != 1 else ''} below need"
+                f"{'s' if pending == 1 else ''} acknowledgement before this calculation is used."
+            )
+            self.banner.setStyleSheet(
+                f"background: {ATTENTION_COLOUR}; color: white; padding: 6px; "
+                f"border-radius: 4px; font-weight: bold;"
+            )
             self.banner.show()
         elif total:
-            self.banner.setText("✓ The warning is acknowledged." if total == 1
-                                else f"✓ All {total} warnings acknowledged.")
-            self.banner.setStyleSheet(f"background: {OK_COLOUR}; color: white; padding: 6px; border-radius: 4px;")
+            self.banner.setText(
+                "✓ The warning is acknowledged." if total == 1 else f"✓ All {total} warnings acknowledged."
+            )
+            self.banner.setStyleSheet(
+                f"background: {OK_COLOUR}; color: white; padding: 6px; border-radius: 4px;"
+            )
             self.banner.show()
         else:
             self.banner.hide()

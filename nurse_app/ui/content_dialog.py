@@ -32,6 +32,7 @@ BANNER_CHANGED = "Clinical content changed since your agency approved it"
 def approval_state(store) -> tuple[bool, str]:
     """(approved, banner text) for the content in force; cheap (hashes the files only)."""
     from nurse_app.core.content_report import content_version
+
     approval = store.latest_content_approval() if store is not None else None
     if approval is None:
         return False, BANNER_TEXT
@@ -41,7 +42,7 @@ def approval_state(store) -> tuple[bool, str]:
 
 
 class ContentDialog(QDialog):
-    approved = Signal(str)          # content version
+    approved = Signal(str)  # content version
 
     def __init__(self, store, parent=None):
         super().__init__(parent)
@@ -51,11 +52,16 @@ class ContentDialog(QDialog):
         self.report = build_report(store.latest_content_approval())
         layout = QVBoxLayout(self)
         r = self.report
-        lines = [f"<b>Content version:</b> {r.version}",
-                 f"<b>Agency policy file:</b> {r.policy_file or 'none (app defaults in force)'}",
-                 f"<b>Items:</b> {len(r.items)} ("
-                 + ", ".join(f"{sum(c[s] for c in r.counts.values())} {s}"
-                             for s in ("verified", "unverified", "agency policy")) + ")"]
+        lines = [
+            f"<b>Content version:</b> {r.version}",
+            f"<b>Agency policy file:</b> {r.policy_file or 'none (app defaults in force)'}",
+            f"<b>Items:</b> {len(r.items)} ("
+            + ", ".join(
+                f"{sum(c[s] for c in r.counts.values())} {s}"
+                for s in ("verified", "unverified", "agency policy")
+            )
+            + ")",
+        ]
         if r.approval is None:
             lines.append(f"<b>Approval:</b> {BANNER_TEXT}.")
         else:
@@ -65,9 +71,11 @@ class ContentDialog(QDialog):
                 lines.append(f"<b>Approved</b> by {who} on {a['approved_on']}.")
             else:
                 c = r.changes
-                lines.append(f"<b>Approved version {a['content_version']}</b> by {who} on {a['approved_on']}; "
-                             f"since then {len(c.changed)} items changed, {len(c.added)} new, "
-                             f"{len(c.removed)} removed (marked CHANGED in the report).")
+                lines.append(
+                    f"<b>Approved version {a['content_version']}</b> by {who} on {a['approved_on']}; "
+                    f"since then {len(c.changed)} items changed, {len(c.added)} new, "
+                    f"{len(c.removed)} removed (marked CHANGED in the report)."
+                )
         self.summary = QLabel("<br/>".join(lines))
         self.summary.setObjectName("content_summary")
         self.summary.setWordWrap(True)
@@ -101,7 +109,9 @@ class ContentDialog(QDialog):
         self.error.hide()
         layout.addWidget(self.error)
         buttons = QDialogButtonBox(QDialogButtonBox.Close)
-        self.approve_button = buttons.addButton("&Record approval of this version", QDialogButtonBox.AcceptRole)
+        self.approve_button = buttons.addButton(
+            "&Record approval of this version", QDialogButtonBox.AcceptRole
+        )
         self.approve_button.setObjectName("record_approval")
         self.approve_button.setEnabled(not r.approved)
         buttons.accepted.connect(self.record_approval)
@@ -110,13 +120,15 @@ class ContentDialog(QDialog):
         self.resize(560, 360)
 
     def save_report(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save content report", f"content-report-{self.report.version}.pdf",
-                                              "PDF (*.pdf)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save content report", f"content-report-{self.report.version}.pdf", "PDF (*.pdf)"
+        )
         if path:
             self.save_report_to(path)
 
     def save_report_to(self, path: str) -> int:
         from nurse_app.reports.content_report import write_content_report_pdf
+
         try:
             return write_content_report_pdf(self.report, path)
         except NurseAppError as exc:
@@ -126,9 +138,13 @@ class ContentDialog(QDialog):
     def record_approval(self) -> None:
         try:
             self.store.record_content_approval(
-                self.report.version, self.name.text(), self.credentials.text(),
-                self.date.date().toString("yyyy-MM-dd"), items=approval_values(self.report.items),
-                policy_file=self.report.policy_file)
+                self.report.version,
+                self.name.text(),
+                self.credentials.text(),
+                self.date.date().toString("yyyy-MM-dd"),
+                items=approval_values(self.report.items),
+                policy_file=self.report.policy_file,
+            )
         except NurseAppError as exc:
             self.error.setText(str(exc))
             self.error.show()

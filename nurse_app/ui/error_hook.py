@@ -27,8 +27,7 @@ HEADLINE = "Something went wrong — everything you entered is saved."
 _LOGGER_NAME = "nurse_app.errors"
 
 
-def scrubbed_traceback(kind: type[BaseException], exc: BaseException,
-                       tb: TracebackType | None) -> str:
+def scrubbed_traceback(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> str:
     """The traceback with the exception's type but without its message (which may hold PHI)."""
     frames = "".join(traceback.format_tb(tb))
     chain = []
@@ -36,8 +35,9 @@ def scrubbed_traceback(kind: type[BaseException], exc: BaseException,
     while cause is not None and len(chain) < 5:
         chain.append(f"  caused by {type(cause).__module__}.{type(cause).__qualname__}")
         cause = cause.__cause__ or cause.__context__
-    return (f"Traceback (most recent call last):\n{frames}"
-            f"{kind.__module__}.{kind.__qualname__}\n" + "".join(c + "\n" for c in chain))
+    return f"Traceback (most recent call last):\n{frames}{kind.__module__}.{kind.__qualname__}\n" + "".join(
+        c + "\n" for c in chain
+    )
 
 
 class _MainThreadCall(QObject):
@@ -46,6 +46,7 @@ class _MainThreadCall(QObject):
     A queued signal: portable to PySide6 6.6 (the floor), which has no
     ``QTimer.singleShot(msec, context, callable)``.
     """
+
     requested = Signal()
 
     def __init__(self, fn):
@@ -69,15 +70,14 @@ class ErrorHook:
         self._previous_thread = None
         self._showing = False
         self._in_gui_thread: _MainThreadCall | None = None
-        self.count = 0          # errors seen (tests and the status bar)
+        self.count = 0  # errors seen (tests and the status bar)
 
     # ------------------------------------------------------------------ logging
     def _ensure_handler(self) -> None:
         if self._handler is not None:
             return
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        handler = RotatingFileHandler(self.log_path, maxBytes=1_000_000, backupCount=3,
-                                      encoding="utf-8")
+        handler = RotatingFileHandler(self.log_path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
         self.logger.addHandler(handler)
         self._handler = handler
@@ -94,7 +94,7 @@ class ErrorHook:
     def install(self) -> ErrorHook:
         self._previous = sys.excepthook
         self._previous_thread = threading.excepthook
-        self._in_gui_thread = _MainThreadCall(lambda: self.show())   # made here, on the GUI thread
+        self._in_gui_thread = _MainThreadCall(lambda: self.show())  # made here, on the GUI thread
         sys.excepthook = self.handle
         threading.excepthook = lambda args: self.handle(args.exc_type, args.exc_value, args.exc_traceback)
         qInstallMessageHandler(self.qt_message)
@@ -131,17 +131,20 @@ class ErrorHook:
             sys.stderr.write(f"{message}\n")
 
     def message_text(self) -> str:
-        return (f"{HEADLINE}\n\nThe app hit an unexpected problem and carried on. Every entry is "
-                f"saved as you type, so nothing is lost; check the screen you were on.\n\n"
-                f"Details for support were written to:\n{self.log_path}")
+        return (
+            f"{HEADLINE}\n\nThe app hit an unexpected problem and carried on. Every entry is "
+            f"saved as you type, so nothing is lost; check the screen you were on.\n\n"
+            f"Details for support were written to:\n{self.log_path}"
+        )
 
     def show(self) -> None:
         if self._showing or QApplication.instance() is None:
-            return          # one box at a time: an error while it shows is only logged
+            return  # one box at a time: an error while it shows is only logged
         self._showing = True
         try:
-            box = QMessageBox(QMessageBox.Warning, TITLE, self.message_text(), QMessageBox.Ok,
-                              QApplication.activeWindow())
+            box = QMessageBox(
+                QMessageBox.Warning, TITLE, self.message_text(), QMessageBox.Ok, QApplication.activeWindow()
+            )
             box.setObjectName("error_hook_box")
             box.exec()
         finally:
@@ -158,6 +161,7 @@ def install(log_path: Path | None = None) -> ErrorHook:
         _installed.uninstall()
     if log_path is None:
         from nurse_app.store.location import error_log_path
+
         log_path = error_log_path()
     _installed = ErrorHook(log_path).install()
     return _installed

@@ -51,6 +51,7 @@ def remember_folder(parent: QWidget | None, kind: str, path: str) -> None:
 def visit_file_name(visit: dict, what: str, extension: str) -> str:
     """``visit-2026-11-26-day2-summary.pdf``: the visit's local date and course day, no patient detail."""
     from nurse_app.store import to_local
+
     when = visit.get("started_at") or visit.get("created_at")
     date = to_local(when).date().isoformat() if when else "undated"
     return f"visit-{date}-day{int(visit.get('course_day') or 1)}-{what}.{extension}"

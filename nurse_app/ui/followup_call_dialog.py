@@ -53,9 +53,11 @@ class FollowupCallDialog(QDialog):
         self._timer.timeout.connect(self.save_now)
 
         outer = QVBoxLayout(self)
-        head = QLabel(f"<h3>{title}</h3><p><b>{patient['name']}</b> ({patient['mrn']})"
-                      + (f", due from {self.call['due_date']}" if self.call.get("due_date") else "")
-                      + "</p>")
+        head = QLabel(
+            f"<h3>{title}</h3><p><b>{patient['name']}</b> ({patient['mrn']})"
+            + (f", due from {self.call['due_date']}" if self.call.get("due_date") else "")
+            + "</p>"
+        )
         head.setWordWrap(True)
         outer.addWidget(head)
         if self.rule:
@@ -82,7 +84,7 @@ class FollowupCallDialog(QDialog):
         self.text_edits: dict[str, QLineEdit] = {}
         questions = QGroupBox("Questions")
         qform = QFormLayout(questions)
-        for q in (self.rule.questions if self.rule else ()):
+        for q in self.rule.questions if self.rule else ():
             row = QHBoxLayout()
             if q.answer == "text":
                 edit = QLineEdit()
@@ -162,8 +164,9 @@ class FollowupCallDialog(QDialog):
         c = self.call
         self._loading = True
         self.called_at.setDateTime(self._qt(c.get("called_at")) or QDateTime.currentDateTime())
-        self.reached.setCurrentIndex(self.reached.findData(c.get("reached")) if c.get("reached")
-                                     is not None else 0)
+        self.reached.setCurrentIndex(
+            self.reached.findData(c.get("reached")) if c.get("reached") is not None else 0
+        )
         answers = c.get("answers") or {}
         for qid, box in self.answer_boxes.items():
             entry = answers.get(qid) or {}
@@ -211,11 +214,15 @@ class FollowupCallDialog(QDialog):
             if edit.text().strip():
                 answers[qid] = {"answer": None, "text": edit.text().strip()}
         told = self.escalated.isChecked()
-        return {"called_at": self._aware(self.called_at), "reached": self.reached.currentData(),
-                "answers": answers, "advice": self.advice.toPlainText(),
-                "escalated_to": self.escalated_to.text().strip() if told else "",
-                "escalated_at": self._aware(self.escalated_at) if told else None,
-                "notes": self.notes.toPlainText()}
+        return {
+            "called_at": self._aware(self.called_at),
+            "reached": self.reached.currentData(),
+            "answers": answers,
+            "advice": self.advice.toPlainText(),
+            "escalated_to": self.escalated_to.text().strip() if told else "",
+            "escalated_at": self._aware(self.escalated_at) if told else None,
+            "notes": self.notes.toPlainText(),
+        }
 
     def _changed(self, *_args) -> None:
         if not self._loading:

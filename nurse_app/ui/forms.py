@@ -46,8 +46,10 @@ class MessageBanner(QLabel):
 
     def show_message(self, text: str | None, kind: str = "error") -> None:
         self.setText(text or "")
-        self.setStyleSheet(f"background: {self.COLOURS[kind]}; color: white; padding: 6px; "
-                           f"border-radius: 4px; font-weight: bold;")
+        self.setStyleSheet(
+            f"background: {self.COLOURS[kind]}; color: white; padding: 6px; "
+            f"border-radius: 4px; font-weight: bold;"
+        )
         self.setAccessibleName(text or "")
         self.setVisible(bool(text))
 
@@ -105,7 +107,7 @@ class FormDialog(QDialog):
         self.layout_.addWidget(self.banner)
         # The form is the left column; a form with a live preview adds it on the right,
         # which keeps the dialog short enough for a 768-pixel-high laptop screen.
-        self.columns = QHBoxLayout()     # its spacing would be inherited by the form's rows
+        self.columns = QHBoxLayout()  # its spacing would be inherited by the form's rows
         left = QVBoxLayout()
         left.addLayout(self.form)
         left.addStretch(1)
@@ -162,10 +164,12 @@ class FormDialog(QDialog):
         """Note when the nurse changes ``field``, so closing the form can ask first."""
         editor = editor_of(field)
         signal = getattr(field, "changed", None) or next(
-            getattr(editor, name) for name in ("textChanged", "currentIndexChanged", "toggled")
-            if hasattr(editor, name))
+            getattr(editor, name)
+            for name in ("textChanged", "currentIndexChanged", "toggled")
+            if hasattr(editor, name)
+        )
         signal.connect(self._mark_modified)
-        if hasattr(field, "set_error"):   # a red message goes once the nurse corrects the field
+        if hasattr(field, "set_error"):  # a red message goes once the nurse corrects the field
             signal.connect(lambda *_: field.set_error(None))
         self._modified = False
 
@@ -180,9 +184,12 @@ class FormDialog(QDialog):
         """Esc or the close button: a form with typing in it asks before throwing it away."""
         if getattr(self, "_modified", False):
             answer = QMessageBox.question(
-                self, "Discard what you typed?",
+                self,
+                "Discard what you typed?",
                 "Close this form without saving? What you typed in it will be lost.",
-                QMessageBox.Discard | QMessageBox.Cancel, QMessageBox.Cancel)
+                QMessageBox.Discard | QMessageBox.Cancel,
+                QMessageBox.Cancel,
+            )
             if answer != QMessageBox.Discard:
                 return
         super().reject()
@@ -223,8 +230,9 @@ class FormDialog(QDialog):
         self.banner.show_message(str(exc))
 
     def has_field_errors(self) -> bool:
-        return any(getattr(f, "error", None) is not None and not f.error.isHidden()
-                   for f in self.fields.values())
+        return any(
+            getattr(f, "error", None) is not None and not f.error.isHidden() for f in self.fields.values()
+        )
 
     # ------------------------------------------------------------------ saving
     def try_save(self) -> None:

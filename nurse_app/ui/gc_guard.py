@@ -63,7 +63,7 @@ def install(app: QCoreApplication | None = None) -> GuiThreadCollector | None:
         raise RuntimeError("gc_guard.install() must run on the GUI thread")
     existing = app.findChild(GuiThreadCollector, _OBJECT_NAME)
     if existing is not None:
-        gc.disable()   # someone turned it back on: the GUI thread still does the collecting
+        gc.disable()  # someone turned it back on: the GUI thread still does the collecting
         return existing
     return GuiThreadCollector(app)
 

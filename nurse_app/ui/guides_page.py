@@ -60,6 +60,7 @@ SEARCH_DELAY_MS = 100
 
 def _regimen_names() -> dict[str, str]:
     from nurse_app.core.catalogue import load_catalogue
+
     return {rid: regimen.name for rid, regimen in load_catalogue().regimens.items()}
 
 
@@ -113,13 +114,17 @@ class _HitDelegate(QStyledItemDelegate):
 class GuidesPage(QWidget):
     """Search the condition guides, read one, save or print its patient handout."""
 
-    open_calculator = Signal(str)   # regimen id, from a regimen: link
-    guide_opened = Signal(str)      # guide id
-    handout_saved = Signal(str)     # path of the PDF written
-    handout_failed = Signal(str)    # message for the nurse
+    open_calculator = Signal(str)  # regimen id, from a regimen: link
+    guide_opened = Signal(str)  # guide id
+    handout_saved = Signal(str)  # path of the PDF written
+    handout_failed = Signal(str)  # message for the nurse
 
-    def __init__(self, parent: QWidget | None = None, settings_contact: dict | None = None,
-                 guides_folder: Path | None = None):
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        settings_contact: dict | None = None,
+        guides_folder: Path | None = None,
+    ):
         super().__init__(parent)
         self.setObjectName("GuidesPage")
         self.load_error = None
@@ -137,7 +142,7 @@ class GuidesPage(QWidget):
             self._regimen_names = _regimen_names()
         except NurseAppError:
             self._regimen_names = {}
-        self._jobs: set[object] = set()   # the handout being written (one at a time)
+        self._jobs: set[object] = set()  # the handout being written (one at a time)
         self._build()
         self.show_results("")
         if self.load_error:
@@ -154,8 +159,9 @@ class GuidesPage(QWidget):
         self.search_box.setPlaceholderText("Search conditions, symptoms, side effects… (e.g. DM, blisters)")
         fit_placeholder(self.search_box)
         self.search_box.setAccessibleName("Search guides")
-        self.search_box.setAccessibleDescription("Results update as you type. Enter opens the first "
-                                                 "result; Down arrow moves to the results.")
+        self.search_box.setAccessibleDescription(
+            "Results update as you type. Enter opens the first result; Down arrow moves to the results."
+        )
         self.search_box.setClearButtonEnabled(True)
 
         self.results = QListWidget()
@@ -234,17 +240,32 @@ class GuidesPage(QWidget):
         self.results.blockSignals(True)
         self.results.clear()
         if query.strip():
-            entries = [(h.guide_id, h.section, h.title,
-                        f"<b>{escape(h.title)}</b><br/><i>{escape(h.section)}:</i> {h.snippet_html()}",
-                        f"{h.title}. {h.section}: {h.snippet_plain()}")
-                       for h in self.index.search(query)]
+            entries = [
+                (
+                    h.guide_id,
+                    h.section,
+                    h.title,
+                    f"<b>{escape(h.title)}</b><br/><i>{escape(h.section)}:</i> {h.snippet_html()}",
+                    f"{h.title}. {h.section}: {h.snippet_plain()}",
+                )
+                for h in self.index.search(query)
+            ]
         else:
-            entries = [(g.id, None, g.title,
-                        f"<b>{escape(g.title)}</b>" + (f"<br/><i>{ALIASES_LABEL}:</i> "
-                                                       f"{escape(', '.join(g.aliases[:3]))}"
-                                                       if g.aliases else ""),
-                        g.title)
-                       for g in sorted(self.guides.values(), key=lambda g: g.title.lower())]
+            entries = [
+                (
+                    g.id,
+                    None,
+                    g.title,
+                    f"<b>{escape(g.title)}</b>"
+                    + (
+                        f"<br/><i>{ALIASES_LABEL}:</i> {escape(', '.join(g.aliases[:3]))}"
+                        if g.aliases
+                        else ""
+                    ),
+                    g.title,
+                )
+                for g in sorted(self.guides.values(), key=lambda g: g.title.lower())
+            ]
         for guide_id, section, _title, html, plain in entries:
             item = QListWidgetItem(plain)
             item.setData(GUIDE_ID_ROLE, guide_id)
@@ -253,8 +274,9 @@ class GuidesPage(QWidget):
             item.setToolTip(plain)
             self.results.addItem(item)
         if not entries:
-            item = QListWidgetItem(f"No guide matches “{query.strip()}”." if query.strip()
-                                   else "No guides available.")
+            item = QListWidgetItem(
+                f"No guide matches “{query.strip()}”." if query.strip() else "No guides available."
+            )
             item.setFlags(Qt.ItemFlag.NoItemFlags)
             self.results.addItem(item)
         self.results.blockSignals(False)
@@ -305,12 +327,14 @@ class GuidesPage(QWidget):
     def _style_viewer(self) -> None:
         """Heading and link colours for the current palette (light or dark system theme)."""
         heading, link = _VIEWER_COLOURS[is_dark(self.palette())]
-        css = f"h1 {{ color: {heading}; }} h2 {{ color: {heading}; margin-top: 14px; }} a {{ color: {link}; }}"
+        css = (
+            f"h1 {{ color: {heading}; }} h2 {{ color: {heading}; margin-top: 14px; }} a {{ color: {link}; }}"
+        )
         document = self.viewer.document()
         if css == document.defaultStyleSheet():
             return
         document.setDefaultStyleSheet(css)
-        if self.current is not None:   # a default style sheet applies only to HTML set after it
+        if self.current is not None:  # a default style sheet applies only to HTML set after it
             scroll = self.viewer.verticalScrollBar().value()
             self.viewer.setHtml(self._guide_html(self.current))
             self.viewer.verticalScrollBar().setValue(scroll)
@@ -342,9 +366,13 @@ class GuidesPage(QWidget):
         if self.current is None:
             return
         from nurse_app.ui.file_dialogs import remember_folder, start_path
+
         path, _filter = QFileDialog.getSaveFileName(
-            self, "Save patient handout", start_path(self, "handout", f"{self.current.id}-handout.pdf"),
-            "PDF files (*.pdf)")
+            self,
+            "Save patient handout",
+            start_path(self, "handout", f"{self.current.id}-handout.pdf"),
+            "PDF files (*.pdf)",
+        )
         if path:
             remember_folder(self, "handout", path)
             if not path.lower().endswith(".pdf"):
@@ -359,17 +387,21 @@ class GuidesPage(QWidget):
 
         def work(_progress) -> int:
             from nurse_app.reports.handout import write_handout_pdf  # reportlab: loaded on first print
+
             return write_handout_pdf(guide, path, contact)
 
-        token = object()        # this handout, until it reports
+        token = object()  # this handout, until it reports
         self._jobs.add(token)
         self.busy.show()
         self.status.setText("Creating the handout…")
         self._update_buttons()
         # The one job helper keeps the job until it reports; the callbacks run on the GUI thread.
-        run_job(work, failure="Could not create the handout",
-                on_done=lambda pages: self._job_done(token, path, pages),
-                on_failed=lambda message: self._job_failed(token, message))
+        run_job(
+            work,
+            failure="Could not create the handout",
+            on_done=lambda pages: self._job_done(token, path, pages),
+            on_failed=lambda message: self._job_failed(token, message),
+        )
 
     def _job_finished(self, token: object) -> bool:
         """Forget the handout job; False when the page itself is gone (closed meanwhile)."""
@@ -398,8 +430,9 @@ class GuidesPage(QWidget):
         if self.current is None:
             return
         from nurse_app.ui.printing import locale_page_size
+
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-        if not printer.printerName():          # no configured printer: the locale's paper
+        if not printer.printerName():  # no configured printer: the locale's paper
             printer.setPageSize(locale_page_size())
         dialog = QPrintDialog(printer, self)
         dialog.setWindowTitle("Print patient handout")
@@ -413,7 +446,9 @@ class GuidesPage(QWidget):
             return
         from nurse_app.reports.handout import handout_pdf_bytes
         from nurse_app.ui.printing import print_pdf, reportlab_page_size
-        data, _pages = handout_pdf_bytes(self.current, self.contact,
-                                         pagesize=reportlab_page_size(printer.pageLayout().pageSize()))
+
+        data, _pages = handout_pdf_bytes(
+            self.current, self.contact, pagesize=reportlab_page_size(printer.pageLayout().pageSize())
+        )
         print_pdf(data, printer)
         self.status.setText("Handout sent to the printer.")

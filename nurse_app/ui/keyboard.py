@@ -23,9 +23,13 @@ class AltLetterGuard(QObject):
     def eventFilter(self, obj, event) -> bool:
         if event.type() == QEvent.Type.KeyPress and isinstance(obj, _TEXT_INPUTS):
             mods = event.modifiers()
-            if (mods & Qt.KeyboardModifier.AltModifier and not mods & Qt.KeyboardModifier.ControlModifier
-                    and event.text() and event.text().isprintable()):
-                QApplication.beep()          # a mnemonic that does not exist here: nothing typed
+            if (
+                mods & Qt.KeyboardModifier.AltModifier
+                and not mods & Qt.KeyboardModifier.ControlModifier
+                and event.text()
+                and event.text().isprintable()
+            ):
+                QApplication.beep()  # a mnemonic that does not exist here: nothing typed
                 return True
         return False
 

@@ -37,14 +37,18 @@ from nurse_app.core import security
 from nurse_app.ui.widgets import ATTENTION_COLOUR, error_label
 
 APP_TITLE = "IVIG Nurse Companion"
-FORGOTTEN = ("A forgotten passphrase cannot be recovered: nobody, not even your agency's IT, can open "
-             "the record without it. Visits you exported or handed over are the only copies outside "
-             "the record. Write it down and keep it somewhere safe, away from this laptop.")
+FORGOTTEN = (
+    "A forgotten passphrase cannot be recovered: nobody, not even your agency's IT, can open "
+    "the record without it. Visits you exported or handed over are the only copies outside "
+    "the record. Write it down and keep it somewhere safe, away from this laptop."
+)
 VITALS_DUE = "Vital signs due for the running infusion — unlock to record"
-VITALS_DUE_VISIT = "Vital signs due for the open visit — unlock to record"   # (infusion ended)
-LOCK_QUESTION = ("An infusion is running. Lock the window now?\n\nThe infusion carries on while the "
-                 "window is locked: its clock keeps running, and the lock screen says when vital signs "
-                 "are due (without any patient detail). Unlock to record them.")
+VITALS_DUE_VISIT = "Vital signs due for the open visit — unlock to record"  # (infusion ended)
+LOCK_QUESTION = (
+    "An infusion is running. Lock the window now?\n\nThe infusion carries on while the "
+    "window is locked: its clock keeps running, and the lock screen says when vital signs "
+    "are due (without any patient detail). Unlock to record them."
+)
 IDLE_SETTING = "security/idle_lock_minutes"
 LOCKED_TITLE = f"{APP_TITLE} — locked"
 
@@ -59,6 +63,7 @@ def _password_field(name: str, accessible: str) -> QLineEdit:
 
 
 # --------------------------------------------------------------------------- choose a passphrase
+
 
 class PassphraseForm(QWidget):
     """Typed twice, checked against the rules, strength shown; emits ``chosen``."""
@@ -102,7 +107,9 @@ class PassphraseForm(QWidget):
 
     def _show_strength(self, text: str) -> None:
         score, word = security.strength(text)
-        self.strength.setText(f"{word} ({score} of 4)" if text else f"at least {security.policy().min_length} characters")
+        self.strength.setText(
+            f"{word} ({score} of 4)" if text else f"at least {security.policy().min_length} characters"
+        )
 
     def submit(self) -> None:
         first, second = self.first.text(), self.second.text()
@@ -119,6 +126,7 @@ class PassphraseForm(QWidget):
 
 # --------------------------------------------------------------------------- unlock
 
+
 class UnlockScreen(QWidget):
     """Passphrase field with throttling after wrong attempts, and the infusion notice.
 
@@ -129,14 +137,20 @@ class UnlockScreen(QWidget):
 
     unlocked = Signal()
 
-    def __init__(self, check: Callable[[str], bool], parent=None, *, clock=time.monotonic,
-                 notice: Callable[[], str | None] | None = None):
+    def __init__(
+        self,
+        check: Callable[[str], bool],
+        parent=None,
+        *,
+        clock=time.monotonic,
+        notice: Callable[[], str | None] | None = None,
+    ):
         super().__init__(parent)
         self.setObjectName("lock_screen")
         self._check = check
         self._clock = clock
         self._notice = notice
-        self.failures: list[float] = []     # wall-clock times of wrong attempts
+        self.failures: list[float] = []  # wall-clock times of wrong attempts
         self._wait_until = 0.0
         layout = QVBoxLayout(self)
         layout.addStretch(1)
@@ -152,8 +166,9 @@ class UnlockScreen(QWidget):
         self.due = QLabel(VITALS_DUE)
         self.due.setObjectName("lock_vitals_due")
         self.due.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.due.setStyleSheet(f"background: {ATTENTION_COLOUR}; color: white; padding: 6px; "
-                               f"border-radius: 4px;")
+        self.due.setStyleSheet(
+            f"background: {ATTENTION_COLOUR}; color: white; padding: 6px; border-radius: 4px;"
+        )
         self.due.hide()
         layout.addWidget(self.due)
         row = QFormLayout()
@@ -204,8 +219,9 @@ class UnlockScreen(QWidget):
         self.field.setEnabled(wait <= 0)
         self.button.setEnabled(wait <= 0)
         if wait > 0:
-            self.message.setText(f"Wrong passphrase {len(self.failures)} times. Try again in "
-                                 f"{int(wait + 0.999)} s.")
+            self.message.setText(
+                f"Wrong passphrase {len(self.failures)} times. Try again in {int(wait + 0.999)} s."
+            )
             self.message.show()
         if self._notice is not None:
             running, due = self._notice() or (None, False)
@@ -219,16 +235,25 @@ def passphrase_matches(typed: str, current: str, salt: bytes) -> bool:
     """Compare by derived key (constant time), so every try costs a full key derivation; the
     typed guess's key is not kept in memory (wrong guesses are often near the real one)."""
     from nurse_app.store import keys
+
     return hmac.compare_digest(keys.derive_once(typed, salt), keys.derive(current, salt))
 
 
 # --------------------------------------------------------------------------- idle
 
+
 class IdleWatcher(QObject):
     """Calls ``on_idle`` after ``interval_ms`` without keyboard or mouse input in the app."""
 
-    INPUT: ClassVar[frozenset[QEvent.Type]] = frozenset({QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove,
-             QEvent.Type.Wheel, QEvent.Type.TouchBegin})
+    INPUT: ClassVar[frozenset[QEvent.Type]] = frozenset(
+        {
+            QEvent.Type.KeyPress,
+            QEvent.Type.MouseButtonPress,
+            QEvent.Type.MouseMove,
+            QEvent.Type.Wheel,
+            QEvent.Type.TouchBegin,
+        }
+    )
 
     def __init__(self, on_idle: Callable[[], None], interval_ms: int, parent=None):
         super().__init__(parent)
@@ -267,6 +292,7 @@ def idle_minutes(settings) -> int:
 
 # --------------------------------------------------------------------------- at start
 
+
 class StartDialog(QDialog):
     """Before the main window: unlock the record, or choose its passphrase.
 
@@ -278,19 +304,25 @@ class StartDialog(QDialog):
     def __init__(self, record: Path, parent=None):
         super().__init__(parent)
         from nurse_app.store import crypto
+
         self.setWindowTitle(APP_TITLE)
         self.record = Path(record)
         self.passphrase: str | None = None
         layout = QVBoxLayout(self)
         if not self.record.exists() or self.record.stat().st_size == 0:
             self.mode = "new"
-            self.form = PassphraseForm("Choose a passphrase for your patient record. It encrypts the "
-                                       "record on this laptop.", "Create the &record")
+            self.form = PassphraseForm(
+                "Choose a passphrase for your patient record. It encrypts the record on this laptop.",
+                "Create the &record",
+            )
         elif crypto.is_plain(self.record):
             self.mode = "encrypt"
-            self.form = PassphraseForm("Your patient record is not encrypted yet. Choose a passphrase: "
-                                       "the record and its backups are encrypted with it now, and the "
-                                       "unencrypted copies are removed.", "&Encrypt the record")
+            self.form = PassphraseForm(
+                "Your patient record is not encrypted yet. Choose a passphrase: "
+                "the record and its backups are encrypted with it now, and the "
+                "unencrypted copies are removed.",
+                "&Encrypt the record",
+            )
         else:
             self.mode = "unlock"
             self.form = UnlockScreen(self._check)
@@ -302,6 +334,7 @@ class StartDialog(QDialog):
     def _check(self, typed: str) -> bool:
         from nurse_app.store import crypto, keys
         from nurse_app.store.database import read_only_connection
+
         keys.unlock(typed)
         try:
             read_only_connection(self.record).close()
@@ -318,6 +351,7 @@ class StartDialog(QDialog):
 
 # --------------------------------------------------------------------------- in the main window
 
+
 class LockController(QObject):
     """Lock now, idle auto-lock and the lock screen for ``window`` (a MainWindow with a store).
 
@@ -332,11 +366,12 @@ class LockController(QObject):
     def __init__(self, window, *, start_failures: list[float] | None = None):
         super().__init__(window)
         from PySide6.QtWidgets import QStackedWidget
+
         self.window = window
         self.store = window.store
         self.locked = False
         self._hidden: list[QWidget] = []
-        self._asking = None         # the "an infusion is running" question, while it is open
+        self._asking = None  # the "an infusion is running" question, while it is open
         content = window.takeCentralWidget()
         self.screens = QStackedWidget()
         self.screens.setObjectName("lock_stack")
@@ -361,8 +396,14 @@ class LockController(QObject):
             return True
         if self.infusion_in_progress():
             from PySide6.QtWidgets import QMessageBox
-            box = QMessageBox(QMessageBox.Icon.Question, "An infusion is running", LOCK_QUESTION,
-                              QMessageBox.StandardButton.NoButton, self.window)
+
+            box = QMessageBox(
+                QMessageBox.Icon.Question,
+                "An infusion is running",
+                LOCK_QUESTION,
+                QMessageBox.StandardButton.NoButton,
+                self.window,
+            )
             box.setObjectName("lock_question")
             lock = box.addButton("&Lock", QMessageBox.ButtonRole.AcceptRole)
             box.addButton(QMessageBox.StandardButton.Cancel)
@@ -373,7 +414,7 @@ class LockController(QObject):
             finally:
                 self._asking = None
             if box.clickedButton() is not lock:
-                return self.locked        # cancelled (or the idle lock came first)
+                return self.locked  # cancelled (or the idle lock came first)
         self.lock_now()
         return True
 
@@ -389,19 +430,20 @@ class LockController(QObject):
         if self.locked:
             return
         if self._asking is not None:
-            self._asking.reject()     # the idle lock came while the question was open
+            self._asking.reject()  # the idle lock came while the question was open
         self.locked = True
         self.idle.timer.stop()
         app = QApplication.instance()
-        self._hidden = [w for w in app.topLevelWidgets()
-                        if w is not self.window and w.isVisible() and not w.isHidden()]
+        self._hidden = [
+            w for w in app.topLevelWidgets() if w is not self.window and w.isVisible() and not w.isHidden()
+        ]
         for other in self._hidden:
             other.hide()
         self._title = self.window.windowTitle()
         self.window.setWindowTitle(LOCKED_TITLE)
         self._refresh_window_title()
         self.window.menuBar().hide()
-        self.window.menuBar().setEnabled(False)   # no shortcut (print, export...) while locked
+        self.window.menuBar().setEnabled(False)  # no shortcut (print, export...) while locked
         self.window.statusBar().clearMessage()
         self.window.statusBar().hide()
         self.screens.setCurrentWidget(self.screen)
@@ -434,6 +476,7 @@ class LockController(QObject):
 
     def _check(self, typed: str) -> bool:
         from nurse_app.store import crypto, keys
+
         try:
             current = keys.current()
         except keys.Locked:
@@ -448,10 +491,13 @@ class LockController(QObject):
 
         from nurse_app.core.errors import NurseAppError
         from nurse_app.store.times import utc_text
+
         stamp = lambda t: utc_text(_dt.datetime.fromtimestamp(t, _dt.UTC))  # noqa: E731
-        with contextlib.suppress(NurseAppError):   # the record is busy: the lock itself is what matters
-            self.store.record_security_event("wrong passphrase attempts", {
-                "count": len(failures), "first_at": stamp(failures[0]), "last_at": stamp(failures[-1])})
+        with contextlib.suppress(NurseAppError):  # the record is busy: the lock itself is what matters
+            self.store.record_security_event(
+                "wrong passphrase attempts",
+                {"count": len(failures), "first_at": stamp(failures[0]), "last_at": stamp(failures[-1])},
+            )
 
     def set_idle_minutes(self, minutes: int) -> int:
         minutes = security.clamp_idle_minutes(minutes)
@@ -466,18 +512,19 @@ class LockController(QObject):
         (the infusion tab's ``due_message``), also after the infusion has ended."""
         is_built = getattr(self.window, "is_built", None)
         if is_built is not None and not is_built("visit"):
-            return None     # the Visit page was never opened: no infusion (and don't build it)
+            return None  # the Visit page was never opened: no infusion (and don't build it)
         page = getattr(self.window, "visit_page", None)
         if page is None or getattr(page, "ctx", None) is None or page.ctx.signed:
             return None
         from nurse_app.core.formatting import fmt_minutes
+
         tab = page.infusion_tab
         progress = tab.progress()
         text = None
         if progress.started and not progress.ended:
             from nurse_app.core.visit_logic import STOP
-            state = ("running" if progress.running else
-                     "stopped" if progress.halted_by == STOP else "paused")
+
+            state = "running" if progress.running else "stopped" if progress.halted_by == STOP else "paused"
             text = f"An infusion is {state}: {fmt_minutes(progress.elapsed_min)} since the start."
         due = bool(tab.due_message(progress)[0])
         if text is None and not due:
@@ -495,6 +542,7 @@ class SecurityDialog(QDialog):
     def __init__(self, controller: LockController, parent=None):
         super().__init__(parent)
         from PySide6.QtWidgets import QSpinBox
+
         self.controller = controller
         self.setWindowTitle("Security")
         layout = QVBoxLayout(self)
@@ -510,8 +558,11 @@ class SecurityDialog(QDialog):
         self.current = _password_field("current_passphrase", "Current passphrase")
         form.addRow("&Current passphrase", self.current)
         layout.addLayout(form)
-        self.change = PassphraseForm("Change the record's passphrase. Every backup in the backups "
-                                     "folder is re-encrypted with the new one.", "C&hange passphrase")
+        self.change = PassphraseForm(
+            "Change the record's passphrase. Every backup in the backups "
+            "folder is re-encrypted with the new one.",
+            "C&hange passphrase",
+        )
         self.change.chosen.connect(self._change)
         layout.addWidget(self.change)
         self.result = QLabel()
@@ -522,6 +573,7 @@ class SecurityDialog(QDialog):
 
     def _change(self, new: str) -> None:
         from nurse_app.core.errors import NurseAppError
+
         old = self.current.text()
         self.current.clear()
         if not self.controller._check(old):
@@ -534,6 +586,9 @@ class SecurityDialog(QDialog):
             return
         text = "Passphrase changed; the record and its backups use the new one."
         if left:
-            text += " These backups still need the passphrase they were made with: " + \
-                    ", ".join(p.name for p, _ in left) + "."
+            text += (
+                " These backups still need the passphrase they were made with: "
+                + ", ".join(p.name for p, _ in left)
+                + "."
+            )
         self.result.setText(text)

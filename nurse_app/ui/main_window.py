@@ -37,19 +37,26 @@ from nurse_app.ui.timers import call_soon
 class MainWindow(QMainWindow):
     """``store`` None: only the calculator and guides (self-test, no record file)."""
 
-    def __init__(self, store=None, settings: QSettings | None = None, parent=None,
-                 unlock_failures: list[float] | None = None):
+    def __init__(
+        self,
+        store=None,
+        settings: QSettings | None = None,
+        parent=None,
+        unlock_failures: list[float] | None = None,
+    ):
         super().__init__(parent)
         self.store = store
         self.settings = settings or QSettings()
         self.setWindowTitle("IVIG Nurse Companion")
         from nurse_app.ui.assets import app_icon
+
         self.setWindowIcon(app_icon())
         self.setObjectName("main_window")
         self.setMinimumSize(QSize(1000, 640))
         self.first_start = True
         from nurse_app.ui.keyboard import install_alt_letter_guard
-        install_alt_letter_guard()           # Alt+letter never types into a field
+
+        install_alt_letter_guard()  # Alt+letter never types into a field
 
         self.nav = QListWidget()
         self.nav.setObjectName("navigation")
@@ -94,6 +101,7 @@ class MainWindow(QMainWindow):
         self.locker = None
         if store is not None:
             from nurse_app.ui.lock import LockController
+
             self.locker = LockController(self, start_failures=unlock_failures)
         self.due_clock = QTimer(self, interval=1000)
         self.due_clock.timeout.connect(self.update_due)
@@ -115,6 +123,7 @@ class MainWindow(QMainWindow):
         locker = getattr(self, "locker", None)
         locked = locker is not None and locker.locked
         from nurse_app.ui.lock import LOCKED_TITLE
+
         self.setWindowTitle(("! " if message else "") + (LOCKED_TITLE if locked else self._title))
 
     # ------------------------------------------------------------------ pages
@@ -122,7 +131,7 @@ class MainWindow(QMainWindow):
         """Add a page: a widget, or a function that builds it when the page is first shown."""
         if not isinstance(widget, QWidget):
             self._factories[key] = widget
-            widget = QWidget()          # placeholder until first shown
+            widget = QWidget()  # placeholder until first shown
         self.pages[key] = widget
         self.stack.addWidget(widget)
         item = QListWidgetItem(title)
@@ -160,6 +169,7 @@ class MainWindow(QMainWindow):
 
     def _make_calculator(self) -> QWidget:
         from nurse_app.ui.calculator_page import CalculatorPage
+
         return CalculatorPage()
 
     def _add_record_pages(self) -> None:
@@ -173,6 +183,7 @@ class MainWindow(QMainWindow):
 
     def _make_week(self) -> QWidget:
         from nurse_app.ui.week_page import WeekPage
+
         week = WeekPage(self.store)
         week.start_visit_requested.connect(self.start_visit)
         week.open_visit_requested.connect(self.open_visit)
@@ -186,6 +197,7 @@ class MainWindow(QMainWindow):
             return
         from nurse_app.core.errors import NurseAppError
         from nurse_app.services.schedule import build_schedule
+
         with contextlib.suppress(NurseAppError):  # the count is a hint; the Week page shows the error
             self._show_late_count(build_schedule(self.store, with_doses=False).late_count)
 
@@ -199,6 +211,7 @@ class MainWindow(QMainWindow):
 
     def _make_patients(self) -> QWidget:
         from nurse_app.ui.patients_page import PatientsPage
+
         patients = PatientsPage(self.store)
         patients.start_visit_requested.connect(self.start_visit)
         patients.open_visit_requested.connect(self.open_visit)
@@ -208,6 +221,7 @@ class MainWindow(QMainWindow):
 
     def _make_visit(self) -> QWidget:
         from nurse_app.ui.visit import VisitPage
+
         visit_page = VisitPage(self.store)
         visit_page.visit_opened.connect(lambda vid: self.settings.setValue(self._visit_key(), vid))
         visit_page.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
@@ -216,24 +230,29 @@ class MainWindow(QMainWindow):
 
     def start_visit(self, patient_id: int) -> None:
         from nurse_app.core.errors import NurseAppError
+
         try:
             if self.visit_page.start_for_patient(patient_id) is None:
-                return            # cancelled: a start warning or a same-day reason
+                return  # cancelled: a start warning or a same-day reason
         except NurseAppError as exc:
             QMessageBox.warning(self, "Cannot start the visit", str(exc))
             return
         self.show_page("visit")
         visit = self.visit_page.ctx.visit
         if self.visit_page.reopened:
-            self.statusBar().showMessage(f"Today's visit reopened: day {visit['course_day']} of "
-                                         f"{visit['course_days']}.", 8000)
+            self.statusBar().showMessage(
+                f"Today's visit reopened: day {visit['course_day']} of {visit['course_days']}.", 8000
+            )
             return
-        self.statusBar().showMessage(f"Visit started: day {visit['course_day']} of {visit['course_days']}. "
-                                     f"Type today's weight first.", 8000)
+        self.statusBar().showMessage(
+            f"Visit started: day {visit['course_day']} of {visit['course_days']}. Type today's weight first.",
+            8000,
+        )
         self.visit_page.focus_first_step()
 
     def open_visit(self, visit_id: int) -> None:
         from nurse_app.core.errors import NurseAppError
+
         try:
             self.visit_page.open_visit(visit_id)
         except NurseAppError as exc:
@@ -245,6 +264,7 @@ class MainWindow(QMainWindow):
         from nurse_app.store import Store
         from nurse_app.store.demo import generate
         from nurse_app.ui.tasks import run_in_background
+
         path = self.store.path
 
         def work(progress):
@@ -260,6 +280,7 @@ class MainWindow(QMainWindow):
                 self._count_late_if_not_built()
             self.show_page("patients")
             self.statusBar().showMessage("Demo patients loaded.", 5000)
+
         run_in_background(self, "Load demo data", "Creating demo patients, orders and visits…", work, done)
 
     def back_up(self) -> None:
@@ -268,26 +289,37 @@ class MainWindow(QMainWindow):
         from nurse_app.store import backup_now
         from nurse_app.ui.file_dialogs import HEALTH_INFORMATION, remember_folder, start_path
         from nurse_app.ui.tasks import run_in_background
-        target, _ = QFileDialog.getSaveFileName(self, f"Back up the record to (a backup {HEALTH_INFORMATION})",
-                                                start_path(self, "backup", "nurse-app-backup.db"),
-                                                "Record backups (*.db)")
+
+        target, _ = QFileDialog.getSaveFileName(
+            self,
+            f"Back up the record to (a backup {HEALTH_INFORMATION})",
+            start_path(self, "backup", "nurse-app-backup.db"),
+            "Record backups (*.db)",
+        )
         if not target:
             return
         remember_folder(self, "backup", target)
         path = self.store.path
-        run_in_background(self, "Back up", "Copying the record…", lambda _p: backup_now(path, target),
-                          lambda _r: self.statusBar().showMessage(f"Backed up to {target}.", 8000))
+        run_in_background(
+            self,
+            "Back up",
+            "Copying the record…",
+            lambda _p: backup_now(path, target),
+            lambda _r: self.statusBar().showMessage(f"Backed up to {target}.", 8000),
+        )
 
     def _with_content_banner(self, widget: QWidget):
         """A quiet line above the pages while the clinical content lacks the agency's approval."""
         from PySide6.QtWidgets import QLabel, QVBoxLayout
+
         box = QVBoxLayout()
         box.setContentsMargins(0, 0, 0, 0)
         box.setSpacing(0)
         self.content_banner = QLabel()
         self.content_banner.setObjectName("content_banner")
-        self.content_banner.setStyleSheet("padding: 4px 10px; color: palette(window-text); "
-                                          "background: palette(alternate-base);")
+        self.content_banner.setStyleSheet(
+            "padding: 4px 10px; color: palette(window-text); background: palette(alternate-base);"
+        )
         self.content_banner.setTextFormat(Qt.RichText)
         self.content_banner.linkActivated.connect(lambda _link: self.review_content())
         self.content_banner.hide()
@@ -299,6 +331,7 @@ class MainWindow(QMainWindow):
         if self.store is None:
             return
         from nurse_app.ui.content_dialog import approval_state
+
         try:
             approved, text = approval_state(self.store)
         except Exception as exc:  # noqa: BLE001 - a banner must never stop the window opening
@@ -309,28 +342,34 @@ class MainWindow(QMainWindow):
 
     def review_content(self) -> None:
         from nurse_app.ui.content_dialog import ContentDialog
+
         try:
             dialog = ContentDialog(self.store, self)
         except Exception as exc:  # noqa: BLE001 - shown, never a traceback
             QMessageBox.warning(self, "Clinical content", str(exc))
             return
-        dialog.approved.connect(lambda version: self.statusBar().showMessage(
-            f"Approval of clinical content version {version} recorded.", 8000))
+        dialog.approved.connect(
+            lambda version: self.statusBar().showMessage(
+                f"Approval of clinical content version {version} recorded.", 8000
+            )
+        )
         dialog.exec()
         self.refresh_content_banner()
 
     def edit_profile(self) -> None:
         from nurse_app.services.agency import handout_contact
         from nurse_app.ui.profile_dialog import NurseProfileDialog
+
         if not NurseProfileDialog(self.store, self).exec():
             return
         if self.is_built("patients"):
-            self.patients.refresh()      # the empty page no longer asks for the profile
+            self.patients.refresh()  # the empty page no longer asks for the profile
         if self.is_built("guides"):
             self.guides.set_contact(handout_contact(self.store))
 
     def edit_security(self) -> None:
         from nurse_app.ui.lock import SecurityDialog
+
         SecurityDialog(self.locker, self).exec()
 
     def _add_optional_pages(self) -> None:
@@ -338,9 +377,11 @@ class MainWindow(QMainWindow):
 
     def _make_guides(self) -> QWidget:
         from nurse_app.ui.guides_page import GuidesPage
+
         contact = None
         if self.store is not None:
             from nurse_app.services.agency import handout_contact
+
             contact = handout_contact(self.store)
         guides = GuidesPage(settings_contact=contact)
         guides.open_calculator.connect(self.open_calculator_with_regimen)
@@ -361,7 +402,7 @@ class MainWindow(QMainWindow):
             self.page(key)
             self.stack.setCurrentIndex(row)
             if key == "week" and built:
-                self.week.refresh()     # visits signed and calls made since count now
+                self.week.refresh()  # visits signed and calls made since count now
             if key == "patients" and getattr(self, "_patients_stale", False):
                 self._refresh_patients()
 
@@ -386,13 +427,15 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         if self.store is not None:
-            for text, shortcut, slot in (("&New patient…", "Ctrl+N", lambda: self._on_patients("new_patient")),
-                                         ("Load &demo data", None, self.load_demo_data),
-                                         ("&Back up now…", None, self.back_up),
-                                         ("Nurse profile and a&gency…", None, self.edit_profile),
-                                         ("C&linical content…", None, self.review_content),
-                                         ("Loc&k now", "Ctrl+L", lambda: self.locker.request_lock()),
-                                         ("Securit&y and passphrase…", None, self.edit_security)):
+            for text, shortcut, slot in (
+                ("&New patient…", "Ctrl+N", lambda: self._on_patients("new_patient")),
+                ("Load &demo data", None, self.load_demo_data),
+                ("&Back up now…", None, self.back_up),
+                ("Nurse profile and a&gency…", None, self.edit_profile),
+                ("C&linical content…", None, self.review_content),
+                ("Loc&k now", "Ctrl+L", lambda: self.locker.request_lock()),
+                ("Securit&y and passphrase…", None, self.edit_security),
+            ):
                 action = QAction(text, self)
                 if shortcut:
                     action.setShortcut(QKeySequence(shortcut))
@@ -403,8 +446,10 @@ class MainWindow(QMainWindow):
         print_action.setShortcut(QKeySequence("Ctrl+P"))
         print_action.triggered.connect(self.print_current)
         file_menu.addAction(print_action)
-        for text, keys, kind in (("&Save visit summary as PDF…", "Ctrl+Shift+S", "pdf"),
-                                 ("&Export visit for the agency (FHIR)…", "Ctrl+E", "fhir")):
+        for text, keys, kind in (
+            ("&Save visit summary as PDF…", "Ctrl+Shift+S", "pdf"),
+            ("&Export visit for the agency (FHIR)…", "Ctrl+E", "fhir"),
+        ):
             action = QAction(text, self)
             action.setShortcut(QKeySequence(keys))
             action.triggered.connect(lambda _=False, kind=kind: self.export_visit(kind))
@@ -439,7 +484,9 @@ class MainWindow(QMainWindow):
     def export_visit(self, kind: str) -> None:
         """File menu: save or export the open visit (the same as the buttons in its header)."""
         if self.visit_page.visit_id is None:
-            self.statusBar().showMessage("Open a visit first: select a patient, then Start or Resume visit.", 8000)
+            self.statusBar().showMessage(
+                "Open a visit first: select a patient, then Start or Resume visit.", 8000
+            )
             return
         self.show_page("visit")
         self.visit_page.export(kind)
@@ -459,9 +506,12 @@ class MainWindow(QMainWindow):
             self.patients.focus_search()
 
     def _about(self) -> None:
-        QMessageBox.about(self, "About IVIG Nurse Companion",
-                          f"<b>IVIG Nurse Companion</b> {__version__}<br>Offline companion for home IVIG "
-                          f"infusion nurses. The prescriber's order always wins: this app checks and converts.")
+        QMessageBox.about(
+            self,
+            "About IVIG Nurse Companion",
+            f"<b>IVIG Nurse Companion</b> {__version__}<br>Offline companion for home IVIG "
+            f"infusion nurses. The prescriber's order always wins: this app checks and converts.",
+        )
 
     # ------------------------------------------------------------------ settings
     def _geometry_key(self) -> str:
@@ -482,8 +532,12 @@ class MainWindow(QMainWindow):
         self.first_start = True
         screen = self.screen() or QGuiApplication.primaryScreen()
         available = screen.availableGeometry()
-        self.setGeometry(available.x(), available.y(), max(available.width(), self.minimumWidth()),
-                         max(available.height(), self.minimumHeight()))
+        self.setGeometry(
+            available.x(),
+            available.y(),
+            max(available.width(), self.minimumWidth()),
+            max(available.height(), self.minimumHeight()),
+        )
 
     def show_window(self) -> None:
         """Show as the nurse left it on this screen; the first time on a screen, maximised."""
@@ -503,12 +557,14 @@ class MainWindow(QMainWindow):
     def _visit_key(self) -> str:
         """The open visit is remembered per record file (a visit id means nothing in another)."""
         import hashlib
+
         digest = hashlib.sha256(str(Path(self.store.path).resolve()).encode("utf-8")).hexdigest()[:16]
         return f"visit/current/{digest}"
 
     def _reopen_visit(self) -> None:
         """Closing mid-visit and reopening returns to the same visit (of this record file)."""
         from nurse_app.core.errors import NurseAppError
+
         key = self._visit_key()
         visit_id = self.settings.value(key)
         if visit_id is None:
@@ -522,19 +578,24 @@ class MainWindow(QMainWindow):
     def infusion_running(self) -> bool:
         """An infusion is running on the open visit (False when the record can no longer say)."""
         from nurse_app.core.errors import NurseAppError
+
         tab = getattr(self.visit_page, "infusion_tab", None) if self.is_built("visit") else None
         try:
             return bool(tab is not None and self.visit_page.visit_id is not None and tab.running())
-        except NurseAppError:       # the record was closed under the window: nothing to ask about
+        except NurseAppError:  # the record was closed under the window: nothing to ask about
             return False
 
     def closeEvent(self, event) -> None:
         if self.store is not None and self.infusion_running():
             answer = QMessageBox.question(
-                self, "An infusion is running",
+                self,
+                "An infusion is running",
                 "An infusion is running on the open visit. Quit anyway?\n\nEverything recorded is saved, and "
                 "the infusion clock is worked out from the recorded events, so it carries on when you reopen "
-                "the record.", QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
+                "the record.",
+                QMessageBox.Yes | QMessageBox.No,
+                QMessageBox.No,
+            )
             if answer != QMessageBox.Yes:
                 event.ignore()
                 return

@@ -72,11 +72,13 @@ def _text_of(field: QWidget) -> str:
 
 # =============================================================================== patient
 
+
 class PatientDialog(FormDialog):
     """New patient (``patient_id=None``) or edit one; ``patient_id`` holds the saved id."""
 
-    def __init__(self, store: Store, patient_id: int | None = None, parent=None,
-                 catalogue: Catalogue | None = None):
+    def __init__(
+        self, store: Store, patient_id: int | None = None, parent=None, catalogue: Catalogue | None = None
+    ):
         super().__init__("Edit patient" if patient_id else "New patient", parent)
         self.setObjectName("patient_dialog")
         self.store = store
@@ -90,8 +92,7 @@ class PatientDialog(FormDialog):
         self.sex.addItem("Choose…", None)
         for key in SEXES:
             self.sex.addItem(SEX_LABELS.get(key, key), key)
-        self.height = FieldWithError("height", "optional; for ideal and adjusted weight",
-                                     units=("cm", "in"))
+        self.height = FieldWithError("height", "optional; for ideal and adjusted weight", units=("cm", "in"))
         self.allergies = FieldWithError("allergies", "e.g. penicillin (rash); or 'none known'")
         self.indication = _combo("indication")
         self.indication.addItem("Not set", None)
@@ -190,15 +191,17 @@ class PatientDialog(FormDialog):
                 cleaned = clean(PATIENT, values, creating=False)
                 changes = {k: v for k, v in values.items() if cleaned[k] != shown[k]}
                 if changes:
-                    self.store.update_patient(self.patient_id, **changes,
-                                              if_unchanged={k: shown[k] for k in changes})
-        except NurseAppError as exc:   # show_error marks the named field, else the banner
+                    self.store.update_patient(
+                        self.patient_id, **changes, if_unchanged={k: shown[k] for k in changes}
+                    )
+        except NurseAppError as exc:  # show_error marks the named field, else the banner
             self.show_error(exc)
             return False
         return True
 
 
 # =============================================================================== order
+
 
 class _RiskBoxes(QWidget):
     """The order's risk flags, one tick box each; ``changed`` when any is ticked or cleared."""
@@ -215,8 +218,10 @@ class _RiskBoxes(QWidget):
         for key, label in RISK_LABELS.items():
             box = QCheckBox(label)
             box.setObjectName(f"order_risk_{key.replace('-', '_')}")
-            box.setToolTip("Saved with the order and used for every visit under it: the rate ceiling, the "
-                           "first-infusion ladder and the checklist items depend on it.")
+            box.setToolTip(
+                "Saved with the order and used for every visit under it: the rate ceiling, the "
+                "first-infusion ladder and the checklist items depend on it."
+            )
             box.toggled.connect(lambda *_: self.changed.emit())
             self.boxes[key] = box
             layout.addWidget(box)
@@ -230,8 +235,14 @@ class OrderDialog(FormDialog):
     the same transaction (visits keep pointing at the order they were given under).
     """
 
-    def __init__(self, store: Store, patient_id: int, order_id: int | None = None, parent=None,
-                 catalogue: Catalogue | None = None):
+    def __init__(
+        self,
+        store: Store,
+        patient_id: int,
+        order_id: int | None = None,
+        parent=None,
+        catalogue: Catalogue | None = None,
+    ):
         super().__init__("Edit IVIG order" if order_id else "New IVIG order", parent)
         self.setObjectName("order_dialog")
         self.store = store
@@ -272,7 +283,7 @@ class OrderDialog(FormDialog):
         self.regimen_detail = QLabel()
         self.regimen_detail.setObjectName("regimen_detail")
         self.regimen_detail.setWordWrap(True)
-        self.regimen_detail.setEnabled(False)      # secondary text colour in both themes
+        self.regimen_detail.setEnabled(False)  # secondary text colour in both themes
         self.dose = FieldWithError("dose", "g/kg per course")
         self.days = FieldWithError("days", "days the course is divided over")
         self.basis = _combo("weight_basis")
@@ -310,8 +321,9 @@ class OrderDialog(FormDialog):
 
         self.weight: FieldWithError | None = None
         if self.latest_weight is None:
-            self.weight = FieldWithError("weight", "needed to check the dose; added to the weight history",
-                                         units=("kg", "lb"))
+            self.weight = FieldWithError(
+                "weight", "needed to check the dose; added to the weight history", units=("kg", "lb")
+            )
             self.add_row("Patient's &weight", "weight", self.weight)
             self.fields["weight_kg"] = self.weight
             self.weight.changed.connect(self._schedule)
@@ -383,7 +395,7 @@ class OrderDialog(FormDialog):
         regimen_id = self.regimen.currentData()
         if regimen_id in (None, CUSTOM_REGIMEN):
             return None
-        return self.catalogue.regimen(regimen_id)     # InputError if no longer in the catalogue
+        return self.catalogue.regimen(regimen_id)  # InputError if no longer in the catalogue
 
     def _regimen_changed(self, *_) -> None:
         try:
@@ -412,7 +424,8 @@ class OrderDialog(FormDialog):
             else:
                 self.interval.edit.setPlaceholderText(
                     f"usual {fmt_number(regimen.repeat_min_days)} to "
-                    f"{fmt_qty(regimen.repeat_max_days, 'days')}")
+                    f"{fmt_qty(regimen.repeat_max_days, 'days')}"
+                )
         self._schedule()
 
     def _weight_kg(self) -> float | None:
@@ -440,13 +453,17 @@ class OrderDialog(FormDialog):
         regimen = self._regimen()
         weight = self._weight_kg()
         if weight is None:
-            raise InputError("Enter the patient's weight: the dose limits are checked against it.",
-                             field="weight")
-        order = {"product_id": self.product.currentData(), "regimen_id": regimen.id if regimen else None,
-                 "dose_g_per_kg": self._number(self.dose, "dose", "Dose"),
-                 "course_days": self._number(self.days, "days", "Days", whole=True),
-                 "weight_basis": self.basis.currentData(),
-                 "max_rate_mg_kg_min": self._number(self.max_rate, "max_rate", "Maximum rate")}
+            raise InputError(
+                "Enter the patient's weight: the dose limits are checked against it.", field="weight"
+            )
+        order = {
+            "product_id": self.product.currentData(),
+            "regimen_id": regimen.id if regimen else None,
+            "dose_g_per_kg": self._number(self.dose, "dose", "Dose"),
+            "course_days": self._number(self.days, "days", "Days", whole=True),
+            "weight_basis": self.basis.currentData(),
+            "max_rate_mg_kg_min": self._number(self.max_rate, "max_rate", "Maximum rate"),
+        }
         return request_from_order(order, self.patient, weight, on=today_local(), risks=self.risks())
 
     def recalculate(self) -> None:
@@ -464,10 +481,11 @@ class OrderDialog(FormDialog):
             if typed and self.set_field_error(exc.field, str(exc)):
                 hint = "Fix the field marked in red to check the order."
             elif field is not None:
-                hint = str(exc)          # a field not filled in yet: a hint, not an error
-            else:                        # the patient's weight or height on record
+                hint = str(exc)  # a field not filled in yet: a hint, not an error
+            else:  # the patient's weight or height on record
                 self.preview_banner.show_message(
-                    f"{exc} Correct the patient's record (weight history or Edit patient).")
+                    f"{exc} Correct the patient's record (weight history or Edit patient)."
+                )
         except NurseAppError as exc:
             self.preview_banner.show_message(str(exc))
         self.result = result
@@ -481,11 +499,11 @@ class OrderDialog(FormDialog):
             self._show_warnings(())
             return
         w = r.weight
-        where = (f"weighed {self.latest_weight['measured_on']}" if self.latest_weight
-                 else "as typed above")
+        where = f"weighed {self.latest_weight['measured_on']}" if self.latest_weight else "as typed above"
         self.basis_label.setText(f"Checked for {fmt_qty(w.actual_kg, 'kg')} ({where}). {w.reason}")
-        self.tile_course.set(fmt_qty(r.total_dose_g, "g"),
-                             f"{fmt_qty(r.dose_g_per_kg, 'g/kg')} over {days_text(r.days)}")
+        self.tile_course.set(
+            fmt_qty(r.total_dose_g, "g"), f"{fmt_qty(r.dose_g_per_kg, 'g/kg')} over {days_text(r.days)}"
+        )
         self.tile_daily.set(fmt_qty(r.daily_dose_g, "g"), f"× {days_text(r.days)}")
         self.tile_volume.set(fmt_qty(r.daily_volume_ml, "mL"), f"of {r.product.display_name}")
         self._show_warnings(r.warnings)
@@ -494,7 +512,7 @@ class OrderDialog(FormDialog):
         while self.warning_rows.count():
             widget = self.warning_rows.takeAt(0).widget()
             if widget is not None:
-                widget.setParent(None)     # out of the dialog and its tab chain at once
+                widget.setParent(None)  # out of the dialog and its tab chain at once
                 widget.deleteLater()
         self._current_warnings = [w for w in warnings if w.needs_ack]
         self.warnings_box.setVisible(bool(self._current_warnings))
@@ -506,7 +524,7 @@ class OrderDialog(FormDialog):
             text = QLabel(f"⚠ {w.message}")
             text.setWordWrap(True)
             text.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
-            box = QCheckBox(ack_label(w))   # contraindications: "Checked: not present"
+            box = QCheckBox(ack_label(w))  # contraindications: "Checked: not present"
             box.setObjectName(f"ack_{w.code}")
             box.setAccessibleName(f"Acknowledge: {w.message}")
             box.setChecked(self._acks.is_acknowledged(w))
@@ -544,7 +562,8 @@ class OrderDialog(FormDialog):
             self.preview_banner.show_message(
                 f"Tick {'the warning' if pending == 1 else f'each of the {pending} warnings'} below "
                 f"to confirm you have read {'it' if pending == 1 else 'them'}; then Save is enabled.",
-                "attention")
+                "attention",
+            )
             self.save_button.setToolTip("Acknowledge every warning first.")
         else:
             self.preview_banner.show_message(None)
@@ -566,8 +585,10 @@ class OrderDialog(FormDialog):
             "start_date": self.start_date.text() or None,
             "prescriber": self.prescriber.text(),
             "notes": _text_of(self.notes),
-            "acknowledgements": {"warnings": self.acknowledgements(),
-                                 "weight_kg": self.result.weight.actual_kg},
+            "acknowledgements": {
+                "warnings": self.acknowledgements(),
+                "weight_kg": self.result.weight.actual_kg,
+            },
         }
 
     def save(self) -> bool:
@@ -576,10 +597,14 @@ class OrderDialog(FormDialog):
             return False
         try:
             values = self.values()
-            self.order_id = save_order(self.store, self.patient_id, values, order_id=self.order_id,
-                                       weight_kg=self._weight_kg() if self.weight is not None else None)
-        except NurseAppError as exc:   # show_error marks the named field, else the banner
+            self.order_id = save_order(
+                self.store,
+                self.patient_id,
+                values,
+                order_id=self.order_id,
+                weight_kg=self._weight_kg() if self.weight is not None else None,
+            )
+        except NurseAppError as exc:  # show_error marks the named field, else the banner
             self.show_error(exc)
             return False
         return True
-

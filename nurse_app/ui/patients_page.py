@@ -76,8 +76,11 @@ class _KeyFilter(QObject):
         widget.installEventFilter(self)
 
     def eventFilter(self, obj, event) -> bool:
-        if event.type() == QEvent.KeyPress and event.key() in self.actions \
-                and not event.modifiers() & ~Qt.KeypadModifier:
+        if (
+            event.type() == QEvent.KeyPress
+            and event.key() in self.actions
+            and not event.modifiers() & ~Qt.KeypadModifier
+        ):
             self.actions[event.key()]()
             return True
         return False
@@ -106,15 +109,20 @@ class PatientTableModel(QAbstractTableModel):
     back into Python for every comparison.
     """
 
-    COLUMNS = (("name", "Name"), ("mrn", "MRN"), ("date_of_birth", "Born"),
-               ("indication", "Indication"), ("last_visit", "Last visit"))
+    COLUMNS = (
+        ("name", "Name"),
+        ("mrn", "MRN"),
+        ("date_of_birth", "Born"),
+        ("indication", "Indication"),
+        ("last_visit", "Last visit"),
+    )
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.rows: list[dict] = []
         self.sort_column, self.sort_order = 0, Qt.AscendingOrder
         locale = QLocale()
-        if locale.language() == QLocale.C:    # no locale set (bare session): Unicode default order
+        if locale.language() == QLocale.C:  # no locale set (bare session): Unicode default order
             locale = QLocale(QLocale.English)
         self.collator = QCollator(locale)
         self.collator.setNumericMode(True)
@@ -128,8 +136,11 @@ class PatientTableModel(QAbstractTableModel):
     def _sorted(self, rows: list[dict], column: int, order) -> list[dict]:
         key = self.COLUMNS[column][0]
         compare = self.collator.compare
-        return sorted(rows, key=cmp_to_key(lambda a, b: compare(a[key] or "", b[key] or "")),
-                      reverse=order == Qt.DescendingOrder)
+        return sorted(
+            rows,
+            key=cmp_to_key(lambda a, b: compare(a[key] or "", b[key] or "")),
+            reverse=order == Qt.DescendingOrder,
+        )
 
     def sort(self, column: int, order=Qt.AscendingOrder) -> None:
         self.sort_column, self.sort_order = column, order
@@ -139,7 +150,9 @@ class PatientTableModel(QAbstractTableModel):
         self.rows = self._sorted(self.rows, column, order)
         where = {row["id"]: number for number, row in enumerate(self.rows)}
         self.changePersistentIndexList(
-            persistent, [self.index(where[i], index.column()) for i, index in zip(ids, persistent, strict=True)])
+            persistent,
+            [self.index(where[i], index.column()) for i, index in zip(ids, persistent, strict=True)],
+        )
         self.layoutChanged.emit()
 
     def rowCount(self, parent=QModelIndex()) -> int:
@@ -161,7 +174,7 @@ class PatientTableModel(QAbstractTableModel):
             return row["id"]
         key = self.COLUMNS[index.column()][0]
         if role in _TEXT_ROLES:
-            if key in ("date_of_birth", "last_visit"):      # sorted by the ISO value, shown as 4 Mar 2025
+            if key in ("date_of_birth", "last_visit"):  # sorted by the ISO value, shown as 4 Mar 2025
                 return fmt_date(row[key]) or ("none yet" if key == "last_visit" else "")
             return row[key] or ("none yet" if key == "last_visit" else "")
         if role == _TOOLTIP and key == "indication":
@@ -174,14 +187,15 @@ class PatientTableModel(QAbstractTableModel):
 
 # ------------------------------------------------------------------ the page
 
+
 class PatientsPage(QWidget):
     """Patients list and detail.  Signals carry ids; the main window wires them."""
 
-    start_visit_requested = Signal(int)    # patient id
-    open_visit_requested = Signal(int)     # visit id
+    start_visit_requested = Signal(int)  # patient id
+    open_visit_requested = Signal(int)  # visit id
     load_demo_requested = Signal()
-    status_message = Signal(str)           # for the status bar
-    patient_selected = Signal(int)         # patient id (0: none)
+    status_message = Signal(str)  # for the status bar
+    patient_selected = Signal(int)  # patient id (0: none)
 
     def __init__(self, store: Store, parent=None, catalogue: Catalogue | None = None):
         super().__init__(parent)
@@ -234,8 +248,9 @@ class PatientsPage(QWidget):
         self.empty_new.clicked.connect(self.new_patient)
         self.empty_demo = QPushButton("Load de&mo data")
         self.empty_demo.setObjectName("load_demo")
-        self.empty_demo.setToolTip("Fill this record with made-up patients (MRNs start with "
-                                   f"{MRN_PREFIX}) to try the app.")
+        self.empty_demo.setToolTip(
+            f"Fill this record with made-up patients (MRNs start with {MRN_PREFIX}) to try the app."
+        )
         self.empty_demo.clicked.connect(self.load_demo_requested)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
@@ -264,13 +279,16 @@ class PatientsPage(QWidget):
         self.search.setObjectName("patient_search")
         self.search.setPlaceholderText("Name or MRN (accents and case ignored)")
         self.search.setAccessibleName("Find patient by name or MRN")
-        self.search.setAccessibleDescription("The list filters as you type; Down arrow or Enter "
-                                             "moves to the list.")
+        self.search.setAccessibleDescription(
+            "The list filters as you type; Down arrow or Enter moves to the list."
+        )
         self.search.setClearButtonEnabled(True)
         find_label.setBuddy(self.search)
         self.search.textChanged.connect(lambda *_: self._apply_filter())
-        _KeyFilter(self.search, {Qt.Key_Down: self._focus_list, Qt.Key_Return: self._focus_list,
-                                 Qt.Key_Enter: self._focus_list})
+        _KeyFilter(
+            self.search,
+            {Qt.Key_Down: self._focus_list, Qt.Key_Return: self._focus_list, Qt.Key_Enter: self._focus_list},
+        )
         self.new_button = QPushButton("&New patient…")
         self.new_button.setObjectName("new_patient")
         self.new_button.clicked.connect(self.new_patient)
@@ -352,7 +370,7 @@ class PatientsPage(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        scroll.setFocusPolicy(Qt.NoFocus)   # no empty Tab stop; it still scrolls to the focused field
+        scroll.setFocusPolicy(Qt.NoFocus)  # no empty Tab stop; it still scrolls to the focused field
         scroll.setWidget(body)
         self.detail_stack.addWidget(scroll)
         self.detail_stack.setMinimumWidth(560)
@@ -394,9 +412,14 @@ class PatientsPage(QWidget):
         self.order_form = QFormLayout()
         self.order_form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
         self.order_values: dict[str, QLabel] = {}
-        for key, label in (("product", "Product"), ("regimen", "Regimen"), ("dose", "Dose"),
-                           ("interval", "Repeat"), ("prescriber", "Prescriber"),
-                           ("start_date", "Start date")):
+        for key, label in (
+            ("product", "Product"),
+            ("regimen", "Regimen"),
+            ("dose", "Dose"),
+            ("interval", "Repeat"),
+            ("prescriber", "Prescriber"),
+            ("start_date", "Start date"),
+        ):
             value = QLabel()
             value.setObjectName(f"order_{key}")
             value.setWordWrap(True)
@@ -437,7 +460,9 @@ class PatientsPage(QWidget):
         self.new_weight.edit.setAccessibleName("New weight")
         self.weighed_on = FieldWithError("weighed_on", "YYYY-MM-DD")
         self.weighed_on.edit.setAccessibleName("Date weighed")
-        self.weighed_on.edit.setMinimumWidth(self.weighed_on.edit.fontMetrics().horizontalAdvance("0000-00-000") + 12)
+        self.weighed_on.edit.setMinimumWidth(
+            self.weighed_on.edit.fontMetrics().horizontalAdvance("0000-00-000") + 12
+        )
         self.add_weight_button = QPushButton("Add &weight")
         self.add_weight_button.setObjectName("add_weight")
         self.add_weight_button.clicked.connect(self.add_weight)
@@ -479,8 +504,7 @@ class PatientsPage(QWidget):
     def _build_call_section(self) -> Section:
         """Follow-up calls (rash check call, reviews; issue 16): double-click opens the form."""
         section = Section("Follow-up calls")
-        self.call_table = self._small_table("call_table", ["Call time", "Follow-up", "Reached",
-                                                           "Status"])
+        self.call_table = self._small_table("call_table", ["Call time", "Follow-up", "Reached", "Status"])
         self.call_table.setMinimumHeight(90)
         self.call_table.setFocusPolicy(Qt.StrongFocus)
         self.call_table.setSelectionMode(QAbstractItemView.SingleSelection)
@@ -493,6 +517,7 @@ class PatientsPage(QWidget):
 
     def _show_calls(self, patient_id: int) -> None:
         from nurse_app.services.schedule import call_rule
+
         calls = self.store.patient_followup_calls(patient_id)
         self._calls = calls
         self.call_table.setRowCount(len(calls))
@@ -506,6 +531,7 @@ class PatientsPage(QWidget):
 
     def _open_selected_call(self) -> None:
         from nurse_app.ui.followup_call_dialog import FollowupCallDialog
+
         row = self.call_table.currentRow()
         if 0 <= row < len(getattr(self, "_calls", [])):
             FollowupCallDialog(self.store, self._calls[row]["id"], self).exec()
@@ -590,8 +616,9 @@ class PatientsPage(QWidget):
             return
         fields = {"weight": self.new_weight, "weight_kg": self.new_weight, "measured_on": self.weighed_on}
         try:
-            kg = weight_to_kg(parse_number(self.new_weight.text(), "weight", "Weight"),
-                              self.new_weight.unit_text())
+            kg = weight_to_kg(
+                parse_number(self.new_weight.text(), "weight", "Weight"), self.new_weight.unit_text()
+            )
             self.store.add_weight(patient_id, kg, measured_on=self.weighed_on.text() or None)
         except InputError as exc:
             field = fields.get(exc.field or "", self.new_weight)
@@ -631,16 +658,22 @@ class PatientsPage(QWidget):
             self._show_patient(None)
 
     def _list_row(self, patient: PatientListRow) -> dict:
-        return {"id": patient.id, "name": patient.name, "mrn": patient.mrn,
-                "date_of_birth": patient.date_of_birth,
-                "indication": indication_text(self.catalogue, patient.indication, short=True),
-                "indication_full": indication_text(self.catalogue, patient.indication),
-                "last_visit": patient.last_visit_day.isoformat() if patient.last_visit_day else ""}
+        return {
+            "id": patient.id,
+            "name": patient.name,
+            "mrn": patient.mrn,
+            "date_of_birth": patient.date_of_birth,
+            "indication": indication_text(self.catalogue, patient.indication, short=True),
+            "indication_full": indication_text(self.catalogue, patient.indication),
+            "last_visit": patient.last_visit_day.isoformat() if patient.last_visit_day else "",
+        }
 
     def _update_count(self, shown: int, query: str) -> None:
         if query.strip() and not shown:
-            self.count_label.setText(f"No patient matches “{query.strip()}”. Check the spelling, try "
-                                     f"part of the name or the MRN, or add a New patient.")
+            self.count_label.setText(
+                f"No patient matches “{query.strip()}”. Check the spelling, try "
+                f"part of the name or the MRN, or add a New patient."
+            )
             self.count_label.setStyleSheet(f"color: {text_colour(ATTENTION_COLOUR)};")
         else:
             more = f" (first {LIST_LIMIT}: type to narrow)" if shown >= LIST_LIMIT else ""
@@ -651,14 +684,18 @@ class PatientsPage(QWidget):
     def _update_empty_state(self, has_any: bool) -> None:
         if has_any:
             return
-        profile = "" if self.store.nurse_profile() else (
-            " You will be asked for your name and credentials first: every entry is stamped with them.")
+        profile = (
+            ""
+            if self.store.nurse_profile()
+            else (" You will be asked for your name and credentials first: every entry is stamped with them.")
+        )
         self.empty_text.setText(
             "This record holds no patients. Add your first patient with <b>New patient</b>, then "
             "their weight and IVIG order, and start a visit from here.<br><br>"
             "To try the app first, <b>Load demo data</b> fills the record with made-up patients "
             f"(their MRNs start with {MRN_PREFIX}); use a separate record file for real patients."
-            + (f"<br><br>{profile.strip()}" if profile else ""))
+            + (f"<br><br>{profile.strip()}" if profile else "")
+        )
 
     def _select(self, patient_id: int) -> bool:
         row = self.model.row_of(patient_id)
@@ -710,17 +747,22 @@ class PatientsPage(QWidget):
 
     def _show_demographics(self, p: dict) -> None:
         age = whole_years(p["date_of_birth"], today_local())
-        parts = [f"MRN {p['mrn']}",
-                 f"born {fmt_date(p['date_of_birth'])}" + (f" ({age} years)" if age is not None else ""),
-                 SEX_LABELS.get(p["sex"], p["sex"])]
+        parts = [
+            f"MRN {p['mrn']}",
+            f"born {fmt_date(p['date_of_birth'])}" + (f" ({age} years)" if age is not None else ""),
+            SEX_LABELS.get(p["sex"], p["sex"]),
+        ]
         if p["height_cm"] is not None:
             parts.append(fmt_qty(p["height_cm"], "cm"))
         # Each part stays on one line: a number is never wrapped away from its unit.
         self.demographics_label.setText(" · ".join(part.replace(" ", "\u00a0") for part in parts))
         clinical = []
         regimen = self.catalogue.regimens.get(p["indication"] or "")
-        indication = (self.catalogue.indications.get(regimen.indication, regimen.indication) if regimen
-                      else indication_text(self.catalogue, p["indication"]))
+        indication = (
+            self.catalogue.indications.get(regimen.indication, regimen.indication)
+            if regimen
+            else indication_text(self.catalogue, p["indication"])
+        )
         clinical.append(f"<b>Indication:</b> {escape(indication) or 'not recorded'}")
         clinical.append(f"<b>Prescriber:</b> {escape(p['prescriber']) or 'not recorded'}")
         if p["notes"]:
@@ -728,28 +770,31 @@ class PatientsPage(QWidget):
         self.clinical_label.setText("<br>".join(clinical))
 
     def _show_allergies(self, typed: str) -> None:
-        state = allergies(typed)          # core.allergies: the one "none known" rule and wording
+        state = allergies(typed)  # core.allergies: the one "none known" rule and wording
         if state.state == NOT_RECORDED:
             message = f"Allergies: {state.text} (Edit patient)."
         elif state.state == NONE_KNOWN:
             message = f"Allergies: {state.text}"
         else:
             message = f"⚠ ALLERGIES: {state.text}"
-        colour = allergy_colour(state)          # the same colour as the visit header
+        colour = allergy_colour(state)  # the same colour as the visit header
         self.allergy_label.setText(message)
         self.allergy_label.setAccessibleName(message)
         self.allergy_label.setStyleSheet(
             f"QLabel {{ border: 2px solid {colour}; border-radius: 4px; padding: 6px; color: {colour}; "
-            f"font-weight: bold; font-size: 115%; }}")
+            f"font-weight: bold; font-size: 115%; }}"
+        )
 
     def _show_order(self, patient: dict, order: dict | None) -> None:
         self.order_holder.setVisible(order is not None)
         self.new_order_button.setVisible(order is not None)
         self.order_button.setText("Edit &order…" if order else "Add &order…")
         if order is None:
-            self.order_summary.setText("No active IVIG order. Add the order as the prescriber wrote it "
-                                       "before the first visit: the dose is checked against the "
-                                       "calculator's limits.")
+            self.order_summary.setText(
+                "No active IVIG order. Add the order as the prescriber wrote it "
+                "before the first visit: the dose is checked against the "
+                "calculator's limits."
+            )
             self.order_summary.setStyleSheet(f"color: {text_colour(ATTENTION_COLOUR)};")
             return
         product = self.catalogue.products.get(order["product_id"])
@@ -766,8 +811,9 @@ class PatientsPage(QWidget):
         if days:
             dose.append(f"over {days_text(days)}")
         v["dose"].setText(" ".join(dose))
-        v["interval"].setText(f"every {days_text(order['interval_days'])}"
-                              if order["interval_days"] else "no fixed interval")
+        v["interval"].setText(
+            f"every {days_text(order['interval_days'])}" if order["interval_days"] else "no fixed interval"
+        )
         v["prescriber"].setText(order["prescriber"])
         v["start_date"].setText(fmt_date(order["start_date"]))
         self.order_summary.setStyleSheet("")
@@ -785,10 +831,13 @@ class PatientsPage(QWidget):
             return "Add a weight to see what this order comes to in grams."
         risks = ", ".join(summary.risk_labels)
         first_text = " First infusion of this product for the patient." if summary.first_infusion else ""
-        return (f"{summary.weighed_text}: <b>{summary.course_text}</b>{summary.per_day_text}, "
-                f"{summary.volume_text}, {summary.rates_text} ({summary.dosing_weight_text})."
-                + (f" Risks: {escape(risks)}." if risks else "") + first_text
-                + " The visit recalculates with the day's weight.")
+        return (
+            f"{summary.weighed_text}: <b>{summary.course_text}</b>{summary.per_day_text}, "
+            f"{summary.volume_text}, {summary.rates_text} ({summary.dosing_weight_text})."
+            + (f" Risks: {escape(risks)}." if risks else "")
+            + first_text
+            + " The visit recalculates with the day's weight."
+        )
 
     def _show_weights(self, weights: list[dict]) -> None:
         self.weight_table.setRowCount(len(weights))
@@ -813,11 +862,16 @@ class PatientsPage(QWidget):
         self.draft_label.setVisible(bool(drafts))
         self.resume_button.setVisible(bool(drafts))
         if drafts:
-            self.draft_label.setText(f"A visit of {fmt_date(visit_day(drafts[0]))} is still open (not signed).")
+            self.draft_label.setText(
+                f"A visit of {fmt_date(visit_day(drafts[0]))} is still open (not signed)."
+            )
         self.visit_table.setRowCount(len(visits))
         for row, v in enumerate(visits):
-            cells = [fmt_date(visit_day(v)), f"Day {v['course_day']} of {v['course_days']}",
-                     v["status"].capitalize()]
+            cells = [
+                fmt_date(visit_day(v)),
+                f"Day {v['course_day']} of {v['course_days']}",
+                v["status"].capitalize(),
+            ]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setData(ID_ROLE, v["id"])

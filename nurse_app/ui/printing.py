@@ -17,9 +17,22 @@ from nurse_app.core.errors import NurseAppError
 # --------------------------------------------------------------------------- paper
 
 # Countries whose paper is US Letter (the rest of the world uses A4).
-_LETTER_TERRITORIES = {"UnitedStates", "Canada", "Mexico", "Philippines", "Chile", "Colombia",
-                       "Venezuela", "CostaRica", "Guatemala", "Panama", "DominicanRepublic",
-                       "ElSalvador", "Nicaragua", "PuertoRico"}
+_LETTER_TERRITORIES = {
+    "UnitedStates",
+    "Canada",
+    "Mexico",
+    "Philippines",
+    "Chile",
+    "Colombia",
+    "Venezuela",
+    "CostaRica",
+    "Guatemala",
+    "Panama",
+    "DominicanRepublic",
+    "ElSalvador",
+    "Nicaragua",
+    "PuertoRico",
+}
 
 
 def locale_page_size(locale: QLocale | None = None) -> QPageSize:
@@ -27,14 +40,17 @@ def locale_page_size(locale: QLocale | None = None) -> QPageSize:
     elsewhere: the paper the nurse's printer most likely holds."""
     locale = locale or QLocale()
     territory = locale.territory().name if hasattr(locale, "territory") else locale.country().name
-    if territory in _LETTER_TERRITORIES or locale.measurementSystem() == QLocale.MeasurementSystem.ImperialUSSystem:
+    if (
+        territory in _LETTER_TERRITORIES
+        or locale.measurementSystem() == QLocale.MeasurementSystem.ImperialUSSystem
+    ):
         return QPageSize(QPageSize.PageSizeId.Letter)
     return QPageSize(QPageSize.PageSizeId.A4)
 
 
 def reportlab_page_size(page_size: QPageSize) -> tuple[float, float]:
     """A Qt page size as reportlab's (width, height) in points, portrait."""
-    size = page_size.size(QPageSize.Unit.Millimeter)       # exact for A4 and Letter (points are rounded)
+    size = page_size.size(QPageSize.Unit.Millimeter)  # exact for A4 and Letter (points are rounded)
     width, height = (round(side * 72 / 25.4, 2) for side in (size.width(), size.height()))
     return (min(width, height), max(width, height))
 
@@ -51,14 +67,14 @@ def print_pdf(data: bytes, printer: QPrinter) -> int:
     and watermark, so the paper shows exactly what "Save as PDF" writes.
     """
     import pypdfium2 as pdfium
+
     printer.setFullPage(True)
     document = pdfium.PdfDocument(data)
     painter = QPainter()
     try:
         total = len(document)
         if not painter.begin(printer):
-            raise NurseAppError("The printer could not be started; check that it is connected and "
-                                "try again.")
+            raise NurseAppError("The printer could not be started; check that it is connected and try again.")
         try:
             paper = printer.pageLayout().fullRectPixels(printer.resolution())
             for index in range(total):

@@ -42,8 +42,9 @@ class NurseProfileDialog(FormDialog):
         super().__init__("Nurse profile", parent)
         self.setObjectName("nurse_profile_dialog")
         self.store = store
-        intro = QLabel("Every entry you record and every visit you sign is stamped with your name "
-                       "and credentials.")
+        intro = QLabel(
+            "Every entry you record and every visit you sign is stamped with your name and credentials."
+        )
         intro.setWordWrap(True)
         self.layout_.insertWidget(0, intro)
 
@@ -75,7 +76,7 @@ class NurseProfileDialog(FormDialog):
                 self.watch(field)
             self.layout_.addWidget(section)
         widest = max(label.sizeHint().width() for label in captions)
-        for label in captions:            # the sections' fields line up
+        for label in captions:  # the sections' fields line up
             label.setMinimumWidth(widest)
         self.finish_layout()
         self.setMinimumWidth(460)
@@ -107,8 +108,7 @@ class NurseProfileDialog(FormDialog):
             with self.store.transaction():
                 self.store.set_nurse_profile(self.name.text(), self.credentials.text())
                 save_agency_details(self.store, self.contact())
-        except NurseAppError as exc:   # show_error marks the named field (agency details too), else the banner
+        except NurseAppError as exc:  # show_error marks the named field (agency details too), else the banner
             self.show_error(exc)
             return False
         return True
-

@@ -40,7 +40,7 @@ from nurse_app.core.errors import NurseAppError
 Progress = Callable[[int, int], None]
 Work = Callable[[Progress], Any]
 
-_RUNNING: dict[int, Job] = {}    # jobs started that have not reported yet (by key)
+_RUNNING: dict[int, Job] = {}  # jobs started that have not reported yet (by key)
 _keys = itertools.count(1)
 
 
@@ -56,8 +56,13 @@ class _Receiver(QObject):
     """Lives on the GUI thread, so the worker's signals reach these slots queued, on the GUI
     thread.  Holds the callbacks and the job's key (not the job: no reference cycle)."""
 
-    def __init__(self, key: int, on_done: Callable[[Any], Any] | None,
-                 on_failed: Callable[[str], Any] | None, on_progress: Progress | None):
+    def __init__(
+        self,
+        key: int,
+        on_done: Callable[[Any], Any] | None,
+        on_failed: Callable[[str], Any] | None,
+        on_progress: Progress | None,
+    ):
         super().__init__()
         self._key = key
         self._on_done, self._on_failed, self._on_progress = on_done, on_failed, on_progress
@@ -93,9 +98,15 @@ class Job(QRunnable):
     :class:`~nurse_app.core.errors.NurseAppError` is reported as its own sentence.
     """
 
-    def __init__(self, work: Work, *, on_done: Callable[[Any], Any] | None = None,
-                 on_failed: Callable[[str], Any] | None = None, on_progress: Progress | None = None,
-                 failure: str | None = None):
+    def __init__(
+        self,
+        work: Work,
+        *,
+        on_done: Callable[[Any], Any] | None = None,
+        on_failed: Callable[[str], Any] | None = None,
+        on_progress: Progress | None = None,
+        failure: str | None = None,
+    ):
         super().__init__()
         # Python owns the job until it has reported back on the GUI thread: the pool must not
         # delete it on the worker (its signals object belongs to the GUI thread).
@@ -134,16 +145,23 @@ def start_job(job: Job) -> Job:
     return job
 
 
-def run_job(work: Work, *, on_done: Callable[[Any], Any] | None = None,
-            on_failed: Callable[[str], Any] | None = None, on_progress: Progress | None = None,
-            failure: str | None = None) -> Job:
+def run_job(
+    work: Work,
+    *,
+    on_done: Callable[[Any], Any] | None = None,
+    on_failed: Callable[[str], Any] | None = None,
+    on_progress: Progress | None = None,
+    failure: str | None = None,
+) -> Job:
     """Start ``work(progress)`` off the GUI thread; the callbacks run on the GUI thread."""
-    return start_job(Job(work, on_done=on_done, on_failed=on_failed, on_progress=on_progress,
-                         failure=failure))
+    return start_job(
+        Job(work, on_done=on_done, on_failed=on_failed, on_progress=on_progress, failure=failure)
+    )
 
 
-def run_in_background(parent: QWidget, title: str, label: str, work: Work,
-                      on_done: Callable[[Any], None] | None = None) -> Job:
+def run_in_background(
+    parent: QWidget, title: str, label: str, work: Work, on_done: Callable[[Any], None] | None = None
+) -> Job:
     """Run ``work(progress)`` on the thread pool; a modal progress dialog shows meanwhile."""
     dialog = QProgressDialog(label, None, 0, 0, parent)
     dialog.setWindowTitle(title)
@@ -155,7 +173,7 @@ def run_in_background(parent: QWidget, title: str, label: str, work: Work,
         dialog.setMaximum(total)
         dialog.setValue(done)
 
-    def release() -> None:   # on the GUI thread, once the job has reported
+    def release() -> None:  # on the GUI thread, once the job has reported
         dialog.close()
         dialog.deleteLater()
 

@@ -32,17 +32,23 @@ from nurse_app.core.errors import NurseAppError
 from nurse_app.services import schedule as service
 from nurse_app.ui.widgets import ATTENTION_COLOUR, ERROR_COLOUR, OK_COLOUR, text_colour
 
-PHI_WARNING = ("The file contains patient information: save it only where your agency allows, "
-               "and do not share it.")
+PHI_WARNING = (
+    "The file contains patient information: save it only where your agency allows, and do not share it."
+)
 _COLUMNS = ("Date", "Status", "Kind", "Patient", "What", "Expected dose")
-_STATUS_COLOURS = {core.LATE: ERROR_COLOUR, core.MISSED: ERROR_COLOUR, core.DUE: ATTENTION_COLOUR,
-                   core.PARTIAL: ATTENTION_COLOUR, core.DONE: OK_COLOUR}
+_STATUS_COLOURS = {
+    core.LATE: ERROR_COLOUR,
+    core.MISSED: ERROR_COLOUR,
+    core.DUE: ATTENTION_COLOUR,
+    core.PARTIAL: ATTENTION_COLOUR,
+    core.DONE: OK_COLOUR,
+}
 _OVERDUE = "overdue"
 
 
 class WeekPage(QWidget):
-    start_visit_requested = Signal(int)      # patient id
-    open_visit_requested = Signal(int)       # visit id
+    start_visit_requested = Signal(int)  # patient id
+    open_visit_requested = Signal(int)  # visit id
     late_count_changed = Signal(int)
     status_message = Signal(str)
 
@@ -58,10 +64,14 @@ class WeekPage(QWidget):
         self.filter = QComboBox()
         self.filter.setObjectName("week_filter")
         self.filter.setAccessibleName("Show")
-        for data, text in ((None, "Everything"), (core.COURSE_DAY, "Visits"),
-                           ("rash-check-call", "Rash check calls"),
-                           ("response-review", "Response reviews"), ("lab", "Lab checks"),
-                           (_OVERDUE, "Late or missed only")):
+        for data, text in (
+            (None, "Everything"),
+            (core.COURSE_DAY, "Visits"),
+            ("rash-check-call", "Rash check calls"),
+            ("response-review", "Response reviews"),
+            ("lab", "Lab checks"),
+            (_OVERDUE, "Late or missed only"),
+        ):
             self.filter.addItem(text, data)
         self.filter.currentIndexChanged.connect(self._fill)
         refresh = QPushButton("&Refresh")
@@ -103,8 +113,10 @@ class WeekPage(QWidget):
         self.empty = QLabel()
         self.empty.setObjectName("week_empty")
         self.empty.setWordWrap(True)
-        hint = QLabel("Enter or double-click: start or reopen the visit, or open the call form. "
-                      "Late: past its window and not yet done; missed: the next one came due.")
+        hint = QLabel(
+            "Enter or double-click: start or reopen the visit, or open the call form. "
+            "Late: past its window and not yet done; missed: the next one came due."
+        )
         hint.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -126,8 +138,10 @@ class WeekPage(QWidget):
             return
         s = self.schedule
         last = s.end - _dt.timedelta(days=1)
-        self.title.setText(f"<h2>This week</h2>{s.start:%A %d %B} to {last:%A %d %B %Y}: "
-                           f"{len(s.items)} items, <b>{s.late_count} late or missed</b>")
+        self.title.setText(
+            f"<h2>This week</h2>{s.start:%A %d %B} to {last:%A %d %B %Y}: "
+            f"{len(s.items)} items, <b>{s.late_count} late or missed</b>"
+        )
         self._fill()
         self.late_count_changed.emit(s.late_count)
 
@@ -146,9 +160,14 @@ class WeekPage(QWidget):
             what = item.label.split(": ", 1)[-1]
             if item.expected_dose:
                 what = what.replace(f", {item.expected_dose}", "")
-            cells = (day, service.STATUS_LABELS[item.status],
-                     "Visit" if item.kind == core.COURSE_DAY else (item.title or item.kind),
-                     f"{item.patient_name} ({item.mrn})", what, item.expected_dose)
+            cells = (
+                day,
+                service.STATUS_LABELS[item.status],
+                "Visit" if item.kind == core.COURSE_DAY else (item.title or item.kind),
+                f"{item.patient_name} ({item.mrn})",
+                what,
+                item.expected_dose,
+            )
             for col, text in enumerate(cells):
                 cell = QTableWidgetItem(text)
                 if col == 1 and item.status in _STATUS_COLOURS:
@@ -158,8 +177,11 @@ class WeekPage(QWidget):
                 self.table.setItem(row, col, cell)
         self.table.resizeColumnsToContents()
         if not items:
-            self.empty.setText("Nothing to do in these days." if not self.schedule or
-                               not self.schedule.items else "Nothing of this kind in these days.")
+            self.empty.setText(
+                "Nothing to do in these days."
+                if not self.schedule or not self.schedule.items
+                else "Nothing of this kind in these days."
+            )
         self.empty.setVisible(not items)
         if items:
             first = next((r for r, i in enumerate(items) if i.date >= (today or i.date)), 0)
@@ -183,6 +205,7 @@ class WeekPage(QWidget):
 
     def open_call(self, item: service.ScheduleItem) -> None:
         from nurse_app.ui.followup_call_dialog import FollowupCallDialog
+
         try:
             call_id = service.start_call(self.store, item)
         except NurseAppError as exc:
@@ -197,10 +220,13 @@ class WeekPage(QWidget):
 
     def save_week_sheet(self) -> None:
         from nurse_app.reports.week_sheet import write_week_sheet
+
         if self.schedule is None:
             return
-        if QMessageBox.question(self, "Week sheet", f"{PHI_WARNING}\n\nSave the week sheet?") \
-                != QMessageBox.Yes:
+        if (
+            QMessageBox.question(self, "Week sheet", f"{PHI_WARNING}\n\nSave the week sheet?")
+            != QMessageBox.Yes
+        ):
             return
         target = self._ask_file("Save the week sheet", f"week-{self.schedule.start}.pdf", "PDF (*.pdf)")
         if not target:
@@ -211,24 +237,29 @@ class WeekPage(QWidget):
         except NurseAppError as exc:
             QMessageBox.warning(self, "Week sheet", str(exc))
             return
-        self.status_message.emit(f"Week sheet saved to {target} ({pages} pages); it contains "
-                                 f"patient information.")
+        self.status_message.emit(
+            f"Week sheet saved to {target} ({pages} pages); it contains patient information."
+        )
 
     def save_calendar(self) -> None:
         from nurse_app.reports.week_calendar import write_calendar
+
         if self.schedule is None:
             return
-        box = QMessageBox(QMessageBox.Question, "Calendar (.ics)",
-                          f"{PHI_WARNING}\n\nEvents name patients by initials and MRN unless you "
-                          f"choose full names.", QMessageBox.Save | QMessageBox.Cancel, self)
+        box = QMessageBox(
+            QMessageBox.Question,
+            "Calendar (.ics)",
+            f"{PHI_WARNING}\n\nEvents name patients by initials and MRN unless you choose full names.",
+            QMessageBox.Save | QMessageBox.Cancel,
+            self,
+        )
         box.setObjectName("ics_warning")
         full = QCheckBox("Use full names")
         full.setObjectName("ics_full_names")
         box.setCheckBox(full)
         if box.exec() != QMessageBox.Save:
             return
-        target = self._ask_file("Save the calendar", f"visits-{self.schedule.start}.ics",
-                                "iCalendar (*.ics)")
+        target = self._ask_file("Save the calendar", f"visits-{self.schedule.start}.ics", "iCalendar (*.ics)")
         if not target:
             return
         try:
@@ -236,5 +267,6 @@ class WeekPage(QWidget):
         except NurseAppError as exc:
             QMessageBox.warning(self, "Calendar", str(exc))
             return
-        self.status_message.emit(f"Calendar saved to {target} ({count} events); it contains "
-                                 f"patient information.")
+        self.status_message.emit(
+            f"Calendar saved to {target} ({count} events); it contains patient information."
+        )

@@ -40,8 +40,10 @@ _TEXT_ON_DARK = {ERROR_COLOUR: "#ffa4a4", ATTENTION_COLOUR: "#ffb74d", OK_COLOUR
 def is_dark(palette: QPalette | None = None) -> bool:
     """True when ``palette`` (default: the application's) puts light text on a dark window."""
     palette = palette or QApplication.palette()
-    return (palette.color(QPalette.ColorRole.Window).lightness()
-            < palette.color(QPalette.ColorRole.WindowText).lightness())
+    return (
+        palette.color(QPalette.ColorRole.Window).lightness()
+        < palette.color(QPalette.ColorRole.WindowText).lightness()
+    )
 
 
 def text_colour(accent: str, palette: QPalette | None = None) -> str:
@@ -124,8 +126,9 @@ class FieldWithError(QWidget):
         if message:
             self.error.setText(message)
             self.error.show()
-            self.edit.setStyleSheet(f"QLineEdit {{ border: 2px solid {text_colour(ERROR_COLOUR)}; "
-                                    "border-radius: 3px; }")
+            self.edit.setStyleSheet(
+                f"QLineEdit {{ border: 2px solid {text_colour(ERROR_COLOUR)}; border-radius: 3px; }}"
+            )
             self.edit.setToolTip(message)
         else:
             self.error.hide()
@@ -222,18 +225,27 @@ def readable_when_read_only(widget: QWidget, read_only: bool) -> None:
         widget.setAttribute(Qt.WidgetAttribute.WA_SetPalette, False)
         return
     palette = QPalette(widget.palette())
-    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.WindowText, QPalette.ColorRole.Base,
-                 QPalette.ColorRole.Window, QPalette.ColorRole.HighlightedText, QPalette.ColorRole.Highlight,
-                 QPalette.ColorRole.PlaceholderText):
-        palette.setColor(QPalette.ColorGroup.Disabled, role,
-                         palette.color(QPalette.ColorGroup.Active, role))
+    for role in (
+        QPalette.ColorRole.Text,
+        QPalette.ColorRole.WindowText,
+        QPalette.ColorRole.Base,
+        QPalette.ColorRole.Window,
+        QPalette.ColorRole.HighlightedText,
+        QPalette.ColorRole.Highlight,
+        QPalette.ColorRole.PlaceholderText,
+    ):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, palette.color(QPalette.ColorGroup.Active, role))
     widget.setPalette(palette)
     # Drop-down lists and table headers draw their text as "button text": readable too.
     from PySide6.QtWidgets import QHeaderView
+
     for child in [*widget.findChildren(QComboBox), *widget.findChildren(QHeaderView)]:
         own = QPalette(child.palette())
-        own.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.ButtonText,
-                     own.color(QPalette.ColorGroup.Active, QPalette.ColorRole.ButtonText))
+        own.setColor(
+            QPalette.ColorGroup.Disabled,
+            QPalette.ColorRole.ButtonText,
+            own.color(QPalette.ColorGroup.Active, QPalette.ColorRole.ButtonText),
+        )
         child.setPalette(own)
 
 
@@ -241,5 +253,6 @@ def allergy_colour(state, palette: QPalette | None = None) -> str:
     """The one colour of an allergy line on every page (core.allergies decides the state):
     listed allergies red, not recorded orange, "none known" green; readable on the theme."""
     from nurse_app.core.allergies import NONE_KNOWN, NOT_RECORDED
+
     accent = {NOT_RECORDED: ATTENTION_COLOUR, NONE_KNOWN: OK_COLOUR}.get(state.state, ERROR_COLOUR)
     return text_colour(accent, palette)

@@ -19,8 +19,9 @@ def run(*args: str, script: bool = False, env_db: str | None = None) -> subproce
     if env_db is not None:
         env["NURSE_APP_DB"] = env_db
     command = [str(NURSE_APP)] if script else [sys.executable, "-m", "nurse_app"]
-    return subprocess.run([*command, *args], capture_output=True, text=True, encoding="utf-8",
-                          env=env, timeout=120)
+    return subprocess.run(
+        [*command, *args], capture_output=True, text=True, encoding="utf-8", env=env, timeout=120
+    )
 
 
 def assert_one_line_error(done: subprocess.CompletedProcess, fragment: str) -> None:
@@ -36,15 +37,29 @@ def test_version_through_python_m():
 
 
 def test_a_calculation_through_python_m():
-    done = run("calc", "--product", "privigen", "--weight", "154lb", "--height", "69in", "--sex", "male",
-               "--regimen", "pemphigus", "--json")
+    done = run(
+        "calc",
+        "--product",
+        "privigen",
+        "--weight",
+        "154lb",
+        "--height",
+        "69in",
+        "--sex",
+        "male",
+        "--regimen",
+        "pemphigus",
+        "--json",
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["product"]
 
 
 def test_bad_input_is_exit_2_and_one_line_through_python_m():
-    assert_one_line_error(run("calc", "--product", "privigen", "--weight", "seventy", "--regimen", "pemphigus"),
-                          "is not a number")
+    assert_one_line_error(
+        run("calc", "--product", "privigen", "--weight", "seventy", "--regimen", "pemphigus"),
+        "is not a number",
+    )
 
 
 def test_usage_error_is_exit_2_and_one_line_through_the_script():

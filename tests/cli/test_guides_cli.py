@@ -58,8 +58,9 @@ def test_show_prints_the_whole_guide(cli):
 
 def test_handout_writes_a_pdf_with_the_contact(cli, tmp_path):
     out = tmp_path / "pemphigoid handout.pdf"
-    result = cli("handout", "pemphigoid", "--out", str(out), "--nurse", "Zoë Ødegård-Müller",
-                       "--phone", "555-0142")
+    result = cli(
+        "handout", "pemphigoid", "--out", str(out), "--nurse", "Zoë Ødegård-Müller", "--phone", "555-0142"
+    )
     assert result.returncode == 0, result.stderr
     pages = len(PdfReader(str(out)).pages)
     assert result.stdout.strip() == f"Wrote {out} ({pages} page{'s' if pages != 1 else ''})."
@@ -68,10 +69,13 @@ def test_handout_writes_a_pdf_with_the_contact(cli, tmp_path):
     assert "Zoë Ødegård-Müller" in text and "555-0142" in text
 
 
-@pytest.mark.parametrize("args", [
-    ("guides", "show", "lupus"),
-    ("handout", "lupus", "--out", "x.pdf"),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("guides", "show", "lupus"),
+        ("handout", "lupus", "--out", "x.pdf"),
+    ],
+)
 def test_unknown_guide_id_exits_2_with_one_line(cli, args):
     result = cli(*args)
     assert result.returncode == 2
@@ -88,7 +92,9 @@ def test_handout_to_an_unwritable_place_exits_2_with_one_line(cli, tmp_path):
     assert len(lines) == 1 and "Could not save the handout" in lines[0]
 
 
-@pytest.mark.parametrize("args", [("guides",), ("handout", "itp"), ("guides", "search", "DM", "--limit", "0")])
+@pytest.mark.parametrize(
+    "args", [("guides",), ("handout", "itp"), ("guides", "search", "DM", "--limit", "0")]
+)
 def test_usage_errors_exit_2_without_traceback(cli, args):
     result = cli(*args)
     assert result.returncode == 2

@@ -31,7 +31,8 @@ def test_patients_lists_each_patient_with_the_last_visit_as_the_page_does(tmp_pa
         rows = patient_list(store)
         summary = order_dose_summary(store, rows[1].id)
     assert [(p["mrn"], p["name"], p["last_visit"]) for p in listed] == [
-        (r.mrn, r.name, r.last_visit_day.isoformat() if r.last_visit_day else None) for r in rows]
+        (r.mrn, r.name, r.last_visit_day.isoformat() if r.last_visit_day else None) for r in rows
+    ]
     assert listed[0]["last_visit"] is None and listed[1]["last_visit"] == "2024-06-01"
     assert listed[0]["order"] == "no active order, or no weight"
     assert listed[1]["order"].startswith("At 70.5 kg (weighed 1 Jun 2024): ")
@@ -42,7 +43,9 @@ def test_patients_text_output_and_no_match(tmp_path, capsys):
     path, _visit = _record(tmp_path)
     assert cli.main(["--db", str(path), "patients", "zoe"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith("MRN-1  Zoë Ölund  born 17 May 1962") and out[0].endswith("last visit 1 Jun 2024")
+    assert out[0].startswith("MRN-1  Zoë Ölund  born 17 May 1962") and out[0].endswith(
+        "last visit 1 Jun 2024"
+    )
     assert out[-1] == "1 patient."
     assert cli.main(["--db", str(path), "patients", "nobody"]) == 0
     assert capsys.readouterr().out.strip() == "No patient matches \u201cnobody\u201d."
@@ -57,7 +60,9 @@ def test_patients_never_creates_a_record(tmp_path, capsys):
 
 def test_visit_addendum_goes_through_the_signing_service(tmp_path, capsys):
     path, visit = _record(tmp_path)
-    assert cli.main(["--db", str(path), "visit-addendum", str(visit), "--text", "  Late entry: no rash.  "]) == 0
+    assert (
+        cli.main(["--db", str(path), "visit-addendum", str(visit), "--text", "  Late entry: no rash.  "]) == 0
+    )
     assert capsys.readouterr().out.strip().endswith(f"added to visit {visit}.")
     assert cli.main(["--db", str(path), "visit-addendum", str(visit), "--text", "   "]) == 2
     err = capsys.readouterr().err

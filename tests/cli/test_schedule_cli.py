@@ -38,15 +38,16 @@ def by_name(items, name):
 
 def test_json_has_exactly_the_specified_keys_and_the_week_examples(record, capsys):
     items = run_json(record, capsys)
-    assert items and all(list(i) == ["date", "kind", "patient_id", "order_id", "visit_id", "status",
-                                     "label"] for i in items)
+    assert items and all(
+        list(i) == ["date", "kind", "patient_id", "order_id", "visit_id", "status", "label"] for i in items
+    )
     assert [i["date"] for i in items] == sorted(i["date"] for i in items)
     # mid-course: day 3 of 5 due today, no visit yet
     hana = by_name(items, "Hana Novák")
     today = [i for i in hana if i["date"] == TODAY.isoformat()]
     assert today[0]["kind"] == "course-day" and today[0]["status"] == "due"
     assert today[0]["visit_id"] is None and "day 3 of 5" in today[0]["label"]
-    assert " g a day" in today[0]["label"]           # expected dose from the dose engine
+    assert " g a day" in today[0]["label"]  # expected dose from the dose engine
     # a missed course, and the next one late
     luis = by_name(items, "Luis Fernández")
     assert {i["status"] for i in luis if i["kind"] == "course-day"} == {"missed", "late"}
@@ -61,8 +62,11 @@ def test_from_and_days_limit_the_range(record, capsys):
     start = TODAY + dt.timedelta(days=1)
     items = run_json(record, capsys, "--from", start.isoformat(), "--days", "2")
     in_range = [i for i in items if i["status"] not in ("late", "missed")]
-    assert in_range and all(start.isoformat() <= i["date"] < (start + dt.timedelta(days=2)).isoformat()
-                            or i["kind"] != "course-day" for i in in_range)
+    assert in_range and all(
+        start.isoformat() <= i["date"] < (start + dt.timedelta(days=2)).isoformat()
+        or i["kind"] != "course-day"
+        for i in in_range
+    )
     assert "day 4 of 5" in " ".join(i["label"] for i in by_name(items, "Hana Novák"))
 
 
@@ -91,8 +95,7 @@ def test_ics_has_every_item_with_initials_unless_full_names(record, capsys, tmp_
     text = "\n".join(str(e["summary"]) for e in events)
     assert "Hana Novák" not in text and "H.N. (DEMO-000001)" in text
     assert all("patient information" in str(e["description"]) for e in events)
-    first = next(e for e in events if "H.N." in str(e["summary"]) and
-                 e.decoded("dtstart") == TODAY)
+    first = next(e for e in events if "H.N." in str(e["summary"]) and e.decoded("dtstart") == TODAY)
     assert first.decoded("dtend") == TODAY + dt.timedelta(days=1)
     full = tmp_path / "full.ics"
     assert main(["--db", str(record), "schedule", "--ics", str(full), "--full-names"]) == 0
@@ -109,11 +112,14 @@ def test_week_sheet_pdf_reads_back(record, capsys, tmp_path):
     assert "Hana Novák" in text and "day 3 of 5" in text and "missed" in text
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["schedule", "--from", "2025-13-01"], "a date is YYYY-MM-DD"),
-    (["schedule", "--days", "0"], "from 1 to 366"),
-    (["schedule", "--json", "--ics", "x.ics"], "not allowed with"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["schedule", "--from", "2025-13-01"], "a date is YYYY-MM-DD"),
+        (["schedule", "--days", "0"], "from 1 to 366"),
+        (["schedule", "--json", "--ics", "x.ics"], "not allowed with"),
+    ],
+)
 def test_bad_arguments_are_one_line(record, capsys, argv, message):
     with pytest.raises(SystemExit) as exc:
         main(["--db", str(record), *argv])
@@ -135,17 +141,23 @@ def test_visit_date_is_the_local_day_across_a_dst_change(tmp_path, monkeypatch):
     try:
         with Store.open(tmp_path / "dst.db") as store:
             store.set_nurse_profile("Maria Santos", "RN")
-            pid = store.create_patient(mrn="D1", name="Ann Lee", date_of_birth="1970-01-01",
-                                       sex="female")
-            oid = store.create_order(pid, product_id="privigen", regimen_id="pi-replacement",
-                                     dose_g_per_kg=0.4, course_days=1, interval_days=21,
-                                     start_date="2025-03-08", prescriber="Dr. K")
+            pid = store.create_patient(mrn="D1", name="Ann Lee", date_of_birth="1970-01-01", sex="female")
+            oid = store.create_order(
+                pid,
+                product_id="privigen",
+                regimen_id="pi-replacement",
+                dose_g_per_kg=0.4,
+                course_days=1,
+                interval_days=21,
+                start_date="2025-03-08",
+                prescriber="Dr. K",
+            )
             # 2025-03-09 03:30 UTC is 2025-03-08 22:30 EST, the night before clocks go forward
             store.create_visit(pid, order_id=oid, started_at="2025-03-09T03:30:00+00:00")
             schedule = build_schedule(store, dt.date(2025, 3, 8), days=30, today=dt.date(2025, 3, 9))
         days = [i for i in schedule.items if i.kind == "course-day"]
         assert days[0].date == dt.date(2025, 3, 8) and days[0].visit_id is not None
-        assert days[1].date == dt.date(2025, 3, 29)      # 21 calendar days later
+        assert days[1].date == dt.date(2025, 3, 29)  # 21 calendar days later
     finally:
         monkeypatch.delenv("TZ")
         time.tzset()

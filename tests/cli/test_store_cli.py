@@ -27,7 +27,7 @@ def assert_one_line_error(done, *fragments: str) -> None:
 def demo_db(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("cli") / "demo.db"
     out = io.StringIO()
-    with contextlib.redirect_stdout(out):     # module scope: capsys (per test) is not available here
+    with contextlib.redirect_stdout(out):  # module scope: capsys (per test) is not available here
         assert main(["--db", str(path), "demo-data", "--patients", "12", "--seed", "7"]) == 0
     assert out.getvalue().startswith("Added 12 demo patients")
     return path
@@ -57,11 +57,13 @@ def test_demo_data_is_realistic_signed_and_passes_check_db(cli, demo_db):
 
 def _clinical_content(path: Path) -> list:
     conn = raw_connection(path)
-    rows = [conn.execute("SELECT mrn, name, date_of_birth, sex, height_cm FROM patients "
-                         "ORDER BY id").fetchall(),
-            conn.execute("SELECT recorded_at, heart_rate, spo2_percent, infusion_rate_ml_h FROM vitals "
-                         "ORDER BY id").fetchall(),
-            conn.execute("SELECT calculation FROM visits ORDER BY id").fetchall()]
+    rows = [
+        conn.execute("SELECT mrn, name, date_of_birth, sex, height_cm FROM patients ORDER BY id").fetchall(),
+        conn.execute(
+            "SELECT recorded_at, heart_rate, spo2_percent, infusion_rate_ml_h FROM vitals ORDER BY id"
+        ).fetchall(),
+        conn.execute("SELECT calculation FROM visits ORDER BY id").fetchall(),
+    ]
     conn.close()
     return rows
 
@@ -82,9 +84,10 @@ def test_demo_data_refuses_a_record_with_patients(cli, demo_db):
     assert file_digest(demo_db) == digest
 
 
-@pytest.mark.parametrize("value, message", [("abc", "expected a whole number"),
-                                            ("0", "from 1 to 100,000"),
-                                            ("-3", "from 1 to 100,000")])
+@pytest.mark.parametrize(
+    "value, message",
+    [("abc", "expected a whole number"), ("0", "from 1 to 100,000"), ("-3", "from 1 to 100,000")],
+)
 def test_bad_patient_count_is_one_line_exit_2(cli, tmp_path, value, message):
     done = cli("--db", str(tmp_path / "x.db"), "demo-data", "--patients", value)
     assert_one_line_error(done, message)
@@ -100,8 +103,9 @@ def test_backup_and_restore_round_trip(cli, demo_db, tmp_path):
     assert_one_line_error(cli("--db", str(work), "backup", "--to", str(backup)), "already exists")
     with Store.open(work) as store:
         store.set_nurse_profile("Maria Santos", "RN")
-        store.create_patient(mrn="REAL-1", name="Added After Backup", date_of_birth="1990-01-01",
-                             sex="female")
+        store.create_patient(
+            mrn="REAL-1", name="Added After Backup", date_of_birth="1990-01-01", sex="female"
+        )
     done = cli("--db", str(work), "restore", str(backup))
     assert done.returncode == 0, done.stderr
     assert f"Restored {work} from {backup}" in done.stdout and "kept as" in done.stdout
@@ -117,8 +121,9 @@ def test_environment_variable_chooses_the_record(cli, demo_db, tmp_path):
     assert_one_line_error(done, "There is no record file at", "missing.db")
 
 
-@pytest.mark.parametrize("content, fragment", [(b"", "is empty"),
-                                               (b"PK\x03\x04 not a database", "not an SQLite database")])
+@pytest.mark.parametrize(
+    "content, fragment", [(b"", "is empty"), (b"PK\x03\x04 not a database", "not an SQLite database")]
+)
 def test_damaged_file_is_one_line_exit_2_and_untouched(cli, tmp_path, content, fragment):
     path = tmp_path / "record.db"
     path.write_bytes(content)

@@ -46,7 +46,8 @@ def test_visit_fhir_writes_a_valid_bundle(cli, record, tmp_path):
     assert len(bundle.entry) == 1 + 1 + 1 + 4 * 5 + 1 + 2 + 1
     assert result.stdout.strip() == (
         f"Wrote {out}: FHIR R4 Bundle for visit {signed} with 1 Patient, 1 Encounter, "
-        f"1 MedicationAdministration, 21 Observation, 2 AllergyIntolerance, 1 AdverseEvent.")
+        f"1 MedicationAdministration, 21 Observation, 2 AllergyIntolerance, 1 AdverseEvent."
+    )
     assert ACCENTED_NAME in out.read_text(encoding="utf-8")  # UTF-8, not \u escapes
     stdout = cli("--db", str(path), "visit-fhir", str(signed), "--out", "-")
     assert stdout.returncode == 0
@@ -59,15 +60,20 @@ def test_unknown_visit_is_one_line_and_exit_2(cli, record, tmp_path, command):
     out = tmp_path / "out.file"
     result = cli("--db", str(path), command, "999", "--out", str(out))
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == ["nurse-app: Visit 999 does not exist (it may have been deleted)."]
+    assert result.stderr.strip().splitlines() == [
+        "nurse-app: Visit 999 does not exist (it may have been deleted)."
+    ]
     assert not out.exists()
 
 
-@pytest.mark.parametrize("args, message", [
-    (("visit-pdf", "abc", "--out", "x.pdf"), "a visit id is a whole number, not 'abc'"),
-    (("visit-pdf", "0", "--out", "x.pdf"), "a visit id is 1 or more"),
-    (("visit-fhir", "1"), "the following arguments are required: --out"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("visit-pdf", "abc", "--out", "x.pdf"), "a visit id is a whole number, not 'abc'"),
+        (("visit-pdf", "0", "--out", "x.pdf"), "a visit id is 1 or more"),
+        (("visit-fhir", "1"), "the following arguments are required: --out"),
+    ],
+)
 def test_usage_errors_are_one_line(cli, record, args, message):
     result = cli("--db", str(record[0]), *args)
     assert result.returncode == 2
@@ -79,7 +85,10 @@ def test_missing_record_file_is_not_created(cli, tmp_path):
     missing = tmp_path / "no-such.db"
     result = cli("--db", str(missing), "visit-pdf", "1", "--out", str(tmp_path / "x.pdf"))
     assert result.returncode == 2
-    assert result.stderr.strip() == f"nurse-app: There is no patient record at {missing}; check --db or NURSE_APP_DB."
+    assert (
+        result.stderr.strip()
+        == f"nurse-app: There is no patient record at {missing}; check --db or NURSE_APP_DB."
+    )
     assert list(tmp_path.iterdir()) == []
 
 

@@ -28,6 +28,7 @@ def use_policy(tmp_path, monkeypatch):
         path.write_text(textwrap.dedent(text), encoding="utf-8")
         policy.set_policy_path(path)
         return path
+
     yield write
     policy.set_policy_path(None)
 
@@ -58,7 +59,7 @@ def test_a_policy_changes_a_vitals_threshold_in_every_loader(use_policy):
     assert rules.after_start_minutes == 10 and rules.observation_minutes == 30
     limits = load_catalogue().limits
     assert limits.titration_step_minutes == 20 and limits.pump_max_ml_per_h == 500
-    assert vital_measures()["infusion_rate"].maximum == 500      # the record follows the pump limit
+    assert vital_measures()["infusion_rate"].maximum == 500  # the record follows the pump limit
     force = {s.key: s for s in policy.settings_in_force()}
     assert force["vitals.heart_rate.flag_high"].origin == policy.AGENCY
     assert force["vitals.heart_rate.flag_high"].packaged == 100
@@ -68,15 +69,19 @@ def test_a_policy_changes_a_vitals_threshold_in_every_loader(use_policy):
     assert "90 /min" in policy.help_text("vitals.heart_rate")
 
 
-@pytest.mark.parametrize("text,key", [
-    ("[products.privigen]\nmax_rate_mg_kg_min = 20\n", "products.privigen.max_rate_mg_kg_min"),
-    ("[pump]\nmax_rate_ml_per_h = 5000\n", "pump.max_rate_ml_per_h"),
-    ("[limits.daily_dose_g_per_kg]\nhard_max = 3\n", "limits.daily_dose_g_per_kg.hard_max"),
-    ("[limits.weight_kg]\nhard_min = 1\n", "limits.weight_kg.hard_min"),
-    ("[observation]\nminutes = 5\n", "observation.minutes"),
-])
+@pytest.mark.parametrize(
+    "text,key",
+    [
+        ("[products.privigen]\nmax_rate_mg_kg_min = 20\n", "products.privigen.max_rate_mg_kg_min"),
+        ("[pump]\nmax_rate_ml_per_h = 5000\n", "pump.max_rate_ml_per_h"),
+        ("[limits.daily_dose_g_per_kg]\nhard_max = 3\n", "limits.daily_dose_g_per_kg.hard_max"),
+        ("[limits.weight_kg]\nhard_min = 1\n", "limits.weight_kg.hard_min"),
+        ("[observation]\nminutes = 5\n", "observation.minutes"),
+    ],
+)
 def test_a_policy_loosening_a_label_maximum_or_hard_limit_is_refused_naming_the_key(
-        use_policy, capsys, text, key):
+    use_policy, capsys, text, key
+):
     path = use_policy(text)
     policy.set_policy_path(None)
     code = cli.main(["--policy", str(path), "content-report", "--json"])
@@ -94,13 +99,19 @@ def test_a_policy_may_tighten_a_label_maximum(use_policy):
     assert all(r.initial_mg_kg_min == pytest.approx(min(r.initial_mg_kg_min, 4)) for r in rows)
 
 
-@pytest.mark.parametrize("text,message", [
-    ("[vitals.heart_rate]\nflag_hihg = 90\n", "vitals.heart_rate.flag_hihg: unknown setting"),
-    ("[vitals.heart_rate]\nflag_high = \"ninety\"\n", "vitals.heart_rate.flag_high: expected a number"),
-    ("[vitals.heart_rate]\nflag_high = 400\n", "flag threshold must lie inside"),
-    ("[checklist]\nrequired = [\"no-such-item\"]\n", "checklist.required: no checklist item 'no-such-item'"),
-    ("not toml = = 1\n", "not valid TOML"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("[vitals.heart_rate]\nflag_hihg = 90\n", "vitals.heart_rate.flag_hihg: unknown setting"),
+        ('[vitals.heart_rate]\nflag_high = "ninety"\n', "vitals.heart_rate.flag_high: expected a number"),
+        ("[vitals.heart_rate]\nflag_high = 400\n", "flag threshold must lie inside"),
+        (
+            '[checklist]\nrequired = ["no-such-item"]\n',
+            "checklist.required: no checklist item 'no-such-item'",
+        ),
+        ("not toml = = 1\n", "not valid TOML"),
+    ],
+)
 def test_a_broken_policy_file_is_one_clear_line(use_policy, capsys, text, message):
     path = use_policy(text)
     policy.set_policy_path(None)
@@ -156,7 +167,8 @@ def test_checklist_items_added_or_made_required(use_policy):
 
 def test_policy_contacts_fill_the_handout_contact(use_policy, tmp_path):
     from nurse_app.services.agency import handout_contact
-    use_policy("[contacts]\nagency = \"Example Home Infusion\"\nafter_hours = \"555-0199\"\n")
+
+    use_policy('[contacts]\nagency = "Example Home Infusion"\nafter_hours = "555-0199"\n')
     with Store.open(tmp_path / "r.db") as store:
         store.set_nurse_profile("Maria Santos", "RN")
         contact = handout_contact(store)
@@ -186,20 +198,37 @@ def test_flowsheet_flags_by_the_policy_threshold(qtbot, use_policy, tmp_path):
         path = tmp_path / record_name
         with Store.open(path) as store:
             store.set_nurse_profile("Maria Santos", "RN")
-            pid = store.create_patient(mrn="M1", name="Ann Lee", date_of_birth="1960-01-01", sex="female",
-                                       height_cm=165, indication="pemphigus")
+            pid = store.create_patient(
+                mrn="M1",
+                name="Ann Lee",
+                date_of_birth="1960-01-01",
+                sex="female",
+                height_cm=165,
+                indication="pemphigus",
+            )
             store.add_weight(pid, 70, measured_on="2026-01-01")
-            store.create_order(pid, product_id="gamunex-c", regimen_id="pemphigus", start_date="2026-01-01",
-                               prescriber="Dr. B")
+            store.create_order(
+                pid,
+                product_id="gamunex-c",
+                regimen_id="pemphigus",
+                start_date="2026-01-01",
+                prescriber="Dr. B",
+            )
         store = Store.open(path)
-        window = MainWindow(store=store, settings=QSettings(str(tmp_path / f"{record_name}.ini"),
-                                                            QSettings.IniFormat))
+        window = MainWindow(
+            store=store, settings=QSettings(str(tmp_path / f"{record_name}.ini"), QSettings.IniFormat)
+        )
         qtbot.addWidget(window)
         window.show()
         window.start_visit(pid)
         inf = window.visit_page.infusion_tab
-        for field, value in (("temperature_c", "36.8"), ("heart_rate", "95"), ("systolic_mmhg", "124"),
-                             ("diastolic_mmhg", "78"), ("spo2_percent", "98")):
+        for field, value in (
+            ("temperature_c", "36.8"),
+            ("heart_rate", "95"),
+            ("systolic_mmhg", "124"),
+            ("diastolic_mmhg", "78"),
+            ("spo2_percent", "98"),
+        ):
             inf.inputs[field].clear()
             qtbot.keyClicks(inf.inputs[field], value)
         qtbot.keyClick(inf.inputs["spo2_percent"], Qt.Key_Return)
@@ -219,6 +248,7 @@ def test_flowsheet_flags_by_the_policy_threshold(qtbot, use_policy, tmp_path):
 
 def test_calculator_rate_table_help_names_the_step_interval_and_its_origin(qtbot, use_policy):
     from nurse_app.ui.calculator_page import CalculatorPage
+
     page = CalculatorPage()
     qtbot.addWidget(page)
     assert "Rate-step interval where the label gives none: 30 min (app default" in page.rate_table.toolTip()
@@ -226,20 +256,24 @@ def test_calculator_rate_table_help_names_the_step_interval_and_its_origin(qtbot
     page = CalculatorPage()
     qtbot.addWidget(page)
     tip = page.rate_table.toolTip()
-    assert "Rate-step interval where the label gives none: 20 min (agency policy; the app's value is 30 min)" in tip
+    assert (
+        "Rate-step interval where the label gives none: 20 min (agency policy; the app's value is 30 min)"
+        in tip
+    )
     assert "Pump / record maximum rate" in tip and page.rate_table.statusTip()
 
 
 def test_start_up_fingerprint_covers_the_policy_file(use_policy, tmp_path, monkeypatch):
     """A fingerprint recorded without (or with another) policy never lets a broken policy through."""
     from nurse_app.core import content
+
     stamp = tmp_path / "cache" / content.STAMP_NAME
     monkeypatch.setattr(content, "_stamp_files", lambda: [stamp])
     policy.set_policy_path(None)
-    assert content.check_content() is True            # validated, stamp recorded
-    assert content.check_content() is False           # same content: fingerprint matched
+    assert content.check_content() is True  # validated, stamp recorded
+    assert content.check_content() is False  # same content: fingerprint matched
     use_policy("[vitals.heart_rate]\nflag_high = 90\n")
-    assert content.check_content() is True            # a policy is content: validated again
+    assert content.check_content() is True  # a policy is content: validated again
     use_policy("[vitals.heart_rate]\nflag_high = 400\n", name="broken.toml")
     with pytest.raises(Exception, match=r"agency policy .*broken\.toml"):
         content.check_content()
@@ -247,11 +281,14 @@ def test_start_up_fingerprint_covers_the_policy_file(use_policy, tmp_path, monke
 
 def test_follow_up_rules_switched_off_or_moved_by_the_policy(use_policy, capsys):
     from nurse_app.core.schedule import load_followups
+
     rules = load_followups().rules
     first = rules[0]
     assert first.enabled
-    path = use_policy(f"[followups.{first.id}]\nenabled = false\nstart_days = {first.start_days}\n"
-                      f"end_days = {first.end_days + 2}\n")
+    path = use_policy(
+        f"[followups.{first.id}]\nenabled = false\nstart_days = {first.start_days}\n"
+        f"end_days = {first.end_days + 2}\n"
+    )
     changed = load_followups().rule(first.id)
     assert not changed.enabled and changed.end_days == first.end_days + 2
     policy.set_policy_path(None)

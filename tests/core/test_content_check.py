@@ -42,8 +42,9 @@ def content_copy(tmp_path):
 
     def start() -> str:
         env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"), "HOME": str(tmp_path)}
-        p = subprocess.run([sys.executable, "-c", CHECK, str(copy)], capture_output=True, text=True,
-                           timeout=120, env=env)
+        p = subprocess.run(
+            [sys.executable, "-c", CHECK, str(copy)], capture_output=True, text=True, timeout=120, env=env
+        )
         assert p.returncode == 0, p.stderr
         return p.stdout.strip()
 

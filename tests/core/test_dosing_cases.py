@@ -27,21 +27,26 @@ def codes(result):
 
 # --- rate conversions: the reference's unit-test vectors ------------------------------
 
-@pytest.mark.parametrize("mg_kg_min, kg, conc, expected", [
-    (8, 70, 100, 336),      # 10 %, 70 kg, 8 mg/kg/min -> 8*70*60/100
-    (0.5, 70, 50, 42),      # 5 %, 70 kg, 0.5 mg/kg/min -> 0.5*70*60/50
-    (12, 80, 100, 576),     # 10 %, 80 kg, 12 mg/kg/min
-    (1, 80, 100, 48),       # 0.01 mL/kg/min of 10 % = 1 mg/kg/min -> 80*0.01*60
-    (9, 50, 100, 270),      # 5.4 mL/kg/h of 10 % = 9 mg/kg/min -> 5.4*50
-])
+
+@pytest.mark.parametrize(
+    "mg_kg_min, kg, conc, expected",
+    [
+        (8, 70, 100, 336),  # 10 %, 70 kg, 8 mg/kg/min -> 8*70*60/100
+        (0.5, 70, 50, 42),  # 5 %, 70 kg, 0.5 mg/kg/min -> 0.5*70*60/50
+        (12, 80, 100, 576),  # 10 %, 80 kg, 12 mg/kg/min
+        (1, 80, 100, 48),  # 0.01 mL/kg/min of 10 % = 1 mg/kg/min -> 80*0.01*60
+        (9, 50, 100, 270),  # 5.4 mL/kg/h of 10 % = 9 mg/kg/min -> 5.4*50
+    ],
+)
 def test_reference_rate_vectors(mg_kg_min, kg, conc, expected):
     assert ml_per_hour(mg_kg_min, kg, conc) == pytest.approx(expected)
 
 
 def test_privigen_pi_worked_example_70kg():
     # Reference worked example: 0.4 g/kg * 70 kg = 28 g = 280 mL; 0.5 -> 21 mL/h; 8 -> 336 mL/h.
-    r = calc(product_id="privigen", weight_kg=70, dose_g_per_kg=0.4, days=1, indication="pi",
-             weight_basis="actual")
+    r = calc(
+        product_id="privigen", weight_kg=70, dose_g_per_kg=0.4, days=1, indication="pi", weight_basis="actual"
+    )
     assert r.total_dose_g == pytest.approx(28)
     assert r.daily_volume_ml == pytest.approx(280)
     assert r.rate_steps[0].ml_per_h == pytest.approx(21)
@@ -63,21 +68,28 @@ def test_panzyga_chart_40kg():
 
 def test_privigen_itp_max_is_half_pi_max():
     itp = calc(product_id="privigen", weight_kg=70, regimen_id="itp-2day", weight_basis="actual")
-    pi = calc(product_id="privigen", weight_kg=70, dose_g_per_kg=0.4, days=1, indication="pi",
-              weight_basis="actual")
+    pi = calc(
+        product_id="privigen", weight_kg=70, dose_g_per_kg=0.4, days=1, indication="pi", weight_basis="actual"
+    )
     assert itp.rate_ceiling_mg_kg_min == 4 and pi.rate_ceiling_mg_kg_min == 8
-    assert itp.rate_steps[-1].ml_per_h == pytest.approx(168)   # 4*70*60/100
+    assert itp.rate_steps[-1].ml_per_h == pytest.approx(168)  # 4*70*60/100
 
 
 def test_obese_male_adjusted_weight_reference_example():
     # Reference: male 175 cm, 100 kg -> 68.9 in; IBW 70.5 kg; AdjBW 82.3 kg; 2 g/kg -> 164.6 g.
-    r = calc(product_id="gamunex-c", weight_kg=100, height_cm=175, sex="male", regimen_id="cidp-loading",
-             weight_basis="auto")
+    r = calc(
+        product_id="gamunex-c",
+        weight_kg=100,
+        height_cm=175,
+        sex="male",
+        regimen_id="cidp-loading",
+        weight_basis="auto",
+    )
     assert r.weight.basis == "adjusted"
     assert r.weight.ideal_kg == pytest.approx(70.5, abs=0.05)
     assert r.weight.adjusted_kg == pytest.approx(82.3, abs=0.05)
     assert r.total_dose_g == pytest.approx(164.6, abs=0.1)
-    assert r.weight.bmi == pytest.approx(100 / 1.75 ** 2)
+    assert r.weight.bmi == pytest.approx(100 / 1.75**2)
     assert "BMI 32.7" in r.weight.reason
 
 
@@ -90,7 +102,7 @@ def test_lb_and_inch_inputs():
     r = calc(product_id="gamunex-c", weight_kg=kg, height_cm=cm, sex="male", regimen_id="cidp-maintenance")
     assert r.weight.ideal_kg == pytest.approx(70.7)
     assert r.weight.adjusted_kg == pytest.approx(82.34, abs=0.01)
-    assert r.total_dose_g == pytest.approx(82.34, abs=0.01)   # 1 g/kg
+    assert r.total_dose_g == pytest.approx(82.34, abs=0.01)  # 1 g/kg
 
 
 def test_short_patient_ibw_not_defined_below_60_inches():
@@ -100,14 +112,26 @@ def test_short_patient_ibw_not_defined_below_60_inches():
     assert r.weight.basis == "actual" and r.weight.dosing_kg == 80
     assert "152.4 cm" in r.weight.reason
     with pytest.raises(InputError, match=re.escape("not defined below 152.4 cm")):
-        calc(product_id="gamunex-c", weight_kg=80, height_cm=150, sex="female", regimen_id="pemphigus",
-             weight_basis="ideal")
+        calc(
+            product_id="gamunex-c",
+            weight_kg=80,
+            height_cm=150,
+            sex="female",
+            regimen_id="pemphigus",
+            weight_basis="ideal",
+        )
 
 
 def test_never_dose_above_actual_weight():
     # Male 180 cm (70.87 in): IBW = 50 + 2.3*10.87 = 75 kg > actual 60 kg -> 60 kg is used.
-    r = calc(product_id="gamunex-c", weight_kg=60, height_cm=180, sex="male", regimen_id="pemphigus",
-             weight_basis="ideal")
+    r = calc(
+        product_id="gamunex-c",
+        weight_kg=60,
+        height_cm=180,
+        sex="male",
+        regimen_id="pemphigus",
+        weight_basis="ideal",
+    )
     assert r.weight.ideal_kg == pytest.approx(75, abs=0.01)
     assert r.weight.dosing_kg == 60 and r.weight.basis == "actual"
     assert r.total_dose_g == pytest.approx(120)
@@ -116,8 +140,14 @@ def test_never_dose_above_actual_weight():
 
 def test_five_percent_product_volume_and_rates():
     # Octagam 5 %: 0.4 g/kg * 70 kg = 28 g = 560 mL; 0.5 -> 42 mL/h; max 3.33 -> 279.72 mL/h.
-    r = calc(product_id="octagam-5", weight_kg=70, dose_g_per_kg=0.4, days=1, indication="pi",
-             weight_basis="actual")
+    r = calc(
+        product_id="octagam-5",
+        weight_kg=70,
+        dose_g_per_kg=0.4,
+        days=1,
+        indication="pi",
+        weight_basis="actual",
+    )
     assert r.daily_volume_ml == pytest.approx(560)
     assert r.rate_steps[0].ml_per_h == pytest.approx(42)
     assert r.rate_steps[-1].ml_per_h == pytest.approx(3.33 * 70 * 60 / 50)
@@ -125,8 +155,15 @@ def test_five_percent_product_volume_and_rates():
 
 def test_user_rate_cap_limits_ladder():
     # Privigen PI at 70 kg capped at 2 mg/kg/min: 0.5, 1, 2 -> 21, 42, 84 mL/h.
-    r = calc(product_id="privigen", weight_kg=70, dose_g_per_kg=0.4, days=1, indication="pi",
-             weight_basis="actual", max_rate_mg_kg_min=2)
+    r = calc(
+        product_id="privigen",
+        weight_kg=70,
+        dose_g_per_kg=0.4,
+        days=1,
+        indication="pi",
+        weight_basis="actual",
+        max_rate_mg_kg_min=2,
+    )
     assert [s.ml_per_h for s in r.rate_steps] == pytest.approx([21, 42, 84])
     assert r.rate_ceiling_reason.startswith("maximum rate entered")
     # A cap above the label maximum is ignored, with a warning.
@@ -138,10 +175,15 @@ def test_octagam_dermatomyositis_cap_and_at_risk_ceiling():
     # Octagam 10 % in DM: 1 -> 2 -> 4 mg/kg/min (never above 4); at thrombosis risk: <= 3.3.
     r = calc(product_id="octagam-10", weight_kg=70, regimen_id="dermatomyositis", weight_basis="actual")
     assert [s.mg_per_kg_min for s in r.rate_steps] == [1, 2, 4]
-    risk = calc(product_id="octagam-10", weight_kg=70, regimen_id="dermatomyositis", weight_basis="actual",
-                risks=frozenset({"thrombosis"}))
+    risk = calc(
+        product_id="octagam-10",
+        weight_kg=70,
+        regimen_id="dermatomyositis",
+        weight_basis="actual",
+        risks=frozenset({"thrombosis"}),
+    )
     assert [s.mg_per_kg_min for s in risk.rate_steps] == [1, 2, 3.3]
-    assert risk.rate_steps[-1].ml_per_h == pytest.approx(3.3 * 70 * 60 / 100)   # 138.6 mL/h
+    assert risk.rate_steps[-1].ml_per_h == pytest.approx(3.3 * 70 * 60 / 100)  # 138.6 mL/h
 
 
 def test_bivigam_increment_ladder():
@@ -175,15 +217,16 @@ def test_pemphigus_day_two_of_five_at_70kg():
     # Vials: 28 g exactly = 20 + 5 + 1 + 1 + 1 (least waste: 0 g; then fewest vials: 5).
     assert [(v.grams, n) for v, n in r.vial_plan.counts] == [(20, 1), (5, 1), (1, 3)]
     assert r.vial_plan.difference_g == pytest.approx(0)
-    assert "off-label-rates" in codes(r)          # Gamunex-C has no pemphigus row
-    assert r.rate_row.indications == ("pi", "itp")   # lowest max (8); initial 1 beats CIDP's 2
+    assert "off-label-rates" in codes(r)  # Gamunex-C has no pemphigus row
+    assert r.rate_row.indications == ("pi", "itp")  # lowest max (8); initial 1 beats CIDP's 2
 
 
 def test_rounding_option_is_offered_never_applied():
     # Bivigam sizes 5/10 g; a 41 g day is covered by 45 g; 40 g lies 2.4 % below (within 5 %).
     # (Was Privigen: its EU 2.5 g vial, now in the catalogue, covers 41 g with 42.5 g.)
-    r = calc(product_id="bivigam", weight_kg=41, dose_g_per_kg=1, days=1, indication="pi",
-             weight_basis="actual")
+    r = calc(
+        product_id="bivigam", weight_kg=41, dose_g_per_kg=1, days=1, indication="pi", weight_basis="actual"
+    )
     assert r.daily_dose_g == pytest.approx(41)
     assert r.vial_plan.dispensed_g == 45
     assert r.rounding_option.dispensed_g == 40
@@ -196,6 +239,7 @@ def test_no_indication_uses_lowest_labelled_maximum():
 
 
 # --- limits ---------------------------------------------------------------------------
+
 
 def test_hard_limits_refuse():
     with pytest.raises(HardLimitError, match="Weight 300 kg is above"):
@@ -236,36 +280,72 @@ def test_regimen_without_fixed_dose_needs_ordered_dose():
 def test_json_snapshot_has_documented_keys_and_no_nan():
     r = calc(product_id="gamunex-c", weight_kg=70, regimen_id="pemphigus")
     d = r.to_dict()
-    for key in ("product", "dose_g_per_kg", "days", "actual_weight_kg", "ideal_weight_kg", "adjusted_weight_kg",
-                "weight_basis", "dosing_weight_kg", "total_dose_g", "daily_dose_g", "daily_volume_ml", "vials",
-                "dispensed_g_per_day", "rate_steps", "infusion_minutes_per_day", "warnings"):
+    for key in (
+        "product",
+        "dose_g_per_kg",
+        "days",
+        "actual_weight_kg",
+        "ideal_weight_kg",
+        "adjusted_weight_kg",
+        "weight_basis",
+        "dosing_weight_kg",
+        "total_dose_g",
+        "daily_dose_g",
+        "daily_volume_ml",
+        "vials",
+        "dispensed_g_per_day",
+        "rate_steps",
+        "infusion_minutes_per_day",
+        "warnings",
+    ):
         assert key in d
-    assert d["ideal_weight_kg"] is None   # no height given
+    assert d["ideal_weight_kg"] is None  # no height given
     assert all(math.isfinite(s["ml_per_h"]) for s in d["rate_steps"])
 
 
 def test_catalogue_has_every_required_regimen():
     regimens = load_catalogue().regimens
-    for rid in ("dermatomyositis", "pemphigus", "pemphigoid", "pi-replacement", "cidp-loading",
-                "cidp-maintenance", "itp-2day", "kawasaki", "gbs", "mmn", "mg"):
+    for rid in (
+        "dermatomyositis",
+        "pemphigus",
+        "pemphigoid",
+        "pi-replacement",
+        "cidp-loading",
+        "cidp-maintenance",
+        "itp-2day",
+        "kawasaki",
+        "gbs",
+        "mmn",
+        "mg",
+    ):
         assert rid in regimens
     assert regimens["pemphigoid"].course_g_per_kg == 2 and regimens["pemphigoid"].days == 5
 
 
 # ------------------------------------------------------------- weight change from the baseline
 
+
 def _weight_change(weight_kg, baseline_kg, **extra):
-    r = calculate(DoseRequest(product_id="gamunex-c", weight_kg=weight_kg, regimen_id="pemphigus",
-                              baseline_weight_kg=baseline_kg, **extra))
+    r = calculate(
+        DoseRequest(
+            product_id="gamunex-c",
+            weight_kg=weight_kg,
+            regimen_id="pemphigus",
+            baseline_weight_kg=baseline_kg,
+            **extra,
+        )
+    )
     return r, [w for w in r.warnings if w.code == "weight-change"]
 
 
 def test_weight_gain_of_ten_percent_tells_the_prescriber():
     r, (warning,) = _weight_change(77, 70, baseline_weighed_on="2025-01-06")
     assert warning.needs_ack
-    assert warning.message.startswith("Weight 77 kg is 10 % more than the baseline 70 kg (weighed 2025-01-06).")
+    assert warning.message.startswith(
+        "Weight 77 kg is 10 % more than the baseline 70 kg (weighed 2025-01-06)."
+    )
     assert "Tell the prescriber" in warning.message
-    assert r.total_dose_g == 2 * 77                         # the dose is for today's weight, not changed
+    assert r.total_dose_g == 2 * 77  # the dose is for today's weight, not changed
     snapshot = r.to_dict()
     assert snapshot["baseline_weight_kg"] == 70
     assert snapshot["baseline_weighed_on"] == "2025-01-06"
@@ -278,7 +358,7 @@ def test_weight_loss_over_ten_percent_warns_with_one_decimal():
 
 
 def test_weight_change_under_ten_percent_is_quiet():
-    _, warned = _weight_change(76.9, 70)                    # 9.9 %
+    _, warned = _weight_change(76.9, 70)  # 9.9 %
     assert warned == []
     r = calculate(DoseRequest(product_id="gamunex-c", weight_kg=70, regimen_id="pemphigus"))
     assert r.to_dict()["baseline_weight_kg"] is None and r.to_dict()["weight_change_percent"] is None
@@ -287,8 +367,10 @@ def test_weight_change_under_ten_percent_is_quiet():
 def test_threshold_comes_from_limits():
     cat = load_catalogue()
     strict = dataclasses.replace(cat, limits=dataclasses.replace(cat.limits, weight_change_notify_percent=5))
-    r = calculate(DoseRequest(product_id="gamunex-c", weight_kg=74, regimen_id="pemphigus",
-                              baseline_weight_kg=70), strict)
+    r = calculate(
+        DoseRequest(product_id="gamunex-c", weight_kg=74, regimen_id="pemphigus", baseline_weight_kg=70),
+        strict,
+    )
     assert any(w.code == "weight-change" and "5 % or more" in w.message for w in r.warnings)
 
 

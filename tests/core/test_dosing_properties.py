@@ -17,8 +17,9 @@ LIM = CAT.limits
 PRODUCTS = sorted(CAT.products)
 REGIMENS = sorted(r for r, reg in CAT.regimens.items() if reg.course_g_per_kg is not None)
 
-weights = st.floats(min_value=LIM.weight_kg.hard_min, max_value=LIM.weight_kg.hard_max,
-                    allow_nan=False, allow_infinity=False)
+weights = st.floats(
+    min_value=LIM.weight_kg.hard_min, max_value=LIM.weight_kg.hard_max, allow_nan=False, allow_infinity=False
+)
 heights = st.one_of(st.none(), st.floats(min_value=LIM.height_cm.hard_min, max_value=LIM.height_cm.hard_max))
 sexes = st.one_of(st.none(), st.sampled_from(["female", "male"]))
 bases = st.sampled_from(["actual", "ideal", "adjusted", "auto"])
@@ -38,19 +39,35 @@ def finite_numbers(obj):
 
 
 @settings(max_examples=300, deadline=None)
-@given(product=st.sampled_from(PRODUCTS), regimen=st.sampled_from(REGIMENS), weight=weights,
-       height=heights, sex=sexes, basis=bases, risk=risks, cap=caps)
+@given(
+    product=st.sampled_from(PRODUCTS),
+    regimen=st.sampled_from(REGIMENS),
+    weight=weights,
+    height=heights,
+    sex=sexes,
+    basis=bases,
+    risk=risks,
+    cap=caps,
+)
 def test_never_crashes_and_never_nan(product, regimen, weight, height, sex, basis, risk, cap):
-    req = DoseRequest(product_id=product, weight_kg=weight, height_cm=height, sex=sex, regimen_id=regimen,
-                      weight_basis=basis, risks=risk, max_rate_mg_kg_min=cap)
+    req = DoseRequest(
+        product_id=product,
+        weight_kg=weight,
+        height_cm=height,
+        sex=sex,
+        regimen_id=regimen,
+        weight_basis=basis,
+        risks=risk,
+        max_rate_mg_kg_min=cap,
+    )
     try:
         result = calculate(req)
-    except InputError as exc:   # includes HardLimitError: a refusal with a message, never a crash
+    except InputError as exc:  # includes HardLimitError: a refusal with a message, never a crash
         assert str(exc)
         return
     d = result.to_dict()
     assert all(math.isfinite(x) for x in finite_numbers(d))
-    assert result.weight.dosing_kg <= weight + 1e-9          # never above the actual weight
+    assert result.weight.dosing_kg <= weight + 1e-9  # never above the actual weight
     assert result.total_dose_g > 0 and result.daily_volume_ml > 0
     assert result.infusion_minutes_per_day > 0
     steps = result.rate_steps
@@ -64,9 +81,15 @@ def test_never_crashes_and_never_nan(product, regimen, weight, height, sex, basi
 
 
 @settings(max_examples=200, deadline=None)
-@given(product=st.sampled_from(PRODUCTS), regimen=st.sampled_from(REGIMENS), w1=weights, w2=weights,
-       height=st.floats(min_value=153, max_value=210), sex=st.sampled_from(["female", "male"]),
-       basis=st.sampled_from(["actual", "ideal", "adjusted"]))
+@given(
+    product=st.sampled_from(PRODUCTS),
+    regimen=st.sampled_from(REGIMENS),
+    w1=weights,
+    w2=weights,
+    height=st.floats(min_value=153, max_value=210),
+    sex=st.sampled_from(["female", "male"]),
+    basis=st.sampled_from(["actual", "ideal", "adjusted"]),
+)
 def test_dose_grows_with_weight(product, regimen, w1, w2, height, sex, basis):
     """For a fixed basis the dose never falls as weight rises (``auto`` may switch basis at BMI 30)."""
     lo, hi = sorted((w1, w2))
@@ -79,17 +102,24 @@ def test_dose_grows_with_weight(product, regimen, w1, w2, height, sex, basis):
 
 
 @settings(max_examples=200, deadline=None)
-@given(product=st.sampled_from(PRODUCTS), weight=st.one_of(
-    st.floats(min_value=-1e6, max_value=LIM.weight_kg.hard_min, exclude_max=True),
-    st.floats(min_value=LIM.weight_kg.hard_max, max_value=1e6, exclude_min=True)))
+@given(
+    product=st.sampled_from(PRODUCTS),
+    weight=st.one_of(
+        st.floats(min_value=-1e6, max_value=LIM.weight_kg.hard_min, exclude_max=True),
+        st.floats(min_value=LIM.weight_kg.hard_max, max_value=1e6, exclude_min=True),
+    ),
+)
 def test_hard_weight_limits_always_refuse(product, weight):
     with pytest.raises(HardLimitError):
         calculate(DoseRequest(product, weight, regimen_id="pemphigus", weight_basis="actual"))
 
 
 @settings(max_examples=200, deadline=None)
-@given(product=st.sampled_from(PRODUCTS), dose=st.floats(min_value=0.01, max_value=10),
-       days=st.integers(min_value=1, max_value=5))
+@given(
+    product=st.sampled_from(PRODUCTS),
+    dose=st.floats(min_value=0.01, max_value=10),
+    days=st.integers(min_value=1, max_value=5),
+)
 def test_dose_hard_limits_always_refuse(product, dose, days):
     over = dose > LIM.course_dose_g_per_kg.hard_max or dose / days > LIM.daily_dose_g_per_kg.hard_max
     req = DoseRequest(product, 70, dose_g_per_kg=dose, days=days, indication="pi", weight_basis="actual")
@@ -125,10 +155,13 @@ def _reachable_totals_mg(sizes_mg, limit_mg):
 
 
 @settings(max_examples=100, deadline=None)
-@given(daily=st.floats(min_value=0.5, max_value=120), product=st.sampled_from(
-    [p for p in PRODUCTS if CAT.products[p].vials]))
+@given(
+    daily=st.floats(min_value=0.5, max_value=120),
+    product=st.sampled_from([p for p in PRODUCTS if CAT.products[p].vials]),
+)
 def test_vial_plan_covers_with_least_waste_then_fewest_vials(daily, product):
     from nurse_app.core.vials import plan_vials
+
     vials = CAT.products[product].vials
     plan, _ = plan_vials(daily, vials)
     sizes = [round(v.grams * 1000) for v in vials]
@@ -146,33 +179,47 @@ def test_vial_plan_covers_with_least_waste_then_fewest_vials(daily, product):
 
 @settings(max_examples=200, deadline=None)
 @given(product=st.sampled_from(PRODUCTS), regimen=st.sampled_from(REGIMENS), weight=weights, baseline=weights)
-def test_baseline_weight_warns_at_the_threshold_and_never_changes_the_dose(product, regimen, weight, baseline):
+def test_baseline_weight_warns_at_the_threshold_and_never_changes_the_dose(
+    product, regimen, weight, baseline
+):
     plain = calculate(DoseRequest(product_id=product, weight_kg=weight, regimen_id=regimen))
-    checked = calculate(DoseRequest(product_id=product, weight_kg=weight, regimen_id=regimen,
-                                    baseline_weight_kg=baseline))
+    checked = calculate(
+        DoseRequest(product_id=product, weight_kg=weight, regimen_id=regimen, baseline_weight_kg=baseline)
+    )
     assert checked.total_dose_g == plain.total_dose_g
     assert checked.rate_steps == plain.rate_steps
     change = abs(weight - baseline) / baseline * 100
     warned = [w for w in checked.warnings if w.code == "weight-change"]
     if change >= LIM.weight_change_notify_percent:
         assert len(warned) == 1 and warned[0].needs_ack
-    elif change < LIM.weight_change_notify_percent - 0.05:   # the shown figure has one decimal
+    elif change < LIM.weight_change_notify_percent - 0.05:  # the shown figure has one decimal
         assert warned == []
     assert [w for w in checked.warnings if w.code != "weight-change"] == list(plain.warnings)
 
 
 # ---------------------------------------------------------------- issue 9 properties
 
+
 @settings(max_examples=200, deadline=None)
-@given(product=st.sampled_from(PRODUCTS), regimen=st.sampled_from(REGIMENS), weight=weights, risk=risks,
-       cap=caps)
+@given(
+    product=st.sampled_from(PRODUCTS), regimen=st.sampled_from(REGIMENS), weight=weights, risk=risks, cap=caps
+)
 def test_every_step_within_the_pump_maximum_and_accepted_by_the_store(product, regimen, weight, risk, cap):
     """Issue 9: one limit, one source. Every proposed rate is at most limits.toml [pump] and the
     store's rate validation (resources/vitals.toml -> the same value) accepts it."""
     from nurse_app.store.validation import measure as store_measure
+
     try:
-        r = calculate(DoseRequest(product_id=product, weight_kg=weight, regimen_id=regimen, weight_basis="actual",
-                                  risks=risk, max_rate_mg_kg_min=cap))
+        r = calculate(
+            DoseRequest(
+                product_id=product,
+                weight_kg=weight,
+                regimen_id=regimen,
+                weight_basis="actual",
+                risks=risk,
+                max_rate_mg_kg_min=cap,
+            )
+        )
     except InputError:
         return
     check = store_measure("infusion_rate")
@@ -186,8 +233,13 @@ def test_every_step_within_the_pump_maximum_and_accepted_by_the_store(product, r
 def test_first_infusion_never_climbs(product, regimen, weight, risk):
     """Issue 9: with first-infusion the ladder is one step, at or below the label's first-infusion
     rate (or its initial rate), and never faster than the same request without the flag."""
-    base = DoseRequest(product_id=product, weight_kg=weight, regimen_id=regimen, weight_basis="actual",
-                       risks=frozenset(risk - {"first-infusion"}))
+    base = DoseRequest(
+        product_id=product,
+        weight_kg=weight,
+        regimen_id=regimen,
+        weight_basis="actual",
+        risks=frozenset(risk - {"first-infusion"}),
+    )
     try:
         plain = calculate(base)
     except InputError:
@@ -195,36 +247,73 @@ def test_first_infusion_never_climbs(product, regimen, weight, risk):
     first = calculate(DoseRequest(**{**base.__dict__, "risks": base.risks | {"first-infusion"}}))
     row = first.rate_row
     assert len(first.rate_steps) == 1
-    assert first.rate_steps[0].mg_per_kg_min <= (row.first_infusion_max_mg_kg_min or row.initial_mg_kg_min) + 1e-9
+    assert (
+        first.rate_steps[0].mg_per_kg_min
+        <= (row.first_infusion_max_mg_kg_min or row.initial_mg_kg_min) + 1e-9
+    )
     assert first.rate_steps[0].ml_per_h <= plain.rate_steps[-1].ml_per_h + 1e-9
 
 
 @settings(max_examples=300, deadline=None)
-@given(weight=st.floats(min_value=40, max_value=200), height=st.floats(min_value=153, max_value=210),
-       sex=st.sampled_from(["female", "male"]))
+@given(
+    weight=st.floats(min_value=40, max_value=200),
+    height=st.floats(min_value=153, max_value=210),
+    sex=st.sampled_from(["female", "male"]),
+)
 def test_auto_basis_follows_the_bmi_as_shown(weight, height, sex):
     """Issue 9: the obesity rule agrees with the BMI the nurse sees (one decimal)."""
     from nurse_app.core.formatting import fmt_number
-    r = calculate(DoseRequest(product_id="privigen", weight_kg=weight, height_cm=height, sex=sex,
-                              regimen_id="pemphigus", weight_basis="auto"))
+
+    r = calculate(
+        DoseRequest(
+            product_id="privigen",
+            weight_kg=weight,
+            height_cm=height,
+            sex=sex,
+            regimen_id="pemphigus",
+            weight_basis="auto",
+        )
+    )
     shown = float(fmt_number(r.weight.bmi, 1).replace(",", ""))
     obese = shown > LIM.dosing_weight.obesity_bmi_threshold
-    assert (r.weight.requested_basis == "auto")
+    assert r.weight.requested_basis == "auto"
     assert ("Adjusted weight: BMI" in r.weight.reason) == obese
-    pi = calculate(DoseRequest(product_id="privigen", weight_kg=weight, height_cm=height, sex=sex,
-                               regimen_id="pi-replacement", dose_g_per_kg=0.4, weight_basis="auto"))
-    assert pi.weight.dosing_kg == weight                       # PI: actual weight whatever the BMI
+    pi = calculate(
+        DoseRequest(
+            product_id="privigen",
+            weight_kg=weight,
+            height_cm=height,
+            sex=sex,
+            regimen_id="pi-replacement",
+            dose_g_per_kg=0.4,
+            weight_basis="auto",
+        )
+    )
+    assert pi.weight.dosing_kg == weight  # PI: actual weight whatever the BMI
 
 
 @settings(max_examples=200, deadline=None)
-@given(product=st.sampled_from(PRODUCTS), regimen=st.sampled_from(REGIMENS), weight=weights,
-       age=st.floats(min_value=0, max_value=130), risk=risks)
+@given(
+    product=st.sampled_from(PRODUCTS),
+    regimen=st.sampled_from(REGIMENS),
+    weight=weights,
+    age=st.floats(min_value=0, max_value=130),
+    risk=risks,
+)
 def test_age_rules_never_crash_and_prompt_exactly_over_the_threshold(product, regimen, weight, age, risk):
     """Issue 9: any possible age is accepted; the renal prompt appears exactly when the age is over
     limits.toml [age] renal_risk_over_years and the renal flag is not ticked."""
     try:
-        r = calculate(DoseRequest(product_id=product, weight_kg=weight, regimen_id=regimen, weight_basis="actual",
-                                  age_years=age, risks=risk))
+        r = calculate(
+            DoseRequest(
+                product_id=product,
+                weight_kg=weight,
+                regimen_id=regimen,
+                weight_basis="actual",
+                age_years=age,
+                risks=risk,
+            )
+        )
     except HardLimitError as exc:
         assert str(exc)
         return

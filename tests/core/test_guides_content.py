@@ -18,14 +18,26 @@ from nurse_app.core.resources import resource_path
 
 GUIDE_DIR = Path(str(resource_path("guides")))
 FILES = sorted(GUIDE_DIR.glob("*.md"))
-EXPECTED_IDS = {"dermatomyositis", "pemphigoid", "pemphigus", "primary-immunodeficiency", "cidp", "itp",
-                "multifocal-motor-neuropathy", "guillain-barre-syndrome", "myasthenia-gravis",
-                "kawasaki-disease", "ivig-therapy"}
+EXPECTED_IDS = {
+    "dermatomyositis",
+    "pemphigoid",
+    "pemphigus",
+    "primary-immunodeficiency",
+    "cidp",
+    "itp",
+    "multifocal-motor-neuropathy",
+    "guillain-barre-syndrome",
+    "myasthenia-gravis",
+    "kawasaki-disease",
+    "ivig-therapy",
+}
 
-LEADING_DOT = re.compile(r"(?<![\w.])\.\d")                     # .5 instead of 0.5
-TRAILING_ZERO = re.compile(r"(?<![\w.])\d+\.0(?![\d.])")         # 2.0 instead of 2
-DASH_RANGE = re.compile(r"(?<![\w.])\d+(?:\.\d+)?\s?[–-]\s?\d+(?:\.\d+)?\s?(?:g|mg|mL|kg|h|hours?|"
-                        r"days?|weeks?|months?|years?|%|mg/kg|g/kg)\b")
+LEADING_DOT = re.compile(r"(?<![\w.])\.\d")  # .5 instead of 0.5
+TRAILING_ZERO = re.compile(r"(?<![\w.])\d+\.0(?![\d.])")  # 2.0 instead of 2
+DASH_RANGE = re.compile(
+    r"(?<![\w.])\d+(?:\.\d+)?\s?[–-]\s?\d+(?:\.\d+)?\s?(?:g|mg|mL|kg|h|hours?|"
+    r"days?|weeks?|months?|years?|%|mg/kg|g/kg)\b"
+)
 UNSAFE_UNITS = re.compile(r"\b(?:cc|µg|μg|q\.?d\.?|qod)\b")
 
 
@@ -37,8 +49,9 @@ def regimen_ids():
 @pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
 def test_guide_file_is_valid(path, regimen_ids):
     """The loader's full validation of this one file (sections, sources, citations, links...)."""
-    guide = parse_guide(path.read_text(encoding="utf-8"), f"resources/guides/{path.name}", path.stem,
-                        regimen_ids)
+    guide = parse_guide(
+        path.read_text(encoding="utf-8"), f"resources/guides/{path.name}", path.stem, regimen_ids
+    )
     assert tuple(s.title for s in guide.sections) == REQUIRED_SECTIONS
     assert guide.call_list(), "the call-your-nurse list is empty"
     assert all(item.strip() for item in guide.call_list())
@@ -50,9 +63,12 @@ def test_guide_file_is_valid(path, regimen_ids):
 @pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
 def test_guide_numbers_follow_ismp(path):
     body = path.read_text(encoding="utf-8").split("+++", 2)[-1]
-    for rule, pattern in (("leading zero missing", LEADING_DOT), ("trailing zero", TRAILING_ZERO),
-                          ("range written with a dash, use 'to'", DASH_RANGE),
-                          ("error-prone abbreviation", UNSAFE_UNITS)):
+    for rule, pattern in (
+        ("leading zero missing", LEADING_DOT),
+        ("trailing zero", TRAILING_ZERO),
+        ("range written with a dash, use 'to'", DASH_RANGE),
+        ("error-prone abbreviation", UNSAFE_UNITS),
+    ):
         found = [m.group(0) for m in pattern.finditer(body)]
         assert not found, f"{path.name}: {rule}: {found}"
 

@@ -27,12 +27,24 @@ def ids(hits: list[SearchHit]) -> list[str]:
     return [h.guide_id for h in hits]
 
 
-@pytest.mark.parametrize("query, expected", [
-    ("DM", "dermatomyositis"), ("dm", "dermatomyositis"), ("PV", "pemphigus"), ("BP", "pemphigoid"),
-    ("MMP", "pemphigoid"), ("CIDP", "cidp"), ("ITP", "itp"), ("GBS", "guillain-barre-syndrome"),
-    ("MG", "myasthenia-gravis"), ("MMN", "multifocal-motor-neuropathy"), ("PI", "primary-immunodeficiency"),
-    ("CVID", "primary-immunodeficiency"), ("IVIG therapy", "ivig-therapy"),
-])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("DM", "dermatomyositis"),
+        ("dm", "dermatomyositis"),
+        ("PV", "pemphigus"),
+        ("BP", "pemphigoid"),
+        ("MMP", "pemphigoid"),
+        ("CIDP", "cidp"),
+        ("ITP", "itp"),
+        ("GBS", "guillain-barre-syndrome"),
+        ("MG", "myasthenia-gravis"),
+        ("MMN", "multifocal-motor-neuropathy"),
+        ("PI", "primary-immunodeficiency"),
+        ("CVID", "primary-immunodeficiency"),
+        ("IVIG therapy", "ivig-therapy"),
+    ],
+)
 def test_abbreviation_finds_its_guide_first(index, query, expected):
     assert ids(index.search(query))[0] == expected
 
@@ -40,9 +52,13 @@ def test_abbreviation_finds_its_guide_first(index, query, expected):
 def test_abbreviation_also_finds_guides_that_only_spell_it_out(index, guides):
     """'DM' expands to 'Dermatomyositis': a guide writing only the full name is found too."""
     hits = index.search("DM ")
-    spelled_out = [g.id for g in guides.values() if g.id != "dermatomyositis"
-                   and "dermatomyositis" in " ".join(s.text.lower() for s in g.sections)
-                   and " dm " not in f" {' '.join(s.text for s in g.sections)} ".lower()]
+    spelled_out = [
+        g.id
+        for g in guides.values()
+        if g.id != "dermatomyositis"
+        and "dermatomyositis" in " ".join(s.text.lower() for s in g.sections)
+        and " dm " not in f" {' '.join(s.text for s in g.sections)} ".lower()
+    ]
     assert spelled_out, "no guide only spells dermatomyositis out; pick another example"
     assert set(spelled_out) <= set(ids(hits))
 
@@ -54,12 +70,20 @@ def test_stemming_matches_every_form_of_a_word(index, word):
     assert ids(hits) == ids(index.search("blister "))
 
 
-@pytest.mark.parametrize("prefix, expected", [
-    ("derm", "dermatomyositis"), ("dermato", "dermatomyositis"), ("dermatomyos", "dermatomyositis"),
-    ("kawa", "kawasaki-disease"), ("myasth", "myasthenia-gravis"), ("thrombocyt", "itp"),
-    ("guill", "guillain-barre-syndrome"), ("immunodef", "primary-immunodeficiency"),
-    ("demyelin", "cidp"),
-])
+@pytest.mark.parametrize(
+    "prefix, expected",
+    [
+        ("derm", "dermatomyositis"),
+        ("dermato", "dermatomyositis"),
+        ("dermatomyos", "dermatomyositis"),
+        ("kawa", "kawasaki-disease"),
+        ("myasth", "myasthenia-gravis"),
+        ("thrombocyt", "itp"),
+        ("guill", "guillain-barre-syndrome"),
+        ("immunodef", "primary-immunodeficiency"),
+        ("demyelin", "cidp"),
+    ],
+)
 def test_prefix_of_a_word_being_typed(index, prefix, expected):
     assert ids(index.search(prefix))[0] == expected
 
@@ -71,20 +95,23 @@ def test_every_prefix_while_typing_keeps_the_guide_on_top(index):
         assert "pemphigus" in top, (word[:n], top)
 
 
-@pytest.mark.parametrize("query, expected", [
-    ("muscle weakness rash", "dermatomyositis"),
-    ("platelet count bleeding", "itp"),
-    ("coronary artery", "kawasaki-disease"),
-    ("mouth sores blisters", "pemphigus"),
-    ("delayed eczematous reaction", "ivig-therapy"),
-    ("late rash", "ivig-therapy"),                    # how a nurse asks for the 8-10 day teaching point
-    ("rash 8 days later", "ivig-therapy"),
-    ("plasmapheresis compared", "ivig-therapy"),
-    ("antibody replacement", "primary-immunodeficiency"),
-    ("inflammatory demyelinating nerves", "cidp"),
-    ("hand weakness without numbness", "multifocal-motor-neuropathy"),
-    ("double vision", "myasthenia-gravis"),
-])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("muscle weakness rash", "dermatomyositis"),
+        ("platelet count bleeding", "itp"),
+        ("coronary artery", "kawasaki-disease"),
+        ("mouth sores blisters", "pemphigus"),
+        ("delayed eczematous reaction", "ivig-therapy"),
+        ("late rash", "ivig-therapy"),  # how a nurse asks for the 8-10 day teaching point
+        ("rash 8 days later", "ivig-therapy"),
+        ("plasmapheresis compared", "ivig-therapy"),
+        ("antibody replacement", "primary-immunodeficiency"),
+        ("inflammatory demyelinating nerves", "cidp"),
+        ("hand weakness without numbness", "multifocal-motor-neuropathy"),
+        ("double vision", "myasthenia-gravis"),
+    ],
+)
 def test_multi_word_query_ranks_the_obvious_guide_first(index, query, expected):
     assert ids(index.search(query))[0] == expected
 
@@ -123,7 +150,7 @@ def test_snippet_highlights_the_match_and_names_its_section(index, guides):
         for hit in hits:
             assert HIT_START in hit.snippet and HIT_END in hit.snippet, (query, hit)
             marked = hit.snippet_marked("[", "]")
-            highlighted = marked[marked.index("[") + 1:marked.index("]")]
+            highlighted = marked[marked.index("[") + 1 : marked.index("]")]
             if hit.section in REQUIRED_SECTIONS:
                 section_text = guides[hit.guide_id].section(hit.section).text
                 assert highlighted.lower() in section_text.lower(), (query, hit)
@@ -170,11 +197,60 @@ def test_any_word_fallback_when_not_all_words_match(index):
     assert ids(hits) and ids(hits)[0] == "kawasaki-disease"
 
 
-HOSTILE = ['"', "'", '"unbalanced', "(", ")", "((a", "a)", "a AND", "AND", "OR", "NOT", "NOT rash",
-           "NEAR(a b)", "NEAR", "*", "**", "a*b", "*rash", "-", "--", "-rash", "title:DM", "title : DM",
-           "{title}: x", "^rash", "rash^", "+", "a + b", ":", ";", "'; DROP TABLE guide_fts; --",
-           "\\", "\x00", "\n", "\t", "🙂", "中文", "x" * 5000, "rash " * 300, "DM*", '"DM"', "D-M",
-           "0", "0.4 g/kg", "1e309", "%", "_", "__", "a_b", "[S1]", "<b>", "&amp;"]
+HOSTILE = [
+    '"',
+    "'",
+    '"unbalanced',
+    "(",
+    ")",
+    "((a",
+    "a)",
+    "a AND",
+    "AND",
+    "OR",
+    "NOT",
+    "NOT rash",
+    "NEAR(a b)",
+    "NEAR",
+    "*",
+    "**",
+    "a*b",
+    "*rash",
+    "-",
+    "--",
+    "-rash",
+    "title:DM",
+    "title : DM",
+    "{title}: x",
+    "^rash",
+    "rash^",
+    "+",
+    "a + b",
+    ":",
+    ";",
+    "'; DROP TABLE guide_fts; --",
+    "\\",
+    "\x00",
+    "\n",
+    "\t",
+    "🙂",
+    "中文",
+    "x" * 5000,
+    "rash " * 300,
+    "DM*",
+    '"DM"',
+    "D-M",
+    "0",
+    "0.4 g/kg",
+    "1e309",
+    "%",
+    "_",
+    "__",
+    "a_b",
+    "[S1]",
+    "<b>",
+    "&amp;",
+]
 
 
 @pytest.mark.parametrize("text", HOSTILE, ids=[repr(t)[:30] for t in HOSTILE])

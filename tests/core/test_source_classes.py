@@ -48,8 +48,12 @@ def test_every_guide_source_has_a_class():
         for source in guide.sources:
             assert source.source_class in SOURCE_CLASSES
     # An AI summary and a staging copy are secondary, never authoritative.
-    ai = [s for g in GUIDES.values() for s in g.sources
-          if "AI-generated" in s.citation or "staging." in (s.url or "")]
+    ai = [
+        s
+        for g in GUIDES.values()
+        for s in g.sources
+        if "AI-generated" in s.citation or "staging." in (s.url or "")
+    ]
     assert ai and all(s.source_class == "secondary" for s in ai)
 
 
@@ -95,8 +99,11 @@ def test_a_source_without_a_valid_class_is_refused(monkeypatch, module, loader, 
         fn.cache_clear()
     message = str(info.value)
     assert f"resources/{target}" in message
-    assert {"no class": "has no class", "unknown class": "Input should be 'label', 'guideline'",
-            "no table": "[source_class] table is missing"}[fault] in message
+    assert {
+        "no class": "has no class",
+        "unknown class": "Input should be 'label', 'guideline'",
+        "no table": "[source_class] table is missing",
+    }[fault] in message
 
 
 @pytest.fixture(scope="module")
@@ -129,25 +136,31 @@ def test_handout_pdf_never_prints_a_secondary_source(handout_texts, guide_id):
 
 def test_the_handout_filter_has_something_to_remove():
     """Before issue 15 the handouts printed secondary sources (AI summaries, practice blogs)."""
-    removed = [s for g in GUIDES.values() for s in g.sources
-               if not s.fit_for_patients and s.key in set(_cited(g))]
+    removed = [
+        s for g in GUIDES.values() for s in g.sources if not s.fit_for_patients and s.key in set(_cited(g))
+    ]
     assert removed
 
 
 def _cited(guide):
     from nurse_app.core.guides import cited_keys
+
     return cited_keys(guide.handout.markdown)
 
 
 def test_guides_page_shows_the_class_beside_each_citation(qtbot):
     from nurse_app.ui.guides_page import GuidesPage
+
     page = GuidesPage()
     qtbot.addWidget(page)
     guide = GUIDES["guillain-barre-syndrome"]
     page.open_guide(guide.id)
     shown = flat(page.viewer.toPlainText())
     for source in guide.sources:
-        assert f"[{source.key}] [{nurse_source_wording(source.source_class)}] {flat(source.citation)[:30]}" in shown
+        assert (
+            f"[{source.key}] [{nurse_source_wording(source.source_class)}] {flat(source.citation)[:30]}"
+            in shown
+        )
     # GBS cites AI summaries: a nurse reads what that means for her, not the authors' class name.
     assert "[unverified \u2014 follow agency policy]" in shown and "[secondary / unverified]" not in shown
 
@@ -158,6 +171,7 @@ def test_verification_record_of_the_reference_pack_unverified_items():
     from nurse_app.core.catalogue import load_catalogue
     from nurse_app.core.content_report import build_report
     from nurse_app.core.resources import read_toml
+
     data, _ = read_toml("verification.toml")
     items = data["item"]
     assert len({i["id"] for i in items}) == len(items) >= 40
@@ -171,9 +185,17 @@ def test_verification_record_of_the_reference_pack_unverified_items():
     classes = read_toml("products.toml")[0]["source_class"]
     for item in (i for i in items if i.get("changed") and i["resource"].startswith("products.toml product ")):
         product = catalogue.products[item["resource"].split()[2].rstrip(":")]
-        confirmed = [v for v in product.vials if v.verified and classes[v.source] == "label"
-                     and v.source in {"P49", "P50", "P51", "P52", "P53", "P54"}]
+        confirmed = [
+            v
+            for v in product.vials
+            if v.verified
+            and classes[v.source] == "label"
+            and v.source in {"P49", "P50", "P51", "P52", "P53", "P54"}
+        ]
         assert confirmed, item["id"]
     assert [(v.grams, v.ml) for v in catalogue.products["gammaplex-5"].vials] == [(5, 100), (10, 200)]
     counts = build_report().verification
-    assert counts["items"] == len(items) and counts["partly"] + counts["confirmed"] == counts["data_changed"] == 5
+    assert (
+        counts["items"] == len(items)
+        and counts["partly"] + counts["confirmed"] == counts["data_changed"] == 5
+    )

@@ -48,7 +48,13 @@ def test_the_readme_links_both_documents():
 
 
 def test_paths_are_found_in_code_spans_only():
-    text = ("Run `store/schema.py` and `nurse_app/ui/visit/page.py:12`; see `tests/conftest.py`, "
-            "not store/api.py; `make test`, `/tmp/x/y.png`, `resources/`.")
-    assert named_paths(text) == ["nurse_app/store/schema.py", "nurse_app/ui/visit/page.py",
-                                 "tests/conftest.py", "resources/"]
+    text = (
+        "Run `store/schema.py` and `nurse_app/ui/visit/page.py:12`; see `tests/conftest.py`, "
+        "not store/api.py; `make test`, `/tmp/x/y.png`, `resources/`."
+    )
+    assert named_paths(text) == [
+        "nurse_app/store/schema.py",
+        "nurse_app/ui/visit/page.py",
+        "tests/conftest.py",
+        "resources/",
+    ]

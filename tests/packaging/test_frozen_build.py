@@ -36,9 +36,12 @@ from pdf_fonts import embedded_fonts, pdf_text
 from repo_paths import ROOT
 from visit_export_helpers import make_visit, open_record
 
-pytestmark = [pytest.mark.frozen,
-              pytest.mark.skipif(find_spec("PyInstaller") is None,
-                                 reason="PyInstaller is not installed (make package installs it)")]
+pytestmark = [
+    pytest.mark.frozen,
+    pytest.mark.skipif(
+        find_spec("PyInstaller") is None, reason="PyInstaller is not installed (make package installs it)"
+    ),
+]
 
 APP = ROOT / "dist" / "nurse-app"
 EXE = APP / "nurse-app"
@@ -50,15 +53,20 @@ def _stale() -> bool:
     if not EXE.is_file():
         return True
     built = EXE.stat().st_mtime
-    return any(f.stat().st_mtime > built for folder in SOURCES for f in (ROOT / folder).rglob("*")
-               if f.is_file() and "__pycache__" not in f.parts)
+    return any(
+        f.stat().st_mtime > built
+        for folder in SOURCES
+        for f in (ROOT / folder).rglob("*")
+        if f.is_file() and "__pycache__" not in f.parts
+    )
 
 
 @pytest.fixture(scope="module")
 def frozen_app() -> Path:
     if _stale():
-        subprocess.run([sys.executable, str(ROOT / "packaging" / "build.py")], check=True, cwd=ROOT,
-                       timeout=1800)
+        subprocess.run(
+            [sys.executable, str(ROOT / "packaging" / "build.py")], check=True, cwd=ROOT, timeout=1800
+        )
     assert EXE.is_file()
     return EXE
 
@@ -79,11 +87,14 @@ def clean(tmp_path):
     assert ROOT not in work.parents
 
     def run(*args: str, extra_env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
-        env = {"HOME": str(home), "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": str(runtime),
-               "NURSE_APP_PASSPHRASE": TEST_PASSPHRASE}
+        env = {
+            "HOME": str(home),
+            "QT_QPA_PLATFORM": "offscreen",
+            "XDG_RUNTIME_DIR": str(runtime),
+            "NURSE_APP_PASSPHRASE": TEST_PASSPHRASE,
+        }
         env.update(extra_env or {})
-        return subprocess.run(list(args), env=env, cwd=work, capture_output=True, text=True,
-                              timeout=timeout)
+        return subprocess.run(list(args), env=env, cwd=work, capture_output=True, text=True, timeout=timeout)
 
     run.home, run.work, run.tmp = home, work, tmp_path
     return run
@@ -92,8 +103,10 @@ def clean(tmp_path):
 def _no_system_fonts(tmp_path: Path) -> dict:
     """fontconfig configured with no font folders: only the app's bundled fonts exist."""
     conf = tmp_path / "no-fonts.conf"
-    conf.write_text('<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n'
-                    f"<fontconfig><cachedir>{tmp_path / 'fc-cache'}</cachedir></fontconfig>\n")
+    conf.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n'
+        f"<fontconfig><cachedir>{tmp_path / 'fc-cache'}</cachedir></fontconfig>\n"
+    )
     return {"FONTCONFIG_FILE": str(conf)}
 
 
@@ -107,12 +120,13 @@ def test_frozen_selftest_and_smoke_test_from_another_folder(frozen_app, clean):
     assert p.returncode == 0, p.stderr
     p = clean(str(frozen_app), "--db", str(record), "--smoke-test")
     assert p.returncode == 0, p.stdout + p.stderr
-    assert p.stdout.startswith("ready in ") and "page week" in p.stdout      # the Week page opens first
+    assert p.stdout.startswith("ready in ") and "page week" in p.stdout  # the Week page opens first
 
     p = clean(str(frozen_app), "--db", str(clean.tmp / "missing" / "x.db"), "--smoke-test")
     assert p.returncode != 0
-    assert [line for line in p.stderr.splitlines() if line.startswith("nurse-app:")] == \
-        [p.stderr.strip().splitlines()[-1]], p.stderr
+    assert [line for line in p.stderr.splitlines() if line.startswith("nurse-app:")] == [
+        p.stderr.strip().splitlines()[-1]
+    ], p.stderr
 
 
 def test_frozen_prints_lucja_wojcik_with_the_bundled_font_and_no_system_fonts(frozen_app, clean):
@@ -122,16 +136,25 @@ def test_frozen_prints_lucja_wojcik_with_the_bundled_font_and_no_system_fonts(fr
     fonts_env = _no_system_fonts(clean.tmp)
 
     summary = clean.work / "summary.pdf"
-    p = clean(str(frozen_app), "--db", str(record), "visit-pdf", str(visit), "--out", str(summary),
-              extra_env=fonts_env)
+    p = clean(
+        str(frozen_app),
+        "--db",
+        str(record),
+        "visit-pdf",
+        str(visit),
+        "--out",
+        str(summary),
+        extra_env=fonts_env,
+    )
     assert p.returncode == 0, p.stderr
     assert NAME in pdf_text(summary)
     fonts = embedded_fonts(summary)
     assert fonts and all(n.startswith("DejaVuSans") and embedded for n, embedded in fonts.items()), fonts
 
     handout = clean.work / "handout.pdf"
-    p = clean(str(frozen_app), "handout", "pemphigus", "--out", str(handout), "--nurse", NAME,
-              extra_env=fonts_env)
+    p = clean(
+        str(frozen_app), "handout", "pemphigus", "--out", str(handout), "--nurse", NAME, extra_env=fonts_env
+    )
     assert p.returncode == 0, p.stderr
     assert NAME in pdf_text(handout)
     assert all(n.startswith("DejaVuSans") for n in embedded_fonts(handout))
@@ -150,6 +173,7 @@ def test_frozen_prints_lucja_wojcik_with_the_bundled_font_and_no_system_fonts(fr
 
 def test_archive_installs_menu_entry_and_icon_for_the_user(frozen_app, clean):
     from nurse_app import __version__
+
     archives = sorted((ROOT / "dist").glob(f"nurse-app-{__version__}-linux-*.tar.gz"))
     assert archives, "make package writes dist/nurse-app-VERSION-linux-ARCH.tar.gz"
     with tarfile.open(archives[-1]) as tar:
@@ -188,7 +212,16 @@ def test_archive_installs_menu_entry_and_icon_for_the_user(frozen_app, clean):
 def test_frozen_smoke_test_on_an_x_server(frozen_app, clean):
     """The xcb platform plugin and the X11 libraries it needs are in the bundle."""
     record = clean.tmp / "x11.db"
-    p = clean("/usr/bin/xvfb-run", "-a", "-s", "-screen 0 1366x768x24", str(frozen_app), "--db", str(record),
-              "--smoke-test", extra_env={"PATH": "/usr/bin:/bin", "QT_QPA_PLATFORM": "xcb"})
+    p = clean(
+        "/usr/bin/xvfb-run",
+        "-a",
+        "-s",
+        "-screen 0 1366x768x24",
+        str(frozen_app),
+        "--db",
+        str(record),
+        "--smoke-test",
+        extra_env={"PATH": "/usr/bin:/bin", "QT_QPA_PLATFORM": "xcb"},
+    )
     assert p.returncode == 0, p.stdout + p.stderr
     assert "ready in" in p.stdout

@@ -63,5 +63,7 @@ def test_the_check_sees_a_forbidden_import(tmp_path, monkeypatch):
     core.mkdir(parents=True)
     (core / "bad.py").write_text("def f():\n    import sqlite3\n    from nurse_app.ui import app\n")
     monkeypatch.setattr(sys.modules[__name__], "PACKAGE", tmp_path / "nurse_app")
-    assert _violations("core") == ["nurse_app/core/bad.py:2 imports sqlite3",
-                                   "nurse_app/core/bad.py:3 imports nurse_app.ui"]
+    assert _violations("core") == [
+        "nurse_app/core/bad.py:2 imports sqlite3",
+        "nurse_app/core/bad.py:3 imports nurse_app.ui",
+    ]

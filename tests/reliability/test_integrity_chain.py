@@ -43,7 +43,7 @@ def record(template, tmp_path):
 
 
 def _raw(path) -> sqlite3.Connection:
-    return outside_connection(path)   # the record is encrypted: an SQLCipher tool with the key
+    return outside_connection(path)  # the record is encrypted: an SQLCipher tool with the key
 
 
 class _Lifted:
@@ -86,6 +86,7 @@ def _report_text(path) -> str:
 
 # --------------------------------------------------------------------------- the chain itself
 
+
 def test_every_entry_is_chained_to_the_one_before(record):
     path, signed, _ = record
     conn = _raw(path)
@@ -97,8 +98,14 @@ def test_every_entry_is_chained_to_the_one_before(record):
         assert entry["prev_hash"] == prev
         assert entry["entry_hash"] == audit_entry_hash(entry, prev)
         prev = entry["entry_hash"]
-    signing = [e for e in entries if e["table_name"] == "visits" and e["row_id"] == signed
-               and e["after"] and json.loads(e["after"]).get("status") == "signed"]
+    signing = [
+        e
+        for e in entries
+        if e["table_name"] == "visits"
+        and e["row_id"] == signed
+        and e["after"]
+        and json.loads(e["after"]).get("status") == "signed"
+    ]
     assert len(signing) == 1
     conn = _raw(path)
     own = conn.execute("SELECT content_hash FROM visits WHERE id = ?", [signed]).fetchone()[0]
@@ -114,13 +121,16 @@ def test_an_entry_cannot_be_chained_twice_or_rewritten_while_being_chained(recor
     conn = _raw(path)
     try:
         with pytest.raises(sqlite3.IntegrityError, match="audit log"):
-            conn.execute("UPDATE audit_log SET entry_hash = 'sha256:00', prev_hash = 'x' "
-                         "WHERE id = 1")
-        conn.execute("INSERT INTO audit_log (at, author, table_name, row_id, action) "
-                     "VALUES ('2024-01-01', 'x', 'visits', 1, 'update')")
+            conn.execute("UPDATE audit_log SET entry_hash = 'sha256:00', prev_hash = 'x' WHERE id = 1")
+        conn.execute(
+            "INSERT INTO audit_log (at, author, table_name, row_id, action) "
+            "VALUES ('2024-01-01', 'x', 'visits', 1, 'update')"
+        )
         with pytest.raises(sqlite3.IntegrityError, match="audit log"):
-            conn.execute("UPDATE audit_log SET entry_hash = 'h', prev_hash = 'p', author = 'y' "
-                         "WHERE entry_hash IS NULL")
+            conn.execute(
+                "UPDATE audit_log SET entry_hash = 'h', prev_hash = 'p', author = 'y' "
+                "WHERE entry_hash IS NULL"
+            )
     finally:
         conn.close()
 
@@ -141,6 +151,7 @@ def test_entries_written_by_another_program_are_chained_at_the_next_save(record)
 
 # --------------------------------------------------------------------------- tampering
 
+
 def _delete_middle_entry(conn, signed):
     with _Lifted(conn, "audit_log_no_delete"):
         conn.execute("DELETE FROM audit_log WHERE id = 5")
@@ -155,8 +166,10 @@ def _rewrite_author_and_its_hash(conn, signed):
     entry = _entries(conn)[2]
     entry["author"] = "Mallory"
     with _Lifted(conn, "audit_log_no_update"):
-        conn.execute("UPDATE audit_log SET author = ?, entry_hash = ? WHERE id = ?",
-                      ["Mallory", audit_entry_hash(entry, entry["prev_hash"]), entry["id"]])
+        conn.execute(
+            "UPDATE audit_log SET author = ?, entry_hash = ? WHERE id = ?",
+            ["Mallory", audit_entry_hash(entry, entry["prev_hash"]), entry["id"]],
+        )
 
 
 def _swap_two_entries(conn, signed):
@@ -174,8 +187,13 @@ def _rewrite_signed_visit_and_recompute_its_hash(conn, signed):
 
 
 def _rewrite_signed_vitals_and_recompute(conn, signed):
-    with _Lifted(conn, "vitals_signed_no_update", "visits_signed_no_update",
-                 "audit_vitals_update", "audit_visits_update"):
+    with _Lifted(
+        conn,
+        "vitals_signed_no_update",
+        "visits_signed_no_update",
+        "audit_vitals_update",
+        "audit_visits_update",
+    ):
         conn.execute("UPDATE vitals SET heart_rate = 60 WHERE visit_id = ?", [signed])
         _rehash_visit(conn, signed)
 
@@ -189,30 +207,39 @@ def _rewrite_visit_and_its_signing_entry(conn, signed):
             if entry["table_name"] == "visits" and after.get("status") == "signed":
                 after["content_hash"] = new_hash
                 entry["after"] = json.dumps(after)
-                conn.execute("UPDATE audit_log SET after = ?, entry_hash = ? WHERE id = ?",
-                             [entry["after"], audit_entry_hash(entry, entry["prev_hash"]),
-                              entry["id"]])
+                conn.execute(
+                    "UPDATE audit_log SET after = ?, entry_hash = ? WHERE id = ?",
+                    [entry["after"], audit_entry_hash(entry, entry["prev_hash"]), entry["id"]],
+                )
 
 
 def _rewrite_visit_and_append_a_forged_signing(conn, signed):
     _rewrite_signed_visit_and_recompute_its_hash(conn, signed)
     new_hash = conn.execute("SELECT content_hash FROM visits WHERE id = ?", [signed]).fetchone()[0]
-    conn.execute("INSERT INTO audit_log (at, author, table_name, row_id, action, before, after) "
-                 "VALUES ('2024-06-01T14:00:00.000Z', 'Ana Núñez, RN', 'visits', ?, 'update', "
-                 "'{\"status\":\"draft\"}', json_object('status', 'signed', 'content_hash', ?))",
-                 [signed, new_hash])
+    conn.execute(
+        "INSERT INTO audit_log (at, author, table_name, row_id, action, before, after) "
+        "VALUES ('2024-06-01T14:00:00.000Z', 'Ana Núñez, RN', 'visits', ?, 'update', "
+        "'{\"status\":\"draft\"}', json_object('status', 'signed', 'content_hash', ?))",
+        [signed, new_hash],
+    )
 
 
 def _delete_the_signing_entry(conn, signed):
     with _Lifted(conn, "audit_log_no_delete"):
-        conn.execute("DELETE FROM audit_log WHERE table_name = 'visits' AND row_id = ? AND "
-                     "json_extract(after, '$.status') = 'signed'", [signed])
+        conn.execute(
+            "DELETE FROM audit_log WHERE table_name = 'visits' AND row_id = ? AND "
+            "json_extract(after, '$.status') = 'signed'",
+            [signed],
+        )
 
 
 def _insert_entry_before_the_chain(conn, signed):
-    conn.execute("INSERT INTO audit_log (id, at, author, table_name, row_id, action, after) "
-                 "VALUES (-5, '2020-01-01T00:00:00.000Z', 'Mallory', 'visits', ?, 'update', "
-                 "'{\"notes\":\"backdated\"}')", [signed])
+    conn.execute(
+        "INSERT INTO audit_log (id, at, author, table_name, row_id, action, after) "
+        "VALUES (-5, '2020-01-01T00:00:00.000Z', 'Mallory', 'visits', ?, 'update', "
+        '\'{"notes":"backdated"}\')',
+        [signed],
+    )
 
 
 TAMPERING = {
@@ -221,16 +248,20 @@ TAMPERING = {
     "rewrite an author and recompute its hash": (_rewrite_author_and_its_hash, "does not follow"),
     "swap two entries": (_swap_two_entries, "audit entry"),
     "rewrite a signed visit, recompute its SHA-256": (
-        _rewrite_signed_visit_and_recompute_its_hash, "recorded in the audit chain"),
+        _rewrite_signed_visit_and_recompute_its_hash,
+        "recorded in the audit chain",
+    ),
     "rewrite signed vitals, recompute the visit's SHA-256": (
-        _rewrite_signed_vitals_and_recompute, "recorded in the audit chain"),
-    "rewrite the visit and its signing entry": (_rewrite_visit_and_its_signing_entry,
-                                                "does not follow"),
+        _rewrite_signed_vitals_and_recompute,
+        "recorded in the audit chain",
+    ),
+    "rewrite the visit and its signing entry": (_rewrite_visit_and_its_signing_entry, "does not follow"),
     "delete the signing entry": (_delete_the_signing_entry, "no signing entry"),
-    "insert a backdated entry before the chain": (_insert_entry_before_the_chain,
-                                                  "inserted out of order"),
+    "insert a backdated entry before the chain": (_insert_entry_before_the_chain, "inserted out of order"),
     "rewrite the visit and append a forged signing": (
-        _rewrite_visit_and_append_a_forged_signing, "recorded in the audit chain"),
+        _rewrite_visit_and_append_a_forged_signing,
+        "recorded in the audit chain",
+    ),
 }
 
 
@@ -245,7 +276,7 @@ def test_check_db_detects_tampering_even_with_recomputed_hashes(record, case):
         conn.close()
     report = check_database(path)
     assert not report.ok, report.lines()
-    assert report.object_problems == []          # the triggers were put back as they were
+    assert report.object_problems == []  # the triggers were put back as they were
     assert expected in _report_text(path)
     assert "Result: PROBLEMS FOUND" in report.lines()
 
@@ -277,28 +308,37 @@ def test_check_db_command_reports_a_rehashed_signed_visit(record, capsys):
 
 # --------------------------------------------------------------------------- migration
 
+
 def _file_before_the_chain(path):
     """A record as the version before the chain made it: audited entries, a signed visit."""
     conn = sqlite3.connect(path, isolation_level=None)
     schema.migrate(conn, schema.INTEGRITY_VERSION - 1)
     conn.execute("INSERT INTO nurse_profile VALUES (1, 'Ana Núñez', 'RN', '2024-01-01')")
-    conn.execute("INSERT INTO patients (mrn, name, date_of_birth, sex, created_at, created_by, "
-                 "updated_at) VALUES ('M5', 'Old Patient', '1950-01-01', 'male', '2024-01-01T09:00:00.000Z', "
-                 "'Ana Núñez, RN', '2024-01-01T09:00:00.000Z')")
-    conn.execute("INSERT INTO visits (patient_id, nurse_name, checklist_template_id, "
-                 "checklist_template_version, created_at, updated_at, weight_kg) VALUES "
-                 "(1, 'Ana Núñez, RN', 'ivig-home-visit', 1, '2024-01-01T09:30:00.000Z', "
-                 "'2024-01-01T09:30:00.000Z', 70)")
-    conn.execute("INSERT INTO vitals (visit_id, recorded_at, heart_rate, recorded_by) VALUES "
-                 "(1, '2024-01-01T10:00:00.000Z', 72, 'Ana Núñez, RN')")
+    conn.execute(
+        "INSERT INTO patients (mrn, name, date_of_birth, sex, created_at, created_by, "
+        "updated_at) VALUES ('M5', 'Old Patient', '1950-01-01', 'male', '2024-01-01T09:00:00.000Z', "
+        "'Ana Núñez, RN', '2024-01-01T09:00:00.000Z')"
+    )
+    conn.execute(
+        "INSERT INTO visits (patient_id, nurse_name, checklist_template_id, "
+        "checklist_template_version, created_at, updated_at, weight_kg) VALUES "
+        "(1, 'Ana Núñez, RN', 'ivig-home-visit', 1, '2024-01-01T09:30:00.000Z', "
+        "'2024-01-01T09:30:00.000Z', 70)"
+    )
+    conn.execute(
+        "INSERT INTO vitals (visit_id, recorded_at, heart_rate, recorded_by) VALUES "
+        "(1, '2024-01-01T10:00:00.000Z', 72, 'Ana Núñez, RN')"
+    )
     cursor = conn.execute("SELECT * FROM visits WHERE id = 1")
     visit = dict(zip([d[0] for d in cursor.description], cursor.fetchone(), strict=True))
     visit.update(signed_by="Ana Núñez, RN", signed_at="2024-01-01T12:00:00.000Z")
     c = conn.execute("SELECT * FROM vitals")
     vitals = [dict(zip([d[0] for d in c.description], r, strict=True)) for r in c]
     seal = content_hash(visit, {"vitals": vitals})
-    conn.execute("UPDATE visits SET signed_by = ?, signed_at = ?, content_hash = ?, "
-                 "status = 'signed' WHERE id = 1", [visit["signed_by"], visit["signed_at"], seal])
+    conn.execute(
+        "UPDATE visits SET signed_by = ?, signed_at = ?, content_hash = ?, status = 'signed' WHERE id = 1",
+        [visit["signed_by"], visit["signed_at"], seal],
+    )
     entries = conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
     conn.close()
     return entries
@@ -331,9 +371,11 @@ def test_the_summary_of_a_rehashed_visit_warns(record, tmp_path):
     conn.close()
     with Store.open(path) as store:
         assert store.verify_visit(signed) is False
-        assert store.seal_problem(signed) == ("does not match the content hash recorded in the "
-                                              "audit chain when it was signed")
+        assert store.seal_problem(signed) == (
+            "does not match the content hash recorded in the audit chain when it was signed"
+        )
     from visit_export_helpers import flat, read_pdf
+
     out = tmp_path / "summary.pdf"
     assert cli_main(["--db", str(path), "visit-pdf", str(signed), "--out", str(out)]) == 0
     assert "WARNING: the record no longer matches this hash" in flat(" ".join(read_pdf(out)))

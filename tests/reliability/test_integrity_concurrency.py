@@ -31,8 +31,10 @@ def record(tmp_path):
 
 def _run(target, path, visit, count, processes=2):
     start, results = CTX.Event(), CTX.Queue()
-    procs = [CTX.Process(target=target, args=(str(path), visit, tag, count, start, results))
-             for tag in "AB"[:processes]]
+    procs = [
+        CTX.Process(target=target, args=(str(path), visit, tag, count, start, results))
+        for tag in "AB"[:processes]
+    ]
     for p in procs:
         p.start()
     start.set()
@@ -50,13 +52,12 @@ def test_two_processes_editing_the_same_notes_lose_nothing(record):
     out = _run(workers.read_modify_write, path, visit, count)
     with open_store(path) as store:
         notes = store.get_visit(visit)["notes"]
-        updates = [e for e in store.audit_entries("visits", visit, limit=10_000)
-                   if e["action"] == "update"]
+        updates = [e for e in store.audit_entries("visits", visit, limit=10_000) if e["action"] == "update"]
     tokens = [t for t in notes.split(";") if t]
     expected = {f"{tag}{i}" for tag in "AB" for i in range(count)}
-    assert sorted(tokens) == sorted(expected)              # every save landed, none twice
-    assert len(updates) == 2 * count                       # one audited update per save
-    assert sum(conflicts for _, conflicts, _ in out) > 0    # they did collide, and were told
+    assert sorted(tokens) == sorted(expected)  # every save landed, none twice
+    assert len(updates) == 2 * count  # one audited update per save
+    assert sum(conflicts for _, conflicts, _ in out) > 0  # they did collide, and were told
     for _, _conflicts, messages in out:
         for message in messages:
             assert "changed in another window or program" in message and "Reload" in message
@@ -66,10 +67,8 @@ def test_two_processes_editing_the_same_notes_lose_nothing(record):
 def test_the_process_that_saves_second_is_told_to_reload(record):
     path, visit = record
     have_read, other_saved, results = CTX.Event(), CTX.Event(), CTX.Queue()
-    slow = CTX.Process(target=workers.slow_editor, args=(str(path), visit, have_read, other_saved,
-                                                         results))
-    fast = CTX.Process(target=workers.fast_editor, args=(str(path), visit, have_read, other_saved,
-                                                         results))
+    slow = CTX.Process(target=workers.slow_editor, args=(str(path), visit, have_read, other_saved, results))
+    fast = CTX.Process(target=workers.fast_editor, args=(str(path), visit, have_read, other_saved, results))
     slow.start()
     fast.start()
     outcome, message = results.get(timeout=120)
@@ -77,8 +76,10 @@ def test_the_process_that_saves_second_is_told_to_reload(record):
     fast.join(60)
     assert slow.exitcode == 0 and fast.exitcode == 0
     assert outcome == "conflict"
-    assert message.startswith("This visit was changed in another window or program since you "
-                              "opened it (notes); your change was not saved.")
+    assert message.startswith(
+        "This visit was changed in another window or program since you "
+        "opened it (notes); your change was not saved."
+    )
     with open_store(path) as store:
         assert store.get_visit(visit)["notes"] == "fast"
 
@@ -108,9 +109,13 @@ def test_two_windows_of_one_process_the_second_save_is_refused(record):
         window_b.update_vitals(vital, heart_rate=71, if_unchanged={"heart_rate": 70})
         with pytest.raises(ConflictError):
             window_a.update_vitals(vital, heart_rate=72, if_unchanged={"heart_rate": 70})
-        order = window_a.create_order(window_a.get_visit(visit)["patient_id"], product_id="privigen",
-                                      regimen_id="cidp-maintenance", start_date="2024-01-02",
-                                      prescriber="Dr. A")
+        order = window_a.create_order(
+            window_a.get_visit(visit)["patient_id"],
+            product_id="privigen",
+            regimen_id="cidp-maintenance",
+            start_date="2024-01-02",
+            prescriber="Dr. A",
+        )
         window_b.update_order(order, notes="B", if_unchanged={"notes": ""})
         with pytest.raises(ConflictError, match="order was changed"):
             window_a.update_order(order, notes="A", if_unchanged={"notes": ""})

@@ -22,8 +22,7 @@ from nurse_app.store.schema import CLINICAL_TABLES, PROTECTED_TABLES
 
 pytestmark = pytest.mark.reliability
 
-FORMS = ("insert_or_replace", "replace", "upsert", "update_or_replace_id",
-         "update_or_replace_in_place")
+FORMS = ("insert_or_replace", "replace", "upsert", "update_or_replace_id", "update_or_replace_in_place")
 
 
 @pytest.fixture(scope="module")
@@ -38,10 +37,11 @@ def template(tmp_path_factory):
         store.add_addendum(signed, "Second addendum.")
         draft = ready_visit(store, "MRN-2")
         store.add_weight(store.get_visit(draft)["patient_id"], 70)
-        for _ in range(2):   # follow-up call records (issue 16) are audited too
-            store.create_followup_call(store.get_visit(draft)["patient_id"],
-                                       rule_id="rash-check-call", notes="Left a message.")
-        for version in ("aaaaaa111111", "bbbbbb222222"):   # content approvals (issue 15) are audited too
+        for _ in range(2):  # follow-up call records (issue 16) are audited too
+            store.create_followup_call(
+                store.get_visit(draft)["patient_id"], rule_id="rash-check-call", notes="Left a message."
+            )
+        for version in ("aaaaaa111111", "bbbbbb222222"):  # content approvals (issue 15) are audited too
             store.record_content_approval(version, "Dana Educator", "RN", items={"x": "1"})
         ids = {"signed": signed, "draft": draft}
     return path, ids
@@ -57,14 +57,16 @@ def record(template, tmp_path):
 
 def _raw(path) -> sqlite3.Connection:
     """An outside program's connection: SQLite defaults, autocommit."""
-    return outside_connection(path)   # the record is encrypted: an SQLCipher tool with the key
+    return outside_connection(path)  # the record is encrypted: an SQLCipher tool with the key
 
 
 def _dump(path) -> dict[str, list[tuple]]:
     conn = _raw(path)
     try:
-        return {t: conn.execute(f"SELECT * FROM {t} ORDER BY id").fetchall()
-                for t in (*CLINICAL_TABLES, "audit_log")}
+        return {
+            t: conn.execute(f"SELECT * FROM {t} ORDER BY id").fetchall()
+            for t in (*CLINICAL_TABLES, "audit_log")
+        }
     finally:
         conn.close()
 
@@ -78,8 +80,17 @@ def _target_and_donor(conn, table, ids) -> tuple[int, int, dict[str, str]]:
     changes the attack tries (SQL expressions)."""
     signed, draft = ids["signed"], ids["draft"]
     if table == "visits":
-        return signed, draft, {"status": "'draft'", "signed_by": "NULL", "signed_at": "NULL",
-                               "content_hash": "NULL", "weight_kg": "99"}
+        return (
+            signed,
+            draft,
+            {
+                "status": "'draft'",
+                "signed_by": "NULL",
+                "signed_at": "NULL",
+                "content_hash": "NULL",
+                "weight_kg": "99",
+            },
+        )
     if table == "addenda":
         first, second = [r[0] for r in conn.execute("SELECT id FROM addenda ORDER BY id")]
         return first, second, {"text": "'rewritten'", "author": "'Mallory'"}
@@ -90,7 +101,7 @@ def _target_and_donor(conn, table, ids) -> tuple[int, int, dict[str, str]]:
     target = conn.execute(f"SELECT min(id) FROM {table} WHERE visit_id = ?", [signed]).fetchone()[0]
     donor = conn.execute(f"SELECT min(id) FROM {table} WHERE visit_id = ?", [draft]).fetchone()[0]
     assert target is not None and donor is not None
-    return target, donor, {"visit_id": str(draft)}     # move the signed entry to the draft
+    return target, donor, {"visit_id": str(draft)}  # move the signed entry to the draft
 
 
 def _attack_sql(conn, table: str, form: str, ids) -> str:
@@ -113,8 +124,16 @@ def _attack_sql(conn, table: str, form: str, ids) -> str:
 
 
 def test_the_protected_tables_are_enumerated_from_the_schema():
-    assert set(PROTECTED_TABLES) == {"visits", "checklist_entries", "vitals", "reactions",
-                                     "product_lots", "infusion_events", "addenda", "audit_log"}
+    assert set(PROTECTED_TABLES) == {
+        "visits",
+        "checklist_entries",
+        "vitals",
+        "reactions",
+        "product_lots",
+        "infusion_events",
+        "addenda",
+        "audit_log",
+    }
 
 
 @pytest.mark.parametrize("form", FORMS)
@@ -148,9 +167,11 @@ def test_replacing_an_audited_row_cannot_delete_it_without_an_audit_entry(record
         target = conn.execute(f"SELECT min(id) FROM {table}").fetchone()[0]
         other = conn.execute(f"SELECT max(id) FROM {table}").fetchone()[0]
         cols = ", ".join(_columns(conn, table))
-        for sql in (f"INSERT OR REPLACE INTO {table} ({cols}) SELECT {cols} FROM {table} WHERE id = {target}",
-                    f"REPLACE INTO {table} ({cols}) SELECT {cols} FROM {table} WHERE id = {target}",
-                    f"UPDATE OR REPLACE {table} SET id = {target} WHERE id = {other}"):
+        for sql in (
+            f"INSERT OR REPLACE INTO {table} ({cols}) SELECT {cols} FROM {table} WHERE id = {target}",
+            f"REPLACE INTO {table} ({cols}) SELECT {cols} FROM {table} WHERE id = {target}",
+            f"UPDATE OR REPLACE {table} SET id = {target} WHERE id = {other}",
+        ):
             if target == other and sql.startswith("UPDATE"):
                 continue
             with pytest.raises(sqlite3.IntegrityError):
@@ -167,8 +188,10 @@ def test_a_patient_cannot_be_replaced_through_its_mrn(record):
     try:
         cols = [c for c in _columns(conn, "patients") if c != "id"]
         with pytest.raises(sqlite3.IntegrityError, match="MRN"):
-            conn.execute(f"INSERT OR REPLACE INTO patients ({', '.join(cols)}) SELECT "
-                         f"{', '.join(cols)} FROM patients WHERE mrn = 'MRN-1'")
+            conn.execute(
+                f"INSERT OR REPLACE INTO patients ({', '.join(cols)}) SELECT "
+                f"{', '.join(cols)} FROM patients WHERE mrn = 'MRN-1'"
+            )
         with pytest.raises(sqlite3.IntegrityError, match="MRN"):
             conn.execute("UPDATE OR REPLACE patients SET mrn = 'MRN-1' WHERE mrn = 'MRN-2'")
     finally:
@@ -183,15 +206,22 @@ def test_a_checklist_answer_cannot_be_replaced_through_its_item(record):
     try:
         cols = [c for c in _columns(conn, "checklist_entries") if c != "id"]
         with pytest.raises(sqlite3.IntegrityError):
-            conn.execute(f"INSERT OR REPLACE INTO checklist_entries ({', '.join(cols)}) SELECT "
-                         f"{', '.join(cols)} FROM checklist_entries WHERE visit_id = {ids['draft']} "
-                         f"LIMIT 1")
-        first, second = [r[0] for r in conn.execute(
-            "SELECT item_id FROM checklist_entries WHERE visit_id = ? ORDER BY id LIMIT 2",
-            [ids["draft"]])]
+            conn.execute(
+                f"INSERT OR REPLACE INTO checklist_entries ({', '.join(cols)}) SELECT "
+                f"{', '.join(cols)} FROM checklist_entries WHERE visit_id = {ids['draft']} "
+                f"LIMIT 1"
+            )
+        first, second = [
+            r[0]
+            for r in conn.execute(
+                "SELECT item_id FROM checklist_entries WHERE visit_id = ? ORDER BY id LIMIT 2", [ids["draft"]]
+            )
+        ]
         with pytest.raises(sqlite3.IntegrityError):
-            conn.execute("UPDATE OR REPLACE checklist_entries SET item_id = ? WHERE visit_id = ? "
-                         "AND item_id = ?", [first, ids["draft"], second])
+            conn.execute(
+                "UPDATE OR REPLACE checklist_entries SET item_id = ? WHERE visit_id = ? AND item_id = ?",
+                [first, ids["draft"], second],
+            )
     finally:
         conn.close()
     assert _dump(path) == before
@@ -204,8 +234,10 @@ def test_a_visit_cannot_be_inserted_already_signed(record):
     try:
         cols = [c for c in _columns(conn, "visits") if c != "id"]
         with pytest.raises(sqlite3.IntegrityError, match="signed"):
-            conn.execute(f"INSERT INTO visits ({', '.join(cols)}) SELECT {', '.join(cols)} "
-                         f"FROM visits WHERE id = {ids['signed']}")
+            conn.execute(
+                f"INSERT INTO visits ({', '.join(cols)}) SELECT {', '.join(cols)} "
+                f"FROM visits WHERE id = {ids['signed']}"
+            )
     finally:
         conn.close()
 

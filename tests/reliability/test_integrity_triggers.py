@@ -37,7 +37,7 @@ def record(template, tmp_path):
 
 
 def _raw(path):
-    return outside_connection(path)   # the record is encrypted: an SQLCipher tool with the key
+    return outside_connection(path)  # the record is encrypted: an SQLCipher tool with the key
 
 
 def _sql_of(path, name):
@@ -76,8 +76,10 @@ def test_an_altered_trigger_is_reported_then_reinstalled_and_protects_again(reco
     path, visit = record
     conn = _raw(path)
     conn.execute("DROP TRIGGER visits_signed_no_update")
-    conn.execute("CREATE TRIGGER visits_signed_no_update BEFORE UPDATE ON visits WHEN 0 "
-                 "BEGIN SELECT RAISE(ABORT, 'never'); END")
+    conn.execute(
+        "CREATE TRIGGER visits_signed_no_update BEFORE UPDATE ON visits WHEN 0 "
+        "BEGIN SELECT RAISE(ABORT, 'never'); END"
+    )
     conn.close()
     assert check_database(path).object_problems == ["altered: visits_signed_no_update"]
     with caplog.at_level(logging.WARNING, logger="nurse_app.store"), Store.open(path) as store:
@@ -107,8 +109,9 @@ def test_every_trigger_dropped_at_once_is_all_reinstalled(record, caplog):
 def test_triggers_and_views_that_are_not_the_apps_own_are_reported(record):
     path, _ = record
     conn = _raw(path)
-    conn.execute("CREATE TRIGGER sneaky AFTER INSERT ON vitals BEGIN "
-                 "DELETE FROM vitals WHERE id = NEW.id; END")
+    conn.execute(
+        "CREATE TRIGGER sneaky AFTER INSERT ON vitals BEGIN DELETE FROM vitals WHERE id = NEW.id; END"
+    )
     conn.execute("CREATE VIEW extra_view AS SELECT 1")
     conn.close()
     report = check_database(path)

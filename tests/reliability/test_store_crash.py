@@ -59,8 +59,12 @@ while True:
 
 
 def _run_and_kill(path, round_no: int, delay: float) -> list[list[str]]:
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(path), str(round_no)],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(path), str(round_no)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     lines: list[list[str]] = []
     ready = threading.Event()
 
@@ -88,14 +92,14 @@ def _check(store: Store, lines: list[list[str]]) -> int:
     last_notes = {}
     for kind, *args in lines:
         if kind == "vitals":
-            reading = store.db.execute("SELECT note FROM vitals WHERE id = ?",
-                                       [int(args[0])]).fetchone()
+            reading = store.db.execute("SELECT note FROM vitals WHERE id = ?", [int(args[0])]).fetchone()
             assert reading == (args[1],), f"committed reading {args} is missing"
         elif kind == "notes":
             last_notes[int(args[0])] = int(args[1])
         elif kind == "checklist":
-            answered = store.db.execute("SELECT count(*) FROM checklist_entries WHERE visit_id = ?",
-                                        [int(args[0])]).fetchone()[0]
+            answered = store.db.execute(
+                "SELECT count(*) FROM checklist_entries WHERE visit_id = ?", [int(args[0])]
+            ).fetchone()[0]
             assert answered == int(args[1])
         elif kind == "signed":
             assert store.get_visit(int(args[0]))["status"] == "signed"
@@ -119,7 +123,11 @@ def test_every_reported_edit_survives_sigkill(tmp_path):
             assert store.db.execute("PRAGMA foreign_key_check").fetchall() == []
             reported += _check(store, lines)
             # The audit log is in step with the data it describes.
-            assert store.db.execute(
-                "SELECT count(*) FROM vitals WHERE id NOT IN (SELECT row_id FROM audit_log "
-                "WHERE table_name = 'vitals' AND action = 'insert')").fetchone()[0] == 0
+            assert (
+                store.db.execute(
+                    "SELECT count(*) FROM vitals WHERE id NOT IN (SELECT row_id FROM audit_log "
+                    "WHERE table_name = 'vitals' AND action = 'insert')"
+                ).fetchone()[0]
+                == 0
+            )
     assert reported > ROUNDS * 5  # the children really were killed in the middle of work

@@ -65,22 +65,48 @@ def _no_tables_but_right_id(tmp_path: Path) -> Path:
     return path
 
 
-_LONG_NAME = "A\x01B\x1b[2J" + "x" * 40_000   # 40,006 characters with control characters
+_LONG_NAME = "A\x01B\x1b[2J" + "x" * 40_000  # 40,006 characters with control characters
 
 # name -> (tampering SQL, a word the refusal must name)
 HOSTILE = {
-    "eats-new-vitals": (["CREATE TRIGGER keep_it_quiet AFTER INSERT ON vitals BEGIN "
-                         "DELETE FROM vitals WHERE id = NEW.id; END"], "keep_it_quiet"),
-    "blanks-allergies": (["CREATE TRIGGER tidy_allergies AFTER UPDATE ON patients BEGIN "
-                          "UPDATE patients SET allergies = '' WHERE id = NEW.id "
-                          "AND allergies <> ''; END"], "tidy_allergies"),
-    "rewrites-dose": (["CREATE TRIGGER fix_dose AFTER INSERT ON orders BEGIN "
-                       "UPDATE orders SET dose_g_per_kg = 2 WHERE id = NEW.id; END"], "fix_dose"),
-    "no-audit-triggers": ([f"DROP TRIGGER audit_{t}_{a}" for t in schema.CLINICAL_TABLES
-                           for a in ("insert", "update", "delete")], "audit_"),
-    "no-signing-triggers": (["DROP TRIGGER visits_signed_no_update",
-                             "DROP TRIGGER visits_signed_no_delete",
-                             "DROP TRIGGER vitals_signed_no_insert"], "signed_no"),
+    "eats-new-vitals": (
+        [
+            "CREATE TRIGGER keep_it_quiet AFTER INSERT ON vitals BEGIN "
+            "DELETE FROM vitals WHERE id = NEW.id; END"
+        ],
+        "keep_it_quiet",
+    ),
+    "blanks-allergies": (
+        [
+            "CREATE TRIGGER tidy_allergies AFTER UPDATE ON patients BEGIN "
+            "UPDATE patients SET allergies = '' WHERE id = NEW.id "
+            "AND allergies <> ''; END"
+        ],
+        "tidy_allergies",
+    ),
+    "rewrites-dose": (
+        [
+            "CREATE TRIGGER fix_dose AFTER INSERT ON orders BEGIN "
+            "UPDATE orders SET dose_g_per_kg = 2 WHERE id = NEW.id; END"
+        ],
+        "fix_dose",
+    ),
+    "no-audit-triggers": (
+        [
+            f"DROP TRIGGER audit_{t}_{a}"
+            for t in schema.CLINICAL_TABLES
+            for a in ("insert", "update", "delete")
+        ],
+        "audit_",
+    ),
+    "no-signing-triggers": (
+        [
+            "DROP TRIGGER visits_signed_no_update",
+            "DROP TRIGGER visits_signed_no_delete",
+            "DROP TRIGGER vitals_signed_no_insert",
+        ],
+        "signed_no",
+    ),
     "extra-view": (["CREATE VIEW everyone AS SELECT name, allergies FROM patients"], "everyone"),
     "huge-control-name": ([f"UPDATE patients SET name = '{_LONG_NAME}'"], "Name"),
 }
@@ -153,6 +179,7 @@ def test_open_refuses_hostile_file_untouched_and_check_db_agrees(tmp_path, name)
 @pytest.mark.parametrize("name", REINSTALLED_ON_OPEN)
 def test_open_puts_back_dropped_triggers_of_the_app(tmp_path, name):
     from nurse_app.store import genuine
+
     hostile, word = _hostile_file(tmp_path, name)
     report = check_database(hostile)
     assert not report.ok and word in "\n".join(report.lines())
@@ -170,6 +197,7 @@ def test_genuine_backups_of_every_version_pass_the_schema_check(tmp_path):
         schema.migrate(conn, target=version)
         conn.close()
         from nurse_app.store import genuine
+
         conn = sqlite3.connect(path)
         assert genuine.schema_differences(conn, version) == []
         conn.close()
@@ -195,6 +223,7 @@ def test_records_made_by_released_versions_still_open(tmp_path):
         conn = sqlite3.connect(f"{copy.as_uri()}?mode=ro", uri=True)
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         from nurse_app.store import genuine
+
         assert genuine.schema_differences(conn, version) == [], fixture.name
         assert genuine.content_problems(conn) == [], fixture.name
         conn.close()
@@ -218,22 +247,52 @@ def test_restore_carries_later_audit_entries_and_records_itself(tmp_path):
     result = restore_backup(record, backup)
     assert result.carried_audit_entries == 2
     with Store.open(record) as store:
-        assert [p["mrn"] for p in store.find_patients()] == ["KEEP-1"]   # data went back...
+        assert [p["mrn"] for p in store.find_patients()] == ["KEEP-1"]  # data went back...
         log = store.audit_entries(limit=10_000)
     # ...but the trail did not: every entry of the replaced record is still in the log,
     # whole (carried inside entries of the log itself, so they are not taken for changes
     # of the restored rows)
-    carried = [e["after"] for e in log if e["table_name"] == "audit_log"
-               and e["after"].get("carried_by_restore")]
-    present = {(e["at"], e["author"], e["table_name"], e["row_id"], e["action"],
-                json.dumps(e["before"], sort_keys=True), json.dumps(e["after"], sort_keys=True)) for e in log}
-    present |= {(c["at"], c["author"], c["table_name"], c["row_id"], c["action"],
-                 json.dumps(c["before"], sort_keys=True), json.dumps(c["after"], sort_keys=True)) for c in carried}
+    carried = [
+        e["after"] for e in log if e["table_name"] == "audit_log" and e["after"].get("carried_by_restore")
+    ]
+    present = {
+        (
+            e["at"],
+            e["author"],
+            e["table_name"],
+            e["row_id"],
+            e["action"],
+            json.dumps(e["before"], sort_keys=True),
+            json.dumps(e["after"], sort_keys=True),
+        )
+        for e in log
+    }
+    present |= {
+        (
+            c["at"],
+            c["author"],
+            c["table_name"],
+            c["row_id"],
+            c["action"],
+            json.dumps(c["before"], sort_keys=True),
+            json.dumps(c["after"], sort_keys=True),
+        )
+        for c in carried
+    }
     for e in before_restore:
-        assert (e["at"], e["author"], e["table_name"], e["row_id"], e["action"],
-                json.dumps(e["before"], sort_keys=True), json.dumps(e["after"], sort_keys=True)) in present, e
+        assert (
+            e["at"],
+            e["author"],
+            e["table_name"],
+            e["row_id"],
+            e["action"],
+            json.dumps(e["before"], sort_keys=True),
+            json.dumps(e["after"], sort_keys=True),
+        ) in present, e
     assert [(c["table_name"], c["row_id"], c["action"]) for c in reversed(carried)] == [
-        ("patients", patient, "update"), ("patients", later, "insert")]
+        ("patients", patient, "update"),
+        ("patients", later, "insert"),
+    ]
     event = log[0]
     assert event["table_name"] == "audit_log" and event["after"]["event"] == "restore"
     assert event["after"]["restored_from"] == str(backup)
@@ -252,9 +311,15 @@ restore_backup(sys.argv[1], sys.argv[2])
 print("done", flush=True)
 """
 
-RESTORE_STEPS = ["restore-after-keeping-old", "restore-before-building", "restore-after-copy",
-                 "restore-after-upgrade", "restore-before-fsync", "restore-before-rename",
-                 "restore-after-rename"]
+RESTORE_STEPS = [
+    "restore-after-keeping-old",
+    "restore-before-building",
+    "restore-after-copy",
+    "restore-after-upgrade",
+    "restore-before-fsync",
+    "restore-before-rename",
+    "restore-after-rename",
+]
 
 
 def _prepare_restore(tmp_path: Path, old_version_backup: bool = False) -> tuple[Path, Path]:
@@ -288,8 +353,13 @@ def test_sigkill_at_each_restore_step_leaves_old_or_new_record(tmp_path, step, o
     shutil.copy(backup, tmp_path / "expected.db")
     new = _mrns(tmp_path / "expected.db")
     env = {**os.environ, CRASH_ENV: step}
-    done = subprocess.run([sys.executable, "-c", _RESTORE_CHILD, str(record), str(backup)],
-                          env=env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", _RESTORE_CHILD, str(record), str(backup)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == -signal.SIGKILL, done.stderr
     state = _assert_old_or_new(record, old, new)
     assert state == ("new" if step == "restore-after-rename" else "old")
@@ -317,8 +387,11 @@ def test_sigkill_at_random_moments_of_restore(tmp_path):
         target = tmp_path / f"round-{int(delay * 1000)}" / "record.db"
         target.parent.mkdir()
         shutil.copy(record, target)
-        child = subprocess.Popen([sys.executable, "-c", _RESTORE_CHILD, str(target), str(backup)],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        child = subprocess.Popen(
+            [sys.executable, "-c", _RESTORE_CHILD, str(target), str(backup)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         time.sleep(delay)
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=60)
@@ -333,8 +406,10 @@ Store.open(sys.argv[1]).close()
 print("done", flush=True)
 """
 
-MIGRATION_STEPS = ["migrate-after-backup",
-                   *(f"migrate-v{v}-before-commit" for v in range(2, schema.CURRENT_VERSION + 1))]
+MIGRATION_STEPS = [
+    "migrate-after-backup",
+    *(f"migrate-v{v}-before-commit" for v in range(2, schema.CURRENT_VERSION + 1)),
+]
 
 
 @pytest.mark.parametrize("step", MIGRATION_STEPS)
@@ -342,15 +417,20 @@ def test_sigkill_during_migration_leaves_an_openable_record(tmp_path, step):
     record = tmp_path / "old.db"
     shutil.copy(V1_FIXTURE, record)
     expected = _mrns_readonly(record)
-    done = subprocess.run([sys.executable, "-c", _OPEN_CHILD, str(record)],
-                          env={**os.environ, CRASH_ENV: step}, capture_output=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", _OPEN_CHILD, str(record)],
+        env={**os.environ, CRASH_ENV: step},
+        capture_output=True,
+        timeout=60,
+    )
     assert done.returncode == -signal.SIGKILL, done.stderr
     from nurse_app.store import crypto
+
     raw = sqlite3.connect(record) if crypto.is_plain(record) else raw_connection(record)
     version = raw.execute("PRAGMA user_version").fetchone()[0]
     raw.close()
-    assert version < schema.CURRENT_VERSION     # the step in flight was not committed
-    assert _mrns(record) == expected            # the next open finishes the migration
+    assert version < schema.CURRENT_VERSION  # the step in flight was not committed
+    assert _mrns(record) == expected  # the next open finishes the migration
     with Store.open(record) as store:
         assert store.schema_version == schema.CURRENT_VERSION
     assert check_database(record).ok
@@ -358,9 +438,10 @@ def test_sigkill_during_migration_leaves_an_openable_record(tmp_path, step):
 
 def _mrns_readonly(path: Path) -> list[str]:
     from nurse_app.store import crypto
-    if crypto.is_plain(path):       # an old plain record (the v1 fixture)
+
+    if crypto.is_plain(path):  # an old plain record (the v1 fixture)
         raw = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
-    else:                           # an encrypted record: SQLCipher with its key
+    else:  # an encrypted record: SQLCipher with its key
         raw = crypto.connect(path, target=f"{path.as_uri()}?mode=ro", uri=True)
     try:
         return sorted(r[0] for r in raw.execute("SELECT mrn FROM patients"))
@@ -370,9 +451,12 @@ def _mrns_readonly(path: Path) -> list[str]:
 
 def test_sigkill_while_creating_a_record_leaves_no_unusable_file(tmp_path):
     record = tmp_path / "new.db"
-    done = subprocess.run([sys.executable, "-c", _OPEN_CHILD, str(record)],
-                          env={**os.environ, CRASH_ENV: "create-before-rename"},
-                          capture_output=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", _OPEN_CHILD, str(record)],
+        env={**os.environ, CRASH_ENV: "create-before-rename"},
+        capture_output=True,
+        timeout=60,
+    )
     assert done.returncode == -signal.SIGKILL
     assert not record.exists()
     with Store.open(record) as store:
@@ -382,16 +466,20 @@ def test_sigkill_while_creating_a_record_leaves_no_unusable_file(tmp_path):
 
 # --------------------------------------------------------------------------- §3.4 full disk
 
+
 @pytest.fixture
 def small_disk(tmp_path):
     """A 2 MB tmpfs (root only); skipped with the reason when it cannot be mounted."""
     mount = tmp_path / "small-disk"
     mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)], capture_output=True, text=True
+    )
     if done.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here ({done.stderr.strip() or 'not root'}); "
-                    f"the full-disk cases need a real full file system")
+        pytest.skip(
+            f"cannot mount a small tmpfs here ({done.stderr.strip() or 'not root'}); "
+            f"the full-disk cases need a real full file system"
+        )
     try:
         yield mount
     finally:
@@ -443,22 +531,26 @@ def test_healthy_record_on_a_full_disk_is_never_called_damaged(small_disk, tmp_p
     out = capsys.readouterr()
     assert "Result: OK" in out.out and "damaged" not in (out.out + out.err).replace(str(small_disk), "")
     # exports read the record read-only and say the disk is full
-    for command, says in ((["visit-fhir", str(visit), "--out", str(small_disk / "v.json")],
-                           "the disk is full, so nothing was saved"),
-                          (["visit-pdf", str(visit), "--out", str(small_disk / "v.pdf")],
-                           "the disk is full, so nothing was saved"),
-                          (["backup"], "the disk it is on is full")):
+    for command, says in (
+        (
+            ["visit-fhir", str(visit), "--out", str(small_disk / "v.json")],
+            "the disk is full, so nothing was saved",
+        ),
+        (
+            ["visit-pdf", str(visit), "--out", str(small_disk / "v.pdf")],
+            "the disk is full, so nothing was saved",
+        ),
+        (["backup"], "the disk it is on is full"),
+    ):
         assert cli_main(["--db", str(record), *command]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1, err
         message = err[0].replace(str(small_disk), "<disk>")
         assert says in message and "damaged" not in message and "restore" not in message, err
     # the exports to another disk work, and nothing was left beside the record
-    assert cli_main(["--db", str(record), "visit-fhir", str(visit), "--out",
-                     str(tmp_path / "v.json")]) == 0
+    assert cli_main(["--db", str(record), "visit-fhir", str(visit), "--out", str(tmp_path / "v.json")]) == 0
     assert json.loads((tmp_path / "v.json").read_text())["resourceType"] == "Bundle"
-    assert cli_main(["--db", str(record), "visit-pdf", str(visit), "--out",
-                     str(tmp_path / "v.pdf")]) == 0
+    assert cli_main(["--db", str(record), "visit-pdf", str(visit), "--out", str(tmp_path / "v.pdf")]) == 0
     capsys.readouterr()
     assert file_digest(record) == digest
     assert sorted(p.name for p in small_disk.iterdir()) == ["filler", "record.db"]
@@ -495,8 +587,9 @@ def test_backup_to_a_read_only_folder_names_the_target(tmp_path, capsys):
         # root ignores permission bits: use a read-only mount instead
         folder = tmp_path / "ro"
         folder.mkdir()
-        done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,ro", "tmpfs", str(folder)],
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=1m,ro", "tmpfs", str(folder)], capture_output=True, text=True
+        )
         if done.returncode != 0:
             pytest.skip(f"cannot mount a read-only tmpfs ({done.stderr.strip()})")
     else:
@@ -518,9 +611,12 @@ def test_backup_to_a_read_only_folder_names_the_target(tmp_path, capsys):
 def test_read_only_commands_leave_no_wal_or_shm(tmp_path, capsys):
     record, visit = _record_on(tmp_path)
     digest = file_digest(record)
-    for command in (["check-db"], ["visit-fhir", str(visit), "--out", str(tmp_path / "v.json")],
-                    ["visit-pdf", str(visit), "--out", str(tmp_path / "v.pdf")],
-                    ["backup", "--to", str(tmp_path / "b.db")]):
+    for command in (
+        ["check-db"],
+        ["visit-fhir", str(visit), "--out", str(tmp_path / "v.json")],
+        ["visit-pdf", str(visit), "--out", str(tmp_path / "v.pdf")],
+        ["backup", "--to", str(tmp_path / "b.db")],
+    ):
         assert cli_main(["--db", str(record), *command]) == 0
         assert not Path(f"{record}-wal").exists() and not Path(f"{record}-shm").exists(), command
     capsys.readouterr()
@@ -533,7 +629,7 @@ def test_read_only_export_of_an_older_record_does_not_migrate_it(tmp_path, capsy
     digest = file_digest(record)
     assert cli_main(["--db", str(record), "check-db"]) == 0
     with Store.open_read_only(record) as store:
-        assert store.schema_version == schema.CURRENT_VERSION   # upgraded in memory only
+        assert store.schema_version == schema.CURRENT_VERSION  # upgraded in memory only
         assert store.find_patients()
     capsys.readouterr()
     assert file_digest(record) == digest and not (tmp_path / "backups").exists()
@@ -541,11 +637,15 @@ def test_read_only_export_of_an_older_record_does_not_migrate_it(tmp_path, capsy
 
 # --------------------------------------------------------------------------- §3.5 one-line errors
 
-@pytest.mark.parametrize("args", [
-    ["visit-pdf", "99999999999999999999999", "--out", "x.pdf"],
-    ["visit-fhir", "99999999999999999999999", "--out", "x.json"],
-    ["visit-pdf", "9223372036854775807", "--out", "x.pdf"],
-])
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["visit-pdf", "99999999999999999999999", "--out", "x.pdf"],
+        ["visit-fhir", "99999999999999999999999", "--out", "x.json"],
+        ["visit-pdf", "9223372036854775807", "--out", "x.pdf"],
+    ],
+)
 def test_huge_visit_ids_are_one_line_exit_2(tmp_path, args, capsys):
     record, _ = _record_on(tmp_path)
     with pytest.raises(SystemExit) as stopped:
@@ -556,9 +656,17 @@ def test_huge_visit_ids_are_one_line_exit_2(tmp_path, args, capsys):
     assert len(err) == 1 and "Traceback" not in err[0]
 
 
-@pytest.mark.parametrize("command", [["check-db"], ["backup"], ["visit-pdf", "1", "--out", "x.pdf"],
-                                     ["visit-fhir", "1", "--out", "x.json"],
-                                     ["restore", "backup.db"], ["demo-data", "--patients", "1"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["check-db"],
+        ["backup"],
+        ["visit-pdf", "1", "--out", "x.pdf"],
+        ["visit-fhir", "1", "--out", "x.json"],
+        ["restore", "backup.db"],
+        ["demo-data", "--patients", "1"],
+    ],
+)
 def test_a_folder_given_as_db_is_one_line_exit_2(tmp_path, command, capsys, monkeypatch):
     folder = tmp_path / "folder"
     folder.mkdir()
@@ -573,7 +681,7 @@ def test_a_folder_given_as_db_is_one_line_exit_2(tmp_path, command, capsys, monk
 
 def _newer(tmp_path: Path) -> Path:
     path = _genuine_record(tmp_path / "newer.db")
-    raw = raw_connection(path)       # the record is encrypted: SQLCipher with its key
+    raw = raw_connection(path)  # the record is encrypted: SQLCipher with its key
     raw.execute(f"PRAGMA user_version = {schema.CURRENT_VERSION + 1}")
     raw.close()
     return path
@@ -586,8 +694,9 @@ def _in_read_only_folder(tmp_path: Path) -> Path:
     if os.geteuid() == 0:
         snapshot = tmp_path / "ro-source"
         shutil.copytree(folder, snapshot)
-        done = subprocess.run(["mount", "--bind", "-o", "ro", str(snapshot), str(folder)],
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            ["mount", "--bind", "-o", "ro", str(snapshot), str(folder)], capture_output=True, text=True
+        )
         if done.returncode != 0:
             pytest.skip(f"cannot bind-mount read-only ({done.stderr.strip()})")
         subprocess.run(["mount", "-o", "remount,bind,ro", str(folder)], capture_output=True)
@@ -618,7 +727,7 @@ def test_check_db_ok_if_and_only_if_the_record_opens(tmp_path, case, capsys):
         except StoreError:
             opened = False
         if checked == 0:
-            assert opened            # check-db OK means it opens
+            assert opened  # check-db OK means it opens
         assert opened == (case in ("genuine", "v1", *REINSTALLED_ON_OPEN))
         assert (checked == 0) == (case in ("genuine", "v1"))
     finally:
@@ -646,8 +755,9 @@ def test_a_change_interrupted_in_rollback_journal_mode_is_undone_not_refused(tmp
     still read the record (as it was before that change), not call it damaged."""
     record = _genuine_record(tmp_path / "record.db")
     before = _mrns_readonly(record)
-    done = subprocess.run([sys.executable, "-c", _HOT_JOURNAL_CHILD, str(record)],
-                          capture_output=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", _HOT_JOURNAL_CHILD, str(record)], capture_output=True, timeout=60
+    )
     assert done.returncode == -signal.SIGKILL, done.stderr
     journal = Path(f"{record}-journal")
     assert journal.exists() and journal.stat().st_size > 0

@@ -26,13 +26,19 @@ from nurse_app.ui.profile_dialog import NurseProfileDialog
 
 
 def test_clean_details_strips_and_drops_empty():
-    assert clean_details({"agency": "  Lakeside   Home Infusion ", "phone": "", "address": None}) == \
-        {"agency": "Lakeside Home Infusion"}
+    assert clean_details({"agency": "  Lakeside   Home Infusion ", "phone": "", "address": None}) == {
+        "agency": "Lakeside Home Infusion"
+    }
 
 
-@pytest.mark.parametrize("system", ["urn:oid:2.16.840.1.113883.3.9999.1",
-                                    "urn:uuid:0f8fad5b-d9cb-469f-a165-70867728950e",
-                                    "https://records.lakeside.example/mrn"])
+@pytest.mark.parametrize(
+    "system",
+    [
+        "urn:oid:2.16.840.1.113883.3.9999.1",
+        "urn:uuid:0f8fad5b-d9cb-469f-a165-70867728950e",
+        "https://records.lakeside.example/mrn",
+    ],
+)
 def test_mrn_system_accepts_uris(system):
     assert clean_details({"mrn_system": system}) == {"mrn_system": system}
 
@@ -42,7 +48,7 @@ def test_mrn_system_refuses_non_uris_naming_the_field(system):
     with pytest.raises(AgencyDetailError) as caught:
         clean_details({"mrn_system": system})
     assert caught.value.field == "mrn_system"
-    assert isinstance(caught.value, InputError)      # forms mark the field inline
+    assert isinstance(caught.value, InputError)  # forms mark the field inline
     assert "must be a URI" in str(caught.value)
 
 
@@ -55,8 +61,15 @@ def test_unknown_and_too_long_details_refused():
 
 
 def test_handout_contact_is_the_printed_subset(bare_store):
-    save_agency_details(bare_store, {"agency": "Lakeside", "address": "12 Harbour Road",
-                                "mrn_system": "urn:oid:1.2.3", "phone": "555-0142"})
+    save_agency_details(
+        bare_store,
+        {
+            "agency": "Lakeside",
+            "address": "12 Harbour Road",
+            "mrn_system": "urn:oid:1.2.3",
+            "phone": "555-0142",
+        },
+    )
     assert handout_contact(bare_store) == {"agency": "Lakeside", "phone": "555-0142"}
     assert set(handout_contact(bare_store)) <= {key for key, _ in CONTACT_FIELDS}
     assert agency_details(bare_store)["address"] == "12 Harbour Road"
@@ -80,9 +93,13 @@ def test_details_typed_in_the_profile_reach_every_document(qtbot, bare_store):
     dialog = NurseProfileDialog(bare_store)
     qtbot.addWidget(dialog)
     dialog.show()
-    typed = {"agency": "Soins à domicile Éloïse", "address": "4 rue du Lac, Québec QC G1R 4P5",
-             "phone": "418-555-0100", "after_hours": "418-555-0199",
-             "mrn_system": "urn:oid:2.16.840.1.113883.3.9999.7"}
+    typed = {
+        "agency": "Soins à domicile Éloïse",
+        "address": "4 rue du Lac, Québec QC G1R 4P5",
+        "phone": "418-555-0100",
+        "after_hours": "418-555-0199",
+        "mrn_system": "urn:oid:2.16.840.1.113883.3.9999.7",
+    }
     dialog.name.edit.setText("Aoife Ní Bhriain")
     dialog.credentials.edit.setText("RN")
     for key, text in typed.items():

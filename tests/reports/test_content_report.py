@@ -53,6 +53,7 @@ def resource_paths(relative: str) -> list[str]:
                     walk(f"{here}[{i}]", entry)
             elif isinstance(value, dict) and not prefix:
                 paths.append(here)
+
     walk("", data)
     return paths
 
@@ -64,15 +65,23 @@ def report_json():
 
 
 def covered(items: list[dict], file: str, path: str) -> bool:
-    return any(i["file"] == f"resources/{file}" and (i["path"] == path or i["path"].startswith(path + ".")
-                                                    or i["path"].startswith(path + "["))
-               for i in items)
+    return any(
+        i["file"] == f"resources/{file}"
+        and (i["path"] == path or i["path"].startswith(path + ".") or i["path"].startswith(path + "["))
+        for i in items
+    )
 
 
 def test_the_report_walks_every_clinical_resource_file():
     names = resource_files()
-    assert {"products.toml", "regimens.toml", "limits.toml", "vitals.toml", "monitoring.toml",
-            "reactions.toml"} <= set(names)
+    assert {
+        "products.toml",
+        "regimens.toml",
+        "limits.toml",
+        "vitals.toml",
+        "monitoring.toml",
+        "reactions.toml",
+    } <= set(names)
     assert any(n.startswith("checklists/") for n in names)
 
 
@@ -99,7 +108,7 @@ def test_items_carry_value_unit_sources_class_and_status(report_json):
     assert "maximum" in rate["value"] and rate["unit"] == "mg/kg/min"
     assert rate["sources"] and all(s["source_class"] for s in rate["sources"])
     assert {i["status"] for i in report_json["items"]} == {VERIFIED, UNVERIFIED, AGENCY_POLICY}
-    assert items["limits/pump"]["status"] == AGENCY_POLICY                  # local policy default
+    assert items["limits/pump"]["status"] == AGENCY_POLICY  # local policy default
     assert re.fullmatch(r"[0-9a-f]{12}", report_json["content_version"])
     assert report_json["content_version"] == content_version()
 
@@ -107,10 +116,12 @@ def test_items_carry_value_unit_sources_class_and_status(report_json):
 def test_a_new_resource_item_without_report_coverage_fails(monkeypatch):
     """The coverage check above is real: a new array of tables in products.toml is not covered."""
     from nurse_app.core import content_report
+
     data, name = read_toml("products.toml")
     data = {**data, "product_family": [{"id": "x", "note": "new"}]}
-    monkeypatch.setattr(content_report, "load_toml", lambda rel: (data, name) if rel == "products.toml"
-                        else read_toml(rel))
+    monkeypatch.setattr(
+        content_report, "load_toml", lambda rel: (data, name) if rel == "products.toml" else read_toml(rel)
+    )
     items = [i.to_json() for i in content_report.content_items()]
     assert not covered(items, "products.toml", "product_family[0]")
 
@@ -127,19 +138,29 @@ def test_content_report_cli_pdf_has_page_x_of_y_and_a_sign_off(tmp_path, capsys)
         assert f"Page {n} of {total}" in text
     whole = " ".join(" ".join(texts).split())
     assert "Educator sign-off" in whole and "Approved by (name)" in whole and content_version() in whole
-    for group in ("Products", "Regimens", "Limits", "Vital-sign flags", "Monitoring", "Checklist", "Reactions",
-                  "Guides", "Agency policy settings"):
+    for group in (
+        "Products",
+        "Regimens",
+        "Limits",
+        "Vital-sign flags",
+        "Monitoring",
+        "Checklist",
+        "Reactions",
+        "Guides",
+        "Agency policy settings",
+    ):
         assert f"{group} (" in whole
     assert "Not yet approved by your agency" in whole
-    assert not (tmp_path / "none.db").exists()          # the report never creates a record
+    assert not (tmp_path / "none.db").exists()  # the report never creates a record
 
 
 def test_approval_is_recorded_audited_and_append_only(tmp_path):
     report = build_report()
     with Store.open(tmp_path / "r.db") as store:
         store.set_nurse_profile("Maria Santos", "RN")
-        row = store.record_content_approval(report.version, "Dana Educator", "RN, MSN", "2026-11-20",
-                                            items=approval_values(report.items))
+        row = store.record_content_approval(
+            report.version, "Dana Educator", "RN, MSN", "2026-11-20", items=approval_values(report.items)
+        )
         assert row["approved_items"] == approval_values(report.items)
         latest = store.latest_content_approval()
         assert latest["approver_name"] == "Dana Educator" and latest["content_version"] == report.version
@@ -158,7 +179,9 @@ def test_a_content_change_resets_approval_and_marks_what_changed(tmp_path, capsy
     report = build_report()
     with Store.open(db) as store:
         store.set_nurse_profile("Maria Santos", "RN")
-        store.record_content_approval(report.version, "Dana Educator", "RN", items=approval_values(report.items))
+        store.record_content_approval(
+            report.version, "Dana Educator", "RN", items=approval_values(report.items)
+        )
     assert cli.main(["--db", str(db), "content-report", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["approved"] is True
     pol = tmp_path / "policy.toml"
@@ -177,6 +200,7 @@ def test_a_content_change_resets_approval_and_marks_what_changed(tmp_path, capsy
 
 def _window(qtbot, path, tmp_path):
     from nurse_app.ui.main_window import MainWindow
+
     store = Store.open(path)
     window = MainWindow(store=store, settings=QSettings(str(tmp_path / "ui.ini"), QSettings.IniFormat))
     qtbot.addWidget(window)
@@ -186,6 +210,7 @@ def _window(qtbot, path, tmp_path):
 
 def test_main_window_banner_approval_dialog_and_reset(qtbot, tmp_path):
     from nurse_app.ui.content_dialog import BANNER_TEXT, ContentDialog
+
     path = tmp_path / "record.db"
     with Store.open(path) as store:
         store.set_nurse_profile("Maria Santos", "RN")
@@ -201,8 +226,13 @@ def test_main_window_banner_approval_dialog_and_reset(qtbot, tmp_path):
         pages = dialog.save_report_to(str(tmp_path / "from the dialog.pdf"))
         assert pages == len(PdfReader(str(tmp_path / "from the dialog.pdf")).pages) > 3
         qtbot.mouseClick(dialog.approve_button, Qt.LeftButton)
+
     seen = run_in_dialog(qtbot, approve)
-    action = next(a for a in window.menuBar().actions()[0].menu().actions() if a.text().replace("&", "").startswith("Clinical content"))
+    action = next(
+        a
+        for a in window.menuBar().actions()[0].menu().actions()
+        if a.text().replace("&", "").startswith("Clinical content")
+    )
     action.trigger()
     assert "dialog" in seen
     approval = store.latest_content_approval()
@@ -232,15 +262,58 @@ def test_content_approve_cli_records_only_the_version_in_force(tmp_path, capsys)
     with Store.open(db) as store:
         store.set_nurse_profile("Maria Santos", "RN")
     version = content_version()
-    assert cli.main(["--db", str(db), "content-approve", "--name", "Dana Educator", "--content-version", "abcdef123456"]) == 2
+    assert (
+        cli.main(
+            [
+                "--db",
+                str(db),
+                "content-approve",
+                "--name",
+                "Dana Educator",
+                "--content-version",
+                "abcdef123456",
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and f"version {version}, not abcdef123456" in err[0]
-    assert cli.main(["--db", str(db), "content-approve", "--name", "Dana Educator", "--credentials", "RN, MSN",
-                     "--date", "2026-11-21", "--content-version", version]) == 0
+    assert (
+        cli.main(
+            [
+                "--db",
+                str(db),
+                "content-approve",
+                "--name",
+                "Dana Educator",
+                "--credentials",
+                "RN, MSN",
+                "--date",
+                "2026-11-21",
+                "--content-version",
+                version,
+            ]
+        )
+        == 0
+    )
     assert f"version {version} approved by Dana Educator, RN, MSN on 2026-11-21" in capsys.readouterr().out
     assert cli.main(["--db", str(db), "content-report", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["approved"] and data["approval"]["approver_name"] == "Dana Educator"
-    assert cli.main(["--db", str(db), "content-approve", "--name", "X", "--date", "21/11/2026",
-                     "--content-version", version]) == 2
+    assert (
+        cli.main(
+            [
+                "--db",
+                str(db),
+                "content-approve",
+                "--name",
+                "X",
+                "--date",
+                "21/11/2026",
+                "--content-version",
+                version,
+            ]
+        )
+        == 2
+    )
     assert "not a date" in capsys.readouterr().err

@@ -55,6 +55,7 @@ def test_qt_registers_the_packaged_font(qapp):
     from PySide6.QtGui import QFont, QFontDatabase, QFontInfo
 
     from nurse_app.ui.assets import FONT_FAMILY, register_fonts
+
     assert FONT_FAMILY in register_fonts()
     assert FONT_FAMILY in QFontDatabase.families()
     font = QFont(FONT_FAMILY)

@@ -15,8 +15,12 @@ from nurse_app.reports.common import font_files
 from nurse_app.reports.handout import CALL_TITLE, CARE_TEAM, CONTACT_FIELDS, SOURCES_TITLE, write_handout_pdf
 
 GUIDES = load_guides()
-CONTACT = {"agency": "Clinique Sainte-Anne Home Infusion", "nurse": "Zoë Ødegård-Müller, RN",
-           "phone": "555-0142", "after_hours": "555-0199 (José Núñez, on call)"}
+CONTACT = {
+    "agency": "Clinique Sainte-Anne Home Infusion",
+    "nurse": "Zoë Ødegård-Müller, RN",
+    "phone": "555-0142",
+    "after_hours": "555-0199 (José Núñez, on call)",
+}
 
 
 def flat(text: str) -> str:
@@ -85,8 +89,11 @@ def test_handout_body_is_at_least_12_point(pdfs, guide_id):
     path, _ = pdfs[guide_id]
     fragments: list[tuple[float, str]] = []
     for page in PdfReader(str(path)).pages:
-        page.extract_text(visitor_text=lambda text, cm, tm, font, size:
-                          fragments.append((size * tm[0], text)) if text.strip() else None)
+        page.extract_text(
+            visitor_text=lambda text, cm, tm, font, size: (
+                fragments.append((size * tm[0], text)) if text.strip() else None
+            )
+        )
     footer = ("Page ", "Sources are listed", "Last reviewed")
     body_sizes = []
     for size, text in fragments:
@@ -111,7 +118,7 @@ def test_fonts_are_embedded_truetype_with_accents(pdfs):
             if font["/Subtype"] == "/TrueType":
                 assert "/FontFile2" in font["/FontDescriptor"].get_object()
                 used.add(str(font["/BaseFont"]).split("+")[-1])
-    expected = Path(font_files()[""]).stem.replace("-", "")      # the regular font the handout embeds
+    expected = Path(font_files()[""]).stem.replace("-", "")  # the regular font the handout embeds
     assert any(name.replace("-", "").startswith(expected) for name in used), used
 
 
@@ -124,8 +131,10 @@ def test_unset_contact_prints_labels_with_blank_lines(tmp_path):
     first_heading = next(plain(b.html) for b in GUIDES["itp"].handout_parts().body if b.kind == "heading")
     # The care team ends at the first body heading, or at the page footer when the two urgent
     # boxes (Call 911, Call your nurse) fill page 1.
-    end = min(i for i in (text.find(first_heading), text.find("Page 1 of"), text.find("Last reviewed")) if i > 0)
-    care_team = text[text.index(CARE_TEAM):end]
+    end = min(
+        i for i in (text.find(first_heading), text.find("Page 1 of"), text.find("Last reviewed")) if i > 0
+    )
+    care_team = text[text.index(CARE_TEAM) : end]
     assert flat(care_team) == flat(f"{CARE_TEAM} " + " ".join(label for _k, label in CONTACT_FIELDS))
     assert "None" not in text
 

@@ -21,8 +21,9 @@ from nurse_app.core.resources import resource_path
 from nurse_app.reports.handout import CALL_TITLE, CARE_TEAM, EMERGENCY_TITLE, write_handout_pdf
 
 GUIDES = load_guides()
-REGIMENS = {r["id"]: r for r in tomllib.loads(
-    resource_path("regimens.toml").read_text(encoding="utf-8"))["regimen"]}
+REGIMENS = {
+    r["id"]: r for r in tomllib.loads(resource_path("regimens.toml").read_text(encoding="utf-8"))["regimen"]
+}
 
 # Written here, not imported from the loader, so the test checks the loader's rule too.
 NEEDS_911 = re.compile(r"\b(breath\w*|throat|lips?|tongue|911)\b", re.IGNORECASE)
@@ -37,6 +38,7 @@ def flat(text: str) -> str:
 
 
 # ------------------------------------------------------------------ call 911, not the nurse
+
 
 def nurse_block_texts(guide) -> list[str]:
     """Every item and note under "Call your nurse or doctor if"."""
@@ -57,7 +59,9 @@ def test_breathing_and_swelling_signs_sit_under_call_911_not_the_nurse(guide_id)
         assert not NEEDS_911.search(plain(text)), f"{guide_id}: under 'call your nurse': {text}"
     emergency = " ".join(plain(i) for i in guide.emergency_list()).lower()
     assert "breath" in emergency, f"{guide_id}: trouble breathing is not under Call 911"
-    assert "throat" in emergency and "lips" in emergency, f"{guide_id}: throat/lip swelling not under Call 911"
+    assert "throat" in emergency and "lips" in emergency, (
+        f"{guide_id}: throat/lip swelling not under Call 911"
+    )
     # The 911 list comes first.
     titles = [c.emergency for c in guide.handout_parts().calls]
     assert titles == [True, False]
@@ -79,12 +83,13 @@ def test_handout_pdf_prints_the_911_box_first_with_the_breathing_signs(tmp_path,
 
 
 def test_printed_handout_from_the_guides_page_has_the_911_box_first(qtbot, monkeypatch):
-    """"Print handout…" prints the handout PDF itself (one layout): the pages sent to the printer
+    """ "Print handout…" prints the handout PDF itself (one layout): the pages sent to the printer
     have the Call 911 box first, with the breathing and swelling signs."""
     from PySide6.QtPrintSupport import QPrinter
 
     from nurse_app.ui import printing
     from nurse_app.ui.guides_page import GuidesPage
+
     printed: list[bytes] = []
     monkeypatch.setattr(printing, "print_pdf", lambda data, printer: printed.append(data) or 1)
     page = GuidesPage()
@@ -93,11 +98,12 @@ def test_printed_handout_from_the_guides_page_has_the_911_box_first(qtbot, monke
     page.print_handout_to(QPrinter())
     [data] = printed
     import io
+
     text = flat(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages))
     start_911, start_nurse = text.index(EMERGENCY_TITLE), text.index(CALL_TITLE)
     assert start_911 < start_nurse
     assert "throat" in text[start_911:start_nurse]
-    assert not NEEDS_911.search(text[start_nurse:text.index(CARE_TEAM)].replace(CALL_TITLE, ""))
+    assert not NEEDS_911.search(text[start_nurse : text.index(CARE_TEAM)].replace(CALL_TITLE, ""))
 
 
 # ------------------------------------------------------------------ regimen figures match the data
@@ -160,7 +166,8 @@ def regimen_problems(line: str, regimens: list[dict]) -> list[str]:
         if not any(_interval_ok(float(low), float(high) if high else None, r) for r in regimens):
             problems.append(f"every {low}{' to ' + high if high else ''} weeks")
     if re.search(r"(?<!no fixed )\bstandard (regimen|dose)\b", text, re.IGNORECASE) and not any(
-            r.get("course_g_per_kg") is not None for r in regimens):
+        r.get("course_g_per_kg") is not None for r in regimens
+    ):
         problems.append("calls an individual dose 'standard'")
     return problems
 
@@ -171,16 +178,21 @@ def test_every_regimen_link_is_checked():
     assert stated <= linked, "every guide that states a regimen is compared with regimens.toml"
 
 
-@pytest.mark.parametrize("guide_id, line, regimens", list(regimen_lines()),
-                         ids=[f"{g}:{LINK.findall(line)[0]}" for g, line, _ in regimen_lines()])
+@pytest.mark.parametrize(
+    "guide_id, line, regimens",
+    list(regimen_lines()),
+    ids=[f"{g}:{LINK.findall(line)[0]}" for g, line, _ in regimen_lines()],
+)
 def test_guide_regimen_figures_match_regimens_toml(guide_id, line, regimens):
     assert regimen_problems(line, regimens) == [], f"{guide_id}: {line}"
 
 
 def test_the_comparison_catches_the_old_pi_text():
     """The PI guide used to say 'standard regimen is 0.4 g/kg ... range 0.3 to 0.8 g/kg'."""
-    old = ("The app's standard regimen is 0.4 g/kg every 3 to 4 weeks, with a usual range of 0.3 to "
-           "0.8 g/kg: [open in calculator](regimen:pi-replacement).")
+    old = (
+        "The app's standard regimen is 0.4 g/kg every 3 to 4 weeks, with a usual range of 0.3 to "
+        "0.8 g/kg: [open in calculator](regimen:pi-replacement)."
+    )
     problems = regimen_problems(old, [REGIMENS["pi-replacement"]])
     assert "range 0.3 to 0.8 g/kg" in problems and "calls an individual dose 'standard'" in problems
 
@@ -207,8 +219,9 @@ def test_no_guide_tells_the_nurse_to_round_the_dose(guide_id):
         for sentence in sentences(section.text):
             if ROUNDING.search(sentence):
                 assert not re.match(r"\s*round\b", sentence, re.IGNORECASE), sentence
-                assert "prescriber" in sentence or re.search(r"\bnever rounds?\b", sentence), \
+                assert "prescriber" in sentence or re.search(r"\bnever rounds?\b", sentence), (
                     f"rounding advice that is not the prescriber's: {sentence}"
+                )
 
 
 def test_rounding_scan_catches_the_old_advice():
@@ -217,6 +230,7 @@ def test_rounding_scan_catches_the_old_advice():
 
 
 # ------------------------------------------------------------------ the seed's 2-week interval
+
 
 @pytest.mark.parametrize("guide_id", ["pemphigoid", "pemphigus"])
 def test_seed_two_week_interval_is_marked_unverified(guide_id):

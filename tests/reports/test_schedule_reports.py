@@ -23,8 +23,9 @@ def _record(tmp_path):
         omar = store.find_patients("Omar Haddad")[0]
         call = store.patient_followup_calls(grace["id"])[0]
         order = store.patient_orders(grace["id"])[0]
-        visit = store.create_visit(grace["id"], order_id=order["id"], started_at=now_utc(),
-                                   course_day=1, course_days=5)
+        visit = store.create_visit(
+            grace["id"], order_id=order["id"], started_at=now_utc(), course_day=1, course_days=5
+        )
         previous = next(v["id"] for v in store.patient_visits(grace["id"]) if v["id"] != visit)
         other = store.patient_visits(omar["id"])[0]["id"]
     return path, visit, previous, other, call

@@ -35,9 +35,17 @@ def test_bundle_counts_and_types(export_store):
     assert bundle.type == "collection"
     counts = resource_counts(bundle)
     # 6 readings x (temperature, pulse, breathing, SpO2, blood pressure) + the weight used.
-    assert dict(counts) == {"Patient": 1, "Encounter": 1, "MedicationAdministration": 1,
-                            "Observation": 6 * 5 + 1, "AllergyIntolerance": 2, "AdverseEvent": 1}
-    assert counts_text(counts).startswith("1 Patient, 1 Encounter, 1 MedicationAdministration, 31 Observation")
+    assert dict(counts) == {
+        "Patient": 1,
+        "Encounter": 1,
+        "MedicationAdministration": 1,
+        "Observation": 6 * 5 + 1,
+        "AllergyIntolerance": 2,
+        "AdverseEvent": 1,
+    }
+    assert counts_text(counts).startswith(
+        "1 Patient, 1 Encounter, 1 MedicationAdministration, 31 Observation"
+    )
 
 
 def test_patient_and_encounter(export_store):
@@ -51,13 +59,17 @@ def test_patient_and_encounter(export_store):
     (encounter,) = of_type(bundle, "Encounter")
     assert encounter.status == "finished"
     assert (encounter.class_fhir.system, encounter.class_fhir.code) == (
-        "http://terminology.hl7.org/CodeSystem/v3-ActCode", "HH")
+        "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+        "HH",
+    )
     assert encounter.period.start.isoformat().startswith("2025-03-04T14:00:00")
     assert encounter.participant[0].individual.display == "Siobhán Ní Bhriain, RN"
     assert encounter.serviceProvider.display == "Lakeside Home Infusion"
     save_agency_details(export_store, {**AGENCY, "mrn_system": "urn:oid:2.16.840.1.113883.3.9999.1"})
-    assert of_type(export(export_store, visit), "Patient")[0].identifier[0].system == \
-        "urn:oid:2.16.840.1.113883.3.9999.1"
+    assert (
+        of_type(export(export_store, visit), "Patient")[0].identifier[0].system
+        == "urn:oid:2.16.840.1.113883.3.9999.1"
+    )
 
 
 def test_medication_administration_dose_route_and_lots(export_store):
@@ -69,9 +81,12 @@ def test_medication_administration_dose_route_and_lots(export_store):
     (given,) = of_type(bundle, "MedicationAdministration")
     assert given.status == "completed"
     dose = given.dosage.dose
-    assert (dose.system, dose.code, float(dose.value)) == ("http://unitsofmeasure.org", "g",
-                                                          round(calc["daily_dose_g"], 2))
-    assert float(dose.value) == pytest.approx(25.68)   # 2 g/kg x 64.2 kg / 5 days
+    assert (dose.system, dose.code, float(dose.value)) == (
+        "http://unitsofmeasure.org",
+        "g",
+        round(calc["daily_dose_g"], 2),
+    )
+    assert float(dose.value) == pytest.approx(25.68)  # 2 g/kg x 64.2 kg / 5 days
     assert codes(given.dosage.route) == {("http://snomed.info/sct", "47625008")}
     (medication,) = given.contained
     assert given.medicationReference.reference == f"#{medication.id}"
@@ -81,10 +96,17 @@ def test_medication_administration_dose_route_and_lots(export_store):
     for ext in given.dosage.extension:
         assert ext.url == LOT_EXTENSION
         parts = {e.url: e for e in ext.extension}
-        listed.append((parts["lotNumber"].valueString, str(parts["expirationDate"].valueDate),
-                       float(parts["vialSize"].valueQuantity.value), parts["vialCount"].valueInteger))
-    assert listed == [(lot["lot_number"], lot["expiry_date"], lot["vial_size_g"], lot["vial_count"])
-                      for lot in lots]
+        listed.append(
+            (
+                parts["lotNumber"].valueString,
+                str(parts["expirationDate"].valueDate),
+                float(parts["vialSize"].valueQuantity.value),
+                parts["vialCount"].valueInteger,
+            )
+        )
+    assert listed == [
+        (lot["lot_number"], lot["expiry_date"], lot["vial_size_g"], lot["vial_count"]) for lot in lots
+    ]
     assert all(lot["lot_number"] in given.note[0].text for lot in lots)
 
 
@@ -106,8 +128,9 @@ def test_vital_sign_observations_are_loinc_coded_with_values(export_store):
     by_code: dict[str, list] = {}
     for obs in observations:
         assert obs.status == "final"
-        assert ("http://terminology.hl7.org/CodeSystem/observation-category", "vital-signs") in \
-            codes(obs.category[0])
+        assert ("http://terminology.hl7.org/CodeSystem/observation-category", "vital-signs") in codes(
+            obs.category[0]
+        )
         loinc = {code for system, code in codes(obs.code) if system == "http://loinc.org"}
         by_code.setdefault(min(loinc - {"2708-6"}), []).append(obs)
     assert {k: len(v) for k, v in by_code.items()} == {**dict.fromkeys(VITAL_LOINC, 5), "29463-7": 1}
@@ -118,7 +141,8 @@ def test_vital_sign_observations_are_loinc_coded_with_values(export_store):
     fever = by_code["8310-5"][3]
     assert float(fever.valueQuantity.value) == 38.4
     assert codes(fever.interpretation[0]) == {
-        ("http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", "H")}
+        ("http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", "H")
+    }
     low = by_code["59408-5"][4]
     assert float(low.valueQuantity.value) == 91 and low.valueQuantity.code == "%"
     assert {c for _, c in codes(low.interpretation[0])} == {"L"}
@@ -137,7 +161,9 @@ def test_allergies_and_adverse_events(export_store):
     visit = make_visit(export_store, readings=2)
     bundle = export(export_store, visit)
     assert sorted(a.code.text for a in of_type(bundle, "AllergyIntolerance")) == [
-        "Latex", "Penicillin (rash, hives)"]
+        "Latex",
+        "Penicillin (rash, hives)",
+    ]
     (event,) = of_type(bundle, "AdverseEvent")
     (given,) = of_type(bundle, "MedicationAdministration")
     # The kind's human title, not its id; the nurse's description is in the narrative.
@@ -154,8 +180,9 @@ def test_allergies_and_adverse_events(export_store):
 
 def test_no_allergies_no_reactions_no_resources(export_store):
     # Allergies never recorded: no AllergyIntolerance (nobody asked: not the same as "none").
-    patient = export_store.create_patient(mrn="Q1", name="Kim Lee", date_of_birth="1990-01-01", sex="other",
-                                   allergies="")
+    patient = export_store.create_patient(
+        mrn="Q1", name="Kim Lee", date_of_birth="1990-01-01", sex="other", allergies=""
+    )
     visit = export_store.create_visit(patient)
     counts = resource_counts(export(export_store, visit))
     assert dict(counts) == {"Patient": 1, "Encounter": 1, "MedicationAdministration": 1}
@@ -165,8 +192,9 @@ def test_no_allergies_no_reactions_no_resources(export_store):
 def test_no_known_allergies_is_one_coded_allergy_intolerance(export_store, typed):
     """core.allergies decides "none known" for FHIR as for the screens and the PDF: one
     AllergyIntolerance coded SNOMED CT 716186003, never a text "allergy" called NKDA."""
-    patient = export_store.create_patient(mrn="Q2", name="Kim Lee", date_of_birth="1990-01-01", sex="other",
-                                   allergies=typed)
+    patient = export_store.create_patient(
+        mrn="Q2", name="Kim Lee", date_of_birth="1990-01-01", sex="other", allergies=typed
+    )
     visit = export_store.create_visit(patient)
     [allergy] = of_type(export(export_store, visit), "AllergyIntolerance")
     assert allergy.code.coding[0].system == "http://snomed.info/sct"
@@ -181,7 +209,9 @@ def test_every_reference_resolves_and_ids_are_stable_urn_uuids(export_store):
     urls = [e.fullUrl for e in one.entry]
     assert urls == [e.fullUrl for e in again.entry], "same visit, same ids"
     assert not set(urls) & {e.fullUrl for e in other.entry}
-    assert all(u.startswith("urn:uuid:") and u[9:] == e.resource.id for u, e in zip(urls, one.entry, strict=True))
+    assert all(
+        u.startswith("urn:uuid:") and u[9:] == e.resource.id for u, e in zip(urls, one.entry, strict=True)
+    )
     assert len(set(urls)) == len(urls)
     data = json.loads(bundle_json(one))
     references = []
@@ -195,6 +225,7 @@ def test_every_reference_resolves_and_ids_are_stable_urn_uuids(export_store):
         elif isinstance(node, list):
             for value in node:
                 walk(value)
+
     walk(data)
     assert references
     for reference in references:

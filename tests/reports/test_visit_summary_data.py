@@ -24,54 +24,84 @@ def test_visit_times_are_local_and_unambiguous(export_store):
     # 14:00Z to 16:50Z on 4 March 2025 is 09:00 to 11:50 in Toronto (EST).
     assert summary.when == "Tue 4 Mar 2025, 09:00 to 11:50 EST"
     assert summary.vitals.rows[0][0] == "09:25"
-    assert summary.agency_lines == (AGENCY["agency"], AGENCY["address"],
-                                    f"Phone {AGENCY['phone']} · After hours {AGENCY['after_hours']}")
+    assert summary.agency_lines == (
+        AGENCY["agency"],
+        AGENCY["address"],
+        f"Phone {AGENCY['phone']} · After hours {AGENCY['after_hours']}",
+    )
     assert summary.nurse == f"{NURSE[0]}, {NURSE[1]}"
 
 
 def test_a_visit_across_midnight_shows_both_days(export_store):
     patient = export_store.create_patient(mrn="N1", name="Ana Lima", date_of_birth="1950-01-01", sex="female")
-    visit = export_store.create_visit(patient, started_at=dt.datetime(2025, 3, 5, 3, 30, tzinfo=UTC),
-                               ended_at=dt.datetime(2025, 3, 5, 6, 15, tzinfo=UTC))
+    visit = export_store.create_visit(
+        patient,
+        started_at=dt.datetime(2025, 3, 5, 3, 30, tzinfo=UTC),
+        ended_at=dt.datetime(2025, 3, 5, 6, 15, tzinfo=UTC),
+    )
     assert visit_summary(export_store, visit).when == "Tue 4 Mar 2025 22:30 to Wed 5 Mar 2025 01:15 EST"
     planned = export_store.create_visit(patient, scheduled_at=dt.datetime(2025, 3, 6, 15, 0, tzinfo=UTC))
     assert visit_summary(export_store, planned).when == "Thu 6 Mar 2025, scheduled 10:00 EST"
 
 
-@pytest.mark.parametrize("typed, expected", [
-    ("Penicillin (rash, hives); Latex", ["Penicillin (rash, hives)", "Latex"]),
-    ("Sulfonamides, shellfish\nContrast dye", ["Sulfonamides", "shellfish", "Contrast dye"]),
-    ("NKDA", []), ("None known.", []), ("", []),
-])
+@pytest.mark.parametrize(
+    "typed, expected",
+    [
+        ("Penicillin (rash, hives); Latex", ["Penicillin (rash, hives)", "Latex"]),
+        ("Sulfonamides, shellfish\nContrast dye", ["Sulfonamides", "shellfish", "Contrast dye"]),
+        ("NKDA", []),
+        ("None known.", []),
+        ("", []),
+    ],
+)
 def test_allergies_split_into_entries(export_store, typed, expected):
-    patient = export_store.create_patient(mrn=f"A-{len(typed)}", name="Bo Berg", date_of_birth="1970-02-03",
-                                   sex="male", allergies=typed)
+    patient = export_store.create_patient(
+        mrn=f"A-{len(typed)}", name="Bo Berg", date_of_birth="1970-02-03", sex="male", allergies=typed
+    )
     visit = export_store.create_visit(patient)
     record = load_visit(export_store, visit)
     assert record.allergy_list() == expected
     shown = dict(visit_summary(export_store, visit).patient)["Allergies"]
     # One wording (core.allergies): "No known allergies" for every way of typing it; an empty
     # entry is "not recorded", a prompt to ask, never read as "none".
-    assert shown == ("; ".join(expected) if expected else
-                     ("No known allergies" if typed.strip() else "Not recorded: ask the patient and record them"))
+    assert shown == (
+        "; ".join(expected)
+        if expected
+        else ("No known allergies" if typed.strip() else "Not recorded: ask the patient and record them")
+    )
 
 
 def test_abnormal_vitals_are_flagged_against_the_first_reading_of_each_measure(export_store):
-    patient = export_store.create_patient(mrn="V1", name="Ola Nordmann", date_of_birth="1980-05-05", sex="male")
+    patient = export_store.create_patient(
+        mrn="V1", name="Ola Nordmann", date_of_birth="1980-05-05", sex="male"
+    )
     visit = export_store.create_visit(patient, started_at=dt.datetime(2025, 3, 4, 14, 0, tzinfo=UTC))
     at = dt.datetime(2025, 3, 4, 14, 5, tzinfo=UTC)
     export_store.add_vitals(visit, recorded_at=at, heart_rate=70, systolic_mmhg=120, diastolic_mmhg=80)
     # Temperature first measured here: this is its baseline, not a change.
-    export_store.add_vitals(visit, recorded_at=at + dt.timedelta(minutes=15), temperature_c=36.5, heart_rate=95,
-                     systolic_mmhg=85, diastolic_mmhg=80, infusion_rate_ml_h=60)
-    export_store.add_vitals(visit, recorded_at=at + dt.timedelta(minutes=30), temperature_c=37.6, heart_rate=104,
-                     spo2_percent=97, infusion_rate_ml_h=120)
+    export_store.add_vitals(
+        visit,
+        recorded_at=at + dt.timedelta(minutes=15),
+        temperature_c=36.5,
+        heart_rate=95,
+        systolic_mmhg=85,
+        diastolic_mmhg=80,
+        infusion_rate_ml_h=60,
+    )
+    export_store.add_vitals(
+        visit,
+        recorded_at=at + dt.timedelta(minutes=30),
+        temperature_c=37.6,
+        heart_rate=104,
+        spo2_percent=97,
+        infusion_rate_ml_h=120,
+    )
     summary = visit_summary(export_store, visit)
     rows = summary.vitals.rows
     assert rows[1][1] == "36.5" and (1, 1) not in summary.vitals.flagged
-    assert rows[1][2] == f"95 {MARK_CHANGE}"                    # up 25 from 70
-    assert rows[1][3] == f"85 L{MARK_CHANGE}/80"                 # below 90 and down 35
-    assert rows[2][1] == f"37.6 {MARK_CHANGE}"                 # up 1.1 from its own first value
+    assert rows[1][2] == f"95 {MARK_CHANGE}"  # up 25 from 70
+    assert rows[1][3] == f"85 L{MARK_CHANGE}/80"  # below 90 and down 35
+    assert rows[2][1] == f"37.6 {MARK_CHANGE}"  # up 1.1 from its own first value
     assert rows[2][2] == f"104 H{MARK_CHANGE}"
     assert rows[2][3] == "" and rows[2][6] == "120"
     assert summary.vitals.flagged == {(1, 2), (1, 3), (2, 1), (2, 2)}
@@ -98,19 +128,24 @@ def test_lots_that_do_not_match_the_vial_plan_are_called_out(export_store):
     visit = make_visit(export_store, readings=2)
     lots = export_store.visit_lots(visit)
     export_store.delete_lot(lots[-1]["id"])
-    export_store.add_lot(visit, product_id="privigen", lot_number="P9", expiry_date="2026-01-01",
-                  vial_size_g=5, vial_count=1)
+    export_store.add_lot(
+        visit, product_id="privigen", lot_number="P9", expiry_date="2026-01-01", vial_size_g=5, vial_count=1
+    )
     summary = visit_summary(export_store, visit)
     assert summary.lots_alert
     assert "Lots dispensed total 25 g: 1 g less than the vial plan (26 g)." in summary.lots_check
     assert "Less than the daily dose of 25.68 g" in summary.lots_check
-    assert "Not the product of this visit (Octagam 10% (Octapharma)): lot P9 (Privigen 10 %" in summary.lots_check
+    assert (
+        "Not the product of this visit (Octagam 10% (Octapharma)): lot P9 (Privigen 10 %"
+        in summary.lots_check
+    )
     text = flat("\n".join(read_pdf(_pdf(summary))))
     assert "Lots dispensed total 25 g" in text and "P9" in text
 
 
 def _pdf(summary):
     import io
+
     return io.BytesIO(summary_pdf_bytes(summary)[0])
 
 
@@ -127,9 +162,14 @@ def test_partial_and_missing_calculations_still_give_a_summary(tmp_path, toronto
         summary = visit_summary(store, none)
         assert summary.dose is None and summary.lots is None
         text = flat("\n".join(read_pdf(_pdf(summary))))
-        for expected in ("No dose calculation was saved with this visit.", "No lots recorded.",
-                         "No vital signs recorded.", "No reactions recorded.", "No notes.",
-                         "Before signing: the start time is not recorded; the end time is not recorded"):
+        for expected in (
+            "No dose calculation was saved with this visit.",
+            "No lots recorded.",
+            "No vital signs recorded.",
+            "No reactions recorded.",
+            "No notes.",
+            "Before signing: the start time is not recorded; the end time is not recorded",
+        ):
             assert expected in text, expected
         # No agency set up: the header leads with the nurse, nothing invented.
         assert "Nurse: Ana Núñez, RN" in text and not re.search(r"\bNone\b(?! recorded)", text)
@@ -162,13 +202,17 @@ def test_unknown_visit_and_unwritable_target_are_clear_errors(export_store, tmp_
 def test_baseline_weight_and_its_change_are_shown_with_the_weights(export_store):
     visit = make_visit(export_store, readings=1)
     calc = export_store.get_visit(visit)["calculation"]
-    calc.update(baseline_weight_kg=57.5, baseline_weighed_on="2025-02-03",
-                weight_change_percent=(64.2 - 57.5) / 57.5 * 100)
+    calc.update(
+        baseline_weight_kg=57.5,
+        baseline_weighed_on="2025-02-03",
+        weight_change_percent=(64.2 - 57.5) / 57.5 * 100,
+    )
     export_store.update_visit(visit, calculation=calc)
     weights = dict(visit_summary(export_store, visit).dose.weights)
     assert weights["Baseline weight"] == "57.5 kg (3 Feb 2025; change +11.7 %)"
-    assert "Baseline weight 57.5 kg (3 Feb 2025; change +11.7 %)" in flat("\n".join(read_pdf(_pdf(
-        visit_summary(export_store, visit)))))
+    assert "Baseline weight 57.5 kg (3 Feb 2025; change +11.7 %)" in flat(
+        "\n".join(read_pdf(_pdf(visit_summary(export_store, visit))))
+    )
     calc.pop("baseline_weight_kg")
     export_store.update_visit(visit, calculation=calc)
     assert "Baseline weight" not in dict(visit_summary(export_store, visit).dose.weights)

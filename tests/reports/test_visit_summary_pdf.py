@@ -15,8 +15,10 @@ from nurse_app.reports.common import font_files
 from nurse_app.reports.visit_data import visit_summary
 from nurse_app.reports.visit_summary import write_summary_pdf
 
-ADDENDA = ("Lot M2417A confirmed with the pharmacy by phone.",
-           "Patient called on day 4: mild headache, resolved.")
+ADDENDA = (
+    "Lot M2417A confirmed with the pharmacy by phone.",
+    "Patient called on day 4: mild headache, resolved.",
+)
 
 
 @pytest.fixture(scope="module")
@@ -66,12 +68,22 @@ def test_draft_time_range_says_not_ended(made):
 
 def test_patient_and_order_blocks(made):
     text = all_text(made, "signed")
-    for expected in ("Patient Name " + ACCENTED_NAME, "MRN MRN-0043", "Date of birth 23 Aug 1961 (age 63)",
-                     "Sex Female", "Height 168 cm", "Allergies Penicillin (rash, hives); Latex",
-                     "Indication Dermatomyositis: 2 g/kg per course",
-                     "Order Product Octagam 10% (Octapharma)", "Dose 2 g/kg per course", "Days 5 days",
-                     "Interval every 28 days", "Start date 2 Mar 2025", "Prescriber Dr. L. Moreau",
-                     "This visit Day 3 of 5"):
+    for expected in (
+        "Patient Name " + ACCENTED_NAME,
+        "MRN MRN-0043",
+        "Date of birth 23 Aug 1961 (age 63)",
+        "Sex Female",
+        "Height 168 cm",
+        "Allergies Penicillin (rash, hives); Latex",
+        "Indication Dermatomyositis: 2 g/kg per course",
+        "Order Product Octagam 10% (Octapharma)",
+        "Dose 2 g/kg per course",
+        "Days 5 days",
+        "Interval every 28 days",
+        "Start date 2 Mar 2025",
+        "Prescriber Dr. L. Moreau",
+        "This visit Day 3 of 5",
+    ):
         assert expected in text, expected
 
 
@@ -80,21 +92,31 @@ def test_dose_calculation_as_used(made):
     calc = store.get_visit(visit)["calculation"]
     text = all_text(made, "signed")
     # 2 g/kg x 64.2 kg = 128.4 g over 5 days = 25.68 g a day = 256.8 mL of a 10 % solution.
-    for expected in ("Dose calculation as used", "Weight at visit 64.2 kg", "Dosing weight 64.2 kg (actual)",
-                     "BMI 22.7 kg/m²", "Ordered 2 g/kg over 5 days (0.4 g/kg/day)", "Course total 128.4 g",
-                     "Daily dose 25.68 g", "Daily volume 256.8 mL of 10 % solution",
-                     "Total = 2 g/kg × 64.2 kg = 128.4 g", "Daily = 128.4 g ÷ 5 = 25.68 g"):
+    for expected in (
+        "Dose calculation as used",
+        "Weight at visit 64.2 kg",
+        "Dosing weight 64.2 kg (actual)",
+        "BMI 22.7 kg/m²",
+        "Ordered 2 g/kg over 5 days (0.4 g/kg/day)",
+        "Course total 128.4 g",
+        "Daily dose 25.68 g",
+        "Daily volume 256.8 mL of 10 % solution",
+        "Total = 2 g/kg × 64.2 kg = 128.4 g",
+        "Daily = 128.4 g ÷ 5 = 25.68 g",
+    ):
         assert expected in text, expected
-    plan = text[text.index("Vial plan (per day)"):text.index("Lots dispensed")]
+    plan = text[text.index("Vial plan (per day)") : text.index("Lots dispensed")]
     for vial in calc["vials"]:
         assert f"{fmt_qty(vial['size_g'], 'g')} {fmt_qty(vial['size_ml'], 'mL')} {vial['count']}" in plan
     grams = sum(v["size_g"] * v["count"] for v in calc["vials"])
     assert f"Total per day {sum(v['count'] for v in calc['vials'])} {fmt_qty(grams, 'g')}" in plan
-    lots = text[text.index("Lots dispensed"):text.index("Rate schedule")]
+    lots = text[text.index("Lots dispensed") : text.index("Rate schedule")]
     assert "Lot Expiry Vial size Vials Grams" in lots
-    assert f"M2417A 31 Jan 2026 {fmt_qty(calc['vials'][0]['size_g'], 'g')} {calc['vials'][0]['count']}" in lots
+    assert (
+        f"M2417A 31 Jan 2026 {fmt_qty(calc['vials'][0]['size_g'], 'g')} {calc['vials'][0]['count']}" in lots
+    )
     assert f"Lots dispensed match the vial plan ({fmt_qty(grams, 'g')})" in lots
-    rates = text[text.index("Rate schedule"):text.index("Checklist Before the visit")]
+    rates = text[text.index("Rate schedule") : text.index("Checklist Before the visit")]
     assert "Step mg/kg/min mL/kg/min mL/h" in rates
     for step in calc["rate_steps"]:
         assert fmt_qty(step["ml_per_h"], "mL/h").split()[0] in rates
@@ -104,24 +126,26 @@ def test_dose_calculation_as_used(made):
 def test_checklist_by_phase_with_status_time_and_note(made):
     store, visit = made["store"], made["visits"]["signed"]
     text = all_text(made, "signed")
-    checklist = text[text.index("Checklist Before the visit"):text.index("Vital signs Time Temp")]
+    checklist = text[text.index("Checklist Before the visit") : text.index("Vital signs Time Temp")]
     phases = list(dict.fromkeys(i["phase_title"] for i in store.visit_checklist(visit)))
     positions = [checklist.index(title) for title in phases]
     assert positions == sorted(positions), "phases in template order"
     assert "Item Status Time Note" in checklist
     assert "Patient identity confirmed with two identifiers Done 09:05" in checklist
-    assert ("This product makes some glucose meters read falsely high: meter type checked (glucose-specific "
-            "method only) and the patient warned Not done 09:05 Patient has no glucose meter at home") in checklist
+    assert (
+        "This product makes some glucose meters read falsely high: meter type checked (glucose-specific "
+        "method only) and the patient warned Not done 09:05 Patient has no glucose meter at home"
+    ) in checklist
 
 
 def test_vitals_table_marks_abnormal_values_and_repeats_its_header(made):
     texts = made["signed"][2]
     text = all_text(made, "signed")
-    vitals = text[text.index("Vital signs Time Temp"):text.index("Reactions Time")]
+    vitals = text[text.index("Vital signs Time Temp") : text.index("Reactions Time")]
     assert "Time Temp °C Pulse /min BP mmHg Resp /min SpO2 % Rate mL/h Note" in vitals
     assert "09:25 36.7 72 124/78 14 98 0 Baseline before infusion" in vitals
-    assert "09:55 38.4 HΔ 75 121/78 14 98 77 Chills, rate reduced" in vitals   # fever, up 1.7 °C
-    assert "10:05 36.8 76 124/78 14 91 LΔ 154.1" in vitals                    # SpO2 below 92 %
+    assert "09:55 38.4 HΔ 75 121/78 14 98 77 Chills, rate reduced" in vitals  # fever, up 1.7 °C
+    assert "10:05 36.8 76 124/78 14 91 LΔ 154.1" in vitals  # SpO2 below 92 %
     assert "Marks: H above and L below the flag limit; Δ changed" in vitals
     assert "Temperature below 35 °C, above 38 °C, Δ 1 °C" in vitals
     assert "Abnormal values (4)" in vitals
@@ -139,18 +163,21 @@ def test_reactions_notes_addenda_and_signature(made):
     store, visit = made["store"], made["visits"]["signed"]
     row = store.get_visit(visit)
     text = all_text(made, "signed")
-    reactions = text[text.index("Reactions Time"):text.index("Notes Patient")]
+    reactions = text[text.index("Reactions Time") : text.index("Notes Patient")]
     # The kind prints as its title (never an id such as "infusion-reaction"), the nurse's words after it.
-    assert "09:56 Infusion (rate-related) reaction (Chills and fever) Mild 77 mL/h Infusion paused 15 minutes" in reactions
+    assert (
+        "09:56 Infusion (rate-related) reaction (Chills and fever) Mild 77 mL/h Infusion paused 15 minutes"
+        in reactions
+    )
     assert "infusion-reaction" not in reactions
     assert "acetaminophen 650 mg by mouth" in reactions
     assert "Settled within 30 minutes; infusion completed." in reactions
     assert "Notes Patient tolerated the infusion well. Left forearm 22 G, site clean and dry" in text
-    addenda = text[text.index("Addenda Addendum 1"):text.index("Signature Signed by")]
+    addenda = text[text.index("Addenda Addendum 1") : text.index("Signature Signed by")]
     for n, (addendum, stored) in enumerate(zip(ADDENDA, store.visit_addenda(visit), strict=True), 1):
         assert f"Addendum {n}: " in addenda and addendum in addenda
         assert stored["author"] == f"{NURSE[0]}, {NURSE[1]}" and stored["author"] in addenda
-    signature = text[text.index("Signature Signed by"):]
+    signature = text[text.index("Signature Signed by") :]
     assert f"Signed by {row['signed_by']} Signed at " in signature
     assert f"Content hash {row['content_hash']}" in signature
     assert "The record matches the hash" in signature
@@ -160,9 +187,11 @@ def _draft_marks(path) -> list[tuple[int, list[float]]]:
     """(page, transformation matrix) of every "DRAFT" drawn on its own (the watermark)."""
     found = []
     for number, page in enumerate(pypdf.PdfReader(path).pages, 1):
+
         def visit(text, cm, tm, font, size, number=number):
             if text.strip() == "DRAFT":
                 found.append((number, cm))
+
         page.extract_text(visitor_text=visit)
     return found
 

@@ -73,7 +73,9 @@ def test_flagged_vital_signs_hold_the_titration(store, visit):
     store.add_vitals(visit, temperature_c=38.6, heart_rate=118, infusion_rate_ml_h=steps[0]["ml_per_h"])
     assert infusion_status(store, visit).held_flags
     check = check_rate(store, visit, RATE_CHANGE, steps[1]["ml_per_h"])
-    assert any(w.startswith("The last vital signs are flagged") and "38.6" in w for w in check.warnings), check
+    assert any(w.startswith("The last vital signs are flagged") and "38.6" in w for w in check.warnings), (
+        check
+    )
     record_infusion_event(store, visit, PAUSE, note="fever")
     kinds = [e["kind"] for e in store.visit_infusion_events(visit)]
     assert kinds == [START, PAUSE]

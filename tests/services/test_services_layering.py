@@ -11,8 +11,7 @@ from pathlib import Path
 import nurse_app.services
 
 SERVICES = Path(nurse_app.services.__file__).parent
-FORBIDDEN = ("PySide6", "shiboken6", "sqlite3", "sqlite_utils", "nurse_app.ui", "nurse_app.cli",
-             "reportlab")
+FORBIDDEN = ("PySide6", "shiboken6", "sqlite3", "sqlite_utils", "nurse_app.ui", "nurse_app.cli", "reportlab")
 
 
 def _imports(path: Path) -> set[str]:
@@ -28,16 +27,21 @@ def _imports(path: Path) -> set[str]:
 def test_no_service_module_imports_qt_sqlite_ui_or_cli():
     modules = sorted(SERVICES.glob("*.py"))
     assert len(modules) >= 2
-    bad = {path.name: sorted(name for name in _imports(path)
-                             if any(name == f or name.startswith(f + ".") for f in FORBIDDEN))
-           for path in modules}
+    bad = {
+        path.name: sorted(
+            name for name in _imports(path) if any(name == f or name.startswith(f + ".") for f in FORBIDDEN)
+        )
+        for path in modules
+    }
     assert {k: v for k, v in bad.items() if v} == {}
 
 
 def test_importing_every_service_loads_no_qt():
     names = [f"nurse_app.services.{m.name}" for m in pkgutil.iter_modules([str(SERVICES)])]
-    code = ("import importlib, sys\n"
-            f"for name in {names!r}: importlib.import_module(name)\n"
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6')))")
+    code = (
+        "import importlib, sys\n"
+        f"for name in {names!r}: importlib.import_module(name)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -19,8 +19,9 @@ from nurse_app.services.orders import (
     visit_dose_plan,
 )
 
-ORDER = dict(product_id="privigen", regimen_id="cidp-maintenance", start_date="2024-01-02",
-             prescriber="Dr. L. Moreau")
+ORDER = dict(
+    product_id="privigen", regimen_id="cidp-maintenance", start_date="2024-01-02", prescriber="Dr. L. Moreau"
+)
 
 
 def test_a_new_order_replaces_the_active_one_and_visits_keep_theirs(store):
@@ -40,7 +41,7 @@ def test_a_refused_new_order_leaves_the_old_one_active(store):
     with pytest.raises(NurseAppError):
         replace_order(store, patient, {**ORDER, "product_id": "no-such-product"}, weight_kg=71)
     assert active_order(store, patient)["id"] == first
-    assert store.patient_weights(patient) == []          # the weight went with the transaction
+    assert store.patient_weights(patient) == []  # the weight went with the transaction
 
 
 def test_editing_an_order_changes_it_in_place_and_adds_the_typed_weight(store):
@@ -54,17 +55,19 @@ def test_editing_an_order_changes_it_in_place_and_adds_the_typed_weight(store):
 
 def test_dose_summary_is_the_one_builder_at_the_latest_weight(store):
     patient = new_patient(store)
-    assert order_dose_summary(store, patient) is None                 # no order
+    assert order_dose_summary(store, patient) is None  # no order
     order_id = replace_order(store, patient, ORDER)
-    assert order_dose_summary(store, patient) is None                 # no weight yet
+    assert order_dose_summary(store, patient) is None  # no weight yet
     store.add_weight(patient, 80, measured_on="2024-05-01")
     store.add_weight(patient, 70.4, measured_on="2024-06-01")
     today = dt.date(2024, 6, 2)
     summary = order_dose_summary(store, patient, on=today)
     assert (summary.weight_kg, summary.weighed_on, summary.first_infusion) == (70.4, "2024-06-01", True)
     order = store.get_order(order_id)
-    expected = calculate(request_from_order(order, store.get_patient(patient), 70.4, on=today,
-                                            risks=visit_risks(order, True)), load_catalogue())
+    expected = calculate(
+        request_from_order(order, store.get_patient(patient), 70.4, on=today, risks=visit_risks(order, True)),
+        load_catalogue(),
+    )
     assert summary.result == expected
     assert "first-infusion" in summary.result.request.risks
 
@@ -81,10 +84,10 @@ def test_dose_summary_of_an_order_that_cannot_be_worked_out_raises_a_sentence(st
 def test_visit_dose_plan_keeps_the_ordered_dose_exactly(store):
     """1.23456 g/kg reaches the calculator as a number (text would have rounded it to 1.2346)."""
     patient = new_patient(store)
-    order = replace_order(store, patient, {**ORDER, "regimen_id": None, "dose_g_per_kg": 1.23456,
-                                           "course_days": 2})
-    visit = store.create_visit(patient, order_id=order, started_at="2024-06-01T09:00:00+00:00",
-                               course_days=2)
+    order = replace_order(
+        store, patient, {**ORDER, "regimen_id": None, "dose_g_per_kg": 1.23456, "course_days": 2}
+    )
+    visit = store.create_visit(patient, order_id=order, started_at="2024-06-01T09:00:00+00:00", course_days=2)
     plan = visit_dose_plan(store, visit)
     assert plan.request.dose_g_per_kg == 1.23456
     assert plan.request.days == 2

@@ -21,11 +21,11 @@ def _statements(store: Store, run) -> tuple[list[str], object]:
 def test_each_patient_comes_with_the_local_day_of_their_newest_visit(store):
     zoe = add_patient(store, "MRN-1", name="Zoë Ölund")
     ben = add_patient(store, "MRN-2", name="Ben Okafor")
-    add_patient(store, "MRN-3", name="Cleo Park")          # no visit yet
+    add_patient(store, "MRN-3", name="Cleo Park")  # no visit yet
     store.create_visit(zoe, started_at="2025-03-01T09:00:00+00:00")
-    store.create_visit(zoe, started_at="2025-04-02T23:30:00+00:00")     # newest (local day may differ)
+    store.create_visit(zoe, started_at="2025-04-02T23:30:00+00:00")  # newest (local day may differ)
     store.create_visit(zoe, started_at="2025-02-01T09:00:00+00:00")
-    store.create_visit(ben, scheduled_at="2025-05-05T10:00:00+00:00")   # scheduled, not started
+    store.create_visit(ben, scheduled_at="2025-05-05T10:00:00+00:00")  # scheduled, not started
 
     rows = {row.mrn: row for row in patient_list(store)}
 
@@ -66,7 +66,7 @@ def test_search_ignores_case_and_accents_and_leaves_archived_patients_out(store)
     assert [row.mrn for row in patient_list(store, "OLUND")] == ["MRN-1"]
     assert [row.mrn for row in patient_list(store, "mrn-2")] == ["MRN-2"]
     assert {row.mrn for row in patient_list(store, "zoe", include_archived=True)} == {"MRN-1", "OLD-9"}
-    assert [row.mrn for row in patient_list(store, "50%_")] == []           # LIKE wildcards are text
+    assert [row.mrn for row in patient_list(store, "50%_")] == []  # LIKE wildcards are text
     assert len(patient_list(store, "", limit=1)) == 1
 
 

@@ -23,8 +23,14 @@ def test_a_ready_visit_signs_and_then_takes_addenda(store):
 
 def test_an_unacknowledged_dose_warning_refuses_signing_whoever_calls(store):
     visit = ready_visit(store)
-    store.update_visit(visit, calculation={"product": "privigen", "total_dose_g": 70.5,
-                                           "pending_warnings": ["Weight changed 12 % since the order"]})
+    store.update_visit(
+        visit,
+        calculation={
+            "product": "privigen",
+            "total_dose_g": 70.5,
+            "pending_warnings": ["Weight changed 12 % since the order"],
+        },
+    )
     state = signing_state(store, visit)
     assert state.pending_warnings == ("Weight changed 12 % since the order",) and not state.can_sign
     with pytest.raises(NurseAppError) as caught:
@@ -35,8 +41,13 @@ def test_an_unacknowledged_dose_warning_refuses_signing_whoever_calls(store):
 
 def test_what_is_missing_is_listed(store):
     patient = new_patient(store)
-    order = store.create_order(patient, product_id="privigen", regimen_id="cidp-maintenance",
-                               start_date="2024-01-02", prescriber="Dr. L. Moreau")
+    order = store.create_order(
+        patient,
+        product_id="privigen",
+        regimen_id="cidp-maintenance",
+        start_date="2024-01-02",
+        prescriber="Dr. L. Moreau",
+    )
     visit = store.create_visit(patient, order_id=order)
     state = signing_state(store, visit)
     assert state.missing_calculation and not state.can_sign

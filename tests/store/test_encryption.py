@@ -33,8 +33,7 @@ NURSE_APP = Path(sys.executable).parent / "nurse-app"
 def make_record(path: Path, *, signed: bool = True) -> int:
     with open_store(path) as store:
         visit = ready_visit(store, mrn="MRN-OTHER")
-        store.create_patient(mrn=MRN, name=NAME, date_of_birth="1950-03-04", sex="male",
-                             allergies=ALLERGY)
+        store.create_patient(mrn=MRN, name=NAME, date_of_birth="1950-03-04", sex="male", allergies=ALLERGY)
         if signed:
             store.sign_visit(visit)
     return visit
@@ -47,8 +46,9 @@ def leaks(path: Path) -> list[bytes]:
 
 def strings_output(path: Path) -> str:
     if shutil.which("strings"):
-        return subprocess.run(["strings", "-n", "4", str(path)], capture_output=True,
-                              text=True, check=True).stdout
+        return subprocess.run(
+            ["strings", "-n", "4", str(path)], capture_output=True, text=True, check=True
+        ).stdout
     return Path(path).read_bytes().decode("latin-1")
 
 
@@ -57,8 +57,14 @@ def run_cli(*args: str, passphrase: str | None = TEST_PASSPHRASE, **extra_env: s
     if passphrase is not None:
         env["NURSE_APP_PASSPHRASE"] = passphrase
     env.update(extra_env)
-    return subprocess.run([str(NURSE_APP), *args], capture_output=True, text=True, env=env,
-                          timeout=120, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [str(NURSE_APP), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 # --------------------------------------------------------------------------- at rest
@@ -88,11 +94,12 @@ def test_sqlite_cannot_read_it_and_sqlcipher_with_the_passphrase_can(tmp_path):
         plain.execute("SELECT count(*) FROM sqlite_master").fetchone()
     plain.close()
     if shutil.which("sqlite3"):
-        shell = subprocess.run(["sqlite3", str(path), "SELECT name FROM patients;"],
-                               capture_output=True, text=True)
+        shell = subprocess.run(
+            ["sqlite3", str(path), "SELECT name FROM patients;"], capture_output=True, text=True
+        )
         assert shell.returncode != 0 and "not a database" in shell.stderr
     tool = sqlcipher3.connect(str(path))
-    tool.execute(f"PRAGMA key = '{TEST_PASSPHRASE}'")      # SQLCipher's own KDF, default settings
+    tool.execute(f"PRAGMA key = '{TEST_PASSPHRASE}'")  # SQLCipher's own KDF, default settings
     assert tool.execute("SELECT name FROM patients WHERE mrn = ?", [MRN]).fetchone() == (NAME,)
     settings = {row[0] for row in tool.execute("PRAGMA cipher_settings")}
     assert "PRAGMA kdf_iter = 256000;" in settings
@@ -115,8 +122,10 @@ def test_a_wrong_passphrase_is_refused_and_the_file_is_untouched(tmp_path, monke
     assert sorted(p.name for p in tmp_path.iterdir()) == ["record.db"]
 
 
-@pytest.mark.parametrize("command", [["check-db"], ["backup"], ["visit-pdf", "1", "--out", "x.pdf"],
-                                     ["visit-fhir", "1", "--out", "x.json"]])
+@pytest.mark.parametrize(
+    "command",
+    [["check-db"], ["backup"], ["visit-pdf", "1", "--out", "x.pdf"], ["visit-fhir", "1", "--out", "x.json"]],
+)
 def test_cli_wrong_passphrase_is_one_line_exit_2_and_the_file_byte_identical(tmp_path, command):
     path = tmp_path / "record.db"
     make_record(path)
@@ -124,7 +133,8 @@ def test_cli_wrong_passphrase_is_one_line_exit_2_and_the_file_byte_identical(tmp
     done = run_cli("--db", str(path), *command, passphrase="a wrong passphrase!")
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
-        f"nurse-app: {path}: wrong passphrase, or not a nurse-app record"]
+        f"nurse-app: {path}: wrong passphrase, or not a nurse-app record"
+    ]
     assert "Traceback" not in done.stderr and "a wrong passphrase!" not in done.stderr + done.stdout
     assert file_digest(path) == digest
     assert sorted(p.name for p in tmp_path.iterdir()) == ["record.db"]
@@ -139,7 +149,8 @@ def test_cli_never_takes_the_passphrase_as_an_argument_and_needs_it(tmp_path):
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
         "nurse-app: The record is encrypted: set NURSE_APP_PASSPHRASE or run the command in a "
-        "terminal to be asked for the passphrase."]
+        "terminal to be asked for the passphrase."
+    ]
 
 
 def test_demo_data_into_a_new_file_uses_the_given_passphrase(tmp_path):
@@ -161,7 +172,7 @@ def test_search_triggers_and_fts5_work_on_the_encrypted_file(tmp_path):
     path = tmp_path / "record.db"
     visit = make_record(path)
     with Store.open(path) as store:
-        assert [p["mrn"] for p in store.find_patients("quincey")] == [MRN]   # accent/case fold
+        assert [p["mrn"] for p in store.find_patients("quincey")] == [MRN]  # accent/case fold
         assert store.verify_visit(visit)
     raw = raw_connection(path)
     with pytest.raises(sqlite3.IntegrityError, match="signed"):
@@ -179,16 +190,17 @@ def test_unlock_derivation_is_under_a_second_and_reopening_is_fast(tmp_path):
     keys.lock()
     keys.unlock(TEST_PASSPHRASE)
     started = time.perf_counter()
-    Store.open(path).close()                  # full PBKDF2-HMAC-SHA512, 256,000 iterations
+    Store.open(path).close()  # full PBKDF2-HMAC-SHA512, 256,000 iterations
     first = time.perf_counter() - started
     started = time.perf_counter()
-    Store.open(path).close()                  # the derived key, kept in memory
+    Store.open(path).close()  # the derived key, kept in memory
     again = time.perf_counter() - started
     assert first < 1.0
     assert again < first / 2
 
 
 # --------------------------------------------------------------------------- open reads little
+
 
 def _bytes_read() -> int:
     """Bytes this process has read from files so far (read/pread calls, cache hits too)."""
@@ -199,8 +211,13 @@ def _bytes_read() -> int:
 def _large_record(path: Path, patients: int = 300) -> None:
     with open_store(path) as store, store.transaction():
         for number in range(patients):
-            store.create_patient(mrn=f"BIG-{number}", name=f"Patient {number}",
-                                 date_of_birth="1960-01-01", sex="female", notes="n" * 3000)
+            store.create_patient(
+                mrn=f"BIG-{number}",
+                name=f"Patient {number}",
+                date_of_birth="1960-01-01",
+                sex="female",
+                notes="n" * 3000,
+            )
 
 
 @pytest.mark.skipif(not Path("/proc/self/io").exists(), reason="needs Linux /proc/self/io")
@@ -212,7 +229,7 @@ def test_opening_an_encrypted_record_reads_a_small_part_of_it_not_every_page(tmp
     _large_record(path, patients=600)
     size = path.stat().st_size
     assert size > 5_000_000
-    Store.open(path).close()                        # the key derived, the WAL folded in
+    Store.open(path).close()  # the key derived, the WAL folded in
     before = _bytes_read()
     Store.open(path).close()
     read = _bytes_read() - before
@@ -225,6 +242,7 @@ def test_damage_that_opening_does_not_read_is_reported_when_read_and_by_check_db
     SQLCipher's HMAC refuses it at its first read, said as damage (the file unchanged)."""
     from nurse_app.cli import main as cli_main
     from nurse_app.store import CorruptDatabaseError
+
     path = tmp_path / "record.db"
     with open_store(path):
         pass
@@ -232,8 +250,8 @@ def test_damage_that_opening_does_not_read_is_reported_when_read_and_by_check_db
     _large_record(path)
     data = bytearray(path.read_bytes())
     page = crypto.CIPHER_PAGE_SIZE
-    start = -(-grown_from // page) * page            # the patients' pages, after the schema's
-    data[start:len(data) - 4 * page] = os.urandom(len(data) - 4 * page - start)
+    start = -(-grown_from // page) * page  # the patients' pages, after the schema's
+    data[start : len(data) - 4 * page] = os.urandom(len(data) - 4 * page - start)
     path.write_bytes(bytes(data))
     digest = file_digest(path)
     # Either at open, or at the first read.
@@ -251,6 +269,7 @@ def test_values_written_by_another_program_are_refused_at_open(tmp_path):
     written outside the app since its last save (and every row is read when any of the
     app's own triggers is missing, as they would not have logged the change)."""
     from nurse_app.store import CorruptDatabaseError
+
     for drop in (False, True):
         path = tmp_path / f"record-{drop}.db"
         _large_record(path, patients=50)
@@ -269,14 +288,18 @@ def test_a_read_only_command_upgrades_an_older_encrypted_record_in_memory_only(t
     plain memory one (it was a TypeError traceback), so the copy is sqlcipher_export's."""
     from nurse_app.cli import main as cli_main
     from nurse_app.store import audit_chain, schema
+
     path = tmp_path / "older.db"
     conn = crypto.connect(path, isolation_level=None)
     schema.migrate(conn, target=CURRENT_VERSION - 1)
     conn.execute("BEGIN IMMEDIATE")
-    conn.execute("INSERT INTO patients (mrn, name, date_of_birth, sex, created_at, created_by, "
-                 "updated_at) VALUES (?, ?, '1950-03-04', 'male', '2026-01-05T10:00:00Z', 'Ana', "
-                 "'2026-01-05T10:00:00Z')", [MRN, NAME])
-    audit_chain.seal(conn)                      # as the older version saved it
+    conn.execute(
+        "INSERT INTO patients (mrn, name, date_of_birth, sex, created_at, created_by, "
+        "updated_at) VALUES (?, ?, '1950-03-04', 'male', '2026-01-05T10:00:00Z', 'Ana', "
+        "'2026-01-05T10:00:00Z')",
+        [MRN, NAME],
+    )
+    audit_chain.seal(conn)  # as the older version saved it
     conn.execute("COMMIT")
     conn.close()
     digest = file_digest(path)
@@ -304,7 +327,7 @@ def make_plain(path: Path) -> int:
     conn.execute("DETACH DATABASE plain")
     conn.close()
     encrypted.unlink()
-    with sqlite3.connect(path) as plain:          # in WAL mode, with a pending WAL, as the app left it
+    with sqlite3.connect(path) as plain:  # in WAL mode, with a pending WAL, as the app left it
         plain.execute("PRAGMA journal_mode = WAL")
         plain.execute("PRAGMA wal_autocheckpoint = 0")
     assert crypto.is_plain(path) and leaks(path)
@@ -364,10 +387,14 @@ def test_sigkill_at_each_step_of_the_conversion_loses_nothing(tmp_path, step, fi
     backups.mkdir()
     plain_backup = backups / "record-20240101T000000000000Z-manual.db"
     shutil.copy(path, plain_backup)
-    child = subprocess.run([sys.executable, "-c", CONVERT_CHILD, str(path), step, str(file_no)],
-                           capture_output=True, text=True, timeout=120)
+    child = subprocess.run(
+        [sys.executable, "-c", CONVERT_CHILD, str(path), step, str(file_no)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert child.returncode == -signal.SIGKILL, child.stderr
-    with Store.open(path) as store:           # the next open completes the conversion
+    with Store.open(path) as store:  # the next open completes the conversion
         assert store.verify_visit(visit)
         assert store.find_patients(MRN)[0]["allergies"] == ALLERGY
     for file in (path, plain_backup):
@@ -398,7 +425,7 @@ def test_change_passphrase_rekeys_the_record_and_every_backup(tmp_path):
         tool.execute(f"PRAGMA key = '{new}'")
         assert tool.execute("SELECT count(*) FROM patients").fetchone() == (2,)
         tool.close()
-    with Store.open(path) as store:                  # unlocked with the new one now
+    with Store.open(path) as store:  # unlocked with the new one now
         assert store.find_patients(MRN)
 
 
@@ -411,12 +438,14 @@ def test_restore_of_a_backup_made_under_another_passphrase_asks_for_it(tmp_path)
     refused = run_cli("--db", str(path), "restore", str(backup))
     assert refused.returncode == 2
     assert refused.stderr.strip().splitlines() == [
-        f"nurse-app: {backup}: wrong passphrase, or not a nurse-app record"]
+        f"nurse-app: {backup}: wrong passphrase, or not a nurse-app record"
+    ]
     assert file_digest(path) == digest
-    done = run_cli("--db", str(path), "restore", str(backup),
-                   NURSE_APP_BACKUP_PASSPHRASE="the passphrase of last year")
+    done = run_cli(
+        "--db", str(path), "restore", str(backup), NURSE_APP_BACKUP_PASSPHRASE="the passphrase of last year"
+    )
     assert done.returncode == 0, done.stderr
-    with Store.open(path) as store:                  # the record's own passphrase opens it
+    with Store.open(path) as store:  # the record's own passphrase opens it
         assert store.find_patients(MRN)
 
 

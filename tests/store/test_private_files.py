@@ -77,7 +77,7 @@ def test_visit_exports_are_private_and_handouts_are_not(tmp_path, umask, monkeyp
     assert mode(pdf) == 0o600 and mode(fhir) == 0o600
     handout = tmp_path / "handout.pdf"
     write_handout_pdf(next(iter(load_guides().values())), handout)
-    assert mode(handout) == 0o644    # no patient data: may be handed around
+    assert mode(handout) == 0o644  # no patient data: may be handed around
 
 
 def test_the_save_dialogs_say_the_export_holds_health_information(qtbot, monkeypatch, tmp_path):
@@ -89,7 +89,8 @@ def test_the_save_dialogs_say_the_export_holds_health_information(qtbot, monkeyp
 
     def fake(parent, title, suggested, filter_):
         asked.append(title)
-        return "", filter_          # the nurse cancels
+        return "", filter_  # the nurse cancels
+
     monkeypatch.setattr(visit_export.QFileDialog, "getSaveFileName", staticmethod(fake))
     parent = QWidget()
     qtbot.addWidget(parent)
@@ -114,6 +115,7 @@ def test_the_printer_queue_shows_no_patient_detail(qtbot, monkeypatch, tmp_path)
 
         def exec(self):
             return QDialog.DialogCode.Rejected
+
     monkeypatch.setattr(visit_export, "QPrintDialog", Cancelled)
     parent = QWidget()
     qtbot.addWidget(parent)
@@ -135,7 +137,7 @@ def test_printing_and_exporting_leave_no_patient_data_in_temporary_files(qtbot, 
 
     temp = tmp_path / "tmp"
     temp.mkdir()
-    monkeypatch.setenv("TMPDIR", str(temp))           # Qt's and Python's temporary folder
+    monkeypatch.setenv("TMPDIR", str(temp))  # Qt's and Python's temporary folder
     monkeypatch.setattr(tempfile, "tempdir", str(temp))
     record = tmp_path / "record" / "record.db"
     record.parent.mkdir()
@@ -155,10 +157,12 @@ def test_printing_and_exporting_leave_no_patient_data_in_temporary_files(qtbot, 
 
         def exec(self):
             return QPrintDialog.DialogCode.Accepted
+
     monkeypatch.setattr(visit_export, "QPrintDialog", ToPdf)
     answers = iter([out / "summary.pdf", out / "visit.json"])
-    monkeypatch.setattr(visit_export.QFileDialog, "getSaveFileName",
-                        staticmethod(lambda *args: (str(next(answers)), "")))
+    monkeypatch.setattr(
+        visit_export.QFileDialog, "getSaveFileName", staticmethod(lambda *args: (str(next(answers)), ""))
+    )
     parent = QWidget()
     qtbot.addWidget(parent)
     parent.show()
@@ -170,7 +174,10 @@ def test_printing_and_exporting_leave_no_patient_data_in_temporary_files(qtbot, 
     parent.close()
     assert sorted(p.name for p in out.iterdir()) == ["printed.pdf", "summary.pdf", "visit.json"]
     secrets = [ACCENTED_NAME.encode(), b"MRN-55107"]
-    left = [p for p in temp.rglob("*") if p.is_file()
-            and (p.name.startswith(".nurse-app") or any(s in p.read_bytes() for s in secrets))]
+    left = [
+        p
+        for p in temp.rglob("*")
+        if p.is_file() and (p.name.startswith(".nurse-app") or any(s in p.read_bytes() for s in secrets))
+    ]
     assert left == []
     assert sorted(p.name for p in record.parent.iterdir() if not p.name.startswith("record.db")) == []

@@ -14,11 +14,18 @@ from nurse_app.store.schema import CURRENT_VERSION, SCHEDULE_VERSION
 
 
 def _patient_order(store):
-    pid = store.create_patient(mrn="M1", name="Ann Lee", date_of_birth="1970-01-01", sex="female",
-                               indication="dermatomyositis")
-    oid = store.create_order(pid, product_id="octagam-10", regimen_id="dermatomyositis",
-                             course_days=5, interval_days=28, start_date="2025-01-06",
-                             prescriber="Dr. K")
+    pid = store.create_patient(
+        mrn="M1", name="Ann Lee", date_of_birth="1970-01-01", sex="female", indication="dermatomyositis"
+    )
+    oid = store.create_order(
+        pid,
+        product_id="octagam-10",
+        regimen_id="dermatomyositis",
+        course_days=5,
+        interval_days=28,
+        start_date="2025-01-06",
+        prescriber="Dr. K",
+    )
     return pid, oid
 
 
@@ -32,19 +39,25 @@ def test_schema_has_the_call_table_and_order_tolerance(store):
 
 def test_call_autosaves_is_audited_and_signs_read_only(store, tmp_path):
     pid, oid = _patient_order(store)
-    cid = store.create_followup_call(pid, order_id=oid, rule_id="rash-check-call", course_number=1,
-                                     due_date="2025-01-18")
-    store.update_followup_call(cid, called_at=dt.datetime(2025, 1, 18, 10, tzinfo=dt.UTC),
-                               reached=True)
+    cid = store.create_followup_call(
+        pid, order_id=oid, rule_id="rash-check-call", course_number=1, due_date="2025-01-18"
+    )
+    store.update_followup_call(cid, called_at=dt.datetime(2025, 1, 18, 10, tzinfo=dt.UTC), reached=True)
     with pytest.raises(StoreError, match="not answered"):
         store.sign_followup_call(cid)
-    answers = {"new-itchy-rash": "yes", "blisters": {"answer": "yes", "note": "palms"},
-               "spreading": "no", "fever": "no", "where": {"text": "both palms"}}
+    answers = {
+        "new-itchy-rash": "yes",
+        "blisters": {"answer": "yes", "note": "palms"},
+        "spreading": "no",
+        "fever": "no",
+        "where": {"text": "both palms"},
+    }
     store.update_followup_call(cid, answers=answers)
     with pytest.raises(StoreError, match="prescriber"):
         store.sign_followup_call(cid)
-    store.update_followup_call(cid, escalated_to="Dr. K",
-                               escalated_at=dt.datetime(2025, 1, 18, 10, 20, tzinfo=dt.UTC))
+    store.update_followup_call(
+        cid, escalated_to="Dr. K", escalated_at=dt.datetime(2025, 1, 18, 10, 20, tzinfo=dt.UTC)
+    )
     signed = store.sign_followup_call(cid)
     assert signed["status"] == "signed" and signed["signed_by"] == "Ana Núñez, RN"
     assert signed["answers"]["blisters"] == {"answer": "yes", "note": "palms"}
@@ -56,18 +69,20 @@ def test_call_autosaves_is_audited_and_signs_read_only(store, tmp_path):
     actions = [e["action"] for e in store.audit_entries("followup_calls", cid)]
     assert actions.count("update") >= 4 and "insert" in actions
     # raw SQL from another program cannot change or delete it either
-    raw = outside_connection(store.path)   # the record is encrypted: an SQLCipher tool with the key
+    raw = outside_connection(store.path)  # the record is encrypted: an SQLCipher tool with the key
     try:
         with pytest.raises(sqlite3.IntegrityError, match="signed"):
             raw.execute("UPDATE followup_calls SET notes = 'x' WHERE id = ?", [cid])
         with pytest.raises(sqlite3.IntegrityError):
             raw.execute("DELETE FROM followup_calls WHERE id = ?", [cid])
         with pytest.raises(sqlite3.IntegrityError):
-            raw.execute("INSERT OR REPLACE INTO followup_calls SELECT * FROM followup_calls "
-                        "WHERE id = ?", [cid])
+            raw.execute(
+                "INSERT OR REPLACE INTO followup_calls SELECT * FROM followup_calls WHERE id = ?", [cid]
+            )
     finally:
         raw.close()
     from nurse_app.store.maintenance import check_database
+
     report = check_database(store.path)
     assert report.ok, report.lines()
 
@@ -82,9 +97,15 @@ def test_unknown_rule_and_bad_answer_are_refused(store):
 
 def test_not_reached_call_signs_without_answers(store):
     pid, oid = _patient_order(store)
-    cid = store.create_followup_call(pid, order_id=oid, rule_id="rash-check-call", course_number=1,
-                                     called_at="2025-01-18T10:00:00+00:00", reached=False,
-                                     notes="No answer; left a message.")
+    cid = store.create_followup_call(
+        pid,
+        order_id=oid,
+        rule_id="rash-check-call",
+        course_number=1,
+        called_at="2025-01-18T10:00:00+00:00",
+        reached=False,
+        notes="No answer; left a message.",
+    )
     assert store.sign_followup_call(cid)["reached"] is False
     assert [c["id"] for c in store.calls_since(pid, None)] == [cid]
 
@@ -94,6 +115,7 @@ def test_the_previous_version_upgrades_with_a_backup_and_passes_check_db(tmp_pat
 
     from nurse_app.store.maintenance import check_database
     from nurse_app.store.schema import migrate
+
     path = tmp_path / "previous.db"
     conn = sqlite3.connect(path, isolation_level=None)
     migrate(conn, target=SCHEDULE_VERSION - 1)
@@ -108,22 +130,39 @@ def test_the_previous_version_upgrades_with_a_backup_and_passes_check_db(tmp_pat
         store.sign_visit(visit)
         assert store.verify_visit(visit) is True
         pid = store.get_visit(visit)["patient_id"]
-        store.sign_followup_call(store.create_followup_call(
-            pid, rule_id="rash-check-call", called_at="2024-06-10T10:00:00+00:00", reached=False))
+        store.sign_followup_call(
+            store.create_followup_call(
+                pid, rule_id="rash-check-call", called_at="2024-06-10T10:00:00+00:00", reached=False
+            )
+        )
     report = check_database(path)
     assert report.ok and report.broken_seals == [], report.lines()
 
 
 def test_an_order_with_the_renal_flag_gets_the_kidney_check_after_each_course(store):
     from nurse_app.services.schedule import build_schedule
+
     pid = store.create_patient(mrn="R1", name="Rita Cole", date_of_birth="1950-01-01", sex="female")
-    plain = store.create_order(pid, product_id="privigen", regimen_id="cidp-maintenance",
-                               start_date="2025-01-06", prescriber="Dr. K", active=False)
-    renal = store.create_order(pid, product_id="privigen", regimen_id="cidp-maintenance",
-                               start_date="2025-01-06", prescriber="Dr. K", risks=["renal"])
+    plain = store.create_order(
+        pid,
+        product_id="privigen",
+        regimen_id="cidp-maintenance",
+        start_date="2025-01-06",
+        prescriber="Dr. K",
+        active=False,
+    )
+    renal = store.create_order(
+        pid,
+        product_id="privigen",
+        regimen_id="cidp-maintenance",
+        start_date="2025-01-06",
+        prescriber="Dr. K",
+        risks=["renal"],
+    )
     store.create_visit(pid, order_id=renal, started_at="2025-01-06T10:00:00+00:00")
-    items = build_schedule(store, dt.date(2025, 1, 6), days=5, today=dt.date(2025, 1, 6),
-                           with_doses=False).items
+    items = build_schedule(
+        store, dt.date(2025, 1, 6), days=5, today=dt.date(2025, 1, 6), with_doses=False
+    ).items
     lab = [i for i in items if i.kind == "lab"]
     assert [(i.order_id, i.rule_id, i.date) for i in lab] == [(renal, "renal-check", dt.date(2025, 1, 7))]
-    assert all(i.order_id != plain for i in items)        # inactive orders are not scheduled
+    assert all(i.order_id != plain for i in items)  # inactive orders are not scheduled

@@ -39,15 +39,16 @@ def test_snapshot_is_up_to_date_with_schema_py():
     """Fails when schema.py changed (e.g. a new migration) and the snapshot was not regenerated:
     run ``python -m nurse_app.store.expected_schema --write``."""
     assert snap.VERSION == schema.CURRENT_VERSION
-    assert expected_schema.schema_source_sha256() == snap.SCHEMA_SHA256, \
+    assert expected_schema.schema_source_sha256() == snap.SCHEMA_SHA256, (
         "stale: python -m nurse_app.store.expected_schema --write"
+    )
     assert expected_schema.SNAPSHOT_FILE.read_text(encoding="utf-8") == expected_schema.render()
     assert expected_schema.snapshot() == expected_schema.build(schema.CURRENT_VERSION)
 
 
 def test_opening_a_record_runs_no_migration_in_memory(tmp_path, monkeypatch, fresh_caches):
     path = tmp_path / "record.db"
-    Store.open(path).close()                          # created (and migrated) on disk
+    Store.open(path).close()  # created (and migrated) on disk
     _clear_caches()
     runs: list[bool] = []
     real_migrate = schema.migrate
@@ -69,7 +70,7 @@ def test_open_still_refuses_a_foreign_trigger_with_the_snapshot(tmp_path, fresh_
     """The snapshot is as strict as the in-memory run: an extra trigger is still found."""
     path = tmp_path / "record.db"
     Store.open(path).close()
-    raw = raw_connection(path)       # the record is encrypted: SQLCipher with its key
+    raw = raw_connection(path)  # the record is encrypted: SQLCipher with its key
     raw.execute("CREATE TRIGGER sneaky AFTER INSERT ON vitals BEGIN DELETE FROM vitals; END")
     diffs = genuine.schema_differences(raw, schema.CURRENT_VERSION)
     raw.close()
@@ -105,7 +106,13 @@ def test_benchmark_reference_window_with_a_table_is_ready(tmp_path):
     import os
     import subprocess
     import sys
+
     script = ROOT / "benchmarks" / "bare_window.py"
-    p = subprocess.run([sys.executable, str(script), "--table"], capture_output=True, text=True, timeout=120,
-                       env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path)})
+    p = subprocess.run(
+        [sys.executable, str(script), "--table"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path)},
+    )
     assert p.returncode == 0 and p.stdout.strip() == "ready", p.stdout + p.stderr

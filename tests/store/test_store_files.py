@@ -43,7 +43,7 @@ def test_version_1_fixture_is_backed_up_and_migrated_with_its_data(tmp_path):
         backup = store.migration_backup
         assert backup is not None and backup.parent == tmp_path / "backups"
         assert "before-migration-v1" in backup.name
-        old = raw_connection(backup)   # encrypted like the record
+        old = raw_connection(backup)  # encrypted like the record
         assert old.execute("PRAGMA user_version").fetchone()[0] == 1
         assert old.execute("SELECT count(*) FROM visits").fetchone()[0] == 2
         old.close()
@@ -70,9 +70,11 @@ def test_version_1_fixture_is_backed_up_and_migrated_with_its_data(tmp_path):
         audit = store.audit_entries()
         # (The oldest entry anchors the visit signed before the audit log existed in the
         # audit chain, made by the upgrade that added the chain.)
-        assert [(a["table_name"], a["action"]) for a in audit] == [("visits", "update"),
-                                                                   ("addenda", "insert"),
-                                                                   ("visits", "update")]
+        assert [(a["table_name"], a["action"]) for a in audit] == [
+            ("visits", "update"),
+            ("addenda", "insert"),
+            ("visits", "update"),
+        ]
         assert audit[0]["author"] == "Ana Núñez, RN"
         assert audit[2]["row_id"] == visit["id"] and audit[2]["after"]["status"] == "signed"
         assert audit[2]["author"] == schema.UPGRADE_AUTHOR
@@ -102,8 +104,11 @@ def test_every_older_schema_version_upgrades_to_the_current_one(tmp_path, versio
 def _schema(path: Path) -> list:
     conn = raw_connection(path)
     rows = conn.execute("SELECT type, name, tbl_name FROM sqlite_master ORDER BY name").fetchall()
-    columns = {name: conn.execute(f"PRAGMA table_info({name})").fetchall()
-               for kind, name, _table in rows if kind == "table"}
+    columns = {
+        name: conn.execute(f"PRAGMA table_info({name})").fetchall()
+        for kind, name, _table in rows
+        if kind == "table"
+    }
     assert "infusion_events" in columns
     conn.close()
     return [rows, columns]
@@ -126,6 +131,7 @@ def test_a_newer_version_is_refused_and_left_untouched(tmp_path):
 
 # --------------------------------------------------------------------------- damaged files
 
+
 def _valid_file(path: Path) -> bytes:
     with open_store(path) as store:
         for i in range(30):
@@ -134,17 +140,20 @@ def _valid_file(path: Path) -> bytes:
 
 
 def _corrupt_middle(data: bytes) -> bytes:
-    page = 4096   # the page size (an encrypted file's header is not readable)
+    page = 4096  # the page size (an encrypted file's header is not readable)
     return data[:page] + os.urandom(len(data) - 2 * page) + data[-page:]
 
 
-@pytest.mark.parametrize("damage, problem", [
-    (lambda data: b"", "is empty"),
-    (lambda data: b"name,dob\nZoe,1960-01-01\n", "not an SQLite database"),
-    (lambda data: data[:len(data) // 2], "is truncated"),
-    (lambda data: data[:50], "not an SQLite database"),
-    (_corrupt_middle, "is damaged"),
-])
+@pytest.mark.parametrize(
+    "damage, problem",
+    [
+        (lambda data: b"", "is empty"),
+        (lambda data: b"name,dob\nZoe,1960-01-01\n", "not an SQLite database"),
+        (lambda data: data[: len(data) // 2], "is truncated"),
+        (lambda data: data[:50], "not an SQLite database"),
+        (_corrupt_middle, "is damaged"),
+    ],
+)
 def test_damaged_files_give_a_clear_message_and_are_never_overwritten(tmp_path, damage, problem):
     path = tmp_path / "record.db"
     data = damage(_valid_file(path))
@@ -184,6 +193,7 @@ def test_damage_message_offers_the_newest_backup(tmp_path):
 
 
 # --------------------------------------------------------------------------- location
+
 
 def test_missing_folder_is_reported_not_created(tmp_path):
     path = tmp_path / "no" / "such" / "folder" / "record.db"
@@ -254,6 +264,7 @@ def test_read_only_folder_gives_a_clear_message(tmp_path):
 
 
 # --------------------------------------------------------------------------- backup / restore
+
 
 def test_backup_is_a_checked_single_file_copy(tmp_path):
     path = tmp_path / "record.db"

@@ -16,29 +16,38 @@ from nurse_app.core.vitals import vital_measures
 from nurse_app.store import RecordValueError
 from nurse_app.store.validation import BIDI_CONTROLS
 
-SETTINGS = settings(max_examples=100, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 _ids = itertools.count(1)
 
 # Any Unicode text a person could type on one line: letters of every script, emoji,
 # combining marks, spaces; no control characters or line separators.
-one_line = st.text(st.characters(exclude_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1,
-                   max_size=60).filter(lambda s: s.strip())
+one_line = st.text(
+    st.characters(exclude_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1, max_size=60
+).filter(lambda s: s.strip())
 # An identifier (MRN, lot number) as printed: no invisible characters (zero-width, joiners,
 # soft hyphen, combining marks on their own, spaces other than the plain space).
-identifier = st.text(st.characters(exclude_categories=("Cc", "Cs", "Zl", "Zp", "Cf", "Mn", "Me",
-                                                       "Zs"), exclude_characters="\u115f\u1160\u3164\uffa0",
-                                   include_characters=" "), min_size=1, max_size=60
-                     ).filter(lambda s: s.strip())
-multi_line = st.text(st.characters(exclude_categories=("Cc", "Cs"), include_characters="\n\t"),
-                     max_size=300)
+identifier = st.text(
+    st.characters(
+        exclude_categories=("Cc", "Cs", "Zl", "Zp", "Cf", "Mn", "Me", "Zs"),
+        exclude_characters="\u115f\u1160\u3164\uffa0",
+        include_characters=" ",
+    ),
+    min_size=1,
+    max_size=60,
+).filter(lambda s: s.strip())
+multi_line = st.text(st.characters(exclude_categories=("Cc", "Cs"), include_characters="\n\t"), max_size=300)
 past_dates = st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date.today())
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-2**53, 2**53) | st.text(max_size=20)
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53), 2**53)
+    | st.text(max_size=20)
     | st.floats(allow_nan=False, allow_infinity=False),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner,
-                                                                max_size=4),
-    max_leaves=20)
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=20,
+)
 
 
 def expected_text(value: str) -> str:
@@ -54,23 +63,37 @@ def measure_values(measure_id: str):
 
 @pytest.fixture(scope="module")
 def visit(module_store):
-    patient = module_store.create_patient(mrn="VISITS", name="Visit Holder", date_of_birth="1970-01-01",
-                                   sex="unknown")
+    patient = module_store.create_patient(
+        mrn="VISITS", name="Visit Holder", date_of_birth="1970-01-01", sex="unknown"
+    )
     return module_store.create_visit(patient)
 
 
 @SETTINGS
-@given(name=one_line, mrn=identifier, born=past_dates,
-       sex=st.sampled_from(("female", "male", "other", "unknown")),
-       height=st.none() | measure_values("height") | st.sampled_from((45, 250)),
-       allergies=multi_line, notes=multi_line, prescriber=one_line)
+@given(
+    name=one_line,
+    mrn=identifier,
+    born=past_dates,
+    sex=st.sampled_from(("female", "male", "other", "unknown")),
+    height=st.none() | measure_values("height") | st.sampled_from((45, 250)),
+    allergies=multi_line,
+    notes=multi_line,
+    prescriber=one_line,
+)
 def test_patients_round_trip(module_store, name, mrn, born, sex, height, allergies, notes, prescriber):
     mrn = f"{next(_ids)}-{mrn}"
     assume(len(expected_text(name)) <= 200 and len(expected_text(mrn)) <= 64)
     assume(expected_text(name) and expected_text(prescriber))
-    patient = module_store.create_patient(mrn=mrn, name=name, date_of_birth=born, sex=sex,
-                                   height_cm=height, allergies=allergies, notes=notes,
-                                   prescriber=prescriber)
+    patient = module_store.create_patient(
+        mrn=mrn,
+        name=name,
+        date_of_birth=born,
+        sex=sex,
+        height_cm=height,
+        allergies=allergies,
+        notes=notes,
+        prescriber=prescriber,
+    )
     got = module_store.get_patient(patient)
     assert got["name"] == expected_text(name)
     assert got["mrn"] == expected_text(mrn)
@@ -82,14 +105,24 @@ def test_patients_round_trip(module_store, name, mrn, born, sex, height, allergi
 
 
 @SETTINGS
-@given(values=st.fixed_dictionaries({}, optional={
-    "temperature_c": measure_values("temperature"), "heart_rate": measure_values("heart_rate"),
-    "respiratory_rate": measure_values("respiratory_rate"), "spo2_percent": measure_values("spo2"),
-    "infusion_rate_ml_h": measure_values("infusion_rate"),
-    "systolic_mmhg": measure_values("systolic"), "diastolic_mmhg": measure_values("diastolic")}),
+@given(
+    values=st.fixed_dictionaries(
+        {},
+        optional={
+            "temperature_c": measure_values("temperature"),
+            "heart_rate": measure_values("heart_rate"),
+            "respiratory_rate": measure_values("respiratory_rate"),
+            "spo2_percent": measure_values("spo2"),
+            "infusion_rate_ml_h": measure_values("infusion_rate"),
+            "systolic_mmhg": measure_values("systolic"),
+            "diastolic_mmhg": measure_values("diastolic"),
+        },
+    ),
     note=multi_line,
-    at=st.datetimes(min_value=dt.datetime(1900, 1, 2), max_value=dt.datetime(2024, 12, 31),
-                    timezones=st.just(UTC)))
+    at=st.datetimes(
+        min_value=dt.datetime(1900, 1, 2), max_value=dt.datetime(2024, 12, 31), timezones=st.just(UTC)
+    ),
+)
 def test_vital_signs_round_trip_including_extremes(module_store, visit, values, note, at):
     if "systolic_mmhg" in values and "diastolic_mmhg" in values:
         assume(values["systolic_mmhg"] > values["diastolic_mmhg"])
@@ -100,28 +133,35 @@ def test_vital_signs_round_trip_including_extremes(module_store, visit, values, 
         assert got[key] == value
     assert got["note"] == expected_text(note)
     assert dt.datetime.fromisoformat(got["recorded_at"]) == at.replace(
-        microsecond=at.microsecond // 1000 * 1000)
+        microsecond=at.microsecond // 1000 * 1000
+    )
 
 
 @SETTINGS
-@given(snapshot=st.dictionaries(st.text(max_size=12), json_values, max_size=8),
-       weight=measure_values("weight"), day=st.integers(1, 31), extra=st.integers(0, 30))
+@given(
+    snapshot=st.dictionaries(st.text(max_size=12), json_values, max_size=8),
+    weight=measure_values("weight"),
+    day=st.integers(1, 31),
+    extra=st.integers(0, 30),
+)
 def test_visits_keep_any_calculation_snapshot(module_store, snapshot, weight, day, extra):
-    patient = module_store.create_patient(mrn=f"V{next(_ids)}", name="Snapshot", date_of_birth="1980-01-01",
-                                   sex="female")
-    visit = module_store.create_visit(patient, calculation=snapshot, weight_kg=weight, course_day=day,
-                               course_days=min(day + extra, 31))
+    patient = module_store.create_patient(
+        mrn=f"V{next(_ids)}", name="Snapshot", date_of_birth="1980-01-01", sex="female"
+    )
+    visit = module_store.create_visit(
+        patient, calculation=snapshot, weight_kg=weight, course_day=day, course_days=min(day + extra, 31)
+    )
     got = module_store.get_visit(visit)
     assert got["calculation"] == snapshot and got["weight_kg"] == weight
     assert got["course_day"] == day
 
 
 @SETTINGS
-@given(weight=st.floats(allow_nan=True, allow_infinity=True).filter(
-    lambda w: not (2 <= w <= 250)))
+@given(weight=st.floats(allow_nan=True, allow_infinity=True).filter(lambda w: not (2 <= w <= 250)))
 def test_impossible_weights_are_refused(module_store, weight):
-    patient = module_store.create_patient(mrn=f"W{next(_ids)}", name="Weights", date_of_birth="1980-01-01",
-                                   sex="male")
+    patient = module_store.create_patient(
+        mrn=f"W{next(_ids)}", name="Weights", date_of_birth="1980-01-01", sex="male"
+    )
     with pytest.raises(RecordValueError) as info:
         module_store.add_weight(patient, weight)
     assert info.value.field == "weight_kg"
@@ -146,7 +186,9 @@ def test_only_real_dates_are_accepted(module_store, year, month, day):
         real = False
     patient_values = dict(mrn=f"D{next(_ids)}", name="Dates", sex="female", date_of_birth=text)
     if real:
-        assert module_store.get_patient(module_store.create_patient(**patient_values))["date_of_birth"] == text
+        assert (
+            module_store.get_patient(module_store.create_patient(**patient_values))["date_of_birth"] == text
+        )
     else:
         with pytest.raises(RecordValueError, match=r"not a real date|in the future") as info:
             module_store.create_patient(**patient_values)
@@ -154,14 +196,19 @@ def test_only_real_dates_are_accepted(module_store, year, month, day):
 
 
 @SETTINGS
-@given(mrn=identifier, hidden=st.sampled_from(["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff",
-                                                "\u00ad", "\u00a0", "\u3000", "\u180e", "\u2063"]),
-       at=st.integers(0, 60))
+@given(
+    mrn=identifier,
+    hidden=st.sampled_from(
+        ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u00a0", "\u3000", "\u180e", "\u2063"]
+    ),
+    at=st.integers(0, 60),
+)
 def test_invisible_characters_in_an_mrn_are_refused(module_store, mrn, hidden, at):
     """A zero-width space would make "MRN-1" and "MRN-\u200b1" two patients."""
     mrn = f"Z{next(_ids)}-{mrn}"
-    spot = 1 + at % (len(mrn) - 1)     # inside: surrounding white space is simply trimmed
+    spot = 1 + at % (len(mrn) - 1)  # inside: surrounding white space is simply trimmed
     with pytest.raises(RecordValueError) as info:
-        module_store.create_patient(mrn=mrn[:spot] + hidden + mrn[spot:], name="Hidden", sex="other",
-                             date_of_birth="1980-01-01")
+        module_store.create_patient(
+            mrn=mrn[:spot] + hidden + mrn[spot:], name="Hidden", sex="other", date_of_birth="1980-01-01"
+        )
     assert info.value.field == "mrn" and f"U+{ord(hidden):04X}" in str(info.value)

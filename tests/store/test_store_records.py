@@ -75,29 +75,44 @@ def test_duplicate_mrn_is_refused_with_the_field_named(store):
     assert info.value.field == "mrn"
 
 
-@pytest.mark.parametrize("method, kwargs, field, message", [
-    ("weight", {"weight_kg": -4}, "weight_kg", "Weight -4 kg is not possible"),
-    ("weight", {"weight_kg": 0}, "weight_kg", "from 2 to 250 kg"),
-    ("weight", {"weight_kg": 154.3 * 2.2}, "weight_kg", "not possible"),
-    ("weight", {"weight_kg": float("nan")}, "weight_kg", "finite"),
-    ("weight", {"weight_kg": "70"}, "weight_kg", "must be a number"),
-    ("weight", {"weight_kg": 70, "measured_on": "2023-02-30"}, "measured_on", "not a real date"),
-    ("weight", {"weight_kg": 70, "measured_on": "30/01/2023"}, "measured_on", "YYYY-MM-DD"),
-    ("weight", {"weight_kg": 70, "measured_on": dt.date.today() + dt.timedelta(days=30)},
-     "measured_on", "in the future"),
-    ("vitals", {"spo2_percent": 101}, "spo2_percent", "SpO2 101 % is not possible"),
-    ("vitals", {"spo2_percent": -1}, "spo2_percent", "from 0 to 100 %"),
-    ("vitals", {"temperature_c": 98.6}, "temperature_c", "Temperature 98.6 °C is not possible"),
-    ("vitals", {"heart_rate": True}, "heart_rate", "must be a number"),
-    ("vitals", {"systolic_mmhg": 80, "diastolic_mmhg": 120}, "systolic_mmhg", "higher than"),
-    ("vitals", {"infusion_rate_ml_h": -10}, "infusion_rate_ml_h", "not possible"),
-    ("vitals", {}, "temperature_c", "at least one value"),
-    ("vitals", {"heart_rate": 70, "recorded_at": "2024-13-01T10:00"}, "recorded_at",
-     "not a real date and time"),
-    ("vitals", {"heart_rate": 70, "recorded_at": dt.datetime.now(dt.UTC)
-                + dt.timedelta(hours=3)}, "recorded_at", "in the future"),
-    ("vitals", {"heart_rate": 70, "note": "bad \x00 byte"}, "note", "control character"),
-])
+@pytest.mark.parametrize(
+    "method, kwargs, field, message",
+    [
+        ("weight", {"weight_kg": -4}, "weight_kg", "Weight -4 kg is not possible"),
+        ("weight", {"weight_kg": 0}, "weight_kg", "from 2 to 250 kg"),
+        ("weight", {"weight_kg": 154.3 * 2.2}, "weight_kg", "not possible"),
+        ("weight", {"weight_kg": float("nan")}, "weight_kg", "finite"),
+        ("weight", {"weight_kg": "70"}, "weight_kg", "must be a number"),
+        ("weight", {"weight_kg": 70, "measured_on": "2023-02-30"}, "measured_on", "not a real date"),
+        ("weight", {"weight_kg": 70, "measured_on": "30/01/2023"}, "measured_on", "YYYY-MM-DD"),
+        (
+            "weight",
+            {"weight_kg": 70, "measured_on": dt.date.today() + dt.timedelta(days=30)},
+            "measured_on",
+            "in the future",
+        ),
+        ("vitals", {"spo2_percent": 101}, "spo2_percent", "SpO2 101 % is not possible"),
+        ("vitals", {"spo2_percent": -1}, "spo2_percent", "from 0 to 100 %"),
+        ("vitals", {"temperature_c": 98.6}, "temperature_c", "Temperature 98.6 °C is not possible"),
+        ("vitals", {"heart_rate": True}, "heart_rate", "must be a number"),
+        ("vitals", {"systolic_mmhg": 80, "diastolic_mmhg": 120}, "systolic_mmhg", "higher than"),
+        ("vitals", {"infusion_rate_ml_h": -10}, "infusion_rate_ml_h", "not possible"),
+        ("vitals", {}, "temperature_c", "at least one value"),
+        (
+            "vitals",
+            {"heart_rate": 70, "recorded_at": "2024-13-01T10:00"},
+            "recorded_at",
+            "not a real date and time",
+        ),
+        (
+            "vitals",
+            {"heart_rate": 70, "recorded_at": dt.datetime.now(dt.UTC) + dt.timedelta(hours=3)},
+            "recorded_at",
+            "in the future",
+        ),
+        ("vitals", {"heart_rate": 70, "note": "bad \x00 byte"}, "note", "control character"),
+    ],
+)
 def test_invalid_values_are_refused_with_a_clear_message(store, method, kwargs, field, message):
     patient = new_patient(store)
     visit = store.create_visit(patient)
@@ -110,18 +125,24 @@ def test_invalid_values_are_refused_with_a_clear_message(store, method, kwargs, 
     assert store.patient_weights(patient) == [] and store.visit_vitals(visit) == []
 
 
-@pytest.mark.parametrize("overrides, field, message", [
-    ({"date_of_birth": "1999-02-29"}, "date_of_birth", "not a real date"),
-    ({"date_of_birth": "1850-01-01"}, "date_of_birth", "before 1900"),
-    ({"date_of_birth": (dt.date.today() + dt.timedelta(days=5)).isoformat()}, "date_of_birth",
-     "in the future"),
-    ({"sex": "f"}, "sex", "one of female, male"),
-    ({"name": "   "}, "name", "required"),
-    ({"name": "Line\nbreak"}, "name", "line break"),
-    ({"name": "x" * 201}, "name", "too long"),
-    ({"height_cm": 1.7}, "height_cm", "Height 1.7 cm is not possible"),
-    ({"indication": "Derm Myositis"}, "indication", "must be an id"),
-])
+@pytest.mark.parametrize(
+    "overrides, field, message",
+    [
+        ({"date_of_birth": "1999-02-29"}, "date_of_birth", "not a real date"),
+        ({"date_of_birth": "1850-01-01"}, "date_of_birth", "before 1900"),
+        (
+            {"date_of_birth": (dt.date.today() + dt.timedelta(days=5)).isoformat()},
+            "date_of_birth",
+            "in the future",
+        ),
+        ({"sex": "f"}, "sex", "one of female, male"),
+        ({"name": "   "}, "name", "required"),
+        ({"name": "Line\nbreak"}, "name", "line break"),
+        ({"name": "x" * 201}, "name", "too long"),
+        ({"height_cm": 1.7}, "height_cm", "Height 1.7 cm is not possible"),
+        ({"indication": "Derm Myositis"}, "indication", "must be an id"),
+    ],
+)
 def test_invalid_patient_values_are_refused(store, overrides, field, message):
     with pytest.raises(RecordValueError, match=message) as info:
         new_patient(store, **overrides)
@@ -131,14 +152,30 @@ def test_invalid_patient_values_are_refused(store, overrides, field, message):
 
 def test_orders_need_a_regimen_or_a_dose_with_days(store):
     patient = new_patient(store)
-    with pytest.raises(RecordValueError, match=re.escape("Dose per course must be more than 0, not -0.4 g/kg")):
-        store.create_order(patient, product_id="privigen", start_date="2024-01-01",
-                           prescriber="Dr. K", dose_g_per_kg=-0.4, course_days=1)
+    with pytest.raises(
+        RecordValueError, match=re.escape("Dose per course must be more than 0, not -0.4 g/kg")
+    ):
+        store.create_order(
+            patient,
+            product_id="privigen",
+            start_date="2024-01-01",
+            prescriber="Dr. K",
+            dose_g_per_kg=-0.4,
+            course_days=1,
+        )
     with pytest.raises(RecordValueError, match="regimen, or a dose"):
-        store.create_order(patient, product_id="privigen", start_date="2024-01-01",
-                           prescriber="Dr. K", dose_g_per_kg=0.4)
-    order = store.create_order(patient, product_id="gamunex-c", dose_g_per_kg=0.4, course_days=1,
-                               interval_days=28, start_date="2024-01-01", prescriber="Dr. K")
+        store.create_order(
+            patient, product_id="privigen", start_date="2024-01-01", prescriber="Dr. K", dose_g_per_kg=0.4
+        )
+    order = store.create_order(
+        patient,
+        product_id="gamunex-c",
+        dose_g_per_kg=0.4,
+        course_days=1,
+        interval_days=28,
+        start_date="2024-01-01",
+        prescriber="Dr. K",
+    )
     assert store.get_order(order)["active"] is True
     assert store.update_order(order, active=False)["active"] is False
     assert store.patient_orders(patient, active_only=True) == []
@@ -148,10 +185,12 @@ def test_orders_need_a_regimen_or_a_dose_with_days(store):
 
 def test_visit_keeps_the_engine_snapshot_exactly(store):
     patient = new_patient(store)
-    snapshot = calculate(DoseRequest(product_id="octagam-10", weight_kg=82.4, height_cm=171,
-                                     sex="female", regimen_id="dermatomyositis")).to_dict()
-    visit = store.create_visit(patient, calculation=snapshot, weight_kg=82.4, course_day=2,
-                               course_days=5)
+    snapshot = calculate(
+        DoseRequest(
+            product_id="octagam-10", weight_kg=82.4, height_cm=171, sex="female", regimen_id="dermatomyositis"
+        )
+    ).to_dict()
+    visit = store.create_visit(patient, calculation=snapshot, weight_kg=82.4, course_day=2, course_days=5)
     stored = store.get_visit(visit)
     assert stored["calculation"] == snapshot
     assert (stored["course_day"], stored["course_days"], stored["status"]) == (2, 5, "draft")
@@ -169,8 +208,9 @@ def test_visit_days_and_times_are_checked(store):
     with pytest.raises(RecordValueError, match="before the start time"):
         store.update_visit(visit, ended_at="2024-06-01T09:00:00+00:00")
     other = new_patient(store, "OTHER")
-    order = store.create_order(other, product_id="privigen", regimen_id="mg",
-                               start_date="2024-01-01", prescriber="Dr. K")
+    order = store.create_order(
+        other, product_id="privigen", regimen_id="mg", start_date="2024-01-01", prescriber="Dr. K"
+    )
     with pytest.raises(RecordValueError, match="another patient"):
         store.update_visit(visit, order_id=order)
 
@@ -199,8 +239,9 @@ def test_checklist_follows_the_visits_template_and_answers(store):
     store.set_checklist_item(visit, "two-identifiers", "done")
     with pytest.raises(RecordValueError, match="why"):
         store.set_checklist_item(visit, "anaphylaxis-kit", "not_done")
-    entry = store.set_checklist_item(visit, "anaphylaxis-kit", "not_done", "Kit expired; new kit "
-                                     "delivered before start")
+    entry = store.set_checklist_item(
+        visit, "anaphylaxis-kit", "not_done", "Kit expired; new kit delivered before start"
+    )
     again = store.set_checklist_item(visit, "anaphylaxis-kit", "done")
     assert entry == again
     answered = {i["item_id"]: i for i in store.visit_checklist(visit) if i["status"]}
@@ -226,11 +267,18 @@ def test_answers_keep_the_text_they_were_given_against(store):
 def test_expired_lot_is_refused(store):
     visit = store.create_visit(new_patient(store), started_at="2024-06-01T09:00:00+00:00")
     with pytest.raises(RecordValueError, match="expired on 2024-05-31") as info:
-        store.add_lot(visit, product_id="privigen", lot_number="P1", expiry_date="2024-05-31",
-                      vial_size_g=10, vial_count=2)
+        store.add_lot(
+            visit,
+            product_id="privigen",
+            lot_number="P1",
+            expiry_date="2024-05-31",
+            vial_size_g=10,
+            vial_count=2,
+        )
     assert info.value.field == "expiry_date"
-    lot = store.add_lot(visit, product_id="privigen", lot_number="P1", expiry_date="2024-06-01",
-                        vial_size_g=10, vial_count=2)
+    lot = store.add_lot(
+        visit, product_id="privigen", lot_number="P1", expiry_date="2024-06-01", vial_size_g=10, vial_count=2
+    )
     assert store.update_lot(lot, vial_count=3)["vial_count"] == 3
     assert [hit["visit_id"] for hit in store.find_lot("P1")] == [visit]
 
@@ -274,8 +322,9 @@ def test_deleting_records_is_limited_and_audited(store):
 
 def test_order_used_by_a_visit_cannot_be_deleted(store):
     patient = new_patient(store)
-    order = store.create_order(patient, product_id="privigen", regimen_id="mg",
-                               start_date="2024-01-01", prescriber="Dr. K")
+    order = store.create_order(
+        patient, product_id="privigen", regimen_id="mg", start_date="2024-01-01", prescriber="Dr. K"
+    )
     store.create_visit(patient, order_id=order)
     with pytest.raises(StoreError, match="set it inactive instead"):
         store.delete_order(order)
@@ -292,8 +341,7 @@ def test_settings_round_trip(store):
 def test_visit_children_returns_every_kind_of_entry(store):
     visit = ready_visit(store)
     children = store.visit_children(visit)
-    assert set(children) == {"checklist", "vitals", "reactions", "lots", "infusion_events",
-                             "addenda"}
+    assert set(children) == {"checklist", "vitals", "reactions", "lots", "infusion_events", "addenda"}
     assert [e["kind"] for e in children["infusion_events"]] == ["start", "end"]
     assert children["reactions"][0]["rate_at_onset_ml_h"] == 84.6
     assert children["lots"][0]["lot_number"] == "P4471"
@@ -303,25 +351,33 @@ def test_visit_children_returns_every_kind_of_entry(store):
 
 def test_vital_sign_flags_compare_with_the_first_reading(store):
     visit = store.create_visit(new_patient(store))
-    base = store.add_vitals(visit, temperature_c=36.8, heart_rate=76, systolic_mmhg=124,
-                            diastolic_mmhg=78, spo2_percent=98)
+    base = store.add_vitals(
+        visit, temperature_c=36.8, heart_rate=76, systolic_mmhg=124, diastolic_mmhg=78, spo2_percent=98
+    )
     calm = store.add_vitals(visit, temperature_c=37.0, heart_rate=80, spo2_percent=97)
-    fever = store.add_vitals(visit, temperature_c=38.3, heart_rate=104, systolic_mmhg=98,
-                             diastolic_mmhg=60, spo2_percent=97)
+    fever = store.add_vitals(
+        visit, temperature_c=38.3, heart_rate=104, systolic_mmhg=98, diastolic_mmhg=60, spo2_percent=97
+    )
     flags = store.visit_vital_flags(visit)
     assert flags[base] == [] and flags[calm] == []
     assert {(f.measure, f.kind) for f in flags[fever]} == {
-        ("temperature", "high"), ("temperature", "change"), ("heart_rate", "high"),
-        ("heart_rate", "change"), ("systolic", "change")}
+        ("temperature", "high"),
+        ("temperature", "change"),
+        ("heart_rate", "high"),
+        ("heart_rate", "change"),
+        ("systolic", "change"),
+    }
 
 
 def test_infusion_timeline_is_kept_in_time_order(store):
     visit = store.create_visit(new_patient(store))
     end = store.add_infusion_event(visit, kind="end", occurred_at="2024-06-01T13:00:00+00:00")
-    start = store.add_infusion_event(visit, kind="start", rate_ml_h=21.2,
-                                     occurred_at="2024-06-01T09:10:00+00:00")
-    step = store.add_infusion_event(visit, kind="rate_change", rate_ml_h=42.4,
-                                    occurred_at="2024-06-01T09:40:00+00:00")
+    start = store.add_infusion_event(
+        visit, kind="start", rate_ml_h=21.2, occurred_at="2024-06-01T09:10:00+00:00"
+    )
+    step = store.add_infusion_event(
+        visit, kind="rate_change", rate_ml_h=42.4, occurred_at="2024-06-01T09:40:00+00:00"
+    )
     assert [e["id"] for e in store.visit_infusion_events(visit)] == [start, step, end]
     with pytest.raises(RecordValueError, match="pump rate") as info:
         store.add_infusion_event(visit, kind="resume")
@@ -334,12 +390,16 @@ def test_infusion_timeline_is_kept_in_time_order(store):
     assert store.update_infusion_event(step, rate_ml_h=40)["rate_ml_h"] == 40
     store.delete_infusion_event(step)
     assert [a["action"] for a in store.audit_entries("infusion_events", step)] == [
-        "delete", "update", "insert"]
+        "delete",
+        "update",
+        "insert",
+    ]
 
 
 def test_event_kinds_match_the_visit_logic():
     visit_logic = pytest.importorskip("nurse_app.core.visit_logic")
     from nurse_app.store.fields import INFUSION_EVENT_KINDS
+
     assert INFUSION_EVENT_KINDS == visit_logic.EVENT_KINDS
 
 

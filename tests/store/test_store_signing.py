@@ -48,27 +48,31 @@ def _first(store, visit, kind):
     return store.visit_children(visit)[kind][0]["id"]
 
 
-@pytest.mark.parametrize("change", [
-    lambda s, v: s.update_visit(v, notes="changed later"),
-    lambda s, v: s.delete_visit(v),
-    lambda s, v: s.sign_visit(v),
-    lambda s, v: s.add_vitals(v, heart_rate=80),
-    lambda s, v: s.update_vitals(_first(s, v, "vitals"), heart_rate=80),
-    lambda s, v: s.delete_vitals(_first(s, v, "vitals")),
-    lambda s, v: s.add_reaction(v, kind="infusion-reaction", severity="mild"),
-    lambda s, v: s.update_reaction(_first(s, v, "reactions"), severity="severe"),
-    lambda s, v: s.delete_reaction(_first(s, v, "reactions")),
-    lambda s, v: s.add_lot(v, product_id="privigen", lot_number="X1", expiry_date="2030-01-01",
-                           vial_size_g=10, vial_count=1),
-    lambda s, v: s.update_lot(_first(s, v, "lots"), vial_count=9),
-    lambda s, v: s.delete_lot(_first(s, v, "lots")),
-    lambda s, v: s.set_checklist_item(v, "two-identifiers", "not_applicable"),
-    lambda s, v: s.set_checklist_items(v, {"kit-packed": "done"}),
-    lambda s, v: s.clear_checklist_item(v, "two-identifiers"),
-    lambda s, v: s.add_infusion_event(v, kind="pause"),
-    lambda s, v: s.update_infusion_event(_first(s, v, "infusion_events"), rate_ml_h=300),
-    lambda s, v: s.delete_infusion_event(_first(s, v, "infusion_events")),
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda s, v: s.update_visit(v, notes="changed later"),
+        lambda s, v: s.delete_visit(v),
+        lambda s, v: s.sign_visit(v),
+        lambda s, v: s.add_vitals(v, heart_rate=80),
+        lambda s, v: s.update_vitals(_first(s, v, "vitals"), heart_rate=80),
+        lambda s, v: s.delete_vitals(_first(s, v, "vitals")),
+        lambda s, v: s.add_reaction(v, kind="infusion-reaction", severity="mild"),
+        lambda s, v: s.update_reaction(_first(s, v, "reactions"), severity="severe"),
+        lambda s, v: s.delete_reaction(_first(s, v, "reactions")),
+        lambda s, v: s.add_lot(
+            v, product_id="privigen", lot_number="X1", expiry_date="2030-01-01", vial_size_g=10, vial_count=1
+        ),
+        lambda s, v: s.update_lot(_first(s, v, "lots"), vial_count=9),
+        lambda s, v: s.delete_lot(_first(s, v, "lots")),
+        lambda s, v: s.set_checklist_item(v, "two-identifiers", "not_applicable"),
+        lambda s, v: s.set_checklist_items(v, {"kit-packed": "done"}),
+        lambda s, v: s.clear_checklist_item(v, "two-identifiers"),
+        lambda s, v: s.add_infusion_event(v, kind="pause"),
+        lambda s, v: s.update_infusion_event(_first(s, v, "infusion_events"), rate_ml_h=300),
+        lambda s, v: s.delete_infusion_event(_first(s, v, "infusion_events")),
+    ],
+)
 def test_signed_visit_is_read_only_through_the_api(store, signed, change):
     before = store.visit_children(signed), store.get_visit(signed)
     with pytest.raises(SignedVisitError, match="read-only"):
@@ -77,26 +81,29 @@ def test_signed_visit_is_read_only_through_the_api(store, signed, change):
     assert store.verify_visit(signed) is True
 
 
-@pytest.mark.parametrize("sql", [
-    "UPDATE visits SET notes = 'edited' WHERE id = :v",
-    "UPDATE visits SET status = 'draft' WHERE id = :v",
-    "DELETE FROM visits WHERE id = :v",
-    "INSERT INTO vitals (visit_id, recorded_at, heart_rate, recorded_by) "
-    "VALUES (:v, '2024-06-01T12:00:00.000Z', 99, 'x')",
-    "UPDATE vitals SET heart_rate = 150 WHERE visit_id = :v",
-    "DELETE FROM vitals WHERE visit_id = :v",
-    "UPDATE checklist_entries SET status = 'not_done' WHERE visit_id = :v",
-    "DELETE FROM checklist_entries WHERE visit_id = :v",
-    "INSERT INTO reactions (visit_id, occurred_at, kind, severity, recorded_by) "
-    "VALUES (:v, '2024-06-01T12:00:00.000Z', 'x', 'mild', 'x')",
-    "UPDATE reactions SET severity = 'severe' WHERE visit_id = :v",
-    "UPDATE product_lots SET lot_number = 'OTHER' WHERE visit_id = :v",
-    "DELETE FROM product_lots WHERE visit_id = :v",
-    "INSERT INTO infusion_events (visit_id, occurred_at, kind, recorded_by) "
-    "VALUES (:v, '2024-06-01T12:00:00.000Z', 'pause', 'x')",
-    "UPDATE infusion_events SET rate_ml_h = 500 WHERE visit_id = :v",
-    "DELETE FROM infusion_events WHERE visit_id = :v",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE visits SET notes = 'edited' WHERE id = :v",
+        "UPDATE visits SET status = 'draft' WHERE id = :v",
+        "DELETE FROM visits WHERE id = :v",
+        "INSERT INTO vitals (visit_id, recorded_at, heart_rate, recorded_by) "
+        "VALUES (:v, '2024-06-01T12:00:00.000Z', 99, 'x')",
+        "UPDATE vitals SET heart_rate = 150 WHERE visit_id = :v",
+        "DELETE FROM vitals WHERE visit_id = :v",
+        "UPDATE checklist_entries SET status = 'not_done' WHERE visit_id = :v",
+        "DELETE FROM checklist_entries WHERE visit_id = :v",
+        "INSERT INTO reactions (visit_id, occurred_at, kind, severity, recorded_by) "
+        "VALUES (:v, '2024-06-01T12:00:00.000Z', 'x', 'mild', 'x')",
+        "UPDATE reactions SET severity = 'severe' WHERE visit_id = :v",
+        "UPDATE product_lots SET lot_number = 'OTHER' WHERE visit_id = :v",
+        "DELETE FROM product_lots WHERE visit_id = :v",
+        "INSERT INTO infusion_events (visit_id, occurred_at, kind, recorded_by) "
+        "VALUES (:v, '2024-06-01T12:00:00.000Z', 'pause', 'x')",
+        "UPDATE infusion_events SET rate_ml_h = 500 WHERE visit_id = :v",
+        "DELETE FROM infusion_events WHERE visit_id = :v",
+    ],
+)
 def test_signed_visit_is_read_only_through_raw_sql(store, signed, sql):
     raw = raw_connection(store.path)
     with pytest.raises(sqlite3.IntegrityError, match="signed and read-only"):

@@ -21,8 +21,13 @@ def patient(store):
 
 
 def _order(store, patient, **changes):
-    values = dict(product_id="privigen", dose_g_per_kg=1, course_days=2, start_date="2025-01-02",
-                  prescriber="Dr. L. Moreau")
+    values = dict(
+        product_id="privigen",
+        dose_g_per_kg=1,
+        course_days=2,
+        start_date="2025-01-02",
+        prescriber="Dr. L. Moreau",
+    )
     values.update(changes)
     return store.create_order(patient, **values)
 
@@ -35,7 +40,7 @@ def _visit(store, patient):
 
 
 def test_bidi_override_is_stripped_from_a_name(store):
-    spoof = "Ana \u202eseñuN\u202c"       # right-to-left override: shows as "Ana Nuñes"
+    spoof = "Ana \u202eseñuN\u202c"  # right-to-left override: shows as "Ana Nuñes"
     patient = new_patient(store, "MRN-9", name=spoof)
     assert store.get_patient(patient)["name"] == "Ana señuN"
     assert not any(ch in store.get_patient(patient)["name"] for ch in "\u202a\u202b\u202c\u202d\u202e")
@@ -51,22 +56,31 @@ def test_zero_width_space_in_an_mrn_cannot_make_a_second_patient(store, patient)
 def test_invisible_characters_in_a_lot_number_are_refused(store, patient):
     visit = _visit(store, patient)
     with pytest.raises(RecordValueError, match="invisible") as info:
-        store.add_lot(visit, product_id="privigen", lot_number="P44\u200d71", expiry_date="2030-01-01",
-                      vial_size_g=10, vial_count=1)
+        store.add_lot(
+            visit,
+            product_id="privigen",
+            lot_number="P44\u200d71",
+            expiry_date="2030-01-01",
+            vial_size_g=10,
+            vial_count=1,
+        )
     assert info.value.field == "lot_number"
 
 
 # --------------------------------------------------------------------------- catalogue
 
 
-@pytest.mark.parametrize("changes, field, words", [
-    ({"product_id": "nosuch"}, "product_id", "Unknown product 'nosuch'"),
-    ({"regimen_id": "nosuch"}, "regimen_id", "Unknown regimen 'nosuch'"),
-    ({"dose_g_per_kg": 500}, "dose_g_per_kg", "Course dose"),
-    ({"dose_g_per_kg": 2.4, "course_days": 1}, "dose_g_per_kg", "Daily dose"),
-    ({"course_days": 30}, "course_days", "days"),
-    ({"dose_g_per_kg": 0.0001}, "dose_g_per_kg", "below 0.1 g/kg"),
-])
+@pytest.mark.parametrize(
+    "changes, field, words",
+    [
+        ({"product_id": "nosuch"}, "product_id", "Unknown product 'nosuch'"),
+        ({"regimen_id": "nosuch"}, "regimen_id", "Unknown regimen 'nosuch'"),
+        ({"dose_g_per_kg": 500}, "dose_g_per_kg", "Course dose"),
+        ({"dose_g_per_kg": 2.4, "course_days": 1}, "dose_g_per_kg", "Daily dose"),
+        ({"course_days": 30}, "course_days", "days"),
+        ({"dose_g_per_kg": 0.0001}, "dose_g_per_kg", "below 0.1 g/kg"),
+    ],
+)
 def test_orders_the_dose_engine_would_refuse_are_refused(store, patient, changes, field, words):
     with pytest.raises(RecordValueError, match=words) as info:
         _order(store, patient, **changes)
@@ -94,8 +108,13 @@ def test_dose_floor_is_data_with_its_basis(store, patient):
 
 
 def test_a_regimen_order_still_passes(store, patient):
-    order = store.create_order(patient, product_id="privigen", regimen_id="cidp-maintenance",
-                               start_date="2024-01-02", prescriber="Dr. L. Moreau")
+    order = store.create_order(
+        patient,
+        product_id="privigen",
+        regimen_id="cidp-maintenance",
+        start_date="2024-01-02",
+        prescriber="Dr. L. Moreau",
+    )
     assert store.get_order(order)["regimen_id"] == "cidp-maintenance"
 
 
@@ -103,7 +122,7 @@ def test_unknown_indication_is_refused(store):
     with pytest.raises(RecordValueError, match="Unknown indication 'nosuch'") as info:
         new_patient(store, "MRN-2", indication="nosuch")
     assert info.value.field == "indication"
-    for known in ("pi", "cidp-maintenance"):      # an indication id or a regimen id
+    for known in ("pi", "cidp-maintenance"):  # an indication id or a regimen id
         assert store.get_patient(new_patient(store, f"MRN-{known}", indication=known))["indication"] == known
 
 
@@ -112,14 +131,32 @@ def test_lot_vial_size_must_be_a_catalogue_size(store, patient):
     sizes = {v.grams for v in load_catalogue().product("privigen").vials}
     assert 7 not in sizes
     with pytest.raises(RecordValueError, match="Privigen does not come in 7 g vials") as info:
-        store.add_lot(visit, product_id="privigen", lot_number="P1", expiry_date="2030-01-01",
-                      vial_size_g=7, vial_count=2)
+        store.add_lot(
+            visit,
+            product_id="privigen",
+            lot_number="P1",
+            expiry_date="2030-01-01",
+            vial_size_g=7,
+            vial_count=2,
+        )
     assert info.value.field == "vial_size_g"
     with pytest.raises(RecordValueError, match="Unknown product 'nosuch'"):
-        store.add_lot(visit, product_id="nosuch", lot_number="P1", expiry_date="2030-01-01",
-                      vial_size_g=10, vial_count=2)
-    lot = store.add_lot(visit, product_id="privigen", lot_number="P1", expiry_date="2030-01-01",
-                        vial_size_g=min(sizes), vial_count=2)
+        store.add_lot(
+            visit,
+            product_id="nosuch",
+            lot_number="P1",
+            expiry_date="2030-01-01",
+            vial_size_g=10,
+            vial_count=2,
+        )
+    lot = store.add_lot(
+        visit,
+        product_id="privigen",
+        lot_number="P1",
+        expiry_date="2030-01-01",
+        vial_size_g=min(sizes),
+        vial_count=2,
+    )
     with pytest.raises(RecordValueError, match="7 g vials"):
         store.update_lot(lot, vial_size_g=7)
     assert store.visit_lots(visit)[0]["vial_size_g"] == min(sizes)
@@ -175,6 +212,7 @@ def test_gui_calculator_reads_digits_as_the_cli_does(qtbot):
     """The calculator page's number fields follow the same rule as the CLI.  (Typed with
     QLineEdit.insert, as an input method delivers text: QTest cannot send non-ASCII keys.)"""
     from nurse_app.ui.calculator_page import CalculatorPage
+
     page = CalculatorPage()
     qtbot.addWidget(page)
     page.resize(1200, 740)
@@ -185,8 +223,7 @@ def test_gui_calculator_reads_digits_as_the_cli_does(qtbot):
     for typed in ("٧٠", "۷۰", "７０"):
         page.weight.edit.clear()
         page.weight.edit.insert(typed)
-        qtbot.waitUntil(lambda: page.result is not None and not page.weight.error.isVisible(),
-                        timeout=2000)
+        qtbot.waitUntil(lambda: page.result is not None and not page.weight.error.isVisible(), timeout=2000)
         assert page.tile_daily.value.text() == expected, typed
     page.weight.edit.clear()
     page.weight.edit.insert("7٠")

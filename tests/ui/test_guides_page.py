@@ -139,7 +139,7 @@ def test_save_handout_runs_off_the_gui_thread_with_a_busy_bar(qtbot, page, tmp_p
     target = tmp_path / "itp.pdf"
     with qtbot.waitSignal(page.handout_saved, timeout=10000) as saved:
         page.save_handout_to(str(target))
-        assert page.busy.isVisible()           # the result arrives through the event loop
+        assert page.busy.isVisible()  # the result arrives through the event loop
         assert not page.save_button.isEnabled()
     assert saved.args == [str(target)]
     assert not page.busy.isVisible() and page.save_button.isEnabled()
@@ -160,7 +160,7 @@ def test_save_button_asks_for_a_file_name(qtbot, page, tmp_path, monkeypatch):
 
 
 def test_failed_save_reports_a_message(qtbot, tmp_path):
-    widget = GuidesPage()            # not shown: no modal message box in a test
+    widget = GuidesPage()  # not shown: no modal message box in a test
     qtbot.addWidget(widget)
     widget.open_guide("itp")
     with qtbot.waitSignal(widget.handout_failed, timeout=10000) as failed:
@@ -175,6 +175,7 @@ def test_print_handout_prints_the_same_content(qtbot, page, tmp_path):
     from pdf_compare import differs, render
 
     from nurse_app.reports.handout import handout_pdf_bytes
+
     page.open_guide("kawasaki-disease")
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
     printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
@@ -183,6 +184,7 @@ def test_print_handout_prints_the_same_content(qtbot, page, tmp_path):
     page.print_handout_to(printer)
     size = printer.pageLayout().pageSize()
     from nurse_app.ui.printing import reportlab_page_size
+
     reference, pages = handout_pdf_bytes(page.current, page.contact, pagesize=reportlab_page_size(size))
     assert len(PdfReader(str(target)).pages) == pages
     for index in range(pages):
@@ -196,7 +198,8 @@ def test_print_handout_prints_the_same_content(qtbot, page, tmp_path):
 def test_broken_guide_file_is_reported_on_the_page_not_a_crash(qtbot, tmp_path):
     fixture = GUIDE_FIXTURES / "dermatomyositis.md"
     (tmp_path / "dermatomyositis.md").write_text(
-        fixture.read_text(encoding="utf-8").replace("## Usual treatment", "## Treatment"), encoding="utf-8")
+        fixture.read_text(encoding="utf-8").replace("## Usual treatment", "## Treatment"), encoding="utf-8"
+    )
     widget = GuidesPage(guides_folder=tmp_path)
     qtbot.addWidget(widget)
     message = widget.viewer.toPlainText()

@@ -11,8 +11,15 @@ from nurse_app.ui.patient_forms import OrderDialog
 
 @pytest.fixture
 def patient(store):
-    pid = store.create_patient(mrn="MRN-9", name="Ada Byrne", date_of_birth="1970-05-01", sex="female",
-                               height_cm=165.0, indication="pemphigus", prescriber="Dr. S. Kim")
+    pid = store.create_patient(
+        mrn="MRN-9",
+        name="Ada Byrne",
+        date_of_birth="1970-05-01",
+        sex="female",
+        height_cm=165.0,
+        indication="pemphigus",
+        prescriber="Dr. S. Kim",
+    )
     store.add_weight(pid, 70)
     return pid
 
@@ -32,17 +39,22 @@ def test_order_dialog_shows_privigen_contraindications_before_the_order_is_accep
     qtbot.waitUntil(lambda: dialog.result is not None, timeout=2000)
     boxes = {b.objectName(): b for b in dialog.warnings_box.findChildren(QCheckBox)}
     contra = {n for n in boxes if n.startswith("ack_contraindication-")}
-    assert contra == {"ack_contraindication-anaphylaxis-to-immune-globulin",
-                      "ack_contraindication-iga-deficiency-antibodies", "ack_contraindication-hyperprolinaemia"}
+    assert contra == {
+        "ack_contraindication-anaphylaxis-to-immune-globulin",
+        "ack_contraindication-iga-deficiency-antibodies",
+        "ack_contraindication-hyperprolinaemia",
+    }
     assert not dialog.save_button.isEnabled()
     assert boxes["ack_contraindication-hyperprolinaemia"].text() == "Checked: not present"
     for name, box in boxes.items():
         if name != "ack_contraindication-hyperprolinaemia":
             click_when_shown(qtbot, box, near_left_edge=True)
-    assert not dialog.save_button.isEnabled()              # the proline contraindication is still unread
+    assert not dialog.save_button.isEnabled()  # the proline contraindication is still unread
     assert not dialog.save()
     assert store.patient_orders(patient) == []
-    box = dialog.warnings_box.findChild(QCheckBox, "ack_contraindication-hyperprolinaemia")  # rebuilt by save()
+    box = dialog.warnings_box.findChild(
+        QCheckBox, "ack_contraindication-hyperprolinaemia"
+    )  # rebuilt by save()
     click_when_shown(qtbot, box, near_left_edge=True)
     assert dialog.save_button.isEnabled()
     assert dialog.save()
@@ -100,5 +112,5 @@ def test_calculator_page_first_infusion_ladder_is_one_row(qtbot):
     assert page.rate_table.rowCount() > 1
     page.risk_boxes["first-infusion"].setChecked(True)
     qtbot.waitUntil(lambda: page.rate_table.rowCount() == 1, timeout=2000)
-    assert page.rate_table.item(0, 3).text() == "21"         # 0.5 mg/kg/min x 70 kg x 60 / 100
+    assert page.rate_table.item(0, 3).text() == "21"  # 0.5 mg/kg/min x 70 kg x 60 / 100
     assert "0.5 mg/kg/min (0.005 mL/kg/min) for 15 min" in page.rate_caption.text()

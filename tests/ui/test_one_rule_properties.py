@@ -33,38 +33,68 @@ BASES = ("auto", "actual", "ideal", "adjusted")
 
 def _order_values(regimen_id: str) -> dict:
     regimen = CAT.regimens[regimen_id]
-    if regimen.course_g_per_kg is None:              # no fixed dose: the low end of the usual range
+    if regimen.course_g_per_kg is None:  # no fixed dose: the low end of the usual range
         return {"regimen_id": regimen_id, "dose_g_per_kg": regimen.dose_range_g_per_kg[0]}
     return {"regimen_id": regimen_id}
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(product=st.sampled_from(PRODUCTS), regimen=st.sampled_from(REGIMENS), basis=st.sampled_from(BASES),
-       tenths_kg=st.integers(350, 1600), height=st.integers(150, 195),
-       sex=st.sampled_from(("female", "male")), cap=st.sampled_from((None, 2, 4.5)),
-       risks=st.sampled_from(((), ("renal",), ("thrombosis", "first-infusion"))))
-def test_every_place_shows_the_same_dose_and_rates(qtbot, product, regimen, basis, tenths_kg, height, sex,
-                                                     cap, risks):
+@given(
+    product=st.sampled_from(PRODUCTS),
+    regimen=st.sampled_from(REGIMENS),
+    basis=st.sampled_from(BASES),
+    tenths_kg=st.integers(350, 1600),
+    height=st.integers(150, 195),
+    sex=st.sampled_from(("female", "male")),
+    cap=st.sampled_from((None, 2, 4.5)),
+    risks=st.sampled_from(((), ("renal",), ("thrombosis", "first-infusion"))),
+)
+def test_every_place_shows_the_same_dose_and_rates(
+    qtbot, product, regimen, basis, tenths_kg, height, sex, cap, risks
+):
     weight = tenths_kg / 10
     with tempfile.TemporaryDirectory() as folder, Store.open(Path(folder) / "record.db") as store:
         store.set_nurse_profile("Maria Santos", "RN")
-        pid = store.create_patient(mrn="H-1", name="Hypo Thesis", date_of_birth="1958-06-01", sex=sex,
-                                   height_cm=height, indication=regimen, prescriber="Dr. K. Ito")
+        pid = store.create_patient(
+            mrn="H-1",
+            name="Hypo Thesis",
+            date_of_birth="1958-06-01",
+            sex=sex,
+            height_cm=height,
+            indication=regimen,
+            prescriber="Dr. K. Ito",
+        )
         store.add_weight(pid, weight, measured_on=today_local().isoformat())
-        order_values = dict(product_id=product, weight_basis=basis, max_rate_mg_kg_min=cap, risks=list(risks),
-                            start_date=today_local().isoformat(), prescriber="Dr. K. Ito",
-                            **_order_values(regimen))
-        try:   # orders the engine refuses (hard limits) cannot be saved through the order form either
-            expected = calculate(request_from_order(order_values, store.get_patient(pid), weight,
-                                                    on=today_local(), risks=set(risks) | {"first-infusion"}))
+        order_values = dict(
+            product_id=product,
+            weight_basis=basis,
+            max_rate_mg_kg_min=cap,
+            risks=list(risks),
+            start_date=today_local().isoformat(),
+            prescriber="Dr. K. Ito",
+            **_order_values(regimen),
+        )
+        try:  # orders the engine refuses (hard limits) cannot be saved through the order form either
+            expected = calculate(
+                request_from_order(
+                    order_values,
+                    store.get_patient(pid),
+                    weight,
+                    on=today_local(),
+                    risks=set(risks) | {"first-infusion"},
+                )
+            )
         except NurseAppError:
             assume(False)
         store.create_order(pid, **order_values)
 
         first_rate = fmt_qty(expected.rate_steps[0].ml_per_h, "mL/h")
         top_rate = fmt_qty(expected.rate_steps[-1].ml_per_h, "mL/h")
-        total, daily, volume = (fmt_qty(expected.total_dose_g, "g"), fmt_qty(expected.daily_dose_g, "g"),
-                                fmt_qty(expected.daily_volume_ml, "mL"))
+        total, daily, volume = (
+            fmt_qty(expected.total_dose_g, "g"),
+            fmt_qty(expected.daily_dose_g, "g"),
+            fmt_qty(expected.daily_volume_ml, "mL"),
+        )
 
         # --- the Patients page
         page = PatientsPage(store)
@@ -101,7 +131,9 @@ def test_every_place_shows_the_same_dose_and_rates(qtbot, product, regimen, basi
 
         # --- FHIR MedicationAdministration
         bundle = visit_bundle(load_visit(store, visit_id))
-        [given_] = [e.resource for e in bundle.entry if e.resource.get_resource_type() == "MedicationAdministration"]
+        [given_] = [
+            e.resource for e in bundle.entry if e.resource.get_resource_type() == "MedicationAdministration"
+        ]
         assert float(given_.dosage.dose.value) == round(expected.daily_dose_g, 2)
         assert given_.dosage.text.startswith(f"{daily} intravenous, {volume}")
         lowest = fmt_qty(min(s.ml_per_h for s in expected.rate_steps), "mL/h")

@@ -42,7 +42,7 @@ def test_the_app_collects_garbage_on_the_gui_thread_while_a_worker_allocates(qtb
 
     job = Job(work)
     start_job(job)
-    _Node(freed_on)          # garbage made on the GUI thread while the job runs
+    _Node(freed_on)  # garbage made on the GUI thread while the job runs
     garbage_made.set()
     assert QThreadPool.globalInstance().waitForDone(20_000)
     assert allocated, "the job ran"
@@ -65,6 +65,7 @@ def test_install_is_idempotent_and_refuses_a_worker_thread(qapp):
             gc_guard.install(qapp)
         except RuntimeError as exc:
             errors.append(str(exc))
+
     worker = threading.Thread(target=from_worker)
     worker.start()
     worker.join()
@@ -76,10 +77,10 @@ def test_a_qt_test_leaves_windows_timers_and_deferred_deletes_behind(qtbot):
     window = QWidget()
     qtbot.addWidget(window)
     window.show()
-    stray = QDialog()            # not registered with qtbot
+    stray = QDialog()  # not registered with qtbot
     stray.show()
     orphan = QWidget()
-    orphan.deleteLater()         # waits for an event loop
+    orphan.deleteLater()  # waits for an event loop
     fired = []
     timer = QTimer(window)
     timer.timeout.connect(lambda: fired.append(1))
@@ -106,6 +107,7 @@ def test_replaced_calculator_warning_rows_are_deleted_at_once_not_later(qtbot):
     from PySide6.QtWidgets import QCheckBox
 
     from nurse_app.ui.calculator_page import CalculatorPage
+
     page = CalculatorPage()
     qtbot.addWidget(page)
     page.show()
@@ -119,8 +121,8 @@ def test_replaced_calculator_warning_rows_are_deleted_at_once_not_later(qtbot):
     old_boxes = page.warnings_box.findChildren(QCheckBox)
     assert old_rows and old_boxes
     page.age.edit.setText("abc")
-    page.recalculate()                    # no result: every row goes
+    page.recalculate()  # no result: every row goes
     assert page.result is None and not page.age.error.isHidden()
     assert not any(shiboken6.isValid(w) for w in old_rows + old_boxes), "rows left for a deferred delete"
-    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)   # nothing stale left to delete
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)  # nothing stale left to delete
     assert page.warnings_box.findChildren(QCheckBox) == []

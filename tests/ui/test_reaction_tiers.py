@@ -38,6 +38,7 @@ def raw_reactions() -> dict:
 
 # ------------------------------------------------------------------ core rule
 
+
 @pytest.mark.parametrize("kind", ALWAYS_SEVERE)
 def test_always_severe_kinds_force_the_severe_tier(kind):
     rule = tiers_for(kind)
@@ -102,6 +103,7 @@ def test_anaphylaxis_guidance_gives_what_the_reference_gives_and_marks_the_gaps(
 
 # ------------------------------------------------------------------ the TOML file is validated
 
+
 def test_a_kind_without_tiers_is_refused():
     data = raw_reactions()
     del data["kind"][0]["tiers"]
@@ -109,8 +111,17 @@ def test_a_kind_without_tiers_is_refused():
         parse_reactions(data, "resources/reactions.toml")
 
 
-@pytest.mark.parametrize("tiers, message", [([], "at least one"), (["severe", "critical"], r"tiers\[1\]: Input should be 'mild', 'moderate' or 'severe', got 'critical'"),
-                                            (["severe", "severe"], "twice")])
+@pytest.mark.parametrize(
+    "tiers, message",
+    [
+        ([], "at least one"),
+        (
+            ["severe", "critical"],
+            r"tiers\[1\]: Input should be 'mild', 'moderate' or 'severe', got 'critical'",
+        ),
+        (["severe", "severe"], "twice"),
+    ],
+)
 def test_bad_tiers_are_refused(tiers, message):
     data = raw_reactions()
     data["kind"][1]["tiers"] = tiers
@@ -125,12 +136,19 @@ def test_the_shipped_file_parses():
 
 # ------------------------------------------------------------------ the store refuses a forbidden pair
 
+
 @pytest.fixture
 def store_visit(tmp_path):
     store = Store.open(tmp_path / "record.db")
     store.set_nurse_profile("Maria Santos", "RN")
-    pid = store.create_patient(mrn="MRN-1", name="Ann Smith", date_of_birth="1960-01-01", sex="female",
-                               height_cm=165, indication="pi")
+    pid = store.create_patient(
+        mrn="MRN-1",
+        name="Ann Smith",
+        date_of_birth="1960-01-01",
+        sex="female",
+        height_cm=165,
+        indication="pi",
+    )
     visit = store.create_visit(pid, weight_kg=70, course_day=1, course_days=1)
     yield store, visit
     store.close()
@@ -154,7 +172,7 @@ def test_store_refuses_to_downgrade_a_forced_severity_or_change_the_kind_under_i
         store.update_reaction(trali, severity="moderate")
     mild = store.add_reaction(visit, kind="infusion-reaction", severity="mild")
     with pytest.raises(RecordValueError):
-        store.update_reaction(mild, kind="thrombosis")       # a clot is never mild
+        store.update_reaction(mild, kind="thrombosis")  # a clot is never mild
     assert [r["severity"] for r in store.visit_reactions(visit)] == ["severe", "mild"]
 
 
@@ -177,17 +195,30 @@ def test_demo_data_never_records_a_forbidden_pair(tmp_path):
 
 # ------------------------------------------------------------------ the Reactions tab, real main window
 
+
 @pytest.fixture
 def visit_page(qtbot, tmp_path):
     path = tmp_path / "record.db"
     with Store.open(path) as store:
         store.set_nurse_profile("Maria Santos", "RN")
-        pid = store.create_patient(mrn="MRN-4242", name="Zoë Ødegård", date_of_birth="1958-03-14",
-                                   sex="female", height_cm=168, allergies="Penicillin (rash)",
-                                   indication="pemphigus", prescriber="Dr. A. Lind")
+        pid = store.create_patient(
+            mrn="MRN-4242",
+            name="Zoë Ødegård",
+            date_of_birth="1958-03-14",
+            sex="female",
+            height_cm=168,
+            allergies="Penicillin (rash)",
+            indication="pemphigus",
+            prescriber="Dr. A. Lind",
+        )
         store.add_weight(pid, 70, measured_on="2026-01-05")
-        store.create_order(pid, product_id="gamunex-c", regimen_id="pemphigus", start_date="2026-01-06",
-                           prescriber="Dr. A. Lind")
+        store.create_order(
+            pid,
+            product_id="gamunex-c",
+            regimen_id="pemphigus",
+            start_date="2026-01-06",
+            prescriber="Dr. A. Lind",
+        )
     store = Store.open(path)
     window = MainWindow(store=store, settings=QSettings(str(tmp_path / "ui.ini"), QSettings.IniFormat))
     qtbot.addWidget(window)
@@ -195,9 +226,9 @@ def visit_page(qtbot, tmp_path):
     window.show()
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow, timeout=2000)
-    window.show_page("patients")      # the Week page opens first (issue 16)
+    window.show_page("patients")  # the Week page opens first (issue 16)
     window.patients.table.setFocus()
-    qtbot.keyClick(QApplication.focusWidget(), Qt.Key_V, Qt.AltModifier)      # start today's visit
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key_V, Qt.AltModifier)  # start today's visit
     qtbot.waitUntil(lambda: window.current_page() == "visit", timeout=2000)
     yield window, store, window.visit_page
     window.close()
@@ -219,13 +250,19 @@ def test_reactions_tab_forces_severe_for_anaphylaxis_and_records_it(qtbot, visit
     rx.kind.setCurrentIndex(rx.kind.findData("anaphylaxis"))
     assert not buttons["mild"].isEnabled() and not buttons["moderate"].isEnabled()
     assert buttons["severe"].isChecked() and not buttons["severe"].isEnabled(), "selected and locked"
-    click_when_shown(qtbot, buttons["mild"], near_left_edge=True)   # a click on a disabled tier does nothing
+    click_when_shown(qtbot, buttons["mild"], near_left_edge=True)  # a click on a disabled tier does nothing
     assert buttons["severe"].isChecked() and not buttons["mild"].isChecked()
     assert "Always severe for this kind" in rx.tier_reason.text()
     guidance = rx.guidance.text()
     assert "Slow to the last tolerated rate" not in guidance and "Step the rate up" not in guidance
-    for words in ("Stop the infusion", "epinephrine", "Call 911", "Do not restart", "junior-strength",
-                  "UNVERIFIED"):
+    for words in (
+        "Stop the infusion",
+        "epinephrine",
+        "Call 911",
+        "Do not restart",
+        "junior-strength",
+        "UNVERIFIED",
+    ):
         assert words in guidance, words
 
     rx.action.setText("Stopped; epinephrine 0.3 mg IM per protocol; 911 called")
@@ -247,6 +284,7 @@ def test_reactions_tab_forces_severe_for_anaphylaxis_and_records_it(qtbot, visit
 
 # ------------------------------------------------------------------ the record in the documents
 
+
 def test_summary_pdf_and_fhir_show_the_kind_title_and_that_the_kind_forced_severe(tmp_path):
     from fhir.resources.R4B.bundle import Bundle
     from pypdf import PdfReader
@@ -257,15 +295,23 @@ def test_summary_pdf_and_fhir_show_the_kind_title_and_that_the_kind_forced_sever
 
     with Store.open(tmp_path / "record.db") as store:
         store.set_nurse_profile("Maria Santos", "RN")
-        pid = store.create_patient(mrn="MRN-7", name="Ann Smith", date_of_birth="1960-01-01", sex="female",
-                                   height_cm=165, indication="pi")
+        pid = store.create_patient(
+            mrn="MRN-7",
+            name="Ann Smith",
+            date_of_birth="1960-01-01",
+            sex="female",
+            height_cm=165,
+            indication="pi",
+        )
         visit = store.create_visit(pid, weight_kg=70, course_day=1, course_days=1)
         store.add_reaction(visit, kind="anaphylaxis", severity="severe", action_taken="Stopped; 911 called")
         store.add_reaction(visit, kind="infusion-reaction", severity="mild", action_taken="Slowed")
         write_summary_pdf(visit_summary(store, visit), tmp_path / "summary.pdf")
         bundle = Bundle.model_validate_json(bundle_json(visit_bundle(load_visit(store, visit))))
-    text = " ".join(" ".join(p.extract_text() for p in PdfReader(str(tmp_path / "summary.pdf")).pages).split())
-    section = text[text.index("Reactions Time"):]
+    text = " ".join(
+        " ".join(p.extract_text() for p in PdfReader(str(tmp_path / "summary.pdf")).pages).split()
+    )
+    section = text[text.index("Reactions Time") :]
     assert "Anaphylaxis or severe hypersensitivity" in section and "infusion-reaction" not in section
     assert "Severe (always severe for this kind)" in section
     assert "Infusion (rate-related) reaction Mild" in section

@@ -21,9 +21,15 @@ HEAVY = ("reportlab", "fhir", "pydantic", "markdown_it")
 
 
 def run(args: list[str], tmp_path: Path, code: str | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path), "LANG": "C.UTF-8",
-           "XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_CACHE_HOME": str(tmp_path / "cache"),
-           "XDG_DATA_HOME": str(tmp_path / "data")}
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "HOME": str(tmp_path),
+        "LANG": "C.UTF-8",
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+    }
     cmd = [sys.executable, "-c", code, *args] if code else [sys.executable, "-m", "nurse_app", *args]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=180, env=env, cwd=tmp_path)
 
@@ -41,7 +47,7 @@ def test_smoke_test_opens_the_record_and_reports_time_to_ready(tmp_path):
     p = run(["--db", str(record), "--smoke-test"], tmp_path)
     assert p.returncode == 0, p.stdout + p.stderr
     line = p.stdout.strip()
-    assert line.startswith("ready in ") and " s (page week, record " in line      # Week opens first
+    assert line.startswith("ready in ") and " s (page week, record " in line  # Week opens first
     assert 0 < float(line.split()[2]) < 60
     # A normal start records nothing different: the record is intact and still opens.
     p = run(["--db", str(record), "check-db"], tmp_path)
@@ -57,7 +63,7 @@ def test_smoke_test_failure_is_one_line_and_non_zero(tmp_path):
         lines = p.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("nurse-app: smoke test failed: "), p.stderr
         assert "Traceback" not in p.stderr and not p.stdout.strip()
-    assert bad.read_bytes() == b"this is not SQLite" * 100       # never touched
+    assert bad.read_bytes() == b"this is not SQLite" * 100  # never touched
 
 
 def test_smoke_test_takes_no_command(tmp_path):
@@ -66,8 +72,10 @@ def test_smoke_test_takes_no_command(tmp_path):
 
 
 def test_main_window_module_does_not_import_reports_fhir_or_markdown(tmp_path):
-    code = ("import sys; import nurse_app.ui.main_window, nurse_app.ui.app; "
-            f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}))")
+    code = (
+        "import sys; import nurse_app.ui.main_window, nurse_app.ui.app; "
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}))"
+    )
     p = run([], tmp_path, code)
     assert p.returncode == 0, p.stderr
     assert p.stdout.strip() == "[]", p.stdout
@@ -80,11 +88,13 @@ def test_whole_start_up_loads_no_reportlab_fhir_markdown_or_guides(tmp_path):
     which parses the guides; every later start only checks the content's fingerprint.
     """
     record = demo_record(tmp_path)
-    assert run(["--db", str(record), "--smoke-test"], tmp_path).returncode == 0     # first start
-    code = ("import sys; from nurse_app.cli import main; rc = main(sys.argv[1:]); "
-            f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r} "
-            "or m in ('nurse_app.core.guides', 'nurse_app.ui.guides_page', 'nurse_app.cli.calc', "
-            "'sqlite_utils'))); sys.exit(rc)")
+    assert run(["--db", str(record), "--smoke-test"], tmp_path).returncode == 0  # first start
+    code = (
+        "import sys; from nurse_app.cli import main; rc = main(sys.argv[1:]); "
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r} "
+        "or m in ('nurse_app.core.guides', 'nurse_app.ui.guides_page', 'nurse_app.cli.calc', "
+        "'sqlite_utils'))); sys.exit(rc)"
+    )
     p = run(["--db", str(record), "--smoke-test"], tmp_path, code)
     assert p.returncode == 0, p.stdout + p.stderr
     assert p.stdout.strip().splitlines()[-1] == "[]", p.stdout
@@ -93,11 +103,12 @@ def test_whole_start_up_loads_no_reportlab_fhir_markdown_or_guides(tmp_path):
 def test_pages_are_built_when_first_shown(qtbot, tmp_path):
     from nurse_app.store import Store
     from nurse_app.ui.main_window import MainWindow
+
     store = Store.open(tmp_path / "r.db")
     window = MainWindow(store=store, settings=QSettings(str(tmp_path / "ui.ini"), QSettings.IniFormat))
     qtbot.addWidget(window)
     window.show()
-    assert window.current_page() == "week"          # the Week page opens first (issue 16)
+    assert window.current_page() == "week"  # the Week page opens first (issue 16)
     assert window.is_built("week")
     assert not any(window.is_built(k) for k in ("patients", "visit", "calculator", "guides"))
     window.show_page("guides")

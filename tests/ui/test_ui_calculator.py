@@ -29,7 +29,7 @@ def type_into(qtbot, field, text):
 def test_empty_page_asks_for_weight(page):
     assert page.result is None
     assert "Enter today's weight" in page.tile_daily.detail.text()
-    assert not page.weight.error.isVisible()   # nothing is red before the nurse types
+    assert not page.weight.error.isVisible()  # nothing is red before the nurse types
 
 
 def test_typing_weight_recalculates_live(qtbot, page):
@@ -41,8 +41,8 @@ def test_typing_weight_recalculates_live(qtbot, page):
     assert page.tile_volume.value.text() == "280 mL"
     assert page.tile_course.value.text() == "140 g"
     assert page.rate_table.rowCount() == len(page.result.rate_steps)
-    assert page.rate_table.item(0, 3).text() == "42"        # 1 mg/kg/min * 70 * 60 / 100
-    assert page.vial_table.rowCount() == 3                   # 20 g + 5 g + 3 x 1 g
+    assert page.rate_table.item(0, 3).text() == "42"  # 1 mg/kg/min * 70 * 60 / 100
+    assert page.vial_table.rowCount() == 3  # 20 g + 5 g + 3 x 1 g
 
 
 def test_pound_and_inch_units(qtbot, page):
@@ -53,7 +53,9 @@ def test_pound_and_inch_units(qtbot, page):
     select(page.sex, "male")
     type_into(qtbot, page.weight, "220")
     type_into(qtbot, page.height, "69")
-    qtbot.waitUntil(lambda: page.result is not None and page.result.weight.height_cm is not None, timeout=2000)
+    qtbot.waitUntil(
+        lambda: page.result is not None and page.result.weight.height_cm is not None, timeout=2000
+    )
     # 220 lb, 69 in, male: BMI 32.5 -> adjusted weight 82.34 kg; 1 g/kg -> 82.34 g
     assert page.tile_daily.value.text() == "82.34 g"
     assert "Adjusted weight" in page.weights_label.text()
@@ -118,9 +120,13 @@ def test_rate_cap_and_risk_flags(qtbot, page):
     qtbot.waitUntil(lambda: page.result is not None, timeout=2000)
     assert page.rate_table.item(page.rate_table.rowCount() - 1, 1).text() == "4"
     page.risk_boxes["thrombosis"].setChecked(True)
-    qtbot.waitUntil(lambda: page.rate_table.item(page.rate_table.rowCount() - 1, 1).text() == "3.3", timeout=2000)
+    qtbot.waitUntil(
+        lambda: page.rate_table.item(page.rate_table.rowCount() - 1, 1).text() == "3.3", timeout=2000
+    )
     type_into(qtbot, page.max_rate, "2")
-    qtbot.waitUntil(lambda: page.rate_table.item(page.rate_table.rowCount() - 1, 1).text() == "2", timeout=2000)
+    qtbot.waitUntil(
+        lambda: page.rate_table.item(page.rate_table.rowCount() - 1, 1).text() == "2", timeout=2000
+    )
 
 
 def test_main_window_remembers_page_and_has_shortcuts(qtbot, tmp_path):
@@ -135,15 +141,24 @@ def test_main_window_remembers_page_and_has_shortcuts(qtbot, tmp_path):
         w2 = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
         qtbot.addWidget(w2)
         assert w2.current_page() == "guides"
-    shortcuts = {a.shortcut().toString() for m in w.menuBar().findChildren(type(w.menuBar().actions()[0].menu()))
-                 for a in m.actions()}
+    shortcuts = {
+        a.shortcut().toString()
+        for m in w.menuBar().findChildren(type(w.menuBar().actions()[0].menu()))
+        for a in m.actions()
+    }
     assert "Ctrl+Q" in shortcuts and "Ctrl+1" in shortcuts
 
 
 def test_selftest_command():
     import subprocess
     import sys
-    p = subprocess.run([sys.executable, "-m", "nurse_app", "--selftest"], capture_output=True, text=True,
-                       timeout=120, env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
+
+    p = subprocess.run(
+        [sys.executable, "-m", "nurse_app", "--selftest"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
     assert p.returncode == 0, p.stderr
     assert "selftest passed" in p.stdout

@@ -28,12 +28,24 @@ def visit(qtbot, tmp_path):
     path = tmp_path / "record.db"
     with Store.open(path) as store:
         store.set_nurse_profile("Maria Santos", "RN")
-        pid = store.create_patient(mrn="MRN-4242", name="Zoë Ødegård", date_of_birth="1958-03-14", sex="female",
-                                   height_cm=168, allergies="Penicillin (rash)", indication="pemphigus",
-                                   prescriber="Dr. A. Lind")
+        pid = store.create_patient(
+            mrn="MRN-4242",
+            name="Zoë Ødegård",
+            date_of_birth="1958-03-14",
+            sex="female",
+            height_cm=168,
+            allergies="Penicillin (rash)",
+            indication="pemphigus",
+            prescriber="Dr. A. Lind",
+        )
         store.add_weight(pid, 70, measured_on="2026-01-05")
-        store.create_order(pid, product_id="gamunex-c", regimen_id="pemphigus", start_date="2026-01-06",
-                           prescriber="Dr. A. Lind")
+        store.create_order(
+            pid,
+            product_id="gamunex-c",
+            regimen_id="pemphigus",
+            start_date="2026-01-06",
+            prescriber="Dr. A. Lind",
+        )
     window, store = open_main_window(qtbot, path, tmp_path)
     window.patients.select_patient(pid)
     window.start_visit(pid)
@@ -57,9 +69,14 @@ def row_of(tab, item_id):
 
 
 def button_places(tab):
-    return {name: b.mapTo(tab, QPoint(0, 0)) for name, b in
-            {**dict(tab.buttons.items()), "clear": tab.clear_button,
-             "phase": tab.phase_button}.items()}
+    return {
+        name: b.mapTo(tab, QPoint(0, 0))
+        for name, b in {
+            **dict(tab.buttons.items()),
+            "clear": tab.clear_button,
+            "phase": tab.phase_button,
+        }.items()
+    }
 
 
 def test_answering_keeps_the_scroll_position_and_the_rows_and_buttons_still(qtbot, visit):
@@ -67,7 +84,7 @@ def test_answering_keeps_the_scroll_position_and_the_rows_and_buttons_still(qtbo
     tree = tab.tree
     bar = tree.verticalScrollBar()
     qtbot.waitUntil(lambda: bar.maximum() > 0, timeout=3000)
-    bar.setValue(bar.maximum() // 2)                      # the nurse has scrolled down the list
+    bar.setValue(bar.maximum() // 2)  # the nurse has scrolled down the list
     scrolled = bar.value()
     assert scrolled > 0
     rows = list(tab._rows())
@@ -77,14 +94,16 @@ def test_answering_keeps_the_scroll_position_and_the_rows_and_buttons_still(qtbo
         row, following = visible[n], visible[n + 1]
         item_id = row.data(0, Qt.UserRole)
         tree.setCurrentItem(row)
-        qtbot.wait(50)                                     # the side panel laid out for this item
+        qtbot.wait(50)  # the side panel laid out for this item
         before_next = tree.visualItemRect(following)
         before_buttons = button_places(tab)
         if status != DONE:
             tab.note.setText("Patient declined" if status == NOT_DONE else "None ordered")
         qtbot.mouseClick(tab.buttons[status], Qt.LeftButton)
-        qtbot.waitUntil(lambda item_id=item_id, status=status: answers(store, tab)[item_id]["status"] == status,
-                        timeout=2000)
+        qtbot.waitUntil(
+            lambda item_id=item_id, status=status: answers(store, tab)[item_id]["status"] == status,
+            timeout=2000,
+        )
         qtbot.wait(50)
         assert bar.value() == scrolled, f"answering {status!r} jumped the list"
         assert tree.visualItemRect(following) == before_next, "the next item moved"
@@ -97,6 +116,7 @@ def _confirm(seen_text):
         assert isinstance(dialog, QMessageBox)
         seen_text.append(dialog.text())
         dialog.button(QMessageBox.Yes).click()
+
     return action
 
 
@@ -118,16 +138,20 @@ def test_mark_the_rest_done_marks_required_open_items_only_after_saying_which(qt
     after = answers(store, tab)
     assert {k for k in required if after[k]["status"] == DONE} == required
     assert all(after[k]["status"] is None for k in optional), "optional items stay for the nurse"
-    for k in required:                                     # recorded like any answer
+    for k in required:  # recorded like any answer
         assert after[k]["recorded_by"] == "Maria Santos, RN" and after[k]["answered_at"]
     audited = {r["row_id"] for r in store.audit_entries("checklist_entries") if r["action"] == "insert"}
     assert {after[k]["entry_id"] for k in required} <= audited
 
     # Answering No changes nothing.
-    tab.tree.setCurrentItem(row_of(tab, next(i["item_id"] for i in after.values() if i["phase_id"] == "pre-infusion")))
+    tab.tree.setCurrentItem(
+        row_of(tab, next(i["item_id"] for i in after.values() if i["phase_id"] == "pre-infusion"))
+    )
     run_in_dialog(qtbot, lambda d: d.button(QMessageBox.No).click())
     qtbot.mouseClick(tab.phase_button, Qt.LeftButton)
-    assert all(answers(store, tab)[i]["status"] is None for i in after if after[i]["phase_id"] == "pre-infusion")
+    assert all(
+        answers(store, tab)[i]["status"] is None for i in after if after[i]["phase_id"] == "pre-infusion"
+    )
 
 
 def test_observation_unlocks_at_its_time_after_the_infusion_ended_and_not_before(qtbot, visit):
@@ -136,17 +160,17 @@ def test_observation_unlocks_at_its_time_after_the_infusion_ended_and_not_before
     item = checklists.load_template().item("observation")
     assert item.unlock is not None and item.unlock.after == checklists.INFUSION_END
     minutes = checklists.unlock_minutes(item.unlock, None)
-    assert minutes == 20                                   # monitoring.toml [observation], source N37
+    assert minutes == 20  # monitoring.toml [observation], source N37
     now = dt.datetime.now(dt.UTC)
     store.add_infusion_event(visit_id, kind="start", rate_ml_h=42, occurred_at=now - dt.timedelta(minutes=90))
-    tab.ctx.changed.emit("events")                        # what the Infusion tab says after recording
+    tab.ctx.changed.emit("events")  # what the Infusion tab says after recording
     row = row_of(tab, "observation")
     assert row.text(1) == "Locked"
     tab.tree.setCurrentItem(row)
     assert "available 20 min after the infusion ends" in tab.lock_text.text()
     assert not tab.buttons[DONE].isEnabled() and tab.buttons[NOT_DONE].isEnabled()
 
-    ended = now - dt.timedelta(minutes=minutes) + dt.timedelta(seconds=3)   # unlocks in 3 s
+    ended = now - dt.timedelta(minutes=minutes) + dt.timedelta(seconds=3)  # unlocks in 3 s
     store.add_infusion_event(visit_id, kind="end", occurred_at=ended)
     tab.ctx.changed.emit("events")
     unlock_at = (ended + dt.timedelta(minutes=20)).astimezone()
@@ -173,7 +197,9 @@ def test_locked_item_can_be_recorded_not_done_with_a_reason(qtbot, visit):
     _window, store, tab = visit
     store.add_infusion_event(tab.ctx.visit_id, kind="start", rate_ml_h=42)
     store.add_infusion_event(tab.ctx.visit_id, kind="stop")
-    store.set_checklist_item(tab.ctx.visit_id, "observation", NOT_DONE, note="Sent to the emergency department")
+    store.set_checklist_item(
+        tab.ctx.visit_id, "observation", NOT_DONE, note="Sent to the emergency department"
+    )
     assert answers(store, tab)["observation"]["status"] == NOT_DONE
 
 
@@ -195,7 +221,7 @@ def test_enter_in_the_reason_box_saves_and_escape_cancels(qtbot, visit):
     type_text(qtbot, tab.note, "Typo")
     qtbot.keyClick(tab.note, Qt.Key_Escape)
     assert tab.note.text() == "" and tab.error.isHidden()
-    qtbot.keyClick(tab.note, Qt.Key_Return)               # nothing waiting: asks, saves nothing
+    qtbot.keyClick(tab.note, Qt.Key_Return)  # nothing waiting: asks, saves nothing
     assert answers(store, tab)[second.data(0, Qt.UserRole)]["status"] is None
     assert "Choose Done, Not applicable or Not done" in tab.error.text()
 
@@ -208,7 +234,8 @@ def test_source_classes_read_as_unverified_follow_agency_policy(qtbot, visit):
         tab.tree.setCurrentItem(row_of(tab, item_id))
         shown = tab.help_text.text() + tab.item_text.text()
         assert not any(w in shown for w in author_words), (item_id, shown)
-    tab.tree.setCurrentItem(row_of(tab, "premedication-as-ordered"))   # rests on an AI summary (N31)
+    tab.tree.setCurrentItem(row_of(tab, "premedication-as-ordered"))  # rests on an AI summary (N31)
     assert "Sources: " in tab.help_text.text() and NURSE_UNVERIFIED in tab.help_text.text()
     from nurse_app.core.resources import nurse_source_wording
+
     assert nurse_source_wording("secondary") == NURSE_UNVERIFIED

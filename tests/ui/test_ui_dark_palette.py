@@ -32,20 +32,29 @@ from nurse_app.store.demo import generate
 from nurse_app.ui import printing
 from nurse_app.ui.main_window import MainWindow
 
-TEXT = 4.5        # WCAG 2 AA, normal text
-NON_TEXT = 3.0    # WCAG 2 AA, user-interface components (a tick box's outline)
+TEXT = 4.5  # WCAG 2 AA, normal text
+NON_TEXT = 3.0  # WCAG 2 AA, user-interface components (a tick box's outline)
 
 # A dark desktop palette as Qt receives it (the roles Fusion reads).
 DARK_ROLES = {
-    QPalette.ColorRole.Window: "#2b2b2b", QPalette.ColorRole.WindowText: "#ffffff",
-    QPalette.ColorRole.Base: "#1e1e1e", QPalette.ColorRole.AlternateBase: "#353535",
-    QPalette.ColorRole.Text: "#ffffff", QPalette.ColorRole.Button: "#353535",
-    QPalette.ColorRole.ButtonText: "#ffffff", QPalette.ColorRole.ToolTipBase: "#353535",
-    QPalette.ColorRole.ToolTipText: "#ffffff", QPalette.ColorRole.BrightText: "#ff5555",
-    QPalette.ColorRole.Highlight: "#2a82da", QPalette.ColorRole.HighlightedText: "#ffffff",
-    QPalette.ColorRole.Link: "#4ea3f5", QPalette.ColorRole.PlaceholderText: "#9a9a9a",
-    QPalette.ColorRole.Light: "#505050", QPalette.ColorRole.Midlight: "#404040",
-    QPalette.ColorRole.Mid: "#2a2a2a", QPalette.ColorRole.Dark: "#1a1a1a",
+    QPalette.ColorRole.Window: "#2b2b2b",
+    QPalette.ColorRole.WindowText: "#ffffff",
+    QPalette.ColorRole.Base: "#1e1e1e",
+    QPalette.ColorRole.AlternateBase: "#353535",
+    QPalette.ColorRole.Text: "#ffffff",
+    QPalette.ColorRole.Button: "#353535",
+    QPalette.ColorRole.ButtonText: "#ffffff",
+    QPalette.ColorRole.ToolTipBase: "#353535",
+    QPalette.ColorRole.ToolTipText: "#ffffff",
+    QPalette.ColorRole.BrightText: "#ff5555",
+    QPalette.ColorRole.Highlight: "#2a82da",
+    QPalette.ColorRole.HighlightedText: "#ffffff",
+    QPalette.ColorRole.Link: "#4ea3f5",
+    QPalette.ColorRole.PlaceholderText: "#9a9a9a",
+    QPalette.ColorRole.Light: "#505050",
+    QPalette.ColorRole.Midlight: "#404040",
+    QPalette.ColorRole.Mid: "#2a2a2a",
+    QPalette.ColorRole.Dark: "#1a1a1a",
     QPalette.ColorRole.Shadow: "#000000",
 }
 
@@ -61,11 +70,14 @@ def dark_palette() -> QPalette:
 
 # --------------------------------------------------------------------------- contrast
 
+
 def luminance(colour: QColor) -> float:
     """WCAG 2 relative luminance."""
+
     def channel(value: int) -> float:
         c = value / 255
         return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
     return 0.2126 * channel(colour.red()) + 0.7152 * channel(colour.green()) + 0.0722 * channel(colour.blue())
 
 
@@ -77,7 +89,7 @@ def contrast(a: QColor, b: QColor) -> float:
 def test_contrast_matches_the_wcag_reference_values():
     assert contrast(QColor("black"), QColor("white")) == pytest.approx(21)
     assert contrast(QColor("#777777"), QColor("white")) == pytest.approx(4.48, abs=0.01)
-    assert contrast(QColor("#d32f2f"), QColor("#2b2b2b")) < NON_TEXT   # why the light-theme red had to go
+    assert contrast(QColor("#d32f2f"), QColor("#2b2b2b")) < NON_TEXT  # why the light-theme red had to go
 
 
 def rendered(window: QWidget, widget: QWidget, rect: QRect | None = None):
@@ -90,7 +102,9 @@ def background_behind(window: QWidget, widget: QWidget) -> QColor:
     """The colour most of the widget's area shows in the rendered window: its real background
     (a tab page, a group box, a view's base), whatever palette role painted it."""
     image = rendered(window, widget)
-    counts = Counter(image.pixel(x, y) for x in range(0, image.width(), 2) for y in range(0, image.height(), 2))
+    counts = Counter(
+        image.pixel(x, y) for x in range(0, image.width(), 2) for y in range(0, image.height(), 2)
+    )
     return QColor.fromRgb(counts.most_common(1)[0][0])
 
 
@@ -129,8 +143,10 @@ def assert_readable(window: QWidget, label: QLabel, minimum: float = TEXT) -> se
     colours = label_text_colours(label)
     for colour in colours:
         ratio = contrast(QColor(colour), background)
-        assert ratio >= minimum, (f"{label.objectName()}: text {colour} on {background.name()} has contrast "
-                                  f"{ratio:.2f}:1, needs {minimum}:1 ({label.text()[:80]!r})")
+        assert ratio >= minimum, (
+            f"{label.objectName()}: text {colour} on {background.name()} has contrast "
+            f"{ratio:.2f}:1, needs {minimum}:1 ({label.text()[:80]!r})"
+        )
     return colours
 
 
@@ -138,8 +154,10 @@ def assert_drawn_in(window: QWidget, label: QLabel, colour: str) -> None:
     """The rendered label really shows ``colour`` (bold text reaches full coverage somewhere)."""
     image = rendered(window, label)
     want = QColor(colour)
-    near = any(max(abs(c.red() - want.red()), abs(c.green() - want.green()), abs(c.blue() - want.blue())) <= 24
-               for c in (image.pixelColor(x, y) for x in range(image.width()) for y in range(image.height())))
+    near = any(
+        max(abs(c.red() - want.red()), abs(c.green() - want.green()), abs(c.blue() - want.blue())) <= 24
+        for c in (image.pixelColor(x, y) for x in range(image.width()) for y in range(image.height()))
+    )
     assert near, f"{label.objectName()}: no pixel of {colour} drawn"
 
 
@@ -150,6 +168,7 @@ def assert_item_readable(view, foreground: QColor, background: QColor | None = N
 
 
 # --------------------------------------------------------------------------- fixtures
+
 
 @pytest.fixture
 def dark(qapp):
@@ -207,13 +226,17 @@ def show_tab(qtbot, window, tab: QWidget) -> None:
 
 # --------------------------------------------------------------------------- pages
 
+
 def test_patients_page_allergy_attention_and_search_texts_read_on_dark(qtbot, dark, window):
     page, store = window.patients, window.store
     window.show_page("patients")
     allergic = patients_where(store, lambda p: (p["allergies"] or "").strip())[0]
     unrecorded = patients_where(store, lambda p: not (p["allergies"] or "").strip())[0]
-    with_draft = next(p for p in store.find_patients("")
-                      if any(v["status"] != "signed" for v in store.patient_visits(p["id"])))
+    with_draft = next(
+        p
+        for p in store.find_patients("")
+        if any(v["status"] != "signed" for v in store.patient_visits(p["id"]))
+    )
 
     assert page.select_patient(allergic["id"])
     qtbot.waitUntil(page.allergy_label.isVisible, timeout=2000)
@@ -228,11 +251,16 @@ def test_patients_page_allergy_attention_and_search_texts_read_on_dark(qtbot, da
     qtbot.waitUntil(page.draft_label.isVisible, timeout=2000)
     [colour] = assert_readable(window, page.draft_label)
     assert_drawn_in(window, page.draft_label, colour)
-    draft_rows = [r for r in range(page.visit_table.rowCount()) if page.visit_table.item(r, 2).text() == "Draft"]
+    draft_rows = [
+        r for r in range(page.visit_table.rowCount()) if page.visit_table.item(r, 2).text() == "Draft"
+    ]
     assert draft_rows
     for col in range(3):
-        assert_item_readable(page.visit_table, page.visit_table.item(draft_rows[0], col).foreground().color(),
-                             what="draft visit row")
+        assert_item_readable(
+            page.visit_table,
+            page.visit_table.item(draft_rows[0], col).foreground().color(),
+            what="draft visit row",
+        )
 
     page.search.setText("zzzz no such patient")
     qtbot.waitUntil(lambda: "No patient matches" in page.count_label.text(), timeout=2000)
@@ -257,7 +285,9 @@ def test_visit_header_lots_sign_and_flagged_vitals_read_on_dark(qtbot, dark, win
     assert len(label_text_colours(page.lots_tab.comparison)) == 1
     assert_readable(window, page.lots_tab.comparison)
 
-    draft = next(v for p in store.find_patients("") for v in store.patient_visits(p["id"]) if v["status"] != "signed")
+    draft = next(
+        v for p in store.find_patients("") for v in store.patient_visits(p["id"]) if v["status"] != "signed"
+    )
     window.open_visit(draft["id"])
     show_tab(qtbot, window, page.sign_tab)
     assert_readable(window, page.sign_tab.problems)
@@ -272,20 +302,35 @@ def test_visit_header_lots_sign_and_flagged_vitals_read_on_dark(qtbot, dark, win
     [colour] = assert_readable(window, tab.flags_label)
     assert_drawn_in(window, tab.flags_label, colour)
     last = tab.sheet.rowCount() - 1
-    flagged = [tab.sheet.item(last, c) for c in range(tab.sheet.columnCount())
-               if tab.sheet.item(last, c) and tab.sheet.item(last, c).data(Qt.AccessibleDescriptionRole) == "abnormal"]
+    flagged = [
+        tab.sheet.item(last, c)
+        for c in range(tab.sheet.columnCount())
+        if tab.sheet.item(last, c)
+        and tab.sheet.item(last, c).data(Qt.AccessibleDescriptionRole) == "abnormal"
+    ]
     assert len(flagged) == 3
     for item in flagged:
-        assert_item_readable(tab.sheet, item.foreground().color(), item.background().color(), "flagged vital sign")
+        assert_item_readable(
+            tab.sheet, item.foreground().color(), item.background().color(), "flagged vital sign"
+        )
 
 
 def test_checklist_open_items_show_a_tick_box_and_readable_progress_on_dark(qtbot, dark, window):
     store, page = window.store, window.visit_page
-    patient = patients_where(store, lambda p: p["id"] not in
-                             {v["patient_id"] for q in store.find_patients("") for v in store.patient_visits(q["id"])
-                              if v["status"] != "signed"})[0]
+    patient = patients_where(
+        store,
+        lambda p: (
+            p["id"]
+            not in {
+                v["patient_id"]
+                for q in store.find_patients("")
+                for v in store.patient_visits(q["id"])
+                if v["status"] != "signed"
+            }
+        ),
+    )[0]
     window.patients.select_patient(patient["id"])
-    window.start_visit(patient["id"])             # a new visit: every item still open
+    window.start_visit(patient["id"])  # a new visit: every item still open
     tab = page.checklist_tab
     show_tab(qtbot, window, tab)
     assert "required item" in tab.progress.text()
@@ -301,23 +346,31 @@ def test_checklist_open_items_show_a_tick_box_and_readable_progress_on_dark(qtbo
     box = check_box_rect(tree, required)
     image = rendered(window, tree.viewport(), box)
     base = tree.palette().color(QPalette.ColorRole.Base)
-    best = max(contrast(image.pixelColor(x, y), base) for x in range(image.width()) for y in range(image.height()))
+    best = max(
+        contrast(image.pixelColor(x, y), base) for x in range(image.width()) for y in range(image.height())
+    )
     assert best >= NON_TEXT, f"the empty tick box is invisible (best contrast {best:.2f}:1)"
 
     # ... and a click on it still ticks the item.
     item_id = required.data(0, Qt.UserRole)
     qtbot.mouseClick(tree.viewport(), Qt.LeftButton, pos=box.center())
-    qtbot.waitUntil(lambda: {i["item_id"]: i["status"] for i in store.visit_checklist(page.visit_id)}[item_id]
-                    == DONE, timeout=2000)
+    qtbot.waitUntil(
+        lambda: {i["item_id"]: i["status"] for i in store.visit_checklist(page.visit_id)}[item_id] == DONE,
+        timeout=2000,
+    )
 
 
 def test_checklist_progress_without_open_items_uses_the_palette_text_colour(qtbot, dark, window):
     """Nothing left open: the count is plain text (Qt's rich text once drew "inherit" as black)."""
     store, page = window.store, window.visit_page
     # The demo's draft is still infusing: only its time-gated observation item is open (locked).
-    draft = next(v for p in store.find_patients("") for v in store.patient_visits(p["id"])
-                 if v["status"] != "signed" and all(i["locked"] for i in store.visit_checklist(v["id"])
-                                                    if i["required"] and i["status"] is None))
+    draft = next(
+        v
+        for p in store.find_patients("")
+        for v in store.patient_visits(p["id"])
+        if v["status"] != "signed"
+        and all(i["locked"] for i in store.visit_checklist(v["id"]) if i["required"] and i["status"] is None)
+    )
     for item in store.visit_checklist(draft["id"]):
         if item["required"] and item["status"] is None:
             store.set_checklist_item(draft["id"], item["item_id"], "not_done", note="Patient left early")
@@ -330,15 +383,17 @@ def test_checklist_progress_without_open_items_uses_the_palette_text_colour(qtbo
 @pytest.mark.parametrize("severity", ["mild", "moderate", "severe"])
 def test_reaction_guidance_and_errors_read_on_dark(qtbot, dark, window, severity):
     store, page = window.store, window.visit_page
-    draft = next(v for p in store.find_patients("") for v in store.patient_visits(p["id"]) if v["status"] != "signed")
+    draft = next(
+        v for p in store.find_patients("") for v in store.patient_visits(p["id"]) if v["status"] != "signed"
+    )
     window.open_visit(draft["id"])
     tab = page.reactions_tab
     show_tab(qtbot, window, tab)
     button = tab.severity_buttons[severity]
-    qtbot.mouseClick(button, Qt.LeftButton, pos=QPoint(6, button.height() // 2))   # on its round box
+    qtbot.mouseClick(button, Qt.LeftButton, pos=QPoint(6, button.height() // 2))  # on its round box
     assert tab.guide.severities[severity].title in tab.guidance.text()
     assert_readable(window, tab.guidance)
-    qtbot.mouseClick(tab.add_button, Qt.LeftButton)        # no action typed: refused with an inline error
+    qtbot.mouseClick(tab.add_button, Qt.LeftButton)  # no action typed: refused with an inline error
     qtbot.waitUntil(tab.error.isVisible, timeout=2000)
     [colour] = assert_readable(window, tab.error)
     assert_drawn_in(window, tab.error, colour)
@@ -366,14 +421,15 @@ def test_calculator_insert_notes_and_field_errors_read_on_dark(qtbot, dark, wind
 def guide_heading_and_link_colours(viewer) -> set[str]:
     document = viewer.document()
     default = viewer.palette().color(QPalette.ColorRole.Text)
-    return document_text_colours(document, default,
-                                 only=lambda block, fmt: block.blockFormat().headingLevel() or fmt.isAnchor())
+    return document_text_colours(
+        document, default, only=lambda block, fmt: block.blockFormat().headingLevel() or fmt.isAnchor()
+    )
 
 
 def assert_guide_readable(window, guides) -> None:
     background = background_behind(window, guides.viewer.viewport())
     colours = guide_heading_and_link_colours(guides.viewer)
-    assert len(colours) >= 2, colours     # headings and links each have their colour
+    assert len(colours) >= 2, colours  # headings and links each have their colour
     for colour in colours:
         assert contrast(QColor(colour), background) >= TEXT, f"guide text {colour} on {background.name()}"
 
@@ -403,6 +459,7 @@ def test_open_guide_recolours_when_the_system_switches_to_dark(qtbot, qapp, wind
 
 # --------------------------------------------------------------------------- paper
 
+
 def pdf_text_fill_colours(path) -> set[tuple[float, ...]]:
     """The fill colour in force whenever the PDF shows text (what the printer inks)."""
     colours, state = set(), {"fill": (0.0, 0.0, 0.0), "stack": []}
@@ -430,6 +487,7 @@ def test_printed_visit_summary_stays_dark_on_white_paper(qtbot, dark, tmp_path):
     import pypdfium2 as pdfium
 
     from nurse_app.reports.visit_summary import summary_pdf_bytes
+
     with open_record(tmp_path / "record.db") as store:
         summary = visit_summary(store, make_visit(store))
     data, pages = summary_pdf_bytes(summary)
@@ -449,5 +507,7 @@ def test_printed_visit_summary_stays_dark_on_white_paper(qtbot, dark, tmp_path):
     bitmap = document[0].render(scale=30 / 72, grayscale=True)
     grey = bytes(bitmap.buffer)
     document.close()
-    assert Counter(v >= 250 for v in grey)[True] > 0.6 * len(grey), "white paper (not the dark theme's window colour)"
+    assert Counter(v >= 250 for v in grey)[True] > 0.6 * len(grey), (
+        "white paper (not the dark theme's window colour)"
+    )
     assert min(grey) < 60, "dark ink"

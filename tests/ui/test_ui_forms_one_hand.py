@@ -22,11 +22,18 @@ def record(tmp_path):
     path = tmp_path / "record.db"
     with Store.open(path) as store:
         store.set_nurse_profile("Maria Santos", "RN")
-        pid = store.create_patient(mrn="M1", name="Ann Lee", date_of_birth="1970-01-01", sex="female",
-                                   height_cm=160, indication="pemphigus")
+        pid = store.create_patient(
+            mrn="M1",
+            name="Ann Lee",
+            date_of_birth="1970-01-01",
+            sex="female",
+            height_cm=160,
+            indication="pemphigus",
+        )
         store.add_weight(pid, 60, measured_on="2025-12-20")
-        store.create_order(pid, product_id="privigen", regimen_id="pemphigus", start_date="2026-01-01",
-                           prescriber="Dr. B")
+        store.create_order(
+            pid, product_id="privigen", regimen_id="pemphigus", start_date="2026-01-01", prescriber="Dr. B"
+        )
     return path
 
 
@@ -47,16 +54,20 @@ def typed_into_first_field(qtbot, open_dialog, text="María López"):
     seen = {}
 
     def act(dialog):
-        qtbot.waitUntil(dialog.isActiveWindow, timeout=2000)   # as soon as it is on the screen
+        qtbot.waitUntil(dialog.isActiveWindow, timeout=2000)  # as soon as it is on the screen
         focus = QApplication.focusWidget()
         seen["focus"] = focus.objectName() if focus else None
         first = dialog.first_field() if hasattr(dialog, "first_field") else dialog.findChild(QLineEdit)
         seen["first"] = focus is first
         type_text(qtbot, focus, text)
         seen["visible"] = dialog.isVisible()
-        seen["text"] = focus.text() if isinstance(focus, QLineEdit) else (
-            focus.toPlainText() if hasattr(focus, "toPlainText") else None)
+        seen["text"] = (
+            focus.text()
+            if isinstance(focus, QLineEdit)
+            else (focus.toPlainText() if hasattr(focus, "toPlainText") else None)
+        )
         dialog.close()
+
     result = run_in_dialog(qtbot, act)
     open_dialog()
     assert "dialog" in result, "the dialog opened"
@@ -84,7 +95,7 @@ def test_every_dialog_opens_with_focus_in_its_first_field(qtbot, record, tmp_pat
     for name, opener in openers.items():
         seen = typed_into_first_field(qtbot, opener, "Ab 12")
         assert seen["visible"] and seen["first"], (name, seen)
-        if seen["text"] is not None:                     # a line edit (the order starts with a list)
+        if seen["text"] is not None:  # a line edit (the order starts with a list)
             assert seen["text"].endswith("Ab 12"), (name, seen)
     # the dialogs of the visit: a second visit the same day asks a reason, voiding asks a reason
     window.start_visit(store.find_patients("")[0]["id"])
@@ -94,21 +105,26 @@ def test_every_dialog_opens_with_focus_in_its_first_field(qtbot, record, tmp_pat
     store.close()
 
 
-def test_lot_expiry_is_typed_as_on_the_carton_never_prefilled_and_vial_size_from_the_plan(qtbot, record, tmp_path):
+def test_lot_expiry_is_typed_as_on_the_carton_never_prefilled_and_vial_size_from_the_plan(
+    qtbot, record, tmp_path
+):
     import datetime as dt
+
     window, store = open_window(qtbot, record, tmp_path)
     pid = store.find_patients("")[0]["id"]
     window.start_visit(pid)
     vid = window.visit_page.visit_id
     calc = window.visit_page.dose_tab.calculator
     qtbot.keyClicks(calc.weight.edit, "60")
+
     def planned():
         return (store.get_visit(vid).get("calculation") or {}).get("vials")
+
     qtbot.waitUntil(lambda: store.get_visit(vid)["weight_kg"] == 60 and bool(planned()), timeout=3000)
     plan = planned()
     lots = window.visit_page.lots_tab
     window.visit_page.tabs.setCurrentWidget(lots)
-    assert lots.expiry.text() == ""                                  # never prefilled
+    assert lots.expiry.text() == ""  # never prefilled
     assert lots.vial_size.currentData() == plan[0]["size_g"] and lots.count.value() == plan[0]["count"]
     year = dt.date.today().year + 1
     qtbot.keyClicks(lots.lot_number, "A123")
@@ -116,9 +132,9 @@ def test_lot_expiry_is_typed_as_on_the_carton_never_prefilled_and_vial_size_from
     assert lots.expiry_understood.text() == f"Understood as 15 Mar {year}"
     qtbot.keyClick(lots.expiry, Qt.Key_Return)
     [lot] = store.visit_lots(vid)
-    assert str(lot["expiry_date"]) == f"{year}-03-15"                # not 01 Mar nor 15 Jun
-    assert lots.expiry.text() == "" and lots.expiry_understood.text() == ""   # not copied to the next lot
-    if len(plan) > 1:                                                # the next size of the plan is offered
+    assert str(lot["expiry_date"]) == f"{year}-03-15"  # not 01 Mar nor 15 Jun
+    assert lots.expiry.text() == "" and lots.expiry_understood.text() == ""  # not copied to the next lot
+    if len(plan) > 1:  # the next size of the plan is offered
         assert lots.vial_size.currentData() == plan[1]["size_g"]
     # a month-only carton date is the end of that month; a wrong one is refused, the message goes when fixed
     qtbot.keyClicks(lots.lot_number, "B456")
@@ -150,7 +166,7 @@ def test_temperature_typed_in_fahrenheit_is_accepted_and_shown_in_celsius(qtbot,
     [reading] = store.visit_vitals(vid)
     assert reading["temperature_c"] == pytest.approx(38.0) and reading["heart_rate"] == 80
     assert inf.sheet.item(0, 1).text() == "38"
-    qtbot.keyClicks(inf.inputs["temperature_c"], "101.5 °F")       # 38.6 °C: flagged like any high value
+    qtbot.keyClicks(inf.inputs["temperature_c"], "101.5 °F")  # 38.6 °C: flagged like any high value
     qtbot.keyClick(inf.inputs["temperature_c"], Qt.Key_Return)
     assert store.visit_vitals(vid)[-1]["temperature_c"] == pytest.approx(38.6)
     assert "38.6 °C" in inf.flags_label.text()
@@ -160,12 +176,16 @@ def test_temperature_typed_in_fahrenheit_is_accepted_and_shown_in_celsius(qtbot,
 
 # ---------------------------------------------------------------- Alt+letter
 
+
 def _mnemonics(root) -> set[str]:
     """Letters used as Alt+letter mnemonics by labels, buttons, tabs and menus under ``root``."""
     import re
 
     from PySide6.QtWidgets import QAbstractButton, QLabel, QMenuBar, QTabWidget
-    texts = [w.text() for w in root.findChildren(QLabel)] + [w.text() for w in root.findChildren(QAbstractButton)]
+
+    texts = [w.text() for w in root.findChildren(QLabel)] + [
+        w.text() for w in root.findChildren(QAbstractButton)
+    ]
     for tabs in root.findChildren(QTabWidget):
         texts += [tabs.tabText(i) for i in range(tabs.count())]
     for bar in root.findChildren(QMenuBar):
@@ -178,15 +198,17 @@ def test_alt_letters_never_type_into_a_field_on_any_page(qtbot, record, tmp_path
 
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QPlainTextEdit
+
     window, store = open_window(qtbot, record, tmp_path)
     pid = store.find_patients("")[0]["id"]
     window.start_visit(pid)
     vp = window.visit_page
 
-    def close_what_opened():          # a mnemonic may press a button that opens a dialog or a menu
+    def close_what_opened():  # a mnemonic may press a button that opens a dialog or a menu
         for widget in (QApplication.activePopupWidget(), QApplication.activeModalWidget()):
             if widget is not None:
                 widget.close()
+
     watchdog = QTimer()
     watchdog.timeout.connect(close_what_opened)
     watchdog.start(30)
@@ -203,7 +225,7 @@ def test_alt_letters_never_type_into_a_field_on_any_page(qtbot, record, tmp_path
     tested = 0
     try:
         for name, (page, tab, field) in fields.items():
-            letters = _mnemonics(window) | set("xqzjk")      # every mnemonic, and letters that are none
+            letters = _mnemonics(window) | set("xqzjk")  # every mnemonic, and letters that are none
             for letter in sorted(letters & set(string.ascii_lowercase)):
                 close_what_opened()
                 window.show_page(page)
@@ -218,7 +240,7 @@ def test_alt_letters_never_type_into_a_field_on_any_page(qtbot, record, tmp_path
                 after = edit.toPlainText() if isinstance(edit, QPlainTextEdit) else edit.text()
                 assert after == before, (name, letter, before, after)
                 tested += 1
-                qtbot.wait(150)          # a mnemonic clicks its button after a short animation
+                qtbot.wait(150)  # a mnemonic clicks its button after a short animation
     finally:
         qtbot.wait(200)
         watchdog.stop()

@@ -28,13 +28,19 @@ def test_result_and_progress_come_back_on_the_gui_thread_and_the_job_is_released
         progress(2, 2)
         return 42
 
-    job = tasks.run_job(work, on_done=lambda r: seen.append(("done", r, threading.current_thread())),
-                        on_progress=lambda d, t: seen.append(("progress", (d, t), threading.current_thread())),
-                        on_failed=lambda m: seen.append(("failed", m, threading.current_thread())))
+    job = tasks.run_job(
+        work,
+        on_done=lambda r: seen.append(("done", r, threading.current_thread())),
+        on_progress=lambda d, t: seen.append(("progress", (d, t), threading.current_thread())),
+        on_failed=lambda m: seen.append(("failed", m, threading.current_thread())),
+    )
     assert job.key in tasks._RUNNING and job.autoDelete() is False
     qtbot.waitUntil(lambda: any(kind == "done" for kind, _, _ in seen), timeout=20_000)
-    assert [(kind, value) for kind, value, _ in seen] == [("progress", (1, 2)), ("progress", (2, 2)),
-                                                          ("done", 42)]
+    assert [(kind, value) for kind, value, _ in seen] == [
+        ("progress", (1, 2)),
+        ("progress", (2, 2)),
+        ("done", 42),
+    ]
     assert worker and worker[0] is not threading.main_thread()
     assert all(thread is threading.main_thread() for _, _, thread in seen)
     _wait_released(qtbot)
@@ -54,9 +60,13 @@ def test_failures_reach_the_nurse_as_one_sentence(qtbot):
     tasks.run_job(broken, on_failed=messages.append)
     tasks.run_job(refused, on_failed=messages.append, failure="Could not back up")
     qtbot.waitUntil(lambda: len(messages) == 3, timeout=20_000)
-    assert sorted(messages) == sorted(["Could not create the handout: division by zero",
-                                       "ZeroDivisionError: division by zero",
-                                       "The record file is read-only."])
+    assert sorted(messages) == sorted(
+        [
+            "Could not create the handout: division by zero",
+            "ZeroDivisionError: division by zero",
+            "The record file is read-only.",
+        ]
+    )
     _wait_released(qtbot)
 
 
@@ -66,6 +76,7 @@ def test_a_job_nobody_holds_still_reports(qtbot):
     results: list[int] = []
     tasks.run_job(lambda _p: sum(range(10)), on_done=results.append)
     import gc
+
     gc.collect()
     qtbot.waitUntil(lambda: results == [45], timeout=20_000)
     _wait_released(qtbot)

@@ -37,6 +37,7 @@ from nurse_app.ui.visit.infusion_tab import RateBox
 
 # ------------------------------------------------------------------ helpers
 
+
 def focus() -> QWidget:
     widget = QApplication.focusWidget()
     assert widget is not None, "nothing has the keyboard focus (is the window active?)"
@@ -69,21 +70,44 @@ def record(tmp_path):
     path = tmp_path / "record.db"
     with Store.open(path) as store:
         store.set_nurse_profile("Maria Santos", "RN")
-        pid = store.create_patient(mrn="MRN-4242", name="Zoë Ødegård", date_of_birth="1958-03-14", sex="female",
-                                   height_cm=168, allergies="Penicillin (rash)", indication="pemphigus",
-                                   prescriber="Dr. A. Lind")
+        pid = store.create_patient(
+            mrn="MRN-4242",
+            name="Zoë Ødegård",
+            date_of_birth="1958-03-14",
+            sex="female",
+            height_cm=168,
+            allergies="Penicillin (rash)",
+            indication="pemphigus",
+            prescriber="Dr. A. Lind",
+        )
         store.add_weight(pid, 70, measured_on="2026-01-05")
         # Gamunex-C given before under an earlier order (a signed visit): today is not a first
         # infusion, whose ladder the engine holds at the initial rate.
-        earlier = store.create_order(pid, product_id="gamunex-c", regimen_id="pemphigus", start_date="2025-11-03",
-                                     prescriber="Dr. A. Lind", active=False)
-        given = store.create_visit(pid, order_id=earlier, started_at="2025-11-03T14:00:00+00:00",
-                                   ended_at="2025-11-03T18:00:00+00:00")
-        store.set_checklist_items(given, {i["item_id"]: "done" for i in store.visit_checklist(given)
-                                          if i["required"]})
+        earlier = store.create_order(
+            pid,
+            product_id="gamunex-c",
+            regimen_id="pemphigus",
+            start_date="2025-11-03",
+            prescriber="Dr. A. Lind",
+            active=False,
+        )
+        given = store.create_visit(
+            pid,
+            order_id=earlier,
+            started_at="2025-11-03T14:00:00+00:00",
+            ended_at="2025-11-03T18:00:00+00:00",
+        )
+        store.set_checklist_items(
+            given, {i["item_id"]: "done" for i in store.visit_checklist(given) if i["required"]}
+        )
         store.sign_visit(given)
-        store.create_order(pid, product_id="gamunex-c", regimen_id="pemphigus", start_date="2026-01-06",
-                           prescriber="Dr. A. Lind")
+        store.create_order(
+            pid,
+            product_id="gamunex-c",
+            regimen_id="pemphigus",
+            start_date="2026-01-06",
+            prescriber="Dr. A. Lind",
+        )
     return path, pid
 
 
@@ -93,7 +117,7 @@ def open_window(qtbot, path, tmp_path):
     qtbot.addWidget(window)
     window.resize(1366, 768)
     show_active(qtbot, window)
-    window.show_page("patients")      # the Week page opens first (issue 16)
+    window.show_page("patients")  # the Week page opens first (issue 16)
     return window, store
 
 
@@ -115,8 +139,10 @@ def weigh(qtbot, store, vp, text="70"):
     calc = vp.dose_tab.calculator
     calc.weight.edit.setFocus()
     type_here(qtbot, text)
-    qtbot.waitUntil(lambda: (store.get_visit(vp.visit_id).get("calculation") or {}).get("daily_dose_g") == 28,
-                    timeout=3000)
+    qtbot.waitUntil(
+        lambda: (store.get_visit(vp.visit_id).get("calculation") or {}).get("daily_dose_g") == 28,
+        timeout=3000,
+    )
     for code in [w.code for w in calc.pending_warnings()]:
         box = calc.findChild(QCheckBox, f"ack_{code}")
         qtbot.waitUntil(box.isVisible, timeout=2000)
@@ -137,7 +163,9 @@ def visible_mnemonics(window: QWidget, page: QWidget) -> list[tuple[str, str]]:
     for widget in page.findChildren(QWidget):
         if not widget.isVisibleTo(window):
             continue
-        if (isinstance(widget, QAbstractButton) and widget.isEnabled() and mnemonic(widget.text())) or (isinstance(widget, QLabel) and widget.buddy() is not None and mnemonic(widget.text())):
+        if (isinstance(widget, QAbstractButton) and widget.isEnabled() and mnemonic(widget.text())) or (
+            isinstance(widget, QLabel) and widget.buddy() is not None and mnemonic(widget.text())
+        ):
             found.append((mnemonic(widget.text()), widget.text()))
     return found
 
@@ -151,6 +179,7 @@ def clashes(found: list[tuple[str, str]]) -> dict[str, list[str]]:
 
 # ------------------------------------------------------------------ forms
 
+
 def test_enter_saves_the_order_even_after_tab_passed_cancel(qtbot, record):
     """Save is disabled until the warning is ticked, so Tab went to Cancel first; Cancel then stayed the
     default button and Enter after ticking asked 'Discard what you typed?' instead of saving."""
@@ -162,7 +191,7 @@ def test_enter_saves_the_order_even_after_tab_passed_cancel(qtbot, record):
         dialog.recalculate()
         assert dialog.pending_warnings() and not dialog.save_button.isEnabled()
         boxes = [b for b in dialog.findChildren(QCheckBox) if b.objectName().startswith("ack_")]
-        qtbot.waitUntil(lambda: all(b.isVisible() for b in boxes), timeout=2000)   # shown by a queued call
+        qtbot.waitUntil(lambda: all(b.isVisible() for b in boxes), timeout=2000)  # shown by a queued call
         dialog.notes.editor.setFocus()
         # Every warning box in turn (issue 9: the product's contraindications are warnings too), then Cancel.
         for _ in boxes:
@@ -171,7 +200,7 @@ def test_enter_saves_the_order_even_after_tab_passed_cancel(qtbot, record):
             assert isinstance(ack, QCheckBox) and ack.objectName().startswith("ack_")
         press(qtbot, Qt.Key_Tab)
         assert QApplication.focusWidget() is dialog.buttons.button(dialog.buttons.StandardButton.Cancel)
-        press(qtbot, Qt.Key_Tab)                 # on round the form, then back to the warnings
+        press(qtbot, Qt.Key_Tab)  # on round the form, then back to the warnings
         for ack in boxes:
             ack.setFocus()
             press(qtbot, Qt.Key_Space)
@@ -212,6 +241,7 @@ def test_first_start_profile_updates_the_empty_patients_page(qtbot, tmp_path):
             dialog.name.edit.setFocus()
             type_here(qtbot, "Maria Santos")
             press(qtbot, Qt.Key_Return)
+
         run_in_dialog(qtbot, fill)
         window.edit_profile()
         assert store.nurse_profile()["name"] == "Maria Santos"
@@ -221,12 +251,13 @@ def test_first_start_profile_updates_the_empty_patients_page(qtbot, tmp_path):
 
 # ------------------------------------------------------------------ starting the visit, dose
 
+
 def test_a_new_visit_starts_in_todays_weight_and_says_so(qtbot, visit):
     window, store, vp = visit
     assert vp.tabs.currentWidget() is vp.dose_tab
     assert QApplication.focusWidget() is vp.dose_tab.calculator.weight.edit
     assert "Visit started: day 1 of 5" in window.statusBar().currentMessage()
-    type_here(qtbot, "70")                                            # typing goes straight in
+    type_here(qtbot, "70")  # typing goes straight in
     qtbot.waitUntil(lambda: store.get_visit(vp.visit_id)["weight_kg"] == 70, timeout=3000)
 
 
@@ -235,12 +266,18 @@ def test_calculator_labels_focus_their_inputs_and_never_clash(qtbot, visit):
     window.show_page("calculator")
     page = window.calculator
     page.product.setFocus()
-    for key, widget in ((Qt.Key_W, page.weight.edit), (Qt.Key_E, page.height.edit), (Qt.Key_D, page.dose.edit),
-                        (Qt.Key_R, page.regimen), (Qt.Key_B, page.basis), (Qt.Key_P, page.product)):
+    for key, widget in (
+        (Qt.Key_W, page.weight.edit),
+        (Qt.Key_E, page.height.edit),
+        (Qt.Key_D, page.dose.edit),
+        (Qt.Key_R, page.regimen),
+        (Qt.Key_B, page.basis),
+        (Qt.Key_P, page.product),
+    ):
         press(qtbot, key, Qt.AltModifier)
         assert QApplication.focusWidget() is widget, (key, focused_name())
     assert clashes(visible_mnemonics(window, page)) == {}
-    press(qtbot, Qt.Key_Tab)                             # no silent Tab stop on a scroll area
+    press(qtbot, Qt.Key_Tab)  # no silent Tab stop on a scroll area
     assert "QScrollArea" not in type(QApplication.focusWidget()).__name__
 
 
@@ -248,10 +285,18 @@ def test_baseline_change_that_rounds_to_zero_has_no_sign_and_one_warning_reads_r
     page = CalculatorPage()
     qtbot.addWidget(page)
     show_active(qtbot, page)
-    page.lock_request(DoseRequest(product_id="gamunex-c", weight_kg=0.0, regimen_id="pemphigus",
-                                  height_cm=168, sex="female", baseline_weight_kg=70,
-                                  baseline_weighed_on="2026-01-05"))
-    page.set_inputs(weight="154.3", weight_unit="lb")            # 69.99 kg: 0.01 % under the baseline
+    page.lock_request(
+        DoseRequest(
+            product_id="gamunex-c",
+            weight_kg=0.0,
+            regimen_id="pemphigus",
+            height_cm=168,
+            sex="female",
+            baseline_weight_kg=70,
+            baseline_weighed_on="2026-01-05",
+        )
+    )
+    page.set_inputs(weight="154.3", weight_unit="lb")  # 69.99 kg: 0.01 % under the baseline
     assert "(5 Jan 2026, 0 %)" in page.weights_label.text()
     assert "−0" not in page.weights_label.text()
     # Issue 9: the product's contraindications come first as warnings; tick them, then the one left.
@@ -269,6 +314,7 @@ def test_baseline_change_that_rounds_to_zero_has_no_sign_and_one_warning_reads_r
 
 # ------------------------------------------------------------------ visit tabs
 
+
 def when_a_dialog_opens(action):
     """Run ``action(dialog)`` on the next modal dialog, however long its button's flash takes."""
     seen = {}
@@ -283,7 +329,8 @@ def when_a_dialog_opens(action):
             action(dialog)
         finally:
             if dialog.isVisible():
-                dialog.reject()                          # never left hanging
+                dialog.reject()  # never left hanging
+
     QTimer.singleShot(0, poll)
     return seen
 
@@ -295,7 +342,7 @@ def test_no_alt_letter_clashes_on_any_visit_tab(qtbot, visit):
     for index in range(tabs.count()):
         tabs.setCurrentIndex(index)
         assert clashes(visible_mnemonics(window, window.visit_page)) == {}, tabs.tabText(index)
-    tabs.setCurrentWidget(vp.infusion_tab)               # paused: Resume is live, a second Pause is not
+    tabs.setCurrentWidget(vp.infusion_tab)  # paused: Resume is live, a second Pause is not
     inf = vp.infusion_tab
     inf.buttons["start"].click()
     inf.buttons["pause"].click()
@@ -307,13 +354,16 @@ def test_no_alt_letter_clashes_on_any_visit_tab(qtbot, visit):
 
     def kinds():
         return [e["kind"] for e in store.visit_infusion_events(vp.visit_id)]
-    press(qtbot, Qt.Key_M, Qt.AltModifier)               # a button's Alt+letter clicks it after a short flash
+
+    press(qtbot, Qt.Key_M, Qt.AltModifier)  # a button's Alt+letter clicks it after a short flash
     qtbot.waitUntil(lambda: kinds() == ["start", "pause", "resume"], timeout=2000)
-    def record_the_volume(dialog):                       # Finish asks for the volume given (and why less)
+
+    def record_the_volume(dialog):  # Finish asks for the volume given (and why less)
         dialog.reason.setText("Patient asked to stop")
         dialog.ok_button.click()
+
     seen = when_a_dialog_opens(record_the_volume)
-    press(qtbot, Qt.Key_I, Qt.AltModifier)               # Alt+F opens the File menu, so Finish is Alt+I
+    press(qtbot, Qt.Key_I, Qt.AltModifier)  # Alt+F opens the File menu, so Finish is Alt+I
     qtbot.waitUntil(lambda: kinds() == ["start", "pause", "resume", "end"], timeout=2000)
     assert seen["dialog"].windowTitle() == "Finish the infusion"
 
@@ -339,7 +389,7 @@ def test_the_rate_box_shows_no_trailing_zero(qtbot, visit):
     weigh(qtbot, store, vp)
     inf = vp.infusion_tab
     assert isinstance(inf.new_rate, RateBox)
-    assert inf.new_rate.text() == "42 mL/h"              # not "42.0 mL/h"
+    assert inf.new_rate.text() == "42 mL/h"  # not "42.0 mL/h"
     inf.new_rate.setValue(335.9)
     assert inf.new_rate.text() == "335.9 mL/h"
     inf.new_rate.setValue(1250)
@@ -351,23 +401,24 @@ def test_a_typed_rate_is_recorded_as_typed(qtbot, visit):
     weigh(qtbot, store, vp)
     vp.tabs.setCurrentWidget(vp.infusion_tab)
     inf = vp.infusion_tab
-    inf.new_rate.setFocus()                              # in the box when she starts: its value is kept
+    inf.new_rate.setFocus()  # in the box when she starts: its value is kept
     inf.buttons["start"].click()
     assert inf.new_rate.value() == 42
     press(qtbot, Qt.Key_Tab)
     inf._tick()
-    assert inf.new_rate.value() == 84                    # once she leaves it, the plan's next step
+    assert inf.new_rate.value() == 84  # once she leaves it, the plan's next step
     inf.new_rate.setFocus()
     press(qtbot, Qt.Key_A, Qt.ControlModifier)
     type_here(qtbot, "60")
     press(qtbot, Qt.Key_Tab)
     assert QApplication.focusWidget() is inf.buttons["rate_change"]
-    for _ in range(3):                                   # the clock ticks while she reaches the button
+    for _ in range(3):  # the clock ticks while she reaches the button
         inf._tick()
     qtbot.wait(1100)
     assert inf.new_rate.value() == 60
-    seen = when_a_dialog_opens(                          # a step-up at minute 0 is early: acknowledged
-        lambda box: next(b for b in box.buttons() if b.text() == "Acknowledge and record").click())
+    seen = when_a_dialog_opens(  # a step-up at minute 0 is early: acknowledged
+        lambda box: next(b for b in box.buttons() if b.text() == "Acknowledge and record").click()
+    )
     press(qtbot, Qt.Key_Space)
     qtbot.waitUntil(lambda: "dialog" in seen, timeout=2000)
     assert seen["dialog"].objectName() == "rate_ack"
@@ -379,32 +430,34 @@ def test_resume_offers_the_rate_before_the_pause_and_a_stop_the_first_step(qtbot
     weigh(qtbot, store, vp)
     vp.tabs.setCurrentWidget(vp.infusion_tab)
     inf = vp.infusion_tab
-    inf.buttons["start"].click()                         # 42 mL/h
-    inf.inputs["temperature_c"].setFocus()               # the cursor is away from the rate box
+    inf.buttons["start"].click()  # 42 mL/h
+    inf.inputs["temperature_c"].setFocus()  # the cursor is away from the rate box
     inf._tick()
     assert inf.new_rate.value() == 84
-    seen = when_a_dialog_opens(                          # a step-up at minute 0 is early: acknowledged
-        lambda box: next(b for b in box.buttons() if b.text() == "Acknowledge and record").click())
-    inf.buttons["rate_change"].click()                   # 84 mL/h
+    seen = when_a_dialog_opens(  # a step-up at minute 0 is early: acknowledged
+        lambda box: next(b for b in box.buttons() if b.text() == "Acknowledge and record").click()
+    )
+    inf.buttons["rate_change"].click()  # 84 mL/h
     assert seen["dialog"].objectName() == "rate_ack"
     inf.inputs["temperature_c"].setFocus()
     inf._tick()
-    assert inf.new_rate.value() == 168                   # running: the plan's next step
+    assert inf.new_rate.value() == 168  # running: the plan's next step
     inf.buttons["pause"].click()
     inf.inputs["temperature_c"].setFocus()
     inf._tick()
-    assert inf.new_rate.value() == 84                    # paused: not the higher next step
+    assert inf.new_rate.value() == 84  # paused: not the higher next step
     assert inf.status.text().startswith("Paused")
     inf.buttons["resume"].click()
     assert store.visit_infusion_events(vp.visit_id)[-1]["rate_ml_h"] == 84
-    seen = when_a_dialog_opens(lambda dialog: (dialog.reason.setText("Patient asked to stop"),
-                                               dialog.ok_button.click()))
-    inf.buttons["stop"].click()                          # Stop asks for the volume given and why less
+    seen = when_a_dialog_opens(
+        lambda dialog: (dialog.reason.setText("Patient asked to stop"), dialog.ok_button.click())
+    )
+    inf.buttons["stop"].click()  # Stop asks for the volume given and why less
     assert seen["dialog"].windowTitle() == "Stop the infusion"
     inf.inputs["temperature_c"].setFocus()
     inf._tick()
     assert inf.status.text().startswith("Stopped")
-    assert inf.new_rate.value() == 42                    # after a stop: back to the first step
+    assert inf.new_rate.value() == 42  # after a stop: back to the first step
     assert not inf.buttons["stop"].isEnabled() and inf.buttons["resume"].isEnabled()
 
 
@@ -423,7 +476,7 @@ def test_a_bad_vital_sign_names_the_value_and_takes_the_cursor_there(qtbot, visi
     assert inf.vitals_error.text() == "Heart rate '7a' is not a number."
     assert QApplication.focusWidget() is inf.inputs["heart_rate"]
     assert inf.inputs["heart_rate"].selectedText() == "7a"
-    type_here(qtbot, "72")                                 # typing replaces the mistake
+    type_here(qtbot, "72")  # typing replaces the mistake
     press(qtbot, Qt.Key_Return)
     [reading] = store.visit_vitals(vp.visit_id)
     assert (reading["temperature_c"], reading["heart_rate"], reading["spo2_percent"]) == (36.8, 72, 98)
@@ -434,21 +487,21 @@ def test_enter_in_any_field_of_the_lot_form_adds_the_lot_once(qtbot, visit):
     weigh(qtbot, store, vp)
     vp.tabs.setCurrentWidget(vp.lots_tab)
     lots = vp.lots_tab
-    lots.expiry.setFocus()                                 # the expiry is typed, never prefilled
+    lots.expiry.setFocus()  # the expiry is typed, never prefilled
     type_here(qtbot, "2027-03-15")
     lots.lot_number.setFocus()
     type_here(qtbot, "A123")
-    press(qtbot, Qt.Key_C, Qt.AltModifier)                 # to Count, then Enter
+    press(qtbot, Qt.Key_C, Qt.AltModifier)  # to Count, then Enter
     assert QApplication.focusWidget() is lots.count
     press(qtbot, Qt.Key_Return)
     assert [lot["lot_number"] for lot in store.visit_lots(vp.visit_id)] == ["A123"]
     assert QApplication.focusWidget() is lots.lot_number and lots.error.isHidden()
-    assert lots.expiry.text() == ""                        # never the previous lot's expiry
+    assert lots.expiry.text() == ""  # never the previous lot's expiry
     type_here(qtbot, "B456")
     lots.expiry.setFocus()
     type_here(qtbot, "03/2027")
     lots.lot_number.setFocus()
-    press(qtbot, Qt.Key_Return)                            # Enter in the lot number: one lot, no second try
+    press(qtbot, Qt.Key_Return)  # Enter in the lot number: one lot, no second try
     assert [lot["lot_number"] for lot in store.visit_lots(vp.visit_id)] == ["A123", "B456"]
     assert lots.error.isHidden()
 
@@ -467,6 +520,7 @@ def test_checklist_not_done_asks_for_the_reason_in_the_note(qtbot, visit):
 
     def answers():
         return {i["item_id"]: i for i in store.visit_checklist(vp.visit_id)}
+
     press(qtbot, Qt.Key_N, Qt.AltModifier)
     qtbot.waitUntil(lambda: answers()[item_id]["status"] == "not_done", timeout=2000)
     assert answers()[item_id]["note"] == "Patient declined"
@@ -474,23 +528,32 @@ def test_checklist_not_done_asks_for_the_reason_in_the_note(qtbot, visit):
     checklist.tree.setFocus()
     seen = {}
 
-    def yes_from_the_keyboard():                           # a mnemonic clicks after a short animation
+    def yes_from_the_keyboard():  # a mnemonic clicks after a short animation
         dialog = QApplication.activeModalWidget()
         if dialog is None:
             QTimer.singleShot(20, yes_from_the_keyboard)
             return
         seen["dialog"] = dialog
-        qtbot.keyClick(dialog.button(QMessageBox.Yes), Qt.Key_Space)        # Yes, from the keyboard
+        qtbot.keyClick(dialog.button(QMessageBox.Yes), Qt.Key_Space)  # Yes, from the keyboard
         if dialog.isVisible():
-            dialog.reject()                                                 # never left hanging
+            dialog.reject()  # never left hanging
+
     QTimer.singleShot(0, yes_from_the_keyboard)
-    press(qtbot, Qt.Key_P, Qt.AltModifier)                 # Alt+P is the phase button alone now
-    qtbot.waitUntil(lambda: "dialog" in seen, timeout=2000)   # marking the rest done asks first
-    qtbot.waitUntil(lambda: all(i["status"] for i in answers().values() if i["phase_id"] == phase and i["required"]),
-                    timeout=2000)
-    assert {i["status"] for i in answers().values() if i["phase_id"] == phase and i["required"]} == {DONE, "not_done"}
-    assert all(i["status"] is None for i in answers().values()
-               if i["phase_id"] == phase and not i["required"] and i["item_id"] != item_id)   # optional stay open
+    press(qtbot, Qt.Key_P, Qt.AltModifier)  # Alt+P is the phase button alone now
+    qtbot.waitUntil(lambda: "dialog" in seen, timeout=2000)  # marking the rest done asks first
+    qtbot.waitUntil(
+        lambda: all(i["status"] for i in answers().values() if i["phase_id"] == phase and i["required"]),
+        timeout=2000,
+    )
+    assert {i["status"] for i in answers().values() if i["phase_id"] == phase and i["required"]} == {
+        DONE,
+        "not_done",
+    }
+    assert all(
+        i["status"] is None
+        for i in answers().values()
+        if i["phase_id"] == phase and not i["required"] and i["item_id"] != item_id
+    )  # optional stay open
 
 
 def test_enter_records_the_reaction(qtbot, visit):
@@ -499,19 +562,23 @@ def test_enter_records_the_reaction(qtbot, visit):
     rx = vp.reactions_tab
     rx.kind.setFocus()
     press(qtbot, Qt.Key_Tab)
-    press(qtbot, Qt.Key_Space)                             # Mild
+    press(qtbot, Qt.Key_Space)  # Mild
     press(qtbot, Qt.Key_A, Qt.AltModifier)
     type_here(qtbot, "Slowed to 84 mL/h")
-    press(qtbot, Qt.Key_T, Qt.AltModifier)                 # Note (Alt+O is Outcome)
+    press(qtbot, Qt.Key_T, Qt.AltModifier)  # Note (Alt+O is Outcome)
     assert QApplication.focusWidget() is rx.note
     type_here(qtbot, "mild headache")
     press(qtbot, Qt.Key_Return)
     [reaction] = store.visit_reactions(vp.visit_id)
-    assert (reaction["severity"], reaction["action_taken"], reaction["note"]) == \
-        ("mild", "Slowed to 84 mL/h", "mild headache")
+    assert (reaction["severity"], reaction["action_taken"], reaction["note"]) == (
+        "mild",
+        "Slowed to 84 mL/h",
+        "mild headache",
+    )
 
 
 # ------------------------------------------------------------------ signing and after
+
 
 def finish_for_signing(store, vp):
     store.set_checklist_items(vp.visit_id, {i["item_id"]: DONE for i in store.visit_checklist(vp.visit_id)})
@@ -532,6 +599,7 @@ def test_the_sign_button_asks_first(qtbot, visit, monkeypatch):
     def question(*args, **kwargs):
         asked.append(args[1])
         return answer["value"]
+
     monkeypatch.setattr(QMessageBox, "question", question)
     press(qtbot, Qt.Key_Space)
     assert asked == ["Sign this visit?"] and store.get_visit(vp.visit_id)["status"] == "draft"
@@ -540,9 +608,9 @@ def test_the_sign_button_asks_first(qtbot, visit, monkeypatch):
     qtbot.waitUntil(lambda: store.get_visit(vp.visit_id)["status"] == "signed", timeout=2000)
     assert len(asked) == 2
     for removal in (vp.infusion_tab.vitals_removal, vp.lots_tab.removal, vp.reactions_tab.removal):
-        assert not removal.shortcut.isEnabled() and not removal.button.isEnabled()   # signed: read-only
+        assert not removal.shortcut.isEnabled() and not removal.button.isEnabled()  # signed: read-only
 
-    sign.addendum_text.setFocus()                          # Tab leaves the addendum box
+    sign.addendum_text.setFocus()  # Tab leaves the addendum box
     type_here(qtbot, "Lot count confirmed by phone.")
     press(qtbot, Qt.Key_Tab)
     assert QApplication.focusWidget() is sign.addendum_button
@@ -566,8 +634,11 @@ def test_after_setting_the_end_time_the_cursor_is_on_sign(qtbot, visit):
 def test_saving_the_summary_says_where_it_went(qtbot, visit, monkeypatch, tmp_path):
     window, _store, vp = visit
     target = tmp_path / "summary.pdf"
-    monkeypatch.setattr(visit_export.QFileDialog, "getSaveFileName",
-                        staticmethod(lambda *args: (str(target), "PDF files (*.pdf)")))
+    monkeypatch.setattr(
+        visit_export.QFileDialog,
+        "getSaveFileName",
+        staticmethod(lambda *args: (str(target), "PDF files (*.pdf)")),
+    )
     vp.export_buttons["pdf"].setFocus()
     press(qtbot, Qt.Key_Space)
     qtbot.waitUntil(lambda: "Visit summary saved to" in window.statusBar().currentMessage(), timeout=20_000)
@@ -584,8 +655,10 @@ def test_handout_buttons_have_alt_letters(qtbot, visit, monkeypatch):
     press(qtbot, Qt.Key_Return)
     qtbot.waitUntil(guides.save_button.isEnabled, timeout=2000)
     asked = []
-    monkeypatch.setattr("nurse_app.ui.guides_page.QFileDialog.getSaveFileName",
-                        staticmethod(lambda *args, **kwargs: asked.append(args[1]) or ("", "")))
+    monkeypatch.setattr(
+        "nurse_app.ui.guides_page.QFileDialog.getSaveFileName",
+        staticmethod(lambda *args, **kwargs: asked.append(args[1]) or ("", "")),
+    )
     press(qtbot, Qt.Key_S, Qt.AltModifier)
     qtbot.waitUntil(lambda: bool(asked), timeout=2000)
     assert asked == ["Save patient handout"]
@@ -601,22 +674,23 @@ def test_a_mistyped_reading_lot_or_reaction_can_be_removed_from_a_draft(qtbot, v
     def question(parent, title, text, *args):
         asked.append(text)
         return answer["value"]
+
     monkeypatch.setattr(QMessageBox, "question", question)
 
     vp.tabs.setCurrentWidget(vp.infusion_tab)
     inf = vp.infusion_tab
-    for pulse in ("72", "720"):                          # the second one is a typo (refused: fix below)
+    for pulse in ("72", "720"):  # the second one is a typo (refused: fix below)
         inf.inputs["heart_rate"].setText(pulse)
         inf._add_vitals()
-    inf.inputs["heart_rate"].setText("27")               # a plausible but wrong reading
+    inf.inputs["heart_rate"].setText("27")  # a plausible but wrong reading
     inf._add_vitals()
     readings = store.visit_vitals(vp.visit_id)
     assert [r["heart_rate"] for r in readings] == [72, 27]
-    assert not inf.remove_vitals_button.isEnabled()      # nothing selected yet
+    assert not inf.remove_vitals_button.isEnabled()  # nothing selected yet
     inf.sheet.setFocus()
     inf.sheet.selectRow(1)
     assert inf.remove_vitals_button.isEnabled()
-    press(qtbot, Qt.Key_Delete)                          # asks first; No keeps it
+    press(qtbot, Qt.Key_Delete)  # asks first; No keeps it
     assert len(asked) == 1 and "the reading taken at" in asked[0] and "audit log" in asked[0]
     assert len(store.visit_vitals(vp.visit_id)) == 2
     answer["value"] = QMessageBox.Yes
@@ -624,7 +698,11 @@ def test_a_mistyped_reading_lot_or_reaction_can_be_removed_from_a_draft(qtbot, v
     assert [r["heart_rate"] for r in store.visit_vitals(vp.visit_id)] == [72]
     assert inf.sheet.rowCount() == 1
     deleted = [e for e in store.audit_entries("vitals") if e["action"] == "delete"]
-    assert deleted and deleted[0]["before"]["heart_rate"] == 27 and deleted[0]["author"].startswith("Maria Santos")
+    assert (
+        deleted
+        and deleted[0]["before"]["heart_rate"] == 27
+        and deleted[0]["author"].startswith("Maria Santos")
+    )
 
     vp.tabs.setCurrentWidget(vp.reactions_tab)
     rx = vp.reactions_tab
@@ -639,10 +717,16 @@ def test_a_mistyped_reading_lot_or_reaction_can_be_removed_from_a_draft(qtbot, v
 
     vp.tabs.setCurrentWidget(vp.lots_tab)
     lots = vp.lots_tab
-    store.add_lot(vp.visit_id, product_id="gamunex-c", lot_number="A1", expiry_date="2099-01-01",
-                  vial_size_g=20, vial_count=1)
+    store.add_lot(
+        vp.visit_id,
+        product_id="gamunex-c",
+        lot_number="A1",
+        expiry_date="2099-01-01",
+        vial_size_g=20,
+        vial_count=1,
+    )
     vp.ctx.changed.emit("lots")
-    assert lots.table.item(0, 1).text() == "1 Jan 2099"   # fmt_date, as every page shows dates, not ISO
+    assert lots.table.item(0, 1).text() == "1 Jan 2099"  # fmt_date, as every page shows dates, not ISO
     lots.table.selectRow(0)
     lots.remove_button.click()
     assert "lot A1 (1 × 20 g)" in asked[-1]
@@ -654,12 +738,12 @@ def test_course_day_can_be_corrected_when_a_day_was_given_elsewhere(qtbot, visit
     dose = vp.dose_tab
     assert dose.course_day.value() == 1 and dose.course_day.maximum() == 5
     assert "day 1 of 5" in vp.subtitle.text()
-    press(qtbot, Qt.Key_C, Qt.AltModifier)               # Alt+C: the course day
+    press(qtbot, Qt.Key_C, Qt.AltModifier)  # Alt+C: the course day
     assert QApplication.focusWidget() is dose.course_day
-    press(qtbot, Qt.Key_Up)                              # day 1 was given in clinic: today is day 2
+    press(qtbot, Qt.Key_Up)  # day 1 was given in clinic: today is day 2
     qtbot.waitUntil(lambda: store.get_visit(vp.visit_id)["course_day"] == 2, timeout=2000)
     assert "day 2 of 5" in vp.subtitle.text()
-    dose.course_day.setValue(9)                          # the spin box keeps it within the course
+    dose.course_day.setValue(9)  # the spin box keeps it within the course
     assert dose.course_day.value() == 5
 
 
@@ -670,10 +754,10 @@ def test_an_impossible_rate_is_refused_with_a_message_not_silently(qtbot, visit)
     inf = vp.infusion_tab
     inf.new_rate.setFocus()
     press(qtbot, Qt.Key_A, Qt.ControlModifier)
-    type_here(qtbot, "5000")                             # every digit is kept, none refused silently
+    type_here(qtbot, "5000")  # every digit is kept, none refused silently
     assert inf.new_rate.value() == 5000
     inf.buttons["start"].click()
-    message = inf.event_error.text()                     # the hard limit, in both units (issue 11 §1)
+    message = inf.event_error.text()  # the hard limit, in both units (issue 11 §1)
     assert message.startswith("5,000 mL/h (") and "mg/kg/min) is above the label maximum" in message
     assert message.endswith("refused. Set the pump at or below 336 mL/h.")
     assert not inf.event_error.isHidden()
@@ -689,7 +773,9 @@ def test_an_impossible_rate_is_refused_with_a_message_not_silently(qtbot, visit)
     assert [e["rate_ml_h"] for e in store.visit_infusion_events(vp.visit_id)] == [42]
 
 
-def test_menus_have_unique_letters_and_shortcuts_and_export_the_open_visit(qtbot, record, tmp_path, monkeypatch):
+def test_menus_have_unique_letters_and_shortcuts_and_export_the_open_visit(
+    qtbot, record, tmp_path, monkeypatch
+):
     path, pid = record
     window, store = open_window(qtbot, path, tmp_path)
     shortcuts = []
@@ -700,7 +786,7 @@ def test_menus_have_unique_letters_and_shortcuts_and_export_the_open_visit(qtbot
         shortcuts += [a.shortcut().toString() for a in actions if not a.shortcut().isEmpty()]
     assert len(shortcuts) == len(set(shortcuts)), shortcuts
     exported = []
-    window.export_visit("pdf")                           # no visit open: says what to do, exports nothing
+    window.export_visit("pdf")  # no visit open: says what to do, exports nothing
     assert "Open a visit first" in window.statusBar().currentMessage()
     window.start_visit(pid)
     monkeypatch.setattr(window.visit_page, "export", exported.append)

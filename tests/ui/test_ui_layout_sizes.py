@@ -24,7 +24,8 @@ def demo(tmp_path_factory):
         generate(store, patients=25, seed=1)
         rows = store.db.execute(
             "SELECT v.id, v.status FROM visits v LEFT JOIN vitals x ON x.visit_id = v.id "
-            "GROUP BY v.id ORDER BY COUNT(x.id) DESC, v.id").fetchall()
+            "GROUP BY v.id ORDER BY COUNT(x.id) DESC, v.id"
+        ).fetchall()
     signed = next(vid for vid, status in rows if status == "signed")
     draft = next(vid for vid, status in rows if status == "draft")
     return path, signed, draft
@@ -54,7 +55,7 @@ def test_nothing_is_clipped_on_any_page_or_visit_tab(qtbot, tmp_path, demo, size
             if key == "visit":
                 continue
             window.show_page(key)
-            if key == "patients":       # the patient with the most visits, detail filled in
+            if key == "patients":  # the patient with the most visits, detail filled in
                 window.patients.select_patient(store.get_visit(signed)["patient_id"])
             settle(qtbot)
             found += [f"{key}: {p}" for p in problems(window)]
@@ -88,8 +89,11 @@ def test_first_start_fills_the_screen_then_the_geometry_is_remembered_per_screen
     stored = QSettings(settings_path, QSettings.IniFormat)
     keys = [k for k in stored.allKeys() if k.startswith("window/geometry/")]
     screen = window.screen()
-    assert keys == [f"window/geometry/{screen.name() or 'screen'}-{screen.size().width()}x{screen.size().height()}"
-                    .replace(" ", "_")]
+    assert keys == [
+        f"window/geometry/{screen.name() or 'screen'}-{screen.size().width()}x{screen.size().height()}".replace(
+            " ", "_"
+        )
+    ]
     again = MainWindow(settings=QSettings(settings_path, QSettings.IniFormat))
     qtbot.addWidget(again)
     assert not again.first_start
@@ -124,9 +128,13 @@ def test_the_patient_list_grows_with_the_window(qtbot, tmp_path, demo):
             table = window.patients.table
             model, header = table.model(), table.horizontalHeader()
             metrics = table.fontMetrics()
-            columns = (0, 3) if size == (1920, 1080) else (0,)     # names always; indications when wide
-            cut += [(size, model.index(r, c).data()) for r in range(model.rowCount()) for c in columns
-                    if metrics.horizontalAdvance(str(model.index(r, c).data())) + 6 > header.sectionSize(c)]
+            columns = (0, 3) if size == (1920, 1080) else (0,)  # names always; indications when wide
+            cut += [
+                (size, model.index(r, c).data())
+                for r in range(model.rowCount())
+                for c in columns
+                if metrics.horizontalAdvance(str(model.index(r, c).data())) + 6 > header.sectionSize(c)
+            ]
             # (6 px: the item view's text margins, 3 px each side)
     finally:
         window.close()
@@ -138,28 +146,50 @@ def test_the_patient_list_grows_with_the_window(qtbot, tmp_path, demo):
 def _running_draft(store, signed_visit: int) -> int:
     """A draft started an hour ago with its infusion running (the plan's first two steps given)."""
     import datetime as dt
+
     order = store.get_order(store.get_visit(signed_visit)["order_id"])
     calc = store.get_visit(signed_visit)["calculation"]
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    visit = store.create_visit(order["patient_id"], order_id=order["id"], started_at=now - dt.timedelta(minutes=75),
-                               course_day=1, course_days=order["course_days"], weight_kg=70, calculation=calc)
+    visit = store.create_visit(
+        order["patient_id"],
+        order_id=order["id"],
+        started_at=now - dt.timedelta(minutes=75),
+        course_day=1,
+        course_days=order["course_days"],
+        weight_kg=70,
+        calculation=calc,
+    )
     for index, step in enumerate(calc["rate_steps"][:2]):
         at = now - dt.timedelta(minutes=60) + dt.timedelta(minutes=step["start_min"])
-        store.add_infusion_event(visit, kind="start" if index == 0 else "rate_change",
-                                 rate_ml_h=round(step["ml_per_h"], 1), occurred_at=at)
-        store.add_vitals(visit, recorded_at=at, temperature_c=36.8, heart_rate=74, systolic_mmhg=124,
-                         diastolic_mmhg=78, respiratory_rate=16, spo2_percent=98,
-                         infusion_rate_ml_h=round(step["ml_per_h"], 1))
+        store.add_infusion_event(
+            visit,
+            kind="start" if index == 0 else "rate_change",
+            rate_ml_h=round(step["ml_per_h"], 1),
+            occurred_at=at,
+        )
+        store.add_vitals(
+            visit,
+            recorded_at=at,
+            temperature_c=36.8,
+            heart_rate=74,
+            systolic_mmhg=124,
+            diastolic_mmhg=78,
+            respiratory_rate=16,
+            spo2_percent=98,
+            infusion_rate_ml_h=round(step["ml_per_h"], 1),
+        )
     return visit
 
 
 def test_at_1280x720_the_infusion_tab_shows_every_plan_step_and_the_whole_vitals_sheet(
-        qtbot, tmp_path, demo, monkeypatch):
+    qtbot, tmp_path, demo, monkeypatch
+):
     """The last look: the rate plan showed 2½ rows and scrolled, the flowsheet needed a
     horizontal scroll bar (screens-2026-11-26)."""
     import shutil
+
     path, signed, _draft = demo
-    path = shutil.copy(path, tmp_path / "demo.db")          # the shared demo stays as it was
+    path = shutil.copy(path, tmp_path / "demo.db")  # the shared demo stays as it was
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     store = Store.open(path)
     window = MainWindow(store=store, settings=QSettings(str(tmp_path / "ui.ini"), QSettings.IniFormat))
@@ -168,7 +198,8 @@ def test_at_1280x720_the_infusion_tab_shows_every_plan_step_and_the_whole_vitals
         # the demo's signed visit stopped for a reaction (four plan steps), and a running draft on its order
         signed = store.db.execute(
             "SELECT v.id FROM visits v JOIN infusion_events e ON e.visit_id = v.id "
-            "WHERE v.status = 'signed' AND e.kind = 'stop' ORDER BY v.id LIMIT 1").fetchone()[0]
+            "WHERE v.status = 'signed' AND e.kind = 'stop' ORDER BY v.id LIMIT 1"
+        ).fetchone()[0]
         draft = _running_draft(store, signed)
         window.resize(1280, 720)
         window.show()
@@ -180,20 +211,25 @@ def test_at_1280x720_the_infusion_tab_shows_every_plan_step_and_the_whole_vitals
             plan, sheet = tab.plan, tab.sheet
             assert plan.rowCount() >= 3
             last = plan.visualRect(plan.model().index(min(plan.rowCount(), 6) - 1, 0))
-            assert last.bottom() <= plan.viewport().height(), \
+            assert last.bottom() <= plan.viewport().height(), (
                 f"visit {visit}: rate plan shows {plan.viewport().height()} px of {last.bottom()}"
-            assert sheet.horizontalScrollBar().maximum() == 0, f"visit {visit}: the vitals sheet scrolls sideways"
+            )
+            assert sheet.horizontalScrollBar().maximum() == 0, (
+                f"visit {visit}: the vitals sheet scrolls sideways"
+            )
     finally:
         window.close()
         store.close()
 
 
 def test_a_signed_visit_shows_no_empty_entry_form_on_the_lots_reactions_and_infusion_tabs(
-        qtbot, tmp_path, demo, monkeypatch):
+    qtbot, tmp_path, demo, monkeypatch
+):
     """Read-only in normal contrast must not read as "fill me in": the signed visit's Reactions tab
     showed the whole "Record a reaction" form (white fields, 0 mL/h), Lots an empty lot form, the
     Infusion tab the rate controls and an empty vital-signs row."""
     from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QLineEdit
+
     path, signed, draft = demo
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     store = Store.open(path)
@@ -211,20 +247,23 @@ def test_a_signed_visit_shows_no_empty_entry_form_on_the_lots_reactions_and_infu
                 settle(qtbot)
                 shown[label, tab.objectName() or type(tab).__name__] = [
                     w.objectName() or type(w).__name__
-                    for w in tab.findChildren(QWidget) if w.isVisible()
+                    for w in tab.findChildren(QWidget)
+                    if w.isVisible()
                     and isinstance(w, (QLineEdit, QAbstractSpinBox, QComboBox))
-                    and not isinstance(w.parentWidget(), (QAbstractSpinBox, QComboBox))]
+                    and not isinstance(w.parentWidget(), (QAbstractSpinBox, QComboBox))
+                ]
     finally:
         window.close()
         store.close()
     assert {k: v for k, v in shown.items() if k[0] == "signed" and v} == {}
-    assert all(v for k, v in shown.items() if k[0] == "draft"), shown     # the draft keeps its forms
+    assert all(v for k, v in shown.items() if k[0] == "draft"), shown  # the draft keeps its forms
 
 
 def test_a_signed_visit_s_checklist_and_notes_do_not_invite_typing(qtbot, tmp_path, demo, monkeypatch):
     """The signed checklist showed a row of grey answer buttons under "Reason or note (required
     for 'not done')"; the signed notes said "saved as you type" over "Anything else about this visit…"."""
     from PySide6.QtWidgets import QLabel, QPushButton
+
     path, signed, draft = demo
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     store = Store.open(path)
@@ -240,17 +279,23 @@ def test_a_signed_visit_s_checklist_and_notes_do_not_invite_typing(qtbot, tmp_pa
             page.tabs.setCurrentWidget(page.checklist_tab)
             settle(qtbot)
             checklist = page.checklist_tab
-            seen[label, "buttons"] = sorted(b.text() for b in checklist.findChildren(QPushButton) if b.isVisible())
+            seen[label, "buttons"] = sorted(
+                b.text() for b in checklist.findChildren(QPushButton) if b.isVisible()
+            )
             seen[label, "checklist note"] = checklist.note.placeholderText()
             page.tabs.setCurrentWidget(page.notes_tab)
             settle(qtbot)
             notes = page.notes_tab
-            seen[label, "notes"] = (notes.editor.placeholderText(),
-                                    *(text.text() for text in notes.findChildren(QLabel) if text.isVisible()))
+            seen[label, "notes"] = (
+                notes.editor.placeholderText(),
+                *(text.text() for text in notes.findChildren(QLabel) if text.isVisible()),
+            )
     finally:
         window.close()
         store.close()
     assert seen["signed", "buttons"] == [], seen
     assert "required" not in seen["signed", "checklist note"]
     assert not any("as you type" in t or "Anything else" in t for t in seen["signed", "notes"]), seen
-    assert "&Done" in seen["draft", "buttons"] and any("as you type" in t for t in seen["draft", "notes"])    # the draft's form
+    assert "&Done" in seen["draft", "buttons"] and any(
+        "as you type" in t for t in seen["draft", "notes"]
+    )  # the draft's form

@@ -40,12 +40,19 @@ def record(tmp_path):
     path = tmp_path / "record.db"
     with Store.open(path) as store:
         store.set_nurse_profile("Maria Santos", "RN")
-        patient = store.create_patient(mrn=MRN, name=NAME, date_of_birth="1955-02-03", sex="female",
-                                       allergies=ALLERGY, indication=DIAGNOSIS)
+        patient = store.create_patient(
+            mrn=MRN,
+            name=NAME,
+            date_of_birth="1955-02-03",
+            sex="female",
+            allergies=ALLERGY,
+            indication=DIAGNOSIS,
+        )
         start = dt.datetime.now(UTC) - dt.timedelta(minutes=40)
         visit = store.create_visit(patient, started_at=start.isoformat(timespec="seconds"))
-        store.add_infusion_event(visit, kind="start", rate_ml_h=50,
-                                 occurred_at=start.isoformat(timespec="seconds"))
+        store.add_infusion_event(
+            visit, kind="start", rate_ml_h=50, occurred_at=start.isoformat(timespec="seconds")
+        )
     return path, visit
 
 
@@ -74,14 +81,19 @@ def visible_text(win: MainWindow) -> str:
         elif isinstance(w, (QPlainTextEdit, QTextEdit)):
             parts.append(w.toPlainText())
         elif isinstance(w, QTableWidget):
-            parts += [w.item(r, c).text() for r in range(w.rowCount()) for c in range(w.columnCount())
-                      if w.item(r, c)]
+            parts += [
+                w.item(r, c).text()
+                for r in range(w.rowCount())
+                for c in range(w.columnCount())
+                if w.item(r, c)
+            ]
     return "\n".join(parts)
 
 
 def half_typed_field(win: MainWindow) -> QLineEdit:
-    fields = [f for f in win.visit_page.infusion_tab.findChildren(QLineEdit)
-              if f.isEnabled() and not f.isReadOnly()]
+    fields = [
+        f for f in win.visit_page.infusion_tab.findChildren(QLineEdit) if f.isEnabled() and not f.isReadOnly()
+    ]
     assert fields
     return fields[0]
 
@@ -90,8 +102,8 @@ def test_idle_lock_hides_the_patient_keeps_typing_and_the_infusion_runs(qtbot, w
     window.show_page("visit")
     field = half_typed_field(window)
     qtbot.keyClicks(field, "site clean, dre")
-    assert NAME in visible_text(window)                # before: the patient is on screen
-    window.locker.idle.set_interval_ms(300)            # (minutes in Settings)
+    assert NAME in visible_text(window)  # before: the patient is on screen
+    window.locker.idle.set_interval_ms(300)  # (minutes in Settings)
     qtbot.waitUntil(lambda: window.locker.locked, timeout=5000)
     shown = visible_text(window)
     for secret in (NAME, MRN, ALLERGY, DIAGNOSIS, "Wintergreen"):
@@ -103,13 +115,13 @@ def test_idle_lock_hides_the_patient_keeps_typing_and_the_infusion_runs(qtbot, w
     assert before.startswith("An infusion is running: 40 min")
     later = dt.datetime.now(UTC) + dt.timedelta(minutes=7)
     monkeypatch.setattr("nurse_app.ui.visit.infusion_tab.now_utc", lambda: later)
-    qtbot.waitUntil(lambda: screen.infusion.text() != before, timeout=3000)   # its own 1 s tick
+    qtbot.waitUntil(lambda: screen.infusion.text() != before, timeout=3000)  # its own 1 s tick
     assert screen.infusion.text().startswith("An infusion is running: 47 min")
     assert window.visit_page.infusion_tab.clock.isActive()
     qtbot.keyClicks(screen.field, TEST_PASSPHRASE)
     qtbot.keyClick(screen.field, Qt.Key_Return)
     assert not window.locker.locked and window.menuBar().isVisible()
-    assert field.text() == "site clean, dre"           # the half-typed text is still there
+    assert field.text() == "site clean, dre"  # the half-typed text is still there
     assert NAME in visible_text(window)
 
 
@@ -118,13 +130,14 @@ def _answer_lock_question(qtbot, answer: str) -> dict:
 
     def act(box):
         assert box is not None and box.objectName() == "lock_question"
-        assert NAME not in box.text() and MRN not in box.text()     # no patient detail
+        assert NAME not in box.text() and MRN not in box.text()  # no patient detail
         assert "infusion carries on" in box.text()
-        if answer == "enter":          # Lock is the default button
+        if answer == "enter":  # Lock is the default button
             qtbot.keyClick(box, Qt.Key_Return)
             return
         [button] = [b for b in box.buttons() if b.text().replace("&", "") == answer]
         button.click()
+
     return run_in_dialog(qtbot, act)
 
 
@@ -137,7 +150,7 @@ def test_ctrl_l_and_the_file_menu_lock_now_asking_first_during_a_running_infusio
     qtbot.keyClick(window, Qt.Key_L, Qt.ControlModifier)
     assert asked["dialog"] is not None and not window.locker.locked
     assert NAME in visible_text(window)
-    window.activateWindow()                          # back from the question
+    window.activateWindow()  # back from the question
     qtbot.waitUntil(window.isActiveWindow, timeout=2000)
     asked = _answer_lock_question(qtbot, "enter")
     qtbot.keyClick(window, Qt.Key_L, Qt.ControlModifier)
@@ -175,6 +188,7 @@ def test_the_idle_lock_never_waits_for_the_question(qtbot, window):
         window.locker.idle.set_interval_ms(50)
         qtbot.waitUntil(lambda: window.locker.locked, timeout=3000)
         assert not box.isVisible()
+
     seen = run_in_dialog(qtbot, idle_meanwhile)
     window.locker.idle.set_interval_ms(60_000)
     assert window.locker.request_lock() is True
@@ -188,7 +202,7 @@ def test_the_title_stays_locked_while_vital_signs_are_due(qtbot, window):
     """The window's vital-signs title ("! " every second) never puts back the unlocked title,
     and the strip over the pages is hidden with them; the lock screen says it instead."""
     window.locker.lock_now()
-    qtbot.wait(1300)                                   # the window's due clock ticks
+    qtbot.wait(1300)  # the window's due clock ticks
     assert window.windowTitle() == "! " + lock_module.LOCKED_TITLE
     assert not window.due_strip.isVisible() and window.locker.screen.due.isVisible()
     window.locker.unlock()
@@ -235,13 +249,13 @@ def test_wrong_attempts_are_throttled_never_locked_out_and_audited(qtbot, window
         waits.append(screen.seconds_to_wait())
         if waits[-1]:
             assert not screen.field.isEnabled() and "Try again in" in screen.message.text()
-            screen.field.setText(TEST_PASSPHRASE)          # even the right one waits
+            screen.field.setText(TEST_PASSPHRASE)  # even the right one waits
             assert screen.attempt() is False and window.locker.locked
-            now[0] += waits[-1]                            # ... but only for a while
+            now[0] += waits[-1]  # ... but only for a while
             screen.update_state()
             assert screen.field.isEnabled()
-    assert waits[:rules.free_attempts] == [0.0] * rules.free_attempts
-    growing = waits[rules.free_attempts - 1:]
+    assert waits[: rules.free_attempts] == [0.0] * rules.free_attempts
+    growing = waits[rules.free_attempts - 1 :]
     assert growing == sorted(growing) and growing[-1] > growing[1] > 0
     assert max(waits) <= rules.max_delay_s
     screen.field.setText(TEST_PASSPHRASE)
@@ -262,7 +276,7 @@ def test_a_wrong_guess_leaves_no_derived_key_in_memory():
 def test_throttle_delays_grow_and_are_capped():
     rules = security.policy()
     delays = [security.throttle_delay(n) for n in range(1, 30)]
-    assert delays[:rules.free_attempts] == [0.0] * rules.free_attempts and delays[rules.free_attempts] > 0
+    assert delays[: rules.free_attempts] == [0.0] * rules.free_attempts and delays[rules.free_attempts] > 0
     assert delays == sorted(delays) and delays[-1] == rules.max_delay_s
 
 
@@ -304,10 +318,12 @@ def test_first_run_chooses_a_passphrase_with_the_rules(qtbot, tmp_path):
     assert dialog.mode == "new"
     form: PassphraseForm = dialog.form
     assert "cannot be recovered" in dialog.findChild(QLabel, "forgotten_warning").text()
-    for typed, again, problem in (("short", "short", "at least 10"),
-                                  ("password123", "password123", "too common"),
-                                  ("aaaaaaaaaaaa", "aaaaaaaaaaaa", "repeats"),
-                                  ("blue kettle stairs", "blue kettle stair", "differ")):
+    for typed, again, problem in (
+        ("short", "short", "at least 10"),
+        ("password123", "password123", "too common"),
+        ("aaaaaaaaaaaa", "aaaaaaaaaaaa", "repeats"),
+        ("blue kettle stairs", "blue kettle stair", "differ"),
+    ):
         form.first.setText(typed)
         form.second.setText(again)
         form.submit()
@@ -321,7 +337,7 @@ def test_first_run_chooses_a_passphrase_with_the_rules(qtbot, tmp_path):
 
 def test_an_encrypted_record_asks_for_its_passphrase_and_a_plain_one_for_a_new_one(qtbot, record, tmp_path):
     path, _ = record
-    keys.lock()                                    # as at start: nothing unlocked yet
+    keys.lock()  # as at start: nothing unlocked yet
     dialog = StartDialog(path)
     qtbot.addWidget(dialog)
     assert dialog.mode == "unlock" and isinstance(dialog.form, UnlockScreen)
@@ -339,7 +355,7 @@ def test_an_encrypted_record_asks_for_its_passphrase_and_a_plain_one_for_a_new_o
 def test_a_profile_name_change_is_audited_under_the_previous_name(tmp_path):
     with Store.open(tmp_path / "r.db") as store:
         store.set_nurse_profile("Maria Santos", "RN")
-        store.set_nurse_profile("Maria Santos", "RN")          # unchanged: nothing to audit
+        store.set_nurse_profile("Maria Santos", "RN")  # unchanged: nothing to audit
         store.set_nurse_profile("Someone Else", "RN")
         entries = [a for a in store.audit_entries() if a["table_name"] == "nurse_profile"]
         assert len(entries) == 1
@@ -362,6 +378,7 @@ def test_start_encrypts_a_plain_record_with_the_passphrase_chosen(qtbot, tmp_pat
         dialog.form.second.setText(chosen)
         dialog.form.submit()
         return dialog.result()
+
     monkeypatch.setattr(StartDialog, "exec", fill)
     assert app.unlock_at_start(str(plain)) == []
     store = app.open_record(str(plain))

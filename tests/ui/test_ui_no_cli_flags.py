@@ -39,8 +39,12 @@ def _string_literals(path: Path):
 def test_no_string_literal_in_the_ui_names_a_command_line_flag():
     files = sorted(UI.rglob("*.py"))
     assert len(files) > 10
-    found = [f"{p.relative_to(UI)}:{line}: {text!r}" for p in files for line, text in _string_literals(p)
-             if FLAG.search(text)]
+    found = [
+        f"{p.relative_to(UI)}:{line}: {text!r}"
+        for p in files
+        for line, text in _string_literals(p)
+        if FLAG.search(text)
+    ]
     assert found == []
 
 
@@ -52,14 +56,18 @@ def test_the_pattern_catches_a_flag():
 def test_load_demo_data_into_a_record_with_patients_says_so_without_a_flag(qtbot, tmp_path, monkeypatch):
     store = Store.open(tmp_path / "t.db")
     store.set_nurse_profile("Maria Santos", "RN")
-    store.create_patient(mrn="M-1", name="Ana Lima", date_of_birth="1970-01-01", sex="female", height_cm=160.0)
+    store.create_patient(
+        mrn="M-1", name="Ana Lima", date_of_birth="1970-01-01", sex="female", height_cm=160.0
+    )
     window = MainWindow(store=store, settings=QSettings(str(tmp_path / "ui.ini"), QSettings.IniFormat))
     qtbot.addWidget(window)
     window.show()
     shown = []
     # The warning is a static QMessageBox.warning (modal): record what the nurse would read.
-    monkeypatch.setattr(QMessageBox, "warning", staticmethod(lambda parent, title, text, *a: shown.append(text)))
-    window.load_demo_data()              # File > Load demo data
+    monkeypatch.setattr(
+        QMessageBox, "warning", staticmethod(lambda parent, title, text, *a: shown.append(text))
+    )
+    window.load_demo_data()  # File > Load demo data
     qtbot.waitUntil(lambda: bool(shown), timeout=10000)
     assert "already holds patients" in shown[0]
     assert not FLAG.search(shown[0]), shown[0]

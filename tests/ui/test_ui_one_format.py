@@ -23,6 +23,7 @@ ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 def ids() -> set[str]:
     """Machine ids a nurse must never read: products, regimens, reaction kinds."""
     from nurse_app.core import reactions
+
     cat = load_catalogue()
     found = {i for i in [*cat.products, *cat.regimens] if "-" in i}
     rules = reactions.load_reactions() if hasattr(reactions, "load_reactions") else None
@@ -33,6 +34,7 @@ def ids() -> set[str]:
 
 def test_fmt_date_is_the_one_format():
     import datetime as dt
+
     assert fmt_date("2025-03-04") == "4 Mar 2025"
     assert fmt_date(dt.date(1961, 8, 23)) == "23 Aug 1961"
     assert fmt_date("2025-03-04T14:00:00Z") == "4 Mar 2025"
@@ -70,7 +72,7 @@ def test_no_page_or_visit_tab_shows_an_iso_date_or_an_id(qtbot, tmp_path, demo):
     found = []
     try:
         seen = []
-        for key in list(window.pages):          # every page (the visit is opened below)
+        for key in list(window.pages):  # every page (the visit is opened below)
             if key == "visit":
                 continue
             window.show_page(key)
@@ -99,8 +101,12 @@ def test_no_page_or_visit_tab_shows_an_iso_date_or_an_id(qtbot, tmp_path, demo):
 def test_the_summary_pdf_has_no_iso_date_or_id(demo):
     bad_ids = ids()
     with Store.open(demo) as store:
-        visits = [r[0] for r in store.db.execute(
-            "SELECT DISTINCT v.id FROM visits v JOIN reactions r ON r.visit_id = v.id LIMIT 2")] or [1]
+        visits = [
+            r[0]
+            for r in store.db.execute(
+                "SELECT DISTINCT v.id FROM visits v JOIN reactions r ON r.visit_id = v.id LIMIT 2"
+            )
+        ] or [1]
         visits.append(1)
         for visit in visits:
             data, _pages = summary_pdf_bytes(visit_summary(store, visit))
@@ -119,11 +125,18 @@ def _colour_of(html_or_sheet: str) -> str:
 def test_the_allergy_line_has_one_colour_on_every_page(qtbot, tmp_path, typed):
     store = Store.open(tmp_path / "r.db")
     store.set_nurse_profile("Maria Santos", "RN")
-    patient = store.create_patient(mrn="M-1", name="Ana Lima", date_of_birth="1970-01-01", sex="female",
-                                   height_cm=160.0, allergies=typed)
-    store.create_order(patient, product_id="privigen", regimen_id="cidp-maintenance", course_days=1,
-                       interval_days=21, start_date="2025-03-02", prescriber="Dr. L. Moreau") \
-        if "privigen" in load_catalogue().products else None
+    patient = store.create_patient(
+        mrn="M-1", name="Ana Lima", date_of_birth="1970-01-01", sex="female", height_cm=160.0, allergies=typed
+    )
+    store.create_order(
+        patient,
+        product_id="privigen",
+        regimen_id="cidp-maintenance",
+        course_days=1,
+        interval_days=21,
+        start_date="2025-03-02",
+        prescriber="Dr. L. Moreau",
+    ) if "privigen" in load_catalogue().products else None
     window = MainWindow(store=store, settings=QSettings(str(tmp_path / "ui.ini"), QSettings.IniFormat))
     qtbot.addWidget(window)
     window.show()
@@ -141,26 +154,42 @@ def test_the_allergy_line_has_one_colour_on_every_page(qtbot, tmp_path, typed):
 
 def test_one_display_name_per_product_on_every_page_and_the_pdf(qtbot, tmp_path):
     cat = load_catalogue()
-    product = next(p for p in cat.products.values() if "%" not in p.brand)   # e.g. Privigen
+    product = next(p for p in cat.products.values() if "%" not in p.brand)  # e.g. Privigen
     name = product.display_name
     assert product.brand in name and "%" in name
     store = Store.open(tmp_path / "r.db")
     store.set_nurse_profile("Maria Santos", "RN")
-    patient = store.create_patient(mrn="M-1", name="Ana Lima", date_of_birth="1970-01-01", sex="female",
-                                   height_cm=160.0, allergies="none known")
+    patient = store.create_patient(
+        mrn="M-1",
+        name="Ana Lima",
+        date_of_birth="1970-01-01",
+        sex="female",
+        height_cm=160.0,
+        allergies="none known",
+    )
     regimen = next(iter(cat.regimens))
-    store.create_order(patient, product_id=product.id, regimen_id=regimen, course_days=1, interval_days=21,
-                       start_date="2025-03-02", prescriber="Dr. L. Moreau")
-    visit = store.create_visit(patient, course_day=1, course_days=1,
-                               order_id=store.db.execute("SELECT id FROM orders").fetchone()[0])
+    store.create_order(
+        patient,
+        product_id=product.id,
+        regimen_id=regimen,
+        course_days=1,
+        interval_days=21,
+        start_date="2025-03-02",
+        prescriber="Dr. L. Moreau",
+    )
+    visit = store.create_visit(
+        patient, course_day=1, course_days=1, order_id=store.db.execute("SELECT id FROM orders").fetchone()[0]
+    )
     window = MainWindow(store=store, settings=QSettings(str(tmp_path / "ui.ini"), QSettings.IniFormat))
     qtbot.addWidget(window)
     window.show()
     try:
         window.patients.select_patient(patient)
-        texts = {"patients": window.patients.findChild(QLabel, "order_product").text()
-                 if window.patients.findChild(QLabel, "order_product") else
-                 " ".join(lbl.text() for lbl in window.patients.findChildren(QLabel))}
+        texts = {
+            "patients": window.patients.findChild(QLabel, "order_product").text()
+            if window.patients.findChild(QLabel, "order_product")
+            else " ".join(lbl.text() for lbl in window.patients.findChildren(QLabel))
+        }
         window.open_visit(visit)
         texts["visit header"] = window.visit_page.subtitle.text()
         combo = window.calculator.product
@@ -180,6 +209,7 @@ def test_fhir_display_text_has_no_ids(demo):
 
     from nurse_app.reports.fhir import bundle_json, visit_bundle
     from nurse_app.reports.visit_data import load_visit
+
     bad_ids = ids()
     shown = []
 
@@ -192,9 +222,12 @@ def test_fhir_display_text_has_no_ids(demo):
         elif isinstance(node, list):
             for item in node:
                 walk(item)
+
     with Store.open(demo) as store:
-        visits = [r[0] for r in store.db.execute(
-            "SELECT DISTINCT visit_id FROM reactions ORDER BY visit_id LIMIT 2")] + [1]
+        visits = [
+            r[0]
+            for r in store.db.execute("SELECT DISTINCT visit_id FROM reactions ORDER BY visit_id LIMIT 2")
+        ] + [1]
         for visit in visits:
             walk(json.loads(bundle_json(visit_bundle(load_visit(store, visit)))))
     assert shown

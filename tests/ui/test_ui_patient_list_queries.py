@@ -24,7 +24,7 @@ def test_the_list_shows_each_last_visit_without_a_query_per_patient(qtbot, tmp_p
         store.conn.set_trace_callback(None)
 
         per_patient = [s for s in statements if "FROM visits WHERE patient_id" in s]
-        assert len(per_patient) <= 2, per_patient     # only the selected patient's own visit list
+        assert len(per_patient) <= 2, per_patient  # only the selected patient's own visit list
         assert sum("GROUP BY patient_id" in s for s in statements) == 1
         assert len(statements) < 40, len(statements)
         model = page.model

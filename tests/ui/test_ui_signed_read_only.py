@@ -10,13 +10,14 @@ from visit_export_helpers import make_visit, open_record
 from nurse_app.ui.main_window import MainWindow
 
 pytestmark = pytest.mark.usefixtures("toronto_time")
-TEXT = 4.5        # WCAG 2 AA, normal text
+TEXT = 4.5  # WCAG 2 AA, normal text
 
 
 def luminance(colour: QColor) -> float:
     def channel(value: int) -> float:
         c = value / 255
         return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
     return 0.2126 * channel(colour.red()) + 0.7152 * channel(colour.green()) + 0.0722 * channel(colour.blue())
 
 
@@ -57,7 +58,7 @@ def window(qtbot, tmp_path):
 def test_a_signed_visit_reads_in_normal_contrast(qtbot, window):
     calc = window.visit_page.dose_tab.calculator
     weight, product = calc.weight.edit, calc.product
-    assert not calc.isEnabled() or weight.isReadOnly()            # still refuses edits
+    assert not calc.isEnabled() or weight.isReadOnly()  # still refuses edits
     for widget in (weight, product, calc.height.edit):
         assert widget.isVisible()
         assert painted_contrast(widget) >= TEXT, widget.objectName()
@@ -75,6 +76,7 @@ def test_the_read_only_palette_is_dropped_for_a_draft(qtbot, window, tmp_path):
 
 def test_warnings_acknowledged_before_signing_show_as_acknowledged(qtbot, window):
     from PySide6.QtWidgets import QCheckBox
+
     store = window.store
     draft = make_visit(store, mrn="MRN-0101")
     window.open_visit(draft)
@@ -83,14 +85,15 @@ def test_warnings_acknowledged_before_signing_show_as_acknowledged(qtbot, window
     boxes = [b for b in calc.warnings_box.findChildren(QCheckBox) if b.objectName().startswith("ack_")]
     assert boxes
     for box in boxes:
-        box.setChecked(True)                       # the nurse ticks each acknowledgement
+        box.setChecked(True)  # the nurse ticks each acknowledgement
     qtbot.waitUntil(lambda: "acknowledged" in calc.banner.text(), timeout=5000)
     store.update_visit(draft, ended_at="2025-03-04T18:00:00Z")
     store.sign_visit(draft)
-    window.open_visit(draft)                       # reopened, signed
+    window.open_visit(draft)  # reopened, signed
     calc = window.visit_page.dose_tab.calculator
     from PySide6.QtCore import QEvent
-    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)   # rows of an earlier pass
+
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)  # rows of an earlier pass
     assert "need" not in calc.banner.text() and "acknowledged" in calc.banner.text(), calc.banner.text()
     boxes = [b for b in calc.warnings_box.findChildren(QCheckBox) if b.objectName().startswith("ack_")]
     assert boxes and all(b.isChecked() for b in boxes)
@@ -102,6 +105,7 @@ def test_demo_signed_visits_show_their_warnings_as_acknowledged(qtbot, tmp_path)
 
     from nurse_app.store import Store
     from nurse_app.store.demo import generate
+
     store = Store.open(tmp_path / "demo.db")
     generate(store, patients=3, seed=1)
     signed = [r[0] for r in store.db.execute("SELECT id FROM visits WHERE status = 'signed' ORDER BY id")]
@@ -116,7 +120,9 @@ def test_demo_signed_visits_show_their_warnings_as_acknowledged(qtbot, tmp_path)
             calc = win.visit_page.dose_tab.calculator
             if calc._current_warnings:
                 shown += 1
-                assert "need" not in calc.banner.text() and "acknowledged" in calc.banner.text(), calc.banner.text()
+                assert "need" not in calc.banner.text() and "acknowledged" in calc.banner.text(), (
+                    calc.banner.text()
+                )
         assert shown
     finally:
         win.close()

@@ -14,18 +14,18 @@ def test_call_soon_runs_once_when_idle(qtbot):
     context = QObject()
     calls = []
     call_soon(context, lambda: calls.append(1))
-    assert calls == []                       # not synchronously
+    assert calls == []  # not synchronously
     qtbot.waitUntil(lambda: calls == [1])
     qtbot.wait(20)
-    assert calls == [1]                      # single shot
-    assert context.children() == []          # the timer cleaned itself up
+    assert calls == [1]  # single shot
+    assert context.children() == []  # the timer cleaned itself up
 
 
 def test_call_soon_is_dropped_when_the_context_is_deleted(qtbot):
     context = QObject()
     calls = []
     call_soon(context, lambda: calls.append(1))
-    del context                              # Python owns it: the C++ object (and timer) go now
+    del context  # Python owns it: the C++ object (and timer) go now
     qtbot.wait(30)
     assert calls == []
 
@@ -36,9 +36,13 @@ def test_no_ui_code_uses_the_context_callable_singleshot_overload():
     offenders = []
     for path in UI.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                    and node.func.attr == "singleShot" and len(node.args) >= 3
-                    and not isinstance(node.args[-1], ast.Constant)):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "singleShot"
+                and len(node.args) >= 3
+                and not isinstance(node.args[-1], ast.Constant)
+            ):
                 offenders.append(f"{path.relative_to(UI)}:{node.lineno}")
     assert offenders == [], f"use nurse_app.ui.timers.call_soon instead: {offenders}"
 
@@ -48,12 +52,15 @@ def test_an_error_in_a_worker_thread_is_shown_on_the_gui_thread(qtbot, tmp_path)
     import threading
 
     from nurse_app.ui import error_hook
+
     hook = error_hook.install(tmp_path / "logs" / "errors.log")
     shown_on = []
     hook.show = lambda: shown_on.append(threading.current_thread())
     try:
+
         def fail():
             raise RuntimeError("worker failed")
+
         worker = threading.Thread(target=fail)
         worker.start()
         worker.join()

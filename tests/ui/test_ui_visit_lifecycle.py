@@ -28,11 +28,18 @@ def record(tmp_path):
     path = tmp_path / "record.db"
     with Store.open(path) as store:
         store.set_nurse_profile("Maria Santos", "RN")
-        pid = store.create_patient(mrn="M1", name="Ann Lee", date_of_birth="1970-01-01", sex="female",
-                                   height_cm=160, indication="pemphigus")
+        pid = store.create_patient(
+            mrn="M1",
+            name="Ann Lee",
+            date_of_birth="1970-01-01",
+            sex="female",
+            height_cm=160,
+            indication="pemphigus",
+        )
         store.add_weight(pid, 60, measured_on="2025-12-20")
-        store.create_order(pid, product_id="privigen", regimen_id="pemphigus", start_date="2026-01-01",
-                           prescriber="Dr. B")
+        store.create_order(
+            pid, product_id="privigen", regimen_id="pemphigus", start_date="2026-01-01", prescriber="Dr. B"
+        )
     return path
 
 
@@ -52,14 +59,17 @@ def only_patient(store):
 
 def answer_text_dialog(qtbot, text):
     """Type ``text`` into the next QInputDialog and press Enter."""
+
     def act(dialog):
         edit = dialog.findChild(QLineEdit)
         qtbot.keyClicks(edit, text)
         qtbot.keyClick(edit, Qt.Key_Return)
+
     return run_in_dialog(qtbot, act)
 
 
 # ---------------------------------------------------------------- one visit a day, void
+
 
 def test_start_visit_twice_reopens_todays_draft(qtbot, record, tmp_path):
     window, store = open_window(qtbot, record, tmp_path)
@@ -70,7 +80,7 @@ def test_start_visit_twice_reopens_todays_draft(qtbot, record, tmp_path):
     assert "day 1 of 5" in window.visit_page.subtitle.text()
     window.show_page("patients")
     qtbot.mouseClick(window.patients.start_button, Qt.LeftButton)
-    assert window.visit_page.visit_id == first                      # reopened, not a second draft
+    assert window.visit_page.visit_id == first  # reopened, not a second draft
     assert len(store.patient_visits(pid)) == 1
     assert "reopened" in window.statusBar().currentMessage()
     window.close()
@@ -82,8 +92,11 @@ def test_second_visit_the_same_day_needs_a_reason_that_is_recorded(qtbot, record
     pid = only_patient(store)
     window.start_visit(pid)
     first = window.visit_page.visit_id
-    store.db.conn.execute("UPDATE visits SET status = 'signed', signed_by = 'x', signed_at = 'y', "
-                          "content_hash = 'z' WHERE id = ?", [first])   # signed today (direct: faster)
+    store.db.conn.execute(
+        "UPDATE visits SET status = 'signed', signed_by = 'x', signed_at = 'y', "
+        "content_hash = 'z' WHERE id = ?",
+        [first],
+    )  # signed today (direct: faster)
     # Cancel: nothing is created
     asked = []
     seen = run_in_dialog(qtbot, lambda d: (asked.append(d.labelText()), d.reject()))
@@ -129,8 +142,12 @@ def test_void_a_draft_keeps_it_read_only_audited_and_not_a_course_day(qtbot, rec
     assert store.get_visit(window.visit_page.visit_id)["course_day"] == 1
     # the Patients page lists the voided visit as voided
     window.show_page("patients")
-    texts = [window.patients.visit_table.item(r, c).text() for r in range(window.patients.visit_table.rowCount())
-             for c in range(window.patients.visit_table.columnCount()) if window.patients.visit_table.item(r, c)]
+    texts = [
+        window.patients.visit_table.item(r, c).text()
+        for r in range(window.patients.visit_table.rowCount())
+        for c in range(window.patients.visit_table.columnCount())
+        if window.patients.visit_table.item(r, c)
+    ]
     assert any("oided" in t for t in texts), texts
     window.close()
     store.close()
@@ -139,27 +156,32 @@ def test_void_a_draft_keeps_it_read_only_audited_and_not_a_course_day(qtbot, rec
 def test_void_service_refuses_a_signed_visit_and_a_blank_reason(record):
     from nurse_app.core.errors import InputError
     from nurse_app.store import SignedVisitError
+
     with Store.open(record) as store:
         pid = only_patient(store)
         vid = visit_service.start_or_reopen(store, pid).visit_id
         with pytest.raises(InputError):
             visit_service.void_draft(store, vid, "  ")
-        store.db.conn.execute("UPDATE visits SET status = 'signed', signed_by = 'x', signed_at = 'y', "
-                              "content_hash = 'z' WHERE id = ?", [vid])
+        store.db.conn.execute(
+            "UPDATE visits SET status = 'signed', signed_by = 'x', signed_at = 'y', "
+            "content_hash = 'z' WHERE id = ?",
+            [vid],
+        )
         with pytest.raises(SignedVisitError):
             visit_service.void_draft(store, vid, "mistake")
 
 
 # ---------------------------------------------------------------- the page never goes dead
 
+
 def test_a_visit_missing_from_the_record_leaves_the_visit_page_working(qtbot, record, tmp_path, monkeypatch):
     warnings = []
     monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: warnings.append(a[2]))
     window, store = open_window(qtbot, record, tmp_path)
     pid = only_patient(store)
-    window.open_visit(9999)                     # e.g. remembered from another record
+    window.open_visit(9999)  # e.g. remembered from another record
     assert (warnings and "9999" in warnings[-1]) or "not" in warnings[-1].lower()
-    window.start_visit(pid)                     # raised AttributeError 'infusion_tab' before
+    window.start_visit(pid)  # raised AttributeError 'infusion_tab' before
     assert window.visit_page.visit_id is not None
     assert window.visit_page.tabs.count() == 7
     window.close()
@@ -172,17 +194,17 @@ def test_remembered_visit_is_per_record_file(qtbot, record, tmp_path):
     first = window.visit_page.visit_id
     window.close()
     store.close()
-    other = tmp_path / "other.db"                # another record whose visit 1 is someone else's
+    other = tmp_path / "other.db"  # another record whose visit 1 is someone else's
     with Store.open(other) as s:
         s.set_nurse_profile("Maria Santos", "RN")
         p = s.create_patient(mrn="Z9", name="Zed Other", date_of_birth="1950-01-01", sex="male")
         assert s.create_visit(p) == first
     window, store = open_window(qtbot, other, tmp_path)
-    assert window.visit_page.visit_id is None    # not the other record's visit with the same id
+    assert window.visit_page.visit_id is None  # not the other record's visit with the same id
     window.close()
     store.close()
     window, store = open_window(qtbot, record, tmp_path)
-    assert window.visit_page.visit_id == first   # the first record still returns to its visit
+    assert window.visit_page.visit_id == first  # the first record still returns to its visit
     window.close()
     store.close()
 
@@ -198,7 +220,7 @@ def test_load_demo_data_into_a_new_record_then_open_a_visit(qtbot, record, tmp_p
     with Store.open(demo) as s:
         s.set_nurse_profile("Maria Santos", "RN")
     window, store = open_window(qtbot, demo, tmp_path)
-    window.settings.setValue(window._visit_key(), 424242)     # and a stale id for this very file
+    window.settings.setValue(window._visit_key(), 424242)  # and a stale id for this very file
     window.close()
     store.close()
     window, store = open_window(qtbot, demo, tmp_path)
@@ -222,6 +244,7 @@ def only_patient_named(store, name):
 @pytest.mark.qt_no_exception_capture
 def test_unexpected_error_is_logged_and_shown_never_swallowed(qtbot, record, tmp_path):
     from nurse_app.ui import error_hook
+
     log = tmp_path / "data" / "logs" / "errors.log"
     hook = error_hook.install(log)
     try:
@@ -229,8 +252,9 @@ def test_unexpected_error_is_logged_and_shown_never_swallowed(qtbot, record, tmp
         pid = only_patient(store)
 
         def broken():
-            name = store.get_patient(pid)["name"]     # a record value: must not reach the log
+            name = store.get_patient(pid)["name"]  # a record value: must not reach the log
             raise RuntimeError(f"cannot start for {name}")
+
         window.patients.start_visit_requested.connect(lambda _pid: broken())
         seen = run_in_dialog(qtbot, lambda d: None)
         window.patients.select_patient(pid)
@@ -252,6 +276,7 @@ def test_unexpected_error_is_logged_and_shown_never_swallowed(qtbot, record, tmp
 
 # ---------------------------------------------------------------- patients page, weight history
 
+
 def test_patients_page_follows_visit_changes_and_the_visit_weight_enters_the_history(qtbot, record, tmp_path):
     window, store = open_window(qtbot, record, tmp_path)
     pid = only_patient(store)
@@ -266,13 +291,13 @@ def test_patients_page_follows_visit_changes_and_the_visit_weight_enters_the_his
     qtbot.waitUntil(lambda: store.get_visit(vid)["weight_kg"] == 61, timeout=3000)
     from_visit = [w for w in store.patient_weights(pid) if w["visit_id"] == vid]
     assert [w["weight_kg"] for w in from_visit] == [61]
-    calc.weight.edit.clear()                                  # corrected in the draft
+    calc.weight.edit.clear()  # corrected in the draft
     qtbot.keyClicks(calc.weight.edit, "62.5")
     qtbot.waitUntil(lambda: store.get_visit(vid)["weight_kg"] == 62.5, timeout=3000)
     assert [w["weight_kg"] for w in store.patient_weights(pid) if w["visit_id"] == vid] == [62.5]
-    window.visit_page.dose_tab.course_day.setValue(3)         # the course day changed on the visit
+    window.visit_page.dose_tab.course_day.setValue(3)  # the course day changed on the visit
     qtbot.waitUntil(lambda: store.get_visit(vid)["course_day"] == 3, timeout=3000)
-    window.show_page("patients")                              # no manual refresh
+    window.show_page("patients")  # no manual refresh
     assert page.visit_table.rowCount() == 1
     assert page.visit_table.item(0, 1).text() == "Day 3 of 5"
     assert page.visit_table.item(0, 2).text() == "Draft"
@@ -286,6 +311,7 @@ def test_patients_page_follows_visit_changes_and_the_visit_weight_enters_the_his
 
 # ---------------------------------------------------------------- visit notes
 
+
 def test_visit_notes_autosave_survive_close_and_print_on_the_summary(qtbot, record, tmp_path):
     import io
 
@@ -293,6 +319,7 @@ def test_visit_notes_autosave_survive_close_and_print_on_the_summary(qtbot, reco
 
     from nurse_app.reports.visit_data import load_visit, summarize
     from nurse_app.reports.visit_summary import summary_pdf_bytes
+
     window, store = open_window(qtbot, record, tmp_path)
     window.start_visit(only_patient(store))
     vid = window.visit_page.visit_id
@@ -302,7 +329,7 @@ def test_visit_notes_autosave_survive_close_and_print_on_the_summary(qtbot, reco
     qtbot.waitUntil(lambda: store.get_visit(vid)["notes"] == "Dog kept in the yard.", timeout=3000)
     qtbot.keyClick(notes.editor, Qt.Key_Return)
     qtbot.keyClicks(notes.editor, "Daughter present")
-    window.close()                                  # closed before the pause: saved anyway
+    window.close()  # closed before the pause: saved anyway
     store.close()
     window, store = open_window(qtbot, record, tmp_path)
     assert window.visit_page.visit_id == vid
@@ -316,12 +343,15 @@ def test_visit_notes_autosave_survive_close_and_print_on_the_summary(qtbot, reco
 
 def test_cli_visit_void_calls_the_same_use_case(record, capsys):
     from nurse_app.cli import main
+
     with Store.open(record) as store:
         vid = visit_service.start_or_reopen(store, only_patient(store)).visit_id
     assert main(["--db", str(record), "visit-void", str(vid), "--reason", "wrong patient"]) == 0
     assert "voided" in capsys.readouterr().out
     with Store.open(record) as store:
         assert store.get_visit(vid)["status"] == "voided"
-    assert main(["--db", str(record), "visit-void", str(vid), "--reason", "again"]) != 0   # one line, no traceback
+    assert (
+        main(["--db", str(record), "visit-void", str(vid), "--reason", "again"]) != 0
+    )  # one line, no traceback
     err = capsys.readouterr().err
     assert "voided" in err and "Traceback" not in err

@@ -38,8 +38,11 @@ def test_week_is_the_first_page_with_the_late_count_in_the_sidebar(qtbot, record
     assert window.current_page() == "week" and window.nav.item(0).data(Qt.UserRole) == "week"
     late = build_schedule(store).late_count
     assert late > 0 and window.nav.item(0).text() == f"Week ({late} late)"
-    shortcuts = [a.shortcut().toString() for a in window.findChildren(type(window.menuBar().actions()[0]))
-                 if a.text() in ("Week", "Patients")]
+    shortcuts = [
+        a.shortcut().toString()
+        for a in window.findChildren(type(window.menuBar().actions()[0]))
+        if a.text() in ("Week", "Patients")
+    ]
     assert "Ctrl+1" in shortcuts and "Ctrl+2" in shortcuts
     page = window.week
     dates = [i.date for i in page.shown]
@@ -90,13 +93,21 @@ def test_call_form_autosaves_signs_and_is_read_only_after(qtbot, record, tmp_pat
         assert "8 to 10 days" in dialog.findChild(type(dialog.status), "call_why").text()
         assert dialog.advice.toPlainText().startswith("Do not scratch")
         dialog.reached.setCurrentIndex(dialog.reached.findData(True))
-        for qid, answer in (("new-itchy-rash", "yes"), ("blisters", "no"), ("spreading", "no"),
-                            ("fever", "no")):
+        for qid, answer in (
+            ("new-itchy-rash", "yes"),
+            ("blisters", "no"),
+            ("spreading", "no"),
+            ("fever", "no"),
+        ):
             box = dialog.answer_boxes[qid]
             box.setCurrentIndex(box.findData(answer))
         dialog.text_edits["where"].setText("left palm")
-        qtbot.waitUntil(lambda: (store.get_followup_call(dialog.call_id)["answers"]
-                                 .get("where", {}).get("text") == "left palm"), timeout=3000)
+        qtbot.waitUntil(
+            lambda: (
+                store.get_followup_call(dialog.call_id)["answers"].get("where", {}).get("text") == "left palm"
+            ),
+            timeout=3000,
+        )
         # a "yes" that calls for the prescriber: signing refused until escalation is recorded
         qtbot.mouseClick(dialog.sign_button, Qt.LeftButton)
         assert "prescriber" in dialog.status.text()
@@ -122,12 +133,14 @@ def test_call_form_autosaves_signs_and_is_read_only_after(qtbot, record, tmp_pat
 
     def check(dialog):
         assert not dialog.sign_button.isEnabled() and dialog.notes.isReadOnly()
+
     run_in_dialog(qtbot, check)
     page.activate_row(row)
 
 
 def test_calendar_export_warns_and_uses_initials(qtbot, record, tmp_path, monkeypatch):
     import icalendar
+
     window, _store = open_window(qtbot, record, tmp_path)
     page = window.week
     target = tmp_path / "week.ics"
@@ -136,6 +149,7 @@ def test_calendar_export_warns_and_uses_initials(qtbot, record, tmp_path, monkey
     def accept(box):
         assert "patient information" in box.text()
         box.button(QMessageBox.Save).click()
+
     run_in_dialog(qtbot, accept)
     page.save_calendar()
     cal = icalendar.Calendar.from_ical(target.read_bytes())

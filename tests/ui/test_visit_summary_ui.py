@@ -49,6 +49,7 @@ def choose_file(monkeypatch, path):
     def fake(parent, title, suggested, filter_):
         asked.append((title, suggested, filter_))
         return str(path), filter_
+
     monkeypatch.setattr(visit_export.QFileDialog, "getSaveFileName", staticmethod(fake))
     return asked
 
@@ -62,6 +63,7 @@ def test_save_summary_pdf_off_the_gui_thread_with_a_busy_dialog(qtbot, monkeypat
     def spy(summary, out, **kwargs):
         threads.append(threading.current_thread())
         return original(summary, out, **kwargs)
+
     monkeypatch.setattr(visit_summary_module, "write_summary_pdf", spy)
 
     task = visit_export.save_summary_pdf(parent, path, draft)
@@ -125,10 +127,12 @@ class FakePrintDialog:
         return QPrintDialog.DialogCode.Accepted if self.accept else QPrintDialog.DialogCode.Rejected
 
 
-@pytest.mark.parametrize("which, locale, paper", [("draft", "en_US", (612, 792)),
-                                                   ("signed", "de_DE", (595.3, 841.9))])
-def test_print_summary_prints_the_reportlab_pdf(qtbot, monkeypatch, parent, record, tmp_path, which,
-                                               locale, paper):
+@pytest.mark.parametrize(
+    "which, locale, paper", [("draft", "en_US", (612, 792)), ("signed", "de_DE", (595.3, 841.9))]
+)
+def test_print_summary_prints_the_reportlab_pdf(
+    qtbot, monkeypatch, parent, record, tmp_path, which, locale, paper
+):
     """Print and Save as PDF are one layout: the printed pages are the reportlab PDF's pages, on
     the locale's paper (Letter in the US, A4 in Germany), with margins of at least 0.5 in."""
     from PySide6.QtCore import QLocale
@@ -136,6 +140,7 @@ def test_print_summary_prints_the_reportlab_pdf(qtbot, monkeypatch, parent, reco
     from nurse_app.reports.visit_data import visit_summary
     from nurse_app.reports.visit_summary import summary_pdf_bytes
     from nurse_app.store import Store
+
     path, draft, signed = record
     visit = draft if which == "draft" else signed
     QLocale.setDefault(QLocale(locale))
@@ -153,6 +158,7 @@ def test_print_summary_prints_the_reportlab_pdf(qtbot, monkeypatch, parent, reco
         reference, pages = summary_pdf_bytes(visit_summary(store, visit), pagesize=paper)
     assert finished.args[1].startswith(f"Sent {pages} page")
     from pypdf import PdfReader
+
     printed = PdfReader(tmp_path / "printed.pdf")
     assert len(printed.pages) == pages and pages >= (3 if which == "signed" else 1)
     for index in range(pages):
@@ -160,18 +166,20 @@ def test_print_summary_prints_the_reportlab_pdf(qtbot, monkeypatch, parent, reco
         assert abs(float(box.width) - paper[0]) < 1.5 and abs(float(box.height) - paper[1]) < 1.5
         mine, theirs = _render(tmp_path / "printed.pdf", index), _render(reference, index, via=300)
         other = _render(reference, (index + 1) % pages, via=300) if pages > 1 else None
-        if other is not None:      # the check can tell pages apart
+        if other is not None:  # the check can tell pages apart
             assert _differs(mine, other) > 3 * _differs(mine, theirs)
         assert _differs(mine, theirs) < 4, f"page {index + 1} differs from the saved PDF"
         width, height, rows, _size = mine
         half_inch = 40 // 2
         ink = [(x, y) for y, row in enumerate(rows) for x, v in enumerate(row) if v < 128]
         assert ink, "the page is blank"
-        if which == "signed":      # (a draft's watermark crosses the page)
-            assert all(half_inch <= x < width - half_inch and half_inch <= y < height - half_inch
-                       for x, y in ink), "printed inside the 0.5 in margin"
+        if which == "signed":  # (a draft's watermark crosses the page)
+            assert all(
+                half_inch <= x < width - half_inch and half_inch <= y < height - half_inch for x, y in ink
+            ), "printed inside the 0.5 in margin"
     # and the reference really is the summary (text read back from the saved layout)
     import io
+
     text = flat("\n".join(p.extract_text() for p in PdfReader(io.BytesIO(reference)).pages))
     assert ACCENTED_NAME in text and "Vital signs" in text and ("DRAFT" in text) == (which == "draft")
 
@@ -194,7 +202,10 @@ def test_export_fhir_writes_a_bundle(qtbot, monkeypatch, parent, record, tmp_pat
     bundle = Bundle.model_validate_json((tmp_path / "visit.json").read_text(encoding="utf-8"))
     kinds = [e.resource.get_resource_type() for e in bundle.entry]
     assert kinds.count("Observation") == 30 * 5 + 1 and kinds[:3] == [
-        "Patient", "Encounter", "MedicationAdministration"]
+        "Patient",
+        "Encounter",
+        "MedicationAdministration",
+    ]
 
 
 def test_closing_the_page_mid_export_still_finishes_the_file(qtbot, monkeypatch, record, tmp_path):
@@ -210,5 +221,3 @@ def test_closing_the_page_mid_export_still_finishes_the_file(qtbot, monkeypatch,
     assert page_alive == [False]
     assert finished.args == [True, str(tmp_path / "late.pdf")]
     assert ACCENTED_NAME in read_pdf(tmp_path / "late.pdf")[0]
-
-

@@ -37,7 +37,7 @@ class _WrapDelegate(QStyledItemDelegate):
         if index.column() != 0 or not index.parent().isValid():
             return size
         depth_indent = self.tree.indentation() * 2
-        width = max(80, self.tree.columnWidth(0) - depth_indent - 28)   # 28: check box and margins
+        width = max(80, self.tree.columnWidth(0) - depth_indent - 28)  # 28: check box and margins
         text = index.data(Qt.DisplayRole) or ""
         rect = QFontMetrics(option.font).boundingRect(QRect(0, 0, width, 10_000), Qt.TextWordWrap, text)
         return QSize(size.width(), max(size.height(), rect.height() + 6))
@@ -59,7 +59,7 @@ class ChecklistTab(QWidget):
         self.tree.setHeaderLabels(["Item", "Answer", "Time", "Note"])
         self.tree.setSelectionMode(QAbstractItemView.SingleSelection)
         self.tree.setWordWrap(True)
-        self.tree.setTextElideMode(Qt.ElideNone)   # the nurse must read the whole item: wrap, never cut
+        self.tree.setTextElideMode(Qt.ElideNone)  # the nurse must read the whole item: wrap, never cut
         self.tree.setItemDelegate(_WrapDelegate(self.tree))
         self.tree.setUniformRowHeights(False)
         header = self.tree.header()
@@ -98,7 +98,7 @@ class ChecklistTab(QWidget):
         self.note_keys = QLabel("<small>Enter saves · Esc cancels</small>")
         self.note_keys.setObjectName("checklist_note_keys")
         # Enter saves the answer the reason is for; Escape puts the saved note back (one hand).
-        self._pending: str | None = None        # the answer waiting for its reason
+        self._pending: str | None = None  # the answer waiting for its reason
         self.note.returnPressed.connect(self._note_entered)
         QShortcut(QKeySequence(Qt.Key_Escape), self.note, self._note_cancelled, context=Qt.WidgetShortcut)
         buttons = QHBoxLayout()
@@ -152,10 +152,15 @@ class ChecklistTab(QWidget):
         palette = self.tree.palette()
         if is_dark(palette):
             text, base = palette.color(QPalette.ColorRole.Text), palette.color(QPalette.ColorRole.Base)
-            border = QColor((text.red() + base.red()) // 2, (text.green() + base.green()) // 2,
-                            (text.blue() + base.blue()) // 2)
-            css = (f"QTreeView::indicator:unchecked {{ border: 1px solid {border.name()}; border-radius: 2px; "
-                   "background: palette(base); width: 12px; height: 12px; }")
+            border = QColor(
+                (text.red() + base.red()) // 2,
+                (text.green() + base.green()) // 2,
+                (text.blue() + base.blue()) // 2,
+            )
+            css = (
+                f"QTreeView::indicator:unchecked {{ border: 1px solid {border.name()}; border-radius: 2px; "
+                "background: palette(base); width: 12px; height: 12px; }"
+            )
         if self.tree.styleSheet() != css:
             self.tree.setStyleSheet(css)
 
@@ -192,14 +197,17 @@ class ChecklistTab(QWidget):
         row.setText(2, local_time(i["answered_at"]))
         row.setText(3, i["note"] or "")
         row.setCheckState(0, Qt.Checked if i["status"] == DONE else Qt.Unchecked)
-        row.setToolTip(0, i["text"] + (f"\n{i['lock_text'][0].upper()}{i['lock_text'][1:]}" if i.get("locked") else ""))
+        row.setToolTip(
+            0, i["text"] + (f"\n{i['lock_text'][0].upper()}{i['lock_text'][1:]}" if i.get("locked") else "")
+        )
         if i.get("locked") and i["status"] is None:
             row.setText(1, "Locked")
             row.setToolTip(1, i["lock_text"])
             row.setForeground(1, self.palette().brush(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text))
         elif i["required"] and i["status"] is None:
-            row.setForeground(1, QBrush(QColor(text_colour(ATTENTION_COLOUR)) if is_dark()
-                                        else Qt.GlobalColor.darkYellow))
+            row.setForeground(
+                1, QBrush(QColor(text_colour(ATTENTION_COLOUR)) if is_dark() else Qt.GlobalColor.darkYellow)
+            )
             row.setText(1, "Required")
             row.setToolTip(1, "")
         else:
@@ -213,7 +221,7 @@ class ChecklistTab(QWidget):
             self.unlock_timer.stop()
             return
         wait_ms = (min(times) - clock()).total_seconds() * 1000
-        self.unlock_timer.start(max(0, min(int(wait_ms) + 250, 60_000)))   # re-check at least every minute
+        self.unlock_timer.start(max(0, min(int(wait_ms) + 250, 60_000)))  # re-check at least every minute
 
     def _rebuild(self, items: list[dict]) -> None:
         selected = self._selected_item_id()
@@ -248,9 +256,11 @@ class ChecklistTab(QWidget):
         answered = sum(1 for i in items if i["status"] is not None)
         # Nothing open: no colour at all, so the palette's text colour applies (Qt has no "inherit").
         style = f" style='color:{text_colour(ATTENTION_COLOUR)}'" if open_required else ""
-        self.progress.setText(f"{answered} of {len(items)} items answered. "
-                              f"<span{style}>{len(open_required)} required item"
-                              f"{'s' if len(open_required) != 1 else ''} still open</span> (marked *).")
+        self.progress.setText(
+            f"{answered} of {len(items)} items answered. "
+            f"<span{style}>{len(open_required)} required item"
+            f"{'s' if len(open_required) != 1 else ''} still open</span> (marked *)."
+        )
 
     def _selected_item_id(self) -> str | None:
         current = self.tree.currentItem() if hasattr(self, "tree") else None
@@ -271,8 +281,12 @@ class ChecklistTab(QWidget):
             return
         self.item_text.setText(f"<b>{info['text']}</b>{' (required)' if info['required'] else ''}")
         locked = bool(info.get("locked")) and info["status"] is None
-        self.lock_text.setText(f"Locked: {info.get('lock_text', '')}. Not done or not applicable "
-                               "can still be recorded with a reason." if locked else "")
+        self.lock_text.setText(
+            f"Locked: {info.get('lock_text', '')}. Not done or not applicable "
+            "can still be recorded with a reason."
+            if locked
+            else ""
+        )
         self.lock_text.setVisible(locked)
         self.buttons[DONE].setEnabled(not self.ctx.signed and not info.get("locked"))
         help_text = info["help"] or ""
@@ -290,8 +304,10 @@ class ChecklistTab(QWidget):
     # ------------------------------------------------------------------ answers
     def _save(self, item_id: str, status: str, note: str) -> None:
         self._pending = None
-        if attempt(self.error, lambda: self.ctx.store.set_checklist_item(self.ctx.visit_id, item_id, status,
-                                                                          note=note)):
+        if attempt(
+            self.error,
+            lambda: self.ctx.store.set_checklist_item(self.ctx.visit_id, item_id, status, note=note),
+        ):
             self.ctx.changed.emit("checklist")
         self.refresh()
 
@@ -350,7 +366,8 @@ class ChecklistTab(QWidget):
         note = self.note.text().strip()
         needs_reason = {
             NOT_APPLICABLE: "Give the reason it does not apply in the note box, then press Not applicable.",
-            NOT_DONE: "Give the reason it was not done in the note box, then press Not done."}
+            NOT_DONE: "Give the reason it was not done in the note box, then press Not done.",
+        }
         if status in needs_reason and not note:
             self.error.setText(needs_reason[status] + " (Enter saves, Esc cancels.)")
             self.error.show()
@@ -361,7 +378,9 @@ class ChecklistTab(QWidget):
 
     def _clear(self) -> None:
         item_id = self._selected_item_id()
-        if item_id and attempt(self.error, lambda: self.ctx.store.clear_checklist_item(self.ctx.visit_id, item_id)):
+        if item_id and attempt(
+            self.error, lambda: self.ctx.store.clear_checklist_item(self.ctx.visit_id, item_id)
+        ):
             self.ctx.changed.emit("checklist")
         self.refresh()
 
@@ -385,14 +404,22 @@ class ChecklistTab(QWidget):
         if locked:
             left.append(f"{len(locked)} locked item{'s' if len(locked) != 1 else ''} wait for their time")
         if not marking:
-            self.error.setText(f"No open required item in '{title}'." + (f" ({'; '.join(left)}.)" if left else ""))
+            self.error.setText(
+                f"No open required item in '{title}'." + (f" ({'; '.join(left)}.)" if left else "")
+            )
             self.error.show()
             return
         listing = "\n".join(f"\u2022 {i['text']}" for i in marking)
-        question = (f"Mark {len(marking)} required item{'s' if len(marking) != 1 else ''} of '{title}' done?\n\n"
-                    f"{listing}" + (f"\n\n{'; '.join(left).capitalize()}." if left else ""))
-        if QMessageBox.question(self, "Mark required items done", question,
-                                QMessageBox.Yes | QMessageBox.No, QMessageBox.No) != QMessageBox.Yes:
+        question = (
+            f"Mark {len(marking)} required item{'s' if len(marking) != 1 else ''} of '{title}' done?\n\n"
+            f"{listing}" + (f"\n\n{'; '.join(left).capitalize()}." if left else "")
+        )
+        if (
+            QMessageBox.question(
+                self, "Mark required items done", question, QMessageBox.Yes | QMessageBox.No, QMessageBox.No
+            )
+            != QMessageBox.Yes
+        ):
             return
         answers = {i["item_id"]: DONE for i in marking}
         if attempt(self.error, lambda: self.ctx.store.set_checklist_items(self.ctx.visit_id, answers)):
@@ -402,11 +429,11 @@ class ChecklistTab(QWidget):
     def set_read_only(self, read_only: bool) -> None:
         for b in (*self.buttons.values(), self.clear_button, self.phase_button):
             b.setEnabled(not read_only)
-            b.setVisible(not read_only)       # a signed checklist is a record, not a form with grey buttons
+            b.setVisible(not read_only)  # a signed checklist is a record, not a form with grey buttons
         self.note.setReadOnly(read_only)
         self.note.setPlaceholderText("No note" if read_only else "Reason or note (required for 'not done')")
         self.note_keys.setVisible(not read_only)
-        self._updating = True          # setFlags emits itemChanged: not an answer
+        self._updating = True  # setFlags emits itemChanged: not an answer
         for child in self._rows():
             flags = Qt.ItemIsEnabled | Qt.ItemIsSelectable
             info = self._items.get(child.data(0, ITEM_ROLE)) or {}

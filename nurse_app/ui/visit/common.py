@@ -13,13 +13,22 @@ from nurse_app.store import Store, to_local
 from nurse_app.store.times import now_utc  # the one clock of the record (re-exported for the tabs)
 from nurse_app.ui.widgets import error_label
 
-__all__ = ["EntryFormTab", "RowRemoval", "VisitContext", "attempt", "enter_pressed_in", "error_label", "local_time", "now_utc"]
+__all__ = [
+    "EntryFormTab",
+    "RowRemoval",
+    "VisitContext",
+    "attempt",
+    "enter_pressed_in",
+    "error_label",
+    "local_time",
+    "now_utc",
+]
 
 
 class VisitContext(QObject):
     """The open visit, shared by every tab.  ``changed`` tells the others to refresh."""
 
-    changed = Signal(str)     # what changed: "visit", "checklist", "vitals", "lots", "reactions", "events"
+    changed = Signal(str)  # what changed: "visit", "checklist", "vitals", "lots", "reactions", "events"
 
     def __init__(self, store: Store, visit_id: int):
         super().__init__()
@@ -42,6 +51,7 @@ def local_time(text: str | None, with_date: bool = False) -> str:
         return ""
     moment = to_local(text)
     from nurse_app.core.formatting import fmt_date
+
     return f"{fmt_date(moment)} {moment:%H:%M}" if with_date else moment.strftime("%H:%M")
 
 
@@ -74,21 +84,31 @@ class RowRemoval(QObject):
     ``describe(row)`` names the entry in the question; ``delete(row)`` removes it from the store.
     """
 
-    def __init__(self, ctx: VisitContext, table: QTableWidget, button: QPushButton, error: QLabel,
-                 changed: str, describe: Callable[[int], str], delete: Callable[[int], None]):
+    def __init__(
+        self,
+        ctx: VisitContext,
+        table: QTableWidget,
+        button: QPushButton,
+        error: QLabel,
+        changed: str,
+        describe: Callable[[int], str],
+        delete: Callable[[int], None],
+    ):
         super().__init__(table)
         self.ctx, self.table, self.button, self.error = ctx, table, button, error
         self.changed, self.describe, self.delete = changed, describe, delete
         button.clicked.connect(self.remove_selected)
-        self.shortcut = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), table,
-                                  context=Qt.ShortcutContext.WidgetShortcut)
+        self.shortcut = QShortcut(
+            QKeySequence(QKeySequence.StandardKey.Delete), table, context=Qt.ShortcutContext.WidgetShortcut
+        )
         self.shortcut.activated.connect(self.remove_selected)
         table.itemSelectionChanged.connect(self._update)
         self._update()
 
     def _selected_row(self) -> int:
-        rows = {index.row() for index in self.table.selectionModel().selectedRows()} or \
-            ({self.table.currentRow()} if self.table.currentItem() is not None else set())
+        rows = {index.row() for index in self.table.selectionModel().selectedRows()} or (
+            {self.table.currentRow()} if self.table.currentItem() is not None else set()
+        )
         return next(iter(rows)) if len(rows) == 1 else -1
 
     def _update(self) -> None:
@@ -103,10 +123,13 @@ class RowRemoval(QObject):
         if row < 0 or not self.shortcut.isEnabled():
             return False
         answer = QMessageBox.question(
-            self.table.window(), "Remove entry",
+            self.table.window(),
+            "Remove entry",
             f"Remove {self.describe(row)}?\n\nUse this for an entry made by mistake; the record's audit "
             f"log keeps what was removed, by whom and when.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
         if answer != QMessageBox.StandardButton.Yes:
             return False
         if attempt(self.error, lambda: self.delete(row)):

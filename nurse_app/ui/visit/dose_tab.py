@@ -24,7 +24,7 @@ class DoseTab(QWidget):
         self.course_day = QSpinBox()
         self.course_day.setObjectName("course_day")
         self.course_day.setAccessibleName("Course day")
-        self.course_day.setKeyboardTracking(False)    # saved once the number is complete
+        self.course_day.setKeyboardTracking(False)  # saved once the number is complete
         day_label = QLabel("&Course day")
         day_label.setBuddy(self.course_day)
         self.course_days_label = QLabel()
@@ -51,23 +51,33 @@ class DoseTab(QWidget):
         store, visit = self.ctx.store, self.ctx.visit
         self.course_day.setRange(1, visit["course_days"])
         self.course_day.setValue(visit["course_day"])
-        self.course_days_label.setText(f"of {visit['course_days']} (worked out from earlier visits on this order; "
-                                       f"correct it if a day was given elsewhere)")
-        plan = visit_dose_plan(store, self.ctx.visit_id)     # a signed visit: the order as signed
+        self.course_days_label.setText(
+            f"of {visit['course_days']} (worked out from earlier visits on this order; "
+            f"correct it if a day was given elsewhere)"
+        )
+        plan = visit_dose_plan(store, self.ctx.visit_id)  # a signed visit: the order as signed
         if plan.request is None:
-            self.intro.setText("This visit has no IVIG order: the calculator below is free to use, "
-                               "but its result is not saved with the visit.")
+            self.intro.setText(
+                "This visit has no IVIG order: the calculator below is free to use, "
+                "but its result is not saved with the visit."
+            )
             return
         first = plan.first_infusion
         self.calculator.lock_request(plan.request)
         risks = ", ".join(RISK_LABELS[r] for r in sorted(plan.order_risks)) or "none"
-        first_text = ("<br><b>First infusion of this product for the patient</b> (no earlier signed visit with "
-                      "it): first-infusion is set automatically." if first else "")
-        self.intro.setText("Weigh the patient and type today's weight: the dose from the order is worked out and "
-                           "saved with this visit as you type, and the weight is compared with the baseline the "
-                           "order was written for. Acknowledge every warning."
-                           f"<br>Risk flags from the order: <b>{risks}</b> (change them in the order, not here)."
-                           + first_text)
+        first_text = (
+            "<br><b>First infusion of this product for the patient</b> (no earlier signed visit with "
+            "it): first-infusion is set automatically."
+            if first
+            else ""
+        )
+        self.intro.setText(
+            "Weigh the patient and type today's weight: the dose from the order is worked out and "
+            "saved with this visit as you type, and the weight is compared with the baseline the "
+            "order was written for. Acknowledge every warning."
+            f"<br>Risk flags from the order: <b>{risks}</b> (change them in the order, not here)."
+            + first_text
+        )
         if visit.get("weight_kg"):
             self.calculator.weight.edit.setText(fmt_number(visit["weight_kg"], 2))
             self.calculator.recalculate()
@@ -82,8 +92,12 @@ class DoseTab(QWidget):
         snapshot = result.to_dict()
         snapshot["acknowledgements"] = self.calculator.acknowledgements()
         snapshot["pending_warnings"] = [w.message for w in self.calculator.pending_warnings()]
-        if attempt(self.error, lambda: self.ctx.store.update_visit(
-                self.ctx.visit_id, weight_kg=result.weight.actual_kg, calculation=snapshot)):
+        if attempt(
+            self.error,
+            lambda: self.ctx.store.update_visit(
+                self.ctx.visit_id, weight_kg=result.weight.actual_kg, calculation=snapshot
+            ),
+        ):
             self.ctx.changed.emit("visit")
 
     def _save_course_day(self, day: int) -> None:

@@ -41,8 +41,14 @@ class ExportTask(QObject):
 
     finished = Signal(bool, str)
 
-    def __init__(self, parent: QWidget | None, error_title: str, failure: str,
-                 on_done: Callable[[object], str], progress: QProgressDialog):
+    def __init__(
+        self,
+        parent: QWidget | None,
+        error_title: str,
+        failure: str,
+        on_done: Callable[[object], str],
+        progress: QProgressDialog,
+    ):
         super().__init__()  # no Qt parent: it must outlive a page closed mid-export
         self.message_box: QMessageBox | None = None
         self._parent, self._error_title, self._failure = parent, error_title, failure
@@ -68,19 +74,26 @@ class ExportTask(QObject):
         if shiboken6.isValid(self._progress):  # gone with its parent if the page was closed
             self._progress.close()
             self._progress.deleteLater()
-        self._job = None   # the job helper keeps the job (and so this task) until it has reported
+        self._job = None  # the job helper keeps the job (and so this task) until it has reported
         if not ok:
             parent = self._parent if self._parent is not None and shiboken6.isValid(self._parent) else None
-            box = QMessageBox(QMessageBox.Icon.Warning, self._error_title, text,
-                              QMessageBox.StandardButton.Ok, parent)
+            box = QMessageBox(
+                QMessageBox.Icon.Warning, self._error_title, text, QMessageBox.StandardButton.Ok, parent
+            )
             box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             box.open()  # not exec(): never blocks, and tests can find and close it
             self.message_box = box
         self.finished.emit(ok, text)
 
 
-def _start(parent: QWidget | None, busy_text: str, error_title: str, failure: str,
-           work: Callable[[], object], on_done: Callable[[object], str]) -> ExportTask:
+def _start(
+    parent: QWidget | None,
+    busy_text: str,
+    error_title: str,
+    failure: str,
+    work: Callable[[], object],
+    on_done: Callable[[object], str],
+) -> ExportTask:
     """Run ``work`` off the GUI thread with a busy dialog; ``on_done`` (GUI thread)
     turns its result into the success text, or raises NurseAppError."""
     progress = QProgressDialog(busy_text, None, 0, 0, parent)
@@ -91,8 +104,7 @@ def _start(parent: QWidget | None, busy_text: str, error_title: str, failure: st
     progress.show()
     task = ExportTask(parent, error_title, failure, on_done, progress)
     # The one job helper: results come back on the GUI thread, to the task's slots.
-    task._job = run_job(lambda _progress: work(), on_done=task._done, on_failed=task._failed,
-                        failure=failure)
+    task._job = run_job(lambda _progress: work(), on_done=task._done, on_failed=task._failed, failure=failure)
     return task
 
 
@@ -103,6 +115,7 @@ def _ask_path(parent: QWidget | None, title: str, suggested: str, filter_: str, 
     """The save dialog starts in the folder last used for this kind of file and says that the
     file holds health information; the folder chosen is remembered."""
     from nurse_app.ui.file_dialogs import HEALTH_INFORMATION, remember_folder, start_path
+
     kind = _KIND_BY_SUFFIX[suffix]
     if "health information" not in title:
         title = f"{title} ({HEALTH_INFORMATION})"
@@ -118,40 +131,61 @@ def _load_summary(store_path: str, visit_id: int) -> VisitSummary:
     """On the worker thread: a Store of its own, closed before returning."""
     from nurse_app.reports.visit_data import visit_summary
     from nurse_app.store import Store
+
     with Store.open(store_path) as store:
         return visit_summary(store, visit_id)
 
 
 # --------------------------------------------------------------------------- save as PDF
 
-def save_summary_pdf(parent: QWidget | None, store_path, visit_id: int,
-                     suggested_name: str | None = None) -> ExportTask | None:
+
+def save_summary_pdf(
+    parent: QWidget | None, store_path, visit_id: int, suggested_name: str | None = None
+) -> ExportTask | None:
     """Ask where to save, then write the visit summary PDF off the GUI thread."""
-    path = _ask_path(parent, "Save visit summary (contains patient health information; "
-                             "the file is readable by you only)", suggested_name or f"visit-{visit_id}-summary.pdf",
-                     "PDF files (*.pdf)", ".pdf")
+    path = _ask_path(
+        parent,
+        "Save visit summary (contains patient health information; the file is readable by you only)",
+        suggested_name or f"visit-{visit_id}-summary.pdf",
+        "PDF files (*.pdf)",
+        ".pdf",
+    )
     if path is None:
         return None
 
-    pagesize = reportlab_page_size(locale_page_size())      # Letter in the US, A4 elsewhere
+    pagesize = reportlab_page_size(locale_page_size())  # Letter in the US, A4 elsewhere
 
     def work() -> str:
         from nurse_app.reports.visit_summary import write_summary_pdf
+
         write_summary_pdf(_load_summary(str(store_path), visit_id), path, pagesize=pagesize)
         return path
 
-    return _start(parent, "Creating the visit summary…", "Visit summary not saved",
-                  "Could not create the visit summary", work, str)
+    return _start(
+        parent,
+        "Creating the visit summary…",
+        "Visit summary not saved",
+        "Could not create the visit summary",
+        work,
+        str,
+    )
 
 
 # --------------------------------------------------------------------------- FHIR
 
-def export_fhir(parent: QWidget | None, store_path, visit_id: int,
-                suggested_name: str | None = None) -> ExportTask | None:
+
+def export_fhir(
+    parent: QWidget | None, store_path, visit_id: int, suggested_name: str | None = None
+) -> ExportTask | None:
     """Ask where to save, then write the visit as a FHIR R4 Bundle (JSON)."""
-    path = _ask_path(parent, "Export visit for the agency record (FHIR; contains patient health "
-                             "information; the file is readable by you only)",
-                     suggested_name or f"visit-{visit_id}-fhir.json", "FHIR JSON (*.json)", ".json")
+    path = _ask_path(
+        parent,
+        "Export visit for the agency record (FHIR; contains patient health "
+        "information; the file is readable by you only)",
+        suggested_name or f"visit-{visit_id}-fhir.json",
+        "FHIR JSON (*.json)",
+        ".json",
+    )
     if path is None:
         return None
 
@@ -160,13 +194,15 @@ def export_fhir(parent: QWidget | None, store_path, visit_id: int,
         from nurse_app.reports.fhir import bundle_json, visit_bundle
         from nurse_app.reports.visit_data import load_visit
         from nurse_app.store import Store
+
         with Store.open(str(store_path)) as store:
             record = load_visit(store, visit_id)
         write_atomically(bundle_json(visit_bundle(record)).encode("utf-8"), path, "FHIR export")
         return path
 
-    return _start(parent, "Exporting the visit (FHIR)…", "Visit not exported",
-                  "Could not export the visit", work, str)
+    return _start(
+        parent, "Exporting the visit (FHIR)…", "Visit not exported", "Could not export the visit", work, str
+    )
 
 
 # --------------------------------------------------------------------------- print
@@ -179,9 +215,9 @@ def print_summary(parent: QWidget | None, store_path, visit_id: int) -> ExportTa
     """Ask for a printer (QPrintDialog), then print the *same* reportlab PDF as "Save as PDF",
     laid out on the printer's paper (Letter or A4 from the printer or the locale)."""
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-    if not printer.printerName():          # no configured printer to say: the locale's paper
+    if not printer.printerName():  # no configured printer to say: the locale's paper
         printer.setPageSize(locale_page_size())
-    printer.setDocName(PRINT_JOB_NAME)   # what the printer queue shows: no patient detail
+    printer.setDocName(PRINT_JOB_NAME)  # what the printer queue shows: no patient detail
     dialog = QPrintDialog(printer, parent)
     dialog.setWindowTitle("Print visit summary")
     if dialog.exec() != QDialog.DialogCode.Accepted:
@@ -190,6 +226,7 @@ def print_summary(parent: QWidget | None, store_path, visit_id: int) -> ExportTa
 
     def work() -> bytes:
         from nurse_app.reports.visit_summary import summary_pdf_bytes
+
         data, _pages = summary_pdf_bytes(_load_summary(str(store_path), visit_id), pagesize=pagesize)
         return data
 
@@ -197,5 +234,11 @@ def print_summary(parent: QWidget | None, store_path, visit_id: int) -> ExportTa
         pages = print_pdf(data, printer)
         return f"Sent {pages} page{'s' if pages != 1 else ''} to {printer.printerName() or printer.outputFileName() or 'the printer'}."
 
-    return _start(parent, "Preparing the visit summary for printing…", "Visit summary not printed",
-                  "Could not print the visit summary", work, on_done)
+    return _start(
+        parent,
+        "Preparing the visit summary for printing…",
+        "Visit summary not printed",
+        "Could not print the visit summary",
+        work,
+        on_done,
+    )

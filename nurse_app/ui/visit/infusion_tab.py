@@ -60,15 +60,25 @@ VITAL_FIELDS = (
 
 # The unit shown inside each empty field (its label above already names the measure; a
 # placeholder repeating it no longer fits the field in a 1280×720 window).
-VITAL_UNITS = {"temperature_c": "°C or °F", "heart_rate": "/min", "systolic_mmhg": "mmHg",
-               "diastolic_mmhg": "mmHg", "respiratory_rate": "/min", "spo2_percent": "%",
-               "infusion_rate_ml_h": "mL/h"}
+VITAL_UNITS = {
+    "temperature_c": "°C or °F",
+    "heart_rate": "/min",
+    "systolic_mmhg": "mmHg",
+    "diastolic_mmhg": "mmHg",
+    "respiratory_rate": "/min",
+    "spo2_percent": "%",
+    "infusion_rate_ml_h": "mL/h",
+}
 
 # What each value is called in a message ("Heart rate '7a' is not a number", not "HR /min ...").
 VITAL_NAMES = {
-    "temperature_c": "Temperature", "heart_rate": "Heart rate", "systolic_mmhg": "Systolic blood pressure",
-    "diastolic_mmhg": "Diastolic blood pressure", "respiratory_rate": "Respiratory rate",
-    "spo2_percent": "SpO2", "infusion_rate_ml_h": "Infusion rate",
+    "temperature_c": "Temperature",
+    "heart_rate": "Heart rate",
+    "systolic_mmhg": "Systolic blood pressure",
+    "diastolic_mmhg": "Diastolic blood pressure",
+    "respiratory_rate": "Respiratory rate",
+    "spo2_percent": "SpO2",
+    "infusion_rate_ml_h": "Infusion rate",
 }
 
 
@@ -76,7 +86,7 @@ class RateBox(QDoubleSpinBox):
     """The new-rate box shows ``42 mL/h``, never ``42.0 mL/h`` (ISMP: no trailing zero)."""
 
     def textFromValue(self, value: float) -> str:
-        return fmt_number(value, self.decimals()).replace(",", "")   # no thousands separator to type over
+        return fmt_number(value, self.decimals()).replace(",", "")  # no thousands separator to type over
 
 
 class VolumeDialog(QDialog):
@@ -89,9 +99,11 @@ class VolumeDialog(QDialog):
         self.calc = calc
         self.setWindowTitle("Stop the infusion" if kind == STOP else "Finish the infusion")
         planned = record.planned_volume_ml(calc)
-        intro = QLabel(f"Enter the volume infused as the pump shows it. Estimated from the rates and times "
-                       f"recorded: {fmt_qty(estimate_ml, 'mL', 0)}"
-                       + (f" of {fmt_qty(planned, 'mL', 0)} planned." if planned else "."))
+        intro = QLabel(
+            f"Enter the volume infused as the pump shows it. Estimated from the rates and times "
+            f"recorded: {fmt_qty(estimate_ml, 'mL', 0)}"
+            + (f" of {fmt_qty(planned, 'mL', 0)} planned." if planned else ".")
+        )
         intro.setWordWrap(True)
         self.volume = QLineEdit(fmt_number(round(estimate_ml), 0).replace(",", ""))
         self.volume.setObjectName("volume_ml")
@@ -136,8 +148,10 @@ class VolumeDialog(QDialog):
             return
         grams = record.grams_given(volume, self.calc)
         short = record.needs_reason(volume, self.calc)
-        self.grams.setText((f"= {fmt_qty(grams, 'g', 2)} given" if grams is not None else "")
-                           + (" (less than planned: say why)" if short else ""))
+        self.grams.setText(
+            (f"= {fmt_qty(grams, 'g', 2)} given" if grams is not None else "")
+            + (" (less than planned: say why)" if short else "")
+        )
         self.error.hide()
 
     def _accept(self) -> None:
@@ -174,7 +188,9 @@ class InfusionTab(QWidget):
         self.due = QLabel()
         self.due.setObjectName("vitals_due")
         self.due.setWordWrap(True)
-        self.due.setStyleSheet(f"background: {ATTENTION_COLOUR}; color: white; padding: 6px; border-radius: 4px;")
+        self.due.setStyleSheet(
+            f"background: {ATTENTION_COLOUR}; color: white; padding: 6px; border-radius: 4px;"
+        )
         self.due.hide()
         self.plan = QTableWidget(0, 4)
         self.plan.setObjectName("rate_plan")
@@ -183,7 +199,7 @@ class InfusionTab(QWidget):
         self.plan.verticalHeader().hide()
         self.plan.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.plan.setSelectionMode(QAbstractItemView.NoSelection)
-        self.plan.setFocusPolicy(Qt.NoFocus)          # display only: no Tab stop (it trapped Tab in its cells)
+        self.plan.setFocusPolicy(Qt.NoFocus)  # display only: no Tab stop (it trapped Tab in its cells)
         self.plan.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
         self.plan.horizontalHeader().setStretchLastSection(True)
         self.plan.verticalHeader().setDefaultSectionSize(self.plan.fontMetrics().height() + 6)
@@ -198,17 +214,24 @@ class InfusionTab(QWidget):
         self.new_rate.setSuffix(" mL/h")
         self.buttons: dict[str, QPushButton] = {}
         controls = QGridLayout()
-        for i, (kind, label) in enumerate(((START, "&Start infusion"), (RATE_CHANGE, "&Rate changed"),
-                                           (PAUSE, "Pa&use"), (RESUME, "Resu&me"), (STOP, "S&top (reaction)"),
-                                           (END, "F&inish infusion"))):
+        for i, (kind, label) in enumerate(
+            (
+                (START, "&Start infusion"),
+                (RATE_CHANGE, "&Rate changed"),
+                (PAUSE, "Pa&use"),
+                (RESUME, "Resu&me"),
+                (STOP, "S&top (reaction)"),
+                (END, "F&inish infusion"),
+            )
+        ):
             b = QPushButton(label)
             b.setObjectName(f"event_{kind}")
             b.setMinimumHeight(36)
             b.clicked.connect(lambda _=False, k=kind: self._event(k))
             self.buttons[kind] = b
-            controls.addWidget(b, i // 3, i % 3)       # three across: the timeline gets the height
+            controls.addWidget(b, i // 3, i % 3)  # three across: the timeline gets the height
         self.rate_hint = QLabel()
-        self.rate_hint.setObjectName("rate_hint")          # the typed rate in mg/kg/min
+        self.rate_hint.setObjectName("rate_hint")  # the typed rate in mg/kg/min
         self.event_error = error_label("event_error")
         self.events_table = QTableWidget(0, 2)
         self.events_table.setObjectName("events_table")
@@ -224,13 +247,14 @@ class InfusionTab(QWidget):
         header = self.events_table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeToContents)
         header.setStretchLastSection(True)
-        self.events_table.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)   # details wrap instead
+        self.events_table.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)  # details wrap instead
         # rows grow when the window narrows the Event column (a reason is never cut to "…")
         self.events_table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
         self.correct_button = QPushButton("Stri&ke through selected event…")
         self.correct_button.setObjectName("correct_event")
-        self.correct_button.setToolTip("For an event recorded by mistake: it stays on the record, struck through, "
-                                       "with who, when and why")
+        self.correct_button.setToolTip(
+            "For an event recorded by mistake: it stays on the record, struck through, with who, when and why"
+        )
         self.correct_button.clicked.connect(self._correct_selected)
 
         left = QWidget()
@@ -261,29 +285,31 @@ class InfusionTab(QWidget):
         self.sheet.setObjectName("vitals_table")
         self.sheet.setAccessibleName("Vital signs flowsheet")
         # "Temp\n°C": two-line headers, so the nine columns fit the pane at 1280×720 (no sideways scrolling)
-        self.sheet.setHorizontalHeaderLabels(["Time"] + [h.replace(" ", "\n", 1) for _, _, h in VITAL_FIELDS]
-                                             + ["Note"])
+        self.sheet.setHorizontalHeaderLabels(
+            ["Time"] + [h.replace(" ", "\n", 1) for _, _, h in VITAL_FIELDS] + ["Note"]
+        )
         self.sheet.verticalHeader().hide()
         self.sheet.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.sheet.setTabKeyNavigation(False)         # Tab leaves the flowsheet (arrows move in it)
+        self.sheet.setTabKeyNavigation(False)  # Tab leaves the flowsheet (arrows move in it)
         self.sheet.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.sheet.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
         self.sheet.horizontalHeader().setStretchLastSection(True)
         self.inputs: dict[str, QLineEdit] = {}
         entry = QGridLayout()
         from nurse_app.core.policy import help_text
+
         for col, (field, _measure, header) in enumerate(VITAL_FIELDS):
             edit = QLineEdit()
             edit.setObjectName(f"vital_{field}")
             edit.setAccessibleName(header)
-            edit.setPlaceholderText(VITAL_UNITS[field])     # the label above names the measure
-            flags_help = help_text(f"vitals.{_measure}")   # the flag thresholds in force and their origin
+            edit.setPlaceholderText(VITAL_UNITS[field])  # the label above names the measure
+            flags_help = help_text(f"vitals.{_measure}")  # the flag thresholds in force and their origin
             if flags_help:
                 edit.setToolTip(flags_help)
                 edit.setStatusTip(flags_help.replace("\n", "; "))
             edit.returnPressed.connect(self._add_vitals)
             self.inputs[field] = edit
-            if field == "temperature_c":             # °F accepted: "100.4F" (core.units)
+            if field == "temperature_c":  # °F accepted: "100.4F" (core.units)
                 edit.setPlaceholderText("°C or °F")
                 edit.setToolTip("Type °C (38.2) or °F (100.4F); °F is converted to °C.")
                 edit.textChanged.connect(self._temperature_typed)
@@ -311,7 +337,9 @@ class InfusionTab(QWidget):
         sheet_box.body.addWidget(self.sheet, 1)
         self.remove_vitals_button = QPushButton("Remove selected reading…")
         self.remove_vitals_button.setObjectName("remove_vitals")
-        self.remove_vitals_button.setToolTip("For a reading entered by mistake (or press Delete in the flowsheet)")
+        self.remove_vitals_button.setToolTip(
+            "For a reading entered by mistake (or press Delete in the flowsheet)"
+        )
         sheet_box.body.addWidget(self.remove_vitals_button, 0, Qt.AlignRight)
         self.entry_box = QWidget()
         eb = QVBoxLayout(self.entry_box)
@@ -339,10 +367,17 @@ class InfusionTab(QWidget):
         self.clock.timeout.connect(lambda: self._tick() if self.isVisible() else None)
         self.clock.start()
         self.vitals_removal = RowRemoval(
-            ctx, self.sheet, self.remove_vitals_button, self.vitals_error, "vitals",
+            ctx,
+            self.sheet,
+            self.remove_vitals_button,
+            self.vitals_error,
+            "vitals",
             describe=lambda row: f"the reading taken at {local_time(self._vitals[row]['recorded_at'])}",
-            delete=lambda row: ctx.store.delete_vitals(self._vitals[row]["id"]))
-        ctx.changed.connect(lambda what: self.refresh() if what in ("visit", "vitals", "events", "reactions") else None)
+            delete=lambda row: ctx.store.delete_vitals(self._vitals[row]["id"]),
+        )
+        ctx.changed.connect(
+            lambda what: self.refresh() if what in ("visit", "vitals", "events", "reactions") else None
+        )
         self.refresh()
 
     # ------------------------------------------------------------------ data
@@ -352,7 +387,10 @@ class InfusionTab(QWidget):
 
     def _events(self) -> list[dict]:
         """Every event, struck-through ones included (the timeline shows them)."""
-        return [{**e, "at": to_local(e["occurred_at"])} for e in self.ctx.store.visit_infusion_events(self.ctx.visit_id)]
+        return [
+            {**e, "at": to_local(e["occurred_at"])}
+            for e in self.ctx.store.visit_infusion_events(self.ctx.visit_id)
+        ]
 
     def _live(self) -> list[dict]:
         """The events that count (not struck through)."""
@@ -367,8 +405,14 @@ class InfusionTab(QWidget):
         steps = self._steps()
         self.plan.setRowCount(len(steps))
         for i, s in enumerate(steps):
-            for col, text in enumerate([fmt_qty(s["start_min"], "min"), fmt_number(s["mg_per_kg_min"], 2),
-                                        fmt_number(s["ml_per_h"], 1), ""]):
+            for col, text in enumerate(
+                [
+                    fmt_qty(s["start_min"], "min"),
+                    fmt_number(s["mg_per_kg_min"], 2),
+                    fmt_number(s["ml_per_h"], 1),
+                    "",
+                ]
+            ):
                 item = QTableWidgetItem(text)
                 item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
                 self.plan.setItem(i, col, item)
@@ -382,17 +426,21 @@ class InfusionTab(QWidget):
         """The rate plan asks for the height of all its steps (up to six), so at 1280×720 it is
         not squeezed to two rows and a scroll bar beside the timeline."""
         rows = min(self.plan.rowCount(), 6)
-        self.plan.setMinimumHeight(self.plan.horizontalHeader().sizeHint().height()
-                                   + rows * self.plan.verticalHeader().defaultSectionSize()
-                                   + 2 * self.plan.frameWidth())
+        self.plan.setMinimumHeight(
+            self.plan.horizontalHeader().sizeHint().height()
+            + rows * self.plan.verticalHeader().defaultSectionSize()
+            + 2 * self.plan.frameWidth()
+        )
 
     def _fill_sheet(self) -> None:
         self.sheet.setRowCount(len(self._vitals))
-        series = flag_series([reading_measures(row) for row in self._vitals])      # the one baseline rule
+        series = flag_series([reading_measures(row) for row in self._vitals])  # the one baseline rule
         for r, row in enumerate(self._vitals):
             flagged = {}
             for f in series[r]:
-                flagged[f.measure] = f"{flagged[f.measure]} {f.message}" if f.measure in flagged else f.message
+                flagged[f.measure] = (
+                    f"{flagged[f.measure]} {f.message}" if f.measure in flagged else f.message
+                )
             self.sheet.setItem(r, 0, QTableWidgetItem(local_time(row["recorded_at"])))
             for c, (field, measure, _) in enumerate(VITAL_FIELDS, start=1):
                 value = row.get(field)
@@ -409,7 +457,9 @@ class InfusionTab(QWidget):
             self.sheet.scrollToBottom()
 
     def _fill_timeline(self) -> None:
-        rows = record.timeline(self._event_rows, self._calc(), time_text=lambda at: at.astimezone().strftime("%H:%M"))
+        rows = record.timeline(
+            self._event_rows, self._calc(), time_text=lambda at: at.astimezone().strftime("%H:%M")
+        )
         self.events_table.setRowCount(len(rows))
         for r, row in enumerate(rows):
             details = "; ".join(t for t in (row.detail, row.corrected) if t)
@@ -428,8 +478,9 @@ class InfusionTab(QWidget):
             self.events_table.scrollToBottom()
 
     def progress(self):
-        return infusion_progress(self._live(), [to_local(v["recorded_at"]) for v in self._vitals],
-                                 self._steps(), now_utc())
+        return infusion_progress(
+            self._live(), [to_local(v["recorded_at"]) for v in self._vitals], self._steps(), now_utc()
+        )
 
     def held_flags(self) -> list:
         """The flags of the latest reading while the infusion runs: the titration is held."""
@@ -438,7 +489,7 @@ class InfusionTab(QWidget):
     def _tick(self) -> None:
         p = self.progress()
         steps = self._steps()
-        closed = p.ended or p.halted_by == STOP        # no "now"/"next" once it was stopped or finished
+        closed = p.ended or p.halted_by == STOP  # no "now"/"next" once it was stopped or finished
         for i in range(self.plan.rowCount()):
             marker = ""
             if closed:
@@ -463,13 +514,18 @@ class InfusionTab(QWidget):
         elif p.ended or p.halted_by == STOP:
             outcome = record.infusion_outcome(self._live(), record.planned_volume_ml(calc))
             total = record.total_minutes(self._live())
-            text = (f"Infusion finished after {fmt_minutes(total)}." if p.ended
-                    else f"Stopped after {fmt_minutes(total)} at {record.rate_text(p.current_rate_ml_h, calc)}.")
+            text = (
+                f"Infusion finished after {fmt_minutes(total)}."
+                if p.ended
+                else f"Stopped after {fmt_minutes(total)} at {record.rate_text(p.current_rate_ml_h, calc)}."
+            )
             if outcome.volume_ml is not None:
                 grams = record.grams_given(outcome.volume_ml, calc)
-                text += f" Given: {fmt_qty(outcome.volume_ml, 'mL', 0)}" + (
-                    f" ({fmt_qty(grams, 'g', 2)})" if grams is not None else "") + (
-                    f" of {fmt_qty(outcome.planned_ml, 'mL', 0)} planned." if outcome.planned_ml else ".")
+                text += (
+                    f" Given: {fmt_qty(outcome.volume_ml, 'mL', 0)}"
+                    + (f" ({fmt_qty(grams, 'g', 2)})" if grams is not None else "")
+                    + (f" of {fmt_qty(outcome.planned_ml, 'mL', 0)} planned." if outcome.planned_ml else ".")
+                )
             self.status.setText(text)
         else:
             state = "Running" if p.running else ("Stopped" if p.halted_by == STOP else "Paused")
@@ -490,7 +546,7 @@ class InfusionTab(QWidget):
         if not self.new_rate.hasFocus():
             target = suggested_rate_ml_h(p, steps)
             if held and p.running:
-                target = None                  # flagged vital signs: the next step is not offered
+                target = None  # flagged vital signs: the next step is not offered
                 if not self._rate_typed and p.current_rate_ml_h:
                     self._filling_rate = True
                     self.new_rate.setValue(round(p.current_rate_ml_h, 1))
@@ -503,10 +559,10 @@ class InfusionTab(QWidget):
                 self._filling_rate = False
         message, since = self.due_message(p)
         self.due.setText(f"{message} (due since {since.astimezone().strftime('%H:%M')})" if message else "")
-        self.due.setVisible(bool(message))   # no emoji: not every laptop font has one
+        self.due.setVisible(bool(message))  # no emoji: not every laptop font has one
         self.buttons[START].setEnabled(not self.ctx.signed and not p.started)
         live = not self.ctx.signed and p.started and not p.ended
-        for kind in (RATE_CHANGE, PAUSE):            # only while it runs: no second pause
+        for kind in (RATE_CHANGE, PAUSE):  # only while it runs: no second pause
             self.buttons[kind].setEnabled(live and p.running)
         self.buttons[STOP].setEnabled(live and p.halted_by != STOP)
         self.buttons[END].setEnabled(live)
@@ -551,7 +607,7 @@ class InfusionTab(QWidget):
         acknowledged: tuple[str, ...] = ()
         volume = reason = None
         if rate is not None:
-            check = check_rate(store, vid, kind, rate)      # the service's checks, before asking
+            check = check_rate(store, vid, kind, rate)  # the service's checks, before asking
             if check.refused:
                 self.event_error.setText(check.refused)
                 self.event_error.show()
@@ -569,10 +625,20 @@ class InfusionTab(QWidget):
             volume = dialog.volume_ml
             reason = dialog.reason.text().strip() or None
 
-        if attempt(self.event_error, lambda: record_infusion_event(
-                store, vid, kind, rate_ml_h=rate, acknowledged=acknowledged, note=note,
-                volume_ml=volume, reason=reason)):
-            self._rate_typed = False          # recorded: the box may show the plan's next rate again
+        if attempt(
+            self.event_error,
+            lambda: record_infusion_event(
+                store,
+                vid,
+                kind,
+                rate_ml_h=rate,
+                acknowledged=acknowledged,
+                note=note,
+                volume_ml=volume,
+                reason=reason,
+            ),
+        ):
+            self._rate_typed = False  # recorded: the box may show the plan's next rate again
             self.ctx.changed.emit("events")
             if kind in (RATE_CHANGE, RESUME, END):
                 # Prompt for a reading at every rate change: the entry row is ready, rate filled in.
@@ -584,9 +650,15 @@ class InfusionTab(QWidget):
     def _acknowledge(self, warnings) -> bool:
         """A soft limit: recorded only after an explicit acknowledgement (kept with the event)."""
         from PySide6.QtWidgets import QMessageBox
-        box = QMessageBox(QMessageBox.Warning, "Check this rate",
-                          "This rate is outside the plan:\n\n" + "\n".join(f"• {w}" for w in warnings)
-                          + "\n\nRecord it anyway? Your acknowledgement is kept with the event.", parent=self)
+
+        box = QMessageBox(
+            QMessageBox.Warning,
+            "Check this rate",
+            "This rate is outside the plan:\n\n"
+            + "\n".join(f"• {w}" for w in warnings)
+            + "\n\nRecord it anyway? Your acknowledgement is kept with the event.",
+            parent=self,
+        )
         box.setObjectName("rate_ack")
         ack = box.addButton("Acknowledge and record", QMessageBox.AcceptRole)
         cancel = box.addButton("Cancel", QMessageBox.RejectRole)
@@ -606,8 +678,11 @@ class InfusionTab(QWidget):
             self.event_error.show()
             return
         what = f"{EVENT_LABELS[event['kind']]} at {local_time(event['occurred_at'])}"
-        reason, ok = QInputDialog.getText(self, "Strike through an event",
-                                          f"Why is \u201c{what}\u201d wrong? It stays on the record, struck through.")
+        reason, ok = QInputDialog.getText(
+            self,
+            "Strike through an event",
+            f"Why is \u201c{what}\u201d wrong? It stays on the record, struck through.",
+        )
         if not ok:
             return
         if attempt(self.event_error, lambda: self.ctx.store.correct_infusion_event(event["id"], reason)):
@@ -624,7 +699,9 @@ class InfusionTab(QWidget):
             _celsius, converted = parse_temperature(text) if text.strip() else (None, None)
         except InputError:
             converted = None
-        self.inputs["temperature_c"].setToolTip(converted or "Type °C (38.2) or °F (100.4F); °F is converted to °C.")
+        self.inputs["temperature_c"].setToolTip(
+            converted or "Type °C (38.2) or °F (100.4F); °F is converted to °C."
+        )
         self.temperature_understood.setText(converted or "")
 
     def _add_vitals(self) -> None:
@@ -639,7 +716,7 @@ class InfusionTab(QWidget):
         except InputError as exc:
             self.vitals_error.setText(str(exc))
             self.vitals_error.show()
-            self.inputs[exc.field].setFocus()          # straight to the value to correct
+            self.inputs[exc.field].setFocus()  # straight to the value to correct
             self.inputs[exc.field].selectAll()
             return
         if not values:
@@ -650,7 +727,9 @@ class InfusionTab(QWidget):
         if "infusion_rate_ml_h" not in values and p.running and p.current_rate_ml_h:
             values["infusion_rate_ml_h"] = p.current_rate_ml_h
         note = self.vital_note.text().strip()
-        if attempt(self.vitals_error, lambda: self.ctx.store.add_vitals(self.ctx.visit_id, note=note, **values)):
+        if attempt(
+            self.vitals_error, lambda: self.ctx.store.add_vitals(self.ctx.visit_id, note=note, **values)
+        ):
             for edit in self.inputs.values():
                 edit.clear()
             self.vital_note.clear()

@@ -45,8 +45,10 @@ class LotsTab(EntryFormTab):
         self.expiry.setObjectName("lot_expiry")
         self.expiry.setAccessibleName("Expiry date")
         self.expiry.setPlaceholderText("as on the carton, e.g. 15 Mar 2027")
-        self.expiry.setToolTip("Type the expiry as printed on the carton: 2027-03-15, 15 Mar 2027, 03/2027 or "
-                               "MAR 2027 (a month alone means its last day).")
+        self.expiry.setToolTip(
+            "Type the expiry as printed on the carton: 2027-03-15, 15 Mar 2027, 03/2027 or "
+            "MAR 2027 (a month alone means its last day)."
+        )
         self.expiry_understood = QLabel()
         self.expiry_understood.setObjectName("lot_expiry_understood")
         self.expiry.textChanged.connect(self._expiry_typed)
@@ -59,7 +61,7 @@ class LotsTab(EntryFormTab):
         self.count.setRange(1, 99)
         self.add_button = QPushButton("&Add lot")
         self.add_button.setObjectName("add_lot")
-        self.add_button.clicked.connect(self._add)      # Enter in any field of the form adds too (EntryFormTab)
+        self.add_button.clicked.connect(self._add)  # Enter in any field of the form adds too (EntryFormTab)
         form.addRow("&Lot number", self.lot_number)
         form.addRow("&Expiry", self.expiry)
         form.addRow("", self.expiry_understood)
@@ -67,7 +69,7 @@ class LotsTab(EntryFormTab):
         form.addRow("&Count", self.count)
         self.form_box.body.addLayout(form)
         self.error = error_label("lot_error")
-        for edit in (self.lot_number, self.expiry):     # the message goes once the nurse corrects
+        for edit in (self.lot_number, self.expiry):  # the message goes once the nurse corrects
             edit.textChanged.connect(lambda _t: self.error.hide())
         self.vial_size.currentIndexChanged.connect(lambda _i: self.error.hide())
         self.count.valueChanged.connect(lambda _v: self.error.hide())
@@ -80,7 +82,7 @@ class LotsTab(EntryFormTab):
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.table.setTabKeyNavigation(False)         # Tab leaves the table (arrows choose the lot)
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table (arrows choose the lot)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
         self.remove_button = QPushButton("&Remove selected lot…")
         self.remove_button.setObjectName("remove_lot")
@@ -99,10 +101,17 @@ class LotsTab(EntryFormTab):
         layout.addStretch(1)
         self._lots: list[dict] = []
         self.removal = RowRemoval(
-            ctx, self.table, self.remove_button, self.error, "lots",
-            describe=lambda row: f"lot {self._lots[row]['lot_number']} ({self._lots[row]['vial_count']} × "
-                                 f"{fmt_qty(self._lots[row]['vial_size_g'], 'g')})",
-            delete=lambda row: ctx.store.delete_lot(self._lots[row]["id"]))
+            ctx,
+            self.table,
+            self.remove_button,
+            self.error,
+            "lots",
+            describe=lambda row: (
+                f"lot {self._lots[row]['lot_number']} ({self._lots[row]['vial_count']} × "
+                f"{fmt_qty(self._lots[row]['vial_size_g'], 'g')})"
+            ),
+            delete=lambda row: ctx.store.delete_lot(self._lots[row]["id"]),
+        )
         ctx.changed.connect(lambda what: self.refresh() if what in ("visit", "lots") else None)
         self.refresh()
 
@@ -129,25 +138,37 @@ class LotsTab(EntryFormTab):
         lots = self.ctx.store.visit_lots(self.ctx.visit_id)
         self._lots = lots
         planned = next_vials_from_plan(self.ctx.visit.get("calculation"), lots)
-        changed = planned != getattr(self, "_planned", None)    # not on every save elsewhere
+        changed = planned != getattr(self, "_planned", None)  # not on every save elsewhere
         self._planned = planned
         if changed and planned is not None and self.vial_size.findData(planned[0]) >= 0:
-            self.vial_size.setCurrentIndex(self.vial_size.findData(planned[0]))   # from the vial plan
+            self.vial_size.setCurrentIndex(self.vial_size.findData(planned[0]))  # from the vial plan
             self.count.setValue(planned[1])
         elif current is not None and self.vial_size.findData(current) >= 0:
             self.vial_size.setCurrentIndex(self.vial_size.findData(current))
         self.table.setRowCount(len(lots))
         for row, lot in enumerate(lots):
-            cells = [lot["lot_number"], fmt_date(lot["expiry_date"]), fmt_qty(lot["vial_size_g"], "g"),
-                     str(lot["vial_count"]), fmt_qty(lot["vial_size_g"] * lot["vial_count"], "g")]
+            cells = [
+                lot["lot_number"],
+                fmt_date(lot["expiry_date"]),
+                fmt_qty(lot["vial_size_g"], "g"),
+                str(lot["vial_count"]),
+                fmt_qty(lot["vial_size_g"] * lot["vial_count"], "g"),
+            ]
             for col, text in enumerate(cells):
                 self.table.setItem(row, col, QTableWidgetItem(text))
-        result = self.ctx.store.visit_lot_check(self.ctx.visit_id)     # core.lots: the one lot check
-        colour = text_colour(ERROR_COLOUR if result.alert else OK_COLOUR if result.matches_plan else ATTENTION_COLOUR)
-        self.comparison.setText(f"<span style='color:{colour}'>{'⚠ ' if result.alert else ''}{result.message}</span>")
+        result = self.ctx.store.visit_lot_check(self.ctx.visit_id)  # core.lots: the one lot check
+        colour = text_colour(
+            ERROR_COLOUR if result.alert else OK_COLOUR if result.matches_plan else ATTENTION_COLOUR
+        )
+        self.comparison.setText(
+            f"<span style='color:{colour}'>{'⚠ ' if result.alert else ''}{result.message}</span>"
+        )
         self.comparison.setAccessibleName(result.message)
-        bad = {lot["lot_number"] for lot in lots
-               if result.has(OTHER_PRODUCT) and lot["product_id"] != self._product_id()}
+        bad = {
+            lot["lot_number"]
+            for lot in lots
+            if result.has(OTHER_PRODUCT) and lot["product_id"] != self._product_id()
+        }
         for row, lot in enumerate(lots):
             if lot["lot_number"] in bad:
                 for col in range(self.table.columnCount()):
@@ -179,12 +200,19 @@ class LotsTab(EntryFormTab):
             self.error.show()
             self.expiry.setFocus()
             return
-        if attempt(self.error, lambda: self.ctx.store.add_lot(
-                self.ctx.visit_id, product_id=product.id, lot_number=self.lot_number.text(),
-                expiry_date=expiry, vial_size_g=size, vial_count=self.count.value())):
+        if attempt(
+            self.error,
+            lambda: self.ctx.store.add_lot(
+                self.ctx.visit_id,
+                product_id=product.id,
+                lot_number=self.lot_number.text(),
+                expiry_date=expiry,
+                vial_size_g=size,
+                vial_count=self.count.value(),
+            ),
+        ):
             self.lot_number.clear()
-            self.expiry.clear()                      # each lot's own expiry is typed, never copied
+            self.expiry.clear()  # each lot's own expiry is typed, never copied
             self.count.setValue(1)
             self.ctx.changed.emit("lots")
             self.lot_number.setFocus()
-

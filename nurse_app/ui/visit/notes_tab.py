@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
 from nurse_app.ui.visit.common import VisitContext, attempt, error_label
 
-SAVE_DELAY_MS = 500     # a short pause in typing saves
+SAVE_DELAY_MS = 500  # a short pause in typing saves
 
 
 class NotesTab(QWidget):
@@ -58,8 +58,12 @@ class NotesTab(QWidget):
         text = self.editor.toPlainText()
         if text == self._saved or self.editor.isReadOnly():
             return True
-        if attempt(self.error, lambda: self.ctx.store.update_visit(
-                self.ctx.visit_id, notes=text, if_unchanged={"notes": self._saved})):
+        if attempt(
+            self.error,
+            lambda: self.ctx.store.update_visit(
+                self.ctx.visit_id, notes=text, if_unchanged={"notes": self._saved}
+            ),
+        ):
             self._saved = text
             self.state.setText("Saved.")
             self.ctx.changed.emit("visit")
@@ -71,7 +75,10 @@ class NotesTab(QWidget):
         self.editor.setReadOnly(read_only)
         # A signed visit's notes do not invite typing ("saved as you type", "Anything else…").
         self.editor.setPlaceholderText("No visit notes were written." if read_only else self.PROMPT)
-        self.intro.setText("Visit notes, as signed (printed on the visit summary); corrections are "
-                           "addenda on the Sign tab." if read_only else self.INTRO)
+        self.intro.setText(
+            "Visit notes, as signed (printed on the visit summary); corrections are addenda on the Sign tab."
+            if read_only
+            else self.INTRO
+        )
         if read_only:
             self.state.setText("Read-only.")

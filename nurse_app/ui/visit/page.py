@@ -34,29 +34,33 @@ from nurse_app.ui.visit.sign_tab import SignTab
 from nurse_app.ui.widgets import ERROR_COLOUR, OK_COLOUR, allergy_colour
 
 
-def start_visit(store: Store, patient_id: int, acknowledged: list[dict] | None = None,
-                same_day_reason: str | None = None) -> int:
+def start_visit(
+    store: Store, patient_id: int, acknowledged: list[dict] | None = None, same_day_reason: str | None = None
+) -> int:
     """Today's visit for the patient: today's draft reopened, else a new draft (see
     :func:`nurse_app.services.visits.start_or_reopen`); ``acknowledged`` start warnings are
     recorded with a new visit."""
-    return visits.start_or_reopen(store, patient_id, same_day_reason=same_day_reason,
-                                  acknowledged=acknowledged).visit_id
+    return visits.start_or_reopen(
+        store, patient_id, same_day_reason=same_day_reason, acknowledged=acknowledged
+    ).visit_id
 
 
 class VisitPage(QWidget):
     visit_opened = Signal(int)
-    status_message = Signal(str)     # for the status bar (an export finished)
-    record_changed = Signal()        # anything saved on the open visit (other pages refresh)
+    status_message = Signal(str)  # for the status bar (an export finished)
+    record_changed = Signal()  # anything saved on the open visit (other pages refresh)
 
     def __init__(self, store: Store, parent=None):
         super().__init__(parent)
         self.setObjectName("visit_page")
         self.store = store
         self.ctx: VisitContext | None = None
-        self.reopened = False            # the last Start visit reopened today's draft
+        self.reopened = False  # the last Start visit reopened today's draft
         self.stack = QStackedWidget()
-        empty = QLabel("<h2>No visit open</h2><p>Choose a patient on the <b>Patients</b> page and press "
-                       "<b>Start visit</b>, or open one of their visits.</p>")
+        empty = QLabel(
+            "<h2>No visit open</h2><p>Choose a patient on the <b>Patients</b> page and press "
+            "<b>Start visit</b>, or open one of their visits.</p>"
+        )
         empty.setObjectName("visit_empty")
         empty.setAlignment(Qt.AlignCenter)
         empty.setWordWrap(True)
@@ -97,8 +101,9 @@ class VisitPage(QWidget):
             self.export_buttons[key] = b
         self.void_button = QPushButton("Void draft…")
         self.void_button.setObjectName("void_visit")
-        self.void_button.setToolTip("A visit entered by mistake: keep it in the record, read-only, "
-                                    "and no longer a day of the course.")
+        self.void_button.setToolTip(
+            "A visit entered by mistake: keep it in the record, read-only, and no longer a day of the course."
+        )
         self.void_button.clicked.connect(self.void_current)
         header.addWidget(self.void_button, 0, Qt.AlignTop)
         self.tabs = QTabWidget()
@@ -121,17 +126,22 @@ class VisitPage(QWidget):
         try:
             started = visits.start_or_reopen(self.store, patient_id, dry_run=True)
         except visits.SameDayVisitError as exc:
-            reason, ok = QInputDialog.getText(self, "Another visit today", f"{exc}\n\nReason:",
-                                              QLineEdit.Normal, "")
+            reason, ok = QInputDialog.getText(
+                self, "Another visit today", f"{exc}\n\nReason:", QLineEdit.Normal, ""
+            )
             if not ok or not reason.strip():
                 return None
             started = None
         acknowledged = None
-        if started is None or not started.reopened:          # a new visit: check the interval
+        if started is None or not started.reopened:  # a new visit: check the interval
             _order, _day, _days, warning = visits.plan_visit(self.store, patient_id)
             if warning is not None:
-                box = QMessageBox(QMessageBox.Icon.Warning, "New course sooner than the order's interval",
-                                  warning.message, parent=self)
+                box = QMessageBox(
+                    QMessageBox.Icon.Warning,
+                    "New course sooner than the order's interval",
+                    warning.message,
+                    parent=self,
+                )
                 box.setObjectName("interval_warning")
                 go = box.addButton("Acknowledge and start the visit", QMessageBox.ButtonRole.AcceptRole)
                 go.setObjectName("acknowledge_interval")
@@ -139,13 +149,20 @@ class VisitPage(QWidget):
                 box.setDefaultButton(QMessageBox.StandardButton.Cancel)
                 box.exec()
                 if box.clickedButton() is not go:
-                    self.status_message.emit("Visit not started: the new course would be sooner than the "
-                                             "order's interval.")
+                    self.status_message.emit(
+                        "Visit not started: the new course would be sooner than the order's interval."
+                    )
                     return None
-                acknowledged = [{"code": warning.code, "message": warning.message,
-                                 "acknowledged_at": now_utc().isoformat()}]
-        started = visits.start_or_reopen(self.store, patient_id, same_day_reason=reason,
-                                         acknowledged=acknowledged)
+                acknowledged = [
+                    {
+                        "code": warning.code,
+                        "message": warning.message,
+                        "acknowledged_at": now_utc().isoformat(),
+                    }
+                ]
+        started = visits.start_or_reopen(
+            self.store, patient_id, same_day_reason=reason, acknowledged=acknowledged
+        )
         self.open_visit(started.visit_id)
         self.reopened = started.reopened
         self.record_changed.emit()
@@ -155,7 +172,7 @@ class VisitPage(QWidget):
         """Stop timers before the record closes (window closing)."""
         notes = getattr(self, "notes_tab", None)
         if notes is not None:
-            notes.save()                 # typed notes are never lost on close
+            notes.save()  # typed notes are never lost on close
         tab = getattr(self, "infusion_tab", None)
         if tab is not None:
             tab.stop()
@@ -172,14 +189,21 @@ class VisitPage(QWidget):
             widget = self.tabs.widget(0)
             self.tabs.removeTab(0)
             widget.deleteLater()
-        for name in ("dose_tab", "lots_tab", "checklist_tab", "infusion_tab", "reactions_tab", "sign_tab",
-                     "notes_tab"):
+        for name in (
+            "dose_tab",
+            "lots_tab",
+            "checklist_tab",
+            "infusion_tab",
+            "reactions_tab",
+            "sign_tab",
+            "notes_tab",
+        ):
             self.__dict__.pop(name, None)
 
     def open_visit(self, visit_id: int) -> None:
         """Open ``visit_id``; a visit that is not in this record raises NotFoundError and
         leaves the page as it was (never half-built)."""
-        self.store.get_visit(visit_id)           # NotFoundError before anything changes
+        self.store.get_visit(visit_id)  # NotFoundError before anything changes
         self.shutdown()
         self.ctx = VisitContext(self.store, visit_id)
         self.ctx.changed.connect(lambda _what: self._update_header())
@@ -191,19 +215,27 @@ class VisitPage(QWidget):
             self.checklist_tab = ChecklistTab(self.ctx)
             self.infusion_tab = InfusionTab(self.ctx)
             self.reactions_tab = ReactionsTab(
-                self.ctx, rate_now=lambda: self.infusion_tab.progress().current_rate_ml_h,
-                infusion_event=lambda kind, rate, note: self.infusion_tab.record_event(kind, rate, note))
+                self.ctx,
+                rate_now=lambda: self.infusion_tab.progress().current_rate_ml_h,
+                infusion_event=lambda kind, rate, note: self.infusion_tab.record_event(kind, rate, note),
+            )
             self.sign_tab = SignTab(self.ctx)
             self.notes_tab = NotesTab(self.ctx)
         except BaseException:
             self.close_visit()
             raise
-        for title, tab in (("&1 Dose", self.dose_tab), ("&2 Lots", self.lots_tab), ("&3 Checklist", self.checklist_tab),
-                           ("&4 Infusion and vitals", self.infusion_tab), ("&5 Reactions", self.reactions_tab),
-                           ("&6 Sign", self.sign_tab), ("&7 Notes", self.notes_tab)):
+        for title, tab in (
+            ("&1 Dose", self.dose_tab),
+            ("&2 Lots", self.lots_tab),
+            ("&3 Checklist", self.checklist_tab),
+            ("&4 Infusion and vitals", self.infusion_tab),
+            ("&5 Reactions", self.reactions_tab),
+            ("&6 Sign", self.sign_tab),
+            ("&7 Notes", self.notes_tab),
+        ):
             self.tabs.addTab(tab, title)
         self.sign_tab.signed.connect(self._after_signing)
-        self.sign_tab.sign_button.pressed.connect(self.notes_tab.save)   # signed with the notes typed
+        self.sign_tab.sign_button.pressed.connect(self.notes_tab.save)  # signed with the notes typed
         self._show_read_only(self.ctx.signed)
         if self.ctx.visit["status"] == visits.VOIDED:
             self._set_read_only()
@@ -216,12 +248,17 @@ class VisitPage(QWidget):
         if self.ctx is None or self.ctx.visit["status"] != visits.DRAFT:
             return False
         reason, ok = QInputDialog.getText(
-            self, "Void this draft visit",
+            self,
+            "Void this draft visit",
             "Void a visit entered by mistake. It stays in the record (read-only, with who, when "
-            "and why) and no longer counts as a day of the course.\n\nReason:", QLineEdit.Normal, "")
+            "and why) and no longer counts as a day of the course.\n\nReason:",
+            QLineEdit.Normal,
+            "",
+        )
         if not ok:
             return False
         from nurse_app.core.errors import NurseAppError
+
         try:
             visits.void_draft(self.store, self.ctx.visit_id, reason)
         except NurseAppError as exc:
@@ -235,8 +272,14 @@ class VisitPage(QWidget):
 
     def _set_read_only(self) -> None:
         self.notes_tab.save()
-        for tab in (self.dose_tab, self.lots_tab, self.checklist_tab, self.infusion_tab, self.reactions_tab,
-                    self.notes_tab):
+        for tab in (
+            self.dose_tab,
+            self.lots_tab,
+            self.checklist_tab,
+            self.infusion_tab,
+            self.reactions_tab,
+            self.notes_tab,
+        ):
             tab.set_read_only(True)
         self.sign_tab.setEnabled(False)
         self._show_read_only(True)
@@ -254,15 +297,21 @@ class VisitPage(QWidget):
             if order.get("regimen_id") and order["regimen_id"] in cat.regimens:
                 parts.append(cat.regimens[order["regimen_id"]].name.split(":")[0])
         parts.append(f"day {visit['course_day']} of {visit['course_days']}")
-        parts.append(f"started {local_time(visit['started_at'], True)}" if visit["started_at"] else "not started")
+        parts.append(
+            f"started {local_time(visit['started_at'], True)}" if visit["started_at"] else "not started"
+        )
         self.subtitle.setText("  ·  ".join(parts))
-        state = allergies(patient.get("allergies"))      # core.allergies: the one rule and wording
+        state = allergies(patient.get("allergies"))  # core.allergies: the one rule and wording
         # One colour per state on every page (ui.widgets.allergy_colour): "none known" green here too.
-        self.allergies.setText(f"<b style='color:{allergy_colour(state)}'>Allergies: {escape(state.text)}</b>")
+        self.allergies.setText(
+            f"<b style='color:{allergy_colour(state)}'>Allergies: {escape(state.text)}</b>"
+        )
         status = visit["status"]
         colour = {"signed": OK_COLOUR, visits.VOIDED: ERROR_COLOUR}.get(status, "#757575")
-        self.status.setText(f"<span style='background:{colour}; color:white; padding:4px 10px; "
-                            f"border-radius:4px'><b>{status.upper()}</b></span>")
+        self.status.setText(
+            f"<span style='background:{colour}; color:white; padding:4px 10px; "
+            f"border-radius:4px'><b>{status.upper()}</b></span>"
+        )
         if status == visits.VOIDED:
             self.status.setToolTip(f"Voided by {visit['voided_by']}: {visit['void_reason']}")
         self.void_button.setVisible(status == visits.DRAFT)
@@ -277,8 +326,14 @@ class VisitPage(QWidget):
             weight.setFocus()
 
     def _after_signing(self) -> None:
-        for tab in (self.dose_tab, self.lots_tab, self.checklist_tab, self.infusion_tab, self.reactions_tab,
-                    self.notes_tab):
+        for tab in (
+            self.dose_tab,
+            self.lots_tab,
+            self.checklist_tab,
+            self.infusion_tab,
+            self.reactions_tab,
+            self.notes_tab,
+        ):
             tab.set_read_only(True)
         self._show_read_only(True)
         self._update_header()
@@ -287,6 +342,7 @@ class VisitPage(QWidget):
     def _show_read_only(self, signed: bool) -> None:
         """A signed visit reads in normal contrast (its fields refuse edits, not legibility)."""
         from nurse_app.ui.widgets import readable_when_read_only
+
         for index in range(self.tabs.count()):
             readable_when_read_only(self.tabs.widget(index), signed)
 
@@ -295,14 +351,23 @@ class VisitPage(QWidget):
         if self.ctx is None:
             return
         from nurse_app.ui.visit import export as visit_export
-        action = {"pdf": visit_export.save_summary_pdf, "print": visit_export.print_summary,
-                  "fhir": visit_export.export_fhir}[kind]
+
+        action = {
+            "pdf": visit_export.save_summary_pdf,
+            "print": visit_export.print_summary,
+            "fhir": visit_export.export_fhir,
+        }[kind]
         done = {"pdf": "Visit summary saved to {}.", "print": "{}", "fhir": "Visit exported to {}."}[kind]
         if kind == "print":
             task = action(self, str(self.store.path), self.ctx.visit_id)
-        else:   # visit-2026-11-26-day2-summary.pdf: date and course day, never the patient's name
+        else:  # visit-2026-11-26-day2-summary.pdf: date and course day, never the patient's name
             from nurse_app.ui.file_dialogs import visit_file_name
-            name = visit_file_name(self.ctx.visit, *{"pdf": ("summary", "pdf"), "fhir": ("fhir", "json")}[kind])
+
+            name = visit_file_name(
+                self.ctx.visit, *{"pdf": ("summary", "pdf"), "fhir": ("fhir", "json")}[kind]
+            )
             task = action(self, str(self.store.path), self.ctx.visit_id, suggested_name=name)
-        if task is not None:     # None: the nurse cancelled; a failure shows its own message box
-            task.finished.connect(lambda ok, text: self.status_message.emit(done.format(text)) if ok else None)
+        if task is not None:  # None: the nurse cancelled; a failure shows its own message box
+            task.finished.connect(
+                lambda ok, text: self.status_message.emit(done.format(text)) if ok else None
+            )

@@ -40,7 +40,7 @@ class ReactionsTab(EntryFormTab):
         self.ctx = ctx
         self.guide = load_reactions()
         self.rate_now = rate_now
-        self._forced_selection = False     # the checked tier was set by the kind, not chosen
+        self._forced_selection = False  # the checked tier was set by the kind, not chosen
 
         self.kind = QComboBox()
         self.kind.setObjectName("reaction_kind")
@@ -72,11 +72,16 @@ class ReactionsTab(EntryFormTab):
         self.infusion = QComboBox()
         self.infusion.setObjectName("reaction_infusion")
         self.infusion.setAccessibleName("What happened to the infusion")
-        for text, data in (("Rate unchanged", ""), ("Slowed to the rate given", "rate_change"),
-                           ("Paused", "pause"), ("Stopped", "stop")):
+        for text, data in (
+            ("Rate unchanged", ""),
+            ("Slowed to the rate given", "rate_change"),
+            ("Paused", "pause"),
+            ("Stopped", "stop"),
+        ):
             self.infusion.addItem(text, data)
         from nurse_app.ui.visit.infusion_tab import RateBox
-        self.slowed_rate = RateBox()                    # 42 mL/h, never 42.0 mL/h (ISMP)
+
+        self.slowed_rate = RateBox()  # 42 mL/h, never 42.0 mL/h (ISMP)
         self.slowed_rate.setObjectName("reaction_slowed_rate")
         self.slowed_rate.setAccessibleName("Slowed to, mL/h")
         self.slowed_rate.setRange(0, 99999)
@@ -84,7 +89,8 @@ class ReactionsTab(EntryFormTab):
         self.slowed_rate.setSuffix(" mL/h")
         self.slowed_rate.setEnabled(False)
         self.infusion.currentIndexChanged.connect(
-            lambda *_: self.slowed_rate.setEnabled(self.infusion.currentData() == "rate_change"))
+            lambda *_: self.slowed_rate.setEnabled(self.infusion.currentData() == "rate_change")
+        )
         infusion_row = QHBoxLayout()
         infusion_row.addWidget(self.infusion, 1)
         infusion_row.addWidget(self.slowed_rate)
@@ -99,7 +105,7 @@ class ReactionsTab(EntryFormTab):
         form.addRow("&Action taken", self.action)
         form.addRow("Infusion", infusion_row)
         form.addRow("&Outcome", self.outcome)
-        form.addRow("No&te", self.note)        # Alt+O is Outcome
+        form.addRow("No&te", self.note)  # Alt+O is Outcome
         self.form_box = Section("Record a reaction")
         self.form_box.body.addLayout(form)
         self.form_box.body.addWidget(self.error)
@@ -121,10 +127,12 @@ class ReactionsTab(EntryFormTab):
 
         self.table = QTableWidget(0, 6)
         self.table.setObjectName("reactions_table")
-        self.table.setHorizontalHeaderLabels(["Time", "Kind", "Severity", "Rate at onset", "Action", "Outcome"])
+        self.table.setHorizontalHeaderLabels(
+            ["Time", "Kind", "Severity", "Rate at onset", "Action", "Outcome"]
+        )
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.table.setTabKeyNavigation(False)         # Tab leaves the table
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table
         self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
@@ -143,9 +151,14 @@ class ReactionsTab(EntryFormTab):
         recorded.body.addWidget(self.remove_button, 0, Qt.AlignLeft)
         self._rows: list[dict] = []
         self.removal = RowRemoval(
-            ctx, self.table, self.remove_button, self.error, "reactions",
+            ctx,
+            self.table,
+            self.remove_button,
+            self.error,
+            "reactions",
             describe=lambda row: f"the reaction recorded at {local_time(self._rows[row]['occurred_at'])}",
-            delete=lambda row: ctx.store.delete_reaction(self._rows[row]["id"]))
+            delete=lambda row: ctx.store.delete_reaction(self._rows[row]["id"]),
+        )
         layout = QVBoxLayout(self)
         layout.addLayout(top, 2)
         layout.addWidget(recorded, 1)
@@ -155,8 +168,8 @@ class ReactionsTab(EntryFormTab):
 
     def set_read_only(self, read_only: bool) -> None:
         super().set_read_only(read_only)
-        self.guidance_box.setVisible(not read_only)    # guidance for a new entry: none on a signed visit
-        self.layout().setStretch(0, 0 if read_only else 2)   # the reactions recorded take the page
+        self.guidance_box.setVisible(not read_only)  # guidance for a new entry: none on a signed visit
+        self.layout().setStretch(0, 0 if read_only else 2)  # the reactions recorded take the page
 
     def _severity(self) -> str | None:
         return next((sid for sid, b in self.severity_buttons.items() if b.isChecked()), None)
@@ -168,15 +181,16 @@ class ReactionsTab(EntryFormTab):
         if rule.forced is not None:
             chosen = rule.forced
         elif chosen not in rule.allowed or self._forced_selection:
-            chosen = None       # a tier the previous kind forced is not the nurse's choice
+            chosen = None  # a tier the previous kind forced is not the nurse's choice
         self._forced_selection = rule.forced is not None
-        self.severity_group.setExclusive(False)      # so no tier need stay checked
+        self.severity_group.setExclusive(False)  # so no tier need stay checked
         for sid, button in self.severity_buttons.items():
             button.blockSignals(True)
             button.setChecked(sid == chosen)
             button.setEnabled(sid in rule.allowed and rule.forced is None)
-            button.setToolTip("" if sid in rule.allowed else
-                              f"Does not fit this kind of reaction. {rule.reason}")
+            button.setToolTip(
+                "" if sid in rule.allowed else f"Does not fit this kind of reaction. {rule.reason}"
+            )
             button.blockSignals(False)
         self.severity_group.setExclusive(True)
         if rule.forced is not None:
@@ -196,13 +210,21 @@ class ReactionsTab(EntryFormTab):
             # No colour for a mild reaction: the palette's text colour (Qt rich text has no "inherit").
             colour = ERROR_COLOUR if s.call_emergency else ATTENTION_COLOUR if s.stop_infusion else None
             style = f" style='color:{text_colour(colour)}'" if colour else ""
-            parts.append(f"<p{style}><b>{s.title}</b>: {s.examples}</p><ol>"
-                         + "".join(f"<li>{a}</li>" for a in s.actions) + "</ol>")
+            parts.append(
+                f"<p{style}><b>{s.title}</b>: {s.examples}</p><ol>"
+                + "".join(f"<li>{a}</li>" for a in s.actions)
+                + "</ol>"
+            )
             if s.stop_infusion:
-                parts.append("<p><b>Press Stop on the Infusion tab</b> so the record shows when it stopped.</p>")
+                parts.append(
+                    "<p><b>Press Stop on the Infusion tab</b> so the record shows when it stopped.</p>"
+                )
             if kind.actions:
-                parts.append(f"<p><b>For {kind.title.lower()}:</b></p><ul>"
-                             + "".join(f"<li>{a}</li>" for a in kind.actions) + "</ul>")
+                parts.append(
+                    f"<p><b>For {kind.title.lower()}:</b></p><ul>"
+                    + "".join(f"<li>{a}</li>" for a in kind.actions)
+                    + "</ul>"
+                )
         if not self.guide.grading_verified:
             parts.append(f"<p><small><i>{self.guide.grading_note}</i></small></p>")
         self.guidance.setText("".join(parts))
@@ -211,10 +233,14 @@ class ReactionsTab(EntryFormTab):
         rows = self._rows = self.ctx.store.visit_reactions(self.ctx.visit_id)
         self.table.setRowCount(len(rows))
         for r, row in enumerate(rows):
-            cells = [local_time(row["occurred_at"]), kind_label(row["kind"], self.guide),
-                     severity_label(row["kind"], row["severity"], self.guide),
-                     fmt_qty(row["rate_at_onset_ml_h"], "mL/h") if row.get("rate_at_onset_ml_h") else "",
-                     row.get("action_taken") or "", row.get("outcome") or ""]
+            cells = [
+                local_time(row["occurred_at"]),
+                kind_label(row["kind"], self.guide),
+                severity_label(row["kind"], row["severity"], self.guide),
+                fmt_qty(row["rate_at_onset_ml_h"], "mL/h") if row.get("rate_at_onset_ml_h") else "",
+                row.get("action_taken") or "",
+                row.get("outcome") or "",
+            ]
             for c, text in enumerate(cells):
                 self.table.setItem(r, c, QTableWidgetItem(text))
         self.set_read_only(self.ctx.signed)
@@ -230,10 +256,18 @@ class ReactionsTab(EntryFormTab):
             self.error.show()
             self.action.setFocus()
             return
-        if attempt(self.error, lambda: self.ctx.store.add_reaction(
-                self.ctx.visit_id, kind=self.kind.currentData(), severity=sid, rate_at_onset_ml_h=self.rate_now(),
-                action_taken=self.action.text().strip(), outcome=self.outcome.text().strip(),
-                note=self.note.text().strip())):
+        if attempt(
+            self.error,
+            lambda: self.ctx.store.add_reaction(
+                self.ctx.visit_id,
+                kind=self.kind.currentData(),
+                severity=sid,
+                rate_at_onset_ml_h=self.rate_now(),
+                action_taken=self.action.text().strip(),
+                outcome=self.outcome.text().strip(),
+                note=self.note.text().strip(),
+            ),
+        ):
             for w in (self.action, self.outcome, self.note):
                 w.clear()
             self.ctx.changed.emit("reactions")
@@ -247,4 +281,3 @@ class ReactionsTab(EntryFormTab):
         rate = self.slowed_rate.value() if kind == "rate_change" else None
         if self.infusion_event(kind, rate, f"For a reaction: {self.kind.currentText()}"):
             self.infusion.setCurrentIndex(0)
-

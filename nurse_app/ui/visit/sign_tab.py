@@ -64,7 +64,7 @@ class SignTab(QWidget):
         self.addendum_text.setAccessibleName("Addendum text")
         self.addendum_text.setPlaceholderText("Write the correction or late entry here.")
         self.addendum_text.setMaximumHeight(90)
-        self.addendum_text.setTabChangesFocus(True)   # Tab moves on to Add addendum, no tab character
+        self.addendum_text.setTabChangesFocus(True)  # Tab moves on to Add addendum, no tab character
         self.addendum_button = QPushButton("&Add addendum")
         self.addendum_button.setObjectName("add_addendum")
         self.addendum_button.clicked.connect(self._add_addendum)
@@ -93,11 +93,16 @@ class SignTab(QWidget):
             self.signature.setText(
                 f"<p style='color:{text_colour(OK_COLOUR)}'><b>Signed</b> by {visit['signed_by']} on "
                 f"{local_time(visit['signed_at'], True)}. This visit is read-only; corrections are addenda.</p>"
-                f"<p><small>Content hash {visit['content_hash']} ({seal}).</small></p>")
+                f"<p><small>Content hash {visit['content_hash']} ({seal}).</small></p>"
+            )
             addenda = store.visit_addenda(vid)
-            self.addenda.setText("".join(
-                f"<p><b>{local_time(a['written_at'], True)}, {a['author']}:</b> {a['text']}</p>" for a in addenda)
-                or "No addenda.")
+            self.addenda.setText(
+                "".join(
+                    f"<p><b>{local_time(a['written_at'], True)}, {a['author']}:</b> {a['text']}</p>"
+                    for a in addenda
+                )
+                or "No addenda."
+            )
             return
         self.signature.setText("")
         state = signing_state(store, vid, visit)
@@ -106,26 +111,35 @@ class SignTab(QWidget):
         if state.missing_calculation:
             items.append("<li>No dose calculation saved: enter today's weight on the Dose tab.</li>")
         if items:
-            self.problems.setText(f"<p style='color:{text_colour(ATTENTION_COLOUR)}'><b>Still to do:</b></p>"
-                                  f"<ul>{''.join(items)}</ul>")
+            self.problems.setText(
+                f"<p style='color:{text_colour(ATTENTION_COLOUR)}'><b>Still to do:</b></p>"
+                f"<ul>{''.join(items)}</ul>"
+            )
         else:
-            self.problems.setText(f"<p style='color:{text_colour(OK_COLOUR)}'><b>Ready to sign.</b> Check the patient education "
-                                  f"items, including the itchy blistering rash that can appear 8 to 10 days after "
-                                  f"IVIG.</p>")
+            self.problems.setText(
+                f"<p style='color:{text_colour(OK_COLOUR)}'><b>Ready to sign.</b> Check the patient education "
+                f"items, including the itchy blistering rash that can appear 8 to 10 days after "
+                f"IVIG.</p>"
+            )
         self.end_button.setEnabled(not visit.get("ended_at"))
         self.sign_button.setEnabled(state.can_sign)
 
     def _set_end(self) -> None:
         if attempt(self.error, lambda: self.ctx.store.update_visit(self.ctx.visit_id, ended_at=now_utc())):
             self.ctx.changed.emit("visit")
-            if self.sign_button.isEnabled():    # this button is now disabled: focus fell out to the page list
+            if self.sign_button.isEnabled():  # this button is now disabled: focus fell out to the page list
                 self.sign_button.setFocus()
 
     def _sign(self, confirm: bool = True) -> None:
         if confirm:
             answer = QMessageBox.question(
-                self, "Sign this visit?", "After signing, this visit and its entries cannot be changed. "
-                "Corrections are added as addenda.\n\nSign now?", QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
+                self,
+                "Sign this visit?",
+                "After signing, this visit and its entries cannot be changed. "
+                "Corrections are added as addenda.\n\nSign now?",
+                QMessageBox.Yes | QMessageBox.No,
+                QMessageBox.No,
+            )
             if answer != QMessageBox.Yes:
                 return
         if attempt(self.error, lambda: sign_visit(self.ctx.store, self.ctx.visit_id)):
