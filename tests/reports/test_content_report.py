@@ -9,6 +9,7 @@ import re
 import pytest
 from pypdf import PdfReader
 from PySide6.QtCore import QDate, QSettings, Qt
+from PySide6.QtGui import QAction
 from qt_helpers import run_in_dialog
 
 from nurse_app import cli
@@ -228,10 +229,9 @@ def test_main_window_banner_approval_dialog_and_reset(qtbot, tmp_path):
         qtbot.mouseClick(dialog.approve_button, Qt.LeftButton)
 
     seen = run_in_dialog(qtbot, approve)
+    # Found on the window: under PySide6 6.6 (the floor) QAction.menu()'s wrapper is already deleted.
     action = next(
-        a
-        for a in window.menuBar().actions()[0].menu().actions()
-        if a.text().replace("&", "").startswith("Clinical content")
+        a for a in window.findChildren(QAction) if a.text().replace("&", "").startswith("Clinical content")
     )
     action.trigger()
     assert "dialog" in seen
