@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -102,7 +103,11 @@ def main() -> int:
     # The installed copy (not the checkout) from another folder: imports, content, window.
     run(str(VENV / "bin" / "nurse-app"), "--selftest", cwd=elsewhere, env=env)
     # The GUI on the floor PySide6: the real start (shown, painted, idle), then pytest-qt tests.
-    run(str(VENV / "bin" / "nurse-app"), "--smoke-test", cwd=elsewhere, env=env)
+    # The record is encrypted: a headless start takes its passphrase from the environment (a
+    # throw-away one for this run's own record, never an argument).
+    shutil.rmtree(elsewhere / "data", ignore_errors=True)  # a new record for this passphrase
+    smoke_env = {**env, "NURSE_APP_PASSPHRASE": "lowest floors " + secrets.token_urlsafe(18)}
+    run(str(VENV / "bin" / "nurse-app"), "--smoke-test", cwd=elsewhere, env=smoke_env)
     run(py, "-m", "pytest", "-q", "-p", "no:cacheprovider", *globbed(UI_TESTS), cwd=ROOT, env=env)
     return 0
 
