@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from nurse_app.core import policy as _policy
@@ -71,6 +71,10 @@ class ContentItem:
     path: str  # where in the file, e.g. product[2].rate[0]
     sources: tuple[Source, ...] = ()
     note: str = ""
+
+    def as_agency_policy(self) -> ContentItem:
+        """The same item, set by the agency's policy file (status and origin say so)."""
+        return replace(self, status=AGENCY_POLICY, origin=_policy.AGENCY)
 
     def fingerprint(self) -> str:
         """What an approval records for this item: value, unit, sources and status."""
@@ -408,19 +412,7 @@ def _checklist(f: _File) -> list[ContentItem]:
                 item.get("help", ""),
             )
             if item.get("agency_policy"):
-                it = ContentItem(
-                    it.id,
-                    it.group,
-                    it.title,
-                    it.value,
-                    it.unit,
-                    AGENCY_POLICY,
-                    _policy.AGENCY,
-                    it.file,
-                    it.path,
-                    it.sources,
-                    it.note,
-                )
+                it = it.as_agency_policy()
             out.append(it)
     return out
 
@@ -501,19 +493,7 @@ def _followups(f: _File) -> list[ContentItem]:
                 str(rule.get("why", "")),
             )
             if change:
-                it = ContentItem(
-                    it.id,
-                    it.group,
-                    it.title,
-                    it.value,
-                    it.unit,
-                    AGENCY_POLICY,
-                    _policy.AGENCY,
-                    it.file,
-                    it.path,
-                    it.sources,
-                    it.note,
-                )
+                it = it.as_agency_policy()
             out.append(it)
             for j, q in enumerate(
                 rule.get("questions", []) if isinstance(rule.get("questions"), list) else []
@@ -665,19 +645,7 @@ def _mark_policy(items: list[ContentItem]) -> None:
             for p in prefixes
         )
         if hit:
-            items[n] = ContentItem(
-                it.id,
-                it.group,
-                it.title,
-                it.value,
-                it.unit,
-                AGENCY_POLICY,
-                _policy.AGENCY,
-                it.file,
-                it.path,
-                it.sources,
-                it.note,
-            )
+            items[n] = it.as_agency_policy()
 
 
 # ----------------------------------------------------------------------------- version and changes
