@@ -41,11 +41,10 @@ from nurse_app.core.formatting import (
 )
 from nurse_app.core.lots import check_lots
 from nurse_app.core.reactions import kind_label, severity_label
+from nurse_app.core.schedule import call_summary_lines
 from nurse_app.core.visit_logic import RISK_LABELS, order_risks, request_from_order, whole_years
-from nurse_app.core.vitals import LOCAL_POLICY, flag_series, vital_measures
-from nurse_app.services.schedule import call_summary_lines
+from nurse_app.core.vitals import LOCAL_POLICY, VITAL_MEASURES, flag_series, reading_measures, vital_measures
 from nurse_app.store import Store, to_local
-from nurse_app.store.fields import VITAL_MEASURES, reading_measures
 
 TITLE = "IVIG visit summary"
 DRAFT_MARK = "DRAFT"

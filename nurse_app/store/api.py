@@ -1142,7 +1142,7 @@ class Store(FollowupStore):
         """Warnings per reading id: abnormal values, and changes from each measure's baseline
         (:func:`nurse_app.core.vitals.flag_series`)."""
         readings = self.visit_vitals(visit_id)
-        flags = vitals.flag_series([fields.reading_measures(r) for r in readings])
+        flags = vitals.flag_series([vitals.reading_measures(r) for r in readings])
         return {r["id"]: f for r, f in zip(readings, flags, strict=True)}
 
     def visit_lot_check(self, visit_id: int) -> lots.LotCheck:
