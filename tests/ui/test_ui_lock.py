@@ -216,7 +216,7 @@ def test_lock_now_asks_exactly_when_quitting_would(qtbot, window, record):
     ask): Lock now locks at once, and the lock screen says it is stopped."""
     _, visit = record
     window.store.add_infusion_event(visit, kind="stop", volume_ml=20, reason="reaction")
-    window.visit_page.infusion_tab.refresh()
+    window.visit_page.ctx.changed.emit("events")  # what a write of an event says
     assert not window.infusion_running()
     assert window.locker.request_lock() and window.locker.locked
     assert window.locker.screen.infusion.text().startswith("An infusion is stopped")

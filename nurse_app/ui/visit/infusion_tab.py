@@ -386,10 +386,7 @@ class InfusionTab(QWidget):
 
     def _events(self) -> list[dict]:
         """Every event, struck-through ones included (the timeline shows them)."""
-        return [
-            {**e, "at": to_local(e["occurred_at"])}
-            for e in self.ctx.store.visit_infusion_events(self.ctx.visit_id)
-        ]
+        return [{**e, "at": to_local(e["occurred_at"])} for e in self.ctx.record.infusion_events]
 
     def _live(self) -> list[dict]:
         """The events that count (not struck through)."""
@@ -399,7 +396,7 @@ class InfusionTab(QWidget):
         return self.ctx.visit.get("calculation")
 
     def refresh(self) -> None:
-        self._vitals = self.ctx.store.visit_vitals(self.ctx.visit_id)
+        self._vitals = self.ctx.record.vitals
         self._event_rows = self._events()
         steps = self._steps()
         self.plan.setRowCount(len(steps))

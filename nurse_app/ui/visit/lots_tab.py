@@ -23,7 +23,9 @@ from nurse_app.core.catalogue import CONFIRM_WITH_INSERT, load_catalogue
 from nurse_app.core.dates import parse_expiry
 from nurse_app.core.errors import InputError
 from nurse_app.core.formatting import fmt_date, fmt_qty
-from nurse_app.core.lots import OTHER_PRODUCT, next_vials_from_plan
+from nurse_app.core.lots import OTHER_PRODUCT, check_lots, next_vials_from_plan
+from nurse_app.core.times import today_local
+from nurse_app.store.api import lots_product_name
 from nurse_app.ui.visit.common import EntryFormTab, RowRemoval, VisitContext, attempt, error_label
 from nurse_app.ui.widgets import ATTENTION_COLOUR, ERROR_COLOUR, OK_COLOUR, Section, text_colour
 
@@ -117,9 +119,8 @@ class LotsTab(EntryFormTab):
 
     def _product_id(self) -> str | None:
         """The visit's product: the order's (else the calculation's)."""
-        calc = self.ctx.visit.get("calculation") or {}
-        order = self.ctx.store.get_order(self.ctx.visit["order_id"]) if self.ctx.visit["order_id"] else None
-        return order["product_id"] if order else calc.get("product")
+        order = self.ctx.record.order
+        return order["product_id"] if order else self.ctx.record.calculation.get("product")
 
     def _product(self):
         product_id = self._product_id()
@@ -135,7 +136,7 @@ class LotsTab(EntryFormTab):
                 self.vial_size.addItem(f"{fmt_qty(v.grams, 'g')} / {fmt_qty(v.ml, 'mL')}{mark}", v.grams)
         if self.vial_size.count() == 0:
             self.vial_size.addItem("Size not in catalogue: confirm with the package insert", None)
-        lots = self.ctx.store.visit_lots(self.ctx.visit_id)
+        lots = self.ctx.record.lots
         self._lots = lots
         planned = next_vials_from_plan(self.ctx.visit.get("calculation"), lots)
         changed = planned != getattr(self, "_planned", None)  # not on every save elsewhere
@@ -156,7 +157,14 @@ class LotsTab(EntryFormTab):
             ]
             for col, text in enumerate(cells):
                 self.table.setItem(row, col, QTableWidgetItem(text))
-        result = self.ctx.store.visit_lot_check(self.ctx.visit_id)  # core.lots: the one lot check
+        record = self.ctx.record
+        result = check_lots(  # core.lots: the one lot check
+            lots,
+            record.calculation,
+            product_id=record.order["product_id"] if record.order else None,
+            visit_day=record.visit_day or today_local(),
+            product_name=lots_product_name,
+        )
         colour = text_colour(
             ERROR_COLOUR if result.alert else OK_COLOUR if result.matches_plan else ATTENTION_COLOUR
         )

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nurse_app.core.allergies import allergies
 from nurse_app.core.catalogue import load_catalogue
 from nurse_app.core.formatting import fmt_date
 from nurse_app.services import visits
@@ -203,9 +202,9 @@ class VisitPage(QWidget):
     def open_visit(self, visit_id: int) -> None:
         """Open ``visit_id``; a visit that is not in this record raises NotFoundError and
         leaves the page as it was (never half-built)."""
-        self.store.get_visit(visit_id)  # NotFoundError before anything changes
+        ctx = VisitContext(self.store, visit_id)  # reads the record: NotFoundError before anything changes
         self.shutdown()
-        self.ctx = VisitContext(self.store, visit_id)
+        self.ctx = ctx
         self.ctx.changed.connect(lambda _what: self._update_header())
         self.ctx.changed.connect(lambda _what: self.record_changed.emit())
         self._clear_tabs()
@@ -264,9 +263,8 @@ class VisitPage(QWidget):
         except NurseAppError as exc:
             QMessageBox.warning(self, "Not voided", str(exc))
             return False
-        self._set_read_only()
-        self._update_header()
         self.ctx.changed.emit("visit")
+        self._set_read_only()
         self.status_message.emit("Visit voided: kept in the record, read-only, not a course day.")
         return True
 
@@ -285,9 +283,9 @@ class VisitPage(QWidget):
         self._show_read_only(True)
 
     def _update_header(self) -> None:
-        store, visit = self.store, self.ctx.visit
-        patient = store.get_patient(visit["patient_id"])
-        order = store.get_order(visit["order_id"]) if visit["order_id"] else None
+        # The patient and order as the record shows them everywhere (as signed, once signed).
+        record = self.ctx.record
+        visit, patient, order = record.visit, record.patient, record.order
         self.title.setText(f"{patient['name']}  ·  MRN {patient['mrn']}")
         parts = [f"Born {fmt_date(patient['date_of_birth'])}"]
         if order:
@@ -301,7 +299,7 @@ class VisitPage(QWidget):
             f"started {local_time(visit['started_at'], True)}" if visit["started_at"] else "not started"
         )
         self.subtitle.setText("  ·  ".join(parts))
-        state = allergies(patient.get("allergies"))  # core.allergies: the one rule and wording
+        state = record.allergies  # core.allergies: the one rule and wording
         # One colour per state on every page (ui.widgets.allergy_colour): "none known" green here too.
         self.allergies.setText(
             f"<b style='color:{allergy_colour(state)}'>Allergies: {escape(state.text)}</b>"

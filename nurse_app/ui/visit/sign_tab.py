@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nurse_app.services.signing import add_addendum, sign_visit, signing_state
+from nurse_app.services.signing import add_addendum, sign_visit
 from nurse_app.store.times import now_utc
 from nurse_app.ui.visit.common import VisitContext, attempt, error_label, local_time
 from nurse_app.ui.widgets import ATTENTION_COLOUR, OK_COLOUR, Section, text_colour
@@ -82,20 +82,20 @@ class SignTab(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        store, vid = self.ctx.store, self.ctx.visit_id
-        visit = self.ctx.visit
+        record = self.ctx.record
+        visit = record.visit
         signed = visit["status"] == "signed"
         self.ready_box.setVisible(not signed)
         self.addendum_box.setVisible(signed)
         if signed:
-            ok = store.verify_visit(vid)
+            ok = record.seal_ok
             seal = "content verified against its hash" if ok else "WARNING: content does not match its hash"
             self.signature.setText(
                 f"<p style='color:{text_colour(OK_COLOUR)}'><b>Signed</b> by {visit['signed_by']} on "
                 f"{local_time(visit['signed_at'], True)}. This visit is read-only; corrections are addenda.</p>"
                 f"<p><small>Content hash {visit['content_hash']} ({seal}).</small></p>"
             )
-            addenda = store.visit_addenda(vid)
+            addenda = record.addenda
             self.addenda.setText(
                 "".join(
                     f"<p><b>{local_time(a['written_at'], True)}, {a['author']}:</b> {a['text']}</p>"
@@ -105,7 +105,7 @@ class SignTab(QWidget):
             )
             return
         self.signature.setText("")
-        state = signing_state(store, vid)
+        state = record.signing
         items = [f"<li>{p[0].upper() + p[1:]}</li>" for p in state.problems]
         items += [f"<li>Calculation warning not acknowledged: {w}</li>" for w in state.pending_warnings]
         if state.missing_calculation:
