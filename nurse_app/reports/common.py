@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import errno
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas as rl_canvas
 
 from nurse_app.core.errors import InputError
+from nurse_app.core.files import write_atomically as write_file_atomically
 from nurse_app.core.resources import resource_file
 
 FONT = "NurseSans"
@@ -111,20 +111,14 @@ def write_atomically(data: bytes, out: str | os.PathLike, what: str, *, private:
     exports): the file is readable by this user only (0600), whatever the umask.
     ``private=False`` (patient handouts: no patient data) gives the usual 0644.
 
-    A full disk or a crash never leaves a half-written file where a good one was.
+    A full disk or a crash never leaves a half-written file where a good one was
+    (:func:`nurse_app.core.files.write_atomically`: flushed to the disk, then renamed).
     Failure raises :class:`InputError` "Could not save the {what} to {out}: reason."
     """
     target = Path(out)
-    tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".nurse-app-", suffix=target.suffix, dir=target.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o600 if private else 0o644)
-        os.replace(tmp, target)
+        write_file_atomically(data, target, mode=0o600 if private else 0o644)
     except OSError as exc:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
         reason = (
             "the disk is full, so nothing was saved; free some space or choose another place"
             if exc.errno == errno.ENOSPC

@@ -20,6 +20,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from nurse_app.core.files import replace_durably
 from nurse_app.store import crypto
 from nurse_app.store.private import create_private_file, private_folder
 from nurse_app.store.times import UTC, utc_text
@@ -68,20 +69,6 @@ def list_backups(db_path: Path) -> list[BackupInfo]:
         moment = _dt.datetime.strptime(match["stamp"], _STAMP_FORMAT).replace(tzinfo=UTC)
         found.append(BackupInfo(entry, utc_text(moment), match["reason"], entry.stat().st_size))
     return sorted(found, key=lambda b: b.created_at, reverse=True)
-
-
-def fsync_folder(folder: Path) -> None:
-    """Make a rename durable (POSIX); harmless where folders cannot be opened."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 CRASH_ENV = "NURSE_APP_TEST_CRASH_AT"
@@ -142,8 +129,5 @@ def copy_database(source: sqlite3.Connection, dest: Path) -> Path:
         partial.unlink(missing_ok=True)
         raise
     target.close()
-    with open(partial, "rb+") as handle:
-        os.fsync(handle.fileno())
-    os.replace(partial, dest)
-    fsync_folder(dest.parent)
+    replace_durably(partial, dest)
     return dest
