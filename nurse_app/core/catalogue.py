@@ -81,8 +81,8 @@ class RateRow:
     note: str
     # The figures as the label prints them (e.g. "0.5 mL/kg/h for 30 min → 5 mL/kg/h").
     label_text: str = ""
-    # First infusion / brand switch: the label's own ceiling (mg/kg/min), its sources and wording.
-    # None: the label gives no first-infusion schedule (the engine holds at the initial rate).
+    # First infusion / brand switch: the label's own first-infusion schedule (wording and sources) and
+    # an optional first-infusion ceiling (mg/kg/min). The ladder always starts at the initial rate.
     first_infusion_max_mg_kg_min: float | None = None
     first_infusion_sources: tuple[str, ...] = ()
     first_infusion_note: str = ""
