@@ -198,6 +198,11 @@ class Regimen:
         """The product's own day split for this course, if its label gives one."""
         return next((d for d in self.product_days if d.product == product_id), None)
 
+    def usual_days(self, product_id: str | None) -> int:
+        """The days the course is divided over for this product: its label's own split, else the regimen's."""
+        split = self.days_for(product_id)
+        return split.days if split is not None else self.days
+
     @property
     def per_day_g_per_kg(self) -> float | None:
         """The usual g/kg on each day (course ÷ usual days); None without a fixed course dose."""

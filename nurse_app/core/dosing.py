@@ -381,7 +381,7 @@ def _resolve_course(
             field="dose",
         )
     split = regimen.days_for(req.product_id) if regimen is not None else None
-    usual_days = split.days if split is not None else (regimen.days if regimen else None)
+    usual_days = regimen.usual_days(req.product_id) if regimen is not None else None
     days = req.days if req.days is not None else usual_days
     if days is None:
         raise InputError("Enter the number of days the course is divided over.", field="days")

@@ -16,10 +16,25 @@ readable and restorable (history is not rewritten when the catalogue changes).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from nurse_app.core import dosing
 from nurse_app.core.catalogue import Catalogue, Product, Regimen, load_catalogue
 from nurse_app.core.errors import InputError
 from nurse_app.core.formatting import fmt_qty
+
+
+@dataclass(frozen=True)
+class DoseFloor:
+    min_g_per_kg: float
+    basis: str
+
+
+def dose_floor() -> DoseFloor:
+    """``[order_dose_floor]`` of ``resources/limits.toml``, as the dose engine applies it."""
+    lim = load_catalogue().limits
+    assert lim.order_dose_floor_g_per_kg is not None, "limits.toml requires [order_dose_floor]"
+    return DoseFloor(lim.order_dose_floor_g_per_kg, lim.order_dose_floor_basis)
 
 
 def check_product(product_id: str, catalogue: Catalogue | None = None, field: str = "product_id") -> Product:

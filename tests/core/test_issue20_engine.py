@@ -427,3 +427,13 @@ def test_extreme_numbers_give_one_line_and_exit_2(cli, option, value, words):
     assert p.stderr.count("\n") == 1 and "Traceback" not in p.stderr
     assert words in p.stderr
     assert " 0 g" not in p.stderr
+
+
+def test_the_week_schedule_uses_the_products_own_day_split():
+    from nurse_app.core.schedule import order_plan
+
+    regimen = CAT.regimens["cidp-loading"]
+    order = {"id": 1, "regimen_id": "cidp-loading", "start_date": "2026-01-05"}
+    panzyga = order_plan({**order, "product_id": "panzyga"}, regimen=regimen)
+    privigen = order_plan({**order, "product_id": "privigen"}, regimen=regimen)
+    assert (panzyga.course_days, privigen.course_days) == (2, 4)
