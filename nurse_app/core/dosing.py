@@ -547,7 +547,10 @@ def _rate_ceiling(
                     f"The ladder stops at {fmt_qty(disease.max_mg_kg_min, 'mg/kg/min')}.",
                 )
             )
-            ceiling, reason = disease.max_mg_kg_min, f"{why} ({disease.short_reason})"
+            ceiling, reason = (
+                disease.max_mg_kg_min,
+                f"{name} maximum with any product, {disease.short_reason}",
+            )
         else:
             notes.append(full)
     at_risk = {"renal", "thrombosis"} & set(req.risks)

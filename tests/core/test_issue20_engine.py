@@ -67,7 +67,7 @@ def test_dermatomyositis_limit_on_gamunex_c_text_output(cli):
     ladder = p.stdout.split("Start")[1].split("Estimated")[0]
     # 4 mg/kg/min x 70 kg x 60 / 100 mg/mL = 168 mL/h; 336 mL/h (8 mg/kg/min) is gone.
     assert "168" in ladder and "336" not in ladder
-    assert "up to 4 mg/kg/min: Dermatomyositis: never above 4 mg/kg/min with any product" in p.stdout
+    assert "up to 4 mg/kg/min: Dermatomyositis maximum with any product, raised risk of clots" in p.stdout
 
 
 def test_a_tighter_product_row_or_at_risk_ceiling_still_wins_over_the_disease_limit():

@@ -97,7 +97,9 @@ def test_dose_tab_dermatomyositis_ladder_stops_at_4_and_is_saved_with_its_acknow
     rows = calc.rate_table.rowCount()
     assert calc.rate_table.item(rows - 1, 1).text() == "4"
     assert calc.rate_table.item(rows - 1, 3).text() == "168"
-    assert "Dermatomyositis: never above 4 mg/kg/min" in calc.rate_caption.text()
+    assert "up to 4 mg/kg/min (Dermatomyositis maximum with any product, raised risk of clots)" in (
+        calc.rate_caption.text()
+    )
     assert "indication-rate-limit" in [w.code for w in calc.pending_warnings()]
     tick_all(qtbot, calc.warnings_box)
     qtbot.waitUntil(lambda: not calc.pending_warnings(), timeout=2000)
