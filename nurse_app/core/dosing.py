@@ -393,7 +393,7 @@ def _resolve_course(
     _check_range(dose, lim.course_dose_g_per_kg, "Course dose", "g/kg", "dose", warnings, "course-dose")
     _check_daily_dose(req, dose, days, regimen, lim, warnings, notes)
     if regimen is not None:
-        _check_regimen_dose(regimen, dose, days, warnings)
+        _check_regimen_dose(regimen, regimen.usual_days(req.product_id), dose, days, warnings)
         if split is not None:
             if not split.days_min <= days <= split.days_max:
                 span = (
@@ -434,11 +434,14 @@ def _resolve_course(
     return dose, days
 
 
-def _check_regimen_dose(regimen: Regimen, dose: float, days: int, warnings: list[Warning]) -> None:
+def _check_regimen_dose(
+    regimen: Regimen, usual_days_n: int, dose: float, days: int, warnings: list[Warning]
+) -> None:
     """An ordered g/kg other than the regimen's usual course names both figures; an entry equal
-    to the regimen's per-day dose says it looks like the per-day dose (the field is per course)."""
+    to the regimen's per-day dose (over its usual days, or the product's own split) says it looks
+    like the per-day dose (the field is per course)."""
     title = regimen.name.split(":")[0]
-    usual_days = fmt_count(regimen.days, "day")
+    usual_days = fmt_count(usual_days_n, "day")
     entered = f"you entered {course_and_daily_text(dose, days)}"
     rng = regimen.dose_range_g_per_kg
     course = regimen.course_g_per_kg
@@ -448,9 +451,9 @@ def _check_regimen_dose(regimen: Regimen, dose: float, days: int, warnings: list
     else:
         assert course is not None, "the model requires a course dose or a range"
         outside = not math.isclose(dose, course, rel_tol=1e-9)
-        usual = course_and_daily_text(course, regimen.days)
-    per_day = regimen.per_day_g_per_kg
-    looks_per_day = per_day is not None and regimen.days > 1 and math.isclose(dose, per_day, rel_tol=1e-9)
+        usual = course_and_daily_text(course, usual_days_n)
+    per_days = {course / n for n in {regimen.days, usual_days_n} if n > 1} if course is not None else set()
+    looks_per_day = any(math.isclose(dose, per_day, rel_tol=1e-9) for per_day in per_days)
     if not outside and not looks_per_day:
         return
     message = f"Usual course for {title}: {usual}; {entered}."

@@ -437,3 +437,13 @@ def test_the_week_schedule_uses_the_products_own_day_split():
     panzyga = order_plan({**order, "product_id": "panzyga"}, regimen=regimen)
     privigen = order_plan({**order, "product_id": "privigen"}, regimen=regimen)
     assert (panzyga.course_days, privigen.course_days) == (2, 4)
+
+
+def test_the_products_own_per_day_dose_typed_as_the_course_is_flagged(cli):
+    # Panzyga CIDP loading: 1 g/kg on each of 2 days [D20]; 1 g/kg typed as the course is half of it.
+    d = calc_json(
+        cli, "--product", "panzyga", "--weight", "70kg", "--regimen", "cidp-loading", "--dose-g-per-kg", "1"
+    )
+    message = warning(d, "regimen-dose")
+    assert "2 g/kg per course = 1 g/kg per day × 2 days; you entered 1 g/kg per course" in message
+    assert "looks like the per-day dose" in message
