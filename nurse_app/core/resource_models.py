@@ -820,10 +820,21 @@ class FollowupRule(Model):
     escalate_if: list[Text] = Field([], description="question ids whose answer escalates")
     note: Text | None = None
     unverified: bool = False
+    first_courses: Annotated[int, Field(ge=0, le=100)] | None = Field(
+        None,
+        description="only after the first N courses of a product for the patient (a new order on "
+        "another product starts again); 0 = every course",
+    )
+    first_courses_sources: Sources | None = None
+    over_renal_risk_age: bool = Field(
+        False, description="also for patients older than limits.toml [age] renal_risk_over_years"
+    )
     sources: Sources
 
     @model_validator(mode="after")
     def _rules(self) -> FollowupRule:
+        if self.first_courses is not None and self.first_courses_sources is None:
+            raise Problem("required with first_courses", "first_courses_sources")
         if self.end_days < self.start_days:
             raise Problem("end_days is before start_days", "end_days")
         ids = [q.id for q in self.questions]
@@ -841,6 +852,10 @@ class Schedule(Model):
     tolerance_days: Annotated[int, Field(ge=0, le=30)]
     tolerance_note: Text
     overdue_lookback_days: Annotated[int, Field(ge=1, le=366)]
+    inactive_after_intervals: Annotated[int, Field(ge=1, le=52)] = Field(
+        description="no visit for more than this many intervals: the order may be inactive"
+    )
+    inactive_note: Text
 
 
 class FollowupsFile(SourcedFile):
