@@ -199,3 +199,40 @@ def test_verification_record_of_the_reference_pack_unverified_items():
         counts["items"] == len(items)
         and counts["partly"] + counts["confirmed"] == counts["data_changed"] == 5
     )
+
+
+def test_one_class_per_source_across_every_file():
+    """Issue 20 §3: a paper or page cited in several files has one class everywhere (Vecchietti 2006
+    was "secondary" in the IVIG-therapy guide and "peer-reviewed" in the others)."""
+    from nurse_app.core.source_identity import class_conflicts, same_source_groups
+
+    assert class_conflicts() == []
+    vecchietti = next(g for g in same_source_groups() if any(s.citation.startswith("Vecchietti") for s in g))
+    files = {s.file for s in vecchietti}
+    assert {
+        "reactions.toml",
+        "followups.toml",
+        "guides/ivig-therapy.md",
+        "guides/dermatomyositis.md",
+    } <= files
+    assert {s.source_class for s in vecchietti} == {"peer-reviewed"}
+
+
+def test_the_class_check_names_both_files_of_a_conflict():
+    from nurse_app.core.source_identity import CitedSource, class_conflicts
+
+    a = CitedSource(
+        "reactions.toml", "N48", "peer-reviewed", "Vecchietti G et al. Severe eczematous. Arch Dermatol 2006."
+    )
+    b = CitedSource(
+        "guides/x.md",
+        "S5",
+        "secondary",
+        "Vecchietti G, et al. Other words. 2006.",
+        "https://pubmed.ncbi.nlm.nih.gov/1/",
+    )
+    c = CitedSource("guides/y.md", "S1", "label", "A page.", "https://www.example.org/page/")
+    d = CitedSource("limits.toml", "P1", "secondary", "The page again. http://example.org/page")
+    [first, second] = class_conflicts([a, b, c, d])
+    assert "reactions.toml N48 = peer-reviewed" in first and "guides/x.md S5 = secondary" in first
+    assert "guides/y.md S1 = label" in second and "limits.toml P1 = secondary" in second

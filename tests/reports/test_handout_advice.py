@@ -43,3 +43,33 @@ def test_kawasaki_handout_says_flu_or_chickenpox_on_aspirin_means_calling_the_do
     assert "Reye syndrome" in box_nurse and "doctor" in box_nurse
     # The source the item cites is printed (the AHA statement, a guideline).
     assert "McCrindle BW" in text
+
+
+def page_body(text: str, guide) -> str:
+    """A page's text without its footer (review date and title, "Sources are listed…", "Page x of
+    y") and without the closing "Last reviewed … does not replace advice" note."""
+    from nurse_app.reports.handout import REVIEWED_NOTE
+
+    body = flat(text)
+    for fixed in (
+        f"Last reviewed {guide.reviewed_text} · {guide.title}",
+        "Sources are listed at the end of this handout.",
+        REVIEWED_NOTE.format(date=guide.reviewed_text),
+    ):
+        body = body.replace(flat(fixed), "")
+    import re
+
+    return re.sub(r"Page \d+ of \d+", "", body).strip()
+
+
+@pytest.mark.parametrize("guide_id", sorted(GUIDES))
+def test_no_handout_page_holds_only_the_footer(tmp_path, guide_id):
+    """The IVIG-therapy handout's page 3 held only the closing note and the footer."""
+    guide = GUIDES[guide_id]
+    path = tmp_path / f"{guide_id}.pdf"
+    write_handout_pdf(guide, path)
+    pages = PdfReader(str(path)).pages
+    for n, page in enumerate(pages, 1):
+        assert page_body(page.extract_text(), guide), (
+            f"{guide_id}: page {n} of {len(pages)} holds only the footer"
+        )
