@@ -25,7 +25,7 @@ from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.pagesizes import LETTER
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import inch
-from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from nurse_app.core.guides import Block, Guide
 from nurse_app.reports.common import FONT, decorated_canvas, write_atomically
@@ -212,7 +212,10 @@ def _story(guide: Guide, contact: Mapping[str, str]) -> list:
         for source in guide.handout_sources()
     ]
     # The closing note goes with the last citation: a page never holds the note and the footer alone.
-    closing = [*cited[-1:], Paragraph(REVIEWED_NOTE.format(date=guide.reviewed_text), st["source"])]
+    closing: list[Flowable] = [
+        *cited[-1:],
+        Paragraph(REVIEWED_NOTE.format(date=guide.reviewed_text), st["source"]),
+    ]
     story += [*cited[:-1], KeepTogether(closing)]
     return story
 
