@@ -209,9 +209,6 @@ def build_schedule(
     for order in orders:
         regimen = catalogue.regimens.get(order.get("regimen_id") or "")
         plan = core.order_plan(order, default_tolerance=settings.tolerance_days, regimen=regimen)
-        courses = core.course_calendar(
-            plan, visits_by_order.get(order["id"], []), today, until=max(end, today), since=lookback
-        )
         product = catalogue.products.get(order["product_id"])
         base = {
             "patient_id": order["patient_id"],
@@ -248,6 +245,7 @@ def build_schedule(
                     )
                 )
             continue
+        courses = core.course_calendar(plan, given, today, until=max(end, today), since=lookback)
         if wanted is None or core.COURSE_DAY in wanted:
             items.extend(_course_items(courses, order, base, who, start, end, lookback, doses, with_doses))
         age = age_years(order.get("patient_date_of_birth"), today)
