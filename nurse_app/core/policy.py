@@ -213,7 +213,9 @@ def parse_policy(data: dict[str, Any], path: Path | str, digest: str = "") -> Po
     followups = data.pop("followups", {})
     if not isinstance(followups, dict) or not all(isinstance(v, dict) for v in followups.values()):
         raise _fail(
-            path, "followups", "expected [followups.<rule id>] tables (enabled, start_days, end_days)"
+            path,
+            "followups",
+            "expected [followups.<rule id>] tables (enabled, start_days, end_days, first_courses)",
         )
     values: dict[str, Any] = {}
 
