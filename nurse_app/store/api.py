@@ -218,15 +218,16 @@ class Store(FollowupStore):
                 return
             conn.execute("BEGIN IMMEDIATE")
             try:
+                started_at_entry = audit_chain.last_entry_id(conn)
                 yield self
             except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
             try:
-                # Chain the audit entries this transaction's triggers wrote (and any an
-                # outside tool wrote since the last save) before they are committed.
-                audit_chain.seal(conn)
+                # Chain the audit entries this transaction's triggers wrote, and any an
+                # outside tool wrote since the last save (named as such), before commit.
+                audit_chain.seal(conn, outside_up_to=started_at_entry)
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:

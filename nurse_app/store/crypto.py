@@ -441,6 +441,32 @@ def encrypt_plain_file(path: Path, passphrase: str) -> None:
     _step("replaced")
 
 
+def export_encrypted(source_target: str, dest: Path) -> CipherConnection:
+    """Copy the plain SQLite file ``source_target`` (a read-only URI) into the new file
+    ``dest``, encrypted with the unlocked passphrase; returns a connection to ``dest``.
+
+    ``dest`` is created 0600 before the first page is written, so no plain copy of the
+    record ever exists on disk, however the process ends (a restore of an older backup).
+    """
+    passphrase = keys.current()
+    salt = keys.new_file_salt(passphrase)
+    create_private_file(dest)
+    plain = _raw_connect(source_target, uri=True, isolation_level=None)
+    try:
+        version = int(plain.execute("PRAGMA user_version").fetchone()[0])
+        app_id = int(plain.execute("PRAGMA application_id").fetchone()[0])
+        plain.execute(f'ATTACH DATABASE ? AS enc KEY "{keys.raw_key(passphrase, salt)}"', (str(dest),))
+        plain.execute("SELECT sqlcipher_export('enc')")
+        plain.execute(f"PRAGMA enc.user_version = {version}")
+        plain.execute(f"PRAGMA enc.application_id = {app_id}")
+        plain.execute("DETACH DATABASE enc")
+    except _sc.Error as exc:
+        raise _translate(exc) from None
+    finally:
+        plain.close()
+    return connect(dest, passphrases=[passphrase], isolation_level=None)
+
+
 def rekey_file(path: Path, old: str, new: str) -> None:
     """Change the passphrase of the encrypted file ``path`` (``PRAGMA rekey``).
 

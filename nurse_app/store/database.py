@@ -436,10 +436,18 @@ def open_connection(
     """Inspect, connect and migrate; returns (connection, versions applied, backup made)."""
     path = Path(path)
     ensure_folder(path, create=create_folder)
-    found = inspect(path)
-    if not found.exists:
-        _create_new(path)
-    encryption.ensure_encrypted(path)  # a plain record of an older version, and its backups
+    remove_stale_temporaries(path)
+    if crypto.is_plain(path):
+        # An older version's plain record: one process encrypts it, any other opening it at
+        # the same moment waits, then opens the encrypted result.
+        with encryption.converting(path):
+            found = inspect(path)
+            encryption.ensure_encrypted(path)
+    else:
+        found = inspect(path)
+        if not found.exists:
+            _create_new(path)
+        encryption.ensure_encrypted(path)  # plain backups of an older version
     conn = connect(path)
     backup = None
     try:
