@@ -97,7 +97,36 @@ def _parse(argv: list[str] | None) -> tuple[argparse.ArgumentParser, argparse.Na
     return parser, parser.parse_args(argv)
 
 
+class _TerminalSafe:
+    """A text stream that prints control characters as escapes (:func:`terminal_safe`)."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        from nurse_app.core.formatting import terminal_safe
+
+        self._stream.write(terminal_safe(text))
+        return len(text)
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run ``nurse-app ARGS``; what a command prints never carries a control character."""
+    from nurse_app.store.process import harden
+
+    harden()
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _TerminalSafe(out), _TerminalSafe(err)
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
+def _main(argv: list[str] | None = None) -> int:
     parser, args = _parse(argv)
     previous_policy = _set_policy(args.policy) if args.policy is not None else _KEEP
     try:

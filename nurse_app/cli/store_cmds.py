@@ -13,7 +13,7 @@ from pathlib import Path
 
 from nurse_app.cli.passphrase import unlock_backup
 from nurse_app.core.errors import InputError
-from nurse_app.core.units import ascii_digits
+from nurse_app.core.units import whole_number
 from nurse_app.store import Store, backup_now, check_database, resolve_db_path, restore_backup
 
 MAX_DEMO_PATIENTS = 100_000
@@ -21,7 +21,7 @@ MAX_DEMO_PATIENTS = 100_000
 
 def _patient_count(text: str) -> int:
     try:
-        value = int(ascii_digits(text, "patients", "Number of patients"))
+        value = whole_number(text, "patients", "Number of patients")
     except InputError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     except ValueError:

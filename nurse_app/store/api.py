@@ -44,6 +44,7 @@ from nurse_app.store.hashing import content_hash
 from nurse_app.store.location import resolve_db_path
 from nurse_app.store.times import now_text, today_local
 from nurse_app.store.validation import Rule, clean
+from nurse_app.store.validation import date as date_rule
 from nurse_app.store.validation import text as text_rule
 
 if TYPE_CHECKING:
@@ -471,13 +472,9 @@ class Store(FollowupStore):
         version = str(content_version or "").strip()
         if not 6 <= len(version) <= 64:
             raise RecordValueError("The content version to approve is missing.", field="content_version")
-        day = approved_on or today_local().isoformat()
-        try:
-            day = _dt.date.fromisoformat(str(day)).isoformat()
-        except ValueError:
-            raise RecordValueError(
-                f"The approval date {approved_on!r} is not a date (YYYY-MM-DD).", field="approved_on"
-            ) from None
+        day = date_rule(not_future=True)(
+            "approved_on", "The approval date", str(approved_on or today_local().isoformat())
+        )
         if not isinstance(items, Mapping) or not items:
             raise RecordValueError("The approved content items are missing.", field="items")
         with self.transaction():

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nurse_app.core.formatting import fmt_count
-from nurse_app.store import crypto, encryption, genuine, schema
+from nurse_app.store import crypto, encryption, genuine, keys, schema
 from nurse_app.store.backup import (
     copy_database,
     crash_point,
@@ -351,9 +351,18 @@ def connect(path: Path) -> sqlite3.Connection:
     """A connection with the record's settings (autocommit: every statement commits)."""
     create_private_file(path)  # new: 0600 before SQLite writes; old: its mode tightened
     try:
-        conn = crypto.as_sqlite(crypto.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000))
+        cipher = crypto.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
     except sqlite3.OperationalError:
         raise read_only_error(path) from None
+    if keys.is_variant(cipher.passphrase):
+        # Made before passphrases were normalised (NFC), and opened with the form as typed:
+        # from now on it takes the normalised one, whichever way the accents are typed.
+        try:
+            crypto.rekey_to_current(cipher)
+        except BaseException:
+            cipher.close()
+            raise
+    conn = crypto.as_sqlite(cipher)
     try:
         with translated(path):
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")

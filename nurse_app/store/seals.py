@@ -28,6 +28,7 @@ a signed call) no longer matches the last chained image of it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -258,10 +259,8 @@ def _decoded(table: str, row: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for k, v in row.items():
         if k in schema.JSON_COLUMNS and isinstance(v, str):
-            try:
+            with contextlib.suppress(ValueError):
                 v = json.loads(v)
-            except ValueError:
-                pass
         out[k] = v
     return out
 

@@ -68,7 +68,7 @@ def test_restore_refuses_an_object_named_sqlite_whatever_the_backup(tmp_path, ki
     sql = EVIL_TRIGGER if kind == "trigger" else "CREATE VIEW sqlite_everyone AS SELECT name FROM patients"
     _hide(conn, kind, "sqlite_evil" if kind == "trigger" else "sqlite_everyone", sql)
     conn.close()
-    with pytest.raises(StoreError, match="cannot be restored.*sqlite_e"):
+    with pytest.raises(StoreError, match=r"cannot be restored.*sqlite_e"):
         restore_backup(record, backup)
 
 
