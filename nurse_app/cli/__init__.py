@@ -148,17 +148,33 @@ def _main(argv: list[str] | None = None) -> int:
                     print(f"nurse-app: smoke test failed: {type(exc).__name__}: {exc}", file=sys.stderr)
                     return 1
             return run_gui(args)
+        record = None
         if args.command in RECORD_COMMANDS:
             from nurse_app.store import resolve_db_path
+            from nurse_app.store.location import folder_privacy, require_regular
 
-            unlock(resolve_db_path(args.db)[0])
+            record, is_default = resolve_db_path(args.db)
+            require_regular(record)  # a FIFO would make every later look wait forever
+            _check_throttle(record)
+            unlock(record)
+            note = None if is_default else folder_privacy(record)
+            if note:
+                print(f"nurse-app: note: {note}.", file=sys.stderr)
         elif args.command in RECORD_IF_PRESENT_COMMANDS:
             from nurse_app.store import resolve_db_path
 
             record = resolve_db_path(args.db)[0]
             if record.is_file():
                 unlock(record)
-        return int(args.func(args) or 0)
+        try:
+            code = int(args.func(args) or 0)
+        except NurseAppError as exc:
+            if record is not None:
+                _count_wrong_passphrase(record, exc)
+            raise
+        if record is not None:
+            _audit_wrong_passphrases(record)
+        return code
     except NurseAppError as exc:
         hint = getattr(exc, "cli_hint", "")
         print(f"nurse-app: {exc}{' ' + hint if hint else ''}", file=sys.stderr)
@@ -170,6 +186,41 @@ def _main(argv: list[str] | None = None) -> int:
     finally:
         if previous_policy is not _KEEP:
             _set_policy(previous_policy)
+
+
+def _check_throttle(record) -> None:
+    """Too many wrong passphrases for this record lately (window or command): wait first."""
+    from nurse_app.core.errors import InputError
+    from nurse_app.store.throttle import Throttle
+
+    wait = Throttle(record).seconds_to_wait()
+    if wait > 0:
+        raise InputError(
+            f"The passphrase was wrong too many times for this record; try again in {int(wait + 0.999)} s."
+        )
+
+
+def _count_wrong_passphrase(record, exc: NurseAppError) -> None:
+    from pathlib import Path
+
+    from nurse_app.store import crypto
+    from nurse_app.store.throttle import Throttle
+
+    wrong = isinstance(exc, crypto.WrongPassphraseError) and exc.path is not None
+    if wrong and Path(exc.path).absolute() == Path(record).absolute():
+        Throttle(record).record_failure()
+
+
+def _audit_wrong_passphrases(record) -> None:
+    """The record opened: earlier wrong attempts go into its audit log, the count restarts."""
+    from nurse_app.store import Store
+    from nurse_app.store.throttle import Throttle, audit_failures
+
+    throttle = Throttle(record)
+    if not throttle.failures() or not record.is_file():
+        return
+    with Store.open(record) as store:
+        audit_failures(store, throttle.take_failures())
 
 
 _KEEP = object()

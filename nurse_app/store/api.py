@@ -1370,6 +1370,13 @@ class Store(FollowupStore):
                 return audit_chain.signing_problem(self.conn, visit_id, visit["content_hash"])
             return None
 
+    def seal_chain_position(self, visit_id: int) -> int | None:
+        """The id of the audit entry that signed the visit (its place in the chain), if any."""
+        from nurse_app.store import seals
+
+        with self._reading():
+            return seals.signing_position(self.conn, "visits", visit_id)
+
     def add_addendum(self, visit_id: int, text: str) -> int:
         """Append a correction or late entry to a signed visit (append-only)."""
         row = clean(fields.ADDENDUM, {"text": text}, creating=True)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar, cast
@@ -211,8 +212,18 @@ def as_sqlite(conn: CipherConnection) -> sqlite3.Connection:
 # ----------------------------------------------------------------- opening
 
 
+def _regular(path: Path) -> bool:
+    """Only a regular file is opened to look at (a FIFO would wait forever)."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
 def is_plain(path: Path) -> bool:
     """True if ``path`` is an unencrypted SQLite file (an older version's record)."""
+    if not _regular(path):
+        return False
     try:
         with open(path, "rb") as handle:
             return handle.read(16) == SQLITE_MAGIC
@@ -222,6 +233,8 @@ def is_plain(path: Path) -> bool:
 
 def file_salt(path: Path) -> bytes | None:
     """The salt SQLCipher keeps in the first 16 bytes, or None for a new/empty file."""
+    if not _regular(path):
+        return None
     try:
         with open(path, "rb") as handle:
             head = handle.read(keys.SALT_BYTES)

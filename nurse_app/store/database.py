@@ -44,7 +44,7 @@ from nurse_app.store.errors import (
     StoreError,
     VoidedVisitError,
 )
-from nurse_app.store.location import ensure_folder, read_only_error
+from nurse_app.store.location import ensure_folder, read_only_error, special_file
 from nurse_app.store.private import create_private_file, tighten
 
 BUSY_TIMEOUT_MS = 5000
@@ -257,9 +257,10 @@ def diagnose(
     which reinstalls them (:func:`schema.reinstall_own_objects`, logged); ``strict``
     (a backup about to be restored) refuses those too.
     """
-    if path.is_dir():
+    kind = special_file(path)
+    if kind is not None:
         raise DatabaseLocationError(
-            f"{path} is a folder, not a record file. Choose the record "
+            f"{path} is {kind}, not a record file. Choose the record "
             f"file itself with --db PATH or NURSE_APP_DB."
         )
     if not path.exists():

@@ -46,7 +46,7 @@ from nurse_app.store.database import (
     translated,
 )
 from nurse_app.store.errors import CorruptDatabaseError, DatabaseBusyError, DatabaseNewerError, StoreError
-from nurse_app.store.location import ensure_folder
+from nurse_app.store.location import ensure_folder, special_file
 from nurse_app.store.private import create_private_file
 from nurse_app.store.times import now_text
 
@@ -65,6 +65,11 @@ class RestoreResult:
 
 def validate_backup(source: Path) -> int:
     """Refuse anything but a genuine, healthy nurse-app record; returns its version."""
+    kind = special_file(source)
+    if kind is not None:
+        raise StoreError(
+            f"{source} cannot be restored: it is {kind}, not a backup file. Nothing was changed."
+        )
     if not source.is_file():
         raise StoreError(f"The backup file {source} does not exist.")
     try:

@@ -99,6 +99,24 @@ def _signing_entries(conn: sqlite3.Connection, table: str) -> dict[int, tuple[in
     return found
 
 
+def signing_position(conn: sqlite3.Connection, table: str, row_id: int) -> int | None:
+    """The audit entry id that signed one visit (``table`` "visits") or call, if any."""
+    if not audit_chain.has_chain(conn):
+        return None
+    for entry_id, after in conn.execute(
+        "SELECT id, after FROM audit_log WHERE table_name = ? AND row_id = ? AND action = 'update' "
+        "AND after LIKE '%signed%' ORDER BY id",
+        [table, row_id],
+    ):
+        try:
+            values = json.loads(after or "null")
+        except ValueError:
+            continue
+        if isinstance(values, dict) and values.get("status") == "signed":
+            return int(entry_id)
+    return None
+
+
 def _insert_entries(conn: sqlite3.Connection, table: str) -> dict[int, tuple[int, str | None]]:
     if not audit_chain.has_chain(conn):
         return {}

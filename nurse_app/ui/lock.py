@@ -144,14 +144,18 @@ class UnlockScreen(QWidget):
         *,
         clock=time.monotonic,
         notice: Callable[[], str | None] | None = None,
+        throttle=None,
     ):
         super().__init__(parent)
         self.setObjectName("lock_screen")
         self._check = check
         self._clock = clock
         self._notice = notice
-        self.failures: list[float] = []  # wall-clock times of wrong attempts
-        self._wait_until = 0.0
+        # The record's own count (store.throttle.Throttle), shared with the command line and
+        # kept over a restart; without one (a test of the widget) it is kept here only.
+        self._throttle = throttle
+        self.failures: list[float] = throttle.failures() if throttle else []  # wall-clock times
+        self._wait_until = self._clock() + throttle.seconds_to_wait() if throttle else 0.0
         layout = QVBoxLayout(self)
         layout.addStretch(1)
         title = QLabel(f"<h2>{APP_TITLE} is locked</h2>")
@@ -202,8 +206,13 @@ class UnlockScreen(QWidget):
             self.message.hide()
             self.unlocked.emit()
             return True
-        self.failures.append(time.time())
-        self._wait_until = self._clock() + security.throttle_delay(len(self.failures))
+        if self._throttle is not None:
+            delay = self._throttle.record_failure()
+            self.failures = self._throttle.failures()
+        else:
+            self.failures.append(time.time())
+            delay = security.throttle_delay(len(self.failures))
+        self._wait_until = self._clock() + delay
         self.message.setText("Wrong passphrase." if typed else "Type the passphrase.")
         self.message.show()
         self.update_state()
@@ -211,6 +220,8 @@ class UnlockScreen(QWidget):
 
     def take_failures(self) -> list[float]:
         found, self.failures = self.failures, []
+        if self._throttle is not None:
+            found = self._throttle.take_failures()
         self._wait_until = 0.0
         return found
 
@@ -236,7 +247,7 @@ def passphrase_matches(typed: str, current: str, salt: bytes) -> bool:
     typed guess's key is not kept in memory (wrong guesses are often near the real one)."""
     from nurse_app.store import keys
 
-    return hmac.compare_digest(keys.derive_once(typed, salt), keys.derive(current, salt))
+    return hmac.compare_digest(keys.derive_once(keys.normalised(typed), salt), keys.derive(current, salt))
 
 
 # --------------------------------------------------------------------------- idle
@@ -325,7 +336,9 @@ class StartDialog(QDialog):
             )
         else:
             self.mode = "unlock"
-            self.form = UnlockScreen(self._check)
+            from nurse_app.store.throttle import Throttle
+
+            self.form = UnlockScreen(self._check, throttle=Throttle(self.record))
             self.form.unlocked.connect(self.accept)
         if self.mode != "unlock":
             self.form.chosen.connect(self._chosen)
@@ -377,7 +390,11 @@ class LockController(QObject):
         self.screens.setObjectName("lock_stack")
         self.screens.addWidget(content)
         self.content = content
-        self.screen = UnlockScreen(self._check, notice=self.infusion_notice)
+        from nurse_app.store.throttle import Throttle
+
+        self.screen = UnlockScreen(
+            self._check, notice=self.infusion_notice, throttle=Throttle(self.store.path)
+        )
         self.screen.unlocked.connect(self.unlock)
         self.screens.addWidget(self.screen)
         window.setCentralWidget(self.screens)

@@ -17,7 +17,6 @@ from store_helpers import new_patient, open_store, raw_connection, ready_visit
 
 from nurse_app.store import Store, StoreError, backup_now, check_database, crypto, restore_backup
 from nurse_app.store.backup import CRASH_ENV, remove_stale_temporaries
-from nurse_app.store.seals import read_list
 
 pytestmark = pytest.mark.reliability
 
@@ -227,6 +226,8 @@ def test_stale_partial_and_encrypting_files_are_removed_at_the_next_open(tmp_pat
 
 
 def test_seal_list_names_a_visit_rewritten_and_resealed_by_the_passphrase_holder(tmp_path, cli):
+    from nurse_app.store.seals import read_list
+
     record, visit = _record(tmp_path / "record.db")
     listing = tmp_path / "seals.json"
     done = cli("--db", record, "seals", "--out", listing)
