@@ -206,8 +206,8 @@ def _count_wrong_passphrase(record, exc: NurseAppError) -> None:
     from nurse_app.store import crypto
     from nurse_app.store.throttle import Throttle
 
-    wrong = isinstance(exc, crypto.WrongPassphraseError) and exc.path is not None
-    if wrong and Path(exc.path).absolute() == Path(record).absolute():
+    where = exc.path if isinstance(exc, crypto.WrongPassphraseError) else None
+    if where is not None and Path(where).absolute() == Path(record).absolute():
         Throttle(record).record_failure()
 
 

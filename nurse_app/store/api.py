@@ -18,7 +18,7 @@ import json
 import logging
 import sqlite3
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
@@ -34,6 +34,7 @@ from nurse_app.store.errors import (
     ConflictError,
     NoNurseProfileError,
     NotFoundError,
+    RecordRekeyedError,
     RecordValueError,
     SignedVisitError,
     StoreError,
@@ -134,6 +135,9 @@ class Store(FollowupStore):
         self.migration_backup = migration_backup
         # Own triggers/views found missing or altered and reinstalled by :meth:`open`.
         self.repaired_objects = schema.ObjectDifferences()
+        # Called (no arguments) when a read or save finds the passphrase changed by another
+        # program: the window locks and asks for the new one (see :meth:`reconnect`).
+        self.on_rekeyed: list[Callable[[], None]] = []
         conn.create_function("nurse_fold", 1, _fold, deterministic=True)
         conn.execute("PRAGMA recursive_triggers=on")  # as sqlite_utils.Database sets it
         self.conn = conn
@@ -197,6 +201,28 @@ class Store(FollowupStore):
         """Close the connection (the last connection to close folds the WAL into the file)."""
         self.conn.close()
 
+    def reconnect(self) -> None:
+        """Open the record again with the unlocked passphrase (after it was changed
+        elsewhere and the nurse gave the new one); the old connection is dropped."""
+        from nurse_app.store.database import open_connection
+
+        with contextlib.suppress(sqlite3.Error):
+            self.conn.close()
+        conn, _, _ = open_connection(self.path)
+        conn.create_function("nurse_fold", 1, _fold, deterministic=True)
+        conn.execute("PRAGMA recursive_triggers=on")
+        self.conn = conn
+        self.__dict__.pop("db", None)  # sqlite-utils over the new connection
+
+    @contextlib.contextmanager
+    def _rekey_watch(self) -> Iterator[None]:
+        try:
+            yield
+        except RecordRekeyedError:
+            for callback in list(self.on_rekeyed):
+                callback()
+            raise
+
     def __enter__(self) -> Store:
         return self
 
@@ -212,7 +238,7 @@ class Store(FollowupStore):
     def transaction(self) -> Iterator[Store]:
         """Group several calls into one commit (all or nothing); nests with savepoints."""
         conn = self.conn
-        with translated(self.path):
+        with self._rekey_watch(), translated(self.path):
             if conn.in_transaction:
                 with self.db.atomic():
                     yield self
@@ -237,7 +263,7 @@ class Store(FollowupStore):
 
     @contextlib.contextmanager
     def _reading(self) -> Iterator[None]:
-        with translated(self.path):
+        with self._rekey_watch(), translated(self.path):
             yield
 
     # ------------------------------------------------------------------ helpers

@@ -39,6 +39,7 @@ from nurse_app.store.errors import (
     DatabaseBusyError,
     DatabaseLocationError,
     DatabaseNewerError,
+    RecordRekeyedError,
     RecordValueError,
     SignedVisitError,
     StoreError,
@@ -496,7 +497,25 @@ def translated(path: Path) -> Iterator[None]:
     except sqlite3.DatabaseError as exc:
         if error_kind(exc) in ("full", "io"):
             raise io_error(path, exc, error_kind(exc)) from None
+        if rekeyed_elsewhere(path):
+            raise RecordRekeyedError(path) from None
         raise corrupt_error(path, f"is damaged ({exc})") from None
+
+
+def rekeyed_elsewhere(path: Path) -> bool:
+    """True if the unlocked passphrase no longer opens the encrypted record at ``path`` (its
+    first page, the salt unchanged): another process changed the passphrase under this one.
+    Only asked after a read failed, so it costs nothing while all is well."""
+    try:
+        if crypto.is_plain(path) or crypto.file_salt(path) is None:
+            return False
+        conn = crypto.connect(path, passphrases=[keys.current()], isolation_level=None)
+    except crypto.WrongPassphraseError:
+        return True
+    except (keys.Locked, StoreError, OSError, sqlite3.Error):
+        return False
+    conn.close()
+    return False
 
 
 def open_read_only(path: Path) -> sqlite3.Connection:

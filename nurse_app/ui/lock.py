@@ -400,6 +400,18 @@ class LockController(QObject):
         window.setCentralWidget(self.screens)
         self.idle = IdleWatcher(self.lock_now, idle_minutes(window.settings) * 60_000, self)
         self._record_failures(start_failures or [])
+        # The passphrase changed elsewhere (nurse-app change-passphrase): lock, ask for the new one.
+        self.rekeyed = False
+        self.store.on_rekeyed.append(self._rekeyed_elsewhere)
+
+    def _rekeyed_elsewhere(self) -> None:
+        self.rekeyed = True
+        self.screen.message.setText(
+            "The record's passphrase was changed (nurse-app change-passphrase). Type the new "
+            "passphrase; nothing was lost."
+        )
+        self.screen.message.show()
+        QTimer.singleShot(0, self.lock_now)  # after the failed save has shown its message
 
     # ---------------------------------------------------------------- state
     def request_lock(self) -> bool:
@@ -494,12 +506,29 @@ class LockController(QObject):
     def _check(self, typed: str) -> bool:
         from nurse_app.store import crypto, keys
 
+        if self.rekeyed:
+            return self._take_new_passphrase(typed)
         try:
             current = keys.current()
         except keys.Locked:
             return False
         salt = crypto.file_salt(self.store.path) or b""
         return passphrase_matches(typed, current, salt)
+
+    def _take_new_passphrase(self, typed: str) -> bool:
+        """The record now opens with ``typed``: use it from now on and reconnect."""
+        from nurse_app.core.errors import NurseAppError
+        from nurse_app.store import crypto, keys
+
+        try:
+            crypto.connect(self.store.path, passphrases=[keys.normalised(typed)]).close()
+        except NurseAppError:
+            return False
+        keys.lock()
+        keys.unlock(typed)
+        self.store.reconnect()
+        self.rekeyed = False
+        return True
 
     def _record_failures(self, failures: list[float]) -> None:
         if not failures:
