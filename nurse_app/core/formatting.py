@@ -172,3 +172,30 @@ def fmt_date(value: _dt.date | str | None) -> str:
         except ValueError:
             return text
     return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
+
+
+_TERMINAL_KEEP = frozenset("\n\t")
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with every control character shown as an escape (``\\x1b``, ``\\u202e``):
+    what a command prints can never move the cursor, clear the screen, retitle the
+    terminal or reverse the text after it (a name planted in the record with ESC
+    sequences).  Line breaks and tabs stay."""
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if ch in _TERMINAL_KEEP:
+            out.append(ch)
+        elif code < 0x20 or 0x7F <= code < 0xA0:
+            out.append(f"\\x{code:02x}")
+        elif code in _BIDI_AND_LINE_CONTROLS:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+_BIDI_AND_LINE_CONTROLS = frozenset(
+    (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x2028, 0x2029)
+)

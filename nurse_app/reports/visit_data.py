@@ -41,6 +41,7 @@ from nurse_app.core.formatting import (
 )
 from nurse_app.core.lots import check_lots
 from nurse_app.core.reactions import kind_label, severity_label
+from nurse_app.core.seal_text import short_seal
 from nurse_app.core.visit_logic import RISK_LABELS, order_risks, request_from_order, whole_years
 from nurse_app.core.vitals import LOCAL_POLICY, flag_series, vital_measures
 from nurse_app.services.schedule import call_summary_lines
@@ -83,6 +84,8 @@ class VisitRecord:
     # Signed follow-up call records made since the patient's previous visit (issue 16).
     followup_calls: tuple[dict, ...] = ()
     infusion_events: tuple[dict, ...] = ()
+    # The signing entry's position in the audit chain (None: a draft, or a record without it).
+    seal_chain_position: int | None = None
 
     @property
     def outcome(self):
@@ -147,6 +150,7 @@ def load_visit(store: Store, visit_id: int) -> VisitRecord:
         seal_ok=store.verify_visit(visit_id) if signed else None,
         signing_problems=[] if signed else store.signing_problems(visit_id),
         followup_calls=_calls_before(store, visit),
+        seal_chain_position=store.seal_chain_position(visit_id) if signed else None,
     )
 
 
@@ -830,6 +834,8 @@ def _signature(record: VisitRecord) -> tuple[tuple[tuple[str, str], ...], str | 
             ("Signed by", v["signed_by"]),
             ("Signed at", _stamp(to_local(v["signed_at"]))),
             ("Content hash", v["content_hash"]),
+            # The short form the patient keeps: it leaves the laptop with this summary.
+            ("Seal", short_seal(v["content_hash"], record.seal_chain_position)),
         )
         if record.seal_ok is False:
             return rows, (
