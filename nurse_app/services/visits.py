@@ -5,7 +5,9 @@
   on purpose, with a reason that is recorded on the visit;
 * :func:`void_draft`: a draft entered by mistake is voided (kept, audited, read-only and
   no longer a course day) rather than left behind or deleted;
-* :func:`todays_visits`: the patient's visits of the local calendar day.
+* :func:`todays_visits`: the patient's visits of the local calendar day;
+* :func:`visit_needing_nurse`: the visit a restart reopens (a running infusion, else an
+  unsigned draft of today; never a voided or signed one).
 """
 
 from __future__ import annotations
@@ -133,3 +135,35 @@ def void_draft(store: Store, visit_id: int, reason: str) -> dict[str, Any]:
             "Say why this visit is voided (for example: opened for the wrong patient).", "reason"
         )
     return store.void_visit(visit_id, reason.strip())
+
+
+def infusion_in_progress(store: Store, visit_id: int, now: _dt.datetime | None = None) -> bool:
+    """Started and neither finished nor stopped (core's :func:`infusion_progress`, the rule the
+    Infusion tab shows): a paused infusion is still in progress."""
+    from nurse_app.core import infusion_record
+    from nurse_app.core.visit_logic import STOP, infusion_progress
+    from nurse_app.store import to_local
+
+    events = [
+        {**e, "at": to_local(e["occurred_at"])}
+        for e in store.visit_infusion_events(visit_id)
+        if infusion_record.counts(e)
+    ]
+    if not events:
+        return False
+    progress = infusion_progress(events, [], [], now or _now())
+    return progress.started and not progress.ended and progress.halted_by != STOP
+
+
+def visit_needing_nurse(store: Store, now: _dt.datetime | None = None) -> int | None:
+    """The draft visit a restart opens: one with an infusion in progress (the newest), else the
+    newest unsigned draft of today's local date; None when no draft needs the nurse."""
+    drafts = store.draft_visits()
+    for visit in drafts:
+        if infusion_in_progress(store, visit["id"], now):
+            return int(visit["id"])
+    today = (now or _now()).astimezone().date()
+    for visit in drafts:
+        if _local_day(visit) == today:
+            return int(visit["id"])
+    return None

@@ -779,6 +779,15 @@ class Store(FollowupStore):
             [patient_id],
         )
 
+    def draft_visits(self) -> list[dict[str, Any]]:
+        """Every draft visit of the record (``id``, ``patient_id``, ``started_at``,
+        ``scheduled_at``, ``created_at``), newest first; voided and signed visits are not drafts."""
+        return self._list(
+            "SELECT id, patient_id, started_at, scheduled_at, created_at FROM visits WHERE status = 'draft' "
+            "ORDER BY COALESCE(started_at, scheduled_at, created_at) DESC, id DESC",
+            [],
+        )
+
     def earlier_visits(self, patient_id: int, before_visit_id: int | None = None) -> list[dict[str, Any]]:
         """The patient's visits before ``before_visit_id`` (all of them when None), oldest first,
         each with ``id``, ``status``, ``course_day``, ``order_id``, the order's ``product_id``

@@ -57,6 +57,9 @@ class MainWindow(QMainWindow):
         from nurse_app.ui.keyboard import install_alt_letter_guard
 
         install_alt_letter_guard()  # Alt+letter never types into a field
+        from nurse_app.ui import none_guard
+
+        none_guard.install()  # the clocks below make void calls every second (see none_guard)
 
         self.nav = QListWidget()
         self.nav.setObjectName("navigation")
@@ -548,9 +551,11 @@ class MainWindow(QMainWindow):
 
     def _restore(self) -> None:
         self._restore_geometry()
+        self._reopened_infusion = False
         if self.store is not None:
             self._reopen_visit()
-        self.show_page(str(self.settings.value("window/page", "week" if self.store else "calculator")))
+        page = "visit" if self._reopened_infusion else self.settings.value("window/page")
+        self.show_page(str(page or ("week" if self.store else "calculator")))
         if self.nav.currentRow() < 0:
             self.nav.setCurrentRow(0)
 
@@ -562,18 +567,49 @@ class MainWindow(QMainWindow):
         return f"visit/current/{digest}"
 
     def _reopen_visit(self) -> None:
-        """Closing mid-visit and reopening returns to the same visit (of this record file)."""
+        """A restart opens the visit that needs the nurse (an infusion in progress, else today's
+        unsigned draft: services.visits.visit_needing_nurse); otherwise the visit last open in
+        this record file, unless it was voided since."""
         from nurse_app.core.errors import NurseAppError
+        from nurse_app.services import visits
 
         key = self._visit_key()
-        visit_id = self.settings.value(key)
+        try:
+            visit_id = visits.visit_needing_nurse(self.store)
+        except NurseAppError:
+            visit_id = None
+        if visit_id is None:
+            visit_id = self.settings.value(key)
         if visit_id is None:
             return
         try:
+            if self.store.get_visit(int(visit_id))["status"] == visits.VOIDED:
+                self.settings.remove(key)
+                return
             self.visit_page.open_visit(int(visit_id))
         except (NurseAppError, ValueError, TypeError):
             self.settings.remove(key)
             self.visit_page.close_visit()
+            return
+        if self.visit_page.infusion_running():
+            self.visit_page.tabs.setCurrentWidget(self.visit_page.infusion_tab)
+            self._reopened_infusion = True
+
+    def report_unexpected_close(self, previous) -> None:
+        """The last run ended without its clean exit (ui.run_marker): say so once the window
+        shows, on the visit that needs the nurse."""
+        from nurse_app.ui import run_marker
+
+        if (
+            self.visit_page.visit_id is not None
+            and self.store.get_visit(self.visit_page.visit_id)["status"] == "draft"
+        ):
+            self.show_page("visit")
+        box = QMessageBox(
+            QMessageBox.Icon.Warning, "Closed unexpectedly", run_marker.notice(previous), parent=self
+        )
+        box.setObjectName("unexpected_close")
+        call_soon(self, box.exec)
 
     def infusion_running(self) -> bool:
         """An infusion is running on the open visit (False when the record can no longer say)."""

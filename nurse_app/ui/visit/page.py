@@ -168,6 +168,11 @@ class VisitPage(QWidget):
         self.record_changed.emit()
         return started.visit_id
 
+    def infusion_running(self) -> bool:
+        """An infusion is in progress on the open draft (started, not finished nor stopped)."""
+        tab = getattr(self, "infusion_tab", None)
+        return self.ctx is not None and tab is not None and tab.running()
+
     def shutdown(self) -> None:
         """Stop timers before the record closes (window closing)."""
         notes = getattr(self, "notes_tab", None)
