@@ -27,6 +27,24 @@ if TYPE_CHECKING:
 DRAFT, SIGNED, VOIDED = "draft", "signed", "voided"
 
 
+NO_ORDER = (
+    "This patient has no active IVIG order, so no visit can start: the dose, the rate plan and "
+    "every check of the visit come from the order. Add it on the Patients page: select the "
+    "patient, then Add order… (as the prescriber wrote it)."
+)
+RUNNING_AT_VOID = (
+    "An infusion is in progress on this visit. Stop it first on the Infusion tab (Stop, with the "
+    "volume the pump shows), then void the visit: a voided visit can no longer record it."
+)
+
+
+class NoOrderError(InputError):
+    """The patient has no active order: no visit (and no infusion) without one."""
+
+    def __init__(self, message: str = NO_ORDER):
+        super().__init__(message, "order_id")
+
+
 class SameDayVisitError(InputError):
     """The patient already has a visit today: another one needs a reason."""
 
@@ -115,9 +133,11 @@ def start_or_reopen(
             "reason (for example: infusion restarted after a pump failure).",
             today[0],
         )
+    order, day, days, _warning = plan_visit(store, patient_id, now)
+    if order is None:
+        raise NoOrderError(NO_ORDER)
     if dry_run:
         return None
-    order, day, days, _warning = plan_visit(store, patient_id, now)
     values: dict[str, Any] = dict(
         order_id=order["id"] if order else None, started_at=now or _now(), course_day=day, course_days=days
     )
@@ -129,11 +149,14 @@ def start_or_reopen(
 
 
 def void_draft(store: Store, visit_id: int, reason: str) -> dict[str, Any]:
-    """Void a draft entered by mistake (a reason is required; a signed visit is refused)."""
+    """Void a draft entered by mistake (a reason is required; a signed visit is refused, and so
+    is a visit whose infusion is still in progress: it is stopped first, with its volume)."""
     if not (reason or "").strip():
         raise InputError(
             "Say why this visit is voided (for example: opened for the wrong patient).", "reason"
         )
+    if infusion_in_progress(store, visit_id):
+        raise InputError(RUNNING_AT_VOID, "status")
     return store.void_visit(visit_id, reason.strip())
 
 

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QDialog,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -50,7 +51,9 @@ LOCK_QUESTION = (
     "are due (without any patient detail). Unlock to record them."
 )
 IDLE_SETTING = "security/idle_lock_minutes"
-LOCKED_TITLE = f"{APP_TITLE} — locked"
+# The platform adds the application's name to every window title ("… — IVIG Nurse Companion"),
+# so the locked title does not repeat it.
+LOCKED_TITLE = "Window locked"
 
 
 def _password_field(name: str, accessible: str) -> QLineEdit:
@@ -173,8 +176,13 @@ class UnlockScreen(QWidget):
         layout.addWidget(self.due)
         row = QFormLayout()
         self.field = _password_field("unlock_passphrase", "Record passphrase")
+        self.field.setMaximumWidth(420)  # a passphrase field, not a line across the whole screen
         row.addRow("&Passphrase", self.field)
-        layout.addLayout(row)
+        centred = QHBoxLayout()
+        centred.addStretch(1)
+        centred.addLayout(row)
+        centred.addStretch(1)
+        layout.addLayout(centred)
         self.message = error_label("unlock_message")
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout.addWidget(self.message)
@@ -570,6 +578,13 @@ class SecurityDialog(QDialog):
         self.result.setWordWrap(True)
         layout.addWidget(self.result)
         self.minutes.valueChanged.connect(controller.set_idle_minutes)
+        # Every change above is applied as it is made: Close is the only button needed.
+        from PySide6.QtWidgets import QDialogButtonBox
+
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self.buttons.rejected.connect(self.reject)
+        self.buttons.accepted.connect(self.accept)
+        layout.addWidget(self.buttons)
 
     def _change(self, new: str) -> None:
         from nurse_app.core.errors import NurseAppError

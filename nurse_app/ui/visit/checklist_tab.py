@@ -400,9 +400,15 @@ class ChecklistTab(QWidget):
         title = in_phase[0]["phase_title"]
         left = []
         if optional:
-            left.append(f"{len(optional)} optional item{'s' if len(optional) != 1 else ''} stay open")
+            one = len(optional) == 1
+            left.append(
+                f"{len(optional)} optional item{'' if one else 's'} {'stays' if one else 'stay'} open"
+            )
         if locked:
-            left.append(f"{len(locked)} locked item{'s' if len(locked) != 1 else ''} wait for their time")
+            one = len(locked) == 1
+            left.append(
+                f"{len(locked)} locked item{'' if one else 's'} {'waits' if one else 'wait'} for their time"
+            )
         if not marking:
             self.error.setText(
                 f"No open required item in '{title}'." + (f" ({'; '.join(left)}.)" if left else "")

@@ -1,0 +1,124 @@
+"""Issue 27, minor items, each through the real main window: Ctrl+E from a text field, the
+Security dialog's Close, the locked title and passphrase field, the Sign tab's "still to do"
+for a running infusion, a running infusion opening on the Infusion tab, the short seal, and
+"1 optional item stays open"."""
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QDialogButtonBox
+from qt_helpers import open_main_window, run_in_dialog
+from walk_helpers import make_record, open_infusion
+
+from nurse_app.services import signing
+from nurse_app.store.errors import StoreError
+
+
+@pytest.fixture
+def running(qtbot, tmp_path):
+    path = tmp_path / "record.db"
+    pid = make_record(path)
+    window, store = open_main_window(qtbot, path, tmp_path)
+    vid = open_infusion(window, pid)
+    return window, store, vid
+
+
+def test_ctrl_e_exports_fhir_while_the_cursor_is_in_a_text_field(qtbot, running):
+    window, _store, _vid = running
+    field = window.visit_page.infusion_tab.inputs["temperature_c"]
+    field.setFocus()
+    qtbot.waitUntil(field.hasFocus, timeout=2000)
+    titles = []
+    run_in_dialog(qtbot, lambda dialog: titles.append(dialog.windowTitle() if dialog else None))
+    qtbot.keyClick(field, Qt.Key_E, Qt.ControlModifier)
+    qtbot.waitUntil(lambda: bool(titles), timeout=3000)
+    assert titles[0] is not None and "FHIR" in titles[0]
+
+
+def test_the_security_dialog_closes_with_a_close_button(qtbot, running):
+    window, _store, _vid = running
+    closed = {}
+
+    def close(dialog):
+        [box] = dialog.findChildren(QDialogButtonBox)
+        button = box.button(QDialogButtonBox.Close)
+        assert button is not None and button.isVisible()
+        button.click()
+        closed["hidden"] = not dialog.isVisible()
+
+    run_in_dialog(qtbot, close)
+    window.edit_security()
+    assert closed == {"hidden": True}
+
+
+def test_the_locked_window_title_and_passphrase_field(qtbot, running):
+    window, _store, _vid = running
+    window.locker.lock_now()
+    title = window.windowTitle().lstrip("! ")
+    assert title == "Window locked" and "IVIG" not in title  # the platform adds the app's name once
+    field = window.locker.screen.field
+    qtbot.waitUntil(field.isVisible, timeout=2000)
+    assert field.width() <= 420 < window.width() // 2
+
+
+def test_the_sign_tab_lists_a_running_infusion_and_signing_refuses_it(qtbot, running):
+    window, store, vid = running
+    sign = window.visit_page.sign_tab
+    assert "infusion is still in progress" in sign.problems.text()
+    assert not sign.sign_button.isEnabled()
+    with pytest.raises(StoreError, match="still in progress"):
+        signing.sign_visit(store, vid)
+
+
+def test_a_running_infusion_opens_on_the_infusion_tab(qtbot, running):
+    window, _store, vid = running
+    page = window.visit_page
+    page.tabs.setCurrentIndex(0)
+    window.open_visit(vid)
+    assert page.tabs.currentWidget() is page.infusion_tab
+
+
+def test_one_optional_item_stays_open(qtbot, tmp_path):
+    from PySide6.QtWidgets import QTreeWidgetItemIterator
+
+    from nurse_app.ui.visit.checklist_tab import ITEM_ROLE
+
+    path = tmp_path / "record.db"
+    pid = make_record(path)
+    window, store = open_main_window(qtbot, path, tmp_path)
+    window.start_visit(pid)
+    page = window.visit_page
+    tab, vid = page.checklist_tab, page.visit_id
+    phases: dict = {}
+    for item in store.visit_checklist(vid):
+        phases.setdefault(item["phase_id"], []).append(item)
+    members = next(
+        m
+        for m in phases.values()
+        if any(not i["required"] for i in m) and not any(i.get("locked") for i in m)
+    )
+    optional = [i for i in members if not i["required"]]
+    answers = {i["item_id"]: "done" for i in members if i["required"]}
+    answers.update({i["item_id"]: "not_applicable" for i in optional[1:]})
+    store.set_checklist_items(vid, answers)
+    page.ctx.changed.emit("checklist")
+    tab.refresh()
+    page.tabs.setCurrentWidget(tab)
+    iterator = QTreeWidgetItemIterator(tab.tree)
+    while iterator.value() is not None and iterator.value().data(0, ITEM_ROLE) != optional[0]["item_id"]:
+        iterator += 1
+    tab.tree.setCurrentItem(iterator.value())
+    tab._phase_done()
+    assert "1 optional item stays open" in tab.error.text(), tab.error.text()
+
+
+def test_the_sign_tab_shows_the_short_seal(qtbot, tmp_path):
+    path = tmp_path / "record.db"
+    pid = make_record(path)  # with a signed earlier visit
+    window, store = open_main_window(qtbot, path, tmp_path)
+    [signed] = [v for v in store.patient_visits(pid) if v["status"] == "signed"]
+    window.open_visit(signed["id"])
+    text = window.visit_page.sign_tab.signature.text()
+    seal = store.get_visit(signed["id"])["content_hash"]
+    assert f"Seal {seal[:12]}" in text and seal not in text
+    assert seal in window.visit_page.sign_tab.signature.toolTip()
+    assert QApplication.activeModalWidget() is None
