@@ -139,6 +139,10 @@ def run_gui(args) -> int:
             return _smoke_wait(app, window)
         if previous is not None:
             window.report_unexpected_close(previous)
+        from nurse_app.ui import record_windows
+
+        if record_windows.take_demo_request() and not store.find_patients(""):
+            window.load_demo_data()  # the separate demo record asked for from another window
     except BaseException:
         store.close()
         raise

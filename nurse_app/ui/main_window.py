@@ -102,6 +102,7 @@ class MainWindow(QMainWindow):
         self.refresh_content_banner()
         self._restore()
         self.locker = None
+        self.record_processes: list = []  # windows of other records started from here
         if store is not None:
             from nurse_app.ui.lock import LockController
 
@@ -286,6 +287,74 @@ class MainWindow(QMainWindow):
 
         run_in_background(self, "Load demo data", "Creating demo patients, orders and visits…", work, done)
 
+    # ------------------------------------------------------------------ other records
+    def _launch_record(self, path: Path, *, demo: bool = False) -> None:
+        from nurse_app.ui import record_windows
+
+        try:
+            process = record_windows.launch(path, demo=demo)
+        except OSError as exc:
+            QMessageBox.warning(
+                self, "Cannot open the record", f"The app could not start a new window ({exc})."
+            )
+            return
+        self.record_processes.append(process)
+        self.statusBar().showMessage(
+            f"{path.name} opens in a new window: type its passphrase there. This window keeps {self.store.path.name}.",
+            10000,
+        )
+
+    def open_other_record(self) -> None:
+        """File ▸ Open record…: another record file, in its own window with its own passphrase."""
+        from PySide6.QtWidgets import QFileDialog
+
+        chosen, _ = QFileDialog.getOpenFileName(
+            self,
+            "Open another record (it opens in a new window and asks for its own passphrase)",
+            str(Path(self.store.path).parent),
+            "Records (*.db)",
+        )
+        if not chosen:
+            return
+        path = Path(chosen).absolute()
+        if path == Path(self.store.path).absolute():
+            self.statusBar().showMessage("That record is the one open in this window.", 8000)
+            return
+        self._launch_record(path)
+
+    def new_record(self) -> None:
+        """File ▸ New record…: a new, empty record file; its window has the nurse choose its passphrase."""
+        from PySide6.QtWidgets import QFileDialog
+
+        chosen, _ = QFileDialog.getSaveFileName(
+            self,
+            "New record (it opens in a new window, where you choose its passphrase)",
+            str(Path(self.store.path).parent / "nurse-app-new.db"),
+            "Records (*.db)",
+        )
+        if not chosen:
+            return
+        path = Path(chosen if chosen.endswith(".db") else f"{chosen}.db").absolute()
+        if path.exists() and path.stat().st_size:
+            QMessageBox.warning(
+                self,
+                "Not a new record",
+                f"{path.name} already exists. A new record is a new file: choose another name, or use "
+                f"Open record… to open that one.",
+            )
+            return
+        self._launch_record(path)
+
+    def try_demo_data(self) -> None:
+        """File ▸ Try demo data…: into this record while it is empty; otherwise into a separate
+        demo record, opened side by side in its own window (nothing mixed with real patients)."""
+        from nurse_app.ui import record_windows
+
+        if not self.store.find_patients(""):
+            self.load_demo_data()
+            return
+        self._launch_record(record_windows.demo_record_path(Path(self.store.path)), demo=True)
+
     def back_up(self) -> None:
         from PySide6.QtWidgets import QFileDialog
 
@@ -432,7 +501,9 @@ class MainWindow(QMainWindow):
         if self.store is not None:
             for text, shortcut, slot in (
                 ("&New patient…", "Ctrl+N", lambda: self._on_patients("new_patient")),
-                ("Load &demo data", None, self.load_demo_data),
+                ("&Open record…", None, self.open_other_record),
+                ("New reco&rd…", None, self.new_record),
+                ("Try &demo data…", None, self.try_demo_data),
                 ("&Back up now…", None, self.back_up),
                 ("Nurse profile and a&gency…", None, self.edit_profile),
                 ("C&linical content…", None, self.review_content),
