@@ -532,6 +532,9 @@ class ChecklistItem(Model):
     agency_policy: bool = Field(False, description="added by the agency policy file (no packaged source)")
     when: Condition | None = None
     unlock: Unlock | None = Field(None, description="time-gated: answerable done only after this")
+    needs: Literal["vitals"] | None = Field(
+        None, description="answerable done only once the visit holds this (vitals: a reading)"
+    )
 
     @model_validator(mode="after")
     def _rules(self) -> ChecklistItem:

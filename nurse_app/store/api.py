@@ -903,6 +903,7 @@ class Store(FollowupStore):
                         "lock_text": lock.text if lock else "",
                         "unlocks_at": lock.available_at if lock else None,
                         "time_gated": item.unlock is not None,
+                        "needs": item.needs,
                     }
                 )
         return result

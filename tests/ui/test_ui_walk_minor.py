@@ -122,3 +122,35 @@ def test_the_sign_tab_shows_the_short_seal(qtbot, tmp_path):
     assert f"Seal {seal[:12]}" in text and seal not in text
     assert seal in window.visit_page.sign_tab.signature.toolTip()
     assert QApplication.activeModalWidget() is None
+
+
+def test_baseline_vital_signs_cannot_be_ticked_before_a_reading_exists(qtbot, tmp_path):
+    from walk_helpers import dose_visit
+
+    from nurse_app.core.checklists import DONE
+
+    path = tmp_path / "record.db"
+    pid = make_record(path)
+    window, store = open_main_window(qtbot, path, tmp_path)
+    vid = dose_visit(window, pid)
+    page = window.visit_page
+    tab = page.checklist_tab
+    page.tabs.setCurrentWidget(tab)
+    tab._select("baseline-vitals")
+    row = tab.tree.currentItem()
+    row.setCheckState(0, Qt.Checked)  # the nurse ticks the box
+    qtbot.waitUntil(lambda: "cannot be ticked yet" in tab.error.text(), timeout=3000)
+    status = {i["item_id"]: i["status"] for i in store.visit_checklist(vid)}
+    assert status["baseline-vitals"] is None
+    assert tab.tree.currentItem().checkState(0) != Qt.Checked
+
+    infusion = page.infusion_tab
+    page.tabs.setCurrentWidget(infusion)
+    infusion.inputs["temperature_c"].setText("36.8")
+    infusion.inputs["heart_rate"].setText("72")
+    infusion.add_vitals_button.click()
+    page.tabs.setCurrentWidget(tab)
+    tab._select("baseline-vitals")
+    tab._answer(DONE)
+    status = {i["item_id"]: i["status"] for i in store.visit_checklist(vid)}
+    assert status["baseline-vitals"] == DONE
