@@ -154,3 +154,16 @@ def test_baseline_vital_signs_cannot_be_ticked_before_a_reading_exists(qtbot, tm
     tab._answer(DONE)
     status = {i["item_id"]: i["status"] for i in store.visit_checklist(vid)}
     assert status["baseline-vitals"] == DONE
+
+
+def test_after_stop_the_lock_screen_says_when_observation_ends(qtbot, running):
+    from nurse_app.services.infusion import record_infusion_event
+
+    window, store, vid = running
+    record_infusion_event(store, vid, "stop", volume_ml=30, reason="stopped for a reaction")
+    window.visit_page.ctx.changed.emit("events")
+    window.locker.lock_now()
+    [ends] = [i["unlocks_at"] for i in store.visit_checklist(vid) if i.get("locked") and i.get("unlocks_at")]
+    text = window.locker.screen.infusion.text()
+    assert f"observation until {ends.astimezone():%H:%M}" in text and "since the start" not in text
+    assert "open visit" in window.locker.screen.due.text() or not window.locker.screen.due.isVisible()
