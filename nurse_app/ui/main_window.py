@@ -74,6 +74,8 @@ class MainWindow(QMainWindow):
         self.due_strip.setObjectName("vitals_due_strip")
         self.due_strip.setWordWrap(True)
         self.due_strip.setStyleSheet("background: #b35900; color: white; padding: 6px; font-weight: bold;")
+        self.due_strip.setTextFormat(Qt.RichText)
+        self.due_strip.linkActivated.connect(lambda _link: self.go_to_vitals())
         self.due_strip.hide()
         central = QWidget()
         outer = QVBoxLayout(central)
@@ -122,13 +124,29 @@ class MainWindow(QMainWindow):
             except Exception:  # noqa: BLE001 - a closing record: no strip rather than an error every second
                 message = None
         if message:
-            self.due_strip.setText(f"Vital signs due since {since.astimezone().strftime('%H:%M')}: {message}")
+            from html import escape
+
+            who = getattr(self.visit_page, "patient_name", "") or ""
+            text = f"Vital signs due since {since.astimezone().strftime('%H:%M')}" + (
+                f" for {who}" if who else ""
+            )
+            self.due_strip.setText(
+                f'{escape(text)}: {escape(message)} <a href="vitals" style="color: white;">Record them…</a>'
+            )
         self.due_strip.setVisible(bool(message))
         locker = getattr(self, "locker", None)
         locked = locker is not None and locker.locked
         from nurse_app.ui.lock import LOCKED_TITLE
 
         self.setWindowTitle(("! " if message else "") + (LOCKED_TITLE if locked else self._title))
+
+    def go_to_vitals(self) -> None:
+        """The strip's link: the open visit's Infusion tab, the cursor in Temp."""
+        if not self.is_built("visit") or self.visit_page.visit_id is None:
+            return
+        self.show_page("visit")
+        self.visit_page.tabs.setCurrentWidget(self.visit_page.infusion_tab)
+        self.visit_page.infusion_tab.focus_first_field()
 
     # ------------------------------------------------------------------ pages
     def add_page(self, key: str, title: str, widget: QWidget | Callable[[], QWidget]) -> None:

@@ -167,3 +167,25 @@ def test_after_stop_the_lock_screen_says_when_observation_ends(qtbot, running):
     text = window.locker.screen.infusion.text()
     assert f"observation until {ends.astimezone():%H:%M}" in text and "since the start" not in text
     assert "open visit" in window.locker.screen.due.text() or not window.locker.screen.due.isVisible()
+
+
+def test_the_vitals_due_strip_names_the_patient_and_takes_you_to_the_reading(qtbot, tmp_path):
+    import datetime as dt
+
+    from walk_helpers import dose_visit
+
+    path = tmp_path / "record.db"
+    pid = make_record(path)
+    window, store = open_main_window(qtbot, path, tmp_path)
+    vid = dose_visit(window, pid)
+    ago = lambda minutes: (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=minutes)).isoformat()  # noqa: E731
+    store.add_vitals(vid, recorded_at=ago(30), temperature_c=36.8, heart_rate=72)
+    store.add_infusion_event(vid, kind="start", rate_ml_h=30, occurred_at=ago(20))
+    window.visit_page.infusion_tab.refresh()
+    window.show_page("calculator")
+    window.update_due()
+    assert window.due_strip.isVisible() and "for Rosa Vidal" in window.due_strip.text()
+    window.due_strip.linkActivated.emit("vitals")
+    page = window.visit_page
+    assert window.current_page() == "visit" and page.tabs.currentWidget() is page.infusion_tab
+    qtbot.waitUntil(lambda: page.infusion_tab.inputs["temperature_c"].hasFocus(), timeout=2000)

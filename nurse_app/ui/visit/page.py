@@ -55,6 +55,7 @@ class VisitPage(QWidget):
         self.setObjectName("visit_page")
         self.store = store
         self.ctx: VisitContext | None = None
+        self.patient_name = ""
         self.reopened = False  # the last Start visit reopened today's draft
         self.stack = QStackedWidget()
         empty = QLabel(
@@ -188,6 +189,7 @@ class VisitPage(QWidget):
         """Back to the empty page (the open visit no longer exists in this record)."""
         self.shutdown()
         self.ctx = None
+        self.patient_name = ""
         self._clear_tabs()
         self.stack.setCurrentIndex(0)
 
@@ -307,6 +309,7 @@ class VisitPage(QWidget):
     def _update_header(self) -> None:
         store, visit = self.store, self.ctx.visit
         patient = store.get_patient(visit["patient_id"])
+        self.patient_name = patient["name"]  # the vital-signs strip names whom they are due for
         order = store.get_order(visit["order_id"]) if visit["order_id"] else None
         self.title.setText(f"{patient['name']}  ·  MRN {patient['mrn']}")
         parts = [f"Born {fmt_date(patient['date_of_birth'])}"]
