@@ -189,3 +189,26 @@ def test_the_vitals_due_strip_names_the_patient_and_takes_you_to_the_reading(qtb
     page = window.visit_page
     assert window.current_page() == "visit" and page.tabs.currentWidget() is page.infusion_tab
     qtbot.waitUntil(lambda: page.infusion_tab.inputs["temperature_c"].hasFocus(), timeout=2000)
+
+
+def test_a_validation_error_goes_once_its_fields_are_cleared(qtbot, running):
+    window, _store, _vid = running
+    tab = window.visit_page.infusion_tab
+    tab.inputs["heart_rate"].setText("7a")
+    tab.add_vitals_button.click()
+    assert tab.vitals_error.isVisible() and "not a number" in tab.vitals_error.text()
+    tab.inputs["heart_rate"].clear()
+    assert not tab.vitals_error.isVisible()
+
+
+def test_after_a_restart_the_running_rate_is_ready_in_new_rate_and_the_reading(qtbot, running, tmp_path):
+    window, store, vid = running
+    rate = store.visit_infusion_events(vid)[0]["rate_ml_h"]
+    window.visit_page.shutdown()
+    window.hide()
+    again, _store = open_main_window(qtbot, store.path, tmp_path)
+    tab = again.visit_page.infusion_tab
+    assert again.visit_page.visit_id == vid
+    tab._tick()
+    assert tab.new_rate.value() > 0
+    assert tab.inputs["infusion_rate_ml_h"].text() == f"{rate:g}"

@@ -327,6 +327,7 @@ class InfusionTab(QWidget):
                 edit.setToolTip(flags_help)
                 edit.setStatusTip(flags_help.replace("\n", "; "))
             edit.returnPressed.connect(self._add_vitals)
+            edit.textChanged.connect(self._entry_edited)
             self.inputs[field] = edit
             if field == "temperature_c":  # °F accepted: "100.4F" (core.units)
                 edit.setPlaceholderText("°C or °F")
@@ -622,6 +623,20 @@ class InfusionTab(QWidget):
                 self._filling_rate = True
                 self.new_rate.setValue(round(target, 1))
                 self._filling_rate = False
+            elif (
+                not target
+                and not self._rate_typed
+                and p.started
+                and not p.ended
+                and p.current_rate_ml_h
+                and self.new_rate.value() == 0
+            ):  # no next step (at the top of the plan, or reopened): the running rate, never 0
+                self._filling_rate = True
+                self.new_rate.setValue(round(p.current_rate_ml_h, 1))
+                self._filling_rate = False
+        rate_field = self.inputs["infusion_rate_ml_h"]
+        if p.running and p.current_rate_ml_h and not rate_field.text() and not rate_field.hasFocus():
+            rate_field.setText(fmt_number(p.current_rate_ml_h, 1))  # the next reading's rate, ready
         message, since = self.due_message(p)
         self.due.setText(f"{message} (due since {since.astimezone().strftime('%H:%M')})" if message else "")
         self.due.setVisible(bool(message))  # no emoji: not every laptop font has one
@@ -758,6 +773,19 @@ class InfusionTab(QWidget):
         if not self._filling_rate:
             self._rate_typed = True
 
+    def _entry_edited(self, _text: str = "") -> None:
+        """An error about the reading goes once its values are cleared (nothing left to correct)."""
+        rate = self.inputs["infusion_rate_ml_h"].text()
+        others = [e.text() for f, e in self.inputs.items() if f != "infusion_rate_ml_h"]
+        if not any(t.strip() for t in others) and (not rate.strip() or self._rate_prefilled(rate)):
+            self.vitals_error.hide()
+
+    def _rate_prefilled(self, text: str) -> bool:
+        if getattr(self, "_vitals", None) is None:
+            return False  # still being built
+        rate = self.progress().current_rate_ml_h
+        return bool(rate) and text.strip() == fmt_number(rate, 1)
+
     def _temperature_typed(self, text: str) -> None:
         """A °F temperature shows its °C value as it is typed."""
         try:
@@ -784,6 +812,10 @@ class InfusionTab(QWidget):
             self.inputs[exc.field].setFocus()  # straight to the value to correct
             self.inputs[exc.field].selectAll()
             return
+        if set(values) == {"infusion_rate_ml_h"} and self._rate_prefilled(
+            self.inputs["infusion_rate_ml_h"].text()
+        ):
+            values = {}  # only the running rate, filled in for the nurse: no reading yet
         if not values:
             self.vitals_error.setText("Type at least one value.")
             self.vitals_error.show()
