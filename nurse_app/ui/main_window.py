@@ -558,6 +558,10 @@ class MainWindow(QMainWindow):
         file_menu.addAction(quit_action)
         self._go_menu = self.menuBar().addMenu("&Go")
         help_menu = self.menuBar().addMenu("&Help")
+        guide = QAction("&User guide", self)
+        guide.setShortcut(QKeySequence(QKeySequence.StandardKey.HelpContents))
+        guide.triggered.connect(self.show_user_guide)
+        help_menu.addAction(guide)
         about = QAction("&About", self)
         about.triggered.connect(self._about)
         help_menu.addAction(about)
@@ -596,6 +600,11 @@ class MainWindow(QMainWindow):
         if "patients" in self.pages:
             self.show_page("patients")
             self.patients.focus_search()
+
+    def show_user_guide(self) -> None:
+        from nurse_app.ui.user_guide import UserGuideDialog
+
+        UserGuideDialog(self).exec()
 
     def _about(self) -> None:
         QMessageBox.about(

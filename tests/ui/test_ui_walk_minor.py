@@ -212,3 +212,18 @@ def test_after_a_restart_the_running_rate_is_ready_in_new_rate_and_the_reading(q
     tab._tick()
     assert tab.new_rate.value() > 0
     assert tab.inputs["infusion_rate_ml_h"].text() == f"{rate:g}"
+
+
+def test_help_has_an_offline_user_guide(qtbot, running):
+    window, _store, _vid = running
+    [help_menu] = [a.menu() for a in window.menuBar().actions() if a.text() == "&Help"]
+    [guide] = [a for a in help_menu.actions() if a.text() == "&User guide"]
+    seen = {}
+
+    def read(dialog):
+        seen["text"] = dialog.text.toPlainText()
+
+    run_in_dialog(qtbot, read)
+    guide.trigger()
+    for topic in ("A visit, start to finish", "Keyboard", "Alt+T Temp", "Back up now", "After a crash"):
+        assert topic in seen["text"], topic
