@@ -97,6 +97,21 @@ def fmt_as_entered(value: float | int, unit: str) -> str:
     return shown
 
 
+# Measured values keep the precision they are measured to (a thermometer reads to 0.1 °C, so
+# 37.0 °C stays 37.0): the ISMP no-trailing-zero rule is for doses, not for readings.
+MEASURED_DECIMALS = {"°C": 1}
+
+
+def fmt_measured(value: float | int | Decimal, unit: str) -> str:
+    """A reading as measured: ``37.0`` for °C; other units as :func:`fmt_number` at their places."""
+    decimals = MEASURED_DECIMALS.get(unit)
+    if decimals is None:
+        return fmt_number(value, DEFAULT_DECIMALS.get(unit, 1))
+    text = fmt_number(value, decimals)
+    whole, _, fraction = text.partition(".")
+    return f"{whole}.{fraction.ljust(decimals, '0')}" if decimals > 0 else whole
+
+
 def round_as_shown(value: float, decimals: int) -> float:
     """``value`` rounded exactly as :func:`fmt_number` shows it (half up at ``decimals`` places).
 

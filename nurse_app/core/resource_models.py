@@ -616,6 +616,9 @@ class ChecklistItem(Model):
     line_rule: bool = Field(
         False, description="the help is followed by the product's line rule (products.toml line)"
     )
+    needs: Literal["vitals"] | None = Field(
+        None, description="answerable done only once the visit holds this (vitals: a reading)"
+    )
 
     @model_validator(mode="after")
     def _rules(self) -> ChecklistItem:

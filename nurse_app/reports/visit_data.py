@@ -35,10 +35,12 @@ from nurse_app.core.formatting import (
     DEFAULT_DECIMALS,
     fmt_change,
     fmt_count,
+    fmt_measured,
     fmt_minutes,
     fmt_number,
     fmt_qty,
 )
+from nurse_app.core.late_entry import is_late
 from nurse_app.core.lots import check_lots
 from nurse_app.core.reactions import kind_label, severity_label
 from nurse_app.core.seal_text import short_seal
@@ -71,6 +73,7 @@ class VisitRecord:
     order: dict | None
     checklist: list[dict]
     vitals: list[dict]
+    vitals_entered: dict[int, _dt.datetime]  # when each reading was entered (late entries show it)
     reactions: list[dict]
     lots: list[dict]
     addenda: list[dict]
@@ -141,6 +144,7 @@ def load_visit(store: Store, visit_id: int) -> VisitRecord:
         changed_since_signing=changes,
         checklist=store.visit_checklist(visit_id),
         vitals=children["vitals"],
+        vitals_entered=store.entered_times("vitals", visit_id),
         reactions=children["reactions"],
         lots=children["lots"],
         addenda=children["addenda"],
@@ -753,7 +757,7 @@ def _vitals(record: VisitRecord) -> tuple[TableData, tuple[str, ...]]:
         for flag in flags:
             messages.append(f"{_time_on(reading['recorded_at'], day)}: {flag.message}")
         marks = "".join(dict.fromkeys(_MARKS[f.kind] for f in flags))
-        text = fmt_number(value, _decimals(measures[measure_id].unit))
+        text = fmt_measured(value, measures[measure_id].unit)  # 37.0 °C keeps its measured 0.1
         return (f"{text} {marks}" if marks else text), bool(flags)
 
     for n, reading in enumerate(record.vitals):
@@ -773,6 +777,9 @@ def _vitals(record: VisitRecord) -> tuple[TableData, tuple[str, ...]]:
         row[6] = _num(rate, 1)
         if reading.get("recorded_by") and reading["recorded_by"] != record.visit.get("nurse_name"):
             row[7] = f"{row[7]} (by {reading['recorded_by']})".strip()
+        entered = record.vitals_entered.get(reading.get("id", -1))
+        if entered is not None and is_late(_dt.datetime.fromisoformat(reading["recorded_at"]), entered):
+            row[7] = f"{row[7]} (late entry: entered {_time_on(entered.isoformat(), day)})".strip()
         rows.append(tuple(row))
     return TableData(VITALS_HEADERS, tuple(rows), frozenset(flagged)), tuple(messages)
 

@@ -803,6 +803,15 @@ class Store(FollowupStore):
             [patient_id],
         )
 
+    def draft_visits(self) -> list[dict[str, Any]]:
+        """Every draft visit of the record (``id``, ``patient_id``, ``started_at``,
+        ``scheduled_at``, ``created_at``), newest first; voided and signed visits are not drafts."""
+        return self._list(
+            "SELECT id, patient_id, started_at, scheduled_at, created_at FROM visits WHERE status = 'draft' "
+            "ORDER BY COALESCE(started_at, scheduled_at, created_at) DESC, id DESC",
+            [],
+        )
+
     def earlier_visits(self, patient_id: int, before_visit_id: int | None = None) -> list[dict[str, Any]]:
         """The patient's visits before ``before_visit_id`` (all of them when None), oldest first,
         each with ``id``, ``status``, ``course_day``, ``order_id``, the order's ``product_id``
@@ -919,6 +928,7 @@ class Store(FollowupStore):
                         "lock_text": lock.text if lock else "",
                         "unlocks_at": lock.available_at if lock else None,
                         "time_gated": item.unlock is not None,
+                        "needs": item.needs,
                     }
                 )
         return result
@@ -1152,11 +1162,21 @@ class Store(FollowupStore):
         infusion_rate_ml_h: float | None = None,
         note: str = "",
     ) -> int:
-        """Record one reading (any subset of values; time defaults to now)."""
+        """Record one reading (any subset of values; time defaults to now). The time it was
+        entered is the audit log's (:meth:`entered_times`): a reading timed earlier is a late entry."""
         values = dict(locals())
         del values["self"], values["visit_id"]
         values["recorded_at"] = recorded_at or _dt.datetime.now(_dt.UTC)
         return self._add_child("vitals", visit_id, values)
+
+    def entered_times(self, table: str, visit_id: int) -> dict[int, _dt.datetime]:
+        """When each row of ``table`` on the visit was entered (its audit-log insert), by row id."""
+        rows = self.conn.execute(
+            "SELECT a.row_id, a.at FROM audit_log a JOIN "
+            f"{table} t ON t.id = a.row_id WHERE a.table_name = ? AND a.action = 'insert' AND t.visit_id = ?",
+            [table, visit_id],
+        ).fetchall()
+        return {int(row_id): _dt.datetime.fromisoformat(at) for row_id, at in rows}
 
     def update_vitals(self, vitals_id: int, **changes: Any) -> dict[str, Any]:
         return self._update_child("vitals", vitals_id, changes)
