@@ -60,6 +60,18 @@ class VialSize:
     ml: float
     source: str
     verified: bool = True
+    # The package's National Drug Code (10 digits with hyphens) and where it was read; the GS1
+    # GTIN on the carton is derived from it (nurse_app.core.carton.gtin_from_ndc).
+    ndc: str | None = None
+    ndc_source: str | None = None
+    ndc_verified: bool = True
+
+    @property
+    def gtin(self) -> str | None:
+        """The carton's GTIN-14 for this package (None without a known NDC)."""
+        from nurse_app.core.carton import gtin_from_ndc
+
+        return gtin_from_ndc(self.ndc) if self.ndc else None
 
 
 @dataclass(frozen=True)
@@ -249,6 +261,14 @@ class Catalogue:
                 f"Unknown product {product_id!r}. Known products: {known}.", field="product"
             ) from None
 
+    def package(self, gtin: str) -> tuple[Product, VialSize] | None:
+        """The product and pack size whose carton carries ``gtin`` (None: not in the catalogue)."""
+        for product in self.products.values():
+            for vial in product.vials:
+                if vial.gtin == gtin:
+                    return product, vial
+        return None
+
     def regimen(self, regimen_id: str) -> Regimen:
         from nurse_app.core.errors import InputError
 
@@ -315,7 +335,18 @@ def _contraindications(items: list[dict[str, Any]]) -> tuple[Contraindication, .
 
 def _product(p: dict[str, Any], common: tuple[Contraindication, ...] = ()) -> Product:
     conc = p["concentration_percent"]
-    vials = [VialSize(v["grams"], v["ml"], v["source"], v.get("verified", True)) for v in p.get("vial", ())]
+    vials = [
+        VialSize(
+            v["grams"],
+            v["ml"],
+            v["source"],
+            v.get("verified", True),
+            ndc=v.get("ndc"),
+            ndc_source=v.get("ndc_source"),
+            ndc_verified=v.get("ndc_verified", True),
+        )
+        for v in p.get("vial", ())
+    ]
     at_risk = p.get("at_risk_max_mg_kg_min")
     return Product(
         id=p["id"],

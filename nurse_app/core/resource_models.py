@@ -169,11 +169,28 @@ class Contraindication(Model):
     verified: bool = True
 
 
+# A US National Drug Code as printed on the package: 10 digits in 4-4-2, 5-3-2 or 5-4-1 form.
+NDC_PATTERN = r"^(\d{4}-\d{4}-\d{2}|\d{5}-\d{3}-\d{2}|\d{5}-\d{4}-\d{1})$"
+
+
 class Vial(Model):
     grams: Positive
     ml: Positive
     source: SourceKey
     verified: bool = True
+    ndc: (
+        Annotated[str, Field(pattern=NDC_PATTERN, description="package NDC, 10 digits with hyphens")] | None
+    ) = None
+    ndc_source: SourceKey | None = None
+    ndc_verified: bool = Field(True, description="false: the package code is UNVERIFIED (inferred, not read)")
+
+    @model_validator(mode="after")
+    def _ndc_rules(self) -> Vial:
+        if self.ndc is not None and self.ndc_source is None:
+            raise Problem("an ndc needs its ndc_source")
+        if self.ndc is None and (self.ndc_source is not None or not self.ndc_verified):
+            raise Problem("ndc_source and ndc_verified describe an ndc: give the ndc too")
+        return self
 
 
 class RateRow(Model):
