@@ -28,16 +28,26 @@ one_line = st.text(
     st.characters(exclude_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1, max_size=60
 ).filter(lambda s: s.strip())
 # An identifier (MRN, lot number) as printed: no invisible characters (zero-width, joiners,
-# soft hyphen, combining marks on their own, spaces other than the plain space).
-identifier = st.text(
-    st.characters(
-        exclude_categories=("Cc", "Cs", "Zl", "Zp", "Cf", "Mn", "Me", "Zs"),
-        exclude_characters="\u115f\u1160\u3164\uffa0",
-        include_characters=" ",
-    ),
-    min_size=1,
-    max_size=60,
-).filter(lambda s: s.strip())
+# soft hyphen, combining marks, spaces other than the plain space), also once stored in NFC:
+# a presentation form such as U+FB2A (shin with shin dot) becomes a letter and a combining mark.
+_INVISIBLE = ("Cf", "Mn", "Me", "Zs")
+identifier = (
+    st.text(
+        st.characters(
+            exclude_categories=("Cc", "Cs", "Zl", "Zp", *_INVISIBLE),
+            exclude_characters="\u115f\u1160\u3164\uffa0",
+            include_characters=" ",
+        ),
+        min_size=1,
+        max_size=60,
+    )
+    .filter(lambda s: s.strip())
+    .filter(
+        lambda s: all(
+            ch == " " or unicodedata.category(ch) not in _INVISIBLE for ch in unicodedata.normalize("NFC", s)
+        )
+    )
+)
 multi_line = st.text(st.characters(exclude_categories=("Cc", "Cs"), include_characters="\n\t"), max_size=300)
 past_dates = st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date.today())
 json_values = st.recursive(
@@ -103,6 +113,13 @@ def test_patients_round_trip(module_store, name, mrn, born, sex, height, allergi
     assert got["allergies"] == expected_text(allergies) and got["notes"] == expected_text(notes)
     assert got["prescriber"] == expected_text(prescriber)
     assert module_store.audit_entries("patients", patient)[0]["after"]["name"] == got["name"]
+
+
+def test_an_mrn_whose_stored_form_holds_a_combining_mark_is_refused_in_one_line(module_store):
+    """U+FB2A (HEBREW LETTER SHIN WITH SHIN DOT) is one visible letter, but NFC stores it as
+    shin + U+05C1, a combining mark, which an identifier may not hold (hypothesis found it)."""
+    with pytest.raises(RecordValueError, match=r"U\+05C1 \(HEBREW POINT SHIN DOT\)"):
+        module_store.create_patient(mrn="MRN-\ufb2a", name="A", date_of_birth="1970-01-01", sex="female")
 
 
 @SETTINGS
