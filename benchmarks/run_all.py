@@ -25,6 +25,7 @@ QUICK = {
     "bench_encryption.py": ["--patients", "300", "--repeat", "10"],
     "bench_patient_list.py": ["--patients", "200", "--repeat", "5"],
     "bench_schedule.py": ["--patients", "200", "--repeat", "5"],
+    "bench_unlock.py": ["--patients", "200", "--runs", "3"],
     "bench_visit_pdf.py": ["--runs", "5"],
     "startup.py": ["--runs", "5", "--no-frozen"],
 }
