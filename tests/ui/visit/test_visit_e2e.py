@@ -33,7 +33,7 @@ def select(combo, data):
 
 @pytest.fixture(autouse=True)
 def quit_anyway(monkeypatch):
-    """A window closed with a running infusion asks first (tests/ui/test_ui_infusion_record.py):
+    """A window closed with a running infusion asks first (tests/ui/visit/test_infusion_tab.py):
     a test that fails mid-infusion must still close its window."""
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Yes)
 
