@@ -10,6 +10,7 @@ packages=(
   libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libglib2.0-0
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-randr0 libxcb-render-util0
   libxcb-image0 libxcb-xinerama0 libxcb-xkb1 fonts-dejavu-core python3-venv
+  libpulse0
 )
 if [ "${1:-}" = "--package" ]; then
   packages+=(binutils xvfb xauth desktop-file-utils)

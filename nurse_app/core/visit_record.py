@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from nurse_app.core import infusion_record, visit_logic
@@ -58,6 +58,9 @@ SNAPSHOT_LABELS = {
     },
 }
 Change = tuple[str, str, str]  # (section, label, value now)
+INFUSION_IN_PROGRESS = (
+    "the infusion is still in progress: stop or finish it on the Infusion tab (with the volume given)"
+)
 
 
 def shown(value: Any) -> str:
@@ -178,6 +181,10 @@ class VisitRecord:
     live_order: Row | None = None
     seal_problem: str | None = None
     handoff: HandoffState = HandoffState()
+    # When each reading was entered (its audit-log insert; late entries show it), by reading id.
+    vitals_entered: dict[int, _dt.datetime] = field(default_factory=dict)
+    # The signing entry's position in the audit chain (None: a draft, or a record without it).
+    seal_chain_position: int | None = None
 
     @property
     def visit_id(self) -> int:

@@ -34,13 +34,16 @@ from nurse_app.core.formatting import (
     DEFAULT_DECIMALS,
     fmt_change,
     fmt_count,
+    fmt_measured,
     fmt_minutes,
     fmt_number,
     fmt_qty,
 )
+from nurse_app.core.late_entry import is_late
 from nurse_app.core.lots import check_lots
 from nurse_app.core.reactions import kind_label, severity_label
 from nurse_app.core.schedule import call_summary_lines
+from nurse_app.core.seal_text import short_seal
 from nurse_app.core.times import to_local
 from nurse_app.core.visit_logic import RISK_LABELS, order_risks, request_from_order, whole_years
 from nurse_app.core.visit_record import CHANGED_SINCE_SIGNING, NO_VALUE, VisitRecord
@@ -587,7 +590,7 @@ def _vitals(record: VisitRecord) -> tuple[TableData, tuple[str, ...]]:
         for flag in flags:
             messages.append(f"{_time_on(reading['recorded_at'], day)}: {flag.message}")
         marks = "".join(dict.fromkeys(_MARKS[f.kind] for f in flags))
-        text = fmt_number(value, _decimals(measures[measure_id].unit))
+        text = fmt_measured(value, measures[measure_id].unit)  # 37.0 °C keeps its measured 0.1
         return (f"{text} {marks}" if marks else text), bool(flags)
 
     for n, reading in enumerate(record.vitals):
@@ -607,6 +610,9 @@ def _vitals(record: VisitRecord) -> tuple[TableData, tuple[str, ...]]:
         row[6] = _num(rate, 1)
         if reading.get("recorded_by") and reading["recorded_by"] != record.visit.get("nurse_name"):
             row[7] = f"{row[7]} (by {reading['recorded_by']})".strip()
+        entered = record.vitals_entered.get(reading.get("id", -1))
+        if entered is not None and is_late(_dt.datetime.fromisoformat(reading["recorded_at"]), entered):
+            row[7] = f"{row[7]} (late entry: entered {_time_on(entered.isoformat(), day)})".strip()
         rows.append(tuple(row))
     return TableData(VITALS_HEADERS, tuple(rows), frozenset(flagged)), tuple(messages)
 
@@ -668,6 +674,8 @@ def _signature(record: VisitRecord) -> tuple[tuple[tuple[str, str], ...], str | 
             ("Signed by", v["signed_by"]),
             ("Signed at", _stamp(to_local(v["signed_at"]))),
             ("Content hash", v["content_hash"]),
+            # The short form the patient keeps: it leaves the laptop with this summary.
+            ("Seal", short_seal(v["content_hash"], record.seal_chain_position)),
         )
         if record.seal_ok is False:
             return rows, (

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from nurse_app.core.errors import InputError
-from nurse_app.core.visit_record import SigningState
+from nurse_app.core.visit_record import INFUSION_IN_PROGRESS, SigningState
 from nurse_app.services.visit_record import load_visit
 from nurse_app.store import Store
 from nurse_app.store.errors import StoreError
@@ -31,6 +31,8 @@ def sign_visit(store: Store, visit_id: int) -> Row:
     """Sign the visit (seal its content); refused with a sentence while a warning of the saved
     dose calculation is unacknowledged.  Returns the signed visit."""
     state = signing_state(store, visit_id)
+    if INFUSION_IN_PROGRESS in state.problems:
+        raise StoreError(f"This visit cannot be signed yet: {INFUSION_IN_PROGRESS}.")
     if not state.signed and state.pending_warnings:
         count = len(state.pending_warnings)
         raise StoreError(

@@ -16,8 +16,15 @@ from typing import Any
 
 from nurse_app.core import visit_logic
 from nurse_app.core.agency import details_from_setting
-from nurse_app.core.visit_record import HandoffState, VisitRecord, as_signed, signing_state
+from nurse_app.core.visit_record import (
+    INFUSION_IN_PROGRESS,
+    HandoffState,
+    VisitRecord,
+    as_signed,
+    signing_state,
+)
 from nurse_app.services.orders import dose_plan
+from nurse_app.services.visits import events_in_progress
 from nurse_app.store import Store
 from nurse_app.store.visit_read import VisitRows
 
@@ -36,6 +43,8 @@ def record_from_rows(store: Store, rows: VisitRows) -> VisitRecord:
     patient, order, changes = as_signed(visit, rows.patient, rows.order)
     checklist = store.checklist_of(rows)
     problems = [] if signed else store.signing_problems_of(rows, checklist)
+    if visit["status"] == "draft" and events_in_progress(rows.entries.get("infusion_events", [])):
+        problems.insert(0, INFUSION_IN_PROGRESS)
     seal = store.seal_problem_of(rows) if signed else None
     earlier = [v for v in rows.patient_visits if v["id"] < visit["id"]]
     entries = rows.entries
@@ -60,6 +69,8 @@ def record_from_rows(store: Store, rows: VisitRows) -> VisitRecord:
         live_patient=rows.patient,
         live_order=rows.order,
         handoff=HandoffState(),
+        vitals_entered=rows.vitals_entered,
+        seal_chain_position=store.seal_chain_position(visit["id"]) if signed else None,
     )
 
 

@@ -16,6 +16,7 @@ give, from those rows.
 from __future__ import annotations
 
 import copy
+import datetime as _dt
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -68,6 +69,7 @@ class VisitRows:
     signed_calls: list[dict[str, Any]]  # the patient's signed follow-up calls, in time order
     agency: Any  # the agency setting as stored (None when not set)
     nurse_profile: dict[str, Any] | None
+    vitals_entered: dict[int, _dt.datetime]  # when each reading was entered (its audit insert)
     raw_visit: dict[str, Any]
     raw_entries: dict[str, list[dict[str, Any]]]
 
@@ -144,6 +146,9 @@ class VisitReadStore:
                 f"t.patient_id = {patient_of} AND t.status = 'signed'",
                 "called_at, id",
             ),
+            "vitals_entered": "(SELECT json_group_object(a.row_id, a.at) FROM audit_log AS a "
+            "JOIN vitals AS t ON t.id = a.row_id WHERE a.table_name = 'vitals' AND a.action = 'insert' "
+            "AND t.visit_id = :visit)",
             "agency": "(SELECT value FROM settings WHERE key = :agency)",
             "nurse_profile": "(SELECT json_object('name', name, 'credentials', credentials, "
             "'updated_at', updated_at) FROM nurse_profile LIMIT 1)",
@@ -175,6 +180,10 @@ class VisitReadStore:
             signed_calls=[self._call_row(self._decode(c)) for c in json.loads(values["calls"])],
             agency=json.loads(values["agency"]) if values["agency"] is not None else None,
             nurse_profile=profile,
+            vitals_entered={
+                int(row_id): _dt.datetime.fromisoformat(at)
+                for row_id, at in json.loads(values["vitals_entered"] or "{}").items()
+            },
             raw_visit=raw_visit,
             raw_entries=raw_entries,
         )

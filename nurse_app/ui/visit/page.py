@@ -54,6 +54,7 @@ class VisitPage(QWidget):
         self.setObjectName("visit_page")
         self.store = store
         self.ctx: VisitContext | None = None
+        self.patient_name = ""
         self.reopened = False  # the last Start visit reopened today's draft
         self.stack = QStackedWidget()
         empty = QLabel(
@@ -104,7 +105,9 @@ class VisitPage(QWidget):
             "A visit entered by mistake: keep it in the record, read-only, and no longer a day of the course."
         )
         self.void_button.clicked.connect(self.void_current)
-        header.addWidget(self.void_button, 0, Qt.AlignTop)
+        # Under the patient's name, left: never where the Patients page's Start visit was (top
+        # right), so a second click on a slow page switch cannot open it.
+        text.addWidget(self.void_button, 0, Qt.AlignLeft)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("visit_tabs")
         body = QVBoxLayout(self.body)
@@ -167,6 +170,11 @@ class VisitPage(QWidget):
         self.record_changed.emit()
         return started.visit_id
 
+    def infusion_running(self) -> bool:
+        """An infusion is in progress on the open draft (started, not finished nor stopped)."""
+        tab = getattr(self, "infusion_tab", None)
+        return self.ctx is not None and tab is not None and tab.running()
+
     def shutdown(self) -> None:
         """Stop timers before the record closes (window closing)."""
         notes = getattr(self, "notes_tab", None)
@@ -180,6 +188,7 @@ class VisitPage(QWidget):
         """Back to the empty page (the open visit no longer exists in this record)."""
         self.shutdown()
         self.ctx = None
+        self.patient_name = ""
         self._clear_tabs()
         self.stack.setCurrentIndex(0)
 
@@ -201,8 +210,18 @@ class VisitPage(QWidget):
 
     def open_visit(self, visit_id: int) -> None:
         """Open ``visit_id``; a visit that is not in this record raises NotFoundError and
-        leaves the page as it was (never half-built)."""
-        ctx = VisitContext(self.store, visit_id)  # reads the record: NotFoundError before anything changes
+        leaves the page as it was (never half-built). A busy cursor meanwhile, and no click or
+        key given while it opens acts on the page it opens (ui.busy)."""
+        from nurse_app.ui.busy import busy
+
+        with busy():
+            ctx = VisitContext(
+                self.store, visit_id
+            )  # reads the record: NotFoundError before anything changes
+            self._open_visit(ctx)
+
+    def _open_visit(self, ctx: VisitContext) -> None:
+        visit_id = ctx.visit_id
         self.shutdown()
         self.ctx = ctx
         self.ctx.changed.connect(lambda _what: self._update_header())
@@ -233,18 +252,24 @@ class VisitPage(QWidget):
             ("&7 Notes", self.notes_tab),
         ):
             self.tabs.addTab(tab, title)
+        self.tabs.currentChanged.connect(self._tab_shown)
         self.sign_tab.signed.connect(self._after_signing)
         self.sign_tab.sign_button.pressed.connect(self.notes_tab.save)  # signed with the notes typed
         self._show_read_only(self.ctx.signed)
         if self.ctx.visit["status"] == visits.VOIDED:
             self._set_read_only()
         self._update_header()
+        if self.infusion_running():  # a running infusion opens where it is watched
+            self.tabs.setCurrentWidget(self.infusion_tab)
         self.stack.setCurrentIndex(1)
         self.visit_opened.emit(visit_id)
 
     def void_current(self) -> bool:
         """Void the open draft (asks for the reason); True when voided."""
         if self.ctx is None or self.ctx.visit["status"] != visits.DRAFT:
+            return False
+        if visits.infusion_in_progress(self.store, self.ctx.visit_id):
+            QMessageBox.warning(self, "Not voided", visits.RUNNING_AT_VOID)
             return False
         reason, ok = QInputDialog.getText(
             self,
@@ -263,8 +288,8 @@ class VisitPage(QWidget):
         except NurseAppError as exc:
             QMessageBox.warning(self, "Not voided", str(exc))
             return False
-        self.ctx.changed.emit("visit")
-        self._set_read_only()
+        self.ctx.changed.emit("visit")  # the record read again, the header with it
+        self._set_read_only()  # its clocks stop with it
         self.status_message.emit("Visit voided: kept in the record, read-only, not a course day.")
         return True
 
@@ -286,6 +311,7 @@ class VisitPage(QWidget):
         # The patient and order as the record shows them everywhere (as signed, once signed).
         record = self.ctx.record
         visit, patient, order = record.visit, record.patient, record.order
+        self.patient_name = patient["name"]  # the vital-signs strip names whom they are due for
         self.title.setText(f"{patient['name']}  ·  MRN {patient['mrn']}")
         parts = [f"Born {fmt_date(patient['date_of_birth'])}"]
         if order:
@@ -312,7 +338,14 @@ class VisitPage(QWidget):
         )
         if status == visits.VOIDED:
             self.status.setToolTip(f"Voided by {visit['voided_by']}: {visit['void_reason']}")
-        self.void_button.setVisible(status == visits.DRAFT)
+        # Never offered while an infusion is in progress (it is stopped first, with its volume).
+        self.void_button.setVisible(
+            status == visits.DRAFT and not visits.events_in_progress(record.infusion_events)
+        )
+
+    def _tab_shown(self, _index: int) -> None:
+        if self.tabs.currentWidget() is getattr(self, "infusion_tab", None):
+            self.infusion_tab.focus_first_field()
 
     def focus_first_step(self) -> None:
         """A new visit starts on the Dose tab with the cursor in today's weight (if still editable)."""
