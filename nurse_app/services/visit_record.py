@@ -70,7 +70,7 @@ def record_from_rows(store: Store, rows: VisitRows) -> VisitRecord:
         live_order=rows.order,
         handoff=HandoffState(),
         vitals_entered=rows.vitals_entered,
-        seal_chain_position=store.seal_chain_position(visit["id"]) if signed else None,
+        seal_chain_position=store.seal_position_of(rows),
     )
 
 

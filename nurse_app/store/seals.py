@@ -99,9 +99,12 @@ def _signing_entries(conn: sqlite3.Connection, table: str) -> dict[int, tuple[in
     return found
 
 
-def signing_position(conn: sqlite3.Connection, table: str, row_id: int) -> int | None:
-    """The audit entry id that signed one visit (``table`` "visits") or call, if any."""
-    if not audit_chain.has_chain(conn):
+def signing_position(
+    conn: sqlite3.Connection, table: str, row_id: int, *, chained: bool | None = None
+) -> int | None:
+    """The audit entry id that signed one visit (``table`` "visits") or call, if any
+    (``chained``: whether the audit log has the chain columns, when the caller knows)."""
+    if not (audit_chain.has_chain(conn) if chained is None else chained):
         return None
     for entry_id, after in conn.execute(
         "SELECT id, after FROM audit_log WHERE table_name = ? AND row_id = ? AND action = 'update' "

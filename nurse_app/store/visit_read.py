@@ -200,6 +200,16 @@ class VisitReadStore:
         """:meth:`Store.signing_problems` of the visit read as ``rows`` and its checklist."""
         return signing_problems(rows.visit, checklist)
 
+    def seal_position_of(self, rows: VisitRows) -> int | None:
+        """:meth:`Store.seal_chain_position` of the visit read as ``rows`` (one statement when signed)."""
+        if rows.raw_visit["status"] != "signed":
+            return None
+        from nurse_app.store import seals
+
+        chained = "entry_hash" in self._table_columns().get("audit_log", ())
+        with self._reading():
+            return seals.signing_position(self.conn, "visits", rows.raw_visit["id"], chained=chained)
+
     def seal_problem_of(self, rows: VisitRows) -> str | None:
         """:meth:`Store.seal_problem` of the visit read as ``rows`` (one statement when signed)."""
         sealed = {t: rows.raw_entries[t] for t in schema.VISIT_CHILD_TABLES if t in rows.raw_entries}
