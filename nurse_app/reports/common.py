@@ -14,6 +14,7 @@ report draw its header/footer/watermark on each one with the total known.
 from __future__ import annotations
 
 import errno
+import io
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -103,6 +104,55 @@ def decorated_canvas(decorate: Decorator, result: dict) -> type[rl_canvas.Canvas
             super().save()
 
     return DecoratedCanvas
+
+
+def pdf_document(
+    story: Callable[[float], list],
+    decorate: Decorator,
+    *,
+    pagesize: tuple[float, float],
+    margins: tuple[float, float, float, float],
+    title: str,
+    author: str,
+    subject: str = "",
+    padding: float = 0.0,
+) -> tuple[bytes, int]:
+    """Lay out a report: ``story(width)`` gives the flowables for the text width, ``decorate``
+    draws each page's header and footer once the page total is known.  One frame per page inside
+    ``margins`` (left, right, top, bottom) with ``padding`` inside it, the report font from the
+    first page (no stray Helvetica).  Returns the PDF bytes and the page count."""
+    from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
+
+    register_fonts()
+    buffer = io.BytesIO()
+    left, right, top, bottom = margins
+    doc = BaseDocTemplate(
+        buffer,
+        pagesize=pagesize,
+        leftMargin=left,
+        rightMargin=right,
+        topMargin=top,
+        bottomMargin=bottom,
+        title=title,
+        subject=subject,
+        author=author,
+        creator="nurse-app",
+        initialFontName=FONT,
+    )
+    frame = Frame(
+        doc.leftMargin,
+        doc.bottomMargin,
+        doc.width,
+        doc.height,
+        leftPadding=padding,
+        rightPadding=padding,
+        topPadding=padding,
+        bottomPadding=padding,
+    )
+    doc.addPageTemplates([PageTemplate("page", [frame])])
+    result: dict = {}
+    doc.build(story(doc.width - 2 * padding), canvasmaker=decorated_canvas(decorate, result))
+    return buffer.getvalue(), result.get("pages", 0)
 
 
 def write_atomically(data: bytes, out: str | os.PathLike, what: str, *, private: bool = True) -> Path:

@@ -15,7 +15,6 @@ names ("José Müller", "Zoë", "Łucja") print.
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -25,13 +24,12 @@ from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.pagesizes import LETTER
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import inch
-from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table, TableStyle
 
 from nurse_app.core.guides import Block, Guide
-from nurse_app.reports.common import FONT, decorated_canvas, write_atomically
+from nurse_app.reports.common import FONT, pdf_document, write_atomically
 from nurse_app.reports.common import escape as _escape
 from nurse_app.reports.common import fit as _fit
-from nurse_app.reports.common import register_fonts as _register_fonts
 
 # The wording lives in handout_text (no reportlab) so forms can use it without loading reportlab.
 from nurse_app.reports.handout_text import (  # noqa: F401
@@ -233,8 +231,8 @@ def _flowables(blocks: tuple[Block, ...], st: dict[str, ParagraphStyle]) -> list
     return story
 
 
-def _numbered_canvas(footer_lines: tuple[str, ...], result: dict):
-    """A canvas class that knows the page total when it writes each footer."""
+def _footer(footer_lines: tuple[str, ...]):
+    """The footer of every page: a rule, the page of the total, ``footer_lines``."""
 
     def footer(canvas, page: int, total: int) -> None:
         width, _ = canvas._pagesize
@@ -249,7 +247,7 @@ def _numbered_canvas(footer_lines: tuple[str, ...], result: dict):
         for n, text in enumerate(footer_lines):
             canvas.drawString(_MARGIN, (0.52 - 0.17 * n) * inch, _fit(text, room, 9))
 
-    return decorated_canvas(footer, result)
+    return footer
 
 
 _MARGIN = 0.75 * inch
@@ -259,28 +257,21 @@ def handout_pdf_bytes(
     guide: Guide, contact: Mapping[str, str] | None = None, *, pagesize=LETTER
 ) -> tuple[bytes, int]:
     """The handout as PDF bytes and its page count."""
-    _register_fonts()
     contact = dict(contact or {})
-    buffer = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buffer,
-        pagesize=pagesize,
-        leftMargin=_MARGIN,
-        rightMargin=_MARGIN,
-        topMargin=0.7 * inch,
-        bottomMargin=0.95 * inch,
-        title=f"{guide.title}: patient information",
-        subject=SUBTITLE,
-        author=str(contact.get("agency") or "nurse-app"),
-        creator="nurse-app",
-    )
-    result: dict = {}
     footer = (
         f"Last reviewed {guide.reviewed_text} · {guide.title}",
         "Sources are listed at the end of this handout.",
     )
-    doc.build(_story(guide, contact), canvasmaker=_numbered_canvas(footer, result))
-    return buffer.getvalue(), result["pages"]
+    return pdf_document(
+        lambda _width: _story(guide, contact),
+        _footer(footer),
+        pagesize=pagesize,
+        margins=(_MARGIN, _MARGIN, 0.7 * inch, 0.95 * inch),
+        title=f"{guide.title}: patient information",
+        subject=SUBTITLE,
+        author=str(contact.get("agency") or "nurse-app"),
+        padding=6,  # reportlab's usual frame padding, as the handout was laid out
+    )
 
 
 def write_handout_pdf(
