@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
+from nurse_app.cli.common import print_json
 from nurse_app.core.agency import CONTACT_FIELDS
 from nurse_app.core.errors import InputError
 from nurse_app.core.guides import Guide, load_guides
@@ -66,22 +66,18 @@ def run_search(args) -> int:
         raise InputError("--limit must be 1 or more.")
     hits = GuideIndex(load_guides()).search(" ".join(args.query), limit=args.limit)
     if args.json:
-        print(
-            json.dumps(
-                [
-                    {
-                        "id": h.guide_id,
-                        "title": h.title,
-                        "section": h.section,
-                        "snippet": h.snippet_plain(),
-                        "snippet_marked": h.snippet_marked(),
-                        "score": round(h.score, 6),
-                    }
-                    for h in hits
-                ],
-                indent=2,
-                ensure_ascii=False,
-            )
+        print_json(
+            [
+                {
+                    "id": h.guide_id,
+                    "title": h.title,
+                    "section": h.section,
+                    "snippet": h.snippet_plain(),
+                    "snippet_marked": h.snippet_marked(),
+                    "score": round(h.score, 6),
+                }
+                for h in hits
+            ],
         )
         return 0
     if not hits:

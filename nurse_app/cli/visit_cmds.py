@@ -11,6 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from nurse_app.cli.common import open_existing
 from nurse_app.core.errors import InputError
 from nurse_app.core.units import whole_number
 from nurse_app.store import Store, resolve_db_path
@@ -65,14 +66,6 @@ def register(subparsers) -> None:
     void.add_argument("visit", type=_visit_id, metavar="VISIT_ID", help="the visit's number")
     void.add_argument("--reason", required=True, help="why it is voided (recorded)")
     void.set_defaults(func=run_visit_void)
-
-
-def open_existing(db: str | None) -> Store:
-    """The record at ``db`` (or the default); refuses to create one that is not there."""
-    path, _ = resolve_db_path(db)
-    if not Path(path).exists():
-        raise InputError(f"There is no patient record at {path}; check --db or NURSE_APP_DB.")
-    return Store.open_read_only(path)
 
 
 def run_visit_pdf(args) -> int:
