@@ -1191,8 +1191,9 @@ class Store(FollowupStore, visit_read.VisitReadStore):
     def entered_times(self, table: str, visit_id: int) -> dict[int, _dt.datetime]:
         """When each row of ``table`` on the visit was entered (its audit-log insert), by row id."""
         rows = self.conn.execute(
-            "SELECT a.row_id, a.at FROM audit_log a JOIN "
-            f"{table} t ON t.id = a.row_id WHERE a.table_name = ? AND a.action = 'insert' AND t.visit_id = ?",
+            # From the visit's rows to their audit entries (CROSS JOIN keeps that order).
+            f"SELECT a.row_id, a.at FROM {table} t CROSS JOIN audit_log a ON a.table_name = ? "
+            "AND a.row_id = t.id WHERE t.visit_id = ? AND a.action = 'insert'",
             [table, visit_id],
         ).fetchall()
         return {int(row_id): _dt.datetime.fromisoformat(at) for row_id, at in rows}

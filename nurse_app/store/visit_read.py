@@ -146,9 +146,11 @@ class VisitReadStore:
                 f"t.patient_id = {patient_of} AND t.status = 'signed'",
                 "called_at, id",
             ),
-            "vitals_entered": "(SELECT json_group_object(a.row_id, a.at) FROM audit_log AS a "
-            "JOIN vitals AS t ON t.id = a.row_id WHERE a.table_name = 'vitals' AND a.action = 'insert' "
-            "AND t.visit_id = :visit)",
+            # From the visit's readings to their audit entries (CROSS JOIN keeps that order: the
+            # other way round reads every reading's entry of the record).
+            "vitals_entered": "(SELECT json_group_object(a.row_id, a.at) FROM vitals AS t "
+            "CROSS JOIN audit_log AS a ON a.table_name = 'vitals' AND a.row_id = t.id "
+            "WHERE t.visit_id = :visit AND a.action = 'insert')",
             "agency": "(SELECT value FROM settings WHERE key = :agency)",
             "nurse_profile": "(SELECT json_object('name', name, 'credentials', credentials, "
             "'updated_at', updated_at) FROM nurse_profile LIMIT 1)",

@@ -214,10 +214,8 @@ class VisitPage(QWidget):
         key given while it opens acts on the page it opens (ui.busy)."""
         from nurse_app.ui.busy import busy
 
+        ctx = VisitContext(self.store, visit_id)  # the record read: NotFoundError before any change
         with busy():
-            ctx = VisitContext(
-                self.store, visit_id
-            )  # reads the record: NotFoundError before anything changes
             self._open_visit(ctx)
 
     def _open_visit(self, ctx: VisitContext) -> None:
