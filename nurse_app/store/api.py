@@ -22,7 +22,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
-from nurse_app.core import checklists, infusion_record, lots, reactions, vitals
+from nurse_app.core import checklists, infusion_record, lots, reactions, visit_proof, vitals
 from nurse_app.core.catalogue import load_catalogue
 from nurse_app.core.errors import InputError, ResourceError
 from nurse_app.core.formatting import fmt_count
@@ -42,6 +42,7 @@ from nurse_app.store.errors import (
 from nurse_app.store.followups import FollowupStore
 from nurse_app.store.hashing import content_hash
 from nurse_app.store.location import resolve_db_path
+from nurse_app.store.proof import ProofStore
 from nurse_app.store.times import now_text, today_local
 from nurse_app.store.validation import Rule, clean
 from nurse_app.store.validation import text as text_rule
@@ -63,6 +64,8 @@ _WHAT = {
     "infusion_events": "Infusion event",
     "followup_calls": "Follow-up call",
     "content_approvals": "Content approval",
+    "access_devices": "Access device",
+    "access_checks": "Access site check",
 }
 # Child tables edited through the generic helpers: rules, cross-check, sort column.
 _CHILDREN = {
@@ -84,6 +87,16 @@ SNAPSHOT_PATIENT_FIELDS = (
     "allergies",
     "indication",
     "prescriber",
+    # where the visits take place and who to call (issue 23)
+    "address_line",
+    "address_city",
+    "address_state",
+    "address_postal_code",
+    "phone_home",
+    "phone_mobile",
+    "emergency_contact_name",
+    "emergency_contact_relation",
+    "emergency_contact_phone",
 )
 _SNAPSHOT_ORDER_EXCLUDED = {"created_at", "created_by", "updated_at"}
 _log = logging.getLogger("nurse_app.store")
@@ -122,7 +135,7 @@ def _fold(value: str | None) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-class Store(FollowupStore):
+class Store(FollowupStore, ProofStore):
     """One open record file.  Create with :meth:`Store.open`; close with :meth:`close`."""
 
     def __init__(
@@ -815,6 +828,8 @@ class Store(FollowupStore):
                 "reactions": self.visit_reactions(visit_id),
                 "lots": self.visit_lots(visit_id),
                 "infusion_events": self.visit_infusion_events(visit_id),
+                "access_devices": self.visit_access_devices(visit_id),
+                "access_checks": self.visit_access_checks(visit_id),
                 "addenda": self.visit_addenda(visit_id),
             }
 
@@ -1299,6 +1314,10 @@ class Store(FollowupStore):
             problems.append(
                 f"{fmt_count(len(missing), 'required checklist item')} {verb} not answered: {listed}{more}"
             )
+        problems += visit_proof.access_problems(
+            self.visit_access_devices(visit_id), self.visit_access_checks(visit_id)
+        )
+        problems += visit_proof.signature_problems(visit)
         return problems
 
     def sign_visit(self, visit_id: int) -> dict[str, Any]:
