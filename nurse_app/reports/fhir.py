@@ -237,7 +237,7 @@ class _Builder:
         return str(brand or product_id)
 
     def administration(self) -> MedicationAdministration:
-        record, visit, calc = self.record, self.record.visit, self.record.calculation
+        record, calc = self.record, self.record.calculation
         product_id = (
             (record.order or {}).get("product_id")
             or calc.get("product")
