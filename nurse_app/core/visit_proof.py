@@ -488,3 +488,65 @@ def check_time_correction(field: str, reason: str) -> None:
         raise InputError("Only the arrival or the departure time can be corrected here.", field="field")
     if not reason.strip():
         raise InputError("Say why the time is corrected.", field="reason")
+
+
+# ----------------------------------------------------------------------------- a PNG without Qt
+
+
+def render_png(strokes: Sequence[Sequence[Sequence[float]]], width: int, height: int) -> bytes:
+    """Signature strokes drawn black on white as a greyscale PNG, in pure Python (the demo data
+    and the command line have no Qt; the signature pad renders its own)."""
+    import struct
+    import zlib
+
+    pixels = [bytearray(b"\xff" * width) for _ in range(height)]
+
+    def dot(x: float, y: float) -> None:
+        for dx in (-1, 0, 1):
+            for dy in (-1, 0, 1):
+                px, py = int(round(x)) + dx, int(round(y)) + dy
+                if 0 <= px < width and 0 <= py < height:
+                    pixels[py][px] = 0
+
+    for stroke in strokes:
+        for (x0, y0), (x1, y1) in zip(stroke, stroke[1:], strict=False):
+            steps = max(int(max(abs(x1 - x0), abs(y1 - y0))), 1)
+            for i in range(steps + 1):
+                dot(x0 + (x1 - x0) * i / steps, y0 + (y1 - y0) * i / steps)
+        if len(stroke) == 1:
+            dot(*stroke[0])
+    raw = b"".join(b"\x00" + bytes(row) for row in pixels)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw, 9))
+        + chunk(b"IEND", b"")
+    )
+
+
+def demo_strokes(seed: int) -> list[list[list[float]]]:
+    """A made-up signature-like scribble (demo data only)."""
+    import math
+    import random
+
+    rng = random.Random(seed)
+    strokes = []
+    x = 30.0
+    for _ in range(rng.randint(2, 3)):
+        points = []
+        amplitude, speed = rng.uniform(18, 34), rng.uniform(0.18, 0.32)
+        for i in range(60):
+            points.append([round(x + i * 2.4, 1), round(90 + amplitude * math.sin(i * speed) - i * 0.3, 1)])
+        strokes.append(points)
+        x += 150 + rng.uniform(0, 30)
+    return strokes

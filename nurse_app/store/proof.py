@@ -56,6 +56,20 @@ class ProofStore:
         def get_visit(self, visit_id: int) -> dict[str, Any]: ...
         def get_patient(self, patient_id: int) -> dict[str, Any]: ...
 
+    # ------------------------------------------------------------------ EVV
+
+    def visits_arrived_between(self, start: str, end: str) -> list[dict[str, Any]]:
+        """Visits (not voided) whose arrival is in [start, end) (UTC text), oldest first, with
+        the patient's name and MRN; without the calculation and signature image."""
+        return self._list(
+            "SELECT v.id, v.patient_id, v.status, v.started_at, v.ended_at, v.nurse_name, v.signed_by, "
+            "v.signed_at, v.signed_snapshot, v.location_kind, v.location_address, v.location_latitude, "
+            "v.location_longitude, v.course_day, v.course_days, p.name AS patient_name, p.mrn AS patient_mrn "
+            "FROM visits v JOIN patients p ON p.id = v.patient_id "
+            "WHERE v.status <> 'voided' AND v.started_at >= ? AND v.started_at < ? ORDER BY v.started_at, v.id",
+            [start, end],
+        )
+
     # ------------------------------------------------------------------ arrival, departure
 
     def correct_visit_time(self, visit_id: int, field: str, new_time: Any, reason: str) -> dict[str, Any]:
@@ -142,6 +156,7 @@ class ProofStore:
         png: bytes,
         name: str | None = None,
         relation: str | None = None,
+        at: Any = None,
     ) -> dict[str, Any]:
         """The patient's (``signer="patient"``) or a named caregiver's signature: vector strokes
         (a list of [x, y] point lists) and the PNG rendered from them; stamped now."""
@@ -173,7 +188,7 @@ class ProofStore:
             visit = self._draft_visit(visit_id)
             if signer == "patient":
                 row["patient_signer_name"] = self.get_patient(visit["patient_id"])["name"]
-            row["patient_signed_at"] = now_text()
+            row["patient_signed_at"] = _when("patient_signed_at", "Time signed", at) if at else now_text()
             self._author()
             self.db.table("visits").update(visit_id, {**row, "updated_at": now_text()})
         return self.get_visit(visit_id)
