@@ -8,6 +8,7 @@ functions, so the wording and the checks live once.
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -504,12 +505,12 @@ def render_png(strokes: Sequence[Sequence[Sequence[float]]], width: int, height:
     def dot(x: float, y: float) -> None:
         for dx in (-1, 0, 1):
             for dy in (-1, 0, 1):
-                px, py = int(round(x)) + dx, int(round(y)) + dy
+                px, py = round(x) + dx, round(y) + dy
                 if 0 <= px < width and 0 <= py < height:
                     pixels[py][px] = 0
 
     for stroke in strokes:
-        for (x0, y0), (x1, y1) in zip(stroke, stroke[1:], strict=False):
+        for (x0, y0), (x1, y1) in itertools.pairwise(stroke):
             steps = max(int(max(abs(x1 - x0), abs(y1 - y0))), 1)
             for i in range(steps + 1):
                 dot(x0 + (x1 - x0) * i / steps, y0 + (y1 - y0) * i / steps)

@@ -399,7 +399,7 @@ def _story(s: VisitSummary, width: float) -> list:
         story.append(
             _table(
                 s.access,
-                [1.15 * inch, 0.55 * inch, 0.95 * inch, 1.0 * inch, 0.85 * inch, 0.55 * inch, None],
+                [1.1 * inch, 0.55 * inch, 0.95 * inch, 0.95 * inch, 0.95 * inch, 0.55 * inch, None],
                 st,
                 wrap=(0, 1, 2, 3, 4, 6),
                 two_line_headers=True,

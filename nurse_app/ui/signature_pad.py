@@ -92,7 +92,7 @@ class SignaturePad(QWidget):
     def _end(self, point: QPointF | None = None) -> None:
         if not self._drawing:
             return
-        if point is not None:
+        if point is not None and point != self._strokes[-1][-1]:
             self._strokes[-1].append(point)
         if len(self._strokes[-1]) == 1:  # a tap is a dot
             p = self._strokes[-1][0]
