@@ -285,6 +285,7 @@ def add_week_examples(
             height_cm=165.0 if sex == "female" else 178.0,
             indication=regimen_id,
             prescriber="Dr. L. Moreau",
+            **_contact(first_index + n),
         )
         order_id = store.create_order(
             patient_id,

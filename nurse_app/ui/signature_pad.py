@@ -27,6 +27,7 @@ class SignaturePad(QWidget):
         self.setObjectName("signature_pad")
         self.setAccessibleName("Signature pad: sign with the mouse, a finger or a stylus")
         self.setMinimumSize(MIN_WIDTH, MIN_HEIGHT)
+        self.setMaximumWidth(960)  # wider than this is no easier to sign
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
         self.setFocusPolicy(Qt.StrongFocus)
         self.setAttribute(Qt.WA_AcceptTouchEvents, True)

@@ -186,25 +186,14 @@ class AccessTab(EntryFormTab):
         self.remove_line_button.setObjectName("record_removal")
         self.remove_line_button.clicked.connect(self._removal)
         rows = (
-            (
-                ("When", self.phase),
-                (phlebitis.title, self.phlebitis),
-                (infiltration.title, self.infiltration),
-                self.assess_button,
-            ),
-            (("Fl&ush with", self.solution), ("Volume (mL)", self.volume), None, self.flush_button),
-            (
-                ("Catheter intact", self.intact),
-                ("Site &condition", self.condition),
-                None,
-                self.remove_line_button,
-            ),
+            (("When", self.phase), (phlebitis.title, self.phlebitis), None),
+            ((infiltration.title, self.infiltration), None, self.assess_button),
+            (("Fl&ush with", self.solution), ("Volume (mL)", self.volume), self.flush_button),
+            (("Catheter intact", self.intact), ("Site &condition", self.condition), self.remove_line_button),
         )
-        for r, (a, b, c, button) in enumerate(rows):
-            col = 0
-            for cell in (a, b, c):
+        for r, (a, b, button) in enumerate(rows):
+            for col, cell in ((0, a), (2, b)):
                 if cell is None:
-                    col += 2
                     continue
                 label, widget = cell
                 caption = QLabel(label)
@@ -212,10 +201,10 @@ class AccessTab(EntryFormTab):
                 widget.setAccessibleName(label.replace("&", ""))
                 checks.addWidget(caption, r, col)
                 checks.addWidget(widget, r, col + 1)
-                col += 2
-            checks.addWidget(button, r, 6)
+            if button is not None:
+                checks.addWidget(button, r, 4)
+        checks.setColumnStretch(1, 1)
         checks.setColumnStretch(3, 1)
-        checks.setColumnStretch(5, 1)
         self.checks_box.body.addLayout(checks)
         self.scale_note = QLabel()
         self.scale_note.setObjectName("scale_note")
