@@ -4,7 +4,7 @@ The sqlite_master rows (type, name, tbl_name, sql) the migrations in schema.py b
 at VERSION; SCHEMA_SHA256 is the hash of the schema.py they were built from."""
 
 VERSION = 12
-SCHEMA_SHA256 = 'f5b85a3fe5e5fd329305ba9c4cd102309d3ee92bdad228ad885f4cc803775d33'
+SCHEMA_SHA256 = '9969d135d0897aeb98c85c98dd9862b54d28a05316e7e8d66a4932ffb7806f8a'
 OBJECTS = (
     ('table', 'nurse_profile', 'nurse_profile', "CREATE TABLE nurse_profile (\n        id          INTEGER PRIMARY KEY CHECK (id = 1),\n        name        TEXT NOT NULL,\n        credentials TEXT NOT NULL DEFAULT '',\n        updated_at  TEXT NOT NULL\n    )"),
     ('table', 'settings', 'settings', 'CREATE TABLE settings (\n        key   TEXT PRIMARY KEY,\n        value TEXT NOT NULL              -- JSON\n    )'),
