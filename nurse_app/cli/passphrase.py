@@ -30,6 +30,7 @@ RECORD_COMMANDS = frozenset(
         "change-passphrase",
         "schedule",
         "content-approve",
+        "evv",
         "seals",
     }
 )

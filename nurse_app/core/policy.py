@@ -49,6 +49,10 @@ Example::
     text = "Consent form signed this year"
     required = true
 
+    [visit_proof]              # proof of visit (resources/visit_proof.toml)
+    require_patient_signature = true   # the patient's or caregiver's signature (or a reason)
+    require_coordinates = true         # typed latitude/longitude of the place of the visit
+
     [contacts]                 # printed on handouts where the nurse left the field blank
     agency = "Example Home Infusion"
     phone = "555-0100"
@@ -85,6 +89,7 @@ _LOADER_CACHES = (
     "nurse_app.core.checklists:_all_templates",
     "nurse_app.core.security:policy",
     "nurse_app.core.schedule:load_followups",
+    "nurse_app.core.visit_proof:load_rules",
 )
 
 
@@ -458,6 +463,17 @@ def _settings_cached() -> tuple[Setting, ...]:
                 direction="down",
                 base=LABEL,
             )
+        )
+    for key, title, table in (
+        (
+            "require_patient_signature",
+            "Patient's signature (or the reason there is none) required",
+            "signature",
+        ),
+        ("require_coordinates", "Typed coordinates of the place of the visit required", "location"),
+    ):
+        out.append(
+            Setting(f"visit_proof.{key}", title, "", "visit_proof.toml", _table(table, key), kind="bool")
         )
     security = _raw("security.toml")
     if security is not None and "idle_lock" in security:

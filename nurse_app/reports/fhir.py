@@ -79,6 +79,7 @@ from nurse_app.core.times import now_text
 from nurse_app.core.visit_logic import visit_moment
 from nurse_app.core.visit_record import VisitRecord
 from nurse_app.core.vitals import VITAL_MEASURES, flag_series, reading_measures
+from nurse_app.reports import fhir_proof
 from nurse_app.reports.visit_data import order_mismatch
 
 
@@ -166,6 +167,7 @@ class _Builder:
         self.key = f"visit/{visit['id']}/{visit['created_at']}"
         self.final = record.signed
         self.patient = self._patient()
+        self.place = fhir_proof.location(self)
         self.encounter = self._encounter()
         self.nurse = Reference(display=record.nurse) if record.nurse else None
         self.catalogue: Catalogue | None
@@ -197,6 +199,7 @@ class _Builder:
             name=[HumanName(use="official", text=p["name"])],
             gender=p["sex"] if p["sex"] in ("female", "male", "other", "unknown") else "unknown",
             birthDate=p["date_of_birth"],
+            **fhir_proof.patient_details(p),
         )
 
     def _encounter(self) -> Encounter:
@@ -216,6 +219,7 @@ class _Builder:
             if self.record.nurse
             else None,
             period=period if period.start else None,
+            location=fhir_proof.encounter_location(self.place),
             serviceProvider=Reference(display=agency) if agency else None,
         )
 
@@ -233,7 +237,7 @@ class _Builder:
         return str(brand or product_id)
 
     def administration(self) -> MedicationAdministration:
-        record, visit, calc = self.record, self.record.visit, self.record.calculation
+        record, calc = self.record, self.record.calculation
         product_id = (
             (record.order or {}).get("product_id")
             or calc.get("product")
@@ -280,7 +284,8 @@ class _Builder:
             dose=_quantity(round(dose_g, 2), "g", "g") if dose_g is not None else None,
             extension=[self._lot_extension(lot) for lot in lots] or None,
         )
-        start, end = visit.get("started_at"), visit.get("ended_at")
+        # The infusion's own times (the visit's arrival and departure are Encounter.period).
+        start, end = fhir_proof.administration_period(self)
         indication = (record.order or {}).get("regimen_id") or record.patient.get("indication")
         regimen = self.catalogue.regimens.get(indication) if self.catalogue and indication else None
         return MedicationAdministration(
@@ -496,15 +501,23 @@ def visit_bundle(record: VisitRecord, timestamp: str | None = None) -> Bundle:
     """The visit as a FHIR R4 ``collection`` Bundle (every part validated on creation)."""
     b = _Builder(record)
     administration = b.administration()
+    caregiver = fhir_proof.related_person(b)
     resources = [
         b.patient,
+        *([b.place] if b.place is not None else []),
         b.encounter,
         administration,
         *b.observations(),
+        *fhir_proof.procedures(b),
+        *fhir_proof.site_observations(b),
         *b.allergies(),
         *b.adverse_events(administration),
         *b.communications(),
+        *([caregiver] if caregiver is not None else []),
     ]
+    signatures = fhir_proof.provenance(b, [b.encounter, administration], caregiver)
+    if signatures is not None:
+        resources.append(signatures)
     bundle_id = b.id("bundle")
     return Bundle(
         id=bundle_id,

@@ -42,6 +42,7 @@ from nurse_app.store.errors import (
 from nurse_app.store.followups import FollowupStore
 from nurse_app.store.hashing import content_hash
 from nurse_app.store.location import resolve_db_path
+from nurse_app.store.proof import ProofStore
 from nurse_app.store.times import now_text, today_local
 from nurse_app.store.validation import Rule, clean
 from nurse_app.store.validation import date as date_rule
@@ -64,6 +65,8 @@ _WHAT = {
     "infusion_events": "Infusion event",
     "followup_calls": "Follow-up call",
     "content_approvals": "Content approval",
+    "access_devices": "Access device",
+    "access_checks": "Access site check",
 }
 # Child tables edited through the generic helpers: rules, cross-check, sort column.
 _CHILDREN = {
@@ -85,6 +88,16 @@ SNAPSHOT_PATIENT_FIELDS = (
     "allergies",
     "indication",
     "prescriber",
+    # where the visits take place and who to call (issue 23)
+    "address_line",
+    "address_city",
+    "address_state",
+    "address_postal_code",
+    "phone_home",
+    "phone_mobile",
+    "emergency_contact_name",
+    "emergency_contact_relation",
+    "emergency_contact_phone",
 )
 _SNAPSHOT_ORDER_EXCLUDED = {"created_at", "created_by", "updated_at"}
 _log = logging.getLogger("nurse_app.store")
@@ -123,7 +136,7 @@ def _fold(value: str | None) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-class Store(FollowupStore, visit_read.VisitReadStore):
+class Store(FollowupStore, ProofStore, visit_read.VisitReadStore):
     """One open record file.  Create with :meth:`Store.open`; close with :meth:`close`."""
 
     def __init__(
@@ -847,6 +860,8 @@ class Store(FollowupStore, visit_read.VisitReadStore):
                 "reactions": self.visit_reactions(visit_id),
                 "lots": self.visit_lots(visit_id),
                 "infusion_events": self.visit_infusion_events(visit_id),
+                "access_devices": self.visit_access_devices(visit_id),
+                "access_checks": self.visit_access_checks(visit_id),
                 "addenda": self.visit_addenda(visit_id),
             }
 
@@ -1354,7 +1369,9 @@ class Store(FollowupStore, visit_read.VisitReadStore):
         """What still stops the visit from being signed (empty list: ready)."""
         visit = self._get("visits", visit_id)
         checklist = [] if visit["status"] == "signed" else self.visit_checklist(visit_id)
-        return visit_read.signing_problems(visit, checklist)
+        return visit_read.signing_problems(
+            visit, checklist, self.visit_access_devices(visit_id), self.visit_access_checks(visit_id)
+        )
 
     def sign_visit(self, visit_id: int) -> dict[str, Any]:
         """Sign: stamps signer and time and seals the content with a hash.

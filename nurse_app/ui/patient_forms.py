@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
     QSizePolicy,
@@ -73,6 +75,20 @@ def _text_of(field: QWidget) -> str:
 # =============================================================================== patient
 
 
+# The patient's service address, phones and emergency contact (issue 23): field -> (label, hint).
+CONTACT_FIELDS = {
+    "address_line": ("Service add&ress", "street and number, where visits take place"),
+    "address_city": ("Cit&y", ""),
+    "address_state": ("S&tate", "e.g. IL"),
+    "address_postal_code": ("&ZIP code", ""),
+    "phone_home": ("&Landline (home phone)", "e.g. (217) 555-0100"),
+    "phone_mobile": ("Mo&bile phone", ""),
+    "emergency_contact_name": ("&Emergency contact", "name"),
+    "emergency_contact_relation": ("Relation (emer&gency contact)", "e.g. daughter"),
+    "emergency_contact_phone": ("Emergency &contact's phone", ""),
+}
+
+
 class PatientDialog(FormDialog):
     """New patient (``patient_id=None``) or edit one; ``patient_id`` holds the saved id."""
 
@@ -110,11 +126,12 @@ class PatientDialog(FormDialog):
         self.add_row("&Indication", "indication", WithError("indication", self.indication))
         self.add_row("&Prescriber", "prescriber", self.prescriber)
         self.add_row("N&otes", "notes", self.notes)
+        self._contact_column()
         self.finish_layout()
         self.setMinimumWidth(520)
 
         # A field is checked when the nurse leaves it, and re-checked as she fixes it.
-        for name in ("name", "mrn", "date_of_birth", "height_cm", "allergies", "prescriber"):
+        for name in ("name", "mrn", "date_of_birth", "height_cm", "allergies", "prescriber", *CONTACT_FIELDS):
             field = self.fields[name]
             field.edit.editingFinished.connect(lambda n=name: self._check_if_filled(n))
             field.changed.connect(lambda n=name: self._recheck_if_marked(n))
@@ -138,6 +155,28 @@ class PatientDialog(FormDialog):
             _select_or_keep(self.indication, row["indication"])
         self.prescriber.edit.setText(row["prescriber"])
         self.notes.editor.setPlainText(row["notes"])
+        for name in CONTACT_FIELDS:
+            self.fields[name].edit.setText(row.get(name) or "")
+
+    def _contact_column(self) -> None:
+        """The right-hand column: where the visits take place (the EVV location) and who to call."""
+        box = QGroupBox("Where visits take place, and who to call")
+        box.setObjectName("patient_contact_box")
+        form = QFormLayout(box)
+        form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
+        for name, (label, hint) in CONTACT_FIELDS.items():
+            field = FieldWithError(name, hint)
+            caption = QLabel(label)
+            caption.setBuddy(field.edit)
+            field.edit.setAccessibleName(label.replace("&", ""))
+            self.watch(field)
+            form.addRow(caption, field)
+            self.fields[name] = field
+            setattr(self, name, field)
+        column = QVBoxLayout()
+        column.addWidget(box)
+        column.addStretch(1)
+        self.columns.addLayout(column, 1)
 
     # ------------------------------------------------------------------ values
     def _value(self, name: str):
