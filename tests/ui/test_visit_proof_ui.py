@@ -314,8 +314,8 @@ def test_whole_visit_from_arrival_to_patient_signature_with_two_iv_attempts(
     # --- the summary, read back with pypdf
     from nurse_app.reports.fhir import bundle_json, visit_bundle
     from nurse_app.reports.visit_data import summarize
-    from nurse_app.services.visit_record import load_visit
     from nurse_app.reports.visit_summary import summary_pdf_bytes
+    from nurse_app.services.visit_record import load_visit
 
     pdf, _pages = summary_pdf_bytes(summarize(load_visit(store, visit_id)))
     text, pages = pdf_text(pdf)
@@ -428,8 +428,8 @@ def test_a_patient_who_cannot_sign(qtbot, record, tmp_path, monkeypatch):
 
     from nurse_app.reports.fhir import bundle_json, visit_bundle
     from nurse_app.reports.visit_data import summarize
-    from nurse_app.services.visit_record import load_visit
     from nurse_app.reports.visit_summary import summary_pdf_bytes
+    from nurse_app.services.visit_record import load_visit
 
     text, _ = pdf_text(summary_pdf_bytes(summarize(load_visit(store, visit_id)))[0])
     assert "No signature Other (say why): Patient asleep after premedication; daughter not home" in text
