@@ -191,13 +191,12 @@ def export_fhir(
 
     def work() -> str:
         from nurse_app.reports.common import write_atomically
-        from nurse_app.reports.fhir import bundle_json, visit_bundle
-        from nurse_app.reports.visit_data import load_visit
+        from nurse_app.reports.fhir import bundle_json, store_visit_bundle
         from nurse_app.store import Store
 
         with Store.open(str(store_path)) as store:
-            record = load_visit(store, visit_id)
-        write_atomically(bundle_json(visit_bundle(record)).encode("utf-8"), path, "FHIR export")
+            bundle = store_visit_bundle(store, visit_id)
+        write_atomically(bundle_json(bundle).encode("utf-8"), path, "FHIR export")
         return path
 
     return _start(
