@@ -10,8 +10,9 @@
 //                      for the OAuth2 client-credentials grant
 //   FHIR_TEST_REFUSE   "ResourceType:reason" - refuse every resource of that type with a 422
 //                      OperationOutcome (an agency server's business rule)
-//   FHIR_TEST_DELAY_MS delay before answering a transaction (after it is applied), so a test can
-//                      kill the sender while the server has the visit and the laptop has no receipt
+//   FHIR_TEST_DELAY_MS delay before answering the first transaction (after it is applied), so a
+//                      test can kill the sender while the server has the visit and the laptop has
+//                      no receipt
 //
 // What it adds to the router, as Medplum's own server does: every resource written is checked
 // against the R4 structure definitions (validateResource), and an update whose content equals the
@@ -37,7 +38,7 @@ indexSearchParameterBundle(readJson('fhir/r4/search-parameters.json'));
 
 const [refuseType, refuseReason] = (process.env.FHIR_TEST_REFUSE || '').split(/:(.*)/s);
 const token = process.env.FHIR_TEST_TOKEN || '';
-const delayMs = Number(process.env.FHIR_TEST_DELAY_MS || 0);
+let delayMs = Number(process.env.FHIR_TEST_DELAY_MS || 0);
 
 function refuse(code, text, expression) {
   return new OperationOutcomeError({
@@ -150,7 +151,9 @@ const server = http.createServer((req, res) => {
       );
       const [outcome, resource] = result;
       if (delayMs && body && body.resourceType === 'Bundle') {
-        await new Promise((r) => setTimeout(r, delayMs));
+        const wait = delayMs;
+        delayMs = 0;
+        await new Promise((r) => setTimeout(r, wait));
       }
       send(res, statusOf(outcome), resource ?? outcome);
     } catch (err) {
