@@ -31,6 +31,7 @@ RECORD_COMMANDS = frozenset(
         "schedule",
         "content-approve",
         "send",
+        "order-in",
     }
 )
 # Commands that read the record only when it exists (no passphrase needed without one).

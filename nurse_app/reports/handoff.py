@@ -213,7 +213,7 @@ def _post(dest: Destination, bearer: str | None, bundle: Mapping[str, Any]) -> d
 
 def bundle_for(store, item: Mapping[str, Any]) -> dict[str, Any]:
     """The transaction Bundle (JSON) an outbox row sends."""
-    from nurse_app.reports.fhir import bundle_json, store_call_bundle, store_visit_bundle
+    from nurse_app.reports.fhir import store_call_bundle, store_visit_bundle
 
     if item["kind"] in (VISIT, ADDENDUM):
         bundle = store_visit_bundle(store, int(item["visit_id"]))
@@ -221,7 +221,9 @@ def bundle_for(store, item: Mapping[str, Any]) -> dict[str, Any]:
         bundle = store_call_bundle(store, int(item["call_id"]))
     else:  # pragma: no cover - the table's CHECK allows no other kind
         raise ValueError(item["kind"])
-    result: dict[str, Any] = json.loads(bundle_json(bundle))
+    # Every element was validated as the models were built; the file export's parse-back
+    # (reports.fhir.bundle_json) would double the cost of each send.
+    result: dict[str, Any] = json.loads(bundle.model_dump_json())
     return result
 
 
@@ -254,6 +256,50 @@ def receipt_rows(answer: Mapping[str, Any], sent: Sequence[Mapping[str, Any]]) -
             ]
         )
     return rows
+
+
+def fetch_orders(store, dest: Destination, patient_id: int) -> list[dict[str, Any]]:
+    """The active MedicationRequests the agency's server holds for one of the nurse's patients
+    (found by the Patient id the app sends for that patient)."""
+    from nurse_app.core.agency import AGENCY_SETTING, details_from_setting
+    from nurse_app.reports.fhir import identifier_systems, patient_resource
+
+    mrn_system, _ = identifier_systems(details_from_setting(store.get_setting(AGENCY_SETTING, {})))
+    patient = patient_resource(store.get_patient(patient_id), mrn_system)
+    query = urllib.parse.urlencode({"subject": f"Patient/{patient.id}", "status": "active"})
+    request = urllib.request.Request(
+        f"{dest.base_url}/MedicationRequest?{query}", headers={"Accept": "application/fhir+json"}
+    )
+    bearer = _bearer(dest)
+    if bearer:
+        request.add_header("Authorization", f"Bearer {bearer}")
+    try:
+        status, body = _open(request, dest)
+    except _Unreachable as exc:
+        raise InputError(f"Orders not fetched: {exc}.") from None
+    if status != 200:
+        raise InputError(f"Orders not fetched: the agency server answered HTTP {status}.")
+    bundle = json.loads(body)
+    return [
+        e["resource"]
+        for e in bundle.get("entry") or ()
+        if e.get("resource", {}).get("resourceType") == "MedicationRequest"
+    ]
+
+
+def request_is_for(store, resource: Mapping[str, Any], patient_id: int) -> bool:
+    """Whether a MedicationRequest read from a file names this patient (by MRN or by the
+    Patient id the app sends)."""
+    from nurse_app.core.agency import AGENCY_SETTING, details_from_setting
+    from nurse_app.reports.fhir import identifier_systems, patient_resource
+
+    mrn_system, _ = identifier_systems(details_from_setting(store.get_setting(AGENCY_SETTING, {})))
+    row = store.get_patient(patient_id)
+    subject = resource.get("subject") or {}
+    ident = subject.get("identifier") or {}
+    return subject.get("reference") == f"Patient/{patient_resource(row, mrn_system).id}" or (
+        ident.get("value") == row["mrn"] and ident.get("system") in (None, mrn_system)
+    )
 
 
 # ----------------------------------------------------------------------------- outcome in words
@@ -290,6 +336,23 @@ def state_text(row: Mapping[str, Any] | None) -> str:
         return "Refused by the agency: " + outcome_text(row.get("refusal") or {})
     tries = f" (tried {row['attempts']} times: {row['last_error']})" if row.get("attempts") else ""
     return "Waiting to be sent to the agency" + tries
+
+
+def state_short(row: Mapping[str, Any] | None) -> str:
+    """A few words for a table cell (the full line is :func:`state_text`)."""
+    if row is None:
+        return ""
+    if row["state"] == SENT:
+        return "Sent " + str(row["sent_at"])[:16].replace("T", " ")
+    return "Refused: see why" if row["state"] == REFUSED else "Waiting"
+
+
+def state_help(row: Mapping[str, Any] | None) -> str:
+    """The full line and, for a refusal, what to do (tooltips, the Visit header)."""
+    if row is None:
+        return ""
+    text = state_text(row)
+    return f"{text}\n{WHAT_TO_DO}" if row["state"] == REFUSED else text
 
 
 # ----------------------------------------------------------------------------- sending

@@ -486,7 +486,7 @@ class PatientsPage(QWidget):
         self.resume_button.setObjectName("resume_visit")
         self.resume_button.clicked.connect(self._resume_visit)
         label = QLabel("Past visi&ts:")
-        self.visit_table = self._small_table("visit_table", ["Date", "Course day", "Status"])
+        self.visit_table = self._small_table("visit_table", ["Date", "Course day", "Status", "Agency"])
         self.visit_table.setFocusPolicy(Qt.StrongFocus)
         self.visit_table.setToolTip("Double-click a visit, or select it and press Enter, to open it.")
         self.visit_table.setAccessibleDescription("Enter opens the selected visit.")
@@ -865,18 +865,25 @@ class PatientsPage(QWidget):
             self.draft_label.setText(
                 f"A visit of {fmt_date(visit_day(drafts[0]))} is still open (not signed)."
             )
+        from nurse_app.reports.handoff import state_help, state_short
+
+        handed = self.store.handoff_states([v["id"] for v in visits])
         self.visit_table.setRowCount(len(visits))
         for row, v in enumerate(visits):
+            handoff = handed.get(v["id"])
             cells = [
                 fmt_date(visit_day(v)),
                 f"Day {v['course_day']} of {v['course_days']}",
                 v["status"].capitalize(),
+                state_short(handoff),
             ]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setData(ID_ROLE, v["id"])
-                if v["status"] == "draft":
+                if v["status"] == "draft" or (col == 3 and handoff and handoff["state"] == "refused"):
                     item.setForeground(QBrush(QColor(text_colour(ATTENTION_COLOUR))))
+                if col == 3 and handoff:
+                    item.setToolTip(state_help(handoff))
                 self.visit_table.setItem(row, col, item)
         if visits:
             self.visit_table.setCurrentCell(0, 0)

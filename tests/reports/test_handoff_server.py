@@ -263,3 +263,85 @@ def test_the_access_token_bearer_env_stored_or_client_credentials_never_shown(ex
         assert len(server.search("Encounter", token=TOKEN)) == 2
     finally:
         server.stop()
+
+
+def medication_request(
+    patient_ref: str, *, ndc: str = "0069-6550-02", dose: float = 2, days: int = 5
+) -> dict:
+    return {
+        "resourceType": "MedicationRequest",
+        "id": "order-dm-2026",
+        "status": "active",
+        "intent": "order",
+        "subject": {"reference": patient_ref},
+        "authoredOn": "2026-11-30",
+        "requester": {"display": "Dr. L. Moreau"},
+        "medicationCodeableConcept": {"coding": [{"system": "http://hl7.org/fhir/sid/ndc", "code": ndc}]},
+        "dosageInstruction": [
+            {
+                "timing": {"repeat": {"count": days, "boundsPeriod": {"start": "2026-12-07"}}},
+                "doseAndRate": [
+                    {
+                        "doseQuantity": {
+                            "value": dose,
+                            "unit": "g/kg",
+                            "system": "http://unitsofmeasure.org",
+                            "code": "g/kg",
+                        }
+                    }
+                ],
+            }
+        ],
+        "dispenseRequest": {
+            "dispenseInterval": {
+                "value": 4,
+                "unit": "wk",
+                "system": "http://unitsofmeasure.org",
+                "code": "wk",
+            }
+        },
+    }
+
+
+def test_an_order_from_a_medication_request_on_the_server_is_reviewed_then_accepted(
+    export_store,
+    cli,
+    fhir_server,  # noqa: F811
+):
+    visit = make_visit(export_store, readings=1, sign=True)
+    patient = export_store.get_visit(visit)["patient_id"]
+    current = export_store.patient_orders(patient, active_only=True)[0]
+    path = export_store.path
+    export_store.close()
+    assert cli("--db", path, "send", "--to", fhir_server.base).returncode == 0
+    (on_server,) = fhir_server.search("Patient")
+    fhir_server.put(medication_request(f"Patient/{on_server['id']}"))
+
+    review = cli("--db", path, "order-in", "--patient", patient, "--fetch", "--to", fhir_server.base)
+    assert review.returncode == 0, review.stderr
+    assert "Current order: Octagam 10%" in review.stdout
+    assert (
+        "New order (order-dm-2026): Octagam 10% 2 g/kg over 5 days, every 28 days, from 2026-12-07"
+        in review.stdout
+    )
+    with Store.open(path) as store:
+        assert [o["id"] for o in store.patient_orders(patient, active_only=True)] == [current["id"]], (
+            "not silently"
+        )
+    accepted = cli(
+        "--db", path, "order-in", "--patient", patient, "--fetch", "--to", fhir_server.base, "--accept"
+    )
+    assert accepted.returncode == 0, accepted.stderr
+    with Store.open(path) as store:
+        (active,) = store.patient_orders(patient, active_only=True)
+    assert active["id"] != current["id"]
+    assert (active["dose_g_per_kg"], active["course_days"], active["interval_days"]) == (2, 5, 28)
+    assert active["prescriber"] == "Dr. L. Moreau"
+
+    fhir_server.put({**medication_request(f"Patient/{on_server['id']}", ndc="99999-999-99")})
+    unknown = cli("--db", path, "order-in", "--patient", patient, "--fetch", "--to", fhir_server.base)
+    assert unknown.returncode == 2 and "not in the app's product catalogue" in unknown.stderr
+    fhir_server.put({**medication_request(f"Patient/{on_server['id']}", dose=9)})
+    too_much = cli("--db", path, "order-in", "--patient", patient, "--fetch", "--to", fhir_server.base)
+    assert too_much.returncode == 2 and "This order cannot be taken" in too_much.stderr
+    assert "9 g/kg" in too_much.stderr

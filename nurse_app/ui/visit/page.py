@@ -85,12 +85,16 @@ class VisitPage(QWidget):
         self.allergies.setWordWrap(True)
         self.status = QLabel()
         self.status.setObjectName("visit_status")
+        self.handoff = QLabel()
+        self.handoff.setObjectName("visit_handoff")
+        self.handoff.setWordWrap(True)
         self.export_buttons: dict[str, QPushButton] = {}
         header = QHBoxLayout()
         text = QVBoxLayout()
         text.addWidget(self.title)
         text.addWidget(self.subtitle)
         text.addWidget(self.allergies)
+        text.addWidget(self.handoff)
         header.addLayout(text, 1)
         header.addWidget(self.status, 0, Qt.AlignTop)
         for key, label in (("pdf", "Save summary as PDF…"), ("print", "Print…"), ("fhir", "Export FHIR…")):
@@ -315,6 +319,21 @@ class VisitPage(QWidget):
         if status == visits.VOIDED:
             self.status.setToolTip(f"Voided by {visit['voided_by']}: {visit['void_reason']}")
         self.void_button.setVisible(status == visits.DRAFT)
+        self.show_handoff()
+
+    def show_handoff(self) -> None:
+        """The visit's hand-off to the agency: waiting, sent (when), or refused (why, what to do)."""
+        from nurse_app.reports.handoff import WHAT_TO_DO, state_text
+
+        if self.ctx is None:
+            return
+        row = self.store.handoff_states([self.ctx.visit["id"]]).get(self.ctx.visit["id"])
+        refused = row is not None and row["state"] == "refused"
+        text = escape(state_text(row), quote=False)
+        if refused:
+            text = f"<b style='color:{ERROR_COLOUR}'>{text}</b><br>{escape(WHAT_TO_DO, quote=False)}"
+        self.handoff.setText(text)
+        self.handoff.setVisible(row is not None)
 
     def focus_first_step(self) -> None:
         """A new visit starts on the Dose tab with the cursor in today's weight (if still editable)."""
