@@ -62,7 +62,7 @@ import os
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +121,7 @@ def reload() -> None:
     from nurse_app.core.resources import trust_validated_content
 
     load_policy.cache_clear()
+    _raw.cache_clear()
     trust_validated_content(None)  # content validated under another policy is not trusted
     for target in _LOADER_CACHES:
         module, name = target.split(":")
@@ -347,7 +348,9 @@ def _measure(measure_id: str, field: str) -> Callable[[dict[str, Any]], tuple[di
     return locate
 
 
+@cache
 def _raw(relative: str) -> dict[str, Any] | None:
+    """A packaged content file as parsed (read-only: shared by every caller until reload())."""
     from nurse_app.core.resources import read_toml
 
     try:
