@@ -339,12 +339,8 @@ def state_text(row: Mapping[str, Any] | None) -> str:
 
 
 def state_short(row: Mapping[str, Any] | None) -> str:
-    """A few words for a table cell (the full line is :func:`state_text`)."""
-    if row is None:
-        return ""
-    if row["state"] == SENT:
-        return "Sent " + str(row["sent_at"])[:16].replace("T", " ")
-    return "Refused: see why" if row["state"] == REFUSED else "Waiting"
+    """One word for a table cell: sent, waiting or refused (the full line is :func:`state_text`)."""
+    return "" if row is None else str(row["state"])
 
 
 def state_help(row: Mapping[str, Any] | None) -> str:

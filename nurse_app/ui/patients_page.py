@@ -486,7 +486,7 @@ class PatientsPage(QWidget):
         self.resume_button.setObjectName("resume_visit")
         self.resume_button.clicked.connect(self._resume_visit)
         label = QLabel("Past visi&ts:")
-        self.visit_table = self._small_table("visit_table", ["Date", "Course day", "Status", "Agency"])
+        self.visit_table = self._small_table("visit_table", ["Date", "Course day", "Status"])
         self.visit_table.setFocusPolicy(Qt.StrongFocus)
         self.visit_table.setToolTip("Double-click a visit, or select it and press Enter, to open it.")
         self.visit_table.setAccessibleDescription("Enter opens the selected visit.")
@@ -871,18 +871,15 @@ class PatientsPage(QWidget):
         self.visit_table.setRowCount(len(visits))
         for row, v in enumerate(visits):
             handoff = handed.get(v["id"])
-            cells = [
-                fmt_date(visit_day(v)),
-                f"Day {v['course_day']} of {v['course_days']}",
-                v["status"].capitalize(),
-                state_short(handoff),
-            ]
+            # The status says where the signed visit is in the hand-off (the tooltip says when or why).
+            status = v["status"].capitalize() + (f" · {state_short(handoff)}" if handoff else "")
+            cells = [fmt_date(visit_day(v)), f"Day {v['course_day']} of {v['course_days']}", status]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setData(ID_ROLE, v["id"])
-                if v["status"] == "draft" or (col == 3 and handoff and handoff["state"] == "refused"):
+                if v["status"] == "draft" or (col == 2 and handoff and handoff["state"] == "refused"):
                     item.setForeground(QBrush(QColor(text_colour(ATTENTION_COLOUR))))
-                if col == 3 and handoff:
+                if col == 2 and handoff:
                     item.setToolTip(state_help(handoff))
                 self.visit_table.setItem(row, col, item)
         if visits:

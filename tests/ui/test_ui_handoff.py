@@ -11,7 +11,7 @@ from visit_export_helpers import make_visit, open_record
 
 from nurse_app.core import policy
 
-AGENCY_COLUMN = 3
+STATUS_COLUMN = 2
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def send_from_the_file_menu(qtbot, window):
 
 
 def agency_cell(window) -> tuple[str, str]:
-    item = window.patients.visit_table.item(0, AGENCY_COLUMN)
+    item = window.patients.visit_table.item(0, STATUS_COLUMN)
     return item.text(), item.toolTip()
 
 
@@ -50,11 +50,11 @@ def test_send_to_agency_from_the_file_menu_shows_sent(qtbot, tmp_path, toronto_t
         window, store = open_main_window(qtbot, path, tmp_path)
         window.show_page("patients")
         window.patients.select_patient(store.get_visit(visit)["patient_id"])
-        assert agency_cell(window)[0] == "Waiting"
+        assert agency_cell(window)[0] == "Signed · waiting"
         send_from_the_file_menu(qtbot, window)
         assert "1 sent" in window.statusBar().currentMessage()
         text, tip = agency_cell(window)
-        assert text.startswith("Sent ") and tip.startswith("Sent to the agency")
+        assert text == "Signed · sent" and tip.startswith("Sent to the agency")
         window.open_visit(visit)
         assert window.visit_page.handoff.text().startswith("Sent to the agency")
         (patient,) = server.search("Patient")
@@ -81,7 +81,7 @@ def test_a_refusal_shows_why_and_what_to_do_on_the_visit_header(qtbot, tmp_path,
         window.show_page("patients")
         window.patients.select_patient(store.get_visit(visit)["patient_id"])
         text, tip = agency_cell(window)
-        assert text == "Refused: see why" and reason in tip and "Send again" in tip
+        assert text == "Signed · refused" and reason in tip and "Send again" in tip
         window.close()
         store.close()
     finally:
@@ -105,3 +105,25 @@ def test_the_patient_form_asks_to_confirm_a_name_split_automatically(qtbot, stor
     again = PatientDialog(store, patient)
     qtbot.addWidget(again)
     assert again.banner.text() == "" or again.banner.isHidden()
+
+
+def test_the_quiet_automatic_try_sends_what_is_due(qtbot, tmp_path, toronto_time, agency_policy):
+    server = FhirServer().start()
+    try:
+        agency_policy(server.base)
+        path = tmp_path / "record.db"
+        with open_record(path) as store:
+            make_visit(store, readings=1, sign=True)
+        window, store = open_main_window(qtbot, path, tmp_path)
+        assert window.handoff.timer.isActive()
+        window.handoff.auto_try()  # what the timer calls
+        assert window.handoff.running
+        qtbot.waitUntil(lambda: not window.handoff.running, timeout=60_000)
+        assert [r["state"] for r in store.outbox()] == ["sent"]
+        assert len(server.search("Encounter")) == 1
+        window.handoff.auto_try()  # nothing due: no send starts
+        assert not window.handoff.running
+        window.close()
+        store.close()
+    finally:
+        server.stop()
