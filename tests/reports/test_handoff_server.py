@@ -345,3 +345,39 @@ def test_an_order_from_a_medication_request_on_the_server_is_reviewed_then_accep
     too_much = cli("--db", path, "order-in", "--patient", patient, "--fetch", "--to", fhir_server.base)
     assert too_much.returncode == 2 and "This order cannot be taken" in too_much.stderr
     assert "9 g/kg" in too_much.stderr
+
+
+def test_an_order_file_for_another_patient_is_refused_and_nothing_changes(export_store, cli, tmp_path):
+    visit = make_visit(export_store, readings=1)
+    patient = export_store.get_visit(visit)["patient_id"]
+    before = export_store.patient_orders(patient)
+    path = export_store.path
+    export_store.close()
+    rx = tmp_path / "rx.json"
+    rx.write_text(json.dumps(medication_request("Patient/someone-else")), encoding="utf-8")
+    refused = cli("--db", path, "order-in", "--patient", patient, "--file", rx, "--accept")
+    assert refused.returncode == 2 and "names another patient" in refused.stderr
+    mine = {**medication_request("Patient/x"), "subject": {"identifier": {"value": "MRN-0042"}}}
+    rx.write_text(json.dumps(mine), encoding="utf-8")
+    shown = cli("--db", path, "order-in", "--patient", patient, "--file", rx)
+    assert shown.returncode == 0 and "Nothing changed" in shown.stdout
+    with Store.open(path) as store:
+        assert store.patient_orders(patient) == before
+
+
+def test_the_policy_handoff_table_is_checked():
+    from nurse_app.core.errors import ResourceError
+    from nurse_app.core.policy import parse_policy
+
+    ok = parse_policy(
+        {"handoff": {"base_url": "https://fhir.example.org/fhir/R4/", "max_entries": 20}}, "p.toml"
+    )
+    assert ok.handoff == {"base_url": "https://fhir.example.org/fhir/R4", "max_entries": 20}
+    for table, words in (
+        ({"base_url": "ftp://x"}, "https://"),
+        ({"mrn_system": "mrn"}, "a URI"),
+        ({"auto_send": "yes"}, "true or false"),
+        ({"colour": "blue"}, "expected only"),
+    ):
+        with pytest.raises(ResourceError, match=words):
+            parse_policy({"handoff": table}, "p.toml")
