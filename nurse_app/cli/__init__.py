@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "content_cmds",
     "security_cmds",
     "evv_cmds",
+    "handoff_cmds",
 )
 
 EXIT_USAGE = 2

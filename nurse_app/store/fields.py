@@ -90,7 +90,11 @@ _ROW_ID = integer(1, 2**62)
 
 PATIENT = {
     "mrn": Rule("Medical record number (MRN)", text(64, identifier=True), required=True),
-    "name": Rule("Name", text(200), required=True),
+    # The name as entered, in parts (US Core: family and given); ``name`` is the one line made
+    # from them (core.names.full_name).  A caller giving only ``name`` has it split once.
+    "family_name": Rule("Family name", text(100), default=""),
+    "given_name": Rule("Given name(s)", text(100), default=""),
+    "name": Rule("Name", text(200)),
     "date_of_birth": Rule("Date of birth", date(not_future=True), required=True),
     "sex": Rule("Sex", choice(*SEXES), required=True),
     "height_cm": Rule("Height", measure("height")),

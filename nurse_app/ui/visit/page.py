@@ -88,12 +88,16 @@ class VisitPage(QWidget):
         self.allergies.setWordWrap(True)
         self.status = QLabel()
         self.status.setObjectName("visit_status")
+        self.handoff = QLabel()
+        self.handoff.setObjectName("visit_handoff")
+        self.handoff.setWordWrap(True)
         self.export_buttons: dict[str, QPushButton] = {}
         header = QHBoxLayout()
         text = QVBoxLayout()
         text.addWidget(self.title)
         text.addWidget(self.subtitle)
         text.addWidget(self.allergies)
+        text.addWidget(self.handoff)
         header.addLayout(text, 1)
         header.addWidget(self.status, 0, Qt.AlignTop)
         for key, label in (("pdf", "Save summary as PDF…"), ("print", "Print…"), ("fhir", "Export FHIR…")):
@@ -355,10 +359,25 @@ class VisitPage(QWidget):
         self.void_button.setVisible(
             status == visits.DRAFT and not visits.infusion_in_progress(store, self.ctx.visit_id)
         )
+        self.show_handoff()
 
     def _tab_shown(self, _index: int) -> None:
         if self.tabs.currentWidget() is getattr(self, "infusion_tab", None):
             self.infusion_tab.focus_first_field()
+
+    def show_handoff(self) -> None:
+        """The visit's hand-off to the agency: waiting, sent (when), or refused (why, what to do)."""
+        from nurse_app.services.handoff import WHAT_TO_DO, state_text
+
+        if self.ctx is None:
+            return
+        row = self.store.handoff_states([self.ctx.visit["id"]]).get(self.ctx.visit["id"])
+        refused = row is not None and row["state"] == "refused"
+        text = escape(state_text(row), quote=False)
+        if refused:
+            text = f"<b style='color:{ERROR_COLOUR}'>{text}</b><br>{escape(WHAT_TO_DO, quote=False)}"
+        self.handoff.setText(text)
+        self.handoff.setVisible(row is not None)
 
     def focus_first_step(self) -> None:
         """A new visit starts on the Dose tab with the cursor in today's weight (if still editable)."""
