@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "record_cmds",
     "content_cmds",
     "security_cmds",
+    "carton_cmds",
 )
 
 EXIT_USAGE = 2

@@ -39,7 +39,7 @@ from nurse_app.core.formatting import (
     fmt_number,
     fmt_qty,
 )
-from nurse_app.core.lots import check_lots
+from nurse_app.core.lots import check_lots, recorded_as
 from nurse_app.core.reactions import kind_label, severity_label
 from nurse_app.core.visit_logic import RISK_LABELS, order_risks, request_from_order, whole_years
 from nurse_app.core.vitals import LOCAL_POLICY, flag_series, vital_measures
@@ -684,12 +684,13 @@ def _lots(record: VisitRecord, catalogue) -> tuple[TableData | None, str, bool]:
             fmt_qty(lot["vial_size_g"], "g"),
             _num(lot["vial_count"], 0),
             fmt_qty(lot["vial_size_g"] * lot["vial_count"], "g"),
+            recorded_as(lot),
         )
         for lot in lots
     )
     total_g = sum(lot["vial_size_g"] * lot["vial_count"] for lot in lots)
-    total = ("Total", "", "", _num(sum(lot["vial_count"] for lot in lots), 0), fmt_qty(total_g, "g"))
-    table = TableData(("Lot", "Expiry", "Vial size", "Vials", "Grams"), rows, total=total)
+    total = ("Total", "", "", _num(sum(lot["vial_count"] for lot in lots), 0), fmt_qty(total_g, "g"), "")
+    table = TableData(("Lot", "Expiry", "Vial size", "Vials", "Grams", "Recorded"), rows, total=total)
     check = check_lots(
         lots,
         calc,
