@@ -187,11 +187,7 @@ def decode_image(image: object) -> list[str]:
     if isinstance(image, (str, Path)):
         path = Path(image)
         image = _load_image_file(path)
-    formats = [
-        zxingcpp.BarcodeFormat.DataMatrix,
-        zxingcpp.BarcodeFormat.QRCode,
-        zxingcpp.BarcodeFormat.Code128,
-    ]
+    formats = zxingcpp.barcode_formats_from_str("DataMatrix,QRCode,Code128")
     found = zxingcpp.read_barcodes(image, formats=formats, text_mode=zxingcpp.TextMode.Plain)
     return [b.symbology_identifier + b.text if b.symbology_identifier == "]d2" else b.text for b in found]
 
