@@ -95,6 +95,9 @@ class LotsTab(EntryFormTab):
         self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.table.setTabKeyNavigation(False)  # Tab leaves the table (arrows choose the lot)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
+        # "scanned (serial …)" is read whole, never cut
+        for column in (1, 5):
+            self.table.horizontalHeader().setSectionResizeMode(column, QHeaderView.ResizeToContents)
         self.remove_button = QPushButton("&Remove selected lot…")
         self.remove_button.setObjectName("remove_lot")
         self.comparison = QLabel()
