@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "security_cmds",
     "evv_cmds",
     "handoff_cmds",
+    "carton_cmds",
 )
 
 EXIT_USAGE = 2

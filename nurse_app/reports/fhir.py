@@ -59,6 +59,7 @@ from fhir.resources.R4B.codeableconcept import CodeableConcept
 from fhir.resources.R4B.coding import Coding
 from fhir.resources.R4B.communication import Communication, CommunicationPayload
 from fhir.resources.R4B.encounter import Encounter, EncounterParticipant
+from fhir.resources.R4B.extension import Extension
 from fhir.resources.R4B.humanname import HumanName
 from fhir.resources.R4B.identifier import Identifier
 from fhir.resources.R4B.medication import Medication, MedicationBatch
@@ -85,6 +86,7 @@ from nurse_app.core.catalogue import Catalogue, Product, load_catalogue
 from nurse_app.core.errors import NurseAppError
 from nurse_app.core.formatting import fmt_qty
 from nurse_app.core.identifiers import NPI_SYSTEM
+from nurse_app.core.lots import recorded_as
 from nurse_app.core.names import split_name
 from nurse_app.core.policy import load_policy
 from nurse_app.core.reactions import kind_label, severity_label
@@ -114,6 +116,9 @@ DEFAULT_VISIT_SYSTEM = "urn:nurse-app:visit"
 PRODUCT_SYSTEM = "urn:nurse-app:product"
 NDC_SYSTEM = "http://hl7.org/fhir/sid/ndc"
 GTIN_SYSTEM = "https://www.gs1.org/gtin"
+# A carton's GS1 serial number (AI 21) as the Medication's identifier, and how each lot row was made.
+SERIAL_SYSTEM = "https://www.gs1.org/serial"
+LOT_RECORDED_EXTENSION = "urn:nurse-app:fhir:StructureDefinition:lot-recorded"
 
 LOINC = "http://loinc.org"
 SNOMED = "http://snomed.info/sct"
@@ -332,28 +337,34 @@ class _Builder:
 
     def medications(self) -> list[Medication]:
         """One Medication per lot: the product (NDC and GTIN of that vial size when known),
-        the lot number and expiry in ``batch``."""
-        result = []
+        the lot number and expiry in ``batch``, the serial of each scanned carton of that lot as
+        an identifier, and how the lot was recorded (scanned from the carton's code, or typed)."""
+        by_id: dict[str, tuple[dict[str, Any], list[str], list[str]]] = {}
         for lot in self.record.lots:
+            key = _uuid(
+                "medication", lot["product_id"], lot["vial_size_g"], lot["lot_number"], lot["expiry_date"]
+            )
+            _first, serials, how = by_id.setdefault(key, (lot, [], []))
+            if lot.get("serial"):
+                serials.append(str(lot["serial"]))
+            how.append(recorded_as(lot))
+        result = []
+        for key, (lot, serials, how) in by_id.items():
             name = self._product_name(lot["product_id"])
             codings, note = self._product_coding(lot["product_id"], lot["vial_size_g"], name)
             result.append(
                 Medication(
-                    id=_uuid(
-                        "medication",
-                        lot["product_id"],
-                        lot["vial_size_g"],
-                        lot["lot_number"],
-                        lot["expiry_date"],
-                    ),
+                    id=key,
+                    identifier=[Identifier(system=SERIAL_SYSTEM, value=serial) for serial in serials] or None,
                     code=CodeableConcept(
                         coding=codings,
                         text=f"{name} {fmt_qty(lot['vial_size_g'], 'g')} vial (immune globulin intravenous, human){note}",
                     ),
                     batch=MedicationBatch(lotNumber=lot["lot_number"], expirationDate=lot["expiry_date"]),
+                    extension=[Extension(url=LOT_RECORDED_EXTENSION, valueString="; ".join(how))],
                 )
             )
-        return list({m.id: m for m in result}.values())
+        return result
 
     def administration(self, medications: list[Medication]) -> MedicationAdministration:
         record, visit, calc = self.record, self.record.visit, self.record.calculation

@@ -307,7 +307,11 @@ def _dose_story(s: VisitSummary, width: float, st) -> list:
     )
     lots = (
         _table(
-            s.lots, [None, 0.95 * inch, 0.8 * inch, 0.55 * inch, 0.7 * inch], st, wrap=(0,), right=(2, 3, 4)
+            s.lots,
+            [None, 0.85 * inch, 0.65 * inch, 0.45 * inch, 0.55 * inch, 0.9 * inch],
+            st,
+            wrap=(0, 5),
+            right=(2, 3, 4),
         )
         if s.lots
         else Paragraph("No lots recorded.", st["body"])

@@ -75,7 +75,7 @@ _WHAT = {
 _CHILDREN = {
     "vitals": (fields.VITALS, fields.check_vitals, "recorded_at"),
     "reactions": (fields.REACTION, lambda row: _check_reaction(row), "occurred_at"),
-    "product_lots": (fields.LOT, None, "id"),
+    "product_lots": (fields.LOT, fields.check_scanned_lot, "id"),
     "infusion_events": (fields.INFUSION_EVENT, fields.check_infusion_event, "occurred_at"),
 }
 _name_text = text_rule(200)
@@ -1177,14 +1177,14 @@ class Store(FollowupStore, ProofStore, OutboxStore, visit_read.VisitReadStore):
     def _add_child(self, table: str, visit_id: int, values: dict[str, Any]) -> int:
         rules, cross_check, _ = _CHILDREN[table]
         row = clean(rules, values, creating=True)
-        if cross_check:
-            cross_check(row)
+        cross_check(row)
         if table == "product_lots":
             fields.check_catalogue_lot(row)
         with self.transaction():
             visit = self._draft_visit(visit_id)
             if table == "product_lots":
                 fields.check_lot(row, self._visit_day(visit))
+                self._check_new_serial(visit_id, row.get("serial"))
             row.update(visit_id=visit_id, recorded_by=self._author())
             return self._insert(table, row)
 
@@ -1197,8 +1197,7 @@ class Store(FollowupStore, ProofStore, OutboxStore, visit_read.VisitReadStore):
             visit = self._draft_visit(existing["visit_id"])
             self._check_unchanged(table, existing, expected)
             merged = {**existing, **row}
-            if cross_check:
-                cross_check(merged)
+            cross_check(merged)
             if table == "product_lots":
                 fields.check_lot(merged, self._visit_day(visit))
                 if row.keys() & {"product_id", "vial_size_g"}:
@@ -1314,11 +1313,26 @@ class Store(FollowupStore, ProofStore, OutboxStore, visit_read.VisitReadStore):
         expiry_date: Any,
         vial_size_g: float,
         vial_count: int,
+        source: str = "typed",
+        serial: str | None = None,
+        gtin: str | None = None,
     ) -> int:
-        """Record the lot of vials given (refused if expired before the visit day)."""
-        values = dict(locals())
-        del values["self"], values["visit_id"]
+        """Record the lot of vials given (refused if expired before the visit day).
+
+        ``source`` says how the row was made: ``typed`` from the carton, or ``scanned`` from its
+        GS1 code, which also gives the carton's ``gtin`` and ``serial`` (one row per serial).
+        """
+        values = {k: v for k, v in locals().items() if k not in ("self", "visit_id") and v is not None}
         return self._add_child("product_lots", visit_id, values)
+
+    def _check_new_serial(self, visit_id: int, serial: str | None) -> None:
+        if serial is not None and self._list(
+            "SELECT id FROM product_lots WHERE visit_id = ? AND serial = ?", [visit_id, serial]
+        ):
+            raise RecordValueError(
+                f"The carton with serial {serial} is already recorded in this visit: each carton once.",
+                field="serial",
+            )
 
     def update_lot(self, lot_id: int, **changes: Any) -> dict[str, Any]:
         return self._update_child("product_lots", lot_id, changes)

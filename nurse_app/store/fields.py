@@ -195,13 +195,39 @@ REACTION = {
     "note": Rule("Note", text(4000, multiline=True), default=""),
 }
 
+# How a lot row was made: typed from the carton, or read from its GS1 code (scanned).
+LOT_SOURCES = ("typed", "scanned")
+
+
+def _gtin(field: str, label: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.isascii() or not value.isdigit() or len(value) != 14:
+        raise RecordValueError(
+            f"{label} must be the 14 digits of the carton's GTIN, not {value!r}.", field=field
+        )
+    return value
+
+
 LOT = {
     "product_id": Rule("Product", slug, required=True),
     "lot_number": Rule("Lot number", text(64, identifier=True), required=True),
     "expiry_date": Rule("Expiry date", date(), required=True),
     "vial_size_g": Rule("Vial size", positive_number(1000, "g"), required=True),
     "vial_count": Rule("Number of vials", integer(1, 1000), required=True),
+    "source": Rule("How the lot was recorded", choice(*LOT_SOURCES), default="typed"),
+    "serial": Rule("Serial number", text(20, identifier=True)),
+    "gtin": Rule("Product code (GTIN)", _gtin),
 }
+
+
+def check_scanned_lot(row: Mapping[str, Any]) -> None:
+    """A scanned row carries the code it was read from; a typed one claims no code."""
+    if row.get("source") == "scanned" and not row.get("gtin"):
+        raise RecordValueError("A scanned lot needs the carton's GTIN.", field="gtin")
+    if row.get("source", "typed") == "typed" and (row.get("gtin") or row.get("serial")):
+        raise RecordValueError(
+            "A typed lot carries no GTIN or serial: those come only from a scan.", field="source"
+        )
+
 
 # Stored vocabulary of the infusion timeline (same values as the CHECK in the schema and
 # nurse_app.core.visit_logic.EVENT_KINDS, which interprets them).

@@ -893,6 +893,29 @@ def _v13_handoff(conn: sqlite3.Connection) -> None:
     install_audit_triggers(conn)
 
 
+# The version whose step records how each lot row was made (issue 25): renumber here, in
+# MIGRATIONS and nowhere else if another step lands before it.
+CARTON_SCAN_VERSION = HANDOFF_VERSION + 1
+
+
+def _v14_scanned_lots(conn: sqlite3.Connection) -> None:
+    """A lot row says whether it was typed or scanned, with the carton's GTIN and serial.
+
+    The new columns are NULL on existing rows (so signed visits keep their content hash); a
+    carton's serial is recorded once per visit.
+    """
+    run_script(
+        conn,
+        """
+    ALTER TABLE product_lots ADD COLUMN source TEXT CHECK (source IS NULL OR source IN ('typed', 'scanned'));
+    ALTER TABLE product_lots ADD COLUMN serial TEXT;
+    ALTER TABLE product_lots ADD COLUMN gtin TEXT CHECK (gtin IS NULL OR length(gtin) = 14);
+    CREATE UNIQUE INDEX lots_serial ON product_lots (visit_id, serial) WHERE serial IS NOT NULL;
+    """,
+    )
+    install_audit_triggers(conn)
+
+
 # version -> step bringing the file from version - 1 to version.  Append only.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _v1_tables,
@@ -908,6 +931,7 @@ MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     INFUSION_RECORD_VERSION: _v11_infusion_record,
     VISIT_PROOF_VERSION: _v12_visit_proof,
     HANDOFF_VERSION: _v13_handoff,
+    CARTON_SCAN_VERSION: _v14_scanned_lots,
 }
 CURRENT_VERSION = max(MIGRATIONS)
 
