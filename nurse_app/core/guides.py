@@ -776,3 +776,16 @@ def handout_guide(guide_id: str, lang: str = "en") -> Guide:
 
         raise InputError(f"The {english[guide_id].title} handout has no {lang!r} translation yet.", "lang")
     return translated
+
+
+GENERAL_GUIDE = "ivig-therapy"  # the handout for a patient whose condition has no guide of its own
+
+
+def guide_for_regimen(regimen_id: str | None) -> str:
+    """The guide a patient on ``regimen_id`` takes home: the one that lists that regimen, else the
+    general IVIG therapy guide."""
+    if regimen_id:
+        for guide in load_guides().values():
+            if regimen_id in guide.regimens:
+                return guide.id
+    return GENERAL_GUIDE

@@ -11,6 +11,7 @@ with English beside it for a bilingual copy.
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -126,3 +127,31 @@ def handout_languages(preferred: str | None, *, bilingual: bool = False) -> tupl
     if bilingual and first != ENGLISH:
         return (first, ENGLISH)
     return (first,)
+
+
+def language_text(patient: Mapping[str, Any]) -> str:
+    """The patient's language as every screen and summary says it: ``Spanish (Español), interpreter
+    needed``; ``Not recorded`` when nobody asked."""
+    code, other = patient.get("preferred_language"), patient.get("preferred_language_other")
+    if not code:
+        text = "Not recorded"
+    elif code == OTHER:
+        text = f"{other} (other)" if other else "Other"
+    else:
+        language = load_languages().get(code)
+        text = language.label if language else code
+    needed = patient.get("interpreter_needed")
+    if needed is None:
+        return text
+    return f"{text}, interpreter needed" if needed else f"{text}, no interpreter needed"
+
+
+def interpreter_text(visit: Mapping[str, Any]) -> str:
+    """Whether the visit used an interpreter, and who: ``Yes: Ana Ruiz (ID 4471)``, ``No``, ``Not recorded``."""
+    used = visit.get("interpreter_used")
+    if used is None:
+        return "Not recorded"
+    if not used:
+        return "No"
+    who = str(visit.get("interpreter") or "").strip()
+    return f"Yes: {who}" if who else "Yes (who not recorded)"

@@ -63,7 +63,7 @@ from fhir.resources.R4B.medicationadministration import (
 )
 from fhir.resources.R4B.narrative import Narrative
 from fhir.resources.R4B.observation import Observation, ObservationComponent
-from fhir.resources.R4B.patient import Patient
+from fhir.resources.R4B.patient import Patient, PatientCommunication
 from fhir.resources.R4B.period import Period
 from fhir.resources.R4B.quantity import Quantity
 from fhir.resources.R4B.reference import Reference
@@ -97,6 +97,8 @@ def _status(outcome, end) -> str:
 NAMESPACE = uuid.UUID("5d1f3c3e-8a7b-5b8e-9c61-2f0e4a6b7c10")
 DEFAULT_MRN_SYSTEM = "urn:nurse-app:mrn"
 PRODUCT_SYSTEM = "urn:nurse-app:product"
+# HL7's core extension for "an interpreter is required" on a Patient.
+INTERPRETER_REQUIRED = "http://hl7.org/fhir/StructureDefinition/patient-interpreterRequired"
 LOT_EXTENSION = "urn:nurse-app:fhir:StructureDefinition:product-lot"
 
 LOINC = "http://loinc.org"
@@ -197,6 +199,10 @@ class _Builder:
             name=[HumanName(use="official", text=p["name"])],
             gender=p["sex"] if p["sex"] in ("female", "male", "other", "unknown") else "unknown",
             birthDate=p["date_of_birth"],
+            communication=_communication(p),
+            extension=[Extension(url=INTERPRETER_REQUIRED, valueBoolean=bool(p["interpreter_needed"]))]
+            if p.get("interpreter_needed") is not None
+            else None,
         )
 
     def _encounter(self) -> Encounter:
@@ -530,3 +536,23 @@ def resource_counts(bundle: Bundle) -> Counter:
 def counts_text(counts: Counter) -> str:
     """``1 Patient, 1 Encounter, 37 Observation...`` in Bundle order."""
     return ", ".join(f"{n} {kind}" for kind, n in counts.items())
+
+
+def _communication(patient: dict) -> list | None:
+    """``Patient.communication``: the preferred language as a BCP 47 code (urn:ietf:bcp:47), or its
+    name as text for a language not in the list; ``preferred`` is true (it is the one recorded).
+    Whether an interpreter is needed goes in HL7's patient-interpreterRequired extension."""
+    from nurse_app.core.languages import OTHER, load_languages
+
+    code, other = patient.get("preferred_language"), patient.get("preferred_language_other")
+    if not code:
+        return None
+    if code == OTHER:
+        language = CodeableConcept(text=other or "Other")
+    else:
+        known = load_languages().get(code)
+        language = CodeableConcept(
+            coding=[Coding(system="urn:ietf:bcp:47", code=code, display=known.name if known else code)],
+            text=known.name if known else code,
+        )
+    return [PatientCommunication(language=language, preferred=True)]

@@ -39,6 +39,7 @@ from nurse_app.core.formatting import (
     fmt_number,
     fmt_qty,
 )
+from nurse_app.core.languages import interpreter_text, language_text
 from nurse_app.core.lots import check_lots
 from nurse_app.core.reactions import kind_label, severity_label
 from nurse_app.core.visit_logic import RISK_LABELS, order_risks, request_from_order, whole_years
@@ -462,6 +463,8 @@ def _patient_block(record: VisitRecord, catalogue) -> tuple[tuple[str, str], ...
         ("Sex", (p.get("sex") or NO_VALUE).capitalize()),
         ("Height", _qty(p.get("height_cm"), "cm")),
         ("Allergies", record.allergies.text),
+        ("Language", language_text(p)),
+        ("Interpreter at this visit", interpreter_text(record.visit)),
         ("Indication", _regimen_text(indication, catalogue) if indication else NO_VALUE),
         *_changed_rows(record, "patient"),
     )

@@ -715,6 +715,28 @@ def _v11_infusion_record(conn: sqlite3.Connection) -> None:
     install_audit_triggers(conn)
 
 
+# The version whose step records the patient's preferred language and the visit's interpreter
+# (issue 26): renumber here, in MIGRATIONS and nowhere else if another step lands before it.
+LANGUAGE_VERSION = INFUSION_RECORD_VERSION + 1
+
+
+def _v12_languages(conn: sqlite3.Connection) -> None:
+    """The patient's preferred language (a BCP 47 tag, or "other" with its name) and whether an
+    interpreter is needed; whether the visit used one, and who (name or ID, or the phone line).
+    NULL on existing rows: unknown, and signed visits keep their content hash."""
+    run_script(
+        conn,
+        """
+    ALTER TABLE patients ADD COLUMN preferred_language TEXT;
+    ALTER TABLE patients ADD COLUMN preferred_language_other TEXT;
+    ALTER TABLE patients ADD COLUMN interpreter_needed INTEGER CHECK (interpreter_needed IN (0, 1));
+    ALTER TABLE visits ADD COLUMN interpreter_used INTEGER CHECK (interpreter_used IN (0, 1));
+    ALTER TABLE visits ADD COLUMN interpreter TEXT;
+    """,
+    )
+    install_audit_triggers(conn)
+
+
 # version -> step bringing the file from version - 1 to version.  Append only.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _v1_tables,
@@ -728,6 +750,7 @@ MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     CONTENT_APPROVALS_VERSION: _v9_content_approvals,
     LIFECYCLE_VERSION: _v10_visit_lifecycle,
     INFUSION_RECORD_VERSION: _v11_infusion_record,
+    LANGUAGE_VERSION: _v12_languages,
 }
 CURRENT_VERSION = max(MIGRATIONS)
 
