@@ -75,6 +75,17 @@ class VialSize:
 
 
 @dataclass(frozen=True)
+class LineRule:
+    """How normal saline may meet the product in its line (``products.toml`` ``line``):
+    ``saline`` is "flush-allowed", "never" or "not-stated" (``verified`` False)."""
+
+    saline: str
+    text: str
+    sources: tuple[str, ...]
+    verified: bool = True
+
+
+@dataclass(frozen=True)
 class RateRow:
     """One label rate row, already converted to mg/kg/min."""
 
@@ -119,6 +130,7 @@ class Product:
     at_risk_max_mg_kg_min: float | None = None
     at_risk_sources: tuple[str, ...] = ()
     contraindications: tuple[Contraindication, ...] = ()
+    line: LineRule | None = None  # None only for a product built outside products.toml
 
     @property
     def display_name(self) -> str:
@@ -415,6 +427,12 @@ def _product(p: dict[str, Any], common: tuple[Contraindication, ...] = ()) -> Pr
         at_risk_max_mg_kg_min=at_risk,
         at_risk_sources=tuple(p["at_risk_sources"]) if at_risk is not None else (),
         contraindications=tuple(common) + _contraindications(p.get("contraindications", ())),
+        line=LineRule(
+            p["line"]["saline"],
+            p["line"]["text"],
+            tuple(p["line"]["sources"]),
+            p["line"].get("verified", True),
+        ),
     )
 
 

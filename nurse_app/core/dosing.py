@@ -39,6 +39,7 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Any, overload
 
+from nurse_app.core.age_rules import over_renal_risk_age
 from nurse_app.core.catalogue import (
     CONFIRM_WITH_INSERT,
     Catalogue,
@@ -645,7 +646,7 @@ def _check_age(req: DoseRequest, regimen: Regimen | None, lim: Limits, warnings:
                 f"Confirm the regimen with the prescriber.",
             )
         )
-    if req.age_years > lim.age.renal_risk_over_years and "renal" not in req.risks:
+    if over_renal_risk_age(req.age_years, lim.age) and "renal" not in req.risks:
         warnings.append(
             Warning(
                 "age-renal-risk",

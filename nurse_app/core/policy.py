@@ -64,7 +64,7 @@ import os
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -123,6 +123,8 @@ def reload() -> None:
     from nurse_app.core.resources import trust_validated_content
 
     load_policy.cache_clear()
+    _raw.cache_clear()
+    _settings_in_force.cache_clear()
     trust_validated_content(None)  # content validated under another policy is not trusted
     for target in _LOADER_CACHES:
         module, name = target.split(":")
@@ -212,7 +214,9 @@ def parse_policy(data: dict[str, Any], path: Path | str, digest: str = "") -> Po
     followups = data.pop("followups", {})
     if not isinstance(followups, dict) or not all(isinstance(v, dict) for v in followups.values()):
         raise _fail(
-            path, "followups", "expected [followups.<rule id>] tables (enabled, start_days, end_days)"
+            path,
+            "followups",
+            "expected [followups.<rule id>] tables (enabled, start_days, end_days, first_courses)",
         )
     values: dict[str, Any] = {}
 
@@ -312,7 +316,9 @@ def _measure(measure_id: str, field: str) -> Callable[[dict[str, Any]], tuple[di
     return locate
 
 
+@cache
 def _raw(relative: str) -> dict[str, Any] | None:
+    """A packaged content file as parsed (read-only: shared by every caller until reload())."""
     from nurse_app.core.resources import read_toml
 
     try:
@@ -678,6 +684,13 @@ class InForce:
 
 def settings_in_force() -> list[InForce]:
     """Every value an agency may set, with the value in force and where it came from."""
+    return list(_settings_in_force())
+
+
+@lru_cache(maxsize=1)
+def _settings_in_force() -> tuple[InForce, ...]:
+    """:func:`settings_in_force`, read once per policy (the content files do not change while
+    the app runs; :func:`reload` forgets it)."""
     policy = load_policy()
     out = []
     for s in _settings():
@@ -689,7 +702,7 @@ def settings_in_force() -> list[InForce]:
             out.append(InForce(s.key, s.title, s.unit, s.file, policy.values[s.key], packaged, AGENCY))
         else:
             out.append(InForce(s.key, s.title, s.unit, s.file, packaged, packaged, s.base))
-    return out
+    return tuple(out)
 
 
 def policy_contacts() -> dict[str, str]:

@@ -516,7 +516,7 @@ class PatientsPage(QWidget):
         return section
 
     def _show_calls(self, patient_id: int) -> None:
-        from nurse_app.services.schedule import call_rule
+        from nurse_app.core.schedule import call_rule
 
         calls = self.store.patient_followup_calls(patient_id)
         self._calls = calls
@@ -597,7 +597,10 @@ class PatientsPage(QWidget):
         if patient_id is None or not self._ensure_profile():
             return
         order_id = None if new or self._order is None else self._order["id"]
-        dialog = OrderDialog(self.store, patient_id, order_id, parent=self, catalogue=self.catalogue)
+        from nurse_app.ui.busy import busy
+
+        with busy():  # building the form takes a moment: a wait cursor, no double click
+            dialog = OrderDialog(self.store, patient_id, order_id, parent=self, catalogue=self.catalogue)
         if dialog.exec() == QDialog.Accepted:
             self._show_patient(patient_id)
             self.status_message.emit("IVIG order saved.")

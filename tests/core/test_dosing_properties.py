@@ -6,6 +6,7 @@ import math
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from property_settings import examples
 
 from nurse_app.core.catalogue import load_catalogue
 from nurse_app.core.dosing import RISKS, DoseRequest, calculate
@@ -38,7 +39,7 @@ def finite_numbers(obj):
             yield from finite_numbers(v)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     product=st.sampled_from(PRODUCTS),
     regimen=st.sampled_from(REGIMENS),
@@ -80,7 +81,7 @@ def test_never_crashes_and_never_nan(product, regimen, weight, height, sex, basi
         assert result.vial_plan.dispensed_g >= result.daily_dose_g - 1e-6
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     product=st.sampled_from(PRODUCTS),
     regimen=st.sampled_from(REGIMENS),
@@ -101,7 +102,7 @@ def test_dose_grows_with_weight(product, regimen, w1, w2, height, sex, basis):
     assert large.total_dose_g >= small.total_dose_g - 1e-9
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     product=st.sampled_from(PRODUCTS),
     weight=st.one_of(
@@ -114,7 +115,7 @@ def test_hard_weight_limits_always_refuse(product, weight):
         calculate(DoseRequest(product, weight, regimen_id="pemphigus", weight_basis="actual"))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     product=st.sampled_from(PRODUCTS),
     dose=st.floats(min_value=0.01, max_value=10),
@@ -134,7 +135,7 @@ def test_dose_hard_limits_always_refuse(product, dose, days):
         assert calculate(req).total_dose_g == pytest.approx(dose * 70)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(product=st.sampled_from(PRODUCTS), regimen=st.sampled_from(REGIMENS), weight=weights)
 def test_ml_per_hour_consistent_with_mg_per_kg_min(product, regimen, weight):
     try:
@@ -158,7 +159,7 @@ def _reachable_totals_mg(sizes_mg, limit_mg):
     return totals
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(
     daily=st.floats(min_value=0.5, max_value=120),
     product=st.sampled_from([p for p in PRODUCTS if CAT.products[p].vials]),
@@ -181,7 +182,7 @@ def test_vial_plan_covers_with_least_waste_then_fewest_vials(daily, product):
     assert best not in fewer
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(product=st.sampled_from(PRODUCTS), regimen=st.sampled_from(REGIMENS), weight=weights, baseline=weights)
 def test_baseline_weight_warns_at_the_threshold_and_never_changes_the_dose(
     product, regimen, weight, baseline
@@ -204,7 +205,7 @@ def test_baseline_weight_warns_at_the_threshold_and_never_changes_the_dose(
 # ---------------------------------------------------------------- issue 9 properties
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     product=st.sampled_from(PRODUCTS), regimen=st.sampled_from(REGIMENS), weight=weights, risk=risks, cap=caps
 )
@@ -232,7 +233,7 @@ def test_every_step_within_the_pump_maximum_and_accepted_by_the_store(product, r
         assert check("rate_ml_h", "Rate", s.ml_per_h) == s.ml_per_h
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(product=st.sampled_from(PRODUCTS), regimen=st.sampled_from(REGIMENS), weight=weights, risk=risks)
 def test_first_infusion_starts_at_the_initial_rate_and_climbs_the_label_ladder(
     product, regimen, weight, risk
@@ -260,7 +261,7 @@ def test_first_infusion_starts_at_the_initial_rate_and_climbs_the_label_ladder(
     assert first.infusion_minutes_per_day == pytest.approx(plain.infusion_minutes_per_day)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     weight=st.floats(min_value=40, max_value=200),
     height=st.floats(min_value=153, max_value=210),
@@ -298,7 +299,7 @@ def test_auto_basis_follows_the_bmi_as_shown(weight, height, sex):
     assert pi.weight.dosing_kg == weight  # PI: actual weight whatever the BMI
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     product=st.sampled_from(PRODUCTS),
     regimen=st.sampled_from(REGIMENS),
