@@ -999,6 +999,110 @@ class VerificationFile(Model):
         return self
 
 
+# --------------------------------------------------------------------------- visit_proof.toml
+
+
+class Choice(Model):
+    id: Slug
+    title: Text
+    sources: OptionalSources = []
+    needs_note: bool = False
+
+
+class AccessDevice(Model):
+    id: Slug
+    title: Text
+    existing: bool = Field(description="a line already in place: checked, never removed by the visit")
+    central: bool
+    sources: Sources
+
+
+class AccessChoices(Model):
+    gauges: Annotated[list[Annotated[int, Field(ge=10, le=30)]], Field(min_length=1)]
+    lengths_mm: Annotated[list[Positive], Field(min_length=1)]
+    max_attempts: Annotated[int, Field(ge=1, le=20)]
+    flush_max_ml: Positive
+    sources: Sources
+
+
+class AccessRequired(Model):
+    placed: list[Text]
+    removed: list[Text]
+    existing: list[Text]
+    sources: Sources
+
+
+class LineRules(Model):
+    checklist_items: Annotated[list[Slug], Field(min_length=1)]
+
+
+class SiteScale(Model):
+    id: Slug
+    title: Text
+    verified: bool
+    note: Text
+    alert_from: Annotated[int, Field(ge=0)]
+    sources: Sources
+    grades: Annotated[list[Text], Field(min_length=2)]
+
+    @model_validator(mode="after")
+    def _rules(self) -> SiteScale:
+        if not self.verified and "UNVERIFIED" not in self.note:
+            raise Problem("an unverified scale must say UNVERIFIED in its note", "note")
+        for i, grade in enumerate(self.grades):
+            if not grade.startswith(f"{i}:"):
+                raise Problem(f"grade {i} must start with '{i}:'", "grades", i)
+        if self.alert_from >= len(self.grades):
+            raise Problem("alert_from is above the highest grade", "alert_from")
+        return self
+
+
+class SignatureRules(Model):
+    require_patient_signature: bool
+    sources: Sources
+
+
+class LocationRules(Model):
+    require_coordinates: bool
+    sources: Sources
+
+
+class EvvRules(Model):
+    service_type: Text
+    items: Annotated[list[Text], Field(min_length=6, max_length=6)]
+    sources: Sources
+
+
+class VisitProofFile(SourcedFile):
+    """resources/visit_proof.toml: the IV line record, site scales, patient signature, EVV."""
+
+    device: Annotated[list[AccessDevice], Field(min_length=1)]
+    choices: AccessChoices
+    site: Annotated[list[Choice], Field(min_length=1)]
+    side: Annotated[list[Choice], Field(min_length=1)]
+    flush: Annotated[list[Choice], Field(min_length=1)]
+    dressing: Annotated[list[Choice], Field(min_length=1)]
+    removal_condition: Annotated[list[Choice], Field(min_length=1)]
+    required: AccessRequired
+    line_rules: LineRules
+    scale: Annotated[list[SiteScale], Field(min_length=1)]
+    signature: SignatureRules
+    relation: Annotated[list[Choice], Field(min_length=1)]
+    no_signature_reason: Annotated[list[Choice], Field(min_length=1)]
+    location: LocationRules
+    evv: EvvRules
+
+    @model_validator(mode="after")
+    def _rules(self) -> VisitProofFile:
+        for name in ("device", "site", "side", "flush", "dressing", "removal_condition", "relation"):
+            _unique(getattr(self, name), name, field=name)
+        _unique(self.no_signature_reason, "reason", field="no_signature_reason")
+        _unique(self.scale, "scale", field="scale")
+        if {s.id for s in self.scale} != {"phlebitis", "infiltration"}:
+            raise Problem("expected the phlebitis and infiltration scales", "scale")
+        return self
+
+
 # --------------------------------------------------------------------------- checking
 
 # file kind -> (model, schema file name in resources/schema/)
@@ -1013,6 +1117,7 @@ MODELS: dict[str, type[Model]] = {
     "followups.toml": FollowupsFile,
     "guide": GuideFrontMatter,
     "verification.toml": VerificationFile,
+    "visit_proof.toml": VisitProofFile,
 }
 
 

@@ -188,6 +188,9 @@ class VisitRecord:
     live_order: Row | None = None
     seal_problem: str | None = None
     handoff: HandoffState = HandoffState()
+    # The IV line: attempts and existing lines, their site checks and flushes.
+    access_devices: tuple[Row, ...] = ()
+    access_checks: tuple[Row, ...] = ()
     # When each reading was entered (its audit insert), by reading id: a late entry shows both times.
     vitals_entered: Mapping[int, _dt.datetime] = field(default_factory=dict)
     # The signing entry's position in the audit chain (None: a draft, or a record without it).

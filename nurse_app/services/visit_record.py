@@ -65,6 +65,8 @@ def record_from_rows(store: Store, rows: VisitRows) -> VisitRecord:
         lots=entries.get("product_lots", []),
         addenda=entries.get("addenda", []),
         infusion_events=tuple(entries.get("infusion_events", [])),
+        access_devices=tuple(entries.get("access_devices", [])),
+        access_checks=tuple(entries.get("access_checks", [])),
         settings=details_from_setting(rows.agency if rows.agency is not None else {}),
         profile_nurse=rows.nurse_profile["display"] if rows.nurse_profile else None,
         seal_ok=(seal is None) if signed else None,

@@ -48,12 +48,53 @@ def risk_flags(field: str, label: str, value: Any) -> str:
     return json.dumps(sorted(set(value)))
 
 
+_PHONE_CHARS = frozenset("0123456789 +-().x/")
+
+
+def phone(field: str, label: str, value: Any) -> str:
+    """A telephone number as typed: digits with spaces, + ( ) - . / and x for an extension."""
+    cleaned = text(40)(field, label, value)
+    if cleaned and (
+        not set(cleaned.lower().replace("ext", "x")) <= _PHONE_CHARS
+        or sum(ch.isdigit() for ch in cleaned) < 3
+    ):
+        raise RecordValueError(
+            f"{label} {cleaned!r} is not a telephone number (digits, spaces, + ( ) - and x for an extension).",
+            field=field,
+        )
+    return cleaned
+
+
+def _coordinate(limit: float) -> Callable[[str, str, Any], float]:
+    def convert(field: str, label: str, value: Any) -> float:
+        if isinstance(value, str):
+            try:
+                value = float(value.strip())
+            except ValueError:
+                raise RecordValueError(
+                    f"{label} must be a number in degrees, not {value!r}.", field=field
+                ) from None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+            raise RecordValueError(f"{label} must be a number in degrees, not {value!r}.", field=field)
+        if not -limit <= value <= limit:
+            raise RecordValueError(
+                f"{label} must be from -{limit:g} to {limit:g} degrees, not {value:g}.", field=field
+            )
+        return float(value)
+
+    return convert
+
+
 SEVERITIES = ("mild", "moderate", "severe")
 _ROW_ID = integer(1, 2**62)
 
 PATIENT = {
     "mrn": Rule("Medical record number (MRN)", text(64, identifier=True), required=True),
-    "name": Rule("Name", text(200), required=True),
+    # The name as entered, in parts (US Core: family and given); ``name`` is the one line made
+    # from them (core.names.full_name).  A caller giving only ``name`` has it split once.
+    "family_name": Rule("Family name", text(100), default=""),
+    "given_name": Rule("Given name(s)", text(100), default=""),
+    "name": Rule("Name", text(200)),
     "date_of_birth": Rule("Date of birth", date(not_future=True), required=True),
     "sex": Rule("Sex", choice(*SEXES), required=True),
     "height_cm": Rule("Height", measure("height")),
@@ -62,6 +103,16 @@ PATIENT = {
     "prescriber": Rule("Prescriber", text(200), default=""),
     "notes": Rule("Notes", text(10000, multiline=True), default=""),
     "archived": Rule("Archived", boolean, default=False),
+    # Where the visits take place, and who to call (issue 23).
+    "address_line": Rule("Service address (street)", text(200)),
+    "address_city": Rule("City", text(100)),
+    "address_state": Rule("State", text(60)),
+    "address_postal_code": Rule("ZIP code", text(20, identifier=True)),
+    "phone_home": Rule("Home phone", phone),
+    "phone_mobile": Rule("Mobile phone", phone),
+    "emergency_contact_name": Rule("Emergency contact", text(200)),
+    "emergency_contact_relation": Rule("Emergency contact's relation", text(100)),
+    "emergency_contact_phone": Rule("Emergency contact's phone", phone),
 }
 
 WEIGHT = {
@@ -191,6 +242,53 @@ INFUSION_EVENT = {
     "acknowledgements": Rule("Acknowledged warnings", _text_list),
     "volume_ml": Rule("Volume infused", _volume),
     "reason": Rule("Reason", text(2000, multiline=True)),
+}
+
+# Where the visit took place (confirmed at arrival).
+LOCATION = {
+    "location_kind": Rule("Place of the visit", choice("service_address", "other"), required=True),
+    "location_address": Rule("Where the visit took place", text(300)),
+    "location_latitude": Rule("Latitude", _coordinate(90)),
+    "location_longitude": Rule("Longitude", _coordinate(180)),
+}
+
+PATIENT_SIGNATURE = {
+    "patient_signer": Rule("Who signed", choice("patient", "caregiver")),
+    "patient_signer_name": Rule("Name of the person signing", text(200)),
+    "patient_signer_relation": Rule("Relation to the patient", slug),
+    "patient_signature_png": Rule("Signature image", text(400_000)),
+    "no_signature_reason": Rule("Reason there is no signature", slug),
+    "no_signature_note": Rule("Note on the missing signature", text(2000, multiline=True)),
+}
+
+ACCESS_DEVICE = {
+    "device_type": Rule("Access device", slug, required=True),
+    "attempt_number": Rule("Attempt number", integer(1, 20), default=1),
+    "gauge": Rule("Gauge", integer(10, 30)),
+    "length_mm": Rule("Catheter length", positive_number(200, "mm")),
+    "site": Rule("Site", slug),
+    "side": Rule("Side", slug),
+    "success": Rule("Successful", boolean),
+    "placed_by": Rule("Placed by", text(200)),
+    "placed_at": Rule("Time placed", moment(not_future=True)),
+    "blood_return": Rule("Blood return", boolean),
+    "patency": Rule("Patent (flushes freely)", boolean),
+    "dressing": Rule("Dressing", slug),
+    "removed_at": Rule("Time removed", moment(not_future=True)),
+    "catheter_intact": Rule("Catheter intact at removal", boolean),
+    "removal_condition": Rule("Site condition at removal", slug),
+    "note": Rule("Note", text(2000, multiline=True), default=""),
+}
+
+ACCESS_CHECK = {
+    "kind": Rule("Check", choice("assessment", "flush"), required=True),
+    "phase": Rule("When", choice("before", "during", "after")),
+    "checked_at": Rule("Time", moment(not_future=True), required=True),
+    "phlebitis_grade": Rule("Phlebitis grade", integer(0, 10)),
+    "infiltration_grade": Rule("Infiltration grade", integer(0, 10)),
+    "solution": Rule("Flush solution", slug),
+    "volume_ml": Rule("Flush volume", positive_number(1000, "mL")),
+    "note": Rule("Note", text(2000, multiline=True), default=""),
 }
 
 ADDENDUM = {

@@ -109,6 +109,11 @@ class MainWindow(QMainWindow):
             from nurse_app.ui.lock import LockController
 
             self.locker = LockController(self, start_failures=unlock_failures)
+        self.handoff = None
+        if store is not None:
+            from nurse_app.ui.handoff import HandoffController
+
+            self.handoff = HandoffController(self)
         self.due_clock = QTimer(self, interval=1000)
         self.due_clock.timeout.connect(self.update_due)
         self.due_clock.start()
@@ -457,6 +462,17 @@ class MainWindow(QMainWindow):
         if self.is_built("guides"):
             self.guides.set_contact(handout_contact(self.store))
 
+    def edit_agency_access(self) -> None:
+        from nurse_app.ui.handoff import AgencyAccessDialog
+
+        AgencyAccessDialog(self.store, self).exec()
+
+    def handoff_changed(self) -> None:
+        """The outbox changed (a send finished): the visit states shown are read again."""
+        self._visit_changed()
+        if self.is_built("visit") and self.visit_page.visit_id is not None:
+            self.visit_page.show_handoff()
+
     def edit_security(self) -> None:
         from nurse_app.ui.lock import SecurityDialog
 
@@ -524,6 +540,8 @@ class MainWindow(QMainWindow):
                 ("Try &demo data…", None, self.try_demo_data),
                 ("&Back up now…", None, self.back_up),
                 ("Nurse profile and a&gency…", None, self.edit_profile),
+                ("Send &to agency", None, lambda: self.handoff.send()),
+                ("Agency server &access…", None, self.edit_agency_access),
                 ("C&linical content…", None, self.review_content),
                 ("Loc&k now", "Ctrl+L", lambda: self.locker.request_lock()),
                 ("Securit&y and passphrase…", None, self.edit_security),

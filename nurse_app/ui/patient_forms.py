@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
     QSizePolicy,
@@ -73,6 +75,20 @@ def _text_of(field: QWidget) -> str:
 # =============================================================================== patient
 
 
+# The patient's service address, phones and emergency contact (issue 23): field -> (label, hint).
+CONTACT_FIELDS = {
+    "address_line": ("Service add&ress", "street and number, where visits take place"),
+    "address_city": ("Cit&y", ""),
+    "address_state": ("S&tate", "e.g. IL"),
+    "address_postal_code": ("&ZIP code", ""),
+    "phone_home": ("&Landline (home phone)", "e.g. (217) 555-0100"),
+    "phone_mobile": ("Mo&bile phone", ""),
+    "emergency_contact_name": ("&Emergency contact", "name"),
+    "emergency_contact_relation": ("Ho&w related (emergency contact)", "e.g. daughter"),
+    "emergency_contact_phone": ("Emergency &contact's phone", ""),
+}
+
+
 class PatientDialog(FormDialog):
     """New patient (``patient_id=None``) or edit one; ``patient_id`` holds the saved id."""
 
@@ -85,7 +101,8 @@ class PatientDialog(FormDialog):
         self.catalogue = catalogue or load_catalogue()
         self.patient_id = patient_id
 
-        self.name = FieldWithError("name", "as on the chart")
+        self.family_name = FieldWithError("family_name", "surname, as on the chart")
+        self.given_name = FieldWithError("given_name", "first and middle names")
         self.mrn = FieldWithError("mrn", "medical record number")
         self.date_of_birth = FieldWithError("date_of_birth", "YYYY-MM-DD")
         self.sex = _combo("sex")
@@ -101,7 +118,8 @@ class PatientDialog(FormDialog):
         self.prescriber = FieldWithError("prescriber", "e.g. Dr. R. Patel")
         self.notes = notes_box("notes")
 
-        self.add_row("&Name", "name", self.name)
+        self.add_row("&Family name", "family_name", self.family_name)
+        self.add_row("&Given name(s)", "given_name", self.given_name)
         self.add_row("&MRN", "mrn", self.mrn)
         self.add_row("&Date of birth", "date_of_birth", self.date_of_birth)
         self.add_row("Se&x", "sex", WithError("sex", self.sex))
@@ -110,11 +128,21 @@ class PatientDialog(FormDialog):
         self.add_row("&Indication", "indication", WithError("indication", self.indication))
         self.add_row("&Prescriber", "prescriber", self.prescriber)
         self.add_row("N&otes", "notes", self.notes)
+        self._contact_column()
         self.finish_layout()
         self.setMinimumWidth(520)
 
         # A field is checked when the nurse leaves it, and re-checked as she fixes it.
-        for name in ("name", "mrn", "date_of_birth", "height_cm", "allergies", "prescriber"):
+        for name in (
+            "family_name",
+            "given_name",
+            "mrn",
+            "date_of_birth",
+            "height_cm",
+            "allergies",
+            "prescriber",
+            *CONTACT_FIELDS,
+        ):
             field = self.fields[name]
             field.edit.editingFinished.connect(lambda n=name: self._check_if_filled(n))
             field.changed.connect(lambda n=name: self._recheck_if_marked(n))
@@ -124,10 +152,16 @@ class PatientDialog(FormDialog):
         self.loaded = store.get_patient(patient_id) if patient_id is not None else None
         if self.loaded is not None:
             self._load(self.loaded)
+            if not self.loaded.get("name_parts_confirmed", 1):
+                self.banner.show_message(
+                    f"“{self.loaded['name']}” was split into family and given names automatically: "
+                    "check both, then Save to confirm."
+                )
         self.mark_unmodified()
 
     def _load(self, row: dict) -> None:
-        self.name.edit.setText(row["name"])
+        self.family_name.edit.setText(row.get("family_name") or "")
+        self.given_name.edit.setText(row.get("given_name") or "")
         self.mrn.edit.setText(row["mrn"])
         self.date_of_birth.edit.setText(row["date_of_birth"])
         self.sex.setCurrentIndex(max(self.sex.findData(row["sex"]), 0))
@@ -138,6 +172,28 @@ class PatientDialog(FormDialog):
             _select_or_keep(self.indication, row["indication"])
         self.prescriber.edit.setText(row["prescriber"])
         self.notes.editor.setPlainText(row["notes"])
+        for name in CONTACT_FIELDS:
+            self.fields[name].edit.setText(row.get(name) or "")
+
+    def _contact_column(self) -> None:
+        """The right-hand column: where the visits take place (the EVV location) and who to call."""
+        box = QGroupBox("Where visits take place, and who to call")
+        box.setObjectName("patient_contact_box")
+        form = QFormLayout(box)
+        form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
+        for name, (label, hint) in CONTACT_FIELDS.items():
+            field = FieldWithError(name, hint)
+            caption = QLabel(label)
+            caption.setBuddy(field.edit)
+            field.edit.setAccessibleName(label.replace("&", ""))
+            self.watch(field)
+            form.addRow(caption, field)
+            self.fields[name] = field
+            setattr(self, name, field)
+        column = QVBoxLayout()
+        column.addWidget(box)
+        column.addStretch(1)
+        self.columns.addLayout(column, 1)
 
     # ------------------------------------------------------------------ values
     def _value(self, name: str):
@@ -190,6 +246,9 @@ class PatientDialog(FormDialog):
                 shown = self.loaded
                 cleaned = clean(PATIENT, values, creating=False)
                 changes = {k: v for k, v in values.items() if cleaned[k] != shown[k]}
+                # The name's parts are saved together; saving an automatic split confirms it.
+                if {"family_name", "given_name"} & set(changes) or not shown.get("name_parts_confirmed", 1):
+                    changes.update(family_name=values["family_name"], given_name=values["given_name"])
                 if changes:
                     self.store.update_patient(
                         self.patient_id, **changes, if_unchanged={k: shown[k] for k in changes}
