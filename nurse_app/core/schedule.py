@@ -587,6 +587,25 @@ def escalation_needed(rule: FollowupRule, answers: Mapping[str, Any]) -> list[st
     return [q.text for q in rule.questions if q.id in rule.escalate_if and answer(q.id) == "yes"]
 
 
+def inactive_since(
+    plan: OrderPlan,
+    visits: Iterable[Mapping[str, Any] | GivenVisit],
+    today: _dt.date,
+    intervals: int,
+) -> _dt.date | None:
+    """The date of the order's last visit (or its start, never visited) when that is more than
+    ``intervals`` repeat intervals before ``today``: the order may be inactive and is confirmed
+    with the pharmacy instead of listing a course due every interval.  None otherwise, and for
+    an order without a repeat interval."""
+    if not plan.interval_days:
+        return None
+    given = _given(visits)
+    last = given[-1].date if given else plan.start_date
+    if (today - last).days > intervals * plan.interval_days:
+        return last
+    return None
+
+
 def call_rule(call: Mapping[str, Any]) -> FollowupRule | None:
     return load_followups().rule(call.get("rule_id") or "")
 
@@ -622,22 +641,3 @@ def call_summary_lines(call: Mapping[str, Any]) -> list[str]:
     if call.get("notes"):
         lines.append(f"  Notes: {call['notes']}")
     return lines
-
-
-def inactive_since(
-    plan: OrderPlan,
-    visits: Iterable[Mapping[str, Any] | GivenVisit],
-    today: _dt.date,
-    intervals: int,
-) -> _dt.date | None:
-    """The date of the order's last visit (or its start, never visited) when that is more than
-    ``intervals`` repeat intervals before ``today``: the order may be inactive and is confirmed
-    with the pharmacy instead of listing a course due every interval.  None otherwise, and for
-    an order without a repeat interval."""
-    if not plan.interval_days:
-        return None
-    given = _given(visits)
-    last = given[-1].date if given else plan.start_date
-    if (today - last).days > intervals * plan.interval_days:
-        return last
-    return None

@@ -58,9 +58,6 @@ SNAPSHOT_LABELS = {
     },
 }
 Change = tuple[str, str, str]  # (section, label, value now)
-INFUSION_IN_PROGRESS = (
-    "the infusion is still in progress: stop or finish it on the Infusion tab (with the volume given)"
-)
 
 
 def shown(value: Any) -> str:
@@ -116,10 +113,20 @@ class SigningState:
         return not self.signed and not self.problems and not self.pending_warnings
 
 
-def signing_state(visit: Mapping[str, Any], problems: tuple[str, ...] | list[str]) -> SigningState:
-    """The signing state of ``visit`` given the store's ``problems`` (empty once signed)."""
+INFUSION_IN_PROGRESS = (
+    "the infusion is still in progress: stop or finish it on the Infusion tab (with the volume given)"
+)
+
+
+def signing_state(
+    visit: Mapping[str, Any], problems: tuple[str, ...] | list[str], *, infusion_running: bool = False
+) -> SigningState:
+    """The signing state of ``visit`` given the store's ``problems`` (empty once signed); a draft
+    whose infusion is still in progress lists that first."""
     signed = visit["status"] == "signed"
     calculation: Mapping[str, Any] = visit.get("calculation") or {}
+    if not signed and visit["status"] == "draft" and infusion_running:
+        problems = [INFUSION_IN_PROGRESS, *problems]
     return SigningState(
         signed=signed,
         problems=() if signed else tuple(problems),
@@ -181,8 +188,11 @@ class VisitRecord:
     live_order: Row | None = None
     seal_problem: str | None = None
     handoff: HandoffState = HandoffState()
-    # When each reading was entered (its audit-log insert; late entries show it), by reading id.
-    vitals_entered: dict[int, _dt.datetime] = field(default_factory=dict)
+    # The IV line: attempts and existing lines, their site checks and flushes.
+    access_devices: tuple[Row, ...] = ()
+    access_checks: tuple[Row, ...] = ()
+    # When each reading was entered (its audit insert), by reading id: a late entry shows both times.
+    vitals_entered: Mapping[int, _dt.datetime] = field(default_factory=dict)
     # The signing entry's position in the audit chain (None: a draft, or a record without it).
     seal_chain_position: int | None = None
 

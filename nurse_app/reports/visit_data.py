@@ -39,15 +39,29 @@ from nurse_app.core.formatting import (
     fmt_number,
     fmt_qty,
 )
+from nurse_app.core.languages import interpreter_text, language_text
 from nurse_app.core.late_entry import is_late
-from nurse_app.core.lots import check_lots
+from nurse_app.core.lots import check_lots, recorded_as
 from nurse_app.core.reactions import kind_label, severity_label
 from nurse_app.core.schedule import call_summary_lines
 from nurse_app.core.seal_text import short_seal
 from nurse_app.core.times import to_local
 from nurse_app.core.visit_logic import RISK_LABELS, order_risks, request_from_order, whole_years
+from nurse_app.core.visit_proof import location_line, signature_png
 from nurse_app.core.visit_record import CHANGED_SINCE_SIGNING, NO_VALUE, VisitRecord
 from nurse_app.core.vitals import LOCAL_POLICY, VITAL_MEASURES, flag_series, reading_measures, vital_measures
+from nurse_app.reports.visit_proof_text import (
+    ACCESS_HEADERS,
+    CHECK_HEADERS,
+    check_rows,
+    device_rows,
+    evv_line,
+    line_rules,
+    patient_contact_rows,
+    patient_signature,
+    scale_source_lines,
+    time_lines,
+)
 
 TITLE = "IVIG visit summary"
 DRAFT_MARK = "DRAFT"
@@ -152,6 +166,15 @@ class VisitSummary:
     followup_calls: tuple[tuple[str, ...], ...] = ()
     infusion: TableData | None = None  # the timeline: every event, rates in mL/h and mg/kg/min
     infusion_lines: tuple[str, ...] = ()  # outcome, volume given, total time
+    # Proof of visit (issue 23): the EVV line heads the summary.
+    evv_line: str = ""
+    visit_times: tuple[tuple[str, str], ...] = ()  # arrival, departure, length, corrections
+    location: str = ""
+    patient_signature: tuple[tuple[str, str], ...] = ()
+    patient_signature_png: bytes | None = None
+    access: TableData | None = None
+    access_checks: TableData | None = None
+    access_notes: tuple[str, ...] = ()  # the line rules of the checklist, the scales' sources
 
 
 def reactions_table(summary: VisitSummary) -> TableData:
@@ -303,7 +326,10 @@ def _patient_block(record: VisitRecord, catalogue) -> tuple[tuple[str, str], ...
         ("Sex", (p.get("sex") or NO_VALUE).capitalize()),
         ("Height", _qty(p.get("height_cm"), "cm")),
         ("Allergies", record.allergies.text),
+        ("Language", language_text(p)),
+        ("Interpreter at this visit", interpreter_text(record.visit)),
         ("Indication", _regimen_text(indication, catalogue) if indication else NO_VALUE),
+        *patient_contact_rows(p),
         *_changed_rows(record, "patient"),
     )
 
@@ -525,12 +551,13 @@ def _lots(record: VisitRecord, catalogue) -> tuple[TableData | None, str, bool]:
             fmt_qty(lot["vial_size_g"], "g"),
             _num(lot["vial_count"], 0),
             fmt_qty(lot["vial_size_g"] * lot["vial_count"], "g"),
+            recorded_as(lot),
         )
         for lot in lots
     )
     total_g = sum(lot["vial_size_g"] * lot["vial_count"] for lot in lots)
-    total = ("Total", "", "", _num(sum(lot["vial_count"] for lot in lots), 0), fmt_qty(total_g, "g"))
-    table = TableData(("Lot", "Expiry", "Vial size", "Vials", "Grams"), rows, total=total)
+    total = ("Total", "", "", _num(sum(lot["vial_count"] for lot in lots), 0), fmt_qty(total_g, "g"), "")
+    table = TableData(("Lot", "Expiry", "Vial size", "Vials", "Grams", "Recorded"), rows, total=total)
     check = check_lots(
         lots,
         calc,
@@ -748,7 +775,44 @@ def summarize(record: VisitRecord, now: _dt.datetime | None = None) -> VisitSumm
         followup_calls=tuple(tuple(call_summary_lines(c)) for c in record.followup_calls),
         infusion=_infusion_table(record),
         infusion_lines=_infusion_lines(record),
+        **_proof(record),
     )
+
+
+def _proof(record: VisitRecord) -> dict[str, Any]:
+    """The proof-of-visit parts of the summary (reports.visit_proof_text, shared with the tabs)."""
+    visit = record.visit
+    signature = patient_signature(visit, signature_png(visit))
+    access = TableData(ACCESS_HEADERS, device_rows(record.access_devices)) if record.access_devices else None
+    checks = (
+        TableData(CHECK_HEADERS, check_rows(record.access_devices, record.access_checks))
+        if record.access_checks
+        else None
+    )
+    notes: list[str] = []
+    if record.access_devices:
+        try:
+            template = checklists.load_template(
+                visit["checklist_template_id"], visit["checklist_template_version"]
+            )
+        except NurseAppError:
+            template = None
+        if template is not None:
+            notes += [
+                f"Line rule (checklist): {text}. {help_text}" for text, help_text in line_rules(template)
+            ]
+        if record.access_checks:
+            notes += list(scale_source_lines())
+    return {
+        "evv_line": evv_line(visit, record.patient, record.visit_day),
+        "visit_times": time_lines(visit, record.infusion_events),
+        "location": location_line(visit),
+        "patient_signature": signature.rows,
+        "patient_signature_png": signature.png,
+        "access": access,
+        "access_checks": checks,
+        "access_notes": tuple(notes),
+    }
 
 
 def _infusion_table(record: VisitRecord) -> TableData | None:

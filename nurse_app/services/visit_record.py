@@ -17,7 +17,6 @@ from typing import Any
 from nurse_app.core import visit_logic
 from nurse_app.core.agency import details_from_setting
 from nurse_app.core.visit_record import (
-    INFUSION_IN_PROGRESS,
     HandoffState,
     VisitRecord,
     as_signed,
@@ -43,8 +42,6 @@ def record_from_rows(store: Store, rows: VisitRows) -> VisitRecord:
     patient, order, changes = as_signed(visit, rows.patient, rows.order)
     checklist = store.checklist_of(rows)
     problems = [] if signed else store.signing_problems_of(rows, checklist)
-    if visit["status"] == "draft" and events_in_progress(rows.entries.get("infusion_events", [])):
-        problems.insert(0, INFUSION_IN_PROGRESS)
     seal = store.seal_problem_of(rows) if signed else None
     earlier = [v for v in rows.patient_visits if v["id"] < visit["id"]]
     entries = rows.entries
@@ -59,11 +56,15 @@ def record_from_rows(store: Store, rows: VisitRows) -> VisitRecord:
         lots=entries.get("product_lots", []),
         addenda=entries.get("addenda", []),
         infusion_events=tuple(entries.get("infusion_events", [])),
+        access_devices=tuple(entries.get("access_devices", [])),
+        access_checks=tuple(entries.get("access_checks", [])),
         settings=details_from_setting(rows.agency if rows.agency is not None else {}),
         profile_nurse=rows.nurse_profile["display"] if rows.nurse_profile else None,
         seal_ok=(seal is None) if signed else None,
         seal_problem=seal,
-        signing=signing_state(visit, problems),
+        signing=signing_state(
+            visit, problems, infusion_running=events_in_progress(entries.get("infusion_events", []))
+        ),
         dose_plan=dose_plan(visit, patient, order, earlier, rows.weights),
         followup_calls=_calls_before(visit, rows.patient_visits, rows.signed_calls),
         live_patient=rows.patient,

@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from nurse_app.core import visit_proof
 from nurse_app.core.agency import AGENCY_SETTING
 from nurse_app.core.formatting import fmt_count
 from nurse_app.store import audit_chain, schema
@@ -41,8 +42,12 @@ _ENTRIES = {
     "reactions": "occurred_at, id",
     "product_lots": "id",
     "infusion_events": "occurred_at, id",
+    "access_devices": "COALESCE(placed_at, ''), attempt_number, id",
+    "access_checks": "checked_at, id",
     "addenda": "written_at, id",
 }
+# Yes/no columns of the IV line rows, read back as booleans (as ProofStore.visit_access_devices does).
+_ACCESS_BOOLEANS = ("success", "blood_return", "patency", "catheter_intact")
 _PATIENT_VISIT_COLUMNS = (
     "id",
     "status",
@@ -176,7 +181,10 @@ class VisitReadStore:
             visit=self._decode(copy.deepcopy(raw_visit)),
             patient=self._decode(json.loads(values["patient"])),
             order=self._decode(json.loads(values["order"])) if values["order"] else None,
-            entries={table: [self._decode(dict(r)) for r in rows] for table, rows in raw_entries.items()},
+            entries={
+                table: [_entry(table, self._decode(dict(r))) for r in rows]
+                for table, rows in raw_entries.items()
+            },
             weights=[self._decode(w) for w in json.loads(values["weights"])],
             patient_visits=patient_visits,
             signed_calls=[self._call_row(self._decode(c)) for c in json.loads(values["calls"])],
@@ -200,7 +208,12 @@ class VisitReadStore:
 
     def signing_problems_of(self, rows: VisitRows, checklist: Sequence[Mapping[str, Any]]) -> list[str]:
         """:meth:`Store.signing_problems` of the visit read as ``rows`` and its checklist."""
-        return signing_problems(rows.visit, checklist)
+        return signing_problems(
+            rows.visit,
+            checklist,
+            rows.entries.get("access_devices", []),
+            rows.entries.get("access_checks", []),
+        )
 
     def seal_position_of(self, rows: VisitRows) -> int | None:
         """:meth:`Store.seal_chain_position` of the visit read as ``rows`` (one statement when signed)."""
@@ -220,8 +233,22 @@ class VisitReadStore:
             return seal_problem(self.conn, rows.raw_visit, sealed, chained=chained)
 
 
-def signing_problems(visit: Mapping[str, Any], checklist: Sequence[Mapping[str, Any]]) -> list[str]:
-    """What still stops ``visit`` from being signed, given its checklist (empty list: ready)."""
+def _entry(table: str, row: dict[str, Any]) -> dict[str, Any]:
+    if table == "access_devices":
+        for key in _ACCESS_BOOLEANS:
+            if row.get(key) is not None:
+                row[key] = bool(row[key])
+    return row
+
+
+def signing_problems(
+    visit: Mapping[str, Any],
+    checklist: Sequence[Mapping[str, Any]],
+    access_devices: Sequence[Mapping[str, Any]] = (),
+    access_checks: Sequence[Mapping[str, Any]] = (),
+) -> list[str]:
+    """What still stops ``visit`` from being signed, given its checklist and IV line records
+    (empty list: ready)."""
     if visit["status"] == "signed":
         return [f"it was already signed by {visit['signed_by']}"]
     problems = []
@@ -237,6 +264,8 @@ def signing_problems(visit: Mapping[str, Any], checklist: Sequence[Mapping[str, 
         problems.append(
             f"{fmt_count(len(missing), 'required checklist item')} {verb} not answered: {listed}{more}"
         )
+    problems += visit_proof.access_problems(list(access_devices), list(access_checks))
+    problems += visit_proof.signature_problems(visit)
     return problems
 
 

@@ -456,7 +456,7 @@ class ChecklistTab(QWidget):
         self.refresh()
 
     def _readings(self) -> int:
-        return len(self.ctx.store.visit_vitals(self.ctx.visit_id))
+        return len(self.ctx.record.vitals)
 
     def set_read_only(self, read_only: bool) -> None:
         for b in (*self.buttons.values(), self.clear_button, self.phase_button):

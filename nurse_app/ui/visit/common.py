@@ -55,8 +55,7 @@ class VisitContext(QObject):
         when neither names a known product."""
         from nurse_app.core.catalogue import load_catalogue
 
-        visit = self.visit
-        order = self.store.get_order(visit["order_id"]) if visit.get("order_id") else None
+        visit, order = self.visit, self.record.order
         product_id = order["product_id"] if order else (visit.get("calculation") or {}).get("product")
         return load_catalogue().products.get(product_id) if product_id else None
 
