@@ -17,7 +17,6 @@ from typing import Any
 from nurse_app.core import visit_logic
 from nurse_app.core.agency import details_from_setting
 from nurse_app.core.visit_record import (
-    HandoffState,
     VisitRecord,
     as_signed,
     signing_state,
@@ -69,7 +68,7 @@ def record_from_rows(store: Store, rows: VisitRows) -> VisitRecord:
         followup_calls=_calls_before(visit, rows.patient_visits, rows.signed_calls),
         live_patient=rows.patient,
         live_order=rows.order,
-        handoff=HandoffState(),
+        handoff=rows.handoff,
         vitals_entered=rows.vitals_entered,
         seal_chain_position=store.seal_position_of(rows),
     )

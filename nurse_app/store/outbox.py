@@ -27,6 +27,27 @@ WAITING, SENT, REFUSED = "waiting", "sent", "refused"
 VISIT, CALL, ADDENDUM = "visit", "followup_call", "addendum"
 
 
+def least_advanced(rows: Sequence[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """Per visit, the least advanced of its outbox ``rows`` (in id order): refused, else
+    waiting, else sent (the newest ``sent_at``)."""
+    result: dict[int, dict[str, Any]] = {}
+    rank = {REFUSED: 0, WAITING: 1, SENT: 2}
+    for row in rows:
+        visit = int(row["visit_id"])
+        best = result.get(visit)
+        if (
+            best is None
+            or rank[row["state"]] < rank[best["state"]]
+            or (
+                row["state"] == SENT
+                and best["state"] == SENT
+                and (row["sent_at"] or "") > (best["sent_at"] or "")
+            )
+        ):
+            result[visit] = row
+    return result
+
+
 class OutboxStore:
     """Mixed into :class:`nurse_app.store.api.Store`."""
 
@@ -87,22 +108,7 @@ class OutboxStore:
         if visit_ids is not None:
             sql += f" AND visit_id IN ({', '.join('?' for _ in visit_ids)})"
             params = list(visit_ids)
-        result: dict[int, dict[str, Any]] = {}
-        rank = {REFUSED: 0, WAITING: 1, SENT: 2}
-        for row in self._list(sql + " ORDER BY id", params):
-            visit = int(row["visit_id"])
-            best = result.get(visit)
-            if (
-                best is None
-                or rank[row["state"]] < rank[best["state"]]
-                or (
-                    row["state"] == SENT
-                    and best["state"] == SENT
-                    and (row["sent_at"] or "") > (best["sent_at"] or "")
-                )
-            ):
-                result[visit] = row
-        return result
+        return least_advanced(self._list(sql + " ORDER BY id", params))
 
     def record_send_failure(self, item_id: int, error: str, next_try_at: str | None) -> None:
         """A try that did not get an answer about the content (no network, server error)."""

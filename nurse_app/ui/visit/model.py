@@ -16,7 +16,9 @@ from nurse_app.services.visit_record import load_visit
 from nurse_app.store import Store
 
 # The parts of a visit a write can change (what ``changed`` names).
-PARTS = frozenset({"visit", "checklist", "vitals", "lots", "reactions", "events", "addenda", "notes"})
+PARTS = frozenset(
+    {"visit", "checklist", "vitals", "lots", "reactions", "events", "addenda", "notes", "access", "handoff"}
+)
 
 
 class VisitModel(QObject):

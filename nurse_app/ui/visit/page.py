@@ -360,19 +360,25 @@ class VisitPage(QWidget):
         self.void_button.setVisible(
             status == visits.DRAFT and not visits.events_in_progress(record.infusion_events)
         )
-        self.show_handoff()
+        self._show_handoff()
 
     def _tab_shown(self, _index: int) -> None:
         if self.tabs.currentWidget() is getattr(self, "infusion_tab", None):
             self.infusion_tab.focus_first_field()
 
     def show_handoff(self) -> None:
+        """After a send (the outbox changed): read the record again and show its hand-off."""
+        if self.ctx is not None:
+            self.ctx.model.reload("handoff")
+            self._show_handoff()
+
+    def _show_handoff(self) -> None:
         """The visit's hand-off to the agency: waiting, sent (when), or refused (why, what to do)."""
         from nurse_app.services.handoff import WHAT_TO_DO, state_text
 
         if self.ctx is None:
             return
-        row = self.store.handoff_states([self.ctx.visit["id"]]).get(self.ctx.visit["id"])
+        row = self.ctx.record.handoff
         refused = row is not None and row["state"] == "refused"
         text = escape(state_text(row), quote=False)
         if refused:
