@@ -24,8 +24,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from nurse_app.core.files import special_file
 from nurse_app.core.formatting import fmt_count
-from nurse_app.store import crypto, encryption, genuine, keys, schema
+from nurse_app.store import crypto, encryption, expected_schema, genuine, keys, schema
 from nurse_app.store.backup import (
     copy_database,
     crash_point,
@@ -45,7 +46,7 @@ from nurse_app.store.errors import (
     StoreError,
     VoidedVisitError,
 )
-from nurse_app.store.location import ensure_folder, read_only_error, special_file
+from nurse_app.store.location import ensure_folder, read_only_error
 from nurse_app.store.private import create_private_file, tighten
 
 BUSY_TIMEOUT_MS = 5000
@@ -410,7 +411,7 @@ def _create_new(path: Path) -> None:
         conn = crypto.as_sqlite(crypto.connect(tmp, isolation_level=None))  # encrypted from the first page
         try:
             conn.execute("PRAGMA journal_mode = WAL")  # as the record will be used
-            schema.migrate(conn)
+            expected_schema.create_current(conn)  # the final schema at once, not every migration
         finally:
             conn.close()  # folds the WAL into the file
         crash_point("create-before-rename")

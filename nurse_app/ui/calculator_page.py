@@ -237,6 +237,7 @@ class CalculatorPage(QWidget):
         for field in (self.dose, self.days, self.max_rate, self.weight, self.height, self.age):
             field.changed.connect(self._schedule)
         self.product.currentIndexChanged.connect(self._show_cautions)
+        self.product.currentIndexChanged.connect(self._regimen_changed)  # a product's own day split
         self._regimen_changed()
         self._show_cautions()
         return panel
@@ -345,7 +346,7 @@ class CalculatorPage(QWidget):
                 if r.course_g_per_kg is not None
                 else f"required: {fmt_number(r.dose_range_g_per_kg[0])} to {fmt_qty(r.dose_range_g_per_kg[1], 'g/kg')}"
             )
-            self.days.edit.setPlaceholderText(f"usual {r.days}")
+            self.days.edit.setPlaceholderText(f"usual {r.usual_days(self.product.currentData())}")
             index = self.indication.findData(r.indication)
             self.indication.setCurrentIndex(max(index, 0))
         self._schedule()
@@ -607,13 +608,10 @@ class CalculatorPage(QWidget):
         w = r.weight
         self.tile_daily.set(
             fmt_qty(r.daily_dose_g, "g"),
-            f"{fmt_qty(r.dose_g_per_kg / r.days, 'g/kg')} × {fmt_qty(w.dosing_kg, 'kg')}",
+            f"{fmt_qty(r.dose_g_per_kg / r.days, 'g/kg')} per day × {fmt_qty(w.dosing_kg, 'kg')}",
         )
         self.tile_volume.set(fmt_qty(r.daily_volume_ml, "mL"), f"of {r.product.display_name}")
-        self.tile_course.set(
-            fmt_qty(r.total_dose_g, "g"),
-            f"{fmt_qty(r.dose_g_per_kg, 'g/kg')} over {r.days} day{'s' if r.days != 1 else ''}",
-        )
+        self.tile_course.set(fmt_qty(r.total_dose_g, "g"), r.course_and_daily_text)
         self.tile_time.set(fmt_minutes(r.infusion_minutes_per_day), "if every step is tolerated")
 
         unverified = (
@@ -700,7 +698,7 @@ class CalculatorPage(QWidget):
             if widget is not None:
                 # Deleted now, never with deleteLater(): the deferred delete of these rows (run
                 # by the next processEvents) crashed PySide6 now and then, a segmentation fault in
-                # QWidget::~QWidget (tests/ui/test_issue9_engine_ui.py, age test). Safe here: this runs
+                # QWidget::~QWidget (tests/ui/test_contraindications_ui.py, age test). Safe here: this runs
                 # from a recalculation, never from a signal of a widget inside a row.
                 widget.hide()
                 shiboken6.delete(widget)

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QDialog,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -49,8 +50,11 @@ LOCK_QUESTION = (
     "window is locked: its clock keeps running, and the lock screen says when vital signs "
     "are due (without any patient detail). Unlock to record them."
 )
+OBSERVATION_NOTICE = "Observation after the infusion."
 IDLE_SETTING = "security/idle_lock_minutes"
-LOCKED_TITLE = f"{APP_TITLE} — locked"
+# The platform adds the application's name to every window title ("… — IVIG Nurse Companion"),
+# so the locked title does not repeat it.
+LOCKED_TITLE = "Window locked"
 
 
 def _password_field(name: str, accessible: str) -> QLineEdit:
@@ -178,8 +182,13 @@ class UnlockScreen(QWidget):
         layout.addWidget(self.due)
         row = QFormLayout()
         self.field = _password_field("unlock_passphrase", "Record passphrase")
+        self.field.setMaximumWidth(420)  # a passphrase field, not a line across the whole screen
         row.addRow("&Passphrase", self.field)
-        layout.addLayout(row)
+        centred = QHBoxLayout()
+        centred.addStretch(1)
+        centred.addLayout(row)
+        centred.addStretch(1)
+        layout.addLayout(centred)
         self.message = error_label("unlock_message")
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout.addWidget(self.message)
@@ -239,7 +248,8 @@ class UnlockScreen(QWidget):
             running, due = self._notice() or (None, False)
             self.infusion.setText(running or "")
             self.infusion.setVisible(bool(running))
-            self.due.setText(VITALS_DUE if running else VITALS_DUE_VISIT)
+            in_progress = bool(running) and not running.startswith(OBSERVATION_NOTICE)
+            self.due.setText(VITALS_DUE if in_progress else VITALS_DUE_VISIT)
             self.due.setVisible(bool(due))
 
 
@@ -567,16 +577,35 @@ class LockController(QObject):
 
         tab = page.infusion_tab
         progress = tab.progress()
-        text = None
-        if progress.started and not progress.ended:
-            from nurse_app.core.visit_logic import STOP
+        from nurse_app.core.visit_logic import STOP
 
-            state = "running" if progress.running else "stopped" if progress.halted_by == STOP else "paused"
+        text = None
+        halted = progress.ended or progress.halted_by == STOP
+        if progress.started and halted:
+            text = self._observation_notice(page, progress.ended)
+        elif progress.started:
+            state = "running" if progress.running else "paused"
             text = f"An infusion is {state}: {fmt_minutes(progress.elapsed_min)} since the start."
         due = bool(tab.due_message(progress)[0])
         if text is None and not due:
             return None
         return text, due
+
+    @staticmethod
+    def _observation_notice(page, ended: bool) -> str | None:
+        """After Stop or Finish: when the observation ends (the time-gated checklist items'
+        time, core.checklists), not the minutes since the start."""
+        ends = [
+            item["unlocks_at"]
+            for item in page.ctx.store.visit_checklist(page.ctx.visit_id)
+            if item.get("locked") and item.get("unlocks_at")
+        ]
+        if not ends:
+            return None
+        what = "finished" if ended else "been stopped"
+        return (
+            f"{OBSERVATION_NOTICE} The infusion has {what}: observation until {min(ends).astimezone():%H:%M}."
+        )
 
     def shutdown(self) -> None:
         self.idle.stop()
@@ -617,6 +646,13 @@ class SecurityDialog(QDialog):
         self.result.setWordWrap(True)
         layout.addWidget(self.result)
         self.minutes.valueChanged.connect(controller.set_idle_minutes)
+        # Every change above is applied as it is made: Close is the only button needed.
+        from PySide6.QtWidgets import QDialogButtonBox
+
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self.buttons.rejected.connect(self.reject)
+        self.buttons.accepted.connect(self.accept)
+        layout.addWidget(self.buttons)
 
     def _change(self, new: str) -> None:
         from nurse_app.core.errors import NurseAppError

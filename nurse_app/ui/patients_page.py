@@ -516,7 +516,7 @@ class PatientsPage(QWidget):
         return section
 
     def _show_calls(self, patient_id: int) -> None:
-        from nurse_app.services.schedule import call_rule
+        from nurse_app.core.schedule import call_rule
 
         calls = self.store.patient_followup_calls(patient_id)
         self._calls = calls
@@ -597,7 +597,10 @@ class PatientsPage(QWidget):
         if patient_id is None or not self._ensure_profile():
             return
         order_id = None if new or self._order is None else self._order["id"]
-        dialog = OrderDialog(self.store, patient_id, order_id, parent=self, catalogue=self.catalogue)
+        from nurse_app.ui.busy import busy
+
+        with busy():  # building the form takes a moment: a wait cursor, no double click
+            dialog = OrderDialog(self.store, patient_id, order_id, parent=self, catalogue=self.catalogue)
         if dialog.exec() == QDialog.Accepted:
             self._show_patient(patient_id)
             self.status_message.emit("IVIG order saved.")
@@ -765,6 +768,9 @@ class PatientsPage(QWidget):
         )
         clinical.append(f"<b>Indication:</b> {escape(indication) or 'not recorded'}")
         clinical.append(f"<b>Prescriber:</b> {escape(p['prescriber']) or 'not recorded'}")
+        from nurse_app.core.languages import language_text
+
+        clinical.append(f"<b>Language:</b> {escape(language_text(p))}")
         if p["notes"]:
             clinical.append(f"<b>Notes:</b> {escape(p['notes'])}")
         self.clinical_label.setText("<br>".join(clinical))
@@ -807,7 +813,7 @@ class PatientsPage(QWidget):
             dose.append(f"{fmt_qty(order['dose_g_per_kg'], 'g/kg')} per course")
         elif regimen and regimen.course_g_per_kg is not None:
             dose.append(f"{fmt_qty(regimen.course_g_per_kg, 'g/kg')} per course (regimen)")
-        days = order["course_days"] or (regimen.days if regimen else None)
+        days = order["course_days"] or (regimen.usual_days(order["product_id"]) if regimen else None)
         if days:
             dose.append(f"over {days_text(days)}")
         v["dose"].setText(" ".join(dose))
@@ -865,18 +871,22 @@ class PatientsPage(QWidget):
             self.draft_label.setText(
                 f"A visit of {fmt_date(visit_day(drafts[0]))} is still open (not signed)."
             )
+        from nurse_app.services.handoff import state_help, state_short
+
+        handed = self.store.handoff_states([v["id"] for v in visits])
         self.visit_table.setRowCount(len(visits))
         for row, v in enumerate(visits):
-            cells = [
-                fmt_date(visit_day(v)),
-                f"Day {v['course_day']} of {v['course_days']}",
-                v["status"].capitalize(),
-            ]
+            handoff = handed.get(v["id"])
+            # The status says where the signed visit is in the hand-off (the tooltip says when or why).
+            status = v["status"].capitalize() + (f" · {state_short(handoff)}" if handoff else "")
+            cells = [fmt_date(visit_day(v)), f"Day {v['course_day']} of {v['course_days']}", status]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setData(ID_ROLE, v["id"])
-                if v["status"] == "draft":
+                if v["status"] == "draft" or (col == 2 and handoff and handoff["state"] == "refused"):
                     item.setForeground(QBrush(QColor(text_colour(ATTENTION_COLOUR))))
+                if col == 2 and handoff:
+                    item.setToolTip(state_help(handoff))
                 self.visit_table.setItem(row, col, item)
         if visits:
             self.visit_table.setCurrentCell(0, 0)

@@ -23,12 +23,14 @@ from nurse_app.core.catalogue import load_catalogue
 from nurse_app.core.formatting import fmt_date
 from nurse_app.services import visits
 from nurse_app.store import Store
+from nurse_app.ui.visit.access_tab import AccessTab
 from nurse_app.ui.visit.checklist_tab import ChecklistTab
 from nurse_app.ui.visit.common import VisitContext, local_time, now_utc
 from nurse_app.ui.visit.dose_tab import DoseTab
 from nurse_app.ui.visit.infusion_tab import InfusionTab
 from nurse_app.ui.visit.lots_tab import LotsTab
 from nurse_app.ui.visit.notes_tab import NotesTab
+from nurse_app.ui.visit.proof_widgets import ArrivalBanner
 from nurse_app.ui.visit.reactions_tab import ReactionsTab
 from nurse_app.ui.visit.sign_tab import SignTab
 from nurse_app.ui.widgets import ERROR_COLOUR, OK_COLOUR, allergy_colour
@@ -49,12 +51,14 @@ class VisitPage(QWidget):
     visit_opened = Signal(int)
     status_message = Signal(str)  # for the status bar (an export finished)
     record_changed = Signal()  # anything saved on the open visit (other pages refresh)
+    handout_requested = Signal(str, str)  # (guide id, language): show that handout on the Guides page
 
     def __init__(self, store: Store, parent=None):
         super().__init__(parent)
         self.setObjectName("visit_page")
         self.store = store
         self.ctx: VisitContext | None = None
+        self.patient_name = ""
         self.reopened = False  # the last Start visit reopened today's draft
         self.stack = QStackedWidget()
         empty = QLabel(
@@ -85,12 +89,16 @@ class VisitPage(QWidget):
         self.allergies.setWordWrap(True)
         self.status = QLabel()
         self.status.setObjectName("visit_status")
+        self.handoff = QLabel()
+        self.handoff.setObjectName("visit_handoff")
+        self.handoff.setWordWrap(True)
         self.export_buttons: dict[str, QPushButton] = {}
         header = QHBoxLayout()
         text = QVBoxLayout()
         text.addWidget(self.title)
         text.addWidget(self.subtitle)
         text.addWidget(self.allergies)
+        text.addWidget(self.handoff)
         header.addLayout(text, 1)
         header.addWidget(self.status, 0, Qt.AlignTop)
         for key, label in (("pdf", "Save summary as PDF…"), ("print", "Print…"), ("fhir", "Export FHIR…")):
@@ -105,12 +113,16 @@ class VisitPage(QWidget):
             "A visit entered by mistake: keep it in the record, read-only, and no longer a day of the course."
         )
         self.void_button.clicked.connect(self.void_current)
-        header.addWidget(self.void_button, 0, Qt.AlignTop)
+        # Under the patient's name, left: never where the Patients page's Start visit was (top
+        # right), so a second click on a slow page switch cannot open it.
+        text.addWidget(self.void_button, 0, Qt.AlignLeft)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("visit_tabs")
         body = QVBoxLayout(self.body)
         body.setContentsMargins(0, 0, 0, 0)
         body.addLayout(header)
+        self.arrival_slot = QVBoxLayout()  # the open visit's arrival banner (place not confirmed)
+        body.addLayout(self.arrival_slot)
         body.addWidget(self.tabs, 1)
 
     # ------------------------------------------------------------------ opening
@@ -168,6 +180,11 @@ class VisitPage(QWidget):
         self.record_changed.emit()
         return started.visit_id
 
+    def infusion_running(self) -> bool:
+        """An infusion is in progress on the open draft (started, not finished nor stopped)."""
+        tab = getattr(self, "infusion_tab", None)
+        return self.ctx is not None and tab is not None and tab.running()
+
     def shutdown(self) -> None:
         """Stop timers before the record closes (window closing)."""
         notes = getattr(self, "notes_tab", None)
@@ -181,6 +198,7 @@ class VisitPage(QWidget):
         """Back to the empty page (the open visit no longer exists in this record)."""
         self.shutdown()
         self.ctx = None
+        self.patient_name = ""
         self._clear_tabs()
         self.stack.setCurrentIndex(0)
 
@@ -193,17 +211,29 @@ class VisitPage(QWidget):
             "dose_tab",
             "lots_tab",
             "checklist_tab",
+            "access_tab",
             "infusion_tab",
             "reactions_tab",
             "sign_tab",
             "notes_tab",
         ):
             self.__dict__.pop(name, None)
+        banner = self.__dict__.pop("arrival_banner", None)
+        if banner is not None:
+            banner.hide()
+            banner.deleteLater()
 
     def open_visit(self, visit_id: int) -> None:
         """Open ``visit_id``; a visit that is not in this record raises NotFoundError and
-        leaves the page as it was (never half-built)."""
+        leaves the page as it was (never half-built). A busy cursor meanwhile, and no click or
+        key given while it opens acts on the page it opens (ui.busy)."""
+        from nurse_app.ui.busy import busy
+
         self.store.get_visit(visit_id)  # NotFoundError before anything changes
+        with busy():
+            self._open_visit(visit_id)
+
+    def _open_visit(self, visit_id: int) -> None:
         self.shutdown()
         self.ctx = VisitContext(self.store, visit_id)
         self.ctx.changed.connect(lambda _what: self._update_header())
@@ -213,6 +243,7 @@ class VisitPage(QWidget):
             self.dose_tab = DoseTab(self.ctx)
             self.lots_tab = LotsTab(self.ctx)
             self.checklist_tab = ChecklistTab(self.ctx)
+            self.access_tab = AccessTab(self.ctx)
             self.infusion_tab = InfusionTab(self.ctx)
             self.reactions_tab = ReactionsTab(
                 self.ctx,
@@ -221,6 +252,8 @@ class VisitPage(QWidget):
             )
             self.sign_tab = SignTab(self.ctx)
             self.notes_tab = NotesTab(self.ctx)
+            self.arrival_banner = ArrivalBanner(self.ctx, self.body)
+            self.arrival_slot.addWidget(self.arrival_banner)
         except BaseException:
             self.close_visit()
             raise
@@ -228,24 +261,32 @@ class VisitPage(QWidget):
             ("&1 Dose", self.dose_tab),
             ("&2 Lots", self.lots_tab),
             ("&3 Checklist", self.checklist_tab),
-            ("&4 Infusion and vitals", self.infusion_tab),
-            ("&5 Reactions", self.reactions_tab),
-            ("&6 Sign", self.sign_tab),
-            ("&7 Notes", self.notes_tab),
+            ("&4 Access", self.access_tab),
+            ("&5 Infusion and vitals", self.infusion_tab),
+            ("&6 Reactions", self.reactions_tab),
+            ("&7 Sign", self.sign_tab),
+            ("&8 Notes", self.notes_tab),
         ):
             self.tabs.addTab(tab, title)
+        self.tabs.currentChanged.connect(self._tab_shown)
         self.sign_tab.signed.connect(self._after_signing)
+        self.sign_tab.handout_requested.connect(self.handout_requested)
         self.sign_tab.sign_button.pressed.connect(self.notes_tab.save)  # signed with the notes typed
         self._show_read_only(self.ctx.signed)
         if self.ctx.visit["status"] == visits.VOIDED:
             self._set_read_only()
         self._update_header()
+        if self.infusion_running():  # a running infusion opens where it is watched
+            self.tabs.setCurrentWidget(self.infusion_tab)
         self.stack.setCurrentIndex(1)
         self.visit_opened.emit(visit_id)
 
     def void_current(self) -> bool:
         """Void the open draft (asks for the reason); True when voided."""
         if self.ctx is None or self.ctx.visit["status"] != visits.DRAFT:
+            return False
+        if visits.infusion_in_progress(self.store, self.ctx.visit_id):
+            QMessageBox.warning(self, "Not voided", visits.RUNNING_AT_VOID)
             return False
         reason, ok = QInputDialog.getText(
             self,
@@ -264,7 +305,7 @@ class VisitPage(QWidget):
         except NurseAppError as exc:
             QMessageBox.warning(self, "Not voided", str(exc))
             return False
-        self._set_read_only()
+        self._set_read_only()  # its clocks stop with it
         self._update_header()
         self.ctx.changed.emit("visit")
         self.status_message.emit("Visit voided: kept in the record, read-only, not a course day.")
@@ -276,6 +317,7 @@ class VisitPage(QWidget):
             self.dose_tab,
             self.lots_tab,
             self.checklist_tab,
+            self.access_tab,
             self.infusion_tab,
             self.reactions_tab,
             self.notes_tab,
@@ -287,6 +329,7 @@ class VisitPage(QWidget):
     def _update_header(self) -> None:
         store, visit = self.store, self.ctx.visit
         patient = store.get_patient(visit["patient_id"])
+        self.patient_name = patient["name"]  # the vital-signs strip names whom they are due for
         order = store.get_order(visit["order_id"]) if visit["order_id"] else None
         self.title.setText(f"{patient['name']}  ·  MRN {patient['mrn']}")
         parts = [f"Born {fmt_date(patient['date_of_birth'])}"]
@@ -314,7 +357,29 @@ class VisitPage(QWidget):
         )
         if status == visits.VOIDED:
             self.status.setToolTip(f"Voided by {visit['voided_by']}: {visit['void_reason']}")
-        self.void_button.setVisible(status == visits.DRAFT)
+        # Never offered while an infusion is in progress (it is stopped first, with its volume).
+        self.void_button.setVisible(
+            status == visits.DRAFT and not visits.infusion_in_progress(store, self.ctx.visit_id)
+        )
+        self.show_handoff()
+
+    def _tab_shown(self, _index: int) -> None:
+        if self.tabs.currentWidget() is getattr(self, "infusion_tab", None):
+            self.infusion_tab.focus_first_field()
+
+    def show_handoff(self) -> None:
+        """The visit's hand-off to the agency: waiting, sent (when), or refused (why, what to do)."""
+        from nurse_app.services.handoff import WHAT_TO_DO, state_text
+
+        if self.ctx is None:
+            return
+        row = self.store.handoff_states([self.ctx.visit["id"]]).get(self.ctx.visit["id"])
+        refused = row is not None and row["state"] == "refused"
+        text = escape(state_text(row), quote=False)
+        if refused:
+            text = f"<b style='color:{ERROR_COLOUR}'>{text}</b><br>{escape(WHAT_TO_DO, quote=False)}"
+        self.handoff.setText(text)
+        self.handoff.setVisible(row is not None)
 
     def focus_first_step(self) -> None:
         """A new visit starts on the Dose tab with the cursor in today's weight (if still editable)."""
@@ -330,6 +395,7 @@ class VisitPage(QWidget):
             self.dose_tab,
             self.lots_tab,
             self.checklist_tab,
+            self.access_tab,
             self.infusion_tab,
             self.reactions_tab,
             self.notes_tab,
