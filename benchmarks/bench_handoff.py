@@ -31,7 +31,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from fhir_server_helpers import FhirServer
 from visit_export_helpers import open_record
 
-from nurse_app.reports import handoff
+from nurse_app.services import handoff
 from nurse_app.store import Store, demo, keys
 
 keys.unlock("benchmark passphrase, not a secret")  # the record is encrypted (issue 13)

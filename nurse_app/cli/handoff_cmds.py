@@ -1,4 +1,4 @@
-"""``nurse-app send``: hand the outbox over to the agency's FHIR server (reports/handoff.py)."""
+"""``nurse-app send``: hand the outbox over to the agency's FHIR server (services/handoff.py)."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def register(subparsers) -> None:
 def run_send(args) -> int:
     from pathlib import Path
 
-    from nurse_app.reports.handoff import destination, send_outbox, state_text
+    from nurse_app.services.handoff import destination, send_outbox, state_text
     from nurse_app.store import Store, resolve_db_path
 
     path, _ = resolve_db_path(args.db)
@@ -89,7 +89,7 @@ def run_order_in(args) -> int:
     from pathlib import Path
 
     from nurse_app.core.order_import import order_from_request
-    from nurse_app.reports.handoff import destination, fetch_orders, request_is_for
+    from nurse_app.services.handoff import destination, fetch_orders, request_is_for
     from nurse_app.services.orders import active_order, replace_order
     from nurse_app.store import Store, resolve_db_path
 

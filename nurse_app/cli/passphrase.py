@@ -30,6 +30,8 @@ RECORD_COMMANDS = frozenset(
         "change-passphrase",
         "schedule",
         "content-approve",
+        "evv",
+        "seals",
         "send",
         "order-in",
     }

@@ -55,6 +55,11 @@ CONTENT_SETS: tuple[ContentSet, ...] = (
         lambda f: f"{len(f.rules)} rules, tolerance {f.tolerance_days} days",
     ),
     ContentSet(
+        "Proof of visit (IV line, site scales, signature, EVV)",
+        "nurse_app.core.visit_proof:load_rules",
+        lambda r: f"{len(r.devices)} access devices, {len(r.scales)} site scales",
+    ),
+    ContentSet(
         "Verification record",
         "nurse_app.core.content_report:verification_counts",
         lambda v: f"{v.get('items', 0)} re-checked items" if v else "none in this installation",

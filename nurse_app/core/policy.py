@@ -32,6 +32,9 @@ Example::
     [pump]
     max_rate_ml_per_h = 500    # pump / record maximum (may only be lowered)
 
+    [visit]
+    max_hours = 6              # a day's plan longer than this warns with its duration
+
     [products.privigen]
     max_rate_mg_kg_min = 4     # cap under the label maximum (never above it)
 
@@ -45,6 +48,10 @@ Example::
     id = "agency-consent"
     text = "Consent form signed this year"
     required = true
+
+    [visit_proof]              # proof of visit (resources/visit_proof.toml)
+    require_patient_signature = true   # the patient's or caregiver's signature (or a reason)
+    require_coordinates = true         # typed latitude/longitude of the place of the visit
 
     [contacts]                 # printed on handouts where the nurse left the field blank
     agency = "Example Home Infusion"
@@ -83,6 +90,7 @@ _LOADER_CACHES = (
     "nurse_app.core.checklists:_all_templates",
     "nurse_app.core.security:policy",
     "nurse_app.core.schedule:load_followups",
+    "nurse_app.core.visit_proof:load_rules",
 )
 
 
@@ -122,6 +130,7 @@ def reload() -> None:
 
     load_policy.cache_clear()
     _raw.cache_clear()
+    _settings_in_force.cache_clear()
     trust_validated_content(None)  # content validated under another policy is not trusted
     for target in _LOADER_CACHES:
         module, name = target.split(":")
@@ -218,7 +227,9 @@ def parse_policy(data: dict[str, Any], path: Path | str, digest: str = "") -> Po
     followups = data.pop("followups", {})
     if not isinstance(followups, dict) or not all(isinstance(v, dict) for v in followups.values()):
         raise _fail(
-            path, "followups", "expected [followups.<rule id>] tables (enabled, start_days, end_days)"
+            path,
+            "followups",
+            "expected [followups.<rule id>] tables (enabled, start_days, end_days, first_courses)",
         )
     handoff = _handoff(data.pop("handoff", {}), path)
     values: dict[str, Any] = {}
@@ -446,6 +457,15 @@ def _settings_cached() -> tuple[Setting, ...]:
             direction="down",
         )
     )
+    out.append(
+        Setting(
+            "visit.max_hours",
+            "Longest home visit planned for one day's infusion",
+            "h",
+            "limits.toml",
+            _table("visit", "max_hours"),
+        )
+    )
     limits = _raw("limits.toml") or {}
     units = {
         "weight_kg": "kg",
@@ -481,6 +501,17 @@ def _settings_cached() -> tuple[Setting, ...]:
                 direction="down",
                 base=LABEL,
             )
+        )
+    for key, title, table in (
+        (
+            "require_patient_signature",
+            "Patient's signature (or the reason there is none) required",
+            "signature",
+        ),
+        ("require_coordinates", "Typed coordinates of the place of the visit required", "location"),
+    ):
+        out.append(
+            Setting(f"visit_proof.{key}", title, "", "visit_proof.toml", _table(table, key), kind="bool")
         )
     security = _raw("security.toml")
     if security is not None and "idle_lock" in security:
@@ -707,6 +738,13 @@ class InForce:
 
 def settings_in_force() -> list[InForce]:
     """Every value an agency may set, with the value in force and where it came from."""
+    return list(_settings_in_force())
+
+
+@lru_cache(maxsize=1)
+def _settings_in_force() -> tuple[InForce, ...]:
+    """:func:`settings_in_force`, read once per policy (the content files do not change while
+    the app runs; :func:`reload` forgets it)."""
     policy = load_policy()
     out = []
     for s in _settings():
@@ -718,7 +756,7 @@ def settings_in_force() -> list[InForce]:
             out.append(InForce(s.key, s.title, s.unit, s.file, policy.values[s.key], packaged, AGENCY))
         else:
             out.append(InForce(s.key, s.title, s.unit, s.file, packaged, packaged, s.base))
-    return out
+    return tuple(out)
 
 
 def policy_contacts() -> dict[str, str]:

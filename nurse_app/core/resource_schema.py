@@ -33,6 +33,7 @@ SCHEMA_FILES = {
     "followups.toml": "followups.schema.json",
     "guide": "guide-front-matter.schema.json",
     "verification.toml": "verification.schema.json",
+    "visit_proof.toml": "visit-proof.schema.json",
 }
 
 

@@ -59,6 +59,7 @@ from fhir.resources.R4B.codeableconcept import CodeableConcept
 from fhir.resources.R4B.coding import Coding
 from fhir.resources.R4B.communication import Communication, CommunicationPayload
 from fhir.resources.R4B.encounter import Encounter, EncounterParticipant
+from fhir.resources.R4B.extension import Extension
 from fhir.resources.R4B.humanname import HumanName
 from fhir.resources.R4B.identifier import Identifier
 from fhir.resources.R4B.medication import Medication, MedicationBatch
@@ -85,14 +86,16 @@ from nurse_app.core.catalogue import Catalogue, Product, load_catalogue
 from nurse_app.core.errors import NurseAppError
 from nurse_app.core.formatting import fmt_qty
 from nurse_app.core.identifiers import NPI_SYSTEM
+from nurse_app.core.lots import recorded_as
 from nurse_app.core.names import split_name
 from nurse_app.core.policy import load_policy
 from nurse_app.core.reactions import kind_label, severity_label
+from nurse_app.core.times import now_text
 from nurse_app.core.visit_logic import visit_moment
-from nurse_app.core.vitals import flag_series
-from nurse_app.reports.visit_data import VisitRecord, order_mismatch
-from nurse_app.store.fields import VITAL_MEASURES, reading_measures
-from nurse_app.store.times import now_text
+from nurse_app.core.visit_record import VisitRecord
+from nurse_app.core.vitals import VITAL_MEASURES, flag_series, reading_measures
+from nurse_app.reports import fhir_proof
+from nurse_app.reports.visit_data import order_mismatch
 
 
 def _status(outcome, end) -> str:
@@ -113,6 +116,9 @@ DEFAULT_VISIT_SYSTEM = "urn:nurse-app:visit"
 PRODUCT_SYSTEM = "urn:nurse-app:product"
 NDC_SYSTEM = "http://hl7.org/fhir/sid/ndc"
 GTIN_SYSTEM = "https://www.gs1.org/gtin"
+# A carton's GS1 serial number (AI 21) as the Medication's identifier, and how each lot row was made.
+SERIAL_SYSTEM = "https://www.gs1.org/serial"
+LOT_RECORDED_EXTENSION = "urn:nurse-app:fhir:StructureDefinition:lot-recorded"
 
 LOINC = "http://loinc.org"
 SNOMED = "http://snomed.info/sct"
@@ -200,7 +206,8 @@ def patient_name(patient: Mapping[str, Any]) -> tuple[str, str]:
 
 
 def patient_resource(p: Mapping[str, Any], mrn_system: str) -> Patient:
-    """The patient (US Core): MRN, the name as entered in parts, sex, date of birth."""
+    """The patient (US Core): MRN, the name as entered in parts, sex, date of birth, the service
+    address, phones and emergency contact."""
     given, family = patient_name(p)
     return Patient(
         id=_uuid("patient", mrn_system, p["mrn"]),
@@ -215,6 +222,7 @@ def patient_resource(p: Mapping[str, Any], mrn_system: str) -> Patient:
         name=[HumanName(use="official", text=p["name"], family=family or None, given=given.split() or None)],
         gender=p["sex"] if p["sex"] in ("female", "male", "other", "unknown") else "unknown",
         birthDate=p["date_of_birth"],
+        **fhir_proof.patient_details(dict(p)),
     )
 
 
@@ -233,6 +241,7 @@ class _Builder:
         except NurseAppError:  # names then fall back to the stored ids
             self.catalogue = None
         self.patient = self._patient()
+        self.place = fhir_proof.location(self)
         self.practitioner = self._practitioner(profile)
         self.nurse = _ref(self.practitioner, record.nurse) if self.practitioner else None
         self.encounter = self._encounter()
@@ -279,6 +288,7 @@ class _Builder:
             subject=_ref(self.patient),
             participant=[EncounterParticipant(individual=self.nurse)] if self.nurse else None,
             period=period if period.start else None,
+            location=fhir_proof.encounter_location(self.place),
             serviceProvider=Reference(display=agency) if agency else None,
         )
 
@@ -327,28 +337,34 @@ class _Builder:
 
     def medications(self) -> list[Medication]:
         """One Medication per lot: the product (NDC and GTIN of that vial size when known),
-        the lot number and expiry in ``batch``."""
-        result = []
+        the lot number and expiry in ``batch``, the serial of each scanned carton of that lot as
+        an identifier, and how the lot was recorded (scanned from the carton's code, or typed)."""
+        by_id: dict[str, tuple[dict[str, Any], list[str], list[str]]] = {}
         for lot in self.record.lots:
+            key = _uuid(
+                "medication", lot["product_id"], lot["vial_size_g"], lot["lot_number"], lot["expiry_date"]
+            )
+            _first, serials, how = by_id.setdefault(key, (lot, [], []))
+            if lot.get("serial"):
+                serials.append(str(lot["serial"]))
+            how.append(recorded_as(lot))
+        result = []
+        for key, (lot, serials, how) in by_id.items():
             name = self._product_name(lot["product_id"])
             codings, note = self._product_coding(lot["product_id"], lot["vial_size_g"], name)
             result.append(
                 Medication(
-                    id=_uuid(
-                        "medication",
-                        lot["product_id"],
-                        lot["vial_size_g"],
-                        lot["lot_number"],
-                        lot["expiry_date"],
-                    ),
+                    id=key,
+                    identifier=[Identifier(system=SERIAL_SYSTEM, value=serial) for serial in serials] or None,
                     code=CodeableConcept(
                         coding=codings,
                         text=f"{name} {fmt_qty(lot['vial_size_g'], 'g')} vial (immune globulin intravenous, human){note}",
                     ),
                     batch=MedicationBatch(lotNumber=lot["lot_number"], expirationDate=lot["expiry_date"]),
+                    extension=[Extension(url=LOT_RECORDED_EXTENSION, valueString="; ".join(how))],
                 )
             )
-        return list({m.id: m for m in result}.values())
+        return result
 
     def administration(self, medications: list[Medication]) -> MedicationAdministration:
         record, visit, calc = self.record, self.record.visit, self.record.calculation
@@ -375,7 +391,7 @@ class _Builder:
         if given_g is not None:
             dose_text.insert(
                 0,
-                f"given {fmt_qty(given_g, 'g', 2)} in {fmt_qty(outcome.volume_ml, 'mL', 0)} "
+                f"given {fmt_qty(given_g, 'g', 2)} in {fmt_qty(outcome.volume_ml or 0, 'mL', 0)} "
                 f"({outcome.label}); planned",
             )
         dose_g = given_g if given_g is not None else calc.get("daily_dose_g")
@@ -482,8 +498,9 @@ class _Builder:
 
     # ------------------------------------------------------------------ signature
 
-    def provenances(self, signed: list[Resource]) -> list[Provenance]:
-        """The signature of a signed visit, and one per addendum."""
+    def provenances(self, signed: list[Resource], caregiver: Any = None) -> list[Provenance]:
+        """The signature of a signed visit (the nurse's with the seal, and the patient's or
+        caregiver's beside it when they signed), and one per addendum."""
         visit = self.record.visit
         if not self.final or not visit.get("content_hash"):
             return []
@@ -493,13 +510,14 @@ class _Builder:
             type=_concept(_PROVENANCE_AGENT, [("author", "Author")]),
             who=self.nurse or Reference(display=visit.get("signed_by") or "unknown"),
         )
+        co_signer = fhir_proof.patient_signer(self, caregiver)
         result = [
             Provenance(
                 id=self.id("provenance", "signature"),
                 target=targets,
                 recorded=visit["signed_at"],
                 activity=_concept(_DATA_OPERATION, [("CREATE", "create")], text="Visit signed"),
-                agent=[agent],
+                agent=[agent, *([co_signer[0]] if co_signer else [])],
                 signature=[
                     Signature(
                         type=[
@@ -511,7 +529,8 @@ class _Builder:
                         who=agent.who,
                         sigFormat="text/plain",
                         data=base64.b64encode(seal.encode()).decode(),
-                    )
+                    ),
+                    *([co_signer[1]] if co_signer else []),
                 ],
                 reason=[CodeableConcept(text=f"Seal {seal}")],
             )
@@ -682,7 +701,7 @@ class _Builder:
 def call_communication(call: Mapping[str, Any], patient: Patient) -> Communication:
     """A signed follow-up call as a Communication by telephone with the patient; its id depends
     only on the call, so the call sent alone and again with the next visit is one resource."""
-    from nurse_app.services.schedule import call_rule, call_summary_lines
+    from nurse_app.core.schedule import call_rule, call_summary_lines
 
     rule = call_rule(call)
     lines = call_summary_lines(call)
@@ -713,10 +732,13 @@ def visit_bundle(
     b = _Builder(record, profile)
     medications = b.medications()
     administration = b.administration(medications)
+    caregiver = fhir_proof.related_person(b)
     visit_resources: list[Resource] = [
         b.encounter,
         administration,
         *b.rate_stretches(administration),
+        *fhir_proof.procedures(b),
+        *fhir_proof.site_observations(b),
         *b.observations(),
         *b.adverse_events(administration),
         *b.communications(),
@@ -724,10 +746,12 @@ def visit_bundle(
     resources: list[Resource] = [
         b.patient,
         *([b.practitioner] if b.practitioner else []),
+        *([b.place] if b.place is not None else []),
+        *([caregiver] if caregiver is not None else []),
         *medications,
         *visit_resources,
         *b.allergies(),
-        *b.provenances(visit_resources),
+        *b.provenances(visit_resources, caregiver),
     ]
     bundle_id = b.id("bundle")
     return Bundle(
@@ -736,29 +760,6 @@ def visit_bundle(
         type="transaction",
         timestamp=timestamp or now_text(),
         entry=[transaction_entry(r) for r in resources],
-    )
-
-
-def store_visit_bundle(store, visit_id: int, timestamp: str | None = None) -> Bundle:
-    """The transaction Bundle of one visit read from ``store`` (with the nurse profile)."""
-    from nurse_app.reports.visit_data import load_visit
-
-    return visit_bundle(load_visit(store, visit_id), timestamp, store.nurse_profile())
-
-
-def store_call_bundle(store, call_id: int, timestamp: str | None = None) -> Bundle:
-    """A signed follow-up call as a transaction: the patient and the call's Communication."""
-    from nurse_app.core.agency import AGENCY_SETTING, details_from_setting
-
-    call = store.get_followup_call(call_id)
-    mrn_system, _ = identifier_systems(details_from_setting(store.get_setting(AGENCY_SETTING, {})))
-    patient = patient_resource(store.get_patient(call["patient_id"]), mrn_system)
-    communication = call_communication(call, patient)
-    return Bundle(
-        id=_uuid("followup-call-bundle", call_id, call.get("created_at")),
-        type="transaction",
-        timestamp=timestamp or now_text(),
-        entry=[transaction_entry(patient), transaction_entry(communication)],
     )
 
 

@@ -122,7 +122,7 @@ class OutboxStore:
                 [json.dumps(outcome, ensure_ascii=False), sent_to, item_id],
             )
 
-    def record_receipt(self, item_id: int, receipt: Sequence[Mapping[str, Any]], sent_to: str) -> None:
+    def record_receipt(self, item_id: int, receipt: Sequence[Sequence[str]], sent_to: str) -> None:
         """The server took it: keep what it answered (ids, versionId, lastUpdated) by the seal."""
         with self.transaction():
             self.conn.execute(

@@ -5,7 +5,7 @@ Sending runs on the thread pool (:func:`nurse_app.ui.tasks.run_job`) with its ow
 the record, so the nurse keeps working; the result shows in the status bar and the visit states
 on the Patients page and the Visit header are read again.  The automatic try runs every
 :data:`AUTO_TRY_MS` when the agency policy names a server (``[handoff] base_url``, ``auto_send``
-not false) and something is due (the backoff of :mod:`nurse_app.reports.handoff`); it says
+not false) and something is due (the backoff of :mod:`nurse_app.services.handoff`); it says
 nothing unless something was sent or refused.
 """
 
@@ -35,7 +35,7 @@ class AgencyAccessDialog(FormDialog):
         self.setObjectName("agency_access_dialog")
         self.store = store
         from nurse_app.core.policy import load_policy
-        from nurse_app.reports.handoff import stored_credentials
+        from nurse_app.services.handoff import stored_credentials
 
         base = load_policy().handoff.get("base_url") or "not set (agency policy [handoff] base_url)"
         intro = QLabel(
@@ -60,7 +60,7 @@ class AgencyAccessDialog(FormDialog):
         self.mark_unmodified()
 
     def save(self) -> bool:
-        from nurse_app.reports.handoff import save_credentials
+        from nurse_app.services.handoff import save_credentials
 
         self.clear_errors()
         try:
@@ -118,7 +118,7 @@ class HandoffController(QObject):
         path = str(store.path)
 
         def work(progress) -> Any:
-            from nurse_app.reports.handoff import destination, send_outbox
+            from nurse_app.services.handoff import destination, send_outbox
             from nurse_app.store import Store
 
             with Store.open(path) as own:

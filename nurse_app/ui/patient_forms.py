@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
     QSizePolicy,
@@ -33,7 +35,7 @@ from nurse_app.core.formatting import fmt_number, fmt_qty
 from nurse_app.core.labels import BASIS_LABELS, SEX_LABELS, days_text
 from nurse_app.core.units import height_to_cm, parse_number, weight_to_kg
 from nurse_app.core.visit_logic import RISK_LABELS, order_risks, request_from_order
-from nurse_app.services.orders import save_order
+from nurse_app.services.orders import save_order, shown_orders
 from nurse_app.store import Store
 from nurse_app.store.fields import PATIENT, SEXES
 from nurse_app.store.times import today_local
@@ -71,6 +73,20 @@ def _text_of(field: QWidget) -> str:
 
 
 # =============================================================================== patient
+
+
+# The patient's service address, phones and emergency contact (issue 23): field -> (label, hint).
+CONTACT_FIELDS = {
+    "address_line": ("Service add&ress", "street and number, where visits take place"),
+    "address_city": ("Cit&y", ""),
+    "address_state": ("S&tate", "e.g. IL"),
+    "address_postal_code": ("&ZIP code", ""),
+    "phone_home": ("&Landline (home phone)", "e.g. (217) 555-0100"),
+    "phone_mobile": ("Mo&bile phone", ""),
+    "emergency_contact_name": ("&Emergency contact", "name"),
+    "emergency_contact_relation": ("Ho&w related (emergency contact)", "e.g. daughter"),
+    "emergency_contact_phone": ("Emergency &contact's phone", ""),
+}
 
 
 class PatientDialog(FormDialog):
@@ -112,6 +128,7 @@ class PatientDialog(FormDialog):
         self.add_row("&Indication", "indication", WithError("indication", self.indication))
         self.add_row("&Prescriber", "prescriber", self.prescriber)
         self.add_row("N&otes", "notes", self.notes)
+        self._contact_column()
         self.finish_layout()
         self.setMinimumWidth(520)
 
@@ -124,6 +141,7 @@ class PatientDialog(FormDialog):
             "height_cm",
             "allergies",
             "prescriber",
+            *CONTACT_FIELDS,
         ):
             field = self.fields[name]
             field.edit.editingFinished.connect(lambda n=name: self._check_if_filled(n))
@@ -154,6 +172,28 @@ class PatientDialog(FormDialog):
             _select_or_keep(self.indication, row["indication"])
         self.prescriber.edit.setText(row["prescriber"])
         self.notes.editor.setPlainText(row["notes"])
+        for name in CONTACT_FIELDS:
+            self.fields[name].edit.setText(row.get(name) or "")
+
+    def _contact_column(self) -> None:
+        """The right-hand column: where the visits take place (the EVV location) and who to call."""
+        box = QGroupBox("Where visits take place, and who to call")
+        box.setObjectName("patient_contact_box")
+        form = QFormLayout(box)
+        form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
+        for name, (label, hint) in CONTACT_FIELDS.items():
+            field = FieldWithError(name, hint)
+            caption = QLabel(label)
+            caption.setBuddy(field.edit)
+            field.edit.setAccessibleName(label.replace("&", ""))
+            self.watch(field)
+            form.addRow(caption, field)
+            self.fields[name] = field
+            setattr(self, name, field)
+        column = QVBoxLayout()
+        column.addWidget(box)
+        column.addStretch(1)
+        self.columns.addLayout(column, 1)
 
     # ------------------------------------------------------------------ values
     def _value(self, name: str):
@@ -278,8 +318,11 @@ class OrderDialog(FormDialog):
         self._timer.timeout.connect(self.recalculate)
         self._build()
         if order_id is not None:
-            self._load(store.get_order(order_id))
+            order = store.get_order(order_id)
+            self._shown = {"updated_at": order["updated_at"]}  # what this form saves over
+            self._load(order)
         else:
+            self._shown = shown_orders(store, patient_id)
             self.prescriber.edit.setText(self.patient["prescriber"])
             self.start_date.edit.setText(today_local().isoformat())
             index = self.regimen.findData(self.patient["indication"])
@@ -520,10 +563,11 @@ class OrderDialog(FormDialog):
         w = r.weight
         where = f"weighed {self.latest_weight['measured_on']}" if self.latest_weight else "as typed above"
         self.basis_label.setText(f"Checked for {fmt_qty(w.actual_kg, 'kg')} ({where}). {w.reason}")
-        self.tile_course.set(
-            fmt_qty(r.total_dose_g, "g"), f"{fmt_qty(r.dose_g_per_kg, 'g/kg')} over {days_text(r.days)}"
+        self.tile_course.set(fmt_qty(r.total_dose_g, "g"), r.course_and_daily_text)
+        self.tile_daily.set(
+            fmt_qty(r.daily_dose_g, "g"),
+            f"{fmt_qty(r.dose_g_per_kg / r.days, 'g/kg')} per day × {days_text(r.days)}",
         )
-        self.tile_daily.set(fmt_qty(r.daily_dose_g, "g"), f"× {days_text(r.days)}")
         self.tile_volume.set(fmt_qty(r.daily_volume_ml, "mL"), f"of {r.product.display_name}")
         self._show_warnings(r.warnings)
 
@@ -622,7 +666,9 @@ class OrderDialog(FormDialog):
                 values,
                 order_id=self.order_id,
                 weight_kg=self._weight_kg() if self.weight is not None else None,
+                if_unchanged=self._shown,
             )
+            self._shown = {"updated_at": self.store.get_order(self.order_id)["updated_at"]}
         except NurseAppError as exc:  # show_error marks the named field, else the banner
             self.show_error(exc)
             return False

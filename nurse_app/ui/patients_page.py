@@ -516,7 +516,7 @@ class PatientsPage(QWidget):
         return section
 
     def _show_calls(self, patient_id: int) -> None:
-        from nurse_app.services.schedule import call_rule
+        from nurse_app.core.schedule import call_rule
 
         calls = self.store.patient_followup_calls(patient_id)
         self._calls = calls
@@ -597,7 +597,10 @@ class PatientsPage(QWidget):
         if patient_id is None or not self._ensure_profile():
             return
         order_id = None if new or self._order is None else self._order["id"]
-        dialog = OrderDialog(self.store, patient_id, order_id, parent=self, catalogue=self.catalogue)
+        from nurse_app.ui.busy import busy
+
+        with busy():  # building the form takes a moment: a wait cursor, no double click
+            dialog = OrderDialog(self.store, patient_id, order_id, parent=self, catalogue=self.catalogue)
         if dialog.exec() == QDialog.Accepted:
             self._show_patient(patient_id)
             self.status_message.emit("IVIG order saved.")
@@ -807,7 +810,7 @@ class PatientsPage(QWidget):
             dose.append(f"{fmt_qty(order['dose_g_per_kg'], 'g/kg')} per course")
         elif regimen and regimen.course_g_per_kg is not None:
             dose.append(f"{fmt_qty(regimen.course_g_per_kg, 'g/kg')} per course (regimen)")
-        days = order["course_days"] or (regimen.days if regimen else None)
+        days = order["course_days"] or (regimen.usual_days(order["product_id"]) if regimen else None)
         if days:
             dose.append(f"over {days_text(days)}")
         v["dose"].setText(" ".join(dose))
@@ -865,7 +868,7 @@ class PatientsPage(QWidget):
             self.draft_label.setText(
                 f"A visit of {fmt_date(visit_day(drafts[0]))} is still open (not signed)."
             )
-        from nurse_app.reports.handoff import state_help, state_short
+        from nurse_app.services.handoff import state_help, state_short
 
         handed = self.store.handoff_states([v["id"] for v in visits])
         self.visit_table.setRowCount(len(visits))

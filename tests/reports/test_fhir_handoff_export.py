@@ -13,7 +13,8 @@ import pytest
 from fhir_validation import bundle_errors, us_core_patient_errors
 from visit_export_helpers import VISIT_START, make_visit
 
-from nurse_app.reports.fhir import bundle_json, store_visit_bundle
+from nurse_app.reports.fhir import bundle_json
+from nurse_app.services.handoff import store_visit_bundle
 from nurse_app.store import schema
 from nurse_app.store.validation import RecordValueError
 

@@ -1,5 +1,5 @@
 """The hand-off through a real FHIR server (Medplum's router, tests/fhir_server_helpers.py):
-``nurse-app send`` and the outbox (store/outbox.py, reports/handoff.py).
+``nurse-app send`` and the outbox (store/outbox.py, services/handoff.py).
 
 Every test sends the record's own transactions over HTTP to the server on 127.0.0.1 and reads
 back what the server holds."""
@@ -19,7 +19,7 @@ from fhir_server_helpers import FhirServer, fhir_server  # noqa: F401 - the fixt
 from fhir_validation import bundle_errors
 from visit_export_helpers import make_visit, open_record
 
-from nurse_app.reports import handoff
+from nurse_app.services import handoff
 from nurse_app.store import Store, demo
 from nurse_app.store.outbox import REFUSED, SENT, WAITING
 

@@ -10,8 +10,9 @@ from fhir.resources.R4B.bundle import Bundle
 from visit_export_helpers import ACCENTED_NAME, AGENCY, make_visit
 
 from nurse_app.core.carton import gtin_from_ndc
-from nurse_app.reports.fhir import bundle_json, counts_text, resource_counts, store_visit_bundle
+from nurse_app.reports.fhir import bundle_json, counts_text, resource_counts
 from nurse_app.services.agency import save_agency_details
+from nurse_app.services.handoff import store_visit_bundle
 
 VITAL_LOINC = {"8310-5", "8867-4", "9279-1", "59408-5", "85354-9"}
 

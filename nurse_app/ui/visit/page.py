@@ -23,12 +23,14 @@ from nurse_app.core.catalogue import load_catalogue
 from nurse_app.core.formatting import fmt_date
 from nurse_app.services import visits
 from nurse_app.store import Store
+from nurse_app.ui.visit.access_tab import AccessTab
 from nurse_app.ui.visit.checklist_tab import ChecklistTab
 from nurse_app.ui.visit.common import VisitContext, local_time, now_utc
 from nurse_app.ui.visit.dose_tab import DoseTab
 from nurse_app.ui.visit.infusion_tab import InfusionTab
 from nurse_app.ui.visit.lots_tab import LotsTab
 from nurse_app.ui.visit.notes_tab import NotesTab
+from nurse_app.ui.visit.proof_widgets import ArrivalBanner
 from nurse_app.ui.visit.reactions_tab import ReactionsTab
 from nurse_app.ui.visit.sign_tab import SignTab
 from nurse_app.ui.widgets import ERROR_COLOUR, OK_COLOUR, allergy_colour
@@ -55,6 +57,7 @@ class VisitPage(QWidget):
         self.setObjectName("visit_page")
         self.store = store
         self.ctx: VisitContext | None = None
+        self.patient_name = ""
         self.reopened = False  # the last Start visit reopened today's draft
         self.stack = QStackedWidget()
         empty = QLabel(
@@ -109,12 +112,16 @@ class VisitPage(QWidget):
             "A visit entered by mistake: keep it in the record, read-only, and no longer a day of the course."
         )
         self.void_button.clicked.connect(self.void_current)
-        header.addWidget(self.void_button, 0, Qt.AlignTop)
+        # Under the patient's name, left: never where the Patients page's Start visit was (top
+        # right), so a second click on a slow page switch cannot open it.
+        text.addWidget(self.void_button, 0, Qt.AlignLeft)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("visit_tabs")
         body = QVBoxLayout(self.body)
         body.setContentsMargins(0, 0, 0, 0)
         body.addLayout(header)
+        self.arrival_slot = QVBoxLayout()  # the open visit's arrival banner (place not confirmed)
+        body.addLayout(self.arrival_slot)
         body.addWidget(self.tabs, 1)
 
     # ------------------------------------------------------------------ opening
@@ -172,6 +179,11 @@ class VisitPage(QWidget):
         self.record_changed.emit()
         return started.visit_id
 
+    def infusion_running(self) -> bool:
+        """An infusion is in progress on the open draft (started, not finished nor stopped)."""
+        tab = getattr(self, "infusion_tab", None)
+        return self.ctx is not None and tab is not None and tab.running()
+
     def shutdown(self) -> None:
         """Stop timers before the record closes (window closing)."""
         notes = getattr(self, "notes_tab", None)
@@ -185,6 +197,7 @@ class VisitPage(QWidget):
         """Back to the empty page (the open visit no longer exists in this record)."""
         self.shutdown()
         self.ctx = None
+        self.patient_name = ""
         self._clear_tabs()
         self.stack.setCurrentIndex(0)
 
@@ -197,17 +210,29 @@ class VisitPage(QWidget):
             "dose_tab",
             "lots_tab",
             "checklist_tab",
+            "access_tab",
             "infusion_tab",
             "reactions_tab",
             "sign_tab",
             "notes_tab",
         ):
             self.__dict__.pop(name, None)
+        banner = self.__dict__.pop("arrival_banner", None)
+        if banner is not None:
+            banner.hide()
+            banner.deleteLater()
 
     def open_visit(self, visit_id: int) -> None:
         """Open ``visit_id``; a visit that is not in this record raises NotFoundError and
-        leaves the page as it was (never half-built)."""
+        leaves the page as it was (never half-built). A busy cursor meanwhile, and no click or
+        key given while it opens acts on the page it opens (ui.busy)."""
+        from nurse_app.ui.busy import busy
+
         self.store.get_visit(visit_id)  # NotFoundError before anything changes
+        with busy():
+            self._open_visit(visit_id)
+
+    def _open_visit(self, visit_id: int) -> None:
         self.shutdown()
         self.ctx = VisitContext(self.store, visit_id)
         self.ctx.changed.connect(lambda _what: self._update_header())
@@ -217,6 +242,7 @@ class VisitPage(QWidget):
             self.dose_tab = DoseTab(self.ctx)
             self.lots_tab = LotsTab(self.ctx)
             self.checklist_tab = ChecklistTab(self.ctx)
+            self.access_tab = AccessTab(self.ctx)
             self.infusion_tab = InfusionTab(self.ctx)
             self.reactions_tab = ReactionsTab(
                 self.ctx,
@@ -225,6 +251,8 @@ class VisitPage(QWidget):
             )
             self.sign_tab = SignTab(self.ctx)
             self.notes_tab = NotesTab(self.ctx)
+            self.arrival_banner = ArrivalBanner(self.ctx, self.body)
+            self.arrival_slot.addWidget(self.arrival_banner)
         except BaseException:
             self.close_visit()
             raise
@@ -232,24 +260,31 @@ class VisitPage(QWidget):
             ("&1 Dose", self.dose_tab),
             ("&2 Lots", self.lots_tab),
             ("&3 Checklist", self.checklist_tab),
-            ("&4 Infusion and vitals", self.infusion_tab),
-            ("&5 Reactions", self.reactions_tab),
-            ("&6 Sign", self.sign_tab),
-            ("&7 Notes", self.notes_tab),
+            ("&4 Access", self.access_tab),
+            ("&5 Infusion and vitals", self.infusion_tab),
+            ("&6 Reactions", self.reactions_tab),
+            ("&7 Sign", self.sign_tab),
+            ("&8 Notes", self.notes_tab),
         ):
             self.tabs.addTab(tab, title)
+        self.tabs.currentChanged.connect(self._tab_shown)
         self.sign_tab.signed.connect(self._after_signing)
         self.sign_tab.sign_button.pressed.connect(self.notes_tab.save)  # signed with the notes typed
         self._show_read_only(self.ctx.signed)
         if self.ctx.visit["status"] == visits.VOIDED:
             self._set_read_only()
         self._update_header()
+        if self.infusion_running():  # a running infusion opens where it is watched
+            self.tabs.setCurrentWidget(self.infusion_tab)
         self.stack.setCurrentIndex(1)
         self.visit_opened.emit(visit_id)
 
     def void_current(self) -> bool:
         """Void the open draft (asks for the reason); True when voided."""
         if self.ctx is None or self.ctx.visit["status"] != visits.DRAFT:
+            return False
+        if visits.infusion_in_progress(self.store, self.ctx.visit_id):
+            QMessageBox.warning(self, "Not voided", visits.RUNNING_AT_VOID)
             return False
         reason, ok = QInputDialog.getText(
             self,
@@ -268,7 +303,7 @@ class VisitPage(QWidget):
         except NurseAppError as exc:
             QMessageBox.warning(self, "Not voided", str(exc))
             return False
-        self._set_read_only()
+        self._set_read_only()  # its clocks stop with it
         self._update_header()
         self.ctx.changed.emit("visit")
         self.status_message.emit("Visit voided: kept in the record, read-only, not a course day.")
@@ -280,6 +315,7 @@ class VisitPage(QWidget):
             self.dose_tab,
             self.lots_tab,
             self.checklist_tab,
+            self.access_tab,
             self.infusion_tab,
             self.reactions_tab,
             self.notes_tab,
@@ -291,6 +327,7 @@ class VisitPage(QWidget):
     def _update_header(self) -> None:
         store, visit = self.store, self.ctx.visit
         patient = store.get_patient(visit["patient_id"])
+        self.patient_name = patient["name"]  # the vital-signs strip names whom they are due for
         order = store.get_order(visit["order_id"]) if visit["order_id"] else None
         self.title.setText(f"{patient['name']}  ·  MRN {patient['mrn']}")
         parts = [f"Born {fmt_date(patient['date_of_birth'])}"]
@@ -318,12 +355,19 @@ class VisitPage(QWidget):
         )
         if status == visits.VOIDED:
             self.status.setToolTip(f"Voided by {visit['voided_by']}: {visit['void_reason']}")
-        self.void_button.setVisible(status == visits.DRAFT)
+        # Never offered while an infusion is in progress (it is stopped first, with its volume).
+        self.void_button.setVisible(
+            status == visits.DRAFT and not visits.infusion_in_progress(store, self.ctx.visit_id)
+        )
         self.show_handoff()
+
+    def _tab_shown(self, _index: int) -> None:
+        if self.tabs.currentWidget() is getattr(self, "infusion_tab", None):
+            self.infusion_tab.focus_first_field()
 
     def show_handoff(self) -> None:
         """The visit's hand-off to the agency: waiting, sent (when), or refused (why, what to do)."""
-        from nurse_app.reports.handoff import WHAT_TO_DO, state_text
+        from nurse_app.services.handoff import WHAT_TO_DO, state_text
 
         if self.ctx is None:
             return
@@ -349,6 +393,7 @@ class VisitPage(QWidget):
             self.dose_tab,
             self.lots_tab,
             self.checklist_tab,
+            self.access_tab,
             self.infusion_tab,
             self.reactions_tab,
             self.notes_tab,

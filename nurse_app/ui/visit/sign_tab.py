@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QFrame,
     QHBoxLayout,
     QLabel,
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -16,7 +18,11 @@ from PySide6.QtWidgets import (
 from nurse_app.services.signing import add_addendum, sign_visit, signing_state
 from nurse_app.store.times import now_utc
 from nurse_app.ui.visit.common import VisitContext, attempt, error_label, local_time
+from nurse_app.ui.visit.proof_widgets import PatientSignatureBox, VisitTimesBox
 from nurse_app.ui.widgets import ATTENTION_COLOUR, OK_COLOUR, Section, text_colour
+
+# The store's words for a visit without a departure (Store.signing_problems).
+NO_DEPARTURE = "the end time is not recorded"
 
 
 class SignTab(QWidget):
@@ -30,7 +36,7 @@ class SignTab(QWidget):
         self.problems.setObjectName("signing_problems")
         self.problems.setWordWrap(True)
         self.problems.setTextFormat(Qt.RichText)
-        self.end_button = QPushButton("Set the visit &end time to now")
+        self.end_button = QPushButton("Leaving now: set the d&eparture time")
         self.end_button.setObjectName("set_end_time")
         self.end_button.clicked.connect(self._set_end)
         self.sign_button = QPushButton("&Sign visit")
@@ -73,11 +79,25 @@ class SignTab(QWidget):
             self.addendum_box.body.addWidget(w)
         self.addendum_box.body.addWidget(self.addendum_button, 0, Qt.AlignLeft)
 
-        layout = QVBoxLayout(self)
+        self.times_box = VisitTimesBox(ctx)
+        self.patient_box = PatientSignatureBox(ctx)
+        content = QWidget()
+        content.setObjectName("sign_content")
+        layout = QVBoxLayout(content)
+        layout.addWidget(self.times_box)
+        layout.addWidget(self.patient_box)
         layout.addWidget(self.ready_box)
         layout.addWidget(self.signature)
         layout.addWidget(self.addendum_box)
         layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setObjectName("sign_scroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.NoFrame)
+        scroll.setWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
         ctx.changed.connect(lambda _what: self.refresh())
         self.refresh()
 
@@ -85,15 +105,18 @@ class SignTab(QWidget):
         store, vid = self.ctx.store, self.ctx.visit_id
         visit = self.ctx.visit
         signed = visit["status"] == "signed"
+        self.times_box.refresh()
+        self.patient_box.refresh()
         self.ready_box.setVisible(not signed)
         self.addendum_box.setVisible(signed)
+        self.signature.setToolTip(f"Content hash {visit['content_hash']}" if signed else "")
         if signed:
             ok = store.verify_visit(vid)
             seal = "content verified against its hash" if ok else "WARNING: content does not match its hash"
             self.signature.setText(
                 f"<p style='color:{text_colour(OK_COLOUR)}'><b>Signed</b> by {visit['signed_by']} on "
                 f"{local_time(visit['signed_at'], True)}. This visit is read-only; corrections are addenda.</p>"
-                f"<p><small>Content hash {visit['content_hash']} ({seal}).</small></p>"
+                f"<p><small>Seal {visit['content_hash'][:12]} ({seal}).</small></p>"
             )
             addenda = store.visit_addenda(vid)
             self.addenda.setText(
@@ -105,7 +128,7 @@ class SignTab(QWidget):
             )
             return
         self.signature.setText("")
-        state = signing_state(store, vid, visit)
+        state = signing_state(store, vid)
         items = [f"<li>{p[0].upper() + p[1:]}</li>" for p in state.problems]
         items += [f"<li>Calculation warning not acknowledged: {w}</li>" for w in state.pending_warnings]
         if state.missing_calculation:
@@ -122,7 +145,9 @@ class SignTab(QWidget):
                 f"IVIG.</p>"
             )
         self.end_button.setEnabled(not visit.get("ended_at"))
-        self.sign_button.setEnabled(state.can_sign)
+        # Signing without a departure time asks for it (see _sign), so that alone does not block.
+        others = [p for p in state.problems if p != NO_DEPARTURE]
+        self.sign_button.setEnabled(not state.signed and not others and not state.pending_warnings)
 
     def _set_end(self) -> None:
         if attempt(self.error, lambda: self.ctx.store.update_visit(self.ctx.visit_id, ended_at=now_utc())):
@@ -131,6 +156,29 @@ class SignTab(QWidget):
                 self.sign_button.setFocus()
 
     def _sign(self, confirm: bool = True) -> None:
+        if not self.ctx.visit.get("ended_at"):
+            box = QMessageBox(
+                QMessageBox.Icon.Question,
+                "No departure time",
+                "The departure time is not recorded. Are you leaving the home now?\n\n"
+                "(If you left earlier, set it now and correct it with the reason on this tab.)",
+                parent=self,
+            )
+            box.setObjectName("departure_question")
+            leave = box.addButton("Leaving now: record the departure", QMessageBox.ButtonRole.AcceptRole)
+            leave.setObjectName("record_departure")
+            box.addButton(QMessageBox.StandardButton.Cancel)
+            box.setDefaultButton(leave)
+            box.exec()
+            if box.clickedButton() is not leave:
+                return
+            if not attempt(
+                self.error, lambda: self.ctx.store.update_visit(self.ctx.visit_id, ended_at=now_utc())
+            ):
+                return
+            self.ctx.changed.emit("visit")
+            if not self.sign_button.isEnabled():
+                return
         if confirm:
             answer = QMessageBox.question(
                 self,

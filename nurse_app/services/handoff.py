@@ -36,6 +36,7 @@ from typing import Any
 
 from nurse_app.core.errors import InputError
 from nurse_app.core.policy import load_policy
+from nurse_app.store import Store
 from nurse_app.store.outbox import ADDENDUM, CALL, REFUSED, SENT, VISIT, WAITING
 
 TOKEN_ENV = "NURSE_APP_AGENCY_TOKEN"
@@ -97,13 +98,13 @@ class _Refused(Exception):
 # ----------------------------------------------------------------------------- settings
 
 
-def stored_credentials(store) -> dict[str, str]:
+def stored_credentials(store: Store) -> dict[str, str]:
     """The token (or client credentials) the nurse entered; ``{}`` when none."""
     value = store.get_setting(TOKEN_SETTING, {})
     return dict(value) if isinstance(value, Mapping) else {}
 
 
-def save_credentials(store, *, token: str = "", client_id: str = "", client_secret: str = "") -> None:
+def save_credentials(store: Store, *, token: str = "", client_id: str = "", client_secret: str = "") -> None:
     """Keep the access token in the record (encrypted with it); empty values clear it."""
     token, client_id, client_secret = token.strip(), client_id.strip(), client_secret.strip()
     if bool(client_id) != bool(client_secret):
@@ -114,7 +115,9 @@ def save_credentials(store, *, token: str = "", client_id: str = "", client_secr
     store.set_setting(TOKEN_SETTING, value)
 
 
-def destination(store, to: str | None = None, env: Mapping[str, str] | None = None) -> Destination | None:
+def destination(
+    store: Store, to: str | None = None, env: Mapping[str, str] | None = None
+) -> Destination | None:
     """Where to send, from the policy (``--to`` overrides the base URL); None when no server is set."""
     handoff = load_policy().handoff
     base = (to or handoff.get("base_url") or "").rstrip("/")
@@ -211,9 +214,8 @@ def _post(dest: Destination, bearer: str | None, bundle: Mapping[str, Any]) -> d
 # ----------------------------------------------------------------------------- what is sent
 
 
-def bundle_for(store, item: Mapping[str, Any]) -> dict[str, Any]:
+def bundle_for(store: Store, item: Mapping[str, Any]) -> dict[str, Any]:
     """The transaction Bundle (JSON) an outbox row sends."""
-    from nurse_app.reports.fhir import store_call_bundle, store_visit_bundle
 
     if item["kind"] in (VISIT, ADDENDUM):
         bundle = store_visit_bundle(store, int(item["visit_id"]))
@@ -258,7 +260,7 @@ def receipt_rows(answer: Mapping[str, Any], sent: Sequence[Mapping[str, Any]]) -
     return rows
 
 
-def fetch_orders(store, dest: Destination, patient_id: int) -> list[dict[str, Any]]:
+def fetch_orders(store: Store, dest: Destination, patient_id: int) -> list[dict[str, Any]]:
     """The active MedicationRequests the agency's server holds for one of the nurse's patients
     (found by the Patient id the app sends for that patient)."""
     from nurse_app.core.agency import AGENCY_SETTING, details_from_setting
@@ -287,7 +289,7 @@ def fetch_orders(store, dest: Destination, patient_id: int) -> list[dict[str, An
     ]
 
 
-def request_is_for(store, resource: Mapping[str, Any], patient_id: int) -> bool:
+def request_is_for(store: Store, resource: Mapping[str, Any], patient_id: int) -> bool:
     """Whether a MedicationRequest read from a file names this patient (by MRN or by the
     Patient id the app sends)."""
     from nurse_app.core.agency import AGENCY_SETTING, details_from_setting
@@ -362,7 +364,7 @@ def backoff_until(attempts: int, now: dt.datetime | None = None) -> str:
 
 
 def send_outbox(
-    store,
+    store: Store,
     dest: Destination,
     *,
     due_only: bool = False,
@@ -397,3 +399,39 @@ def send_outbox(
             progress(n, len(items))
     waiting = tuple(r["id"] for r in store.outbox((WAITING,)))
     return SendResult(tuple(sent), tuple(refused), waiting, problem)
+
+
+# ------------------------------------------------------------------ bundles read from the record
+
+
+def store_visit_bundle(store: Store, visit_id: int, timestamp: str | None = None) -> Any:
+    """The transaction Bundle of one visit read from ``store`` (with the nurse profile)."""
+    from nurse_app.reports.fhir import visit_bundle
+    from nurse_app.services.visit_record import load_visit
+
+    return visit_bundle(load_visit(store, visit_id), timestamp, store.nurse_profile())
+
+
+def store_call_bundle(store: Store, call_id: int, timestamp: str | None = None) -> Any:
+    """A signed follow-up call as a transaction: the patient and the call's Communication."""
+    from nurse_app.core.agency import AGENCY_SETTING, details_from_setting
+    from nurse_app.core.times import now_text
+    from nurse_app.reports.fhir import (
+        Bundle,
+        _uuid,
+        call_communication,
+        identifier_systems,
+        patient_resource,
+        transaction_entry,
+    )
+
+    call = store.get_followup_call(call_id)
+    mrn_system, _ = identifier_systems(details_from_setting(store.get_setting(AGENCY_SETTING, {})))
+    patient = patient_resource(store.get_patient(call["patient_id"]), mrn_system)
+    communication = call_communication(call, patient)
+    return Bundle(
+        id=_uuid("followup-call-bundle", call_id, call.get("created_at")),
+        type="transaction",
+        timestamp=timestamp or now_text(),
+        entry=[transaction_entry(patient), transaction_entry(communication)],
+    )

@@ -33,7 +33,7 @@ def select(combo, data):
 
 @pytest.fixture(autouse=True)
 def quit_anyway(monkeypatch):
-    """A window closed with a running infusion asks first (tests/ui/test_ui_infusion_record.py):
+    """A window closed with a running infusion asks first (tests/ui/visit/test_infusion_tab.py):
     a test that fails mid-infusion must still close its window."""
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Yes)
 
@@ -147,8 +147,9 @@ def test_whole_visit_end_to_end(qtbot, record, tmp_path, monkeypatch):
     assert store.visit_infusion_events(visit_id)[0]["rate_ml_h"] == pytest.approx(42)  # 1 mg/kg/min at 70 kg
 
     def acknowledge(dialog):
-        # A first infusion: the plan holds at 42 mL/h, so each step-up is outside it (acknowledged)
-        assert "above the plan's top rate of 42 mL/h (1 mg/kg/min)" in dialog.text()
+        # A first infusion follows the label ladder from 42 mL/h, one step every 30 min (issue 20): a
+        # step-up sooner than that is outside the plan (acknowledged)
+        assert "is earlier than the plan: its next step is due in" in dialog.text()
         [button] = [b for b in dialog.buttons() if b.text() == "Acknowledge and record"]
         button.click()
 
@@ -245,10 +246,11 @@ def test_whole_visit_end_to_end(qtbot, record, tmp_path, monkeypatch):
     from pypdf import PdfReader
 
     from nurse_app.reports.fhir import bundle_json, visit_bundle
-    from nurse_app.reports.visit_data import load_visit, visit_summary
+    from nurse_app.reports.visit_data import summarize
     from nurse_app.reports.visit_summary import summary_pdf_bytes
+    from nurse_app.services.visit_record import load_visit
 
-    pdf, _pages = summary_pdf_bytes(visit_summary(store, visit_id))
+    pdf, _pages = summary_pdf_bytes(summarize(load_visit(store, visit_id)))
     text = " ".join(
         " ".join((page.extract_text() or "").split()) for page in PdfReader(io.BytesIO(pdf)).pages
     )
