@@ -155,7 +155,8 @@ class PatientDialog(FormDialog):
             if not self.loaded.get("name_parts_confirmed", 1):
                 self.banner.show_message(
                     f"“{self.loaded['name']}” was split into family and given names automatically: "
-                    "check both, then Save to confirm."
+                    "check both, then Save to confirm.",
+                    "attention",
                 )
         self.mark_unmodified()
 
