@@ -32,6 +32,11 @@ CONTENT_SETS: tuple[ContentSet, ...] = (
     ),
     ContentSet("Condition guides", "nurse_app.core.guides:load_guides", lambda g: f"{len(g)} guides"),
     ContentSet(
+        "Handout translations",
+        "nurse_app.core.guides:load_translations",
+        lambda t: ", ".join(f"{lang}: {len(g)} handouts" for lang, g in sorted(t.items())) or "none",
+    ),
+    ContentSet(
         "Visit checklist templates",
         "nurse_app.core.checklists:list_templates",
         lambda t: ", ".join(f"{x.id} v{x.version} ({len(x.items)} items)" for x in t),

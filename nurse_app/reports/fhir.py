@@ -70,7 +70,7 @@ from fhir.resources.R4B.medicationadministration import (
 )
 from fhir.resources.R4B.narrative import Narrative
 from fhir.resources.R4B.observation import Observation, ObservationComponent
-from fhir.resources.R4B.patient import Patient
+from fhir.resources.R4B.patient import Patient, PatientCommunication
 from fhir.resources.R4B.period import Period
 from fhir.resources.R4B.practitioner import Practitioner, PractitionerQualification
 from fhir.resources.R4B.provenance import Provenance, ProvenanceAgent
@@ -119,6 +119,8 @@ GTIN_SYSTEM = "https://www.gs1.org/gtin"
 # A carton's GS1 serial number (AI 21) as the Medication's identifier, and how each lot row was made.
 SERIAL_SYSTEM = "https://www.gs1.org/serial"
 LOT_RECORDED_EXTENSION = "urn:nurse-app:fhir:StructureDefinition:lot-recorded"
+# HL7's core extension for "an interpreter is required" on a Patient.
+INTERPRETER_REQUIRED = "http://hl7.org/fhir/StructureDefinition/patient-interpreterRequired"
 
 LOINC = "http://loinc.org"
 SNOMED = "http://snomed.info/sct"
@@ -223,6 +225,10 @@ def patient_resource(p: Mapping[str, Any], mrn_system: str) -> Patient:
         gender=p["sex"] if p["sex"] in ("female", "male", "other", "unknown") else "unknown",
         birthDate=p["date_of_birth"],
         **fhir_proof.patient_details(dict(p)),
+        communication=_communication(p),
+        extension=[Extension(url=INTERPRETER_REQUIRED, valueBoolean=bool(p["interpreter_needed"]))]
+        if p.get("interpreter_needed") is not None
+        else None,
     )
 
 
@@ -788,3 +794,23 @@ def resource_counts(bundle: Bundle) -> Counter:
 def counts_text(counts: Counter) -> str:
     """``1 Patient, 1 Encounter, 37 Observation...`` in Bundle order."""
     return ", ".join(f"{n} {kind}" for kind, n in counts.items())
+
+
+def _communication(patient: Mapping[str, Any]) -> list | None:
+    """``Patient.communication``: the preferred language as a BCP 47 code (urn:ietf:bcp:47), or its
+    name as text for a language not in the list; ``preferred`` is true (it is the one recorded).
+    Whether an interpreter is needed goes in HL7's patient-interpreterRequired extension."""
+    from nurse_app.core.languages import OTHER, load_languages
+
+    code, other = patient.get("preferred_language"), patient.get("preferred_language_other")
+    if not code:
+        return None
+    if code == OTHER:
+        language = CodeableConcept(text=other or "Other")
+    else:
+        known = load_languages().get(code)
+        language = CodeableConcept(
+            coding=[Coding(system="urn:ietf:bcp:47", code=code, display=known.name if known else code)],
+            text=known.name if known else code,
+        )
+    return [PatientCommunication(language=language, preferred=True)]

@@ -39,6 +39,7 @@ from nurse_app.core.formatting import (
     fmt_number,
     fmt_qty,
 )
+from nurse_app.core.languages import interpreter_text, language_text
 from nurse_app.core.late_entry import is_late
 from nurse_app.core.lots import check_lots, recorded_as
 from nurse_app.core.reactions import kind_label, severity_label
@@ -325,6 +326,8 @@ def _patient_block(record: VisitRecord, catalogue) -> tuple[tuple[str, str], ...
         ("Sex", (p.get("sex") or NO_VALUE).capitalize()),
         ("Height", _qty(p.get("height_cm"), "cm")),
         ("Allergies", record.allergies.text),
+        ("Language", language_text(p)),
+        ("Interpreter at this visit", interpreter_text(record.visit)),
         ("Indication", _regimen_text(indication, catalogue) if indication else NO_VALUE),
         *patient_contact_rows(p),
         *_changed_rows(record, "patient"),

@@ -113,6 +113,10 @@ PATIENT = {
     "emergency_contact_name": Rule("Emergency contact", text(200)),
     "emergency_contact_relation": Rule("Emergency contact's relation", text(100)),
     "emergency_contact_phone": Rule("Emergency contact's phone", phone),
+    # a BCP 47 tag of resources/languages.toml, or "other" with the language's name typed
+    "preferred_language": Rule("Preferred language", text(35, identifier=True)),
+    "preferred_language_other": Rule("Preferred language (other)", text(100)),
+    "interpreter_needed": Rule("Interpreter needed", boolean),
 }
 
 WEIGHT = {
@@ -156,6 +160,8 @@ VISIT = {
     # the visit started (a new course sooner than the order's interval).
     "start_acknowledgements": Rule("Acknowledged start warnings", json_object),
     "same_day_reason": Rule("Reason for another visit the same day", text(500)),
+    "interpreter_used": Rule("Interpreter used", boolean),
+    "interpreter": Rule("Interpreter (name or ID, or the phone line)", text(200)),
 }
 
 CHECKLIST_ANSWER = {
@@ -399,6 +405,26 @@ def _catalogue_check(check: Callable[..., object], *args: Any) -> None:
 def check_catalogue_patient(row: Mapping[str, Any]) -> None:
     if row.get("indication") is not None:
         _catalogue_check(order_checks.check_indication, row["indication"])
+    _catalogue_check(check_language, row)
+
+
+def check_language(row: Mapping[str, Any]) -> None:
+    """A listed language, or "other" with its name; a name only beside "other"."""
+    from nurse_app.core.languages import OTHER, load_languages
+
+    code, other = row.get("preferred_language"), row.get("preferred_language_other")
+    if code is not None and code != OTHER and load_languages().get(code) is None:
+        known = ", ".join(lang.code for lang in load_languages().languages)
+        raise InputError(
+            f"Preferred language {code!r} is not in the list ({known}); choose other and type its name.",
+            field="preferred_language",
+        )
+    if code == OTHER and not other:
+        raise InputError("Type the name of the preferred language (other).", field="preferred_language_other")
+    if other and code != OTHER:
+        raise InputError(
+            "A typed language name goes with preferred language: other.", field="preferred_language_other"
+        )
 
 
 def check_catalogue_order(row: Mapping[str, Any]) -> None:

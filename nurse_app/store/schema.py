@@ -916,6 +916,28 @@ def _v14_scanned_lots(conn: sqlite3.Connection) -> None:
     install_audit_triggers(conn)
 
 
+# The version whose step records the patient's preferred language and the visit's interpreter
+# (issue 26): renumber here, in MIGRATIONS and nowhere else if another step lands before it.
+LANGUAGE_VERSION = CARTON_SCAN_VERSION + 1
+
+
+def _v15_languages(conn: sqlite3.Connection) -> None:
+    """The patient's preferred language (a BCP 47 tag, or "other" with its name) and whether an
+    interpreter is needed; whether the visit used one, and who (name or ID, or the phone line).
+    NULL on existing rows: unknown, and signed visits keep their content hash."""
+    run_script(
+        conn,
+        """
+    ALTER TABLE patients ADD COLUMN preferred_language TEXT;
+    ALTER TABLE patients ADD COLUMN preferred_language_other TEXT;
+    ALTER TABLE patients ADD COLUMN interpreter_needed INTEGER CHECK (interpreter_needed IN (0, 1));
+    ALTER TABLE visits ADD COLUMN interpreter_used INTEGER CHECK (interpreter_used IN (0, 1));
+    ALTER TABLE visits ADD COLUMN interpreter TEXT;
+    """,
+    )
+    install_audit_triggers(conn)
+
+
 # version -> step bringing the file from version - 1 to version.  Append only.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _v1_tables,
@@ -932,6 +954,7 @@ MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     VISIT_PROOF_VERSION: _v12_visit_proof,
     HANDOFF_VERSION: _v13_handoff,
     CARTON_SCAN_VERSION: _v14_scanned_lots,
+    LANGUAGE_VERSION: _v15_languages,
 }
 CURRENT_VERSION = max(MIGRATIONS)
 

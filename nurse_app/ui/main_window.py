@@ -253,6 +253,7 @@ class MainWindow(QMainWindow):
         visit_page.visit_opened.connect(lambda vid: self.settings.setValue(self._visit_key(), vid))
         visit_page.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         visit_page.record_changed.connect(self._visit_changed)
+        visit_page.handout_requested.connect(self.show_handout)
         return visit_page
 
     def start_visit(self, patient_id: int) -> None:
@@ -492,6 +493,13 @@ class MainWindow(QMainWindow):
         guides = GuidesPage(settings_contact=contact)
         guides.open_calculator.connect(self.open_calculator_with_regimen)
         return guides
+
+    def show_handout(self, guide_id: str, lang: str) -> None:
+        """The Guides page on ``guide_id`` with its handout in ``lang`` ready to print or save."""
+        self.show_page("guides")
+        self.guides.open_guide(guide_id)
+        index = self.guides.language.findData(lang)
+        self.guides.language.setCurrentIndex(max(index, 0))
 
     def show_page(self, key: str) -> None:
         keys = list(self.pages)

@@ -117,6 +117,17 @@ class PatientDialog(FormDialog):
             self.indication.addItem(regimen.name, regimen.id)
         self.prescriber = FieldWithError("prescriber", "e.g. Dr. R. Patel")
         self.notes = notes_box("notes")
+        self.language = _combo("preferred_language")
+        self.language.addItem("Not recorded", None)
+        from nurse_app.core.languages import OTHER, load_languages
+
+        for lang in load_languages().languages:
+            self.language.addItem(lang.label, lang.code)
+        self.language.addItem("Other (type its name)", OTHER)
+        self.language_other = FieldWithError("preferred_language_other", "the language's name, e.g. Amharic")
+        self.interpreter = QCheckBox("Needed at &visits")
+        self.interpreter.setObjectName("interpreter_needed")
+        self.interpreter.setAccessibleName("Interpreter needed")
 
         self.add_row("&Family name", "family_name", self.family_name)
         self.add_row("&Given name(s)", "given_name", self.given_name)
@@ -127,6 +138,13 @@ class PatientDialog(FormDialog):
         self.add_row("&Allergies", "allergies", self.allergies)
         self.add_row("&Indication", "indication", WithError("indication", self.indication))
         self.add_row("&Prescriber", "prescriber", self.prescriber)
+        self.add_row(
+            "Preferred lang&uage", "preferred_language", WithError("preferred_language", self.language)
+        )
+        self.language_other_label = self.add_row(
+            "Language (other)", "preferred_language_other", self.language_other
+        )
+        self.add_row("Interpreter", "interpreter_needed", WithError("interpreter_needed", self.interpreter))
         self.add_row("N&otes", "notes", self.notes)
         self._contact_column()
         self.finish_layout()
@@ -147,6 +165,7 @@ class PatientDialog(FormDialog):
             field.edit.editingFinished.connect(lambda n=name: self._check_if_filled(n))
             field.changed.connect(lambda n=name: self._recheck_if_marked(n))
         self.sex.currentIndexChanged.connect(lambda *_: self._recheck_if_marked("sex"))
+        self.language.currentIndexChanged.connect(lambda *_: self._show_language_other())
         # The record as this form showed it: saving changes only what the nurse changed,
         # and only if no other window saved those fields meanwhile (else "changed elsewhere").
         self.loaded = store.get_patient(patient_id) if patient_id is not None else None
@@ -158,6 +177,7 @@ class PatientDialog(FormDialog):
                     "check both, then Save to confirm.",
                     "attention",
                 )
+        self._show_language_other()
         self.mark_unmodified()
 
     def _load(self, row: dict) -> None:
@@ -175,6 +195,18 @@ class PatientDialog(FormDialog):
         self.notes.editor.setPlainText(row["notes"])
         for name in CONTACT_FIELDS:
             self.fields[name].edit.setText(row.get(name) or "")
+        if row.get("preferred_language"):
+            _select_or_keep(self.language, row["preferred_language"])
+        self.language_other.edit.setText(row.get("preferred_language_other") or "")
+        self.interpreter.setChecked(bool(row.get("interpreter_needed")))
+        self._show_language_other()
+
+    def _show_language_other(self) -> None:
+        from nurse_app.core.languages import OTHER
+
+        other = self.language.currentData() == OTHER
+        self.language_other.setVisible(other)
+        self.language_other_label.setVisible(other)
 
     def _contact_column(self) -> None:
         """The right-hand column: where the visits take place (the EVV location) and who to call."""
@@ -203,6 +235,16 @@ class PatientDialog(FormDialog):
             return self.sex.currentData()
         if name == "indication":
             return self.indication.currentData()
+        if name == "preferred_language":
+            return self.language.currentData()
+        if name == "preferred_language_other":
+            from nurse_app.core.languages import OTHER
+
+            return (_text_of(self.language_other) or None) if self.language.currentData() == OTHER else None
+        if name == "interpreter_needed":  # unticked and never recorded stays "not recorded"
+            if self.interpreter.isChecked():
+                return True
+            return False if (self.loaded or {}).get("interpreter_needed") is not None else None
         if name == "height_cm":
             if not self.height.text():
                 return None

@@ -768,6 +768,9 @@ class PatientsPage(QWidget):
         )
         clinical.append(f"<b>Indication:</b> {escape(indication) or 'not recorded'}")
         clinical.append(f"<b>Prescriber:</b> {escape(p['prescriber']) or 'not recorded'}")
+        from nurse_app.core.languages import language_text
+
+        clinical.append(f"<b>Language:</b> {escape(language_text(p))}")
         if p["notes"]:
             clinical.append(f"<b>Notes:</b> {escape(p['notes'])}")
         self.clinical_label.setText("<br>".join(clinical))

@@ -236,3 +236,22 @@ def test_every_reference_resolves_and_ids_are_stable_urn_uuids(export_store):
     local = {f"{e.resource.get_resource_type()}/{e.resource.id}" for e in one.entry}
     for reference in references:
         assert reference in local, reference
+
+
+def test_the_preferred_language_is_patient_communication_and_the_interpreter_an_extension(export_store):
+    from nurse_app.reports.fhir import INTERPRETER_REQUIRED
+
+    visit = make_visit(export_store, readings=1)
+    patient_id = export_store.get_visit(visit)["patient_id"]
+    (patient,) = of_type(export(export_store, visit), "Patient")
+    assert patient.communication is None and patient.extension is None  # not recorded: nothing claimed
+    export_store.update_patient(patient_id, preferred_language="es", interpreter_needed=True)
+    (patient,) = of_type(export(export_store, visit), "Patient")
+    (language,) = patient.communication
+    assert language.preferred is True and codes(language.language) == {("urn:ietf:bcp:47", "es")}
+    assert [(e.url, e.valueBoolean) for e in patient.extension] == [(INTERPRETER_REQUIRED, True)]
+    export_store.update_patient(patient_id, preferred_language="other", preferred_language_other="Amharic")
+    (patient,) = of_type(export(export_store, visit), "Patient")
+    assert (
+        patient.communication[0].language.text == "Amharic" and not patient.communication[0].language.coding
+    )

@@ -619,7 +619,7 @@ def test_tab_order_follows_the_form_and_ctrl_enter_saves_from_notes(qtbot, store
     show_active(qtbot, dialog)
     dialog.family_name.edit.setFocus()
     order = []
-    for _ in range(11):
+    for _ in range(12):
         order.append(QApplication.focusWidget().objectName())
         qtbot.keyClick(QApplication.focusWidget(), Qt.Key_Tab)
     assert order == [
@@ -633,6 +633,8 @@ def test_tab_order_follows_the_form_and_ctrl_enter_saves_from_notes(qtbot, store
         "allergies_edit",
         "indication_combo",
         "prescriber_edit",
+        "preferred_language_combo",
+        "interpreter_needed",  # the typed language name is shown (and in the order) only for "other"
         "notes_edit",
     ]
     fill_patient_form(qtbot, dialog)

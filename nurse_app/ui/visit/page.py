@@ -51,6 +51,7 @@ class VisitPage(QWidget):
     visit_opened = Signal(int)
     status_message = Signal(str)  # for the status bar (an export finished)
     record_changed = Signal()  # anything saved on the open visit (other pages refresh)
+    handout_requested = Signal(str, str)  # (guide id, language): show that handout on the Guides page
 
     def __init__(self, store: Store, parent=None):
         super().__init__(parent)
@@ -269,6 +270,7 @@ class VisitPage(QWidget):
             self.tabs.addTab(tab, title)
         self.tabs.currentChanged.connect(self._tab_shown)
         self.sign_tab.signed.connect(self._after_signing)
+        self.sign_tab.handout_requested.connect(self.handout_requested)
         self.sign_tab.sign_button.pressed.connect(self.notes_tab.save)  # signed with the notes typed
         self._show_read_only(self.ctx.signed)
         if self.ctx.visit["status"] == visits.VOIDED:

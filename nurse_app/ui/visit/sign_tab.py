@@ -28,6 +28,9 @@ NO_DEPARTURE = "the end time is not recorded"
 class SignTab(QWidget):
     signed = Signal()
 
+    # (guide id, handout language spec): the nurse asked for the patient's handout
+    handout_requested = Signal(str, str)
+
     def __init__(self, ctx: VisitContext, parent=None):
         super().__init__(parent)
         self.setObjectName("sign_tab")
@@ -79,6 +82,16 @@ class SignTab(QWidget):
             self.addendum_box.body.addWidget(w)
         self.addendum_box.body.addWidget(self.addendum_button, 0, Qt.AlignLeft)
 
+        self.handout_box = Section("Leave with the patient")
+        self.handout_note = QLabel()
+        self.handout_note.setObjectName("handout_note")
+        self.handout_note.setWordWrap(True)
+        self.handout_button = QPushButton("Patient hand&out…")
+        self.handout_button.setObjectName("patient_handout")
+        self.handout_button.clicked.connect(self._ask_for_handout)
+        self.handout_box.body.addWidget(self.handout_note)
+        self.handout_box.body.addWidget(self.handout_button, 0, Qt.AlignLeft)
+
         self.times_box = VisitTimesBox(ctx)
         self.patient_box = PatientSignatureBox(ctx)
         content = QWidget()
@@ -88,6 +101,7 @@ class SignTab(QWidget):
         layout.addWidget(self.patient_box)
         layout.addWidget(self.ready_box)
         layout.addWidget(self.signature)
+        layout.addWidget(self.handout_box)
         layout.addWidget(self.addendum_box)
         layout.addStretch(1)
         scroll = QScrollArea()
@@ -98,6 +112,7 @@ class SignTab(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)
+        self._show_handout_choice()
         ctx.changed.connect(lambda _what: self.refresh())
         self.refresh()
 
@@ -202,3 +217,27 @@ class SignTab(QWidget):
 
     def set_read_only(self, read_only: bool) -> None:
         pass  # the tab shows signing or addenda according to the visit's status
+
+    # ------------------------------------------------------------------ the patient's handout
+    def _handout_choice(self) -> tuple[str, str]:
+        """(guide id, handout language) for this visit's patient: the guide of their indication, in
+        their preferred language when it has handouts (bilingual with English), else English."""
+        from nurse_app.core.guides import guide_for_regimen
+        from nurse_app.core.languages import handout_languages
+
+        patient = self.ctx.store.get_patient(self.ctx.visit["patient_id"])
+        langs = handout_languages(patient.get("preferred_language"))
+        return guide_for_regimen(patient.get("indication")), "+".join(langs)
+
+    def _show_handout_choice(self) -> None:
+        from nurse_app.core.guides import load_guides
+        from nurse_app.core.languages import language_text
+
+        guide_id, lang = self._handout_choice()
+        patient = self.ctx.store.get_patient(self.ctx.visit["patient_id"])
+        title = load_guides()[guide_id].title
+        in_language = "English" if lang == "en" else f"the patient's language ({language_text(patient)})"
+        self.handout_note.setText(f"The {title} handout, in {in_language}.")
+
+    def _ask_for_handout(self) -> None:
+        self.handout_requested.emit(*self._handout_choice())
