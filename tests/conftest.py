@@ -1,6 +1,6 @@
 """Shared test set-up: Qt runs offscreen, never on the developer's screen.
 
-Every test ends with a deterministic Qt teardown, so nothing a Qt test leaves behind (a window,
+Every test that used Qt ends with a deterministic Qt teardown, so nothing it leaves behind (a window,
 a dialog, a running timer, a handout or PDF job on the thread pool, a widget waiting for
 deleteLater) lives on into the next test, where it would be destroyed or fire at a random moment
 (inside another test's qtbot.wait, or while pytest-qt processes events for a test that has no
@@ -13,9 +13,14 @@ import shutil
 import sys
 import tempfile
 
+import property_settings
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Property tests run the derandomised "ci" profile unless pytest is given
+# --hypothesis-profile=thorough (tests/property_settings.py).
+hypothesis_settings.load_profile(property_settings.DEFAULT_PROFILE)
 # Every record in the suite is encrypted (issue 13) with this test passphrase; commands
 # run as subprocesses read it from the environment, like a nurse's script would.
 TEST_PASSPHRASE = "test-suite passphrase 4 records"
@@ -28,6 +33,8 @@ os.environ["NURSE_APP_PASSPHRASE"] = TEST_PASSPHRASE
 _USER_DIRS = tempfile.mkdtemp(prefix="nurse-app-tests-")
 for _var, _sub in (("XDG_CONFIG_HOME", "config"), ("XDG_CACHE_HOME", "cache"), ("XDG_DATA_HOME", "data")):
     os.environ[_var] = os.path.join(_USER_DIRS, _sub)
+# The template records (store_helpers.new_record) live there too and go with them.
+os.environ["NURSE_APP_TEST_TEMPLATES"] = os.path.join(_USER_DIRS, "templates")
 
 POOL_WAIT_MS = 30_000  # a handout/summary PDF started by a test finishes well within this
 UNANSWERED_DIALOG_S = 20  # a modal dialog nobody answers within this is closed and fails the test
@@ -122,8 +129,42 @@ def pytest_runtest_teardown(item):
             QMessageBox.question = saved
 
 
-def _finish_qt_work() -> None:
-    """Run on the GUI thread after a test (and after pytest-qt closed and deleteLater'd its widgets).
+# Fixtures that give a test the Qt application: a test that asks for one (itself or through
+# another fixture) used Qt.
+QT_FIXTURES = frozenset({"qtbot", "qapp"})
+
+
+def _qt_application():
+    """The QApplication of this test process, or None (Qt never imported, or no app yet)."""
+    if "PySide6.QtWidgets" not in sys.modules:
+        return None
+    from PySide6.QtWidgets import QApplication
+
+    return QApplication.instance()
+
+
+def _used_qt(item, app_was_there: bool) -> bool:
+    """Did the test use Qt, so that something of it may live on (see ``_finish_qt_work``)?
+
+    Yes if it asked for ``qtbot`` or ``qapp``, made the QApplication, left a top-level widget
+    (shown or not), or left a job on the thread pool or in the background-job registry.
+    Anything a test can leave behind hangs off one of these; a test that did none of them has
+    nothing for the teardown to finish, and pays nothing for it.
+    """
+    if QT_FIXTURES.intersection(item.fixturenames) or not app_was_there:
+        return True
+    from PySide6.QtCore import QThreadPool
+    from PySide6.QtWidgets import QApplication
+
+    if QApplication.topLevelWidgets() or QThreadPool.globalInstance().activeThreadCount():
+        return True
+    tasks = sys.modules.get("nurse_app.ui.tasks")
+    return bool(tasks is not None and getattr(tasks, "_RUNNING", None))
+
+
+def _finish_qt_work(app) -> None:
+    """Run on the GUI thread after a test that used Qt (after pytest-qt closed and
+    deleteLater'd its widgets).
 
     1. wait for the global thread pool: a job that reports back after the window is gone would
        emit into deleted receivers; its results are then delivered (step 2) while the test's
@@ -132,18 +173,13 @@ def _finish_qt_work() -> None:
     3. close every top-level widget still open (a message box, a progress dialog, a window a test
        did not register with qtbot) and schedule it for deletion;
     4. delete everything scheduled with deleteLater now, on this thread, instead of in the next
-       test's event loop;
-    5. collect garbage cycles here, on the GUI thread (a worker thread's collection would destroy
-       widgets off the GUI thread), then deliver what the deletions posted.
+       test's event loop (a deletion can post further deferred deletes: children, dialogs);
+    5. collect garbage cycles once, here, on the GUI thread (a worker thread's collection would
+       destroy widgets off the GUI thread), then delete and deliver what that freeing posted.
     """
-    if "PySide6.QtWidgets" not in sys.modules:  # a test without Qt: nothing to finish
-        return
     from PySide6.QtCore import QCoreApplication, QEvent, QThreadPool
     from PySide6.QtWidgets import QApplication
 
-    app = QApplication.instance()
-    if app is None:
-        return
     from nurse_app.ui import gc_guard
 
     gc_guard.install(app)
@@ -155,10 +191,15 @@ def _finish_qt_work() -> None:
             widget.close()
         if widget.parent() is None:
             widget.deleteLater()
-    for _ in range(3):  # a deletion can post further deferred deletes (children, dialogs)
-        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-        gc.collect()
-        app.processEvents()
+
+    def deliver_deletes() -> None:
+        for _ in range(3):
+            QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+            app.processEvents()
+
+    deliver_deletes()
+    gc.collect()
+    deliver_deletes()
 
 
 @pytest.fixture(autouse=True)
@@ -185,18 +226,18 @@ _reset_keys()
 
 
 @pytest.fixture(autouse=True)
-def _deterministic_qt_teardown():
-    """After each test: no Qt object, timer or pool job of it survives (see ``_finish_qt_work``)."""
-    if "PySide6.QtWidgets" in sys.modules:
-        from PySide6.QtWidgets import QApplication
+def _deterministic_qt_teardown(request):
+    """After a test that used Qt: no Qt object, timer or pool job of it survives (see
+    ``_finish_qt_work``).  A test without Qt skips it (``_used_qt``)."""
+    app = _qt_application()
+    if app is not None:  # a test that makes the app installs the collector in teardown
+        from nurse_app.ui import gc_guard
 
-        if QApplication.instance() is not None:  # a test that makes the app installs it in teardown
-            from nurse_app.ui import gc_guard
-
-            gc_guard.install()
+        gc_guard.install(app)
     yield
-    _finish_qt_work()
-    gc.collect()
+    now = _qt_application()
+    if now is not None and _used_qt(request.node, app_was_there=app is not None):
+        _finish_qt_work(now)
     unanswered = _dialog_guard.stop()
     if unanswered:
         pytest.fail(
@@ -236,10 +277,13 @@ def pytest_sessionstart(session):
 
 @pytest.fixture
 def bare_store(tmp_path):
-    """A new record file with no nurse profile yet (the first start)."""
+    """A new record file with no nurse profile yet (the first start): a copy of the record the
+    real code made once in this test process (``store_helpers.new_record``)."""
+    from store_helpers import new_record
+
     from nurse_app.store import Store
 
-    with Store.open(tmp_path / "record.db") as store:
+    with Store.open(new_record(tmp_path / "record.db")) as store:
         yield store
 
 
@@ -278,9 +322,10 @@ def toronto_time(monkeypatch):
 def export_store(tmp_path, toronto_time):
     """A record with the export nurse profile and agency details (visit_export_helpers), in
     Toronto local time: for the visit summary and FHIR tests."""
+    from store_helpers import new_record
     from visit_export_helpers import open_record
 
-    with open_record(tmp_path / "record.db") as store:
+    with open_record(new_record(tmp_path / "record.db")) as store:
         yield store
 
 

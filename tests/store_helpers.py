@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import sqlite3
+import tempfile
 from pathlib import Path
 
-from nurse_app.store import Store
+from nurse_app.store import Store, keys
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 V1_FIXTURE = FIXTURES / "store_v1.db"
@@ -15,8 +17,40 @@ UTC = dt.UTC
 NURSE_NAME, NURSE_CREDENTIALS = "Ana Núñez", "RN"  # the profile of the shared ``store`` fixture
 
 
+# passphrase -> the bytes of a new, empty record made by Store.open with it in this process
+_templates: dict[str, bytes] = {}
+
+
+def new_record(path: Path) -> Path:
+    """Put a new, empty record at ``path`` (which must not exist) and return ``path``.
+
+    The record is the file ``Store.open`` created, once per test process and passphrase, in a
+    folder of its own (migrations and file creation run once, as the app runs them), copied
+    byte for byte with the mode the app gives a record (0600), like Anki's ``getEmptyCol``.
+    Every copy has the template's salt, whose key is derived once per process.  Tests of
+    creating a record call ``Store.open`` on a new path themselves.
+    """
+    passphrase = keys.current()
+    image = _templates.get(passphrase)
+    if image is None:
+        folder = os.environ.get("NURSE_APP_TEST_TEMPLATES") or None
+        if folder:
+            os.makedirs(folder, exist_ok=True)
+        made = Path(tempfile.mkdtemp(prefix="record-", dir=folder)) / "record.db"
+        Store.open(made).close()  # the last connection folds the write-ahead log into the file
+        image = _templates[passphrase] = made.read_bytes()
+    path = Path(path)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(image)
+    return path
+
+
 def open_store(path: Path, name: str = NURSE_NAME, credentials: str = NURSE_CREDENTIALS) -> Store:
-    store = Store.open(path)
+    """The record at ``path`` with the nurse profile set; a new one (no file yet) is a
+    copy of the template record (:func:`new_record`)."""
+    path = Path(path)
+    store = Store.open(path if path.exists() else new_record(path))
     store.set_nurse_profile(name, credentials)
     return store
 

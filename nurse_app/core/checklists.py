@@ -110,6 +110,7 @@ class ChecklistItem:
     agency_policy: bool = False  # added by the agency policy file (no packaged source)
     unlock: Unlock | None = None  # time-gated: answerable "done" only after this
     needs: str | None = None  # "vitals": answerable "done" only once the visit holds a reading
+    line_rule: bool = False  # the help is followed by the visit's product's line rule
 
     def applies(self, context: VisitContext | None) -> bool:
         """Shown on a visit with this context (always, for an item without a condition)."""
@@ -182,6 +183,7 @@ def _item(it: dict[str, Any], phase_id: str) -> ChecklistItem:
         agency_policy=it.get("agency_policy", False),
         unlock=_unlock(it.get("unlock")),
         needs=it.get("needs"),
+        line_rule=it.get("line_rule", False),
     )
 
 
@@ -346,3 +348,16 @@ def rest_to_mark_done(items: Sequence[Mapping[str, Any]]) -> list[Mapping[str, A
     required items that are unanswered and not locked.  Optional items stay open for the
     nurse to answer one by one."""
     return [i for i in items if i["required"] and i["status"] is None and not i.get("locked")]
+
+
+def item_help(item: ChecklistItem, product: Product | None) -> str:
+    """An item's help on a visit with ``product``: for a ``line_rule`` item, followed by the
+    product's own dilution and line rule (``products.toml`` ``line``)."""
+    if not item.line_rule:
+        return item.help
+    if product is None or product.line is None:
+        return (
+            f"{item.help} The visit's product is not known: check its label before saline runs into the line."
+        )
+    mark = "" if product.line.verified else " UNVERIFIED: confirm with the package insert."
+    return f"{item.help} {product.display_name}: {product.line.text}{mark}"

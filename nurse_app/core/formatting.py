@@ -97,6 +97,21 @@ def fmt_measured(value: float | int | Decimal, unit: str) -> str:
     return f"{whole}.{fraction.ljust(decimals, '0')}" if decimals > 0 else whole
 
 
+def fmt_as_entered(value: float | int, unit: str) -> str:
+    """A typed value named in a refusal, never hidden by rounding or by an implausible size:
+    ``fmt_qty`` where it shows the value faithfully, else the number's own digits
+    (``1e-320 g/kg``, ``0.0004 g/kg``, ``1e+308 g/kg``) so a message never says "0 g/kg" for a non-zero entry."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{value!r} {unit}"
+    try:
+        shown = fmt_qty(value, unit)
+    except ValueError:
+        return f"{float(value)!r} {unit}"
+    if value != 0 and round_as_shown(value, DEFAULT_DECIMALS.get(unit, 2)) == 0:
+        return f"{float(value)!r} {unit}"
+    return shown
+
+
 def round_as_shown(value: float, decimals: int) -> float:
     """``value`` rounded exactly as :func:`fmt_number` shows it (half up at ``decimals`` places).
 

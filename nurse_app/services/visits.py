@@ -92,7 +92,9 @@ def plan_visit(
     if order is None:
         return None, 1, 1, None
     days = order.get("course_days") or (
-        load_catalogue().regimens[order["regimen_id"]].days if order.get("regimen_id") else 1
+        load_catalogue().regimens[order["regimen_id"]].usual_days(order.get("product_id"))
+        if order.get("regimen_id")
+        else 1
     )
     given = [
         v

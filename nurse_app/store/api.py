@@ -870,6 +870,7 @@ class Store(FollowupStore):
             ]
         visit = self._raw("visits", visit_id)
         context = self._checklist_context(visit)
+        product = self._checklist_product(visit)[0]
         locks = self._checklist_locks(visit, template, context)
         classes = template.source_classes or {}
         result = []
@@ -886,7 +887,7 @@ class Store(FollowupStore):
                         "item_id": item.id,
                         "text": entry.get("item_text", item.text),
                         "required": item.required,
-                        "help": item.help,
+                        "help": checklists.item_help(item, product),
                         "sources": list(item.sources),
                         "unverified": item.unverified,
                         "status": entry.get("status"),
@@ -943,6 +944,15 @@ class Store(FollowupStore):
     def _checklist_context(self, visit: Mapping[str, Any]) -> checklists.VisitContext:
         """What decides the visit's product- and risk-specific items: the order's product
         (its caution and contraindication kinds) and the order's risk flags."""
+        product, product_id, risks = self._checklist_product(visit)
+        if product is None and not product_id:
+            return checklists.VisitContext(
+                frozenset(), frozenset(risks)
+            )  # no product: nothing product-specific
+        return checklists.visit_context(product, risks)
+
+    def _checklist_product(self, visit: Mapping[str, Any]) -> tuple[Any, str | None, Any]:
+        """The visit's product (catalogue Product or None), its id and the order's risk flags."""
         order = self._decode(self._raw("orders", visit["order_id"])) if visit.get("order_id") else None
         if visit.get("status") == "signed" and visit.get("signed_snapshot"):
             # A signed visit keeps the items of the order as it was signed under.
@@ -956,11 +966,7 @@ class Store(FollowupStore):
             product = load_catalogue().products.get(product_id) if product_id else None
         except ResourceError:
             product = None
-        if product is None and not product_id:
-            return checklists.VisitContext(
-                frozenset(), frozenset(risks)
-            )  # no product: nothing product-specific
-        return checklists.visit_context(product, risks)
+        return product, product_id, risks
 
     def set_checklist_item(
         self, visit_id: int, item_id: str, status: str, note: str = "", at: Any = None

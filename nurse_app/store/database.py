@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nurse_app.core.formatting import fmt_count
-from nurse_app.store import crypto, encryption, genuine, schema
+from nurse_app.store import crypto, encryption, expected_schema, genuine, schema
 from nurse_app.store.backup import (
     copy_database,
     crash_point,
@@ -399,7 +399,7 @@ def _create_new(path: Path) -> None:
         conn = crypto.as_sqlite(crypto.connect(tmp, isolation_level=None))  # encrypted from the first page
         try:
             conn.execute("PRAGMA journal_mode = WAL")  # as the record will be used
-            schema.migrate(conn)
+            expected_schema.create_current(conn)  # the final schema at once, not every migration
         finally:
             conn.close()  # folds the WAL into the file
         crash_point("create-before-rename")

@@ -501,10 +501,11 @@ class OrderDialog(FormDialog):
         w = r.weight
         where = f"weighed {self.latest_weight['measured_on']}" if self.latest_weight else "as typed above"
         self.basis_label.setText(f"Checked for {fmt_qty(w.actual_kg, 'kg')} ({where}). {w.reason}")
-        self.tile_course.set(
-            fmt_qty(r.total_dose_g, "g"), f"{fmt_qty(r.dose_g_per_kg, 'g/kg')} over {days_text(r.days)}"
+        self.tile_course.set(fmt_qty(r.total_dose_g, "g"), r.course_and_daily_text)
+        self.tile_daily.set(
+            fmt_qty(r.daily_dose_g, "g"),
+            f"{fmt_qty(r.dose_g_per_kg / r.days, 'g/kg')} per day × {days_text(r.days)}",
         )
-        self.tile_daily.set(fmt_qty(r.daily_dose_g, "g"), f"× {days_text(r.days)}")
         self.tile_volume.set(fmt_qty(r.daily_volume_ml, "mL"), f"of {r.product.display_name}")
         self._show_warnings(r.warnings)
 

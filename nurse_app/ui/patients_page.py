@@ -810,7 +810,7 @@ class PatientsPage(QWidget):
             dose.append(f"{fmt_qty(order['dose_g_per_kg'], 'g/kg')} per course")
         elif regimen and regimen.course_g_per_kg is not None:
             dose.append(f"{fmt_qty(regimen.course_g_per_kg, 'g/kg')} per course (regimen)")
-        days = order["course_days"] or (regimen.days if regimen else None)
+        days = order["course_days"] or (regimen.usual_days(order["product_id"]) if regimen else None)
         if days:
             dose.append(f"over {days_text(days)}")
         v["dose"].setText(" ".join(dose))

@@ -6,6 +6,7 @@ import math
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from property_settings import examples
 
 from nurse_app.core.catalogue import load_catalogue
 from nurse_app.core.dosing import RISKS, DoseRequest, calculate
@@ -38,7 +39,7 @@ def finite_numbers(obj):
             yield from finite_numbers(v)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     product=st.sampled_from(PRODUCTS),
     regimen=st.sampled_from(REGIMENS),
@@ -80,7 +81,7 @@ def test_never_crashes_and_never_nan(product, regimen, weight, height, sex, basi
         assert result.vial_plan.dispensed_g >= result.daily_dose_g - 1e-6
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     product=st.sampled_from(PRODUCTS),
     regimen=st.sampled_from(REGIMENS),
@@ -101,7 +102,7 @@ def test_dose_grows_with_weight(product, regimen, w1, w2, height, sex, basis):
     assert large.total_dose_g >= small.total_dose_g - 1e-9
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     product=st.sampled_from(PRODUCTS),
     weight=st.one_of(
@@ -114,14 +115,18 @@ def test_hard_weight_limits_always_refuse(product, weight):
         calculate(DoseRequest(product, weight, regimen_id="pemphigus", weight_basis="actual"))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     product=st.sampled_from(PRODUCTS),
     dose=st.floats(min_value=0.01, max_value=10),
     days=st.integers(min_value=1, max_value=5),
 )
 def test_dose_hard_limits_always_refuse(product, dose, days):
-    over = dose > LIM.course_dose_g_per_kg.hard_max or dose / days > LIM.daily_dose_g_per_kg.hard_max
+    over = (
+        dose > LIM.course_dose_g_per_kg.hard_max
+        or dose / days > LIM.daily_dose_g_per_kg.hard_max
+        or dose < LIM.order_dose_floor_g_per_kg  # the order floor refuses at every entry point (issue 20)
+    )
     req = DoseRequest(product, 70, dose_g_per_kg=dose, days=days, indication="pi", weight_basis="actual")
     if over:
         with pytest.raises(HardLimitError):
@@ -130,7 +135,7 @@ def test_dose_hard_limits_always_refuse(product, dose, days):
         assert calculate(req).total_dose_g == pytest.approx(dose * 70)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(product=st.sampled_from(PRODUCTS), regimen=st.sampled_from(REGIMENS), weight=weights)
 def test_ml_per_hour_consistent_with_mg_per_kg_min(product, regimen, weight):
     try:
@@ -154,7 +159,7 @@ def _reachable_totals_mg(sizes_mg, limit_mg):
     return totals
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(
     daily=st.floats(min_value=0.5, max_value=120),
     product=st.sampled_from([p for p in PRODUCTS if CAT.products[p].vials]),
@@ -177,7 +182,7 @@ def test_vial_plan_covers_with_least_waste_then_fewest_vials(daily, product):
     assert best not in fewer
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(product=st.sampled_from(PRODUCTS), regimen=st.sampled_from(REGIMENS), weight=weights, baseline=weights)
 def test_baseline_weight_warns_at_the_threshold_and_never_changes_the_dose(
     product, regimen, weight, baseline
@@ -200,7 +205,7 @@ def test_baseline_weight_warns_at_the_threshold_and_never_changes_the_dose(
 # ---------------------------------------------------------------- issue 9 properties
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     product=st.sampled_from(PRODUCTS), regimen=st.sampled_from(REGIMENS), weight=weights, risk=risks, cap=caps
 )
@@ -228,11 +233,14 @@ def test_every_step_within_the_pump_maximum_and_accepted_by_the_store(product, r
         assert check("rate_ml_h", "Rate", s.ml_per_h) == s.ml_per_h
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(product=st.sampled_from(PRODUCTS), regimen=st.sampled_from(REGIMENS), weight=weights, risk=risks)
-def test_first_infusion_never_climbs(product, regimen, weight, risk):
-    """Issue 9: with first-infusion the ladder is one step, at or below the label's first-infusion
-    rate (or its initial rate), and never faster than the same request without the flag."""
+def test_first_infusion_starts_at_the_initial_rate_and_climbs_the_label_ladder(
+    product, regimen, weight, risk
+):
+    """Issue 20: a first infusion starts at the label's initial rate and follows the same label
+    ladder as tolerated (restart *at* the lowest rate, not stay there): never faster than the same
+    request without the flag, and never a one-step hold for the whole infusion."""
     base = DoseRequest(
         product_id=product,
         weight_kg=weight,
@@ -246,15 +254,14 @@ def test_first_infusion_never_climbs(product, regimen, weight, risk):
         return
     first = calculate(DoseRequest(**{**base.__dict__, "risks": base.risks | {"first-infusion"}}))
     row = first.rate_row
-    assert len(first.rate_steps) == 1
-    assert (
-        first.rate_steps[0].mg_per_kg_min
-        <= (row.first_infusion_max_mg_kg_min or row.initial_mg_kg_min) + 1e-9
+    assert first.rate_steps[0].mg_per_kg_min == pytest.approx(
+        min(row.initial_mg_kg_min, plain.rate_steps[0].mg_per_kg_min)
     )
-    assert first.rate_steps[0].ml_per_h <= plain.rate_steps[-1].ml_per_h + 1e-9
+    assert first.rate_steps[-1].ml_per_h <= plain.rate_steps[-1].ml_per_h + 1e-9
+    assert first.infusion_minutes_per_day == pytest.approx(plain.infusion_minutes_per_day)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     weight=st.floats(min_value=40, max_value=200),
     height=st.floats(min_value=153, max_value=210),
@@ -292,7 +299,7 @@ def test_auto_basis_follows_the_bmi_as_shown(weight, height, sex):
     assert pi.weight.dosing_kg == weight  # PI: actual weight whatever the BMI
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     product=st.sampled_from(PRODUCTS),
     regimen=st.sampled_from(REGIMENS),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from property_settings import examples
 from repo_paths import GUIDE_FIXTURES
 
 from nurse_app.core.guides import REQUIRED_SECTIONS, load_guides
@@ -260,7 +261,7 @@ def test_hostile_input_never_raises(index, text):
     assert all(isinstance(h, SearchHit) for h in hits)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(text=st.text(max_size=60))
 def test_any_text_never_raises(index, text):
     assert isinstance(index.search(text), list)

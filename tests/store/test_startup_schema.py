@@ -101,6 +101,92 @@ def test_older_versions_are_still_built_from_the_migrations(fresh_caches):
     conn.close()
 
 
+_MASTER = "SELECT type, name, tbl_name, sql FROM sqlite_master"
+
+
+def _migrated_in_memory() -> sqlite3.Connection:
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    schema.migrate(conn)
+    return conn
+
+
+def _assert_as_migrated(path) -> None:
+    """The file has exactly the schema, version and application id the migrations build, and no rows."""
+    raw = raw_connection(path)
+    migrated = _migrated_in_memory()
+    try:
+        assert raw.execute(_MASTER).fetchall() == migrated.execute(_MASTER).fetchall()
+        for pragma in ("user_version", "application_id"):
+            assert (
+                raw.execute(f"PRAGMA {pragma}").fetchone() == migrated.execute(f"PRAGMA {pragma}").fetchone()
+            )
+        tables = [r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        assert {t: raw.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables} == dict.fromkeys(
+            tables, 0
+        )
+        assert genuine.schema_differences(raw, schema.CURRENT_VERSION) == []
+    finally:
+        raw.close()
+        migrated.close()
+
+
+def test_a_new_record_gets_the_final_schema_without_running_a_migration(tmp_path, monkeypatch, fresh_caches):
+    """A new record is made from the snapshot: no migration step runs, and the file is the one
+    the migrations would have made (migrations stay tested from tests/fixtures/store_v*.db)."""
+
+    def refuse(_conn):
+        raise AssertionError("a migration step ran for a new record (is the schema snapshot stale?)")
+
+    for version in list(schema.MIGRATIONS):
+        monkeypatch.setitem(schema.MIGRATIONS, version, refuse)
+    path = tmp_path / "record.db"
+    with Store.open(path) as store:
+        assert store.schema_version == schema.CURRENT_VERSION and store.migrated_versions == []
+        store.set_nurse_profile("Ana Núñez", "RN")
+        store.create_patient(mrn="S-1", name="Snap Shot", date_of_birth="1970-01-02", sex="female")
+        assert [e["action"] for e in store.audit_entries("patients")] == ["insert"]
+    monkeypatch.undo()
+    with Store.open(path) as store:  # reopened: the app's own checks find its own schema
+        assert store.repaired_objects.lines() == [] and store.migrated_versions == []
+
+
+def test_a_new_record_from_the_snapshot_is_the_one_the_migrations_make(tmp_path, fresh_caches):
+    path = tmp_path / "record.db"
+    Store.open(path).close()
+    _assert_as_migrated(path)
+
+
+def test_with_a_stale_snapshot_a_new_record_is_made_by_the_migrations(tmp_path, monkeypatch, fresh_caches):
+    monkeypatch.setattr(snap, "SCHEMA_SHA256", "0" * 64)
+    steps: list[int] = []  # the steps run on a file (the checks build theirs in memory)
+
+    def counted(version, step):
+        def run(conn):
+            if not _in_memory(conn):
+                steps.append(version)
+            step(conn)
+
+        return run
+
+    for version, step in list(schema.MIGRATIONS.items()):
+        monkeypatch.setitem(schema.MIGRATIONS, version, counted(version, step))
+    path = tmp_path / "record.db"
+    Store.open(path).close()
+    assert steps == sorted(schema.MIGRATIONS)
+    monkeypatch.undo()
+    _assert_as_migrated(path)
+
+
+def test_create_current_refuses_a_database_that_is_not_empty():
+    conn = _migrated_in_memory()
+    try:
+        with pytest.raises(RuntimeError, match="empty database"):
+            expected_schema.create_current(conn)
+        assert not conn.in_transaction
+    finally:
+        conn.close()
+
+
 def test_benchmark_reference_window_with_a_table_is_ready(tmp_path):
     """benchmarks/bare_window.py --table (the benchmark's reference row) paints and reports."""
     import os

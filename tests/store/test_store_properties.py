@@ -10,6 +10,7 @@ import unicodedata
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from property_settings import examples
 from store_helpers import UTC
 
 from nurse_app.core.vitals import vital_measures
@@ -17,7 +18,7 @@ from nurse_app.store import RecordValueError
 from nurse_app.store.validation import BIDI_CONTROLS
 
 SETTINGS = settings(
-    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(100), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 _ids = itertools.count(1)
 

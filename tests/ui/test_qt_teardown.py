@@ -2,17 +2,20 @@
 collector never destroys objects on a worker thread (a rare segmentation fault in full runs)."""
 
 import gc
+import os
+import shutil
+import subprocess
+import sys
 import threading
 
+import pytest
 import shiboken6
-from PySide6.QtCore import QThreadPool, QTimer
-from PySide6.QtWidgets import QApplication, QDialog, QWidget
+from PySide6.QtCore import QThreadPool
+from repo_paths import ROOT
 
 from nurse_app.ui import gc_guard
 from nurse_app.ui.app import get_app
 from nurse_app.ui.tasks import Job, start_job
-
-_left_behind: dict = {}
 
 
 class _Node:
@@ -72,8 +75,30 @@ def test_install_is_idempotent_and_refuses_a_worker_thread(qapp):
     assert errors and "GUI thread" in errors[0]
 
 
-def test_a_qt_test_leaves_windows_timers_and_deferred_deletes_behind(qtbot):
-    """(Part 1 of 2) Leaves what a careless test or a crashed one would: the next test checks."""
+# Run by the test below in a pytest of its own, in this order, with the suite's conftest.py: a
+# Qt test leaves what a careless or crashed test would, a test without Qt follows (and pays no
+# teardown), and the next Qt test finds nothing of the first.
+_ONE_AFTER_THE_OTHER = """
+import shiboken6
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QDialog, QWidget
+
+import conftest
+
+left_behind = {}
+finished = []  # the app, each time the suite's Qt teardown ran
+_finish = conftest._finish_qt_work
+
+
+def _counted(app):
+    finished.append(app)
+    _finish(app)
+
+
+conftest._finish_qt_work = _counted
+
+
+def test_1_a_qt_test_leaves_windows_timers_and_deferred_deletes_behind(qtbot):
     window = QWidget()
     qtbot.addWidget(window)
     window.show()
@@ -85,19 +110,53 @@ def test_a_qt_test_leaves_windows_timers_and_deferred_deletes_behind(qtbot):
     timer = QTimer(window)
     timer.timeout.connect(lambda: fired.append(1))
     timer.start(0)
-    _left_behind.update(window=window, stray=stray, orphan=orphan, fired=fired)
+    left_behind.update(window=window, stray=stray, orphan=orphan, fired=fired)
 
 
-def test_the_next_test_starts_with_nothing_of_the_previous_one(qapp):
-    """(Part 2 of 2) Everything the previous test left was deleted in its own teardown."""
-    assert _left_behind, "runs after the previous test"
+def test_2_a_test_without_qt():
+    assert left_behind and len(finished) == 1
+
+
+def test_3_the_next_qt_test_starts_with_nothing_of_the_first(qapp):
+    assert len(finished) == 1, "the teardown ran after the Qt test only"
     for name in ("window", "stray", "orphan"):
-        assert not shiboken6.isValid(_left_behind[name]), f"{name} still alive"
+        assert not shiboken6.isValid(left_behind[name]), f"{name} still alive"
     assert [w for w in QApplication.topLevelWidgets() if w.isVisible()] == []
-    count = len(_left_behind["fired"])
+    count = len(left_behind["fired"])
     qapp.processEvents()
-    assert len(_left_behind["fired"]) == count, "a timer of a deleted window still fires"
-    _left_behind.clear()
+    assert len(left_behind["fired"]) == count, "a timer of a deleted window still fires"
+"""
+
+
+@pytest.mark.slow
+def test_nothing_of_a_qt_test_lives_into_the_next_and_a_test_without_qt_skips_the_teardown(tmp_path):
+    """The suite's conftest.py, in a pytest run of its own (a subprocess, tests in file order)."""
+    shutil.copy(ROOT / "tests" / "conftest.py", tmp_path / "conftest.py")
+    (tmp_path / "test_one_after_the_other.py").write_text(_ONE_AFTER_THE_OTHER, encoding="utf-8")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:randomly",
+            "-p",
+            "no:xdist",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), os.environ.get("PYTHONPATH", "")]),
+        },
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "3 passed" in done.stdout
 
 
 def test_replaced_calculator_warning_rows_are_deleted_at_once_not_later(qtbot):
