@@ -52,12 +52,23 @@ def drain() -> _InputDrain | None:
 
 
 @contextlib.contextmanager
-def busy() -> Iterator[None]:
-    """Wait cursor and no input while the body runs (nor input queued while it ran)."""
+def busy(*, drain: bool = True) -> Iterator[None]:
+    """Wait cursor and no input while the body runs (nor input queued while it ran).
+
+    ``drain=False``: only the cursor, for work that ends by opening a modal dialog (the order
+    form): a second click then lands on a window the dialog blocks, and pending timers must
+    not run before the dialog exists."""
     global _drain
     app = QApplication.instance()
     if app is None:
         yield
+        return
+    if not drain:
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            yield
+        finally:
+            QApplication.restoreOverrideCursor()
         return
     if _drain is None:
         _drain = _InputDrain(app)
