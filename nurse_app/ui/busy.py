@@ -4,7 +4,9 @@ Opening a visit (or the order form) runs on the GUI thread. Input the nurse give
 is queued by the window system and delivered only once the new page is up, so a second
 click on "Start visit" used to land on whatever the new page shows at that spot. ``busy()``
 shows the wait cursor and drops keyboard and mouse input given while the work runs: at its
-end, the events queued meanwhile are delivered and dropped before input counts again.
+end, the input events posted meanwhile are delivered and dropped before input counts again.
+A destructive action is also never placed where the previous page's main action was (the Visit
+page's Void draft), so a click the window system still holds cannot land on one.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import ClassVar
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt
 from PySide6.QtWidgets import QApplication
 
 
@@ -80,7 +82,10 @@ def busy(*, drain: bool = True) -> Iterator[None]:
         yield
     finally:
         if drain_.depth == 1:
-            QApplication.processEvents()  # what was queued meanwhile arrives now, and is dropped
+            # Input posted meanwhile arrives now, and is dropped. Only input events: everything
+            # else queued (calls, zero timers) runs afterwards, in its usual order.
+            for kind in _InputDrain.INPUT:
+                QCoreApplication.sendPostedEvents(None, int(kind.value))
         QApplication.restoreOverrideCursor()
         drain_.depth -= 1
         drain_.active = drain_.depth > 0
