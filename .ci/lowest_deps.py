@@ -34,7 +34,7 @@ TESTS = ["tests/core", "tests/store", "tests/reports", "tests/cli", "tests/relia
 # The GUI on the floor PySide6/pytest-qt: a small real slice (about a minute), not the whole UI
 # suite.  Globs under tests/ by file name (any sub-folder), so a move into tests/<area>/ keeps them.
 UI_TESTS = [
-    "tests/**/test_ui_visit_e2e.py",
+    "tests/**/test_visit_e2e.py",
     "tests/**/test_ui_layout_sizes.py",
     "tests/**/test_ui_timers.py",
     # pypdfium2's floor: the print path renders the visit summary PDF to a QPrinter.
@@ -103,7 +103,7 @@ def main() -> int:
         "-n",
         "auto",
         "--dist",
-        "loadfile",
+        "worksteal",  # as make test (the floor of pytest-xdist has it)
         *globbed(TESTS),
         cwd=ROOT,
         env=env,

@@ -109,8 +109,8 @@ class ChecklistItem:
     when: Condition | None = None
     agency_policy: bool = False  # added by the agency policy file (no packaged source)
     unlock: Unlock | None = None  # time-gated: answerable "done" only after this
-    needs: str | None = None  # "vitals": answerable "done" only once the visit holds a reading
     line_rule: bool = False  # the help is followed by the visit's product's line rule
+    needs: str | None = None  # "vitals": answerable "done" only once the visit holds a reading
 
     def applies(self, context: VisitContext | None) -> bool:
         """Shown on a visit with this context (always, for an item without a condition)."""
@@ -182,8 +182,8 @@ def _item(it: dict[str, Any], phase_id: str) -> ChecklistItem:
         else Condition(tuple(when.get("product_kinds", ())), tuple(when.get("risks", ()))),
         agency_policy=it.get("agency_policy", False),
         unlock=_unlock(it.get("unlock")),
-        needs=it.get("needs"),
         line_rule=it.get("line_rule", False),
+        needs=it.get("needs"),
     )
 
 

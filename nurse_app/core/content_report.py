@@ -46,6 +46,7 @@ GROUPS = (
     "Reactions",
     "Follow-up rules",
     "Guides",
+    "Translations",
 )
 # Resource files the report walks (followups.toml and security.toml when the installation has them).
 _SKIP_KEYS = {"sources", "source_class", "schema_version"}
@@ -579,6 +580,34 @@ def _guides() -> list[ContentItem]:
     return out
 
 
+def _translations() -> list[ContentItem]:
+    """Each translated handout, marked until a qualified medical translator has reviewed it."""
+    from nurse_app.core.guides import format_date, load_translations
+    from nurse_app.core.languages import TRANSLATION_NOT_REVIEWED, load_languages
+
+    out = []
+    for lang, guides in sorted(load_translations().items()):
+        language = load_languages().get(lang)
+        for guide in guides.values():
+            reviewed = guide.translation_status == "reviewed"
+            out.append(
+                ContentItem(
+                    f"translations/{lang}/{guide.id}",
+                    "Translations",
+                    f"{guide.title} ({language.name if language else lang} handout)",
+                    f"translation of the handout reviewed {format_date(guide.last_reviewed)}",
+                    "",
+                    VERIFIED if reviewed else UNVERIFIED,
+                    "translation",
+                    f"guides/{lang}/{guide.id}.md",
+                    "front matter",
+                    (),
+                    "" if reviewed else TRANSLATION_NOT_REVIEWED,
+                )
+            )
+    return out
+
+
 def _policy_items() -> list[ContentItem]:
     out = []
     for s in _policy.settings_in_force():
@@ -629,6 +658,7 @@ def content_items() -> list[ContentItem]:
         walker = _checklist if relative.startswith("checklists/") else _WALKERS[relative]
         items += walker(f)
     items += _guides()
+    items += _translations()
     _mark_policy(items)
     order = {g: i for i, g in enumerate(GROUPS)}
     items.sort(key=lambda it: order.get(it.group, len(order)))

@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +29,8 @@ from nurse_app.core.visit_logic import (
     visit_day,
     visit_risks,
 )
-from nurse_app.store import Store
+from nurse_app.core.visit_record import NO_PLAN, VisitDosePlan
+from nurse_app.store import ConflictError, Store
 from nurse_app.store.times import today_local
 
 Row = dict[str, Any]  # a stored row as the store returns it
@@ -48,17 +49,36 @@ def save_order(
     *,
     order_id: int | None = None,
     weight_kg: float | None = None,
+    if_unchanged: Mapping[str, Any] | None,
 ) -> int:
     """Save the order form: ``order_id`` edits that order; None replaces the active order (see
     :func:`replace_order`).  ``weight_kg`` (the weight typed on the form, if any) is added to the
-    weight history in the same transaction.  Returns the order's id."""
+    weight history in the same transaction.  Returns the order's id.
+
+    ``if_unchanged`` is what the form showed: for an edit, fields of the order as loaded (at
+    least ``updated_at``); for a new order, ``{"active_orders": [ids]}``, the patient's active
+    orders when the form opened (:func:`shown_orders`).  A save by another window since is
+    refused with a ConflictError, never silently overwritten.
+    """
     with store.transaction():
         if weight_kg is not None:
             store.add_weight(patient_id, weight_kg)
         if order_id is not None:
-            store.update_order(order_id, **values)
+            store.update_order(order_id, if_unchanged=if_unchanged, **values)
             return order_id
+        if if_unchanged is not None and "active_orders" in if_unchanged:
+            now = sorted(int(o["id"]) for o in store.patient_orders(patient_id, active_only=True))
+            if now != sorted(int(i) for i in if_unchanged["active_orders"]):
+                raise ConflictError(
+                    "The patient's order was changed in another window or program since you "
+                    "opened this form; your order was not saved. Reload the patient, then enter it again."
+                )
         return _replace(store, patient_id, values)
+
+
+def shown_orders(store: Store, patient_id: int) -> dict[str, Any]:
+    """What a new-order form shows as the patient's orders (its ``if_unchanged``)."""
+    return {"active_orders": [int(o["id"]) for o in store.patient_orders(patient_id, active_only=True)]}
 
 
 def replace_order(
@@ -66,7 +86,9 @@ def replace_order(
 ) -> int:
     """A new order becomes the patient's active order; every previously active order is set
     inactive in the same transaction (all or nothing).  Returns the new order's id."""
-    return save_order(store, patient_id, values, weight_kg=weight_kg)
+    return save_order(
+        store, patient_id, values, weight_kg=weight_kg, if_unchanged=shown_orders(store, patient_id)
+    )
 
 
 def _replace(store: Store, patient_id: int, values: Mapping[str, Any]) -> int:
@@ -160,23 +182,18 @@ def order_dose_summary(
     )
 
 
-@dataclass(frozen=True)
-class VisitDosePlan:
-    """What the Dose tab works from: the visit's order and the request built from it."""
-
-    order: Row | None  # None: a visit without an order (the calculator is free to use)
-    request: DoseRequest | None  # the order's request for today's weight (weight_kg is 0 until typed)
-    first_infusion: bool
-    order_risks: frozenset[str]  # the order's own risk flags (first-infusion is added per visit)
-
-
-def visit_request(
-    store: Store, visit: Mapping[str, Any], patient: Mapping[str, Any], order: Mapping[str, Any]
+def request_for_visit(
+    visit: Mapping[str, Any],
+    patient: Mapping[str, Any],
+    order: Mapping[str, Any],
+    earlier: Sequence[Mapping[str, Any]],
+    weights: Sequence[Mapping[str, Any]],
 ) -> tuple[DoseRequest, bool]:
     """The visit's dose request (the one builder, ``request_from_order``): the order, the
     patient's age on the visit day, the order's risks plus first-infusion when no earlier
-    signed visit gave this product, and the baseline weight.  Returns (request, first)."""
-    earlier = store.earlier_visits(int(patient["id"]), int(visit["id"]))
+    signed visit gave this product, and the baseline weight from the patient's ``weights``
+    (its own weight left out).  ``earlier``: the patient's visits before this one, each with
+    its order's ``product_id``.  Returns (request, first)."""
     first = first_infusion_of_product(str(order["product_id"]), earlier)
     day = visit_day(visit, created=False) or today_local()
     request = request_from_order(
@@ -186,26 +203,30 @@ def visit_request(
         on=day,
         risks=visit_risks(order, first),
         baseline=baseline_weight(
-            [
-                w for w in store.patient_weights(int(patient["id"])) if w.get("visit_id") != visit["id"]
-            ],  # not its own weight
+            [w for w in weights if w.get("visit_id") != visit["id"]],  # not its own weight
             order.get("start_date"),
         ),
     )
     return request, first
 
 
-def visit_dose_plan(store: Store, visit_id: int) -> VisitDosePlan:
-    """The order and dose request of a visit.  A signed visit uses the order and patient as
-    they were signed (its snapshot), not as edited since."""
-    visit: Row = store.get_visit(visit_id)
-    patient: Row = store.get_patient(int(visit["patient_id"]))
-    order: Row | None = store.get_order(int(visit["order_id"])) if visit["order_id"] else None
-    snapshot: Mapping[str, Any] = visit.get("signed_snapshot") or {}
-    if visit["status"] == "signed" and snapshot.get("order"):
-        order = dict(snapshot["order"])
-        patient = {**patient, **(snapshot.get("patient") or {})}
+def dose_plan(
+    visit: Mapping[str, Any],
+    patient: Mapping[str, Any],
+    order: Row | None,
+    earlier: Sequence[Mapping[str, Any]],
+    weights: Sequence[Mapping[str, Any]],
+) -> VisitDosePlan:
+    """The order and dose request of a visit, from the patient and order it shows
+    (:func:`nurse_app.core.visit_record.as_signed`: a signed visit plans from the order as signed)."""
     if order is None:
-        return VisitDosePlan(order=None, request=None, first_infusion=False, order_risks=frozenset())
-    request, first = visit_request(store, visit, patient, order)
+        return NO_PLAN
+    request, first = request_for_visit(visit, patient, order, earlier, weights)
     return VisitDosePlan(order=order, request=request, first_infusion=first, order_risks=order_risks(order))
+
+
+def visit_dose_plan(store: Store, visit_id: int) -> VisitDosePlan:
+    """The order and dose request of a visit (see :func:`dose_plan`)."""
+    from nurse_app.services.visit_record import load_visit
+
+    return load_visit(store, visit_id).dose_plan

@@ -697,7 +697,7 @@ class CalculatorPage(QWidget):
             if widget is not None:
                 # Deleted now, never with deleteLater(): the deferred delete of these rows (run
                 # by the next processEvents) crashed PySide6 now and then, a segmentation fault in
-                # QWidget::~QWidget (tests/ui/test_issue9_engine_ui.py, age test). Safe here: this runs
+                # QWidget::~QWidget (tests/ui/test_contraindications_ui.py, age test). Safe here: this runs
                 # from a recalculation, never from a signal of a widget inside a row.
                 widget.hide()
                 shiboken6.delete(widget)

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QSettings
 
 from nurse_app.cli import main
@@ -44,6 +45,7 @@ def demo_record(tmp_path: Path) -> Path:
     return record
 
 
+@pytest.mark.slow
 def test_smoke_test_opens_the_record_and_reports_time_to_ready(tmp_path):
     record = demo_record(tmp_path)
     p = run(["--db", str(record), "--smoke-test"], tmp_path)
@@ -59,6 +61,7 @@ def test_smoke_test_opens_the_record_and_reports_time_to_ready(tmp_path):
     assert p.returncode == 0, p.stderr
 
 
+@pytest.mark.slow
 def test_smoke_test_failure_is_one_line_and_non_zero(tmp_path):
     bad = tmp_path / "not-a-record.db"
     bad.write_bytes(b"this is not SQLite" * 100)
@@ -71,11 +74,13 @@ def test_smoke_test_failure_is_one_line_and_non_zero(tmp_path):
     assert bad.read_bytes() == b"this is not SQLite" * 100  # never touched
 
 
+@pytest.mark.slow
 def test_smoke_test_takes_no_command(tmp_path):
     p = run(["--smoke-test", "products"], tmp_path)
     assert p.returncode == 2 and "takes no command" in p.stderr
 
 
+@pytest.mark.slow
 def test_main_window_module_does_not_import_reports_fhir_or_markdown(tmp_path):
     code = (
         "import sys; import nurse_app.ui.main_window, nurse_app.ui.app; "
@@ -86,6 +91,7 @@ def test_main_window_module_does_not_import_reports_fhir_or_markdown(tmp_path):
     assert p.stdout.strip() == "[]", p.stdout
 
 
+@pytest.mark.slow
 def test_whole_start_up_loads_no_reportlab_fhir_markdown_or_guides(tmp_path):
     """Through the real entry point, up to the first painted page of a real record.
 

@@ -1,4 +1,4 @@
-"""Issue 9, dose engine and catalogue: first infusion, dosing weight, regimen days, pump maximum,
+"""The dose engine and catalogue: first infusion, dosing weight, regimen days, pump maximum,
 stated infusion time, label texts, contraindications, age.  Numbers are worked by hand in the
 comments; the tests go through ``calculate`` and the real ``calc`` command."""
 

@@ -1,4 +1,4 @@
-"""Issue 9 through the real order dialog and calculator page (pytest-qt): a product's
+"""Contraindications through the real order dialog and calculator page (pytest-qt): a product's
 contraindications are shown, and must be acknowledged, before the order or calculation is used."""
 
 import pytest
