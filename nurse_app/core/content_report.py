@@ -325,6 +325,20 @@ def _regimens(f: _File) -> list[ContentItem]:
             {"verified": True},
         )
     )
+    for i, limit in enumerate(f.data.get("indication_rate_limit", [])):
+        out.append(
+            _item(
+                f,
+                "Regimens",
+                f"regimens/indication_rate_limit/{limit['indication']}",
+                f"Rate ceiling for {inds.get(limit['indication'], limit['indication'])}, any product",
+                _fmt(limit["max_mg_kg_min"]),
+                "mg/kg/min",
+                f"indication_rate_limit[{i}]",
+                limit,
+                str(limit.get("reason", "")),
+            )
+        )
     for i, r in enumerate(f.data.get("regimen", [])):
         out.append(
             _item(
@@ -332,12 +346,25 @@ def _regimens(f: _File) -> list[ContentItem]:
                 "Regimens",
                 f"regimens/regimen/{r['id']}",
                 r.get("name", r["id"]),
-                _scalars(r, skip=("id", "name")),
+                _scalars(r, skip=("id", "name", "product_days")),
                 "",
                 f"regimen[{i}]",
                 r,
             )
         )
+        for j, split in enumerate(r.get("product_days", [])):
+            out.append(
+                _item(
+                    f,
+                    "Regimens",
+                    f"regimens/regimen/{r['id']}/days/{split['product']}",
+                    f"{r.get('name', r['id'])}: days with {split['product']}",
+                    f"{split['days']} (label: {split['days_min']} to {split['days_max']})",
+                    "days",
+                    f"regimen[{i}].product_days[{j}]",
+                    split,
+                )
+            )
     return out
 
 

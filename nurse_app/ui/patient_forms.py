@@ -437,7 +437,7 @@ class OrderDialog(FormDialog):
         self.finish_layout()
         self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 150)
 
-        self.product.currentIndexChanged.connect(self._schedule)
+        self.product.currentIndexChanged.connect(self._regimen_changed)  # a product's own day split
         self.basis.currentIndexChanged.connect(self._schedule)
         self.regimen.currentIndexChanged.connect(self._regimen_changed)
         for field in (self.dose, self.days, self.max_rate):
@@ -520,7 +520,9 @@ class OrderDialog(FormDialog):
             else:
                 low, high = regimen.dose_range_g_per_kg
                 self.dose.edit.setPlaceholderText(f"required: {fmt_number(low)} to {fmt_qty(high, 'g/kg')}")
-            self.days.edit.setPlaceholderText(f"usual {days_text(regimen.days)}")
+            self.days.edit.setPlaceholderText(
+                f"usual {days_text(regimen.usual_days(self.product.currentData()))}"
+            )
             if regimen.repeat_min_days is None:
                 self.interval.edit.setPlaceholderText("no fixed cycle: leave empty or as ordered")
             elif regimen.repeat_min_days == regimen.repeat_max_days:

@@ -91,7 +91,7 @@ def test_a_broken_translation_is_refused_with_its_file_named():
     english = load_guides()["itp"]
     text = resource_path("guides/es/itp.md").read_text(encoding="utf-8")
     with pytest.raises(ResourceError, match=r"cites \[S99\]"):
-        parse_translation(text.replace("[S14]", "[S99]", 1), "es/itp.md", "itp", "es", english)
+        parse_translation(text.replace("[S18]", "[S99]", 1), "es/itp.md", "itp", "es", english)
     with pytest.raises(ResourceError, match="reviewed again"):
         parse_translation(text.replace("2026-11-24", "2025-01-01", 1), "es/itp.md", "itp", "es", english)
     moved = text.replace("### Llame al 911 si", "### Llame ahora si", 1)
