@@ -116,6 +116,11 @@ class FhirServer:
         bundle = self.get(query + ("&" if "?" in query else "?") + "_count=1000", token)
         return [e["resource"] for e in bundle.get("entry") or ()]
 
+    def count(self, query: str, token: str | None = None) -> int:
+        """How many resources a search matches (``_summary=count``: no paging limit)."""
+        total: int = self.get(query + ("&" if "?" in query else "?") + "_summary=count", token)["total"]
+        return total
+
 
 def running_server(env: dict[str, str] | None = None) -> Iterator[FhirServer]:
     server = FhirServer(env).start()

@@ -138,11 +138,12 @@ def _abandoned(path: Path) -> bool:
     return True
 
 
-def remove_stale_temporaries(db_path: Path) -> list[Path]:
+def remove_stale_temporaries(db_path: Path, *, remove: bool = True) -> list[Path]:
     """Remove half-made files that a process killed mid-way left beside the record:
     ``.<name>.creating-<pid>``, ``.<name>.restoring-<pid>`` (with their journals),
     ``<name>.encrypting`` and ``*.partial`` backups.  Files of a process still at work stay
-    (its pid is alive, or it holds the file's :func:`writing` lock).  Returns what was removed.
+    (its pid is alive, or it holds the file's :func:`writing` lock).  Returns what was removed
+    (``remove=False``: only lists them, for ``check-db``).
     """
     db_path = Path(db_path)
     pattern = re.compile(rf"^\.{re.escape(db_path.name)}\.(creating|restoring)-(\d+)(-journal|-wal|-shm)?$")
@@ -166,7 +167,9 @@ def remove_stale_temporaries(db_path: Path) -> list[Path]:
                     stale = not owner.exists() or _abandoned(owner)
                 else:  # encryption holds the folder's lock while it converts
                     stale = _abandoned(db_path.parent)
-                if stale:
+                if stale and not remove:
+                    removed.append(entry)
+                elif stale:
                     try:
                         entry.unlink()
                     except FileNotFoundError:

@@ -307,10 +307,11 @@ def replay_problems(conn: sqlite3.Connection, limit: int = MAX_LISTED) -> list[s
     tables = [t for t in schema.CLINICAL_TABLES if t in present]
     images: dict[tuple[str, int], dict[str, Any] | None] = {}
     first_insert: dict[str, int] = {}
-    for table, row_id, action, after in conn.execute(
+    entries = conn.execute(
         "SELECT table_name, row_id, action, after FROM audit_log WHERE table_name <> ? ORDER BY id",
         [_LOG_TABLE],
-    ):
+    ).fetchall()  # (one call: row-by-row iteration through the SQLCipher proxy is slow)
+    for table, row_id, action, after in entries:
         key = (table, int(row_id))
         if action == "delete":
             images[key] = None

@@ -174,7 +174,8 @@ class PatientDialog(FormDialog):
             if not self.loaded.get("name_parts_confirmed", 1):
                 self.banner.show_message(
                     f"“{self.loaded['name']}” was split into family and given names automatically: "
-                    "check both, then Save to confirm."
+                    "check both, then Save to confirm.",
+                    "attention",
                 )
         self._show_language_other()
         self.mark_unmodified()
@@ -287,7 +288,12 @@ class PatientDialog(FormDialog):
             else:
                 shown = self.loaded
                 cleaned = clean(PATIENT, values, creating=False)
-                changes = {k: v for k, v in values.items() if cleaned[k] != shown[k]}
+                # An empty box over a value never recorded (None) is no change.
+                changes = {
+                    k: v
+                    for k, v in values.items()
+                    if cleaned[k] != shown[k] and not (cleaned[k] in ("", None) and shown[k] in ("", None))
+                }
                 # The name's parts are saved together; saving an automatic split confirms it.
                 if {"family_name", "given_name"} & set(changes) or not shown.get("name_parts_confirmed", 1):
                     changes.update(family_name=values["family_name"], given_name=values["given_name"])

@@ -599,7 +599,7 @@ class PatientsPage(QWidget):
         order_id = None if new or self._order is None else self._order["id"]
         from nurse_app.ui.busy import busy
 
-        with busy():  # building the form takes a moment: a wait cursor, no double click
+        with busy(drain=False):  # building the form takes a moment; the modal form blocks a second click
             dialog = OrderDialog(self.store, patient_id, order_id, parent=self, catalogue=self.catalogue)
         if dialog.exec() == QDialog.Accepted:
             self._show_patient(patient_id)

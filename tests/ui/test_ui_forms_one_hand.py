@@ -165,7 +165,7 @@ def test_temperature_typed_in_fahrenheit_is_accepted_and_shown_in_celsius(qtbot,
     assert inf.vitals_error.isHidden(), inf.vitals_error.text()
     [reading] = store.visit_vitals(vid)
     assert reading["temperature_c"] == pytest.approx(38.0) and reading["heart_rate"] == 80
-    assert inf.sheet.item(0, 1).text() == "38"
+    assert inf.sheet.item(0, 1).text() == "38.0"  # as measured, to 0.1 °C (issue 27)
     qtbot.keyClicks(inf.inputs["temperature_c"], "101.5 °F")  # 38.6 °C: flagged like any high value
     qtbot.keyClick(inf.inputs["temperature_c"], Qt.Key_Return)
     assert store.visit_vitals(vid)[-1]["temperature_c"] == pytest.approx(38.6)

@@ -619,7 +619,7 @@ def test_tab_order_follows_the_form_and_ctrl_enter_saves_from_notes(qtbot, store
     show_active(qtbot, dialog)
     dialog.family_name.edit.setFocus()
     order = []
-    for _ in range(12):
+    for _ in range(13):
         order.append(QApplication.focusWidget().objectName())
         qtbot.keyClick(QApplication.focusWidget(), Qt.Key_Tab)
     assert order == [

@@ -61,7 +61,7 @@ VITAL_FIELDS = (
 )
 
 # The label above each entry field, with its Alt shortcut (the words of the printed summary).
-# Alt+T is Temp: no shortcut on this tab stops, pauses or finishes the infusion.
+# Alt+T is Temp: no shortcut on this tab stops or pauses the infusion (Finish, Alt+I, asks first).
 VITAL_LABELS = {
     "temperature_c": "&Temp °C",
     "heart_rate": "&Pulse /min",
@@ -230,14 +230,14 @@ class InfusionTab(QWidget):
         controls = QGridLayout()
         for i, (kind, label) in enumerate(
             (
-                # Pause, Stop and Finish have no Alt shortcut: a key meant for a field never halts
-                # the infusion (Stop and Finish also ask for the volume first).
+                # Pause and Stop have no Alt shortcut: a key meant for a field (Alt+T is Temp)
+                # never halts the infusion. Finish keeps Alt+I: it asks for the volume first.
                 (START, "&Start infusion"),
                 (RATE_CHANGE, "Rate &changed"),
                 (PAUSE, "Pause"),
                 (RESUME, "Resu&me"),
                 (STOP, "Stop (reaction)…"),
-                (END, "Finish infusion…"),
+                (END, "F&inish infusion…"),
             )
         ):
             b = QPushButton(label)

@@ -112,9 +112,17 @@ class SignTab(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)
-        self._show_handout_choice()
+        # The handout's title comes from the guides: read when the tab is first shown, so a
+        # start that reopens a visit (a running infusion) does not parse every guide.
+        self._handout_shown = False
         ctx.changed.connect(lambda _what: self.refresh())
         self.refresh()
+
+    def showEvent(self, event) -> None:
+        if not self._handout_shown:
+            self._handout_shown = True
+            self._show_handout_choice()
+        super().showEvent(event)
 
     def refresh(self) -> None:
         record = self.ctx.record
