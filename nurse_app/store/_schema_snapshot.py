@@ -4,7 +4,7 @@ The sqlite_master rows (type, name, tbl_name, sql) the migrations in schema.py b
 at VERSION; SCHEMA_SHA256 is the hash of the schema.py they were built from."""
 
 VERSION = 15
-SCHEMA_SHA256 = 'a6258ec5084e19abd3be7b781c2a52baf98c3877dc95cc6d3fbf9f5031dadf32'
+SCHEMA_SHA256 = 'fe515dde1a716e7116e3add85626273856337bdb611a80e0b8904a2b80be3c07'
 OBJECTS = (
     ('table', 'nurse_profile', 'nurse_profile', "CREATE TABLE nurse_profile (\n        id          INTEGER PRIMARY KEY CHECK (id = 1),\n        name        TEXT NOT NULL,\n        credentials TEXT NOT NULL DEFAULT '',\n        updated_at  TEXT NOT NULL\n    , npi TEXT NOT NULL DEFAULT '')"),
     ('table', 'settings', 'settings', 'CREATE TABLE settings (\n        key   TEXT PRIMARY KEY,\n        value TEXT NOT NULL              -- JSON\n    )'),

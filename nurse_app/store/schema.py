@@ -884,6 +884,7 @@ def _v13_handoff(conn: sqlite3.Connection) -> None:
         WHEN OLD.state = 'sent' BEGIN SELECT RAISE(ABORT, '{OUTBOX_SENT_MESSAGE}'); END""")
     conn.execute(f"""CREATE TRIGGER outbox_sent_no_delete BEFORE DELETE ON outbox
         WHEN OLD.state = 'sent' BEGIN SELECT RAISE(ABORT, '{OUTBOX_SENT_MESSAGE}'); END""")
+    install_audit_triggers(conn)  # the split below is audited with its new columns
     for row_id, name in conn.execute("SELECT id, name FROM patients").fetchall():
         given, family = split_name(name)
         conn.execute(

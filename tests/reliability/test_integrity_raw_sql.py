@@ -32,10 +32,36 @@ def template(tmp_path_factory):
     path = tmp_path_factory.mktemp("attack") / "record.db"
     with open_store(path) as store:
         signed = ready_visit(store, "MRN-1")
+        draft = ready_visit(store, "MRN-2")
+        for visit in (signed, draft):  # the IV line's rows are frozen with the visit too
+            device = store.add_access_device(
+                visit,
+                device_type="peripheral-iv",
+                gauge=22,
+                length_mm=25,
+                site="forearm",
+                side="left",
+                success=True,
+                placed_at="2024-06-01T09:05:00+00:00",
+                blood_return=True,
+            )
+            store.add_access_check(
+                device,
+                kind="assessment",
+                phase="before",
+                checked_at="2024-06-01T09:06:00+00:00",
+                phlebitis_grade=0,
+                infiltration_grade=0,
+            )
+            store.remove_access_device(
+                device,
+                removed_at="2024-06-01T13:20:00+00:00",
+                catheter_intact=True,
+                removal_condition="no-redness",
+            )
         store.sign_visit(signed)
         store.add_addendum(signed, "Phoned next day: well.")
         store.add_addendum(signed, "Second addendum.")
-        draft = ready_visit(store, "MRN-2")
         store.add_weight(store.get_visit(draft)["patient_id"], 70)
         for _ in range(2):  # follow-up call records (issue 16) are audited too
             store.create_followup_call(
@@ -131,6 +157,8 @@ def test_the_protected_tables_are_enumerated_from_the_schema():
         "reactions",
         "product_lots",
         "infusion_events",
+        "access_devices",
+        "access_checks",
         "addenda",
         "audit_log",
     }
