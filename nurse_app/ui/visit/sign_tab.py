@@ -86,7 +86,7 @@ class SignTab(QWidget):
         self.handout_note = QLabel()
         self.handout_note.setObjectName("handout_note")
         self.handout_note.setWordWrap(True)
-        self.handout_button = QPushButton("Patient hand&out…")
+        self.handout_button = QPushButton("Handout to leave at ho&me…")
         self.handout_button.setObjectName("patient_handout")
         self.handout_button.clicked.connect(self._ask_for_handout)
         self.handout_box.body.addWidget(self.handout_note)

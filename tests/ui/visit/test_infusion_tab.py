@@ -192,8 +192,10 @@ def test_stop_asks_for_the_volume_and_reason_and_fhir_says_stopped(qtbot, record
     from nurse_app.services.visit_record import load_visit
 
     bundle = json.loads(bundle_json(visit_bundle(load_visit(store, vid))))
-    [admin] = [
-        e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "MedicationAdministration"
+    [admin] = [  # the whole administration (each rate stretch is its own one, partOf it)
+        e["resource"]
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "MedicationAdministration" and "partOf" not in e["resource"]
     ]
     assert admin["status"] == "stopped"
     assert admin["statusReason"][0]["text"] == "Stopped for chills and fever"
@@ -365,10 +367,10 @@ def test_demo_data_includes_a_visit_stopped_for_a_reaction_and_the_window_shows_
         assert visit["status"] == "signed" and outcome.partial and 0 < outcome.volume_ml < outcome.planned_ml
         assert store.visit_reactions(vid) and store.verify_visit(vid)
         bundle = json.loads(bundle_json(visit_bundle(load_visit(store, vid))))
-        [admin] = [
+        [admin] = [  # the whole administration (each rate stretch is its own one, partOf it)
             e["resource"]
             for e in bundle["entry"]
-            if e["resource"]["resourceType"] == "MedicationAdministration"
+            if e["resource"]["resourceType"] == "MedicationAdministration" and "partOf" not in e["resource"]
         ]
         assert admin["status"] == "stopped"
     window, store = open_window(qtbot, path, tmp_path)
