@@ -46,11 +46,19 @@ def floors(extra: str | None = None) -> list[str]:
     """``name==floor`` for every dependency (``extra``: of that optional-dependencies group)."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     deps = project["optional-dependencies"][extra] if extra else project["dependencies"]
+    from packaging.markers import Marker
+
     pins = []
     for dep in deps:
-        m = re.fullmatch(r"\s*([A-Za-z0-9_.\-\[\]]+)\s*>=\s*([0-9][^,;\s]*)\s*", dep)
+        # name>=X, optionally with releases excluded (!=Y) and an environment marker (; python_version...)
+        m = re.fullmatch(
+            r"\s*([A-Za-z0-9_.\-\[\]]+)\s*>=\s*([0-9][^,;\s]*)((?:\s*,\s*!=\s*[0-9][^,;\s]*)*)\s*(?:;(.*))?",
+            dep,
+        )
         if not m:
             raise SystemExit(f"lowest_deps: every dependency needs a plain floor (name>=X), got {dep!r}")
+        if m.group(4) and not Marker(m.group(4).strip()).evaluate():
+            continue  # for another Python
         pins.append(f"{m.group(1)}=={m.group(2)}")
     return pins
 

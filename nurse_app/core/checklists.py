@@ -109,6 +109,8 @@ class ChecklistItem:
     when: Condition | None = None
     agency_policy: bool = False  # added by the agency policy file (no packaged source)
     unlock: Unlock | None = None  # time-gated: answerable "done" only after this
+    line_rule: bool = False  # the help is followed by the visit's product's line rule
+    needs: str | None = None  # "vitals": answerable "done" only once the visit holds a reading
 
     def applies(self, context: VisitContext | None) -> bool:
         """Shown on a visit with this context (always, for an item without a condition)."""
@@ -180,6 +182,8 @@ def _item(it: dict[str, Any], phase_id: str) -> ChecklistItem:
         else Condition(tuple(when.get("product_kinds", ())), tuple(when.get("risks", ()))),
         agency_policy=it.get("agency_policy", False),
         unlock=_unlock(it.get("unlock")),
+        line_rule=it.get("line_rule", False),
+        needs=it.get("needs"),
     )
 
 
@@ -328,8 +332,32 @@ def refuse_locked_answer(item_text: str, status: str, lock: ItemLock | None) -> 
     return f"{item_text!r} cannot be marked done yet: {lock.text}."
 
 
+NEEDS_TEXT = {"vitals": "record the reading on the Infusion tab (4) first"}
+
+
+def missing_evidence(item: Mapping[str, Any], status: str | None, readings: int) -> str | None:
+    """Why ``item`` (a row of the store's visit checklist) cannot be answered ``status`` yet:
+    an item that ``needs`` vitals is "done" only once the visit holds a reading."""
+    if status == DONE and item.get("needs") == "vitals" and readings == 0:
+        return f"\u201c{item['text']}\u201d cannot be ticked yet: {NEEDS_TEXT['vitals']}."
+    return None
+
+
 def rest_to_mark_done(items: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """What "mark the rest done" marks among ``items`` (rows of the store's visit checklist):
     required items that are unanswered and not locked.  Optional items stay open for the
     nurse to answer one by one."""
     return [i for i in items if i["required"] and i["status"] is None and not i.get("locked")]
+
+
+def item_help(item: ChecklistItem, product: Product | None) -> str:
+    """An item's help on a visit with ``product``: for a ``line_rule`` item, followed by the
+    product's own dilution and line rule (``products.toml`` ``line``)."""
+    if not item.line_rule:
+        return item.help
+    if product is None or product.line is None:
+        return (
+            f"{item.help} The visit's product is not known: check its label before saline runs into the line."
+        )
+    mark = "" if product.line.verified else " UNVERIFIED: confirm with the package insert."
+    return f"{item.help} {product.display_name}: {product.line.text}{mark}"

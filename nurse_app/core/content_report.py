@@ -278,6 +278,20 @@ def _products(f: _File) -> list[ContentItem]:
                     v,
                 )
             )
+        line = p.get("line")
+        if line:
+            out.append(
+                _item(
+                    f,
+                    "Products",
+                    f"{base}/line",
+                    f"{brand}: dilution and line rule (saline {line.get('saline', '')})",
+                    line.get("text", ""),
+                    "",
+                    f"product[{i}].line",
+                    line,
+                )
+            )
         for key in ("cautions", "contraindications"):
             for j, c in enumerate(p.get(key, [])):
                 out.append(
@@ -432,6 +446,20 @@ def _reactions(f: _File) -> list[ContentItem]:
             grading,
         )
     )
+    for token, words in f.data.get("line_step", {}).items():
+        # The wording of a step that puts saline in the line, chosen by the product's line rule.
+        out.append(
+            _item(
+                f,
+                "Reactions",
+                f"reactions/line_step/{token}",
+                f"Step with saline in the line: {{{token}}}",
+                " / ".join(f"{saline}: {text}" for saline, text in words.items()),
+                "",
+                f"line_step.{token}",
+                dict(words),
+            )
+        )
     for i, s in enumerate(f.data.get("severity", [])):
         flags = ", ".join(
             k.replace("_", " ") for k in ("stop_infusion", "call_prescriber", "call_emergency") if s.get(k)

@@ -32,6 +32,9 @@ Example::
     [pump]
     max_rate_ml_per_h = 500    # pump / record maximum (may only be lowered)
 
+    [visit]
+    max_hours = 6              # a day's plan longer than this warns with its duration
+
     [products.privigen]
     max_rate_mg_kg_min = 4     # cap under the label maximum (never above it)
 
@@ -210,7 +213,9 @@ def parse_policy(data: dict[str, Any], path: Path | str, digest: str = "") -> Po
     followups = data.pop("followups", {})
     if not isinstance(followups, dict) or not all(isinstance(v, dict) for v in followups.values()):
         raise _fail(
-            path, "followups", "expected [followups.<rule id>] tables (enabled, start_days, end_days)"
+            path,
+            "followups",
+            "expected [followups.<rule id>] tables (enabled, start_days, end_days, first_courses)",
         )
     values: dict[str, Any] = {}
 
@@ -406,6 +411,15 @@ def _settings_cached() -> tuple[Setting, ...]:
             "limits.toml",
             _table("pump", "max_rate_ml_per_h"),
             direction="down",
+        )
+    )
+    out.append(
+        Setting(
+            "visit.max_hours",
+            "Longest home visit planned for one day's infusion",
+            "h",
+            "limits.toml",
+            _table("visit", "max_hours"),
         )
     )
     limits = _raw("limits.toml") or {}

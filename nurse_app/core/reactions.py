@@ -10,12 +10,16 @@ data, scripts).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nurse_app.core.errors import InputError
 from nurse_app.core.resources import load_toml, validate
+
+if TYPE_CHECKING:
+    from nurse_app.core.catalogue import Product
 
 SEVERITY_ORDER = ("mild", "moderate", "severe")
 
@@ -64,6 +68,8 @@ class ReactionGuide:
     grading_verified: bool
     grading_note: str
     sources: dict[str, str]
+    # {token: {saline class or "unknown": wording}}: the steps that put saline in the line.
+    line_steps: dict[str, dict[str, str]] | None = None
 
 
 def parse_reactions(data: dict[str, Any], name: str) -> ReactionGuide:
@@ -92,8 +98,9 @@ def parse_reactions(data: dict[str, Any], name: str) -> ReactionGuide:
             k["tier_reason"],
             tuple(k.get("actions", ())),
         )
+    line_steps = {token: dict(words) for token, words in data["line_step"].items()}
     return ReactionGuide(
-        severities, kinds, data["grading_verified"], data["grading_note"], dict(data["sources"])
+        severities, kinds, data["grading_verified"], data["grading_note"], dict(data["sources"]), line_steps
     )
 
 
@@ -165,3 +172,33 @@ def kind_label(kind: str, guide: ReactionGuide | None = None) -> str:
     """The kind's human title (a stored id such as "infusion-reaction" never reaches a page)."""
     found = find_kind(kind, guide) if kind else None
     return found.title if found is not None else kind
+
+
+_LINE_TOKEN = re.compile(r"\{([a-z0-9-]+)\}")
+
+
+def line_step(token: str, product: Product | None, guide: ReactionGuide | None = None) -> str:
+    """One step that puts saline in the line, worded by the product's line rule
+    (``products.toml`` ``line``): never "keep the line open with saline" for a product whose
+    label forbids saline.  ``product`` None: the visit's product is not known."""
+    from nurse_app.core.catalogue import load_catalogue
+
+    guide = guide or load_reactions()
+    words = (guide.line_steps or {})[token]
+    never = ", ".join(
+        p.display_name for p in load_catalogue().products.values() if p.line and p.line.saline == "never"
+    )
+    if product is None or product.line is None:
+        return words["unknown"].format(never=never)
+    return words[product.line.saline].format(brand=product.display_name, rule=product.line.text, never=never)
+
+
+def actions_for(
+    actions: tuple[str, ...], product: Product | None, guide: ReactionGuide | None = None
+) -> tuple[str, ...]:
+    """A severity's or a kind's steps for a visit with ``product``: each ``{line-step}`` token
+    replaced by :func:`line_step`.  The Reactions tab and every other place that shows the steps call this."""
+    guide = guide or load_reactions()
+    return tuple(
+        _LINE_TOKEN.sub(lambda m: line_step(m.group(1), product, guide), action) for action in actions
+    )

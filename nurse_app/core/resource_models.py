@@ -23,6 +23,7 @@ content authors (``resources/schema/``); a test keeps them equal to these models
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -169,6 +170,27 @@ class Contraindication(Model):
     verified: bool = True
 
 
+# How normal saline may meet the product in its line: "flush-allowed" (the label allows a saline
+# flush), "never" (the label forbids mixing or diluting it with saline or IV fluids), "not-stated"
+# (the reference pack does not say: verified = false, the app says to confirm with the insert).
+LINE_SALINE = ("flush-allowed", "never", "not-stated")
+
+
+class LineRule(Model):
+    """A product's dilution and line-flush rule, read wherever the app speaks of saline in the line."""
+
+    saline: Literal[LINE_SALINE]  # type: ignore[valid-type]
+    text: Text
+    sources: Sources
+    verified: bool = True
+
+    @model_validator(mode="after")
+    def _not_stated_is_unverified(self) -> LineRule:
+        if (self.saline == "not-stated") == self.verified:
+            raise Problem('verified = false exactly when saline = "not-stated"', "verified")
+        return self
+
+
 # A US National Drug Code as printed on the package: 10 digits in 4-4-2, 5-3-2 or 5-4-1 form.
 NDC_PATTERN = r"^(\d{4}-\d{4}-\d{2}|\d{5}-\d{3}-\d{2}|\d{5}-\d{4}-\d{1})$"
 
@@ -213,6 +235,11 @@ class RateRow(Model):
     first_infusion_max: Positive | None = None
     first_infusion_sources: Sources | None = None
     first_infusion_note: Text | None = None
+    min_age_years: Annotated[float, Field(ge=0, le=30)] | None = Field(
+        None, description="the label's youngest age for this row (population names it)"
+    )
+    population: Text | None = None
+    population_sources: Sources | None = None
 
     @model_validator(mode="after")
     def _rules(self) -> RateRow:
@@ -231,6 +258,13 @@ class RateRow(Model):
                 raise Problem("first_infusion_max must lie between initial and max", "first_infusion_max")
             if self.first_infusion_sources is None:
                 raise Problem("required with first_infusion_max", "first_infusion_sources")
+        if self.first_infusion_note is not None and self.first_infusion_sources is None:
+            raise Problem("required with first_infusion_note", "first_infusion_sources")
+        if self.min_age_years is not None:
+            if self.population is None:
+                raise Problem("required with min_age_years", "population")
+            if self.population_sources is None:
+                raise Problem("required with min_age_years", "population_sources")
         return self
 
 
@@ -240,6 +274,7 @@ class Product(Model):
     manufacturer: Text
     concentration_percent: Annotated[float, Field(gt=0, le=30)]
     form: Literal["liquid", "lyophilised"]
+    line: LineRule
     label_indications: Annotated[list[Indication], Field(min_length=1)]
     sources: Sources
     cautions: list[Caution] = []
@@ -280,6 +315,33 @@ class ProductsFile(SourcedFile):
 # --------------------------------------------------------------------------- regimens.toml
 
 
+class ProductDays(Model):
+    """How one product's label divides a regimen's course (e.g. Panzyga CIDP loading: 2 days)."""
+
+    product: ProductId
+    days: Annotated[int, Field(ge=1)]
+    days_min: Annotated[int, Field(ge=1)]
+    days_max: Annotated[int, Field(ge=1)]
+    note: Text
+    sources: Sources
+
+    @model_validator(mode="after")
+    def _rules(self) -> ProductDays:
+        if not self.days_min <= self.days <= self.days_max:
+            raise Problem("days must lie between days_min and days_max", "days")
+        return self
+
+
+class IndicationRateLimit(Model):
+    """A rate ceiling of the disease itself: applied to every product, never loosened by a label row."""
+
+    indication: Indication
+    max_mg_kg_min: Positive
+    short_reason: Text = Field(description="a few words shown beside the ceiling")
+    reason: Text
+    sources: Sources
+
+
 class Regimen(Model):
     id: Text
     name: Text
@@ -300,6 +362,7 @@ class Regimen(Model):
     infusion_hours_max: Positive | None = None
     infusion_hours_sources: Sources | None = None
     population: Literal["any", "children"] = "any"
+    product_days: list[ProductDays] = Field([], description="a product's own day split for this course")
 
     @model_validator(mode="after")
     def _rules(self) -> Regimen:
@@ -321,6 +384,7 @@ class Regimen(Model):
                 raise Problem("infusion_hours_min is above infusion_hours_max", "infusion_hours_min")
             if self.infusion_hours_sources is None:
                 raise Problem("required with infusion_hours_min", "infusion_hours_sources")
+        _unique(self.product_days, "product_days", key="product", field="product_days")
         return self
 
 
@@ -328,11 +392,18 @@ class RegimensFile(SourcedFile):
     """resources/regimens.toml: the indications and the dosing regimens."""
 
     indications: dict[str, Text] = Field(description="indication id -> name")
+    indication_rate_limit: list[IndicationRateLimit] = []
     regimen: Annotated[list[Regimen], Field(min_length=1)]
 
     @model_validator(mode="after")
     def _unique_ids(self) -> RegimensFile:
         _unique(self.regimen, "regimen", field="regimen")
+        _unique(
+            self.indication_rate_limit,
+            "indication_rate_limit",
+            key="indication",
+            field="indication_rate_limit",
+        )
         return self
 
 
@@ -448,6 +519,15 @@ class OrderDoseFloor(Noted):
         return self
 
 
+class Visit(Noted):
+    max_hours: Annotated[float, Field(gt=0, le=24)]
+
+    @model_validator(mode="after")
+    def _rules(self) -> Visit:
+        _needs_basis_or_sources(self)
+        return self
+
+
 class LimitsFile(SourcedFile):
     """resources/limits.toml: calculator limits, dosing-weight rules and local policy defaults."""
 
@@ -466,6 +546,7 @@ class LimitsFile(SourcedFile):
     age: Age
     fluid_load: FluidLoad
     order_dose_floor: OrderDoseFloor
+    visit: Visit
 
 
 # --------------------------------------------------------------------------- checklists/*.toml
@@ -532,6 +613,12 @@ class ChecklistItem(Model):
     agency_policy: bool = Field(False, description="added by the agency policy file (no packaged source)")
     when: Condition | None = None
     unlock: Unlock | None = Field(None, description="time-gated: answerable done only after this")
+    line_rule: bool = Field(
+        False, description="the help is followed by the product's line rule (products.toml line)"
+    )
+    needs: Literal["vitals"] | None = Field(
+        None, description="answerable done only once the visit holds this (vitals: a reading)"
+    )
 
     @model_validator(mode="after")
     def _rules(self) -> ChecklistItem:
@@ -610,11 +697,27 @@ class ReactionKind(Model):
         return self
 
 
+class LineStep(Model):
+    """The wording of one step that puts saline in the line, for each of the product's
+    ``line.saline`` values (products.toml) and for a visit whose product is not known.
+    ``{brand}`` is the product's name, ``{rule}`` its line rule, ``{never}`` the products whose
+    label forbids saline."""
+
+    flush_allowed: Text = Field(alias="flush-allowed")
+    never: Text
+    not_stated: Text = Field(alias="not-stated")
+    unknown: Text
+
+
+LINE_TOKEN = re.compile(r"\{([a-z0-9-]+)\}")
+
+
 class ReactionsFile(SourcedFile):
     """resources/reactions.toml: reaction severities and kinds."""
 
     grading_verified: bool
     grading_note: Text
+    line_step: dict[Slug, LineStep]
     severity: Annotated[list[Severity], Field(min_length=1)]
     kind: Annotated[list[ReactionKind], Field(min_length=1)]
 
@@ -625,6 +728,25 @@ class ReactionsFile(SourcedFile):
             if required not in found:
                 raise Problem(f"severity {required!r} is missing", "severity")
         _unique(self.kind, "kind", field="kind")
+        # Saline in the line follows the product's rule: a step that names saline is a
+        # {line-step} token, worded per product from [line_step].
+        steps: list[tuple[str, int, list[str]]] = [
+            ("severity", i, s.actions) for i, s in enumerate(self.severity)
+        ]
+        steps += [("kind", i, k.actions) for i, k in enumerate(self.kind)]
+        for field, i, actions in steps:
+            for n, action in enumerate(actions):
+                for token in LINE_TOKEN.findall(action):
+                    if token not in self.line_step:
+                        raise Problem(f"unknown line step {{{token}}}", field, i, "actions", n)
+                if "saline" in LINE_TOKEN.sub("", action).lower():
+                    raise Problem(
+                        "saline in the line follows the product: use a {line-step} token",
+                        field,
+                        i,
+                        "actions",
+                        n,
+                    )
         return self
 
 
@@ -759,10 +881,21 @@ class FollowupRule(Model):
     escalate_if: list[Text] = Field([], description="question ids whose answer escalates")
     note: Text | None = None
     unverified: bool = False
+    first_courses: Annotated[int, Field(ge=0, le=100)] | None = Field(
+        None,
+        description="only after the first N courses of a product for the patient (a new order on "
+        "another product starts again); 0 = every course",
+    )
+    first_courses_sources: Sources | None = None
+    over_renal_risk_age: bool = Field(
+        False, description="also for patients older than limits.toml [age] renal_risk_over_years"
+    )
     sources: Sources
 
     @model_validator(mode="after")
     def _rules(self) -> FollowupRule:
+        if self.first_courses is not None and self.first_courses_sources is None:
+            raise Problem("required with first_courses", "first_courses_sources")
         if self.end_days < self.start_days:
             raise Problem("end_days is before start_days", "end_days")
         ids = [q.id for q in self.questions]
@@ -780,6 +913,10 @@ class Schedule(Model):
     tolerance_days: Annotated[int, Field(ge=0, le=30)]
     tolerance_note: Text
     overdue_lookback_days: Annotated[int, Field(ge=1, le=366)]
+    inactive_after_intervals: Annotated[int, Field(ge=1, le=52)] = Field(
+        description="no visit for more than this many intervals: the order may be inactive"
+    )
+    inactive_note: Text
 
 
 class FollowupsFile(SourcedFile):

@@ -33,6 +33,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
+from nurse_app.core.age_rules import over_renal_risk_age
 from nurse_app.core.errors import InputError
 from nurse_app.core.resources import load_toml, validate
 
@@ -74,13 +75,34 @@ class FollowupRule:
     unverified: bool
     sources: tuple[str, ...]
     enabled: bool = True
+    # Only after the first N courses of a product for the patient (None or 0: every course).
+    first_courses: int | None = None
+    # Also for a patient older than the boxed warning's renal-risk age (core.age_rules).
+    over_renal_risk_age: bool = False
 
-    def applies_to(self, indication: str | None, risks: Iterable[str]) -> bool:
+    def applies_to(
+        self, indication: str | None, risks: Iterable[str], age_years: float | None = None
+    ) -> bool:
         if not self.enabled:
             return False
         if self.indications and indication not in self.indications:
             return False
-        return self.risk is None or self.risk in set(risks)
+        return self.risk is None or self.risk in set(risks) or self.applies_by_age(risks, age_years)
+
+    def applies_by_age(self, risks: Iterable[str], age_years: float | None) -> bool:
+        """True when the rule applies only because of the patient's age (no flag on the order)."""
+        return (
+            self.over_renal_risk_age
+            and (self.risk is None or self.risk not in set(risks))
+            and over_renal_risk_age(age_years)
+        )
+
+    def follows_course(self, number: int, new_product: bool) -> bool:
+        """Whether this rule follows course ``number`` of an order: every course, or only the
+        first ``first_courses`` of a product new to the patient (``new_product``)."""
+        if not self.first_courses:
+            return True
+        return new_product and number <= self.first_courses
 
     def question(self, question_id: str) -> Question | None:
         return next((q for q in self.questions if q.id == question_id), None)
@@ -93,6 +115,8 @@ class FollowupSettings:
     overdue_lookback_days: int
     rules: tuple[FollowupRule, ...]
     sources: dict[str, str]
+    inactive_after_intervals: int = 2
+    inactive_note: str = ""
 
     def rule(self, rule_id: str) -> FollowupRule | None:
         return next((r for r in self.rules if r.id == rule_id), None)
@@ -119,6 +143,8 @@ def parse_followups(data: dict[str, Any], name: str) -> FollowupSettings:
             r.get("note", ""),
             r.get("unverified", False),
             tuple(r["sources"]),
+            first_courses=r.get("first_courses"),
+            over_renal_risk_age=r.get("over_renal_risk_age", False),
         )
         for r in data["rule"]
     )
@@ -129,6 +155,8 @@ def parse_followups(data: dict[str, Any], name: str) -> FollowupSettings:
         sched["overdue_lookback_days"],
         rules,
         dict(data["sources"]),
+        sched["inactive_after_intervals"],
+        sched["inactive_note"],
     )
 
 
@@ -151,7 +179,8 @@ def apply_overrides(
     rules: Sequence[FollowupRule], overrides: Mapping[str, Mapping[str, Any]] | None
 ) -> tuple[FollowupRule, ...]:
     """The rules with an agency's changes: ``{rule_id: {"enabled": bool, "start_days": n,
-    "end_days": n}}``.  An unknown rule id or field, or a window that ends before it
+    "end_days": n, "first_courses": n}}`` (``first_courses`` may only widen the rule: more
+    courses, or 0 for every course).  An unknown rule id or field, or a window that ends before it
     starts, is refused with a message (never silently ignored).
 
     This is the seam for the agency policy file: its loader passes its table here.
@@ -165,13 +194,27 @@ def apply_overrides(
                 f"Follow-up rule {rule_id!r} in the agency policy is unknown (known: {', '.join(by_id)}).",
                 field="followups",
             )
-        unknown = set(change) - {"enabled", "start_days", "end_days"}
+        unknown = set(change) - {"enabled", "start_days", "end_days", "first_courses"}
         if unknown:
             raise InputError(
                 f"Follow-up rule {rule_id!r}: unknown setting(s) "
-                f"{', '.join(sorted(unknown))} (use enabled, start_days, end_days).",
+                f"{', '.join(sorted(unknown))} (use enabled, start_days, end_days, first_courses).",
                 field="followups",
             )
+        if "first_courses" in change:
+            v, now = change["first_courses"], by_id[rule_id].first_courses
+            if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 100:
+                raise InputError(
+                    f"Follow-up rule {rule_id!r}: first_courses is a whole number of courses "
+                    f"(0 for every course, up to 100), not {v!r}.",
+                    field="followups",
+                )
+            if now and v and v < now:
+                raise InputError(
+                    f"Follow-up rule {rule_id!r}: first_courses may widen the rule (more than {now} "
+                    f"courses, or 0 for every course), not narrow it to {v}.",
+                    field="followups",
+                )
         values: dict[str, Any] = {}
         if "enabled" in change:
             if not isinstance(change["enabled"], bool):
@@ -187,6 +230,8 @@ def apply_overrides(
                         field="followups",
                     )
                 values[key] = v
+        if "first_courses" in change:
+            values["first_courses"] = change["first_courses"]
         updated = replace(by_id[rule_id], **values)
         if updated.end_days < updated.start_days:
             raise InputError(
@@ -213,7 +258,11 @@ def order_plan(
 ) -> OrderPlan:
     """The calendar parameters of an order row: its own days and interval, else the
     regimen's (``regimen``: a catalogue Regimen or None); its tolerance, else the default."""
-    days = order.get("course_days") or (regimen.days if regimen is not None else None) or 1
+    days = (
+        order.get("course_days")
+        or (regimen.usual_days(order.get("product_id")) if regimen is not None else None)
+        or 1
+    )
     interval = order.get("interval_days") or (regimen.repeat_min_days if regimen is not None else None)
     tolerance = order.get("tolerance_days")
     if tolerance is None:
@@ -450,8 +499,14 @@ def followups_due(
     risks: Iterable[str],
     calls: Iterable[Mapping[str, Any]],
     today: _dt.date,
+    age_years: float | None = None,
+    new_product: bool = True,
 ) -> list[FollowupDue]:
     """The follow-ups the rules attach to these courses, with their state.
+
+    ``age_years``: the patient's age (rules that also apply over the renal-risk age);
+    ``new_product``: the order's product is new to the patient (no earlier order on it), so
+    rules limited to the first courses of a product follow this order's first courses.
 
     ``calls``: the follow-up records on this order (``id``, ``rule_id``, ``course_number``,
     ``status`` signed/draft, ``reached``).  A signed record makes its item done; a draft
@@ -464,7 +519,7 @@ def followups_due(
     out: list[FollowupDue] = []
     live = [c for c in courses if c.state != MISSED]
     for rule in rules:
-        if not rule.applies_to(indication, risks):
+        if not rule.applies_to(indication, risks, age_years):
             continue
         anchors: list[tuple[int, _dt.date, _dt.date | None]] = []  # course, anchor, closes
         if rule.anchor == "first-course-start":
@@ -488,6 +543,7 @@ def followups_due(
                 )
         if not rule.every_course:
             anchors = anchors[:1]
+        anchors = [a for a in anchors if rule.follows_course(a[0], new_product)]
         for number, anchor, closes in anchors:
             start = anchor + _dt.timedelta(days=rule.start_days)
             end = anchor + _dt.timedelta(days=rule.end_days)
@@ -527,3 +583,22 @@ def escalation_needed(rule: FollowupRule, answers: Mapping[str, Any]) -> list[st
         return str(value or "").lower()
 
     return [q.text for q in rule.questions if q.id in rule.escalate_if and answer(q.id) == "yes"]
+
+
+def inactive_since(
+    plan: OrderPlan,
+    visits: Iterable[Mapping[str, Any] | GivenVisit],
+    today: _dt.date,
+    intervals: int,
+) -> _dt.date | None:
+    """The date of the order's last visit (or its start, never visited) when that is more than
+    ``intervals`` repeat intervals before ``today``: the order may be inactive and is confirmed
+    with the pharmacy instead of listing a course due every interval.  None otherwise, and for
+    an order without a repeat interval."""
+    if not plan.interval_days:
+        return None
+    given = _given(visits)
+    last = given[-1].date if given else plan.start_date
+    if (today - last).days > intervals * plan.interval_days:
+        return last
+    return None

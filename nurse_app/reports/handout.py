@@ -25,7 +25,7 @@ from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.pagesizes import LETTER
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import inch
-from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from nurse_app.core.guides import Block, Guide
 from nurse_app.reports.common import FONT, decorated_canvas, write_atomically
@@ -122,6 +122,7 @@ def _styles() -> dict[str, ParagraphStyle]:
             leading=15,
             spaceBefore=16,
             textColor=_GREY,
+            keepWithNext=1,
         ),
         "source": ParagraphStyle(
             "source", parent=body, fontSize=8.5, leading=11, spaceAfter=3, textColor=_GREY, splitLongWords=1
@@ -203,10 +204,19 @@ def _story(guide: Guide, contact: Mapping[str, str]) -> list:
     story.append(_contact_block(contact, st))
     story += _flowables(parts.body, st)
     story.append(Paragraph(SOURCES_TITLE, st["sources_title"]))
-    for source in guide.handout_sources():
-        url = f" {_escape(source.url)}" if source.url else ""
-        story.append(Paragraph(f"[{_escape(source.key)}] {_escape(source.citation)}{url}", st["source"]))
-    story.append(Paragraph(REVIEWED_NOTE.format(date=guide.reviewed_text), st["source"]))
+    cited = [
+        Paragraph(
+            f"[{_escape(source.key)}] {_escape(source.citation)}{f' {_escape(source.url)}' if source.url else ''}",
+            st["source"],
+        )
+        for source in guide.handout_sources()
+    ]
+    # The closing note goes with the last citation: a page never holds the note and the footer alone.
+    closing: list[Flowable] = [
+        *cited[-1:],
+        Paragraph(REVIEWED_NOTE.format(date=guide.reviewed_text), st["source"]),
+    ]
+    story += [*cited[:-1], KeepTogether(closing)]
     return story
 
 

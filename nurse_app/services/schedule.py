@@ -23,13 +23,15 @@ from nurse_app.core.dosing import calculate
 from nurse_app.core.errors import InputError, NurseAppError
 from nurse_app.core.formatting import fmt_date, fmt_qty
 from nurse_app.core.infusion_record import outcome_from_kinds
-from nurse_app.core.visit_logic import request_from_order
+from nurse_app.core.visit_logic import age_years, request_from_order
 from nurse_app.store.times import parse_utc, today_local
 
 if TYPE_CHECKING:
     from nurse_app.store.api import Store
 
 DEFAULT_DAYS = 8  # today and the next 7 days
+ORDER_CHECK = "order-check"  # an order with no visit for too long: confirm it with the pharmacy
+INACTIVE_TEXT = "order may be inactive — confirm with the pharmacy"
 STATUS_LABELS = {
     core.PLANNED: "planned",
     core.DUE: "due",
@@ -44,7 +46,7 @@ _SORT_STATUS = {core.MISSED: 0, core.LATE: 1, core.DUE: 2, core.PARTIAL: 3, core
 @dataclass(frozen=True)
 class ScheduleItem:
     date: _dt.date
-    kind: str  # course-day, rash-check-call, response-review, lab
+    kind: str  # course-day, rash-check-call, response-review, lab, order-check
     patient_id: int
     order_id: int | None
     visit_id: int | None
@@ -207,9 +209,6 @@ def build_schedule(
     for order in orders:
         regimen = catalogue.regimens.get(order.get("regimen_id") or "")
         plan = core.order_plan(order, default_tolerance=settings.tolerance_days, regimen=regimen)
-        courses = core.course_calendar(
-            plan, visits_by_order.get(order["id"], []), today, until=max(end, today), since=lookback
-        )
         product = catalogue.products.get(order["product_id"])
         base = {
             "patient_id": order["patient_id"],
@@ -219,8 +218,37 @@ def build_schedule(
             "product": product.display_name if product else order["product_id"],
         }
         who = f"{order['patient_name']} ({order['patient_mrn']})"
+        given = visits_by_order.get(order["id"], [])
+        since = core.inactive_since(plan, given, today, settings.inactive_after_intervals)
+        if since is not None:
+            # One line instead of a course "due" every interval for months.
+            shown_on = max(today, start)
+            if (wanted is None or ORDER_CHECK in wanted) and shown_on < end:
+                last = (
+                    f"no visit since {fmt_date(since)}"
+                    if given
+                    else f"no visit since its start on {fmt_date(since)}"
+                )
+                items.append(
+                    ScheduleItem(
+                        shown_on,
+                        ORDER_CHECK,
+                        visit_id=None,
+                        status=core.DUE,
+                        label=f"{who}: {INACTIVE_TEXT} ({last}; repeats every {plan.interval_days} days), {base['product']}",
+                        title="Order may be inactive",
+                        detail=(
+                            f"More than {settings.inactive_after_intervals} repeat intervals without a visit. "
+                            f"{settings.inactive_note}"
+                        ),
+                        **base,
+                    )
+                )
+            continue
+        courses = core.course_calendar(plan, given, today, until=max(end, today), since=lookback)
         if wanted is None or core.COURSE_DAY in wanted:
             items.extend(_course_items(courses, order, base, who, start, end, lookback, doses, with_doses))
+        age = age_years(order.get("patient_date_of_birth"), today)
         followups = core.followups_due(
             courses,
             rules,
@@ -228,6 +256,8 @@ def build_schedule(
             risks=_risks(order),
             calls=calls_by_order.get(order["id"], []),
             today=today,
+            age_years=age,
+            new_product=order.get("previous_product_id") != order["product_id"],
         )
         for f in followups:
             if wanted is not None and f.rule.kind not in wanted:
@@ -243,6 +273,9 @@ def build_schedule(
                 "next-course-start": f"before course {f.course_number}",
             }[f.rule.anchor]
             reached = "" if f.reached is None else (" (reached)" if f.reached else " (not reached)")
+            if f.rule.applies_by_age(_risks(order), age) and catalogue.limits.age is not None:
+                over = fmt_qty(catalogue.limits.age.renal_risk_over_years, "years")
+                reached = f" (age over {over}, no renal flag on the order){reached}"
             items.append(
                 ScheduleItem(
                     f.start,
@@ -342,9 +375,16 @@ def start_call(store: Store, item: ScheduleItem) -> int:
     )
 
 
-def save_call(store: Store, call_id: int, **changes: Any) -> dict[str, Any]:
-    """Autosave: store the changed fields of a draft call record."""
-    return store.update_followup_call(call_id, **changes)
+def save_call(
+    store: Store, call_id: int, *, if_unchanged: Mapping[str, Any] | None, **changes: Any
+) -> dict[str, Any]:
+    """Autosave: store the changed fields of a draft call record.
+
+    ``if_unchanged``: what the screen showed (at least ``updated_at`` of the call it
+    loaded); another window's save since is refused with a ConflictError instead of being
+    overwritten.  Required, so no caller forgets it (None only where nothing was shown).
+    """
+    return store.update_followup_call(call_id, if_unchanged=if_unchanged, **changes)
 
 
 def sign_call(store: Store, call_id: int) -> dict[str, Any]:

@@ -259,9 +259,10 @@ def _patient(store: Store, rng: random.Random, index: int, count: _Counter) -> N
 #  (days before today of day 1, days given, day stopped early or 0), rash call signed)
 _WEEK_EXAMPLES = (
     ("Hana Novák", "female", "dermatomyositis", "octagam-10", 64.0, 2, ((2, 2, 0),), False),
-    ("Luis Fernández", "male", "cidp-maintenance", "gamunex-c", 81.0, 50, ((50, 1, 0),), False),
+    ("Luis Fernández", "male", "cidp-maintenance", "gamunex-c", 81.0, 41, ((41, 1, 0),), False),
     ("Grace MacLeod", "female", "pemphigus", "privigen", 70.5, 14, ((14, 5, 0),), True),
     ("Omar Haddad", "male", "pemphigoid", "panzyga", 77.0, 13, ((13, 5, 4),), False),
+    ("Ada Brennan", "female", "cidp-maintenance", "privigen", 60.0, 90, ((90, 1, 0),), False),
 )
 
 
@@ -269,8 +270,9 @@ def add_week_examples(
     store: Store, today: _dt.date, *, first_index: int = 0, count: _Counter | None = None
 ) -> int:
     """Patients whose schedule this week shows each state: mid-course (day 3 due today),
-    a missed course (and the next one late), a rash check call done and signed, a rash
-    check call due after a course with a day stopped early.  Returns how many."""
+    a missed course (and the next one due), a rash check call done and signed, a rash
+    check call due after a course with a day stopped early, an order with no visit for more
+    than two intervals (may be inactive: confirm with the pharmacy).  Returns how many."""
     count = count or _Counter()
     for n, (name, sex, regimen_id, product, weight, first, courses, called) in enumerate(_WEEK_EXAMPLES):
         rng = random.Random(f"week/{n}")

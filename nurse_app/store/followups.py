@@ -248,7 +248,8 @@ class FollowupStore:
         """Everything the schedule needs, for the whole record, in four queries:
 
         * active orders of patients not archived, with the patient's name, MRN,
-          indication, height, sex, date of birth and latest weight;
+          indication, height, sex, date of birth and latest weight, and the product of the
+          patient's previous given order (``previous_product_id``, None for the first);
         * every visit on those orders (``status``, ``course_day``, its moment) and, for
           the visits with a stop event, the kinds of their start/resume/stop/end events
           in time order (``event_kinds``; empty for the others);
@@ -261,7 +262,12 @@ class FollowupStore:
                 "p.indication AS patient_indication, p.height_cm AS patient_height_cm, "
                 "p.sex AS patient_sex, p.date_of_birth AS patient_date_of_birth, "
                 "(SELECT w.weight_kg FROM patient_weights w WHERE w.patient_id = p.id "
-                " ORDER BY w.measured_on DESC, w.id DESC LIMIT 1) AS patient_weight_kg "
+                " ORDER BY w.measured_on DESC, w.id DESC LIMIT 1) AS patient_weight_kg, "
+                # the product of the patient's previous order that was given (a product switch
+                # when it differs; NULL: this is the patient's first)
+                "(SELECT o2.product_id FROM orders o2 WHERE o2.patient_id = o.patient_id AND o2.id < o.id "
+                " AND EXISTS (SELECT 1 FROM visits v2 WHERE v2.order_id = o2.id AND v2.status <> 'voided') "
+                " ORDER BY o2.id DESC LIMIT 1) AS previous_product_id "
                 "FROM orders o JOIN patients p ON p.id = o.patient_id "
                 "WHERE o.active = 1 AND p.archived = 0 ORDER BY p.name COLLATE NOCASE, o.id"
             )

@@ -70,6 +70,7 @@ class WeekPage(QWidget):
             ("rash-check-call", "Rash check calls"),
             ("response-review", "Response reviews"),
             ("lab", "Lab checks"),
+            (service.ORDER_CHECK, "Orders to confirm"),
             (_OVERDUE, "Late or missed only"),
         ):
             self.filter.addItem(text, data)
@@ -195,6 +196,14 @@ class WeekPage(QWidget):
         if not 0 <= row < len(self.shown):
             return
         item = self.shown[row]
+        if item.kind == service.ORDER_CHECK:
+            QMessageBox.information(
+                self,
+                "Order may be inactive",
+                f"{item.label}\n\nConfirm with the pharmacy whether this order is still active; "
+                "change or end it on the patient's order form.",
+            )
+            return
         if item.kind == core.COURSE_DAY:
             if item.visit_id is not None:
                 self.open_visit_requested.emit(item.visit_id)

@@ -48,9 +48,9 @@ def test_json_has_exactly_the_specified_keys_and_the_week_examples(record, capsy
     assert today[0]["kind"] == "course-day" and today[0]["status"] == "due"
     assert today[0]["visit_id"] is None and "day 3 of 5" in today[0]["label"]
     assert " g a day" in today[0]["label"]  # expected dose from the dose engine
-    # a missed course, and the next one late
+    # a missed course, and the next one due
     luis = by_name(items, "Luis Fernández")
-    assert {i["status"] for i in luis if i["kind"] == "course-day"} == {"missed", "late"}
+    assert {i["status"] for i in luis if i["kind"] == "course-day"} == {"missed", "due"}
     # the rash call signed this week is done; the other one is due
     grace = [i for i in by_name(items, "Grace MacLeod") if i["kind"] == "rash-check-call"]
     assert grace[0]["status"] == "done"

@@ -197,7 +197,8 @@ def test_response_review_only_for_dermatomyositis_and_renal_check_only_with_the_
         courses, rules(), indication="dermatomyositis", risks=(), calls=[], today=D(2025, 3, 5)
     )
     review = [f for f in dm if f.rule.kind == "response-review"]
-    assert len(review) == 1 and review[0].start == D(2025, 3, 3) and review[0].status == S.DUE
+    # ~2 months (due now) and ~4 months (week 16, planned)
+    assert [(f.start, f.status) for f in review] == [(D(2025, 3, 3), S.DUE), (D(2025, 4, 28), S.PLANNED)]
     assert not [f for f in dm if f.rule.id == "renal-check"]
     renal = S.followups_due(
         courses, rules(), indication="cidp", risks=("renal",), calls=[], today=D(2025, 3, 5)
@@ -241,7 +242,13 @@ def test_every_rule_cites_known_sources_and_a_broken_file_is_refused():
     bad = {
         "sources": {"A": "a"},
         "source_class": {"A": "secondary"},
-        "schedule": {"tolerance_days": 3, "tolerance_note": "x", "overdue_lookback_days": 30},
+        "schedule": {
+            "tolerance_days": 3,
+            "tolerance_note": "x",
+            "overdue_lookback_days": 30,
+            "inactive_after_intervals": 2,
+            "inactive_note": "x",
+        },
         "rule": [
             {
                 "id": "x",

@@ -134,12 +134,35 @@ def test_handout_pdf_never_prints_a_secondary_source(handout_texts, guide_id):
     assert "droracle" not in text and "AI-generated" not in text and "staging." not in text
 
 
-def test_the_handout_filter_has_something_to_remove():
-    """Before issue 15 the handouts printed secondary sources (AI summaries, practice blogs)."""
-    removed = [
-        s for g in GUIDES.values() for s in g.sources if not s.fit_for_patients and s.key in set(_cited(g))
-    ]
-    assert removed
+def test_the_handout_filter_removes_a_secondary_source_a_handout_cites():
+    """Before issue 15 the handouts printed secondary sources (AI summaries, practice blogs); since
+    issue 20 no handout cites one, so the filter is checked on a guide that does."""
+    import dataclasses
+
+    guide = GUIDES["itp"]
+    secondary = next(s for s in guide.sources if not s.fit_for_patients)
+    handout = guide.handout
+    cited = dataclasses.replace(handout, markdown=handout.markdown + f"\n\nA claim [{secondary.key}].\n")
+    edited = dataclasses.replace(guide, sections=tuple(cited if s is handout else s for s in guide.sections))
+    assert secondary.key in _cited(edited)
+    assert secondary not in edited.handout_sources() and edited.handout_sources()
+
+
+def test_every_key_a_handout_cites_is_a_printable_source(handout_texts):
+    """Issue 20 §3: no printed claim rests on a source the handout leaves off its list (the seed
+    page, a pharmacy blog, a consumer drug page); each cited source is printed."""
+    for guide_id, guide in GUIDES.items():
+        by_key = {s.key: s for s in guide.sources}
+        for key in _cited(guide):
+            source = by_key[key]
+            assert source.fit_for_patients, (
+                f"{guide_id}: the handout cites [{key}], a {source.source_class} source"
+            )
+            assert f"[{key}] {flat(source.citation)[:40]}" in handout_texts[guide_id]
+    # The dermatomyositis timings of the seed page ("about 2 months ... 4 months") are gone; what
+    # is printed rests on the label and the trial.
+    dm = handout_texts["dermatomyositis"]
+    assert "about 2 months" not in dm and "week 16" in dm
 
 
 def _cited(guide):
@@ -199,3 +222,40 @@ def test_verification_record_of_the_reference_pack_unverified_items():
         counts["items"] == len(items)
         and counts["partly"] + counts["confirmed"] == counts["data_changed"] == 5
     )
+
+
+def test_one_class_per_source_across_every_file():
+    """Issue 20 §3: a paper or page cited in several files has one class everywhere (Vecchietti 2006
+    was "secondary" in the IVIG-therapy guide and "peer-reviewed" in the others)."""
+    from nurse_app.core.source_identity import class_conflicts, same_source_groups
+
+    assert class_conflicts() == []
+    vecchietti = next(g for g in same_source_groups() if any(s.citation.startswith("Vecchietti") for s in g))
+    files = {s.file for s in vecchietti}
+    assert {
+        "reactions.toml",
+        "followups.toml",
+        "guides/ivig-therapy.md",
+        "guides/dermatomyositis.md",
+    } <= files
+    assert {s.source_class for s in vecchietti} == {"peer-reviewed"}
+
+
+def test_the_class_check_names_both_files_of_a_conflict():
+    from nurse_app.core.source_identity import CitedSource, class_conflicts
+
+    a = CitedSource(
+        "reactions.toml", "N48", "peer-reviewed", "Vecchietti G et al. Severe eczematous. Arch Dermatol 2006."
+    )
+    b = CitedSource(
+        "guides/x.md",
+        "S5",
+        "secondary",
+        "Vecchietti G, et al. Other words. 2006.",
+        "https://pubmed.ncbi.nlm.nih.gov/1/",
+    )
+    c = CitedSource("guides/y.md", "S1", "label", "A page.", "https://www.example.org/page/")
+    d = CitedSource("limits.toml", "P1", "secondary", "The page again. http://example.org/page")
+    [first, second] = class_conflicts([a, b, c, d])
+    assert "reactions.toml N48 = peer-reviewed" in first and "guides/x.md S5 = secondary" in first
+    assert "guides/y.md S1 = label" in second and "limits.toml P1 = secondary" in second

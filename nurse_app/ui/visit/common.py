@@ -40,6 +40,17 @@ class VisitContext(QObject):
         return self.store.get_visit(self.visit_id)
 
     @property
+    def product(self):
+        """The visit's product (catalogue Product): the order's, else the calculation's; None
+        when neither names a known product."""
+        from nurse_app.core.catalogue import load_catalogue
+
+        visit = self.visit
+        order = self.store.get_order(visit["order_id"]) if visit.get("order_id") else None
+        product_id = order["product_id"] if order else (visit.get("calculation") or {}).get("product")
+        return load_catalogue().products.get(product_id) if product_id else None
+
+    @property
     def signed(self) -> bool:
         """Read-only: signed, or voided (entered by mistake; kept as it was)."""
         return self.visit["status"] != "draft"

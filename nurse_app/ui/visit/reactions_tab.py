@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from nurse_app.core.formatting import fmt_qty
-from nurse_app.core.reactions import kind_label, load_reactions, severity_label, tiers_for
+from nurse_app.core.reactions import actions_for, kind_label, load_reactions, severity_label, tiers_for
 from nurse_app.ui.visit.common import EntryFormTab, RowRemoval, VisitContext, attempt, error_label, local_time
 from nurse_app.ui.widgets import ATTENTION_COLOUR, ERROR_COLOUR, Section, text_colour
 
@@ -207,12 +207,13 @@ class ReactionsTab(EntryFormTab):
             parts.append("<p>Choose the severity to see what to do.</p>")
         else:
             s = self.guide.severities[sid]
+            product = self.ctx.product
             # No colour for a mild reaction: the palette's text colour (Qt rich text has no "inherit").
             colour = ERROR_COLOUR if s.call_emergency else ATTENTION_COLOUR if s.stop_infusion else None
             style = f" style='color:{text_colour(colour)}'" if colour else ""
             parts.append(
                 f"<p{style}><b>{s.title}</b>: {s.examples}</p><ol>"
-                + "".join(f"<li>{a}</li>" for a in s.actions)
+                + "".join(f"<li>{a}</li>" for a in actions_for(s.actions, product, self.guide))
                 + "</ol>"
             )
             if s.stop_infusion:
@@ -222,7 +223,7 @@ class ReactionsTab(EntryFormTab):
             if kind.actions:
                 parts.append(
                     f"<p><b>For {kind.title.lower()}:</b></p><ul>"
-                    + "".join(f"<li>{a}</li>" for a in kind.actions)
+                    + "".join(f"<li>{a}</li>" for a in actions_for(kind.actions, product, self.guide))
                     + "</ul>"
                 )
         if not self.guide.grading_verified:
