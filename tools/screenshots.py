@@ -106,6 +106,45 @@ def _running_draft(store) -> int:
             vial_size_g=vial["size_g"],
             vial_count=vial["count"],
         )
+    # the place confirmed at arrival and the IV line: a first attempt missed, the second in place
+    store.confirm_location(visit_id, at_service_address=True)
+    placed = start + dt.timedelta(minutes=10)
+    store.add_access_device(
+        visit_id,
+        device_type="peripheral-iv",
+        attempt_number=1,
+        gauge=22,
+        length_mm=25,
+        site="hand",
+        side="left",
+        success=False,
+        placed_at=placed - dt.timedelta(minutes=4),
+        note="Vein rolled",
+    )
+    iv = store.add_access_device(
+        visit_id,
+        device_type="peripheral-iv",
+        attempt_number=2,
+        gauge=22,
+        length_mm=25,
+        site="forearm",
+        side="right",
+        success=True,
+        placed_at=placed,
+        blood_return=True,
+    )
+    store.add_access_check(
+        iv, kind="assessment", phase="before", checked_at=placed, phlebitis_grade=0, infiltration_grade=0
+    )
+    store.add_access_check(iv, kind="flush", checked_at=placed, solution="normal-saline", volume_ml=10)
+    store.add_access_check(
+        iv,
+        kind="assessment",
+        phase="during",
+        checked_at=infusion_start + dt.timedelta(minutes=30),
+        phlebitis_grade=1,
+        infiltration_grade=0,
+    )
     return visit_id
 
 

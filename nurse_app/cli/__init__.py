@@ -28,6 +28,9 @@ COMMAND_MODULES = (
     "record_cmds",
     "content_cmds",
     "security_cmds",
+    "evv_cmds",
+    "handoff_cmds",
+    "carton_cmds",
 )
 
 EXIT_USAGE = 2

@@ -43,6 +43,12 @@ def register(subparsers) -> None:
     )
     handout.add_argument("id", metavar="ID", help="guide id, e.g. pemphigus")
     handout.add_argument("--out", required=True, metavar="FILE.pdf", help="where to write the PDF")
+    handout.add_argument(
+        "--lang",
+        default="en",
+        metavar="LANG",
+        help="en (default), es, or two for a bilingual copy, e.g. es+en (Spanish, then English)",
+    )
     for key, label in CONTACT_FIELDS:
         handout.add_argument(
             f"--{key.replace('_', '-')}",
@@ -119,13 +125,18 @@ def run_show(args) -> int:
 
 
 def run_handout(args) -> int:
-    guide = find_guide(args.id)
+    from nurse_app.core.guides import handout_guide
+    from nurse_app.core.languages import parse_handout_languages
+
+    find_guide(args.id)
+    langs = parse_handout_languages(args.lang)
+    parts = [handout_guide(args.id, lang) for lang in langs]
     from nurse_app.core.policy import policy_contacts
 
     contact = {key: value for key, value in policy_contacts().items() if key in dict(CONTACT_FIELDS)}
     contact.update({key: getattr(args, key) for key, _ in CONTACT_FIELDS if getattr(args, key)})
     from nurse_app.reports.handout import write_handout_pdf  # reportlab: only for this command
 
-    pages = write_handout_pdf(guide, args.out, contact)
+    pages = write_handout_pdf(parts[0], args.out, contact, then=parts[1] if len(parts) > 1 else None)
     print(f"Wrote {args.out} ({pages} page{'s' if pages != 1 else ''}).")
     return 0

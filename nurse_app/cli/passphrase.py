@@ -30,7 +30,10 @@ RECORD_COMMANDS = frozenset(
         "change-passphrase",
         "schedule",
         "content-approve",
+        "evv",
         "seals",
+        "send",
+        "order-in",
     }
 )
 # Commands that read the record only when it exists (no passphrase needed without one).

@@ -45,9 +45,10 @@ def register(subparsers) -> None:
     fhir = subparsers.add_parser(
         "visit-fhir",
         help="export one visit as a FHIR R4 Bundle (JSON)",
-        description="Export the visit as a FHIR R4 collection Bundle: Patient, Encounter, "
-        "MedicationAdministration, vital-sign Observations (LOINC), "
-        "AllergyIntolerance and AdverseEvent where recorded.",
+        description="Export the visit as a FHIR R4 transaction Bundle of PUTs (what `nurse-app send` sends): "
+        "Patient, Practitioner, one Medication per lot, Encounter, "
+        "MedicationAdministration (and one per rate), vital-sign Observations (LOINC), "
+        "AllergyIntolerance and AdverseEvent where recorded, Provenance for the signature.",
     )
     fhir.add_argument("visit", type=_visit_id, metavar="VISIT_ID", help="the visit's number")
     fhir.add_argument(
@@ -76,11 +77,13 @@ def open_existing(db: str | None) -> Store:
 
 
 def run_visit_pdf(args) -> int:
-    from nurse_app.reports.visit_data import visit_summary
+    from nurse_app.reports.visit_data import summarize
     from nurse_app.reports.visit_summary import write_summary_pdf
+    from nurse_app.services.visit_record import load_visit
 
     with open_existing(args.db) as store:
-        summary = visit_summary(store, args.visit)
+        record = load_visit(store, args.visit)
+    summary = summarize(record)
     pages = write_summary_pdf(summary, args.out)
     state = "DRAFT, not signed" if summary.draft else "signed"
     print(f"Wrote {args.out}: visit {args.visit} ({state}), {pages} page{'s' if pages != 1 else ''}.")
@@ -89,12 +92,11 @@ def run_visit_pdf(args) -> int:
 
 def run_visit_fhir(args) -> int:
     from nurse_app.reports.common import write_atomically
-    from nurse_app.reports.fhir import bundle_json, counts_text, resource_counts, visit_bundle
-    from nurse_app.reports.visit_data import load_visit
+    from nurse_app.reports.fhir import bundle_json, counts_text, resource_counts
+    from nurse_app.services.handoff import store_visit_bundle
 
     with open_existing(args.db) as store:
-        record = load_visit(store, args.visit)
-    bundle = visit_bundle(record)
+        bundle = store_visit_bundle(store, args.visit)
     text = bundle_json(bundle)
     if args.out == "-":
         sys.stdout.write(text)

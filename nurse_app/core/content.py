@@ -32,6 +32,11 @@ CONTENT_SETS: tuple[ContentSet, ...] = (
     ),
     ContentSet("Condition guides", "nurse_app.core.guides:load_guides", lambda g: f"{len(g)} guides"),
     ContentSet(
+        "Handout translations",
+        "nurse_app.core.guides:load_translations",
+        lambda t: ", ".join(f"{lang}: {len(g)} handouts" for lang, g in sorted(t.items())) or "none",
+    ),
+    ContentSet(
         "Visit checklist templates",
         "nurse_app.core.checklists:list_templates",
         lambda t: ", ".join(f"{x.id} v{x.version} ({len(x.items)} items)" for x in t),
@@ -53,6 +58,11 @@ CONTENT_SETS: tuple[ContentSet, ...] = (
         "Schedule and follow-up rules",
         "nurse_app.core.schedule:load_followups",
         lambda f: f"{len(f.rules)} rules, tolerance {f.tolerance_days} days",
+    ),
+    ContentSet(
+        "Proof of visit (IV line, site scales, signature, EVV)",
+        "nurse_app.core.visit_proof:load_rules",
+        lambda r: f"{len(r.devices)} access devices, {len(r.scales)} site scales",
     ),
     ContentSet(
         "Verification record",

@@ -961,6 +961,88 @@ class GuideFrontMatter(Model):
         return self
 
 
+# --------------------------------------------------------------------------- languages.toml
+
+# A BCP 47 language tag as the record stores it: a language subtag, optionally a region (es, es-MX).
+LANGUAGE_TAG_PATTERN = r"^[a-z]{2,3}(-[A-Z]{2})?$"
+TRANSLATION_STATUSES = ("source", "unreviewed", "reviewed")
+
+
+class Language(Model):
+    code: Annotated[str, Field(pattern=LANGUAGE_TAG_PATTERN)]
+    name: Text
+    native: Text
+    source: SourceKey
+
+
+class HandoutWording(Model):
+    """The fixed wording of a patient handout in one language."""
+
+    title_suffix: Text
+    subtitle: Text
+    emergency_heading: Text
+    call_heading: Text
+    emergency_signs: Text = Field(
+        description="a regular expression: words that belong only under the 911 heading"
+    )
+    care_team: Text
+    contact_labels: dict[Literal["agency", "nurse", "phone", "after_hours"], Text]
+    sources_title: Text
+    reviewed_note: Annotated[str, Field(pattern=r"\{date\}")]
+    footer_sources: Text
+    page: Annotated[str, Field(pattern=r"\{page\}.*\{total\}")]
+    months: Annotated[list[Text], Field(min_length=12, max_length=12)]
+    tagline_title: Text
+    tagline: Annotated[str, Field(pattern=r"\{phone\}")]
+    tagline_no_phone: Text
+    status: Literal[TRANSLATION_STATUSES] = Field(  # type: ignore[valid-type]
+        description="source: the text translations are made from; unreviewed / reviewed by a qualified medical translator"
+    )
+    source: SourceKey
+
+    @model_validator(mode="after")
+    def _rules(self) -> HandoutWording:
+        try:
+            re.compile(self.emergency_signs)
+        except re.error as exc:
+            raise Problem(f"emergency_signs is not a regular expression ({exc})", "emergency_signs") from None
+        if set(self.contact_labels) != {"agency", "nurse", "phone", "after_hours"}:
+            raise Problem("contact_labels names agency, nurse, phone and after_hours", "contact_labels")
+        return self
+
+
+class LanguagesFile(SourcedFile):
+    """resources/languages.toml: the languages a patient may prefer, and handout wording per language."""
+
+    language: Annotated[list[Language], Field(min_length=1)]
+    handout: dict[Annotated[str, Field(pattern=LANGUAGE_TAG_PATTERN)], HandoutWording]
+
+    @model_validator(mode="after")
+    def _rules(self) -> LanguagesFile:
+        _unique(self.language, "language", key="code", field="language")
+        codes = {lang.code for lang in self.language}
+        for code in self.handout:
+            if code not in codes:
+                raise Problem(
+                    f"handout wording for {code!r}, which is not a listed language", "handout", code
+                )
+        if "en" not in self.handout or self.handout["en"].status != "source":
+            raise Problem('handout.en is the source wording (status = "source")', "handout")
+        return self
+
+
+class GuideTranslationFrontMatter(Model):
+    """The front matter of a translated patient handout (resources/guides/<lang>/<id>.md)."""
+
+    id: Text
+    lang: Annotated[str, Field(pattern=LANGUAGE_TAG_PATTERN)]
+    title: Text
+    translated_from_reviewed: _dt.date = Field(
+        description="the English guide's last_reviewed date that this translation was made from"
+    )
+    status: Literal["unreviewed", "reviewed"]
+
+
 # --------------------------------------------------------------------------- verification.toml
 
 
@@ -999,6 +1081,110 @@ class VerificationFile(Model):
         return self
 
 
+# --------------------------------------------------------------------------- visit_proof.toml
+
+
+class Choice(Model):
+    id: Slug
+    title: Text
+    sources: OptionalSources = []
+    needs_note: bool = False
+
+
+class AccessDevice(Model):
+    id: Slug
+    title: Text
+    existing: bool = Field(description="a line already in place: checked, never removed by the visit")
+    central: bool
+    sources: Sources
+
+
+class AccessChoices(Model):
+    gauges: Annotated[list[Annotated[int, Field(ge=10, le=30)]], Field(min_length=1)]
+    lengths_mm: Annotated[list[Positive], Field(min_length=1)]
+    max_attempts: Annotated[int, Field(ge=1, le=20)]
+    flush_max_ml: Positive
+    sources: Sources
+
+
+class AccessRequired(Model):
+    placed: list[Text]
+    removed: list[Text]
+    existing: list[Text]
+    sources: Sources
+
+
+class LineRules(Model):
+    checklist_items: Annotated[list[Slug], Field(min_length=1)]
+
+
+class SiteScale(Model):
+    id: Slug
+    title: Text
+    verified: bool
+    note: Text
+    alert_from: Annotated[int, Field(ge=0)]
+    sources: Sources
+    grades: Annotated[list[Text], Field(min_length=2)]
+
+    @model_validator(mode="after")
+    def _rules(self) -> SiteScale:
+        if not self.verified and "UNVERIFIED" not in self.note:
+            raise Problem("an unverified scale must say UNVERIFIED in its note", "note")
+        for i, grade in enumerate(self.grades):
+            if not grade.startswith(f"{i}:"):
+                raise Problem(f"grade {i} must start with '{i}:'", "grades", i)
+        if self.alert_from >= len(self.grades):
+            raise Problem("alert_from is above the highest grade", "alert_from")
+        return self
+
+
+class SignatureRules(Model):
+    require_patient_signature: bool
+    sources: Sources
+
+
+class LocationRules(Model):
+    require_coordinates: bool
+    sources: Sources
+
+
+class EvvRules(Model):
+    service_type: Text
+    items: Annotated[list[Text], Field(min_length=6, max_length=6)]
+    sources: Sources
+
+
+class VisitProofFile(SourcedFile):
+    """resources/visit_proof.toml: the IV line record, site scales, patient signature, EVV."""
+
+    device: Annotated[list[AccessDevice], Field(min_length=1)]
+    choices: AccessChoices
+    site: Annotated[list[Choice], Field(min_length=1)]
+    side: Annotated[list[Choice], Field(min_length=1)]
+    flush: Annotated[list[Choice], Field(min_length=1)]
+    dressing: Annotated[list[Choice], Field(min_length=1)]
+    removal_condition: Annotated[list[Choice], Field(min_length=1)]
+    required: AccessRequired
+    line_rules: LineRules
+    scale: Annotated[list[SiteScale], Field(min_length=1)]
+    signature: SignatureRules
+    relation: Annotated[list[Choice], Field(min_length=1)]
+    no_signature_reason: Annotated[list[Choice], Field(min_length=1)]
+    location: LocationRules
+    evv: EvvRules
+
+    @model_validator(mode="after")
+    def _rules(self) -> VisitProofFile:
+        for name in ("device", "site", "side", "flush", "dressing", "removal_condition", "relation"):
+            _unique(getattr(self, name), name, field=name)
+        _unique(self.no_signature_reason, "reason", field="no_signature_reason")
+        _unique(self.scale, "scale", field="scale")
+        if {s.id for s in self.scale} != {"phlebitis", "infiltration"}:
+            raise Problem("expected the phlebitis and infiltration scales", "scale")
+        return self
+
+
 # --------------------------------------------------------------------------- checking
 
 # file kind -> (model, schema file name in resources/schema/)
@@ -1012,7 +1198,10 @@ MODELS: dict[str, type[Model]] = {
     "monitoring.toml": MonitoringFile,
     "followups.toml": FollowupsFile,
     "guide": GuideFrontMatter,
+    "guide-translation": GuideTranslationFrontMatter,
+    "languages.toml": LanguagesFile,
     "verification.toml": VerificationFile,
+    "visit_proof.toml": VisitProofFile,
 }
 
 

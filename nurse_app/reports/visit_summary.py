@@ -307,7 +307,11 @@ def _dose_story(s: VisitSummary, width: float, st) -> list:
     )
     lots = (
         _table(
-            s.lots, [None, 0.95 * inch, 0.8 * inch, 0.55 * inch, 0.7 * inch], st, wrap=(0,), right=(2, 3, 4)
+            s.lots,
+            [None, 0.85 * inch, 0.65 * inch, 0.45 * inch, 0.55 * inch, 0.9 * inch],
+            st,
+            wrap=(0, 5),
+            right=(2, 3, 4),
         )
         if s.lots
         else Paragraph("No lots recorded.", st["body"])
@@ -344,6 +348,8 @@ def _dose_story(s: VisitSummary, width: float, st) -> list:
 def _story(s: VisitSummary, width: float) -> list:
     st = _styles()
     story: list = []
+    if s.evv_line:  # the six EVV items head the summary
+        story += [Paragraph(escape(s.evv_line), st["label"]), Spacer(1, 4)]
     if s.draft:
         story += [
             _banner(
@@ -357,6 +363,12 @@ def _story(s: VisitSummary, width: float) -> list:
     story += _side_by_side(
         _titled_pairs("Patient", s.patient, st), _titled_pairs("Order", s.order, st), width
     )
+    if s.visit_times:
+        story += _titled(
+            "Visit: arrival, departure and place",
+            _pairs((*s.visit_times, ("Where", s.location or NO_VALUE)), width, st, 1.9 * inch),
+            st,
+        )
     story += _dose_story(s, width, st)
 
     story += _heading("Checklist", st, room=1.6 * inch)
@@ -385,6 +397,25 @@ def _story(s: VisitSummary, width: float) -> list:
     if s.vital_flags:
         story += _heading(f"Abnormal values ({fmt_number(len(s.vital_flags), 0)})", st, "h2", 0.6 * inch)
         story += _bullets(s.vital_flags, st)
+
+    if s.access:
+        story += _heading("IV access (vascular access device)", st, room=1.4 * inch)
+        story.append(
+            _table(
+                s.access,
+                [1.1 * inch, 0.55 * inch, 0.95 * inch, 0.95 * inch, 0.95 * inch, 0.55 * inch, None],
+                st,
+                wrap=(0, 1, 2, 3, 4, 6),
+                two_line_headers=True,
+            )
+        )
+        if s.access_checks:
+            story += _heading("Site assessments and flushes", st, "h2", 0.8 * inch)
+            story.append(
+                _table(s.access_checks, [0.6 * inch, 1.5 * inch, 1.5 * inch, None], st, wrap=(1, 2, 3))
+            )
+        story.append(Spacer(1, 3))
+        story += [Paragraph(escape(line), st["small"]) for line in s.access_notes]
 
     story += _heading("Infusion timeline", st, room=1.4 * inch)
     if s.infusion:
@@ -432,11 +463,38 @@ def _story(s: VisitSummary, width: float) -> list:
                 )
             )
 
-    signature: list = [Paragraph("Signature", st["h1"]), _pairs(s.signature, width, st)]
-    if s.signature_alert:
-        signature += [Spacer(1, 4), Paragraph(escape(s.signature_alert), st["alert"])]
+    def nurse_block(w: float) -> list:
+        block = _titled("Nurse", _pairs(s.signature, w, st, 1.0 * inch), st)
+        if s.signature_alert:
+            block += [Spacer(1, 4), Paragraph(escape(s.signature_alert), st["alert"])]
+        return block
+
+    def patient_block(w: float) -> list:
+        block = _titled("Patient or caregiver", _pairs(s.patient_signature, w, st, 1.0 * inch), st)
+        if s.patient_signature_png:
+            block += [Spacer(1, 3), _signature_image(s.patient_signature_png, w)]
+        return block
+
+    signature: list = [Paragraph("Signatures", st["h1"])]
+    if s.patient_signature:
+        signature += _side_by_side(nurse_block, patient_block, width)
+    else:
+        signature += nurse_block(width)
     story.append(KeepTogether(signature))
     return story
+
+
+def _signature_image(png: bytes, width: float):
+    """The patient's signature as drawn (the PNG rendered from its strokes), at most 1 in high."""
+    from reportlab.lib.utils import ImageReader
+    from reportlab.platypus import Image
+
+    reader = ImageReader(io.BytesIO(png))
+    w, h = reader.getSize()
+    scale = min(width / w, 1.0 * inch / h)
+    image = Image(io.BytesIO(png), width=w * scale, height=h * scale)
+    image.hAlign = "LEFT"
+    return image
 
 
 def _decorate(s: VisitSummary):

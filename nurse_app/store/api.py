@@ -25,10 +25,11 @@ from typing import TYPE_CHECKING, Any, overload
 from nurse_app.core import checklists, infusion_record, lots, reactions, vitals
 from nurse_app.core.catalogue import load_catalogue
 from nurse_app.core.errors import InputError, ResourceError
-from nurse_app.core.formatting import fmt_count
+from nurse_app.core.identifiers import npi_problem
+from nurse_app.core.names import full_name, split_name
 from nurse_app.core.resources import nurse_source_wording
 from nurse_app.core.visit_logic import visit_day
-from nurse_app.store import audit_chain, fields, schema
+from nurse_app.store import audit_chain, fields, schema, visit_read
 from nurse_app.store.database import open_connection, open_read_only, translated
 from nurse_app.store.errors import (
     ConflictError,
@@ -43,6 +44,8 @@ from nurse_app.store.errors import (
 from nurse_app.store.followups import FollowupStore
 from nurse_app.store.hashing import content_hash
 from nurse_app.store.location import resolve_db_path
+from nurse_app.store.outbox import ADDENDUM, VISIT, OutboxStore
+from nurse_app.store.proof import ProofStore
 from nurse_app.store.times import now_text, today_local
 from nurse_app.store.validation import Rule, clean
 from nurse_app.store.validation import date as date_rule
@@ -65,12 +68,14 @@ _WHAT = {
     "infusion_events": "Infusion event",
     "followup_calls": "Follow-up call",
     "content_approvals": "Content approval",
+    "access_devices": "Access device",
+    "access_checks": "Access site check",
 }
 # Child tables edited through the generic helpers: rules, cross-check, sort column.
 _CHILDREN = {
     "vitals": (fields.VITALS, fields.check_vitals, "recorded_at"),
     "reactions": (fields.REACTION, lambda row: _check_reaction(row), "occurred_at"),
-    "product_lots": (fields.LOT, None, "id"),
+    "product_lots": (fields.LOT, fields.check_scanned_lot, "id"),
     "infusion_events": (fields.INFUSION_EVENT, fields.check_infusion_event, "occurred_at"),
 }
 _name_text = text_rule(200)
@@ -80,12 +85,24 @@ SNAPSHOT_PATIENT_FIELDS = (
     "id",
     "mrn",
     "name",
+    "family_name",
+    "given_name",
     "date_of_birth",
     "sex",
     "height_cm",
     "allergies",
     "indication",
     "prescriber",
+    # where the visits take place and who to call (issue 23)
+    "address_line",
+    "address_city",
+    "address_state",
+    "address_postal_code",
+    "phone_home",
+    "phone_mobile",
+    "emergency_contact_name",
+    "emergency_contact_relation",
+    "emergency_contact_phone",
 )
 _SNAPSHOT_ORDER_EXCLUDED = {"created_at", "created_by", "updated_at"}
 _log = logging.getLogger("nurse_app.store")
@@ -124,7 +141,7 @@ def _fold(value: str | None) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-class Store(FollowupStore):
+class Store(FollowupStore, ProofStore, OutboxStore, visit_read.VisitReadStore):
     """One open record file.  Create with :meth:`Store.open`; close with :meth:`close`."""
 
     def __init__(
@@ -386,22 +403,26 @@ class Store(FollowupStore):
     # ------------------------------------------------------------------ nurse profile, settings
 
     def nurse_profile(self) -> dict[str, Any] | None:
-        """``{"name", "credentials", "display", "updated_at"}`` or None if not set up."""
+        """``{"name", "credentials", "npi", "display", "updated_at"}`` or None if not set up."""
         with self._reading():
-            rows = self._query("SELECT name, credentials, updated_at FROM nurse_profile")
+            rows = self._query("SELECT * FROM nurse_profile")
         if not rows:
             return None
         row = rows[0]
         row["display"] = f"{row['name']}, {row['credentials']}" if row["credentials"] else row["name"]
         return row
 
-    def set_nurse_profile(self, name: str, credentials: str = "") -> dict[str, Any]:
-        """Set who is documenting; stamps every entry, signature, addendum and audit row."""
+    def set_nurse_profile(self, name: str, credentials: str = "", npi: str | None = None) -> dict[str, Any]:
+        """Set who is documenting; stamps every entry, signature, addendum and audit row.
+        ``npi``: the nurse's NPI ("" clears it; None keeps the stored one)."""
         clean_name = _name_text("name", "Your name", name) if name is not None else ""
         if not clean_name:
             raise RecordValueError("Your name is required.", field="name")
         clean_credentials = text_rule(50)("credentials", "Credentials", credentials or "")
         before = self.nurse_profile()
+        clean_npi = "".join((npi if npi is not None else (before or {}).get("npi") or "").split())
+        if clean_npi and (problem := npi_problem(clean_npi)):
+            raise RecordValueError(problem, field="npi")
         with self.transaction():
             if before and (before["name"], before["credentials"]) != (clean_name, clean_credentials):
                 # Who documents is part of the record: a change of name is itself audited,
@@ -421,7 +442,13 @@ class Store(FollowupStore):
                     ],
                 )
             self.db.table("nurse_profile").upsert(
-                {"id": 1, "name": clean_name, "credentials": clean_credentials, "updated_at": now_text()},
+                {
+                    "id": 1,
+                    "name": clean_name,
+                    "credentials": clean_credentials,
+                    "npi": clean_npi,
+                    "updated_at": now_text(),
+                },
                 pk="id",
             )
         profile = self.nurse_profile()
@@ -529,9 +556,28 @@ class Store(FollowupStore):
 
     # ------------------------------------------------------------------ patients
 
+    @staticmethod
+    def _name_parts(row: dict[str, Any], given: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
+        """The one-line name from the parts the nurse entered (confirmed), or the parts split
+        once from a one-line name (to be confirmed on the patient form)."""
+        if "family_name" in given or "given_name" in given:
+            family, first = row.get("family_name", ""), row.get("given_name", "")
+            if (creating or "family_name" in given) and not family:
+                raise RecordValueError("Family name is required.", field="family_name")
+            if not creating and not ("family_name" in given and "given_name" in given):
+                raise TypeError("family_name and given_name are changed together")
+            return {**row, "name": full_name(first, family), "name_parts_confirmed": 1}
+        if row.get("name"):
+            first, family = split_name(row["name"])
+            return {**row, "family_name": family, "given_name": first, "name_parts_confirmed": 0}
+        if creating or "name" in given:
+            raise RecordValueError("Name is required.", field="name")
+        return {k: v for k, v in row.items() if k not in ("family_name", "given_name", "name")}
+
     def create_patient(self, **values: Any) -> int:
-        """New patient; fields in :data:`fields.PATIENT` (mrn, name, date_of_birth, sex...)."""
-        row = clean(fields.PATIENT, values, creating=True)
+        """New patient; fields in :data:`fields.PATIENT` (mrn, family_name and given_name (or a
+        one-line name, split once), date_of_birth, sex...)."""
+        row = self._name_parts(clean(fields.PATIENT, values, creating=True), values, creating=True)
         fields.check_catalogue_patient(row)
         with self.transaction():
             stamp = now_text()
@@ -541,7 +587,7 @@ class Store(FollowupStore):
     def update_patient(
         self, patient_id: int, *, if_unchanged: Mapping[str, Any] | None = None, **changes: Any
     ) -> dict[str, Any]:
-        row = clean(fields.PATIENT, changes, creating=False)
+        row = self._name_parts(clean(fields.PATIENT, changes, creating=False), changes, creating=False)
         fields.check_catalogue_patient(row)
         with self.transaction():
             self._check_unchanged("patients", self._raw("patients", patient_id), if_unchanged)
@@ -848,6 +894,8 @@ class Store(FollowupStore):
                 "reactions": self.visit_reactions(visit_id),
                 "lots": self.visit_lots(visit_id),
                 "infusion_events": self.visit_infusion_events(visit_id),
+                "access_devices": self.visit_access_devices(visit_id),
+                "access_checks": self.visit_access_checks(visit_id),
                 "addenda": self.visit_addenda(visit_id),
             }
 
@@ -866,12 +914,23 @@ class Store(FollowupStore):
         Unanswered items have ``status`` None.  Answers keep the item text they were
         given against, which is what is shown if it differs from the template.
         """
-        answers = {
-            e["item_id"]: e
-            for e in self._list("SELECT * FROM checklist_entries WHERE visit_id = ? ORDER BY id", [visit_id])
-        }
+        entries = self._list("SELECT * FROM checklist_entries WHERE visit_id = ? ORDER BY id", [visit_id])
+        with self._reading():
+            visit = self._raw("visits", visit_id)
+        return self._checklist_rows(visit, entries)
+
+    def _checklist_rows(
+        self,
+        visit: Mapping[str, Any],
+        entries: Sequence[Mapping[str, Any]],
+        read: Mapping[str, Any] | None = None,
+    ) -> list[dict[str, Any]]:
+        """:meth:`visit_checklist` from rows already read: the raw visit row and its decoded
+        checklist entries; ``read`` holds the decoded ``order`` and ``infusion_events``
+        when they were read too (else they are read here)."""
+        answers = {e["item_id"]: e for e in entries}
         try:
-            template = self.visit_template(visit_id)
+            template = self._template(visit["checklist_template_id"], visit["checklist_template_version"])
         except ResourceError:
             # That template version is no longer installed: show what was recorded.
             return [
@@ -892,10 +951,9 @@ class Store(FollowupStore):
                 }
                 for e in answers.values()
             ]
-        visit = self._raw("visits", visit_id)
-        context = self._checklist_context(visit)
-        product = self._checklist_product(visit)[0]
-        locks = self._checklist_locks(visit, template, context)
+        context = self._checklist_context(visit, read)
+        product = self._checklist_product(visit, read)[0]
+        locks = self._checklist_locks(visit, template, context, read)
         classes = template.source_classes or {}
         result = []
         for phase in template.phases:
@@ -938,12 +996,13 @@ class Store(FollowupStore):
         visit: Mapping[str, Any],
         template: checklists.ChecklistTemplate,
         context: checklists.VisitContext,
+        read: Mapping[str, Any] | None = None,
     ) -> dict[str, checklists.ItemLock]:
         """Time-gated items of a draft visit that cannot be answered "done" yet
         (:func:`nurse_app.core.checklists.item_lock`)."""
         if visit.get("status") != "draft" or not any(i.unlock for i in template.items):
             return {}
-        events = self.visit_infusion_events(visit["id"])
+        events = read["infusion_events"] if read is not None else self.visit_infusion_events(visit["id"])
         now = checklists.clock()
         locks = {}
         for item in template.items:
@@ -965,19 +1024,28 @@ class Store(FollowupStore):
             if refused:
                 raise RecordValueError(refused, field="status")
 
-    def _checklist_context(self, visit: Mapping[str, Any]) -> checklists.VisitContext:
+    def _checklist_context(
+        self, visit: Mapping[str, Any], read: Mapping[str, Any] | None = None
+    ) -> checklists.VisitContext:
         """What decides the visit's product- and risk-specific items: the order's product
         (its caution and contraindication kinds) and the order's risk flags."""
-        product, product_id, risks = self._checklist_product(visit)
+        product, product_id, risks = self._checklist_product(visit, read)
         if product is None and not product_id:
             return checklists.VisitContext(
                 frozenset(), frozenset(risks)
             )  # no product: nothing product-specific
         return checklists.visit_context(product, risks)
 
-    def _checklist_product(self, visit: Mapping[str, Any]) -> tuple[Any, str | None, Any]:
-        """The visit's product (catalogue Product or None), its id and the order's risk flags."""
-        order = self._decode(self._raw("orders", visit["order_id"])) if visit.get("order_id") else None
+    def _checklist_product(
+        self, visit: Mapping[str, Any], read: Mapping[str, Any] | None = None
+    ) -> tuple[Any, str | None, Any]:
+        """The visit's product (catalogue Product or None), its id and the order's risk flags
+        (``read``: the decoded order already read with the visit)."""
+        order: Mapping[str, Any] | None
+        if read is not None:
+            order = read["order"]
+        else:
+            order = self._decode(self._raw("orders", visit["order_id"])) if visit.get("order_id") else None
         if visit.get("status") == "signed" and visit.get("signed_snapshot"):
             # A signed visit keeps the items of the order as it was signed under.
             order = json.loads(visit["signed_snapshot"]).get("order") or order
@@ -1109,14 +1177,14 @@ class Store(FollowupStore):
     def _add_child(self, table: str, visit_id: int, values: dict[str, Any]) -> int:
         rules, cross_check, _ = _CHILDREN[table]
         row = clean(rules, values, creating=True)
-        if cross_check:
-            cross_check(row)
+        cross_check(row)
         if table == "product_lots":
             fields.check_catalogue_lot(row)
         with self.transaction():
             visit = self._draft_visit(visit_id)
             if table == "product_lots":
                 fields.check_lot(row, self._visit_day(visit))
+                self._check_new_serial(visit_id, row.get("serial"))
             row.update(visit_id=visit_id, recorded_by=self._author())
             return self._insert(table, row)
 
@@ -1129,8 +1197,7 @@ class Store(FollowupStore):
             visit = self._draft_visit(existing["visit_id"])
             self._check_unchanged(table, existing, expected)
             merged = {**existing, **row}
-            if cross_check:
-                cross_check(merged)
+            cross_check(merged)
             if table == "product_lots":
                 fields.check_lot(merged, self._visit_day(visit))
                 if row.keys() & {"product_id", "vial_size_g"}:
@@ -1192,7 +1259,7 @@ class Store(FollowupStore):
         """Warnings per reading id: abnormal values, and changes from each measure's baseline
         (:func:`nurse_app.core.vitals.flag_series`)."""
         readings = self.visit_vitals(visit_id)
-        flags = vitals.flag_series([fields.reading_measures(r) for r in readings])
+        flags = vitals.flag_series([vitals.reading_measures(r) for r in readings])
         return {r["id"]: f for r, f in zip(readings, flags, strict=True)}
 
     def visit_lot_check(self, visit_id: int) -> lots.LotCheck:
@@ -1246,11 +1313,26 @@ class Store(FollowupStore):
         expiry_date: Any,
         vial_size_g: float,
         vial_count: int,
+        source: str = "typed",
+        serial: str | None = None,
+        gtin: str | None = None,
     ) -> int:
-        """Record the lot of vials given (refused if expired before the visit day)."""
-        values = dict(locals())
-        del values["self"], values["visit_id"]
+        """Record the lot of vials given (refused if expired before the visit day).
+
+        ``source`` says how the row was made: ``typed`` from the carton, or ``scanned`` from its
+        GS1 code, which also gives the carton's ``gtin`` and ``serial`` (one row per serial).
+        """
+        values = {k: v for k, v in locals().items() if k not in ("self", "visit_id") and v is not None}
         return self._add_child("product_lots", visit_id, values)
+
+    def _check_new_serial(self, visit_id: int, serial: str | None) -> None:
+        if serial is not None and self._list(
+            "SELECT id FROM product_lots WHERE visit_id = ? AND serial = ?", [visit_id, serial]
+        ):
+            raise RecordValueError(
+                f"The carton with serial {serial} is already recorded in this visit: each carton once.",
+                field="serial",
+            )
 
     def update_lot(self, lot_id: int, **changes: Any) -> dict[str, Any]:
         return self._update_child("product_lots", lot_id, changes)
@@ -1334,22 +1416,10 @@ class Store(FollowupStore):
     def signing_problems(self, visit_id: int) -> list[str]:
         """What still stops the visit from being signed (empty list: ready)."""
         visit = self._get("visits", visit_id)
-        problems = []
-        if visit["status"] == "signed":
-            return [f"it was already signed by {visit['signed_by']}"]
-        if visit["started_at"] is None:
-            problems.append("the start time is not recorded")
-        if visit["ended_at"] is None:
-            problems.append("the end time is not recorded")
-        missing = self.unanswered_required_items(visit_id)
-        if missing:
-            listed = "; ".join(f"\u201c{m['text']}\u201d" for m in missing[:3])
-            more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
-            verb = "is" if len(missing) == 1 else "are"
-            problems.append(
-                f"{fmt_count(len(missing), 'required checklist item')} {verb} not answered: {listed}{more}"
-            )
-        return problems
+        checklist = [] if visit["status"] == "signed" else self.visit_checklist(visit_id)
+        return visit_read.signing_problems(
+            visit, checklist, self.visit_access_devices(visit_id), self.visit_access_checks(visit_id)
+        )
 
     def sign_visit(self, visit_id: int) -> dict[str, Any]:
         """Sign: stamps signer and time and seals the content with a hash.
@@ -1373,6 +1443,7 @@ class Store(FollowupStore):
             self.db.table("visits").update(
                 visit_id, {**seal, "status": "signed", "updated_at": seal["signed_at"]}
             )
+            self._enqueue(VISIT, seal["content_hash"], visit_id=visit_id)
         return self.get_visit(visit_id)
 
     def _signing_snapshot(self, visit: Mapping[str, Any], signer: str) -> dict[str, Any]:
@@ -1416,11 +1487,9 @@ class Store(FollowupStore):
             visit = self._raw("visits", visit_id)
             if visit["status"] != "signed":
                 return None
-            if content_hash(visit, self._raw_children(visit_id)) != visit["content_hash"]:
-                return "its content no longer matches its own hash"
-            if audit_chain.has_chain(self.conn):
-                return audit_chain.signing_problem(self.conn, visit_id, visit["content_hash"])
-            return None
+            return visit_read.seal_problem(
+                self.conn, visit, self._raw_children(visit_id), chained=audit_chain.has_chain(self.conn)
+            )
 
     def seal_chain_position(self, visit_id: int) -> int | None:
         """The id of the audit entry that signed the visit (its place in the chain), if any."""
@@ -1440,7 +1509,9 @@ class Store(FollowupStore):
                     "for visits that are already signed."
                 )
             row.update(visit_id=visit_id, author=self._author(), written_at=now_text())
-            return self._insert("addenda", row)
+            addendum_id = self._insert("addenda", row)
+            self._enqueue(ADDENDUM, visit["content_hash"], visit_id=visit_id, addendum_id=addendum_id)
+            return addendum_id
 
     def visit_addenda(self, visit_id: int) -> list[dict[str, Any]]:
         return self._list("SELECT * FROM addenda WHERE visit_id = ? ORDER BY written_at, id", [visit_id])

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from nurse_app.core import checklists, infusion_record
+from nurse_app.core import checklists, infusion_record, visit_proof
 from nurse_app.core.dosing import calculate
 from nurse_app.core.visit_logic import request_from_order, visit_risks
 from nurse_app.store.api import Store
@@ -194,6 +194,7 @@ def _patient(store: Store, rng: random.Random, index: int, count: _Counter) -> N
         allergies=rng.choice(_ALLERGIES),
         indication=regimen_id,
         prescriber=rng.choice(_PRESCRIBERS),
+        **_contact(index),
     )
     product = "octagam-10" if regimen_id == "dermatomyositis" else rng.choice(_PRODUCTS)
     dose = rng.choice(doses) if doses else None
@@ -286,6 +287,7 @@ def add_week_examples(
             height_cm=165.0 if sex == "female" else 178.0,
             indication=regimen_id,
             prescriber="Dr. L. Moreau",
+            **_contact(first_index + n),
         )
         order_id = store.create_order(
             patient_id,
@@ -377,6 +379,8 @@ def _visit(
         calculation=calc,
     )
     count.visits += 1
+    proof = random.Random(f"proof-{visit_id}")  # its own stream: the rest of the demo is unchanged
+    store.confirm_location(visit_id, at_service_address=True)
     infusion_start = start + _dt.timedelta(minutes=30)
     minutes = calc["infusion_minutes_per_day"]
     base = {
@@ -516,10 +520,128 @@ def _visit(
     locked = {i["item_id"] for i in store.visit_checklist(visit_id) if i["locked"]}
     answers = {k: a for k, a in answers.items() if k not in locked}
     store.set_checklist_items(visit_id, answers, at=start)
+    _access(store, proof, visit_id, start, infusion_start, end if sign else None)
     if sign:
         store.update_visit(visit_id, ended_at=end + _dt.timedelta(minutes=30))
+        if proof.random() < 0.8:
+            store.record_patient_signature(
+                visit_id,
+                signer="patient",
+                strokes=visit_proof.demo_strokes(visit_id),
+                png=visit_proof.render_png(visit_proof.demo_strokes(visit_id), 520, 170),
+                at=end + _dt.timedelta(minutes=28),
+            )
+        else:
+            store.record_no_signature(
+                visit_id, reason="physically-unable", note="Hand splinted; no caregiver home."
+            )
         store.sign_visit(visit_id)
         count.signed += 1
+
+
+_STREETS = (
+    "Oak St",
+    "Maple Ave",
+    "Cedar Ln",
+    "Lincoln Rd",
+    "Prairie Dr",
+    "Elm Ct",
+    "Walnut St",
+    "Lake View Rd",
+)
+_CITIES = (("Springfield", "IL", "627"), ("Decatur", "IL", "625"), ("Champaign", "IL", "618"))
+
+
+def _contact(index: int) -> dict[str, Any]:
+    """A made-up service address and 555-01xx phone numbers (fictional), from the patient's index."""
+    rng = random.Random(f"contact-{index}")
+    city, state, zip3 = rng.choice(_CITIES)
+    return {
+        "address_line": f"{rng.randint(10, 2999)} {rng.choice(_STREETS)}",
+        "address_city": city,
+        "address_state": state,
+        "address_postal_code": f"{zip3}{rng.randint(0, 99):02d}",
+        "phone_home": f"(217) 555-01{rng.randint(0, 99):02d}",
+        "phone_mobile": f"(217) 555-01{rng.randint(0, 99):02d}",
+        "emergency_contact_name": f"{rng.choice(('Ann', 'Luis', 'Grace', 'Omar'))} {rng.choice(('Baker', 'Nguyen', 'Kowalski'))}",
+        "emergency_contact_relation": rng.choice(("daughter", "son", "spouse", "neighbour")),
+        "emergency_contact_phone": f"(217) 555-01{rng.randint(0, 99):02d}",
+    }
+
+
+def _access(
+    store: Store,
+    rng: random.Random,
+    visit_id: int,
+    start: _dt.datetime,
+    infusion_start: _dt.datetime,
+    end: _dt.datetime | None,
+) -> None:
+    """The IV line of a demo visit: mostly a peripheral IV (a quarter need two attempts), sometimes
+    an existing port; site checks before, during and after; a flush; removal, intact, at the end."""
+    placed = start + _dt.timedelta(minutes=15)
+    if rng.random() < 0.15:
+        store.add_access_device(
+            visit_id,
+            device_type="port",
+            site="chest",
+            side=rng.choice(("left", "right")),
+            placed_at=placed,
+            patency=True,
+            blood_return=True,
+            dressing="clean-dry-intact",
+        )
+        return
+    attempt = 1
+    if rng.random() < 0.25:
+        store.add_access_device(
+            visit_id,
+            device_type="peripheral-iv",
+            attempt_number=1,
+            gauge=22,
+            length_mm=25,
+            site="hand",
+            side="left",
+            success=False,
+            placed_at=placed - _dt.timedelta(minutes=5),
+            note="Vein rolled",
+        )
+        attempt = 2
+    device = store.add_access_device(
+        visit_id,
+        device_type="peripheral-iv",
+        attempt_number=attempt,
+        gauge=rng.choice((22, 24)),
+        length_mm=25,
+        site=rng.choice(("forearm", "hand", "antecubital")),
+        side=rng.choice(("left", "right")),
+        success=True,
+        placed_at=placed,
+        blood_return=True,
+    )
+    store.add_access_check(
+        device, kind="assessment", phase="before", checked_at=placed, phlebitis_grade=0, infiltration_grade=0
+    )
+    store.add_access_check(device, kind="flush", checked_at=placed, solution="normal-saline", volume_ml=10)
+    store.add_access_check(
+        device,
+        kind="assessment",
+        phase="during",
+        checked_at=infusion_start + _dt.timedelta(minutes=60),
+        phlebitis_grade=0,
+        infiltration_grade=0,
+    )
+    if end is not None:
+        store.add_access_check(device, kind="flush", checked_at=end, solution="normal-saline", volume_ml=10)
+        store.add_access_check(
+            device, kind="assessment", phase="after", checked_at=end, phlebitis_grade=0, infiltration_grade=0
+        )
+        store.remove_access_device(
+            device,
+            removed_at=end + _dt.timedelta(minutes=25),
+            catheter_intact=True,
+            removal_condition="no-redness",
+        )
 
 
 def _answers(calc: dict[str, Any], reacted: bool) -> dict[str, tuple[str, bool]]:

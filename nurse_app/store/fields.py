@@ -48,12 +48,53 @@ def risk_flags(field: str, label: str, value: Any) -> str:
     return json.dumps(sorted(set(value)))
 
 
+_PHONE_CHARS = frozenset("0123456789 +-().x/")
+
+
+def phone(field: str, label: str, value: Any) -> str:
+    """A telephone number as typed: digits with spaces, + ( ) - . / and x for an extension."""
+    cleaned = text(40)(field, label, value)
+    if cleaned and (
+        not set(cleaned.lower().replace("ext", "x")) <= _PHONE_CHARS
+        or sum(ch.isdigit() for ch in cleaned) < 3
+    ):
+        raise RecordValueError(
+            f"{label} {cleaned!r} is not a telephone number (digits, spaces, + ( ) - and x for an extension).",
+            field=field,
+        )
+    return cleaned
+
+
+def _coordinate(limit: float) -> Callable[[str, str, Any], float]:
+    def convert(field: str, label: str, value: Any) -> float:
+        if isinstance(value, str):
+            try:
+                value = float(value.strip())
+            except ValueError:
+                raise RecordValueError(
+                    f"{label} must be a number in degrees, not {value!r}.", field=field
+                ) from None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+            raise RecordValueError(f"{label} must be a number in degrees, not {value!r}.", field=field)
+        if not -limit <= value <= limit:
+            raise RecordValueError(
+                f"{label} must be from -{limit:g} to {limit:g} degrees, not {value:g}.", field=field
+            )
+        return float(value)
+
+    return convert
+
+
 SEVERITIES = ("mild", "moderate", "severe")
 _ROW_ID = integer(1, 2**62)
 
 PATIENT = {
     "mrn": Rule("Medical record number (MRN)", text(64, identifier=True), required=True),
-    "name": Rule("Name", text(200), required=True),
+    # The name as entered, in parts (US Core: family and given); ``name`` is the one line made
+    # from them (core.names.full_name).  A caller giving only ``name`` has it split once.
+    "family_name": Rule("Family name", text(100), default=""),
+    "given_name": Rule("Given name(s)", text(100), default=""),
+    "name": Rule("Name", text(200)),
     "date_of_birth": Rule("Date of birth", date(not_future=True), required=True),
     "sex": Rule("Sex", choice(*SEXES), required=True),
     "height_cm": Rule("Height", measure("height")),
@@ -62,6 +103,20 @@ PATIENT = {
     "prescriber": Rule("Prescriber", text(200), default=""),
     "notes": Rule("Notes", text(10000, multiline=True), default=""),
     "archived": Rule("Archived", boolean, default=False),
+    # Where the visits take place, and who to call (issue 23).
+    "address_line": Rule("Service address (street)", text(200)),
+    "address_city": Rule("City", text(100)),
+    "address_state": Rule("State", text(60)),
+    "address_postal_code": Rule("ZIP code", text(20, identifier=True)),
+    "phone_home": Rule("Home phone", phone),
+    "phone_mobile": Rule("Mobile phone", phone),
+    "emergency_contact_name": Rule("Emergency contact", text(200)),
+    "emergency_contact_relation": Rule("Emergency contact's relation", text(100)),
+    "emergency_contact_phone": Rule("Emergency contact's phone", phone),
+    # a BCP 47 tag of resources/languages.toml, or "other" with the language's name typed
+    "preferred_language": Rule("Preferred language", text(35, identifier=True)),
+    "preferred_language_other": Rule("Preferred language (other)", text(100)),
+    "interpreter_needed": Rule("Interpreter needed", boolean),
 }
 
 WEIGHT = {
@@ -105,6 +160,8 @@ VISIT = {
     # the visit started (a new course sooner than the order's interval).
     "start_acknowledgements": Rule("Acknowledged start warnings", json_object),
     "same_day_reason": Rule("Reason for another visit the same day", text(500)),
+    "interpreter_used": Rule("Interpreter used", boolean),
+    "interpreter": Rule("Interpreter (name or ID, or the phone line)", text(200)),
 }
 
 CHECKLIST_ANSWER = {
@@ -134,22 +191,6 @@ VITAL_VALUES = (
     "infusion_rate_ml_h",
 )
 # Store column -> measure id in resources/vitals.toml (for flagging).
-VITAL_MEASURES = {
-    "temperature_c": "temperature",
-    "heart_rate": "heart_rate",
-    "systolic_mmhg": "systolic",
-    "diastolic_mmhg": "diastolic",
-    "respiratory_rate": "respiratory_rate",
-    "spo2_percent": "spo2",
-    "infusion_rate_ml_h": "infusion_rate",
-}
-
-
-def reading_measures(row: Mapping[str, Any]) -> dict[str, float | None]:
-    """A stored vitals row keyed by measure id (for :mod:`nurse_app.core.vitals`)."""
-    return {measure_id: row.get(column) for column, measure_id in VITAL_MEASURES.items()}
-
-
 REACTION = {
     "occurred_at": Rule("Time of onset", moment(not_future=True), required=True),
     "kind": Rule("Kind of reaction", text(200), required=True),
@@ -160,13 +201,39 @@ REACTION = {
     "note": Rule("Note", text(4000, multiline=True), default=""),
 }
 
+# How a lot row was made: typed from the carton, or read from its GS1 code (scanned).
+LOT_SOURCES = ("typed", "scanned")
+
+
+def _gtin(field: str, label: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.isascii() or not value.isdigit() or len(value) != 14:
+        raise RecordValueError(
+            f"{label} must be the 14 digits of the carton's GTIN, not {value!r}.", field=field
+        )
+    return value
+
+
 LOT = {
     "product_id": Rule("Product", slug, required=True),
     "lot_number": Rule("Lot number", text(64, identifier=True), required=True),
     "expiry_date": Rule("Expiry date", date(), required=True),
     "vial_size_g": Rule("Vial size", positive_number(1000, "g"), required=True),
     "vial_count": Rule("Number of vials", integer(1, 1000), required=True),
+    "source": Rule("How the lot was recorded", choice(*LOT_SOURCES), default="typed"),
+    "serial": Rule("Serial number", text(20, identifier=True)),
+    "gtin": Rule("Product code (GTIN)", _gtin),
 }
+
+
+def check_scanned_lot(row: Mapping[str, Any]) -> None:
+    """A scanned row carries the code it was read from; a typed one claims no code."""
+    if row.get("source") == "scanned" and not row.get("gtin"):
+        raise RecordValueError("A scanned lot needs the carton's GTIN.", field="gtin")
+    if row.get("source", "typed") == "typed" and (row.get("gtin") or row.get("serial")):
+        raise RecordValueError(
+            "A typed lot carries no GTIN or serial: those come only from a scan.", field="source"
+        )
+
 
 # Stored vocabulary of the infusion timeline (same values as the CHECK in the schema and
 # nurse_app.core.visit_logic.EVENT_KINDS, which interprets them).
@@ -207,6 +274,53 @@ INFUSION_EVENT = {
     "acknowledgements": Rule("Acknowledged warnings", _text_list),
     "volume_ml": Rule("Volume infused", _volume),
     "reason": Rule("Reason", text(2000, multiline=True)),
+}
+
+# Where the visit took place (confirmed at arrival).
+LOCATION = {
+    "location_kind": Rule("Place of the visit", choice("service_address", "other"), required=True),
+    "location_address": Rule("Where the visit took place", text(300)),
+    "location_latitude": Rule("Latitude", _coordinate(90)),
+    "location_longitude": Rule("Longitude", _coordinate(180)),
+}
+
+PATIENT_SIGNATURE = {
+    "patient_signer": Rule("Who signed", choice("patient", "caregiver")),
+    "patient_signer_name": Rule("Name of the person signing", text(200)),
+    "patient_signer_relation": Rule("Relation to the patient", slug),
+    "patient_signature_png": Rule("Signature image", text(400_000)),
+    "no_signature_reason": Rule("Reason there is no signature", slug),
+    "no_signature_note": Rule("Note on the missing signature", text(2000, multiline=True)),
+}
+
+ACCESS_DEVICE = {
+    "device_type": Rule("Access device", slug, required=True),
+    "attempt_number": Rule("Attempt number", integer(1, 20), default=1),
+    "gauge": Rule("Gauge", integer(10, 30)),
+    "length_mm": Rule("Catheter length", positive_number(200, "mm")),
+    "site": Rule("Site", slug),
+    "side": Rule("Side", slug),
+    "success": Rule("Successful", boolean),
+    "placed_by": Rule("Placed by", text(200)),
+    "placed_at": Rule("Time placed", moment(not_future=True)),
+    "blood_return": Rule("Blood return", boolean),
+    "patency": Rule("Patent (flushes freely)", boolean),
+    "dressing": Rule("Dressing", slug),
+    "removed_at": Rule("Time removed", moment(not_future=True)),
+    "catheter_intact": Rule("Catheter intact at removal", boolean),
+    "removal_condition": Rule("Site condition at removal", slug),
+    "note": Rule("Note", text(2000, multiline=True), default=""),
+}
+
+ACCESS_CHECK = {
+    "kind": Rule("Check", choice("assessment", "flush"), required=True),
+    "phase": Rule("When", choice("before", "during", "after")),
+    "checked_at": Rule("Time", moment(not_future=True), required=True),
+    "phlebitis_grade": Rule("Phlebitis grade", integer(0, 10)),
+    "infiltration_grade": Rule("Infiltration grade", integer(0, 10)),
+    "solution": Rule("Flush solution", slug),
+    "volume_ml": Rule("Flush volume", positive_number(1000, "mL")),
+    "note": Rule("Note", text(2000, multiline=True), default=""),
 }
 
 ADDENDUM = {
@@ -291,6 +405,26 @@ def _catalogue_check(check: Callable[..., object], *args: Any) -> None:
 def check_catalogue_patient(row: Mapping[str, Any]) -> None:
     if row.get("indication") is not None:
         _catalogue_check(order_checks.check_indication, row["indication"])
+    _catalogue_check(check_language, row)
+
+
+def check_language(row: Mapping[str, Any]) -> None:
+    """A listed language, or "other" with its name; a name only beside "other"."""
+    from nurse_app.core.languages import OTHER, load_languages
+
+    code, other = row.get("preferred_language"), row.get("preferred_language_other")
+    if code is not None and code != OTHER and load_languages().get(code) is None:
+        known = ", ".join(lang.code for lang in load_languages().languages)
+        raise InputError(
+            f"Preferred language {code!r} is not in the list ({known}); choose other and type its name.",
+            field="preferred_language",
+        )
+    if code == OTHER and not other:
+        raise InputError("Type the name of the preferred language (other).", field="preferred_language_other")
+    if other and code != OTHER:
+        raise InputError(
+            "A typed language name goes with preferred language: other.", field="preferred_language_other"
+        )
 
 
 def check_catalogue_order(row: Mapping[str, Any]) -> None:

@@ -55,13 +55,17 @@ CLINICAL_TABLES = (
     "infusion_events",
     "followup_calls",
     "content_approvals",
+    "access_devices",
+    "access_checks",
 )
 # Children of a visit that freeze when the visit is signed (and are sealed by its hash).
 _V1_CHILD_TABLES = ("checklist_entries", "vitals", "reactions", "product_lots")  # frozen
-VISIT_CHILD_TABLES = (*_V1_CHILD_TABLES, "infusion_events")
+VISIT_CHILD_TABLES = (*_V1_CHILD_TABLES, "infusion_events", "access_devices", "access_checks")
 
 # Columns holding JSON text.
 JSON_COLUMNS = {
+    "refusal",
+    "receipt",
     "calculation",
     "acknowledgements",
     "signed_snapshot",
@@ -69,6 +73,8 @@ JSON_COLUMNS = {
     "start_acknowledgements",
     "answers",
     "approved_items",
+    "time_corrections",
+    "patient_signature_strokes",
 }
 
 # Messages raised by triggers.  The store recognises the prefix before the colon and
@@ -715,6 +721,223 @@ def _v11_infusion_record(conn: sqlite3.Connection) -> None:
     install_audit_triggers(conn)
 
 
+# The version whose step adds the proof of visit (issue 23): renumber here, in MIGRATIONS and
+# nowhere else if another step lands before it.
+VISIT_PROOF_VERSION = INFUSION_RECORD_VERSION + 1
+
+
+def _v12_visit_proof(conn: sqlite3.Connection) -> None:
+    """Version 12: proof of visit (issue 23).
+
+    * the patient's service address, phone numbers and emergency contact;
+    * on the visit, ``started_at``/``ended_at`` are the arrival and departure (the EVV start and
+      end; the infusion keeps its own times in ``infusion_events``); ``time_corrections`` lists
+      each correction of them with its reason (JSON); where the visit took place
+      (``location_*``: the service address confirmed at arrival, or the place typed, and typed
+      coordinates when the agency's policy asks);
+    * the patient's or caregiver's signature (vector strokes as JSON and the rendered PNG as
+      base64 text, both in the visit row and so under its seal), or the reason there is none;
+    * ``access_devices``: each IV attempt or existing line, and ``access_checks``: its site
+      assessments and flushes; both frozen with the visit, sealed and audited.
+    All new columns are NULL on existing rows, so signed visits keep their content hash.
+    """
+    run_script(
+        conn,
+        """
+    ALTER TABLE patients ADD COLUMN address_line TEXT;
+    ALTER TABLE patients ADD COLUMN address_city TEXT;
+    ALTER TABLE patients ADD COLUMN address_state TEXT;
+    ALTER TABLE patients ADD COLUMN address_postal_code TEXT;
+    ALTER TABLE patients ADD COLUMN phone_home TEXT;
+    ALTER TABLE patients ADD COLUMN phone_mobile TEXT;
+    ALTER TABLE patients ADD COLUMN emergency_contact_name TEXT;
+    ALTER TABLE patients ADD COLUMN emergency_contact_relation TEXT;
+    ALTER TABLE patients ADD COLUMN emergency_contact_phone TEXT;
+    ALTER TABLE visits ADD COLUMN time_corrections TEXT
+        CHECK (time_corrections IS NULL OR json_valid(time_corrections));
+    ALTER TABLE visits ADD COLUMN location_kind TEXT
+        CHECK (location_kind IS NULL OR location_kind IN ('service_address', 'other'));
+    ALTER TABLE visits ADD COLUMN location_address TEXT;
+    ALTER TABLE visits ADD COLUMN location_latitude REAL
+        CHECK (location_latitude IS NULL OR location_latitude BETWEEN -90 AND 90);
+    ALTER TABLE visits ADD COLUMN location_longitude REAL
+        CHECK (location_longitude IS NULL OR location_longitude BETWEEN -180 AND 180);
+    ALTER TABLE visits ADD COLUMN patient_signer TEXT
+        CHECK (patient_signer IS NULL OR patient_signer IN ('patient', 'caregiver'));
+    ALTER TABLE visits ADD COLUMN patient_signer_name TEXT;
+    ALTER TABLE visits ADD COLUMN patient_signer_relation TEXT;
+    ALTER TABLE visits ADD COLUMN patient_signature_strokes TEXT
+        CHECK (patient_signature_strokes IS NULL OR json_valid(patient_signature_strokes));
+    ALTER TABLE visits ADD COLUMN patient_signature_png TEXT;
+    ALTER TABLE visits ADD COLUMN patient_signed_at TEXT;
+    ALTER TABLE visits ADD COLUMN no_signature_reason TEXT;
+    ALTER TABLE visits ADD COLUMN no_signature_note TEXT;
+    CREATE TABLE access_devices (
+        id                INTEGER PRIMARY KEY,
+        visit_id          INTEGER NOT NULL REFERENCES visits(id) ON DELETE CASCADE,
+        device_type       TEXT NOT NULL,     -- a device id from resources/visit_proof.toml
+        attempt_number    INTEGER NOT NULL DEFAULT 1 CHECK (attempt_number >= 1),
+        gauge             INTEGER CHECK (gauge IS NULL OR gauge BETWEEN 10 AND 30),
+        length_mm         REAL CHECK (length_mm IS NULL OR length_mm > 0),
+        site              TEXT,
+        side              TEXT,
+        success           INTEGER CHECK (success IS NULL OR success IN (0, 1)),
+        placed_by         TEXT,
+        placed_at         TEXT,
+        blood_return      INTEGER CHECK (blood_return IS NULL OR blood_return IN (0, 1)),
+        patency           INTEGER CHECK (patency IS NULL OR patency IN (0, 1)),
+        dressing          TEXT,
+        removed_at        TEXT,
+        catheter_intact   INTEGER CHECK (catheter_intact IS NULL OR catheter_intact IN (0, 1)),
+        removal_condition TEXT,
+        note              TEXT NOT NULL DEFAULT '',
+        recorded_by       TEXT NOT NULL
+    );
+    CREATE INDEX access_devices_visit ON access_devices (visit_id);
+    CREATE TABLE access_checks (
+        id                 INTEGER PRIMARY KEY,
+        visit_id           INTEGER NOT NULL REFERENCES visits(id) ON DELETE CASCADE,
+        device_id          INTEGER NOT NULL REFERENCES access_devices(id) ON DELETE CASCADE,
+        kind               TEXT NOT NULL CHECK (kind IN ('assessment', 'flush')),
+        phase              TEXT CHECK (phase IS NULL OR phase IN ('before', 'during', 'after')),
+        checked_at         TEXT NOT NULL,
+        phlebitis_grade    INTEGER CHECK (phlebitis_grade IS NULL OR phlebitis_grade BETWEEN 0 AND 10),
+        infiltration_grade INTEGER CHECK (infiltration_grade IS NULL OR infiltration_grade BETWEEN 0 AND 10),
+        solution           TEXT,
+        volume_ml          REAL CHECK (volume_ml IS NULL OR volume_ml > 0),
+        note               TEXT NOT NULL DEFAULT '',
+        recorded_by        TEXT NOT NULL
+    );
+    CREATE INDEX access_checks_visit ON access_checks (visit_id, device_id);
+    """,
+    )
+    signed_row = (
+        "EXISTS (SELECT 1 FROM {t} x JOIN visits v ON v.id = x.visit_id "
+        "WHERE x.id = NEW.id AND v.status = 'signed')"
+    )
+    voided = "(SELECT status FROM visits WHERE id = {}.visit_id) = 'voided'"
+    for table in ("access_devices", "access_checks"):
+        _freeze_with_visit(conn, table)
+        _no_replace_guards(conn, table)
+        conn.execute(f"""CREATE TRIGGER {table}_signed_no_replace BEFORE INSERT ON {table}
+            WHEN {signed_row.format(t=table)} BEGIN SELECT RAISE(ABORT, '{SIGNED_MESSAGE}'); END""")
+        conn.execute(f"""CREATE TRIGGER {table}_voided_no_insert BEFORE INSERT ON {table}
+            WHEN {voided.format("NEW")} BEGIN SELECT RAISE(ABORT, '{VOIDED_MESSAGE}'); END""")
+        conn.execute(f"""CREATE TRIGGER {table}_voided_no_update BEFORE UPDATE ON {table}
+            WHEN {voided.format("OLD")} OR {voided.format("NEW")}
+            BEGIN SELECT RAISE(ABORT, '{VOIDED_MESSAGE}'); END""")
+        conn.execute(f"""CREATE TRIGGER {table}_voided_no_delete BEFORE DELETE ON {table}
+            WHEN {voided.format("OLD")} BEGIN SELECT RAISE(ABORT, '{VOIDED_MESSAGE}'); END""")
+
+
+HANDOFF_VERSION = VISIT_PROOF_VERSION + 1
+OUTBOX_SENT_MESSAGE = "A visit handed over to the agency keeps its receipt: it cannot be changed."
+
+
+def _v13_handoff(conn: sqlite3.Connection) -> None:
+    """Hand-off to the agency's FHIR server.
+
+    * ``patients.family_name``/``given_name``: the name as the nurse enters it, in parts;
+      ``name`` stays the one line every screen shows.  Existing rows are split once (last word =
+      family name) with ``name_parts_confirmed = 0``: the patient form asks the nurse to confirm.
+    * ``nurse_profile.npi``: the nurse's National Provider Identifier (optional).
+    * ``outbox``: what is waiting to be sent, one row per signed visit, signed follow-up call or
+      addendum, written in the signing transaction; its state (waiting, sent, refused), the seal
+      (content hash) it carries, and the server's receipt.  A sent row never changes.
+    """
+    from nurse_app.core.names import split_name
+
+    run_script(
+        conn,
+        """
+    ALTER TABLE patients ADD COLUMN family_name TEXT NOT NULL DEFAULT '';
+    ALTER TABLE patients ADD COLUMN given_name TEXT NOT NULL DEFAULT '';
+    ALTER TABLE patients ADD COLUMN name_parts_confirmed INTEGER NOT NULL DEFAULT 1
+        CHECK (name_parts_confirmed IN (0, 1));
+    ALTER TABLE nurse_profile ADD COLUMN npi TEXT NOT NULL DEFAULT '';
+    CREATE TABLE outbox (
+        id          INTEGER PRIMARY KEY,
+        kind        TEXT NOT NULL CHECK (kind IN ('visit', 'followup_call', 'addendum')),
+        visit_id    INTEGER REFERENCES visits(id),
+        call_id     INTEGER REFERENCES followup_calls(id),
+        addendum_id INTEGER REFERENCES addenda(id),
+        seal        TEXT NOT NULL,       -- the content hash handed over with it
+        queued_at   TEXT NOT NULL,
+        state       TEXT NOT NULL DEFAULT 'waiting' CHECK (state IN ('waiting', 'sent', 'refused')),
+        attempts    INTEGER NOT NULL DEFAULT 0,
+        next_try_at TEXT,                -- no automatic try before this (backoff)
+        last_error  TEXT,                -- why the last try did not reach the server
+        refusal     TEXT,                -- JSON: the server's OperationOutcome
+        sent_at     TEXT,
+        sent_to     TEXT,                -- the server's base URL
+        receipt     TEXT,                -- JSON: [{resourceType, id, versionId, lastUpdated}]
+        CHECK ((kind = 'visit' AND visit_id IS NOT NULL)
+            OR (kind = 'followup_call' AND call_id IS NOT NULL)
+            OR (kind = 'addendum' AND addendum_id IS NOT NULL AND visit_id IS NOT NULL))
+    );
+    CREATE UNIQUE INDEX outbox_item ON outbox (kind, COALESCE(visit_id, 0), COALESCE(call_id, 0),
+                                               COALESCE(addendum_id, 0));
+    CREATE INDEX outbox_waiting ON outbox (state, id);
+    """,
+    )
+    conn.execute(f"""CREATE TRIGGER outbox_sent_no_update BEFORE UPDATE ON outbox
+        WHEN OLD.state = 'sent' BEGIN SELECT RAISE(ABORT, '{OUTBOX_SENT_MESSAGE}'); END""")
+    conn.execute(f"""CREATE TRIGGER outbox_sent_no_delete BEFORE DELETE ON outbox
+        WHEN OLD.state = 'sent' BEGIN SELECT RAISE(ABORT, '{OUTBOX_SENT_MESSAGE}'); END""")
+    for row_id, name in conn.execute("SELECT id, name FROM patients").fetchall():
+        given, family = split_name(name)
+        conn.execute(
+            "UPDATE patients SET family_name = ?, given_name = ?, name_parts_confirmed = 0 WHERE id = ?",
+            [family, given, row_id],
+        )
+    install_audit_triggers(conn)
+
+
+# The version whose step records how each lot row was made (issue 25): renumber here, in
+# MIGRATIONS and nowhere else if another step lands before it.
+CARTON_SCAN_VERSION = HANDOFF_VERSION + 1
+
+
+def _v14_scanned_lots(conn: sqlite3.Connection) -> None:
+    """A lot row says whether it was typed or scanned, with the carton's GTIN and serial.
+
+    The new columns are NULL on existing rows (so signed visits keep their content hash); a
+    carton's serial is recorded once per visit.
+    """
+    run_script(
+        conn,
+        """
+    ALTER TABLE product_lots ADD COLUMN source TEXT CHECK (source IS NULL OR source IN ('typed', 'scanned'));
+    ALTER TABLE product_lots ADD COLUMN serial TEXT;
+    ALTER TABLE product_lots ADD COLUMN gtin TEXT CHECK (gtin IS NULL OR length(gtin) = 14);
+    CREATE UNIQUE INDEX lots_serial ON product_lots (visit_id, serial) WHERE serial IS NOT NULL;
+    """,
+    )
+    install_audit_triggers(conn)
+
+
+# The version whose step records the patient's preferred language and the visit's interpreter
+# (issue 26): renumber here, in MIGRATIONS and nowhere else if another step lands before it.
+LANGUAGE_VERSION = CARTON_SCAN_VERSION + 1
+
+
+def _v15_languages(conn: sqlite3.Connection) -> None:
+    """The patient's preferred language (a BCP 47 tag, or "other" with its name) and whether an
+    interpreter is needed; whether the visit used one, and who (name or ID, or the phone line).
+    NULL on existing rows: unknown, and signed visits keep their content hash."""
+    run_script(
+        conn,
+        """
+    ALTER TABLE patients ADD COLUMN preferred_language TEXT;
+    ALTER TABLE patients ADD COLUMN preferred_language_other TEXT;
+    ALTER TABLE patients ADD COLUMN interpreter_needed INTEGER CHECK (interpreter_needed IN (0, 1));
+    ALTER TABLE visits ADD COLUMN interpreter_used INTEGER CHECK (interpreter_used IN (0, 1));
+    ALTER TABLE visits ADD COLUMN interpreter TEXT;
+    """,
+    )
+    install_audit_triggers(conn)
+
+
 # version -> step bringing the file from version - 1 to version.  Append only.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _v1_tables,
@@ -728,6 +951,10 @@ MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     CONTENT_APPROVALS_VERSION: _v9_content_approvals,
     LIFECYCLE_VERSION: _v10_visit_lifecycle,
     INFUSION_RECORD_VERSION: _v11_infusion_record,
+    VISIT_PROOF_VERSION: _v12_visit_proof,
+    HANDOFF_VERSION: _v13_handoff,
+    CARTON_SCAN_VERSION: _v14_scanned_lots,
+    LANGUAGE_VERSION: _v15_languages,
 }
 CURRENT_VERSION = max(MIGRATIONS)
 
@@ -742,14 +969,17 @@ def migrate(conn: sqlite3.Connection, target: int = CURRENT_VERSION) -> list[int
     from nurse_app.store import audit_chain
 
     applied = []
-    for version in range(1, target + 1):
+    steps = sorted(v for v in MIGRATIONS if v <= target)
+    # Each step follows the one before it in MIGRATIONS (numbers not yet merged from other
+    # branches leave gaps on a work branch; on main the numbers are 1, 2, 3, ... without one).
+    for previous, version in zip([0, *steps], steps, strict=False):
         conn.execute("BEGIN IMMEDIATE")
         try:
             current = conn.execute("PRAGMA user_version").fetchone()[0]
             if current >= version:
                 conn.execute("ROLLBACK")
                 continue
-            if current != version - 1:
+            if current != previous:
                 raise RuntimeError(f"schema version {current} cannot be migrated to {version}")
             before = audit_chain.last_entry_id(conn) if version > INTEGRITY_VERSION else 0
             MIGRATIONS[version](conn)

@@ -516,7 +516,7 @@ class PatientsPage(QWidget):
         return section
 
     def _show_calls(self, patient_id: int) -> None:
-        from nurse_app.services.schedule import call_rule
+        from nurse_app.core.schedule import call_rule
 
         calls = self.store.patient_followup_calls(patient_id)
         self._calls = calls
@@ -768,6 +768,9 @@ class PatientsPage(QWidget):
         )
         clinical.append(f"<b>Indication:</b> {escape(indication) or 'not recorded'}")
         clinical.append(f"<b>Prescriber:</b> {escape(p['prescriber']) or 'not recorded'}")
+        from nurse_app.core.languages import language_text
+
+        clinical.append(f"<b>Language:</b> {escape(language_text(p))}")
         if p["notes"]:
             clinical.append(f"<b>Notes:</b> {escape(p['notes'])}")
         self.clinical_label.setText("<br>".join(clinical))
@@ -868,18 +871,22 @@ class PatientsPage(QWidget):
             self.draft_label.setText(
                 f"A visit of {fmt_date(visit_day(drafts[0]))} is still open (not signed)."
             )
+        from nurse_app.services.handoff import state_help, state_short
+
+        handed = self.store.handoff_states([v["id"] for v in visits])
         self.visit_table.setRowCount(len(visits))
         for row, v in enumerate(visits):
-            cells = [
-                fmt_date(visit_day(v)),
-                f"Day {v['course_day']} of {v['course_days']}",
-                v["status"].capitalize(),
-            ]
+            handoff = handed.get(v["id"])
+            # The status says where the signed visit is in the hand-off (the tooltip says when or why).
+            status = v["status"].capitalize() + (f" · {state_short(handoff)}" if handoff else "")
+            cells = [fmt_date(visit_day(v)), f"Day {v['course_day']} of {v['course_days']}", status]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setData(ID_ROLE, v["id"])
-                if v["status"] == "draft":
+                if v["status"] == "draft" or (col == 2 and handoff and handoff["state"] == "refused"):
                     item.setForeground(QBrush(QColor(text_colour(ATTENTION_COLOUR))))
+                if col == 2 and handoff:
+                    item.setToolTip(state_help(handoff))
                 self.visit_table.setItem(row, col, item)
         if visits:
             self.visit_table.setCurrentCell(0, 0)

@@ -78,7 +78,7 @@ def test_new_patient_dialog_takes_typing_in_the_name_at_once(qtbot, record, tmp_
     window, store = open_window(qtbot, record, tmp_path)
     seen = typed_into_first_field(qtbot, lambda: qtbot.keyClick(window, Qt.Key_N, Qt.ControlModifier))
     assert seen["visible"], "Space did not press a button"
-    assert seen["text"] == "María López" and seen["focus"] == "name_edit", seen
+    assert seen["text"] == "María López" and seen["focus"] == "family_name_edit", seen
     window.close()
     store.close()
 

@@ -23,12 +23,14 @@ from nurse_app.core.catalogue import load_catalogue
 from nurse_app.core.formatting import fmt_date
 from nurse_app.services import visits
 from nurse_app.store import Store
+from nurse_app.ui.visit.access_tab import AccessTab
 from nurse_app.ui.visit.checklist_tab import ChecklistTab
 from nurse_app.ui.visit.common import VisitContext, local_time, now_utc
 from nurse_app.ui.visit.dose_tab import DoseTab
 from nurse_app.ui.visit.infusion_tab import InfusionTab
 from nurse_app.ui.visit.lots_tab import LotsTab
 from nurse_app.ui.visit.notes_tab import NotesTab
+from nurse_app.ui.visit.proof_widgets import ArrivalBanner
 from nurse_app.ui.visit.reactions_tab import ReactionsTab
 from nurse_app.ui.visit.sign_tab import SignTab
 from nurse_app.ui.widgets import ERROR_COLOUR, OK_COLOUR, allergy_colour
@@ -49,6 +51,7 @@ class VisitPage(QWidget):
     visit_opened = Signal(int)
     status_message = Signal(str)  # for the status bar (an export finished)
     record_changed = Signal()  # anything saved on the open visit (other pages refresh)
+    handout_requested = Signal(str, str)  # (guide id, language): show that handout on the Guides page
 
     def __init__(self, store: Store, parent=None):
         super().__init__(parent)
@@ -86,12 +89,16 @@ class VisitPage(QWidget):
         self.allergies.setWordWrap(True)
         self.status = QLabel()
         self.status.setObjectName("visit_status")
+        self.handoff = QLabel()
+        self.handoff.setObjectName("visit_handoff")
+        self.handoff.setWordWrap(True)
         self.export_buttons: dict[str, QPushButton] = {}
         header = QHBoxLayout()
         text = QVBoxLayout()
         text.addWidget(self.title)
         text.addWidget(self.subtitle)
         text.addWidget(self.allergies)
+        text.addWidget(self.handoff)
         header.addLayout(text, 1)
         header.addWidget(self.status, 0, Qt.AlignTop)
         for key, label in (("pdf", "Save summary as PDF…"), ("print", "Print…"), ("fhir", "Export FHIR…")):
@@ -114,6 +121,8 @@ class VisitPage(QWidget):
         body = QVBoxLayout(self.body)
         body.setContentsMargins(0, 0, 0, 0)
         body.addLayout(header)
+        self.arrival_slot = QVBoxLayout()  # the open visit's arrival banner (place not confirmed)
+        body.addLayout(self.arrival_slot)
         body.addWidget(self.tabs, 1)
 
     # ------------------------------------------------------------------ opening
@@ -202,12 +211,17 @@ class VisitPage(QWidget):
             "dose_tab",
             "lots_tab",
             "checklist_tab",
+            "access_tab",
             "infusion_tab",
             "reactions_tab",
             "sign_tab",
             "notes_tab",
         ):
             self.__dict__.pop(name, None)
+        banner = self.__dict__.pop("arrival_banner", None)
+        if banner is not None:
+            banner.hide()
+            banner.deleteLater()
 
     def open_visit(self, visit_id: int) -> None:
         """Open ``visit_id``; a visit that is not in this record raises NotFoundError and
@@ -229,6 +243,7 @@ class VisitPage(QWidget):
             self.dose_tab = DoseTab(self.ctx)
             self.lots_tab = LotsTab(self.ctx)
             self.checklist_tab = ChecklistTab(self.ctx)
+            self.access_tab = AccessTab(self.ctx)
             self.infusion_tab = InfusionTab(self.ctx)
             self.reactions_tab = ReactionsTab(
                 self.ctx,
@@ -237,6 +252,8 @@ class VisitPage(QWidget):
             )
             self.sign_tab = SignTab(self.ctx)
             self.notes_tab = NotesTab(self.ctx)
+            self.arrival_banner = ArrivalBanner(self.ctx, self.body)
+            self.arrival_slot.addWidget(self.arrival_banner)
         except BaseException:
             self.close_visit()
             raise
@@ -244,14 +261,16 @@ class VisitPage(QWidget):
             ("&1 Dose", self.dose_tab),
             ("&2 Lots", self.lots_tab),
             ("&3 Checklist", self.checklist_tab),
-            ("&4 Infusion and vitals", self.infusion_tab),
-            ("&5 Reactions", self.reactions_tab),
-            ("&6 Sign", self.sign_tab),
-            ("&7 Notes", self.notes_tab),
+            ("&4 Access", self.access_tab),
+            ("&5 Infusion and vitals", self.infusion_tab),
+            ("&6 Reactions", self.reactions_tab),
+            ("&7 Sign", self.sign_tab),
+            ("&8 Notes", self.notes_tab),
         ):
             self.tabs.addTab(tab, title)
         self.tabs.currentChanged.connect(self._tab_shown)
         self.sign_tab.signed.connect(self._after_signing)
+        self.sign_tab.handout_requested.connect(self.handout_requested)
         self.sign_tab.sign_button.pressed.connect(self.notes_tab.save)  # signed with the notes typed
         self._show_read_only(self.ctx.signed)
         if self.ctx.visit["status"] == visits.VOIDED:
@@ -298,6 +317,7 @@ class VisitPage(QWidget):
             self.dose_tab,
             self.lots_tab,
             self.checklist_tab,
+            self.access_tab,
             self.infusion_tab,
             self.reactions_tab,
             self.notes_tab,
@@ -341,10 +361,25 @@ class VisitPage(QWidget):
         self.void_button.setVisible(
             status == visits.DRAFT and not visits.infusion_in_progress(store, self.ctx.visit_id)
         )
+        self.show_handoff()
 
     def _tab_shown(self, _index: int) -> None:
         if self.tabs.currentWidget() is getattr(self, "infusion_tab", None):
             self.infusion_tab.focus_first_field()
+
+    def show_handoff(self) -> None:
+        """The visit's hand-off to the agency: waiting, sent (when), or refused (why, what to do)."""
+        from nurse_app.services.handoff import WHAT_TO_DO, state_text
+
+        if self.ctx is None:
+            return
+        row = self.store.handoff_states([self.ctx.visit["id"]]).get(self.ctx.visit["id"])
+        refused = row is not None and row["state"] == "refused"
+        text = escape(state_text(row), quote=False)
+        if refused:
+            text = f"<b style='color:{ERROR_COLOUR}'>{text}</b><br>{escape(WHAT_TO_DO, quote=False)}"
+        self.handoff.setText(text)
+        self.handoff.setVisible(row is not None)
 
     def focus_first_step(self) -> None:
         """A new visit starts on the Dose tab with the cursor in today's weight (if still editable)."""
@@ -360,6 +395,7 @@ class VisitPage(QWidget):
             self.dose_tab,
             self.lots_tab,
             self.checklist_tab,
+            self.access_tab,
             self.infusion_tab,
             self.reactions_tab,
             self.notes_tab,

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QFrame,
     QHBoxLayout,
     QLabel,
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -16,11 +18,18 @@ from PySide6.QtWidgets import (
 from nurse_app.services.signing import add_addendum, sign_visit, signing_state
 from nurse_app.store.times import now_utc
 from nurse_app.ui.visit.common import VisitContext, attempt, error_label, local_time
+from nurse_app.ui.visit.proof_widgets import PatientSignatureBox, VisitTimesBox
 from nurse_app.ui.widgets import ATTENTION_COLOUR, OK_COLOUR, Section, text_colour
+
+# The store's words for a visit without a departure (Store.signing_problems).
+NO_DEPARTURE = "the end time is not recorded"
 
 
 class SignTab(QWidget):
     signed = Signal()
+
+    # (guide id, handout language spec): the nurse asked for the patient's handout
+    handout_requested = Signal(str, str)
 
     def __init__(self, ctx: VisitContext, parent=None):
         super().__init__(parent)
@@ -30,7 +39,7 @@ class SignTab(QWidget):
         self.problems.setObjectName("signing_problems")
         self.problems.setWordWrap(True)
         self.problems.setTextFormat(Qt.RichText)
-        self.end_button = QPushButton("Set the visit &end time to now")
+        self.end_button = QPushButton("Leaving now: set the d&eparture time")
         self.end_button.setObjectName("set_end_time")
         self.end_button.clicked.connect(self._set_end)
         self.sign_button = QPushButton("&Sign visit")
@@ -73,11 +82,37 @@ class SignTab(QWidget):
             self.addendum_box.body.addWidget(w)
         self.addendum_box.body.addWidget(self.addendum_button, 0, Qt.AlignLeft)
 
-        layout = QVBoxLayout(self)
+        self.handout_box = Section("Leave with the patient")
+        self.handout_note = QLabel()
+        self.handout_note.setObjectName("handout_note")
+        self.handout_note.setWordWrap(True)
+        self.handout_button = QPushButton("Patient hand&out…")
+        self.handout_button.setObjectName("patient_handout")
+        self.handout_button.clicked.connect(self._ask_for_handout)
+        self.handout_box.body.addWidget(self.handout_note)
+        self.handout_box.body.addWidget(self.handout_button, 0, Qt.AlignLeft)
+
+        self.times_box = VisitTimesBox(ctx)
+        self.patient_box = PatientSignatureBox(ctx)
+        content = QWidget()
+        content.setObjectName("sign_content")
+        layout = QVBoxLayout(content)
+        layout.addWidget(self.times_box)
+        layout.addWidget(self.patient_box)
         layout.addWidget(self.ready_box)
         layout.addWidget(self.signature)
+        layout.addWidget(self.handout_box)
         layout.addWidget(self.addendum_box)
         layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setObjectName("sign_scroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.NoFrame)
+        scroll.setWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+        self._show_handout_choice()
         ctx.changed.connect(lambda _what: self.refresh())
         self.refresh()
 
@@ -85,6 +120,8 @@ class SignTab(QWidget):
         store, vid = self.ctx.store, self.ctx.visit_id
         visit = self.ctx.visit
         signed = visit["status"] == "signed"
+        self.times_box.refresh()
+        self.patient_box.refresh()
         self.ready_box.setVisible(not signed)
         self.addendum_box.setVisible(signed)
         self.signature.setToolTip(f"Content hash {visit['content_hash']}" if signed else "")
@@ -106,7 +143,7 @@ class SignTab(QWidget):
             )
             return
         self.signature.setText("")
-        state = signing_state(store, vid, visit)
+        state = signing_state(store, vid)
         items = [f"<li>{p[0].upper() + p[1:]}</li>" for p in state.problems]
         items += [f"<li>Calculation warning not acknowledged: {w}</li>" for w in state.pending_warnings]
         if state.missing_calculation:
@@ -123,7 +160,9 @@ class SignTab(QWidget):
                 f"IVIG.</p>"
             )
         self.end_button.setEnabled(not visit.get("ended_at"))
-        self.sign_button.setEnabled(state.can_sign)
+        # Signing without a departure time asks for it (see _sign), so that alone does not block.
+        others = [p for p in state.problems if p != NO_DEPARTURE]
+        self.sign_button.setEnabled(not state.signed and not others and not state.pending_warnings)
 
     def _set_end(self) -> None:
         if attempt(self.error, lambda: self.ctx.store.update_visit(self.ctx.visit_id, ended_at=now_utc())):
@@ -132,6 +171,29 @@ class SignTab(QWidget):
                 self.sign_button.setFocus()
 
     def _sign(self, confirm: bool = True) -> None:
+        if not self.ctx.visit.get("ended_at"):
+            box = QMessageBox(
+                QMessageBox.Icon.Question,
+                "No departure time",
+                "The departure time is not recorded. Are you leaving the home now?\n\n"
+                "(If you left earlier, set it now and correct it with the reason on this tab.)",
+                parent=self,
+            )
+            box.setObjectName("departure_question")
+            leave = box.addButton("Leaving now: record the departure", QMessageBox.ButtonRole.AcceptRole)
+            leave.setObjectName("record_departure")
+            box.addButton(QMessageBox.StandardButton.Cancel)
+            box.setDefaultButton(leave)
+            box.exec()
+            if box.clickedButton() is not leave:
+                return
+            if not attempt(
+                self.error, lambda: self.ctx.store.update_visit(self.ctx.visit_id, ended_at=now_utc())
+            ):
+                return
+            self.ctx.changed.emit("visit")
+            if not self.sign_button.isEnabled():
+                return
         if confirm:
             answer = QMessageBox.question(
                 self,
@@ -155,3 +217,27 @@ class SignTab(QWidget):
 
     def set_read_only(self, read_only: bool) -> None:
         pass  # the tab shows signing or addenda according to the visit's status
+
+    # ------------------------------------------------------------------ the patient's handout
+    def _handout_choice(self) -> tuple[str, str]:
+        """(guide id, handout language) for this visit's patient: the guide of their indication, in
+        their preferred language when it has handouts (bilingual with English), else English."""
+        from nurse_app.core.guides import guide_for_regimen
+        from nurse_app.core.languages import handout_languages
+
+        patient = self.ctx.store.get_patient(self.ctx.visit["patient_id"])
+        langs = handout_languages(patient.get("preferred_language"))
+        return guide_for_regimen(patient.get("indication")), "+".join(langs)
+
+    def _show_handout_choice(self) -> None:
+        from nurse_app.core.guides import load_guides
+        from nurse_app.core.languages import language_text
+
+        guide_id, lang = self._handout_choice()
+        patient = self.ctx.store.get_patient(self.ctx.visit["patient_id"])
+        title = load_guides()[guide_id].title
+        in_language = "English" if lang == "en" else f"the patient's language ({language_text(patient)})"
+        self.handout_note.setText(f"The {title} handout, in {in_language}.")
+
+    def _ask_for_handout(self) -> None:
+        self.handout_requested.emit(*self._handout_choice())
