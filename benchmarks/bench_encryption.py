@@ -57,6 +57,12 @@ NURSE_APP = Path(sys.executable).parent / "nurse-app"
 GOAL = 1.3
 
 
+class _PlainConnection(sqlite3.Connection):
+    """A plain sqlite3 connection where the store reads a SQLCipher connection's passphrase."""
+
+    passphrase = ""  # keyed with no passphrase: never a variant to rekey
+
+
 @contextlib.contextmanager
 def sqlite_instead_of_sqlcipher():
     """Store.open's own code, with the standard library's sqlite3 where it uses SQLCipher
@@ -64,7 +70,9 @@ def sqlite_instead_of_sqlcipher():
     saved = crypto.connect, encryption.ensure_encrypted, database._whole_file_checks
 
     def plain_connect(path, *, isolation_level="", timeout=5.0, **_):
-        return sqlite3.connect(path, isolation_level=isolation_level, timeout=timeout)
+        return sqlite3.connect(
+            path, isolation_level=isolation_level, timeout=timeout, factory=_PlainConnection
+        )
 
     def same_checks(path, full_check, version):  # as for an encrypted record
         return full_check or 0 < version < schema.CURRENT_VERSION

@@ -57,6 +57,7 @@ keys.unlock(passphrase)
 store = Store.open(path)
 window = MainWindow(store=store, settings=QSettings(settings_file, QSettings.IniFormat))
 window.resize(1366, 768)
+window.show_page("week")  # the page the goal names, whatever the window would reopen
 window.show()
 page = window.stack.currentWidget() or window
 
@@ -112,7 +113,7 @@ def main() -> int:
     print(
         f"{args.patients:,} patients, medians of {args.runs} fresh processes (load {os.getloadavg()[0]:.1f}):\n"
         f"key derivation alone                 {kdf:8.1f} ms\n"
-        f"unlock to the {page} page ready       {ready:8.1f} ms   (derivation + {ready - kdf:.1f} ms)\n"
+        f"unlock to the {page} page ready{'':>{max(0, 9 - len(page))}} {ready:8.1f} ms   (derivation + {ready - kdf:.1f} ms)\n"
         f"goal: <= derivation + {GOAL_MS:g} ms: {'meets' if ready - kdf <= GOAL_MS else 'misses'} it"
     )
     return 0

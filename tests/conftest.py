@@ -18,9 +18,6 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-# Property tests run the derandomised "ci" profile unless pytest is given
-# --hypothesis-profile=thorough (tests/property_settings.py).
-hypothesis_settings.load_profile(property_settings.DEFAULT_PROFILE)
 # Every record in the suite is encrypted (issue 13) with this test passphrase; commands
 # run as subprocesses read it from the environment, like a nurse's script would.
 TEST_PASSPHRASE = "test-suite passphrase 4 records"
@@ -265,6 +262,15 @@ def pytest_unconfigure(config):
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(status)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    """Property tests run the derandomised "ci" profile (tests/property_settings.py) unless
+    pytest is given --hypothesis-profile=thorough: hypothesis' own plugin loads that one after
+    this hook.  (A hook, not module code: test modules that import this file by its plain name
+    run its module code a second time.)"""
+    hypothesis_settings.load_profile(property_settings.DEFAULT_PROFILE)
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -60,6 +60,7 @@ def test_a_record_keyed_with_the_raw_nfd_form_still_opens_and_is_rekeyed_to_nfc(
     conn.close()
 
 
+@pytest.mark.slow
 def test_core_dumps_are_off_once_a_passphrase_is_unlocked(tmp_path):
     code = (
         "import resource, sys; from nurse_app.store import keys, process; "

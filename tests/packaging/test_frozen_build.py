@@ -231,6 +231,7 @@ def test_frozen_smoke_test_on_an_x_server(frozen_app, clean):
     assert "ready in" in p.stdout
 
 
+@pytest.mark.slow
 def test_frozen_reads_a_carton_from_a_picture(frozen_app, clean):
     """zxing-cpp and biip are in the bundle: a DataMatrix picture is decoded and identified."""
     import zxingcpp

@@ -176,6 +176,7 @@ def _restore_killed_at(record: Path, backup: Path, step: str) -> int:
     ).returncode
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("step", ["restore-after-copy", "restore-after-upgrade", "restore-before-rename"])
 def test_a_killed_restore_of_a_plain_backup_leaves_no_plain_or_readable_copy(tmp_path, step):
     record, _ = _record(tmp_path / "record.db")
@@ -195,6 +196,7 @@ def test_a_killed_restore_of_a_plain_backup_leaves_no_plain_or_readable_copy(tmp
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".record.db.restoring-")]
 
 
+@pytest.mark.slow
 def test_after_restoring_a_plain_backup_the_record_is_private_and_encrypted(tmp_path):
     record, _ = _record(tmp_path / "record.db")
     plain = _plain_copy(backup_now(record, tmp_path / "old.db"), tmp_path / "plain-backup.db")

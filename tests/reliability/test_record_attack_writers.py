@@ -75,6 +75,7 @@ def _plain_record(path: Path) -> None:
     assert crypto.is_plain(path)
 
 
+@pytest.mark.slow
 def test_two_first_opens_of_a_plain_record_one_encrypts_the_other_waits(tmp_path):
     path = tmp_path / "record.db"
     for run in range(3):

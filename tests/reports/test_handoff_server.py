@@ -120,6 +120,7 @@ def test_server_stopped_midway_the_rest_wait_then_are_sent(demo_record, cli, fhi
     assert on_server == {encounter_id(demo_record, r["visit_id"]) for r in rows[1:]}
 
 
+@pytest.mark.slow
 def test_a_kill_during_a_send_leaves_it_waiting_then_it_is_sent_exactly_once(demo_record, cli):
     server = FhirServer({"FHIR_TEST_DELAY_MS": "4000"}).start()
     try:

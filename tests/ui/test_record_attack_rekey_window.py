@@ -17,6 +17,7 @@ from nurse_app.store import RecordRekeyedError
 NEW = "a brand new passphrase for the record"
 
 
+@pytest.mark.slow
 def test_the_window_locks_and_takes_the_new_passphrase_after_a_cli_rekey(qtbot, tmp_path):
     path = tmp_path / "record.db"
     with open_store(path) as store:

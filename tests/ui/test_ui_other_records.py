@@ -54,6 +54,7 @@ def _answer_file_dialog(monkeypatch, which: str, chosen: Path):
     return asked
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="reads the new process's environment")
 def test_open_record_starts_its_own_window_with_its_own_passphrase(qtbot, window, tmp_path, monkeypatch):
     other = tmp_path / "other.db"
@@ -68,6 +69,7 @@ def test_open_record_starts_its_own_window_with_its_own_passphrase(qtbot, window
     assert Path(window.store.path).name == "record.db"  # this window keeps its own record
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="reads the new process's environment")
 def test_new_record_refuses_an_existing_file_and_opens_a_new_one(qtbot, window, tmp_path, monkeypatch):
     from qt_helpers import run_in_dialog
@@ -85,6 +87,7 @@ def test_new_record_refuses_an_existing_file_and_opens_a_new_one(qtbot, window, 
     assert _started(qtbot, process)["NURSE_APP_DB"] == str(fresh)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="reads the new process's environment")
 def test_demo_data_goes_into_a_separate_demo_record(qtbot, window, tmp_path):
     patients = len(window.store.find_patients(""))

@@ -10,6 +10,7 @@ stretch; the 30-minute run at the real timer rate is ``test_soak.py`` (marker ``
 import sys
 import tomllib
 
+import pytest
 from qt_helpers import open_main_window
 from repo_paths import ROOT
 from walk_helpers import make_record, open_infusion, wait_until
@@ -90,6 +91,7 @@ def _second_patient_with_a_voided_visit(store) -> int:
     return vid
 
 
+@pytest.mark.slow
 def test_after_an_abnormal_exit_the_next_start_says_so_and_reopens_the_running_infusion(qtbot, tmp_path):
     import subprocess
 
