@@ -25,6 +25,23 @@ pytestmark = pytest.mark.reliability
 FORMS = ("insert_or_replace", "replace", "upsert", "update_or_replace_id", "update_or_replace_in_place")
 
 
+def _iv_line(store, visit):
+    """An existing port with its checks and a flush (issue 23: the IV line is protected too)."""
+    port = store.add_access_device(
+        visit,
+        device_type="port",
+        site="chest",
+        side="left",
+        patency=True,
+        blood_return=True,
+        dressing="clean-dry-intact",
+        placed_at="2024-06-01T09:02:00+00:00",
+    )
+    store.add_access_check(
+        port, kind="flush", solution="normal-saline", volume_ml=10, checked_at="2024-06-01T09:03:00+00:00"
+    )
+
+
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
     """A record with a signed visit (every kind of entry, two addenda) and a draft visit
@@ -32,10 +49,12 @@ def template(tmp_path_factory):
     path = tmp_path_factory.mktemp("attack") / "record.db"
     with open_store(path) as store:
         signed = ready_visit(store, "MRN-1")
+        _iv_line(store, signed)
         store.sign_visit(signed)
         store.add_addendum(signed, "Phoned next day: well.")
         store.add_addendum(signed, "Second addendum.")
         draft = ready_visit(store, "MRN-2")
+        _iv_line(store, draft)
         store.add_weight(store.get_visit(draft)["patient_id"], 70)
         for _ in range(2):  # follow-up call records (issue 16) are audited too
             store.create_followup_call(
@@ -125,6 +144,8 @@ def _attack_sql(conn, table: str, form: str, ids) -> str:
 
 def test_the_protected_tables_are_enumerated_from_the_schema():
     assert set(PROTECTED_TABLES) == {
+        "access_devices",
+        "access_checks",
         "visits",
         "checklist_entries",
         "vitals",

@@ -38,6 +38,7 @@ from nurse_app.reports.visit_proof_text import (
     check_rows,
     device_rows,
     line_rules,
+    visit_product,
 )
 from nurse_app.ui.visit.common import EntryFormTab, RowRemoval, VisitContext, attempt, error_label
 from nurse_app.ui.widgets import ATTENTION_COLOUR, Section, text_colour
@@ -281,10 +282,13 @@ class AccessTab(EntryFormTab):
         self._devices = store.visit_access_devices(vid)
         checks = store.visit_access_checks(vid)
         template = store.visit_template(vid)
+        order_id = self.ctx.visit.get("order_id")
+        product = visit_product(store.get_order(order_id)["product_id"]) if order_id else None
         self.rules_text.setText(
             "<ul>"
             + "".join(
-                f"<li><b>{escape(t)}</b><br><small>{escape(h)}</small></li>" for t, h in line_rules(template)
+                f"<li><b>{escape(t)}</b><br><small>{escape(h)}</small></li>"
+                for t, h in line_rules(template, product)
             )
             + "</ul>"
         )
