@@ -29,8 +29,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from _passphrase import unlock
 from visit_export_helpers import make_visit, open_record
 
-from nurse_app.reports.visit_data import visit_summary
+from nurse_app.reports.visit_data import summarize
 from nurse_app.reports.visit_summary import summary_pdf_bytes
+from nurse_app.services.visit_record import load_visit
 
 unlock()  # the record is encrypted: NURSE_APP_PASSPHRASE, or a throw-away one
 
@@ -57,12 +58,12 @@ def main() -> int:
             addenda=("Lot confirmed with the pharmacy.", "Day-4 phone call: well."),
         )
         start = time.perf_counter()
-        _, pages = summary_pdf_bytes(visit_summary(store, visit))
+        _, pages = summary_pdf_bytes(summarize(load_visit(store, visit)))
         first = (time.perf_counter() - start) * 1000
         data_ms, render_ms, total_ms = [], [], []
         for _ in range(args.runs):
             t0 = time.perf_counter()
-            summary = visit_summary(store, visit)
+            summary = summarize(load_visit(store, visit))
             t1 = time.perf_counter()
             pdf, _ = summary_pdf_bytes(summary)
             t2 = time.perf_counter()

@@ -76,11 +76,13 @@ def open_existing(db: str | None) -> Store:
 
 
 def run_visit_pdf(args) -> int:
-    from nurse_app.reports.visit_data import visit_summary
+    from nurse_app.reports.visit_data import summarize
     from nurse_app.reports.visit_summary import write_summary_pdf
+    from nurse_app.services.visit_record import load_visit
 
     with open_existing(args.db) as store:
-        summary = visit_summary(store, args.visit)
+        record = load_visit(store, args.visit)
+    summary = summarize(record)
     pages = write_summary_pdf(summary, args.out)
     state = "DRAFT, not signed" if summary.draft else "signed"
     print(f"Wrote {args.out}: visit {args.visit} ({state}), {pages} page{'s' if pages != 1 else ''}.")
@@ -90,7 +92,7 @@ def run_visit_pdf(args) -> int:
 def run_visit_fhir(args) -> int:
     from nurse_app.reports.common import write_atomically
     from nurse_app.reports.fhir import bundle_json, counts_text, resource_counts, visit_bundle
-    from nurse_app.reports.visit_data import load_visit
+    from nurse_app.services.visit_record import load_visit
 
     with open_existing(args.db) as store:
         record = load_visit(store, args.visit)

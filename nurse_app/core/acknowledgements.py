@@ -6,7 +6,7 @@ it needs acknowledging again.  Shared by the calculator page and the order form.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
@@ -55,3 +55,18 @@ class AcknowledgementLog:
             for w in warnings
             if self.is_acknowledged(w)
         ]
+
+
+def pending_in(calculation: Mapping[str, Any]) -> tuple[str, ...]:
+    """The warnings of a saved dose calculation that need an acknowledgement and have none
+    (their messages): each of the calculation's ``warning_details`` marked
+    ``needs_acknowledgement`` whose code and text are not among its ``acknowledgements``.
+
+    Worked out from the calculation itself, so it holds whoever saved it (the Dose tab, the
+    CLI, a script)."""
+    acknowledged = {(a.get("code"), a.get("message")) for a in calculation.get("acknowledgements") or ()}
+    return tuple(
+        str(w["message"])
+        for w in calculation.get("warning_details") or ()
+        if w.get("needs_acknowledgement") and (w.get("code"), w.get("message")) not in acknowledged
+    )

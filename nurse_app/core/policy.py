@@ -129,6 +129,7 @@ def reload() -> None:
 
     load_policy.cache_clear()
     _raw.cache_clear()
+    _settings_in_force.cache_clear()
     trust_validated_content(None)  # content validated under another policy is not trusted
     for target in _LOADER_CACHES:
         module, name = target.split(":")
@@ -699,6 +700,13 @@ class InForce:
 
 def settings_in_force() -> list[InForce]:
     """Every value an agency may set, with the value in force and where it came from."""
+    return list(_settings_in_force())
+
+
+@lru_cache(maxsize=1)
+def _settings_in_force() -> tuple[InForce, ...]:
+    """:func:`settings_in_force`, read once per policy (the content files do not change while
+    the app runs; :func:`reload` forgets it)."""
     policy = load_policy()
     out = []
     for s in _settings():
@@ -710,7 +718,7 @@ def settings_in_force() -> list[InForce]:
             out.append(InForce(s.key, s.title, s.unit, s.file, policy.values[s.key], packaged, AGENCY))
         else:
             out.append(InForce(s.key, s.title, s.unit, s.file, packaged, packaged, s.base))
-    return out
+    return tuple(out)
 
 
 def policy_contacts() -> dict[str, str]:

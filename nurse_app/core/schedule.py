@@ -27,6 +27,7 @@ due without it).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -36,6 +37,7 @@ from typing import Any
 from nurse_app.core.age_rules import over_renal_risk_age
 from nurse_app.core.errors import InputError
 from nurse_app.core.resources import load_toml, validate
+from nurse_app.core.times import parse_utc
 
 PLANNED, DUE, DONE, PARTIAL, LATE, MISSED = "planned", "due", "done", "partial", "late", "missed"
 STATUSES = (PLANNED, DUE, DONE, PARTIAL, LATE, MISSED)
@@ -602,3 +604,40 @@ def inactive_since(
     if (today - last).days > intervals * plan.interval_days:
         return last
     return None
+
+
+def call_rule(call: Mapping[str, Any]) -> FollowupRule | None:
+    return load_followups().rule(call.get("rule_id") or "")
+
+
+def call_summary_lines(call: Mapping[str, Any]) -> list[str]:
+    """A call record as lines of text (patient page, visit summary)."""
+    rule = call_rule(call)
+    title = rule.title if rule else call.get("rule_id", "Follow-up call")
+    when = call.get("called_at") or "time not recorded"
+    with contextlib.suppress(TypeError, ValueError):  # an unreadable time is shown as recorded
+        when = (
+            parse_utc(call["called_at"]).astimezone().strftime("%Y-%m-%d %H:%M")
+            if call.get("called_at")
+            else when
+        )
+    reached = {True: "reached", False: "not reached", None: "reached: not recorded"}[call.get("reached")]
+    state = f"signed by {call['signed_by']}" if call.get("status") == "signed" else "DRAFT, not signed"
+    lines = [f"{title} ({when}, {reached}; {state})"]
+    answers = call.get("answers") or {}
+    for q in rule.questions if rule else ():
+        a = answers.get(q.id) or {}
+        value = a.get("answer") or a.get("text")
+        if value:
+            note = f" ({a['note']})" if a.get("note") else ""
+            lines.append(f"  {q.text} {value}{note}")
+    if call.get("advice"):
+        lines.append(f"  Advice given: {call['advice']}")
+    if call.get("escalated_to"):
+        lines.append(
+            f"  Escalated to {call['escalated_to']}"
+            + (f" at {call['escalated_at']}" if call.get("escalated_at") else "")
+        )
+    if call.get("notes"):
+        lines.append(f"  Notes: {call['notes']}")
+    return lines

@@ -551,3 +551,17 @@ def demo_strokes(seed: int) -> list[list[list[float]]]:
         strokes.append(points)
         x += 150 + rng.uniform(0, 30)
     return strokes
+
+
+def signature_png(visit: Mapping[str, Any]) -> bytes | None:
+    """The visit's stored patient signature image as PNG bytes (None without one, or unreadable)."""
+    import base64
+    import binascii
+
+    data = visit.get("patient_signature_png")
+    if not data:
+        return None
+    try:
+        return base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        return None

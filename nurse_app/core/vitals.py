@@ -225,3 +225,20 @@ def flag_series(readings: Sequence[Mapping[str, float | None]]) -> list[list[Vit
             seen.setdefault(measure_id, value)
         result.append(flags)
     return result
+
+
+# The vitals table's columns holding one measure each: column -> measure id.
+VITAL_MEASURES = {
+    "temperature_c": "temperature",
+    "heart_rate": "heart_rate",
+    "systolic_mmhg": "systolic",
+    "diastolic_mmhg": "diastolic",
+    "respiratory_rate": "respiratory_rate",
+    "spo2_percent": "spo2",
+    "infusion_rate_ml_h": "infusion_rate",
+}
+
+
+def reading_measures(row: Mapping[str, Any]) -> dict[str, float | None]:
+    """A stored vitals row keyed by measure id (for :mod:`nurse_app.core.vitals`)."""
+    return {measure_id: row.get(column) for column, measure_id in VITAL_MEASURES.items()}

@@ -24,8 +24,8 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas as rl_canvas
 
 from nurse_app.core.errors import InputError
+from nurse_app.core.files import special_file
 from nurse_app.core.resources import resource_file
-from nurse_app.store.location import special_file
 
 FONT = "NurseSans"
 BOLD = FONT + "-Bold"

@@ -75,12 +75,12 @@ from nurse_app.core.catalogue import Catalogue, load_catalogue
 from nurse_app.core.errors import NurseAppError
 from nurse_app.core.formatting import fmt_qty
 from nurse_app.core.reactions import kind_label, severity_label
+from nurse_app.core.times import now_text
 from nurse_app.core.visit_logic import visit_moment
-from nurse_app.core.vitals import flag_series
+from nurse_app.core.visit_record import VisitRecord
+from nurse_app.core.vitals import VITAL_MEASURES, flag_series, reading_measures
 from nurse_app.reports import fhir_proof
-from nurse_app.reports.visit_data import VisitRecord, order_mismatch
-from nurse_app.store.fields import VITAL_MEASURES, reading_measures
-from nurse_app.store.times import now_text
+from nurse_app.reports.visit_data import order_mismatch
 
 
 def _status(outcome, end) -> str:
@@ -271,7 +271,7 @@ class _Builder:
         # The dose is what was given (the volume infused at stop/finish), not what was planned.
         outcome = record.outcome
         given_g = infusion_record.grams_given(outcome.volume_ml, calc)
-        if given_g is not None:
+        if given_g is not None and outcome.volume_ml is not None:
             dose_text.insert(
                 0,
                 f"given {fmt_qty(given_g, 'g', 2)} in {fmt_qty(outcome.volume_ml, 'mL', 0)} "
@@ -471,7 +471,7 @@ class _Builder:
     def communications(self) -> list[Communication]:
         """Signed follow-up calls since the previous visit (rash check call, reviews) as
         Communications by telephone with the patient."""
-        from nurse_app.services.schedule import call_rule, call_summary_lines
+        from nurse_app.core.schedule import call_rule, call_summary_lines
 
         result = []
         for call in self.record.followup_calls:

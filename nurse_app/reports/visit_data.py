@@ -1,11 +1,11 @@
-"""The visit summary's data step: store -> :class:`VisitSummary` (no drawing).
+"""The visit summary's data step: :class:`VisitRecord` -> :class:`VisitSummary` (no drawing).
 
-:func:`load_visit` reads everything about one visit from the store in one go
-(:class:`VisitRecord`, raw rows); :func:`summarize` turns it into a
-:class:`VisitSummary` of plain, display-ready text: every number through the ISMP
-formatter of :mod:`nurse_app.core.formatting`, every time in the laptop's local
-time with the month in letters, abnormal vital signs flagged by
-:mod:`nurse_app.core.vitals`, lots compared with the day's vial plan.
+:func:`summarize` turns a visit's record (read once by
+:func:`nurse_app.services.visit_record.load_visit`) into a :class:`VisitSummary` of plain,
+display-ready text: every number through the ISMP formatter of
+:mod:`nurse_app.core.formatting`, every time in the laptop's local time with the month in
+letters, abnormal vital signs flagged by :mod:`nurse_app.core.vitals`, lots compared with the
+day's vial plan.  This module reads no record: it renders the data it is given.
 
 Why a separate step: the PDF (:mod:`nurse_app.reports.visit_summary`), the printed
 page (``nurse_app.ui.visit.export``) and anything else that shows a visit lay out
@@ -25,9 +25,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from nurse_app.core import checklists, infusion_record, visit_logic
-from nurse_app.core.agency import ADDRESS, AGENCY_SETTING, details_from_setting
-from nurse_app.core.allergies import Allergies, allergies
+from nurse_app.core import checklists, infusion_record
+from nurse_app.core.agency import ADDRESS
 from nurse_app.core.catalogue import CONFIRM_WITH_INSERT, Catalogue, load_catalogue
 from nurse_app.core.dosing import calculate
 from nurse_app.core.errors import NurseAppError
@@ -43,10 +42,13 @@ from nurse_app.core.formatting import (
 from nurse_app.core.late_entry import is_late
 from nurse_app.core.lots import check_lots
 from nurse_app.core.reactions import kind_label, severity_label
+from nurse_app.core.schedule import call_summary_lines
 from nurse_app.core.seal_text import short_seal
+from nurse_app.core.times import to_local
 from nurse_app.core.visit_logic import RISK_LABELS, order_risks, request_from_order, whole_years
-from nurse_app.core.visit_proof import location_line
-from nurse_app.core.vitals import LOCAL_POLICY, flag_series, vital_measures
+from nurse_app.core.visit_proof import location_line, signature_png
+from nurse_app.core.visit_record import CHANGED_SINCE_SIGNING, NO_VALUE, VisitRecord
+from nurse_app.core.vitals import LOCAL_POLICY, VITAL_MEASURES, flag_series, reading_measures, vital_measures
 from nurse_app.reports.visit_proof_text import (
     ACCESS_HEADERS,
     CHECK_HEADERS,
@@ -60,13 +62,9 @@ from nurse_app.reports.visit_proof_text import (
     time_lines,
     visit_product,
 )
-from nurse_app.services.schedule import call_summary_lines
-from nurse_app.store import Store, to_local
-from nurse_app.store.fields import VITAL_MEASURES, reading_measures
 
 TITLE = "IVIG visit summary"
 DRAFT_MARK = "DRAFT"
-NO_VALUE = "—"
 MARK_HIGH, MARK_LOW, MARK_CHANGE = "H", "L", "Δ"
 STATUS_LABELS = {
     checklists.DONE: "Done",
@@ -76,171 +74,6 @@ STATUS_LABELS = {
 VITALS_HEADERS = ("Time", "Temp °C", "Pulse /min", "BP mmHg", "Resp /min", "SpO2 %", "Rate mL/h", "Note")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
-
-@dataclass(frozen=True)
-class VisitRecord:
-    """Everything stored about one visit, read from the store in one go (raw rows)."""
-
-    visit: dict
-    patient: dict
-    order: dict | None
-    checklist: list[dict]
-    vitals: list[dict]
-    vitals_entered: dict[int, _dt.datetime]  # when each reading was entered (late entries show it)
-    reactions: list[dict]
-    lots: list[dict]
-    addenda: list[dict]
-    settings: dict[str, str]
-    profile_nurse: str | None
-    seal_ok: bool | None  # None for a draft
-    signing_problems: list[str]
-    # Signed visits with a signing snapshot: ``patient`` and ``order`` above are as they
-    # were at signing; these are the fields changed since: (section, label, value now).
-    changed_since_signing: tuple[tuple[str, str, str], ...] = ()
-    # Signed follow-up call records made since the patient's previous visit (issue 16).
-    followup_calls: tuple[dict, ...] = ()
-    infusion_events: tuple[dict, ...] = ()
-    # The IV line: attempts and existing lines, their site checks and flushes (issue 23).
-    access_devices: tuple[dict, ...] = ()
-    access_checks: tuple[dict, ...] = ()
-    # The signing entry's position in the audit chain (None: a draft, or a record without it).
-    seal_chain_position: int | None = None
-
-    @property
-    def outcome(self):
-        """The infusion's outcome with the volume given (core.infusion_record, the one rule)."""
-        return infusion_record.infusion_outcome(
-            self.infusion_events, infusion_record.planned_volume_ml(self.visit.get("calculation"))
-        )
-
-    @property
-    def signed(self) -> bool:
-        return self.visit["status"] == "signed"
-
-    @property
-    def calculation(self) -> dict:
-        return self.visit.get("calculation") or {}
-
-    @property
-    def nurse(self) -> str:
-        return self.visit.get("nurse_name") or self.settings.get("nurse") or self.profile_nurse or ""
-
-    @property
-    def allergies(self) -> Allergies:
-        """The patient's allergies as the one core rule reads them."""
-        return allergies(self.patient.get("allergies"))
-
-    def allergy_list(self) -> list[str]:
-        """The patient's allergies as separate entries (empty for none known or not recorded)."""
-        return list(self.allergies.entries)
-
-    @property
-    def visit_day(self) -> _dt.date | None:
-        """The local day of the visit (started, else scheduled); None without either."""
-        return visit_logic.visit_day(self.visit, created=False)
-
-
-def load_visit(store: Store, visit_id: int) -> VisitRecord:
-    """Read one visit and all it refers to (raises the store's ``NotFoundError``)."""
-    visit = store.get_visit(visit_id)
-    children = store.visit_children(visit_id)
-    signed = visit["status"] == "signed"
-    profile = store.nurse_profile()
-    patient = store.get_patient(visit["patient_id"])
-    order = store.get_order(visit["order_id"]) if visit.get("order_id") else None
-    changes: tuple[tuple[str, str, str], ...] = ()
-    if signed and visit.get("signed_snapshot"):
-        # Signed -> use the snapshot: the summary shows what was signed; later edits of
-        # the patient or order appear only as "changed since signing" notes.
-        patient, order, changes = _as_signed(visit["signed_snapshot"], patient, order)
-    return VisitRecord(
-        visit=visit,
-        patient=patient,
-        order=order,
-        changed_since_signing=changes,
-        checklist=store.visit_checklist(visit_id),
-        vitals=children["vitals"],
-        vitals_entered=store.entered_times("vitals", visit_id),
-        reactions=children["reactions"],
-        lots=children["lots"],
-        addenda=children["addenda"],
-        infusion_events=tuple(children["infusion_events"]),
-        access_devices=tuple(children["access_devices"]),
-        access_checks=tuple(children["access_checks"]),
-        settings=details_from_setting(store.get_setting(AGENCY_SETTING, {})),
-        profile_nurse=profile["display"] if profile else None,
-        seal_ok=store.verify_visit(visit_id) if signed else None,
-        signing_problems=[] if signed else store.signing_problems(visit_id),
-        followup_calls=_calls_before(store, visit),
-        seal_chain_position=store.seal_chain_position(visit_id) if signed else None,
-    )
-
-
-def _calls_before(store: Store, visit: Mapping[str, Any]) -> tuple[dict, ...]:
-    """Signed follow-up calls of the patient after the previous visit and up to this one."""
-    moment = visit_logic.visit_moment
-    this = moment(visit)
-    others = (moment(v) for v in store.patient_visits(visit["patient_id"]) if v["id"] != visit["id"])
-    earlier = [m for m in others if m and this and m < this]
-    return tuple(store.calls_since(visit["patient_id"], max(earlier) if earlier else None, this))
-
-
-CHANGED_SINCE_SIGNING = "Changed since signing"
-_SNAPSHOT_LABELS = {
-    "patient": {
-        "mrn": "MRN",
-        "name": "Name",
-        "date_of_birth": "Date of birth",
-        "sex": "Sex",
-        "height_cm": "Height (cm)",
-        "allergies": "Allergies",
-        "indication": "Indication",
-        "prescriber": "Prescriber",
-    },
-    "order": {
-        "product_id": "Product",
-        "regimen_id": "Regimen",
-        "dose_g_per_kg": "Dose (g/kg)",
-        "course_days": "Days",
-        "interval_days": "Interval (days)",
-        "start_date": "Start date",
-        "prescriber": "Prescriber",
-        "active": "Active",
-        "notes": "Order notes",
-        "weight_basis": "Weight basis",
-        "max_rate_mg_kg_min": "Maximum rate (mg/kg/min)",
-        "acknowledgements": "Acknowledged warnings",
-    },
-}
-
-
-def _shown(value: Any) -> str:
-    if value is None or value == "":
-        return NO_VALUE
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, (int, float)):
-        return fmt_number(value, 4)
-    return str(value)
-
-
-def _as_signed(
-    snapshot: Mapping[str, Any], patient: dict, order: dict | None
-) -> tuple[dict, dict | None, tuple[tuple[str, str, str], ...]]:
-    """The patient and order as signed, and what differs now (section, label, now)."""
-    changes = []
-    signed_patient = {**patient, **(snapshot.get("patient") or {})}
-    for key, label in _SNAPSHOT_LABELS["patient"].items():
-        if key in (snapshot.get("patient") or {}) and patient.get(key) != signed_patient.get(key):
-            changes.append(("patient", label, _shown(patient.get(key))))
-    signed_order = order
-    if snapshot.get("order") is not None:
-        signed_order = {**(order or {}), **snapshot["order"]}
-        for key, label in _SNAPSHOT_LABELS["order"].items():
-            if order is not None and key in snapshot["order"] and order.get(key) != signed_order.get(key):
-                changes.append(("order", label, _shown(order.get(key))))
-    return signed_patient, signed_order, tuple(changes)
 
 
 def _changed_rows(record: VisitRecord, section: str) -> tuple[tuple[str, str], ...]:
@@ -360,11 +193,6 @@ def reactions_table(summary: VisitSummary) -> TableData:
             for r in summary.reactions
         ),
     )
-
-
-def visit_summary(store: Store, visit_id: int, now: _dt.datetime | None = None) -> VisitSummary:
-    """The summary of one visit, straight from the store."""
-    return summarize(load_visit(store, visit_id), now=now)
 
 
 # --------------------------------------------------------------------------- text helpers
@@ -747,7 +575,7 @@ def _checklist(record: VisitRecord) -> tuple[ChecklistPhase, ...]:
         if status is None:
             label = "Not answered (required)" if item["required"] else "Not answered"
         else:
-            label = STATUS_LABELS.get(status, status)
+            label = STATUS_LABELS.get(status, str(status))
         note = item.get("note") or ""
         if item.get("recorded_by") and nurse and item["recorded_by"] != nurse:
             note = f"{note} (by {item['recorded_by']})".strip()
@@ -950,10 +778,8 @@ def summarize(record: VisitRecord, now: _dt.datetime | None = None) -> VisitSumm
 
 def _proof(record: VisitRecord) -> dict[str, Any]:
     """The proof-of-visit parts of the summary (reports.visit_proof_text, shared with the tabs)."""
-    from nurse_app.store.proof import ProofStore
-
     visit = record.visit
-    signature = patient_signature(visit, ProofStore.signature_png(visit))
+    signature = patient_signature(visit, signature_png(visit))
     access = TableData(ACCESS_HEADERS, device_rows(record.access_devices)) if record.access_devices else None
     checks = (
         TableData(CHECK_HEADERS, check_rows(record.access_devices, record.access_checks))

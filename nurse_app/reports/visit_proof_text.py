@@ -15,7 +15,7 @@ from typing import Any
 
 from nurse_app.core import infusion_record, visit_proof
 from nurse_app.core.formatting import fmt_date, fmt_minutes, fmt_qty
-from nurse_app.store.times import to_local
+from nurse_app.core.times import to_local
 
 NO_VALUE = "\u2014"
 

@@ -22,9 +22,8 @@ from typing import Any
 from nurse_app.core import infusion_record as record
 from nurse_app.core.errors import InputError
 from nurse_app.core.visit_logic import RATE_CHANGE, RESUME, START, InfusionProgress, infusion_progress
-from nurse_app.core.vitals import VitalFlag, flag_series
+from nurse_app.core.vitals import VitalFlag, flag_series, reading_measures
 from nurse_app.store import Store
-from nurse_app.store.fields import reading_measures
 from nurse_app.store.times import now_utc, to_local
 
 RATE_KINDS = (START, RATE_CHANGE, RESUME)  # the events that set a rate

@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +29,7 @@ from nurse_app.core.visit_logic import (
     visit_day,
     visit_risks,
 )
+from nurse_app.core.visit_record import NO_PLAN, VisitDosePlan
 from nurse_app.store import ConflictError, Store
 from nurse_app.store.times import today_local
 
@@ -181,23 +182,18 @@ def order_dose_summary(
     )
 
 
-@dataclass(frozen=True)
-class VisitDosePlan:
-    """What the Dose tab works from: the visit's order and the request built from it."""
-
-    order: Row | None  # None: a visit without an order (the calculator is free to use)
-    request: DoseRequest | None  # the order's request for today's weight (weight_kg is 0 until typed)
-    first_infusion: bool
-    order_risks: frozenset[str]  # the order's own risk flags (first-infusion is added per visit)
-
-
-def visit_request(
-    store: Store, visit: Mapping[str, Any], patient: Mapping[str, Any], order: Mapping[str, Any]
+def request_for_visit(
+    visit: Mapping[str, Any],
+    patient: Mapping[str, Any],
+    order: Mapping[str, Any],
+    earlier: Sequence[Mapping[str, Any]],
+    weights: Sequence[Mapping[str, Any]],
 ) -> tuple[DoseRequest, bool]:
     """The visit's dose request (the one builder, ``request_from_order``): the order, the
     patient's age on the visit day, the order's risks plus first-infusion when no earlier
-    signed visit gave this product, and the baseline weight.  Returns (request, first)."""
-    earlier = store.earlier_visits(int(patient["id"]), int(visit["id"]))
+    signed visit gave this product, and the baseline weight from the patient's ``weights``
+    (its own weight left out).  ``earlier``: the patient's visits before this one, each with
+    its order's ``product_id``.  Returns (request, first)."""
     first = first_infusion_of_product(str(order["product_id"]), earlier)
     day = visit_day(visit, created=False) or today_local()
     request = request_from_order(
@@ -207,26 +203,30 @@ def visit_request(
         on=day,
         risks=visit_risks(order, first),
         baseline=baseline_weight(
-            [
-                w for w in store.patient_weights(int(patient["id"])) if w.get("visit_id") != visit["id"]
-            ],  # not its own weight
+            [w for w in weights if w.get("visit_id") != visit["id"]],  # not its own weight
             order.get("start_date"),
         ),
     )
     return request, first
 
 
-def visit_dose_plan(store: Store, visit_id: int) -> VisitDosePlan:
-    """The order and dose request of a visit.  A signed visit uses the order and patient as
-    they were signed (its snapshot), not as edited since."""
-    visit: Row = store.get_visit(visit_id)
-    patient: Row = store.get_patient(int(visit["patient_id"]))
-    order: Row | None = store.get_order(int(visit["order_id"])) if visit["order_id"] else None
-    snapshot: Mapping[str, Any] = visit.get("signed_snapshot") or {}
-    if visit["status"] == "signed" and snapshot.get("order"):
-        order = dict(snapshot["order"])
-        patient = {**patient, **(snapshot.get("patient") or {})}
+def dose_plan(
+    visit: Mapping[str, Any],
+    patient: Mapping[str, Any],
+    order: Row | None,
+    earlier: Sequence[Mapping[str, Any]],
+    weights: Sequence[Mapping[str, Any]],
+) -> VisitDosePlan:
+    """The order and dose request of a visit, from the patient and order it shows
+    (:func:`nurse_app.core.visit_record.as_signed`: a signed visit plans from the order as signed)."""
     if order is None:
-        return VisitDosePlan(order=None, request=None, first_infusion=False, order_risks=frozenset())
-    request, first = visit_request(store, visit, patient, order)
+        return NO_PLAN
+    request, first = request_for_visit(visit, patient, order, earlier, weights)
     return VisitDosePlan(order=order, request=request, first_infusion=first, order_risks=order_risks(order))
+
+
+def visit_dose_plan(store: Store, visit_id: int) -> VisitDosePlan:
+    """The order and dose request of a visit (see :func:`dose_plan`)."""
+    from nurse_app.services.visit_record import load_visit
+
+    return load_visit(store, visit_id).dose_plan

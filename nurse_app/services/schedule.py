@@ -11,7 +11,6 @@ The Week page, the week sheet PDF, the .ics export and ``nurse-app schedule`` al
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ from nurse_app.core.errors import InputError, NurseAppError
 from nurse_app.core.formatting import fmt_date, fmt_qty
 from nurse_app.core.infusion_record import outcome_from_kinds
 from nurse_app.core.visit_logic import age_years, request_from_order
-from nurse_app.store.times import parse_utc, today_local
+from nurse_app.store.times import today_local
 
 if TYPE_CHECKING:
     from nurse_app.store.api import Store
@@ -413,40 +412,3 @@ def save_call(
 
 def sign_call(store: Store, call_id: int) -> dict[str, Any]:
     return store.sign_followup_call(call_id)
-
-
-def call_rule(call: Mapping[str, Any]) -> core.FollowupRule | None:
-    return core.load_followups().rule(call.get("rule_id") or "")
-
-
-def call_summary_lines(call: Mapping[str, Any]) -> list[str]:
-    """A call record as lines of text (patient page, visit summary)."""
-    rule = call_rule(call)
-    title = rule.title if rule else call.get("rule_id", "Follow-up call")
-    when = call.get("called_at") or "time not recorded"
-    with contextlib.suppress(TypeError, ValueError):  # an unreadable time is shown as recorded
-        when = (
-            parse_utc(call["called_at"]).astimezone().strftime("%Y-%m-%d %H:%M")
-            if call.get("called_at")
-            else when
-        )
-    reached = {True: "reached", False: "not reached", None: "reached: not recorded"}[call.get("reached")]
-    state = f"signed by {call['signed_by']}" if call.get("status") == "signed" else "DRAFT, not signed"
-    lines = [f"{title} ({when}, {reached}; {state})"]
-    answers = call.get("answers") or {}
-    for q in rule.questions if rule else ():
-        a = answers.get(q.id) or {}
-        value = a.get("answer") or a.get("text")
-        if value:
-            note = f" ({a['note']})" if a.get("note") else ""
-            lines.append(f"  {q.text} {value}{note}")
-    if call.get("advice"):
-        lines.append(f"  Advice given: {call['advice']}")
-    if call.get("escalated_to"):
-        lines.append(
-            f"  Escalated to {call['escalated_to']}"
-            + (f" at {call['escalated_at']}" if call.get("escalated_at") else "")
-        )
-    if call.get("notes"):
-        lines.append(f"  Notes: {call['notes']}")
-    return lines

@@ -22,13 +22,12 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
-from nurse_app.core import checklists, infusion_record, lots, reactions, visit_proof, vitals
+from nurse_app.core import checklists, infusion_record, lots, reactions, vitals
 from nurse_app.core.catalogue import load_catalogue
 from nurse_app.core.errors import InputError, ResourceError
-from nurse_app.core.formatting import fmt_count
 from nurse_app.core.resources import nurse_source_wording
 from nurse_app.core.visit_logic import visit_day
-from nurse_app.store import audit_chain, fields, schema
+from nurse_app.store import audit_chain, fields, schema, visit_read
 from nurse_app.store.database import open_connection, open_read_only, translated
 from nurse_app.store.errors import (
     ConflictError,
@@ -137,7 +136,7 @@ def _fold(value: str | None) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-class Store(FollowupStore, ProofStore):
+class Store(FollowupStore, ProofStore, visit_read.VisitReadStore):
     """One open record file.  Create with :meth:`Store.open`; close with :meth:`close`."""
 
     def __init__(
@@ -881,12 +880,23 @@ class Store(FollowupStore, ProofStore):
         Unanswered items have ``status`` None.  Answers keep the item text they were
         given against, which is what is shown if it differs from the template.
         """
-        answers = {
-            e["item_id"]: e
-            for e in self._list("SELECT * FROM checklist_entries WHERE visit_id = ? ORDER BY id", [visit_id])
-        }
+        entries = self._list("SELECT * FROM checklist_entries WHERE visit_id = ? ORDER BY id", [visit_id])
+        with self._reading():
+            visit = self._raw("visits", visit_id)
+        return self._checklist_rows(visit, entries)
+
+    def _checklist_rows(
+        self,
+        visit: Mapping[str, Any],
+        entries: Sequence[Mapping[str, Any]],
+        read: Mapping[str, Any] | None = None,
+    ) -> list[dict[str, Any]]:
+        """:meth:`visit_checklist` from rows already read: the raw visit row and its decoded
+        checklist entries; ``read`` holds the decoded ``order`` and ``infusion_events``
+        when they were read too (else they are read here)."""
+        answers = {e["item_id"]: e for e in entries}
         try:
-            template = self.visit_template(visit_id)
+            template = self._template(visit["checklist_template_id"], visit["checklist_template_version"])
         except ResourceError:
             # That template version is no longer installed: show what was recorded.
             return [
@@ -907,10 +917,9 @@ class Store(FollowupStore, ProofStore):
                 }
                 for e in answers.values()
             ]
-        visit = self._raw("visits", visit_id)
-        context = self._checklist_context(visit)
-        product = self._checklist_product(visit)[0]
-        locks = self._checklist_locks(visit, template, context)
+        context = self._checklist_context(visit, read)
+        product = self._checklist_product(visit, read)[0]
+        locks = self._checklist_locks(visit, template, context, read)
         classes = template.source_classes or {}
         result = []
         for phase in template.phases:
@@ -953,12 +962,13 @@ class Store(FollowupStore, ProofStore):
         visit: Mapping[str, Any],
         template: checklists.ChecklistTemplate,
         context: checklists.VisitContext,
+        read: Mapping[str, Any] | None = None,
     ) -> dict[str, checklists.ItemLock]:
         """Time-gated items of a draft visit that cannot be answered "done" yet
         (:func:`nurse_app.core.checklists.item_lock`)."""
         if visit.get("status") != "draft" or not any(i.unlock for i in template.items):
             return {}
-        events = self.visit_infusion_events(visit["id"])
+        events = read["infusion_events"] if read is not None else self.visit_infusion_events(visit["id"])
         now = checklists.clock()
         locks = {}
         for item in template.items:
@@ -980,19 +990,28 @@ class Store(FollowupStore, ProofStore):
             if refused:
                 raise RecordValueError(refused, field="status")
 
-    def _checklist_context(self, visit: Mapping[str, Any]) -> checklists.VisitContext:
+    def _checklist_context(
+        self, visit: Mapping[str, Any], read: Mapping[str, Any] | None = None
+    ) -> checklists.VisitContext:
         """What decides the visit's product- and risk-specific items: the order's product
         (its caution and contraindication kinds) and the order's risk flags."""
-        product, product_id, risks = self._checklist_product(visit)
+        product, product_id, risks = self._checklist_product(visit, read)
         if product is None and not product_id:
             return checklists.VisitContext(
                 frozenset(), frozenset(risks)
             )  # no product: nothing product-specific
         return checklists.visit_context(product, risks)
 
-    def _checklist_product(self, visit: Mapping[str, Any]) -> tuple[Any, str | None, Any]:
-        """The visit's product (catalogue Product or None), its id and the order's risk flags."""
-        order = self._decode(self._raw("orders", visit["order_id"])) if visit.get("order_id") else None
+    def _checklist_product(
+        self, visit: Mapping[str, Any], read: Mapping[str, Any] | None = None
+    ) -> tuple[Any, str | None, Any]:
+        """The visit's product (catalogue Product or None), its id and the order's risk flags
+        (``read``: the decoded order already read with the visit)."""
+        order: Mapping[str, Any] | None
+        if read is not None:
+            order = read["order"]
+        else:
+            order = self._decode(self._raw("orders", visit["order_id"])) if visit.get("order_id") else None
         if visit.get("status") == "signed" and visit.get("signed_snapshot"):
             # A signed visit keeps the items of the order as it was signed under.
             order = json.loads(visit["signed_snapshot"]).get("order") or order
@@ -1207,7 +1226,7 @@ class Store(FollowupStore, ProofStore):
         """Warnings per reading id: abnormal values, and changes from each measure's baseline
         (:func:`nurse_app.core.vitals.flag_series`)."""
         readings = self.visit_vitals(visit_id)
-        flags = vitals.flag_series([fields.reading_measures(r) for r in readings])
+        flags = vitals.flag_series([vitals.reading_measures(r) for r in readings])
         return {r["id"]: f for r, f in zip(readings, flags, strict=True)}
 
     def visit_lot_check(self, visit_id: int) -> lots.LotCheck:
@@ -1349,26 +1368,10 @@ class Store(FollowupStore, ProofStore):
     def signing_problems(self, visit_id: int) -> list[str]:
         """What still stops the visit from being signed (empty list: ready)."""
         visit = self._get("visits", visit_id)
-        problems = []
-        if visit["status"] == "signed":
-            return [f"it was already signed by {visit['signed_by']}"]
-        if visit["started_at"] is None:
-            problems.append("the start time is not recorded")
-        if visit["ended_at"] is None:
-            problems.append("the end time is not recorded")
-        missing = self.unanswered_required_items(visit_id)
-        if missing:
-            listed = "; ".join(f"\u201c{m['text']}\u201d" for m in missing[:3])
-            more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
-            verb = "is" if len(missing) == 1 else "are"
-            problems.append(
-                f"{fmt_count(len(missing), 'required checklist item')} {verb} not answered: {listed}{more}"
-            )
-        problems += visit_proof.access_problems(
-            self.visit_access_devices(visit_id), self.visit_access_checks(visit_id)
+        checklist = [] if visit["status"] == "signed" else self.visit_checklist(visit_id)
+        return visit_read.signing_problems(
+            visit, checklist, self.visit_access_devices(visit_id), self.visit_access_checks(visit_id)
         )
-        problems += visit_proof.signature_problems(visit)
-        return problems
 
     def sign_visit(self, visit_id: int) -> dict[str, Any]:
         """Sign: stamps signer and time and seals the content with a hash.
@@ -1435,11 +1438,9 @@ class Store(FollowupStore, ProofStore):
             visit = self._raw("visits", visit_id)
             if visit["status"] != "signed":
                 return None
-            if content_hash(visit, self._raw_children(visit_id)) != visit["content_hash"]:
-                return "its content no longer matches its own hash"
-            if audit_chain.has_chain(self.conn):
-                return audit_chain.signing_problem(self.conn, visit_id, visit["content_hash"])
-            return None
+            return visit_read.seal_problem(
+                self.conn, visit, self._raw_children(visit_id), chained=audit_chain.has_chain(self.conn)
+            )
 
     def seal_chain_position(self, visit_id: int) -> int | None:
         """The id of the audit entry that signed the visit (its place in the chain), if any."""

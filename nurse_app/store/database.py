@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from nurse_app.core.files import special_file
 from nurse_app.core.formatting import fmt_count
 from nurse_app.store import crypto, encryption, expected_schema, genuine, keys, schema
 from nurse_app.store.backup import (
@@ -45,7 +46,7 @@ from nurse_app.store.errors import (
     StoreError,
     VoidedVisitError,
 )
-from nurse_app.store.location import ensure_folder, read_only_error, special_file
+from nurse_app.store.location import ensure_folder, read_only_error
 from nurse_app.store.private import create_private_file, tighten
 
 BUSY_TIMEOUT_MS = 5000

@@ -181,22 +181,6 @@ VITAL_VALUES = (
     "infusion_rate_ml_h",
 )
 # Store column -> measure id in resources/vitals.toml (for flagging).
-VITAL_MEASURES = {
-    "temperature_c": "temperature",
-    "heart_rate": "heart_rate",
-    "systolic_mmhg": "systolic",
-    "diastolic_mmhg": "diastolic",
-    "respiratory_rate": "respiratory_rate",
-    "spo2_percent": "spo2",
-    "infusion_rate_ml_h": "infusion_rate",
-}
-
-
-def reading_measures(row: Mapping[str, Any]) -> dict[str, float | None]:
-    """A stored vitals row keyed by measure id (for :mod:`nurse_app.core.vitals`)."""
-    return {measure_id: row.get(column) for column, measure_id in VITAL_MEASURES.items()}
-
-
 REACTION = {
     "occurred_at": Rule("Time of onset", moment(not_future=True), required=True),
     "kind": Rule("Kind of reaction", text(200), required=True),

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from platformdirs import user_data_dir
 
+from nurse_app.core.files import special_file
 from nurse_app.store.errors import DatabaseLocationError
 from nurse_app.store.private import make_folder
 
@@ -78,29 +79,6 @@ def read_only_error(path: Path) -> DatabaseLocationError:
         f"The folder {path.parent} is read-only, so nurse-app cannot save the record there "
         f"(it needs to write the file and its companion files). {_CHOOSE}"
     )
-
-
-def special_file(path: Path) -> str | None:
-    """What ``path`` is when it exists but is not a regular file ("a named pipe (FIFO)", "a
-    folder", "a device", "a socket"); None for a regular file or nothing there.
-
-    Only ``stat`` is used: opening a FIFO to look inside would wait for a writer forever.
-    """
-    try:
-        mode = os.stat(path).st_mode
-    except OSError:
-        return None
-    if stat.S_ISREG(mode):
-        return None
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO)"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a regular file"
 
 
 def require_regular(path: Path, what: str = "record file") -> None:

@@ -11,7 +11,6 @@ belongs to the visit's sealed content (visit row, child tables).
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -230,13 +229,7 @@ class ProofStore:
     @staticmethod
     def signature_png(visit: Mapping[str, Any]) -> bytes | None:
         """The stored signature image as PNG bytes (None without one)."""
-        data = visit.get("patient_signature_png")
-        if not data:
-            return None
-        try:
-            return base64.b64decode(data, validate=True)
-        except (binascii.Error, ValueError):
-            return None
+        return visit_proof.signature_png(visit)
 
     # ------------------------------------------------------------------ the IV line
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nurse_app.core.files import special_file
 from nurse_app.store import audit_chain, crypto, genuine, schema, seals
 from nurse_app.store.backup import (
     copy_database,
@@ -46,7 +47,7 @@ from nurse_app.store.database import (
     translated,
 )
 from nurse_app.store.errors import CorruptDatabaseError, DatabaseBusyError, DatabaseNewerError, StoreError
-from nurse_app.store.location import ensure_folder, special_file
+from nurse_app.store.location import ensure_folder
 from nurse_app.store.private import create_private_file
 from nurse_app.store.times import now_text
 

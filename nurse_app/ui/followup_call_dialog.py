@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from nurse_app.core.errors import NurseAppError
+from nurse_app.core.schedule import call_rule
 from nurse_app.services import schedule as service
 from nurse_app.store.times import parse_utc
 from nurse_app.ui.widgets import ERROR_COLOUR, text_colour
@@ -42,7 +43,7 @@ class FollowupCallDialog(QDialog):
         self.store = store
         self.call_id = call_id
         self.call = store.get_followup_call(call_id)
-        self.rule = service.call_rule(self.call)
+        self.rule = call_rule(self.call)
         patient = store.get_patient(self.call["patient_id"])
         title = self.rule.title if self.rule else self.call["rule_id"]
         self.setWindowTitle(f"{title}: {patient['name']}")

@@ -516,7 +516,7 @@ class PatientsPage(QWidget):
         return section
 
     def _show_calls(self, patient_id: int) -> None:
-        from nurse_app.services.schedule import call_rule
+        from nurse_app.core.schedule import call_rule
 
         calls = self.store.patient_followup_calls(patient_id)
         self._calls = calls

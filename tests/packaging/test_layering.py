@@ -1,8 +1,10 @@
 """The layers of ARCHITECTURE.md, checked on every import statement of the package.
 
-Each layer may import only what is below it (core < store < services < reports < ui, cli
-on top) and only its own third-party libraries: Qt in ui/, SQLite in store/, reportlab and
-the FHIR models in reports/.  Function-level (lazy) imports count too.
+Each layer may import only what is below it (core < store < services, ui and cli on top)
+and only its own third-party libraries: Qt in ui/, SQLite in store/, reportlab and the FHIR
+models in reports/.  reports/ renders plain data: it imports core (the record types among
+it) and nothing that reads the record, no store and no services.  Function-level (lazy)
+imports count too.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ FORBIDDEN = {
     "core": ({"store", "services", "reports", "ui", "cli"}, QT | SQL | PDF_FHIR),
     "store": ({"services", "reports", "ui", "cli"}, QT | PDF_FHIR),
     "services": ({"ui", "cli"}, QT | SQL | PDF_FHIR),
-    "reports": ({"ui", "cli"}, QT | SQL),
+    "reports": ({"store", "services", "ui", "cli"}, QT | SQL),
     "ui": ({"cli"}, SQL | {"reportlab", "fhir"}),
     "cli": (set(), SQL),
 }
@@ -66,4 +68,19 @@ def test_the_check_sees_a_forbidden_import(tmp_path, monkeypatch):
     assert _violations("core") == [
         "nurse_app/core/bad.py:2 imports sqlite3",
         "nurse_app/core/bad.py:3 imports nurse_app.ui",
+    ]
+
+
+def test_reports_are_refused_the_store_and_the_services(tmp_path, monkeypatch):
+    reports = tmp_path / "nurse_app" / "reports"
+    reports.mkdir(parents=True)
+    (reports / "bad.py").write_text(
+        "from nurse_app.store import Store\n"
+        "def f():\n    from nurse_app.services.visit_record import load_visit\n"
+        "from nurse_app.core.visit_record import VisitRecord\n"
+    )
+    monkeypatch.setattr(sys.modules[__name__], "PACKAGE", tmp_path / "nurse_app")
+    assert _violations("reports") == [
+        "nurse_app/reports/bad.py:1 imports nurse_app.store",
+        "nurse_app/reports/bad.py:3 imports nurse_app.services.visit_record",
     ]

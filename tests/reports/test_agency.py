@@ -19,9 +19,10 @@ from nurse_app.core.agency import AGENCY_SETTING, AgencyDetailError, clean_detai
 from nurse_app.core.errors import InputError
 from nurse_app.reports.fhir import bundle_json, visit_bundle
 from nurse_app.reports.handout import CONTACT_FIELDS
-from nurse_app.reports.visit_data import load_visit, summarize
+from nurse_app.reports.visit_data import summarize
 from nurse_app.reports.visit_summary import summary_pdf_bytes
 from nurse_app.services.agency import agency_details, handout_contact, save_agency_details
+from nurse_app.services.visit_record import load_visit
 from nurse_app.ui.profile_dialog import NurseProfileDialog
 
 

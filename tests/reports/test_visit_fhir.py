@@ -10,8 +10,8 @@ from fhir.resources.R4B.bundle import Bundle
 from visit_export_helpers import ACCENTED_NAME, AGENCY, make_visit
 
 from nurse_app.reports.fhir import LOT_EXTENSION, bundle_json, counts_text, resource_counts, visit_bundle
-from nurse_app.reports.visit_data import load_visit
 from nurse_app.services.agency import save_agency_details
+from nurse_app.services.visit_record import load_visit
 
 VITAL_LOINC = {"8310-5", "8867-4", "9279-1", "59408-5", "85354-9"}
 

@@ -11,8 +11,9 @@ from store_helpers import raw_connection, ready_visit
 from visit_export_helpers import AGENCY, NURSE, flat, make_visit, open_record, read_pdf
 
 from nurse_app.core.errors import InputError
-from nurse_app.reports.visit_data import MARK_CHANGE, load_visit, visit_summary
+from nurse_app.reports.visit_data import MARK_CHANGE, summarize
 from nurse_app.reports.visit_summary import summary_pdf_bytes, write_summary_pdf
+from nurse_app.services.visit_record import load_visit
 from nurse_app.store import NotFoundError, Store
 
 UTC = dt.UTC
@@ -20,7 +21,7 @@ UTC = dt.UTC
 
 def test_visit_times_are_local_and_unambiguous(export_store):
     signed = make_visit(export_store, readings=8, sign=True)
-    summary = visit_summary(export_store, signed)
+    summary = summarize(load_visit(export_store, signed))
     # 14:00Z to 16:50Z on 4 March 2025 is 09:00 to 11:50 in Toronto (EST).
     assert summary.when == "Tue 4 Mar 2025, 09:00 to 11:50 EST"
     assert summary.vitals.rows[0][0] == "09:25"
@@ -39,9 +40,11 @@ def test_a_visit_across_midnight_shows_both_days(export_store):
         started_at=dt.datetime(2025, 3, 5, 3, 30, tzinfo=UTC),
         ended_at=dt.datetime(2025, 3, 5, 6, 15, tzinfo=UTC),
     )
-    assert visit_summary(export_store, visit).when == "Tue 4 Mar 2025 22:30 to Wed 5 Mar 2025 01:15 EST"
+    assert (
+        summarize(load_visit(export_store, visit)).when == "Tue 4 Mar 2025 22:30 to Wed 5 Mar 2025 01:15 EST"
+    )
     planned = export_store.create_visit(patient, scheduled_at=dt.datetime(2025, 3, 6, 15, 0, tzinfo=UTC))
-    assert visit_summary(export_store, planned).when == "Thu 6 Mar 2025, scheduled 10:00 EST"
+    assert summarize(load_visit(export_store, planned)).when == "Thu 6 Mar 2025, scheduled 10:00 EST"
 
 
 @pytest.mark.parametrize(
@@ -61,7 +64,7 @@ def test_allergies_split_into_entries(export_store, typed, expected):
     visit = export_store.create_visit(patient)
     record = load_visit(export_store, visit)
     assert record.allergy_list() == expected
-    shown = dict(visit_summary(export_store, visit).patient)["Allergies"]
+    shown = dict(summarize(load_visit(export_store, visit)).patient)["Allergies"]
     # One wording (core.allergies): "No known allergies" for every way of typing it; an empty
     # entry is "not recorded", a prompt to ask, never read as "none".
     assert shown == (
@@ -96,7 +99,7 @@ def test_abnormal_vitals_are_flagged_against_the_first_reading_of_each_measure(e
         spo2_percent=97,
         infusion_rate_ml_h=120,
     )
-    summary = visit_summary(export_store, visit)
+    summary = summarize(load_visit(export_store, visit))
     rows = summary.vitals.rows
     assert rows[1][1] == "36.5" and (1, 1) not in summary.vitals.flagged
     assert rows[1][2] == f"95 {MARK_CHANGE}"  # up 25 from 70
@@ -115,7 +118,7 @@ def test_checklist_marks_missing_required_answers_and_other_nurses(export_store)
     export_store.clear_checklist_item(visit, item)
     export_store.set_nurse_profile("Tomasz Wójcik", "LPN")
     export_store.set_checklist_item(visit, "kit-packed", "done", note="Spare pump battery packed")
-    phase = visit_summary(export_store, visit).checklist[0]
+    phase = summarize(load_visit(export_store, visit)).checklist[0]
     rows = {row[0]: row for row in phase.table.rows}
     first = phase.table.rows[0]
     assert first[1] == "Not answered (required)" and first[2] == ""
@@ -131,7 +134,7 @@ def test_lots_that_do_not_match_the_vial_plan_are_called_out(export_store):
     export_store.add_lot(
         visit, product_id="privigen", lot_number="P9", expiry_date="2026-01-01", vial_size_g=5, vial_count=1
     )
-    summary = visit_summary(export_store, visit)
+    summary = summarize(load_visit(export_store, visit))
     assert summary.lots_alert
     assert "Lots dispensed total 25 g: 1 g less than the vial plan (26 g)." in summary.lots_check
     assert "Less than the daily dose of 25.68 g" in summary.lots_check
@@ -153,13 +156,13 @@ def test_partial_and_missing_calculations_still_give_a_summary(tmp_path, toronto
     with Store.open(tmp_path / "old.db") as store:
         store.set_nurse_profile("Ana Núñez", "RN")
         partial = ready_visit(store)  # calculation {"product": "privigen", "total_dose_g": 70.5}
-        summary = visit_summary(store, partial)
+        summary = summarize(load_visit(store, partial))
         assert summary.dose.dose == (("Course total", "70.5 g"),)
         assert summary.dose.vial_plan is None and summary.dose.rates is None
         text = flat("\n".join(read_pdf(_pdf(summary))))
         assert "Course total 70.5 g" in text and "No vial plan." in text
         none = store.create_visit(store.get_visit(partial)["patient_id"])
-        summary = visit_summary(store, none)
+        summary = summarize(load_visit(store, none))
         assert summary.dose is None and summary.lots is None
         text = flat("\n".join(read_pdf(_pdf(summary))))
         for expected in (
@@ -184,15 +187,15 @@ def test_a_broken_seal_is_shown_as_a_warning(tmp_path, toronto_time):
     conn.execute("UPDATE vitals SET temperature_c = 36.1 WHERE visit_id = ?", [visit])
     conn.close()
     with Store.open(path) as store:
-        summary = visit_summary(store, visit)
+        summary = summarize(load_visit(store, visit))
     assert summary.signature_alert.startswith("WARNING: the record no longer matches this hash")
     assert "WARNING: the record no longer matches this hash" in flat("\n".join(read_pdf(_pdf(summary))))
 
 
 def test_unknown_visit_and_unwritable_target_are_clear_errors(export_store, tmp_path):
     with pytest.raises(NotFoundError, match="Visit 404 does not exist"):
-        visit_summary(export_store, 404)
-    summary = visit_summary(export_store, make_visit(export_store, readings=1))
+        summarize(load_visit(export_store, 404))
+    summary = summarize(load_visit(export_store, make_visit(export_store, readings=1)))
     with pytest.raises(InputError, match=r"Could not save the visit summary to .*nowhere"):
         write_summary_pdf(summary, tmp_path / "nowhere" / "x.pdf")
     assert write_summary_pdf(summary, tmp_path / "ok.pdf") >= 1
@@ -208,11 +211,11 @@ def test_baseline_weight_and_its_change_are_shown_with_the_weights(export_store)
         weight_change_percent=(64.2 - 57.5) / 57.5 * 100,
     )
     export_store.update_visit(visit, calculation=calc)
-    weights = dict(visit_summary(export_store, visit).dose.weights)
+    weights = dict(summarize(load_visit(export_store, visit)).dose.weights)
     assert weights["Baseline weight"] == "57.5 kg (3 Feb 2025; change +11.7 %)"
     assert "Baseline weight 57.5 kg (3 Feb 2025; change +11.7 %)" in flat(
-        "\n".join(read_pdf(_pdf(visit_summary(export_store, visit))))
+        "\n".join(read_pdf(_pdf(summarize(load_visit(export_store, visit)))))
     )
     calc.pop("baseline_weight_kg")
     export_store.update_visit(visit, calculation=calc)
-    assert "Baseline weight" not in dict(visit_summary(export_store, visit).dose.weights)
+    assert "Baseline weight" not in dict(summarize(load_visit(export_store, visit)).dose.weights)

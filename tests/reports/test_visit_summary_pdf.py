@@ -12,8 +12,9 @@ from visit_export_helpers import ACCENTED_NAME, AGENCY, NURSE, flat, make_visit,
 
 from nurse_app.core.formatting import fmt_qty
 from nurse_app.reports.common import font_files
-from nurse_app.reports.visit_data import visit_summary
+from nurse_app.reports.visit_data import summarize
 from nurse_app.reports.visit_summary import write_summary_pdf
+from nurse_app.services.visit_record import load_visit
 
 ADDENDA = (
     "Lot M2417A confirmed with the pharmacy by phone.",
@@ -34,7 +35,7 @@ def made(tmp_path_factory):
         out = {}
         for name, visit in (("draft", draft), ("signed", signed)):
             path = folder / f"{name}.pdf"
-            pages = write_summary_pdf(visit_summary(store, visit), path)
+            pages = write_summary_pdf(summarize(load_visit(store, visit)), path)
             out[name] = (path, pages, read_pdf(path))
         out["store"] = store
         out["visits"] = {"draft": draft, "signed": signed}

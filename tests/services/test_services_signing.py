@@ -23,12 +23,13 @@ def test_a_ready_visit_signs_and_then_takes_addenda(store):
 
 def test_an_unacknowledged_dose_warning_refuses_signing_whoever_calls(store):
     visit = ready_visit(store)
+    warning = {"code": "weight-change", "message": "Weight changed 12 % since the order"}
     store.update_visit(
         visit,
         calculation={
             "product": "privigen",
             "total_dose_g": 70.5,
-            "pending_warnings": ["Weight changed 12 % since the order"],
+            "warning_details": [{**warning, "needs_acknowledgement": True}],
         },
     )
     state = signing_state(store, visit)
@@ -37,6 +38,34 @@ def test_an_unacknowledged_dose_warning_refuses_signing_whoever_calls(store):
         sign_visit(store, visit)
     assert "not acknowledged" in str(caught.value)
     assert store.get_visit(visit)["status"] == "draft"
+    acknowledged = {**warning, "acknowledged_at": "2024-06-01T09:10:00+00:00"}
+    store.update_visit(
+        visit, calculation={**store.get_visit(visit)["calculation"], "acknowledgements": [acknowledged]}
+    )
+    assert signing_state(store, visit).pending_warnings == ()
+    assert sign_visit(store, visit)["status"] == "signed"
+
+
+def test_a_calculation_saved_without_the_dose_tab_is_checked_by_the_same_rule(store):
+    """The engine's own snapshot (``DoseResult.to_dict()``, as ``calc --json`` or a script saves
+    it) carries no list of pending warnings: signing works them out from its warnings and
+    acknowledgements, and a key claiming none are pending changes nothing."""
+    from dataclasses import replace
+
+    from nurse_app.core.dosing import calculate
+    from nurse_app.services.orders import visit_dose_plan
+
+    visit = ready_visit(store)
+    store.add_weight(store.get_visit(visit)["patient_id"], 60.0, measured_on="2024-01-02")
+    # 20 % heavier than the weight the order was written for: a warning that needs acknowledging.
+    result = calculate(replace(visit_dose_plan(store, visit).request, weight_kg=72.0))
+    needing = [w for w in result.warnings if w.needs_ack]
+    assert "weight-change" in [w.code for w in needing]
+    store.update_visit(visit, weight_kg=72.0, calculation={**result.to_dict(), "pending_warnings": []})
+    state = signing_state(store, visit)
+    assert state.pending_warnings == tuple(w.message for w in needing) and not state.can_sign
+    with pytest.raises(NurseAppError):
+        sign_visit(store, visit)
 
 
 def test_what_is_missing_is_listed(store):

@@ -25,8 +25,9 @@ from nurse_app.core.errors import ResourceError
 from nurse_app.core.visit_logic import age_years
 from nurse_app.core.vitals import flag_series
 from nurse_app.reports.fhir import visit_bundle
-from nurse_app.reports.visit_data import load_visit, visit_summary
+from nurse_app.reports.visit_data import summarize
 from nurse_app.reports.visit_summary import write_summary_pdf
+from nurse_app.services.visit_record import load_visit
 from nurse_app.store import Store
 from nurse_app.store.schema import ORDER_RISKS_VERSION
 from nurse_app.store.times import today_local
@@ -188,7 +189,7 @@ def test_a_blood_pressure_fall_is_flagged_alike_on_screen_store_pdf_and_fhir(qtb
     assert systolic.data(Qt.AccessibleDescriptionRole) == "abnormal"
     assert sheet.item(1, 3).data(Qt.AccessibleDescriptionRole) is None  # the baseline itself
 
-    summary = visit_summary(store, visit)
+    summary = summarize(load_visit(store, visit))
     assert any("Systolic" in m and "down 30 mmHg" in m for m in summary.vital_flags)
     write_summary_pdf(summary, tmp_path / "summary.pdf")
     assert "down 30 mmHg from the baseline 130 mmHg" in flat(" ".join(read_pdf(tmp_path / "summary.pdf")))
@@ -230,7 +231,7 @@ def test_a_lot_of_another_product_is_flagged_on_the_lots_tab_in_the_store_and_th
     window.open_visit(visit)
     shown = window.visit_page.lots_tab.comparison.text()
     assert "Not the product of this visit" in shown and "P9" in shown
-    summary = visit_summary(store, visit)
+    summary = summarize(load_visit(store, visit))
     assert summary.lots_alert and "Not the product of this visit" in summary.lots_check
     window.close()
 
@@ -268,7 +269,7 @@ def test_no_known_allergies_reads_the_same_everywhere(qtbot, store, tmp_path, ty
     assert (
         re.sub(r"<[^>]+>", "", header) == "Allergies: No known allergies"
     )  # coloured as on the Patients page
-    assert dict(visit_summary(store, visit).patient)["Allergies"] == "No known allergies"
+    assert dict(summarize(load_visit(store, visit)).patient)["Allergies"] == "No known allergies"
     [allergy] = of_type(visit_bundle(load_visit(store, visit)), "AllergyIntolerance")
     assert allergy.code.coding[0].code == "716186003"
     window.close()
@@ -444,7 +445,7 @@ def test_a_new_course_too_soon_warns_and_the_acknowledgement_is_recorded(qtbot, 
     visit = store.get_visit(window.visit_page.visit_id)
     [warning] = visit["start_acknowledgements"]["warnings"]
     assert warning["code"] == "course-interval" and warning["acknowledged_at"]
-    assert "Started early" in dict(visit_summary(store, visit["id"]).order)
+    assert "Started early" in dict(summarize(load_visit(store, visit["id"])).order)
     window.close()
 
 
@@ -573,9 +574,9 @@ def test_the_summary_says_when_the_order_changed_after_the_dose_was_worked_out(q
     calc.weight.edit.setText("70")
     calc.recalculate()
     visit = window.visit_page.visit_id
-    assert not any("changed since" in w for w in visit_summary(store, visit).dose.warnings)
+    assert not any("changed since" in w for w in summarize(load_visit(store, visit)).dose.warnings)
     store.update_order(order, dose_g_per_kg=2)
-    [first, *_] = visit_summary(store, visit).dose.warnings
+    [first, *_] = summarize(load_visit(store, visit)).dose.warnings
     assert first.startswith("The order has changed since this calculation: it now comes to 70 g a day")
     [given] = of_type(visit_bundle(load_visit(store, visit)), "MedicationAdministration")
     assert any(n.text == first for n in given.note)

@@ -25,7 +25,8 @@ from nurse_app.core.errors import NurseAppError
 from nurse_app.core.formatting import fmt_number, fmt_qty
 from nurse_app.core.visit_logic import request_from_order
 from nurse_app.reports.fhir import visit_bundle
-from nurse_app.reports.visit_data import load_visit, visit_summary
+from nurse_app.reports.visit_data import summarize
+from nurse_app.services.visit_record import load_visit
 from nurse_app.store import Store
 from nurse_app.store.times import today_local
 from nurse_app.ui.patients_page import PatientsPage
@@ -140,7 +141,7 @@ def test_every_place_shows_the_same_dose_and_rates(
     assert shown_rates == [fmt_number(s.ml_per_h, 1) for s in expected.rate_steps]
 
     # --- the visit summary (what the PDF and the printout lay out)
-    dose = visit_summary(store, visit_id).dose
+    dose = summarize(load_visit(store, visit_id)).dose
     pairs = dict(dose.dose)
     assert pairs["Course total"] == total and pairs["Daily dose"] == daily
     assert pairs["Daily volume"].startswith(volume)

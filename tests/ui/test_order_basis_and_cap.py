@@ -13,7 +13,8 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QCheckBox
 from store_helpers import V1_FIXTURE
 
-from nurse_app.reports.visit_data import visit_summary
+from nurse_app.reports.visit_data import summarize
+from nurse_app.services.visit_record import load_visit
 from nurse_app.store import RecordValueError, Store
 from nurse_app.ui.main_window import MainWindow
 from nurse_app.ui.patient_forms import OrderDialog
@@ -125,6 +126,6 @@ def test_a_visit_takes_basis_and_cap_from_the_order_and_locks_them(qtbot, store,
     snapshot = store.get_visit(window.visit_page.visit_id)["calculation"]
     assert snapshot["weight_basis"] == "ideal"
     assert max(s["mg_per_kg_min"] for s in snapshot["rate_steps"]) <= 2
-    order = dict(visit_summary(store, window.visit_page.visit_id).order)
+    order = dict(summarize(load_visit(store, window.visit_page.visit_id)).order)
     assert order["Weight basis"] == "ideal" and order["Maximum rate"] == "2 mg/kg/min"
     window.close()

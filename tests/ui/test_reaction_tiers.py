@@ -290,8 +290,9 @@ def test_summary_pdf_and_fhir_show_the_kind_title_and_that_the_kind_forced_sever
     from pypdf import PdfReader
 
     from nurse_app.reports.fhir import bundle_json, visit_bundle
-    from nurse_app.reports.visit_data import load_visit, visit_summary
+    from nurse_app.reports.visit_data import summarize
     from nurse_app.reports.visit_summary import write_summary_pdf
+    from nurse_app.services.visit_record import load_visit
 
     with Store.open(tmp_path / "record.db") as store:
         store.set_nurse_profile("Maria Santos", "RN")
@@ -306,7 +307,7 @@ def test_summary_pdf_and_fhir_show_the_kind_title_and_that_the_kind_forced_sever
         visit = store.create_visit(pid, weight_kg=70, course_day=1, course_days=1)
         store.add_reaction(visit, kind="anaphylaxis", severity="severe", action_taken="Stopped; 911 called")
         store.add_reaction(visit, kind="infusion-reaction", severity="mild", action_taken="Slowed")
-        write_summary_pdf(visit_summary(store, visit), tmp_path / "summary.pdf")
+        write_summary_pdf(summarize(load_visit(store, visit)), tmp_path / "summary.pdf")
         bundle = Bundle.model_validate_json(bundle_json(visit_bundle(load_visit(store, visit))))
     text = " ".join(
         " ".join(p.extract_text() for p in PdfReader(str(tmp_path / "summary.pdf")).pages).split()

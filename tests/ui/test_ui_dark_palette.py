@@ -26,7 +26,8 @@ from PySide6.QtWidgets import QLabel, QStyle, QStyleOptionViewItem, QTextEdit, Q
 from visit_export_helpers import ACCENTED_NAME, flat, make_visit, open_record, read_pdf
 
 from nurse_app.core.checklists import DONE
-from nurse_app.reports.visit_data import visit_summary
+from nurse_app.reports.visit_data import summarize
+from nurse_app.services.visit_record import load_visit
 from nurse_app.store import Store
 from nurse_app.store.demo import generate
 from nurse_app.ui import printing
@@ -489,7 +490,7 @@ def test_printed_visit_summary_stays_dark_on_white_paper(qtbot, dark, tmp_path):
     from nurse_app.reports.visit_summary import summary_pdf_bytes
 
     with open_record(tmp_path / "record.db") as store:
-        summary = visit_summary(store, make_visit(store))
+        summary = summarize(load_visit(store, make_visit(store)))
     data, pages = summary_pdf_bytes(summary)
     (tmp_path / "saved.pdf").write_bytes(data)
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)

@@ -10,8 +10,9 @@ from qt_helpers import open_main_window
 from visit_export_helpers import flat, read_pdf
 from walk_helpers import make_record, open_infusion
 
-from nurse_app.reports.visit_data import visit_summary
+from nurse_app.reports.visit_data import summarize
 from nurse_app.reports.visit_summary import write_summary_pdf
+from nurse_app.services.visit_record import load_visit
 
 
 def _typed_reading(qtbot, tab, taken_at: str, temp: str = "37.0") -> None:
@@ -61,7 +62,7 @@ def test_a_reading_charted_later_keeps_its_time_of_care_and_shows_when_it_was_en
     assert "37.0" in temps and "36.8" in temps, temps
 
     pdf = tmp_path / "summary.pdf"
-    write_summary_pdf(visit_summary(store, vid), pdf)
+    write_summary_pdf(summarize(load_visit(store, vid)), pdf)
     text = flat(" ".join(read_pdf(pdf)))
     assert "late entry: entered" in text
     assert " 37.0 " in f" {text} "

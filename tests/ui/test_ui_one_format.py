@@ -11,8 +11,9 @@ from PySide6.QtWidgets import QAbstractItemView, QApplication, QLabel
 
 from nurse_app.core.catalogue import load_catalogue
 from nurse_app.core.formatting import fmt_date
-from nurse_app.reports.visit_data import visit_summary
+from nurse_app.reports.visit_data import summarize
 from nurse_app.reports.visit_summary import summary_pdf_bytes
+from nurse_app.services.visit_record import load_visit
 from nurse_app.store import Store
 from nurse_app.store.demo import generate
 from nurse_app.ui.main_window import MainWindow
@@ -109,7 +110,7 @@ def test_the_summary_pdf_has_no_iso_date_or_id(demo):
         ] or [1]
         visits.append(1)
         for visit in visits:
-            data, _pages = summary_pdf_bytes(visit_summary(store, visit))
+            data, _pages = summary_pdf_bytes(summarize(load_visit(store, visit)))
             text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
             assert not ISO_DATE.search(text), ISO_DATE.search(text)
             for i in bad_ids:
@@ -194,7 +195,7 @@ def test_one_display_name_per_product_on_every_page_and_the_pdf(qtbot, tmp_path)
         texts["visit header"] = window.visit_page.subtitle.text()
         combo = window.calculator.product
         texts["calculator"] = combo.itemText(combo.findData(product.id))
-        data, _pages = summary_pdf_bytes(visit_summary(store, visit))
+        data, _pages = summary_pdf_bytes(summarize(load_visit(store, visit)))
         texts["pdf"] = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
     finally:
         window.close()
@@ -208,7 +209,7 @@ def test_fhir_display_text_has_no_ids(demo):
     import json
 
     from nurse_app.reports.fhir import bundle_json, visit_bundle
-    from nurse_app.reports.visit_data import load_visit
+    from nurse_app.services.visit_record import load_visit
 
     bad_ids = ids()
     shown = []

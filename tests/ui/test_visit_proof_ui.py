@@ -313,10 +313,11 @@ def test_whole_visit_from_arrival_to_patient_signature_with_two_iv_attempts(
 
     # --- the summary, read back with pypdf
     from nurse_app.reports.fhir import bundle_json, visit_bundle
-    from nurse_app.reports.visit_data import load_visit, visit_summary
+    from nurse_app.reports.visit_data import summarize
     from nurse_app.reports.visit_summary import summary_pdf_bytes
+    from nurse_app.services.visit_record import load_visit
 
-    pdf, _pages = summary_pdf_bytes(visit_summary(store, visit_id))
+    pdf, _pages = summary_pdf_bytes(summarize(load_visit(store, visit_id)))
     text, pages = pdf_text(pdf)
     assert text.index("EVV: Home infusion nursing visit (IVIG) · Ann Lee (MRN MRN-23)") < text.index(
         "Patient"
@@ -384,7 +385,7 @@ def test_the_schema_check_finds_a_broken_export(qtbot, record, tmp_path):
     """The vendored schema really checks: a wrong code and a missing required element are found."""
     window, store, vp = open_visit(qtbot, record, tmp_path)
     from nurse_app.reports.fhir import bundle_json, visit_bundle
-    from nurse_app.reports.visit_data import load_visit
+    from nurse_app.services.visit_record import load_visit
 
     good = json.loads(bundle_json(visit_bundle(load_visit(store, vp.visit_id))))
     for entry in good["entry"]:
@@ -426,10 +427,11 @@ def test_a_patient_who_cannot_sign(qtbot, record, tmp_path, monkeypatch):
     assert store.get_visit(visit_id)["status"] == "signed"
 
     from nurse_app.reports.fhir import bundle_json, visit_bundle
-    from nurse_app.reports.visit_data import load_visit, visit_summary
+    from nurse_app.reports.visit_data import summarize
     from nurse_app.reports.visit_summary import summary_pdf_bytes
+    from nurse_app.services.visit_record import load_visit
 
-    text, _ = pdf_text(summary_pdf_bytes(visit_summary(store, visit_id))[0])
+    text, _ = pdf_text(summary_pdf_bytes(summarize(load_visit(store, visit_id)))[0])
     assert "No signature Other (say why): Patient asleep after premedication; daughter not home" in text
     bundle = json.loads(bundle_json(visit_bundle(load_visit(store, visit_id))))
     [provenance] = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Provenance"]

@@ -129,11 +129,13 @@ def _ask_path(parent: QWidget | None, title: str, suggested: str, filter_: str, 
 
 def _load_summary(store_path: str, visit_id: int) -> VisitSummary:
     """On the worker thread: a Store of its own, closed before returning."""
-    from nurse_app.reports.visit_data import visit_summary
+    from nurse_app.reports.visit_data import summarize
+    from nurse_app.services.visit_record import load_visit
     from nurse_app.store import Store
 
     with Store.open(store_path) as store:
-        return visit_summary(store, visit_id)
+        record = load_visit(store, visit_id)
+    return summarize(record)
 
 
 # --------------------------------------------------------------------------- save as PDF
@@ -192,7 +194,7 @@ def export_fhir(
     def work() -> str:
         from nurse_app.reports.common import write_atomically
         from nurse_app.reports.fhir import bundle_json, visit_bundle
-        from nurse_app.reports.visit_data import load_visit
+        from nurse_app.services.visit_record import load_visit
         from nurse_app.store import Store
 
         with Store.open(str(store_path)) as store:

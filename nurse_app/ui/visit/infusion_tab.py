@@ -43,10 +43,9 @@ from nurse_app.core.visit_logic import (
     infusion_progress,
     suggested_rate_ml_h,
 )
-from nurse_app.core.vitals import flag_series
+from nurse_app.core.vitals import flag_series, reading_measures
 from nurse_app.services.infusion import check_rate, latest_flags, record_infusion_event, start_missing
 from nurse_app.store import to_local
-from nurse_app.store.fields import reading_measures
 from nurse_app.ui.visit.common import RowRemoval, VisitContext, attempt, error_label, local_time, now_utc
 from nurse_app.ui.widgets import ATTENTION_COLOUR, ERROR_COLOUR, OK_COLOUR, Section, text_colour, two_panes
 

@@ -128,7 +128,7 @@ class SignTab(QWidget):
             )
             return
         self.signature.setText("")
-        state = signing_state(store, vid, visit)
+        state = signing_state(store, vid)
         items = [f"<li>{p[0].upper() + p[1:]}</li>" for p in state.problems]
         items += [f"<li>Calculation warning not acknowledged: {w}</li>" for w in state.pending_warnings]
         if state.missing_calculation:

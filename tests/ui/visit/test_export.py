@@ -137,8 +137,9 @@ def test_print_summary_prints_the_reportlab_pdf(
     the locale's paper (Letter in the US, A4 in Germany), with margins of at least 0.5 in."""
     from PySide6.QtCore import QLocale
 
-    from nurse_app.reports.visit_data import visit_summary
+    from nurse_app.reports.visit_data import summarize
     from nurse_app.reports.visit_summary import summary_pdf_bytes
+    from nurse_app.services.visit_record import load_visit
     from nurse_app.store import Store
 
     path, draft, signed = record
@@ -155,7 +156,7 @@ def test_print_summary_prints_the_reportlab_pdf(
         QLocale.setDefault(QLocale.system())
     assert finished.args[0] is True, finished.args
     with Store.open(path) as store:
-        reference, pages = summary_pdf_bytes(visit_summary(store, visit), pagesize=paper)
+        reference, pages = summary_pdf_bytes(summarize(load_visit(store, visit)), pagesize=paper)
     assert finished.args[1].startswith(f"Sent {pages} page")
     from pypdf import PdfReader
 

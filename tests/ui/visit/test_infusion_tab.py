@@ -188,7 +188,7 @@ def test_stop_asks_for_the_volume_and_reason_and_fhir_says_stopped(qtbot, record
     import json
 
     from nurse_app.reports.fhir import bundle_json, visit_bundle
-    from nurse_app.reports.visit_data import load_visit
+    from nurse_app.services.visit_record import load_visit
 
     bundle = json.loads(bundle_json(visit_bundle(load_visit(store, vid))))
     [admin] = [
@@ -347,7 +347,7 @@ def test_demo_data_includes_a_visit_stopped_for_a_reaction_and_the_window_shows_
     import json
 
     from nurse_app.reports.fhir import bundle_json, visit_bundle
-    from nurse_app.reports.visit_data import load_visit
+    from nurse_app.services.visit_record import load_visit
     from nurse_app.store.demo import generate
 
     path = tmp_path / "demo.db"

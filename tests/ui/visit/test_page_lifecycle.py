@@ -318,8 +318,9 @@ def test_visit_notes_autosave_survive_close_and_print_on_the_summary(qtbot, reco
 
     from visit_export_helpers import flat, read_pdf
 
-    from nurse_app.reports.visit_data import load_visit, summarize
+    from nurse_app.reports.visit_data import summarize
     from nurse_app.reports.visit_summary import summary_pdf_bytes
+    from nurse_app.services.visit_record import load_visit
 
     window, store = open_window(qtbot, record, tmp_path)
     window.start_visit(only_patient(store))

@@ -245,10 +245,11 @@ def test_whole_visit_end_to_end(qtbot, record, tmp_path, monkeypatch):
     from pypdf import PdfReader
 
     from nurse_app.reports.fhir import bundle_json, visit_bundle
-    from nurse_app.reports.visit_data import load_visit, visit_summary
+    from nurse_app.reports.visit_data import summarize
     from nurse_app.reports.visit_summary import summary_pdf_bytes
+    from nurse_app.services.visit_record import load_visit
 
-    pdf, _pages = summary_pdf_bytes(visit_summary(store, visit_id))
+    pdf, _pages = summary_pdf_bytes(summarize(load_visit(store, visit_id)))
     text = " ".join(
         " ".join((page.extract_text() or "").split()) for page in PdfReader(io.BytesIO(pdf)).pages
     )
