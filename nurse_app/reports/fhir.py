@@ -291,7 +291,7 @@ class _Builder:
         return MedicationAdministration(
             id=self.id("administration"),
             contained=[medication],
-            status=_status(outcome, end),
+            status=_status(outcome, end or self.record.visit.get("ended_at")),
             statusReason=[
                 CodeableConcept(text=outcome.reason or "Stopped before the planned volume was given")
             ]

@@ -42,6 +42,7 @@ def test_bundle_counts_and_types(export_store):
         "Observation": 6 * 5 + 1,
         "AllergyIntolerance": 2,
         "AdverseEvent": 1,
+        "Provenance": 1,  # the nurse's signature (issue 23)
     }
     assert counts_text(counts).startswith(
         "1 Patient, 1 Encounter, 1 MedicationAdministration, 31 Observation"

@@ -174,11 +174,11 @@ def test_reactions_notes_addenda_and_signature(made):
     assert "acetaminophen 650 mg by mouth" in reactions
     assert "Settled within 30 minutes; infusion completed." in reactions
     assert "Notes Patient tolerated the infusion well. Left forearm 22 G, site clean and dry" in text
-    addenda = text[text.index("Addenda Addendum 1") : text.index("Signature Signed by")]
+    addenda = text[text.index("Addenda Addendum 1") : text.index("Signatures Nurse")]
     for n, (addendum, stored) in enumerate(zip(ADDENDA, store.visit_addenda(visit), strict=True), 1):
         assert f"Addendum {n}: " in addenda and addendum in addenda
         assert stored["author"] == f"{NURSE[0]}, {NURSE[1]}" and stored["author"] in addenda
-    signature = text[text.index("Signature Signed by") :]
+    signature = text[text.index("Signatures Nurse") :]
     assert f"Signed by {row['signed_by']} Signed at " in signature
     assert f"Content hash {row['content_hash']}" in signature
     assert "The record matches the hash" in signature

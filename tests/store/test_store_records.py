@@ -341,7 +341,16 @@ def test_settings_round_trip(store):
 def test_visit_children_returns_every_kind_of_entry(store):
     visit = ready_visit(store)
     children = store.visit_children(visit)
-    assert set(children) == {"checklist", "vitals", "reactions", "lots", "infusion_events", "addenda"}
+    assert set(children) == {
+        "checklist",
+        "vitals",
+        "reactions",
+        "lots",
+        "infusion_events",
+        "access_devices",
+        "access_checks",
+        "addenda",
+    }
     assert [e["kind"] for e in children["infusion_events"]] == ["start", "end"]
     assert children["reactions"][0]["rate_at_onset_ml_h"] == 84.6
     assert children["lots"][0]["lot_number"] == "P4471"
