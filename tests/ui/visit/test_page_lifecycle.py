@@ -183,7 +183,7 @@ def test_a_visit_missing_from_the_record_leaves_the_visit_page_working(qtbot, re
     assert (warnings and "9999" in warnings[-1]) or "not" in warnings[-1].lower()
     window.start_visit(pid)  # raised AttributeError 'infusion_tab' before
     assert window.visit_page.visit_id is not None
-    assert window.visit_page.tabs.count() == 7
+    assert window.visit_page.tabs.count() == 8
     window.close()
     store.close()
 
@@ -231,9 +231,9 @@ def test_load_demo_data_into_a_new_record_then_open_a_visit(qtbot, record, tmp_p
     patient = store.find_patients("")[0]["id"]
     visit = store.patient_visits(patient)[0]["id"]
     window.open_visit(visit)
-    assert window.visit_page.visit_id == visit and window.visit_page.tabs.count() == 7
+    assert window.visit_page.visit_id == visit and window.visit_page.tabs.count() == 8
     window.start_visit(patient)
-    assert window.visit_page.tabs.count() == 7 and window.current_page() == "visit"
+    assert window.visit_page.tabs.count() == 8 and window.current_page() == "visit"
     window.close()
     store.close()
 
