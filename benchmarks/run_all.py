@@ -6,7 +6,7 @@ for this run in ``NURSE_APP_PASSPHRASE`` (unless it is already set), never print
 
 ``--quick``: smaller records and fewer rounds, for CI (a store of 500 patients instead of 5,000,
 the patient list and the schedule on 200 instead of 1,000, fewer repeats, start-up with 5 cold
-runs); the figures to compare with a goal come from a full run.
+runs, 50 visits handed off instead of 1,000); the figures to compare with a goal come from a full run.
 """
 
 import os
@@ -28,6 +28,7 @@ QUICK = {
     "bench_unlock.py": ["--patients", "200", "--runs", "3"],
     "bench_visit_pdf.py": ["--runs", "5"],
     "startup.py": ["--runs", "5", "--no-frozen"],
+    "bench_handoff.py": ["--quick"],
 }
 
 

@@ -12,9 +12,14 @@ def run_in_dialog(qtbot, action):
     Returns a dict that holds the dialog under ``"dialog"`` once it has run.
     """
     seen = {}
+    tries = {"left": 250}  # a busy() wait before exec() may run this timer early: look again (5 s)
 
     def run():
         dialog = QApplication.activeModalWidget()
+        if dialog is None and tries["left"] > 0:
+            tries["left"] -= 1
+            QTimer.singleShot(20, run)
+            return
         seen["dialog"] = dialog
         try:
             action(dialog)

@@ -29,6 +29,8 @@ COMMAND_MODULES = (
     "content_cmds",
     "security_cmds",
     "evv_cmds",
+    "handoff_cmds",
+    "carton_cmds",
 )
 
 EXIT_USAGE = 2

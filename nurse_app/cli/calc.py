@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import json
 
+from nurse_app.cli.common import print_json
 from nurse_app.core.calc_text import result_lines
 from nurse_app.core.dosing import RISKS, DoseRequest, DoseResult, age_in_years, calculate
 from nurse_app.core.errors import InputError
@@ -109,7 +109,7 @@ def request_from_args(args: argparse.Namespace) -> DoseRequest:
 def run(args: argparse.Namespace) -> int:
     result: DoseResult = calculate(request_from_args(args))
     if args.json:
-        print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        print_json(result.to_dict())
     else:
         print("\n".join(result_lines(result)))
     return 0

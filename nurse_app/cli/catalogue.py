@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 
+from nurse_app.cli.common import print_json
 from nurse_app.core.catalogue import CONFIRM_WITH_INSERT, load_catalogue
 from nurse_app.core.formatting import fmt_number, fmt_qty
 
@@ -57,7 +57,7 @@ def run_products(args: argparse.Namespace) -> int:
             }
             for p in cat.products.values()
         ]
-        print(json.dumps(out, indent=2, ensure_ascii=False))
+        print_json(out)
         return 0
     for p in cat.products.values():
         vials = ", ".join(fmt_qty(v.grams, "g") for v in p.vials) or "none listed"
@@ -99,7 +99,7 @@ def run_regimens(args: argparse.Namespace) -> int:
             }
             for r in cat.regimens.values()
         ]
-        print(json.dumps(out, indent=2, ensure_ascii=False))
+        print_json(out)
         return 0
     for r in cat.regimens.values():
         if r.course_g_per_kg is not None:

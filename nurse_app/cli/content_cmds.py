@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
+from nurse_app.cli.common import print_json
 from nurse_app.core.content_report import build_report
 from nurse_app.core.errors import InputError
 
@@ -65,7 +64,7 @@ def run_content_report(args) -> int:
                 f"{len(report.items)} items."
             )
     if args.json:
-        print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+        print_json(report.to_json())
     return 0
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
+from nurse_app.cli.common import print_json
 from nurse_app.core.agency import CONTACT_FIELDS
 from nurse_app.core.errors import InputError
 from nurse_app.core.guides import Guide, load_guides
@@ -43,6 +43,12 @@ def register(subparsers) -> None:
     )
     handout.add_argument("id", metavar="ID", help="guide id, e.g. pemphigus")
     handout.add_argument("--out", required=True, metavar="FILE.pdf", help="where to write the PDF")
+    handout.add_argument(
+        "--lang",
+        default="en",
+        metavar="LANG",
+        help="en (default), es, or two for a bilingual copy, e.g. es+en (Spanish, then English)",
+    )
     for key, label in CONTACT_FIELDS:
         handout.add_argument(
             f"--{key.replace('_', '-')}",
@@ -66,22 +72,18 @@ def run_search(args) -> int:
         raise InputError("--limit must be 1 or more.")
     hits = GuideIndex(load_guides()).search(" ".join(args.query), limit=args.limit)
     if args.json:
-        print(
-            json.dumps(
-                [
-                    {
-                        "id": h.guide_id,
-                        "title": h.title,
-                        "section": h.section,
-                        "snippet": h.snippet_plain(),
-                        "snippet_marked": h.snippet_marked(),
-                        "score": round(h.score, 6),
-                    }
-                    for h in hits
-                ],
-                indent=2,
-                ensure_ascii=False,
-            )
+        print_json(
+            [
+                {
+                    "id": h.guide_id,
+                    "title": h.title,
+                    "section": h.section,
+                    "snippet": h.snippet_plain(),
+                    "snippet_marked": h.snippet_marked(),
+                    "score": round(h.score, 6),
+                }
+                for h in hits
+            ],
         )
         return 0
     if not hits:
@@ -119,13 +121,18 @@ def run_show(args) -> int:
 
 
 def run_handout(args) -> int:
-    guide = find_guide(args.id)
+    from nurse_app.core.guides import handout_guide
+    from nurse_app.core.languages import parse_handout_languages
+
+    find_guide(args.id)
+    langs = parse_handout_languages(args.lang)
+    parts = [handout_guide(args.id, lang) for lang in langs]
     from nurse_app.core.policy import policy_contacts
 
     contact = {key: value for key, value in policy_contacts().items() if key in dict(CONTACT_FIELDS)}
     contact.update({key: getattr(args, key) for key, _ in CONTACT_FIELDS if getattr(args, key)})
     from nurse_app.reports.handout import write_handout_pdf  # reportlab: only for this command
 
-    pages = write_handout_pdf(guide, args.out, contact)
+    pages = write_handout_pdf(parts[0], args.out, contact, then=parts[1] if len(parts) > 1 else None)
     print(f"Wrote {args.out} ({pages} page{'s' if pages != 1 else ''}).")
     return 0

@@ -32,6 +32,8 @@ RECORD_COMMANDS = frozenset(
         "content-approve",
         "evv",
         "seals",
+        "send",
+        "order-in",
     }
 )
 # Commands that read the record only when it exists (no passphrase needed without one).

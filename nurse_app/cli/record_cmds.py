@@ -10,7 +10,6 @@ The same use cases as the app's screens (:mod:`nurse_app.services`): the Patient
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +57,7 @@ def _order_text(summary) -> str:
 
 
 def run_patients(args) -> int:
-    from nurse_app.cli.visit_cmds import open_existing
+    from nurse_app.cli.common import open_existing, print_json
     from nurse_app.core.catalogue import load_catalogue
     from nurse_app.core.formatting import fmt_date
     from nurse_app.core.labels import indication_text
@@ -89,7 +88,7 @@ def run_patients(args) -> int:
     if args.json:
         for item in out:
             del item["indication_short"]
-        print(json.dumps(out, ensure_ascii=False, indent=2))
+        print_json(out)
         return 0
     if not out:
         print(

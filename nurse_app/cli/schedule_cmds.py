@@ -75,7 +75,7 @@ def register(subparsers) -> None:
 
 
 def run_schedule(args) -> int:
-    from nurse_app.cli.visit_cmds import open_existing
+    from nurse_app.cli.common import open_existing
     from nurse_app.services.schedule import STATUS_LABELS, build_schedule
 
     with open_existing(args.db) as store:

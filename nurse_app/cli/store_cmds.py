@@ -25,7 +25,10 @@ def _patient_count(text: str) -> int:
     except InputError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number of patients, got {text!r}") from None
+        negative = text.strip().startswith("-") and text.strip()[1:].isascii() and text.strip()[1:].isdigit()
+        if not negative:
+            raise argparse.ArgumentTypeError(f"expected a whole number of patients, got {text!r}") from None
+        value = -int(text.strip()[1:])
     if not 1 <= value <= MAX_DEMO_PATIENTS:
         raise argparse.ArgumentTypeError(
             f"the number of patients must be from 1 to {MAX_DEMO_PATIENTS:,}, got {value}"

@@ -11,6 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from nurse_app.cli.common import open_existing
 from nurse_app.core.errors import InputError
 from nurse_app.core.units import whole_number
 from nurse_app.store import Store, resolve_db_path
@@ -45,9 +46,10 @@ def register(subparsers) -> None:
     fhir = subparsers.add_parser(
         "visit-fhir",
         help="export one visit as a FHIR R4 Bundle (JSON)",
-        description="Export the visit as a FHIR R4 collection Bundle: Patient, Encounter, "
-        "MedicationAdministration, vital-sign Observations (LOINC), "
-        "AllergyIntolerance and AdverseEvent where recorded.",
+        description="Export the visit as a FHIR R4 transaction Bundle of PUTs (what `nurse-app send` sends): "
+        "Patient, Practitioner, one Medication per lot, Encounter, "
+        "MedicationAdministration (and one per rate), vital-sign Observations (LOINC), "
+        "AllergyIntolerance and AdverseEvent where recorded, Provenance for the signature.",
     )
     fhir.add_argument("visit", type=_visit_id, metavar="VISIT_ID", help="the visit's number")
     fhir.add_argument(
@@ -67,14 +69,6 @@ def register(subparsers) -> None:
     void.set_defaults(func=run_visit_void)
 
 
-def open_existing(db: str | None) -> Store:
-    """The record at ``db`` (or the default); refuses to create one that is not there."""
-    path, _ = resolve_db_path(db)
-    if not Path(path).exists():
-        raise InputError(f"There is no patient record at {path}; check --db or NURSE_APP_DB.")
-    return Store.open_read_only(path)
-
-
 def run_visit_pdf(args) -> int:
     from nurse_app.reports.visit_data import summarize
     from nurse_app.reports.visit_summary import write_summary_pdf
@@ -91,12 +85,11 @@ def run_visit_pdf(args) -> int:
 
 def run_visit_fhir(args) -> int:
     from nurse_app.reports.common import write_atomically
-    from nurse_app.reports.fhir import bundle_json, counts_text, resource_counts, visit_bundle
-    from nurse_app.services.visit_record import load_visit
+    from nurse_app.reports.fhir import bundle_json, counts_text, resource_counts
+    from nurse_app.services.handoff import store_visit_bundle
 
     with open_existing(args.db) as store:
-        record = load_visit(store, args.visit)
-    bundle = visit_bundle(record)
+        bundle = store_visit_bundle(store, args.visit)
     text = bundle_json(bundle)
     if args.out == "-":
         sys.stdout.write(text)

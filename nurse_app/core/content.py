@@ -32,6 +32,11 @@ CONTENT_SETS: tuple[ContentSet, ...] = (
     ),
     ContentSet("Condition guides", "nurse_app.core.guides:load_guides", lambda g: f"{len(g)} guides"),
     ContentSet(
+        "Handout translations",
+        "nurse_app.core.guides:load_translations",
+        lambda t: ", ".join(f"{lang}: {len(g)} handouts" for lang, g in sorted(t.items())) or "none",
+    ),
+    ContentSet(
         "Visit checklist templates",
         "nurse_app.core.checklists:list_templates",
         lambda t: ", ".join(f"{x.id} v{x.version} ({len(x.items)} items)" for x in t),
@@ -203,17 +208,8 @@ def check_content() -> bool:
 
 
 def record_fingerprint(stamp: Path, fingerprint: str) -> None:
-    import os
-    import tempfile
+    from nurse_app.core.files import write_atomically
 
-    tmp = None
-    try:
+    with contextlib.suppress(OSError):  # no stamp only means validating again next time
         stamp.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=stamp.parent, prefix=".stamp-")
-        with os.fdopen(fd, "w", encoding="ascii") as f:
-            f.write(fingerprint + "\n")
-        os.replace(tmp, stamp)
-    except OSError:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+        write_atomically((fingerprint + "\n").encode("ascii"), stamp)

@@ -46,6 +46,7 @@ GROUPS = (
     "Reactions",
     "Follow-up rules",
     "Guides",
+    "Translations",
 )
 # Resource files the report walks (followups.toml and security.toml when the installation has them).
 _SKIP_KEYS = {"sources", "source_class", "schema_version"}
@@ -324,6 +325,20 @@ def _regimens(f: _File) -> list[ContentItem]:
             {"verified": True},
         )
     )
+    for i, limit in enumerate(f.data.get("indication_rate_limit", [])):
+        out.append(
+            _item(
+                f,
+                "Regimens",
+                f"regimens/indication_rate_limit/{limit['indication']}",
+                f"Rate ceiling for {inds.get(limit['indication'], limit['indication'])}, any product",
+                _fmt(limit["max_mg_kg_min"]),
+                "mg/kg/min",
+                f"indication_rate_limit[{i}]",
+                limit,
+                str(limit.get("reason", "")),
+            )
+        )
     for i, r in enumerate(f.data.get("regimen", [])):
         out.append(
             _item(
@@ -331,12 +346,25 @@ def _regimens(f: _File) -> list[ContentItem]:
                 "Regimens",
                 f"regimens/regimen/{r['id']}",
                 r.get("name", r["id"]),
-                _scalars(r, skip=("id", "name")),
+                _scalars(r, skip=("id", "name", "product_days")),
                 "",
                 f"regimen[{i}]",
                 r,
             )
         )
+        for j, split in enumerate(r.get("product_days", [])):
+            out.append(
+                _item(
+                    f,
+                    "Regimens",
+                    f"regimens/regimen/{r['id']}/days/{split['product']}",
+                    f"{r.get('name', r['id'])}: days with {split['product']}",
+                    f"{split['days']} (label: {split['days_min']} to {split['days_max']})",
+                    "days",
+                    f"regimen[{i}].product_days[{j}]",
+                    split,
+                )
+            )
     return out
 
 
@@ -579,6 +607,34 @@ def _guides() -> list[ContentItem]:
     return out
 
 
+def _translations() -> list[ContentItem]:
+    """Each translated handout, marked until a qualified medical translator has reviewed it."""
+    from nurse_app.core.guides import format_date, load_translations
+    from nurse_app.core.languages import TRANSLATION_NOT_REVIEWED, load_languages
+
+    out = []
+    for lang, guides in sorted(load_translations().items()):
+        language = load_languages().get(lang)
+        for guide in guides.values():
+            reviewed = guide.translation_status == "reviewed"
+            out.append(
+                ContentItem(
+                    f"translations/{lang}/{guide.id}",
+                    "Translations",
+                    f"{guide.title} ({language.name if language else lang} handout)",
+                    f"translation of the handout reviewed {format_date(guide.last_reviewed)}",
+                    "",
+                    VERIFIED if reviewed else UNVERIFIED,
+                    "translation",
+                    f"guides/{lang}/{guide.id}.md",
+                    "front matter",
+                    (),
+                    "" if reviewed else TRANSLATION_NOT_REVIEWED,
+                )
+            )
+    return out
+
+
 def _policy_items() -> list[ContentItem]:
     out = []
     for s in _policy.settings_in_force():
@@ -629,6 +685,7 @@ def content_items() -> list[ContentItem]:
         walker = _checklist if relative.startswith("checklists/") else _WALKERS[relative]
         items += walker(f)
     items += _guides()
+    items += _translations()
     _mark_policy(items)
     order = {g: i for i, g in enumerate(GROUPS)}
     items.sort(key=lambda it: order.get(it.group, len(order)))

@@ -144,6 +144,10 @@ class Guide:
     sources: tuple[Source, ...]
     sections: tuple[Section, ...]
     file: str
+    lang: str = "en"
+    # "source" for the English guide; a translation is "unreviewed" until a qualified medical
+    # translator has checked it, then "reviewed"
+    translation_status: str = "source"
 
     def section(self, title: str) -> Section:
         for section in self.sections:
@@ -215,6 +219,10 @@ class Guide:
 
     @property
     def reviewed_text(self) -> str:
+        if self.lang != "en":
+            from nurse_app.core.languages import handout_wording
+
+            return handout_wording(self.lang).date(self.last_reviewed)
         return format_date(self.last_reviewed)
 
 
@@ -329,13 +337,25 @@ def _heading_words(text: str) -> str:
     return text.strip().rstrip(".:…").strip()
 
 
+@lru_cache(maxsize=1)
+def _call_headings() -> tuple[frozenset[str], frozenset[str]]:
+    """(every call heading, the 911 ones) in every handout language (core.languages)."""
+    from nurse_app.core.languages import load_languages
+
+    wording = load_languages().wording.values()
+    emergency = {EMERGENCY_HEADING, *(w.emergency_heading for w in wording)}
+    calls = {CALL_HEADING, *(w.call_heading for w in wording)}
+    return frozenset(emergency | calls), frozenset(emergency)
+
+
 def _is_call_heading(text: str) -> bool:
-    """A heading that opens an urgent list: "Call 911 if" or "Call your nurse or doctor if"."""
-    return _heading_words(text) in (CALL_HEADING, EMERGENCY_HEADING)
+    """A heading that opens an urgent list: "Call 911 if" or "Call your nurse or doctor if" (or the
+    same headings of a translated handout)."""
+    return _heading_words(text) in _call_headings()[0]
 
 
 def _is_emergency_heading(text: str) -> bool:
-    return _heading_words(text) == EMERGENCY_HEADING
+    return _heading_words(text) in _call_headings()[1]
 
 
 # --------------------------------------------------------------------------- HTML for the viewer
@@ -458,8 +478,16 @@ def _check_sections(sections: list[Section], name: str) -> None:
             raise ResourceError(f"{name}: line {section.line}: section '## {section.title}' is empty.")
 
 
-def _check_call_list(handout: Section, name: str) -> None:
+def _check_call_list(
+    handout: Section,
+    name: str,
+    *,
+    call_heading: str = CALL_HEADING,
+    emergency_heading: str = EMERGENCY_HEADING,
+    emergency_signs: re.Pattern[str] = EMERGENCY_SIGNS,
+) -> None:
     """Both urgent lists, 911 first; nothing that needs 911 in the call-your-nurse list."""
+    CALL_HEADING, EMERGENCY_HEADING, EMERGENCY_SIGNS = call_heading, emergency_heading, emergency_signs
     tokens = _MD.parse(handout.markdown)
     found: dict[str, int] = {}
     for k, token in enumerate(tokens):
@@ -634,3 +662,130 @@ def _load(folder: Path | Traversable | None, regimen_ids: Iterable[str] | None) 
                     f"(have {', '.join(sorted(guides))})."
                 )
     return guides
+
+
+# --------------------------------------------------------------------------- translated handouts
+
+
+def parse_translation(text: str, name: str, file_id: str, lang: str, english: Guide) -> Guide:
+    """A translated patient handout (front matter + the handout's Markdown), as a guide whose only
+    section is its handout, citing the English guide's sources by the same keys."""
+    from nurse_app.core.languages import handout_wording
+
+    front, body, body_line = _split_front_matter(text, name)
+    try:
+        data = tomllib.loads(front)
+    except tomllib.TOMLDecodeError as exc:
+        raise ResourceError(f"{name}: front matter is not valid TOML ({exc}).") from exc
+    validate("guide-translation", data, name)
+    if data["id"] != file_id or data["lang"] != lang:
+        raise ResourceError(
+            f"{name}: id and lang must be {file_id!r} and {lang!r} (the file's name and folder)."
+        )
+    if data["translated_from_reviewed"] != english.last_reviewed:
+        raise ResourceError(
+            f"{name}: translated from the version of {english.file} reviewed on "
+            f"{data['translated_from_reviewed']}, but that guide was reviewed again on {english.last_reviewed}: "
+            "update the translation."
+        )
+    handout = Section(HANDOUT_SECTION, body, body_line)
+    if not handout.text.strip():
+        raise ResourceError(f"{name}: the handout is empty.")
+    keys = {s.key for s in english.sources}
+    for key in sorted(cited_keys(body)):
+        if key not in keys:
+            raise ResourceError(f"{name}: cites [{key}], which is not a source of {english.file}.")
+    wording = handout_wording(lang)
+    _check_call_list(
+        handout,
+        name,
+        call_heading=wording.call_heading,
+        emergency_heading=wording.emergency_heading,
+        emergency_signs=re.compile(wording.emergency_signs, re.IGNORECASE),
+    )
+    return Guide(
+        id=english.id,
+        title=data["title"],
+        aliases=(),
+        icd10=english.icd10,
+        last_reviewed=english.last_reviewed,
+        regimens=english.regimens,
+        related=english.related,
+        sources=english.sources,
+        sections=(handout,),
+        file=name,
+        lang=lang,
+        translation_status=data["status"],
+    )
+
+
+def load_translations() -> dict[str, dict[str, Guide]]:
+    """Every translated handout in ``resources/guides/<lang>/``: language -> guide id -> guide.
+
+    A language folder needs handout wording in resources/languages.toml; a translation needs its
+    English guide (and is refused when that guide was reviewed again since it was translated).
+    """
+    return {lang: dict(guides) for lang, guides in _bundled_translations()}
+
+
+@lru_cache(maxsize=1)
+def _bundled_translations() -> tuple[tuple[str, tuple[tuple[str, Guide], ...]], ...]:
+    from nurse_app.core.languages import load_languages
+
+    english = load_guides()
+    root = resource_path("guides")
+    out = []
+    for folder in sorted(
+        (e for e in root.iterdir() if e.is_dir() and not e.name.startswith(("_", "."))), key=lambda e: e.name
+    ):
+        lang = folder.name
+        if not load_languages().has_handouts(lang) or lang == "en":
+            raise ResourceError(
+                f"resources/guides/{lang}/: no handout wording for {lang!r} in resources/languages.toml."
+            )
+        guides = []
+        for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+            if not entry.name.endswith(".md") or not entry.is_file():
+                continue
+            file_id = entry.name[:-3]
+            name = f"resources/guides/{lang}/{entry.name}"
+            if file_id not in english:
+                raise ResourceError(f"{name}: there is no English guide {file_id!r} to translate.")
+            guides.append(
+                (
+                    file_id,
+                    parse_translation(
+                        entry.read_text(encoding="utf-8"), name, file_id, lang, english[file_id]
+                    ),
+                )
+            )
+        out.append((lang, tuple(guides)))
+    return tuple(out)
+
+
+def handout_guide(guide_id: str, lang: str = "en") -> Guide:
+    """The handout of ``guide_id`` in ``lang`` (the English guide itself for ``en``)."""
+    english = load_guides()
+    if guide_id not in english:
+        raise ResourceError(f"No guide {guide_id!r}.")
+    if lang == "en":
+        return english[guide_id]
+    translated = load_translations().get(lang, {}).get(guide_id)
+    if translated is None:
+        from nurse_app.core.errors import InputError
+
+        raise InputError(f"The {english[guide_id].title} handout has no {lang!r} translation yet.", "lang")
+    return translated
+
+
+GENERAL_GUIDE = "ivig-therapy"  # the handout for a patient whose condition has no guide of its own
+
+
+def guide_for_regimen(regimen_id: str | None) -> str:
+    """The guide a patient on ``regimen_id`` takes home: the one that lists that regimen, else the
+    general IVIG therapy guide."""
+    if regimen_id:
+        for guide in load_guides().values():
+            if regimen_id in guide.regimens:
+                return guide.id
+    return GENERAL_GUIDE

@@ -335,6 +335,56 @@ def _parse(at: Any) -> datetime:
     return datetime.fromisoformat(str(at))
 
 
+@dataclass(frozen=True)
+class RateSegment:
+    """One stretch of the infusion at one rate: from ``start`` to ``end`` (None: still running)."""
+
+    start: str
+    end: str | None
+    rate_ml_h: float
+
+
+def rate_segments(events: Sequence[Mapping[str, Any]]) -> list[RateSegment]:
+    """The running stretches of the infusion, each at one rate, in time order: a start or a
+    resume opens one, a rate change closes it and opens the next, a pause, stop or finish
+    closes it.  Corrected events are left out (the same reading as :func:`estimated_volume_ml`)."""
+    ordered = sorted((e for e in events if counts(e)), key=lambda e: str(_moment(e)))
+    segments: list[RateSegment] = []
+    rate: float | None = None
+    since: str | None = None
+    for e in ordered:
+        at, kind = str(_moment(e)), e.get("kind")
+        if kind in (START, RATE_CHANGE, RESUME):
+            if since is not None and rate is not None and kind != START:
+                segments.append(RateSegment(since, at, rate))
+            if e.get("rate_ml_h") is not None:
+                rate = float(e["rate_ml_h"])
+            if kind != RATE_CHANGE or since is not None:
+                since = at
+        elif kind in (PAUSE, STOP, END):
+            if since is not None and rate is not None:
+                segments.append(RateSegment(since, at, rate))
+            since = None
+            if kind == END:
+                break
+    if since is not None and rate is not None:
+        segments.append(RateSegment(since, None, rate))
+    return [s for s in segments if s.end is None or s.end > s.start]
+
+
+def infusion_period(events: Sequence[Mapping[str, Any]]) -> tuple[str | None, str | None]:
+    """When the infusion started (the first start) and stopped (the stop or finish that ended
+    it; None while it runs or never started).  Corrected events are left out."""
+    ordered = sorted((e for e in events if counts(e)), key=lambda e: str(_moment(e)))
+    starts = [str(_moment(e)) for e in ordered if e.get("kind") == START]
+    if not starts:
+        return None, None
+    if infusion_outcome(events).status == RUNNING:
+        return starts[0], None
+    closes = [str(_moment(e)) for e in ordered if e.get("kind") in CLOSING_KINDS]
+    return starts[0], closes[-1] if closes else None
+
+
 def estimated_volume_ml(events: Sequence[Mapping[str, Any]], until: datetime | None = None) -> float:
     """The volume the pump ran: each running stretch at its rate, up to the stop/finish
     (or ``until`` while it still runs).  Corrected events are left out."""

@@ -169,3 +169,11 @@ def next_vials_from_plan(
         if recorded < wanted:
             return size, wanted - recorded
     return None
+
+
+def recorded_as(lot: Mapping[str, Any]) -> str:
+    """How a lot row was made, as every screen and summary says it: ``typed``, or
+    ``scanned (serial …)`` when it was read from the carton's GS1 code (older rows: typed)."""
+    if lot.get("source") == "scanned":
+        return f"scanned (serial {lot['serial']})" if lot.get("serial") else "scanned"
+    return "typed"

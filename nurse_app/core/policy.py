@@ -62,6 +62,7 @@ Example::
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 import hashlib
 import os
@@ -154,6 +155,8 @@ class Policy:
     followups: dict[str, Any]
     agency_name: str
     digest: str  # SHA-256 of the file's bytes ("" without a file)
+    # [handoff]: the agency's FHIR server (HANDOFF_KEYS); ca_file made absolute.
+    handoff: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
     def active(self) -> bool:
@@ -162,6 +165,11 @@ class Policy:
 
 NO_POLICY = Policy(None, {}, (), (), {}, {}, "", "")
 CONTACT_KEYS = ("agency", "nurse", "phone", "after_hours")
+# [handoff] keys: the agency's FHIR R4 server (base_url, and token_url for OAuth2 client
+# credentials), the identifier systems it uses for MRNs and visits, a CA file for its TLS
+# certificate (relative to the policy file), whether the app tries to send on its own, and the
+# most entries the server takes in one transaction.
+HANDOFF_KEYS = ("base_url", "token_url", "mrn_system", "visit_system", "ca_file", "auto_send", "max_entries")
 
 
 def _fail(path: Path | str, key: str, message: str) -> ResourceError:
@@ -223,6 +231,7 @@ def parse_policy(data: dict[str, Any], path: Path | str, digest: str = "") -> Po
             "followups",
             "expected [followups.<rule id>] tables (enabled, start_days, end_days, first_courses)",
         )
+    handoff = _handoff(data.pop("handoff", {}), path)
     values: dict[str, Any] = {}
 
     def flatten(prefix: str, table: dict[str, Any]) -> None:
@@ -252,7 +261,36 @@ def parse_policy(data: dict[str, Any], path: Path | str, digest: str = "") -> Po
         followups,
         str(agency.get("name", "")).strip(),
         digest,
+        handoff,
     )
+
+
+def _handoff(table: Any, path: Path | str) -> dict[str, Any]:
+    if not isinstance(table, dict) or set(table) - set(HANDOFF_KEYS):
+        raise _fail(path, "handoff", f"expected only {', '.join(HANDOFF_KEYS)}")
+    result: dict[str, Any] = {}
+    for key, value in table.items():
+        if key == "auto_send":
+            if not isinstance(value, bool):
+                raise _fail(path, "handoff.auto_send", "expected true or false")
+            result[key] = value
+            continue
+        if key == "max_entries":
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise _fail(path, "handoff.max_entries", "expected a whole number of entries per transaction")
+            result[key] = value
+            continue
+        if not isinstance(value, str) or not value.strip():
+            raise _fail(path, f"handoff.{key}", "expected text")
+        value = value.strip()
+        if key in ("base_url", "token_url") and not value.startswith(("https://", "http://")):
+            raise _fail(path, f"handoff.{key}", "expected an https:// address")
+        if key in ("mrn_system", "visit_system") and ":" not in value:
+            raise _fail(path, f"handoff.{key}", "expected a URI (e.g. urn:oid:... or https://...)")
+        if key == "ca_file":
+            value = str((Path(path).parent / value).resolve())
+        result[key] = value.rstrip("/") if key == "base_url" else value
+    return result
 
 
 # ----------------------------------------------------------------------------- settings

@@ -961,6 +961,88 @@ class GuideFrontMatter(Model):
         return self
 
 
+# --------------------------------------------------------------------------- languages.toml
+
+# A BCP 47 language tag as the record stores it: a language subtag, optionally a region (es, es-MX).
+LANGUAGE_TAG_PATTERN = r"^[a-z]{2,3}(-[A-Z]{2})?$"
+TRANSLATION_STATUSES = ("source", "unreviewed", "reviewed")
+
+
+class Language(Model):
+    code: Annotated[str, Field(pattern=LANGUAGE_TAG_PATTERN)]
+    name: Text
+    native: Text
+    source: SourceKey
+
+
+class HandoutWording(Model):
+    """The fixed wording of a patient handout in one language."""
+
+    title_suffix: Text
+    subtitle: Text
+    emergency_heading: Text
+    call_heading: Text
+    emergency_signs: Text = Field(
+        description="a regular expression: words that belong only under the 911 heading"
+    )
+    care_team: Text
+    contact_labels: dict[Literal["agency", "nurse", "phone", "after_hours"], Text]
+    sources_title: Text
+    reviewed_note: Annotated[str, Field(pattern=r"\{date\}")]
+    footer_sources: Text
+    page: Annotated[str, Field(pattern=r"\{page\}.*\{total\}")]
+    months: Annotated[list[Text], Field(min_length=12, max_length=12)]
+    tagline_title: Text
+    tagline: Annotated[str, Field(pattern=r"\{phone\}")]
+    tagline_no_phone: Text
+    status: Literal[TRANSLATION_STATUSES] = Field(  # type: ignore[valid-type]
+        description="source: the text translations are made from; unreviewed / reviewed by a qualified medical translator"
+    )
+    source: SourceKey
+
+    @model_validator(mode="after")
+    def _rules(self) -> HandoutWording:
+        try:
+            re.compile(self.emergency_signs)
+        except re.error as exc:
+            raise Problem(f"emergency_signs is not a regular expression ({exc})", "emergency_signs") from None
+        if set(self.contact_labels) != {"agency", "nurse", "phone", "after_hours"}:
+            raise Problem("contact_labels names agency, nurse, phone and after_hours", "contact_labels")
+        return self
+
+
+class LanguagesFile(SourcedFile):
+    """resources/languages.toml: the languages a patient may prefer, and handout wording per language."""
+
+    language: Annotated[list[Language], Field(min_length=1)]
+    handout: dict[Annotated[str, Field(pattern=LANGUAGE_TAG_PATTERN)], HandoutWording]
+
+    @model_validator(mode="after")
+    def _rules(self) -> LanguagesFile:
+        _unique(self.language, "language", key="code", field="language")
+        codes = {lang.code for lang in self.language}
+        for code in self.handout:
+            if code not in codes:
+                raise Problem(
+                    f"handout wording for {code!r}, which is not a listed language", "handout", code
+                )
+        if "en" not in self.handout or self.handout["en"].status != "source":
+            raise Problem('handout.en is the source wording (status = "source")', "handout")
+        return self
+
+
+class GuideTranslationFrontMatter(Model):
+    """The front matter of a translated patient handout (resources/guides/<lang>/<id>.md)."""
+
+    id: Text
+    lang: Annotated[str, Field(pattern=LANGUAGE_TAG_PATTERN)]
+    title: Text
+    translated_from_reviewed: _dt.date = Field(
+        description="the English guide's last_reviewed date that this translation was made from"
+    )
+    status: Literal["unreviewed", "reviewed"]
+
+
 # --------------------------------------------------------------------------- verification.toml
 
 
@@ -1116,6 +1198,8 @@ MODELS: dict[str, type[Model]] = {
     "monitoring.toml": MonitoringFile,
     "followups.toml": FollowupsFile,
     "guide": GuideFrontMatter,
+    "guide-translation": GuideTranslationFrontMatter,
+    "languages.toml": LanguagesFile,
     "verification.toml": VerificationFile,
     "visit_proof.toml": VisitProofFile,
 }

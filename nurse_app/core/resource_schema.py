@@ -32,6 +32,8 @@ SCHEMA_FILES = {
     "monitoring.toml": "monitoring.schema.json",
     "followups.toml": "followups.schema.json",
     "guide": "guide-front-matter.schema.json",
+    "guide-translation": "guide-translation-front-matter.schema.json",
+    "languages.toml": "languages.schema.json",
     "verification.toml": "verification.schema.json",
     "visit_proof.toml": "visit-proof.schema.json",
 }

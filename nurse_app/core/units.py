@@ -166,9 +166,11 @@ def whole_number(text: str, field: str, label: str) -> int:
     """A whole number typed as digits only (any one script, see :func:`ascii_digits`).
 
     Python's ``int`` would also read "1_0" as 10 and "+5" as 5: neither is a number a
-    person types, so both raise ``ValueError`` (the caller says what was expected).
+    person types, so both raise ``ValueError`` (the caller says what was expected).  A
+    minus sign is read, so the caller's range check can say the number is too small.
     """
     digits = ascii_digits(text, field, label).strip()
-    if not digits.isascii() or not digits.isdigit():
+    magnitude = digits.removeprefix("-")
+    if not magnitude.isascii() or not magnitude.isdigit():
         raise ValueError(text)
     return int(digits)

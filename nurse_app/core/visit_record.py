@@ -149,15 +149,6 @@ NO_PLAN = VisitDosePlan(order=None, request=None, first_infusion=False, order_ri
 
 
 @dataclass(frozen=True)
-class HandoffState:
-    """Whether the visit has been handed off to the agency's system.  Nothing records a
-    hand-off yet, so every record says "not handed off"."""
-
-    status: str = "not handed off"
-    detail: str = ""
-
-
-@dataclass(frozen=True)
 class VisitRecord:
     """Everything about one visit, read from the record in one go.
 
@@ -187,7 +178,8 @@ class VisitRecord:
     live_patient: Row | None = None
     live_order: Row | None = None
     seal_problem: str | None = None
-    handoff: HandoffState = HandoffState()
+    # The visit's hand-off to the agency: the outbox row the screens show (None: not queued).
+    handoff: Row | None = None
     # The IV line: attempts and existing lines, their site checks and flushes.
     access_devices: tuple[Row, ...] = ()
     access_checks: tuple[Row, ...] = ()

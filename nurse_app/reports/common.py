@@ -14,8 +14,8 @@ report draw its header/footer/watermark on each one with the total known.
 from __future__ import annotations
 
 import errno
+import io
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,6 +25,7 @@ from reportlab.pdfgen import canvas as rl_canvas
 
 from nurse_app.core.errors import InputError
 from nurse_app.core.files import special_file
+from nurse_app.core.files import write_atomically as write_file_atomically
 from nurse_app.core.resources import resource_file
 
 FONT = "NurseSans"
@@ -105,6 +106,55 @@ def decorated_canvas(decorate: Decorator, result: dict) -> type[rl_canvas.Canvas
     return DecoratedCanvas
 
 
+def pdf_document(
+    story: Callable[[float], list],
+    decorate: Decorator,
+    *,
+    pagesize: tuple[float, float],
+    margins: tuple[float, float, float, float],
+    title: str,
+    author: str,
+    subject: str = "",
+    padding: float = 0.0,
+) -> tuple[bytes, int]:
+    """Lay out a report: ``story(width)`` gives the flowables for the text width, ``decorate``
+    draws each page's header and footer once the page total is known.  One frame per page inside
+    ``margins`` (left, right, top, bottom) with ``padding`` inside it, the report font from the
+    first page (no stray Helvetica).  Returns the PDF bytes and the page count."""
+    from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
+
+    register_fonts()
+    buffer = io.BytesIO()
+    left, right, top, bottom = margins
+    doc = BaseDocTemplate(
+        buffer,
+        pagesize=pagesize,
+        leftMargin=left,
+        rightMargin=right,
+        topMargin=top,
+        bottomMargin=bottom,
+        title=title,
+        subject=subject,
+        author=author,
+        creator="nurse-app",
+        initialFontName=FONT,
+    )
+    frame = Frame(
+        doc.leftMargin,
+        doc.bottomMargin,
+        doc.width,
+        doc.height,
+        leftPadding=padding,
+        rightPadding=padding,
+        topPadding=padding,
+        bottomPadding=padding,
+    )
+    doc.addPageTemplates([PageTemplate("page", [frame])])
+    result: dict = {}
+    doc.build(story(doc.width - 2 * padding), canvasmaker=decorated_canvas(decorate, result))
+    return buffer.getvalue(), result.get("pages", 0)
+
+
 def write_atomically(data: bytes, out: str | os.PathLike, what: str, *, private: bool = True) -> Path:
     """Write ``data`` to ``out`` through a temporary file renamed into place.
 
@@ -112,7 +162,8 @@ def write_atomically(data: bytes, out: str | os.PathLike, what: str, *, private:
     exports): the file is readable by this user only (0600), whatever the umask.
     ``private=False`` (patient handouts: no patient data) gives the usual 0644.
 
-    A full disk or a crash never leaves a half-written file where a good one was.
+    A full disk or a crash never leaves a half-written file where a good one was
+    (:func:`nurse_app.core.files.write_atomically`: flushed to the disk, then renamed).
     Failure raises :class:`InputError` "Could not save the {what} to {out}: reason."
     """
     target = Path(out)
@@ -121,16 +172,9 @@ def write_atomically(data: bytes, out: str | os.PathLike, what: str, *, private:
         raise InputError(
             f"Could not save the {what} to {target}: it is {kind}; choose a file name.", field="out"
         )
-    tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".nurse-app-", suffix=target.suffix, dir=target.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o600 if private else 0o644)
-        os.replace(tmp, target)
+        write_file_atomically(data, target, mode=0o600 if private else 0o644)
     except OSError as exc:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
         reason = (
             "the disk is full, so nothing was saved; free some space or choose another place"
             if exc.errno == errno.ENOSPC

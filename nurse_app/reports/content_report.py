@@ -9,7 +9,6 @@ Every page carries the content version and "Page x of y".
 
 from __future__ import annotations
 
-import io
 import os
 from typing import Any
 
@@ -22,7 +21,6 @@ from reportlab.platypus import (
     LongTable,
     PageBreak,
     Paragraph,
-    SimpleDocTemplate,
     Spacer,
     Table,
     TableStyle,
@@ -30,7 +28,7 @@ from reportlab.platypus import (
 
 from nurse_app.core.content_report import AGENCY_POLICY, GROUPS, UNVERIFIED, ContentReport
 from nurse_app.core.resources import SOURCE_CLASS_NAMES
-from nurse_app.reports.common import BOLD, FONT, decorated_canvas, escape, register_fonts, write_atomically
+from nurse_app.reports.common import BOLD, FONT, escape, pdf_document, register_fonts, write_atomically
 
 TITLE = "Clinical content report"
 SIGN_OFF = "Educator sign-off"
@@ -225,19 +223,6 @@ def _story(report: ContentReport, width: float) -> list:
 def content_report_pdf(report: ContentReport) -> tuple[bytes, int]:
     pagesize = landscape(LETTER)
     margin = 0.5 * inch
-    buffer = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buffer,
-        pagesize=pagesize,
-        leftMargin=margin,
-        rightMargin=margin,
-        topMargin=margin,
-        bottomMargin=0.6 * inch,
-        title=TITLE,
-        author="IVIG Nurse Companion",
-        subject=f"Content version {report.version}",
-    )
-    result: dict = {}
 
     def decorate(canvas, page: int, total: int) -> None:
         canvas.setFont(FONT, 7.5)
@@ -249,8 +234,16 @@ def content_report_pdf(report: ContentReport) -> tuple[bytes, int]:
         )
         canvas.drawRightString(pagesize[0] - margin, 0.35 * inch, f"Page {page} of {total}")
 
-    doc.build(_story(report, pagesize[0] - 2 * margin), canvasmaker=decorated_canvas(decorate, result))
-    return buffer.getvalue(), result.get("pages", 0)
+    return pdf_document(
+        lambda _width: _story(report, pagesize[0] - 2 * margin),
+        decorate,
+        pagesize=pagesize,
+        margins=(margin, margin, margin, 0.6 * inch),
+        title=TITLE,
+        subject=f"Content version {report.version}",
+        author="IVIG Nurse Companion",
+        padding=6,  # reportlab's usual frame padding, as the report was laid out
+    )
 
 
 def write_content_report_pdf(report: ContentReport, out: str | os.PathLike) -> int:

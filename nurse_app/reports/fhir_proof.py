@@ -21,7 +21,6 @@ types); sites and grades are text.
 
 from __future__ import annotations
 
-import base64
 from typing import TYPE_CHECKING, Any
 
 from fhir.resources.R4B.address import Address
@@ -35,7 +34,7 @@ from fhir.resources.R4B.location import Location, LocationPosition
 from fhir.resources.R4B.observation import Observation, ObservationComponent
 from fhir.resources.R4B.patient import PatientContact
 from fhir.resources.R4B.procedure import Procedure, ProcedurePerformer
-from fhir.resources.R4B.provenance import Provenance, ProvenanceAgent
+from fhir.resources.R4B.provenance import ProvenanceAgent
 from fhir.resources.R4B.reference import Reference
 from fhir.resources.R4B.relatedperson import RelatedPerson
 from fhir.resources.R4B.signature import Signature
@@ -55,7 +54,8 @@ _OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-categ
 
 
 def _ref(resource: Any) -> Reference:
-    return Reference(reference=f"urn:uuid:{resource.id}")
+    """``Type/id``: the transaction's PUT entries resolve these on the server."""
+    return Reference(reference=f"{resource.get_resource_type()}/{resource.id}")
 
 
 def patient_details(patient: dict[str, Any]) -> dict[str, Any]:
@@ -311,66 +311,34 @@ def related_person(b: _Builder) -> RelatedPerson | None:
     )
 
 
-def provenance(b: _Builder, targets: list[Any], caregiver: RelatedPerson | None) -> Provenance | None:
-    """The signatures of the visit: the nurse's (when signed) and the patient's or caregiver's."""
+def patient_signer(b: _Builder, caregiver: RelatedPerson | None) -> tuple[ProvenanceAgent, Signature] | None:
+    """The patient's or caregiver's signature confirming the visit, as the second signer of the
+    visit's Provenance (beside the nurse's signature with the seal); None when nobody signed."""
     visit = b.record.visit
-    signatures, agents = [], []
-    if b.final and visit.get("signed_at"):
-        nurse = Reference(display=visit["signed_by"])
-        agents.append(
-            ProvenanceAgent(
-                type=CodeableConcept(
-                    coding=[Coding(system=_PROVENANCE_AGENT, code="author", display="Author")]
-                ),
-                who=nurse,
-            )
-        )
-        signatures.append(
-            Signature(
-                type=[Coding(system=_SIGNATURE_TYPE, code=AUTHOR_SIGNATURE[0], display=AUTHOR_SIGNATURE[1])],
-                when=visit["signed_at"],
-                who=nurse,
-                data=base64.b64encode(str(visit.get("content_hash") or "").encode()).decode("ascii") or None,
-                sigFormat="text/plain",
-            )
-        )
     png = visit.get("patient_signature_png")
-    if visit.get("patient_signer") and png and visit.get("patient_signed_at"):
-        who = _ref(caregiver) if caregiver is not None else _ref(b.patient)
-        agents.append(
-            ProvenanceAgent(
-                type=CodeableConcept(
-                    coding=[Coding(system=_PROVENANCE_AGENT, code="informant", display="Informant")],
-                    text="Patient or caregiver confirming the visit",
-                ),
-                who=who,
-            )
-        )
-        signatures.append(
-            Signature(
-                type=[
-                    Coding(
-                        system=_SIGNATURE_TYPE,
-                        code=CO_PARTICIPANT_SIGNATURE[0],
-                        display=CO_PARTICIPANT_SIGNATURE[1],
-                    )
-                ],
-                when=visit["patient_signed_at"],
-                who=who,
-                onBehalfOf=_ref(b.patient) if caregiver is not None else None,
-                sigFormat="image/png",
-                data=png,
-            )
-        )
-    if not signatures:
+    if not (visit.get("patient_signer") and png and visit.get("patient_signed_at")):
         return None
-    return Provenance(
-        id=b.id("provenance"),
-        target=[_ref(t) for t in targets],
-        recorded=visit.get("signed_at") or visit["patient_signed_at"],
-        agent=agents,
-        signature=signatures,
+    who = _ref(caregiver) if caregiver is not None else _ref(b.patient)
+    agent = ProvenanceAgent(
+        type=CodeableConcept(
+            coding=[Coding(system=_PROVENANCE_AGENT, code="informant", display="Informant")],
+            text="Patient or caregiver confirming the visit",
+        ),
+        who=who,
     )
+    signature = Signature(
+        type=[
+            Coding(
+                system=_SIGNATURE_TYPE, code=CO_PARTICIPANT_SIGNATURE[0], display=CO_PARTICIPANT_SIGNATURE[1]
+            )
+        ],
+        when=visit["patient_signed_at"],
+        who=who,
+        onBehalfOf=_ref(b.patient) if caregiver is not None else None,
+        sigFormat="image/png",
+        data=png,
+    )
+    return agent, signature
 
 
 __all__ = [
@@ -378,8 +346,8 @@ __all__ = [
     "encounter_location",
     "location",
     "patient_details",
+    "patient_signer",
     "procedures",
-    "provenance",
     "related_person",
     "site_observations",
 ]

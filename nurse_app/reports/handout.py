@@ -25,9 +25,19 @@ from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.pagesizes import LETTER
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import inch
-from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import (
+    Flowable,
+    KeepTogether,
+    PageBreak,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
 from nurse_app.core.guides import Block, Guide
+from nurse_app.core.languages import HandoutWording, handout_wording, load_languages
 from nurse_app.reports.common import FONT, decorated_canvas, write_atomically
 from nurse_app.reports.common import escape as _escape
 from nurse_app.reports.common import fit as _fit
@@ -144,9 +154,10 @@ def _list(block: Block, style: ParagraphStyle) -> list[Paragraph]:
     ]
 
 
-def _call_box(call: Block, st: dict[str, ParagraphStyle]) -> Table:
+def _call_box(call: Block, st: dict[str, ParagraphStyle], wording: HandoutWording) -> Table:
     """An urgent subsection as a boxed table, one row per sign or note."""
-    rows = [[Paragraph(call_title(call), st["call_title"])]]
+    title = wording.emergency_title if call.emergency else wording.call_title
+    rows = [[Paragraph(_escape(title), st["call_title"])]]
     for block in call.children:
         if block.kind == "paragraph":
             rows.append([Paragraph(block.html, st["call_note"])])
@@ -169,9 +180,11 @@ def _call_box(call: Block, st: dict[str, ParagraphStyle]) -> Table:
     return table
 
 
-def _contact_block(contact: Mapping[str, str], st: dict[str, ParagraphStyle]) -> KeepTogether:
+def _contact_block(
+    contact: Mapping[str, str], st: dict[str, ParagraphStyle], wording: HandoutWording
+) -> KeepTogether:
     """Care-team details; a missing value becomes a ruled blank line to write on."""
-    fields = list(CONTACT_FIELDS)
+    fields = [(key, wording.contact_labels.get(key, label)) for key, label in CONTACT_FIELDS]
     known = {key for key, _ in fields}
     fields += [(key, key.replace("_", " ").capitalize()) for key in contact if key not in known]
     rows, blanks = [], []
@@ -180,7 +193,7 @@ def _contact_block(contact: Mapping[str, str], st: dict[str, ParagraphStyle]) ->
         rows.append([Paragraph(label, st["contact_label"]), Paragraph(_escape(value), st["body"])])
         if not value:
             blanks.append(n)
-    table = Table(rows, colWidths=[1.9 * inch, None], rowHeights=[BODY_PT * 2.2] * len(rows))
+    table = Table(rows, colWidths=[2.2 * inch, None], rowHeights=[BODY_PT * 2.2] * len(rows))
     style: list[tuple[Any, ...]] = [
         ("FONT", (0, 0), (-1, -1), FONT),
         ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
@@ -188,22 +201,39 @@ def _contact_block(contact: Mapping[str, str], st: dict[str, ParagraphStyle]) ->
     ]
     style += [("LINEBELOW", (1, n), (1, n), 0.8, colors.black) for n in blanks]
     table.setStyle(TableStyle(style))
-    return KeepTogether([Paragraph(CARE_TEAM, st["heading"]), table, Spacer(1, 8)])
+    return KeepTogether([Paragraph(_escape(wording.care_team), st["heading"]), table, Spacer(1, 8)])
+
+
+def _taglines(first: str, contact: Mapping[str, str], st: dict[str, ParagraphStyle]) -> KeepTogether:
+    """The language-access notice (ACA Section 1557 style) in every handout language, the
+    handout's own first, with the agency's phone number."""
+    phone = str(contact.get("phone") or "").strip() or None
+    langs = [first, *sorted(code for code in load_languages().wording if code != first)]
+    rows: list = []
+    for code in langs:
+        wording = handout_wording(code)
+        rows.append(Paragraph(_escape(wording.tagline_title), st["sources_title"]))
+        rows.append(Paragraph(_escape(wording.tagline_text(phone)), st["body"]))
+    return KeepTogether(rows)
 
 
 def _story(guide: Guide, contact: Mapping[str, str]) -> list:
     """Title and any opening line; then the boxed urgent list with the care team's numbers
     under it -- what a patient must find fast, kept whole on page 1; then the rest of the
-    handout in the guide's order; then its sources."""
+    handout in the guide's order; then its sources and the language-access notice."""
     st = _styles()
-    story: list = [Paragraph(_escape(guide.title), st["title"]), Paragraph(SUBTITLE, st["subtitle"])]
+    wording = handout_wording(guide.lang)
+    story: list = [
+        Paragraph(_escape(guide.title), st["title"]),
+        Paragraph(_escape(wording.subtitle), st["subtitle"]),
+    ]
     parts = guide.handout_parts()
     story += _flowables(parts.intro, st)
     for call in parts.calls:
-        story += [KeepTogether(_call_box(call, st)), Spacer(1, 4)]
-    story.append(_contact_block(contact, st))
+        story += [KeepTogether(_call_box(call, st, wording)), Spacer(1, 4)]
+    story.append(_contact_block(contact, st, wording))
     story += _flowables(parts.body, st)
-    story.append(Paragraph(SOURCES_TITLE, st["sources_title"]))
+    story.append(Paragraph(_escape(wording.sources_title), st["sources_title"]))
     cited = [
         Paragraph(
             f"[{_escape(source.key)}] {_escape(source.citation)}{f' {_escape(source.url)}' if source.url else ''}",
@@ -214,9 +244,10 @@ def _story(guide: Guide, contact: Mapping[str, str]) -> list:
     # The closing note goes with the last citation: a page never holds the note and the footer alone.
     closing: list[Flowable] = [
         *cited[-1:],
-        Paragraph(REVIEWED_NOTE.format(date=guide.reviewed_text), st["source"]),
+        Paragraph(_escape(wording.reviewed_note.format(date=guide.reviewed_text)), st["source"]),
     ]
     story += [*cited[:-1], KeepTogether(closing)]
+    story.append(_taglines(guide.lang, contact, st))
     return story
 
 
@@ -233,7 +264,7 @@ def _flowables(blocks: tuple[Block, ...], st: dict[str, ParagraphStyle]) -> list
     return story
 
 
-def _numbered_canvas(footer_lines: tuple[str, ...], result: dict):
+def _numbered_canvas(footer_lines: tuple[str, ...], result: dict, page_text: str = "Page {page} of {total}"):
     """A canvas class that knows the page total when it writes each footer."""
 
     def footer(canvas, page: int, total: int) -> None:
@@ -243,7 +274,7 @@ def _numbered_canvas(footer_lines: tuple[str, ...], result: dict):
         canvas.line(_MARGIN, 0.72 * inch, width - _MARGIN, 0.72 * inch)
         canvas.setFillColor(_GREY)
         canvas.setFont(FONT + "-Bold", 10)
-        canvas.drawRightString(width - _MARGIN, 0.52 * inch, f"Page {page} of {total}")
+        canvas.drawRightString(width - _MARGIN, 0.52 * inch, page_text.format(page=page, total=total))
         room = width - 2 * _MARGIN - 1.2 * inch
         canvas.setFont(FONT, 9)
         for n, text in enumerate(footer_lines):
@@ -256,11 +287,16 @@ _MARGIN = 0.75 * inch
 
 
 def handout_pdf_bytes(
-    guide: Guide, contact: Mapping[str, str] | None = None, *, pagesize=LETTER
+    guide: Guide, contact: Mapping[str, str] | None = None, *, pagesize=LETTER, then: Guide | None = None
 ) -> tuple[bytes, int]:
-    """The handout as PDF bytes and its page count."""
+    """The handout as PDF bytes and its page count, in ``guide``'s language; with ``then`` (the
+    same guide in another language) a bilingual copy: the first language, then the second from
+    a new page, each whole with its own call boxes and care-team block."""
     _register_fonts()
     contact = dict(contact or {})
+    parts = [guide] if then is None else [guide, then]
+    if len({g.id for g in parts}) != 1 or len({g.lang for g in parts}) != len(parts):
+        raise ValueError("a bilingual handout is one guide in two languages")
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
         buffer,
@@ -269,22 +305,33 @@ def handout_pdf_bytes(
         rightMargin=_MARGIN,
         topMargin=0.7 * inch,
         bottomMargin=0.95 * inch,
-        title=f"{guide.title}: patient information",
-        subject=SUBTITLE,
+        title=" / ".join(f"{g.title}: {handout_wording(g.lang).title_suffix}" for g in parts),
+        subject=" / ".join(handout_wording(g.lang).subtitle for g in parts),
         author=str(contact.get("agency") or "nurse-app"),
         creator="nurse-app",
     )
     result: dict = {}
+    first = handout_wording(guide.lang)
     footer = (
-        f"Last reviewed {guide.reviewed_text} · {guide.title}",
-        "Sources are listed at the end of this handout.",
+        " / ".join(f"{_reviewed_word(g)} {g.reviewed_text} · {g.title}" for g in parts),
+        " / ".join(handout_wording(g.lang).footer_sources for g in parts),
     )
-    doc.build(_story(guide, contact), canvasmaker=_numbered_canvas(footer, result))
+    story: list = []
+    for n, part in enumerate(parts):
+        if n:
+            story.append(PageBreak())
+        story += _story(part, contact)
+    doc.build(story, canvasmaker=_numbered_canvas(footer, result, first.page))
     return buffer.getvalue(), result["pages"]
 
 
+def _reviewed_word(guide: Guide) -> str:
+    """ "Last reviewed" in the guide's language: the reviewed note's words before its date."""
+    return handout_wording(guide.lang).reviewed_note.split("{date}")[0].strip().rstrip(".,:")
+
+
 def write_handout_pdf(
-    guide: Guide, out: str | os.PathLike, contact: Mapping[str, str] | None = None, **kwargs
+    guide: Guide, out: str | os.PathLike, contact: Mapping[str, str] | None = None, **kwargs: Any
 ) -> int:
     """Write the handout to ``out`` and return its page count.
 

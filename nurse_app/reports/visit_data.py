@@ -39,8 +39,9 @@ from nurse_app.core.formatting import (
     fmt_number,
     fmt_qty,
 )
+from nurse_app.core.languages import interpreter_text, language_text
 from nurse_app.core.late_entry import is_late
-from nurse_app.core.lots import check_lots
+from nurse_app.core.lots import check_lots, recorded_as
 from nurse_app.core.reactions import kind_label, severity_label
 from nurse_app.core.schedule import call_summary_lines
 from nurse_app.core.seal_text import short_seal
@@ -326,6 +327,8 @@ def _patient_block(record: VisitRecord, catalogue) -> tuple[tuple[str, str], ...
         ("Sex", (p.get("sex") or NO_VALUE).capitalize()),
         ("Height", _qty(p.get("height_cm"), "cm")),
         ("Allergies", record.allergies.text),
+        ("Language", language_text(p)),
+        ("Interpreter at this visit", interpreter_text(record.visit)),
         ("Indication", _regimen_text(indication, catalogue) if indication else NO_VALUE),
         *patient_contact_rows(p),
         *_changed_rows(record, "patient"),
@@ -549,12 +552,13 @@ def _lots(record: VisitRecord, catalogue) -> tuple[TableData | None, str, bool]:
             fmt_qty(lot["vial_size_g"], "g"),
             _num(lot["vial_count"], 0),
             fmt_qty(lot["vial_size_g"] * lot["vial_count"], "g"),
+            recorded_as(lot),
         )
         for lot in lots
     )
     total_g = sum(lot["vial_size_g"] * lot["vial_count"] for lot in lots)
-    total = ("Total", "", "", _num(sum(lot["vial_count"] for lot in lots), 0), fmt_qty(total_g, "g"))
-    table = TableData(("Lot", "Expiry", "Vial size", "Vials", "Grams"), rows, total=total)
+    total = ("Total", "", "", _num(sum(lot["vial_count"] for lot in lots), 0), fmt_qty(total_g, "g"), "")
+    table = TableData(("Lot", "Expiry", "Vial size", "Vials", "Grams", "Recorded"), rows, total=total)
     check = check_lots(
         lots,
         calc,

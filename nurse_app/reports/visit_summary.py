@@ -25,11 +25,8 @@ from reportlab.lib.pagesizes import LETTER
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import inch
 from reportlab.platypus import (
-    BaseDocTemplate,
     CondPageBreak,
-    Frame,
     KeepTogether,
-    PageTemplate,
     Paragraph,
     Spacer,
     Table,
@@ -40,10 +37,9 @@ from nurse_app.core.formatting import fmt_number
 from nurse_app.reports.common import (
     BOLD,
     FONT,
-    decorated_canvas,
     escape,
     fit,
-    register_fonts,
+    pdf_document,
     write_atomically,
 )
 from nurse_app.reports.visit_data import DRAFT_MARK, NO_VALUE, TableData, VisitSummary, reactions_table
@@ -307,7 +303,11 @@ def _dose_story(s: VisitSummary, width: float, st) -> list:
     )
     lots = (
         _table(
-            s.lots, [None, 0.95 * inch, 0.8 * inch, 0.55 * inch, 0.7 * inch], st, wrap=(0,), right=(2, 3, 4)
+            s.lots,
+            [None, 0.85 * inch, 0.65 * inch, 0.45 * inch, 0.55 * inch, 0.9 * inch],
+            st,
+            wrap=(0, 5),
+            right=(2, 3, 4),
         )
         if s.lots
         else Paragraph("No lots recorded.", st["body"])
@@ -558,44 +558,16 @@ def _decorate(s: VisitSummary):
 
 def summary_pdf_bytes(summary: VisitSummary, *, pagesize=LETTER) -> tuple[bytes, int]:
     """The summary as PDF bytes and its page count."""
-    register_fonts()
-    buffer = io.BytesIO()
-    doc = BaseDocTemplate(
-        buffer,
+    # No frame padding: the body lines up with the page header drawn at the margins.
+    return pdf_document(
+        lambda width: _story(summary, width),
+        _decorate(summary),
         pagesize=pagesize,
-        leftMargin=_MARGIN,
-        rightMargin=_MARGIN,
-        topMargin=_TOP,
-        bottomMargin=_BOTTOM,
+        margins=(_MARGIN, _MARGIN, _TOP, _BOTTOM),
         title=f"{summary.title}: {summary.patient_line}",
         subject=f"Visit {summary.visit_id}, {summary.when}",
         author=summary.nurse or "nurse-app",
-        creator="nurse-app",
-        initialFontName=FONT,
-    )  # no stray Helvetica (not embedded) in the page resources
-    # No frame padding: the body lines up with the page header drawn at the margins.
-    doc.addPageTemplates(
-        [
-            PageTemplate(
-                "page",
-                [
-                    Frame(
-                        doc.leftMargin,
-                        doc.bottomMargin,
-                        doc.width,
-                        doc.height,
-                        leftPadding=0,
-                        rightPadding=0,
-                        topPadding=0,
-                        bottomPadding=0,
-                    )
-                ],
-            )
-        ]
     )
-    result: dict = {}
-    doc.build(_story(summary, doc.width), canvasmaker=decorated_canvas(_decorate(summary), result))
-    return buffer.getvalue(), result["pages"]
 
 
 def write_summary_pdf(summary: VisitSummary, out: str | os.PathLike, **kwargs) -> int:

@@ -7,7 +7,6 @@ items come from :func:`nurse_app.services.schedule.build_schedule`, like the Wee
 
 from __future__ import annotations
 
-import io
 import os
 from itertools import groupby
 from typing import Any
@@ -17,10 +16,7 @@ from reportlab.lib.pagesizes import LETTER, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import inch
 from reportlab.platypus import (
-    BaseDocTemplate,
-    Frame,
     KeepTogether,
-    PageTemplate,
     Paragraph,
     Spacer,
     Table,
@@ -30,10 +26,9 @@ from reportlab.platypus import (
 from nurse_app.reports.common import (
     BOLD,
     FONT,
-    decorated_canvas,
     escape,
     fit,
-    register_fonts,
+    pdf_document,
     write_atomically,
 )
 
@@ -125,42 +120,14 @@ def _story(schedule, width: float) -> list:
 
 
 def week_sheet_bytes(schedule, *, nurse: str = "", pagesize=landscape(LETTER)) -> tuple[bytes, int]:
-    register_fonts()
-    buffer = io.BytesIO()
-    doc = BaseDocTemplate(
-        buffer,
+    return pdf_document(
+        lambda width: _story(schedule, width),
+        _decorate(schedule, nurse),
         pagesize=pagesize,
-        leftMargin=_MARGIN,
-        rightMargin=_MARGIN,
-        topMargin=0.95 * inch,
-        bottomMargin=0.55 * inch,
+        margins=(_MARGIN, _MARGIN, 0.95 * inch, 0.55 * inch),
         title="Week sheet (contains patient information)",
         author=nurse or "nurse-app",
-        creator="nurse-app",
-        initialFontName=FONT,
     )
-    doc.addPageTemplates(
-        [
-            PageTemplate(
-                "page",
-                [
-                    Frame(
-                        doc.leftMargin,
-                        doc.bottomMargin,
-                        doc.width,
-                        doc.height,
-                        leftPadding=0,
-                        rightPadding=0,
-                        topPadding=0,
-                        bottomPadding=0,
-                    )
-                ],
-            )
-        ]
-    )
-    result: dict = {}
-    doc.build(_story(schedule, doc.width), canvasmaker=decorated_canvas(_decorate(schedule, nurse), result))
-    return buffer.getvalue(), result["pages"]
 
 
 def write_week_sheet(schedule, out: str | os.PathLike, *, nurse: str = "") -> int:

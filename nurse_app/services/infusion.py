@@ -72,7 +72,11 @@ NO_DOSE_TO_START = (
 
 def start_missing(store: Store, visit_id: int) -> str | None:
     """Why the visit cannot start an infusion yet (no order, no dose), or None."""
-    visit = store.get_visit(visit_id)
+    return start_missing_in(store.get_visit(visit_id))
+
+
+def start_missing_in(visit: Mapping[str, Any]) -> str | None:
+    """:func:`start_missing` of a visit row already read."""
     if not visit.get("order_id"):
         return NO_ORDER_TO_START
     if not (visit.get("calculation") or {}).get("daily_dose_g"):

@@ -16,8 +16,13 @@ from typing import Any
 
 from nurse_app.core import visit_logic
 from nurse_app.core.agency import details_from_setting
-from nurse_app.core.visit_record import HandoffState, VisitRecord, as_signed, signing_state
+from nurse_app.core.visit_record import (
+    VisitRecord,
+    as_signed,
+    signing_state,
+)
 from nurse_app.services.orders import dose_plan
+from nurse_app.services.visits import events_in_progress
 from nurse_app.store import Store
 from nurse_app.store.visit_read import VisitRows
 
@@ -27,21 +32,6 @@ __all__ = ["VisitRecord", "load_visit", "record_from_rows"]
 def load_visit(store: Store, visit_id: int) -> VisitRecord:
     """Read one visit and all it refers to (raises the store's ``NotFoundError``)."""
     return record_from_rows(store, store.visit_rows(visit_id))
-
-
-def _in_progress(events: list[dict[str, Any]]) -> bool:
-    """Started and neither finished nor stopped (a paused infusion is still in progress): the
-    rule of :func:`nurse_app.services.visits.infusion_in_progress`, on the events already read."""
-    from nurse_app.core import infusion_record
-    from nurse_app.core.visit_logic import STOP, infusion_progress
-    from nurse_app.store import to_local
-    from nurse_app.store.times import now_utc
-
-    counted = [{**e, "at": to_local(e["occurred_at"])} for e in events if infusion_record.counts(e)]
-    if not counted:
-        return False
-    progress = infusion_progress(counted, [], [], now_utc())
-    return progress.started and not progress.ended and progress.halted_by != STOP
 
 
 def record_from_rows(store: Store, rows: VisitRows) -> VisitRecord:
@@ -72,15 +62,15 @@ def record_from_rows(store: Store, rows: VisitRows) -> VisitRecord:
         seal_ok=(seal is None) if signed else None,
         seal_problem=seal,
         signing=signing_state(
-            visit, problems, infusion_running=_in_progress(entries.get("infusion_events", []))
+            visit, problems, infusion_running=events_in_progress(entries.get("infusion_events", []))
         ),
         dose_plan=dose_plan(visit, patient, order, earlier, rows.weights),
         followup_calls=_calls_before(visit, rows.patient_visits, rows.signed_calls),
-        vitals_entered=store.entered_times("vitals", visit["id"]),
-        seal_chain_position=store.seal_chain_position(visit["id"]) if signed else None,
         live_patient=rows.patient,
         live_order=rows.order,
-        handoff=HandoffState(),
+        handoff=rows.handoff,
+        vitals_entered=rows.vitals_entered,
+        seal_chain_position=store.seal_position_of(rows),
     )
 
 

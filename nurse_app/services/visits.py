@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -165,15 +166,16 @@ def void_draft(store: Store, visit_id: int, reason: str) -> dict[str, Any]:
 def infusion_in_progress(store: Store, visit_id: int, now: _dt.datetime | None = None) -> bool:
     """Started and neither finished nor stopped (core's :func:`infusion_progress`, the rule the
     Infusion tab shows): a paused infusion is still in progress."""
+    return events_in_progress(store.visit_infusion_events(visit_id), now)
+
+
+def events_in_progress(rows: Sequence[Mapping[str, Any]], now: _dt.datetime | None = None) -> bool:
+    """:func:`infusion_in_progress` of a visit's infusion event rows (as stored)."""
     from nurse_app.core import infusion_record
     from nurse_app.core.visit_logic import STOP, infusion_progress
     from nurse_app.store import to_local
 
-    events = [
-        {**e, "at": to_local(e["occurred_at"])}
-        for e in store.visit_infusion_events(visit_id)
-        if infusion_record.counts(e)
-    ]
+    events = [{**e, "at": to_local(e["occurred_at"])} for e in rows if infusion_record.counts(e)]
     if not events:
         return False
     progress = infusion_progress(events, [], [], now or _now())

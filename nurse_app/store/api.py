@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any, overload
 from nurse_app.core import checklists, infusion_record, lots, reactions, vitals
 from nurse_app.core.catalogue import load_catalogue
 from nurse_app.core.errors import InputError, ResourceError
+from nurse_app.core.identifiers import npi_problem
+from nurse_app.core.names import full_name, split_name
 from nurse_app.core.resources import nurse_source_wording
 from nurse_app.core.visit_logic import visit_day
 from nurse_app.store import audit_chain, fields, schema, visit_read
@@ -42,6 +44,7 @@ from nurse_app.store.errors import (
 from nurse_app.store.followups import FollowupStore
 from nurse_app.store.hashing import content_hash
 from nurse_app.store.location import resolve_db_path
+from nurse_app.store.outbox import ADDENDUM, VISIT, OutboxStore
 from nurse_app.store.proof import ProofStore
 from nurse_app.store.times import now_text, today_local
 from nurse_app.store.validation import Rule, clean
@@ -72,7 +75,7 @@ _WHAT = {
 _CHILDREN = {
     "vitals": (fields.VITALS, fields.check_vitals, "recorded_at"),
     "reactions": (fields.REACTION, lambda row: _check_reaction(row), "occurred_at"),
-    "product_lots": (fields.LOT, None, "id"),
+    "product_lots": (fields.LOT, fields.check_scanned_lot, "id"),
     "infusion_events": (fields.INFUSION_EVENT, fields.check_infusion_event, "occurred_at"),
 }
 _name_text = text_rule(200)
@@ -82,6 +85,8 @@ SNAPSHOT_PATIENT_FIELDS = (
     "id",
     "mrn",
     "name",
+    "family_name",
+    "given_name",
     "date_of_birth",
     "sex",
     "height_cm",
@@ -136,7 +141,7 @@ def _fold(value: str | None) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-class Store(FollowupStore, ProofStore, visit_read.VisitReadStore):
+class Store(FollowupStore, ProofStore, OutboxStore, visit_read.VisitReadStore):
     """One open record file.  Create with :meth:`Store.open`; close with :meth:`close`."""
 
     def __init__(
@@ -398,22 +403,26 @@ class Store(FollowupStore, ProofStore, visit_read.VisitReadStore):
     # ------------------------------------------------------------------ nurse profile, settings
 
     def nurse_profile(self) -> dict[str, Any] | None:
-        """``{"name", "credentials", "display", "updated_at"}`` or None if not set up."""
+        """``{"name", "credentials", "npi", "display", "updated_at"}`` or None if not set up."""
         with self._reading():
-            rows = self._query("SELECT name, credentials, updated_at FROM nurse_profile")
+            rows = self._query("SELECT * FROM nurse_profile")
         if not rows:
             return None
         row = rows[0]
         row["display"] = f"{row['name']}, {row['credentials']}" if row["credentials"] else row["name"]
         return row
 
-    def set_nurse_profile(self, name: str, credentials: str = "") -> dict[str, Any]:
-        """Set who is documenting; stamps every entry, signature, addendum and audit row."""
+    def set_nurse_profile(self, name: str, credentials: str = "", npi: str | None = None) -> dict[str, Any]:
+        """Set who is documenting; stamps every entry, signature, addendum and audit row.
+        ``npi``: the nurse's NPI ("" clears it; None keeps the stored one)."""
         clean_name = _name_text("name", "Your name", name) if name is not None else ""
         if not clean_name:
             raise RecordValueError("Your name is required.", field="name")
         clean_credentials = text_rule(50)("credentials", "Credentials", credentials or "")
         before = self.nurse_profile()
+        clean_npi = "".join((npi if npi is not None else (before or {}).get("npi") or "").split())
+        if clean_npi and (problem := npi_problem(clean_npi)):
+            raise RecordValueError(problem, field="npi")
         with self.transaction():
             if before and (before["name"], before["credentials"]) != (clean_name, clean_credentials):
                 # Who documents is part of the record: a change of name is itself audited,
@@ -433,7 +442,13 @@ class Store(FollowupStore, ProofStore, visit_read.VisitReadStore):
                     ],
                 )
             self.db.table("nurse_profile").upsert(
-                {"id": 1, "name": clean_name, "credentials": clean_credentials, "updated_at": now_text()},
+                {
+                    "id": 1,
+                    "name": clean_name,
+                    "credentials": clean_credentials,
+                    "npi": clean_npi,
+                    "updated_at": now_text(),
+                },
                 pk="id",
             )
         profile = self.nurse_profile()
@@ -541,9 +556,28 @@ class Store(FollowupStore, ProofStore, visit_read.VisitReadStore):
 
     # ------------------------------------------------------------------ patients
 
+    @staticmethod
+    def _name_parts(row: dict[str, Any], given: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
+        """The one-line name from the parts the nurse entered (confirmed), or the parts split
+        once from a one-line name (to be confirmed on the patient form)."""
+        if "family_name" in given or "given_name" in given:
+            family, first = row.get("family_name", ""), row.get("given_name", "")
+            if (creating or "family_name" in given) and not family:
+                raise RecordValueError("Family name is required.", field="family_name")
+            if not creating and not ("family_name" in given and "given_name" in given):
+                raise TypeError("family_name and given_name are changed together")
+            return {**row, "name": full_name(first, family), "name_parts_confirmed": 1}
+        if row.get("name"):
+            first, family = split_name(row["name"])
+            return {**row, "family_name": family, "given_name": first, "name_parts_confirmed": 0}
+        if creating or "name" in given:
+            raise RecordValueError("Name is required.", field="name")
+        return {k: v for k, v in row.items() if k not in ("family_name", "given_name", "name")}
+
     def create_patient(self, **values: Any) -> int:
-        """New patient; fields in :data:`fields.PATIENT` (mrn, name, date_of_birth, sex...)."""
-        row = clean(fields.PATIENT, values, creating=True)
+        """New patient; fields in :data:`fields.PATIENT` (mrn, family_name and given_name (or a
+        one-line name, split once), date_of_birth, sex...)."""
+        row = self._name_parts(clean(fields.PATIENT, values, creating=True), values, creating=True)
         fields.check_catalogue_patient(row)
         with self.transaction():
             stamp = now_text()
@@ -553,7 +587,7 @@ class Store(FollowupStore, ProofStore, visit_read.VisitReadStore):
     def update_patient(
         self, patient_id: int, *, if_unchanged: Mapping[str, Any] | None = None, **changes: Any
     ) -> dict[str, Any]:
-        row = clean(fields.PATIENT, changes, creating=False)
+        row = self._name_parts(clean(fields.PATIENT, changes, creating=False), changes, creating=False)
         fields.check_catalogue_patient(row)
         with self.transaction():
             self._check_unchanged("patients", self._raw("patients", patient_id), if_unchanged)
@@ -1143,14 +1177,14 @@ class Store(FollowupStore, ProofStore, visit_read.VisitReadStore):
     def _add_child(self, table: str, visit_id: int, values: dict[str, Any]) -> int:
         rules, cross_check, _ = _CHILDREN[table]
         row = clean(rules, values, creating=True)
-        if cross_check:
-            cross_check(row)
+        cross_check(row)
         if table == "product_lots":
             fields.check_catalogue_lot(row)
         with self.transaction():
             visit = self._draft_visit(visit_id)
             if table == "product_lots":
                 fields.check_lot(row, self._visit_day(visit))
+                self._check_new_serial(visit_id, row.get("serial"))
             row.update(visit_id=visit_id, recorded_by=self._author())
             return self._insert(table, row)
 
@@ -1163,8 +1197,7 @@ class Store(FollowupStore, ProofStore, visit_read.VisitReadStore):
             visit = self._draft_visit(existing["visit_id"])
             self._check_unchanged(table, existing, expected)
             merged = {**existing, **row}
-            if cross_check:
-                cross_check(merged)
+            cross_check(merged)
             if table == "product_lots":
                 fields.check_lot(merged, self._visit_day(visit))
                 if row.keys() & {"product_id", "vial_size_g"}:
@@ -1206,8 +1239,9 @@ class Store(FollowupStore, ProofStore, visit_read.VisitReadStore):
     def entered_times(self, table: str, visit_id: int) -> dict[int, _dt.datetime]:
         """When each row of ``table`` on the visit was entered (its audit-log insert), by row id."""
         rows = self.conn.execute(
-            "SELECT a.row_id, a.at FROM audit_log a JOIN "
-            f"{table} t ON t.id = a.row_id WHERE a.table_name = ? AND a.action = 'insert' AND t.visit_id = ?",
+            # From the visit's rows to their audit entries (CROSS JOIN keeps that order).
+            f"SELECT a.row_id, a.at FROM {table} t CROSS JOIN audit_log a ON a.table_name = ? "
+            "AND a.row_id = t.id WHERE t.visit_id = ? AND a.action = 'insert'",
             [table, visit_id],
         ).fetchall()
         return {int(row_id): _dt.datetime.fromisoformat(at) for row_id, at in rows}
@@ -1280,11 +1314,26 @@ class Store(FollowupStore, ProofStore, visit_read.VisitReadStore):
         expiry_date: Any,
         vial_size_g: float,
         vial_count: int,
+        source: str = "typed",
+        serial: str | None = None,
+        gtin: str | None = None,
     ) -> int:
-        """Record the lot of vials given (refused if expired before the visit day)."""
-        values = dict(locals())
-        del values["self"], values["visit_id"]
+        """Record the lot of vials given (refused if expired before the visit day).
+
+        ``source`` says how the row was made: ``typed`` from the carton, or ``scanned`` from its
+        GS1 code, which also gives the carton's ``gtin`` and ``serial`` (one row per serial).
+        """
+        values = {k: v for k, v in locals().items() if k not in ("self", "visit_id") and v is not None}
         return self._add_child("product_lots", visit_id, values)
+
+    def _check_new_serial(self, visit_id: int, serial: str | None) -> None:
+        if serial is not None and self._list(
+            "SELECT id FROM product_lots WHERE visit_id = ? AND serial = ?", [visit_id, serial]
+        ):
+            raise RecordValueError(
+                f"The carton with serial {serial} is already recorded in this visit: each carton once.",
+                field="serial",
+            )
 
     def update_lot(self, lot_id: int, **changes: Any) -> dict[str, Any]:
         return self._update_child("product_lots", lot_id, changes)
@@ -1395,6 +1444,7 @@ class Store(FollowupStore, ProofStore, visit_read.VisitReadStore):
             self.db.table("visits").update(
                 visit_id, {**seal, "status": "signed", "updated_at": seal["signed_at"]}
             )
+            self._enqueue(VISIT, seal["content_hash"], visit_id=visit_id)
         return self.get_visit(visit_id)
 
     def _signing_snapshot(self, visit: Mapping[str, Any], signer: str) -> dict[str, Any]:
@@ -1460,7 +1510,9 @@ class Store(FollowupStore, ProofStore, visit_read.VisitReadStore):
                     "for visits that are already signed."
                 )
             row.update(visit_id=visit_id, author=self._author(), written_at=now_text())
-            return self._insert("addenda", row)
+            addendum_id = self._insert("addenda", row)
+            self._enqueue(ADDENDUM, visit["content_hash"], visit_id=visit_id, addendum_id=addendum_id)
+            return addendum_id
 
     def visit_addenda(self, visit_id: int) -> list[dict[str, Any]]:
         return self._list("SELECT * FROM addenda WHERE visit_id = ? ORDER BY written_at, id", [visit_id])

@@ -27,6 +27,7 @@ try:
 except ImportError:  # Windows: no flock; stale temporaries are then only found by pid
     fcntl = None  # type: ignore[assignment]
 
+from nurse_app.core.files import replace_durably
 from nurse_app.store import crypto
 from nurse_app.store.private import create_private_file, private_folder
 from nurse_app.store.times import UTC, utc_text
@@ -75,20 +76,6 @@ def list_backups(db_path: Path) -> list[BackupInfo]:
         moment = _dt.datetime.strptime(match["stamp"], _STAMP_FORMAT).replace(tzinfo=UTC)
         found.append(BackupInfo(entry, utc_text(moment), match["reason"], entry.stat().st_size))
     return sorted(found, key=lambda b: b.created_at, reverse=True)
-
-
-def fsync_folder(folder: Path) -> None:
-    """Make a rename durable (POSIX); harmless where folders cannot be opened."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 CRASH_ENV = "NURSE_APP_TEST_CRASH_AT"
@@ -151,11 +138,12 @@ def _abandoned(path: Path) -> bool:
     return True
 
 
-def remove_stale_temporaries(db_path: Path) -> list[Path]:
+def remove_stale_temporaries(db_path: Path, *, remove: bool = True) -> list[Path]:
     """Remove half-made files that a process killed mid-way left beside the record:
     ``.<name>.creating-<pid>``, ``.<name>.restoring-<pid>`` (with their journals),
     ``<name>.encrypting`` and ``*.partial`` backups.  Files of a process still at work stay
-    (its pid is alive, or it holds the file's :func:`writing` lock).  Returns what was removed.
+    (its pid is alive, or it holds the file's :func:`writing` lock).  Returns what was removed
+    (``remove=False``: only lists them, for ``check-db``).
     """
     db_path = Path(db_path)
     pattern = re.compile(rf"^\.{re.escape(db_path.name)}\.(creating|restoring)-(\d+)(-journal|-wal|-shm)?$")
@@ -179,7 +167,9 @@ def remove_stale_temporaries(db_path: Path) -> list[Path]:
                     stale = not owner.exists() or _abandoned(owner)
                 else:  # encryption holds the folder's lock while it converts
                     stale = _abandoned(db_path.parent)
-                if stale:
+                if stale and not remove:
+                    removed.append(entry)
+                elif stale:
                     try:
                         entry.unlink()
                     except FileNotFoundError:
@@ -210,8 +200,5 @@ def copy_database(source: sqlite3.Connection, dest: Path) -> Path:
             partial.unlink(missing_ok=True)
             raise
         target.close()
-        with open(partial, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(partial, dest)
-    fsync_folder(dest.parent)
+        replace_durably(partial, dest)
     return dest

@@ -26,6 +26,7 @@ from typing import Any, ParamSpec, TypeVar, cast
 
 import sqlcipher3.dbapi2 as _sc
 
+from nurse_app.core.files import fsync_file, replace_durably
 from nurse_app.store import keys
 from nurse_app.store.errors import StoreError
 from nurse_app.store.private import create_private_file
@@ -369,21 +370,6 @@ def content_digest(conn: sqlite3.Connection | CipherConnection) -> dict[str, tup
     return out
 
 
-def _fsync(path: Path) -> None:
-    with open(path, "rb+") as handle:
-        os.fsync(handle.fileno())
-    try:
-        fd = os.open(path.parent, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 # Test hook: called with a step name between the steps of a conversion (SIGKILL tests).
 _step_hook = None
 
@@ -444,13 +430,12 @@ def encrypt_plain_file(path: Path, passphrase: str) -> None:
             f"The encrypted copy of {path} did not match the original, so the "
             f"original was kept unencrypted and unchanged."
         )
-    _fsync(partial)
+    fsync_file(partial)
     _step("verified")
     for suffix in ("-wal", "-shm"):
         # Only the -shm can be left (the WAL was folded in and removed in step 1).
         path.with_name(path.name + suffix).unlink(missing_ok=True)
-    os.replace(partial, path)
-    _fsync(path)
+    replace_durably(partial, path)
     _step("replaced")
 
 

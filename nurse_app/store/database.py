@@ -24,13 +24,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from nurse_app.core.files import special_file
+from nurse_app.core.files import fsync_file, fsync_folder, special_file
 from nurse_app.core.formatting import fmt_count
 from nurse_app.store import crypto, encryption, expected_schema, genuine, keys, schema
 from nurse_app.store.backup import (
     copy_database,
     crash_point,
-    fsync_folder,
     list_backups,
     new_backup_path,
     remove_stale_temporaries,
@@ -389,11 +388,6 @@ def connect(path: Path) -> sqlite3.Connection:
 
 def _side_files(path: Path) -> list[Path]:
     return [path.with_name(path.name + s) for s in ("-wal", "-shm", "-journal")]
-
-
-def fsync_file(path: Path) -> None:
-    with open(path, "rb+") as handle:
-        os.fsync(handle.fileno())
 
 
 def _create_new(path: Path) -> None:

@@ -90,7 +90,11 @@ _ROW_ID = integer(1, 2**62)
 
 PATIENT = {
     "mrn": Rule("Medical record number (MRN)", text(64, identifier=True), required=True),
-    "name": Rule("Name", text(200), required=True),
+    # The name as entered, in parts (US Core: family and given); ``name`` is the one line made
+    # from them (core.names.full_name).  A caller giving only ``name`` has it split once.
+    "family_name": Rule("Family name", text(100), default=""),
+    "given_name": Rule("Given name(s)", text(100), default=""),
+    "name": Rule("Name", text(200)),
     "date_of_birth": Rule("Date of birth", date(not_future=True), required=True),
     "sex": Rule("Sex", choice(*SEXES), required=True),
     "height_cm": Rule("Height", measure("height")),
@@ -109,6 +113,10 @@ PATIENT = {
     "emergency_contact_name": Rule("Emergency contact", text(200)),
     "emergency_contact_relation": Rule("Emergency contact's relation", text(100)),
     "emergency_contact_phone": Rule("Emergency contact's phone", phone),
+    # a BCP 47 tag of resources/languages.toml, or "other" with the language's name typed
+    "preferred_language": Rule("Preferred language", text(35, identifier=True)),
+    "preferred_language_other": Rule("Preferred language (other)", text(100)),
+    "interpreter_needed": Rule("Interpreter needed", boolean),
 }
 
 WEIGHT = {
@@ -152,6 +160,8 @@ VISIT = {
     # the visit started (a new course sooner than the order's interval).
     "start_acknowledgements": Rule("Acknowledged start warnings", json_object),
     "same_day_reason": Rule("Reason for another visit the same day", text(500)),
+    "interpreter_used": Rule("Interpreter used", boolean),
+    "interpreter": Rule("Interpreter (name or ID, or the phone line)", text(200)),
 }
 
 CHECKLIST_ANSWER = {
@@ -191,13 +201,39 @@ REACTION = {
     "note": Rule("Note", text(4000, multiline=True), default=""),
 }
 
+# How a lot row was made: typed from the carton, or read from its GS1 code (scanned).
+LOT_SOURCES = ("typed", "scanned")
+
+
+def _gtin(field: str, label: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.isascii() or not value.isdigit() or len(value) != 14:
+        raise RecordValueError(
+            f"{label} must be the 14 digits of the carton's GTIN, not {value!r}.", field=field
+        )
+    return value
+
+
 LOT = {
     "product_id": Rule("Product", slug, required=True),
     "lot_number": Rule("Lot number", text(64, identifier=True), required=True),
     "expiry_date": Rule("Expiry date", date(), required=True),
     "vial_size_g": Rule("Vial size", positive_number(1000, "g"), required=True),
     "vial_count": Rule("Number of vials", integer(1, 1000), required=True),
+    "source": Rule("How the lot was recorded", choice(*LOT_SOURCES), default="typed"),
+    "serial": Rule("Serial number", text(20, identifier=True)),
+    "gtin": Rule("Product code (GTIN)", _gtin),
 }
+
+
+def check_scanned_lot(row: Mapping[str, Any]) -> None:
+    """A scanned row carries the code it was read from; a typed one claims no code."""
+    if row.get("source") == "scanned" and not row.get("gtin"):
+        raise RecordValueError("A scanned lot needs the carton's GTIN.", field="gtin")
+    if row.get("source", "typed") == "typed" and (row.get("gtin") or row.get("serial")):
+        raise RecordValueError(
+            "A typed lot carries no GTIN or serial: those come only from a scan.", field="source"
+        )
+
 
 # Stored vocabulary of the infusion timeline (same values as the CHECK in the schema and
 # nurse_app.core.visit_logic.EVENT_KINDS, which interprets them).
@@ -369,6 +405,26 @@ def _catalogue_check(check: Callable[..., object], *args: Any) -> None:
 def check_catalogue_patient(row: Mapping[str, Any]) -> None:
     if row.get("indication") is not None:
         _catalogue_check(order_checks.check_indication, row["indication"])
+    _catalogue_check(check_language, row)
+
+
+def check_language(row: Mapping[str, Any]) -> None:
+    """A listed language, or "other" with its name; a name only beside "other"."""
+    from nurse_app.core.languages import OTHER, load_languages
+
+    code, other = row.get("preferred_language"), row.get("preferred_language_other")
+    if code is not None and code != OTHER and load_languages().get(code) is None:
+        known = ", ".join(lang.code for lang in load_languages().languages)
+        raise InputError(
+            f"Preferred language {code!r} is not in the list ({known}); choose other and type its name.",
+            field="preferred_language",
+        )
+    if code == OTHER and not other:
+        raise InputError("Type the name of the preferred language (other).", field="preferred_language_other")
+    if other and code != OTHER:
+        raise InputError(
+            "A typed language name goes with preferred language: other.", field="preferred_language_other"
+        )
 
 
 def check_catalogue_order(row: Mapping[str, Any]) -> None:

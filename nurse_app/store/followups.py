@@ -93,6 +93,15 @@ class FollowupStore:
         def _author(self) -> str: ...
         def _insert(self, table: str, row: dict[str, Any]) -> int: ...
         def _check_order_belongs(self, order_id: int | None, patient_id: int) -> None: ...
+        def _enqueue(
+            self,
+            kind: str,
+            seal: str,
+            *,
+            visit_id: int | None = None,
+            call_id: int | None = None,
+            addendum_id: int | None = None,
+        ) -> None: ...
 
     # ------------------------------------------------------------------ call records
 
@@ -219,6 +228,7 @@ class FollowupStore:
             self.db.table("followup_calls").update(
                 call_id, {**seal, "status": "signed", "updated_at": seal["signed_at"]}
             )
+            self._enqueue("followup_call", seal["content_hash"], call_id=call_id)
         return self.get_followup_call(call_id)
 
     def followup_call_intact(self, call_id: int) -> bool | None:

@@ -289,7 +289,7 @@ def content_problems(conn: sqlite3.Connection, limit: int = MAX_LISTED) -> list[
             continue
         cursor = conn.execute(f"SELECT * FROM {table}")
         columns = [d[0] for d in cursor.description]
-        for row in cursor:
+        for row in cursor.fetchall():  # one call: the SQLCipher proxy is slow row by row
             for column, value in zip(columns, row, strict=True):
                 problem = _value_problem(table, column, value, api_rules)
                 if problem:

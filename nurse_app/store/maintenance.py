@@ -14,7 +14,14 @@ from pathlib import Path
 
 from nurse_app.store import audit_chain, genuine, schema, seals
 from nurse_app.store.api import Store
-from nurse_app.store.backup import BackupInfo, backups_folder, copy_database, list_backups, new_backup_path
+from nurse_app.store.backup import (
+    BackupInfo,
+    backups_folder,
+    copy_database,
+    list_backups,
+    new_backup_path,
+    remove_stale_temporaries,
+)
 from nurse_app.store.database import (
     UnusableFile,
     diagnose,
@@ -136,6 +143,8 @@ class CheckReport:
     seal_list: str | None = None
     seal_list_problems: list[str] = field(default_factory=list)
     seal_list_size: int = 0
+    # Half-made files a killed restore, backup or encryption left (removed at the next open).
+    stale_temporaries: list[Path] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -152,6 +161,7 @@ class CheckReport:
             and not self.call_problems
             and not self.replay_problems
             and not self.seal_list_problems
+            and not self.stale_temporaries
         )
 
     def lines(self) -> list[str]:
@@ -241,6 +251,11 @@ class CheckReport:
         out.append(
             "Opens for editing here: " + ("yes" if self.cannot_open is None else f"NO: {self.cannot_open}")
         )
+        if self.stale_temporaries:
+            out.append(
+                "Left by an interrupted restore, backup or encryption (removed when nurse-app next "
+                "opens the record): " + ", ".join(p.name for p in self.stale_temporaries[:5])
+            )
         out.append(
             f"Backups in {backups_folder(self.path)}: {len(self.backups)}"
             + (f", newest {self.backups[0].path.name}" if self.backups else "")
@@ -335,6 +350,7 @@ def check_database(db_path: Path, seal_list: Path | None = None) -> CheckReport:
         seal_list=None if seal_list is None else str(seal_list),
         seal_list_problems=list_problems,
         seal_list_size=len(listed or []),
+        stale_temporaries=remove_stale_temporaries(db_path, remove=False),
     )
 
 

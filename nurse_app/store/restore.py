@@ -25,12 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nurse_app.core.files import special_file
+from nurse_app.core.files import fsync_file, fsync_folder, special_file
 from nurse_app.store import audit_chain, crypto, genuine, schema, seals
 from nurse_app.store.backup import (
     copy_database,
     crash_point,
-    fsync_folder,
     new_backup_path,
     remove_stale_temporaries,
 )
@@ -40,7 +39,6 @@ from nurse_app.store.database import (
     _read_only_target,
     diagnose,
     error_kind,
-    fsync_file,
     inspect,
     io_error,
     read_only_connection,

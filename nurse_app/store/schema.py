@@ -64,6 +64,8 @@ VISIT_CHILD_TABLES = (*_V1_CHILD_TABLES, "infusion_events", "access_devices", "a
 
 # Columns holding JSON text.
 JSON_COLUMNS = {
+    "refusal",
+    "receipt",
     "calculation",
     "acknowledgements",
     "signed_snapshot",
@@ -826,6 +828,114 @@ def _v12_visit_proof(conn: sqlite3.Connection) -> None:
             BEGIN SELECT RAISE(ABORT, '{VOIDED_MESSAGE}'); END""")
         conn.execute(f"""CREATE TRIGGER {table}_voided_no_delete BEFORE DELETE ON {table}
             WHEN {voided.format("OLD")} BEGIN SELECT RAISE(ABORT, '{VOIDED_MESSAGE}'); END""")
+
+
+HANDOFF_VERSION = VISIT_PROOF_VERSION + 1
+OUTBOX_SENT_MESSAGE = "A visit handed over to the agency keeps its receipt: it cannot be changed."
+
+
+def _v13_handoff(conn: sqlite3.Connection) -> None:
+    """Hand-off to the agency's FHIR server.
+
+    * ``patients.family_name``/``given_name``: the name as the nurse enters it, in parts;
+      ``name`` stays the one line every screen shows.  Existing rows are split once (last word =
+      family name) with ``name_parts_confirmed = 0``: the patient form asks the nurse to confirm.
+    * ``nurse_profile.npi``: the nurse's National Provider Identifier (optional).
+    * ``outbox``: what is waiting to be sent, one row per signed visit, signed follow-up call or
+      addendum, written in the signing transaction; its state (waiting, sent, refused), the seal
+      (content hash) it carries, and the server's receipt.  A sent row never changes.
+    """
+    from nurse_app.core.names import split_name
+
+    run_script(
+        conn,
+        """
+    ALTER TABLE patients ADD COLUMN family_name TEXT NOT NULL DEFAULT '';
+    ALTER TABLE patients ADD COLUMN given_name TEXT NOT NULL DEFAULT '';
+    ALTER TABLE patients ADD COLUMN name_parts_confirmed INTEGER NOT NULL DEFAULT 1
+        CHECK (name_parts_confirmed IN (0, 1));
+    ALTER TABLE nurse_profile ADD COLUMN npi TEXT NOT NULL DEFAULT '';
+    CREATE TABLE outbox (
+        id          INTEGER PRIMARY KEY,
+        kind        TEXT NOT NULL CHECK (kind IN ('visit', 'followup_call', 'addendum')),
+        visit_id    INTEGER REFERENCES visits(id),
+        call_id     INTEGER REFERENCES followup_calls(id),
+        addendum_id INTEGER REFERENCES addenda(id),
+        seal        TEXT NOT NULL,       -- the content hash handed over with it
+        queued_at   TEXT NOT NULL,
+        state       TEXT NOT NULL DEFAULT 'waiting' CHECK (state IN ('waiting', 'sent', 'refused')),
+        attempts    INTEGER NOT NULL DEFAULT 0,
+        next_try_at TEXT,                -- no automatic try before this (backoff)
+        last_error  TEXT,                -- why the last try did not reach the server
+        refusal     TEXT,                -- JSON: the server's OperationOutcome
+        sent_at     TEXT,
+        sent_to     TEXT,                -- the server's base URL
+        receipt     TEXT,                -- JSON: [{resourceType, id, versionId, lastUpdated}]
+        CHECK ((kind = 'visit' AND visit_id IS NOT NULL)
+            OR (kind = 'followup_call' AND call_id IS NOT NULL)
+            OR (kind = 'addendum' AND addendum_id IS NOT NULL AND visit_id IS NOT NULL))
+    );
+    CREATE UNIQUE INDEX outbox_item ON outbox (kind, COALESCE(visit_id, 0), COALESCE(call_id, 0),
+                                               COALESCE(addendum_id, 0));
+    CREATE INDEX outbox_waiting ON outbox (state, id);
+    """,
+    )
+    conn.execute(f"""CREATE TRIGGER outbox_sent_no_update BEFORE UPDATE ON outbox
+        WHEN OLD.state = 'sent' BEGIN SELECT RAISE(ABORT, '{OUTBOX_SENT_MESSAGE}'); END""")
+    conn.execute(f"""CREATE TRIGGER outbox_sent_no_delete BEFORE DELETE ON outbox
+        WHEN OLD.state = 'sent' BEGIN SELECT RAISE(ABORT, '{OUTBOX_SENT_MESSAGE}'); END""")
+    install_audit_triggers(conn)  # the split below is audited with its new columns
+    for row_id, name in conn.execute("SELECT id, name FROM patients").fetchall():
+        given, family = split_name(name)
+        conn.execute(
+            "UPDATE patients SET family_name = ?, given_name = ?, name_parts_confirmed = 0 WHERE id = ?",
+            [family, given, row_id],
+        )
+    install_audit_triggers(conn)
+
+
+# The version whose step records how each lot row was made (issue 25): renumber here, in
+# MIGRATIONS and nowhere else if another step lands before it.
+CARTON_SCAN_VERSION = HANDOFF_VERSION + 1
+
+
+def _v14_scanned_lots(conn: sqlite3.Connection) -> None:
+    """A lot row says whether it was typed or scanned, with the carton's GTIN and serial.
+
+    The new columns are NULL on existing rows (so signed visits keep their content hash); a
+    carton's serial is recorded once per visit.
+    """
+    run_script(
+        conn,
+        """
+    ALTER TABLE product_lots ADD COLUMN source TEXT CHECK (source IS NULL OR source IN ('typed', 'scanned'));
+    ALTER TABLE product_lots ADD COLUMN serial TEXT;
+    ALTER TABLE product_lots ADD COLUMN gtin TEXT CHECK (gtin IS NULL OR length(gtin) = 14);
+    CREATE UNIQUE INDEX lots_serial ON product_lots (visit_id, serial) WHERE serial IS NOT NULL;
+    """,
+    )
+    install_audit_triggers(conn)
+
+
+# The version whose step records the patient's preferred language and the visit's interpreter
+# (issue 26): renumber here, in MIGRATIONS and nowhere else if another step lands before it.
+LANGUAGE_VERSION = CARTON_SCAN_VERSION + 1
+
+
+def _v15_languages(conn: sqlite3.Connection) -> None:
+    """The patient's preferred language (a BCP 47 tag, or "other" with its name) and whether an
+    interpreter is needed; whether the visit used one, and who (name or ID, or the phone line).
+    NULL on existing rows: unknown, and signed visits keep their content hash."""
+    run_script(
+        conn,
+        """
+    ALTER TABLE patients ADD COLUMN preferred_language TEXT;
+    ALTER TABLE patients ADD COLUMN preferred_language_other TEXT;
+    ALTER TABLE patients ADD COLUMN interpreter_needed INTEGER CHECK (interpreter_needed IN (0, 1));
+    ALTER TABLE visits ADD COLUMN interpreter_used INTEGER CHECK (interpreter_used IN (0, 1));
+    ALTER TABLE visits ADD COLUMN interpreter TEXT;
+    """,
+    )
     install_audit_triggers(conn)
 
 
@@ -843,6 +953,9 @@ MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     LIFECYCLE_VERSION: _v10_visit_lifecycle,
     INFUSION_RECORD_VERSION: _v11_infusion_record,
     VISIT_PROOF_VERSION: _v12_visit_proof,
+    HANDOFF_VERSION: _v13_handoff,
+    CARTON_SCAN_VERSION: _v14_scanned_lots,
+    LANGUAGE_VERSION: _v15_languages,
 }
 CURRENT_VERSION = max(MIGRATIONS)
 
@@ -857,14 +970,17 @@ def migrate(conn: sqlite3.Connection, target: int = CURRENT_VERSION) -> list[int
     from nurse_app.store import audit_chain
 
     applied = []
-    for version in range(1, target + 1):
+    steps = sorted(v for v in MIGRATIONS if v <= target)
+    # Each step follows the one before it in MIGRATIONS (numbers not yet merged from other
+    # branches leave gaps on a work branch; on main the numbers are 1, 2, 3, ... without one).
+    for previous, version in zip([0, *steps], steps, strict=False):
         conn.execute("BEGIN IMMEDIATE")
         try:
             current = conn.execute("PRAGMA user_version").fetchone()[0]
             if current >= version:
                 conn.execute("ROLLBACK")
                 continue
-            if current != version - 1:
+            if current != previous:
                 raise RuntimeError(f"schema version {current} cannot be migrated to {version}")
             before = audit_chain.last_entry_id(conn) if version > INTEGRITY_VERSION else 0
             MIGRATIONS[version](conn)

@@ -99,9 +99,12 @@ def _signing_entries(conn: sqlite3.Connection, table: str) -> dict[int, tuple[in
     return found
 
 
-def signing_position(conn: sqlite3.Connection, table: str, row_id: int) -> int | None:
-    """The audit entry id that signed one visit (``table`` "visits") or call, if any."""
-    if not audit_chain.has_chain(conn):
+def signing_position(
+    conn: sqlite3.Connection, table: str, row_id: int, *, chained: bool | None = None
+) -> int | None:
+    """The audit entry id that signed one visit (``table`` "visits") or call, if any
+    (``chained``: whether the audit log has the chain columns, when the caller knows)."""
+    if not (audit_chain.has_chain(conn) if chained is None else chained):
         return None
     for entry_id, after in conn.execute(
         "SELECT id, after FROM audit_log WHERE table_name = ? AND row_id = ? AND action = 'update' "
@@ -304,10 +307,11 @@ def replay_problems(conn: sqlite3.Connection, limit: int = MAX_LISTED) -> list[s
     tables = [t for t in schema.CLINICAL_TABLES if t in present]
     images: dict[tuple[str, int], dict[str, Any] | None] = {}
     first_insert: dict[str, int] = {}
-    for table, row_id, action, after in conn.execute(
+    entries = conn.execute(
         "SELECT table_name, row_id, action, after FROM audit_log WHERE table_name <> ? ORDER BY id",
         [_LOG_TABLE],
-    ):
+    ).fetchall()  # (one call: row-by-row iteration through the SQLCipher proxy is slow)
+    for table, row_id, action, after in entries:
         key = (table, int(row_id))
         if action == "delete":
             images[key] = None

@@ -105,6 +105,8 @@ def invisible_characters(value: str) -> list[str]:
 
 def has_visible_text(value: str) -> bool:
     """True if ``value`` shows anything: not only spaces and invisible characters."""
+    if any(map(str.isalnum, value)):  # a letter or digit shows (the common case, fast)
+        return True
     hidden = invisible_characters(value)
     return any(not ch.isspace() and ch not in hidden for ch in value)
 
@@ -128,9 +130,11 @@ def text(
             if unicodedata.category(ch) in refused and not (multiline and ch in _CONTROL_OK_MULTILINE):
                 what = "a line break" if ch == "\n" else f"the control character U+{ord(ch):04X}"
                 raise _fail(field, f"{label} cannot contain {what}.")
-        if cleaned and not has_visible_text(cleaned):
+        # (Plain ASCII, what most stored text is, has no invisible character: controls are
+        # refused above, so the per-character look is skipped for speed on check-db.)
+        if cleaned and not cleaned.isascii() and not has_visible_text(cleaned):
             return ""  # only invisible characters: nothing was typed (a required field says so)
-        hidden = invisible_characters(cleaned) if identifier else []
+        hidden = invisible_characters(cleaned) if identifier and not cleaned.isascii() else []
         if hidden:
             raise _fail(
                 field,

@@ -16,6 +16,7 @@ give, from those rows.
 from __future__ import annotations
 
 import copy
+import datetime as _dt
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from nurse_app.core.formatting import fmt_count
 from nurse_app.store import audit_chain, schema
 from nurse_app.store.errors import NotFoundError
 from nurse_app.store.hashing import content_hash
+from nurse_app.store.outbox import least_advanced
 
 if TYPE_CHECKING:
     import contextlib
@@ -73,6 +75,8 @@ class VisitRows:
     signed_calls: list[dict[str, Any]]  # the patient's signed follow-up calls, in time order
     agency: Any  # the agency setting as stored (None when not set)
     nurse_profile: dict[str, Any] | None
+    handoff: dict[str, Any] | None  # the outbox row the screens show for the visit (None: none)
+    vitals_entered: dict[int, _dt.datetime]  # when each reading was entered (its audit insert)
     raw_visit: dict[str, Any]
     raw_entries: dict[str, list[dict[str, Any]]]
 
@@ -149,6 +153,12 @@ class VisitReadStore:
                 f"t.patient_id = {patient_of} AND t.status = 'signed'",
                 "called_at, id",
             ),
+            # From the visit's readings to their audit entries (CROSS JOIN keeps that order: the
+            # other way round reads every reading's entry of the record).
+            "vitals_entered": "(SELECT json_group_object(a.row_id, a.at) FROM vitals AS t "
+            "CROSS JOIN audit_log AS a ON a.table_name = 'vitals' AND a.row_id = t.id "
+            "WHERE t.visit_id = :visit AND a.action = 'insert')",
+            "outbox": rows("outbox", "t.visit_id = :visit", "id"),
             "agency": "(SELECT value FROM settings WHERE key = :agency)",
             "nurse_profile": "(SELECT json_object('name', name, 'credentials', credentials, "
             "'updated_at', updated_at) FROM nurse_profile LIMIT 1)",
@@ -183,6 +193,11 @@ class VisitReadStore:
             signed_calls=[self._call_row(self._decode(c)) for c in json.loads(values["calls"])],
             agency=json.loads(values["agency"]) if values["agency"] is not None else None,
             nurse_profile=profile,
+            handoff=least_advanced([self._decode(r) for r in json.loads(values["outbox"])]).get(visit_id),
+            vitals_entered={
+                int(row_id): _dt.datetime.fromisoformat(at)
+                for row_id, at in json.loads(values["vitals_entered"] or "{}").items()
+            },
             raw_visit=raw_visit,
             raw_entries=raw_entries,
         )
@@ -203,6 +218,16 @@ class VisitReadStore:
             rows.entries.get("access_devices", []),
             rows.entries.get("access_checks", []),
         )
+
+    def seal_position_of(self, rows: VisitRows) -> int | None:
+        """:meth:`Store.seal_chain_position` of the visit read as ``rows`` (one statement when signed)."""
+        if rows.raw_visit["status"] != "signed":
+            return None
+        from nurse_app.store import seals
+
+        chained = "entry_hash" in self._table_columns().get("audit_log", ())
+        with self._reading():
+            return seals.signing_position(self.conn, "visits", rows.raw_visit["id"], chained=chained)
 
     def seal_problem_of(self, rows: VisitRows) -> str | None:
         """:meth:`Store.seal_problem` of the visit read as ``rows`` (one statement when signed)."""

@@ -4,7 +4,9 @@ Opening a visit (or the order form) runs on the GUI thread. Input the nurse give
 is queued by the window system and delivered only once the new page is up, so a second
 click on "Start visit" used to land on whatever the new page shows at that spot. ``busy()``
 shows the wait cursor and drops keyboard and mouse input given while the work runs: at its
-end, the events queued meanwhile are delivered and dropped before input counts again.
+end, the input events posted meanwhile are delivered and dropped before input counts again.
+A destructive action is also never placed where the previous page's main action was (the Visit
+page's Void draft), so a click the window system still holds cannot land on one.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import ClassVar
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt
 from PySide6.QtWidgets import QApplication
 
 
@@ -52,12 +54,23 @@ def drain() -> _InputDrain | None:
 
 
 @contextlib.contextmanager
-def busy() -> Iterator[None]:
-    """Wait cursor and no input while the body runs (nor input queued while it ran)."""
+def busy(*, drain: bool = True) -> Iterator[None]:
+    """Wait cursor and no input while the body runs (nor input queued while it ran).
+
+    ``drain=False``: only the cursor, for work that ends by opening a modal dialog (the order
+    form): a second click then lands on a window the dialog blocks, and pending timers must
+    not run before the dialog exists."""
     global _drain
     app = QApplication.instance()
     if app is None:
         yield
+        return
+    if not drain:
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            yield
+        finally:
+            QApplication.restoreOverrideCursor()
         return
     if _drain is None:
         _drain = _InputDrain(app)
@@ -69,7 +82,10 @@ def busy() -> Iterator[None]:
         yield
     finally:
         if drain_.depth == 1:
-            QApplication.processEvents()  # what was queued meanwhile arrives now, and is dropped
+            # Input posted meanwhile arrives now, and is dropped. Only input events: everything
+            # else queued (calls, zero timers) runs afterwards, in its usual order.
+            for kind in _InputDrain.INPUT:
+                QCoreApplication.sendPostedEvents(None, int(kind.value))
         QApplication.restoreOverrideCursor()
         drain_.depth -= 1
         drain_.active = drain_.depth > 0

@@ -237,6 +237,7 @@ class CalculatorPage(QWidget):
         for field in (self.dose, self.days, self.max_rate, self.weight, self.height, self.age):
             field.changed.connect(self._schedule)
         self.product.currentIndexChanged.connect(self._show_cautions)
+        self.product.currentIndexChanged.connect(self._regimen_changed)  # a product's own day split
         self._regimen_changed()
         self._show_cautions()
         return panel
@@ -345,7 +346,7 @@ class CalculatorPage(QWidget):
                 if r.course_g_per_kg is not None
                 else f"required: {fmt_number(r.dose_range_g_per_kg[0])} to {fmt_qty(r.dose_range_g_per_kg[1], 'g/kg')}"
             )
-            self.days.edit.setPlaceholderText(f"usual {r.days}")
+            self.days.edit.setPlaceholderText(f"usual {r.usual_days(self.product.currentData())}")
             index = self.indication.findData(r.indication)
             self.indication.setCurrentIndex(max(index, 0))
         self._schedule()

@@ -25,6 +25,7 @@ from PySide6.QtGui import QAbstractTextDocumentLayout, QDesktopServices, QKeyEve
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QApplication,
+    QComboBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -62,6 +63,22 @@ def _regimen_names() -> dict[str, str]:
     from nurse_app.core.catalogue import load_catalogue
 
     return {rid: regimen.name for rid, regimen in load_catalogue().regimens.items()}
+
+
+def _language_choices() -> list[tuple[str, str]]:
+    """(label, handout language spec) for every handout language, and each bilingual pairing."""
+    from nurse_app.core.languages import ENGLISH, load_languages
+
+    languages = load_languages()
+    out = [("English", ENGLISH)]
+    for code in sorted(languages.wording):
+        if code == ENGLISH:
+            continue
+        language = languages.get(code)
+        native = language.native if language else code
+        out.append((f"{native} ({language.name if language else code})", code))
+        out.append((f"{native} + English (bilingual)", f"{code}+{ENGLISH}"))
+    return out
 
 
 class _SearchBox(QLineEdit):
@@ -183,6 +200,18 @@ class GuidesPage(QWidget):
         self.save_button.setAccessibleName("Save patient handout as PDF")
         self.print_button = QPushButton("&Print handout…")
         self.print_button.setAccessibleName("Print patient handout")
+        self.language = QComboBox()
+        self.language.setObjectName("handout_language")
+        self.language.setAccessibleName("Handout language")
+        for label, spec in _language_choices():
+            self.language.addItem(label, spec)
+        self.language_label = QLabel("Handout &language")
+        self.language_label.setBuddy(self.language)
+        self.language_note = QLabel()
+        self.language_note.setObjectName("handout_language_note")
+        self.language_note.setWordWrap(True)
+        self.language.currentIndexChanged.connect(lambda _i: self._show_language_note())
+        self.language_note.hide()
         self.busy = QProgressBar()
         self.busy.setRange(0, 0)
         self.busy.setMaximumWidth(120)
@@ -199,6 +228,8 @@ class GuidesPage(QWidget):
         left_layout.addWidget(self.results)
 
         buttons = QHBoxLayout()
+        buttons.addWidget(self.language_label)
+        buttons.addWidget(self.language)
         buttons.addWidget(self.save_button)
         buttons.addWidget(self.print_button)
         buttons.addWidget(self.busy)
@@ -208,6 +239,7 @@ class GuidesPage(QWidget):
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addWidget(self.viewer)
         right_layout.addLayout(buttons)
+        right_layout.addWidget(self.language_note)
 
         splitter = QSplitter()
         splitter.addWidget(left)
@@ -362,6 +394,40 @@ class GuidesPage(QWidget):
         self.save_button.setEnabled(self.current is not None and idle)
         self.print_button.setEnabled(self.current is not None)
 
+    # ------------------------------------------------------------------ handout language
+    def set_handout_language(self, preferred: str | None) -> None:
+        """Offer the handout in ``preferred`` (a patient's language) when it has handouts, else English."""
+        from nurse_app.core.languages import handout_languages
+
+        spec = "+".join(handout_languages(preferred))
+        index = self.language.findData(spec)
+        self.language.setCurrentIndex(max(index, 0))
+
+    def handout_language(self) -> str:
+        return str(self.language.currentData() or "en")
+
+    def _show_language_note(self) -> None:
+        from nurse_app.core.languages import TRANSLATION_NOT_REVIEWED
+
+        translated = self.handout_language() != "en"
+        self.language_note.setText(
+            f"The Spanish handout is a {TRANSLATION_NOT_REVIEWED}: your agency approves it with the "
+            "clinical content (File ▸ Clinical content…)."
+            if translated
+            else ""
+        )
+        self.language_note.setVisible(translated)
+
+    def _handout_parts(self) -> tuple[Guide, Guide | None]:
+        """The current guide in the chosen language(s): (first, then) for a bilingual copy."""
+        from nurse_app.core.guides import handout_guide
+        from nurse_app.core.languages import parse_handout_languages
+
+        assert self.current is not None
+        langs = parse_handout_languages(self.handout_language())
+        parts = [handout_guide(self.current.id, lang) for lang in langs]
+        return parts[0], parts[1] if len(parts) > 1 else None
+
     def save_handout(self) -> None:
         if self.current is None:
             return
@@ -370,7 +436,7 @@ class GuidesPage(QWidget):
         path, _filter = QFileDialog.getSaveFileName(
             self,
             "Save patient handout",
-            start_path(self, "handout", f"{self.current.id}-handout.pdf"),
+            start_path(self, "handout", f"{self.current.id}-handout-{self.handout_language()}.pdf"),
             "PDF files (*.pdf)",
         )
         if path:
@@ -383,12 +449,17 @@ class GuidesPage(QWidget):
         """Write the current guide's handout to ``path`` on a worker thread."""
         if self.current is None or self._jobs:
             return
-        guide, contact = self.current, dict(self.contact)
+        try:
+            guide, then = self._handout_parts()
+        except NurseAppError as exc:
+            self.status.setText(str(exc))
+            return
+        contact = dict(self.contact)
 
         def work(_progress) -> int:
             from nurse_app.reports.handout import write_handout_pdf  # reportlab: loaded on first print
 
-            return write_handout_pdf(guide, path, contact)
+            return write_handout_pdf(guide, path, contact, then=then)
 
         token = object()  # this handout, until it reports
         self._jobs.add(token)
@@ -447,8 +518,9 @@ class GuidesPage(QWidget):
         from nurse_app.reports.handout import handout_pdf_bytes
         from nurse_app.ui.printing import print_pdf, reportlab_page_size
 
+        guide, then = self._handout_parts()
         data, _pages = handout_pdf_bytes(
-            self.current, self.contact, pagesize=reportlab_page_size(printer.pageLayout().pageSize())
+            guide, self.contact, pagesize=reportlab_page_size(printer.pageLayout().pageSize()), then=then
         )
         print_pdf(data, printer)
         self.status.setText("Handout sent to the printer.")

@@ -159,7 +159,8 @@ class UnlockScreen(QWidget):
         # kept over a restart; without one (a test of the widget) it is kept here only.
         self._throttle = throttle
         self.failures: list[float] = throttle.failures() if throttle else []  # wall-clock times
-        self._wait_until = self._clock() + throttle.seconds_to_wait() if throttle else 0.0
+        waiting = throttle.seconds_to_wait() if throttle else 0.0  # e.g. after a restart
+        self._wait_until = self._clock() + waiting if waiting > 0 else 0.0
         layout = QVBoxLayout(self)
         layout.addStretch(1)
         title = QLabel(f"<h2>{APP_TITLE} is locked</h2>")

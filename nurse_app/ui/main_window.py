@@ -109,6 +109,11 @@ class MainWindow(QMainWindow):
             from nurse_app.ui.lock import LockController
 
             self.locker = LockController(self, start_failures=unlock_failures)
+        self.handoff = None
+        if store is not None:
+            from nurse_app.ui.handoff import HandoffController
+
+            self.handoff = HandoffController(self)
         self.due_clock = QTimer(self, interval=1000)
         self.due_clock.timeout.connect(self.update_due)
         self.due_clock.start()
@@ -248,6 +253,7 @@ class MainWindow(QMainWindow):
         visit_page.visit_opened.connect(lambda vid: self.settings.setValue(self._visit_key(), vid))
         visit_page.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         visit_page.record_changed.connect(self._visit_changed)
+        visit_page.handout_requested.connect(self.show_handout)
         return visit_page
 
     def start_visit(self, patient_id: int) -> None:
@@ -457,6 +463,17 @@ class MainWindow(QMainWindow):
         if self.is_built("guides"):
             self.guides.set_contact(handout_contact(self.store))
 
+    def edit_agency_access(self) -> None:
+        from nurse_app.ui.handoff import AgencyAccessDialog
+
+        AgencyAccessDialog(self.store, self).exec()
+
+    def handoff_changed(self) -> None:
+        """The outbox changed (a send finished): the visit states shown are read again."""
+        self._visit_changed()
+        if self.is_built("visit") and self.visit_page.visit_id is not None:
+            self.visit_page.show_handoff()
+
     def edit_security(self) -> None:
         from nurse_app.ui.lock import SecurityDialog
 
@@ -476,6 +493,13 @@ class MainWindow(QMainWindow):
         guides = GuidesPage(settings_contact=contact)
         guides.open_calculator.connect(self.open_calculator_with_regimen)
         return guides
+
+    def show_handout(self, guide_id: str, lang: str) -> None:
+        """The Guides page on ``guide_id`` with its handout in ``lang`` ready to print or save."""
+        self.show_page("guides")
+        self.guides.open_guide(guide_id)
+        index = self.guides.language.findData(lang)
+        self.guides.language.setCurrentIndex(max(index, 0))
 
     def show_page(self, key: str) -> None:
         keys = list(self.pages)
@@ -524,6 +548,8 @@ class MainWindow(QMainWindow):
                 ("Try &demo data…", None, self.try_demo_data),
                 ("&Back up now…", None, self.back_up),
                 ("Nurse profile and a&gency…", None, self.edit_profile),
+                ("Send &to agency", None, lambda: self.handoff.send()),
+                ("Agency server &access…", None, self.edit_agency_access),
                 ("C&linical content…", None, self.review_content),
                 ("Loc&k now", "Ctrl+L", lambda: self.locker.request_lock()),
                 ("Securit&y and passphrase…", None, self.edit_security),

@@ -84,7 +84,7 @@ CONTACT_FIELDS = {
     "phone_home": ("&Landline (home phone)", "e.g. (217) 555-0100"),
     "phone_mobile": ("Mo&bile phone", ""),
     "emergency_contact_name": ("&Emergency contact", "name"),
-    "emergency_contact_relation": ("Relation (emer&gency contact)", "e.g. daughter"),
+    "emergency_contact_relation": ("Ho&w related (emergency contact)", "e.g. daughter"),
     "emergency_contact_phone": ("Emergency &contact's phone", ""),
 }
 
@@ -101,7 +101,8 @@ class PatientDialog(FormDialog):
         self.catalogue = catalogue or load_catalogue()
         self.patient_id = patient_id
 
-        self.name = FieldWithError("name", "as on the chart")
+        self.family_name = FieldWithError("family_name", "surname, as on the chart")
+        self.given_name = FieldWithError("given_name", "first and middle names")
         self.mrn = FieldWithError("mrn", "medical record number")
         self.date_of_birth = FieldWithError("date_of_birth", "YYYY-MM-DD")
         self.sex = _combo("sex")
@@ -116,8 +117,20 @@ class PatientDialog(FormDialog):
             self.indication.addItem(regimen.name, regimen.id)
         self.prescriber = FieldWithError("prescriber", "e.g. Dr. R. Patel")
         self.notes = notes_box("notes")
+        self.language = _combo("preferred_language")
+        self.language.addItem("Not recorded", None)
+        from nurse_app.core.languages import OTHER, load_languages
 
-        self.add_row("&Name", "name", self.name)
+        for lang in load_languages().languages:
+            self.language.addItem(lang.label, lang.code)
+        self.language.addItem("Other (type its name)", OTHER)
+        self.language_other = FieldWithError("preferred_language_other", "the language's name, e.g. Amharic")
+        self.interpreter = QCheckBox("Needed at &visits")
+        self.interpreter.setObjectName("interpreter_needed")
+        self.interpreter.setAccessibleName("Interpreter needed")
+
+        self.add_row("&Family name", "family_name", self.family_name)
+        self.add_row("&Given name(s)", "given_name", self.given_name)
         self.add_row("&MRN", "mrn", self.mrn)
         self.add_row("&Date of birth", "date_of_birth", self.date_of_birth)
         self.add_row("Se&x", "sex", WithError("sex", self.sex))
@@ -125,26 +138,51 @@ class PatientDialog(FormDialog):
         self.add_row("&Allergies", "allergies", self.allergies)
         self.add_row("&Indication", "indication", WithError("indication", self.indication))
         self.add_row("&Prescriber", "prescriber", self.prescriber)
+        self.add_row(
+            "Preferred lang&uage", "preferred_language", WithError("preferred_language", self.language)
+        )
+        self.language_other_label = self.add_row(
+            "Language (other)", "preferred_language_other", self.language_other
+        )
+        self.add_row("Interpreter", "interpreter_needed", WithError("interpreter_needed", self.interpreter))
         self.add_row("N&otes", "notes", self.notes)
         self._contact_column()
         self.finish_layout()
         self.setMinimumWidth(520)
 
         # A field is checked when the nurse leaves it, and re-checked as she fixes it.
-        for name in ("name", "mrn", "date_of_birth", "height_cm", "allergies", "prescriber", *CONTACT_FIELDS):
+        for name in (
+            "family_name",
+            "given_name",
+            "mrn",
+            "date_of_birth",
+            "height_cm",
+            "allergies",
+            "prescriber",
+            *CONTACT_FIELDS,
+        ):
             field = self.fields[name]
             field.edit.editingFinished.connect(lambda n=name: self._check_if_filled(n))
             field.changed.connect(lambda n=name: self._recheck_if_marked(n))
         self.sex.currentIndexChanged.connect(lambda *_: self._recheck_if_marked("sex"))
+        self.language.currentIndexChanged.connect(lambda *_: self._show_language_other())
         # The record as this form showed it: saving changes only what the nurse changed,
         # and only if no other window saved those fields meanwhile (else "changed elsewhere").
         self.loaded = store.get_patient(patient_id) if patient_id is not None else None
         if self.loaded is not None:
             self._load(self.loaded)
+            if not self.loaded.get("name_parts_confirmed", 1):
+                self.banner.show_message(
+                    f"“{self.loaded['name']}” was split into family and given names automatically: "
+                    "check both, then Save to confirm.",
+                    "attention",
+                )
+        self._show_language_other()
         self.mark_unmodified()
 
     def _load(self, row: dict) -> None:
-        self.name.edit.setText(row["name"])
+        self.family_name.edit.setText(row.get("family_name") or "")
+        self.given_name.edit.setText(row.get("given_name") or "")
         self.mrn.edit.setText(row["mrn"])
         self.date_of_birth.edit.setText(row["date_of_birth"])
         self.sex.setCurrentIndex(max(self.sex.findData(row["sex"]), 0))
@@ -157,6 +195,18 @@ class PatientDialog(FormDialog):
         self.notes.editor.setPlainText(row["notes"])
         for name in CONTACT_FIELDS:
             self.fields[name].edit.setText(row.get(name) or "")
+        if row.get("preferred_language"):
+            _select_or_keep(self.language, row["preferred_language"])
+        self.language_other.edit.setText(row.get("preferred_language_other") or "")
+        self.interpreter.setChecked(bool(row.get("interpreter_needed")))
+        self._show_language_other()
+
+    def _show_language_other(self) -> None:
+        from nurse_app.core.languages import OTHER
+
+        other = self.language.currentData() == OTHER
+        self.language_other.setVisible(other)
+        self.language_other_label.setVisible(other)
 
     def _contact_column(self) -> None:
         """The right-hand column: where the visits take place (the EVV location) and who to call."""
@@ -185,6 +235,16 @@ class PatientDialog(FormDialog):
             return self.sex.currentData()
         if name == "indication":
             return self.indication.currentData()
+        if name == "preferred_language":
+            return self.language.currentData()
+        if name == "preferred_language_other":
+            from nurse_app.core.languages import OTHER
+
+            return (_text_of(self.language_other) or None) if self.language.currentData() == OTHER else None
+        if name == "interpreter_needed":  # unticked and never recorded stays "not recorded"
+            if self.interpreter.isChecked():
+                return True
+            return False if (self.loaded or {}).get("interpreter_needed") is not None else None
         if name == "height_cm":
             if not self.height.text():
                 return None
@@ -230,7 +290,15 @@ class PatientDialog(FormDialog):
             else:
                 shown = self.loaded
                 cleaned = clean(PATIENT, values, creating=False)
-                changes = {k: v for k, v in values.items() if cleaned[k] != shown[k]}
+                # An empty box over a value never recorded (None) is no change.
+                changes = {
+                    k: v
+                    for k, v in values.items()
+                    if cleaned[k] != shown[k] and not (cleaned[k] in ("", None) and shown[k] in ("", None))
+                }
+                # The name's parts are saved together; saving an automatic split confirms it.
+                if {"family_name", "given_name"} & set(changes) or not shown.get("name_parts_confirmed", 1):
+                    changes.update(family_name=values["family_name"], given_name=values["given_name"])
                 if changes:
                     self.store.update_patient(
                         self.patient_id, **changes, if_unchanged={k: shown[k] for k in changes}
@@ -377,7 +445,7 @@ class OrderDialog(FormDialog):
         self.finish_layout()
         self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 150)
 
-        self.product.currentIndexChanged.connect(self._schedule)
+        self.product.currentIndexChanged.connect(self._regimen_changed)  # a product's own day split
         self.basis.currentIndexChanged.connect(self._schedule)
         self.regimen.currentIndexChanged.connect(self._regimen_changed)
         for field in (self.dose, self.days, self.max_rate):
@@ -460,7 +528,9 @@ class OrderDialog(FormDialog):
             else:
                 low, high = regimen.dose_range_g_per_kg
                 self.dose.edit.setPlaceholderText(f"required: {fmt_number(low)} to {fmt_qty(high, 'g/kg')}")
-            self.days.edit.setPlaceholderText(f"usual {days_text(regimen.days)}")
+            self.days.edit.setPlaceholderText(
+                f"usual {days_text(regimen.usual_days(self.product.currentData()))}"
+            )
             if regimen.repeat_min_days is None:
                 self.interval.edit.setPlaceholderText("no fixed cycle: leave empty or as ordered")
             elif regimen.repeat_min_days == regimen.repeat_max_days:

@@ -599,7 +599,7 @@ class PatientsPage(QWidget):
         order_id = None if new or self._order is None else self._order["id"]
         from nurse_app.ui.busy import busy
 
-        with busy():  # building the form takes a moment: a wait cursor, no double click
+        with busy(drain=False):  # building the form takes a moment; the modal form blocks a second click
             dialog = OrderDialog(self.store, patient_id, order_id, parent=self, catalogue=self.catalogue)
         if dialog.exec() == QDialog.Accepted:
             self._show_patient(patient_id)
@@ -768,6 +768,9 @@ class PatientsPage(QWidget):
         )
         clinical.append(f"<b>Indication:</b> {escape(indication) or 'not recorded'}")
         clinical.append(f"<b>Prescriber:</b> {escape(p['prescriber']) or 'not recorded'}")
+        from nurse_app.core.languages import language_text
+
+        clinical.append(f"<b>Language:</b> {escape(language_text(p))}")
         if p["notes"]:
             clinical.append(f"<b>Notes:</b> {escape(p['notes'])}")
         self.clinical_label.setText("<br>".join(clinical))
@@ -868,18 +871,22 @@ class PatientsPage(QWidget):
             self.draft_label.setText(
                 f"A visit of {fmt_date(visit_day(drafts[0]))} is still open (not signed)."
             )
+        from nurse_app.services.handoff import state_help, state_short
+
+        handed = self.store.handoff_states([v["id"] for v in visits])
         self.visit_table.setRowCount(len(visits))
         for row, v in enumerate(visits):
-            cells = [
-                fmt_date(visit_day(v)),
-                f"Day {v['course_day']} of {v['course_days']}",
-                v["status"].capitalize(),
-            ]
+            handoff = handed.get(v["id"])
+            # The status says where the signed visit is in the hand-off (the tooltip says when or why).
+            status = v["status"].capitalize() + (f" · {state_short(handoff)}" if handoff else "")
+            cells = [fmt_date(visit_day(v)), f"Day {v['course_day']} of {v['course_days']}", status]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setData(ID_ROLE, v["id"])
-                if v["status"] == "draft":
+                if v["status"] == "draft" or (col == 2 and handoff and handoff["state"] == "refused"):
                     item.setForeground(QBrush(QColor(text_colour(ATTENTION_COLOUR))))
+                if col == 2 and handoff:
+                    item.setToolTip(state_help(handoff))
                 self.visit_table.setItem(row, col, item)
         if visits:
             self.visit_table.setCurrentCell(0, 0)

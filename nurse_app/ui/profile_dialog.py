@@ -52,6 +52,8 @@ class NurseProfileDialog(FormDialog):
         self.credentials = FieldWithError("credentials", "e.g. RN, IgCN")
         self.add_row("Your &name", "name", self.name)
         self.add_row("&Credentials", "credentials", self.credentials)
+        self.npi = FieldWithError("npi", "optional: National Provider Identifier, 10 digits")
+        self.add_row("NP&I", "npi", self.npi)
 
         labels = dict(AGENCY_FIELDS)
         self.contact_fields: dict[str, FieldWithError] = {}
@@ -88,6 +90,7 @@ class NurseProfileDialog(FormDialog):
         if profile:
             self.name.edit.setText(profile["name"])
             self.credentials.edit.setText(profile["credentials"])
+            self.npi.edit.setText(profile.get("npi") or "")
         contact = agency_details(self.store)
         for key, field in self.contact_fields.items():
             field.edit.setText(contact.get(key, ""))
@@ -106,7 +109,7 @@ class NurseProfileDialog(FormDialog):
             return False
         try:
             with self.store.transaction():
-                self.store.set_nurse_profile(self.name.text(), self.credentials.text())
+                self.store.set_nurse_profile(self.name.text(), self.credentials.text(), npi=self.npi.text())
                 save_agency_details(self.store, self.contact())
         except NurseAppError as exc:  # show_error marks the named field (agency details too), else the banner
             self.show_error(exc)

@@ -25,7 +25,8 @@ GUIDE = """
 - Ctrl+1 … Ctrl+5: the pages. Alt+1 … Alt+7: the visit's tabs.
 - On the Infusion tab: Alt+T Temp, Alt+P Pulse, Alt+B BP systolic, Alt+D BP diastolic,
   Alt+R Resp, Alt+O SpO2, Alt+E rate, Alt+W the time a reading was taken (blank: now),
-  Enter adds the reading. No key pauses, stops or finishes an infusion.
+  Enter adds the reading. No key pauses or stops an infusion; Alt+I (Finish) asks for the
+  volume first.
 - Ctrl+L locks the window, Ctrl+E exports the visit (FHIR), Ctrl+Shift+S saves its summary
   as PDF, Ctrl+P prints, Ctrl+F finds a patient, Ctrl+Q quits.
 

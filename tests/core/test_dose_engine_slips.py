@@ -12,6 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from property_settings import examples
 
 from nurse_app.core.catalogue import load_catalogue
 from nurse_app.core.dosing import DoseRequest, calculate
@@ -168,7 +169,7 @@ def _shown_bmi(weight: Decimal, height_cm: Decimal) -> Decimal:
     return exact.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     height_mm=st.integers(min_value=1530, max_value=2100),  # height in cm with one decimal
     boundary=st.integers(min_value=250, max_value=350),  # BMI x.x5 with x.x from 25.0 to 35.0

@@ -229,3 +229,20 @@ def test_frozen_smoke_test_on_an_x_server(frozen_app, clean):
     )
     assert p.returncode == 0, p.stdout + p.stderr
     assert "ready in" in p.stdout
+
+
+def test_frozen_reads_a_carton_from_a_picture(frozen_app, clean):
+    """zxing-cpp and biip are in the bundle: a DataMatrix picture is decoded and identified."""
+    import zxingcpp
+    from PIL import Image
+
+    symbol = memoryview(
+        zxingcpp.create_barcode(
+            "(01)00344206439401(17)401231(10)FRZ1(21)F1", zxingcpp.BarcodeFormat.DataMatrix, gs1=True
+        ).to_image(scale=5)
+    )
+    picture = clean.work / "carton.png"
+    Image.frombytes("L", (symbol.shape[1], symbol.shape[0]), symbol.tobytes()).save(picture)
+    p = clean(str(frozen_app), "carton", "--image", str(picture), "--product", "privigen")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "NDC 44206-439-40" in p.stdout and "lot FRZ1" in p.stdout and "serial F1" in p.stdout

@@ -25,23 +25,6 @@ pytestmark = pytest.mark.reliability
 FORMS = ("insert_or_replace", "replace", "upsert", "update_or_replace_id", "update_or_replace_in_place")
 
 
-def _iv_line(store, visit):
-    """An existing port with its checks and a flush (issue 23: the IV line is protected too)."""
-    port = store.add_access_device(
-        visit,
-        device_type="port",
-        site="chest",
-        side="left",
-        patency=True,
-        blood_return=True,
-        dressing="clean-dry-intact",
-        placed_at="2024-06-01T09:02:00+00:00",
-    )
-    store.add_access_check(
-        port, kind="flush", solution="normal-saline", volume_ml=10, checked_at="2024-06-01T09:03:00+00:00"
-    )
-
-
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
     """A record with a signed visit (every kind of entry, two addenda) and a draft visit
@@ -49,12 +32,36 @@ def template(tmp_path_factory):
     path = tmp_path_factory.mktemp("attack") / "record.db"
     with open_store(path) as store:
         signed = ready_visit(store, "MRN-1")
-        _iv_line(store, signed)
+        draft = ready_visit(store, "MRN-2")
+        for visit in (signed, draft):  # the IV line's rows are frozen with the visit too
+            device = store.add_access_device(
+                visit,
+                device_type="peripheral-iv",
+                gauge=22,
+                length_mm=25,
+                site="forearm",
+                side="left",
+                success=True,
+                placed_at="2024-06-01T09:05:00+00:00",
+                blood_return=True,
+            )
+            store.add_access_check(
+                device,
+                kind="assessment",
+                phase="before",
+                checked_at="2024-06-01T09:06:00+00:00",
+                phlebitis_grade=0,
+                infiltration_grade=0,
+            )
+            store.remove_access_device(
+                device,
+                removed_at="2024-06-01T13:20:00+00:00",
+                catheter_intact=True,
+                removal_condition="no-redness",
+            )
         store.sign_visit(signed)
         store.add_addendum(signed, "Phoned next day: well.")
         store.add_addendum(signed, "Second addendum.")
-        draft = ready_visit(store, "MRN-2")
-        _iv_line(store, draft)
         store.add_weight(store.get_visit(draft)["patient_id"], 70)
         for _ in range(2):  # follow-up call records (issue 16) are audited too
             store.create_followup_call(
@@ -144,14 +151,14 @@ def _attack_sql(conn, table: str, form: str, ids) -> str:
 
 def test_the_protected_tables_are_enumerated_from_the_schema():
     assert set(PROTECTED_TABLES) == {
-        "access_devices",
-        "access_checks",
         "visits",
         "checklist_entries",
         "vitals",
         "reactions",
         "product_lots",
         "infusion_events",
+        "access_devices",
+        "access_checks",
         "addenda",
         "audit_log",
     }

@@ -217,6 +217,9 @@ def test_stale_partial_and_encrypting_files_are_removed_at_the_next_open(tmp_pat
     ]
     for path in stale:
         path.write_bytes(b"SQLite format 3\x00 patient data")
+    report = check_database(record)  # read-only: named, not removed
+    assert not report.ok and sorted(report.stale_temporaries) == sorted(stale)
+    assert any("interrupted restore" in line for line in report.lines())
     Store.open(record).close()
     assert [p for p in stale if p.exists()] == []
     assert remove_stale_temporaries(record) == []

@@ -410,7 +410,7 @@ print("done", flush=True)
 
 MIGRATION_STEPS = [
     "migrate-after-backup",
-    *(f"migrate-v{v}-before-commit" for v in range(2, schema.CURRENT_VERSION + 1)),
+    *(f"migrate-v{v}-before-commit" for v in sorted(schema.MIGRATIONS)[1:]),
 ]
 
 

@@ -316,4 +316,4 @@ def test_content_approve_cli_records_only_the_version_in_force(tmp_path, capsys)
         )
         == 2
     )
-    assert "not a date" in capsys.readouterr().err
+    assert "must be a date written YYYY-MM-DD" in capsys.readouterr().err

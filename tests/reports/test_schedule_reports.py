@@ -55,7 +55,7 @@ def test_fhir_export_has_a_communication_for_the_call(tmp_path, capsys):
     assert c["status"] == "completed" and c["category"][0]["text"] == "Rash check call"
     assert c["medium"][0]["coding"][0]["code"] == "PHONE"
     patient = next(e for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient")
-    assert c["subject"]["reference"] == patient["fullUrl"]
+    assert c["subject"]["reference"] == f"Patient/{patient['resource']['id']}"  # a transaction's PUT id
     assert "blisters" in c["payload"][0]["contentString"].lower()
     assert main(["--db", str(path), "visit-fhir", str(other), "--out", "-"]) == 0
     assert "Communication" not in capsys.readouterr().out

@@ -9,16 +9,17 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 from visit_export_helpers import ACCENTED_NAME, AGENCY, make_visit
 
-from nurse_app.reports.fhir import LOT_EXTENSION, bundle_json, counts_text, resource_counts, visit_bundle
+from nurse_app.core.carton import gtin_from_ndc
+from nurse_app.reports.fhir import bundle_json, counts_text, resource_counts
 from nurse_app.services.agency import save_agency_details
-from nurse_app.services.visit_record import load_visit
+from nurse_app.services.handoff import store_visit_bundle
 
 VITAL_LOINC = {"8310-5", "8867-4", "9279-1", "59408-5", "85354-9"}
 
 
 def export(export_store, visit) -> Bundle:
     """Build, serialise, and parse back: what the agency's system would read."""
-    return Bundle.model_validate_json(bundle_json(visit_bundle(load_visit(export_store, visit))))
+    return Bundle.model_validate_json(bundle_json(store_visit_bundle(export_store, visit)))
 
 
 def of_type(bundle: Bundle, kind: str) -> list:
@@ -32,21 +33,26 @@ def codes(concept) -> set[tuple[str, str]]:
 def test_bundle_counts_and_types(export_store):
     visit = make_visit(export_store, readings=6, sign=True)
     bundle = export(export_store, visit)
-    assert bundle.type == "collection"
+    assert bundle.type == "transaction"
     counts = resource_counts(bundle)
-    # 6 readings x (temperature, pulse, breathing, SpO2, blood pressure) + the weight used.
+    lots = {(lot["lot_number"], lot["vial_size_g"]) for lot in export_store.visit_lots(visit)}
+    # 6 readings x (temperature, pulse, breathing, SpO2, blood pressure) + the weight used;
+    # one Medication per lot; the signature's Provenance.
     assert dict(counts) == {
         "Patient": 1,
+        "Practitioner": 1,
+        "Medication": len(lots),
         "Encounter": 1,
         "MedicationAdministration": 1,
         "Observation": 6 * 5 + 1,
-        "AllergyIntolerance": 2,
         "AdverseEvent": 1,
-        "Provenance": 1,  # the nurse's signature (issue 23)
+        "AllergyIntolerance": 2,
+        "Provenance": 1,
     }
-    assert counts_text(counts).startswith(
-        "1 Patient, 1 Encounter, 1 MedicationAdministration, 31 Observation"
-    )
+    assert counts_text(counts).startswith(f"1 Patient, 1 Practitioner, {len(lots)} Medication, 1 Encounter")
+    assert {(e.request.method, e.request.url) for e in bundle.entry} == {
+        ("PUT", f"{e.resource.get_resource_type()}/{e.resource.id}") for e in bundle.entry
+    }
 
 
 def test_patient_and_encounter(export_store):
@@ -89,36 +95,31 @@ def test_medication_administration_dose_route_and_lots(export_store):
     )
     assert float(dose.value) == pytest.approx(25.68)  # 2 g/kg x 64.2 kg / 5 days
     assert codes(given.dosage.route) == {("http://snomed.info/sct", "47625008")}
-    (medication,) = given.contained
-    assert given.medicationReference.reference == f"#{medication.id}"
-    assert codes(medication.code) == {("urn:nurse-app:product", "octagam-10")}
-    assert medication.batch is None  # several lots: listed in the extension instead
-    listed = []
-    for ext in given.dosage.extension:
-        assert ext.url == LOT_EXTENSION
-        parts = {e.url: e for e in ext.extension}
-        listed.append(
-            (
-                parts["lotNumber"].valueString,
-                str(parts["expirationDate"].valueDate),
-                float(parts["vialSize"].valueQuantity.value),
-                parts["vialCount"].valueInteger,
-            )
-        )
-    assert listed == [
-        (lot["lot_number"], lot["expiry_date"], lot["vial_size_g"], lot["vial_count"]) for lot in lots
-    ]
+    # Several lots: one Medication per lot, each with its lot and expiry in batch, all named
+    # by the administration; the product itself coded on the administration.
+    medications = of_type(bundle, "Medication")
+    assert sorted((m.batch.lotNumber, str(m.batch.expirationDate)) for m in medications) == sorted(
+        {(lot["lot_number"], lot["expiry_date"]) for lot in lots}
+    )
+    assert {r.reference for r in given.supportingInformation} == {f"Medication/{m.id}" for m in medications}
+    assert ("urn:nurse-app:product", "octagam-10") in codes(given.medicationCodeableConcept)
     assert all(lot["lot_number"] in given.note[0].text for lot in lots)
 
 
-def test_a_single_lot_is_the_medication_batch(export_store):
+def test_a_lot_of_a_package_with_a_confirmed_ndc_is_coded_with_ndc_and_gtin(export_store):
     visit = make_visit(export_store, readings=1)
-    for lot in export_store.visit_lots(visit)[1:]:
-        export_store.delete_lot(lot["id"])
-    (given,) = of_type(export(export_store, visit), "MedicationAdministration")
-    batch = given.contained[0].batch
-    assert (batch.lotNumber, str(batch.expirationDate)) == ("M2417A", "2026-01-31")
-    assert given.status == "in-progress"  # the visit has not ended
+    lot = export_store.add_lot(
+        visit, product_id="octagam-10", lot_number="N5", expiry_date="2026-09-30", vial_size_g=5, vial_count=1
+    )
+    five_g = [row for row in export_store.visit_lots(visit) if row["id"] == lot]
+    medication = next(
+        m
+        for m in of_type(export(export_store, visit), "Medication")
+        if m.batch.lotNumber == five_g[0]["lot_number"]
+    )
+    # products.toml: Octagam 10% 5 g/50 mL, NDC 0069-6550-02 (source P51); GTIN by GS1 US's rule.
+    assert ("http://hl7.org/fhir/sid/ndc", "0069-6550-02") in codes(medication.code)
+    assert ("https://www.gs1.org/gtin", gtin_from_ndc("0069-6550-02")) in codes(medication.code)
 
 
 def test_vital_sign_observations_are_loinc_coded_with_values(export_store):
@@ -174,7 +175,7 @@ def test_allergies_and_adverse_events(export_store):
     assert event.outcome.text == "Settled within 30 minutes; infusion completed."
     assert "Action taken: Infusion paused 15 minutes" in event.text.div
     assert "Rate at onset: 77 mL/h." in event.text.div
-    assert event.suspectEntity[0].instance.reference == f"urn:uuid:{given.id}"
+    assert event.suspectEntity[0].instance.reference == f"MedicationAdministration/{given.id}"
     # A draft visit's observations are preliminary.
     assert {o.status for o in of_type(bundle, "Observation")} == {"preliminary"}
 
@@ -186,7 +187,7 @@ def test_no_allergies_no_reactions_no_resources(export_store):
     )
     visit = export_store.create_visit(patient)
     counts = resource_counts(export(export_store, visit))
-    assert dict(counts) == {"Patient": 1, "Encounter": 1, "MedicationAdministration": 1}
+    assert dict(counts) == {"Patient": 1, "Practitioner": 1, "Encounter": 1, "MedicationAdministration": 1}
 
 
 @pytest.mark.parametrize("typed", ["NKDA", "none known.", "No known drug allergies", "Nil"])
@@ -209,7 +210,10 @@ def test_every_reference_resolves_and_ids_are_stable_urn_uuids(export_store):
     one, again, other = export(export_store, first), export(export_store, first), export(export_store, second)
     urls = [e.fullUrl for e in one.entry]
     assert urls == [e.fullUrl for e in again.entry], "same visit, same ids"
-    assert not set(urls) & {e.fullUrl for e in other.entry}
+    shared = {
+        e.resource.get_resource_type() for e in one.entry if e.fullUrl in {o.fullUrl for o in other.entry}
+    }
+    assert shared <= {"Practitioner", "Medication"}, "only the nurse and the same lots are shared"
     assert all(
         u.startswith("urn:uuid:") and u[9:] == e.resource.id for u, e in zip(urls, one.entry, strict=True)
     )
@@ -229,5 +233,25 @@ def test_every_reference_resolves_and_ids_are_stable_urn_uuids(export_store):
 
     walk(data)
     assert references
+    local = {f"{e.resource.get_resource_type()}/{e.resource.id}" for e in one.entry}
     for reference in references:
-        assert reference in urls or reference == "#medication", reference
+        assert reference in local, reference
+
+
+def test_the_preferred_language_is_patient_communication_and_the_interpreter_an_extension(export_store):
+    from nurse_app.reports.fhir import INTERPRETER_REQUIRED
+
+    visit = make_visit(export_store, readings=1)
+    patient_id = export_store.get_visit(visit)["patient_id"]
+    (patient,) = of_type(export(export_store, visit), "Patient")
+    assert patient.communication is None and patient.extension is None  # not recorded: nothing claimed
+    export_store.update_patient(patient_id, preferred_language="es", interpreter_needed=True)
+    (patient,) = of_type(export(export_store, visit), "Patient")
+    (language,) = patient.communication
+    assert language.preferred is True and codes(language.language) == {("urn:ietf:bcp:47", "es")}
+    assert [(e.url, e.valueBoolean) for e in patient.extension] == [(INTERPRETER_REQUIRED, True)]
+    export_store.update_patient(patient_id, preferred_language="other", preferred_language_other="Amharic")
+    (patient,) = of_type(export(export_store, visit), "Patient")
+    assert (
+        patient.communication[0].language.text == "Amharic" and not patient.communication[0].language.coding
+    )

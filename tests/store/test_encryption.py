@@ -140,7 +140,9 @@ def test_cli_wrong_passphrase_is_one_line_exit_2_and_the_file_byte_identical(tmp
     ]
     assert "Traceback" not in done.stderr and "a wrong passphrase!" not in done.stderr + done.stdout
     assert file_digest(path) == digest
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["record.db"]
+    # beside the record only the wrong-attempt count (issue 22 §3): times, nothing secret
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".record.db.unlock-failures", "record.db"]
+    assert b"a wrong passphrase!" not in (tmp_path / ".record.db.unlock-failures").read_bytes()
 
 
 @pytest.mark.slow

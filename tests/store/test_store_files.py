@@ -70,14 +70,19 @@ def test_version_1_fixture_is_backed_up_and_migrated_with_its_data(tmp_path):
         audit = store.audit_entries()
         # (The oldest entry anchors the visit signed before the audit log existed in the
         # audit chain, made by the upgrade that added the chain.)
+        # (The hand-off upgrade splits each patient's name into family and given names once,
+        # audited like any other change.)
         assert [(a["table_name"], a["action"]) for a in audit] == [
             ("visits", "update"),
             ("addenda", "insert"),
+            ("patients", "update"),
+            ("patients", "update"),
             ("visits", "update"),
         ]
+        assert all(set(a["after"]) >= {"family_name", "given_name"} for a in audit[2:4])
         assert audit[0]["author"] == "Ana Núñez, RN"
-        assert audit[2]["row_id"] == visit["id"] and audit[2]["after"]["status"] == "signed"
-        assert audit[2]["author"] == schema.UPGRADE_AUTHOR
+        assert audit[4]["row_id"] == visit["id"] and audit[4]["after"]["status"] == "signed"
+        assert audit[4]["author"] == schema.UPGRADE_AUTHOR
     with Store.open(path) as again:
         assert again.migrated_versions == [] and again.migration_backup is None
     assert file_digest(V1_FIXTURE) == fixture_digest  # the checked-in fixture is never touched

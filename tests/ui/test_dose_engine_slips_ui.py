@@ -227,3 +227,20 @@ def test_calculator_page_first_infusion_climbs_the_label_ladder(qtbot, page):
     assert page.rate_table.item(0, 3).text() == "16.5"  # 0.5 x 55 x 60 / 100
     assert page.rate_table.item(rows - 1, 3).text() == "198"  # 6 x 55 x 60 / 100
     assert "[P14]" in page.notes_label.text()
+
+
+def test_calculator_page_and_order_form_default_to_the_products_own_day_split(qtbot, page, store):
+    select(page.regimen, "cidp-loading")
+    select(page.product, "gamunex-c")
+    assert page.days.edit.placeholderText() == "usual 4"
+    select(page.product, "panzyga")
+    assert page.days.edit.placeholderText() == "usual 2"
+    page.set_inputs(weight="70")
+    qtbot.waitUntil(lambda: page.result is not None, timeout=2000)
+    assert page.result.days == 2 and page.tile_daily.value.text() == "70 g"  # 1 g/kg x 70 kg [D20]
+    dialog = open_order_form(qtbot, store, make_patient(store, "cidp-loading"))
+    select(dialog.product, "panzyga")
+    select(dialog.regimen, "cidp-loading")
+    assert dialog.days.edit.placeholderText() == "usual 2 days"
+    dialog.recalculate()
+    assert dialog.tile_course.detail.text() == "2 g/kg per course = 1 g/kg per day × 2 days"

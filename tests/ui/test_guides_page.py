@@ -228,3 +228,25 @@ def test_contact_from_settings_reaches_the_next_handout(qtbot, tmp_path):
         widget.save_handout_to(str(target))
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(str(target)).pages).split())
     assert "Infusion agency Soins à domicile Éloïse" in text
+
+
+def test_the_handout_is_saved_in_the_language_chosen(qtbot, page, tmp_path):
+    page.open_guide("pemphigus")
+    assert page.handout_language() == "en" and not page.language_note.isVisible()
+    page.language.setCurrentIndex(page.language.findData("es"))
+    assert page.language_note.isVisible() and "not yet reviewed" in page.language_note.text()
+    target = tmp_path / "es.pdf"
+    with qtbot.waitSignal(page.handout_saved, timeout=10000):
+        page.save_handout_to(str(target))
+    text = " ".join("\n".join(p.extract_text() for p in PdfReader(str(target)).pages).split())
+    assert "Pénfigo (vulgar y foliáceo)" in text and "Llame al 911 si" in text and "Call 911 if" not in text
+    page.set_handout_language("es")  # a Spanish-speaking patient: Spanish is offered
+    assert page.handout_language() == "es"
+    page.set_handout_language("ko")  # a language without handouts: English
+    assert page.handout_language() == "en"
+    page.language.setCurrentIndex(page.language.findData("es+en"))
+    both = tmp_path / "both.pdf"
+    with qtbot.waitSignal(page.handout_saved, timeout=10000):
+        page.save_handout_to(str(both))
+    text = " ".join("\n".join(p.extract_text() for p in PdfReader(str(both)).pages).split())
+    assert text.index("Llame al 911 si") < text.index("Call 911 if")

@@ -4,8 +4,9 @@
 one): an infusion running, the idle lock engaging by itself, the nurse coming back now and
 then, the infusion stopped halfway and the visit in observation to the end, timers at the
 real rate. Under Xvfb when ``xvfb-run`` exists (or a display is set), else offscreen. The
-duration is ``NURSE_APP_SOAK_SECONDS`` (default 1800). Marker ``slow``: deselected by default;
-``.ci/run`` runs it in the background during the rest of CI.
+duration is ``NURSE_APP_SOAK_SECONDS`` (default 1800). Marker ``soak`` (not ``slow``: ``make test``
+runs the ``slow`` tests): deselected by default; ``.ci/run`` runs it in the background during the
+rest of CI.
 """
 
 import os
@@ -16,9 +17,18 @@ import sys
 import pytest
 from repo_paths import ROOT
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.soak
 
 SOAK_SECONDS = float(os.environ.get("NURSE_APP_SOAK_SECONDS", "1800"))
+
+
+@pytest.fixture(autouse=True)
+def _only_when_asked_for(request):
+    """Never part of a run that merely overrides the default marker expression (e.g. ``-m 'not
+    slow'`` while iterating): only a run that names ``soak`` runs it."""
+    expression = request.config.getoption("markexpr") or ""
+    if "soak" not in expression.replace("not soak", ""):
+        pytest.skip("the soak runs only when asked for with -m soak")
 
 
 def _command(folder) -> tuple[list[str], dict[str, str]]:

@@ -78,7 +78,7 @@ def test_new_patient_dialog_takes_typing_in_the_name_at_once(qtbot, record, tmp_
     window, store = open_window(qtbot, record, tmp_path)
     seen = typed_into_first_field(qtbot, lambda: qtbot.keyClick(window, Qt.Key_N, Qt.ControlModifier))
     assert seen["visible"], "Space did not press a button"
-    assert seen["text"] == "María López" and seen["focus"] == "name_edit", seen
+    assert seen["text"] == "María López" and seen["focus"] == "family_name_edit", seen
     window.close()
     store.close()
 
@@ -165,7 +165,7 @@ def test_temperature_typed_in_fahrenheit_is_accepted_and_shown_in_celsius(qtbot,
     assert inf.vitals_error.isHidden(), inf.vitals_error.text()
     [reading] = store.visit_vitals(vid)
     assert reading["temperature_c"] == pytest.approx(38.0) and reading["heart_rate"] == 80
-    assert inf.sheet.item(0, 1).text() == "38"
+    assert inf.sheet.item(0, 1).text() == "38.0"  # as measured, to 0.1 °C (issue 27)
     qtbot.keyClicks(inf.inputs["temperature_c"], "101.5 °F")  # 38.6 °C: flagged like any high value
     qtbot.keyClick(inf.inputs["temperature_c"], Qt.Key_Return)
     assert store.visit_vitals(vid)[-1]["temperature_c"] == pytest.approx(38.6)

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 from qt_helpers import run_in_dialog, type_text
 
+from nurse_app.core.acknowledgements import pending_in
 from nurse_app.core.checklists import DONE
 from nurse_app.core.dosing import DoseRequest
 from nurse_app.store import Store
@@ -148,7 +149,7 @@ def weigh(qtbot, store, vp, text="70"):
         qtbot.waitUntil(box.isVisible, timeout=2000)
         box.setFocus()
         press(qtbot, Qt.Key_Space)
-    qtbot.waitUntil(lambda: not store.get_visit(vp.visit_id)["calculation"]["pending_warnings"], timeout=3000)
+    qtbot.waitUntil(lambda: not pending_in(store.get_visit(vp.visit_id)["calculation"]), timeout=3000)
 
 
 def mnemonic(text: str) -> str | None:

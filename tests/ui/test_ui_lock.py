@@ -217,7 +217,7 @@ def test_lock_now_asks_exactly_when_quitting_would(qtbot, window, record):
     ends (issue 27: not the minutes since the start)."""
     _, visit = record
     window.store.add_infusion_event(visit, kind="stop", volume_ml=20, reason="reaction")
-    window.visit_page.infusion_tab.refresh()
+    window.visit_page.ctx.changed.emit("events")  # what a write of an event says
     assert not window.infusion_running()
     assert window.locker.request_lock() and window.locker.locked
     assert "has been stopped: observation until" in window.locker.screen.infusion.text()

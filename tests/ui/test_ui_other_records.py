@@ -25,6 +25,12 @@ def _environ(pid: int) -> dict[str, str]:
     return dict(item.split("=", 1) for item in raw.decode(errors="replace").split("\0") if "=" in item)
 
 
+def _started(qtbot, process) -> dict[str, str]:
+    """The new window's environment, once it runs the app (a forked child still has ours)."""
+    qtbot.waitUntil(lambda: "NURSE_APP_DB" in _environ(process.pid), timeout=10_000)
+    return _environ(process.pid)
+
+
 @pytest.fixture
 def window(qtbot, tmp_path):
     path = tmp_path / "record.db"
@@ -56,8 +62,7 @@ def test_open_record_starts_its_own_window_with_its_own_passphrase(qtbot, window
     _menu_action(window, "&Open record…").trigger()
     assert "own passphrase" in asked[0]
     [process] = window.record_processes
-    qtbot.waitUntil(lambda: Path(f"/proc/{process.pid}/environ").exists(), timeout=5000)
-    env = _environ(process.pid)
+    env = _started(qtbot, process)
     assert env["NURSE_APP_DB"] == str(other) and "NURSE_APP_PASSPHRASE" not in env
     assert process.poll() is None  # waiting for the other record's passphrase
     assert Path(window.store.path).name == "record.db"  # this window keeps its own record
@@ -77,8 +82,7 @@ def test_new_record_refuses_an_existing_file_and_opens_a_new_one(qtbot, window, 
     _answer_file_dialog(monkeypatch, "getSaveFileName", fresh)
     _menu_action(window, "New reco&rd…").trigger()
     [process] = window.record_processes
-    qtbot.waitUntil(lambda: Path(f"/proc/{process.pid}/environ").exists(), timeout=5000)
-    assert _environ(process.pid)["NURSE_APP_DB"] == str(fresh)
+    assert _started(qtbot, process)["NURSE_APP_DB"] == str(fresh)
 
 
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="reads the new process's environment")
@@ -86,8 +90,7 @@ def test_demo_data_goes_into_a_separate_demo_record(qtbot, window, tmp_path):
     patients = len(window.store.find_patients(""))
     _menu_action(window, "Try &demo data…").trigger()
     [process] = window.record_processes
-    qtbot.waitUntil(lambda: Path(f"/proc/{process.pid}/environ").exists(), timeout=5000)
-    env = _environ(process.pid)
+    env = _started(qtbot, process)
     assert env["NURSE_APP_DB"] == str(tmp_path / record_windows.DEMO_FILENAME)
     assert env[record_windows.DEMO_ENV] == "1"
     assert len(window.store.find_patients("")) == patients  # nothing added to this record

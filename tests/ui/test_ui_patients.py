@@ -107,7 +107,9 @@ def fill_patient_form(
     height="162",
     allergies="Latex",
 ):
-    type_into(qtbot, dialog.name, name)
+    given, _, family = name.rpartition(" ")
+    type_into(qtbot, dialog.given_name, given)
+    type_into(qtbot, dialog.family_name, family)
     type_into(qtbot, dialog.mrn, mrn)
     type_into(qtbot, dialog.date_of_birth, born)
     select(dialog.sex, sex)
@@ -157,7 +159,7 @@ def test_future_birth_date_and_height_900_marked_inline_and_not_saved(qtbot, sto
     assert "in the future" in dialog.date_of_birth.error.text()
     assert not dialog.height.error.isHidden()
     assert "900" in dialog.height.error.text()
-    assert dialog.name.error.isHidden()  # only the wrong fields are marked
+    assert dialog.family_name.error.isHidden()  # only the wrong fields are marked
     assert store.find_patients("") == []  # nothing saved
 
     # Fixing a field clears its mark as the nurse types; then Enter saves.
@@ -181,7 +183,8 @@ def test_field_checked_when_leaving_it_and_missing_sex_named(qtbot, store):
     qtbot.keyClick(dialog.date_of_birth.edit, Qt.Key_Tab)  # leaving the field checks it
     assert "not a real date" in dialog.date_of_birth.error.text()
     assert not dialog.date_of_birth.error.isHidden()
-    type_into(qtbot, dialog.name, "Ana Lima")
+    type_into(qtbot, dialog.given_name, "Ana")
+    type_into(qtbot, dialog.family_name, "Lima")
     type_into(qtbot, dialog.mrn, "X1")
     type_into(qtbot, dialog.date_of_birth, "1962-02-28")
     qtbot.mouseClick(dialog.save_button, Qt.LeftButton)
@@ -203,14 +206,15 @@ def test_edit_patient_saves_only_what_changed(qtbot, store, three):
     dialog = PatientDialog(store, three["anna"])
     qtbot.addWidget(dialog)
     dialog.show()
-    assert dialog.name.edit.text() == "Anna Smith"
+    assert (dialog.given_name.edit.text(), dialog.family_name.edit.text()) == ("Anna", "Smith")
     assert dialog.height.edit.text() == "165"
     type_into(qtbot, dialog.allergies, "Sulfonamides")
     qtbot.keyClick(dialog.allergies.edit, Qt.Key_Return)
     assert dialog.result() == PatientDialog.Accepted
     assert store.get_patient(three["anna"])["allergies"] == "Sulfonamides"
     [update] = [e for e in store.audit_entries("patients", three["anna"]) if e["action"] == "update"]
-    assert set(update["after"]) - {"updated_at"} == {"allergies"}
+    # The patient was created with a one-line name: saving the form also confirms its split.
+    assert set(update["after"]) - {"updated_at"} == {"allergies", "name_parts_confirmed"}
 
 
 def answer_question(qtbot, button):
@@ -227,7 +231,7 @@ def test_escape_cancels_but_asks_first_when_something_was_typed(qtbot, store, th
     untouched = PatientDialog(store, three["anna"])  # filled from the record only
     qtbot.addWidget(untouched)
     untouched.show()
-    qtbot.keyClick(untouched.name.edit, Qt.Key_Escape)
+    qtbot.keyClick(untouched.family_name.edit, Qt.Key_Escape)
     assert untouched.result() == PatientDialog.Rejected and not untouched.isVisible()
 
     dialog = PatientDialog(store)
@@ -235,11 +239,11 @@ def test_escape_cancels_but_asks_first_when_something_was_typed(qtbot, store, th
     dialog.show()
     fill_patient_form(qtbot, dialog)
     seen = answer_question(qtbot, QMessageBox.Cancel)  # "keep typing"
-    qtbot.keyClick(dialog.name.edit, Qt.Key_Escape)
+    qtbot.keyClick(dialog.family_name.edit, Qt.Key_Escape)
     assert isinstance(seen["dialog"], QMessageBox)
-    assert dialog.isVisible() and dialog.name.text() == "Łucja Nováková"
+    assert dialog.isVisible() and dialog.family_name.text() == "Nováková"
     answer_question(qtbot, QMessageBox.Discard)
-    qtbot.keyClick(dialog.name.edit, Qt.Key_Escape)
+    qtbot.keyClick(dialog.family_name.edit, Qt.Key_Escape)
     assert dialog.result() == PatientDialog.Rejected and not dialog.isVisible()
     assert len(store.find_patients("")) == 3
 
@@ -613,13 +617,14 @@ def test_tab_order_follows_the_form_and_ctrl_enter_saves_from_notes(qtbot, store
     dialog = PatientDialog(store)
     qtbot.addWidget(dialog)
     show_active(qtbot, dialog)
-    dialog.name.edit.setFocus()
+    dialog.family_name.edit.setFocus()
     order = []
-    for _ in range(10):
+    for _ in range(13):
         order.append(QApplication.focusWidget().objectName())
         qtbot.keyClick(QApplication.focusWidget(), Qt.Key_Tab)
     assert order == [
-        "name_edit",
+        "family_name_edit",
+        "given_name_edit",
         "mrn_edit",
         "date_of_birth_edit",
         "sex_combo",
@@ -628,6 +633,8 @@ def test_tab_order_follows_the_form_and_ctrl_enter_saves_from_notes(qtbot, store
         "allergies_edit",
         "indication_combo",
         "prescriber_edit",
+        "preferred_language_combo",
+        "interpreter_needed",  # the typed language name is shown (and in the order) only for "other"
         "notes_edit",
     ]
     fill_patient_form(qtbot, dialog)

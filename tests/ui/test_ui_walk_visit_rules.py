@@ -157,8 +157,8 @@ def test_vital_sign_fields_have_alt_shortcuts_and_no_key_halts_the_infusion(qtbo
         assert "&" in text, (field, text)
         keys[field] = text[text.index("&") + 1].upper()
     assert len(set(keys.values())) == len(keys) and keys["temperature_c"] == "T"
-    # no button that halts the infusion has a shortcut
-    for kind in ("pause", "stop", "end"):
+    # no button that halts the infusion at once has a shortcut (Finish asks for the volume)
+    for kind in ("pause", "stop"):
         assert "&" not in tab.buttons[kind].text(), tab.buttons[kind].text()
     taken = {b.text()[b.text().index("&") + 1].upper() for b in tab.buttons.values() if "&" in b.text()}
     assert not taken & set(keys.values())
@@ -167,9 +167,26 @@ def test_vital_sign_fields_have_alt_shortcuts_and_no_key_halts_the_infusion(qtbo
     for field, key in keys.items():
         qtbot.keyClick(tab.inputs["temperature_c"], getattr(Qt, f"Key_{key}"), Qt.AltModifier)
         qtbot.waitUntil(lambda f=field: tab.inputs[f].hasFocus(), timeout=1000)
-    for key in "TUIS":  # the old Stop, Pause, Finish keys and Start
+    for key in "TUS":  # the old Stop and Pause keys, and Start
         qtbot.keyClick(tab.inputs["heart_rate"], getattr(Qt, f"Key_{key}"), Qt.AltModifier)
     assert QApplication.activeModalWidget() is None
+    titles = []
+
+    def cancel():
+        dialog = QApplication.activeModalWidget()
+        if dialog is not None:
+            titles.append(dialog.windowTitle())
+            dialog.reject()
+
+    from PySide6.QtCore import QTimer
+
+    poll = QTimer(window, interval=20)  # the button's Alt+letter clicks it after a short flash
+    poll.timeout.connect(cancel)
+    poll.start()
+    qtbot.keyClick(tab.inputs["heart_rate"], Qt.Key_I, Qt.AltModifier)  # Finish: asks first
+    qtbot.waitUntil(lambda: bool(titles), timeout=3000)
+    poll.stop()
+    assert titles == ["Finish the infusion"]
     assert len(store.visit_infusion_events(vid)) == events
 
 

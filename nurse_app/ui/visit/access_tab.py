@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from nurse_app.core import visit_proof
+from nurse_app.core.checklists import load_template
 from nurse_app.core.formatting import fmt_qty
 from nurse_app.reports.visit_proof_text import (
     ACCESS_HEADERS,
@@ -38,7 +39,6 @@ from nurse_app.reports.visit_proof_text import (
     check_rows,
     device_rows,
     line_rules,
-    visit_product,
 )
 from nurse_app.ui.visit.common import EntryFormTab, RowRemoval, VisitContext, attempt, error_label
 from nurse_app.ui.widgets import ATTENTION_COLOUR, Section, text_colour
@@ -278,17 +278,16 @@ class AccessTab(EntryFormTab):
         self.condition.setEnabled(self.remove_line_button.isEnabled())
 
     def refresh(self) -> None:
-        store, vid = self.ctx.store, self.ctx.visit_id
-        self._devices = store.visit_access_devices(vid)
-        checks = store.visit_access_checks(vid)
-        template = store.visit_template(vid)
-        order_id = self.ctx.visit.get("order_id")
-        product = visit_product(store.get_order(order_id)["product_id"]) if order_id else None
+        record = self.ctx.record
+        self._devices = list(record.access_devices)
+        checks = list(record.access_checks)
+        template = load_template(
+            record.visit["checklist_template_id"], record.visit["checklist_template_version"]
+        )
         self.rules_text.setText(
             "<ul>"
             + "".join(
-                f"<li><b>{escape(t)}</b><br><small>{escape(h)}</small></li>"
-                for t, h in line_rules(template, product)
+                f"<li><b>{escape(t)}</b><br><small>{escape(h)}</small></li>" for t, h in line_rules(template)
             )
             + "</ul>"
         )

@@ -145,7 +145,7 @@ class ChecklistTab(QWidget):
         # A time-gated item unlocks by itself when its time comes (not only on reload).
         self.unlock_timer = QTimer(self)
         self.unlock_timer.setSingleShot(True)
-        self.unlock_timer.timeout.connect(self.refresh)
+        self.unlock_timer.timeout.connect(self._time_passed)
         self._shape: list[str] = []
         ctx.changed.connect(lambda what: self.refresh() if what in ("visit", "events") else None)
         self.refresh()
@@ -171,12 +171,18 @@ class ChecklistTab(QWidget):
         if self.tree.styleSheet() != css:
             self.tree.setStyleSheet(css)
 
+    def _time_passed(self) -> None:
+        """A time-gated item may have unlocked: read the checklist again (its locks are worked
+        out when it is read) and show it."""
+        self.ctx.model.reload("checklist")
+        self.refresh()
+
     def refresh(self) -> None:
-        """Show the store's answers.  The tree is rebuilt only when the items themselves change
+        """Show the record's answers.  The tree is rebuilt only when the items themselves change
         (another visit, another template, a conditional item); an answer updates its row in place,
         so the scroll position, the selection and every row stay where they are."""
         self._outline_empty_boxes()
-        items = self.ctx.store.visit_checklist(self.ctx.visit_id)
+        items = self.ctx.record.checklist
         shape = [i["item_id"] for i in items]
         if shape == self._shape and self.tree.topLevelItemCount():
             self._items = {i["item_id"]: i for i in items}
@@ -450,7 +456,7 @@ class ChecklistTab(QWidget):
         self.refresh()
 
     def _readings(self) -> int:
-        return len(self.ctx.store.visit_vitals(self.ctx.visit_id))
+        return len(self.ctx.record.vitals)
 
     def set_read_only(self, read_only: bool) -> None:
         for b in (*self.buttons.values(), self.clear_button, self.phase_button):

@@ -9,8 +9,10 @@ from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QPushButton, QTableWidget, QWidget
 
 from nurse_app.core.errors import NurseAppError
+from nurse_app.core.visit_record import VisitRecord
 from nurse_app.store import Store, to_local
 from nurse_app.store.times import now_utc  # the one clock of the record (re-exported for the tabs)
+from nurse_app.ui.visit.model import VisitModel
 from nurse_app.ui.widgets import error_label
 
 __all__ = [
@@ -26,18 +28,26 @@ __all__ = [
 
 
 class VisitContext(QObject):
-    """The open visit, shared by every tab.  ``changed`` tells the others to refresh."""
+    """The open visit, shared by every tab: its :class:`VisitModel` (the record, read once) and
+    ``changed``, which a tab emits after a write with the part it changed.  The record is read
+    again first (the first slot connected), then every tab renders the new record."""
 
     changed = Signal(str)  # what changed: "visit", "checklist", "vitals", "lots", "reactions", "events"
 
     def __init__(self, store: Store, visit_id: int):
         super().__init__()
-        self.store = store
+        self.store = store  # for the tabs' writes; reads come from the record
         self.visit_id = visit_id
+        self.model = VisitModel(store, visit_id, parent=self)  # NotFoundError: no such visit
+        self.changed.connect(self.model.reload)
+
+    @property
+    def record(self) -> VisitRecord:
+        return self.model.record
 
     @property
     def visit(self) -> dict:
-        return self.store.get_visit(self.visit_id)
+        return self.model.record.visit
 
     @property
     def product(self):
@@ -45,15 +55,14 @@ class VisitContext(QObject):
         when neither names a known product."""
         from nurse_app.core.catalogue import load_catalogue
 
-        visit = self.visit
-        order = self.store.get_order(visit["order_id"]) if visit.get("order_id") else None
+        visit, order = self.visit, self.record.order
         product_id = order["product_id"] if order else (visit.get("calculation") or {}).get("product")
         return load_catalogue().products.get(product_id) if product_id else None
 
     @property
     def signed(self) -> bool:
         """Read-only: signed, or voided (entered by mistake; kept as it was)."""
-        return self.visit["status"] != "draft"
+        return self.model.record.read_only
 
 
 def local_time(text: str | None, with_date: bool = False) -> str:

@@ -6,7 +6,6 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidge
 
 from nurse_app.core.formatting import fmt_number
 from nurse_app.core.visit_logic import RISK_LABELS
-from nurse_app.services.orders import visit_dose_plan
 from nurse_app.ui.calculator_page import CalculatorPage
 from nurse_app.ui.visit.common import VisitContext, attempt, error_label
 
@@ -48,14 +47,14 @@ class DoseTab(QWidget):
         self.calculator.acknowledgements_changed.connect(lambda: self._save(self.calculator.result))
 
     def _load(self) -> None:
-        store, visit = self.ctx.store, self.ctx.visit
+        visit = self.ctx.visit
         self.course_day.setRange(1, visit["course_days"])
         self.course_day.setValue(visit["course_day"])
         self.course_days_label.setText(
             f"of {visit['course_days']} (worked out from earlier visits on this order; "
             f"correct it if a day was given elsewhere)"
         )
-        plan = visit_dose_plan(store, self.ctx.visit_id)  # a signed visit: the order as signed
+        plan = self.ctx.record.dose_plan  # a signed visit: the order as signed
         if plan.request is None:
             self.intro.setText(
                 "This visit has no IVIG order: the calculator below is free to use, "
@@ -91,7 +90,6 @@ class DoseTab(QWidget):
             return
         snapshot = result.to_dict()
         snapshot["acknowledgements"] = self.calculator.acknowledgements()
-        snapshot["pending_warnings"] = [w.message for w in self.calculator.pending_warnings()]
         if attempt(
             self.error,
             lambda: self.ctx.store.update_visit(

@@ -193,13 +193,13 @@ def export_fhir(
 
     def work() -> str:
         from nurse_app.reports.common import write_atomically
-        from nurse_app.reports.fhir import bundle_json, visit_bundle
-        from nurse_app.services.visit_record import load_visit
+        from nurse_app.reports.fhir import bundle_json
+        from nurse_app.services.handoff import store_visit_bundle
         from nurse_app.store import Store
 
         with Store.open(str(store_path)) as store:
-            record = load_visit(store, visit_id)
-        write_atomically(bundle_json(visit_bundle(record)).encode("utf-8"), path, "FHIR export")
+            bundle = store_visit_bundle(store, visit_id)
+        write_atomically(bundle_json(bundle).encode("utf-8"), path, "FHIR export")
         return path
 
     return _start(

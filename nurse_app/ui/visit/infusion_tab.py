@@ -44,7 +44,7 @@ from nurse_app.core.visit_logic import (
     suggested_rate_ml_h,
 )
 from nurse_app.core.vitals import flag_series, reading_measures
-from nurse_app.services.infusion import check_rate, latest_flags, record_infusion_event, start_missing
+from nurse_app.services.infusion import check_rate, latest_flags, record_infusion_event, start_missing_in
 from nurse_app.store import to_local
 from nurse_app.ui.visit.common import RowRemoval, VisitContext, attempt, error_label, local_time, now_utc
 from nurse_app.ui.widgets import ATTENTION_COLOUR, ERROR_COLOUR, OK_COLOUR, Section, text_colour, two_panes
@@ -61,7 +61,7 @@ VITAL_FIELDS = (
 )
 
 # The label above each entry field, with its Alt shortcut (the words of the printed summary).
-# Alt+T is Temp: no shortcut on this tab stops, pauses or finishes the infusion.
+# Alt+T is Temp: no shortcut on this tab stops or pauses the infusion (Finish, Alt+I, asks first).
 VITAL_LABELS = {
     "temperature_c": "&Temp °C",
     "heart_rate": "&Pulse /min",
@@ -230,14 +230,14 @@ class InfusionTab(QWidget):
         controls = QGridLayout()
         for i, (kind, label) in enumerate(
             (
-                # Pause, Stop and Finish have no Alt shortcut: a key meant for a field never halts
-                # the infusion (Stop and Finish also ask for the volume first).
+                # Pause and Stop have no Alt shortcut: a key meant for a field (Alt+T is Temp)
+                # never halts the infusion. Finish keeps Alt+I: it asks for the volume first.
                 (START, "&Start infusion"),
                 (RATE_CHANGE, "Rate &changed"),
                 (PAUSE, "Pause"),
                 (RESUME, "Resu&me"),
                 (STOP, "Stop (reaction)…"),
-                (END, "Finish infusion…"),
+                (END, "F&inish infusion…"),
             )
         ):
             b = QPushButton(label)
@@ -429,10 +429,7 @@ class InfusionTab(QWidget):
 
     def _events(self) -> list[dict]:
         """Every event, struck-through ones included (the timeline shows them)."""
-        return [
-            {**e, "at": to_local(e["occurred_at"])}
-            for e in self.ctx.store.visit_infusion_events(self.ctx.visit_id)
-        ]
+        return [{**e, "at": to_local(e["occurred_at"])} for e in self.ctx.record.infusion_events]
 
     def _live(self) -> list[dict]:
         """The events that count (not struck through)."""
@@ -446,9 +443,9 @@ class InfusionTab(QWidget):
         # A signed or voided visit's clock stands still at its signature or void: it never counts on.
         stamp = None if visit["status"] == "draft" else visit.get("voided_at") or visit.get("signed_at")
         self._frozen_at = to_local(stamp) if stamp else None
-        self._start_missing = None if self.ctx.signed else start_missing(self.ctx.store, self.ctx.visit_id)
-        self._vitals = self.ctx.store.visit_vitals(self.ctx.visit_id)
-        self._entered = self.ctx.store.entered_times("vitals", self.ctx.visit_id)
+        self._start_missing = None if self.ctx.signed else start_missing_in(visit)
+        self._vitals = self.ctx.record.vitals
+        self._entered = self.ctx.record.vitals_entered
         self._event_rows = self._events()
         steps = self._steps()
         self.plan.setRowCount(len(steps))

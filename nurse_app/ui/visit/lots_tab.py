@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
+
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
@@ -23,8 +26,12 @@ from nurse_app.core.catalogue import CONFIRM_WITH_INSERT, load_catalogue
 from nurse_app.core.dates import parse_expiry
 from nurse_app.core.errors import InputError
 from nurse_app.core.formatting import fmt_date, fmt_qty
-from nurse_app.core.lots import OTHER_PRODUCT, next_vials_from_plan
+from nurse_app.core.lots import OTHER_PRODUCT, check_lots, next_vials_from_plan, recorded_as
+from nurse_app.core.times import today_local
+from nurse_app.services import carton
+from nurse_app.store.api import lots_product_name
 from nurse_app.ui.visit.common import EntryFormTab, RowRemoval, VisitContext, attempt, error_label
+from nurse_app.ui.visit.scanner import ScannerBurst
 from nurse_app.ui.widgets import ATTENTION_COLOUR, ERROR_COLOUR, OK_COLOUR, Section, text_colour
 
 
@@ -35,7 +42,13 @@ class LotsTab(EntryFormTab):
         self.ctx = ctx
         layout = QVBoxLayout(self)
 
-        self.form_box = Section("Add a lot (check the expiry date and the storage history first)")
+        self.scan_box = self._build_scan_box()
+        layout.addWidget(self.scan_box)
+        self.scanner = ScannerBurst(self)
+        self.scanner.scanned.connect(self.take_scan)
+        self._pending_scan: carton.CartonRead | None = None
+
+        self.form_box = Section("Or type the lot (check the expiry date and the storage history first)")
         form = QFormLayout()
         self.lot_number = QLineEdit()
         self.lot_number.setObjectName("lot_number")
@@ -76,14 +89,17 @@ class LotsTab(EntryFormTab):
         self.form_box.body.addWidget(self.error)
         self.form_box.body.addWidget(self.add_button, 0, Qt.AlignLeft)
 
-        self.table = QTableWidget(0, 5)
+        self.table = QTableWidget(0, 6)
         self.table.setObjectName("lots_table")
-        self.table.setHorizontalHeaderLabels(["Lot", "Expiry", "Vial size", "Count", "Grams"])
+        self.table.setHorizontalHeaderLabels(["Lot", "Expiry", "Vial size", "Count", "Grams", "Recorded"])
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.table.setTabKeyNavigation(False)  # Tab leaves the table (arrows choose the lot)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
+        # "scanned (serial …)" is read whole, never cut
+        for column in (1, 5):
+            self.table.horizontalHeader().setSectionResizeMode(column, QHeaderView.ResizeToContents)
         self.remove_button = QPushButton("&Remove selected lot…")
         self.remove_button.setObjectName("remove_lot")
         self.comparison = QLabel()
@@ -99,6 +115,17 @@ class LotsTab(EntryFormTab):
         top.addWidget(recorded, 2)
         layout.addLayout(top)
         layout.addStretch(1)
+        # A handheld scan works wherever the focus is, so the tab opens in the lot number field.
+        chain = [self.lot_number, self.expiry, self.vial_size, self.count, self.add_button]
+        chain += [
+            self.camera_button,
+            self.picture_button,
+            self.clipboard_button,
+            self.scan_accept,
+            self.scan_discard,
+        ]
+        for first, second in itertools.pairwise(chain):
+            self.setTabOrder(first, second)
         self._lots: list[dict] = []
         self.removal = RowRemoval(
             ctx,
@@ -117,9 +144,8 @@ class LotsTab(EntryFormTab):
 
     def _product_id(self) -> str | None:
         """The visit's product: the order's (else the calculation's)."""
-        calc = self.ctx.visit.get("calculation") or {}
-        order = self.ctx.store.get_order(self.ctx.visit["order_id"]) if self.ctx.visit["order_id"] else None
-        return order["product_id"] if order else calc.get("product")
+        order = self.ctx.record.order
+        return order["product_id"] if order else self.ctx.record.calculation.get("product")
 
     def _product(self):
         product_id = self._product_id()
@@ -135,7 +161,7 @@ class LotsTab(EntryFormTab):
                 self.vial_size.addItem(f"{fmt_qty(v.grams, 'g')} / {fmt_qty(v.ml, 'mL')}{mark}", v.grams)
         if self.vial_size.count() == 0:
             self.vial_size.addItem("Size not in catalogue: confirm with the package insert", None)
-        lots = self.ctx.store.visit_lots(self.ctx.visit_id)
+        lots = self.ctx.record.lots
         self._lots = lots
         planned = next_vials_from_plan(self.ctx.visit.get("calculation"), lots)
         changed = planned != getattr(self, "_planned", None)  # not on every save elsewhere
@@ -153,10 +179,18 @@ class LotsTab(EntryFormTab):
                 fmt_qty(lot["vial_size_g"], "g"),
                 str(lot["vial_count"]),
                 fmt_qty(lot["vial_size_g"] * lot["vial_count"], "g"),
+                recorded_as(lot),
             ]
             for col, text in enumerate(cells):
                 self.table.setItem(row, col, QTableWidgetItem(text))
-        result = self.ctx.store.visit_lot_check(self.ctx.visit_id)  # core.lots: the one lot check
+        record = self.ctx.record
+        result = check_lots(  # core.lots: the one lot check
+            lots,
+            record.calculation,
+            product_id=record.order["product_id"] if record.order else None,
+            visit_day=record.visit_day or today_local(),
+            product_name=lots_product_name,
+        )
         colour = text_colour(
             ERROR_COLOUR if result.alert else OK_COLOUR if result.matches_plan else ATTENTION_COLOUR
         )
@@ -175,6 +209,161 @@ class LotsTab(EntryFormTab):
                     self.table.item(row, col).setForeground(QBrush(QColor(text_colour(ERROR_COLOUR))))
                     self.table.item(row, col).setToolTip("Not the product of this visit")
         self.set_read_only(self.ctx.signed)
+        self.scan_box.setVisible(not self.ctx.signed)
+
+    # ------------------------------------------------------------------ scanning
+    def _build_scan_box(self) -> Section:
+        box = Section("Scan the carton")
+        box.setObjectName("scan_box")
+        hint = QLabel(
+            "Scan the square code on the carton with the handheld scanner at any time on this tab: "
+            "product, lot, expiry and serial are read and checked against the order."
+        )
+        hint.setWordWrap(True)
+        box.body.addWidget(hint)
+        buttons = QHBoxLayout()
+        self.camera_button = QPushButton("Scan with ca&mera…")
+        self.camera_button.setObjectName("scan_camera")
+        self.camera_button.clicked.connect(self._scan_with_camera)
+        self.picture_button = QPushButton("From a p&icture…")
+        self.picture_button.setObjectName("scan_picture")
+        self.picture_button.clicked.connect(self._scan_picture_file)
+        self.clipboard_button = QPushButton("Paste from clip&board")
+        self.clipboard_button.setObjectName("scan_clipboard")
+        self.clipboard_button.clicked.connect(self._scan_clipboard)
+        for button in (self.camera_button, self.picture_button, self.clipboard_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        box.body.addLayout(buttons)
+        self.scan_result = QLabel()
+        self.scan_result.setObjectName("scan_result")
+        self.scan_result.setWordWrap(True)
+        self.scan_result.setTextFormat(Qt.TextFormat.PlainText)
+        self.scan_result.hide()
+        box.body.addWidget(self.scan_result)
+        confirm = QHBoxLayout()
+        self.scan_accept = QPushButton("Add this lot (Enter)")
+        self.scan_accept.setObjectName("scan_accept")
+        self.scan_accept.clicked.connect(self._accept_scan)
+        self.scan_discard = QPushButton("Discard (Esc)")
+        self.scan_discard.setObjectName("scan_discard")
+        self.scan_discard.clicked.connect(self._discard_scan)
+        confirm.addWidget(self.scan_accept)
+        confirm.addWidget(self.scan_discard)
+        confirm.addStretch(1)
+        box.body.addLayout(confirm)
+        self.scan_accept.hide()
+        self.scan_discard.hide()
+        escape = QShortcut(
+            QKeySequence(Qt.Key.Key_Escape), self, context=Qt.ShortcutContext.WidgetWithChildrenShortcut
+        )
+        escape.activated.connect(self._discard_scan)
+        return box
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self.ctx.signed:
+            self.scanner.start()
+
+    def hideEvent(self, event) -> None:
+        self.scanner.stop()
+        super().hideEvent(event)
+
+    def take_scan(self, text: str) -> None:
+        """A scan from any source: show what was read, or why it is refused (nothing is written)."""
+        if self.ctx.signed:
+            return
+        read = carton.read_for_visit(self.ctx.store, self.ctx.visit_id, text)
+        self._show_scan(read)
+
+    def _show_scan(self, read: carton.CartonRead) -> None:
+        colour = text_colour(OK_COLOUR if read.accepted else ERROR_COLOUR)
+        self.scan_result.setStyleSheet(f"color: {colour}")
+        if read.accepted:
+            self._pending_scan = read
+            self.scan_result.setText(f"Read from the carton: {read.describe()}. Add it as a lot of 1 vial?")
+            self.scan_accept.show()
+            self.scan_discard.show()
+            self.scan_accept.setDefault(True)
+            self.scan_accept.setFocus()
+        else:
+            self._pending_scan = None
+            read_part = f"\nRead: {read.describe()}" if read.code is not None else ""
+            self.scan_result.setText(f"⚠ Refused: {read.refused}{read_part}")
+            self.scan_accept.hide()
+            self.scan_discard.show()
+        self.scan_result.setAccessibleName(self.scan_result.text())
+        self.scan_result.show()
+
+    def _accept_scan(self) -> None:
+        read = self._pending_scan
+        if read is None:
+            return
+        if attempt(self.error, lambda: carton.record_scan(self.ctx.store, self.ctx.visit_id, read)):
+            self._clear_scan()
+            self.ctx.changed.emit("lots")
+
+    def _discard_scan(self) -> None:
+        self._clear_scan()
+
+    def _clear_scan(self) -> None:
+        had_focus = self.scan_accept.hasFocus() or self.scan_discard.hasFocus()
+        self._pending_scan = None
+        self.scan_result.hide()
+        self.scan_accept.hide()
+        self.scan_discard.hide()
+        if had_focus:
+            self.lot_number.setFocus()  # ready for the next carton, scanned or typed
+
+    def _take_image(self, image: object, where: str) -> None:
+        try:
+            codes = carton.decode_image(image)
+        except InputError as exc:
+            self._show_message(str(exc))
+            return
+        if not codes:
+            self._show_message(
+                f"No carton code was found in {where}: photograph the square code closer and flat."
+            )
+            return
+        self.take_scan(codes[0])
+
+    def _show_message(self, text: str) -> None:
+        self._pending_scan = None
+        self.scan_result.setStyleSheet(f"color: {text_colour(ERROR_COLOUR)}")
+        self.scan_result.setText(text)
+        self.scan_result.show()
+        self.scan_accept.hide()
+        self.scan_discard.show()
+
+    def _scan_picture_file(self) -> None:
+        path, _filter = QFileDialog.getOpenFileName(
+            self, "Picture of the carton's code", "", "Pictures (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff)"
+        )
+        if path:
+            self._take_image(path, "that picture")
+
+    def _scan_clipboard(self) -> None:
+        image = QGuiApplication.clipboard().image()
+        if image.isNull():
+            text = QGuiApplication.clipboard().text().strip()
+            if text:
+                self.take_scan(text)
+                return
+            self._show_message(
+                "The clipboard holds no picture or code: copy a photo of the carton's code first."
+            )
+            return
+        self._take_image(image, "the clipboard picture")
+
+    def _scan_with_camera(self) -> None:
+        from nurse_app.ui.visit.camera_scan import scan_with_camera
+
+        code, message = scan_with_camera(self)
+        if code:
+            self.take_scan(code)
+        elif message:
+            self._show_message(message)
 
     def _expiry_typed(self, text: str) -> None:
         """Show what the typed expiry was understood as (or nothing while it is not a date)."""

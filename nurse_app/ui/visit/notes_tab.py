@@ -8,7 +8,7 @@ visit shows them read-only.
 from __future__ import annotations
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QLabel, QPlainTextEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QVBoxLayout, QWidget
 
 from nurse_app.ui.visit.common import VisitContext, attempt, error_label
 
@@ -34,7 +34,28 @@ class NotesTab(QWidget):
         intro = self.intro = QLabel(self.INTRO)
         intro.setWordWrap(True)
         intro.setBuddy(self.editor)
+        # Whether an interpreter was used, and who (agencies document both): saved as changed.
+        self.interpreter_used = QCheckBox("An interpreter was &used at this visit")
+        self.interpreter_used.setObjectName("interpreter_used")
+        self.interpreter = QLineEdit()
+        self.interpreter.setObjectName("interpreter")
+        self.interpreter.setAccessibleName("Interpreter: name or ID, or the phone line")
+        self.interpreter.setPlaceholderText("name or ID, or the phone line and its call number")
+        who = QLabel("&Who")
+        who.setBuddy(self.interpreter)
+        interpreter_row = QHBoxLayout()
+        interpreter_row.addWidget(self.interpreter_used)
+        interpreter_row.addWidget(who)
+        interpreter_row.addWidget(self.interpreter, 1)
+        visit = ctx.visit
+        self._interpreter_saved = (visit.get("interpreter_used"), visit.get("interpreter"))
+        self.interpreter_used.setChecked(bool(visit.get("interpreter_used")))
+        self.interpreter.setText(visit.get("interpreter") or "")
+        self.interpreter_used.toggled.connect(lambda _on: self.save_interpreter())
+        self.interpreter.editingFinished.connect(self.save_interpreter)
+
         layout = QVBoxLayout(self)
+        layout.addLayout(interpreter_row)
         layout.addWidget(intro)
         layout.addWidget(self.editor, 1)
         layout.addWidget(self.state)
@@ -71,7 +92,33 @@ class NotesTab(QWidget):
         self.state.setText("Not saved.")
         return False
 
+    def save_interpreter(self) -> bool:
+        """Save whether an interpreter was used and who, if either changed since it was shown."""
+        if self.editor.isReadOnly():
+            return True
+        used = self.interpreter_used.isChecked()
+        who = self.interpreter.text().strip() or None
+        shown_used, shown_who = self._interpreter_saved
+        unchanged = (shown_used is not None and bool(shown_used) == used) or (shown_used is None and not used)
+        if unchanged and shown_who == who:
+            return True  # as shown (an unticked box and no name on a new visit: still not recorded)
+        if attempt(
+            self.error,
+            lambda: self.ctx.store.update_visit(
+                self.ctx.visit_id,
+                interpreter_used=used,
+                interpreter=who,
+                if_unchanged={"interpreter_used": shown_used, "interpreter": shown_who},
+            ),
+        ):
+            self._interpreter_saved = (int(used), who)
+            self.ctx.changed.emit("visit")
+            return True
+        return False
+
     def set_read_only(self, read_only: bool) -> None:
+        self.interpreter_used.setEnabled(not read_only)
+        self.interpreter.setReadOnly(read_only)
         self.editor.setReadOnly(read_only)
         # A signed visit's notes do not invite typing ("saved as you type", "Anything else…").
         self.editor.setPlaceholderText("No visit notes were written." if read_only else self.PROMPT)

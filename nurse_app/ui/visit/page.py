@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nurse_app.core.allergies import allergies
 from nurse_app.core.catalogue import load_catalogue
 from nurse_app.core.formatting import fmt_date
 from nurse_app.services import visits
@@ -51,6 +50,7 @@ class VisitPage(QWidget):
     visit_opened = Signal(int)
     status_message = Signal(str)  # for the status bar (an export finished)
     record_changed = Signal()  # anything saved on the open visit (other pages refresh)
+    handout_requested = Signal(str, str)  # (guide id, language): show that handout on the Guides page
 
     def __init__(self, store: Store, parent=None):
         super().__init__(parent)
@@ -88,12 +88,16 @@ class VisitPage(QWidget):
         self.allergies.setWordWrap(True)
         self.status = QLabel()
         self.status.setObjectName("visit_status")
+        self.handoff = QLabel()
+        self.handoff.setObjectName("visit_handoff")
+        self.handoff.setWordWrap(True)
         self.export_buttons: dict[str, QPushButton] = {}
         header = QHBoxLayout()
         text = QVBoxLayout()
         text.addWidget(self.title)
         text.addWidget(self.subtitle)
         text.addWidget(self.allergies)
+        text.addWidget(self.handoff)
         header.addLayout(text, 1)
         header.addWidget(self.status, 0, Qt.AlignTop)
         for key, label in (("pdf", "Save summary as PDF…"), ("print", "Print…"), ("fhir", "Export FHIR…")):
@@ -224,13 +228,14 @@ class VisitPage(QWidget):
         key given while it opens acts on the page it opens (ui.busy)."""
         from nurse_app.ui.busy import busy
 
-        self.store.get_visit(visit_id)  # NotFoundError before anything changes
+        ctx = VisitContext(self.store, visit_id)  # the record read: NotFoundError before any change
         with busy():
-            self._open_visit(visit_id)
+            self._open_visit(ctx)
 
-    def _open_visit(self, visit_id: int) -> None:
+    def _open_visit(self, ctx: VisitContext) -> None:
+        visit_id = ctx.visit_id
         self.shutdown()
-        self.ctx = VisitContext(self.store, visit_id)
+        self.ctx = ctx
         self.ctx.changed.connect(lambda _what: self._update_header())
         self.ctx.changed.connect(lambda _what: self.record_changed.emit())
         self._clear_tabs()
@@ -265,6 +270,7 @@ class VisitPage(QWidget):
             self.tabs.addTab(tab, title)
         self.tabs.currentChanged.connect(self._tab_shown)
         self.sign_tab.signed.connect(self._after_signing)
+        self.sign_tab.handout_requested.connect(self.handout_requested)
         self.sign_tab.sign_button.pressed.connect(self.notes_tab.save)  # signed with the notes typed
         self._show_read_only(self.ctx.signed)
         if self.ctx.visit["status"] == visits.VOIDED:
@@ -299,9 +305,8 @@ class VisitPage(QWidget):
         except NurseAppError as exc:
             QMessageBox.warning(self, "Not voided", str(exc))
             return False
+        self.ctx.changed.emit("visit")  # the record read again, the header with it
         self._set_read_only()  # its clocks stop with it
-        self._update_header()
-        self.ctx.changed.emit("visit")
         self.status_message.emit("Visit voided: kept in the record, read-only, not a course day.")
         return True
 
@@ -321,10 +326,10 @@ class VisitPage(QWidget):
         self._show_read_only(True)
 
     def _update_header(self) -> None:
-        store, visit = self.store, self.ctx.visit
-        patient = store.get_patient(visit["patient_id"])
+        # The patient and order as the record shows them everywhere (as signed, once signed).
+        record = self.ctx.record
+        visit, patient, order = record.visit, record.patient, record.order
         self.patient_name = patient["name"]  # the vital-signs strip names whom they are due for
-        order = store.get_order(visit["order_id"]) if visit["order_id"] else None
         self.title.setText(f"{patient['name']}  ·  MRN {patient['mrn']}")
         parts = [f"Born {fmt_date(patient['date_of_birth'])}"]
         if order:
@@ -338,7 +343,7 @@ class VisitPage(QWidget):
             f"started {local_time(visit['started_at'], True)}" if visit["started_at"] else "not started"
         )
         self.subtitle.setText("  ·  ".join(parts))
-        state = allergies(patient.get("allergies"))  # core.allergies: the one rule and wording
+        state = record.allergies  # core.allergies: the one rule and wording
         # One colour per state on every page (ui.widgets.allergy_colour): "none known" green here too.
         self.allergies.setText(
             f"<b style='color:{allergy_colour(state)}'>Allergies: {escape(state.text)}</b>"
@@ -353,12 +358,33 @@ class VisitPage(QWidget):
             self.status.setToolTip(f"Voided by {visit['voided_by']}: {visit['void_reason']}")
         # Never offered while an infusion is in progress (it is stopped first, with its volume).
         self.void_button.setVisible(
-            status == visits.DRAFT and not visits.infusion_in_progress(store, self.ctx.visit_id)
+            status == visits.DRAFT and not visits.events_in_progress(record.infusion_events)
         )
+        self._show_handoff()
 
     def _tab_shown(self, _index: int) -> None:
         if self.tabs.currentWidget() is getattr(self, "infusion_tab", None):
             self.infusion_tab.focus_first_field()
+
+    def show_handoff(self) -> None:
+        """After a send (the outbox changed): read the record again and show its hand-off."""
+        if self.ctx is not None:
+            self.ctx.model.reload("handoff")
+            self._show_handoff()
+
+    def _show_handoff(self) -> None:
+        """The visit's hand-off to the agency: waiting, sent (when), or refused (why, what to do)."""
+        from nurse_app.services.handoff import WHAT_TO_DO, state_text
+
+        if self.ctx is None:
+            return
+        row = self.ctx.record.handoff
+        refused = row is not None and row["state"] == "refused"
+        text = escape(state_text(row), quote=False)
+        if refused:
+            text = f"<b style='color:{ERROR_COLOUR}'>{text}</b><br>{escape(WHAT_TO_DO, quote=False)}"
+        self.handoff.setText(text)
+        self.handoff.setVisible(row is not None)
 
     def focus_first_step(self) -> None:
         """A new visit starts on the Dose tab with the cursor in today's weight (if still editable)."""

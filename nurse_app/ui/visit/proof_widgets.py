@@ -142,7 +142,7 @@ class ArrivalBanner(QWidget):
         self.setVisible(show)
         if not show:
             return
-        patient = self.ctx.store.get_patient(visit["patient_id"])
+        patient = self.ctx.record.patient
         address = visit_proof.address_text(patient)
         arrived = f"Arrived {local_time(visit['started_at'])}. " if visit.get("started_at") else ""
         where = (
@@ -255,7 +255,7 @@ class VisitTimesBox(Section):
 
     def refresh(self) -> None:
         visit = self.ctx.visit
-        rows = time_lines(visit, self.ctx.store.visit_infusion_events(self.ctx.visit_id))
+        rows = time_lines(visit, self.ctx.record.infusion_events)
         rows += (("Where", visit_proof.location_line(visit)),)
         self.summary.setText(
             "<table cellspacing='0' cellpadding='2'>"

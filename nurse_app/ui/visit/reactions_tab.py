@@ -231,7 +231,7 @@ class ReactionsTab(EntryFormTab):
         self.guidance.setText("".join(parts))
 
     def refresh(self) -> None:
-        rows = self._rows = self.ctx.store.visit_reactions(self.ctx.visit_id)
+        rows = self._rows = self.ctx.record.reactions
         self.table.setRowCount(len(rows))
         for r, row in enumerate(rows):
             cells = [

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nurse_app.services.signing import add_addendum, sign_visit, signing_state
+from nurse_app.services.signing import add_addendum, sign_visit
 from nurse_app.store.times import now_utc
 from nurse_app.ui.visit.common import VisitContext, attempt, error_label, local_time
 from nurse_app.ui.visit.proof_widgets import PatientSignatureBox, VisitTimesBox
@@ -27,6 +27,9 @@ NO_DEPARTURE = "the end time is not recorded"
 
 class SignTab(QWidget):
     signed = Signal()
+
+    # (guide id, handout language spec): the nurse asked for the patient's handout
+    handout_requested = Signal(str, str)
 
     def __init__(self, ctx: VisitContext, parent=None):
         super().__init__(parent)
@@ -79,6 +82,16 @@ class SignTab(QWidget):
             self.addendum_box.body.addWidget(w)
         self.addendum_box.body.addWidget(self.addendum_button, 0, Qt.AlignLeft)
 
+        self.handout_box = Section("Leave with the patient")
+        self.handout_note = QLabel()
+        self.handout_note.setObjectName("handout_note")
+        self.handout_note.setWordWrap(True)
+        self.handout_button = QPushButton("Handout to leave at ho&me…")
+        self.handout_button.setObjectName("patient_handout")
+        self.handout_button.clicked.connect(self._ask_for_handout)
+        self.handout_box.body.addWidget(self.handout_note)
+        self.handout_box.body.addWidget(self.handout_button, 0, Qt.AlignLeft)
+
         self.times_box = VisitTimesBox(ctx)
         self.patient_box = PatientSignatureBox(ctx)
         content = QWidget()
@@ -88,6 +101,7 @@ class SignTab(QWidget):
         layout.addWidget(self.patient_box)
         layout.addWidget(self.ready_box)
         layout.addWidget(self.signature)
+        layout.addWidget(self.handout_box)
         layout.addWidget(self.addendum_box)
         layout.addStretch(1)
         scroll = QScrollArea()
@@ -98,12 +112,21 @@ class SignTab(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)
+        # The handout's title comes from the guides: read when the tab is first shown, so a
+        # start that reopens a visit (a running infusion) does not parse every guide.
+        self._handout_shown = False
         ctx.changed.connect(lambda _what: self.refresh())
         self.refresh()
 
+    def showEvent(self, event) -> None:
+        if not self._handout_shown:
+            self._handout_shown = True
+            self._show_handout_choice()
+        super().showEvent(event)
+
     def refresh(self) -> None:
-        store, vid = self.ctx.store, self.ctx.visit_id
-        visit = self.ctx.visit
+        record = self.ctx.record
+        visit = record.visit
         signed = visit["status"] == "signed"
         self.times_box.refresh()
         self.patient_box.refresh()
@@ -111,14 +134,14 @@ class SignTab(QWidget):
         self.addendum_box.setVisible(signed)
         self.signature.setToolTip(f"Content hash {visit['content_hash']}" if signed else "")
         if signed:
-            ok = store.verify_visit(vid)
+            ok = record.seal_ok
             seal = "content verified against its hash" if ok else "WARNING: content does not match its hash"
             self.signature.setText(
                 f"<p style='color:{text_colour(OK_COLOUR)}'><b>Signed</b> by {visit['signed_by']} on "
                 f"{local_time(visit['signed_at'], True)}. This visit is read-only; corrections are addenda.</p>"
                 f"<p><small>Seal {visit['content_hash'][:12]} ({seal}).</small></p>"
             )
-            addenda = store.visit_addenda(vid)
+            addenda = record.addenda
             self.addenda.setText(
                 "".join(
                     f"<p><b>{local_time(a['written_at'], True)}, {a['author']}:</b> {a['text']}</p>"
@@ -128,7 +151,7 @@ class SignTab(QWidget):
             )
             return
         self.signature.setText("")
-        state = signing_state(store, vid)
+        state = record.signing
         items = [f"<li>{p[0].upper() + p[1:]}</li>" for p in state.problems]
         items += [f"<li>Calculation warning not acknowledged: {w}</li>" for w in state.pending_warnings]
         if state.missing_calculation:
@@ -202,3 +225,27 @@ class SignTab(QWidget):
 
     def set_read_only(self, read_only: bool) -> None:
         pass  # the tab shows signing or addenda according to the visit's status
+
+    # ------------------------------------------------------------------ the patient's handout
+    def _handout_choice(self) -> tuple[str, str]:
+        """(guide id, handout language) for this visit's patient: the guide of their indication, in
+        their preferred language when it has handouts (bilingual with English), else English."""
+        from nurse_app.core.guides import guide_for_regimen
+        from nurse_app.core.languages import handout_languages
+
+        patient = self.ctx.record.patient
+        langs = handout_languages(patient.get("preferred_language"))
+        return guide_for_regimen(patient.get("indication")), "+".join(langs)
+
+    def _show_handout_choice(self) -> None:
+        from nurse_app.core.guides import load_guides
+        from nurse_app.core.languages import language_text
+
+        guide_id, lang = self._handout_choice()
+        patient = self.ctx.record.patient
+        title = load_guides()[guide_id].title
+        in_language = "English" if lang == "en" else f"the patient's language ({language_text(patient)})"
+        self.handout_note.setText(f"The {title} handout, in {in_language}.")
+
+    def _ask_for_handout(self) -> None:
+        self.handout_requested.emit(*self._handout_choice())

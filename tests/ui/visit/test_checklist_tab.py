@@ -68,6 +68,20 @@ def row_of(tab, item_id):
     return next(r for r in tab._rows() if r.data(0, Qt.UserRole) == item_id)
 
 
+def settled_button_places(qtbot, tab):
+    """The buttons' places once the side panel has laid out the selected item (two reads with
+    events processed between them agree)."""
+    seen = [button_places(tab)]
+
+    def still():
+        qtbot.wait(20)
+        seen.append(button_places(tab))
+        return seen[-1] == seen[-2]
+
+    qtbot.waitUntil(still, timeout=2000)
+    return seen[-1]
+
+
 def button_places(tab):
     return {
         name: b.mapTo(tab, QPoint(0, 0))
@@ -94,9 +108,8 @@ def test_answering_keeps_the_scroll_position_and_the_rows_and_buttons_still(qtbo
         row, following = visible[n], visible[n + 1]
         item_id = row.data(0, Qt.UserRole)
         tree.setCurrentItem(row)
-        qtbot.wait(50)  # the side panel laid out for this item
+        before_buttons = settled_button_places(qtbot, tab)  # the side panel laid out for this item
         before_next = tree.visualItemRect(following)
-        before_buttons = button_places(tab)
         if status != DONE:
             tab.note.setText("Patient declined" if status == NOT_DONE else "None ordered")
         qtbot.mouseClick(tab.buttons[status], Qt.LeftButton)
@@ -104,11 +117,11 @@ def test_answering_keeps_the_scroll_position_and_the_rows_and_buttons_still(qtbo
             lambda item_id=item_id, status=status: answers(store, tab)[item_id]["status"] == status,
             timeout=2000,
         )
-        qtbot.wait(50)
+        after_buttons = settled_button_places(qtbot, tab)
         assert bar.value() == scrolled, f"answering {status!r} jumped the list"
         assert tree.visualItemRect(following) == before_next, "the next item moved"
         assert tree.currentItem() is row and row.text(1) in ("Done", "Not done", "Not applicable")
-        assert button_places(tab) == before_buttons, "the answer buttons moved under the finger"
+        assert after_buttons == before_buttons, "the answer buttons moved under the finger"
 
 
 def _confirm(seen_text):

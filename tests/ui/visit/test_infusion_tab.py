@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QCheckBox, QMessageBox, QPushButton
 from qt_helpers import run_in_dialog
 
 from nurse_app.core import infusion_record
+from nurse_app.core.acknowledgements import pending_in
 from nurse_app.store import RecordValueError, Store
 from nurse_app.ui.main_window import MainWindow
 
@@ -88,7 +89,7 @@ def start_visit(qtbot, window, store):
     )
     for code in [w.code for w in calc.pending_warnings()]:
         calc.findChild(QCheckBox, f"ack_{code}").setChecked(True)
-    qtbot.waitUntil(lambda: not store.get_visit(vid)["calculation"]["pending_warnings"], timeout=3000)
+    qtbot.waitUntil(lambda: not pending_in(store.get_visit(vid)["calculation"]), timeout=3000)
     return vp, vid
 
 
@@ -161,7 +162,7 @@ def test_stop_asks_for_the_volume_and_reason_and_fhir_says_stopped(qtbot, record
     store.add_vitals(vid, recorded_at=_ago(20), temperature_c=36.8, heart_rate=72)
     store.add_infusion_event(vid, kind="start", rate_ml_h=45, occurred_at=_ago(16))
     inf = vp.infusion_tab
-    inf.refresh()
+    vp.ctx.changed.emit("events")  # what a write of vitals and events says
 
     def fill(dialog):
         assert dialog.objectName() == "volume_dialog"
@@ -191,8 +192,10 @@ def test_stop_asks_for_the_volume_and_reason_and_fhir_says_stopped(qtbot, record
     from nurse_app.services.visit_record import load_visit
 
     bundle = json.loads(bundle_json(visit_bundle(load_visit(store, vid))))
-    [admin] = [
-        e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "MedicationAdministration"
+    [admin] = [  # the whole administration (each rate stretch is its own one, partOf it)
+        e["resource"]
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "MedicationAdministration" and "partOf" not in e["resource"]
     ]
     assert admin["status"] == "stopped"
     assert admin["statusReason"][0]["text"] == "Stopped for chills and fever"
@@ -213,7 +216,7 @@ def test_a_mistaken_event_is_struck_through_not_deleted(qtbot, record, tmp_path)
     store.add_infusion_event(vid, kind="start", rate_ml_h=45, occurred_at=_ago(45))
     store.add_infusion_event(vid, kind="pause", occurred_at=_ago(5))  # pressed by mistake
     inf = vp.infusion_tab
-    inf.refresh()
+    vp.ctx.changed.emit("events")  # what a write of vitals and events says
     assert not inf.buttons["rate_change"].isEnabled()  # paused
     inf.events_table.selectRow(1)
 
@@ -248,7 +251,7 @@ def test_flagged_vital_signs_hold_the_titration(qtbot, record, tmp_path):
     inf = vp.infusion_tab
     vp.tabs.setCurrentWidget(inf)
     inf.inputs["temperature_c"].setFocus()  # (the rate box is never refilled while typed in)
-    inf.refresh()
+    vp.ctx.changed.emit("events")  # what a write of vitals and events says
     inf._tick()
     assert inf.new_rate.value() == pytest.approx(90)  # the next step is offered while all is well
     reading(qtbot, inf, "38.2", "112")
@@ -271,7 +274,7 @@ def test_a_reaction_that_slows_the_infusion_writes_the_rate_change_into_the_time
     store.add_vitals(vid, recorded_at=_ago(40), temperature_c=36.8, heart_rate=72)
     store.add_infusion_event(vid, kind="start", rate_ml_h=45, occurred_at=_ago(35))
     store.add_infusion_event(vid, kind="rate_change", rate_ml_h=90, occurred_at=_ago(5))
-    vp.infusion_tab.refresh()
+    vp.ctx.changed.emit("events")  # what a write of vitals and events says
     rx = vp.reactions_tab
     vp.tabs.setCurrentWidget(rx)
     rx.kind.setCurrentIndex(rx.kind.findData("infusion-reaction"))
@@ -299,7 +302,7 @@ def test_vital_signs_due_shows_on_every_page_and_in_the_title(qtbot, record, tmp
     vp, vid = start_visit(qtbot, window, store)
     store.add_vitals(vid, recorded_at=_ago(30), temperature_c=36.8, heart_rate=72)
     store.add_infusion_event(vid, kind="start", rate_ml_h=45, occurred_at=_ago(20))
-    vp.infusion_tab.refresh()
+    vp.ctx.changed.emit("events")  # what a write of vitals and events says
     window.show_page("patients")
     window.update_due()
     assert window.due_strip.isVisible()
@@ -324,7 +327,7 @@ def test_quitting_a_running_infusion_asks_and_the_clock_survives_a_restart(
     vp, vid = start_visit(qtbot, window, store)
     store.add_vitals(vid, recorded_at=_ago(30), temperature_c=36.8, heart_rate=72)
     store.add_infusion_event(vid, kind="start", rate_ml_h=45, occurred_at=_ago(25))
-    vp.infusion_tab.refresh()
+    vp.ctx.changed.emit("events")  # what a write of vitals and events says
     asked = []
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or QMessageBox.No)
     window.close()
@@ -364,10 +367,10 @@ def test_demo_data_includes_a_visit_stopped_for_a_reaction_and_the_window_shows_
         assert visit["status"] == "signed" and outcome.partial and 0 < outcome.volume_ml < outcome.planned_ml
         assert store.visit_reactions(vid) and store.verify_visit(vid)
         bundle = json.loads(bundle_json(visit_bundle(load_visit(store, vid))))
-        [admin] = [
+        [admin] = [  # the whole administration (each rate stretch is its own one, partOf it)
             e["resource"]
             for e in bundle["entry"]
-            if e["resource"]["resourceType"] == "MedicationAdministration"
+            if e["resource"]["resourceType"] == "MedicationAdministration" and "partOf" not in e["resource"]
         ]
         assert admin["status"] == "stopped"
     window, store = open_window(qtbot, path, tmp_path)
