@@ -61,6 +61,7 @@ from nurse_app.reports.visit_proof_text import (
     patient_signature,
     scale_source_lines,
     time_lines,
+    visit_product,
 )
 
 TITLE = "IVIG visit summary"
@@ -799,7 +800,10 @@ def _proof(record: VisitRecord) -> dict[str, Any]:
             template = None
         if template is not None:
             notes += [
-                f"Line rule (checklist): {text}. {help_text}" for text, help_text in line_rules(template)
+                f"Line rule (checklist): {text}. {help_text}"
+                for text, help_text in line_rules(
+                    template, visit_product((record.order or {}).get("product_id"))
+                )
             ]
         if record.access_checks:
             notes += list(scale_source_lines())

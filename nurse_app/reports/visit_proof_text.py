@@ -238,17 +238,34 @@ def scale_source_lines() -> tuple[str, ...]:
     return tuple(f"{s.title}: {s.note}" for s in rules.scales.values())
 
 
-def line_rules(template: Any) -> tuple[tuple[str, str], ...]:
-    """The product's line rules as the checklist holds them: (item text, help), for the items
-    ``resources/visit_proof.toml`` [line_rules] names that the visit's template has."""
+def line_rules(template: Any, product: Any = None) -> tuple[tuple[str, str], ...]:
+    """The product's line rules as the checklist holds them: (item text, help with the product's
+    own line rule where the item carries it), for the items ``resources/visit_proof.toml``
+    [line_rules] names that the visit's template has."""
+    from nurse_app.core.checklists import item_help
+    from nurse_app.core.errors import InputError
+
     out = []
     for item_id in visit_proof.load_rules().line_rule_items:
         try:
             item = template.item(item_id)
-        except Exception:  # noqa: BLE001 - an older template without the item shows the rest
+        except InputError:  # an older template without the item shows the rest
             continue
-        out.append((item.text, item.help))
+        out.append((item.text, item_help(item, product)))
     return tuple(out)
+
+
+def visit_product(product_id: str | None) -> Any:
+    """The catalogue product of a visit's order (None when unknown)."""
+    if not product_id:
+        return None
+    from nurse_app.core.catalogue import load_catalogue
+    from nurse_app.core.errors import NurseAppError
+
+    try:
+        return load_catalogue().products.get(product_id)
+    except NurseAppError:
+        return None
 
 
 __all__ = [

@@ -459,11 +459,12 @@ def _story(s: VisitSummary, width: float) -> list:
                 )
             )
 
+    # Who signed and when, side by side; the seal (hash, check) below at full width.
+    signer_rows = tuple(r for r in s.signature if r[0] in ("Signed by", "Signed at", "Status"))
+    seal_rows = tuple(r for r in s.signature if r not in signer_rows)
+
     def nurse_block(w: float) -> list:
-        block = _titled("Nurse", _pairs(s.signature, w, st, 1.0 * inch), st)
-        if s.signature_alert:
-            block += [Spacer(1, 4), Paragraph(escape(s.signature_alert), st["alert"])]
-        return block
+        return _titled("Nurse", _pairs(signer_rows, w, st, 1.0 * inch), st)
 
     def patient_block(w: float) -> list:
         block = _titled("Patient or caregiver", _pairs(s.patient_signature, w, st, 1.0 * inch), st)
@@ -476,6 +477,10 @@ def _story(s: VisitSummary, width: float) -> list:
         signature += _side_by_side(nurse_block, patient_block, width)
     else:
         signature += nurse_block(width)
+    if seal_rows:
+        signature += [Spacer(1, 4), _pairs(seal_rows, width, st)]
+    if s.signature_alert:
+        signature += [Spacer(1, 4), Paragraph(escape(s.signature_alert), st["alert"])]
     story.append(KeepTogether(signature))
     return story
 

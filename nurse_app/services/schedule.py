@@ -291,6 +291,7 @@ def build_schedule(
                     **base,
                 )
             )
+    items = _with_visit_times(items, visits)
     items.sort(
         key=lambda i: (
             i.date,
@@ -302,6 +303,29 @@ def build_schedule(
         )
     )
     return Schedule(start, days, today, items)
+
+
+def _with_visit_times(items: list[ScheduleItem], visits: Iterable[Mapping[str, Any]]) -> list[ScheduleItem]:
+    """A course day with its visit says when the nurse arrived and left (the visit's own times,
+    not the infusion's): ``Arrived 09:02, left 13:30 (4 h 28 min in the home)``."""
+    from dataclasses import replace
+
+    from nurse_app.core.formatting import fmt_minutes
+    from nurse_app.core.visit_proof import minutes_between
+    from nurse_app.store.times import to_local
+
+    times = {v["id"]: (v.get("arrived_at"), v.get("departed_at")) for v in visits}
+    out = []
+    for item in items:
+        arrived, departed = times.get(item.visit_id, (None, None)) if item.visit_id else (None, None)
+        if arrived:
+            text = f"Arrived {to_local(arrived):%H:%M}"
+            minutes = minutes_between(arrived, departed)
+            if departed and minutes is not None and minutes >= 0:
+                text += f", left {to_local(departed):%H:%M} ({fmt_minutes(minutes)} in the home)"
+            item = replace(item, detail=f"{item.detail}\n{text}".strip())
+        out.append(item)
+    return out
 
 
 def _course_items(

@@ -291,11 +291,13 @@ class FollowupStore:
                     "status": r[3],
                     "course_day": r[4],
                     "moment": r[5],
+                    "arrived_at": r[6],
+                    "departed_at": r[7],
                     "event_kinds": [],
                 }
                 for r in conn.execute(
                     "SELECT v.id, v.patient_id, v.order_id, v.status, v.course_day, "
-                    "COALESCE(v.started_at, v.scheduled_at, v.created_at) "
+                    "COALESCE(v.started_at, v.scheduled_at, v.created_at), v.started_at, v.ended_at "
                     "FROM orders o JOIN visits v ON v.order_id = o.id WHERE o.active = 1"
                 )
             ]

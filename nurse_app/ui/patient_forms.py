@@ -250,6 +250,8 @@ class PatientDialog(FormDialog):
                 return None
             number = parse_number(self.height.text(), "height_cm", "Height")
             return height_to_cm(number, self.height.unit_text())
+        if name in CONTACT_FIELDS:  # not given: stays unrecorded (NULL), as on a new patient
+            return _text_of(self.fields[name]) or None
         return _text_of(self.fields[name])
 
     def values(self) -> dict:
