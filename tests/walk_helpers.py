@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from nurse_app.core.acknowledgements import pending_in
+
 
 def make_record(path: Path, *, order: bool = True) -> int:
     """A record at ``path`` with a nurse profile and one patient; unless ``order`` is False, an
@@ -77,7 +79,7 @@ def dose_visit(window, patient_id: int) -> int:
     wait_until(lambda: bool((store.get_visit(vid).get("calculation") or {}).get("daily_dose_g")))
     for code in [w.code for w in calc.pending_warnings()]:
         calc.findChild(QCheckBox, f"ack_{code}").setChecked(True)
-    wait_until(lambda: not store.get_visit(vid)["calculation"]["pending_warnings"])
+    wait_until(lambda: not pending_in(store.get_visit(vid)["calculation"]))
     return vid
 
 

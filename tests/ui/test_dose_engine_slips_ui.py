@@ -10,6 +10,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QCheckBox
 from qt_helpers import click_when_shown, type_text
 
+from nurse_app.core.acknowledgements import pending_in
 from nurse_app.ui.calculator_page import CalculatorPage
 from nurse_app.ui.main_window import MainWindow
 from nurse_app.ui.patient_forms import OrderDialog
@@ -158,7 +159,7 @@ def test_dose_tab_shows_per_course_and_per_day_and_asks_about_the_per_day_slip(q
     [w] = [w for w in calc.pending_warnings() if w.code == "regimen-dose"]
     assert "looks like the per-day dose" in w.message
     snapshot = store.get_visit(window.visit_page.visit_id)["calculation"]
-    assert any("looks like the per-day dose" in m for m in snapshot["pending_warnings"])
+    assert any("looks like the per-day dose" in m for m in pending_in(snapshot))
     window.close()
 
 
