@@ -986,7 +986,7 @@ class HandoutWording(Model):
         description="a regular expression: words that belong only under the 911 heading"
     )
     care_team: Text
-    contact_labels: dict[Literal["agency", "nurse", "phone", "after_hours"], Text]
+    contact_labels: dict[str, Text] = Field(description="agency, nurse, phone and after_hours")
     sources_title: Text
     reviewed_note: Annotated[str, Field(pattern=r"\{date\}")]
     footer_sources: Text

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -781,9 +782,30 @@ def transaction_entry(resource: Resource) -> BundleEntry:
 
 def bundle_json(bundle: Bundle) -> str:
     """The Bundle as FHIR JSON, parsed back once to prove it is a valid Bundle."""
-    text = bundle.model_dump_json(indent=2)
+    text = json.dumps(bundle_data(bundle), indent=2, ensure_ascii=False)
     Bundle.model_validate_json(text)
     return text + "\n"
+
+
+def bundle_data(bundle: Bundle) -> dict[str, Any]:
+    """The Bundle as FHIR JSON data.  A FHIR ``base64Binary`` holds no line breaks; pydantic
+    before 2.10 writes its base64 with a trailing newline (which a FHIR server refuses), so the
+    signatures' and attachments' ``data`` is written without them whatever pydantic is installed."""
+    data: dict[str, Any] = json.loads(bundle.model_dump_json())
+    _strip_base64_breaks(data)
+    return data
+
+
+def _strip_base64_breaks(node: Any) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "data" and isinstance(value, str):
+                node[key] = value.replace("\n", "")
+            else:
+                _strip_base64_breaks(value)
+    elif isinstance(node, list):
+        for value in node:
+            _strip_base64_breaks(value)
 
 
 def resource_counts(bundle: Bundle) -> Counter:

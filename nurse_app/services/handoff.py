@@ -225,7 +225,9 @@ def bundle_for(store: Store, item: Mapping[str, Any]) -> dict[str, Any]:
         raise ValueError(item["kind"])
     # Every element was validated as the models were built; the file export's parse-back
     # (reports.fhir.bundle_json) would double the cost of each send.
-    result: dict[str, Any] = json.loads(bundle.model_dump_json())
+    from nurse_app.reports.fhir import bundle_data
+
+    result: dict[str, Any] = bundle_data(bundle)
     return result
 
 
