@@ -29,6 +29,7 @@ QUICK = {
     "bench_visit_pdf.py": ["--runs", "5"],
     "startup.py": ["--runs", "5", "--no-frozen"],
     "bench_handoff.py": ["--quick"],
+    "bench_carton.py": ["--quick"],
 }
 
 
