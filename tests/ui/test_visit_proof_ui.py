@@ -13,10 +13,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import gzip
 import io
 import json
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
@@ -30,7 +28,6 @@ from nurse_app.core.acknowledgements import pending_in
 from nurse_app.store import SignedVisitError, Store
 from nurse_app.ui.patient_forms import PatientDialog
 
-SCHEMA = Path(__file__).resolve().parents[1] / "fixtures" / "fhir" / "fhir.schema.json.gz"
 ADDRESS = dict(
     address_line="12 Oak St", address_city="Springfield", address_state="IL", address_postal_code="62701"
 )
@@ -154,13 +151,10 @@ def pdf_text(pdf: bytes) -> tuple[str, list]:
 
 
 def schema_errors(bundle_text: str) -> list[str]:
-    import jsonschema
+    """HL7's R4 JSON Schema errors of a Bundle (the one vendored copy, tests/fhir_validation.py)."""
+    from fhir_validation import schema_errors as errors
 
-    schema = json.loads(gzip.decompress(SCHEMA.read_bytes()))
-    validator = jsonschema.Draft6Validator(schema)
-    return [
-        f"{list(e.absolute_path)}: {e.message[:200]}" for e in validator.iter_errors(json.loads(bundle_text))
-    ]
+    return errors(json.loads(bundle_text))
 
 
 # ----------------------------------------------------------------------------- the whole visit
