@@ -30,6 +30,7 @@ QUICK = {
     "startup.py": ["--runs", "5", "--no-frozen"],
     "bench_handoff.py": ["--quick"],
     "bench_carton.py": ["--quick"],
+    "bench_visit_open.py": ["--patients", "200", "--repeat", "5"],
 }
 
 
