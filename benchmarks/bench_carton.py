@@ -9,7 +9,7 @@
   frame every 150 ms, about 6.7 per second, so anything well above that keeps up).
 
 Run:  QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_carton.py [--runs N]
-Exit status 1 if a median is over its target or the camera decode is slower than the dialog asks
+Exit status 3 if a median is over its target or the camera decode is slower than the dialog asks
 (``--quick``, for CI on a shared machine: 5 scans, and the figures are only reported).
 """
 
@@ -148,7 +148,7 @@ def main() -> int:
     print(f"camera frame decode (640x480, zxing-cpp): {fps:.1f} frames/s")
     ok = med_shown <= TARGET_MS and med_stored <= TARGET_MS and fps >= 1000 / 150
     print("OK" if ok else f"over target ({TARGET_MS:.0f} ms, or slower than {1000 / 150:.1f} frames/s)")
-    return 0 if ok or args.quick else 1
+    return 0 if ok or args.quick else 3  # 3: a target missed (run_all --quick reports it)
 
 
 if __name__ == "__main__":

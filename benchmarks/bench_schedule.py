@@ -85,7 +85,7 @@ def main() -> int:
             f"target {TARGET_MS:g} ms on the demo's last day: {verdict} (worst median "
             f"{worst:.1f} ms wall; the machine's load adds to wall time, see CPU)"
         )
-        return 0 if worst <= TARGET_MS else 1
+        return 0 if worst <= TARGET_MS else 3  # 3: a target missed (run_all --quick reports it)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ warm-up (font registration and imports happen once per process, not per visit):
 * total   -- both, i.e. what "Save summary as PDF" costs
 
 Run:  .venv/bin/python benchmarks/bench_visit_pdf.py [--runs N]
-Exit status 1 if the median total is over the target.
+Exit status 3 if the median total is over the target (run_all --quick reports it without failing).
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ def main() -> int:
     median = statistics.median(total_ms)
     verdict = "OK" if median < TARGET_MS else "TOO SLOW"
     print(f"target: median total under {TARGET_MS:.0f} ms -> {verdict}")
-    return 0 if median < TARGET_MS else 1
+    return 0 if median < TARGET_MS else 3  # 3: a target missed (run_all --quick reports it)
 
 
 if __name__ == "__main__":

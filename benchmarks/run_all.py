@@ -38,8 +38,13 @@ def scripts() -> list[Path]:
     return [*sorted(HERE.glob("bench_*.py")), HERE / "startup.py"]
 
 
+# The exit status of a benchmark whose figures were measured but missed their goal.
+TARGET_MISSED = 3
+
+
 def main() -> int:
     quick = "--quick" in sys.argv[1:]
+    missed: list[str] = []
     env = {**os.environ}
     env[ENV_VAR] = env.get(ENV_VAR) or throwaway()
     for script in scripts():
@@ -48,9 +53,17 @@ def main() -> int:
             args += QUICK.get(script.name, [])
         print(f"== {script.name} {' '.join(args[2:])}".rstrip(), flush=True)
         code = subprocess.call(args, env=env)
+        if code == TARGET_MISSED and quick:
+            # A time goal missed on a small, shared machine is a figure to look at, not a broken
+            # benchmark: the full run (make bench) fails on it.
+            print(f"{script.name}: missed its target (reported; the full run fails on it)", flush=True)
+            missed.append(script.name)
+            continue
         if code:
             print(f"{script.name} failed with exit status {code}", file=sys.stderr)
             return code
+    if missed:
+        print(f"targets missed in this quick run: {', '.join(missed)}")
     return 0
 
 
