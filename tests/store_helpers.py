@@ -8,6 +8,7 @@ import os
 import sqlite3
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from nurse_app.store import Store, keys
 
@@ -137,3 +138,25 @@ def raw_connection(path: Path) -> sqlite3.Connection:
     conn = crypto.connect(Path(path), isolation_level=None, timeout=5)
     conn.execute("PRAGMA foreign_keys = ON")
     return conn
+
+
+def pemphigus_record(path: Path, *, weight_kg: float = 60, **patient: Any) -> Path:
+    """A record at ``path`` with the nurse profile set and one patient on a Privigen pemphigus
+    order, weighed the month before: what the window tests of a visit start from."""
+    values = dict(
+        mrn="M1",
+        name="Ann Lee",
+        date_of_birth="1970-01-01",
+        sex="female",
+        height_cm=160,
+        indication="pemphigus",
+    )
+    values.update(patient)
+    with Store.open(path) as store:
+        store.set_nurse_profile("Maria Santos", "RN")
+        pid = store.create_patient(**values)
+        store.add_weight(pid, weight_kg, measured_on="2025-12-20")
+        store.create_order(
+            pid, product_id="privigen", regimen_id="pemphigus", start_date="2026-01-01", prescriber="Dr. B"
+        )
+    return path

@@ -12,6 +12,7 @@ import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication, QLineEdit
 from qt_helpers import run_in_dialog, type_text
+from store_helpers import pemphigus_record
 
 from nurse_app.store import Store
 from nurse_app.ui.main_window import MainWindow
@@ -19,22 +20,7 @@ from nurse_app.ui.main_window import MainWindow
 
 @pytest.fixture
 def record(tmp_path):
-    path = tmp_path / "record.db"
-    with Store.open(path) as store:
-        store.set_nurse_profile("Maria Santos", "RN")
-        pid = store.create_patient(
-            mrn="M1",
-            name="Ann Lee",
-            date_of_birth="1970-01-01",
-            sex="female",
-            height_cm=160,
-            indication="pemphigus",
-        )
-        store.add_weight(pid, 60, measured_on="2025-12-20")
-        store.create_order(
-            pid, product_id="privigen", regimen_id="pemphigus", start_date="2026-01-01", prescriber="Dr. B"
-        )
-    return path
+    return pemphigus_record(tmp_path / "record.db")
 
 
 def open_window(qtbot, path, tmp_path):

@@ -9,8 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage, QPainter
 from qt_helpers import open_main_window
-
-from nurse_app.store import Store
+from store_helpers import pemphigus_record
 
 PRIVIGEN_40 = "00344206439401"  # NDC 44206-439-40
 OCTAGAM_10_5G = "00300696550026"  # NDC 0069-6550-02
@@ -23,22 +22,7 @@ def code(gtin=PRIVIGEN_40, expiry=f"{NEXT_YEAR % 100:02d}1200", lot="ABC123", se
 
 @pytest.fixture
 def record(tmp_path):
-    path = tmp_path / "record.db"
-    with Store.open(path) as store:
-        store.set_nurse_profile("Maria Santos", "RN")
-        pid = store.create_patient(
-            mrn="M1",
-            name="Ann Lee",
-            date_of_birth="1970-01-01",
-            sex="female",
-            height_cm=160,
-            indication="pemphigus",
-        )
-        store.add_weight(pid, 60, measured_on="2025-12-20")
-        store.create_order(
-            pid, product_id="privigen", regimen_id="pemphigus", start_date="2026-01-01", prescriber="Dr. B"
-        )
-    return path
+    return pemphigus_record(tmp_path / "record.db")
 
 
 @pytest.fixture

@@ -8,28 +8,14 @@ import pytest
 from pypdf import PdfReader
 from PySide6.QtCore import Qt
 from qt_helpers import open_main_window
-
-from nurse_app.store import Store
+from store_helpers import pemphigus_record
 
 
 @pytest.fixture
 def record(tmp_path):
-    path = tmp_path / "record.db"
-    with Store.open(path) as store:
-        store.set_nurse_profile("Maria Santos", "RN")
-        pid = store.create_patient(
-            mrn="M1",
-            name="Rosa Díaz",
-            date_of_birth="1958-04-02",
-            sex="female",
-            height_cm=158,
-            indication="pemphigus",
-        )
-        store.add_weight(pid, 61, measured_on="2025-12-20")
-        store.create_order(
-            pid, product_id="privigen", regimen_id="pemphigus", start_date="2026-01-01", prescriber="Dr. B"
-        )
-    return path
+    return pemphigus_record(
+        tmp_path / "record.db", weight_kg=61, name="Rosa Díaz", date_of_birth="1958-04-02", height_cm=158
+    )
 
 
 def _pdf(path) -> str:
