@@ -15,9 +15,13 @@ run: setup
 	$(BIN)/nurse-app
 
 # On every core (pytest-xdist): each worker is its own process with its own QApplication, temporary
-# folders and user folders; a test file stays on one worker (its module fixtures are made once).
+# folders and user folders.  Work stealing keeps both cores busy to the end (a worker that runs
+# out takes tests from the other's queue).  pytest-randomly shuffles the order every run, so a
+# test that relies on another's leftovers fails here rather than by chance (the seed is printed:
+# --randomly-seed=N repeats an order, -p no:randomly keeps the file order).  Every test runs, the
+# slow ones too; property tests run hypothesis' "ci" profile (tests/property_settings.py).
 test: setup lint
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -n auto --dist loadfile
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -n auto --dist worksteal
 
 # Lint, format check and types (configured in pyproject.toml; CONTRIBUTING.md says how to
 # fix what they find).  Each step prints its time; mypy keeps an incremental cache in

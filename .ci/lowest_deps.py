@@ -34,7 +34,7 @@ TESTS = ["tests/core", "tests/store", "tests/reports", "tests/cli", "tests/relia
 # The GUI on the floor PySide6/pytest-qt: a small real slice (about a minute), not the whole UI
 # suite.  Globs under tests/ by file name (any sub-folder), so a move into tests/<area>/ keeps them.
 UI_TESTS = [
-    "tests/**/test_ui_visit_e2e.py",
+    "tests/**/test_visit_e2e.py",
     "tests/**/test_ui_layout_sizes.py",
     "tests/**/test_ui_timers.py",
     # pypdfium2's floor: the print path renders the visit summary PDF to a QPrinter.
@@ -46,11 +46,19 @@ def floors(extra: str | None = None) -> list[str]:
     """``name==floor`` for every dependency (``extra``: of that optional-dependencies group)."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     deps = project["optional-dependencies"][extra] if extra else project["dependencies"]
+    from packaging.markers import Marker
+
     pins = []
     for dep in deps:
-        m = re.fullmatch(r"\s*([A-Za-z0-9_.\-\[\]]+)\s*>=\s*([0-9][^,;\s]*)\s*", dep)
+        # name>=X, optionally with releases excluded (!=Y) and an environment marker (; python_version...)
+        m = re.fullmatch(
+            r"\s*([A-Za-z0-9_.\-\[\]]+)\s*>=\s*([0-9][^,;\s]*)((?:\s*,\s*!=\s*[0-9][^,;\s]*)*)\s*(?:;(.*))?",
+            dep,
+        )
         if not m:
             raise SystemExit(f"lowest_deps: every dependency needs a plain floor (name>=X), got {dep!r}")
+        if m.group(4) and not Marker(m.group(4).strip()).evaluate():
+            continue  # for another Python
         pins.append(f"{m.group(1)}=={m.group(2)}")
     return pins
 
@@ -95,7 +103,7 @@ def main() -> int:
         "-n",
         "auto",
         "--dist",
-        "loadfile",
+        "worksteal",  # as make test (the floor of pytest-xdist has it)
         *globbed(TESTS),
         cwd=ROOT,
         env=env,

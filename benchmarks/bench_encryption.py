@@ -41,6 +41,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _passphrase import unlock
+
 from nurse_app.store import (
     Store,
     crypto,
@@ -50,7 +52,7 @@ from nurse_app.store import (
     schema,
 )
 
-PASSPHRASE = os.environ.setdefault("NURSE_APP_PASSPHRASE", "benchmark passphrase, not a secret")
+PASSPHRASE = unlock()  # NURSE_APP_PASSPHRASE, or a throw-away one (subprocesses inherit it)
 NURSE_APP = Path(sys.executable).parent / "nurse-app"
 GOAL = 1.3
 

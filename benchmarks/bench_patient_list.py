@@ -26,6 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _passphrase import unlock
+
 from nurse_app.store import Store, to_local
 from nurse_app.store.demo import generate
 
@@ -79,6 +81,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--keep", type=Path, help="write the demo file here and keep it")
     args = parser.parse_args()
+    unlock()  # the record is encrypted: NURSE_APP_PASSPHRASE, or a throw-away one
 
     with tempfile.TemporaryDirectory() as tmp:
         path = args.keep or Path(tmp) / "patients.db"

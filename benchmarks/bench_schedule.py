@@ -25,6 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _passphrase import unlock
+
 from nurse_app.services.schedule import build_schedule
 from nurse_app.store import (
     Store,
@@ -51,6 +53,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--keep", type=Path, help="write the record here and keep it")
     args = parser.parse_args()
+    unlock()  # the record is encrypted: NURSE_APP_PASSPHRASE, or a throw-away one
     with tempfile.TemporaryDirectory() as tmp:
         path = args.keep or Path(tmp) / "schedule.db"
         start = time.perf_counter()

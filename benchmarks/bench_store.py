@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import statistics
 import subprocess
 import sys
@@ -26,12 +25,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from nurse_app.store import Store, keys
+from _passphrase import unlock
 
-# The record is encrypted (issue 13): the demo-data subprocess and this process use the
-# same benchmark passphrase (NURSE_APP_PASSPHRASE if set).
-os.environ.setdefault("NURSE_APP_PASSPHRASE", "benchmark passphrase, not a secret")
-keys.unlock(os.environ["NURSE_APP_PASSPHRASE"])
+from nurse_app.store import Store
+
+# The record is encrypted: the demo-data subprocess and this process use the same passphrase
+# (NURSE_APP_PASSPHRASE, or a throw-away one the subprocess inherits).
+unlock()
 
 NURSE_APP = Path(sys.executable).parent / "nurse-app"
 

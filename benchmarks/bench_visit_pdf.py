@@ -26,13 +26,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from _passphrase import unlock
 from visit_export_helpers import make_visit, open_record
 
 from nurse_app.reports.visit_data import visit_summary
 from nurse_app.reports.visit_summary import summary_pdf_bytes
-from nurse_app.store import keys
 
-keys.unlock("benchmark passphrase, not a secret")  # the record is encrypted (issue 13)
+unlock()  # the record is encrypted: NURSE_APP_PASSPHRASE, or a throw-away one
 
 TARGET_MS = 100.0
 READINGS = 60

@@ -105,7 +105,7 @@ def pytest_runtest_teardown(item):
     """The test is over: a main window that pytest-qt or a fixture closes now, with an infusion
     still running on its open visit, is quit (its "Quit anyway?" question answered Yes).
     Only that question: any other dialog in teardown is left to the unanswered-dialog guard.
-    Tests of the question itself answer it in the test body (tests/ui/test_ui_infusion_record.py)."""
+    Tests of the question itself answer it in the test body (tests/ui/visit/test_infusion_tab.py)."""
     if "PySide6.QtWidgets" not in sys.modules:
         yield
         return

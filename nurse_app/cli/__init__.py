@@ -97,7 +97,36 @@ def _parse(argv: list[str] | None) -> tuple[argparse.ArgumentParser, argparse.Na
     return parser, parser.parse_args(argv)
 
 
+class _TerminalSafe:
+    """A text stream that prints control characters as escapes (:func:`terminal_safe`)."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        from nurse_app.core.formatting import terminal_safe
+
+        self._stream.write(terminal_safe(text))
+        return len(text)
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run ``nurse-app ARGS``; what a command prints never carries a control character."""
+    from nurse_app.store.process import harden
+
+    harden()
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _TerminalSafe(out), _TerminalSafe(err)
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
+def _main(argv: list[str] | None = None) -> int:
     parser, args = _parse(argv)
     previous_policy = _set_policy(args.policy) if args.policy is not None else _KEEP
     try:
@@ -119,17 +148,33 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"nurse-app: smoke test failed: {type(exc).__name__}: {exc}", file=sys.stderr)
                     return 1
             return run_gui(args)
+        record = None
         if args.command in RECORD_COMMANDS:
             from nurse_app.store import resolve_db_path
+            from nurse_app.store.location import folder_privacy, require_regular
 
-            unlock(resolve_db_path(args.db)[0])
+            record, is_default = resolve_db_path(args.db)
+            require_regular(record)  # a FIFO would make every later look wait forever
+            _check_throttle(record)
+            unlock(record)
+            note = None if is_default else folder_privacy(record)
+            if note:
+                print(f"nurse-app: note: {note}.", file=sys.stderr)
         elif args.command in RECORD_IF_PRESENT_COMMANDS:
             from nurse_app.store import resolve_db_path
 
             record = resolve_db_path(args.db)[0]
             if record.is_file():
                 unlock(record)
-        return int(args.func(args) or 0)
+        try:
+            code = int(args.func(args) or 0)
+        except NurseAppError as exc:
+            if record is not None:
+                _count_wrong_passphrase(record, exc)
+            raise
+        if record is not None:
+            _audit_wrong_passphrases(record)
+        return code
     except NurseAppError as exc:
         hint = getattr(exc, "cli_hint", "")
         print(f"nurse-app: {exc}{' ' + hint if hint else ''}", file=sys.stderr)
@@ -141,6 +186,41 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if previous_policy is not _KEEP:
             _set_policy(previous_policy)
+
+
+def _check_throttle(record) -> None:
+    """Too many wrong passphrases for this record lately (window or command): wait first."""
+    from nurse_app.core.errors import InputError
+    from nurse_app.store.throttle import Throttle
+
+    wait = Throttle(record).seconds_to_wait()
+    if wait > 0:
+        raise InputError(
+            f"The passphrase was wrong too many times for this record; try again in {int(wait + 0.999)} s."
+        )
+
+
+def _count_wrong_passphrase(record, exc: NurseAppError) -> None:
+    from pathlib import Path
+
+    from nurse_app.store import crypto
+    from nurse_app.store.throttle import Throttle
+
+    where = exc.path if isinstance(exc, crypto.WrongPassphraseError) else None
+    if where is not None and Path(where).absolute() == Path(record).absolute():
+        Throttle(record).record_failure()
+
+
+def _audit_wrong_passphrases(record) -> None:
+    """The record opened: earlier wrong attempts go into its audit log, the count restarts."""
+    from nurse_app.store import Store
+    from nurse_app.store.throttle import Throttle, audit_failures
+
+    throttle = Throttle(record)
+    if not throttle.failures() or not record.is_file():
+        return
+    with Store.open(record) as store:
+        audit_failures(store, throttle.take_failures())
 
 
 _KEEP = object()

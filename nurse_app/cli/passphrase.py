@@ -30,6 +30,7 @@ RECORD_COMMANDS = frozenset(
         "change-passphrase",
         "schedule",
         "content-approve",
+        "seals",
     }
 )
 # Commands that read the record only when it exists (no passphrase needed without one).

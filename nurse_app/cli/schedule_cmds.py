@@ -17,16 +17,26 @@ import sys
 
 
 def _day(text: str) -> _dt.date:
+    from nurse_app.store.validation import EARLIEST_DATE, LATEST_DATE
+
     try:
-        return _dt.date.fromisoformat(text)
+        day = _dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"a date is YYYY-MM-DD, not {text!r}") from None
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise argparse.ArgumentTypeError(
+            f"the schedule covers {EARLIEST_DATE.isoformat()} to {LATEST_DATE.isoformat()}, not {text}"
+        )
+    return day
 
 
 def _days(text: str) -> int:
+    from nurse_app.core.errors import InputError
+    from nurse_app.core.units import whole_number
+
     try:
-        value = int(text)
-    except ValueError:
+        value = whole_number(text, "days", "Number of days")
+    except (ValueError, InputError):
         raise argparse.ArgumentTypeError(f"a number of days is a whole number, not {text!r}") from None
     if not 1 <= value <= 366:
         raise argparse.ArgumentTypeError(f"the number of days is from 1 to 366, not {value}")

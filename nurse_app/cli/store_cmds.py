@@ -9,10 +9,11 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 from nurse_app.cli.passphrase import unlock_backup
 from nurse_app.core.errors import InputError
-from nurse_app.core.units import ascii_digits
+from nurse_app.core.units import whole_number
 from nurse_app.store import Store, backup_now, check_database, resolve_db_path, restore_backup
 
 MAX_DEMO_PATIENTS = 100_000
@@ -20,7 +21,7 @@ MAX_DEMO_PATIENTS = 100_000
 
 def _patient_count(text: str) -> int:
     try:
-        value = int(ascii_digits(text, "patients", "Number of patients"))
+        value = whole_number(text, "patients", "Number of patients")
     except InputError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     except ValueError:
@@ -58,7 +59,24 @@ def register(subparsers) -> None:
         description="Report integrity, schema version, record counts, signed-visit seals and "
         "backups. Changes nothing. Exit status 1 if problems are found.",
     )
+    check.add_argument(
+        "--seals",
+        metavar="FILE",
+        help="also compare the record with a seal list kept outside it (from `nurse-app seals "
+        "--out FILE`) and name every signed visit, call and addendum that no longer matches",
+    )
     check.set_defaults(func=run_check)
+
+    seals = subparsers.add_parser(
+        "seals",
+        help="export the seals of every signed visit, call and addendum (keep it off the laptop)",
+        description="Write the list of seals (content hash and audit chain position of every "
+        "signed visit, signed follow-up call and addendum) to FILE. Kept elsewhere, it lets "
+        "`nurse-app check-db --seals FILE` find a signed record rewritten later, even by "
+        "someone who has the passphrase.",
+    )
+    seals.add_argument("--out", metavar="FILE", required=True, help="the seal list to write (JSON)")
+    seals.set_defaults(func=run_seals)
 
     demo = subparsers.add_parser(
         "demo-data",
@@ -98,7 +116,7 @@ def run_restore(args) -> int:
     print(f"Restored {path} from {result.restored_from}.")
     if result.kept_previous is not None:
         what = (
-            "The previous, damaged file was moved aside unchanged to"
+            "The previous record was damaged: it was moved aside unchanged and kept as"
             if result.previous_was_damaged
             else "The previous record was kept as"
         )
@@ -108,10 +126,19 @@ def run_restore(args) -> int:
 
 def run_check(args) -> int:
     path, _ = _db(args)
-    report = check_database(path)
+    report = check_database(path, Path(args.seals) if args.seals else None)
     for line in report.lines():
         print(line)
     return 0 if report.ok else 1
+
+
+def run_seals(args) -> int:
+    from nurse_app.store import export_seal_list
+
+    path, _ = _db(args)
+    target, count = export_seal_list(path, Path(args.out))
+    print(f"{count:,} seals written to {target}. Keep this file away from the laptop.")
+    return 0
 
 
 def run_demo(args) -> int:

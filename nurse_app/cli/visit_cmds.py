@@ -12,13 +12,13 @@ import sys
 from pathlib import Path
 
 from nurse_app.core.errors import InputError
-from nurse_app.core.units import ascii_digits
+from nurse_app.core.units import whole_number
 from nurse_app.store import Store, resolve_db_path
 
 
 def _visit_id(text: str) -> int:
     try:
-        value = int(ascii_digits(text, "visit", "Visit id"))
+        value = whole_number(text, "visit", "Visit id")
     except InputError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     except ValueError:

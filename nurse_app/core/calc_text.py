@@ -37,6 +37,7 @@ def result_lines(result: DoseResult) -> list[str]:
     lines.append(f"  BMI         {fmt_qty(w.bmi, 'kg/m²') if w.bmi is not None else 'needs height'}")
     lines.append(f"  Dosing      {fmt_qty(w.dosing_kg, 'kg')} ({w.basis}): {w.reason}")
     lines += ["", "Dose"]
+    lines.append(f"  Ordered     {result.course_and_daily_text}")
     lines.append(
         f"  Course      {fmt_qty(result.dose_g_per_kg, 'g/kg')} × {fmt_qty(w.dosing_kg, 'kg')} = "
         f"{fmt_qty(result.total_dose_g, 'g')} over {result.days} day{'s' if result.days != 1 else ''}"

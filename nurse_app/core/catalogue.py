@@ -104,11 +104,15 @@ class RateRow:
     note: str
     # The figures as the label prints them (e.g. "0.5 mL/kg/h for 30 min → 5 mL/kg/h").
     label_text: str = ""
-    # First infusion / brand switch: the label's own ceiling (mg/kg/min), its sources and wording.
-    # None: the label gives no first-infusion schedule (the engine holds at the initial rate).
+    # First infusion / brand switch: the label's own first-infusion schedule (wording and sources) and
+    # an optional first-infusion ceiling (mg/kg/min). The ladder always starts at the initial rate.
     first_infusion_max_mg_kg_min: float | None = None
     first_infusion_sources: tuple[str, ...] = ()
     first_infusion_note: str = ""
+    # The label's population for this row (Panzyga chronic ITP: adults): a younger patient warns.
+    min_age_years: float | None = None
+    population: str = ""
+    population_sources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -170,6 +174,29 @@ class Product:
 
 
 @dataclass(frozen=True)
+class ProductDays:
+    """How one product's label divides a regimen's course (regimens.toml [[regimen.product_days]])."""
+
+    product: str
+    days: int
+    days_min: int
+    days_max: int
+    note: str
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class IndicationRateLimit:
+    """A rate ceiling of the disease itself (regimens.toml [[indication_rate_limit]])."""
+
+    indication: str
+    max_mg_kg_min: float
+    short_reason: str
+    reason: str
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Regimen:
     id: str
     name: str
@@ -189,6 +216,21 @@ class Regimen:
     infusion_hours_sources: tuple[str, ...] = ()
     days_note: str = ""  # how the label divides the course (named in the days warning)
     population: str = "any"  # "children": a paediatric regimen (Kawasaki)
+    product_days: tuple[ProductDays, ...] = ()
+
+    def days_for(self, product_id: str | None) -> ProductDays | None:
+        """The product's own day split for this course, if its label gives one."""
+        return next((d for d in self.product_days if d.product == product_id), None)
+
+    def usual_days(self, product_id: str | None) -> int:
+        """The days the course is divided over for this product: its label's own split, else the regimen's."""
+        split = self.days_for(product_id)
+        return split.days if split is not None else self.days
+
+    @property
+    def per_day_g_per_kg(self) -> float | None:
+        """The usual g/kg on each day (course ÷ usual days); None without a fixed course dose."""
+        return None if self.course_g_per_kg is None else self.course_g_per_kg / self.days
 
 
 @dataclass(frozen=True)
@@ -252,6 +294,12 @@ class Limits:
     first_infusion_policy_note: str = ""
     age: AgeRules | None = None
     fluid_load: FluidLoad | None = None
+    # [order_dose_floor]: below it a course dose is a typing slip (refused at every entry point).
+    order_dose_floor_g_per_kg: float | None = None
+    order_dose_floor_basis: str = ""
+    # [visit]: the longest visit the agency plans (local policy); a longer plan warns.
+    visit_max_hours: float | None = None
+    visit_basis: str = ""
 
 
 @dataclass(frozen=True)
@@ -261,6 +309,7 @@ class Catalogue:
     indications: dict[str, str]
     limits: Limits
     sources: dict[str, str] = field(repr=False)
+    indication_rate_limits: dict[str, IndicationRateLimit] = field(default_factory=dict)
 
     def product(self, product_id: str) -> Product:
         from nurse_app.core.errors import InputError
@@ -332,10 +381,11 @@ def _rate_row(r: dict[str, Any], conc_mg_ml: float) -> RateRow:
         note=r.get("note", ""),
         label_text=r.get("label_text", ""),
         first_infusion_max_mg_kg_min=mg(r.get("first_infusion_max")),
-        first_infusion_sources=tuple(r.get("first_infusion_sources", ()))
-        if "first_infusion_max" in r
-        else (),
+        first_infusion_sources=tuple(r.get("first_infusion_sources", ())),
         first_infusion_note=r.get("first_infusion_note", ""),
+        min_age_years=r.get("min_age_years"),
+        population=r.get("population", ""),
+        population_sources=tuple(r.get("population_sources", ())),
     )
 
 
@@ -411,6 +461,10 @@ def _regimen(r: dict[str, Any]) -> Regimen:
         infusion_hours_sources=tuple(r["infusion_hours_sources"]) if hours else (),
         days_note=r.get("days_note", ""),
         population=r.get("population", "any"),
+        product_days=tuple(
+            ProductDays(d["product"], d["days"], d["days_min"], d["days_max"], d["note"], tuple(d["sources"]))
+            for d in r.get("product_days", ())
+        ),
     )
 
 
@@ -427,6 +481,7 @@ def _range(t: dict[str, Any]) -> Range:
 
 def _limits(top: dict[str, Any]) -> Limits:
     dw, pump, age, fl = top["dosing_weight"], top["pump"], top["age"], top["fluid_load"]
+    floor, visit = top["order_dose_floor"], top["visit"]
     return Limits(
         weight_kg=_range(top["weight_kg"]),
         weight_change_notify_percent=top["weight_change"]["notify_prescriber_percent"],
@@ -465,6 +520,10 @@ def _limits(top: dict[str, Any]) -> Limits:
             basis=fl.get("basis", "sourced"),
             note=fl.get("note", ""),
         ),
+        order_dose_floor_g_per_kg=floor["min_g_per_kg"],
+        order_dose_floor_basis=floor.get("basis", "sourced"),
+        visit_max_hours=visit["max_hours"],
+        visit_basis=visit.get("basis", "sourced"),
     )
 
 
@@ -503,4 +562,10 @@ def load_catalogue() -> Catalogue:
         indications=dict(reg["indications"]),
         limits=_limits(lim),
         sources={**prod["sources"], **reg["sources"]},
+        indication_rate_limits={
+            x["indication"]: IndicationRateLimit(
+                x["indication"], x["max_mg_kg_min"], x["short_reason"], x["reason"], tuple(x["sources"])
+            )
+            for x in reg.get("indication_rate_limit", ())
+        },
     )

@@ -110,6 +110,7 @@ class ChecklistItem:
     agency_policy: bool = False  # added by the agency policy file (no packaged source)
     unlock: Unlock | None = None  # time-gated: answerable "done" only after this
     line_rule: bool = False  # the help is followed by the visit's product's line rule
+    needs: str | None = None  # "vitals": answerable "done" only once the visit holds a reading
 
     def applies(self, context: VisitContext | None) -> bool:
         """Shown on a visit with this context (always, for an item without a condition)."""
@@ -182,6 +183,7 @@ def _item(it: dict[str, Any], phase_id: str) -> ChecklistItem:
         agency_policy=it.get("agency_policy", False),
         unlock=_unlock(it.get("unlock")),
         line_rule=it.get("line_rule", False),
+        needs=it.get("needs"),
     )
 
 
@@ -328,6 +330,17 @@ def refuse_locked_answer(item_text: str, status: str, lock: ItemLock | None) -> 
     if lock is None or status != DONE:
         return None
     return f"{item_text!r} cannot be marked done yet: {lock.text}."
+
+
+NEEDS_TEXT = {"vitals": "record the reading on the Infusion tab (4) first"}
+
+
+def missing_evidence(item: Mapping[str, Any], status: str | None, readings: int) -> str | None:
+    """Why ``item`` (a row of the store's visit checklist) cannot be answered ``status`` yet:
+    an item that ``needs`` vitals is "done" only once the visit holds a reading."""
+    if status == DONE and item.get("needs") == "vitals" and readings == 0:
+        return f"\u201c{item['text']}\u201d cannot be ticked yet: {NEEDS_TEXT['vitals']}."
+    return None
 
 
 def rest_to_mark_done(items: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:

@@ -11,10 +11,18 @@
 * Rates use the dosing weight (never more than the actual weight), and the label row
   chosen by the regimen's indication (or the most conservative row when the label does
   not cover it).
-* The ladder stops at the lowest of: label maximum, at-risk ceiling, prescriber's cap,
-  first-infusion hold (the label's first-infusion rate, else the initial rate), and the
-  pump/record maximum in ``limits.toml [pump]`` (the flowsheet validates against the same
-  value, so it accepts every rate proposed here).
+* The ladder stops at the lowest of: label maximum, the indication's own ceiling
+  (``regimens.toml [[indication_rate_limit]]``: dermatomyositis 4 mg/kg/min with every product),
+  at-risk ceiling, prescriber's cap and the pump/record maximum in ``limits.toml [pump]`` (the
+  flowsheet validates against the same value, so it accepts every rate proposed here). A first
+  infusion starts at the initial rate and climbs the label ladder as tolerated (no hold); a day
+  longer than ``limits.toml [visit]`` warns with its duration.
+* An ordered course other than the regimen's usual one names both figures (g/kg per course and
+  per day) and one equal to the regimen's per-day dose says it looks like the per-day dose; a
+  product's own day split (``[[regimen.product_days]]``) sets its default days and is checked.
+* The order floor (``limits.toml [order_dose_floor]``) refuses at every entry point; a number no
+  check can use (1e308, 10**20 days) is refused in one line.
+* The label's population per product row (``min_age_years``) warns for a younger patient.
 * A course divided over other days than the regimen's label/guideline days is not refused
   (the prescriber's order wins, and e.g. EU product information allows ITP 0.8 to 1 g/kg on
   one day) but needs an acknowledgement whose text names the regimen's days.
@@ -43,7 +51,7 @@ from nurse_app.core.catalogue import (
     load_catalogue,
 )
 from nurse_app.core.errors import HardLimitError, InputError
-from nurse_app.core.formatting import fmt_count, fmt_minutes, fmt_number, fmt_qty
+from nurse_app.core.formatting import fmt_as_entered, fmt_count, fmt_minutes, fmt_number, fmt_qty
 from nurse_app.core.rates import RateStep, build_schedule, infusion_minutes, ml_per_hour
 from nurse_app.core.vials import VialPlan, plan_vials
 from nurse_app.core.weights import DosingWeight, choose_dosing_weight
@@ -105,6 +113,14 @@ class DoseResult:
     notes: tuple[str, ...]
     formulas: tuple[str, ...] = field(default=())
     pump_max_ml_per_h: float | None = None
+    # The disease's own rate ceiling (regimens.toml [[indication_rate_limit]]), whatever the product.
+    indication_max_mg_kg_min: float | None = None
+    indication_max_reason: str = ""
+
+    @property
+    def course_and_daily_text(self) -> str:
+        """``2 g/kg per course = 0.4 g/kg per day × 5 days``: both figures side by side."""
+        return course_and_daily_text(self.dose_g_per_kg, self.days)
 
     def in_label_unit(self, mg_per_kg_min: float) -> float:
         """A rate in the unit the label prints (mg/kg/min, mL/kg/min or mL/kg/h)."""
@@ -142,6 +158,7 @@ class DoseResult:
             "indication": self.indication,
             "dose_g_per_kg": self.dose_g_per_kg,
             "daily_dose_g_per_kg": self.dose_g_per_kg / self.days,
+            "course_and_daily": self.course_and_daily_text,
             "days": self.days,
             "actual_weight_kg": w.actual_kg,
             "height_cm": w.height_cm,
@@ -177,6 +194,8 @@ class DoseResult:
             "rate_ceiling_reason": self.rate_ceiling_reason,
             # The hard limits a recorded rate is checked against (core.infusion_record.hard_limit).
             "label_max_mg_per_kg_min": self.label_max_mg_kg_min,
+            "indication_max_mg_per_kg_min": self.indication_max_mg_kg_min,
+            "indication_max_reason": self.indication_max_reason or None,
             "order_max_rate_mg_per_kg_min": self.request.max_rate_mg_kg_min,
             "rate_steps": [
                 {
@@ -214,6 +233,30 @@ class DoseResult:
         }
 
 
+def course_and_daily_text(dose_g_per_kg: float, days: int) -> str:
+    """The one way a course is named next to its daily share (order form, Dose tab, calculator, calc):
+    ``2 g/kg per course = 0.4 g/kg per day × 5 days``."""
+    per_day = f"{fmt_qty(dose_g_per_kg / days, 'g/kg')} per day × {fmt_count(days, 'day')}"
+    return f"{fmt_qty(dose_g_per_kg, 'g/kg')} per course = {per_day}"
+
+
+# Larger than any clinical figure: a typed number this big is a slip, refused before any arithmetic.
+_PLAUSIBLE_MAX = 1e9
+
+
+def _check_plausible(value: float | None, label: str, unit: str, field_name: str) -> None:
+    """One clear line for a number no check can use (infinite, NaN, 1e308, 10**20 days)."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InputError(f"{label} {value!r} is not a number.", field=field_name)
+    if not math.isfinite(value) or abs(value) >= _PLAUSIBLE_MAX:
+        raise HardLimitError(
+            f"{label} {fmt_as_entered(value, unit)} is not a plausible value: check the number and its unit.",
+            field=field_name,
+        )
+
+
 def age_in_years(born: _dt.date, on: _dt.date) -> float:
     """Age on ``on``: completed years plus the fraction of the current year (18 on the 18th birthday)."""
     if born > on:
@@ -237,7 +280,7 @@ def age_in_years(born: _dt.date, on: _dt.date) -> float:
 def _check_range(
     value: float, rng: Range, what: str, unit: str, field_name: str, warnings: list[Warning], code: str
 ) -> None:
-    shown = fmt_qty(value, unit)
+    shown = fmt_as_entered(value, unit)
     if rng.hard_min is not None and value < rng.hard_min:
         raise HardLimitError(
             f"{what} {shown} is below the lowest value the calculator accepts "
@@ -315,6 +358,8 @@ def _check_weight_change(req: DoseRequest, lim: Limits, warnings: list[Warning])
 def _resolve_course(
     req: DoseRequest, cat: Catalogue, regimen: Regimen | None, warnings: list[Warning], notes: list[str]
 ) -> tuple[float, int]:
+    """The course (g/kg, days), checked: hard limits and the order floor refuse; a dose or a
+    day split other than the regimen's (or the product's own split) warns and needs acknowledgement."""
     dose = (
         req.dose_g_per_kg if req.dose_g_per_kg is not None else (regimen.course_g_per_kg if regimen else None)
     )
@@ -329,7 +374,16 @@ def _resolve_course(
         raise InputError("Enter a regimen, or the ordered dose in g/kg and the number of days.", field="dose")
     if dose <= 0:
         raise InputError("The dose must be more than 0 g/kg.", field="dose")
-    days = req.days if req.days is not None else (regimen.days if regimen else None)
+    floor = cat.limits.order_dose_floor_g_per_kg
+    if floor is not None and dose < floor:
+        raise HardLimitError(
+            f"A course dose of {fmt_as_entered(dose, 'g/kg')} is below {fmt_qty(floor, 'g/kg')}, the smallest "
+            f"order accepted ({cat.limits.order_dose_floor_basis}): check for a typing mistake.",
+            field="dose",
+        )
+    split = regimen.days_for(req.product_id) if regimen is not None else None
+    usual_days = regimen.usual_days(req.product_id) if regimen is not None else None
+    days = req.days if req.days is not None else usual_days
     if days is None:
         raise InputError("Enter the number of days the course is divided over.", field="days")
     if int(days) != days:
@@ -340,16 +394,29 @@ def _resolve_course(
     _check_range(dose, lim.course_dose_g_per_kg, "Course dose", "g/kg", "dose", warnings, "course-dose")
     _check_daily_dose(req, dose, days, regimen, lim, warnings, notes)
     if regimen is not None:
-        rng = regimen.dose_range_g_per_kg
-        if rng and not rng[0] <= dose <= rng[1]:
-            warnings.append(
-                Warning(
-                    "regimen-dose",
-                    f"{fmt_qty(dose, 'g/kg')} is outside the usual range for "
-                    f"{regimen.name} ({fmt_number(rng[0])} to {fmt_qty(rng[1], 'g/kg')}).",
+        _check_regimen_dose(regimen, regimen.usual_days(req.product_id), dose, days, warnings)
+        if split is not None:
+            if not split.days_min <= days <= split.days_max:
+                span = (
+                    f"exactly {fmt_count(split.days_min, 'day')}"
+                    if split.days_min == split.days_max
+                    else f"{split.days_min} to {split.days_max} days"
                 )
-            )
-        if not regimen.days_min <= days <= regimen.days_max:
+                warnings.append(
+                    Warning(
+                        "product-days",
+                        f"The order divides the course over {fmt_count(days, 'day')}, but {split.note} "
+                        f"({span}) [{', '.join(split.sources)}]. Over {fmt_count(days, 'day')} each day is "
+                        f"{fmt_qty(dose / days, 'g/kg/day')}. Confirm the number of days with the prescriber "
+                        f"before giving; acknowledge only once the prescriber has confirmed it.",
+                    )
+                )
+            elif req.days is None and split.days != regimen.days:
+                notes.append(
+                    f"{split.note} [{', '.join(split.sources)}]: the course is divided over "
+                    f"{fmt_count(split.days, 'day')} for this product."
+                )
+        elif not regimen.days_min <= days <= regimen.days_max:
             span = (
                 f"exactly {fmt_count(regimen.days_min, 'day')}"
                 if regimen.days_min == regimen.days_max
@@ -366,6 +433,38 @@ def _resolve_course(
                 )
             )
     return dose, days
+
+
+def _check_regimen_dose(
+    regimen: Regimen, usual_days_n: int, dose: float, days: int, warnings: list[Warning]
+) -> None:
+    """An ordered g/kg other than the regimen's usual course names both figures; an entry equal
+    to the regimen's per-day dose (over its usual days, or the product's own split) says it looks
+    like the per-day dose (the field is per course)."""
+    title = regimen.name.split(":")[0]
+    usual_days = fmt_count(usual_days_n, "day")
+    entered = f"you entered {course_and_daily_text(dose, days)}"
+    rng = regimen.dose_range_g_per_kg
+    course = regimen.course_g_per_kg
+    if rng is not None:
+        outside = not rng[0] <= dose <= rng[1]
+        usual = f"{fmt_number(rng[0])} to {fmt_qty(rng[1], 'g/kg')} per course over {usual_days}"
+    else:
+        assert course is not None, "the model requires a course dose or a range"
+        outside = not math.isclose(dose, course, rel_tol=1e-9)
+        usual = course_and_daily_text(course, usual_days_n)
+    per_days = {course / n for n in {regimen.days, usual_days_n} if n > 1} if course is not None else set()
+    looks_per_day = any(math.isclose(dose, per_day, rel_tol=1e-9) for per_day in per_days)
+    if not outside and not looks_per_day:
+        return
+    message = f"Usual course for {title}: {usual}; {entered}."
+    if looks_per_day:
+        message += (
+            f" {fmt_qty(dose, 'g/kg')} is the regimen's per-day dose: it looks like the per-day dose typed "
+            f"as the course dose (the field is g/kg per course; the course is {fmt_qty(course or 0, 'g/kg')})."
+        )
+    message += " Confirm the dose with the prescriber before giving."
+    warnings.append(Warning("regimen-dose", message))
 
 
 def _is_child(req: DoseRequest, lim: Limits) -> bool | None:
@@ -432,11 +531,32 @@ def _rate_ceiling(
     product: Product,
     row: RateRow,
     cat: Catalogue,
+    indication: str | None,
     warnings: list[Warning],
     notes: list[str],
 ) -> tuple[float, str]:
     ceiling = row.max_mg_kg_min
     reason = f"label maximum, {'/'.join(row.indications).upper()} row"
+    disease = cat.indication_rate_limits.get(indication) if indication else None
+    if disease is not None:
+        name = cat.indications.get(disease.indication, disease.indication)
+        why = f"{name}: never above {fmt_qty(disease.max_mg_kg_min, 'mg/kg/min')} with any product"
+        full = f"{why}; {disease.reason} [{', '.join(disease.sources)}]."
+        if disease.max_mg_kg_min < ceiling:
+            # The product's own row would allow more: the disease's limit wins, and the nurse reads why.
+            warnings.append(
+                Warning(
+                    "indication-rate-limit",
+                    f"{product.brand}'s label row allows up to {fmt_qty(ceiling, 'mg/kg/min')}, but {full} "
+                    f"The ladder stops at {fmt_qty(disease.max_mg_kg_min, 'mg/kg/min')}.",
+                )
+            )
+            ceiling, reason = (
+                disease.max_mg_kg_min,
+                f"{name} maximum with any product, {disease.short_reason}",
+            )
+        else:
+            notes.append(full)
     at_risk = {"renal", "thrombosis"} & set(req.risks)
     if at_risk:
         risk_text = " and ".join(sorted(at_risk))
@@ -537,6 +657,50 @@ def _check_age(req: DoseRequest, regimen: Regimen | None, lim: Limits, warnings:
         )
 
 
+def _check_label_population(
+    req: DoseRequest,
+    product: Product,
+    row: RateRow,
+    on_label: bool,
+    cat: Catalogue,
+    indication: str | None,
+    warnings: list[Warning],
+    notes: list[str],
+) -> None:
+    """The label's population for this product and indication (Asceniv PI: 12 years and over)."""
+    if not on_label or row.min_age_years is None:
+        return
+    what = cat.indications.get(indication, indication) if indication else "this indication"
+    population = (
+        f"{product.brand} is labelled for {what} in {row.population} [{', '.join(row.population_sources)}]"
+    )
+    if req.age_years is None:
+        notes.append(f"{population}: enter the age or date of birth to check it.")
+        return
+    if req.age_years < row.min_age_years:
+        warnings.append(
+            Warning(
+                "label-age",
+                f"{population}; this patient is {fmt_qty(req.age_years, 'years', 1)} old, outside the label's "
+                f"population. Confirm the product with the prescriber before giving.",
+            )
+        )
+
+
+def _check_visit_length(minutes: float, lim: Limits, warnings: list[Warning]) -> None:
+    """A day's plan longer than the agency's longest visit warns with its duration."""
+    if lim.visit_max_hours is None or minutes <= lim.visit_max_hours * 60:
+        return
+    warnings.append(
+        Warning(
+            "visit-length",
+            f"This plan takes {fmt_minutes(minutes)} per day at the proposed rates, longer than the longest "
+            f"home visit of {fmt_qty(lim.visit_max_hours, 'h')} ({lim.visit_basis}). Plan the visit with the "
+            f"agency and the prescriber before starting.",
+        )
+    )
+
+
 def _check_fluid_load(req: DoseRequest, volume_ml: float, lim: Limits, warnings: list[Warning]) -> None:
     fl = lim.fluid_load
     if fl is None:
@@ -565,27 +729,25 @@ def _first_infusion(
     reason: str,
     notes: list[str],
 ) -> tuple[float, str]:
-    """First infusion or brand switch: the ladder holds at the label's first-infusion rate, or at
-    the initial rate where the label gives no first-infusion schedule."""
+    """First infusion or brand switch: the ladder starts at the label's initial rate and climbs the
+    label ladder only as tolerated (restart *at* the lowest rate, not stay there), following the
+    label's own first-infusion schedule where it gives one; a label's own first-infusion ceiling
+    (``first_infusion_max``) caps it."""
     if "first-infusion" not in req.risks:
         return ceiling, reason
-    if row.first_infusion_max_mg_kg_min is not None:
-        hold = row.first_infusion_max_mg_kg_min
-        why = f"{row.first_infusion_note} [{', '.join(row.first_infusion_sources)}]"
-        what = "the label's first-infusion rate"
-    else:
-        hold = row.initial_mg_kg_min
-        why = lim.first_infusion_policy_note
-        what = "the initial rate (the label gives no first-infusion schedule)"
-    if hold < ceiling:
-        ceiling, reason = hold, f"first infusion or brand switch: {what}"
-    else:
-        what = reason
-    mlh = ml_per_hour(ceiling, weight_kg, product.concentration_mg_per_ml)
+    cap = row.first_infusion_max_mg_kg_min
+    if cap is not None and cap < ceiling:
+        ceiling, reason = cap, "first infusion or brand switch: the label's first-infusion maximum"
+    mlh = ml_per_hour(row.initial_mg_kg_min, weight_kg, product.concentration_mg_per_ml)
+    label = (
+        f" {row.first_infusion_note} [{', '.join(row.first_infusion_sources)}]"
+        if row.first_infusion_note
+        else f" {product.brand}: the label gives no separate first-infusion schedule; its ladder applies."
+    )
     notes.append(
-        f"First infusion or brand switch: the ladder holds at {fmt_qty(ceiling, 'mg/kg/min')} "
-        f"({fmt_qty(min(mlh, lim.pump_max_ml_per_h), 'mL/h')}), {what}, for the whole infusion; it does not "
-        f"climb as a maintenance infusion would. {why}"
+        f"First infusion or brand switch: start at the initial rate {fmt_qty(row.initial_mg_kg_min, 'mg/kg/min')} "
+        f"({fmt_qty(min(mlh, lim.pump_max_ml_per_h), 'mL/h')}) and go up each step only if the patient "
+        f"tolerates it.{label} {lim.first_infusion_policy_note}"
     )
     return ceiling, reason
 
@@ -694,6 +856,12 @@ def calculate(req: DoseRequest, catalogue: Catalogue | None = None) -> DoseResul
     warnings: list[Warning] = []
     notes: list[str] = []
     lim = cat.limits
+    _check_plausible(req.weight_kg, "Weight", "kg", "weight")
+    _check_plausible(req.height_cm, "Height", "cm", "height")
+    _check_plausible(req.dose_g_per_kg, "Dose", "g/kg", "dose")
+    _check_plausible(req.days, "A course over", "days", "days")
+    _check_plausible(req.max_rate_mg_kg_min, "Maximum rate", "mg/kg/min", "max_rate")
+    _check_plausible(req.baseline_weight_kg, "Baseline weight", "kg", "baseline_weight")
     if req.age_years is not None and (
         isinstance(req.age_years, bool)
         or not isinstance(req.age_years, (int, float))
@@ -769,6 +937,7 @@ def calculate(req: DoseRequest, catalogue: Catalogue | None = None) -> DoseResul
                     f"({', '.join(row.indications).upper()} row).",
                 )
             )
+    _check_label_population(req, product, row, on_label, cat, indication, warnings, notes)
     if not row.verified:
         warnings.append(
             Warning(
@@ -777,7 +946,8 @@ def calculate(req: DoseRequest, catalogue: Catalogue | None = None) -> DoseResul
                 f"label ({CONFIRM_WITH_INSERT}).",
             )
         )
-    ceiling, ceiling_reason = _rate_ceiling(req, product, row, cat, warnings, notes)
+    ceiling, ceiling_reason = _rate_ceiling(req, product, row, cat, indication, warnings, notes)
+    disease = cat.indication_rate_limits.get(indication) if indication else None
     ceiling, ceiling_reason = _first_infusion(
         req, product, row, weight.dosing_kg, lim, ceiling, ceiling_reason, notes
     )
@@ -801,6 +971,7 @@ def calculate(req: DoseRequest, catalogue: Catalogue | None = None) -> DoseResul
     if len(steps) > 1:
         _titration_note(row, lim, notes)
     minutes = infusion_minutes(steps, volume)
+    _check_visit_length(minutes, lim, warnings)
     if regimen is not None and regimen.infusion_hours is not None:
         _check_duration(regimen, product, weight.dosing_kg, volume, minutes, warnings, notes)
     if weight.dosing_kg != weight.actual_kg:
@@ -845,6 +1016,8 @@ def calculate(req: DoseRequest, catalogue: Catalogue | None = None) -> DoseResul
         notes=tuple(notes),
         formulas=formulas,
         pump_max_ml_per_h=lim.pump_max_ml_per_h,
+        indication_max_mg_kg_min=disease.max_mg_kg_min if disease else None,
+        indication_max_reason=disease.reason if disease else "",
     )
 
 
@@ -853,6 +1026,7 @@ def check_course(
     days: int | None,
     regimen_id: str | None = None,
     catalogue: Catalogue | None = None,
+    product_id: str = "",
 ) -> tuple[float, int, list[Warning]]:
     """The course an order resolves to (dose in g/kg, days), checked against the same hard
     limits as :func:`calculate` (raises InputError), without needing a weight: used by the
@@ -861,7 +1035,9 @@ def check_course(
     regimen = cat.regimen(regimen_id) if regimen_id else None
     warnings: list[Warning] = []
     request = DoseRequest(
-        product_id="", weight_kg=0.0, regimen_id=regimen_id, dose_g_per_kg=dose_g_per_kg, days=days
+        product_id=product_id, weight_kg=0.0, regimen_id=regimen_id, dose_g_per_kg=dose_g_per_kg, days=days
     )
+    _check_plausible(dose_g_per_kg, "Dose", "g/kg", "dose")
+    _check_plausible(days, "A course over", "days", "days")
     dose, resolved_days = _resolve_course(request, cat, regimen, warnings, [])
     return dose, resolved_days, warnings

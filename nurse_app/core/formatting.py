@@ -82,6 +82,36 @@ def fmt_number(value: float | int | Decimal, decimals: int = 2) -> str:
     return text
 
 
+def fmt_as_entered(value: float | int, unit: str) -> str:
+    """A typed value named in a refusal, never hidden by rounding or by an implausible size:
+    ``fmt_qty`` where it shows the value faithfully, else the number's own digits
+    (``1e-320 g/kg``, ``0.0004 g/kg``, ``1e+308 g/kg``) so a message never says "0 g/kg" for a non-zero entry."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{value!r} {unit}"
+    try:
+        shown = fmt_qty(value, unit)
+    except ValueError:
+        return f"{float(value)!r} {unit}"
+    if value != 0 and round_as_shown(value, DEFAULT_DECIMALS.get(unit, 2)) == 0:
+        return f"{float(value)!r} {unit}"
+    return shown
+
+
+# Measured values keep the precision they are measured to (a thermometer reads to 0.1 °C, so
+# 37.0 °C stays 37.0): the ISMP no-trailing-zero rule is for doses, not for readings.
+MEASURED_DECIMALS = {"°C": 1}
+
+
+def fmt_measured(value: float | int | Decimal, unit: str) -> str:
+    """A reading as measured: ``37.0`` for °C; other units as :func:`fmt_number` at their places."""
+    decimals = MEASURED_DECIMALS.get(unit)
+    if decimals is None:
+        return fmt_number(value, DEFAULT_DECIMALS.get(unit, 1))
+    text = fmt_number(value, decimals)
+    whole, _, fraction = text.partition(".")
+    return f"{whole}.{fraction.ljust(decimals, '0')}" if decimals > 0 else whole
+
+
 def round_as_shown(value: float, decimals: int) -> float:
     """``value`` rounded exactly as :func:`fmt_number` shows it (half up at ``decimals`` places).
 
@@ -157,3 +187,30 @@ def fmt_date(value: _dt.date | str | None) -> str:
         except ValueError:
             return text
     return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
+
+
+_TERMINAL_KEEP = frozenset("\n\t")
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with every control character shown as an escape (``\\x1b``, ``\\u202e``):
+    what a command prints can never move the cursor, clear the screen, retitle the
+    terminal or reverse the text after it (a name planted in the record with ESC
+    sequences).  Line breaks and tabs stay."""
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if ch in _TERMINAL_KEEP:
+            out.append(ch)
+        elif code < 0x20 or 0x7F <= code < 0xA0:
+            out.append(f"\\x{code:02x}")
+        elif code in _BIDI_AND_LINE_CONTROLS:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+_BIDI_AND_LINE_CONTROLS = frozenset(
+    (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x2028, 0x2029)
+)

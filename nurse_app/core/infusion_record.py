@@ -212,6 +212,15 @@ def hard_limit(calc: Mapping[str, Any] | None) -> HardLimit | None:
     label = _label_max(calc)
     if label is not None:
         limits.append((ml_per_h(label, calc), f"the label maximum of {fmt_qty(label, 'mg/kg/min')}"))
+    disease = calc.get("indication_max_mg_per_kg_min")
+    if disease is not None and (label is None or float(disease) < label):
+        limits.append(
+            (
+                ml_per_h(float(disease), calc),
+                f"the {calc.get('indication') or 'indication'} maximum of {fmt_qty(float(disease), 'mg/kg/min')} "
+                f"(any product)",
+            )
+        )
     cap = calc.get("order_max_rate_mg_per_kg_min")
     if cap is None and calc.get("rate_ceiling_reason") == "maximum rate entered (order)":
         cap = calc.get("rate_ceiling_mg_per_kg_min")

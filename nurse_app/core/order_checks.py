@@ -17,31 +17,24 @@ readable and restorable (history is not rewritten when the catalogue changes).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 from nurse_app.core import dosing
 from nurse_app.core.catalogue import Catalogue, Product, Regimen, load_catalogue
 from nurse_app.core.errors import InputError
-from nurse_app.core.formatting import fmt_number, fmt_qty
-from nurse_app.core.resources import load_toml
+from nurse_app.core.formatting import fmt_qty
 
 
 @dataclass(frozen=True)
 class DoseFloor:
     min_g_per_kg: float
     basis: str
-    note: str
 
 
-@lru_cache(maxsize=1)
 def dose_floor() -> DoseFloor:
-    """``[order_dose_floor]`` of ``resources/limits.toml`` (validated with the catalogue)."""
-    load_catalogue()  # validates limits.toml, this table included
-    data, _file = load_toml("limits.toml")
-    table = data["order_dose_floor"]
-    return DoseFloor(
-        min_g_per_kg=table["min_g_per_kg"], basis=table.get("basis", "sourced"), note=table.get("note", "")
-    )
+    """``[order_dose_floor]`` of ``resources/limits.toml``, as the dose engine applies it."""
+    lim = load_catalogue().limits
+    assert lim.order_dose_floor_g_per_kg is not None, "limits.toml requires [order_dose_floor]"
+    return DoseFloor(lim.order_dose_floor_g_per_kg, lim.order_dose_floor_basis)
 
 
 def check_product(product_id: str, catalogue: Catalogue | None = None, field: str = "product_id") -> Product:
@@ -80,16 +73,9 @@ def check_order(
     check_product(product_id, cat)
     if regimen_id is not None:
         check_regimen(regimen_id, cat)
-    floor = dose_floor()
-    if dose_g_per_kg is not None and dose_g_per_kg < floor.min_g_per_kg:
-        raise InputError(
-            f"A course dose of {fmt_number(dose_g_per_kg, 6)} g/kg is below "
-            f"{fmt_qty(floor.min_g_per_kg, 'g/kg')}, the smallest order accepted "
-            f"({floor.basis}): check for a typing mistake.",
-            field="dose_g_per_kg",
-        )
     try:
-        dosing.check_course(dose_g_per_kg, course_days, regimen_id, cat)
+        # The same course rules as every calculation: hard limits and the order floor.
+        dosing.check_course(dose_g_per_kg, course_days, regimen_id, cat, product_id=product_id)
     except InputError as exc:
         field = {"days": "course_days", "dose": "dose_g_per_kg"}.get(exc.field or "", "dose_g_per_kg")
         raise InputError(str(exc), field=field) from None

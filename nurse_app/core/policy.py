@@ -32,6 +32,9 @@ Example::
     [pump]
     max_rate_ml_per_h = 500    # pump / record maximum (may only be lowered)
 
+    [visit]
+    max_hours = 6              # a day's plan longer than this warns with its duration
+
     [products.privigen]
     max_rate_mg_kg_min = 4     # cap under the label maximum (never above it)
 
@@ -408,6 +411,15 @@ def _settings_cached() -> tuple[Setting, ...]:
             "limits.toml",
             _table("pump", "max_rate_ml_per_h"),
             direction="down",
+        )
+    )
+    out.append(
+        Setting(
+            "visit.max_hours",
+            "Longest home visit planned for one day's infusion",
+            "h",
+            "limits.toml",
+            _table("visit", "max_hours"),
         )
     )
     limits = _raw("limits.toml") or {}

@@ -235,6 +235,11 @@ class RateRow(Model):
     first_infusion_max: Positive | None = None
     first_infusion_sources: Sources | None = None
     first_infusion_note: Text | None = None
+    min_age_years: Annotated[float, Field(ge=0, le=30)] | None = Field(
+        None, description="the label's youngest age for this row (population names it)"
+    )
+    population: Text | None = None
+    population_sources: Sources | None = None
 
     @model_validator(mode="after")
     def _rules(self) -> RateRow:
@@ -253,6 +258,13 @@ class RateRow(Model):
                 raise Problem("first_infusion_max must lie between initial and max", "first_infusion_max")
             if self.first_infusion_sources is None:
                 raise Problem("required with first_infusion_max", "first_infusion_sources")
+        if self.first_infusion_note is not None and self.first_infusion_sources is None:
+            raise Problem("required with first_infusion_note", "first_infusion_sources")
+        if self.min_age_years is not None:
+            if self.population is None:
+                raise Problem("required with min_age_years", "population")
+            if self.population_sources is None:
+                raise Problem("required with min_age_years", "population_sources")
         return self
 
 
@@ -303,6 +315,33 @@ class ProductsFile(SourcedFile):
 # --------------------------------------------------------------------------- regimens.toml
 
 
+class ProductDays(Model):
+    """How one product's label divides a regimen's course (e.g. Panzyga CIDP loading: 2 days)."""
+
+    product: ProductId
+    days: Annotated[int, Field(ge=1)]
+    days_min: Annotated[int, Field(ge=1)]
+    days_max: Annotated[int, Field(ge=1)]
+    note: Text
+    sources: Sources
+
+    @model_validator(mode="after")
+    def _rules(self) -> ProductDays:
+        if not self.days_min <= self.days <= self.days_max:
+            raise Problem("days must lie between days_min and days_max", "days")
+        return self
+
+
+class IndicationRateLimit(Model):
+    """A rate ceiling of the disease itself: applied to every product, never loosened by a label row."""
+
+    indication: Indication
+    max_mg_kg_min: Positive
+    short_reason: Text = Field(description="a few words shown beside the ceiling")
+    reason: Text
+    sources: Sources
+
+
 class Regimen(Model):
     id: Text
     name: Text
@@ -323,6 +362,7 @@ class Regimen(Model):
     infusion_hours_max: Positive | None = None
     infusion_hours_sources: Sources | None = None
     population: Literal["any", "children"] = "any"
+    product_days: list[ProductDays] = Field([], description="a product's own day split for this course")
 
     @model_validator(mode="after")
     def _rules(self) -> Regimen:
@@ -344,6 +384,7 @@ class Regimen(Model):
                 raise Problem("infusion_hours_min is above infusion_hours_max", "infusion_hours_min")
             if self.infusion_hours_sources is None:
                 raise Problem("required with infusion_hours_min", "infusion_hours_sources")
+        _unique(self.product_days, "product_days", key="product", field="product_days")
         return self
 
 
@@ -351,11 +392,18 @@ class RegimensFile(SourcedFile):
     """resources/regimens.toml: the indications and the dosing regimens."""
 
     indications: dict[str, Text] = Field(description="indication id -> name")
+    indication_rate_limit: list[IndicationRateLimit] = []
     regimen: Annotated[list[Regimen], Field(min_length=1)]
 
     @model_validator(mode="after")
     def _unique_ids(self) -> RegimensFile:
         _unique(self.regimen, "regimen", field="regimen")
+        _unique(
+            self.indication_rate_limit,
+            "indication_rate_limit",
+            key="indication",
+            field="indication_rate_limit",
+        )
         return self
 
 
@@ -471,6 +519,15 @@ class OrderDoseFloor(Noted):
         return self
 
 
+class Visit(Noted):
+    max_hours: Annotated[float, Field(gt=0, le=24)]
+
+    @model_validator(mode="after")
+    def _rules(self) -> Visit:
+        _needs_basis_or_sources(self)
+        return self
+
+
 class LimitsFile(SourcedFile):
     """resources/limits.toml: calculator limits, dosing-weight rules and local policy defaults."""
 
@@ -489,6 +546,7 @@ class LimitsFile(SourcedFile):
     age: Age
     fluid_load: FluidLoad
     order_dose_floor: OrderDoseFloor
+    visit: Visit
 
 
 # --------------------------------------------------------------------------- checklists/*.toml
@@ -557,6 +615,9 @@ class ChecklistItem(Model):
     unlock: Unlock | None = Field(None, description="time-gated: answerable done only after this")
     line_rule: bool = Field(
         False, description="the help is followed by the product's line rule (products.toml line)"
+    )
+    needs: Literal["vitals"] | None = Field(
+        None, description="answerable done only once the visit holds this (vitals: a reading)"
     )
 
     @model_validator(mode="after")

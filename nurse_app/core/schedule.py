@@ -258,7 +258,11 @@ def order_plan(
 ) -> OrderPlan:
     """The calendar parameters of an order row: its own days and interval, else the
     regimen's (``regimen``: a catalogue Regimen or None); its tolerance, else the default."""
-    days = order.get("course_days") or (regimen.days if regimen is not None else None) or 1
+    days = (
+        order.get("course_days")
+        or (regimen.usual_days(order.get("product_id")) if regimen is not None else None)
+        or 1
+    )
     interval = order.get("interval_days") or (regimen.repeat_min_days if regimen is not None else None)
     tolerance = order.get("tolerance_days")
     if tolerance is None:

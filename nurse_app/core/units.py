@@ -160,3 +160,15 @@ def parse_temperature(
         return round(value, 1), None
     celsius = round(fahrenheit_to_celsius(value), 1)
     return celsius, f"{fmt_number(value, 1)} °F = {fmt_number(celsius, 1)} °C"
+
+
+def whole_number(text: str, field: str, label: str) -> int:
+    """A whole number typed as digits only (any one script, see :func:`ascii_digits`).
+
+    Python's ``int`` would also read "1_0" as 10 and "+5" as 5: neither is a number a
+    person types, so both raise ``ValueError`` (the caller says what was expected).
+    """
+    digits = ascii_digits(text, field, label).strip()
+    if not digits.isascii() or not digits.isdigit():
+        raise ValueError(text)
+    return int(digits)

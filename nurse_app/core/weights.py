@@ -20,6 +20,7 @@ Rules (constants from ``resources/limits.toml`` [dosing_weight]):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from nurse_app.core.catalogue import DosingWeightRules
 from nurse_app.core.errors import InputError
@@ -47,8 +48,11 @@ class DosingWeight:
 
 
 def bmi(actual_kg: float, height_cm: float) -> float:
-    metres = height_cm / 100
-    return actual_kg / (metres * metres)
+    """kg / m², worked out in decimal arithmetic on the values as entered (``76.928`` kg and
+    ``160`` cm give exactly 30.05, not the binary 30.049999999999994), so the figure shown and
+    the figure the obesity rule compares are the same number."""
+    metres = Decimal(repr(float(height_cm))) / 100
+    return float(Decimal(repr(float(actual_kg))) / (metres * metres))
 
 
 def ideal_body_weight(height_cm: float, sex: str, rules: DosingWeightRules) -> float | None:

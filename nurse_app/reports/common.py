@@ -25,6 +25,7 @@ from reportlab.pdfgen import canvas as rl_canvas
 
 from nurse_app.core.errors import InputError
 from nurse_app.core.resources import resource_file
+from nurse_app.store.location import special_file
 
 FONT = "NurseSans"
 BOLD = FONT + "-Bold"
@@ -115,6 +116,11 @@ def write_atomically(data: bytes, out: str | os.PathLike, what: str, *, private:
     Failure raises :class:`InputError` "Could not save the {what} to {out}: reason."
     """
     target = Path(out)
+    kind = special_file(target)
+    if kind is not None:  # a device, FIFO or folder is never replaced by a file
+        raise InputError(
+            f"Could not save the {what} to {target}: it is {kind}; choose a file name.", field="out"
+        )
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(prefix=".nurse-app-", suffix=target.suffix, dir=target.parent)

@@ -35,12 +35,15 @@ from nurse_app.core.formatting import (
     DEFAULT_DECIMALS,
     fmt_change,
     fmt_count,
+    fmt_measured,
     fmt_minutes,
     fmt_number,
     fmt_qty,
 )
+from nurse_app.core.late_entry import is_late
 from nurse_app.core.lots import check_lots
 from nurse_app.core.reactions import kind_label, severity_label
+from nurse_app.core.seal_text import short_seal
 from nurse_app.core.visit_logic import RISK_LABELS, order_risks, request_from_order, whole_years
 from nurse_app.core.vitals import LOCAL_POLICY, flag_series, vital_measures
 from nurse_app.services.schedule import call_summary_lines
@@ -70,6 +73,7 @@ class VisitRecord:
     order: dict | None
     checklist: list[dict]
     vitals: list[dict]
+    vitals_entered: dict[int, _dt.datetime]  # when each reading was entered (late entries show it)
     reactions: list[dict]
     lots: list[dict]
     addenda: list[dict]
@@ -83,6 +87,8 @@ class VisitRecord:
     # Signed follow-up call records made since the patient's previous visit (issue 16).
     followup_calls: tuple[dict, ...] = ()
     infusion_events: tuple[dict, ...] = ()
+    # The signing entry's position in the audit chain (None: a draft, or a record without it).
+    seal_chain_position: int | None = None
 
     @property
     def outcome(self):
@@ -138,6 +144,7 @@ def load_visit(store: Store, visit_id: int) -> VisitRecord:
         changed_since_signing=changes,
         checklist=store.visit_checklist(visit_id),
         vitals=children["vitals"],
+        vitals_entered=store.entered_times("vitals", visit_id),
         reactions=children["reactions"],
         lots=children["lots"],
         addenda=children["addenda"],
@@ -147,6 +154,7 @@ def load_visit(store: Store, visit_id: int) -> VisitRecord:
         seal_ok=store.verify_visit(visit_id) if signed else None,
         signing_problems=[] if signed else store.signing_problems(visit_id),
         followup_calls=_calls_before(store, visit),
+        seal_chain_position=store.seal_chain_position(visit_id) if signed else None,
     )
 
 
@@ -749,7 +757,7 @@ def _vitals(record: VisitRecord) -> tuple[TableData, tuple[str, ...]]:
         for flag in flags:
             messages.append(f"{_time_on(reading['recorded_at'], day)}: {flag.message}")
         marks = "".join(dict.fromkeys(_MARKS[f.kind] for f in flags))
-        text = fmt_number(value, _decimals(measures[measure_id].unit))
+        text = fmt_measured(value, measures[measure_id].unit)  # 37.0 °C keeps its measured 0.1
         return (f"{text} {marks}" if marks else text), bool(flags)
 
     for n, reading in enumerate(record.vitals):
@@ -769,6 +777,9 @@ def _vitals(record: VisitRecord) -> tuple[TableData, tuple[str, ...]]:
         row[6] = _num(rate, 1)
         if reading.get("recorded_by") and reading["recorded_by"] != record.visit.get("nurse_name"):
             row[7] = f"{row[7]} (by {reading['recorded_by']})".strip()
+        entered = record.vitals_entered.get(reading.get("id", -1))
+        if entered is not None and is_late(_dt.datetime.fromisoformat(reading["recorded_at"]), entered):
+            row[7] = f"{row[7]} (late entry: entered {_time_on(entered.isoformat(), day)})".strip()
         rows.append(tuple(row))
     return TableData(VITALS_HEADERS, tuple(rows), frozenset(flagged)), tuple(messages)
 
@@ -830,6 +841,8 @@ def _signature(record: VisitRecord) -> tuple[tuple[tuple[str, str], ...], str | 
             ("Signed by", v["signed_by"]),
             ("Signed at", _stamp(to_local(v["signed_at"]))),
             ("Content hash", v["content_hash"]),
+            # The short form the patient keeps: it leaves the laptop with this summary.
+            ("Seal", short_seal(v["content_hash"], record.seal_chain_position)),
         )
         if record.seal_ok is False:
             return rows, (

@@ -60,10 +60,36 @@ def infusion_status(store: Store, visit_id: int, now: _dt.datetime | None = None
     return InfusionStatus(progress=progress, held_flags=tuple(latest_flags(vitals)), calculation=calc)
 
 
+NO_ORDER_TO_START = (
+    "No infusion without an order: this visit has no IVIG order, so there is no product, dose or "
+    "rate plan to check against. Add the order on the Patients page (select the patient, then "
+    "Add order…) and start a new visit from it."
+)
+NO_DOSE_TO_START = (
+    "No infusion before today's dose: type today's weight on the Dose tab (tab 1), so the dose and "
+    "the rate plan are worked out from the order, then start."
+)
+
+
+def start_missing(store: Store, visit_id: int) -> str | None:
+    """Why the visit cannot start an infusion yet (no order, no dose), or None."""
+    visit = store.get_visit(visit_id)
+    if not visit.get("order_id"):
+        return NO_ORDER_TO_START
+    if not (visit.get("calculation") or {}).get("daily_dose_g"):
+        return NO_DOSE_TO_START
+    return None
+
+
 def check_rate(
     store: Store, visit_id: int, kind: str, rate_ml_h: float, now: _dt.datetime | None = None
 ) -> record.RateCheck:
-    """May ``rate_ml_h`` be set now by a ``kind`` event (start, rate_change, resume)?"""
+    """May ``rate_ml_h`` be set now by a ``kind`` event (start, rate_change, resume)?  An
+    infusion starts only on a visit with an order and today's dose worked out from it."""
+    if kind == START:
+        missing = start_missing(store, visit_id)
+        if missing:
+            return record.RateCheck(refused=missing)
     status = infusion_status(store, visit_id, now)
     flags = status.held_flags if status.progress.started else ()
     return record.check_rate(kind, rate_ml_h, status.calculation, status.progress, flags)
@@ -89,6 +115,8 @@ def record_infusion_event(
     extra: dict[str, Any] = {}
     if note:
         extra["note"] = note
+    if kind == START and (missing_first := start_missing(store, visit_id)):
+        raise InputError(missing_first, "rate")
     if rate_ml_h is not None:
         check = check_rate(store, visit_id, kind, rate_ml_h, now)
         if check.refused:

@@ -29,7 +29,7 @@ from nurse_app.core.visit_logic import (
     visit_day,
     visit_risks,
 )
-from nurse_app.store import Store
+from nurse_app.store import ConflictError, Store
 from nurse_app.store.times import today_local
 
 Row = dict[str, Any]  # a stored row as the store returns it
@@ -48,17 +48,36 @@ def save_order(
     *,
     order_id: int | None = None,
     weight_kg: float | None = None,
+    if_unchanged: Mapping[str, Any] | None,
 ) -> int:
     """Save the order form: ``order_id`` edits that order; None replaces the active order (see
     :func:`replace_order`).  ``weight_kg`` (the weight typed on the form, if any) is added to the
-    weight history in the same transaction.  Returns the order's id."""
+    weight history in the same transaction.  Returns the order's id.
+
+    ``if_unchanged`` is what the form showed: for an edit, fields of the order as loaded (at
+    least ``updated_at``); for a new order, ``{"active_orders": [ids]}``, the patient's active
+    orders when the form opened (:func:`shown_orders`).  A save by another window since is
+    refused with a ConflictError, never silently overwritten.
+    """
     with store.transaction():
         if weight_kg is not None:
             store.add_weight(patient_id, weight_kg)
         if order_id is not None:
-            store.update_order(order_id, **values)
+            store.update_order(order_id, if_unchanged=if_unchanged, **values)
             return order_id
+        if if_unchanged is not None and "active_orders" in if_unchanged:
+            now = sorted(int(o["id"]) for o in store.patient_orders(patient_id, active_only=True))
+            if now != sorted(int(i) for i in if_unchanged["active_orders"]):
+                raise ConflictError(
+                    "The patient's order was changed in another window or program since you "
+                    "opened this form; your order was not saved. Reload the patient, then enter it again."
+                )
         return _replace(store, patient_id, values)
+
+
+def shown_orders(store: Store, patient_id: int) -> dict[str, Any]:
+    """What a new-order form shows as the patient's orders (its ``if_unchanged``)."""
+    return {"active_orders": [int(o["id"]) for o in store.patient_orders(patient_id, active_only=True)]}
 
 
 def replace_order(
@@ -66,7 +85,9 @@ def replace_order(
 ) -> int:
     """A new order becomes the patient's active order; every previously active order is set
     inactive in the same transaction (all or nothing).  Returns the new order's id."""
-    return save_order(store, patient_id, values, weight_kg=weight_kg)
+    return save_order(
+        store, patient_id, values, weight_kg=weight_kg, if_unchanged=shown_orders(store, patient_id)
+    )
 
 
 def _replace(store: Store, patient_id: int, values: Mapping[str, Any]) -> int:

@@ -376,9 +376,16 @@ def start_call(store: Store, item: ScheduleItem) -> int:
     )
 
 
-def save_call(store: Store, call_id: int, **changes: Any) -> dict[str, Any]:
-    """Autosave: store the changed fields of a draft call record."""
-    return store.update_followup_call(call_id, **changes)
+def save_call(
+    store: Store, call_id: int, *, if_unchanged: Mapping[str, Any] | None, **changes: Any
+) -> dict[str, Any]:
+    """Autosave: store the changed fields of a draft call record.
+
+    ``if_unchanged``: what the screen showed (at least ``updated_at`` of the call it
+    loaded); another window's save since is refused with a ConflictError instead of being
+    overwritten.  Required, so no caller forgets it (None only where nothing was shown).
+    """
+    return store.update_followup_call(call_id, if_unchanged=if_unchanged, **changes)
 
 
 def sign_call(store: Store, call_id: int) -> dict[str, Any]:

@@ -20,6 +20,10 @@ from nurse_app.store.errors import StoreError
 
 Row = dict[str, Any]
 
+INFUSION_IN_PROGRESS = (
+    "the infusion is still in progress: stop or finish it on the Infusion tab (with the volume given)"
+)
+
 
 @dataclass(frozen=True)
 class SigningState:
@@ -39,6 +43,11 @@ def signing_state(store: Store, visit_id: int, visit: Mapping[str, Any] | None =
     row: Mapping[str, Any] = visit if visit is not None else store.get_visit(visit_id)
     signed = row["status"] == "signed"
     problems: list[str] = [] if signed else store.signing_problems(visit_id)
+    if row["status"] == "draft":
+        from nurse_app.services.visits import infusion_in_progress
+
+        if infusion_in_progress(store, visit_id):
+            problems.insert(0, INFUSION_IN_PROGRESS)
     calculation: Mapping[str, Any] = row.get("calculation") or {}
     pending = tuple(str(w) for w in calculation.get("pending_warnings") or ())
     return SigningState(
@@ -53,6 +62,8 @@ def sign_visit(store: Store, visit_id: int) -> Row:
     """Sign the visit (seal its content); refused with a sentence while a dose warning saved
     with the calculation is unacknowledged.  Returns the signed visit."""
     state = signing_state(store, visit_id)
+    if INFUSION_IN_PROGRESS in state.problems:
+        raise StoreError(f"This visit cannot be signed yet: {INFUSION_IN_PROGRESS}.")
     if not state.signed and state.pending_warnings:
         count = len(state.pending_warnings)
         raise StoreError(

@@ -5,7 +5,9 @@
   on purpose, with a reason that is recorded on the visit;
 * :func:`void_draft`: a draft entered by mistake is voided (kept, audited, read-only and
   no longer a course day) rather than left behind or deleted;
-* :func:`todays_visits`: the patient's visits of the local calendar day.
+* :func:`todays_visits`: the patient's visits of the local calendar day;
+* :func:`visit_needing_nurse`: the visit a restart reopens (a running infusion, else an
+  unsigned draft of today; never a voided or signed one).
 """
 
 from __future__ import annotations
@@ -23,6 +25,24 @@ if TYPE_CHECKING:
     from nurse_app.store.api import Store
 
 DRAFT, SIGNED, VOIDED = "draft", "signed", "voided"
+
+
+NO_ORDER = (
+    "This patient has no active IVIG order, so no visit can start: the dose, the rate plan and "
+    "every check of the visit come from the order. Add it on the Patients page: select the "
+    "patient, then Add order… (as the prescriber wrote it)."
+)
+RUNNING_AT_VOID = (
+    "An infusion is in progress on this visit. Stop it first on the Infusion tab (Stop, with the "
+    "volume the pump shows), then void the visit: a voided visit can no longer record it."
+)
+
+
+class NoOrderError(InputError):
+    """The patient has no active order: no visit (and no infusion) without one."""
+
+    def __init__(self, message: str = NO_ORDER):
+        super().__init__(message, "order_id")
 
 
 class SameDayVisitError(InputError):
@@ -72,7 +92,9 @@ def plan_visit(
     if order is None:
         return None, 1, 1, None
     days = order.get("course_days") or (
-        load_catalogue().regimens[order["regimen_id"]].days if order.get("regimen_id") else 1
+        load_catalogue().regimens[order["regimen_id"]].usual_days(order.get("product_id"))
+        if order.get("regimen_id")
+        else 1
     )
     given = [
         v
@@ -113,9 +135,11 @@ def start_or_reopen(
             "reason (for example: infusion restarted after a pump failure).",
             today[0],
         )
+    order, day, days, _warning = plan_visit(store, patient_id, now)
+    if order is None:
+        raise NoOrderError(NO_ORDER)
     if dry_run:
         return None
-    order, day, days, _warning = plan_visit(store, patient_id, now)
     values: dict[str, Any] = dict(
         order_id=order["id"] if order else None, started_at=now or _now(), course_day=day, course_days=days
     )
@@ -127,9 +151,44 @@ def start_or_reopen(
 
 
 def void_draft(store: Store, visit_id: int, reason: str) -> dict[str, Any]:
-    """Void a draft entered by mistake (a reason is required; a signed visit is refused)."""
+    """Void a draft entered by mistake (a reason is required; a signed visit is refused, and so
+    is a visit whose infusion is still in progress: it is stopped first, with its volume)."""
     if not (reason or "").strip():
         raise InputError(
             "Say why this visit is voided (for example: opened for the wrong patient).", "reason"
         )
+    if infusion_in_progress(store, visit_id):
+        raise InputError(RUNNING_AT_VOID, "status")
     return store.void_visit(visit_id, reason.strip())
+
+
+def infusion_in_progress(store: Store, visit_id: int, now: _dt.datetime | None = None) -> bool:
+    """Started and neither finished nor stopped (core's :func:`infusion_progress`, the rule the
+    Infusion tab shows): a paused infusion is still in progress."""
+    from nurse_app.core import infusion_record
+    from nurse_app.core.visit_logic import STOP, infusion_progress
+    from nurse_app.store import to_local
+
+    events = [
+        {**e, "at": to_local(e["occurred_at"])}
+        for e in store.visit_infusion_events(visit_id)
+        if infusion_record.counts(e)
+    ]
+    if not events:
+        return False
+    progress = infusion_progress(events, [], [], now or _now())
+    return progress.started and not progress.ended and progress.halted_by != STOP
+
+
+def visit_needing_nurse(store: Store, now: _dt.datetime | None = None) -> int | None:
+    """The draft visit a restart opens: one with an infusion in progress (the newest), else the
+    newest unsigned draft of today's local date; None when no draft needs the nurse."""
+    drafts = store.draft_visits()
+    for visit in drafts:
+        if infusion_in_progress(store, visit["id"], now):
+            return int(visit["id"])
+    today = (now or _now()).astimezone().date()
+    for visit in drafts:
+        if _local_day(visit) == today:
+            return int(visit["id"])
+    return None

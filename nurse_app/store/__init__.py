@@ -109,7 +109,9 @@ Files
 -----
 ``list_backups(db_path)`` (newest first, :class:`BackupInfo`), ``backup_now(db_path,
 dest=None)``, ``restore_backup(db_path, backup_file)`` (validates first, keeps the
-current file), ``check_database(db_path)`` -> :class:`CheckReport` (read-only).
+current file), ``check_database(db_path, seal_list=None)`` -> :class:`CheckReport`
+(read-only), ``export_seal_list(db_path, dest)`` (the seals kept off the laptop, see
+:mod:`nurse_app.store.seals`).
 ``nurse_app.store.demo.generate(store, patients, seed)`` makes demo data.
 Times are ISO-8601 UTC text; :func:`to_local` converts one for display.
 """
@@ -124,13 +126,14 @@ from nurse_app.store.errors import (
     DatabaseNewerError,
     NoNurseProfileError,
     NotFoundError,
+    RecordRekeyedError,
     RecordValueError,
     SignedVisitError,
     StoreError,
     VoidedVisitError,
 )
 from nurse_app.store.location import default_db_path, resolve_db_path
-from nurse_app.store.maintenance import CheckReport, backup_now, check_database
+from nurse_app.store.maintenance import CheckReport, backup_now, check_database, export_seal_list
 from nurse_app.store.restore import RestoreResult, restore_backup
 from nurse_app.store.times import to_local
 
@@ -144,6 +147,7 @@ __all__ = [
     "DatabaseNewerError",
     "NoNurseProfileError",
     "NotFoundError",
+    "RecordRekeyedError",
     "RecordValueError",
     "RestoreResult",
     "SignedVisitError",
@@ -153,6 +157,7 @@ __all__ = [
     "backup_now",
     "check_database",
     "default_db_path",
+    "export_seal_list",
     "list_backups",
     "resolve_db_path",
     "restore_backup",

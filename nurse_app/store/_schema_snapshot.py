@@ -4,7 +4,7 @@ The sqlite_master rows (type, name, tbl_name, sql) the migrations in schema.py b
 at VERSION; SCHEMA_SHA256 is the hash of the schema.py they were built from."""
 
 VERSION = 11
-SCHEMA_SHA256 = '4c48f8878f828f2a8b0f15267c69fb7906df3ec005b7b22219c1185a8a7c2fbf'
+SCHEMA_SHA256 = '9169cea3c4e59e0de69f77402bcad9d126c28a5488d0233900f15e197380e6fe'
 OBJECTS = (
     ('table', 'nurse_profile', 'nurse_profile', "CREATE TABLE nurse_profile (\n        id          INTEGER PRIMARY KEY CHECK (id = 1),\n        name        TEXT NOT NULL,\n        credentials TEXT NOT NULL DEFAULT '',\n        updated_at  TEXT NOT NULL\n    )"),
     ('table', 'settings', 'settings', 'CREATE TABLE settings (\n        key   TEXT PRIMARY KEY,\n        value TEXT NOT NULL              -- JSON\n    )'),

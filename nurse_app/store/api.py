@@ -18,7 +18,7 @@ import json
 import logging
 import sqlite3
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
@@ -34,6 +34,7 @@ from nurse_app.store.errors import (
     ConflictError,
     NoNurseProfileError,
     NotFoundError,
+    RecordRekeyedError,
     RecordValueError,
     SignedVisitError,
     StoreError,
@@ -44,6 +45,7 @@ from nurse_app.store.hashing import content_hash
 from nurse_app.store.location import resolve_db_path
 from nurse_app.store.times import now_text, today_local
 from nurse_app.store.validation import Rule, clean
+from nurse_app.store.validation import date as date_rule
 from nurse_app.store.validation import text as text_rule
 
 if TYPE_CHECKING:
@@ -133,6 +135,9 @@ class Store(FollowupStore):
         self.migration_backup = migration_backup
         # Own triggers/views found missing or altered and reinstalled by :meth:`open`.
         self.repaired_objects = schema.ObjectDifferences()
+        # Called (no arguments) when a read or save finds the passphrase changed by another
+        # program: the window locks and asks for the new one (see :meth:`reconnect`).
+        self.on_rekeyed: list[Callable[[], None]] = []
         conn.create_function("nurse_fold", 1, _fold, deterministic=True)
         conn.execute("PRAGMA recursive_triggers=on")  # as sqlite_utils.Database sets it
         self.conn = conn
@@ -196,6 +201,28 @@ class Store(FollowupStore):
         """Close the connection (the last connection to close folds the WAL into the file)."""
         self.conn.close()
 
+    def reconnect(self) -> None:
+        """Open the record again with the unlocked passphrase (after it was changed
+        elsewhere and the nurse gave the new one); the old connection is dropped."""
+        from nurse_app.store.database import open_connection
+
+        with contextlib.suppress(sqlite3.Error):
+            self.conn.close()
+        conn, _, _ = open_connection(self.path)
+        conn.create_function("nurse_fold", 1, _fold, deterministic=True)
+        conn.execute("PRAGMA recursive_triggers=on")
+        self.conn = conn
+        self.__dict__.pop("db", None)  # sqlite-utils over the new connection
+
+    @contextlib.contextmanager
+    def _rekey_watch(self) -> Iterator[None]:
+        try:
+            yield
+        except RecordRekeyedError:
+            for callback in list(self.on_rekeyed):
+                callback()
+            raise
+
     def __enter__(self) -> Store:
         return self
 
@@ -211,22 +238,23 @@ class Store(FollowupStore):
     def transaction(self) -> Iterator[Store]:
         """Group several calls into one commit (all or nothing); nests with savepoints."""
         conn = self.conn
-        with translated(self.path):
+        with self._rekey_watch(), translated(self.path):
             if conn.in_transaction:
                 with self.db.atomic():
                     yield self
                 return
             conn.execute("BEGIN IMMEDIATE")
             try:
+                started_at_entry = audit_chain.last_entry_id(conn)
                 yield self
             except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
             try:
-                # Chain the audit entries this transaction's triggers wrote (and any an
-                # outside tool wrote since the last save) before they are committed.
-                audit_chain.seal(conn)
+                # Chain the audit entries this transaction's triggers wrote, and any an
+                # outside tool wrote since the last save (named as such), before commit.
+                audit_chain.seal(conn, outside_up_to=started_at_entry)
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
@@ -235,7 +263,7 @@ class Store(FollowupStore):
 
     @contextlib.contextmanager
     def _reading(self) -> Iterator[None]:
-        with translated(self.path):
+        with self._rekey_watch(), translated(self.path):
             yield
 
     # ------------------------------------------------------------------ helpers
@@ -470,13 +498,9 @@ class Store(FollowupStore):
         version = str(content_version or "").strip()
         if not 6 <= len(version) <= 64:
             raise RecordValueError("The content version to approve is missing.", field="content_version")
-        day = approved_on or today_local().isoformat()
-        try:
-            day = _dt.date.fromisoformat(str(day)).isoformat()
-        except ValueError:
-            raise RecordValueError(
-                f"The approval date {approved_on!r} is not a date (YYYY-MM-DD).", field="approved_on"
-            ) from None
+        day = date_rule(not_future=True)(
+            "approved_on", "The approval date", str(approved_on or today_local().isoformat())
+        )
         if not isinstance(items, Mapping) or not items:
             raise RecordValueError("The approved content items are missing.", field="items")
         with self.transaction():
@@ -779,6 +803,15 @@ class Store(FollowupStore):
             [patient_id],
         )
 
+    def draft_visits(self) -> list[dict[str, Any]]:
+        """Every draft visit of the record (``id``, ``patient_id``, ``started_at``,
+        ``scheduled_at``, ``created_at``), newest first; voided and signed visits are not drafts."""
+        return self._list(
+            "SELECT id, patient_id, started_at, scheduled_at, created_at FROM visits WHERE status = 'draft' "
+            "ORDER BY COALESCE(started_at, scheduled_at, created_at) DESC, id DESC",
+            [],
+        )
+
     def earlier_visits(self, patient_id: int, before_visit_id: int | None = None) -> list[dict[str, Any]]:
         """The patient's visits before ``before_visit_id`` (all of them when None), oldest first,
         each with ``id``, ``status``, ``course_day``, ``order_id``, the order's ``product_id``
@@ -895,6 +928,7 @@ class Store(FollowupStore):
                         "lock_text": lock.text if lock else "",
                         "unlocks_at": lock.available_at if lock else None,
                         "time_gated": item.unlock is not None,
+                        "needs": item.needs,
                     }
                 )
         return result
@@ -1128,11 +1162,21 @@ class Store(FollowupStore):
         infusion_rate_ml_h: float | None = None,
         note: str = "",
     ) -> int:
-        """Record one reading (any subset of values; time defaults to now)."""
+        """Record one reading (any subset of values; time defaults to now). The time it was
+        entered is the audit log's (:meth:`entered_times`): a reading timed earlier is a late entry."""
         values = dict(locals())
         del values["self"], values["visit_id"]
         values["recorded_at"] = recorded_at or _dt.datetime.now(_dt.UTC)
         return self._add_child("vitals", visit_id, values)
+
+    def entered_times(self, table: str, visit_id: int) -> dict[int, _dt.datetime]:
+        """When each row of ``table`` on the visit was entered (its audit-log insert), by row id."""
+        rows = self.conn.execute(
+            "SELECT a.row_id, a.at FROM audit_log a JOIN "
+            f"{table} t ON t.id = a.row_id WHERE a.table_name = ? AND a.action = 'insert' AND t.visit_id = ?",
+            [table, visit_id],
+        ).fetchall()
+        return {int(row_id): _dt.datetime.fromisoformat(at) for row_id, at in rows}
 
     def update_vitals(self, vitals_id: int, **changes: Any) -> dict[str, Any]:
         return self._update_child("vitals", vitals_id, changes)
@@ -1377,6 +1421,13 @@ class Store(FollowupStore):
             if audit_chain.has_chain(self.conn):
                 return audit_chain.signing_problem(self.conn, visit_id, visit["content_hash"])
             return None
+
+    def seal_chain_position(self, visit_id: int) -> int | None:
+        """The id of the audit entry that signed the visit (its place in the chain), if any."""
+        from nurse_app.store import seals
+
+        with self._reading():
+            return seals.signing_position(self.conn, "visits", visit_id)
 
     def add_addendum(self, visit_id: int, text: str) -> int:
         """Append a correction or late entry to a signed visit (append-only)."""

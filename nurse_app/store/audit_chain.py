@@ -34,11 +34,41 @@ def _row(cursor: sqlite3.Cursor, values: tuple[Any, ...]) -> dict[str, Any]:
     return {d[0]: v for d, v in zip(cursor.description, values, strict=True)}
 
 
-def seal(conn: sqlite3.Connection) -> int:
+OUTSIDE_EVENT = "written_outside_app"
+OUTSIDE_AUTHOR = "nurse-app (audit check)"
+
+
+def last_entry_id(conn: sqlite3.Connection) -> int:
+    """The id of the newest audit entry (0: none); taken when a write transaction begins."""
+    return int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM audit_log").fetchone()[0])
+
+
+def seal(conn: sqlite3.Connection, outside_up_to: int | None = None) -> int:
     """Chain every unchained entry after the last chained one (id order); returns how many.
 
+    ``outside_up_to``: the newest entry id when the caller's transaction began.  Unchained
+    entries up to it were written by another program (raw SQL through the app's triggers,
+    or a forged row), whatever author they carry: an entry saying so, naming them, is
+    added before they are chained, so the chain never passes them off as the app's.
     Must run inside the caller's write transaction.
     """
+    if outside_up_to:
+        outside = [
+            r[0]
+            for r in conn.execute(
+                "SELECT id FROM audit_log WHERE entry_hash IS NULL AND id <= ? ORDER BY id", [outside_up_to]
+            )
+        ]
+        if outside:
+            conn.execute(
+                "INSERT INTO audit_log (at, author, table_name, row_id, action, before, after) "
+                "VALUES (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?, 'audit_log', ?, 'insert', NULL, ?)",
+                [
+                    OUTSIDE_AUTHOR,
+                    outside[0],
+                    json.dumps({"event": OUTSIDE_EVENT, "entries": outside}, sort_keys=True),
+                ],
+            )
     last = conn.execute(
         "SELECT id, entry_hash FROM audit_log WHERE entry_hash IS NOT NULL ORDER BY id DESC LIMIT 1"
     ).fetchone()
@@ -143,3 +173,20 @@ def verify(conn: sqlite3.Connection) -> ChainReport:
         prev, prev_id = row["entry_hash"], row["id"]
     report.unchained_tail = len(unchained)
     return report
+
+
+def outside_entries(conn: sqlite3.Connection) -> list[int]:
+    """Audit entries written by another program: those the app found unchained when it
+    next saved (named by its ``written_outside_app`` entries) and those still unchained."""
+    found: set[int] = set()
+    for (after,) in conn.execute(
+        "SELECT after FROM audit_log WHERE table_name = 'audit_log' AND after LIKE ?", [f"%{OUTSIDE_EVENT}%"]
+    ):
+        try:
+            event = json.loads(after)
+        except (TypeError, ValueError):
+            continue
+        if isinstance(event, dict) and event.get("event") == OUTSIDE_EVENT:
+            found.update(int(i) for i in event.get("entries", []) if isinstance(i, int))
+    found.update(r[0] for r in conn.execute("SELECT id FROM audit_log WHERE entry_hash IS NULL"))
+    return sorted(found)

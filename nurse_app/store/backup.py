@@ -13,12 +13,19 @@ beside the record, named ``<record name>-<UTC time>-<reason>.db``;
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import os
 import re
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; stale temporaries are then only found by pid
+    fcntl = None  # type: ignore[assignment]
 
 from nurse_app.store import crypto
 from nurse_app.store.private import create_private_file, private_folder
@@ -99,29 +106,89 @@ def crash_point(name: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def remove_stale_temporaries(db_path: Path) -> None:
-    """Remove half-made files (``.<name>.creating-<pid>``, ``.<name>.restoring-<pid>``) that a
-    process killed mid-way left beside the record; files of a still-running process stay."""
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # another user's process: not ours to judge
+    return True
+
+
+@contextlib.contextmanager
+def writing(path: Path) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on the temporary file ``path`` while it is being written,
+    so :func:`remove_stale_temporaries` can tell a file still being made from one left by a
+    killed process (the kernel drops the lock when the process dies)."""
+    if fcntl is None:
+        yield
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _abandoned(path: Path) -> bool:
+    """True if nobody holds :func:`writing`'s lock on ``path``."""
+    if fcntl is None:
+        return False
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    return True
+
+
+def remove_stale_temporaries(db_path: Path) -> list[Path]:
+    """Remove half-made files that a process killed mid-way left beside the record:
+    ``.<name>.creating-<pid>``, ``.<name>.restoring-<pid>`` (with their journals),
+    ``<name>.encrypting`` and ``*.partial`` backups.  Files of a process still at work stay
+    (its pid is alive, or it holds the file's :func:`writing` lock).  Returns what was removed.
+    """
     db_path = Path(db_path)
     pattern = re.compile(rf"^\.{re.escape(db_path.name)}\.(creating|restoring)-(\d+)(-journal|-wal|-shm)?$")
-    try:
-        entries = list(db_path.parent.iterdir())
-    except OSError:
-        return
-    for entry in entries:
-        match = pattern.match(entry.name)
-        if not match:
-            continue
-        pid = int(match[2])
+    encrypting = re.compile(rf"^{re.escape(db_path.name)}\.encrypting(-journal|-wal|-shm)?$")
+    partial = re.compile(r"^.+\.db\.partial(-journal|-wal|-shm)?$")
+    removed: list[Path] = []
+    for folder, names in ((db_path.parent, (pattern, encrypting)), (backups_folder(db_path), (partial,))):
         try:
-            if pid != os.getpid():
-                os.kill(pid, 0)
-                continue  # that process is still at work
-        except ProcessLookupError:
-            pass
+            entries = list(folder.iterdir())
         except OSError:
             continue
-        entry.unlink(missing_ok=True)
+        for entry in entries:
+            for name in names:
+                match = name.match(entry.name)
+                if not match:
+                    continue
+                if name is pattern:
+                    stale = not _pid_alive(int(match[2]))
+                elif name is partial:  # copy_database holds the lock while it writes
+                    owner = entry.with_name(entry.name.split(".partial")[0] + ".partial")
+                    stale = not owner.exists() or _abandoned(owner)
+                else:  # encryption holds the folder's lock while it converts
+                    stale = _abandoned(db_path.parent)
+                if stale:
+                    try:
+                        entry.unlink()
+                    except FileNotFoundError:
+                        continue
+                    except OSError:
+                        continue
+                    removed.append(entry)
+                break
+    return removed
 
 
 def copy_database(source: sqlite3.Connection, dest: Path) -> Path:
@@ -132,18 +199,19 @@ def copy_database(source: sqlite3.Connection, dest: Path) -> Path:
     partial = dest.with_name(dest.name + ".partial")
     partial.unlink(missing_ok=True)
     create_private_file(partial)  # 0600 before any page is written
-    target = crypto.connect_like(source, partial, isolation_level=None)  # same key as the record
-    try:
-        source.backup(target)
-        target.execute("PRAGMA journal_mode=DELETE")
-        target.execute("PRAGMA synchronous=FULL")
-    except BaseException:
+    with writing(partial):
+        target = crypto.connect_like(source, partial, isolation_level=None)  # same key as the record
+        try:
+            source.backup(target)
+            target.execute("PRAGMA journal_mode=DELETE")
+            target.execute("PRAGMA synchronous=FULL")
+        except BaseException:
+            target.close()
+            partial.unlink(missing_ok=True)
+            raise
         target.close()
-        partial.unlink(missing_ok=True)
-        raise
-    target.close()
-    with open(partial, "rb+") as handle:
-        os.fsync(handle.fileno())
-    os.replace(partial, dest)
+        with open(partial, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(partial, dest)
     fsync_folder(dest.parent)
     return dest

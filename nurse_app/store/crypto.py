@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar, cast
@@ -211,8 +212,18 @@ def as_sqlite(conn: CipherConnection) -> sqlite3.Connection:
 # ----------------------------------------------------------------- opening
 
 
+def _regular(path: Path) -> bool:
+    """Only a regular file is opened to look at (a FIFO would wait forever)."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
 def is_plain(path: Path) -> bool:
     """True if ``path`` is an unencrypted SQLite file (an older version's record)."""
+    if not _regular(path):
+        return False
     try:
         with open(path, "rb") as handle:
             return handle.read(16) == SQLITE_MAGIC
@@ -222,6 +233,8 @@ def is_plain(path: Path) -> bool:
 
 def file_salt(path: Path) -> bytes | None:
     """The salt SQLCipher keeps in the first 16 bytes, or None for a new/empty file."""
+    if not _regular(path):
+        return None
     try:
         with open(path, "rb") as handle:
             head = handle.read(keys.SALT_BYTES)
@@ -439,6 +452,32 @@ def encrypt_plain_file(path: Path, passphrase: str) -> None:
     os.replace(partial, path)
     _fsync(path)
     _step("replaced")
+
+
+def export_encrypted(source_target: str, dest: Path) -> CipherConnection:
+    """Copy the plain SQLite file ``source_target`` (a read-only URI) into the new file
+    ``dest``, encrypted with the unlocked passphrase; returns a connection to ``dest``.
+
+    ``dest`` is created 0600 before the first page is written, so no plain copy of the
+    record ever exists on disk, however the process ends (a restore of an older backup).
+    """
+    passphrase = keys.current()
+    salt = keys.new_file_salt(passphrase)
+    create_private_file(dest)
+    plain = _raw_connect(source_target, uri=True, isolation_level=None)
+    try:
+        version = int(plain.execute("PRAGMA user_version").fetchone()[0])
+        app_id = int(plain.execute("PRAGMA application_id").fetchone()[0])
+        plain.execute(f'ATTACH DATABASE ? AS enc KEY "{keys.raw_key(passphrase, salt)}"', (str(dest),))
+        plain.execute("SELECT sqlcipher_export('enc')")
+        plain.execute(f"PRAGMA enc.user_version = {version}")
+        plain.execute(f"PRAGMA enc.application_id = {app_id}")
+        plain.execute("DETACH DATABASE enc")
+    except _sc.Error as exc:
+        raise _translate(exc) from None
+    finally:
+        plain.close()
+    return connect(dest, passphrases=[passphrase], isolation_level=None)
 
 
 def rekey_file(path: Path, old: str, new: str) -> None:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nurse_app.core.formatting import fmt_count
-from nurse_app.store import crypto, encryption, expected_schema, genuine, schema
+from nurse_app.store import crypto, encryption, expected_schema, genuine, keys, schema
 from nurse_app.store.backup import (
     copy_database,
     crash_point,
@@ -39,12 +39,13 @@ from nurse_app.store.errors import (
     DatabaseBusyError,
     DatabaseLocationError,
     DatabaseNewerError,
+    RecordRekeyedError,
     RecordValueError,
     SignedVisitError,
     StoreError,
     VoidedVisitError,
 )
-from nurse_app.store.location import ensure_folder, read_only_error
+from nurse_app.store.location import ensure_folder, read_only_error, special_file
 from nurse_app.store.private import create_private_file, tighten
 
 BUSY_TIMEOUT_MS = 5000
@@ -257,9 +258,10 @@ def diagnose(
     which reinstalls them (:func:`schema.reinstall_own_objects`, logged); ``strict``
     (a backup about to be restored) refuses those too.
     """
-    if path.is_dir():
+    kind = special_file(path)
+    if kind is not None:
         raise DatabaseLocationError(
-            f"{path} is a folder, not a record file. Choose the record "
+            f"{path} is {kind}, not a record file. Choose the record "
             f"file itself with --db PATH or NURSE_APP_DB."
         )
     if not path.exists():
@@ -351,9 +353,18 @@ def connect(path: Path) -> sqlite3.Connection:
     """A connection with the record's settings (autocommit: every statement commits)."""
     create_private_file(path)  # new: 0600 before SQLite writes; old: its mode tightened
     try:
-        conn = crypto.as_sqlite(crypto.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000))
+        cipher = crypto.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
     except sqlite3.OperationalError:
         raise read_only_error(path) from None
+    if keys.is_variant(cipher.passphrase):
+        # Made before passphrases were normalised (NFC), and opened with the form as typed:
+        # from now on it takes the normalised one, whichever way the accents are typed.
+        try:
+            crypto.rekey_to_current(cipher)
+        except BaseException:
+            cipher.close()
+            raise
+    conn = crypto.as_sqlite(cipher)
     try:
         with translated(path):
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -436,10 +447,18 @@ def open_connection(
     """Inspect, connect and migrate; returns (connection, versions applied, backup made)."""
     path = Path(path)
     ensure_folder(path, create=create_folder)
-    found = inspect(path)
-    if not found.exists:
-        _create_new(path)
-    encryption.ensure_encrypted(path)  # a plain record of an older version, and its backups
+    remove_stale_temporaries(path)
+    if crypto.is_plain(path):
+        # An older version's plain record: one process encrypts it, any other opening it at
+        # the same moment waits, then opens the encrypted result.
+        with encryption.converting(path):
+            found = inspect(path)
+            encryption.ensure_encrypted(path)
+    else:
+        found = inspect(path)
+        if not found.exists:
+            _create_new(path)
+        encryption.ensure_encrypted(path)  # plain backups of an older version
     conn = connect(path)
     backup = None
     try:
@@ -478,7 +497,25 @@ def translated(path: Path) -> Iterator[None]:
     except sqlite3.DatabaseError as exc:
         if error_kind(exc) in ("full", "io"):
             raise io_error(path, exc, error_kind(exc)) from None
+        if rekeyed_elsewhere(path):
+            raise RecordRekeyedError(path) from None
         raise corrupt_error(path, f"is damaged ({exc})") from None
+
+
+def rekeyed_elsewhere(path: Path) -> bool:
+    """True if the unlocked passphrase no longer opens the encrypted record at ``path`` (its
+    first page, the salt unchanged): another process changed the passphrase under this one.
+    Only asked after a read failed, so it costs nothing while all is well."""
+    try:
+        if crypto.is_plain(path) or crypto.file_salt(path) is None:
+            return False
+        conn = crypto.connect(path, passphrases=[keys.current()], isolation_level=None)
+    except crypto.WrongPassphraseError:
+        return True
+    except (keys.Locked, StoreError, OSError, sqlite3.Error):
+        return False
+    conn.close()
+    return False
 
 
 def open_read_only(path: Path) -> sqlite3.Connection:

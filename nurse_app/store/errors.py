@@ -81,3 +81,16 @@ class CorruptDatabaseError(_FileProblem):
     It is never overwritten.  ``backups`` lists :class:`~nurse_app.store.backup.BackupInfo`
     entries the user can be offered to restore (newest first).
     """
+
+
+class RecordRekeyedError(StoreError):
+    """The record's passphrase was changed by another program (``nurse-app change-passphrase``)
+    while this window had it open: nothing is damaged, the window needs the new passphrase."""
+
+    def __init__(self, path: Path | str):
+        super().__init__(
+            f"The passphrase of the record {path} was changed elsewhere (another window or "
+            f"nurse-app change-passphrase). Nothing is damaged: unlock it with the new passphrase, "
+            f"then save again."
+        )
+        self.path = Path(path)

@@ -39,13 +39,32 @@ def normalised_sql(sql: str | None) -> str:
 def schema_objects(conn: sqlite3.Connection) -> dict[tuple[str, str], str]:
     """``{(type, name): normalised SQL}`` of the tables, indexes, triggers and views.
 
-    SQLite's internal objects (``sqlite_autoindex_*``, ``sqlite_sequence``,
-    ``sqlite_stat*``) are SQLite's own bookkeeping, not rules, and are left out.
+    SQLite's internal objects (:func:`sqlite_own`) are its own bookkeeping, not rules,
+    and are left out; nothing else is, whatever its name.
     """
-    rows = conn.execute(
-        "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
-    ).fetchall()
-    return {(kind, name): f"{tbl} {normalised_sql(sql)}" for kind, name, tbl, sql in rows}
+    rows = conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master").fetchall()
+    return {
+        (kind, name): f"{tbl} {normalised_sql(sql)}"
+        for kind, name, tbl, sql in rows
+        if not sqlite_own(kind, name, sql)
+    }
+
+
+_SQLITE_OWN_TABLE = re.compile(r"^sqlite_(sequence|stat[1-4])$", re.IGNORECASE)
+_SQLITE_OWN_INDEX = re.compile(r"^sqlite_autoindex_", re.IGNORECASE)
+
+
+def sqlite_own(kind: str, name: str, sql: str | None) -> bool:
+    """SQLite's own bookkeeping: the tables it makes itself (``sqlite_sequence`` for
+    AUTOINCREMENT, ``sqlite_stat1``-``4`` for ANALYZE) and the indexes of UNIQUE and PRIMARY
+    KEY constraints (``sqlite_autoindex_*``, which have no SQL).  Anything else whose name
+    starts with ``sqlite_`` (a trigger or view written in with ``writable_schema``) is an
+    object like any other and must be the app's own."""
+    if kind == "table":
+        return bool(_SQLITE_OWN_TABLE.match(name))
+    if kind == "index":
+        return bool(_SQLITE_OWN_INDEX.match(name)) and sql is None
+    return False
 
 
 @cache
@@ -56,8 +75,8 @@ def expected_objects(version: int) -> dict[tuple[str, str], str]:
     return {
         (kind, name): f"{table} {normalised_sql(sql)}"
         for kind, name, table, sql in expected_schema.objects(version)
-        if not name.lower().startswith("sqlite_")
-    }  # as schema_objects' NOT LIKE 'sqlite\_%'
+        if not sqlite_own(kind, name, sql)
+    }
 
 
 @dataclass(frozen=True)

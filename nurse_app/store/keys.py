@@ -20,6 +20,9 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import unicodedata
+
+from nurse_app.store.process import harden
 
 ENV_VAR = "NURSE_APP_PASSPHRASE"  # the headless way to give it (never an argument)
 KDF_ITERATIONS = 256_000  # SQLCipher 4 default (kdf_iter)
@@ -30,6 +33,7 @@ SALT_BYTES = 16
 _lock = threading.Lock()
 _passphrase: str | None = None
 _alternates: list[str] = []  # older passphrases the nurse gave (old backups)
+_variants: list[str] = []  # the unlocked one as typed, if not NFC (records made before)
 _derived: dict[tuple[str, bytes], bytes] = {}
 _new_salts: dict[str, bytes] = {}
 
@@ -59,15 +63,38 @@ def unlock(passphrase: str) -> None:
     global _passphrase
     if not passphrase:
         raise ValueError("empty passphrase")
+    harden()  # from now on a core dump would hold it
+    chosen = normalised(passphrase)
     with _lock:
-        _passphrase = passphrase
+        _passphrase = chosen
+        _variants[:] = [v for v in dict.fromkeys(variants(passphrase)) if v != chosen]
+
+
+def normalised(passphrase: str) -> str:
+    """The passphrase as the key is derived from it: Unicode NFC, so "Crème" typed with a
+    precomposed "è" or with "e" and a combining accent is the same passphrase."""
+    return unicodedata.normalize("NFC", passphrase)
+
+
+def variants(passphrase: str) -> list[str]:
+    """Other forms of ``passphrase`` a record made before normalisation may be keyed with:
+    exactly as typed, and NFD (a keyboard that sends decomposed accents)."""
+    return [passphrase, unicodedata.normalize("NFD", passphrase)]
+
+
+def is_variant(passphrase: str) -> bool:
+    """True if ``passphrase`` is an unnormalised form of the unlocked one (a file keyed with
+    it is rekeyed to the normalised form when opened)."""
+    with _lock:
+        return passphrase in _variants
 
 
 def add_alternate(passphrase: str) -> None:
     """Also try ``passphrase`` for files the current one does not open (older backups)."""
     with _lock:
-        if passphrase and passphrase not in _alternates:
-            _alternates.append(passphrase)
+        for form in (normalised(passphrase), *variants(passphrase)) if passphrase else ():
+            if form not in _alternates:
+                _alternates.append(form)
 
 
 def lock() -> None:
@@ -75,6 +102,7 @@ def lock() -> None:
     global _passphrase
     with _lock:
         _passphrase = None
+        _variants.clear()
         _alternates.clear()
         _derived.clear()
         _new_salts.clear()
@@ -103,7 +131,8 @@ def candidates() -> list[str]:
     with _lock:
         if _passphrase is None:
             raise Locked()
-        return [_passphrase, *(p for p in _alternates if p != _passphrase)]
+        tries = [_passphrase, *_variants, *_alternates]
+    return list(dict.fromkeys(tries))
 
 
 def new_file_salt(passphrase: str) -> bytes:

@@ -10,6 +10,7 @@ a path must not silently start an empty record somewhere else).
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 from platformdirs import user_data_dir
@@ -48,8 +49,7 @@ def ensure_folder(path: Path, *, create: bool) -> None:
     the folder itself must be writable, not just the file.
     """
     folder = path.parent
-    if path.is_dir():
-        raise DatabaseLocationError(f"{path} is a folder, not a record file. {_CHOOSE}")
+    require_regular(path)
     if not folder.exists():
         if not create:
             raise DatabaseLocationError(
@@ -77,4 +77,64 @@ def read_only_error(path: Path) -> DatabaseLocationError:
     return DatabaseLocationError(
         f"The folder {path.parent} is read-only, so nurse-app cannot save the record there "
         f"(it needs to write the file and its companion files). {_CHOOSE}"
+    )
+
+
+def special_file(path: Path) -> str | None:
+    """What ``path`` is when it exists but is not a regular file ("a named pipe (FIFO)", "a
+    folder", "a device", "a socket"); None for a regular file or nothing there.
+
+    Only ``stat`` is used: opening a FIFO to look inside would wait for a writer forever.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def require_regular(path: Path, what: str = "record file") -> None:
+    """Raise :class:`DatabaseLocationError` if ``path`` exists and is not a regular file."""
+    kind = special_file(path)
+    if kind is not None:
+        raise DatabaseLocationError(f"{path} is {kind}, not a {what}. {_CHOOSE}")
+
+
+def folder_privacy(path: Path) -> str | None:
+    """Make the record's folder private (0700) if it is this user's and holds nothing but
+    the record's own files; otherwise a sentence saying who else can look in (None: private).
+
+    The record and its backups are 0600 whatever the folder, but a folder others can read
+    shows them the file names, sizes and times of every backup.
+    """
+    folder = Path(path).parent
+    try:
+        info = os.stat(folder)
+    except OSError:
+        return None
+    if os.name != "posix" or not info.st_mode & 0o077:
+        return None
+    own = Path(path).name
+    dedicated = info.st_uid == os.geteuid() and all(
+        entry.name.startswith((own, f".{own}")) or entry.name == "backups" for entry in folder.iterdir()
+    )
+    if dedicated:
+        try:
+            os.chmod(folder, 0o700)
+            return None
+        except OSError:
+            pass
+    return (
+        f"the folder {folder} can be listed by other users of this computer (mode "
+        f"{stat.S_IMODE(info.st_mode):o}); the record itself is private, but keep it in a folder of its own"
     )

@@ -12,7 +12,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nurse_app.store import audit_chain, genuine, schema
+from nurse_app.store import audit_chain, genuine, schema, seals
 from nurse_app.store.api import Store
 from nurse_app.store.backup import BackupInfo, backups_folder, copy_database, list_backups, new_backup_path
 from nurse_app.store.database import (
@@ -21,6 +21,7 @@ from nurse_app.store.database import (
     error_kind,
     inspect,
     io_error,
+    open_read_only,
     read_only_connection,
     translated,
 )
@@ -126,6 +127,15 @@ class CheckReport:
     schema_differences: list[str] = field(default_factory=list)
     content_problems: list[str] = field(default_factory=list)  # values the API would refuse
     cannot_open: str | None = None  # why the app could not open it for editing here
+    # Audit entries written by another program (whatever author they carry).
+    outside_entries: list[int] = field(default_factory=list)
+    # Signed follow-up calls whose seal does not hold, and rows their audit does not give.
+    call_problems: dict[int, str] = field(default_factory=dict)
+    replay_problems: list[str] = field(default_factory=list)
+    # Compared with a seal list kept outside the record (None: no list given).
+    seal_list: str | None = None
+    seal_list_problems: list[str] = field(default_factory=list)
+    seal_list_size: int = 0
 
     @property
     def ok(self) -> bool:
@@ -138,6 +148,10 @@ class CheckReport:
             and not self.schema_differences
             and not self.content_problems
             and self.cannot_open is None
+            and not self.outside_entries
+            and not self.call_problems
+            and not self.replay_problems
+            and not self.seal_list_problems
         )
 
     def lines(self) -> list[str]:
@@ -176,8 +190,30 @@ class CheckReport:
             out.append(
                 f"  {self.chain_unchained:,} audit "
                 f"{'entry was' if self.chain_unchained == 1 else 'entries were'} written "
-                f"by another program since nurse-app last saved (chained at its next save)"
+                f"by another program since nurse-app last saved"
             )
+        if self.outside_entries:
+            shown = ", ".join(map(str, self.outside_entries[:10]))
+            more = f" and {len(self.outside_entries) - 10:,} more" if len(self.outside_entries) > 10 else ""
+            out.append(
+                f"Audit entries NOT WRITTEN BY NURSE-APP: {shown}{more} (raw SQL or a forged "
+                f"entry: the author they name is not proof of who made the change)"
+            )
+        if self.call_problems:
+            out.append(f"Signed follow-up calls: SEAL BROKEN in {', '.join(map(str, self.call_problems))}")
+            out += [f"  call {cid}: {why}" for cid, why in list(self.call_problems.items())[:10]]
+        if self.replay_problems:
+            out.append("Rows the audit log does not account for: " + str(len(self.replay_problems)))
+            out += [f"  {p}" for p in self.replay_problems[:10]]
+        if self.seal_list is not None:
+            if self.seal_list_problems:
+                out.append(
+                    f"Seal list {self.seal_list}: {len(self.seal_list_problems):,} of "
+                    f"{self.seal_list_size:,} NO LONGER MATCH"
+                )
+                out += [f"  {p}" for p in self.seal_list_problems[:50]]
+            else:
+                out.append(f"Seal list {self.seal_list}: all {self.seal_list_size:,} match")
         if self.object_problems:
             out.append(
                 "Triggers and views: DIFFER FROM THE APP'S OWN ("
@@ -213,8 +249,13 @@ class CheckReport:
         return out
 
 
-def check_database(db_path: Path) -> CheckReport:
-    """Integrity, schema and seal report, read-only (nothing in the file changes)."""
+def check_database(db_path: Path, seal_list: Path | None = None) -> CheckReport:
+    """Integrity, schema and seal report, read-only (nothing in the file changes).
+
+    ``seal_list``: a list written by ``nurse-app seals --out`` (:mod:`.seals`); every
+    signed item of it the record no longer matches is named.
+    """
+    listed = seals.read_list(seal_list) if seal_list is not None else None
     db_path = Path(db_path).absolute()
     if not db_path.exists():
         raise StoreError(f"There is no record file at {db_path}.")
@@ -263,6 +304,11 @@ def check_database(db_path: Path) -> CheckReport:
                     why = chain.visit_problem(vid, seal)
                     if why and vid not in details:
                         details[vid] = why
+            chained = chain is not None
+            outside = audit_chain.outside_entries(conn) if chained else []
+            calls = seals.call_problems(conn)
+            replay = seals.replay_problems(conn) if chained else []
+            list_problems = seals.compare_with_list(conn, listed) if listed is not None else []
     finally:
         conn.close()
     return CheckReport(
@@ -283,4 +329,34 @@ def check_database(db_path: Path) -> CheckReport:
         schema_differences=differences,
         content_problems=content,
         cannot_open=cannot_open,
+        outside_entries=outside,
+        call_problems=calls,
+        replay_problems=replay,
+        seal_list=None if seal_list is None else str(seal_list),
+        seal_list_problems=list_problems,
+        seal_list_size=len(listed or []),
     )
+
+
+def export_seal_list(db_path: Path, dest: Path) -> tuple[Path, int]:
+    """Write the seal list of the record (:mod:`.seals`) to ``dest``; returns (file, count).
+
+    ``dest`` must be a new file or a regular file (never a device or a folder).
+    """
+    db_path, dest = Path(db_path).absolute(), Path(dest).absolute()
+    if dest.exists() and not dest.is_file():
+        raise StoreError(f"{dest} is not a regular file; choose a file name for the seal list.")
+    if not dest.parent.is_dir():
+        raise StoreError(f"The folder {dest.parent} does not exist; choose another place for the seal list.")
+    conn = open_read_only(db_path)
+    try:
+        with translated(db_path):
+            entries = seals.seal_entries(conn)
+    finally:
+        conn.close()
+    try:
+        seals.write_list(dest, entries)
+    except OSError as exc:
+        why = "the disk it is on is full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
+        raise StoreError(f"The seal list could not be written to {dest}: {why}.") from None
+    return dest, len(entries)

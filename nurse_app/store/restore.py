@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nurse_app.store import audit_chain, crypto, genuine, schema
+from nurse_app.store import audit_chain, crypto, genuine, schema, seals
 from nurse_app.store.backup import (
     copy_database,
     crash_point,
@@ -36,6 +36,7 @@ from nurse_app.store.backup import (
 from nurse_app.store.database import (
     BUSY_TIMEOUT_MS,
     UnusableFile,
+    _read_only_target,
     diagnose,
     error_kind,
     fsync_file,
@@ -45,7 +46,8 @@ from nurse_app.store.database import (
     translated,
 )
 from nurse_app.store.errors import CorruptDatabaseError, DatabaseBusyError, DatabaseNewerError, StoreError
-from nurse_app.store.location import ensure_folder
+from nurse_app.store.location import ensure_folder, special_file
+from nurse_app.store.private import create_private_file
 from nurse_app.store.times import now_text
 
 _SIDE_FILES = ("-wal", "-shm")
@@ -63,6 +65,11 @@ class RestoreResult:
 
 def validate_backup(source: Path) -> int:
     """Refuse anything but a genuine, healthy nurse-app record; returns its version."""
+    kind = special_file(source)
+    if kind is not None:
+        raise StoreError(
+            f"{source} cannot be restored: it is {kind}, not a backup file. Nothing was changed."
+        )
     if not source.is_file():
         raise StoreError(f"The backup file {source} does not exist.")
     try:
@@ -78,6 +85,7 @@ def validate_backup(source: Path) -> int:
     conn = read_only_connection(source)
     try:
         problems = genuine.content_problems(conn)
+        broken = seals.record_problems(conn, limit=3)
     except sqlite3.Error as exc:
         raise StoreError(f"{source} cannot be restored: it cannot be read ({exc}).") from None
     finally:
@@ -87,6 +95,12 @@ def validate_backup(source: Path) -> int:
             f"{source} cannot be restored: it holds values the app would refuse: "
             + "; ".join(problems[:3])
             + (" (and more)" if len(problems) > 3 else "")
+            + ". Nothing was changed."
+        )
+    if broken:
+        raise StoreError(
+            f"{source} cannot be restored: its seals or audit chain do not hold: "
+            + "; ".join(broken[:3])
             + ". Nothing was changed."
         )
     return found.version
@@ -227,10 +241,9 @@ def restore_backup(db_path: Path, source: Path, *, create_folder: bool = False) 
     kept, damaged, previous_audit, author = None, False, [], None
     if db_path.exists():
         try:
-            inspect(db_path)
-        except (CorruptDatabaseError, DatabaseNewerError):
-            kept, damaged = _copy_aside(db_path), True
-        else:
+            # The whole file is read (every page, every value): damage anywhere in the
+            # record moves it aside instead of refusing the restore that would repair it.
+            inspect(db_path, full_check=True)
             with Store.open(db_path) as current:
                 with translated(db_path):
                     previous_audit = _audit_rows(current.db.conn)
@@ -242,6 +255,10 @@ def restore_backup(db_path: Path, source: Path, *, create_folder: bool = False) 
                         f"The current record could not be kept as a backup before "
                         f"restoring ({exc}); nothing was changed."
                     ) from None
+        except (CorruptDatabaseError, DatabaseNewerError, crypto.WrongPassphraseError):
+            previous_audit, author = [], None
+            kept, damaged = _copy_aside(db_path), True
+        else:
             crash_point("restore-after-keeping-old")
             _leave_wal_mode(db_path)
     crash_point("restore-before-building")
@@ -251,11 +268,17 @@ def restore_backup(db_path: Path, source: Path, *, create_folder: bool = False) 
     for leftover in leftovers:
         leftover.unlink(missing_ok=True)
     try:
+        create_private_file(tmp)  # 0600 before the first page is written
         src = read_only_connection(source)
-        dest = crypto.connect_like(src, tmp, isolation_level=None)  # same key as the backup
+        if crypto.is_plain(source):  # an older, unencrypted backup: encrypted as it is copied
+            src.close()
+            src = dest = crypto.as_sqlite(crypto.export_encrypted(_read_only_target(source), tmp))
+        else:
+            dest = crypto.connect_like(src, tmp, isolation_level=None)  # same key as the backup
         try:
-            src.backup(dest)
-            crypto.rekey_to_current(dest)  # a backup made under another passphrase
+            if src is not dest:
+                src.backup(dest)
+                crypto.rekey_to_current(dest)  # a backup made under another passphrase
             crash_point("restore-after-copy")
             dest.execute("PRAGMA journal_mode = DELETE")
             dest.execute("PRAGMA synchronous = FULL")

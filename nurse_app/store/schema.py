@@ -739,6 +739,8 @@ def migrate(conn: sqlite3.Connection, target: int = CURRENT_VERSION) -> list[int
     transaction, so two windows opening an old file at once cannot both migrate it.
     ``conn`` must be in autocommit mode (``isolation_level=None``).
     """
+    from nurse_app.store import audit_chain
+
     applied = []
     for version in range(1, target + 1):
         conn.execute("BEGIN IMMEDIATE")
@@ -749,7 +751,10 @@ def migrate(conn: sqlite3.Connection, target: int = CURRENT_VERSION) -> list[int
                 continue
             if current != version - 1:
                 raise RuntimeError(f"schema version {current} cannot be migrated to {version}")
+            before = audit_chain.last_entry_id(conn) if version > INTEGRITY_VERSION else 0
             MIGRATIONS[version](conn)
+            if version > INTEGRITY_VERSION:  # what the step wrote is the app's own
+                audit_chain.seal(conn, outside_up_to=before)
             conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             conn.execute(f"PRAGMA user_version = {version}")
             crash_point(f"migrate-v{version}-before-commit")

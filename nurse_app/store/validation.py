@@ -65,14 +65,48 @@ def shown(value: float, unit: str | None = None) -> str:
 BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
-def _invisible(ch: str) -> bool:
+# Marks that show nothing even on a letter: the combining grapheme joiner, variation
+# selectors, Mongolian free variation selectors and Khmer inherent vowels.
+_EMPTY_MARKS = frozenset(
+    "\u034f\u17b4\u17b5\u180b\u180c\u180d\u180f"
+    + "".join(map(chr, range(0xFE00, 0xFE10)))
+    + "".join(map(chr, range(0xE0100, 0xE01F0)))
+)
+
+
+def _invisible(ch: str, after_base: bool = False) -> bool:
     """A character that shows nothing (zero-width space, joiners, BOM, soft hyphen, fillers)
     or looks like a plain space without being one: refused in identifiers such as the MRN,
-    where "MRN-1" and "MRN-\u200b1" would otherwise be two different patients."""
+    where "MRN-1" and "MRN-\u200b1" would otherwise be two different patients.
+
+    A combining mark is visible on the letter before it (``after_base``): the Hebrew shin
+    dot of U+FB2A "\ufb2a", which NFC writes as U+05E9 U+05C1, is part of the letter.  On its
+    own (first, or after a space) it shows nothing, and some marks never show.
+    """
     category = unicodedata.category(ch)
-    return (
-        category in ("Cf", "Mn", "Me") or (category == "Zs" and ch != " ") or ch in "\u115f\u1160\u3164\uffa0"
-    )
+    if category in ("Mn", "Me"):
+        return not after_base or ch in _EMPTY_MARKS
+    return category == "Cf" or (category == "Zs" and ch != " ") or ch in "\u115f\u1160\u3164\uffa0"
+
+
+def invisible_characters(value: str) -> list[str]:
+    """The characters of ``value`` that show nothing where they stand (:func:`_invisible`)."""
+    found: list[str] = []
+    after_base = False  # the last visible character was a letter (or a mark on one)
+    for ch in value:
+        mark = unicodedata.category(ch) in ("Mn", "Me")
+        if _invisible(ch, after_base):
+            found.append(ch)
+            after_base = after_base and mark
+        elif not mark:
+            after_base = not ch.isspace()
+    return found
+
+
+def has_visible_text(value: str) -> bool:
+    """True if ``value`` shows anything: not only spaces and invisible characters."""
+    hidden = invisible_characters(value)
+    return any(not ch.isspace() and ch not in hidden for ch in value)
 
 
 def text(
@@ -94,13 +128,16 @@ def text(
             if unicodedata.category(ch) in refused and not (multiline and ch in _CONTROL_OK_MULTILINE):
                 what = "a line break" if ch == "\n" else f"the control character U+{ord(ch):04X}"
                 raise _fail(field, f"{label} cannot contain {what}.")
-            if identifier and _invisible(ch):
-                raise _fail(
-                    field,
-                    f"{label} cannot contain the invisible character "
-                    f"U+{ord(ch):04X} ({unicodedata.name(ch, 'unnamed')}): type "
-                    f"it exactly as printed.",
-                )
+        if cleaned and not has_visible_text(cleaned):
+            return ""  # only invisible characters: nothing was typed (a required field says so)
+        hidden = invisible_characters(cleaned) if identifier else []
+        if hidden:
+            raise _fail(
+                field,
+                f"{label} cannot contain the invisible character "
+                f"U+{ord(hidden[0]):04X} ({unicodedata.name(hidden[0], 'unnamed')}): type "
+                f"it exactly as printed.",
+            )
         if len(cleaned) > max_length:
             raise _fail(field, f"{label} is too long ({len(cleaned)} characters; at most {max_length}).")
         return cleaned
@@ -275,4 +312,6 @@ def clean(rules: Mapping[str, Rule], values: Mapping[str, Any], *, creating: boo
             result[name] = rule.default
             continue
         result[name] = rule.convert(name, rule.label, value)
+        if rule.required and result[name] == "":
+            raise _fail(name, f"{rule.label} is required (what was given shows nothing).")
     return result

@@ -41,6 +41,9 @@ def get_app() -> QApplication:
         from nurse_app.ui import gc_guard
 
         gc_guard.install(app)  # widgets in garbage cycles are freed on the GUI thread, never a worker's
+    from nurse_app.ui import none_guard
+
+    none_guard.install(app)  # a binding that drops None's references never lets it reach zero
     return app
 
 
@@ -122,6 +125,11 @@ def run_gui(args) -> int:
     store = open_record(getattr(args, "db", None), smoke=smoke)
     if store is None:
         return 1
+    from nurse_app.ui import run_marker
+
+    previous = None
+    if not smoke:
+        previous = run_marker.begin()  # the last run's end, and faulthandler for this one
     try:
         from nurse_app.ui.main_window import MainWindow
 
@@ -129,6 +137,12 @@ def run_gui(args) -> int:
         window.show_window()  # maximised the first time on this screen
         if smoke:
             return _smoke_wait(app, window)
+        if previous is not None:
+            window.report_unexpected_close(previous)
+        from nurse_app.ui import record_windows
+
+        if record_windows.take_demo_request() and not store.find_patients(""):
+            window.load_demo_data()  # the separate demo record asked for from another window
     except BaseException:
         store.close()
         raise
@@ -145,6 +159,7 @@ def run_gui(args) -> int:
         return app.exec()
     finally:
         store.close()
+        run_marker.end()
 
 
 def _smoke_wait(app: QApplication, window) -> int:

@@ -607,13 +607,10 @@ class CalculatorPage(QWidget):
         w = r.weight
         self.tile_daily.set(
             fmt_qty(r.daily_dose_g, "g"),
-            f"{fmt_qty(r.dose_g_per_kg / r.days, 'g/kg')} × {fmt_qty(w.dosing_kg, 'kg')}",
+            f"{fmt_qty(r.dose_g_per_kg / r.days, 'g/kg')} per day × {fmt_qty(w.dosing_kg, 'kg')}",
         )
         self.tile_volume.set(fmt_qty(r.daily_volume_ml, "mL"), f"of {r.product.display_name}")
-        self.tile_course.set(
-            fmt_qty(r.total_dose_g, "g"),
-            f"{fmt_qty(r.dose_g_per_kg, 'g/kg')} over {r.days} day{'s' if r.days != 1 else ''}",
-        )
+        self.tile_course.set(fmt_qty(r.total_dose_g, "g"), r.course_and_daily_text)
         self.tile_time.set(fmt_minutes(r.infusion_minutes_per_day), "if every step is tolerated")
 
         unverified = (
@@ -700,7 +697,7 @@ class CalculatorPage(QWidget):
             if widget is not None:
                 # Deleted now, never with deleteLater(): the deferred delete of these rows (run
                 # by the next processEvents) crashed PySide6 now and then, a segmentation fault in
-                # QWidget::~QWidget (tests/ui/test_issue9_engine_ui.py, age test). Safe here: this runs
+                # QWidget::~QWidget (tests/ui/test_contraindications_ui.py, age test). Safe here: this runs
                 # from a recalculation, never from a signal of a widget inside a row.
                 widget.hide()
                 shiboken6.delete(widget)

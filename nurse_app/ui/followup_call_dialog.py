@@ -234,7 +234,12 @@ class FollowupCallDialog(QDialog):
         if self.call["status"] == "signed":
             return True
         try:
-            self.call = service.save_call(self.store, self.call_id, **self.values())
+            self.call = service.save_call(
+                self.store,
+                self.call_id,
+                if_unchanged={"updated_at": self.call["updated_at"]},
+                **self.values(),
+            )
         except NurseAppError as exc:
             self._say(str(exc), error=True)
             return False

@@ -19,8 +19,18 @@ from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QComboBox, QLineEd
 _TEXT_INPUTS = (QLineEdit, QPlainTextEdit, QTextEdit, QAbstractSpinBox, QComboBox)
 
 
+# The window's own shortcuts that a text field would otherwise take for itself (on X11, Ctrl+E
+# moves a line edit's cursor to the end of the line, so Export FHIR did nothing from a field).
+WINDOW_SHORTCUTS_OVER_FIELDS = frozenset({(Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)})
+
+
 class AltLetterGuard(QObject):
     def eventFilter(self, obj, event) -> bool:
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(obj, _TEXT_INPUTS):
+            mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+            if (Qt.Key(event.key()), mods) in WINDOW_SHORTCUTS_OVER_FIELDS:
+                event.ignore()  # not overridden: the window's shortcut runs
+                return True
         if event.type() == QEvent.Type.KeyPress and isinstance(obj, _TEXT_INPUTS):
             mods = event.modifiers()
             if (

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QDialog,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -49,8 +50,11 @@ LOCK_QUESTION = (
     "window is locked: its clock keeps running, and the lock screen says when vital signs "
     "are due (without any patient detail). Unlock to record them."
 )
+OBSERVATION_NOTICE = "Observation after the infusion."
 IDLE_SETTING = "security/idle_lock_minutes"
-LOCKED_TITLE = f"{APP_TITLE} — locked"
+# The platform adds the application's name to every window title ("… — IVIG Nurse Companion"),
+# so the locked title does not repeat it.
+LOCKED_TITLE = "Window locked"
 
 
 def _password_field(name: str, accessible: str) -> QLineEdit:
@@ -144,14 +148,18 @@ class UnlockScreen(QWidget):
         *,
         clock=time.monotonic,
         notice: Callable[[], str | None] | None = None,
+        throttle=None,
     ):
         super().__init__(parent)
         self.setObjectName("lock_screen")
         self._check = check
         self._clock = clock
         self._notice = notice
-        self.failures: list[float] = []  # wall-clock times of wrong attempts
-        self._wait_until = 0.0
+        # The record's own count (store.throttle.Throttle), shared with the command line and
+        # kept over a restart; without one (a test of the widget) it is kept here only.
+        self._throttle = throttle
+        self.failures: list[float] = throttle.failures() if throttle else []  # wall-clock times
+        self._wait_until = self._clock() + throttle.seconds_to_wait() if throttle else 0.0
         layout = QVBoxLayout(self)
         layout.addStretch(1)
         title = QLabel(f"<h2>{APP_TITLE} is locked</h2>")
@@ -173,8 +181,13 @@ class UnlockScreen(QWidget):
         layout.addWidget(self.due)
         row = QFormLayout()
         self.field = _password_field("unlock_passphrase", "Record passphrase")
+        self.field.setMaximumWidth(420)  # a passphrase field, not a line across the whole screen
         row.addRow("&Passphrase", self.field)
-        layout.addLayout(row)
+        centred = QHBoxLayout()
+        centred.addStretch(1)
+        centred.addLayout(row)
+        centred.addStretch(1)
+        layout.addLayout(centred)
         self.message = error_label("unlock_message")
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout.addWidget(self.message)
@@ -202,8 +215,13 @@ class UnlockScreen(QWidget):
             self.message.hide()
             self.unlocked.emit()
             return True
-        self.failures.append(time.time())
-        self._wait_until = self._clock() + security.throttle_delay(len(self.failures))
+        if self._throttle is not None:
+            delay = self._throttle.record_failure()
+            self.failures = self._throttle.failures()
+        else:
+            self.failures.append(time.time())
+            delay = security.throttle_delay(len(self.failures))
+        self._wait_until = self._clock() + delay
         self.message.setText("Wrong passphrase." if typed else "Type the passphrase.")
         self.message.show()
         self.update_state()
@@ -211,6 +229,8 @@ class UnlockScreen(QWidget):
 
     def take_failures(self) -> list[float]:
         found, self.failures = self.failures, []
+        if self._throttle is not None:
+            found = self._throttle.take_failures()
         self._wait_until = 0.0
         return found
 
@@ -227,7 +247,8 @@ class UnlockScreen(QWidget):
             running, due = self._notice() or (None, False)
             self.infusion.setText(running or "")
             self.infusion.setVisible(bool(running))
-            self.due.setText(VITALS_DUE if running else VITALS_DUE_VISIT)
+            in_progress = bool(running) and not running.startswith(OBSERVATION_NOTICE)
+            self.due.setText(VITALS_DUE if in_progress else VITALS_DUE_VISIT)
             self.due.setVisible(bool(due))
 
 
@@ -236,7 +257,7 @@ def passphrase_matches(typed: str, current: str, salt: bytes) -> bool:
     typed guess's key is not kept in memory (wrong guesses are often near the real one)."""
     from nurse_app.store import keys
 
-    return hmac.compare_digest(keys.derive_once(typed, salt), keys.derive(current, salt))
+    return hmac.compare_digest(keys.derive_once(keys.normalised(typed), salt), keys.derive(current, salt))
 
 
 # --------------------------------------------------------------------------- idle
@@ -325,7 +346,9 @@ class StartDialog(QDialog):
             )
         else:
             self.mode = "unlock"
-            self.form = UnlockScreen(self._check)
+            from nurse_app.store.throttle import Throttle
+
+            self.form = UnlockScreen(self._check, throttle=Throttle(self.record))
             self.form.unlocked.connect(self.accept)
         if self.mode != "unlock":
             self.form.chosen.connect(self._chosen)
@@ -377,12 +400,28 @@ class LockController(QObject):
         self.screens.setObjectName("lock_stack")
         self.screens.addWidget(content)
         self.content = content
-        self.screen = UnlockScreen(self._check, notice=self.infusion_notice)
+        from nurse_app.store.throttle import Throttle
+
+        self.screen = UnlockScreen(
+            self._check, notice=self.infusion_notice, throttle=Throttle(self.store.path)
+        )
         self.screen.unlocked.connect(self.unlock)
         self.screens.addWidget(self.screen)
         window.setCentralWidget(self.screens)
         self.idle = IdleWatcher(self.lock_now, idle_minutes(window.settings) * 60_000, self)
         self._record_failures(start_failures or [])
+        # The passphrase changed elsewhere (nurse-app change-passphrase): lock, ask for the new one.
+        self.rekeyed = False
+        self.store.on_rekeyed.append(self._rekeyed_elsewhere)
+
+    def _rekeyed_elsewhere(self) -> None:
+        self.rekeyed = True
+        self.screen.message.setText(
+            "The record's passphrase was changed (nurse-app change-passphrase). Type the new "
+            "passphrase; nothing was lost."
+        )
+        self.screen.message.show()
+        QTimer.singleShot(0, self.lock_now)  # after the failed save has shown its message
 
     # ---------------------------------------------------------------- state
     def request_lock(self) -> bool:
@@ -477,12 +516,29 @@ class LockController(QObject):
     def _check(self, typed: str) -> bool:
         from nurse_app.store import crypto, keys
 
+        if self.rekeyed:
+            return self._take_new_passphrase(typed)
         try:
             current = keys.current()
         except keys.Locked:
             return False
         salt = crypto.file_salt(self.store.path) or b""
         return passphrase_matches(typed, current, salt)
+
+    def _take_new_passphrase(self, typed: str) -> bool:
+        """The record now opens with ``typed``: use it from now on and reconnect."""
+        from nurse_app.core.errors import NurseAppError
+        from nurse_app.store import crypto, keys
+
+        try:
+            crypto.connect(self.store.path, passphrases=[keys.normalised(typed)]).close()
+        except NurseAppError:
+            return False
+        keys.lock()
+        keys.unlock(typed)
+        self.store.reconnect()
+        self.rekeyed = False
+        return True
 
     def _record_failures(self, failures: list[float]) -> None:
         if not failures:
@@ -520,16 +576,35 @@ class LockController(QObject):
 
         tab = page.infusion_tab
         progress = tab.progress()
-        text = None
-        if progress.started and not progress.ended:
-            from nurse_app.core.visit_logic import STOP
+        from nurse_app.core.visit_logic import STOP
 
-            state = "running" if progress.running else "stopped" if progress.halted_by == STOP else "paused"
+        text = None
+        halted = progress.ended or progress.halted_by == STOP
+        if progress.started and halted:
+            text = self._observation_notice(page, progress.ended)
+        elif progress.started:
+            state = "running" if progress.running else "paused"
             text = f"An infusion is {state}: {fmt_minutes(progress.elapsed_min)} since the start."
         due = bool(tab.due_message(progress)[0])
         if text is None and not due:
             return None
         return text, due
+
+    @staticmethod
+    def _observation_notice(page, ended: bool) -> str | None:
+        """After Stop or Finish: when the observation ends (the time-gated checklist items'
+        time, core.checklists), not the minutes since the start."""
+        ends = [
+            item["unlocks_at"]
+            for item in page.ctx.store.visit_checklist(page.ctx.visit_id)
+            if item.get("locked") and item.get("unlocks_at")
+        ]
+        if not ends:
+            return None
+        what = "finished" if ended else "been stopped"
+        return (
+            f"{OBSERVATION_NOTICE} The infusion has {what}: observation until {min(ends).astimezone():%H:%M}."
+        )
 
     def shutdown(self) -> None:
         self.idle.stop()
@@ -570,6 +645,13 @@ class SecurityDialog(QDialog):
         self.result.setWordWrap(True)
         layout.addWidget(self.result)
         self.minutes.valueChanged.connect(controller.set_idle_minutes)
+        # Every change above is applied as it is made: Close is the only button needed.
+        from PySide6.QtWidgets import QDialogButtonBox
+
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self.buttons.rejected.connect(self.reject)
+        self.buttons.accepted.connect(self.accept)
+        layout.addWidget(self.buttons)
 
     def _change(self, new: str) -> None:
         from nurse_app.core.errors import NurseAppError

@@ -57,6 +57,9 @@ class MainWindow(QMainWindow):
         from nurse_app.ui.keyboard import install_alt_letter_guard
 
         install_alt_letter_guard()  # Alt+letter never types into a field
+        from nurse_app.ui import none_guard
+
+        none_guard.install()  # the clocks below make void calls every second (see none_guard)
 
         self.nav = QListWidget()
         self.nav.setObjectName("navigation")
@@ -71,6 +74,8 @@ class MainWindow(QMainWindow):
         self.due_strip.setObjectName("vitals_due_strip")
         self.due_strip.setWordWrap(True)
         self.due_strip.setStyleSheet("background: #b35900; color: white; padding: 6px; font-weight: bold;")
+        self.due_strip.setTextFormat(Qt.RichText)
+        self.due_strip.linkActivated.connect(lambda _link: self.go_to_vitals())
         self.due_strip.hide()
         central = QWidget()
         outer = QVBoxLayout(central)
@@ -99,6 +104,7 @@ class MainWindow(QMainWindow):
         self.refresh_content_banner()
         self._restore()
         self.locker = None
+        self.record_processes: list = []  # windows of other records started from here
         if store is not None:
             from nurse_app.ui.lock import LockController
 
@@ -118,13 +124,29 @@ class MainWindow(QMainWindow):
             except Exception:  # noqa: BLE001 - a closing record: no strip rather than an error every second
                 message = None
         if message:
-            self.due_strip.setText(f"Vital signs due since {since.astimezone().strftime('%H:%M')}: {message}")
+            from html import escape
+
+            who = getattr(self.visit_page, "patient_name", "") or ""
+            text = f"Vital signs due since {since.astimezone().strftime('%H:%M')}" + (
+                f" for {who}" if who else ""
+            )
+            self.due_strip.setText(
+                f'{escape(text)}: {escape(message)} <a href="vitals" style="color: white;">Record them…</a>'
+            )
         self.due_strip.setVisible(bool(message))
         locker = getattr(self, "locker", None)
         locked = locker is not None and locker.locked
         from nurse_app.ui.lock import LOCKED_TITLE
 
         self.setWindowTitle(("! " if message else "") + (LOCKED_TITLE if locked else self._title))
+
+    def go_to_vitals(self) -> None:
+        """The strip's link: the open visit's Infusion tab, the cursor in Temp."""
+        if not self.is_built("visit") or self.visit_page.visit_id is None:
+            return
+        self.show_page("visit")
+        self.visit_page.tabs.setCurrentWidget(self.visit_page.infusion_tab)
+        self.visit_page.infusion_tab.focus_first_field()
 
     # ------------------------------------------------------------------ pages
     def add_page(self, key: str, title: str, widget: QWidget | Callable[[], QWidget]) -> None:
@@ -283,6 +305,74 @@ class MainWindow(QMainWindow):
 
         run_in_background(self, "Load demo data", "Creating demo patients, orders and visits…", work, done)
 
+    # ------------------------------------------------------------------ other records
+    def _launch_record(self, path: Path, *, demo: bool = False) -> None:
+        from nurse_app.ui import record_windows
+
+        try:
+            process = record_windows.launch(path, demo=demo)
+        except OSError as exc:
+            QMessageBox.warning(
+                self, "Cannot open the record", f"The app could not start a new window ({exc})."
+            )
+            return
+        self.record_processes.append(process)
+        self.statusBar().showMessage(
+            f"{path.name} opens in a new window: type its passphrase there. This window keeps {self.store.path.name}.",
+            10000,
+        )
+
+    def open_other_record(self) -> None:
+        """File ▸ Open record…: another record file, in its own window with its own passphrase."""
+        from PySide6.QtWidgets import QFileDialog
+
+        chosen, _ = QFileDialog.getOpenFileName(
+            self,
+            "Open another record (it opens in a new window and asks for its own passphrase)",
+            str(Path(self.store.path).parent),
+            "Records (*.db)",
+        )
+        if not chosen:
+            return
+        path = Path(chosen).absolute()
+        if path == Path(self.store.path).absolute():
+            self.statusBar().showMessage("That record is the one open in this window.", 8000)
+            return
+        self._launch_record(path)
+
+    def new_record(self) -> None:
+        """File ▸ New record…: a new, empty record file; its window has the nurse choose its passphrase."""
+        from PySide6.QtWidgets import QFileDialog
+
+        chosen, _ = QFileDialog.getSaveFileName(
+            self,
+            "New record (it opens in a new window, where you choose its passphrase)",
+            str(Path(self.store.path).parent / "nurse-app-new.db"),
+            "Records (*.db)",
+        )
+        if not chosen:
+            return
+        path = Path(chosen if chosen.endswith(".db") else f"{chosen}.db").absolute()
+        if path.exists() and path.stat().st_size:
+            QMessageBox.warning(
+                self,
+                "Not a new record",
+                f"{path.name} already exists. A new record is a new file: choose another name, or use "
+                f"Open record… to open that one.",
+            )
+            return
+        self._launch_record(path)
+
+    def try_demo_data(self) -> None:
+        """File ▸ Try demo data…: into this record while it is empty; otherwise into a separate
+        demo record, opened side by side in its own window (nothing mixed with real patients)."""
+        from nurse_app.ui import record_windows
+
+        if not self.store.find_patients(""):
+            self.load_demo_data()
+            return
+        self._launch_record(record_windows.demo_record_path(Path(self.store.path)), demo=True)
+
     def back_up(self) -> None:
         from PySide6.QtWidgets import QFileDialog
 
@@ -429,7 +519,9 @@ class MainWindow(QMainWindow):
         if self.store is not None:
             for text, shortcut, slot in (
                 ("&New patient…", "Ctrl+N", lambda: self._on_patients("new_patient")),
-                ("Load &demo data", None, self.load_demo_data),
+                ("&Open record…", None, self.open_other_record),
+                ("New reco&rd…", None, self.new_record),
+                ("Try &demo data…", None, self.try_demo_data),
                 ("&Back up now…", None, self.back_up),
                 ("Nurse profile and a&gency…", None, self.edit_profile),
                 ("C&linical content…", None, self.review_content),
@@ -466,6 +558,10 @@ class MainWindow(QMainWindow):
         file_menu.addAction(quit_action)
         self._go_menu = self.menuBar().addMenu("&Go")
         help_menu = self.menuBar().addMenu("&Help")
+        guide = QAction("&User guide", self)
+        guide.setShortcut(QKeySequence(QKeySequence.StandardKey.HelpContents))
+        guide.triggered.connect(self.show_user_guide)
+        help_menu.addAction(guide)
         about = QAction("&About", self)
         about.triggered.connect(self._about)
         help_menu.addAction(about)
@@ -504,6 +600,11 @@ class MainWindow(QMainWindow):
         if "patients" in self.pages:
             self.show_page("patients")
             self.patients.focus_search()
+
+    def show_user_guide(self) -> None:
+        from nurse_app.ui.user_guide import UserGuideDialog
+
+        UserGuideDialog(self).exec()
 
     def _about(self) -> None:
         QMessageBox.about(
@@ -548,9 +649,11 @@ class MainWindow(QMainWindow):
 
     def _restore(self) -> None:
         self._restore_geometry()
+        self._reopened_infusion = False
         if self.store is not None:
             self._reopen_visit()
-        self.show_page(str(self.settings.value("window/page", "week" if self.store else "calculator")))
+        page = "visit" if self._reopened_infusion else self.settings.value("window/page")
+        self.show_page(str(page or ("week" if self.store else "calculator")))
         if self.nav.currentRow() < 0:
             self.nav.setCurrentRow(0)
 
@@ -562,18 +665,49 @@ class MainWindow(QMainWindow):
         return f"visit/current/{digest}"
 
     def _reopen_visit(self) -> None:
-        """Closing mid-visit and reopening returns to the same visit (of this record file)."""
+        """A restart opens the visit that needs the nurse (an infusion in progress, else today's
+        unsigned draft: services.visits.visit_needing_nurse); otherwise the visit last open in
+        this record file, unless it was voided since."""
         from nurse_app.core.errors import NurseAppError
+        from nurse_app.services import visits
 
         key = self._visit_key()
-        visit_id = self.settings.value(key)
+        try:
+            visit_id = visits.visit_needing_nurse(self.store)
+        except NurseAppError:
+            visit_id = None
+        if visit_id is None:
+            visit_id = self.settings.value(key)
         if visit_id is None:
             return
         try:
+            if self.store.get_visit(int(visit_id))["status"] == visits.VOIDED:
+                self.settings.remove(key)
+                return
             self.visit_page.open_visit(int(visit_id))
         except (NurseAppError, ValueError, TypeError):
             self.settings.remove(key)
             self.visit_page.close_visit()
+            return
+        if self.visit_page.infusion_running():
+            self.visit_page.tabs.setCurrentWidget(self.visit_page.infusion_tab)
+            self._reopened_infusion = True
+
+    def report_unexpected_close(self, previous) -> None:
+        """The last run ended without its clean exit (ui.run_marker): say so once the window
+        shows, on the visit that needs the nurse."""
+        from nurse_app.ui import run_marker
+
+        if (
+            self.visit_page.visit_id is not None
+            and self.store.get_visit(self.visit_page.visit_id)["status"] == "draft"
+        ):
+            self.show_page("visit")
+        box = QMessageBox(
+            QMessageBox.Icon.Warning, "Closed unexpectedly", run_marker.notice(previous), parent=self
+        )
+        box.setObjectName("unexpected_close")
+        call_soon(self, box.exec)
 
     def infusion_running(self) -> bool:
         """An infusion is running on the open visit (False when the record can no longer say)."""

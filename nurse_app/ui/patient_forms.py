@@ -33,7 +33,7 @@ from nurse_app.core.formatting import fmt_number, fmt_qty
 from nurse_app.core.labels import BASIS_LABELS, SEX_LABELS, days_text
 from nurse_app.core.units import height_to_cm, parse_number, weight_to_kg
 from nurse_app.core.visit_logic import RISK_LABELS, order_risks, request_from_order
-from nurse_app.services.orders import save_order
+from nurse_app.services.orders import save_order, shown_orders
 from nurse_app.store import Store
 from nurse_app.store.fields import PATIENT, SEXES
 from nurse_app.store.times import today_local
@@ -259,8 +259,11 @@ class OrderDialog(FormDialog):
         self._timer.timeout.connect(self.recalculate)
         self._build()
         if order_id is not None:
-            self._load(store.get_order(order_id))
+            order = store.get_order(order_id)
+            self._shown = {"updated_at": order["updated_at"]}  # what this form saves over
+            self._load(order)
         else:
+            self._shown = shown_orders(store, patient_id)
             self.prescriber.edit.setText(self.patient["prescriber"])
             self.start_date.edit.setText(today_local().isoformat())
             index = self.regimen.findData(self.patient["indication"])
@@ -501,10 +504,11 @@ class OrderDialog(FormDialog):
         w = r.weight
         where = f"weighed {self.latest_weight['measured_on']}" if self.latest_weight else "as typed above"
         self.basis_label.setText(f"Checked for {fmt_qty(w.actual_kg, 'kg')} ({where}). {w.reason}")
-        self.tile_course.set(
-            fmt_qty(r.total_dose_g, "g"), f"{fmt_qty(r.dose_g_per_kg, 'g/kg')} over {days_text(r.days)}"
+        self.tile_course.set(fmt_qty(r.total_dose_g, "g"), r.course_and_daily_text)
+        self.tile_daily.set(
+            fmt_qty(r.daily_dose_g, "g"),
+            f"{fmt_qty(r.dose_g_per_kg / r.days, 'g/kg')} per day × {days_text(r.days)}",
         )
-        self.tile_daily.set(fmt_qty(r.daily_dose_g, "g"), f"× {days_text(r.days)}")
         self.tile_volume.set(fmt_qty(r.daily_volume_ml, "mL"), f"of {r.product.display_name}")
         self._show_warnings(r.warnings)
 
@@ -603,7 +607,9 @@ class OrderDialog(FormDialog):
                 values,
                 order_id=self.order_id,
                 weight_kg=self._weight_kg() if self.weight is not None else None,
+                if_unchanged=self._shown,
             )
+            self._shown = {"updated_at": self.store.get_order(self.order_id)["updated_at"]}
         except NurseAppError as exc:  # show_error marks the named field, else the banner
             self.show_error(exc)
             return False

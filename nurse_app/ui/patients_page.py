@@ -597,7 +597,10 @@ class PatientsPage(QWidget):
         if patient_id is None or not self._ensure_profile():
             return
         order_id = None if new or self._order is None else self._order["id"]
-        dialog = OrderDialog(self.store, patient_id, order_id, parent=self, catalogue=self.catalogue)
+        from nurse_app.ui.busy import busy
+
+        with busy():  # building the form takes a moment: a wait cursor, no double click
+            dialog = OrderDialog(self.store, patient_id, order_id, parent=self, catalogue=self.catalogue)
         if dialog.exec() == QDialog.Accepted:
             self._show_patient(patient_id)
             self.status_message.emit("IVIG order saved.")
@@ -807,7 +810,7 @@ class PatientsPage(QWidget):
             dose.append(f"{fmt_qty(order['dose_g_per_kg'], 'g/kg')} per course")
         elif regimen and regimen.course_g_per_kg is not None:
             dose.append(f"{fmt_qty(regimen.course_g_per_kg, 'g/kg')} per course (regimen)")
-        days = order["course_days"] or (regimen.days if regimen else None)
+        days = order["course_days"] or (regimen.usual_days(order["product_id"]) if regimen else None)
         if days:
             dose.append(f"over {days_text(days)}")
         v["dose"].setText(" ".join(dose))

@@ -74,9 +74,10 @@ def test_calc_explicit_dose_with_indication_and_cap(cli):
     assert p.returncode == 0, p.stderr
     d = json.loads(p.stdout)
     assert d["total_dose_g"] == pytest.approx(28)
-    # Issue 9: first infusion holds at the initial rate (1 mg/kg/min = 42 mL/h at 70 kg); it used to
-    # climb to the cap of 4 mg/kg/min like a maintenance infusion (the old assertion was the bug).
-    assert [s["mg_per_kg_min"] for s in d["rate_steps"]] == [1]
+    # Issue 20: a first infusion starts at the initial rate (1 mg/kg/min = 42 mL/h at 70 kg) and climbs
+    # the label ladder as tolerated up to the cap of 4 mg/kg/min (issue 9's hold for the whole
+    # infusion gave plans no home visit can deliver).
+    assert [s["mg_per_kg_min"] for s in d["rate_steps"]] == [1, 2, 4]
     assert d["rate_steps"][0]["ml_per_h"] == pytest.approx(42)
     assert d["ideal_weight_kg"] is None and d["adjusted_weight_kg"] is None
     p = cli(

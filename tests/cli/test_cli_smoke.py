@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 NURSE_APP = Path(sys.executable).parent / "nurse-app"
 
 
@@ -31,11 +33,13 @@ def assert_one_line_error(done: subprocess.CompletedProcess, fragment: str) -> N
     assert fragment in done.stderr
 
 
+@pytest.mark.slow
 def test_version_through_python_m():
     done = run("--version")
     assert done.returncode == 0 and done.stdout.startswith("nurse-app "), done
 
 
+@pytest.mark.slow
 def test_a_calculation_through_python_m():
     done = run(
         "calc",
@@ -55,6 +59,7 @@ def test_a_calculation_through_python_m():
     assert json.loads(done.stdout)["product"]
 
 
+@pytest.mark.slow
 def test_bad_input_is_exit_2_and_one_line_through_python_m():
     assert_one_line_error(
         run("calc", "--product", "privigen", "--weight", "seventy", "--regimen", "pemphigus"),
@@ -62,15 +67,18 @@ def test_bad_input_is_exit_2_and_one_line_through_python_m():
     )
 
 
+@pytest.mark.slow
 def test_usage_error_is_exit_2_and_one_line_through_the_script():
     assert_one_line_error(run("guides", script=True), "nurse-app")
 
 
+@pytest.mark.slow
 def test_exit_1_reaches_the_shell_through_the_script():
     done = run("guides", "search", "zzqxv", script=True)
     assert done.returncode == 1 and done.stderr.strip() == "No guide matches."
 
 
+@pytest.mark.slow
 def test_damaged_record_named_by_the_environment_is_exit_2_through_the_script(tmp_path):
     path = tmp_path / "record.db"
     path.write_bytes(b"PK\x03\x04 not a database")

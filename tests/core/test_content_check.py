@@ -51,6 +51,7 @@ def content_copy(tmp_path):
     return copy, start
 
 
+@pytest.mark.slow
 def test_start_up_validates_once_then_checks_the_fingerprint(content_copy):
     _copy, start = content_copy
     assert start() == "validated"
@@ -58,6 +59,7 @@ def test_start_up_validates_once_then_checks_the_fingerprint(content_copy):
     assert start() == "fingerprint matched"
 
 
+@pytest.mark.slow
 def test_changed_content_is_validated_again_and_broken_content_refused(content_copy):
     copy, start = content_copy
     assert start() == "validated"

@@ -122,7 +122,11 @@ def test_hard_weight_limits_always_refuse(product, weight):
     days=st.integers(min_value=1, max_value=5),
 )
 def test_dose_hard_limits_always_refuse(product, dose, days):
-    over = dose > LIM.course_dose_g_per_kg.hard_max or dose / days > LIM.daily_dose_g_per_kg.hard_max
+    over = (
+        dose > LIM.course_dose_g_per_kg.hard_max
+        or dose / days > LIM.daily_dose_g_per_kg.hard_max
+        or dose < LIM.order_dose_floor_g_per_kg  # the order floor refuses at every entry point (issue 20)
+    )
     req = DoseRequest(product, 70, dose_g_per_kg=dose, days=days, indication="pi", weight_basis="actual")
     if over:
         with pytest.raises(HardLimitError):
@@ -231,9 +235,12 @@ def test_every_step_within_the_pump_maximum_and_accepted_by_the_store(product, r
 
 @settings(max_examples=examples(200), deadline=None)
 @given(product=st.sampled_from(PRODUCTS), regimen=st.sampled_from(REGIMENS), weight=weights, risk=risks)
-def test_first_infusion_never_climbs(product, regimen, weight, risk):
-    """Issue 9: with first-infusion the ladder is one step, at or below the label's first-infusion
-    rate (or its initial rate), and never faster than the same request without the flag."""
+def test_first_infusion_starts_at_the_initial_rate_and_climbs_the_label_ladder(
+    product, regimen, weight, risk
+):
+    """Issue 20: a first infusion starts at the label's initial rate and follows the same label
+    ladder as tolerated (restart *at* the lowest rate, not stay there): never faster than the same
+    request without the flag, and never a one-step hold for the whole infusion."""
     base = DoseRequest(
         product_id=product,
         weight_kg=weight,
@@ -247,12 +254,11 @@ def test_first_infusion_never_climbs(product, regimen, weight, risk):
         return
     first = calculate(DoseRequest(**{**base.__dict__, "risks": base.risks | {"first-infusion"}}))
     row = first.rate_row
-    assert len(first.rate_steps) == 1
-    assert (
-        first.rate_steps[0].mg_per_kg_min
-        <= (row.first_infusion_max_mg_kg_min or row.initial_mg_kg_min) + 1e-9
+    assert first.rate_steps[0].mg_per_kg_min == pytest.approx(
+        min(row.initial_mg_kg_min, plain.rate_steps[0].mg_per_kg_min)
     )
-    assert first.rate_steps[0].ml_per_h <= plain.rate_steps[-1].ml_per_h + 1e-9
+    assert first.rate_steps[-1].ml_per_h <= plain.rate_steps[-1].ml_per_h + 1e-9
+    assert first.infusion_minutes_per_day == pytest.approx(plain.infusion_minutes_per_day)
 
 
 @settings(max_examples=examples(300), deadline=None)

@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from nurse_app.core.resources import resource_root
 
 REAL = Path(str(resource_root()))
@@ -65,6 +67,7 @@ def _start(root: Path, tmp_path: Path) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_app_start_refuses_a_broken_file_with_file_and_field(tmp_path):
     p = _start(broken_copy(tmp_path), tmp_path)
     assert p.returncode == 1, p.stdout + p.stderr
@@ -72,6 +75,7 @@ def test_app_start_refuses_a_broken_file_with_file_and_field(tmp_path):
     assert "Traceback" not in p.stderr
 
 
+@pytest.mark.slow
 def test_a_start_whose_content_already_passed_never_imports_the_models(tmp_path):
     """Start-up checks a fingerprint; the models (pydantic) are only imported to validate."""
     root = tmp_path / "resources"

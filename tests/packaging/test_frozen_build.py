@@ -110,6 +110,7 @@ def _no_system_fonts(tmp_path: Path) -> dict:
     return {"FONTCONFIG_FILE": str(conf)}
 
 
+@pytest.mark.slow
 def test_frozen_selftest_and_smoke_test_from_another_folder(frozen_app, clean):
     p = clean(str(frozen_app), "--selftest")
     assert p.returncode == 0, p.stdout + p.stderr
@@ -129,6 +130,7 @@ def test_frozen_selftest_and_smoke_test_from_another_folder(frozen_app, clean):
     ], p.stderr
 
 
+@pytest.mark.slow
 def test_frozen_prints_lucja_wojcik_with_the_bundled_font_and_no_system_fonts(frozen_app, clean):
     record = clean.tmp / "record.db"
     with open_record(record) as store:
@@ -171,6 +173,7 @@ def test_frozen_prints_lucja_wojcik_with_the_bundled_font_and_no_system_fonts(fr
     assert p.returncode == 0, p.stdout + p.stderr
 
 
+@pytest.mark.slow
 def test_archive_installs_menu_entry_and_icon_for_the_user(frozen_app, clean):
     from nurse_app import __version__
 
@@ -208,6 +211,7 @@ def test_archive_installs_menu_entry_and_icon_for_the_user(frozen_app, clean):
     assert not program.exists() and not desktop.exists()
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="Xvfb is not installed")
 def test_frozen_smoke_test_on_an_x_server(frozen_app, clean):
     """The xcb platform plugin and the X11 libraries it needs are in the bundle."""

@@ -39,6 +39,7 @@ def installed(tmp_path_factory):
     return env_dir, env, work / "elsewhere"
 
 
+@pytest.mark.slow
 def test_wheel_contains_resources(installed):
     env_dir, env, cwd = installed
     cwd.mkdir(exist_ok=True)
@@ -70,6 +71,7 @@ def test_wheel_contains_resources(installed):
     assert in_repo <= shipped, f"missing from the wheel: {sorted(in_repo - shipped)}"
 
 
+@pytest.mark.slow
 def test_installed_selftest_and_calc_from_another_folder(installed):
     env_dir, env, cwd = installed
     cwd.mkdir(exist_ok=True)

@@ -135,18 +135,25 @@ def test_an_entry_cannot_be_chained_twice_or_rewritten_while_being_chained(recor
         conn.close()
 
 
-def test_entries_written_by_another_program_are_chained_at_the_next_save(record):
+def test_entries_written_by_another_program_are_chained_at_the_next_save_and_named(record):
+    """Raw SQL through the app's triggers is audited under the nurse's name; the entry is
+    not the app's, and check-db says so before and after the app chains it (issue 22 §2)."""
     path, _, draft = record
     conn = _raw(path)
     conn.execute("UPDATE visits SET notes = 'edited in the sqlite3 shell' WHERE id = ?", [draft])
+    outside = conn.execute("SELECT max(id) FROM audit_log").fetchone()[0]
     conn.close()
     report = check_database(path)
-    assert report.ok and report.chain_unchained == 1
+    assert not report.ok and report.chain_unchained == 1 and report.outside_entries == [outside]
     assert any("written by another program" in line for line in report.lines())
     with Store.open(path) as store:
         store.update_visit(draft, notes="edited in the app")
+        marker = store.audit_entries("audit_log", limit=1)[0]
+    assert marker["after"] == {"event": "written_outside_app", "entries": [outside]}
     report = check_database(path)
-    assert report.ok and report.chain_unchained == 0
+    assert report.chain_unchained == 0 and not report.chain_problems
+    assert not report.ok and report.outside_entries == [outside]
+    assert any("NOT WRITTEN BY NURSE-APP" in line for line in report.lines())
 
 
 # --------------------------------------------------------------------------- tampering

@@ -45,6 +45,7 @@ def _run(target, path, visit, count, processes=2):
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.reliability
 def test_two_processes_editing_the_same_notes_lose_nothing(record):
     path, visit = record
@@ -63,6 +64,7 @@ def test_two_processes_editing_the_same_notes_lose_nothing(record):
             assert "changed in another window or program" in message and "Reload" in message
 
 
+@pytest.mark.slow
 @pytest.mark.reliability
 def test_the_process_that_saves_second_is_told_to_reload(record):
     path, visit = record
@@ -84,6 +86,7 @@ def test_the_process_that_saves_second_is_told_to_reload(record):
         assert store.get_visit(visit)["notes"] == "fast"
 
 
+@pytest.mark.slow
 @pytest.mark.reliability
 def test_two_processes_appending_notes_all_land(record):
     path, visit = record

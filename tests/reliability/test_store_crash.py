@@ -112,6 +112,7 @@ def _check(store: Store, lines: list[list[str]]) -> int:
     return len(lines)
 
 
+@pytest.mark.slow
 def test_every_reported_edit_survives_sigkill(tmp_path):
     path = tmp_path / "record.db"
     rng = random.Random(20240601)

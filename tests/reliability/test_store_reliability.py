@@ -345,6 +345,7 @@ def _assert_old_or_new(record: Path, old: list[str], new: list[str]) -> str:
     return "old" if mrns == old else "new"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("old_version", [False, True], ids=["same-version", "v1-backup"])
 @pytest.mark.parametrize("step", RESTORE_STEPS)
 def test_sigkill_at_each_restore_step_leaves_old_or_new_record(tmp_path, step, old_version):
@@ -368,6 +369,7 @@ def test_sigkill_at_each_restore_step_leaves_old_or_new_record(tmp_path, step, o
     assert _mrns(record) == new
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_moments_of_restore(tmp_path):
     """12 kills at increasing delays while a large backup replaces a small record: each
     leaves the old or the new record, openable.  (Before, the backup was copied into the
@@ -412,6 +414,7 @@ MIGRATION_STEPS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("step", MIGRATION_STEPS)
 def test_sigkill_during_migration_leaves_an_openable_record(tmp_path, step):
     record = tmp_path / "old.db"
@@ -449,6 +452,7 @@ def _mrns_readonly(path: Path) -> list[str]:
         raw.close()
 
 
+@pytest.mark.slow
 def test_sigkill_while_creating_a_record_leaves_no_unusable_file(tmp_path):
     record = tmp_path / "new.db"
     done = subprocess.run(
@@ -509,6 +513,7 @@ def _record_on(disk: Path) -> tuple[Path, int]:
     return record, visit
 
 
+@pytest.mark.slow
 def test_new_record_on_a_full_disk_leaves_no_file(small_disk):
     filler = _fill(small_disk)
     record = small_disk / "new.db"
@@ -522,6 +527,7 @@ def test_new_record_on_a_full_disk_leaves_no_file(small_disk):
         assert store.schema_version == schema.CURRENT_VERSION
 
 
+@pytest.mark.slow
 def test_healthy_record_on_a_full_disk_is_never_called_damaged(small_disk, tmp_path, capsys):
     record, visit = _record_on(small_disk)
     digest = file_digest(record)
@@ -556,6 +562,7 @@ def test_healthy_record_on_a_full_disk_is_never_called_damaged(small_disk, tmp_p
     assert sorted(p.name for p in small_disk.iterdir()) == ["filler", "record.db"]
 
 
+@pytest.mark.slow
 def test_restore_onto_a_full_disk_says_so_and_keeps_the_record(small_disk, tmp_path):
     record, _ = _record_on(small_disk)
     backup = backup_now(record, tmp_path / "backup.db")
@@ -571,6 +578,7 @@ def test_restore_onto_a_full_disk_says_so_and_keeps_the_record(small_disk, tmp_p
     assert _mrns(record) == ["MRN-1"]
 
 
+@pytest.mark.slow
 def test_backup_to_a_full_or_read_only_target_names_the_target(small_disk, tmp_path, capsys):
     record, _ = _record_on(tmp_path)
     _fill(small_disk)
@@ -582,6 +590,7 @@ def test_backup_to_a_full_or_read_only_target_names_the_target(small_disk, tmp_p
     assert not Path(f"{target}.partial").exists()
 
 
+@pytest.mark.slow
 def test_backup_to_a_read_only_folder_names_the_target(tmp_path, capsys):
     if os.geteuid() == 0:
         # root ignores permission bits: use a read-only mount instead
@@ -705,6 +714,7 @@ def _in_read_only_folder(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", ["genuine", "v1", *ALL_HOSTILE, "newer", "read-only-folder"])
 def test_check_db_ok_if_and_only_if_the_record_opens(tmp_path, case, capsys):
     if case == "genuine":
@@ -750,6 +760,7 @@ os.kill(os.getpid(), signal.SIGKILL)
 """
 
 
+@pytest.mark.slow
 def test_a_change_interrupted_in_rollback_journal_mode_is_undone_not_refused(tmp_path, capsys):
     """A kill mid-write in rollback-journal mode leaves a hot -journal: every command must
     still read the record (as it was before that change), not call it damaged."""

@@ -120,6 +120,7 @@ def test_visit_summary_at_every_fields_maximum_length_prints_everything(long_vis
         assert f"Page {number} of {len(pages)}" in flat(page)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="pdftoppm (poppler-utils) not installed")
 def test_long_summary_page_renders(long_visit, tmp_path):
     folder, visit = long_visit

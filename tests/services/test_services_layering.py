@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import nurse_app.services
 
 SERVICES = Path(nurse_app.services.__file__).parent
@@ -36,6 +38,7 @@ def test_no_service_module_imports_qt_sqlite_ui_or_cli():
     assert {k: v for k, v in bad.items() if v} == {}
 
 
+@pytest.mark.slow
 def test_importing_every_service_loads_no_qt():
     names = [f"nurse_app.services.{m.name}" for m in pkgutil.iter_modules([str(SERVICES)])]
     code = (

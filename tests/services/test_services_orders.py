@@ -47,7 +47,17 @@ def test_a_refused_new_order_leaves_the_old_one_active(store):
 def test_editing_an_order_changes_it_in_place_and_adds_the_typed_weight(store):
     patient = new_patient(store)
     order = replace_order(store, patient, ORDER)
-    assert save_order(store, patient, {"prescriber": "Dr. A. Chen"}, order_id=order, weight_kg=72.5) == order
+    assert (
+        save_order(
+            store,
+            patient,
+            {"prescriber": "Dr. A. Chen"},
+            order_id=order,
+            weight_kg=72.5,
+            if_unchanged={"updated_at": store.get_order(order)["updated_at"]},
+        )
+        == order
+    )
     assert store.get_order(order)["prescriber"] == "Dr. A. Chen"
     assert [w["weight_kg"] for w in store.patient_weights(patient)] == [72.5]
     assert len(store.patient_orders(patient)) == 1

@@ -70,6 +70,7 @@ def run_cli(*args: str, passphrase: str | None = TEST_PASSPHRASE, **extra_env: s
 # --------------------------------------------------------------------------- at rest
 
 
+@pytest.mark.slow
 def test_no_patient_detail_in_the_record_its_wal_or_any_backup(tmp_path):
     path = tmp_path / "record.db"
     make_record(path)
@@ -85,6 +86,7 @@ def test_no_patient_detail_in_the_record_its_wal_or_any_backup(tmp_path):
     assert list_backups(path)
 
 
+@pytest.mark.slow
 def test_sqlite_cannot_read_it_and_sqlcipher_with_the_passphrase_can(tmp_path):
     """What agency IT does: any SQLCipher 4 tool, PRAGMA key = 'the passphrase'."""
     path = tmp_path / "record.db"
@@ -122,6 +124,7 @@ def test_a_wrong_passphrase_is_refused_and_the_file_is_untouched(tmp_path, monke
     assert sorted(p.name for p in tmp_path.iterdir()) == ["record.db"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "command",
     [["check-db"], ["backup"], ["visit-pdf", "1", "--out", "x.pdf"], ["visit-fhir", "1", "--out", "x.json"]],
@@ -140,6 +143,7 @@ def test_cli_wrong_passphrase_is_one_line_exit_2_and_the_file_byte_identical(tmp
     assert sorted(p.name for p in tmp_path.iterdir()) == ["record.db"]
 
 
+@pytest.mark.slow
 def test_cli_never_takes_the_passphrase_as_an_argument_and_needs_it(tmp_path):
     path = tmp_path / "record.db"
     make_record(path)
@@ -153,6 +157,7 @@ def test_cli_never_takes_the_passphrase_as_an_argument_and_needs_it(tmp_path):
     ]
 
 
+@pytest.mark.slow
 def test_demo_data_into_a_new_file_uses_the_given_passphrase(tmp_path):
     path = tmp_path / "demo.db"
     weak = run_cli("--db", str(path), "demo-data", "--patients", "2", passphrase="password")
@@ -378,6 +383,7 @@ print("finished")
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("step", ["checkpointed", "exported", "verified", "replaced"])
 @pytest.mark.parametrize("file_no", [1, 2], ids=["record", "backup"])
 def test_sigkill_at_each_step_of_the_conversion_loses_nothing(tmp_path, step, file_no):
@@ -429,6 +435,7 @@ def test_change_passphrase_rekeys_the_record_and_every_backup(tmp_path):
         assert store.find_patients(MRN)
 
 
+@pytest.mark.slow
 def test_restore_of_a_backup_made_under_another_passphrase_asks_for_it(tmp_path):
     path = tmp_path / "record.db"
     make_record(path)
@@ -449,6 +456,7 @@ def test_restore_of_a_backup_made_under_another_passphrase_asks_for_it(tmp_path)
         assert store.find_patients(MRN)
 
 
+@pytest.mark.slow
 def test_cli_change_passphrase_reads_the_new_one_from_the_environment(tmp_path):
     path = tmp_path / "record.db"
     make_record(path)

@@ -187,6 +187,7 @@ def test_create_current_refuses_a_database_that_is_not_empty():
         conn.close()
 
 
+@pytest.mark.slow
 def test_benchmark_reference_window_with_a_table_is_ready(tmp_path):
     """benchmarks/bare_window.py --table (the benchmark's reference row) paints and reports."""
     import os

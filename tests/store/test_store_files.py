@@ -245,6 +245,7 @@ def _open_without_privileges(path: Path) -> str:
     return done.stdout.strip()
 
 
+@pytest.mark.slow
 def test_read_only_folder_gives_a_clear_message(tmp_path):
     folder = Path(tempfile.mkdtemp(prefix="nurse-ro-"))  # outside pytest's private tmp tree
     try:

@@ -8,14 +8,14 @@ import math
 import unicodedata
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from property_settings import examples
 from store_helpers import UTC
 
 from nurse_app.core.vitals import vital_measures
 from nurse_app.store import RecordValueError
-from nurse_app.store.validation import BIDI_CONTROLS
+from nurse_app.store.validation import BIDI_CONTROLS, has_visible_text, invisible_characters
 
 SETTINGS = settings(
     max_examples=examples(100), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -28,16 +28,18 @@ one_line = st.text(
     st.characters(exclude_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1, max_size=60
 ).filter(lambda s: s.strip())
 # An identifier (MRN, lot number) as printed: no invisible characters (zero-width, joiners,
-# soft hyphen, combining marks on their own, spaces other than the plain space).
+# soft hyphen, spaces other than the plain space, combining marks with no letter to sit
+# on).  A mark on a letter is visible, also when NFC makes it one: U+FB2A "\ufb2a" is
+# stored as U+05E9 U+05C1.  The tests put "<n>-" before it, so a mark at the start sits on "-".
 identifier = st.text(
     st.characters(
-        exclude_categories=("Cc", "Cs", "Zl", "Zp", "Cf", "Mn", "Me", "Zs"),
+        exclude_categories=("Cc", "Cs", "Zl", "Zp", "Cf", "Zs"),
         exclude_characters="\u115f\u1160\u3164\uffa0",
         include_characters=" ",
     ),
     min_size=1,
     max_size=60,
-).filter(lambda s: s.strip())
+).filter(lambda s: s.strip() and not invisible_characters(unicodedata.normalize("NFC", f"1-{s}".strip())))
 multi_line = st.text(st.characters(exclude_categories=("Cc", "Cs"), include_characters="\n\t"), max_size=300)
 past_dates = st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date.today())
 json_values = st.recursive(
@@ -54,7 +56,8 @@ json_values = st.recursive(
 def expected_text(value: str) -> str:
     """NFC, line ends unified, bidi embedding/override/isolate controls removed, trimmed."""
     value = unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n"))
-    return "".join(ch for ch in value if ch not in BIDI_CONTROLS).strip()
+    value = "".join(ch for ch in value if ch not in BIDI_CONTROLS).strip()
+    return value if has_visible_text(value) else ""  # only invisible characters: nothing typed
 
 
 def measure_values(measure_id: str):
@@ -80,6 +83,16 @@ def visit(module_store):
     allergies=multi_line,
     notes=multi_line,
     prescriber=one_line,
+)
+@example(  # U+FB2A decomposes to a letter and the combining shin dot: a visible MRN
+    name="Zoë",
+    mrn="\ufb2a",
+    born=dt.date(1970, 1, 1),
+    sex="female",
+    height=None,
+    allergies="",
+    notes="",
+    prescriber="Dr. K",
 )
 def test_patients_round_trip(module_store, name, mrn, born, sex, height, allergies, notes, prescriber):
     mrn = f"{next(_ids)}-{mrn}"

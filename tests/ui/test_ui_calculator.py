@@ -149,6 +149,7 @@ def test_main_window_remembers_page_and_has_shortcuts(qtbot, tmp_path):
     assert "Ctrl+Q" in shortcuts and "Ctrl+1" in shortcuts
 
 
+@pytest.mark.slow
 def test_selftest_command():
     import subprocess
     import sys

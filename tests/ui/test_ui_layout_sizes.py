@@ -37,6 +37,7 @@ def settle(qtbot):
     qtbot.wait(10)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_nothing_is_clipped_on_any_page_or_visit_tab(qtbot, tmp_path, demo, size, monkeypatch):
     path, signed, draft = demo

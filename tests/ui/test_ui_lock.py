@@ -213,13 +213,14 @@ def test_the_title_stays_locked_while_vital_signs_are_due(qtbot, window):
 
 def test_lock_now_asks_exactly_when_quitting_would(qtbot, window, record):
     """Stopped for a reaction the infusion is no longer running (the quit question does not
-    ask): Lock now locks at once, and the lock screen says it is stopped."""
+    ask): Lock now locks at once, and the lock screen says it is stopped and when the observation
+    ends (issue 27: not the minutes since the start)."""
     _, visit = record
     window.store.add_infusion_event(visit, kind="stop", volume_ml=20, reason="reaction")
     window.visit_page.infusion_tab.refresh()
     assert not window.infusion_running()
     assert window.locker.request_lock() and window.locker.locked
-    assert window.locker.screen.infusion.text().startswith("An infusion is stopped")
+    assert "has been stopped: observation until" in window.locker.screen.infusion.text()
 
 
 def test_no_infusion_no_notice(qtbot, tmp_path):

@@ -19,7 +19,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nurse_app.core.checklists import DONE, NOT_APPLICABLE, NOT_DONE, clock, rest_to_mark_done
+from nurse_app.core.checklists import (
+    DONE,
+    NOT_APPLICABLE,
+    NOT_DONE,
+    clock,
+    missing_evidence,
+    rest_to_mark_done,
+)
 from nurse_app.ui.timers import call_soon
 from nurse_app.ui.visit.common import VisitContext, attempt, error_label, local_time
 from nurse_app.ui.widgets import ATTENTION_COLOUR, Section, is_dark, text_colour, two_panes
@@ -304,6 +311,12 @@ class ChecklistTab(QWidget):
     # ------------------------------------------------------------------ answers
     def _save(self, item_id: str, status: str, note: str) -> None:
         self._pending = None
+        missing = missing_evidence(self._items[item_id], status, self._readings())
+        if missing:  # e.g. "Baseline vital signs recorded" before any reading exists
+            self.error.setText(missing)
+            self.error.show()
+            self.refresh()
+            return
         if attempt(
             self.error,
             lambda: self.ctx.store.set_checklist_item(self.ctx.visit_id, item_id, status, note=note),
@@ -394,15 +407,25 @@ class ChecklistTab(QWidget):
             return
         phase = self._items[item_id]["phase_id"]
         in_phase = [i for i in self._items.values() if i["phase_id"] == phase]
-        marking = rest_to_mark_done(in_phase)
+        readings = self._readings()
+        waiting = [i for i in rest_to_mark_done(in_phase) if missing_evidence(i, DONE, readings)]
+        marking = [i for i in rest_to_mark_done(in_phase) if i not in waiting]
         optional = [i for i in in_phase if not i["required"] and i["status"] is None]
         locked = [i for i in in_phase if i["required"] and i["status"] is None and i.get("locked")]
         title = in_phase[0]["phase_title"]
         left = []
         if optional:
-            left.append(f"{len(optional)} optional item{'s' if len(optional) != 1 else ''} stay open")
+            one = len(optional) == 1
+            left.append(
+                f"{len(optional)} optional item{'' if one else 's'} {'stays' if one else 'stay'} open"
+            )
         if locked:
-            left.append(f"{len(locked)} locked item{'s' if len(locked) != 1 else ''} wait for their time")
+            one = len(locked) == 1
+            left.append(
+                f"{len(locked)} locked item{'' if one else 's'} {'waits' if one else 'wait'} for their time"
+            )
+        for item in waiting:
+            left.append(f"\u201c{item['text']}\u201d waits for a reading on the Infusion tab")
         if not marking:
             self.error.setText(
                 f"No open required item in '{title}'." + (f" ({'; '.join(left)}.)" if left else "")
@@ -425,6 +448,9 @@ class ChecklistTab(QWidget):
         if attempt(self.error, lambda: self.ctx.store.set_checklist_items(self.ctx.visit_id, answers)):
             self.ctx.changed.emit("checklist")
         self.refresh()
+
+    def _readings(self) -> int:
+        return len(self.ctx.store.visit_vitals(self.ctx.visit_id))
 
     def set_read_only(self, read_only: bool) -> None:
         for b in (*self.buttons.values(), self.clear_button, self.phase_button):

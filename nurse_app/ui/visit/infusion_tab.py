@@ -3,6 +3,8 @@ vital-signs prompts, and the vitals flowsheet with quick entry."""
 
 from __future__ import annotations
 
+import itertools
+
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
@@ -26,7 +28,8 @@ from PySide6.QtWidgets import (
 
 from nurse_app.core import infusion_record as record
 from nurse_app.core.errors import InputError
-from nurse_app.core.formatting import fmt_minutes, fmt_number, fmt_qty
+from nurse_app.core.formatting import fmt_measured, fmt_minutes, fmt_number, fmt_qty
+from nurse_app.core.late_entry import check_care_time, is_late, parse_clock_time
 from nurse_app.core.monitoring import load_monitoring, vitals_due
 from nurse_app.core.units import parse_number, parse_temperature
 from nurse_app.core.visit_logic import (
@@ -41,7 +44,7 @@ from nurse_app.core.visit_logic import (
     suggested_rate_ml_h,
 )
 from nurse_app.core.vitals import flag_series
-from nurse_app.services.infusion import check_rate, latest_flags, record_infusion_event
+from nurse_app.services.infusion import check_rate, latest_flags, record_infusion_event, start_missing
 from nurse_app.store import to_local
 from nurse_app.store.fields import reading_measures
 from nurse_app.ui.visit.common import RowRemoval, VisitContext, attempt, error_label, local_time, now_utc
@@ -57,6 +60,18 @@ VITAL_FIELDS = (
     ("spo2_percent", "spo2", "SpO2 %"),
     ("infusion_rate_ml_h", "infusion_rate", "Rate mL/h"),
 )
+
+# The label above each entry field, with its Alt shortcut (the words of the printed summary).
+# Alt+T is Temp: no shortcut on this tab stops, pauses or finishes the infusion.
+VITAL_LABELS = {
+    "temperature_c": "&Temp °C",
+    "heart_rate": "&Pulse /min",
+    "systolic_mmhg": "&BP sys",
+    "diastolic_mmhg": "BP &dia",
+    "respiratory_rate": "&Resp /min",
+    "spo2_percent": "Sp&O2 %",
+    "infusion_rate_ml_h": "Rat&e mL/h",
+}
 
 # The unit shown inside each empty field (its label above already names the measure; a
 # placeholder repeating it no longer fits the field in a 1280×720 window).
@@ -216,12 +231,14 @@ class InfusionTab(QWidget):
         controls = QGridLayout()
         for i, (kind, label) in enumerate(
             (
+                # Pause, Stop and Finish have no Alt shortcut: a key meant for a field never halts
+                # the infusion (Stop and Finish also ask for the volume first).
                 (START, "&Start infusion"),
-                (RATE_CHANGE, "&Rate changed"),
-                (PAUSE, "Pa&use"),
+                (RATE_CHANGE, "Rate &changed"),
+                (PAUSE, "Pause"),
                 (RESUME, "Resu&me"),
-                (STOP, "S&top (reaction)"),
-                (END, "F&inish infusion"),
+                (STOP, "Stop (reaction)…"),
+                (END, "Finish infusion…"),
             )
         ):
             b = QPushButton(label)
@@ -266,7 +283,9 @@ class InfusionTab(QWidget):
         plan_box.body.addWidget(self.plan)
         lv.addWidget(plan_box, 1)
         rate_row = QHBoxLayout()
-        rate_row.addWidget(QLabel("New rate:"))
+        rate_label = QLabel("&New rate:")
+        rate_label.setBuddy(self.new_rate)
+        rate_row.addWidget(rate_label)
         rate_row.addWidget(self.new_rate, 1)
         rate_row.addWidget(self.rate_hint)
         control_box = Section("Infusion")
@@ -308,6 +327,7 @@ class InfusionTab(QWidget):
                 edit.setToolTip(flags_help)
                 edit.setStatusTip(flags_help.replace("\n", "; "))
             edit.returnPressed.connect(self._add_vitals)
+            edit.textChanged.connect(self._entry_edited)
             self.inputs[field] = edit
             if field == "temperature_c":  # °F accepted: "100.4F" (core.units)
                 edit.setPlaceholderText("°C or °F")
@@ -316,8 +336,21 @@ class InfusionTab(QWidget):
                 self.temperature_understood = QLabel()
                 self.temperature_understood.setObjectName("temperature_understood")
                 entry.addWidget(self.temperature_understood, 2, col, 1, 3)
-            entry.addWidget(QLabel(header), 0, col)
+            label = QLabel(VITAL_LABELS[field])
+            label.setBuddy(edit)
+            entry.addWidget(label, 0, col)
             entry.addWidget(edit, 1, col)
+        # Charting after the fact: the time the reading was taken (blank: now), within the visit.
+        self.vital_time = QLineEdit()
+        self.vital_time.setObjectName("vital_taken_at")
+        self.vital_time.setAccessibleName("Reading taken at (HH:MM, blank for now)")
+        self.vital_time.setPlaceholderText("now")
+        self.vital_time.setToolTip(
+            "Blank: the reading is timed now. A reading taken earlier: type the time it was taken "
+            "(HH:MM, within this visit, never later than now); the record also keeps when you entered it."
+        )
+        self.vital_time.setMaximumWidth(self.vital_time.fontMetrics().horizontalAdvance("00:00") * 3)
+        self.vital_time.returnPressed.connect(self._add_vitals)
         self.vital_note = QLineEdit()
         self.vital_note.setObjectName("vital_note")
         self.vital_note.setPlaceholderText("Note (optional)")
@@ -326,6 +359,10 @@ class InfusionTab(QWidget):
         self.add_vitals_button.setObjectName("add_vitals")
         self.add_vitals_button.clicked.connect(self._add_vitals)
         note_row = QHBoxLayout()
+        time_label = QLabel("Taken at (&when)")
+        time_label.setBuddy(self.vital_time)
+        note_row.addWidget(time_label)
+        note_row.addWidget(self.vital_time)
         note_row.addWidget(self.vital_note, 1)
         note_row.addWidget(self.add_vitals_button)
         self.vitals_error = error_label("vitals_error")
@@ -355,6 +392,12 @@ class InfusionTab(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addWidget(two_panes(left, sheet_box, stretch=(1, 1), sizes=(560, 600)))
+        # Tab goes through the reading first (Temp is the first stop), then the infusion controls.
+        chain = [self.inputs[f] for f, _m, _h in VITAL_FIELDS]
+        chain += [self.vital_time, self.vital_note, self.add_vitals_button]
+        chain += [self.new_rate, *self.buttons.values()]
+        for before, after in itertools.pairwise(chain):
+            QWidget.setTabOrder(before, after)
 
         # The box is filled with the plan's next rate, but never over a rate the nurse typed: the clock
         # used to refill it every second, so a typed rate became the plan's as soon as she tabbed to
@@ -400,7 +443,13 @@ class InfusionTab(QWidget):
         return self.ctx.visit.get("calculation")
 
     def refresh(self) -> None:
+        visit = self.ctx.visit
+        # A signed or voided visit's clock stands still at its signature or void: it never counts on.
+        stamp = None if visit["status"] == "draft" else visit.get("voided_at") or visit.get("signed_at")
+        self._frozen_at = to_local(stamp) if stamp else None
+        self._start_missing = None if self.ctx.signed else start_missing(self.ctx.store, self.ctx.visit_id)
         self._vitals = self.ctx.store.visit_vitals(self.ctx.visit_id)
+        self._entered = self.ctx.store.entered_times("vitals", self.ctx.visit_id)
         self._event_rows = self._events()
         steps = self._steps()
         self.plan.setRowCount(len(steps))
@@ -441,10 +490,22 @@ class InfusionTab(QWidget):
                 flagged[f.measure] = (
                     f"{flagged[f.measure]} {f.message}" if f.measure in flagged else f.message
                 )
-            self.sheet.setItem(r, 0, QTableWidgetItem(local_time(row["recorded_at"])))
+            care = to_local(row["recorded_at"])
+            entered = self._entered.get(row["id"])
+            when = local_time(row["recorded_at"])
+            if is_late(care, entered):  # late entry: the time of care and the time it was entered
+                when += f" (entered {entered.astimezone():%H:%M})"
+            self.sheet.setItem(r, 0, QTableWidgetItem(when))
             for c, (field, measure, _) in enumerate(VITAL_FIELDS, start=1):
                 value = row.get(field)
-                item = QTableWidgetItem("" if value is None else fmt_number(value, 1))
+                # a reading as measured (37.0 °C), not a dose's no-trailing-zero form
+                if value is None:
+                    shown = ""
+                elif field == "temperature_c":
+                    shown = fmt_measured(value, "°C")
+                else:
+                    shown = fmt_number(value, 1)
+                item = QTableWidgetItem(shown)
                 item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
                 if measure in flagged:
                     item.setBackground(QBrush(QColor(ERROR_COLOUR)))
@@ -479,7 +540,10 @@ class InfusionTab(QWidget):
 
     def progress(self):
         return infusion_progress(
-            self._live(), [to_local(v["recorded_at"]) for v in self._vitals], self._steps(), now_utc()
+            self._live(),
+            [to_local(v["recorded_at"]) for v in self._vitals],
+            self._steps(),
+            self._frozen_at or now_utc(),
         )
 
     def held_flags(self) -> list:
@@ -510,7 +574,9 @@ class InfusionTab(QWidget):
         calc = self._calc()
         held = self.held_flags() if p.started and not p.ended else []
         if not p.started:
-            self.status.setText("Not started. Take baseline vital signs, then press Start infusion.")
+            self.status.setText(
+                self._start_missing or "Not started. Take baseline vital signs, then press Start infusion."
+            )
         elif p.ended or p.halted_by == STOP:
             outcome = record.infusion_outcome(self._live(), record.planned_volume_ml(calc))
             total = record.total_minutes(self._live())
@@ -557,10 +623,24 @@ class InfusionTab(QWidget):
                 self._filling_rate = True
                 self.new_rate.setValue(round(target, 1))
                 self._filling_rate = False
+            elif (
+                not target
+                and not self._rate_typed
+                and p.started
+                and not p.ended
+                and p.current_rate_ml_h
+                and self.new_rate.value() == 0
+            ):  # no next step (at the top of the plan, or reopened): the running rate, never 0
+                self._filling_rate = True
+                self.new_rate.setValue(round(p.current_rate_ml_h, 1))
+                self._filling_rate = False
+        rate_field = self.inputs["infusion_rate_ml_h"]
+        if p.running and p.current_rate_ml_h and not rate_field.text() and not rate_field.hasFocus():
+            rate_field.setText(fmt_number(p.current_rate_ml_h, 1))  # the next reading's rate, ready
         message, since = self.due_message(p)
         self.due.setText(f"{message} (due since {since.astimezone().strftime('%H:%M')})" if message else "")
         self.due.setVisible(bool(message))  # no emoji: not every laptop font has one
-        self.buttons[START].setEnabled(not self.ctx.signed and not p.started)
+        self.buttons[START].setEnabled(not self.ctx.signed and not p.started and not self._start_missing)
         live = not self.ctx.signed and p.started and not p.ended
         for kind in (RATE_CHANGE, PAUSE):  # only while it runs: no second pause
             self.buttons[kind].setEnabled(live and p.running)
@@ -693,6 +773,19 @@ class InfusionTab(QWidget):
         if not self._filling_rate:
             self._rate_typed = True
 
+    def _entry_edited(self, _text: str = "") -> None:
+        """An error about the reading goes once its values are cleared (nothing left to correct)."""
+        rate = self.inputs["infusion_rate_ml_h"].text()
+        others = [e.text() for f, e in self.inputs.items() if f != "infusion_rate_ml_h"]
+        if not any(t.strip() for t in others) and (not rate.strip() or self._rate_prefilled(rate)):
+            self.vitals_error.hide()
+
+    def _rate_prefilled(self, text: str) -> bool:
+        if getattr(self, "_vitals", None) is None:
+            return False  # still being built
+        rate = self.progress().current_rate_ml_h
+        return bool(rate) and text.strip() == fmt_number(rate, 1)
+
     def _temperature_typed(self, text: str) -> None:
         """A °F temperature shows its °C value as it is typed."""
         try:
@@ -719,6 +812,10 @@ class InfusionTab(QWidget):
             self.inputs[exc.field].setFocus()  # straight to the value to correct
             self.inputs[exc.field].selectAll()
             return
+        if set(values) == {"infusion_rate_ml_h"} and self._rate_prefilled(
+            self.inputs["infusion_rate_ml_h"].text()
+        ):
+            values = {}  # only the running rate, filled in for the nurse: no reading yet
         if not values:
             self.vitals_error.setText("Type at least one value.")
             self.vitals_error.show()
@@ -727,15 +824,35 @@ class InfusionTab(QWidget):
         if "infusion_rate_ml_h" not in values and p.running and p.current_rate_ml_h:
             values["infusion_rate_ml_h"] = p.current_rate_ml_h
         note = self.vital_note.text().strip()
+        try:
+            now = now_utc()
+            taken_at = parse_clock_time(self.vital_time.text(), now)
+            if taken_at is not None:  # charted after the fact: within the visit, never in the future
+                visit = self.ctx.visit
+                start = visit.get("started_at") or visit.get("created_at")
+                check_care_time(taken_at, to_local(start) if start else None, now)
+        except InputError as exc:
+            self.vitals_error.setText(str(exc))
+            self.vitals_error.show()
+            self.vital_time.setFocus()
+            self.vital_time.selectAll()
+            return
         if attempt(
-            self.vitals_error, lambda: self.ctx.store.add_vitals(self.ctx.visit_id, note=note, **values)
+            self.vitals_error,
+            lambda: self.ctx.store.add_vitals(self.ctx.visit_id, recorded_at=taken_at, note=note, **values),
         ):
             for edit in self.inputs.values():
                 edit.clear()
             self.vital_note.clear()
+            self.vital_time.clear()
             self.ctx.changed.emit("vitals")
             flags = latest_flags(self._vitals)
             self.flags_label.setText(" ".join(f.message for f in flags))
+            self.inputs["temperature_c"].setFocus()
+
+    def focus_first_field(self) -> None:
+        """The cursor in Temp, the first value of a reading (when the visit takes readings)."""
+        if self.entry_box.isVisible() and self.entry_box.isEnabled():
             self.inputs["temperature_c"].setFocus()
 
     def stop(self) -> None:
@@ -745,6 +862,11 @@ class InfusionTab(QWidget):
     def set_read_only(self, read_only: bool) -> None:
         # A signed visit shows its record (plan, timeline, flowsheet), not controls and an empty
         # reading form that look usable; hiding them also gives the plan and the sheet the room.
+        # Its clock stops: nothing on it changes with time any more.
+        if read_only:
+            self.clock.stop()
+        elif not self.clock.isActive():
+            self.clock.start()
         self.entry_box.setVisible(not read_only)
         self.control_box.setVisible(not read_only)
         self.entry_box.setEnabled(not read_only)

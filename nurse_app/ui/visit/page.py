@@ -55,6 +55,7 @@ class VisitPage(QWidget):
         self.setObjectName("visit_page")
         self.store = store
         self.ctx: VisitContext | None = None
+        self.patient_name = ""
         self.reopened = False  # the last Start visit reopened today's draft
         self.stack = QStackedWidget()
         empty = QLabel(
@@ -105,7 +106,9 @@ class VisitPage(QWidget):
             "A visit entered by mistake: keep it in the record, read-only, and no longer a day of the course."
         )
         self.void_button.clicked.connect(self.void_current)
-        header.addWidget(self.void_button, 0, Qt.AlignTop)
+        # Under the patient's name, left: never where the Patients page's Start visit was (top
+        # right), so a second click on a slow page switch cannot open it.
+        text.addWidget(self.void_button, 0, Qt.AlignLeft)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("visit_tabs")
         body = QVBoxLayout(self.body)
@@ -168,6 +171,11 @@ class VisitPage(QWidget):
         self.record_changed.emit()
         return started.visit_id
 
+    def infusion_running(self) -> bool:
+        """An infusion is in progress on the open draft (started, not finished nor stopped)."""
+        tab = getattr(self, "infusion_tab", None)
+        return self.ctx is not None and tab is not None and tab.running()
+
     def shutdown(self) -> None:
         """Stop timers before the record closes (window closing)."""
         notes = getattr(self, "notes_tab", None)
@@ -181,6 +189,7 @@ class VisitPage(QWidget):
         """Back to the empty page (the open visit no longer exists in this record)."""
         self.shutdown()
         self.ctx = None
+        self.patient_name = ""
         self._clear_tabs()
         self.stack.setCurrentIndex(0)
 
@@ -202,8 +211,15 @@ class VisitPage(QWidget):
 
     def open_visit(self, visit_id: int) -> None:
         """Open ``visit_id``; a visit that is not in this record raises NotFoundError and
-        leaves the page as it was (never half-built)."""
+        leaves the page as it was (never half-built). A busy cursor meanwhile, and no click or
+        key given while it opens acts on the page it opens (ui.busy)."""
+        from nurse_app.ui.busy import busy
+
         self.store.get_visit(visit_id)  # NotFoundError before anything changes
+        with busy():
+            self._open_visit(visit_id)
+
+    def _open_visit(self, visit_id: int) -> None:
         self.shutdown()
         self.ctx = VisitContext(self.store, visit_id)
         self.ctx.changed.connect(lambda _what: self._update_header())
@@ -234,18 +250,24 @@ class VisitPage(QWidget):
             ("&7 Notes", self.notes_tab),
         ):
             self.tabs.addTab(tab, title)
+        self.tabs.currentChanged.connect(self._tab_shown)
         self.sign_tab.signed.connect(self._after_signing)
         self.sign_tab.sign_button.pressed.connect(self.notes_tab.save)  # signed with the notes typed
         self._show_read_only(self.ctx.signed)
         if self.ctx.visit["status"] == visits.VOIDED:
             self._set_read_only()
         self._update_header()
+        if self.infusion_running():  # a running infusion opens where it is watched
+            self.tabs.setCurrentWidget(self.infusion_tab)
         self.stack.setCurrentIndex(1)
         self.visit_opened.emit(visit_id)
 
     def void_current(self) -> bool:
         """Void the open draft (asks for the reason); True when voided."""
         if self.ctx is None or self.ctx.visit["status"] != visits.DRAFT:
+            return False
+        if visits.infusion_in_progress(self.store, self.ctx.visit_id):
+            QMessageBox.warning(self, "Not voided", visits.RUNNING_AT_VOID)
             return False
         reason, ok = QInputDialog.getText(
             self,
@@ -264,7 +286,7 @@ class VisitPage(QWidget):
         except NurseAppError as exc:
             QMessageBox.warning(self, "Not voided", str(exc))
             return False
-        self._set_read_only()
+        self._set_read_only()  # its clocks stop with it
         self._update_header()
         self.ctx.changed.emit("visit")
         self.status_message.emit("Visit voided: kept in the record, read-only, not a course day.")
@@ -287,6 +309,7 @@ class VisitPage(QWidget):
     def _update_header(self) -> None:
         store, visit = self.store, self.ctx.visit
         patient = store.get_patient(visit["patient_id"])
+        self.patient_name = patient["name"]  # the vital-signs strip names whom they are due for
         order = store.get_order(visit["order_id"]) if visit["order_id"] else None
         self.title.setText(f"{patient['name']}  ·  MRN {patient['mrn']}")
         parts = [f"Born {fmt_date(patient['date_of_birth'])}"]
@@ -314,7 +337,14 @@ class VisitPage(QWidget):
         )
         if status == visits.VOIDED:
             self.status.setToolTip(f"Voided by {visit['voided_by']}: {visit['void_reason']}")
-        self.void_button.setVisible(status == visits.DRAFT)
+        # Never offered while an infusion is in progress (it is stopped first, with its volume).
+        self.void_button.setVisible(
+            status == visits.DRAFT and not visits.infusion_in_progress(store, self.ctx.visit_id)
+        )
+
+    def _tab_shown(self, _index: int) -> None:
+        if self.tabs.currentWidget() is getattr(self, "infusion_tab", None):
+            self.infusion_tab.focus_first_field()
 
     def focus_first_step(self) -> None:
         """A new visit starts on the Dose tab with the cursor in today's weight (if still editable)."""

@@ -87,13 +87,14 @@ class SignTab(QWidget):
         signed = visit["status"] == "signed"
         self.ready_box.setVisible(not signed)
         self.addendum_box.setVisible(signed)
+        self.signature.setToolTip(f"Content hash {visit['content_hash']}" if signed else "")
         if signed:
             ok = store.verify_visit(vid)
             seal = "content verified against its hash" if ok else "WARNING: content does not match its hash"
             self.signature.setText(
                 f"<p style='color:{text_colour(OK_COLOUR)}'><b>Signed</b> by {visit['signed_by']} on "
                 f"{local_time(visit['signed_at'], True)}. This visit is read-only; corrections are addenda.</p>"
-                f"<p><small>Content hash {visit['content_hash']} ({seal}).</small></p>"
+                f"<p><small>Seal {visit['content_hash'][:12]} ({seal}).</small></p>"
             )
             addenda = store.visit_addenda(vid)
             self.addenda.setText(

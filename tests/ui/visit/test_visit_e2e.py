@@ -33,7 +33,7 @@ def select(combo, data):
 
 @pytest.fixture(autouse=True)
 def quit_anyway(monkeypatch):
-    """A window closed with a running infusion asks first (tests/ui/test_ui_infusion_record.py):
+    """A window closed with a running infusion asks first (tests/ui/visit/test_infusion_tab.py):
     a test that fails mid-infusion must still close its window."""
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Yes)
 
@@ -146,8 +146,9 @@ def test_whole_visit_end_to_end(qtbot, record, tmp_path, monkeypatch):
     assert store.visit_infusion_events(visit_id)[0]["rate_ml_h"] == pytest.approx(42)  # 1 mg/kg/min at 70 kg
 
     def acknowledge(dialog):
-        # A first infusion: the plan holds at 42 mL/h, so each step-up is outside it (acknowledged)
-        assert "above the plan's top rate of 42 mL/h (1 mg/kg/min)" in dialog.text()
+        # A first infusion follows the label ladder from 42 mL/h, one step every 30 min (issue 20): a
+        # step-up sooner than that is outside the plan (acknowledged)
+        assert "is earlier than the plan: its next step is due in" in dialog.text()
         [button] = [b for b in dialog.buttons() if b.text() == "Acknowledge and record"]
         button.click()
 

@@ -1,4 +1,4 @@
-"""Issue 9 through the real order dialog and calculator page (pytest-qt): a product's
+"""Contraindications through the real order dialog and calculator page (pytest-qt): a product's
 contraindications are shown, and must be acknowledged, before the order or calculation is used."""
 
 import pytest
@@ -101,16 +101,5 @@ def test_calculator_page_age_reaches_the_engine(qtbot):
     qtbot.waitUntil(lambda: not page.age.error.isHidden(), timeout=2000)
 
 
-def test_calculator_page_first_infusion_ladder_is_one_row(qtbot):
-    page = CalculatorPage()
-    qtbot.addWidget(page)
-    page.show()
-    select(page.product, "asceniv")
-    select(page.regimen, "pi-replacement")
-    page.set_inputs(weight="70", dose="0.4")
-    qtbot.waitUntil(lambda: page.result is not None, timeout=2000)
-    assert page.rate_table.rowCount() > 1
-    page.risk_boxes["first-infusion"].setChecked(True)
-    qtbot.waitUntil(lambda: page.rate_table.rowCount() == 1, timeout=2000)
-    assert page.rate_table.item(0, 3).text() == "21"  # 0.5 mg/kg/min x 70 kg x 60 / 100
-    assert "0.5 mg/kg/min (0.005 mL/kg/min) for 15 min" in page.rate_caption.text()
+# The first-infusion ladder on the calculator page: tests/ui/test_issue20_engine_ui.py (issue 20 replaced
+# issue 9's one-row hold by the label ladder from the initial rate).
