@@ -224,7 +224,7 @@ def build_schedule(
             shown_on = max(today, start)
             if (wanted is None or ORDER_CHECK in wanted) and shown_on < end:
                 last = (
-                    f"no visit since {fmt_date(since)}"
+                    f"last visit {fmt_date(since)}"
                     if given
                     else f"no visit since its start on {fmt_date(since)}"
                 )
@@ -234,10 +234,11 @@ def build_schedule(
                         ORDER_CHECK,
                         visit_id=None,
                         status=core.DUE,
-                        label=f"{who}: {INACTIVE_TEXT} ({last}; repeats every {plan.interval_days} days), {base['product']}",
+                        label=f"{who}: {INACTIVE_TEXT} ({last})",
                         title="Order may be inactive",
                         detail=(
-                            f"More than {settings.inactive_after_intervals} repeat intervals without a visit. "
+                            f"{base['product']}, repeated every {plan.interval_days} days: more than "
+                            f"{settings.inactive_after_intervals} repeat intervals without a visit. "
                             f"{settings.inactive_note}"
                         ),
                         **base,
