@@ -26,6 +26,7 @@ from nurse_app.core.catalogue import Product, VialSize, load_catalogue
 from nurse_app.core.errors import InputError
 from nurse_app.core.formatting import fmt_date, fmt_qty
 from nurse_app.core.visit_logic import START
+from nurse_app.core.visit_record import VisitRecord
 from nurse_app.store import Store
 from nurse_app.store.times import now_utc, to_local
 
@@ -125,35 +126,28 @@ def read_alone(text: str, product_id: str | None = None, now: _dt.datetime | Non
     return _read(text, expected_product_id=product_id, needed_until=today, today=today, serials_seen=set())
 
 
-def _visit_product(store: Store, visit: dict[str, Any]) -> str | None:
-    if visit.get("order_id"):
-        order: dict[str, Any] = store.get_order(visit["order_id"])
-        return str(order["product_id"])
-    product = (visit.get("calculation") or {}).get("product")
-    return str(product) if product else None
-
-
-def infusion_end(store: Store, visit: dict[str, Any], now: _dt.datetime) -> _dt.datetime:
+def infusion_end(record: VisitRecord, now: _dt.datetime) -> _dt.datetime:
     """When the day's infusion is expected to end: its start (or now) plus the planned minutes."""
-    starts = [
-        e
-        for e in store.visit_infusion_events(visit["id"])
-        if e["kind"] == START and not e.get("corrected_at")
-    ]
+    starts = [e for e in record.infusion_events if e["kind"] == START and not e.get("corrected_at")]
     begin = to_local(starts[0]["occurred_at"]) if starts else _local(now)
-    minutes = float((visit.get("calculation") or {}).get("infusion_minutes_per_day") or 0)
+    minutes = float(record.calculation.get("infusion_minutes_per_day") or 0)
     return begin + _dt.timedelta(minutes=minutes)
 
 
 def read_for_visit(store: Store, visit_id: int, text: str, now: _dt.datetime | None = None) -> CartonRead:
-    """What the scan ``text`` says, and whether this visit may use that carton (writes nothing)."""
+    """What the scan ``text`` says, and whether this visit may use that carton (writes nothing).
+    The visit is read as every screen reads it (:func:`nurse_app.services.visit_record.load_visit`):
+    its order's product (else the calculation's), its lots' serials and its infusion's start."""
+    from nurse_app.services.visit_record import load_visit
+
     moment = now or now_utc()
-    visit: dict[str, Any] = store.get_visit(visit_id)
-    serials = {str(lot["serial"]) for lot in store.visit_lots(visit_id) if lot.get("serial")}
+    record = load_visit(store, visit_id)
+    product = (record.order or {}).get("product_id") or record.calculation.get("product")
+    serials = {str(lot["serial"]) for lot in record.lots if lot.get("serial")}
     return _read(
         text,
-        expected_product_id=_visit_product(store, visit),
-        needed_until=infusion_end(store, visit, moment).date(),
+        expected_product_id=str(product) if product else None,
+        needed_until=infusion_end(record, moment).date(),
         today=_local(moment).date(),
         serials_seen=serials,
     )
